@@ -1,0 +1,113 @@
+/*
+ * store/internal.h - what the files of store/ share: the RocksDB handles,
+ * the key layout and a few helpers. Never included outside store/.
+ *
+ * Column families and key layout (integers big-endian, so bytewise order
+ * is numeric order):
+ *
+ *   CF        key                               value
+ *   --------  --------------------------------  -------------------------------
+ *   default   (unused)
+ *   meta      "format"                          be32 STORE_FORMAT_VERSION
+ *   meta      "next_ino"                        be64 next inode number
+ *   tree      'i' be64(ino)                     inode record (inode_encode)
+ *   tree      'd' be64(parent) name             be64(child) u8(type) be64(born_ns)
+ *   tree      'h' be64(parent) name be64(died)  be64(child) u8(type) be64(born_ns)
+ *   chunks    'c' sha256                        chunk bytes (BlobDB value)
+ *   chunks    'p' sha256                        chunk-list page
+ *   refs      'c'|'p' sha256                    be64 reference count
+ *   versions  be64(ino) be64(version)           version record
+ *   views     (reserved for desensitized views)
+ *   audit     be64(seq)                         audit record
+ *   policy    be64(version)                     policy document and who applied it
+ *
+ * 'h' rows are ended directory entries, kept so /.snapshots can list a
+ * directory as it was at any time.
+ */
+#ifndef POOL_STORE_INTERNAL_H
+#define POOL_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <rocksdb/c.h>
+#include <stdbool.h>
+
+#include "store/audit.h"
+#include "store/store.h"
+
+#define STORE_FORMAT_VERSION 1
+
+enum store_cf {
+	CF_DEFAULT,
+	CF_META,
+	CF_TREE,
+	CF_CHUNKS,
+	CF_REFS,
+	CF_VERSIONS,
+	CF_VIEWS,
+	CF_AUDIT,
+	CF_POLICY,
+	CF_COUNT
+};
+
+extern const char *const store_cf_names[CF_COUNT];
+
+struct store {
+	char *dir;
+	unsigned flags;
+	rocksdb_t *db;
+	rocksdb_column_family_handle_t *cf[CF_COUNT];
+	rocksdb_options_t *db_opts;
+	rocksdb_options_t *cf_opts[CF_COUNT];
+	rocksdb_cache_t *block_cache;
+	rocksdb_block_based_table_options_t *table_opts;
+	rocksdb_writeoptions_t *wopt_sync;
+	rocksdb_writeoptions_t *wopt_async;
+	rocksdb_readoptions_t *ropt;
+
+	/*
+	 * Serializes every mutation: tree changes, commits, policy puts and
+	 * audit appends. Reads take no lock.
+	 */
+	pthread_mutex_t lock;
+	uint64_t next_ino;		/* protected by lock */
+	uint64_t audit_seq;		/* last sequence written; protected by lock */
+	uint8_t audit_prev[32];		/* hash of record audit_seq; protected by lock */
+};
+
+/* An inode as stored: the public attributes plus where it hangs. */
+struct inode_rec {
+	struct store_attr attr;
+	uint64_t parent;		/* 0 for the root */
+	bool dead;			/* unlinked or replaced; kept for history */
+	struct strbuf name;		/* name in parent */
+	struct strbuf target;		/* symlink target */
+};
+
+void inode_rec_init(struct inode_rec *r);
+void inode_rec_release(struct inode_rec *r);
+/* -ENOENT when ino has no record. */
+int inode_load(struct store *s, uint64_t ino, struct inode_rec *r);
+void inode_put(struct store *s, rocksdb_writebatch_t *b, const struct inode_rec *r);
+
+/* Reads one value into val (reset first). -ENOENT when absent, -EIO on error. */
+int store_get(struct store *s, enum store_cf cf, const void *key, size_t klen,
+	      struct strbuf *val);
+
+/*
+ * Writes batch b (synced when sync) and maps RocksDB errors to errno:
+ * "No space" to -ENOSPC, anything else to -EIO, logged with the message.
+ */
+int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync);
+
+/*
+ * Adds audit record r to batch b as the next link of the chain, filling
+ * r->seq and r->time_ns. Caller holds s->lock and must write b before
+ * releasing it; if the write fails it calls audit_rollback(s).
+ */
+int audit_add(struct store *s, rocksdb_writebatch_t *b, struct audit_rec *r);
+void audit_rollback(struct store *s);
+
+/* Current time as nanoseconds since the epoch (CLOCK_REALTIME). */
+int64_t store_now_ns(void);
+
+#endif
