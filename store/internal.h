@@ -106,6 +106,18 @@ int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync);
  */
 int audit_add(struct store *s, rocksdb_writebatch_t *b, struct audit_rec *r);
 void audit_rollback(struct store *s);
+/* Called by store_open: recovers audit_seq and audit_prev from the log. */
+int audit_load(struct store *s);
+/* Called by store_close: flushes pending records and stops audit threads. */
+void audit_unload(struct store *s);
+
+/*
+ * Adds to batch b a new version of dst whose content is src's current
+ * content (rename of a file over a file), updating dst's record in
+ * place (version, size, mtime, ctime). Caller holds s->lock.
+ */
+int version_add_from(struct store *s, rocksdb_writebatch_t *b, struct inode_rec *dst,
+		     uint64_t src_ino, const struct store_writer *w);
 
 /* Current time as nanoseconds since the epoch (CLOCK_REALTIME). */
 int64_t store_now_ns(void);

@@ -1,0 +1,74 @@
+/*
+ * policy/view.h - the rules of one reader's view of a file, as plain data.
+ *
+ * The decision engine (policy.c) builds these from catalog tags and
+ * grants; the desensitization engine (desens.c) applies them. A view with
+ * no masks, no removed fields and no row filter is never built: the
+ * decision then carries view == NULL, meaning raw content.
+ */
+#ifndef POOL_VIEW_H
+#define POOL_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+enum mask_kind {
+	MASK_NONE,		/* raw value */
+	MASK_KEEP,		/* keep(F,L) */
+	MASK_ID_CARD,		/* keep(6,4) on 18-char IDs */
+	MASK_PHONE,		/* keep(3,4) */
+	MASK_NAME,		/* keep(1,0) */
+	MASK_BANK_CARD,		/* keep(6,4) */
+	MASK_ADDRESS,		/* keep(6,0) */
+	MASK_EMAIL,		/* a***@domain */
+	MASK_HASH,		/* HMAC-SHA256 hex with the store's key */
+	MASK_YEAR,		/* a date keeps its year */
+	MASK_REDACT,		/* empty value */
+	MASK_DROP,		/* the column is removed */
+};
+
+struct mask_spec {
+	enum mask_kind kind;
+	int keep_first, keep_last;	/* MASK_KEEP only */
+};
+
+/*
+ * Parses a mask name ("none", "keep(3,4)", "id_card", ... "drop").
+ * Returns 0 or -EINVAL with a message naming the bad text.
+ */
+int mask_spec_parse(const char *text, struct mask_spec *out, struct perr *e);
+/* Writes the canonical text of m ("keep(3,4)") into buf. */
+void mask_spec_format(const struct mask_spec *m, char *buf, size_t len);
+
+enum row_op { ROW_EQ, ROW_NE, ROW_IN, ROW_PREFIX, ROW_ALL, ROW_ANY };
+
+struct row_filter {
+	enum row_op op;
+	char *field;			/* EQ NE IN PREFIX */
+	char **values;			/* EQ NE PREFIX: one; IN: many */
+	size_t nvalues;
+	struct row_filter *subs;	/* ALL ANY */
+	size_t nsubs;
+};
+
+enum view_format { VIEW_CSV, VIEW_TSV, VIEW_JSONL, VIEW_JSON, VIEW_OTHER };
+
+struct view_field {
+	char *name;			/* header name or top-level JSON key */
+	struct mask_spec mask;		/* MASK_DROP removes it */
+};
+
+struct view_rules {
+	enum view_format format;
+	char *encoding;			/* "utf-8" or "gb18030"; a BOM overrides */
+	bool drop_unlisted;		/* a grant listed fields: drop all others */
+	struct view_field *fields;
+	size_t nfields;
+	struct row_filter *rows;	/* NULL: every row */
+	uint8_t fingerprint[32];	/* SHA-256 over the canonical rules */
+};
+
+#endif
