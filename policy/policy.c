@@ -1,25 +1,171 @@
 /*
- * policy/policy.c - placeholder until the policy model lands: only the
- * built-in allow-all policy exists; parsing a document is refused.
+ * policy/policy.c - a policy's life: parse a document into an immutable,
+ * reference-counted struct policy, index it, build its views, free it.
+ *
+ * Everything a request needs (identity maps, the path index, every view)
+ * is computed here once, so policy_decide() only looks things up.
  */
-#include "policy/policy.h"
+#include "policy/parse.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct policy {
-	int refs;
-	int allow_all;
+const char *const pol_role_names[POL_NROLES] = {
+	"security_admin", "auditor", "system_admin",
 };
+const char *const pol_share_names[3] = { "none", "conditional", "unconditional" };
+const char *const pol_open_names[3] = { "none", "conditional", "open" };
 
-static struct policy allow_all_policy = { 1, 1 };
+static struct policy allow_all_policy = { .refs = 1, .allow_all = true, .version = 1 };
+
+long pol_dept_find(const struct policy *p, const char *id)
+{
+	for (size_t i = 0; i < p->ndepts; i++)
+		if (strcmp(p->depts[i].id, id) == 0)
+			return (long)i;
+	return -1;
+}
+
+long pol_entry_find_code(const struct policy *p, const char *code)
+{
+	for (size_t i = 0; i < p->nentries; i++)
+		if (strcmp(p->entries[i].code, code) == 0)
+			return (long)i;
+	return -1;
+}
+
+static void free_dept(struct pol_dept *d)
+{
+	free(d->id);
+	free(d->name);
+	free(d->uids.v);
+	free(d->gids.v);
+	for (size_t i = 0; i < d->nusers; i++)
+		free(d->users[i].name);
+	free(d->users);
+}
+
+static void free_entry(struct pol_entry *en)
+{
+	free(en->path);
+	free(en->code);
+	free(en->title);
+	free(en->update_cycle);
+	free(en->format);
+	free(en->encoding);
+	for (size_t i = 0; i < en->nfields; i++) {
+		free(en->fields[i].name);
+		free(en->fields[i].tag);
+		free(en->fields[i].mask);
+	}
+	free(en->fields);
+	free(en->grants);
+	pol_view_free(en->deflt_view);
+}
+
+static void free_grant(struct pol_grant *g)
+{
+	free(g->id);
+	for (size_t i = 0; i < g->nfields; i++)
+		free(g->fields[i]);
+	free(g->fields);
+	for (size_t i = 0; i < g->nmasks; i++) {
+		free(g->masks[i].field);
+		free(g->masks[i].text);
+	}
+	free(g->masks);
+	if (g->rows) {
+		pol_rows_clear(g->rows);
+		free(g->rows);
+	}
+	free(g->valid_from);
+	free(g->valid_until);
+	free(g->purpose);
+	pol_view_free(g->view);
+}
+
+void pol_free(struct policy *p)
+{
+	if (!p || p == &allow_all_policy)
+		return;
+	for (int r = 0; r < POL_NROLES; r++) {
+		free(p->roles[r].uids.v);
+		free(p->roles[r].gids.v);
+	}
+	for (size_t i = 0; i < p->ndepts; i++)
+		free_dept(&p->depts[i]);
+	free(p->depts);
+	for (size_t i = 0; i < p->nentries; i++)
+		free_entry(&p->entries[i]);
+	free(p->entries);
+	for (size_t i = 0; i < p->ngrants; i++)
+		free_grant(&p->grants[i]);
+	free(p->grants);
+	free(p->uidmap);
+	free(p->gidmap);
+	for (size_t i = 0; i < p->nnodes; i++) {
+		free(p->nodes[i].path);
+		free(p->nodes[i].below);
+	}
+	free(p->nodes);
+	free(p->slots);
+	free(p);
+}
+
+/* Each entry lists its grants, so a decision scans only those. */
+static int link_grants(struct policy *p)
+{
+	for (size_t i = 0; i < p->ngrants; i++) {
+		struct pol_entry *en = &p->entries[p->grants[i].entry];
+		size_t *g = realloc(en->grants, (en->ngrants + 1) * sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		en->grants = g;
+		en->grants[en->ngrants++] = i;
+	}
+	return 0;
+}
 
 int policy_parse(const char *json, size_t len, struct policy **out, struct perr *e)
 {
+	struct pol_ctx x = { .e = e };
+	json_error_t jerr;
+	json_t *root;
+	int rc;
+
 	*out = NULL;
-	return perr_set(e, ENOSYS, "policy documents are not supported yet");
+	/* fail closed: a key given twice could hide a second, wider value */
+	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		return perr_set(e, EINVAL, "line %d, column %d: %s", jerr.line,
+				jerr.column, jerr.text);
+	x.p = calloc(1, sizeof(*x.p));
+	if (!x.p) {
+		rc = perr_set(e, ENOMEM, "policy: out of memory");
+		goto out;
+	}
+	x.p->refs = 1;
+	rc = pol_parse_doc(&x, root);
+	if (!rc)
+		rc = link_grants(x.p);
+	if (!rc)
+		rc = pol_index_build(x.p, e);
+	if (!rc)
+		rc = pol_views_build(x.p);
+	if (rc) {
+		/* first message wins: this only fills in when no part said why */
+		perr_set(e, -rc, "policy: %s", rc == -ENOMEM ? "out of memory" :
+			 "cannot build the views of the policy");
+		pol_free(x.p);
+		goto out;
+	}
+	*out = x.p;
+out:
+	json_decref(root);
+	return rc;
 }
 
 struct policy *policy_allow_all(void)
@@ -38,21 +184,22 @@ void policy_put(struct policy *p)
 {
 	if (p && p != &allow_all_policy &&
 	    __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		free(p);
+		pol_free(p);
 }
 
-int policy_decide(const struct policy *p, const struct policy_caller *c,
-		  const char *path, enum policy_action action, time_t now,
-		  struct policy_decision *d)
+const struct view_rules *policy_view_rules(const struct policy_view *v)
 {
-	memset(d, 0, sizeof(*d));
-	/* fail closed: anything but the allow-all policy denies */
-	if (!p || !p->allow_all) {
-		d->err = -EACCES;
-		snprintf(d->reason, sizeof(d->reason), "no policy");
-		return 0;
-	}
-	d->allow = 1;
-	snprintf(d->reason, sizeof(d->reason), "allow-all policy");
-	return 0;
+	return v ? &v->rules : NULL;
+}
+
+const char *policy_view_fingerprint(const struct policy_view *v)
+{
+	return v ? v->fp_hex : "raw";
+}
+
+int policy_dept_exists(const struct policy *p, const char *id)
+{
+	if (!p || !id)
+		return -EINVAL;
+	return pol_dept_find(p, id) >= 0 ? 0 : -ENOENT;
 }

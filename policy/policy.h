@@ -73,4 +73,123 @@ int policy_decide(const struct policy *p, const struct policy_caller *c,
 		  const char *path, enum policy_action action, time_t now,
 		  struct policy_decision *d);
 
+/*
+ * Paths and views below. The daemon strips `DIR/.versions/NAME/N` and
+ * `/.snapshots/<time>/...` to the current path before asking: a past
+ * version is decided and desensitized like the file it belongs to.
+ */
+
+struct strbuf;
+struct view_rules;
+
+/* The rules behind a decision's view; valid while p is referenced. */
+const struct view_rules *policy_view_rules(const struct policy_view *v);
+/* Hex SHA-256 of the view's canonical rules (64 chars), for cache keys and audit. */
+const char *policy_view_fingerprint(const struct policy_view *v);
+
+/* ---- identity and roles ---- */
+
+/*
+ * 1 when uid, or one of gids, holds role ("security_admin", "auditor",
+ * "system_admin"), 0 when not, -EINVAL for another role name. Roles never
+ * grant data access. The allow-all policy gives every role to uid 0 only.
+ */
+int policy_role_has(const struct policy *p, uint32_t uid, const uint32_t *gids,
+		    int ngids, const char *role);
+
+/* 0 when department id exists (poolfs checks -o dept=ID), else -ENOENT. */
+int policy_dept_exists(const struct policy *p, const char *id);
+
+/*
+ * The caller's resolved identity as a JSON object (/.poolfs/whoami):
+ * uid, gid, groups, department (null when none), department_name, user,
+ * via (mount|uid|gid|group), roles, reason. Appends to out; returns 0.
+ */
+int policy_whoami_json(const struct policy *p, const struct policy_caller *c,
+		       struct strbuf *out);
+
+/* ---- the tree the catalog implies ---- */
+
+enum policy_path_kind {
+	POLICY_PATH_OUTSIDE,	/* no catalog entry at or above it */
+	POLICY_PATH_ROOT,	/* "/" */
+	POLICY_PATH_ANCESTOR,	/* a directory above one or more entries */
+	POLICY_PATH_ENTRY,	/* an entry's own directory */
+	POLICY_PATH_INSIDE,	/* below an entry's directory */
+	POLICY_PATH_META,	/* /.poolfs and the files in it */
+	POLICY_PATH_INVALID,	/* not absolute, "//", ".", "..", trailing "/" */
+};
+
+enum policy_path_kind policy_path_kind(const struct policy *p, const char *path);
+
+/*
+ * 1 when the caller may see dir_path/name in a listing of dir_path (the
+ * caller may at least LOOKUP it), 0 when it must be filtered out, or a
+ * negative errno. readdir calls it for every name it returns.
+ */
+int policy_visible_child(const struct policy *p, const struct policy_caller *c,
+			 const char *dir_path, const char *name, time_t now);
+
+/*
+ * Calls fn for each directory the catalog implies directly under dir_path
+ * (ancestors and entry directories, and ".poolfs" under "/") that the
+ * caller may see, so the daemon can show them before anything is stored.
+ * Stops at and returns fn's first nonzero result; else 0.
+ */
+int policy_list_dir(const struct policy *p, const struct policy_caller *c,
+		    const char *dir_path, time_t now,
+		    int (*fn)(const char *name, enum policy_path_kind kind, void *arg),
+		    void *arg);
+
+struct policy_entry_info {
+	char path[1024];	/* the entry's directory */
+	char code[64];
+	char title[256];
+	char provider[64];	/* department id */
+	char share[16];		/* unconditional conditional none */
+	char open[16];		/* open conditional none */
+	char format[32];
+	char encoding[16];
+	int level;		/* 0 when the policy gives none */
+	int is_root;		/* path is the entry's directory itself */
+};
+
+/*
+ * The catalog entry holding path, for user.catalog.* xattrs. Returns 0,
+ * or -ENOENT when path is outside every entry. Says nothing about who
+ * may see it: decide first.
+ */
+int policy_entry_for_path(const struct policy *p, const char *path,
+			  struct policy_entry_info *out);
+
+/* ---- documents for people and tools ---- */
+
+/*
+ * /.poolfs/catalog.json: the entries the caller may see, with metadata,
+ * fields and the caller's access (via, grant, window, per-field masks).
+ * Appends to out. -EACCES when the caller maps to no department.
+ */
+int policy_catalog_json(const struct policy *p, const struct policy_caller *c,
+			time_t now, struct strbuf *out);
+
+/* The policy as a JSON document policy_parse() accepts. Appends to out. */
+int policy_export_json(const struct policy *p, struct strbuf *out);
+
+/*
+ * Human-readable changes from old to new, one per line ("+ dept x",
+ * "- grant g1", "~ grant g2: valid_until 2027-01-01 → 2026-06-01").
+ * Either may be NULL (an empty policy). Returns the number of lines.
+ */
+int policy_diff(const struct policy *old, const struct policy *new,
+		struct strbuf *out);
+
+/*
+ * `poolctl explain`: the decision with identity, entry, grant, fields,
+ * masks, row filter, view fingerprint and why, as text lines appended to
+ * out. d (may be NULL) gets the decision. Returns like policy_decide().
+ */
+int policy_explain(const struct policy *p, const struct policy_caller *c,
+		   const char *path, enum policy_action action, time_t now,
+		   struct policy_decision *d, struct strbuf *out);
+
 #endif

@@ -1,0 +1,313 @@
+#!/usr/bin/env bash
+# bench/run.sh - poolfs against reference filesystems, in one run on one
+# machine, printed as one table of figures and ratios (make bench).
+#
+# References: native (the directory the others sit on: a tmpfs when memory
+# allows, else the disk under TMPDIR), libfuse's passthrough_ll built from
+# the installed libfuse3 examples, and gocryptfs as a peer FUSE filesystem
+# that transforms every byte (installed with apt if missing; its column is
+# left out if it cannot be had).
+#
+# Measured: 1 GiB sequential read and write (dd bs=1M; the write includes
+# the commit through conv=fsync), stat() of 10 000 files and `ls -l` of a
+# 10 000-file directory, each cold (caches dropped, or every mount
+# remounted where dropping is not allowed); and, for poolfs only, the new
+# stored bytes of a one-row change in a 1 GiB CSV (from `poolctl stats
+# --json`, stored_bytes before and after). Targets are DESIGN.md's.
+#
+# Environment: BUILD (build), BENCH_MB (1024), BENCH_FILES (10000),
+# BENCH_REPS (3; the median is shown), BENCH_NO_GOCRYPTFS=1.
+# Exits 1 when poolfs could not be measured.
+set -u
+set -o pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+POOLFS=$BUILD/poolfs
+POOLCTL=$BUILD/poolctl
+META=$ROOT/bench/meta.py
+MB=${BENCH_MB:-1024}
+NFILES=${BENCH_FILES:-10000}
+REPS=${BENCH_REPS:-3}
+REFBIN=$BUILD/bench-ref
+PY=${PYTHON:-python3}
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { printf 'bench: error: %s\n' "$*" >&2; exit 2; }
+
+[ "$(id -u)" = 0 ] || die "needs root (mounts, drop_caches)"
+[ -c /dev/fuse ] || die "/dev/fuse is missing"
+command -v fusermount3 > /dev/null || die "fusermount3 missing (apt-get install fuse3)"
+[ -x "$POOLFS" ] && [ -x "$POOLCTL" ] || die "poolfs/poolctl not built in $BUILD"
+
+# ---- reference binaries ----
+mkdir -p "$REFBIN"
+PT=$REFBIN/passthrough_ll
+EX=/usr/share/doc/libfuse3-dev/examples
+if [ ! -x "$PT" ] || [ "$EX/passthrough_ll.c" -nt "$PT" ]; then
+	[ -f "$EX/passthrough_ll.c" ] || die "$EX/passthrough_ll.c missing (libfuse3-dev)"
+	gcc -O2 -Wall -I"$EX" -o "$PT" "$EX/passthrough_ll.c" $(pkg-config --cflags --libs fuse3) ||
+		die "cannot build passthrough_ll"
+fi
+HAVE_GC=0
+if [ "${BENCH_NO_GOCRYPTFS:-0}" != 1 ]; then
+	if ! command -v gocryptfs > /dev/null; then
+		say "installing gocryptfs (optional peer)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gocryptfs > /dev/null 2>&1 ||
+			{ apt-get update -qq > /dev/null 2>&1 &&
+			  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gocryptfs > /dev/null 2>&1; }
+	fi
+	command -v gocryptfs > /dev/null && HAVE_GC=1 || say "gocryptfs not available: column left out"
+fi
+
+# ---- work area ----
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/poolfs-bench.XXXXXX") || die "mktemp"
+MOUNTS=()
+PIDS=()
+cleanup() {
+	local m p
+	for m in "${MOUNTS[@]}"; do
+		fusermount3 -u "$m" 2> /dev/null || fusermount3 -uz "$m" 2> /dev/null
+	done
+	for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null; done
+	sleep 0.5
+	for p in "${PIDS[@]}"; do kill -KILL "$p" 2> /dev/null; done
+	[ "${ON_TMPFS:-0}" = 1 ] && umount "$WORK" 2> /dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# native: a tmpfs big enough for every copy, when memory allows
+need_mb=$((MB * 6 + 1024))
+avail_mb=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+ON_TMPFS=0
+if [ "$avail_mb" -gt $((need_mb + 2048)) ] && mount -t tmpfs -o size=${need_mb}m tmpfs "$WORK"; then
+	ON_TMPFS=1
+	NATIVE_KIND="tmpfs"
+else
+	NATIVE_KIND="$(df --output=fstype "$WORK" | tail -n1) (disk)"
+fi
+say "work area $WORK on $NATIVE_KIND"
+
+CAN_DROP=0
+(sync; echo 3 > /proc/sys/vm/drop_caches) 2> /dev/null && CAN_DROP=1
+
+is_mounted() { awk -v m="$1" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo; }
+wait_mounted() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		is_mounted "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---- the filesystems under test ----
+mkdir -p "$WORK/native" "$WORK/mnt_pt" "$WORK/gc_cipher" "$WORK/mnt_gc" "$WORK/mnt_pf"
+FSLIST=(native pt)
+[ $HAVE_GC = 1 ] && FSLIST+=(gc)
+FSLIST+=(pf)
+declare -A DIR=([native]=$WORK/native [pt]=$WORK/mnt_pt [gc]=$WORK/mnt_gc [pf]=$WORK/mnt_pf)
+declare -A PID=()
+
+mount_fs() {
+	case $1 in
+	native) return 0 ;;
+	pt)
+		"$PT" -f -o source="$WORK/native" "$WORK/mnt_pt" 2> "$WORK/pt.log" &
+		PID[pt]=$!
+		;;
+	gc)
+		gocryptfs -q -fg -extpass "echo bench" "$WORK/gc_cipher" "$WORK/mnt_gc" 2> "$WORK/gc.log" &
+		PID[gc]=$!
+		;;
+	pf)
+		"$POOLFS" "$WORK/store" "$WORK/mnt_pf" -f -o allow_all 2>> "$WORK/pf.log" &
+		PID[pf]=$!
+		;;
+	esac
+	PIDS+=("${PID[$1]}")
+	MOUNTS+=("${DIR[$1]}")
+	wait_mounted "${DIR[$1]}" || { say "$1 did not mount: $(tail -n3 "$WORK/$1.log")"; return 1; }
+}
+
+umount_fs() {
+	[ "$1" = native ] && return 0
+	local i
+	fusermount3 -u "${DIR[$1]}" 2> /dev/null
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "${PID[$1]}" 2> /dev/null || break
+		sleep 0.1
+	done
+}
+
+# caches cold: drop them, or remount every FUSE filesystem
+cold() {
+	local f
+	sync
+	if [ $CAN_DROP = 1 ]; then
+		echo 3 > /proc/sys/vm/drop_caches
+		return
+	fi
+	for f in "${FSLIST[@]}"; do
+		[ -n "${FAILED[$f]:-}" ] && continue
+		umount_fs "$f"
+		mount_fs "$f" || FAILED[$f]=1
+	done
+}
+
+declare -A FAILED=()
+declare -A RES=()
+CSV_FAILED=0
+"$POOLCTL" init "$WORK/store" > "$WORK/init.log" 2>&1 || { say "poolctl init failed: $(cat "$WORK/init.log")"; FAILED[pf]=1; }
+if [ $HAVE_GC = 1 ]; then
+	gocryptfs -q -init -extpass "echo bench" -scryptn 10 "$WORK/gc_cipher" > /dev/null 2>&1 ||
+		{ say "gocryptfs -init failed: column left out"; HAVE_GC=0; FSLIST=(native pt pf); }
+fi
+for f in "${FSLIST[@]}"; do
+	[ -n "${FAILED[$f]:-}" ] && continue
+	mount_fs "$f" || FAILED[$f]=1
+done
+
+# median of REPS runs of "$@" (each prints seconds), with cold caches
+median() {
+	local i out=()
+	for ((i = 0; i < REPS; i++)); do
+		cold
+		out+=("$("$@")") || return 1
+		[ -n "${out[-1]}" ] || return 1
+	done
+	printf '%s\n' "${out[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+}
+
+say "making the ${MB} MiB source"
+head -c $((MB << 20)) /dev/urandom > "$WORK/src.bin" || die "cannot write the source file"
+
+for f in "${FSLIST[@]}"; do
+	[ -n "${FAILED[$f]:-}" ] && continue
+	d=${DIR[$f]}
+	say "$f: sequential write"
+	t=$(median "$PY" "$META" time dd if="$WORK/src.bin" of="$d/seq_$f.bin" bs=1M conv=fsync) ||
+		{ say "$f: write failed"; FAILED[$f]=1; continue; }
+	RES[$f,write]=$(awk -v t="$t" -v mb="$MB" 'BEGIN { printf "%.0f", mb / t }')
+	say "$f: sequential read"
+	t=$(median "$PY" "$META" time dd if="$d/seq_$f.bin" of=/dev/null bs=1M) ||
+		{ say "$f: read failed"; FAILED[$f]=1; continue; }
+	RES[$f,read]=$(awk -v t="$t" -v mb="$MB" 'BEGIN { printf "%.0f", mb / t }')
+	rm -f "$d/seq_$f.bin"
+done
+
+for f in "${FSLIST[@]}"; do
+	[ -n "${FAILED[$f]:-}" ] && continue
+	d=${DIR[$f]}/many
+	# passthrough_ll shows native's directory: created once, measured twice
+	if [ "$f" != pt ]; then
+		say "$f: creating $NFILES files"
+		"$PY" "$META" create "$d" "$NFILES" || { say "$f: create failed"; FAILED[$f]=1; continue; }
+	fi
+	say "$f: stat and ls -l"
+	t=$(median "$PY" "$META" stat "$d" "$NFILES") || { FAILED[$f]=1; continue; }
+	RES[$f,stat]=$t
+	t=$(median "$PY" "$META" ls "$d") || { FAILED[$f]=1; continue; }
+	RES[$f,ls]=$t
+done
+
+# one-row change in a 1 GiB CSV: new stored bytes (poolfs only)
+stored() {
+	"$POOLCTL" -s "$WORK/store" stats --json 2> "$WORK/stats.err" | "$PY" -c '
+import json, sys
+def find(d):
+    if isinstance(d, dict):
+        if "stored_bytes" in d: return d["stored_bytes"]
+        for v in d.values():
+            r = find(v)
+            if r is not None: return r
+try:
+    v = find(json.load(sys.stdin))
+except ValueError:
+    v = None
+if v is None:
+    sys.exit(1)
+print(v)'
+}
+if [ -z "${FAILED[pf]:-}" ]; then
+	say "poolfs: ${MB} MiB CSV, one-row changes"
+	awk -v mb="$MB" 'BEGIN {
+		srand(7); n = split("宣州区 郎溪县 广德市 宁国市 泾县", R, " ")
+		print "id,name,id_card,phone,region,amount"; lim = mb * 1048576; s = 0
+		for (i = 1; s < lim; i++) {
+			l = sprintf("%d,name%d,3418%07d%07d,138%08d,%s,%d.%02d", i, int(rand() * 1e6),
+				int(rand() * 1e7), int(rand() * 1e7), int(rand() * 1e8), R[1 + int(rand() * n)],
+				int(rand() * 1e5), int(rand() * 100))
+			print l; s += length(l) + 1
+		}
+	}' > "$WORK/big.csv"
+	if "$PY" "$META" time dd if="$WORK/big.csv" of="$WORK/mnt_pf/big.csv" bs=1M conv=fsync > /dev/null; then
+		s0=$(stored)
+		"$PY" "$META" csv-row "$WORK/mnt_pf/big.csv" && s1=$(stored) &&
+			RES[pf,csvrow]=$(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.0f", (b - a) / 1024 }')
+		"$PY" "$META" csv-rewrite "$WORK/big.csv" "$WORK/mnt_pf/big.csv" && s2=$(stored) &&
+			RES[pf,csvetl]=$(awk -v a="$s1" -v b="$s2" 'BEGIN { printf "%.0f", (b - a) / 1024 }')
+		[ -n "${RES[pf,csvrow]:-}" ] && [ -n "${RES[pf,csvetl]:-}" ] || {
+			say "poolfs: CSV row change or stats --json failed (stored_bytes: '$s0' '${s1:-}' '${s2:-}'; $(head -c 200 "$WORK/stats.err"))"
+			CSV_FAILED=1
+		}
+	else
+		say "poolfs: writing the CSV failed"
+		CSV_FAILED=1
+	fi
+	rm -f "$WORK/big.csv"
+fi
+
+# ---- the table ----
+cell() { local v=${RES[$1,$2]:-}; if [ -n "$v" ]; then echo "$v"; elif [ -n "${FAILED[$1]:-}" ]; then echo error; else echo -; fi; }
+{
+	printf 'what|unit|native|passthrough_ll'
+	[ $HAVE_GC = 1 ] && printf '|gocryptfs'
+	printf '|poolfs|poolfs/passthrough_ll|target|met\n'
+	row() {	# key label unit better(hi|lo) target-kind target-value
+		local k=$1 pf pt ratio met=-
+		pf=$(cell pf "$k")
+		pt=$(cell pt "$k")
+		ratio=-
+		if [[ $pf =~ ^[0-9.]+$ ]] && [[ $pt =~ ^[0-9.]+$ ]]; then
+			ratio=$(awk -v a="$pf" -v b="$pt" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+			met=$(awk -v r="$ratio" -v t="$6" -v kind="$5" \
+				'BEGIN { if (kind == "min") print (r >= t ? "yes" : "NO"); else print (r <= t ? "yes" : "NO") }')
+		fi
+		printf '%s|%s|%s|%s' "$2" "$3" "$(cell native "$k")" "$pt"
+		[ $HAVE_GC = 1 ] && printf '|%s' "$(cell gc "$k")"
+		printf '|%s|%s|%s|%s\n' "$pf" "$ratio" "$7" "$met"
+	}
+	row read "sequential read ${MB} MiB, 1 MiB requests" "MB/s" hi min 0.9 ">= 0.9 x passthrough_ll"
+	row write "sequential write ${MB} MiB incl. commit" "MB/s" hi min 0.7 ">= 0.7 x passthrough_ll"
+	row stat "stat of $NFILES files (cold)" "s" lo max 2 "<= 2 x passthrough_ll"
+	row ls "ls -l of a $NFILES-file directory (cold)" "s" lo max 2 "<= 2 x passthrough_ll"
+	for k in csvrow csvetl; do
+		v=$(cell pf $k)
+		met=-
+		[[ $v =~ ^-?[0-9]+$ ]] && { [ "$v" -le 256 ] && met=yes || met=NO; }
+		label="one-row change in a ${MB} MiB CSV, in place"
+		[ $k = csvetl ] && label="one-row change in a ${MB} MiB CSV, rewrite+rename"
+		printf '%s|KiB stored|-|-' "$label"
+		[ $HAVE_GC = 1 ] && printf '|-'
+		printf '|%s|-|<= 256 KiB new stored bytes|%s\n' "$v" "$met"
+	done
+} > "$WORK/table"
+
+echo
+echo "poolfs benchmark: $(nproc) cores, native = $NATIVE_KIND, ${MB} MiB files, $NFILES files," \
+	"median of $REPS, caches $([ $CAN_DROP = 1 ] && echo dropped || echo 'cold by remount')"
+column -t -s '|' < "$WORK/table"
+
+# programs of bench/*.c (the engine alone, audit on/off) print their own lines
+for b in "$BUILD"/bench/*; do
+	[ -f "$b" ] && [ -x "$b" ] || continue
+	case $b in *.o | *.d) continue ;; esac
+	echo
+	echo "== $(basename "$b")"
+	timeout 300 "$b" || say "$(basename "$b") exited $?"
+done
+[ -z "${FAILED[pf]:-}" ] && [ "${CSV_FAILED:-0}" = 0 ]

@@ -1,0 +1,318 @@
+/*
+ * fs/fs.h - what the files of the daemon share: the mount's state, the
+ * inode table, open-file and directory handles, and the two seams every
+ * operation goes through (fs_decide for policy, fs_audit for the log).
+ *
+ * fs/ is the FUSE edge: it translates store/ and policy/ results into
+ * replies and never touches RocksDB. Helpers return 0 or a negative
+ * errno; only the fs_ll_* operations reply, flipping the sign once.
+ */
+#ifndef POOL_FS_H
+#define POOL_FS_H
+
+#define FUSE_USE_VERSION 314	/* libfuse 3.14 */
+#include <fuse_lowlevel.h>
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "common/strbuf.h"
+#include "policy/policy.h"
+#include "store/audit.h"
+#include "store/store.h"
+
+/* Inode numbers with this bit are virtual (.versions, .snapshots). */
+#define FS_VIRT_BIT	(UINT64_C(1) << 62)
+
+#define FS_TIMEOUT	1.0		/* entry and attr cache, seconds */
+#define FS_MAX_WRITE	(1024 * 1024)
+#define FS_CACHE_UNKNOWN UINT64_MAX	/* no version known to be in the page cache */
+
+enum fs_kind {
+	FS_REAL,		/* a store inode */
+	FS_VERSIONS,		/* DIR/.versions: the files of DIR */
+	FS_VERSION_LIST,	/* DIR/.versions/NAME: 1, 2, ... */
+	FS_VERSION_FILE,	/* DIR/.versions/NAME/N: version N, read-only */
+	FS_SNAP_ROOT,		/* /.snapshots: empty, lookup by UTC time */
+	FS_SNAP,		/* a store inode as it was at as_of, read-only */
+};
+
+/* What a virtual inode stands for; equal keys share one inode. */
+struct fs_vkey {
+	enum fs_kind kind;
+	uint64_t sino;
+	uint64_t version;		/* FS_VERSION_FILE */
+	struct timespec as_of;		/* FS_SNAP_ROOT's children and FS_SNAP */
+};
+
+struct fs_inode {
+	uint64_t ino;			/* kernel node id; immutable */
+	struct fs_inode *next;		/* hash chain; protected by table lock */
+	struct fs_inode *vnext;		/* virtual-key chain; protected by table lock */
+	uint64_t nlookup;		/* kernel references; protected by table lock */
+	unsigned pins;			/* handles and requests in flight; table lock */
+	uint64_t redirect;		/* store inode that replaced this one by
+					 * rename, 0 if none; atomic */
+
+	/* immutable after creation */
+	struct fs_vkey key;		/* key.kind FS_REAL: key.sino == ino */
+	char *vpath;			/* virtual: pool path behind it */
+
+	pthread_mutex_t lock;
+	struct store_stage *stage;	/* uncommitted writes; protected by lock */
+	unsigned writers, readers;	/* open handles; protected by lock */
+	uint64_t cache_version;		/* version the page cache may hold; lock */
+	struct timespec wtime;		/* last write into stage; protected by lock */
+	uint64_t staged_bytes;		/* written since the last commit; lock */
+	unsigned pending_set;		/* STORE_SET_* times set while staged; lock */
+	struct store_attr pending;	/* their values; protected by lock */
+};
+
+struct fs {
+	struct store *store;
+	struct fuse_session *se;
+	char *dept;			/* -o dept=ID, NULL for a pool mount */
+	int allow_all;			/* -o allow_all */
+
+	pthread_mutex_t policy_lock;
+	struct policy *policy;		/* NULL: deny all; protected by policy_lock */
+	unsigned long policy_gen;	/* bumped on every swap; atomic */
+
+	pthread_mutex_t table_lock;
+	struct fs_inode **buckets;	/* protected by table_lock */
+	struct fs_inode **vbuckets;	/* protected by table_lock */
+	size_t nbuckets, count;		/* protected by table_lock */
+	uint64_t next_vino;		/* protected by table_lock */
+};
+
+/* Who a request acts for; copied into handles for later records. */
+struct fs_who {
+	uint32_t uid, gid, pid;
+	char comm[32];
+	char dept[64];
+	char user[64];
+};
+
+struct fs_file {
+	struct fs_inode *node;		/* pinned; the data node */
+	struct store_content *content;	/* version read by a reader; NULL else */
+	bool writable;			/* holds a writer count on node */
+	bool follow_stage;		/* opened while written: reads see the stage */
+	struct strbuf path;		/* pool path at open */
+	struct fs_who who;		/* the opener */
+	struct policy_decision dec;	/* at open; dec.view is never kept */
+	pthread_mutex_t lock;
+	unsigned long policy_gen;	/* of dec; protected by lock */
+	time_t decided;			/* when dec was made; protected by lock */
+	uint64_t bytes_read;		/* atomic */
+	uint64_t bytes_written;		/* atomic */
+};
+
+struct fs_dirent {
+	char *name;
+	uint64_t ino;			/* 0 when only a lookup can tell */
+	uint32_t type;			/* enum store_ftype */
+};
+
+struct fs_dir {
+	struct fs_inode *node;		/* pinned */
+	struct strbuf path;
+	struct fs_dirent *ents;		/* ".", "..", then the listing at opendir */
+	size_t n, alloc;
+};
+
+static inline struct fs *fs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+/* ---- inode table (inode.c) ---- */
+
+int fs_table_init(struct fs *fs);
+/* Frees every entry; stages still open are closed uncommitted. */
+void fs_table_release(struct fs *fs);
+/*
+ * Returns the entry of real inode ino, creating it, with one kernel
+ * reference (lookup) or one pin (!lookup). NULL on out of memory.
+ */
+struct fs_inode *fs_inode_get(struct fs *fs, uint64_t ino, bool lookup);
+/* The entry of ino pinned, or NULL when the table has none. */
+struct fs_inode *fs_inode_find(struct fs *fs, uint64_t ino);
+/* The virtual inode for key (path: its pool path), as fs_inode_get. */
+struct fs_inode *fs_vnode_get(struct fs *fs, const struct fs_vkey *key,
+			      const char *path, bool lookup);
+void fs_inode_put(struct fs *fs, struct fs_inode *n);
+void fs_inode_forget(struct fs *fs, uint64_t ino, uint64_t nlookup);
+/* Records that store inode to now stands where the file of ino stood. */
+void fs_inode_redirect(struct fs *fs, uint64_t ino, uint64_t to);
+/* The kernel node ids in the table; *out is malloc'd, caller frees. */
+int fs_inode_list(struct fs *fs, uint64_t **out, size_t *n);
+/* Calls fn on every entry with a stage; the table lock is held. */
+void fs_inode_each_staged(struct fs *fs, void (*fn)(struct fs *, struct fs_inode *));
+
+/* ---- nodes, attributes and virtual inodes (node.c) ---- */
+
+/*
+ * Pins and returns in *out the node that serves kernel inode ino: its
+ * own entry, or the replacing file's after a rename over it.
+ */
+int fs_node_pin(struct fs *fs, uint64_t ino, struct fs_inode **out);
+/* Appends n's pool path to out. */
+int fs_node_path(struct fs *fs, const struct fs_inode *n, struct strbuf *out);
+int fs_node_stat(struct fs *fs, struct fs_inode *n, struct stat *st);
+/*
+ * The version n shows: current for a real file, N for .versions/F/N, the
+ * one current at the snapshot's time (0: none, reads empty).
+ */
+int fs_node_version(struct fs *fs, const struct fs_inode *n, uint64_t *version);
+static inline bool fs_node_virtual(const struct fs_inode *n)
+{
+	return n->key.kind != FS_REAL;
+}
+/* The node's store type (enum store_ftype); 0 on error. */
+uint32_t fs_node_type(struct fs *fs, const struct fs_inode *n);
+/*
+ * Looks name up in dir (path dpath) for req's caller and fills e with
+ * one kernel reference taken. The decision is made and denials logged.
+ */
+int fs_lookup_child(fuse_req_t req, struct fs_inode *dir, const char *dpath,
+		    const char *name, struct fuse_entry_param *e);
+/* Fills d (node and path set) with its listing for req's caller. */
+int fs_list_dir(fuse_req_t req, struct fs_dir *d);
+int fs_dir_add(struct fs_dir *d, const char *name, uint64_t ino, uint32_t type);
+void fs_dir_free(struct fs_dir *d);
+void fs_path_join(struct strbuf *out, const char *dir, const char *name);
+
+/* ---- policy and audit seams (access.c) ---- */
+
+/* Loads the pool's latest policy (or allow-all); never fails: an absent
+ * or broken policy leaves the mount denying everything. */
+void fs_policy_load(struct fs *fs);
+/* Installs p (the table takes the caller's reference); returns the old one. */
+struct policy *fs_policy_swap(struct fs *fs, struct policy *p);
+unsigned long fs_policy_gen(struct fs *fs);
+
+/*
+ * Asks the policy whether req's caller may do action on path. Returns 0
+ * with d filled when allowed, else logs the denial as op and returns the
+ * errno to reply with (-EIO when the record could not be written).
+ */
+int fs_decide(fuse_req_t req, const char *op, const char *path,
+	      enum policy_action action, struct policy_decision *d);
+/*
+ * Drops from d the entries from index first on that req's caller may not
+ * look up. Hidden entries are not logged: the listing's record stands
+ * for them.
+ */
+int fs_filter_dir(fuse_req_t req, struct fs_dir *d, size_t first);
+/* Logs an operation refused before any policy question (EPERM, EROFS). */
+int fs_deny(fuse_req_t req, const char *op, const char *path, int err,
+	    const char *reason);
+
+void fs_who_init(fuse_req_t req, const struct policy_decision *d, struct fs_who *w);
+void fs_who_writer(const struct fs_who *w, struct store_writer *out);
+/* Fills r from w and d (d may be NULL); strings stay owned by the callers. */
+void fs_audit_rec(struct audit_rec *r, const struct fs_who *w, const char *op,
+		  const char *path, int result, const struct policy_decision *d);
+/* Appends a record; 0 or -EIO, after which the operation must fail. */
+int fs_audit_who(struct fs *fs, const struct fs_who *w, const char *op,
+		 const char *path, int result, const struct policy_decision *d,
+		 uint64_t version, uint64_t bytes);
+int fs_audit(fuse_req_t req, const char *op, const char *path, int result,
+	     const struct policy_decision *d, uint64_t version, uint64_t bytes);
+
+/* -ENAMETOOLONG, -EPERM for a reserved name, else 0. */
+int fs_check_new_name(const char *name);
+int fs_check_name(const char *name);
+
+/*
+ * Creates name under parent as type (target for a symlink) for req's
+ * caller after the checks and decision for op; fills e with one kernel
+ * reference taken, path with the new pool path and d with the decision.
+ */
+int fs_make_node(fuse_req_t req, fuse_ino_t parent, const char *name, uint32_t type,
+		 mode_t mode, const char *target, const char *op,
+		 struct fuse_entry_param *e, struct strbuf *path,
+		 struct policy_decision *d);
+
+/* ---- files (ops_file.c) ---- */
+
+/*
+ * Commits n's stage as a new version (when dirty) and closes it; the
+ * caller holds n->lock and must call fs_invalidate_inode(n->ino) after
+ * dropping it when *committed. On error the stage keeps its changes.
+ */
+int fs_commit_locked(struct fs *fs, struct fs_inode *n, const struct fs_who *w,
+		     const char *op, const char *path, uint64_t bytes,
+		     const struct policy_decision *d, bool *committed);
+/* Commits any open stage of store inode sino (before a rename moves it). */
+int fs_commit_ino(fuse_req_t req, uint64_t sino, const char *path);
+
+/* ---- control seam (control.c) ---- */
+
+int fs_control_start(struct fs *fs);
+void fs_control_stop(struct fs *fs);
+/* Drops the kernel's cached attributes and pages of ino. */
+int fs_invalidate_inode(uint64_t ino);
+/* Makes p the live policy (taking the caller's reference) and drops every
+ * cached page, since views may have changed. */
+int fs_set_policy(struct policy *p);
+
+/* ---- operations (fs_ll_*: each replies to req exactly once) ---- */
+
+void fs_ll_init(void *userdata, struct fuse_conn_info *conn);
+void fs_ll_destroy(void *userdata);
+void fs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
+void fs_ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup);
+void fs_ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *f);
+void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		   struct fuse_file_info *fi);
+void fs_ll_access(fuse_req_t req, fuse_ino_t ino, int mask);
+void fs_ll_statfs(fuse_req_t req, fuse_ino_t ino);
+void fs_ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
+void fs_ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+void fs_ll_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+		    const char *value, size_t size, int flags);
+void fs_ll_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
+
+void fs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		   struct fuse_file_info *fi);
+void fs_ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi);
+void fs_ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_ll_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+		    struct fuse_file_info *fi);
+void fs_ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
+void fs_ll_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		 dev_t rdev);
+void fs_ll_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+		   const char *name);
+void fs_ll_readlink(fuse_req_t req, fuse_ino_t ino);
+void fs_ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		const char *newname);
+void fs_ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
+void fs_ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
+void fs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		  fuse_ino_t newparent, const char *newname, unsigned int flags);
+
+void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		  mode_t mode, struct fuse_file_info *fi);
+void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		struct fuse_file_info *fi);
+void fs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+		 off_t off, struct fuse_file_info *fi);
+void fs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		 struct fuse_file_info *fi);
+
+/* Truncates n (a real file) to size through its stage; setattr's helper. */
+int fs_truncate(fuse_req_t req, struct fs_inode *n, const char *path, uint64_t size,
+		const struct policy_decision *d);
+
+#endif

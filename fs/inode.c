@@ -1,0 +1,322 @@
+/*
+ * fs/inode.c - the inode table: what the daemon keeps per kernel inode.
+ *
+ * An entry lives while the kernel holds references to it (nlookup) or a
+ * handle or request pins it. It carries the stage of a file being
+ * written, so every writer of one file shares one stage. Virtual inodes
+ * (.versions, .snapshots) get numbers with FS_VIRT_BIT set and are also
+ * indexed by their key, so a second lookup returns the same inode.
+ *
+ * Lock order: fs->table_lock before fs_inode.lock; nothing takes the
+ * table lock while holding an inode's lock.
+ */
+#include "fs/fs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+#define FS_TABLE_MIN 1024
+
+static size_t hash_u64(uint64_t v)
+{
+	v ^= v >> 33;
+	v *= UINT64_C(0xff51afd7ed558ccd);
+	v ^= v >> 33;
+	v *= UINT64_C(0xc4ceb9fe1a85ec53);
+	v ^= v >> 33;
+	return (size_t)v;
+}
+
+static size_t vkey_hash(const struct fs_vkey *k)
+{
+	return hash_u64((uint64_t)k->kind ^ hash_u64(k->sino) ^
+			hash_u64(k->version + 1) ^
+			hash_u64((uint64_t)k->as_of.tv_sec * 1000000007u +
+				 (uint64_t)k->as_of.tv_nsec));
+}
+
+static bool vkey_eq(const struct fs_vkey *a, const struct fs_vkey *b)
+{
+	return a->kind == b->kind && a->sino == b->sino &&
+	       a->version == b->version &&
+	       a->as_of.tv_sec == b->as_of.tv_sec &&
+	       a->as_of.tv_nsec == b->as_of.tv_nsec;
+}
+
+int fs_table_init(struct fs *fs)
+{
+	int err = pthread_mutex_init(&fs->table_lock, NULL);
+
+	if (err)
+		return -err;
+	fs->nbuckets = FS_TABLE_MIN;
+	fs->count = 0;
+	fs->next_vino = FS_VIRT_BIT | 1;
+	fs->buckets = calloc(fs->nbuckets, sizeof(*fs->buckets));
+	fs->vbuckets = calloc(fs->nbuckets, sizeof(*fs->vbuckets));
+	if (!fs->buckets || !fs->vbuckets) {
+		free(fs->buckets);
+		free(fs->vbuckets);
+		pthread_mutex_destroy(&fs->table_lock);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void inode_free(struct fs_inode *n)
+{
+	if (n->stage) {
+		log_warn("inode %llu: uncommitted changes discarded",
+			 (unsigned long long)n->ino);
+		store_stage_close(n->stage);
+	}
+	pthread_mutex_destroy(&n->lock);
+	free(n->vpath);
+	free(n);
+}
+
+void fs_table_release(struct fs *fs)
+{
+	for (size_t i = 0; i < fs->nbuckets; i++) {
+		struct fs_inode *n = fs->buckets[i];
+
+		while (n) {
+			struct fs_inode *next = n->next;
+
+			inode_free(n);
+			n = next;
+		}
+	}
+	free(fs->buckets);
+	free(fs->vbuckets);
+	fs->buckets = fs->vbuckets = NULL;
+	pthread_mutex_destroy(&fs->table_lock);
+}
+
+/* Doubles the table when it gets crowded; on out of memory keeps it. */
+static void table_grow(struct fs *fs)
+{
+	size_t nb = fs->nbuckets * 2;
+	struct fs_inode **b, **vb;
+
+	if (fs->count < fs->nbuckets * 2)
+		return;
+	b = calloc(nb, sizeof(*b));
+	vb = calloc(nb, sizeof(*vb));
+	if (!b || !vb) {
+		free(b);
+		free(vb);
+		return;
+	}
+	for (size_t i = 0; i < fs->nbuckets; i++) {
+		struct fs_inode *n = fs->buckets[i], *next;
+
+		for (; n; n = next) {
+			size_t h = hash_u64(n->ino) % nb;
+
+			next = n->next;
+			n->next = b[h];
+			b[h] = n;
+			if (n->key.kind != FS_REAL) {
+				h = vkey_hash(&n->key) % nb;
+				n->vnext = vb[h];
+				vb[h] = n;
+			}
+		}
+	}
+	free(fs->buckets);
+	free(fs->vbuckets);
+	fs->buckets = b;
+	fs->vbuckets = vb;
+	fs->nbuckets = nb;
+}
+
+static struct fs_inode *table_find(struct fs *fs, uint64_t ino)
+{
+	struct fs_inode *n = fs->buckets[hash_u64(ino) % fs->nbuckets];
+
+	while (n && n->ino != ino)
+		n = n->next;
+	return n;
+}
+
+static struct fs_inode *table_add(struct fs *fs, uint64_t ino,
+				  const struct fs_vkey *key, const char *vpath)
+{
+	struct fs_inode *n = calloc(1, sizeof(*n));
+	size_t h;
+
+	if (!n)
+		return NULL;
+	if (vpath && !(n->vpath = strdup(vpath))) {
+		free(n);
+		return NULL;
+	}
+	if (pthread_mutex_init(&n->lock, NULL)) {
+		free(n->vpath);
+		free(n);
+		return NULL;
+	}
+	n->ino = ino;
+	n->key = *key;
+	n->cache_version = FS_CACHE_UNKNOWN;
+	table_grow(fs);
+	h = hash_u64(ino) % fs->nbuckets;
+	n->next = fs->buckets[h];
+	fs->buckets[h] = n;
+	if (key->kind != FS_REAL) {
+		h = vkey_hash(key) % fs->nbuckets;
+		n->vnext = fs->vbuckets[h];
+		fs->vbuckets[h] = n;
+	}
+	fs->count++;
+	return n;
+}
+
+static void table_unlink(struct fs *fs, struct fs_inode *n)
+{
+	struct fs_inode **p = &fs->buckets[hash_u64(n->ino) % fs->nbuckets];
+
+	while (*p != n)
+		p = &(*p)->next;
+	*p = n->next;
+	if (n->key.kind != FS_REAL) {
+		p = &fs->vbuckets[vkey_hash(&n->key) % fs->nbuckets];
+		while (*p != n)
+			p = &(*p)->vnext;
+		*p = n->vnext;
+	}
+	fs->count--;
+}
+
+static void take_ref(struct fs_inode *n, bool lookup)
+{
+	if (lookup)
+		n->nlookup++;
+	else
+		n->pins++;
+}
+
+/* Caller holds the table lock. */
+static void maybe_free(struct fs *fs, struct fs_inode *n)
+{
+	if (n->nlookup || n->pins)
+		return;
+	table_unlink(fs, n);
+	inode_free(n);
+}
+
+struct fs_inode *fs_inode_get(struct fs *fs, uint64_t ino, bool lookup)
+{
+	struct fs_inode *n;
+	struct fs_vkey key = { .kind = FS_REAL, .sino = ino };
+
+	pthread_mutex_lock(&fs->table_lock);
+	n = table_find(fs, ino);
+	if (!n)
+		n = table_add(fs, ino, &key, NULL);
+	if (n)
+		take_ref(n, lookup);
+	pthread_mutex_unlock(&fs->table_lock);
+	return n;
+}
+
+struct fs_inode *fs_inode_find(struct fs *fs, uint64_t ino)
+{
+	struct fs_inode *n;
+
+	pthread_mutex_lock(&fs->table_lock);
+	n = table_find(fs, ino);
+	if (n)
+		n->pins++;
+	pthread_mutex_unlock(&fs->table_lock);
+	return n;
+}
+
+struct fs_inode *fs_vnode_get(struct fs *fs, const struct fs_vkey *key,
+			      const char *path, bool lookup)
+{
+	struct fs_inode *n;
+
+	pthread_mutex_lock(&fs->table_lock);
+	n = fs->vbuckets[vkey_hash(key) % fs->nbuckets];
+	while (n && !vkey_eq(&n->key, key))
+		n = n->vnext;
+	if (!n)
+		n = table_add(fs, fs->next_vino++, key, path);
+	if (n)
+		take_ref(n, lookup);
+	pthread_mutex_unlock(&fs->table_lock);
+	return n;
+}
+
+void fs_inode_put(struct fs *fs, struct fs_inode *n)
+{
+	if (!n)
+		return;
+	pthread_mutex_lock(&fs->table_lock);
+	n->pins--;
+	maybe_free(fs, n);
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+void fs_inode_forget(struct fs *fs, uint64_t ino, uint64_t nlookup)
+{
+	struct fs_inode *n;
+
+	pthread_mutex_lock(&fs->table_lock);
+	n = table_find(fs, ino);
+	if (n) {
+		if (nlookup > n->nlookup) {
+			log_warn("inode %llu: kernel forgot %llu of %llu references",
+				 (unsigned long long)ino, (unsigned long long)nlookup,
+				 (unsigned long long)n->nlookup);
+			nlookup = n->nlookup;
+		}
+		n->nlookup -= nlookup;
+		maybe_free(fs, n);
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+void fs_inode_redirect(struct fs *fs, uint64_t ino, uint64_t to)
+{
+	struct fs_inode *n;
+
+	pthread_mutex_lock(&fs->table_lock);
+	n = table_find(fs, ino);
+	if (n && n->key.kind == FS_REAL)
+		__atomic_store_n(&n->redirect, to, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+int fs_inode_list(struct fs *fs, uint64_t **out, size_t *count)
+{
+	uint64_t *v;
+	size_t k = 0;
+
+	pthread_mutex_lock(&fs->table_lock);
+	v = malloc((fs->count + 1) * sizeof(*v));
+	if (v) {
+		for (size_t i = 0; i < fs->nbuckets; i++)
+			for (struct fs_inode *n = fs->buckets[i]; n; n = n->next)
+				v[k++] = n->ino;
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+	*out = v;
+	*count = k;
+	return v ? 0 : -ENOMEM;
+}
+
+void fs_inode_each_staged(struct fs *fs, void (*fn)(struct fs *, struct fs_inode *))
+{
+	pthread_mutex_lock(&fs->table_lock);
+	for (size_t i = 0; i < fs->nbuckets; i++)
+		for (struct fs_inode *n = fs->buckets[i]; n; n = n->next)
+			if (n->stage)
+				fn(fs, n);
+	pthread_mutex_unlock(&fs->table_lock);
+}

@@ -1,0 +1,501 @@
+/*
+ * fs/ops_dir.c - directories and names: listing, mkdir, mknod, symlink,
+ * unlink, rmdir and rename.
+ *
+ * A listing is taken whole at opendir and served from the handle, so the
+ * offset of an entry is its index and a concurrent change never makes
+ * readdir skip or repeat a name. History (virtual directories) is
+ * read-only: every change under it gets EROFS.
+ */
+#include "fs/fs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+static mode_t type_mode(uint32_t type)
+{
+	return type == STORE_DIR ? S_IFDIR : type == STORE_LNK ? S_IFLNK : S_IFREG;
+}
+
+static bool is_dot(const char *name)
+{
+	return !strcmp(name, ".") || !strcmp(name, "..");
+}
+
+void fs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct policy_decision d;
+	struct fs_dir *dir;
+	enum policy_action action = POLICY_LIST;
+	int err;
+
+	dir = calloc(1, sizeof(*dir));
+	if (!dir) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	strbuf_init(&dir->path, 0);
+	err = fs_node_pin(fs, ino, &dir->node);
+	if (err == 0)
+		err = fs_node_path(fs, dir->node, &dir->path);
+	if (err < 0)
+		goto err_out;
+	if (fs_node_type(fs, dir->node) != STORE_DIR) {
+		err = -ENOTDIR;
+		goto err_out;
+	}
+	/* .versions/F lists F's versions: a question about F, not a directory */
+	if (dir->node->key.kind == FS_VERSION_LIST)
+		action = POLICY_LOOKUP;
+	err = fs_decide(req, "list", dir->path.buf, action, &d);
+	if (err < 0)
+		goto err_out;
+	err = fs_list_dir(req, dir);
+	if (fs_audit(req, "list", dir->path.buf, err, &d, 0, 0) < 0 && err == 0)
+		err = -EIO;
+	if (err < 0)
+		goto err_out;
+	fi->fh = (uintptr_t)dir;
+	if (fuse_reply_open(req, fi) == 0)
+		return;
+	err = 0;
+err_out:
+	fs_inode_put(fs, dir->node);
+	fs_dir_free(dir);
+	if (err < 0)
+		fuse_reply_err(req, -err);
+}
+
+/* Adds entry i of dir to buf; returns its size, more than room if it did not fit. */
+static size_t add_entry(fuse_req_t req, struct fs_dir *dir, size_t i, bool plus,
+			char *buf, size_t room, int *err)
+{
+	struct fs_dirent *ent = &dir->ents[i];
+	struct fuse_entry_param e;
+	size_t n;
+
+	*err = 0;
+	memset(&e, 0, sizeof(e));
+	e.attr.st_ino = ent->ino;
+	e.attr.st_mode = type_mode(ent->type);
+	if (!plus)
+		return fuse_add_direntry(req, buf, room, ent->name, &e.attr, (off_t)i + 1);
+	if (!is_dot(ent->name)) {
+		*err = fs_lookup_child(req, dir->node, dir->path.buf, ent->name, &e);
+		if (*err < 0)
+			return 0;
+	}
+	n = fuse_add_direntry_plus(req, buf, room, ent->name, &e, (off_t)i + 1);
+	if (n > room && e.ino)
+		fs_inode_forget(fs_of(req), e.ino, 1);
+	return n;
+}
+
+static void do_readdir(fuse_req_t req, size_t size, off_t off,
+		       struct fuse_file_info *fi, bool plus)
+{
+	struct fs_dir *dir = (struct fs_dir *)(uintptr_t)fi->fh;
+	char *buf = malloc(size);
+	size_t used = 0;
+	int err;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	for (size_t i = off < 0 ? 0 : (size_t)off; i < dir->n; i++) {
+		size_t n = add_entry(req, dir, i, plus, buf + used, size - used, &err);
+
+		/* a name gone or hidden since opendir is left out, not an error */
+		if (err < 0)
+			continue;
+		if (n > size - used)
+			break;
+		used += n;
+	}
+	fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+void fs_ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		   struct fuse_file_info *fi)
+{
+	do_readdir(req, size, off, fi, false);
+}
+
+void fs_ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	do_readdir(req, size, off, fi, true);
+}
+
+void fs_ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs_dir *dir = (struct fs_dir *)(uintptr_t)fi->fh;
+
+	fs_inode_put(fs_of(req), dir->node);
+	fs_dir_free(dir);
+	fuse_reply_err(req, 0);
+}
+
+void fs_ll_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+		    struct fuse_file_info *fi)
+{
+	/* directory changes are synced by the store as they happen */
+	fuse_reply_err(req, 0);
+}
+
+/*
+ * A symlink may not lead out of the pool (DESIGN.md "Bad input"): an
+ * absolute target, or ".." climbing above the root from dir, is refused.
+ */
+static bool symlink_escapes(const char *dir, const char *target)
+{
+	long depth = 0;
+	const char *p;
+
+	if (target[0] == '/')
+		return true;
+	for (p = dir; *p; p++)
+		if (*p != '/' && (p == dir || p[-1] == '/'))
+			depth++;
+	for (p = target; *p;) {
+		size_t len = strcspn(p, "/");
+
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			if (--depth < 0)
+				return true;
+		} else if (len && !(len == 1 && p[0] == '.')) {
+			depth++;
+		}
+		p += len;
+		p += strspn(p, "/");
+	}
+	return false;
+}
+
+/* Pins parent and fills its pool path; history refuses changes (op). */
+static int pin_parent(fuse_req_t req, fuse_ino_t parent, const char *op,
+		      struct fs_inode **n, struct strbuf *path)
+{
+	struct fs *fs = fs_of(req);
+	int err = fs_node_pin(fs, parent, n);
+
+	if (err == 0)
+		err = fs_node_path(fs, *n, path);
+	if (err == 0 && fs_node_virtual(*n))
+		err = fs_deny(req, op, path->buf, -EROFS, "history is read-only");
+	if (err < 0) {
+		fs_inode_put(fs, *n);
+		*n = NULL;
+	}
+	return err;
+}
+
+/* The checks every new name goes through; the refusal is logged. */
+static int check_new_name(fuse_req_t req, const char *op, const char *path,
+			  const char *name)
+{
+	int err = fs_check_new_name(name);
+
+	if (err == -EPERM)
+		err = fs_deny(req, op, path, err, "reserved name");
+	return err;
+}
+
+int fs_make_node(fuse_req_t req, fuse_ino_t parent, const char *name, uint32_t type,
+		 mode_t mode, const char *target, const char *op,
+		 struct fuse_entry_param *e, struct strbuf *path,
+		 struct policy_decision *d)
+{
+	struct fs *fs = fs_of(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct strbuf dpath = STRBUF_INIT;
+	struct fs_inode *dir = NULL, *n;
+	struct store_attr a;
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	err = pin_parent(req, parent, op, &dir, &dpath);
+	if (err < 0)
+		goto out;
+	fs_path_join(path, dpath.buf, name);
+	err = check_new_name(req, op, path->buf, name);
+	if (err < 0)
+		goto out;
+	if (target && !target[0]) {
+		err = -ENOENT;
+		goto out;
+	}
+	if (target && symlink_escapes(dpath.buf, target)) {
+		err = fs_deny(req, op, path->buf, -EPERM, "symlink points out of the pool");
+		goto out;
+	}
+	err = fs_decide(req, op, path->buf, POLICY_CREATE, d);
+	if (err < 0)
+		goto out;
+	err = store_mknode(fs->store, dir->key.sino, name, type, mode & 07777,
+			   ctx->uid, ctx->gid, target, &a);
+	if (fs_audit(req, op, path->buf, err, d, 0, 0) < 0 && err == 0)
+		err = -EIO;
+	if (err < 0)
+		goto out;
+	n = fs_inode_get(fs, a.ino, true);
+	if (!n) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = fs_node_stat(fs, n, &e->attr);
+	if (err < 0) {
+		fs_inode_forget(fs, n->ino, 1);
+		goto out;
+	}
+	e->ino = n->ino;
+	e->attr_timeout = FS_TIMEOUT;
+	e->entry_timeout = FS_TIMEOUT;
+out:
+	fs_inode_put(fs, dir);
+	strbuf_release(&dpath);
+	return err;
+}
+
+static void reply_made(fuse_req_t req, int err, const struct fuse_entry_param *e)
+{
+	if (err < 0)
+		fuse_reply_err(req, -err);
+	else if (fuse_reply_entry(req, e))
+		fs_inode_forget(fs_of(req), e->ino, 1);
+}
+
+void fs_ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct policy_decision d;
+	struct fuse_entry_param e;
+	int err;
+
+	err = fs_make_node(req, parent, name, STORE_DIR, mode, NULL, "mkdir", &e, &path, &d);
+	strbuf_release(&path);
+	reply_made(req, err, &e);
+}
+
+void fs_ll_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		 dev_t rdev)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct policy_decision d;
+	struct fuse_entry_param e;
+	int err;
+
+	if (S_ISREG(mode)) {
+		err = fs_make_node(req, parent, name, STORE_REG, mode, NULL, "create",
+				   &e, &path, &d);
+	} else {
+		strbuf_addstr(&path, name);
+		err = fs_deny(req, "mknod", path.buf, -EPERM,
+			      "devices, fifos and sockets are not allowed");
+	}
+	strbuf_release(&path);
+	reply_made(req, err, &e);
+}
+
+void fs_ll_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+		   const char *name)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct policy_decision d;
+	struct fuse_entry_param e;
+	int err;
+
+	err = fs_make_node(req, parent, name, STORE_LNK, 0777, link, "symlink", &e, &path, &d);
+	strbuf_release(&path);
+	reply_made(req, err, &e);
+}
+
+void fs_ll_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct fs *fs = fs_of(req);
+	struct strbuf path = STRBUF_INIT, target = STRBUF_INIT;
+	struct policy_decision d;
+	struct fs_inode *n = NULL;
+	int err;
+
+	err = fs_node_pin(fs, ino, &n);
+	if (err == 0)
+		err = fs_node_path(fs, n, &path);
+	if (err == 0 && fs_node_type(fs, n) != STORE_LNK)
+		err = -EINVAL;
+	if (err == 0)
+		err = fs_decide(req, "readlink", path.buf, POLICY_READ, &d);
+	if (err == 0)
+		err = store_readlink(fs->store, n->key.sino, &target);
+	if (err < 0)
+		fuse_reply_err(req, -err);
+	else
+		fuse_reply_readlink(req, target.buf);
+	fs_inode_put(fs, n);
+	strbuf_release(&path);
+	strbuf_release(&target);
+}
+
+void fs_ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		const char *newname)
+{
+	struct fs *fs = fs_of(req);
+	struct strbuf path = STRBUF_INIT;
+	struct fs_inode *n = NULL;
+	int err;
+
+	/* one parent per inode keeps paths, policy and history unambiguous */
+	err = fs_node_pin(fs, ino, &n);
+	if (err == 0)
+		err = fs_node_path(fs, n, &path);
+	if (err == 0)
+		err = fs_deny(req, "link", path.buf, -EPERM, "hard links are not allowed");
+	fs_inode_put(fs, n);
+	strbuf_release(&path);
+	fuse_reply_err(req, -err);
+}
+
+static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
+			 const char *op, bool dir)
+{
+	struct fs *fs = fs_of(req);
+	struct strbuf dpath = STRBUF_INIT, path = STRBUF_INIT;
+	struct policy_decision d;
+	struct fs_inode *pn = NULL;
+	int err;
+
+	err = fs_check_name(name);
+	if (err == 0)
+		err = pin_parent(req, parent, op, &pn, &dpath);
+	if (err < 0)
+		goto out;
+	fs_path_join(&path, dpath.buf, name);
+	err = fs_decide(req, op, path.buf, POLICY_DELETE, &d);
+	if (err < 0)
+		goto out;
+	if (dir)
+		err = store_rmdir(fs->store, pn->key.sino, name);
+	else
+		err = store_unlink(fs->store, pn->key.sino, name);
+	if (fs_audit(req, op, path.buf, err, &d, 0, 0) < 0 && err == 0)
+		err = -EIO;
+out:
+	fs_inode_put(fs, pn);
+	strbuf_release(&dpath);
+	strbuf_release(&path);
+	fuse_reply_err(req, -err);
+}
+
+void fs_ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_entry(req, parent, name, "unlink", false);
+}
+
+void fs_ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_entry(req, parent, name, "rmdir", true);
+}
+
+/*
+ * The decisions a rename needs: it takes from out of its place and puts
+ * it at to; an exchange also does the reverse, and replacing a file
+ * writes a new version of it.
+ */
+static int rename_decide(fuse_req_t req, uint64_t p2, const char *n2,
+			 const char *from, const char *to, unsigned flags,
+			 struct policy_decision *d)
+{
+	struct store_attr a;
+	int err;
+
+	err = fs_decide(req, "rename", from, POLICY_DELETE, d);
+	if (err == 0)
+		err = fs_decide(req, "rename", to, POLICY_CREATE, d);
+	if (err == 0 && (flags & STORE_RENAME_EXCHANGE)) {
+		err = fs_decide(req, "rename", to, POLICY_DELETE, d);
+		if (err == 0)
+			err = fs_decide(req, "rename", from, POLICY_CREATE, d);
+	} else if (err == 0 && store_lookup(fs_of(req)->store, p2, n2, &a) == 0 &&
+		   a.type == STORE_REG) {
+		err = fs_decide(req, "rename", to, POLICY_WRITE, d);
+	}
+	return err;
+}
+
+/* Commits pending writes of the file at parent/name before it moves. */
+static int commit_at(fuse_req_t req, uint64_t parent, const char *name,
+		     const char *path, uint64_t *ino)
+{
+	struct store_attr a;
+
+	*ino = 0;
+	if (store_lookup(fs_of(req)->store, parent, name, &a) < 0 || a.type != STORE_REG)
+		return 0;
+	*ino = a.ino;
+	return fs_commit_ino(req, a.ino, path);
+}
+
+void fs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		  fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+	struct fs *fs = fs_of(req);
+	struct strbuf d1 = STRBUF_INIT, d2 = STRBUF_INIT;
+	struct strbuf from = STRBUF_INIT, to = STRBUF_INIT;
+	struct fs_inode *p1 = NULL, *p2 = NULL;
+	struct policy_decision d;
+	struct store_writer sw;
+	struct fs_who who;
+	uint64_t src = 0, dst = 0, target = 0;
+	int err;
+
+	if (flags & ~(unsigned)(STORE_RENAME_NOREPLACE | STORE_RENAME_EXCHANGE)) {
+		err = -EINVAL;
+		goto out;
+	}
+	err = fs_check_name(name);
+	if (err == 0)
+		err = pin_parent(req, parent, "rename", &p1, &d1);
+	if (err == 0)
+		err = pin_parent(req, newparent, "rename", &p2, &d2);
+	if (err < 0)
+		goto out;
+	fs_path_join(&from, d1.buf, name);
+	fs_path_join(&to, d2.buf, newname);
+	err = check_new_name(req, "rename", to.buf, newname);
+	if (err == 0)
+		err = rename_decide(req, p2->key.sino, newname, from.buf, to.buf, flags, &d);
+	if (err == 0)
+		err = commit_at(req, p1->key.sino, name, from.buf, &src);
+	if (err == 0 && (flags & STORE_RENAME_EXCHANGE))
+		err = commit_at(req, p2->key.sino, newname, to.buf, &dst);
+	if (err < 0)
+		goto out;
+	fs_who_init(req, &d, &who);
+	fs_who_writer(&who, &sw);
+	err = store_rename(fs->store, p1->key.sino, name, p2->key.sino, newname, flags,
+			   &sw, &target);
+	snprintf(d.reason, sizeof(d.reason), "to %s", to.buf);
+	if (fs_audit_who(fs, &who, "rename", from.buf, err, &d, 0, 0) < 0 && err == 0)
+		err = -EIO;
+	/* the kernel still knows the moved file by its own inode: serve the target through it */
+	if (err == 0 && src && target && target != src)
+		fs_inode_redirect(fs, src, target);
+out:
+	fs_inode_put(fs, p1);
+	fs_inode_put(fs, p2);
+	fuse_reply_err(req, -err);
+	/* the target got new content; after the reply, as no kernel lock is held */
+	if (err == 0 && src && target && target != src)
+		fs_invalidate_inode(target);
+	strbuf_release(&d1);
+	strbuf_release(&d2);
+	strbuf_release(&from);
+	strbuf_release(&to);
+}

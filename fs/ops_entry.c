@@ -1,0 +1,352 @@
+/*
+ * fs/ops_entry.c - operations on an inode as a whole: lookup, forget,
+ * attributes, access checks, extended attributes and statfs.
+ *
+ * Mode bits are recorded and reported but never decide anything: the
+ * policy does (DESIGN.md "Identity"), so access() asks it too.
+ */
+#include "fs/fs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+static const char version_xattr[] = "user.poolfs.version";
+
+void fs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = fs_of(req);
+	struct strbuf dpath = STRBUF_INIT;
+	struct fuse_entry_param e;
+	struct fs_inode *dir = NULL;
+	int err;
+
+	err = fs_node_pin(fs, parent, &dir);
+	if (err == 0)
+		err = fs_node_path(fs, dir, &dpath);
+	if (err == 0)
+		err = fs_lookup_child(req, dir, dpath.buf, name, &e);
+	fs_inode_put(fs, dir);
+	strbuf_release(&dpath);
+	if (err < 0)
+		fuse_reply_err(req, -err);
+	else if (fuse_reply_entry(req, &e))
+		fs_inode_forget(fs, e.ino, 1);
+}
+
+void fs_ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	fs_inode_forget(fs_of(req), ino, nlookup);
+	fuse_reply_none(req);
+}
+
+void fs_ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *f)
+{
+	for (size_t i = 0; i < count; i++)
+		fs_inode_forget(fs_of(req), f[i].ino, f[i].nlookup);
+	fuse_reply_none(req);
+}
+
+/*
+ * Pins the node behind ino and appends its pool path. An open file that
+ * was unlinked has no path any more; its handle remembers the one it
+ * was opened under.
+ */
+static int pin_with_path(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+			 struct fs_inode **n, struct strbuf *path)
+{
+	struct fs *fs = fs_of(req);
+	int err = fs_node_pin(fs, ino, n);
+
+	if (err < 0)
+		return err;
+	err = fs_node_path(fs, *n, path);
+	if (err < 0 && fi && fi->fh) {
+		const struct fs_file *fh = (const struct fs_file *)(uintptr_t)fi->fh;
+
+		strbuf_reset(path);
+		strbuf_addstr(path, fh->path.buf);
+		err = 0;
+	}
+	if (err < 0) {
+		fs_inode_put(fs, *n);
+		*n = NULL;
+	}
+	return err;
+}
+
+void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct strbuf path = STRBUF_INIT;
+	struct policy_decision d;
+	struct fs_inode *n = NULL;
+	struct stat st;
+	int err;
+
+	err = pin_with_path(req, ino, fi, &n, &path);
+	if (err == 0)
+		err = fs_decide(req, "getattr", path.buf, POLICY_LOOKUP, &d);
+	if (err == 0)
+		err = fs_node_stat(fs, n, &st);
+	fs_inode_put(fs, n);
+	strbuf_release(&path);
+	if (err < 0)
+		fuse_reply_err(req, -err);
+	else
+		fuse_reply_attr(req, &st, FS_TIMEOUT);
+}
+
+static void time_of(const struct stat *attr, int to_set, int flag, int now_flag,
+		    const struct timespec *given, struct timespec *out)
+{
+	if (to_set & now_flag)
+		clock_gettime(CLOCK_REALTIME, out);
+	else if (to_set & flag)
+		*out = *given;
+}
+
+/*
+ * Records mode, owner and times. Times set on a file being written are
+ * also kept on the node, so the commit that ends the writing (which
+ * stamps its own mtime) does not undo `cp -p` or `touch -d`.
+ */
+static int set_meta(struct fs *fs, struct fs_inode *n, const struct stat *attr,
+		    int to_set)
+{
+	struct store_attr a;
+	unsigned what = 0;
+
+	memset(&a, 0, sizeof(a));
+	if (to_set & FUSE_SET_ATTR_MODE) {
+		a.mode = attr->st_mode & 07777;
+		what |= STORE_SET_MODE;
+	}
+	if (to_set & FUSE_SET_ATTR_UID) {
+		a.uid = attr->st_uid;
+		what |= STORE_SET_UID;
+	}
+	if (to_set & FUSE_SET_ATTR_GID) {
+		a.gid = attr->st_gid;
+		what |= STORE_SET_GID;
+	}
+	if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW)) {
+		time_of(attr, to_set, FUSE_SET_ATTR_ATIME, FUSE_SET_ATTR_ATIME_NOW,
+			&attr->st_atim, &a.atime);
+		what |= STORE_SET_ATIME;
+	}
+	if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW)) {
+		time_of(attr, to_set, FUSE_SET_ATTR_MTIME, FUSE_SET_ATTR_MTIME_NOW,
+			&attr->st_mtim, &a.mtime);
+		what |= STORE_SET_MTIME;
+	}
+	if (!what)
+		return 0;
+	pthread_mutex_lock(&n->lock);
+	if (n->stage && (what & (STORE_SET_ATIME | STORE_SET_MTIME))) {
+		n->pending_set |= what & (STORE_SET_ATIME | STORE_SET_MTIME);
+		if (what & STORE_SET_ATIME)
+			n->pending.atime = a.atime;
+		if (what & STORE_SET_MTIME)
+			n->pending.mtime = n->wtime = a.mtime;
+	}
+	pthread_mutex_unlock(&n->lock);
+	return store_setattr(fs->store, n->key.sino, &a, what);
+}
+
+void fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		   struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct strbuf path = STRBUF_INIT;
+	struct policy_decision d;
+	struct fs_inode *n = NULL;
+	struct stat st;
+	int err;
+
+	err = pin_with_path(req, ino, fi, &n, &path);
+	if (err < 0)
+		goto out;
+	if (fs_node_virtual(n)) {
+		err = fs_deny(req, "setattr", path.buf, -EROFS, "history is read-only");
+		goto out;
+	}
+	err = fs_decide(req, "setattr", path.buf, POLICY_WRITE, &d);
+	if (err < 0)
+		goto out;
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		uint32_t type = fs_node_type(fs, n);
+
+		if (type != STORE_REG)
+			err = type == STORE_DIR ? -EISDIR : -EINVAL;
+		else if (attr->st_size < 0)
+			err = -EINVAL;
+		else
+			err = fs_truncate(req, n, path.buf, (uint64_t)attr->st_size, &d);
+	}
+	if (err == 0)
+		err = set_meta(fs, n, attr, to_set);
+	if (fs_audit(req, "setattr", path.buf, err, &d, 0,
+		     to_set & FUSE_SET_ATTR_SIZE ? (uint64_t)attr->st_size : 0) < 0 && !err)
+		err = -EIO;
+	if (err == 0)
+		err = fs_node_stat(fs, n, &st);
+out:
+	fs_inode_put(fs, n);
+	strbuf_release(&path);
+	if (err < 0)
+		fuse_reply_err(req, -err);
+	else
+		fuse_reply_attr(req, &st, FS_TIMEOUT);
+}
+
+/* access(2) and chdir: the policy answers, not the mode bits. */
+void fs_ll_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	struct fs *fs = fs_of(req);
+	struct strbuf path = STRBUF_INIT;
+	struct policy_decision d;
+	struct fs_inode *n = NULL;
+	struct stat st;
+	bool dir;
+	int err;
+
+	err = pin_with_path(req, ino, NULL, &n, &path);
+	if (err == 0)
+		err = fs_node_stat(fs, n, &st);
+	if (err < 0)
+		goto out;
+	dir = S_ISDIR(st.st_mode);
+	err = fs_decide(req, "access", path.buf, POLICY_LOOKUP, &d);
+	if (err == 0 && (mask & W_OK)) {
+		if (fs_node_virtual(n))
+			err = -EROFS;
+		else
+			err = fs_decide(req, "access", path.buf,
+					dir ? POLICY_CREATE : POLICY_WRITE, &d);
+	}
+	if (err == 0 && (mask & R_OK))
+		err = fs_decide(req, "access", path.buf,
+				dir ? POLICY_LIST : POLICY_READ, &d);
+	if (err == 0 && (mask & X_OK) && !dir) {
+		/* running a file reads it; the x bits only say it is a program */
+		err = fs_decide(req, "access", path.buf, POLICY_READ, &d);
+		if (err == 0 && !(st.st_mode & 0111))
+			err = -EACCES;
+	}
+out:
+	fs_inode_put(fs, n);
+	strbuf_release(&path);
+	fuse_reply_err(req, -err);
+}
+
+void fs_ll_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv;
+
+	if (statvfs(store_dir(fs_of(req)->store), &sv) < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	sv.f_namemax = STORE_NAME_MAX;
+	fuse_reply_statfs(req, &sv);
+}
+
+/* Replies value to a getxattr/listxattr of size size (0: just the length). */
+static void reply_xattr_value(fuse_req_t req, const char *value, size_t len, size_t size)
+{
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, value, len);
+}
+
+void fs_ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct fs *fs = fs_of(req);
+	struct strbuf path = STRBUF_INIT;
+	struct policy_decision d;
+	struct fs_inode *n = NULL;
+	uint64_t version = 0;
+	char value[24];
+	int err;
+
+	/* the only attribute there is; ls and cp ask for ACLs on every file */
+	if (strcmp(name, version_xattr)) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	err = pin_with_path(req, ino, NULL, &n, &path);
+	if (err == 0 && fs_node_type(fs, n) != STORE_REG)
+		err = -ENODATA;
+	if (err == 0)
+		err = fs_decide(req, "getxattr", path.buf, POLICY_READ, &d);
+	if (err == 0)
+		err = fs_node_version(fs, n, &version);
+	fs_inode_put(fs, n);
+	strbuf_release(&path);
+	if (err < 0) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	snprintf(value, sizeof(value), "%llu", (unsigned long long)version);
+	reply_xattr_value(req, value, strlen(value), size);
+}
+
+void fs_ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct fs *fs = fs_of(req);
+	struct strbuf path = STRBUF_INIT;
+	struct policy_decision d;
+	struct fs_inode *n = NULL;
+	bool file = false;
+	int err;
+
+	err = pin_with_path(req, ino, NULL, &n, &path);
+	if (err == 0)
+		err = fs_decide(req, "listxattr", path.buf, POLICY_LOOKUP, &d);
+	if (err == 0)
+		file = fs_node_type(fs, n) == STORE_REG;
+	fs_inode_put(fs, n);
+	strbuf_release(&path);
+	if (err < 0)
+		fuse_reply_err(req, -err);
+	else if (file)
+		reply_xattr_value(req, version_xattr, sizeof(version_xattr), size);
+	else
+		reply_xattr_value(req, "", 0, size);
+}
+
+/* Attributes are the catalog's and the store's; nobody sets them here. */
+static void refuse_xattr_change(fuse_req_t req, fuse_ino_t ino, const char *op)
+{
+	struct fs *fs = fs_of(req);
+	struct strbuf path = STRBUF_INIT;
+	struct fs_inode *n = NULL;
+	int err;
+
+	err = pin_with_path(req, ino, NULL, &n, &path);
+	if (err == 0)
+		err = fs_deny(req, op, path.buf, -EPERM,
+			      "extended attributes are set through the policy");
+	fs_inode_put(fs, n);
+	strbuf_release(&path);
+	fuse_reply_err(req, -err);
+}
+
+void fs_ll_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+		    const char *value, size_t size, int flags)
+{
+	refuse_xattr_change(req, ino, "setxattr");
+}
+
+void fs_ll_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	refuse_xattr_change(req, ino, "removexattr");
+}

@@ -1,0 +1,542 @@
+/*
+ * fs/ops_file.c - open files: open, create, read, write, flush, release,
+ * fsync, and the commit that turns a stage into a version.
+ *
+ * All writers of a file share the inode's one stage. It is committed
+ * when the last writer closes (at its flush, so close() can report a
+ * failed commit; release is the fallback) and on fsync. A reader that
+ * opened before the writing began keeps the version it opened; a reader
+ * that opened during it reads through the stage, as a writer does.
+ */
+#include "fs/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+static void file_free(struct fs *fs, struct fs_file *fh)
+{
+	if (!fh)
+		return;
+	if (fh->content)
+		store_content_close(fh->content);
+	fs_inode_put(fs, fh->node);
+	strbuf_release(&fh->path);
+	pthread_mutex_destroy(&fh->lock);
+	free(fh);
+}
+
+int fs_commit_locked(struct fs *fs, struct fs_inode *n, const struct fs_who *w,
+		     const char *op, const char *path, uint64_t bytes,
+		     const struct policy_decision *d, bool *committed)
+{
+	struct store_writer sw;
+	struct store_attr a;
+	struct audit_rec r;
+	uint64_t version = 0;
+	int err;
+
+	*committed = false;
+	if (!n->stage)
+		return 0;
+	if (!store_stage_dirty(n->stage))
+		goto done;
+	err = store_getattr(fs->store, n->key.sino, &a);
+	if (err < 0)
+		return err;
+	fs_who_writer(w, &sw);
+	fs_audit_rec(&r, w, op, path, 0, d);
+	/* the record names the version the commit makes; commits are serialized per inode here */
+	r.version = a.version + 1;
+	r.bytes = bytes ? bytes : n->staged_bytes;
+	err = store_stage_commit(n->stage, &sw, &r, &version);
+	if (err < 0) {
+		log_err("commit of \"%s\" failed, changes kept staged: %s", path, strerror(-err));
+		/* best effort: the store that refused the commit may refuse this too */
+		fs_audit_who(fs, w, op, path, err, d, a.version, r.bytes);
+		return err;
+	}
+	*committed = true;
+	n->cache_version = FS_CACHE_UNKNOWN;
+	if (n->pending_set) {
+		err = store_setattr(fs->store, n->key.sino, &n->pending, n->pending_set);
+		if (err < 0)
+			log_warn("\"%s\": times set while writing were lost: %s", path,
+				 strerror(-err));
+		n->pending_set = 0;
+	}
+done:
+	/* a later write opens a fresh stage from the version just made */
+	store_stage_close(n->stage);
+	n->stage = NULL;
+	n->staged_bytes = 0;
+	n->wtime.tv_sec = n->wtime.tv_nsec = 0;
+	return 0;
+}
+
+int fs_commit_ino(fuse_req_t req, uint64_t sino, const char *path)
+{
+	struct fs *fs = fs_of(req);
+	struct fs_inode *n = fs_inode_find(fs, sino);
+	bool committed = false;
+	struct fs_who who;
+	int err;
+
+	if (!n)
+		return 0;
+	fs_who_init(req, NULL, &who);
+	pthread_mutex_lock(&n->lock);
+	err = fs_commit_locked(fs, n, &who, "write", path, 0, NULL, &committed);
+	pthread_mutex_unlock(&n->lock);
+	if (committed)
+		fs_invalidate_inode(n->ino);
+	fs_inode_put(fs, n);
+	return err;
+}
+
+/* Opens n's stage if it has none; caller holds n->lock. */
+static int stage_ensure(struct fs *fs, struct fs_inode *n)
+{
+	if (n->stage)
+		return 0;
+	return store_stage_open(fs->store, n->key.sino, &n->stage);
+}
+
+static void stage_touched(struct fs_inode *n)
+{
+	clock_gettime(CLOCK_REALTIME, &n->wtime);
+	/* data written after a utimens wins over the time it set */
+	n->pending_set &= ~(unsigned)STORE_SET_MTIME;
+}
+
+int fs_truncate(fuse_req_t req, struct fs_inode *n, const char *path, uint64_t size,
+		const struct policy_decision *d)
+{
+	struct fs *fs = fs_of(req);
+	bool committed = false;
+	struct fs_who who;
+	int err;
+
+	fs_who_init(req, d, &who);
+	pthread_mutex_lock(&n->lock);
+	err = stage_ensure(fs, n);
+	if (err == 0)
+		err = store_stage_truncate(n->stage, size);
+	if (err == 0) {
+		stage_touched(n);
+		/* with nobody writing, nobody would ever commit it */
+		if (n->writers == 0)
+			err = fs_commit_locked(fs, n, &who, "truncate", path, 0, d, &committed);
+	}
+	pthread_mutex_unlock(&n->lock);
+	if (committed)
+		fs_invalidate_inode(n->ino);
+	return err;
+}
+
+/*
+ * The one place that decides how the kernel may cache a file's pages;
+ * caller holds n->lock. History never changes, so its pages stay; a
+ * reader keeps the page cache when it opens the version that filled it.
+ *
+ * NEEDSWORK: in a pool mount, files whose view depends on the caller
+ * must be served with direct_io (DESIGN.md "Reads and views"). Today
+ * fs_decide refuses every view, so whatever is cached is raw content
+ * every allowed reader may see.
+ */
+static void fs_open_flags(struct fs_inode *n, const struct fs_file *fh, uint64_t version,
+			  struct fuse_file_info *fi)
+{
+	fi->direct_io = 0;
+	fi->keep_cache = 0;
+	if (fs_node_virtual(n)) {
+		fi->keep_cache = 1;
+		return;
+	}
+	if (fh->writable || fh->follow_stage) {
+		n->cache_version = FS_CACHE_UNKNOWN;
+		return;
+	}
+	if (n->cache_version == version)
+		fi->keep_cache = 1;
+	n->cache_version = version;
+}
+
+/*
+ * Makes the handle for an open of n under path with decision d, sets fi
+ * and returns in *version the version opened. Takes over the caller's
+ * pin on n, even on error.
+ */
+static int open_node(fuse_req_t req, struct fs_inode *n, const char *path,
+		     const struct policy_decision *d, struct fuse_file_info *fi,
+		     struct fs_file **out, uint64_t *version)
+{
+	struct fs *fs = fs_of(req);
+	int acc = fi->flags & O_ACCMODE;
+	struct fs_file *fh;
+	int err;
+
+	*out = NULL;
+	fh = calloc(1, sizeof(*fh));
+	if (!fh || pthread_mutex_init(&fh->lock, NULL)) {
+		free(fh);
+		fs_inode_put(fs, n);
+		return -ENOMEM;
+	}
+	fh->node = n;
+	strbuf_init(&fh->path, 0);
+	strbuf_addstr(&fh->path, path);
+	fs_who_init(req, d, &fh->who);
+	fh->dec = *d;
+	fh->policy_gen = fs_policy_gen(fs);
+	fh->decided = time(NULL);
+	fh->writable = acc != O_RDONLY || (fi->flags & O_TRUNC);
+
+	err = fs_node_version(fs, n, version);
+	if (err < 0)
+		goto err_out;
+	pthread_mutex_lock(&n->lock);
+	if (fh->writable) {
+		err = stage_ensure(fs, n);
+		if (err == 0)
+			n->writers++;
+	} else {
+		fh->follow_stage = n->stage != NULL;
+		n->readers++;
+	}
+	if (err == 0)
+		fs_open_flags(n, fh, *version, fi);
+	pthread_mutex_unlock(&n->lock);
+	if (err < 0) {
+		fh->writable = false;
+		goto err_out;
+	}
+	/* a snapshot of a file not yet written then reads as empty: no content */
+	if (!fh->writable && !fh->follow_stage && (*version || !fs_node_virtual(n))) {
+		err = store_content_open(fs->store, n->key.sino, *version, &fh->content);
+		if (err < 0) {
+			pthread_mutex_lock(&n->lock);
+			n->readers--;
+			pthread_mutex_unlock(&n->lock);
+			goto err_out;
+		}
+		*version = store_content_version(fh->content);
+	}
+	*out = fh;
+	return 0;
+
+err_out:
+	file_free(fs, fh);
+	return err;
+}
+
+/*
+ * Ends the handle's open: drops its count on the node, commits after the
+ * last writer (release's fallback), logs the session when it was opened
+ * (opened), frees the handle.
+ */
+static void close_file(struct fs *fs, struct fs_file *fh, bool opened)
+{
+	struct fs_inode *n = fh->node;
+	bool committed = false;
+	uint64_t bytes;
+	int err = 0;
+
+	pthread_mutex_lock(&n->lock);
+	if (fh->writable) {
+		if (--n->writers == 0)
+			err = fs_commit_locked(fs, n, &fh->who, "write", fh->path.buf, 0,
+					       &fh->dec, &committed);
+	} else {
+		n->readers--;
+	}
+	pthread_mutex_unlock(&n->lock);
+	if (committed)
+		fs_invalidate_inode(n->ino);
+	if (err < 0)
+		log_err("\"%s\": closed with changes not committed: %s", fh->path.buf,
+			strerror(-err));
+	bytes = fh->writable ? __atomic_load_n(&fh->bytes_written, __ATOMIC_RELAXED) :
+			       __atomic_load_n(&fh->bytes_read, __ATOMIC_RELAXED);
+	/* release cannot fail; a lost record is in the daemon's log at least */
+	if (opened)
+		fs_audit_who(fs, &fh->who, "release", fh->path.buf, err, &fh->dec, 0, bytes);
+	file_free(fs, fh);
+}
+
+static int truncate_open(struct fs *fs, struct fs_file *fh)
+{
+	struct fs_inode *n = fh->node;
+	int err;
+
+	pthread_mutex_lock(&n->lock);
+	err = stage_ensure(fs, n);
+	if (err == 0)
+		err = store_stage_truncate(n->stage, 0);
+	if (err == 0)
+		stage_touched(n);
+	pthread_mutex_unlock(&n->lock);
+	return err;
+}
+
+void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct strbuf path = STRBUF_INIT;
+	struct policy_decision d;
+	struct fs_inode *n = NULL;
+	struct fs_file *fh = NULL;
+	int acc = fi->flags & O_ACCMODE;
+	bool wr = acc != O_RDONLY || (fi->flags & O_TRUNC);
+	uint64_t version = 0;
+	int err;
+
+	err = fs_node_pin(fs, ino, &n);
+	if (err == 0)
+		err = fs_node_path(fs, n, &path);
+	if (err < 0)
+		goto out;
+	if (wr && fs_node_virtual(n)) {
+		err = fs_deny(req, "open", path.buf, -EROFS, "history is read-only");
+		goto out;
+	}
+	if (acc != O_WRONLY)
+		err = fs_decide(req, "open", path.buf, POLICY_READ, &d);
+	if (err == 0 && wr)
+		err = fs_decide(req, "open", path.buf, POLICY_WRITE, &d);
+	if (err < 0)
+		goto out;
+	err = open_node(req, n, path.buf, &d, fi, &fh, &version);
+	n = NULL;
+	if (err == 0)
+		err = fs_audit(req, "open", path.buf, 0, &d, version, 0);
+	/* only an open that is logged may truncate */
+	if (err == 0 && (fi->flags & O_TRUNC))
+		err = truncate_open(fs, fh);
+	if (err < 0)
+		goto out;
+	fi->fh = (uintptr_t)fh;
+	if (fuse_reply_open(req, fi) == 0)
+		fh = NULL;
+	err = 0;
+out:
+	if (fh)
+		close_file(fs, fh, err == 0);
+	fs_inode_put(fs, n);
+	strbuf_release(&path);
+	if (err < 0)
+		fuse_reply_err(req, -err);
+}
+
+void fs_ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		  mode_t mode, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct strbuf path = STRBUF_INIT;
+	struct policy_decision d;
+	struct fuse_entry_param e;
+	struct fs_inode *n;
+	struct fs_file *fh = NULL;
+	uint64_t version;
+	int err;
+
+	err = fs_make_node(req, parent, name, STORE_REG, mode, NULL, "create", &e, &path, &d);
+	if (err < 0)
+		goto out;
+	n = fs_inode_find(fs, e.ino);
+	err = n ? open_node(req, n, path.buf, &d, fi, &fh, &version) : -ENOMEM;
+	if (err < 0) {
+		fs_inode_forget(fs, e.ino, 1);
+		goto out;
+	}
+	fi->fh = (uintptr_t)fh;
+	if (fuse_reply_create(req, &e, fi) == 0)
+		fh = NULL;
+	else
+		fs_inode_forget(fs, e.ino, 1);
+	err = 0;
+out:
+	if (fh)
+		close_file(fs, fh, true);
+	strbuf_release(&path);
+	if (err < 0)
+		fuse_reply_err(req, -err);
+}
+
+/*
+ * A revoked grant must stop the next read of a file already open, not
+ * only the next open; ask again when the policy changed, and once a
+ * second since grants have validity windows.
+ */
+static int recheck(fuse_req_t req, struct fs_file *fh, const char *op,
+		   enum policy_action action)
+{
+	struct fs *fs = fs_of(req);
+	unsigned long gen = fs_policy_gen(fs);
+	struct strbuf path = STRBUF_INIT;
+	struct policy_decision d;
+	time_t now = time(NULL);
+	bool fresh;
+	int err;
+
+	pthread_mutex_lock(&fh->lock);
+	fresh = fh->policy_gen == gen && fh->decided == now;
+	pthread_mutex_unlock(&fh->lock);
+	if (fresh)
+		return 0;
+	if (fs_node_path(fs, fh->node, &path) < 0) {
+		strbuf_reset(&path);
+		strbuf_addstr(&path, fh->path.buf);
+	}
+	err = fs_decide(req, op, path.buf, action, &d);
+	strbuf_release(&path);
+	if (err < 0)
+		return err;
+	pthread_mutex_lock(&fh->lock);
+	fh->policy_gen = gen;
+	fh->decided = now;
+	pthread_mutex_unlock(&fh->lock);
+	return 0;
+}
+
+/*
+ * Reads for a handle that sees the stage: through it while the file is
+ * being written, then from the version the writing made.
+ */
+static ssize_t read_following(struct fs *fs, struct fs_file *fh, void *buf,
+			      size_t size, uint64_t off)
+{
+	struct fs_inode *n = fh->node;
+	struct store_content *c = NULL;
+	ssize_t r = 0;
+
+	pthread_mutex_lock(&n->lock);
+	if (fh->writable)
+		r = stage_ensure(fs, n);
+	if (r == 0 && n->stage) {
+		r = store_stage_read(n->stage, buf, size, off);
+	} else if (r == 0) {
+		if (!fh->content)
+			r = store_content_open(fs->store, n->key.sino, 0, &fh->content);
+		c = fh->content;
+	}
+	pthread_mutex_unlock(&n->lock);
+	if (c)
+		r = store_content_read(c, buf, size, off);
+	return r;
+}
+
+void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		struct fuse_file_info *fi)
+{
+	struct fs_file *fh = (struct fs_file *)(uintptr_t)fi->fh;
+	struct fs *fs = fs_of(req);
+	ssize_t r = 0;
+	char *buf;
+	int err;
+
+	err = recheck(req, fh, "read", POLICY_READ);
+	if (err < 0) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	buf = malloc(size ? size : 1);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (fh->writable || fh->follow_stage)
+		r = read_following(fs, fh, buf, size, (uint64_t)off);
+	else if (fh->content)
+		r = store_content_read(fh->content, buf, size, (uint64_t)off);
+	if (r < 0) {
+		fuse_reply_err(req, (int)-r);
+	} else {
+		__atomic_add_fetch(&fh->bytes_read, (uint64_t)r, __ATOMIC_RELAXED);
+		fuse_reply_buf(req, buf, (size_t)r);
+	}
+	free(buf);
+}
+
+void fs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+		 off_t off, struct fuse_file_info *fi)
+{
+	struct fs_file *fh = (struct fs_file *)(uintptr_t)fi->fh;
+	struct fs *fs = fs_of(req);
+	struct fs_inode *n = fh->node;
+	int err;
+
+	if (!fh->writable) {
+		fuse_reply_err(req, EBADF);
+		return;
+	}
+	err = recheck(req, fh, "write", POLICY_WRITE);
+	if (err < 0) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	pthread_mutex_lock(&n->lock);
+	err = stage_ensure(fs, n);
+	if (err == 0)
+		err = store_stage_write(n->stage, buf, size, (uint64_t)off);
+	if (err == 0) {
+		stage_touched(n);
+		n->staged_bytes += size;
+	}
+	pthread_mutex_unlock(&n->lock);
+	if (err < 0) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	__atomic_add_fetch(&fh->bytes_written, size, __ATOMIC_RELAXED);
+	fuse_reply_write(req, size);
+}
+
+void fs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs_file *fh = (struct fs_file *)(uintptr_t)fi->fh;
+	struct fs *fs = fs_of(req);
+	struct fs_inode *n = fh->node;
+	bool committed = false;
+	int err = 0;
+
+	/* the last writer's close() is where a failed commit can still be reported */
+	pthread_mutex_lock(&n->lock);
+	if (fh->writable && n->writers == 1)
+		err = fs_commit_locked(fs, n, &fh->who, "write", fh->path.buf, 0,
+				       &fh->dec, &committed);
+	pthread_mutex_unlock(&n->lock);
+	fuse_reply_err(req, -err);
+	if (committed)
+		fs_invalidate_inode(n->ino);
+}
+
+void fs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	close_file(fs_of(req), (struct fs_file *)(uintptr_t)fi->fh, true);
+	fuse_reply_err(req, 0);
+}
+
+void fs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		 struct fuse_file_info *fi)
+{
+	struct fs_file *fh = (struct fs_file *)(uintptr_t)fi->fh;
+	struct fs *fs = fs_of(req);
+	struct fs_inode *n = fh->node;
+	bool committed = false;
+	struct fs_who who;
+	int err;
+
+	/* any handle may ask: `sync FILE` opens read-only */
+	fs_who_init(req, &fh->dec, &who);
+	pthread_mutex_lock(&n->lock);
+	err = fs_commit_locked(fs, n, fh->writable ? &fh->who : &who, "write",
+			       fh->path.buf, 0, &fh->dec, &committed);
+	pthread_mutex_unlock(&n->lock);
+	fuse_reply_err(req, -err);
+	if (committed)
+		fs_invalidate_inode(n->ino);
+}

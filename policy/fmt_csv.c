@@ -1,0 +1,519 @@
+/*
+ * policy/fmt_csv.c - CSV (RFC 4180) and TSV records for the engine.
+ *
+ * A field left as it is goes out byte for byte, quotes included; a masked
+ * field is unquoted, masked, and quoted again only when it needs to be.
+ * Line ends (LF or CRLF) are kept per record. TSV is the same grammar
+ * with a tab (the "excel-tab" dialect: quotes work as in CSV).
+ *
+ * Choices where RFC 4180 is silent: a quote inside an unquoted field is a
+ * plain character (as Python's csv reads it); a lone CR is a plain
+ * character; anything but a delimiter or line end after a closing quote is
+ * an error; an empty line between records passes through; any other
+ * record whose field count differs from the header's is an error (fail
+ * closed: its columns cannot be matched to names).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/desens_fmt.h"
+
+enum col_action { COL_RAW, COL_MASK, COL_DROP };
+
+/* Scan states of a record being read. */
+enum { CS_FRESH, CS_FIELD, CS_UNQUOTED, CS_QUOTED, CS_QUOTE_SEEN };
+
+struct csv_field {
+	size_t off, len;		/* raw bytes, quotes included */
+	uint8_t quoted, dq;		/* dq: holds a doubled quote */
+};
+
+struct csv {
+	uint8_t delim;
+	bool header_done;
+	size_t ncols, nmasked;
+	uint8_t *action;		/* by column */
+	int *slot;			/* by column: slot or -1 */
+	int *fcol;			/* by slot: column feeding a filter, or -1 */
+	/* the record being read, offsets from its first byte */
+	int st;
+	size_t pos, fstart;
+	uint8_t fq, fdq;
+	struct csv_field *f;
+	size_t nf, fcap;
+};
+
+static void field_push(struct csv *c, size_t off, size_t end)
+{
+	if (c->nf == c->fcap) {
+		size_t cap = c->fcap ? 2 * c->fcap : 64;
+		struct csv_field *f = realloc(c->f, cap * sizeof(*f));
+
+		if (!f)
+			abort();	/* as strbuf: out of memory is fatal */
+		c->f = f;
+		c->fcap = cap;
+	}
+	c->f[c->nf].off = off;
+	c->f[c->nf].len = end - off;
+	c->f[c->nf].quoted = c->fq;
+	c->f[c->nf].dq = c->fdq;
+	c->nf++;
+	c->fq = c->fdq = 0;
+}
+
+/* Splits a record line[0..n) holding no quote at the delimiters. */
+static void split_plain(struct csv *c, const uint8_t *line, size_t n)
+{
+	const uint8_t *p = line, *end = line + n, *q;
+
+	while ((q = memchr(p, c->delim, (size_t)(end - p)))) {
+		field_push(c, (size_t)(p - line), (size_t)(q - line));
+		p = q + 1;
+	}
+	field_push(c, (size_t)(p - line), n);
+}
+
+/*
+ * Finds the record at buf[0..len). Returns 1 with *reclen (terminator
+ * included) and *term (its length: 0, 1 or 2), 0 when more input is
+ * needed, or -EIO.
+ */
+static int scan(struct desens *d, struct csv *c, const uint8_t *buf, size_t len,
+		bool eof, size_t *reclen, size_t *term, struct perr *e)
+{
+	const uint8_t *nl, *q;
+	size_t fe;
+
+	if (c->st == CS_FRESH) {
+		c->nf = 0;
+		c->pos = c->fstart = 0;
+		c->fq = c->fdq = 0;
+		nl = memchr(buf, '\n', len);
+		if (nl && !memchr(buf, '"', (size_t)(nl - buf))) {
+			fe = (size_t)(nl - buf);
+			*reclen = fe + 1;
+			if (*reclen > DESENS_RECORD_MAX)
+				return desens_too_long(d, e, d->line);
+			*term = 1;
+			if (fe && buf[fe - 1] == '\r') {
+				fe--;
+				*term = 2;
+			}
+			split_plain(c, buf, fe);
+			return 1;
+		}
+		if (!len && eof)
+			return 0;
+		c->st = CS_FIELD;
+	}
+	for (;;) {
+		if (c->pos > DESENS_RECORD_MAX)
+			return desens_too_long(d, e, d->line);
+		switch (c->st) {
+		case CS_FIELD:
+			if (c->pos == len) {
+				if (!eof)
+					return 0;
+				field_push(c, c->fstart, c->pos);
+				*reclen = len;
+				*term = 0;
+				return 1;
+			}
+			if (buf[c->pos] == '"') {
+				c->fq = 1;
+				c->pos++;
+				c->st = CS_QUOTED;
+			} else {
+				c->st = CS_UNQUOTED;
+			}
+			break;
+		case CS_UNQUOTED:
+			while (c->pos < len && buf[c->pos] != c->delim && buf[c->pos] != '\n')
+				c->pos++;
+			if (c->pos == len) {
+				if (!eof)
+					return 0;
+				field_push(c, c->fstart, c->pos);
+				*reclen = len;
+				*term = 0;
+				return 1;
+			}
+			if (buf[c->pos] == c->delim) {
+				field_push(c, c->fstart, c->pos);
+				c->fstart = ++c->pos;
+				c->st = CS_FIELD;
+				break;
+			}
+			fe = c->pos;
+			*term = 1;
+			if (fe > c->fstart && buf[fe - 1] == '\r') {
+				fe--;
+				*term = 2;
+			}
+			field_push(c, c->fstart, fe);
+			*reclen = c->pos + 1;
+			return 1;
+		case CS_QUOTED:
+			q = memchr(buf + c->pos, '"', len - c->pos);
+			if (!q) {
+				c->pos = len;
+				if (!eof)
+					return 0;
+				return desens_bad(d, e, d->line, d->base + c->fstart,
+						  "quoted field not closed at end of input");
+			}
+			c->pos = (size_t)(q - buf) + 1;
+			c->st = CS_QUOTE_SEEN;
+			break;
+		case CS_QUOTE_SEEN:
+			if (c->pos == len) {
+				if (!eof)
+					return 0;
+				field_push(c, c->fstart, c->pos);
+				*reclen = len;
+				*term = 0;
+				return 1;
+			}
+			if (buf[c->pos] == '"') {
+				c->fdq = 1;
+				c->pos++;
+				c->st = CS_QUOTED;
+				break;
+			}
+			if (buf[c->pos] == c->delim) {
+				field_push(c, c->fstart, c->pos);
+				c->fstart = ++c->pos;
+				c->st = CS_FIELD;
+				break;
+			}
+			if (buf[c->pos] == '\n') {
+				field_push(c, c->fstart, c->pos);
+				*reclen = c->pos + 1;
+				*term = 1;
+				return 1;
+			}
+			if (buf[c->pos] == '\r') {
+				if (c->pos + 1 == len && !eof)
+					return 0;
+				if (c->pos + 1 == len || buf[c->pos + 1] == '\n') {
+					field_push(c, c->fstart, c->pos);
+					*reclen = c->pos + 1 + (c->pos + 1 < len);
+					*term = *reclen - c->pos;
+					return 1;
+				}
+			}
+			return desens_bad(d, e,
+					  d->line + desens_count_nl(buf, c->pos),
+					  d->base + c->pos,
+					  "unexpected character after a closing quote");
+		default:
+			return -EIO;
+		}
+	}
+}
+
+/*
+ * The value of field i: quotes stripped and doubled quotes undone, in
+ * d->scratch when it had any (scratch is sized for the record, so earlier
+ * values stay put).
+ */
+static void field_value(struct desens *d, const struct csv_field *f,
+			const uint8_t *rec, const uint8_t **v, size_t *n)
+{
+	const uint8_t *p = rec + f->off, *end;
+	uint8_t *w;
+
+	if (!f->quoted) {
+		*v = p;
+		*n = f->len;
+		return;
+	}
+	if (!f->dq) {
+		*v = p + 1;
+		*n = f->len - 2;
+		return;
+	}
+	w = (uint8_t *)d->scratch.buf + d->scratch.len;
+	*v = w;
+	end = p + f->len - 1;
+	for (p++; p < end; p++) {
+		*w++ = *p;
+		if (*p == '"')
+			p++;
+	}
+	*n = (size_t)(w - *v);
+	d->scratch.len += *n;
+}
+
+static bool needs_quotes(const uint8_t *v, size_t n, uint8_t delim)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b = v[i];
+
+		if (b == delim || b == '"' || b == '\n' || b == '\r')
+			return true;
+	}
+	return false;
+}
+
+static uint8_t *put_quoted(uint8_t *w, const uint8_t *v, size_t n, uint8_t delim)
+{
+	if (!needs_quotes(v, n, delim)) {
+		memcpy(w, v, n);
+		return w + n;
+	}
+	*w++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		*w++ = v[i];
+		if (v[i] == '"')
+			*w++ = '"';
+	}
+	*w++ = '"';
+	return w;
+}
+
+static int plan_header(struct desens *d, struct csv *c, const uint8_t *rec,
+		       struct perr *e)
+{
+	c->ncols = c->nf;
+	c->action = calloc(c->ncols, 1);
+	c->slot = calloc(c->ncols, sizeof(*c->slot));
+	if (!c->action || !c->slot)
+		return -ENOMEM;
+	for (size_t s = 0; s < d->nslots; s++)
+		c->fcol[s] = -1;
+	for (size_t i = 0; i < c->ncols; i++) {
+		const uint8_t *v;
+		size_t n;
+		int s;
+
+		field_value(d, &c->f[i], rec, &v, &n);
+		while (n && v[0] == ' ') {
+			v++;
+			n--;
+		}
+		while (n && v[n - 1] == ' ')
+			n--;
+		s = desens_slot_find(d, v, n);
+		c->slot[i] = s;
+		if (s < 0 || !d->slots[s].listed) {
+			c->action[i] = d->drop_unlisted ? COL_DROP : COL_RAW;
+		} else if (d->slots[s].mask.kind == MASK_DROP) {
+			c->action[i] = COL_DROP;
+		} else if (d->slots[s].mask.kind == MASK_NONE) {
+			c->action[i] = COL_RAW;
+		} else {
+			c->action[i] = COL_MASK;
+			c->nmasked++;
+		}
+		if (s >= 0 && d->slots[s].filtered) {
+			/* fail closed: which of two same-named columns filters is a guess */
+			if (c->fcol[s] >= 0)
+				return desens_bad(d, e, d->line, d->base,
+						  "header names the filtered field \"%s\" twice",
+						  d->slots[s].label);
+			c->fcol[s] = (int)i;
+		}
+	}
+	for (size_t s = 0; s < d->nslots; s++) {
+		const struct desens_slot *sl = &d->slots[s];
+		bool present = false;
+
+		if (!sl->filtered && (sl->mask.kind == MASK_NONE ||
+				      sl->mask.kind == MASK_DROP))
+			continue;
+		for (size_t i = 0; i < c->ncols && !present; i++)
+			present = c->slot[i] == (int)s;
+		/* fail closed: a rule we cannot place may be meant for data we cannot see */
+		if (!present)
+			return desens_bad(d, e, d->line, d->base,
+					  "field \"%s\" is not in the header", sl->label);
+	}
+	return 0;
+}
+
+static void emit_header(struct csv *c, const uint8_t *rec, size_t reclen,
+			size_t term, struct strbuf *out)
+{
+	bool first = true;
+
+	strbuf_grow(out, reclen);
+	for (size_t i = 0; i < c->ncols; i++) {
+		if (c->action[i] == COL_DROP)
+			continue;
+		if (!first)
+			strbuf_addch(out, c->delim);
+		strbuf_add(out, rec + c->f[i].off, c->f[i].len);
+		first = false;
+	}
+	strbuf_add(out, rec + reclen - term, term);
+}
+
+static int emit_row(struct desens *d, struct csv *c, const uint8_t *rec,
+		    size_t reclen, size_t term, struct strbuf *out, struct perr *e)
+{
+	uint8_t *w, *w0;
+	bool first = true;
+	int ret;
+
+	strbuf_grow(out, 2 * reclen + c->nmasked * (2 * MASK_OUT_MAX(0) + 2) + 4);
+	strbuf_grow(&d->mbuf, MASK_OUT_MAX(reclen));
+	w0 = w = (uint8_t *)out->buf + out->len;
+	for (size_t i = 0; i < c->ncols; i++) {
+		const struct csv_field *f = &c->f[i];
+		const uint8_t *v;
+		size_t n, mn;
+
+		if (c->action[i] == COL_DROP)
+			continue;
+		if (!first)
+			*w++ = c->delim;
+		first = false;
+		if (c->action[i] == COL_RAW) {
+			memcpy(w, rec + f->off, f->len);
+			w += f->len;
+			continue;
+		}
+		field_value(d, f, rec, &v, &n);
+		ret = mask_apply_raw(d->mc, &d->slots[c->slot[i]].mask, v, n,
+				     (uint8_t *)d->mbuf.buf, &mn);
+		if (ret)
+			return desens_bad(d, e, d->line, d->base + f->off,
+					  "field \"%s\": cannot mask (%s)",
+					  d->slots[c->slot[i]].label, perr_msg(NULL, ret));
+		w = put_quoted(w, (const uint8_t *)d->mbuf.buf, mn, c->delim);
+	}
+	memcpy(w, rec + reclen - term, term);
+	w += term;
+	strbuf_setlen(out, out->len + (size_t)(w - w0));
+	return 0;
+}
+
+static int record(struct desens *d, struct csv *c, const uint8_t *rec,
+		  size_t reclen, size_t term, struct strbuf *out, struct perr *e)
+{
+	int ret;
+
+	ret = desens_check_text(d, e, rec, reclen, d->line, d->base);
+	if (ret)
+		return ret;
+	/* room for every value unescaped twice (filter, then mask): no realloc mid-record */
+	strbuf_reset(&d->scratch);
+	strbuf_grow(&d->scratch, 2 * reclen + 64);
+	if (!c->header_done) {
+		ret = plan_header(d, c, rec, e);
+		if (ret)
+			return ret;
+		c->header_done = true;
+		emit_header(c, rec, reclen, term, out);
+		return 0;
+	}
+	if (c->nf != c->ncols) {
+		if (c->nf == 1 && c->f[0].len == 0) {
+			strbuf_add(out, rec, reclen);
+			return 0;
+		}
+		return desens_bad(d, e, d->line, d->base,
+				  "record has %zu fields, the header has %zu",
+				  c->nf, c->ncols);
+	}
+	d->nin++;
+	if (d->filter) {
+		desens_vals_reset(d);
+		for (size_t s = 0; s < d->nslots; s++) {
+			struct desens_val *v = &d->vals[s];
+
+			if (c->fcol[s] < 0)
+				continue;
+			field_value(d, &c->f[c->fcol[s]], rec, &v->p, &v->n);
+			v->set = true;
+		}
+		if (!desens_row_passes(d))
+			return 0;
+	}
+	d->nout++;
+	return emit_row(d, c, rec, reclen, term, out, e);
+}
+
+static int csv_run(struct desens *d, const uint8_t *buf, size_t len, bool eof,
+		   size_t *used, struct strbuf *out, struct perr *e)
+{
+	struct csv *c = d->fs;
+	size_t off = 0, reclen = 0, term = 0;
+	int ret;
+
+	*used = 0;
+	while (off < len || (eof && c->st != CS_FRESH)) {
+		ret = scan(d, c, buf + off, len - off, eof, &reclen, &term, e);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			break;
+		ret = record(d, c, buf + off, reclen, term, out, e);
+		if (ret)
+			return ret;
+		/* a record read on the fast path holds one line feed, its end */
+		d->line += c->st == CS_FRESH ? 1 : desens_count_nl(buf + off, reclen);
+		d->base += reclen;
+		off += reclen;
+		c->st = CS_FRESH;
+	}
+	*used = off;
+	if (!eof && len - off > DESENS_RECORD_MAX)
+		return desens_too_long(d, e, d->line);
+	return 0;
+}
+
+static int init_delim(struct desens *d, uint8_t delim)
+{
+	struct csv *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->delim = delim;
+	c->fcol = calloc(d->nslots ? d->nslots : 1, sizeof(*c->fcol));
+	if (!c->fcol) {
+		free(c);
+		return -ENOMEM;
+	}
+	d->fs = c;
+	return 0;
+}
+
+static int csv_init(struct desens *d, struct perr *e)
+{
+	return init_delim(d, ',');
+}
+
+static int tsv_init(struct desens *d, struct perr *e)
+{
+	return init_delim(d, '\t');
+}
+
+static void csv_release(struct desens *d)
+{
+	struct csv *c = d->fs;
+
+	free(c->action);
+	free(c->slot);
+	free(c->fcol);
+	free(c->f);
+	free(c);
+	d->fs = NULL;
+}
+
+const struct desens_format desens_fmt_csv = {
+	.name = "csv",
+	.init = csv_init,
+	.run = csv_run,
+	.release = csv_release,
+};
+
+const struct desens_format desens_fmt_tsv = {
+	.name = "tsv",
+	.init = tsv_init,
+	.run = csv_run,
+	.release = csv_release,
+};

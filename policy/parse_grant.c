@@ -1,0 +1,419 @@
+/*
+ * policy/parse_grant.c - grants: which department may read or write which
+ * entry, through which fields, masks and rows, for how long and why.
+ *
+ * Two grants for the same department on the same entry may not overlap in
+ * time: with one grant in force at any moment the view is never a guess
+ * between two sets of fields and masks. Renewals follow one another.
+ */
+#include "policy/parse.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int want_field(struct pol_ctx *x, const struct pol_entry *en, const char *name)
+{
+	for (size_t i = 0; i < en->nfields; i++)
+		if (strcmp(en->fields[i].name, name) == 0)
+			return 0;
+	return pol_fail(x, "entry \"%s\" has no field \"%s\"", en->code, name);
+}
+
+static int parse_cond(struct pol_ctx *x, const struct pol_entry *en, json_t *v,
+		      struct row_filter *out);
+
+static int alloc_subs(struct pol_ctx *x, struct row_filter *r, enum row_op op, size_t n)
+{
+	r->op = op;
+	r->subs = calloc(n, sizeof(*r->subs));
+	return r->subs ? 0 : pol_oom(x);
+}
+
+/* {"all": [cond, ...]} or {"any": [...]} */
+static int parse_combo(struct pol_ctx *x, const struct pol_entry *en, enum row_op op,
+		       json_t *arr, struct row_filter *out)
+{
+	size_t mark, i;
+	json_t *v;
+	int rc;
+
+	if (!json_is_array(arr) || json_array_size(arr) == 0)
+		return pol_fail(x, "expected a non-empty array of conditions");
+	rc = alloc_subs(x, out, op, json_array_size(arr));
+	if (rc)
+		return rc;
+	json_array_foreach(arr, i, v) {
+		mark = pol_jp_idx(x, i);
+		rc = parse_cond(x, en, v, &out->subs[out->nsubs++]);
+		if (rc)
+			return rc;
+		pol_jp_restore(x, mark);
+	}
+	return 0;
+}
+
+static int parse_leaf(struct pol_ctx *x, const char *field, const char *op,
+		      json_t *v, struct row_filter *out)
+{
+	size_t n = json_is_array(v) ? json_array_size(v) : 1, mark, i;
+	json_t *item;
+	int rc;
+
+	out->op = strcmp(op, "eq") == 0 ? ROW_EQ : strcmp(op, "ne") == 0 ? ROW_NE :
+		  strcmp(op, "in") == 0 ? ROW_IN : ROW_PREFIX;
+	out->field = strdup(field);
+	if (!out->field)
+		return pol_oom(x);
+	if (out->op == ROW_IN && (!json_is_array(v) || n == 0))
+		return pol_fail(x, "expected a non-empty array of strings");
+	if (out->op != ROW_IN && !json_is_string(v))
+		return pol_fail(x, "expected a string");
+	out->values = calloc(n, sizeof(*out->values));
+	if (!out->values)
+		return pol_oom(x);
+	if (!json_is_array(v))
+		return pol_str_value(x, v, 0, &out->values[out->nvalues++]);
+	json_array_foreach(v, i, item) {
+		mark = pol_jp_idx(x, i);
+		rc = pol_str_value(x, item, 0, &out->values[out->nvalues]);
+		if (rc)
+			return rc;
+		out->nvalues++;
+		pol_jp_restore(x, mark);
+	}
+	return 0;
+}
+
+/* "区县": {"in": [...]} ; several operators on one field all must hold */
+static int parse_field_cond(struct pol_ctx *x, const struct pol_entry *en,
+			    const char *field, json_t *v, struct row_filter *out)
+{
+	static const char *const ops[] = { "eq", "ne", "in", "prefix", NULL };
+	struct row_filter *leaf = out;
+	const char *op;
+	size_t mark;
+	json_t *arg;
+	int rc;
+
+	rc = want_field(x, en, field);
+	if (!rc)
+		rc = pol_want_object(x, v);
+	if (!rc)
+		rc = pol_check_keys(x, v, ops);
+	if (!rc && json_object_size(v) == 0)
+		rc = pol_fail(x, "expected one of eq, ne, in, prefix");
+	if (!rc && json_object_size(v) > 1)
+		rc = alloc_subs(x, out, ROW_ALL, json_object_size(v));
+	if (rc)
+		return rc;
+	json_object_foreach(v, op, arg) {
+		if (json_object_size(v) > 1)
+			leaf = &out->subs[out->nsubs++];
+		mark = pol_jp_key(x, op);
+		rc = parse_leaf(x, field, op, arg, leaf);
+		if (rc)
+			return rc;
+		pol_jp_restore(x, mark);
+	}
+	return 0;
+}
+
+/*
+ * A condition object. "all" and "any" are always combinators, so a field
+ * literally named so cannot be filtered on. Several keys: all must hold.
+ */
+static int parse_cond(struct pol_ctx *x, const struct pol_entry *en, json_t *v,
+		      struct row_filter *out)
+{
+	struct row_filter *node = out;
+	const char *key;
+	size_t mark;
+	json_t *arg;
+	int rc;
+
+	if (!json_is_object(v) || json_object_size(v) == 0)
+		return pol_fail(x, "expected a non-empty object of conditions");
+	if (json_object_size(v) > 1) {
+		rc = alloc_subs(x, out, ROW_ALL, json_object_size(v));
+		if (rc)
+			return rc;
+	}
+	json_object_foreach(v, key, arg) {
+		if (json_object_size(v) > 1)
+			node = &out->subs[out->nsubs++];
+		mark = pol_jp_key(x, key);
+		if (strcmp(key, "all") == 0 || strcmp(key, "any") == 0)
+			rc = parse_combo(x, en, key[1] == 'l' ? ROW_ALL : ROW_ANY, arg, node);
+		else
+			rc = parse_field_cond(x, en, key, arg, node);
+		if (rc)
+			return rc;
+		pol_jp_restore(x, mark);
+	}
+	return 0;
+}
+
+static int parse_masks(struct pol_ctx *x, const struct pol_entry *en, json_t *obj,
+		       struct pol_grant *g)
+{
+	const char *field;
+	size_t mark;
+	json_t *v;
+	int rc;
+
+	rc = pol_want_object(x, obj);
+	if (rc)
+		return rc;
+	if (json_object_size(obj)) {
+		g->masks = calloc(json_object_size(obj), sizeof(*g->masks));
+		if (!g->masks)
+			return pol_oom(x);
+	}
+	json_object_foreach(obj, field, v) {
+		struct pol_mask *m = &g->masks[g->nmasks++];
+		size_t j;
+
+		mark = pol_jp_key(x, field);
+		m->field = strdup(field);
+		if (!m->field)
+			return pol_oom(x);
+		rc = want_field(x, en, field);
+		if (!rc)
+			rc = pol_str_value(x, v, POL_NONEMPTY, &m->text);
+		if (!rc && pol_mask_parse(m->text, &m->spec))
+			rc = pol_fail(x, "unknown mask \"%s\"", m->text);
+		for (j = 0; !rc && g->has_fields && j < g->nfields; j++)
+			if (strcmp(g->fields[j], field) == 0)
+				break;
+		if (!rc && g->has_fields && j == g->nfields)
+			rc = pol_fail(x, "field is not in the grant's fields");
+		if (rc)
+			return rc;
+		pol_jp_restore(x, mark);
+	}
+	return 0;
+}
+
+static int parse_window(struct pol_ctx *x, json_t *v, struct pol_grant *g)
+{
+	int rc;
+
+	g->from = POL_NO_TIME_MIN;
+	g->until = POL_NO_TIME_MAX;
+	rc = pol_get_str(x, v, "valid_from", POL_NONEMPTY, &g->valid_from);
+	if (!rc)
+		rc = pol_get_str(x, v, "valid_until", POL_NONEMPTY, &g->valid_until);
+	if (rc)
+		return rc;
+	if (g->valid_from && pol_time_parse(g->valid_from, 0, &g->from)) {
+		pol_jp_key(x, "valid_from");
+		return pol_fail(x, "\"%s\" is not a date (YYYY-MM-DD) or an RFC 3339 time",
+				g->valid_from);
+	}
+	if (g->valid_until && pol_time_parse(g->valid_until, 1, &g->until)) {
+		pol_jp_key(x, "valid_until");
+		return pol_fail(x, "\"%s\" is not a date (YYYY-MM-DD) or an RFC 3339 time",
+				g->valid_until);
+	}
+	if (g->until <= g->from) {
+		pol_jp_key(x, "valid_until");
+		return pol_fail(x, "%s is before valid_from %s", g->valid_until,
+				g->valid_from);
+	}
+	return 0;
+}
+
+static int parse_actions(struct pol_ctx *x, json_t *v, struct pol_grant *g)
+{
+	char **acts = NULL;
+	size_t n = 0, i;
+	int present, rc;
+
+	rc = pol_get_strs(x, v, "actions", POL_REQ, &acts, &n, &present);
+	if (!rc && n == 0) {
+		pol_jp_key(x, "actions");
+		rc = pol_fail(x, "must list read, write or both");
+	}
+	for (i = 0; !rc && i < n; i++) {
+		if (strcmp(acts[i], "read") == 0) {
+			g->actions |= POL_ACT_READ;
+		} else if (strcmp(acts[i], "write") == 0) {
+			g->actions |= POL_ACT_WRITE;
+		} else {
+			pol_jp_key(x, "actions");
+			pol_jp_idx(x, i);
+			rc = pol_fail(x, "\"%s\" is not one of read, write", acts[i]);
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(acts[i]);
+	free(acts);
+	return rc;
+}
+
+static int parse_target(struct pol_ctx *x, json_t *v, struct pol_grant *g)
+{
+	char *code = NULL, *dept = NULL;
+	const struct pol_entry *en;
+	long ei, di;
+	int rc;
+
+	rc = pol_get_str(x, v, "entry", POL_REQ | POL_NONEMPTY, &code);
+	if (!rc)
+		rc = pol_get_str(x, v, "department", POL_REQ | POL_NONEMPTY, &dept);
+	if (rc)
+		goto out;
+	ei = pol_entry_find_code(x->p, code);
+	if (ei < 0) {
+		pol_jp_key(x, "entry");
+		rc = pol_fail(x, "no catalog entry with code \"%s\"", code);
+		goto out;
+	}
+	en = &x->p->entries[ei];
+	/* fail closed: share none means provider only, whatever grants say */
+	if (en->share == POL_SHARE_NONE) {
+		pol_jp_key(x, "entry");
+		rc = pol_fail(x, "entry \"%s\" has share none: only its provider reads it",
+			      code);
+		goto out;
+	}
+	di = pol_dept_find(x->p, dept);
+	if (di < 0) {
+		pol_jp_key(x, "department");
+		rc = pol_fail(x, "no department with id \"%s\"", dept);
+		goto out;
+	}
+	if ((size_t)di == en->provider) {
+		pol_jp_key(x, "department");
+		rc = pol_fail(x, "\"%s\" is the provider of \"%s\" and needs no grant",
+			      dept, code);
+		goto out;
+	}
+	g->entry = (size_t)ei;
+	g->dept = (size_t)di;
+out:
+	free(code);
+	free(dept);
+	return rc;
+}
+
+static int parse_view_parts(struct pol_ctx *x, json_t *v, struct pol_grant *g)
+{
+	const struct pol_entry *en = &x->p->entries[g->entry];
+	int present, rc;
+	size_t mark;
+
+	rc = pol_get_strs(x, v, "fields", 0, &g->fields, &g->nfields, &present);
+	if (rc)
+		return rc;
+	g->has_fields = present;
+	mark = pol_jp_key(x, "fields");
+	if (present && g->nfields == 0)
+		return pol_fail(x, "must list at least one field (leave it out for all)");
+	for (size_t i = 0; i < g->nfields; i++) {
+		size_t m2 = pol_jp_idx(x, i);
+
+		rc = want_field(x, en, g->fields[i]);
+		if (rc)
+			return rc;
+		pol_jp_restore(x, m2);
+	}
+	pol_jp_restore(x, mark);
+	if (json_object_get(v, "masks")) {
+		mark = pol_jp_key(x, "masks");
+		rc = parse_masks(x, en, json_object_get(v, "masks"), g);
+		if (rc)
+			return rc;
+		pol_jp_restore(x, mark);
+	}
+	if (json_object_get(v, "rows")) {
+		mark = pol_jp_key(x, "rows");
+		g->rows = calloc(1, sizeof(*g->rows));
+		if (!g->rows)
+			return pol_oom(x);
+		rc = parse_cond(x, en, json_object_get(v, "rows"), g->rows);
+		if (rc)
+			return rc;
+		pol_jp_restore(x, mark);
+	}
+	return 0;
+}
+
+static int parse_grant(struct pol_ctx *x, json_t *v, struct pol_grant *g)
+{
+	static const char *const keys[] = {
+		"id", "entry", "department", "actions", "fields", "masks", "rows",
+		"valid_from", "valid_until", "purpose", NULL,
+	};
+	int rc;
+
+	rc = pol_want_object(x, v);
+	if (!rc)
+		rc = pol_check_keys(x, v, keys);
+	if (!rc)
+		rc = pol_get_str(x, v, "id", POL_REQ | POL_ID, &g->id);
+	if (!rc)
+		rc = parse_target(x, v, g);
+	if (!rc)
+		rc = parse_actions(x, v, g);
+	if (!rc)
+		rc = parse_view_parts(x, v, g);
+	if (!rc)
+		rc = parse_window(x, v, g);
+	if (!rc)
+		rc = pol_get_str(x, v, "purpose", POL_NONEMPTY, &g->purpose);
+	if (!rc && g->purpose && strlen(g->purpose) > POL_TEXT_MAX) {
+		pol_jp_key(x, "purpose");
+		rc = pol_fail(x, "longer than %d bytes", POL_TEXT_MAX);
+	}
+	return rc;
+}
+
+static int check_grant(struct pol_ctx *x, size_t i)
+{
+	const struct pol_grant *g = &x->p->grants[i], *o;
+
+	for (size_t j = 0; j < i; j++) {
+		o = &x->p->grants[j];
+		if (strcmp(o->id, g->id) == 0) {
+			pol_jp_key(x, "id");
+			return pol_fail(x, "duplicate grant id \"%s\" (also grants[%zu])",
+					g->id, j);
+		}
+		if (o->entry == g->entry && o->dept == g->dept &&
+		    o->from < g->until && g->from < o->until)
+			return pol_fail(x, "overlaps grants[%zu] \"%s\" in time for "
+					"department \"%s\" on \"%s\"", j, o->id,
+					x->p->depts[g->dept].id, x->p->entries[g->entry].code);
+	}
+	return 0;
+}
+
+int pol_parse_grants(struct pol_ctx *x, json_t *arr)
+{
+	struct policy *p = x->p;
+	size_t mark, i;
+	json_t *v;
+	int rc;
+
+	if (!json_is_array(arr))
+		return pol_fail(x, "expected an array");
+	if (json_array_size(arr)) {
+		p->grants = calloc(json_array_size(arr), sizeof(*p->grants));
+		if (!p->grants)
+			return pol_oom(x);
+	}
+	json_array_foreach(arr, i, v) {
+		mark = pol_jp_idx(x, i);
+		rc = parse_grant(x, v, &p->grants[p->ngrants]);
+		p->ngrants++;
+		if (!rc)
+			rc = check_grant(x, i);
+		if (rc)
+			return rc;
+		pol_jp_restore(x, mark);
+	}
+	return 0;
+}

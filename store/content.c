@@ -1,0 +1,688 @@
+/*
+ * store/content.c - chunks, chunk-list pages, version records, and
+ * reading a file version back.
+ *
+ * A version does not hold its chunk list: a 1 GiB file has ~16k chunks,
+ * 36 bytes of ref each, and rewriting 600 KiB of list for a one-row
+ * change would break the 256 KiB budget. The list is cut into pages at
+ * content-defined points (after a ref whose hash's last byte is 0 mod
+ * 64; at most 256 refs), pages are stored by hash like chunks, and a
+ * version holds page hashes only. A one-chunk change then stores one
+ * chunk, one or two pages (~2.3 KiB each) and a version record of 32
+ * bytes per page (~8 KiB for 1 GiB).
+ *
+ *   CF        key                      value (integers big-endian)
+ *   --------  -----------------------  --------------------------------------
+ *   chunks    'c' sha256(bytes)        the chunk's bytes
+ *   chunks    'p' sha256(page)         page: u8 format (1),
+ *                                        then per chunk: sha256[32] be32 len
+ *   refs      'c' sha256               be64 refcount, be32 chunk length
+ *   refs      'p' sha256               be64 refcount
+ *   versions  be64 ino, be64 version   u8 format (1), be64 size,
+ *                                      be64 commit time (ns), be32 uid,
+ *                                      be32 gid, 32 content id, be16 W,
+ *                                      W bytes writer ("dept/user"),
+ *                                      be32 P, P x 32 page hashes
+ *
+ * A chunk's refcount counts the stored pages that list it, a page's the
+ * versions that list it; nothing is ever removed, so counts only grow and
+ * a refs row proves the key it names is stored. The chunk length in the
+ * refs row lets store_stats() sum stored bytes without reading chunks.
+ * content id = sha256(the page hashes in order): equal content, equal id.
+ */
+#include "store/chunker.h"
+#include "store/internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "common/codec.h"
+#include "common/log.h"
+
+#define FORMAT			1
+#define REF_BYTES		36
+#define PAGE_MAX_REFS		256
+#define PAGE_END_MASK		63
+#define VREC_FIXED		59	/* up to and including the writer length */
+
+struct ref_delta {
+	uint8_t key[33];
+	uint32_t len;			/* chunk length, for 'c' keys */
+	uint64_t delta;
+};
+
+struct delta_vec {
+	struct ref_delta *v;
+	size_t n, alloc;
+};
+
+/* Out of memory is fatal in poolfs (see common/strbuf.h). */
+static void *grow(void *p, size_t *alloc, size_t need, size_t elem)
+{
+	size_t na = *alloc ? *alloc : 16;
+
+	if (need <= *alloc)
+		return p;
+	while (na < need)
+		na *= 2;
+	p = realloc(p, na * elem);
+	if (!p) {
+		fprintf(stderr, "poolfs: out of memory growing a chunk list\n");
+		abort();
+	}
+	*alloc = na;
+	return p;
+}
+
+/* ---- chunk lists ---- */
+
+void chunk_list_add(struct chunk_list *l, const uint8_t sha[32], uint32_t len)
+{
+	struct chunk_ref *r;
+
+	l->v = grow(l->v, &l->alloc, l->n + 1, sizeof(*l->v));
+	r = &l->v[l->n++];
+	r->off = l->size;
+	r->len = len;
+	memcpy(r->sha, sha, 32);
+	l->size += len;
+}
+
+size_t chunk_list_find(const struct chunk_list *l, uint64_t off)
+{
+	size_t lo = 0, hi = l->n;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (l->v[mid].off <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void chunk_list_release(struct chunk_list *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* ---- refcounts ---- */
+
+static void ref_key(uint8_t key[33], char kind, const uint8_t sha[32])
+{
+	key[0] = (uint8_t)kind;
+	memcpy(key + 1, sha, 32);
+}
+
+static void delta_add(struct delta_vec *d, char kind, const uint8_t sha[32], uint32_t len)
+{
+	struct ref_delta *r;
+
+	d->v = grow(d->v, &d->alloc, d->n + 1, sizeof(*d->v));
+	r = &d->v[d->n++];
+	ref_key(r->key, kind, sha);
+	r->len = len;
+	r->delta = 1;
+}
+
+static int cmp_delta(const void *a, const void *b)
+{
+	return memcmp(((const struct ref_delta *)a)->key, ((const struct ref_delta *)b)->key, 33);
+}
+
+/*
+ * Adds each delta to its refs row in b. Read-modify-write is safe because
+ * every refcount change happens under s->lock; equal keys are summed
+ * first since a batch cannot read its own earlier puts.
+ */
+static int refs_apply(struct store *s, rocksdb_writebatch_t *b, struct delta_vec *d)
+{
+	struct strbuf v = STRBUF_INIT;
+	uint8_t val[12];
+	int ret = 0;
+
+	if (d->n)
+		qsort(d->v, d->n, sizeof(*d->v), cmp_delta);
+	for (size_t i = 0, j; i < d->n; i = j) {
+		uint64_t count = 0;
+
+		for (j = i; j < d->n && !memcmp(d->v[j].key, d->v[i].key, 33); j++)
+			count += d->v[j].delta;
+		ret = store_get(s, CF_REFS, d->v[i].key, 33, &v);
+		if (ret == -ENOENT)
+			ret = 0;
+		else if (!ret && v.len < 8)
+			ret = -EIO;
+		else if (!ret)
+			count += get_be64((const uint8_t *)v.buf);
+		if (ret)
+			goto out;
+		put_be64(val, count);
+		put_be32(val + 8, d->v[i].len);
+		rocksdb_writebatch_put_cf(b, s->cf[CF_REFS], (const char *)d->v[i].key, 33,
+					  (const char *)val, d->v[i].key[0] == 'c' ? 12 : 8);
+	}
+out:
+	strbuf_release(&v);
+	return ret;
+}
+
+/* 0 when kind/sha has a refs row (so is stored), -ENOENT when not. */
+static int refs_has(struct store *s, char kind, const uint8_t sha[32])
+{
+	struct strbuf v = STRBUF_INIT;
+	uint8_t key[33];
+	int ret;
+
+	ref_key(key, kind, sha);
+	ret = store_get(s, CF_REFS, key, sizeof(key), &v);
+	strbuf_release(&v);
+	return ret;
+}
+
+/* ---- version records ---- */
+
+static void version_key(uint8_t key[16], uint64_t ino, uint64_t version)
+{
+	put_be64(key, ino);
+	put_be64(key + 8, version);
+}
+
+static void writer_name(const struct store_writer *w, char *out, size_t len)
+{
+	if (w->dept && w->user)
+		snprintf(out, len, "%s/%s", w->dept, w->user);
+	else if (w->dept)
+		snprintf(out, len, "%s/uid:%u", w->dept, w->uid);
+	else
+		snprintf(out, len, "uid:%u", w->uid);
+}
+
+int version_decode(const uint8_t *p, size_t len, struct version_rec *vr)
+{
+	size_t wlen;
+
+	if (len < VREC_FIXED || p[0] != FORMAT)
+		return -EIO;
+	vr->size = get_be64(p + 1);
+	vr->time_ns = (int64_t)get_be64(p + 9);
+	vr->uid = get_be32(p + 17);
+	vr->gid = get_be32(p + 21);
+	memcpy(vr->id, p + 25, 32);
+	wlen = (size_t)p[57] << 8 | p[58];
+	if (len < VREC_FIXED + wlen + 4)
+		return -EIO;
+	snprintf(vr->writer, sizeof(vr->writer), "%.*s", (int)wlen, (const char *)p + VREC_FIXED);
+	p += VREC_FIXED + wlen;
+	len -= VREC_FIXED + wlen;
+	vr->npages = get_be32(p);
+	if (len - 4 != (size_t)vr->npages * 32)
+		return -EIO;
+	vr->pages = p + 4;
+	return 0;
+}
+
+int version_load(struct store *s, uint64_t ino, uint64_t version,
+			struct version_rec *vr, struct strbuf *raw)
+{
+	uint8_t key[16];
+	int ret;
+
+	version_key(key, ino, version);
+	ret = store_get(s, CF_VERSIONS, key, sizeof(key), raw);
+	if (ret)
+		return ret;
+	ret = version_decode((const uint8_t *)raw->buf, raw->len, vr);
+	if (ret)
+		log_err("%s: inode %llu version %llu: corrupt version record", s->dir,
+			(unsigned long long)ino, (unsigned long long)version);
+	return ret;
+}
+
+/*
+ * Adds the version record for pages (np page hashes, all stored) as the
+ * next version of r, counts a reference to each page and puts r.
+ */
+static int version_link(struct store *s, rocksdb_writebatch_t *b, struct inode_rec *r,
+			const uint8_t *pages, size_t np, uint64_t size,
+			const struct store_writer *w, uint8_t id[32])
+{
+	struct delta_vec d = { 0 };
+	struct strbuf v = STRBUF_INIT;
+	uint8_t key[16], hdr[VREC_FIXED], cnt[4], cid[32];
+	char writer[128];
+	size_t wlen;
+	int64_t now = store_now_ns();
+	int ret;
+
+	for (size_t i = 0; i < np; i++)
+		delta_add(&d, 'p', pages + 32 * i, 0);
+	ret = refs_apply(s, b, &d);
+	if (ret)
+		goto out;
+
+	SHA256(np ? pages : (const uint8_t *)"", 32 * np, cid);
+	writer_name(w, writer, sizeof(writer));
+	wlen = strlen(writer);
+	hdr[0] = FORMAT;
+	put_be64(hdr + 1, size);
+	put_be64(hdr + 9, (uint64_t)now);
+	put_be32(hdr + 17, w->uid);
+	put_be32(hdr + 21, w->gid);
+	memcpy(hdr + 25, cid, 32);
+	hdr[57] = (uint8_t)(wlen >> 8);
+	hdr[58] = (uint8_t)wlen;
+	put_be32(cnt, (uint32_t)np);
+	strbuf_add(&v, hdr, sizeof(hdr));
+	strbuf_add(&v, writer, wlen);
+	strbuf_add(&v, cnt, sizeof(cnt));
+	if (np)
+		strbuf_add(&v, pages, 32 * np);
+
+	r->attr.version++;
+	r->attr.size = size;
+	r->attr.mtime.tv_sec = now / 1000000000;
+	r->attr.mtime.tv_nsec = now % 1000000000;
+	r->attr.ctime = r->attr.mtime;
+	version_key(key, r->attr.ino, r->attr.version);
+	rocksdb_writebatch_put_cf(b, s->cf[CF_VERSIONS], (const char *)key, sizeof(key),
+				  v.buf, v.len);
+	inode_put(s, b, r);
+	if (id)
+		memcpy(id, cid, 32);
+out:
+	free(d.v);
+	strbuf_release(&v);
+	return ret;
+}
+
+/* ---- pages ---- */
+
+static bool page_ends(const struct chunk_ref *ref, size_t nrefs)
+{
+	return (ref->sha[31] & PAGE_END_MASK) == 0 || nrefs == PAGE_MAX_REFS;
+}
+
+/*
+ * Cuts l into pages: page i is vals[off[i] .. off[i+1]) and its hash is
+ * hashes[32 i ..]. off gets np + 1 entries.
+ */
+static size_t pages_build(const struct chunk_list *l, struct strbuf *vals,
+			  struct strbuf *hashes, size_t *off)
+{
+	size_t np = 0, nrefs = 0;
+	uint8_t ent[REF_BYTES], sha[32];
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (!nrefs) {
+			off[np] = vals->len;
+			strbuf_addch(vals, FORMAT);
+		}
+		memcpy(ent, l->v[i].sha, 32);
+		put_be32(ent + 32, l->v[i].len);
+		strbuf_add(vals, ent, sizeof(ent));
+		if (page_ends(&l->v[i], ++nrefs) || i + 1 == l->n) {
+			SHA256((const uint8_t *)vals->buf + off[np], vals->len - off[np], sha);
+			strbuf_add(hashes, sha, 32);
+			np++;
+			nrefs = 0;
+		}
+	}
+	off[np] = vals->len;
+	return np;
+}
+
+/* Parses a page value onto the end of l. */
+static int page_decode(const uint8_t *p, size_t len, struct chunk_list *l)
+{
+	if (len < 1 + REF_BYTES || p[0] != FORMAT || (len - 1) % REF_BYTES)
+		return -EIO;
+	for (p++, len--; len; p += REF_BYTES, len -= REF_BYTES)
+		chunk_list_add(l, p, get_be32(p + 32));
+	return 0;
+}
+
+/* Stores the pages of l that are new, with a reference to each of their chunks. */
+static int pages_store(struct store *s, rocksdb_writebatch_t *b, const struct strbuf *vals,
+		       const uint8_t *hashes, const size_t *off, size_t np)
+{
+	struct delta_vec d = { 0 };
+	struct chunk_list one = CHUNK_LIST_INIT;
+	uint8_t key[33];
+	int ret = 0;
+
+	for (size_t i = 0; i < np; i++) {
+		const uint8_t *val = (const uint8_t *)vals->buf + off[i];
+		bool dup = false;
+
+		/* a page twice in one file is stored and counted once */
+		for (size_t k = 0; k < i && !dup; k++)
+			dup = !memcmp(hashes + 32 * k, hashes + 32 * i, 32);
+		if (dup)
+			continue;
+		ret = refs_has(s, 'p', hashes + 32 * i);
+		if (!ret)
+			continue;
+		if (ret != -ENOENT)
+			goto out;
+		ref_key(key, 'p', hashes + 32 * i);
+		rocksdb_writebatch_put_cf(b, s->cf[CF_CHUNKS], (const char *)key, sizeof(key),
+					  (const char *)val, off[i + 1] - off[i]);
+		one.n = 0;
+		one.size = 0;
+		ret = page_decode(val, off[i + 1] - off[i], &one);
+		if (ret)
+			goto out;
+		for (size_t k = 0; k < one.n; k++)
+			delta_add(&d, 'c', one.v[k].sha, one.v[k].len);
+	}
+	ret = refs_apply(s, b, &d);
+out:
+	chunk_list_release(&one);
+	free(d.v);
+	return ret;
+}
+
+int version_add(struct store *s, rocksdb_writebatch_t *b, struct inode_rec *r,
+		const struct chunk_list *l, const struct store_writer *w, uint8_t id[32])
+{
+	struct strbuf vals = STRBUF_INIT, hashes = STRBUF_INIT;
+	size_t *off = calloc(l->n + 2, sizeof(*off)), np;
+	int ret;
+
+	if (!off) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	np = pages_build(l, &vals, &hashes, off);
+	ret = pages_store(s, b, &vals, (const uint8_t *)hashes.buf, off, np);
+	if (!ret)
+		ret = version_link(s, b, r, (const uint8_t *)hashes.buf, np, l->size, w, id);
+out:
+	free(off);
+	strbuf_release(&vals);
+	strbuf_release(&hashes);
+	return ret;
+}
+
+int version_add_from(struct store *s, rocksdb_writebatch_t *b, struct inode_rec *dst,
+		     uint64_t src_ino, const struct store_writer *w)
+{
+	struct inode_rec src;
+	struct version_rec vr = { 0 };
+	struct strbuf raw = STRBUF_INIT;
+	int ret;
+
+	inode_rec_init(&src);
+	ret = inode_load(s, src_ino, &src);
+	if (ret)
+		goto out;
+	if (src.attr.version) {
+		ret = version_load(s, src_ino, src.attr.version, &vr, &raw);
+		if (ret)
+			goto out;
+	}
+	ret = version_link(s, b, dst, vr.pages, vr.npages, vr.size, w, NULL);
+out:
+	strbuf_release(&raw);
+	inode_rec_release(&src);
+	return ret;
+}
+
+int store_restore(struct store *s, uint64_t ino, uint64_t version,
+		  const struct store_writer *w, const struct audit_rec *audit,
+		  uint64_t *new_version)
+{
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	struct inode_rec r;
+	struct version_rec vr;
+	struct strbuf raw = STRBUF_INIT;
+	struct audit_rec a;
+	bool audited = false;
+	int ret;
+
+	inode_rec_init(&r);
+	pthread_mutex_lock(&s->lock);
+	ret = inode_load(s, ino, &r);
+	if (ret)
+		goto out;
+	if (r.attr.type != STORE_REG) {
+		ret = r.attr.type == STORE_DIR ? -EISDIR : -EINVAL;
+		goto out;
+	}
+	ret = version ? version_load(s, ino, version, &vr, &raw) : -ENOENT;
+	if (ret)
+		goto out;
+	ret = version_link(s, b, &r, vr.pages, vr.npages, vr.size, w, NULL);
+	if (ret)
+		goto out;
+	if (audit) {
+		a = *audit;
+		if (!a.version)
+			a.version = r.attr.version;
+		ret = audit_add(s, b, &a);
+		if (ret)
+			goto out;
+		audited = true;
+	}
+	ret = store_write(s, b, true);
+	if (ret && audited)
+		audit_rollback(s);
+	if (!ret && new_version)
+		*new_version = r.attr.version;
+out:
+	pthread_mutex_unlock(&s->lock);
+	strbuf_release(&raw);
+	inode_rec_release(&r);
+	rocksdb_writebatch_destroy(b);
+	return ret;
+}
+
+/* ---- reading ---- */
+
+struct store_content {
+	struct store *s;
+	uint64_t ino, version;
+	uint8_t id[32];
+	struct chunk_list list;		/* immutable after open */
+
+	/* the last chunk a partial read fetched, for the next small read */
+	pthread_mutex_t lock;
+	size_t cache_idx;		/* protected by lock; SIZE_MAX when none */
+	uint8_t *cache;			/* protected by lock; CHUNK_MAX bytes */
+};
+
+struct store_content *content_from_list(struct store *s, uint64_t ino, uint64_t version,
+					struct chunk_list *l, const uint8_t id[32])
+{
+	struct store_content *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->s = s;
+	c->ino = ino;
+	c->version = version;
+	memcpy(c->id, id, 32);
+	c->list = *l;
+	memset(l, 0, sizeof(*l));
+	pthread_mutex_init(&c->lock, NULL);
+	c->cache_idx = SIZE_MAX;
+	return c;
+}
+
+const struct chunk_list *content_chunks(const struct store_content *c)
+{
+	return &c->list;
+}
+
+static int pages_load(struct store *s, const struct version_rec *vr, struct chunk_list *l)
+{
+	struct strbuf v = STRBUF_INIT;
+	uint8_t key[33];
+	int ret = 0;
+
+	for (uint32_t i = 0; i < vr->npages && !ret; i++) {
+		ref_key(key, 'p', vr->pages + 32 * i);
+		ret = store_get(s, CF_CHUNKS, key, sizeof(key), &v);
+		if (!ret)
+			ret = page_decode((const uint8_t *)v.buf, v.len, l);
+		if (ret == -ENOENT)
+			ret = -EIO;
+	}
+	if (!ret && l->size != vr->size)
+		ret = -EIO;
+	if (ret)
+		log_err("%s: chunk list of %llu bytes is unreadable", s->dir,
+			(unsigned long long)vr->size);
+	strbuf_release(&v);
+	return ret;
+}
+
+int store_content_open(struct store *s, uint64_t ino, uint64_t version,
+		       struct store_content **out)
+{
+	struct chunk_list l = CHUNK_LIST_INIT;
+	struct strbuf raw = STRBUF_INIT;
+	struct version_rec vr = { 0 };
+	struct inode_rec r;
+	int ret = 0;
+
+	*out = NULL;
+	inode_rec_init(&r);
+	if (!version) {
+		ret = inode_load(s, ino, &r);
+		if (!ret && r.attr.type != STORE_REG)
+			ret = r.attr.type == STORE_DIR ? -EISDIR : -EINVAL;
+		if (ret)
+			goto out;
+		version = r.attr.version;
+	}
+	if (version) {
+		ret = version_load(s, ino, version, &vr, &raw);
+		if (!ret)
+			ret = pages_load(s, &vr, &l);
+		if (ret)
+			goto out;
+	} else {
+		SHA256((const uint8_t *)"", 0, vr.id);
+	}
+	*out = content_from_list(s, ino, version, &l, vr.id);
+	if (!*out)
+		ret = -ENOMEM;
+out:
+	chunk_list_release(&l);
+	strbuf_release(&raw);
+	inode_rec_release(&r);
+	return ret;
+}
+
+uint64_t store_content_size(const struct store_content *c)
+{
+	return c->list.size;
+}
+
+uint64_t store_content_version(const struct store_content *c)
+{
+	return c->version;
+}
+
+void store_content_id(const struct store_content *c, uint8_t id[32])
+{
+	memcpy(id, c->id, 32);
+}
+
+/* Copies n bytes at skip of chunk i into dst. */
+static int chunk_read(struct store_content *c, size_t i, size_t skip, uint8_t *dst, size_t n)
+{
+	const struct chunk_ref *ref = &c->list.v[i];
+	rocksdb_pinnableslice_t *ps;
+	const char *val;
+	uint8_t key[33];
+	char *err = NULL;
+	size_t vlen;
+	int ret = 0;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->cache_idx == i) {
+		memcpy(dst, c->cache + skip, n);
+		pthread_mutex_unlock(&c->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&c->lock);
+
+	ref_key(key, 'c', ref->sha);
+	ps = rocksdb_get_pinned_cf(c->s->db, c->s->ropt, c->s->cf[CF_CHUNKS],
+				   (const char *)key, sizeof(key), &err);
+	if (err || !ps) {
+		log_err("%s: inode %llu: chunk at %llu %s: %s", c->s->dir,
+			(unsigned long long)c->ino, (unsigned long long)ref->off,
+			err ? "unreadable" : "missing", err ? err : "no such key");
+		rocksdb_free(err);
+		ret = -EIO;
+		goto out;
+	}
+	val = rocksdb_pinnableslice_value(ps, &vlen);
+	if (vlen != ref->len) {
+		log_err("%s: inode %llu: chunk at %llu has %zu bytes, expected %u", c->s->dir,
+			(unsigned long long)c->ino, (unsigned long long)ref->off, vlen, ref->len);
+		ret = -EIO;
+		goto out;
+	}
+	memcpy(dst, val + skip, n);
+	if (n == vlen)
+		goto out;
+	pthread_mutex_lock(&c->lock);
+	if (!c->cache)
+		c->cache = malloc(CHUNK_MAX);
+	if (c->cache && vlen <= CHUNK_MAX) {
+		memcpy(c->cache, val, vlen);
+		c->cache_idx = i;
+	}
+	pthread_mutex_unlock(&c->lock);
+out:
+	if (ps)
+		rocksdb_pinnableslice_destroy(ps);
+	return ret;
+}
+
+ssize_t store_content_read(struct store_content *c, void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0, i;
+	int ret;
+
+	if (off >= c->list.size)
+		return 0;
+	if (len > c->list.size - off)
+		len = (size_t)(c->list.size - off);
+	if (len > SSIZE_MAX)
+		len = SSIZE_MAX;
+	for (i = chunk_list_find(&c->list, off); done < len; i++) {
+		const struct chunk_ref *ref = &c->list.v[i];
+		size_t skip = (size_t)(off + done - ref->off);
+		size_t n = ref->len - skip < len - done ? ref->len - skip : len - done;
+
+		ret = chunk_read(c, i, skip, (uint8_t *)buf + done, n);
+		if (ret)
+			return ret;
+		done += n;
+	}
+	return (ssize_t)done;
+}
+
+void store_content_close(struct store_content *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_destroy(&c->lock);
+	chunk_list_release(&c->list);
+	free(c->cache);
+	free(c);
+}

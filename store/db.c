@@ -1,0 +1,700 @@
+/*
+ * store/db.c - the pool directory, the RocksDB database and inode records.
+ *
+ * A pool directory holds:
+ *
+ *   DIR/db/            the RocksDB database (mode 0700: raw data lives here)
+ *   DIR/keys/          0700; hash.key and sign.key, 32 random bytes, 0600
+ *   DIR/staging/       0700; spill files of uncommitted writes
+ *
+ * A directory created by store_create is 0711 so that a control socket
+ * inside it can be reached while its contents cannot be listed.
+ *
+ * RocksDB tuning, and why:
+ *   - One LRU block cache (64 MiB) shared by every column family, so a
+ *     busy family cannot grow memory beyond a fixed budget.
+ *   - Block-based tables with 10-bit bloom filters on tree, refs and
+ *     versions: lookup() of a missing name and the dedup check of a chunk
+ *     are point reads that usually miss, and the filter answers those
+ *     without touching a data block.
+ *   - chunks keeps values of 4 KiB and more in blob files (BlobDB): chunks
+ *     are large and written once, so separating them from the LSM keeps
+ *     compaction from rewriting file content again and again.
+ *   - LZ4 everywhere (blob files included): cheap enough not to show in
+ *     read throughput and it shrinks CSV well. If this librocksdb was built
+ *     without LZ4 the store opens with no compression instead.
+ *   - The WAL stays on; commits and audit records are written with sync so
+ *     a change is durable when the call returns.
+ *   - create_if_missing only in store_create: opening a wrong path must
+ *     fail, never create an empty pool.
+ */
+#include "store/internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "common/codec.h"
+#include "common/log.h"
+
+const char *const store_cf_names[CF_COUNT] = {
+	[CF_DEFAULT] = "default",
+	[CF_META] = "meta",
+	[CF_TREE] = "tree",
+	[CF_CHUNKS] = "chunks",
+	[CF_REFS] = "refs",
+	[CF_VERSIONS] = "versions",
+	[CF_VIEWS] = "views",
+	[CF_AUDIT] = "audit",
+	[CF_POLICY] = "policy",
+};
+
+#define BLOCK_CACHE_BYTES	(64u << 20)
+#define BLOOM_BITS		10
+#define MIN_BLOB_SIZE		4096
+#define SECRET_LEN		32
+
+static const char *const secret_names[] = { "hash", "sign" };
+
+/* ---- options ---- */
+
+static void free_options(struct store *s)
+{
+	for (int i = 0; i < CF_COUNT; i++) {
+		if (s->cf_opts[i])
+			rocksdb_options_destroy(s->cf_opts[i]);
+		s->cf_opts[i] = NULL;
+	}
+	if (s->db_opts)
+		rocksdb_options_destroy(s->db_opts);
+	if (s->table_opts)
+		rocksdb_block_based_options_destroy(s->table_opts);
+	if (s->block_cache)
+		rocksdb_cache_destroy(s->block_cache);
+	s->db_opts = NULL;
+	s->table_opts = NULL;
+	s->block_cache = NULL;
+}
+
+static bool has_bloom(int cf)
+{
+	return cf == CF_TREE || cf == CF_REFS || cf == CF_VERSIONS;
+}
+
+/*
+ * Builds db_opts and cf_opts. Table factories copy the table options
+ * (the cache and filter are shared pointers inside), so the plain table
+ * options can go right away; the bloom ones stay in s->table_opts.
+ */
+static void build_options(struct store *s, bool create, int compression)
+{
+	rocksdb_block_based_table_options_t *plain;
+
+	s->block_cache = rocksdb_cache_create_lru(BLOCK_CACHE_BYTES);
+	s->table_opts = rocksdb_block_based_options_create();
+	rocksdb_block_based_options_set_block_cache(s->table_opts, s->block_cache);
+	rocksdb_block_based_options_set_filter_policy(s->table_opts,
+		rocksdb_filterpolicy_create_bloom_full(BLOOM_BITS));
+	plain = rocksdb_block_based_options_create();
+	rocksdb_block_based_options_set_block_cache(plain, s->block_cache);
+
+	s->db_opts = rocksdb_options_create();
+	rocksdb_options_set_create_if_missing(s->db_opts, create);
+	rocksdb_options_set_create_missing_column_families(s->db_opts, create);
+	rocksdb_options_set_compression(s->db_opts, compression);
+	rocksdb_options_set_max_background_jobs(s->db_opts, 2);
+	rocksdb_options_set_info_log_level(s->db_opts, 3 /* ERROR */);
+	rocksdb_options_set_keep_log_file_num(s->db_opts, 2);
+
+	for (int i = 0; i < CF_COUNT; i++) {
+		rocksdb_options_t *o = rocksdb_options_create_copy(s->db_opts);
+
+		rocksdb_options_set_block_based_table_factory(o,
+			has_bloom(i) ? s->table_opts : plain);
+		if (i == CF_CHUNKS) {
+			rocksdb_options_set_enable_blob_files(o, 1);
+			rocksdb_options_set_min_blob_size(o, MIN_BLOB_SIZE);
+			rocksdb_options_set_blob_compression_type(o, compression);
+		}
+		s->cf_opts[i] = o;
+	}
+	rocksdb_block_based_options_destroy(plain);
+}
+
+/* ---- opening ---- */
+
+static bool err_has(const char *err, const char *what)
+{
+	return err && strstr(err, what);
+}
+
+/*
+ * Opens DIR/db with every column family, retrying without compression
+ * when this librocksdb lacks LZ4. Leaves the RocksDB message in *errp
+ * (caller frees) on failure.
+ */
+static int open_db(struct store *s, const char *path, bool create, char **errp)
+{
+	const rocksdb_options_t *cfo[CF_COUNT];
+	int comp[] = { rocksdb_lz4_compression, rocksdb_no_compression };
+
+	*errp = NULL;
+	for (size_t c = 0; c < sizeof(comp) / sizeof(comp[0]); c++) {
+		free_options(s);
+		build_options(s, create, comp[c]);
+		for (int i = 0; i < CF_COUNT; i++)
+			cfo[i] = s->cf_opts[i];
+		free(*errp);
+		*errp = NULL;
+		if (s->flags & STORE_OPEN_RDONLY)
+			s->db = rocksdb_open_for_read_only_column_families(s->db_opts,
+				path, CF_COUNT, store_cf_names,
+				cfo, s->cf, 0, errp);
+		else
+			s->db = rocksdb_open_column_families(s->db_opts, path,
+				CF_COUNT, store_cf_names,
+				cfo, s->cf, errp);
+		if (s->db)
+			return 0;
+		if (!err_has(*errp, "ompression"))
+			break;
+	}
+	return -EIO;
+}
+
+static struct store *store_alloc(const char *dir, unsigned flags)
+{
+	struct store *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->dir = strdup(dir);
+	if (!s->dir) {
+		free(s);
+		return NULL;
+	}
+	s->flags = flags;
+	pthread_mutex_init(&s->lock, NULL);
+	s->wopt_sync = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_set_sync(s->wopt_sync, 1);
+	s->wopt_async = rocksdb_writeoptions_create();
+	s->ropt = rocksdb_readoptions_create();
+	return s;
+}
+
+static void store_free(struct store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < CF_COUNT; i++)
+		if (s->cf[i])
+			rocksdb_column_family_handle_destroy(s->cf[i]);
+	if (s->db)
+		rocksdb_close(s->db);
+	free_options(s);
+	rocksdb_writeoptions_destroy(s->wopt_sync);
+	rocksdb_writeoptions_destroy(s->wopt_async);
+	rocksdb_readoptions_destroy(s->ropt);
+	pthread_mutex_destroy(&s->lock);
+	free(s->dir);
+	free(s);
+}
+
+static int open_error(const char *dir, const char *err, struct perr *e)
+{
+	if (err_has(err, "lock") || err_has(err, "LOCK"))
+		return perr_set(e, EBUSY, "%s: pool is in use by another process", dir);
+	if (err_has(err, "Column family not found") || err_has(err, "Column families"))
+		return perr_set(e, EINVAL, "%s: not a poolfs store (%s)", dir, err);
+	if (err_has(err, "No space") || err_has(err, "ENOSPC"))
+		return perr_set(e, ENOSPC, "%s: no space left opening the database", dir);
+	if (err_has(err, "Permission denied"))
+		return perr_set(e, EACCES, "%s: permission denied opening the database", dir);
+	return perr_set(e, EIO, "%s: cannot open the database: %s", dir,
+			err ? err : "unknown error");
+}
+
+static int load_meta(struct store *s, struct perr *e)
+{
+	struct strbuf v = STRBUF_INIT;
+	uint32_t fmt;
+	int ret;
+
+	ret = store_get(s, CF_META, "format", 6, &v);
+	if (ret == -ENOENT || (!ret && v.len != 4)) {
+		ret = perr_set(e, EINVAL, "%s: not a poolfs store (no format version)", s->dir);
+		goto out;
+	}
+	if (ret) {
+		ret = perr_set(e, -ret, "%s: cannot read the format version", s->dir);
+		goto out;
+	}
+	fmt = get_be32((const uint8_t *)v.buf);
+	if (fmt > STORE_FORMAT_VERSION || fmt == 0) {
+		ret = perr_set(e, EINVAL, "%s: store format %u is newer than this poolfs understands (%u)",
+			       s->dir, fmt, STORE_FORMAT_VERSION);
+		goto out;
+	}
+	ret = store_get(s, CF_META, "next_ino", 8, &v);
+	if (ret || v.len != 8) {
+		ret = perr_set(e, ret ? -ret : EIO, "%s: cannot read the inode counter", s->dir);
+		goto out;
+	}
+	s->next_ino = get_be64((const uint8_t *)v.buf);
+out:
+	strbuf_release(&v);
+	return ret;
+}
+
+int store_open(const char *dir, unsigned flags, struct store **out, struct perr *e)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct store *s = NULL;
+	struct stat st;
+	char *err = NULL;
+	int ret;
+
+	*out = NULL;
+	strbuf_addf(&path, "%s/db", dir);
+	if (stat(path.buf, &st) || !S_ISDIR(st.st_mode)) {
+		ret = perr_set(e, EINVAL, "%s: not a poolfs store (no db/)", dir);
+		goto out;
+	}
+	/* checked here because RocksDB leaves LOCK and LOG files behind even when it refuses */
+	strbuf_addstr(&path, "/CURRENT");
+	if (stat(path.buf, &st)) {
+		ret = perr_set(e, EINVAL, "%s: not a poolfs store (no database in db/)", dir);
+		goto out;
+	}
+	strbuf_setlen(&path, path.len - strlen("/CURRENT"));
+	s = store_alloc(dir, flags);
+	if (!s) {
+		ret = perr_set(e, ENOMEM, "%s: out of memory", dir);
+		goto out;
+	}
+	ret = open_db(s, path.buf, false, &err);
+	if (ret) {
+		ret = open_error(dir, err, e);
+		goto out;
+	}
+	ret = load_meta(s, e);
+	if (ret)
+		goto out;
+	ret = audit_load(s);
+	if (ret) {
+		ret = perr_set(e, -ret, "%s: cannot read the audit log", dir);
+		goto out;
+	}
+	*out = s;
+	s = NULL;
+out:
+	free(err);
+	store_free(s);
+	strbuf_release(&path);
+	return ret;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	audit_unload(s);
+	store_free(s);
+}
+
+const char *store_dir(const struct store *s)
+{
+	return s->dir;
+}
+
+/* ---- creating ---- */
+
+static int check_empty(const char *dir, struct perr *e)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int ret = 0;
+
+	strbuf_addf(&path, "%s/db", dir);
+	if (!stat(path.buf, &st)) {
+		ret = perr_set(e, EEXIST, "%s: already holds a pool", dir);
+		goto out;
+	}
+	d = opendir(dir);
+	if (!d) {
+		ret = perr_set(e, errno, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			ret = perr_set(e, ENOTEMPTY, "%s: directory is not empty and not a pool", dir);
+			break;
+		}
+	}
+	closedir(d);
+out:
+	strbuf_release(&path);
+	return ret;
+}
+
+static int make_dir(const char *dir, const char *sub, mode_t mode, struct perr *e)
+{
+	struct strbuf path = STRBUF_INIT;
+	int ret = 0;
+
+	strbuf_addf(&path, "%s/%s", dir, sub);
+	if (mkdir(path.buf, mode) && errno != EEXIST)
+		ret = perr_set(e, errno, "%s: %s", path.buf, strerror(errno));
+	strbuf_release(&path);
+	return ret;
+}
+
+static int make_secret(const char *dir, const char *name, struct perr *e)
+{
+	struct strbuf path = STRBUF_INIT;
+	uint8_t key[SECRET_LEN];
+	int fd = -1, ret = 0;
+
+	strbuf_addf(&path, "%s/keys/%s.key", dir, name);
+	if (RAND_bytes(key, sizeof(key)) != 1) {
+		ret = perr_set(e, EIO, "%s: no random bytes for a key", path.buf);
+		goto out;
+	}
+	errno = 0;
+	fd = open(path.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) ||
+	    fsync(fd)) {
+		ret = perr_set(e, errno ? errno : EIO, "%s: %s", path.buf, strerror(errno));
+		goto out;
+	}
+out:
+	if (fd >= 0 && close(fd) && !ret)
+		ret = perr_set(e, errno, "%s: %s", path.buf, strerror(errno));
+	memset(key, 0, sizeof(key));
+	strbuf_release(&path);
+	return ret;
+}
+
+/* Writes the format, the inode counter and the root directory. */
+static int init_db(struct store *s)
+{
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	struct inode_rec root;
+	uint8_t v[8];
+	int64_t now = store_now_ns();
+	int ret;
+
+	put_be32(v, STORE_FORMAT_VERSION);
+	rocksdb_writebatch_put_cf(b, s->cf[CF_META], "format", 6, (const char *)v, 4);
+	put_be64(v, STORE_ROOT_INO + 1);
+	rocksdb_writebatch_put_cf(b, s->cf[CF_META], "next_ino", 8, (const char *)v, 8);
+
+	inode_rec_init(&root);
+	root.attr.ino = STORE_ROOT_INO;
+	root.attr.type = STORE_DIR;
+	root.attr.mode = 0755;
+	root.attr.nlink = 2;
+	root.attr.atime.tv_sec = now / 1000000000;
+	root.attr.atime.tv_nsec = now % 1000000000;
+	root.attr.mtime = root.attr.ctime = root.attr.btime = root.attr.atime;
+	inode_put(s, b, &root);
+	inode_rec_release(&root);
+
+	ret = store_write(s, b, true);
+	rocksdb_writebatch_destroy(b);
+	return ret;
+}
+
+int store_create(const char *dir, struct perr *e)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct store *s = NULL;
+	char *err = NULL;
+	int ret;
+
+	if (mkdir(dir, 0711) && errno != EEXIST) {
+		ret = perr_set(e, errno, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	ret = check_empty(dir, e);
+	if (ret)
+		goto out;
+	ret = make_dir(dir, "keys", 0700, e);
+	for (size_t i = 0; !ret && i < sizeof(secret_names) / sizeof(secret_names[0]); i++)
+		ret = make_secret(dir, secret_names[i], e);
+	if (!ret)
+		ret = make_dir(dir, "staging", 0700, e);
+	/* made before RocksDB so it never exists with a looser mode */
+	if (!ret)
+		ret = make_dir(dir, "db", 0700, e);
+	if (ret)
+		goto out;
+
+	s = store_alloc(dir, 0);
+	if (!s) {
+		ret = perr_set(e, ENOMEM, "%s: out of memory", dir);
+		goto out;
+	}
+	strbuf_addf(&path, "%s/db", dir);
+	ret = open_db(s, path.buf, true, &err);
+	if (ret) {
+		ret = open_error(dir, err, e);
+		goto out;
+	}
+	ret = init_db(s);
+	if (ret)
+		ret = perr_set(e, -ret, "%s: cannot initialize the database", dir);
+out:
+	free(err);
+	store_free(s);
+	strbuf_release(&path);
+	return ret;
+}
+
+ssize_t store_secret(struct store *s, const char *name, uint8_t *buf, size_t len)
+{
+	struct strbuf path = STRBUF_INIT;
+	ssize_t n = -EINVAL;
+	int fd;
+
+	/* the name becomes a path: only plain lower-case words */
+	if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyz") != strlen(name))
+		goto out;
+	strbuf_addf(&path, "%s/keys/%s.key", s->dir, name);
+	fd = open(path.buf, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		n = -errno;
+		goto out;
+	}
+	n = read(fd, buf, len);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+out:
+	strbuf_release(&path);
+	return n;
+}
+
+/* ---- reads and writes ---- */
+
+int store_get(struct store *s, enum store_cf cf, const void *key, size_t klen,
+	      struct strbuf *val)
+{
+	char *err = NULL, *v;
+	size_t vlen;
+
+	strbuf_reset(val);
+	v = rocksdb_get_cf(s->db, s->ropt, s->cf[cf], key, klen, &vlen, &err);
+	if (err) {
+		log_err("%s: read from %s failed: %s", s->dir, store_cf_names[cf], err);
+		rocksdb_free(err);
+		return -EIO;
+	}
+	if (!v)
+		return -ENOENT;
+	strbuf_add(val, v, vlen);
+	rocksdb_free(v);
+	return 0;
+}
+
+int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync)
+{
+	char *err = NULL;
+	int ret = 0;
+
+	if (s->flags & STORE_OPEN_RDONLY)
+		return -EROFS;
+	rocksdb_write(s->db, sync ? s->wopt_sync : s->wopt_async, b, &err);
+	if (err) {
+		ret = err_has(err, "No space") || err_has(err, "ENOSPC") ? -ENOSPC : -EIO;
+		log_err("%s: write failed: %s", s->dir, err);
+		rocksdb_free(err);
+	}
+	return ret;
+}
+
+/*
+ * Strictly increasing within the process, so two events never share a
+ * timestamp: 'h' keys (parent, name, died) and as-of lookups rely on it.
+ */
+int64_t store_now_ns(void)
+{
+	static _Atomic int64_t last;
+	struct timespec ts;
+	int64_t now, prev;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	prev = atomic_load(&last);
+	do {
+		if (now <= prev)
+			now = prev + 1;
+	} while (!atomic_compare_exchange_weak(&last, &prev, now));
+	return now;
+}
+
+/* ---- inode records ---- */
+
+/*
+ * Inode record, format 1 (integers big-endian):
+ *
+ *   off  size  field
+ *   0    1     record format (1)
+ *   1    1     type (enum store_ftype)
+ *   2    1     flags: 0x01 dead
+ *   3    4     mode
+ *   7    4     uid
+ *   11   4     gid
+ *   15   4     nlink
+ *   19   8     size
+ *   27   8     version
+ *   35   8     parent
+ *   43   48    atime, mtime, ctime, btime: be64 seconds, be32 nanoseconds
+ *   91   2     name length N
+ *   93   N     name
+ *   ..   4     symlink target length T
+ *   ..   T     target
+ *
+ * The inode number is the key ('i' be64(ino)), not part of the value.
+ */
+#define INODE_FMT	1
+#define INODE_FIXED	93
+#define INODE_DEAD	0x01
+
+void inode_rec_init(struct inode_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	strbuf_init(&r->name, 0);
+	strbuf_init(&r->target, 0);
+}
+
+void inode_rec_release(struct inode_rec *r)
+{
+	strbuf_release(&r->name);
+	strbuf_release(&r->target);
+	inode_rec_init(r);
+}
+
+static void inode_key(uint8_t key[9], uint64_t ino)
+{
+	key[0] = 'i';
+	put_be64(key + 1, ino);
+}
+
+static uint8_t *put_time(uint8_t *p, const struct timespec *t)
+{
+	put_be64(p, (uint64_t)t->tv_sec);
+	put_be32(p + 8, (uint32_t)t->tv_nsec);
+	return p + 12;
+}
+
+static const uint8_t *get_time(const uint8_t *p, struct timespec *t)
+{
+	t->tv_sec = (time_t)(int64_t)get_be64(p);
+	t->tv_nsec = get_be32(p + 8);
+	return p + 12;
+}
+
+void inode_put(struct store *s, rocksdb_writebatch_t *b, const struct inode_rec *r)
+{
+	struct strbuf v = STRBUF_INIT;
+	uint8_t key[9], *p;
+	size_t nlen = r->name.len > 0xffff ? 0xffff : r->name.len;
+
+	strbuf_grow(&v, INODE_FIXED + nlen + 4 + r->target.len);
+	p = (uint8_t *)v.buf;
+	p[0] = INODE_FMT;
+	p[1] = (uint8_t)r->attr.type;
+	p[2] = r->dead ? INODE_DEAD : 0;
+	put_be32(p + 3, r->attr.mode);
+	put_be32(p + 7, r->attr.uid);
+	put_be32(p + 11, r->attr.gid);
+	put_be32(p + 15, r->attr.nlink);
+	put_be64(p + 19, r->attr.size);
+	put_be64(p + 27, r->attr.version);
+	put_be64(p + 35, r->parent);
+	p = put_time(p + 43, &r->attr.atime);
+	p = put_time(p, &r->attr.mtime);
+	p = put_time(p, &r->attr.ctime);
+	p = put_time(p, &r->attr.btime);
+	p[0] = (uint8_t)(nlen >> 8);
+	p[1] = (uint8_t)nlen;
+	memcpy(p + 2, r->name.buf, nlen);
+	p += 2 + nlen;
+	put_be32(p, (uint32_t)r->target.len);
+	memcpy(p + 4, r->target.buf, r->target.len);
+	p += 4 + r->target.len;
+	strbuf_setlen(&v, (size_t)(p - (uint8_t *)v.buf));
+
+	inode_key(key, r->attr.ino);
+	rocksdb_writebatch_put_cf(b, s->cf[CF_TREE], (const char *)key, sizeof(key),
+				  v.buf, v.len);
+	strbuf_release(&v);
+}
+
+static int inode_decode(const uint8_t *p, size_t len, struct inode_rec *r)
+{
+	const uint8_t *end = p + len;
+	size_t nlen, tlen;
+
+	if (len < INODE_FIXED || p[0] != INODE_FMT)
+		return -EIO;
+	r->attr.type = p[1];
+	r->dead = p[2] & INODE_DEAD;
+	r->attr.mode = get_be32(p + 3);
+	r->attr.uid = get_be32(p + 7);
+	r->attr.gid = get_be32(p + 11);
+	r->attr.nlink = get_be32(p + 15);
+	r->attr.size = get_be64(p + 19);
+	r->attr.version = get_be64(p + 27);
+	r->parent = get_be64(p + 35);
+	p = get_time(p + 43, &r->attr.atime);
+	p = get_time(p, &r->attr.mtime);
+	p = get_time(p, &r->attr.ctime);
+	p = get_time(p, &r->attr.btime);
+	nlen = (size_t)p[0] << 8 | p[1];
+	p += 2;
+	if ((size_t)(end - p) < nlen + 4)
+		return -EIO;
+	strbuf_add(&r->name, p, nlen);
+	p += nlen;
+	tlen = get_be32(p);
+	p += 4;
+	if ((size_t)(end - p) != tlen)
+		return -EIO;
+	strbuf_add(&r->target, p, tlen);
+	return 0;
+}
+
+int inode_load(struct store *s, uint64_t ino, struct inode_rec *r)
+{
+	struct strbuf v = STRBUF_INIT;
+	uint8_t key[9];
+	int ret;
+
+	strbuf_reset(&r->name);
+	strbuf_reset(&r->target);
+	inode_key(key, ino);
+	ret = store_get(s, CF_TREE, key, sizeof(key), &v);
+	if (ret)
+		goto out;
+	ret = inode_decode((const uint8_t *)v.buf, v.len, r);
+	if (ret) {
+		log_err("%s: inode %llu: corrupt record", s->dir, (unsigned long long)ino);
+		goto out;
+	}
+	r->attr.ino = ino;
+out:
+	strbuf_release(&v);
+	return ret;
+}

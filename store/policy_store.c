@@ -1,0 +1,162 @@
+/*
+ * store/policy_store.c - policy documents, versioned like data.
+ *
+ * Policy version N is stored under be64(N) in the policy column family
+ * as a JSON object:
+ *
+ *   {"json": "<the document, verbatim>", "time": ns, "uid": N,
+ *    "dept": "...", "user": "..."}
+ *
+ * The document is kept as the exact text that was applied, not re-dumped,
+ * so `policy export` gives back what the admin wrote. Versions are never
+ * rewritten; the latest key is the policy in force.
+ */
+#include "store/internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/codec.h"
+#include "common/log.h"
+
+/* The highest version stored, 0 when none; caller holds s->lock for a put. */
+static int policy_last(struct store *s, uint64_t *version)
+{
+	rocksdb_iterator_t *it;
+	const char *k;
+	size_t klen;
+	char *err = NULL;
+	int ret = 0;
+
+	*version = 0;
+	it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[CF_POLICY]);
+	rocksdb_iter_seek_to_last(it);
+	if (rocksdb_iter_valid(it)) {
+		k = rocksdb_iter_key(it, &klen);
+		if (klen == 8)
+			*version = get_be64((const uint8_t *)k);
+		else
+			ret = -EIO;
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err) {
+		log_err("%s: policy versions: %s", s->dir, err);
+		rocksdb_free(err);
+		ret = -EIO;
+	}
+	rocksdb_iter_destroy(it);
+	return ret;
+}
+
+static char *policy_record(const char *json, size_t len, const struct store_writer *w)
+{
+	json_t *o = json_object(), *doc = json_stringn(json, len);
+	char *value = NULL;
+	int bad;
+
+	if (!o || !doc) {
+		json_decref(doc);
+		goto out;
+	}
+	bad = json_object_set_new(o, "json", doc);
+	bad |= json_object_set_new(o, "time", json_integer(store_now_ns()));
+	bad |= json_object_set_new(o, "uid", json_integer(w ? w->uid : 0));
+	bad |= json_object_set_new(o, "dept", json_string(w && w->dept ? w->dept : ""));
+	bad |= json_object_set_new(o, "user", json_string(w && w->user ? w->user : ""));
+	if (!bad)
+		value = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+out:
+	json_decref(o);
+	return value;
+}
+
+int store_policy_put(struct store *s, const char *json, size_t len,
+		     const struct store_writer *w, const struct audit_rec *audit,
+		     uint64_t *version)
+{
+	rocksdb_writebatch_t *b = NULL;
+	struct audit_rec rec;
+	char *value;
+	uint8_t key[8];
+	uint64_t last;
+	int ret;
+
+	/* a document that is not UTF-8 text cannot be valid policy JSON */
+	if (memchr(json, '\0', len))
+		return -EINVAL;
+	value = policy_record(json, len, w);
+	if (!value)
+		return -EINVAL;
+
+	pthread_mutex_lock(&s->lock);
+	ret = policy_last(s, &last);
+	if (ret)
+		goto out;
+	b = rocksdb_writebatch_create();
+	put_be64(key, last + 1);
+	rocksdb_writebatch_put_cf(b, s->cf[CF_POLICY], (const char *)key, sizeof(key),
+				  value, strlen(value));
+	if (audit) {
+		rec = *audit;
+		if (!rec.version)
+			rec.version = last + 1;
+		ret = audit_add(s, b, &rec);
+		if (ret)
+			goto out;
+	}
+	ret = store_write(s, b, true);
+	if (ret) {
+		if (audit)
+			audit_rollback(s);
+		goto out;
+	}
+	if (version)
+		*version = last + 1;
+out:
+	pthread_mutex_unlock(&s->lock);
+	if (b)
+		rocksdb_writebatch_destroy(b);
+	free(value);
+	return ret;
+}
+
+int store_policy_get(struct store *s, uint64_t version, struct strbuf *out,
+		     uint64_t *got_version)
+{
+	struct strbuf v = STRBUF_INIT;
+	json_error_t jerr;
+	json_t *o = NULL, *doc;
+	uint8_t key[8];
+	int ret;
+
+	if (!version) {
+		ret = policy_last(s, &version);
+		if (!ret && !version)
+			ret = -ENOENT;
+		if (ret)
+			goto out;
+	}
+	put_be64(key, version);
+	ret = store_get(s, CF_POLICY, key, sizeof(key), &v);
+	if (ret)
+		goto out;
+	o = json_loadb(v.buf, v.len, 0, &jerr);
+	doc = json_object_get(o, "json");
+	if (!json_is_string(doc)) {
+		log_err("%s: policy version %llu: corrupt record", s->dir,
+			(unsigned long long)version);
+		ret = -EIO;
+		goto out;
+	}
+	strbuf_reset(out);
+	strbuf_add(out, json_string_value(doc), json_string_length(doc));
+	if (got_version)
+		*got_version = version;
+out:
+	json_decref(o);
+	strbuf_release(&v);
+	return ret;
+}

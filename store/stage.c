@@ -1,0 +1,601 @@
+/*
+ * store/stage.c - a file being written, and its commit as a new version.
+ *
+ * A stage is the base version's chunk map plus dirty extents whose bytes
+ * sit in a sparse spill file (O_TMPFILE under STORE/staging, gone with
+ * the last descriptor), so a 10 GiB write never sits in memory and a
+ * crash leaves nothing to clean up. A byte reads from the newest of:
+ * a dirty extent, the base below base_valid, else zero (what a truncate
+ * down and up again leaves).
+ *
+ * Commit walks the new content once. At a position where a base chunk
+ * starts that is untouched and still whole, the chunk is reused without
+ * reading or hashing it; elsewhere the chunker runs over the stage's
+ * bytes until its cuts land on such a position again. Cuts depend only on
+ * the bytes of the chunk they end (store/chunker.h), so reused chunks are
+ * the ones a full re-chunk would find, and appending a line to a 1 GiB
+ * file re-hashes its last chunk, not the gigabyte.
+ */
+#include "store/chunker.h"
+#include "store/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/sha.h>
+
+#include "common/log.h"
+
+#define CHUNK_BATCH_BYTES	(8u << 20)
+#define WINDOW_BYTES		(4u << 20)
+#define STAGE_MAX_SIZE		((uint64_t)INT64_MAX)
+
+struct extent {
+	uint64_t off, end;
+};
+
+struct store_stage {
+	struct store *s;
+	uint64_t ino;
+	struct store_content *base;	/* the version the changes apply to */
+	uint64_t size;
+	uint64_t base_valid;		/* base bytes from here on read as zeros */
+	struct extent *ext;		/* sorted, disjoint and not touching */
+	size_t next, ext_alloc;
+	int fd;				/* spill file; -1 until the first write */
+	bool dirty;
+};
+
+/* ---- storing chunks ahead of the commit ---- */
+
+struct chunk_writer {
+	struct store *s;
+	rocksdb_writebatch_t *batch;
+	size_t pending;			/* chunk bytes in batch */
+	uint8_t (*seen)[33];		/* hashes met in this commit; [32] = slot used */
+	size_t seen_n, seen_cap;
+};
+
+static void chunk_writer_init(struct chunk_writer *cw, struct store *s)
+{
+	memset(cw, 0, sizeof(*cw));
+	cw->s = s;
+	cw->batch = rocksdb_writebatch_create();
+}
+
+static void chunk_writer_release(struct chunk_writer *cw)
+{
+	rocksdb_writebatch_destroy(cw->batch);
+	free(cw->seen);
+}
+
+static size_t sha_slot(const uint8_t sha[32], size_t cap)
+{
+	uint64_t h;
+
+	memcpy(&h, sha, sizeof(h));
+	return (size_t)(h & (cap - 1));
+}
+
+static void seen_grow(struct chunk_writer *cw)
+{
+	size_t cap = cw->seen_cap ? 2 * cw->seen_cap : 1024, i;
+	uint8_t (*t)[33] = calloc(cap, sizeof(*t));
+
+	if (!t) {
+		fprintf(stderr, "poolfs: out of memory in a commit\n");
+		abort();
+	}
+	for (size_t k = 0; k < cw->seen_cap; k++) {
+		if (!cw->seen[k][32])
+			continue;
+		for (i = sha_slot(cw->seen[k], cap); t[i][32]; i = (i + 1) & (cap - 1))
+			;
+		memcpy(t[i], cw->seen[k], 33);
+	}
+	free(cw->seen);
+	cw->seen = t;
+	cw->seen_cap = cap;
+}
+
+/* Open addressing on the hash's first bytes; true when sha is new. */
+static bool seen_add(struct chunk_writer *cw, const uint8_t sha[32])
+{
+	size_t i;
+
+	if (2 * (cw->seen_n + 1) > cw->seen_cap)
+		seen_grow(cw);
+	for (i = sha_slot(sha, cw->seen_cap); cw->seen[i][32]; i = (i + 1) & (cw->seen_cap - 1))
+		if (!memcmp(cw->seen[i], sha, 32))
+			return false;
+	memcpy(cw->seen[i], sha, 32);
+	cw->seen[i][32] = 1;
+	cw->seen_n++;
+	return true;
+}
+
+/*
+ * Unsynced on purpose. RocksDB logs every write to one WAL in order and a
+ * synced write syncs all that was logged before it, so these chunks are
+ * durable once the commit's synced batch is. A crash before then leaves
+ * chunks no refs row counts, never a version naming a missing chunk.
+ */
+static int chunk_writer_flush(struct chunk_writer *cw)
+{
+	int ret;
+
+	if (!cw->pending)
+		return 0;
+	ret = store_write(cw->s, cw->batch, false);
+	rocksdb_writebatch_clear(cw->batch);
+	cw->pending = 0;
+	return ret;
+}
+
+/* Hashes data into sha and stores it unless it is stored already. */
+static int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
+			    uint8_t sha[32])
+{
+	struct strbuf v = STRBUF_INIT;
+	uint8_t key[33];
+	int ret;
+
+	SHA256(data, len, sha);
+	if (!seen_add(cw, sha))
+		return 0;
+	key[0] = 'c';
+	memcpy(key + 1, sha, 32);
+	/*
+	 * A refs row proves the chunk is stored, and refs has the bloom filter
+	 * that makes the usual miss cheap. A chunk a crashed commit left
+	 * without a row is written again: same key, same bytes.
+	 */
+	ret = store_get(cw->s, CF_REFS, key, sizeof(key), &v);
+	strbuf_release(&v);
+	if (ret != -ENOENT)
+		return ret;
+	rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)key,
+				  sizeof(key), (const char *)data, len);
+	cw->pending += len;
+	if (cw->pending >= CHUNK_BATCH_BYTES)
+		return chunk_writer_flush(cw);
+	return 0;
+}
+
+/* ---- dirty extents ---- */
+
+/* First extent whose end is at or after off (so touching ones merge). */
+static size_t ext_first_reaching(const struct store_stage *st, uint64_t off)
+{
+	size_t lo = 0, hi = st->next;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (st->ext[mid].end < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void ext_insert(struct store_stage *st, uint64_t off, uint64_t end)
+{
+	size_t i = ext_first_reaching(st, off), j = i;
+
+	while (j < st->next && st->ext[j].off <= end)
+		j++;
+	if (i < j) {
+		if (st->ext[i].off < off)
+			off = st->ext[i].off;
+		if (st->ext[j - 1].end > end)
+			end = st->ext[j - 1].end;
+		memmove(st->ext + i + 1, st->ext + j, (st->next - j) * sizeof(*st->ext));
+		st->next -= j - i - 1;
+	} else {
+		if (st->next == st->ext_alloc) {
+			size_t na = st->ext_alloc ? 2 * st->ext_alloc : 16;
+			struct extent *p = realloc(st->ext, na * sizeof(*p));
+
+			if (!p) {
+				fprintf(stderr, "poolfs: out of memory staging a write\n");
+				abort();
+			}
+			st->ext = p;
+			st->ext_alloc = na;
+		}
+		memmove(st->ext + i + 1, st->ext + i, (st->next - i) * sizeof(*st->ext));
+		st->next++;
+	}
+	st->ext[i].off = off;
+	st->ext[i].end = end;
+}
+
+static void ext_cut(struct store_stage *st, uint64_t size)
+{
+	while (st->next && st->ext[st->next - 1].off >= size)
+		st->next--;
+	if (st->next && st->ext[st->next - 1].end > size)
+		st->ext[st->next - 1].end = size;
+}
+
+/* ---- the spill file ---- */
+
+static int spill_open(struct store_stage *st)
+{
+	struct strbuf path = STRBUF_INIT;
+	int ret = 0;
+
+	strbuf_addf(&path, "%s/staging", store_dir(st->s));
+	if (mkdir(path.buf, 0700) && errno != EEXIST) {
+		ret = -errno;
+		goto out;
+	}
+	st->fd = open(path.buf, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (st->fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+		strbuf_addstr(&path, "/spill-XXXXXX");
+		st->fd = mkostemp(path.buf, O_CLOEXEC);
+		if (st->fd >= 0 && unlink(path.buf)) {
+			ret = -errno;
+			close(st->fd);
+			st->fd = -1;
+			goto out;
+		}
+	}
+	if (st->fd < 0)
+		ret = -errno;
+out:
+	if (ret)
+		log_err("%s/staging: cannot make a spill file: %s", store_dir(st->s),
+			strerror(-ret));
+	strbuf_release(&path);
+	return ret;
+}
+
+static int pread_full(int fd, uint8_t *buf, size_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t n = pread(fd, buf, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		buf += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int pwrite_full(int fd, const uint8_t *buf, size_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, buf, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		buf += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* ---- the stage ---- */
+
+int store_stage_open(struct store *s, uint64_t ino, struct store_stage **out)
+{
+	struct store_stage *st;
+	int ret;
+
+	*out = NULL;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	ret = store_content_open(s, ino, 0, &st->base);
+	if (ret) {
+		free(st);
+		return ret;
+	}
+	st->s = s;
+	st->ino = ino;
+	st->size = st->base_valid = store_content_size(st->base);
+	st->fd = -1;
+	*out = st;
+	return 0;
+}
+
+void store_stage_close(struct store_stage *st)
+{
+	if (!st)
+		return;
+	if (st->fd >= 0)
+		close(st->fd);
+	store_content_close(st->base);
+	free(st->ext);
+	free(st);
+}
+
+uint64_t store_stage_size(const struct store_stage *st)
+{
+	return st->size;
+}
+
+bool store_stage_dirty(const struct store_stage *st)
+{
+	return st->dirty;
+}
+
+int store_stage_write(struct store_stage *st, const void *buf, size_t len, uint64_t off)
+{
+	int ret;
+
+	if (!len)
+		return 0;
+	if (off > STAGE_MAX_SIZE || len > STAGE_MAX_SIZE - off)
+		return -EFBIG;
+	if (st->fd < 0) {
+		ret = spill_open(st);
+		if (ret)
+			return ret;
+	}
+	ret = pwrite_full(st->fd, buf, len, off);
+	if (ret)
+		return ret;
+	ext_insert(st, off, off + len);
+	if (off + len > st->size)
+		st->size = off + len;
+	st->dirty = true;
+	return 0;
+}
+
+/* Reads exactly len bytes at off, which lie below st->size. */
+static int stage_read_at(struct store_stage *st, uint8_t *buf, size_t len, uint64_t off)
+{
+	uint64_t pos = off, stop = off + len, e;
+	size_t i = ext_first_reaching(st, off + 1);
+	ssize_t n;
+	int ret;
+
+	while (pos < stop) {
+		uint8_t *dst = buf + (pos - off);
+
+		if (i < st->next && st->ext[i].off <= pos) {
+			e = st->ext[i].end < stop ? st->ext[i].end : stop;
+			ret = pread_full(st->fd, dst, (size_t)(e - pos), pos);
+			if (ret)
+				return ret;
+			pos = e;
+			i++;
+			continue;
+		}
+		e = i < st->next && st->ext[i].off < stop ? st->ext[i].off : stop;
+		if (pos < st->base_valid) {
+			if (e > st->base_valid)
+				e = st->base_valid;
+			n = store_content_read(st->base, dst, (size_t)(e - pos), pos);
+			if (n < 0)
+				return (int)n;
+			if ((uint64_t)n != e - pos)
+				return -EIO;
+		} else {
+			memset(dst, 0, (size_t)(e - pos));
+		}
+		pos = e;
+	}
+	return 0;
+}
+
+ssize_t store_stage_read(struct store_stage *st, void *buf, size_t len, uint64_t off)
+{
+	int ret;
+
+	if (off >= st->size)
+		return 0;
+	if (len > st->size - off)
+		len = (size_t)(st->size - off);
+	if (len > SSIZE_MAX)
+		len = SSIZE_MAX;
+	ret = stage_read_at(st, buf, len, off);
+	return ret ? ret : (ssize_t)len;
+}
+
+int store_stage_truncate(struct store_stage *st, uint64_t size)
+{
+	if (size > STAGE_MAX_SIZE)
+		return -EFBIG;
+	if (size == st->size)
+		return 0;
+	if (size < st->size) {
+		/* gives the spill file's blocks back; the extents say what is valid */
+		if (st->fd >= 0 && ftruncate(st->fd, (off_t)size))
+			return -errno;
+		ext_cut(st, size);
+		if (st->base_valid > size)
+			st->base_valid = size;
+	}
+	st->size = size;
+	st->dirty = true;
+	return 0;
+}
+
+/* ---- commit ---- */
+
+struct window {
+	uint8_t *buf;
+	uint64_t off;
+	size_t len;
+};
+
+/*
+ * Points *p at the stage's bytes from pos on, at least CHUNK_MAX of them
+ * or all up to the end, refilling the window (keeping what it already
+ * holds from pos on).
+ */
+static int window_at(struct store_stage *st, struct window *w, uint64_t pos,
+		     const uint8_t **p, size_t *avail)
+{
+	uint64_t left = st->size - pos;
+	size_t need = left < CHUNK_MAX ? (size_t)left : CHUNK_MAX, keep = 0, want;
+	int ret;
+
+	if (pos < w->off || pos + need > w->off + w->len) {
+		if (pos >= w->off && pos < w->off + w->len) {
+			keep = (size_t)(w->off + w->len - pos);
+			memmove(w->buf, w->buf + (pos - w->off), keep);
+		}
+		want = left < WINDOW_BYTES ? (size_t)left : WINDOW_BYTES;
+		ret = stage_read_at(st, w->buf + keep, want - keep, pos + keep);
+		if (ret)
+			return ret;
+		w->off = pos;
+		w->len = want;
+	}
+	*p = w->buf + (pos - w->off);
+	*avail = (size_t)(w->off + w->len - pos);
+	return 0;
+}
+
+/*
+ * A base chunk may be reused when no dirty extent touches it, it lies
+ * below base_valid and the new size, and its end is a content cut: the
+ * base's last chunk ends where the file ended, so it counts only when the
+ * file still ends there. *ei walks the extents along with the chunks.
+ */
+static bool reusable(const struct store_stage *st, const struct chunk_list *base,
+		     size_t bi, size_t *ei)
+{
+	uint64_t off = base->v[bi].off, end = off + base->v[bi].len;
+
+	if (end > st->base_valid || end > st->size)
+		return false;
+	if (bi + 1 == base->n && end != st->size)
+		return false;
+	while (*ei < st->next && st->ext[*ei].end <= off)
+		(*ei)++;
+	return !(*ei < st->next && st->ext[*ei].off < end);
+}
+
+/* Builds the chunk list of the stage's content, storing new chunks. */
+static int stage_chunk(struct store_stage *st, struct chunk_writer *cw, struct chunk_list *out)
+{
+	const struct chunk_list *base = content_chunks(st->base);
+	struct window w = { malloc(WINDOW_BYTES), 0, 0 };
+	size_t bi = 0, ei = 0, avail, c;
+	const uint8_t *p;
+	uint64_t pos = 0;
+	uint8_t sha[32];
+	int ret = 0;
+
+	if (!w.buf)
+		return -ENOMEM;
+	while (pos < st->size) {
+		while (bi < base->n && base->v[bi].off < pos)
+			bi++;
+		if (bi < base->n && base->v[bi].off == pos && reusable(st, base, bi, &ei)) {
+			chunk_list_add(out, base->v[bi].sha, base->v[bi].len);
+			pos += base->v[bi].len;
+			continue;
+		}
+		ret = window_at(st, &w, pos, &p, &avail);
+		if (ret)
+			break;
+		c = chunker_next(p, avail, pos + avail == st->size);
+		ret = chunk_writer_put(cw, p, (uint32_t)c, sha);
+		if (ret)
+			break;
+		chunk_list_add(out, sha, (uint32_t)c);
+		pos += c;
+	}
+	free(w.buf);
+	return ret;
+}
+
+/* Writes l as the next version in one synced batch with its audit record. */
+static int stage_link(struct store_stage *st, const struct chunk_list *l,
+		      const struct store_writer *w, const struct audit_rec *audit,
+		      uint64_t *version, uint8_t id[32])
+{
+	struct store *s = st->s;
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	struct inode_rec r;
+	struct audit_rec a;
+	bool audited = false;
+	int ret;
+
+	inode_rec_init(&r);
+	pthread_mutex_lock(&s->lock);
+	ret = inode_load(s, st->ino, &r);
+	if (!ret && r.attr.type != STORE_REG)
+		ret = -EINVAL;
+	if (!ret)
+		ret = version_add(s, b, &r, l, w, id);
+	if (!ret && audit) {
+		a = *audit;
+		if (!a.version)
+			a.version = r.attr.version;
+		ret = audit_add(s, b, &a);
+		audited = !ret;
+	}
+	if (!ret)
+		ret = store_write(s, b, true);
+	if (ret && audited)
+		audit_rollback(s);
+	pthread_mutex_unlock(&s->lock);
+	if (!ret)
+		*version = r.attr.version;
+	inode_rec_release(&r);
+	rocksdb_writebatch_destroy(b);
+	return ret;
+}
+
+int store_stage_commit(struct store_stage *st, const struct store_writer *w,
+		       const struct audit_rec *audit, uint64_t *version)
+{
+	struct chunk_list l = CHUNK_LIST_INIT;
+	struct chunk_writer cw;
+	struct store_content *nb;
+	uint8_t id[32];
+	int ret;
+
+	if (!st->dirty) {
+		*version = store_content_version(st->base);
+		return 0;
+	}
+	chunk_writer_init(&cw, st->s);
+	ret = stage_chunk(st, &cw, &l);
+	if (!ret)
+		ret = chunk_writer_flush(&cw);
+	if (!ret)
+		ret = stage_link(st, &l, w, audit, version, id);
+	if (ret)
+		goto out;
+
+	nb = content_from_list(st->s, st->ino, *version, &l, id);
+	if (!nb) {
+		fprintf(stderr, "poolfs: out of memory after a commit\n");
+		abort();
+	}
+	store_content_close(st->base);
+	st->base = nb;
+	st->base_valid = st->size;
+	st->next = 0;
+	st->dirty = false;
+	if (st->fd >= 0 && ftruncate(st->fd, 0))
+		log_warn("%s/staging: cannot empty a spill file: %s", store_dir(st->s),
+			 strerror(errno));
+out:
+	chunk_writer_release(&cw);
+	chunk_list_release(&l);
+	return ret;
+}

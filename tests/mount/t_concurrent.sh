@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# t_concurrent.sh - several processes at once: 6 writing their own files,
+# 4 appending records to one shared file (O_APPEND), 4 writing disjoint
+# stripes of one file through their own descriptors. Afterwards every own
+# file is whole, every appended record is there exactly once, untorn and
+# in its writer's order, and the striped file holds every stripe.
+# timeout: 240
+. "$(dirname "$0")/../lib.sh"
+t_setup
+
+NOWN=6 OWNSIZE=$((3 << 20)) NAPP=4 COUNT=400 NSTRIPE=4 STRIPE=$((1 << 20))
+C=$HELPERS/conc.py
+pool_init
+pool_mount
+mkdir -p "$MNT/c" || die "mkdir failed"
+
+run_round() {
+	local round=$1 pids=() i p rc=0
+	rm -f "$MNT/c/go" "$MNT/c/log.go" "$MNT/c/striped.go"
+	for ((i = 0; i < NOWN; i++)); do
+		"$PY" "$C" own "$MNT/c" $i $OWNSIZE & pids+=($!)
+	done
+	for ((i = 0; i < NAPP; i++)); do
+		"$PY" "$C" append "$MNT/c/log" $i $COUNT & pids+=($!)
+	done
+	for ((i = 0; i < NSTRIPE; i++)); do
+		"$PY" "$C" stripe "$MNT/c/striped" $i $NSTRIPE $STRIPE & pids+=($!)
+	done
+	sleep 0.5
+	touch "$MNT/c/go" "$MNT/c/log.go" "$MNT/c/striped.go"
+	for p in "${pids[@]}"; do
+		wait "$p" || rc=1
+	done
+	check_eq "round $round: every writer exited 0" "$rc" 0
+}
+
+verify() {
+	local when=$1 i
+	for ((i = 0; i < NOWN; i++)); do
+		check_run "$when: own-$i" "$PY" "$C" verify-own "$MNT/c" $i $OWNSIZE
+	done
+	check_run "$when: shared O_APPEND file" "$PY" "$C" verify-append "$MNT/c/log" $NAPP $COUNT
+	check_run "$when: striped file" "$PY" "$C" verify-stripes "$MNT/c/striped" $NSTRIPE $STRIPE
+}
+
+run_round 1
+verify "round 1"
+# a second round on the same names (the files now have history), with
+# the shared log emptied first
+rm -f "$MNT/c/log"
+run_round 2
+verify "round 2"
+pool_umount
+pool_mount
+verify "after remount"
+daemon_ok "concurrent writers"

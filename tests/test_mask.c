@@ -1,0 +1,337 @@
+/*
+ * tests/test_mask.c - every mask on UTF-8 and GB18030 values, the mask
+ * names, and the character layer under them.
+ *
+ * The table is written in UTF-8; each row also runs with input and
+ * expectation converted to GB18030, so a mask that counted bytes instead
+ * of characters fails twice.
+ */
+#include <CUnit/Basic.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "common/strbuf.h"
+#include "policy/mask.h"
+#include "policy/text.h"
+
+static const uint8_t key[] = "test-key-0123456789";
+
+struct mcase {
+	const char *mask, *in, *want;
+};
+
+static const struct mcase cases[] = {
+	{ "none", "张三丰", "张三丰" },
+	{ "name", "张三丰", "张**" },
+	{ "name", "张三", "张*" },
+	{ "name", "张", "*" },
+	{ "name", "Zhang San", "Z********" },
+	{ "phone", "13812345678", "138****5678" },
+	{ "phone", "+8613812345678", "+86*******5678" },
+	{ "phone", "1234567", "*******" },
+	{ "id_card", "341802199001011234", "341802********1234" },
+	{ "id_card", "34180219900101123X", "341802********123X" },
+	{ "id_card", "341802900101123", "341802******123" },
+	{ "id_card", "12345", "*****" },
+	{ "id_card", "３４１８０２１９９００１０１１２３４", "３４１８０２********１２３４" },
+	{ "bank_card", "6222021234567890123", "622202*********0123" },
+	{ "address", "安徽省宣城市宣州区鳌峰路1号", "安徽省宣城市********" },
+	{ "address", "宣州区", "***" },
+	{ "email", "zhangsan@example.com", "z***@example.com" },
+	{ "email", "张三@例子.中国", "张***@例子.中国" },
+	{ "email", "a\"b@c@example.com", "a***@example.com" },
+	{ "email", "no-at-sign", "**********" },
+	{ "email", "@example.com", "************" },
+	{ "year", "1990-01-01", "1990" },
+	{ "year", "1990/1/1", "1990" },
+	{ "year", "1990.01.01", "1990" },
+	{ "year", "1990年1月1日", "1990" },
+	{ "year", "19900101", "1990" },
+	{ "year", "1990-01-01T08:00:00Z", "1990" },
+	{ "year", "01/02/1990", "1990" },
+	{ "year", "1990", "1990" },
+	{ "year", "12345", "*****" },
+	{ "year", "一九九〇年", "*****" },
+	{ "year", "unknown", "*******" },
+	{ "redact", "张三丰", "" },
+	{ "drop", "张三丰", "" },
+	{ "keep(3,4)", "13812345678", "138****5678" },
+	{ "keep(0,0)", "秘密", "**" },
+	{ "keep(1,1)", "张三丰", "张*丰" },
+	{ "keep(2,0)", "a张b三", "a张**" },
+	{ "keep(0,2)", "a张b三", "**b三" },
+	{ "keep(5,5)", "short", "*****" },
+	{ "keep(1,0)", "𠀀𠀁𠀂", "𠀀**" },
+	{ "name", "", "" },
+	{ "hash", "", "" },
+	{ "year", "", "" },
+	{ "email", "", "" },
+};
+
+static struct mask_ctx *ctx(enum text_enc enc)
+{
+	struct mask_ctx *c = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(mask_ctx_new(enc, key, sizeof(key) - 1, &c), 0);
+	return c;
+}
+
+static void to_gb(const char *s, struct strbuf *out)
+{
+	struct text_conv *cv = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(text_conv_new(TEXT_UTF8, TEXT_GB18030, &cv), 0);
+	CU_ASSERT_EQUAL(text_conv_run(cv, s, strlen(s), out), 0);
+	text_conv_free(cv);
+}
+
+static void run_case(struct mask_ctx *c, const struct mcase *t, const char *in,
+		     size_t inlen, const char *want, size_t wantlen, const char *enc)
+{
+	struct strbuf out = STRBUF_INIT;
+	struct mask_spec m;
+	struct perr e = PERR_INIT;
+	int ret;
+
+	CU_ASSERT_EQUAL_FATAL(mask_spec_parse(t->mask, &m, &e), 0);
+	ret = mask_apply(c, &m, in, inlen, &out);
+	CU_ASSERT_EQUAL(ret, 0);
+	if (ret || out.len != wantlen || memcmp(out.buf, want, wantlen)) {
+		printf("\n  %s %s(\"%s\"): got \"%.*s\" (%d), want \"%s\"", enc, t->mask,
+		       t->in, (int)out.len, out.buf, ret, t->want);
+		CU_FAIL("mask result");
+	}
+	strbuf_release(&out);
+}
+
+static void test_table_utf8(void)
+{
+	struct mask_ctx *c = ctx(TEXT_UTF8);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		run_case(c, &cases[i], cases[i].in, strlen(cases[i].in),
+			 cases[i].want, strlen(cases[i].want), "utf-8");
+	mask_ctx_free(c);
+}
+
+static void test_table_gb18030(void)
+{
+	struct mask_ctx *c = ctx(TEXT_GB18030);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct strbuf in = STRBUF_INIT, want = STRBUF_INIT;
+
+		to_gb(cases[i].in, &in);
+		to_gb(cases[i].want, &want);
+		run_case(c, &cases[i], in.buf, in.len, want.buf, want.len, "gb18030");
+		strbuf_release(&in);
+		strbuf_release(&want);
+	}
+	mask_ctx_free(c);
+}
+
+/* GB18030 trail bytes that look like ASCII: 丂 is 81 40 ('@'), 乗 is 81 5C ('\'). */
+static void test_gb18030_trail_bytes(void)
+{
+	struct mask_ctx *c = ctx(TEXT_GB18030);
+	struct mask_spec m = { MASK_EMAIL, 0, 0 };
+	struct strbuf out = STRBUF_INIT;
+
+	CU_ASSERT_EQUAL(mask_apply(c, &m, "\x81\x40\x81\x5c", 4, &out), 0);
+	CU_ASSERT_EQUAL(out.len, 2);
+	CU_ASSERT_NSTRING_EQUAL(out.buf, "**", 2);
+	strbuf_reset(&out);
+	CU_ASSERT_EQUAL(mask_apply(c, &m, "\x81\x40" "b@x.cn", 8, &out), 0);
+	CU_ASSERT_STRING_EQUAL(out.buf, "\x81\x40***@x.cn");
+	strbuf_reset(&out);
+	m.kind = MASK_NAME;
+	CU_ASSERT_EQUAL(mask_apply(c, &m, "\x81\x5c\x81\x40\xd5\xc5", 6, &out), 0);
+	CU_ASSERT_STRING_EQUAL(out.buf, "\x81\x5c**");
+	strbuf_release(&out);
+	mask_ctx_free(c);
+}
+
+static void test_invalid_text(void)
+{
+	static const struct {
+		enum text_enc enc;
+		const char *in;
+		size_t len;
+	} bad[] = {
+		{ TEXT_UTF8, "\xff", 1 }, { TEXT_UTF8, "\xe5\xbc", 2 },
+		{ TEXT_UTF8, "\xc0\xaf", 2 }, { TEXT_UTF8, "\xed\xa0\x80", 3 },
+		{ TEXT_UTF8, "ab\x80", 3 }, { TEXT_GB18030, "\x80", 1 },
+		{ TEXT_GB18030, "\xd5", 1 }, { TEXT_GB18030, "\xd5\x20", 2 },
+		{ TEXT_GB18030, "\x95\x32\x82", 3 }, { TEXT_GB18030, "\xff\x40", 2 },
+	};
+	static const enum mask_kind kinds[] = {
+		MASK_KEEP, MASK_ID_CARD, MASK_PHONE, MASK_NAME, MASK_BANK_CARD,
+		MASK_ADDRESS, MASK_EMAIL, MASK_HASH, MASK_YEAR,
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct mask_ctx *c = ctx(bad[i].enc);
+
+		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			struct mask_spec m = { kinds[k], 1, 1 };
+			struct strbuf out = STRBUF_INIT;
+
+			CU_ASSERT_EQUAL(mask_apply(c, &m, bad[i].in, bad[i].len, &out), -EILSEQ);
+			strbuf_release(&out);
+		}
+		mask_ctx_free(c);
+	}
+}
+
+static void hash_of(struct mask_ctx *c, const char *v, size_t n, char out[65])
+{
+	struct mask_spec m = { MASK_HASH, 0, 0 };
+	struct strbuf sb = STRBUF_INIT;
+
+	CU_ASSERT_EQUAL(mask_apply(c, &m, v, n, &sb), 0);
+	CU_ASSERT_EQUAL(sb.len, 64);
+	snprintf(out, 65, "%s", sb.buf);
+	strbuf_release(&sb);
+}
+
+static void test_hash(void)
+{
+	struct mask_ctx *c = ctx(TEXT_UTF8), *g = ctx(TEXT_GB18030), *other = NULL;
+	static const uint8_t key2[] = "another key";
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char a[65], b[65], want[65];
+	struct strbuf sb = STRBUF_INIT;
+	struct mask_spec m = { MASK_HASH, 0, 0 };
+	uint8_t longkey[100];
+
+	hash_of(c, "341802199001011234", 18, a);
+	hash_of(c, "341802199001011234", 18, b);
+	CU_ASSERT_STRING_EQUAL(a, b);
+	HMAC(EVP_sha256(), key, sizeof(key) - 1, (const unsigned char *)"341802199001011234",
+	     18, md, &mdlen);
+	for (unsigned int i = 0; i < mdlen; i++)
+		snprintf(want + 2 * i, 3, "%02x", md[i]);
+	CU_ASSERT_STRING_EQUAL(a, want);
+
+	/* one value, one token, whatever the file's encoding */
+	hash_of(c, "张三丰", strlen("张三丰"), a);
+	hash_of(g, "\xd5\xc5\xc8\xfd\xb7\xe1", 6, b);
+	CU_ASSERT_STRING_EQUAL(a, b);
+
+	CU_ASSERT_EQUAL_FATAL(mask_ctx_new(TEXT_UTF8, key2, sizeof(key2) - 1, &other), 0);
+	hash_of(other, "张三丰", strlen("张三丰"), b);
+	CU_ASSERT_STRING_NOT_EQUAL(a, b);
+	mask_ctx_free(other);
+
+	/* keys longer than a block are hashed first, as RFC 2104 says */
+	memset(longkey, 0xa5, sizeof(longkey));
+	CU_ASSERT_EQUAL_FATAL(mask_ctx_new(TEXT_UTF8, longkey, sizeof(longkey), &other), 0);
+	hash_of(other, "x", 1, a);
+	HMAC(EVP_sha256(), longkey, sizeof(longkey), (const unsigned char *)"x", 1, md, &mdlen);
+	for (unsigned int i = 0; i < mdlen; i++)
+		snprintf(want + 2 * i, 3, "%02x", md[i]);
+	CU_ASSERT_STRING_EQUAL(a, want);
+	mask_ctx_free(other);
+
+	CU_ASSERT_EQUAL_FATAL(mask_ctx_new(TEXT_UTF8, NULL, 0, &other), 0);
+	CU_ASSERT_EQUAL(mask_apply(other, &m, "x", 1, &sb), -ENOKEY);
+	mask_ctx_free(other);
+	strbuf_release(&sb);
+	mask_ctx_free(c);
+	mask_ctx_free(g);
+}
+
+static void test_spec_parse(void)
+{
+	static const char *const names[] = {
+		"none", "keep(3,4)", "keep(0,0)", "id_card", "phone", "name", "bank_card",
+		"address", "email", "hash", "year", "redact", "drop", "keep(1024,1)",
+	};
+	static const char *const bad[] = {
+		"", "Name", "keep", "keep()", "keep(3)", "keep(3,4", "keep(-1,2)",
+		"keep(1,2)x", "keep(1025,0)", "keep(a,b)", "hash ", "mask",
+	};
+	struct mask_spec m;
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct perr e = PERR_INIT;
+
+		CU_ASSERT_EQUAL(mask_spec_parse(names[i], &m, &e), 0);
+		mask_spec_format(&m, buf, sizeof(buf));
+		CU_ASSERT_STRING_EQUAL(buf, names[i]);
+	}
+	CU_ASSERT_EQUAL(mask_spec_parse("keep( 3 , 4 )", &m, NULL), 0);
+	CU_ASSERT_EQUAL(m.kind, MASK_KEEP);
+	CU_ASSERT_EQUAL(m.keep_first, 3);
+	CU_ASSERT_EQUAL(m.keep_last, 4);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct perr e = PERR_INIT;
+
+		CU_ASSERT_EQUAL(mask_spec_parse(bad[i], &m, &e), -EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, bad[i]));
+	}
+	mask_spec_format(&m, buf, 4);
+	CU_ASSERT_EQUAL(strlen(buf), 3);
+}
+
+static void test_text(void)
+{
+	enum text_enc enc;
+	size_t n = 0, bad = 0;
+
+	CU_ASSERT_EQUAL(text_enc_parse(NULL, &enc), 0);
+	CU_ASSERT_EQUAL(enc, TEXT_UTF8);
+	CU_ASSERT_EQUAL(text_enc_parse("GBK", &enc), 0);
+	CU_ASSERT_EQUAL(enc, TEXT_GB18030);
+	CU_ASSERT_EQUAL(text_enc_parse("UTF-8", &enc), 0);
+	CU_ASSERT_EQUAL(enc, TEXT_UTF8);
+	CU_ASSERT_EQUAL(text_enc_parse("latin1", &enc), -EINVAL);
+
+	CU_ASSERT_EQUAL(text_count(TEXT_UTF8, (const uint8_t *)"ab张三丰cdefghijk", 20, &n), 0);
+	CU_ASSERT_EQUAL(n, 14);
+	CU_ASSERT_EQUAL(text_count(TEXT_GB18030, (const uint8_t *)"\x95\x32\x82\x36z", 5, &n), 0);
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_EQUAL(text_char_len(TEXT_UTF8, (const uint8_t *)"\xe5\xbc", 2), 0);
+	CU_ASSERT_EQUAL(text_char_len(TEXT_GB18030, (const uint8_t *)"\x95\x32", 2), 0);
+	CU_ASSERT_EQUAL(text_char_len(TEXT_GB18030, (const uint8_t *)"\x95\x32\x82\x36", 4), 4);
+	CU_ASSERT_EQUAL(text_char_len(TEXT_UTF8, (const uint8_t *)"\xf4\x90\x80\x80", 4), -1);
+	CU_ASSERT_EQUAL(text_check(TEXT_UTF8, (const uint8_t *)"0123456789abc\0def", 17, &bad),
+			-EILSEQ);
+	CU_ASSERT_EQUAL(bad, 13);
+	CU_ASSERT_EQUAL(text_check(TEXT_UTF8, (const uint8_t *)"0123456789ab张三", 18, &bad), 0);
+	CU_ASSERT_EQUAL(text_check(TEXT_GB18030, (const uint8_t *)"01234567\xd5\xc5\x80", 11, &bad),
+			-EILSEQ);
+	CU_ASSERT_EQUAL(bad, 10);
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	unsigned int failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	s = CU_add_suite("mask", NULL, NULL);
+	if (!s ||
+	    !CU_add_test(s, "table utf-8", test_table_utf8) ||
+	    !CU_add_test(s, "table gb18030", test_table_gb18030) ||
+	    !CU_add_test(s, "gb18030 trail bytes", test_gb18030_trail_bytes) ||
+	    !CU_add_test(s, "invalid text", test_invalid_text) ||
+	    !CU_add_test(s, "hash", test_hash) ||
+	    !CU_add_test(s, "mask names", test_spec_parse) ||
+	    !CU_add_test(s, "text layer", test_text)) {
+		CU_cleanup_registry();
+		return 2;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

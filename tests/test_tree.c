@@ -1,0 +1,770 @@
+/*
+ * tests/test_tree.c - the pool directory, the tree, policy versions and
+ * the audit chain, each test on a private pool in a temp directory.
+ *
+ * White-box where the contract is about what lands on disk (the format
+ * version, the audit chain), so it includes store/internal.h.
+ */
+#include <CUnit/Basic.h>
+#include <errno.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "common/codec.h"
+#include "store/internal.h"
+
+static char tmp_root[] = "/tmp/test_tree.XXXXXX";
+static int pool_no;
+static char pool_dir[256];
+static struct store *S;
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static int suite_init(void)
+{
+	return mkdtemp(tmp_root) ? 0 : -1;
+}
+
+static int suite_clean(void)
+{
+	return nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A fresh pool for each test that wants one. */
+static void pool_new(void)
+{
+	struct perr e = PERR_INIT;
+
+	snprintf(pool_dir, sizeof(pool_dir), "%s/pool%d", tmp_root, ++pool_no);
+	CU_ASSERT_EQUAL_FATAL(store_create(pool_dir, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(pool_dir, 0, &S, &e), 0);
+}
+
+static void pool_reopen(void)
+{
+	struct perr e = PERR_INIT;
+
+	store_close(S);
+	S = NULL;
+	CU_ASSERT_EQUAL_FATAL(store_open(pool_dir, 0, &S, &e), 0);
+}
+
+static void pool_done(void)
+{
+	store_close(S);
+	S = NULL;
+}
+
+static uint64_t mk(uint64_t parent, const char *name, uint32_t type)
+{
+	struct store_attr a;
+	int ret = store_mknode(S, parent, name, type, type == STORE_DIR ? 0755 : 0644,
+			       1000, 1000, type == STORE_LNK ? "target" : NULL, &a);
+
+	CU_ASSERT_EQUAL_FATAL(ret, 0);
+	return a.ino;
+}
+
+static uint64_t ino_of(uint64_t parent, const char *name)
+{
+	struct store_attr a;
+
+	return store_lookup(S, parent, name, &a) ? 0 : a.ino;
+}
+
+struct listing {
+	char names[64][64];
+	uint64_t inos[64];
+	int n;
+	int stop_after;
+};
+
+static int list_cb(void *arg, const struct store_dirent *d)
+{
+	struct listing *l = arg;
+
+	if (l->n < 64) {
+		snprintf(l->names[l->n], sizeof(l->names[0]), "%s", d->name);
+		l->inos[l->n] = d->ino;
+	}
+	l->n++;
+	return l->stop_after && l->n == l->stop_after ? 42 : 0;
+}
+
+/* The names of dir (as of t when not NULL) joined by ','. */
+static const char *ls(uint64_t dir, const struct timespec *t)
+{
+	static char out[1024];
+	struct listing l = { .n = 0 };
+	size_t len = 0;
+
+	out[0] = '\0';
+	CU_ASSERT_EQUAL(store_readdir(S, dir, t, list_cb, &l), 0);
+	for (int i = 0; i < l.n && i < 64; i++)
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s",
+					i ? "," : "", l.names[i]);
+	return out;
+}
+
+static struct timespec now_ts(void)
+{
+	int64_t ns = store_now_ns();
+	struct timespec t = { ns / 1000000000, ns % 1000000000 };
+
+	return t;
+}
+
+/* ---- pool lifetime ---- */
+
+static void test_create_open(void)
+{
+	struct perr e = PERR_INIT;
+	struct store *s2 = NULL;
+	struct stat st;
+	char path[512];
+	uint8_t key[64];
+
+	pool_new();
+	CU_ASSERT_EQUAL(store_create(pool_dir, &e), -EEXIST);
+	e.code = 0;
+	CU_ASSERT_EQUAL(store_open(pool_dir, 0, &s2, &e), -EBUSY);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "in use"));
+	e.code = 0;
+	CU_ASSERT_EQUAL(store_open(pool_dir, STORE_OPEN_RDONLY, &s2, &e), 0);
+	if (s2) {
+		CU_ASSERT_EQUAL(store_mknode(s2, STORE_ROOT_INO, "x", STORE_REG, 0644,
+					     0, 0, NULL, NULL), -EROFS);
+		store_close(s2);
+	}
+
+	snprintf(path, sizeof(path), "%s/keys/hash.key", pool_dir);
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	CU_ASSERT_EQUAL(st.st_mode & 07777, 0600);
+	CU_ASSERT_EQUAL(st.st_size, 32);
+	snprintf(path, sizeof(path), "%s/keys", pool_dir);
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	CU_ASSERT_EQUAL(st.st_mode & 07777, 0700);
+	snprintf(path, sizeof(path), "%s/staging", pool_dir);
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	CU_ASSERT_EQUAL(store_secret(S, "sign", key, sizeof(key)), 32);
+	CU_ASSERT_EQUAL(store_secret(S, "../keys/hash", key, sizeof(key)), -EINVAL);
+	CU_ASSERT_EQUAL(store_secret(S, "nope", key, sizeof(key)), -ENOENT);
+	CU_ASSERT_STRING_EQUAL(store_dir(S), pool_dir);
+	pool_done();
+}
+
+static void test_refuse(void)
+{
+	struct perr e = PERR_INIT;
+	struct store *s = NULL;
+	char dir[512], file[600];
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/plain", tmp_root);
+	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0700), 0);
+	CU_ASSERT_EQUAL(store_open(dir, 0, &s, &e), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "not a poolfs store (no db/)"));
+
+	snprintf(file, sizeof(file), "%s/db", dir);
+	CU_ASSERT_EQUAL_FATAL(mkdir(file, 0700), 0);
+	e.code = 0;
+	CU_ASSERT_EQUAL(store_open(dir, 0, &s, &e), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "not a poolfs store"));
+	CU_ASSERT_EQUAL(rmdir(file), 0);
+
+	snprintf(file, sizeof(file), "%s/data.csv", dir);
+	f = fopen(file, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fclose(f);
+	e.code = 0;
+	CU_ASSERT_EQUAL(store_create(dir, &e), -ENOTEMPTY);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "not empty"));
+}
+
+static void test_format(void)
+{
+	struct perr e = PERR_INIT;
+	rocksdb_writebatch_t *b;
+	uint8_t v[4];
+
+	pool_new();
+	b = rocksdb_writebatch_create();
+	put_be32(v, 7);
+	rocksdb_writebatch_put_cf(b, S->cf[CF_META], "format", 6, (const char *)v, 4);
+	CU_ASSERT_EQUAL(store_write(S, b, true), 0);
+	rocksdb_writebatch_destroy(b);
+	pool_done();
+
+	CU_ASSERT_EQUAL(store_open(pool_dir, 0, &S, &e), -EINVAL);
+	CU_ASSERT_PTR_NULL(S);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "store format 7 is newer than this poolfs understands (1)"));
+}
+
+/* ---- the tree ---- */
+
+static void test_mknode(void)
+{
+	struct store_attr a, root;
+	struct strbuf sb = STRBUF_INIT;
+	char long_name[STORE_NAME_MAX + 2];
+	uint64_t d, f;
+
+	pool_new();
+	d = mk(STORE_ROOT_INO, "基础库", STORE_DIR);
+	f = mk(d, "人口.csv", STORE_REG);
+	mk(d, "link", STORE_LNK);
+	CU_ASSERT(f > d && d > STORE_ROOT_INO);
+
+	CU_ASSERT_EQUAL(store_lookup(S, d, "人口.csv", &a), 0);
+	CU_ASSERT_EQUAL(a.ino, f);
+	CU_ASSERT_EQUAL(a.type, STORE_REG);
+	CU_ASSERT_EQUAL(a.mode, 0644);
+	CU_ASSERT_EQUAL(a.uid, 1000);
+	CU_ASSERT_EQUAL(a.nlink, 1);
+	CU_ASSERT_EQUAL(a.version, 0);
+	CU_ASSERT_EQUAL(a.size, 0);
+	CU_ASSERT_EQUAL(store_getattr(S, STORE_ROOT_INO, &root), 0);
+	CU_ASSERT_EQUAL(root.nlink, 3);
+	CU_ASSERT_EQUAL(store_getattr(S, d, &a), 0);
+	CU_ASSERT_EQUAL(a.nlink, 2);
+
+	CU_ASSERT_EQUAL(store_readlink(S, ino_of(d, "link"), &sb), 0);
+	CU_ASSERT_STRING_EQUAL(sb.buf, "target");
+	CU_ASSERT_EQUAL(store_readlink(S, f, &sb), -EINVAL);
+	strbuf_release(&sb);
+
+	CU_ASSERT_EQUAL(store_mknode(S, d, "人口.csv", STORE_REG, 0644, 0, 0, NULL, NULL), -EEXIST);
+	CU_ASSERT_EQUAL(store_mknode(S, f, "x", STORE_REG, 0644, 0, 0, NULL, NULL), -ENOTDIR);
+	CU_ASSERT_EQUAL(store_mknode(S, 999, "x", STORE_REG, 0644, 0, 0, NULL, NULL), -ENOENT);
+	CU_ASSERT_EQUAL(store_mknode(S, d, "l2", STORE_LNK, 0777, 0, 0, "", NULL), -EINVAL);
+	CU_ASSERT_EQUAL(store_lookup(S, d, "missing", &a), -ENOENT);
+	CU_ASSERT_EQUAL(store_lookup(S, f, "x", &a), -ENOTDIR);
+
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	CU_ASSERT_EQUAL(store_mknode(S, d, long_name, STORE_REG, 0644, 0, 0, NULL, NULL),
+			-ENAMETOOLONG);
+	long_name[STORE_NAME_MAX] = '\0';
+	CU_ASSERT_EQUAL(store_mknode(S, d, long_name, STORE_REG, 0644, 0, 0, NULL, NULL), 0);
+	pool_done();
+}
+
+static void test_names(void)
+{
+	static const struct { const char *name; int err; } cases[] = {
+		{ "", -EINVAL }, { ".", -EINVAL }, { "..", -EINVAL },
+		{ "a/b", -EINVAL }, { "/", -EINVAL }, { "...", 0 }, { ".x", 0 },
+		{ "a b", 0 }, { "户籍人口", 0 },
+	};
+
+	pool_new();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int ret = store_mknode(S, STORE_ROOT_INO, cases[i].name, STORE_REG,
+				       0644, 0, 0, NULL, NULL);
+
+		CU_ASSERT_EQUAL(ret, cases[i].err);
+		if (ret != cases[i].err)
+			fprintf(stderr, "name \"%s\": got %d\n", cases[i].name, ret);
+	}
+	CU_ASSERT_EQUAL(store_rename(S, STORE_ROOT_INO, "...", STORE_ROOT_INO, "..",
+				     0, NULL, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(store_unlink(S, STORE_ROOT_INO, "."), -EINVAL);
+	pool_done();
+}
+
+static void test_readdir(void)
+{
+	struct listing l = { .n = 0, .stop_after = 2 };
+	uint64_t d;
+
+	pool_new();
+	d = mk(STORE_ROOT_INO, "d", STORE_DIR);
+	mk(d, "b", STORE_REG);
+	mk(d, "a", STORE_REG);
+	mk(d, "c", STORE_DIR);
+	mk(d, "ab", STORE_LNK);
+	mk(STORE_ROOT_INO, "e", STORE_REG);
+	CU_ASSERT_STRING_EQUAL(ls(d, NULL), "a,ab,b,c");
+	CU_ASSERT_STRING_EQUAL(ls(STORE_ROOT_INO, NULL), "d,e");
+	CU_ASSERT_STRING_EQUAL(ls(ino_of(d, "c"), NULL), "");
+	CU_ASSERT_EQUAL(store_readdir(S, d, NULL, list_cb, &l), 42);
+	CU_ASSERT_EQUAL(l.n, 2);
+	CU_ASSERT_EQUAL(store_readdir(S, ino_of(d, "a"), NULL, list_cb, &l), -ENOTDIR);
+	pool_done();
+}
+
+static void test_unlink_rmdir(void)
+{
+	struct store_attr a;
+	uint64_t d, sub, f;
+
+	pool_new();
+	d = mk(STORE_ROOT_INO, "d", STORE_DIR);
+	sub = mk(d, "sub", STORE_DIR);
+	f = mk(sub, "f", STORE_REG);
+	CU_ASSERT_EQUAL(store_unlink(S, d, "sub"), -EISDIR);
+	CU_ASSERT_EQUAL(store_rmdir(S, sub, "f"), -ENOTDIR);
+	CU_ASSERT_EQUAL(store_rmdir(S, d, "sub"), -ENOTEMPTY);
+	CU_ASSERT_EQUAL(store_unlink(S, sub, "nope"), -ENOENT);
+	CU_ASSERT_EQUAL(store_unlink(S, sub, "f"), 0);
+	CU_ASSERT_EQUAL(store_lookup(S, sub, "f", &a), -ENOENT);
+	CU_ASSERT_EQUAL(store_getattr(S, f, &a), 0);	/* open handles still stat */
+	CU_ASSERT_EQUAL(a.nlink, 0);
+	CU_ASSERT_EQUAL(store_getattr(S, d, &a), 0);
+	CU_ASSERT_EQUAL(a.nlink, 3);
+	CU_ASSERT_EQUAL(store_rmdir(S, d, "sub"), 0);
+	CU_ASSERT_EQUAL(store_getattr(S, d, &a), 0);
+	CU_ASSERT_EQUAL(a.nlink, 2);
+	CU_ASSERT_EQUAL(store_mknode(S, sub, "g", STORE_REG, 0644, 0, 0, NULL, NULL), -ENOENT);
+	/* the name is free again */
+	CU_ASSERT(mk(d, "sub", STORE_REG) > f);
+	pool_done();
+}
+
+static void test_rename(void)
+{
+	struct store_attr a;
+	uint64_t d1, d2, f, g, e, t;
+
+	pool_new();
+	d1 = mk(STORE_ROOT_INO, "d1", STORE_DIR);
+	d2 = mk(STORE_ROOT_INO, "d2", STORE_DIR);
+	f = mk(d1, "f", STORE_REG);
+	g = mk(d2, "g", STORE_REG);
+
+	CU_ASSERT_EQUAL(store_rename(S, d1, "f", d1, "f", 0, NULL, &t), 0);
+	CU_ASSERT_EQUAL(t, f);
+	CU_ASSERT_EQUAL(store_rename(S, d1, "f", d1, "f2", 0, NULL, &t), 0);
+	CU_ASSERT_EQUAL(t, f);
+	CU_ASSERT_STRING_EQUAL(ls(d1, NULL), "f2");
+	CU_ASSERT_EQUAL(store_rename(S, d1, "f2", d2, "g", STORE_RENAME_NOREPLACE, NULL, NULL),
+			-EEXIST);
+	CU_ASSERT_EQUAL(store_rename(S, d1, "f2", d2, "x", STORE_RENAME_EXCHANGE, NULL, NULL),
+			-ENOENT);
+	CU_ASSERT_EQUAL(store_rename(S, d1, "nope", d2, "x", 0, NULL, NULL), -ENOENT);
+	CU_ASSERT_EQUAL(store_rename(S, d1, "f2", d2, "x", 3, NULL, NULL), -EINVAL);
+
+	CU_ASSERT_EQUAL(store_rename(S, d1, "f2", d2, "g", STORE_RENAME_EXCHANGE, NULL, &t), 0);
+	CU_ASSERT_EQUAL(t, f);
+	CU_ASSERT_EQUAL(ino_of(d1, "f2"), g);
+	CU_ASSERT_EQUAL(ino_of(d2, "g"), f);
+
+	/* directories: nlink follows, no moving below itself */
+	e = mk(d1, "empty", STORE_DIR);
+	CU_ASSERT_EQUAL(store_rename(S, STORE_ROOT_INO, "d1", d1, "x", 0, NULL, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(store_rename(S, STORE_ROOT_INO, "d1", e, "x", 0, NULL, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(store_rename(S, d1, "empty", STORE_ROOT_INO, "d1",
+				     STORE_RENAME_EXCHANGE, NULL, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(store_rename(S, d1, "empty", d2, "e", 0, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(store_getattr(S, d1, &a), 0);
+	CU_ASSERT_EQUAL(a.nlink, 2);
+	CU_ASSERT_EQUAL(store_getattr(S, d2, &a), 0);
+	CU_ASSERT_EQUAL(a.nlink, 3);
+	CU_ASSERT_EQUAL(store_getattr(S, e, &a), 0);
+	CU_ASSERT_EQUAL(a.ino, e);
+
+	/* over a dir: only an empty one, and only by a dir */
+	CU_ASSERT_EQUAL(store_rename(S, d2, "g", d2, "e", 0, NULL, NULL), -EISDIR);
+	CU_ASSERT_EQUAL(store_rename(S, d2, "e", d2, "g", 0, NULL, NULL), -ENOTDIR);
+	mk(e, "inner", STORE_REG);
+	CU_ASSERT_EQUAL(store_rename(S, STORE_ROOT_INO, "d1", d2, "e", 0, NULL, NULL), -ENOTEMPTY);
+	CU_ASSERT_EQUAL(store_unlink(S, e, "inner"), 0);
+	CU_ASSERT_EQUAL(store_rename(S, STORE_ROOT_INO, "d1", d2, "e", 0, NULL, &t), 0);
+	CU_ASSERT_EQUAL(t, d1);
+	CU_ASSERT_EQUAL(store_getattr(S, e, &a), 0);
+	CU_ASSERT_EQUAL(a.nlink, 0);
+	CU_ASSERT_EQUAL(store_getattr(S, STORE_ROOT_INO, &a), 0);
+	CU_ASSERT_EQUAL(a.nlink, 3);
+	CU_ASSERT_EQUAL(store_getattr(S, d2, &a), 0);
+	CU_ASSERT_EQUAL(a.nlink, 3);
+	CU_ASSERT_STRING_EQUAL(ls(STORE_ROOT_INO, NULL), "d2");
+	CU_ASSERT_STRING_EQUAL(ls(d2, NULL), "e,g");
+
+	/* a symlink over a file replaces the entry: the file's inode ends */
+	t = mk(d2, "l", STORE_LNK);
+	CU_ASSERT_EQUAL(store_rename(S, d2, "l", d2, "g", 0, NULL, &t), 0);
+	CU_ASSERT_EQUAL(store_getattr(S, f, &a), 0);
+	CU_ASSERT_EQUAL(a.nlink, 0);
+	CU_ASSERT_EQUAL(store_lookup(S, d2, "g", &a), 0);
+	CU_ASSERT_EQUAL(a.type, STORE_LNK);
+	CU_ASSERT_EQUAL(a.ino, t);
+	pool_done();
+}
+
+/* Commits text as the next version of ino. */
+static void write_file(uint64_t ino, const char *text)
+{
+	struct store_writer w = { .uid = 1000 };
+	struct store_stage *st = NULL;
+	uint64_t v;
+
+	CU_ASSERT_EQUAL_FATAL(store_stage_open(S, ino, &st), 0);
+	CU_ASSERT_EQUAL(store_stage_truncate(st, 0), 0);
+	CU_ASSERT_EQUAL(store_stage_write(st, text, strlen(text), 0), 0);
+	CU_ASSERT_EQUAL(store_stage_commit(st, &w, NULL, &v), 0);
+	store_stage_close(st);
+}
+
+static void read_file(uint64_t ino, uint64_t version, char *buf, size_t len)
+{
+	struct store_content *c = NULL;
+	ssize_t n;
+
+	buf[0] = '\0';
+	CU_ASSERT_EQUAL_FATAL(store_content_open(S, ino, version, &c), 0);
+	n = store_content_read(c, buf, len - 1, 0);
+	CU_ASSERT(n >= 0);
+	buf[n > 0 ? n : 0] = '\0';
+	store_content_close(c);
+}
+
+/*
+ * File over file goes through version_add_from (store/content.c): the
+ * target keeps its inode and history, the source ends.
+ */
+static void test_rename_over_file(void)
+{
+	struct store_writer w = { .uid = 1000, .dept = "gongan", .user = "etl" };
+	struct store_attr a;
+	uint64_t src, dst, t;
+	char buf[64];
+
+	pool_new();
+	dst = mk(STORE_ROOT_INO, "data.csv", STORE_REG);
+	src = mk(STORE_ROOT_INO, ".data.csv.tmp", STORE_REG);
+	write_file(dst, "id,name\n1,old\n");
+	write_file(src, "id,name\n1,new\n");
+	CU_ASSERT_EQUAL(store_rename(S, STORE_ROOT_INO, ".data.csv.tmp", STORE_ROOT_INO,
+				     "data.csv", 0, &w, &t), 0);
+	CU_ASSERT_EQUAL(t, dst);
+	CU_ASSERT_EQUAL(ino_of(STORE_ROOT_INO, "data.csv"), dst);
+	CU_ASSERT_EQUAL(ino_of(STORE_ROOT_INO, ".data.csv.tmp"), 0);
+	CU_ASSERT_EQUAL(store_getattr(S, src, &a), 0);
+	CU_ASSERT_EQUAL(a.nlink, 0);
+	CU_ASSERT_EQUAL(store_getattr(S, dst, &a), 0);
+	CU_ASSERT_EQUAL(a.version, 2);
+	CU_ASSERT_EQUAL(a.size, 14);
+	CU_ASSERT_EQUAL(a.nlink, 1);
+	read_file(dst, 0, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "id,name\n1,new\n");
+	read_file(dst, 1, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "id,name\n1,old\n");
+	CU_ASSERT_STRING_EQUAL(ls(STORE_ROOT_INO, NULL), "data.csv");
+	pool_done();
+}
+
+static void test_as_of(void)
+{
+	struct timespec t0, t1, before;
+	struct store_attr a;
+	uint64_t d, fa, fb;
+
+	pool_new();
+	before = now_ts();
+	d = mk(STORE_ROOT_INO, "d", STORE_DIR);
+	fa = mk(d, "a", STORE_REG);
+	fb = mk(d, "b", STORE_REG);
+	t0 = now_ts();
+	CU_ASSERT_EQUAL(store_unlink(S, d, "a"), 0);
+	CU_ASSERT_EQUAL(store_rename(S, d, "b", d, "c", 0, NULL, NULL), 0);
+	mk(d, "a", STORE_DIR);
+	t1 = now_ts();
+	CU_ASSERT_EQUAL(store_rename(S, d, "c", STORE_ROOT_INO, "moved", 0, NULL, NULL), 0);
+
+	CU_ASSERT_STRING_EQUAL(ls(d, NULL), "a");
+	CU_ASSERT_STRING_EQUAL(ls(d, &t0), "a,b");
+	CU_ASSERT_STRING_EQUAL(ls(d, &t1), "a,c");
+	CU_ASSERT_STRING_EQUAL(ls(d, &before), "");
+	CU_ASSERT_STRING_EQUAL(ls(STORE_ROOT_INO, &t1), "d");
+	CU_ASSERT_STRING_EQUAL(ls(STORE_ROOT_INO, NULL), "d,moved");
+
+	CU_ASSERT_EQUAL(store_lookup_at(S, d, "a", &t0, &a), 0);
+	CU_ASSERT_EQUAL(a.ino, fa);
+	CU_ASSERT_EQUAL(a.nlink, 1);
+	CU_ASSERT_EQUAL(store_lookup_at(S, d, "a", &t1, &a), 0);
+	CU_ASSERT_EQUAL(a.type, STORE_DIR);
+	CU_ASSERT_EQUAL(store_lookup_at(S, d, "b", &t0, &a), 0);
+	CU_ASSERT_EQUAL(a.ino, fb);
+	CU_ASSERT_EQUAL(store_lookup_at(S, d, "b", &t1, &a), -ENOENT);
+	CU_ASSERT_EQUAL(store_lookup_at(S, d, "c", &t1, &a), 0);
+	CU_ASSERT_EQUAL(a.ino, fb);
+	CU_ASSERT_EQUAL(store_lookup_at(S, d, "c", &t0, &a), -ENOENT);
+	CU_ASSERT_EQUAL(store_lookup_at(S, d, "c", NULL, &a), -ENOENT);
+	CU_ASSERT_EQUAL(store_lookup_at(S, STORE_ROOT_INO, "moved", NULL, &a), 0);
+	CU_ASSERT_EQUAL(store_lookup_at(S, d, "a", &before, &a), -ENOENT);
+	pool_done();
+}
+
+static void test_paths(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct store_attr a;
+	uint64_t d1, d2, f;
+
+	pool_new();
+	d1 = mk(STORE_ROOT_INO, "基础库", STORE_DIR);
+	d2 = mk(d1, "人口", STORE_DIR);
+	f = mk(d2, "户籍.csv", STORE_REG);
+	CU_ASSERT_EQUAL(store_path(S, f, &sb), 0);
+	CU_ASSERT_STRING_EQUAL(sb.buf, "/基础库/人口/户籍.csv");
+	strbuf_reset(&sb);
+	CU_ASSERT_EQUAL(store_path(S, STORE_ROOT_INO, &sb), 0);
+	CU_ASSERT_STRING_EQUAL(sb.buf, "/");
+
+	CU_ASSERT_EQUAL(store_resolve(S, "/基础库//人口/./户籍.csv", &a), 0);
+	CU_ASSERT_EQUAL(a.ino, f);
+	CU_ASSERT_EQUAL(store_resolve(S, "/", &a), 0);
+	CU_ASSERT_EQUAL(a.ino, STORE_ROOT_INO);
+	CU_ASSERT_EQUAL(store_resolve(S, "/基础库/人口/", &a), 0);
+	CU_ASSERT_EQUAL(a.ino, d2);
+	CU_ASSERT_EQUAL(store_resolve(S, "/基础库/../基础库", &a), -EINVAL);
+	CU_ASSERT_EQUAL(store_resolve(S, "基础库", &a), -EINVAL);
+	CU_ASSERT_EQUAL(store_resolve(S, "/基础库/人口/户籍.csv/x", &a), -ENOTDIR);
+	CU_ASSERT_EQUAL(store_resolve(S, "/nope", &a), -ENOENT);
+
+	CU_ASSERT_EQUAL(store_rename(S, d2, "户籍.csv", d1, "r.csv", 0, NULL, NULL), 0);
+	strbuf_reset(&sb);
+	CU_ASSERT_EQUAL(store_path(S, f, &sb), 0);
+	CU_ASSERT_STRING_EQUAL(sb.buf, "/基础库/r.csv");
+	CU_ASSERT_EQUAL(store_unlink(S, d1, "r.csv"), 0);
+	CU_ASSERT_EQUAL(store_path(S, f, &sb), -ENOENT);
+	strbuf_release(&sb);
+	pool_done();
+}
+
+static void test_setattr_persist(void)
+{
+	struct store_attr a = { .mode = 0600, .uid = 5, .gid = 6 };
+	uint64_t f, g;
+
+	pool_new();
+	f = mk(STORE_ROOT_INO, "f", STORE_REG);
+	a.mtime.tv_sec = 1234567890;
+	a.mtime.tv_nsec = 42;
+	a.atime.tv_sec = -1;	/* before 1970 */
+	CU_ASSERT_EQUAL(store_setattr(S, f, &a, STORE_SET_MODE | STORE_SET_UID |
+				      STORE_SET_ATIME | STORE_SET_MTIME), 0);
+	pool_reopen();
+	CU_ASSERT_EQUAL(store_getattr(S, f, &a), 0);
+	CU_ASSERT_EQUAL(a.mode, 0600);
+	CU_ASSERT_EQUAL(a.uid, 5);
+	CU_ASSERT_EQUAL(a.gid, 1000);	/* not asked for */
+	CU_ASSERT_EQUAL(a.mtime.tv_sec, 1234567890);
+	CU_ASSERT_EQUAL(a.mtime.tv_nsec, 42);
+	CU_ASSERT_EQUAL(a.atime.tv_sec, -1);
+	CU_ASSERT_EQUAL(store_setattr(S, 999, &a, STORE_SET_MODE), -ENOENT);
+	/* the inode counter survives a reopen */
+	g = mk(STORE_ROOT_INO, "g", STORE_REG);
+	CU_ASSERT(g > f);
+	pool_done();
+}
+
+/* ---- policy and audit ---- */
+
+static void test_policy(void)
+{
+	struct store_writer w = { .uid = 0, .dept = "admin", .user = "root" };
+	struct audit_rec r = { .op = "policy_apply", .path = "/" };
+	static const char doc2[] = "{\"version\": 2, \"名\": \"x\"}";
+	struct strbuf sb = STRBUF_INIT;
+	uint64_t v = 0, got = 0;
+
+	pool_new();
+	CU_ASSERT_EQUAL(store_policy_get(S, 0, &sb, &got), -ENOENT);
+	CU_ASSERT_EQUAL(store_policy_put(S, "{\"version\":1}", 13, &w, &r, &v), 0);
+	CU_ASSERT_EQUAL(v, 1);
+	CU_ASSERT_EQUAL(S->audit_seq, 1);
+	CU_ASSERT_EQUAL(store_policy_put(S, doc2, strlen(doc2), &w, NULL, &v), 0);
+	CU_ASSERT_EQUAL(v, 2);
+	CU_ASSERT_EQUAL(S->audit_seq, 1);
+	CU_ASSERT_EQUAL(store_policy_put(S, "\xff\xfe", 2, &w, NULL, &v), -EINVAL);
+	CU_ASSERT_EQUAL(store_policy_put(S, "{}\0", 3, &w, NULL, &v), -EINVAL);
+	pool_reopen();
+	CU_ASSERT_EQUAL(store_policy_get(S, 0, &sb, &got), 0);
+	CU_ASSERT_EQUAL(got, 2);
+	CU_ASSERT_STRING_EQUAL(sb.buf, doc2);
+	CU_ASSERT_EQUAL(store_policy_get(S, 1, &sb, &got), 0);
+	CU_ASSERT_EQUAL(got, 1);
+	CU_ASSERT_STRING_EQUAL(sb.buf, "{\"version\":1}");
+	CU_ASSERT_EQUAL(store_policy_get(S, 3, &sb, &got), -ENOENT);
+	strbuf_release(&sb);
+	pool_done();
+}
+
+/* Recomputes the chain from record 1; returns the last seq or 0 on a break. */
+static uint64_t verify_chain(void)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(S->db, S->ropt, S->cf[CF_AUDIT]);
+	uint8_t prev[32] = { 0 }, hash[32], want[32];
+	uint64_t seq = 0;
+
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t klen, vlen;
+		const char *k = rocksdb_iter_key(it, &klen);
+		const char *v = rocksdb_iter_value(it, &vlen);
+		json_t *o = json_loadb(v, vlen, 0, NULL);
+		char prevhex[65], *body;
+		int ok;
+
+		hex_encode(prev, 32, prevhex);
+		ok = o && klen == 8 && get_be64((const uint8_t *)k) == seq + 1 &&
+		     json_integer_value(json_object_get(o, "seq")) == (json_int_t)seq + 1 &&
+		     !strcmp(json_string_value(json_object_get(o, "prev")), prevhex) &&
+		     !hex_decode(json_string_value(json_object_get(o, "hash")), want, 32);
+		if (ok) {
+			json_object_del(o, "hash");
+			body = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+			EVP_MD_CTX *c = EVP_MD_CTX_new();
+			EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+			EVP_DigestUpdate(c, prev, 32);
+			EVP_DigestUpdate(c, body, strlen(body));
+			EVP_DigestFinal_ex(c, hash, NULL);
+			EVP_MD_CTX_free(c);
+			free(body);
+			ok = !memcmp(hash, want, 32);
+		}
+		json_decref(o);
+		if (!ok) {
+			seq = 0;
+			break;
+		}
+		memcpy(prev, hash, 32);
+		seq++;
+	}
+	rocksdb_iter_destroy(it);
+	return seq;
+}
+
+static void test_audit_chain(void)
+{
+	struct audit_rec r = { .uid = 1001, .gid = 2001, .pid = 7, .comm = "cat",
+			       .dept = "renshe", .op = "open",
+			       .path = "/基础库/bad\xff\xfe名", .result = -EACCES,
+			       .reason = "no grant" };
+
+	pool_new();
+	CU_ASSERT_EQUAL(S->audit_seq, 0);
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(audit_append(S, &r), 0);
+	CU_ASSERT_EQUAL(r.seq, 3);
+	CU_ASSERT(r.time_ns > 0);
+	pool_reopen();
+	CU_ASSERT_EQUAL(S->audit_seq, 3);
+	CU_ASSERT_EQUAL(audit_append(S, &r), 0);
+	CU_ASSERT_EQUAL(r.seq, 4);
+	CU_ASSERT_EQUAL(verify_chain(), 4);
+
+	/* a rolled-back record leaves no gap */
+	{
+		rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+
+		pthread_mutex_lock(&S->lock);
+		CU_ASSERT_EQUAL(audit_add(S, b, &r), 0);
+		CU_ASSERT_EQUAL(r.seq, 5);
+		audit_rollback(S);
+		pthread_mutex_unlock(&S->lock);
+		rocksdb_writebatch_destroy(b);
+	}
+	CU_ASSERT_EQUAL(audit_append(S, &r), 0);
+	CU_ASSERT_EQUAL(r.seq, 5);
+	CU_ASSERT_EQUAL(verify_chain(), 5);
+	pool_done();
+}
+
+#define THREADS		4
+#define PER_THREAD	100
+
+static void *worker(void *arg)
+{
+	struct audit_rec r = { .op = "create" };
+	long id = (long)arg;
+	char name[32];
+	long bad = 0;
+
+	for (int i = 0; i < PER_THREAD; i++) {
+		snprintf(name, sizeof(name), "t%ld-%03d", id, i);
+		bad += store_mknode(S, STORE_ROOT_INO, name, STORE_REG, 0644, 0, 0, NULL, NULL) != 0;
+		bad += audit_append(S, &r) != 0;
+	}
+	return (void *)bad;
+}
+
+static int count_cb(void *arg, const struct store_dirent *d)
+{
+	uint64_t *seen = arg;
+
+	seen[0]++;
+	seen[1] = d->ino > seen[1] ? d->ino : seen[1];
+	return 0;
+}
+
+/* Mutations from many threads serialize: no lost inode numbers or records. */
+static void test_threads(void)
+{
+	pthread_t th[THREADS];
+	uint64_t seen[2] = { 0, 0 };
+	void *bad;
+
+	pool_new();
+	for (long i = 0; i < THREADS; i++)
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&th[i], NULL, worker, (void *)i), 0);
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(th[i], &bad);
+		CU_ASSERT_PTR_NULL(bad);
+	}
+	CU_ASSERT_EQUAL(store_readdir(S, STORE_ROOT_INO, NULL, count_cb, seen), 0);
+	CU_ASSERT_EQUAL(seen[0], THREADS * PER_THREAD);
+	CU_ASSERT_EQUAL(seen[1], STORE_ROOT_INO + THREADS * PER_THREAD);
+	CU_ASSERT_EQUAL(verify_chain(), THREADS * PER_THREAD);
+	pool_done();
+}
+
+int main(void)
+{
+	static const struct { const char *name; void (*fn)(void); } tests[] = {
+		{ "create and open", test_create_open },
+		{ "refuse a non-pool", test_refuse },
+		{ "refuse a newer format", test_format },
+		{ "mknode and lookup", test_mknode },
+		{ "name validation", test_names },
+		{ "readdir", test_readdir },
+		{ "unlink and rmdir", test_unlink_rmdir },
+		{ "rename", test_rename },
+		{ "rename over a file", test_rename_over_file },
+		{ "readdir and lookup as of", test_as_of },
+		{ "path and resolve", test_paths },
+		{ "setattr and reopen", test_setattr_persist },
+		{ "policy versions", test_policy },
+		{ "audit chain", test_audit_chain },
+		{ "threads", test_threads },
+	};
+	CU_pSuite suite;
+	unsigned failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	suite = CU_add_suite("tree", suite_init, suite_clean);
+	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
+		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
+			suite = NULL;
+	if (!suite) {
+		CU_cleanup_registry();
+		return 2;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,123 @@
+/*
+ * tools/poolctl.c - the admin tool: global options, then one command
+ * from the table in tools/commands.c, run by the daemon when one serves
+ * the pool and by this process otherwise.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/ctl.h"
+
+struct globals {
+	const char *store_dir;
+	int cmd_index;			/* argv index of the command name */
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("poolctl: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return CTL_EXIT_USAGE;
+}
+
+/* Returns -1 to go on, else the exit code (after --help, --version, errors). */
+static int parse_globals(int argc, char **argv, struct globals *g)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-s") || !strcmp(a, "--store")) {
+			if (++i >= argc)
+				return usage_error("\"%s\" needs a STORE directory", a);
+			g->store_dir = argv[i];
+		} else if (!strncmp(a, "--store=", 8)) {
+			g->store_dir = a + 8;
+		} else if (!strncmp(a, "-s", 2)) {
+			g->store_dir = a + 2;
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			ctl_usage(&sb);
+			fputs(sb.buf, stdout);
+			strbuf_release(&sb);
+			return CTL_EXIT_OK;
+		} else if (!strcmp(a, "--version")) {
+			puts("poolctl " POOLCTL_VERSION);
+			return CTL_EXIT_OK;
+		} else {
+			return usage_error("unknown option \"%s\" (see poolctl --help)", a);
+		}
+	}
+	if (i >= argc)
+		return usage_error("%s", "no command given (see poolctl --help)");
+	if (g->store_dir && !g->store_dir[0])
+		return usage_error("%s", "-s: empty STORE directory");
+	g->cmd_index = i;
+	return -1;
+}
+
+static int emit(const struct strbuf *out, const struct strbuf *err, int code)
+{
+	if (fwrite(err->buf, 1, err->len, stderr) != err->len)
+		code = CTL_EXIT_USAGE;
+	if (fwrite(out->buf, 1, out->len, stdout) != out->len || fflush(stdout)) {
+		fprintf(stderr, "poolctl: standard output: %s\n", strerror(errno));
+		code = CTL_EXIT_USAGE;
+	}
+	return code;
+}
+
+static int run_local(const struct globals *g, int argc, char **argv)
+{
+	struct ctl_ctx ctx;
+	int code;
+
+	ctl_ctx_init_local(&ctx, g->store_dir);
+	code = ctl_run(&ctx, argc, argv);
+	code = emit(&ctx.out, &ctx.err, code);
+	ctl_ctx_release(&ctx);
+	return code;
+}
+
+/* Returns the exit code, or -1 when no daemon serves the pool. */
+static int run_remote(const struct globals *g, int argc, char **argv)
+{
+	struct ctl_reply r;
+	struct perr e = PERR_INIT;
+	int rc;
+
+	ctl_reply_init(&r);
+	rc = ctl_client_call(g->store_dir, argc, argv, &r, &e);
+	if (rc == -ENOENT || rc == -ECONNREFUSED) {
+		rc = -1;
+	} else if (rc) {
+		fprintf(stderr, "poolctl: %s\n", perr_msg(&e, rc));
+		rc = CTL_EXIT_USAGE;
+	} else {
+		rc = emit(&r.out, &r.err, r.exit);
+	}
+	ctl_reply_release(&r);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct globals g = { NULL, 0 };
+	char **cmd_argv;
+	int cmd_argc, code;
+
+	code = parse_globals(argc, argv, &g);
+	if (code >= 0)
+		return code;
+	cmd_argc = argc - g.cmd_index;
+	cmd_argv = argv + g.cmd_index;
+	if (g.store_dir && !ctl_runs_locally(cmd_argc, cmd_argv)) {
+		code = run_remote(&g, cmd_argc, cmd_argv);
+		if (code >= 0)
+			return code;
+	}
+	return run_local(&g, cmd_argc, cmd_argv);
+}
