@@ -33,6 +33,7 @@
 #include "common/log.h"
 
 #define CHUNK_BATCH_BYTES	(8u << 20)
+#define WAL_BATCHES		2	/* chunk batches a commit logs before it skips the WAL */
 #define WINDOW_BYTES		(4u << 20)
 #define STAGE_MAX_SIZE		((uint64_t)INT64_MAX)
 
@@ -58,6 +59,8 @@ struct chunk_writer {
 	struct store *s;
 	rocksdb_writebatch_t *batch;
 	size_t pending;			/* chunk bytes in batch */
+	size_t batches;			/* batches written */
+	rocksdb_writeoptions_t *nowal;	/* set once the commit skips the WAL */
 	uint8_t (*seen)[33];		/* hashes met in this commit; [32] = slot used */
 	size_t seen_n, seen_cap;
 };
@@ -72,6 +75,8 @@ static void chunk_writer_init(struct chunk_writer *cw, struct store *s)
 static void chunk_writer_release(struct chunk_writer *cw)
 {
 	rocksdb_writebatch_destroy(cw->batch);
+	if (cw->nowal)
+		rocksdb_writeoptions_destroy(cw->nowal);
 	free(cw->seen);
 }
 
@@ -120,22 +125,62 @@ static bool seen_add(struct chunk_writer *cw, const uint8_t sha[32])
 	return true;
 }
 
+static int rocks_error(struct store *s, char *err, const char *what)
+{
+	int ret = strstr(err, "No space") || strstr(err, "ENOSPC") ? -ENOSPC : -EIO;
+
+	log_err("%s: %s failed: %s", store_dir(s), what, err);
+	rocksdb_free(err);
+	return ret;
+}
+
 /*
- * Unsynced on purpose. RocksDB logs every write to one WAL in order and a
- * synced write syncs all that was logged before it, so these chunks are
- * durable once the commit's synced batch is. A crash before then leaves
- * chunks no refs row counts, never a version naming a missing chunk.
+ * Chunk batches are unsynced. The first WAL_BATCHES go through the WAL:
+ * RocksDB logs every write to one WAL in order and a synced write syncs
+ * all that was logged before it, so they are durable once the commit's
+ * synced batch is. A bigger commit would write its bytes twice (WAL, then
+ * blob files), so the rest skip the WAL and chunk_writer_finish() flushes
+ * the chunks family before the commit batch is written. Either way a crash
+ * before the commit leaves chunks no refs row counts, never a version
+ * naming a missing chunk.
  */
 static int chunk_writer_flush(struct chunk_writer *cw)
 {
-	int ret;
+	char *err = NULL;
+	int ret = 0;
 
 	if (!cw->pending)
 		return 0;
-	ret = store_write(cw->s, cw->batch, false);
+	if (cw->batches++ < WAL_BATCHES) {
+		ret = store_write(cw->s, cw->batch, false);
+	} else {
+		if (!cw->nowal) {
+			cw->nowal = rocksdb_writeoptions_create();
+			rocksdb_writeoptions_disable_WAL(cw->nowal, 1);
+		}
+		rocksdb_write(cw->s->db, cw->nowal, cw->batch, &err);
+		if (err)
+			ret = rocks_error(cw->s, err, "writing chunks");
+	}
 	rocksdb_writebatch_clear(cw->batch);
 	cw->pending = 0;
 	return ret;
+}
+
+/* Makes every chunk put so far durable once the commit batch is synced. */
+static int chunk_writer_finish(struct chunk_writer *cw)
+{
+	rocksdb_flushoptions_t *fo;
+	char *err = NULL;
+	int ret = chunk_writer_flush(cw);
+
+	if (ret || !cw->nowal)
+		return ret;
+	fo = rocksdb_flushoptions_create();
+	rocksdb_flushoptions_set_wait(fo, 1);
+	rocksdb_flush_cf(cw->s->db, fo, cw->s->cf[CF_CHUNKS], &err);
+	rocksdb_flushoptions_destroy(fo);
+	return err ? rocks_error(cw->s, err, "flushing chunks") : 0;
 }
 
 /* Hashes data into sha and stores it unless it is stored already. */
@@ -575,7 +620,7 @@ int store_stage_commit(struct store_stage *st, const struct store_writer *w,
 	chunk_writer_init(&cw, st->s);
 	ret = stage_chunk(st, &cw, &l);
 	if (!ret)
-		ret = chunk_writer_flush(&cw);
+		ret = chunk_writer_finish(&cw);
 	if (!ret)
 		ret = stage_link(st, &l, w, audit, version, id);
 	if (ret)

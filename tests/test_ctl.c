@@ -279,6 +279,7 @@ static void test_restore(void)
 	CU_ASSERT_EQUAL(CALL(&r, "restore", "/a.csv", "--version", "x1"), 2);
 	CU_ASSERT_EQUAL(CALL(&r, "restore", "/a.csv", "--version", "-1"), 2);
 	CU_ASSERT_EQUAL(CALL(&r, "restore", "/a.csv", "--version", "99"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err.buf, "\"/a.csv\": no version 99"));
 	CU_ASSERT_EQUAL(r.out.len, 0);
 	CU_ASSERT_EQUAL(CALL(&r, "restore", "/a.csv", "--version", "99999999999999999999999"), 2);
 	ctl_reply_release(&r);

@@ -7,6 +7,7 @@
  */
 #include "tools/cmd.h"
 
+#include <errno.h>
 #include <inttypes.h>
 
 #include "common/log.h"
@@ -71,6 +72,11 @@ int cmd_restore(struct ctl_ctx *ctx, int argc, char **argv)
 	cmd_audit_init(ctx, &rec, "restore", path);
 	rec.version = version;
 	rc = store_restore(ctx->store, ino, version, &w, &rec, &new_version);
+	if (rc == -ENOENT) {
+		rc = cmd_error(ctx, CTL_EXIT_USAGE, "\"%s\": no version %" PRIu64
+			       " (see poolctl versions)", path, version);
+		goto out;
+	}
 	if (rc) {
 		strbuf_addf(&subject, "\"%s\" version %" PRIu64, path, version);
 		rc = cmd_fail(ctx, rc, NULL, subject.buf);

@@ -146,7 +146,11 @@ out:
 
 static void send_reply(int fd, int code, struct ctl_ctx *ctx)
 {
-X, "exit", code,
+	json_t *reply;
+	char why[128];
+	int rc;
+
+	reply = json_pack("{s:i, s:o, s:o}", "exit", code,
 			  "stdout", ctl_json_bytes(ctx->out.buf, ctx->out.len),
 			  "stderr", ctl_json_bytes(ctx->err.buf, ctx->err.len));
 	if (!reply)

@@ -1,0 +1,453 @@
+/*
+ * fs/main.c - the poolfs daemon: options, start-up, the ops table.
+ *
+ * main() follows passthrough_ll's order: parse, open the store, session,
+ * signal handlers, mount, loop, unmount, err_outN labels releasing in
+ * reverse. It forks before opening the store rather than after mounting
+ * (fuse_daemonize) because RocksDB's background threads do not survive
+ * a fork; the parent waits for the child's start-up status and exits
+ * with it, so errors still reach the terminal with the right exit code.
+ *
+ * Exit codes: 0 clean unmount, 1 runtime failure, 2 bad usage, store or
+ * mountpoint, with one line on stderr saying what and where.
+ */
+#include "fs/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+struct fs_opts {
+	char *store;			/* the first non-option argument */
+	char *dept;
+	int allow_all;
+	int default_permissions;
+};
+
+#define FS_OPT(t, p, v) { t, offsetof(struct fs_opts, p), v }
+
+static const struct fuse_opt fs_opt_spec[] = {
+	FS_OPT("dept=%s", dept, 0),
+	FS_OPT("allow_all", allow_all, 1),
+	FS_OPT("default_permissions", default_permissions, 1),
+	FUSE_OPT_END
+};
+
+static const struct fuse_lowlevel_ops fs_ops = {
+	.init		= fs_ll_init,
+	.destroy	= fs_ll_destroy,
+	.lookup		= fs_ll_lookup,
+	.forget		= fs_ll_forget,
+	.forget_multi	= fs_ll_forget_multi,
+	.getattr	= fs_ll_getattr,
+	.setattr	= fs_ll_setattr,
+	.access		= fs_ll_access,
+	.statfs		= fs_ll_statfs,
+	.getxattr	= fs_ll_getxattr,
+	.listxattr	= fs_ll_listxattr,
+	.setxattr	= fs_ll_setxattr,
+	.removexattr	= fs_ll_removexattr,
+	.opendir	= fs_ll_opendir,
+	.readdir	= fs_ll_readdir,
+	.readdirplus	= fs_ll_readdirplus,
+	.releasedir	= fs_ll_releasedir,
+	.fsyncdir	= fs_ll_fsyncdir,
+	.mkdir		= fs_ll_mkdir,
+	.mknod		= fs_ll_mknod,
+	.symlink	= fs_ll_symlink,
+	.readlink	= fs_ll_readlink,
+	.link		= fs_ll_link,
+	.unlink		= fs_ll_unlink,
+	.rmdir		= fs_ll_rmdir,
+	.rename		= fs_ll_rename,
+	.open		= fs_ll_open,
+	.create		= fs_ll_create,
+	.read		= fs_ll_read,
+	.write		= fs_ll_write,
+	.flush		= fs_ll_flush,
+	.release	= fs_ll_release,
+	.fsync		= fs_ll_fsync,
+};
+
+void fs_ll_init(void *userdata, struct fuse_conn_info *conn)
+{
+	conn->max_write = FS_MAX_WRITE;
+	/*
+	 * Every write must reach the stage before close() returns, so the
+	 * commit at the last writer's flush sees all of them; the kernel's
+	 * write-back cache would hold them past it.
+	 */
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/*
+	 * No splice: content comes out of RocksDB and goes into a stage
+	 * through memory buffers, so moving pages through a pipe would only
+	 * add a step.
+	 */
+	conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+	/* a symlink's target never changes in the store */
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+}
+
+static void commit_at_exit(struct fs *fs, struct fs_inode *n)
+{
+	struct strbuf path = STRBUF_INIT;
+	bool committed;
+	struct fs_who who;
+	int err;
+
+	memset(&who, 0, sizeof(who));
+	snprintf(who.comm, sizeof(who.comm), "poolfs");
+	if (fs->dept)
+		snprintf(who.dept, sizeof(who.dept), "%s", fs->dept);
+	if (store_path(fs->store, n->key.sino, &path) < 0)
+		strbuf_addf(&path, "inode %llu", (unsigned long long)n->key.sino);
+	pthread_mutex_lock(&n->lock);
+	err = fs_commit_locked(fs, n, &who, "write", path.buf, 0, NULL, &committed);
+	pthread_mutex_unlock(&n->lock);
+	if (err < 0)
+		log_err("\"%s\": changes lost at unmount: %s", path.buf, strerror(-err));
+	strbuf_release(&path);
+}
+
+/* Files still open when the mount goes away were written by someone: keep it. */
+void fs_ll_destroy(void *userdata)
+{
+	fs_inode_each_staged(userdata, commit_at_exit);
+}
+
+static int fs_opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct fs_opts *o = data;
+
+	if (key == FUSE_OPT_KEY_NONOPT && !o->store) {
+		o->store = strdup(arg);
+		return o->store ? 0 : -1;
+	}
+	return 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: poolfs STORE MOUNTPOINT [-f] [-d] [-o dept=ID] [-o allow_all]\n"
+		"              [-o max_threads=N] [-o other FUSE options]\n");
+}
+
+/* Unescapes mountinfo's octal escapes ("\040" for a space) in place. */
+static void unescape_octal(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}
+
+static bool is_mounted(const char *path)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && getline(&line, &cap, f) > 0) {
+		/* id parent major:minor root MOUNTPOINT options ... */
+		char *p = line;
+
+		for (int i = 0; i < 4 && p; i++) {
+			p = strchr(p, ' ');
+			if (p)
+				p++;
+		}
+		if (!p)
+			continue;
+		p[strcspn(p, " ")] = '\0';
+		unescape_octal(p);
+		found = !strcmp(p, path);
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+/* A mountpoint that is missing, not a directory or already in use. */
+static int check_mountpoint(const char *mp)
+{
+	struct stat st;
+	char *real;
+	int err = 0;
+
+	if (stat(mp, &st) < 0) {
+		if (errno == ENOTCONN)
+			fprintf(stderr, "poolfs: mountpoint \"%s\": in use by a daemon that "
+				"is gone (run fusermount3 -u)\n", mp);
+		else
+			fprintf(stderr, "poolfs: mountpoint \"%s\": %s\n", mp, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "poolfs: mountpoint \"%s\": not a directory\n", mp);
+		return -1;
+	}
+	real = realpath(mp, NULL);
+	if (!real) {
+		fprintf(stderr, "poolfs: mountpoint \"%s\": %s\n", mp, strerror(errno));
+		return -1;
+	}
+	if (is_mounted(real)) {
+		fprintf(stderr, "poolfs: mountpoint \"%s\": already in use\n", mp);
+		err = -1;
+	}
+	free(real);
+	return err;
+}
+
+static int check_dept(const char *dept)
+{
+	size_t len = strlen(dept);
+
+	if (len == 0 || len >= sizeof(((struct fs_who *)0)->dept) ||
+	    strspn(dept, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		   "0123456789_-.") != len) {
+		fprintf(stderr, "poolfs: -o dept=\"%s\": not a department id\n", dept);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Forks the daemon. The parent waits for the child's start-up status
+ * and exits with it; the child gets the pipe to report on.
+ */
+static int daemon_fork(void)
+{
+	unsigned char status = 1;
+	int fds[2];
+	ssize_t r;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		perror("poolfs: pipe");
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("poolfs: fork");
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid > 0) {
+		close(fds[1]);
+		do
+			r = read(fds[0], &status, 1);
+		while (r < 0 && errno == EINTR);
+		_exit(r == 1 ? status : 1);
+	}
+	close(fds[0]);
+	if (setsid() < 0)
+		perror("poolfs: setsid");
+	return fds[1];
+}
+
+static void daemon_report(int *fd, int status)
+{
+	unsigned char c = (unsigned char)status;
+
+	if (*fd < 0)
+		return;
+	if (write(*fd, &c, 1) != 1)
+		log_warn("cannot report start-up to the parent: %s", strerror(errno));
+	close(*fd);
+	*fd = -1;
+}
+
+static void daemon_detach(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (chdir("/") < 0)
+		log_warn("chdir /: %s", strerror(errno));
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+static int fs_init(struct fs *fs, const struct fs_opts *o)
+{
+	int err;
+
+	memset(fs, 0, sizeof(*fs));
+	fs->dept = o->dept;
+	fs->allow_all = o->allow_all;
+	err = pthread_mutex_init(&fs->policy_lock, NULL);
+	if (err)
+		return -err;
+	err = fs_table_init(fs);
+	if (err < 0)
+		pthread_mutex_destroy(&fs->policy_lock);
+	return err;
+}
+
+static void fs_release(struct fs *fs)
+{
+	fs_table_release(fs);
+	pthread_mutex_destroy(&fs->policy_lock);
+}
+
+/* Mount options every poolfs gets: reachable by all, named after its store. */
+static int add_mount_opts(struct fuse_args *args, const char *store)
+{
+	char *opts = NULL;
+	int err;
+
+	err = fuse_opt_add_opt(&opts, "allow_other,subtype=poolfs,fsname=");
+	if (err == 0)
+		err = fuse_opt_add_opt_escaped(&opts, store);
+	if (err == 0)
+		err = fuse_opt_add_arg(args, "-o");
+	if (err == 0)
+		err = fuse_opt_add_arg(args, opts);
+	free(opts);
+	return err;
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts copts;
+	struct fuse_loop_config *loop;
+	struct perr e = PERR_INIT;
+	struct fuse_session *se;
+	struct fs_opts o;
+	struct fs fs;
+	char *store = NULL;
+	int status_fd = -1;
+	int ret = 2, err;
+
+	memset(&o, 0, sizeof(o));
+	memset(&copts, 0, sizeof(copts));
+	if (fuse_opt_parse(&args, &o, fs_opt_spec, fs_opt_proc) == -1 ||
+	    fuse_parse_cmdline(&args, &copts) != 0)
+		goto out;
+	if (copts.show_help) {
+		usage(stdout);
+		fuse_cmdline_help();
+		fuse_lowlevel_help();
+		ret = 0;
+		goto out;
+	}
+	if (copts.show_version) {
+		printf("poolfs, libfuse %s\n", fuse_pkgversion());
+		ret = 0;
+		goto out;
+	}
+	if (!o.store || !copts.mountpoint) {
+		usage(stderr);
+		goto out;
+	}
+	if (o.default_permissions) {
+		fprintf(stderr, "poolfs: -o default_permissions: not supported, poolfs "
+			"does its own access control\n");
+		goto out;
+	}
+	if ((o.dept && check_dept(o.dept) < 0) || check_mountpoint(copts.mountpoint) < 0)
+		goto out;
+	/* RocksDB keeps relative paths, and the daemon leaves the cwd */
+	store = realpath(o.store, NULL);
+	if (!store) {
+		fprintf(stderr, "poolfs: store \"%s\": %s\n", o.store, strerror(errno));
+		goto out;
+	}
+	if (add_mount_opts(&args, store) != 0)
+		goto out;
+	if (copts.debug)
+		log_set_level(LOG_LVL_DEBUG);
+	ret = 1;
+	if (!copts.foreground && (status_fd = daemon_fork()) < 0)
+		goto out;
+	if (fs_init(&fs, &o) < 0)
+		goto out;
+
+	err = store_open(store, 0, &fs.store, &e);
+	if (err < 0) {
+		fprintf(stderr, "poolfs: store \"%s\": %s\n", o.store, perr_msg(&e, -err));
+		ret = 2;
+		goto err_out1;
+	}
+	fs_policy_load(&fs);
+	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs);
+	if (!se)
+		goto err_out2;
+	fs.se = se;
+	if (fuse_set_signal_handlers(se) != 0)
+		goto err_out3;
+	if (fuse_session_mount(se, copts.mountpoint) != 0)
+		goto err_out4;
+	if (fs_control_start(&fs) < 0)
+		goto err_out5;
+	if (status_fd >= 0) {
+		daemon_detach();
+		daemon_report(&status_fd, 0);
+	}
+
+	loop = fuse_loop_cfg_create();
+	if (!loop)
+		goto err_out6;
+	fuse_loop_cfg_set_clone_fd(loop, copts.clone_fd);
+	fuse_loop_cfg_set_idle_threads(loop, copts.max_idle_threads);
+	fuse_loop_cfg_set_max_threads(loop, copts.max_threads);
+	if (copts.singlethread)
+		err = fuse_session_loop(se);
+	else
+		err = fuse_session_loop_mt(se, loop);
+	/* a positive value is the signal that ended the loop: a clean stop */
+	ret = err < 0 ? 1 : 0;
+	fuse_loop_cfg_destroy(loop);
+err_out6:
+	fs_control_stop(&fs);
+err_out5:
+	fuse_session_unmount(se);
+err_out4:
+	fuse_remove_signal_handlers(se);
+err_out3:
+	fuse_session_destroy(se);
+err_out2:
+	if (fs.policy)
+		policy_put(fs.policy);
+	store_close(fs.store);
+err_out1:
+	fs_release(&fs);
+out:
+	daemon_report(&status_fd, ret);
+	free(store);
+	free(o.store);
+	free(o.dept);
+	free(copts.mountpoint);
+	fuse_opt_free_args(&args);
+	return ret;
+}
