@@ -124,11 +124,13 @@ static void decide(struct fs *fs, const struct policy_caller *c, const char *pat
 		if (!d->reason[0])
 			snprintf(d->reason, sizeof(d->reason), "policy error: %s",
 				 strerror(-err));
-	} else if (d->allow && d->view) {
+	} else if (d->allow && d->view && action != POLICY_LOOKUP && action != POLICY_LIST) {
 		/*
 		 * fail closed: the caller's view must be desensitized and the
 		 * engine that builds views is not there yet. Serving the raw
 		 * bytes instead would leak exactly what the masks protect.
+		 * Seeing names is not seeing content, so lookups and listings
+		 * pass (sizes stay raw until views exist).
 		 */
 		d->allow = 0;
 		d->err = -EACCES;

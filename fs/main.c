@@ -322,17 +322,17 @@ static void fs_release(struct fs *fs)
 /* Mount options every poolfs gets: reachable by all, named after its store. */
 static int add_mount_opts(struct fuse_args *args, const char *store)
 {
-	char *opts = NULL;
+	struct strbuf sb = STRBUF_INIT;
+	char *escaped = NULL;
 	int err;
 
-	err = fuse_opt_add_opt(&opts, "allow_other,subtype=poolfs,fsname=");
-	if (err == 0)
-		err = fuse_opt_add_opt_escaped(&opts, store);
-	if (err == 0)
-		err = fuse_opt_add_arg(args, "-o");
-	if (err == 0)
-		err = fuse_opt_add_arg(args, opts);
-	free(opts);
+	err = fuse_opt_add_opt_escaped(&escaped, store);
+	if (err == 0) {
+		strbuf_addf(&sb, "-oallow_other,subtype=poolfs,fsname=%s", escaped);
+		err = fuse_opt_add_arg(args, sb.buf);
+	}
+	free(escaped);
+	strbuf_release(&sb);
 	return err;
 }
 

@@ -193,6 +193,7 @@ int fs_node_stat(struct fs *fs, struct fs_inode *n, struct stat *st)
 		break;
 	default:
 		a.type = STORE_DIR;
+		a.mode = 0555;
 		a.nlink = 2;
 		a.size = 0;
 		break;

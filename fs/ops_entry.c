@@ -323,14 +323,24 @@ void fs_ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		reply_xattr_value(req, "", 0, size);
 }
 
-/* Attributes are the catalog's and the store's; nobody sets them here. */
-static void refuse_xattr_change(fuse_req_t req, fuse_ino_t ino, const char *op)
+/*
+ * Our own attributes are the catalog's and the store's: nobody sets them
+ * here (EPERM, logged). Others, ACLs included, are not supported: cp -a
+ * and rsync -X take EOPNOTSUPP as "nothing to preserve" where EPERM
+ * would fail the whole copy.
+ */
+static void refuse_xattr_change(fuse_req_t req, fuse_ino_t ino, const char *name,
+				const char *op)
 {
 	struct fs *fs = fs_of(req);
 	struct strbuf path = STRBUF_INIT;
 	struct fs_inode *n = NULL;
 	int err;
 
+	if (strncmp(name, "user.poolfs.", 12) && strncmp(name, "user.catalog.", 13)) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
 	err = pin_with_path(req, ino, NULL, &n, &path);
 	if (err == 0)
 		err = fs_deny(req, op, path.buf, -EPERM,
@@ -343,10 +353,10 @@ static void refuse_xattr_change(fuse_req_t req, fuse_ino_t ino, const char *op)
 void fs_ll_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		    const char *value, size_t size, int flags)
 {
-	refuse_xattr_change(req, ino, "setxattr");
+	refuse_xattr_change(req, ino, name, "setxattr");
 }
 
 void fs_ll_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	refuse_xattr_change(req, ino, "removexattr");
+	refuse_xattr_change(req, ino, name, "removexattr");
 }

@@ -190,6 +190,9 @@ void pol_decide_entry(const struct policy *p, const struct pol_ident *id,
 			 "removes the directory of entry \"%s\"", en->code);
 		return;
 	}
+	/* a writer must be able to look up the names it writes over */
+	if (action == POLICY_LOOKUP && gi >= 0)
+		need = p->grants[gi].actions;
 	if (gi >= 0 && (p->grants[gi].actions & need)) {
 		allow(d, p->grants[gi].view);
 		snprintf(d->grant, sizeof(d->grant), "%s", p->grants[gi].id);
@@ -254,8 +257,8 @@ int pol_decide(const struct policy *p, const struct policy_caller *c,
 	t->entry = t->grant = -1;
 	t->ident.dept = -1;
 	d->err = -EACCES;
-	if (!p || !c || !path) {
-		snprintf(d->reason, sizeof(d->reason), "no policy, caller or path");
+	if (!p || !c || !path || (unsigned)action > POLICY_DELETE) {
+		snprintf(d->reason, sizeof(d->reason), "no policy, caller, path or action");
 		return -EINVAL;
 	}
 	if (p->allow_all) {

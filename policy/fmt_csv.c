@@ -44,17 +44,21 @@ struct csv {
 	size_t nf, fcap;
 };
 
-static void field_push(struct csv *c, size_t off, size_t end)
+static void fields_grow(struct csv *c)
 {
-	if (c->nf == c->fcap) {
-		size_t cap = c->fcap ? 2 * c->fcap : 64;
-		struct csv_field *f = realloc(c->f, cap * sizeof(*f));
+	size_t cap = c->fcap ? 2 * c->fcap : 64;
+	struct csv_field *f = realloc(c->f, cap * sizeof(*f));
 
-		if (!f)
-			abort();	/* as strbuf: out of memory is fatal */
-		c->f = f;
-		c->fcap = cap;
-	}
+	if (!f)
+		abort();	/* as strbuf: out of memory is fatal */
+	c->f = f;
+	c->fcap = cap;
+}
+
+static inline void field_push(struct csv *c, size_t off, size_t end)
+{
+	if (c->nf == c->fcap)
+		fields_grow(c);
 	c->f[c->nf].off = off;
 	c->f[c->nf].len = end - off;
 	c->f[c->nf].quoted = c->fq;

@@ -59,306 +59,6 @@ struct json {
 };
 
 /* A parse of one record p[0..n), which starts at stream offset off on line. */
-struct jp {
-	struct desens *d;
-	struct json *js;
-	const uint8_t *p;
-	size_t n, i;
-	uint64_t line, off;
-	struct perr *e;
-};
-
-static int bad(struct jp *j, const char *what)
-{
-	return desens_bad(j->d, j->e, j->line + desens_count_nl(j->p, j->i),
-			  j->off + j->i, "malformed JSON: %s", what);
-}
-
-static void ws(struct jp *j)
-{
-	while (j->i < j->n) {
-		uint8_t c = j->p[j->i];
-
-		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-			return;
-		j->i++;
-	}
-}
-
-static int hex4(const uint8_t *p, uint32_t *v)
-{
-	*v = 0;
-	for (int k = 0; k < 4; k++) {
-		uint8_t c = p[k];
-
-		*v <<= 4;
-		if (c >= '0' && c <= '9')
-			*v |= (uint32_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			*v |= (uint32_t)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			*v |= (uint32_t)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	return 0;
-}
-
-/* At '\\' of a \u escape; reads it (with its low surrogate) into *cp. */
-static int read_u(struct jp *j, uint32_t *cp)
-{
-	uint32_t lo;
-
-	if (j->i + 6 > j->n || hex4(j->p + j->i + 2, cp))
-		return bad(j, "bad \\u escape");
-	j->i += 6;
-	if (*cp >= 0xDC00 && *cp <= 0xDFFF)
-		return bad(j, "lone low surrogate");
-	if (*cp < 0xD800 || *cp > 0xDBFF)
-		return 0;
-	if (j->i + 6 > j->n || j->p[j->i] != '\\' || j->p[j->i + 1] != 'u' ||
-	    hex4(j->p + j->i + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-		return bad(j, "lone high surrogate");
-	j->i += 6;
-	*cp = 0x10000 + ((*cp - 0xD800) << 10) + (lo - 0xDC00);
-	return 0;
-}
-
-/* At '"'; moves past the closing quote. *esc: the string holds escapes. */
-static int jstring(struct jp *j, bool *esc)
-{
-	enum text_enc enc = j->d->enc;
-	uint32_t cp;
-	int l, ret;
-
-	*esc = false;
-	j->i++;
-	while (j->i < j->n) {
-		uint8_t c = j->p[j->i];
-
-		if (c == '"') {
-			j->i++;
-			return 0;
-		}
-		if (c < 0x20)
-			return bad(j, c ? "control character in a string" : "NUL byte");
-		if (c < 0x80 && c != '\\') {
-			j->i++;
-			continue;
-		}
-		if (c >= 0x80) {
-			l = text_char_len(enc, j->p + j->i, j->n - j->i);
-			if (l <= 0)
-				return desens_bad(j->d, j->e,
-						  j->line + desens_count_nl(j->p, j->i),
-						  j->off + j->i, "invalid %s text",
-						  text_enc_name(enc));
-			j->i += (size_t)l;
-			continue;
-		}
-		*esc = true;
-		if (j->i + 1 >= j->n)
-			break;
-		if (j->p[j->i + 1] == 'u') {
-			ret = read_u(j, &cp);
-			if (ret)
-				return ret;
-			continue;
-		}
-		if (!memchr("\"\\/bfnrt", j->p[j->i + 1], 8))
-			return bad(j, "bad escape");
-		j->i += 2;
-	}
-	return bad(j, "string not closed");
-}
-
-static size_t digits(struct jp *j)
-{
-	size_t k = 0;
-
-	while (j->i < j->n && j->p[j->i] >= '0' && j->p[j->i] <= '9') {
-		j->i++;
-		k++;
-	}
-	return k;
-}
-
-static int jnumber(struct jp *j)
-{
-	if (j->i < j->n && j->p[j->i] == '-')
-		j->i++;
-	if (j->i < j->n && j->p[j->i] == '0')
-		j->i++;
-	else if (!digits(j))
-		return bad(j, "bad number");
-	if (j->i < j->n && j->p[j->i] == '.') {
-		j->i++;
-		if (!digits(j))
-			return bad(j, "bad number");
-	}
-	if (j->i < j->n && (j->p[j->i] == 'e' || j->p[j->i] == 'E')) {
-		j->i++;
-		if (j->i < j->n && (j->p[j->i] == '+' || j->p[j->i] == '-'))
-			j->i++;
-		if (!digits(j))
-			return bad(j, "bad number");
-	}
-	return 0;
-}
-
-static int jword(struct jp *j, const char *w)
-{
-	size_t l = strlen(w);
-
-	if (j->n - j->i < l || memcmp(j->p + j->i, w, l))
-		return bad(j, "unexpected character");
-	j->i += l;
-	return 0;
-}
-
-/* Reads one scalar at j->i; *t gets its type. Objects and arrays are not scalars. */
-static int jscalar(struct jp *j, uint8_t *t)
-{
-	bool esc;
-
-	if (j->i >= j->n)
-		return bad(j, "value missing");
-	switch (j->p[j->i]) {
-	case '"':
-		*t = J_STR;
-		return jstring(j, &esc);
-	case 't':
-		*t = J_TRUE;
-		return jword(j, "true");
-	case 'f':
-		*t = J_FALSE;
-		return jword(j, "false");
-	case 'n':
-		*t = J_NULL;
-		return jword(j, "null");
-	default:
-		*t = J_NUM;
-		if (j->p[j->i] == '-' || (j->p[j->i] >= '0' && j->p[j->i] <= '9'))
-			return jnumber(j);
-		return bad(j, "unexpected character");
-	}
-}
-
-/* Reads one whole value of any kind, nesting included, without recursion. */
-static int jvalue(struct jp *j, uint8_t *type)
-{
-	uint8_t *stack = j->js->stack, t = J_NULL;
-	int depth = 0, ret;
-	bool esc;
-
-	for (;;) {
-		/* a value is expected at j->i */
-		ws(j);
-		if (j->i < j->n && (j->p[j->i] == '{' || j->p[j->i] == '[')) {
-			uint8_t open = j->p[j->i++];
-
-			if (!depth)
-				*type = open == '{' ? J_OBJ : J_ARR;
-			if (depth == DEPTH_MAX)
-				return bad(j, "nested too deep");
-			stack[depth++] = open;
-			ws(j);
-			if (j->i < j->n && j->p[j->i] == (open == '{' ? '}' : ']')) {
-				j->i++;
-				depth--;
-			} else if (open == '{') {
-				goto member;
-			} else {
-				continue;
-			}
-		} else {
-			ret = jscalar(j, &t);
-			if (ret)
-				return ret;
-			if (!depth)
-				*type = t;
-		}
-		/* a value has ended: close containers until one goes on */
-		for (;;) {
-			if (!depth)
-				return 0;
-			ws(j);
-			if (j->i >= j->n)
-				return bad(j, "unexpected end");
-			if (j->p[j->i] == ',') {
-				j->i++;
-				break;
-			}
-			if (j->p[j->i] != (stack[depth - 1] == '{' ? '}' : ']'))
-				return bad(j, "expected ',' or a closing bracket");
-			j->i++;
-			depth--;
-		}
-		if (stack[depth - 1] == '[')
-			continue;
-member:
-		ws(j);
-		if (j->i >= j->n || j->p[j->i] != '"')
-			return bad(j, "expected a key");
-		ret = jstring(j, &esc);
-		if (ret)
-			return ret;
-		ws(j);
-		if (j->i >= j->n || j->p[j->i] != ':')
-			return bad(j, "expected ':'");
-		j->i++;
-	}
-}
-
-/* Unescapes the string p[s..e) (quotes included) into d->scratch. */
-static int jdecode(struct jp *j, size_t s, size_t e, const uint8_t **v, size_t *n)
-{
-	struct strbuf *sb = &j->d->scratch;
-	size_t start = sb->len, i = s + 1, run, saved = j->i;
-	uint32_t cp;
-	int ret;
-
-	e--;
-	while (i < e) {
-		for (run = i; run < e && j->p[run] != '\\'; run++)
-			if (j->p[run] >= 0x80)
-				run += (size_t)text_char_len(j->d->enc, j->p + run, e - run) - 1;
-		strbuf_add(sb, j->p + i, run - i);
-		i = run;
-		if (i >= e)
-			break;
-		switch (j->p[i + 1]) {
-		case 'b': cp = '\b'; break;
-		case 'f': cp = '\f'; break;
-		case 'n': cp = '\n'; break;
-		case 'r': cp = '\r'; break;
-		case 't': cp = '\t'; break;
-		case 'u':
-			j->i = i;
-			ret = read_u(j, &cp);
-			if (ret)
-				return ret;
-			i = j->i - 2;
-			break;
-		default: cp = j->p[i + 1]; break;
-		}
-		i += 2;
-		if (j->d->enc == TEXT_GB18030 && cp >= 0x80 && !j->js->to_enc) {
-			ret = text_conv_new(TEXT_UTF8, TEXT_GB18030, &j->js->to_enc);
-			if (ret)
-				return ret;
-		}
-		ret = text_put_cp(j->d->enc, j->js->to_enc, cp, sb);
-		if (ret)
-			return bad(j, "escape with no character in the file's encoding");
-	}
-	*v = (const uint8_t *)sb->buf + start;
-	*n = sb->len - start;
-	j->i = saved;
-	return 0;
-}
-
-/* The value of a member as text for a filter or mask: strings unescaped. */
 static int member_text(struct jp *j, const struct jmember *m,
 		       const uint8_t **v, size_t *n)
 {
@@ -375,7 +75,7 @@ static int member_text(struct jp *j, const struct jmember *m,
 		*n = len - 2;
 		return 0;
 	}
-	return jdecode(j, m->vstart, m->vend, v, n);
+	return json_decode(j, m->vstart, m->vend, v, n);
 }
 
 static struct jmember *member_new(struct json *js)
@@ -404,34 +104,34 @@ static int jobject(struct jp *j)
 
 	j->js->nm = 0;
 	if (j->i >= j->n || j->p[j->i] != '{')
-		return bad(j, "expected an object");
+		return json_bad(j, "expected an object");
 	j->i++;
-	ws(j);
+	json_ws(j);
 	if (j->i < j->n && j->p[j->i] == '}') {
 		j->i++;
 		return 0;
 	}
 	for (;;) {
-		ws(j);
+		json_ws(j);
 		if (j->i >= j->n || j->p[j->i] != '"')
-			return bad(j, "expected a key");
+			return json_bad(j, "expected a key");
 		m = member_new(j->js);
 		m->kstart = j->i;
-		ret = jstring(j, &esc);
+		ret = json_string(j, &esc);
 		if (ret)
 			return ret;
 		k = j->p + m->kstart + 1;
 		kn = j->i - m->kstart - 2;
-		if (esc && (ret = jdecode(j, m->kstart, j->i, &k, &kn)))
+		if (esc && (ret = json_decode(j, m->kstart, j->i, &k, &kn)))
 			return ret;
 		m->slot = desens_slot_find(d, k, kn);
-		ws(j);
+		json_ws(j);
 		if (j->i >= j->n || j->p[j->i] != ':')
-			return bad(j, "expected ':'");
+			return json_bad(j, "expected ':'");
 		j->i++;
-		ws(j);
+		json_ws(j);
 		m->vstart = j->i;
-		ret = jvalue(j, &m->vtype);
+		ret = json_value(j, &m->vtype);
 		if (ret)
 			return ret;
 		m->vend = j->i;
@@ -440,7 +140,7 @@ static int jobject(struct jp *j)
 
 			/* fail closed: which of two equal keys the reader honours is a guess */
 			if (v->set || v->p)
-				return bad(j, "a filtered key appears twice");
+				return json_bad(j, "a filtered key appears twice");
 			v->p = (const uint8_t *)"";
 			if (m->vtype <= J_FALSE) {
 				ret = member_text(j, m, &v->p, &v->n);
@@ -449,7 +149,7 @@ static int jobject(struct jp *j)
 				v->set = true;
 			}
 		}
-		ws(j);
+		json_ws(j);
 		if (j->i < j->n && j->p[j->i] == ',') {
 			j->i++;
 			continue;
@@ -458,40 +158,11 @@ static int jobject(struct jp *j)
 			j->i++;
 			return 0;
 		}
-		return bad(j, "expected ',' or '}'");
+		return json_bad(j, "expected ',' or '}'");
 	}
 }
 
 /* Appends v[0..n) (valid text) as a JSON string. */
-static void put_jstring(struct desens *d, struct strbuf *out, const uint8_t *v, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	strbuf_grow(out, 6 * n + 2);
-	strbuf_addch(out, '"');
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = v[i];
-
-		if (c >= 0x80) {
-			int l = text_char_len(d->enc, v + i, n - i);
-
-			l = l > 0 ? l : 1;
-			strbuf_add(out, v + i, (size_t)l);
-			i += (size_t)l - 1;
-		} else if (c == '"' || c == '\\') {
-			strbuf_addch(out, '\\');
-			strbuf_addch(out, c);
-		} else if (c < 0x20) {
-			strbuf_add(out, "\\u00", 4);
-			strbuf_addch(out, hex[c >> 4]);
-			strbuf_addch(out, hex[c & 15]);
-		} else {
-			strbuf_addch(out, c);
-		}
-	}
-	strbuf_addch(out, '"');
-}
-
 static int emit_value(struct jp *j, const struct jmember *m,
 		      const struct mask_spec *mask, struct strbuf *out)
 {
@@ -510,7 +181,7 @@ static int emit_value(struct jp *j, const struct jmember *m,
 	}
 	if (m->vtype == J_OBJ || m->vtype == J_ARR) {
 		j->i = m->vstart;
-		return bad(j, "an object or array under a masked key");
+		return json_bad(j, "an object or array under a masked key");
 	}
 	ret = member_text(j, m, &v, &n);
 	if (ret)
@@ -519,9 +190,9 @@ static int emit_value(struct jp *j, const struct jmember *m,
 	ret = mask_apply(d->mc, mask, v, n, &d->mbuf);
 	if (ret) {
 		j->i = m->vstart;
-		return bad(j, ret == -EILSEQ ? "value is not valid text" : "cannot mask");
+		return json_bad(j, ret == -EILSEQ ? "value is not valid text" : "cannot mask");
 	}
-	put_jstring(d, out, (const uint8_t *)d->mbuf.buf, d->mbuf.len);
+	json_put_string(d, out, (const uint8_t *)d->mbuf.buf, d->mbuf.len);
 	return 0;
 }
 
@@ -598,7 +269,7 @@ static int lines_record(struct desens *d, struct json *js, const uint8_t *rec,
 	size_t s, end;
 	int ret;
 
-	ws(&j);
+	json_ws(&j);
 	if (j.i == n) {
 		strbuf_add(out, rec, n);
 		return 1;
@@ -607,9 +278,9 @@ static int lines_record(struct desens *d, struct json *js, const uint8_t *rec,
 	ret = read_record(&j, &end);
 	if (ret < 0)
 		return ret;
-	ws(&j);
+	json_ws(&j);
 	if (j.i != n)
-		return bad(&j, "more after the object");
+		return json_bad(&j, "more after the object");
 	if (!ret)
 		return 0;
 	strbuf_add(out, rec, s);
@@ -720,7 +391,7 @@ static int element(struct desens *d, struct json *js, const uint8_t *buf,
 	if (ret < 0)
 		return ret;
 	if (end != elen)
-		return bad(&j, "unexpected character");
+		return json_bad(&j, "unexpected character");
 	if (ret) {
 		if (js->emitted)
 			strbuf_add(out, js->sep.buf, js->sep.len);

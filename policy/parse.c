@@ -17,28 +17,27 @@
 
 #define MAX_UNIX_ID 4294967294LL	/* (uid_t)-1 means "no id" */
 
+/* Moves the end of the path past n written bytes; a long path is cut, never overflowed. */
+static void jp_advance(struct pol_ctx *x, int n, size_t room)
+{
+	if (n > 0)
+		x->plen += (size_t)n < room ? (size_t)n : room - 1;
+}
+
 size_t pol_jp_key(struct pol_ctx *x, const char *key)
 {
-	size_t old = x->plen;
-	int n;
+	size_t old = x->plen, room = sizeof(x->path) - x->plen;
 
-	n = snprintf(x->path + x->plen, sizeof(x->path) - x->plen, "%s%s",
-		     x->plen ? "." : "", key);
-	if (n > 0)
-		x->plen += (size_t)n < sizeof(x->path) - x->plen ? (size_t)n :
-			   sizeof(x->path) - x->plen - 1;
+	jp_advance(x, snprintf(x->path + x->plen, room, "%s%s", x->plen ? "." : "", key),
+		   room);
 	return old;
 }
 
 size_t pol_jp_idx(struct pol_ctx *x, size_t i)
 {
-	size_t old = x->plen;
-	int n;
+	size_t old = x->plen, room = sizeof(x->path) - x->plen;
 
-	n = snprintf(x->path + x->plen, sizeof(x->path) - x->plen, "[%zu]", i);
-	if (n > 0)
-		x->plen += (size_t)n < sizeof(x->path) - x->plen ? (size_t)n :
-			   sizeof(x->path) - x->plen - 1;
+	jp_advance(x, snprintf(x->path + x->plen, room, "[%zu]", i), room);
 	return old;
 }
 

@@ -74,6 +74,23 @@ int policy_decide(const struct policy *p, const struct policy_caller *c,
 		  struct policy_decision *d);
 
 /*
+ * What policy_decide() answers, in short (policy/decide.c has the why):
+ * - identity: -o dept=ID (must exist), else uid, else primary gid, else
+ *   supplementary groups (two departments there: none). No department:
+ *   -EACCES for everything, "/" included. uid 0 and roles get no data.
+ * - "/", directories above entries and /.poolfs/{catalog.json,whoami}:
+ *   LOOKUP, LIST and READ for every known department, nothing else; a
+ *   branch leading only to entries the caller may not see is -ENOENT.
+ *   Paths outside every entry: -ENOENT, CREATE -EACCES.
+ * - inside an entry: the provider everything raw (but not DELETE of the
+ *   entry's own directory); share none: -ENOENT to all others; a grant in
+ *   force with the action (LOOKUP needs read or write; WRITE, CREATE and
+ *   DELETE need write) gives grant and view; unconditional share reads
+ *   through the tag defaults without a grant; a conditional entry's own
+ *   directory answers LOOKUP to all (the catalog is public in the pool).
+ * - d->view is the caller's read view on every allow inside an entry,
+ *   also for write actions (stat sizes and O_RDWR depend on it).
+ *
  * Paths and views below. The daemon strips `DIR/.versions/NAME/N` and
  * `/.snapshots/<time>/...` to the current path before asking: a past
  * version is decided and desensitized like the file it belongs to.

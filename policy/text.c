@@ -127,6 +127,13 @@ static inline int word_plain(const uint8_t *p)
 	return !(((w - ONES) & ~w & HIGHS) | (w & HIGHS));
 }
 
+/* Continuation bytes at p[1] and p[2] of a three-byte character led by E1..EC or EE..EF. */
+static inline int cjk3(const uint8_t *p, size_t n)
+{
+	return n >= 3 && ((p[0] >= 0xE1 && p[0] <= 0xEC) || p[0] >= 0xEE) && p[0] <= 0xEF &&
+	       (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80;
+}
+
 int text_check(enum text_enc enc, const uint8_t *p, size_t n, size_t *bad)
 {
 	size_t i = 0;
@@ -140,6 +147,11 @@ int text_check(enum text_enc enc, const uint8_t *p, size_t n, size_t *bad)
 		}
 		if (p[i] && p[i] < 0x80) {
 			i++;
+			continue;
+		}
+		/* most non-ASCII text in the pool is Chinese: three bytes in UTF-8 */
+		if (enc == TEXT_UTF8 && cjk3(p + i, n - i)) {
+			i += 3;
 			continue;
 		}
 		l = p[i] ? text_char_len(enc, p + i, n - i) : -1;
@@ -164,8 +176,9 @@ int text_count(enum text_enc enc, const uint8_t *p, size_t n, size_t *nchars)
 			c += 8;
 			continue;
 		}
-		l = text_char_len(enc, p + i, n - i);
-		if (l <= 0)
+		if (enc == TEXT_UTF8 && cjk3(p + i, n - i))
+			l = 3;
+		else if ((l = text_char_len(enc, p + i, n - i)) <= 0)
 			return -EILSEQ;
 		i += (size_t)l;
 		c++;

@@ -344,6 +344,8 @@ int store_stage_open(struct store *s, uint64_t ino, struct store_stage **out)
 	int ret;
 
 	*out = NULL;
+	if (s->flags & STORE_OPEN_RDONLY)
+		return -EROFS;
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
