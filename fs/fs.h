@@ -66,6 +66,8 @@ struct fs_inode {
 	uint64_t cache_version;		/* version the page cache may hold; lock */
 	struct timespec wtime;		/* last write into stage; protected by lock */
 	uint64_t staged_bytes;		/* written since the last commit; lock */
+	int stage_err;			/* a write or commit failed: the stage is
+					 * dropped at the last close; lock */
 	unsigned pending_set;		/* STORE_SET_* times set while staged; lock */
 	struct store_attr pending;	/* their values; protected by lock */
 };
@@ -103,6 +105,7 @@ struct fs_file {
 	struct strbuf path;		/* pool path at open */
 	struct fs_who who;		/* the opener */
 	struct policy_decision dec;	/* at open; dec.view is never kept */
+	uint64_t version;		/* the version opened */
 	pthread_mutex_t lock;
 	unsigned long policy_gen;	/* of dec; protected by lock */
 	time_t decided;			/* when dec was made; protected by lock */
@@ -247,6 +250,8 @@ int fs_make_node(fuse_req_t req, fuse_ino_t parent, const char *name, uint32_t t
 int fs_commit_locked(struct fs *fs, struct fs_inode *n, const struct fs_who *w,
 		     const char *op, const char *path, uint64_t bytes,
 		     const struct policy_decision *d, bool *committed);
+/* A reader keeps the version it opened: fstat() through its handle shows it. */
+void fs_file_stat(struct fs *fs, const struct fs_file *fh, struct stat *st);
 /* Commits any open stage of store inode sino (before a rename moves it). */
 int fs_commit_ino(fuse_req_t req, uint64_t sino, const char *path);
 

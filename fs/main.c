@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,7 +114,9 @@ static void commit_at_exit(struct fs *fs, struct fs_inode *n)
 	if (store_path(fs->store, n->key.sino, &path) < 0)
 		strbuf_addf(&path, "inode %llu", (unsigned long long)n->key.sino);
 	pthread_mutex_lock(&n->lock);
-	err = fs_commit_locked(fs, n, &who, "write", path.buf, 0, NULL, &committed);
+	err = n->stage_err;
+	if (err == 0)
+		err = fs_commit_locked(fs, n, &who, "write", path.buf, 0, NULL, &committed);
 	pthread_mutex_unlock(&n->lock);
 	if (err < 0)
 		log_err("\"%s\": changes lost at unmount: %s", path.buf, strerror(-err));
@@ -420,7 +423,9 @@ int main(int argc, char *argv[])
 		goto err_out6;
 	fuse_loop_cfg_set_clone_fd(loop, copts.clone_fd);
 	fuse_loop_cfg_set_idle_threads(loop, copts.max_idle_threads);
-	fuse_loop_cfg_set_max_threads(loop, copts.max_threads);
+	/* unset (-1) keeps libfuse's default */
+	if (copts.max_threads != UINT_MAX)
+		fuse_loop_cfg_set_max_threads(loop, copts.max_threads);
 	if (copts.singlethread)
 		err = fuse_session_loop(se);
 	else

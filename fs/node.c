@@ -147,7 +147,7 @@ static int real_stat(struct fs *fs, struct fs_inode *n, struct store_attr *a)
 		return err;
 	/* a file being written shows its staged size to everyone */
 	pthread_mutex_lock(&n->lock);
-	if (n->stage) {
+	if (n->stage && !n->stage_err) {
 		a->size = store_stage_size(n->stage);
 		if (n->wtime.tv_sec)
 			a->mtime = a->ctime = n->wtime;

@@ -488,12 +488,14 @@ void fs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (err == 0 && src && target && target != src)
 		fs_inode_redirect(fs, src, target);
 out:
+	/*
+	 * The target's own kernel inode is not invalidated: the kernel now
+	 * reaches the name through the moved inode, and whoever still has
+	 * the old file open keeps reading the version they opened.
+	 */
 	fs_inode_put(fs, p1);
 	fs_inode_put(fs, p2);
 	fuse_reply_err(req, -err);
-	/* the target got new content; after the reply, as no kernel lock is held */
-	if (err == 0 && src && target && target != src)
-		fs_invalidate_inode(target);
 	strbuf_release(&d1);
 	strbuf_release(&d2);
 	strbuf_release(&from);

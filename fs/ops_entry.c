@@ -93,6 +93,8 @@ void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = fs_decide(req, "getattr", path.buf, POLICY_LOOKUP, &d);
 	if (err == 0)
 		err = fs_node_stat(fs, n, &st);
+	if (err == 0 && fi && fi->fh)
+		fs_file_stat(fs, (const struct fs_file *)(uintptr_t)fi->fh, &st);
 	fs_inode_put(fs, n);
 	strbuf_release(&path);
 	if (err < 0)
@@ -337,14 +339,17 @@ static void refuse_xattr_change(fuse_req_t req, fuse_ino_t ino, const char *name
 	struct fs_inode *n = NULL;
 	int err;
 
-	if (strncmp(name, "user.poolfs.", 12) && strncmp(name, "user.catalog.", 13)) {
-		fuse_reply_err(req, EOPNOTSUPP);
-		return;
-	}
 	err = pin_with_path(req, ino, NULL, &n, &path);
-	if (err == 0)
+	if (err < 0)
+		goto out;
+	if (fs_node_virtual(n))
+		err = fs_deny(req, op, path.buf, -EROFS, "history is read-only");
+	else if (strncmp(name, "user.poolfs.", 12) && strncmp(name, "user.catalog.", 13))
+		err = -EOPNOTSUPP;
+	else
 		err = fs_deny(req, op, path.buf, -EPERM,
 			      "extended attributes are set through the policy");
+out:
 	fs_inode_put(fs, n);
 	strbuf_release(&path);
 	fuse_reply_err(req, -err);

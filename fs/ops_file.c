@@ -3,10 +3,20 @@
  * fsync, and the commit that turns a stage into a version.
  *
  * All writers of a file share the inode's one stage. It is committed
- * when the last writer closes (at its flush, so close() can report a
- * failed commit; release is the fallback) and on fsync. A reader that
- * opened before the writing began keeps the version it opened; a reader
- * that opened during it reads through the stage, as a writer does.
+ * when the last writer closes and on fsync. close() is where a failed
+ * commit can still be reported, but FUSE sends a flush for every close()
+ * of a descriptor, also while dups of it stay open: a shell's `cmd > f`
+ * opens f, dup2()s it and closes the original before cmd writes a byte.
+ * So a flush commits only when the last writer has written since the
+ * last commit, and release commits whatever is left.
+ *
+ * A write or commit that fails poisons the stage: later writes, flushes
+ * and fsyncs return the error and the last close drops the stage, so the
+ * file keeps its previous version and the spill space comes back.
+ *
+ * A reader that opened before the writing began keeps the version it
+ * opened; a reader that opened during it reads through the stage, as a
+ * writer does.
  */
 #include "fs/fs.h"
 
@@ -29,6 +39,25 @@ static void file_free(struct fs *fs, struct fs_file *fh)
 	free(fh);
 }
 
+/* Drops n's stage and what the daemon kept about it; caller holds n->lock. */
+static void stage_discard(struct fs_inode *n)
+{
+	if (n->stage)
+		store_stage_close(n->stage);
+	n->stage = NULL;
+	n->staged_bytes = 0;
+	n->stage_err = 0;
+	n->pending_set = 0;
+	n->wtime.tv_sec = n->wtime.tv_nsec = 0;
+}
+
+/* Errors after which the stage may hold part of a write. */
+static void stage_failed(struct fs_inode *n, int err)
+{
+	if (err == -ENOSPC || err == -EDQUOT || err == -EIO)
+		n->stage_err = err;
+}
+
 int fs_commit_locked(struct fs *fs, struct fs_inode *n, const struct fs_who *w,
 		     const char *op, const char *path, uint64_t bytes,
 		     const struct policy_decision *d, bool *committed)
@@ -42,8 +71,12 @@ int fs_commit_locked(struct fs *fs, struct fs_inode *n, const struct fs_who *w,
 	*committed = false;
 	if (!n->stage)
 		return 0;
-	if (!store_stage_dirty(n->stage))
-		goto done;
+	if (n->stage_err)
+		return n->stage_err;
+	if (!store_stage_dirty(n->stage)) {
+		stage_discard(n);
+		return 0;
+	}
 	err = store_getattr(fs->store, n->key.sino, &a);
 	if (err < 0)
 		return err;
@@ -54,7 +87,8 @@ int fs_commit_locked(struct fs *fs, struct fs_inode *n, const struct fs_who *w,
 	r.bytes = bytes ? bytes : n->staged_bytes;
 	err = store_stage_commit(n->stage, &sw, &r, &version);
 	if (err < 0) {
-		log_err("commit of \"%s\" failed, changes kept staged: %s", path, strerror(-err));
+		log_err("commit of \"%s\" failed: %s", path, strerror(-err));
+		n->stage_err = err;
 		/* best effort: the store that refused the commit may refuse this too */
 		fs_audit_who(fs, w, op, path, err, d, a.version, r.bytes);
 		return err;
@@ -66,14 +100,9 @@ int fs_commit_locked(struct fs *fs, struct fs_inode *n, const struct fs_who *w,
 		if (err < 0)
 			log_warn("\"%s\": times set while writing were lost: %s", path,
 				 strerror(-err));
-		n->pending_set = 0;
 	}
-done:
 	/* a later write opens a fresh stage from the version just made */
-	store_stage_close(n->stage);
-	n->stage = NULL;
-	n->staged_bytes = 0;
-	n->wtime.tv_sec = n->wtime.tv_nsec = 0;
+	stage_discard(n);
 	return 0;
 }
 
@@ -122,14 +151,21 @@ int fs_truncate(fuse_req_t req, struct fs_inode *n, const char *path, uint64_t s
 
 	fs_who_init(req, d, &who);
 	pthread_mutex_lock(&n->lock);
-	err = stage_ensure(fs, n);
+	err = n->stage_err;
+	if (err == 0)
+		err = stage_ensure(fs, n);
 	if (err == 0)
 		err = store_stage_truncate(n->stage, size);
-	if (err == 0) {
+	if (err == 0)
 		stage_touched(n);
-		/* with nobody writing, nobody would ever commit it */
-		if (n->writers == 0)
+	else
+		stage_failed(n, err);
+	/* with nobody writing, nobody would ever commit or drop it */
+	if (n->writers == 0) {
+		if (err == 0)
 			err = fs_commit_locked(fs, n, &who, "truncate", path, 0, d, &committed);
+		if (err < 0)
+			stage_discard(n);
 	}
 	pthread_mutex_unlock(&n->lock);
 	if (committed)
@@ -225,6 +261,7 @@ static int open_node(fuse_req_t req, struct fs_inode *n, const char *path,
 		}
 		*version = store_content_version(fh->content);
 	}
+	fh->version = *version;
 	*out = fh;
 	return 0;
 
@@ -242,14 +279,18 @@ static void close_file(struct fs *fs, struct fs_file *fh, bool opened)
 {
 	struct fs_inode *n = fh->node;
 	bool committed = false;
-	uint64_t bytes;
+	uint64_t bytes, version = fh->version;
 	int err = 0;
 
 	pthread_mutex_lock(&n->lock);
 	if (fh->writable) {
-		if (--n->writers == 0)
+		if (--n->writers == 0 && n->stage) {
 			err = fs_commit_locked(fs, n, &fh->who, "write", fh->path.buf, 0,
 					       &fh->dec, &committed);
+			/* the writer was told at write, flush or fsync; nobody is left to retry */
+			if (err < 0)
+				stage_discard(n);
+		}
 	} else {
 		n->readers--;
 	}
@@ -259,11 +300,14 @@ static void close_file(struct fs *fs, struct fs_file *fh, bool opened)
 	if (err < 0)
 		log_err("\"%s\": closed with changes not committed: %s", fh->path.buf,
 			strerror(-err));
+	if (fh->writable && fs_node_version(fs, n, &version) < 0)
+		version = fh->version;
 	bytes = fh->writable ? __atomic_load_n(&fh->bytes_written, __ATOMIC_RELAXED) :
 			       __atomic_load_n(&fh->bytes_read, __ATOMIC_RELAXED);
 	/* release cannot fail; a lost record is in the daemon's log at least */
 	if (opened)
-		fs_audit_who(fs, &fh->who, "release", fh->path.buf, err, &fh->dec, 0, bytes);
+		fs_audit_who(fs, &fh->who, "release", fh->path.buf, err, &fh->dec,
+			     version, bytes);
 	file_free(fs, fh);
 }
 
@@ -273,11 +317,15 @@ static int truncate_open(struct fs *fs, struct fs_file *fh)
 	int err;
 
 	pthread_mutex_lock(&n->lock);
-	err = stage_ensure(fs, n);
+	err = n->stage_err;
+	if (err == 0)
+		err = stage_ensure(fs, n);
 	if (err == 0)
 		err = store_stage_truncate(n->stage, 0);
 	if (err == 0)
 		stage_touched(n);
+	else
+		stage_failed(n, err);
 	pthread_mutex_unlock(&n->lock);
 	return err;
 }
@@ -364,6 +412,21 @@ out:
 	strbuf_release(&path);
 	if (err < 0)
 		fuse_reply_err(req, -err);
+}
+
+void fs_file_stat(struct fs *fs, const struct fs_file *fh, struct stat *st)
+{
+	struct store_version_info vi;
+	uint64_t size, v;
+
+	if (fh->writable || fh->follow_stage || !fh->content || fs_node_virtual(fh->node))
+		return;
+	size = store_content_size(fh->content);
+	v = store_content_version(fh->content);
+	st->st_size = (off_t)size;
+	st->st_blocks = (blkcnt_t)((size + 511) / 512);
+	if (v && store_version_get(fs->store, fh->node->key.sino, v, &vi) == 0)
+		st->st_mtim = st->st_ctim = vi.time;
 }
 
 /*
@@ -479,12 +542,16 @@ void fs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		return;
 	}
 	pthread_mutex_lock(&n->lock);
-	err = stage_ensure(fs, n);
+	err = n->stage_err;
+	if (err == 0)
+		err = stage_ensure(fs, n);
 	if (err == 0)
 		err = store_stage_write(n->stage, buf, size, (uint64_t)off);
 	if (err == 0) {
 		stage_touched(n);
 		n->staged_bytes += size;
+	} else {
+		stage_failed(n, err);
 	}
 	pthread_mutex_unlock(&n->lock);
 	if (err < 0) {
@@ -503,9 +570,9 @@ void fs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	bool committed = false;
 	int err = 0;
 
-	/* the last writer's close() is where a failed commit can still be reported */
+	/* see the top of the file: only a last writer that wrote commits here */
 	pthread_mutex_lock(&n->lock);
-	if (fh->writable && n->writers == 1)
+	if (fh->writable && n->writers == 1 && (n->staged_bytes || n->stage_err))
 		err = fs_commit_locked(fs, n, &fh->who, "write", fh->path.buf, 0,
 				       &fh->dec, &committed);
 	pthread_mutex_unlock(&n->lock);

@@ -469,9 +469,11 @@ static int prologue(struct desens *d, const uint8_t **p, size_t *len, bool eof,
 	take = sizeof(bom_gb18030) - d->pending.len;
 	if (take > *len)
 		take = *len;
-	strbuf_add(&d->pending, *p, take);
-	*p += take;
-	*len -= take;
+	if (take) {
+		strbuf_add(&d->pending, *p, take);
+		*p += take;
+		*len -= take;
+	}
 	h = (const uint8_t *)d->pending.buf;
 	hl = d->pending.len;
 	if (!eof && hl < sizeof(bom_gb18030) &&

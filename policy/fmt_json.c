@@ -25,11 +25,9 @@
 #include <string.h>
 
 #include "policy/desens_fmt.h"
+#include "policy/json_scan.h"
 
-#define DEPTH_MAX	512
 #define SEP_MAX		4096	/* whitespace kept between array elements */
-
-enum jtype { J_STR, J_NUM, J_TRUE, J_FALSE, J_NULL, J_OBJ, J_ARR };
 
 /* Phases of a JSON document, element by element. */
 enum { P_BEGIN, P_FIRST, P_ELEM, P_AFTER, P_NEXT, P_END };
@@ -41,7 +39,6 @@ struct jmember {
 };
 
 struct json {
-	bool lines;			/* JSON Lines, else a JSON document */
 	struct text_conv *to_enc;	/* \u escapes into GB18030, lazily */
 	struct jmember *m;
 	size_t nm, mcap;
@@ -55,10 +52,15 @@ struct json {
 	bool single;			/* one top-level object, no array */
 	bool emitted;			/* an element has been written */
 	struct strbuf sep;		/* what stood before the next element */
-	uint8_t stack[DEPTH_MAX];
+	uint8_t stack[JSON_DEPTH_MAX];
 };
 
-/* A parse of one record p[0..n), which starts at stream offset off on line. */
+static struct json *jstate(struct jp *j)
+{
+	return j->d->fs;
+}
+
+/* The value of a member as text for a filter or mask: strings unescaped. */
 static int member_text(struct jp *j, const struct jmember *m,
 		       const uint8_t **v, size_t *n)
 {
@@ -75,7 +77,7 @@ static int member_text(struct jp *j, const struct jmember *m,
 		*n = len - 2;
 		return 0;
 	}
-	return json_decode(j, m->vstart, m->vend, v, n);
+	return jscan_decode(j, m->vstart, m->vend, v, n);
 }
 
 static struct jmember *member_new(struct json *js)
@@ -102,36 +104,36 @@ static int jobject(struct jp *j)
 	bool esc;
 	int ret;
 
-	j->js->nm = 0;
+	jstate(j)->nm = 0;
 	if (j->i >= j->n || j->p[j->i] != '{')
-		return json_bad(j, "expected an object");
+		return jscan_bad(j, "expected an object");
 	j->i++;
-	json_ws(j);
+	jscan_ws(j);
 	if (j->i < j->n && j->p[j->i] == '}') {
 		j->i++;
 		return 0;
 	}
 	for (;;) {
-		json_ws(j);
+		jscan_ws(j);
 		if (j->i >= j->n || j->p[j->i] != '"')
-			return json_bad(j, "expected a key");
-		m = member_new(j->js);
+			return jscan_bad(j, "expected a key");
+		m = member_new(jstate(j));
 		m->kstart = j->i;
-		ret = json_string(j, &esc);
+		ret = jscan_string(j, &esc);
 		if (ret)
 			return ret;
 		k = j->p + m->kstart + 1;
 		kn = j->i - m->kstart - 2;
-		if (esc && (ret = json_decode(j, m->kstart, j->i, &k, &kn)))
+		if (esc && (ret = jscan_decode(j, m->kstart, j->i, &k, &kn)))
 			return ret;
 		m->slot = desens_slot_find(d, k, kn);
-		json_ws(j);
+		jscan_ws(j);
 		if (j->i >= j->n || j->p[j->i] != ':')
-			return json_bad(j, "expected ':'");
+			return jscan_bad(j, "expected ':'");
 		j->i++;
-		json_ws(j);
+		jscan_ws(j);
 		m->vstart = j->i;
-		ret = json_value(j, &m->vtype);
+		ret = jscan_value(j, &m->vtype);
 		if (ret)
 			return ret;
 		m->vend = j->i;
@@ -140,7 +142,7 @@ static int jobject(struct jp *j)
 
 			/* fail closed: which of two equal keys the reader honours is a guess */
 			if (v->set || v->p)
-				return json_bad(j, "a filtered key appears twice");
+				return jscan_bad(j, "a filtered key appears twice");
 			v->p = (const uint8_t *)"";
 			if (m->vtype <= J_FALSE) {
 				ret = member_text(j, m, &v->p, &v->n);
@@ -149,7 +151,7 @@ static int jobject(struct jp *j)
 				v->set = true;
 			}
 		}
-		json_ws(j);
+		jscan_ws(j);
 		if (j->i < j->n && j->p[j->i] == ',') {
 			j->i++;
 			continue;
@@ -158,11 +160,10 @@ static int jobject(struct jp *j)
 			j->i++;
 			return 0;
 		}
-		return json_bad(j, "expected ',' or '}'");
+		return jscan_bad(j, "expected ',' or '}'");
 	}
 }
 
-/* Appends v[0..n) (valid text) as a JSON string. */
 static int emit_value(struct jp *j, const struct jmember *m,
 		      const struct mask_spec *mask, struct strbuf *out)
 {
@@ -181,7 +182,7 @@ static int emit_value(struct jp *j, const struct jmember *m,
 	}
 	if (m->vtype == J_OBJ || m->vtype == J_ARR) {
 		j->i = m->vstart;
-		return json_bad(j, "an object or array under a masked key");
+		return jscan_bad(j, "an object or array under a masked key");
 	}
 	ret = member_text(j, m, &v, &n);
 	if (ret)
@@ -190,9 +191,9 @@ static int emit_value(struct jp *j, const struct jmember *m,
 	ret = mask_apply(d->mc, mask, v, n, &d->mbuf);
 	if (ret) {
 		j->i = m->vstart;
-		return json_bad(j, ret == -EILSEQ ? "value is not valid text" : "cannot mask");
+		return jscan_bad(j, ret == -EILSEQ ? "value is not valid text" : "cannot mask");
 	}
-	json_put_string(d, out, (const uint8_t *)d->mbuf.buf, d->mbuf.len);
+	jscan_put_string(d->enc, out, (const uint8_t *)d->mbuf.buf, d->mbuf.len);
 	return 0;
 }
 
@@ -200,7 +201,7 @@ static int emit_value(struct jp *j, const struct jmember *m,
 static int emit_object(struct jp *j, size_t s, size_t e, struct strbuf *out)
 {
 	struct desens *d = j->d;
-	struct json *js = j->js;
+	struct json *js = jstate(j);
 	bool first = true;
 	int ret;
 
@@ -265,11 +266,12 @@ static int read_record(struct jp *j, size_t *end)
 static int lines_record(struct desens *d, struct json *js, const uint8_t *rec,
 			size_t n, struct strbuf *out, struct perr *e)
 {
-	struct jp j = { d, js, rec, n, 0, d->line, d->base, e };
+	struct jp j = { .d = d, .p = rec, .n = n, .line = d->line, .off = d->base,
+			.e = e, .stack = js->stack, .to_enc = &js->to_enc };
 	size_t s, end;
 	int ret;
 
-	json_ws(&j);
+	jscan_ws(&j);
 	if (j.i == n) {
 		strbuf_add(out, rec, n);
 		return 1;
@@ -278,9 +280,9 @@ static int lines_record(struct desens *d, struct json *js, const uint8_t *rec,
 	ret = read_record(&j, &end);
 	if (ret < 0)
 		return ret;
-	json_ws(&j);
+	jscan_ws(&j);
 	if (j.i != n)
-		return json_bad(&j, "more after the object");
+		return jscan_bad(&j, "more after the object");
 	if (!ret)
 		return 0;
 	strbuf_add(out, rec, s);
@@ -383,7 +385,8 @@ static int elem_scan(struct desens *d, struct json *js, const uint8_t *buf,
 static int element(struct desens *d, struct json *js, const uint8_t *buf,
 		   size_t elen, struct strbuf *out, struct perr *e)
 {
-	struct jp j = { d, js, buf, elen, 0, d->line, d->base, e };
+	struct jp j = { .d = d, .p = buf, .n = elen, .line = d->line, .off = d->base,
+			.e = e, .stack = js->stack, .to_enc = &js->to_enc };
 	size_t end;
 	int ret;
 
@@ -391,7 +394,7 @@ static int element(struct desens *d, struct json *js, const uint8_t *buf,
 	if (ret < 0)
 		return ret;
 	if (end != elen)
-		return json_bad(&j, "unexpected character");
+		return jscan_bad(&j, "unexpected character");
 	if (ret) {
 		if (js->emitted)
 			strbuf_add(out, js->sep.buf, js->sep.len);
@@ -516,26 +519,15 @@ static int json_run(struct desens *d, const uint8_t *buf, size_t len, bool eof,
 	return 0;
 }
 
-static int init_json(struct desens *d, bool lines)
+static int json_init(struct desens *d, struct perr *e)
 {
 	struct json *js = calloc(1, sizeof(*js));
 
 	if (!js)
 		return -ENOMEM;
-	js->lines = lines;
 	strbuf_init(&js->sep, 0);
 	d->fs = js;
 	return 0;
-}
-
-static int jsonl_init(struct desens *d, struct perr *e)
-{
-	return init_json(d, true);
-}
-
-static int json_init(struct desens *d, struct perr *e)
-{
-	return init_json(d, false);
 }
 
 static void json_release(struct desens *d)
@@ -551,7 +543,7 @@ static void json_release(struct desens *d)
 
 const struct desens_format desens_fmt_jsonl = {
 	.name = "jsonl",
-	.init = jsonl_init,
+	.init = json_init,
 	.run = jsonl_run,
 	.release = json_release,
 };

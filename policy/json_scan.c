@@ -13,13 +13,13 @@
 #include <errno.h>
 #include <string.h>
 
-int json_bad(struct jp *j, const char *what)
+int jscan_bad(struct jp *j, const char *what)
 {
 	return desens_bad(j->d, j->e, j->line + desens_count_nl(j->p, j->i),
 			  j->off + j->i, "malformed JSON: %s", what);
 }
 
-void json_ws(struct jp *j)
+void jscan_ws(struct jp *j)
 {
 	while (j->i < j->n) {
 		uint8_t c = j->p[j->i];
@@ -55,22 +55,22 @@ static int read_u(struct jp *j, uint32_t *cp)
 	uint32_t lo;
 
 	if (j->i + 6 > j->n || hex4(j->p + j->i + 2, cp))
-		return json_bad(j, "bad \\u escape");
+		return jscan_bad(j, "bad \\u escape");
 	j->i += 6;
 	if (*cp >= 0xDC00 && *cp <= 0xDFFF)
-		return json_bad(j, "lone low surrogate");
+		return jscan_bad(j, "lone low surrogate");
 	if (*cp < 0xD800 || *cp > 0xDBFF)
 		return 0;
 	if (j->i + 6 > j->n || j->p[j->i] != '\\' || j->p[j->i + 1] != 'u' ||
 	    hex4(j->p + j->i + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-		return json_bad(j, "lone high surrogate");
+		return jscan_bad(j, "lone high surrogate");
 	j->i += 6;
 	*cp = 0x10000 + ((*cp - 0xD800) << 10) + (lo - 0xDC00);
 	return 0;
 }
 
 /* At '"'; moves past the closing quote. *esc: the string holds escapes. */
-int json_string(struct jp *j, bool *esc)
+int jscan_string(struct jp *j, bool *esc)
 {
 	enum text_enc enc = j->d->enc;
 	uint32_t cp;
@@ -86,7 +86,7 @@ int json_string(struct jp *j, bool *esc)
 			return 0;
 		}
 		if (c < 0x20)
-			return json_bad(j, c ? "control character in a string" : "NUL byte");
+			return jscan_bad(j, c ? "control character in a string" : "NUL byte");
 		if (c < 0x80 && c != '\\') {
 			j->i++;
 			continue;
@@ -111,10 +111,10 @@ int json_string(struct jp *j, bool *esc)
 			continue;
 		}
 		if (!memchr("\"\\/bfnrt", j->p[j->i + 1], 8))
-			return json_bad(j, "bad escape");
+			return jscan_bad(j, "bad escape");
 		j->i += 2;
 	}
-	return json_bad(j, "string not closed");
+	return jscan_bad(j, "string not closed");
 }
 
 static size_t digits(struct jp *j)
@@ -135,18 +135,18 @@ static int jnumber(struct jp *j)
 	if (j->i < j->n && j->p[j->i] == '0')
 		j->i++;
 	else if (!digits(j))
-		return json_bad(j, "bad number");
+		return jscan_bad(j, "bad number");
 	if (j->i < j->n && j->p[j->i] == '.') {
 		j->i++;
 		if (!digits(j))
-			return json_bad(j, "bad number");
+			return jscan_bad(j, "bad number");
 	}
 	if (j->i < j->n && (j->p[j->i] == 'e' || j->p[j->i] == 'E')) {
 		j->i++;
 		if (j->i < j->n && (j->p[j->i] == '+' || j->p[j->i] == '-'))
 			j->i++;
 		if (!digits(j))
-			return json_bad(j, "bad number");
+			return jscan_bad(j, "bad number");
 	}
 	return 0;
 }
@@ -156,7 +156,7 @@ static int jword(struct jp *j, const char *w)
 	size_t l = strlen(w);
 
 	if (j->n - j->i < l || memcmp(j->p + j->i, w, l))
-		return json_bad(j, "unexpected character");
+		return jscan_bad(j, "unexpected character");
 	j->i += l;
 	return 0;
 }
@@ -167,11 +167,11 @@ static int jscalar(struct jp *j, uint8_t *t)
 	bool esc;
 
 	if (j->i >= j->n)
-		return json_bad(j, "value missing");
+		return jscan_bad(j, "value missing");
 	switch (j->p[j->i]) {
 	case '"':
 		*t = J_STR;
-		return json_string(j, &esc);
+		return jscan_string(j, &esc);
 	case 't':
 		*t = J_TRUE;
 		return jword(j, "true");
@@ -185,12 +185,12 @@ static int jscalar(struct jp *j, uint8_t *t)
 		*t = J_NUM;
 		if (j->p[j->i] == '-' || (j->p[j->i] >= '0' && j->p[j->i] <= '9'))
 			return jnumber(j);
-		return json_bad(j, "unexpected character");
+		return jscan_bad(j, "unexpected character");
 	}
 }
 
 /* Reads one whole value of any kind, nesting included, without recursion. */
-int json_value(struct jp *j, uint8_t *type)
+int jscan_value(struct jp *j, uint8_t *type)
 {
 	uint8_t *stack = j->stack, t = J_NULL;
 	int depth = 0, ret;
@@ -198,16 +198,16 @@ int json_value(struct jp *j, uint8_t *type)
 
 	for (;;) {
 		/* a value is expected at j->i */
-		json_ws(j);
+		jscan_ws(j);
 		if (j->i < j->n && (j->p[j->i] == '{' || j->p[j->i] == '[')) {
 			uint8_t open = j->p[j->i++];
 
 			if (!depth)
 				*type = open == '{' ? J_OBJ : J_ARR;
 			if (depth == JSON_DEPTH_MAX)
-				return json_bad(j, "nested too deep");
+				return jscan_bad(j, "nested too deep");
 			stack[depth++] = open;
-			json_ws(j);
+			jscan_ws(j);
 			if (j->i < j->n && j->p[j->i] == (open == '{' ? '}' : ']')) {
 				j->i++;
 				depth--;
@@ -227,36 +227,36 @@ int json_value(struct jp *j, uint8_t *type)
 		for (;;) {
 			if (!depth)
 				return 0;
-			json_ws(j);
+			jscan_ws(j);
 			if (j->i >= j->n)
-				return json_bad(j, "unexpected end");
+				return jscan_bad(j, "unexpected end");
 			if (j->p[j->i] == ',') {
 				j->i++;
 				break;
 			}
 			if (j->p[j->i] != (stack[depth - 1] == '{' ? '}' : ']'))
-				return json_bad(j, "expected ',' or a closing bracket");
+				return jscan_bad(j, "expected ',' or a closing bracket");
 			j->i++;
 			depth--;
 		}
 		if (stack[depth - 1] == '[')
 			continue;
 member:
-		json_ws(j);
+		jscan_ws(j);
 		if (j->i >= j->n || j->p[j->i] != '"')
-			return json_bad(j, "expected a key");
-		ret = json_string(j, &esc);
+			return jscan_bad(j, "expected a key");
+		ret = jscan_string(j, &esc);
 		if (ret)
 			return ret;
-		json_ws(j);
+		jscan_ws(j);
 		if (j->i >= j->n || j->p[j->i] != ':')
-			return json_bad(j, "expected ':'");
+			return jscan_bad(j, "expected ':'");
 		j->i++;
 	}
 }
 
 /* Unescapes the string p[s..e) (quotes included) into d->scratch. */
-int json_decode(struct jp *j, size_t s, size_t e, const uint8_t **v, size_t *n)
+int jscan_decode(struct jp *j, size_t s, size_t e, const uint8_t **v, size_t *n)
 {
 	struct strbuf *sb = &j->d->scratch;
 	size_t start = sb->len, i = s + 1, run, saved = j->i;
@@ -295,7 +295,7 @@ int json_decode(struct jp *j, size_t s, size_t e, const uint8_t **v, size_t *n)
 		}
 		ret = text_put_cp(j->d->enc, *j->to_enc, cp, sb);
 		if (ret)
-			return json_bad(j, "escape with no character in the file's encoding");
+			return jscan_bad(j, "escape with no character in the file's encoding");
 	}
 	*v = (const uint8_t *)sb->buf + start;
 	*n = sb->len - start;
@@ -303,8 +303,8 @@ int json_decode(struct jp *j, size_t s, size_t e, const uint8_t **v, size_t *n)
 	return 0;
 }
 
-/* The value of a member as text for a filter or mask: strings unescaped. */
-void json_put_string(enum text_enc enc, struct strbuf *out, const uint8_t *v, size_t n)
+/* Appends v[0..n) (valid text) as a JSON string. */
+void jscan_put_string(enum text_enc enc, struct strbuf *out, const uint8_t *v, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 

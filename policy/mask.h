@@ -7,7 +7,7 @@
  * under every mask. mask_spec_parse and mask_spec_format (policy/view.h)
  * live in mask.c.
  *
- * Decisions where the contract is silent (docs/masking.md says the same):
+ * Decisions where the contract is silent:
  * - keep(F,L) on a value of F+L characters or fewer hides every character:
  *   a value too short to hide anything is never shown whole;
  * - id_card: 18 characters keep(6,4), 15 (first-generation IDs) keep(6,3),

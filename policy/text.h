@@ -6,7 +6,9 @@
  * subsets of GB18030 and are handled as GB18030. In both encodings every
  * byte below 0x80 is the ASCII character itself, and in GB18030 trail
  * bytes never fall on '\t', '\n', '\r', '"' or ',' (but may be '@', '\\',
- * '[', ']', '{' or '}'), which the format parsers rely on.
+ * '[', ']', '{' or '}'), which the format parsers rely on. A lone 0x80
+ * (the euro sign of Windows code page 936) and 0xFF are not GB18030 and
+ * fail like any other invalid byte.
  */
 #ifndef POOL_TEXT_H
 #define POOL_TEXT_H

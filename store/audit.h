@@ -6,11 +6,22 @@
  * store_stage_commit() and friends take an audit_rec so a change and its
  * record land in the same synced write batch; everything else (reads,
  * denials, listings, admin actions) goes through audit_append().
+ *
+ * The log is a hash chain (SHA-256, or SM3 chosen when the pool is made)
+ * sealed by Ed25519 signatures: a signed head naming the last record,
+ * rewritten with every write, and signed checkpoints every
+ * AUDIT_CP_RECORDS records or AUDIT_CP_SECONDS seconds. The on-disk
+ * layout is drawn in store/audit.c.
  */
 #ifndef POOL_AUDIT_H
 #define POOL_AUDIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "common/error.h"
+#include "common/strbuf.h"
 
 struct store;
 
@@ -34,11 +45,85 @@ struct audit_rec {
 	int64_t time_ns;
 };
 
+#define AUDIT_CP_RECORDS	1000	/* a signed checkpoint at least this often ... */
+#define AUDIT_CP_SECONDS	60	/* ... or after this long with new records */
+
 /*
  * Appends r as the next record of the chain and makes it durable before
  * returning (records arriving together share one synced write). Returns
  * 0 or a negative errno; on error the caller must fail the operation.
+ * Takes the store's mutation lock briefly; never call it holding that lock.
  */
 int audit_append(struct store *s, struct audit_rec *r);
+
+/*
+ * Chooses the chain hash of a new pool: "sha256" (the default when never
+ * called) or "sm3". Kept in the meta column family as "audit_hash".
+ * -EINVAL for another name, -EEXIST when the log already has records
+ * under a different algorithm (the same one again is a no-op).
+ */
+int audit_init_store(struct store *s, const char *algo);
+
+/*
+ * Checks the whole log: every record's hash and link, sequence numbers
+ * without gaps, times in order, every checkpoint's and the head's
+ * signature and that they match the records. Returns 0 when intact;
+ * -EBADMSG with *bad_seq the first record that cannot be trusted and a
+ * message in e saying why; another negative errno (with a message) when
+ * the log could not be read, e.g. -EACCES without keys/sign.key. Reads a
+ * snapshot, so it may run while records are being appended.
+ */
+int audit_verify(struct store *s, uint64_t *bad_seq, struct perr *e);
+
+/* What audit_query() returns. Zero fields match everything. */
+struct audit_filter {
+	int64_t since_ns;		/* records at or after this time; 0 = from the start */
+	int64_t until_ns;		/* records at or before this time; 0 = to the end */
+	const char *dept;		/* exact department id, NULL = any */
+	int64_t uid;			/* -1 = any */
+	const char *path;		/* path or any path below it ("/a" matches "/a/b", not "/ab") */
+	const char *op;			/* exact operation, NULL = any */
+	bool denied;			/* only denials: result -EACCES or -EPERM */
+	uint64_t limit;			/* stop after this many matches; 0 = no limit */
+};
+
+#define AUDIT_FILTER_INIT { 0, 0, NULL, -1, NULL, NULL, false, 0 }
+
+/*
+ * Calls cb for each record matching f (NULL = all), oldest first, with
+ * the record as stored (one line of JSON, "hash" last) and decoded; both
+ * are valid during the call only. A time range costs a binary search
+ * plus the records inside it, not a scan of the log. cb returning
+ * non-zero stops the walk and that value is returned; else the number
+ * of matches, or a negative errno.
+ */
+int audit_query(struct store *s, const struct audit_filter *f,
+		int (*cb)(void *arg, const char *json, const struct audit_rec *r),
+		void *arg);
+
+/*
+ * Appends one record to out in format: "jsonl" (the stored JSON and a
+ * newline), "syslog" (an RFC 5424 line, facility log-audit, the fields as
+ * structured data) or "text" (one line for people). -EINVAL for another
+ * format.
+ */
+int audit_format(const char *format, const char *json, const struct audit_rec *r,
+		 struct strbuf *out);
+
+/* Writes every record matching f (NULL = all) to out in format. */
+int audit_export(struct store *s, const char *format, const struct audit_filter *f,
+		 FILE *out);
+
+/* The Ed25519 public key that seals the log, 64 hex digits, for pinning elsewhere. */
+int audit_public_key(struct store *s, char hex[65]);
+
+#ifdef POOL_BENCH_AUDIT_SWITCH
+/*
+ * Bench builds only (-DPOOL_BENCH_AUDIT_SWITCH, never the daemon's normal
+ * build): turns recording off so a bench can measure what audit costs.
+ * Also set at open by POOLFS_BENCH_AUDIT=off in the environment.
+ */
+void audit_bench_switch(struct store *s, bool on);
+#endif
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * store/chunker.c - content-defined chunking (FastCDC).
+ * store/chunker.c - content-defined chunking (FastCDC) and chunk lists.
  *
  * Boundaries depend only on nearby bytes, so an insertion moves at most
  * the chunks around it and a new version stores only what changed.
@@ -13,6 +13,9 @@
 #include "store/chunker.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 /*
  * A cut needs the top MASK_S_BITS (before CHUNK_AVG) or MASK_L_BITS (after)

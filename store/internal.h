@@ -15,7 +15,8 @@
  *   tree      'h' be64(parent) name be64(died)  be64(child) u8(type) be64(born_ns)
  *   chunks    'c' sha256                        chunk bytes (BlobDB value)
  *   chunks    'p' sha256                        chunk-list page
- *   refs      'c'|'p' sha256                    be64 reference count
+ *   refs      'c' sha256                        be64 reference count, be32 chunk length
+ *   refs      'p' sha256                        be64 reference count
  *   versions  be64(ino) be64(version)           version record
  *   views     (reserved for desensitized views)
  *   audit     be64(seq)                         audit record

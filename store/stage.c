@@ -17,6 +17,7 @@
  * file re-hashes its last chunk, not the gigabyte.
  */
 #include "store/chunker.h"
+#include "store/content.h"
 #include "store/internal.h"
 
 #include <errno.h>
@@ -48,7 +49,7 @@ struct store_stage {
 	uint64_t size;
 	uint64_t base_valid;		/* base bytes from here on read as zeros */
 	struct extent *ext;		/* sorted, disjoint and not touching */
-	size_t next, ext_alloc;
+	size_t n_ext, ext_alloc;
 	int fd;				/* spill file; -1 until the first write */
 	bool dirty;
 };
@@ -218,7 +219,7 @@ static int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32
 /* First extent whose end is at or after off (so touching ones merge). */
 static size_t ext_first_reaching(const struct store_stage *st, uint64_t off)
 {
-	size_t lo = 0, hi = st->next;
+	size_t lo = 0, hi = st->n_ext;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -235,17 +236,17 @@ static void ext_insert(struct store_stage *st, uint64_t off, uint64_t end)
 {
 	size_t i = ext_first_reaching(st, off), j = i;
 
-	while (j < st->next && st->ext[j].off <= end)
+	while (j < st->n_ext && st->ext[j].off <= end)
 		j++;
 	if (i < j) {
 		if (st->ext[i].off < off)
 			off = st->ext[i].off;
 		if (st->ext[j - 1].end > end)
 			end = st->ext[j - 1].end;
-		memmove(st->ext + i + 1, st->ext + j, (st->next - j) * sizeof(*st->ext));
-		st->next -= j - i - 1;
+		memmove(st->ext + i + 1, st->ext + j, (st->n_ext - j) * sizeof(*st->ext));
+		st->n_ext -= j - i - 1;
 	} else {
-		if (st->next == st->ext_alloc) {
+		if (st->n_ext == st->ext_alloc) {
 			size_t na = st->ext_alloc ? 2 * st->ext_alloc : 16;
 			struct extent *p = realloc(st->ext, na * sizeof(*p));
 
@@ -256,8 +257,8 @@ static void ext_insert(struct store_stage *st, uint64_t off, uint64_t end)
 			st->ext = p;
 			st->ext_alloc = na;
 		}
-		memmove(st->ext + i + 1, st->ext + i, (st->next - i) * sizeof(*st->ext));
-		st->next++;
+		memmove(st->ext + i + 1, st->ext + i, (st->n_ext - i) * sizeof(*st->ext));
+		st->n_ext++;
 	}
 	st->ext[i].off = off;
 	st->ext[i].end = end;
@@ -265,10 +266,10 @@ static void ext_insert(struct store_stage *st, uint64_t off, uint64_t end)
 
 static void ext_cut(struct store_stage *st, uint64_t size)
 {
-	while (st->next && st->ext[st->next - 1].off >= size)
-		st->next--;
-	if (st->next && st->ext[st->next - 1].end > size)
-		st->ext[st->next - 1].end = size;
+	while (st->n_ext && st->ext[st->n_ext - 1].off >= size)
+		st->n_ext--;
+	if (st->n_ext && st->ext[st->n_ext - 1].end > size)
+		st->ext[st->n_ext - 1].end = size;
 }
 
 /* ---- the spill file ---- */
@@ -417,7 +418,7 @@ static int stage_read_at(struct store_stage *st, uint8_t *buf, size_t len, uint6
 	while (pos < stop) {
 		uint8_t *dst = buf + (pos - off);
 
-		if (i < st->next && st->ext[i].off <= pos) {
+		if (i < st->n_ext && st->ext[i].off <= pos) {
 			e = st->ext[i].end < stop ? st->ext[i].end : stop;
 			ret = pread_full(st->fd, dst, (size_t)(e - pos), pos);
 			if (ret)
@@ -426,7 +427,7 @@ static int stage_read_at(struct store_stage *st, uint8_t *buf, size_t len, uint6
 			i++;
 			continue;
 		}
-		e = i < st->next && st->ext[i].off < stop ? st->ext[i].off : stop;
+		e = i < st->n_ext && st->ext[i].off < stop ? st->ext[i].off : stop;
 		if (pos < st->base_valid) {
 			if (e > st->base_valid)
 				e = st->base_valid;
@@ -486,8 +487,9 @@ struct window {
 
 /*
  * Points *p at the stage's bytes from pos on, at least CHUNK_MAX of them
- * or all up to the end, refilling the window (keeping what it already
- * holds from pos on).
+ * or all up to the end. A refill keeps what the window holds from pos on;
+ * it starts small, since a change usually needs a chunk or two before
+ * the cuts land on the base again, and doubles while chunking goes on.
  */
 static int window_at(struct store_stage *st, struct window *w, uint64_t pos,
 		     const uint8_t **p, size_t *avail)
@@ -501,7 +503,11 @@ static int window_at(struct store_stage *st, struct window *w, uint64_t pos,
 			keep = (size_t)(w->off + w->len - pos);
 			memmove(w->buf, w->buf + (pos - w->off), keep);
 		}
-		want = left < WINDOW_BYTES ? (size_t)left : WINDOW_BYTES;
+		want = keep ? 2 * w->len : 2 * CHUNK_MAX;
+		if (want > WINDOW_BYTES)
+			want = WINDOW_BYTES;
+		if (want > left)
+			want = (size_t)left;
 		ret = stage_read_at(st, w->buf + keep, want - keep, pos + keep);
 		if (ret)
 			return ret;
@@ -528,9 +534,9 @@ static bool reusable(const struct store_stage *st, const struct chunk_list *base
 		return false;
 	if (bi + 1 == base->n && end != st->size)
 		return false;
-	while (*ei < st->next && st->ext[*ei].end <= off)
+	while (*ei < st->n_ext && st->ext[*ei].end <= off)
 		(*ei)++;
-	return !(*ei < st->next && st->ext[*ei].off < end);
+	return !(*ei < st->n_ext && st->ext[*ei].off < end);
 }
 
 /* Builds the chunk list of the stage's content, storing new chunks. */
@@ -636,7 +642,7 @@ int store_stage_commit(struct store_stage *st, const struct store_writer *w,
 	store_content_close(st->base);
 	st->base = nb;
 	st->base_valid = st->size;
-	st->next = 0;
+	st->n_ext = 0;
 	st->dirty = false;
 	if (st->fd >= 0 && ftruncate(st->fd, 0))
 		log_warn("%s/staging: cannot empty a spill file: %s", store_dir(st->s),

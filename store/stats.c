@@ -6,6 +6,7 @@
  * listing taken during a commit sees the store before or after it.
  */
 #include "store/chunker.h"
+#include "store/content.h"
 #include "store/internal.h"
 
 #include <errno.h>

@@ -427,11 +427,15 @@ wait_for() {
 	return 1
 }
 
-# wait_version DIR NAME N: waits (10 s) for version N of DIR/NAME to exist.
+# wait_version DIR NAME N: waits for version N of DIR/NAME to exist: 10 s,
+# or 1 s once a wait has failed in this test (versions not working at all
+# should fail the test, not make it run into its timeout).
+T_WAIT_SECS=10
 wait_version() {
 	T_CHECKS=$((T_CHECKS + 1))
-	wait_for 10 test -e "$1/.versions/$2/$3" && return 0
-	fail "version $3 of $1/$2 did not appear within 10 s (have: $(ls "$1/.versions/$2" 2>&1 | tr '\n' ' '))"
+	wait_for "$T_WAIT_SECS" test -e "$1/.versions/$2/$3" && return 0
+	fail "version $3 of $1/$2 did not appear within $T_WAIT_SECS s (have: $(ls "$1/.versions/$2" 2>&1 | tr '\n' ' '))"
+	T_WAIT_SECS=1
 	return 1
 }
 

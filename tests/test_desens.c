@@ -333,9 +333,47 @@ static void test_small_cases(void)
 	/* an empty any matches nothing, an empty all everything */
 	expect_view(VIEW_CSV, NULL, "a=none", rf_node(ROW_ANY, 0), "a\n1\n", "a\n");
 	expect_view(VIEW_CSV, NULL, "a=none", rf_node(ROW_ALL, 0), "a\n1\n", "a\n1\n");
+	/* one top-level object that the filter rejects leaves nothing of itself */
+	expect_view(VIEW_JSON, NULL, "a=name", rf_leaf(ROW_EQ, "k", 1, "x"),
+		    "{\"a\":\"secret\",\"k\":\"y\"}\n", "\n");
 	/* a masked value with control characters is escaped again */
 	expect_view(VIEW_JSONL, NULL, "a=keep(3,0)", NULL, "{\"a\":\"\\t\\\"\\\\xyz\"}",
 		    "{\"a\":\"\\u0009\\\"\\\\***\"}");
+}
+
+/* Nesting past the reader's depth fails cleanly instead of overflowing anything. */
+static void test_deep_nesting(void)
+{
+	struct strbuf in = STRBUF_INIT, out = STRBUF_INIT;
+	struct view_rules r;
+	struct perr e = PERR_INIT;
+
+	strbuf_addstr(&in, "{\"a\":\"x\",\"b\":");
+	for (int i = 0; i < 600; i++)
+		strbuf_addch(&in, '[');
+	for (int i = 0; i < 600; i++)
+		strbuf_addch(&in, ']');
+	strbuf_addstr(&in, "}\n");
+	rules_init(&r, VIEW_JSONL, NULL, false, "a=name", NULL);
+	CU_ASSERT_EQUAL(run_pieces(&r, in.buf, in.len, 0, &out, &e), -EIO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "nested too deep"));
+	rules_release(&r);
+	strbuf_reset(&in);
+	strbuf_reset(&out);
+	strbuf_addstr(&in, "{\"a\":\"xy\",\"b\":");
+	for (int i = 0; i < 500; i++)
+		strbuf_addstr(&in, "{\"c\":");
+	strbuf_addstr(&in, "1");
+	for (int i = 0; i < 500; i++)
+		strbuf_addch(&in, '}');
+	strbuf_addstr(&in, "}");
+	rules_init(&r, VIEW_JSON, NULL, false, "a=name", NULL);
+	CU_ASSERT_EQUAL(run_pieces(&r, in.buf, in.len, 0, &out, NULL), 0);
+	CU_ASSERT_EQUAL(out.len, in.len);
+	CU_ASSERT_NSTRING_EQUAL(out.buf, "{\"a\":\"x*\",", 10);
+	rules_release(&r);
+	strbuf_release(&in);
+	strbuf_release(&out);
 }
 
 static void test_counts(void)
@@ -409,6 +447,7 @@ int main(int argc, char **argv)
 	    !CU_add_test(s, "bad rules", test_new_errors) ||
 	    !CU_add_test(s, "errors stick", test_error_sticks) ||
 	    !CU_add_test(s, "small cases", test_small_cases) ||
+	    !CU_add_test(s, "deep nesting", test_deep_nesting) ||
 	    !CU_add_test(s, "counts", test_counts) ||
 	    !CU_add_test(s, "record limit", test_record_limit)) {
 		CU_cleanup_registry();

@@ -24,6 +24,62 @@ int cmd_init(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_versions(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_restore(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_stats(struct ctl_ctx *ctx, int argc, char **argv);
+int cmd_policy_apply(struct ctl_ctx *ctx, int argc, char **argv);
+int cmd_policy_export(struct ctl_ctx *ctx, int argc, char **argv);
+int cmd_policy_check(struct ctl_ctx *ctx, int argc, char **argv);
+int cmd_explain(struct ctl_ctx *ctx, int argc, char **argv);
+
+#define CMD_LOCAL	0x1	/* needs no store; never run by the daemon */
+#define CMD_INPUT	0x2	/* its FILE argument is read by poolctl (ctl_read_input);
+				 * such a command takes boolean options only, so
+				 * its first non-option argument is the FILE */
+
+struct cmd {
+	const char *name;		/* "policy" */
+	const char *sub;		/* "apply", or NULL */
+	const char *full;		/* "policy apply": messages and usage */
+	int (*fn)(struct ctl_ctx *ctx, int argc, char **argv);
+	unsigned flags;
+	enum ctl_role role;
+	const char *summary;
+};
+
+/*
+ * The command argv names, or NULL. *shift is how many words named it
+ * (2 for "policy apply"): the command gets argv + *shift - 1, so its
+ * argv[0] is its last word. *group is set when argv[0] names a group
+ * ("policy") but argv[1] none of its sub-commands.
+ */
+const struct cmd *cmd_find(int argc, char **argv, int *shift, bool *group);
+
+/* "the security_admin role", "an admin role (...)": for messages. */
+const char *cmd_role_text(enum ctl_role role);
+
+/*
+ * Checks that the caller may run c; 0 or an exit code with the message
+ * in ctx (exit 1, recorded in the audit log as "admin.denied").
+ */
+int cmd_check_role(struct ctl_ctx *ctx, const struct cmd *c);
+
+/*
+ * Brings sp up to the latest policy stored in s: reads it, and parses it
+ * unless sp already holds that version. A pool with no policy yields
+ * policy NULL, version 0 and rc 0. For the server's cache and for ctx.
+ */
+void cmd_stored_policy_load(struct store *s, struct ctl_stored_policy *sp);
+/* Makes dst a second holder of src's policy (one more reference). */
+void cmd_stored_policy_copy(struct ctl_stored_policy *dst, const struct ctl_stored_policy *src);
+void cmd_stored_policy_release(struct ctl_stored_policy *sp);
+
+/* Loads ctx->stored once per request (needs ctx->store). */
+void cmd_load_policy(struct ctl_ctx *ctx);
+
+/*
+ * For commands that decide with the policy (explain): 0 with
+ * ctx->stored.policy set, or an exit code with the message written ("no policy
+ * applied", or why the stored one is unusable).
+ */
+int cmd_need_policy(struct ctl_ctx *ctx);
 
 enum cmd_opt_type { CMD_OPT_BOOL, CMD_OPT_STRING, CMD_OPT_U64 };
 
@@ -42,6 +98,7 @@ struct cmd_opt {
 /*
  * Parses argv[1..argc) against opts (a CMD_OPT_END-terminated array);
  * "--name VALUE" and "--name=VALUE" both work, "--" ends options.
+ * Messages name the command as ctx->cmd ("policy apply"), else argv[0].
  * Positional arguments are moved to argv[0..n) and n is returned, or
  * CMD_HELP, or CMD_BAD.
  */
@@ -69,6 +126,12 @@ int cmd_need_store(struct ctl_ctx *ctx);
  * regular file. Returns 0 or an exit code (message written).
  */
 int cmd_resolve_file(struct ctl_ctx *ctx, const char *path, uint64_t *ino);
+
+/*
+ * The FILE argument's content for a CMD_INPUT command, or an exit code
+ * with the message written when poolctl sent none. Never opens name.
+ */
+int cmd_need_input(struct ctl_ctx *ctx, const char *name);
 
 /* Fills the who-part of an audit record from the caller in ctx. */
 void cmd_audit_init(const struct ctl_ctx *ctx, struct audit_rec *r,

@@ -67,7 +67,7 @@ static int set_opt(struct ctl_ctx *ctx, const char *cmd, struct cmd_opt *o,
 int cmd_parse(struct ctl_ctx *ctx, const char *usage, struct cmd_opt *opts,
 	      int argc, char **argv)
 {
-	const char *cmd = argv[0];
+	const char *cmd = ctx->cmd ? ctx->cmd : argv[0];
 	bool only_positional = false;
 	int n = 0;
 
@@ -203,6 +203,16 @@ int cmd_resolve_file(struct ctl_ctx *ctx, const char *path, uint64_t *ino)
 	if (a.type != STORE_REG)
 		return cmd_error(ctx, CTL_EXIT_USAGE, "\"%s\": not a regular file", path);
 	*ino = a.ino;
+	return 0;
+}
+
+int cmd_need_input(struct ctl_ctx *ctx, const char *name)
+{
+	/* the daemon is root: a path from the caller is never opened here */
+	if (!ctx->has_input)
+		return cmd_error(ctx, CTL_EXIT_USAGE,
+				 "%s: no content for \"%s\" in the request (poolctl reads FILE and sends it)",
+				 ctx->cmd ? ctx->cmd : "command", name);
 	return 0;
 }
 

@@ -3,43 +3,61 @@
  *
  * The table lives in the library rather than in poolctl.c because the
  * daemon's control server dispatches through it too: a command behaves
- * the same whether poolctl runs it or a live mount does.
+ * the same whether poolctl runs it or a live mount does, and the role it
+ * needs is checked in one place, ctl_run(), for both.
  */
 #include "tools/cmd.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "store/store.h"
 
-#define CMD_LOCAL	0x1	/* needs no store; never run by the daemon */
-
-struct cmd {
-	const char *name;
-	int (*fn)(struct ctl_ctx *ctx, int argc, char **argv);
-	unsigned flags;
-	const char *summary;
-};
-
 static const struct cmd commands[] = {
-	{ "init",     cmd_init,     CMD_LOCAL, "create a pool directory (RocksDB + keys)" },
-	{ "versions", cmd_versions, 0,         "list the versions of a file" },
-	{ "restore",  cmd_restore,  0,         "make an old version current again" },
-	{ "stats",    cmd_stats,    0,         "files, versions, bytes logical/stored, views" },
-	/* policy apply|export|check: with the policy model (policy/policy.c) */
-	/* explain: with the decision engine, "why may uid U read PATH" */
-	/* audit query|verify|export: with the audit chain (store/audit.c) */
+	{ "init", NULL, "init", cmd_init, CMD_LOCAL, CTL_ROLE_NONE,
+	  "create a pool directory (RocksDB + keys)" },
+	{ "policy", "apply", "policy apply", cmd_policy_apply, CMD_INPUT, CTL_ROLE_SECURITY,
+	  "validate a policy, show the diff, apply it atomically" },
+	{ "policy", "export", "policy export", cmd_policy_export, 0, CTL_ROLE_ADMIN,
+	  "print the policy in force (or --version N) as applied" },
+	{ "policy", "check", "policy check", cmd_policy_check, CMD_INPUT, CTL_ROLE_ADMIN,
+	  "validate a policy file only; errors name the JSON path" },
+	{ "explain", NULL, "explain", cmd_explain, 0, CTL_ROLE_ADMIN,
+	  "the decision for a reader: allow/deny, grant, fields, masks" },
+	{ "versions", NULL, "versions", cmd_versions, 0, CTL_ROLE_ADMIN,
+	  "list the versions of a file" },
+	{ "restore", NULL, "restore", cmd_restore, 0, CTL_ROLE_SYSTEM,
+	  "make an old version current again" },
+	{ "stats", NULL, "stats", cmd_stats, 0, CTL_ROLE_ADMIN,
+	  "files, versions, bytes logical/stored, views" },
+	/* audit query|verify|export: with the audit chain, CTL_ROLE_AUDITOR */
 	/* scan: with the format engines, check stored files against the catalog */
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-static const struct cmd *find_cmd(const char *name)
+const struct cmd *cmd_find(int argc, char **argv, int *shift, bool *group)
 {
-	for (size_t i = 0; i < NR_COMMANDS; i++)
-		if (!strcmp(commands[i].name, name))
-			return &commands[i];
+	*shift = 1;
+	*group = false;
+	if (argc < 1)
+		return NULL;
+	for (size_t i = 0; i < NR_COMMANDS; i++) {
+		const struct cmd *c = &commands[i];
+
+		if (strcmp(c->name, argv[0]))
+			continue;
+		if (!c->sub)
+			return c;
+		*group = true;
+		if (argc >= 2 && !strcmp(c->sub, argv[1])) {
+			*shift = 2;
+			*group = false;
+			return c;
+		}
+	}
 	return NULL;
 }
 
@@ -52,11 +70,19 @@ void ctl_usage(struct strbuf *sb)
 		"\n"
 		"commands:\n");
 	for (size_t i = 0; i < NR_COMMANDS; i++)
-		strbuf_addf(sb, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		strbuf_addf(sb, "  %-14s %s\n", commands[i].full, commands[i].summary);
 	strbuf_addstr(sb,
 		"\n"
-		"Each command takes --help. Exit codes: 0 ok, 1 the answer is no,\n"
-		"2 usage, input or store error.\n");
+		"Each command takes --help. Exit codes: 0 ok, 1 the answer is no\n"
+		"(denied, permission denied), 2 usage, input or store error.\n");
+}
+
+static void group_usage(const char *name, struct strbuf *sb)
+{
+	strbuf_addf(sb, "usage: poolctl -s STORE %s SUB-COMMAND [ARGS]\n\n", name);
+	for (size_t i = 0; i < NR_COMMANDS; i++)
+		if (commands[i].sub && !strcmp(commands[i].name, name))
+			strbuf_addf(sb, "  %-14s %s\n", commands[i].full, commands[i].summary);
 }
 
 static bool has_help(int argc, char **argv)
@@ -73,28 +99,63 @@ static bool has_help(int argc, char **argv)
 bool ctl_runs_locally(int argc, char **argv)
 {
 	const struct cmd *c;
+	bool group;
+	int shift;
 
-	if (argc < 1)
-		return true;
-	c = find_cmd(argv[0]);
+	c = cmd_find(argc, argv, &shift, &group);
 	return !c || (c->flags & CMD_LOCAL) || has_help(argc, argv);
+}
+
+void ctl_refusal_message(int argc, char **argv, struct strbuf *out)
+{
+	const struct cmd *c;
+	bool group;
+	int shift;
+
+	c = cmd_find(argc, argv, &shift, &group);
+	if (c && c->role != CTL_ROLE_NONE)
+		strbuf_addf(out, "poolctl: permission denied: %s needs %s\n", c->full,
+			    cmd_role_text(c->role));
+	else
+		strbuf_addf(out, "poolctl: permission denied: the control socket needs %s\n",
+			    cmd_role_text(CTL_ROLE_ADMIN));
 }
 
 int ctl_run(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	const struct cmd *c;
+	bool group;
+	int shift, rc;
 
 	if (argc < 1)
 		return cmd_error(ctx, CTL_EXIT_USAGE, "no command given (see poolctl --help)");
-	c = find_cmd(argv[0]);
+	c = cmd_find(argc, argv, &shift, &group);
+	if (!c && group && has_help(argc, argv)) {
+		group_usage(argv[0], &ctx->out);
+		return CTL_EXIT_OK;
+	}
+	if (!c && group && (argc < 2 || argv[1][0] == '-'))
+		return cmd_error(ctx, CTL_EXIT_USAGE, "%s: expected a sub-command (see poolctl %s --help)",
+				 argv[0], argv[0]);
+	if (!c && group)
+		return cmd_error(ctx, CTL_EXIT_USAGE,
+				 "%s: unknown sub-command \"%s\" (see poolctl %s --help)",
+				 argv[0], argv[1], argv[0]);
 	if (!c)
 		return cmd_error(ctx, CTL_EXIT_USAGE,
 				 "\"%s\": unknown command (see poolctl --help)", argv[0]);
 	/* the daemon runs as root: it must never create pools where told */
 	if (ctx->remote && (c->flags & CMD_LOCAL))
 		return cmd_error(ctx, CTL_EXIT_USAGE,
-				 "\"%s\": not available over the control socket", c->name);
-	return c->fn(ctx, argc, argv);
+				 "\"%s\": not available over the control socket", c->full);
+	ctx->cmd = c->full;
+	/* --help touches no pool, so it needs no role */
+	if (!has_help(argc - shift + 1, argv + shift - 1)) {
+		rc = cmd_check_role(ctx, c);
+		if (rc)
+			return rc;
+	}
+	return c->fn(ctx, argc - shift + 1, argv + shift - 1);
 }
 
 static void ctx_init_common(struct ctl_ctx *ctx)
@@ -102,6 +163,25 @@ static void ctx_init_common(struct ctl_ctx *ctx)
 	memset(ctx, 0, sizeof(*ctx));
 	strbuf_init(&ctx->out, 0);
 	strbuf_init(&ctx->err, 0);
+	strbuf_init(&ctx->input, 0);
+}
+
+static void local_groups(struct ctl_ctx *ctx)
+{
+	gid_t *g;
+	int n;
+
+	n = getgroups(0, NULL);
+	if (n <= 0)
+		return;
+	g = calloc((size_t)n, sizeof(*g));
+	ctx->groups = calloc((size_t)n, sizeof(*ctx->groups));
+	n = g && ctx->groups ? getgroups(n, g) : -1;
+	/* no groups known means fewer roles, never more */
+	for (int i = 0; i < n; i++)
+		ctx->groups[i] = (uint32_t)g[i];
+	ctx->ngroups = n > 0 ? n : 0;
+	free(g);
 }
 
 void ctl_ctx_init_local(struct ctl_ctx *ctx, const char *store_dir)
@@ -111,6 +191,7 @@ void ctl_ctx_init_local(struct ctl_ctx *ctx, const char *store_dir)
 	ctx->uid = (uint32_t)getuid();
 	ctx->gid = (uint32_t)getgid();
 	ctx->pid = (int32_t)getpid();
+	local_groups(ctx);
 	snprintf(ctx->comm, sizeof(ctx->comm), "poolctl");
 }
 
@@ -148,10 +229,16 @@ void ctl_ctx_init_remote(struct ctl_ctx *ctx, struct store *s,
 
 void ctl_ctx_release(struct ctl_ctx *ctx)
 {
+	cmd_stored_policy_release(&ctx->stored);
 	if (ctx->own_store && ctx->store)
 		store_close(ctx->store);
 	ctx->store = NULL;
 	ctx->own_store = false;
+	free(ctx->groups);
+	ctx->groups = NULL;
+	ctx->ngroups = 0;
+	strbuf_release(&ctx->input);
+	ctx->has_input = false;
 	strbuf_release(&ctx->out);
 	strbuf_release(&ctx->err);
 }

@@ -15,6 +15,7 @@
 void ctl_reply_init(struct ctl_reply *r)
 {
 	r->exit = CTL_EXIT_USAGE;
+	r->refused = false;
 	strbuf_init(&r->out, 0);
 	strbuf_init(&r->err, 0);
 }
@@ -25,9 +26,9 @@ void ctl_reply_release(struct ctl_reply *r)
 	strbuf_release(&r->err);
 }
 
-static json_t *build_request(int argc, char *const *argv)
+static json_t *build_request(int argc, char *const *argv, const struct strbuf *input)
 {
-	json_t *args = json_array();
+	json_t *args = json_array(), *req;
 
 	if (!args)
 		return NULL;
@@ -37,7 +38,13 @@ static json_t *build_request(int argc, char *const *argv)
 			return NULL;
 		}
 	}
-	return json_pack("{s:i, s:o}", "v", 1, "argv", args);
+	req = json_pack("{s:i, s:o}", "v", 1, "argv", args);
+	if (req && input &&
+	    json_object_set_new(req, "input", ctl_json_bytes(input->buf, input->len))) {
+		json_decref(req);
+		req = NULL;
+	}
+	return req;
 }
 
 static int decode_reply(const struct strbuf *body, struct ctl_reply *r,
@@ -59,6 +66,7 @@ static int decode_reply(const struct strbuf *body, struct ctl_reply *r,
 		goto out;
 	}
 	r->exit = (int)json_integer_value(code);
+	r->refused = json_is_true(json_object_get(doc, "refused"));
 out:
 	json_decref(doc);
 	return rc;
@@ -98,7 +106,7 @@ fail:
 }
 
 int ctl_client_call(const char *store_dir, int argc, char *const *argv,
-		    struct ctl_reply *r, struct perr *e)
+		    const struct strbuf *input, struct ctl_reply *r, struct perr *e)
 {
 	struct strbuf path = STRBUF_INIT, body = STRBUF_INIT;
 	json_t *req = NULL;
@@ -107,13 +115,14 @@ int ctl_client_call(const char *store_dir, int argc, char *const *argv,
 	int fd = -1, rc, sent;
 
 	strbuf_addf(&path, "%s/%s", store_dir, CTL_SOCKET_NAME);
-	req = build_request(argc, argv);
+	req = build_request(argc, argv, input);
 	if (!req) {
 		rc = perr_set(e, ENOMEM, "request: out of memory");
 		goto out;
 	}
 	if (json_dumpb(req, NULL, 0, JSON_COMPACT) > CTL_MAX_REQUEST) {
-		rc = perr_set(e, E2BIG, "request: arguments longer than %u bytes", CTL_MAX_REQUEST);
+		rc = perr_set(e, E2BIG, "request: arguments and input longer than %u MiB",
+			      CTL_MAX_REQUEST >> 20);
 		goto out;
 	}
 	rc = connect_daemon(path.buf, &fd, e);

@@ -8,6 +8,11 @@
  * parser nor hold the thread. An authorized peer is held at most
  * CTL_READ_TIMEOUT_MS for its request and as long again for the reply.
  *
+ * The gate admits uid 0 and whoever holds a role in the policy stored
+ * in the pool (cached here by version); each command then checks the
+ * role it needs in ctl_run(). A refusal at the gate is sent before the
+ * request is read, marked "refused" so poolctl can name the command.
+ *
  * The socket is bound under a temporary name and renamed into place once
  * it listens: a client that finds STORE/control.sock refusing connections
  * can then trust that no daemon is behind it.
@@ -45,28 +50,72 @@ struct ctl_server {
 	pthread_t thread;
 	dev_t sock_dev;			/* the socket file we made, so stop */
 	ino_t sock_ino;			/* never unlinks a successor's */
+	struct ctl_stored_policy stored;	/* the server thread's only */
 };
 
-static int authorize(const struct ctl_server *srv, const struct ucred *c)
+static int authorize(struct ctl_server *srv, struct ctl_ctx *ctx)
 {
+	uint32_t *gids;
+	int n, ok;
+
 	if (srv->hooks.authorize)
-		return srv->hooks.authorize(srv->hooks.data, c->uid, c->gid, c->pid);
-	/* NEEDSWORK: admit the policy's security_admin/auditor/system_admin uids */
-	return c->uid == 0 ? 0 : -EACCES;
+		return srv->hooks.authorize(srv->hooks.data, ctx->uid, ctx->gid, ctx->pid);
+	if (ctx->uid == 0)
+		return 0;
+	cmd_stored_policy_load(srv->store, &srv->stored);
+	cmd_stored_policy_copy(&ctx->stored, &srv->stored);
+	gids = calloc((size_t)ctx->ngroups + 1, sizeof(*gids));
+	if (!gids)
+		return -ENOMEM;
+	gids[0] = ctx->gid;
+	for (n = 0; n < ctx->ngroups; n++)
+		gids[n + 1] = ctx->groups[n];
+	ok = ctl_role_allows(ctx->stored.policy, ctx->uid, gids, ctx->ngroups + 1,
+			     CTL_ROLE_ADMIN);
+	free(gids);
+	return ok ? 0 : -EACCES;
 }
 
 static int deny(struct ctl_server *srv, struct ctl_ctx *ctx, int err)
 {
 	struct audit_rec rec;
 
-	cmd_audit_init(ctx, &rec, "control", srv->sock_path);
+	cmd_audit_init(ctx, &rec, "admin.denied", "");
 	rec.result = err;
-	rec.reason = "caller is not a pool administrator";
+	rec.reason = "control socket: caller holds no admin role";
 	/* the denial stands even if it cannot be recorded */
 	if (audit_append(srv->store, &rec))
 		log_err("control: cannot audit the denial of uid %u", ctx->uid);
-	return cmd_error(ctx, CTL_EXIT_NO, "\"%s\": permission denied for uid %u",
-			 srv->sock_path, ctx->uid);
+	return cmd_error(ctx, CTL_EXIT_NO, "permission denied: uid %u holds no admin role "
+			 "(security_admin, auditor or system_admin)", ctx->uid);
+}
+
+/* The peer's supplementary groups, as the kernel saw them at connect(). */
+static void peer_groups(int fd, struct ctl_ctx *ctx)
+{
+	socklen_t len = 64 * sizeof(gid_t);
+	gid_t *g = NULL;
+
+	for (int tries = 0; tries < 3; tries++) {
+		gid_t *ng = realloc(g, len ? len : sizeof(gid_t));
+
+		if (!ng)
+			break;
+		g = ng;
+		if (!getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len)) {
+			ctx->ngroups = (int)(len / sizeof(gid_t));
+			ctx->groups = calloc((size_t)ctx->ngroups + 1, sizeof(*ctx->groups));
+			if (!ctx->groups)
+				ctx->ngroups = 0;
+			for (int i = 0; i < ctx->ngroups; i++)
+				ctx->groups[i] = (uint32_t)g[i];
+			break;
+		}
+		/* fewer groups known means fewer roles, never more */
+		if (errno != ERANGE)
+			break;
+	}
+	free(g);
 }
 
 /*
@@ -106,6 +155,12 @@ static int decode_request(struct ctl_ctx *ctx, const json_t *req,
 		if (memchr(a->buf, '\0', a->len))
 			return cmd_error(ctx, CTL_EXIT_USAGE, "request.argv[%zu]: holds a NUL byte", i);
 	}
+	v = json_object_get(req, "input");
+	if (v) {
+		if (ctl_json_get_bytes(v, &ctx->input))
+			return cmd_error(ctx, CTL_EXIT_USAGE, "request.input: expected a string");
+		ctx->has_input = true;
+	}
 	return 0;
 }
 
@@ -144,7 +199,7 @@ out:
 	return rc;
 }
 
-static void send_reply(int fd, int code, struct ctl_ctx *ctx)
+static void send_reply(int fd, int code, struct ctl_ctx *ctx, bool refused)
 {
 	json_t *reply;
 	char why[128];
@@ -153,6 +208,10 @@ static void send_reply(int fd, int code, struct ctl_ctx *ctx)
 	reply = json_pack("{s:i, s:o, s:o}", "exit", code,
 			  "stdout", ctl_json_bytes(ctx->out.buf, ctx->out.len),
 			  "stderr", ctl_json_bytes(ctx->err.buf, ctx->err.len));
+	if (reply && refused && json_object_set_new(reply, "refused", json_true())) {
+		json_decref(reply);
+		reply = NULL;
+	}
 	if (!reply)
 		reply = json_pack("{s:i, s:s, s:s}", "exit", CTL_EXIT_USAGE, "stdout", "",
 				  "stderr", "poolctl: reply: out of memory in the daemon\n");
@@ -176,6 +235,7 @@ static void serve_conn(struct ctl_server *srv, int fd)
 	struct ctl_ctx ctx;
 	uint32_t announced;
 	int64_t deadline = ctl_deadline(CTL_READ_TIMEOUT_MS);
+	bool refused = false;
 	int rc, code;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen)) {
@@ -183,9 +243,11 @@ static void serve_conn(struct ctl_server *srv, int fd)
 		return;
 	}
 	ctl_ctx_init_remote(&ctx, srv->store, &srv->hooks, cred.uid, cred.gid, cred.pid);
-	rc = authorize(srv, &cred);
+	peer_groups(fd, &ctx);
+	rc = authorize(srv, &ctx);
 	if (rc) {
 		code = deny(srv, &ctx, rc);
+		refused = true;
 		goto reply;
 	}
 	rc = ctl_recv_frame(fd, CTL_MAX_REQUEST, deadline, &body, &announced);
@@ -208,7 +270,7 @@ static void serve_conn(struct ctl_server *srv, int fd)
 		goto out;		/* the peer left: nobody to answer */
 	}
 reply:
-	send_reply(fd, code, &ctx);
+	send_reply(fd, code, &ctx, refused);
 out:
 	strbuf_release(&body);
 	ctl_ctx_release(&ctx);
@@ -289,6 +351,7 @@ out:
 
 static void server_free(struct ctl_server *srv)
 {
+	cmd_stored_policy_release(&srv->stored);
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
 	if (srv->stop_pipe[0] >= 0)

@@ -2,8 +2,12 @@
  * tools/poolctl.c - the admin tool: global options, then one command
  * from the table in tools/commands.c, run by the daemon when one serves
  * the pool and by this process otherwise.
+ *
+ * A FILE argument (policy apply FILE.json) is read here, as the user who
+ * runs poolctl, and travels as bytes: the daemon never opens it.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +16,8 @@
 struct globals {
 	const char *store_dir;
 	int cmd_index;			/* argv index of the command name */
+	struct strbuf input;		/* the FILE argument's content */
+	bool has_input;
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -76,6 +82,10 @@ static int run_local(const struct globals *g, int argc, char **argv)
 	int code;
 
 	ctl_ctx_init_local(&ctx, g->store_dir);
+	if (g->has_input) {
+		strbuf_add(&ctx.input, g->input.buf, g->input.len);
+		ctx.has_input = true;
+	}
 	code = ctl_run(&ctx, argc, argv);
 	code = emit(&ctx.out, &ctx.err, code);
 	ctl_ctx_release(&ctx);
@@ -90,13 +100,18 @@ static int run_remote(const struct globals *g, int argc, char **argv)
 	int rc;
 
 	ctl_reply_init(&r);
-	rc = ctl_client_call(g->store_dir, argc, argv, &r, &e);
+	rc = ctl_client_call(g->store_dir, argc, argv, g->has_input ? &g->input : NULL,
+			     &r, &e);
 	if (rc == -ENOENT || rc == -ECONNREFUSED) {
 		rc = -1;
 	} else if (rc) {
 		fprintf(stderr, "poolctl: %s\n", perr_msg(&e, rc));
 		rc = CTL_EXIT_USAGE;
 	} else {
+		if (r.refused) {
+			strbuf_reset(&r.err);
+			ctl_refusal_message(argc, argv, &r.err);
+		}
 		rc = emit(&r.out, &r.err, r.exit);
 	}
 	ctl_reply_release(&r);
@@ -105,7 +120,8 @@ static int run_remote(const struct globals *g, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct globals g = { NULL, 0 };
+	struct globals g = { NULL, 0, STRBUF_INIT, false };
+	struct perr e = PERR_INIT;
 	char **cmd_argv;
 	int cmd_argc, code;
 
@@ -114,10 +130,18 @@ int main(int argc, char **argv)
 		return code;
 	cmd_argc = argc - g.cmd_index;
 	cmd_argv = argv + g.cmd_index;
+	if (ctl_read_input(cmd_argc, cmd_argv, &g.input, &g.has_input, &e)) {
+		fprintf(stderr, "poolctl: %s\n", e.msg);
+		code = CTL_EXIT_USAGE;
+		goto out;
+	}
 	if (g.store_dir && !ctl_runs_locally(cmd_argc, cmd_argv)) {
 		code = run_remote(&g, cmd_argc, cmd_argv);
 		if (code >= 0)
-			return code;
+			goto out;
 	}
-	return run_local(&g, cmd_argc, cmd_argv);
+	code = run_local(&g, cmd_argc, cmd_argv);
+out:
+	strbuf_release(&g.input);
+	return code;
 }

@@ -1,0 +1,162 @@
+/*
+ * store/audit_int.h - what the files of the audit log share: record
+ * encoding and hashing (audit_rec.c), seals (audit_seal.c), the chain and
+ * group commit (audit.c), verification (audit_verify.c) and queries
+ * (audit_query.c). Never included outside store/ and white-box tests.
+ */
+#ifndef POOL_AUDIT_INT_H
+#define POOL_AUDIT_INT_H
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "store/internal.h"
+
+/* meta column family keys (the table is in store/audit.c) */
+#define AUDIT_META_HASH		"audit_hash"
+#define AUDIT_META_HEAD		"audit_head"
+#define AUDIT_META_CP		"audit_cp"
+#define AUDIT_CP_PREFIX_LEN	8
+#define AUDIT_CP_KEY_LEN	(AUDIT_CP_PREFIX_LEN + 8)
+
+#define AUDIT_ALGO_MAX		16
+#define AUDIT_SEAL_LEN		113
+#define AUDIT_HASH_SUFFIX_LEN	75	/* ,"hash":"<64 hex>"} */
+
+/* ---- records (audit_rec.c) ---- */
+
+/* The digest named algo ("sha256", "sm3"), or NULL. */
+const EVP_MD *audit_md(const char *algo);
+
+/*
+ * Reads the chain algorithm from meta through ro (NULL: the store's
+ * default read options) into algo; "sha256" when the key is absent.
+ * -EINVAL (logged) for a name this build does not know.
+ */
+int audit_algo_load(struct store *s, const rocksdb_readoptions_t *ro,
+		    char algo[AUDIT_ALGO_MAX]);
+
+/*
+ * Encodes r (seq and time_ns set) as the record following a record whose
+ * hash is prev: *value (malloc'd, caller frees) gets the stored JSON and
+ * hash its chain hash. -ENOMEM or -EIO.
+ */
+int audit_encode(const struct audit_rec *r, const uint8_t prev[32], const EVP_MD *md,
+		 char **value, size_t *len, uint8_t hash[32]);
+
+/*
+ * The chain hash of a stored value: md(prev || value without its hash
+ * member). -EBADMSG when the value does not end in a hash member.
+ * stored gets the hash the value claims.
+ */
+int audit_hash_value(const char *value, size_t len, const uint8_t prev[32],
+		     const EVP_MD *md, uint8_t hash[32], uint8_t stored[32]);
+
+/*
+ * Parses a stored value into *o (caller json_decref()s) and r, whose
+ * strings point into *o. -EBADMSG when it is not a record.
+ */
+int audit_decode(const char *value, size_t len, json_t **o, struct audit_rec *r,
+		 char prev_hex[65]);
+
+/* ---- seals: the signed head and checkpoints (audit_seal.c) ---- */
+
+struct audit_seal {
+	uint64_t seq;			/* last record covered */
+	int64_t time_ns;		/* that record's time */
+	uint8_t hash[32];		/* that record's chain hash */
+	uint8_t sig[64];
+};
+
+enum audit_seal_kind { AUDIT_SEAL_HEAD, AUDIT_SEAL_CP };
+
+/* The Ed25519 key derived from keys/sign.key; caller frees with EVP_PKEY_free. */
+int audit_key_load(struct store *s, EVP_PKEY **key);
+int audit_seal_sign(EVP_PKEY *key, const char *algo, enum audit_seal_kind kind,
+		    struct audit_seal *c);
+/* 0 when the signature holds, -EBADMSG when not. */
+int audit_seal_check(EVP_PKEY *key, const char *algo, enum audit_seal_kind kind,
+		     const struct audit_seal *c);
+void audit_seal_encode(const struct audit_seal *c, uint8_t out[AUDIT_SEAL_LEN]);
+/* -EBADMSG when v is not a seal. */
+int audit_seal_decode(const void *v, size_t len, struct audit_seal *c);
+void audit_cp_key(uint8_t key[AUDIT_CP_KEY_LEN], uint64_t seq);
+
+/* ---- the chain (audit.c) ---- */
+
+struct audit_waiter {
+	uint64_t seq;
+	int err;
+	bool done;
+	struct audit_waiter *next;
+};
+
+struct audit_pending {
+	uint64_t seq;
+	char *value;
+	size_t len;
+};
+
+/* One per open store; the protocol is described in store/audit.c. */
+struct audit_log {
+	struct store *s;
+	struct audit_log *next;			/* protected by registry_mu */
+	char algo[AUDIT_ALGO_MAX];		/* protected by mu */
+	const EVP_MD *md;			/* protected by mu */
+	EVP_PKEY *key;				/* NULL on a read-only store */
+
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+
+	/* the chain as assigned; protected by mu, extended only under s->lock too */
+	uint64_t seq;
+	uint8_t hash[32];
+	int64_t time;
+	/* the last record known durable; protected by mu */
+	uint64_t dseq;
+	uint8_t dhash[32];
+	int64_t dtime;
+	uint64_t cp_seq;			/* last durable checkpoint; mu */
+	int64_t cp_time;
+	/* records dseq+1..open_hi are in a batch an audit_add() caller writes; mu */
+	uint64_t open_hi;
+	uint64_t open_cp;			/* checkpoint in that batch, 0 = none */
+	int64_t open_cp_time;
+	/* assigned, not yet in any write; mu */
+	struct audit_pending *pend;
+	size_t npend, apend;
+	bool writing;				/* a leader's write is in flight; mu */
+	struct audit_waiter *waiters;		/* mu */
+	uint64_t records, groups;		/* mu */
+#ifdef POOL_BENCH_AUDIT_SWITCH
+	bool off;
+#endif
+};
+
+#ifdef POOL_BENCH_AUDIT_SWITCH
+#define audit_off(L)	((L)->off)
+#else
+#define audit_off(L)	false
+#endif
+
+/* The log of s, or NULL before audit_load(). */
+struct audit_log *audit_log_of(struct store *s);
+void audit_log_register(struct audit_log *L);
+/* Removes and returns the log of s (NULL when none). */
+struct audit_log *audit_log_unregister(struct store *s);
+/* Settles the batch an audit_add() caller was writing; caller holds mu. */
+void audit_resolve_open(struct audit_log *L, bool over);
+/* Frees the queued records; caller holds mu. */
+void audit_pend_clear(struct audit_log *L);
+
+/* Counters for benches and tests: records and synced group writes so far. */
+void audit_counters(struct store *s, uint64_t *records, uint64_t *groups);
+
+/* ---- queries (audit_query.c) ---- */
+
+/* audit_query() that also counts the records it read (*scanned). */
+int audit_query_scan(struct store *s, const struct audit_filter *f,
+		     int (*cb)(void *arg, const char *json, const struct audit_rec *r),
+		     void *arg, uint64_t *scanned);
+
+#endif

@@ -1,0 +1,342 @@
+/*
+ * store/audit_query.c - searching and exporting the audit log.
+ *
+ * Records are keyed by seq and their times never fall (store/audit.c),
+ * so the first record of a time range is found by binary search over
+ * seq with one seek per step, and the walk stops at the first record
+ * past the range: a narrow window of a log of millions reads a few dozen
+ * records. Other filters are applied to each record read.
+ */
+#include "store/audit_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/codec.h"
+
+/* Time of the first record at or after seq; false when there is none. */
+static bool time_at(rocksdb_iterator_t *it, uint64_t seq, int64_t *time)
+{
+	struct audit_rec r;
+	uint8_t key[8];
+	const char *v;
+	size_t vlen;
+	json_t *o;
+
+	put_be64(key, seq);
+	rocksdb_iter_seek(it, (const char *)key, sizeof(key));
+	if (!rocksdb_iter_valid(it))
+		return false;
+	v = rocksdb_iter_value(it, &vlen);
+	/* a damaged record counts as early: the walk then reads and skips it */
+	*time = audit_decode(v, vlen, &o, &r, NULL) ? INT64_MIN : r.time_ns;
+	json_decref(o);
+	return true;
+}
+
+static uint64_t key_seq(rocksdb_iterator_t *it)
+{
+	size_t klen;
+	const char *k = rocksdb_iter_key(it, &klen);
+
+	return klen == 8 ? get_be64((const uint8_t *)k) : 0;
+}
+
+/* The lowest seq whose record is at or after since, by binary search. */
+static uint64_t seek_time(rocksdb_iterator_t *it, int64_t since, uint64_t *probes)
+{
+	uint64_t lo, hi, mid;
+	int64_t t;
+
+	rocksdb_iter_seek_to_first(it);
+	if (!rocksdb_iter_valid(it))
+		return 0;
+	lo = key_seq(it);
+	rocksdb_iter_seek_to_last(it);
+	hi = key_seq(it) + 1;		/* one past the end: "after since" holds there */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		(*probes)++;
+		if (!time_at(it, mid, &t) || t >= since)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+static bool path_under(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (!n || strncmp(path, prefix, n))
+		return n == 0;
+	return path[n] == '\0' || path[n] == '/' || prefix[n - 1] == '/';
+}
+
+static bool matches(const struct audit_filter *f, const struct audit_rec *r)
+{
+	if (f->since_ns && r->time_ns < f->since_ns)
+		return false;
+	if (f->dept && strcmp(r->dept, f->dept))
+		return false;
+	if (f->uid >= 0 && (int64_t)r->uid != f->uid)
+		return false;
+	if (f->op && strcmp(r->op, f->op))
+		return false;
+	if (f->denied && r->result != -EACCES && r->result != -EPERM)
+		return false;
+	return !f->path || path_under(r->path, f->path);
+}
+
+int audit_query_scan(struct store *s, const struct audit_filter *f,
+		     int (*cb)(void *arg, const char *json, const struct audit_rec *r),
+		     void *arg, uint64_t *scanned)
+{
+	static const struct audit_filter all = AUDIT_FILTER_INIT;
+	struct strbuf line = STRBUF_INIT;
+	rocksdb_iterator_t *it;
+	struct audit_rec r;
+	uint8_t key[8];
+	const char *v;
+	size_t vlen;
+	json_t *o;
+	char *err = NULL;
+	int ret = 0, count = 0;
+
+	*scanned = 0;
+	f = f ? f : &all;
+	/* one iterator: it reads one consistent view for the search and the walk */
+	it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[CF_AUDIT]);
+	put_be64(key, f->since_ns > 0 ? seek_time(it, f->since_ns, scanned) : 0);
+	for (rocksdb_iter_seek(it, (const char *)key, sizeof(key)); rocksdb_iter_valid(it);
+	     rocksdb_iter_next(it)) {
+		v = rocksdb_iter_value(it, &vlen);
+		(*scanned)++;
+		if (audit_decode(v, vlen, &o, &r, NULL))
+			continue;	/* damaged: audit_verify() reports it */
+		if (f->until_ns && r.time_ns > f->until_ns) {
+			json_decref(o);
+			break;
+		}
+		if (matches(f, &r)) {
+			strbuf_reset(&line);
+			strbuf_add(&line, v, vlen);
+			ret = cb(arg, line.buf, &r);
+			count++;
+		}
+		json_decref(o);
+		if (ret || (f->limit && (uint64_t)count >= f->limit))
+			break;
+	}
+	if (!ret) {
+		rocksdb_iter_get_error(it, &err);
+		ret = err ? -EIO : count;
+	}
+	rocksdb_free(err);
+	rocksdb_iter_destroy(it);
+	strbuf_release(&line);
+	return ret;
+}
+
+int audit_query(struct store *s, const struct audit_filter *f,
+		int (*cb)(void *arg, const char *json, const struct audit_rec *r),
+		void *arg)
+{
+	uint64_t scanned;
+
+	return audit_query_scan(s, f, cb, arg, &scanned);
+}
+
+/* ---- formats ---- */
+
+static void add_time(struct strbuf *out, int64_t ns)
+{
+	time_t sec = (time_t)(ns / 1000000000);
+	struct tm tm;
+	char buf[32];
+
+	if (!gmtime_r(&sec, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm))
+		snprintf(buf, sizeof(buf), "%lld", (long long)sec);
+	strbuf_addf(out, "%s.%06lldZ", buf, (long long)(ns % 1000000000 / 1000));
+}
+
+/* An RFC 5424 PARAM-VALUE: '"', '\' and ']' escaped. */
+static void add_sd(struct strbuf *out, const char *name, const char *value)
+{
+	strbuf_addf(out, " %s=\"", name);
+	for (; *value; value++) {
+		if (*value == '"' || *value == '\\' || *value == ']')
+			strbuf_addch(out, '\\');
+		strbuf_addch(out, *value);
+	}
+	strbuf_addch(out, '"');
+}
+
+static void add_sd_num(struct strbuf *out, const char *name, long long v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%lld", v);
+	add_sd(out, name, buf);
+}
+
+static bool is_denied(const struct audit_rec *r)
+{
+	return r->result == -EACCES || r->result == -EPERM;
+}
+
+/*
+ * Facility 13 (log audit); a denial is a warning, the rest info. The
+ * SD-ID uses the documentation enterprise number 32473: a deployment
+ * with its own number changes AUDIT_SD_ID.
+ */
+#define AUDIT_SD_ID "poolfs@32473"
+
+static void format_syslog(const char *json, const struct audit_rec *r, struct strbuf *out)
+{
+	char host[256] = "-";
+	const char *hash = strstr(json, ",\"hash\":\"");
+
+	if (gethostname(host, sizeof(host) - 1) || !*host)
+		snprintf(host, sizeof(host), "-");
+	host[sizeof(host) - 1] = '\0';
+	strbuf_addf(out, "<%d>1 ", 13 * 8 + (is_denied(r) ? 4 : 6));
+	add_time(out, r->time_ns);
+	strbuf_addf(out, " %s poolfs - audit [" AUDIT_SD_ID, host);
+	add_sd_num(out, "seq", (long long)r->seq);
+	add_sd_num(out, "uid", r->uid);
+	add_sd_num(out, "gid", r->gid);
+	add_sd_num(out, "pid", r->pid);
+	add_sd(out, "comm", r->comm);
+	add_sd(out, "dept", r->dept);
+	add_sd(out, "user", r->user);
+	add_sd(out, "op", r->op);
+	add_sd(out, "path", r->path);
+	add_sd(out, "code", r->code);
+	add_sd_num(out, "version", (long long)r->version);
+	add_sd_num(out, "bytes", (long long)r->bytes);
+	add_sd_num(out, "result", r->result);
+	add_sd(out, "grant", r->grant);
+	add_sd(out, "view", r->view);
+	add_sd(out, "reason", r->reason);
+	if (hash && strlen(hash) >= AUDIT_HASH_SUFFIX_LEN) {
+		char hex[65];
+
+		memcpy(hex, hash + strlen(",\"hash\":\""), 64);
+		hex[64] = '\0';
+		add_sd(out, "hash", hex);
+	}
+	strbuf_addf(out, "] %s %s %s\n", r->op, r->path,
+		    r->result ? (is_denied(r) ? "denied" : "failed") : "ok");
+}
+
+/* A value for people: bare when it has no space, quote or control, else quoted. */
+static void add_word(struct strbuf *out, const char *name, const char *v)
+{
+	bool plain = *v;
+
+	for (const char *p = v; *p && plain; p++)
+		plain = (unsigned char)*p > ' ' && *p != '"' && *p != '\\';
+	strbuf_addf(out, " %s=", name);
+	if (plain) {
+		strbuf_addstr(out, v);
+		return;
+	}
+	strbuf_addch(out, '"');
+	for (; *v; v++) {
+		if (*v == '"' || *v == '\\')
+			strbuf_addch(out, '\\');
+		if ((unsigned char)*v < ' ')
+			strbuf_addf(out, "\\x%02x", (unsigned char)*v);
+		else
+			strbuf_addch(out, *v);
+	}
+	strbuf_addch(out, '"');
+}
+
+static void format_text(const struct audit_rec *r, struct strbuf *out)
+{
+	add_time(out, r->time_ns);
+	strbuf_addf(out, " #%llu uid=%u gid=%u pid=%u", (unsigned long long)r->seq,
+		    r->uid, r->gid, r->pid);
+	add_word(out, "comm", r->comm);
+	add_word(out, "dept", r->dept);
+	if (*r->user)
+		add_word(out, "user", r->user);
+	add_word(out, "op", r->op);
+	add_word(out, "path", r->path);
+	if (r->result)
+		strbuf_addf(out, " result=%s(%s)", is_denied(r) ? "denied" : "error",
+			    strerror(-r->result));
+	else
+		strbuf_addstr(out, " result=ok");
+	if (*r->code)
+		add_word(out, "code", r->code);
+	if (r->version)
+		strbuf_addf(out, " version=%llu", (unsigned long long)r->version);
+	if (r->bytes)
+		strbuf_addf(out, " bytes=%llu", (unsigned long long)r->bytes);
+	if (*r->grant)
+		add_word(out, "grant", r->grant);
+	if (*r->view)
+		add_word(out, "view", r->view);
+	if (*r->reason)
+		add_word(out, "reason", r->reason);
+	strbuf_addch(out, '\n');
+}
+
+int audit_format(const char *format, const char *json, const struct audit_rec *r,
+		 struct strbuf *out)
+{
+	if (!strcmp(format, "jsonl")) {
+		strbuf_addstr(out, json);
+		strbuf_addch(out, '\n');
+	} else if (!strcmp(format, "syslog")) {
+		format_syslog(json, r, out);
+	} else if (!strcmp(format, "text")) {
+		format_text(r, out);
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct export {
+	const char *format;
+	struct strbuf buf;
+	FILE *out;
+};
+
+static int export_one(void *arg, const char *json, const struct audit_rec *r)
+{
+	struct export *x = arg;
+
+	audit_format(x->format, json, r, &x->buf);
+	if (x->buf.len < 65536)
+		return 0;
+	if (fwrite(x->buf.buf, 1, x->buf.len, x->out) != x->buf.len)
+		return -EIO;
+	strbuf_reset(&x->buf);
+	return 0;
+}
+
+int audit_export(struct store *s, const char *format, const struct audit_filter *f,
+		 FILE *out)
+{
+	struct export x = { format, STRBUF_INIT, out };
+	int ret;
+
+	if (strcmp(format, "jsonl") && strcmp(format, "syslog") && strcmp(format, "text"))
+		return -EINVAL;
+	ret = audit_query(s, f, export_one, &x);
+	if (ret >= 0 && x.buf.len && fwrite(x.buf.buf, 1, x.buf.len, out) != x.buf.len)
+		ret = -EIO;
+	if (ret >= 0 && fflush(out))
+		ret = -EIO;
+	strbuf_release(&x.buf);
+	return ret < 0 ? ret : 0;
+}

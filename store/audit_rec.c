@@ -1,0 +1,301 @@
+/*
+ * store/audit_rec.c - one audit record: its JSON, its chain hash, and
+ * reading it back.
+ *
+ * A record is stored as compact JSON: the fields of struct audit_rec plus
+ * "seq", "time" (ns since the epoch) and "prev" (hex hash of the record
+ * before, all zeros for record 1), keys sorted, and then "hash" appended
+ * as the last member. The chain hash is
+ *
+ *   H(prev || the value with its final ,"hash":"..." member removed)
+ *
+ * with prev the 32 raw bytes and H the pool's algorithm (SHA-256 or SM3).
+ * The part hashed is exactly the bytes stored, so a verifier needs no
+ * canonical re-serialization and a new JSON library cannot make an
+ * intact log look broken; the part before "hash" is still what
+ * json_dumps(JSON_COMPACT | JSON_SORT_KEYS) gives for the record.
+ *
+ * Strings that are not valid UTF-8 (paths from legacy systems can be
+ * anything) are recorded with each bad byte written as \xNN, so the
+ * record stays valid JSON and the original bytes stay recognizable.
+ */
+#include "store/audit_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/codec.h"
+#include "common/log.h"
+
+#define HASH_MEMBER	",\"hash\":\""
+
+const EVP_MD *audit_md(const char *algo)
+{
+	if (!strcmp(algo, "sha256"))
+		return EVP_sha256();
+	if (!strcmp(algo, "sm3"))
+		return EVP_sm3();
+	return NULL;
+}
+
+int audit_algo_load(struct store *s, const rocksdb_readoptions_t *ro,
+		    char algo[AUDIT_ALGO_MAX])
+{
+	char *err = NULL, *v;
+	size_t vlen;
+	int ret = 0;
+
+	v = rocksdb_get_cf(s->db, ro ? ro : s->ropt, s->cf[CF_META], AUDIT_META_HASH,
+			   strlen(AUDIT_META_HASH), &vlen, &err);
+	if (err) {
+		log_err("%s: audit log: cannot read the hash algorithm: %s", s->dir, err);
+		ret = -EIO;
+		goto out;
+	}
+	if (!v) {
+		snprintf(algo, AUDIT_ALGO_MAX, "sha256");
+		goto out;
+	}
+	if (vlen >= AUDIT_ALGO_MAX || memchr(v, '\0', vlen)) {
+		ret = -EINVAL;
+	} else {
+		memcpy(algo, v, vlen);
+		algo[vlen] = '\0';
+		if (!audit_md(algo))
+			ret = -EINVAL;
+	}
+	if (ret)
+		log_err("%s: audit log: unknown hash algorithm in meta \"%s\"", s->dir,
+			AUDIT_META_HASH);
+out:
+	rocksdb_free(v);
+	rocksdb_free(err);
+	return ret;
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid. */
+static size_t utf8_seq(const unsigned char *p, size_t left)
+{
+	size_t n;
+	uint32_t c;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, c = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, c = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, c = p[0] & 0x07;
+	else
+		return 0;
+	if (left < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (n == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+static json_t *audit_string(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t left = strlen((const char *)p), n;
+	json_t *j;
+
+	j = json_stringn((const char *)p, left);
+	if (j)
+		return j;
+	while (left) {
+		n = utf8_seq(p, left);
+		if (n)
+			strbuf_add(&sb, p, n);
+		else
+			strbuf_addf(&sb, "\\x%02x", *p);
+		n = n ? n : 1;
+		p += n;
+		left -= n;
+	}
+	j = json_stringn(sb.buf, sb.len);
+	strbuf_release(&sb);
+	return j;
+}
+
+static int set_new(json_t *o, const char *key, json_t *v)
+{
+	return v ? json_object_set_new(o, key, v) : -1;
+}
+
+/* The record without "hash", or NULL when out of memory. */
+static json_t *audit_json(const struct audit_rec *r, const uint8_t prev[32])
+{
+	char hex[65];
+	json_t *o = json_object();
+	int bad = 0;
+
+	if (!o)
+		return NULL;
+	hex_encode(prev, 32, hex);
+	bad |= set_new(o, "seq", json_integer((json_int_t)r->seq));
+	bad |= set_new(o, "time", json_integer((json_int_t)r->time_ns));
+	bad |= set_new(o, "uid", json_integer(r->uid));
+	bad |= set_new(o, "gid", json_integer(r->gid));
+	bad |= set_new(o, "pid", json_integer(r->pid));
+	bad |= set_new(o, "comm", audit_string(r->comm));
+	bad |= set_new(o, "dept", audit_string(r->dept));
+	bad |= set_new(o, "user", audit_string(r->user));
+	bad |= set_new(o, "op", audit_string(r->op));
+	bad |= set_new(o, "path", audit_string(r->path));
+	bad |= set_new(o, "code", audit_string(r->code));
+	bad |= set_new(o, "version", json_integer((json_int_t)r->version));
+	bad |= set_new(o, "bytes", json_integer((json_int_t)r->bytes));
+	bad |= set_new(o, "result", json_integer(r->result));
+	bad |= set_new(o, "grant", audit_string(r->grant));
+	bad |= set_new(o, "view", audit_string(r->view));
+	bad |= set_new(o, "reason", audit_string(r->reason));
+	bad |= set_new(o, "prev", json_string(hex));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int digest(const EVP_MD *md, const uint8_t prev[32], const char *body, size_t len,
+		  uint8_t hash[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int n = 0;
+	int ok;
+
+	ok = ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1 &&
+	     EVP_DigestUpdate(ctx, prev, 32) == 1 &&
+	     EVP_DigestUpdate(ctx, body, len) == 1 &&
+	     EVP_DigestUpdate(ctx, "}", 1) == 1 &&
+	     EVP_DigestFinal_ex(ctx, hash, &n) == 1 && n == 32;
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -EIO;
+}
+
+int audit_encode(const struct audit_rec *r, const uint8_t prev[32], const EVP_MD *md,
+		 char **value, size_t *len, uint8_t hash[32])
+{
+	struct strbuf sb = STRBUF_INIT;
+	char hex[65], *body = NULL;
+	size_t blen;
+	json_t *o;
+	int ret = -ENOMEM;
+
+	*value = NULL;
+	o = audit_json(r, prev);
+	if (!o)
+		goto out;
+	body = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!body)
+		goto out;
+	blen = strlen(body);
+	/* hashed without the closing brace here, digest() adds it back */
+	ret = digest(md, prev, body, blen - 1, hash);
+	if (ret)
+		goto out;
+	hex_encode(hash, 32, hex);
+	strbuf_grow(&sb, blen + AUDIT_HASH_SUFFIX_LEN);
+	strbuf_add(&sb, body, blen - 1);
+	strbuf_addf(&sb, HASH_MEMBER "%s\"}", hex);
+	*value = strbuf_detach(&sb, len);
+out:
+	free(body);
+	json_decref(o);
+	return ret;
+}
+
+int audit_hash_value(const char *value, size_t len, const uint8_t prev[32],
+		     const EVP_MD *md, uint8_t hash[32], uint8_t stored[32])
+{
+	const char *suffix;
+	char hex[65];
+
+	if (len < AUDIT_HASH_SUFFIX_LEN + 2 || value[0] != '{')
+		return -EBADMSG;
+	suffix = value + len - AUDIT_HASH_SUFFIX_LEN;
+	if (memcmp(suffix, HASH_MEMBER, strlen(HASH_MEMBER)) ||
+	    memcmp(value + len - 2, "\"}", 2))
+		return -EBADMSG;
+	memcpy(hex, suffix + strlen(HASH_MEMBER), 64);
+	hex[64] = '\0';
+	if (hex_decode(hex, stored, 32))
+		return -EBADMSG;
+	return digest(md, prev, value, (size_t)(suffix - value), hash);
+}
+
+static int get_int(json_t *o, const char *key, json_int_t *v)
+{
+	json_t *j = json_object_get(o, key);
+
+	if (!json_is_integer(j))
+		return -1;
+	*v = json_integer_value(j);
+	return 0;
+}
+
+static const char *get_str(json_t *o, const char *key, int *bad)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	if (!s)
+		*bad = 1;
+	return s ? s : "";
+}
+
+int audit_decode(const char *value, size_t len, json_t **o, struct audit_rec *r,
+		 char prev_hex[65])
+{
+	json_int_t seq, t, uid, gid, pid, ver, bytes, res;
+	const char *prev;
+	int bad = 0;
+
+	memset(r, 0, sizeof(*r));
+	*o = json_loadb(value, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(*o))
+		goto bad;
+	if (get_int(*o, "seq", &seq) || get_int(*o, "time", &t) ||
+	    get_int(*o, "uid", &uid) || get_int(*o, "gid", &gid) ||
+	    get_int(*o, "pid", &pid) || get_int(*o, "version", &ver) ||
+	    get_int(*o, "bytes", &bytes) || get_int(*o, "result", &res))
+		goto bad;
+	r->seq = (uint64_t)seq;
+	r->time_ns = t;
+	r->uid = (uint32_t)uid;
+	r->gid = (uint32_t)gid;
+	r->pid = (uint32_t)pid;
+	r->version = (uint64_t)ver;
+	r->bytes = (uint64_t)bytes;
+	r->result = (int)res;
+	r->comm = get_str(*o, "comm", &bad);
+	r->dept = get_str(*o, "dept", &bad);
+	r->user = get_str(*o, "user", &bad);
+	r->op = get_str(*o, "op", &bad);
+	r->path = get_str(*o, "path", &bad);
+	r->code = get_str(*o, "code", &bad);
+	r->grant = get_str(*o, "grant", &bad);
+	r->view = get_str(*o, "view", &bad);
+	r->reason = get_str(*o, "reason", &bad);
+	prev = get_str(*o, "prev", &bad);
+	if (bad || strlen(prev) != 64)
+		goto bad;
+	if (prev_hex)
+		memcpy(prev_hex, prev, 65);
+	return 0;
+bad:
+	json_decref(*o);
+	*o = NULL;
+	memset(r, 0, sizeof(*r));
+	return -EBADMSG;
+}

@@ -1,0 +1,178 @@
+/*
+ * store/audit_seal.c - Ed25519 seals over the audit chain.
+ *
+ * A hash chain alone shows a changed record, but anyone who can write
+ * the database can recompute every hash after the one they changed. A
+ * seal says, signed with a key that never enters the database, "record
+ * SEQ had chain hash H", so a rewritten chain, a forged tail or a cut-off
+ * tail no longer matches. The signing key is derived from keys/sign.key:
+ *
+ *   seed = HMAC-SHA256(sign.key, "poolfs audit ed25519 v1")
+ *
+ * so the stored secret is never used raw and could seed other keys.
+ *
+ * Seal value (head in meta "audit_head", checkpoints in meta
+ * "audit_cp" be64(seq)):
+ *
+ *   off  size  field
+ *   0    1     seal format (1)
+ *   1    8     seq of the last record covered
+ *   9    8     that record's time (ns)
+ *   17   32    that record's chain hash
+ *   49   64    Ed25519 signature over: domain NUL algo NUL bytes 1..48
+ *
+ * The domain ("poolfs audit head v1" or "poolfs audit checkpoint v1")
+ * keeps a head from being replayed as a checkpoint and back; the
+ * algorithm is signed so flipping meta "audit_hash" cannot pass.
+ */
+#include "store/audit_int.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "common/codec.h"
+#include "common/log.h"
+
+#define SEAL_FMT	1
+#define SIGNED_OFF	1
+#define SIGNED_LEN	48
+#define KEY_INFO	"poolfs audit ed25519 v1"
+
+static const char *const domains[] = {
+	[AUDIT_SEAL_HEAD] = "poolfs audit head v1",
+	[AUDIT_SEAL_CP] = "poolfs audit checkpoint v1",
+};
+
+int audit_key_load(struct store *s, EVP_PKEY **key)
+{
+	uint8_t secret[64], seed[32];
+	size_t n = 0;
+	ssize_t len;
+	int ret = 0;
+
+	*key = NULL;
+	len = store_secret(s, "sign", secret, sizeof(secret));
+	if (len < 0) {
+		ret = (int)len;
+		goto out;
+	}
+	if (len < 16) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret, (size_t)len,
+		       (const unsigned char *)KEY_INFO, strlen(KEY_INFO),
+		       seed, sizeof(seed), &n) || n != sizeof(seed)) {
+		ret = -EIO;
+		goto out;
+	}
+	*key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, sizeof(seed));
+	if (!*key)
+		ret = -EIO;
+out:
+	if (ret)
+		log_err("%s: audit log: cannot load the signing key: %s", s->dir,
+			strerror(-ret));
+	memset(secret, 0, sizeof(secret));
+	memset(seed, 0, sizeof(seed));
+	return ret;
+}
+
+int audit_public_key(struct store *s, char hex[65])
+{
+	uint8_t pub[32];
+	size_t n = sizeof(pub);
+	EVP_PKEY *key;
+	int ret;
+
+	ret = audit_key_load(s, &key);
+	if (ret)
+		return ret;
+	if (EVP_PKEY_get_raw_public_key(key, pub, &n) != 1 || n != sizeof(pub))
+		ret = -EIO;
+	else
+		hex_encode(pub, sizeof(pub), hex);
+	EVP_PKEY_free(key);
+	return ret;
+}
+
+void audit_seal_encode(const struct audit_seal *c, uint8_t out[AUDIT_SEAL_LEN])
+{
+	out[0] = SEAL_FMT;
+	put_be64(out + 1, c->seq);
+	put_be64(out + 9, (uint64_t)c->time_ns);
+	memcpy(out + 17, c->hash, 32);
+	memcpy(out + 49, c->sig, 64);
+}
+
+int audit_seal_decode(const void *v, size_t len, struct audit_seal *c)
+{
+	const uint8_t *p = v;
+
+	if (len != AUDIT_SEAL_LEN || p[0] != SEAL_FMT)
+		return -EBADMSG;
+	c->seq = get_be64(p + 1);
+	c->time_ns = (int64_t)get_be64(p + 9);
+	memcpy(c->hash, p + 17, 32);
+	memcpy(c->sig, p + 49, 64);
+	return 0;
+}
+
+void audit_cp_key(uint8_t key[AUDIT_CP_KEY_LEN], uint64_t seq)
+{
+	memcpy(key, AUDIT_META_CP, AUDIT_CP_PREFIX_LEN);
+	put_be64(key + AUDIT_CP_PREFIX_LEN, seq);
+}
+
+/* The bytes a seal signs; returns their length. */
+static size_t seal_message(const char *algo, enum audit_seal_kind kind,
+			   const struct audit_seal *c, uint8_t *msg, size_t size)
+{
+	uint8_t enc[AUDIT_SEAL_LEN];
+	size_t dl = strlen(domains[kind]) + 1, al = strlen(algo) + 1;
+
+	if (dl + al + SIGNED_LEN > size)
+		return 0;
+	audit_seal_encode(c, enc);
+	memcpy(msg, domains[kind], dl);
+	memcpy(msg + dl, algo, al);
+	memcpy(msg + dl + al, enc + SIGNED_OFF, SIGNED_LEN);
+	return dl + al + SIGNED_LEN;
+}
+
+int audit_seal_sign(EVP_PKEY *key, const char *algo, enum audit_seal_kind kind,
+		    struct audit_seal *c)
+{
+	uint8_t msg[128];
+	size_t len = seal_message(algo, kind, c, msg, sizeof(msg)), siglen = 64;
+	EVP_MD_CTX *ctx;
+	int ret = 0;
+
+	if (!len)
+		return -EINVAL;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) != 1 ||
+	    EVP_DigestSign(ctx, c->sig, &siglen, msg, len) != 1 || siglen != 64)
+		ret = -EIO;
+	EVP_MD_CTX_free(ctx);
+	return ret;
+}
+
+int audit_seal_check(EVP_PKEY *key, const char *algo, enum audit_seal_kind kind,
+		     const struct audit_seal *c)
+{
+	uint8_t msg[128];
+	size_t len = seal_message(algo, kind, c, msg, sizeof(msg));
+	EVP_MD_CTX *ctx;
+	int ret = -EBADMSG;
+
+	if (!len)
+		return -EINVAL;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, key) != 1)
+		ret = -EIO;
+	else if (EVP_DigestVerify(ctx, c->sig, 64, msg, len) == 1)
+		ret = 0;
+	EVP_MD_CTX_free(ctx);
+	return ret;
+}

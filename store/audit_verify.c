@@ -1,0 +1,298 @@
+/*
+ * store/audit_verify.c - proving the audit log intact, or saying where
+ * it is not.
+ *
+ * Three kinds of evidence, checked in seq order so the first problem
+ * reported is the earliest one:
+ *   - the chain: record N sits under key N, says seq N, links to the
+ *     hash of record N-1 and hashes to the value it claims; times rise.
+ *     This catches a changed, removed, inserted or swapped record.
+ *   - checkpoints: a signed (seq, hash) every so often. An editor who
+ *     recomputes every hash after a change still cannot match one, so
+ *     the rewritten stretch is named from the last checkpoint that holds.
+ *   - the head: a signed (seq, hash) of the last record, rewritten with
+ *     every write. A tail cut off, or records added after it, no longer
+ *     match.
+ * What no signature can show is a whole log replaced by an older copy
+ * of itself together with its head; pinning the head elsewhere (syslog
+ * export) covers that.
+ */
+#include "store/audit_int.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/codec.h"
+
+struct verify {
+	struct store *s;
+	rocksdb_readoptions_t *ro;
+	char algo[AUDIT_ALGO_MAX];
+	const EVP_MD *md;
+	EVP_PKEY *key;
+	struct audit_seal *cps;		/* checkpoints in seq order */
+	size_t ncp;
+	uint64_t good_cp;		/* last checkpoint that matched */
+	uint64_t *bad;
+	struct perr *e;
+};
+
+#define ULL(x) ((unsigned long long)(x))
+
+static int broken(struct verify *v, uint64_t seq, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Records the first bad seq and why; returns -EBADMSG. */
+static int broken(struct verify *v, uint64_t seq, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	*v->bad = seq;
+	return perr_set(v->e, EBADMSG, "audit log broken at seq %llu: %s", ULL(seq), msg);
+}
+
+static int load_cps(struct verify *v)
+{
+	rocksdb_iterator_t *it;
+	struct audit_seal c, *n;
+	const char *k, *val;
+	size_t klen, vlen, alloc = 0;
+	char *err = NULL;
+	int ret = 0;
+
+	it = rocksdb_create_iterator_cf(v->s->db, v->ro, v->s->cf[CF_META]);
+	for (rocksdb_iter_seek(it, AUDIT_META_CP, AUDIT_CP_PREFIX_LEN); rocksdb_iter_valid(it);
+	     rocksdb_iter_next(it)) {
+		k = rocksdb_iter_key(it, &klen);
+		if (klen < AUDIT_CP_PREFIX_LEN || memcmp(k, AUDIT_META_CP, AUDIT_CP_PREFIX_LEN))
+			break;
+		val = rocksdb_iter_value(it, &vlen);
+		if (klen != AUDIT_CP_KEY_LEN || audit_seal_decode(val, vlen, &c) ||
+		    c.seq != get_be64((const uint8_t *)k + AUDIT_CP_PREFIX_LEN)) {
+			ret = broken(v, klen == AUDIT_CP_KEY_LEN ?
+				     get_be64((const uint8_t *)k + AUDIT_CP_PREFIX_LEN) : 0,
+				     "a checkpoint record is damaged");
+			goto out;
+		}
+		if (v->ncp == alloc) {
+			alloc = alloc ? 2 * alloc : 64;
+			n = realloc(v->cps, alloc * sizeof(*n));
+			if (!n) {
+				ret = perr_set(v->e, ENOMEM, "audit log: out of memory");
+				goto out;
+			}
+			v->cps = n;
+		}
+		v->cps[v->ncp++] = c;
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err)
+		ret = perr_set(v->e, EIO, "audit log: cannot read checkpoints: %s", err);
+out:
+	rocksdb_free(err);
+	rocksdb_iter_destroy(it);
+	return ret;
+}
+
+/* Checks the checkpoint at seq (the record just verified, with hash and time). */
+static int check_cp(struct verify *v, size_t *ci, uint64_t seq, const uint8_t hash[32],
+		    int64_t time)
+{
+	const struct audit_seal *c;
+
+	if (*ci >= v->ncp || v->cps[*ci].seq != seq)
+		return 0;
+	c = &v->cps[(*ci)++];
+	if (audit_seal_check(v->key, v->algo, AUDIT_SEAL_CP, c))
+		return broken(v, seq, "the checkpoint at seq %llu has a wrong signature (forged)",
+			      ULL(seq));
+	if (memcmp(c->hash, hash, 32) || c->time_ns != time)
+		return broken(v, v->good_cp + 1,
+			      "records %llu..%llu do not match the signed checkpoint at the end (rewritten)",
+			      ULL(v->good_cp + 1), ULL(seq));
+	v->good_cp = seq;
+	return 0;
+}
+
+/* Checks one stored record against the chain so far; fills hash and time. */
+static int check_record(struct verify *v, uint64_t seq, const char *val, size_t vlen,
+			const uint8_t prev[32], int64_t prev_time, uint8_t hash[32],
+			int64_t *time)
+{
+	struct audit_rec r;
+	uint8_t stored[32];
+	char prev_hex[65], want_hex[65];
+	json_t *o = NULL;
+	int ret = 0;
+
+	if (audit_decode(val, vlen, &o, &r, prev_hex) ||
+	    audit_hash_value(val, vlen, prev, v->md, hash, stored)) {
+		ret = broken(v, seq, "record %llu is not a valid record", ULL(seq));
+		goto out;
+	}
+	if (r.seq != seq) {
+		ret = broken(v, seq, "key %llu holds record %llu (moved or swapped)",
+			     ULL(seq), ULL(r.seq));
+		goto out;
+	}
+	hex_encode(prev, 32, want_hex);
+	if (strcmp(prev_hex, want_hex)) {
+		ret = broken(v, seq, "record %llu does not link to record %llu (a record before it was changed, inserted or removed)",
+			     ULL(seq), ULL(seq - 1));
+		goto out;
+	}
+	if (memcmp(hash, stored, 32)) {
+		ret = broken(v, seq, "record %llu does not match its hash (changed)", ULL(seq));
+		goto out;
+	}
+	if (r.time_ns <= prev_time) {
+		ret = broken(v, seq, "record %llu is older than record %llu", ULL(seq),
+			     ULL(seq - 1));
+		goto out;
+	}
+	if (!strcmp(r.op, "audit_break")) {
+		ret = broken(v, seq, "record %llu notes damage found when the store was opened: %s",
+			     ULL(seq), r.reason);
+		goto out;
+	}
+	*time = r.time_ns;
+out:
+	json_decref(o);
+	return ret;
+}
+
+static int walk(struct verify *v, uint64_t *last, uint8_t hash[32])
+{
+	rocksdb_iterator_t *it;
+	uint8_t prev[32] = { 0 };
+	int64_t prev_time = INT64_MIN, time = 0;
+	uint64_t expect = 1, seq;
+	const char *k, *val;
+	size_t klen, vlen, ci = 0;
+	char *err = NULL;
+	int ret = 0;
+
+	it = rocksdb_create_iterator_cf(v->s->db, v->ro, v->s->cf[CF_AUDIT]);
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		k = rocksdb_iter_key(it, &klen);
+		val = rocksdb_iter_value(it, &vlen);
+		if (klen != 8) {
+			ret = broken(v, expect, "a key of %zu bytes sits among the records", klen);
+			goto out;
+		}
+		seq = get_be64((const uint8_t *)k);
+		if (seq != expect) {
+			ret = seq > expect ?
+			      broken(v, expect, "record %llu is missing (the next is %llu)",
+				     ULL(expect), ULL(seq)) :
+			      broken(v, expect, "record %llu is not a valid seq", ULL(seq));
+			goto out;
+		}
+		ret = check_record(v, seq, val, vlen, prev, prev_time, hash, &time);
+		if (!ret)
+			ret = check_cp(v, &ci, seq, hash, time);
+		if (ret)
+			goto out;
+		memcpy(prev, hash, 32);
+		prev_time = time;
+		expect++;
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err) {
+		ret = perr_set(v->e, EIO, "audit log: cannot read record %llu: %s", ULL(expect), err);
+		goto out;
+	}
+	*last = expect - 1;
+	memcpy(hash, prev, 32);
+	if (ci < v->ncp)
+		ret = broken(v, expect, "records %llu..%llu are missing (cut off; a signed checkpoint names the last)",
+			     ULL(expect), ULL(v->cps[ci].seq));
+out:
+	rocksdb_free(err);
+	rocksdb_iter_destroy(it);
+	return ret;
+}
+
+static int check_head(struct verify *v, uint64_t last, const uint8_t hash[32])
+{
+	struct audit_seal h;
+	char *err = NULL, *val;
+	size_t vlen;
+	int ret = 0;
+
+	val = rocksdb_get_cf(v->s->db, v->ro, v->s->cf[CF_META], AUDIT_META_HEAD,
+			     strlen(AUDIT_META_HEAD), &vlen, &err);
+	if (err) {
+		ret = perr_set(v->e, EIO, "audit log: cannot read the signed head: %s", err);
+		goto out;
+	}
+	if (!val) {
+		if (last)
+			ret = broken(v, v->good_cp + 1, "records %llu..%llu are not covered by a signed head (it is missing)",
+				     ULL(v->good_cp + 1), ULL(last));
+		goto out;
+	}
+	if (audit_seal_decode(val, vlen, &h) || audit_seal_check(v->key, v->algo, AUDIT_SEAL_HEAD, &h))
+		ret = broken(v, v->good_cp + 1, "the signed head is damaged or forged; records after %llu cannot be trusted",
+			     ULL(v->good_cp));
+	else if (h.seq > last)
+		ret = broken(v, last + 1, "records %llu..%llu are missing (cut off; the signed head names the last)",
+			     ULL(last + 1), ULL(h.seq));
+	else if (h.seq < last)
+		ret = broken(v, h.seq + 1, "records %llu..%llu come after the signed head (added)",
+			     ULL(h.seq + 1), ULL(last));
+	else if (memcmp(h.hash, hash, 32))
+		ret = broken(v, v->good_cp + 1, "records %llu..%llu do not match the signed head (rewritten)",
+			     ULL(v->good_cp + 1), ULL(last));
+out:
+	rocksdb_free(err);
+	rocksdb_free(val);
+	return ret;
+}
+
+int audit_verify(struct store *s, uint64_t *bad_seq, struct perr *e)
+{
+	const rocksdb_snapshot_t *snap = rocksdb_create_snapshot(s->db);
+	struct verify v = { .s = s, .bad = bad_seq, .e = e };
+	uint8_t hash[32];
+	uint64_t last = 0;
+	int ret;
+
+	*bad_seq = 0;
+	v.ro = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_snapshot(v.ro, snap);
+	ret = audit_algo_load(s, v.ro, v.algo);
+	if (ret == -EIO) {
+		ret = perr_set(e, EIO, "audit log: cannot read meta \"audit_hash\"");
+		goto out;
+	}
+	if (ret) {
+		ret = broken(&v, 1, "meta \"audit_hash\" names no known algorithm");
+		goto out;
+	}
+	v.md = audit_md(v.algo);
+	ret = audit_key_load(s, &v.key);
+	if (ret) {
+		ret = perr_set(e, -ret, "%s/keys/sign.key: cannot read the signing key: %s",
+			       s->dir, strerror(-ret));
+		goto out;
+	}
+	ret = load_cps(&v);
+	if (!ret)
+		ret = walk(&v, &last, hash);
+	if (!ret)
+		ret = check_head(&v, last, hash);
+out:
+	EVP_PKEY_free(v.key);
+	free(v.cps);
+	rocksdb_readoptions_destroy(v.ro);
+	rocksdb_release_snapshot(s->db, snap);
+	return ret;
+}
