@@ -54,7 +54,9 @@ struct fs_inode {
 	uint64_t nlookup;		/* kernel references; protected by table lock */
 	unsigned pins;			/* handles and requests in flight; table lock */
 	uint64_t redirect;		/* store inode that replaced this one by
-					 * rename, 0 if none; atomic */
+					 * rename, 0 if none; atomic, written under
+					 * the table lock */
+	struct fs_inode *rnext;		/* in fs->redirected; table lock */
 
 	/* immutable after creation */
 	struct fs_vkey key;		/* key.kind FS_REAL: key.sino == ino */
@@ -62,6 +64,7 @@ struct fs_inode {
 
 	pthread_mutex_t lock;
 	struct store_stage *stage;	/* uncommitted writes; protected by lock */
+	struct fs_file *files;		/* open handles on it; protected by lock */
 	unsigned writers, readers;	/* open handles; protected by lock */
 	uint64_t cache_version;		/* version the page cache may hold; lock */
 	struct timespec wtime;		/* last write into stage; protected by lock */
@@ -86,6 +89,7 @@ struct fs {
 	struct fs_inode **buckets;	/* protected by table_lock */
 	struct fs_inode **vbuckets;	/* protected by table_lock */
 	size_t nbuckets, count;		/* protected by table_lock */
+	struct fs_inode *redirected;	/* entries with a redirect; table_lock */
 	uint64_t next_vino;		/* protected by table_lock */
 };
 
@@ -97,8 +101,13 @@ struct fs_who {
 	char user[64];
 };
 
+struct fs_orphan;			/* orphan.c */
+
 struct fs_file {
 	struct fs_inode *node;		/* pinned; the data node */
+	struct fs_file *next, *prev;	/* in node->files; node's lock */
+	struct fs_orphan *orphan;	/* the old file once its name went away;
+					 * set once under node's lock, atomic */
 	struct store_content *content;	/* version read by a reader; NULL else */
 	bool writable;			/* holds a writer count on node */
 	bool follow_stage;		/* opened while written: reads see the stage */
@@ -254,6 +263,30 @@ int fs_commit_locked(struct fs *fs, struct fs_inode *n, const struct fs_who *w,
 void fs_file_stat(struct fs *fs, const struct fs_file *fh, struct stat *st);
 /* Commits any open stage of store inode sino (before a rename moves it). */
 int fs_commit_ino(fuse_req_t req, uint64_t sino, const char *path);
+
+/* ---- handles whose name went away (orphan.c) ---- */
+
+/*
+ * Unlink and rename-over end a name while handles may still write to the
+ * file behind it. POSIX gives those handles the old file, privately;
+ * the store would put their writes under the name. So, with n->lock held
+ * around the store operation: fs_orphan_prepare() before it (keeps the
+ * old content in a stage), then fs_orphan_detach() when it succeeded or
+ * fs_orphan_abort() when it failed.
+ */
+int fs_orphan_prepare(struct fs *fs, struct fs_inode *n, struct fs_orphan **out);
+void fs_orphan_detach(struct fs_inode *n, struct fs_orphan *o);
+void fs_orphan_abort(struct fs_orphan *o);
+static inline struct fs_orphan *fs_file_orphan(const struct fs_file *fh)
+{
+	return __atomic_load_n(&fh->orphan, __ATOMIC_ACQUIRE);
+}
+ssize_t fs_orphan_read(struct fs_orphan *o, void *buf, size_t size, uint64_t off);
+int fs_orphan_write(struct fs_orphan *o, const void *buf, size_t size, uint64_t off);
+int fs_orphan_truncate(struct fs_orphan *o, uint64_t size);
+uint64_t fs_orphan_size(struct fs_orphan *o);
+/* Drops a handle's reference; the last one discards the old file. */
+void fs_orphan_put(struct fs_orphan *o);
 
 /* ---- control seam (control.c) ---- */
 

@@ -203,8 +203,15 @@ static void take_ref(struct fs_inode *n, bool lookup)
 /* Caller holds the table lock. */
 static void maybe_free(struct fs *fs, struct fs_inode *n)
 {
+	struct fs_inode **p;
+
 	if (n->nlookup || n->pins)
 		return;
+	if (n->redirect) {
+		for (p = &fs->redirected; *p != n; p = &(*p)->rnext)
+			;
+		*p = n->rnext;
+	}
 	table_unlink(fs, n);
 	inode_free(n);
 }
@@ -282,14 +289,27 @@ void fs_inode_forget(struct fs *fs, uint64_t ino, uint64_t nlookup)
 	pthread_mutex_unlock(&fs->table_lock);
 }
 
+/*
+ * Kernel inodes that stand for a file renamed over point at the file
+ * that replaced it; chains are cut short here, as the inode in the
+ * middle may already be forgotten when its own replacement comes.
+ */
 void fs_inode_redirect(struct fs *fs, uint64_t ino, uint64_t to)
 {
 	struct fs_inode *n;
 
 	pthread_mutex_lock(&fs->table_lock);
+	for (n = fs->redirected; n; n = n->rnext)
+		if (n->redirect == ino)
+			__atomic_store_n(&n->redirect, to, __ATOMIC_RELEASE);
 	n = table_find(fs, ino);
-	if (n && n->key.kind == FS_REAL)
+	if (n && n->key.kind == FS_REAL) {
+		if (!n->redirect) {
+			n->rnext = fs->redirected;
+			fs->redirected = n;
+		}
 		__atomic_store_n(&n->redirect, to, __ATOMIC_RELEASE);
+	}
 	pthread_mutex_unlock(&fs->table_lock);
 }
 

@@ -95,9 +95,11 @@ void fs_ll_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
-	/* a symlink's target never changes in the store */
-	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
-		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	/*
+	 * No FUSE_CAP_CACHE_SYMLINKS: a link moved to where it would escape
+	 * the pool must be refused at its next readlink, not served cached.
+	 */
+	conn->want &= ~FUSE_CAP_CACHE_SYMLINKS;
 }
 
 static void commit_at_exit(struct fs *fs, struct fs_inode *n)
@@ -140,12 +142,9 @@ static int fs_opt_proc(void *data, const char *arg, int key, struct fuse_args *o
 	return 1;
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: poolfs STORE MOUNTPOINT [-f] [-d] [-o dept=ID] [-o allow_all]\n"
-		"              [-o max_threads=N] [-o other FUSE options]\n");
-}
+static const char usage_line[] =
+	"poolfs STORE MOUNTPOINT [-f] [-d] [-o dept=ID] [-o allow_all] "
+	"[-o max_threads=N] [-o FUSE options]";
 
 /* Unescapes mountinfo's octal escapes ("\040" for a space) in place. */
 static void unescape_octal(char *s)
@@ -358,7 +357,7 @@ int main(int argc, char *argv[])
 	    fuse_parse_cmdline(&args, &copts) != 0)
 		goto out;
 	if (copts.show_help) {
-		usage(stdout);
+		printf("usage: %s\n\n", usage_line);
 		fuse_cmdline_help();
 		fuse_lowlevel_help();
 		ret = 0;
@@ -370,7 +369,8 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	if (!o.store || !copts.mountpoint) {
-		usage(stderr);
+		fprintf(stderr, "poolfs: missing %s (usage: %s)\n",
+			o.store ? "MOUNTPOINT" : "STORE and MOUNTPOINT", usage_line);
 		goto out;
 	}
 	if (o.default_permissions) {
@@ -422,8 +422,9 @@ int main(int argc, char *argv[])
 	if (!loop)
 		goto err_out6;
 	fuse_loop_cfg_set_clone_fd(loop, copts.clone_fd);
-	fuse_loop_cfg_set_idle_threads(loop, copts.max_idle_threads);
-	/* unset (-1) keeps libfuse's default */
+	/* unset (-1) keeps libfuse's defaults */
+	if (copts.max_idle_threads != UINT_MAX)
+		fuse_loop_cfg_set_idle_threads(loop, copts.max_idle_threads);
 	if (copts.max_threads != UINT_MAX)
 		fuse_loop_cfg_set_max_threads(loop, copts.max_threads);
 	if (copts.singlethread)

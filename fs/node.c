@@ -257,6 +257,17 @@ static const char *virtual_child_path(const struct fs_inode *dir, const char *dp
 	}
 }
 
+/* History seen from a snapshot stops at the snapshot's time. */
+static const struct timespec *as_of(const struct fs_vkey *k)
+{
+	return k->as_of.tv_sec || k->as_of.tv_nsec ? &k->as_of : NULL;
+}
+
+static bool later(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
 /* Resolves name under virtual dir to the key of the child. */
 static int virtual_child(struct fs *fs, const struct fs_inode *dir,
 			 const char *name, struct fs_vkey *key)
@@ -267,9 +278,13 @@ static int virtual_child(struct fs *fs, const struct fs_inode *dir,
 
 	memset(&a, 0, sizeof(a));
 	key->sino = dir->key.sino;
+	key->as_of = dir->key.as_of;
 	switch (dir->key.kind) {
 	case FS_VERSIONS:
-		err = store_lookup(fs->store, dir->key.sino, name, &a);
+		if (as_of(&dir->key))
+			err = store_lookup_at(fs->store, dir->key.sino, name, as_of(&dir->key), &a);
+		else
+			err = store_lookup(fs->store, dir->key.sino, name, &a);
 		if (err == 0 && a.type != STORE_REG)
 			err = -ENOENT;
 		key->kind = FS_VERSION_LIST;
@@ -279,6 +294,8 @@ static int virtual_child(struct fs *fs, const struct fs_inode *dir,
 		err = parse_version(name, &key->version);
 		if (err == 0)
 			err = store_version_get(fs->store, dir->key.sino, key->version, &vi);
+		if (err == 0 && as_of(&dir->key) && later(&vi.time, as_of(&dir->key)))
+			err = -ENOENT;
 		key->kind = FS_VERSION_FILE;
 		break;
 	case FS_SNAP_ROOT:
@@ -316,9 +333,11 @@ int fs_lookup_child(fuse_req_t req, struct fs_inode *dir, const char *dpath,
 	if (err)
 		goto out;
 	fs_path_join(&cpath, dpath, name);
-	if (dir->key.kind == FS_REAL && !strcmp(name, ".versions")) {
+	if ((dir->key.kind == FS_REAL || dir->key.kind == FS_SNAP) &&
+	    !strcmp(name, ".versions")) {
 		key.kind = FS_VERSIONS;
 		key.sino = dir->key.sino;
+		key.as_of = dir->key.as_of;
 		vpath = dpath;
 	} else if (dir->key.kind == FS_REAL && !strcmp(name, ".snapshots") &&
 		   dir->key.sino == STORE_ROOT_INO) {
@@ -414,8 +433,11 @@ static int list_entry(void *arg, const struct store_dirent *e)
 static int list_version(void *arg, const struct store_version_info *v)
 {
 	struct list_ctx *c = arg;
+	const struct timespec *t = as_of(&c->d->node->key);
 	char name[24];
 
+	if (t && later(&v->time, t))
+		return 0;
 	snprintf(name, sizeof(name), "%llu", (unsigned long long)v->version);
 	return fs_dir_add(c->d, name, c->d->node->key.sino, STORE_REG);
 }
@@ -440,7 +462,7 @@ int fs_list_dir(fuse_req_t req, struct fs_dir *d)
 		break;
 	case FS_VERSIONS:
 		c.files_only = true;
-		err = store_readdir(fs->store, k->sino, NULL, list_entry, &c);
+		err = store_readdir(fs->store, k->sino, as_of(k), list_entry, &c);
 		break;
 	case FS_VERSION_LIST:
 		/* opendir decided on the file itself; its versions add nothing */

@@ -179,6 +179,19 @@ static bool symlink_escapes(const char *dir, const char *target)
 	return false;
 }
 
+/* Whether the link at pool path path, with target, leads out of the pool. */
+static bool link_escapes(const char *path, const char *target)
+{
+	struct strbuf dir = STRBUF_INIT;
+	const char *slash = strrchr(path, '/');
+	bool escapes;
+
+	strbuf_add(&dir, path, slash ? (size_t)(slash - path) : 0);
+	escapes = symlink_escapes(dir.buf, target);
+	strbuf_release(&dir);
+	return escapes;
+}
+
 /* Pins parent and fills its pool path; history refuses changes (op). */
 static int pin_parent(fuse_req_t req, fuse_ino_t parent, const char *op,
 		      struct fs_inode **n, struct strbuf *path)
@@ -334,6 +347,9 @@ void fs_ll_readlink(fuse_req_t req, fuse_ino_t ino)
 		err = fs_decide(req, "readlink", path.buf, POLICY_READ, &d);
 	if (err == 0)
 		err = store_readlink(fs->store, n->key.sino, &target);
+	/* a link may have been moved (or its directory) to where it escapes */
+	if (err == 0 && link_escapes(path.buf, target.buf))
+		err = fs_deny(req, "readlink", path.buf, -EPERM, "symlink points out of the pool");
 	if (err < 0)
 		fuse_reply_err(req, -err);
 	else
@@ -362,6 +378,57 @@ void fs_ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	fuse_reply_err(req, -err);
 }
 
+struct rename_args {
+	uint64_t p1, p2;
+	const char *n1, *n2;
+	unsigned flags;
+	const struct store_writer *w;
+	uint64_t target;
+};
+
+static int unlink_op(struct fs *fs, uint64_t parent, const char *name, void *arg)
+{
+	return store_unlink(fs->store, parent, name);
+}
+
+static int rename_op(struct fs *fs, uint64_t parent, const char *name, void *arg)
+{
+	struct rename_args *r = arg;
+
+	return store_rename(fs->store, r->p1, r->n1, r->p2, r->n2, r->flags, r->w,
+			    &r->target);
+}
+
+/*
+ * Runs op, which ends the name parent/name, so that handles still open
+ * on the file there keep the old file to themselves (see orphan.c).
+ */
+static int orphaning(fuse_req_t req, uint64_t parent, const char *name,
+		     int (*op)(struct fs *, uint64_t, const char *, void *), void *arg)
+{
+	struct fs *fs = fs_of(req);
+	struct fs_orphan *o = NULL;
+	struct fs_inode *n = NULL;
+	struct store_attr a;
+	int err;
+
+	if (store_lookup(fs->store, parent, name, &a) == 0 && a.type == STORE_REG)
+		n = fs_inode_find(fs, a.ino);
+	if (!n)
+		return op(fs, parent, name, arg);
+	pthread_mutex_lock(&n->lock);
+	err = fs_orphan_prepare(fs, n, &o);
+	if (err == 0)
+		err = op(fs, parent, name, arg);
+	if (err == 0)
+		fs_orphan_detach(n, o);
+	else
+		fs_orphan_abort(o);
+	pthread_mutex_unlock(&n->lock);
+	fs_inode_put(fs, n);
+	return err;
+}
+
 static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 			 const char *op, bool dir)
 {
@@ -383,7 +450,7 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (dir)
 		err = store_rmdir(fs->store, pn->key.sino, name);
 	else
-		err = store_unlink(fs->store, pn->key.sino, name);
+		err = orphaning(req, pn->key.sino, name, unlink_op, NULL);
 	if (fs_audit(req, op, path.buf, err, &d, 0, 0) < 0 && err == 0)
 		err = -EIO;
 out:
@@ -429,17 +496,32 @@ static int rename_decide(fuse_req_t req, uint64_t p2, const char *n2,
 	return err;
 }
 
-/* Commits pending writes of the file at parent/name before it moves. */
-static int commit_at(fuse_req_t req, uint64_t parent, const char *name,
-		     const char *path, uint64_t *ino)
+/*
+ * Gets what is about to move from parent/name ready: pending writes of a
+ * file are committed first, a symlink must not escape from its new place
+ * (to). *ino is the file's inode, 0 for anything else.
+ */
+static int ready_to_move(fuse_req_t req, uint64_t parent, const char *name,
+			 const char *path, const char *to, uint64_t *ino)
 {
+	struct strbuf target = STRBUF_INIT;
 	struct store_attr a;
+	int err = 0;
 
 	*ino = 0;
-	if (store_lookup(fs_of(req)->store, parent, name, &a) < 0 || a.type != STORE_REG)
+	if (store_lookup(fs_of(req)->store, parent, name, &a) < 0)
 		return 0;
-	*ino = a.ino;
-	return fs_commit_ino(req, a.ino, path);
+	if (a.type == STORE_REG) {
+		*ino = a.ino;
+		return fs_commit_ino(req, a.ino, path);
+	}
+	if (a.type == STORE_LNK &&
+	    store_readlink(fs_of(req)->store, a.ino, &target) == 0 &&
+	    link_escapes(to, target.buf))
+		err = fs_deny(req, "rename", path, -EPERM,
+			      "the symlink would point out of the pool");
+	strbuf_release(&target);
+	return err;
 }
 
 void fs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -450,6 +532,7 @@ void fs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct strbuf from = STRBUF_INIT, to = STRBUF_INIT;
 	struct fs_inode *p1 = NULL, *p2 = NULL;
 	struct policy_decision d;
+	struct rename_args ra;
 	struct store_writer sw;
 	struct fs_who who;
 	uint64_t src = 0, dst = 0, target = 0;
@@ -472,15 +555,25 @@ void fs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (err == 0)
 		err = rename_decide(req, p2->key.sino, newname, from.buf, to.buf, flags, &d);
 	if (err == 0)
-		err = commit_at(req, p1->key.sino, name, from.buf, &src);
+		err = ready_to_move(req, p1->key.sino, name, from.buf, to.buf, &src);
 	if (err == 0 && (flags & STORE_RENAME_EXCHANGE))
-		err = commit_at(req, p2->key.sino, newname, to.buf, &dst);
+		err = ready_to_move(req, p2->key.sino, newname, to.buf, from.buf, &dst);
 	if (err < 0)
 		goto out;
 	fs_who_init(req, &d, &who);
 	fs_who_writer(&who, &sw);
-	err = store_rename(fs->store, p1->key.sino, name, p2->key.sino, newname, flags,
-			   &sw, &target);
+	ra.p1 = p1->key.sino;
+	ra.n1 = name;
+	ra.p2 = p2->key.sino;
+	ra.n2 = newname;
+	ra.flags = flags;
+	ra.w = &sw;
+	/* a file renamed over is gone for its open handles too; an exchange keeps both */
+	if (flags & STORE_RENAME_EXCHANGE)
+		err = rename_op(fs, 0, NULL, &ra);
+	else
+		err = orphaning(req, p2->key.sino, newname, rename_op, &ra);
+	target = ra.target;
 	snprintf(d.reason, sizeof(d.reason), "to %s", to.buf);
 	if (fs_audit_who(fs, &who, "rename", from.buf, err, &d, 0, 0) < 0 && err == 0)
 		err = -EIO;

@@ -187,6 +187,9 @@ void fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
 			err = type == STORE_DIR ? -EISDIR : -EINVAL;
 		else if (attr->st_size < 0)
 			err = -EINVAL;
+		else if (fi && fi->fh && fs_file_orphan((struct fs_file *)(uintptr_t)fi->fh))
+			err = fs_orphan_truncate(fs_file_orphan((struct fs_file *)(uintptr_t)fi->fh),
+						 (uint64_t)attr->st_size);
 		else
 			err = fs_truncate(req, n, path.buf, (uint64_t)attr->st_size, &d);
 	}

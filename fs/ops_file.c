@@ -234,32 +234,38 @@ static int open_node(fuse_req_t req, struct fs_inode *n, const char *path,
 	err = fs_node_version(fs, n, version);
 	if (err < 0)
 		goto err_out;
+	/* a snapshot of a file not yet written reads as empty: no content */
+	if (!fh->writable && (*version || !fs_node_virtual(n))) {
+		err = store_content_open(fs->store, n->key.sino, *version, &fh->content);
+		if (err < 0)
+			goto err_out;
+		*version = store_content_version(fh->content);
+	}
 	pthread_mutex_lock(&n->lock);
 	if (fh->writable) {
 		err = stage_ensure(fs, n);
 		if (err == 0)
 			n->writers++;
 	} else {
-		fh->follow_stage = n->stage != NULL;
 		n->readers++;
+		/* opened while written: reads see the stage, not the version */
+		if (n->stage && fh->content) {
+			fh->follow_stage = true;
+			store_content_close(fh->content);
+			fh->content = NULL;
+		}
 	}
-	if (err == 0)
+	if (err == 0) {
+		fh->next = n->files;
+		if (n->files)
+			n->files->prev = fh;
+		n->files = fh;
 		fs_open_flags(n, fh, *version, fi);
+	}
 	pthread_mutex_unlock(&n->lock);
 	if (err < 0) {
 		fh->writable = false;
 		goto err_out;
-	}
-	/* a snapshot of a file not yet written then reads as empty: no content */
-	if (!fh->writable && !fh->follow_stage && (*version || !fs_node_virtual(n))) {
-		err = store_content_open(fs->store, n->key.sino, *version, &fh->content);
-		if (err < 0) {
-			pthread_mutex_lock(&n->lock);
-			n->readers--;
-			pthread_mutex_unlock(&n->lock);
-			goto err_out;
-		}
-		*version = store_content_version(fh->content);
 	}
 	fh->version = *version;
 	*out = fh;
@@ -278,12 +284,24 @@ err_out:
 static void close_file(struct fs *fs, struct fs_file *fh, bool opened)
 {
 	struct fs_inode *n = fh->node;
+	struct fs_orphan *o;
 	bool committed = false;
 	uint64_t bytes, version = fh->version;
 	int err = 0;
 
 	pthread_mutex_lock(&n->lock);
-	if (fh->writable) {
+	o = fs_file_orphan(fh);
+	if (!o) {
+		if (fh->prev)
+			fh->prev->next = fh->next;
+		else
+			n->files = fh->next;
+		if (fh->next)
+			fh->next->prev = fh->prev;
+	}
+	if (o) {
+		/* counted on the orphan since the name went away */
+	} else if (fh->writable) {
 		if (--n->writers == 0 && n->stage) {
 			err = fs_commit_locked(fs, n, &fh->who, "write", fh->path.buf, 0,
 					       &fh->dec, &committed);
@@ -295,12 +313,14 @@ static void close_file(struct fs *fs, struct fs_file *fh, bool opened)
 		n->readers--;
 	}
 	pthread_mutex_unlock(&n->lock);
+	if (o)
+		fs_orphan_put(o);
 	if (committed)
 		fs_invalidate_inode(n->ino);
 	if (err < 0)
 		log_err("\"%s\": closed with changes not committed: %s", fh->path.buf,
 			strerror(-err));
-	if (fh->writable && fs_node_version(fs, n, &version) < 0)
+	if (fh->writable && !o && fs_node_version(fs, n, &version) < 0)
 		version = fh->version;
 	bytes = fh->writable ? __atomic_load_n(&fh->bytes_written, __ATOMIC_RELAXED) :
 			       __atomic_load_n(&fh->bytes_read, __ATOMIC_RELAXED);
@@ -417,8 +437,15 @@ out:
 void fs_file_stat(struct fs *fs, const struct fs_file *fh, struct stat *st)
 {
 	struct store_version_info vi;
+	struct fs_orphan *o = fs_file_orphan(fh);
 	uint64_t size, v;
 
+	if (o) {
+		size = fs_orphan_size(o);
+		st->st_size = (off_t)size;
+		st->st_blocks = (blkcnt_t)((size + 511) / 512);
+		return;
+	}
 	if (fh->writable || fh->follow_stage || !fh->content || fs_node_virtual(fh->node))
 		return;
 	size = store_content_size(fh->content);
@@ -477,6 +504,10 @@ static ssize_t read_following(struct fs *fs, struct fs_file *fh, void *buf,
 	ssize_t r = 0;
 
 	pthread_mutex_lock(&n->lock);
+	if (fs_file_orphan(fh)) {
+		pthread_mutex_unlock(&n->lock);
+		return fs_orphan_read(fs_file_orphan(fh), buf, size, off);
+	}
 	if (fh->writable)
 		r = stage_ensure(fs, n);
 	if (r == 0 && n->stage) {
@@ -511,7 +542,9 @@ void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (fh->writable || fh->follow_stage)
+	if (fs_file_orphan(fh))
+		r = fs_orphan_read(fs_file_orphan(fh), buf, size, (uint64_t)off);
+	else if (fh->writable || fh->follow_stage)
 		r = read_following(fs, fh, buf, size, (uint64_t)off);
 	else if (fh->content)
 		r = store_content_read(fh->content, buf, size, (uint64_t)off);
@@ -542,6 +575,10 @@ void fs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		return;
 	}
 	pthread_mutex_lock(&n->lock);
+	if (fs_file_orphan(fh)) {
+		err = fs_orphan_write(fs_file_orphan(fh), buf, size, (uint64_t)off);
+		goto unlock;
+	}
 	err = n->stage_err;
 	if (err == 0)
 		err = stage_ensure(fs, n);
@@ -553,6 +590,7 @@ void fs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	} else {
 		stage_failed(n, err);
 	}
+unlock:
 	pthread_mutex_unlock(&n->lock);
 	if (err < 0) {
 		fuse_reply_err(req, -err);
@@ -572,7 +610,8 @@ void fs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	/* see the top of the file: only a last writer that wrote commits here */
 	pthread_mutex_lock(&n->lock);
-	if (fh->writable && n->writers == 1 && (n->staged_bytes || n->stage_err))
+	if (fh->writable && !fs_file_orphan(fh) && n->writers == 1 &&
+	    (n->staged_bytes || n->stage_err))
 		err = fs_commit_locked(fs, n, &fh->who, "write", fh->path.buf, 0,
 				       &fh->dec, &committed);
 	pthread_mutex_unlock(&n->lock);
@@ -600,7 +639,9 @@ void fs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	/* any handle may ask: `sync FILE` opens read-only */
 	fs_who_init(req, &fh->dec, &who);
 	pthread_mutex_lock(&n->lock);
-	err = fs_commit_locked(fs, n, fh->writable ? &fh->who : &who, "write",
+	/* the old file of an orphan is never committed: nothing to sync */
+	err = fs_file_orphan(fh) ? 0 :
+	      fs_commit_locked(fs, n, fh->writable ? &fh->who : &who, "write",
 			       fh->path.buf, 0, &fh->dec, &committed);
 	pthread_mutex_unlock(&n->lock);
 	fuse_reply_err(req, -err);

@@ -45,11 +45,35 @@ note() { printf '  %s\n' "$*"; }
 fail() {
 	T_FAILS=$((T_FAILS + 1))
 	printf 'FAIL: %s\n' "$*"
+	daemon_died_check
+}
+
+# A daemon that died on its own makes every later check fail for the same
+# reason: say once how it died and stop the test ("report": do not stop).
+daemon_died_check() {
+	local m pid rc how
+	[ "${T_IN_CLEANUP:-0}" = 1 ] && return 0
+	for m in "${!T_PID[@]}"; do
+		pid=${T_PID[$m]}
+		[ -n "$pid" ] || continue
+		kill -0 "$pid" 2> /dev/null && continue
+		wait "$pid" 2> /dev/null
+		rc=$?
+		T_PID[$m]=
+		how="exit status $rc"
+		[ $rc -gt 128 ] && how="killed by signal $((rc - 128)) (SIG$(kill -l $((rc - 128)) 2> /dev/null))"
+		printf 'FATAL: poolfs serving %s died: %s; stopping this test\n' "$m" "$how"
+		show_tail "${T_LOG[$m]}" 20
+		T_FAILS=$((T_FAILS + 1))
+		[ "${1:-}" = report ] || exit 1
+	done
+	return 0
 }
 
 die() {
 	T_FAILS=$((T_FAILS + 1))
 	printf 'FATAL: %s\n' "$*"
+	daemon_died_check
 	exit 1
 }
 
@@ -167,6 +191,9 @@ wait_pid() {
 pool_umount() {
 	local mnt=${1:-$MNT} pid rc i
 	pid=${T_PID[$mnt]:-}
+	# a daemon that is already gone is reported as such, then unmounted
+	[ -n "$pid" ] && ! kill -0 "$pid" 2> /dev/null && daemon_died_check
+	T_PID[$mnt]=
 	for ((i = 0; i < 20; i++)); do
 		is_mounted "$mnt" || break
 		fusermount3 -u "$mnt" 2> "$T_TMP/umount.err" && break
@@ -188,7 +215,6 @@ pool_umount() {
 		fail "poolfs exited with status $rc after unmounting $mnt"
 		show_tail "${T_LOG[$mnt]}"
 	fi
-	T_PID[$mnt]=
 	return 0
 }
 
@@ -243,6 +269,8 @@ tmpfs_mount() {
 t_cleanup() {
 	local rc=$? m i pid
 	trap - EXIT TERM INT
+	daemon_died_check report
+	T_IN_CLEANUP=1
 	for ((i = ${#T_MOUNTS[@]} - 1; i >= 0; i--)); do
 		m=${T_MOUNTS[$i]}
 		if is_mounted "$m" || [ -n "${T_PID[$m]:-}" ]; then
@@ -278,7 +306,7 @@ t_cleanup() {
 		fi
 	fi
 	if [ $T_FAILS -gt 0 ]; then
-		echo "$T_NAME: $T_FAILS of $T_CHECKS checks failed"
+		echo "$T_NAME: $T_FAILS failures ($T_CHECKS checks)"
 		exit 1
 	fi
 	if [ $rc != 0 ]; then

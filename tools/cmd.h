@@ -56,6 +56,12 @@ const struct cmd *cmd_find(int argc, char **argv, int *shift, bool *group);
 const char *cmd_role_text(enum ctl_role role);
 
 /*
+ * 1 when ctx's caller (uid, gid or a supplementary group) holds role
+ * under ctx->stored.policy, 0 when not, -ENOMEM.
+ */
+int cmd_caller_has_role(const struct ctl_ctx *ctx, enum ctl_role role);
+
+/*
  * Checks that the caller may run c; 0 or an exit code with the message
  * in ctx (exit 1, recorded in the audit log as "admin.denied").
  */

@@ -263,7 +263,7 @@ static int store_input(struct ctl_ctx *ctx, const char *name, struct apply_resul
 			    a->previous + 1);
 	else
 		strbuf_addf(&why, "no policy -> policy version 1");
-	strbuf_addf(&why, " (%d change%s)", a->changes, a->changes == 1 ? "" : "s");
+	strbuf_addf(&why, " (%d change%s) from %s", a->changes, a->changes == 1 ? "" : "s", name);
 	cmd_audit_init(ctx, &rec, "policy.apply", "");
 	rec.version = a->previous + 1;
 	rec.reason = why.buf;

@@ -132,19 +132,20 @@ int cmd_need_policy(struct ctl_ctx *ctx)
 	return 0;
 }
 
-/* The caller's primary and supplementary gids in one list; NULL on OOM. */
-static uint32_t *caller_gids(const struct ctl_ctx *ctx, int *n)
+int cmd_caller_has_role(const struct ctl_ctx *ctx, enum ctl_role role)
 {
-	uint32_t *g;
+	uint32_t *gids;
+	int ok;
 
-	g = calloc((size_t)ctx->ngroups + 1, sizeof(*g));
-	if (!g)
-		return NULL;
-	g[0] = ctx->gid;
+	gids = calloc((size_t)ctx->ngroups + 1, sizeof(*gids));
+	if (!gids)
+		return -ENOMEM;
+	gids[0] = ctx->gid;
 	if (ctx->ngroups)
-		memcpy(g + 1, ctx->groups, (size_t)ctx->ngroups * sizeof(*g));
-	*n = ctx->ngroups + 1;
-	return g;
+		memcpy(gids + 1, ctx->groups, (size_t)ctx->ngroups * sizeof(*gids));
+	ok = ctl_role_allows(ctx->stored.policy, ctx->uid, gids, ctx->ngroups + 1, role);
+	free(gids);
+	return ok;
 }
 
 static int deny(struct ctl_ctx *ctx, const struct cmd *c)
@@ -169,8 +170,7 @@ static int deny(struct ctl_ctx *ctx, const struct cmd *c)
 
 int cmd_check_role(struct ctl_ctx *ctx, const struct cmd *c)
 {
-	uint32_t *gids;
-	int n = 0, ok, rc;
+	int rc;
 
 	if (c->role == CTL_ROLE_NONE || ctx->uid == 0)
 		return 0;
@@ -181,10 +181,8 @@ int cmd_check_role(struct ctl_ctx *ctx, const struct cmd *c)
 	if (rc)
 		return rc;
 	cmd_load_policy(ctx);
-	gids = caller_gids(ctx, &n);
-	if (!gids)
+	rc = cmd_caller_has_role(ctx, c->role);
+	if (rc < 0)
 		return cmd_error(ctx, CTL_EXIT_USAGE, "%s: out of memory", c->full);
-	ok = ctl_role_allows(ctx->stored.policy, ctx->uid, gids, n, c->role);
-	free(gids);
-	return ok ? 0 : deny(ctx, c);
+	return rc ? 0 : deny(ctx, c);
 }

@@ -16,9 +16,11 @@ static const char *file_arg(int argc, char **argv, int shift)
 {
 	bool only_positional = false;
 
-	for (int i = shift; i < argc; i++) {
-		if (!only_positional && !strcmp(argv[i], "--help"))
+	/* --help anywhere: the command prints its usage and reads nothing */
+	for (int i = shift; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help"))
 			return NULL;
+	for (int i = shift; i < argc; i++) {
 		if (!only_positional && !strcmp(argv[i], "--")) {
 			only_positional = true;
 			continue;

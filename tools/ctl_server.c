@@ -55,8 +55,7 @@ struct ctl_server {
 
 static int authorize(struct ctl_server *srv, struct ctl_ctx *ctx)
 {
-	uint32_t *gids;
-	int n, ok;
+	int ok;
 
 	if (srv->hooks.authorize)
 		return srv->hooks.authorize(srv->hooks.data, ctx->uid, ctx->gid, ctx->pid);
@@ -64,16 +63,8 @@ static int authorize(struct ctl_server *srv, struct ctl_ctx *ctx)
 		return 0;
 	cmd_stored_policy_load(srv->store, &srv->stored);
 	cmd_stored_policy_copy(&ctx->stored, &srv->stored);
-	gids = calloc((size_t)ctx->ngroups + 1, sizeof(*gids));
-	if (!gids)
-		return -ENOMEM;
-	gids[0] = ctx->gid;
-	for (n = 0; n < ctx->ngroups; n++)
-		gids[n + 1] = ctx->groups[n];
-	ok = ctl_role_allows(ctx->stored.policy, ctx->uid, gids, ctx->ngroups + 1,
-			     CTL_ROLE_ADMIN);
-	free(gids);
-	return ok ? 0 : -EACCES;
+	ok = cmd_caller_has_role(ctx, CTL_ROLE_ADMIN);
+	return ok == 1 ? 0 : ok < 0 ? ok : -EACCES;
 }
 
 static int deny(struct ctl_server *srv, struct ctl_ctx *ctx, int err)

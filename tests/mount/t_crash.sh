@@ -25,9 +25,13 @@ for cycle in 1 2 3; do
 	done
 	# let every writer get going (two fsynced versions each), then a little
 	# more, then crash; the timing is not asserted, only the outcome
-	wait_for 60 sh -c '[ $(cat "$1"/ack-2 2>/dev/null | wc -l) -ge '$((cycle * 2))' ] &&
-		[ $(cat "$1"/ack-3 2>/dev/null | wc -l) -ge '$((cycle * 2))' ]' _ "$ACK" ||
-		fail "cycle $cycle: fsync writers made no progress within 60 s"
+	for ((i = 0; ; i++)); do
+		[ "$(cat "$ACK"/ack-2 2> /dev/null | wc -l)" -ge $((cycle * 2)) ] &&
+			[ "$(cat "$ACK"/ack-3 2> /dev/null | wc -l)" -ge $((cycle * 2)) ] && break
+		daemon_died_check
+		[ $i -lt 600 ] || die "cycle $cycle: fsync writers made no progress within 60 s: $(tail -n 3 "$T_TMP/writers.log")"
+		sleep 0.1
+	done
 	sleep "0.$((RANDOM % 9 + 1))"
 	note "cycle $cycle: kill -9 of the daemon (pid $POOLFS_PID)"
 	pool_kill9
