@@ -25,6 +25,8 @@
 
 /* Inode numbers with this bit are virtual (.versions, .snapshots). */
 #define FS_VIRT_BIT	(UINT64_C(1) << 62)
+/* ... and with this one, a second kernel inode for a store inode (inode.c). */
+#define FS_ALIAS_BIT	(UINT64_C(1) << 61)
 
 #define FS_TIMEOUT	1.0		/* entry and attr cache, seconds */
 #define FS_MAX_WRITE	(1024 * 1024)
@@ -57,6 +59,8 @@ struct fs_inode {
 					 * rename, 0 if none; atomic, written under
 					 * the table lock */
 	struct fs_inode *rnext;		/* in fs->redirected; table lock */
+	bool orphaned;			/* its file lost the name; table lock */
+	struct fs_orphan *orphan;	/* that file's open handles; table lock */
 
 	/* immutable after creation */
 	struct fs_vkey key;		/* key.kind FS_REAL: key.sino == ino */
@@ -65,6 +69,9 @@ struct fs_inode {
 	pthread_mutex_t lock;
 	struct store_stage *stage;	/* uncommitted writes; protected by lock */
 	struct fs_file *files;		/* open handles on it; protected by lock */
+	struct fs_inode *forward;	/* where its handles went when its file was
+					 * renamed over another; pinned; set once,
+					 * atomic */
 	unsigned writers, readers;	/* open handles; protected by lock */
 	uint64_t cache_version;		/* version the page cache may hold; lock */
 	struct timespec wtime;		/* last write into stage; protected by lock */
@@ -91,6 +98,7 @@ struct fs {
 	size_t nbuckets, count;		/* protected by table_lock */
 	struct fs_inode *redirected;	/* entries with a redirect; table_lock */
 	uint64_t next_vino;		/* protected by table_lock */
+	uint64_t next_alias;		/* protected by table_lock */
 };
 
 /* Who a request acts for; copied into handles for later records. */
@@ -150,6 +158,19 @@ void fs_table_release(struct fs *fs);
  * reference (lookup) or one pin (!lookup). NULL on out of memory.
  */
 struct fs_inode *fs_inode_get(struct fs *fs, uint64_t ino, bool lookup);
+/*
+ * The kernel inode to show for store inode sino, with one kernel
+ * reference: its own, unless that one stands for the file's previous
+ * life (orphaned); then one that redirects to it (see fs_inode_orphaned).
+ */
+struct fs_inode *fs_inode_get_live(struct fs *fs, uint64_t sino);
+/*
+ * Marks every kernel inode of store inode sino as standing for the file
+ * that just lost its name (o: its open handles, may be NULL).
+ */
+void fs_inode_orphaned(struct fs *fs, uint64_t sino, struct fs_orphan *o);
+/* The orphan of kernel inode ino with a reference, or NULL. */
+struct fs_orphan *fs_inode_orphan(struct fs *fs, uint64_t ino);
 /* The entry of ino pinned, or NULL when the table has none. */
 struct fs_inode *fs_inode_find(struct fs *fs, uint64_t ino);
 /* The virtual inode for key (path: its pool path), as fs_inode_get. */
@@ -159,6 +180,13 @@ void fs_inode_put(struct fs *fs, struct fs_inode *n);
 void fs_inode_forget(struct fs *fs, uint64_t ino, uint64_t nlookup);
 /* Records that store inode to now stands where the file of ino stood. */
 void fs_inode_redirect(struct fs *fs, uint64_t ino, uint64_t to);
+/*
+ * The kernel node ids showing store inode sino (its own and aliases);
+ * *out is malloc'd, caller frees.
+ */
+int fs_inode_views(struct fs *fs, uint64_t sino, uint64_t **out, size_t *n);
+/* Drops the kernel caches of every kernel inode showing store inode sino. */
+void fs_invalidate_sino(struct fs *fs, uint64_t sino);
 /* The kernel node ids in the table; *out is malloc'd, caller frees. */
 int fs_inode_list(struct fs *fs, uint64_t **out, size_t *n);
 /* Calls fn on every entry with a stage; the table lock is held. */
@@ -271,10 +299,14 @@ int fs_commit_ino(fuse_req_t req, uint64_t sino, const char *path);
  * file behind it. POSIX gives those handles the old file, privately;
  * the store would put their writes under the name. So, with n->lock held
  * around the store operation: fs_orphan_prepare() before it (keeps the
- * old content in a stage), then fs_orphan_detach() when it succeeded or
- * fs_orphan_abort() when it failed.
+ * old content in a stage; *out holds the caller's reference, or is NULL
+ * when no handle needs it), then fs_orphan_detach() and fs_orphan_put()
+ * when it succeeded, or fs_orphan_abort() when it failed.
  */
-int fs_orphan_prepare(struct fs *fs, struct fs_inode *n, struct fs_orphan **out);
+int fs_orphan_prepare(struct fs *fs, struct fs_inode *n, const char *path,
+		      struct fs_orphan **out);
+/* The pool path the old file had; owned by o. */
+const char *fs_orphan_path(const struct fs_orphan *o);
 void fs_orphan_detach(struct fs_inode *n, struct fs_orphan *o);
 void fs_orphan_abort(struct fs_orphan *o);
 static inline struct fs_orphan *fs_file_orphan(const struct fs_file *fh)
@@ -285,7 +317,8 @@ ssize_t fs_orphan_read(struct fs_orphan *o, void *buf, size_t size, uint64_t off
 int fs_orphan_write(struct fs_orphan *o, const void *buf, size_t size, uint64_t off);
 int fs_orphan_truncate(struct fs_orphan *o, uint64_t size);
 uint64_t fs_orphan_size(struct fs_orphan *o);
-/* Drops a handle's reference; the last one discards the old file. */
+void fs_orphan_get(struct fs_orphan *o);
+/* Drops a reference; the last one discards the old file. */
 void fs_orphan_put(struct fs_orphan *o);
 
 /* ---- control seam (control.c) ---- */
@@ -348,6 +381,15 @@ void fs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void fs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void fs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		 struct fuse_file_info *fi);
+
+/*
+ * The node serving fh: its own, or the one its file's handles moved to
+ * by a rename over another file. fs_file_lock() returns it locked.
+ */
+struct fs_inode *fs_file_node(const struct fs_file *fh);
+struct fs_inode *fs_file_lock(const struct fs_file *fh);
+/* Moves the open handles of store inode from to the node of to (rename over). */
+void fs_forward_handles(struct fs *fs, uint64_t from, uint64_t to);
 
 /* Truncates n (a real file) to size through its stage; setattr's helper. */
 int fs_truncate(fuse_req_t req, struct fs_inode *n, const char *path, uint64_t size,

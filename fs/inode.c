@@ -55,6 +55,7 @@ int fs_table_init(struct fs *fs)
 	fs->nbuckets = FS_TABLE_MIN;
 	fs->count = 0;
 	fs->next_vino = FS_VIRT_BIT | 1;
+	fs->next_alias = FS_ALIAS_BIT | 1;
 	fs->buckets = calloc(fs->nbuckets, sizeof(*fs->buckets));
 	fs->vbuckets = calloc(fs->nbuckets, sizeof(*fs->vbuckets));
 	if (!fs->buckets || !fs->vbuckets) {
@@ -68,6 +69,8 @@ int fs_table_init(struct fs *fs)
 
 static void inode_free(struct fs_inode *n)
 {
+	if (n->orphan)
+		fs_orphan_put(n->orphan);
 	if (n->stage) {
 		log_warn("inode %llu: uncommitted changes discarded",
 			 (unsigned long long)n->ino);
@@ -205,6 +208,8 @@ static void maybe_free(struct fs *fs, struct fs_inode *n)
 {
 	struct fs_inode **p;
 
+	struct fs_inode *fwd;
+
 	if (n->nlookup || n->pins)
 		return;
 	if (n->redirect) {
@@ -212,8 +217,13 @@ static void maybe_free(struct fs *fs, struct fs_inode *n)
 			;
 		*p = n->rnext;
 	}
+	fwd = n->forward;
 	table_unlink(fs, n);
 	inode_free(n);
+	if (fwd) {
+		fwd->pins--;
+		maybe_free(fs, fwd);
+	}
 }
 
 struct fs_inode *fs_inode_get(struct fs *fs, uint64_t ino, bool lookup)
@@ -229,6 +239,74 @@ struct fs_inode *fs_inode_get(struct fs *fs, uint64_t ino, bool lookup)
 		take_ref(n, lookup);
 	pthread_mutex_unlock(&fs->table_lock);
 	return n;
+}
+
+struct fs_inode *fs_inode_get_live(struct fs *fs, uint64_t sino)
+{
+	struct fs_vkey key = { .kind = FS_REAL, .sino = sino };
+	struct fs_inode *n;
+
+	pthread_mutex_lock(&fs->table_lock);
+	n = table_find(fs, sino);
+	if (n && n->orphaned) {
+		for (n = fs->redirected; n; n = n->rnext)
+			if (n->redirect == sino && !n->orphaned)
+				break;
+		if (!n) {
+			n = table_add(fs, fs->next_alias++, &key, NULL);
+			if (n) {
+				n->redirect = sino;
+				n->rnext = fs->redirected;
+				fs->redirected = n;
+			}
+		}
+	} else if (!n) {
+		n = table_add(fs, sino, &key, NULL);
+	}
+	if (n)
+		n->nlookup++;
+	pthread_mutex_unlock(&fs->table_lock);
+	return n;
+}
+
+/* Caller holds the table lock. */
+static void mark_orphaned(struct fs_inode *n, struct fs_orphan *o)
+{
+	n->orphaned = true;
+	if (n->orphan)
+		fs_orphan_put(n->orphan);
+	n->orphan = o;
+	if (o)
+		fs_orphan_get(o);
+}
+
+void fs_inode_orphaned(struct fs *fs, uint64_t sino, struct fs_orphan *o)
+{
+	struct fs_inode *n;
+
+	pthread_mutex_lock(&fs->table_lock);
+	n = table_find(fs, sino);
+	if (n)
+		mark_orphaned(n, o);
+	for (n = fs->redirected; n; n = n->rnext)
+		if (n->redirect == sino)
+			mark_orphaned(n, o);
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+struct fs_orphan *fs_inode_orphan(struct fs *fs, uint64_t ino)
+{
+	struct fs_orphan *o = NULL;
+	struct fs_inode *n;
+
+	pthread_mutex_lock(&fs->table_lock);
+	n = table_find(fs, ino);
+	if (n && n->orphan) {
+		o = n->orphan;
+		fs_orphan_get(o);
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+	return o;
 }
 
 struct fs_inode *fs_inode_find(struct fs *fs, uint64_t ino)
@@ -311,6 +389,42 @@ void fs_inode_redirect(struct fs *fs, uint64_t ino, uint64_t to)
 		__atomic_store_n(&n->redirect, to, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&fs->table_lock);
+}
+
+int fs_inode_views(struct fs *fs, uint64_t sino, uint64_t **out, size_t *count)
+{
+	struct fs_inode *n;
+	uint64_t *v;
+	size_t k = 0, max = 1;
+
+	pthread_mutex_lock(&fs->table_lock);
+	for (n = fs->redirected; n; n = n->rnext)
+		max++;
+	v = malloc(max * sizeof(*v));
+	if (v) {
+		v[k++] = sino;
+		for (n = fs->redirected; n; n = n->rnext)
+			if (n->redirect == sino)
+				v[k++] = n->ino;
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+	*out = v;
+	*count = k;
+	return v ? 0 : -ENOMEM;
+}
+
+void fs_invalidate_sino(struct fs *fs, uint64_t sino)
+{
+	uint64_t *inos;
+	size_t n;
+
+	if (fs_inode_views(fs, sino, &inos, &n) < 0) {
+		fs_invalidate_inode(sino);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		fs_invalidate_inode(inos[i]);
+	free(inos);
 }
 
 int fs_inode_list(struct fs *fs, uint64_t **out, size_t *count)

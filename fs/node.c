@@ -32,7 +32,7 @@ int fs_node_pin(struct fs *fs, uint64_t ino, struct fs_inode **out)
 	uint64_t to;
 
 	if (!n) {
-		if (ino & FS_VIRT_BIT)
+		if (ino & (FS_VIRT_BIT | FS_ALIAS_BIT))
 			return -ESTALE;
 		n = fs_inode_get(fs, ino, false);
 		if (!n)
@@ -321,7 +321,7 @@ int fs_lookup_child(fuse_req_t req, struct fs_inode *dir, const char *dpath,
 	struct fs *fs = fs_of(req);
 	struct strbuf cpath = STRBUF_INIT;
 	struct policy_decision d;
-	struct fs_inode *n = NULL;
+	struct fs_inode *n = NULL, *data;
 	struct store_attr a;
 	struct fs_vkey key;
 	const char *vpath = NULL;
@@ -356,7 +356,7 @@ int fs_lookup_child(fuse_req_t req, struct fs_inode *dir, const char *dpath,
 			err = store_lookup(fs->store, dir->key.sino, name, &a);
 		if (err < 0)
 			goto out;
-		n = fs_inode_get(fs, a.ino, true);
+		n = fs_inode_get_live(fs, a.ino);
 	} else {
 		bool known = vpath != NULL;
 
@@ -374,7 +374,12 @@ int fs_lookup_child(fuse_req_t req, struct fs_inode *dir, const char *dpath,
 		err = -ENOMEM;
 		goto out;
 	}
-	err = fs_node_stat(fs, n, &e->attr);
+	/* an alias shows the file it redirects to */
+	err = fs_node_pin(fs, n->ino, &data);
+	if (err == 0) {
+		err = fs_node_stat(fs, data, &e->attr);
+		fs_inode_put(fs, data);
+	}
 	if (err < 0) {
 		fs_inode_forget(fs, n->ino, 1);
 		goto out;

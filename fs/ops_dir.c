@@ -258,7 +258,7 @@ int fs_make_node(fuse_req_t req, fuse_ino_t parent, const char *name, uint32_t t
 		err = -EIO;
 	if (err < 0)
 		goto out;
-	n = fs_inode_get(fs, a.ino, true);
+	n = fs_inode_get_live(fs, a.ino);
 	if (!n) {
 		err = -ENOMEM;
 		goto out;
@@ -403,7 +403,7 @@ static int rename_op(struct fs *fs, uint64_t parent, const char *name, void *arg
  * Runs op, which ends the name parent/name, so that handles still open
  * on the file there keep the old file to themselves (see orphan.c).
  */
-static int orphaning(fuse_req_t req, uint64_t parent, const char *name,
+static int orphaning(fuse_req_t req, uint64_t parent, const char *name, const char *path,
 		     int (*op)(struct fs *, uint64_t, const char *, void *), void *arg)
 {
 	struct fs *fs = fs_of(req);
@@ -412,20 +412,31 @@ static int orphaning(fuse_req_t req, uint64_t parent, const char *name,
 	struct store_attr a;
 	int err;
 
-	if (store_lookup(fs->store, parent, name, &a) == 0 && a.type == STORE_REG)
-		n = fs_inode_find(fs, a.ino);
-	if (!n)
+	if (store_lookup(fs->store, parent, name, &a) < 0 || a.type != STORE_REG)
 		return op(fs, parent, name, arg);
-	pthread_mutex_lock(&n->lock);
-	err = fs_orphan_prepare(fs, n, &o);
-	if (err == 0)
-		err = op(fs, parent, name, arg);
-	if (err == 0)
-		fs_orphan_detach(n, o);
-	else
+	n = fs_inode_find(fs, a.ino);
+	if (n) {
+		pthread_mutex_lock(&n->lock);
+		err = fs_orphan_prepare(fs, n, path, &o);
+		if (err < 0)
+			goto out;
+	}
+	err = op(fs, parent, name, arg);
+	if (err < 0) {
 		fs_orphan_abort(o);
-	pthread_mutex_unlock(&n->lock);
-	fs_inode_put(fs, n);
+		goto out;
+	}
+	if (n)
+		fs_orphan_detach(n, o);
+	/* the kernel inodes of the name now stand for the old file */
+	fs_inode_orphaned(fs, a.ino, o);
+	if (o)
+		fs_orphan_put(o);
+out:
+	if (n) {
+		pthread_mutex_unlock(&n->lock);
+		fs_inode_put(fs, n);
+	}
 	return err;
 }
 
@@ -450,7 +461,7 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (dir)
 		err = store_rmdir(fs->store, pn->key.sino, name);
 	else
-		err = orphaning(req, pn->key.sino, name, unlink_op, NULL);
+		err = orphaning(req, pn->key.sino, name, path.buf, unlink_op, NULL);
 	if (fs_audit(req, op, path.buf, err, &d, 0, 0) < 0 && err == 0)
 		err = -EIO;
 out:
@@ -572,14 +583,19 @@ void fs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (flags & STORE_RENAME_EXCHANGE)
 		err = rename_op(fs, 0, NULL, &ra);
 	else
-		err = orphaning(req, p2->key.sino, newname, rename_op, &ra);
+		err = orphaning(req, p2->key.sino, newname, to.buf, rename_op, &ra);
 	target = ra.target;
 	snprintf(d.reason, sizeof(d.reason), "to %s", to.buf);
 	if (fs_audit_who(fs, &who, "rename", from.buf, err, &d, 0, 0) < 0 && err == 0)
 		err = -EIO;
-	/* the kernel still knows the moved file by its own inode: serve the target through it */
-	if (err == 0 && src && target && target != src)
+	/*
+	 * The file now lives on in the target's inode: the kernel still
+	 * knows it by its own, and its open handles go on writing it.
+	 */
+	if (err == 0 && src && target && target != src) {
 		fs_inode_redirect(fs, src, target);
+		fs_forward_handles(fs, src, target);
+	}
 out:
 	/*
 	 * The target's own kernel inode is not invalidated: the kernel now

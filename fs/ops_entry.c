@@ -71,6 +71,16 @@ static int pin_with_path(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 		strbuf_reset(path);
 		strbuf_addstr(path, fh->path.buf);
 		err = 0;
+	} else if (err < 0) {
+		/* fstat() of an unlinked file comes without its handle */
+		struct fs_orphan *o = fs_inode_orphan(fs, ino);
+
+		if (o) {
+			strbuf_reset(path);
+			strbuf_addstr(path, fs_orphan_path(o));
+			fs_orphan_put(o);
+			err = 0;
+		}
 	}
 	if (err < 0) {
 		fs_inode_put(fs, *n);
@@ -93,8 +103,18 @@ void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = fs_decide(req, "getattr", path.buf, POLICY_LOOKUP, &d);
 	if (err == 0)
 		err = fs_node_stat(fs, n, &st);
-	if (err == 0 && fi && fi->fh)
+	if (err == 0 && fi && fi->fh) {
 		fs_file_stat(fs, (const struct fs_file *)(uintptr_t)fi->fh, &st);
+	} else if (err == 0) {
+		/* fstat() comes without a handle: the kernel inode says whose size */
+		struct fs_orphan *o = fs_inode_orphan(fs, ino);
+
+		if (o) {
+			st.st_size = (off_t)fs_orphan_size(o);
+			st.st_blocks = (blkcnt_t)((st.st_size + 511) / 512);
+			fs_orphan_put(o);
+		}
+	}
 	fs_inode_put(fs, n);
 	strbuf_release(&path);
 	if (err < 0)

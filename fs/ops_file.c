@@ -58,6 +58,63 @@ static void stage_failed(struct fs_inode *n, int err)
 		n->stage_err = err;
 }
 
+struct fs_inode *fs_file_node(const struct fs_file *fh)
+{
+	struct fs_inode *n = fh->node, *next;
+
+	while ((next = __atomic_load_n(&n->forward, __ATOMIC_ACQUIRE)))
+		n = next;
+	return n;
+}
+
+struct fs_inode *fs_file_lock(const struct fs_file *fh)
+{
+	struct fs_inode *n = fh->node, *next;
+
+	pthread_mutex_lock(&n->lock);
+	/* every node on the way is pinned by the one before it */
+	while ((next = n->forward)) {
+		pthread_mutex_unlock(&n->lock);
+		pthread_mutex_lock(&next->lock);
+		n = next;
+	}
+	return n;
+}
+
+void fs_forward_handles(struct fs *fs, uint64_t from, uint64_t to)
+{
+	struct fs_inode *s = fs_inode_find(fs, from), *t;
+	struct fs_file *fh;
+
+	if (!s)
+		return;
+	t = fs_inode_get(fs, to, false);
+	if (!t) {
+		fs_inode_put(fs, s);
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&t->lock);
+	while ((fh = s->files)) {
+		s->files = fh->next;
+		fh->prev = NULL;
+		fh->next = t->files;
+		if (t->files)
+			t->files->prev = fh;
+		t->files = fh;
+	}
+	t->writers += s->writers;
+	t->readers += s->readers;
+	s->writers = s->readers = 0;
+	/* committed before the rename; anything staged since is the old inode's */
+	stage_discard(s);
+	/* the pin taken on t above now belongs to s */
+	__atomic_store_n(&s->forward, t, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&s->lock);
+	fs_inode_put(fs, s);
+}
+
 int fs_commit_locked(struct fs *fs, struct fs_inode *n, const struct fs_who *w,
 		     const char *op, const char *path, uint64_t bytes,
 		     const struct policy_decision *d, bool *committed)
@@ -121,7 +178,7 @@ int fs_commit_ino(fuse_req_t req, uint64_t sino, const char *path)
 	err = fs_commit_locked(fs, n, &who, "write", path, 0, NULL, &committed);
 	pthread_mutex_unlock(&n->lock);
 	if (committed)
-		fs_invalidate_inode(n->ino);
+		fs_invalidate_sino(fs, n->key.sino);
 	fs_inode_put(fs, n);
 	return err;
 }
@@ -169,7 +226,7 @@ int fs_truncate(fuse_req_t req, struct fs_inode *n, const char *path, uint64_t s
 	}
 	pthread_mutex_unlock(&n->lock);
 	if (committed)
-		fs_invalidate_inode(n->ino);
+		fs_invalidate_sino(fs, n->key.sino);
 	return err;
 }
 
@@ -283,13 +340,13 @@ err_out:
  */
 static void close_file(struct fs *fs, struct fs_file *fh, bool opened)
 {
-	struct fs_inode *n = fh->node;
+	struct fs_inode *n;
 	struct fs_orphan *o;
 	bool committed = false;
 	uint64_t bytes, version = fh->version;
 	int err = 0;
 
-	pthread_mutex_lock(&n->lock);
+	n = fs_file_lock(fh);
 	o = fs_file_orphan(fh);
 	if (!o) {
 		if (fh->prev)
@@ -316,7 +373,7 @@ static void close_file(struct fs *fs, struct fs_file *fh, bool opened)
 	if (o)
 		fs_orphan_put(o);
 	if (committed)
-		fs_invalidate_inode(n->ino);
+		fs_invalidate_sino(fs, n->key.sino);
 	if (err < 0)
 		log_err("\"%s\": closed with changes not committed: %s", fh->path.buf,
 			strerror(-err));
@@ -333,10 +390,10 @@ static void close_file(struct fs *fs, struct fs_file *fh, bool opened)
 
 static int truncate_open(struct fs *fs, struct fs_file *fh)
 {
-	struct fs_inode *n = fh->node;
+	struct fs_inode *n;
 	int err;
 
-	pthread_mutex_lock(&n->lock);
+	n = fs_file_lock(fh);
 	err = n->stage_err;
 	if (err == 0)
 		err = stage_ensure(fs, n);
@@ -477,7 +534,7 @@ static int recheck(fuse_req_t req, struct fs_file *fh, const char *op,
 	pthread_mutex_unlock(&fh->lock);
 	if (fresh)
 		return 0;
-	if (fs_node_path(fs, fh->node, &path) < 0) {
+	if (fs_node_path(fs, fs_file_node(fh), &path) < 0) {
 		strbuf_reset(&path);
 		strbuf_addstr(&path, fh->path.buf);
 	}
@@ -499,11 +556,11 @@ static int recheck(fuse_req_t req, struct fs_file *fh, const char *op,
 static ssize_t read_following(struct fs *fs, struct fs_file *fh, void *buf,
 			      size_t size, uint64_t off)
 {
-	struct fs_inode *n = fh->node;
 	struct store_content *c = NULL;
+	struct fs_inode *n;
 	ssize_t r = 0;
 
-	pthread_mutex_lock(&n->lock);
+	n = fs_file_lock(fh);
 	if (fs_file_orphan(fh)) {
 		pthread_mutex_unlock(&n->lock);
 		return fs_orphan_read(fs_file_orphan(fh), buf, size, off);
@@ -562,7 +619,7 @@ void fs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 {
 	struct fs_file *fh = (struct fs_file *)(uintptr_t)fi->fh;
 	struct fs *fs = fs_of(req);
-	struct fs_inode *n = fh->node;
+	struct fs_inode *n;
 	int err;
 
 	if (!fh->writable) {
@@ -574,7 +631,7 @@ void fs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		fuse_reply_err(req, -err);
 		return;
 	}
-	pthread_mutex_lock(&n->lock);
+	n = fs_file_lock(fh);
 	if (fs_file_orphan(fh)) {
 		err = fs_orphan_write(fs_file_orphan(fh), buf, size, (uint64_t)off);
 		goto unlock;
@@ -604,12 +661,12 @@ void fs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs_file *fh = (struct fs_file *)(uintptr_t)fi->fh;
 	struct fs *fs = fs_of(req);
-	struct fs_inode *n = fh->node;
 	bool committed = false;
+	struct fs_inode *n;
 	int err = 0;
 
 	/* see the top of the file: only a last writer that wrote commits here */
-	pthread_mutex_lock(&n->lock);
+	n = fs_file_lock(fh);
 	if (fh->writable && !fs_file_orphan(fh) && n->writers == 1 &&
 	    (n->staged_bytes || n->stage_err))
 		err = fs_commit_locked(fs, n, &fh->who, "write", fh->path.buf, 0,
@@ -617,7 +674,7 @@ void fs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	pthread_mutex_unlock(&n->lock);
 	fuse_reply_err(req, -err);
 	if (committed)
-		fs_invalidate_inode(n->ino);
+		fs_invalidate_sino(fs, n->key.sino);
 }
 
 void fs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -631,14 +688,14 @@ void fs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 {
 	struct fs_file *fh = (struct fs_file *)(uintptr_t)fi->fh;
 	struct fs *fs = fs_of(req);
-	struct fs_inode *n = fh->node;
 	bool committed = false;
+	struct fs_inode *n;
 	struct fs_who who;
 	int err;
 
 	/* any handle may ask: `sync FILE` opens read-only */
 	fs_who_init(req, &fh->dec, &who);
-	pthread_mutex_lock(&n->lock);
+	n = fs_file_lock(fh);
 	/* the old file of an orphan is never committed: nothing to sync */
 	err = fs_file_orphan(fh) ? 0 :
 	      fs_commit_locked(fs, n, fh->writable ? &fh->who : &who, "write",
@@ -646,5 +703,5 @@ void fs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	pthread_mutex_unlock(&n->lock);
 	fuse_reply_err(req, -err);
 	if (committed)
-		fs_invalidate_inode(n->ino);
+		fs_invalidate_sino(fs, n->key.sino);
 }

@@ -13,12 +13,19 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct fs_orphan {
 	pthread_mutex_t lock;
 	struct store_stage *stage;	/* protected by lock */
-	unsigned refs;			/* handles; protected by lock */
+	unsigned refs;			/* handles and kernel inodes; lock */
+	char *path;			/* where the file was; immutable */
 };
+
+const char *fs_orphan_path(const struct fs_orphan *o)
+{
+	return o->path;
+}
 
 /* Handles that read or write the stage; plain readers keep their version. */
 static bool needs_orphan(const struct fs_file *fh)
@@ -26,7 +33,8 @@ static bool needs_orphan(const struct fs_file *fh)
 	return fh->writable || (fh->follow_stage && !fh->content);
 }
 
-int fs_orphan_prepare(struct fs *fs, struct fs_inode *n, struct fs_orphan **out)
+int fs_orphan_prepare(struct fs *fs, struct fs_inode *n, const char *path,
+		      struct fs_orphan **out)
 {
 	struct fs_orphan *o;
 	const struct fs_file *fh;
@@ -40,11 +48,14 @@ int fs_orphan_prepare(struct fs *fs, struct fs_inode *n, struct fs_orphan **out)
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return -ENOMEM;
-	err = pthread_mutex_init(&o->lock, NULL);
+	o->path = strdup(path);
+	err = o->path ? pthread_mutex_init(&o->lock, NULL) : ENOMEM;
 	if (err) {
+		free(o->path);
 		free(o);
 		return -err;
 	}
+	o->refs = 1;		/* the caller's, until it has handed it out */
 	/* the old content, taken before the store operation replaces it */
 	if (!n->stage) {
 		err = store_stage_open(fs->store, n->key.sino, &n->stage);
@@ -95,6 +106,7 @@ void fs_orphan_abort(struct fs_orphan *o)
 	if (!o)
 		return;
 	pthread_mutex_destroy(&o->lock);
+	free(o->path);
 	free(o);
 }
 
@@ -136,6 +148,13 @@ uint64_t fs_orphan_size(struct fs_orphan *o)
 	size = store_stage_size(o->stage);
 	pthread_mutex_unlock(&o->lock);
 	return size;
+}
+
+void fs_orphan_get(struct fs_orphan *o)
+{
+	pthread_mutex_lock(&o->lock);
+	o->refs++;
+	pthread_mutex_unlock(&o->lock);
 }
 
 void fs_orphan_put(struct fs_orphan *o)

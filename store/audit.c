@@ -20,7 +20,7 @@
  * Group commit. audit_append() assigns the next seq and hash under
  * s->lock, queues the encoded record and waits. The first waiter that
  * finds no write in flight becomes the leader: it takes every queued
- * record, adds a freshly signed head (and a checkpoint when one is due)
+ * record, adds a freshly sealed head (and a checkpoint when one is due)
  * and writes them in one synced batch while others queue up behind it.
  * Commits that carry their record in a data batch (audit_add() under
  * s->lock) first wait for a leader in flight, then put the queued records
@@ -130,18 +130,29 @@ static void lost(struct audit_log *L, int err)
 	/* L->time stays: times keep rising even across a lost record */
 }
 
+/*
+ * Whether record seq is in the database. When the read itself fails the
+ * answer is yes: a seq wrongly thought free would be written again over
+ * a durable record, while one wrongly thought written costs at worst a
+ * gap that verify reports.
+ */
 static bool key_landed(struct audit_log *L, uint64_t seq)
 {
 	uint8_t key[8];
 	char *err = NULL, *v;
 	size_t vlen;
+	bool found;
 
 	put_be64(key, seq);
 	v = rocksdb_get_cf(L->s->db, L->s->ropt, L->s->cf[CF_AUDIT], (const char *)key,
 			   sizeof(key), &vlen, &err);
+	found = v || err;
+	if (err)
+		log_err("%s: audit log: cannot read record %llu: %s", L->s->dir,
+			(unsigned long long)seq, err);
 	rocksdb_free(err);
 	rocksdb_free(v);
-	return v != NULL;
+	return found;
 }
 
 /*
@@ -154,6 +165,7 @@ void audit_resolve_open(struct audit_log *L, bool over)
 	if (!L->open_hi)
 		return;
 	if (key_landed(L, L->open_hi)) {
+		/* nothing is assigned past an unsettled batch: the head is its last record */
 		if (L->open_cp) {
 			L->cp_seq = L->open_cp;
 			L->cp_time = L->open_cp_time;
@@ -215,7 +227,7 @@ static int seal_into(struct audit_log *L, rocksdb_writebatch_t *b, const char *a
 	int ret;
 
 	memcpy(c.hash, hash, 32);
-	ret = audit_seal_sign(L->key, algo, AUDIT_SEAL_HEAD, &c);
+	ret = audit_seal_sign(&L->keys, algo, AUDIT_SEAL_HEAD, &c);
 	if (ret)
 		return ret;
 	audit_seal_encode(&c, v);
@@ -223,7 +235,7 @@ static int seal_into(struct audit_log *L, rocksdb_writebatch_t *b, const char *a
 				  strlen(AUDIT_META_HEAD), (const char *)v, sizeof(v));
 	if (!cp)
 		return 0;
-	ret = audit_seal_sign(L->key, algo, AUDIT_SEAL_CP, &c);
+	ret = audit_seal_sign(&L->keys, algo, AUDIT_SEAL_CP, &c);
 	if (ret)
 		return ret;
 	audit_seal_encode(&c, v);
@@ -376,7 +388,7 @@ int audit_add(struct store *s, rocksdb_writebatch_t *b, struct audit_rec *r)
 		goto out;
 	/* one checkpoint per batch; a second audit_add() only moves the head */
 	cp = !L->open_cp && cp_due(L, r->seq, r->time_ns);
-	if (!L->key) {
+	if (!L->keys.sign) {
 		ret = -EROFS;
 		goto out;
 	}

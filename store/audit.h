@@ -8,10 +8,10 @@
  * denials, listings, admin actions) goes through audit_append().
  *
  * The log is a hash chain (SHA-256, or SM3 chosen when the pool is made)
- * sealed by Ed25519 signatures: a signed head naming the last record,
- * rewritten with every write, and signed checkpoints every
- * AUDIT_CP_RECORDS records or AUDIT_CP_SECONDS seconds. The on-disk
- * layout is drawn in store/audit.c.
+ * sealed with keys derived from STORE/keys/sign.key: a head naming the
+ * last record (HMAC), rewritten with every write, and Ed25519-signed
+ * checkpoints every AUDIT_CP_RECORDS records or AUDIT_CP_SECONDS seconds.
+ * The on-disk layout is drawn in store/audit.c.
  */
 #ifndef POOL_AUDIT_H
 #define POOL_AUDIT_H

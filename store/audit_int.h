@@ -70,12 +70,18 @@ struct audit_seal {
 
 enum audit_seal_kind { AUDIT_SEAL_HEAD, AUDIT_SEAL_CP };
 
-/* The Ed25519 key derived from keys/sign.key; caller frees with EVP_PKEY_free. */
-int audit_key_load(struct store *s, EVP_PKEY **key);
-int audit_seal_sign(EVP_PKEY *key, const char *algo, enum audit_seal_kind kind,
+struct audit_keys {
+	EVP_PKEY *sign;			/* Ed25519, for checkpoints */
+	uint8_t mac[32];		/* HMAC key, for the head */
+};
+
+/* Derives both keys from keys/sign.key; audit_keys_release() frees them. */
+int audit_keys_load(struct store *s, struct audit_keys *k);
+void audit_keys_release(struct audit_keys *k);
+int audit_seal_sign(const struct audit_keys *k, const char *algo, enum audit_seal_kind kind,
 		    struct audit_seal *c);
-/* 0 when the signature holds, -EBADMSG when not. */
-int audit_seal_check(EVP_PKEY *key, const char *algo, enum audit_seal_kind kind,
+/* 0 when the seal holds, -EBADMSG when not. */
+int audit_seal_check(const struct audit_keys *k, const char *algo, enum audit_seal_kind kind,
 		     const struct audit_seal *c);
 void audit_seal_encode(const struct audit_seal *c, uint8_t out[AUDIT_SEAL_LEN]);
 /* -EBADMSG when v is not a seal. */
@@ -103,7 +109,7 @@ struct audit_log {
 	struct audit_log *next;			/* protected by registry_mu */
 	char algo[AUDIT_ALGO_MAX];		/* protected by mu */
 	const EVP_MD *md;			/* protected by mu */
-	EVP_PKEY *key;				/* NULL on a read-only store */
+	struct audit_keys keys;			/* unset (NULL sign) on a read-only store */
 
 	pthread_mutex_t mu;
 	pthread_cond_t cond;

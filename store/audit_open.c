@@ -12,14 +12,19 @@
 #include "common/codec.h"
 #include "common/log.h"
 
-/* The last record's seq, claimed hash and time; zeros for an empty log. */
+/*
+ * The last record's seq, hash and time; zeros for an empty log. A damaged
+ * last record still gives a hash to link to (the one it claims, else one
+ * over its bytes): the head will not match it, so open records the damage
+ * and goes on, and verify names the record. Only a read error fails.
+ */
 static int last_record(struct audit_log *L, uint64_t *seq, uint8_t hash[32], int64_t *time)
 {
 	rocksdb_iterator_t *it;
 	struct audit_rec r;
-	uint8_t zero[32] = { 0 }, computed[32];
-	const char *k, *v;
-	size_t klen, vlen;
+	uint8_t zero[32] = { 0 }, computed[32], key[8];
+	const char *k = NULL, *v;
+	size_t klen = 0, vlen;
 	json_t *o = NULL;
 	char *err = NULL;
 	int ret = 0;
@@ -28,25 +33,29 @@ static int last_record(struct audit_log *L, uint64_t *seq, uint8_t hash[32], int
 	*time = 0;
 	memset(hash, 0, 32);
 	it = rocksdb_create_iterator_cf(L->s->db, L->s->ropt, L->s->cf[CF_AUDIT]);
-	rocksdb_iter_seek_to_last(it);
+	put_be64(key, UINT64_MAX);
+	/* stray keys of another length are no records: skip them */
+	for (rocksdb_iter_seek_for_prev(it, (const char *)key, sizeof(key));
+	     rocksdb_iter_valid(it); rocksdb_iter_prev(it)) {
+		k = rocksdb_iter_key(it, &klen);
+		if (klen == 8)
+			break;
+	}
 	if (!rocksdb_iter_valid(it)) {
 		rocksdb_iter_get_error(it, &err);
-		ret = err ? -EIO : 0;
+		if (err) {
+			log_err("%s: audit log: cannot read the last record: %s", L->s->dir, err);
+			ret = -EIO;
+		}
 		goto out;
 	}
-	k = rocksdb_iter_key(it, &klen);
 	v = rocksdb_iter_value(it, &vlen);
-	if (klen != 8 || audit_hash_value(v, vlen, zero, L->md, computed, hash) ||
-	    audit_decode(v, vlen, &o, &r, NULL)) {
-		ret = -EBADMSG;
-		goto out;
-	}
 	*seq = get_be64((const uint8_t *)k);
-	*time = r.time_ns;
+	if (audit_hash_value(v, vlen, zero, L->md, computed, hash))
+		EVP_Digest(v, vlen, hash, NULL, L->md, NULL);
+	if (!audit_decode(v, vlen, &o, &r, NULL))
+		*time = r.time_ns;
 out:
-	if (ret)
-		log_err("%s: audit log: cannot read the last record: %s", L->s->dir,
-			err ? err : "not a record");
 	json_decref(o);
 	rocksdb_free(err);
 	rocksdb_iter_destroy(it);
@@ -76,14 +85,20 @@ static void last_cp(struct audit_log *L)
 	rocksdb_iter_destroy(it);
 }
 
-/* 0 when the signed head names the last record; else 1 and why. */
-static int check_head(struct audit_log *L, struct strbuf *why)
+/*
+ * 0 when the signed head names the last record; else 1, why, and the
+ * first seq that cannot be trusted: past a cut, the first missing one;
+ * after an added tail, the first added; else (rewritten, or no valid
+ * head) the first after the last checkpoint, the most a signature vouches.
+ */
+static int check_head(struct audit_log *L, struct strbuf *why, uint64_t *first_bad)
 {
 	struct strbuf v = STRBUF_INIT;
 	struct audit_seal c;
 	char have[65], want[65];
 	int ret;
 
+	*first_bad = (L->cp_seq <= L->seq ? L->cp_seq : 0) + 1;
 	ret = store_get(L->s, CF_META, AUDIT_META_HEAD, strlen(AUDIT_META_HEAD), &v);
 	if (ret == -ENOENT) {
 		ret = L->seq ? 1 : 0;
@@ -96,14 +111,16 @@ static int check_head(struct audit_log *L, struct strbuf *why)
 		goto out;
 	ret = 1;
 	if (audit_seal_decode(v.buf, v.len, &c) ||
-	    audit_seal_check(L->key, L->algo, AUDIT_SEAL_HEAD, &c)) {
-		strbuf_addstr(why, "the signed head is damaged or its signature is wrong");
+	    audit_seal_check(&L->keys, L->algo, AUDIT_SEAL_HEAD, &c)) {
+		strbuf_addstr(why, "the signed head is damaged or forged");
 		goto out;
 	}
 	if (c.seq == L->seq && !memcmp(c.hash, L->hash, 32)) {
 		ret = 0;
 		goto out;
 	}
+	if (c.seq != L->seq)
+		*first_bad = (c.seq < L->seq ? c.seq : L->seq) + 1;
 	hex_encode(c.hash, 32, want);
 	hex_encode(L->hash, 32, have);
 	strbuf_addf(why, "the signed head names seq %llu hash %.16s but the log ends at seq %llu hash %.16s",
@@ -117,7 +134,7 @@ static void log_free(struct audit_log *L)
 {
 	audit_pend_clear(L);
 	free(L->pend);
-	EVP_PKEY_free(L->key);
+	audit_keys_release(&L->keys);
 	pthread_cond_destroy(&L->cond);
 	pthread_mutex_destroy(&L->mu);
 	free(L);
@@ -127,6 +144,7 @@ int audit_load(struct store *s)
 {
 	struct strbuf why = STRBUF_INIT;
 	struct audit_log *L = calloc(1, sizeof(*L));
+	uint64_t first_bad = 0;
 	bool rw = !(s->flags & STORE_OPEN_RDONLY);
 	int ret = -ENOMEM;
 
@@ -136,23 +154,24 @@ int audit_load(struct store *s)
 	pthread_mutex_init(&L->mu, NULL);
 	pthread_cond_init(&L->cond, NULL);
 	ret = audit_algo_load(s, NULL, L->algo);
-	if (ret)
+	/* a read-only store only reads: verify reports a bad algorithm name */
+	if (ret == -EINVAL && !rw)
+		snprintf(L->algo, sizeof(L->algo), "sha256");
+	else if (ret)
 		goto out;
 	L->md = audit_md(L->algo);
-	/* a read-only store only reads: a damaged tail is for verify to report */
 	ret = last_record(L, &L->seq, L->hash, &L->time);
-	if (ret && rw)
+	if (ret)
 		goto out;
-	ret = 0;
 	L->dseq = L->seq;
 	memcpy(L->dhash, L->hash, 32);
 	L->dtime = L->time;
 	last_cp(L);
 	if (rw) {
-		ret = audit_key_load(s, &L->key);
+		ret = audit_keys_load(s, &L->keys);
 		if (ret)
 			goto out;
-		ret = check_head(L, &why);
+		ret = check_head(L, &why, &first_bad);
 		if (ret < 0)
 			goto out;
 	}
@@ -169,8 +188,9 @@ int audit_load(struct store *s)
 	memcpy(s->audit_prev, L->hash, 32);
 	audit_log_register(L);
 	if (ret == 1) {
+		/* "version" carries the first seq that cannot be trusted, for verify */
 		struct audit_rec r = { .pid = (uint32_t)getpid(), .comm = "poolfs",
-				       .op = "audit_break", .path = "/",
+				       .op = "audit_break", .path = "/", .version = first_bad,
 				       .result = -EBADMSG, .reason = why.buf };
 
 		log_err("%s: audit log: %s; recorded as an audit_break record", s->dir, why.buf);

@@ -32,7 +32,7 @@ struct verify {
 	rocksdb_readoptions_t *ro;
 	char algo[AUDIT_ALGO_MAX];
 	const EVP_MD *md;
-	EVP_PKEY *key;
+	struct audit_keys keys;
 	struct audit_seal *cps;		/* checkpoints in seq order */
 	size_t ncp;
 	uint64_t good_cp;		/* last checkpoint that matched */
@@ -110,7 +110,7 @@ static int check_cp(struct verify *v, size_t *ci, uint64_t seq, const uint8_t ha
 	if (*ci >= v->ncp || v->cps[*ci].seq != seq)
 		return 0;
 	c = &v->cps[(*ci)++];
-	if (audit_seal_check(v->key, v->algo, AUDIT_SEAL_CP, c))
+	if (audit_seal_check(&v->keys, v->algo, AUDIT_SEAL_CP, c))
 		return broken(v, seq, "the checkpoint at seq %llu has a wrong signature (forged)",
 			      ULL(seq));
 	if (memcmp(c->hash, hash, 32) || c->time_ns != time)
@@ -158,7 +158,8 @@ static int check_record(struct verify *v, uint64_t seq, const char *val, size_t 
 		goto out;
 	}
 	if (!strcmp(r.op, "audit_break")) {
-		ret = broken(v, seq, "record %llu notes damage found when the store was opened: %s",
+		ret = broken(v, r.version && r.version < seq ? r.version : seq,
+			     "record %llu notes damage found when the store was opened: %s",
 			     ULL(seq), r.reason);
 		goto out;
 	}
@@ -239,7 +240,7 @@ static int check_head(struct verify *v, uint64_t last, const uint8_t hash[32])
 				     ULL(v->good_cp + 1), ULL(last));
 		goto out;
 	}
-	if (audit_seal_decode(val, vlen, &h) || audit_seal_check(v->key, v->algo, AUDIT_SEAL_HEAD, &h))
+	if (audit_seal_decode(val, vlen, &h) || audit_seal_check(&v->keys, v->algo, AUDIT_SEAL_HEAD, &h))
 		ret = broken(v, v->good_cp + 1, "the signed head is damaged or forged; records after %llu cannot be trusted",
 			     ULL(v->good_cp));
 	else if (h.seq > last)
@@ -278,7 +279,7 @@ int audit_verify(struct store *s, uint64_t *bad_seq, struct perr *e)
 		goto out;
 	}
 	v.md = audit_md(v.algo);
-	ret = audit_key_load(s, &v.key);
+	ret = audit_keys_load(s, &v.keys);
 	if (ret) {
 		ret = perr_set(e, -ret, "%s/keys/sign.key: cannot read the signing key: %s",
 			       s->dir, strerror(-ret));
@@ -290,7 +291,7 @@ int audit_verify(struct store *s, uint64_t *bad_seq, struct perr *e)
 	if (!ret)
 		ret = check_head(&v, last, hash);
 out:
-	EVP_PKEY_free(v.key);
+	audit_keys_release(&v.keys);
 	free(v.cps);
 	rocksdb_readoptions_destroy(v.ro);
 	rocksdb_release_snapshot(s->db, snap);

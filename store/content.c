@@ -25,10 +25,13 @@
  *                                      be32 P, P x 32 page hashes
  *
  * A chunk's refcount counts the stored pages that list it, a page's the
- * versions that list it; nothing is ever removed, so counts only grow and
- * a refs row proves the key it names is stored. The chunk length in the
- * refs row lets store_stats() sum stored bytes without reading chunks.
- * content id = sha256(the page hashes in order): equal content, equal id.
+ * versions and cached views (store/view.c) that list it, and a refs row
+ * proves the key it names is stored. File versions never drop a
+ * reference; only view eviction (store/view_evict.c) counts down, and it
+ * deletes a row with the page or chunk it names once the count reaches
+ * 0. The chunk length in the refs row lets store_stats() sum stored
+ * bytes without reading chunks. content id = sha256(the page hashes in
+ * order): equal content, equal id.
  */
 #include "store/chunker.h"
 #include "store/content.h"
@@ -213,6 +216,19 @@ int version_load(struct store *s, uint64_t ino, uint64_t version,
 	return ret;
 }
 
+/* Counts a reference to each of np stored pages, once per listing. */
+static int pages_ref(struct store *s, rocksdb_writebatch_t *b, const uint8_t *pages, size_t np)
+{
+	struct delta_vec d = { 0 };
+	int ret;
+
+	for (size_t i = 0; i < np; i++)
+		delta_add(&d, 'p', pages + 32 * i, 0);
+	ret = refs_apply(s, b, &d);
+	free(d.v);
+	return ret;
+}
+
 /*
  * Adds the version record for pages (np page hashes, all stored) as the
  * next version of r, counts a reference to each page and puts r.
@@ -222,7 +238,6 @@ static int version_link(struct store *s, rocksdb_writebatch_t *b, struct inode_r
 			const struct store_writer *w, uint8_t id[32])
 {
 	static const struct store_writer nobody;
-	struct delta_vec d = { 0 };
 	struct strbuf v = STRBUF_INIT;
 	uint8_t key[16], hdr[VREC_FIXED], cnt[4], cid[32];
 	char writer[128];
@@ -230,9 +245,7 @@ static int version_link(struct store *s, rocksdb_writebatch_t *b, struct inode_r
 	int64_t now = store_now_ns();
 	int ret;
 
-	for (size_t i = 0; i < np; i++)
-		delta_add(&d, 'p', pages + 32 * i, 0);
-	ret = refs_apply(s, b, &d);
+	ret = pages_ref(s, b, pages, np);
 	if (ret)
 		goto out;
 
@@ -268,7 +281,6 @@ static int version_link(struct store *s, rocksdb_writebatch_t *b, struct inode_r
 	if (id)
 		memcpy(id, cid, 32);
 out:
-	free(d.v);
 	strbuf_release(&v);
 	return ret;
 }
@@ -309,8 +321,7 @@ static size_t pages_build(const struct chunk_list *l, struct strbuf *vals,
 	return np;
 }
 
-/* Parses a page value onto the end of l. */
-static int page_decode(const uint8_t *p, size_t len, struct chunk_list *l)
+int page_decode(const uint8_t *p, size_t len, struct chunk_list *l)
 {
 	if (len < 1 + REF_BYTES || p[0] != FORMAT || (len - 1) % REF_BYTES)
 		return -EIO;
@@ -388,6 +399,28 @@ out:
 	free(off);
 	strbuf_release(&vals);
 	strbuf_release(&hashes);
+	return ret;
+}
+
+int pages_put(struct store *s, rocksdb_writebatch_t *b, const struct chunk_list *l,
+	      struct strbuf *hashes)
+{
+	struct strbuf vals = STRBUF_INIT;
+	size_t *off = calloc(l->n + 2, sizeof(*off)), np;
+	int ret;
+
+	strbuf_reset(hashes);
+	if (!off) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	np = pages_build(l, &vals, hashes, off);
+	ret = pages_store(s, b, &vals, (const uint8_t *)hashes->buf, off, np);
+	if (!ret)
+		ret = pages_ref(s, b, (const uint8_t *)hashes->buf, np);
+out:
+	free(off);
+	strbuf_release(&vals);
 	return ret;
 }
 
@@ -473,6 +506,9 @@ struct store_content {
 	struct chunk_list list;		/* immutable after open */
 	rocksdb_readoptions_t *ropt;	/* chunk reads */
 
+	bool view;			/* a cached view: close unpins view_key */
+	uint8_t view_key[64];
+
 	/* the last chunk a partial read fetched, for the next small read */
 	pthread_mutex_t lock;
 	size_t cache_idx;		/* protected by lock; SIZE_MAX when none */
@@ -506,30 +542,38 @@ struct store_content *content_from_list(struct store *s, uint64_t ino, uint64_t 
 	return c;
 }
 
+void content_hold_view(struct store_content *c, const uint8_t key[64])
+{
+	c->view = true;
+	memcpy(c->view_key, key, 64);
+}
+
 const struct chunk_list *content_chunks(const struct store_content *c)
 {
 	return &c->list;
 }
 
-static int pages_load(struct store *s, const struct version_rec *vr, struct chunk_list *l)
+int pages_load(struct store *s, const uint8_t *pages, uint32_t np, uint64_t size,
+	       struct chunk_list *l)
 {
 	struct strbuf v = STRBUF_INIT;
+	uint64_t start = l->size;
 	uint8_t key[33];
 	int ret = 0;
 
-	for (uint32_t i = 0; i < vr->npages && !ret; i++) {
-		ref_key(key, 'p', vr->pages + 32 * i);
+	for (uint32_t i = 0; i < np && !ret; i++) {
+		ref_key(key, 'p', pages + 32 * i);
 		ret = store_get(s, CF_CHUNKS, key, sizeof(key), &v);
 		if (!ret)
 			ret = page_decode((const uint8_t *)v.buf, v.len, l);
 		if (ret == -ENOENT)
 			ret = -EIO;
 	}
-	if (!ret && l->size != vr->size)
+	if (!ret && l->size - start != size)
 		ret = -EIO;
 	if (ret)
 		log_err("%s: chunk list of %llu bytes is unreadable", s->dir,
-			(unsigned long long)vr->size);
+			(unsigned long long)size);
 	strbuf_release(&v);
 	return ret;
 }
@@ -556,7 +600,7 @@ int store_content_open(struct store *s, uint64_t ino, uint64_t version,
 	if (version) {
 		ret = version_load(s, ino, version, &vr, &raw);
 		if (!ret)
-			ret = pages_load(s, &vr, &l);
+			ret = pages_load(s, vr.pages, vr.npages, vr.size, &l);
 		if (ret)
 			goto out;
 	} else {
@@ -676,6 +720,8 @@ void store_content_close(struct store_content *c)
 {
 	if (!c)
 		return;
+	if (c->view)
+		view_unpin(c->view_key);
 	pthread_mutex_destroy(&c->lock);
 	rocksdb_readoptions_destroy(c->ropt);
 	chunk_list_release(&c->list);

@@ -1,7 +1,9 @@
 /*
- * store/content.h - chunk lists and version records, shared by the
- * store's content files (content.c, stage.c, stats.c). Internal to store/;
- * the record formats are drawn in store/content.c.
+ * store/content.h - chunk lists, chunk writers, version records and the
+ * pins that keep view eviction off chunks in use, shared by the store's
+ * content files (content.c, chunk_writer.c, stage*.c, stats.c, view*.c).
+ * Internal to store/; the record formats are drawn in store/content.c
+ * and store/view.c.
  */
 #ifndef POOL_STORE_CONTENT_H
 #define POOL_STORE_CONTENT_H
@@ -38,6 +40,102 @@ void chunk_list_add(struct chunk_list *l, const uint8_t sha[32], uint32_t len);
 size_t chunk_list_find(const struct chunk_list *l, uint64_t off);
 void chunk_list_release(struct chunk_list *l);
 
+/* ---- storing chunks (store/chunk_writer.c) ---- */
+
+struct chunk_writer;		/* opaque; not thread-safe */
+
+/* NULL when out of memory. */
+struct chunk_writer *chunk_writer_new(struct store *s);
+/*
+ * Hashes len bytes of data into sha and stores them unless they are
+ * stored already. The put may sit in an unwritten batch until the next
+ * chunk_writer_flush().
+ */
+int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
+		     uint8_t sha[32]);
+/* Writes what is batched, so reads see every chunk put so far. */
+int chunk_writer_flush(struct chunk_writer *cw);
+/* Makes every chunk put so far durable once the commit batch is synced. */
+int chunk_writer_finish(struct chunk_writer *cw);
+/*
+ * Unpins the chunks and frees cw. When !committed, first deletes the
+ * chunks it stored that nothing references (an abandoned write).
+ */
+void chunk_writer_free(struct chunk_writer *cw, bool committed);
+
+/*
+ * Cuts bytes arriving in order into chunks, storing each through cw and
+ * appending it to *out. Holds less than CHUNK_MAX bytes between calls.
+ */
+struct chunk_stream {
+	struct chunk_writer *cw;
+	struct chunk_list *out;
+	uint8_t *buf;			/* bytes after the last cut */
+	size_t len;
+};
+
+void chunk_stream_init(struct chunk_stream *cs, struct chunk_writer *cw, struct chunk_list *out);
+int chunk_stream_add(struct chunk_stream *cs, const uint8_t *p, size_t n);
+/*
+ * Appends to out (not cs->out) the chunks of the bytes held, as the end of
+ * the content; cs itself is unchanged, so more bytes may still follow if
+ * the commit that wanted the end fails.
+ */
+int chunk_stream_finish(struct chunk_stream *cs, struct chunk_list *out);
+void chunk_stream_release(struct chunk_stream *cs);
+
+/*
+ * A chunk stream whose chunking runs on a worker thread (store/chunk_pipe.c).
+ * Between chunk_pipe_write() calls the worker owns cw, out and the stream;
+ * after chunk_pipe_drain() returns they are the caller's until the next
+ * write. Not thread-safe otherwise.
+ */
+struct chunk_pipe;		/* opaque */
+
+/* NULL when out of memory. */
+struct chunk_pipe *chunk_pipe_new(struct chunk_writer *cw, struct chunk_list *out);
+/* Queues a copy of buf; may wait for the worker. Returns the worker's error, if any. */
+int chunk_pipe_write(struct chunk_pipe *p, const void *buf, size_t len);
+/* Waits until every byte written is chunked (the tail held in the stream). */
+int chunk_pipe_drain(struct chunk_pipe *p);
+struct chunk_stream *chunk_pipe_stream(struct chunk_pipe *p);
+/* Stops the worker and frees p, dropping bytes not drained. */
+void chunk_pipe_free(struct chunk_pipe *p);
+
+/* ---- pins (store/view_pin.c) ---- */
+
+/* A chunk writer pins each chunk it meets before it reads its refs row. */
+void chunk_pin(const uint8_t sha[32]);
+/* Unpins each sha[i] whose sha[i][32] is set (a chunk writer's table). */
+void chunk_unpin_many(const uint8_t (*sha)[33], size_t n);
+/* A view reader pins content id || rule fingerprint before it reads the record. */
+void view_pin(const uint8_t key[64]);
+void view_unpin(const uint8_t key[64]);
+/*
+ * Held by whoever deletes chunks or views, from checking pins until the
+ * deleting batch is written. Order: s->lock, then this.
+ */
+void pins_lock(void);
+void pins_unlock(void);
+uint32_t chunk_pins_locked(const uint8_t sha[32]);
+bool view_pinned_locked(const uint8_t key[64]);
+
+/* ---- chunk-list pages and version records (store/content.c) ---- */
+
+/*
+ * Adds to b the pages of l that are new (with a reference to each chunk
+ * they list) and a reference to each page l uses; hashes gets the page
+ * hashes in order. Caller holds s->lock. For views; versions use
+ * version_add().
+ */
+int pages_put(struct store *s, rocksdb_writebatch_t *b, const struct chunk_list *l,
+	      struct strbuf *hashes);
+/* Parses a stored page onto the end of l. -EIO when p is not a page. */
+int page_decode(const uint8_t *p, size_t len, struct chunk_list *l);
+/* Loads np pages onto the end of l; -EIO unless they hold size bytes. */
+int pages_load(struct store *s, const uint8_t *pages, uint32_t np, uint64_t size,
+	       struct chunk_list *l);
+
 /* A decoded version record (format drawn in store/content.c). */
 struct version_rec {
 	uint64_t size;
@@ -69,5 +167,10 @@ const struct chunk_list *content_chunks(const struct store_content *c);
 /* A read handle over version of ino with chunks l, which it takes over. */
 struct store_content *content_from_list(struct store *s, uint64_t ino, uint64_t version,
 					struct chunk_list *l, const uint8_t id[32]);
+/*
+ * Makes c a view's handle: closing it unpins key (content id || rule
+ * fingerprint), which the caller has pinned.
+ */
+void content_hold_view(struct store_content *c, const uint8_t key[64]);
 
 #endif

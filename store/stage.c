@@ -15,6 +15,25 @@
  * the bytes of the chunk they end (store/chunker.h), so reused chunks are
  * the ones a full re-chunk would find, and appending a line to a 1 GiB
  * file re-hashes its last chunk, not the gigabyte.
+ *
+ * Most files are written front to back (cp, dd, ETL output, a temp file
+ * then rename), and for them the spill file is a detour: every byte is
+ * written, read back and only then hashed. So while writes extend the
+ * content strictly in order from a point where a commit would start
+ * chunking anyway (the start of the base chunk holding the old end, or
+ * 0 after a truncate to 0), they skip the spill file and go down a chunk
+ * pipe (store/chunk_pipe.c): chunks are cut, hashed and stored as they
+ * complete, on a second thread, and only the bytes after the last cut
+ * stay in memory. The commit then chunks that tail and writes its batch.
+ * The content is the same either way, chunk for chunk. The first write
+ * out of order, truncate or read ends the sequential run: the chunks
+ * stored so far become the stage's base (they are whole chunks that
+ * end at cuts, so the commit reuses them like a version's) and the tail
+ * goes to the spill file.
+ *
+ * Chunks stored ahead of the commit carry no refs row until it: a crash
+ * before it leaves the file at its old version, and the chunk writer
+ * deletes what an abandoned stage stored (store/chunk_writer.c).
  */
 #include "store/chunker.h"
 #include "store/content.h"
@@ -29,12 +48,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/sha.h>
-
 #include "common/log.h"
 
-#define CHUNK_BATCH_BYTES	(8u << 20)
-#define WAL_BATCHES		2	/* chunk batches a commit logs before it skips the WAL */
 #define WINDOW_BYTES		(4u << 20)
 #define STAGE_MAX_SIZE		((uint64_t)INT64_MAX)
 
@@ -52,167 +67,13 @@ struct store_stage {
 	size_t n_ext, ext_alloc;
 	int fd;				/* spill file; -1 until the first write */
 	bool dirty;
+	struct chunk_writer *cw;	/* chunks stored ahead of the commit, or NULL */
+
+	/* the sequential run, while pipe is not NULL */
+	struct chunk_pipe *pipe;
+	size_t seq_base;		/* base chunks before the run, reused as they are */
+	struct chunk_list seq_done;	/* chunks the pipe stored, from the run's start on */
 };
-
-/* ---- storing chunks ahead of the commit ---- */
-
-struct chunk_writer {
-	struct store *s;
-	rocksdb_writebatch_t *batch;
-	size_t pending;			/* chunk bytes in batch */
-	size_t batches;			/* batches written */
-	rocksdb_writeoptions_t *nowal;	/* set once the commit skips the WAL */
-	uint8_t (*seen)[33];		/* hashes met in this commit; [32] = slot used */
-	size_t seen_n, seen_cap;
-};
-
-static void chunk_writer_init(struct chunk_writer *cw, struct store *s)
-{
-	memset(cw, 0, sizeof(*cw));
-	cw->s = s;
-	cw->batch = rocksdb_writebatch_create();
-}
-
-static void chunk_writer_release(struct chunk_writer *cw)
-{
-	rocksdb_writebatch_destroy(cw->batch);
-	if (cw->nowal)
-		rocksdb_writeoptions_destroy(cw->nowal);
-	free(cw->seen);
-}
-
-static size_t sha_slot(const uint8_t sha[32], size_t cap)
-{
-	uint64_t h;
-
-	memcpy(&h, sha, sizeof(h));
-	return (size_t)(h & (cap - 1));
-}
-
-static void seen_grow(struct chunk_writer *cw)
-{
-	size_t cap = cw->seen_cap ? 2 * cw->seen_cap : 1024, i;
-	uint8_t (*t)[33] = calloc(cap, sizeof(*t));
-
-	if (!t) {
-		fprintf(stderr, "poolfs: out of memory in a commit\n");
-		abort();
-	}
-	for (size_t k = 0; k < cw->seen_cap; k++) {
-		if (!cw->seen[k][32])
-			continue;
-		for (i = sha_slot(cw->seen[k], cap); t[i][32]; i = (i + 1) & (cap - 1))
-			;
-		memcpy(t[i], cw->seen[k], 33);
-	}
-	free(cw->seen);
-	cw->seen = t;
-	cw->seen_cap = cap;
-}
-
-/* Open addressing on the hash's first bytes; true when sha is new. */
-static bool seen_add(struct chunk_writer *cw, const uint8_t sha[32])
-{
-	size_t i;
-
-	if (2 * (cw->seen_n + 1) > cw->seen_cap)
-		seen_grow(cw);
-	for (i = sha_slot(sha, cw->seen_cap); cw->seen[i][32]; i = (i + 1) & (cw->seen_cap - 1))
-		if (!memcmp(cw->seen[i], sha, 32))
-			return false;
-	memcpy(cw->seen[i], sha, 32);
-	cw->seen[i][32] = 1;
-	cw->seen_n++;
-	return true;
-}
-
-static int rocks_error(struct store *s, char *err, const char *what)
-{
-	int ret = strstr(err, "No space") || strstr(err, "ENOSPC") ? -ENOSPC : -EIO;
-
-	log_err("%s: %s failed: %s", store_dir(s), what, err);
-	rocksdb_free(err);
-	return ret;
-}
-
-/*
- * Chunk batches are unsynced. The first WAL_BATCHES go through the WAL:
- * RocksDB logs every write to one WAL in order and a synced write syncs
- * all that was logged before it, so they are durable once the commit's
- * synced batch is. A bigger commit would write its bytes twice (WAL, then
- * blob files), so the rest skip the WAL and chunk_writer_finish() flushes
- * the chunks family before the commit batch is written. Either way a crash
- * before the commit leaves chunks no refs row counts, never a version
- * naming a missing chunk.
- */
-static int chunk_writer_flush(struct chunk_writer *cw)
-{
-	char *err = NULL;
-	int ret = 0;
-
-	if (!cw->pending)
-		return 0;
-	if (cw->batches++ < WAL_BATCHES) {
-		ret = store_write(cw->s, cw->batch, false);
-	} else {
-		if (!cw->nowal) {
-			cw->nowal = rocksdb_writeoptions_create();
-			rocksdb_writeoptions_disable_WAL(cw->nowal, 1);
-		}
-		rocksdb_write(cw->s->db, cw->nowal, cw->batch, &err);
-		if (err)
-			ret = rocks_error(cw->s, err, "writing chunks");
-	}
-	rocksdb_writebatch_clear(cw->batch);
-	cw->pending = 0;
-	return ret;
-}
-
-/* Makes every chunk put so far durable once the commit batch is synced. */
-static int chunk_writer_finish(struct chunk_writer *cw)
-{
-	rocksdb_flushoptions_t *fo;
-	char *err = NULL;
-	int ret = chunk_writer_flush(cw);
-
-	if (ret || !cw->nowal)
-		return ret;
-	fo = rocksdb_flushoptions_create();
-	rocksdb_flushoptions_set_wait(fo, 1);
-	rocksdb_flush_cf(cw->s->db, fo, cw->s->cf[CF_CHUNKS], &err);
-	rocksdb_flushoptions_destroy(fo);
-	return err ? rocks_error(cw->s, err, "flushing chunks") : 0;
-}
-
-/* Hashes data into sha and stores it unless it is stored already. */
-static int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
-			    uint8_t sha[32])
-{
-	struct strbuf v = STRBUF_INIT;
-	uint8_t key[33];
-	int ret;
-
-	SHA256(data, len, sha);
-	if (!seen_add(cw, sha))
-		return 0;
-	key[0] = 'c';
-	memcpy(key + 1, sha, 32);
-	/*
-	 * A refs row proves the chunk is stored, and refs has the bloom filter
-	 * that makes the usual miss cheap. A chunk a crashed commit left
-	 * without a row is written again: same key, same bytes.
-	 */
-	ret = store_get(cw->s, CF_REFS, key, sizeof(key), &v);
-	strbuf_release(&v);
-	if (ret != -ENOENT)
-		return ret;
-	rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)key,
-				  sizeof(key), (const char *)data, len);
-	cw->pending += len;
-	if (cw->pending >= CHUNK_BATCH_BYTES)
-		return chunk_writer_flush(cw);
-	return 0;
-}
 
 /* ---- dirty extents ---- */
 
@@ -367,6 +228,9 @@ void store_stage_close(struct store_stage *st)
 {
 	if (!st)
 		return;
+	chunk_pipe_free(st->pipe);
+	chunk_list_release(&st->seq_done);
+	chunk_writer_free(st->cw, false);
 	if (st->fd >= 0)
 		close(st->fd);
 	store_content_close(st->base);
@@ -384,6 +248,129 @@ bool store_stage_dirty(const struct store_stage *st)
 	return st->dirty;
 }
 
+/* ---- the sequential run ---- */
+
+static int stage_cw(struct store_stage *st)
+{
+	if (!st->cw)
+		st->cw = chunk_writer_new(st->s);
+	return st->cw ? 0 : -ENOMEM;
+}
+
+/*
+ * Starts a run at the end of the content, which must be the base's bytes
+ * (no extents, no zeros past base_valid). The run starts where a commit
+ * would start chunking: at the end itself when a base chunk that is not
+ * the last ends there (its end is a cut), else at the start of the base
+ * chunk holding the end, whose bytes up to the end go down the pipe first.
+ */
+static int seq_begin(struct store_stage *st)
+{
+	const struct chunk_list *base = content_chunks(st->base);
+	uint64_t end = st->size, start = 0;
+	uint8_t *head = NULL;
+	ssize_t n;
+	size_t i = 0;
+	int ret;
+
+	if (end) {
+		i = chunk_list_find(base, end - 1);
+		start = base->v[i].off;
+		if (base->v[i].off + base->v[i].len == end && i + 1 < base->n) {
+			start = end;
+			i++;
+		}
+	}
+	ret = stage_cw(st);
+	if (ret)
+		return ret;
+	st->pipe = chunk_pipe_new(st->cw, &st->seq_done);
+	if (!st->pipe)
+		return -ENOMEM;
+	st->seq_base = i;
+	if (start == end)
+		return 0;
+	head = malloc((size_t)(end - start));
+	if (!head) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	n = store_content_read(st->base, head, (size_t)(end - start), start);
+	ret = n < 0 ? (int)n : (uint64_t)n != end - start ? -EIO : 0;
+	if (!ret)
+		ret = chunk_pipe_write(st->pipe, head, (size_t)(end - start));
+out:
+	if (ret) {
+		chunk_pipe_free(st->pipe);
+		st->pipe = NULL;
+		chunk_list_release(&st->seq_done);
+	}
+	free(head);
+	return ret;
+}
+
+/* The base chunks before the run, then the ones the pipe stored; into l. */
+static void seq_list(struct store_stage *st, struct chunk_list *l)
+{
+	const struct chunk_list *base = content_chunks(st->base);
+
+	for (size_t i = 0; i < st->seq_base; i++)
+		chunk_list_add(l, base->v[i].sha, base->v[i].len);
+	for (size_t i = 0; i < st->seq_done.n; i++)
+		chunk_list_add(l, st->seq_done.v[i].sha, st->seq_done.v[i].len);
+}
+
+static void seq_free(struct store_stage *st)
+{
+	chunk_pipe_free(st->pipe);
+	st->pipe = NULL;
+	chunk_list_release(&st->seq_done);
+}
+
+/*
+ * Ends the run, for a write out of order, a truncate or a read: the
+ * chunks stored so far become the base (readable once the writer's batch
+ * is written) and the bytes after the last cut go to the spill file. A
+ * failure leaves the run as it was.
+ */
+static int seq_end(struct store_stage *st)
+{
+	struct chunk_list l = CHUNK_LIST_INIT;
+	struct chunk_stream *tail = chunk_pipe_stream(st->pipe);
+	struct store_content *nb;
+	uint8_t id[32];
+	int ret;
+
+	ret = chunk_pipe_drain(st->pipe);
+	if (!ret)
+		ret = chunk_writer_flush(st->cw);
+	if (!ret && tail->len && st->fd < 0)
+		ret = spill_open(st);
+	if (ret)
+		goto out;
+	seq_list(st, &l);
+	if (tail->len) {
+		ret = pwrite_full(st->fd, tail->buf, tail->len, l.size);
+		if (ret)
+			goto out;
+	}
+	store_content_id(st->base, id);
+	nb = content_from_list(st->s, st->ino, store_content_version(st->base), &l, id);
+	if (!nb) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	store_content_close(st->base);
+	st->base = nb;
+	st->base_valid = store_content_size(nb);
+	if (tail->len)
+		ext_insert(st, st->base_valid, st->base_valid + tail->len);
+	seq_free(st);
+out:
+	chunk_list_release(&l);
+	return ret;
+}
+
 int store_stage_write(struct store_stage *st, const void *buf, size_t len, uint64_t off)
 {
 	int ret;
@@ -392,6 +379,24 @@ int store_stage_write(struct store_stage *st, const void *buf, size_t len, uint6
 		return 0;
 	if (off > STAGE_MAX_SIZE || len > STAGE_MAX_SIZE - off)
 		return -EFBIG;
+	if (st->pipe && off != st->size) {
+		ret = seq_end(st);
+		if (ret)
+			return ret;
+	}
+	if (!st->pipe && off == st->size && !st->n_ext && st->base_valid == st->size) {
+		ret = seq_begin(st);
+		if (ret)
+			return ret;
+	}
+	if (st->pipe) {
+		ret = chunk_pipe_write(st->pipe, buf, len);
+		if (ret)
+			return ret;
+		st->size += len;
+		st->dirty = true;
+		return 0;
+	}
 	if (st->fd < 0) {
 		ret = spill_open(st);
 		if (ret)
@@ -450,6 +455,11 @@ ssize_t store_stage_read(struct store_stage *st, void *buf, size_t len, uint64_t
 
 	if (off >= st->size)
 		return 0;
+	if (st->pipe) {
+		ret = seq_end(st);
+		if (ret)
+			return ret;
+	}
 	if (len > st->size - off)
 		len = (size_t)(st->size - off);
 	if (len > SSIZE_MAX)
@@ -460,10 +470,17 @@ ssize_t store_stage_read(struct store_stage *st, void *buf, size_t len, uint64_t
 
 int store_stage_truncate(struct store_stage *st, uint64_t size)
 {
+	int ret;
+
 	if (size > STAGE_MAX_SIZE)
 		return -EFBIG;
 	if (size == st->size)
 		return 0;
+	if (st->pipe) {
+		ret = seq_end(st);
+		if (ret)
+			return ret;
+	}
 	if (size < st->size) {
 		/* gives the spill file's blocks back; the extents say what is valid */
 		if (st->fd >= 0 && ftruncate(st->fd, (off_t)size))
@@ -616,7 +633,6 @@ int store_stage_commit(struct store_stage *st, const struct store_writer *w,
 		       const struct audit_rec *audit, uint64_t *version)
 {
 	struct chunk_list l = CHUNK_LIST_INIT;
-	struct chunk_writer cw;
 	struct store_content *nb;
 	uint8_t id[32];
 	int ret;
@@ -625,10 +641,25 @@ int store_stage_commit(struct store_stage *st, const struct store_writer *w,
 		*version = store_content_version(st->base);
 		return 0;
 	}
-	chunk_writer_init(&cw, st->s);
-	ret = stage_chunk(st, &cw, &l);
+	ret = stage_cw(st);
+	if (ret)
+		return ret;
+	if (st->pipe) {
+		ret = chunk_pipe_drain(st->pipe);
+		if (!ret) {
+			seq_list(st, &l);
+			ret = chunk_stream_finish(chunk_pipe_stream(st->pipe), &l);
+		}
+		if (!ret && l.size != st->size) {
+			log_err("%s: inode %llu: sequential write lost track of its size",
+				store_dir(st->s), (unsigned long long)st->ino);
+			ret = -EIO;
+		}
+	} else {
+		ret = stage_chunk(st, st->cw, &l);
+	}
 	if (!ret)
-		ret = chunk_writer_finish(&cw);
+		ret = chunk_writer_finish(st->cw);
 	if (!ret)
 		ret = stage_link(st, &l, w, audit, version, id);
 	if (ret)
@@ -644,11 +675,13 @@ int store_stage_commit(struct store_stage *st, const struct store_writer *w,
 	st->base_valid = st->size;
 	st->n_ext = 0;
 	st->dirty = false;
+	seq_free(st);
+	chunk_writer_free(st->cw, true);
+	st->cw = NULL;
 	if (st->fd >= 0 && ftruncate(st->fd, 0))
 		log_warn("%s/staging: cannot empty a spill file: %s", store_dir(st->s),
 			 strerror(errno));
 out:
-	chunk_writer_release(&cw);
 	chunk_list_release(&l);
 	return ret;
 }

@@ -510,6 +510,42 @@ static void test_tamper_cut(void)
 	pool_done();
 }
 
+/* Opening a damaged log keeps the damage visible and the store usable. */
+static void test_tamper_reopen(void)
+{
+	struct strbuf v = STRBUF_INIT;
+	uint64_t cp;
+
+	/* a well-linked record added after the head */
+	tamper_pool();
+	CU_ASSERT_EQUAL(raw_get(TAMPER_N, &v), 0);
+	raw_put_rec(TAMPER_N + 1, v.buf, v.len);
+	forge_from(TAMPER_N + 1, TAMPER_N + 1, 0);
+	pool_reopen();
+	CU_ASSERT_EQUAL(S->audit_seq, TAMPER_N + 2);
+	CU_ASSERT_EQUAL(fill(0, 3), 0);
+	CU_ASSERT_EQUAL(verify_quiet(), TAMPER_N + 1);
+	pool_done();
+
+	/* the tail rewritten and re-linked, count unchanged: from the last checkpoint */
+	tamper_pool();
+	cp = cp_below(TAMPER_N + 1);
+	forge_from(TAMPER_N - 50, TAMPER_N, 0);
+	pool_reopen();
+	CU_ASSERT_EQUAL(verify_quiet(), cp + 1);
+	pool_done();
+
+	/* a last record that is not a record at all */
+	tamper_pool();
+	raw_put_rec(TAMPER_N, "garbage", 7);
+	pool_reopen();
+	CU_ASSERT_EQUAL(S->audit_seq, TAMPER_N + 1);
+	CU_ASSERT_EQUAL(fill(0, 3), 0);
+	CU_ASSERT_EQUAL(verify_quiet(), TAMPER_N);
+	strbuf_release(&v);
+	pool_done();
+}
+
 static void test_tamper_seals(void)
 {
 	struct strbuf v = STRBUF_INIT;
@@ -957,6 +993,7 @@ int main(int argc, char **argv)
 		{ "tamper: swap two records", test_tamper_swap },
 		{ "tamper: cut the tail", test_tamper_cut },
 		{ "tamper: forge seals", test_tamper_seals },
+		{ "tamper, then reopen", test_tamper_reopen },
 		{ "group commit from threads", test_threads },
 		{ "kill -9 while appending", test_kill9 },
 		{ "query and export", test_query },

@@ -1,0 +1,320 @@
+/*
+ * store/chunk_writer.c - storing chunks ahead of the commit that lists
+ * them, and cutting a stream of bytes into chunks as it arrives.
+ *
+ * A chunk writer belongs to one commit-to-be (a stage's, or a view's).
+ * It hashes each chunk, skips what is already stored and puts the rest
+ * in unsynced batches; the commit's synced batch later adds the refs
+ * rows that make the chunks count. Every chunk it meets stays pinned
+ * (store/view_pin.c) until the writer is freed, so view eviction cannot
+ * delete a chunk the commit is about to list.
+ */
+#include "store/chunker.h"
+#include "store/content.h"
+#include "store/internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "common/log.h"
+
+#define CHUNK_BATCH_BYTES	(8u << 20)
+#define WAL_BATCHES		2	/* chunk batches a writer logs before it skips the WAL */
+#define STREAM_BUF		(2 * CHUNK_MAX)
+
+struct chunk_writer {
+	struct store *s;
+	rocksdb_writebatch_t *batch;
+	size_t pending;			/* chunk bytes in batch */
+	size_t batches;			/* batches written */
+	rocksdb_writeoptions_t *nowal;	/* set once the writer skips the WAL */
+	uint8_t (*seen)[33];		/* hashes met, each pinned; [32] = slot used */
+	size_t seen_n, seen_cap;
+};
+
+struct chunk_writer *chunk_writer_new(struct store *s)
+{
+	struct chunk_writer *cw = calloc(1, sizeof(*cw));
+
+	if (!cw)
+		return NULL;
+	cw->s = s;
+	cw->batch = rocksdb_writebatch_create();
+	return cw;
+}
+
+static size_t sha_slot(const uint8_t sha[32], size_t cap)
+{
+	uint64_t h;
+
+	memcpy(&h, sha, sizeof(h));
+	return (size_t)(h & (cap - 1));
+}
+
+static void seen_grow(struct chunk_writer *cw)
+{
+	size_t cap = cw->seen_cap ? 2 * cw->seen_cap : 1024, i;
+	uint8_t (*t)[33] = calloc(cap, sizeof(*t));
+
+	if (!t) {
+		fprintf(stderr, "poolfs: out of memory storing chunks\n");
+		abort();
+	}
+	for (size_t k = 0; k < cw->seen_cap; k++) {
+		if (!cw->seen[k][32])
+			continue;
+		for (i = sha_slot(cw->seen[k], cap); t[i][32]; i = (i + 1) & (cap - 1))
+			;
+		memcpy(t[i], cw->seen[k], 33);
+	}
+	free(cw->seen);
+	cw->seen = t;
+	cw->seen_cap = cap;
+}
+
+/* Open addressing on the hash's first bytes; true when sha is new. */
+static bool seen_add(struct chunk_writer *cw, const uint8_t sha[32])
+{
+	size_t i;
+
+	if (2 * (cw->seen_n + 1) > cw->seen_cap)
+		seen_grow(cw);
+	for (i = sha_slot(sha, cw->seen_cap); cw->seen[i][32]; i = (i + 1) & (cw->seen_cap - 1))
+		if (!memcmp(cw->seen[i], sha, 32))
+			return false;
+	memcpy(cw->seen[i], sha, 32);
+	cw->seen[i][32] = 1;
+	cw->seen_n++;
+	return true;
+}
+
+static int rocks_error(struct store *s, char *err, const char *what)
+{
+	int ret = strstr(err, "No space") || strstr(err, "ENOSPC") ? -ENOSPC : -EIO;
+
+	log_err("%s: %s failed: %s", store_dir(s), what, err);
+	rocksdb_free(err);
+	return ret;
+}
+
+/*
+ * Chunk batches are unsynced. The first WAL_BATCHES go through the WAL:
+ * RocksDB logs every write to one WAL in order and a synced write syncs
+ * all that was logged before it, so they are durable once the commit's
+ * synced batch is. A bigger commit would write its bytes twice (WAL, then
+ * blob files), so the rest skip the WAL and chunk_writer_finish() flushes
+ * the chunks family before the commit batch is written. Either way a crash
+ * before the commit leaves chunks no refs row counts, never a version
+ * naming a missing chunk.
+ */
+int chunk_writer_flush(struct chunk_writer *cw)
+{
+	char *err = NULL;
+	int ret = 0;
+
+	if (!cw->pending)
+		return 0;
+	if (cw->batches++ < WAL_BATCHES) {
+		ret = store_write(cw->s, cw->batch, false);
+	} else {
+		if (!cw->nowal) {
+			cw->nowal = rocksdb_writeoptions_create();
+			rocksdb_writeoptions_disable_WAL(cw->nowal, 1);
+		}
+		rocksdb_write(cw->s->db, cw->nowal, cw->batch, &err);
+		if (err)
+			ret = rocks_error(cw->s, err, "writing chunks");
+	}
+	rocksdb_writebatch_clear(cw->batch);
+	cw->pending = 0;
+	return ret;
+}
+
+int chunk_writer_finish(struct chunk_writer *cw)
+{
+	rocksdb_flushoptions_t *fo;
+	char *err = NULL;
+	int ret = chunk_writer_flush(cw);
+
+	if (ret || !cw->nowal)
+		return ret;
+	fo = rocksdb_flushoptions_create();
+	rocksdb_flushoptions_set_wait(fo, 1);
+	rocksdb_flush_cf(cw->s->db, fo, cw->s->cf[CF_CHUNKS], &err);
+	rocksdb_flushoptions_destroy(fo);
+	return err ? rocks_error(cw->s, err, "flushing chunks") : 0;
+}
+
+int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
+		     uint8_t sha[32])
+{
+	struct strbuf v = STRBUF_INIT;
+	uint8_t key[33];
+	int ret;
+
+	SHA256(data, len, sha);
+	if (!seen_add(cw, sha))
+		return 0;
+	/* pinned before the refs row is read: see store/view_pin.c */
+	chunk_pin(sha);
+	key[0] = 'c';
+	memcpy(key + 1, sha, 32);
+	/*
+	 * A refs row proves the chunk is stored, and refs has the bloom filter
+	 * that makes the usual miss cheap. A chunk a crashed commit left
+	 * without a row is written again: same key, same bytes.
+	 */
+	ret = store_get(cw->s, CF_REFS, key, sizeof(key), &v);
+	strbuf_release(&v);
+	if (ret != -ENOENT)
+		return ret;
+	rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)key,
+				  sizeof(key), (const char *)data, len);
+	cw->pending += len;
+	if (cw->pending >= CHUNK_BATCH_BYTES)
+		return chunk_writer_flush(cw);
+	return 0;
+}
+
+/*
+ * Deletes the chunks this writer met that nothing counts and no other
+ * writer has pinned: what an abandoned write would otherwise leave behind
+ * for good. Best effort; a chunk left over costs space, never
+ * correctness.
+ */
+static void chunk_writer_clean(struct chunk_writer *cw)
+{
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	struct strbuf v = STRBUF_INIT;
+	uint8_t key[33] = { 'c' };
+	size_t dropped = 0;
+
+	pins_lock();
+	for (size_t i = 0; i < cw->seen_cap; i++) {
+		if (!cw->seen[i][32] || chunk_pins_locked(cw->seen[i]) != 1)
+			continue;
+		memcpy(key + 1, cw->seen[i], 32);
+		if (store_get(cw->s, CF_REFS, key, sizeof(key), &v) != -ENOENT)
+			continue;
+		rocksdb_writebatch_delete_cf(b, cw->s->cf[CF_CHUNKS], (const char *)key,
+					     sizeof(key));
+		dropped++;
+	}
+	if (dropped && store_write(cw->s, b, false))
+		log_warn("%s: %zu unused chunks left behind", store_dir(cw->s), dropped);
+	pins_unlock();
+	strbuf_release(&v);
+	rocksdb_writebatch_destroy(b);
+}
+
+void chunk_writer_free(struct chunk_writer *cw, bool committed)
+{
+	if (!cw)
+		return;
+	rocksdb_writebatch_clear(cw->batch);
+	if (!committed && cw->seen_n && !(cw->s->flags & STORE_OPEN_RDONLY))
+		chunk_writer_clean(cw);
+	if (cw->seen_n)
+		chunk_unpin_many((const uint8_t (*)[33])cw->seen, cw->seen_cap);
+	rocksdb_writebatch_destroy(cw->batch);
+	if (cw->nowal)
+		rocksdb_writeoptions_destroy(cw->nowal);
+	free(cw->seen);
+	free(cw);
+}
+
+/* ---- chunk streams ---- */
+
+void chunk_stream_init(struct chunk_stream *cs, struct chunk_writer *cw, struct chunk_list *out)
+{
+	cs->cw = cw;
+	cs->out = out;
+	cs->buf = NULL;
+	cs->len = 0;
+}
+
+void chunk_stream_release(struct chunk_stream *cs)
+{
+	free(cs->buf);
+	cs->buf = NULL;
+	cs->len = 0;
+}
+
+static int stream_put(struct chunk_stream *cs, const uint8_t *p, size_t c)
+{
+	uint8_t sha[32];
+	int ret = chunk_writer_put(cs->cw, p, (uint32_t)c, sha);
+
+	if (!ret)
+		chunk_list_add(cs->out, sha, (uint32_t)c);
+	return ret;
+}
+
+/*
+ * Chunks straight from p where a chunk starts there; only bytes of a
+ * chunk that p does not finish are copied, into buf. A cut never lies
+ * inside what buf held already (it held no cut), so once buf and the
+ * copied bytes make a chunk, p goes on right after it.
+ */
+int chunk_stream_add(struct chunk_stream *cs, const uint8_t *p, size_t n)
+{
+	size_t c, k;
+	int ret;
+
+	if (!cs->buf) {
+		cs->buf = malloc(STREAM_BUF);
+		if (!cs->buf)
+			return -ENOMEM;
+	}
+	while (n) {
+		if (!cs->len) {
+			c = chunker_next(p, n, false);
+			if (!c) {
+				/* no cut yet, so n < CHUNK_MAX */
+				memcpy(cs->buf, p, n);
+				cs->len = n;
+				return 0;
+			}
+			ret = stream_put(cs, p, c);
+			if (ret)
+				return ret;
+			p += c;
+			n -= c;
+			continue;
+		}
+		k = n < CHUNK_MAX ? n : CHUNK_MAX;
+		memcpy(cs->buf + cs->len, p, k);
+		c = chunker_next(cs->buf, cs->len + k, false);
+		if (!c) {
+			cs->len += k;
+			return 0;
+		}
+		ret = stream_put(cs, cs->buf, c);
+		if (ret)
+			return ret;
+		p += c - cs->len;
+		n -= c - cs->len;
+		cs->len = 0;
+	}
+	return 0;
+}
+
+int chunk_stream_finish(struct chunk_stream *cs, struct chunk_list *out)
+{
+	size_t off = 0, c;
+	uint8_t sha[32];
+	int ret = 0;
+
+	while (off < cs->len && !ret) {
+		c = chunker_next(cs->buf + off, cs->len - off, true);
+		ret = chunk_writer_put(cs->cw, cs->buf + off, (uint32_t)c, sha);
+		if (!ret)
+			chunk_list_add(out, sha, (uint32_t)c);
+		off += c;
+	}
+	return ret;
+}
