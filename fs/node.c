@@ -141,19 +141,19 @@ int fs_node_version(struct fs *fs, const struct fs_inode *n, uint64_t *version)
 
 static int real_stat(struct fs *fs, struct fs_inode *n, struct store_attr *a)
 {
-	int err = store_getattr(fs->store, n->key.sino, a);
+	int err;
 
-	if (err < 0 || a->type != STORE_REG)
-		return err;
-	/* a file being written shows its staged size to everyone */
+	/* under the lock, so a commit in flight is either all seen or not at all */
 	pthread_mutex_lock(&n->lock);
-	if (n->stage && !n->stage_err) {
+	err = store_getattr(fs->store, n->key.sino, a);
+	/* a file being written shows its staged size to everyone */
+	if (err == 0 && a->type == STORE_REG && n->stage && !n->stage_err) {
 		a->size = store_stage_size(n->stage);
 		if (n->wtime.tv_sec)
 			a->mtime = a->ctime = n->wtime;
 	}
 	pthread_mutex_unlock(&n->lock);
-	return 0;
+	return err;
 }
 
 int fs_node_stat(struct fs *fs, struct fs_inode *n, struct stat *st)

@@ -89,6 +89,28 @@ static int pin_with_path(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 	return err;
 }
 
+/*
+ * What a handle sees may not be what the name shows: a reader keeps its
+ * version, the handles of an unlinked or replaced file keep the old one.
+ * fstat() comes without a handle, so then the kernel inode says whose.
+ */
+static void stat_for_handle(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi,
+			    struct stat *st)
+{
+	struct fs_orphan *o;
+
+	if (fi && fi->fh) {
+		fs_file_stat(fs, (const struct fs_file *)(uintptr_t)fi->fh, st);
+		return;
+	}
+	o = fs_inode_orphan(fs, ino);
+	if (o) {
+		st->st_size = (off_t)fs_orphan_size(o);
+		st->st_blocks = (blkcnt_t)((st->st_size + 511) / 512);
+		fs_orphan_put(o);
+	}
+}
+
 void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
@@ -103,18 +125,8 @@ void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = fs_decide(req, "getattr", path.buf, POLICY_LOOKUP, &d);
 	if (err == 0)
 		err = fs_node_stat(fs, n, &st);
-	if (err == 0 && fi && fi->fh) {
-		fs_file_stat(fs, (const struct fs_file *)(uintptr_t)fi->fh, &st);
-	} else if (err == 0) {
-		/* fstat() comes without a handle: the kernel inode says whose size */
-		struct fs_orphan *o = fs_inode_orphan(fs, ino);
-
-		if (o) {
-			st.st_size = (off_t)fs_orphan_size(o);
-			st.st_blocks = (blkcnt_t)((st.st_size + 511) / 512);
-			fs_orphan_put(o);
-		}
-	}
+	if (err == 0)
+		stat_for_handle(fs, ino, fi, &st);
 	fs_inode_put(fs, n);
 	strbuf_release(&path);
 	if (err < 0)
@@ -220,6 +232,8 @@ void fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
 		err = -EIO;
 	if (err == 0)
 		err = fs_node_stat(fs, n, &st);
+	if (err == 0)
+		stat_for_handle(fs, ino, fi, &st);
 out:
 	fs_inode_put(fs, n);
 	strbuf_release(&path);

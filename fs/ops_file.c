@@ -291,26 +291,26 @@ static int open_node(fuse_req_t req, struct fs_inode *n, const char *path,
 	err = fs_node_version(fs, n, version);
 	if (err < 0)
 		goto err_out;
-	/* a snapshot of a file not yet written reads as empty: no content */
-	if (!fh->writable && (*version || !fs_node_virtual(n))) {
-		err = store_content_open(fs->store, n->key.sino, *version, &fh->content);
-		if (err < 0)
-			goto err_out;
-		*version = store_content_version(fh->content);
-	}
+	/* under the lock: a commit in progress decides which version this is */
 	pthread_mutex_lock(&n->lock);
 	if (fh->writable) {
 		err = stage_ensure(fs, n);
 		if (err == 0)
 			n->writers++;
-	} else {
+	} else if (n->stage && !fs_node_virtual(n)) {
+		/* opened while written: reads see the stage, not a version */
+		fh->follow_stage = true;
 		n->readers++;
-		/* opened while written: reads see the stage, not the version */
-		if (n->stage && fh->content) {
-			fh->follow_stage = true;
-			store_content_close(fh->content);
-			fh->content = NULL;
-		}
+	} else {
+		/* a snapshot of a file not yet written reads as empty: no content */
+		if (*version || !fs_node_virtual(n))
+			err = store_content_open(fs->store, n->key.sino,
+						 fs_node_virtual(n) ? *version : 0,
+						 &fh->content);
+		if (err == 0 && fh->content)
+			*version = store_content_version(fh->content);
+		if (err == 0)
+			n->readers++;
 	}
 	if (err == 0) {
 		fh->next = n->files;

@@ -57,23 +57,9 @@
 
 #define CP_NS ((int64_t)AUDIT_CP_SECONDS * 1000000000)
 
-/*
- * NEEDSWORK: struct store has no slot for the log, so logs are found by
- * store pointer here; a "struct audit_log *audit" member in struct store
- * would make this a field access.
- */
-static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct audit_log *registry;
-
 struct audit_log *audit_log_of(struct store *s)
 {
-	struct audit_log *L;
-
-	pthread_mutex_lock(&registry_mu);
-	for (L = registry; L && L->s != s; L = L->next)
-		;
-	pthread_mutex_unlock(&registry_mu);
-	return L;
+	return s->audit;
 }
 
 /* Keeps the fields internal.h promises in step; caller holds s->lock and mu. */
@@ -430,22 +416,13 @@ void audit_rollback(struct store *s)
 
 void audit_log_register(struct audit_log *L)
 {
-	pthread_mutex_lock(&registry_mu);
-	L->next = registry;
-	registry = L;
-	pthread_mutex_unlock(&registry_mu);
+	L->s->audit = L;
 }
 
 struct audit_log *audit_log_unregister(struct store *s)
 {
-	struct audit_log **pp, *L;
+	struct audit_log *L = s->audit;
 
-	pthread_mutex_lock(&registry_mu);
-	for (pp = &registry; *pp && (*pp)->s != s; pp = &(*pp)->next)
-		;
-	L = *pp;
-	if (L)
-		*pp = L->next;
-	pthread_mutex_unlock(&registry_mu);
+	s->audit = NULL;
 	return L;
 }

@@ -75,6 +75,12 @@ int audit_init_store(struct store *s, const char *algo);
  */
 int audit_verify(struct store *s, uint64_t *bad_seq, struct perr *e);
 
+/*
+ * Appends record seq as stored (JSON) to out, e.g. to show the record
+ * audit_verify() named. -ENOENT when there is none.
+ */
+int audit_record(struct store *s, uint64_t seq, struct strbuf *out);
+
 /* What audit_query() returns. Zero fields match everything. */
 struct audit_filter {
 	int64_t since_ns;		/* records at or after this time; 0 = from the start */

@@ -106,7 +106,6 @@ struct audit_pending {
 /* One per open store; the protocol is described in store/audit.c. */
 struct audit_log {
 	struct store *s;
-	struct audit_log *next;			/* protected by registry_mu */
 	char algo[AUDIT_ALGO_MAX];		/* protected by mu */
 	const EVP_MD *md;			/* protected by mu */
 	struct audit_keys keys;			/* unset (NULL sign) on a read-only store */

@@ -151,6 +151,20 @@ int audit_query(struct store *s, const struct audit_filter *f,
 	return audit_query_scan(s, f, cb, arg, &scanned);
 }
 
+int audit_record(struct store *s, uint64_t seq, struct strbuf *out)
+{
+	struct strbuf v = STRBUF_INIT;
+	uint8_t key[8];
+	int ret;
+
+	put_be64(key, seq);
+	ret = store_get(s, CF_AUDIT, key, sizeof(key), &v);
+	if (!ret)
+		strbuf_add(out, v.buf, v.len);
+	strbuf_release(&v);
+	return ret;
+}
+
 /* ---- formats ---- */
 
 static void add_time(struct strbuf *out, int64_t ns)

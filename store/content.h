@@ -136,6 +136,31 @@ int page_decode(const uint8_t *p, size_t len, struct chunk_list *l);
 int pages_load(struct store *s, const uint8_t *pages, uint32_t np, uint64_t size,
 	       struct chunk_list *l);
 
+/* ---- the view cache (store/view.c, store/view_evict.c) ---- */
+
+/* A decoded view record (format drawn in store/view.c). */
+struct view_rec {
+	uint64_t size;
+	int64_t created_ns;
+	uint32_t npages;
+	const uint8_t *pages;		/* npages x 32-byte page hashes, in the raw record */
+};
+
+/* key = kind ('v' record, 'a' last use) || content id || rule fingerprint */
+void view_key(uint8_t key[65], char kind, const uint8_t cid[32], const uint8_t fp[32]);
+/* -EIO when p is not a view record. */
+int view_decode(const uint8_t *p, size_t len, struct view_rec *vr);
+/* The number and summed sizes of cached views (0, 0 when none). */
+int view_totals(struct store *s, uint64_t *views, uint64_t *bytes);
+void view_totals_put(struct store *s, rocksdb_writebatch_t *b, uint64_t views, uint64_t bytes);
+/*
+ * Evicts least recently used views that no reader holds open until their
+ * sizes sum to at most budget, dropping the references they held and
+ * deleting pages and chunks nothing references any more. Caller holds
+ * s->lock.
+ */
+int view_evict_locked(struct store *s, uint64_t budget);
+
 /* A decoded version record (format drawn in store/content.c). */
 struct version_rec {
 	uint64_t size;

@@ -271,7 +271,10 @@ int store_open(const char *dir, unsigned flags, struct store **out, struct perr 
 	/* checked here because RocksDB leaves LOCK and LOG files behind even when it refuses */
 	strbuf_addstr(&path, "/CURRENT");
 	if (stat(path.buf, &st)) {
-		ret = perr_set(e, EINVAL, "%s: not a poolfs store (no database in db/)", dir);
+		if (errno == EACCES)
+			ret = perr_set(e, EACCES, "%s: permission denied", dir);
+		else
+			ret = perr_set(e, EINVAL, "%s: not a poolfs store (no database in db/)", dir);
 		goto out;
 	}
 	strbuf_setlen(&path, path.len - strlen("/CURRENT"));

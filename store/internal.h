@@ -10,6 +10,9 @@
  *   default   (unused)
  *   meta      "format"                          be32 STORE_FORMAT_VERSION
  *   meta      "next_ino"                        be64 next inode number
+ *   meta      "audit_hash"                      "sha256" or "sm3" (absent: sha256)
+ *   meta      "audit_head"                      latest seq/hash, MAC-sealed (audit_seal.c)
+ *   meta      "audit_cp" be64(seq)              Ed25519-signed checkpoint
  *   tree      'i' be64(ino)                     inode record (inode_encode)
  *   tree      'd' be64(parent) name             be64(child) u8(type) be64(born_ns)
  *   tree      'h' be64(parent) name be64(died)  be64(child) u8(type) be64(born_ns)
@@ -73,6 +76,7 @@ struct store {
 	uint64_t next_ino;		/* protected by lock */
 	uint64_t audit_seq;		/* last sequence written; protected by lock */
 	uint8_t audit_prev[32];		/* hash of record audit_seq; protected by lock */
+	struct audit_log *audit;	/* store/audit.c; set by audit_load */
 };
 
 /* An inode as stored: the public attributes plus where it hangs. */
@@ -102,8 +106,10 @@ int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync);
 
 /*
  * Adds audit record r to batch b as the next link of the chain, filling
- * r->seq and r->time_ns. Caller holds s->lock and must write b before
- * releasing it; if the write fails it calls audit_rollback(s).
+ * r->seq and r->time_ns. Caller holds s->lock and must write b, with
+ * sync, before releasing it; if the write fails it calls audit_rollback(s).
+ * Never call audit_append() while holding s->lock: it takes the lock
+ * itself and would deadlock.
  */
 int audit_add(struct store *s, rocksdb_writebatch_t *b, struct audit_rec *r);
 void audit_rollback(struct store *s);

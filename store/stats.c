@@ -187,10 +187,25 @@ static int ref_row(void *arg, const uint8_t *k, size_t klen, const uint8_t *v, s
 	return 0;
 }
 
+static int view_row(void *arg, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
+{
+	struct store_stats *st = arg;
+
+	/* 'a' rows, one per view: be64 last use, be64 size (store/view.c) */
+	if (klen != 65 || k[0] != 'a')
+		return WALK_END;
+	if (vlen != 16)
+		return -EIO;
+	st->views++;
+	st->view_bytes += get_be64(v + 8);
+	return 0;
+}
+
 /*
- * Counts by scanning, so it costs a pass over the tree, the versions and
- * the refs (never the chunks themselves); for poolctl, not a hot path.
- * Chunks a crashed commit left unreferenced are not counted.
+ * Counts by scanning, so it costs a pass over the tree, the versions, the
+ * refs and the views' use rows (never the chunks themselves); for
+ * poolctl, not a hot path. Chunks a crashed commit left unreferenced are
+ * not counted; stored bytes include those of cached views.
  */
 int store_stats(struct store *s, struct store_stats *st)
 {
@@ -201,7 +216,9 @@ int store_stats(struct store *s, struct store_stats *st)
 	ret = scan(s, CF_TREE, "d", 1, tree_row, st);
 	if (ret == WALK_END || !ret)
 		ret = scan(s, CF_VERSIONS, NULL, 0, version_row, st);
-	if (!ret)
+	if (ret == WALK_END || !ret)
 		ret = scan(s, CF_REFS, "c", 1, ref_row, st);
+	if (ret == WALK_END || !ret)
+		ret = scan(s, CF_VIEWS, "a", 1, view_row, st);
 	return ret == WALK_END ? 0 : ret;
 }

@@ -223,6 +223,55 @@ int store_stage_commit(struct store_stage *st, const struct store_writer *w,
 /* Discards uncommitted changes and frees the stage. */
 void store_stage_close(struct store_stage *st);
 
+/* ---- cached views ---- */
+
+/*
+ * A view is the desensitized content of one file version for one set of
+ * rules, cached under (the version's content id, the rules' 32-byte
+ * fingerprint). It is stored like file content (chunks shared with
+ * identical views and files) and read through a struct store_content.
+ * Views are a cache: they may be evicted whenever no handle holds them.
+ */
+struct store_view_writer;	/* opaque: a view being built; not thread-safe */
+
+/* The budget when none was set: 1 GiB of view sizes. */
+#define STORE_VIEW_BUDGET_DEFAULT	(1ULL << 30)
+
+/*
+ * Opens the cached view; -ENOENT when there is none. The handle reads as
+ * store_content_read/size/close do (store_content_version() gives 0,
+ * store_content_id() the view's own content id), and the view is not
+ * evicted while it is open. Marks the view used (an unsynced write).
+ */
+int store_view_open(struct store *s, const uint8_t content_id[32], const uint8_t fp[32],
+		    struct store_content **out);
+
+/*
+ * Builds a view from a stream of writes: content is chunked and stored as
+ * it arrives (on a second thread once it passes a few MiB), holding at
+ * most a few MiB in memory. Any number of writers may run at once.
+ */
+int store_view_begin(struct store *s, struct store_view_writer **out);
+int store_view_write(struct store_view_writer *w, const void *buf, size_t len);
+/*
+ * Makes the written content the view of (content_id, fp) in one synced
+ * batch, then evicts least recently used views while their sizes sum to
+ * more than the budget. If the view is already cached (another writer
+ * won) this changes nothing and returns 0. -EFBIG when the view alone is
+ * larger than the budget (nothing is cached). Frees w in every case.
+ */
+int store_view_commit(struct store_view_writer *w, const uint8_t content_id[32],
+		      const uint8_t fp[32]);
+/* Drops what w wrote and frees it. */
+void store_view_abort(struct store_view_writer *w);
+
+/*
+ * Sets the budget (bytes of view sizes, kept in the store) and evicts
+ * down to it at once. 0 caches nothing; UINT64_MAX never evicts.
+ */
+int store_view_set_budget(struct store *s, uint64_t bytes);
+int store_view_budget(struct store *s, uint64_t *bytes);
+
 /* ---- policy versions ---- */
 
 /* Stores json as the next policy version; *version gets its number. */
@@ -243,7 +292,7 @@ struct store_stats {
 	uint64_t stored_bytes;		/* bytes of unique chunks */
 	uint64_t chunks;		/* unique chunks */
 	uint64_t views;			/* cached desensitized views */
-	uint64_t view_bytes;
+	uint64_t view_bytes;		/* sum of their sizes (before dedupe) */
 };
 
 int store_stats(struct store *s, struct store_stats *st);

@@ -407,11 +407,16 @@ static void edit_record(uint64_t seq, const char *from, const char *to)
 static void test_tamper_change(void)
 {
 	struct perr e = PERR_INIT;
+	struct strbuf v = STRBUF_INIT;
 
 	tamper_pool();
 	edit_record(1234, "\"uid\":1003", "\"uid\":0");
 	CU_ASSERT_EQUAL(verify_bad(&e), 1234);
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "changed"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "broken at seq 1234: record 1234 does not match its hash (changed)"));
+	CU_ASSERT_EQUAL(audit_record(S, 1234, &v), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(v.buf, "\"uid\":0,"));
+	CU_ASSERT_EQUAL(audit_record(S, TAMPER_N + 1, &v), -ENOENT);
+	strbuf_release(&v);
 	pool_done();
 }
 

@@ -23,11 +23,11 @@ for cycle in 1 2 3; do
 			>> "$T_TMP/writers.log" 2>&1 &
 		wpids+=($!)
 	done
-	# let every writer get going (two fsynced versions each), then a little
+	# let every writer get going (six fsynced versions each), then a little
 	# more, then crash; the timing is not asserted, only the outcome
 	for ((i = 0; ; i++)); do
-		[ "$(cat "$ACK"/ack-2 2> /dev/null | wc -l)" -ge $((cycle * 2)) ] &&
-			[ "$(cat "$ACK"/ack-3 2> /dev/null | wc -l)" -ge $((cycle * 2)) ] && break
+		[ "$(cat "$ACK"/ack-2 2> /dev/null | wc -l)" -ge $((cycle * 6)) ] &&
+			[ "$(cat "$ACK"/ack-3 2> /dev/null | wc -l)" -ge $((cycle * 6)) ] && break
 		daemon_died_check
 		[ $i -lt 600 ] || die "cycle $cycle: fsync writers made no progress within 60 s: $(tail -n 3 "$T_TMP/writers.log")"
 		sleep 0.1

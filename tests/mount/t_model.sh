@@ -18,7 +18,7 @@ run_model() {
 	mkdir -p "$MNT/$dir" "$T_TMP/tmpfs/$dir"
 	note "model run seed=$seed ops=$OPS (rerun: SEED=$seed tests/run.sh mount t_model)"
 	check_run "model check seed $seed" timeout 240 "$PY" "$HELPERS/model.py" --seed "$seed" \
-		--ops "$OPS" --files 20 --every 250 "$MNT/$dir" "$T_TMP/tmpfs/$dir" ||
+		--ops "$OPS" --files 20 --every 250 --shrink-seconds 60 "$MNT/$dir" "$T_TMP/tmpfs/$dir" ||
 		return 1
 	# the same run after remounting: committed state must survive
 	pool_umount

@@ -50,30 +50,27 @@ check_errno "setxattr on .versions/f/1" EROFS setxattr "$V/1" user.x y
 check_eq "history unchanged after the attempts" "$(cat "$V/1" 2>&1)" "one"
 
 # fsync commits while the writer keeps the file open
-check_run "fsync commits a version of an open file" "$PY" - "$MNT/d/f" "$STORE" "$POOLCTL" <<'PY'
-import json, os, subprocess, sys
-path, store, poolctl = sys.argv[1:4]
-def nversions():
-    out = subprocess.run([poolctl, "-s", store, "versions", "/d/f", "--json"],
-                         capture_output=True, text=True, timeout=60)
-    doc = json.loads(out.stdout)
-    if isinstance(doc, dict):
-        doc = next(v for v in doc.values() if isinstance(v, list))
-    return len(doc)
+check_run "fsync commits a version of an open file" "$PY" - "$MNT/d/f" <<'PY'
+import os, sys
+path = sys.argv[1]
+vdir = os.path.join(os.path.dirname(path), ".versions", "f")
 fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
 os.write(fd, b"four\n")
 os.fsync(fd)
-n = nversions()
+n = len(os.listdir(vdir))
+ok = True
 if n != 4:
-    print("FAIL: after fsync of an open file: %d versions, want 4" % n)
-with open(os.path.join(os.path.dirname(path), ".versions/f/4"), "rb") as f:
-    got = f.read()
-if got != b"four\n":
-    print("FAIL: .versions/f/4 is %r after fsync, want b'four\\n'" % got)
-    n = -1
+    print("FAIL: after fsync of an open file .versions/f has %d entries, want 4" % n)
+    ok = False
+else:
+    with open(os.path.join(vdir, "4"), "rb") as f:
+        got = f.read()
+    if got != b"four\n":
+        print("FAIL: .versions/f/4 is %r after fsync, want b'four\\n'" % got)
+        ok = False
 os.write(fd, b"five\n")
 os.close(fd)
-sys.exit(0 if n == 4 else 1)
+sys.exit(0 if ok else 1)
 PY
 wait_version "$MNT/d" f 5
 check_eq "last close commits version 5" "$(cat "$V/5" 2>&1)" "$(printf 'four\nfive')"
@@ -107,7 +104,11 @@ pool_umount
 pool_mount
 check_eq "after remount: snapshot $T1 d/f" "$(cat "$S/$T1/d/f" 2>&1)" "one"
 check_eq "after remount: .versions/g/1" "$(cat "$MNT/d/.versions/g/1" 2>&1)" "x"
-# creating the reserved names is refused even where they do not exist yet
-check_errno "create .versions" EPERM create "$MNT/d/.versions"
+# creating the reserved names is refused: EPERM where the name does not
+# resolve; DIR/.versions resolves, so the kernel answers EEXIST first
+got=$(sysop create "$MNT/d/.versions")
+T_CHECKS=$((T_CHECKS + 1))
+case $got in EPERM | EEXIST) ;; *) fail "create d/.versions gave $got, want EPERM or EEXIST" ;; esac
 check_errno "mkdir .snapshots in a subdir" EPERM mkdir "$MNT/d/.snapshots"
+check_errno "mkdir .poolfs in a subdir" EPERM mkdir "$MNT/d/.poolfs"
 daemon_ok "versions and snapshots"

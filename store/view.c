@@ -1,0 +1,325 @@
+/*
+ * store/view.c - the view cache: desensitized content of a file version
+ * for one set of rules, kept so a masked read costs what a plain one does.
+ *
+ * A view is stored as content: the same chunker, chunks and pages as a
+ * file version, so identical views (and views that equal raw content)
+ * share bytes, and a view reads through the same handle as a file. It
+ * is keyed by the source version's content id and the rules' fingerprint,
+ * both SHA-256, so a new version or a changed rule simply misses.
+ *
+ *   CF     key                       value (integers big-endian)
+ *   -----  ------------------------  ---------------------------------------
+ *   views  'v' content_id[32] fp[32] u8 format (1), be64 size, be64 created
+ *                                    (ns), be32 P, P x 32 page hashes
+ *   views  'a' content_id[32] fp[32] be64 last use (ns), be64 size
+ *   views  'b'                       be64 budget in bytes
+ *   views  't'                       be64 views, be64 bytes (sums of sizes)
+ *
+ * A view's record, its pages' refcounts, its 'a' row and the totals
+ * change in one batch, under s->lock like every refcount. The 'a' row is
+ * rewritten unsynced on every open: losing the newest of them in a crash
+ * only makes eviction's idea of "recently used" a little older.
+ *
+ * The budget counts the sizes of the cached views (what they would take
+ * without dedupe). It defaults to STORE_VIEW_BUDGET_DEFAULT (1 GiB), a
+ * fixed figure rather than a share of the pool so that it never moves
+ * under an admin's feet; store_view_set_budget() keeps another. When a
+ * commit takes the total over it, least recently used views go until it
+ * fits (store/view_evict.c).
+ */
+#include "store/chunker.h"
+#include "store/content.h"
+#include "store/internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "common/codec.h"
+#include "common/log.h"
+
+#define VIEW_FORMAT	1
+#define VREC_FIXED	21	/* format, size, created, page count */
+
+struct store_view_writer {
+	struct store *s;
+	struct chunk_writer *cw;
+	struct chunk_list done;		/* complete chunks, in order */
+	struct chunk_pipe *pipe;
+	int err;			/* first failure; later calls return it */
+};
+
+void view_key(uint8_t key[65], char kind, const uint8_t cid[32], const uint8_t fp[32])
+{
+	key[0] = (uint8_t)kind;
+	memcpy(key + 1, cid, 32);
+	memcpy(key + 33, fp, 32);
+}
+
+int view_decode(const uint8_t *p, size_t len, struct view_rec *vr)
+{
+	if (len < VREC_FIXED || p[0] != VIEW_FORMAT)
+		return -EIO;
+	vr->size = get_be64(p + 1);
+	vr->created_ns = (int64_t)get_be64(p + 9);
+	vr->npages = get_be32(p + 17);
+	if (len - VREC_FIXED != (size_t)vr->npages * 32)
+		return -EIO;
+	vr->pages = p + VREC_FIXED;
+	return 0;
+}
+
+int view_totals(struct store *s, uint64_t *views, uint64_t *bytes)
+{
+	struct strbuf v = STRBUF_INIT;
+	int ret = store_get(s, CF_VIEWS, "t", 1, &v);
+
+	*views = *bytes = 0;
+	if (ret == -ENOENT)
+		ret = 0;
+	else if (!ret && v.len != 16)
+		ret = -EIO;
+	else if (!ret) {
+		*views = get_be64((const uint8_t *)v.buf);
+		*bytes = get_be64((const uint8_t *)v.buf + 8);
+	}
+	strbuf_release(&v);
+	return ret;
+}
+
+void view_totals_put(struct store *s, rocksdb_writebatch_t *b, uint64_t views, uint64_t bytes)
+{
+	uint8_t val[16];
+
+	put_be64(val, views);
+	put_be64(val + 8, bytes);
+	rocksdb_writebatch_put_cf(b, s->cf[CF_VIEWS], "t", 1, (const char *)val, sizeof(val));
+}
+
+static void used_put(struct store *s, rocksdb_writebatch_t *b, const uint8_t key[65],
+		     int64_t when, uint64_t size)
+{
+	uint8_t akey[65], val[16];
+
+	memcpy(akey, key, sizeof(akey));
+	akey[0] = 'a';
+	put_be64(val, (uint64_t)when);
+	put_be64(val + 8, size);
+	rocksdb_writebatch_put_cf(b, s->cf[CF_VIEWS], (const char *)akey, sizeof(akey),
+				  (const char *)val, sizeof(val));
+}
+
+int store_view_budget(struct store *s, uint64_t *bytes)
+{
+	struct strbuf v = STRBUF_INIT;
+	int ret = store_get(s, CF_VIEWS, "b", 1, &v);
+
+	*bytes = STORE_VIEW_BUDGET_DEFAULT;
+	if (ret == -ENOENT)
+		ret = 0;
+	else if (!ret && v.len != 8)
+		ret = -EIO;
+	else if (!ret)
+		*bytes = get_be64((const uint8_t *)v.buf);
+	strbuf_release(&v);
+	return ret;
+}
+
+int store_view_set_budget(struct store *s, uint64_t bytes)
+{
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	uint8_t val[8];
+	int ret;
+
+	put_be64(val, bytes);
+	rocksdb_writebatch_put_cf(b, s->cf[CF_VIEWS], "b", 1, (const char *)val, sizeof(val));
+	pthread_mutex_lock(&s->lock);
+	ret = store_write(s, b, true);
+	if (!ret)
+		ret = view_evict_locked(s, bytes);
+	pthread_mutex_unlock(&s->lock);
+	rocksdb_writebatch_destroy(b);
+	return ret;
+}
+
+/* ---- reading ---- */
+
+int store_view_open(struct store *s, const uint8_t content_id[32], const uint8_t fp[32],
+		    struct store_content **out)
+{
+	struct chunk_list l = CHUNK_LIST_INIT;
+	struct strbuf raw = STRBUF_INIT;
+	rocksdb_writebatch_t *b = NULL;
+	struct view_rec vr;
+	uint8_t key[65], id[32];
+	int ret;
+
+	*out = NULL;
+	view_key(key, 'v', content_id, fp);
+	/* pinned before the record is read, so eviction leaves it be (view_pin.c) */
+	view_pin(key + 1);
+	ret = store_get(s, CF_VIEWS, key, sizeof(key), &raw);
+	if (!ret)
+		ret = view_decode((const uint8_t *)raw.buf, raw.len, &vr);
+	if (ret == -EIO)
+		log_err("%s: corrupt view record", s->dir);
+	if (!ret)
+		ret = pages_load(s, vr.pages, vr.npages, vr.size, &l);
+	if (ret)
+		goto out;
+	SHA256(vr.npages ? vr.pages : (const uint8_t *)"", 32 * (size_t)vr.npages, id);
+	*out = content_from_list(s, 0, 0, &l, id);
+	if (!*out) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	content_hold_view(*out, key + 1);
+	if (!(s->flags & STORE_OPEN_RDONLY)) {
+		/* best effort: a lost bump only makes the view look older */
+		b = rocksdb_writebatch_create();
+		used_put(s, b, key, store_now_ns(), vr.size);
+		store_write(s, b, false);
+	}
+out:
+	if (ret)
+		view_unpin(key + 1);
+	if (b)
+		rocksdb_writebatch_destroy(b);
+	chunk_list_release(&l);
+	strbuf_release(&raw);
+	return ret;
+}
+
+/* ---- building ---- */
+
+int store_view_begin(struct store *s, struct store_view_writer **out)
+{
+	struct store_view_writer *w;
+
+	*out = NULL;
+	if (s->flags & STORE_OPEN_RDONLY)
+		return -EROFS;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->s = s;
+	w->cw = chunk_writer_new(s);
+	if (w->cw)
+		w->pipe = chunk_pipe_new(w->cw, &w->done);
+	if (!w->pipe) {
+		chunk_writer_free(w->cw, false);
+		free(w);
+		return -ENOMEM;
+	}
+	*out = w;
+	return 0;
+}
+
+int store_view_write(struct store_view_writer *w, const void *buf, size_t len)
+{
+	if (!w->err && len)
+		w->err = chunk_pipe_write(w->pipe, buf, len);
+	return w->err;
+}
+
+static void writer_free(struct store_view_writer *w, bool committed)
+{
+	chunk_pipe_free(w->pipe);
+	chunk_writer_free(w->cw, committed);
+	chunk_list_release(&w->done);
+	free(w);
+}
+
+void store_view_abort(struct store_view_writer *w)
+{
+	if (w)
+		writer_free(w, false);
+}
+
+/*
+ * Adds the view with chunks l unless it is there already, then evicts
+ * down to the budget. *added says whether this commit's chunks are now
+ * referenced.
+ */
+static int view_link(struct store *s, const uint8_t key[65], const struct chunk_list *l,
+		     bool *added)
+{
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	struct strbuf hashes = STRBUF_INIT, v = STRBUF_INIT;
+	uint64_t budget, views, bytes;
+	uint8_t hdr[VREC_FIXED];
+	int64_t now = store_now_ns();
+	int ret;
+
+	*added = false;
+	pthread_mutex_lock(&s->lock);
+	ret = store_get(s, CF_VIEWS, key, 65, &v);
+	if (ret != -ENOENT)
+		goto out;		/* there already (a concurrent builder won), or an error */
+	ret = store_view_budget(s, &budget);
+	if (!ret)
+		ret = view_totals(s, &views, &bytes);
+	if (!ret && l->size > budget)
+		ret = -EFBIG;
+	if (!ret)
+		ret = pages_put(s, b, l, &hashes);
+	if (ret)
+		goto out;
+	hdr[0] = VIEW_FORMAT;
+	put_be64(hdr + 1, l->size);
+	put_be64(hdr + 9, (uint64_t)now);
+	put_be32(hdr + 17, (uint32_t)(hashes.len / 32));
+	strbuf_reset(&v);
+	strbuf_add(&v, hdr, sizeof(hdr));
+	strbuf_add(&v, hashes.buf, hashes.len);
+	rocksdb_writebatch_put_cf(b, s->cf[CF_VIEWS], (const char *)key, 65, v.buf, v.len);
+	used_put(s, b, key, now, l->size);
+	view_totals_put(s, b, views + 1, bytes + l->size);
+	ret = store_write(s, b, true);
+	if (ret)
+		goto out;
+	*added = true;
+	if (bytes + l->size > budget)
+		ret = view_evict_locked(s, budget);
+	if (ret) {
+		/* the view is committed; eviction runs again with the next commit */
+		log_warn("%s: view eviction failed: %s", s->dir, strerror(-ret));
+		ret = 0;
+	}
+out:
+	pthread_mutex_unlock(&s->lock);
+	strbuf_release(&hashes);
+	strbuf_release(&v);
+	rocksdb_writebatch_destroy(b);
+	return ret;
+}
+
+int store_view_commit(struct store_view_writer *w, const uint8_t content_id[32],
+		      const uint8_t fp[32])
+{
+	struct chunk_list l = CHUNK_LIST_INIT;
+	uint8_t key[65];
+	bool added = false;
+	int ret = w->err;
+
+	if (!ret)
+		ret = chunk_pipe_drain(w->pipe);
+	if (!ret) {
+		for (size_t i = 0; i < w->done.n; i++)
+			chunk_list_add(&l, w->done.v[i].sha, w->done.v[i].len);
+		ret = chunk_stream_finish(chunk_pipe_stream(w->pipe), &l);
+	}
+	if (!ret)
+		ret = chunk_writer_finish(w->cw);
+	if (!ret) {
+		view_key(key, 'v', content_id, fp);
+		ret = view_link(w->s, key, &l, &added);
+	}
+	writer_free(w, added);
+	chunk_list_release(&l);
+	return ret;
+}
