@@ -215,7 +215,17 @@ for f in "${FSLIST[@]}"; do
 done
 
 # one-row change in a 1 GiB CSV: new stored bytes (poolfs only)
+# stored_bytes from poolctl stats --json, read with poolfs unmounted so it
+# does not depend on the control socket (and every commit has landed)
+# (sets STORED; not run in $(...), which would wait for the new daemon)
 stored() {
+	umount_fs pf
+	STORED=$(stored_offline)
+	local rc=$?
+	mount_fs pf || FAILED[pf]=1
+	return $rc
+}
+stored_offline() {
 	"$POOLCTL" -s "$WORK/store" stats --json 2> "$WORK/stats.err" | "$PY" -c '
 import json, sys
 def find(d):
@@ -245,10 +255,10 @@ if [ -z "${FAILED[pf]:-}" ]; then
 		}
 	}' > "$WORK/big.csv"
 	if "$PY" "$META" time dd if="$WORK/big.csv" of="$WORK/mnt_pf/big.csv" bs=1M conv=fsync > /dev/null; then
-		s0=$(stored)
-		"$PY" "$META" csv-row "$WORK/mnt_pf/big.csv" && s1=$(stored) &&
+		stored; s0=$STORED
+		"$PY" "$META" csv-row "$WORK/mnt_pf/big.csv" && stored && s1=$STORED &&
 			RES[pf,csvrow]=$(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.0f", (b - a) / 1024 }')
-		"$PY" "$META" csv-rewrite "$WORK/big.csv" "$WORK/mnt_pf/big.csv" && s2=$(stored) &&
+		"$PY" "$META" csv-rewrite "$WORK/big.csv" "$WORK/mnt_pf/big.csv" && stored && s2=$STORED &&
 			RES[pf,csvetl]=$(awk -v a="$s1" -v b="$s2" 'BEGIN { printf "%.0f", (b - a) / 1024 }')
 		[ -n "${RES[pf,csvrow]:-}" ] && [ -n "${RES[pf,csvetl]:-}" ] || {
 			say "poolfs: CSV row change or stats --json failed (stored_bytes: '$s0' '${s1:-}' '${s2:-}'; $(head -c 200 "$WORK/stats.err"))"

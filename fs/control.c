@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 
@@ -28,19 +29,44 @@ void fs_control_stop(struct fs *fs)
 	(void)fs;
 }
 
-int fs_invalidate_inode(uint64_t ino)
+int fs_notify_inode(struct fs *fs, uint64_t kino)
 {
 	int err;
 
-	if (!live || !live->se)
+	if (!fs->se)
 		return -ENODEV;
-	err = fuse_lowlevel_notify_inval_inode(live->se, ino, 0, 0);
+	err = fuse_lowlevel_notify_inval_inode(fs->se, kino, 0, 0);
 	/* the kernel forgot the inode already: nothing of it is cached */
 	if (err == -ENOENT)
 		err = 0;
 	if (err < 0)
-		log_debug("inode %llu: invalidation failed: %d", (unsigned long long)ino, err);
+		log_debug("inode %llu: invalidation failed: %d", (unsigned long long)kino, err);
 	return err;
+}
+
+int fs_notify_entry(struct fs *fs, uint64_t parent, const char *name)
+{
+	int err;
+
+	if (!fs->se)
+		return -ENODEV;
+	err = fuse_lowlevel_notify_inval_entry(fs->se, parent, name, strlen(name));
+	if (err == -ENOENT)
+		err = 0;
+	if (err < 0)
+		log_debug("entry %llu/%s: invalidation failed: %d", (unsigned long long)parent,
+			  name, err);
+	return err;
+}
+
+int fs_invalidate_inode(uint64_t ino)
+{
+	if (!live)
+		return -ENODEV;
+	if (ino & (FS_VIRT_BIT | FS_ALIAS_BIT))
+		return fs_notify_inode(live, ino);
+	fs_changed(live, ino);
+	return 0;
 }
 
 int fs_set_policy(struct policy *p)
@@ -63,7 +89,7 @@ int fs_set_policy(struct policy *p)
 	if (err < 0)
 		return err;
 	for (size_t i = 0; i < n; i++)
-		fs_invalidate_inode(inos[i]);
+		fs_notify_inode(live, inos[i]);
 	free(inos);
 	return 0;
 }

@@ -59,8 +59,11 @@ struct fs_inode {
 					 * rename, 0 if none; atomic, written under
 					 * the table lock */
 	struct fs_inode *rnext;		/* in fs->redirected; table lock */
-	bool orphaned;			/* its file lost the name; table lock */
+	bool orphaned;			/* its file lost the name, or readers of an
+					 * older version keep it; table lock */
 	struct fs_orphan *orphan;	/* that file's open handles; table lock */
+	uint64_t kversion;		/* the version it shows its readers, 0:
+					 * the current one; table lock */
 
 	/* immutable after creation */
 	struct fs_vkey key;		/* key.kind FS_REAL: key.sino == ino */
@@ -169,6 +172,14 @@ struct fs_inode *fs_inode_get_live(struct fs *fs, uint64_t sino);
  * that just lost its name (o: its open handles, may be NULL).
  */
 void fs_inode_orphaned(struct fs *fs, uint64_t sino, struct fs_orphan *o);
+/*
+ * Marks the kernel inodes of store inode sino as showing version to the
+ * readers that keep them; the name gets a new kernel inode at its next
+ * lookup. Returns the number marked.
+ */
+size_t fs_inode_split(struct fs *fs, uint64_t sino, uint64_t version);
+/* The version kernel inode ino shows (fs_inode_split), 0 if the current. */
+uint64_t fs_inode_kversion(struct fs *fs, uint64_t ino);
 /* The orphan of kernel inode ino with a reference, or NULL. */
 struct fs_orphan *fs_inode_orphan(struct fs *fs, uint64_t ino);
 /* The entry of ino pinned, or NULL when the table has none. */
@@ -279,16 +290,33 @@ int fs_make_node(fuse_req_t req, fuse_ino_t parent, const char *name, uint32_t t
 
 /* ---- files (ops_file.c) ---- */
 
+/* ---- stages (stage.c); the caller holds n->lock ---- */
+
+/* Opens n's stage from its current version if it has none. */
+int fs_stage_ensure(struct fs *fs, struct fs_inode *n);
+/* Records a change to the stage: its time, and that it beats an earlier utimens. */
+void fs_stage_touched(struct fs_inode *n);
+/* Poisons the stage after errors that may have left part of a write in it. */
+void fs_stage_failed(struct fs_inode *n, int err);
+/* Drops n's stage and what the daemon kept about it. */
+void fs_stage_discard(struct fs_inode *n);
 /*
  * Commits n's stage as a new version (when dirty) and closes it; the
- * caller holds n->lock and must call fs_invalidate_inode(n->ino) after
- * dropping it when *committed. On error the stage keeps its changes.
+ * caller holds n->lock and must call fs_changed(fs, n->key.sino) after
+ * dropping it when *committed. On error the stage is poisoned.
  */
 int fs_commit_locked(struct fs *fs, struct fs_inode *n, const struct fs_who *w,
 		     const char *op, const char *path, uint64_t bytes,
 		     const struct policy_decision *d, bool *committed);
 /* A reader keeps the version it opened: fstat() through its handle shows it. */
 void fs_file_stat(struct fs *fs, const struct fs_file *fh, struct stat *st);
+/*
+ * After a new version of store inode sino became current (commit,
+ * restore): readers that opened an older one keep it, on a kernel inode
+ * of their own, and every other kernel cache of it is dropped. Call with
+ * no lock held.
+ */
+void fs_changed(struct fs *fs, uint64_t sino);
 /* Commits any open stage of store inode sino (before a rename moves it). */
 int fs_commit_ino(fuse_req_t req, uint64_t sino, const char *path);
 
@@ -325,8 +353,15 @@ void fs_orphan_put(struct fs_orphan *o);
 
 int fs_control_start(struct fs *fs);
 void fs_control_stop(struct fs *fs);
-/* Drops the kernel's cached attributes and pages of ino. */
+/*
+ * For the control server: store inode ino has a new current version
+ * (restore); the mount shows it at once (fs_changed).
+ */
 int fs_invalidate_inode(uint64_t ino);
+/* Drops the kernel's cached attributes and pages of kernel inode kino. */
+int fs_notify_inode(struct fs *fs, uint64_t kino);
+/* Drops the kernel's cached entry parent/name, so the next use looks it up. */
+int fs_notify_entry(struct fs *fs, uint64_t parent, const char *name);
 /* Makes p the live policy (taking the caller's reference) and drops every
  * cached page, since views may have changed. */
 int fs_set_policy(struct policy *p);

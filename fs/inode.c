@@ -294,6 +294,42 @@ void fs_inode_orphaned(struct fs *fs, uint64_t sino, struct fs_orphan *o)
 	pthread_mutex_unlock(&fs->table_lock);
 }
 
+size_t fs_inode_split(struct fs *fs, uint64_t sino, uint64_t version)
+{
+	struct fs_inode *n;
+	size_t k = 0;
+
+	pthread_mutex_lock(&fs->table_lock);
+	n = table_find(fs, sino);
+	if (n && !n->orphaned) {
+		n->orphaned = true;
+		n->kversion = version;
+		k++;
+	}
+	for (n = fs->redirected; n; n = n->rnext) {
+		if (n->redirect == sino && !n->orphaned) {
+			n->orphaned = true;
+			n->kversion = version;
+			k++;
+		}
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+	return k;
+}
+
+uint64_t fs_inode_kversion(struct fs *fs, uint64_t ino)
+{
+	struct fs_inode *n;
+	uint64_t v = 0;
+
+	pthread_mutex_lock(&fs->table_lock);
+	n = table_find(fs, ino);
+	if (n)
+		v = n->kversion;
+	pthread_mutex_unlock(&fs->table_lock);
+	return v;
+}
+
 struct fs_orphan *fs_inode_orphan(struct fs *fs, uint64_t ino)
 {
 	struct fs_orphan *o = NULL;
@@ -419,11 +455,11 @@ void fs_invalidate_sino(struct fs *fs, uint64_t sino)
 	size_t n;
 
 	if (fs_inode_views(fs, sino, &inos, &n) < 0) {
-		fs_invalidate_inode(sino);
+		fs_notify_inode(fs, sino);
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		fs_invalidate_inode(inos[i]);
+		fs_notify_inode(fs, inos[i]);
 	free(inos);
 }
 

@@ -97,7 +97,9 @@ static int pin_with_path(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 static void stat_for_handle(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi,
 			    struct stat *st)
 {
+	struct store_version_info vi;
 	struct fs_orphan *o;
+	uint64_t kv;
 
 	if (fi && fi->fh) {
 		fs_file_stat(fs, (const struct fs_file *)(uintptr_t)fi->fh, st);
@@ -108,6 +110,13 @@ static void stat_for_handle(struct fs *fs, fuse_ino_t ino, struct fuse_file_info
 		st->st_size = (off_t)fs_orphan_size(o);
 		st->st_blocks = (blkcnt_t)((st->st_size + 511) / 512);
 		fs_orphan_put(o);
+		return;
+	}
+	kv = fs_inode_kversion(fs, ino);
+	if (kv && store_version_get(fs->store, st->st_ino, kv, &vi) == 0) {
+		st->st_size = (off_t)vi.size;
+		st->st_blocks = (blkcnt_t)((vi.size + 511) / 512);
+		st->st_mtim = st->st_ctim = vi.time;
 	}
 }
 

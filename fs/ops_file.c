@@ -1,6 +1,7 @@
 /*
- * fs/ops_file.c - open files: open, create, read, write, flush, release,
- * fsync, and the commit that turns a stage into a version.
+ * fs/ops_file.c - open files: open, create, read, write, flush, release
+ * and fsync. When a stage is committed is decided here (see stage.c for
+ * what a commit does):
  *
  * All writers of a file share the inode's one stage. It is committed
  * when the last writer closes and on fsync. close() is where a failed
@@ -9,10 +10,6 @@
  * opens f, dup2()s it and closes the original before cmd writes a byte.
  * So a flush commits only when the last writer has written since the
  * last commit, and release commits whatever is left.
- *
- * A write or commit that fails poisons the stage: later writes, flushes
- * and fsyncs return the error and the last close drops the stage, so the
- * file keeps its previous version and the spill space comes back.
  *
  * A reader that opened before the writing began keeps the version it
  * opened; a reader that opened during it reads through the stage, as a
@@ -37,197 +34,6 @@ static void file_free(struct fs *fs, struct fs_file *fh)
 	strbuf_release(&fh->path);
 	pthread_mutex_destroy(&fh->lock);
 	free(fh);
-}
-
-/* Drops n's stage and what the daemon kept about it; caller holds n->lock. */
-static void stage_discard(struct fs_inode *n)
-{
-	if (n->stage)
-		store_stage_close(n->stage);
-	n->stage = NULL;
-	n->staged_bytes = 0;
-	n->stage_err = 0;
-	n->pending_set = 0;
-	n->wtime.tv_sec = n->wtime.tv_nsec = 0;
-}
-
-/* Errors after which the stage may hold part of a write. */
-static void stage_failed(struct fs_inode *n, int err)
-{
-	if (err == -ENOSPC || err == -EDQUOT || err == -EIO)
-		n->stage_err = err;
-}
-
-struct fs_inode *fs_file_node(const struct fs_file *fh)
-{
-	struct fs_inode *n = fh->node, *next;
-
-	while ((next = __atomic_load_n(&n->forward, __ATOMIC_ACQUIRE)))
-		n = next;
-	return n;
-}
-
-struct fs_inode *fs_file_lock(const struct fs_file *fh)
-{
-	struct fs_inode *n = fh->node, *next;
-
-	pthread_mutex_lock(&n->lock);
-	/* every node on the way is pinned by the one before it */
-	while ((next = n->forward)) {
-		pthread_mutex_unlock(&n->lock);
-		pthread_mutex_lock(&next->lock);
-		n = next;
-	}
-	return n;
-}
-
-void fs_forward_handles(struct fs *fs, uint64_t from, uint64_t to)
-{
-	struct fs_inode *s = fs_inode_find(fs, from), *t;
-	struct fs_file *fh;
-
-	if (!s)
-		return;
-	t = fs_inode_get(fs, to, false);
-	if (!t) {
-		fs_inode_put(fs, s);
-		return;
-	}
-	pthread_mutex_lock(&s->lock);
-	pthread_mutex_lock(&t->lock);
-	while ((fh = s->files)) {
-		s->files = fh->next;
-		fh->prev = NULL;
-		fh->next = t->files;
-		if (t->files)
-			t->files->prev = fh;
-		t->files = fh;
-	}
-	t->writers += s->writers;
-	t->readers += s->readers;
-	s->writers = s->readers = 0;
-	/* committed before the rename; anything staged since is the old inode's */
-	stage_discard(s);
-	/* the pin taken on t above now belongs to s */
-	__atomic_store_n(&s->forward, t, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&t->lock);
-	pthread_mutex_unlock(&s->lock);
-	fs_inode_put(fs, s);
-}
-
-int fs_commit_locked(struct fs *fs, struct fs_inode *n, const struct fs_who *w,
-		     const char *op, const char *path, uint64_t bytes,
-		     const struct policy_decision *d, bool *committed)
-{
-	struct store_writer sw;
-	struct store_attr a;
-	struct audit_rec r;
-	uint64_t version = 0;
-	int err;
-
-	*committed = false;
-	if (!n->stage)
-		return 0;
-	if (n->stage_err)
-		return n->stage_err;
-	if (!store_stage_dirty(n->stage)) {
-		stage_discard(n);
-		return 0;
-	}
-	err = store_getattr(fs->store, n->key.sino, &a);
-	if (err < 0)
-		return err;
-	fs_who_writer(w, &sw);
-	fs_audit_rec(&r, w, op, path, 0, d);
-	/* the record names the version the commit makes; commits are serialized per inode here */
-	r.version = a.version + 1;
-	r.bytes = bytes ? bytes : n->staged_bytes;
-	err = store_stage_commit(n->stage, &sw, &r, &version);
-	if (err < 0) {
-		log_err("commit of \"%s\" failed: %s", path, strerror(-err));
-		n->stage_err = err;
-		/* best effort: the store that refused the commit may refuse this too */
-		fs_audit_who(fs, w, op, path, err, d, a.version, r.bytes);
-		return err;
-	}
-	*committed = true;
-	n->cache_version = FS_CACHE_UNKNOWN;
-	if (n->pending_set) {
-		err = store_setattr(fs->store, n->key.sino, &n->pending, n->pending_set);
-		if (err < 0)
-			log_warn("\"%s\": times set while writing were lost: %s", path,
-				 strerror(-err));
-	}
-	/* a later write opens a fresh stage from the version just made */
-	stage_discard(n);
-	return 0;
-}
-
-int fs_commit_ino(fuse_req_t req, uint64_t sino, const char *path)
-{
-	struct fs *fs = fs_of(req);
-	struct fs_inode *n = fs_inode_find(fs, sino);
-	bool committed = false;
-	struct fs_who who;
-	int err;
-
-	if (!n)
-		return 0;
-	fs_who_init(req, NULL, &who);
-	pthread_mutex_lock(&n->lock);
-	err = fs_commit_locked(fs, n, &who, "write", path, 0, NULL, &committed);
-	pthread_mutex_unlock(&n->lock);
-	if (committed)
-		fs_invalidate_sino(fs, n->key.sino);
-	fs_inode_put(fs, n);
-	return err;
-}
-
-/* Opens n's stage if it has none; caller holds n->lock. */
-static int stage_ensure(struct fs *fs, struct fs_inode *n)
-{
-	if (n->stage)
-		return 0;
-	return store_stage_open(fs->store, n->key.sino, &n->stage);
-}
-
-static void stage_touched(struct fs_inode *n)
-{
-	clock_gettime(CLOCK_REALTIME, &n->wtime);
-	/* data written after a utimens wins over the time it set */
-	n->pending_set &= ~(unsigned)STORE_SET_MTIME;
-}
-
-int fs_truncate(fuse_req_t req, struct fs_inode *n, const char *path, uint64_t size,
-		const struct policy_decision *d)
-{
-	struct fs *fs = fs_of(req);
-	bool committed = false;
-	struct fs_who who;
-	int err;
-
-	fs_who_init(req, d, &who);
-	pthread_mutex_lock(&n->lock);
-	err = n->stage_err;
-	if (err == 0)
-		err = stage_ensure(fs, n);
-	if (err == 0)
-		err = store_stage_truncate(n->stage, size);
-	if (err == 0)
-		stage_touched(n);
-	else
-		stage_failed(n, err);
-	/* with nobody writing, nobody would ever commit or drop it */
-	if (n->writers == 0) {
-		if (err == 0)
-			err = fs_commit_locked(fs, n, &who, "truncate", path, 0, d, &committed);
-		if (err < 0)
-			stage_discard(n);
-	}
-	pthread_mutex_unlock(&n->lock);
-	if (committed)
-		fs_invalidate_sino(fs, n->key.sino);
-	return err;
 }
 
 /*
@@ -294,7 +100,7 @@ static int open_node(fuse_req_t req, struct fs_inode *n, const char *path,
 	/* under the lock: a commit in progress decides which version this is */
 	pthread_mutex_lock(&n->lock);
 	if (fh->writable) {
-		err = stage_ensure(fs, n);
+		err = fs_stage_ensure(fs, n);
 		if (err == 0)
 			n->writers++;
 	} else if (n->stage && !fs_node_virtual(n)) {
@@ -364,7 +170,7 @@ static void close_file(struct fs *fs, struct fs_file *fh, bool opened)
 					       &fh->dec, &committed);
 			/* the writer was told at write, flush or fsync; nobody is left to retry */
 			if (err < 0)
-				stage_discard(n);
+				fs_stage_discard(n);
 		}
 	} else {
 		n->readers--;
@@ -373,7 +179,7 @@ static void close_file(struct fs *fs, struct fs_file *fh, bool opened)
 	if (o)
 		fs_orphan_put(o);
 	if (committed)
-		fs_invalidate_sino(fs, n->key.sino);
+		fs_changed(fs, n->key.sino);
 	if (err < 0)
 		log_err("\"%s\": closed with changes not committed: %s", fh->path.buf,
 			strerror(-err));
@@ -396,13 +202,13 @@ static int truncate_open(struct fs *fs, struct fs_file *fh)
 	n = fs_file_lock(fh);
 	err = n->stage_err;
 	if (err == 0)
-		err = stage_ensure(fs, n);
+		err = fs_stage_ensure(fs, n);
 	if (err == 0)
 		err = store_stage_truncate(n->stage, 0);
 	if (err == 0)
-		stage_touched(n);
+		fs_stage_touched(n);
 	else
-		stage_failed(n, err);
+		fs_stage_failed(n, err);
 	pthread_mutex_unlock(&n->lock);
 	return err;
 }
@@ -566,7 +372,7 @@ static ssize_t read_following(struct fs *fs, struct fs_file *fh, void *buf,
 		return fs_orphan_read(fs_file_orphan(fh), buf, size, off);
 	}
 	if (fh->writable)
-		r = stage_ensure(fs, n);
+		r = fs_stage_ensure(fs, n);
 	if (r == 0 && n->stage) {
 		r = store_stage_read(n->stage, buf, size, off);
 	} else if (r == 0) {
@@ -638,14 +444,14 @@ void fs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	}
 	err = n->stage_err;
 	if (err == 0)
-		err = stage_ensure(fs, n);
+		err = fs_stage_ensure(fs, n);
 	if (err == 0)
 		err = store_stage_write(n->stage, buf, size, (uint64_t)off);
 	if (err == 0) {
-		stage_touched(n);
+		fs_stage_touched(n);
 		n->staged_bytes += size;
 	} else {
-		stage_failed(n, err);
+		fs_stage_failed(n, err);
 	}
 unlock:
 	pthread_mutex_unlock(&n->lock);
@@ -674,7 +480,7 @@ void fs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	pthread_mutex_unlock(&n->lock);
 	fuse_reply_err(req, -err);
 	if (committed)
-		fs_invalidate_sino(fs, n->key.sino);
+		fs_changed(fs, n->key.sino);
 }
 
 void fs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -703,5 +509,5 @@ void fs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	pthread_mutex_unlock(&n->lock);
 	fuse_reply_err(req, -err);
 	if (committed)
-		fs_invalidate_sino(fs, n->key.sino);
+		fs_changed(fs, n->key.sino);
 }

@@ -10,17 +10,24 @@
  * At most PIPE_BLOCKS blocks exist, so a writer faster than the worker
  * waits for it instead of queueing the file in memory. A stream that
  * never fills a block (a small file) is chunked by the caller of
- * chunk_pipe_drain() and starts no thread.
+ * chunk_pipe_drain() and starts no thread. At most PIPE_THREADS workers
+ * run in the process: a pipe that finds none free chunks in its caller's
+ * thread, straight from the caller's buffers, so a hundred files written
+ * at once cost neither a hundred threads nor their blocks.
  */
 #include "store/content.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PIPE_BLOCK	(1u << 20)
 #define PIPE_BLOCKS	4
+#define PIPE_THREADS	8
+
+static atomic_int workers;		/* running in the process */
 
 struct block {
 	struct block *next;
@@ -40,7 +47,8 @@ struct chunk_pipe {
 	bool busy;			/* worker holds a block; protected by lock */
 	bool stop;			/* protected by lock */
 	int err;			/* the worker's first error; protected by lock */
-	bool started;
+	bool started;			/* a worker runs */
+	bool inline_only;		/* no worker was free: the caller chunks */
 	pthread_t thread;
 };
 
@@ -64,6 +72,7 @@ static void *worker(void *arg)
 	bool failed;
 	int ret;
 
+	pthread_setname_np(pthread_self(), "poolfs-chunk");
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		while (!p->queue && !p->stop)
@@ -126,21 +135,43 @@ static int block_get(struct chunk_pipe *p, struct block **out)
 	return 0;
 }
 
+/* Takes a worker slot and starts the worker; false when none is free. */
+static bool worker_start(struct chunk_pipe *p)
+{
+	if (atomic_fetch_add(&workers, 1) >= PIPE_THREADS) {
+		atomic_fetch_sub(&workers, 1);
+		return false;
+	}
+	if (pthread_create(&p->thread, NULL, worker, p)) {
+		atomic_fetch_sub(&workers, 1);
+		return false;
+	}
+	p->started = true;
+	return true;
+}
+
+/* Hands the full block to the worker, or chunks it here when there is none. */
 static int block_queue(struct chunk_pipe *p)
 {
-	int ret = 0;
+	int ret;
 
+	if (!p->started && !worker_start(p)) {
+		p->inline_only = true;
+		ret = chunk_stream_add(&p->cs, p->cur->data, p->cur->len);
+		free(p->cur);
+		p->cur = NULL;
+		pthread_mutex_lock(&p->lock);
+		p->blocks--;
+		pthread_mutex_unlock(&p->lock);
+		return ret;
+	}
 	pthread_mutex_lock(&p->lock);
 	*p->tail = p->cur;
 	p->tail = &p->cur->next;
 	p->cur = NULL;
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
-	if (!p->started) {
-		ret = -pthread_create(&p->thread, NULL, worker, p);
-		p->started = !ret;
-	}
-	return ret;
+	return 0;
 }
 
 int chunk_pipe_write(struct chunk_pipe *p, const void *buf, size_t len)
@@ -149,6 +180,8 @@ int chunk_pipe_write(struct chunk_pipe *p, const void *buf, size_t len)
 	size_t n;
 	int ret;
 
+	if (p->inline_only)
+		return chunk_stream_add(&p->cs, buf, len);
 	while (len) {
 		if (!p->cur) {
 			ret = block_get(p, &p->cur);
@@ -164,6 +197,8 @@ int chunk_pipe_write(struct chunk_pipe *p, const void *buf, size_t len)
 			ret = block_queue(p);
 			if (ret)
 				return ret;
+			if (p->inline_only)
+				return len ? chunk_stream_add(&p->cs, src, len) : 0;
 		}
 	}
 	return 0;
@@ -221,6 +256,7 @@ void chunk_pipe_free(struct chunk_pipe *p)
 		pthread_cond_broadcast(&p->cond);
 		pthread_mutex_unlock(&p->lock);
 		pthread_join(p->thread, NULL);
+		atomic_fetch_sub(&workers, 1);
 	}
 	blocks_free(p->queue);
 	blocks_free(p->free);

@@ -6,8 +6,8 @@
  * 36 bytes of ref each, and rewriting 600 KiB of list for a one-row
  * change would break the 256 KiB budget. The list is cut into pages at
  * content-defined points (after a ref whose hash's last byte is 0 mod
- * 64; at most 256 refs), pages are stored by hash like chunks, and a
- * version holds page hashes only. A one-chunk change then stores one
+ * 64; at most 256 refs; see store/chunk_list.c), pages are stored by hash
+ * like chunks, and a version holds page hashes only. A one-chunk change then stores one
  * chunk, one or two pages (~2.3 KiB each) and a version record of 32
  * bytes per page (~8 KiB for 1 GiB).
  *
@@ -50,8 +50,6 @@
 
 #define FORMAT			1
 #define REF_BYTES		36
-#define PAGE_MAX_REFS		256
-#define PAGE_END_MASK		63
 #define VREC_FIXED		59	/* up to and including the writer length */
 
 struct ref_delta {
@@ -287,49 +285,6 @@ out:
 
 /* ---- pages ---- */
 
-static bool page_ends(const struct chunk_ref *ref, size_t nrefs)
-{
-	return (ref->sha[31] & PAGE_END_MASK) == 0 || nrefs == PAGE_MAX_REFS;
-}
-
-/*
- * Cuts l into pages: page i is vals[off[i] .. off[i+1]) and its hash is
- * hashes[32 i ..]. off gets np + 1 entries.
- */
-static size_t pages_build(const struct chunk_list *l, struct strbuf *vals,
-			  struct strbuf *hashes, size_t *off)
-{
-	size_t np = 0, nrefs = 0;
-	uint8_t ent[REF_BYTES], sha[32];
-
-	for (size_t i = 0; i < l->n; i++) {
-		if (!nrefs) {
-			off[np] = vals->len;
-			strbuf_addch(vals, FORMAT);
-		}
-		memcpy(ent, l->v[i].sha, 32);
-		put_be32(ent + 32, l->v[i].len);
-		strbuf_add(vals, ent, sizeof(ent));
-		if (page_ends(&l->v[i], ++nrefs) || i + 1 == l->n) {
-			SHA256((const uint8_t *)vals->buf + off[np], vals->len - off[np], sha);
-			strbuf_add(hashes, sha, 32);
-			np++;
-			nrefs = 0;
-		}
-	}
-	off[np] = vals->len;
-	return np;
-}
-
-int page_decode(const uint8_t *p, size_t len, struct chunk_list *l)
-{
-	if (len < 1 + REF_BYTES || p[0] != FORMAT || (len - 1) % REF_BYTES)
-		return -EIO;
-	for (p++, len--; len; p += REF_BYTES, len -= REF_BYTES)
-		chunk_list_add(l, p, get_be32(p + 32));
-	return 0;
-}
-
 static int cmp_page(const void *a, const void *b, void *hashes)
 {
 	const uint8_t *h = hashes;
@@ -380,30 +335,9 @@ out:
 	return ret;
 }
 
-int version_add(struct store *s, rocksdb_writebatch_t *b, struct inode_rec *r,
-		const struct chunk_list *l, const struct store_writer *w, uint8_t id[32])
-{
-	struct strbuf vals = STRBUF_INIT, hashes = STRBUF_INIT;
-	size_t *off = calloc(l->n + 2, sizeof(*off)), np;
-	int ret;
-
-	if (!off) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	np = pages_build(l, &vals, &hashes, off);
-	ret = pages_store(s, b, &vals, (const uint8_t *)hashes.buf, off, np);
-	if (!ret)
-		ret = version_link(s, b, r, (const uint8_t *)hashes.buf, np, l->size, w, id);
-out:
-	free(off);
-	strbuf_release(&vals);
-	strbuf_release(&hashes);
-	return ret;
-}
-
-int pages_put(struct store *s, rocksdb_writebatch_t *b, const struct chunk_list *l,
-	      struct strbuf *hashes)
+/* Stores l's new pages; counts a reference to each page of l when ref. */
+static int pages_add(struct store *s, rocksdb_writebatch_t *b, const struct chunk_list *l,
+		     struct strbuf *hashes, bool ref)
 {
 	struct strbuf vals = STRBUF_INIT;
 	size_t *off = calloc(l->n + 2, sizeof(*off)), np;
@@ -416,11 +350,30 @@ int pages_put(struct store *s, rocksdb_writebatch_t *b, const struct chunk_list 
 	}
 	np = pages_build(l, &vals, hashes, off);
 	ret = pages_store(s, b, &vals, (const uint8_t *)hashes->buf, off, np);
-	if (!ret)
+	if (!ret && ref)
 		ret = pages_ref(s, b, (const uint8_t *)hashes->buf, np);
 out:
 	free(off);
 	strbuf_release(&vals);
+	return ret;
+}
+
+int pages_put(struct store *s, rocksdb_writebatch_t *b, const struct chunk_list *l,
+	      struct strbuf *hashes)
+{
+	return pages_add(s, b, l, hashes, true);
+}
+
+int version_add(struct store *s, rocksdb_writebatch_t *b, struct inode_rec *r,
+		const struct chunk_list *l, const struct store_writer *w, uint8_t id[32])
+{
+	struct strbuf hashes = STRBUF_INIT;
+	int ret = pages_add(s, b, l, &hashes, false);
+
+	if (!ret)
+		ret = version_link(s, b, r, (const uint8_t *)hashes.buf, hashes.len / 32, l->size,
+				   w, id);
+	strbuf_release(&hashes);
 	return ret;
 }
 

@@ -130,6 +130,13 @@ bool view_pinned_locked(const uint8_t key[64]);
  */
 int pages_put(struct store *s, rocksdb_writebatch_t *b, const struct chunk_list *l,
 	      struct strbuf *hashes);
+/*
+ * Cuts l into pages (store/chunk_list.c): page i is vals[off[i] ..
+ * off[i+1]) and its hash is hashes[32 i ..]; off gets np + 1 entries.
+ * Returns np.
+ */
+size_t pages_build(const struct chunk_list *l, struct strbuf *vals, struct strbuf *hashes,
+		   size_t *off);
 /* Parses a stored page onto the end of l. -EIO when p is not a page. */
 int page_decode(const uint8_t *p, size_t len, struct chunk_list *l);
 /* Loads np pages onto the end of l; -EIO unless they hold size bytes. */

@@ -24,9 +24,9 @@
  * The budget counts the sizes of the cached views (what they would take
  * without dedupe). It defaults to STORE_VIEW_BUDGET_DEFAULT (1 GiB), a
  * fixed figure rather than a share of the pool so that it never moves
- * under an admin's feet; store_view_set_budget() keeps another. When a
- * commit takes the total over it, least recently used views go until it
- * fits (store/view_evict.c).
+ * under an admin's feet; store_view_set_budget() keeps another. Before a
+ * commit would take the total over it, least recently used views go
+ * until the new one fits (store/view_evict.c).
  */
 #include "store/chunker.h"
 #include "store/content.h"
@@ -138,9 +138,10 @@ int store_view_set_budget(struct store *s, uint64_t bytes)
 	put_be64(val, bytes);
 	rocksdb_writebatch_put_cf(b, s->cf[CF_VIEWS], "b", 1, (const char *)val, sizeof(val));
 	pthread_mutex_lock(&s->lock);
-	ret = store_write(s, b, true);
+	/* evict first: the views never sum to more than the budget on disk */
+	ret = view_evict_locked(s, bytes);
 	if (!ret)
-		ret = view_evict_locked(s, bytes);
+		ret = store_write(s, b, true);
 	pthread_mutex_unlock(&s->lock);
 	rocksdb_writebatch_destroy(b);
 	return ret;
@@ -241,9 +242,12 @@ void store_view_abort(struct store_view_writer *w)
 }
 
 /*
- * Adds the view with chunks l unless it is there already, then evicts
- * down to the budget. *added says whether this commit's chunks are now
- * referenced.
+ * Adds the view with chunks l unless it is there already, evicting first
+ * what must go to make room, so a crash between the two batches leaves
+ * the cache smaller, never over budget. Eviction may drop pages and
+ * chunks l uses: the page rows are written again here, and the chunks'
+ * bytes stay because this writer has them pinned. *added says whether
+ * this commit's chunks are now referenced.
  */
 static int view_link(struct store *s, const uint8_t key[65], const struct chunk_list *l,
 		     bool *added)
@@ -265,6 +269,11 @@ static int view_link(struct store *s, const uint8_t key[65], const struct chunk_
 		ret = view_totals(s, &views, &bytes);
 	if (!ret && l->size > budget)
 		ret = -EFBIG;
+	if (!ret && bytes + l->size > budget) {
+		ret = view_evict_locked(s, budget - l->size);
+		if (!ret)
+			ret = view_totals(s, &views, &bytes);
+	}
 	if (!ret)
 		ret = pages_put(s, b, l, &hashes);
 	if (ret)
@@ -280,16 +289,7 @@ static int view_link(struct store *s, const uint8_t key[65], const struct chunk_
 	used_put(s, b, key, now, l->size);
 	view_totals_put(s, b, views + 1, bytes + l->size);
 	ret = store_write(s, b, true);
-	if (ret)
-		goto out;
-	*added = true;
-	if (bytes + l->size > budget)
-		ret = view_evict_locked(s, budget);
-	if (ret) {
-		/* the view is committed; eviction runs again with the next commit */
-		log_warn("%s: view eviction failed: %s", s->dir, strerror(-ret));
-		ret = 0;
-	}
+	*added = !ret;
 out:
 	pthread_mutex_unlock(&s->lock);
 	strbuf_release(&hashes);
