@@ -11,52 +11,45 @@
 
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "common/log.h"
+#include "tools/ctl.h"
 
 /* The mounted filesystem; set before the loop starts, never changed while it runs. */
 static struct fs *live;
+static struct ctl_server *ctl;
+
+static int hook_invalidate(void *data, uint64_t ino)
+{
+	return fs_invalidate_inode(ino);
+}
+
+static int hook_set_policy(void *data, struct policy *p)
+{
+	return fs_set_policy(p);
+}
 
 int fs_control_start(struct fs *fs)
 {
+	static const struct ctl_hooks hooks = {
+		.invalidate_inode = hook_invalidate,
+		.set_policy = hook_set_policy,
+		.authorize = NULL,	/* the built-in gate: root and role holders */
+	};
+	struct perr e = PERR_INIT;
+	int err;
+
 	live = fs;
-	return 0;
+	err = ctl_server_start(fs->store, &hooks, &ctl, &e);
+	if (err < 0)
+		log_err("%s", perr_msg(&e, err));
+	return err;
 }
 
 void fs_control_stop(struct fs *fs)
 {
-	(void)fs;
-}
-
-int fs_notify_inode(struct fs *fs, uint64_t kino)
-{
-	int err;
-
-	if (!fs->se)
-		return -ENODEV;
-	err = fuse_lowlevel_notify_inval_inode(fs->se, kino, 0, 0);
-	/* the kernel forgot the inode already: nothing of it is cached */
-	if (err == -ENOENT)
-		err = 0;
-	if (err < 0)
-		log_debug("inode %llu: invalidation failed: %d", (unsigned long long)kino, err);
-	return err;
-}
-
-int fs_notify_entry(struct fs *fs, uint64_t parent, const char *name)
-{
-	int err;
-
-	if (!fs->se)
-		return -ENODEV;
-	err = fuse_lowlevel_notify_inval_entry(fs->se, parent, name, strlen(name));
-	if (err == -ENOENT)
-		err = 0;
-	if (err < 0)
-		log_debug("entry %llu/%s: invalidation failed: %d", (unsigned long long)parent,
-			  name, err);
-	return err;
+	ctl_server_stop(ctl);
+	ctl = NULL;
 }
 
 int fs_invalidate_inode(uint64_t ino)
@@ -64,8 +57,11 @@ int fs_invalidate_inode(uint64_t ino)
 	if (!live)
 		return -ENODEV;
 	if (ino & (FS_VIRT_BIT | FS_ALIAS_BIT))
-		return fs_notify_inode(live, ino);
-	fs_changed(live, ino);
+		fs_notify_inode(live, ino);
+	else
+		fs_changed(live, ino);
+	/* the restore returns once the mount shows it */
+	fs_notify_wait(live);
 	return 0;
 }
 
@@ -91,5 +87,6 @@ int fs_set_policy(struct policy *p)
 	for (size_t i = 0; i < n; i++)
 		fs_notify_inode(live, inos[i]);
 	free(inos);
+	fs_notify_wait(live);
 	return 0;
 }

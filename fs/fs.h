@@ -102,6 +102,8 @@ struct fs {
 	struct fs_inode *redirected;	/* entries with a redirect; table_lock */
 	uint64_t next_vino;		/* protected by table_lock */
 	uint64_t next_alias;		/* protected by table_lock */
+
+	struct fs_notifier *notifier;	/* notify.c; set before the loop starts */
 };
 
 /* Who a request acts for; copied into handles for later records. */
@@ -358,10 +360,18 @@ void fs_control_stop(struct fs *fs);
  * (restore); the mount shows it at once (fs_changed).
  */
 int fs_invalidate_inode(uint64_t ino);
-/* Drops the kernel's cached attributes and pages of kernel inode kino. */
+
+/* ---- kernel cache invalidation (notify.c) ---- */
+
+int fs_notify_start(struct fs *fs);
+/* Sends what is queued and stops the thread. */
+void fs_notify_stop(struct fs *fs);
+/* Queues dropping the kernel's cached attributes and pages of kernel inode kino. */
 int fs_notify_inode(struct fs *fs, uint64_t kino);
-/* Drops the kernel's cached entry parent/name, so the next use looks it up. */
+/* Queues dropping the kernel's cached entry parent/name. */
 int fs_notify_entry(struct fs *fs, uint64_t parent, const char *name);
+/* Waits until what was queued before the call has been sent; never from a handler. */
+void fs_notify_wait(struct fs *fs);
 /* Makes p the live policy (taking the caller's reference) and drops every
  * cached page, since views may have changed. */
 int fs_set_policy(struct policy *p);

@@ -411,8 +411,10 @@ int main(int argc, char *argv[])
 		goto err_out3;
 	if (fuse_session_mount(se, copts.mountpoint) != 0)
 		goto err_out4;
-	if (fs_control_start(&fs) < 0)
+	if (fs_notify_start(&fs) < 0)
 		goto err_out5;
+	if (fs_control_start(&fs) < 0)
+		goto err_out6;
 	if (status_fd >= 0) {
 		daemon_detach();
 		daemon_report(&status_fd, 0);
@@ -420,7 +422,7 @@ int main(int argc, char *argv[])
 
 	loop = fuse_loop_cfg_create();
 	if (!loop)
-		goto err_out6;
+		goto err_out7;
 	fuse_loop_cfg_set_clone_fd(loop, copts.clone_fd);
 	/* unset (-1) keeps libfuse's defaults */
 	if (copts.max_idle_threads != UINT_MAX)
@@ -434,8 +436,10 @@ int main(int argc, char *argv[])
 	/* a positive value is the signal that ended the loop: a clean stop */
 	ret = err < 0 ? 1 : 0;
 	fuse_loop_cfg_destroy(loop);
-err_out6:
+err_out7:
 	fs_control_stop(&fs);
+err_out6:
+	fs_notify_stop(&fs);
 err_out5:
 	fuse_session_unmount(se);
 err_out4:

@@ -99,6 +99,7 @@ require_env() {
 t_setup() {
 	require_env
 	T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/poolfs-$T_NAME.XXXXXX") || die "mktemp failed"
+	chmod 0755 "$T_TMP"	# other uids (setpriv) must reach the pool and its socket
 	trap t_cleanup EXIT
 	# timeout(1) sends TERM; turn it into an exit so the EXIT trap unmounts
 	trap 'echo "FATAL: $T_NAME interrupted (signal)"; T_FAILS=$((T_FAILS+1)); exit 143' TERM

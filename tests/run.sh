@@ -55,6 +55,8 @@ selected() {
 # appends the pid of each daemon it starts to RUN_DIR/pids, so what a killed
 # test left behind can be found without touching anyone else's mounts.
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/poolfs-run.XXXXXX") || exit 2
+# tests drop to other uids (setpriv): they must be able to reach pools inside
+chmod 0755 "$RUN_DIR"
 export TMPDIR=$RUN_DIR POOLFS_RUN_DIR=$RUN_DIR
 trap 'clear_leaks > /dev/null; rm -rf "$RUN_DIR"' EXIT
 
