@@ -179,6 +179,14 @@ struct policy_entry_info {
 int policy_entry_for_path(const struct policy *p, const char *path,
 			  struct policy_entry_info *out);
 
+/*
+ * Calls fn with the directory path of every catalog entry, in document
+ * order; fn returning non-zero stops and that value is returned. The
+ * allow-all policy has no entries.
+ */
+int policy_entry_paths(const struct policy *p, int (*fn)(const char *path, void *arg),
+		       void *arg);
+
 /* ---- documents for people and tools ---- */
 
 /*

@@ -130,3 +130,13 @@ int policy_entry_for_path(const struct policy *p, const char *path,
 	out->is_root = kind == POLICY_PATH_ENTRY;
 	return 0;
 }
+
+int policy_entry_paths(const struct policy *p, int (*fn)(const char *path, void *arg),
+		       void *arg)
+{
+	int ret = 0;
+
+	for (size_t i = 0; p && !p->allow_all && i < p->nentries && !ret; i++)
+		ret = fn(p->entries[i].path, arg);
+	return ret;
+}

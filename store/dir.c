@@ -277,6 +277,41 @@ int store_resolve(struct store *s, const char *path, struct store_attr *a)
 	return ret;
 }
 
+int store_mkdirs(struct store *s, const char *path, uint32_t mode, uint32_t uid, uint32_t gid)
+{
+	struct strbuf comp = STRBUF_INIT;
+	struct store_attr a;
+	const char *p = path, *end;
+	uint64_t parent;
+	int ret;
+
+	if (*p != '/')
+		return -EINVAL;
+	ret = store_getattr(s, STORE_ROOT_INO, &a);
+	while (!ret) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		end = strchrnul(p, '/');
+		strbuf_reset(&comp);
+		strbuf_add(&comp, p, (size_t)(end - p));
+		p = end;
+		if (a.type != STORE_DIR) {
+			ret = -ENOTDIR;
+			break;
+		}
+		parent = a.ino;
+		ret = store_lookup(s, parent, comp.buf, &a);
+		if (ret == -ENOENT)
+			ret = store_mknode(s, parent, comp.buf, STORE_DIR, mode, uid, gid, NULL, &a);
+	}
+	if (!ret && a.type != STORE_DIR)
+		ret = -ENOTDIR;
+	strbuf_release(&comp);
+	return ret;
+}
+
 int store_path(struct store *s, uint64_t ino, struct strbuf *out)
 {
 	struct strbuf path = STRBUF_INIT, tmp = STRBUF_INIT;

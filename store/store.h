@@ -98,6 +98,13 @@ int store_mknode(struct store *s, uint64_t parent, const char *name,
 		 uint32_t type, uint32_t mode, uint32_t uid, uint32_t gid,
 		 const char *link_target, struct store_attr *out);
 
+/*
+ * Creates the directory at absolute pool path and any missing parents
+ * (mode, uid, gid for the new ones), like mkdir -p. Existing directories
+ * are left alone; a non-directory in the way is -ENOTDIR.
+ */
+int store_mkdirs(struct store *s, const char *path, uint32_t mode, uint32_t uid, uint32_t gid);
+
 /* Removes a non-directory entry; history is kept. -EISDIR for a dir. */
 int store_unlink(struct store *s, uint64_t parent, const char *name);
 /* Removes an empty directory. -ENOTEMPTY, -ENOTDIR. */

@@ -250,6 +250,28 @@ static int apply_json(struct ctl_ctx *ctx, bool dry_run, const struct apply_resu
 	return cmd_print_json(ctx, o);
 }
 
+static int mkdir_entry(const char *path, void *arg)
+{
+	struct ctl_ctx *ctx = arg;
+	int rc = store_mkdirs(ctx->store, path, 0755, 0, 0);
+
+	if (rc)
+		strbuf_addf(&ctx->err, "poolctl: catalog entry \"%s\": cannot create its "
+			    "directory: %s\n", path, strerror(-rc));
+	return rc;
+}
+
+/*
+ * Catalog entries are directories from the moment the policy names them,
+ * so a provider can publish with a plain cp into a fresh pool.
+ */
+static int make_entry_dirs(struct ctl_ctx *ctx, const struct policy *p)
+{
+	int rc = policy_entry_paths(p, mkdir_entry, ctx);
+
+	return rc ? CTL_EXIT_USAGE : 0;
+}
+
 /* Stores ctx->input as the next version with its audit record. */
 static int store_input(struct ctl_ctx *ctx, const char *name, struct apply_result *a)
 {
@@ -314,7 +336,9 @@ int cmd_policy_apply(struct ctl_ctx *ctx, int argc, char **argv)
 	if (!dry_run && a.previous && cur.len == ctx->input.len &&
 	    !memcmp(cur.buf, ctx->input.buf, cur.len)) {
 		/* nothing to store, but a mount that missed it may catch up */
-		rc = tell_daemon(ctx, np, a.version);
+		rc = make_entry_dirs(ctx, np);
+		if (!rc)
+			rc = tell_daemon(ctx, np, a.version);
 		if (rc)
 			goto out;
 		if (json)
@@ -325,7 +349,9 @@ int cmd_policy_apply(struct ctl_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (!dry_run) {
-		rc = store_input(ctx, name, &a);
+		rc = make_entry_dirs(ctx, np);
+		if (!rc)
+			rc = store_input(ctx, name, &a);
 		if (!rc)
 			rc = tell_daemon(ctx, np, a.version);
 	}
