@@ -66,7 +66,8 @@ struct fs_inode {
 					 * the current one; table lock */
 
 	/* immutable after creation */
-	struct fs_vkey key;		/* key.kind FS_REAL: key.sino == ino */
+	struct fs_vkey key;		/* FS_REAL: key.sino is the store inode it
+					 * was made for, ino itself but for aliases */
 	char *vpath;			/* virtual: pool path behind it */
 
 	pthread_mutex_t lock;
@@ -117,7 +118,8 @@ struct fs_who {
 struct fs_orphan;			/* orphan.c */
 
 struct fs_file {
-	struct fs_inode *node;		/* pinned; the data node */
+	struct fs_inode *node;		/* pinned; where the open went (the node
+					 * serving it: fs_file_node) */
 	struct fs_file *next, *prev;	/* in node->files; node's lock */
 	struct fs_orphan *orphan;	/* the old file once its name went away;
 					 * set once under node's lock, atomic */

@@ -7,6 +7,14 @@
  * (.versions, .snapshots) get numbers with FS_VIRT_BIT set and are also
  * indexed by their key, so a second lookup returns the same inode.
  *
+ * A kernel inode number is the store inode number, except that a store
+ * inode can be shown under a second one (an alias, FS_ALIAS_BIT): when
+ * its old kernel inode must keep showing the file it was, to handles of
+ * a file that was unlinked or renamed over (orphaned) or to readers of
+ * an older version (split), the name gets an alias at its next lookup.
+ * An alias redirects to the store inode it shows, as does the kernel
+ * inode of a file moved over another by rename.
+ *
  * Lock order: fs->table_lock before fs_inode.lock; nothing takes the
  * table lock while holding an inode's lock.
  */
