@@ -46,7 +46,7 @@ struct chunk_pipe {
 	size_t blocks;			/* allocated; protected by lock */
 	bool busy;			/* worker holds a block; protected by lock */
 	bool stop;			/* protected by lock */
-	int err;			/* the worker's first error; protected by lock */
+	int err;			/* the first failure; protected by lock */
 	bool started;			/* a worker runs */
 	bool inline_only;		/* no worker was free: the caller chunks */
 	pthread_t thread;
@@ -115,24 +115,19 @@ static int block_get(struct chunk_pipe *p, struct block **out)
 		b = p->free;
 		p->free = b->next;
 	} else if (!ret) {
-		p->blocks++;
+		b = malloc(sizeof(*b) + PIPE_BLOCK);
+		if (b)
+			p->blocks++;
+		else
+			ret = -ENOMEM;
 	}
 	pthread_mutex_unlock(&p->lock);
-	if (ret)
-		return ret;
-	if (!b) {
-		b = malloc(sizeof(*b) + PIPE_BLOCK);
-		if (!b) {
-			pthread_mutex_lock(&p->lock);
-			p->blocks--;
-			pthread_mutex_unlock(&p->lock);
-			return -ENOMEM;
-		}
+	if (b) {
+		b->len = 0;
+		b->next = NULL;
 	}
-	b->len = 0;
-	b->next = NULL;
 	*out = b;
-	return 0;
+	return ret;
 }
 
 /* Takes a worker slot and starts the worker; false when none is free. */
@@ -153,79 +148,95 @@ static bool worker_start(struct chunk_pipe *p)
 /* Hands the full block to the worker, or chunks it here when there is none. */
 static int block_queue(struct chunk_pipe *p)
 {
-	int ret;
+	int ret = 0;
 
 	if (!p->started && !worker_start(p)) {
 		p->inline_only = true;
 		ret = chunk_stream_add(&p->cs, p->cur->data, p->cur->len);
 		free(p->cur);
-		p->cur = NULL;
-		pthread_mutex_lock(&p->lock);
-		p->blocks--;
-		pthread_mutex_unlock(&p->lock);
-		return ret;
 	}
 	pthread_mutex_lock(&p->lock);
-	*p->tail = p->cur;
-	p->tail = &p->cur->next;
-	p->cur = NULL;
-	pthread_cond_broadcast(&p->cond);
+	if (p->inline_only) {
+		p->blocks--;
+	} else {
+		*p->tail = p->cur;
+		p->tail = &p->cur->next;
+		pthread_cond_broadcast(&p->cond);
+	}
 	pthread_mutex_unlock(&p->lock);
-	return 0;
+	p->cur = NULL;
+	return ret;
+}
+
+static int pipe_err(struct chunk_pipe *p)
+{
+	int err;
+
+	pthread_mutex_lock(&p->lock);
+	err = p->err;
+	pthread_mutex_unlock(&p->lock);
+	return err;
+}
+
+/*
+ * Records err as the pipe's failure and returns the first one: a failed
+ * write may have queued part of its bytes, so nothing may follow it.
+ */
+static int pipe_fail(struct chunk_pipe *p, int err)
+{
+	pthread_mutex_lock(&p->lock);
+	if (!p->err)
+		p->err = err;
+	err = p->err;
+	pthread_mutex_unlock(&p->lock);
+	return err;
 }
 
 int chunk_pipe_write(struct chunk_pipe *p, const void *buf, size_t len)
 {
 	const uint8_t *src = buf;
 	size_t n;
-	int ret;
+	int ret = pipe_err(p);
 
-	if (p->inline_only)
-		return chunk_stream_add(&p->cs, buf, len);
-	while (len) {
+	while (!ret && len) {
+		if (p->inline_only) {
+			ret = chunk_stream_add(&p->cs, src, len);
+			break;
+		}
 		if (!p->cur) {
 			ret = block_get(p, &p->cur);
 			if (ret)
-				return ret;
+				break;
 		}
 		n = PIPE_BLOCK - p->cur->len < len ? PIPE_BLOCK - p->cur->len : len;
 		memcpy(p->cur->data + p->cur->len, src, n);
 		p->cur->len += n;
 		src += n;
 		len -= n;
-		if (p->cur->len == PIPE_BLOCK) {
+		if (p->cur->len == PIPE_BLOCK)
 			ret = block_queue(p);
-			if (ret)
-				return ret;
-			if (p->inline_only)
-				return len ? chunk_stream_add(&p->cs, src, len) : 0;
-		}
 	}
-	return 0;
+	return ret ? pipe_fail(p, ret) : 0;
 }
 
 int chunk_pipe_drain(struct chunk_pipe *p)
 {
-	int ret = 0;
+	int ret = pipe_err(p);
 
-	if (!p->started) {
-		if (p->cur) {
-			ret = chunk_stream_add(&p->cs, p->cur->data, p->cur->len);
-			p->cur->len = 0;
-		}
-		return ret;
+	if (!ret && !p->started && p->cur) {
+		ret = chunk_stream_add(&p->cs, p->cur->data, p->cur->len);
+		p->cur->len = 0;
+	} else if (!ret && p->started) {
+		if (p->cur && p->cur->len)
+			ret = block_queue(p);
+		pthread_mutex_lock(&p->lock);
+		while (!ret && !p->err && (p->queue || p->busy))
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (!ret)
+			ret = p->err;
+		pthread_mutex_unlock(&p->lock);
 	}
-	if (p->cur && p->cur->len) {
-		ret = block_queue(p);
-		if (ret)
-			return ret;
-	}
-	pthread_mutex_lock(&p->lock);
-	while ((p->queue || p->busy) && !p->err)
-		pthread_cond_wait(&p->cond, &p->lock);
-	ret = p->err;
-	pthread_mutex_unlock(&p->lock);
-	return ret;
+	return ret ? pipe_fail(p, ret) : 0;
 }
 
 struct chunk_stream *chunk_pipe_stream(struct chunk_pipe *p)

@@ -17,20 +17,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include <openssl/sha.h>
 
 #include "common/log.h"
 
 #define CHUNK_BATCH_BYTES	(8u << 20)
-#define WAL_BATCHES		2	/* chunk batches a writer logs before it skips the WAL */
+#define SPACE_MARGIN		(8u << 20)	/* for WAL, SSTs, MANIFEST and logs */
 #define STREAM_BUF		(2 * CHUNK_MAX)
 
 struct chunk_writer {
 	struct store *s;
 	rocksdb_writebatch_t *batch;
 	size_t pending;			/* chunk bytes in batch */
-	size_t batches;			/* batches written */
 	rocksdb_writeoptions_t *nowal;	/* set once the writer skips the WAL */
 	uint8_t (*seen)[33];		/* hashes met, each pinned; [32] = slot used */
 	size_t seen_n, seen_cap;
@@ -102,23 +102,41 @@ static int rocks_error(struct store *s, char *err, const char *what)
 }
 
 /*
- * Chunk batches are unsynced. The first WAL_BATCHES go through the WAL:
- * RocksDB logs every write to one WAL in order and a synced write syncs
- * all that was logged before it, so they are durable once the commit's
- * synced batch is. A bigger commit would write its bytes twice (WAL, then
- * blob files), so the rest skip the WAL and chunk_writer_finish() flushes
- * the chunks family before the commit batch is written. Either way a crash
- * before the commit leaves chunks no refs row counts, never a version
- * naming a missing chunk.
+ * -ENOSPC unless the store's filesystem has room for bytes more of chunk
+ * data on top of what the chunks memtable holds unflushed, plus a margin
+ * for RocksDB's own files. RocksDB that runs out of space in a flush
+ * stops taking writes until it is reopened, audit records included, so
+ * a write that would not fit must fail here, as the spill file's pwrite
+ * fails, while the store can still say so. Best effort: when it cannot
+ * tell, RocksDB tries.
  */
-int chunk_writer_flush(struct chunk_writer *cw)
+static int room_for(struct chunk_writer *cw, uint64_t bytes)
+{
+	struct statvfs sv;
+	uint64_t mem = 0, avail;
+
+	if (statvfs(store_dir(cw->s), &sv))
+		return 0;
+	if (rocksdb_property_int_cf(cw->s->db, cw->s->cf[CF_CHUNKS],
+				    "rocksdb.cur-size-all-mem-tables", &mem))
+		mem = 0;
+	avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	if (avail >= bytes + mem + SPACE_MARGIN)
+		return 0;
+	log_err("%s: no room for %llu bytes of chunks (%llu free, %llu not yet flushed)",
+		store_dir(cw->s), (unsigned long long)bytes, (unsigned long long)avail,
+		(unsigned long long)mem);
+	return -ENOSPC;
+}
+
+static int batch_write(struct chunk_writer *cw, bool wal)
 {
 	char *err = NULL;
-	int ret = 0;
+	int ret = room_for(cw, cw->pending);
 
-	if (!cw->pending)
-		return 0;
-	if (cw->batches++ < WAL_BATCHES) {
+	if (ret)
+		return ret;
+	if (wal) {
 		ret = store_write(cw->s, cw->batch, false);
 	} else {
 		if (!cw->nowal) {
@@ -134,13 +152,36 @@ int chunk_writer_flush(struct chunk_writer *cw)
 	return ret;
 }
 
+/*
+ * Chunk batches are unsynced, and how they reach the disk depends on how
+ * much a commit stores. A commit of one batch or less writes it through
+ * the WAL just before its synced batch: RocksDB logs every write to one
+ * WAL in order and a synced write syncs all that was logged before it.
+ * Anything bigger would be written twice that way (WAL, then blob files),
+ * so as soon as a batch fills, or chunks must be readable before the
+ * commit, batches skip the WAL and chunk_writer_finish() flushes the
+ * chunks family before the commit batch is written. Either way a crash
+ * before the commit leaves chunks no refs row counts, never a version
+ * naming a missing chunk, and an abandoned writer's chunks never reached
+ * the disk or are deleted (chunk_writer_clean) before they do.
+ */
+int chunk_writer_flush(struct chunk_writer *cw)
+{
+	return cw->pending ? batch_write(cw, false) : 0;
+}
+
 int chunk_writer_finish(struct chunk_writer *cw)
 {
 	rocksdb_flushoptions_t *fo;
 	char *err = NULL;
-	int ret = chunk_writer_flush(cw);
+	int ret;
 
-	if (ret || !cw->nowal)
+	if (!cw->nowal)
+		return cw->pending ? batch_write(cw, true) : 0;
+	ret = chunk_writer_flush(cw);
+	if (!ret)
+		ret = room_for(cw, 0);
+	if (ret)
 		return ret;
 	fo = rocksdb_flushoptions_create();
 	rocksdb_flushoptions_set_wait(fo, 1);

@@ -49,11 +49,13 @@ struct chunk_writer *chunk_writer_new(struct store *s);
 /*
  * Hashes len bytes of data into sha and stores them unless they are
  * stored already. The put may sit in an unwritten batch until the next
- * chunk_writer_flush().
+ * chunk_writer_flush() or _finish(). These three fail with -ENOSPC,
+ * writing nothing, when the store's filesystem has no room for the batch
+ * and what RocksDB has yet to flush.
  */
 int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
 		     uint8_t sha[32]);
-/* Writes what is batched, so reads see every chunk put so far. */
+/* Writes what is batched (skipping the WAL), so reads see every chunk put so far. */
 int chunk_writer_flush(struct chunk_writer *cw);
 /* Makes every chunk put so far durable once the commit batch is synced. */
 int chunk_writer_finish(struct chunk_writer *cw);

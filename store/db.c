@@ -121,6 +121,8 @@ static void build_options(struct store *s, bool create, int compression)
 			has_bloom(i) ? s->table_opts : plain);
 		if (i == CF_CHUNKS) {
 			rocksdb_options_set_enable_blob_files(o, 1);
+			/* evicted views drop chunks; GC reclaims their blob space */
+			rocksdb_options_set_enable_blob_gc(o, 1);
 			rocksdb_options_set_min_blob_size(o, MIN_BLOB_SIZE);
 			rocksdb_options_set_blob_compression_type(o, compression);
 		}

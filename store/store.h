@@ -238,6 +238,8 @@ void store_stage_close(struct store_stage *st);
  * fingerprint). It is stored like file content (chunks shared with
  * identical views and files) and read through a struct store_content.
  * Views are a cache: they may be evicted whenever no handle holds them.
+ * store_stats() counts them in views and sums their sizes (before
+ * dedupe) in view_bytes; their unique chunks count in stored_bytes.
  */
 struct store_view_writer;	/* opaque: a view being built; not thread-safe */
 
@@ -255,15 +257,16 @@ int store_view_open(struct store *s, const uint8_t content_id[32], const uint8_t
 
 /*
  * Builds a view from a stream of writes: content is chunked and stored as
- * it arrives (on a second thread once it passes a few MiB), holding at
- * most a few MiB in memory. Any number of writers may run at once.
+ * it arrives (on a second thread once it passes 1 MiB), its bytes held
+ * in at most about 13 MiB of buffers whatever its size. Any number of
+ * writers may run at once, also for the same view.
  */
 int store_view_begin(struct store *s, struct store_view_writer **out);
 int store_view_write(struct store_view_writer *w, const void *buf, size_t len);
 /*
  * Makes the written content the view of (content_id, fp) in one synced
- * batch, then evicts least recently used views while their sizes sum to
- * more than the budget. If the view is already cached (another writer
+ * batch, after evicting least recently used views (not open ones) until
+ * it fits in the budget. If the view is cached already (another writer
  * won) this changes nothing and returns 0. -EFBIG when the view alone is
  * larger than the budget (nothing is cached). Frees w in every case.
  */
@@ -299,7 +302,7 @@ struct store_stats {
 	uint64_t stored_bytes;		/* bytes of unique chunks */
 	uint64_t chunks;		/* unique chunks */
 	uint64_t views;			/* cached desensitized views */
-	uint64_t view_bytes;		/* sum of their sizes (before dedupe) */
+	uint64_t view_bytes;
 };
 
 int store_stats(struct store *s, struct store_stats *st);

@@ -594,8 +594,8 @@ static void test_parallel_reads(void)
 
 /*
  * Version i of the crash file: 8 bytes of i, then bytes seeded by i.
- * Every third is over 16 MiB, so its chunks skip the WAL and are flushed
- * before the commit (store/stage.c).
+ * Every third is over one 8 MiB chunk batch, so its chunks skip the WAL
+ * and are flushed before the commit (store/chunk_writer.c).
  */
 static size_t crash_content(uint64_t i, uint8_t *buf)
 {

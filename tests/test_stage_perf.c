@@ -13,7 +13,6 @@
  * benchmark's tmpfs references).
  */
 #include <CUnit/Basic.h>
-#include <openssl/sha.h>
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -21,6 +20,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+
+#include <openssl/sha.h>
 
 #include "store/chunker.h"
 #include "store/content.h"
