@@ -182,14 +182,26 @@ median() {
 	printf '%s\n' "${out[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
 }
 
-say "making the ${MB} MiB source"
-head -c $((MB << 20)) /dev/urandom > "$WORK/src.bin" || die "cannot write the source file"
+# One source per repeat: poolfs dedupes, so writing the same bytes again
+# would measure a rewrite that stores nothing, not a write of new data.
+say "making ${REPS} sources of ${MB} MiB"
+for ((i = 0; i < REPS; i++)); do
+	head -c $((MB << 20)) /dev/urandom > "$WORK/src.$i.bin" || die "cannot write the source file"
+done
+echo 0 > "$WORK/rep"
+# write_new DEST: the next source, over DEST (the median runs it in a subshell)
+write_new() {
+	local n
+	n=$(cat "$WORK/rep")
+	echo $((n + 1)) > "$WORK/rep"
+	"$PY" "$META" time dd if="$WORK/src.$((n % REPS)).bin" of="$1" bs=1M conv=fsync
+}
 
 for f in "${FSLIST[@]}"; do
 	[ -n "${FAILED[$f]:-}" ] && continue
 	d=${DIR[$f]}
 	say "$f: sequential write"
-	t=$(median "$PY" "$META" time dd if="$WORK/src.bin" of="$d/seq_$f.bin" bs=1M conv=fsync) ||
+	t=$(median write_new "$d/seq_$f.bin") ||
 		{ say "$f: write failed"; FAILED[$f]=1; continue; }
 	RES[$f,write]=$(awk -v t="$t" -v mb="$MB" 'BEGIN { printf "%.0f", mb / t }')
 	say "$f: sequential read"
