@@ -160,6 +160,26 @@ int fs_decide(fuse_req_t req, const char *op, const char *path,
 	return d->err;
 }
 
+struct policy *fs_policy_get(struct fs *fs)
+{
+	return policy_ref(fs);
+}
+
+int fs_policy_call(fuse_req_t req, fs_policy_fn *fn, void *arg)
+{
+	struct policy *p = policy_ref(fs_of(req));
+	gid_t groups[FS_MAX_GROUPS];
+	struct policy_caller c;
+	int err;
+
+	if (!p)
+		return -EACCES;
+	caller_init(req, fs_of(req), &c, groups);
+	err = fn(p, &c, arg);
+	policy_put(p);
+	return err;
+}
+
 int fs_filter_dir(fuse_req_t req, struct fs_dir *d, size_t first)
 {
 	struct strbuf path = STRBUF_INIT;

@@ -23,7 +23,7 @@
 #include "store/audit.h"
 #include "store/store.h"
 
-/* Inode numbers with this bit are virtual (.versions, .snapshots). */
+/* Inode numbers with this bit are virtual (.versions, .snapshots, .poolfs). */
 #define FS_VIRT_BIT	(UINT64_C(1) << 62)
 /* ... and with this one, a second kernel inode for a store inode (inode.c). */
 #define FS_ALIAS_BIT	(UINT64_C(1) << 61)
@@ -39,13 +39,15 @@ enum fs_kind {
 	FS_VERSION_FILE,	/* DIR/.versions/NAME/N: version N, read-only */
 	FS_SNAP_ROOT,		/* /.snapshots: empty, lookup by UTC time */
 	FS_SNAP,		/* a store inode as it was at as_of, read-only */
+	FS_META_DIR,		/* /.poolfs */
+	FS_META_FILE,		/* /.poolfs/catalog.json, whoami: made per caller */
 };
 
 /* What a virtual inode stands for; equal keys share one inode. */
 struct fs_vkey {
 	enum fs_kind kind;
 	uint64_t sino;
-	uint64_t version;		/* FS_VERSION_FILE */
+	uint64_t version;		/* FS_VERSION_FILE; FS_META_FILE: which file */
 	struct timespec as_of;		/* FS_SNAP_ROOT's children and FS_SNAP */
 };
 
@@ -135,6 +137,8 @@ struct fs_file {
 	time_t decided;			/* when dec was made; protected by lock */
 	uint64_t bytes_read;		/* atomic */
 	uint64_t bytes_written;		/* atomic */
+	struct strbuf *meta;		/* a /.poolfs file: its content for the
+					 * opener (meta.c); NULL for the others */
 };
 
 struct fs_dirent {
@@ -248,6 +252,16 @@ void fs_policy_load(struct fs *fs);
 /* Installs p (the table takes the caller's reference); returns the old one. */
 struct policy *fs_policy_swap(struct fs *fs, struct policy *p);
 unsigned long fs_policy_gen(struct fs *fs);
+/* A reference on the live policy, or NULL (deny all); policy_put() it. */
+struct policy *fs_policy_get(struct fs *fs);
+typedef int fs_policy_fn(const struct policy *p, const struct policy_caller *c,
+			 void *arg);
+/*
+ * Calls fn with the live policy, referenced for the call, and req's
+ * caller as fs_decide() sees it. -EACCES when no policy is loaded, else
+ * what fn returns. Decide first: this asks nothing.
+ */
+int fs_policy_call(fuse_req_t req, fs_policy_fn *fn, void *arg);
 
 /*
  * Asks the policy whether req's caller may do action on path. Returns 0
@@ -291,6 +305,44 @@ int fs_make_node(fuse_req_t req, fuse_ino_t parent, const char *name, uint32_t t
 		 mode_t mode, const char *target, const char *op,
 		 struct fuse_entry_param *e, struct strbuf *path,
 		 struct policy_decision *d);
+
+/* ---- pool metadata: /.poolfs and catalog attributes (meta.c) ---- */
+
+/* The key of name in /.poolfs; -ENOENT for a name that is not there. */
+int fs_meta_child(const char *name, struct fs_vkey *key);
+/* Adds the files of /.poolfs to d. */
+int fs_meta_list(struct fs_dir *d);
+/*
+ * Sets st's size to what req's caller reads from /.poolfs file n (through
+ * handle fi when given), which the kernel must not cache: see
+ * FS_META_TIMEOUT.
+ */
+int fs_meta_stat(fuse_req_t req, const struct fs_inode *n,
+		 const struct fuse_file_info *fi, struct stat *st);
+#define FS_META_TIMEOUT	0.0	/* attr timeout of a file made per caller */
+/* Opens /.poolfs file n (path) for req's caller; takes over the pin on n, replies. */
+void fs_meta_open(fuse_req_t req, struct fs_inode *n, const char *path,
+		  struct fuse_file_info *fi);
+void fs_meta_read(fuse_req_t req, struct fs_file *fh, size_t size, off_t off);
+/* Logs the end of the read session and frees fh. */
+void fs_meta_release(struct fs *fs, struct fs_file *fh);
+static inline bool fs_file_is_meta(const struct fs_file *fh)
+{
+	return fh->meta != NULL;
+}
+
+/* 1 when name is a catalog attribute (user.catalog.*), else 0. */
+int fs_is_catalog_xattr(const char *name);
+/*
+ * Appends the value of catalog attribute name of n (path) to out, for
+ * req's caller: needs LOOKUP (a denial is logged); -ENODATA when n is no
+ * catalog entry's directory or the policy gives no such value.
+ */
+int fs_catalog_xattr(fuse_req_t req, const struct fs_inode *n, const char *path,
+		     const char *name, struct strbuf *out);
+/* Appends the NUL-terminated names of n's catalog attributes to out. */
+int fs_catalog_xattr_names(struct fs *fs, const struct fs_inode *n, const char *path,
+			   struct strbuf *out);
 
 /* ---- files (ops_file.c) ---- */
 

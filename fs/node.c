@@ -1,7 +1,8 @@
 /*
  * fs/node.c - what a kernel inode stands for: a store inode, or one of
- * the virtual, read-only views of history (.versions, .snapshots); its
- * attributes, its children and its listing.
+ * the virtual, read-only views of history (.versions, .snapshots) or of
+ * the pool's metadata (/.poolfs, meta.c); its attributes, its children
+ * and its listing.
  *
  * Virtual paths never reach the policy: a node remembers the pool path
  * of what it shows, so DIR/.versions/f/2 is decided as DIR/f and
@@ -70,8 +71,10 @@ uint32_t fs_node_type(struct fs *fs, const struct fs_inode *n)
 	case FS_VERSIONS:
 	case FS_VERSION_LIST:
 	case FS_SNAP_ROOT:
+	case FS_META_DIR:
 		return STORE_DIR;
 	case FS_VERSION_FILE:
+	case FS_META_FILE:
 		return STORE_REG;
 	case FS_REAL:
 	case FS_SNAP:
@@ -133,6 +136,10 @@ int fs_node_version(struct fs *fs, const struct fs_inode *n, uint64_t *version)
 		err = snap_version(fs, n, &vi);
 		*version = vi.version;
 		return err;
+	case FS_META_FILE:
+		/* made per caller: it has no versions */
+		*version = 0;
+		return -ENODATA;
 	default:
 		*version = 0;
 		return -EISDIR;
@@ -190,6 +197,13 @@ int fs_node_stat(struct fs *fs, struct fs_inode *n, struct stat *st)
 			if (vi.version)
 				a.mtime = a.ctime = vi.time;
 		}
+		break;
+	case FS_META_FILE:
+		/* the size is the caller's: fs_meta_stat() */
+		a.type = STORE_REG;
+		a.mode = 0444;
+		a.nlink = 1;
+		a.size = 0;
 		break;
 	default:
 		a.type = STORE_DIR;
@@ -308,6 +322,9 @@ static int virtual_child(struct fs *fs, const struct fs_inode *dir,
 		key->kind = FS_SNAP;
 		key->sino = a.ino;
 		break;
+	case FS_META_DIR:
+		err = fs_meta_child(name, key);
+		break;
 	default:
 		err = -ENOTDIR;
 		break;
@@ -344,8 +361,12 @@ int fs_lookup_child(fuse_req_t req, struct fs_inode *dir, const char *dpath,
 		key.kind = FS_SNAP_ROOT;
 		key.sino = STORE_ROOT_INO;
 		vpath = "/";
+	} else if (dir->key.kind == FS_REAL && !strcmp(name, ".poolfs") &&
+		   dir->key.sino == STORE_ROOT_INO) {
+		key.kind = FS_META_DIR;
+		key.sino = STORE_ROOT_INO;
+		vpath = "/.poolfs";
 	} else if (dir->key.kind == FS_REAL && !strcmp(name, ".poolfs")) {
-		/* NEEDSWORK: catalog.json and whoami live here once policy lands */
 		err = -ENOENT;
 		goto out;
 	}
@@ -378,6 +399,8 @@ int fs_lookup_child(fuse_req_t req, struct fs_inode *dir, const char *dpath,
 	err = fs_node_pin(fs, n->ino, &data);
 	if (err == 0) {
 		err = fs_node_stat(fs, data, &e->attr);
+		if (err == 0 && data->key.kind == FS_META_FILE)
+			err = fs_meta_stat(req, data, NULL, &e->attr);
 		fs_inode_put(fs, data);
 	}
 	if (err < 0) {
@@ -385,7 +408,7 @@ int fs_lookup_child(fuse_req_t req, struct fs_inode *dir, const char *dpath,
 		goto out;
 	}
 	e->ino = n->ino;
-	e->attr_timeout = FS_TIMEOUT;
+	e->attr_timeout = n->key.kind == FS_META_FILE ? FS_META_TIMEOUT : FS_TIMEOUT;
 	e->entry_timeout = FS_TIMEOUT;
 out:
 	strbuf_release(&cpath);
@@ -480,7 +503,11 @@ int fs_list_dir(fuse_req_t req, struct fs_dir *d)
 			return -ENOTDIR;
 		err = store_readdir(fs->store, k->sino, &k->as_of, list_entry, &c);
 		break;
+	case FS_META_DIR:
+		err = fs_meta_list(d);
+		break;
 	case FS_VERSION_FILE:
+	case FS_META_FILE:
 		return -ENOTDIR;
 	}
 	if (err < 0)

@@ -126,6 +126,7 @@ void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct strbuf path = STRBUF_INIT;
 	struct policy_decision d;
 	struct fs_inode *n = NULL;
+	double timeout = FS_TIMEOUT;
 	struct stat st;
 	int err;
 
@@ -136,12 +137,16 @@ void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = fs_node_stat(fs, n, &st);
 	if (err == 0)
 		stat_for_handle(fs, ino, fi, &st);
+	if (err == 0 && n->key.kind == FS_META_FILE) {
+		err = fs_meta_stat(req, n, fi, &st);
+		timeout = FS_META_TIMEOUT;
+	}
 	fs_inode_put(fs, n);
 	strbuf_release(&path);
 	if (err < 0)
 		fuse_reply_err(req, -err);
 	else
-		fuse_reply_attr(req, &st, FS_TIMEOUT);
+		fuse_reply_attr(req, &st, timeout);
 }
 
 static void time_of(const struct stat *attr, int to_set, int flag, int now_flag,
@@ -315,6 +320,25 @@ static void reply_xattr_value(fuse_req_t req, const char *value, size_t len, siz
 		fuse_reply_buf(req, value, len);
 }
 
+/* The catalog's attributes of an entry directory: see meta.c. */
+static void catalog_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct strbuf path = STRBUF_INIT, value = STRBUF_INIT;
+	struct fs_inode *n = NULL;
+	int err;
+
+	err = pin_with_path(req, ino, NULL, &n, &path);
+	if (err == 0)
+		err = fs_catalog_xattr(req, n, path.buf, name, &value);
+	fs_inode_put(fs_of(req), n);
+	if (err < 0)
+		fuse_reply_err(req, -err);
+	else
+		reply_xattr_value(req, value.buf, value.len, size);
+	strbuf_release(&path);
+	strbuf_release(&value);
+}
+
 void fs_ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	struct fs *fs = fs_of(req);
@@ -325,7 +349,11 @@ void fs_ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t siz
 	char value[24];
 	int err;
 
-	/* the only attribute there is; ls and cp ask for ACLs on every file */
+	if (fs_is_catalog_xattr(name)) {
+		catalog_getxattr(req, ino, name, size);
+		return;
+	}
+	/* the only other attribute; ls and cp ask for ACLs on every file */
 	if (strcmp(name, version_xattr)) {
 		fuse_reply_err(req, ENODATA);
 		return;
@@ -350,25 +378,25 @@ void fs_ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t siz
 void fs_ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	struct fs *fs = fs_of(req);
-	struct strbuf path = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT, names = STRBUF_INIT;
 	struct policy_decision d;
 	struct fs_inode *n = NULL;
-	bool file = false;
 	int err;
 
 	err = pin_with_path(req, ino, NULL, &n, &path);
 	if (err == 0)
 		err = fs_decide(req, "listxattr", path.buf, POLICY_LOOKUP, &d);
-	if (err == 0)
-		file = fs_node_type(fs, n) == STORE_REG;
+	if (err == 0 && fs_node_type(fs, n) == STORE_REG && n->key.kind != FS_META_FILE)
+		strbuf_add(&names, version_xattr, sizeof(version_xattr));
+	else if (err == 0)
+		err = fs_catalog_xattr_names(fs, n, path.buf, &names);
 	fs_inode_put(fs, n);
 	strbuf_release(&path);
 	if (err < 0)
 		fuse_reply_err(req, -err);
-	else if (file)
-		reply_xattr_value(req, version_xattr, sizeof(version_xattr), size);
 	else
-		reply_xattr_value(req, "", 0, size);
+		reply_xattr_value(req, names.buf, names.len, size);
+	strbuf_release(&names);
 }
 
 /*

@@ -230,6 +230,12 @@ void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = fs_node_path(fs, n, &path);
 	if (err < 0)
 		goto out;
+	if (n->key.kind == FS_META_FILE) {
+		/* made per caller, not stored: meta.c takes the pin and replies */
+		fs_meta_open(req, n, path.buf, fi);
+		n = NULL;
+		goto out;
+	}
 	if (wr && fs_node_virtual(n)) {
 		err = fs_deny(req, "open", path.buf, -EROFS, "history is read-only");
 		goto out;
@@ -395,6 +401,10 @@ void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	char *buf;
 	int err;
 
+	if (fs_file_is_meta(fh)) {
+		fs_meta_read(req, fh, size, off);
+		return;
+	}
 	err = recheck(req, fh, "read", POLICY_READ);
 	if (err < 0) {
 		fuse_reply_err(req, -err);
@@ -485,7 +495,12 @@ void fs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 void fs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	close_file(fs_of(req), (struct fs_file *)(uintptr_t)fi->fh, true);
+	struct fs_file *fh = (struct fs_file *)(uintptr_t)fi->fh;
+
+	if (fs_file_is_meta(fh))
+		fs_meta_release(fs_of(req), fh);
+	else
+		close_file(fs_of(req), fh, true);
 	fuse_reply_err(req, 0);
 }
 
