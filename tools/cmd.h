@@ -28,6 +28,11 @@ int cmd_policy_apply(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_policy_export(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_policy_check(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_explain(struct ctl_ctx *ctx, int argc, char **argv);
+int cmd_scan(struct ctl_ctx *ctx, int argc, char **argv);
+int cmd_audit_query(struct ctl_ctx *ctx, int argc, char **argv);
+int cmd_audit_verify(struct ctl_ctx *ctx, int argc, char **argv);
+int cmd_audit_export(struct ctl_ctx *ctx, int argc, char **argv);
+int cmd_audit_pubkey(struct ctl_ctx *ctx, int argc, char **argv);
 
 #define CMD_LOCAL	0x1	/* needs no store; never run by the daemon */
 #define CMD_INPUT	0x2	/* its FILE argument is read by poolctl (ctl_read_input);

@@ -7,17 +7,58 @@
  */
 #include "tools/cmd.h"
 
+#include <string.h>
+
+#include "store/audit.h"
 #include "store/store.h"
 
 static const char init_usage[] =
-	"usage: poolctl init STORE\n"
+	"usage: poolctl init STORE [--audit-hash sha256|sm3]\n"
 	"\n"
 	"Creates a pool in the directory STORE (created if missing, must be\n"
-	"empty): the database, its format version and fresh secrets.\n";
+	"empty): the database, its format version and fresh secrets.\n"
+	"\n"
+	"  --audit-hash H   the hash of the audit chain: sha256 (the default) or\n"
+	"                   sm3 (GB/T 32905); fixed for the life of the pool\n";
+
+/*
+ * The chain's algorithm can only be chosen while the log is empty, so it
+ * is set right after creation, before anything can write a record.
+ */
+static int set_audit_hash(struct ctl_ctx *ctx, const char *dir, const char *algo)
+{
+	struct perr e = PERR_INIT;
+	struct strbuf subject = STRBUF_INIT;
+	struct store *s;
+	char why[128];
+	int rc;
+
+	rc = store_open(dir, 0, &s, &e);
+	if (rc) {
+		strbuf_addf(&subject, "\"%s\"", dir);
+		rc = cmd_fail(ctx, rc, &e, subject.buf);
+		goto out;
+	}
+	rc = audit_init_store(s, algo);
+	store_close(s);
+	if (rc) {
+		ctl_strerror(rc, why, sizeof(why));
+		rc = cmd_error(ctx, CTL_EXIT_USAGE, "\"%s\": pool created, but its audit hash "
+			       "cannot be set to %s: %s (remove the pool and try again)",
+			       dir, algo, why);
+	}
+out:
+	strbuf_release(&subject);
+	return rc;
+}
 
 int cmd_init(struct ctl_ctx *ctx, int argc, char **argv)
 {
-	struct cmd_opt opts[] = { CMD_OPT_END };
+	const char *algo = "sha256";
+	struct cmd_opt opts[] = {
+		{ "--audit-hash", CMD_OPT_STRING, &algo, false },
+		CMD_OPT_END
+	};
 	struct perr e = PERR_INIT;
 	struct strbuf subject = STRBUF_INIT;
 	const char *dir;
@@ -31,6 +72,10 @@ int cmd_init(struct ctl_ctx *ctx, int argc, char **argv)
 	dir = n == 1 ? argv[0] : ctx->store_dir;
 	if (!dir)
 		return cmd_error(ctx, CTL_EXIT_USAGE, "init: no STORE given (see poolctl init --help)");
+	/* checked before anything is created, so a typo leaves no pool behind */
+	if (strcmp(algo, "sha256") && strcmp(algo, "sm3"))
+		return cmd_error(ctx, CTL_EXIT_USAGE, "init: --audit-hash \"%s\": expected sha256 "
+				 "or sm3", algo);
 
 	rc = store_create(dir, &e);
 	if (rc) {
@@ -38,7 +83,10 @@ int cmd_init(struct ctl_ctx *ctx, int argc, char **argv)
 		rc = cmd_fail(ctx, rc, &e, subject.buf);
 		goto out;
 	}
-	strbuf_addf(&ctx->out, "created pool \"%s\"\n", dir);
+	rc = set_audit_hash(ctx, dir, algo);
+	if (rc)
+		goto out;
+	strbuf_addf(&ctx->out, "created pool \"%s\" (audit hash %s)\n", dir, algo);
 out:
 	strbuf_release(&subject);
 	return rc;

@@ -32,8 +32,16 @@ static const struct cmd commands[] = {
 	  "make an old version current again" },
 	{ "stats", NULL, "stats", cmd_stats, 0, CTL_ROLE_ADMIN,
 	  "files, versions, bytes logical/stored, views" },
-	/* audit query|verify|export: with the audit chain, CTL_ROLE_AUDITOR */
-	/* scan: with the format engines, check stored files against the catalog */
+	{ "audit", "query", "audit query", cmd_audit_query, 0, CTL_ROLE_AUDITOR,
+	  "search the audit log by time, department, uid, path, operation" },
+	{ "audit", "verify", "audit verify", cmd_audit_verify, 0, CTL_ROLE_AUDITOR,
+	  "check the audit chain; exit 1 naming the first broken record" },
+	{ "audit", "export", "audit export", cmd_audit_export, 0, CTL_ROLE_AUDITOR,
+	  "write audit records as JSON lines or RFC 5424 syslog" },
+	{ "audit", "pubkey", "audit pubkey", cmd_audit_pubkey, 0, CTL_ROLE_AUDITOR,
+	  "print the public key that checks the audit log's signatures" },
+	{ "scan", NULL, "scan", cmd_scan, 0, CTL_ROLE_ADMIN,
+	  "columns of a file that look like personal data, and their tags" },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -65,7 +73,7 @@ void ctl_usage(struct strbuf *sb)
 {
 	strbuf_addstr(sb,
 		"usage: poolctl [-s STORE] COMMAND [ARGS]\n"
-		"       poolctl init STORE\n"
+		"       poolctl init STORE [--audit-hash sha256|sm3]\n"
 		"       poolctl --help | --version\n"
 		"\n"
 		"commands:\n");

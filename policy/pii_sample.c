@@ -1,0 +1,601 @@
+/*
+ * policy/pii_sample.c - counts what the detectors of policy/pii.c find in
+ * the first records of a CSV, TSV, JSON Lines or JSON file.
+ *
+ * The sampler reads only enough of a file to count values, so it is far
+ * simpler than the format engines of the desensitization engine and no
+ * substitute for them: it must agree with them on where fields start and
+ * end, never on bytes to write back. Text is converted to UTF-8 first, so
+ * the JSON reader never meets a GB18030 trail byte that looks like '\\'
+ * or '}'.
+ */
+#include "policy/pii.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/strbuf.h"
+
+static bool is_alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+#define MORE	1	/* the text ends inside a record: a longer beginning is needed */
+
+/* One value of the record being read: column and bytes in scan.val. */
+struct field {
+	size_t col, off, len;
+};
+
+struct scan {
+	const char *p;			/* UTF-8 text */
+	size_t n, i;
+	bool eof;
+	uint64_t line;			/* of p[i], from 1 */
+	uint64_t max;
+	struct pii_sample *s;
+	struct strbuf val;		/* the values of one record */
+	struct field *f;
+	size_t nf, fcap;
+	size_t hint;			/* JSON: the column the next key likely names */
+	struct perr *e;
+};
+
+__attribute__((format(printf, 3, 4)))
+static int bad(struct scan *sc, uint64_t line, const char *fmt, ...)
+{
+	char msg[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return perr_set(sc->e, EIO, "line %llu: %s", (unsigned long long)line, msg);
+}
+
+static size_t count_nl(const char *p, size_t n)
+{
+	size_t k = 0;
+
+	for (const char *q = p; (q = memchr(q, '\n', n - (size_t)(q - p))); q++)
+		k++;
+	return k;
+}
+
+static void field_add(struct scan *sc, size_t col, size_t off, size_t len)
+{
+	if (sc->nf == sc->fcap) {
+		size_t cap = sc->fcap ? 2 * sc->fcap : 64;
+		struct field *f = realloc(sc->f, cap * sizeof(*f));
+
+		if (!f)
+			abort();	/* as strbuf: out of memory is fatal */
+		sc->f = f;
+		sc->fcap = cap;
+	}
+	sc->f[sc->nf++] = (struct field){ col, off, len };
+}
+
+static int col_add(struct scan *sc, const char *name, size_t len)
+{
+	struct pii_sample *s = sc->s;
+	struct pii_column *c;
+
+	if (s->ncols >= PII_COLUMNS_MAX)
+		return perr_set(sc->e, E2BIG, "line %llu: more than %d columns",
+				(unsigned long long)sc->line, PII_COLUMNS_MAX);
+	c = realloc(s->cols, (s->ncols + 1) * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	s->cols = c;
+	memset(&c[s->ncols], 0, sizeof(*c));
+	c[s->ncols].name = strndup(name, len);
+	if (!c[s->ncols].name)
+		return -ENOMEM;
+	s->ncols++;
+	return 0;
+}
+
+/* Counts the fields of the record just read; a record is counted whole or not at all. */
+static void tally_record(struct scan *sc)
+{
+	for (size_t k = 0; k < sc->nf; k++) {
+		struct pii_column *c = &sc->s->cols[sc->f[k].col];
+		const char *v = sc->val.buf + sc->f[k].off;
+		size_t n = pii_trim(&v, sc->f[k].len);
+		unsigned bits;
+
+		if (!n) {
+			c->empty++;
+			continue;
+		}
+		c->values++;
+		bits = pii_match(v, n);
+		for (int kind = 0; kind < PII_NKINDS; kind++)
+			c->hits[kind] += (bits >> kind) & 1;
+	}
+	sc->s->records++;
+}
+
+/* RFC 4180 as policy/fmt_csv.c reads it; values are unquoted into sc->val. */
+static int csv_record(struct scan *sc, char delim)
+{
+	const char *p = sc->p;
+	size_t n = sc->n, i = sc->i, b;
+
+	strbuf_reset(&sc->val);
+	sc->nf = 0;
+	for (;;) {
+		b = sc->val.len;
+		if (i < n && p[i] == '"') {
+			for (i++;; i++) {
+				if (i >= n || (p[i] == '"' && i + 1 >= n && !sc->eof))
+					return sc->eof ? bad(sc, sc->line, "unterminated quoted field")
+						       : MORE;
+				if (p[i] == '"' && (i + 1 >= n || p[i + 1] != '"'))
+					break;
+				i += p[i] == '"';
+				strbuf_addch(&sc->val, p[i]);
+			}
+			i++;
+			if (i < n && p[i] == '\r' && (i + 1 == n || p[i + 1] == '\n'))
+				i++;
+			if (i < n && p[i] != delim && p[i] != '\n')
+				return bad(sc, sc->line, "unexpected character after a closing quote");
+		} else {
+			size_t s = i;
+
+			while (i < n && p[i] != delim && p[i] != '\n')
+				i++;
+			strbuf_add(&sc->val, p + s, i - s);
+			if (i > s && p[i - 1] == '\r' && (i == n || p[i] == '\n'))
+				strbuf_setlen(&sc->val, sc->val.len - 1);
+		}
+		if (i >= n && !sc->eof)
+			return MORE;
+		field_add(sc, sc->nf, b, sc->val.len - b);
+		if (i < n && p[i] == delim) {
+			i++;
+			continue;
+		}
+		break;
+	}
+	i += i < n;
+	sc->line += count_nl(p + sc->i, i - sc->i);
+	sc->i = i;
+	return 0;
+}
+
+static int csv_read(struct scan *sc, char delim)
+{
+	bool header = true;
+	uint64_t line;
+	int rc;
+
+	while (sc->s->records < sc->max) {
+		/* blank lines between records carry no values */
+		while (sc->i < sc->n && (sc->p[sc->i] == '\n' ||
+		       (sc->p[sc->i] == '\r' && sc->i + 1 < sc->n && sc->p[sc->i + 1] == '\n'))) {
+			sc->i += sc->p[sc->i] == '\r' ? 2 : 1;
+			sc->line++;
+		}
+		if (sc->i >= sc->n)
+			return sc->eof ? 0 : MORE;
+		line = sc->line;
+		rc = csv_record(sc, delim);
+		if (rc)
+			return rc;
+		if (!header && sc->nf != sc->s->ncols)
+			return bad(sc, line, "%zu fields, the header has %zu", sc->nf, sc->s->ncols);
+		if (!header) {
+			tally_record(sc);
+			continue;
+		}
+		for (size_t k = 0; !rc && k < sc->nf; k++)
+			rc = col_add(sc, sc->val.buf + sc->f[k].off, sc->f[k].len);
+		if (rc)
+			return rc;
+		header = false;
+	}
+	return 0;
+}
+
+/* ---- JSON: top-level keys of objects, in an array or one after another ---- */
+
+static void json_ws(struct scan *sc)
+{
+	for (; sc->i < sc->n; sc->i++) {
+		char c = sc->p[sc->i];
+
+		if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+			break;
+		sc->line += c == '\n';
+	}
+}
+
+/* The text ended inside a value. */
+static int json_end(struct scan *sc)
+{
+	return sc->eof ? bad(sc, sc->line, "malformed JSON: the file ends inside a value") : MORE;
+}
+
+static int hex4(const char *s, uint32_t *out)
+{
+	*out = 0;
+	for (int k = 0; k < 4; k++) {
+		char c = s[k];
+		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+			c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+
+		if (v < 0)
+			return -1;
+		*out = *out << 4 | (uint32_t)v;
+	}
+	return 0;
+}
+
+/* \uXXXX at p[i], a surrogate pair included; *len is how many bytes it took. */
+static int json_u(struct scan *sc, size_t i, size_t *len)
+{
+	const char *p = sc->p;
+	uint32_t cp, lo;
+
+	if (i + 6 > sc->n)
+		return json_end(sc);
+	if (hex4(p + i + 2, &cp))
+		return bad(sc, sc->line, "malformed JSON: bad \\u escape");
+	*len = 6;
+	if (cp >= 0xD800 && cp <= 0xDBFF) {
+		if (i + 12 > sc->n)
+			return json_end(sc);
+		if (p[i + 6] == '\\' && p[i + 7] == 'u' && !hex4(p + i + 8, &lo) &&
+		    lo >= 0xDC00 && lo <= 0xDFFF) {
+			cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+			*len = 12;
+		}
+	}
+	if (cp >= 0xD800 && cp <= 0xDFFF)
+		cp = 0xFFFD;	/* a lone surrogate: no character of any kind */
+	return text_put_cp(TEXT_UTF8, NULL, cp, &sc->val);
+}
+
+/* The string at p[i] == '"', unescaped and appended to sc->val. */
+static int json_string(struct scan *sc)
+{
+	static const char esc[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+	const char *p = sc->p, *e;
+	size_t i = sc->i + 1, len = 0;
+	int rc;
+
+	for (;;) {
+		if (i >= sc->n)
+			return json_end(sc);
+		if (p[i] == '"')
+			break;
+		if (p[i] == '\n')
+			return bad(sc, sc->line, "malformed JSON: a line break inside a string");
+		if (p[i] != '\\') {
+			strbuf_addch(&sc->val, p[i++]);
+			continue;
+		}
+		if (i + 1 >= sc->n)
+			return json_end(sc);
+		if (p[i + 1] == 'u') {
+			rc = json_u(sc, i, &len);
+			if (rc)
+				return rc;
+			i += len;
+			continue;
+		}
+		for (e = esc; *e && *e != p[i + 1]; e += 2)
+			;
+		if (!*e)
+			return bad(sc, sc->line, "malformed JSON: bad escape \"\\%c\"", p[i + 1]);
+		strbuf_addch(&sc->val, e[1]);
+		i += 2;
+	}
+	sc->i = i + 1;
+	return 0;
+}
+
+/* An object or array at p[i], skipped: the sampler looks at top-level scalars only. */
+static int json_skip(struct scan *sc)
+{
+	size_t mark = sc->val.len;
+	int depth = 0, rc;
+
+	while (sc->i < sc->n) {
+		char c = sc->p[sc->i];
+
+		if (c == '"') {
+			rc = json_string(sc);
+			strbuf_setlen(&sc->val, mark);
+			if (rc)
+				return rc;
+			continue;
+		}
+		sc->line += c == '\n';
+		sc->i++;
+		depth += (c == '{' || c == '[') - (c == '}' || c == ']');
+		if (!depth)
+			return 0;
+	}
+	return json_end(sc);
+}
+
+/* A number, true, false or null, kept as written (null as an empty value). */
+static int json_scalar(struct scan *sc)
+{
+	const char *p = sc->p + sc->i;
+	size_t n = 0;
+
+	while (sc->i + n < sc->n && (is_alnum(p[n]) || p[n] == '+' || p[n] == '-' || p[n] == '.'))
+		n++;
+	if (sc->i + n >= sc->n && !sc->eof)
+		return MORE;
+	if (!n || (!strchr("-0123456789", p[0]) && (n != 4 || memcmp(p, "true", 4)) &&
+		   (n != 5 || memcmp(p, "false", 5)) && (n != 4 || memcmp(p, "null", 4))))
+		return bad(sc, sc->line, "malformed JSON: unexpected \"%.*s\"", (int)(n ? n : 1), p);
+	if (n != 4 || memcmp(p, "null", 4))
+		strbuf_add(&sc->val, p, n);
+	sc->i += n;
+	return 0;
+}
+
+static int json_col(struct scan *sc, const char *key, size_t len, size_t *col)
+{
+	const struct pii_sample *s = sc->s;
+	int rc;
+
+	for (size_t k = 0; k < s->ncols; k++) {
+		size_t j = (sc->hint + k) % s->ncols;
+
+		if (!strncmp(s->cols[j].name, key, len) && !s->cols[j].name[len]) {
+			*col = j;
+			sc->hint = j + 1;
+			return 0;
+		}
+	}
+	rc = col_add(sc, key, len);
+	*col = s->ncols - 1;
+	sc->hint = s->ncols;
+	return rc;
+}
+
+static int json_member(struct scan *sc)
+{
+	size_t mark = sc->val.len, col;
+	bool nested;
+	int rc;
+
+	if (sc->p[sc->i] != '"')
+		return bad(sc, sc->line, "malformed JSON: expected a key");
+	rc = json_string(sc);
+	if (!rc)
+		rc = json_col(sc, sc->val.buf + mark, sc->val.len - mark, &col);
+	strbuf_setlen(&sc->val, mark);
+	if (rc)
+		return rc;
+	json_ws(sc);
+	if (sc->i >= sc->n)
+		return json_end(sc);
+	if (sc->p[sc->i] != ':')
+		return bad(sc, sc->line, "malformed JSON: expected ':' after a key");
+	sc->i++;
+	json_ws(sc);
+	if (sc->i >= sc->n)
+		return json_end(sc);
+	nested = sc->p[sc->i] == '{' || sc->p[sc->i] == '[';
+	if (sc->p[sc->i] == '"')
+		rc = json_string(sc);
+	else if (nested)
+		rc = json_skip(sc);
+	else
+		rc = json_scalar(sc);
+	/* a nested value is a value, of no kind: "{}" matches no detector */
+	if (!rc && nested)
+		strbuf_addstr(&sc->val, "{}");
+	if (!rc)
+		field_add(sc, col, mark, sc->val.len - mark);
+	return rc;
+}
+
+static int json_object(struct scan *sc)
+{
+	int rc;
+
+	strbuf_reset(&sc->val);
+	sc->nf = 0;
+	sc->i++;
+	for (;;) {
+		json_ws(sc);
+		if (sc->i >= sc->n)
+			return json_end(sc);
+		if (sc->p[sc->i] == '}' && !sc->nf)
+			break;
+		rc = json_member(sc);
+		if (rc)
+			return rc;
+		json_ws(sc);
+		if (sc->i >= sc->n)
+			return json_end(sc);
+		if (sc->p[sc->i] == '}')
+			break;
+		if (sc->p[sc->i] != ',')
+			return bad(sc, sc->line, "malformed JSON: expected ',' or '}'");
+		sc->i++;
+	}
+	sc->i++;
+	tally_record(sc);
+	return 0;
+}
+
+static int json_read(struct scan *sc)
+{
+	bool array;
+	int rc;
+
+	json_ws(sc);
+	if (sc->i >= sc->n)
+		return sc->eof ? 0 : MORE;
+	array = sc->p[sc->i] == '[';
+	sc->s->format = array ? VIEW_JSON : VIEW_JSONL;
+	sc->i += array;
+	while (sc->s->records < sc->max) {
+		json_ws(sc);
+		if (sc->i >= sc->n)
+			return array ? json_end(sc) : sc->eof ? 0 : MORE;
+		if (array && sc->p[sc->i] == ']' && !sc->s->records)
+			return 0;
+		if (sc->p[sc->i] != '{')
+			return bad(sc, sc->line, "malformed JSON: expected an object");
+		rc = json_object(sc);
+		if (rc)
+			return rc;
+		if (!array || sc->s->records >= sc->max)
+			continue;
+		json_ws(sc);
+		if (sc->i >= sc->n)
+			return json_end(sc);
+		if (sc->p[sc->i] == ']')
+			return 0;
+		if (sc->p[sc->i] != ',')
+			return bad(sc, sc->line, "malformed JSON: expected ',' or ']'");
+		sc->i++;
+	}
+	return 0;
+}
+
+/* ---- the whole ---- */
+
+static const uint8_t bom_utf8[] = { 0xEF, 0xBB, 0xBF };
+static const uint8_t bom_gb18030[] = { 0x84, 0x31, 0x95, 0x33 };
+
+/*
+ * Where the beginning of a file may be cut so that no character and as
+ * few records as possible are split: after the last line feed (never a
+ * GB18030 trail byte), else after the last whole character.
+ */
+static size_t cut_point(enum text_enc enc, const uint8_t *p, size_t n)
+{
+	const uint8_t *nl = memrchr(p, '\n', n);
+	size_t i = 0;
+	int len = 1;
+
+	if (nl)
+		return (size_t)(nl - p) + 1;
+	while (i < n && (len = text_char_len(enc, p + i, n - i)) > 0)
+		i += (size_t)len;
+	/* invalid text is cut after, so that text_check names it */
+	return len < 0 ? n : i;
+}
+
+static enum view_format sniff(const char *p, size_t n)
+{
+	const char *nl;
+	size_t i = 0, line;
+
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+		i++;
+	if (i < n && (p[i] == '[' || p[i] == '{'))
+		return p[i] == '[' ? VIEW_JSON : VIEW_JSONL;
+	nl = memchr(p, '\n', n);
+	line = nl ? (size_t)(nl - p) : n;
+	return memchr(p, '\t', line) && !memchr(p, ',', line) ? VIEW_TSV : VIEW_CSV;
+}
+
+/* Skips a BOM, which decides the encoding. Returns its length. */
+static size_t take_bom(const uint8_t *p, size_t n, struct pii_sample *s)
+{
+	if (n >= sizeof(bom_utf8) && !memcmp(p, bom_utf8, sizeof(bom_utf8))) {
+		s->enc = TEXT_UTF8;
+		s->bom = true;
+		return sizeof(bom_utf8);
+	}
+	if (n >= sizeof(bom_gb18030) && !memcmp(p, bom_gb18030, sizeof(bom_gb18030))) {
+		s->enc = TEXT_GB18030;
+		s->bom = true;
+		return sizeof(bom_gb18030);
+	}
+	return 0;
+}
+
+static int check_text(const uint8_t *p, size_t n, size_t skip, const struct pii_sample *s,
+		      struct perr *e)
+{
+	size_t at;
+
+	if (!text_check(s->enc, p, n, &at))
+		return 0;
+	return perr_set(e, EIO, "line %llu, byte %zu: %s",
+			(unsigned long long)count_nl((const char *)p, at) + 1, skip + at,
+			p[at] ? (s->enc == TEXT_UTF8 ? "invalid utf-8 text" : "invalid gb18030 text")
+			      : "a NUL byte");
+}
+
+int pii_sample(const uint8_t *p, size_t n, bool eof, enum view_format fmt,
+	       enum text_enc enc, uint64_t max_records, struct pii_sample *s,
+	       struct perr *e)
+{
+	struct scan sc = { .val = STRBUF_INIT, .line = 1, .max = max_records, .s = s, .e = e };
+	struct strbuf utf8 = STRBUF_INIT;
+	struct text_conv *conv = NULL;
+	size_t skip, cut;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->enc = enc;
+	skip = take_bom(p, n, s);
+	/* a file too short yet to tell whether it starts with a BOM */
+	if (!eof && n < sizeof(bom_gb18030) && !skip) {
+		s->want_more = true;
+		return 0;
+	}
+	p += skip;
+	n -= skip;
+	cut = eof ? n : cut_point(s->enc, p, n);
+	rc = check_text(p, cut, skip, s, e);
+	if (rc)
+		goto out;
+	sc.p = (const char *)p;
+	sc.n = cut;
+	sc.eof = eof;
+	if (s->enc == TEXT_GB18030) {
+		rc = text_conv_new(TEXT_GB18030, TEXT_UTF8, &conv);
+		if (!rc)
+			rc = text_conv_run(conv, p, cut, &utf8);
+		if (rc) {
+			rc = perr_set(e, -rc, "cannot convert gb18030 text to utf-8");
+			goto out;
+		}
+		sc.p = utf8.buf;
+		sc.n = utf8.len;
+	}
+	s->format = fmt == VIEW_OTHER ? sniff(sc.p, sc.n) : fmt;
+	if (s->format == VIEW_CSV || s->format == VIEW_TSV)
+		rc = csv_read(&sc, s->format == VIEW_TSV ? '\t' : ',');
+	else
+		rc = json_read(&sc);
+	if (rc == MORE) {
+		s->want_more = true;
+		rc = 0;
+	}
+out:
+	text_conv_free(conv);
+	strbuf_release(&utf8);
+	strbuf_release(&sc.val);
+	free(sc.f);
+	return rc;
+}
+
+void pii_sample_release(struct pii_sample *s)
+{
+	for (size_t i = 0; i < s->ncols; i++)
+		free(s->cols[i].name);
+	free(s->cols);
+	memset(s, 0, sizeof(*s));
+}

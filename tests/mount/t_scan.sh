@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# t_scan.sh - poolctl scan: files put into a pool through a mount are
+# sampled; a phone column the catalog leaves untagged is reported and
+# makes scan exit 1, tagging it makes scan exit 0; GB18030 named by the
+# catalog entry, a BOM, a JSON array outside every entry, malformed
+# input (exit 2), roles; through the daemon and without one.
+# timeout: 180
+. "$(dirname "$0")/../lib.sh"
+t_setup
+
+FIX=$HELPERS/policy_basic.json
+ENTRY=/基础库/人口/户籍人口
+FLOAT=/基础库/人口/流动人口
+A=$ENTRY/a.csv
+B=$FLOAT/b.csv
+
+# Deterministic data with valid check digits, Luhn numbers and phones
+# written the ways people write them.
+"$PY" - "$T_TMP" <<'PY' || die "cannot write the test data"
+import json, random, sys
+d = sys.argv[1]
+random.seed(7)
+W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+def idno():
+    s = "341802%04d%02d%02d%03d" % (random.randint(1950, 2005), random.randint(1, 12),
+                                    random.randint(1, 28), random.randint(0, 999))
+    return s + "10X98765432"[sum(int(c) * w for c, w in zip(s, W)) % 11]
+def card():
+    s = "622202%012d" % random.randint(0, 10**12 - 1)
+    for c in "0123456789":
+        t = sum((2 * int(x) - 9 if 2 * int(x) > 9 else 2 * int(x)) if i % 2 else int(x)
+                for i, x in enumerate(reversed(s + c)))
+        if t % 10 == 0:
+            return s + c
+def phone():
+    return "%s1%s%09d" % (random.choice(["", "+86 ", "86", "+86-"]), random.choice("3456789"),
+                          random.randint(0, 10**9 - 1))
+rows = [(idno(), "张%d" % i, phone(), "安徽省宣城市宣州区%d号" % i, "宣州区") for i in range(300)]
+with open(d + "/a.csv", "w", newline="") as f:
+    f.write("身份证号,姓名,手机号,住址,区县\r\n")
+    for r in rows:
+        f.write(",".join(r) + "\r\n")
+with open(d + "/b.csv", "wb") as f:
+    f.write("证件号码,联系电话,姓名\n".encode("gb18030"))
+    for r in rows:
+        f.write(("%s,%s,%s\n" % (r[0], r[2], r[1])).encode("gb18030"))
+with open(d + "/c.json", "w") as f:
+    json.dump([{"邮箱": "u%d@example.com" % i, "card": card(), "note": "第%d条" % i,
+                "tags": [1, 2]} for i in range(50)], f, ensure_ascii=False)
+with open(d + "/d.tsv", "wb") as f:
+    f.write(b"\x84\x31\x95\x33" + "编号\t手机\n".encode("gb18030"))
+    for i in range(20):
+        f.write(("%d\t%s\n" % (i, phone())).encode("gb18030"))
+with open(d + "/bad.csv", "w") as f:
+    f.write("a,b\n1,2\n1,2,3\n")
+PY
+
+# p_untagged: the phone column has no tag; p_tagged: every column tagged,
+# plus an entry whose files are GB18030
+"$PY" - "$FIX" "$T_TMP" <<'PY' || die "cannot write the policies"
+import json, sys
+d = json.load(open(sys.argv[1]))
+fields = d["catalog"][0]["fields"]
+d["catalog"].append({"path": "/基础库/人口/流动人口", "code": "341800-GA-0002",
+                     "title": "流动人口", "provider": "gongan", "share": "none",
+                     "format": "csv", "encoding": "gb18030",
+                     "fields": [{"name": "证件号码", "tag": "id_card"},
+                                {"name": "联系电话", "tag": "phone"},
+                                {"name": "姓名", "tag": "name"}]})
+json.dump(d, open(sys.argv[2] + "/p_tagged.json", "w"), ensure_ascii=False)
+for f in fields:
+    if f["name"] == "手机号":
+        del f["tag"]
+d["catalog"][1]["fields"][1] = {"name": "联系电话", "mask": "hash"}
+json.dump(d, open(sys.argv[2] + "/p_untagged.json", "w"), ensure_ascii=False)
+PY
+
+# ---- the data goes in through a mount (allow_all: no policy yet) ----
+pool_init
+pool_mount
+mkdir -p "$MNT$ENTRY" "$MNT$FLOAT" "$MNT/open" || die "mkdir in the mount failed"
+for f in a.csv; do cp "$T_TMP/$f" "$MNT$ENTRY/" || die "cp $f failed"; done
+cp "$T_TMP/b.csv" "$MNT$FLOAT/" || die "cp b.csv failed"
+for f in c.json d.tsv bad.csv; do cp "$T_TMP/$f" "$MNT/open/" || die "cp $f failed"; done
+wait_version "$MNT$ENTRY" a.csv 1
+wait_version "$MNT$FLOAT" b.csv 1
+for f in c.json d.tsv bad.csv; do wait_version "$MNT/open" "$f" 1; done
+
+# column_line NAME: the table row of column NAME, blanks squeezed
+column_line() { grep "^$1 " "$T_TMP/check.out" | tr -s ' '; }
+jq_get() { "$PY" "$HELPERS/jsonq.py" get "$1" < "$T_TMP/scan.json"; }
+
+# ---- no policy: nothing is tagged ----
+check_rc "scan before any policy: untagged" 1 pctl scan "$A"
+check_eq "the ID column" "$(column_line 身份证号)" "身份证号 id_card 100% - UNTAGGED"
+check_eq "the phone column (+86, 86, +86- prefixes)" "$(column_line 手机号)" "手机号 phone 100% - UNTAGGED"
+check_eq "a column of names is no kind" "$(column_line 区县)" "区县 - - - -"
+check_eq "the summary" "$(tail -n1 "$T_TMP/check.out")" \
+	"300 records sampled (csv, utf-8), no catalog entry: 2 untagged columns of personal data"
+check_rc "--rows 10" 1 pctl scan --rows 10 "$A"
+check_eq "samples 10 records" "$(tail -n1 "$T_TMP/check.out" | cut -d' ' -f1)" 10
+
+# ---- the phone column untagged in the catalog ----
+check "apply p_untagged" pctl policy apply "$T_TMP/p_untagged.json"
+check_rc "scan: the untagged phone column answers no" 1 pctl scan "$A"
+check_eq "phone is UNTAGGED" "$(column_line 手机号)" "手机号 phone 100% - UNTAGGED"
+check_eq "the tagged ID column is ok" "$(column_line 身份证号)" "身份证号 id_card 100% id_card ok"
+check_eq "it names the entry" "$(tail -n1 "$T_TMP/check.out")" \
+	"300 records sampled (csv, utf-8), catalog entry 341800-GA-0001: 1 untagged column of personal data"
+pctl scan --json "$A" > "$T_TMP/scan.json" 2> "$T_TMP/scan.err"
+rc=$?
+check_eq "--json exits 1 too ($(head -c 200 "$T_TMP/scan.err"))" "$rc" 1
+check_eq "--json lists the untagged column" "$(jq_get untagged)" "['手机号']"
+check_eq "--json entry" "$(jq_get entry)" 341800-GA-0001
+check_eq "--json ok" "$(jq_get ok)" False
+check_eq "--json counts the values" "$(jq_get values)" 300
+check_rc "a masked but untagged column is no finding (gb18030 via the entry)" 0 pctl scan "$B"
+check_eq "its row" "$(column_line 联系电话)" "联系电话 phone 100% mask=hash ok"
+
+# ---- everything tagged ----
+check "apply p_tagged" pctl policy apply "$T_TMP/p_tagged.json"
+check_rc "scan: all tagged answers yes" 0 pctl scan "$A"
+check_eq "phone is ok" "$(column_line 手机号)" "手机号 phone 100% phone ok"
+check_rc "gb18030 without a BOM, named by the entry" 0 pctl scan "$B"
+check_eq "its names decode and match the catalog" "$(column_line 证件号码)" "证件号码 id_card 100% id_card ok"
+check_eq "it says the encoding" "$(tail -n1 "$T_TMP/check.out" | grep -c '(csv, gb18030)')" 1
+check_rc "read as utf-8 it is invalid text" 2 pctl scan --encoding utf-8 "$B"
+check_eq "the message names file, line and byte" "$(cat "$T_TMP/check.out")" \
+	"poolctl: \"$B\": line 1, byte 2: invalid utf-8 text"
+
+# ---- outside every entry ----
+check_rc "a JSON array with untagged email and card" 1 pctl scan /open/c.json
+check_eq "the email key" "$(column_line 邮箱)" "邮箱 email 100% - UNTAGGED"
+check_eq "the card key" "$(column_line card)" "card bank_card 100% - UNTAGGED"
+check_eq "a nested value is no kind" "$(column_line tags)" "tags - - - -"
+check_eq "read as a JSON array" "$(tail -n1 "$T_TMP/check.out" | grep -c '^50 records sampled (json, utf-8)')" 1
+check_rc "a BOM decides the encoding" 1 pctl scan /open/d.tsv
+check_eq "gb18030 tsv with BOM" "$(column_line 手机)" "手机 phone 100% - UNTAGGED"
+check_eq "it says so" "$(tail -n1 "$T_TMP/check.out" | grep -c '(tsv, gb18030 with BOM)')" 1
+
+# ---- errors: exit 2, one line ----
+check_rc "malformed csv" 2 pctl scan /open/bad.csv
+check_eq "its message" "$(cat "$T_TMP/check.out")" \
+	'poolctl: "/open/bad.csv": line 3: 3 fields, the header has 2'
+check_rc "a missing file" 2 pctl scan /open/nope.csv
+check_rc "a directory" 2 pctl scan /open
+check_rc "a relative path" 2 pctl scan open/c.json
+check_rc "--rows 0" 2 pctl scan --rows 0 "$A"
+check_rc "an unknown --format" 2 pctl scan --format xlsx "$A"
+check_rc "no PATH" 2 pctl scan
+check_rc "--help" 0 "$POOLCTL" scan --help
+
+# ---- roles and audit ----
+check_rc "uid 1234 may not scan" 1 setpriv --reuid 1234 --regid 1234 --clear-groups \
+	"$POOLCTL" -s "$STORE" scan "$A"
+check_eq "the refusal names the role" "$(cat "$T_TMP/check.out")" \
+	"poolctl: permission denied: scan needs an admin role (security_admin, auditor or system_admin)"
+check_rc "auditor 1501 may scan" 0 setpriv --reuid 1501 --regid 1501 --clear-groups \
+	"$POOLCTL" -s "$STORE" scan "$A"
+check_eq "no value reaches the output" "$(grep -c '张\|宣城\|@' "$T_TMP/check.out")" 0
+
+# ---- without a daemon ----
+pool_umount
+check_rc "scan without a daemon" 0 pctl scan "$A"
+check_rc "--json without a daemon" 0 sh -c '"$1" -s "$2" scan --json "$3" | "$4" "$5" valid' \
+	_ "$POOLCTL" "$STORE" "$A" "$PY" "$HELPERS/jsonq.py"
