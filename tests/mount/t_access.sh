@@ -11,6 +11,7 @@ t_setup
 FIX=$HELPERS/policy_access.json
 GA=/基础库/人口/户籍人口		# gongan, conditional; renshe g1, weijian expired
 SECRET=/基础库/人口/在逃人员		# gongan, share none
+WJ=/主题库/医疗/机构			# weijian, conditional, untagged; renshe g-wj
 command -v setpriv > /dev/null || die "setpriv not found (util-linux)"
 UPY=${UPY:-/usr/bin/python3}
 [ -x "$UPY" ] || die "$UPY not found: set UPY to a python3 every uid may run"
@@ -33,6 +34,13 @@ check "gongan publishes with cp" as 1001 2001 cp "$PUB/people.csv" "$MNT$GA/peop
 check_same "gongan reads it raw" <(as 1001 2001 cat "$MNT$GA/people.csv") "$PUB/people.csv"
 check "gongan writes into its share-none entry" as 1001 2001 cp "$PUB/people.csv" "$MNT$SECRET/list.csv"
 check_eq "gongan lists the entry" "$(as 1001 2001 ls "$MNT$GA")" "people.csv"
+
+# a grant whose rules need no masking reads raw
+printf '机构,地址\n宣城市人民医院,宣州区\n' > "$PUB/org.csv"
+chmod 0644 "$PUB/org.csv"
+check "weijian publishes" as 1003 2003 cp "$PUB/org.csv" "$MNT$WJ/org.csv"
+check_same "renshe reads it through g-wj" <(as 1002 2002 cat "$MNT$WJ/org.csv") "$PUB/org.csv"
+check_eq "gongan holds no grant on it" "$(sysop_as 1001 2001 read "$MNT$WJ/org.csv")" EACCES
 
 # others
 check_eq "renshe may not write into gongan's entry" \
