@@ -19,11 +19,6 @@
 
 #include "common/strbuf.h"
 
-static bool is_alnum(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
 #define MORE	1	/* the text ends inside a record: a longer beginning is needed */
 
 /* One value of the record being read: column and bytes in scan.val. */
@@ -41,6 +36,7 @@ struct scan {
 	struct strbuf val;		/* the values of one record */
 	struct field *f;
 	size_t nf, fcap;
+	size_t ccap;			/* columns allocated in s->cols */
 	size_t hint;			/* JSON: the column the next key likely names */
 	struct perr *e;
 };
@@ -88,10 +84,14 @@ static int col_add(struct scan *sc, const char *name, size_t len)
 	if (s->ncols >= PII_COLUMNS_MAX)
 		return perr_set(sc->e, E2BIG, "line %llu: more than %d columns",
 				(unsigned long long)sc->line, PII_COLUMNS_MAX);
-	c = realloc(s->cols, (s->ncols + 1) * sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	s->cols = c;
+	if (s->ncols == sc->ccap) {
+		c = realloc(s->cols, (sc->ccap ? 2 * sc->ccap : 16) * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		s->cols = c;
+		sc->ccap = sc->ccap ? 2 * sc->ccap : 16;
+	}
+	c = s->cols;
 	memset(&c[s->ncols], 0, sizeof(*c));
 	c[s->ncols].name = strndup(name, len);
 	if (!c[s->ncols].name)
@@ -249,14 +249,12 @@ static int json_u(struct scan *sc, size_t i, size_t *len)
 	if (hex4(p + i + 2, &cp))
 		return bad(sc, sc->line, "malformed JSON: bad \\u escape");
 	*len = 6;
-	if (cp >= 0xD800 && cp <= 0xDBFF) {
-		if (i + 12 > sc->n)
-			return json_end(sc);
-		if (p[i + 6] == '\\' && p[i + 7] == 'u' && !hex4(p + i + 8, &lo) &&
-		    lo >= 0xDC00 && lo <= 0xDFFF) {
-			cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-			*len = 12;
-		}
+	if (cp >= 0xD800 && cp <= 0xDBFF && i + 12 > sc->n && !sc->eof)
+		return MORE;
+	if (cp >= 0xD800 && cp <= 0xDBFF && i + 12 <= sc->n && p[i + 6] == '\\' &&
+	    p[i + 7] == 'u' && !hex4(p + i + 8, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+		cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+		*len = 12;
 	}
 	if (cp >= 0xD800 && cp <= 0xDFFF)
 		cp = 0xFFFD;	/* a lone surrogate: no character of any kind */
@@ -333,7 +331,8 @@ static int json_scalar(struct scan *sc)
 	const char *p = sc->p + sc->i;
 	size_t n = 0;
 
-	while (sc->i + n < sc->n && (is_alnum(p[n]) || p[n] == '+' || p[n] == '-' || p[n] == '.'))
+	while (sc->i + n < sc->n && p[n] != ',' && p[n] != '}' && p[n] != ']' &&
+	       (uint8_t)p[n] > ' ')
 		n++;
 	if (sc->i + n >= sc->n && !sc->eof)
 		return MORE;

@@ -530,6 +530,14 @@ static void test_roles(void)
 
 /* ---- a tampered pool ---- */
 
+/* Makes ctx a fresh request of root against s, as the daemon of s would run it. */
+static struct ctl_ctx *root_of(struct ctl_ctx *ctx, struct store *s)
+{
+	ctl_ctx_release(ctx);
+	ctl_ctx_init_remote(ctx, s, NULL, 0, 0, 77);
+	return ctx;
+}
+
 /* Replaces from by to in record seq, leaving its hash as it was. */
 static void edit_record(struct store *s, uint64_t seq, const char *from, const char *to)
 {
@@ -593,14 +601,12 @@ static void test_verify_tampered(void)
 	json_t *doc, *o;
 
 	small_pool("tampered", 30, dir, sizeof(dir), &s);
-	ctl_ctx_init_remote(&ctx, s, NULL, 0, 0, 77);
-	CU_ASSERT_EQUAL(RUN(&ctx, "audit", "verify"), 0);
+	ctl_ctx_init_local(&ctx, NULL);
+	CU_ASSERT_EQUAL(RUN(root_of(&ctx, s), "audit", "verify"), 0);
 	CU_ASSERT_STRING_EQUAL(ctx.out.buf, "audit log intact: 30 records, last seq 30\n");
 
 	edit_record(s, 17, "\"comm\":\"cat\"", "\"comm\":\"dog\"");
-	ctl_ctx_release(&ctx);
-	ctl_ctx_init_remote(&ctx, s, NULL, 0, 0, 77);
-	CU_ASSERT_EQUAL(RUN(&ctx, "audit", "verify"), 1);
+	CU_ASSERT_EQUAL(RUN(root_of(&ctx, s), "audit", "verify"), 1);
 	CU_ASSERT_EQUAL(strncmp(ctx.out.buf, broken17, strlen(broken17)), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(ctx.out.buf, "\"comm\":\"dog\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(ctx.out.buf, "\"seq\":17,"));
@@ -613,9 +619,7 @@ static void test_verify_tampered(void)
 
 	/* an earlier, missing record is the first break */
 	delete_record(s, 9);
-	ctl_ctx_release(&ctx);
-	ctl_ctx_init_remote(&ctx, s, NULL, 0, 0, 77);
-	CU_ASSERT_EQUAL(RUN(&ctx, "audit", "verify", "--json"), 1);
+	CU_ASSERT_EQUAL(RUN(root_of(&ctx, s), "audit", "verify", "--json"), 1);
 	doc = json_loads(ctx.out.buf, 0, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
 	CU_ASSERT_TRUE(json_is_false(json_object_get(doc, "intact")));
@@ -623,9 +627,7 @@ static void test_verify_tampered(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(jstr(doc, "error"), "broken at seq 9: record 9 is missing"));
 	CU_ASSERT_TRUE(json_is_null(json_object_get(doc, "record")));
 	json_decref(doc);
-	ctl_ctx_release(&ctx);
-	ctl_ctx_init_remote(&ctx, s, NULL, 0, 0, 77);
-	CU_ASSERT_EQUAL(RUN(&ctx, "audit", "verify"), 1);
+	CU_ASSERT_EQUAL(RUN(root_of(&ctx, s), "audit", "verify"), 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(ctx.out.buf, "\nrecord 9: none stored\n"));
 	ctl_ctx_release(&ctx);
 	store_close(s);
@@ -673,9 +675,7 @@ static void test_init_hash(void)
 	r.op = "open";
 	for (int i = 0; i < 5; i++)
 		CU_ASSERT_EQUAL(audit_append(s, &r), 0);
-	ctl_ctx_release(&ctx);
-	ctl_ctx_init_remote(&ctx, s, NULL, 0, 0, 77);
-	CU_ASSERT_EQUAL(RUN(&ctx, "audit", "verify"), 0);
+	CU_ASSERT_EQUAL(RUN(root_of(&ctx, s), "audit", "verify"), 0);
 	CU_ASSERT_STRING_EQUAL(ctx.out.buf, "audit log intact: 5 records, last seq 5\n");
 	ctl_ctx_release(&ctx);
 	store_close(s);

@@ -236,6 +236,11 @@ static void test_json(void)
 	CU_ASSERT_TRUE(c && !strcmp(s.cols[1].name, "x") && c->values == 1);
 	pii_sample_release(&s);
 
+	/* a lone surrogate at the end of the file is a character of no kind, not an error */
+	CU_ASSERT_EQUAL(sample("{\"a\": \"\\ud83d\"}", 15, VIEW_JSONL, TEXT_UTF8, 100, &s, &e), 0);
+	CU_ASSERT_TRUE(s.records == 1 && s.cols[0].values == 1);
+	pii_sample_release(&s);
+
 	CU_ASSERT_EQUAL(sample("[]", 2, VIEW_JSON, TEXT_UTF8, 100, &s, &e), 0);
 	CU_ASSERT_TRUE(s.records == 0 && s.ncols == 0);
 	pii_sample_release(&s);

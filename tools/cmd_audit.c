@@ -157,8 +157,11 @@ static int parse_date(const char *s, int64_t *out)
 		if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) || h > 23 || mi > 59)
 			return -EINVAL;
 		/* 60: a leap second, which the log's clock never shows, as the next one */
-		if (*p == ':' && (p++, digits(&p, 2, &sec) || sec > 60))
-			return -EINVAL;
+		if (*p == ':') {
+			p++;
+			if (digits(&p, 2, &sec) || sec > 60)
+				return -EINVAL;
+		}
 	}
 	if (parse_zone(p, &frac, &offset))
 		return -EINVAL;
@@ -223,7 +226,7 @@ static int parse_when(const char *s, int64_t now, int64_t *out)
 		return 0;
 	}
 	/* timegm's range is wider than int64 nanoseconds: years 1678..2261 fit */
-	if (strlen(s) >= 4 && (strncmp(s, "1678", 4) < 0 || strncmp(s, "2261", 4) > 0))
+	if (strncmp(s, "1678", 4) < 0 || strncmp(s, "2261", 4) > 0)
 		return -ERANGE;
 	return parse_date(s, out);
 }

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <strings.h>
 
 #include "policy/pii.h"
 #include "policy/policy.h"
@@ -69,8 +70,8 @@ struct scan_job {
 	json_t *doc;			/* the stored policy, for the entry's fields */
 	json_t *fields;			/* borrowed from doc; NULL: no fields */
 	struct pii_sample s;
-	uint64_t version, bytes;	/* of the content read */
-	bool whole;			/* the sample reached the end of the file */
+	uint64_t version, size;		/* of the content read */
+	uint64_t bytes;			/* read of it */
 	size_t untagged;
 };
 
@@ -85,9 +86,11 @@ static int load_entry(struct ctl_ctx *ctx, struct scan_job *j)
 	int rc = 0;
 
 	cmd_load_policy(ctx);
-	if (sp->rc)
+	if (sp->rc && sp->version)
 		return cmd_error(ctx, CTL_EXIT_USAGE, "policy version %" PRIu64 ": %s",
 				 sp->version, perr_msg(&sp->err, sp->rc));
+	if (sp->rc)
+		return cmd_error(ctx, CTL_EXIT_USAGE, "%s", perr_msg(&sp->err, sp->rc));
 	/* no policy or no entry: nothing is tagged */
 	if (!sp->policy || policy_entry_for_path(sp->policy, j->path, &j->entry))
 		return 0;
@@ -134,7 +137,10 @@ static enum view_format format_by_extension(const char *path)
 	return VIEW_OTHER;
 }
 
-/* The same order of precedence the masking engine uses: option, catalog, then the file. */
+/*
+ * The catalog entry decides, as it does for the masking engine, unless an
+ * option overrides it; outside every entry the file's name or content does.
+ */
 static int choose_reading(struct ctl_ctx *ctx, struct scan_job *j, const char *fmt,
 			  const char *enc)
 {
@@ -205,7 +211,7 @@ static int sample(struct ctl_ctx *ctx, struct scan_job *j)
 		window *= 4;
 	}
 	j->bytes = buf.len;
-	j->whole = buf.len == size && j->s.records < j->rows;
+	j->size = size;
 out:
 	if (c)
 		store_content_close(c);
@@ -274,11 +280,11 @@ static size_t display_width(const char *s)
 	size_t w = 0;
 
 	while (*p) {
-		uint32_t cp = *p;
-		int len = cp < 0x80 ? 1 : cp < 0xE0 ? 2 : cp < 0xF0 ? 3 : 4;
+		int len = *p < 0x80 ? 1 : *p < 0xE0 ? 2 : *p < 0xF0 ? 3 : 4;
+		uint32_t cp = len == 1 ? *p : *p & (0x7Fu >> len);
 
 		for (int k = 1; k < len && p[k]; k++)
-			cp = (k == 1 ? cp & (0xFF >> (len + 1)) : cp) << 6 | (p[k] & 0x3F);
+			cp = cp << 6 | (p[k] & 0x3F);
 		w += (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
 		     (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
 		     (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
@@ -289,22 +295,26 @@ static size_t display_width(const char *s)
 	return w;
 }
 
-/* A header may hold line breaks or tabs: one table row per column all the same. */
+/*
+ * Pads s to width terminal columns, and by one blank at least. A header
+ * may hold line breaks or tabs: one table row per column all the same.
+ */
 static void put_cell(struct strbuf *out, const char *s, size_t width)
 {
 	size_t w = display_width(s);
 
 	for (; *s; s++)
 		strbuf_addch(out, (uint8_t)*s < 0x20 || *s == 0x7F ? '?' : *s);
-	for (; w < width; w++)
+	do
 		strbuf_addch(out, ' ');
+	while (++w < width);
 }
 
 static void print_table(struct ctl_ctx *ctx, const struct scan_job *j)
 {
 	struct col_report r;
 	size_t width = strlen("COLUMN");
-	char pct[8];
+	char pct[8], tag[80];
 
 	for (size_t i = 0; i < j->s.ncols; i++)
 		if (display_width(j->s.cols[i].name) > width)
@@ -317,10 +327,9 @@ static void print_table(struct ctl_ctx *ctx, const struct scan_job *j)
 		put_cell(&ctx->out, r.c->name, width + 2);
 		strbuf_addf(&ctx->out, "%-11s%5s  ", r.kind < 0 ? "-" : pii_kind_name(r.kind),
 			    r.kind < 0 ? "-" : pct);
-		if (r.tag || !r.mask)
-			put_cell(&ctx->out, r.tag ? r.tag : "-", 10);
-		else
-			strbuf_addf(&ctx->out, "mask=%-5s", r.mask);
+		snprintf(tag, sizeof(tag), "%s%s", r.tag || !r.mask ? "" : "mask=",
+			 r.tag ? r.tag : r.mask ? r.mask : "-");
+		put_cell(&ctx->out, tag, 10);
 		strbuf_addf(&ctx->out, "%s\n", status_text[r.st]);
 	}
 	strbuf_addf(&ctx->out, "%" PRIu64 " record%s sampled (%s, %s%s), ", j->s.records,
@@ -369,14 +378,14 @@ static int print_json(struct ctl_ctx *ctx, const struct scan_job *j)
 		}
 	}
 	return cmd_print_json(ctx, json_pack(
-		"{s:o, s:o, s:I, s:I, s:s, s:s, s:b, s:I, s:I, s:b, s:I, s:o, s:o, s:b}",
+		"{s:o, s:o, s:I, s:I, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:o, s:b}",
 		"path", ctl_json_bytes(j->path, strlen(j->path)),
 		"entry", j->have_entry ? json_string(j->entry.code) : json_null(),
 		"policy_version", (json_int_t)ctx->stored.version,
 		"version", (json_int_t)j->version,
 		"format", format_names[j->s.format], "encoding", text_enc_name(j->s.enc),
 		"bom", j->s.bom, "rows", (json_int_t)j->rows, "records", (json_int_t)j->s.records,
-		"whole_file", j->whole, "bytes_read", (json_int_t)j->bytes,
+		"size", (json_int_t)j->size, "bytes_read", (json_int_t)j->bytes,
 		"columns", cols, "untagged", untagged, "ok", j->untagged == 0));
 }
 
@@ -403,6 +412,7 @@ static int audit_scan(struct ctl_ctx *ctx, const struct scan_job *j, int rc)
 	return ret;
 }
 
+/* Returns -1 to go on, else the exit code (after --help or a usage error). */
 static int parse_args(struct ctl_ctx *ctx, int argc, char **argv, struct scan_job *j,
 		      const char **fmt, const char **enc, bool *json)
 {
