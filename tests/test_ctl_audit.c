@@ -37,11 +37,14 @@ static int allow_all(void *data, uint32_t uid, uint32_t gid, int32_t pid)
 
 static const struct ctl_hooks hooks = { .authorize = allow_all };
 
-/* uid 1500 security_admin, 1501 and gid 2090 auditor, 1502 system_admin */
-static const char policy_doc[] =
+/*
+ * uid 1500 security_admin, 1501 and gid 2090 auditor, 1502 system_admin;
+ * the uid running the tests is an auditor too, for its calls on the socket.
+ */
+static const char policy_fmt[] =
 	"{\"version\": 1,\n"
 	" \"roles\": {\"security_admin\": {\"uids\": [0, 1500]},\n"
-	"           \"auditor\": {\"uids\": [0, 1501], \"gids\": [2090]},\n"
+	"           \"auditor\": {\"uids\": [0, 1501, %u], \"gids\": [2090]},\n"
 	"           \"system_admin\": {\"uids\": [0, 1502]}},\n"
 	" \"departments\": [\n"
 	"  {\"id\": \"gongan\", \"name\": \"市公安局\", \"members\": {\"uids\": [1001]}}],\n"
@@ -109,13 +112,15 @@ static void rfc3339(int64_t ns, int offset_h, char *buf, size_t len)
 static int suite_init(void)
 {
 	struct perr e = PERR_INIT;
+	char policy[1024];
 	uint64_t v;
 
 	if (!mkdtemp(tmp_root) || chmod(tmp_root, 0755))
 		return -1;
 	snprintf(pool_dir, sizeof(pool_dir), "%s/pool", tmp_root);
+	snprintf(policy, sizeof(policy), policy_fmt, (unsigned)getuid());
 	if (store_create(pool_dir, &e) || store_open(pool_dir, 0, &pool, &e) ||
-	    store_policy_put(pool, policy_doc, strlen(policy_doc), NULL, NULL, &v)) {
+	    store_policy_put(pool, policy, strlen(policy), NULL, NULL, &v)) {
 		fprintf(stderr, "test_ctl_audit: %s\n", perr_msg(&e, EIO));
 		return -1;
 	}

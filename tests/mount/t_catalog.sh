@@ -130,8 +130,9 @@ check_eq "nor catalog.json" "$(sysop_as 4242 4242 read "$MNT/.poolfs/catalog.jso
 check_fails "cat whoami as uid 4242 fails" as_nobody cat "$MNT/.poolfs/whoami"
 check_fails "nor can it list /.poolfs" as_nobody ls "$MNT/.poolfs"
 if pctl audit query --help > /dev/null 2>&1; then
-	check_eq "the denial is in the audit log" \
-		"$(pctl audit query --uid 4242 --path /.poolfs/whoami --denied 2>&1 | grep -c whoami)" 1
+	# python and cat each look whoami up: one denial or more, none missing
+	check "the denial is in the audit log" test \
+		"$(pctl audit query --uid 4242 --path /.poolfs/whoami --denied 2>&1 | grep -c whoami)" -ge 1
 else
 	note "poolctl has no audit query yet: the audit record of the denial is not checked"
 fi
