@@ -80,7 +80,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # native: a tmpfs big enough for every copy, when memory allows
-need_mb=$((MB * 6 + 1024))
+need_mb=$((MB * (6 + REPS) + 1024))	# REPS write sources too
 avail_mb=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
 ON_TMPFS=0
 if [ "$avail_mb" -gt $((need_mb + 2048)) ] && mount -t tmpfs -o size=${need_mb}m tmpfs "$WORK"; then
@@ -324,7 +324,11 @@ echo "poolfs benchmark: $(nproc) cores, native = $NATIVE_KIND, ${MB} MiB files, 
 	"median of $REPS, caches $([ $CAN_DROP = 1 ] && echo dropped || echo 'cold by remount')"
 column -t -s '|' < "$WORK/table"
 
-# programs of bench/*.c (the engine alone, audit on/off) print their own lines
+echo
+echo "== audit on/off through the mount (store on the same filesystem as above)"
+bash "$(dirname "$0")/audit_mount.sh" "$BUILD" "$WORK" || say "audit_mount.sh exited $?"
+
+# programs of bench/*.c (the engine alone, audit appends) print their own lines
 for b in "$BUILD"/bench/*; do
 	[ -f "$b" ] && [ -x "$b" ] || continue
 	case $b in *.o | *.d) continue ;; esac

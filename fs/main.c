@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "store/audit.h"
 
 struct fs_opts {
 	char *store;			/* the first non-option argument */
@@ -284,6 +285,28 @@ static void daemon_report(int *fd, int status)
 	*fd = -1;
 }
 
+/*
+ * Mounts started and stopped are admin actions: recorded as the user who
+ * ran poolfs. A mount whose start cannot be recorded does not serve.
+ */
+static int audit_mount(struct fs *fs, const char *op, const char *mountpoint)
+{
+	struct fs_who w = { getuid(), getgid(), (uint32_t)getpid(), "poolfs", "", "" };
+	char reason[512];
+	struct audit_rec r;
+
+	snprintf(reason, sizeof(reason), "mountpoint %s%s%s%s", mountpoint,
+		 fs->dept ? ", department " : "", fs->dept ? fs->dept : "",
+		 fs->allow_all ? ", allow_all" : "");
+	fs_audit_rec(&r, &w, op, "/", 0, NULL);
+	r.reason = reason;
+	if (audit_append(fs->store, &r) < 0) {
+		log_err("%s: cannot write the audit record of the %s", mountpoint, op);
+		return -EIO;
+	}
+	return 0;
+}
+
 static void daemon_detach(void)
 {
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -415,6 +438,8 @@ int main(int argc, char *argv[])
 		goto err_out5;
 	if (fs_control_start(&fs) < 0)
 		goto err_out6;
+	if (audit_mount(&fs, "mount", copts.mountpoint) < 0)
+		goto err_out7;
 	if (status_fd >= 0) {
 		daemon_detach();
 		daemon_report(&status_fd, 0);
@@ -436,6 +461,7 @@ int main(int argc, char *argv[])
 	/* a positive value is the signal that ended the loop: a clean stop */
 	ret = err < 0 ? 1 : 0;
 	fuse_loop_cfg_destroy(loop);
+	audit_mount(&fs, "unmount", copts.mountpoint);
 err_out7:
 	fs_control_stop(&fs);
 err_out6:

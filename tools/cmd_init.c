@@ -40,6 +40,15 @@ static int set_audit_hash(struct ctl_ctx *ctx, const char *dir, const char *algo
 		goto out;
 	}
 	rc = audit_init_store(s, algo);
+	if (!rc) {
+		struct audit_rec r;
+
+		/* the keys were made by store_create: the first record says so */
+		cmd_audit_init(ctx, &r, "init", "");
+		r.reason = strcmp(algo, "sm3") ? "pool created; keys generated; audit hash sha256"
+					       : "pool created; keys generated; audit hash sm3";
+		rc = audit_append(s, &r);
+	}
 	store_close(s);
 	if (rc) {
 		ctl_strerror(rc, why, sizeof(why));
