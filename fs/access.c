@@ -107,14 +107,21 @@ static void caller_init(fuse_req_t req, struct fs *fs, struct policy_caller *c,
 	c->ngroups = n;
 }
 
-/* The decision for caller c, with the fail-closed rules applied; d->view is never kept. */
+/*
+ * The decision for caller c, with the fail-closed rules applied. d->view
+ * is kept only for a caller that holds the policy it points into: with
+ * keep, an allowed decision hands the reference over in *keep.
+ */
 static void decide(struct fs *fs, const struct policy_caller *c, const char *path,
-		   enum policy_action action, struct policy_decision *d)
+		   enum policy_action action, struct policy_decision *d,
+		   struct policy **keep)
 {
 	struct policy *p = policy_ref(fs);
 	int err;
 
 	memset(d, 0, sizeof(*d));
+	if (keep)
+		*keep = NULL;
 	if (!p) {
 		d->err = -EACCES;
 		snprintf(d->reason, sizeof(d->reason), "no policy loaded");
@@ -124,40 +131,39 @@ static void decide(struct fs *fs, const struct policy_caller *c, const char *pat
 		if (!d->reason[0])
 			snprintf(d->reason, sizeof(d->reason), "policy error: %s",
 				 strerror(-err));
-	} else if (d->allow && d->view && action != POLICY_LOOKUP && action != POLICY_LIST) {
-		/*
-		 * fail closed: the caller's view must be desensitized and the
-		 * engine that builds views is not there yet. Serving the raw
-		 * bytes instead would leak exactly what the masks protect.
-		 * Seeing names is not seeing content, so lookups and listings
-		 * pass (sizes stay raw until views exist).
-		 */
-		d->allow = 0;
-		d->err = -EACCES;
-		snprintf(d->reason, sizeof(d->reason),
-			 "desensitized views are not available yet");
 	}
-	/* NEEDSWORK: keep the reference while a view is in use, once views exist */
-	d->view = NULL;
+	if (keep && d->allow) {
+		*keep = p;
+		p = NULL;
+	} else {
+		d->view = NULL;
+	}
 	if (p)
 		policy_put(p);
 	if (!d->allow && d->err >= 0)
 		d->err = -EACCES;
 }
 
-int fs_decide(fuse_req_t req, const char *op, const char *path,
-	      enum policy_action action, struct policy_decision *d)
+int fs_decide_keep(fuse_req_t req, const char *op, const char *path,
+		   enum policy_action action, struct policy_decision *d,
+		   struct policy **keep)
 {
 	gid_t groups[FS_MAX_GROUPS];
 	struct policy_caller c;
 
 	caller_init(req, fs_of(req), &c, groups);
-	decide(fs_of(req), &c, path, action, d);
+	decide(fs_of(req), &c, path, action, d, keep);
 	if (d->allow)
 		return 0;
 	if (fs_audit(req, op, path, d->err, d, 0, 0) < 0)
 		return -EIO;
 	return d->err;
+}
+
+int fs_decide(fuse_req_t req, const char *op, const char *path,
+	      enum policy_action action, struct policy_decision *d)
+{
+	return fs_decide_keep(req, op, path, action, d, NULL);
 }
 
 struct policy *fs_policy_get(struct fs *fs)
@@ -192,7 +198,7 @@ int fs_filter_dir(fuse_req_t req, struct fs_dir *d, size_t first)
 	for (size_t i = first; i < d->n; i++) {
 		strbuf_reset(&path);
 		fs_path_join(&path, d->path.buf, d->ents[i].name);
-		decide(fs_of(req), &c, path.buf, POLICY_LOOKUP, &dec);
+		decide(fs_of(req), &c, path.buf, POLICY_LOOKUP, &dec, NULL);
 		if (dec.allow)
 			d->ents[k++] = d->ents[i];
 		else
@@ -285,19 +291,21 @@ void fs_audit_rec(struct audit_rec *r, const struct fs_who *w, const char *op,
 		r->code = d->code;
 		r->grant = d->grant;
 		r->reason = d->reason;
-		/* views are refused in fs_decide, so whatever was allowed is raw */
+		/* content is served at open; fs_audit_view() names the view there */
 		r->view = d->allow ? "raw" : "";
 	}
 }
 
-int fs_audit_who(struct fs *fs, const struct fs_who *w, const char *op,
-		 const char *path, int result, const struct policy_decision *d,
-		 uint64_t version, uint64_t bytes)
+int fs_audit_view(struct fs *fs, const struct fs_who *w, const char *op,
+		  const char *path, int result, const struct policy_decision *d,
+		  const char *view, uint64_t version, uint64_t bytes)
 {
 	struct audit_rec r;
 	int err;
 
 	fs_audit_rec(&r, w, op, path, result, d);
+	if (view && view[0])
+		r.view = view;
 	r.version = version;
 	r.bytes = bytes;
 	err = audit_append(fs->store, &r);
@@ -307,6 +315,13 @@ int fs_audit_who(struct fs *fs, const struct fs_who *w, const char *op,
 		return -EIO;
 	}
 	return 0;
+}
+
+int fs_audit_who(struct fs *fs, const struct fs_who *w, const char *op,
+		 const char *path, int result, const struct policy_decision *d,
+		 uint64_t version, uint64_t bytes)
+{
+	return fs_audit_view(fs, w, op, path, result, d, NULL, version, bytes);
 }
 
 int fs_audit(fuse_req_t req, const char *op, const char *path, int result,

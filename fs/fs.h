@@ -49,6 +49,8 @@ struct fs_vkey {
 	uint64_t sino;
 	uint64_t version;		/* FS_VERSION_FILE; FS_META_FILE: which file */
 	struct timespec as_of;		/* FS_SNAP_ROOT's children and FS_SNAP */
+	uint32_t vid;			/* the view a file's kernel inode shows
+					 * (fs_view_kid), 0: raw or everyone's */
 };
 
 struct fs_inode {
@@ -107,6 +109,7 @@ struct fs {
 	uint64_t next_alias;		/* protected by table_lock */
 
 	struct fs_notifier *notifier;	/* notify.c; set before the loop starts */
+	struct fs_views *views;		/* view.c; set before the loop starts */
 };
 
 /* Who a request acts for; copied into handles for later records. */
@@ -126,6 +129,13 @@ struct fs_file {
 	struct fs_orphan *orphan;	/* the old file once its name went away;
 					 * set once under node's lock, atomic */
 	struct store_content *content;	/* version read by a reader; NULL else */
+	struct store_content *vcontent;	/* the opener's view of content, which
+					 * its reads serve (view.c); NULL: raw,
+					 * or nothing to read; set at open */
+	char view[65];			/* fingerprint of the opener's view, ""
+					 * raw; immutable after open */
+	bool private_cache;		/* who reads decides the bytes: no page
+					 * cache (fs_open_flags); set at open */
 	bool writable;			/* holds a writer count on node */
 	bool follow_stage;		/* opened while written: reads see the stage */
 	struct strbuf path;		/* pool path at open */
@@ -175,6 +185,14 @@ struct fs_inode *fs_inode_get(struct fs *fs, uint64_t ino, bool lookup);
  * life (orphaned); then one that redirects to it (see fs_inode_orphaned).
  */
 struct fs_inode *fs_inode_get_live(struct fs *fs, uint64_t sino);
+/*
+ * fs_inode_get_live() for callers who see view vid of sino (0: as the
+ * above): a kernel inode of that view alone, redirecting to sino, so
+ * the page cache and size the kernel keeps per inode are one view's.
+ */
+struct fs_inode *fs_inode_get_view(struct fs *fs, uint64_t sino, uint32_t vid);
+/* The view kernel inode ino shows (its key's vid), 0 when none or unknown. */
+uint32_t fs_inode_vid(struct fs *fs, uint64_t ino);
 /*
  * Marks every kernel inode of store inode sino as standing for the file
  * that just lost its name (o: its open handles, may be NULL).
@@ -271,6 +289,13 @@ int fs_policy_call(fuse_req_t req, fs_policy_fn *fn, void *arg);
 int fs_decide(fuse_req_t req, const char *op, const char *path,
 	      enum policy_action action, struct policy_decision *d);
 /*
+ * fs_decide() that keeps d->view: when allowed, *keep holds a reference
+ * on the policy it points into (policy_put() it); else *keep is NULL.
+ */
+int fs_decide_keep(fuse_req_t req, const char *op, const char *path,
+		   enum policy_action action, struct policy_decision *d,
+		   struct policy **keep);
+/*
  * Drops from d the entries from index first on that req's caller may not
  * look up. Hidden entries are not logged: the listing's record stands
  * for them.
@@ -289,6 +314,10 @@ void fs_audit_rec(struct audit_rec *r, const struct fs_who *w, const char *op,
 int fs_audit_who(struct fs *fs, const struct fs_who *w, const char *op,
 		 const char *path, int result, const struct policy_decision *d,
 		 uint64_t version, uint64_t bytes);
+/* fs_audit_who() naming view (a fingerprint; NULL or "": as decided) as the one served. */
+int fs_audit_view(struct fs *fs, const struct fs_who *w, const char *op,
+		  const char *path, int result, const struct policy_decision *d,
+		  const char *view, uint64_t version, uint64_t bytes);
 int fs_audit(fuse_req_t req, const char *op, const char *path, int result,
 	     const struct policy_decision *d, uint64_t version, uint64_t bytes);
 

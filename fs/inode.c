@@ -41,7 +41,7 @@ static size_t hash_u64(uint64_t v)
 static size_t vkey_hash(const struct fs_vkey *k)
 {
 	return hash_u64((uint64_t)k->kind ^ hash_u64(k->sino) ^
-			hash_u64(k->version + 1) ^
+			hash_u64(k->version + 1) ^ hash_u64((uint64_t)k->vid + 7) ^
 			hash_u64((uint64_t)k->as_of.tv_sec * 1000000007u +
 				 (uint64_t)k->as_of.tv_nsec));
 }
@@ -49,7 +49,7 @@ static size_t vkey_hash(const struct fs_vkey *k)
 static bool vkey_eq(const struct fs_vkey *a, const struct fs_vkey *b)
 {
 	return a->kind == b->kind && a->sino == b->sino &&
-	       a->version == b->version &&
+	       a->version == b->version && a->vid == b->vid &&
 	       a->as_of.tv_sec == b->as_of.tv_sec &&
 	       a->as_of.tv_nsec == b->as_of.tv_nsec;
 }
@@ -251,14 +251,20 @@ struct fs_inode *fs_inode_get(struct fs *fs, uint64_t ino, bool lookup)
 
 struct fs_inode *fs_inode_get_live(struct fs *fs, uint64_t sino)
 {
-	struct fs_vkey key = { .kind = FS_REAL, .sino = sino };
+	return fs_inode_get_view(fs, sino, 0);
+}
+
+struct fs_inode *fs_inode_get_view(struct fs *fs, uint64_t sino, uint32_t vid)
+{
+	struct fs_vkey key = { .kind = FS_REAL, .sino = sino, .vid = vid };
 	struct fs_inode *n;
 
 	pthread_mutex_lock(&fs->table_lock);
 	n = table_find(fs, sino);
-	if (n && n->orphaned) {
+	/* the store inode's own kernel inode shows it raw */
+	if ((n && n->orphaned) || vid) {
 		for (n = fs->redirected; n; n = n->rnext)
-			if (n->redirect == sino && !n->orphaned)
+			if (n->redirect == sino && !n->orphaned && n->key.vid == vid)
 				break;
 		if (!n) {
 			n = table_add(fs, fs->next_alias++, &key, NULL);
@@ -323,6 +329,19 @@ size_t fs_inode_split(struct fs *fs, uint64_t sino, uint64_t version)
 	}
 	pthread_mutex_unlock(&fs->table_lock);
 	return k;
+}
+
+uint32_t fs_inode_vid(struct fs *fs, uint64_t ino)
+{
+	struct fs_inode *n;
+	uint32_t vid = 0;
+
+	pthread_mutex_lock(&fs->table_lock);
+	n = table_find(fs, ino);
+	if (n)
+		vid = n->key.vid;
+	pthread_mutex_unlock(&fs->table_lock);
+	return vid;
 }
 
 uint64_t fs_inode_kversion(struct fs *fs, uint64_t ino)

@@ -23,11 +23,13 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "fs/view.h"
 #include "store/audit.h"
 
 struct fs_opts {
 	char *store;			/* the first non-option argument */
 	char *dept;
+	char *view_budget;		/* -o view_budget=SIZE, kept in the store */
 	int allow_all;
 	int default_permissions;
 };
@@ -37,6 +39,7 @@ struct fs_opts {
 static const struct fuse_opt fs_opt_spec[] = {
 	FS_OPT("dept=%s", dept, 0),
 	FS_OPT("allow_all", allow_all, 1),
+	FS_OPT("view_budget=%s", view_budget, 0),
 	FS_OPT("default_permissions", default_permissions, 1),
 	FUSE_OPT_END
 };
@@ -145,7 +148,7 @@ static int fs_opt_proc(void *data, const char *arg, int key, struct fuse_args *o
 
 static const char usage_line[] =
 	"poolfs STORE MOUNTPOINT [-f] [-d] [-o dept=ID] [-o allow_all] "
-	"[-o max_threads=N] [-o FUSE options]";
+	"[-o view_budget=SIZE] [-o max_threads=N] [-o FUSE options]";
 
 /* Unescapes mountinfo's octal escapes ("\040" for a space) in place. */
 static void unescape_octal(char *s)
@@ -223,6 +226,34 @@ static int check_mountpoint(const char *mp)
 	}
 	free(real);
 	return err;
+}
+
+/* SIZE: bytes, or a number with K, M, G or T (powers of 1024). */
+static int parse_size(const char *s, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	unsigned long long v;
+	const char *u;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	if (*end) {
+		u = strchr(units, *end);
+		if (!u || end[1])
+			return -1;
+		for (long i = 0; i <= u - units; i++) {
+			if (v > UINT64_MAX / 1024)
+				return -1;
+			v *= 1024;
+		}
+	}
+	*out = v;
+	return 0;
 }
 
 static int check_dept(const char *dept)
@@ -367,6 +398,7 @@ int main(int argc, char *argv[])
 	struct fuse_cmdline_opts copts;
 	struct fuse_loop_config *loop;
 	struct perr e = PERR_INIT;
+	uint64_t view_budget = 0;
 	struct fuse_session *se;
 	struct fs_opts o;
 	struct fs fs;
@@ -403,6 +435,11 @@ int main(int argc, char *argv[])
 	}
 	if ((o.dept && check_dept(o.dept) < 0) || check_mountpoint(copts.mountpoint) < 0)
 		goto out;
+	if (o.view_budget && parse_size(o.view_budget, &view_budget) < 0) {
+		fprintf(stderr, "poolfs: -o view_budget=\"%s\": not a size (bytes, or a "
+			"number with K, M, G or T)\n", o.view_budget);
+		goto out;
+	}
 	/* RocksDB keeps relative paths, and the daemon leaves the cwd */
 	store = realpath(o.store, NULL);
 	if (!store) {
@@ -425,6 +462,15 @@ int main(int argc, char *argv[])
 		ret = 2;
 		goto err_out1;
 	}
+	/* kept in the store: later mounts and poolctl stats see the same budget */
+	if (o.view_budget) {
+		err = store_view_set_budget(fs.store, view_budget);
+		if (err < 0) {
+			fprintf(stderr, "poolfs: -o view_budget: cannot keep it in the store: %s\n",
+				strerror(-err));
+			goto err_out2;
+		}
+	}
 	fs_policy_load(&fs);
 	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs);
 	if (!se)
@@ -436,8 +482,10 @@ int main(int argc, char *argv[])
 		goto err_out4;
 	if (fs_notify_start(&fs) < 0)
 		goto err_out5;
-	if (fs_control_start(&fs) < 0)
+	if (fs_views_start(&fs) < 0)
 		goto err_out6;
+	if (fs_control_start(&fs) < 0)
+		goto err_out_views;
 	if (audit_mount(&fs, "mount", copts.mountpoint) < 0)
 		goto err_out7;
 	if (status_fd >= 0) {
@@ -464,6 +512,8 @@ int main(int argc, char *argv[])
 	audit_mount(&fs, "unmount", copts.mountpoint);
 err_out7:
 	fs_control_stop(&fs);
+err_out_views:
+	fs_views_stop(&fs);
 err_out6:
 	fs_notify_stop(&fs);
 err_out5:
@@ -483,6 +533,7 @@ out:
 	free(store);
 	free(o.store);
 	free(o.dept);
+	free(o.view_budget);
 	free(copts.mountpoint);
 	fuse_opt_free_args(&args);
 	return ret;

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs/view.h"
+
 #define FS_REDIRECT_MAX 8
 
 static const char snap_fmt[] = "%Y-%m-%dT%H:%M:%SZ";
@@ -338,10 +340,12 @@ int fs_lookup_child(fuse_req_t req, struct fs_inode *dir, const char *dpath,
 	struct fs *fs = fs_of(req);
 	struct strbuf cpath = STRBUF_INIT;
 	struct policy_decision d;
+	struct policy *pol = NULL;	/* keeps d.view valid */
 	struct fs_inode *n = NULL, *data;
 	struct store_attr a;
 	struct fs_vkey key;
 	const char *vpath = NULL;
+	bool private = false;		/* who reads it decides its bytes (view.c) */
 	int err;
 
 	memset(e, 0, sizeof(*e));
@@ -372,35 +376,46 @@ int fs_lookup_child(fuse_req_t req, struct fs_inode *dir, const char *dpath,
 	}
 
 	if (dir->key.kind == FS_REAL && !vpath) {
-		err = fs_decide(req, "lookup", cpath.buf, POLICY_LOOKUP, &d);
+		err = fs_decide_keep(req, "lookup", cpath.buf, POLICY_LOOKUP, &d, &pol);
 		if (err == 0)
 			err = store_lookup(fs->store, dir->key.sino, name, &a);
 		if (err < 0)
 			goto out;
-		n = fs_inode_get_live(fs, a.ino);
+		if (a.type == STORE_REG)
+			n = fs_inode_get_view(fs, a.ino, fs_view_kid(fs, pol, d.view, cpath.buf,
+								     &private));
+		else
+			n = fs_inode_get_live(fs, a.ino);
 	} else {
 		bool known = vpath != NULL;
 
 		if (!known)
 			vpath = virtual_child_path(dir, dpath, cpath.buf);
 		/* decide before looking, so a hidden name and a missing one look alike */
-		err = fs_decide(req, "lookup", vpath, POLICY_LOOKUP, &d);
+		err = fs_decide_keep(req, "lookup", vpath, POLICY_LOOKUP, &d, &pol);
 		if (err == 0 && !known)
 			err = virtual_child(fs, dir, name, &key);
 		if (err < 0)
 			goto out;
+		if (key.kind == FS_VERSION_FILE || (key.kind == FS_SNAP &&
+		    store_getattr(fs->store, key.sino, &a) == 0 && a.type == STORE_REG))
+			key.vid = fs_view_kid(fs, pol, d.view, vpath, &private);
 		n = fs_vnode_get(fs, &key, vpath, true);
 	}
 	if (!n) {
 		err = -ENOMEM;
 		goto out;
 	}
+	e->attr_timeout = n->key.kind == FS_META_FILE ? FS_META_TIMEOUT : FS_TIMEOUT;
 	/* an alias shows the file it redirects to */
 	err = fs_node_pin(fs, n->ino, &data);
 	if (err == 0) {
 		err = fs_node_stat(fs, data, &e->attr);
 		if (err == 0 && data->key.kind == FS_META_FILE)
 			err = fs_meta_stat(req, data, NULL, &e->attr);
+		if (err == 0)
+			fs_view_attr(req, data, n->ino, NULL, vpath ? vpath : cpath.buf, pol,
+				     d.view, &e->attr, &e->attr_timeout);
 		fs_inode_put(fs, data);
 	}
 	if (err < 0) {
@@ -408,9 +423,11 @@ int fs_lookup_child(fuse_req_t req, struct fs_inode *dir, const char *dpath,
 		goto out;
 	}
 	e->ino = n->ino;
-	e->attr_timeout = n->key.kind == FS_META_FILE ? FS_META_TIMEOUT : FS_TIMEOUT;
-	e->entry_timeout = FS_TIMEOUT;
+	/* a dentry must not lead one caller to another's view */
+	e->entry_timeout = private ? 0 : FS_TIMEOUT;
 out:
+	if (pol)
+		policy_put(pol);
 	strbuf_release(&cpath);
 	return err;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "fs/view.h"
 
 static const char version_xattr[] = "user.poolfs.version";
 
@@ -125,6 +126,7 @@ void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fs *fs = fs_of(req);
 	struct strbuf path = STRBUF_INIT;
 	struct policy_decision d;
+	struct policy *pol = NULL;	/* keeps d.view valid */
 	struct fs_inode *n = NULL;
 	double timeout = FS_TIMEOUT;
 	struct stat st;
@@ -132,7 +134,7 @@ void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	err = pin_with_path(req, ino, fi, &n, &path);
 	if (err == 0)
-		err = fs_decide(req, "getattr", path.buf, POLICY_LOOKUP, &d);
+		err = fs_decide_keep(req, "getattr", path.buf, POLICY_LOOKUP, &d, &pol);
 	if (err == 0)
 		err = fs_node_stat(fs, n, &st);
 	if (err == 0)
@@ -141,6 +143,11 @@ void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = fs_meta_stat(req, n, fi, &st);
 		timeout = FS_META_TIMEOUT;
 	}
+	if (err == 0)
+		fs_view_attr(req, n, ino, fi && fi->fh ? (struct fs_file *)(uintptr_t)fi->fh : NULL,
+			     path.buf, pol, d.view, &st, &timeout);
+	if (pol)
+		policy_put(pol);
 	fs_inode_put(fs, n);
 	strbuf_release(&path);
 	if (err < 0)
@@ -212,7 +219,9 @@ void fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
 	struct fs *fs = fs_of(req);
 	struct strbuf path = STRBUF_INIT;
 	struct policy_decision d;
+	struct policy *pol = NULL;	/* keeps d.view valid */
 	struct fs_inode *n = NULL;
+	double timeout = FS_TIMEOUT;
 	struct stat st;
 	int err;
 
@@ -223,7 +232,7 @@ void fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
 		err = fs_deny(req, "setattr", path.buf, -EROFS, "history is read-only");
 		goto out;
 	}
-	err = fs_decide(req, "setattr", path.buf, POLICY_WRITE, &d);
+	err = fs_decide_keep(req, "setattr", path.buf, POLICY_WRITE, &d, &pol);
 	if (err < 0)
 		goto out;
 	if (to_set & FUSE_SET_ATTR_SIZE) {
@@ -248,13 +257,18 @@ void fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
 		err = fs_node_stat(fs, n, &st);
 	if (err == 0)
 		stat_for_handle(fs, ino, fi, &st);
+	if (err == 0)
+		fs_view_attr(req, n, ino, fi && fi->fh ? (struct fs_file *)(uintptr_t)fi->fh : NULL,
+			     path.buf, pol, d.view, &st, &timeout);
 out:
+	if (pol)
+		policy_put(pol);
 	fs_inode_put(fs, n);
 	strbuf_release(&path);
 	if (err < 0)
 		fuse_reply_err(req, -err);
 	else
-		fuse_reply_attr(req, &st, FS_TIMEOUT);
+		fuse_reply_attr(req, &st, timeout);
 }
 
 /* access(2) and chdir: the policy answers, not the mode bits. */

@@ -23,11 +23,14 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "fs/view.h"
 
 static void file_free(struct fs *fs, struct fs_file *fh)
 {
 	if (!fh)
 		return;
+	if (fh->vcontent)
+		store_content_close(fh->vcontent);
 	if (fh->content)
 		store_content_close(fh->content);
 	fs_inode_put(fs, fh->node);
@@ -41,16 +44,27 @@ static void file_free(struct fs *fs, struct fs_file *fh)
  * caller holds n->lock. History never changes, so its pages stay; a
  * reader keeps the page cache when it opens the version that filled it.
  *
- * NEEDSWORK: in a pool mount, files whose view depends on the caller
- * must be served with direct_io (DESIGN.md "Reads and views"). Today
- * fs_decide refuses every view, so whatever is cached is raw content
- * every allowed reader may see.
+ * The page cache is the inode's, shared by every caller. In a pool mount
+ * a file some caller reads through a view (fh->private_cache) is served
+ * with direct I/O to everyone, the provider too, and its cache is
+ * dropped at every open (no keep_cache): one caller's bytes never serve
+ * another's read() (DESIGN.md "Reads and views"). The kernel still
+ * fills the cache for MAP_PRIVATE maps, through the mapper's handle, so
+ * such a file also has a kernel inode per view (fs_view_kid): those
+ * pages are the mapper's own view. MAP_SHARED is ENODEV (libfuse 3.14
+ * cannot ask for FUSE_DIRECT_IO_ALLOW_MMAP). A department mount has one
+ * view per file and keeps the cache.
  */
 static void fs_open_flags(struct fs_inode *n, const struct fs_file *fh, uint64_t version,
 			  struct fuse_file_info *fi)
 {
 	fi->direct_io = 0;
 	fi->keep_cache = 0;
+	if (fh->private_cache) {
+		fi->direct_io = 1;
+		n->cache_version = FS_CACHE_UNKNOWN;
+		return;
+	}
 	if (fs_node_virtual(n)) {
 		fi->keep_cache = 1;
 		return;
@@ -65,13 +79,13 @@ static void fs_open_flags(struct fs_inode *n, const struct fs_file *fh, uint64_t
 }
 
 /*
- * Makes the handle for an open of n under path with decision d, sets fi
- * and returns in *version the version opened. Takes over the caller's
- * pin on n, even on error.
+ * Makes the handle for an open of n under path with decision d and the
+ * caller's view vp, sets fi and returns in *version the version opened.
+ * Takes over the caller's pin on n, even on error.
  */
 static int open_node(fuse_req_t req, struct fs_inode *n, const char *path,
-		     const struct policy_decision *d, struct fuse_file_info *fi,
-		     struct fs_file **out, uint64_t *version)
+		     const struct policy_decision *d, const struct fs_view_pick *vp,
+		     struct fuse_file_info *fi, struct fs_file **out, uint64_t *version)
 {
 	struct fs *fs = fs_of(req);
 	int acc = fi->flags & O_ACCMODE;
@@ -93,6 +107,9 @@ static int open_node(fuse_req_t req, struct fs_inode *n, const char *path,
 	fh->policy_gen = fs_policy_gen(fs);
 	fh->decided = time(NULL);
 	fh->writable = acc != O_RDONLY || (fi->flags & O_TRUNC);
+	fh->private_cache = vp->private_cache;
+	if (vp->view)
+		snprintf(fh->view, sizeof(fh->view), "%s", policy_view_fingerprint(vp->view));
 
 	err = fs_node_version(fs, n, version);
 	if (err < 0)
@@ -103,7 +120,7 @@ static int open_node(fuse_req_t req, struct fs_inode *n, const char *path,
 		err = fs_stage_ensure(fs, n);
 		if (err == 0)
 			n->writers++;
-	} else if (n->stage && !fs_node_virtual(n)) {
+	} else if (n->stage && !fs_node_virtual(n) && !fh->view[0]) {
 		/* opened while written: reads see the stage, not a version */
 		fh->follow_stage = true;
 		n->readers++;
@@ -189,8 +206,8 @@ static void close_file(struct fs *fs, struct fs_file *fh, bool opened)
 			       __atomic_load_n(&fh->bytes_read, __ATOMIC_RELAXED);
 	/* release cannot fail; a lost record is in the daemon's log at least */
 	if (opened)
-		fs_audit_who(fs, &fh->who, "release", fh->path.buf, err, &fh->dec,
-			     version, bytes);
+		fs_audit_view(fs, &fh->who, "release", fh->path.buf, err, &fh->dec,
+			      fh->view, version, bytes);
 	file_free(fs, fh);
 }
 
@@ -218,6 +235,7 @@ void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fs *fs = fs_of(req);
 	struct strbuf path = STRBUF_INIT;
 	struct policy_decision d;
+	struct fs_view_pick vp = { NULL, NULL, false, 0 };
 	struct fs_inode *n = NULL;
 	struct fs_file *fh = NULL;
 	int acc = fi->flags & O_ACCMODE;
@@ -240,16 +258,27 @@ void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = fs_deny(req, "open", path.buf, -EROFS, "history is read-only");
 		goto out;
 	}
-	if (acc != O_WRONLY)
-		err = fs_decide(req, "open", path.buf, POLICY_READ, &d);
-	if (err == 0 && wr)
+	/* the view is the read decision's; a write-only handle never reads */
+	err = fs_view_decide(req, "open", path.buf,
+			     acc != O_WRONLY ? POLICY_READ : POLICY_WRITE, &d, &vp);
+	if (err == 0 && wr && acc != O_WRONLY)
 		err = fs_decide(req, "open", path.buf, POLICY_WRITE, &d);
+	/*
+	 * A name whose bytes depend on the caller leads each view to a kernel
+	 * inode of its own; a dentry another caller left makes the kernel
+	 * look the name up again and retry on ESTALE.
+	 */
+	if (err == 0 && fs_inode_vid(fs, ino) != vp.vid)
+		err = -ESTALE;
 	if (err < 0)
 		goto out;
-	err = open_node(req, n, path.buf, &d, fi, &fh, &version);
+	err = open_node(req, n, path.buf, &d, &vp, fi, &fh, &version);
 	n = NULL;
 	if (err == 0)
-		err = fs_audit(req, "open", path.buf, 0, &d, version, 0);
+		err = fs_view_attach(req, fh, &vp, &d);
+	if (err == 0)
+		err = fs_audit_view(fs, &fh->who, "open", path.buf, 0, &d, fh->view,
+				    version, 0);
 	/* only an open that is logged may truncate */
 	if (err == 0 && (fi->flags & O_TRUNC))
 		err = truncate_open(fs, fh);
@@ -262,6 +291,7 @@ void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 out:
 	if (fh)
 		close_file(fs, fh, err == 0);
+	fs_view_pick_release(&vp);
 	fs_inode_put(fs, n);
 	strbuf_release(&path);
 	if (err < 0)
@@ -274,6 +304,7 @@ void fs_ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct fs *fs = fs_of(req);
 	struct strbuf path = STRBUF_INIT;
 	struct policy_decision d;
+	struct fs_view_pick vp = { NULL, NULL, false, 0 };
 	struct fuse_entry_param e;
 	struct fs_inode *n;
 	struct fs_file *fh = NULL;
@@ -283,8 +314,12 @@ void fs_ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	err = fs_make_node(req, parent, name, STORE_REG, mode, NULL, "create", &e, &path, &d);
 	if (err < 0)
 		goto out;
+	/* a new file reads only what its creator writes: no view, but maybe no cache */
+	vp.private_cache = fs_view_private(fs, path.buf);
+	if (vp.private_cache)
+		e.attr_timeout = 0;
 	n = fs_inode_find(fs, e.ino);
-	err = n ? open_node(req, n, path.buf, &d, fi, &fh, &version) : -ENOMEM;
+	err = n ? open_node(req, n, path.buf, &d, &vp, fi, &fh, &version) : -ENOMEM;
 	if (err < 0) {
 		fs_inode_forget(fs, e.ino, 1);
 		goto out;
@@ -317,7 +352,7 @@ void fs_file_stat(struct fs *fs, const struct fs_file *fh, struct stat *st)
 	}
 	if (fh->writable || fh->follow_stage || !fh->content || fs_node_virtual(fh->node))
 		return;
-	size = store_content_size(fh->content);
+	size = store_content_size(fh->vcontent ? fh->vcontent : fh->content);
 	v = store_content_version(fh->content);
 	st->st_size = (off_t)size;
 	st->st_blocks = (blkcnt_t)((size + 511) / 512);
@@ -336,7 +371,6 @@ static int recheck(fuse_req_t req, struct fs_file *fh, const char *op,
 	struct fs *fs = fs_of(req);
 	unsigned long gen = fs_policy_gen(fs);
 	struct strbuf path = STRBUF_INIT;
-	struct policy_decision d;
 	time_t now = time(NULL);
 	bool fresh;
 	int err;
@@ -350,7 +384,7 @@ static int recheck(fuse_req_t req, struct fs_file *fh, const char *op,
 		strbuf_reset(&path);
 		strbuf_addstr(&path, fh->path.buf);
 	}
-	err = fs_decide(req, op, path.buf, action, &d);
+	err = fs_view_recheck(req, fh, op, path.buf, action);
 	strbuf_release(&path);
 	if (err < 0)
 		return err;
@@ -415,7 +449,10 @@ void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (fs_file_orphan(fh))
+	/* a view is immutable: its reader keeps it whatever happens to the name */
+	if (fh->view[0])
+		r = fs_view_read(req, fh, buf, size, (uint64_t)off);
+	else if (fs_file_orphan(fh))
 		r = fs_orphan_read(fs_file_orphan(fh), buf, size, (uint64_t)off);
 	else if (fh->writable || fh->follow_stage)
 		r = read_following(fs, fh, buf, size, (uint64_t)off);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "fs/view.h"
 
 /* Drops n's stage and what the daemon kept about it; caller holds n->lock. */
 void fs_stage_discard(struct fs_inode *n)
@@ -264,4 +265,6 @@ void fs_changed(struct fs *fs, uint64_t sino)
 	if (old && fs_inode_split(fs, sino, old))
 		relookup(fs, sino);
 	fs_invalidate_sino(fs, sino);
+	/* masked reads of the new version should cost what plain ones do */
+	fs_view_committed(fs, sino);
 }

@@ -217,4 +217,20 @@ int policy_explain(const struct policy *p, const struct policy_caller *c,
 		   const char *path, enum policy_action action, time_t now,
 		   struct policy_decision *d, struct strbuf *out);
 
+/* ---- views ahead of reads (views_of.c) ---- */
+
+/*
+ * Calls fn once for each distinct view (by fingerprint) that readers of
+ * path get at now: the grants on path's entry that allow read and are in
+ * force, and the tag defaults of an unconditional share. now (time_t)-1
+ * widens it to every view any caller may ever be given for path, by any
+ * grant: whether path's bytes and size depend on the caller. fn may be
+ * NULL. Returns the number of views, or the first negative value fn
+ * returns (which stops the walk). 0 outside entries, for entry
+ * directories, share-none entries and the allow-all policy. Views are
+ * valid while p is referenced.
+ */
+int policy_entry_views(const struct policy *p, const char *path, time_t now,
+		       int (*fn)(const struct policy_view *v, void *arg), void *arg);
+
 #endif

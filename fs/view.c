@@ -1,0 +1,672 @@
+/*
+ * fs/view.c - desensitized views: built through policy/desens into the
+ * store's view cache, opened for readers, sized for stat(), and built
+ * ahead of reads by one worker after each commit.
+ *
+ * The store tolerates two builders committing one view, but a second
+ * build of a large file is wasted work, so builds in flight are kept in
+ * a list and a second caller waits for the first. What a build ended
+ * with is remembered by (content id, fingerprint): both are SHA-256 over
+ * immutable things, so a view's size, or the engine's refusal of a
+ * file, never changes; stat() then costs no store access and a file the
+ * engine cannot parse is not parsed again at every open.
+ *
+ * In a pool mount the kernel keeps one page cache and one size per
+ * inode for every caller, so a file whose bytes depend on the caller
+ * gets a kernel inode per view (fs_view_kid), besides being served with
+ * direct I/O: the pages a private mmap() faults in, and the size it
+ * faults against, are then those of the mapper's own view.
+ *
+ * Lock order: fs_views.lock is taken alone; builds run without it.
+ */
+#include "fs/view.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "policy/desens.h"
+
+#define VIEW_IO		(1024 * 1024)	/* bytes of raw content per engine feed */
+#define VIEW_KNOWN	512		/* remembered outcomes, direct-mapped */
+#define VIEW_QUEUE	64		/* files waiting for the precompute worker */
+#define VIEW_TRIES	3		/* builds of a view evicted before it opened */
+
+struct view_build {
+	struct view_build *next;	/* in fs_views.builds; lock */
+	uint8_t cid[32], fp[32];
+	unsigned refs;			/* builder and waiters; lock */
+	bool done;			/* lock */
+	int err;			/* the build's result; lock */
+	char reason[256];		/* lock */
+	pthread_cond_t cond;		/* done */
+};
+
+struct view_known {
+	bool used;
+	uint8_t cid[32], fp[32];
+	int err;			/* 0: size is the view's; else the engine's refusal */
+	uint64_t size;
+	char reason[256];
+};
+
+struct fs_views {
+	struct fs *fs;
+	uint8_t key[64];		/* the pool's hash key; immutable */
+	size_t keylen;
+	pthread_mutex_t lock;
+	struct view_build *builds;	/* lock */
+	struct view_known known[VIEW_KNOWN];	/* lock */
+	pthread_cond_t wake;		/* work queued, or stop */
+	uint64_t queue[VIEW_QUEUE];	/* store inodes; lock */
+	size_t qhead, qlen;		/* lock */
+	bool stop;			/* lock; read unlocked (atomic) by builds */
+	pthread_t worker;
+	uint8_t (*ids)[32];		/* view ids - 1 to fingerprints; lock */
+	size_t nids, aids;		/* lock */
+};
+
+static bool pool_mount(const struct fs *fs)
+{
+	return !fs->dept && !fs->allow_all;
+}
+
+/* ---- what builds ended with ---- */
+
+static struct view_known *known_slot(struct fs_views *vs, const uint8_t cid[32],
+				     const uint8_t fp[32])
+{
+	uint64_t a, b;
+
+	memcpy(&a, cid, sizeof(a));
+	memcpy(&b, fp, sizeof(b));
+	return &vs->known[(a ^ b) % VIEW_KNOWN];
+}
+
+/* Looks the outcome up; 1 with *k filled when known. Caller holds lock. */
+static int known_get(struct fs_views *vs, const uint8_t cid[32], const uint8_t fp[32],
+		     struct view_known *k)
+{
+	struct view_known *s = known_slot(vs, cid, fp);
+
+	if (!s->used || memcmp(s->cid, cid, 32) || memcmp(s->fp, fp, 32))
+		return 0;
+	*k = *s;
+	return 1;
+}
+
+static void known_put(struct fs_views *vs, const uint8_t cid[32], const uint8_t fp[32],
+		      int err, uint64_t size, const char *reason)
+{
+	struct view_known *s = known_slot(vs, cid, fp);
+
+	s->used = true;
+	memcpy(s->cid, cid, 32);
+	memcpy(s->fp, fp, 32);
+	s->err = err;
+	s->size = size;
+	snprintf(s->reason, sizeof(s->reason), "%s", reason ? reason : "");
+}
+
+/* ---- building ---- */
+
+static int flush_out(struct store_view_writer *w, struct strbuf *out, uint64_t *size)
+{
+	int err = 0;
+
+	if (out->len) {
+		err = store_view_write(w, out->buf, out->len);
+		*size += out->len;
+		strbuf_reset(out);
+	}
+	return err;
+}
+
+/*
+ * Streams raw through the engine into the view cache. *engine tells an
+ * error of the engine (the same at every try) from one of the store.
+ */
+static int build(struct fs_views *vs, struct store_content *raw, const struct view_rules *r,
+		 const uint8_t cid[32], uint64_t *size, bool *engine, struct perr *e)
+{
+	struct store_view_writer *w = NULL;
+	struct strbuf out = STRBUF_INIT;
+	struct desens *d = NULL;
+	uint64_t off = 0;
+	char *buf = NULL;
+	ssize_t n;
+	int err;
+
+	*size = 0;
+	*engine = false;
+	err = desens_new(r, vs->key, vs->keylen, &d, e);
+	if (err < 0) {
+		*engine = true;
+		goto out;
+	}
+	buf = malloc(VIEW_IO);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = store_view_begin(vs->fs->store, &w);
+	while (err == 0) {
+		/* unmounting: a half-built view is dropped, never committed */
+		if (__atomic_load_n(&vs->stop, __ATOMIC_RELAXED)) {
+			err = -ECANCELED;
+			break;
+		}
+		n = store_content_read(raw, buf, VIEW_IO, off);
+		if (n <= 0) {
+			err = (int)n;
+			break;
+		}
+		off += (uint64_t)n;
+		err = desens_feed(d, buf, (size_t)n, &out, e);
+		if (err < 0)
+			*engine = true;
+		else
+			err = flush_out(w, &out, size);
+	}
+	if (err == 0) {
+		err = desens_finish(d, &out, e);
+		if (err < 0)
+			*engine = true;
+	}
+	if (err == 0)
+		err = flush_out(w, &out, size);
+	if (err == 0) {
+		err = store_view_commit(w, cid, r->fingerprint);
+		w = NULL;
+		if (err == -EFBIG)
+			perr_set(e, EFBIG, "the view (%llu bytes) is larger than the "
+				 "view cache budget (poolfs -o view_budget=SIZE)",
+				 (unsigned long long)*size);
+	}
+out:
+	if (w)
+		store_view_abort(w);
+	if (d)
+		desens_free(d);
+	free(buf);
+	strbuf_release(&out);
+	/* the engine's own codes: unparsable input is EIO, rules it refuses deny */
+	if (*engine && err == -EINVAL)
+		err = -EACCES;
+	return err;
+}
+
+static void build_put(struct view_build *b)
+{
+	if (--b->refs)
+		return;
+	pthread_cond_destroy(&b->cond);
+	free(b);
+}
+
+/*
+ * Builds the view unless someone is at it already; then waits for them
+ * and returns what they got.
+ */
+static int build_shared(struct fs_views *vs, struct store_content *raw,
+			const struct view_rules *r, const uint8_t cid[32], struct perr *e)
+{
+	struct view_build *b, **p;
+	uint64_t size = 0;
+	bool engine = false;
+	int err;
+
+	pthread_mutex_lock(&vs->lock);
+	for (b = vs->builds; b; b = b->next)
+		if (!memcmp(b->cid, cid, 32) && !memcmp(b->fp, r->fingerprint, 32))
+			break;
+	if (b) {
+		b->refs++;
+		while (!b->done)
+			pthread_cond_wait(&b->cond, &vs->lock);
+		err = b->err;
+		if (err < 0)
+			perr_set(e, -err, "%s", b->reason);
+		build_put(b);
+		pthread_mutex_unlock(&vs->lock);
+		return err;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b || pthread_cond_init(&b->cond, NULL)) {
+		pthread_mutex_unlock(&vs->lock);
+		free(b);
+		return -ENOMEM;
+	}
+	memcpy(b->cid, cid, 32);
+	memcpy(b->fp, r->fingerprint, 32);
+	b->refs = 1;
+	b->next = vs->builds;
+	vs->builds = b;
+	pthread_mutex_unlock(&vs->lock);
+
+	err = build(vs, raw, r, cid, &size, &engine, e);
+
+	pthread_mutex_lock(&vs->lock);
+	for (p = &vs->builds; *p != b; p = &(*p)->next)
+		;
+	*p = b->next;
+	b->done = true;
+	b->err = err;
+	if (err < 0)
+		snprintf(b->reason, sizeof(b->reason), "%s", perr_msg(e, -err));
+	/* the budget only changes at mount, so a view too large stays so */
+	if (err == 0 || engine || err == -EFBIG)
+		known_put(vs, cid, r->fingerprint, err, size, b->reason);
+	pthread_cond_broadcast(&b->cond);
+	build_put(b);
+	pthread_mutex_unlock(&vs->lock);
+	return err;
+}
+
+int fs_view_open(struct fs *fs, struct store_content *raw, const struct policy_view *v,
+		 struct store_content **out, struct perr *e)
+{
+	struct fs_views *vs = fs->views;
+	const struct view_rules *r = policy_view_rules(v);
+	struct view_known k;
+	uint8_t cid[32];
+	int err = -ENOENT;
+
+	*out = NULL;
+	if (!vs || !r)
+		return perr_set(e, EIO, "views are not available");
+	store_content_id(raw, cid);
+	for (int i = 0; i <= VIEW_TRIES; i++) {
+		pthread_mutex_lock(&vs->lock);
+		err = known_get(vs, cid, r->fingerprint, &k) && k.err ? k.err : 0;
+		pthread_mutex_unlock(&vs->lock);
+		if (err < 0) {
+			perr_set(e, -err, "%s", k.reason);
+			break;
+		}
+		err = store_view_open(fs->store, cid, r->fingerprint, out);
+		if (err != -ENOENT || i == VIEW_TRIES)
+			break;
+		err = build_shared(vs, raw, r, cid, e);
+		if (err < 0)
+			break;
+	}
+	if (err == -ENOENT)
+		perr_set(e, EIO, "the view was evicted as soon as it was built: "
+			 "the view cache budget is too small");
+	else if (err < 0 && err != -EIO && err != -EACCES)
+		perr_set(e, -err, "view cache: %s", strerror(-err));
+	if (err < 0)
+		err = err == -EACCES ? -EACCES : -EIO;
+	return err;
+}
+
+/* The size of view v of version (0: none) of store inode sino; 0 when it cannot be built. */
+static uint64_t view_size(struct fs *fs, uint64_t sino, uint64_t version,
+			  const struct policy_view *v, const char *path)
+{
+	const struct view_rules *r = policy_view_rules(v);
+	struct store_content *raw = NULL, *c = NULL;
+	struct store_version_info vi;
+	struct perr e = PERR_INIT;
+	struct view_known k;
+	uint64_t size = 0;
+	int hit, err;
+
+	if (!version || store_version_get(fs->store, sino, version, &vi) < 0)
+		return 0;
+	pthread_mutex_lock(&fs->views->lock);
+	hit = known_get(fs->views, vi.content_id, r->fingerprint, &k);
+	pthread_mutex_unlock(&fs->views->lock);
+	if (hit)
+		return k.err ? 0 : k.size;
+	err = store_content_open(fs->store, sino, version, &raw);
+	if (err == 0)
+		err = fs_view_open(fs, raw, v, &c, &e);
+	if (err == 0)
+		size = store_content_size(c);
+	else
+		log_warn("\"%s\" version %llu: view %.12s: %s: its size shows as 0", path,
+			 (unsigned long long)version, policy_view_fingerprint(v),
+			 perr_msg(&e, -err));
+	if (c)
+		store_content_close(c);
+	if (raw)
+		store_content_close(raw);
+	return size;
+}
+
+/* ---- the daemon's side ---- */
+
+int fs_view_decide(fuse_req_t req, const char *op, const char *path,
+		   enum policy_action action, struct policy_decision *d,
+		   struct fs_view_pick *vp)
+{
+	int err;
+
+	memset(vp, 0, sizeof(*vp));
+	err = fs_decide_keep(req, op, path, action, d, &vp->policy);
+	if (err < 0)
+		return err;
+	vp->view = d->view;
+	d->view = NULL;
+	vp->vid = fs_view_kid(fs_of(req), vp->policy, vp->view, path, &vp->private_cache);
+	return 0;
+}
+
+uint32_t fs_view_kid(struct fs *fs, struct policy *p, const struct policy_view *v,
+		     const char *path, bool *private)
+{
+	struct fs_views *vs = fs->views;
+	const struct view_rules *r = policy_view_rules(v);
+	bool priv;
+	size_t i;
+
+	priv = pool_mount(fs) && p && policy_entry_views(p, path, (time_t)-1, NULL, NULL) > 0;
+	if (private)
+		*private = priv;
+	if (!priv || !r || !vs)
+		return 0;
+	pthread_mutex_lock(&vs->lock);
+	for (i = 0; i < vs->nids; i++)
+		if (!memcmp(vs->ids[i], r->fingerprint, 32))
+			break;
+	if (i == vs->nids) {
+		if (vs->nids == vs->aids) {
+			size_t a = vs->aids ? vs->aids * 2 : 8;
+			uint8_t (*ids)[32] = realloc(vs->ids, a * sizeof(*ids));
+
+			if (!ids) {
+				pthread_mutex_unlock(&vs->lock);
+				/* fail closed: no id, no inode of its own: the open says ESTALE */
+				return UINT32_MAX;
+			}
+			vs->ids = ids;
+			vs->aids = a;
+		}
+		memcpy(vs->ids[vs->nids++], r->fingerprint, 32);
+	}
+	pthread_mutex_unlock(&vs->lock);
+	return (uint32_t)i + 1;
+}
+
+void fs_view_pick_release(struct fs_view_pick *vp)
+{
+	if (vp->policy)
+		policy_put(vp->policy);
+	memset(vp, 0, sizeof(*vp));
+}
+
+bool fs_view_private(struct fs *fs, const char *path)
+{
+	struct policy *p;
+	bool private;
+
+	if (!pool_mount(fs))
+		return false;
+	p = fs_policy_get(fs);
+	/* fail closed: with no policy nobody reads, and nothing is cached for later */
+	private = !p || policy_entry_views(p, path, (time_t)-1, NULL, NULL) > 0;
+	if (p)
+		policy_put(p);
+	return private;
+}
+
+int fs_view_attach(fuse_req_t req, struct fs_file *fh, const struct fs_view_pick *vp,
+		   const struct policy_decision *d)
+{
+	struct fs *fs = fs_of(req);
+	struct policy_decision failed;
+	struct perr e = PERR_INIT;
+	int err;
+
+	/* a snapshot from before the file's first version reads as empty */
+	if (!vp->view || fh->writable || !fh->content)
+		return 0;
+	err = fs_view_open(fs, fh->content, vp->view, &fh->vcontent, &e);
+	if (err == 0)
+		return 0;
+	failed = *d;
+	snprintf(failed.reason, sizeof(failed.reason), "view not built: %s",
+		 perr_msg(&e, -err));
+	log_warn("\"%s\": %s", fh->path.buf, failed.reason);
+	if (fs_audit_view(fs, &fh->who, "open", fh->path.buf, err, &failed, fh->view,
+			  fh->version, 0) < 0)
+		return -EIO;
+	return err;
+}
+
+ssize_t fs_view_read(fuse_req_t req, struct fs_file *fh, void *buf, size_t size,
+		     uint64_t off)
+{
+	if (!fh->writable)
+		return fh->vcontent ? store_content_read(fh->vcontent, buf, size, off) : 0;
+	/* fail closed: a writer's handle reads the stage, which is raw */
+	return fs_deny(req, "read", fh->path.buf, -EACCES, "the caller's view is "
+		       "desensitized: a handle open for writing cannot read");
+}
+
+void fs_view_attr(fuse_req_t req, struct fs_inode *n, uint64_t ino,
+		  const struct fs_file *fh, const char *path, struct policy *p,
+		  const struct policy_view *view, struct stat *st, double *timeout)
+{
+	struct fs *fs = fs_of(req);
+	uint64_t size, version;
+
+	if (!S_ISREG(st->st_mode) || n->key.kind == FS_META_FILE || !p)
+		return;
+	/* the kernel keeps one set of attributes per inode for every caller */
+	if (pool_mount(fs) && policy_entry_views(p, path, (time_t)-1, NULL, NULL) > 0)
+		*timeout = 0;
+	if (!view)
+		return;
+	if (fh && fh->view[0] && !fh->writable) {
+		size = fh->vcontent ? store_content_size(fh->vcontent) : 0;
+	} else {
+		version = fs_inode_kversion(fs, ino);
+		if (!version && fs_node_version(fs, n, &version) < 0)
+			version = 0;
+		size = view_size(fs, n->key.sino, version, view, path);
+	}
+	st->st_size = (off_t)size;
+	st->st_blocks = (blkcnt_t)((size + 511) / 512);
+}
+
+int fs_view_recheck(fuse_req_t req, const struct fs_file *fh, const char *op,
+		    const char *path, enum policy_action action)
+{
+	struct policy_decision d;
+	struct fs_view_pick vp;
+	const char *now;
+	int err;
+
+	err = fs_view_decide(req, op, path, action, &d, &vp);
+	if (err == 0 && action == POLICY_READ) {
+		now = vp.view ? policy_view_fingerprint(vp.view) : "";
+		/* the handle serves the old view: the caller must open the file again */
+		if (strcmp(now, fh->view)) {
+			snprintf(d.reason, sizeof(d.reason), "the reader's view changed "
+				 "since open (%.12s to %.12s)", fh->view[0] ? fh->view : "raw",
+				 now[0] ? now : "raw");
+			d.allow = 0;
+			d.err = -EACCES;
+			err = fs_audit(req, op, path, -EACCES, &d, fh->version, 0) < 0 ?
+			      -EIO : -EACCES;
+		}
+	}
+	fs_view_pick_release(&vp);
+	return err;
+}
+
+/* ---- building ahead of reads ---- */
+
+struct precompute {
+	struct fs *fs;
+	struct store_content *raw;
+	const char *path;
+	struct policy *p;
+};
+
+/* Logs a view the engine refused at commit time: the admin hears of it before a reader does. */
+static void precompute_failed(struct precompute *pc, const struct policy_view *v, int err,
+			      const struct perr *e)
+{
+	struct policy_entry_info info;
+	struct policy_decision d;
+	struct fs_who w;
+
+	memset(&w, 0, sizeof(w));
+	memset(&d, 0, sizeof(d));
+	snprintf(w.comm, sizeof(w.comm), "poolfs");
+	if (policy_entry_for_path(pc->p, pc->path, &info) == 0)
+		snprintf(d.code, sizeof(d.code), "%s", info.code);
+	d.err = err;
+	snprintf(d.reason, sizeof(d.reason), "view not built: %s", perr_msg(e, -err));
+	log_warn("\"%s\": %s", pc->path, d.reason);
+	fs_audit_view(pc->fs, &w, "view.build", pc->path, err, &d,
+		      policy_view_fingerprint(v), store_content_version(pc->raw), 0);
+}
+
+static int precompute_one(const struct policy_view *v, void *arg)
+{
+	struct precompute *pc = arg;
+	struct store_content *c = NULL;
+	struct perr e = PERR_INIT;
+	int err;
+
+	err = fs_view_open(pc->fs, pc->raw, v, &c, &e);
+	if (c)
+		store_content_close(c);
+	if (__atomic_load_n(&pc->fs->views->stop, __ATOMIC_RELAXED))
+		return -ECANCELED;
+	if (err < 0)
+		precompute_failed(pc, v, err, &e);
+	return 0;
+}
+
+static void precompute(struct fs *fs, uint64_t sino)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct precompute pc = { fs, NULL, NULL, NULL };
+	time_t now = time(NULL);
+	int err;
+
+	pc.p = fs_policy_get(fs);
+	if (!pc.p)
+		goto out;
+	err = store_path(fs->store, sino, &path);
+	/* gone already, or nobody reads it through a view */
+	if (err < 0 || policy_entry_views(pc.p, path.buf, now, NULL, NULL) <= 0)
+		goto out;
+	pc.path = path.buf;
+	err = store_content_open(fs->store, sino, 0, &pc.raw);
+	if (err < 0)
+		goto out;
+	if (store_content_version(pc.raw))
+		policy_entry_views(pc.p, path.buf, now, precompute_one, &pc);
+out:
+	if (pc.raw)
+		store_content_close(pc.raw);
+	if (pc.p)
+		policy_put(pc.p);
+	strbuf_release(&path);
+}
+
+static void *worker_main(void *arg)
+{
+	struct fs_views *vs = arg;
+	uint64_t sino;
+
+	pthread_mutex_lock(&vs->lock);
+	for (;;) {
+		while (!vs->qlen && !vs->stop)
+			pthread_cond_wait(&vs->wake, &vs->lock);
+		if (vs->stop)
+			break;
+		sino = vs->queue[vs->qhead];
+		vs->qhead = (vs->qhead + 1) % VIEW_QUEUE;
+		vs->qlen--;
+		pthread_mutex_unlock(&vs->lock);
+		precompute(vs->fs, sino);
+		pthread_mutex_lock(&vs->lock);
+	}
+	pthread_mutex_unlock(&vs->lock);
+	return NULL;
+}
+
+void fs_view_committed(struct fs *fs, uint64_t sino)
+{
+	struct fs_views *vs = fs->views;
+	size_t i;
+
+	if (!vs)
+		return;
+	pthread_mutex_lock(&vs->lock);
+	for (i = 0; i < vs->qlen; i++)
+		if (vs->queue[(vs->qhead + i) % VIEW_QUEUE] == sino)
+			break;
+	/* a full queue drops the file: its views are then built at first read */
+	if (i == vs->qlen && vs->qlen < VIEW_QUEUE && !vs->stop) {
+		vs->queue[(vs->qhead + vs->qlen) % VIEW_QUEUE] = sino;
+		vs->qlen++;
+		pthread_cond_signal(&vs->wake);
+	} else if (i == vs->qlen) {
+		log_debug("inode %llu: view precompute queue full", (unsigned long long)sino);
+	}
+	pthread_mutex_unlock(&vs->lock);
+}
+
+int fs_views_start(struct fs *fs)
+{
+	struct fs_views *vs = calloc(1, sizeof(*vs));
+	ssize_t len;
+	int err;
+
+	if (!vs)
+		return -ENOMEM;
+	vs->fs = fs;
+	len = store_secret(fs->store, "hash", vs->key, sizeof(vs->key));
+	if (len < 0) {
+		/* views with a hash mask fail closed at build; the others still work */
+		log_err("cannot read the pool's hash key: %s", strerror((int)-len));
+		len = 0;
+	}
+	vs->keylen = (size_t)len;
+	err = pthread_mutex_init(&vs->lock, NULL);
+	if (err) {
+		free(vs);
+		return -err;
+	}
+	pthread_cond_init(&vs->wake, NULL);
+	err = pthread_create(&vs->worker, NULL, worker_main, vs);
+	if (err) {
+		pthread_cond_destroy(&vs->wake);
+		pthread_mutex_destroy(&vs->lock);
+		free(vs);
+		return -err;
+	}
+	/* the worker reaches fs->views only for work queued through it */
+	fs->views = vs;
+	return 0;
+}
+
+void fs_views_stop(struct fs *fs)
+{
+	struct fs_views *vs = fs->views;
+
+	if (!vs)
+		return;
+	pthread_mutex_lock(&vs->lock);
+	__atomic_store_n(&vs->stop, true, __ATOMIC_RELAXED);
+	pthread_cond_signal(&vs->wake);
+	pthread_mutex_unlock(&vs->lock);
+	pthread_join(vs->worker, NULL);
+	fs->views = NULL;
+	pthread_cond_destroy(&vs->wake);
+	pthread_mutex_destroy(&vs->lock);
+	memset(vs->key, 0, sizeof(vs->key));
+	free(vs->ids);
+	free(vs);
+}
