@@ -381,11 +381,10 @@ int fs_lookup_child(fuse_req_t req, struct fs_inode *dir, const char *dpath,
 			err = store_lookup(fs->store, dir->key.sino, name, &a);
 		if (err < 0)
 			goto out;
-		if (a.type == STORE_REG)
-			n = fs_inode_get_view(fs, a.ino, fs_view_kid(fs, pol, d.view, cpath.buf,
-								     &private));
-		else
-			n = fs_inode_get_live(fs, a.ino);
+		uint32_t vid = a.type != STORE_REG ? 0 :
+			       fs_view_kid(fs, pol, d.view, cpath.buf, &private);
+
+		n = vid == FS_VID_NONE ? NULL : fs_inode_get_view(fs, a.ino, vid);
 	} else {
 		bool known = vpath != NULL;
 
@@ -400,7 +399,7 @@ int fs_lookup_child(fuse_req_t req, struct fs_inode *dir, const char *dpath,
 		if (key.kind == FS_VERSION_FILE || (key.kind == FS_SNAP &&
 		    store_getattr(fs->store, key.sino, &a) == 0 && a.type == STORE_REG))
 			key.vid = fs_view_kid(fs, pol, d.view, vpath, &private);
-		n = fs_vnode_get(fs, &key, vpath, true);
+		n = key.vid == FS_VID_NONE ? NULL : fs_vnode_get(fs, &key, vpath, true);
 	}
 	if (!n) {
 		err = -ENOMEM;

@@ -268,7 +268,9 @@ void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * inode of its own; a dentry another caller left makes the kernel
 	 * look the name up again and retry on ESTALE.
 	 */
-	if (err == 0 && fs_inode_vid(fs, ino) != vp.vid)
+	if (err == 0 && vp.vid == FS_VID_NONE)
+		err = -ENOMEM;
+	else if (err == 0 && fs_inode_vid(fs, ino) != vp.vid)
 		err = -ESTALE;
 	if (err < 0)
 		goto out;

@@ -380,8 +380,7 @@ uint32_t fs_view_kid(struct fs *fs, struct policy *p, const struct policy_view *
 
 			if (!ids) {
 				pthread_mutex_unlock(&vs->lock);
-				/* fail closed: no id, no inode of its own: the open says ESTALE */
-				return UINT32_MAX;
+				return FS_VID_NONE;
 			}
 			vs->ids = ids;
 			vs->aids = a;

@@ -49,8 +49,10 @@ bool fs_view_private(struct fs *fs, const char *path);
  * a caller with view v of policy p: 0 when path reads alike for every
  * caller or v is raw, else a number standing for v's fingerprint for
  * the life of the mount. *private (may be NULL) says whether path's
- * bytes depend on the caller.
+ * bytes depend on the caller. FS_VID_NONE (no memory) names no inode:
+ * the caller fails with ENOMEM rather than share another view's inode.
  */
+#define FS_VID_NONE UINT32_MAX	/* fs_view_kid() ran out of memory */
 uint32_t fs_view_kid(struct fs *fs, struct policy *p, const struct policy_view *v,
 		     const char *path, bool *private);
 
