@@ -508,9 +508,14 @@ struct precompute {
 	struct policy *p;
 };
 
-/* Logs a view the engine refused at commit time: the admin hears of it before a reader does. */
-static void precompute_failed(struct precompute *pc, const struct policy_view *v, int err,
-			      const struct perr *e)
+/*
+ * Records a view built after a commit: the daemon read raw content on
+ * its own, which the log shows like any read (bytes: the view's size).
+ * A view the engine refused is logged too, so the admin hears of it
+ * before a reader does.
+ */
+static void precompute_record(struct precompute *pc, const struct policy_view *v, int err,
+			      const struct perr *e, uint64_t bytes)
 {
 	struct policy_entry_info info;
 	struct policy_decision d;
@@ -522,27 +527,40 @@ static void precompute_failed(struct precompute *pc, const struct policy_view *v
 	if (policy_entry_for_path(pc->p, pc->path, &info) == 0)
 		snprintf(d.code, sizeof(d.code), "%s", info.code);
 	d.err = err;
-	snprintf(d.reason, sizeof(d.reason), "view not built: %s", perr_msg(e, -err));
-	log_warn("\"%s\": %s", pc->path, d.reason);
+	d.allow = err == 0;
+	if (err < 0) {
+		snprintf(d.reason, sizeof(d.reason), "view not built: %s", perr_msg(e, -err));
+		log_warn("\"%s\": %s", pc->path, d.reason);
+	} else {
+		snprintf(d.reason, sizeof(d.reason), "view built after a commit");
+	}
 	fs_audit_view(pc->fs, &w, "view.build", pc->path, err, &d,
-		      policy_view_fingerprint(v), store_content_version(pc->raw), 0);
+		      policy_view_fingerprint(v), store_content_version(pc->raw), bytes);
 }
 
 static int precompute_one(const struct policy_view *v, void *arg)
 {
 	struct precompute *pc = arg;
+	const struct view_rules *r = policy_view_rules(v);
 	struct store_content *c = NULL;
 	struct perr e = PERR_INIT;
+	uint8_t cid[32];
 	int err;
 
+	/* already cached (an identical file, or a rule shared by two grants) */
+	store_content_id(pc->raw, cid);
+	if (r && store_view_open(pc->fs->store, cid, r->fingerprint, &c) == 0) {
+		store_content_close(c);
+		return 0;
+	}
 	err = fs_view_open(pc->fs, pc->raw, v, &c, &e);
+	if (__atomic_load_n(&pc->fs->views->stop, __ATOMIC_RELAXED))
+		err = -ECANCELED;
+	else
+		precompute_record(pc, v, err, &e, c ? store_content_size(c) : 0);
 	if (c)
 		store_content_close(c);
-	if (__atomic_load_n(&pc->fs->views->stop, __ATOMIC_RELAXED))
-		return -ECANCELED;
-	if (err < 0)
-		precompute_failed(pc, v, err, &e);
-	return 0;
+	return err == -ECANCELED ? err : 0;
 }
 
 static void precompute(struct fs *fs, uint64_t sino)

@@ -524,6 +524,10 @@ static void test_explain(void)
 	CU_ASSERT_EQUAL(CALL(&r, "explain", "--uid", "1002", "--at", "2026-01-01T07:59:59+08:00",
 			     csv), 1);
 	CU_ASSERT_EQUAL(CALL(&r, "explain", "--uid", "1002", "--at", "2026-01-01", csv), 0);
+	/* the times audit query takes: a span back from now, and now */
+	CU_ASSERT_EQUAL(CALL(&r, "explain", "--uid", "1002", "--at", "-1h", csv), 0);
+	CU_ASSERT_EQUAL(CALL(&r, "explain", "--uid", "1002", "--at", "now", csv), 0);
+	CU_ASSERT_EQUAL(CALL(&r, "explain", "--uid", "1002", "--at", "-100000d", csv), 1);
 	CU_ASSERT_EQUAL(CALL(&r, "explain", "--uid", "4242", "--groups", "7,2002", csv), 0);
 	CU_ASSERT_EQUAL(CALL(&r, "explain", "--uid", "4242", "--dept", "renshe", csv), 0);
 	CU_ASSERT_EQUAL(CALL(&r, "explain", "--json", "--uid", "4242", csv), 1);
@@ -536,6 +540,8 @@ static void test_explain(void)
 	CU_ASSERT_EQUAL(CALL(&r, "explain", "--uid", "1002", "/a//b"), 2);
 	CU_ASSERT_EQUAL(CALL(&r, "explain", "--uid", "1002", "--action", "eat", csv), 2);
 	CU_ASSERT_EQUAL(CALL(&r, "explain", "--uid", "1002", "--at", "yesterday", csv), 2);
+	CU_ASSERT_EQUAL(CALL(&r, "explain", "--uid", "1002", "--at", "2026-02-30", csv), 2);
+	CU_ASSERT_EQUAL(CALL(&r, "explain", "--uid", "1002", "--at", "2026-01-01junk", csv), 2);
 	CU_ASSERT_EQUAL(CALL(&r, "explain", "--uid", "1002", "--groups", "1,,2", csv), 2);
 	CU_ASSERT_EQUAL(CALL(&r, "explain", "--uid", "4294967295", csv), 2);
 	ctl_reply_release(&r);

@@ -148,6 +148,15 @@ int cmd_need_input(struct ctl_ctx *ctx, const char *name);
 void cmd_audit_init(const struct ctl_ctx *ctx, struct audit_rec *r,
 		    const char *op, const char *path);
 
+/*
+ * Parses a time typed by an admin into nanoseconds since the epoch:
+ * 2026-11-22 (00:00 UTC), 2026-11-22T10:00[:00[.5]][Z|+08:00], @SECONDS,
+ * now, or a span back from now_ns: -90s, -15m, -1h, -7d, -2w. Returns 0,
+ * -EINVAL, or -ERANGE for a time outside the years 1678 to 2261.
+ */
+int cmd_parse_time(const char *s, int64_t now_ns, int64_t *out);
+int64_t cmd_now_ns(void);
+
 /* Formats t as UTC ISO-8601 ("2026-11-22T10:00:00Z") into buf (>= 21). */
 void cmd_format_time(int64_t sec, char *buf, size_t len);
 

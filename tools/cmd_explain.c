@@ -38,7 +38,8 @@ static const char explain_usage[] =
 	"  --groups LIST  supplementary gids, comma-separated (default: the account's)\n"
 	"  --dept D       as a caller on a department mount (-o dept=D)\n"
 	"  --action A     lookup, list, read (default), write, create or delete\n"
-	"  --at TIME      2026-11-22, 2026-11-22T10:00:00Z, +08:00 offsets or @SECONDS\n"
+	"  --at TIME      2026-11-22, 2026-11-22T10:00:00Z, +08:00 offsets, @SECONDS,\n"
+	"                 now or a span back from now: -90s, -15m, -1h, -7d, -2w\n"
 	"                 (default: now)\n"
 	"  --json         one JSON document instead of the text\n";
 
@@ -67,48 +68,6 @@ static int parse_action(const char *s, enum policy_action *a)
 			return 0;
 		}
 	return -EINVAL;
-}
-
-/* "2026-11-22", "2026-11-22T10:00[:00](Z|+08:00|)", "@SECONDS" or "now". */
-static int parse_time(const char *s, time_t *out)
-{
-	struct tm tm;
-	const char *end;
-	char *e;
-	long long secs;
-	int oh, om, sign;
-
-	if (!strcmp(s, "now")) {
-		*out = time(NULL);
-		return 0;
-	}
-	if (s[0] == '@') {
-		errno = 0;
-		secs = strtoll(s + 1, &e, 10);
-		if (errno || e == s + 1 || *e)
-			return -EINVAL;
-		*out = (time_t)secs;
-		return 0;
-	}
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%d", &tm);
-	if (end && *end == 'T') {
-		e = strptime(end + 1, "%H:%M", &tm);
-		end = e;
-		if (end && *end == ':')
-			end = strptime(end + 1, "%S", &tm);
-	}
-	if (!end)
-		return -EINVAL;
-	*out = timegm(&tm);
-	if (!*end || !strcmp(end, "Z"))
-		return 0;
-	if ((end[0] != '+' && end[0] != '-') || strlen(end) != 6 || end[3] != ':' ||
-	    sscanf(end + 1, "%2d:%2d", &oh, &om) != 2 || oh > 23 || om > 59)
-		return -EINVAL;
-	sign = end[0] == '+' ? 1 : -1;
-	*out -= sign * (oh * 3600 + om * 60);
-	return 0;
 }
 
 static int parse_groups(const char *s, struct reader *r)
@@ -316,6 +275,7 @@ int cmd_explain(struct ctl_ctx *ctx, int argc, char **argv)
 	enum policy_action action;
 	const char *path;
 	time_t at;
+	int64_t at_ns;
 	int n, rc;
 
 	n = cmd_parse(ctx, explain_usage, opts, argc, argv);
@@ -332,9 +292,12 @@ int cmd_explain(struct ctl_ctx *ctx, int argc, char **argv)
 	if (parse_action(action_s, &action))
 		return cmd_error(ctx, CTL_EXIT_USAGE, "explain: --action \"%s\": expected lookup, "
 				 "list, read, write, create or delete", action_s);
-	if (parse_time(at_s, &at))
+	if (cmd_parse_time(at_s, cmd_now_ns(), &at_ns))
 		return cmd_error(ctx, CTL_EXIT_USAGE, "explain: --at \"%s\": expected a date "
-				 "(2026-11-22), a UTC time (2026-11-22T10:00:00Z) or @SECONDS", at_s);
+				 "(2026-11-22), a UTC time (2026-11-22T10:00:00Z), @SECONDS, "
+				 "now or a span back from now (-1h)", at_s);
+	/* whole seconds, rounded down: the policy's validity ends are seconds */
+	at = (time_t)(at_ns / 1000000000LL - (at_ns < 0 && at_ns % 1000000000LL));
 	if (path[0] != '/')
 		return cmd_error(ctx, CTL_EXIT_USAGE,
 				 "\"%s\": not a pool path (pool paths start with /)", path);

@@ -70,8 +70,13 @@ int cmd_stats(struct ctl_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return cmd_fail(ctx, rc, NULL, "stats");
 
-	/* two decimals are all a person or a script compares */
-	ratio = st.stored_bytes ? (double)st.logical_bytes / (double)st.stored_bytes : 0.0;
+	/*
+	 * Stored bytes hold the cached views too, so the views count on the
+	 * logical side: a pool whose copies all dedupe shows it, views or not.
+	 * Two decimals are all a person or a script compares.
+	 */
+	ratio = st.stored_bytes ? (double)(st.logical_bytes + st.view_bytes) /
+				  (double)st.stored_bytes : 0.0;
 	ratio = (double)(uint64_t)(ratio * 100 + 0.5) / 100;
 	if (json)
 		return cmd_print_json(ctx, stats_json(&st, ratio));

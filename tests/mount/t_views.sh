@@ -76,6 +76,23 @@ T_CHECKS=$((T_CHECKS + 1))
 wait_for 20 sh -c '[ "$("$0" -s "$1" stats --json | "$2" "$3" get views)" -ge 1 ]' \
 	"$POOLCTL" "$STORE" "$PY" "$HELPERS/jsonq.py" ||
 	fail "the view of g1 was not built after the commit: $(pctl stats 2>&1 | grep views)"
+T_CHECKS=$((T_CHECKS + 1))
+wait_for 10 sh -c '"$0" -s "$1" audit query --path "$2" --op view.build | grep -q "result=ok"' \
+	"$POOLCTL" "$STORE" "$GA/people.csv" ||
+	fail "no view.build record for the view built after the commit"
+check_eq "the build's record says the daemon read it, and the view's size" \
+	"$(pctl audit query --path "$GA/people.csv" --op view.build --json | tail -n1 |
+	   "$PY" -c 'import json, sys; r = json.load(sys.stdin); print(r["comm"], r["bytes"], r["result"])')" \
+	"poolfs $(stat -c %s "$PUB/people.B") 0"
+
+pctl stats --json > "$T_TMP/stats.json" 2>&1
+check_eq "stats: the dedupe ratio counts the view's bytes as logical" "$("$PY" - "$T_TMP/stats.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+want = round((s["logical_bytes"] + s["view_bytes"]) / s["stored_bytes"], 2)
+print("ok" if s["view_bytes"] > 0 and abs(s["dedupe_ratio"] - want) < 0.006 else s)
+PY
+)" ok
 
 # ---- renshe reads its view ----
 asB cat "$F" > "$T_TMP/b.out" 2> "$T_TMP/b.err"
