@@ -80,7 +80,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # native: a tmpfs big enough for every copy, when memory allows
-need_mb=$((MB * (6 + REPS) + 1024))	# REPS write sources too
+need_mb=$((MB * (8 + REPS) + 1280))	# REPS write sources, views_mount.sh 2 x MB
 avail_mb=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
 ON_TMPFS=0
 if [ "$avail_mb" -gt $((need_mb + 2048)) ] && mount -t tmpfs -o size=${need_mb}m tmpfs "$WORK"; then
@@ -210,6 +210,7 @@ for f in "${FSLIST[@]}"; do
 	RES[$f,read]=$(awk -v t="$t" -v mb="$MB" 'BEGIN { printf "%.0f", mb / t }')
 	rm -f "$d/seq_$f.bin"
 done
+rm -f "$WORK"/src.*.bin	# memory, when WORK is a tmpfs
 
 for f in "${FSLIST[@]}"; do
 	[ -n "${FAILED[$f]:-}" ] && continue
@@ -327,6 +328,10 @@ column -t -s '|' < "$WORK/table"
 echo
 echo "== audit on/off through the mount (store on the same filesystem as above)"
 bash "$(dirname "$0")/audit_mount.sh" "$BUILD" "$WORK" || say "audit_mount.sh exited $?"
+
+echo
+echo "== masked read through the mount"
+bash "$(dirname "$0")/views_mount.sh" "$BUILD" "$WORK" || say "views_mount.sh exited $?"
 
 # programs of bench/*.c (the engine alone, audit appends) print their own lines
 for b in "$BUILD"/bench/*; do
