@@ -5,7 +5,8 @@
 # name and phone masked, a column removed, rows filtered) through cat,
 # fstat+read of st_size, Python's csv and mmap; stat() shows each caller
 # its own size; both read one file at once and each only ever sees its
-# own bytes; past versions are masked alike; a file the engine cannot
+# own bytes; past versions are masked alike; a GB18030 entry is masked per
+# character and served in GB18030; a file the engine cannot
 # parse is EIO with the reason in the audit log; a policy change stops
 # the next read() of a descriptor already open; a department mount
 # serves the view with the page cache (shared mmap works there).
@@ -181,6 +182,22 @@ check "weijian publishes" as 1003 2003 cp "$PUB/org.csv" "$MNT$WJ/org.csv"
 check_eq "renshe reads the phone masked by its tag" "$(asB cat "$MNT$WJ/org.csv" | sed -n 2p)" \
 	"宣城市人民医院,056****5678"
 check_same "weijian reads raw" <(as 1003 2003 cat "$MNT$WJ/org.csv") "$PUB/org.csv"
+
+# ---- a GB18030 entry: masked per character, served in GB18030 ----
+LD=/基础库/人口/流动人口
+"$PY" - "$PUB/gb" <<'PY' || die "cannot write the GB18030 file"
+import sys
+raw = "姓名,手机号\r\n欧阳娜娜,13812345678\r\n李四,13987654321\r\n"
+view = "姓名,手机号\r\n欧***,138****5678\r\n李*,139****4321\r\n"
+open(sys.argv[1] + ".csv", "wb").write(raw.encode("gb18030"))
+open(sys.argv[1] + ".B", "wb").write(view.encode("gb18030"))
+PY
+chmod 0644 "$PUB/gb.csv" "$PUB/gb.B"
+check "gongan publishes a GB18030 file" asA cp "$PUB/gb.csv" "$MNT$LD/gb.csv"
+check_same "renshe reads it masked, in GB18030" <(asB cat "$MNT$LD/gb.csv") "$PUB/gb.B"
+check_eq "and its stat shows the view's size" "$(asB stat -c %s "$MNT$LD/gb.csv")" \
+	"$(stat -c %s "$PUB/gb.B")"
+check_same "gongan reads it raw" <(asA cat "$MNT$LD/gb.csv") "$PUB/gb.csv"
 
 # ---- fail closed: a file the engine cannot parse ----
 printf '身份证号,姓名,手机号,住址,区县\n"341802199001011234,张三丰,13812345678,x,宣州区\n' > "$PUB/bad.csv"
