@@ -17,6 +17,7 @@
 #include "fs/view.h"
 
 static const char version_xattr[] = "user.poolfs.version";
+static const char user_prefix[] = "user.";
 
 void fs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
@@ -353,6 +354,35 @@ static void catalog_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, s
 	strbuf_release(&value);
 }
 
+/*
+ * Any name but ours: ACLs and security labels (every name outside
+ * user.) are not supported, as setxattr says too; another user. name is
+ * just not there. EOPNOTSUPP rather than ENODATA because ls -l asks for
+ * security.selinux and system.posix_acl_access on every file, the kernel
+ * sends both here for every inode it has not cached (ACL reads stay in
+ * the kernel only for a daemon with no getxattr at all), and ls stops
+ * asking on a device that answered "unsupported" once: two round trips
+ * per listed file saved. Decided first all the same: a dentry cached for
+ * one caller brings another here, and the answer must not tell a hidden
+ * name from a missing one.
+ */
+static void other_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct policy_decision d;
+	struct fs_inode *n = NULL;
+	int err;
+
+	err = pin_with_path(req, ino, NULL, &n, &path);
+	if (err == 0)
+		err = fs_decide(req, "getxattr", path.buf, POLICY_LOOKUP, &d);
+	if (err == 0)
+		err = strncmp(name, user_prefix, sizeof(user_prefix) - 1) ? -EOPNOTSUPP : -ENODATA;
+	fs_inode_put(fs_of(req), n);
+	strbuf_release(&path);
+	fuse_reply_err(req, -err);
+}
+
 void fs_ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	struct fs *fs = fs_of(req);
@@ -367,18 +397,24 @@ void fs_ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t siz
 		catalog_getxattr(req, ino, name, size);
 		return;
 	}
-	/* the only other attribute; ls and cp ask for ACLs on every file */
 	if (strcmp(name, version_xattr)) {
-		fuse_reply_err(req, ENODATA);
+		other_getxattr(req, ino, name);
 		return;
 	}
 	err = pin_with_path(req, ino, NULL, &n, &path);
-	if (err == 0 && fs_node_type(fs, n) != STORE_REG)
-		err = -ENODATA;
-	if (err == 0)
-		err = fs_decide(req, "getxattr", path.buf, POLICY_READ, &d);
+	if (err < 0)
+		goto out;
+	if (fs_node_type(fs, n) != STORE_REG) {
+		/* decided all the same: a hidden directory must look like a missing one */
+		err = fs_decide(req, "getxattr", path.buf, POLICY_LOOKUP, &d);
+		if (err == 0)
+			err = -ENODATA;
+		goto out;
+	}
+	err = fs_decide(req, "getxattr", path.buf, POLICY_READ, &d);
 	if (err == 0)
 		err = fs_node_version(fs, n, &version);
+out:
 	fs_inode_put(fs, n);
 	strbuf_release(&path);
 	if (err < 0) {

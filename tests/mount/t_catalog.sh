@@ -177,6 +177,17 @@ check_eq "/.poolfs files carry no attributes" "$(xa 1001 2001 list "$MNT/.poolfs
 check "gongan writes a file into its entry" as_ga sh -c "echo 1,2 > '$MNT$GA/a.csv'"
 check_eq "files keep user.poolfs.version" "$(xa 1001 2001 list "$MNT$GA/a.csv")" "user.poolfs.version"
 check_eq "and no catalog attributes" "$(sysop_as 1001 2001 getxattr "$MNT$GA/a.csv" user.catalog.code)" ENODATA
+check_eq "another user. name is just not there" "$(sysop_as 1001 2001 getxattr "$MNT$GA/a.csv" user.colour)" ENODATA
+# unsupported, not absent: ls -l then stops asking for them file by file
+for name in system.posix_acl_access system.posix_acl_default security.selinux; do
+	check_eq "$name is not supported" "$(sysop_as 1001 2001 getxattr "$MNT$GA" "$name")" ENOTSUP
+done
+# gongan's lookup may have left the dentry cached: the daemon must decide
+for name in system.posix_acl_access user.colour user.poolfs.version; do
+	check "gongan still sees its share-none entry" as_ga test -d "$MNT$SECRET"
+	check_eq "$name tells nothing of a name one may not look up" \
+		"$(sysop_as 1002 2002 getxattr "$MNT$SECRET" "$name")" ENOENT
+done
 
 for who in "1001 2001" "0 0"; do
 	set -- $who
