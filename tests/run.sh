@@ -19,6 +19,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 export BUILD
+# make tsan: RocksDB's internals are invisible to TSan (tests/tsan.supp)
+export TSAN_OPTIONS="suppressions=$ROOT/tests/tsan.supp${TSAN_OPTIONS:+ $TSAN_OPTIONS}"
 MODE=${1:-all}
 [ $# -gt 0 ] && shift
 FILTER=("$@")
