@@ -77,7 +77,7 @@ san: deps
 
 tsan: deps
 	@$(MAKE) --no-print-directory BUILD=build-tsan SAN=thread CFLAGS="-O1 -g" all
-	@BUILD=build-tsan bash tests/run.sh mount
+	@T_SLOW=5 TEST_BUDGET=7200 BUILD=build-tsan bash tests/run.sh mount
 
 demo: deps
 	@$(MAKE) --no-print-directory all

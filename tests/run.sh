@@ -8,6 +8,8 @@
 # mount: every tests/mount/t_*.sh, each under timeout(1); a test sets its
 #        own limit with a "# timeout: SECONDS" line (default 300).
 # NAME... runs only the tests whose name contains one of the words.
+# T_SLOW=N (make tsan sets it) multiplies each mounted test's limit by N and
+# is passed on: tests that wait for progress wait N times longer.
 #
 # The whole run has a budget (TEST_BUDGET seconds, default 1500 = 25 min on
 # 2 cores): a test gets at most what is left of it, and tests that cannot
@@ -142,7 +144,7 @@ if [ "$MODE" != unit ]; then
 		name=$(basename "$t" .sh)
 		selected "$name" || continue
 		limit=$(sed -n 's/^# timeout: *\([0-9][0-9]*\).*/\1/p' "$t" | head -n1)
-		run_one mount "$name" "${limit:-300}" bash "$t"
+		run_one mount "$name" $((${limit:-300} * ${T_SLOW:-1})) bash "$t"
 	done
 fi
 
