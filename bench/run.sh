@@ -171,16 +171,7 @@ for f in "${FSLIST[@]}"; do
 	mount_fs "$f" || FAILED[$f]=1
 done
 
-# median of REPS runs of "$@" (each prints seconds), with cold caches
-median() {
-	local i out=()
-	for ((i = 0; i < REPS; i++)); do
-		cold
-		out+=("$("$@")") || return 1
-		[ -n "${out[-1]}" ] || return 1
-	done
-	printf '%s\n' "${out[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
-}
+. "$(dirname "$0")/lib.sh"	# median
 
 # One source per repeat: poolfs dedupes, so writing the same bytes again
 # would measure a rewrite that stores nothing, not a write of new data.

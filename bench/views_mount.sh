@@ -104,16 +104,7 @@ CAN_DROP=0
 (sync; echo 3 > /proc/sys/vm/drop_caches) 2> /dev/null && CAN_DROP=1
 cold() { sync; [ $CAN_DROP = 1 ] && echo 3 > /proc/sys/vm/drop_caches; }
 
-# median of REPS runs of "$@" (each prints seconds), with cold caches
-median() {
-	local i out=()
-	for ((i = 0; i < REPS; i++)); do
-		cold
-		out+=("$("$@")") || return 1
-		[ -n "${out[-1]}" ] || return 1
-	done
-	printf '%s\n' "${out[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
-}
+. "$(dirname "$0")/lib.sh"	# median
 
 # ---- the store and its policy ----
 "$POOLCTL" init "$STORE" > "$D/init.log" 2>&1 || { err "poolctl init: $(cat "$D/init.log")"; exit 1; }
