@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/codec.h"
 #include "common/log.h"
 #include "policy/desens.h"
 
@@ -71,6 +72,12 @@ struct fs_views {
 static bool pool_mount(const struct fs *fs)
 {
 	return !fs->dept && !fs->allow_all;
+}
+
+/* Whether some caller may ever read path through a view of policy p. */
+static bool has_views(const struct policy *p, const char *path)
+{
+	return policy_entry_views(p, path, (time_t)-1, NULL, NULL) > 0;
 }
 
 /* ---- what builds ended with ---- */
@@ -210,8 +217,45 @@ static void build_put(struct view_build *b)
  * Builds the view unless someone is at it already; then waits for them
  * and returns what they got.
  */
+/*
+ * Records a build: the daemon read raw content on its own account, which
+ * the log shows like any read (bytes: the view's size), whether a commit
+ * or a reader's open or stat asked for it. A file the engine refused is
+ * logged with the engine's reason, at commit time before any reader asks.
+ */
+static void build_record(struct fs *fs, const char *path, const struct store_content *raw,
+			 const struct view_rules *r, int err, const char *reason,
+			 uint64_t bytes)
+{
+	struct policy_entry_info info;
+	struct policy_decision d;
+	struct policy *p = fs_policy_get(fs);
+	char fp[65];
+	struct fs_who w;
+
+	memset(&w, 0, sizeof(w));
+	memset(&d, 0, sizeof(d));
+	snprintf(w.comm, sizeof(w.comm), "poolfs");
+	if (p && policy_entry_for_path(p, path, &info) == 0)
+		snprintf(d.code, sizeof(d.code), "%s", info.code);
+	if (p)
+		policy_put(p);
+	d.err = err;
+	d.allow = err == 0;
+	if (err < 0) {
+		snprintf(d.reason, sizeof(d.reason), "view not built: %s", reason);
+		log_warn("\"%s\": %s", path, d.reason);
+	} else {
+		snprintf(d.reason, sizeof(d.reason), "view built");
+	}
+	hex_encode(r->fingerprint, sizeof(r->fingerprint), fp);
+	fs_audit_view(fs, &w, "view.build", path, err, &d, fp,
+		      store_content_version(raw), bytes);
+}
+
 static int build_shared(struct fs_views *vs, struct store_content *raw,
-			const struct view_rules *r, const uint8_t cid[32], struct perr *e)
+			const struct view_rules *r, const uint8_t cid[32], const char *path,
+			struct perr *e)
 {
 	struct view_build *b, **p;
 	uint64_t size = 0;
@@ -262,11 +306,14 @@ static int build_shared(struct fs_views *vs, struct store_content *raw,
 	pthread_cond_broadcast(&b->cond);
 	build_put(b);
 	pthread_mutex_unlock(&vs->lock);
+	/* an unmount's cancelled build read nothing anyone sees */
+	if (err != -ECANCELED)
+		build_record(vs->fs, path, raw, r, err, perr_msg(e, -err), size);
 	return err;
 }
 
 int fs_view_open(struct fs *fs, struct store_content *raw, const struct policy_view *v,
-		 struct store_content **out, struct perr *e)
+		 const char *path, struct store_content **out, struct perr *e)
 {
 	struct fs_views *vs = fs->views;
 	const struct view_rules *r = policy_view_rules(v);
@@ -289,7 +336,7 @@ int fs_view_open(struct fs *fs, struct store_content *raw, const struct policy_v
 		err = store_view_open(fs->store, cid, r->fingerprint, out);
 		if (err != -ENOENT || i == VIEW_TRIES)
 			break;
-		err = build_shared(vs, raw, r, cid, e);
+		err = build_shared(vs, raw, r, cid, path, e);
 		if (err < 0)
 			break;
 	}
@@ -324,7 +371,7 @@ static uint64_t view_size(struct fs *fs, uint64_t sino, uint64_t version,
 		return k.err ? 0 : k.size;
 	err = store_content_open(fs->store, sino, version, &raw);
 	if (err == 0)
-		err = fs_view_open(fs, raw, v, &c, &e);
+		err = fs_view_open(fs, raw, v, path, &c, &e);
 	if (err == 0)
 		size = store_content_size(c);
 	else
@@ -364,7 +411,7 @@ uint32_t fs_view_kid(struct fs *fs, struct policy *p, const struct policy_view *
 	bool priv;
 	size_t i;
 
-	priv = pool_mount(fs) && p && policy_entry_views(p, path, (time_t)-1, NULL, NULL) > 0;
+	priv = pool_mount(fs) && p && has_views(p, path);
 	if (private)
 		*private = priv;
 	if (!priv || !r || !vs)
@@ -407,7 +454,7 @@ bool fs_view_private(struct fs *fs, const char *path)
 		return false;
 	p = fs_policy_get(fs);
 	/* fail closed: with no policy nobody reads, and nothing is cached for later */
-	private = !p || policy_entry_views(p, path, (time_t)-1, NULL, NULL) > 0;
+	private = !p || has_views(p, path);
 	if (p)
 		policy_put(p);
 	return private;
@@ -424,7 +471,7 @@ int fs_view_attach(fuse_req_t req, struct fs_file *fh, const struct fs_view_pick
 	/* a snapshot from before the file's first version reads as empty */
 	if (!vp->view || fh->writable || !fh->content)
 		return 0;
-	err = fs_view_open(fs, fh->content, vp->view, &fh->vcontent, &e);
+	err = fs_view_open(fs, fh->content, vp->view, fh->path.buf, &fh->vcontent, &e);
 	if (err == 0)
 		return 0;
 	failed = *d;
@@ -457,7 +504,7 @@ void fs_view_attr(fuse_req_t req, struct fs_inode *n, uint64_t ino,
 	if (!S_ISREG(st->st_mode) || n->key.kind == FS_META_FILE || !p)
 		return;
 	/* the kernel keeps one set of attributes per inode for every caller */
-	if (pool_mount(fs) && policy_entry_views(p, path, (time_t)-1, NULL, NULL) > 0)
+	if (pool_mount(fs) && has_views(p, path))
 		*timeout = 0;
 	if (!view)
 		return;
@@ -508,59 +555,17 @@ struct precompute {
 	struct policy *p;
 };
 
-/*
- * Records a view built after a commit: the daemon read raw content on
- * its own, which the log shows like any read (bytes: the view's size).
- * A view the engine refused is logged too, so the admin hears of it
- * before a reader does.
- */
-static void precompute_record(struct precompute *pc, const struct policy_view *v, int err,
-			      const struct perr *e, uint64_t bytes)
-{
-	struct policy_entry_info info;
-	struct policy_decision d;
-	struct fs_who w;
-
-	memset(&w, 0, sizeof(w));
-	memset(&d, 0, sizeof(d));
-	snprintf(w.comm, sizeof(w.comm), "poolfs");
-	if (policy_entry_for_path(pc->p, pc->path, &info) == 0)
-		snprintf(d.code, sizeof(d.code), "%s", info.code);
-	d.err = err;
-	d.allow = err == 0;
-	if (err < 0) {
-		snprintf(d.reason, sizeof(d.reason), "view not built: %s", perr_msg(e, -err));
-		log_warn("\"%s\": %s", pc->path, d.reason);
-	} else {
-		snprintf(d.reason, sizeof(d.reason), "view built after a commit");
-	}
-	fs_audit_view(pc->fs, &w, "view.build", pc->path, err, &d,
-		      policy_view_fingerprint(v), store_content_version(pc->raw), bytes);
-}
-
 static int precompute_one(const struct policy_view *v, void *arg)
 {
 	struct precompute *pc = arg;
-	const struct view_rules *r = policy_view_rules(v);
 	struct store_content *c = NULL;
 	struct perr e = PERR_INIT;
-	uint8_t cid[32];
-	int err;
 
-	/* already cached (an identical file, or a rule shared by two grants) */
-	store_content_id(pc->raw, cid);
-	if (r && store_view_open(pc->fs->store, cid, r->fingerprint, &c) == 0) {
+	/* a build, or its failure, is recorded by the build itself */
+	if (fs_view_open(pc->fs, pc->raw, v, pc->path, &c, &e) == 0)
 		store_content_close(c);
-		return 0;
-	}
-	err = fs_view_open(pc->fs, pc->raw, v, &c, &e);
-	if (__atomic_load_n(&pc->fs->views->stop, __ATOMIC_RELAXED))
-		err = -ECANCELED;
-	else
-		precompute_record(pc, v, err, &e, c ? store_content_size(c) : 0);
-	if (c)
-		store_content_close(c);
-	return err == -ECANCELED ? err : 0;
+	/* only an unmount stops the walk */
+	return __atomic_load_n(&pc->fs->views->stop, __ATOMIC_RELAXED) ? -ECANCELED : 0;
 }
 
 static void precompute(struct fs *fs, uint64_t sino)
