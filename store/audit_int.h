@@ -72,15 +72,20 @@ enum audit_seal_kind { AUDIT_SEAL_HEAD, AUDIT_SEAL_CP };
 
 struct audit_keys {
 	EVP_PKEY *sign;			/* Ed25519, for checkpoints */
-	uint8_t mac[32];		/* HMAC key, for the head */
+	EVP_MAC_CTX *mac;		/* HMAC-SHA512 keyed for the head, reset per seal */
 };
 
 /* Derives both keys from keys/sign.key; audit_keys_release() frees them. */
 int audit_keys_load(struct store *s, struct audit_keys *k);
 void audit_keys_release(struct audit_keys *k);
+/*
+ * Seals c with k. The head MAC context in k is reused, so seals with the
+ * same keys must not run at once: the chain seals only as the leader of a
+ * write or under mu with no write in flight (audit.c).
+ */
 int audit_seal_sign(const struct audit_keys *k, const char *algo, enum audit_seal_kind kind,
 		    struct audit_seal *c);
-/* 0 when the seal holds, -EBADMSG when not. */
+/* 0 when the seal holds, -EBADMSG when not; one at a time, as above. */
 int audit_seal_check(const struct audit_keys *k, const char *algo, enum audit_seal_kind kind,
 		     const struct audit_seal *c);
 void audit_seal_encode(const struct audit_seal *c, uint8_t out[AUDIT_SEAL_LEN]);

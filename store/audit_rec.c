@@ -22,6 +22,8 @@
 #include "store/audit_int.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,12 +32,26 @@
 
 #define HASH_MEMBER	",\"hash\":\""
 
+static EVP_MD *md_sha256, *md_sm3;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+/*
+ * Fetched once for the process: EVP_sha256() is fetched anew by every
+ * digest init, a lookup costing about as much as hashing a record.
+ */
+static void md_fetch(void)
+{
+	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	md_sm3 = EVP_MD_fetch(NULL, "SM3", NULL);
+}
+
 const EVP_MD *audit_md(const char *algo)
 {
+	pthread_once(&md_once, md_fetch);
 	if (!strcmp(algo, "sha256"))
-		return EVP_sha256();
+		return md_sha256;
 	if (!strcmp(algo, "sm3"))
-		return EVP_sm3();
+		return md_sm3;
 	return NULL;
 }
 
@@ -103,69 +119,118 @@ static size_t utf8_seq(const unsigned char *p, size_t left)
 	return n;
 }
 
-static json_t *audit_string(const char *s)
+/* A control character as json_dumps() escapes it. */
+static void put_control(struct strbuf *sb, unsigned char c)
 {
-	struct strbuf sb = STRBUF_INIT;
+	static const char hexdig[] = "0123456789ABCDEF";
+	char esc[6] = { '\\', 0, '0', '0' };
+
+	switch (c) {
+	case '\b': esc[1] = 'b'; break;
+	case '\f': esc[1] = 'f'; break;
+	case '\n': esc[1] = 'n'; break;
+	case '\r': esc[1] = 'r'; break;
+	case '\t': esc[1] = 't'; break;
+	default:
+		esc[1] = 'u';
+		esc[4] = hexdig[c >> 4];
+		esc[5] = hexdig[c & 15];
+		strbuf_add(sb, esc, 6);
+		return;
+	}
+	strbuf_add(sb, esc, 2);
+}
+
+/*
+ * Appends s as a JSON string, byte for byte what json_dumps() writes for
+ * it (no ASCII-only or slash escapes): '"', '\\' and control characters
+ * escaped, valid UTF-8 as is. A byte that is not part of valid UTF-8 is
+ * written as the four characters \xNN, escaped like any backslash.
+ */
+static void put_string(struct strbuf *sb, const char *s)
+{
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	size_t left = strlen((const char *)p), n;
-	json_t *j;
+	char esc[8];
 
-	j = json_stringn((const char *)p, left);
-	if (j)
-		return j;
+	strbuf_addch(sb, '"');
 	while (left) {
 		n = utf8_seq(p, left);
-		if (n)
-			strbuf_add(&sb, p, n);
-		else
-			strbuf_addf(&sb, "\\x%02x", *p);
-		n = n ? n : 1;
+		if (!n) {
+			snprintf(esc, sizeof(esc), "\\\\x%02x", *p);
+			strbuf_addstr(sb, esc);
+			n = 1;
+		} else if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			strbuf_add(sb, esc, 2);
+		} else if (*p < 0x20) {
+			put_control(sb, *p);
+		} else {
+			strbuf_add(sb, p, n);
+		}
 		p += n;
 		left -= n;
 	}
-	j = json_stringn(sb.buf, sb.len);
-	strbuf_release(&sb);
-	return j;
+	strbuf_addch(sb, '"');
 }
 
-static int set_new(json_t *o, const char *key, json_t *v)
+static void put_int(struct strbuf *sb, int64_t v)
 {
-	return v ? json_object_set_new(o, key, v) : -1;
+	char digits[24], *d = digits + sizeof(digits);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--d = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--d = '-';
+	strbuf_add(sb, d, (size_t)(digits + sizeof(digits) - d));
 }
 
-/* The record without "hash", or NULL when out of memory. */
-static json_t *audit_json(const struct audit_rec *r, const uint8_t prev[32])
+/* key is the member's text up to its value: ,"name": (or {"name": for the first) */
+static void str_member(struct strbuf *sb, const char *key, const char *v)
+{
+	strbuf_addstr(sb, key);
+	put_string(sb, v);
+}
+
+static void int_member(struct strbuf *sb, const char *key, int64_t v)
+{
+	strbuf_addstr(sb, key);
+	put_int(sb, v);
+}
+
+/*
+ * The record without "hash" and without its closing brace: the members in
+ * strcmp() order, as json_dumps(JSON_COMPACT | JSON_SORT_KEYS) orders them.
+ * Written directly because a record is encoded on every audited operation
+ * and building a jansson object costs several times more than the hash.
+ */
+static void audit_body(struct strbuf *sb, const struct audit_rec *r, const uint8_t prev[32])
 {
 	char hex[65];
-	json_t *o = json_object();
-	int bad = 0;
 
-	if (!o)
-		return NULL;
 	hex_encode(prev, 32, hex);
-	bad |= set_new(o, "seq", json_integer((json_int_t)r->seq));
-	bad |= set_new(o, "time", json_integer((json_int_t)r->time_ns));
-	bad |= set_new(o, "uid", json_integer(r->uid));
-	bad |= set_new(o, "gid", json_integer(r->gid));
-	bad |= set_new(o, "pid", json_integer(r->pid));
-	bad |= set_new(o, "comm", audit_string(r->comm));
-	bad |= set_new(o, "dept", audit_string(r->dept));
-	bad |= set_new(o, "user", audit_string(r->user));
-	bad |= set_new(o, "op", audit_string(r->op));
-	bad |= set_new(o, "path", audit_string(r->path));
-	bad |= set_new(o, "code", audit_string(r->code));
-	bad |= set_new(o, "version", json_integer((json_int_t)r->version));
-	bad |= set_new(o, "bytes", json_integer((json_int_t)r->bytes));
-	bad |= set_new(o, "result", json_integer(r->result));
-	bad |= set_new(o, "grant", audit_string(r->grant));
-	bad |= set_new(o, "view", audit_string(r->view));
-	bad |= set_new(o, "reason", audit_string(r->reason));
-	bad |= set_new(o, "prev", json_string(hex));
-	if (bad) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	int_member(sb, "{\"bytes\":", (int64_t)r->bytes);
+	str_member(sb, ",\"code\":", r->code);
+	str_member(sb, ",\"comm\":", r->comm);
+	str_member(sb, ",\"dept\":", r->dept);
+	int_member(sb, ",\"gid\":", r->gid);
+	str_member(sb, ",\"grant\":", r->grant);
+	str_member(sb, ",\"op\":", r->op);
+	str_member(sb, ",\"path\":", r->path);
+	int_member(sb, ",\"pid\":", r->pid);
+	str_member(sb, ",\"prev\":", hex);
+	str_member(sb, ",\"reason\":", r->reason);
+	int_member(sb, ",\"result\":", r->result);
+	int_member(sb, ",\"seq\":", (int64_t)r->seq);
+	int_member(sb, ",\"time\":", r->time_ns);
+	int_member(sb, ",\"uid\":", r->uid);
+	str_member(sb, ",\"user\":", r->user);
+	int_member(sb, ",\"version\":", (int64_t)r->version);
+	str_member(sb, ",\"view\":", r->view);
 }
 
 static int digest(const EVP_MD *md, const uint8_t prev[32], const char *body, size_t len,
@@ -187,33 +252,25 @@ static int digest(const EVP_MD *md, const uint8_t prev[32], const char *body, si
 int audit_encode(const struct audit_rec *r, const uint8_t prev[32], const EVP_MD *md,
 		 char **value, size_t *len, uint8_t hash[32])
 {
-	struct strbuf sb = STRBUF_INIT;
-	char hex[65], *body = NULL;
-	size_t blen;
-	json_t *o;
-	int ret = -ENOMEM;
+	struct strbuf sb;
+	char hex[65];
+	int ret;
 
 	*value = NULL;
-	o = audit_json(r, prev);
-	if (!o)
-		goto out;
-	body = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!body)
-		goto out;
-	blen = strlen(body);
+	strbuf_init(&sb, 512);
+	audit_body(&sb, r, prev);
 	/* hashed without the closing brace here, digest() adds it back */
-	ret = digest(md, prev, body, blen - 1, hash);
-	if (ret)
-		goto out;
+	ret = digest(md, prev, sb.buf, sb.len, hash);
+	if (ret) {
+		strbuf_release(&sb);
+		return ret;
+	}
 	hex_encode(hash, 32, hex);
-	strbuf_grow(&sb, blen + AUDIT_HASH_SUFFIX_LEN);
-	strbuf_add(&sb, body, blen - 1);
-	strbuf_addf(&sb, HASH_MEMBER "%s\"}", hex);
+	strbuf_addstr(&sb, HASH_MEMBER);
+	strbuf_add(&sb, hex, 64);
+	strbuf_addstr(&sb, "\"}");
 	*value = strbuf_detach(&sb, len);
-out:
-	free(body);
-	json_decref(o);
-	return ret;
+	return 0;
 }
 
 int audit_hash_value(const char *value, size_t len, const uint8_t prev[32],

@@ -180,4 +180,33 @@ static inline uint64_t verify_quiet(void)
 	return verify_bad(&e);
 }
 
+struct audit_test {
+	const char *name;
+	void (*fn)(void);
+};
+
+/* Runs tests as one CUnit suite; the exit status for main(). */
+static inline int audit_tests_run(const char *suite_name, const struct audit_test *tests,
+				  size_t n)
+{
+	CU_pSuite suite;
+	unsigned failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	suite = CU_add_suite(suite_name, suite_init, suite_clean);
+	for (size_t i = 0; suite && i < n; i++)
+		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
+			suite = NULL;
+	if (!suite) {
+		CU_cleanup_registry();
+		return 2;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
+
 #endif /* POOL_TEST_AUDIT_UTIL_H */

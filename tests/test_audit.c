@@ -542,7 +542,7 @@ static void test_public_key(void)
 
 int main(int argc, char **argv)
 {
-	static const struct { const char *name; void (*fn)(void); } tests[] = {
+	static const struct audit_test tests[] = {
 		{ "chain with mixed records", test_chain },
 		{ "rollback leaves no gap", test_rollback },
 		{ "sm3", test_sm3 },
@@ -552,24 +552,8 @@ int main(int argc, char **argv)
 		{ "query and export", test_query },
 		{ "public key", test_public_key },
 	};
-	CU_pSuite suite;
-	unsigned failed;
 
 	if (argc == 4 && !strcmp(argv[1], "--crash-child"))
 		return crash_child(argv[2], atoi(argv[3]));
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite("audit", suite_init, suite_clean);
-	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return audit_tests_run("audit", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -315,7 +315,7 @@ static void test_tamper_seals(void)
 
 int main(void)
 {
-	static const struct { const char *name; void (*fn)(void); } tests[] = {
+	static const struct audit_test tests[] = {
 		{ "tamper: change a field", test_tamper_change },
 		{ "tamper: delete a record", test_tamper_delete },
 		{ "tamper: insert records", test_tamper_insert },
@@ -324,22 +324,6 @@ int main(void)
 		{ "tamper: forge seals", test_tamper_seals },
 		{ "tamper, then reopen", test_tamper_reopen },
 	};
-	CU_pSuite suite;
-	unsigned failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite("audit tamper", suite_init, suite_clean);
-	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return audit_tests_run("audit tamper", tests, sizeof(tests) / sizeof(tests[0]));
 }
