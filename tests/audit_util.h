@@ -1,7 +1,7 @@
 /*
  * tests/audit_util.h - what the audit tests share: a pool in a temporary
  * directory (one per binary), the test log's records, raw reads and
- * writes of the database, and audit_verify's answer.
+ * writes of the database, audit_verify's answer, and the CUnit runner.
  *
  * Header-only (static inline) because the Makefile links each
  * tests/test_*.c on its own against libpool.a. Define AUDIT_TEST_NAME
