@@ -1,7 +1,7 @@
 /*
  * tests/audit_util.h - what the audit tests share: a pool in a temporary
  * directory (one per binary), the test log's records, raw reads and
- * writes of the database, audit_verify's answer, and the CUnit runner.
+ * writes of the database, and audit_verify's answer.
  *
  * Header-only (static inline) because the Makefile links each
  * tests/test_*.c on its own against libpool.a. Define AUDIT_TEST_NAME
@@ -26,6 +26,7 @@
 
 #include "common/codec.h"
 #include "store/audit_int.h"
+#include "tests/unit_main.h"
 
 static char tmp_root[] = "/tmp/" AUDIT_TEST_NAME ".XXXXXX";
 static int pool_no;
@@ -178,35 +179,6 @@ static inline uint64_t verify_quiet(void)
 	struct perr e = PERR_INIT;
 
 	return verify_bad(&e);
-}
-
-struct audit_test {
-	const char *name;
-	void (*fn)(void);
-};
-
-/* Runs tests as one CUnit suite; the exit status for main(). */
-static inline int audit_tests_run(const char *suite_name, const struct audit_test *tests,
-				  size_t n)
-{
-	CU_pSuite suite;
-	unsigned failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite(suite_name, suite_init, suite_clean);
-	for (size_t i = 0; suite && i < n; i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
 }
 
 #endif /* POOL_TEST_AUDIT_UTIL_H */

@@ -542,7 +542,7 @@ static void test_public_key(void)
 
 int main(int argc, char **argv)
 {
-	static const struct audit_test tests[] = {
+	static const struct unit_test tests[] = {
 		{ "chain with mixed records", test_chain },
 		{ "rollback leaves no gap", test_rollback },
 		{ "sm3", test_sm3 },
@@ -555,5 +555,5 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && !strcmp(argv[1], "--crash-child"))
 		return crash_child(argv[2], atoi(argv[3]));
-	return audit_tests_run("audit", tests, sizeof(tests) / sizeof(tests[0]));
+	return unit_tests_run("audit", suite_init, suite_clean, tests, UNIT_COUNT(tests));
 }

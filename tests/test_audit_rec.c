@@ -287,11 +287,11 @@ static void test_head_seal_unchanged(void)
 
 int main(void)
 {
-	static const struct audit_test tests[] = {
+	static const struct unit_test tests[] = {
 		{ "encoder matches jansson on 20000 random records", test_encode_matches_jansson },
 		{ "encoder exact bytes", test_encode_exact },
 		{ "head seal unchanged", test_head_seal_unchanged },
 	};
 
-	return audit_tests_run("audit_rec", tests, sizeof(tests) / sizeof(tests[0]));
+	return unit_tests_run("audit_rec", suite_init, suite_clean, tests, UNIT_COUNT(tests));
 }

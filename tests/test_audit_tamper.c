@@ -315,7 +315,7 @@ static void test_tamper_seals(void)
 
 int main(void)
 {
-	static const struct audit_test tests[] = {
+	static const struct unit_test tests[] = {
 		{ "tamper: change a field", test_tamper_change },
 		{ "tamper: delete a record", test_tamper_delete },
 		{ "tamper: insert records", test_tamper_insert },
@@ -325,5 +325,5 @@ int main(void)
 		{ "tamper, then reopen", test_tamper_reopen },
 	};
 
-	return audit_tests_run("audit tamper", tests, sizeof(tests) / sizeof(tests[0]));
+	return unit_tests_run("audit tamper", suite_init, suite_clean, tests, UNIT_COUNT(tests));
 }

@@ -23,6 +23,7 @@
 #include "store/chunker.h"
 #include "store/content.h"
 #include "store/internal.h"
+#include "tests/unit_main.h"
 
 static struct store *S;
 static char tmpdir[] = "/tmp/test_content.XXXXXX";
@@ -713,10 +714,7 @@ static int suite_clean(void)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct unit_test tests[] = {
 		{ "read back at many sizes", test_sizes },
 		{ "dedupe and refcounts", test_dedupe_and_refcounts },
 		{ "sparse writes and truncate", test_sparse_and_truncate },
@@ -728,27 +726,10 @@ int main(int argc, char **argv)
 		{ "parallel reads of one handle", test_parallel_reads },
 		{ "kill -9 during commits", test_crash },
 	};
-	CU_pSuite suite;
-	unsigned failed;
 
 	if (argc == 5 && !strcmp(argv[1], "--crash-child")) {
 		snprintf(pooldir, sizeof(pooldir), "%s", argv[2]);
 		return crash_child(strtoull(argv[3], NULL, 10), strtoull(argv[4], NULL, 10));
 	}
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("content", suite_init, suite_clean);
-	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
-		 CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return unit_tests_run("content", suite_init, suite_clean, tests, UNIT_COUNT(tests));
 }

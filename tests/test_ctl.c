@@ -10,6 +10,7 @@
  * socket itself (peer credentials, hostile frames) is tests/test_ctl_proto.c.
  */
 #include "tests/ctl_util.h"
+#include "tests/unit_main.h"
 
 static void test_stats(void)
 {
@@ -412,7 +413,7 @@ static void test_policy_local(void)
 
 int main(void)
 {
-	static const struct { const char *name; CU_TestFunc fn; } tests[] = {
+	static const struct unit_test tests[] = {
 		{ "stats", test_stats },
 		{ "versions", test_versions },
 		{ "restore", test_restore },
@@ -421,24 +422,6 @@ int main(void)
 		{ "roles", test_roles },
 		{ "policy without a daemon", test_policy_local },
 	};
-	CU_pSuite suite;
-	unsigned failures;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("ctl", suite_init, suite_clean);
-	if (!suite)
-		goto fail;
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			goto fail;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS)
-		goto fail;
-	failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
-fail:
-	CU_cleanup_registry();
-	return 1;
+	return unit_tests_run("ctl", suite_init, suite_clean, tests, UNIT_COUNT(tests));
 }

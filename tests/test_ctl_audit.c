@@ -23,6 +23,7 @@
 #include "common/codec.h"
 #include "store/internal.h"
 #include "tools/ctl.h"
+#include "tests/unit_main.h"
 
 static char tmp_root[] = "/tmp/test_ctl_audit.XXXXXX";
 static char pool_dir[512];
@@ -717,7 +718,7 @@ static void test_init_hash(void)
 
 int main(void)
 {
-	static const struct { const char *name; void (*fn)(void); } tests[] = {
+	static const struct unit_test tests[] = {
 		{ "query filters and times", test_query_filters },
 		{ "query --json", test_query_json },
 		{ "usage errors exit 2", test_query_usage },
@@ -728,24 +729,10 @@ int main(void)
 		{ "verify a tampered log", test_verify_tampered },
 		{ "init --audit-hash", test_init_hash },
 	};
-	CU_pSuite suite;
-	unsigned failed;
+	int ret;
 
 	ctl_reply_init(&reply);
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite("ctl_audit", suite_init, suite_clean);
-	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
+	ret = unit_tests_run("ctl_audit", suite_init, suite_clean, tests, UNIT_COUNT(tests));
 	ctl_reply_release(&reply);
-	return failed ? 1 : 0;
+	return ret;
 }

@@ -9,6 +9,7 @@
  * Same in-process server and pool as tests/test_ctl.c (tests/ctl_util.h).
  */
 #include "tests/ctl_util.h"
+#include "tests/unit_main.h"
 
 static int gate_child(const char *dir, uint32_t uid, const char *cmd, int *refused)
 {
@@ -384,7 +385,7 @@ static void test_long_path(void)
 
 int main(void)
 {
-	static const struct { const char *name; CU_TestFunc fn; } tests[] = {
+	static const struct unit_test tests[] = {
 		{ "the role gate on the socket", test_gate },
 		{ "FILE read by poolctl", test_read_input },
 		{ "refusals", test_refusals },
@@ -393,24 +394,6 @@ int main(void)
 		{ "local run and stale socket", test_local },
 		{ "long STORE path", test_long_path },
 	};
-	CU_pSuite suite;
-	unsigned failures;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("ctl protocol", suite_init, suite_clean);
-	if (!suite)
-		goto fail;
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			goto fail;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS)
-		goto fail;
-	failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
-fail:
-	CU_cleanup_registry();
-	return 1;
+	return unit_tests_run("ctl protocol", suite_init, suite_clean, tests, UNIT_COUNT(tests));
 }

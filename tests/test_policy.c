@@ -19,6 +19,7 @@
 #include "common/strbuf.h"
 #include "policy/policy.h"
 #include "policy/view.h"
+#include "tests/unit_main.h"
 
 #define P1 "/基础库/人口/户籍人口"	/* conditional, gongan */
 #define P2 "/主题库/社保/参保人员"	/* unconditional, renshe */
@@ -691,10 +692,7 @@ static void test_export_diff(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct unit_test tests[] = {
 		{ "decision table", test_decisions },
 		{ "malformed paths", test_bad_paths },
 		{ "broken policies", test_bad_policies },
@@ -707,24 +705,6 @@ int main(void)
 		{ "explain", test_explain },
 		{ "export and diff", test_export_diff },
 	};
-	CU_pSuite s;
-	int failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("policy", suite_init, suite_clean);
-	if (!s) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(s, tests[i].name, tests[i].fn)) {
-			CU_cleanup_registry();
-			return 2;
-		}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = (int)CU_get_number_of_failures() + (int)CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return unit_tests_run("policy", suite_init, suite_clean, tests, UNIT_COUNT(tests));
 }

@@ -26,6 +26,7 @@
 #include "store/chunker.h"
 #include "store/content.h"
 #include "store/internal.h"
+#include "tests/unit_main.h"
 
 static struct store *S;
 static char tmpdir[4096];
@@ -477,10 +478,7 @@ static int suite_clean(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct unit_test tests[] = {
 		{ "sequential write and commit, random bytes", test_sequential_random },
 		{ "sequential write and commit, csv", test_sequential_csv },
 		{ "in order and out of order store the same", test_paths_agree },
@@ -490,23 +488,6 @@ int main(void)
 		{ "appends to stored files", test_append_to_stored },
 		{ "an abandoned stage leaves no chunks", test_abandoned_stage },
 	};
-	CU_pSuite suite;
-	unsigned failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("stage_perf", suite_init, suite_clean);
-	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
-		 CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return unit_tests_run("stage_perf", suite_init, suite_clean, tests, UNIT_COUNT(tests));
 }

@@ -20,6 +20,7 @@
 
 #include "common/codec.h"
 #include "store/internal.h"
+#include "tests/unit_main.h"
 
 static char tmp_root[] = "/tmp/test_tree.XXXXXX";
 static int pool_no;
@@ -732,7 +733,7 @@ static void test_threads(void)
 
 int main(void)
 {
-	static const struct { const char *name; void (*fn)(void); } tests[] = {
+	static const struct unit_test tests[] = {
 		{ "create and open", test_create_open },
 		{ "refuse a non-pool", test_refuse },
 		{ "refuse a newer format", test_format },
@@ -749,22 +750,6 @@ int main(void)
 		{ "audit chain", test_audit_chain },
 		{ "threads", test_threads },
 	};
-	CU_pSuite suite;
-	unsigned failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite("tree", suite_init, suite_clean);
-	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return unit_tests_run("tree", suite_init, suite_clean, tests, UNIT_COUNT(tests));
 }
