@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "store/chunker.h"
+#include "tests/unit_main.h"
 
 #define DATA_LEN	(8u << 20)
 #define INSERT_AT	(DATA_LEN / 2 + 12345)
@@ -187,25 +188,14 @@ static void test_throughput(void)
 
 int main(void)
 {
-	CU_pSuite suite;
-	unsigned failed;
+	static const struct unit_test tests[] = {
+		{ "gear table", test_gear_table },
+		{ "bounds and determinism", test_bounds_and_determinism },
+		{ "incomplete input", test_incomplete_input },
+		{ "streaming matches whole", test_streaming_matches_whole },
+		{ "insertion is local", test_insertion_is_local },
+		{ "throughput", test_throughput },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("chunker", NULL, NULL);
-	if (!suite ||
-	    !CU_add_test(suite, "gear table", test_gear_table) ||
-	    !CU_add_test(suite, "bounds and determinism", test_bounds_and_determinism) ||
-	    !CU_add_test(suite, "incomplete input", test_incomplete_input) ||
-	    !CU_add_test(suite, "streaming matches whole", test_streaming_matches_whole) ||
-	    !CU_add_test(suite, "insertion is local", test_insertion_is_local) ||
-	    !CU_add_test(suite, "throughput", test_throughput)) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return unit_tests_run("chunker", NULL, NULL, tests, UNIT_COUNT(tests));
 }

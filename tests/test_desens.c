@@ -18,6 +18,7 @@
 #include "common/strbuf.h"
 #include "policy/desens.h"
 #include "tests/desens_util.h"
+#include "tests/unit_main.h"
 
 static char golden_dir[4096] = "tests/golden";
 
@@ -433,29 +434,18 @@ static void test_record_limit(void)
 
 int main(int argc, char **argv)
 {
-	CU_pSuite s;
-	unsigned int failed;
+	static const struct unit_test tests[] = {
+		{ "golden utf-8", test_golden_utf8 },
+		{ "golden gb18030", test_golden_gb18030 },
+		{ "malformed input", test_malformed },
+		{ "bad rules", test_new_errors },
+		{ "errors stick", test_error_sticks },
+		{ "small cases", test_small_cases },
+		{ "deep nesting", test_deep_nesting },
+		{ "counts", test_counts },
+		{ "record limit", test_record_limit },
+	};
 
 	find_golden_dir(argv[0], golden_dir, sizeof(golden_dir));
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("desens", NULL, NULL);
-	if (!s ||
-	    !CU_add_test(s, "golden utf-8", test_golden_utf8) ||
-	    !CU_add_test(s, "golden gb18030", test_golden_gb18030) ||
-	    !CU_add_test(s, "malformed input", test_malformed) ||
-	    !CU_add_test(s, "bad rules", test_new_errors) ||
-	    !CU_add_test(s, "errors stick", test_error_sticks) ||
-	    !CU_add_test(s, "small cases", test_small_cases) ||
-	    !CU_add_test(s, "deep nesting", test_deep_nesting) ||
-	    !CU_add_test(s, "counts", test_counts) ||
-	    !CU_add_test(s, "record limit", test_record_limit)) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return unit_tests_run("desens", NULL, NULL, tests, UNIT_COUNT(tests));
 }

@@ -14,6 +14,7 @@
 
 #include "policy/text.h"
 #include "tests/desens_util.h"
+#include "tests/unit_main.h"
 
 #define NFILES		120
 #define MAXROWS		60
@@ -294,23 +295,12 @@ static void test_json(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned int failed;
+	static const struct unit_test tests[] = {
+		{ "csv: no raw tagged value, filters hold", test_csv },
+		{ "tsv: no raw tagged value, filters hold", test_tsv },
+		{ "json lines: no raw tagged value, filters hold", test_jsonl },
+		{ "json array: no raw tagged value, filters hold", test_json },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("desens properties", NULL, NULL);
-	if (!s ||
-	    !CU_add_test(s, "csv: no raw tagged value, filters hold", test_csv) ||
-	    !CU_add_test(s, "tsv: no raw tagged value, filters hold", test_tsv) ||
-	    !CU_add_test(s, "json lines: no raw tagged value, filters hold", test_jsonl) ||
-	    !CU_add_test(s, "json array: no raw tagged value, filters hold", test_json)) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return unit_tests_run("desens properties", NULL, NULL, tests, UNIT_COUNT(tests));
 }

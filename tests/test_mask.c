@@ -17,6 +17,7 @@
 #include "common/strbuf.h"
 #include "policy/mask.h"
 #include "policy/text.h"
+#include "tests/unit_main.h"
 
 static const uint8_t key[] = "test-key-0123456789";
 
@@ -312,26 +313,15 @@ static void test_text(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned int failed;
+	static const struct unit_test tests[] = {
+		{ "table utf-8", test_table_utf8 },
+		{ "table gb18030", test_table_gb18030 },
+		{ "gb18030 trail bytes", test_gb18030_trail_bytes },
+		{ "invalid text", test_invalid_text },
+		{ "hash", test_hash },
+		{ "mask names", test_spec_parse },
+		{ "text layer", test_text },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("mask", NULL, NULL);
-	if (!s ||
-	    !CU_add_test(s, "table utf-8", test_table_utf8) ||
-	    !CU_add_test(s, "table gb18030", test_table_gb18030) ||
-	    !CU_add_test(s, "gb18030 trail bytes", test_gb18030_trail_bytes) ||
-	    !CU_add_test(s, "invalid text", test_invalid_text) ||
-	    !CU_add_test(s, "hash", test_hash) ||
-	    !CU_add_test(s, "mask names", test_spec_parse) ||
-	    !CU_add_test(s, "text layer", test_text)) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return unit_tests_run("mask", NULL, NULL, tests, UNIT_COUNT(tests));
 }

@@ -15,6 +15,7 @@
 #include "common/strbuf.h"
 #include "policy/pii.h"
 #include "policy/text.h"
+#include "tests/unit_main.h"
 
 struct vcase {
 	enum pii_kind kind;
@@ -371,28 +372,17 @@ static void test_many_columns(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned failed;
+	static const struct unit_test tests[] = {
+		{ "detectors", test_values },
+		{ "match bits", test_match },
+		{ "column kind", test_column_kind },
+		{ "csv and tsv", test_csv },
+		{ "json lines and arrays", test_json },
+		{ "gb18030", test_gb18030 },
+		{ "cut short", test_cut },
+		{ "malformed input", test_bad },
+		{ "too many columns", test_many_columns },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("pii", NULL, NULL);
-	if (!s ||
-	    !CU_add_test(s, "detectors", test_values) ||
-	    !CU_add_test(s, "match bits", test_match) ||
-	    !CU_add_test(s, "column kind", test_column_kind) ||
-	    !CU_add_test(s, "csv and tsv", test_csv) ||
-	    !CU_add_test(s, "json lines and arrays", test_json) ||
-	    !CU_add_test(s, "gb18030", test_gb18030) ||
-	    !CU_add_test(s, "cut short", test_cut) ||
-	    !CU_add_test(s, "malformed input", test_bad) ||
-	    !CU_add_test(s, "too many columns", test_many_columns)) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return unit_tests_run("pii", NULL, NULL, tests, UNIT_COUNT(tests));
 }
