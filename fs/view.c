@@ -214,16 +214,13 @@ static void build_put(struct view_build *b)
 }
 
 /*
- * Builds the view unless someone is at it already; then waits for them
- * and returns what they got.
- */
-/*
  * Records a build: the daemon read raw content on its own account, which
  * the log shows like any read (bytes: the view's size), whether a commit
  * or a reader's open or stat asked for it. A file the engine refused is
  * logged with the engine's reason, at commit time before any reader asks.
+ * Returns 0 or -EIO when the record was not written.
  */
-static void build_record(struct fs *fs, const char *path, const struct store_content *raw,
+static int build_record(struct fs *fs, const char *path, const struct store_content *raw,
 			 const struct view_rules *r, int err, const char *reason,
 			 uint64_t bytes)
 {
@@ -249,10 +246,14 @@ static void build_record(struct fs *fs, const char *path, const struct store_con
 		snprintf(d.reason, sizeof(d.reason), "view built");
 	}
 	hex_encode(r->fingerprint, sizeof(r->fingerprint), fp);
-	fs_audit_view(fs, &w, "view.build", path, err, &d, fp,
-		      store_content_version(raw), bytes);
+	return fs_audit_view(fs, &w, "view.build", path, err, &d, fp,
+			     store_content_version(raw), bytes);
 }
 
+/*
+ * Builds the view unless someone is at it already; then waits for them
+ * and returns what they got.
+ */
 static int build_shared(struct fs_views *vs, struct store_content *raw,
 			const struct view_rules *r, const uint8_t cid[32], const char *path,
 			struct perr *e)
@@ -307,8 +308,10 @@ static int build_shared(struct fs_views *vs, struct store_content *raw,
 	build_put(b);
 	pthread_mutex_unlock(&vs->lock);
 	/* an unmount's cancelled build read nothing anyone sees */
-	if (err != -ECANCELED)
-		build_record(vs->fs, path, raw, r, err, perr_msg(e, -err), size);
+	if (err != -ECANCELED &&
+	    build_record(vs->fs, path, raw, r, err, perr_msg(e, -err), size) < 0 && err == 0)
+		err = perr_set(e, EIO, "%s: the audit record of its view build was not written",
+			       path);
 	return err;
 }
 

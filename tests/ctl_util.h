@@ -235,17 +235,26 @@ static inline int call_exit(int rc, const struct ctl_reply *r)
 	return rc ? -100 + rc : r->exit;
 }
 
-static inline int run_v(struct ctl_ctx *ctx, const char *first, ...)
+/* ctl_run() of the NULL-terminated arguments first, ap... in ctx. */
+static inline int run_va(struct ctl_ctx *ctx, const char *first, va_list ap)
 {
 	struct targs t;
+	int code;
+
+	targs_vset(&t, first, ap);
+	code = ctl_run(ctx, t.argc, t.argv);
+	targs_free(&t);
+	return code;
+}
+
+static inline int run_v(struct ctl_ctx *ctx, const char *first, ...)
+{
 	va_list ap;
 	int code;
 
 	va_start(ap, first);
-	targs_vset(&t, first, ap);
+	code = run_va(ctx, first, ap);
 	va_end(ap);
-	code = ctl_run(ctx, t.argc, t.argv);
-	targs_free(&t);
 	return code;
 }
 

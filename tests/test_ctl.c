@@ -298,7 +298,6 @@ static void test_explain(void)
 static int run_as(struct ctl_ctx *ctx, uint32_t uid, uint32_t gid, const char *input,
 		  const char *first, ...)
 {
-	struct targs t;
 	va_list ap;
 	int code;
 
@@ -307,10 +306,8 @@ static int run_as(struct ctl_ctx *ctx, uint32_t uid, uint32_t gid, const char *i
 	if (input)
 		ctx_input(ctx, input);
 	va_start(ap, first);
-	targs_vset(&t, first, ap);
+	code = run_va(ctx, first, ap);
 	va_end(ap);
-	code = ctl_run(ctx, t.argc, t.argv);
-	targs_free(&t);
 	return code;
 }
 
