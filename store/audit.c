@@ -157,6 +157,7 @@ void audit_resolve_open(struct audit_log *L, bool over)
 			L->cp_time = L->open_cp_time;
 		}
 		durable(L, L->open_hi, L->hash, L->time);
+		L->iseq = L->open_hi;
 		L->open_hi = 0;
 		L->open_cp = 0;
 	} else if (over) {
@@ -204,31 +205,43 @@ static int pend_push(struct audit_log *L, uint64_t seq, char *value, size_t len)
 	return 0;
 }
 
-/* Signs the head (and a checkpoint when cp) for record seq into b. */
-static int seal_into(struct audit_log *L, rocksdb_writebatch_t *b, const char *algo,
-		     uint64_t seq, const uint8_t hash[32], int64_t time, bool cp)
+/* Signs the head (and a checkpoint when cp) for record seq. */
+static int seal_make(struct audit_log *L, const char *algo, uint64_t seq,
+		     const uint8_t hash[32], int64_t time, bool cp, struct audit_seals *sl)
 {
 	struct audit_seal c = { .seq = seq, .time_ns = time };
-	uint8_t v[AUDIT_SEAL_LEN], key[AUDIT_CP_KEY_LEN];
 	int ret;
 
 	memcpy(c.hash, hash, 32);
+	sl->seq = seq;
+	sl->has_cp = cp;
 	ret = audit_seal_sign(&L->keys, algo, AUDIT_SEAL_HEAD, &c);
 	if (ret)
 		return ret;
-	audit_seal_encode(&c, v);
-	rocksdb_writebatch_put_cf(b, L->s->cf[CF_META], AUDIT_META_HEAD,
-				  strlen(AUDIT_META_HEAD), (const char *)v, sizeof(v));
+	audit_seal_encode(&c, sl->head);
 	if (!cp)
 		return 0;
 	ret = audit_seal_sign(&L->keys, algo, AUDIT_SEAL_CP, &c);
 	if (ret)
 		return ret;
-	audit_seal_encode(&c, v);
-	audit_cp_key(key, seq);
-	rocksdb_writebatch_put_cf(b, L->s->cf[CF_META], (const char *)key, sizeof(key),
-				  (const char *)v, sizeof(v));
+	audit_seal_encode(&c, sl->cp);
 	return 0;
+}
+
+static void put_cp(struct audit_log *L, rocksdb_writebatch_t *b, const struct audit_seals *sl)
+{
+	uint8_t key[AUDIT_CP_KEY_LEN];
+
+	audit_cp_key(key, sl->seq);
+	rocksdb_writebatch_put_cf(b, L->s->cf[CF_META], (const char *)key, sizeof(key),
+				  (const char *)sl->cp, sizeof(sl->cp));
+}
+
+static void put_head(struct audit_log *L, rocksdb_writebatch_t *b, const struct audit_seals *sl)
+{
+	rocksdb_writebatch_put_cf(b, L->s->cf[CF_META], AUDIT_META_HEAD,
+				  strlen(AUDIT_META_HEAD), (const char *)sl->head,
+				  sizeof(sl->head));
 }
 
 static void put_record(struct audit_log *L, rocksdb_writebatch_t *b, uint64_t seq,
@@ -241,13 +254,47 @@ static void put_record(struct audit_log *L, rocksdb_writebatch_t *b, uint64_t se
 				  value, len);
 }
 
+/* Hands a journaled group to the ingester; caller holds mu. */
+static int ingest_push(struct audit_log *L, struct audit_pending *p, size_t n,
+		       const struct audit_seals *sl)
+{
+	if (L->njrec + n > L->ajrec) {
+		size_t na = L->ajrec ? 2 * L->ajrec : 64;
+		struct audit_pending *q;
+
+		while (na < L->njrec + n)
+			na *= 2;
+		q = realloc(L->jrec, na * sizeof(*q));
+		if (!q)
+			return -ENOMEM;
+		L->jrec = q;
+		L->ajrec = na;
+	}
+	if (sl->has_cp && L->njcp == L->ajcp) {
+		size_t na = L->ajcp ? 2 * L->ajcp : 4;
+		struct audit_seals *q = realloc(L->jcp, na * sizeof(*q));
+
+		if (!q)
+			return -ENOMEM;
+		L->jcp = q;
+		L->ajcp = na;
+	}
+	memcpy(L->jrec + L->njrec, p, n * sizeof(*p));
+	L->njrec += n;
+	if (sl->has_cp)
+		L->jcp[L->njcp++] = *sl;
+	L->jhead = *sl;
+	L->has_jhead = true;
+	pthread_cond_signal(&L->icond);
+	return 0;
+}
+
 /*
- * Writes every queued record in one synced batch. Called with mu held,
+ * Journals every queued record as one synced frame. Called with mu held,
  * no write in flight and records queued; returns with mu held.
  */
 static void lead(struct audit_log *L)
 {
-	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	struct audit_pending *p = L->pend;
 	size_t n = L->npend;
 	uint64_t seq = L->seq;
@@ -255,6 +302,7 @@ static void lead(struct audit_log *L)
 	int64_t time = L->time;
 	bool cp = cp_due(L, seq, time);
 	char algo[AUDIT_ALGO_MAX];
+	struct audit_seals sl;
 	int ret;
 
 	memcpy(hash, L->hash, 32);
@@ -264,30 +312,158 @@ static void lead(struct audit_log *L)
 	L->writing = true;
 	pthread_mutex_unlock(&L->mu);
 
-	for (size_t i = 0; i < n; i++) {
-		put_record(L, b, p[i].seq, p[i].value, p[i].len);
-		free(p[i].value);
-	}
-	free(p);
-	ret = seal_into(L, b, algo, seq, hash, time, cp);
+	ret = seal_make(L, algo, seq, hash, time, cp, &sl);
 	if (!ret)
-		ret = store_write(L->s, b, true);
-	rocksdb_writebatch_destroy(b);
+		ret = audit_journal_append(L, p, n, &sl);
 
 	pthread_mutex_lock(&L->mu);
 	L->writing = false;
-	if (ret && key_landed(L, seq))
-		ret = 0;
 	if (ret) {
 		log_err("%s: audit log: %zu record(s) lost: %s", L->s->dir, n, strerror(-ret));
+		for (size_t i = 0; i < n; i++)
+			free(p[i].value);
+		free(p);
 		lost(L, ret);
 		return;
 	}
+	if (ingest_push(L, p, n, &sl)) {
+		/* durable in the journal, which the next open replays; RocksDB will lack them */
+		log_err("%s: audit log: records up to %llu cannot reach the store: out of memory",
+			L->s->dir, (unsigned long long)seq);
+		for (size_t i = 0; i < n; i++)
+			free(p[i].value);
+		L->broken = -ENOMEM;
+	}
+	free(p);
 	if (cp) {
 		L->cp_seq = seq;
 		L->cp_time = time;
 	}
 	durable(L, seq, hash, time);
+}
+
+/* ---- the ingester: journaled records into RocksDB ---- */
+
+static bool ingest_due(const struct audit_log *L)
+{
+	return L->njrec || L->has_jhead;
+}
+
+static void *ingest_main(void *arg)
+{
+	struct audit_log *L = arg;
+	struct audit_pending *p;
+	struct audit_seals *cps, head;
+	size_t n, ncp;
+	uint64_t last;
+	int ret;
+
+	pthread_mutex_lock(&L->mu);
+	for (;;) {
+		while (!ingest_due(L) && !L->stopping)
+			pthread_cond_wait(&L->icond, &L->mu);
+		if (!ingest_due(L))
+			break;
+		p = L->jrec;
+		n = L->njrec;
+		cps = L->jcp;
+		ncp = L->njcp;
+		head = L->jhead;
+		L->jrec = NULL;
+		L->njrec = L->ajrec = 0;
+		L->jcp = NULL;
+		L->njcp = L->ajcp = 0;
+		L->has_jhead = false;
+		L->ingesting = true;
+		pthread_mutex_unlock(&L->mu);
+
+		/* one batch without the WAL: the journal keeps it until the tables do */
+		rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+		char *err = NULL;
+
+		for (size_t i = 0; i < n; i++) {
+			put_record(L, b, p[i].seq, p[i].value, p[i].len);
+			free(p[i].value);
+		}
+		for (size_t i = 0; i < ncp; i++)
+			put_cp(L, b, &cps[i]);
+		put_head(L, b, &head);
+		rocksdb_write(L->s->db, L->nowal, b, &err);
+		rocksdb_writebatch_destroy(b);
+		free(p);
+		free(cps);
+		ret = err ? -EIO : 0;
+		if (err) {
+			log_err("%s: audit log: records up to %llu cannot reach the store: %s",
+				L->s->dir, (unsigned long long)head.seq, err);
+			rocksdb_free(err);
+		}
+		last = head.seq;
+
+		pthread_mutex_lock(&L->mu);
+		L->ingesting = false;
+		if (ret)
+			L->broken = ret;
+		else if (last > L->iseq)
+			L->iseq = last;
+		pthread_cond_broadcast(&L->cond);
+		if (!ret) {
+			pthread_mutex_unlock(&L->mu);
+			audit_journal_retire(L, last);
+			pthread_mutex_lock(&L->mu);
+		}
+	}
+	pthread_mutex_unlock(&L->mu);
+	return NULL;
+}
+
+int audit_ingest_start(struct audit_log *L)
+{
+	int ret;
+
+	L->nowal = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_disable_WAL(L->nowal, 1);
+	ret = pthread_create(&L->ingester, NULL, ingest_main, L);
+	if (ret)
+		return -ret;
+	L->has_ingester = true;
+	return 0;
+}
+
+void audit_ingest_stop(struct audit_log *L)
+{
+	if (L->has_ingester) {
+		pthread_mutex_lock(&L->mu);
+		L->stopping = true;
+		pthread_cond_signal(&L->icond);
+		pthread_mutex_unlock(&L->mu);
+		pthread_join(L->ingester, NULL);
+		L->has_ingester = false;
+	}
+	if (L->nowal)
+		rocksdb_writeoptions_destroy(L->nowal);
+	L->nowal = NULL;
+}
+
+/* Caller holds mu. */
+static int drained(struct audit_log *L)
+{
+	while (!L->broken && (ingest_due(L) || L->ingesting))
+		pthread_cond_wait(&L->cond, &L->mu);
+	return L->broken ? -EIO : 0;
+}
+
+int audit_drain(struct store *s)
+{
+	struct audit_log *L = audit_log_of(s);
+	int ret;
+
+	if (!L)
+		return 0;
+	pthread_mutex_lock(&L->mu);
+	ret = drained(L);
+	pthread_mutex_unlock(&L->mu);
+	return ret;
 }
 
 /* A waiter whose record a commit carries: once the commit is over, look. */
@@ -322,7 +498,8 @@ int audit_append(struct store *s, struct audit_rec *r)
 	pthread_mutex_lock(&s->lock);
 	pthread_mutex_lock(&L->mu);
 	audit_resolve_open(L, true);
-	ret = assign(L, r, &value, &len, hash);
+	/* a record RocksDB lacks would leave a gap under the next one */
+	ret = L->broken ? -EIO : assign(L, r, &value, &len, hash);
 	if (!ret)
 		ret = pend_push(L, r->seq, value, len);
 	if (ret) {
@@ -352,6 +529,7 @@ int audit_append(struct store *s, struct audit_rec *r)
 int audit_add(struct store *s, rocksdb_writebatch_t *b, struct audit_rec *r)
 {
 	struct audit_log *L = audit_log_of(s);
+	struct audit_seals sl;
 	uint8_t hash[32];
 	char *value = NULL;
 	size_t len;
@@ -366,8 +544,14 @@ int audit_add(struct store *s, rocksdb_writebatch_t *b, struct audit_rec *r)
 		return 0;
 	}
 	pthread_mutex_lock(&L->mu);
-	while (L->writing)
-		pthread_cond_wait(&L->cond, &L->mu);
+	/* journaled records go first, or the ingester would move the head back */
+	do {
+		while (L->writing)
+			pthread_cond_wait(&L->cond, &L->mu);
+		ret = drained(L);
+		if (ret)
+			goto out;
+	} while (L->writing);
 	audit_resolve_open(L, false);
 	ret = assign(L, r, &value, &len, hash);
 	if (ret)
@@ -378,9 +562,12 @@ int audit_add(struct store *s, rocksdb_writebatch_t *b, struct audit_rec *r)
 		ret = -EROFS;
 		goto out;
 	}
-	ret = seal_into(L, b, L->algo, r->seq, hash, r->time_ns, cp);
+	ret = seal_make(L, L->algo, r->seq, hash, r->time_ns, cp, &sl);
 	if (ret)
 		goto out;
+	put_head(L, b, &sl);
+	if (cp)
+		put_cp(L, b, &sl);
 	/* nothing fails from here: queued records ride ahead of this one */
 	for (size_t i = 0; i < L->npend; i++)
 		put_record(L, b, L->pend[i].seq, L->pend[i].value, L->pend[i].len);

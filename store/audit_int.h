@@ -108,6 +108,31 @@ struct audit_pending {
 	size_t len;
 };
 
+/* A group's seals: the head, and a checkpoint when one is due. */
+struct audit_seals {
+	uint64_t seq;				/* the last record they cover */
+	uint8_t head[AUDIT_SEAL_LEN];
+	uint8_t cp[AUDIT_SEAL_LEN];
+	bool has_cp;
+};
+
+/* A journal file that may go once its records are in RocksDB's tables. */
+struct audit_retired {
+	uint64_t num;
+	uint64_t last;				/* its last durable record */
+};
+
+/* The journal (audit_journal.c); fd and size belong to the leader. */
+struct audit_journal {
+	int dirfd;				/* DIR/journal, -1 when none */
+	int fd;					/* the file being appended, -1 when none */
+	uint64_t num;				/* its number */
+	uint64_t size;				/* its bytes */
+	uint64_t last;				/* its last durable record */
+	struct audit_retired *retired;		/* mu */
+	size_t nretired, aretired;
+};
+
 /* One per open store; the protocol is described in store/audit.c. */
 struct audit_log {
 	struct store *s;
@@ -136,6 +161,22 @@ struct audit_log {
 	struct audit_pending *pend;
 	size_t npend, apend;
 	bool writing;				/* a leader's write is in flight; mu */
+	/* journaled, not yet in RocksDB: records, checkpoints, the newest head; mu */
+	struct audit_pending *jrec;
+	size_t njrec, ajrec;
+	struct audit_seals *jcp;
+	size_t njcp, ajcp;
+	struct audit_seals jhead;
+	bool has_jhead;
+	uint64_t iseq;				/* the ingester wrote records up to here; mu */
+	bool ingesting;				/* the ingester's write is in flight; mu */
+	bool stopping;				/* the ingester is to finish and end; mu */
+	int broken;				/* a durable record cannot reach RocksDB; mu */
+	pthread_cond_t icond;			/* wakes the ingester */
+	pthread_t ingester;
+	bool has_ingester;
+	rocksdb_writeoptions_t *nowal;
+	struct audit_journal j;
 	struct audit_waiter *waiters;		/* mu */
 	uint64_t records, groups;		/* mu */
 #ifdef POOL_BENCH_AUDIT_SWITCH
@@ -158,6 +199,41 @@ struct audit_log *audit_log_unregister(struct store *s);
 void audit_resolve_open(struct audit_log *L, bool over);
 /* Frees the queued records; caller holds mu. */
 void audit_pend_clear(struct audit_log *L);
+
+/*
+ * Starts the thread that moves journaled records into RocksDB; stops it
+ * once everything journaled is in (audit_ingest_stop()).
+ */
+int audit_ingest_start(struct audit_log *L);
+void audit_ingest_stop(struct audit_log *L);
+
+/* ---- the journal (audit_journal.c) ---- */
+
+/* Opens DIR/journal, creating it; no file is made before the first append. */
+int audit_journal_open(struct audit_log *L);
+/*
+ * Appends one group (n records and its seals) as a frame and syncs it.
+ * Caller is the leader (no other append runs). On failure the file is set
+ * aside, so the frame's remains end a file and the next group starts a
+ * new one.
+ */
+int audit_journal_append(struct audit_log *L, const struct audit_pending *p, size_t n,
+			 const struct audit_seals *sl);
+/*
+ * Deletes the retired files whose records are all at or below iseq, after
+ * flushing the audit and meta families to tables. Called by the ingester.
+ */
+void audit_journal_retire(struct audit_log *L, uint64_t iseq);
+/* At close, everything ingested: flush, delete every file, close. */
+void audit_journal_close(struct audit_log *L, bool ingested);
+/*
+ * At open, before the chain is read: puts the records, checkpoints and
+ * head of every authentic frame left by a daemon that did not close into
+ * RocksDB, then deletes the files. 1 and why when a frame that is not
+ * the last of its file fails its check (tampering): that frame and all
+ * after it are refused.
+ */
+int audit_journal_replay(struct audit_log *L, struct strbuf *why);
 
 /* Counters for benches and tests: records and synced group writes so far. */
 void audit_counters(struct store *s, uint64_t *records, uint64_t *groups);

@@ -134,7 +134,12 @@ static void log_free(struct audit_log *L)
 {
 	audit_pend_clear(L);
 	free(L->pend);
+	for (size_t i = 0; i < L->njrec; i++)
+		free(L->jrec[i].value);
+	free(L->jrec);
+	free(L->jcp);
 	audit_keys_release(&L->keys);
+	pthread_cond_destroy(&L->icond);
 	pthread_cond_destroy(&L->cond);
 	pthread_mutex_destroy(&L->mu);
 	free(L);
@@ -145,14 +150,16 @@ int audit_load(struct store *s)
 	struct strbuf why = STRBUF_INIT;
 	struct audit_log *L = calloc(1, sizeof(*L));
 	uint64_t first_bad = 0;
-	bool rw = !(s->flags & STORE_OPEN_RDONLY);
+	bool rw = !(s->flags & STORE_OPEN_RDONLY), journal_bad = false;
 	int ret = -ENOMEM;
 
 	if (!L)
 		goto out;
 	L->s = s;
+	L->j.dirfd = L->j.fd = -1;
 	pthread_mutex_init(&L->mu, NULL);
 	pthread_cond_init(&L->cond, NULL);
+	pthread_cond_init(&L->icond, NULL);
 	ret = audit_algo_load(s, NULL, L->algo);
 	/* a read-only store only reads: verify reports a bad algorithm name */
 	if (ret == -EINVAL && !rw)
@@ -160,20 +167,43 @@ int audit_load(struct store *s)
 	else if (ret)
 		goto out;
 	L->md = audit_md(L->algo);
+	if (rw) {
+		/* what a daemon that did not close had journaled comes first */
+		ret = audit_keys_load(s, &L->keys);
+		if (!ret)
+			ret = audit_journal_open(L);
+		if (!ret)
+			ret = audit_journal_replay(L, &why);
+		if (ret < 0)
+			goto out;
+		journal_bad = ret == 1;
+	}
 	ret = last_record(L, &L->seq, L->hash, &L->time);
 	if (ret)
 		goto out;
 	L->dseq = L->seq;
 	memcpy(L->dhash, L->hash, 32);
 	L->dtime = L->time;
+	L->iseq = L->seq;
 	last_cp(L);
 	if (rw) {
-		ret = audit_keys_load(s, &L->keys);
-		if (ret)
-			goto out;
+		size_t jlen = why.len;
+
+		if (jlen)
+			strbuf_addstr(&why, "; ");
 		ret = check_head(L, &why, &first_bad);
 		if (ret < 0)
 			goto out;
+		if (ret == 0 && journal_bad) {
+			/* the refused frames' records are gone from the end */
+			strbuf_setlen(&why, jlen);
+			first_bad = L->seq + 1;
+			ret = 1;
+		}
+		if (audit_ingest_start(L)) {
+			ret = -EAGAIN;
+			goto out;
+		}
 	}
 #ifdef POOL_BENCH_AUDIT_SWITCH
 	{
@@ -202,8 +232,11 @@ int audit_load(struct store *s)
 	}
 	L = NULL;
 out:
-	if (L)
+	if (L) {
+		audit_ingest_stop(L);
+		audit_journal_close(L, false);
 		log_free(L);
+	}
 	strbuf_release(&why);
 	return ret;
 }
@@ -219,6 +252,9 @@ void audit_unload(struct store *s)
 	if (L->waiters || L->npend || L->writing)
 		log_err("%s: audit log: closed with records still being written", s->dir);
 	pthread_mutex_unlock(&L->mu);
+	/* the ingester ends once everything journaled is in RocksDB */
+	audit_ingest_stop(L);
+	audit_journal_close(L, !L->broken);
 	log_free(L);
 }
 

@@ -109,6 +109,9 @@ int audit_query_scan(struct store *s, const struct audit_filter *f,
 
 	*scanned = 0;
 	f = f ? f : &all;
+	ret = audit_drain(s);
+	if (ret)
+		return ret;
 	/* one iterator: it reads one consistent view for the search and the walk */
 	it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[CF_AUDIT]);
 	put_be64(key, f->since_ns > 0 ? seek_time(it, f->since_ns, scanned) : 0);
@@ -158,7 +161,9 @@ int audit_record(struct store *s, uint64_t seq, struct strbuf *out)
 	int ret;
 
 	put_be64(key, seq);
-	ret = store_get(s, CF_AUDIT, key, sizeof(key), &v);
+	ret = audit_drain(s);
+	if (!ret)
+		ret = store_get(s, CF_AUDIT, key, sizeof(key), &v);
 	if (!ret)
 		strbuf_add(out, v.buf, v.len);
 	strbuf_release(&v);

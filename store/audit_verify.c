@@ -260,13 +260,16 @@ out:
 
 int audit_verify(struct store *s, uint64_t *bad_seq, struct perr *e)
 {
-	const rocksdb_snapshot_t *snap = rocksdb_create_snapshot(s->db);
+	const rocksdb_snapshot_t *snap;
 	struct verify v = { .s = s, .bad = bad_seq, .e = e };
 	uint8_t hash[32];
 	uint64_t last = 0;
 	int ret;
 
 	*bad_seq = 0;
+	if (audit_drain(s))
+		return perr_set(e, EIO, "audit log: journaled records cannot reach the store");
+	snap = rocksdb_create_snapshot(s->db);
 	v.ro = rocksdb_readoptions_create();
 	rocksdb_readoptions_set_snapshot(v.ro, snap);
 	ret = audit_algo_load(s, v.ro, v.algo);

@@ -117,6 +117,12 @@ void audit_rollback(struct store *s);
 int audit_load(struct store *s);
 /* Called by store_close: flushes pending records and stops audit threads. */
 void audit_unload(struct store *s);
+/*
+ * Waits until every durable audit record is in RocksDB (store/audit.c),
+ * so that reads of the audit family see them. -EIO when one cannot get
+ * there.
+ */
+int audit_drain(struct store *s);
 
 /*
  * Adds to batch b a new version of dst whose content is src's current

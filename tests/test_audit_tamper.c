@@ -31,6 +31,7 @@ static void raw_del(enum store_cf cf, const void *key, size_t klen)
 {
 	char *err = NULL;
 
+	CU_ASSERT_EQUAL_FATAL(audit_drain(S), 0);
 	rocksdb_delete_cf(S->db, S->wopt_sync, S->cf[cf], key, klen, &err);
 	CU_ASSERT_PTR_NULL(err);
 	rocksdb_free(err);
@@ -225,6 +226,7 @@ static void test_tamper_cut(void)
 	{
 		struct strbuf head = STRBUF_INIT;
 
+		CU_ASSERT_EQUAL_FATAL(audit_drain(S), 0);
 		CU_ASSERT_EQUAL(store_get(S, CF_META, AUDIT_META_HEAD, strlen(AUDIT_META_HEAD),
 					  &head), 0);
 		CU_ASSERT_EQUAL(fill(9000, 1), 0);
@@ -299,6 +301,7 @@ static void test_tamper_seals(void)
 	raw_del(CF_META, key, sizeof(key));
 	CU_ASSERT_EQUAL(verify_quiet(), 0);
 	/* a forged head */
+	CU_ASSERT_EQUAL_FATAL(audit_drain(S), 0);
 	CU_ASSERT_EQUAL(store_get(S, CF_META, AUDIT_META_HEAD, strlen(AUDIT_META_HEAD), &v), 0);
 	v.buf[60] ^= 1;
 	raw_put(CF_META, AUDIT_META_HEAD, strlen(AUDIT_META_HEAD), v.buf, v.len);

@@ -552,6 +552,7 @@ static void edit_record(struct store *s, uint64_t seq, const char *from, const c
 	char *at, *err = NULL;
 
 	put_be64(key, seq);
+	CU_ASSERT_EQUAL_FATAL(audit_drain(s), 0);
 	CU_ASSERT_EQUAL_FATAL(store_get(s, CF_AUDIT, key, sizeof(key), &v), 0);
 	at = strstr(v.buf, from);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
@@ -572,6 +573,7 @@ static void delete_record(struct store *s, uint64_t seq)
 	char *err = NULL;
 
 	put_be64(key, seq);
+	CU_ASSERT_EQUAL_FATAL(audit_drain(s), 0);
 	rocksdb_delete_cf(s->db, s->wopt_sync, s->cf[CF_AUDIT], (const char *)key, sizeof(key),
 			  &err);
 	CU_ASSERT_PTR_NULL(err);

@@ -122,8 +122,14 @@ note "kill -9 of the daemon (pid $POOLFS_PID) during the write loop"
 pool_kill9
 wait_pid "$loop_pid" 30 > /dev/null
 [ $? = 255 ] && { fail "the write loop hangs after the daemon died"; kill -KILL "$loop_pid"; }
+# the last records were durable only in the journal: the open replays it
+jold=$(ls "$STORE/journal" | grep '^audit\.')
+[ -n "$jold" ] || fail "no journal file left by the killed daemon (ls: $(ls "$STORE/journal"))"
 pool_mount
 verify_ok "kill -9 and remount"
+for f in $jold; do
+	check "the open replayed and deleted journal/$f" test ! -e "$STORE/journal/$f"
+done
 check_eq "the open found the head where the records end" "$(aq --op audit_break | wc -l)" 0
 T_CHECKS=$((T_CHECKS + 1))
 [ "$(aq --path /loop --op write | wc -l)" -ge 40 ] || fail "fewer than 40 writes of the loop recorded"

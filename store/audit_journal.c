@@ -1,0 +1,659 @@
+/*
+ * store/audit_journal.c - the audit log's journal: where a group of
+ * records becomes durable before RocksDB holds it.
+ *
+ * A synced RocksDB write costs an audited open about as much again as the
+ * open itself (docs/audit.md, "Cost"). So a leader appends its group to a
+ * file of its own and syncs that, and a thread (audit.c) moves the records
+ * into RocksDB later, in batches and without RocksDB's WAL. A file is
+ * deleted once its records are in RocksDB's tables (the audit and meta
+ * families flushed); a clean close deletes them all.
+ *
+ * DIR/journal/audit.<20-digit number>, frames back to back (big-endian):
+ *
+ *   0   4  "PAJ1"
+ *   4   4  body bytes (everything after this 13-byte header)
+ *   8   4  number of records n >= 1
+ *   12  1  1 when a checkpoint seal follows the head, else 0
+ *   13     n times: 4-byte length, the record as stored
+ *          the head seal of the last record (AUDIT_SEAL_LEN bytes)
+ *          the checkpoint seal, when flagged
+ *
+ * A frame is authentic when its records chain (each one's hash over the
+ * one before, from the "prev" the first names) to the hash its head seal
+ * signs: without the key no frame can be forged or edited.
+ *
+ * At open, every authentic frame is replayed into RocksDB. A frame that
+ * fails its check at the end of a file is a write that never completed
+ * (its caller got no answer) and is dropped. One followed by more bytes
+ * was edited: it and everything after it are refused, the files kept as
+ * refused.<number>, and the caller records an audit_break. A frame whose
+ * first record is at or below records of an earlier frame replaces them,
+ * as the daemon did when a write failed and the chain resumed.
+ */
+#include "store/audit_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/codec.h"
+#include "common/log.h"
+
+#define FRAME_MAGIC	"PAJ1"
+#define FRAME_HDR	13
+/* a file is set aside past this size, so its records can leave the journal */
+#define JOURNAL_MAX	(8u << 20)
+#define FILE_PREFIX	"audit."
+#define REFUSED_PREFIX	"refused."
+
+/* ---- appending ---- */
+
+static void file_name(char *buf, size_t len, const char *prefix, uint64_t num)
+{
+	snprintf(buf, len, "%s%020" PRIu64, prefix, num);
+}
+
+static bool file_num(const char *name, uint64_t *num)
+{
+	const char *d = name + strlen(FILE_PREFIX);
+	char *end;
+
+	if (strncmp(name, FILE_PREFIX, strlen(FILE_PREFIX)) || strlen(d) != 20)
+		return false;
+	errno = 0;
+	*num = strtoull(d, &end, 10);
+	return !errno && *end == '\0';
+}
+
+static int sync_dir(struct audit_journal *j)
+{
+	return fsync(j->dirfd) ? -errno : 0;
+}
+
+/* The numbers of the journal files in DIR/journal, ascending. */
+static int list_files(struct audit_journal *j, uint64_t **nums, size_t *n)
+{
+	size_t cap = 0;
+	uint64_t num, *p;
+	struct dirent *de;
+	DIR *d;
+	int fd, ret = 0;
+
+	*nums = NULL;
+	*n = 0;
+	fd = dup(j->dirfd);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		if (!file_num(de->d_name, &num))
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 8;
+			p = realloc(*nums, cap * sizeof(*p));
+			if (!p) {
+				ret = -ENOMEM;
+				break;
+			}
+			*nums = p;
+		}
+		/* few files: keep them sorted as they come */
+		size_t i = (*n)++;
+		for (; i > 0 && (*nums)[i - 1] > num; i--)
+			(*nums)[i] = (*nums)[i - 1];
+		(*nums)[i] = num;
+	}
+	closedir(d);
+	if (ret) {
+		free(*nums);
+		*nums = NULL;
+		*n = 0;
+	}
+	return ret;
+}
+
+int audit_journal_open(struct audit_log *L)
+{
+	struct audit_journal *j = &L->j;
+	char path[4096];
+	uint64_t *nums;
+	size_t n;
+	int ret;
+
+	j->fd = -1;
+	snprintf(path, sizeof(path), "%s/journal", L->s->dir);
+	if (mkdir(path, 0700) && errno != EEXIST)
+		goto fail;
+	j->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (j->dirfd < 0)
+		goto fail;
+	ret = list_files(j, &nums, &n);
+	if (ret)
+		return ret;
+	j->num = n ? nums[n - 1] : 0;
+	free(nums);
+	return 0;
+fail:
+	ret = -errno;
+	log_err("%s: audit journal: %s", path, strerror(errno));
+	return ret;
+}
+
+static int retire_push(struct audit_log *L, uint64_t num, uint64_t last)
+{
+	struct audit_journal *j = &L->j;
+	struct audit_retired *p;
+	int ret = 0;
+
+	pthread_mutex_lock(&L->mu);
+	if (j->nretired == j->aretired) {
+		size_t n = j->aretired ? 2 * j->aretired : 4;
+
+		p = realloc(j->retired, n * sizeof(*p));
+		if (!p) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		j->retired = p;
+		j->aretired = n;
+	}
+	j->retired[j->nretired++] = (struct audit_retired){ num, last };
+out:
+	pthread_mutex_unlock(&L->mu);
+	return ret;
+}
+
+/* Sets the current file aside: later groups go to a new one. */
+static void set_aside(struct audit_log *L)
+{
+	struct audit_journal *j = &L->j;
+
+	if (j->fd < 0)
+		return;
+	close(j->fd);
+	j->fd = -1;
+	/* without room to list it the file stays until the next open replays it */
+	if (retire_push(L, j->num, j->last))
+		log_err("%s: audit journal: file %" PRIu64 " kept: out of memory", L->s->dir,
+			j->num);
+}
+
+static int new_file(struct audit_log *L)
+{
+	struct audit_journal *j = &L->j;
+	char name[64];
+	int ret;
+
+	set_aside(L);
+	file_name(name, sizeof(name), FILE_PREFIX, j->num + 1);
+	j->fd = openat(j->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+	if (j->fd < 0)
+		return -errno;
+	j->num++;
+	j->size = 0;
+	j->last = 0;
+	/* the name must be durable before anything in the file counts */
+	ret = sync_dir(j);
+	if (ret) {
+		close(j->fd);
+		j->fd = -1;
+		unlinkat(j->dirfd, name, 0);
+	}
+	return ret;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int audit_journal_append(struct audit_log *L, const struct audit_pending *p, size_t n,
+			 const struct audit_seals *sl)
+{
+	struct audit_journal *j = &L->j;
+	size_t body = AUDIT_SEAL_LEN + (sl->has_cp ? AUDIT_SEAL_LEN : 0), off;
+	uint8_t *f;
+	int ret;
+
+	for (size_t i = 0; i < n; i++)
+		body += 4 + p[i].len;
+	if (body > UINT32_MAX || n > UINT32_MAX)
+		return -EFBIG;
+	f = malloc(FRAME_HDR + body);
+	if (!f)
+		return -ENOMEM;
+	memcpy(f, FRAME_MAGIC, 4);
+	put_be32(f + 4, (uint32_t)body);
+	put_be32(f + 8, (uint32_t)n);
+	f[12] = sl->has_cp;
+	off = FRAME_HDR;
+	for (size_t i = 0; i < n; i++) {
+		put_be32(f + off, (uint32_t)p[i].len);
+		memcpy(f + off + 4, p[i].value, p[i].len);
+		off += 4 + p[i].len;
+	}
+	memcpy(f + off, sl->head, AUDIT_SEAL_LEN);
+	if (sl->has_cp)
+		memcpy(f + off + AUDIT_SEAL_LEN, sl->cp, AUDIT_SEAL_LEN);
+
+	ret = 0;
+	if (j->fd < 0 || j->size >= JOURNAL_MAX)
+		ret = new_file(L);
+	if (!ret)
+		ret = write_all(j->fd, f, FRAME_HDR + body);
+	if (!ret && fdatasync(j->fd))
+		ret = -errno;
+	free(f);
+	if (ret) {
+		log_err("%s: audit journal: file %" PRIu64 ": %s", L->s->dir, j->num,
+			strerror(-ret));
+		set_aside(L);
+		return ret;
+	}
+	j->size += FRAME_HDR + body;
+	j->last = sl->seq;
+	return 0;
+}
+
+/* ---- retiring ---- */
+
+static int flush_tables(struct audit_log *L)
+{
+	rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+	const int cfs[] = { CF_AUDIT, CF_META };
+	char *err = NULL;
+
+	rocksdb_flushoptions_set_wait(fo, 1);
+	for (size_t i = 0; i < sizeof(cfs) / sizeof(cfs[0]) && !err; i++)
+		rocksdb_flush_cf(L->s->db, fo, L->s->cf[cfs[i]], &err);
+	rocksdb_flushoptions_destroy(fo);
+	if (err) {
+		log_err("%s: audit journal: cannot flush the audit log to tables: %s", L->s->dir,
+			err);
+		rocksdb_free(err);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void unlink_file(struct audit_log *L, uint64_t num)
+{
+	char name[64];
+
+	file_name(name, sizeof(name), FILE_PREFIX, num);
+	if (unlinkat(L->j.dirfd, name, 0) && errno != ENOENT)
+		log_err("%s: audit journal: cannot delete %s: %s", L->s->dir, name,
+			strerror(errno));
+}
+
+void audit_journal_retire(struct audit_log *L, uint64_t iseq)
+{
+	struct audit_journal *j = &L->j;
+	uint64_t nums[16];
+	size_t n = 0, k = 0;
+
+	pthread_mutex_lock(&L->mu);
+	for (size_t i = 0; i < j->nretired; i++) {
+		if (j->retired[i].last <= iseq && n < sizeof(nums) / sizeof(nums[0]))
+			nums[n++] = j->retired[i].num;
+		else
+			j->retired[k++] = j->retired[i];
+	}
+	j->nretired = k;
+	pthread_mutex_unlock(&L->mu);
+	if (!n)
+		return;
+	if (flush_tables(L)) {
+		/* kept: the next open replays them, which only repeats what is there */
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		unlink_file(L, nums[i]);
+	sync_dir(j);
+}
+
+void audit_journal_close(struct audit_log *L, bool ingested)
+{
+	struct audit_journal *j = &L->j;
+
+	if (j->dirfd < 0)
+		return;
+	if (j->fd >= 0)
+		close(j->fd);
+	j->fd = -1;
+	if (ingested) {
+		uint64_t *nums;
+		size_t n;
+
+		if (!list_files(j, &nums, &n) && n && !flush_tables(L)) {
+			for (size_t i = 0; i < n; i++)
+				unlink_file(L, nums[i]);
+			sync_dir(j);
+		}
+		free(nums);
+	}
+	free(j->retired);
+	j->retired = NULL;
+	j->nretired = j->aretired = 0;
+	close(j->dirfd);
+	j->dirfd = -1;
+}
+
+/* ---- replay at open ---- */
+
+struct replay_rec {
+	uint64_t seq;
+	const char *value;
+	size_t len;
+};
+
+struct replay {
+	struct audit_log *L;
+	struct replay_rec *recs;
+	size_t nrecs, arecs;
+	const uint8_t *head;			/* the newest authentic head seal */
+	uint64_t head_seq;
+	struct { uint64_t seq; const uint8_t *v; } *cps;
+	size_t ncps, acps;
+};
+
+/*
+ * Checks the frame body b (n records, cp flagged) and, when authentic,
+ * makes it the newest in rp. NULL, else why it is refused.
+ */
+static const char *frame_take(struct replay *rp, const uint8_t *b, size_t blen, uint32_t n,
+			      bool has_cp)
+{
+	struct audit_log *L = rp->L;
+	size_t off = 0, base = rp->nrecs, first;
+	uint8_t prev[32], hash[32], stored[32];
+	uint64_t seq = 0;
+	struct audit_seal c;
+	const char *why = NULL;
+
+	for (uint32_t i = 0; i < n && !why; i++) {
+		struct audit_rec r;
+		char prev_hex[65];
+		json_t *o;
+		uint32_t len;
+
+		if (blen - off < 4 || (len = get_be32(b + off), blen - off - 4 < len)) {
+			why = "a record runs past the frame";
+			break;
+		}
+		if (audit_decode((const char *)b + off + 4, len, &o, &r, prev_hex)) {
+			why = "a record is not a record";
+			break;
+		}
+		json_decref(o);
+		if (i == 0 && hex_decode(prev_hex, prev, 32))
+			why = "the first record's prev is not a hash";
+		else if (i > 0 && r.seq != seq + 1)
+			why = "the records are not consecutive";
+		else if (audit_hash_value((const char *)b + off + 4, len, prev, L->md, hash, stored) ||
+			 memcmp(hash, stored, 32))
+			why = "a record does not match its hash";
+		if (why)
+			break;
+		/* staged past the authentic ones until the frame proves itself */
+		if (base + i >= rp->arecs) {
+			size_t na = rp->arecs ? 2 * rp->arecs : 256;
+			struct replay_rec *p = realloc(rp->recs, na * sizeof(*p));
+
+			if (!p)
+				return "out of memory";
+			rp->recs = p;
+			rp->arecs = na;
+		}
+		rp->recs[base + i] = (struct replay_rec){ r.seq, (const char *)b + off + 4, len };
+		memcpy(prev, hash, 32);
+		seq = r.seq;
+		off += 4 + len;
+	}
+	if (!why && blen - off != AUDIT_SEAL_LEN * (has_cp ? 2u : 1u))
+		why = "the seals are not where the frame says";
+	if (!why && (audit_seal_decode(b + off, AUDIT_SEAL_LEN, &c) ||
+		     audit_seal_check(&L->keys, L->algo, AUDIT_SEAL_HEAD, &c) ||
+		     c.seq != seq || memcmp(c.hash, prev, 32)))
+		why = "its head seal does not sign its records";
+	if (!why && has_cp && (audit_seal_decode(b + off + AUDIT_SEAL_LEN, AUDIT_SEAL_LEN, &c) ||
+			       audit_seal_check(&L->keys, L->algo, AUDIT_SEAL_CP, &c) ||
+			       c.seq != seq))
+		why = "its checkpoint seal does not sign its records";
+	if (why)
+		return why;
+	/* this frame replaces what earlier ones said from its first record on */
+	for (first = base; first > 0 && rp->recs[first - 1].seq >= rp->recs[base].seq; first--)
+		;
+	memmove(rp->recs + first, rp->recs + base, n * sizeof(*rp->recs));
+	rp->nrecs = first + n;
+	while (rp->ncps > 0 && rp->cps[rp->ncps - 1].seq >= rp->recs[first].seq)
+		rp->ncps--;
+	rp->head = b + off;
+	rp->head_seq = seq;
+	if (has_cp) {
+		if (rp->ncps == rp->acps) {
+			size_t na = rp->acps ? 2 * rp->acps : 16;
+			void *p = realloc(rp->cps, na * sizeof(*rp->cps));
+
+			if (!p)
+				return "out of memory";
+			rp->cps = p;
+			rp->acps = na;
+		}
+		rp->cps[rp->ncps].seq = seq;
+		rp->cps[rp->ncps++].v = b + off + AUDIT_SEAL_LEN;
+	}
+	return NULL;
+}
+
+static int read_file(struct audit_journal *j, uint64_t num, uint8_t **buf, size_t *len)
+{
+	char name[64];
+	struct stat st;
+	size_t got = 0;
+	int fd, ret = 0;
+
+	*buf = NULL;
+	*len = 0;
+	file_name(name, sizeof(name), FILE_PREFIX, num);
+	fd = openat(j->dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		ret = -errno;
+		goto out;
+	}
+	*buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!*buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, *buf + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	*len = got;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* 0 when the key is absent, 1 when present, -EIO when unreadable. */
+static int present(struct store *s, int cf, const void *key, size_t klen)
+{
+	char *err = NULL, *v;
+	size_t vlen;
+
+	v = rocksdb_get_cf(s->db, s->ropt, s->cf[cf], key, klen, &vlen, &err);
+	rocksdb_free(v);
+	if (err) {
+		log_err("%s: audit journal: cannot read the store: %s", s->dir, err);
+		rocksdb_free(err);
+		return -EIO;
+	}
+	return v != NULL;
+}
+
+/*
+ * Puts what rp holds into RocksDB: records and checkpoints that are not
+ * there (one that is stays as it is: verify judges it), and the head when
+ * it is newer than the stored one.
+ */
+static int replay_apply(struct replay *rp)
+{
+	struct store *s = rp->L->s;
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	struct strbuf v = STRBUF_INIT;
+	struct audit_seal c;
+	uint8_t key[AUDIT_CP_KEY_LEN];
+	int ret = 0, p;
+
+	for (size_t i = 0; i < rp->nrecs && !ret; i++) {
+		put_be64(key, rp->recs[i].seq);
+		p = present(s, CF_AUDIT, key, 8);
+		if (p == 0)
+			rocksdb_writebatch_put_cf(b, s->cf[CF_AUDIT], (const char *)key, 8,
+						  rp->recs[i].value, rp->recs[i].len);
+		ret = p < 0 ? p : 0;
+	}
+	for (size_t i = 0; i < rp->ncps && !ret; i++) {
+		audit_cp_key(key, rp->cps[i].seq);
+		p = present(s, CF_META, key, sizeof(key));
+		if (p == 0)
+			rocksdb_writebatch_put_cf(b, s->cf[CF_META], (const char *)key, sizeof(key),
+						  (const char *)rp->cps[i].v, AUDIT_SEAL_LEN);
+		ret = p < 0 ? p : 0;
+	}
+	if (!ret && rp->head) {
+		ret = store_get(s, CF_META, AUDIT_META_HEAD, strlen(AUDIT_META_HEAD), &v);
+		if (ret == -ENOENT || (!ret && (audit_seal_decode(v.buf, v.len, &c) ||
+						c.seq < rp->head_seq))) {
+			rocksdb_writebatch_put_cf(b, s->cf[CF_META], AUDIT_META_HEAD,
+						  strlen(AUDIT_META_HEAD),
+						  (const char *)rp->head, AUDIT_SEAL_LEN);
+			ret = 0;
+		}
+	}
+	if (!ret && rocksdb_writebatch_count(b))
+		ret = store_write(s, b, true);
+	rocksdb_writebatch_destroy(b);
+	strbuf_release(&v);
+	return ret;
+}
+
+/* Keeps the files from the one at index from on as refused.<number>. */
+static void refuse_files(struct audit_log *L, const uint64_t *nums, size_t n, size_t from)
+{
+	char name[64], to[64];
+
+	for (size_t i = from; i < n; i++) {
+		file_name(name, sizeof(name), FILE_PREFIX, nums[i]);
+		file_name(to, sizeof(to), REFUSED_PREFIX, nums[i]);
+		if (renameat(L->j.dirfd, name, L->j.dirfd, to))
+			log_err("%s: audit journal: cannot set %s aside: %s", L->s->dir, name,
+				strerror(errno));
+	}
+}
+
+int audit_journal_replay(struct audit_log *L, struct strbuf *why)
+{
+	struct replay rp = { .L = L };
+	uint64_t *nums = NULL;
+	uint8_t **bufs = NULL;
+	size_t n = 0, refused = SIZE_MAX, len;
+	int ret;
+
+	ret = list_files(&L->j, &nums, &n);
+	if (ret || !n)
+		goto out;
+	bufs = calloc(n, sizeof(*bufs));
+	if (!bufs) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n && refused == SIZE_MAX; i++) {
+		size_t off = 0;
+
+		ret = read_file(&L->j, nums[i], &bufs[i], &len);
+		if (ret)
+			goto out;
+		while (off < len) {
+			const uint8_t *f = bufs[i] + off;
+			const char *bad = NULL;
+			size_t body;
+
+			if (len - off < FRAME_HDR ||
+			    (body = get_be32(f + 4), len - off - FRAME_HDR < body)) {
+				log_warn("%s: audit journal: file %" PRIu64 " ends in an unfinished write of %zu bytes; dropped",
+					 L->s->dir, nums[i], len - off);
+				break;
+			}
+			if (memcmp(f, FRAME_MAGIC, 4) || get_be32(f + 8) == 0 || f[12] > 1)
+				bad = "it is not a frame";
+			else
+				bad = frame_take(&rp, f + FRAME_HDR, body, get_be32(f + 8), f[12]);
+			if (bad && !strcmp(bad, "out of memory")) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			off += FRAME_HDR + body;
+			if (bad && off == len) {
+				log_warn("%s: audit journal: file %" PRIu64 " ends in a frame that fails its check (%s), an unfinished write; dropped",
+					 L->s->dir, nums[i], bad);
+			} else if (bad) {
+				strbuf_addf(why, "journal file %" PRIu64 " has a frame at byte %zu that %s: %s; it and all after it are refused (kept as journal/%s*)",
+					    nums[i], off - FRAME_HDR - body,
+					    "fails its check", bad, REFUSED_PREFIX);
+				refused = i;
+				break;
+			}
+		}
+	}
+	ret = replay_apply(&rp);
+	if (ret)
+		goto out;
+	if (refused != SIZE_MAX)
+		refuse_files(L, nums, n, refused);
+	for (size_t i = 0; i < (refused == SIZE_MAX ? n : refused); i++)
+		unlink_file(L, nums[i]);
+	ret = sync_dir(&L->j);
+	if (!ret)
+		ret = refused != SIZE_MAX;
+	log_info("%s: audit journal: %zu record(s) replayed from %zu file(s)", L->s->dir,
+		 rp.nrecs, n);
+out:
+	for (size_t i = 0; bufs && i < n; i++)
+		free(bufs[i]);
+	free(bufs);
+	free(nums);
+	free(rp.recs);
+	free(rp.cps);
+	return ret;
+}

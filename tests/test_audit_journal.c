@@ -1,0 +1,220 @@
+/*
+ * tests/test_audit_journal.c - the audit journal (store/audit_journal.c):
+ * records acknowledged only by the journal survive a crash, a write cut
+ * short by the crash is dropped, an edited frame is refused and the gap
+ * recorded, and a clean close leaves no journal behind.
+ *
+ * A crash is a child process that opens the pool, appends and _exit()s
+ * without closing it: its records are in the journal and at most in a
+ * memtable that dies with it.
+ */
+#define AUDIT_TEST_NAME "test_audit_journal"
+#include "tests/audit_util.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Appends n records in a child that dies without closing the pool. */
+static void crash_after(unsigned n)
+{
+	pid_t pid;
+	int st;
+
+	pool_done();
+	fflush(NULL);
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		struct perr e = PERR_INIT;
+
+		if (store_open(pool_dir, 0, &S, &e))
+			_exit(2);
+		_exit(fill(1000, n) ? 3 : 0);
+	}
+	CU_ASSERT_EQUAL_FATAL(waitpid(pid, &st, 0), pid);
+	CU_ASSERT_FATAL(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* The path of the first file in the pool's journal named prefix*, or "". */
+static void journal_file(const char *prefix, char *path, size_t len)
+{
+	char dir[300];
+	struct dirent *de;
+	DIR *d;
+
+	path[0] = '\0';
+	snprintf(dir, sizeof(dir), "%s/journal", pool_dir);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, prefix, strlen(prefix))) {
+			snprintf(path, len, "%s/%s", dir, de->d_name);
+			break;
+		}
+	closedir(d);
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? -1 : st.st_size;
+}
+
+/* The byte offset of frame k (from 0) in the journal file at path. */
+static off_t frame_at(const char *path, unsigned k)
+{
+	uint8_t hdr[13];
+	off_t off = 0;
+	int fd = open(path, O_RDONLY);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	for (unsigned i = 0; i < k; i++) {
+		CU_ASSERT_EQUAL_FATAL(pread(fd, hdr, sizeof(hdr), off), (ssize_t)sizeof(hdr));
+		CU_ASSERT_FATAL(!memcmp(hdr, "PAJ1", 4));
+		off += (off_t)sizeof(hdr) + get_be32(hdr + 4);
+	}
+	close(fd);
+	return off;
+}
+
+static char last_op[32], last_reason[512];
+
+static int keep_last(void *arg, const char *json, const struct audit_rec *r)
+{
+	snprintf(last_op, sizeof(last_op), "%s", r->op);
+	snprintf(last_reason, sizeof(last_reason), "%s", r->reason ? r->reason : "");
+	return 0;
+}
+
+static void read_last(void)
+{
+	last_op[0] = last_reason[0] = '\0';
+	CU_ASSERT(audit_query(S, NULL, keep_last, NULL) > 0);
+}
+
+static void test_crash_replayed(void)
+{
+	char path[600];
+	uint64_t base;
+
+	pool_new();
+	CU_ASSERT_EQUAL(fill(0, 20), 0);
+	base = S->audit_seq;
+	crash_after(300);
+	/* the child's records are in the journal and nowhere else durable */
+	journal_file("audit.", path, sizeof(path));
+	CU_ASSERT_FATAL(path[0] != '\0');
+	CU_ASSERT(file_size(path) > 300 * 200);
+	pool_reopen();
+	CU_ASSERT_EQUAL(S->audit_seq, base + 300);
+	read_last();
+	{
+		char rpath[64], reason[32];
+		struct audit_rec r;
+
+		rec_fill(&r, 1299, rpath, sizeof(rpath), reason, sizeof(reason));
+		CU_ASSERT_STRING_EQUAL(last_op, r.op);
+		CU_ASSERT_STRING_EQUAL(last_reason, reason);
+	}
+	CU_ASSERT_EQUAL(verify_quiet(), 0);
+	/* replayed, the files are gone; the chain goes on from the replayed head */
+	journal_file("audit.", path, sizeof(path));
+	CU_ASSERT_STRING_EQUAL(path, "");
+	CU_ASSERT_EQUAL(fill(0, 10), 0);
+	CU_ASSERT_EQUAL(verify_quiet(), 0);
+	pool_reopen();
+	CU_ASSERT_EQUAL(S->audit_seq, base + 310);
+	CU_ASSERT_EQUAL(verify_quiet(), 0);
+	pool_done();
+}
+
+static void test_crash_torn_write(void)
+{
+	char path[600];
+	uint64_t base;
+
+	pool_new();
+	base = S->audit_seq;
+	crash_after(40);
+	journal_file("audit.", path, sizeof(path));
+	CU_ASSERT_FATAL(path[0] != '\0');
+	/* the last group's write, cut short: its caller never got an answer */
+	CU_ASSERT_EQUAL_FATAL(truncate(path, file_size(path) - 30), 0);
+	pool_reopen();
+	CU_ASSERT_EQUAL(S->audit_seq, base + 39);
+	read_last();
+	CU_ASSERT_STRING_NOT_EQUAL(last_op, "audit_break");
+	CU_ASSERT_EQUAL(verify_quiet(), 0);
+	pool_done();
+}
+
+static void test_crash_edited_frame(void)
+{
+	char path[600], refused[512];
+	uint64_t base;
+	off_t at;
+	int fd;
+
+	pool_new();
+	base = S->audit_seq;
+	crash_after(40);
+	journal_file("audit.", path, sizeof(path));
+	CU_ASSERT_FATAL(path[0] != '\0');
+	/* one letter of the 11th group's record (one record a group: fill waits for each) */
+	at = frame_at(path, 10) + 13 + 4 + 30;
+	fd = open(path, O_RDWR);
+	CU_ASSERT_FATAL(fd >= 0);
+	{
+		char c;
+
+		CU_ASSERT_EQUAL_FATAL(pread(fd, &c, 1, at), 1);
+		c ^= 0x01;
+		CU_ASSERT_EQUAL_FATAL(pwrite(fd, &c, 1, at), 1);
+	}
+	close(fd);
+	pool_reopen();
+	/* ten groups replayed, then the break in the eleventh's place */
+	CU_ASSERT_EQUAL(S->audit_seq, base + 11);
+	read_last();
+	CU_ASSERT_STRING_EQUAL(last_op, "audit_break");
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_reason, "journal file"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_reason, "does not match its hash"));
+	CU_ASSERT_EQUAL(verify_quiet(), base + 11);
+	/* kept for whoever looks into it, and not replayed again */
+	journal_file("refused.", refused, sizeof(refused));
+	CU_ASSERT(refused[0] != '\0');
+	pool_reopen();
+	CU_ASSERT_EQUAL(S->audit_seq, base + 11);
+	pool_done();
+}
+
+static void test_clean_close(void)
+{
+	char path[600];
+
+	pool_new();
+	CU_ASSERT_EQUAL(fill(0, 50), 0);
+	journal_file("audit.", path, sizeof(path));
+	CU_ASSERT(path[0] != '\0');
+	pool_reopen();
+	journal_file("audit.", path, sizeof(path));
+	CU_ASSERT_STRING_EQUAL(path, "");
+	CU_ASSERT_EQUAL(verify_quiet(), 0);
+	pool_done();
+}
+
+int main(void)
+{
+	static const struct unit_test tests[] = {
+		{ "journal: records after a crash are replayed", test_crash_replayed },
+		{ "journal: a write cut short by the crash is dropped", test_crash_torn_write },
+		{ "journal: an edited frame is refused and recorded", test_crash_edited_frame },
+		{ "journal: a clean close leaves none", test_clean_close },
+	};
+
+	return unit_tests_run("audit journal", suite_init, suite_clean, tests, UNIT_COUNT(tests));
+}
