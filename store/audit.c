@@ -21,9 +21,13 @@
  * s->lock, queues the encoded record and waits. The first waiter that
  * finds no write in flight becomes the leader: it takes every queued
  * record, adds a freshly sealed head (and a checkpoint when one is due)
- * and writes them in one synced batch while others queue up behind it.
+ * and appends them as one synced frame to the journal (audit_journal.c)
+ * while others queue up behind it. The ingester thread then writes
+ * journaled groups into RocksDB without the WAL; whatever reads the
+ * audit family first waits for it (audit_drain()).
  * Commits that carry their record in a data batch (audit_add() under
- * s->lock) first wait for a leader in flight, then put the queued records
+ * s->lock) first wait for a leader in flight and for the ingester (else
+ * it could write an older head over theirs), then put the queued records
  * into their own batch ahead of theirs, so records land in seq order and
  * one write makes a whole run durable. A queued record so carried is
  * durable once its key is in the database; its waiter takes s->lock,
@@ -35,13 +39,15 @@
  * truth: before trusting a batch to have failed or landed, look for its
  * last key.
  *
- * At open, the last record must match the signed head; batches always
- * carry both, so only an edit of the database can part them. Then a
+ * At open, the journal is replayed first (audit_journal.c). Then the
+ * last record must match the signed head; batches always carry both, so
+ * only an edit of the database can part them. Then a
  * record with op "audit_break" saying what was found becomes the next
  * link: the store stays usable and the gap stays visible to verify for
  * good (a new head over the damaged tail would otherwise hide it).
  *
- * Lock order: s->lock, then log->mu. A leader writes holding neither.
+ * Lock order: s->lock, then log->mu. A leader writes holding neither,
+ * and so does the ingester.
  * Nothing switches recording off, except audit_bench_switch() in builds
  * made with -DPOOL_BENCH_AUDIT_SWITCH, which the daemon's build never is.
  */

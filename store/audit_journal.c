@@ -3,7 +3,7 @@
  * records becomes durable before RocksDB holds it.
  *
  * A synced RocksDB write costs an audited open about as much again as the
- * open itself (docs/audit.md, "Cost"). So a leader appends its group to a
+ * open itself (docs/audit.md, "The journal"). So a leader appends its group to a
  * file of its own and syncs that, and a thread (audit.c) moves the records
  * into RocksDB later, in batches and without RocksDB's WAL. A file is
  * deleted once its records are in RocksDB's tables (the audit and meta
@@ -24,10 +24,13 @@
  * signs: without the key no frame can be forged or edited.
  *
  * At open, every authentic frame is replayed into RocksDB. A frame that
- * fails its check at the end of a file is a write that never completed
- * (its caller got no answer) and is dropped. One followed by more bytes
- * was edited: it and everything after it are refused, the files kept as
- * refused.<number>, and the caller records an audit_break. A frame whose
+ * fails its check with no frame's magic after it in its file is a write
+ * that never completed (its caller got no answer; a filesystem may have
+ * left it zero-filled) and is dropped. One followed by another frame was
+ * edited: it and everything after it are refused, the files kept as
+ * refused.<number>, and the caller records an audit_break. (A cut-short
+ * frame whose records happen to hold the magic is taken for an edit: the
+ * log then claims tampering that was not, never the other way.) A frame whose
  * first record is at or below records of an earlier frame replaces them,
  * as the daemon did when a write failed and the chain resumed.
  */
@@ -623,17 +626,19 @@ int audit_journal_replay(struct audit_log *L, struct strbuf *why)
 				ret = -ENOMEM;
 				goto out;
 			}
-			off += FRAME_HDR + body;
-			if (bad && off == len) {
+			if (bad && !memmem(f + 4, len - off - 4, FRAME_MAGIC, 4)) {
+				/* nothing after it: the write the crash cut short (maybe zero-filled) */
 				log_warn("%s: audit journal: file %" PRIu64 " ends in a frame that fails its check (%s), an unfinished write; dropped",
 					 L->s->dir, nums[i], bad);
-			} else if (bad) {
-				strbuf_addf(why, "journal file %" PRIu64 " has a frame at byte %zu that %s: %s; it and all after it are refused (kept as journal/%s*)",
-					    nums[i], off - FRAME_HDR - body,
-					    "fails its check", bad, REFUSED_PREFIX);
+				break;
+			}
+			if (bad) {
+				strbuf_addf(why, "journal file %" PRIu64 " has a frame at byte %zu that fails its check: %s; it and all after it are refused (kept as journal/%s*)",
+					    nums[i], off, bad, REFUSED_PREFIX);
 				refused = i;
 				break;
 			}
+			off += FRAME_HDR + body;
 		}
 	}
 	ret = replay_apply(&rp);

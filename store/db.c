@@ -23,8 +23,10 @@
  *   - LZ4 everywhere (blob files included): cheap enough not to show in
  *     read throughput and it shrinks CSV well. If this librocksdb was built
  *     without LZ4 the store opens with no compression instead.
- *   - The WAL stays on; commits and audit records are written with sync so
- *     a change is durable when the call returns.
+ *   - The WAL stays on; commits are written with sync so a change is
+ *     durable when the call returns. Audit records outside commits are
+ *     synced to their own journal and reach RocksDB without the WAL
+ *     (store/audit_journal.c).
  *   - create_if_missing only in store_create: opening a wrong path must
  *     fail, never create an empty pool.
  */

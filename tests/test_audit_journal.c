@@ -132,16 +132,24 @@ static void test_crash_replayed(void)
 	pool_done();
 }
 
-static void test_crash_torn_write(void)
+/* A new pool whose last n records a crash left in journal file path; its seq before. */
+static uint64_t crashed_pool(unsigned n, char *path, size_t len)
 {
-	char path[600];
 	uint64_t base;
 
 	pool_new();
 	base = S->audit_seq;
-	crash_after(40);
-	journal_file("audit.", path, sizeof(path));
+	crash_after(n);
+	journal_file("audit.", path, len);
 	CU_ASSERT_FATAL(path[0] != '\0');
+	return base;
+}
+
+static void test_crash_torn_write(void)
+{
+	char path[600];
+	uint64_t base = crashed_pool(40, path, sizeof(path));
+
 	/* the last group's write, cut short: its caller never got an answer */
 	CU_ASSERT_EQUAL_FATAL(truncate(path, file_size(path) - 30), 0);
 	pool_reopen();
@@ -150,20 +158,25 @@ static void test_crash_torn_write(void)
 	CU_ASSERT_STRING_NOT_EQUAL(last_op, "audit_break");
 	CU_ASSERT_EQUAL(verify_quiet(), 0);
 	pool_done();
+
+	/* a write whose blocks never came: the file grew, zero-filled */
+	base = crashed_pool(40, path, sizeof(path));
+	CU_ASSERT_EQUAL_FATAL(truncate(path, file_size(path) + 700), 0);
+	pool_reopen();
+	CU_ASSERT_EQUAL(S->audit_seq, base + 40);
+	read_last();
+	CU_ASSERT_STRING_NOT_EQUAL(last_op, "audit_break");
+	CU_ASSERT_EQUAL(verify_quiet(), 0);
+	pool_done();
 }
 
 static void test_crash_edited_frame(void)
 {
-	char path[600], refused[512];
-	uint64_t base;
+	char path[600], refused[600];
+	uint64_t base = crashed_pool(40, path, sizeof(path));
 	off_t at;
 	int fd;
 
-	pool_new();
-	base = S->audit_seq;
-	crash_after(40);
-	journal_file("audit.", path, sizeof(path));
-	CU_ASSERT_FATAL(path[0] != '\0');
 	/* one letter of the 11th group's record (one record a group: fill waits for each) */
 	at = frame_at(path, 10) + 13 + 4 + 30;
 	fd = open(path, O_RDWR);
