@@ -413,7 +413,8 @@ static void *ingest_main(void *arg)
 		else if (last > L->iseq)
 			L->iseq = last;
 		pthread_cond_broadcast(&L->cond);
-		if (!ret) {
+		/* once a batch failed, a file may hold records only the journal has */
+		if (!L->broken) {
 			pthread_mutex_unlock(&L->mu);
 			audit_journal_retire(L, last);
 			pthread_mutex_lock(&L->mu);
