@@ -4,9 +4,10 @@
  * short by the crash is dropped, an edited frame is refused and the gap
  * recorded, and a clean close leaves no journal behind.
  *
- * A crash is a child process that opens the pool, appends and _exit()s
- * without closing it: its records are in the journal and at most in a
- * memtable that dies with it.
+ * A crash is a child process (this binary again, run fresh so that no
+ * thread of RocksDB's is inherited through fork) that opens the pool,
+ * appends and _exit()s without closing it: its records are in the
+ * journal and at most in a memtable that dies with it.
  */
 #define AUDIT_TEST_NAME "test_audit_journal"
 #include "tests/audit_util.h"
@@ -27,11 +28,12 @@ static void crash_after(unsigned n)
 	pid = fork();
 	CU_ASSERT_FATAL(pid >= 0);
 	if (pid == 0) {
-		struct perr e = PERR_INIT;
+		char count[16];
 
-		if (store_open(pool_dir, 0, &S, &e))
-			_exit(2);
-		_exit(fill(1000, n) ? 3 : 0);
+		snprintf(count, sizeof(count), "%u", n);
+		execl("/proc/self/exe", "test_audit_journal", "--crash-child", pool_dir, count,
+		      (char *)NULL);
+		_exit(127);
 	}
 	CU_ASSERT_EQUAL_FATAL(waitpid(pid, &st, 0), pid);
 	CU_ASSERT_FATAL(WIFEXITED(st) && WEXITSTATUS(st) == 0);
@@ -220,7 +222,18 @@ static void test_clean_close(void)
 	pool_done();
 }
 
-int main(void)
+/* The child of crash_after(): opens DIR, appends COUNT records, dies. */
+static int crash_child(const char *dir, const char *count)
+{
+	struct perr e = PERR_INIT;
+
+	snprintf(pool_dir, sizeof(pool_dir), "%s", dir);
+	if (store_open(pool_dir, 0, &S, &e))
+		_exit(2);
+	_exit(fill(1000, (unsigned)atoi(count)) ? 3 : 0);
+}
+
+int main(int argc, char **argv)
 {
 	static const struct unit_test tests[] = {
 		{ "journal: records after a crash are replayed", test_crash_replayed },
@@ -229,5 +242,7 @@ int main(void)
 		{ "journal: a clean close leaves none", test_clean_close },
 	};
 
+	if (argc == 4 && !strcmp(argv[1], "--crash-child"))
+		return crash_child(argv[2], argv[3]);
 	return unit_tests_run("audit journal", suite_init, suite_clean, tests, UNIT_COUNT(tests));
 }
