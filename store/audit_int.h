@@ -209,6 +209,9 @@ void audit_ingest_stop(struct audit_log *L);
 
 /* ---- the journal (audit_journal.c) ---- */
 
+/* Bytes after which a journal file is set aside (8 MiB; tests lower it). */
+extern uint64_t audit_journal_max;
+
 /* Opens DIR/journal, creating it; no file is made before the first append. */
 int audit_journal_open(struct audit_log *L);
 /*

@@ -51,10 +51,11 @@
 
 #define FRAME_MAGIC	"PAJ1"
 #define FRAME_HDR	13
-/* a file is set aside past this size, so its records can leave the journal */
-#define JOURNAL_MAX	(8u << 20)
 #define FILE_PREFIX	"audit."
 #define REFUSED_PREFIX	"refused."
+
+/* a file is set aside past this size, so its records can leave the journal */
+uint64_t audit_journal_max = 8u << 20;
 
 /* ---- appending ---- */
 
@@ -262,7 +263,7 @@ int audit_journal_append(struct audit_log *L, const struct audit_pending *p, siz
 		memcpy(f + off + AUDIT_SEAL_LEN, sl->cp, AUDIT_SEAL_LEN);
 
 	ret = 0;
-	if (j->fd < 0 || j->size >= JOURNAL_MAX)
+	if (j->fd < 0 || j->size >= audit_journal_max)
 		ret = new_file(L);
 	if (!ret)
 		ret = write_all(j->fd, f, FRAME_HDR + body);

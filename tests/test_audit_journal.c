@@ -30,9 +30,12 @@ static void crash_after(unsigned n)
 	if (pid == 0) {
 		char count[16];
 
+		char max[32];
+
 		snprintf(count, sizeof(count), "%u", n);
+		snprintf(max, sizeof(max), "%llu", (unsigned long long)audit_journal_max);
 		execl("/proc/self/exe", "test_audit_journal", "--crash-child", pool_dir, count,
-		      (char *)NULL);
+		      max, (char *)NULL);
 		_exit(127);
 	}
 	CU_ASSERT_EQUAL_FATAL(waitpid(pid, &st, 0), pid);
@@ -57,6 +60,24 @@ static void journal_file(const char *prefix, char *path, size_t len)
 			break;
 		}
 	closedir(d);
+}
+
+/* How many files of the pool's journal are named prefix*. */
+static unsigned journal_count(const char *prefix)
+{
+	char dir[300];
+	struct dirent *de;
+	unsigned n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/journal", pool_dir);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		n += !strncmp(de->d_name, prefix, strlen(prefix));
+	closedir(d);
+	return n;
 }
 
 static off_t file_size(const char *path)
@@ -207,6 +228,34 @@ static void test_crash_edited_frame(void)
 	pool_done();
 }
 
+static void test_files_retired(void)
+{
+	unsigned n = 0;
+	uint64_t base;
+	char path[600];
+
+	audit_journal_max = 64 << 10;
+	pool_new();
+	base = S->audit_seq;
+	/* some 30 files' worth: each goes once the tables hold its records */
+	CU_ASSERT_EQUAL(fill(0, 5000), 0);
+	CU_ASSERT_EQUAL(audit_drain(S), 0);
+	for (int i = 0; i < 200 && (n = journal_count("audit.")) > 2; i++)
+		usleep(10000);
+	CU_ASSERT(n <= 2);
+	CU_ASSERT_EQUAL(verify_quiet(), 0);
+	pool_done();
+
+	/* a crash over many files: each is replayed, in order */
+	base = crashed_pool(3000, path, sizeof(path));
+	pool_reopen();
+	CU_ASSERT_EQUAL(S->audit_seq, base + 3000);
+	CU_ASSERT_EQUAL(verify_quiet(), 0);
+	CU_ASSERT_EQUAL(journal_count("audit."), 0);
+	pool_done();
+	audit_journal_max = 8u << 20;
+}
+
 static void test_clean_close(void)
 {
 	char path[600];
@@ -223,10 +272,11 @@ static void test_clean_close(void)
 }
 
 /* The child of crash_after(): opens DIR, appends COUNT records, dies. */
-static int crash_child(const char *dir, const char *count)
+static int crash_child(const char *dir, const char *count, const char *max)
 {
 	struct perr e = PERR_INIT;
 
+	audit_journal_max = strtoull(max, NULL, 10);
 	snprintf(pool_dir, sizeof(pool_dir), "%s", dir);
 	if (store_open(pool_dir, 0, &S, &e))
 		_exit(2);
@@ -239,10 +289,11 @@ int main(int argc, char **argv)
 		{ "journal: records after a crash are replayed", test_crash_replayed },
 		{ "journal: a write cut short by the crash is dropped", test_crash_torn_write },
 		{ "journal: an edited frame is refused and recorded", test_crash_edited_frame },
+		{ "journal: full files go once RocksDB holds them", test_files_retired },
 		{ "journal: a clean close leaves none", test_clean_close },
 	};
 
-	if (argc == 4 && !strcmp(argv[1], "--crash-child"))
-		return crash_child(argv[2], argv[3]);
+	if (argc == 5 && !strcmp(argv[1], "--crash-child"))
+		return crash_child(argv[2], argv[3], argv[4]);
 	return unit_tests_run("audit journal", suite_init, suite_clean, tests, UNIT_COUNT(tests));
 }
