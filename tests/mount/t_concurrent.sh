@@ -37,11 +37,30 @@ run_round() {
 # A lost append was seen once (2026-12-03, not reproduced since): say
 # which versions were committed, so the next failure tells whether the
 # lost records ever reached a commit. FAIL- lines reach the CI summary.
+# Seen again 2026-12-03 (1 in 150 runs): version 1 held writer 0's first
+# 50 records alone, and the others' appends then began at byte 9, the end
+# of its record 0, as if they had a size from before its record 1. The
+# audit trail of the log's first handles tells who created, opened and
+# committed what, in which order.
 append_evidence() {
 	printf 'FAIL-INFO: %s: versions of /c/log (version:size): %s\n' "$1" \
 		"$(pctl versions /c/log --json 2>&1 | "$PY" -c '
 import json, sys
 print(" ".join("%d:%d" % (v["version"], v["size"]) for v in json.load(sys.stdin)["versions"]))' 2>&1 | tail -c 600)"
+	printf 'FAIL-INFO: %s: first records of /c/log (op pid result version bytes): %s\n' "$1" \
+		"$(pctl audit query --path /c/log --json 2>&1 | "$PY" -c '
+import json, sys
+out = []
+for line in sys.stdin:
+    try:
+        d = json.loads(line)
+    except ValueError:
+        continue
+    if d.get("path") != "/c/log" or d.get("op") in ("lookup", "getattr"):
+        continue
+    out.append("%s/%s/%s/%s/%s" % (d.get("op"), d.get("pid"), d.get("result"),
+                                   d.get("version"), d.get("bytes")))
+print(" ".join(out[:60]))' 2>&1 | tail -c 2000)"
 }
 
 verify() {
