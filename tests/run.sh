@@ -62,7 +62,8 @@ RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/poolfs-run.XXXXXX") || exit 2
 # tests drop to other uids (setpriv): they must be able to reach pools inside
 chmod 0755 "$RUN_DIR"
 export TMPDIR=$RUN_DIR POOLFS_RUN_DIR=$RUN_DIR
-trap 'clear_leaks > /dev/null; rm -rf "$RUN_DIR"' EXIT
+# KEEP=1 (lib.sh keeps each test's directory for a post-mortem) keeps this too
+trap 'clear_leaks > /dev/null; [ "${KEEP:-0}" = 1 ] || rm -rf "$RUN_DIR"' EXIT
 
 # Finds, reports on stdout and removes what a test left behind: mounts
 # below RUN_DIR and daemons it started that still run. Returns 1 if any.
