@@ -163,7 +163,6 @@ void audit_resolve_open(struct audit_log *L, bool over)
 			L->cp_time = L->open_cp_time;
 		}
 		durable(L, L->open_hi, L->hash, L->time);
-		L->iseq = L->open_hi;
 		L->open_hi = 0;
 		L->open_cp = 0;
 	} else if (over) {
@@ -290,7 +289,6 @@ static int ingest_push(struct audit_log *L, struct audit_pending *p, size_t n,
 	if (sl->has_cp)
 		L->jcp[L->njcp++] = *sl;
 	L->jhead = *sl;
-	L->has_jhead = true;
 	pthread_cond_signal(&L->icond);
 	return 0;
 }
@@ -352,7 +350,7 @@ static void lead(struct audit_log *L)
 
 static bool ingest_due(const struct audit_log *L)
 {
-	return L->njrec || L->has_jhead;
+	return L->njrec > 0;
 }
 
 static void *ingest_main(void *arg)
@@ -379,7 +377,6 @@ static void *ingest_main(void *arg)
 		L->njrec = L->ajrec = 0;
 		L->jcp = NULL;
 		L->njcp = L->ajcp = 0;
-		L->has_jhead = false;
 		L->ingesting = true;
 		pthread_mutex_unlock(&L->mu);
 
@@ -410,8 +407,6 @@ static void *ingest_main(void *arg)
 		L->ingesting = false;
 		if (ret)
 			L->broken = ret;
-		else if (last > L->iseq)
-			L->iseq = last;
 		pthread_cond_broadcast(&L->cond);
 		/* once a batch failed, a file may hold records only the journal has */
 		if (!L->broken) {

@@ -166,9 +166,7 @@ struct audit_log {
 	size_t njrec, ajrec;
 	struct audit_seals *jcp;
 	size_t njcp, ajcp;
-	struct audit_seals jhead;
-	bool has_jhead;
-	uint64_t iseq;				/* the ingester wrote records up to here; mu */
+	struct audit_seals jhead;		/* valid while njrec > 0 */
 	bool ingesting;				/* the ingester's write is in flight; mu */
 	bool stopping;				/* the ingester is to finish and end; mu */
 	int broken;				/* a durable record cannot reach RocksDB; mu */
@@ -223,10 +221,10 @@ int audit_journal_open(struct audit_log *L);
 int audit_journal_append(struct audit_log *L, const struct audit_pending *p, size_t n,
 			 const struct audit_seals *sl);
 /*
- * Deletes the retired files whose records are all at or below iseq, after
+ * Deletes the retired files whose records are all at or below ingested, after
  * flushing the audit and meta families to tables. Called by the ingester.
  */
-void audit_journal_retire(struct audit_log *L, uint64_t iseq);
+void audit_journal_retire(struct audit_log *L, uint64_t ingested);
 /* At close, everything ingested: flush, delete every file, close. */
 void audit_journal_close(struct audit_log *L, bool ingested);
 /*

@@ -202,7 +202,7 @@ static int new_file(struct audit_log *L)
 
 	set_aside(L);
 	file_name(name, sizeof(name), FILE_PREFIX, j->num + 1);
-	j->fd = openat(j->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+	j->fd = openat(j->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (j->fd < 0)
 		return -errno;
 	j->num++;
@@ -216,21 +216,6 @@ static int new_file(struct audit_log *L)
 		unlinkat(j->dirfd, name, 0);
 	}
 	return ret;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 int audit_journal_append(struct audit_log *L, const struct audit_pending *p, size_t n,
@@ -266,7 +251,7 @@ int audit_journal_append(struct audit_log *L, const struct audit_pending *p, siz
 	if (j->fd < 0 || j->size >= audit_journal_max)
 		ret = new_file(L);
 	if (!ret)
-		ret = write_all(j->fd, f, FRAME_HDR + body);
+		ret = store_pwrite_full(j->fd, f, FRAME_HDR + body, j->size);
 	if (!ret && fdatasync(j->fd))
 		ret = -errno;
 	free(f);
@@ -285,21 +270,9 @@ int audit_journal_append(struct audit_log *L, const struct audit_pending *p, siz
 
 static int flush_tables(struct audit_log *L)
 {
-	rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
-	const int cfs[] = { CF_AUDIT, CF_META };
-	char *err = NULL;
+	int ret = store_flush(L->s, CF_AUDIT);
 
-	rocksdb_flushoptions_set_wait(fo, 1);
-	for (size_t i = 0; i < sizeof(cfs) / sizeof(cfs[0]) && !err; i++)
-		rocksdb_flush_cf(L->s->db, fo, L->s->cf[cfs[i]], &err);
-	rocksdb_flushoptions_destroy(fo);
-	if (err) {
-		log_err("%s: audit journal: cannot flush the audit log to tables: %s", L->s->dir,
-			err);
-		rocksdb_free(err);
-		return -EIO;
-	}
-	return 0;
+	return ret ? ret : store_flush(L->s, CF_META);
 }
 
 static void unlink_file(struct audit_log *L, uint64_t num)
@@ -312,7 +285,7 @@ static void unlink_file(struct audit_log *L, uint64_t num)
 			strerror(errno));
 }
 
-void audit_journal_retire(struct audit_log *L, uint64_t iseq)
+void audit_journal_retire(struct audit_log *L, uint64_t ingested)
 {
 	struct audit_journal *j = &L->j;
 	uint64_t nums[16];
@@ -320,7 +293,7 @@ void audit_journal_retire(struct audit_log *L, uint64_t iseq)
 
 	pthread_mutex_lock(&L->mu);
 	for (size_t i = 0; i < j->nretired; i++) {
-		if (j->retired[i].last <= iseq && n < sizeof(nums) / sizeof(nums[0]))
+		if (j->retired[i].last <= ingested && n < sizeof(nums) / sizeof(nums[0]))
 			nums[n++] = j->retired[i].num;
 		else
 			j->retired[k++] = j->retired[i];
@@ -477,7 +450,6 @@ static int read_file(struct audit_journal *j, uint64_t num, uint8_t **buf, size_
 {
 	char name[64];
 	struct stat st;
-	size_t got = 0;
 	int fd, ret = 0;
 
 	*buf = NULL;
@@ -493,36 +465,13 @@ static int read_file(struct audit_journal *j, uint64_t num, uint8_t **buf, size_
 		ret = -ENOMEM;
 		goto out;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, *buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	*len = got;
+	ret = store_pread_full(fd, *buf, (size_t)st.st_size, 0);
+	if (!ret)
+		*len = (size_t)st.st_size;
 out:
 	if (fd >= 0)
 		close(fd);
 	return ret;
-}
-
-/* 0 when the key is absent, 1 when present, -EIO when unreadable. */
-static int present(struct store *s, int cf, const void *key, size_t klen)
-{
-	char *err = NULL, *v;
-	size_t vlen;
-
-	v = rocksdb_get_cf(s->db, s->ropt, s->cf[cf], key, klen, &vlen, &err);
-	rocksdb_free(v);
-	if (err) {
-		log_err("%s: audit journal: cannot read the store: %s", s->dir, err);
-		rocksdb_free(err);
-		return -EIO;
-	}
-	return v != NULL;
 }
 
 /*
@@ -537,23 +486,25 @@ static int replay_apply(struct replay *rp)
 	struct strbuf v = STRBUF_INIT;
 	struct audit_seal c;
 	uint8_t key[AUDIT_CP_KEY_LEN];
-	int ret = 0, p;
+	int ret = 0;
 
 	for (size_t i = 0; i < rp->nrecs && !ret; i++) {
 		put_be64(key, rp->recs[i].seq);
-		p = present(s, CF_AUDIT, key, 8);
-		if (p == 0)
+		ret = store_get(s, CF_AUDIT, key, 8, &v);
+		if (ret == -ENOENT) {
 			rocksdb_writebatch_put_cf(b, s->cf[CF_AUDIT], (const char *)key, 8,
 						  rp->recs[i].value, rp->recs[i].len);
-		ret = p < 0 ? p : 0;
+			ret = 0;
+		}
 	}
 	for (size_t i = 0; i < rp->ncps && !ret; i++) {
 		audit_cp_key(key, rp->cps[i].seq);
-		p = present(s, CF_META, key, sizeof(key));
-		if (p == 0)
+		ret = store_get(s, CF_META, key, sizeof(key), &v);
+		if (ret == -ENOENT) {
 			rocksdb_writebatch_put_cf(b, s->cf[CF_META], (const char *)key, sizeof(key),
 						  (const char *)rp->cps[i].v, AUDIT_SEAL_LEN);
-		ret = p < 0 ? p : 0;
+			ret = 0;
+		}
 	}
 	if (!ret && rp->head) {
 		ret = store_get(s, CF_META, AUDIT_META_HEAD, strlen(AUDIT_META_HEAD), &v);

@@ -184,7 +184,6 @@ int audit_load(struct store *s)
 	L->dseq = L->seq;
 	memcpy(L->dhash, L->hash, 32);
 	L->dtime = L->time;
-	L->iseq = L->seq;
 	last_cp(L);
 	if (rw) {
 		size_t jlen = why.len;

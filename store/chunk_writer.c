@@ -172,8 +172,6 @@ int chunk_writer_flush(struct chunk_writer *cw)
 
 int chunk_writer_finish(struct chunk_writer *cw)
 {
-	rocksdb_flushoptions_t *fo;
-	char *err = NULL;
 	int ret;
 
 	if (!cw->nowal)
@@ -183,11 +181,7 @@ int chunk_writer_finish(struct chunk_writer *cw)
 		ret = room_for(cw, 0);
 	if (ret)
 		return ret;
-	fo = rocksdb_flushoptions_create();
-	rocksdb_flushoptions_set_wait(fo, 1);
-	rocksdb_flush_cf(cw->s->db, fo, cw->s->cf[CF_CHUNKS], &err);
-	rocksdb_flushoptions_destroy(fo);
-	return err ? rocks_error(cw->s, err, "flushing chunks") : 0;
+	return store_flush(cw->s, CF_CHUNKS);
 }
 
 int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,

@@ -514,6 +514,23 @@ int store_get(struct store *s, enum store_cf cf, const void *key, size_t klen,
 	return 0;
 }
 
+int store_flush(struct store *s, enum store_cf cf)
+{
+	rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+	char *err = NULL;
+	int ret = 0;
+
+	rocksdb_flushoptions_set_wait(fo, 1);
+	rocksdb_flush_cf(s->db, fo, s->cf[cf], &err);
+	rocksdb_flushoptions_destroy(fo);
+	if (err) {
+		ret = err_has(err, "No space") || err_has(err, "ENOSPC") ? -ENOSPC : -EIO;
+		log_err("%s: flush of %s failed: %s", s->dir, store_cf_names[cf], err);
+		rocksdb_free(err);
+	}
+	return ret;
+}
+
 int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync)
 {
 	char *err = NULL;

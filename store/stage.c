@@ -166,7 +166,7 @@ out:
 	return ret;
 }
 
-static int pread_full(int fd, uint8_t *buf, size_t len, uint64_t off)
+int store_pread_full(int fd, uint8_t *buf, size_t len, uint64_t off)
 {
 	while (len) {
 		ssize_t n = pread(fd, buf, len, (off_t)off);
@@ -182,7 +182,7 @@ static int pread_full(int fd, uint8_t *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-static int pwrite_full(int fd, const uint8_t *buf, size_t len, uint64_t off)
+int store_pwrite_full(int fd, const uint8_t *buf, size_t len, uint64_t off)
 {
 	while (len) {
 		ssize_t n = pwrite(fd, buf, len, (off_t)off);
@@ -350,7 +350,7 @@ static int seq_end(struct store_stage *st)
 		goto out;
 	seq_list(st, &l);
 	if (tail->len) {
-		ret = pwrite_full(st->fd, tail->buf, tail->len, l.size);
+		ret = store_pwrite_full(st->fd, tail->buf, tail->len, l.size);
 		if (ret)
 			goto out;
 	}
@@ -402,7 +402,7 @@ int store_stage_write(struct store_stage *st, const void *buf, size_t len, uint6
 		if (ret)
 			return ret;
 	}
-	ret = pwrite_full(st->fd, buf, len, off);
+	ret = store_pwrite_full(st->fd, buf, len, off);
 	if (ret)
 		return ret;
 	ext_insert(st, off, off + len);
@@ -425,7 +425,7 @@ static int stage_read_at(struct store_stage *st, uint8_t *buf, size_t len, uint6
 
 		if (i < st->n_ext && st->ext[i].off <= pos) {
 			e = st->ext[i].end < stop ? st->ext[i].end : stop;
-			ret = pread_full(st->fd, dst, (size_t)(e - pos), pos);
+			ret = store_pread_full(st->fd, dst, (size_t)(e - pos), pos);
 			if (ret)
 				return ret;
 			pos = e;
