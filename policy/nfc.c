@@ -1,0 +1,378 @@
+/*
+ * policy/nfc.c - NFC and NFKC: decompose (canonically or for
+ * compatibility), put combining marks in canonical order, compose again;
+ * Hangul syllables by arithmetic, everything else from nfc_table.h.
+ *
+ * Names and filter values are short, so the whole text is decoded into
+ * code points once; a text already in NFC (all of ASCII, and CJK without
+ * compatibility ideographs) is recognised by the quick check and never
+ * decomposed.
+ */
+#include "policy/nfc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/text.h"
+
+struct nfc_range {
+	uint32_t lo, hi;
+	uint8_t val;
+};
+
+struct nfc_dec {
+	uint32_t cp;
+	uint16_t off;			/* into nfc_dec_cps */
+	uint8_t clen;			/* canonical decomposition, 0: none */
+	uint8_t klen;			/* compatibility one when it differs, 0: same */
+};
+
+struct nfc_comp {
+	uint32_t a, b, c;		/* a + b compose to c */
+};
+
+#include "policy/nfc_table.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define SBASE	0xAC00u
+#define LBASE	0x1100u
+#define VBASE	0x1161u
+#define TBASE	0x11A7u
+#define LCOUNT	19u
+#define VCOUNT	21u
+#define TCOUNT	28u
+#define SCOUNT	(LCOUNT * VCOUNT * TCOUNT)
+
+#define CPBUF_LOCAL	64
+
+/* Code points of one text; grows on the heap past CPBUF_LOCAL. */
+struct cpbuf {
+	uint32_t *v;
+	size_t n, cap;
+	uint32_t local[CPBUF_LOCAL];
+};
+
+static void cp_init(struct cpbuf *b)
+{
+	b->v = b->local;
+	b->n = 0;
+	b->cap = CPBUF_LOCAL;
+}
+
+static void cp_release(struct cpbuf *b)
+{
+	if (b->v != b->local)
+		free(b->v);
+}
+
+static void cp_push(struct cpbuf *b, uint32_t c)
+{
+	if (b->n == b->cap) {
+		size_t cap = 2 * b->cap;
+		uint32_t *v = b->v == b->local ? malloc(cap * sizeof(*v))
+					       : realloc(b->v, cap * sizeof(*v));
+
+		if (!v)
+			abort();	/* as strbuf: out of memory is fatal */
+		if (b->v == b->local)
+			memcpy(v, b->local, b->n * sizeof(*v));
+		b->v = v;
+		b->cap = cap;
+	}
+	b->v[b->n++] = c;
+}
+
+static const struct nfc_range *range_find(const struct nfc_range *t, size_t n,
+					  uint32_t cp)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cp < t[mid].lo)
+			hi = mid;
+		else if (cp > t[mid].hi)
+			lo = mid + 1;
+		else
+			return &t[mid];
+	}
+	return NULL;
+}
+
+static uint8_t ccc_of(uint32_t cp)
+{
+	const struct nfc_range *r;
+
+	if (cp < 0x300)
+		return 0;
+	r = range_find(nfc_ccc_tab, NELEM(nfc_ccc_tab), cp);
+	return r ? r->val : 0;
+}
+
+static const struct nfc_dec *dec_find(uint32_t cp)
+{
+	size_t lo = 0, hi = NELEM(nfc_dec_tab);
+
+	if (cp < nfc_dec_tab[0].cp)
+		return NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cp < nfc_dec_tab[mid].cp)
+			hi = mid;
+		else if (cp > nfc_dec_tab[mid].cp)
+			lo = mid + 1;
+		else
+			return &nfc_dec_tab[mid];
+	}
+	return NULL;
+}
+
+/* The primary composite of a + b, or 0. */
+static uint32_t compose_pair(uint32_t a, uint32_t b)
+{
+	size_t lo = 0, hi = NELEM(nfc_comp_tab);
+
+	if (a - LBASE < LCOUNT && b - VBASE < VCOUNT)
+		return SBASE + ((a - LBASE) * VCOUNT + (b - VBASE)) * TCOUNT;
+	if (a - SBASE < SCOUNT && (a - SBASE) % TCOUNT == 0 &&
+	    b - TBASE - 1 < TCOUNT - 1)
+		return a + (b - TBASE);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct nfc_comp *c = &nfc_comp_tab[mid];
+
+		if (a < c->a || (a == c->a && b < c->b))
+			hi = mid;
+		else if (a > c->a || b > c->b)
+			lo = mid + 1;
+		else
+			return c->c;
+	}
+	return 0;
+}
+
+bool nfc_is_space(uint32_t cp)
+{
+	size_t lo = 0, hi = NELEM(nfc_space_tab);
+
+	if (cp > 0x20 && cp < 0x85)
+		return false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cp < nfc_space_tab[mid])
+			hi = mid;
+		else if (cp > nfc_space_tab[mid])
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+/* Decodes the valid UTF-8 character at p (l bytes). */
+static uint32_t utf8_decode(const uint8_t *p, int l)
+{
+	switch (l) {
+	case 1:
+		return p[0];
+	case 2:
+		return (uint32_t)(p[0] & 0x1F) << 6 | (p[1] & 0x3F);
+	case 3:
+		return (uint32_t)(p[0] & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 |
+		       (p[2] & 0x3F);
+	default:
+		return (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 |
+		       (uint32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
+	}
+}
+
+static void utf8_append(struct strbuf *out, uint32_t cp)
+{
+	uint8_t o[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		o[0] = (uint8_t)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		o[0] = (uint8_t)(0xC0 | cp >> 6);
+		o[1] = (uint8_t)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else if (cp < 0x10000) {
+		o[0] = (uint8_t)(0xE0 | cp >> 12);
+		o[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+		o[2] = (uint8_t)(0x80 | (cp & 0x3F));
+		n = 3;
+	} else {
+		o[0] = (uint8_t)(0xF0 | cp >> 18);
+		o[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3F));
+		o[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+		o[3] = (uint8_t)(0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	strbuf_add(out, o, n);
+}
+
+static void decompose(struct cpbuf *b, uint32_t cp, enum nfc_form f)
+{
+	const struct nfc_dec *d;
+
+	if (cp - SBASE < SCOUNT) {
+		uint32_t s = cp - SBASE;
+
+		cp_push(b, LBASE + s / (VCOUNT * TCOUNT));
+		cp_push(b, VBASE + s % (VCOUNT * TCOUNT) / TCOUNT);
+		if (s % TCOUNT)
+			cp_push(b, TBASE + s % TCOUNT);
+		return;
+	}
+	d = dec_find(cp);
+	if (!d) {
+		cp_push(b, cp);
+		return;
+	}
+	if (f == NFC_KC && d->klen) {
+		for (unsigned i = 0; i < d->klen; i++)
+			cp_push(b, nfc_dec_cps[d->off + d->clen + i]);
+	} else if (d->clen) {
+		for (unsigned i = 0; i < d->clen; i++)
+			cp_push(b, nfc_dec_cps[d->off + i]);
+	} else {
+		cp_push(b, cp);
+	}
+}
+
+/* Canonical ordering: a stable sort of each run of non-starters by class. */
+static void reorder(struct cpbuf *b)
+{
+	for (size_t i = 1; i < b->n; i++) {
+		uint32_t c = b->v[i];
+		uint8_t cc = ccc_of(c);
+		size_t k = i;
+
+		if (!cc)
+			continue;
+		while (k > 0) {
+			uint8_t pc = ccc_of(b->v[k - 1]);
+
+			if (!pc || pc <= cc)
+				break;
+			b->v[k] = b->v[k - 1];
+			k--;
+		}
+		b->v[k] = c;
+	}
+}
+
+/* The canonical composition algorithm of UAX #15, in place. */
+static void compose(struct cpbuf *b)
+{
+	size_t starter = 0, w = 1;
+	bool have;
+	int last = 0;
+
+	if (!b->n)
+		return;
+	/* a text that starts with a non-starter has nothing to compose onto yet */
+	have = !ccc_of(b->v[0]);
+	for (size_t i = 1; i < b->n; i++) {
+		uint32_t c = b->v[i], comp;
+		int cc = ccc_of(c);
+
+		comp = have ? compose_pair(b->v[starter], c) : 0;
+		if (comp && (last < cc || last == 0)) {
+			b->v[starter] = comp;
+			continue;
+		}
+		if (!cc) {
+			starter = w;
+			have = true;
+		}
+		last = cc;
+		b->v[w++] = c;
+	}
+	b->n = w;
+}
+
+int nfc_append(const uint8_t *s, size_t n, enum nfc_form f, bool trim,
+	       struct strbuf *out)
+{
+	struct cpbuf b;
+	size_t i = 0, lo = 0, hi;
+	int ret = 0;
+
+	cp_init(&b);
+	while (i < n) {
+		int l = text_char_len(TEXT_UTF8, s + i, n - i);
+
+		if (l <= 0) {
+			ret = -EILSEQ;
+			break;
+		}
+		decompose(&b, utf8_decode(s + i, l), f);
+		i += (size_t)l;
+	}
+	reorder(&b);
+	compose(&b);
+	hi = b.n;
+	if (trim) {
+		while (lo < hi && nfc_is_space(b.v[lo]))
+			lo++;
+		while (hi > lo && nfc_is_space(b.v[hi - 1]))
+			hi--;
+	}
+	strbuf_grow(out, n + 8);
+	for (size_t k = lo; k < hi; k++)
+		utf8_append(out, b.v[k]);
+	cp_release(&b);
+	return ret;
+}
+
+bool nfc_quick(const uint8_t *s, size_t n)
+{
+	uint8_t last = 0;
+	size_t i = 0;
+
+	while (i < n) {
+		uint32_t cp;
+		uint8_t cc;
+		int l;
+
+		if (s[i] < 0x80) {
+			/* ASCII is NFC; only its ends may need trimming */
+			if ((i == 0 || i == n - 1) && nfc_is_space(s[i]))
+				return false;
+			last = 0;
+			i++;
+			continue;
+		}
+		l = text_char_len(TEXT_UTF8, s + i, n - i);
+		if (l <= 0)
+			return false;
+		cp = utf8_decode(s + i, l);
+		if ((i == 0 || i + (size_t)l == n) && nfc_is_space(cp))
+			return false;
+		if (cp - SBASE >= SCOUNT) {
+			if (range_find(nfc_qc_tab, NELEM(nfc_qc_tab), cp))
+				return false;
+			cc = ccc_of(cp);
+			if (cc && last > cc)
+				return false;
+			last = cc;
+		} else {
+			last = 0;
+		}
+		i += (size_t)l;
+	}
+	return true;
+}
+
+const char *nfc_unicode_version(void)
+{
+	return NFC_UNICODE_VERSION;
+}
