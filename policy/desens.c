@@ -7,6 +7,11 @@
  * most one record whatever the file size. A format resumes a record from
  * its saved scan state, so a record fed one byte at a time still costs
  * linear time.
+ *
+ * Names and filter values are compared normalized (surrounding whitespace
+ * removed, then NFC; NFKC for ne), in UTF-8 whatever the file's encoding:
+ * a name written with padding or a combining accent is still the name, and
+ * a value the reader's eye takes for an excluded one is excluded too.
  */
 #include "policy/desens.h"
 
@@ -19,6 +24,7 @@
 #include <openssl/crypto.h>
 
 #include "policy/desens_fmt.h"
+#include "policy/nfc.h"
 
 #define FILTER_DEPTH_MAX	32
 #define PUMP_STEP		4096	/* least bytes moved into pending at a time */
@@ -81,7 +87,49 @@ int desens_check_text(struct desens *d, struct perr *e, const uint8_t *rec,
 			  text_enc_name(d->enc));
 }
 
-int desens_slot_find(const struct desens *d, const uint8_t *name, size_t n)
+static bool all_ascii(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] >= 0x80)
+			return false;
+	return true;
+}
+
+/*
+ * Appends to out the form f of text p[0..n) in the file's encoding, its
+ * surrounding whitespace removed. Returns 0 or -EILSEQ (not valid text).
+ */
+static int norm_text(struct desens *d, const uint8_t *p, size_t n, enum nfc_form f,
+		     struct strbuf *out)
+{
+	if (all_ascii(p, n)) {
+		/* ASCII is its own NFC and NFKC: only the ends can change */
+		while (n && nfc_is_space(p[0])) {
+			p++;
+			n--;
+		}
+		while (n && nfc_is_space(p[n - 1]))
+			n--;
+		strbuf_add(out, p, n);
+		return 0;
+	}
+	if (d->enc == TEXT_GB18030) {
+		if (!d->to_utf8)
+			return -EILSEQ;
+		strbuf_reset(&d->conv);
+		text_conv_lossy(d->to_utf8, d->enc, p, n, &d->conv);
+		p = (const uint8_t *)d->conv.buf;
+		n = d->conv.len;
+	}
+	if (f == NFC_C && nfc_quick(p, n)) {
+		strbuf_add(out, p, n);
+		return 0;
+	}
+	return nfc_append(p, n, f, true, out);
+}
+
+/* The slot whose normalized name is name[0..n), or -1. */
+static int slot_find_norm(const struct desens *d, const uint8_t *name, size_t n)
 {
 	for (size_t i = 0; i < d->nslots; i++) {
 		const struct desens_slot *s = &d->slots[i];
@@ -92,15 +140,51 @@ int desens_slot_find(const struct desens *d, const uint8_t *name, size_t n)
 	return -1;
 }
 
-void desens_vals_reset(struct desens *d)
+int desens_slot_find(struct desens *d, const uint8_t *name, size_t n)
 {
-	for (size_t i = 0; i < d->nslots; i++)
-		d->vals[i].set = false;
+	strbuf_reset(&d->knorm);
+	if (norm_text(d, name, n, NFC_C, &d->knorm))
+		return -1;
+	return slot_find_norm(d, (const uint8_t *)d->knorm.buf, d->knorm.len);
 }
 
-static bool filter_eval(const struct desens *d, const struct desens_filter *f)
+void desens_vals_reset(struct desens *d)
 {
-	const struct desens_val *v;
+	for (size_t i = 0; i < d->nslots; i++) {
+		d->vals[i].set = false;
+		d->vals[i].normed = 0;
+	}
+	strbuf_reset(&d->vnorm);
+}
+
+/* The form f of slot's value in the current record; false when it has none. */
+static bool val_norm(struct desens *d, int slot, enum nfc_form f,
+		     const uint8_t **p, size_t *n)
+{
+	struct desens_val *v = &d->vals[slot];
+
+	if (!v->set)
+		return false;
+	if (!(v->normed & (1u << f))) {
+		size_t start = d->vnorm.len;
+
+		if (norm_text(d, v->p, v->n, f, &d->vnorm)) {
+			strbuf_setlen(&d->vnorm, start);
+			return false;
+		}
+		v->noff[f] = start;
+		v->nlen[f] = d->vnorm.len - start;
+		v->normed |= (uint8_t)(1u << f);
+	}
+	*p = (const uint8_t *)d->vnorm.buf + v->noff[f];
+	*n = v->nlen[f];
+	return true;
+}
+
+static bool filter_eval(struct desens *d, const struct desens_filter *f)
+{
+	const uint8_t *vp;
+	size_t vn;
 
 	switch (f->op) {
 	case ROW_ALL:
@@ -116,9 +200,8 @@ static bool filter_eval(const struct desens *d, const struct desens_filter *f)
 	default:
 		break;
 	}
-	v = &d->vals[f->slot];
 	/* fail closed: a comparison with a missing value is false, ne included */
-	if (!v->set)
+	if (!val_norm(d, f->slot, f->op == ROW_NE ? NFC_KC : NFC_C, &vp, &vn))
 		return false;
 	for (size_t i = 0; i < f->nvalues; i++) {
 		const struct desens_bytes *b = &f->values[i];
@@ -126,13 +209,13 @@ static bool filter_eval(const struct desens *d, const struct desens_filter *f)
 		switch (f->op) {
 		case ROW_EQ:
 		case ROW_IN:
-			if (v->n == b->n && !memcmp(v->p, b->p, b->n))
+			if (vn == b->n && !memcmp(vp, b->p, b->n))
 				return true;
 			break;
 		case ROW_NE:
-			return !(v->n == b->n && !memcmp(v->p, b->p, b->n));
+			return !(vn == b->n && !memcmp(vp, b->p, b->n));
 		case ROW_PREFIX:
-			if (v->n >= b->n && !memcmp(v->p, b->p, b->n))
+			if (vn >= b->n && !memcmp(vp, b->p, b->n))
 				return true;
 			break;
 		default:
@@ -142,14 +225,29 @@ static bool filter_eval(const struct desens *d, const struct desens_filter *f)
 	return false;
 }
 
-bool desens_row_passes(const struct desens *d)
+bool desens_row_passes(struct desens *d)
 {
 	return !d->filter || filter_eval(d, d->filter);
+}
+
+/* Normalizes the UTF-8 text of the rules into a new string *out. */
+static int norm_rule_text(const char *text, enum nfc_form f, uint8_t **out, size_t *n)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (nfc_append((const uint8_t *)text, strlen(text), f, true, &sb)) {
+		strbuf_release(&sb);
+		return -EINVAL;
+	}
+	*out = (uint8_t *)strbuf_detach(&sb, n);
+	return 0;
 }
 
 static int slot_add(struct desens *d, const char *name, struct perr *e)
 {
 	struct desens_slot *s;
+	uint8_t *norm;
+	size_t n;
 
 	s = realloc(d->slots, (d->nslots + 1) * sizeof(*s));
 	if (!s)
@@ -157,21 +255,31 @@ static int slot_add(struct desens *d, const char *name, struct perr *e)
 	d->slots = s;
 	s = &d->slots[d->nslots];
 	memset(s, 0, sizeof(*s));
+	if (norm_rule_text(name, NFC_C, &norm, &n))
+		return perr_set(e, EINVAL, "field \"%s\": not valid utf-8", name);
 	s->label = strdup(name);
-	s->name = (uint8_t *)strdup(name);
-	if (!s->label || !s->name) {
-		free(s->label);
-		free(s->name);
+	if (!s->label) {
+		free(norm);
 		return -ENOMEM;
 	}
-	s->namelen = strlen(name);
+	s->name = norm;
+	s->namelen = n;
 	d->nslots++;
 	return 0;
 }
 
+/* The slot of a name in the rules (UTF-8), or -1; -EINVAL when not UTF-8. */
 static int slot_lookup(const struct desens *d, const char *name)
 {
-	return desens_slot_find(d, (const uint8_t *)name, strlen(name));
+	uint8_t *norm;
+	size_t n;
+	int s;
+
+	if (norm_rule_text(name, NFC_C, &norm, &n))
+		return -EINVAL;
+	s = slot_find_norm(d, norm, n);
+	free(norm);
+	return s;
 }
 
 static int compile_fields(struct desens *d, const struct view_rules *r,
@@ -194,7 +302,11 @@ static int compile_fields(struct desens *d, const struct view_rules *r,
 			return perr_set(e, EINVAL,
 					"field \"%s\": the hash mask needs the store's key",
 					f->name);
-		if (slot_lookup(d, f->name) >= 0)
+		ret = slot_lookup(d, f->name);
+		if (ret == -EINVAL)
+			return perr_set(e, EINVAL, "field \"%s\": not valid utf-8", f->name);
+		/* names equal once normalized are the same field */
+		if (ret >= 0)
 			return perr_set(e, EINVAL, "field \"%s\" listed twice", f->name);
 		ret = slot_add(d, f->name, e);
 		if (ret)
@@ -247,6 +359,9 @@ static int compile_filter(struct desens *d, const struct row_filter *rf,
 		return perr_set(e, EINVAL, "row filter on \"%s\": wrong number of values",
 				rf->field);
 	f->slot = slot_lookup(d, rf->field);
+	if (f->slot == -EINVAL)
+		return perr_set(e, EINVAL, "row filter on \"%s\": not valid utf-8",
+				rf->field);
 	if (f->slot < 0) {
 		ret = slot_add(d, rf->field, e);
 		if (ret)
@@ -262,83 +377,31 @@ static int compile_filter(struct desens *d, const struct row_filter *rf,
 			return perr_set(e, EINVAL, "row filter on \"%s\": null value",
 					rf->field);
 		f->nvalues = i + 1;
-		f->values[i].n = strlen(rf->values[i]);
-		f->values[i].p = (uint8_t *)strdup(rf->values[i]);
-		if (!f->values[i].p)
-			return -ENOMEM;
+		if (norm_rule_text(rf->values[i], rf->op == ROW_NE ? NFC_KC : NFC_C,
+				   &f->values[i].p, &f->values[i].n))
+			return perr_set(e, EINVAL, "row filter on \"%s\": value not valid utf-8",
+					rf->field);
 	}
 	return 0;
 }
 
-/* Re-encodes s (UTF-8) into the file's encoding, in place. */
-static int to_file_enc(struct text_conv *cv, uint8_t **s, size_t *n)
-{
-	struct strbuf sb = STRBUF_INIT;
-	int ret;
-
-	ret = text_conv_run(cv, *s, *n, &sb);
-	if (ret) {
-		strbuf_release(&sb);
-		return ret;
-	}
-	free(*s);
-	*s = (uint8_t *)strbuf_detach(&sb, n);
-	return 0;
-}
-
-static int filter_to_enc(struct text_conv *cv, struct desens_filter *f)
-{
-	int ret;
-
-	for (size_t i = 0; i < f->nvalues; i++) {
-		ret = to_file_enc(cv, &f->values[i].p, &f->values[i].n);
-		if (ret)
-			return ret;
-	}
-	for (size_t i = 0; i < f->nsubs; i++) {
-		ret = filter_to_enc(cv, &f->subs[i]);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-/* The encoding is known: names and filter values move into it, the format starts. */
+/* The encoding is known: names found in the file can be compared, the format starts. */
 static int start(struct desens *d, struct perr *e)
 {
-	struct text_conv *cv = NULL;
-	int ret = 0;
+	int ret;
 
-	if (d->enc == TEXT_GB18030) {
-		ret = text_conv_new(TEXT_UTF8, TEXT_GB18030, &cv);
-		if (ret) {
-			perr_set(e, EIO, "no gb18030 converter on this system");
-			goto out;
-		}
-		for (size_t i = 0; i < d->nslots; i++) {
-			ret = to_file_enc(cv, &d->slots[i].name, &d->slots[i].namelen);
-			if (ret) {
-				perr_set(e, EINVAL, "field \"%s\": not valid utf-8",
-					 d->slots[i].label);
-				goto out;
-			}
-		}
-		if (d->filter && (ret = filter_to_enc(cv, d->filter))) {
-			perr_set(e, EINVAL, "row filter value: not valid utf-8");
-			goto out;
-		}
-	}
+	/* fail closed: without it no GB18030 name could match a masked field */
+	if (d->enc == TEXT_GB18030 && text_conv_new(TEXT_GB18030, TEXT_UTF8, &d->to_utf8))
+		return perr_set(e, EIO, "no gb18030 converter on this system");
 	ret = mask_ctx_new(d->enc, d->key, d->keylen, &d->mc);
 	if (ret)
-		goto out;
+		return ret;
 	OPENSSL_cleanse(d->key, d->keylen);
 	ret = d->fmt->init(d, e);
 	if (ret)
-		goto out;
+		return ret;
 	d->state = ST_RUN;
-out:
-	text_conv_free(cv);
-	return ret;
+	return 0;
 }
 
 int desens_new(const struct view_rules *r, const uint8_t *key, size_t keylen,
@@ -362,6 +425,9 @@ int desens_new(const struct view_rules *r, const uint8_t *key, size_t keylen,
 	strbuf_init(&d->pending, 0);
 	strbuf_init(&d->mbuf, 0);
 	strbuf_init(&d->scratch, 0);
+	strbuf_init(&d->vnorm, 0);
+	strbuf_init(&d->knorm, 0);
+	strbuf_init(&d->conv, 0);
 	if (text_enc_parse(r->encoding, &d->enc)) {
 		ret = perr_set(e, EINVAL, "unknown encoding \"%s\"", r->encoding);
 		goto err_out;
@@ -425,6 +491,10 @@ void desens_free(struct desens *d)
 	strbuf_release(&d->pending);
 	strbuf_release(&d->mbuf);
 	strbuf_release(&d->scratch);
+	strbuf_release(&d->vnorm);
+	strbuf_release(&d->knorm);
+	strbuf_release(&d->conv);
+	text_conv_free(d->to_utf8);
 	free(d);
 }
 

@@ -39,10 +39,14 @@ struct desens_format {
 extern const struct desens_format desens_fmt_csv, desens_fmt_tsv;
 extern const struct desens_format desens_fmt_jsonl, desens_fmt_json;
 
-/* A field the rules name: listed in rules->fields, read by a filter, or both. */
+/*
+ * A field the rules name: listed in rules->fields, read by a filter, or
+ * both. Names in the file are matched to it after the same normalization
+ * (surrounding whitespace removed, NFC) whatever the file's encoding.
+ */
 struct desens_slot {
-	char *label;			/* the name in UTF-8, for messages */
-	uint8_t *name;			/* the name in the file's encoding */
+	char *label;			/* the name as the rules give it, for messages */
+	uint8_t *name;			/* normalized, in UTF-8 */
 	size_t namelen;
 	struct mask_spec mask;		/* MASK_NONE when only filtered */
 	bool listed;
@@ -57,17 +61,22 @@ struct desens_bytes {
 struct desens_filter {
 	enum row_op op;
 	int slot;			/* EQ NE IN PREFIX */
-	struct desens_bytes *values;	/* in the file's encoding */
+	struct desens_bytes *values;	/* normalized UTF-8: NFKC for NE, else NFC */
 	size_t nvalues;
 	struct desens_filter *subs;	/* ALL ANY */
 	size_t nsubs;
 };
 
-/* The raw (unescaped) value of a filtered slot in the current record. */
+/*
+ * The raw (unescaped) value of a filtered slot in the current record, set
+ * by the format; its normalized forms are computed on first use.
+ */
 struct desens_val {
 	const uint8_t *p;
 	size_t n;
 	bool set;
+	uint8_t normed;			/* bit per enum nfc_form: noff, nlen valid */
+	size_t noff[2], nlen[2];	/* in d->vnorm */
 };
 
 struct desens {
@@ -88,16 +97,28 @@ struct desens {
 	struct strbuf pending;		/* the record begun, not yet whole */
 	struct strbuf mbuf;		/* one masked value */
 	struct strbuf scratch;		/* unescaped values of one record */
+	struct text_conv *to_utf8;	/* GB18030 files: names and values to compare */
+	struct strbuf vnorm;		/* normalized filter values of one record */
+	struct strbuf knorm, conv;	/* one normalized name; one converted text */
 	int state;			/* enum in desens.c */
 	int err;			/* the first error, replayed */
 	struct perr perr;
 };
 
-/* The slot named name[0..n) (file encoding), or -1. */
-int desens_slot_find(const struct desens *d, const uint8_t *name, size_t n);
+/*
+ * The slot named name[0..n) (valid text in the file's encoding, unescaped)
+ * once normalized, or -1. A character with no Unicode mapping matches no
+ * name.
+ */
+int desens_slot_find(struct desens *d, const uint8_t *name, size_t n);
 
-/* Whether the current record (d->vals) passes the row filter. */
-bool desens_row_passes(const struct desens *d);
+/*
+ * Whether the current record (d->vals) passes the row filter. Values are
+ * compared normalized like names: eq, in and prefix under NFC, ne under
+ * NFKC (a value that only looks different from the excluded one is
+ * excluded too).
+ */
+bool desens_row_passes(struct desens *d);
 
 /* Clears d->vals before a record. */
 void desens_vals_reset(struct desens *d);

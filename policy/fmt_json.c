@@ -2,20 +2,34 @@
  * policy/fmt_json.c - JSON Lines and JSON (an array of objects, or one
  * object) records for the engine.
  *
- * A record is one top-level object; fields are its top-level keys.
- * Everything not masked goes out byte for byte (nesting, key order,
- * spacing); a removed member takes one comma with it. The array is
- * streamed element by element, never loaded whole.
+ * A record is one top-level object. A field the rules name is that field
+ * wherever its key stands in the record: at the top, in a nested object,
+ * in an object inside an array. Everything not masked goes out byte for
+ * byte (nesting, key order, spacing); a removed member takes one comma
+ * with it. The array is streamed element by element, never loaded whole.
  *
- * The parser is strict RFC 8259 (lone surrogates and bad escapes
- * included): a lax parser could read keys differently from the reader's
- * own and let a masked key through. Keys are compared unescaped, so
- * "\u59d3\u540d" is 姓名. Choices where the contract is silent:
+ * A record is read once, strictly, into a list of edits (a value masked,
+ * a member removed) and, when it passes the row filter, written with the
+ * edits applied. The parser is strict RFC 8259 (lone surrogates and bad
+ * escapes included): a lax parser could read keys differently from the
+ * reader's own and let a masked key through. Keys are compared unescaped
+ * and normalized (desens_slot_find), so "\u59d3\u540d" and " 姓名 " are
+ * 姓名. Choices where the contract is silent:
  * - a masked string, number or boolean becomes a JSON string; null stays
- *   null; an object or array under a masked key fails, except that
- *   redact makes it "" and drop removes it;
+ *   null; an array under a masked key has each scalar in it masked (null
+ *   stays null, nested arrays alike); an object under a masked key, or in
+ *   such an array, fails (its keys may be data too), except that redact
+ *   makes the whole value "" and drop removes the member;
+ * - with drop_unlisted (a grant listed fields) every key not listed is
+ *   removed at every depth, not only at the top;
+ * - two keys of one object that are the same field once normalized fail:
+ *   readers disagree on which one counts;
+ * - a filtered field is read from the top level only; a filtered field's
+ *   key below the top level fails, since which occurrence decides the
+ *   record would be a guess;
  * - filters read strings unescaped and numbers and booleans as written;
  *   null, objects, arrays and absent keys match nothing (ne included);
+ * - inside a member that is removed nothing is looked at but its syntax;
  * - blank lines in JSON Lines pass through; an empty file stays empty;
  * - in GB18030 files bytes of a character are never taken for '\\' or
  *   '"', and \u escapes decode to GB18030.
@@ -32,16 +46,35 @@
 /* Phases of a JSON document, element by element. */
 enum { P_BEGIN, P_FIRST, P_ELEM, P_AFTER, P_NEXT, P_END };
 
-struct jmember {
-	size_t kstart, vstart, vend;	/* key's opening quote, value, its end */
-	int slot;
-	uint8_t vtype;
+/* What becomes of a member's value. */
+enum { A_KEEP, A_DROP, A_MASK };
+
+/* p[s..e) of the record is written as rep[roff..roff+rlen) of struct json. */
+struct jedit {
+	size_t s, e, roff, rlen;
+};
+
+/* One open object or array of the record being read. */
+struct jlevel {
+	uint8_t kind;			/* '{' or '[' */
+	bool masked;			/* an array under a masked key: mask is its mask */
+	bool after;			/* a member or element has just ended */
+	bool kept;			/* object: a member has been kept */
+	size_t count;			/* members or elements begun */
+	size_t prev_vend;		/* object: where the last member ended */
+	size_t kbase;			/* object: its fields' slots from here in keys */
+	const struct mask_spec *mask;
+	int slot;			/* object: the member being read */
 };
 
 struct json {
 	struct text_conv *to_enc;	/* \u escapes into GB18030, lazily */
-	struct jmember *m;
-	size_t nm, mcap;
+	struct jedit *ed;
+	size_t ned, edcap;
+	struct strbuf rep;		/* replacement texts of one record */
+	int *keys;			/* slots of the fields met in each open object */
+	size_t nkeys, keycap;
+	struct jlevel lv[JSON_DEPTH_MAX];
 	/* the record being read, from its first byte */
 	size_t scanned;			/* JSON Lines: bytes known to hold no '\n' */
 	size_t epos;			/* JSON: element scan position */
@@ -60,180 +93,267 @@ static struct json *jstate(struct jp *j)
 	return j->d->fs;
 }
 
-/* The value of a member as text for a filter or mask: strings unescaped. */
-static int member_text(struct jp *j, const struct jmember *m,
+/* A grown array of n + 1 elements of size sz (as strbuf: out of memory is fatal). */
+static void *grow(void *a, size_t *cap, size_t n, size_t sz)
+{
+	if (n < *cap)
+		return a;
+	*cap = *cap ? 2 * *cap : 32;
+	a = realloc(a, *cap * sz);
+	if (!a)
+		abort();
+	return a;
+}
+
+static void edit_add(struct json *js, size_t s, size_t e, size_t roff, size_t rlen)
+{
+	js->ed = grow(js->ed, &js->edcap, js->ned, sizeof(*js->ed));
+	js->ed[js->ned++] = (struct jedit){ s, e, roff, rlen };
+}
+
+/* -EIO naming field slot, at p[at] of the record. */
+static int field_bad(struct jp *j, size_t at, int slot, const char *what)
+{
+	return desens_bad(j->d, j->e, j->line + desens_count_nl(j->p, at), j->off + at,
+			  "the field \"%s\" %s", j->d->slots[slot].label, what);
+}
+
+/* The scalar p[s..e) as text for a filter or mask: strings unescaped. */
+static int scalar_text(struct jp *j, size_t s, size_t e, uint8_t type,
 		       const uint8_t **v, size_t *n)
 {
-	const uint8_t *s = j->p + m->vstart;
-	size_t len = m->vend - m->vstart;
+	const uint8_t *p = j->p + s;
 
-	if (m->vtype != J_STR) {
-		*v = s;
-		*n = len;
+	if (type != J_STR) {
+		*v = p;
+		*n = e - s;
 		return 0;
 	}
-	if (!memchr(s, '\\', len)) {
-		*v = s + 1;
-		*n = len - 2;
+	if (!memchr(p, '\\', e - s)) {
+		*v = p + 1;
+		*n = e - s - 2;
 		return 0;
 	}
-	return jscan_decode(j, m->vstart, m->vend, v, n);
+	return jscan_decode(j, s, e, v, n);
 }
 
-static struct jmember *member_new(struct json *js)
-{
-	if (js->nm == js->mcap) {
-		size_t cap = js->mcap ? 2 * js->mcap : 32;
-		struct jmember *m = realloc(js->m, cap * sizeof(*m));
-
-		if (!m)
-			abort();	/* as strbuf: out of memory is fatal */
-		js->m = m;
-		js->mcap = cap;
-	}
-	return &js->m[js->nm++];
-}
-
-/* Reads the object at j->i, noting its top-level members and filter values. */
-static int jobject(struct jp *j)
+/* Replaces the scalar p[s..e) by its masked text. */
+static int mask_scalar(struct jp *j, size_t s, size_t e, uint8_t type,
+		       const struct mask_spec *mask)
 {
 	struct desens *d = j->d;
-	struct jmember *m;
-	const uint8_t *k;
-	size_t kn;
-	bool esc;
-	int ret;
-
-	jstate(j)->nm = 0;
-	if (j->i >= j->n || j->p[j->i] != '{')
-		return jscan_bad(j, "expected an object");
-	j->i++;
-	jscan_ws(j);
-	if (j->i < j->n && j->p[j->i] == '}') {
-		j->i++;
-		return 0;
-	}
-	for (;;) {
-		jscan_ws(j);
-		if (j->i >= j->n || j->p[j->i] != '"')
-			return jscan_bad(j, "expected a key");
-		m = member_new(jstate(j));
-		m->kstart = j->i;
-		ret = jscan_string(j, &esc);
-		if (ret)
-			return ret;
-		k = j->p + m->kstart + 1;
-		kn = j->i - m->kstart - 2;
-		if (esc && (ret = jscan_decode(j, m->kstart, j->i, &k, &kn)))
-			return ret;
-		m->slot = desens_slot_find(d, k, kn);
-		jscan_ws(j);
-		if (j->i >= j->n || j->p[j->i] != ':')
-			return jscan_bad(j, "expected ':'");
-		j->i++;
-		jscan_ws(j);
-		m->vstart = j->i;
-		ret = jscan_value(j, &m->vtype);
-		if (ret)
-			return ret;
-		m->vend = j->i;
-		if (m->slot >= 0 && d->slots[m->slot].filtered) {
-			struct desens_val *v = &d->vals[m->slot];
-
-			/* fail closed: which of two equal keys the reader honours is a guess */
-			if (v->set || v->p)
-				return jscan_bad(j, "a filtered key appears twice");
-			v->p = (const uint8_t *)"";
-			if (m->vtype <= J_FALSE) {
-				ret = member_text(j, m, &v->p, &v->n);
-				if (ret)
-					return ret;
-				v->set = true;
-			}
-		}
-		jscan_ws(j);
-		if (j->i < j->n && j->p[j->i] == ',') {
-			j->i++;
-			continue;
-		}
-		if (j->i < j->n && j->p[j->i] == '}') {
-			j->i++;
-			return 0;
-		}
-		return jscan_bad(j, "expected ',' or '}'");
-	}
-}
-
-static int emit_value(struct jp *j, const struct jmember *m,
-		      const struct mask_spec *mask, struct strbuf *out)
-{
-	struct desens *d = j->d;
+	struct json *js = jstate(j);
 	const uint8_t *v;
-	size_t n;
+	size_t n, roff = js->rep.len;
 	int ret;
 
-	if (mask->kind == MASK_NONE || m->vtype == J_NULL) {
-		strbuf_add(out, j->p + m->vstart, m->vend - m->vstart);
+	if (type == J_NULL)
 		return 0;
-	}
-	if (mask->kind == MASK_REDACT) {
-		strbuf_add(out, "\"\"", 2);
-		return 0;
-	}
-	if (m->vtype == J_OBJ || m->vtype == J_ARR) {
-		j->i = m->vstart;
-		return jscan_bad(j, "an object or array under a masked key");
-	}
-	ret = member_text(j, m, &v, &n);
+	ret = scalar_text(j, s, e, type, &v, &n);
 	if (ret)
 		return ret;
 	strbuf_reset(&d->mbuf);
 	ret = mask_apply(d->mc, mask, v, n, &d->mbuf);
 	if (ret) {
-		j->i = m->vstart;
+		j->i = s;
 		return jscan_bad(j, ret == -EILSEQ ? "value is not valid text" : "cannot mask");
 	}
-	jscan_put_string(d->enc, out, (const uint8_t *)d->mbuf.buf, d->mbuf.len);
+	jscan_put_string(d->enc, &js->rep, (const uint8_t *)d->mbuf.buf, d->mbuf.len);
+	edit_add(js, s, e, roff, js->rep.len - roff);
 	return 0;
 }
 
-/* Writes the object read by jobject, p[s..e), with its members' masks applied. */
-static int emit_object(struct jp *j, size_t s, size_t e, struct strbuf *out)
+/*
+ * At a member's key in the object L (depth top): reads the key and the
+ * ':' and decides what becomes of the value (*act, *mask).
+ */
+static int member_begin(struct jp *j, int top, struct jlevel *L, int *act,
+			const struct mask_spec **mask)
 {
 	struct desens *d = j->d;
 	struct json *js = jstate(j);
-	bool first = true;
-	int ret;
+	const struct desens_slot *sl = NULL;
+	size_t kstart = j->i, kn;
+	const uint8_t *k;
+	bool esc;
+	int ret, slot;
 
-	if (!js->nm) {
-		strbuf_add(out, j->p + s, e - s);
-		return 0;
+	if (j->i >= j->n || j->p[j->i] != '"')
+		return jscan_bad(j, "expected a key");
+	ret = jscan_string(j, &esc);
+	if (ret)
+		return ret;
+	k = j->p + kstart + 1;
+	kn = j->i - kstart - 2;
+	if (esc && (ret = jscan_decode(j, kstart, j->i, &k, &kn)))
+		return ret;
+	slot = desens_slot_find(d, k, kn);
+	jscan_ws(j);
+	if (j->i >= j->n || j->p[j->i] != ':')
+		return jscan_bad(j, "expected ':'");
+	j->i++;
+	if (slot >= 0) {
+		/* fail closed: which of two equal keys a reader honours is a guess */
+		for (size_t q = L->kbase; q < js->nkeys; q++)
+			if (js->keys[q] == slot)
+				return field_bad(j, kstart, slot, "appears twice in one object");
+		if (top && d->slots[slot].filtered)
+			return field_bad(j, kstart, slot,
+					 "is filtered on but stands below the top level");
+		js->keys = grow(js->keys, &js->keycap, js->nkeys, sizeof(*js->keys));
+		js->keys[js->nkeys++] = slot;
+		sl = &d->slots[slot];
 	}
-	strbuf_add(out, j->p + s, js->m[0].kstart - s);
-	for (size_t k = 0; k < js->nm; k++) {
-		const struct jmember *m = &js->m[k];
-		const struct desens_slot *sl = m->slot >= 0 ? &d->slots[m->slot] : NULL;
-		static const struct mask_spec raw = { MASK_NONE, 0, 0 };
-		const struct mask_spec *mask = &raw;
+	*mask = NULL;
+	if (!sl || !sl->listed) {
+		*act = d->drop_unlisted ? A_DROP : A_KEEP;
+	} else if (sl->mask.kind == MASK_DROP) {
+		*act = A_DROP;
+	} else if (sl->mask.kind == MASK_NONE) {
+		*act = A_KEEP;
+	} else {
+		*act = A_MASK;
+		*mask = &sl->mask;
+	}
+	/* a kept member after removed ones: drop what stood between */
+	if (*act != A_DROP && L->count && !L->kept)
+		edit_add(js, L->prev_vend, kstart, 0, 0);
+	if (*act != A_DROP)
+		L->kept = true;
+	L->slot = slot;
+	/* where a removal starts: its own key, or the end of the member before */
+	L->prev_vend = L->count ? L->prev_vend : kstart;
+	return 0;
+}
 
-		if (!sl || !sl->listed) {
-			if (d->drop_unlisted)
-				continue;
-		} else if (sl->mask.kind == MASK_DROP) {
+/* Notes a top-level filtered field's scalar p[s..j->i). */
+static int filter_value(struct jp *j, int slot, size_t s, uint8_t type)
+{
+	struct desens_val *v = &j->d->vals[slot];
+
+	if (type > J_FALSE)
+		return 0;
+	v->set = true;
+	return scalar_text(j, s, j->i, type, &v->p, &v->n);
+}
+
+/* Opens the object or array at j->i as level top + 1. */
+static int level_open(struct jp *j, int *top, bool masked, const struct mask_spec *mask)
+{
+	struct json *js = jstate(j);
+	struct jlevel *L;
+
+	if (*top + 1 >= JSON_DEPTH_MAX)
+		return jscan_bad(j, "nested too deep");
+	L = &js->lv[++*top];
+	memset(L, 0, sizeof(*L));
+	L->kind = j->p[j->i++];
+	L->masked = masked;
+	L->mask = mask;
+	L->kbase = js->nkeys;
+	L->slot = -1;
+	return 0;
+}
+
+/*
+ * Reads the object at j->i, the whole record, into js->ed (sorted, not
+ * overlapping) and the filter values into d->vals.
+ */
+static int walk(struct jp *j)
+{
+	struct desens *d = j->d;
+	struct json *js = jstate(j);
+	const struct mask_spec *mask = NULL;
+	struct jlevel *L;
+	int top = -1, act = A_KEEP, ret;
+	size_t vstart, dstart;
+	uint8_t t;
+
+	js->ned = 0;
+	js->nkeys = 0;
+	strbuf_reset(&js->rep);
+	if (j->i >= j->n || j->p[j->i] != '{')
+		return jscan_bad(j, "expected an object");
+	ret = level_open(j, &top, false, NULL);
+	if (ret)
+		return ret;
+	for (;;) {
+		L = &js->lv[top];
+		jscan_ws(j);
+		if (L->after && j->i < j->n && j->p[j->i] == ',') {
+			j->i++;
+			L->after = false;
+			jscan_ws(j);
+		} else if (L->after || (!L->count && j->i < j->n &&
+					j->p[j->i] == (L->kind == '{' ? '}' : ']'))) {
+			if (j->i >= j->n || j->p[j->i] != (L->kind == '{' ? '}' : ']'))
+				return jscan_bad(j, top ? "expected ',' or a closing bracket"
+							: "expected ',' or '}'");
+			j->i++;
+			js->nkeys = L->kbase;
+			if (!top)
+				return 0;
+			L = &js->lv[--top];
+			L->prev_vend = j->i;
+			L->after = true;
+			continue;
+		}
+		if (L->kind == '{') {
+			ret = member_begin(j, top, L, &act, &mask);
+			if (ret)
+				return ret;
+		} else {
+			act = L->masked ? A_MASK : A_KEEP;
+			mask = L->mask;
+		}
+		dstart = L->prev_vend;
+		L->count++;
+		jscan_ws(j);
+		vstart = j->i;
+		if (act == A_DROP || (act == A_MASK && mask->kind == MASK_REDACT)) {
+			ret = jscan_value(j, &t);
+			if (ret)
+				return ret;
+			if (act == A_DROP) {
+				edit_add(js, dstart, j->i, 0, 0);
+			} else {
+				edit_add(js, vstart, j->i, js->rep.len, 2);
+				strbuf_add(&js->rep, "\"\"", 2);
+			}
+		} else if (j->i < j->n && (j->p[j->i] == '{' || j->p[j->i] == '[')) {
+			if (act == A_MASK && j->p[j->i] == '{')
+				return jscan_bad(j, "an object under a masked key");
+			ret = level_open(j, &top, act == A_MASK, mask);
+			if (ret)
+				return ret;
 			continue;
 		} else {
-			mask = &sl->mask;
+			ret = jscan_scalar(j, &t);
+			if (!ret && act == A_MASK)
+				ret = mask_scalar(j, vstart, j->i, t, mask);
+			if (!ret && !top && L->slot >= 0 && d->slots[L->slot].filtered)
+				ret = filter_value(j, L->slot, vstart, t);
+			if (ret)
+				return ret;
 		}
-		if (!first)
-			strbuf_add(out, j->p + js->m[k - 1].vend, m->kstart - js->m[k - 1].vend);
-		first = false;
-		strbuf_add(out, j->p + m->kstart, m->vstart - m->kstart);
-		ret = emit_value(j, m, mask, out);
-		if (ret)
-			return ret;
+		L->prev_vend = j->i;
+		L->after = true;
 	}
-	strbuf_add(out, j->p + js->m[js->nm - 1].vend, e - js->m[js->nm - 1].vend);
-	return 0;
+}
+
+/* Writes p[s..e) of the record read by walk with its edits applied. */
+static void emit_record(struct jp *j, size_t s, size_t e, struct strbuf *out)
+{
+	struct json *js = jstate(j);
+
+	for (size_t k = 0; k < js->ned; k++) {
+		const struct jedit *ed = &js->ed[k];
+
+		strbuf_add(out, j->p + s, ed->s - s);
+		strbuf_add(out, js->rep.buf + ed->roff, ed->rlen);
+		s = ed->e;
+	}
+	strbuf_add(out, j->p + s, e - s);
 }
 
 /*
@@ -248,10 +368,8 @@ static int read_record(struct jp *j, size_t *end)
 	/* room for every value unescaped twice: no realloc mid-record */
 	strbuf_reset(&d->scratch);
 	strbuf_grow(&d->scratch, 2 * j->n + 64);
-	for (size_t s = 0; s < d->nslots; s++)
-		d->vals[s].p = NULL;
 	desens_vals_reset(d);
-	ret = jobject(j);
+	ret = walk(j);
 	if (ret)
 		return ret;
 	*end = j->i;
@@ -286,9 +404,7 @@ static int lines_record(struct desens *d, struct json *js, const uint8_t *rec,
 	if (!ret)
 		return 0;
 	strbuf_add(out, rec, s);
-	ret = emit_object(&j, s, end, out);
-	if (ret)
-		return ret;
+	emit_record(&j, s, end, out);
 	strbuf_add(out, rec + end, n - end);
 	return 1;
 }
@@ -399,9 +515,7 @@ static int element(struct desens *d, struct json *js, const uint8_t *buf,
 		if (js->emitted)
 			strbuf_add(out, js->sep.buf, js->sep.len);
 		js->emitted = true;
-		ret = emit_object(&j, 0, elen, out);
-		if (ret)
-			return ret;
+		emit_record(&j, 0, elen, out);
 	}
 	strbuf_reset(&js->sep);
 	return 0;
@@ -526,6 +640,7 @@ static int json_init(struct desens *d, struct perr *e)
 	if (!js)
 		return -ENOMEM;
 	strbuf_init(&js->sep, 0);
+	strbuf_init(&js->rep, 0);
 	d->fs = js;
 	return 0;
 }
@@ -536,7 +651,9 @@ static void json_release(struct desens *d)
 
 	text_conv_free(js->to_enc);
 	strbuf_release(&js->sep);
-	free(js->m);
+	strbuf_release(&js->rep);
+	free(js->ed);
+	free(js->keys);
 	free(js);
 	d->fs = NULL;
 }

@@ -161,8 +161,7 @@ static int jword(struct jp *j, const char *w)
 	return 0;
 }
 
-/* Reads one scalar at j->i; *t gets its type. Objects and arrays are not scalars. */
-static int jscalar(struct jp *j, uint8_t *t)
+int jscan_scalar(struct jp *j, uint8_t *t)
 {
 	bool esc;
 
@@ -217,7 +216,7 @@ int jscan_value(struct jp *j, uint8_t *type)
 				continue;
 			}
 		} else {
-			ret = jscalar(j, &t);
+			ret = jscan_scalar(j, &t);
 			if (ret)
 				return ret;
 			if (!depth)

@@ -34,6 +34,8 @@ int jscan_bad(struct jp *j, const char *what);
 void jscan_ws(struct jp *j);
 /* At '"'; *esc tells whether the string holds escapes. */
 int jscan_string(struct jp *j, bool *esc);
+/* One string, number or literal at j->i; *type is its enum jtype. */
+int jscan_scalar(struct jp *j, uint8_t *type);
 /* Any value, nesting included (no recursion); *type is its enum jtype. */
 int jscan_value(struct jp *j, uint8_t *type);
 /*

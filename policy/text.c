@@ -285,6 +285,30 @@ int text_conv_run(struct text_conv *c, const void *in, size_t len, struct strbuf
 	return 0;
 }
 
+void text_conv_lossy(struct text_conv *c, enum text_enc from, const void *in,
+		     size_t len, struct strbuf *out)
+{
+	static const uint8_t replacement[] = { 0xEF, 0xBF, 0xBD };
+	const uint8_t *p = in;
+	size_t start = out->len, i = 0;
+
+	if (!text_conv_run(c, in, len, out))
+		return;
+	strbuf_setlen(out, start);
+	while (i < len) {
+		int l = text_char_len(from, p + i, len - i);
+
+		if (l <= 0)
+			l = 1;
+		start = out->len;
+		if (text_conv_run(c, p + i, (size_t)l, out)) {
+			strbuf_setlen(out, start);
+			strbuf_add(out, replacement, sizeof(replacement));
+		}
+		i += (size_t)l;
+	}
+}
+
 void text_conv_free(struct text_conv *c)
 {
 	if (!c)

@@ -61,6 +61,13 @@ int text_put_cp(enum text_enc enc, struct text_conv *to_enc, uint32_t cp,
 int text_conv_new(enum text_enc from, enum text_enc to, struct text_conv **out);
 /* Appends the conversion of in[0..len) to out. Returns 0 or -EILSEQ. */
 int text_conv_run(struct text_conv *c, const void *in, size_t len, struct strbuf *out);
+/*
+ * As text_conv_run for valid text in[0..len) of encoding from, but a
+ * character the converter cannot map (some structurally valid GB18030
+ * codes have no Unicode character) becomes U+FFFD instead of failing.
+ */
+void text_conv_lossy(struct text_conv *c, enum text_enc from, const void *in,
+		     size_t len, struct strbuf *out);
 void text_conv_free(struct text_conv *c);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "common/strbuf.h"
 #include "policy/desens.h"
+#include "policy/text.h"
 #include "tests/desens_util.h"
 #include "tests/unit_main.h"
 
@@ -188,8 +189,14 @@ static const struct badcase bad[] = {
 	B(VIEW_JSONL, "a=name", "{\"b\":{\"c\":1]}\n", "expected ',' or a closing bracket"),
 	B(VIEW_JSONL, "a=name", "{\"b\":\"\xc3\x28\"}", "invalid utf-8"),
 	B(VIEW_JSONL, "a=name", "{\"b\":1}\n{\"b\":\0}", "line 2, byte 13"),
-	B(VIEW_JSONL, "a=name", "{\"a\":{\"x\":1}}", "object or array under a masked key"),
-	B(VIEW_JSONL, "a=name", "{\"a\":[]}", "object or array under a masked key"),
+	B(VIEW_JSONL, "a=name", "{\"a\":{\"x\":1}}", "an object under a masked key"),
+	B(VIEW_JSONL, "a=name", "{\"a\":[1,[{\"x\":1}]]}", "an object under a masked key"),
+	B(VIEW_JSONL, "a=name", "{\"b\":[{\"a\":{}}]}", "an object under a masked key"),
+	/* two keys of one object that are one field, exactly or once normalized */
+	B(VIEW_JSONL, "a=name", "{\"a\":\"x\",\"a\":\"y\"}", "line 1, byte 9: the field \"a\" appears twice"),
+	B(VIEW_JSONL, "a=name", "{\"a\":\"x\",\" a\\t\":\"y\"}", "the field \"a\" appears twice"),
+	B(VIEW_JSON, "a=drop", "[{\"b\":{\"a\":1,\"\\u0061\":2}}]", "the field \"a\" appears twice"),
+	B(VIEW_JSONL, "姓名=name", "{\"姓名\":\"x\",\"\u3000姓名\":\"y\"}", "the field \"姓名\" appears twice"),
 	B(VIEW_JSONL, "a=none", "{\"a\":1,\"b\":1e}", "bad number"),
 	B(VIEW_JSON, "a=name", "[{\"a\":1},]", "',' before ']'"),
 	B(VIEW_JSON, "a=name", "[{\"a\":1}", "unexpected end of input"),
@@ -337,9 +344,207 @@ static void test_small_cases(void)
 	/* one top-level object that the filter rejects leaves nothing of itself */
 	expect_view(VIEW_JSON, NULL, "a=name", rf_leaf(ROW_EQ, "k", 1, "x"),
 		    "{\"a\":\"secret\",\"k\":\"y\"}\n", "\n");
+	/* an empty array under a masked key has nothing to mask */
+	expect_view(VIEW_JSONL, NULL, "a=name", NULL, "{\"a\":[]}", "{\"a\":[]}");
 	/* a masked value with control characters is escaped again */
 	expect_view(VIEW_JSONL, NULL, "a=keep(3,0)", NULL, "{\"a\":\"\\t\\\"\\\\xyz\"}",
 		    "{\"a\":\"\\u0009\\\"\\\\***\"}");
+}
+
+/* As expect_view, with drop_unlisted, fed whole and one byte at a time. */
+static void expect_view2(enum view_format fmt, const char *enc, bool drop, const char *fields,
+			 struct row_filter *rows, const char *in, const char *want)
+{
+	struct view_rules r;
+
+	rules_init(&r, fmt, enc, drop, fields, rows);
+	for (size_t piece = 0; piece < 2; piece++) {
+		struct strbuf out = STRBUF_INIT;
+		struct perr e = PERR_INIT;
+		int ret = run_pieces(&r, in, strlen(in), piece, &out, &e);
+
+		CU_ASSERT_EQUAL(ret, 0);
+		if (ret || strcmp(out.buf, want)) {
+			printf("\n  in   \"%s\"\n  got  \"%s\" (%s)\n  want \"%s\"", in, out.buf,
+			       e.msg, want);
+			CU_FAIL("view");
+		}
+		strbuf_release(&out);
+	}
+	rules_release(&r);
+}
+
+/* The engine refuses in with a message holding msg. */
+static void expect_refused(enum view_format fmt, const char *enc, bool drop,
+			   const char *fields, struct row_filter *rows, const char *in,
+			   const char *msg)
+{
+	struct view_rules r;
+	struct strbuf out = STRBUF_INIT;
+	struct perr e = PERR_INIT;
+	int ret;
+
+	rules_init(&r, fmt, enc, drop, fields, rows);
+	ret = run_pieces(&r, in, strlen(in), 0, &out, &e);
+	if (ret != -EIO || !strstr(e.msg, msg)) {
+		printf("\n  in \"%s\": ret %d \"%s\" (output \"%s\"), want EIO \"%s\"", in, ret,
+		       e.msg, out.buf, msg);
+		CU_FAIL("refused");
+	}
+	rules_release(&r);
+	strbuf_release(&out);
+}
+
+/* UTF-8 s in GB18030, through iconv(1)'s twin in libc. */
+static char *gb(const char *s)
+{
+	struct text_conv *cv = NULL;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (text_conv_new(TEXT_UTF8, TEXT_GB18030, &cv) ||
+	    text_conv_run(cv, s, strlen(s), &sb))
+		abort();
+	text_conv_free(cv);
+	return strbuf_detach(&sb, NULL);
+}
+
+#define ENVELOPE "{\"code\":0,\"data\":[{\"id\":\"341802199001011234\",\"name\":\"张三丰\"," \
+		 "\"family\":[{\"id\":\"341802199202021234\",\"name\":\"李四\"}]}]}"
+#define ENVELOPE_MASKED "{\"code\":0,\"data\":[{\"id\":\"341802********1234\",\"name\":\"张**\"," \
+		 "\"family\":[{\"id\":\"341802********1234\",\"name\":\"李*\"}]}]}"
+
+/* A field is that field at any depth: in nested objects and in arrays of objects. */
+static void test_json_nested(void)
+{
+	char *in, *want;
+
+	expect_view2(VIEW_JSON, NULL, false, "id=id_card;name=name;phone=phone", NULL,
+		     ENVELOPE, ENVELOPE_MASKED);
+	expect_view2(VIEW_JSON, NULL, false, "id=id_card;name=name", NULL,
+		     "[" ENVELOPE ",\n " ENVELOPE "]", "[" ENVELOPE_MASKED ",\n " ENVELOPE_MASKED "]");
+	expect_view2(VIEW_JSONL, NULL, false, "id=id_card;name=name", NULL,
+		     ENVELOPE "\n" ENVELOPE "\r\n", ENVELOPE_MASKED "\n" ENVELOPE_MASKED "\r\n");
+	in = gb(ENVELOPE);
+	want = gb(ENVELOPE_MASKED);
+	expect_view2(VIEW_JSON, "gb18030", false, "id=id_card;name=name", NULL, in, want);
+	free(in);
+	free(want);
+	/* an array under a masked key: every scalar in it, at any depth */
+	expect_view2(VIEW_JSONL, NULL, false, "phone=phone", NULL,
+		     "{\"phone\":[\"13812345678\", null, [13912345678, []]], \"x\":[\"13812345678\"]}",
+		     "{\"phone\":[\"138****5678\", null, [\"139****5678\", []]], \"x\":[\"13812345678\"]}");
+	expect_view2(VIEW_JSONL, NULL, false, "a=redact", NULL,
+		     "{\"b\":{\"a\":[1,{\"c\":2}]},\"a\":{\"d\":[]}}", "{\"b\":{\"a\":\"\"},\"a\":\"\"}");
+	/* removed members at depth take one comma with them, wherever they stand */
+	expect_view2(VIEW_JSONL, NULL, false, "p=drop;q=drop", NULL,
+		     "{\"d\":{\"p\":1, \"x\":2}, \"e\":{\"x\":1, \"p\":2}, \"f\":{\"x\":1,\"p\":2,\"y\":3},"
+		     " \"g\":{ \"p\":1 , \"q \":2 }, \"h\":[{\"p\":1}]}",
+		     "{\"d\":{\"x\":2}, \"e\":{\"x\":1}, \"f\":{\"x\":1,\"y\":3},"
+		     " \"g\":{  }, \"h\":[{}]}");
+	/* a grant's field list removes unlisted keys at every depth */
+	expect_view2(VIEW_JSONL, NULL, true, "d=none;name=name", NULL,
+		     "{\"x\":1,\"d\":{\"name\":\"张三\",\"id\":\"341802199001011234\",\"e\":[{\"name\":\"李四\",\"k\":1}]},\"y\":2}",
+		     "{\"d\":{\"name\":\"张*\"}}");
+	/* the same field in two objects of one record is no duplicate */
+	expect_view2(VIEW_JSONL, NULL, false, "name=name", NULL,
+		     "{\"a\":{\"name\":\"张三\"},\"b\":{\"name\":\"李四\"},\"name\":\"王五\"}",
+		     "{\"a\":{\"name\":\"张*\"},\"b\":{\"name\":\"李*\"},\"name\":\"王*\"}");
+	/* a masked object, also inside an array or under a masked array, is refused */
+	expect_refused(VIEW_JSON, NULL, false, "name=name", NULL,
+		       "[{\"data\":[{\"name\":{\"first\":\"三丰\"}}]}]", "an object under a masked key");
+}
+
+/* A row filter reads its field at the top level only; anywhere else refuses. */
+static void test_json_nested_filter(void)
+{
+	expect_view2(VIEW_JSONL, NULL, false, "name=name", rf_leaf(ROW_EQ, "区县", 1, "宣州区"),
+		     "{\"区县\":\"宣州区\",\"p\":{\"name\":\"张三\"}}\n{\"区县\":\"郎溪县\",\"p\":{\"name\":\"李四\"}}\n",
+		     "{\"区县\":\"宣州区\",\"p\":{\"name\":\"张*\"}}\n");
+	expect_refused(VIEW_JSONL, NULL, false, "name=name", rf_leaf(ROW_EQ, "区县", 1, "宣州区"),
+		       "{\"区县\":\"宣州区\",\"p\":{\"区县\":\"郎溪县\",\"name\":\"张三\"}}\n",
+		       "the field \"区县\" is filtered on but stands below the top level");
+	expect_refused(VIEW_JSON, NULL, false, "name=name", rf_leaf(ROW_NE, "区县", 1, "郎溪县"),
+		       "{\"code\":0,\"data\":[{\"区县\":\"郎溪县\",\"name\":\"张三\"}]}",
+		       "below the top level");
+	expect_refused(VIEW_JSONL, NULL, false, "name=name", rf_leaf(ROW_EQ, "区县", 1, "宣州区"),
+		       "{\"区县\":\"宣州区\",\" 区县\":\"郎溪县\"}\n", "the field \"区县\" appears twice");
+}
+
+/* JSON keys and CSV headers match the rules' names with padding removed, in NFC. */
+static void test_names_normalized(void)
+{
+	char *in, *want;
+
+	expect_view2(VIEW_JSONL, NULL, false, "身份证号=id_card;姓名=name", NULL,
+		     "{\" 身份证号 \":\"341802199001011234\",\"\\t姓名\\u3000\":\"张三丰\"}\n",
+		     "{\" 身份证号 \":\"341802********1234\",\"\\t姓名\\u3000\":\"张**\"}\n");
+	/* a decomposed accent, a compatibility ideograph, padding in the rules' name */
+	expect_view2(VIEW_JSONL, NULL, false, "José=name;\xe8\xbe\xb6=name; 住址 =address", NULL,
+		     "{\"Jose\xcc\x81\":\"abc\",\"\xef\xa9\xa6\":\"xyz\",\"住址\":\"安徽省宣城市宣州区\"}",
+		     "{\"Jose\xcc\x81\":\"a**\",\"\xef\xa9\xa6\":\"x**\",\"住址\":\"安徽省宣城市***\"}");
+	expect_view2(VIEW_CSV, NULL, false, "José=name;姓名=name", NULL,
+		     "Jose\xcc\x81,\xe2\x80\x8b姓名\xe3\x80\x80\nabc,张三丰\n",
+		     "Jose\xcc\x81,\xe2\x80\x8b姓名\xe3\x80\x80\na**,张**\n");
+	in = gb("{\" 姓名\":\"张三丰\",\"x\":{\"姓名\\u3000\":\"李四\"}}");
+	want = gb("{\" 姓名\":\"张**\",\"x\":{\"姓名\\u3000\":\"李*\"}}");
+	expect_view2(VIEW_JSONL, "gb18030", false, "姓名=name", NULL, in, want);
+	free(in);
+	free(want);
+	/* full-width letters are another name under NFC: the scan warns about those */
+	expect_view2(VIEW_JSONL, NULL, false, "id=id_card", NULL,
+		     "{\"\xef\xbd\x89\xef\xbd\x84\":\"341802199001011234\"}",
+		     "{\"\xef\xbd\x89\xef\xbd\x84\":\"341802199001011234\"}");
+}
+
+static void test_rule_names_normalized(void)
+{
+	struct view_rules r;
+	struct desens *d = NULL;
+	struct perr e = PERR_INIT;
+
+	rules_init(&r, VIEW_CSV, NULL, false, "姓名=name; 姓名\xe3\x80\x80=phone", NULL);
+	CU_ASSERT_EQUAL(desens_new(&r, NULL, 0, &d, &e), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "listed twice"));
+	rules_release(&r);
+}
+
+/* Filter values compare trimmed and in NFC; ne also folds compatibility forms. */
+static void test_filter_normalized(void)
+{
+	const char *rows =
+		"{\"k\":\"涉密\"}\n{\"k\":\"涉密 \"}\n{\"k\":\" 涉密\"}\n{\"k\":\"\\u6d89\\u5bc6\\t\"}\n"
+		"{\"k\":\"公开\"}\n";
+
+	expect_view2(VIEW_JSONL, NULL, false, "a=none", rf_leaf(ROW_NE, "k", 1, "涉密"), rows,
+		     "{\"k\":\"公开\"}\n");
+	expect_view2(VIEW_JSONL, NULL, false, "a=none", rf_leaf(ROW_EQ, "k", 1, " 涉密"), rows,
+		     "{\"k\":\"涉密\"}\n{\"k\":\"涉密 \"}\n{\"k\":\" 涉密\"}\n{\"k\":\"\\u6d89\\u5bc6\\t\"}\n");
+	/* CHAR(n) padding in a CSV column, both quoted and not */
+	expect_view2(VIEW_CSV, NULL, false, "a=none", rf_leaf(ROW_NE, "k", 1, "涉密"),
+		     "a,k\n1,涉密  \n2,\"  涉密\"\n3,公开  \n", "a,k\n3,公开  \n");
+	expect_view2(VIEW_CSV, NULL, false, "a=none", rf_leaf(ROW_IN, "k", 2, "x", "涉密"),
+		     "a,k\n1,涉密  \n2,公开\n", "a,k\n1,涉密  \n");
+	/* NFD and NFC spellings are one value for every operator */
+	expect_view2(VIEW_JSONL, NULL, false, "a=none", rf_leaf(ROW_NE, "k", 1, "caf\xc3\xa9"),
+		     "{\"k\":\"cafe\xcc\x81\"}\n{\"k\":\"cafe\"}\n", "{\"k\":\"cafe\"}\n");
+	expect_view2(VIEW_JSONL, NULL, false, "a=none", rf_leaf(ROW_PREFIX, "k", 1, "cafe\xcc\x81"),
+		     "{\"k\":\"caf\xc3\xa9s\"}\n{\"k\":\"cafes\"}\n", "{\"k\":\"caf\xc3\xa9s\"}\n");
+	/* full width: ne excludes it with the value it looks like, eq does not take it */
+	expect_view2(VIEW_JSONL, NULL, false, "a=none", rf_leaf(ROW_NE, "k", 1, "ABC"),
+		     "{\"k\":\"\xef\xbc\xa1\xef\xbc\xa2\xef\xbc\xa3\"}\n{\"k\":\"abc\"}\n",
+		     "{\"k\":\"abc\"}\n");
+	expect_view2(VIEW_JSONL, NULL, false, "a=none", rf_leaf(ROW_EQ, "k", 1, "ABC"),
+		     "{\"k\":\"\xef\xbc\xa1\xef\xbc\xa2\xef\xbc\xa3\"}\n{\"k\":\"ABC\"}\n",
+		     "{\"k\":\"ABC\"}\n");
+	/* GB18030: the value is compared in Unicode */
+	{
+		char *in = gb("a,k\n1,涉密\xe3\x80\x80\n2,公开\n"), *want = gb("a,k\n2,公开\n");
+
+		expect_view2(VIEW_CSV, "gb18030", false, "a=none",
+			     rf_leaf(ROW_NE, "k", 1, "涉密"), in, want);
+		free(in);
+		free(want);
+	}
 }
 
 /* Nesting past the reader's depth fails cleanly instead of overflowing anything. */
@@ -444,6 +649,11 @@ int main(int argc, char **argv)
 		{ "deep nesting", test_deep_nesting },
 		{ "counts", test_counts },
 		{ "record limit", test_record_limit },
+		{ "json: fields at any depth", test_json_nested },
+		{ "json: filters and depth", test_json_nested_filter },
+		{ "names normalized", test_names_normalized },
+		{ "rule names normalized", test_rule_names_normalized },
+		{ "filter values normalized", test_filter_normalized },
 	};
 
 	find_golden_dir(argv[0], golden_dir, sizeof(golden_dir));
