@@ -142,6 +142,9 @@ static int slot_find_norm(const struct desens *d, const uint8_t *name, size_t n)
 
 int desens_slot_find(struct desens *d, const uint8_t *name, size_t n)
 {
+	/* most names are already normalized: compare them where they lie */
+	if ((d->enc == TEXT_UTF8 || all_ascii(name, n)) && nfc_quick(name, n))
+		return slot_find_norm(d, name, n);
 	strbuf_reset(&d->knorm);
 	if (norm_text(d, name, n, NFC_C, &d->knorm))
 		return -1;

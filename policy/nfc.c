@@ -355,6 +355,12 @@ bool nfc_quick(const uint8_t *s, size_t n)
 		if (l <= 0)
 			return false;
 		cp = utf8_decode(s + i, l);
+		/* CJK ideographs (most names in the pool): starters, never composed */
+		if (cp >= 0x3400 && cp < 0xA000) {
+			last = 0;
+			i += (size_t)l;
+			continue;
+		}
 		if ((i == 0 || i + (size_t)l == n) && nfc_is_space(cp))
 			return false;
 		if (cp - SBASE >= SCOUNT) {
