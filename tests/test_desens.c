@@ -547,6 +547,103 @@ static void test_filter_normalized(void)
 	}
 }
 
+/* A random JSON value; every value under an "id" key (any spelling) holds SECRET. */
+static void rand_value(struct strbuf *sb, unsigned *seed, int depth, bool secret)
+{
+	static const char *const keys[] = { "id", " id", "id\\t", "x", "y", "\\u0069d" };
+	int k = rand_r(seed) % (depth < 4 ? 6 : 3);
+
+	if (secret && k >= 4)
+		k = 3;
+	switch (k) {
+	case 0:
+		strbuf_addf(sb, secret ? "\"SECRET%d\"" : "\"ok%d\"", rand_r(seed) % 100);
+		break;
+	case 1:
+		strbuf_addstr(sb, secret ? "\"SECRET\"" : "12");
+		break;
+	case 2:
+		strbuf_addstr(sb, "null");
+		break;
+	case 3:
+	case 4:
+		strbuf_addch(sb, '[');
+		for (int i = rand_r(seed) % 4; i > 0; i--) {
+			rand_value(sb, seed, depth + 1, secret);
+			if (i > 1)
+				strbuf_addstr(sb, ", ");
+		}
+		strbuf_addch(sb, ']');
+		break;
+	default:
+		strbuf_addch(sb, '{');
+		for (int i = rand_r(seed) % 4; i > 0; i--) {
+			int key = rand_r(seed) % 6;
+
+			strbuf_addf(sb, "\"%s\": ", keys[key]);
+			rand_value(sb, seed, depth + 1, key != 3 && key != 4);
+			if (i > 1)
+				strbuf_addch(sb, ',');
+		}
+		strbuf_addch(sb, '}');
+		break;
+	}
+}
+
+/*
+ * Random nested records: a masked field never leaves the engine raw, and
+ * what leaves it is JSON the engine reads again. A record is refused only
+ * for the reasons the rules give.
+ */
+static void test_json_nested_random(void)
+{
+	unsigned seed = 20261122;
+	size_t served = 0, refused = 0;
+
+	for (int n = 0; n < 3000; n++) {
+		struct strbuf in = STRBUF_INIT, out = STRBUF_INIT, again = STRBUF_INIT;
+		struct view_rules r, plain;
+		struct perr e = PERR_INIT;
+		int ret;
+
+		strbuf_addch(&in, '{');
+		for (int i = rand_r(&seed) % 4; i > 0; i--) {
+			strbuf_addf(&in, "\"k%d\":", i);
+			rand_value(&in, &seed, 1, false);
+			if (i > 1)
+				strbuf_addch(&in, ',');
+		}
+		strbuf_addstr(&in, "}\n");
+		rules_init(&r, VIEW_JSONL, NULL, false, "id=name", NULL);
+		ret = run_pieces(&r, in.buf, in.len, 0, &out, &e);
+		if (ret) {
+			refused++;
+			if (!strstr(e.msg, "appears twice") && !strstr(e.msg, "an object under")) {
+				printf("\n  %s: %s", in.buf, e.msg);
+				CU_FAIL("refused for no reason of the rules");
+			}
+		} else {
+			served++;
+			if (strstr(out.buf, "SECRET")) {
+				printf("\n  in  %s  out %s", in.buf, out.buf);
+				CU_FAIL("a masked value left raw");
+			}
+			rules_init(&plain, VIEW_JSONL, NULL, false, "zz=name", NULL);
+			if (run_pieces(&plain, out.buf, out.len, 0, &again, NULL)) {
+				printf("\n  not JSON any more: %s", out.buf);
+				CU_FAIL("output is not JSON");
+			}
+			rules_release(&plain);
+		}
+		rules_release(&r);
+		strbuf_release(&in);
+		strbuf_release(&out);
+		strbuf_release(&again);
+	}
+	CU_ASSERT(served > 500);
+	CU_ASSERT(refused > 100);
+}
+
 /* Nesting past the reader's depth fails cleanly instead of overflowing anything. */
 static void test_deep_nesting(void)
 {
@@ -651,6 +748,7 @@ int main(int argc, char **argv)
 		{ "record limit", test_record_limit },
 		{ "json: fields at any depth", test_json_nested },
 		{ "json: filters and depth", test_json_nested_filter },
+		{ "json: random nesting", test_json_nested_random },
 		{ "names normalized", test_names_normalized },
 		{ "rule names normalized", test_rule_names_normalized },
 		{ "filter values normalized", test_filter_normalized },
