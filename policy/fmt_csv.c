@@ -498,6 +498,11 @@ static int emit_row(struct desens *d, struct csv *c, const uint8_t *rec,
 		}
 		w = put_quoted(w, (const uint8_t *)d->mbuf.buf, mn, c->delim);
 	}
+	/* a record of one empty value is no blank line: readers would skip it */
+	if (w == w0 && !first && c->delim == ',') {
+		*w++ = '"';
+		*w++ = '"';
+	}
 	memcpy(w, rec + reclen - term, term);
 	w += term;
 	strbuf_setlen(out, out->len + (size_t)(w - w0));

@@ -359,6 +359,13 @@ static void test_small_cases(void)
 		    "a,b\rk,1\rj,2\r\"k\",3\rk,4", "a,b\rk,1\r\"k\",3\rk,4");
 	expect_view(VIEW_CSV, NULL, "a=keep(1,0)", NULL, "a,b\r\"\",0\r\"x\ry\",1\r",
 		    "a,b\r,0\rx**,1\r");
+	/* the review's case: an Excel-for-Mac export, every row masked */
+	expect_view(VIEW_CSV, NULL, "身份证号=id_card;手机号=drop", NULL,
+		    "身份证号,姓名,手机号\r341802199001011234,张三,13812345678\r"
+		    "341802198512125678,李四,13987654321\r",
+		    "身份证号,姓名\r341802********1234,张三\r341802********5678,李四\r");
+	/* a masked record of one empty value stays a record, not a blank line */
+	expect_view(VIEW_CSV, NULL, "a=name;b=drop", NULL, "a,b\n\"\",1\nxy,2\n", "a\n\"\"\nx*\n");
 	/* inside quotes a CR is text; a quote inside an unquoted field is text */
 	expect_view(VIEW_CSV, NULL, "a=name", NULL, "a,b\r\"张\r三\",1\r", "a,b\r张**,1\r");
 	expect_view(VIEW_CSV, NULL, "a=keep(3,0)", NULL, "a,b\nx\"yz,1\n", "a,b\n\"x\"\"y*\",1\n");
