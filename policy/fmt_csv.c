@@ -47,7 +47,7 @@ struct csv_field {
 struct csv {
 	uint8_t delim;
 	bool header_done;
-	size_t ncols, nmasked;
+	size_t ncols, nmasked, nkept;
 	uint8_t *action;		/* by column */
 	int *slot;			/* by column: slot or -1 */
 	int *fcol;			/* by slot: column feeding a filter, or -1 */
@@ -435,21 +435,37 @@ static int header_check(struct desens *d, struct csv *c, const uint8_t *rec,
 	return 0;
 }
 
-static void emit_header(struct csv *c, const uint8_t *rec, size_t reclen,
-			size_t term, struct strbuf *out)
+/*
+ * The header without its dropped columns. Fails when what is left would
+ * not read as a header (blank, or Excel's "sep=" line): the view must be
+ * read as the engine wrote it.
+ */
+static int emit_header(struct desens *d, struct csv *c, const uint8_t *rec,
+		       size_t reclen, size_t term, struct strbuf *out, struct perr *e)
 {
+	size_t start = out->len, n, i = 0;
+	const uint8_t *h;
 	bool first = true;
 
 	strbuf_grow(out, reclen);
-	for (size_t i = 0; i < c->ncols; i++) {
-		if (c->action[i] == COL_DROP)
+	for (size_t k = 0; k < c->ncols; k++) {
+		if (c->action[k] == COL_DROP)
 			continue;
 		if (!first)
 			strbuf_addch(out, c->delim);
-		strbuf_add(out, rec + c->f[i].off, c->f[i].len);
+		strbuf_add(out, rec + c->f[k].off, c->f[k].len);
 		first = false;
 	}
+	h = (const uint8_t *)out->buf + start;
+	n = out->len - start;
+	while (i < n && (h[i] == ' ' || h[i] == '\t'))
+		i++;
+	if (i == n || (n >= 4 && !strncasecmp((const char *)h, "sep=", 4)))
+		return desens_bad(d, e, d->line, d->base,
+				  "the header without its removed columns would read "
+				  "as %s", i == n ? "a blank line" : "a \"sep=\" line");
 	strbuf_add(out, rec + reclen - term, term);
+	return 0;
 }
 
 static int emit_row(struct desens *d, struct csv *c, const uint8_t *rec,
@@ -528,12 +544,17 @@ static int record(struct desens *d, struct csv *c, const uint8_t *rec,
 		if (ret)
 			return ret;
 		c->header_done = true;
-		emit_header(c, rec, reclen, term, out);
-		return 0;
+		for (size_t i = 0; i < c->ncols; i++)
+			c->nkept += c->action[i] != COL_DROP;
+		/* no column left: the view is empty, not lines of nothing */
+		if (!c->nkept)
+			return 0;
+		return emit_header(d, c, rec, reclen, term, out, e);
 	}
 	if (c->nf != c->ncols) {
 		if (c->nf == 1 && c->f[0].len == 0) {
-			strbuf_add(out, rec, reclen);
+			if (c->nkept)
+				strbuf_add(out, rec, reclen);
 			return 0;
 		}
 		return desens_bad(d, e, d->line, d->base,
@@ -555,6 +576,8 @@ static int record(struct desens *d, struct csv *c, const uint8_t *rec,
 			return 0;
 	}
 	d->nout++;
+	if (!c->nkept)
+		return 0;
 	return emit_row(d, c, rec, reclen, term, out, e);
 }
 

@@ -173,6 +173,9 @@ static const struct badcase bad[] = {
 	B(VIEW_CSV, "a=name", " \ra,b\n", "a blank line before the header"),
 	B(VIEW_CSV, "a=name", "sep=;\na;b\n1;2\n", "a first line \"sep=\""),
 	B(VIEW_TSV, "a=name", "SEP=,\na\tb\n", "a first line \"sep=\""),
+	/* the view must read as the engine wrote it */
+	B(VIEW_CSV, "a=drop;b=name", "a,sep=x,b\n1,2,3\n", "would read as a \"sep=\" line"),
+	B(VIEW_CSV, "a=drop", "a, \n1,2\n", "would read as a blank line"),
 	/* TSV: only what quote-literal readers and Excel's tab dialect read alike */
 	B(VIEW_TSV, "a=name", "a\tb\n\"x\"\t2\n", "line 2, byte 4: a TSV field starts with a quote"),
 	B(VIEW_TSV, "a=name", "a\t\"b\"\n", "line 1, byte 2: a TSV field starts with a quote"),
@@ -364,6 +367,8 @@ static void test_small_cases(void)
 		    "身份证号,姓名,手机号\r341802199001011234,张三,13812345678\r"
 		    "341802198512125678,李四,13987654321\r",
 		    "身份证号,姓名\r341802********1234,张三\r341802********5678,李四\r");
+	/* no column left: an empty view, not lines of nothing */
+	expect_view(VIEW_CSV, NULL, "a=drop;b=drop", NULL, "a,b\r\n1,2\r\n\r\n3,4", "");
 	/* a masked record of one empty value stays a record, not a blank line */
 	expect_view(VIEW_CSV, NULL, "a=name;b=drop", NULL, "a,b\n\"\",1\nxy,2\n", "a\n\"\"\nx*\n");
 	/* inside quotes a CR is text; a quote inside an unquoted field is text */
