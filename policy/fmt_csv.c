@@ -3,19 +3,34 @@
  *
  * A field left as it is goes out byte for byte, quotes included; a masked
  * field is unquoted, masked, and quoted again only when it needs to be.
- * Line ends (LF or CRLF) are kept per record. TSV is the same grammar
- * with a tab (the "excel-tab" dialect: quotes work as in CSV).
+ * Line ends are kept per record.
  *
- * Choices where RFC 4180 is silent: a quote inside an unquoted field is a
- * plain character (as Python's csv reads it); a lone CR is a plain
- * character; anything but a delimiter or line end after a closing quote is
- * an error; an empty line between records passes through; any other
- * record whose field count differs from the header's is an error (fail
- * closed: its columns cannot be matched to names).
+ * Record and field boundaries are the ones mainstream readers (Python's
+ * csv, pandas, LibreOffice, Excel) share; where they disagree the input is
+ * refused, since a boundary the engine does not see is a value it does
+ * not mask:
+ * - LF, CRLF and a lone CR all end a record outside quotes (Python with
+ *   newline='', pandas and Excel read old Mac files so);
+ * - a quote opens a quoted field only as its first byte; inside an
+ *   unquoted field it is text, except after nothing but spaces, which
+ *   LibreOffice skips to read a quoted field (refused);
+ * - after a closing quote only a delimiter, a line end or the end may
+ *   follow (refused otherwise: readers glue or split differently);
+ * - the header is the first line; a blank first line or "sep=" is refused;
+ * - an empty line between records passes through; any other record whose
+ *   field count differs from the header's is an error (its columns cannot
+ *   be matched to names).
+ *
+ * TSV has two conventions, quotes as text (cut, awk, PostgreSQL COPY) and
+ * Excel's tab dialect (quotes as in CSV, CR a line end). Only what both
+ * read alike is accepted: a field that starts with a quote (after spaces
+ * or not) and a CR not followed by LF are refused, so a quote is always
+ * text, and a masked value is written unquoted.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "policy/desens_fmt.h"
 
@@ -32,7 +47,7 @@ struct csv_field {
 struct csv {
 	uint8_t delim;
 	bool header_done;
-	size_t ncols, nmasked;
+	size_t ncols, nmasked, nkept;
 	uint8_t *action;		/* by column */
 	int *slot;			/* by column: slot or -1 */
 	int *fcol;			/* by slot: column feeding a filter, or -1 */
@@ -79,29 +94,81 @@ static void split_plain(struct csv *c, const uint8_t *line, size_t n)
 	field_push(c, (size_t)(p - line), n);
 }
 
+/* Line ends in p[0..n): LF, CRLF and a lone CR count one each (for messages). */
+static size_t count_lines(const uint8_t *p, size_t n)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '\n' || (p[i] == '\r' && (i + 1 == n || p[i + 1] != '\n')))
+			c++;
+	return c;
+}
+
+/* Whether rec[from..to) holds only spaces (a field a quote may follow). */
+static bool all_spaces(const uint8_t *rec, size_t from, size_t to)
+{
+	while (from < to && rec[from] == ' ')
+		from++;
+	return from == to;
+}
+
+/*
+ * Ends the record at the CR or LF at buf[pos]: sets *reclen and *term.
+ * Returns 1, 0 when a CR is the last byte held (its LF may follow), or
+ * -EIO for a lone CR in TSV.
+ */
+static int line_end(struct desens *d, struct csv *c, const uint8_t *buf,
+		    size_t len, bool eof, size_t pos, size_t *reclen, size_t *term,
+		    struct perr *e)
+{
+	if (buf[pos] == '\n') {
+		*term = 1;
+	} else if (pos + 1 < len && buf[pos + 1] == '\n') {
+		*term = 2;
+	} else if (pos + 1 == len && !eof) {
+		return 0;
+	} else if (c->delim == '\t') {
+		/* cut and awk read a lone CR as text, Excel and Python as a line end */
+		return desens_bad(d, e, d->line + count_lines(buf, pos), d->base + pos,
+				  "a CR that is not followed by LF (TSV readers "
+				  "disagree whether it ends a line)");
+	} else {
+		*term = 1;
+	}
+	*reclen = pos + *term;
+	return 1;
+}
+
 /*
  * Finds the record at buf[0..len). Returns 1 with *reclen (terminator
  * included) and *term (its length: 0, 1 or 2), 0 when more input is
- * needed, or -EIO.
+ * needed, or -EIO. nl is the first LF at or after buf, or NULL for none
+ * in buf[0..len): the caller keeps it, so that a file whose lines end in
+ * CR alone is not searched for an LF again at every record.
  */
 static int scan(struct desens *d, struct csv *c, const uint8_t *buf, size_t len,
-		bool eof, size_t *reclen, size_t *term, struct perr *e)
+		bool eof, const uint8_t *nl, size_t *reclen, size_t *term,
+		struct perr *e)
 {
-	const uint8_t *nl, *q;
+	const uint8_t *q, *cr;
 	size_t fe;
+	int ret;
 
 	if (c->st == CS_FRESH) {
 		c->nf = 0;
 		c->pos = c->fstart = 0;
 		c->fq = c->fdq = 0;
-		nl = memchr(buf, '\n', len);
-		if (nl && !memchr(buf, '"', (size_t)(nl - buf))) {
-			fe = (size_t)(nl - buf);
+		fe = nl ? (size_t)(nl - buf) : 0;
+		/* the CR first: in a file of lone CRs it is near, the LF far */
+		cr = nl ? memchr(buf, '\r', fe) : NULL;
+		/* the fast path: a line with no quote and no CR but before its LF */
+		if (nl && (!cr || cr == nl - 1) && !memchr(buf, '"', fe)) {
 			*reclen = fe + 1;
 			if (*reclen > DESENS_RECORD_MAX)
 				return desens_too_long(d, e, d->line);
 			*term = 1;
-			if (fe && buf[fe - 1] == '\r') {
+			if (cr) {
 				fe--;
 				*term = 2;
 			}
@@ -125,6 +192,11 @@ static int scan(struct desens *d, struct csv *c, const uint8_t *buf, size_t len,
 				*term = 0;
 				return 1;
 			}
+			if (buf[c->pos] == '"' && c->delim == '\t')
+				return desens_bad(d, e, d->line + count_lines(buf, c->pos),
+						  d->base + c->pos,
+						  "a TSV field starts with a quote (quote-literal "
+						  "readers and Excel's tab dialect disagree)");
 			if (buf[c->pos] == '"') {
 				c->fq = 1;
 				c->pos++;
@@ -134,7 +206,8 @@ static int scan(struct desens *d, struct csv *c, const uint8_t *buf, size_t len,
 			}
 			break;
 		case CS_UNQUOTED:
-			while (c->pos < len && buf[c->pos] != c->delim && buf[c->pos] != '\n')
+			while (c->pos < len && buf[c->pos] != c->delim && buf[c->pos] != '\n' &&
+			       buf[c->pos] != '\r' && buf[c->pos] != '"')
 				c->pos++;
 			if (c->pos == len) {
 				if (!eof)
@@ -144,20 +217,30 @@ static int scan(struct desens *d, struct csv *c, const uint8_t *buf, size_t len,
 				*term = 0;
 				return 1;
 			}
+			if (buf[c->pos] == '"') {
+				/*
+				 * A quote inside a field is text to Python, pandas and
+				 * Excel, but LibreOffice skips blanks before a quote and
+				 * reads a quoted field.
+				 */
+				if (all_spaces(buf, c->fstart, c->pos))
+					return desens_bad(d, e, d->line + count_lines(buf, c->pos),
+							  d->base + c->pos,
+							  "a quote after leading spaces (readers "
+							  "disagree whether it starts a quoted field)");
+				c->pos++;
+				break;
+			}
 			if (buf[c->pos] == c->delim) {
 				field_push(c, c->fstart, c->pos);
 				c->fstart = ++c->pos;
 				c->st = CS_FIELD;
 				break;
 			}
-			fe = c->pos;
-			*term = 1;
-			if (fe > c->fstart && buf[fe - 1] == '\r') {
-				fe--;
-				*term = 2;
-			}
-			field_push(c, c->fstart, fe);
-			*reclen = c->pos + 1;
+			ret = line_end(d, c, buf, len, eof, c->pos, reclen, term, e);
+			if (ret <= 0)
+				return ret;
+			field_push(c, c->fstart, c->pos);
 			return 1;
 		case CS_QUOTED:
 			q = memchr(buf + c->pos, '"', len - c->pos);
@@ -192,24 +275,14 @@ static int scan(struct desens *d, struct csv *c, const uint8_t *buf, size_t len,
 				c->st = CS_FIELD;
 				break;
 			}
-			if (buf[c->pos] == '\n') {
+			if (buf[c->pos] == '\n' || buf[c->pos] == '\r') {
+				ret = line_end(d, c, buf, len, eof, c->pos, reclen, term, e);
+				if (ret <= 0)
+					return ret;
 				field_push(c, c->fstart, c->pos);
-				*reclen = c->pos + 1;
-				*term = 1;
 				return 1;
 			}
-			if (buf[c->pos] == '\r') {
-				if (c->pos + 1 == len && !eof)
-					return 0;
-				if (c->pos + 1 == len || buf[c->pos + 1] == '\n') {
-					field_push(c, c->fstart, c->pos);
-					*reclen = c->pos + 1 + (c->pos + 1 < len);
-					*term = *reclen - c->pos;
-					return 1;
-				}
-			}
-			return desens_bad(d, e,
-					  d->line + desens_count_nl(buf, c->pos),
+			return desens_bad(d, e, d->line + count_lines(buf, c->pos),
 					  d->base + c->pos,
 					  "unexpected character after a closing quote");
 		default:
@@ -338,21 +411,61 @@ static int plan_header(struct desens *d, struct csv *c, const uint8_t *rec,
 	return 0;
 }
 
-static void emit_header(struct csv *c, const uint8_t *rec, size_t reclen,
-			size_t term, struct strbuf *out)
+/*
+ * The first record is the header only if every reader takes it as one:
+ * pandas skips blank and blank-looking lines to find it, and Excel reads
+ * a first line "sep=X" as the delimiter, not as a row.
+ */
+static int header_check(struct desens *d, struct csv *c, const uint8_t *rec,
+			size_t n, struct perr *e)
 {
+	size_t i = 0;
+
+	if (n >= 4 && !strncasecmp((const char *)rec, "sep=", 4))
+		return desens_bad(d, e, d->line, d->base,
+				  "a first line \"sep=\" (Excel reads it as the delimiter)");
+	if (c->nf == 1 && !c->f[0].quoted) {
+		while (i < n && (rec[i] == ' ' || rec[i] == '\t'))
+			i++;
+		if (i == n)
+			return desens_bad(d, e, d->line, d->base,
+					  "a blank line before the header (readers "
+					  "disagree which line is the header)");
+	}
+	return 0;
+}
+
+/*
+ * The header without its dropped columns. Fails when what is left would
+ * not read as a header (blank, or Excel's "sep=" line): the view must be
+ * read as the engine wrote it.
+ */
+static int emit_header(struct desens *d, struct csv *c, const uint8_t *rec,
+		       size_t reclen, size_t term, struct strbuf *out, struct perr *e)
+{
+	size_t start = out->len, n, i = 0;
+	const uint8_t *h;
 	bool first = true;
 
 	strbuf_grow(out, reclen);
-	for (size_t i = 0; i < c->ncols; i++) {
-		if (c->action[i] == COL_DROP)
+	for (size_t k = 0; k < c->ncols; k++) {
+		if (c->action[k] == COL_DROP)
 			continue;
 		if (!first)
 			strbuf_addch(out, c->delim);
-		strbuf_add(out, rec + c->f[i].off, c->f[i].len);
+		strbuf_add(out, rec + c->f[k].off, c->f[k].len);
 		first = false;
 	}
+	h = (const uint8_t *)out->buf + start;
+	n = out->len - start;
+	while (i < n && (h[i] == ' ' || h[i] == '\t'))
+		i++;
+	if (i == n || (n >= 4 && !strncasecmp((const char *)h, "sep=", 4)))
+		return desens_bad(d, e, d->line, d->base,
+				  "the header without its removed columns would read "
+				  "as %s", i == n ? "a blank line" : "a \"sep=\" line");
 	strbuf_add(out, rec + reclen - term, term);
+	return 0;
 }
 
 static int emit_row(struct desens *d, struct csv *c, const uint8_t *rec,
@@ -387,7 +500,24 @@ static int emit_row(struct desens *d, struct csv *c, const uint8_t *rec,
 			return desens_bad(d, e, d->line, d->base + f->off,
 					  "field \"%s\": cannot mask (%s)",
 					  d->slots[c->slot[i]].label, perr_msg(NULL, ret));
+		/* TSV has no quoting every reader shares: values go out as they are */
+		if (c->delim == '\t' && (memchr(d->mbuf.buf, '\t', mn) ||
+					 memchr(d->mbuf.buf, '\n', mn) ||
+					 memchr(d->mbuf.buf, '\r', mn)))
+			return desens_bad(d, e, d->line, d->base + f->off,
+					  "field \"%s\": masked value holds a tab or line end",
+					  d->slots[c->slot[i]].label);
+		if (c->delim == '\t') {
+			memcpy(w, d->mbuf.buf, mn);
+			w += mn;
+			continue;
+		}
 		w = put_quoted(w, (const uint8_t *)d->mbuf.buf, mn, c->delim);
+	}
+	/* a record of one empty value is no blank line: readers would skip it */
+	if (w == w0 && !first && c->delim == ',') {
+		*w++ = '"';
+		*w++ = '"';
 	}
 	memcpy(w, rec + reclen - term, term);
 	w += term;
@@ -407,16 +537,24 @@ static int record(struct desens *d, struct csv *c, const uint8_t *rec,
 	strbuf_reset(&d->scratch);
 	strbuf_grow(&d->scratch, 2 * reclen + 64);
 	if (!c->header_done) {
+		ret = header_check(d, c, rec, reclen - term, e);
+		if (ret)
+			return ret;
 		ret = plan_header(d, c, rec, e);
 		if (ret)
 			return ret;
 		c->header_done = true;
-		emit_header(c, rec, reclen, term, out);
-		return 0;
+		for (size_t i = 0; i < c->ncols; i++)
+			c->nkept += c->action[i] != COL_DROP;
+		/* no column left: the view is empty, not lines of nothing */
+		if (!c->nkept)
+			return 0;
+		return emit_header(d, c, rec, reclen, term, out, e);
 	}
 	if (c->nf != c->ncols) {
 		if (c->nf == 1 && c->f[0].len == 0) {
-			strbuf_add(out, rec, reclen);
+			if (c->nkept)
+				strbuf_add(out, rec, reclen);
 			return 0;
 		}
 		return desens_bad(d, e, d->line, d->base,
@@ -438,6 +576,8 @@ static int record(struct desens *d, struct csv *c, const uint8_t *rec,
 			return 0;
 	}
 	d->nout++;
+	if (!c->nkept)
+		return 0;
 	return emit_row(d, c, rec, reclen, term, out, e);
 }
 
@@ -446,11 +586,17 @@ static int csv_run(struct desens *d, const uint8_t *buf, size_t len, bool eof,
 {
 	struct csv *c = d->fs;
 	size_t off = 0, reclen = 0, term = 0;
+	const uint8_t *nl = NULL;	/* the next LF at or after buf + off */
+	bool nl_known = false;
 	int ret;
 
 	*used = 0;
 	while (off < len || (eof && c->st != CS_FRESH)) {
-		ret = scan(d, c, buf + off, len - off, eof, &reclen, &term, e);
+		if (!nl_known || (nl && nl < buf + off)) {
+			nl = memchr(buf + off, '\n', len - off);
+			nl_known = true;
+		}
+		ret = scan(d, c, buf + off, len - off, eof, nl, &reclen, &term, e);
 		if (ret < 0)
 			return ret;
 		if (!ret)
@@ -458,8 +604,8 @@ static int csv_run(struct desens *d, const uint8_t *buf, size_t len, bool eof,
 		ret = record(d, c, buf + off, reclen, term, out, e);
 		if (ret)
 			return ret;
-		/* a record read on the fast path holds one line feed, its end */
-		d->line += c->st == CS_FRESH ? 1 : desens_count_nl(buf + off, reclen);
+		/* a record read on the fast path holds one line end, its last */
+		d->line += c->st == CS_FRESH ? 1 : count_lines(buf + off, reclen);
 		d->base += reclen;
 		off += reclen;
 		c->st = CS_FRESH;

@@ -160,7 +160,30 @@ struct badcase {
 static const struct badcase bad[] = {
 	B(VIEW_CSV, "a=name", "a,b\n\"x,y\n", "line 2, byte 4: quoted field not closed"),
 	B(VIEW_CSV, "a=name", "a,b\n\"x\"y,z\n", "after a closing quote"),
-	B(VIEW_CSV, "a=name", "a,b\n1,2\n\"x\"\r2\n", "line 3, byte 11: unexpected"),
+	B(VIEW_CSV, "a=name", "a,b\n1,2\n\"x\" ,2\n", "line 3, byte 11: unexpected"),
+	/* a lone CR ends a record as LF does: here one with one field */
+	B(VIEW_CSV, "a=name", "a,b\r1,2\r3\r", "line 3, byte 8: record has 1 fields"),
+	B(VIEW_CSV, "a=name", "a,b\n1,x\ry,2,3\n", "line 3, byte 8: record has 3 fields"),
+	B(VIEW_CSV, "a=name", "a,b\n\"1\"\r\"2\",3\n", "line 2, byte 4: record has 1 fields"),
+	/* LibreOffice reads a quoted field after blanks, the others text */
+	B(VIEW_CSV, "a=name", "a,b\n1, \"x,y\"\n", "line 2, byte 7: a quote after leading spaces"),
+	B(VIEW_CSV, "a=name", "a,b\n  \"1\",2\n", "a quote after leading spaces"),
+	/* which line is the header must not be a matter of reader */
+	B(VIEW_CSV, "a=name", "\na,b\n1,2\n", "line 1, byte 0: a blank line before the header"),
+	B(VIEW_CSV, "a=name", "\r\na,b\n", "a blank line before the header"),
+	B(VIEW_CSV, "a=name", " \ra,b\n", "a blank line before the header"),
+	B(VIEW_CSV, "a=name", "sep=;\na;b\n1;2\n", "a first line \"sep=\""),
+	B(VIEW_TSV, "a=name", "SEP=,\na\tb\n", "a first line \"sep=\""),
+	/* the view must read as the engine wrote it */
+	B(VIEW_CSV, "a=drop;b=name", "a,sep=x,b\n1,2,3\n", "would read as a \"sep=\" line"),
+	B(VIEW_CSV, "a=drop", "a, \n1,2\n", "would read as a blank line"),
+	/* TSV: only what quote-literal readers and Excel's tab dialect read alike */
+	B(VIEW_TSV, "a=name", "a\tb\n\"x\"\t2\n", "line 2, byte 4: a TSV field starts with a quote"),
+	B(VIEW_TSV, "a=name", "a\t\"b\"\n", "line 1, byte 2: a TSV field starts with a quote"),
+	B(VIEW_TSV, "a=name", "a\tb\n1\t \"x\tq\"\n", "line 2, byte 7: a quote after leading spaces"),
+	B(VIEW_TSV, "a=name", "a\tb\r1\t2\n", "line 1, byte 3: a CR that is not followed by LF"),
+	B(VIEW_TSV, "a=name", "a\tb\n1\t2\r", "line 2, byte 7: a CR that is not followed by LF"),
+	B(VIEW_TSV, "a=name", "a\tb\n1\rx\t2\r\n", "a CR that is not followed by LF"),
 	B(VIEW_CSV, "a=name", "a,b\n1,2,3\n", "line 2, byte 4: record has 3 fields"),
 	B(VIEW_CSV, "a=name", "a,b\n1\n", "record has 1 fields"),
 	B(VIEW_CSV, "a=name", "a,b\n1,2\n3,4\0\n", "line 3, byte 11: NUL byte"),
@@ -297,16 +320,23 @@ static void expect_view(enum view_format fmt, const char *enc, const char *field
 			struct row_filter *rows, const char *in, const char *want)
 {
 	struct view_rules r;
+	static const size_t pieces[] = { 0, 1, 2, 7 };
 	struct strbuf out = STRBUF_INIT;
-	struct perr e = PERR_INIT;
 	int ret;
 
 	rules_init(&r, fmt, enc, false, fields, rows);
-	ret = run_pieces(&r, in, strlen(in), 0, &out, &e);
-	CU_ASSERT_EQUAL(ret, 0);
-	if (ret || strcmp(out.buf, want)) {
-		printf("\n  got \"%s\" (%s), want \"%s\"", out.buf, e.msg, want);
-		CU_FAIL("view");
+	/* in pieces too: a CR at the end of a piece may be half of a CRLF */
+	for (size_t k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+		struct perr e = PERR_INIT;
+
+		strbuf_reset(&out);
+		ret = run_pieces(&r, in, strlen(in), pieces[k], &out, &e);
+		CU_ASSERT_EQUAL(ret, 0);
+		if (ret || strcmp(out.buf, want)) {
+			printf("\n  pieces %zu: got \"%s\" (%s), want \"%s\"", pieces[k],
+			       out.buf, e.msg, want);
+			CU_FAIL("view");
+		}
 	}
 	rules_release(&r);
 	strbuf_release(&out);
@@ -327,8 +357,33 @@ static void test_small_cases(void)
 	expect_view(VIEW_JSONL, NULL, "a=name", NULL, "", "");
 	expect_view(VIEW_CSV, NULL, "a=name", NULL, "a,b", "a,b");
 	expect_view(VIEW_JSON, NULL, "a=name", NULL, " [ ] ", " [ ] ");
-	/* a lone \r is a character; a header row's spaces do not hide a field */
-	expect_view(VIEW_CSV, NULL, "a=name", NULL, " a ,b\nxy\rz,1\r\n", " a ,b\nx***,1\r\n");
+	/* a header row's spaces do not hide a field */
+	expect_view(VIEW_CSV, NULL, "a=name", NULL, " a ,b\nxyz,1\r\n", " a ,b\nx**,1\r\n");
+	/* a lone CR ends a record, as LF and CRLF do (old Mac and Excel for Mac files) */
+	expect_view(VIEW_CSV, NULL, "a=name", NULL, "a,b\r张三,1\r李四丰,2\r",
+		    "a,b\r张*,1\r李**,2\r");
+	expect_view(VIEW_CSV, NULL, "a=name", NULL, "a,b\r\n张三,1\r李四,2\n\r\n王五,3",
+		    "a,b\r\n张*,1\r李*,2\n\r\n王*,3");
+	expect_view(VIEW_CSV, NULL, "a=name", NULL, "a,b\n张三,x\r李四,2\n", "a,b\n张*,x\r李*,2\n");
+	expect_view(VIEW_CSV, NULL, "b=none", rf_leaf(ROW_EQ, "a", 1, "k"),
+		    "a,b\rk,1\rj,2\r\"k\",3\rk,4", "a,b\rk,1\r\"k\",3\rk,4");
+	expect_view(VIEW_CSV, NULL, "a=keep(1,0)", NULL, "a,b\r\"\",0\r\"x\ry\",1\r",
+		    "a,b\r,0\rx**,1\r");
+	/* the review's case: an Excel-for-Mac export, every row masked */
+	expect_view(VIEW_CSV, NULL, "身份证号=id_card;手机号=drop", NULL,
+		    "身份证号,姓名,手机号\r341802199001011234,张三,13812345678\r"
+		    "341802198512125678,李四,13987654321\r",
+		    "身份证号,姓名\r341802********1234,张三\r341802********5678,李四\r");
+	/* no column left: an empty view, not lines of nothing */
+	expect_view(VIEW_CSV, NULL, "a=drop;b=drop", NULL, "a,b\r\n1,2\r\n\r\n3,4", "");
+	/* a masked record of one empty value stays a record, not a blank line */
+	expect_view(VIEW_CSV, NULL, "a=name;b=drop", NULL, "a,b\n\"\",1\nxy,2\n", "a\n\"\"\nx*\n");
+	/* inside quotes a CR is text; a quote inside an unquoted field is text */
+	expect_view(VIEW_CSV, NULL, "a=name", NULL, "a,b\r\"张\r三\",1\r", "a,b\r张**,1\r");
+	expect_view(VIEW_CSV, NULL, "a=keep(3,0)", NULL, "a,b\nx\"yz,1\n", "a,b\n\"x\"\"y*\",1\n");
+	/* TSV: quotes inside a field are text, masked values go out unquoted */
+	expect_view(VIEW_TSV, NULL, "a=keep(2,0)", NULL, "a\tb\r\nx\"yz\t1\"\r\n",
+		    "a\tb\r\nx\"**\t1\"\r\n");
 	/* header names match unescaped, in any quoting */
 	expect_view(VIEW_CSV, NULL, "a\"b=name", NULL, "\"a\"\"b\"\nxyz\n", "\"a\"\"b\"\nx**\n");
 	/* a filter on a field not kept still filters; ne on a missing key is false */

@@ -88,7 +88,8 @@ static void put_csv(struct strbuf *sb, const char *v, char delim, bool force_quo
 {
 	bool q = force_quote || strpbrk(v, "\",\n\r\t") || !*v;
 
-	if (!q) {
+	/* TSV: quotes are text (a field starting with one is refused) */
+	if (!q || delim == '\t') {
 		strbuf_addstr(sb, v);
 		return;
 	}
@@ -149,7 +150,8 @@ static void one_file(size_t file, enum view_format fmt, bool use_gb, struct text
 	struct strbuf in = STRBUF_INIT, out = STRBUF_INIT, again = STRBUF_INIT, raw = STRBUF_INIT;
 	size_t order[NCOLS], nrows = 1 + pick(MAXROWS), nkeep = 0, piece;
 	char fields[256], delim = fmt == VIEW_TSV ? '\t' : ',';
-	const char *eol = pick(2) ? "\r\n" : "\n";
+	/* a lone CR ends CSV records as LF does; TSV and JSON refuse it */
+	const char *eol = pick(3) == 0 ? (fmt == VIEW_CSV ? "\r" : "\n") : pick(2) ? "\r\n" : "\n";
 	struct row_filter *filter = NULL;
 	const char *allowed[2] = { regions[pick(5)], regions[pick(5)] };
 	struct view_rules r;
@@ -176,6 +178,13 @@ static void one_file(size_t file, enum view_format fmt, bool use_gb, struct text
 		gen_name(rw->val[C_NAME]);
 		gen_free(rw->val[C_FREE1], file, i, 1);
 		gen_free(rw->val[C_FREE2], file, i, 2);
+		if (fmt == VIEW_TSV) {
+			/* TSV has no quoting: a value holds no line end */
+			for (char *q = rw->val[C_FREE1]; (q = strchr(q, '\n'));)
+				*q = ' ';
+			for (char *q = rw->val[C_FREE2]; (q = strchr(q, '\n'));)
+				*q = ' ';
+		}
 		snprintf(rw->val[C_REGION], 96, "%s", regions[pick(5)]);
 		rw->keep = !filter || !strcmp(rw->val[C_REGION], allowed[0]) ||
 			   !strcmp(rw->val[C_REGION], allowed[1]);
