@@ -40,6 +40,7 @@ extern const char *const pol_open_names[3];
 struct policy_view {
 	struct view_rules rules;
 	char fp_hex[65];
+	struct row_filter *own_rows;	/* an "all" joining borrowed filters, or NULL */
 };
 
 struct pol_idlist {
@@ -86,6 +87,14 @@ struct pol_entry {
 	size_t *grants;		/* indices into grants, document order */
 	size_t ngrants;
 	struct policy_view *deflt_view;	/* unconditional share, no grant; NULL: raw */
+	/*
+	 * Unconditional share: [ndepts] views of departments with no grant in
+	 * force that either hold grants on the entry (the tag defaults met
+	 * with their restrictions) or read hashed fields (their own key).
+	 * NULL (array or item): deflt_view.
+	 */
+	struct policy_view **fallback;
+	bool deflt_hashes;		/* deflt_view hashes: no department reads it as is */
 };
 
 struct pol_mask {
@@ -170,6 +179,9 @@ const struct pol_node *pol_node_find(const struct policy *p, const char *path, s
 
 /* viewbuild.c */
 int pol_views_build(struct policy *p);
+/* The view of department dept on unconditional entry en when no grant is in force. */
+const struct policy_view *pol_fallback_view(const struct pol_entry *en, size_t dept);
+bool pol_view_hashes(const struct policy_view *v);
 void pol_view_free(struct policy_view *v);
 void pol_rows_clear(struct row_filter *r);
 void pol_rows_text(const struct row_filter *r, struct strbuf *out);

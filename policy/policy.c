@@ -47,7 +47,7 @@ static void free_dept(struct pol_dept *d)
 	free(d->users);
 }
 
-static void free_entry(struct pol_entry *en)
+static void free_entry(struct pol_entry *en, size_t ndepts)
 {
 	free(en->path);
 	free(en->code);
@@ -63,6 +63,9 @@ static void free_entry(struct pol_entry *en)
 	free(en->fields);
 	free(en->grants);
 	pol_view_free(en->deflt_view);
+	for (size_t i = 0; en->fallback && i < ndepts; i++)
+		pol_view_free(en->fallback[i]);
+	free(en->fallback);
 }
 
 static void free_grant(struct pol_grant *g)
@@ -98,7 +101,7 @@ void pol_free(struct policy *p)
 		free_dept(&p->depts[i]);
 	free(p->depts);
 	for (size_t i = 0; i < p->nentries; i++)
-		free_entry(&p->entries[i]);
+		free_entry(&p->entries[i], p->ndepts);
 	free(p->entries);
 	for (size_t i = 0; i < p->ngrants; i++)
 		free_grant(&p->grants[i]);

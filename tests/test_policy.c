@@ -347,12 +347,14 @@ static void test_views(void)
 	CU_ASSERT_STRING_EQUAL(policy_view_fingerprint(g1), hex);
 	CU_ASSERT_STRING_EQUAL(policy_view_fingerprint(NULL), "raw");
 
+	/* tag defaults: undeclared columns are dropped, declared ones listed */
 	r = policy_view_rules(dflt);
-	CU_ASSERT(!r->drop_unlisted);
-	CU_ASSERT_EQUAL(r->nfields, 3);
+	CU_ASSERT(r->drop_unlisted);
+	CU_ASSERT_EQUAL(r->nfields, 4);
 	expect_field(r, 0, "身份证号", MASK_ID_CARD);
 	expect_field(r, 1, "姓名", MASK_NAME);
-	expect_field(r, 2, "邮箱", MASK_EMAIL);
+	expect_field(r, 2, "参保状态", MASK_NONE);
+	expect_field(r, 3, "邮箱", MASK_EMAIL);
 	CU_ASSERT_PTR_NULL(r->rows);
 
 	r = policy_view_rules(g4);	/* "none" lifts 姓名, 邮箱 dropped */
