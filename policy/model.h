@@ -157,6 +157,8 @@ struct policy {
 	size_t nnodes;
 	uint32_t *slots;	/* open addressing: node index + 1, 0 empty */
 	size_t nslots;
+
+	struct strbuf warnings;	/* "warning: ..." lines for `policy check` */
 };
 
 /* policy.c */
@@ -169,6 +171,17 @@ int pol_mask_parse(const char *text, struct mask_spec *out);
 void pol_mask_format(const struct mask_spec *m, char *buf, size_t len);
 int pol_tag_default(const char *tag, struct mask_spec *out);
 const char *pol_tag_list(void);
+
+/* nearmatch.c: what makes a row-filter value a near-match (bits), 0 for none */
+#define POL_NEAR_SPACE	1u	/* surrounding whitespace */
+#define POL_NEAR_NFC	2u	/* may not be in Unicode NFC */
+#define POL_NEAR_NFKC	4u	/* compatibility characters (NFKC folds them) */
+unsigned pol_near_match(const char *value);
+
+/* check.c: rules over the whole parsed policy, after its views are built */
+struct pol_ctx;
+int pol_check_oracles(struct pol_ctx *x);
+void pol_lapse_warnings(struct policy *p);
 
 /* date.c: "YYYY-MM-DD" (UTC day; end=1 gives the next midnight) or RFC 3339 */
 int pol_time_parse(const char *s, int end, int64_t *out);

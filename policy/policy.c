@@ -114,6 +114,7 @@ void pol_free(struct policy *p)
 	}
 	free(p->nodes);
 	free(p->slots);
+	strbuf_release(&p->warnings);
 	free(p);
 }
 
@@ -151,6 +152,7 @@ int policy_parse(const char *json, size_t len, struct policy **out, struct perr 
 		goto out;
 	}
 	x.p->refs = 1;
+	strbuf_init(&x.p->warnings, 0);
 	rc = pol_parse_doc(&x, root);
 	if (!rc)
 		rc = link_grants(x.p);
@@ -158,6 +160,10 @@ int policy_parse(const char *json, size_t len, struct policy **out, struct perr 
 		rc = pol_index_build(x.p, e);
 	if (!rc)
 		rc = pol_views_build(x.p);
+	if (!rc)
+		rc = pol_check_oracles(&x);
+	if (!rc)
+		pol_lapse_warnings(x.p);
 	if (rc) {
 		/* first message wins: this only fills in when no part said why */
 		perr_set(e, -rc, "policy: %s", rc == -ENOMEM ? "out of memory" :
@@ -169,6 +175,11 @@ int policy_parse(const char *json, size_t len, struct policy **out, struct perr 
 out:
 	json_decref(root);
 	return rc;
+}
+
+const char *policy_warnings(const struct policy *p)
+{
+	return p && !p->allow_all && p->warnings.buf ? p->warnings.buf : "";
 }
 
 struct policy *policy_allow_all(void)
