@@ -122,16 +122,36 @@ static struct mask_spec mask_in(const struct policy_view *v, const char *name)
 	return m;
 }
 
-static void lapse_line(struct policy *p, size_t gi)
+int pol_lapse_changes(const struct policy *p, size_t gi, struct strbuf *out)
 {
 	const struct pol_grant *g = &p->grants[gi];
 	const struct pol_entry *en = &p->entries[g->entry];
 	const struct policy_view *in = (g->actions & POL_ACT_READ) ? g->view : NULL;
-	const struct policy_view *out = pol_fallback_view(en, g->dept);
-	struct strbuf *w = &p->warnings;
-	size_t mark = w->len;
+	const struct policy_view *lapsed = pol_fallback_view(en, g->dept);
 	char a[32], b[32];
 	int n = 0;
+
+	for (size_t i = 0; in && i < en->nfields; i++) {
+		struct mask_spec mi = mask_in(in, en->fields[i].name);
+		struct mask_spec mo = mask_in(lapsed, en->fields[i].name);
+
+		if (mask_spec_equal(&mi, &mo))
+			continue;
+		pol_mask_format(&mi, a, sizeof(a));
+		pol_mask_format(&mo, b, sizeof(b));
+		strbuf_addf(out, "%s %s %s (was %s)", n++ ? "," : "", en->fields[i].name, b, a);
+	}
+	if (g->actions & POL_ACT_WRITE)
+		strbuf_addf(out, "%s write access is lost", n++ ? ";" : "");
+	return n;
+}
+
+static void lapse_line(struct policy *p, size_t gi)
+{
+	const struct pol_grant *g = &p->grants[gi];
+	const struct pol_entry *en = &p->entries[g->entry];
+	struct strbuf *w = &p->warnings;
+	size_t mark = w->len;
 
 	strbuf_addf(w, "warning: grants[%zu]: grant \"%s\" ", gi, g->id);
 	if (g->valid_from && g->valid_until)
@@ -142,22 +162,10 @@ static void lapse_line(struct policy *p, size_t gi)
 	else
 		strbuf_addf(w, "starts %s: until then", g->valid_from);
 	strbuf_addf(w, " %s's view of %s changes:", p->depts[g->dept].id, en->path);
-	for (size_t i = 0; in && i < en->nfields; i++) {
-		struct mask_spec mi = mask_in(in, en->fields[i].name);
-		struct mask_spec mo = mask_in(out, en->fields[i].name);
-
-		if (mask_spec_equal(&mi, &mo))
-			continue;
-		pol_mask_format(&mi, a, sizeof(a));
-		pol_mask_format(&mo, b, sizeof(b));
-		strbuf_addf(w, "%s %s %s (was %s)", n++ ? "," : "", en->fields[i].name, b, a);
-	}
-	if (g->actions & POL_ACT_WRITE)
-		strbuf_addf(w, "%s write access is lost", n++ ? ";" : "");
-	if (!n)
-		strbuf_setlen(w, mark);
-	else
+	if (pol_lapse_changes(p, gi, w))
 		strbuf_addch(w, '\n');
+	else
+		strbuf_setlen(w, mark);
 }
 
 void pol_lapse_warnings(struct policy *p)

@@ -182,6 +182,12 @@ unsigned pol_near_match(const char *value);
 struct pol_ctx;
 int pol_check_oracles(struct pol_ctx *x);
 void pol_lapse_warnings(struct policy *p);
+/*
+ * Appends what department loses of grant gi's view outside its window on
+ * an unconditional entry (" 姓名 name (was none); write access is lost");
+ * returns how many changes.
+ */
+int pol_lapse_changes(const struct policy *p, size_t gi, struct strbuf *out);
 
 /* date.c: "YYYY-MM-DD" (UTC day; end=1 gives the next midnight) or RFC 3339 */
 int pol_time_parse(const char *s, int end, int64_t *out);
