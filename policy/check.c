@@ -161,7 +161,7 @@ static void lapse_line(struct policy *p, size_t gi)
 		strbuf_addf(w, "expires %s: then", g->valid_until);
 	else
 		strbuf_addf(w, "starts %s: until then", g->valid_from);
-	strbuf_addf(w, " %s's view of %s changes:", p->depts[g->dept].id, en->path);
+	strbuf_addf(w, " for %s on %s:", p->depts[g->dept].id, en->path);
 	if (pol_lapse_changes(p, gi, w))
 		strbuf_addch(w, '\n');
 	else

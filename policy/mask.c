@@ -608,13 +608,33 @@ static bool keeps_length(enum mask_kind k)
 	       k == MASK_BANK_CARD || k == MASK_ADDRESS;
 }
 
+/* keep(F,L) and the masks that are a fixed keep(F,L): phone, name, bank_card, address. */
+static bool keep_shape(const struct mask_spec *m, int *first, int *last)
+{
+	if (m->kind == MASK_KEEP) {
+		*first = m->keep_first;
+		*last = m->keep_last;
+		return true;
+	}
+	if (m->kind != MASK_PHONE && m->kind != MASK_NAME && m->kind != MASK_BANK_CARD &&
+	    m->kind != MASK_ADDRESS)
+		return false;
+	*first = mask_types[m->kind].first;
+	*last = mask_types[m->kind].last;
+	return true;
+}
+
 void mask_spec_meet(const struct mask_spec *a, const struct mask_spec *b,
 		    struct mask_spec *out)
 {
 	static const struct mask_spec stars = { MASK_KEEP, 0, 0 };
 	static const struct mask_spec redact = { MASK_REDACT, 0, 0 };
 
-	if (mask_spec_equal(a, b) || b->kind == MASK_NONE || a->kind == MASK_DROP)
+	int fa, la, fb, lb;
+
+	if (keep_shape(a, &fa, &la) && keep_shape(b, &fb, &lb) && fa == fb && la == lb)
+		*out = *a;
+	else if (mask_spec_equal(a, b) || b->kind == MASK_NONE || a->kind == MASK_DROP)
 		*out = *a;
 	else if (a->kind == MASK_NONE || b->kind == MASK_DROP)
 		*out = *b;

@@ -335,6 +335,42 @@ static void test_text(void)
 	CU_ASSERT_EQUAL(bad, 10);
 }
 
+/* What a lapsed grant's mask and the tag default give together: never more than either. */
+static void test_meet(void)
+{
+	static const struct {
+		const char *a, *b, *want;
+	} cases[] = {
+		{ "none", "name", "name" },		/* a lift is lost */
+		{ "name", "none", "name" },
+		{ "phone", "phone", "phone" },
+		{ "drop", "name", "drop" },
+		{ "id_card", "drop", "drop" },
+		{ "redact", "phone", "redact" },
+		{ "hash", "id_card", "redact" },	/* tokens link, keep shows digits */
+		{ "hash", "hash", "hash" },
+		{ "keep(3,4)", "phone", "keep(3,4)" },	/* the same shape */
+		{ "keep(0,4)", "keep(3,4)", "keep(0,0)" },	/* both keep the length */
+		{ "id_card", "name", "keep(0,0)" },
+		{ "email", "name", "redact" },
+		{ "year", "keep(0,4)", "redact" },
+		{ "none", "none", "none" },
+	};
+	struct mask_spec a, b, m;
+	char got[32];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CU_ASSERT_FATAL(mask_spec_parse(cases[i].a, &a, NULL) == 0);
+		CU_ASSERT_FATAL(mask_spec_parse(cases[i].b, &b, NULL) == 0);
+		mask_spec_meet(&a, &b, &m);
+		mask_spec_format(&m, got, sizeof(got));
+		if (strcmp(got, cases[i].want))
+			fprintf(stderr, "\n  meet(%s, %s) = %s, want %s", cases[i].a, cases[i].b,
+				got, cases[i].want);
+		CU_ASSERT_STRING_EQUAL(got, cases[i].want);
+	}
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -345,6 +381,7 @@ int main(void)
 		{ "hash", test_hash },
 		{ "mask names", test_spec_parse },
 		{ "text layer", test_text },
+		{ "meet of two masks", test_meet },
 	};
 
 	return unit_tests_run("mask", NULL, NULL, tests, UNIT_COUNT(tests));
