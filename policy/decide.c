@@ -205,7 +205,10 @@ void pol_decide_entry(const struct policy *p, const struct pol_ident *id,
 	if (action == POLICY_LOOKUP && gi >= 0)
 		need = p->grants[gi].actions;
 	if (gi >= 0 && (p->grants[gi].actions & need)) {
-		allow(d, p->grants[gi].view);
+		/* a write-only grant shows its holder what it reads, never another view */
+		allow(d, !(p->grants[gi].actions & POL_ACT_READ) &&
+		      en->share == POL_SHARE_UNCONDITIONAL ?
+		      pol_fallback_view(en, (size_t)id->dept) : p->grants[gi].view);
 		snprintf(d->grant, sizeof(d->grant), "%s", p->grants[gi].id);
 		window_text(&p->grants[gi], win, sizeof(win));
 		snprintf(d->reason, sizeof(d->reason), "grant \"%s\" (%s)",

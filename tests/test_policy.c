@@ -762,6 +762,16 @@ static void test_lapsed_grant(void)
 	/* before it starts alike */
 	CU_ASSERT_PTR_NOT_NULL(rules_of(p, 1, "/e3/x.csv", "2019-06-01"));
 	CU_ASSERT_PTR_NOT_NULL(rules_of(p, 1, "/e3/x.csv", "2019-06-01")->rows);
+	/* a write-only grant's holder is shown the view it reads, for writes too */
+	{
+		struct policy_caller c = { .uid = 1006, .gid = 2006 };
+		struct policy_decision r, w;
+
+		CU_ASSERT_EQUAL(policy_decide(base, &c, P2 "/a.csv", POLICY_READ, T0, &r), 0);
+		CU_ASSERT_EQUAL(policy_decide(base, &c, P2 "/a.csv", POLICY_WRITE, T0, &w), 0);
+		CU_ASSERT(r.allow && w.allow && r.view);
+		CU_ASSERT_PTR_EQUAL(r.view, w.view);
+	}
 	/* no grant at all: tag defaults over the declared fields, others dropped */
 	CU_ASSERT(none->drop_unlisted);
 	CU_ASSERT_EQUAL(none->nfields, 4);
