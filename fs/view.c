@@ -153,7 +153,7 @@ static int build(struct fs_views *vs, struct store_content *raw, const struct vi
 	if (r->hash_dept) {
 		err = store_hash_key(vs->fs->store, r->hash_dept, r->hash_key_version, key);
 		if (err < 0) {
-			*engine = true;
+			/* not the engine's: a key file unreadable now is not remembered */
 			perr_set(e, -err, "no hash key v%u for department \"%s\"",
 				 r->hash_key_version, r->hash_dept);
 			goto out;

@@ -66,9 +66,9 @@ static void near_warn(struct pol_ctx *x, const char *value)
 	pol_quote(w, value);
 	strbuf_addf(w, "%s%s%s%s%s\n",
 		    near & POL_NEAR_SPACE ? " has surrounding whitespace (values compare trimmed)" : "",
-		    near & POL_NEAR_SPACE && near & ~POL_NEAR_SPACE ? ";" : "",
+		    (near & POL_NEAR_SPACE) && (near & ~POL_NEAR_SPACE) ? ";" : "",
 		    near & POL_NEAR_NFC ? " may not be in Unicode NFC (values compare after NFC)" : "",
-		    near & POL_NEAR_NFC && near & POL_NEAR_NFKC ? ";" : "",
+		    (near & POL_NEAR_NFC) && (near & POL_NEAR_NFKC) ? ";" : "",
 		    near & POL_NEAR_NFKC ? " holds compatibility characters (full-width or other "
 		    "forms NFKC folds): a file that spells them plainly does not match" : "");
 }
