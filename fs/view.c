@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "common/codec.h"
 #include "common/log.h"
 #include "policy/desens.h"
@@ -55,8 +57,6 @@ struct view_known {
 
 struct fs_views {
 	struct fs *fs;
-	uint8_t key[64];		/* the pool's hash key; immutable */
-	size_t keylen;
 	pthread_mutex_t lock;
 	struct view_build *builds;	/* lock */
 	struct view_known known[VIEW_KNOWN];	/* lock */
@@ -140,6 +140,7 @@ static int build(struct fs_views *vs, struct store_content *raw, const struct vi
 {
 	struct store_view_writer *w = NULL;
 	struct strbuf out = STRBUF_INIT;
+	uint8_t key[STORE_HASH_KEY_LEN];
 	struct desens *d = NULL;
 	uint64_t off = 0;
 	char *buf = NULL;
@@ -148,7 +149,17 @@ static int build(struct fs_views *vs, struct store_content *raw, const struct vi
 
 	*size = 0;
 	*engine = false;
-	err = desens_new(r, vs->key, vs->keylen, &d, e);
+	/* the reader's department key, derived per build: no key sits in the daemon */
+	if (r->hash_dept) {
+		err = store_hash_key(vs->fs->store, r->hash_dept, r->hash_key_version, key);
+		if (err < 0) {
+			/* not the engine's: a key file unreadable now is not remembered */
+			perr_set(e, -err, "no hash key v%u for department \"%s\"",
+				 r->hash_key_version, r->hash_dept);
+			goto out;
+		}
+	}
+	err = desens_new(r, r->hash_dept ? key : NULL, r->hash_dept ? sizeof(key) : 0, &d, e);
 	if (err < 0) {
 		*engine = true;
 		goto out;
@@ -199,6 +210,7 @@ out:
 		desens_free(d);
 	free(buf);
 	strbuf_release(&out);
+	OPENSSL_cleanse(key, sizeof(key));
 	/* the engine's own codes: unparsable input is EIO, rules it refuses deny */
 	if (*engine && err == -EINVAL)
 		err = -EACCES;
@@ -244,6 +256,12 @@ static int build_record(struct fs *fs, const char *path, const struct store_cont
 		log_warn("\"%s\": %s", path, d.reason);
 	} else {
 		snprintf(d.reason, sizeof(d.reason), "view built");
+	}
+	if (r->hash_dept) {
+		size_t n = strlen(d.reason);
+
+		snprintf(d.reason + n, sizeof(d.reason) - n, "; hash key v%u of \"%s\"",
+			 r->hash_key_version, r->hash_dept);
 	}
 	hex_encode(r->fingerprint, sizeof(r->fingerprint), fp);
 	return fs_audit_view(fs, &w, "view.build", path, err, &d, fp,
@@ -646,19 +664,19 @@ void fs_view_committed(struct fs *fs, uint64_t sino)
 int fs_views_start(struct fs *fs)
 {
 	struct fs_views *vs = calloc(1, sizeof(*vs));
+	uint8_t probe[64];
 	ssize_t len;
 	int err;
 
 	if (!vs)
 		return -ENOMEM;
 	vs->fs = fs;
-	len = store_secret(fs->store, "hash", vs->key, sizeof(vs->key));
-	if (len < 0) {
-		/* views with a hash mask fail closed at build; the others still work */
-		log_err("cannot read the pool's hash key: %s", strerror((int)-len));
-		len = 0;
-	}
-	vs->keylen = (size_t)len;
+	/* views with a hash mask fail closed at build without it; the others work */
+	len = store_secret(fs->store, "hash", probe, sizeof(probe));
+	OPENSSL_cleanse(probe, sizeof(probe));
+	if (len <= 0)
+		log_err("cannot read the pool's hash key: %s",
+			strerror(len < 0 ? (int)-len : ENOKEY));
 	err = pthread_mutex_init(&vs->lock, NULL);
 	if (err) {
 		free(vs);
@@ -691,7 +709,6 @@ void fs_views_stop(struct fs *fs)
 	fs->views = NULL;
 	pthread_cond_destroy(&vs->wake);
 	pthread_mutex_destroy(&vs->lock);
-	memset(vs->key, 0, sizeof(vs->key));
 	free(vs->ids);
 	free(vs);
 }

@@ -16,7 +16,7 @@
 
 #include "fs/fs.h"
 
-struct fs_views;		/* opaque: hash key, builds in flight, sizes, worker */
+struct fs_views;		/* opaque: builds in flight, sizes, worker */
 
 /* What an open needs to know about the caller's view of a path. */
 struct fs_view_pick {

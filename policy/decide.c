@@ -133,6 +133,17 @@ static void allow(struct policy_decision *d, const struct policy_view *v)
 	d->view = v;
 }
 
+/* Names the key a hashed view uses, so the audit record explains its tokens. */
+static void key_note(struct policy_decision *d)
+{
+	const struct view_rules *r = d->view ? &d->view->rules : NULL;
+	size_t n = strlen(d->reason);
+
+	if (r && r->hash_dept)
+		snprintf(d->reason + n, sizeof(d->reason) - n, "; hash key v%u of \"%s\"",
+			 r->hash_key_version, r->hash_dept);
+}
+
 static void deny_reason(const struct policy *p, const struct pol_entry *en, long dept,
 			long gi, long inv, unsigned need, int64_t now,
 			struct policy_decision *d)
@@ -194,17 +205,28 @@ void pol_decide_entry(const struct policy *p, const struct pol_ident *id,
 	if (action == POLICY_LOOKUP && gi >= 0)
 		need = p->grants[gi].actions;
 	if (gi >= 0 && (p->grants[gi].actions & need)) {
-		allow(d, p->grants[gi].view);
+		/* a write-only grant shows its holder what it reads, never another view */
+		allow(d, !(p->grants[gi].actions & POL_ACT_READ) &&
+		      en->share == POL_SHARE_UNCONDITIONAL ?
+		      pol_fallback_view(en, (size_t)id->dept) : p->grants[gi].view);
 		snprintf(d->grant, sizeof(d->grant), "%s", p->grants[gi].id);
 		window_text(&p->grants[gi], win, sizeof(win));
 		snprintf(d->reason, sizeof(d->reason), "grant \"%s\" (%s)",
 			 p->grants[gi].id, win);
+		key_note(d);
 		return;
 	}
 	if (need == POL_ACT_READ && en->share == POL_SHARE_UNCONDITIONAL) {
-		*grant = -1;
-		allow(d, en->deflt_view);
-		snprintf(d->reason, sizeof(d->reason), "unconditional share, tag defaults");
+		allow(d, pol_fallback_view(en, (size_t)id->dept));
+		if (gi < 0 && inv >= 0)
+			snprintf(d->reason, sizeof(d->reason), "unconditional share, tag "
+				 "defaults with the restrictions of grant \"%s\" (%s)",
+				 p->grants[inv].id, now < p->grants[inv].from ?
+				 "not yet valid" : "expired");
+		else
+			snprintf(d->reason, sizeof(d->reason), "unconditional share, tag defaults");
+		*grant = gi >= 0 ? gi : inv;
+		key_note(d);
 		return;
 	}
 	if (is_root && action == POLICY_LOOKUP) {

@@ -90,6 +90,40 @@ static void grant_line(const struct pol_grant *g, struct strbuf *out)
 	strbuf_addstr(out, ")\n");
 }
 
+/*
+ * Whether the grant is in force, and when it is not but the entry is
+ * shared unconditionally, what of it still applies.
+ */
+static void window_lines(const struct policy *p, size_t gi, time_t now, bool allowed,
+			 struct strbuf *out)
+{
+	const struct pol_grant *g = &p->grants[gi];
+	const struct pol_entry *en = &p->entries[g->entry];
+	size_t mark;
+
+	if (g->from <= (int64_t)now && (int64_t)now < g->until) {
+		strbuf_addstr(out, "window: in force\n");
+		return;
+	}
+	strbuf_addf(out, "window: not in force (%s)\n", (int64_t)now < g->from ?
+		    "not yet valid" : "expired");
+	if (!allowed || en->share != POL_SHARE_UNCONDITIONAL)
+		return;
+	strbuf_addstr(out, "kept from the grant: ");
+	if (g->has_fields)
+		strbuf_addstr(out, "its fields, ");
+	if (g->rows)
+		strbuf_addstr(out, "its row filter, ");
+	strbuf_addstr(out, "masks at least as strong as the tag defaults\n");
+	strbuf_addstr(out, "lost outside the window:");
+	mark = out->len;
+	if (!pol_lapse_changes(p, gi, out)) {
+		strbuf_setlen(out, mark);
+		strbuf_addstr(out, " nothing");
+	}
+	strbuf_addch(out, '\n');
+}
+
 static void view_lines(const struct policy_view *v, struct strbuf *out)
 {
 	const struct view_rules *r;
@@ -122,6 +156,9 @@ static void view_lines(const struct policy_view *v, struct strbuf *out)
 	strbuf_addstr(out, "rows: ");
 	pol_rows_text(r->rows, out);
 	strbuf_addch(out, '\n');
+	if (r->hash_dept)
+		strbuf_addf(out, "hash key: v%u of department \"%s\"\n", r->hash_key_version,
+			    r->hash_dept);
 }
 
 int policy_explain(const struct policy *p, const struct policy_caller *c,
@@ -152,6 +189,8 @@ int policy_explain(const struct policy *p, const struct policy_caller *c,
 		strbuf_addf(out, "decision: deny (%s)\n", errname(dd.err));
 	if (t.grant >= 0)
 		grant_line(&p->grants[t.grant], out);
+	if (t.grant >= 0 && t.entry >= 0)
+		window_lines(p, (size_t)t.grant, now, dd.allow, out);
 	if (dd.allow && t.entry >= 0)
 		view_lines(dd.view, out);
 	strbuf_addf(out, "why: %s\n", dd.reason);

@@ -8,6 +8,7 @@
 #include "policy/mask.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,30 +155,203 @@ static size_t digits_at(const uint8_t *p, size_t len, size_t i)
 	return n;
 }
 
-/* Offset of the four-digit year in a date, or -1 when in is not a date. */
-static long find_year(const uint8_t *in, size_t len)
-{
-	size_t lead = digits_at(in, len, 0), i, n;
+#define YEAR_MIN	1800	/* outside it a "date" is more likely a number */
+#define YEAR_MAX	2199
 
-	/* YYYY, YYYY-..., YYYY/..., YYYY.... and YYYY年... */
-	if (lead == 4 && (len == 4 || in[4] == '-' || in[4] == '/' ||
-			  in[4] == '.' || in[4] >= 0x80))
-		return 0;
-	if (lead == len && (len == 6 || len == 8 || len == 12 || len == 14))
-		return 0;
-	/* D[D]/M[M]/YYYY and the same with '-' or '.' */
-	if (lead < 1 || lead > 2 || lead >= len)
+static const uint8_t han_utf8[3][3] = {
+	{ 0xe5, 0xb9, 0xb4 }, { 0xe6, 0x9c, 0x88 }, { 0xe6, 0x97, 0xa5 },	/* 年 月 日 */
+};
+static const uint8_t han_gb[3][2] = {
+	{ 0xc4, 0xea }, { 0xd4, 0xc2 }, { 0xc8, 0xd5 },
+};
+
+struct date_scan {
+	const uint8_t *p;
+	size_t len, i;
+	enum text_enc enc;
+};
+
+/* Reads min to max digits (at most max, even when more follow); -1 when fewer. */
+static long scan_num(struct date_scan *s, size_t min, size_t max)
+{
+	size_t n = digits_at(s->p, s->len, s->i);
+	long v = 0;
+
+	if (n > max)
+		n = max;
+	if (n < min)
 		return -1;
-	i = lead;
-	if (in[i] != '/' && in[i] != '-' && in[i] != '.')
-		return -1;
-	n = digits_at(in, len, i + 1);
-	if (n < 1 || n > 2 || i + 1 + n >= len || in[i + 1 + n] != in[i])
-		return -1;
-	i += 2 + n;
-	if (digits_at(in, len, i) != 4)
-		return -1;
-	return (long)i;
+	for (size_t k = 0; k < n; k++)
+		v = v * 10 + (s->p[s->i + k] - '0');
+	s->i += n;
+	return v;
+}
+
+static bool scan_byte(struct date_scan *s, uint8_t b)
+{
+	if (s->i < s->len && s->p[s->i] == b) {
+		s->i++;
+		return true;
+	}
+	return false;
+}
+
+/* 年 (0), 月 (1) or 日 (2) in the value's encoding. */
+static bool scan_han(struct date_scan *s, int which)
+{
+	const uint8_t *h = s->enc == TEXT_GB18030 ? han_gb[which] : han_utf8[which];
+	size_t n = s->enc == TEXT_GB18030 ? 2 : 3;
+
+	if (s->len - s->i < n || memcmp(s->p + s->i, h, n))
+		return false;
+	s->i += n;
+	return true;
+}
+
+static bool valid_ymd(long y, long m, long d)
+{
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (y < YEAR_MIN || y > YEAR_MAX || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return false;
+	/* 29 February only in leap years */
+	return !(m == 2 && d == 29 && (y % 4 || (y % 100 == 0 && y % 400)));
+}
+
+/* HH:MM[:SS[.frac]] [Z | +HH:MM | -HH:MM | +HHMM], to the end of the value. */
+static bool scan_time(struct date_scan *s)
+{
+	long h, m, sec = 0;
+
+	h = scan_num(s, 2, 2);
+	if (h < 0 || h > 23 || !scan_byte(s, ':'))
+		return false;
+	m = scan_num(s, 2, 2);
+	if (m < 0 || m > 59)
+		return false;
+	if (scan_byte(s, ':')) {
+		sec = scan_num(s, 2, 2);
+		if (sec < 0 || sec > 60)
+			return false;
+		if (scan_byte(s, '.') && scan_num(s, 1, 9) < 0)
+			return false;
+	}
+	if (scan_byte(s, 'Z'))
+		return s->i == s->len;
+	if (scan_byte(s, '+') || scan_byte(s, '-')) {
+		h = scan_num(s, 2, 2);
+		if (h < 0 || h > 14)
+			return false;
+		scan_byte(s, ':');
+		m = scan_num(s, 2, 2);
+		if (m < 0 || m > 59)
+			return false;
+	}
+	return s->i == s->len;
+}
+
+/* The end of the value, or a time after 'T' or one space. */
+static bool scan_rest(struct date_scan *s)
+{
+	if (s->i == s->len)
+		return true;
+	if (!scan_byte(s, 'T') && !scan_byte(s, ' '))
+		return false;
+	return scan_time(s);
+}
+
+/* YYYY-M-D, YYYY/M/D, YYYY.M.D, YYYY年M月D日, each with an optional time. */
+static bool year_first(struct date_scan *s, long *y)
+{
+	long m, d;
+	uint8_t sep;
+
+	*y = scan_num(s, 4, 4);
+	if (*y < 0 || s->i == s->len)
+		return false;
+	if (scan_han(s, 0)) {
+		m = scan_num(s, 1, 2);
+		if (m < 0 || !scan_han(s, 1))
+			return false;
+		d = scan_num(s, 1, 2);
+		if (d < 0 || !scan_han(s, 2))
+			return false;
+		return valid_ymd(*y, m, d) && scan_rest(s);
+	}
+	sep = s->p[s->i];
+	if (sep != '-' && sep != '/' && sep != '.')
+		return false;
+	s->i++;
+	m = scan_num(s, 1, 2);
+	if (m < 0 || !scan_byte(s, sep))
+		return false;
+	d = scan_num(s, 1, 2);
+	return d >= 0 && valid_ymd(*y, m, d) && scan_rest(s);
+}
+
+/* YYYYMMDD or YYYYMMDDHHMMSS, digits only. */
+static bool packed(const uint8_t *in, size_t len, long *y)
+{
+	struct date_scan s = { in, len, 0, TEXT_UTF8 };
+	long m, d, h, mi, sec;
+
+	if (digits_at(in, len, 0) != len || (len != 8 && len != 14))
+		return false;
+	*y = scan_num(&s, 4, 4);
+	m = scan_num(&s, 2, 2);
+	d = scan_num(&s, 2, 2);
+	if (!valid_ymd(*y, m, d))
+		return false;
+	if (len == 8)
+		return true;
+	h = scan_num(&s, 2, 2);
+	mi = scan_num(&s, 2, 2);
+	sec = scan_num(&s, 2, 2);
+	return h <= 23 && mi <= 59 && sec <= 60;
+}
+
+/*
+ * D/M/YYYY or M/D/YYYY (also with '-' or '.'): which of the two is meant
+ * cannot be told, but the year can; it must be a real date in one of them.
+ */
+static bool year_last(struct date_scan *s, long *y)
+{
+	long a, b;
+	uint8_t sep;
+
+	a = scan_num(s, 1, 2);
+	if (a < 0 || s->i == s->len)
+		return false;
+	sep = s->p[s->i];
+	if (sep != '-' && sep != '/' && sep != '.')
+		return false;
+	s->i++;
+	b = scan_num(s, 1, 2);
+	if (b < 0 || !scan_byte(s, sep))
+		return false;
+	*y = scan_num(s, 4, 4);
+	return *y >= 0 && (valid_ymd(*y, a, b) || valid_ymd(*y, b, a)) && scan_rest(s);
+}
+
+/*
+ * The year of a value that is a real date, or -1. Only a whole value that
+ * parses as a date counts: month and day in range (29 February in leap
+ * years only), a year from YEAR_MIN to YEAR_MAX, an optional valid time;
+ * "25121990" is not a date (month 19), so it is hidden, not cut to "2512".
+ */
+static long find_year(enum text_enc enc, const uint8_t *in, size_t len)
+{
+	struct date_scan s = { in, len, 0, enc };
+	long y;
+
+	if (packed(in, len, &y))
+		return y;
+	if (year_first(&s, &y))
+		return y;
+	s.i = 0;
+	if (year_last(&s, &y))
+		return y;
+	return -1;
 }
 
 static int mask_year(struct mask_ctx *c, const struct mask_spec *m,
@@ -188,10 +362,13 @@ static int mask_year(struct mask_ctx *c, const struct mask_spec *m,
 
 	if (text_check(c->enc, in, len, &bad))
 		return -EILSEQ;
-	y = find_year(in, len);
+	y = find_year(c->enc, in, len);
 	if (y < 0)
 		return hide_all(c, in, len, dst, outlen);
-	memcpy(dst, in + y, 4);
+	char year[8];
+
+	snprintf(year, sizeof(year), "%04ld", y % 10000);
+	memcpy(dst, year, 4);
 	*outlen = 4;
 	return 0;
 }
@@ -416,6 +593,56 @@ int mask_spec_parse(const char *text, struct mask_spec *out, struct perr *e)
 		}
 	}
 	return perr_set(e, EINVAL, "unknown mask \"%s\"", text);
+}
+
+bool mask_spec_equal(const struct mask_spec *a, const struct mask_spec *b)
+{
+	return a->kind == b->kind && (a->kind != MASK_KEEP ||
+		(a->keep_first == b->keep_first && a->keep_last == b->keep_last));
+}
+
+/* Masks whose output has one character for each character of the value. */
+static bool keeps_length(enum mask_kind k)
+{
+	return k == MASK_KEEP || k == MASK_ID_CARD || k == MASK_PHONE || k == MASK_NAME ||
+	       k == MASK_BANK_CARD || k == MASK_ADDRESS;
+}
+
+/* keep(F,L) and the masks that are a fixed keep(F,L): phone, name, bank_card, address. */
+static bool keep_shape(const struct mask_spec *m, int *first, int *last)
+{
+	if (m->kind == MASK_KEEP) {
+		*first = m->keep_first;
+		*last = m->keep_last;
+		return true;
+	}
+	if (m->kind != MASK_PHONE && m->kind != MASK_NAME && m->kind != MASK_BANK_CARD &&
+	    m->kind != MASK_ADDRESS)
+		return false;
+	*first = mask_types[m->kind].first;
+	*last = mask_types[m->kind].last;
+	return true;
+}
+
+void mask_spec_meet(const struct mask_spec *a, const struct mask_spec *b,
+		    struct mask_spec *out)
+{
+	static const struct mask_spec stars = { MASK_KEEP, 0, 0 };
+	static const struct mask_spec redact = { MASK_REDACT, 0, 0 };
+
+	int fa, la, fb, lb;
+
+	if (keep_shape(a, &fa, &la) && keep_shape(b, &fb, &lb) && fa == fb && la == lb)
+		*out = *a;
+	else if (mask_spec_equal(a, b) || b->kind == MASK_NONE || a->kind == MASK_DROP)
+		*out = *a;
+	else if (a->kind == MASK_NONE || b->kind == MASK_DROP)
+		*out = *b;
+	/* both show the length and at most their own characters: stars show only the length */
+	else if (keeps_length(a->kind) && keeps_length(b->kind))
+		*out = stars;
+	else
+		*out = redact;
 }
 
 void mask_spec_format(const struct mask_spec *m, char *buf, size_t len)

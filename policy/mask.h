@@ -14,12 +14,16 @@
  *   any other length is hidden whole;
  * - email: first character of the local part, "***@" and the domain after
  *   the last '@'; with no '@' or an empty local part, hidden whole;
- * - year: "1990-01-01", "1990/1/1", "1990年1月1日", "19900101",
- *   "1990-01-01T08:00:00Z" and "01/02/1990" keep "1990"; anything else is
- *   hidden whole;
+ * - year: only a whole value that is a real date keeps its year:
+ *   "1990-01-01", "1990/1/1", "1990.1.1", "1990年1月1日", "19900101",
+ *   "19900101083000", "01/02/1990" (day and month in either order), each
+ *   optionally with a valid time ("1990-01-01T08:00:00Z", "... 08:00");
+ *   month and day in range, the year 1800 to 2199. Anything else, "1990"
+ *   and "25121990" included, is hidden whole;
  * - hash: 64 lower-case hex digits of HMAC-SHA256 over the value in UTF-8
  *   (a GB18030 value is converted first), so one value gives one token in
- *   files of either encoding.
+ *   files of either encoding. The key is the reading department's
+ *   (store_hash_key()), never the pool's own secret.
  */
 #ifndef POOL_MASK_H
 #define POOL_MASK_H
@@ -38,7 +42,7 @@ struct mask_ctx;		/* opaque; one per engine, not thread-safe */
 
 /*
  * A context for values in encoding enc. key (copied; may be NULL) is the
- * store's secret for the hash mask; without one, hash fails with -ENOKEY.
+ * reading department's hash key; without one, hash fails with -ENOKEY.
  * Returns 0 or -ENOMEM.
  */
 int mask_ctx_new(enum text_enc enc, const uint8_t *key, size_t keylen,

@@ -40,6 +40,7 @@ extern const char *const pol_open_names[3];
 struct policy_view {
 	struct view_rules rules;
 	char fp_hex[65];
+	struct row_filter *own_rows;	/* an "all" joining borrowed filters, or NULL */
 };
 
 struct pol_idlist {
@@ -86,6 +87,14 @@ struct pol_entry {
 	size_t *grants;		/* indices into grants, document order */
 	size_t ngrants;
 	struct policy_view *deflt_view;	/* unconditional share, no grant; NULL: raw */
+	/*
+	 * Unconditional share: [ndepts] views of departments with no grant in
+	 * force that either hold grants on the entry (the tag defaults met
+	 * with their restrictions) or read hashed fields (their own key).
+	 * NULL (array or item): deflt_view.
+	 */
+	struct policy_view **fallback;
+	bool deflt_hashes;		/* deflt_view hashes: no department reads it as is */
 };
 
 struct pol_mask {
@@ -148,6 +157,8 @@ struct policy {
 	size_t nnodes;
 	uint32_t *slots;	/* open addressing: node index + 1, 0 empty */
 	size_t nslots;
+
+	struct strbuf warnings;	/* "warning: ..." lines for `policy check` */
 };
 
 /* policy.c */
@@ -161,6 +172,23 @@ void pol_mask_format(const struct mask_spec *m, char *buf, size_t len);
 int pol_tag_default(const char *tag, struct mask_spec *out);
 const char *pol_tag_list(void);
 
+/* nearmatch.c: what makes a row-filter value a near-match (bits), 0 for none */
+#define POL_NEAR_SPACE	1u	/* surrounding whitespace */
+#define POL_NEAR_NFC	2u	/* may not be in Unicode NFC */
+#define POL_NEAR_NFKC	4u	/* compatibility characters (NFKC folds them) */
+unsigned pol_near_match(const char *value);
+
+/* check.c: rules over the whole parsed policy, after its views are built */
+struct pol_ctx;
+int pol_check_oracles(struct pol_ctx *x);
+void pol_lapse_warnings(struct policy *p);
+/*
+ * Appends what department loses of grant gi's view outside its window on
+ * an unconditional entry (" 姓名 name (was none); write access is lost");
+ * returns how many changes.
+ */
+int pol_lapse_changes(const struct policy *p, size_t gi, struct strbuf *out);
+
 /* date.c: "YYYY-MM-DD" (UTC day; end=1 gives the next midnight) or RFC 3339 */
 int pol_time_parse(const char *s, int end, int64_t *out);
 
@@ -170,6 +198,9 @@ const struct pol_node *pol_node_find(const struct policy *p, const char *path, s
 
 /* viewbuild.c */
 int pol_views_build(struct policy *p);
+/* The view of department dept on unconditional entry en when no grant is in force. */
+const struct policy_view *pol_fallback_view(const struct pol_entry *en, size_t dept);
+bool pol_view_hashes(const struct policy_view *v);
 void pol_view_free(struct policy_view *v);
 void pol_rows_clear(struct row_filter *r);
 void pol_rows_text(const struct row_filter *r, struct strbuf *out);

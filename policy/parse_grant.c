@@ -54,6 +54,25 @@ static int parse_combo(struct pol_ctx *x, const struct pol_entry *en, enum row_o
 	return 0;
 }
 
+/* Warns about a filter value a data file may well spell another way. */
+static void near_warn(struct pol_ctx *x, const char *value)
+{
+	unsigned near = pol_near_match(value);
+	struct strbuf *w = &x->p->warnings;
+
+	if (!near)
+		return;
+	strbuf_addf(w, "warning: %s: ", x->path);
+	pol_quote(w, value);
+	strbuf_addf(w, "%s%s%s%s%s\n",
+		    near & POL_NEAR_SPACE ? " has surrounding whitespace (values compare trimmed)" : "",
+		    (near & POL_NEAR_SPACE) && (near & ~POL_NEAR_SPACE) ? ";" : "",
+		    near & POL_NEAR_NFC ? " may not be in Unicode NFC (values compare after NFC)" : "",
+		    (near & POL_NEAR_NFC) && (near & POL_NEAR_NFKC) ? ";" : "",
+		    near & POL_NEAR_NFKC ? " holds compatibility characters (full-width or other "
+		    "forms NFKC folds): a file that spells them plainly does not match" : "");
+}
+
 static int parse_leaf(struct pol_ctx *x, const char *field, const char *op,
 		      json_t *v, struct row_filter *out)
 {
@@ -73,13 +92,18 @@ static int parse_leaf(struct pol_ctx *x, const char *field, const char *op,
 	out->values = calloc(n, sizeof(*out->values));
 	if (!out->values)
 		return pol_oom(x);
-	if (!json_is_array(v))
-		return pol_str_value(x, v, 0, &out->values[out->nvalues++]);
+	if (!json_is_array(v)) {
+		rc = pol_str_value(x, v, 0, &out->values[out->nvalues++]);
+		if (!rc)
+			near_warn(x, out->values[0]);
+		return rc;
+	}
 	json_array_foreach(v, i, item) {
 		mark = pol_jp_idx(x, i);
 		rc = pol_str_value(x, item, 0, &out->values[out->nvalues]);
 		if (rc)
 			return rc;
+		near_warn(x, out->values[out->nvalues]);
 		out->nvalues++;
 		pol_jp_restore(x, mark);
 	}
@@ -299,6 +323,19 @@ out:
 	return rc;
 }
 
+/* Levels of r as the engine counts them: a single condition is one. */
+static int rows_levels(const struct row_filter *r)
+{
+	int deepest = 0, n;
+
+	for (size_t i = 0; i < r->nsubs; i++) {
+		n = rows_levels(&r->subs[i]);
+		if (n > deepest)
+			deepest = n;
+	}
+	return deepest + 1;
+}
+
 static int parse_view_parts(struct pol_ctx *x, json_t *v, struct pol_grant *g)
 {
 	const struct pol_entry *en = &x->p->entries[g->entry];
@@ -336,6 +373,10 @@ static int parse_view_parts(struct pol_ctx *x, json_t *v, struct pol_grant *g)
 		rc = parse_cond(x, en, json_object_get(v, "rows"), g->rows);
 		if (rc)
 			return rc;
+		/* one level stays free for the "all" that joins lapsed grants */
+		if (rows_levels(g->rows) > FILTER_DEPTH_MAX)
+			return pol_fail(x, "row filter nested deeper than %d levels",
+					FILTER_DEPTH_MAX);
 		pol_jp_restore(x, mark);
 	}
 	return 0;

@@ -47,7 +47,7 @@ static void free_dept(struct pol_dept *d)
 	free(d->users);
 }
 
-static void free_entry(struct pol_entry *en)
+static void free_entry(struct pol_entry *en, size_t ndepts)
 {
 	free(en->path);
 	free(en->code);
@@ -63,6 +63,9 @@ static void free_entry(struct pol_entry *en)
 	free(en->fields);
 	free(en->grants);
 	pol_view_free(en->deflt_view);
+	for (size_t i = 0; en->fallback && i < ndepts; i++)
+		pol_view_free(en->fallback[i]);
+	free(en->fallback);
 }
 
 static void free_grant(struct pol_grant *g)
@@ -98,7 +101,7 @@ void pol_free(struct policy *p)
 		free_dept(&p->depts[i]);
 	free(p->depts);
 	for (size_t i = 0; i < p->nentries; i++)
-		free_entry(&p->entries[i]);
+		free_entry(&p->entries[i], p->ndepts);
 	free(p->entries);
 	for (size_t i = 0; i < p->ngrants; i++)
 		free_grant(&p->grants[i]);
@@ -111,6 +114,7 @@ void pol_free(struct policy *p)
 	}
 	free(p->nodes);
 	free(p->slots);
+	strbuf_release(&p->warnings);
 	free(p);
 }
 
@@ -148,6 +152,7 @@ int policy_parse(const char *json, size_t len, struct policy **out, struct perr 
 		goto out;
 	}
 	x.p->refs = 1;
+	strbuf_init(&x.p->warnings, 0);
 	rc = pol_parse_doc(&x, root);
 	if (!rc)
 		rc = link_grants(x.p);
@@ -155,6 +160,10 @@ int policy_parse(const char *json, size_t len, struct policy **out, struct perr 
 		rc = pol_index_build(x.p, e);
 	if (!rc)
 		rc = pol_views_build(x.p);
+	if (!rc)
+		rc = pol_check_oracles(&x);
+	if (!rc)
+		pol_lapse_warnings(x.p);
 	if (rc) {
 		/* first message wins: this only fills in when no part said why */
 		perr_set(e, -rc, "policy: %s", rc == -ENOMEM ? "out of memory" :
@@ -166,6 +175,11 @@ int policy_parse(const char *json, size_t len, struct policy **out, struct perr 
 out:
 	json_decref(root);
 	return rc;
+}
+
+const char *policy_warnings(const struct policy *p)
+{
+	return p && !p->allow_all && p->warnings.buf ? p->warnings.buf : "";
 }
 
 struct policy *policy_allow_all(void)

@@ -32,6 +32,15 @@ int policy_parse(const char *json, size_t len, struct policy **out, struct perr 
  */
 struct policy *policy_allow_all(void);
 
+/*
+ * What a parsed policy holds that is legal but likely not meant, as
+ * "warning: <where>: <what>" lines ("" for none), owned by p: row-filter
+ * values a data file may spell otherwise (surrounding whitespace, not
+ * NFC, compatibility characters) and grants whose lapse changes a view
+ * of an unconditional entry.
+ */
+const char *policy_warnings(const struct policy *p);
+
 struct policy *policy_get(struct policy *p);	/* takes a reference */
 void policy_put(struct policy *p);		/* drops one; frees at zero */
 

@@ -24,7 +24,7 @@ enum mask_kind {
 	MASK_BANK_CARD,		/* keep(6,4) */
 	MASK_ADDRESS,		/* keep(6,0) */
 	MASK_EMAIL,		/* a***@domain */
-	MASK_HASH,		/* HMAC-SHA256 hex with the store's key */
+	MASK_HASH,		/* HMAC-SHA256 hex, the reading department's key */
 	MASK_YEAR,		/* a date keeps its year */
 	MASK_REDACT,		/* empty value */
 	MASK_DROP,		/* the column is removed */
@@ -42,8 +42,28 @@ struct mask_spec {
 int mask_spec_parse(const char *text, struct mask_spec *out, struct perr *e);
 /* Writes the canonical text of m ("keep(3,4)") into buf. */
 void mask_spec_format(const struct mask_spec *m, char *buf, size_t len);
+bool mask_spec_equal(const struct mask_spec *a, const struct mask_spec *b);
+/*
+ * A mask that shows no more of any value than a and no more than b: the
+ * one when the other is none or they are equal, drop over anything, stars
+ * (keep(0,0)) for two masks that both keep the length, else redact.
+ */
+void mask_spec_meet(const struct mask_spec *a, const struct mask_spec *b,
+		    struct mask_spec *out);
 
 enum row_op { ROW_EQ, ROW_NE, ROW_IN, ROW_PREFIX, ROW_ALL, ROW_ANY };
+
+/*
+ * The deepest row_filter node the engine accepts (the root is depth 0).
+ * The policy parser keeps a grant's own filter one level shallower, so
+ * the "all" that joins a department's lapsed grants still fits.
+ * policy/desens.c spells the same value: a differing definition there is
+ * a compile error, so parser and engine cannot drift apart.
+ */
+#define FILTER_DEPTH_MAX	32
+
+/* The derivation of department hash keys new views use (store_hash_key()). */
+#define VIEW_HASH_KEY_VERSION	1
 
 struct row_filter {
 	enum row_op op;
@@ -68,6 +88,14 @@ struct view_rules {
 	struct view_field *fields;
 	size_t nfields;
 	struct row_filter *rows;	/* NULL: every row */
+	/*
+	 * The department whose hash key the view's hash masks use (borrowed
+	 * from the policy), NULL when no field is hashed; with the key's
+	 * derivation version, part of the fingerprint, so two departments
+	 * never share a cached hashed view.
+	 */
+	const char *hash_dept;
+	unsigned hash_key_version;	/* VIEW_HASH_KEY_VERSION when hash_dept */
 	uint8_t fingerprint[32];	/* SHA-256 over the canonical rules */
 };
 

@@ -84,7 +84,25 @@ void pol_view_free(struct policy_view *v)
 		return;
 	free(v->rules.fields);
 	free(v->rules.encoding);
+	if (v->own_rows)
+		free(v->own_rows->subs);	/* the terms are borrowed */
+	free(v->own_rows);
 	free(v);
+}
+
+bool pol_view_hashes(const struct policy_view *v)
+{
+	for (size_t i = 0; v && i < v->rules.nfields; i++)
+		if (v->rules.fields[i].mask.kind == MASK_HASH)
+			return true;
+	return false;
+}
+
+const struct policy_view *pol_fallback_view(const struct pol_entry *en, size_t dept)
+{
+	if (en->fallback && en->fallback[dept])
+		return en->fallback[dept];
+	return en->deflt_view;
 }
 
 static enum view_format view_format(const char *format)
@@ -117,6 +135,12 @@ static int fingerprint(struct policy_view *v)
 	strbuf_addstr(&sb, "rows ");
 	pol_rows_text(r->rows, &sb);
 	strbuf_addch(&sb, '\n');
+	/* whose key: a hashed view of one department is never another's */
+	if (r->hash_dept) {
+		strbuf_addf(&sb, "hash_key %u ", r->hash_key_version);
+		pol_quote(&sb, r->hash_dept);
+		strbuf_addch(&sb, '\n');
+	}
 	if (EVP_Digest(sb.buf, sb.len, v->rules.fingerprint, &mdlen, EVP_sha256(),
 		       NULL) != 1 || mdlen != sizeof(v->rules.fingerprint))
 		rc = -EIO;
@@ -145,11 +169,91 @@ static struct mask_spec field_mask(const struct pol_field *f, const struct pol_g
 	return f->deflt;
 }
 
-/* *out = NULL when the rules leave the content raw. */
-static int build_view(const struct pol_entry *en, const struct pol_grant *g,
-		      struct policy_view **out)
+/*
+ * What a view is built from: the tag defaults alone (ng 0), one grant in
+ * force (ng 1, !lapsed), or the tag defaults met with grants not in
+ * force (lapsed): outside its window a grant keeps its restrictions
+ * (fields, rows, masks stronger than the defaults) and loses what it
+ * lifted. dept (-1: none) names the reader whose key hash masks use.
+ */
+struct view_src {
+	const struct pol_entry *en;
+	const struct pol_grant *const *gs;
+	size_t ng;
+	bool lapsed;
+	const char *dept;
+};
+
+static struct mask_spec src_mask(const struct view_src *s, const struct pol_field *f)
 {
-	bool drop = g && g->has_fields;
+	struct mask_spec m = f->deflt;
+
+	if (!s->lapsed)
+		return s->ng ? field_mask(f, s->gs[0]) : f->deflt;
+	for (size_t i = 0; i < s->ng; i++) {
+		struct mask_spec g = field_mask(f, s->gs[i]);
+
+		mask_spec_meet(&m, &g, &m);
+	}
+	return m;
+}
+
+static bool src_lists(const struct view_src *s, const char *field)
+{
+	for (size_t i = 0; i < s->ng; i++)
+		if (!grant_lists(s->gs[i], field))
+			return false;
+	return true;
+}
+
+/*
+ * Columns the rules drop unless listed: those a grant leaves out, and
+ * under the tag defaults every column the catalog does not declare (fail
+ * closed: the sharing of an entry covers the fields it declares; a column
+ * its provider adds without declaring it may hold anything).
+ */
+static bool src_drops(const struct view_src *s)
+{
+	for (size_t i = 0; i < s->ng; i++)
+		if (s->gs[i]->has_fields)
+			return true;
+	if (s->ng && !s->lapsed)
+		return false;
+	return s->en->nfields && view_format(s->en->format) != VIEW_OTHER;
+}
+
+/* The rows every grant of s keeps: NULL, one borrowed filter, or an "all" of them. */
+static int src_rows(const struct view_src *s, struct policy_view *v)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->ng; i++) {
+		if (s->gs[i]->rows) {
+			v->rules.rows = s->gs[i]->rows;
+			n++;
+		}
+	}
+	if (n < 2)
+		return 0;
+	v->own_rows = calloc(1, sizeof(*v->own_rows));
+	if (!v->own_rows)
+		return -ENOMEM;
+	v->own_rows->op = ROW_ALL;
+	v->own_rows->subs = calloc(n, sizeof(*v->own_rows->subs));
+	if (!v->own_rows->subs)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->ng; i++)
+		if (s->gs[i]->rows)
+			v->own_rows->subs[v->own_rows->nsubs++] = *s->gs[i]->rows;
+	v->rules.rows = v->own_rows;
+	return 0;
+}
+
+/* *out = NULL when the rules leave the content raw. */
+static int build_view(const struct view_src *s, struct policy_view **out)
+{
+	const struct pol_entry *en = s->en;
+	bool drop = src_drops(s);
 	struct policy_view *v;
 	struct mask_spec m;
 	int rc;
@@ -166,21 +270,28 @@ static int build_view(const struct pol_entry *en, const struct pol_grant *g,
 		}
 	}
 	for (size_t i = 0; i < en->nfields; i++) {
-		if (!grant_lists(g, en->fields[i].name))
+		if (!src_lists(s, en->fields[i].name))
 			continue;
-		m = field_mask(&en->fields[i], g);
+		m = src_mask(s, &en->fields[i]);
 		if (!drop && m.kind == MASK_NONE)
 			continue;
 		v->rules.fields[v->rules.nfields].name = en->fields[i].name;
 		v->rules.fields[v->rules.nfields++].mask = m;
 	}
-	v->rules.rows = g ? g->rows : NULL;
+	rc = src_rows(s, v);
+	if (rc)
+		goto err_out;
 	if (!drop && !v->rules.nfields && !v->rules.rows) {
 		rc = 0;
 		goto err_out;
 	}
 	v->rules.drop_unlisted = drop;
 	v->rules.format = view_format(en->format);
+	if (pol_view_hashes(v)) {
+		/* no reader, no key: such a view fails closed at build */
+		v->rules.hash_dept = s->dept;
+		v->rules.hash_key_version = s->dept ? VIEW_HASH_KEY_VERSION : 0;
+	}
 	/* GB18030 is a superset of GBK: one decoder reads both */
 	v->rules.encoding = strdup(strcmp(en->encoding, "utf-8") == 0 ? "utf-8" : "gb18030");
 	if (!v->rules.encoding) {
@@ -197,15 +308,58 @@ err_out:
 	return rc;
 }
 
+/*
+ * The views of an unconditional entry read without a grant in force: the
+ * tag defaults, and for each department that holds grants on it or
+ * reads a hashed field, its own.
+ */
+static int build_fallbacks(struct policy *p, struct pol_entry *en)
+{
+	struct view_src s = { .en = en, .lapsed = true };
+	const struct pol_grant **gs = NULL;
+	int rc;
+
+	rc = build_view(&s, &en->deflt_view);
+	en->deflt_hashes = pol_view_hashes(en->deflt_view);
+	if (rc || !p->ndepts)
+		return rc;
+	en->fallback = calloc(p->ndepts, sizeof(*en->fallback));
+	gs = calloc(en->ngrants + 1, sizeof(*gs));
+	if (!en->fallback || !gs) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t d = 0; !rc && d < p->ndepts; d++) {
+		if (d == en->provider)
+			continue;
+		s.ng = 0;
+		for (size_t i = 0; i < en->ngrants; i++)
+			if (p->grants[en->grants[i]].dept == d)
+				gs[s.ng++] = &p->grants[en->grants[i]];
+		if (!s.ng && !en->deflt_hashes)
+			continue;
+		s.gs = gs;
+		s.dept = p->depts[d].id;
+		rc = build_view(&s, &en->fallback[d]);
+	}
+out:
+	free(gs);
+	return rc;
+}
+
 int pol_views_build(struct policy *p)
 {
 	int rc = 0;
 
 	for (size_t i = 0; !rc && i < p->nentries; i++)
 		if (p->entries[i].share == POL_SHARE_UNCONDITIONAL)
-			rc = build_view(&p->entries[i], NULL, &p->entries[i].deflt_view);
-	for (size_t i = 0; !rc && i < p->ngrants; i++)
-		rc = build_view(&p->entries[p->grants[i].entry], &p->grants[i],
-				&p->grants[i].view);
+			rc = build_fallbacks(p, &p->entries[i]);
+	for (size_t i = 0; !rc && i < p->ngrants; i++) {
+		const struct pol_grant *g = &p->grants[i];
+		struct view_src s = { &p->entries[g->entry], &g, 1, false,
+				      p->depts[g->dept].id };
+
+		rc = build_view(&s, &p->grants[i].view);
+	}
 	return rc;
 }

@@ -8,6 +8,8 @@
  */
 #include "policy/model.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool wanted(const struct pol_grant *g, time_t now)
@@ -27,32 +29,58 @@ static bool same_view(const struct policy_view *a, const struct policy_view *b)
 		       sizeof(a->rules.fingerprint));
 }
 
-static const struct policy_view *default_view(const struct pol_entry *en)
+/* Whether department d reads en through its fallback view at now. */
+static bool fallback_wanted(const struct policy *p, const struct pol_entry *en, size_t d,
+			    time_t now)
 {
-	return en->share == POL_SHARE_UNCONDITIONAL ? en->deflt_view : NULL;
-}
+	bool holds = false;
 
-/* Whether v is the default view or that of a grant before index upto. */
-static bool seen_before(const struct policy *p, const struct pol_entry *en, size_t upto,
-			time_t now, const struct policy_view *v)
-{
-	if (default_view(en) && same_view(default_view(en), v))
+	if (now == (time_t)-1)
 		return true;
-	for (size_t i = 0; i < upto; i++) {
+	for (size_t i = 0; i < en->ngrants; i++) {
 		const struct pol_grant *g = &p->grants[en->grants[i]];
 
-		if (wanted(g, now) && same_view(g->view, v))
-			return true;
+		if (g->dept != d)
+			continue;
+		holds = true;
+		if ((g->actions & POL_ACT_READ) && g->from <= (int64_t)now &&
+		    (int64_t)now < g->until)
+			return false;
 	}
-	return false;
+	/* a department without grants gets its hashed defaults at first read */
+	return holds;
+}
+
+struct views_walk {
+	const struct policy_view **seen;
+	size_t nseen;
+	int (*fn)(const struct policy_view *v, void *arg);
+	void *arg;
+};
+
+/* Calls fn for v unless a view of the same fingerprint came before; 1, 0 or fn's error. */
+static int emit(struct views_walk *w, const struct policy_view *v)
+{
+	int r;
+
+	if (!v)
+		return 0;
+	for (size_t i = 0; i < w->nseen; i++)
+		if (same_view(w->seen[i], v))
+			return 0;
+	w->seen[w->nseen++] = v;
+	if (w->fn && (r = w->fn(v, w->arg)) < 0)
+		return r;
+	return 1;
 }
 
 int policy_entry_views(const struct policy *p, const char *path, time_t now,
 		       int (*fn)(const struct policy_view *v, void *arg), void *arg)
 {
+	struct views_walk w = { NULL, 0, fn, arg };
 	const struct pol_node *node;
 	const struct pol_entry *en;
-	int n = 0, r;
+	int n = 0, r = 0;
 
 	if (!p || !path || p->allow_all)
 		return 0;
@@ -62,19 +90,29 @@ int policy_entry_views(const struct policy *p, const char *path, time_t now,
 	/* the provider alone reads it, raw */
 	if (en->share == POL_SHARE_NONE)
 		return 0;
-	if (default_view(en)) {
-		if (fn && (r = fn(default_view(en), arg)) < 0)
-			return r;
-		n++;
+	w.seen = calloc(en->ngrants + p->ndepts + 1, sizeof(*w.seen));
+	if (!w.seen)
+		return -ENOMEM;
+	if (en->share == POL_SHARE_UNCONDITIONAL) {
+		/* a hashing default is only ever read through a department's own */
+		if (!en->deflt_hashes)
+			r = emit(&w, en->deflt_view);
+		n += r > 0;
+		for (size_t d = 0; r >= 0 && en->fallback && d < p->ndepts; d++) {
+			if (!en->fallback[d] || !fallback_wanted(p, en, d, now))
+				continue;
+			r = emit(&w, en->fallback[d]);
+			n += r > 0;
+		}
 	}
-	for (size_t i = 0; i < en->ngrants; i++) {
+	for (size_t i = 0; r >= 0 && i < en->ngrants; i++) {
 		const struct pol_grant *g = &p->grants[en->grants[i]];
 
-		if (!wanted(g, now) || seen_before(p, en, i, now, g->view))
+		if (!wanted(g, now))
 			continue;
-		if (fn && (r = fn(g->view, arg)) < 0)
-			return r;
-		n++;
+		r = emit(&w, g->view);
+		n += r > 0;
 	}
-	return n;
+	free(w.seen);
+	return r < 0 ? r : n;
 }

@@ -83,6 +83,17 @@ const char *store_dir(const struct store *s);
  */
 ssize_t store_secret(struct store *s, const char *name, uint8_t *buf, size_t len);
 
+#define STORE_HASH_KEY_LEN	32
+#define STORE_HASH_KEY_VERSION	1	/* the derivation hash masks use now */
+
+/*
+ * The hash mask's key for reading department dept, derivation version
+ * (store/hashkey.c), into out. Returns 0, -EINVAL for an empty dept or a
+ * version this store cannot derive, or the error reading the secret.
+ */
+int store_hash_key(struct store *s, const char *dept, unsigned version,
+		   uint8_t out[STORE_HASH_KEY_LEN]);
+
 /* ---- the tree ---- */
 
 int store_getattr(struct store *s, uint64_t ino, struct store_attr *a);

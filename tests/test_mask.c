@@ -54,10 +54,34 @@ static const struct mcase cases[] = {
 	{ "year", "19900101", "1990" },
 	{ "year", "1990-01-01T08:00:00Z", "1990" },
 	{ "year", "01/02/1990", "1990" },
-	{ "year", "1990", "1990" },
+	{ "year", "1990", "****" },		/* a year alone is no date */
 	{ "year", "12345", "*****" },
 	{ "year", "一九九〇年", "*****" },
 	{ "year", "unknown", "*******" },
+	/* only real dates keep a year: 6- and 8-digit numbers are not cut */
+	{ "year", "25121990", "********" },	/* month 19 */
+	{ "year", "19901301", "********" },	/* month 13 */
+	{ "year", "19900230", "********" },	/* 30 February */
+	{ "year", "19000229", "********" },	/* not a leap year */
+	{ "year", "20000229", "2000" },
+	{ "year", "199001", "******" },
+	{ "year", "123456789012", "************" },
+	{ "year", "19900101083000", "1990" },
+	{ "year", "19900101250000", "**************" },	/* hour 25 */
+	{ "year", "1990-1-1", "1990" },
+	{ "year", "1990-02-31", "**********" },
+	{ "year", "1990-01-01x", "***********" },
+	{ "year", "1990-01/01", "**********" },
+	{ "year", "1990-01-01 08:30", "1990" },
+	{ "year", "1990-01-01T08:30:00.5+08:00", "1990" },
+	{ "year", "1990-01-01T24:00", "****************" },
+	{ "year", "1990年13月1日", "**********" },
+	{ "year", "1990年1月", "*******" },
+	{ "year", "31/12/1990", "1990" },	/* day first */
+	{ "year", "12/31/1990", "1990" },	/* month first */
+	{ "year", "31/31/1990", "**********" },
+	{ "year", "0990-01-01", "**********" },	/* year out of range */
+	{ "year", "9999-01-01", "**********" },
 	{ "redact", "张三丰", "" },
 	{ "drop", "张三丰", "" },
 	{ "keep(3,4)", "13812345678", "138****5678" },
@@ -311,6 +335,42 @@ static void test_text(void)
 	CU_ASSERT_EQUAL(bad, 10);
 }
 
+/* What a lapsed grant's mask and the tag default give together: never more than either. */
+static void test_meet(void)
+{
+	static const struct {
+		const char *a, *b, *want;
+	} cases[] = {
+		{ "none", "name", "name" },		/* a lift is lost */
+		{ "name", "none", "name" },
+		{ "phone", "phone", "phone" },
+		{ "drop", "name", "drop" },
+		{ "id_card", "drop", "drop" },
+		{ "redact", "phone", "redact" },
+		{ "hash", "id_card", "redact" },	/* tokens link, keep shows digits */
+		{ "hash", "hash", "hash" },
+		{ "keep(3,4)", "phone", "keep(3,4)" },	/* the same shape */
+		{ "keep(0,4)", "keep(3,4)", "keep(0,0)" },	/* both keep the length */
+		{ "id_card", "name", "keep(0,0)" },
+		{ "email", "name", "redact" },
+		{ "year", "keep(0,4)", "redact" },
+		{ "none", "none", "none" },
+	};
+	struct mask_spec a, b, m;
+	char got[32];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CU_ASSERT_FATAL(mask_spec_parse(cases[i].a, &a, NULL) == 0);
+		CU_ASSERT_FATAL(mask_spec_parse(cases[i].b, &b, NULL) == 0);
+		mask_spec_meet(&a, &b, &m);
+		mask_spec_format(&m, got, sizeof(got));
+		if (strcmp(got, cases[i].want))
+			fprintf(stderr, "\n  meet(%s, %s) = %s, want %s", cases[i].a, cases[i].b,
+				got, cases[i].want);
+		CU_ASSERT_STRING_EQUAL(got, cases[i].want);
+	}
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -321,6 +381,7 @@ int main(void)
 		{ "hash", test_hash },
 		{ "mask names", test_spec_parse },
 		{ "text layer", test_text },
+		{ "meet of two masks", test_meet },
 	};
 
 	return unit_tests_run("mask", NULL, NULL, tests, UNIT_COUNT(tests));

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/strbuf.h"
+#include "policy/desens.h"
 #include "policy/policy.h"
 #include "policy/view.h"
 #include "tests/unit_main.h"
@@ -347,12 +348,14 @@ static void test_views(void)
 	CU_ASSERT_STRING_EQUAL(policy_view_fingerprint(g1), hex);
 	CU_ASSERT_STRING_EQUAL(policy_view_fingerprint(NULL), "raw");
 
+	/* tag defaults: undeclared columns are dropped, declared ones listed */
 	r = policy_view_rules(dflt);
-	CU_ASSERT(!r->drop_unlisted);
-	CU_ASSERT_EQUAL(r->nfields, 3);
+	CU_ASSERT(r->drop_unlisted);
+	CU_ASSERT_EQUAL(r->nfields, 4);
 	expect_field(r, 0, "身份证号", MASK_ID_CARD);
 	expect_field(r, 1, "姓名", MASK_NAME);
-	expect_field(r, 2, "邮箱", MASK_EMAIL);
+	expect_field(r, 2, "参保状态", MASK_NONE);
+	expect_field(r, 3, "邮箱", MASK_EMAIL);
 	CU_ASSERT_PTR_NULL(r->rows);
 
 	r = policy_view_rules(g4);	/* "none" lifts 姓名, 邮箱 dropped */
@@ -623,6 +626,232 @@ static void test_explain(void)
 	expect_explain(1999, 1999, "/", POLICY_LIST, nobody);
 }
 
+
+/* ---- the leaks of issues 11 and 18: hash keys, lapsed grants, depth, warnings ---- */
+
+static const char leak_doc[] =
+	"{\"version\": 1, \"departments\": ["
+	" {\"id\": \"a\", \"name\": \"A\", \"members\": {\"uids\": [1]}},"
+	" {\"id\": \"b\", \"name\": \"B\", \"members\": {\"uids\": [2]}},"
+	" {\"id\": \"p\", \"name\": \"P\", \"members\": {\"uids\": [3]}}],"
+	" \"catalog\": ["
+	" {\"path\": \"/e1\", \"code\": \"E1\", \"title\": \"t\", \"provider\": \"p\","
+	"  \"share\": \"conditional\", \"format\": \"csv\", \"fields\": ["
+	"  {\"name\": \"id\", \"tag\": \"id_card\"}, {\"name\": \"name\", \"tag\": \"name\"}]},"
+	" {\"path\": \"/e2\", \"code\": \"E2\", \"title\": \"t\", \"provider\": \"p\","
+	"  \"share\": \"conditional\", \"format\": \"csv\", \"fields\": ["
+	"  {\"name\": \"id\", \"tag\": \"id_card\"}]},"
+	" {\"path\": \"/e3\", \"code\": \"E3\", \"title\": \"t\", \"provider\": \"p\","
+	"  \"share\": \"unconditional\", \"format\": \"csv\", \"fields\": ["
+	"  {\"name\": \"id\", \"tag\": \"id_card\"}, {\"name\": \"name\", \"tag\": \"name\"},"
+	"  {\"name\": \"region\", \"tag\": \"region\"}, {\"name\": \"phone\", \"tag\": \"phone\"}]},"
+	" {\"path\": \"/e4\", \"code\": \"E4\", \"title\": \"t\", \"provider\": \"p\","
+	"  \"share\": \"unconditional\", \"format\": \"csv\", \"fields\": ["
+	"  {\"name\": \"id\", \"mask\": \"hash\"}]}],"
+	" \"grants\": ["
+	" {\"id\": \"ga1\", \"entry\": \"E1\", \"department\": \"a\", \"actions\": [\"read\"],"
+	"  \"masks\": {\"id\": \"hash\"}},"
+	" {\"id\": \"gb1\", \"entry\": \"E1\", \"department\": \"b\", \"actions\": [\"read\"],"
+	"  \"masks\": {\"id\": \"hash\"}},"
+	" {\"id\": \"ga2\", \"entry\": \"E2\", \"department\": \"a\", \"actions\": [\"read\"],"
+	"  \"masks\": {\"id\": \"hash\"}},"
+	" {\"id\": \"lapse\", \"entry\": \"E3\", \"department\": \"a\", \"actions\": [\"read\"],"
+	"  \"fields\": [\"id\", \"name\", \"region\"], \"masks\": {\"name\": \"none\", \"id\": \"hash\"},"
+	"  \"rows\": {\"region\": {\"in\": [\" X\", \"\xef\xbc\xb8\", \"e\xcc\x81\", \"plain\"]}},"
+	"  \"valid_from\": \"2020-01-01\", \"valid_until\": \"2021-01-01\"}]}";
+
+static struct policy *leak_policy(void)
+{
+	struct policy *p = NULL;
+	struct perr e = PERR_INIT;
+
+	if (policy_parse(leak_doc, strlen(leak_doc), &p, &e))
+		fprintf(stderr, "\nleak_doc: %s\n", e.msg);
+	return p;
+}
+
+static const struct view_rules *rules_of(struct policy *p, uint32_t uid, const char *path,
+					 const char *when)
+{
+	struct policy_caller c = { .uid = uid, .gid = 9999 };
+	struct policy_decision d;
+
+	if (policy_decide(p, &c, path, POLICY_READ, at(when), &d) || !d.allow)
+		return NULL;
+	return policy_view_rules(d.view);
+}
+
+static const char *fp_of(struct policy *p, uint32_t uid, const char *path)
+{
+	struct policy_caller c = { .uid = uid, .gid = 9999 };
+	struct policy_decision d;
+
+	if (policy_decide(p, &c, path, POLICY_READ, T0, &d) || !d.allow)
+		return "denied";
+	return policy_view_fingerprint(d.view);
+}
+
+static int count_hashed_keyless(const struct policy_view *v, void *arg)
+{
+	const struct view_rules *r = policy_view_rules(v);
+
+	for (size_t i = 0; i < r->nfields; i++)
+		if (r->fields[i].mask.kind == MASK_HASH && !r->hash_dept)
+			++*(int *)arg;
+	return 0;
+}
+
+static void test_hash_keys(void)
+{
+	struct policy *p = leak_policy();
+	const struct view_rules *a1, *b1, *a2, *a4, *b4;
+	int keyless = 0;
+
+	CU_ASSERT_FATAL(p != NULL);
+	a1 = rules_of(p, 1, "/e1/x.csv", NULL);
+	b1 = rules_of(p, 2, "/e1/x.csv", NULL);
+	a2 = rules_of(p, 1, "/e2/y.csv", NULL);
+	CU_ASSERT_FATAL(a1 && b1 && a2);
+	/* the same rules read by two departments: two keys, two cached views */
+	CU_ASSERT_STRING_NOT_EQUAL(fp_of(p, 1, "/e1/x.csv"), fp_of(p, 2, "/e1/x.csv"));
+	CU_ASSERT_FATAL(a1->hash_dept && b1->hash_dept && a2->hash_dept);
+	CU_ASSERT_STRING_EQUAL(a1->hash_dept, "a");
+	CU_ASSERT_STRING_EQUAL(b1->hash_dept, "b");
+	CU_ASSERT_STRING_EQUAL(a2->hash_dept, "a");
+	CU_ASSERT_EQUAL(a1->hash_key_version, VIEW_HASH_KEY_VERSION);
+	/* a hashing tag default is per department too */
+	a4 = rules_of(p, 1, "/e4/z.csv", NULL);
+	b4 = rules_of(p, 2, "/e4/z.csv", NULL);
+	CU_ASSERT_FATAL(a4 && b4 && a4->hash_dept && b4->hash_dept);
+	CU_ASSERT_STRING_EQUAL(a4->hash_dept, "a");
+	CU_ASSERT_STRING_EQUAL(b4->hash_dept, "b");
+	CU_ASSERT_STRING_NOT_EQUAL(fp_of(p, 1, "/e4/z.csv"), fp_of(p, 2, "/e4/z.csv"));
+	CU_ASSERT_PTR_NULL(rules_of(p, 3, "/e4/z.csv", NULL));	/* the provider: raw */
+	/* no view anyone may be given hashes without a reader's key */
+	CU_ASSERT(policy_entry_views(p, "/e4/z.csv", (time_t)-1, count_hashed_keyless,
+				     &keyless) >= 2);
+	CU_ASSERT(policy_entry_views(p, "/e1/x.csv", (time_t)-1, count_hashed_keyless,
+				     &keyless) >= 2);
+	CU_ASSERT_EQUAL(keyless, 0);
+	policy_put(p);
+}
+
+static void test_lapsed_grant(void)
+{
+	struct policy *p = leak_policy();
+	const struct view_rules *in, *out, *none;
+
+	CU_ASSERT_FATAL(p != NULL);
+	in = rules_of(p, 1, "/e3/x.csv", "2020-06-01");
+	out = rules_of(p, 1, "/e3/x.csv", NULL);
+	none = rules_of(p, 2, "/e3/x.csv", NULL);
+	CU_ASSERT_FATAL(in && out && none);
+	CU_ASSERT(in->drop_unlisted);
+	CU_ASSERT_EQUAL(in->nfields, 3);
+	expect_field(in, 1, "name", MASK_NONE);
+	/* expired: the projection and the row filter stay, the lift goes */
+	CU_ASSERT(out->drop_unlisted);
+	CU_ASSERT_EQUAL(out->nfields, 3);
+	expect_field(out, 0, "id", MASK_REDACT);	/* hash met id_card */
+	expect_field(out, 1, "name", MASK_NAME);
+	expect_field(out, 2, "region", MASK_NONE);
+	CU_ASSERT_FATAL(out->rows != NULL);
+	CU_ASSERT_EQUAL(out->rows->op, ROW_IN);
+	CU_ASSERT_STRING_EQUAL(out->rows->field, "region");
+	CU_ASSERT_PTR_NULL(out->hash_dept);
+	/* before it starts alike */
+	CU_ASSERT_PTR_NOT_NULL(rules_of(p, 1, "/e3/x.csv", "2019-06-01"));
+	CU_ASSERT_PTR_NOT_NULL(rules_of(p, 1, "/e3/x.csv", "2019-06-01")->rows);
+	/* a write-only grant's holder is shown the view it reads, for writes too */
+	{
+		struct policy_caller c = { .uid = 1006, .gid = 2006 };
+		struct policy_decision r, w;
+
+		CU_ASSERT_EQUAL(policy_decide(base, &c, P2 "/a.csv", POLICY_READ, T0, &r), 0);
+		CU_ASSERT_EQUAL(policy_decide(base, &c, P2 "/a.csv", POLICY_WRITE, T0, &w), 0);
+		CU_ASSERT(r.allow && w.allow && r.view);
+		CU_ASSERT_PTR_EQUAL(r.view, w.view);
+	}
+	/* no grant at all: tag defaults over the declared fields, others dropped */
+	CU_ASSERT(none->drop_unlisted);
+	CU_ASSERT_EQUAL(none->nfields, 4);
+	expect_field(none, 3, "phone", MASK_PHONE);
+	CU_ASSERT_PTR_NULL(none->rows);
+	policy_put(p);
+}
+
+static void expect_warning(const char *all, const char *want)
+{
+	if (!strstr(all, want))
+		fprintf(stderr, "\nmissing warning: %s\nin:\n%s", want, all);
+	CU_ASSERT_PTR_NOT_NULL(strstr(all, want));
+}
+
+static void test_warnings(void)
+{
+	struct policy *p = leak_policy();
+	const char *w;
+
+	CU_ASSERT_FATAL(p != NULL);
+	w = policy_warnings(p);
+	expect_warning(w, "warning: grants[3].rows.region.in[0]: \" X\" has surrounding whitespace");
+	expect_warning(w, "warning: grants[3].rows.region.in[1]: \"\xef\xbc\xb8\" holds compatibility characters");
+	expect_warning(w, "warning: grants[3].rows.region.in[2]: \"e\xcc\x81\" may not be in Unicode NFC");
+	CU_ASSERT_PTR_NULL(strstr(w, "in[3]"));
+	expect_warning(w, "warning: grants[3]: grant \"lapse\" is valid from 2020-01-01 until "
+		       "2021-01-01: outside that window for a on /e3: id redact (was hash),"
+		       " name name (was none)\n");
+	CU_ASSERT_STRING_EQUAL(policy_warnings(base), "warning: grants[5]: grant \"g6\" expires "
+			       "2026-12-31T23:59:59Z: then for shuiwu on " P2 ": write access "
+			       "is lost\n");
+	policy_put(p);
+}
+
+/* A grant's row filter of `levels` nested "any"s around one condition. */
+static int parse_depth(int levels, struct policy **out)
+{
+	struct strbuf doc = STRBUF_INIT;
+	struct perr e = PERR_INIT;
+	int rc;
+
+	strbuf_addstr(&doc, "{\"version\": 1, \"departments\": ["
+		      "{\"id\": \"a\", \"name\": \"A\"}, {\"id\": \"p\", \"name\": \"P\"}],"
+		      "\"catalog\": [{\"path\": \"/e\", \"code\": \"E\", \"title\": \"t\","
+		      "\"provider\": \"p\", \"share\": \"conditional\", \"format\": \"csv\","
+		      "\"fields\": [{\"name\": \"f\"}]}], \"grants\": [{\"id\": \"g\","
+		      "\"entry\": \"E\", \"department\": \"a\", \"actions\": [\"read\"], \"rows\": ");
+	for (int i = 1; i < levels; i++)
+		strbuf_addstr(&doc, "{\"any\": [");
+	strbuf_addstr(&doc, "{\"f\": {\"eq\": \"x\"}}");
+	for (int i = 1; i < levels; i++)
+		strbuf_addstr(&doc, "]}");
+	strbuf_addstr(&doc, "}]}");
+	rc = policy_parse(doc.buf, doc.len, out, &e);
+	if (rc)
+		CU_ASSERT_STRING_EQUAL(e.msg, "grants[0].rows: row filter nested deeper than 32 levels");
+	strbuf_release(&doc);
+	return rc;
+}
+
+static void test_filter_depth(void)
+{
+	struct policy *p = NULL;
+	struct policy_caller c = { .uid = 0, .gid = 0, .mount_dept = "a" };
+	struct policy_decision d;
+	struct desens *ds = NULL;
+	struct perr e = PERR_INIT;
+
+	CU_ASSERT_EQUAL(parse_depth(FILTER_DEPTH_MAX + 1, &p), -EINVAL);
+	CU_ASSERT_PTR_NULL(p);
+	CU_ASSERT_EQUAL_FATAL(parse_depth(FILTER_DEPTH_MAX, &p), 0);
+	/* what check accepts, the engine opens */
+	CU_ASSERT_EQUAL_FATAL(policy_decide(p, &c, "/e/x.csv", POLICY_READ, T0, &d), 0);
+	CU_ASSERT_FATAL(d.allow && d.view);
+	CU_ASSERT_EQUAL(desens_new(policy_view_rules(d.view), NULL, 0, &ds, &e), 0);
+	desens_free(ds);
+	policy_put(p);
+}
+
 static struct policy *parse_json(json_t *doc)
 {
 	struct policy *p = NULL;
@@ -704,6 +933,10 @@ int main(void)
 		{ "whoami", test_whoami },
 		{ "explain", test_explain },
 		{ "export and diff", test_export_diff },
+		{ "hash keys per department", test_hash_keys },
+		{ "lapsed grants keep their restrictions", test_lapsed_grant },
+		{ "warnings", test_warnings },
+		{ "row filter depth", test_filter_depth },
 	};
 
 	return unit_tests_run("policy", suite_init, suite_clean, tests, UNIT_COUNT(tests));

@@ -193,12 +193,15 @@ static json_t *view_json(const struct policy_view *v)
 			masks = NULL;
 		}
 	}
-	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}",
 			 "fingerprint", policy_view_fingerprint(v),
 			 "format", format_names[r->format],
 			 "encoding", r->encoding ? r->encoding : "utf-8",
 			 "fields", fields ? fields : json_null(), "masks", masks,
-			 "rows", r->rows ? rows_json(r->rows) : json_null());
+			 "rows", r->rows ? rows_json(r->rows) : json_null(),
+			 "hash_key", r->hash_dept ? json_pack("{s:I, s:s}", "version",
+				(json_int_t)r->hash_key_version, "department", r->hash_dept) :
+				json_null());
 }
 
 static json_t *opt_str(const char *s)

@@ -42,9 +42,11 @@ static const char check_usage[] =
 	"\n"
 	"Validates FILE.json (\"-\" reads standard input) without applying it.\n"
 	"Prints \"ok\" and what it holds, or exits 2 with one line naming the\n"
-	"JSON path of the first error. Needs no pool.\n"
+	"JSON path of the first error. Warnings (\"warning: PATH: ...\" on standard\n"
+	"error) name what is legal but likely not meant: row-filter values a file\n"
+	"may spell otherwise, grants whose lapse changes a view. Needs no pool.\n"
 	"\n"
-	"  --json    print {\"ok\", \"departments\", \"entries\", \"grants\"}\n";
+	"  --json    print {\"ok\", \"departments\", \"entries\", \"grants\", \"warnings\"}\n";
 
 struct doc_counts {
 	size_t depts, entries, grants;
@@ -63,6 +65,29 @@ static int parse_input(struct ctl_ctx *ctx, const char *name, struct policy **ou
 	if (rc)
 		return cmd_error(ctx, CTL_EXIT_USAGE, "%s: %s", name, perr_msg(&e, rc));
 	return 0;
+}
+
+/* The policy's warnings: to standard error, or as a "warnings" array. */
+static int add_warnings(struct ctl_ctx *ctx, const struct policy *p, json_t *o)
+{
+	const char *w = policy_warnings(p), *nl;
+	json_t *arr;
+
+	if (!o) {
+		strbuf_addstr(&ctx->err, w);
+		return 0;
+	}
+	arr = json_array();
+	for (; arr && *w; w = nl + 1) {
+		nl = strchr(w, '\n');
+		if (!nl)
+			break;
+		if (json_array_append_new(arr, ctl_json_bytes(w, (size_t)(nl - w)))) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	return arr ? json_object_set_new(o, "warnings", arr) : -1;
 }
 
 /* What a document policy_parse() accepted holds. */
@@ -113,19 +138,21 @@ int cmd_policy_check(struct ctl_ctx *ctx, int argc, char **argv)
 	rc = parse_input(ctx, argv[0], &p);
 	if (rc)
 		return rc;
-	policy_put(p);
 	count_doc(&ctx->input, &n);
 	if (!json) {
 		strbuf_addstr(&ctx->out, "ok: ");
 		counts_text(&n, &ctx->out);
 		strbuf_addch(&ctx->out, '\n');
+		add_warnings(ctx, p, NULL);
+		policy_put(p);
 		return CTL_EXIT_OK;
 	}
 	o = json_pack("{s:b}", "ok", 1);
-	if (o && counts_json(o, &n)) {
+	if (o && (counts_json(o, &n) || add_warnings(ctx, p, o))) {
 		json_decref(o);
 		o = NULL;
 	}
+	policy_put(p);
 	return cmd_print_json(ctx, o);
 }
 
@@ -225,7 +252,8 @@ struct apply_result {
 };
 
 static int apply_json(struct ctl_ctx *ctx, bool dry_run, const struct apply_result *a,
-		      const struct strbuf *diff, const struct doc_counts *n)
+		      const struct strbuf *diff, const struct doc_counts *n,
+		      const struct policy *np)
 {
 	json_t *o, *lines = json_array();
 	const char *end = diff->buf + diff->len, *p, *nl;
@@ -243,7 +271,7 @@ static int apply_json(struct ctl_ctx *ctx, bool dry_run, const struct apply_resu
 		      "version", (json_int_t)a->version,
 		      "previous", a->previous ? json_integer((json_int_t)a->previous) : json_null(),
 		      "changes", lines);
-	if (o && counts_json(o, n)) {
+	if (o && (counts_json(o, n) || add_warnings(ctx, np, o))) {
 		json_decref(o);
 		o = NULL;
 	}
@@ -342,7 +370,7 @@ int cmd_policy_apply(struct ctl_ctx *ctx, int argc, char **argv)
 		if (rc)
 			goto out;
 		if (json)
-			rc = apply_json(ctx, dry_run, &a, &diff, &n);
+			rc = apply_json(ctx, dry_run, &a, &diff, &n, np);
 		else
 			strbuf_addf(&ctx->out, "unchanged: policy version %" PRIu64
 				    " is this document\n", a.version);
@@ -357,11 +385,12 @@ int cmd_policy_apply(struct ctl_ctx *ctx, int argc, char **argv)
 	}
 	if (json) {
 		if (!rc)
-			rc = apply_json(ctx, dry_run, &a, &diff, &n);
+			rc = apply_json(ctx, dry_run, &a, &diff, &n, np);
 		goto out;
 	}
 	strbuf_add(&ctx->out, notes.buf, notes.len);
 	strbuf_add(&ctx->out, diff.buf, diff.len);
+	add_warnings(ctx, np, NULL);
 	if (dry_run && a.previous)
 		strbuf_addf(&ctx->out, "dry run: %d change%s against policy version %" PRIu64
 			    "; nothing applied\n", a.changes, a.changes == 1 ? "" : "s", a.previous);

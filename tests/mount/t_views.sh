@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t_views.sh - desensitized views served by the daemon on a pool mount
 # (no allow_all) for real uids: the provider writes with cp and reads raw;
-# a granted department reads its view (ID hashed with the pool's key,
+# a granted department reads its view (ID hashed with its own key,
 # name and phone masked, a column removed, rows filtered) through cat,
 # fstat+read of st_size, Python's csv and mmap; stat() shows each caller
 # its own size; both read one file at once and each only ever sees its
@@ -30,11 +30,13 @@ asB() { as 1002 2002 "$@"; }
 vread() { "$UPY" "$HELPERS/viewread.py" "$@"; }
 
 # gen_csv NAME ROWS: PUB/NAME.csv (raw) and PUB/NAME.B (renshe's view under
-# g1), computed here from the pool's hash key with the masks of DESIGN.md
+# g1), computed here with renshe's hash key (derived from keys/hash.key as
+# store/hashkey.c does) and the masks of DESIGN.md
 gen_csv() {
 	"$PY" - "$STORE/keys/hash.key" "$PUB/$1" "$2" <<'PY' || die "cannot generate $1"
 import hashlib, hmac, random, sys
-key = open(sys.argv[1], "rb").read()
+key = hmac.new(open(sys.argv[1], "rb").read(), b"poolfs hash mask v1\0renshe",
+               hashlib.sha256).digest()
 out, n = sys.argv[2], int(sys.argv[3])
 r = random.Random(n)
 fixed = [("341802199001011234", "张三丰", "13812345678", '"宣城市宣州区,某路1号"', "宣州区"),
