@@ -26,7 +26,6 @@
 #include "policy/desens_fmt.h"
 #include "policy/nfc.h"
 
-#define FILTER_DEPTH_MAX	32
 #define PUMP_STEP		4096	/* least bytes moved into pending at a time */
 
 enum { ST_START, ST_RUN, ST_DONE };
