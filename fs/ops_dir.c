@@ -359,12 +359,63 @@ void fs_ll_readlink(fuse_req_t req, fuse_ino_t ino)
 	strbuf_release(&target);
 }
 
+/*
+ * The catalog area of path: 1 with the entry's directory in *entry when
+ * path is inside an entry (the directory itself included), 0 outside
+ * every entry, -EXDEV for the tree the catalog defines (the root, the
+ * directories above entries, /.poolfs).
+ */
+static int move_area(const struct policy *p, const char *path, const char **entry,
+		     struct policy_entry_info *info)
+{
+	switch (policy_path_kind(p, path)) {
+	case POLICY_PATH_OUTSIDE:
+		*entry = "";
+		return 0;
+	case POLICY_PATH_ENTRY:
+	case POLICY_PATH_INSIDE:
+		if (policy_entry_for_path(p, path, info) < 0)
+			return -EXDEV;
+		*entry = info->path;
+		return 1;
+	default:
+		return -EXDEV;
+	}
+}
+
+/*
+ * -EXDEV (logged as op) unless from and to lie in one catalog area: a
+ * file keeps its entry, so its provider, its rules and its history, for
+ * life (DESIGN.md "Writes and versions"). Across entries mv copies,
+ * through the mover's view. An entry's own directory never moves.
+ */
+static int same_area(fuse_req_t req, const char *op, const char *from, const char *to)
+{
+	struct policy *p = fs_policy_get(fs_of(req));
+	struct policy_entry_info i1, i2;
+	const char *e1 = "", *e2 = "";
+	int a1, a2, err = 0;
+
+	/* fail closed: with no policy nothing may move */
+	if (!p)
+		return fs_deny(req, op, from, -EACCES, "no policy loaded");
+	a1 = move_area(p, from, &e1, &i1);
+	a2 = move_area(p, to, &e2, &i2);
+	if (a1 < 0 || a2 < 0 || a1 != a2 || strcmp(e1, e2) ||
+	    (a1 == 1 && (i1.is_root || i2.is_root)))
+		err = fs_deny(req, op, from, -EXDEV, a1 == 1 && i1.is_root ?
+			      "the directory of a catalog entry does not move" :
+			      "a name does not move out of its catalog entry");
+	policy_put(p);
+	return err;
+}
+
 void fs_ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		const char *newname)
 {
 	struct fs *fs = fs_of(req);
-	struct strbuf path = STRBUF_INIT;
-	struct fs_inode *n = NULL;
+	struct strbuf path = STRBUF_INIT, dpath = STRBUF_INIT, to = STRBUF_INIT;
+	struct fs_inode *n = NULL, *dir = NULL;
 	int err;
 
 	/* one parent per inode keeps paths, policy and history unambiguous */
@@ -372,9 +423,20 @@ void fs_ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	if (err == 0)
 		err = fs_node_path(fs, n, &path);
 	if (err == 0)
+		err = pin_parent(req, newparent, "link", &dir, &dpath);
+	if (err < 0)
+		goto out;
+	fs_path_join(&to, dpath.buf, newname);
+	/* EXDEV first: ln and cp -l then copy instead, through the caller's view */
+	err = same_area(req, "link", path.buf, to.buf);
+	if (err == 0)
 		err = fs_deny(req, "link", path.buf, -EPERM, "hard links are not allowed");
+out:
 	fs_inode_put(fs, n);
+	fs_inode_put(fs, dir);
 	strbuf_release(&path);
+	strbuf_release(&dpath);
+	strbuf_release(&to);
 	fuse_reply_err(req, -err);
 }
 
@@ -500,9 +562,10 @@ static int rename_decide(fuse_req_t req, uint64_t p2, const char *n2,
 		err = fs_decide(req, "rename", to, POLICY_DELETE, d);
 		if (err == 0)
 			err = fs_decide(req, "rename", from, POLICY_CREATE, d);
-	} else if (err == 0 && store_lookup(fs_of(req)->store, p2, n2, &a) == 0 &&
-		   a.type == STORE_REG) {
-		err = fs_decide(req, "rename", to, POLICY_WRITE, d);
+	} else if (err == 0 && store_lookup(fs_of(req)->store, p2, n2, &a) == 0) {
+		/* a file renamed over gets a version; anything else is removed */
+		err = fs_decide(req, "rename", to, a.type == STORE_REG ? POLICY_WRITE :
+				POLICY_DELETE, d);
 	}
 	return err;
 }
@@ -563,6 +626,8 @@ void fs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	fs_path_join(&from, d1.buf, name);
 	fs_path_join(&to, d2.buf, newname);
 	err = check_new_name(req, "rename", to.buf, newname);
+	if (err == 0)
+		err = same_area(req, "rename", from.buf, to.buf);
 	if (err == 0)
 		err = rename_decide(req, p2->key.sino, newname, from.buf, to.buf, flags, &d);
 	if (err == 0)
