@@ -598,6 +598,26 @@ static int ready_to_move(fuse_req_t req, uint64_t parent, const char *name,
 	return err;
 }
 
+/*
+ * Renaming a file over another writes the target (and, for an exchange,
+ * the source): fs_check_replace() for the file whose content changes.
+ */
+static int replace_check(fuse_req_t req, uint64_t p1, const char *n1, const char *from,
+			 uint64_t p2, const char *n2, const char *to, unsigned flags)
+{
+	struct store *s = fs_of(req)->store;
+	struct store_attr a1, a2;
+	int err;
+
+	if (store_lookup(s, p1, n1, &a1) < 0 || store_lookup(s, p2, n2, &a2) < 0 ||
+	    a1.type != STORE_REG || a2.type != STORE_REG)
+		return 0;
+	err = fs_check_replace(req, to, a2.ino, a1.ino);
+	if (err == 0 && (flags & STORE_RENAME_EXCHANGE))
+		err = fs_check_replace(req, from, a1.ino, a2.ino);
+	return err;
+}
+
 void fs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		  fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
@@ -634,6 +654,9 @@ void fs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		err = ready_to_move(req, p1->key.sino, name, from.buf, to.buf, &src);
 	if (err == 0 && (flags & STORE_RENAME_EXCHANGE))
 		err = ready_to_move(req, p2->key.sino, newname, to.buf, from.buf, &dst);
+	if (err == 0)
+		err = replace_check(req, p1->key.sino, name, from.buf, p2->key.sino, newname,
+				    to.buf, flags);
 	if (err < 0)
 		goto out;
 	fs_who_init(req, &d, &who);
