@@ -150,44 +150,116 @@ void fs_ll_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 	fuse_reply_err(req, 0);
 }
 
-/*
- * A symlink may not lead out of the pool (DESIGN.md "Bad input"): an
- * absolute target, or ".." climbing above the root from dir, is refused.
- */
-static bool symlink_escapes(const char *dir, const char *target)
+#define LINK_DEPTH	40	/* links followed in one resolution, as the kernel's */
+
+/* Moves the first component of *p (after slashes) to comp; false at the end. */
+static bool next_comp(const char **p, const char **comp, size_t *len)
 {
-	long depth = 0;
-	const char *p;
+	*p += strspn(*p, "/");
+	if (!**p)
+		return false;
+	*comp = *p;
+	*len = strcspn(*p, "/");
+	*p += *len;
+	return true;
+}
+
+/*
+ * Whether following target from directory dir (a pool path) stays in the
+ * pool, resolved the way the kernel resolves it (DESIGN.md "Bad input"):
+ * a ".." leaves where the walk got to so far, which after a symlink is
+ * the link's target, not the link's directory; so a link that is fine
+ * alone (up -> ../../..) makes another fine alone (up/../x) escape.
+ * Links met on the way are followed through the store; a name that does
+ * not exist (yet) is taken for a directory, and fs_ll_readlink() asks
+ * again at every follow, so links made or moved later are judged then.
+ * Returns 0, or -EPERM (out of the pool: an absolute target, ".." above
+ * the root), -ELOOP (more than LINK_DEPTH links), -ENOMEM.
+ */
+static int link_resolve(struct store *s, const char *dir, const char *target)
+{
+	struct strbuf todo = STRBUF_INIT, rest = STRBUF_INIT, t2 = STRBUF_INIT, swap;
+	uint64_t *stack = NULL;
+	size_t depth = 0, alloc = 0, len;
+	const char *p, *comp;
+	struct store_attr a;
+	int links = 0, err = 0;
 
 	if (target[0] == '/')
-		return true;
-	for (p = dir; *p; p++)
-		if (*p != '/' && (p == dir || p[-1] == '/'))
-			depth++;
-	for (p = target; *p;) {
-		size_t len = strcspn(p, "/");
+		return -EPERM;
+	strbuf_addstr(&todo, dir);
+	strbuf_addch(&todo, '/');
+	/* the directory is a real one: its own components are walked alike */
+	strbuf_addstr(&todo, target);
+	p = todo.buf;
+	while (next_comp(&p, &comp, &len)) {
+		uint64_t parent = depth ? stack[depth - 1] : STORE_ROOT_INO, ino = 0;
+		char name[STORE_NAME_MAX + 1];
 
-		if (len == 2 && p[0] == '.' && p[1] == '.') {
-			if (--depth < 0)
-				return true;
-		} else if (len && !(len == 1 && p[0] == '.')) {
-			depth++;
+		if (len == 1 && comp[0] == '.')
+			continue;
+		if (len == 2 && comp[0] == '.' && comp[1] == '.') {
+			if (depth == 0) {
+				err = -EPERM;
+				break;
+			}
+			depth--;
+			continue;
 		}
-		p += len;
-		p += strspn(p, "/");
+		if (len <= STORE_NAME_MAX && parent) {
+			memcpy(name, comp, len);
+			name[len] = '\0';
+			if (store_lookup(s, parent, name, &a) == 0)
+				ino = a.ino;
+		}
+		if (ino && a.type == STORE_LNK) {
+			if (++links > LINK_DEPTH) {
+				err = -ELOOP;
+				break;
+			}
+			strbuf_reset(&t2);
+			if (store_readlink(s, ino, &t2) < 0 || t2.buf[0] == '/') {
+				err = -EPERM;
+				break;
+			}
+			/* the rest of the walk goes on from the link's target */
+			strbuf_reset(&rest);
+			strbuf_add(&rest, t2.buf, t2.len);
+			strbuf_addch(&rest, '/');
+			strbuf_addstr(&rest, p);
+			swap = todo;
+			todo = rest;
+			rest = swap;
+			p = todo.buf;
+			continue;
+		}
+		if (depth == alloc) {
+			uint64_t *n = realloc(stack, (alloc = alloc ? 2 * alloc : 16) * sizeof(*n));
+
+			if (!n) {
+				err = -ENOMEM;
+				break;
+			}
+			stack = n;
+		}
+		stack[depth++] = ino;
 	}
-	return false;
+	free(stack);
+	strbuf_release(&todo);
+	strbuf_release(&rest);
+	strbuf_release(&t2);
+	return err;
 }
 
 /* Whether the link at pool path path, with target, leads out of the pool. */
-static bool link_escapes(const char *path, const char *target)
+static bool link_escapes(struct fs *fs, const char *path, const char *target)
 {
 	struct strbuf dir = STRBUF_INIT;
 	const char *slash = strrchr(path, '/');
 	bool escapes;
 
 	strbuf_add(&dir, path, slash ? (size_t)(slash - path) : 0);
-	escapes = symlink_escapes(dir.buf, target);
+	escapes = link_resolve(fs->store, dir.buf, target) != 0;
 	strbuf_release(&dir);
 	return escapes;
 }
@@ -245,7 +317,7 @@ int fs_make_node(fuse_req_t req, fuse_ino_t parent, const char *name, uint32_t t
 		err = -ENOENT;
 		goto out;
 	}
-	if (target && symlink_escapes(dpath.buf, target)) {
+	if (target && link_resolve(fs->store, dpath.buf, target) != 0) {
 		err = fs_deny(req, op, path->buf, -EPERM, "symlink points out of the pool");
 		goto out;
 	}
@@ -348,7 +420,7 @@ void fs_ll_readlink(fuse_req_t req, fuse_ino_t ino)
 	if (err == 0)
 		err = store_readlink(fs->store, n->key.sino, &target);
 	/* a link may have been moved (or its directory) to where it escapes */
-	if (err == 0 && link_escapes(path.buf, target.buf))
+	if (err == 0 && link_escapes(fs, path.buf, target.buf))
 		err = fs_deny(req, "readlink", path.buf, -EPERM, "symlink points out of the pool");
 	if (err < 0)
 		fuse_reply_err(req, -err);
@@ -591,7 +663,7 @@ static int ready_to_move(fuse_req_t req, uint64_t parent, const char *name,
 	}
 	if (a.type == STORE_LNK &&
 	    store_readlink(fs_of(req)->store, a.ino, &target) == 0 &&
-	    link_escapes(to, target.buf))
+	    link_escapes(fs_of(req), to, target.buf))
 		err = fs_deny(req, "rename", path, -EPERM,
 			      "the symlink would point out of the pool");
 	strbuf_release(&target);
