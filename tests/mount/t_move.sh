@@ -75,4 +75,12 @@ check_eq "and sub/ is still gongan's" "$(sysop_as "${GAU[@]}" stat "$MNT$GA/sub/
 check "gongan publishes again" as "${GAU[@]}" cp "$PUB/people.csv" "$MNT$GA/p2.csv"
 check_eq "provider renames within its entry" \
 	"$(sysop_as "${GAU[@]}" rename "$MNT$GA/p2.csv" "$MNT$GA/sub/p3.csv")" OK
+# history is read-only: no restore by rename, from .versions or .snapshots
+check_eq "the provider cannot rename a past version back" \
+	"$(sysop_as "${GAU[@]}" rename "$MNT$GA/sub/.versions/p3.csv/1" "$MNT$GA/sub/restored.csv")" EROFS
+sleep 1.1; snap=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+check_eq "nor out of a snapshot" \
+	"$(sysop_as "${GAU[@]}" rename "$MNT/.snapshots/$snap$GA/sub/p3.csv" "$MNT$GA/sub/restored.csv")" EROFS
+check_eq "nor link one" \
+	"$(sysop_as "${GAU[@]}" link "$MNT$GA/sub/.versions/p3.csv/1" "$MNT$GA/sub/restored.csv")" EPERM
 check "the daemon still serves" daemon_alive
