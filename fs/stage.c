@@ -38,7 +38,8 @@ void fs_stage_discard(struct fs_inode *n)
 	n->wtime.tv_sec = n->wtime.tv_nsec = 0;
 	free(n->author);
 	n->author = NULL;
-	n->keep = 0;
+	/* fail closed: a stage opened but by fs_stage_ensure() keeps everything */
+	n->keep = UINT64_MAX;
 }
 
 /* Errors after which the stage may hold part of a write. */
@@ -141,9 +142,13 @@ static int write_check(struct fs *fs, const char *path, uint64_t sino, uint64_t 
 		goto out;
 	}
 	buf = malloc(CHECK_IO);
-	err = buf ? write_check_new(info.format, info.encoding, keep, &w, e) : -ENOMEM;
+	err = buf ? 0 : -ENOMEM;
 	if (err == 0)
 		err = store_content_open(fs->store, sino, 0, &old);
+	if (err == 0 && keep > store_content_size(old))
+		keep = store_content_size(old);
+	if (err == 0)
+		err = write_check_new(info.format, info.encoding, keep, &w, e);
 	/* the previous content's header is all the check keeps of it */
 	if (err == 0 && store_content_version(old)) {
 		r = store_content_read(old, buf, CHECK_IO, 0);
