@@ -191,4 +191,27 @@ wait "$wpid"
 check_eq "the writer finished" "$(cat "$T_TMP/writer.out")" ""
 check_eq "no write is recorded as renshe's" \
 	"$(pctl audit query --path "$GA" --uid 1002 --op write | grep -v denied | grep -c '/w')" 0
+# a truncate by another caller while gongan writes: each change is its author's
+W3=$MNT$GA/w3.csv
+check "gongan publishes w3.csv" as "${GAU[@]}" cp "$PUB/people.csv" "$W3"
+rm -f "$PUB/staged" "$PUB/go"
+as "${GAU[@]}" "$UPY" -c '
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND)
+os.write(fd, b"1,a,b\n")
+open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.05)
+os.write(fd, b"2,c,d\n")
+os.close(fd)' "$W3" "$PUB/staged" "$PUB/go" > "$T_TMP/writer3.out" 2>&1 &
+wpid=$!
+wait_for 20 test -e "$PUB/staged" || fail "the provider did not stage"
+check_eq "renshe truncates w3.csv to 0 meanwhile" \
+	"$(as "${RSU[@]}" "$UPY" "$HELPERS/sysop.py" truncate "$W3" 0)" OK
+touch "$PUB/go"
+wait "$wpid"
+check_eq "the writer finished" "$(cat "$T_TMP/writer3.out")" ""
+check_eq "versions by author: gongan's cp and append, renshe's truncate, gongan's append" \
+	"$(pctl audit query --path "$GA/w3.csv" --op write | grep -v denied | grep -o 'uid=[0-9]*' | tr '\n' ' ')" \
+	"uid=1001 uid=1001 uid=1002 uid=1001 "
 check "the daemon still serves" daemon_alive
