@@ -301,6 +301,13 @@ void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	n = NULL;
 	if (err == 0)
 		writer_rules(req, fh, &vp, fi->flags);
+	/* a masked O_RDWR handle reads its view of the version it opened, not the stage */
+	if (err == 0 && fh->writable && acc == O_RDWR && vp.view && !fs_node_virtual(fh->node))
+		err = store_content_open(fs->store, fh->node->key.sino, 0, &fh->content);
+	if (err == 0 && fh->content && fh->writable && !store_content_version(fh->content)) {
+		store_content_close(fh->content);
+		fh->content = NULL;
+	}
 	if (err == 0)
 		err = fs_view_attach(req, fh, &vp, &d);
 	if (err == 0)

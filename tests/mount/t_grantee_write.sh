@@ -76,15 +76,15 @@ check_eq "the refusal is in the audit log" \
 	"$(pctl audit query --uid 1002 --op write --denied | grep -c 'records it keeps')" 2
 
 # ---- a read handle on the file is the view, never the raw stage
-check_eq "renshe's O_RDWR handle reads no raw ID" "$(pyas "${RSU[@]}" "
+check_eq "renshe's O_RDWR handle reads its view, not the raw file" "$(pyas "${RSU[@]}" "
 import os, sys
 fd = os.open(sys.argv[1], os.O_RDWR)
 try:
     b = os.pread(fd, 4096, 0)
-except OSError:
-    b = b''
+except OSError as e:
+    b = str(e).encode()
 os.close(fd)
-print(int(b'$ID' in b))" "$P")" 0
+print(int(b'$ID' in b), int('341802********1234,张三丰'.encode() in b))" "$P")" "0 1"
 
 # ---- appends keep the records: >> lands at the raw end, not the view's
 check "renshe appends a record with >>" as "${RSU[@]}" sh -c "printf '%s\n' '341802199303033456,王五,宣州区' >> '$P'"
