@@ -313,7 +313,13 @@ int fs_stage_author(struct fs *fs, struct fs_inode *n, const struct fs_who *w,
 	*committed = false;
 	if (n->author && !same_author(n->author, w, restricted)) {
 		err = fs_commit_locked(fs, n, NULL, "write", path, 0, NULL, committed);
-		if (err < 0)
+		/*
+		 * Changes refused (and logged) as their author's do not stop
+		 * the next author; theirs will not parse on their own either.
+		 */
+		if (err == -EACCES && n->author->restricted)
+			fs_stage_discard(n);
+		else if (err < 0)
 			return err;
 	}
 	err = fs_stage_ensure(fs, n);
