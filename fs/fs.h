@@ -88,6 +88,11 @@ struct fs_inode {
 					 * dropped at the last close; lock */
 	unsigned pending_set;		/* STORE_SET_* times set while staged; lock */
 	struct store_attr pending;	/* their values; protected by lock */
+	struct fs_author *author;	/* who changed the stage; NULL: nobody
+					 * yet; protected by lock */
+	uint64_t keep;			/* leading bytes of the version the stage
+					 * started from that may still be in it,
+					 * unchanged; protected by lock */
 };
 
 struct fs {
@@ -120,6 +125,13 @@ struct fs_who {
 	char user[64];
 };
 
+/* The one caller whose changes a stage holds; its commit is theirs. */
+struct fs_author {
+	struct fs_who who;
+	struct policy_decision dec;	/* dec.view is never kept */
+	bool restricted;		/* may not read the file raw */
+};
+
 struct fs_orphan;			/* orphan.c */
 
 struct fs_file {
@@ -137,6 +149,9 @@ struct fs_file {
 	bool private_cache;		/* who reads decides the bytes: no page
 					 * cache (fs_open_flags); set at open */
 	bool writable;			/* holds a writer count on node */
+	bool restricted;		/* a writer who may not read the file raw
+					 * (DESIGN.md "Reads and views"); set at open */
+	bool append;			/* O_APPEND; set at open */
 	bool follow_stage;		/* opened while written: reads see the stage */
 	struct strbuf path;		/* pool path at open */
 	struct fs_who who;		/* the opener */
@@ -404,6 +419,23 @@ void fs_file_stat(struct fs *fs, const struct fs_file *fh, struct stat *st);
 void fs_changed(struct fs *fs, uint64_t sino);
 /* Commits any open stage of store inode sino (before a rename moves it). */
 int fs_commit_ino(fuse_req_t req, uint64_t sino, const char *path);
+/*
+ * Makes w (decision d; restricted: fs_reads_raw() said no) the author of
+ * n's stage before it changes it, opening the stage if needed. A stage
+ * holds one author's changes: another's are committed first, as theirs
+ * (*committed as for fs_commit_locked). Caller holds n->lock.
+ */
+int fs_stage_author(struct fs *fs, struct fs_inode *n, const struct fs_who *w,
+		    const struct policy_decision *d, bool restricted, const char *path,
+		    bool *committed);
+/* Whether req's caller may read path raw (asks silently: decide first). */
+bool fs_reads_raw(fuse_req_t req, const char *path);
+/*
+ * For a rename of store inode src over dst (pool path path) by req's
+ * caller: -EACCES (logged) when the caller may not read path raw and
+ * src's content would change how the engine reads it (write_check.h).
+ */
+int fs_check_replace(fuse_req_t req, const char *path, uint64_t dst, uint64_t src);
 
 /* ---- handles whose name went away (orphan.c) ---- */
 

@@ -150,44 +150,116 @@ void fs_ll_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 	fuse_reply_err(req, 0);
 }
 
-/*
- * A symlink may not lead out of the pool (DESIGN.md "Bad input"): an
- * absolute target, or ".." climbing above the root from dir, is refused.
- */
-static bool symlink_escapes(const char *dir, const char *target)
+#define LINK_DEPTH	40	/* links followed in one resolution, as the kernel's */
+
+/* Moves the first component of *p (after slashes) to comp; false at the end. */
+static bool next_comp(const char **p, const char **comp, size_t *len)
 {
-	long depth = 0;
-	const char *p;
+	*p += strspn(*p, "/");
+	if (!**p)
+		return false;
+	*comp = *p;
+	*len = strcspn(*p, "/");
+	*p += *len;
+	return true;
+}
+
+/*
+ * Whether following target from directory dir (a pool path) stays in the
+ * pool, resolved the way the kernel resolves it (DESIGN.md "Bad input"):
+ * a ".." leaves where the walk got to so far, which after a symlink is
+ * the link's target, not the link's directory; so a link that is fine
+ * alone (up -> ../../..) makes another fine alone (up/../x) escape.
+ * Links met on the way are followed through the store; a name that does
+ * not exist (yet) is taken for a directory, and fs_ll_readlink() asks
+ * again at every follow, so links made or moved later are judged then.
+ * Returns 0, or -EPERM (out of the pool: an absolute target, ".." above
+ * the root), -ELOOP (more than LINK_DEPTH links), -ENOMEM.
+ */
+static int link_resolve(struct store *s, const char *dir, const char *target)
+{
+	struct strbuf todo = STRBUF_INIT, rest = STRBUF_INIT, t2 = STRBUF_INIT, swap;
+	uint64_t *stack = NULL;
+	size_t depth = 0, alloc = 0, len;
+	const char *p, *comp;
+	struct store_attr a;
+	int links = 0, err = 0;
 
 	if (target[0] == '/')
-		return true;
-	for (p = dir; *p; p++)
-		if (*p != '/' && (p == dir || p[-1] == '/'))
-			depth++;
-	for (p = target; *p;) {
-		size_t len = strcspn(p, "/");
+		return -EPERM;
+	strbuf_addstr(&todo, dir);
+	strbuf_addch(&todo, '/');
+	/* the directory is a real one: its own components are walked alike */
+	strbuf_addstr(&todo, target);
+	p = todo.buf;
+	while (next_comp(&p, &comp, &len)) {
+		uint64_t parent = depth ? stack[depth - 1] : STORE_ROOT_INO, ino = 0;
+		char name[STORE_NAME_MAX + 1];
 
-		if (len == 2 && p[0] == '.' && p[1] == '.') {
-			if (--depth < 0)
-				return true;
-		} else if (len && !(len == 1 && p[0] == '.')) {
-			depth++;
+		if (len == 1 && comp[0] == '.')
+			continue;
+		if (len == 2 && comp[0] == '.' && comp[1] == '.') {
+			if (depth == 0) {
+				err = -EPERM;
+				break;
+			}
+			depth--;
+			continue;
 		}
-		p += len;
-		p += strspn(p, "/");
+		if (len <= STORE_NAME_MAX && parent) {
+			memcpy(name, comp, len);
+			name[len] = '\0';
+			if (store_lookup(s, parent, name, &a) == 0)
+				ino = a.ino;
+		}
+		if (ino && a.type == STORE_LNK) {
+			if (++links > LINK_DEPTH) {
+				err = -ELOOP;
+				break;
+			}
+			strbuf_reset(&t2);
+			if (store_readlink(s, ino, &t2) < 0 || t2.buf[0] == '/') {
+				err = -EPERM;
+				break;
+			}
+			/* the rest of the walk goes on from the link's target */
+			strbuf_reset(&rest);
+			strbuf_add(&rest, t2.buf, t2.len);
+			strbuf_addch(&rest, '/');
+			strbuf_addstr(&rest, p);
+			swap = todo;
+			todo = rest;
+			rest = swap;
+			p = todo.buf;
+			continue;
+		}
+		if (depth == alloc) {
+			uint64_t *n = realloc(stack, (alloc = alloc ? 2 * alloc : 16) * sizeof(*n));
+
+			if (!n) {
+				err = -ENOMEM;
+				break;
+			}
+			stack = n;
+		}
+		stack[depth++] = ino;
 	}
-	return false;
+	free(stack);
+	strbuf_release(&todo);
+	strbuf_release(&rest);
+	strbuf_release(&t2);
+	return err;
 }
 
 /* Whether the link at pool path path, with target, leads out of the pool. */
-static bool link_escapes(const char *path, const char *target)
+static bool link_escapes(struct fs *fs, const char *path, const char *target)
 {
 	struct strbuf dir = STRBUF_INIT;
 	const char *slash = strrchr(path, '/');
 	bool escapes;
 
 	strbuf_add(&dir, path, slash ? (size_t)(slash - path) : 0);
-	escapes = symlink_escapes(dir.buf, target);
+	escapes = link_resolve(fs->store, dir.buf, target) != 0;
 	strbuf_release(&dir);
 	return escapes;
 }
@@ -245,7 +317,7 @@ int fs_make_node(fuse_req_t req, fuse_ino_t parent, const char *name, uint32_t t
 		err = -ENOENT;
 		goto out;
 	}
-	if (target && symlink_escapes(dpath.buf, target)) {
+	if (target && link_resolve(fs->store, dpath.buf, target) != 0) {
 		err = fs_deny(req, op, path->buf, -EPERM, "symlink points out of the pool");
 		goto out;
 	}
@@ -348,7 +420,7 @@ void fs_ll_readlink(fuse_req_t req, fuse_ino_t ino)
 	if (err == 0)
 		err = store_readlink(fs->store, n->key.sino, &target);
 	/* a link may have been moved (or its directory) to where it escapes */
-	if (err == 0 && link_escapes(path.buf, target.buf))
+	if (err == 0 && link_escapes(fs, path.buf, target.buf))
 		err = fs_deny(req, "readlink", path.buf, -EPERM, "symlink points out of the pool");
 	if (err < 0)
 		fuse_reply_err(req, -err);
@@ -359,12 +431,63 @@ void fs_ll_readlink(fuse_req_t req, fuse_ino_t ino)
 	strbuf_release(&target);
 }
 
+/*
+ * The catalog area of path: 1 with the entry's directory in *entry when
+ * path is inside an entry (the directory itself included), 0 outside
+ * every entry, -EXDEV for the tree the catalog defines (the root, the
+ * directories above entries, /.poolfs).
+ */
+static int move_area(const struct policy *p, const char *path, const char **entry,
+		     struct policy_entry_info *info)
+{
+	switch (policy_path_kind(p, path)) {
+	case POLICY_PATH_OUTSIDE:
+		*entry = "";
+		return 0;
+	case POLICY_PATH_ENTRY:
+	case POLICY_PATH_INSIDE:
+		if (policy_entry_for_path(p, path, info) < 0)
+			return -EXDEV;
+		*entry = info->path;
+		return 1;
+	default:
+		return -EXDEV;
+	}
+}
+
+/*
+ * -EXDEV (logged as op) unless from and to lie in one catalog area: a
+ * file keeps its entry, so its provider, its rules and its history, for
+ * life (DESIGN.md "Writes and versions"). Across entries mv copies,
+ * through the mover's view. An entry's own directory never moves.
+ */
+static int same_area(fuse_req_t req, const char *op, const char *from, const char *to)
+{
+	struct policy *p = fs_policy_get(fs_of(req));
+	struct policy_entry_info i1, i2;
+	const char *e1 = "", *e2 = "";
+	int a1, a2, err = 0;
+
+	/* fail closed: with no policy nothing may move */
+	if (!p)
+		return fs_deny(req, op, from, -EACCES, "no policy loaded");
+	a1 = move_area(p, from, &e1, &i1);
+	a2 = move_area(p, to, &e2, &i2);
+	if (a1 < 0 || a2 < 0 || a1 != a2 || strcmp(e1, e2) ||
+	    (a1 == 1 && (i1.is_root || i2.is_root)))
+		err = fs_deny(req, op, from, -EXDEV, a1 == 1 && i1.is_root ?
+			      "the directory of a catalog entry does not move" :
+			      "a name does not move out of its catalog entry");
+	policy_put(p);
+	return err;
+}
+
 void fs_ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		const char *newname)
 {
 	struct fs *fs = fs_of(req);
-	struct strbuf path = STRBUF_INIT;
-	struct fs_inode *n = NULL;
+	struct strbuf path = STRBUF_INIT, dpath = STRBUF_INIT, to = STRBUF_INIT;
+	struct fs_inode *n = NULL, *dir = NULL;
 	int err;
 
 	/* one parent per inode keeps paths, policy and history unambiguous */
@@ -372,9 +495,20 @@ void fs_ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	if (err == 0)
 		err = fs_node_path(fs, n, &path);
 	if (err == 0)
+		err = pin_parent(req, newparent, "link", &dir, &dpath);
+	if (err < 0)
+		goto out;
+	fs_path_join(&to, dpath.buf, newname);
+	/* EXDEV first: ln and cp -l then copy instead, through the caller's view */
+	err = same_area(req, "link", path.buf, to.buf);
+	if (err == 0)
 		err = fs_deny(req, "link", path.buf, -EPERM, "hard links are not allowed");
+out:
 	fs_inode_put(fs, n);
+	fs_inode_put(fs, dir);
 	strbuf_release(&path);
+	strbuf_release(&dpath);
+	strbuf_release(&to);
 	fuse_reply_err(req, -err);
 }
 
@@ -500,9 +634,10 @@ static int rename_decide(fuse_req_t req, uint64_t p2, const char *n2,
 		err = fs_decide(req, "rename", to, POLICY_DELETE, d);
 		if (err == 0)
 			err = fs_decide(req, "rename", from, POLICY_CREATE, d);
-	} else if (err == 0 && store_lookup(fs_of(req)->store, p2, n2, &a) == 0 &&
-		   a.type == STORE_REG) {
-		err = fs_decide(req, "rename", to, POLICY_WRITE, d);
+	} else if (err == 0 && store_lookup(fs_of(req)->store, p2, n2, &a) == 0) {
+		/* a file renamed over gets a version; anything else is removed */
+		err = fs_decide(req, "rename", to, a.type == STORE_REG ? POLICY_WRITE :
+				POLICY_DELETE, d);
 	}
 	return err;
 }
@@ -528,10 +663,30 @@ static int ready_to_move(fuse_req_t req, uint64_t parent, const char *name,
 	}
 	if (a.type == STORE_LNK &&
 	    store_readlink(fs_of(req)->store, a.ino, &target) == 0 &&
-	    link_escapes(to, target.buf))
+	    link_escapes(fs_of(req), to, target.buf))
 		err = fs_deny(req, "rename", path, -EPERM,
 			      "the symlink would point out of the pool");
 	strbuf_release(&target);
+	return err;
+}
+
+/*
+ * Renaming a file over another writes the target (and, for an exchange,
+ * the source): fs_check_replace() for the file whose content changes.
+ */
+static int replace_check(fuse_req_t req, uint64_t p1, const char *n1, const char *from,
+			 uint64_t p2, const char *n2, const char *to, unsigned flags)
+{
+	struct store *s = fs_of(req)->store;
+	struct store_attr a1, a2;
+	int err;
+
+	if (store_lookup(s, p1, n1, &a1) < 0 || store_lookup(s, p2, n2, &a2) < 0 ||
+	    a1.type != STORE_REG || a2.type != STORE_REG)
+		return 0;
+	err = fs_check_replace(req, to, a2.ino, a1.ino);
+	if (err == 0 && (flags & STORE_RENAME_EXCHANGE))
+		err = fs_check_replace(req, from, a1.ino, a2.ino);
 	return err;
 }
 
@@ -564,11 +719,16 @@ void fs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	fs_path_join(&to, d2.buf, newname);
 	err = check_new_name(req, "rename", to.buf, newname);
 	if (err == 0)
+		err = same_area(req, "rename", from.buf, to.buf);
+	if (err == 0)
 		err = rename_decide(req, p2->key.sino, newname, from.buf, to.buf, flags, &d);
 	if (err == 0)
 		err = ready_to_move(req, p1->key.sino, name, from.buf, to.buf, &src);
 	if (err == 0 && (flags & STORE_RENAME_EXCHANGE))
 		err = ready_to_move(req, p2->key.sino, newname, to.buf, from.buf, &dst);
+	if (err == 0)
+		err = replace_check(req, p1->key.sino, name, from.buf, p2->key.sino, newname,
+				    to.buf, flags);
 	if (err < 0)
 		goto out;
 	fs_who_init(req, &d, &who);

@@ -213,21 +213,44 @@ static void close_file(struct fs *fs, struct fs_file *fh, bool opened)
 
 static int truncate_open(struct fs *fs, struct fs_file *fh)
 {
+	bool committed = false;
 	struct fs_inode *n;
 	int err;
 
 	n = fs_file_lock(fh);
 	err = n->stage_err;
 	if (err == 0)
-		err = fs_stage_ensure(fs, n);
+		err = fs_stage_author(fs, n, &fh->who, &fh->dec, fh->restricted,
+				      fh->path.buf, &committed);
 	if (err == 0)
 		err = store_stage_truncate(n->stage, 0);
-	if (err == 0)
+	if (err == 0) {
 		fs_stage_touched(n);
-	else
+		n->keep = 0;
+	} else {
 		fs_stage_failed(n, err);
+	}
 	pthread_mutex_unlock(&n->lock);
+	if (committed)
+		fs_changed(fs, n->key.sino);
 	return err;
+}
+
+/*
+ * Sets what a writer handle may change: one that may not read the file
+ * raw writes only past the records it keeps (write_check.h), and its
+ * O_APPEND goes to the end of the raw file, which its view's size (what
+ * the kernel appends at) does not show.
+ */
+static void writer_rules(fuse_req_t req, struct fs_file *fh, const struct fs_view_pick *vp,
+			 int flags)
+{
+	int acc = flags & O_ACCMODE;
+
+	if (!fh->writable)
+		return;
+	fh->append = (flags & O_APPEND) != 0;
+	fh->restricted = acc != O_WRONLY ? vp->view != NULL : !fs_reads_raw(req, fh->path.buf);
 }
 
 void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -276,6 +299,15 @@ void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		goto out;
 	err = open_node(req, n, path.buf, &d, &vp, fi, &fh, &version);
 	n = NULL;
+	if (err == 0)
+		writer_rules(req, fh, &vp, fi->flags);
+	/* a masked O_RDWR handle reads its view of the version it opened, not the stage */
+	if (err == 0 && fh->writable && acc == O_RDWR && vp.view && !fs_node_virtual(fh->node))
+		err = store_content_open(fs->store, fh->node->key.sino, 0, &fh->content);
+	if (err == 0 && fh->content && fh->writable && !store_content_version(fh->content)) {
+		store_content_close(fh->content);
+		fh->content = NULL;
+	}
 	if (err == 0)
 		err = fs_view_attach(req, fh, &vp, &d);
 	if (err == 0)
@@ -326,6 +358,7 @@ void fs_ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fs_inode_forget(fs, e.ino, 1);
 		goto out;
 	}
+	writer_rules(req, fh, &vp, fi->flags);
 	fi->fh = (uintptr_t)fh;
 	if (fuse_reply_create(req, &e, fi) == 0)
 		fh = NULL;
@@ -474,6 +507,8 @@ void fs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 {
 	struct fs_file *fh = (struct fs_file *)(uintptr_t)fi->fh;
 	struct fs *fs = fs_of(req);
+	bool committed = false, inplace = false;
+	uint64_t at = (uint64_t)off;
 	struct fs_inode *n;
 	int err;
 
@@ -493,17 +528,29 @@ void fs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	}
 	err = n->stage_err;
 	if (err == 0)
-		err = fs_stage_ensure(fs, n);
-	if (err == 0)
-		err = store_stage_write(n->stage, buf, size, (uint64_t)off);
+		err = fs_stage_author(fs, n, &fh->who, &fh->dec, fh->restricted,
+				      fh->path.buf, &committed);
+	if (err == 0 && fh->restricted && fh->append)
+		at = store_stage_size(n->stage);
+	/* fail closed: it would write over bytes it cannot see (write_check.h) */
+	inplace = err == 0 && fh->restricted && at < n->keep;
+	if (inplace)
+		err = -EACCES;
+	else if (err == 0)
+		err = store_stage_write(n->stage, buf, size, at);
 	if (err == 0) {
 		fs_stage_touched(n);
 		n->staged_bytes += size;
-	} else {
+	} else if (!inplace) {
 		fs_stage_failed(n, err);
 	}
 unlock:
 	pthread_mutex_unlock(&n->lock);
+	if (committed)
+		fs_changed(fs, n->key.sino);
+	if (inplace)
+		err = fs_deny(req, "write", fh->path.buf, -EACCES, "a writer who may not "
+			      "read the file raw writes only past the records it keeps");
 	if (err < 0) {
 		fuse_reply_err(req, -err);
 		return;
@@ -550,16 +597,22 @@ void fs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	struct fs *fs = fs_of(req);
 	bool committed = false;
 	struct fs_inode *n;
-	struct fs_who who;
 	int err;
 
-	/* any handle may ask: `sync FILE` opens read-only */
-	fs_who_init(req, &fh->dec, &who);
+	/*
+	 * Only a handle open for writing commits: a reader's fsync() (`sync
+	 * FILE` opens read-only) would make a version of someone else's
+	 * half-written file, recorded as its own write.
+	 */
+	if (fs_file_is_meta(fh) || !fh->writable) {
+		fuse_reply_err(req, 0);
+		return;
+	}
 	n = fs_file_lock(fh);
 	/* the old file of an orphan is never committed: nothing to sync */
 	err = fs_file_orphan(fh) ? 0 :
-	      fs_commit_locked(fs, n, fh->writable ? &fh->who : &who, "write",
-			       fh->path.buf, 0, &fh->dec, &committed);
+	      fs_commit_locked(fs, n, &fh->who, "write", fh->path.buf, 0, &fh->dec,
+			       &committed);
 	pthread_mutex_unlock(&n->lock);
 	fuse_reply_err(req, -err);
 	if (committed)

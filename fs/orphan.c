@@ -58,7 +58,7 @@ int fs_orphan_prepare(struct fs *fs, struct fs_inode *n, const char *path,
 	o->refs = 1;		/* the caller's, until it has handed it out */
 	/* the old content, taken before the store operation replaces it */
 	if (!n->stage) {
-		err = store_stage_open(fs->store, n->key.sino, &n->stage);
+		err = fs_stage_ensure(fs, n);
 		if (err < 0) {
 			fs_orphan_abort(o);
 			return err;
@@ -80,6 +80,9 @@ void fs_orphan_detach(struct fs_inode *n, struct fs_orphan *o)
 	n->stage_err = 0;
 	n->pending_set = 0;
 	n->wtime.tv_sec = n->wtime.tv_nsec = 0;
+	free(n->author);
+	n->author = NULL;
+	n->keep = UINT64_MAX;
 	n->cache_version = FS_CACHE_UNKNOWN;
 	for (fh = n->files; fh; fh = next) {
 		next = fh->next;

@@ -490,7 +490,7 @@ int fs_view_attach(fuse_req_t req, struct fs_file *fh, const struct fs_view_pick
 	int err;
 
 	/* a snapshot from before the file's first version reads as empty */
-	if (!vp->view || fh->writable || !fh->content)
+	if (!vp->view || !fh->content)
 		return 0;
 	err = fs_view_open(fs, fh->content, vp->view, fh->path.buf, &fh->vcontent, &e);
 	if (err == 0)
@@ -508,9 +508,10 @@ int fs_view_attach(fuse_req_t req, struct fs_file *fh, const struct fs_view_pick
 ssize_t fs_view_read(fuse_req_t req, struct fs_file *fh, void *buf, size_t size,
 		     uint64_t off)
 {
-	if (!fh->writable)
+	/* a writer's O_RDWR handle reads the view of the version it opened */
+	if (!fh->writable || fh->vcontent)
 		return fh->vcontent ? store_content_read(fh->vcontent, buf, size, off) : 0;
-	/* fail closed: a writer's handle reads the stage, which is raw */
+	/* fail closed: else a writer's handle reads the stage, which is raw */
 	return fs_deny(req, "read", fh->path.buf, -EACCES, "the caller's view is "
 		       "desensitized: a handle open for writing cannot read");
 }
