@@ -230,9 +230,10 @@ void audit_journal_close(struct audit_log *L, bool ingested);
 /*
  * At open, before the chain is read: puts the records, checkpoints and
  * head of every authentic frame left by a daemon that did not close into
- * RocksDB, then deletes the files. 1 and why when a frame that is not
- * the last of its file fails its check (tampering): that frame and all
- * after it are refused.
+ * RocksDB, then deletes the files. 1 and why when a complete frame fails
+ * its check (tampering, wherever it sits): that frame and all after it
+ * are refused. Only an incomplete frame (cut short, or failing in a
+ * zero-filled tail) is dropped as a torn write.
  */
 int audit_journal_replay(struct audit_log *L, struct strbuf *why);
 
