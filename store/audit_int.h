@@ -68,7 +68,8 @@ struct audit_seal {
 	uint8_t sig[64];
 };
 
-enum audit_seal_kind { AUDIT_SEAL_HEAD, AUDIT_SEAL_CP };
+/* HEAD and ANCHOR are HMAC-SHA512, CP Ed25519 */
+enum audit_seal_kind { AUDIT_SEAL_HEAD, AUDIT_SEAL_CP, AUDIT_SEAL_ANCHOR };
 
 struct audit_keys {
 	EVP_PKEY *sign;			/* Ed25519, for checkpoints */

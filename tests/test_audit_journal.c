@@ -161,6 +161,7 @@ static uint64_t crashed_pool(unsigned n, char *path, size_t len)
 	uint64_t base;
 
 	pool_new();
+	CU_ASSERT_EQUAL_FATAL(append_init(), 0);
 	base = S->audit_seq;
 	crash_after(n);
 	journal_file("audit.", path, len);
