@@ -186,8 +186,11 @@ int main(int argc, char **argv)
 	       "append us");
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		snprintf(dir, sizeof(dir), "%s/pool%zu", root, i);
-		if (store_create(dir, &e) || store_open(dir, 0, &S, &e)) {
-			fprintf(stderr, "audit_bench: %s\n", perr_msg(&e, e.code));
+		/* a pool's log starts at its init record, as poolctl init writes it */
+		if (store_create(dir, &e) || store_open(dir, 0, &S, &e) ||
+		    audit_append(S, &(struct audit_rec){ .comm = "audit_bench", .op = "init",
+							 .path = "" })) {
+			fprintf(stderr, "audit_bench: %s\n", perr_msg(&e, e.code ? e.code : EIO));
 			goto out;
 		}
 		if (run(dir, rows[i].threads, rows[i].commits, secs, &r))

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "common/strbuf.h"
 #include "policy/text.h"
 #include "policy/view.h"
 
@@ -57,9 +58,43 @@ size_t pii_trim(const char **v, size_t n);
 /* Bit (1u << k) for each kind v[0..n) looks like; 0 for none. */
 unsigned pii_match(const char *v, size_t n);
 
-/* One column of a sample: a CSV header name or a top-level JSON key. */
+/*
+ * The loose form of a UTF-8 value, for telling values that differ only
+ * by surrounding blanks, Unicode normalization (NFC or NFKC: full-width
+ * forms, compatibility ideographs) or case: NFKC with case folding, then
+ * trimmed. Replaces out's content. -EINVAL for text that is not UTF-8,
+ * -ENOMEM.
+ */
+int pii_fold(const char *v, size_t n, struct strbuf *out);
+
+/*
+ * A row filter to compare values with (poolctl scan's near-match
+ * warning): records whose value in the filtered field equals none of the
+ * filter's values byte for byte but one of them in the loose form
+ * (pii_fold) are counted. Values are never kept.
+ */
+struct pii_watch {
+	const char *field;		/* the filtered catalog field; not owned */
+	const char *const *values;	/* the filter's values; not owned */
+	size_t nvalues;
+	bool prefix;			/* the values are prefixes */
+	uint64_t near;			/* out: records with a near-matching value */
+	uint64_t seen;			/* out: records with a value in the field */
+};
+
+#define PII_WATCH_MAX	64
+
+/*
+ * One column of a sample: a CSV header, or a JSON key path (any depth:
+ * "data[].id", "tags[]"), named by what the file holds. Names come from
+ * the file, so they may be values (a headerless CSV, a JSON object keyed
+ * by ID numbers): a caller that prints must not print them as they are.
+ */
 struct pii_column {
 	char *name;			/* UTF-8, NUL-terminated; owned */
+	char **parts;			/* the path: keys, NULL for an array level; owned */
+	size_t nparts;
+	uint64_t watch;			/* bit w: the column is pii_watch w's field */
 	uint64_t values;		/* non-empty values sampled */
 	uint64_t empty;			/* empty, blank or JSON null */
 	uint64_t hits[PII_NKINDS];	/* values matching each kind */
@@ -91,13 +126,19 @@ struct pii_sample {
  * UTF-8. When !eof and the records run out before max_records,
  * s->want_more asks for a longer beginning.
  *
+ * JSON values are sampled at every depth: each key path is a column.
  * Returns 0 with s filled (release it with pii_sample_release, also on
  * error), -EIO with a message naming the line for malformed input or
- * invalid text, -E2BIG for too many columns.
+ * invalid text (never quoting the input), -E2BIG for too many columns.
  */
 int pii_sample(const uint8_t *p, size_t n, bool eof, enum view_format fmt,
 	       enum text_enc enc, uint64_t max_records, struct pii_sample *s,
 	       struct perr *e);
+
+/* pii_sample() that also counts near matches of the row filters in w[0..nw). */
+int pii_sample_watch(const uint8_t *p, size_t n, bool eof, enum view_format fmt,
+		     enum text_enc enc, uint64_t max_records, struct pii_sample *s,
+		     struct pii_watch *w, size_t nw, struct perr *e);
 
 void pii_sample_release(struct pii_sample *s);
 

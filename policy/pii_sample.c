@@ -38,6 +38,17 @@ struct scan {
 	size_t nf, fcap;
 	size_t ccap;			/* columns allocated in s->cols */
 	size_t hint;			/* JSON: the column the next key likely names */
+	/* JSON: the key path of the value being read */
+	struct strbuf path;		/* "data[].id", the column's name */
+	char **parts;			/* its keys, NULL for an array level */
+	size_t *plen;			/* path.len before each part */
+	size_t nparts, aparts;
+	struct strbuf key;		/* the key being read */
+	/* row filters whose near matches are counted */
+	struct pii_watch *w;
+	size_t nw;
+	struct strbuf *wfold;		/* per watch, its values in the loose form */
+	struct strbuf fold;
 	struct perr *e;
 };
 
@@ -53,12 +64,13 @@ static int bad(struct scan *sc, uint64_t line, const char *fmt, ...)
 	return perr_set(sc->e, EIO, "line %llu: %s", (unsigned long long)line, msg);
 }
 
+/* Line ends in p[0..n): LF, CRLF, and a CR alone (as Python's csv and Excel read it). */
 static size_t count_nl(const char *p, size_t n)
 {
 	size_t k = 0;
 
-	for (const char *q = p; (q = memchr(q, '\n', n - (size_t)(q - p))); q++)
-		k++;
+	for (size_t i = 0; i < n; i++)
+		k += p[i] == '\n' || (p[i] == '\r' && (i + 1 == n || p[i + 1] != '\n'));
 	return k;
 }
 
@@ -76,7 +88,9 @@ static void field_add(struct scan *sc, size_t col, size_t off, size_t len)
 	sc->f[sc->nf++] = (struct field){ col, off, len };
 }
 
-static int col_add(struct scan *sc, const char *name, size_t len)
+/* Adds a column named name[0..len) whose path is parts[0..nparts) (copied). */
+static int col_add(struct scan *sc, const char *name, size_t len, char *const *parts,
+		   size_t nparts)
 {
 	struct pii_sample *s = sc->s;
 	struct pii_column *c;
@@ -91,18 +105,90 @@ static int col_add(struct scan *sc, const char *name, size_t len)
 		s->cols = c;
 		sc->ccap = sc->ccap ? 2 * sc->ccap : 16;
 	}
-	c = s->cols;
-	memset(&c[s->ncols], 0, sizeof(*c));
-	c[s->ncols].name = strndup(name, len);
-	if (!c[s->ncols].name)
+	c = &s->cols[s->ncols];
+	memset(c, 0, sizeof(*c));
+	c->name = strndup(name, len);
+	c->parts = calloc(nparts ? nparts : 1, sizeof(*c->parts));
+	s->ncols++;		/* counted now, so that release frees what is there */
+	if (!c->name || !c->parts)
 		return -ENOMEM;
-	s->ncols++;
+	for (size_t k = 0; k < nparts; k++) {
+		if (parts[k] && !(c->parts[k] = strdup(parts[k])))
+			return -ENOMEM;
+		c->nparts = k + 1;
+	}
+	c->nparts = nparts;
+	return 0;
+}
+
+/* The last key of a column's path (the CSV header, the JSON key), or NULL. */
+static const char *col_key(const struct pii_column *c)
+{
+	for (size_t k = c->nparts; k > 0; k--)
+		if (c->parts[k - 1])
+			return c->parts[k - 1];
+	return NULL;
+}
+
+/* Marks the watches whose field the new column is (its key in the loose form). */
+static int col_watch(struct scan *sc)
+{
+	struct pii_column *c = &sc->s->cols[sc->s->ncols - 1];
+	const char *key = col_key(c);
+	struct strbuf f = STRBUF_INIT;
+	int rc = 0;
+
+	if (!key || !sc->nw)
+		return 0;
+	rc = pii_fold(key, strlen(key), &sc->fold);
+	for (size_t w = 0; !rc && w < sc->nw; w++) {
+		rc = pii_fold(sc->w[w].field, strlen(sc->w[w].field), &f);
+		if (!rc && f.len == sc->fold.len && !memcmp(f.buf, sc->fold.buf, f.len))
+			c->watch |= 1ull << w;
+	}
+	strbuf_release(&f);
+	return rc == -ENOMEM ? rc : 0;
+}
+
+/* Whether v equals (or, for a prefix filter, starts with) a in a.len bytes. */
+static bool same(const char *v, size_t n, const char *a, size_t alen, bool prefix)
+{
+	return (prefix ? n >= alen : n == alen) && !memcmp(v, a, alen);
+}
+
+/*
+ * 1 when v[0..n) matches none of watch w's values byte for byte but one
+ * in the loose form, else 0; -ENOMEM.
+ */
+static int near_match(struct scan *sc, size_t w, const char *v, size_t n)
+{
+	const struct pii_watch *pw = &sc->w[w];
+	const struct strbuf *fv = &sc->wfold[w];
+	size_t off = 0;
+	int rc;
+
+	for (size_t k = 0; k < pw->nvalues; k++)
+		if (same(v, n, pw->values[k], strlen(pw->values[k]), pw->prefix))
+			return 0;
+	rc = pii_fold(v, n, &sc->fold);
+	if (rc)
+		return rc == -ENOMEM ? rc : 0;
+	/* wfold holds the folded values back to back, each ended by a NUL */
+	for (size_t k = 0; k < pw->nvalues; k++) {
+		size_t len = strlen(fv->buf + off);
+
+		if (same(sc->fold.buf, sc->fold.len, fv->buf + off, len, pw->prefix))
+			return 1;
+		off += len + 1;
+	}
 	return 0;
 }
 
 /* Counts the fields of the record just read; a record is counted whole or not at all. */
-static void tally_record(struct scan *sc)
+static int tally_record(struct scan *sc)
 {
+	uint64_t seen = 0, near = 0;
+
 	for (size_t k = 0; k < sc->nf; k++) {
 		struct pii_column *c = &sc->s->cols[sc->f[k].col];
 		const char *v = sc->val.buf + sc->f[k].off;
@@ -117,11 +203,30 @@ static void tally_record(struct scan *sc)
 		bits = pii_match(v, n);
 		for (int kind = 0; kind < PII_NKINDS; kind++)
 			c->hits[kind] += (bits >> kind) & 1;
+		for (size_t w = 0; c->watch && w < sc->nw; w++) {
+			int rc;
+
+			if (!(c->watch >> w & 1))
+				continue;
+			seen |= 1ull << w;
+			rc = near_match(sc, w, sc->val.buf + sc->f[k].off, sc->f[k].len);
+			if (rc < 0)
+				return rc;
+			near |= (uint64_t)rc << w;
+		}
+	}
+	for (size_t w = 0; w < sc->nw; w++) {
+		sc->w[w].seen += seen >> w & 1;
+		sc->w[w].near += near >> w & 1;
 	}
 	sc->s->records++;
+	return 0;
 }
 
-/* RFC 4180 as policy/fmt_csv.c reads it; values are unquoted into sc->val. */
+/*
+ * RFC 4180, with records ended by LF, CRLF or a CR alone as Python's csv,
+ * pandas and Excel end them; values are unquoted into sc->val.
+ */
 static int csv_record(struct scan *sc, char delim)
 {
 	const char *p = sc->p;
@@ -142,18 +247,14 @@ static int csv_record(struct scan *sc, char delim)
 				strbuf_addch(&sc->val, p[i]);
 			}
 			i++;
-			if (i < n && p[i] == '\r' && (i + 1 == n || p[i + 1] == '\n'))
-				i++;
-			if (i < n && p[i] != delim && p[i] != '\n')
+			if (i < n && p[i] != delim && p[i] != '\n' && p[i] != '\r')
 				return bad(sc, sc->line, "unexpected character after a closing quote");
 		} else {
 			size_t s = i;
 
-			while (i < n && p[i] != delim && p[i] != '\n')
+			while (i < n && p[i] != delim && p[i] != '\n' && p[i] != '\r')
 				i++;
 			strbuf_add(&sc->val, p + s, i - s);
-			if (i > s && p[i - 1] == '\r' && (i == n || p[i] == '\n'))
-				strbuf_setlen(&sc->val, sc->val.len - 1);
 		}
 		if (i >= n && !sc->eof)
 			return MORE;
@@ -164,7 +265,14 @@ static int csv_record(struct scan *sc, char delim)
 		}
 		break;
 	}
-	i += i < n;
+	if (i < n && p[i] == '\r') {
+		/* a CR at the end of what was read may be the first half of a CRLF */
+		if (i + 1 >= n && !sc->eof)
+			return MORE;
+		i += i + 1 < n && p[i + 1] == '\n' ? 2 : 1;
+	} else if (i < n) {
+		i++;
+	}
 	sc->line += count_nl(p + sc->i, i - sc->i);
 	sc->i = i;
 	return 0;
@@ -178,9 +286,11 @@ static int csv_read(struct scan *sc, char delim)
 
 	while (sc->s->records < sc->max) {
 		/* blank lines between records carry no values */
-		while (sc->i < sc->n && (sc->p[sc->i] == '\n' ||
-		       (sc->p[sc->i] == '\r' && sc->i + 1 < sc->n && sc->p[sc->i + 1] == '\n'))) {
-			sc->i += sc->p[sc->i] == '\r' ? 2 : 1;
+		while (sc->i < sc->n && (sc->p[sc->i] == '\n' || sc->p[sc->i] == '\r')) {
+			if (sc->p[sc->i] == '\r' && sc->i + 1 >= sc->n && !sc->eof)
+				return MORE;
+			sc->i += sc->p[sc->i] == '\r' && sc->i + 1 < sc->n &&
+				 sc->p[sc->i + 1] == '\n' ? 2 : 1;
 			sc->line++;
 		}
 		if (sc->i >= sc->n)
@@ -192,11 +302,22 @@ static int csv_read(struct scan *sc, char delim)
 		if (!header && sc->nf != sc->s->ncols)
 			return bad(sc, line, "%zu fields, the header has %zu", sc->nf, sc->s->ncols);
 		if (!header) {
-			tally_record(sc);
+			rc = tally_record(sc);
+			if (rc)
+				return rc;
 			continue;
 		}
-		for (size_t k = 0; !rc && k < sc->nf; k++)
-			rc = col_add(sc, sc->val.buf + sc->f[k].off, sc->f[k].len);
+		for (size_t k = 0; !rc && k < sc->nf; k++) {
+			char *part = sc->val.buf + sc->f[k].off;
+			char save = part[sc->f[k].len];
+
+			/* the header's name is the column's one key */
+			part[sc->f[k].len] = '\0';
+			rc = col_add(sc, part, sc->f[k].len, &part, 1);
+			part[sc->f[k].len] = save;
+			if (!rc)
+				rc = col_watch(sc);
+		}
 		if (rc)
 			return rc;
 		header = false;
@@ -204,7 +325,12 @@ static int csv_read(struct scan *sc, char delim)
 	return 0;
 }
 
-/* ---- JSON: top-level keys of objects, in an array or one after another ---- */
+/*
+ * ---- JSON: objects, in an array or one after another; every value at
+ * every depth is a column named by its key path ("data[].id") ----
+ */
+
+#define JSON_DEPTH_MAX	64
 
 static void json_ws(struct scan *sc)
 {
@@ -238,8 +364,8 @@ static int hex4(const char *s, uint32_t *out)
 	return 0;
 }
 
-/* \uXXXX at p[i], a surrogate pair included; *len is how many bytes it took. */
-static int json_u(struct scan *sc, size_t i, size_t *len)
+/* \uXXXX at p[i], a surrogate pair included, appended to out; *len is how many bytes it took. */
+static int json_u(struct scan *sc, size_t i, size_t *len, struct strbuf *out)
 {
 	const char *p = sc->p;
 	uint32_t cp, lo;
@@ -258,11 +384,11 @@ static int json_u(struct scan *sc, size_t i, size_t *len)
 	}
 	if (cp >= 0xD800 && cp <= 0xDFFF)
 		cp = 0xFFFD;	/* a lone surrogate: no character of any kind */
-	return text_put_cp(TEXT_UTF8, NULL, cp, &sc->val);
+	return text_put_cp(TEXT_UTF8, NULL, cp, out);
 }
 
-/* The string at p[i] == '"', unescaped and appended to sc->val. */
-static int json_string(struct scan *sc)
+/* The string at p[i] == '"', unescaped and appended to out. */
+static int json_string(struct scan *sc, struct strbuf *out)
 {
 	static const char esc[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
 	const char *p = sc->p, *e;
@@ -277,13 +403,13 @@ static int json_string(struct scan *sc)
 		if (p[i] == '\n')
 			return bad(sc, sc->line, "malformed JSON: a line break inside a string");
 		if (p[i] != '\\') {
-			strbuf_addch(&sc->val, p[i++]);
+			strbuf_addch(out, p[i++]);
 			continue;
 		}
 		if (i + 1 >= sc->n)
 			return json_end(sc);
 		if (p[i + 1] == 'u') {
-			rc = json_u(sc, i, &len);
+			rc = json_u(sc, i, &len, out);
 			if (rc)
 				return rc;
 			i += len;
@@ -291,38 +417,14 @@ static int json_string(struct scan *sc)
 		}
 		for (e = esc; *e && *e != p[i + 1]; e += 2)
 			;
+		/* the input is never quoted in a message: it may be personal data */
 		if (!*e)
-			return bad(sc, sc->line, "malformed JSON: bad escape \"\\%c\"", p[i + 1]);
-		strbuf_addch(&sc->val, e[1]);
+			return bad(sc, sc->line, "malformed JSON: a bad escape in a string");
+		strbuf_addch(out, e[1]);
 		i += 2;
 	}
 	sc->i = i + 1;
 	return 0;
-}
-
-/* An object or array at p[i], skipped: the sampler looks at top-level scalars only. */
-static int json_skip(struct scan *sc)
-{
-	size_t mark = sc->val.len;
-	int depth = 0, rc;
-
-	while (sc->i < sc->n) {
-		char c = sc->p[sc->i];
-
-		if (c == '"') {
-			rc = json_string(sc);
-			strbuf_setlen(&sc->val, mark);
-			if (rc)
-				return rc;
-			continue;
-		}
-		sc->line += c == '\n';
-		sc->i++;
-		depth += (c == '{' || c == '[') - (c == '}' || c == ']');
-		if (!depth)
-			return 0;
-	}
-	return json_end(sc);
 }
 
 /* A number, true, false or null, kept as written (null as an empty value). */
@@ -338,14 +440,53 @@ static int json_scalar(struct scan *sc)
 		return MORE;
 	if (!n || (!strchr("-0123456789", p[0]) && (n != 4 || memcmp(p, "true", 4)) &&
 		   (n != 5 || memcmp(p, "false", 5)) && (n != 4 || memcmp(p, "null", 4))))
-		return bad(sc, sc->line, "malformed JSON: unexpected \"%.*s\"", (int)(n ? n : 1), p);
+		return bad(sc, sc->line, "malformed JSON: a value that is no string, number, "
+			   "true, false or null");
 	if (n != 4 || memcmp(p, "null", 4))
 		strbuf_add(&sc->val, p, n);
 	sc->i += n;
 	return 0;
 }
 
-static int json_col(struct scan *sc, const char *key, size_t len, size_t *col)
+/* Enters one level of the key path: key (len bytes), or an array when key is NULL. */
+static int path_push(struct scan *sc, const char *key, size_t len)
+{
+	if (sc->nparts == sc->aparts) {
+		size_t na = sc->aparts ? 2 * sc->aparts : 16;
+		char **p = realloc(sc->parts, na * sizeof(*p));
+		size_t *l = p ? realloc(sc->plen, na * sizeof(*l)) : NULL;
+
+		if (p)
+			sc->parts = p;
+		if (!l)
+			return -ENOMEM;
+		sc->plen = l;
+		sc->aparts = na;
+	}
+	sc->plen[sc->nparts] = sc->path.len;
+	sc->parts[sc->nparts] = key ? strndup(key, len) : NULL;
+	if (key && !sc->parts[sc->nparts])
+		return -ENOMEM;
+	sc->nparts++;
+	if (!key) {
+		strbuf_addstr(&sc->path, "[]");
+		return 0;
+	}
+	if (sc->path.len)
+		strbuf_addch(&sc->path, '.');
+	strbuf_add(&sc->path, key, len);
+	return 0;
+}
+
+static void path_pop(struct scan *sc)
+{
+	sc->nparts--;
+	free(sc->parts[sc->nparts]);
+	strbuf_setlen(&sc->path, sc->plen[sc->nparts]);
+}
+
+/* The column of the key path being read, added when new. */
+static int json_col(struct scan *sc, size_t *col)
 {
 	const struct pii_sample *s = sc->s;
 	int rc;
@@ -353,72 +494,54 @@ static int json_col(struct scan *sc, const char *key, size_t len, size_t *col)
 	for (size_t k = 0; k < s->ncols; k++) {
 		size_t j = (sc->hint + k) % s->ncols;
 
-		if (!strncmp(s->cols[j].name, key, len) && !s->cols[j].name[len]) {
+		if (!strcmp(s->cols[j].name, sc->path.buf)) {
 			*col = j;
 			sc->hint = j + 1;
 			return 0;
 		}
 	}
-	rc = col_add(sc, key, len);
+	rc = col_add(sc, sc->path.buf, sc->path.len, sc->parts, sc->nparts);
+	if (!rc)
+		rc = col_watch(sc);
 	*col = s->ncols - 1;
 	sc->hint = s->ncols;
 	return rc;
 }
 
-static int json_member(struct scan *sc)
+static int json_value(struct scan *sc, int depth);
+
+/* The members of the object at p[i] == '{', each under its key. */
+static int json_members(struct scan *sc, int depth)
 {
-	size_t mark = sc->val.len, col;
-	bool nested;
+	bool first = true;
 	int rc;
 
-	if (sc->p[sc->i] != '"')
-		return bad(sc, sc->line, "malformed JSON: expected a key");
-	rc = json_string(sc);
-	if (!rc)
-		rc = json_col(sc, sc->val.buf + mark, sc->val.len - mark, &col);
-	strbuf_setlen(&sc->val, mark);
-	if (rc)
-		return rc;
-	json_ws(sc);
-	if (sc->i >= sc->n)
-		return json_end(sc);
-	if (sc->p[sc->i] != ':')
-		return bad(sc, sc->line, "malformed JSON: expected ':' after a key");
-	sc->i++;
-	json_ws(sc);
-	if (sc->i >= sc->n)
-		return json_end(sc);
-	nested = sc->p[sc->i] == '{' || sc->p[sc->i] == '[';
-	if (sc->p[sc->i] == '"')
-		rc = json_string(sc);
-	else if (nested)
-		rc = json_skip(sc);
-	else
-		rc = json_scalar(sc);
-	/* a nested value is a value, of no kind: "{}" matches no detector */
-	if (!rc && nested)
-		strbuf_addstr(&sc->val, "{}");
-	if (!rc)
-		field_add(sc, col, mark, sc->val.len - mark);
-	return rc;
-}
-
-static int json_object(struct scan *sc)
-{
-	int rc;
-
-	strbuf_reset(&sc->val);
-	sc->nf = 0;
 	sc->i++;
 	for (;;) {
 		json_ws(sc);
 		if (sc->i >= sc->n)
 			return json_end(sc);
-		if (sc->p[sc->i] == '}' && !sc->nf)
+		if (sc->p[sc->i] == '}' && first)
 			break;
-		rc = json_member(sc);
+		if (sc->p[sc->i] != '"')
+			return bad(sc, sc->line, "malformed JSON: expected a key");
+		strbuf_reset(&sc->key);
+		rc = json_string(sc, &sc->key);
 		if (rc)
 			return rc;
+		json_ws(sc);
+		if (sc->i >= sc->n)
+			return json_end(sc);
+		if (sc->p[sc->i] != ':')
+			return bad(sc, sc->line, "malformed JSON: expected ':' after a key");
+		sc->i++;
+		rc = path_push(sc, sc->key.buf, sc->key.len);
+		if (!rc)
+			rc = json_value(sc, depth + 1);
+		path_pop(sc);
+		if (rc)
+			return rc;
+		first = false;
 		json_ws(sc);
 		if (sc->i >= sc->n)
 			return json_end(sc);
@@ -429,8 +552,84 @@ static int json_object(struct scan *sc)
 		sc->i++;
 	}
 	sc->i++;
-	tally_record(sc);
 	return 0;
+}
+
+/* The elements of the array at p[i] == '[', all under one "[]" level. */
+static int json_elements(struct scan *sc, int depth)
+{
+	bool first = true;
+	int rc;
+
+	sc->i++;
+	rc = path_push(sc, NULL, 0);
+	while (!rc) {
+		json_ws(sc);
+		if (sc->i >= sc->n) {
+			rc = json_end(sc);
+			break;
+		}
+		if (sc->p[sc->i] == ']' && first)
+			break;
+		rc = json_value(sc, depth + 1);
+		if (rc)
+			break;
+		first = false;
+		json_ws(sc);
+		if (sc->i >= sc->n) {
+			rc = json_end(sc);
+			break;
+		}
+		if (sc->p[sc->i] == ']')
+			break;
+		if (sc->p[sc->i] != ',')
+			rc = bad(sc, sc->line, "malformed JSON: expected ',' or ']'");
+		sc->i++;
+	}
+	path_pop(sc);
+	if (!rc)
+		sc->i++;
+	return rc;
+}
+
+/*
+ * The value at p[i]: an object or array is walked, a string or scalar is
+ * a value of the column its key path names. A catalog field nested at
+ * any depth is looked at like a top-level one (DESIGN.md, Reads).
+ */
+static int json_value(struct scan *sc, int depth)
+{
+	size_t mark, col;
+	int rc;
+
+	if (depth > JSON_DEPTH_MAX)
+		return bad(sc, sc->line, "malformed JSON: nested deeper than %d levels",
+			   JSON_DEPTH_MAX);
+	json_ws(sc);
+	if (sc->i >= sc->n)
+		return json_end(sc);
+	if (sc->p[sc->i] == '{')
+		return json_members(sc, depth);
+	if (sc->p[sc->i] == '[')
+		return json_elements(sc, depth);
+	mark = sc->val.len;
+	rc = sc->p[sc->i] == '"' ? json_string(sc, &sc->val) : json_scalar(sc);
+	if (!rc)
+		rc = json_col(sc, &col);
+	if (!rc)
+		field_add(sc, col, mark, sc->val.len - mark);
+	return rc;
+}
+
+/* One record: the object at p[i]. */
+static int json_object(struct scan *sc)
+{
+	int rc;
+
+	strbuf_reset(&sc->val);
+	sc->nf = 0;
+	rc = json_members(sc, 0);
+	return rc ? rc : tally_record(sc);
 }
 
 static int json_read(struct scan *sc)
@@ -536,11 +735,52 @@ static int check_text(const uint8_t *p, size_t n, size_t skip, const struct pii_
 			      : "a NUL byte");
 }
 
+/* Puts each watch's values in the loose form into sc->wfold; counters to 0. */
+static int watch_prepare(struct scan *sc)
+{
+	int rc = 0;
+
+	if (!sc->nw)
+		return 0;
+	if (sc->nw > PII_WATCH_MAX)
+		return perr_set(sc->e, E2BIG, "more than %d row filters to compare with",
+				PII_WATCH_MAX);
+	sc->wfold = calloc(sc->nw, sizeof(*sc->wfold));
+	if (!sc->wfold)
+		return -ENOMEM;
+	for (size_t w = 0; !rc && w < sc->nw; w++) {
+		sc->w[w].near = sc->w[w].seen = 0;
+		for (size_t k = 0; !rc && k < sc->w[w].nvalues; k++) {
+			const char *v = sc->w[w].values[k];
+
+			rc = pii_fold(v, strlen(v), &sc->fold);
+			/* a value that is no text folds to itself */
+			if (rc == -EINVAL) {
+				strbuf_reset(&sc->fold);
+				strbuf_addstr(&sc->fold, v);
+				rc = 0;
+			}
+			strbuf_add(&sc->wfold[w], sc->fold.buf, sc->fold.len);
+			strbuf_addch(&sc->wfold[w], '\0');
+		}
+	}
+	return rc;
+}
+
 int pii_sample(const uint8_t *p, size_t n, bool eof, enum view_format fmt,
 	       enum text_enc enc, uint64_t max_records, struct pii_sample *s,
 	       struct perr *e)
 {
-	struct scan sc = { .val = STRBUF_INIT, .line = 1, .max = max_records, .s = s, .e = e };
+	return pii_sample_watch(p, n, eof, fmt, enc, max_records, s, NULL, 0, e);
+}
+
+int pii_sample_watch(const uint8_t *p, size_t n, bool eof, enum view_format fmt,
+		     enum text_enc enc, uint64_t max_records, struct pii_sample *s,
+		     struct pii_watch *w, size_t nw, struct perr *e)
+{
+	struct scan sc = { .val = STRBUF_INIT, .line = 1, .max = max_records, .s = s, .e = e,
+			   .path = STRBUF_INIT, .key = STRBUF_INIT, .fold = STRBUF_INIT,
+			   .w = w, .nw = nw };
 	struct strbuf utf8 = STRBUF_INIT;
 	struct text_conv *conv = NULL;
 	size_t skip, cut;
@@ -548,11 +788,14 @@ int pii_sample(const uint8_t *p, size_t n, bool eof, enum view_format fmt,
 
 	memset(s, 0, sizeof(*s));
 	s->enc = enc;
+	rc = watch_prepare(&sc);
+	if (rc)
+		goto out;
 	skip = take_bom(p, n, s);
 	/* a file too short yet to tell whether it starts with a BOM */
 	if (!eof && n < sizeof(bom_gb18030) && !skip) {
 		s->want_more = true;
-		return 0;
+		goto out;
 	}
 	p += skip;
 	n -= skip;
@@ -587,14 +830,28 @@ out:
 	text_conv_free(conv);
 	strbuf_release(&utf8);
 	strbuf_release(&sc.val);
+	strbuf_release(&sc.path);
+	strbuf_release(&sc.key);
+	strbuf_release(&sc.fold);
+	while (sc.nparts)
+		path_pop(&sc);
+	free(sc.parts);
+	free(sc.plen);
+	for (size_t k = 0; sc.wfold && k < nw; k++)
+		strbuf_release(&sc.wfold[k]);
+	free(sc.wfold);
 	free(sc.f);
 	return rc;
 }
 
 void pii_sample_release(struct pii_sample *s)
 {
-	for (size_t i = 0; i < s->ncols; i++)
+	for (size_t i = 0; i < s->ncols; i++) {
 		free(s->cols[i].name);
+		for (size_t k = 0; s->cols[i].parts && k < s->cols[i].nparts; k++)
+			free(s->cols[i].parts[k]);
+		free(s->cols[i].parts);
+	}
 	free(s->cols);
 	memset(s, 0, sizeof(*s));
 }

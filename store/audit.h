@@ -65,7 +65,8 @@ int audit_append(struct store *s, struct audit_rec *r);
 int audit_init_store(struct store *s, const char *algo);
 
 /*
- * Checks the whole log: every record's hash and link, sequence numbers
+ * Checks the whole log: it starts at the pool's "init" record (an empty
+ * log is never intact), every record's hash and link, sequence numbers
  * without gaps, times in order, every checkpoint's and the head's
  * signature and that they match the records. Returns 0 when intact;
  * -EBADMSG with *bad_seq the first record that cannot be trusted and a
@@ -74,6 +75,53 @@ int audit_init_store(struct store *s, const char *algo);
  * snapshot, so it may run while records are being appended.
  */
 int audit_verify(struct store *s, uint64_t *bad_seq, struct perr *e);
+
+/*
+ * The auditor's anchor: the head of an intact log (its last record's seq,
+ * time and chain hash) with an HMAC-SHA512 under the pool's audit key.
+ * Kept outside the store, it lets verify tell a log that no longer
+ * reaches that record (wiped, cut short, rolled back, or the record
+ * changed) even when the store's own keys were used to rebuild it: the
+ * chain hash needs no key, so it is the hash the auditor compares. The
+ * MAC only shows which pool made the anchor; whoever holds the store
+ * holds the key too.
+ */
+struct audit_anchor {
+	uint64_t seq;
+	int64_t time_ns;
+	char algo[16];			/* the chain hash: "sha256" or "sm3" */
+	uint8_t hash[32];
+	uint8_t mac[64];
+};
+
+/*
+ * Verifies the whole log (as audit_verify()) and, when it is intact,
+ * fills a with its head and the MAC. Returns as audit_verify().
+ */
+int audit_anchor_take(struct store *s, struct audit_anchor *a, uint64_t *bad_seq,
+		      struct perr *e);
+
+/*
+ * audit_verify() that also requires the log to reach the anchored record
+ * unchanged and the anchor to carry this pool's MAC. -EBADMSG with
+ * *bad_seq and a one-line message naming the first problem.
+ */
+int audit_verify_anchor(struct store *s, const struct audit_anchor *a, uint64_t *bad_seq,
+			struct perr *e);
+
+/*
+ * The anchor as one line of text (no newline): "poolfs-audit-anchor v1
+ * seq=S time=2026-12-03T10:00:00.123456789Z algo=sha256 hash=HEX mac=HEX".
+ */
+void audit_anchor_format(const struct audit_anchor *a, struct strbuf *out);
+
+/*
+ * Finds and reads that line anywhere in text (a file holding it, or the
+ * JSON "audit anchor --json" printed). -EINVAL with a message when none
+ * is there or it is malformed.
+ */
+int audit_anchor_parse(const char *text, size_t len, struct audit_anchor *a,
+		       struct perr *e);
 
 /*
  * Appends record seq as stored (JSON) to out, e.g. to show the record

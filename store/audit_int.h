@@ -68,7 +68,8 @@ struct audit_seal {
 	uint8_t sig[64];
 };
 
-enum audit_seal_kind { AUDIT_SEAL_HEAD, AUDIT_SEAL_CP };
+/* HEAD and ANCHOR are HMAC-SHA512, CP Ed25519 */
+enum audit_seal_kind { AUDIT_SEAL_HEAD, AUDIT_SEAL_CP, AUDIT_SEAL_ANCHOR };
 
 struct audit_keys {
 	EVP_PKEY *sign;			/* Ed25519, for checkpoints */
@@ -230,9 +231,10 @@ void audit_journal_close(struct audit_log *L, bool ingested);
 /*
  * At open, before the chain is read: puts the records, checkpoints and
  * head of every authentic frame left by a daemon that did not close into
- * RocksDB, then deletes the files. 1 and why when a frame that is not
- * the last of its file fails its check (tampering): that frame and all
- * after it are refused.
+ * RocksDB, then deletes the files. 1 and why when a complete frame fails
+ * its check (tampering, wherever it sits): that frame and all after it
+ * are refused. Only an incomplete frame (cut short, or failing in a
+ * zero-filled tail) is dropped as a torn write.
  */
 int audit_journal_replay(struct audit_log *L, struct strbuf *why);
 

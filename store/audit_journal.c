@@ -23,16 +23,18 @@
  * one before, from the "prev" the first names) to the hash its head seal
  * signs: without the key no frame can be forged or edited.
  *
- * At open, every authentic frame is replayed into RocksDB. A frame that
- * fails its check with no frame's magic after it in its file is a write
- * that never completed (its caller got no answer; a filesystem may have
- * left it zero-filled) and is dropped. One followed by another frame was
- * edited: it and everything after it are refused, the files kept as
- * refused.<number>, and the caller records an audit_break. (A cut-short
- * frame whose records happen to hold the magic is taken for an edit: the
- * log then claims tampering that was not, never the other way.) A frame whose
- * first record is at or below records of an earlier frame replaces them,
- * as the daemon did when a write failed and the chain resumed.
+ * At open, every authentic frame is replayed into RocksDB. Only a frame
+ * that is incomplete may be dropped as the write a crash cut short (its
+ * caller got no answer): its declared length runs past the end of the
+ * file, or the check fails in a zero-filled tail (the file grew but its
+ * blocks never came: zeros from the frame's start, or from a 512-byte
+ * boundary, to the end of the file). A complete frame that fails its
+ * check is an edit, even the last one: it and everything after it are
+ * refused, the files kept as refused.<number>, and the caller records an
+ * audit_break. So is a frame cut short whose bytes hold a whole
+ * authentic frame (its length field was edited). A frame whose first
+ * record is at or below records of an earlier frame replaces them, as
+ * the daemon did when a write failed and the chain resumed.
  */
 #include "store/audit_int.h"
 
@@ -357,33 +359,34 @@ struct replay {
 };
 
 /*
- * Checks the frame body b (n records, cp flagged) and, when authentic,
- * makes it the newest in rp. NULL, else why it is refused.
+ * Checks the frame body b (n records, cp flagged), staging its records
+ * past the authentic ones in rp. NULL when authentic, else why not and
+ * in *at where in b the check needed bytes up to (the end of the record
+ * or seal that failed), so that a failure can be told to lie in a
+ * zero-filled tail or not.
  */
-static const char *frame_take(struct replay *rp, const uint8_t *b, size_t blen, uint32_t n,
-			      bool has_cp)
+static const char *frame_check(struct replay *rp, const uint8_t *b, size_t blen, uint32_t n,
+			       bool has_cp, size_t *at)
 {
 	struct audit_log *L = rp->L;
-	size_t off = 0, base = rp->nrecs, first;
+	size_t off = 0, base = rp->nrecs;
 	uint8_t prev[32], hash[32], stored[32];
 	uint64_t seq = 0;
 	struct audit_seal c;
-	const char *why = NULL;
 
-	for (uint32_t i = 0; i < n && !why; i++) {
+	*at = blen;
+	for (uint32_t i = 0; i < n; i++) {
 		struct audit_rec r;
 		char prev_hex[65];
+		const char *why = NULL;
 		json_t *o;
 		uint32_t len;
 
-		if (blen - off < 4 || (len = get_be32(b + off), blen - off - 4 < len)) {
-			why = "a record runs past the frame";
-			break;
-		}
-		if (audit_decode((const char *)b + off + 4, len, &o, &r, prev_hex)) {
-			why = "a record is not a record";
-			break;
-		}
+		if (blen - off < 4 || (len = get_be32(b + off), blen - off - 4 < len))
+			return "a record runs past the frame";
+		*at = off + 4 + len;
+		if (audit_decode((const char *)b + off + 4, len, &o, &r, prev_hex))
+			return "a record is not a record";
 		json_decref(o);
 		if (i == 0 && hex_decode(prev_hex, prev, 32))
 			why = "the first record's prev is not a hash";
@@ -393,7 +396,7 @@ static const char *frame_take(struct replay *rp, const uint8_t *b, size_t blen, 
 			 memcmp(hash, stored, 32))
 			why = "a record does not match its hash";
 		if (why)
-			break;
+			return why;
 		/* staged past the authentic ones until the frame proves itself */
 		if (base + i >= rp->arecs) {
 			size_t na = rp->arecs ? 2 * rp->arecs : 256;
@@ -409,18 +412,28 @@ static const char *frame_take(struct replay *rp, const uint8_t *b, size_t blen, 
 		seq = r.seq;
 		off += 4 + len;
 	}
-	if (!why && blen - off != AUDIT_SEAL_LEN * (has_cp ? 2u : 1u))
-		why = "the seals are not where the frame says";
-	if (!why && (audit_seal_decode(b + off, AUDIT_SEAL_LEN, &c) ||
-		     audit_seal_check(&L->keys, L->algo, AUDIT_SEAL_HEAD, &c) ||
-		     c.seq != seq || memcmp(c.hash, prev, 32)))
-		why = "its head seal does not sign its records";
-	if (!why && has_cp && (audit_seal_decode(b + off + AUDIT_SEAL_LEN, AUDIT_SEAL_LEN, &c) ||
-			       audit_seal_check(&L->keys, L->algo, AUDIT_SEAL_CP, &c) ||
-			       c.seq != seq))
-		why = "its checkpoint seal does not sign its records";
-	if (why)
-		return why;
+	*at = blen;
+	if (blen - off != AUDIT_SEAL_LEN * (has_cp ? 2u : 1u))
+		return "the seals are not where the frame says";
+	if (audit_seal_decode(b + off, AUDIT_SEAL_LEN, &c) ||
+	    audit_seal_check(&L->keys, L->algo, AUDIT_SEAL_HEAD, &c) ||
+	    c.seq != seq || memcmp(c.hash, prev, 32)) {
+		*at = off + AUDIT_SEAL_LEN;
+		return "its head seal does not sign its records";
+	}
+	if (has_cp && (audit_seal_decode(b + off + AUDIT_SEAL_LEN, AUDIT_SEAL_LEN, &c) ||
+		       audit_seal_check(&L->keys, L->algo, AUDIT_SEAL_CP, &c) ||
+		       c.seq != seq))
+		return "its checkpoint seal does not sign its records";
+	return NULL;
+}
+
+/* Makes the frame frame_check() just passed (body b, n records) the newest in rp. */
+static const char *frame_take(struct replay *rp, const uint8_t *b, size_t blen, uint32_t n,
+			      bool has_cp)
+{
+	size_t base = rp->nrecs, first, off = blen - AUDIT_SEAL_LEN * (has_cp ? 2u : 1u);
+
 	/* this frame replaces what earlier ones said from its first record on */
 	for (first = base; first > 0 && rp->recs[first - 1].seq >= rp->recs[base].seq; first--)
 		;
@@ -429,7 +442,7 @@ static const char *frame_take(struct replay *rp, const uint8_t *b, size_t blen, 
 	while (rp->ncps > 0 && rp->cps[rp->ncps - 1].seq >= rp->recs[first].seq)
 		rp->ncps--;
 	rp->head = b + off;
-	rp->head_seq = seq;
+	rp->head_seq = rp->recs[rp->nrecs - 1].seq;
 	if (has_cp) {
 		if (rp->ncps == rp->acps) {
 			size_t na = rp->acps ? 2 * rp->acps : 16;
@@ -440,10 +453,55 @@ static const char *frame_take(struct replay *rp, const uint8_t *b, size_t blen, 
 			rp->cps = p;
 			rp->acps = na;
 		}
-		rp->cps[rp->ncps].seq = seq;
+		rp->cps[rp->ncps].seq = rp->head_seq;
 		rp->cps[rp->ncps++].v = b + off + AUDIT_SEAL_LEN;
 	}
 	return NULL;
+}
+
+/*
+ * Where the zero-filled tail of a file of len bytes begins as a torn
+ * write leaves one: the zeros that run to the end, from the frame at
+ * start on, or from the first 512-byte boundary inside them (a
+ * filesystem exposes unwritten blocks, never single bytes). len when
+ * there is none.
+ */
+static size_t zero_tail(const uint8_t *buf, size_t len, size_t start)
+{
+	size_t z = len;
+
+	while (z > start && buf[z - 1] == 0)
+		z--;
+	if (z == start)
+		return start;
+	z = (z + 511) & ~(size_t)511;
+	return z < len ? z : len;
+}
+
+/*
+ * The frame at buf[off] of a file of len bytes, its header whole and of
+ * known shape: NULL when authentic (and taken into rp), else why not.
+ * *torn says whether the failure lies in a zero-filled tail.
+ */
+static const char *frame_read(struct replay *rp, const uint8_t *buf, size_t len, size_t off,
+			      size_t body, bool *torn)
+{
+	const uint8_t *f = buf + off;
+	const char *bad;
+	size_t at;
+
+	*torn = false;
+	bad = frame_check(rp, f + FRAME_HDR, body, get_be32(f + 8), f[12], &at);
+	if (!bad)
+		return frame_take(rp, f + FRAME_HDR, body, get_be32(f + 8), f[12]);
+	if (strcmp(bad, "out of memory"))
+		*torn = off + FRAME_HDR + at > zero_tail(buf, len, off);
+	return bad;
+}
+
+static bool frame_shaped(const uint8_t *f)
+{
+	return !memcmp(f, FRAME_MAGIC, 4) && get_be32(f + 8) != 0 && f[12] <= 1;
 }
 
 static int read_file(struct audit_journal *j, uint64_t num, uint8_t **buf, size_t *len)
@@ -562,25 +620,36 @@ int audit_journal_replay(struct audit_log *L, struct strbuf *why)
 		while (off < len) {
 			const uint8_t *f = bufs[i] + off;
 			const char *bad = NULL;
-			size_t body;
+			size_t body = len - off >= FRAME_HDR ? get_be32(f + 4) : SIZE_MAX, at;
+			bool torn = false;
 
-			if (len - off < FRAME_HDR ||
-			    (body = get_be32(f + 4), len - off - FRAME_HDR < body)) {
-				log_warn("%s: audit journal: file %" PRIu64 " ends in an unfinished write of %zu bytes; dropped",
-					 L->s->dir, nums[i], len - off);
-				break;
-			}
-			if (memcmp(f, FRAME_MAGIC, 4) || get_be32(f + 8) == 0 || f[12] > 1)
+			if (body > len - off - (len - off >= FRAME_HDR ? FRAME_HDR : 0)) {
+				/*
+				 * Cut short: the write the crash interrupted, unless what
+				 * is there is a whole authentic frame with its length
+				 * field made larger (an edit that would drop it).
+				 */
+				if (body == SIZE_MAX || !frame_shaped(f) ||
+				    frame_check(&rp, f + FRAME_HDR, len - off - FRAME_HDR,
+						get_be32(f + 8), f[12], &at)) {
+					log_warn("%s: audit journal: file %" PRIu64 " ends in an unfinished write of %zu bytes; dropped",
+						 L->s->dir, nums[i], len - off);
+					break;
+				}
+				bad = "its length field was changed (the frame is whole)";
+			} else if (!frame_shaped(f)) {
 				bad = "it is not a frame";
-			else
-				bad = frame_take(&rp, f + FRAME_HDR, body, get_be32(f + 8), f[12]);
+				torn = off + FRAME_HDR > zero_tail(bufs[i], len, off);
+			} else {
+				bad = frame_read(&rp, bufs[i], len, off, body, &torn);
+			}
 			if (bad && !strcmp(bad, "out of memory")) {
 				ret = -ENOMEM;
 				goto out;
 			}
-			if (bad && !memmem(f + 4, len - off - 4, FRAME_MAGIC, 4)) {
-				/* nothing after it: the write the crash cut short (maybe zero-filled) */
-				log_warn("%s: audit journal: file %" PRIu64 " ends in a frame that fails its check (%s), an unfinished write; dropped",
+			if (bad && torn) {
+				/* zeros where the write never landed: its caller got no answer */
+				log_warn("%s: audit journal: file %" PRIu64 " ends in a zero-filled unfinished write (%s); dropped",
 					 L->s->dir, nums[i], bad);
 				break;
 			}

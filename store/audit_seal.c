@@ -28,8 +28,9 @@
  *   49   64    over (domain NUL algo NUL bytes 1..48): Ed25519
  *              signature (checkpoint) or HMAC-SHA512 (head)
  *
- * The domain ("poolfs audit head v1" or "poolfs audit checkpoint v1")
- * keeps a head from being replayed as a checkpoint and back; the
+ * The domain ("poolfs audit head v1", "poolfs audit checkpoint v1" or
+ * "poolfs audit anchor v1", the auditor's copy of a head: see
+ * store/audit_anchor.c) keeps one kind from being replayed as another; the
  * algorithm is signed so flipping meta "audit_hash" cannot pass.
  */
 #include "store/audit_int.h"
@@ -52,6 +53,7 @@
 static const char *const domains[] = {
 	[AUDIT_SEAL_HEAD] = "poolfs audit head v1",
 	[AUDIT_SEAL_CP] = "poolfs audit checkpoint v1",
+	[AUDIT_SEAL_ANCHOR] = "poolfs audit anchor v1",
 };
 
 static int derive(const uint8_t *secret, size_t len, const char *info, uint8_t out[32])
@@ -207,7 +209,7 @@ int audit_seal_sign(const struct audit_keys *k, const char *algo, enum audit_sea
 
 	if (!len)
 		return -EINVAL;
-	if (kind == AUDIT_SEAL_HEAD)
+	if (kind != AUDIT_SEAL_CP)
 		return head_mac(k, msg, len, c->sig);
 	ctx = EVP_MD_CTX_new();
 	if (!ctx || EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->sign) != 1 ||
@@ -227,7 +229,7 @@ int audit_seal_check(const struct audit_keys *k, const char *algo, enum audit_se
 
 	if (!len)
 		return -EINVAL;
-	if (kind == AUDIT_SEAL_HEAD) {
+	if (kind != AUDIT_SEAL_CP) {
 		ret = head_mac(k, msg, len, mac);
 		if (!ret && CRYPTO_memcmp(mac, c->sig, 64))
 			ret = -EBADMSG;

@@ -13,9 +13,12 @@
  *   - the head: a signed (seq, hash) of the last record, rewritten with
  *     every write. A tail cut off, or records added after it, no longer
  *     match.
- * What no signature can show is a whole log replaced by an older copy
- * of itself together with its head; pinning the head elsewhere (syslog
- * export) covers that.
+ * The chain starts at the pool's "init" record, so a log wiped with its
+ * head is not an intact empty log. What no signature made with a key in
+ * the store can show is a log rebuilt with that key, or replaced by an
+ * older copy of itself together with its head: the auditor's anchor
+ * (store/audit_anchor.c), kept outside the store, covers that, because
+ * it is compared by chain hash, which needs no key.
  */
 #include "store/audit_int.h"
 
@@ -38,6 +41,7 @@ struct verify {
 	uint64_t good_cp;		/* last checkpoint that matched */
 	uint64_t *bad;
 	struct perr *e;
+	const struct audit_anchor *want;	/* the log must reach it; NULL: none */
 };
 
 #define ULL(x) ((unsigned long long)(x))
@@ -157,6 +161,10 @@ static int check_record(struct verify *v, uint64_t seq, const char *val, size_t 
 			     ULL(seq - 1));
 		goto out;
 	}
+	if (seq == 1 && strcmp(r.op, "init")) {
+		ret = broken(v, seq, "record 1 is not the pool's init record (the log was replaced or rebuilt)");
+		goto out;
+	}
 	if (!strcmp(r.op, "audit_break")) {
 		ret = broken(v, r.version && r.version < seq ? r.version : seq,
 			     "record %llu notes damage found when the store was opened: %s",
@@ -169,7 +177,18 @@ out:
 	return ret;
 }
 
-static int walk(struct verify *v, uint64_t *last, uint8_t hash[32])
+/* The anchored record, when seq is it: same chain hash and time. */
+static int check_anchor(struct verify *v, uint64_t seq, const uint8_t hash[32], int64_t time)
+{
+	if (!v->want || v->want->seq != seq)
+		return 0;
+	if (memcmp(v->want->hash, hash, 32) || v->want->time_ns != time)
+		return broken(v, seq, "record %llu is not the anchored record (its chain hash or time differs from the anchor's: the log up to it was changed or rebuilt)",
+			      ULL(seq));
+	return 0;
+}
+
+static int walk(struct verify *v, uint64_t *last, uint8_t hash[32], int64_t *last_time)
 {
 	rocksdb_iterator_t *it;
 	uint8_t prev[32] = { 0 };
@@ -199,6 +218,8 @@ static int walk(struct verify *v, uint64_t *last, uint8_t hash[32])
 		ret = check_record(v, seq, val, vlen, prev, prev_time, hash, &time);
 		if (!ret)
 			ret = check_cp(v, &ci, seq, hash, time);
+		if (!ret)
+			ret = check_anchor(v, seq, hash, time);
 		if (ret)
 			goto out;
 		memcpy(prev, hash, 32);
@@ -211,8 +232,11 @@ static int walk(struct verify *v, uint64_t *last, uint8_t hash[32])
 		goto out;
 	}
 	*last = expect - 1;
+	*last_time = prev_time;
 	memcpy(hash, prev, 32);
-	if (ci < v->ncp)
+	if (!*last)
+		ret = broken(v, 1, "the log has no records, not even the pool's init record (wiped)");
+	else if (ci < v->ncp)
 		ret = broken(v, expect, "records %llu..%llu are missing (cut off; a signed checkpoint names the last)",
 			     ULL(expect), ULL(v->cps[ci].seq));
 out:
@@ -258,12 +282,33 @@ out:
 	return ret;
 }
 
-int audit_verify(struct store *s, uint64_t *bad_seq, struct perr *e)
+/* What an anchor adds once the log itself holds: reaching it, and its MAC. */
+static int check_reach(struct verify *v, uint64_t last)
+{
+	struct audit_seal c = { .seq = v->want->seq, .time_ns = v->want->time_ns };
+
+	if (v->want->seq > last)
+		return broken(v, last + 1, "the log ends at seq %llu, before the anchored seq %llu (cut short, rolled back or wiped)",
+			      ULL(last), ULL(v->want->seq));
+	memcpy(c.hash, v->want->hash, 32);
+	memcpy(c.sig, v->want->mac, 64);
+	if (audit_seal_check(&v->keys, v->want->algo, AUDIT_SEAL_ANCHOR, &c))
+		return broken(v, v->want->seq, "the anchor's MAC does not match this pool's audit key (an anchor of another pool, an edited anchor, or the pool's keys were replaced)");
+	return 0;
+}
+
+/*
+ * Checks the log, against want when given; fills got (when given) with
+ * the head of an intact log and its anchor MAC.
+ */
+static int verify_run(struct store *s, const struct audit_anchor *want, struct audit_anchor *got,
+		      uint64_t *bad_seq, struct perr *e)
 {
 	const rocksdb_snapshot_t *snap;
-	struct verify v = { .s = s, .bad = bad_seq, .e = e };
+	struct verify v = { .s = s, .bad = bad_seq, .e = e, .want = want };
 	uint8_t hash[32];
 	uint64_t last = 0;
+	int64_t time = 0;
 	int ret;
 
 	*bad_seq = 0;
@@ -281,6 +326,11 @@ int audit_verify(struct store *s, uint64_t *bad_seq, struct perr *e)
 		ret = broken(&v, 1, "meta \"audit_hash\" names no known algorithm");
 		goto out;
 	}
+	if (want && strcmp(want->algo, v.algo)) {
+		ret = broken(&v, 1, "the anchor is of a log hashed with %.15s, this log is hashed with %s",
+			     want->algo, v.algo);
+		goto out;
+	}
 	v.md = audit_md(v.algo);
 	ret = audit_keys_load(s, &v.keys);
 	if (ret) {
@@ -290,13 +340,48 @@ int audit_verify(struct store *s, uint64_t *bad_seq, struct perr *e)
 	}
 	ret = load_cps(&v);
 	if (!ret)
-		ret = walk(&v, &last, hash);
+		ret = walk(&v, &last, hash, &time);
 	if (!ret)
 		ret = check_head(&v, last, hash);
+	if (!ret && want)
+		ret = check_reach(&v, last);
+	if (!ret && got) {
+		struct audit_seal c = { .seq = last, .time_ns = time };
+
+		memcpy(c.hash, hash, 32);
+		ret = audit_seal_sign(&v.keys, v.algo, AUDIT_SEAL_ANCHOR, &c);
+		if (ret) {
+			ret = perr_set(e, -ret, "audit log: cannot make the anchor's MAC");
+			goto out;
+		}
+		memset(got, 0, sizeof(*got));
+		got->seq = last;
+		got->time_ns = time;
+		snprintf(got->algo, sizeof(got->algo), "%s", v.algo);
+		memcpy(got->hash, hash, 32);
+		memcpy(got->mac, c.sig, 64);
+	}
 out:
 	audit_keys_release(&v.keys);
 	free(v.cps);
 	rocksdb_readoptions_destroy(v.ro);
 	rocksdb_release_snapshot(s->db, snap);
 	return ret;
+}
+
+int audit_verify(struct store *s, uint64_t *bad_seq, struct perr *e)
+{
+	return verify_run(s, NULL, NULL, bad_seq, e);
+}
+
+int audit_verify_anchor(struct store *s, const struct audit_anchor *a, uint64_t *bad_seq,
+			struct perr *e)
+{
+	return verify_run(s, a, NULL, bad_seq, e);
+}
+
+int audit_anchor_take(struct store *s, struct audit_anchor *a, uint64_t *bad_seq,
+		      struct perr *e)
+{
+	return verify_run(s, NULL, a, bad_seq, e);
 }

@@ -48,6 +48,20 @@ static inline int suite_clean(void)
 	return nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* The pool's first record, as poolctl init writes it: the chain starts there. */
+static inline int append_init(void)
+{
+	struct audit_rec r = { .comm = "poolctl", .op = "init", .path = "", .view = "",
+			       .reason = "pool created" };
+
+	return audit_append(S, &r);
+}
+
+/*
+ * A new pool with an empty log, as store_create() leaves it: its first
+ * record must be an init record (append_init(), or fill() from 0) for
+ * verify to find the log intact.
+ */
 static inline void pool_new(void)
 {
 	struct perr e = PERR_INIT;
@@ -73,7 +87,11 @@ static inline void pool_done(void)
 	S = NULL;
 }
 
-/* Record i of a test log: every field varies with i. */
+/*
+ * Record i of a test log: every field varies with i. Record 0 is the
+ * pool's init record (its operation "init"), so a log filled from 0
+ * starts where a pool's log starts.
+ */
 static inline void rec_fill(struct audit_rec *r, unsigned i, char *path, size_t plen,
 			    char *reason, size_t rlen)
 {
@@ -85,7 +103,7 @@ static inline void rec_fill(struct audit_rec *r, unsigned i, char *path, size_t 
 	snprintf(reason, rlen, "r%u", i);
 	*r = (struct audit_rec){
 		.uid = 1000 + i % 5, .gid = 2000 + i % 3, .pid = i, .comm = i % 11 ? "cat" : NULL,
-		.dept = depts[i % 4], .user = i % 2 ? "张三" : NULL, .op = ops[i % 5],
+		.dept = depts[i % 4], .user = i % 2 ? "张三" : NULL, .op = i ? ops[i % 5] : "init",
 		.path = path, .code = "341800-GA-0001", .version = i % 9, .bytes = i * 100ull,
 		.result = i % 6 == 0 ? -EACCES : i % 13 == 0 ? -EIO : 0,
 		.grant = i % 4 == 1 ? "g1" : NULL, .view = "raw", .reason = reason,

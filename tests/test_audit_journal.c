@@ -161,6 +161,7 @@ static uint64_t crashed_pool(unsigned n, char *path, size_t len)
 	uint64_t base;
 
 	pool_new();
+	CU_ASSERT_EQUAL_FATAL(append_init(), 0);
 	base = S->audit_seq;
 	crash_after(n);
 	journal_file("audit.", path, len);
@@ -228,6 +229,88 @@ static void test_crash_edited_frame(void)
 	pool_done();
 }
 
+/* Flips bit 0 of the byte at in the journal file at path. */
+static void flip_byte(const char *path, off_t at)
+{
+	int fd = open(path, O_RDWR);
+	char c;
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(pread(fd, &c, 1, at), 1);
+	c ^= 0x01;
+	CU_ASSERT_EQUAL_FATAL(pwrite(fd, &c, 1, at), 1);
+	close(fd);
+}
+
+/* Reopens a pool whose last frame was edited: the break takes its place. */
+static void expect_last_refused(uint64_t base, const char *why)
+{
+	char refused[600];
+
+	pool_reopen();
+	CU_ASSERT_EQUAL(S->audit_seq, base + 40);
+	read_last();
+	CU_ASSERT_STRING_EQUAL(last_op, "audit_break");
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_reason, why));
+	CU_ASSERT_EQUAL(verify_quiet(), base + 40);
+	journal_file("refused.", refused, sizeof(refused));
+	CU_ASSERT(refused[0] != '\0');
+	pool_done();
+}
+
+static void test_crash_edited_last_frame(void)
+{
+	char path[600];
+	uint64_t base;
+	off_t last;
+
+	/* a letter of the last record: a complete frame, not a torn write */
+	base = crashed_pool(40, path, sizeof(path));
+	flip_byte(path, frame_at(path, 39) + 13 + 4 + 30);
+	expect_last_refused(base, "does not match its hash");
+
+	/* the last byte of its head seal */
+	base = crashed_pool(40, path, sizeof(path));
+	flip_byte(path, file_size(path) - 1);
+	expect_last_refused(base, "head seal");
+
+	/* its length made larger, so that it looks cut short */
+	base = crashed_pool(40, path, sizeof(path));
+	last = frame_at(path, 39);
+	flip_byte(path, last + 4 + 1);
+	expect_last_refused(base, "length field");
+
+	/* the magic of the last frame */
+	base = crashed_pool(40, path, sizeof(path));
+	flip_byte(path, frame_at(path, 39));
+	expect_last_refused(base, "not a frame");
+}
+
+static void test_crash_zero_tail(void)
+{
+	char path[600];
+	uint64_t base = crashed_pool(40, path, sizeof(path));
+	off_t last = frame_at(path, 39), size = file_size(path), cut;
+	static const char zeros[4096];
+	int fd;
+
+	/* the last frame's blocks from a 512-byte boundary on never came */
+	cut = (last + 13 + 512) & ~(off_t)511;
+	if (cut >= size)
+		cut = (last + 13 + 511) & ~(off_t)511;
+	CU_ASSERT_FATAL(cut > last + 13 && cut < size);
+	fd = open(path, O_RDWR);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(pwrite(fd, zeros, (size_t)(size - cut), cut), size - cut);
+	close(fd);
+	pool_reopen();
+	CU_ASSERT_EQUAL(S->audit_seq, base + 39);
+	read_last();
+	CU_ASSERT_STRING_NOT_EQUAL(last_op, "audit_break");
+	CU_ASSERT_EQUAL(verify_quiet(), 0);
+	pool_done();
+}
+
 static void test_files_retired(void)
 {
 	unsigned n = 0;
@@ -289,6 +372,8 @@ int main(int argc, char **argv)
 		{ "journal: records after a crash are replayed", test_crash_replayed },
 		{ "journal: a write cut short by the crash is dropped", test_crash_torn_write },
 		{ "journal: an edited frame is refused and recorded", test_crash_edited_frame },
+		{ "journal: an edited last frame is no torn write", test_crash_edited_last_frame },
+		{ "journal: a zero-filled tail is a torn write", test_crash_zero_tail },
 		{ "journal: full files go once RocksDB holds them", test_files_retired },
 		{ "journal: a clean close leaves none", test_clean_close },
 	};

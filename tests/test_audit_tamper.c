@@ -316,6 +316,184 @@ static void test_tamper_seals(void)
 	pool_done();
 }
 
+/* Deletes every record, the head and every checkpoint, as ldb would. */
+static void wipe_log(void)
+{
+	uint8_t key[AUDIT_CP_KEY_LEN];
+	uint64_t cp;
+
+	for (uint64_t k = 1; k <= S->audit_seq; k++)
+		raw_del_rec(k);
+	raw_del(CF_META, AUDIT_META_HEAD, strlen(AUDIT_META_HEAD));
+	while ((cp = cp_below(UINT64_MAX))) {
+		audit_cp_key(key, cp);
+		raw_del(CF_META, key, sizeof(key));
+	}
+}
+
+static void test_tamper_wipe(void)
+{
+	struct perr e = PERR_INIT;
+
+	/* with the store closed or open: nothing of the log left */
+	tamper_pool();
+	wipe_log();
+	CU_ASSERT_EQUAL(verify_bad(&e), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "wiped"));
+	/* and whatever is appended next does not make it intact again */
+	pool_reopen();
+	CU_ASSERT_EQUAL(fill(1, 5), 0);
+	memset(&e, 0, sizeof(e));
+	CU_ASSERT_EQUAL(verify_bad(&e), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "init record"));
+	pool_done();
+}
+
+/*
+ * Cuts the log back to record last as a holder of the store's keys
+ * would: the later records and checkpoints deleted and a head sealed for
+ * record last, so that the log verifies on its own.
+ */
+static void rollback_with_key(uint64_t last)
+{
+	struct strbuf v = STRBUF_INIT;
+	uint8_t zero[32] = { 0 }, computed[32], enc[AUDIT_SEAL_LEN], key[AUDIT_CP_KEY_LEN];
+	struct audit_keys k;
+	struct audit_seal c = { .seq = last, .time_ns = time_of(last) };
+	uint64_t cp, end = S->audit_seq;
+
+	for (uint64_t q = last + 1; q <= end; q++)
+		raw_del_rec(q);
+	while ((cp = cp_below(UINT64_MAX)) > last) {
+		audit_cp_key(key, cp);
+		raw_del(CF_META, key, sizeof(key));
+	}
+	CU_ASSERT_EQUAL_FATAL(raw_get(last, &v), 0);
+	CU_ASSERT_EQUAL(audit_hash_value(v.buf, v.len, zero, EVP_sha256(), computed, c.hash), 0);
+	CU_ASSERT_EQUAL_FATAL(audit_keys_load(S, &k), 0);
+	CU_ASSERT_EQUAL(audit_seal_sign(&k, "sha256", AUDIT_SEAL_HEAD, &c), 0);
+	audit_keys_release(&k);
+	audit_seal_encode(&c, enc);
+	raw_put(CF_META, AUDIT_META_HEAD, strlen(AUDIT_META_HEAD), enc, sizeof(enc));
+	strbuf_release(&v);
+}
+
+/* Seals every checkpoint again over the records as they now are, with the store's key. */
+static void reseal_cps_with_key(void)
+{
+	struct strbuf v = STRBUF_INIT;
+	uint8_t zero[32] = { 0 }, computed[32], enc[AUDIT_SEAL_LEN], key[AUDIT_CP_KEY_LEN];
+	struct audit_keys k;
+	uint64_t cp, seq = UINT64_MAX;
+
+	CU_ASSERT_EQUAL_FATAL(audit_keys_load(S, &k), 0);
+	while ((cp = cp_below(seq))) {
+		struct audit_seal c = { .seq = cp, .time_ns = time_of(cp) };
+
+		CU_ASSERT_EQUAL_FATAL(raw_get(cp, &v), 0);
+		CU_ASSERT_EQUAL(audit_hash_value(v.buf, v.len, zero, EVP_sha256(), computed, c.hash), 0);
+		CU_ASSERT_EQUAL(audit_seal_sign(&k, "sha256", AUDIT_SEAL_CP, &c), 0);
+		audit_seal_encode(&c, enc);
+		audit_cp_key(key, cp);
+		raw_put(CF_META, key, sizeof(key), enc, sizeof(enc));
+		seq = cp;
+	}
+	audit_keys_release(&k);
+	strbuf_release(&v);
+}
+
+static uint64_t verify_anchor_bad(const struct audit_anchor *a, struct perr *e)
+{
+	uint64_t bad = 12345678;
+	int ret = audit_verify_anchor(S, a, &bad, e);
+
+	if (!ret)
+		return 0;
+	CU_ASSERT_EQUAL(ret, -EBADMSG);
+	return bad;
+}
+
+static void test_anchor(void)
+{
+	struct perr e = PERR_INIT;
+	struct audit_anchor a, b;
+	struct strbuf line = STRBUF_INIT;
+	uint64_t bad;
+
+	/* an intact log and its anchor; the log grows past it */
+	tamper_pool();
+	CU_ASSERT_EQUAL_FATAL(audit_anchor_take(S, &a, &bad, &e), 0);
+	CU_ASSERT_EQUAL(a.seq, TAMPER_N);
+	CU_ASSERT_STRING_EQUAL(a.algo, "sha256");
+	audit_anchor_format(&a, &line);
+	CU_ASSERT_EQUAL_FATAL(audit_anchor_parse(line.buf, line.len, &b, &e), 0);
+	CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
+	CU_ASSERT_EQUAL(verify_anchor_bad(&b, &e), 0);
+	CU_ASSERT_EQUAL(fill(9000, 20), 0);
+	CU_ASSERT_EQUAL(verify_anchor_bad(&a, &e), 0);
+
+	/* cut short by a key holder: verify alone passes, the anchor does not */
+	rollback_with_key(TAMPER_N - 3);
+	CU_ASSERT_EQUAL(verify_quiet(), 0);
+	memset(&e, 0, sizeof(e));
+	CU_ASSERT_EQUAL(verify_anchor_bad(&a, &e), TAMPER_N - 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "before the anchored seq"));
+	pool_done();
+
+	/* the log rebuilt by a key holder, checkpoints and head resealed */
+	tamper_pool();
+	CU_ASSERT_EQUAL_FATAL(audit_anchor_take(S, &a, &bad, &e), 0);
+	forge_from(100, TAMPER_N, 0);
+	rollback_with_key(TAMPER_N);
+	reseal_cps_with_key();
+	CU_ASSERT_EQUAL(verify_quiet(), 0);
+	memset(&e, 0, sizeof(e));
+	CU_ASSERT_EQUAL(verify_anchor_bad(&a, &e), TAMPER_N);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "not the anchored record"));
+	pool_done();
+
+	/* wiped: nothing reaches the anchor */
+	tamper_pool();
+	CU_ASSERT_EQUAL_FATAL(audit_anchor_take(S, &a, &bad, &e), 0);
+	wipe_log();
+	memset(&e, 0, sizeof(e));
+	CU_ASSERT_EQUAL(verify_anchor_bad(&a, &e), 1);
+
+	/* an edited anchor, and one of another pool */
+	pool_reopen();
+	wipe_log();
+	pool_done();
+	tamper_pool();
+	CU_ASSERT_EQUAL(verify_anchor_bad(&a, &e), a.seq);	/* another pool: hash differs */
+	CU_ASSERT_EQUAL_FATAL(audit_anchor_take(S, &b, &bad, &e), 0);
+	b.mac[3] ^= 1;
+	memset(&e, 0, sizeof(e));
+	CU_ASSERT_EQUAL(verify_anchor_bad(&b, &e), b.seq);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "MAC"));
+	b.mac[3] ^= 1;
+	b.hash[0] ^= 1;
+	CU_ASSERT_EQUAL(verify_anchor_bad(&b, &e), b.seq);
+	b.hash[0] ^= 1;
+	b.seq--;
+	CU_ASSERT_NOT_EQUAL(verify_anchor_bad(&b, &e), 0);
+	b.seq++;
+	CU_ASSERT_EQUAL(verify_anchor_bad(&b, &e), 0);
+
+	/* a damaged log gives no anchor */
+	raw_del_rec(17);
+	CU_ASSERT_EQUAL(audit_anchor_take(S, &b, &bad, &e), -EBADMSG);
+	CU_ASSERT_EQUAL(bad, 17);
+
+	/* text that is no anchor */
+	CU_ASSERT_EQUAL(audit_anchor_parse("hello", 5, &b, &e), -EINVAL);
+	strbuf_reset(&line);
+	audit_anchor_format(&a, &line);
+	line.buf[line.len - 1] = 'x';
+	CU_ASSERT_EQUAL(audit_anchor_parse(line.buf, line.len, &b, &e), -EINVAL);
+	strbuf_release(&line);
+	pool_done();
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -326,6 +504,8 @@ int main(void)
 		{ "tamper: cut the tail", test_tamper_cut },
 		{ "tamper: forge seals", test_tamper_seals },
 		{ "tamper, then reopen", test_tamper_reopen },
+		{ "tamper: wipe the whole log and its seals", test_tamper_wipe },
+		{ "anchor: kept outside, it catches rollbacks", test_anchor },
 	};
 
 	return unit_tests_run("audit tamper", suite_init, suite_clean, tests, UNIT_COUNT(tests));

@@ -120,7 +120,10 @@ static int suite_init(void)
 		return -1;
 	snprintf(pool_dir, sizeof(pool_dir), "%s/pool", tmp_root);
 	snprintf(policy, sizeof(policy), policy_fmt, (unsigned)getuid());
+	/* the log starts at the pool's init record, as poolctl init writes it */
 	if (store_create(pool_dir, &e) || store_open(pool_dir, 0, &pool, &e) ||
+	    audit_append(pool, &(struct audit_rec){ .comm = "poolctl", .op = "init",
+						    .path = "", .reason = "pool created" }) ||
 	    store_policy_put(pool, policy, strlen(policy), NULL, NULL, &v)) {
 		fprintf(stderr, "test_ctl_audit: %s\n", perr_msg(&e, EIO));
 		return -1;
@@ -580,7 +583,7 @@ static void delete_record(struct store *s, uint64_t seq)
 	rocksdb_free(err);
 }
 
-/* A new pool of dir with n plain records, open in *s. */
+/* A new pool of dir with n plain records (the first its init record), open in *s. */
 static void small_pool(const char *name, int n, char *dir, size_t len, struct store **s)
 {
 	struct perr e = PERR_INIT;
@@ -593,7 +596,7 @@ static void small_pool(const char *name, int n, char *dir, size_t len, struct st
 		memset(&r, 0, sizeof(r));
 		r.uid = 1001;
 		r.comm = "cat";
-		r.op = "open";
+		r.op = i ? "open" : "init";	/* where a pool's log starts */
 		r.path = "/x";
 		CU_ASSERT_EQUAL_FATAL(audit_append(*s, &r), 0);
 	}

@@ -222,8 +222,10 @@ static void test_json(void)
 	CU_ASSERT_TRUE(c && c->values == 2 && c->hits[PII_BANK_CARD] == 2);
 	c = col(&s, "n");
 	CU_ASSERT_TRUE(c && c->empty == 1 && c->values == 0);
-	c = col(&s, "nested");
-	CU_ASSERT_TRUE(c && c->values == 1 && pii_column_kind(c) == -1);
+	/* nested values are columns of their own, by key path */
+	CU_ASSERT_PTR_NULL(col(&s, "nested"));
+	c = col(&s, "nested.a[]");
+	CU_ASSERT_TRUE(c && c->values == 2 && pii_column_kind(c) == -1);
 	c = col(&s, "手机");
 	CU_ASSERT_TRUE(c && c->hits[PII_PHONE] == 1);
 	pii_sample_release(&s);
@@ -316,6 +318,105 @@ static void test_cut(void)
 	pii_sample_release(&s);
 }
 
+/* A catalog field or a personal value nested at any depth is looked at. */
+static void test_nested(void)
+{
+	static const char envelope[] =
+		"{\"code\": 0, \"msg\": \"ok\", \"data\": [\n"
+		" {\"id\": \"341802199001011235\", \"family\": [{\"身份证号\": \"11010519491231002X\"}]},\n"
+		" {\"id\": \"510108200512310014\", \"family\": [], \"tel\": {\"m\": [\"13812345678\"]}}]}\n";
+	struct pii_sample s;
+	struct perr e = PERR_INIT;
+	const struct pii_column *c;
+	struct strbuf deep = STRBUF_INIT;
+
+	CU_ASSERT_EQUAL_FATAL(sample(envelope, strlen(envelope), VIEW_OTHER, TEXT_UTF8, 100, &s, &e), 0);
+	CU_ASSERT_EQUAL(s.records, 1);
+	c = col(&s, "data[].id");
+	CU_ASSERT_TRUE(c && c->values == 2 && pii_column_kind(c) == PII_ID_CARD);
+	CU_ASSERT_TRUE(c && c->nparts == 3 && !strcmp(c->parts[0], "data") && !c->parts[1] &&
+		       !strcmp(c->parts[2], "id"));
+	c = col(&s, "data[].family[].身份证号");
+	CU_ASSERT_TRUE(c && c->values == 1 && pii_column_kind(c) == PII_ID_CARD);
+	c = col(&s, "data[].tel.m[]");
+	CU_ASSERT_TRUE(c && c->hits[PII_PHONE] == 1);
+	CU_ASSERT_TRUE(col(&s, "code") && !col(&s, "data"));
+	pii_sample_release(&s);
+
+	/* nesting has a bound: deeper is refused, not followed */
+	strbuf_addstr(&deep, "{\"a\": ");
+	for (int i = 0; i < 100; i++)
+		strbuf_addch(&deep, '[');
+	CU_ASSERT_EQUAL(sample(deep.buf, deep.len, VIEW_JSONL, TEXT_UTF8, 100, &s, &e), -EIO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "nested deeper"));
+	pii_sample_release(&s);
+	strbuf_release(&deep);
+}
+
+/* A CR alone ends a record, as Python's csv and Excel read it. */
+static void test_cr_only(void)
+{
+	static const char csv[] = "身份证号,x\r341802199001011235,1\r\r510108200512310014,2\r";
+	struct pii_sample s;
+	struct perr e = PERR_INIT;
+	const struct pii_column *c;
+
+	CU_ASSERT_EQUAL_FATAL(sample(csv, strlen(csv), VIEW_CSV, TEXT_UTF8, 100, &s, &e), 0);
+	CU_ASSERT_EQUAL(s.records, 2);
+	CU_ASSERT_EQUAL(s.ncols, 2);
+	c = col(&s, "身份证号");
+	CU_ASSERT_TRUE(c && c->hits[PII_ID_CARD] == 2);
+	pii_sample_release(&s);
+	/* cut after a CR: it may be half of a CRLF */
+	CU_ASSERT_EQUAL(pii_sample((const uint8_t *)csv, 12 + 2, false, VIEW_CSV, TEXT_UTF8, 100,
+				   &s, &e), 0);
+	CU_ASSERT_TRUE(s.want_more);
+	pii_sample_release(&s);
+	CU_ASSERT_EQUAL(sample("a,b\r1,2,3\r", 10, VIEW_CSV, TEXT_UTF8, 100, &s, &e), -EIO);
+	CU_ASSERT_STRING_EQUAL(e.msg, "line 2: 3 fields, the header has 2");
+	pii_sample_release(&s);
+}
+
+/* Values that differ from a row filter's only by blanks, width, Unicode form or case. */
+static void test_near(void)
+{
+	/* U+FA0A is a compatibility ideograph whose NFC is U+898B */
+	static const char csv[] =
+		"区县,n\n宣州区,1\n 宣州区,2\n宣州区\u3000,3\n郎溪县,4\nXUANZHOU,5\nｘｕａｎｚｈｏｕ,6\n"
+		"xuanzhou,7\n\xef\xa8\x8a,8\n\xe8\xa6\x8b,9\n,10\n";
+	static const char json[] = "{\"data\": [{\"区县\": \" 宣州区\"}, {\"区县\": \"宣州区\"}]}";
+	static const char *const in[] = { "宣州区", "xuanzhou", "\xe8\xa6\x8b" };
+	static const char *const pre[] = { "宣" };
+	struct pii_watch w[3] = {
+		{ .field = "区县", .values = in, .nvalues = 3 },
+		{ .field = " 区县 ", .values = pre, .nvalues = 1, .prefix = true },
+		{ .field = "other", .values = in, .nvalues = 1 },
+	};
+	struct pii_sample s;
+	struct perr e = PERR_INIT;
+	struct strbuf f = STRBUF_INIT;
+
+	CU_ASSERT_EQUAL(pii_fold("  ＡＢ\xe3\x80\x80", 11, &f), 0);
+	CU_ASSERT_STRING_EQUAL(f.buf, "ab");
+	CU_ASSERT_EQUAL_FATAL(pii_sample_watch((const uint8_t *)csv, strlen(csv), true, VIEW_CSV,
+					       TEXT_UTF8, 100, &s, w, 3, &e), 0);
+	CU_ASSERT_EQUAL(s.records, 10);
+	/* " 宣州区", "宣州区\u3000", "XUANZHOU", full-width, the compatibility form */
+	CU_ASSERT_EQUAL(w[0].near, 5);
+	CU_ASSERT_EQUAL(w[0].seen, 9);
+	CU_ASSERT_EQUAL(w[1].near, 1);		/* " 宣州区": the others start with 宣 */
+	CU_ASSERT_EQUAL(w[2].seen, 0);
+	pii_sample_release(&s);
+
+	/* nested: the key is the field at any depth */
+	CU_ASSERT_EQUAL_FATAL(pii_sample_watch((const uint8_t *)json, strlen(json), true, VIEW_JSONL,
+					       TEXT_UTF8, 100, &s, w, 1, &e), 0);
+	CU_ASSERT_EQUAL(w[0].near, 1);
+	CU_ASSERT_EQUAL(w[0].seen, 1);
+	pii_sample_release(&s);
+	strbuf_release(&f);
+}
+
 struct bad_case {
 	enum view_format fmt;
 	const char *in;
@@ -330,8 +431,11 @@ static const struct bad_case bad_cases[] = {
 	{ VIEW_CSV, "a,b\n1,\xff\n", "line 2, byte 6: invalid utf-8 text" },
 	{ VIEW_JSONL, "{\"a\": 1}\n{\"a\": 2", "line 2: malformed JSON: the file ends inside a value" },
 	{ VIEW_JSONL, "{\"a\" 1}", "line 1: malformed JSON: expected ':' after a key" },
-	{ VIEW_JSONL, "{\"a\": \"\\q\"}", "line 1: malformed JSON: bad escape \"\\q\"" },
-	{ VIEW_JSONL, "{\"a\": tru}", "line 1: malformed JSON: unexpected \"tru\"" },
+	/* messages never quote the input: it may be personal data */
+	{ VIEW_JSONL, "{\"a\": \"\\q\"}", "line 1: malformed JSON: a bad escape in a string" },
+	{ VIEW_JSONL, "{\"a\": tru}",
+	  "line 1: malformed JSON: a value that is no string, number, true, false or null" },
+	{ VIEW_JSONL, "{\"a\": [1, 2}", "line 1: malformed JSON: expected ',' or ']'" },
 	{ VIEW_JSONL, "{\"a\": 1,}", "line 1: malformed JSON: expected a key" },
 	{ VIEW_JSON, "[1, 2]", "line 1: malformed JSON: expected an object" },
 	{ VIEW_JSON, "[{\"a\": 1}\n {\"a\": 2}]", "line 2: malformed JSON: expected ',' or ']'" },
@@ -382,6 +486,9 @@ int main(void)
 		{ "cut short", test_cut },
 		{ "malformed input", test_bad },
 		{ "too many columns", test_many_columns },
+		{ "json at every depth", test_nested },
+		{ "csv with CR line ends", test_cr_only },
+		{ "near matches of row filters", test_near },
 	};
 
 	return unit_tests_run("pii", NULL, NULL, tests, UNIT_COUNT(tests));

@@ -33,11 +33,14 @@ int cmd_audit_query(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_audit_verify(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_audit_export(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_audit_pubkey(struct ctl_ctx *ctx, int argc, char **argv);
+int cmd_audit_anchor(struct ctl_ctx *ctx, int argc, char **argv);
 
 #define CMD_LOCAL	0x1	/* needs no store; never run by the daemon */
 #define CMD_INPUT	0x2	/* its FILE argument is read by poolctl (ctl_read_input);
-				 * such a command takes boolean options only, so
-				 * its first non-option argument is the FILE */
+				 * such a command takes boolean options only, or one
+				 * string option whose value is the FILE (audit
+				 * verify --anchor FILE), so its first non-option
+				 * argument is the FILE */
 
 struct cmd {
 	const char *name;		/* "policy" */

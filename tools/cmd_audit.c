@@ -1,9 +1,9 @@
 /*
- * tools/cmd_audit.c - "poolctl audit query|verify|export|pubkey": the
- * auditor's view of the log (操作留痕).
+ * tools/cmd_audit.c - "poolctl audit query|verify|export|pubkey|anchor":
+ * the auditor's view of the log (操作留痕).
  *
  * Reading the log is recorded like reading data (audit.query,
- * audit.verify, audit.export, audit.pubkey): who searched for what is
+ * audit.verify, audit.export, audit.pubkey, audit.anchor): who searched for what is
  * as visible as who read what. Each record is written once the answer is
  * built, so it can say what was found, and before any of it reaches the
  * caller: an answer that cannot be recorded is dropped.
@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/codec.h"
 #include "store/audit.h"
 
 #define NS_PER_SEC	1000000000LL
@@ -69,15 +70,36 @@ static const char export_usage[] =
 	FILTER_USAGE;
 
 static const char verify_usage[] =
-	"usage: poolctl -s STORE audit verify [--json]\n"
+	"usage: poolctl -s STORE audit verify [--anchor FILE] [--json]\n"
 	"\n"
-	"Checks the whole chain: every record's hash and link, sequence numbers,\n"
-	"times, and the signed checkpoints and head. Exits 0 and prints\n"
-	"\"audit log intact: N records, last seq S\" when it holds; exits 1 and\n"
-	"prints the first record that cannot be trusted, and why, when not.\n"
+	"Checks the whole chain: it starts at the pool's init record, every\n"
+	"record's hash and link, sequence numbers, times, and the signed\n"
+	"checkpoints and head. Exits 0 and prints \"audit log intact: N records,\n"
+	"last seq S\" when it holds; exits 1 and prints the first record that\n"
+	"cannot be trusted, and why, when not.\n"
 	"\n"
-	"  --json    {\"intact\", \"records\", \"last_seq\"} or\n"
-	"            {\"intact\": false, \"seq\", \"error\", \"record\"}\n";
+	"  --anchor FILE  also require the log to reach the head that \"audit\n"
+	"                 anchor\" printed into FILE (- for standard input): the\n"
+	"                 anchored record still there with the same chain hash\n"
+	"                 and time. Fails, one line naming the first problem,\n"
+	"                 when the log was wiped, cut short, rolled back or\n"
+	"                 rebuilt, or the anchor is not this pool's\n"
+	"  --json         {\"intact\", \"records\", \"last_seq\"} or\n"
+	"                 {\"intact\": false, \"seq\", \"error\", \"record\"}\n";
+
+static const char anchor_usage[] =
+	"usage: poolctl -s STORE audit anchor [--json]\n"
+	"\n"
+	"Verifies the whole log and prints its head, one line: sequence number,\n"
+	"time and chain hash of the last record, and an HMAC under the pool's\n"
+	"audit key. Keep it outside the store (paper, another machine, a ticket):\n"
+	"\"audit verify --anchor FILE\" later fails if the log no longer reaches\n"
+	"that record unchanged. The chain hash needs no key, so the comparison\n"
+	"holds even against someone who holds the store and its keys; the HMAC\n"
+	"only shows which pool made the anchor. Exits 1 without an anchor when\n"
+	"the log is not intact.\n"
+	"\n"
+	"  --json    {\"seq\", \"time\", \"algo\", \"hash\", \"mac\", \"anchor\": the line}\n";
 
 static const char pubkey_usage[] =
 	"usage: poolctl -s STORE audit pubkey [--json]\n"
@@ -383,15 +405,33 @@ static int print_broken(struct ctl_ctx *ctx, uint64_t bad, const struct perr *e,
 	return rc ? rc : CTL_EXIT_NO;
 }
 
+/* The anchor FILE's content, parsed; 0 or an exit code with the message. */
+static int load_anchor(struct ctl_ctx *ctx, const char *name, struct audit_anchor *a)
+{
+	struct perr e = PERR_INIT;
+	int code;
+
+	code = cmd_need_input(ctx, name);
+	if (code)
+		return code;
+	if (audit_anchor_parse(ctx->input.buf, ctx->input.len, a, &e))
+		return cmd_error(ctx, CTL_EXIT_USAGE, "audit verify: --anchor \"%s\": %s", name,
+				 e.msg);
+	return 0;
+}
+
 int cmd_audit_verify(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	bool json = false;
+	const char *anchor = NULL;
 	struct cmd_opt opts[] = {
+		{ "--anchor", CMD_OPT_STRING, &anchor, false },
 		{ "--json", CMD_OPT_BOOL, &json, false },
 		CMD_OPT_END
 	};
 	struct perr e = PERR_INIT;
 	struct strbuf what = STRBUF_INIT;
+	struct audit_anchor want;
 	uint64_t last = 0, bad = 0;
 	char why[128];
 	int n, rc, code;
@@ -402,6 +442,11 @@ int cmd_audit_verify(struct ctl_ctx *ctx, int argc, char **argv)
 	if (n)
 		return cmd_error(ctx, CTL_EXIT_USAGE, "audit verify: unexpected argument \"%s\"",
 				 argv[0]);
+	if (anchor) {
+		code = load_anchor(ctx, anchor, &want);
+		if (code)
+			return code;
+	}
 	code = cmd_need_store(ctx);
 	if (code)
 		return code;
@@ -413,9 +458,12 @@ int cmd_audit_verify(struct ctl_ctx *ctx, int argc, char **argv)
 	 */
 	rc = last_seq(ctx->store, &last);
 	if (!rc)
-		rc = audit_verify(ctx->store, &bad, &e);
+		rc = anchor ? audit_verify_anchor(ctx->store, &want, &bad, &e)
+			    : audit_verify(ctx->store, &bad, &e);
 	if (!rc) {
 		strbuf_addf(&what, "intact through seq %" PRIu64, last);
+		if (anchor)
+			strbuf_addf(&what, ", reaching the anchor at seq %" PRIu64, want.seq);
 		if (json)
 			code = cmd_print_json(ctx, json_pack("{s:b, s:I, s:I}", "intact", 1,
 							     "records", (json_int_t)last,
@@ -423,6 +471,11 @@ int cmd_audit_verify(struct ctl_ctx *ctx, int argc, char **argv)
 		else
 			strbuf_addf(&ctx->out, "audit log intact: %" PRIu64 " record%s, last seq %"
 				    PRIu64 "\n", last, last == 1 ? "" : "s", last);
+	} else if (rc == -EBADMSG && anchor && !json) {
+		/* against an anchor the answer is one line: the first problem */
+		strbuf_addstr(&what, e.msg);
+		strbuf_addf(&ctx->out, "%s\n", e.msg);
+		code = CTL_EXIT_NO;
 	} else if (rc == -EBADMSG) {
 		strbuf_addstr(&what, e.msg);
 		code = print_broken(ctx, bad, &e, json);
@@ -435,6 +488,64 @@ int cmd_audit_verify(struct ctl_ctx *ctx, int argc, char **argv)
 	}
 	code = audit_self(ctx, "audit.verify", rc, 0, what.buf, code);
 	strbuf_release(&what);
+	return code;
+}
+
+/* ---- anchor ---- */
+
+int cmd_audit_anchor(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	bool json = false;
+	struct cmd_opt opts[] = {
+		{ "--json", CMD_OPT_BOOL, &json, false },
+		CMD_OPT_END
+	};
+	struct perr e = PERR_INIT;
+	struct strbuf what = STRBUF_INIT, line = STRBUF_INIT;
+	struct audit_anchor a;
+	uint64_t bad = 0;
+	char why[128], hash[65], mac[129], when[32];
+	int n, rc, code;
+
+	n = cmd_parse(ctx, anchor_usage, opts, argc, argv);
+	if (n < 0)
+		return cmd_parse_exit(n);
+	if (n)
+		return cmd_error(ctx, CTL_EXIT_USAGE, "audit anchor: unexpected argument \"%s\"",
+				 argv[0]);
+	code = cmd_need_store(ctx);
+	if (code)
+		return code;
+
+	rc = audit_anchor_take(ctx->store, &a, &bad, &e);
+	if (!rc) {
+		audit_anchor_format(&a, &line);
+		hex_encode(a.hash, sizeof(a.hash), hash);
+		hex_encode(a.mac, sizeof(a.mac), mac);
+		cmd_format_time(a.time_ns / NS_PER_SEC, when, sizeof(when));
+		strbuf_addf(&what, "anchor at seq %" PRIu64 " hash %.16s", a.seq, hash);
+		if (json)
+			code = cmd_print_json(ctx, json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:s}",
+							     "seq", (json_int_t)a.seq, "time", when,
+							     "time_ns", (json_int_t)a.time_ns,
+							     "algo", a.algo, "hash", hash, "mac", mac,
+							     "anchor", line.buf));
+		else
+			strbuf_addf(&ctx->out, "%s\n", line.buf);
+	} else if (rc == -EBADMSG) {
+		strbuf_addf(&what, "no anchor: %s", e.msg);
+		strbuf_addf(&ctx->out, "%s\n", e.msg);
+		code = CTL_EXIT_NO;
+	} else {
+		ctl_strerror(rc, why, sizeof(why));
+		if (!e.code)
+			perr_set(&e, rc, "audit log: cannot read it: %s", why);
+		strbuf_addf(&what, "cannot anchor: %s", e.msg);
+		code = cmd_error(ctx, CTL_EXIT_USAGE, "%s", e.msg);
+	}
+	code = audit_self(ctx, "audit.anchor", rc, 0, what.buf, code);
+	strbuf_release(&what);
+	strbuf_release(&line);
 	return code;
 }
 

@@ -5,8 +5,17 @@
  * An untagged column is served raw to every department its entry is
  * shared with, so this is the check to run before sharing a dataset.
  * The command reads the stored content itself, not a reader's view, and
- * so prints only counts and column names, never a value: an admin role
- * opens commands, not data. It is audited like any read.
+ * an admin role opens commands, not data: it prints counts, positions and
+ * kinds, never a value. Not even as a column name: a headerless CSV, or
+ * one whose line ends the sampler reads otherwise, has values where the
+ * header should be, and JSON may key objects by ID numbers. So a CSV
+ * header is printed only when it is a field name the catalog entry
+ * declares ("column 3" otherwise), and a JSON key path only shows keys
+ * that are declared field names or plain identifiers ("*" for others).
+ * Row filters of the entry's grants are compared with the values too:
+ * values that differ from a filter value only by blanks, Unicode form or
+ * case are counted and warned about, again without printing them. It is
+ * audited like any read.
  */
 #include "tools/cmd.h"
 
@@ -32,9 +41,15 @@ static const char scan_usage[] =
 	"header row, JSON Lines or a JSON array of objects) and prints, per\n"
 	"column, the kind of personal data most values look like (id_card,\n"
 	"phone, bank_card, email; date), the share of values that match, the\n"
-	"column's tag in the catalog entry holding PATH and a status. Exit 0\n"
-	"when every column of personal data is tagged, 1 when one is UNTAGGED.\n"
-	"Values are never printed.\n"
+	"column's tag in the catalog entry holding PATH and a status. JSON is\n"
+	"read at every depth: a nested key is a column by its path (data[].id).\n"
+	"Exit 0 when every column of personal data is tagged, 1 when one is\n"
+	"UNTAGGED. Values are never printed, not even as names: a CSV header is\n"
+	"shown only when the catalog entry declares it as a field (else \"column\n"
+	"N\"), a JSON key only when declared or a plain identifier (else \"*\").\n"
+	"Values in a field that a grant's row filter tests are compared with the\n"
+	"filter's values: those that differ only by blanks, Unicode form or case\n"
+	"are counted in a warning naming the grant and field.\n"
 	"\n"
 	"  --rows N      records to sample (default 1000)\n"
 	"  --format F    csv, tsv, jsonl or json (default: the catalog entry's,\n"
@@ -73,7 +88,84 @@ struct scan_job {
 	uint64_t version, size;		/* of the content read */
 	uint64_t bytes;			/* read of it */
 	size_t untagged;
+	/* the row filters of the entry's grants, leaf by leaf */
+	struct pii_watch w[PII_WATCH_MAX];
+	const char *wgrant[PII_WATCH_MAX];	/* the grant of each; borrowed from doc */
+	size_t nw;
+	uint64_t near;				/* records warned about, all filters */
 };
+
+/* Adds a leaf of a grant's row filter ({"FIELD": {"OP": value or [values]}}). */
+static int watch_leaf(struct scan_job *j, const char *grant, const char *field, json_t *cond)
+{
+	const char *op;
+	json_t *arg, *v;
+	size_t i;
+
+	json_object_foreach(cond, op, arg) {
+		struct pii_watch *w = &j->w[j->nw];
+		const char **vals;
+		size_t n = json_is_array(arg) ? json_array_size(arg) : 1;
+
+		if (j->nw == PII_WATCH_MAX)
+			return 0;	/* so many filters: the first ones are compared */
+		vals = calloc(n ? n : 1, sizeof(*vals));
+		if (!vals)
+			return -ENOMEM;
+		*w = (struct pii_watch){ .field = field, .values = vals,
+					 .prefix = !strcmp(op, "prefix") };
+		if (!json_is_array(arg) && json_string_value(arg))
+			vals[w->nvalues++] = json_string_value(arg);
+		json_array_foreach(json_is_array(arg) ? arg : NULL, i, v)
+			if (json_string_value(v))
+				vals[w->nvalues++] = json_string_value(v);
+		j->wgrant[j->nw++] = grant;
+	}
+	return 0;
+}
+
+/* Walks a grant's exported "rows": {"all": [...]}, {"any": [...]} or field conditions. */
+static int watch_rows(struct scan_job *j, const char *grant, json_t *rows, int depth)
+{
+	const char *key;
+	json_t *v, *sub;
+	size_t i;
+	int rc = 0;
+
+	if (depth > 32)
+		return 0;
+	json_object_foreach(rows, key, v) {
+		if (!strcmp(key, "all") || !strcmp(key, "any")) {
+			json_array_foreach(v, i, sub)
+				if (!rc)
+					rc = watch_rows(j, grant, sub, depth + 1);
+		} else if (json_is_object(v)) {
+			rc = watch_leaf(j, grant, key, v);
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The row filters of every grant on the entry, to compare the values with. */
+static int load_watches(struct ctl_ctx *ctx, struct scan_job *j)
+{
+	const char *entry, *id;
+	json_t *g;
+	size_t i;
+
+	json_array_foreach(json_object_get(j->doc, "grants"), i, g) {
+		entry = json_string_value(json_object_get(g, "entry"));
+		id = json_string_value(json_object_get(g, "id"));
+		if (!entry || !id || strcmp(entry, j->entry.code) ||
+		    !json_is_object(json_object_get(g, "rows")))
+			continue;
+		if (watch_rows(j, id, json_object_get(g, "rows"), 0))
+			return cmd_error(ctx, CTL_EXIT_USAGE, "scan: out of memory");
+	}
+	return 0;
+}
 
 /* The catalog's "fields" of the entry holding the path, from the stored policy. */
 static int load_entry(struct ctl_ctx *ctx, struct scan_job *j)
@@ -107,6 +199,7 @@ static int load_entry(struct ctl_ctx *ctx, struct scan_job *j)
 		if (code && !strcmp(code, j->entry.code))
 			j->fields = json_object_get(en, "fields");
 	}
+	rc = load_watches(ctx, j);
 out:
 	strbuf_release(&doc);
 	return rc;
@@ -200,8 +293,8 @@ static int sample(struct ctl_ctx *ctx, struct scan_job *j)
 			strbuf_setlen(&buf, buf.len + (size_t)got);
 		}
 		pii_sample_release(&j->s);
-		rc = pii_sample((const uint8_t *)buf.buf, buf.len, buf.len == size, j->fmt,
-				j->enc, j->rows, &j->s, &e);
+		rc = pii_sample_watch((const uint8_t *)buf.buf, buf.len, buf.len == size, j->fmt,
+				      j->enc, j->rows, &j->s, j->w, j->nw, &e);
 		if (rc) {
 			rc = cmd_error(ctx, CTL_EXIT_USAGE, "%s: %s", subject.buf, perr_msg(&e, rc));
 			goto out;
@@ -220,19 +313,92 @@ out:
 	return rc;
 }
 
-/* The catalog field named name, or NULL. */
+/* The catalog field named name (surrounding blanks ignored), or NULL. */
 static json_t *catalog_field(const struct scan_job *j, const char *name)
 {
-	const char *fname;
+	const char *fname, *v = name;
+	size_t n = name ? pii_trim(&v, strlen(name)) : 0;
 	json_t *f;
 	size_t i;
 
-	json_array_foreach(j->fields, i, f) {
+	json_array_foreach(name ? j->fields : NULL, i, f) {
 		fname = json_string_value(json_object_get(f, "name"));
-		if (fname && !strcmp(fname, name))
+		if (fname && strlen(fname) == n && !memcmp(fname, v, n))
 			return f;
 	}
 	return NULL;
+}
+
+/* The last key of a column's path: the CSV header, the JSON key. */
+static const char *column_key(const struct pii_column *c)
+{
+	for (size_t k = c->nparts; k > 0; k--)
+		if (c->parts[k - 1])
+			return c->parts[k - 1];
+	return NULL;
+}
+
+/*
+ * Whether a JSON key may be printed: a field name the entry declares, or
+ * a plain identifier that looks like no personal data. Anything else may
+ * be a value used as a key.
+ */
+static bool key_printable(const struct scan_job *j, const char *key)
+{
+	size_t n = strlen(key);
+
+	if (catalog_field(j, key))
+		return true;
+	if (!n || n > 64 || !((key[0] >= 'A' && key[0] <= 'Z') || (key[0] >= 'a' && key[0] <= 'z') ||
+			      key[0] == '_'))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!((key[i] >= 'A' && key[i] <= 'Z') || (key[i] >= 'a' && key[i] <= 'z') ||
+		      (key[i] >= '0' && key[i] <= '9') || key[i] == '_' || key[i] == '-'))
+			return false;
+	return pii_match(key, n) == 0;
+}
+
+/*
+ * How column i is named to the admin: a declared field name, a JSON key
+ * path of printable keys ("data[].id"), else its position ("column 3",
+ * with the path's shape when it has one: "column 3 (*[].id)").
+ */
+static void column_label(const struct scan_job *j, size_t i, struct strbuf *out)
+{
+	const struct pii_column *c = &j->s.cols[i];
+	const char *key = column_key(c);
+	struct strbuf path = STRBUF_INIT;
+	bool hidden = false;
+
+	strbuf_reset(out);
+	if (j->s.format == VIEW_CSV || j->s.format == VIEW_TSV) {
+		if (catalog_field(j, key))
+			strbuf_addstr(out, json_string_value(json_object_get(catalog_field(j, key),
+									     "name")));
+		else
+			strbuf_addf(out, "column %zu", i + 1);
+		return;
+	}
+	for (size_t k = 0; k < c->nparts; k++) {
+		if (!c->parts[k]) {
+			strbuf_addstr(&path, "[]");
+			continue;
+		}
+		if (k)
+			strbuf_addch(&path, '.');
+		if (key_printable(j, c->parts[k])) {
+			strbuf_addstr(&path, c->parts[k]);
+		} else {
+			strbuf_addch(&path, '*');
+			hidden = true;
+		}
+	}
+	if (hidden)
+		strbuf_addf(out, "column %zu (%s)", i + 1, path.buf);
+	else
+		strbuf_add(out, path.buf, path.len);
+	strbuf_release(&path);
 }
 
 /*
@@ -267,7 +433,7 @@ static void report_column(const struct scan_job *j, size_t i, struct col_report 
 	r->c = &j->s.cols[i];
 	r->kind = pii_column_kind(r->c);
 	r->pct = r->kind < 0 ? 0 : (unsigned)(r->c->hits[r->kind] * 100 / r->c->values);
-	f = catalog_field(j, r->c->name);
+	f = catalog_field(j, column_key(r->c));
 	r->tag = json_string_value(json_object_get(f, "tag"));
 	r->mask = json_string_value(json_object_get(f, "mask"));
 	r->st = column_status(r->kind, r->tag, r->mask);
@@ -310,21 +476,37 @@ static void put_cell(struct strbuf *out, const char *s, size_t width)
 	while (++w < width);
 }
 
+/* The warnings about near matches of row filters: counts, never the values. */
+static void print_near(struct ctl_ctx *ctx, const struct scan_job *j)
+{
+	for (size_t w = 0; w < j->nw; w++)
+		if (j->w[w].near)
+			strbuf_addf(&ctx->out, "warning: grant %s, row filter on %s: %" PRIu64
+				    " of %" PRIu64 " records hold a value that differs from a filter "
+				    "value only by surrounding blanks, Unicode form (NFC/NFKC, full "
+				    "width) or case\n", j->wgrant[w], j->w[w].field, j->w[w].near,
+				    j->w[w].seen);
+}
+
 static void print_table(struct ctl_ctx *ctx, const struct scan_job *j)
 {
+	struct strbuf label = STRBUF_INIT;
 	struct col_report r;
 	size_t width = strlen("COLUMN");
 	char pct[8], tag[80];
 
-	for (size_t i = 0; i < j->s.ncols; i++)
-		if (display_width(j->s.cols[i].name) > width)
-			width = display_width(j->s.cols[i].name);
+	for (size_t i = 0; i < j->s.ncols; i++) {
+		column_label(j, i, &label);
+		if (display_width(label.buf) > width)
+			width = display_width(label.buf);
+	}
 	put_cell(&ctx->out, "COLUMN", width + 2);
 	strbuf_addf(&ctx->out, "%-11s%5s  %-10s%s\n", "KIND", "MATCH", "TAG", "STATUS");
 	for (size_t i = 0; i < j->s.ncols; i++) {
 		report_column(j, i, &r);
+		column_label(j, i, &label);
 		snprintf(pct, sizeof(pct), "%u%%", r.pct);
-		put_cell(&ctx->out, r.c->name, width + 2);
+		put_cell(&ctx->out, label.buf, width + 2);
 		strbuf_addf(&ctx->out, "%-11s%5s  ", r.kind < 0 ? "-" : pii_kind_name(r.kind),
 			    r.kind < 0 ? "-" : pct);
 		snprintf(tag, sizeof(tag), "%s%s", r.tag || !r.mask ? "" : "mask=",
@@ -343,9 +525,11 @@ static void print_table(struct ctl_ctx *ctx, const struct scan_job *j)
 		strbuf_addf(&ctx->out, "; only the first %u MiB were read", SCAN_WINDOW_MAX >> 20);
 	strbuf_addf(&ctx->out, ": %zu untagged column%s of personal data\n", j->untagged,
 		    j->untagged == 1 ? "" : "s");
+	print_near(ctx, j);
+	strbuf_release(&label);
 }
 
-static json_t *column_json(const struct col_report *r)
+static json_t *column_json(const struct col_report *r, size_t i, const char *label)
 {
 	json_t *m = json_object();
 
@@ -354,8 +538,9 @@ static json_t *column_json(const struct col_report *r)
 			json_decref(m);
 			m = NULL;
 		}
-	return json_pack("{s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:s}",
-			 "name", r->c->name, "values", (json_int_t)r->c->values,
+	return json_pack("{s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:s}",
+			 "name", label, "column", (json_int_t)(i + 1),
+			 "values", (json_int_t)r->c->values,
 			 "empty", (json_int_t)r->c->empty, "matches", m,
 			 "kind", r->kind < 0 ? json_null() : json_string(pii_kind_name(r->kind)),
 			 "match", r->kind < 0 ? json_null() : json_integer(r->pct),
@@ -364,21 +549,40 @@ static json_t *column_json(const struct col_report *r)
 			 "status", status_json[r->st]);
 }
 
+static json_t *near_json(const struct scan_job *j)
+{
+	json_t *a = json_array();
+
+	for (size_t w = 0; a && w < j->nw; w++)
+		if (j->w[w].near &&
+		    json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I}", "grant", j->wgrant[w],
+						       "field", j->w[w].field,
+						       "records", (json_int_t)j->w[w].seen,
+						       "near", (json_int_t)j->w[w].near))) {
+			json_decref(a);
+			a = NULL;
+		}
+	return a;
+}
+
 static int print_json(struct ctl_ctx *ctx, const struct scan_job *j)
 {
 	json_t *cols = json_array(), *untagged = json_array();
+	struct strbuf label = STRBUF_INIT;
 	struct col_report r;
 
 	for (size_t i = 0; cols && untagged && i < j->s.ncols; i++) {
 		report_column(j, i, &r);
-		if (json_array_append_new(cols, column_json(&r)) ||
-		    (r.st == ST_UNTAGGED && json_array_append_new(untagged, json_string(r.c->name)))) {
+		column_label(j, i, &label);
+		if (json_array_append_new(cols, column_json(&r, i, label.buf)) ||
+		    (r.st == ST_UNTAGGED && json_array_append_new(untagged, json_string(label.buf)))) {
 			json_decref(cols);
 			cols = NULL;
 		}
 	}
+	strbuf_release(&label);
 	return cmd_print_json(ctx, json_pack(
-		"{s:o, s:o, s:I, s:I, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:o, s:b}",
+		"{s:o, s:o, s:I, s:I, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:b}",
 		"path", ctl_json_bytes(j->path, strlen(j->path)),
 		"entry", j->have_entry ? json_string(j->entry.code) : json_null(),
 		"policy_version", (json_int_t)ctx->stored.version,
@@ -386,7 +590,8 @@ static int print_json(struct ctl_ctx *ctx, const struct scan_job *j)
 		"format", format_names[j->s.format], "encoding", text_enc_name(j->s.enc),
 		"bom", j->s.bom, "rows", (json_int_t)j->rows, "records", (json_int_t)j->s.records,
 		"size", (json_int_t)j->size, "bytes_read", (json_int_t)j->bytes,
-		"columns", cols, "untagged", untagged, "ok", j->untagged == 0));
+		"columns", cols, "untagged", untagged, "near_matches", near_json(j),
+		"ok", j->untagged == 0));
 }
 
 static int audit_scan(struct ctl_ctx *ctx, const struct scan_job *j, int rc)
@@ -397,8 +602,9 @@ static int audit_scan(struct ctl_ctx *ctx, const struct scan_job *j, int rc)
 
 	cmd_audit_init(ctx, &rec, "scan", j->path);
 	if (!rc || rc == CTL_EXIT_NO)
-		strbuf_addf(&why, "scan: %" PRIu64 " records, %zu untagged columns of personal data",
-			    j->s.records, j->untagged);
+		strbuf_addf(&why, "scan: %" PRIu64 " records, %zu untagged columns of personal data, "
+			    "%" PRIu64 " near matches of row filters", j->s.records, j->untagged,
+			    j->near);
 	else
 		strbuf_addstr(&why, "scan failed");
 	rec.code = j->have_entry ? j->entry.code : NULL;
@@ -467,6 +673,8 @@ int cmd_scan(struct ctl_ctx *ctx, int argc, char **argv)
 		report_column(&j, i, &r);
 		j.untagged += r.st == ST_UNTAGGED;
 	}
+	for (size_t w = 0; !rc && w < j.nw; w++)
+		j.near += j.w[w].near;
 	if (!rc && json)
 		rc = print_json(ctx, &j);
 	else if (!rc)
@@ -479,6 +687,8 @@ int cmd_scan(struct ctl_ctx *ctx, int argc, char **argv)
 		rc = cmd_error(ctx, CTL_EXIT_USAGE, "\"%s\": cannot write the audit record", j.path);
 	}
 	pii_sample_release(&j.s);
+	for (size_t w = 0; w < j.nw; w++)
+		free((void *)j.w[w].values);
 	json_decref(j.doc);
 	return rc;
 }

@@ -3,7 +3,10 @@
 # sampled; a phone column the catalog leaves untagged is reported and
 # makes scan exit 1, tagging it makes scan exit 0; GB18030 named by the
 # catalog entry, a BOM, a JSON array outside every entry, malformed
-# input (exit 2), roles; through the daemon and without one.
+# input (exit 2), roles; through the daemon and without one. No value
+# ever reaches the output, not even as a column name (a headerless or
+# CR-only CSV, JSON keyed by ID numbers); JSON is read at every depth;
+# values that near-miss a grant's row filter are warned about, counted.
 # timeout: 180
 . "$(dirname "$0")/../lib.sh"
 t_setup
@@ -53,6 +56,27 @@ with open(d + "/d.tsv", "wb") as f:
         f.write(("%d\t%s\n" % (i, phone())).encode("gb18030"))
 with open(d + "/bad.csv", "w") as f:
     f.write("a,b\n1,2\n1,2,3\n")
+# no header: the first record's values would be the "names"
+with open(d + "/nohdr.csv", "w") as f:
+    for r in rows[:50]:
+        f.write("%s,%s,%s\n" % (r[0], r[1], r[2]))
+# CR line ends only (old Mac, some exports)
+with open(d + "/cr.csv", "w", newline="") as f:
+    f.write("身份证号,姓名\r")
+    for r in rows[:50]:
+        f.write("%s,%s\r" % (r[0], r[1]))
+# an API envelope: the records nested, one object keyed by an ID number
+with open(d + "/env.json", "w") as f:
+    json.dump({"code": 0, "msg": "ok",
+               "data": [{"id": r[0], "family": [{"id": rows[-1 - i][0]}],
+                         "byid": {r[0]: 1}} for i, r in enumerate(rows[:40])]},
+              f, ensure_ascii=False)
+# the filtered field with values that near-miss the filter's "宣州区"
+with open(d + "/near.csv", "w", newline="") as f:
+    f.write("身份证号,姓名,手机号,住址,区县\r\n")
+    for i, r in enumerate(rows[:60]):
+        q = [r[4], " " + r[4], r[4] + "\u3000", "郎溪县"][i % 4]
+        f.write(",".join(r[:4] + (q,)) + "\r\n")
 PY
 
 # p_untagged: the phone column has no tag; p_tagged: every column tagged,
@@ -79,22 +103,40 @@ PY
 pool_init
 pool_mount
 mkdir -p "$MNT$ENTRY" "$MNT$FLOAT" "$MNT/open" || die "mkdir in the mount failed"
-for f in a.csv; do cp "$T_TMP/$f" "$MNT$ENTRY/" || die "cp $f failed"; done
+for f in a.csv nohdr.csv cr.csv near.csv; do cp "$T_TMP/$f" "$MNT$ENTRY/" || die "cp $f failed"; done
 cp "$T_TMP/b.csv" "$MNT$FLOAT/" || die "cp b.csv failed"
-for f in c.json d.tsv bad.csv; do cp "$T_TMP/$f" "$MNT/open/" || die "cp $f failed"; done
-wait_version "$MNT$ENTRY" a.csv 1
+for f in c.json d.tsv bad.csv env.json; do cp "$T_TMP/$f" "$MNT/open/" || die "cp $f failed"; done
+for f in a.csv nohdr.csv cr.csv near.csv; do wait_version "$MNT$ENTRY" "$f" 1; done
 wait_version "$MNT$FLOAT" b.csv 1
-for f in c.json d.tsv bad.csv; do wait_version "$MNT/open" "$f" 1; done
+for f in c.json d.tsv bad.csv env.json; do wait_version "$MNT/open" "$f" 1; done
 
 # column_line NAME: the table row of column NAME, blanks squeezed
-column_line() { grep "^$1 " "$T_TMP/check.out" | tr -s ' '; }
+column_line() { grep -F "$1 " "$T_TMP/check.out" | grep -F -m1 -- "$1" | tr -s ' ' |
+	awk -v n="$1" 'index($0, n " ") == 1'; }
+# no_values FILE...: none of the sample's personal values or names is in the output
+no_values() {
+	local f out=$T_TMP/check.out
+	for f in "$@"; do
+		"$PY" - "$f" "$out" <<'PY' || fail "a value of $(basename "$f") reached the output: $(head -c 400 "$out")"
+import re, sys
+data = open(sys.argv[1], encoding="utf-8").read()
+out = open(sys.argv[2], encoding="utf-8").read()
+vals = set(re.findall(r"[0-9X]{15,18}|1[3-9][0-9]{9}|张[0-9]+|宣城市|@example", data))
+hit = [v for v in vals if v in out]
+sys.exit(1 if hit else 0)
+PY
+		T_CHECKS=$((T_CHECKS + 1))
+	done
+}
 jq_get() { "$PY" "$HELPERS/jsonq.py" get "$1" < "$T_TMP/scan.json"; }
 
 # ---- no policy: nothing is tagged ----
 check_rc "scan before any policy: untagged" 1 pctl scan "$A"
-check_eq "the ID column" "$(column_line 身份证号)" "身份证号 id_card 100% - UNTAGGED"
-check_eq "the phone column (+86, 86, +86- prefixes)" "$(column_line 手机号)" "手机号 phone 100% - UNTAGGED"
-check_eq "a column of names is no kind" "$(column_line 区县)" "区县 - - - -"
+# no entry declares the header's names: they are positions
+check_eq "the ID column" "$(column_line "column 1")" "column 1 id_card 100% - UNTAGGED"
+check_eq "the phone column (+86, 86, +86- prefixes)" "$(column_line "column 3")" "column 3 phone 100% - UNTAGGED"
+check_eq "a column of names is no kind" "$(column_line "column 5")" "column 5 - - - -"
+check_eq "no header name undeclared" "$(grep -c '身份证号\|手机号' "$T_TMP/check.out")" 0
 check_eq "the summary" "$(tail -n1 "$T_TMP/check.out")" \
 	"300 records sampled (csv, utf-8), no catalog entry: 2 untagged columns of personal data"
 check_rc "--rows 10" 1 pctl scan --rows 10 "$A"
@@ -130,13 +172,40 @@ check_eq "the message names file, line and byte" "$(cat "$T_TMP/check.out")" \
 
 # ---- outside every entry ----
 check_rc "a JSON array with untagged email and card" 1 pctl scan /open/c.json
-check_eq "the email key" "$(column_line 邮箱)" "邮箱 email 100% - UNTAGGED"
+check_eq "the email key, undeclared and no identifier" "$(column_line "column 1 (*)")" \
+	"column 1 (*) email 100% - UNTAGGED"
 check_eq "the card key" "$(column_line card)" "card bank_card 100% - UNTAGGED"
-check_eq "a nested value is no kind" "$(column_line tags)" "tags - - - -"
+check_eq "an array's values are looked at" "$(column_line "tags[]")" "tags[] - - - -"
+no_values "$T_TMP/c.json"
 check_eq "read as a JSON array" "$(tail -n1 "$T_TMP/check.out" | grep -c '^50 records sampled (json, utf-8)')" 1
 check_rc "a BOM decides the encoding" 1 pctl scan /open/d.tsv
-check_eq "gb18030 tsv with BOM" "$(column_line 手机)" "手机 phone 100% - UNTAGGED"
+check_eq "gb18030 tsv with BOM" "$(column_line "column 2")" "column 2 phone 100% - UNTAGGED"
 check_eq "it says so" "$(tail -n1 "$T_TMP/check.out" | grep -c '(tsv, gb18030 with BOM)')" 1
+
+# ---- no value as a name, JSON at every depth, near matches ----
+check_rc "a headerless CSV: its first record is no header" 1 pctl scan "$ENTRY/nohdr.csv"
+no_values "$T_TMP/nohdr.csv"
+check_eq "its ID column by position" "$(column_line "column 1")" "column 1 id_card 100% - UNTAGGED"
+check_rc "a CSV with CR line ends" 0 pctl scan "$ENTRY/cr.csv"
+no_values "$T_TMP/cr.csv"
+check_eq "read as records, the declared name shown" "$(column_line 身份证号)" "身份证号 id_card 100% id_card ok"
+check_eq "50 records" "$(tail -n1 "$T_TMP/check.out" | cut -d' ' -f1)" 50
+check_rc "an envelope: the records nested" 1 pctl scan /open/env.json
+no_values "$T_TMP/env.json"
+check_eq "data[].id is looked at" "$(column_line "data[].id")" "data[].id id_card 100% - UNTAGGED"
+check_eq "and deeper" "$(column_line "data[].family[].id")" "data[].family[].id id_card 100% - UNTAGGED"
+T_CHECKS=$((T_CHECKS + 1))
+grep -q '^column [0-9]* (data\[\]\.byid\.\*) ' "$T_TMP/check.out" ||
+	fail "a key that is an ID number is hidden: $(grep byid "$T_TMP/check.out")"
+check_rc "near matches of g1's row filter warn, values unprinted" 0 pctl scan "$ENTRY/near.csv"
+no_values "$T_TMP/near.csv"
+check_eq "the warning names grant, field and counts" "$(grep '^warning:' "$T_TMP/check.out")" \
+	"warning: grant g1, row filter on 区县: 30 of 60 records hold a value that differs from a filter value only by surrounding blanks, Unicode form (NFC/NFKC, full width) or case"
+check_rc "a file of exact values draws no warning" 0 pctl scan "$A"
+check_eq "no warning" "$(grep -c '^warning:' "$T_TMP/check.out")" 0
+pctl scan --json "$ENTRY/near.csv" > "$T_TMP/scan.json" 2> "$T_TMP/scan.err"
+check_eq "--json near_matches" "$(jq_get near_matches)" \
+	"[{'grant': 'g1', 'field': '区县', 'records': 60, 'near': 30}]"
 
 # ---- errors: exit 2, one line ----
 check_rc "malformed csv" 2 pctl scan /open/bad.csv
