@@ -12,8 +12,10 @@
  *
  * A thread of its own writes a second's records once it is over, all in
  * one synced write (audit_append_many), and the rest at unmount, before
- * the unmount's record. The reply does not wait for them: a crash loses
- * at most the records of the last second or two of these operations.
+ * the unmount's record; a reader of the log (audit query, export,
+ * verify through the daemon) has them written first. The reply does not
+ * wait for them: a crash loses at most the records of the last second or
+ * two of these operations.
  * Operations that read, write or list data are never coalesced; their
  * records stay durable before the reply (docs/audit.md).
  *
@@ -279,6 +281,12 @@ static void *coalesce_main(void *arg)
 	return NULL;
 }
 
+/* The store's readers call this first (audit_set_flush_hook). */
+static void flush_hook(void *arg)
+{
+	flush(arg);
+}
+
 int fs_coalesce_start(struct fs *fs)
 {
 	struct fs_coalesce *co = calloc(1, sizeof(*co));
@@ -299,6 +307,7 @@ int fs_coalesce_start(struct fs *fs)
 		return -err;
 	}
 	fs->coalesce = co;
+	audit_set_flush_hook(fs->store, flush_hook, co);
 	return 0;
 }
 
@@ -315,6 +324,7 @@ void fs_coalesce_stop(struct fs *fs)
 	pthread_join(co->thread, NULL);
 	/* what the last second counted; requests are over, none comes after */
 	flush(co);
+	audit_set_flush_hook(fs->store, NULL, NULL);
 	fs->coalesce = NULL;
 	pthread_cond_destroy(&co->wake);
 	pthread_mutex_destroy(&co->write_lock);

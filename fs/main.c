@@ -517,6 +517,8 @@ int main(int argc, char *argv[])
 	/* a positive value is the signal that ended the loop: a clean stop */
 	ret = err < 0 ? 1 : 0;
 	fuse_loop_cfg_destroy(loop);
+	/* no reader of the log may flush the coalescer while it goes */
+	fs_control_stop(&fs);
 	/* the last second's coalesced records come before the unmount's */
 	fs_coalesce_stop(&fs);
 	audit_mount(&fs, "unmount", copts.mountpoint);

@@ -455,11 +455,20 @@ static int drained(struct audit_log *L)
 	return L->broken ? -EIO : 0;
 }
 
+void audit_set_flush_hook(struct store *s, void (*fn)(void *arg), void *arg)
+{
+	s->audit_flush_arg = arg;
+	s->audit_flush = fn;
+}
+
 int audit_drain(struct store *s)
 {
 	struct audit_log *L = audit_log_of(s);
 	int ret;
 
+	/* records a caller keeps to write later come first: reads see them too */
+	if (s->audit_flush)
+		s->audit_flush(s->audit_flush_arg);
 	if (!L)
 		return 0;
 	pthread_mutex_lock(&L->mu);

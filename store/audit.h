@@ -67,6 +67,15 @@ int audit_append(struct store *s, struct audit_rec *r);
 int audit_append_many(struct store *s, struct audit_rec *r, size_t n, size_t *done);
 
 /*
+ * Registers fn, which every reader of the log (query, export, verify)
+ * calls before it reads, holding no store lock: the daemon writes there
+ * the records it coalesces (fs/coalesce.c), so a query sees every
+ * operation done before it. NULL unregisters. Set and clear it while no
+ * reader runs.
+ */
+void audit_set_flush_hook(struct store *s, void (*fn)(void *arg), void *arg);
+
+/*
  * Chooses the chain hash of a new pool: "sha256" (the default when never
  * called) or "sm3". Kept in the meta column family as "audit_hash".
  * -EINVAL for another name, -EEXIST when the log already has records
