@@ -417,6 +417,26 @@ int fs_audit_who(struct fs *fs, const struct fs_who *w, const char *op,
 	return fs_audit_view(fs, w, op, path, result, d, NULL, version, bytes);
 }
 
+/*
+ * read_comm() remembered per thread for a second: `ls -l` or a stat loop
+ * asks about many names for one process, and a read of /proc for each
+ * would cost about as much as the request.
+ */
+static void comm_cached(uint32_t pid, char *buf, size_t len)
+{
+	static __thread uint32_t last_pid;
+	static __thread time_t last_time;
+	static __thread char last[32];
+	time_t now = time(NULL);
+
+	if (pid != last_pid || now != last_time) {
+		read_comm(pid, last, sizeof(last));
+		last_pid = pid;
+		last_time = now;
+	}
+	snprintf(buf, len, "%s", last);
+}
+
 int fs_audit_meta(fuse_req_t req, const char *op, const char *path, int result,
 		  const struct policy_decision *d)
 {
@@ -434,7 +454,7 @@ int fs_audit_meta(fuse_req_t req, const char *op, const char *path, int result,
 	/* a repeat costs a lookup; only the first of a second reads /proc */
 	if (fs_coalesce_bump(fs, &r) == 0)
 		return 0;
-	read_comm(w.pid, w.comm, sizeof(w.comm));
+	comm_cached(w.pid, w.comm, sizeof(w.comm));
 	r.comm = w.comm;
 	if (fs_coalesce_add(fs, &r) == 0)
 		return 0;
