@@ -5,6 +5,13 @@
  * open, change, listing and denial goes through fs_audit(); nothing else
  * in fs/ calls policy_decide() or audit_append(). Keeping both here lets
  * a reviewer check "deny by default, record everything" in one file.
+ *
+ * A department mount serves only the callers the policy maps to its
+ * department by their own uid, gid or groups (DESIGN.md "Identity"):
+ * anyone else is denied every decision here, before the policy is asked
+ * about the path. Metadata reads and denials are recorded through the
+ * coalescer (coalesce.c): repeats within a second become one record with
+ * a count, written within about a second rather than before the reply.
  */
 #include "fs/fs.h"
 
@@ -108,13 +115,48 @@ static void caller_init(fuse_req_t req, struct fs *fs, struct policy_caller *c,
 }
 
 /*
- * The decision for caller c, with the fail-closed rules applied. d->view
- * is kept only for a caller that holds the policy it points into: with
- * keep, an allowed decision hands the reference over in *keep.
+ * Whether the caller of req (c, on a department mount) is one the mount
+ * serves: its own uid, gid or groups map it to the mount's department.
+ * Else fills d's reason. Groups are read only when uid and gid do not
+ * map (they come last in the policy's order anyway).
  */
-static void decide(struct fs *fs, const struct policy_caller *c, const char *path,
-		   enum policy_action action, struct policy_decision *d,
-		   struct policy **keep)
+static bool mount_serves(fuse_req_t req, const struct policy *p,
+			 const struct policy_caller *c, struct policy_decision *d)
+{
+	struct policy_caller own = *c;
+	struct policy_decision who;
+	gid_t groups[FS_MAX_GROUPS];
+	time_t now = time(NULL);
+	int n;
+
+	own.mount_dept = NULL;
+	if (policy_decide(p, &own, "/", POLICY_LOOKUP, now, &who) < 0)
+		who.dept[0] = '\0';
+	if (!who.dept[0] && own.ngroups == 0 && req) {
+		n = fuse_req_getgroups(req, FS_MAX_GROUPS, groups);
+		if (n > 0) {
+			own.groups = (const uint32_t *)groups;
+			own.ngroups = n > FS_MAX_GROUPS ? FS_MAX_GROUPS : n;
+			if (policy_decide(p, &own, "/", POLICY_LOOKUP, now, &who) < 0)
+				who.dept[0] = '\0';
+		}
+	}
+	if (who.dept[0] && !strcmp(who.dept, c->mount_dept))
+		return true;
+	snprintf(d->reason, sizeof(d->reason), "uid %u gid %u (%s%.64s) is not served by "
+		 "the mount of department \"%.64s\"", c->uid, c->gid,
+		 who.dept[0] ? "department " : "no department", who.dept, c->mount_dept);
+	return false;
+}
+
+/*
+ * The decision for caller c of req, with the fail-closed rules applied.
+ * d->view is kept only for a caller that holds the policy it points
+ * into: with keep, an allowed decision hands the reference over in *keep.
+ */
+static void decide(fuse_req_t req, struct fs *fs, const struct policy_caller *c,
+		   const char *path, enum policy_action action,
+		   struct policy_decision *d, struct policy **keep)
 {
 	struct policy *p = policy_ref(fs);
 	int err;
@@ -125,6 +167,9 @@ static void decide(struct fs *fs, const struct policy_caller *c, const char *pat
 	if (!p) {
 		d->err = -EACCES;
 		snprintf(d->reason, sizeof(d->reason), "no policy loaded");
+	} else if (fs->dept && !fs->allow_all && !mount_serves(req, p, c, d)) {
+		d->allow = 0;
+		d->err = -EACCES;
 	} else if ((err = policy_decide(p, c, path, action, time(NULL), d)) < 0) {
 		d->allow = 0;
 		d->err = err;
@@ -152,10 +197,52 @@ int fs_decide_keep(fuse_req_t req, const char *op, const char *path,
 	struct policy_caller c;
 
 	caller_init(req, fs_of(req), &c, groups);
-	decide(fs_of(req), &c, path, action, d, keep);
+	decide(req, fs_of(req), &c, path, action, d, keep);
 	if (d->allow)
 		return 0;
-	if (fs_audit(req, op, path, d->err, d, 0, 0) < 0)
+	if (fs_audit_meta(req, op, path, d->err, d) < 0)
+		return -EIO;
+	return d->err;
+}
+
+bool fs_may(fuse_req_t req, const char *path, enum policy_action action)
+{
+	gid_t groups[FS_MAX_GROUPS];
+	struct policy_decision d;
+	struct policy_caller c;
+
+	caller_init(req, fs_of(req), &c, groups);
+	decide(req, fs_of(req), &c, path, action, &d, NULL);
+	return d.allow;
+}
+
+int fs_decide_root(fuse_req_t req, const char *op, struct policy_decision *d)
+{
+	struct fs *fs = fs_of(req);
+	gid_t groups[FS_MAX_GROUPS];
+	struct policy_caller c;
+	struct policy *p;
+	uint32_t gid;
+
+	caller_init(req, fs, &c, groups);
+	decide(req, fs, &c, "/", POLICY_LOOKUP, d, NULL);
+	if (d->allow)
+		return 0;
+	p = policy_ref(fs);
+	gid = c.gid;
+	/* running the mount is no data right: the root's attributes only */
+	if (p && (c.uid == 0 || policy_role_has(p, c.uid, &gid, 1, "system_admin") == 1 ||
+		  policy_role_has(p, c.uid, c.groups, c.ngroups, "system_admin") == 1)) {
+		d->allow = 1;
+		d->err = 0;
+		snprintf(d->reason, sizeof(d->reason), "the mount root, for %s",
+			 c.uid == 0 ? "root" : "system_admin");
+	}
+	if (p)
+		policy_put(p);
+	if (d->allow)
+		return 0;
+	if (fs_audit_meta(req, op, "/", d->err, d) < 0)
 		return -EIO;
 	return d->err;
 }
@@ -198,7 +285,7 @@ int fs_filter_dir(fuse_req_t req, struct fs_dir *d, size_t first)
 	for (size_t i = first; i < d->n; i++) {
 		strbuf_reset(&path);
 		fs_path_join(&path, d->path.buf, d->ents[i].name);
-		decide(fs_of(req), &c, path.buf, POLICY_LOOKUP, &dec, NULL);
+		decide(req, fs_of(req), &c, path.buf, POLICY_LOOKUP, &dec, NULL);
 		if (dec.allow)
 			d->ents[k++] = d->ents[i];
 		else
@@ -217,7 +304,7 @@ int fs_deny(fuse_req_t req, const char *op, const char *path, int err,
 	memset(&d, 0, sizeof(d));
 	d.err = err;
 	snprintf(d.reason, sizeof(d.reason), "%s", reason);
-	if (fs_audit(req, op, path, err, &d, 0, 0) < 0)
+	if (fs_audit_meta(req, op, path, err, &d) < 0)
 		return -EIO;
 	return err;
 }
@@ -247,7 +334,8 @@ static void read_comm(uint32_t pid, char *buf, size_t len)
 		buf[n - 1] = '\0';
 }
 
-void fs_who_init(fuse_req_t req, const struct policy_decision *d, struct fs_who *w)
+/* fs_who_init() but for the process name, which costs a read of /proc. */
+static void who_init(fuse_req_t req, const struct policy_decision *d, struct fs_who *w)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct fs *fs = fs_of(req);
@@ -256,13 +344,18 @@ void fs_who_init(fuse_req_t req, const struct policy_decision *d, struct fs_who 
 	w->uid = ctx->uid;
 	w->gid = ctx->gid;
 	w->pid = ctx->pid;
-	read_comm(w->pid, w->comm, sizeof(w->comm));
 	if (d && d->dept[0])
 		snprintf(w->dept, sizeof(w->dept), "%s", d->dept);
 	else if (fs->dept)
 		snprintf(w->dept, sizeof(w->dept), "%s", fs->dept);
 	if (d)
 		snprintf(w->user, sizeof(w->user), "%s", d->user);
+}
+
+void fs_who_init(fuse_req_t req, const struct policy_decision *d, struct fs_who *w)
+{
+	who_init(req, d, w);
+	read_comm(w->pid, w->comm, sizeof(w->comm));
 }
 
 void fs_who_writer(const struct fs_who *w, struct store_writer *out)
@@ -322,6 +415,57 @@ int fs_audit_who(struct fs *fs, const struct fs_who *w, const char *op,
 		 uint64_t version, uint64_t bytes)
 {
 	return fs_audit_view(fs, w, op, path, result, d, NULL, version, bytes);
+}
+
+/*
+ * read_comm() remembered per thread for a second: `ls -l` or a stat loop
+ * asks about many names for one process, and a read of /proc for each
+ * would cost about as much as the request.
+ */
+static void comm_cached(uint32_t pid, char *buf, size_t len)
+{
+	static __thread uint32_t last_pid;
+	static __thread time_t last_time;
+	static __thread char last[32];
+	time_t now = time(NULL);
+
+	if (pid != last_pid || now != last_time) {
+		read_comm(pid, last, sizeof(last));
+		last_pid = pid;
+		last_time = now;
+	}
+	snprintf(buf, len, "%s", last);
+}
+
+int fs_audit_meta(fuse_req_t req, const char *op, const char *path, int result,
+		  const struct policy_decision *d)
+{
+	struct fs *fs = fs_of(req);
+	struct audit_rec r;
+	struct fs_who w;
+	int err;
+
+	who_init(req, d, &w);
+	fs_audit_rec(&r, &w, op, path, result, d);
+	/* the view a stat's size was of (d->view is set only while it is valid) */
+	if (d && d->allow && d->view)
+		r.view = policy_view_fingerprint(d->view);
+	r.comm = NULL;
+	/* a repeat costs a lookup; only the first of a second reads /proc */
+	if (fs_coalesce_bump(fs, &r) == 0)
+		return 0;
+	comm_cached(w.pid, w.comm, sizeof(w.comm));
+	r.comm = w.comm;
+	if (fs_coalesce_add(fs, &r) == 0)
+		return 0;
+	/* fail closed: what cannot be counted is written at once */
+	err = audit_append(fs->store, &r);
+	if (err < 0) {
+		log_err("audit record for %s of \"%s\" not written: %s", op, path,
+			strerror(-err));
+		return -EIO;
+	}
+	return 0;
 }
 
 int fs_audit(fuse_req_t req, const char *op, const char *path, int result,

@@ -27,8 +27,11 @@
 #define FS_VIRT_BIT	(UINT64_C(1) << 62)
 /* ... and with this one, a second kernel inode for a store inode (inode.c). */
 #define FS_ALIAS_BIT	(UINT64_C(1) << 61)
+/* fs_view_kid() and fs_dept_kid() name no kernel inode (out of memory) */
+#define FS_VID_NONE	UINT32_MAX
 
-#define FS_TIMEOUT	1.0		/* entry and attr cache, seconds */
+#define FS_TIMEOUT	1.0		/* entry and attr cache, seconds, where
+					 * the kernel may cache (fs_cache_timeout) */
 #define FS_MAX_WRITE	(1024 * 1024)
 #define FS_CACHE_UNKNOWN UINT64_MAX	/* no version known to be in the page cache */
 
@@ -51,6 +54,9 @@ struct fs_vkey {
 	struct timespec as_of;		/* FS_SNAP_ROOT's children and FS_SNAP */
 	uint32_t vid;			/* the view a file's kernel inode shows
 					 * (fs_view_kid), 0: raw or everyone's */
+	uint32_t dept;			/* the department whose callers reach a
+					 * directory's kernel inode (fs_dept_kid),
+					 * 0: everyone's */
 };
 
 struct fs_inode {
@@ -112,9 +118,15 @@ struct fs {
 	struct fs_inode *redirected;	/* entries with a redirect; table_lock */
 	uint64_t next_vino;		/* protected by table_lock */
 	uint64_t next_alias;		/* protected by table_lock */
+	char (*depts)[64];		/* fs_dept_kid() - 1 to department ids;
+					 * protected by table_lock */
+	size_t ndepts, adepts;		/* protected by table_lock */
+	uint8_t ino_key[16];		/* keys the inode numbers callers see
+					 * (fs_ino_public); set before the loop */
 
 	struct fs_notifier *notifier;	/* notify.c; set before the loop starts */
 	struct fs_views *views;		/* view.c; set before the loop starts */
+	struct fs_coalesce *coalesce;	/* coalesce.c; set before the loop starts */
 };
 
 /* Who a request acts for; copied into handles for later records. */
@@ -201,11 +213,34 @@ struct fs_inode *fs_inode_get(struct fs *fs, uint64_t ino, bool lookup);
  */
 struct fs_inode *fs_inode_get_live(struct fs *fs, uint64_t sino);
 /*
- * fs_inode_get_live() for callers who see view vid of sino (0: as the
- * above): a kernel inode of that view alone, redirecting to sino, so
- * the page cache and size the kernel keeps per inode are one view's.
+ * fs_inode_get_live() for callers who see view vid of sino, or for the
+ * callers of department class dept (fs_dept_kid) of a directory (both
+ * 0: as the above): a kernel inode of theirs alone, redirecting to sino,
+ * so the page cache, size, dentries and inotify watches the kernel keeps
+ * per inode are one view's or one department's.
  */
-struct fs_inode *fs_inode_get_view(struct fs *fs, uint64_t sino, uint32_t vid);
+struct fs_inode *fs_inode_get_view(struct fs *fs, uint64_t sino, uint32_t vid,
+				   uint32_t dept);
+/*
+ * The department class directories' kernel inodes of callers of dept are
+ * keyed by in a pool mount: a number standing for dept for the life of
+ * the mount; 0 where every caller acts alike (allow_all, department
+ * mounts). FS_VID_NONE when dept is "" or memory ran out: no inode.
+ */
+uint32_t fs_dept_kid(struct fs *fs, const char *dept);
+/*
+ * The inode number callers see for kernel inode ino: a keyed permutation,
+ * so numbers say nothing about the order or count of creations.
+ */
+uint64_t fs_ino_public(const struct fs *fs, uint64_t ino);
+/* Sets fs->ino_key from the pool's secret; before the loop. */
+int fs_ino_key_init(struct fs *fs);
+/*
+ * Entry and attribute timeout for replies: the kernel's caches serve every
+ * caller alike, so only a mount where every caller is answered alike
+ * (allow_all) lets them keep anything.
+ */
+double fs_cache_timeout(const struct fs *fs);
 /* The view kernel inode ino shows (its key's vid), 0 when none or unknown. */
 uint32_t fs_inode_vid(struct fs *fs, uint64_t ino);
 /*
@@ -254,6 +289,11 @@ int fs_node_pin(struct fs *fs, uint64_t ino, struct fs_inode **out);
 /* Appends n's pool path to out. */
 int fs_node_path(struct fs *fs, const struct fs_inode *n, struct strbuf *out);
 int fs_node_stat(struct fs *fs, struct fs_inode *n, struct stat *st);
+/*
+ * Clears the times of directory st (pool path path) for a caller who may
+ * not list it: they say when names came and went in it.
+ */
+void fs_dir_attr(fuse_req_t req, const char *path, struct stat *st);
 /*
  * The version n shows: current for a real file, N for .versions/F/N, the
  * one current at the snapshot's time (0: none, reads empty).
@@ -316,6 +356,20 @@ int fs_decide_keep(fuse_req_t req, const char *op, const char *path,
  * for them.
  */
 int fs_filter_dir(fuse_req_t req, struct fs_dir *d, size_t first);
+/* Whether req's caller may do action on path; asks quietly (nothing logged). */
+bool fs_may(fuse_req_t req, const char *path, enum policy_action action);
+/*
+ * fs_decide() of LOOKUP on the mount root for getattr and statfs (op):
+ * also allowed to root and the system_admin role, which have no data
+ * rights but run the mount (df, mountpoint, monitoring).
+ */
+int fs_decide_root(fuse_req_t req, const char *op, struct policy_decision *d);
+/*
+ * Records a metadata read (getattr, lookup, getxattr, readlink, ...) or
+ * a denial through the coalescer (coalesce.c); 0 or -EIO.
+ */
+int fs_audit_meta(fuse_req_t req, const char *op, const char *path, int result,
+		  const struct policy_decision *d);
 /* Logs an operation refused before any policy question (EPERM, EROFS). */
 int fs_deny(fuse_req_t req, const char *op, const char *path, int err,
 	    const char *reason);
@@ -475,6 +529,24 @@ void fs_control_stop(struct fs *fs);
  * (restore); the mount shows it at once (fs_changed).
  */
 int fs_invalidate_inode(uint64_t ino);
+
+/* ---- coalesced audit records (coalesce.c) ---- */
+
+/* Starts the thread that writes coalesced records; before the loop. */
+int fs_coalesce_start(struct fs *fs);
+/* Writes what is left and stops it; after the loop. */
+void fs_coalesce_stop(struct fs *fs);
+/*
+ * Counts r (who, op, path, result and decision; strings copied) in the
+ * current second's record for the same key. 0, or a negative errno when
+ * it could not be kept (the caller then appends r itself).
+ */
+int fs_coalesce_add(struct fs *fs, const struct audit_rec *r);
+/*
+ * Counts r in an existing record of the current second (r->comm is not
+ * part of the key); -ENOENT when there is none (then fs_coalesce_add()).
+ */
+int fs_coalesce_bump(struct fs *fs, const struct audit_rec *r);
 
 /* ---- kernel cache invalidation (notify.c) ---- */
 

@@ -15,6 +15,17 @@
  * An alias redirects to the store inode it shows, as does the kernel
  * inode of a file moved over another by rename.
  *
+ * In a pool mount a directory other than the root also gets a kernel
+ * inode per department (key.dept): the kernel hangs dentries, link
+ * counts and inotify watches on a directory's inode, and the events of
+ * what one department does in it (names created, opened, read) must not
+ * reach a watcher of another, who may not list it.
+ *
+ * The numbers callers see (st_ino, d_ino) are a keyed permutation of the
+ * kernel node ids (fs_ino_public): store inodes are numbered in creation
+ * order, and a prober's two creates must not tell it how many files were
+ * made in between by others.
+ *
  * Lock order: fs->table_lock before fs_inode.lock; nothing takes the
  * table lock while holding an inode's lock.
  */
@@ -24,7 +35,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "common/log.h"
+#include "fs/view.h"
 
 #define FS_TABLE_MIN 1024
 
@@ -42,6 +56,7 @@ static size_t vkey_hash(const struct fs_vkey *k)
 {
 	return hash_u64((uint64_t)k->kind ^ hash_u64(k->sino) ^
 			hash_u64(k->version + 1) ^ hash_u64((uint64_t)k->vid + 7) ^
+			hash_u64((uint64_t)k->dept + 11) ^
 			hash_u64((uint64_t)k->as_of.tv_sec * 1000000007u +
 				 (uint64_t)k->as_of.tv_nsec));
 }
@@ -49,7 +64,7 @@ static size_t vkey_hash(const struct fs_vkey *k)
 static bool vkey_eq(const struct fs_vkey *a, const struct fs_vkey *b)
 {
 	return a->kind == b->kind && a->sino == b->sino &&
-	       a->version == b->version && a->vid == b->vid &&
+	       a->version == b->version && a->vid == b->vid && a->dept == b->dept &&
 	       a->as_of.tv_sec == b->as_of.tv_sec &&
 	       a->as_of.tv_nsec == b->as_of.tv_nsec;
 }
@@ -104,6 +119,8 @@ void fs_table_release(struct fs *fs)
 	free(fs->buckets);
 	free(fs->vbuckets);
 	fs->buckets = fs->vbuckets = NULL;
+	free(fs->depts);
+	fs->depts = NULL;
 	pthread_mutex_destroy(&fs->table_lock);
 }
 
@@ -251,20 +268,22 @@ struct fs_inode *fs_inode_get(struct fs *fs, uint64_t ino, bool lookup)
 
 struct fs_inode *fs_inode_get_live(struct fs *fs, uint64_t sino)
 {
-	return fs_inode_get_view(fs, sino, 0);
+	return fs_inode_get_view(fs, sino, 0, 0);
 }
 
-struct fs_inode *fs_inode_get_view(struct fs *fs, uint64_t sino, uint32_t vid)
+struct fs_inode *fs_inode_get_view(struct fs *fs, uint64_t sino, uint32_t vid,
+				   uint32_t dept)
 {
-	struct fs_vkey key = { .kind = FS_REAL, .sino = sino, .vid = vid };
+	struct fs_vkey key = { .kind = FS_REAL, .sino = sino, .vid = vid, .dept = dept };
 	struct fs_inode *n;
 
 	pthread_mutex_lock(&fs->table_lock);
 	n = table_find(fs, sino);
-	/* the store inode's own kernel inode shows it raw */
-	if ((n && n->orphaned) || vid) {
+	/* the store inode's own kernel inode shows it raw, to everyone */
+	if ((n && n->orphaned) || vid || dept) {
 		for (n = fs->redirected; n; n = n->rnext)
-			if (n->redirect == sino && !n->orphaned && n->key.vid == vid)
+			if (n->redirect == sino && !n->orphaned && n->key.vid == vid &&
+			    n->key.dept == dept)
 				break;
 		if (!n) {
 			n = table_add(fs, fs->next_alias++, &key, NULL);
@@ -516,4 +535,127 @@ void fs_inode_each_staged(struct fs *fs, void (*fn)(struct fs *, struct fs_inode
 			if (n->stage)
 				fn(fs, n);
 	pthread_mutex_unlock(&fs->table_lock);
+}
+
+uint32_t fs_dept_kid(struct fs *fs, const char *dept)
+{
+	size_t i;
+
+	if (fs->allow_all || fs->dept)
+		return 0;
+	if (!dept || !dept[0] || strlen(dept) >= sizeof(fs->depts[0]))
+		return FS_VID_NONE;
+	pthread_mutex_lock(&fs->table_lock);
+	for (i = 0; i < fs->ndepts; i++)
+		if (!strcmp(fs->depts[i], dept))
+			break;
+	if (i == fs->ndepts) {
+		if (fs->ndepts == fs->adepts) {
+			size_t a = fs->adepts ? fs->adepts * 2 : 8;
+			char (*d)[64] = realloc(fs->depts, a * sizeof(*d));
+
+			if (!d) {
+				pthread_mutex_unlock(&fs->table_lock);
+				return FS_VID_NONE;
+			}
+			fs->depts = d;
+			fs->adepts = a;
+		}
+		memcpy(fs->depts[fs->ndepts++], dept, strlen(dept) + 1);
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+	return (uint32_t)i + 1;
+}
+
+double fs_cache_timeout(const struct fs *fs)
+{
+	return fs->allow_all ? FS_TIMEOUT : 0;
+}
+
+/* ---- inode numbers callers see ---- */
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND \
+	do { \
+		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
+		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
+		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+	} while (0)
+
+/* SipHash-2-4 of one 64-bit word under key k. */
+static uint64_t siphash_u64(const uint8_t k[16], uint64_t m)
+{
+	uint64_t k0, k1, v0, v1, v2, v3, b = (uint64_t)8 << 56;
+
+	memcpy(&k0, k, 8);
+	memcpy(&k1, k + 8, 8);
+	v0 = k0 ^ UINT64_C(0x736f6d6570736575);
+	v1 = k1 ^ UINT64_C(0x646f72616e646f6d);
+	v2 = k0 ^ UINT64_C(0x6c7967656e657261);
+	v3 = k1 ^ UINT64_C(0x7465646279746573);
+	v3 ^= m;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= m;
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* A keyed permutation of 64-bit numbers: a four-round Feistel network. */
+static uint64_t feistel(const uint8_t k[16], uint64_t x)
+{
+	uint32_t l = (uint32_t)(x >> 32), r = (uint32_t)x, t;
+
+	for (uint64_t round = 0; round < 4; round++) {
+		t = r;
+		r = l ^ (uint32_t)siphash_u64(k, round << 32 | r);
+		l = t;
+	}
+	return (uint64_t)l << 32 | r;
+}
+
+uint64_t fs_ino_public(const struct fs *fs, uint64_t ino)
+{
+	uint64_t v = feistel(fs->ino_key, ino);
+
+	/* cycle-walking keeps it a permutation of the non-zero numbers */
+	while (v == 0)
+		v = feistel(fs->ino_key, v);
+	return v;
+}
+
+int fs_ino_key_init(struct fs *fs)
+{
+	static const char label[] = "poolfs inode numbers";
+	uint8_t secret[64], md[32];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *c;
+	ssize_t len;
+	int ok;
+
+	/* the pool's own secret: numbers stay the same from mount to mount */
+	len = store_secret(fs->store, "hash", secret, sizeof(secret));
+	if (len < 0)
+		return (int)len;
+	c = EVP_MD_CTX_new();
+	ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
+	     EVP_DigestUpdate(c, label, sizeof(label)) == 1 &&
+	     EVP_DigestUpdate(c, secret, (size_t)len) == 1 &&
+	     EVP_DigestFinal_ex(c, md, &mdlen) == 1 && mdlen == sizeof(md);
+	EVP_MD_CTX_free(c);
+	memset(secret, 0, sizeof(secret));
+	if (!ok)
+		return -EIO;
+	memcpy(fs->ino_key, md, sizeof(fs->ino_key));
+	memset(md, 0, sizeof(md));
+	return 0;
 }

@@ -471,6 +471,12 @@ int main(int argc, char *argv[])
 			goto err_out2;
 		}
 	}
+	err = fs_ino_key_init(&fs);
+	if (err < 0) {
+		fprintf(stderr, "poolfs: store \"%s\": cannot read its secret: %s\n", o.store,
+			strerror(-err));
+		goto err_out2;
+	}
 	fs_policy_load(&fs);
 	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs);
 	if (!se)
@@ -484,8 +490,10 @@ int main(int argc, char *argv[])
 		goto err_out5;
 	if (fs_views_start(&fs) < 0)
 		goto err_out6;
-	if (fs_control_start(&fs) < 0)
+	if (fs_coalesce_start(&fs) < 0)
 		goto err_out_views;
+	if (fs_control_start(&fs) < 0)
+		goto err_out_coalesce;
 	if (audit_mount(&fs, "mount", copts.mountpoint) < 0)
 		goto err_out7;
 	if (status_fd >= 0) {
@@ -509,9 +517,15 @@ int main(int argc, char *argv[])
 	/* a positive value is the signal that ended the loop: a clean stop */
 	ret = err < 0 ? 1 : 0;
 	fuse_loop_cfg_destroy(loop);
+	/* no reader of the log may flush the coalescer while it goes */
+	fs_control_stop(&fs);
+	/* the last second's coalesced records come before the unmount's */
+	fs_coalesce_stop(&fs);
 	audit_mount(&fs, "unmount", copts.mountpoint);
 err_out7:
 	fs_control_stop(&fs);
+err_out_coalesce:
+	fs_coalesce_stop(&fs);
 err_out_views:
 	fs_views_stop(&fs);
 err_out6:

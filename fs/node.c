@@ -93,7 +93,12 @@ static void attr_to_stat(const struct store_attr *a, uint64_t ino, struct stat *
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
 	st->st_mode = type | (a->mode & 07777);
-	st->st_nlink = a->nlink ? a->nlink : 1;
+	/*
+	 * A directory's count of subdirectories would tell a caller how many
+	 * it may not see; 1 is what btrfs and many FUSE filesystems report
+	 * for "not counted", and find(1) and fts take it as such.
+	 */
+	st->st_nlink = a->type == STORE_DIR ? 1 : a->nlink ? a->nlink : 1;
 	st->st_uid = a->uid;
 	st->st_gid = a->gid;
 	st->st_size = (off_t)a->size;
@@ -218,8 +223,38 @@ int fs_node_stat(struct fs *fs, struct fs_inode *n, struct stat *st)
 	a.mode &= ~0222u;
 out:
 	if (err == 0)
-		attr_to_stat(&a, n->ino, st);
+		attr_to_stat(&a, fs_ino_public(fs, n->ino), st);
 	return err;
+}
+
+void fs_dir_attr(fuse_req_t req, const char *path, struct stat *st)
+{
+	struct fs *fs = fs_of(req);
+
+	if (!S_ISDIR(st->st_mode) || fs->allow_all || fs_may(req, path, POLICY_LIST))
+		return;
+	/* when names came and went in it is for those who may list it */
+	memset(&st->st_atim, 0, sizeof(st->st_atim));
+	memset(&st->st_mtim, 0, sizeof(st->st_mtim));
+	memset(&st->st_ctim, 0, sizeof(st->st_ctim));
+}
+
+/* Whether key stands for a directory (whose kernel inode is per department). */
+static bool vkey_is_dir(struct fs *fs, const struct fs_vkey *k)
+{
+	struct store_attr a;
+
+	switch (k->kind) {
+	case FS_VERSIONS:
+	case FS_VERSION_LIST:
+	case FS_SNAP_ROOT:
+	case FS_META_DIR:
+		return true;
+	case FS_SNAP:
+		return store_getattr(fs->store, k->sino, &a) == 0 && a.type == STORE_DIR;
+	default:
+		return false;
+	}
 }
 
 /* "2026-11-22T10:00:00Z", canonical and not in the future, to an instant. */
@@ -383,8 +418,10 @@ int fs_lookup_child(fuse_req_t req, struct fs_inode *dir, const char *dpath,
 			goto out;
 		uint32_t vid = a.type != STORE_REG ? 0 :
 			       fs_view_kid(fs, pol, d.view, cpath.buf, &private);
+		uint32_t dept = a.type != STORE_DIR ? 0 : fs_dept_kid(fs, d.dept);
 
-		n = vid == FS_VID_NONE ? NULL : fs_inode_get_view(fs, a.ino, vid);
+		n = vid == FS_VID_NONE || dept == FS_VID_NONE ? NULL :
+		    fs_inode_get_view(fs, a.ino, vid, dept);
 	} else {
 		bool known = vpath != NULL;
 
@@ -399,13 +436,16 @@ int fs_lookup_child(fuse_req_t req, struct fs_inode *dir, const char *dpath,
 		if (key.kind == FS_VERSION_FILE || (key.kind == FS_SNAP &&
 		    store_getattr(fs->store, key.sino, &a) == 0 && a.type == STORE_REG))
 			key.vid = fs_view_kid(fs, pol, d.view, vpath, &private);
-		n = key.vid == FS_VID_NONE ? NULL : fs_vnode_get(fs, &key, vpath, true);
+		if (vkey_is_dir(fs, &key))
+			key.dept = fs_dept_kid(fs, d.dept);
+		n = key.vid == FS_VID_NONE || key.dept == FS_VID_NONE ? NULL :
+		    fs_vnode_get(fs, &key, vpath, true);
 	}
 	if (!n) {
 		err = -ENOMEM;
 		goto out;
 	}
-	e->attr_timeout = n->key.kind == FS_META_FILE ? FS_META_TIMEOUT : FS_TIMEOUT;
+	e->attr_timeout = n->key.kind == FS_META_FILE ? FS_META_TIMEOUT : fs_cache_timeout(fs);
 	/* an alias shows the file it redirects to */
 	err = fs_node_pin(fs, n->ino, &data);
 	if (err == 0) {
@@ -415,6 +455,8 @@ int fs_lookup_child(fuse_req_t req, struct fs_inode *dir, const char *dpath,
 		if (err == 0)
 			fs_view_attr(req, data, n->ino, NULL, vpath ? vpath : cpath.buf, pol,
 				     d.view, &e->attr, &e->attr_timeout);
+		if (err == 0)
+			fs_dir_attr(req, vpath ? vpath : cpath.buf, &e->attr);
 		fs_inode_put(fs, data);
 	}
 	if (err < 0) {
@@ -423,7 +465,7 @@ int fs_lookup_child(fuse_req_t req, struct fs_inode *dir, const char *dpath,
 	}
 	e->ino = n->ino;
 	/* a dentry must not lead one caller to another's view */
-	e->entry_timeout = private ? 0 : FS_TIMEOUT;
+	e->entry_timeout = private ? 0 : fs_cache_timeout(fs);
 out:
 	if (pol)
 		policy_put(pol);

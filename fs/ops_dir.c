@@ -81,7 +81,7 @@ static size_t add_entry(fuse_req_t req, struct fs_dir *dir, size_t i, bool plus,
 
 	*err = 0;
 	memset(&e, 0, sizeof(e));
-	e.attr.st_ino = ent->ino;
+	e.attr.st_ino = fs_ino_public(fs_of(req), ent->ino);
 	e.attr.st_mode = type_mode(ent->type);
 	if (!plus)
 		return fuse_add_direntry(req, buf, room, ent->name, &e.attr, (off_t)i + 1);
@@ -303,6 +303,7 @@ int fs_make_node(fuse_req_t req, fuse_ino_t parent, const char *name, uint32_t t
 	struct strbuf dpath = STRBUF_INIT;
 	struct fs_inode *dir = NULL, *n;
 	struct store_attr a;
+	uint32_t dept;
 	int err;
 
 	memset(e, 0, sizeof(*e));
@@ -330,7 +331,9 @@ int fs_make_node(fuse_req_t req, fuse_ino_t parent, const char *name, uint32_t t
 		err = -EIO;
 	if (err < 0)
 		goto out;
-	n = fs_inode_get_live(fs, a.ino);
+	/* a new directory is its maker's department's, as at a lookup */
+	dept = type == STORE_DIR ? fs_dept_kid(fs, d->dept) : 0;
+	n = dept == FS_VID_NONE ? NULL : fs_inode_get_view(fs, a.ino, 0, dept);
 	if (!n) {
 		err = -ENOMEM;
 		goto out;
@@ -341,8 +344,8 @@ int fs_make_node(fuse_req_t req, fuse_ino_t parent, const char *name, uint32_t t
 		goto out;
 	}
 	e->ino = n->ino;
-	e->attr_timeout = FS_TIMEOUT;
-	e->entry_timeout = FS_TIMEOUT;
+	e->attr_timeout = fs_cache_timeout(fs);
+	e->entry_timeout = fs_cache_timeout(fs);
 out:
 	fs_inode_put(fs, dir);
 	strbuf_release(&dpath);
@@ -422,6 +425,8 @@ void fs_ll_readlink(fuse_req_t req, fuse_ino_t ino)
 	/* a link may have been moved (or its directory) to where it escapes */
 	if (err == 0 && link_escapes(fs, path.buf, target.buf))
 		err = fs_deny(req, "readlink", path.buf, -EPERM, "symlink points out of the pool");
+	else if (err == 0)
+		err = fs_audit_meta(req, "readlink", path.buf, 0, &d);
 	if (err < 0)
 		fuse_reply_err(req, -err);
 	else

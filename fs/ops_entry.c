@@ -4,6 +4,11 @@
  *
  * Mode bits are recorded and reported but never decide anything: the
  * policy does (DESIGN.md "Identity"), so access() asks it too.
+ *
+ * What these operations tell (a name exists, a view's size, a version,
+ * a link's target) is recorded like any read, through the coalescer:
+ * an `ls -l` or a stat loop costs a record per name and second, not one
+ * per request (fs_audit_meta).
  */
 #include "fs/fs.h"
 
@@ -19,6 +24,21 @@
 static const char version_xattr[] = "user.poolfs.version";
 static const char user_prefix[] = "user.";
 
+/* The record of an allowed lookup of dpath/name (denials are recorded by the decision). */
+static int lookup_record(fuse_req_t req, const char *dpath, const char *name)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct policy_decision d;
+	int err;
+
+	memset(&d, 0, sizeof(d));
+	d.allow = 1;
+	fs_path_join(&path, dpath, name);
+	err = fs_audit_meta(req, "lookup", path.buf, 0, &d);
+	strbuf_release(&path);
+	return err;
+}
+
 void fs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fs *fs = fs_of(req);
@@ -33,6 +53,11 @@ void fs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (err == 0)
 		err = fs_lookup_child(req, dir, dpath.buf, name, &e);
 	fs_inode_put(fs, dir);
+	/* a lookup's reply carries the attributes: recorded like a getattr */
+	if (err == 0 && lookup_record(req, dpath.buf, name) < 0) {
+		fs_inode_forget(fs, e.ino, 1);
+		err = -EIO;
+	}
 	strbuf_release(&dpath);
 	if (err < 0)
 		fuse_reply_err(req, -err);
@@ -96,8 +121,8 @@ static int pin_with_path(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
  * version, the handles of an unlinked or replaced file keep the old one.
  * fstat() comes without a handle, so then the kernel inode says whose.
  */
-static void stat_for_handle(struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi,
-			    struct stat *st)
+static void stat_for_handle(struct fs *fs, fuse_ino_t ino, uint64_t sino,
+			    struct fuse_file_info *fi, struct stat *st)
 {
 	struct store_version_info vi;
 	struct fs_orphan *o;
@@ -115,7 +140,7 @@ static void stat_for_handle(struct fs *fs, fuse_ino_t ino, struct fuse_file_info
 		return;
 	}
 	kv = fs_inode_kversion(fs, ino);
-	if (kv && store_version_get(fs->store, st->st_ino, kv, &vi) == 0) {
+	if (kv && store_version_get(fs->store, sino, kv, &vi) == 0) {
 		st->st_size = (off_t)vi.size;
 		st->st_blocks = (blkcnt_t)((vi.size + 511) / 512);
 		st->st_mtim = st->st_ctim = vi.time;
@@ -129,17 +154,20 @@ void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct policy_decision d;
 	struct policy *pol = NULL;	/* keeps d.view valid */
 	struct fs_inode *n = NULL;
-	double timeout = FS_TIMEOUT;
+	double timeout = fs_cache_timeout(fs);
 	struct stat st;
 	int err;
 
 	err = pin_with_path(req, ino, fi, &n, &path);
-	if (err == 0)
+	/* root and system_admin may stat the mount root without any data right */
+	if (err == 0 && ino == FUSE_ROOT_ID)
+		err = fs_decide_root(req, "getattr", &d);
+	else if (err == 0)
 		err = fs_decide_keep(req, "getattr", path.buf, POLICY_LOOKUP, &d, &pol);
 	if (err == 0)
 		err = fs_node_stat(fs, n, &st);
 	if (err == 0)
-		stat_for_handle(fs, ino, fi, &st);
+		stat_for_handle(fs, ino, n->key.sino, fi, &st);
 	if (err == 0 && n->key.kind == FS_META_FILE) {
 		err = fs_meta_stat(req, n, fi, &st);
 		timeout = FS_META_TIMEOUT;
@@ -147,6 +175,11 @@ void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (err == 0)
 		fs_view_attr(req, n, ino, fi && fi->fh ? (struct fs_file *)(uintptr_t)fi->fh : NULL,
 			     path.buf, pol, d.view, &st, &timeout);
+	if (err == 0)
+		fs_dir_attr(req, path.buf, &st);
+	/* the size is the caller's view's: as telling as a read's open */
+	if (err == 0)
+		err = fs_audit_meta(req, "getattr", path.buf, 0, &d);
 	if (pol)
 		policy_put(pol);
 	fs_inode_put(fs, n);
@@ -222,7 +255,7 @@ void fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
 	struct policy_decision d;
 	struct policy *pol = NULL;	/* keeps d.view valid */
 	struct fs_inode *n = NULL;
-	double timeout = FS_TIMEOUT;
+	double timeout = fs_cache_timeout(fs);
 	struct stat st;
 	int err;
 
@@ -257,7 +290,7 @@ void fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
 	if (err == 0)
 		err = fs_node_stat(fs, n, &st);
 	if (err == 0)
-		stat_for_handle(fs, ino, fi, &st);
+		stat_for_handle(fs, ino, n->key.sino, fi, &st);
 	if (err == 0)
 		fs_view_attr(req, n, ino, fi && fi->fh ? (struct fs_file *)(uintptr_t)fi->fh : NULL,
 			     path.buf, pol, d.view, &st, &timeout);
@@ -304,23 +337,51 @@ void fs_ll_access(fuse_req_t req, fuse_ino_t ino, int mask)
 		/* running a file reads it; the x bits only say it is a program */
 		err = fs_decide(req, "access", path.buf, POLICY_READ, &d);
 		if (err == 0 && !(st.st_mode & 0111))
-			err = -EACCES;
+			err = fs_deny(req, "access", path.buf, -EACCES, "not executable");
 	}
+	if (err == 0)
+		err = fs_audit_meta(req, "access", path.buf, 0, &d);
 out:
 	fs_inode_put(fs, n);
 	strbuf_release(&path);
 	fuse_reply_err(req, -err);
 }
 
+#define STATFS_GRAIN	(UINT64_C(1) << 30)	/* bytes: what a department sees of space */
+
+/*
+ * The store's disk, as df and monitoring need it. Free space and file
+ * counts move with every write of every department: a caller acting for
+ * a department sees space in whole GiB and no file counts (0: unknown,
+ * as many FUSE filesystems report); root and system_admin, when they act
+ * for none, see the disk as it is.
+ */
 void fs_ll_statfs(fuse_req_t req, fuse_ino_t ino)
 {
+	struct policy_decision d;
 	struct statvfs sv;
+	uint64_t grain;
+	int err;
 
-	if (statvfs(store_dir(fs_of(req)->store), &sv) < 0) {
-		fuse_reply_err(req, errno);
+	err = fs_decide_root(req, "statfs", &d);
+	if (err == 0 && statvfs(store_dir(fs_of(req)->store), &sv) < 0)
+		err = -errno;
+	if (err == 0)
+		err = fs_audit_meta(req, "statfs", "/", 0, &d);
+	if (err < 0) {
+		fuse_reply_err(req, -err);
 		return;
 	}
 	sv.f_namemax = STORE_NAME_MAX;
+	if (d.dept[0] && !fs_of(req)->allow_all) {
+		grain = sv.f_frsize ? STATFS_GRAIN / sv.f_frsize : 1;
+		if (!grain)
+			grain = 1;
+		sv.f_blocks -= sv.f_blocks % grain;
+		sv.f_bfree -= sv.f_bfree % grain;
+		sv.f_bavail -= sv.f_bavail % grain;
+		sv.f_files = sv.f_ffree = sv.f_favail = 0;
+	}
 	fuse_reply_statfs(req, &sv);
 }
 
@@ -335,6 +396,16 @@ static void reply_xattr_value(fuse_req_t req, const char *value, size_t len, siz
 		fuse_reply_buf(req, value, len);
 }
 
+/* Records an allowed getxattr of path that answered err (0 or "no such attribute"). */
+static int xattr_record(fuse_req_t req, const char *path, int err)
+{
+	struct policy_decision d;
+
+	memset(&d, 0, sizeof(d));
+	d.allow = 1;
+	return fs_audit_meta(req, "getxattr", path, err, &d);
+}
+
 /* The catalog's attributes of an entry directory: see meta.c. */
 static void catalog_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
@@ -345,6 +416,8 @@ static void catalog_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, s
 	err = pin_with_path(req, ino, NULL, &n, &path);
 	if (err == 0)
 		err = fs_catalog_xattr(req, n, path.buf, name, &value);
+	if (err == 0 || err == -ENODATA)
+		err = xattr_record(req, path.buf, err) < 0 ? -EIO : err;
 	fs_inode_put(fs_of(req), n);
 	if (err < 0)
 		fuse_reply_err(req, -err);
@@ -378,6 +451,8 @@ static void other_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 		err = fs_decide(req, "getxattr", path.buf, POLICY_LOOKUP, &d);
 	if (err == 0)
 		err = strncmp(name, user_prefix, sizeof(user_prefix) - 1) ? -EOPNOTSUPP : -ENODATA;
+	if (err == -EOPNOTSUPP || err == -ENODATA)
+		err = xattr_record(req, path.buf, err) < 0 ? -EIO : err;
 	fs_inode_put(fs_of(req), n);
 	strbuf_release(&path);
 	fuse_reply_err(req, -err);
@@ -408,12 +483,14 @@ void fs_ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t siz
 		/* decided all the same: a hidden directory must look like a missing one */
 		err = fs_decide(req, "getxattr", path.buf, POLICY_LOOKUP, &d);
 		if (err == 0)
-			err = -ENODATA;
+			err = xattr_record(req, path.buf, -ENODATA) < 0 ? -EIO : -ENODATA;
 		goto out;
 	}
 	err = fs_decide(req, "getxattr", path.buf, POLICY_READ, &d);
 	if (err == 0)
 		err = fs_node_version(fs, n, &version);
+	if (err == 0)
+		err = fs_audit_meta(req, "getxattr", path.buf, 0, &d);
 out:
 	fs_inode_put(fs, n);
 	strbuf_release(&path);
@@ -440,6 +517,8 @@ void fs_ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		strbuf_add(&names, version_xattr, sizeof(version_xattr));
 	else if (err == 0)
 		err = fs_catalog_xattr_names(fs, n, path.buf, &names);
+	if (err == 0)
+		err = fs_audit_meta(req, "listxattr", path.buf, 0, &d);
 	fs_inode_put(fs, n);
 	strbuf_release(&path);
 	if (err < 0)

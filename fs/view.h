@@ -52,7 +52,6 @@ bool fs_view_private(struct fs *fs, const char *path);
  * bytes depend on the caller. FS_VID_NONE (no memory) names no inode:
  * the caller fails with ENOMEM rather than share another view's inode.
  */
-#define FS_VID_NONE UINT32_MAX	/* fs_view_kid() ran out of memory */
 uint32_t fs_view_kid(struct fs *fs, struct policy *p, const struct policy_view *v,
 		     const char *path, bool *private);
 

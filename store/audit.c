@@ -455,11 +455,20 @@ static int drained(struct audit_log *L)
 	return L->broken ? -EIO : 0;
 }
 
+void audit_set_flush_hook(struct store *s, void (*fn)(void *arg), void *arg)
+{
+	s->audit_flush_arg = arg;
+	s->audit_flush = fn;
+}
+
 int audit_drain(struct store *s)
 {
 	struct audit_log *L = audit_log_of(s);
 	int ret;
 
+	/* records a caller keeps to write later come first: reads see them too */
+	if (s->audit_flush)
+		s->audit_flush(s->audit_flush_arg);
 	if (!L)
 		return 0;
 	pthread_mutex_lock(&L->mu);
@@ -525,6 +534,66 @@ int audit_append(struct store *s, struct audit_rec *r)
 	if (!ret)
 		ret = w.err;
 	pthread_mutex_unlock(&L->mu);
+	return ret;
+}
+
+int audit_append_many(struct store *s, struct audit_rec *r, size_t n, size_t *done)
+{
+	struct audit_log *L = audit_log_of(s);
+	struct audit_waiter w = { 0 };
+	uint8_t hash[32];
+	char *value = NULL;
+	size_t len, i;
+	int ret = 0;
+
+	*done = 0;
+	if (!L)
+		return -EIO;
+	if (s->flags & STORE_OPEN_RDONLY)
+		return -EROFS;
+	if (audit_off(L)) {
+		for (i = 0; i < n; i++) {
+			r[i].seq = 0;
+			r[i].time_ns = store_now_ns();
+		}
+		*done = n;
+		return 0;
+	}
+	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&L->mu);
+	audit_resolve_open(L, true);
+	for (i = 0; i < n && !ret; i++) {
+		ret = L->broken ? -EIO : assign(L, &r[i], &value, &len, hash);
+		if (!ret)
+			ret = pend_push(L, r[i].seq, value, len);
+		if (ret) {
+			free(value);
+			break;
+		}
+		advance(L, &r[i], hash);
+		/* one group is durable as a whole: waiting for its last record suffices */
+		w.seq = r[i].seq;
+	}
+	if (w.seq) {
+		w.next = L->waiters;
+		L->waiters = &w;
+	}
+	mirror(L);
+	pthread_mutex_unlock(&s->lock);
+	while (w.seq && !w.done) {
+		if (L->open_hi >= w.seq)
+			settle_open(L);
+		else if (!L->writing && L->npend)
+			lead(L);
+		else
+			pthread_cond_wait(&L->cond, &L->mu);
+	}
+	if (w.seq && w.err) {
+		ret = w.err;
+		i = 0;
+	}
+	pthread_mutex_unlock(&L->mu);
+	*done = i;
 	return ret;
 }
 

@@ -40,6 +40,9 @@ struct audit_rec {
 	const char *grant;		/* grant id behind the decision */
 	const char *view;		/* view fingerprint (hex), "raw" or "" */
 	const char *reason;		/* why it was denied, or a note */
+	uint64_t count;			/* operations the record stands for when
+					 * repeats were coalesced; 0 or 1: one
+					 * (and the record has no "count") */
 	/* filled by the store */
 	uint64_t seq;
 	int64_t time_ns;
@@ -55,6 +58,22 @@ struct audit_rec {
  * Takes the store's mutation lock briefly; never call it holding that lock.
  */
 int audit_append(struct store *s, struct audit_rec *r);
+
+/*
+ * audit_append() for n records at once: consecutive, one synced write
+ * for all (r[i].seq and time filled). On error *done says how many of
+ * the first records are durable all the same; the rest are not written.
+ */
+int audit_append_many(struct store *s, struct audit_rec *r, size_t n, size_t *done);
+
+/*
+ * Registers fn, which every reader of the log (query, export, verify)
+ * calls before it reads, holding no store lock: the daemon writes there
+ * the records it coalesces (fs/coalesce.c), so a query sees every
+ * operation done before it. NULL unregisters. Set and clear it while no
+ * reader runs.
+ */
+void audit_set_flush_hook(struct store *s, void (*fn)(void *arg), void *arg);
 
 /*
  * Chooses the chain hash of a new pool: "sha256" (the default when never

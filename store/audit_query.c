@@ -239,6 +239,8 @@ static void format_syslog(const char *json, const struct audit_rec *r, struct st
 	add_sd_num(out, "version", (long long)r->version);
 	add_sd_num(out, "bytes", (long long)r->bytes);
 	add_sd_num(out, "result", r->result);
+	if (r->count > 1)
+		add_sd_num(out, "count", (long long)r->count);
 	add_sd(out, "grant", r->grant);
 	add_sd(out, "view", r->view);
 	add_sd(out, "reason", r->reason);
@@ -293,6 +295,8 @@ static void format_text(const struct audit_rec *r, struct strbuf *out)
 			    strerror(-r->result));
 	else
 		strbuf_addstr(out, " result=ok");
+	if (r->count > 1)
+		strbuf_addf(out, " count=%llu", (unsigned long long)r->count);
 	if (*r->code)
 		add_word(out, "code", r->code);
 	if (r->version)

@@ -5,7 +5,8 @@
  * A record is stored as compact JSON: the fields of struct audit_rec plus
  * "seq", "time" (ns since the epoch) and "prev" (hex hash of the record
  * before, all zeros for record 1), keys sorted, and then "hash" appended
- * as the last member. The chain hash is
+ * as the last member. "count" is there only in a record that stands for
+ * more than one operation (coalesced repeats, fs/coalesce.c). The chain hash is
  *
  *   H(prev || the value with its final ,"hash":"..." member removed)
  *
@@ -216,6 +217,9 @@ static void audit_body(struct strbuf *sb, const struct audit_rec *r, const uint8
 	int_member(sb, "{\"bytes\":", (int64_t)r->bytes);
 	str_member(sb, ",\"code\":", r->code);
 	str_member(sb, ",\"comm\":", r->comm);
+	/* absent for one operation, so records from before counts stay as they were */
+	if (r->count > 1)
+		int_member(sb, ",\"count\":", (int64_t)r->count);
 	str_member(sb, ",\"dept\":", r->dept);
 	int_member(sb, ",\"gid\":", r->gid);
 	str_member(sb, ",\"grant\":", r->grant);
@@ -314,7 +318,7 @@ static const char *get_str(json_t *o, const char *key, int *bad)
 int audit_decode(const char *value, size_t len, json_t **o, struct audit_rec *r,
 		 char prev_hex[65])
 {
-	json_int_t seq, t, uid, gid, pid, ver, bytes, res;
+	json_int_t seq, t, uid, gid, pid, ver, bytes, res, count = 1;
 	const char *prev;
 	int bad = 0;
 
@@ -335,6 +339,12 @@ int audit_decode(const char *value, size_t len, json_t **o, struct audit_rec *r,
 	r->version = (uint64_t)ver;
 	r->bytes = (uint64_t)bytes;
 	r->result = (int)res;
+	r->count = 1;
+	if (json_object_get(*o, "count") &&
+	    (get_int(*o, "count", &count) || count < 2))
+		goto bad;
+	else if (json_object_get(*o, "count"))
+		r->count = (uint64_t)count;
 	r->comm = get_str(*o, "comm", &bad);
 	r->dept = get_str(*o, "dept", &bad);
 	r->user = get_str(*o, "user", &bad);

@@ -58,6 +58,9 @@ extern const char *const store_cf_names[CF_COUNT];
 struct store {
 	char *dir;
 	unsigned flags;
+	void (*audit_flush)(void *);	/* audit_set_flush_hook(); set while no
+					 * reader runs */
+	void *audit_flush_arg;
 	rocksdb_t *db;
 	rocksdb_column_family_handle_t *cf[CF_COUNT];
 	rocksdb_options_t *db_opts;

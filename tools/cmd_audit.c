@@ -51,7 +51,8 @@ static const char query_usage[] =
 	"Prints the audit records that match every filter given, oldest first,\n"
 	"one line each: time (UTC), #seq, uid, gid, pid, process, department,\n"
 	"operation, path, result and the rest of the record. Exits 0 also when\n"
-	"nothing matches.\n"
+	"nothing matches. A record with count=N stands for N repeats of one\n"
+	"operation (metadata reads and denials are coalesced per second).\n"
 	"\n"
 	FILTER_USAGE
 	"  --json        the records as stored, one JSON object per line\n";

@@ -2,7 +2,7 @@
 # t_access.sh - the policy enforced on a pool mount (no allow_all) for real
 # uids: the provider writes and reads raw, a non-provider may not write, an
 # expired grant is refused, a share-none entry is invisible, a caller of no
-# department sees nothing, a department mount acts as its department, and a
+# department sees nothing, a department mount serves its department only, and a
 # policy change stops the next read() of a file already open.
 # timeout: 180
 . "$(dirname "$0")/../lib.sh"
@@ -101,11 +101,13 @@ note "policy apply took $(((t1 - t0) / 1000000)) ms; the first denied open came 
 check "the daemon still runs" kill -0 "$POOLFS_PID"
 pool_umount
 
-# a department mount: every caller acts as gongan
+# a department mount: its members act as gongan, nobody else is served
+# (tests/mount/t_deptmount.sh has the rest)
 check "restore the fixture" pctl policy apply "$FIX"
 POOLFS_OPTS=dept=gongan
 pool_mount
-check_same "a stranger reads raw through gongan's share" \
-	<(as 4242 4242 cat "$MNT$GA/people.csv") "$PUB/people.csv"
-check_eq "and sees gongan's share-none entry" "$(sysop_as 4242 4242 stat "$MNT$SECRET")" OK
+check_same "a member reads raw through gongan's share" \
+	<(as 1001 2001 cat "$MNT$GA/people.csv") "$PUB/people.csv"
+check_eq "and sees gongan's share-none entry" "$(sysop_as 1001 2001 stat "$MNT$SECRET")" OK
+check_eq "a stranger is not served" "$(sysop_as 4242 4242 stat "$MNT$SECRET")" EACCES
 pool_umount

@@ -249,12 +249,12 @@ pool_umount
 check "restore the fixture" pctl policy apply "$FIX"
 POOLFS_OPTS=dept=renshe
 pool_mount
-check_same "a stranger reads renshe's view through its share" \
-	<(as 4242 4242 cat "$F") "$PUB/people2.B"
-check_eq "and its size" "$(as 4242 4242 stat -c %s "$F")" "$(stat -c %s "$PUB/people2.B")"
+check_same "a member reads renshe's view through its share" \
+	<(as 1002 2002 cat "$F") "$PUB/people2.B"
+check_eq "and its size" "$(as 1002 2002 stat -c %s "$F")" "$(stat -c %s "$PUB/people2.B")"
 check_same "a shared mmap works there" \
-	<(as 4242 4242 "$UPY" "$HELPERS/viewread.py" mmap "$F" shared) "$PUB/people2.B"
-check_same "a second read (page cache) is the view" <(as 4242 4242 cat "$F") "$PUB/people2.B"
+	<(as 1002 2002 "$UPY" "$HELPERS/viewread.py" mmap "$F" shared) "$PUB/people2.B"
+check_same "a second read (page cache) is the view" <(as 1002 2002 cat "$F") "$PUB/people2.B"
 pool_umount
 
 # ---- the view cache budget: a view larger than it is refused, not served raw ----
