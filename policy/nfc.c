@@ -218,6 +218,31 @@ static void utf8_append(struct strbuf *out, uint32_t cp)
 	strbuf_add(out, o, n);
 }
 
+const uint8_t *nfc_trim(const uint8_t *s, size_t *n)
+{
+	size_t len = *n;
+	int l;
+
+	while (len && (l = text_char_len(TEXT_UTF8, s, len)) > 0 &&
+	       nfc_is_space(utf8_decode(s, l))) {
+		s += l;
+		len -= (size_t)l;
+	}
+	while (len) {
+		size_t k = len - 1;
+
+		/* back to the lead byte of the last character */
+		while (k > 0 && len - k < 4 && (s[k] & 0xC0) == 0x80)
+			k--;
+		l = text_char_len(TEXT_UTF8, s + k, len - k);
+		if (l <= 0 || (size_t)l != len - k || !nfc_is_space(utf8_decode(s + k, l)))
+			break;
+		len = k;
+	}
+	*n = len;
+	return s;
+}
+
 static void decompose(struct cpbuf *b, uint32_t cp, enum nfc_form f)
 {
 	const struct nfc_dec *d;
@@ -303,7 +328,8 @@ int nfc_append(const uint8_t *s, size_t n, enum nfc_form f, bool trim,
 	       struct strbuf *out)
 {
 	struct cpbuf b;
-	size_t i = 0, lo = 0, hi;
+	size_t i = 0, start = out->len, len;
+	const uint8_t *t;
 	int ret = 0;
 
 	cp_init(&b);
@@ -319,17 +345,16 @@ int nfc_append(const uint8_t *s, size_t n, enum nfc_form f, bool trim,
 	}
 	reorder(&b);
 	compose(&b);
-	hi = b.n;
-	if (trim) {
-		while (lo < hi && nfc_is_space(b.v[lo]))
-			lo++;
-		while (hi > lo && nfc_is_space(b.v[hi - 1]))
-			hi--;
-	}
 	strbuf_grow(out, n + 8);
-	for (size_t k = lo; k < hi; k++)
+	for (size_t k = 0; k < b.n; k++)
 		utf8_append(out, b.v[k]);
 	cp_release(&b);
+	if (trim) {
+		len = out->len - start;
+		t = nfc_trim((const uint8_t *)out->buf + start, &len);
+		memmove(out->buf + start, t, len);
+		strbuf_setlen(out, start + len);
+	}
 	return ret;
 }
 

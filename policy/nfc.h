@@ -39,6 +39,14 @@ bool nfc_quick(const uint8_t *s, size_t n);
 /* True when cp is one of the whitespace characters trim removes. */
 bool nfc_is_space(uint32_t cp);
 
+/*
+ * The trim of names and filter values, the one every comparison of them
+ * uses: returns where s[0..*n) starts without its surrounding whitespace
+ * (nfc_is_space) and sets *n to what is left. Trimming stops at bytes
+ * that are not UTF-8.
+ */
+const uint8_t *nfc_trim(const uint8_t *s, size_t *n);
+
 /* The Unicode version of the tables, e.g. "14.0.0". */
 const char *nfc_unicode_version(void);
 

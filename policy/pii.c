@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/strbuf.h"
+#include "policy/nfc.h"
 
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
@@ -45,35 +46,6 @@ static bool is_alnum(char c)
 	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* U+3000 is the blank of Chinese input methods. */
-size_t pii_trim(const char **v, size_t n)
-{
-	const char *p = *v;
-
-	for (;;) {
-		if (n && is_blank(p[0])) {
-			p++;
-			n--;
-		} else if (n >= 3 && !memcmp(p, "\xe3\x80\x80", 3)) {
-			p += 3;
-			n -= 3;
-		} else if (n && is_blank(p[n - 1])) {
-			n--;
-		} else if (n >= 3 && !memcmp(p + n - 3, "\xe3\x80\x80", 3)) {
-			n -= 3;
-		} else {
-			break;
-		}
-	}
-	*v = p;
-	return n;
-}
-
 /*
  * Copies the trimmed value into buf with full-width ASCII (U+FF01..FF5E,
  * typed by Chinese input methods) folded to ASCII. Returns the length,
@@ -84,8 +56,7 @@ static int fold(const char *v, size_t n, char *buf)
 	const uint8_t *p;
 	size_t o = 0;
 
-	n = pii_trim(&v, n);
-	p = (const uint8_t *)v;
+	p = nfc_trim((const uint8_t *)v, &n);
 	for (size_t i = 0; i < n; o++) {
 		if (o >= FOLD_MAX)
 			return -1;
@@ -411,8 +382,8 @@ int pii_fold(const char *v, size_t n, struct strbuf *out)
 		goto out;
 	strbuf_setlen(out, (size_t)olen);
 	/* NFKC made every Unicode space U+0020 */
-	t = out->buf;
-	n = pii_trim(&t, out->len);
+	n = out->len;
+	t = (const char *)nfc_trim((const uint8_t *)out->buf, &n);
 	memmove(out->buf, t, n);
 	strbuf_setlen(out, n);
 	ret = 0;

@@ -234,12 +234,43 @@ static void test_quick_and_errors(void)
 	strbuf_release(&out);
 }
 
+/* nfc_trim: IN is trimmed to its bytes [LEAD, LEAD + LEN). */
+static const struct {
+	const char *in;
+	size_t lead, len;
+} tcases[] = {
+	{ "", 0, 0 },
+	{ " \t\r\n", 4, 0 },
+	{ "\xe3\x80\x80姓名\xc2\xa0", 3, 6 },		/* U+3000, U+00A0 */
+	{ "\xe2\x80\x8b a b\xef\xbb\xbf", 4, 3 },	/* U+200B, U+FEFF */
+	{ "a\xe2\x80\xa8", 0, 1 },			/* U+2028 */
+	{ "\xc2\xa7", 0, 2 },				/* U+00A7 is no space */
+	/* not UTF-8: trimming stops there */
+	{ " \xff ", 1, 1 },
+	{ "\x80 ", 0, 1 },
+	{ " \xe3\x80", 1, 2 },
+};
+
+static void test_trim(void)
+{
+	for (size_t i = 0; i < sizeof(tcases) / sizeof(tcases[0]); i++) {
+		const uint8_t *in = (const uint8_t *)tcases[i].in, *t;
+		size_t n = strlen(tcases[i].in);
+
+		t = nfc_trim(in, &n);
+		if (t != in + tcases[i].lead || n != tcases[i].len)
+			printf("\n  trim case %zu: lead %zu len %zu", i, (size_t)(t - in), n);
+		CU_ASSERT(t == in + tcases[i].lead && n == tcases[i].len);
+	}
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
 		{ "against python unicodedata", test_against_python },
 		{ "cases", test_cases },
 		{ "quick check and errors", test_quick_and_errors },
+		{ "trim", test_trim },
 	};
 
 	return unit_tests_run("nfc", NULL, NULL, tests, UNIT_COUNT(tests));
