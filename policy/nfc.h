@@ -18,6 +18,12 @@
 enum nfc_form {
 	NFC_C,		/* canonical composition */
 	NFC_KC,		/* compatibility composition: full-width A equals A */
+	/*
+	 * NFKC with simple case folding (one code point to one, e.g. A, Ａ
+	 * and ａ are all a; ß stays ß): the loose form that poolctl scan
+	 * compares to tell near matches. The engine never folds case.
+	 */
+	NFC_KC_FOLD,
 };
 
 /*

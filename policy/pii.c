@@ -14,9 +14,6 @@
 #include "common/strbuf.h"
 #include "policy/nfc.h"
 
-#include <unicode/unorm2.h>
-#include <unicode/ustring.h>
-
 #define FOLD_MAX	320	/* longer values are none of the kinds (an email is <= 254) */
 
 static const char *const kind_names[PII_NKINDS] = {
@@ -345,50 +342,6 @@ int pii_column_kind(const struct pii_column *c)
 
 int pii_fold(const char *v, size_t n, struct strbuf *out)
 {
-	UErrorCode err = U_ZERO_ERROR;
-	const UNormalizer2 *nf = unorm2_getNFKCCasefoldInstance(&err);
-	UChar *src = NULL, *dst = NULL;
-	int32_t slen = 0, dlen, olen = 0;
-	const char *t;
-	int ret = -EINVAL;
-
 	strbuf_reset(out);
-	if (U_FAILURE(err) || n > INT32_MAX / 4)
-		return -EINVAL;
-	u_strFromUTF8(NULL, 0, &slen, v, (int32_t)n, &err);
-	if (err != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(err))
-		return -EINVAL;
-	err = U_ZERO_ERROR;
-	src = malloc(((size_t)slen + 1) * sizeof(*src));
-	/* case folding and NFKC grow text by a few times at most */
-	dlen = slen * 4 + 16;
-	dst = malloc((size_t)dlen * sizeof(*dst));
-	if (!src || !dst) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	u_strFromUTF8(src, slen + 1, NULL, v, (int32_t)n, &err);
-	if (!U_FAILURE(err))
-		dlen = unorm2_normalize(nf, src, slen, dst, dlen, &err);
-	if (!U_FAILURE(err))
-		u_strToUTF8(NULL, 0, &olen, dst, dlen, &err);
-	if (err == U_BUFFER_OVERFLOW_ERROR)
-		err = U_ZERO_ERROR;
-	if (U_FAILURE(err))
-		goto out;
-	strbuf_grow(out, (size_t)olen + 1);
-	u_strToUTF8(out->buf, olen + 1, NULL, dst, dlen, &err);
-	if (U_FAILURE(err))
-		goto out;
-	strbuf_setlen(out, (size_t)olen);
-	/* NFKC made every Unicode space U+0020 */
-	n = out->len;
-	t = (const char *)nfc_trim((const uint8_t *)out->buf, &n);
-	memmove(out->buf, t, n);
-	strbuf_setlen(out, n);
-	ret = 0;
-out:
-	free(src);
-	free(dst);
-	return ret;
+	return nfc_append((const uint8_t *)v, n, NFC_KC_FOLD, true, out) ? -EINVAL : 0;
 }

@@ -54,10 +54,10 @@ unsigned pii_match(const char *v, size_t n);
 
 /*
  * The loose form of a UTF-8 value, for telling values that differ only
- * by surrounding blanks, Unicode normalization (NFC or NFKC: full-width
- * forms, compatibility ideographs) or case: NFKC with case folding, then
- * trimmed. Replaces out's content. -EINVAL for text that is not UTF-8,
- * -ENOMEM.
+ * by surrounding whitespace, Unicode normalization (NFC or NFKC:
+ * full-width forms, compatibility ideographs) or case: NFKC with simple
+ * case folding, trimmed (nfc_append's NFC_KC_FOLD). Replaces out's
+ * content. -EINVAL for text that is not UTF-8.
  */
 int pii_fold(const char *v, size_t n, struct strbuf *out);
 

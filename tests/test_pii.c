@@ -398,6 +398,10 @@ static void test_near(void)
 
 	CU_ASSERT_EQUAL(pii_fold("  ＡＢ\xe3\x80\x80", 11, &f), 0);
 	CU_ASSERT_STRING_EQUAL(f.buf, "ab");
+	/* Greek and Cyrillic capitals fold too; a combining accent composes */
+	CU_ASSERT_EQUAL(pii_fold("\xce\x91\xd0\x96" "E\xcc\x81", 7, &f), 0);
+	CU_ASSERT_STRING_EQUAL(f.buf, "\xce\xb1\xd0\xb6\xc3\xa9");
+	CU_ASSERT_EQUAL(pii_fold("a\xff", 2, &f), -EINVAL);
 	CU_ASSERT_EQUAL_FATAL(pii_sample_watch((const uint8_t *)csv, strlen(csv), true, VIEW_CSV,
 					       TEXT_UTF8, 100, &s, w, 3, &e), 0);
 	CU_ASSERT_EQUAL(s.records, 10);
