@@ -44,33 +44,35 @@ static bool is_alnum(char c)
 }
 
 /*
- * Copies the trimmed value into buf with full-width ASCII (U+FF01..FF5E,
- * typed by Chinese input methods) folded to ASCII. Returns the length,
- * or -1 when the value is longer than any kind can be.
+ * Copies the trimmed value into buf in NFKC, so that full-width ASCII
+ * (１３８, Ｘ, ＠, typed by Chinese input methods) reads as ASCII.
+ * Returns the length, or -1 when the value is longer than any kind can
+ * be or is not UTF-8.
  */
 static int fold(const char *v, size_t n, char *buf)
 {
-	const uint8_t *p;
-	size_t o = 0;
+	struct strbuf sb = STRBUF_INIT;
+	const uint8_t *p = nfc_trim((const uint8_t *)v, &n);
+	bool ascii = true;
+	int len = -1;
 
-	p = nfc_trim((const uint8_t *)v, &n);
-	for (size_t i = 0; i < n; o++) {
-		if (o >= FOLD_MAX)
-			return -1;
-		if (i + 2 < n && p[i] == 0xEF && p[i + 1] == 0xBC && p[i + 2] >= 0x81 &&
-		    p[i + 2] <= 0xBF) {
-			buf[o] = (char)(p[i + 2] - 0x60);
-			i += 3;
-		} else if (i + 2 < n && p[i] == 0xEF && p[i + 1] == 0xBD && p[i + 2] >= 0x80 &&
-			   p[i + 2] <= 0x9E) {
-			buf[o] = (char)(p[i + 2] - 0x20);
-			i += 3;
-		} else {
-			buf[o] = (char)p[i++];
-		}
+	for (size_t i = 0; i < n && ascii; i++)
+		ascii = p[i] < 0x80;
+	/* NFKC shrinks text by less than this; ASCII is its own NFKC */
+	if (n > (ascii ? 1 : 4) * (size_t)FOLD_MAX)
+		return -1;
+	if (ascii) {
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		return (int)n;
 	}
-	buf[o] = '\0';
-	return (int)o;
+	if (!nfc_append(p, n, NFC_KC, false, &sb) && sb.len <= FOLD_MAX) {
+		memcpy(buf, sb.buf, sb.len);
+		buf[sb.len] = '\0';
+		len = (int)sb.len;
+	}
+	strbuf_release(&sb);
+	return len;
 }
 
 static int num(const char *s, size_t n)

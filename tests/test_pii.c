@@ -49,6 +49,8 @@ static const struct vcase values[] = {
 	{ PII_PHONE, "008613812345678", true },
 	{ PII_PHONE, "\xe3\x80\x80" "13812345678", true },	/* U+3000 before */
 	{ PII_PHONE, "１３８１２３４５６７８", true },
+	/* NFKC, not only full-width ASCII: U+3000 inside, a no-break space after */
+	{ PII_PHONE, "138\xe3\x80\x80" "1234\xe3\x80\x80" "5678\xc2\xa0", true },
 	{ PII_PHONE, "12812345678", false },
 	{ PII_PHONE, "1381234567", false },
 	{ PII_PHONE, "138123456789", false },
