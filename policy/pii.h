@@ -44,8 +44,8 @@ bool pii_kind_personal(enum pii_kind k);
 
 /*
  * Whether the UTF-8 value v[0..n) looks like kind k. Surrounding
- * whitespace (nfc_trim) is ignored and full-width ASCII (１３８, Ｘ, ＠) is
- * read as ASCII.
+ * whitespace (nfc_trim) is ignored and the value is read in NFKC, so
+ * full-width ASCII (１３８, Ｘ, ＠) is read as ASCII.
  */
 bool pii_is(enum pii_kind k, const char *v, size_t n);
 
