@@ -13,7 +13,7 @@ DESTDIR ?=
 BUILD   ?= build
 CC      ?= gcc
 
-PKGS    := fuse3 rocksdb jansson libcrypto cunit icu-uc
+PKGS    := fuse3 rocksdb jansson libcrypto cunit
 WARN    := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
            -Wwrite-strings -Wvla -Wno-unused-parameter
 CFLAGS  ?= -O2 -g

@@ -103,12 +103,7 @@ static int norm_text(struct desens *d, const uint8_t *p, size_t n, enum nfc_form
 {
 	if (all_ascii(p, n)) {
 		/* ASCII is its own NFC and NFKC: only the ends can change */
-		while (n && nfc_is_space(p[0])) {
-			p++;
-			n--;
-		}
-		while (n && nfc_is_space(p[n - 1]))
-			n--;
+		p = nfc_trim(p, &n);
 		strbuf_add(out, p, n);
 		return 0;
 	}

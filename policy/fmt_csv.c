@@ -50,7 +50,7 @@ struct csv {
 	size_t ncols, nmasked, nkept;
 	uint8_t *action;		/* by column */
 	int *slot;			/* by column: slot or -1 */
-	int *fcol;			/* by slot: column feeding a filter, or -1 */
+	int *scol;			/* by slot: the column of that field, or -1 */
 	/* the record being read, offsets from its first byte */
 	int st;
 	size_t pos, fstart;
@@ -360,20 +360,25 @@ static int plan_header(struct desens *d, struct csv *c, const uint8_t *rec,
 	if (!c->action || !c->slot)
 		return -ENOMEM;
 	for (size_t s = 0; s < d->nslots; s++)
-		c->fcol[s] = -1;
+		c->scol[s] = -1;
 	for (size_t i = 0; i < c->ncols; i++) {
 		const uint8_t *v;
 		size_t n;
 		int s;
 
 		field_value(d, &c->f[i], rec, &v, &n);
-		while (n && v[0] == ' ') {
-			v++;
-			n--;
-		}
-		while (n && v[n - 1] == ' ')
-			n--;
 		s = desens_slot_find(d, v, n);
+		/*
+		 * fail closed: of two columns that are one field once
+		 * normalized, which one the rules meant is a guess, and a
+		 * reader of the view may take the other for the field
+		 */
+		if (s >= 0 && c->scol[s] >= 0)
+			return desens_bad(d, e, d->line, d->base,
+					  "the field \"%s\" appears twice in the header",
+					  d->slots[s].label);
+		if (s >= 0)
+			c->scol[s] = (int)i;
 		c->slot[i] = s;
 		if (s < 0 || !d->slots[s].listed) {
 			c->action[i] = d->drop_unlisted ? COL_DROP : COL_RAW;
@@ -385,26 +390,15 @@ static int plan_header(struct desens *d, struct csv *c, const uint8_t *rec,
 			c->action[i] = COL_MASK;
 			c->nmasked++;
 		}
-		if (s >= 0 && d->slots[s].filtered) {
-			/* fail closed: which of two same-named columns filters is a guess */
-			if (c->fcol[s] >= 0)
-				return desens_bad(d, e, d->line, d->base,
-						  "header names the filtered field \"%s\" twice",
-						  d->slots[s].label);
-			c->fcol[s] = (int)i;
-		}
 	}
 	for (size_t s = 0; s < d->nslots; s++) {
 		const struct desens_slot *sl = &d->slots[s];
-		bool present = false;
 
 		if (!sl->filtered && (sl->mask.kind == MASK_NONE ||
 				      sl->mask.kind == MASK_DROP))
 			continue;
-		for (size_t i = 0; i < c->ncols && !present; i++)
-			present = c->slot[i] == (int)s;
 		/* fail closed: a rule we cannot place may be meant for data we cannot see */
-		if (!present)
+		if (c->scol[s] < 0)
 			return desens_bad(d, e, d->line, d->base,
 					  "field \"%s\" is not in the header", sl->label);
 	}
@@ -567,9 +561,9 @@ static int record(struct desens *d, struct csv *c, const uint8_t *rec,
 		for (size_t s = 0; s < d->nslots; s++) {
 			struct desens_val *v = &d->vals[s];
 
-			if (c->fcol[s] < 0)
+			if (c->scol[s] < 0 || !d->slots[s].filtered)
 				continue;
-			field_value(d, &c->f[c->fcol[s]], rec, &v->p, &v->n);
+			field_value(d, &c->f[c->scol[s]], rec, &v->p, &v->n);
 			v->set = true;
 		}
 		if (!desens_row_passes(d))
@@ -623,8 +617,8 @@ static int init_delim(struct desens *d, uint8_t delim)
 	if (!c)
 		return -ENOMEM;
 	c->delim = delim;
-	c->fcol = calloc(d->nslots ? d->nslots : 1, sizeof(*c->fcol));
-	if (!c->fcol) {
+	c->scol = calloc(d->nslots ? d->nslots : 1, sizeof(*c->scol));
+	if (!c->scol) {
 		free(c);
 		return -ENOMEM;
 	}
@@ -648,7 +642,7 @@ static void csv_release(struct desens *d)
 
 	free(c->action);
 	free(c->slot);
-	free(c->fcol);
+	free(c->scol);
 	free(c->f);
 	free(c);
 	d->fs = NULL;

@@ -174,7 +174,7 @@ const char *pol_tag_list(void);
 
 /* nearmatch.c: what makes a row-filter value a near-match (bits), 0 for none */
 #define POL_NEAR_SPACE	1u	/* surrounding whitespace */
-#define POL_NEAR_NFC	2u	/* may not be in Unicode NFC */
+#define POL_NEAR_NFC	2u	/* not in Unicode NFC (once trimmed) */
 #define POL_NEAR_NFKC	4u	/* compatibility characters (NFKC folds them) */
 unsigned pol_near_match(const char *value);
 

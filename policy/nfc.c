@@ -32,6 +32,12 @@ struct nfc_comp {
 	uint32_t a, b, c;		/* a + b compose to c */
 };
 
+struct nfc_fold {
+	uint32_t lo, hi;
+	int32_t delta;			/* every stride-th code point from lo folds to cp + delta */
+	uint8_t stride;
+};
+
 #include "policy/nfc_table.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -174,6 +180,25 @@ bool nfc_is_space(uint32_t cp)
 	return false;
 }
 
+/* The simple case folding of cp. */
+static uint32_t fold_of(uint32_t cp)
+{
+	size_t lo = 0, hi = NELEM(nfc_fold_tab);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct nfc_fold *f = &nfc_fold_tab[mid];
+
+		if (cp < f->lo)
+			hi = mid;
+		else if (cp > f->hi)
+			lo = mid + 1;
+		else
+			return (cp - f->lo) % f->stride ? cp : (uint32_t)((int32_t)cp + f->delta);
+	}
+	return cp;
+}
+
 /* Decodes the valid UTF-8 character at p (l bytes). */
 static uint32_t utf8_decode(const uint8_t *p, int l)
 {
@@ -218,6 +243,31 @@ static void utf8_append(struct strbuf *out, uint32_t cp)
 	strbuf_add(out, o, n);
 }
 
+const uint8_t *nfc_trim(const uint8_t *s, size_t *n)
+{
+	size_t len = *n;
+	int l;
+
+	while (len && (l = text_char_len(TEXT_UTF8, s, len)) > 0 &&
+	       nfc_is_space(utf8_decode(s, l))) {
+		s += l;
+		len -= (size_t)l;
+	}
+	while (len) {
+		size_t k = len - 1;
+
+		/* back to the lead byte of the last character */
+		while (k > 0 && len - k < 4 && (s[k] & 0xC0) == 0x80)
+			k--;
+		l = text_char_len(TEXT_UTF8, s + k, len - k);
+		if (l <= 0 || (size_t)l != len - k || !nfc_is_space(utf8_decode(s + k, l)))
+			break;
+		len = k;
+	}
+	*n = len;
+	return s;
+}
+
 static void decompose(struct cpbuf *b, uint32_t cp, enum nfc_form f)
 {
 	const struct nfc_dec *d;
@@ -236,7 +286,7 @@ static void decompose(struct cpbuf *b, uint32_t cp, enum nfc_form f)
 		cp_push(b, cp);
 		return;
 	}
-	if (f == NFC_KC && d->klen) {
+	if (f != NFC_C && d->klen) {
 		for (unsigned i = 0; i < d->klen; i++)
 			cp_push(b, nfc_dec_cps[d->off + d->clen + i]);
 	} else if (d->clen) {
@@ -299,11 +349,41 @@ static void compose(struct cpbuf *b)
 	b->n = w;
 }
 
+/*
+ * Folds the case of NFKC text in b, then normalizes again: a folded
+ * letter may compose where the capital did not (J + caron is no
+ * character, j + caron is U+01F0).
+ */
+static void fold(struct cpbuf *b)
+{
+	struct cpbuf t;
+	bool changed = false;
+
+	for (size_t i = 0; i < b->n; i++) {
+		uint32_t c = fold_of(b->v[i]);
+
+		changed |= c != b->v[i];
+		b->v[i] = c;
+	}
+	if (!changed)
+		return;
+	cp_init(&t);
+	for (size_t i = 0; i < b->n; i++)
+		decompose(&t, b->v[i], NFC_KC);
+	reorder(&t);
+	compose(&t);
+	b->n = 0;
+	for (size_t i = 0; i < t.n; i++)
+		cp_push(b, t.v[i]);
+	cp_release(&t);
+}
+
 int nfc_append(const uint8_t *s, size_t n, enum nfc_form f, bool trim,
 	       struct strbuf *out)
 {
 	struct cpbuf b;
-	size_t i = 0, lo = 0, hi;
+	size_t i = 0, start = out->len, len;
+	const uint8_t *t;
 	int ret = 0;
 
 	cp_init(&b);
@@ -319,17 +399,18 @@ int nfc_append(const uint8_t *s, size_t n, enum nfc_form f, bool trim,
 	}
 	reorder(&b);
 	compose(&b);
-	hi = b.n;
-	if (trim) {
-		while (lo < hi && nfc_is_space(b.v[lo]))
-			lo++;
-		while (hi > lo && nfc_is_space(b.v[hi - 1]))
-			hi--;
-	}
+	if (f == NFC_KC_FOLD)
+		fold(&b);
 	strbuf_grow(out, n + 8);
-	for (size_t k = lo; k < hi; k++)
+	for (size_t k = 0; k < b.n; k++)
 		utf8_append(out, b.v[k]);
 	cp_release(&b);
+	if (trim) {
+		len = out->len - start;
+		t = nfc_trim((const uint8_t *)out->buf + start, &len);
+		memmove(out->buf + start, t, len);
+		strbuf_setlen(out, start + len);
+	}
 	return ret;
 }
 

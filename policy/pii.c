@@ -12,9 +12,7 @@
 #include <string.h>
 
 #include "common/strbuf.h"
-
-#include <unicode/unorm2.h>
-#include <unicode/ustring.h>
+#include "policy/nfc.h"
 
 #define FOLD_MAX	320	/* longer values are none of the kinds (an email is <= 254) */
 
@@ -45,64 +43,36 @@ static bool is_alnum(char c)
 	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* U+3000 is the blank of Chinese input methods. */
-size_t pii_trim(const char **v, size_t n)
-{
-	const char *p = *v;
-
-	for (;;) {
-		if (n && is_blank(p[0])) {
-			p++;
-			n--;
-		} else if (n >= 3 && !memcmp(p, "\xe3\x80\x80", 3)) {
-			p += 3;
-			n -= 3;
-		} else if (n && is_blank(p[n - 1])) {
-			n--;
-		} else if (n >= 3 && !memcmp(p + n - 3, "\xe3\x80\x80", 3)) {
-			n -= 3;
-		} else {
-			break;
-		}
-	}
-	*v = p;
-	return n;
-}
-
 /*
- * Copies the trimmed value into buf with full-width ASCII (U+FF01..FF5E,
- * typed by Chinese input methods) folded to ASCII. Returns the length,
- * or -1 when the value is longer than any kind can be.
+ * Copies the trimmed value into buf in NFKC, so that full-width ASCII
+ * (１３８, Ｘ, ＠, typed by Chinese input methods) reads as ASCII.
+ * Returns the length, or -1 when the value is longer than any kind can
+ * be or is not UTF-8.
  */
 static int fold(const char *v, size_t n, char *buf)
 {
-	const uint8_t *p;
-	size_t o = 0;
+	struct strbuf sb = STRBUF_INIT;
+	const uint8_t *p = nfc_trim((const uint8_t *)v, &n);
+	bool ascii = true;
+	int len = -1;
 
-	n = pii_trim(&v, n);
-	p = (const uint8_t *)v;
-	for (size_t i = 0; i < n; o++) {
-		if (o >= FOLD_MAX)
-			return -1;
-		if (i + 2 < n && p[i] == 0xEF && p[i + 1] == 0xBC && p[i + 2] >= 0x81 &&
-		    p[i + 2] <= 0xBF) {
-			buf[o] = (char)(p[i + 2] - 0x60);
-			i += 3;
-		} else if (i + 2 < n && p[i] == 0xEF && p[i + 1] == 0xBD && p[i + 2] >= 0x80 &&
-			   p[i + 2] <= 0x9E) {
-			buf[o] = (char)(p[i + 2] - 0x20);
-			i += 3;
-		} else {
-			buf[o] = (char)p[i++];
-		}
+	for (size_t i = 0; i < n && ascii; i++)
+		ascii = p[i] < 0x80;
+	/* NFKC shrinks text by less than this; ASCII is its own NFKC */
+	if (n > (ascii ? 1 : 4) * (size_t)FOLD_MAX)
+		return -1;
+	if (ascii) {
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		return (int)n;
 	}
-	buf[o] = '\0';
-	return (int)o;
+	if (!nfc_append(p, n, NFC_KC, false, &sb) && sb.len <= FOLD_MAX) {
+		memcpy(buf, sb.buf, sb.len);
+		buf[sb.len] = '\0';
+		len = (int)sb.len;
+	}
+	strbuf_release(&sb);
+	return len;
 }
 
 static int num(const char *s, size_t n)
@@ -374,50 +344,6 @@ int pii_column_kind(const struct pii_column *c)
 
 int pii_fold(const char *v, size_t n, struct strbuf *out)
 {
-	UErrorCode err = U_ZERO_ERROR;
-	const UNormalizer2 *nf = unorm2_getNFKCCasefoldInstance(&err);
-	UChar *src = NULL, *dst = NULL;
-	int32_t slen = 0, dlen, olen = 0;
-	const char *t;
-	int ret = -EINVAL;
-
 	strbuf_reset(out);
-	if (U_FAILURE(err) || n > INT32_MAX / 4)
-		return -EINVAL;
-	u_strFromUTF8(NULL, 0, &slen, v, (int32_t)n, &err);
-	if (err != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(err))
-		return -EINVAL;
-	err = U_ZERO_ERROR;
-	src = malloc(((size_t)slen + 1) * sizeof(*src));
-	/* case folding and NFKC grow text by a few times at most */
-	dlen = slen * 4 + 16;
-	dst = malloc((size_t)dlen * sizeof(*dst));
-	if (!src || !dst) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	u_strFromUTF8(src, slen + 1, NULL, v, (int32_t)n, &err);
-	if (!U_FAILURE(err))
-		dlen = unorm2_normalize(nf, src, slen, dst, dlen, &err);
-	if (!U_FAILURE(err))
-		u_strToUTF8(NULL, 0, &olen, dst, dlen, &err);
-	if (err == U_BUFFER_OVERFLOW_ERROR)
-		err = U_ZERO_ERROR;
-	if (U_FAILURE(err))
-		goto out;
-	strbuf_grow(out, (size_t)olen + 1);
-	u_strToUTF8(out->buf, olen + 1, NULL, dst, dlen, &err);
-	if (U_FAILURE(err))
-		goto out;
-	strbuf_setlen(out, (size_t)olen);
-	/* NFKC made every Unicode space U+0020 */
-	t = out->buf;
-	n = pii_trim(&t, out->len);
-	memmove(out->buf, t, n);
-	strbuf_setlen(out, n);
-	ret = 0;
-out:
-	free(src);
-	free(dst);
-	return ret;
+	return nfc_append((const uint8_t *)v, n, NFC_KC_FOLD, true, out) ? -EINVAL : 0;
 }

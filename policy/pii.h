@@ -43,27 +43,21 @@ const char *pii_kind_name(enum pii_kind k);
 bool pii_kind_personal(enum pii_kind k);
 
 /*
- * Whether the UTF-8 value v[0..n) looks like kind k. Surrounding blanks
- * (ASCII and U+3000) are ignored and full-width ASCII (１３８, Ｘ, ＠) is
- * read as ASCII.
+ * Whether the UTF-8 value v[0..n) looks like kind k. Surrounding
+ * whitespace (nfc_trim) is ignored and the value is read in NFKC, so
+ * full-width ASCII (１３８, Ｘ, ＠) is read as ASCII.
  */
 bool pii_is(enum pii_kind k, const char *v, size_t n);
-
-/*
- * Makes v[0..n) the value without surrounding blanks (ASCII and U+3000)
- * and returns its length: 0 means an empty value.
- */
-size_t pii_trim(const char **v, size_t n);
 
 /* Bit (1u << k) for each kind v[0..n) looks like; 0 for none. */
 unsigned pii_match(const char *v, size_t n);
 
 /*
  * The loose form of a UTF-8 value, for telling values that differ only
- * by surrounding blanks, Unicode normalization (NFC or NFKC: full-width
- * forms, compatibility ideographs) or case: NFKC with case folding, then
- * trimmed. Replaces out's content. -EINVAL for text that is not UTF-8,
- * -ENOMEM.
+ * by surrounding whitespace, Unicode normalization (NFC or NFKC:
+ * full-width forms, compatibility ideographs) or case: NFKC with simple
+ * case folding, trimmed (nfc_append's NFC_KC_FOLD). Replaces out's
+ * content. -EINVAL for text that is not UTF-8.
  */
 int pii_fold(const char *v, size_t n, struct strbuf *out);
 

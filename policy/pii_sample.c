@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "common/strbuf.h"
+#include "policy/nfc.h"
 
 #define MORE	1	/* the text ends inside a record: a longer beginning is needed */
 
@@ -191,8 +192,8 @@ static int tally_record(struct scan *sc)
 
 	for (size_t k = 0; k < sc->nf; k++) {
 		struct pii_column *c = &sc->s->cols[sc->f[k].col];
-		const char *v = sc->val.buf + sc->f[k].off;
-		size_t n = pii_trim(&v, sc->f[k].len);
+		size_t n = sc->f[k].len;
+		const char *v = (const char *)nfc_trim((const uint8_t *)sc->val.buf + sc->f[k].off, &n);
 		unsigned bits;
 
 		if (!n) {

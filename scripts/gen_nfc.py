@@ -18,6 +18,9 @@ Tables (each sorted for binary search):
 - nfc_space_tab: what the engine trims around names and filter values:
   Python's str.isspace() plus U+200B and U+FEFF (invisible, often left by
   copy and paste or a BOM)
+- nfc_fold_tab: simple case folding, one code point to one (Python's
+  str.casefold() where that is one character, else str.lower() where that
+  is): runs lo..hi, every stride-th code point from lo maps to cp + delta
 """
 import sys
 import unicodedata as ud
@@ -42,6 +45,47 @@ def ranges(pairs):
         else:
             out.append([cp, cp, v])
     return out
+
+
+def simple_fold(c):
+    """The simple case folding of c (CaseFolding.txt's C and S entries)."""
+    for f in (c.casefold(), c.lower()):
+        if len(f) == 1:
+            return f
+    return c
+
+
+def fold_runs():
+    """[(lo, hi, delta, stride)]: disjoint, sorted; checked against every code point."""
+    delta = {}
+    for cp in chars():
+        f = simple_fold(chr(cp))
+        if f != chr(cp):
+            delta[cp] = ord(f) - cp
+    runs = []
+    todo = sorted(delta)
+    i = 0
+    while i < len(todo):
+        lo, d = todo[i], delta[todo[i]]
+        best_hi, best_stride = lo, 1
+        for stride in (1, 2):
+            hi = lo
+            # a stride-2 run may only skip code points that do not fold
+            while (delta.get(hi + stride) == d and
+                   all(x not in delta for x in range(hi + 1, hi + stride))):
+                hi += stride
+            if hi > best_hi:
+                best_hi, best_stride = hi, stride
+        runs.append((lo, best_hi, d, best_stride))
+        while i < len(todo) and todo[i] <= best_hi:
+            i += 1
+    got = {}
+    for lo, hi, d, stride in runs:
+        for cp in range(lo, hi + 1, stride):
+            got[cp] = d
+    assert got == delta
+    assert all(a[1] < b[0] for a, b in zip(runs, runs[1:]))
+    return runs
 
 
 def main():
@@ -120,6 +164,11 @@ def main():
     w("static const uint32_t nfc_space_tab[] = {\n")
     for i in range(0, len(space), 8):
         w("\t" + " ".join("0x%04X," % x for x in space[i:i + 8]) + "\n")
+    w("};\n\n")
+
+    w("static const struct nfc_fold nfc_fold_tab[] = {\n")
+    for lo, hi, d, stride in fold_runs():
+        w("\t{ 0x%04X, 0x%04X, %d, %d },\n" % (lo, hi, d, stride))
     w("};\n\n#endif\n")
 
 

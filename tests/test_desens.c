@@ -194,6 +194,13 @@ static const struct badcase bad[] = {
 	B(VIEW_CSV, "身份证号=id_card", "a,b\n1,2\n", "field \"身份证号\" is not in the header"),
 	B(VIEW_CSV, "身份证号=drop;x=hash", "a,b\n", "field \"x\" is not in the header"),
 	B(VIEW_TSV, "a=name", "a\tb\n1\t2\t3\n", "record has 3 fields"),
+	/* two columns that are one field once normalized, whatever its mask */
+	B(VIEW_CSV, "a=name", "a,b,a\n1,2,3\n", "line 1, byte 0: the field \"a\" appears twice in the header"),
+	B(VIEW_CSV, "a=none;b=drop", "b, a,a\t\n1,2,3\n", "the field \"a\" appears twice"),
+	B(VIEW_CSV, "a=drop", "\"a\",\" a \"\n1,2\n", "the field \"a\" appears twice"),
+	B(VIEW_TSV, "a=hash", "a\tb\ta\n1\t2\t3\n", "the field \"a\" appears twice"),
+	B(VIEW_TSV, "\xc3\xa9=keep(1,0)", "\xc3\xa9\te\xcc\x81\n1\t2\n", "the field \"\xc3\xa9\" appears twice"),
+	B(VIEW_CSV, "姓名=redact", "姓名,\u3000姓名\n1,2\n", "the field \"姓名\" appears twice"),
 	B(VIEW_JSONL, "a=name", "{\"a\":1,}\n", "line 1, byte 7: malformed JSON: expected a key"),
 	B(VIEW_JSONL, "a=name", "{}\n{\"a\" 1}\n", "line 2, byte 8: malformed JSON: expected ':'"),
 	B(VIEW_JSONL, "a=name", "[1]\n", "expected an object"),

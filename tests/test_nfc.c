@@ -203,6 +203,11 @@ static const struct ncase ncases[] = {
 	{ "\xe1\x84\x80\xe1\x85\xa1\xe1\x86\xa8", "\xea\xb0\x81", NFC_C, false },
 	{ "", "", NFC_C, true },
 	{ " \t ", "", NFC_C, true },
+	/* the loose form: width and case go, ß stays (one code point to one) */
+	{ "\xe3\x80\x80\xef\xbc\xa1" "b\xc3\x89 ", "ab\xc3\xa9", NFC_KC_FOLD, true },
+	{ "\xce\xa3\xcf\x82\xd0\x96\xc3\x9f", "\xcf\x83\xcf\x83\xd0\xb6\xc3\x9f", NFC_KC_FOLD, false },
+	/* J + caron is no character, j + caron composes to U+01F0 */
+	{ "J\xcc\x8c", "\xc7\xb0", NFC_KC_FOLD, false },
 };
 
 static void test_cases(void)
@@ -234,12 +239,115 @@ static void test_quick_and_errors(void)
 	strbuf_release(&out);
 }
 
+/*
+ * F IN LOOSE: the loose form (NFC_KC_FOLD, trimmed) of every code point
+ * that case folding or NFKC changes, of each such followed by a combining
+ * mark where folding makes a new composition, then of random strings of
+ * them with combining marks and spaces. Simple folding is str.casefold()
+ * where that is one character, else str.lower() where that is.
+ */
+static const char loose_py[] =
+	"import random, sys, unicodedata as ud\n"
+	"sp = [c for c in map(chr, range(0x110000)) if c.isspace()] + [chr(0x200B), chr(0xFEFF)]\n"
+	"SP = str().join(sp)\n"
+	"def h(s):\n"
+	"    return s.encode().hex() or chr(45)\n"
+	"def sf(c):\n"
+	"    for f in (c.casefold(), c.lower()):\n"
+	"        if len(f) == 1:\n"
+	"            return f\n"
+	"    return c\n"
+	"def loose(s):\n"
+	"    k = ud.normalize(chr(78)+chr(70)+chr(75)+chr(67), s)\n"
+	"    f = str().join(map(sf, k))\n"
+	"    return ud.normalize(chr(78)+chr(70)+chr(75)+chr(67), f).strip(SP)\n"
+	"pool = []\n"
+	"for cp in range(0x110000):\n"
+	"    if 0xD800 <= cp <= 0xDFFF:\n"
+	"        continue\n"
+	"    c = chr(cp)\n"
+	"    if loose(c) != c:\n"
+	"        sys.stdout.write(chr(70) + chr(32) + h(c) + chr(32) + h(loose(c)) + chr(10))\n"
+	"        pool.append(c)\n"
+	"marks = list(map(chr, range(0x300, 0x370)))\n"
+	"for c in list(pool):\n"
+	"    for m in marks:\n"
+	"        k = ud.normalize(chr(78)+chr(70)+chr(75)+chr(67), c + m)\n"
+	"        if str().join(map(sf, k)).strip(SP) != loose(c + m):\n"
+	"            sys.stdout.write(chr(70) + chr(32) + h(c + m) + chr(32) + h(loose(c + m)) + chr(10))\n"
+	"pool += marks + sp + list(str(chr(97)+chr(106)+chr(74)))\n"
+	"rnd = random.Random(20261123)\n"
+	"for i in range(20000):\n"
+	"    s = str().join(rnd.choice(pool) for _ in range(rnd.randrange(0, 7)))\n"
+	"    sys.stdout.write(chr(70) + chr(32) + h(s) + chr(32) + h(loose(s)) + chr(10))\n";
+
+static void test_loose_against_python(void)
+{
+	static char line[4096];
+	struct strbuf cmd = STRBUF_INIT, in = STRBUF_INIT, want = STRBUF_INIT;
+	size_t seen = 0, bad = 0;
+	char a[1024], b[1024];
+	FILE *py;
+
+	strbuf_addstr(&cmd, "python3 -c '");
+	strbuf_addstr(&cmd, loose_py);
+	strbuf_addstr(&cmd, "'");
+	py = popen(cmd.buf, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(py);
+	while (bad <= 20 && fgets(line, sizeof(line), py)) {
+		if (sscanf(line, "F %1023s %1023s", a, b) != 2)
+			continue;
+		unhex(a, &in);
+		unhex(b, &want);
+		bad += !check(&in, NFC_KC_FOLD, true, &want, "loose form");
+		seen++;
+	}
+	CU_ASSERT_EQUAL(pclose(py), 0);
+	CU_ASSERT(seen > 20000 + 1000);
+	CU_ASSERT_EQUAL(bad, 0);
+	strbuf_release(&cmd);
+	strbuf_release(&in);
+	strbuf_release(&want);
+}
+
+/* nfc_trim: IN is trimmed to its bytes [LEAD, LEAD + LEN). */
+static const struct {
+	const char *in;
+	size_t lead, len;
+} tcases[] = {
+	{ "", 0, 0 },
+	{ " \t\r\n", 4, 0 },
+	{ "\xe3\x80\x80姓名\xc2\xa0", 3, 6 },		/* U+3000, U+00A0 */
+	{ "\xe2\x80\x8b a b\xef\xbb\xbf", 4, 3 },	/* U+200B, U+FEFF */
+	{ "a\xe2\x80\xa8", 0, 1 },			/* U+2028 */
+	{ "\xc2\xa7", 0, 2 },				/* U+00A7 is no space */
+	/* not UTF-8: trimming stops there */
+	{ " \xff ", 1, 1 },
+	{ "\x80 ", 0, 1 },
+	{ " \xe3\x80", 1, 2 },
+};
+
+static void test_trim(void)
+{
+	for (size_t i = 0; i < sizeof(tcases) / sizeof(tcases[0]); i++) {
+		const uint8_t *in = (const uint8_t *)tcases[i].in, *t;
+		size_t n = strlen(tcases[i].in);
+
+		t = nfc_trim(in, &n);
+		if (t != in + tcases[i].lead || n != tcases[i].len)
+			printf("\n  trim case %zu: lead %zu len %zu", i, (size_t)(t - in), n);
+		CU_ASSERT(t == in + tcases[i].lead && n == tcases[i].len);
+	}
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
 		{ "against python unicodedata", test_against_python },
 		{ "cases", test_cases },
 		{ "quick check and errors", test_quick_and_errors },
+		{ "trim", test_trim },
+		{ "loose form against python", test_loose_against_python },
 	};
 
 	return unit_tests_run("nfc", NULL, NULL, tests, UNIT_COUNT(tests));

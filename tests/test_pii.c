@@ -49,6 +49,8 @@ static const struct vcase values[] = {
 	{ PII_PHONE, "008613812345678", true },
 	{ PII_PHONE, "\xe3\x80\x80" "13812345678", true },	/* U+3000 before */
 	{ PII_PHONE, "１３８１２３４５６７８", true },
+	/* NFKC, not only full-width ASCII: U+3000 inside, a no-break space after */
+	{ PII_PHONE, "138\xe3\x80\x80" "1234\xe3\x80\x80" "5678\xc2\xa0", true },
 	{ PII_PHONE, "12812345678", false },
 	{ PII_PHONE, "1381234567", false },
 	{ PII_PHONE, "138123456789", false },
@@ -398,6 +400,10 @@ static void test_near(void)
 
 	CU_ASSERT_EQUAL(pii_fold("  ＡＢ\xe3\x80\x80", 11, &f), 0);
 	CU_ASSERT_STRING_EQUAL(f.buf, "ab");
+	/* Greek and Cyrillic capitals fold too; a combining accent composes */
+	CU_ASSERT_EQUAL(pii_fold("\xce\x91\xd0\x96" "E\xcc\x81", 7, &f), 0);
+	CU_ASSERT_STRING_EQUAL(f.buf, "\xce\xb1\xd0\xb6\xc3\xa9");
+	CU_ASSERT_EQUAL(pii_fold("a\xff", 2, &f), -EINVAL);
 	CU_ASSERT_EQUAL_FATAL(pii_sample_watch((const uint8_t *)csv, strlen(csv), true, VIEW_CSV,
 					       TEXT_UTF8, 100, &s, w, 3, &e), 0);
 	CU_ASSERT_EQUAL(s.records, 10);

@@ -657,7 +657,8 @@ static const char leak_doc[] =
 	"  \"masks\": {\"id\": \"hash\"}},"
 	" {\"id\": \"lapse\", \"entry\": \"E3\", \"department\": \"a\", \"actions\": [\"read\"],"
 	"  \"fields\": [\"id\", \"name\", \"region\"], \"masks\": {\"name\": \"none\", \"id\": \"hash\"},"
-	"  \"rows\": {\"region\": {\"in\": [\" X\", \"\xef\xbc\xb8\", \"e\xcc\x81\", \"plain\"]}},"
+	"  \"rows\": {\"region\": {\"in\": [\" X\", \"\xef\xbc\xb8\", \"e\xcc\x81\", \"plain\","
+	"   \"x\xcc\x81\", \"\xe5\xae\xa3\xe3\x80\x80\", \"a\xe3\x80\x80" "b\"]}},"
 	"  \"valid_from\": \"2020-01-01\", \"valid_until\": \"2021-01-01\"}]}";
 
 static struct policy *leak_policy(void)
@@ -798,6 +799,12 @@ static void test_warnings(void)
 	expect_warning(w, "warning: grants[3].rows.region.in[1]: \"\xef\xbc\xb8\" holds compatibility characters");
 	expect_warning(w, "warning: grants[3].rows.region.in[2]: \"e\xcc\x81\" may not be in Unicode NFC");
 	CU_ASSERT_PTR_NULL(strstr(w, "in[3]"));
+	/* the exact forms: x + U+0301 has no precomposed form, so it is NFC */
+	CU_ASSERT_PTR_NULL(strstr(w, "in[4]"));
+	/* a padding U+3000 is whitespace only: trimmed, NFC and NFKC agree */
+	expect_warning(w, "warning: grants[3].rows.region.in[5]: \"\xe5\xae\xa3\xe3\x80\x80\" has "
+		       "surrounding whitespace (values compare trimmed)\n");
+	expect_warning(w, "warning: grants[3].rows.region.in[6]: \"a\xe3\x80\x80" "b\" holds compatibility");
 	expect_warning(w, "warning: grants[3]: grant \"lapse\" is valid from 2020-01-01 until "
 		       "2021-01-01: outside that window for a on /e3: id redact (was hash),"
 		       " name name (was none)\n");

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "policy/nfc.h"
 #include "policy/pii.h"
 #include "policy/policy.h"
 #include "store/audit.h"
@@ -313,20 +314,32 @@ out:
 	return rc;
 }
 
-/* The catalog field named name (surrounding blanks ignored), or NULL. */
+/*
+ * The catalog field named name, or NULL; names compare as the engine
+ * compares them (trimmed, NFC), so a column the engine masks is that field.
+ */
 static json_t *catalog_field(const struct scan_job *j, const char *name)
 {
-	const char *fname, *v = name;
-	size_t n = name ? pii_trim(&v, strlen(name)) : 0;
-	json_t *f;
+	struct strbuf want = STRBUF_INIT, got = STRBUF_INIT;
+	const char *fname;
+	json_t *f, *found = NULL;
 	size_t i;
 
-	json_array_foreach(name ? j->fields : NULL, i, f) {
+	if (!name || nfc_append((const uint8_t *)name, strlen(name), NFC_C, true, &want))
+		goto out;
+	json_array_foreach(j->fields, i, f) {
 		fname = json_string_value(json_object_get(f, "name"));
-		if (fname && strlen(fname) == n && !memcmp(fname, v, n))
-			return f;
+		strbuf_reset(&got);
+		if (fname && !nfc_append((const uint8_t *)fname, strlen(fname), NFC_C, true, &got) &&
+		    got.len == want.len && !memcmp(got.buf, want.buf, got.len)) {
+			found = f;
+			break;
+		}
 	}
-	return NULL;
+out:
+	strbuf_release(&want);
+	strbuf_release(&got);
+	return found;
 }
 
 /* The last key of a column's path: the CSV header, the JSON key. */

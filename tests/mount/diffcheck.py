@@ -143,6 +143,18 @@ class Rules:
             walk(self.rows)
         return out
 
+    def rule_names(self):
+        """The fields the engine's rules name: filtered, and listed with a
+        mask (all listed ones when the grant lists fields)."""
+        out = set(self.filtered_names())
+        for name in self.tags:
+            if self.fields is not None:
+                if name in self.fields:
+                    out.add(name)
+            elif self.action(name) != "none":
+                out.add(name)
+        return out
+
     def needed(self):
         """Names that must be present: masked (not none/drop) or filtered."""
         need = set(self.filtered_names())
@@ -529,9 +541,9 @@ def expect_table(text, fmt, rules):
     for n in rules.needed():
         if n not in names:
             raise Refuse("field %s not in the header" % n)
-    for n in rules.filtered_names():
+    for n in rules.rule_names():
         if names.count(n) > 1:
-            raise Refuse("filtered field twice")
+            raise Refuse("field %s twice in the header" % n)
     want_head = [h for h, a in zip(head, acts) if a != "drop"]
     rows, secrets = [], set()
     for rec in body:

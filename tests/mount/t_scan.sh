@@ -3,7 +3,8 @@
 # sampled; a phone column the catalog leaves untagged is reported and
 # makes scan exit 1, tagging it makes scan exit 0; GB18030 named by the
 # catalog entry, a BOM, a JSON array outside every entry, malformed
-# input (exit 2), roles; through the daemon and without one. No value
+# input (exit 2), roles; through the daemon and without one. Header
+# names match catalog fields as the engine matches them (trim, NFC). No value
 # ever reaches the output, not even as a column name (a headerless or
 # CR-only CSV, JSON keyed by ID numbers); JSON is read at every depth;
 # values that near-miss a grant's row filter are warned about, counted.
@@ -71,6 +72,12 @@ with open(d + "/env.json", "w") as f:
                "data": [{"id": r[0], "family": [{"id": rows[-1 - i][0]}],
                          "byid": {r[0]: 1}} for i, r in enumerate(rows[:40])]},
               f, ensure_ascii=False)
+# header names padded as copy and paste leaves them (U+200B, U+00A0, U+3000):
+# the engine trims them, so they are the catalog's fields
+with open(d + "/pad.csv", "w", newline="") as f:
+    f.write("\u200b身份证号,姓名,手机号\u00a0,住址,\u3000区县\r\n")
+    for r in rows[:50]:
+        f.write(",".join(r) + "\r\n")
 # the filtered field with values that near-miss the filter's "宣州区"
 with open(d + "/near.csv", "w", newline="") as f:
     f.write("身份证号,姓名,手机号,住址,区县\r\n")
@@ -103,10 +110,10 @@ PY
 pool_init
 pool_mount
 mkdir -p "$MNT$ENTRY" "$MNT$FLOAT" "$MNT/open" || die "mkdir in the mount failed"
-for f in a.csv nohdr.csv cr.csv near.csv; do cp "$T_TMP/$f" "$MNT$ENTRY/" || die "cp $f failed"; done
+for f in a.csv nohdr.csv cr.csv near.csv pad.csv; do cp "$T_TMP/$f" "$MNT$ENTRY/" || die "cp $f failed"; done
 cp "$T_TMP/b.csv" "$MNT$FLOAT/" || die "cp b.csv failed"
 for f in c.json d.tsv bad.csv env.json; do cp "$T_TMP/$f" "$MNT/open/" || die "cp $f failed"; done
-for f in a.csv nohdr.csv cr.csv near.csv; do wait_version "$MNT$ENTRY" "$f" 1; done
+for f in a.csv nohdr.csv cr.csv near.csv pad.csv; do wait_version "$MNT$ENTRY" "$f" 1; done
 wait_version "$MNT$FLOAT" b.csv 1
 for f in c.json d.tsv bad.csv env.json; do wait_version "$MNT/open" "$f" 1; done
 
@@ -163,6 +170,9 @@ check_eq "its row" "$(column_line 联系电话)" "联系电话 phone 100% mask=h
 check "apply p_tagged" pctl policy apply "$T_TMP/p_tagged.json"
 check_rc "scan: all tagged answers yes" 0 pctl scan "$A"
 check_eq "phone is ok" "$(column_line 手机号)" "手机号 phone 100% phone ok"
+check_rc "names padded as the engine trims them are the catalog's" 0 pctl scan "$ENTRY/pad.csv"
+check_eq "the padded phone column is the tagged field" "$(column_line 手机号)" "手机号 phone 100% phone ok"
+check_eq "the padded ID column too" "$(column_line 身份证号)" "身份证号 id_card 100% id_card ok"
 check_rc "gb18030 without a BOM, named by the entry" 0 pctl scan "$B"
 check_eq "its names decode and match the catalog" "$(column_line 证件号码)" "证件号码 id_card 100% id_card ok"
 check_eq "it says the encoding" "$(tail -n1 "$T_TMP/check.out" | grep -c '(csv, gb18030)')" 1
