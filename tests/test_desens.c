@@ -525,6 +525,26 @@ static void test_json_nested_filter(void)
 		       "{\"区县\":\"宣州区\",\" 区县\":\"郎溪县\"}\n", "the field \"区县\" appears twice");
 }
 
+/*
+ * A filter reads its field's raw value before masks and removal: a member
+ * that is dropped (a drop mask, or not in the grant's list) or redacted
+ * still decides its record.
+ */
+static void test_json_filter_removed(void)
+{
+	const char *in = "{\"区县\":\"宣州区\",\"n\":1}\n{\"n\":2,\"区县\":\"郎溪县\"}\n";
+
+	expect_view2(VIEW_JSONL, NULL, false, "区县=drop", rf_leaf(ROW_EQ, "区县", 1, "宣州区"),
+		     in, "{\"n\":1}\n");
+	expect_view2(VIEW_JSONL, NULL, true, "n=none", rf_leaf(ROW_NE, "区县", 1, "宣州区"),
+		     in, "{\"n\":2}\n");
+	expect_view2(VIEW_JSONL, NULL, false, "区县=redact", rf_leaf(ROW_PREFIX, "区县", 1, "郎"),
+		     in, "{\"n\":2,\"区县\":\"\"}\n");
+	expect_view2(VIEW_JSON, NULL, true, "n=none", rf_leaf(ROW_IN, "区县", 2, "x", "宣州区"),
+		     "[{\"区县\":\"宣州区\",\"n\":1},{\"区县\":\"泾县\",\"n\":2}]",
+		     "[{\"n\":1}]");
+}
+
 /* JSON keys and CSV headers match the rules' names with padding removed, in NFC. */
 static void test_names_normalized(void)
 {
@@ -803,6 +823,7 @@ int main(int argc, char **argv)
 		{ "record limit", test_record_limit },
 		{ "json: fields at any depth", test_json_nested },
 		{ "json: filters and depth", test_json_nested_filter },
+		{ "json: filters read removed members", test_json_filter_removed },
 		{ "json: random nesting", test_json_nested_random },
 		{ "names normalized", test_names_normalized },
 		{ "rule names normalized", test_rule_names_normalized },
