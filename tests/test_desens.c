@@ -177,6 +177,12 @@ static const struct badcase bad[] = {
 	/* the view must read as the engine wrote it */
 	B(VIEW_CSV, "a=drop;b=name", "a,sep=x,b\n1,2,3\n", "would read as a \"sep=\" line"),
 	B(VIEW_CSV, "a=drop", "a, \n1,2\n", "would read as a blank line"),
+	/* a name after removed ones may start with U+FEFF: readers take it for a BOM */
+	B(VIEW_CSV, "a=drop", "a,\xef\xbb\xbf" "b\n1,2\n", "would start with a byte order mark"),
+	{ VIEW_TSV, "gb18030", "a=drop", "a\t\x84\x31\x95\x33" "b\n1\t2\n", 0,
+	  "would start with a byte order mark" },
+	{ VIEW_CSV, "gb18030", "a=drop", "a,\xef\xbb\xbf" "b\n1,2\n", 0,
+	  "would start with a byte order mark" },
 	/* TSV: only what quote-literal readers and Excel's tab dialect read alike */
 	B(VIEW_TSV, "a=name", "a\tb\n\"x\"\t2\n", "line 2, byte 4: a TSV field starts with a quote"),
 	B(VIEW_TSV, "a=name", "a\t\"b\"\n", "line 1, byte 2: a TSV field starts with a quote"),
@@ -404,6 +410,13 @@ static void test_small_cases(void)
 	/* a masked value with control characters is escaped again */
 	expect_view(VIEW_JSONL, NULL, "a=keep(3,0)", NULL, "{\"a\":\"\\t\\\"\\\\xyz\"}",
 		    "{\"a\":\"\\u0009\\\"\\\\***\"}");
+}
+
+/* behind a BOM of its own, U+FEFF starting the first name is no BOM */
+static void test_bom_after_removed(void)
+{
+	expect_view(VIEW_CSV, NULL, "a=drop", NULL, "\xef\xbb\xbf" "a,\xef\xbb\xbf" "b\n1,2\n",
+		    "\xef\xbb\xbf\xef\xbb\xbf" "b\n2\n");
 }
 
 /* As expect_view, with drop_unlisted, fed whole and one byte at a time. */
@@ -818,6 +831,7 @@ int main(int argc, char **argv)
 		{ "bad rules", test_new_errors },
 		{ "errors stick", test_error_sticks },
 		{ "small cases", test_small_cases },
+		{ "csv: a BOM after removed columns", test_bom_after_removed },
 		{ "deep nesting", test_deep_nesting },
 		{ "counts", test_counts },
 		{ "record limit", test_record_limit },
