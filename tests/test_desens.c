@@ -503,6 +503,9 @@ static void test_json_nested(void)
 		     "{\"phone\":[\"138****5678\", null, [\"139****5678\", []]], \"x\":[\"13812345678\"]}");
 	expect_view2(VIEW_JSONL, NULL, false, "a=redact", NULL,
 		     "{\"b\":{\"a\":[1,{\"c\":2}]},\"a\":{\"d\":[]}}", "{\"b\":{\"a\":\"\"},\"a\":\"\"}");
+	/* null stays null under a mask, but redact hides that a value was missing */
+	expect_view2(VIEW_JSONL, NULL, false, "a=redact;b=name", NULL,
+		     "{\"a\":null,\"b\":null}", "{\"a\":\"\",\"b\":null}");
 	/* removed members at depth take one comma with them, wherever they stand */
 	expect_view2(VIEW_JSONL, NULL, false, "p=drop;q=drop", NULL,
 		     "{\"d\":{\"p\":1, \"x\":2}, \"e\":{\"x\":1, \"p\":2}, \"f\":{\"x\":1,\"p\":2,\"y\":3},"
