@@ -516,6 +516,12 @@ static int fail(struct desens *d, int ret, struct perr *e)
 	return d->err;
 }
 
+bool desens_starts_bom(const uint8_t *p, size_t n)
+{
+	return (n >= sizeof(bom_utf8) && !memcmp(p, bom_utf8, sizeof(bom_utf8))) ||
+	       (n >= sizeof(bom_gb18030) && !memcmp(p, bom_gb18030, sizeof(bom_gb18030)));
+}
+
 static bool prefix_of(const uint8_t *p, size_t n, const uint8_t *bom, size_t bl)
 {
 	return n <= bl && !memcmp(p, bom, n);

@@ -143,4 +143,7 @@ int desens_check_text(struct desens *d, struct perr *e, const uint8_t *rec,
 /* Lines feeds in p[0..n). */
 size_t desens_count_nl(const uint8_t *p, size_t n);
 
+/* True when p[0..n) starts with a UTF-8 or GB18030 byte order mark. */
+bool desens_starts_bom(const uint8_t *p, size_t n);
+
 #endif

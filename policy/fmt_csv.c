@@ -458,6 +458,11 @@ static int emit_header(struct desens *d, struct csv *c, const uint8_t *rec,
 		return desens_bad(d, e, d->line, d->base,
 				  "the header without its removed columns would read "
 				  "as %s", i == n ? "a blank line" : "a \"sep=\" line");
+	/* at the start of a view without a BOM, a name's U+FEFF would be taken for one */
+	if (!d->base && desens_starts_bom(h, n))
+		return desens_bad(d, e, d->line, d->base,
+				  "the header without its removed columns would start "
+				  "with a byte order mark");
 	strbuf_add(out, rec + reclen - term, term);
 	return 0;
 }

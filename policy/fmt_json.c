@@ -312,6 +312,9 @@ static int walk(struct jp *j)
 		vstart = j->i;
 		if (act == A_DROP || (act == A_MASK && mask->kind == MASK_REDACT)) {
 			ret = jscan_value(j, &t);
+			/* filters read raw values: a removed member still decides */
+			if (!ret && !top && L->slot >= 0 && d->slots[L->slot].filtered)
+				ret = filter_value(j, L->slot, vstart, t);
 			if (ret)
 				return ret;
 			if (act == A_DROP) {

@@ -177,6 +177,12 @@ static const struct badcase bad[] = {
 	/* the view must read as the engine wrote it */
 	B(VIEW_CSV, "a=drop;b=name", "a,sep=x,b\n1,2,3\n", "would read as a \"sep=\" line"),
 	B(VIEW_CSV, "a=drop", "a, \n1,2\n", "would read as a blank line"),
+	/* a name after removed ones may start with U+FEFF: readers take it for a BOM */
+	B(VIEW_CSV, "a=drop", "a,\xef\xbb\xbf" "b\n1,2\n", "would start with a byte order mark"),
+	{ VIEW_TSV, "gb18030", "a=drop", "a\t\x84\x31\x95\x33" "b\n1\t2\n", 0,
+	  "would start with a byte order mark" },
+	{ VIEW_CSV, "gb18030", "a=drop", "a,\xef\xbb\xbf" "b\n1,2\n", 0,
+	  "would start with a byte order mark" },
 	/* TSV: only what quote-literal readers and Excel's tab dialect read alike */
 	B(VIEW_TSV, "a=name", "a\tb\n\"x\"\t2\n", "line 2, byte 4: a TSV field starts with a quote"),
 	B(VIEW_TSV, "a=name", "a\t\"b\"\n", "line 1, byte 2: a TSV field starts with a quote"),
@@ -413,6 +419,13 @@ static void test_small_cases(void)
 		    "{\"a\":\"\\u0009\\\"\\\\***\"}");
 }
 
+/* behind a BOM of its own, U+FEFF starting the first name is no BOM */
+static void test_bom_after_removed(void)
+{
+	expect_view(VIEW_CSV, NULL, "a=drop", NULL, "\xef\xbb\xbf" "a,\xef\xbb\xbf" "b\n1,2\n",
+		    "\xef\xbb\xbf\xef\xbb\xbf" "b\n2\n");
+}
+
 /* As expect_view, with drop_unlisted, fed whole and one byte at a time. */
 static void expect_view2(enum view_format fmt, const char *enc, bool drop, const char *fields,
 			 struct row_filter *rows, const char *in, const char *want)
@@ -497,6 +510,9 @@ static void test_json_nested(void)
 		     "{\"phone\":[\"138****5678\", null, [\"139****5678\", []]], \"x\":[\"13812345678\"]}");
 	expect_view2(VIEW_JSONL, NULL, false, "a=redact", NULL,
 		     "{\"b\":{\"a\":[1,{\"c\":2}]},\"a\":{\"d\":[]}}", "{\"b\":{\"a\":\"\"},\"a\":\"\"}");
+	/* null stays null under a mask, but redact hides that a value was missing */
+	expect_view2(VIEW_JSONL, NULL, false, "a=redact;b=name", NULL,
+		     "{\"a\":null,\"b\":null}", "{\"a\":\"\",\"b\":null}");
 	/* removed members at depth take one comma with them, wherever they stand */
 	expect_view2(VIEW_JSONL, NULL, false, "p=drop;q=drop", NULL,
 		     "{\"d\":{\"p\":1, \"x\":2}, \"e\":{\"x\":1, \"p\":2}, \"f\":{\"x\":1,\"p\":2,\"y\":3},"
@@ -530,6 +546,26 @@ static void test_json_nested_filter(void)
 		       "below the top level");
 	expect_refused(VIEW_JSONL, NULL, false, "name=name", rf_leaf(ROW_EQ, "区县", 1, "宣州区"),
 		       "{\"区县\":\"宣州区\",\" 区县\":\"郎溪县\"}\n", "the field \"区县\" appears twice");
+}
+
+/*
+ * A filter reads its field's raw value before masks and removal: a member
+ * that is dropped (a drop mask, or not in the grant's list) or redacted
+ * still decides its record.
+ */
+static void test_json_filter_removed(void)
+{
+	const char *in = "{\"区县\":\"宣州区\",\"n\":1}\n{\"n\":2,\"区县\":\"郎溪县\"}\n";
+
+	expect_view2(VIEW_JSONL, NULL, false, "区县=drop", rf_leaf(ROW_EQ, "区县", 1, "宣州区"),
+		     in, "{\"n\":1}\n");
+	expect_view2(VIEW_JSONL, NULL, true, "n=none", rf_leaf(ROW_NE, "区县", 1, "宣州区"),
+		     in, "{\"n\":2}\n");
+	expect_view2(VIEW_JSONL, NULL, false, "区县=redact", rf_leaf(ROW_PREFIX, "区县", 1, "郎"),
+		     in, "{\"n\":2,\"区县\":\"\"}\n");
+	expect_view2(VIEW_JSON, NULL, true, "n=none", rf_leaf(ROW_IN, "区县", 2, "x", "宣州区"),
+		     "[{\"区县\":\"宣州区\",\"n\":1},{\"区县\":\"泾县\",\"n\":2}]",
+		     "[{\"n\":1}]");
 }
 
 /* JSON keys and CSV headers match the rules' names with padding removed, in NFC. */
@@ -805,11 +841,13 @@ int main(int argc, char **argv)
 		{ "bad rules", test_new_errors },
 		{ "errors stick", test_error_sticks },
 		{ "small cases", test_small_cases },
+		{ "csv: a BOM after removed columns", test_bom_after_removed },
 		{ "deep nesting", test_deep_nesting },
 		{ "counts", test_counts },
 		{ "record limit", test_record_limit },
 		{ "json: fields at any depth", test_json_nested },
 		{ "json: filters and depth", test_json_nested_filter },
+		{ "json: filters read removed members", test_json_filter_removed },
 		{ "json: random nesting", test_json_nested_random },
 		{ "names normalized", test_names_normalized },
 		{ "rule names normalized", test_rule_names_normalized },

@@ -12,11 +12,12 @@ engine against Python's own readers, for t_diff.sh.
 
 Inputs are random CSV, TSV and JSON Lines files: LF, CR and CRLF line ends
 mixed, quotes, doubled quotes, embedded line ends, a BOM or not, UTF-8 or
-GB18030, 18-digit ID numbers and phone numbers, and now and then the
-things readers split differently (a CR inside an unquoted field carrying
-a whole row, blanks before a quote, text after a closing quote, a blank
-or "sep=" first line, quoted TSV). The rules (one grant per entry) mask,
-drop and filter at random.
+GB18030, 18-digit ID numbers and phone numbers, JSON fields nested in
+objects and arrays, and now and then the things readers split
+differently (a CR inside an unquoted field carrying a whole row, blanks
+before a quote, text after a closing quote, a blank or "sep=" first line,
+quoted TSV). The rules (one grant per entry) mask, drop and filter at
+random.
 
 Properties, with the input read the way Python reads it (csv.reader over
 open(newline=''); for TSV also the quote-literal reading of cut/awk; for
@@ -28,9 +29,16 @@ JSON Lines both Python's universal newlines and a split at LF):
       filtered-out record, appears anywhere in the view's bytes;
 and where the readings of the input disagree, the engine must refuse.
 
---names (off by default) also writes field names with surrounding
-whitespace and in NFD, and expects them to match (header and key names
-are matched whitespace- and NFC-insensitively).
+The expected view follows docs/desensitization.md ("Formats", "Names and
+filter values"): header names and JSON keys are the rules' fields once
+normalized (NFC, then surrounding whitespace removed: str.isspace(), U+200B,
+U+FEFF), at any depth in JSON; filter values compare normalized the same
+way, in NFC for eq, in and prefix and in NFKC for ne.
+
+--names (t_diff.sh passes it unless DIFF_NAMES=0) also spells field names
+padded and in NFD, and filter values on both sides padded, in NFD, full
+width or with a CJK compatibility ideograph, and now and then writes one
+name twice in different spellings.
 """
 import csv
 import errno
@@ -61,14 +69,26 @@ TAG_MASK = {"id_card": "id_card", "phone": "phone", "name": "name",
             "address": "address"}
 EXTRA = ["编号", "说明"]
 REGIONS = ["宣州区", "郎溪县", "广德市", "宁国市", "泾县", "宣州区 "]
+# with --names also values with letters, so that NFD and full-width spellings
+# of them differ from the plain ones (CJK has no NFD; 郎 has U+F92C)
+REGIONS_X = REGIONS[:5] + ["Zürich区", "ABC开发区"]
 SURN = "张王李赵刘陈杨黄欧阳"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀"
 MASKS = ["none", "redact", "drop", "name", "phone", "id_card", "address",
          "hash", "keep(0,0)", "keep(1,1)", "keep(2,3)", "keep(3,4)", "keep(6,4)"]
 
 
-def nfc(s):
-    return unicodedata.normalize("NFC", s)
+# What the engine trims around names and filter values: Python's
+# str.isspace(), plus U+200B and U+FEFF (policy/nfc_table.h, nfc_space_tab).
+# No white space lies above U+3000.
+SPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "\u200b\ufeff"
+
+
+def norm(s, form="NFC"):
+    """A name or filter value as the engine compares it: the normal form,
+    then its surrounding whitespace removed (the engine trims after
+    normalizing, so NFKC's space in U+00B4 at an end goes too)."""
+    return unicodedata.normalize(form, s).strip(SPACE)
 
 
 # ---- masks (DESIGN.md "Masks", docs/desensitization.md) ---------------
@@ -122,7 +142,7 @@ class Rules:
 
     def action(self, name):
         """'drop', or the mask of a kept column ('none': raw)."""
-        name = nfc(name.strip()) if NAMES else name.strip(" ")
+        name = norm(name)
         if self.fields is not None and name not in self.fields:
             return "drop"
         if name not in self.tags:
@@ -143,15 +163,16 @@ class Rules:
             walk(self.rows)
         return out
 
-    def rule_names(self):
-        """The fields the engine's rules name: filtered, and listed with a
-        mask (all listed ones when the grant lists fields)."""
+    def slots(self):
+        """Names the engine knows (policy/viewbuild.c, desens.c): every
+        listed field when the grant lists fields, else the masked ones,
+        and the filtered ones. Only these are checked for duplicates and
+        depth in JSON."""
         out = set(self.filtered_names())
         for name in self.tags:
-            if self.fields is not None:
-                if name in self.fields:
-                    out.add(name)
-            elif self.action(name) != "none":
+            if self.fields is not None and name not in self.fields:
+                continue
+            if self.fields is not None or self.action(name) != "none":
                 out.add(name)
         return out
 
@@ -176,17 +197,18 @@ class Rules:
                     ok = ok and any(ev(s) for s in v)
                 else:
                     x = get(k)
+                    # both sides trimmed; eq, in, prefix in NFC, ne in NFKC
                     for op, arg in v.items():
                         if x is None:
                             ok = False
                         elif op == "eq":
-                            ok = ok and x == arg
+                            ok = ok and norm(x) == norm(arg)
                         elif op == "ne":
-                            ok = ok and x != arg
+                            ok = ok and norm(x, "NFKC") != norm(arg, "NFKC")
                         elif op == "in":
-                            ok = ok and x in arg
+                            ok = ok and norm(x) in [norm(a) for a in arg]
                         elif op == "prefix":
-                            ok = ok and x.startswith(arg)
+                            ok = ok and norm(x).startswith(norm(arg))
             return ok
         return ev(self.rows) if self.rows else True
 
@@ -213,13 +235,18 @@ def gen_grant(r, fmt):
         f = r.choice(["区县", "区县", "区县", "姓名", "备注"])
         op = r.choice(["eq", "ne", "in", "prefix"])
         if f == "区县":
-            v = r.choice(REGIONS[:5])
+            v = r.choice(REGIONS_X if NAMES else REGIONS[:5])
             if op == "in":
-                return {f: {op: r.sample(REGIONS, r.randint(1, 3))}}
-            return {f: {op: v if op != "prefix" else v[0]}}
+                return {f: {op: [spell_value(r, x, True) for x in
+                                 r.sample(REGIONS_X + REGIONS[5:] if NAMES else REGIONS,
+                                          r.randint(1, 3))]}}
+            if op == "prefix":
+                v = v[:r.randint(1, 2)]
+            return {f: {op: spell_value(r, v, True)}}
         if f == "姓名":
-            return {f: {op: [r.choice(SURN)] if op == "in" else r.choice(SURN)}}
-        return {f: {op: ["x"] if op == "in" else "#"}}
+            return {f: {op: [spell_value(r, r.choice(SURN), True)] if op == "in"
+                        else spell_value(r, r.choice(SURN), True)}}
+        return {f: {op: ["x"] if op == "in" else spell_value(r, "#", True)}}
     x = r.random()
     if x < 0.35:
         g["rows"] = leaf()
@@ -303,16 +330,48 @@ class Gen:
         if name == "住址":
             return "宣城市%s,%s路%d号" % (r.choice(REGIONS[:5]), r.choice(["鳌峰", "梅园"]), r.randint(1, 99))
         if name == "区县":
+            if NAMES:
+                return spell_value(r, r.choice(REGIONS_X + REGIONS[5:]))
             return r.choice(REGIONS)
+        if name == "备注" and NAMES and r.random() < 0.2:
+            return r.choice(PAD) + self.free()
         return self.free()
 
 
+# what a writer leaves around a name or value: the engine trims all of it
+PAD = ["", " ", "  ", "\u3000", "\xa0", "\u2003", "\u200b", "\ufeff", "\t"]
+
+
+def fullwidth(s):
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in s)
+
+
 def spell(r, name):
-    """A field name as a header or key writes it."""
+    """A field name as a header or key writes it (--names: padded, NFD)."""
     if not NAMES or r.random() < 0.5:
         return name
     s = unicodedata.normalize("NFD", name) if r.random() < 0.5 else name
-    return r.choice(["", " ", "  ", "\u3000"]) + s + r.choice(["", " ", "\u3000"])
+    return r.choice(PAD) + s + r.choice(PAD)
+
+
+def spell_value(r, v, rule=False):
+    """A value as a file or a filter may spell it (--names): padded, NFD,
+    full-width, with a CJK compatibility ideograph. Full-width is another
+    value for eq, in and prefix, the same one for ne."""
+    if not NAMES or r.random() < 0.5:
+        return v
+    x = r.random()
+    if x < 0.3:
+        v = unicodedata.normalize("NFD", v)
+    elif x < 0.5:
+        v = fullwidth(v)
+    elif x < 0.6:
+        v = v.replace("郎", "\uf92c")
+    if r.random() < 0.6:
+        # a policy holds no control characters (poolctl refuses them)
+        pad = [p for p in PAD if p != "\t"] if rule else PAD
+        v = r.choice(pad) + v + r.choice(pad)
+    return v
 
 
 def columns(r, rules):
@@ -329,6 +388,20 @@ def columns(r, rules):
         cols = cols[:1]			# one column: an empty value is no blank line
     r.shuffle(cols)
     return cols
+
+
+def nested(r, g, rules, depth):
+    """A JSON value holding fields below the top level: an object, or an
+    array of objects, with some of the catalog's names in it (seldom a
+    filtered one: that refuses the file wherever the engine looks)."""
+    o = {"内": g.free()}
+    for n in r.sample([f for f, _ in FIELDS], r.randint(0, 3)):
+        if n in rules.filtered_names() and r.random() < 0.8:
+            continue
+        o[spell(r, n)] = g.value(n)
+    if depth < 2 and r.random() < 0.3:
+        o["子"] = [nested(r, g, rules, depth + 1) for _ in range(r.randint(1, 2))]
+    return o if r.random() < 0.7 else [o, 1, "x"]
 
 
 def eol(r, fmt):
@@ -371,8 +444,12 @@ def gen_file(r, g, rules, fmt):
     rows = r.randint(0, 20)
     bom = "\ufeff" if r.random() < 0.3 else ""
     out = []
+    # fields nested in objects and arrays (JSON); with --names now and then
+    # a name twice, in one spelling or another
+    dup = NAMES and r.random() < 0.05
+    deep = r.random() < 0.3
     if fmt == "jsonl":
-        for _ in range(rows):
+        for i in range(rows):
             keys = columns(r, rules)
             o = {}
             for k in keys:
@@ -383,7 +460,17 @@ def gen_file(r, g, rules, fmt):
                     v = None
                 if k == "编号" and r.random() < 0.2:
                     v = {"内": g.free(), "n": [1, 2]}
+                if deep and k in EXTRA and r.random() < 0.3:
+                    v = nested(r, g, rules, 0)
+                if deep and k in ("手机号", "身份证号", "姓名") and r.random() < 0.1:
+                    v = [g.value(k), None, [g.value(k)]]
+                if deep and k in ("备注", "住址") and r.random() < 0.1:
+                    v = nested(r, g, rules, 0)	# a listed field holding objects
                 o[spell(r, k)] = v
+            if dup and i == 0:
+                # another spelling of a key already there
+                k = r.choice(list(o))
+                o[k + r.choice(["\u3000", " "])] = g.value(norm(k))
             sep = r.choice([(",", ":"), (", ", ": "), (" ,", " : ")])
             line = json.dumps(o, ensure_ascii=r.random() < 0.3, separators=sep)
             if r.random() < 0.1:
@@ -396,6 +483,8 @@ def gen_file(r, g, rules, fmt):
             text = text.rstrip("\r\n")
         return text
     cols = columns(r, rules)
+    if dup:
+        cols.append(r.choice(cols))
     field = csv_field if fmt == "csv" else tsv_field
     delim = "," if fmt == "csv" else "\t"
     if nasty and r.random() < 0.05:
@@ -530,21 +619,28 @@ def readings_table(text, fmt):
     return a
 
 
-def expect_table(text, fmt, rules):
-    """(header, rows, secrets) of the view the rules make of text."""
+def expect_table(text, fmt, rules, bom):
+    """(header, rows, secrets) of the view the rules make of text (bom:
+    the input began with one)."""
     recs = readings_table(text, fmt)
     if not recs:
         return [], [], set()
     head, body = recs[0], recs[1:]
     acts = [rules.action(h) for h in head]
-    names = [nfc(h.strip()) if NAMES else h.strip(" ") for h in head]
+    names = [norm(h) for h in head]
     for n in rules.needed():
         if n not in names:
             raise Refuse("field %s not in the header" % n)
-    for n in rules.rule_names():
+    for n in rules.slots():
         if names.count(n) > 1:
             raise Refuse("field %s twice in the header" % n)
     want_head = [h for h, a in zip(head, acts) if a != "drop"]
+    # the header as written, to see which name the view would begin with
+    line = re.split("[\r\n]", text, 1)[0].split("," if fmt == "csv" else "\t")
+    if not bom and len(line) == len(head) and acts[0] == "drop":
+        first = [f for f, a in zip(line, acts) if a != "drop"]
+        if first and first[0].startswith("\ufeff"):
+            raise Refuse("the view would start with U+FEFF, read as a BOM")
     rows, secrets = [], set()
     for rec in body:
         if len(rec) != len(head):
@@ -598,32 +694,67 @@ def jtext(v):
     return json.dumps(v)
 
 
+def jkeep(rules, v, secrets):
+    """What a kept value becomes: objects and arrays are walked."""
+    if isinstance(v, dict):
+        return jobject(rules, v, False, secrets, {})
+    if isinstance(v, list):
+        return ("arr", [jkeep(rules, x, secrets) for x in v])
+    return ("raw", v)
+
+
+def jmask(a, v):
+    """What a value under mask a becomes: every scalar masked, null kept."""
+    if v is None:
+        return ("raw", None)
+    if isinstance(v, dict):
+        raise Refuse("an object under a masked key")
+    if isinstance(v, list):
+        return ("arr", [jmask(a, x) for x in v])
+    return ("mask", a, jtext(v))
+
+
+def jobject(rules, o, top, secrets, fvals):
+    """The want tree of object o (docs/desensitization.md, "Formats"): a
+    field is its key normalized, at any depth; the top-level scalars of
+    filtered fields go to fvals."""
+    slots, filt = rules.slots(), rules.filtered_names()
+    seen, out = set(), []
+    for k, v in o.items():
+        n = norm(k)
+        if n in slots:
+            if n in seen:
+                raise Refuse("field %s twice in one object" % n)
+            seen.add(n)
+            if not top and n in filt:
+                raise Refuse("filtered field %s below the top level" % n)
+            if top and n in filt and v is not None and not isinstance(v, (dict, list)):
+                fvals[n] = jtext(v)
+        a = rules.action(n)
+        if a != "none":
+            secrets |= sensitive(v)
+        # inside a removed or redacted member only the syntax counts
+        if a == "drop":
+            continue
+        if a == "redact":
+            out.append((k, ("redact",)))	# null included: the whole value ""
+        elif a == "none":
+            out.append((k, jkeep(rules, v, secrets)))
+        else:
+            out.append((k, jmask(a, v)))
+    return ("obj", out)
+
+
 def expect_jsonl(text, rules):
     objs = readings_jsonl(text)
     want, secrets = [], set()
     for o in objs:
-        norm = {}
-        for k, v in o.items():
-            norm.setdefault(nfc(k.strip()) if NAMES else k, v)
-        keep = rules.passes(lambda k: None if norm.get(k) is None or
-                            isinstance(norm.get(k), (dict, list)) else jtext(norm.get(k)))
-        w = {}
-        for k, v in o.items():
-            a = rules.action(k)
-            if not keep or a != "none":
-                secrets |= sensitive(v)
-            if a == "drop":
-                continue
-            if a == "none" or v is None:
-                w[k] = ("none", v)
-            elif isinstance(v, (dict, list)):
-                if a != "redact":
-                    raise Refuse("object under a masked key")
-                w[k] = ("redact", "")
-            else:
-                w[k] = (a, jtext(v))
-        if keep:
+        fvals = {}
+        w = jobject(rules, o, True, secrets, fvals)
+        if rules.passes(fvals.get):
             want.append(w)
+        else:
+            secrets |= sensitive(o)
     return want, secrets
 
 
@@ -651,6 +782,38 @@ def compare_table(view_text, fmt, head, rows):
     return None
 
 
+def jcompare(where, g, w):
+    kind = w[0]
+    if kind == "obj":
+        keys = [k for k, _ in w[1]]
+        if not isinstance(g, dict) or list(g) != keys:
+            return "%s: keys %r, want %r" % (where, list(g) if isinstance(g, dict) else g, keys)
+        for k, sub in w[1]:
+            why = jcompare("%s key %s" % (where, k), g[k], sub)
+            if why:
+                return why
+    elif kind == "arr":
+        if not isinstance(g, list) or len(g) != len(w[1]):
+            return "%s: %r, want an array of %d" % (where, g, len(w[1]))
+        for i, (gv, sub) in enumerate(zip(g, w[1])):
+            why = jcompare("%s[%d]" % (where, i), gv, sub)
+            if why:
+                return why
+    elif kind == "raw":
+        if gv_differs(g, w[1]):
+            return "%s: %r, want raw %r" % (where, g, w[1])
+    elif kind == "redact":
+        if g != "":
+            return "%s: %r, want \"\" (redact)" % (where, g)
+    elif not isinstance(g, str) or not value_ok(w[1], w[2], g):
+        return "%s: %r, want %s of %r" % (where, g, w[1], w[2])
+    return None
+
+
+def gv_differs(g, raw):
+    return type(g) is not type(raw) or g != raw
+
+
 def compare_jsonl(view_text, want):
     got = []
     for l in view_text.split("\n"):
@@ -663,15 +826,9 @@ def compare_jsonl(view_text, want):
     if len(got) != len(want):
         return "%d records in the view, want %d" % (len(got), len(want))
     for i, (g, w) in enumerate(zip(got, want)):
-        if list(g) != list(w):
-            return "record %d: keys %r, want %r" % (i + 1, list(g), list(w))
-        for k, (a, raw) in w.items():
-            gv = g[k]
-            if a == "none":
-                if gv != raw:
-                    return "record %d key %s: %r, want raw %r" % (i + 1, k, gv, raw)
-            elif not isinstance(gv, str) or not value_ok(a, raw, gv):
-                return "record %d key %s: %r, want %s of %r" % (i + 1, k, gv, a, raw)
+        why = jcompare("record %d" % (i + 1), g, w)
+        if why:
+            return why
     return None
 
 
@@ -694,7 +851,8 @@ def check_one(d, man, f, pol):
         if f["fmt"] == "jsonl":
             want, secrets = expect_jsonl(text, rules)
         else:
-            head, rows, secrets = expect_table(text, f["fmt"], rules)
+            head, rows, secrets = expect_table(text, f["fmt"], rules,
+                                               data.decode(f["enc"]).startswith("\ufeff"))
     except Refuse as e:
         if refused:
             STATS["owed"] += 1

@@ -2,12 +2,17 @@
 # t_diff.sh - differential test of the desensitization engine against
 # Python's readers, through a real mount: random CSV, TSV and JSON Lines
 # files (line ends LF, CR and CRLF mixed, quotes, embedded line ends,
-# BOM, UTF-8 and GB18030, ID and phone numbers, inputs readers split
-# differently) under random grants that mask, drop and filter. The
-# provider writes each file with plain write(); the grantee reads its view
-# by uid; tests/mount/diffcheck.py says whether each view is exactly the
-# masked, filtered input as Python reads it (or a refusal, EIO) and that no
-# raw masked, dropped or filtered-out ID or phone number is in it.
+# BOM, UTF-8 and GB18030, ID and phone numbers, JSON fields nested in
+# objects and arrays, inputs readers split differently) under random
+# grants that mask, drop and filter. Field names are spelled padded
+# (spaces, U+3000, U+00A0, U+200B, U+FEFF, tabs) and in NFD, and filter
+# values, in the files and in the grants, padded, in NFD, full width or
+# with a CJK compatibility ideograph. The provider writes each file with
+# plain write(); the grantee reads its view by uid;
+# tests/mount/diffcheck.py says whether each view is exactly the masked,
+# filtered input as Python reads it, with names and filter values
+# normalized as docs/desensitization.md says (or a refusal, EIO), and that
+# no raw masked, dropped or filtered-out ID or phone number is in it.
 #
 # Why a mount rather than a harness over libpool.a: the rules a reader
 # gets come from the policy (tags, grant fields, masks, rows) through the
@@ -17,8 +22,8 @@
 # Rounds run until DIFF_SECS (default 40) have passed. The seed is printed;
 # DIFF_SEED=N replays a run from its first round, DIFF_REPLAY=DIR replays
 # the failing files of one round (saved in $BUILD/test-logs/t_diff.failed/
-# rSEED, with their views and reasons), DIFF_NAMES=1 also
-# spells field names with surrounding whitespace and in NFD.
+# rSEED, with their views and reasons). DIFF_NAMES=0 keeps names and
+# filter values plain (the spellings above off).
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 t_setup
@@ -30,7 +35,7 @@ DC=$HELPERS/diffcheck.py
 SECS=${DIFF_SECS:-40}
 SEED=${DIFF_SEED:-$(( $(date +%s) % 1000000 ))}
 NAMES=()
-[ "${DIFF_NAMES:-0}" = 1 ] && NAMES=(--names)
+[ "${DIFF_NAMES:-1}" = 1 ] && NAMES=(--names)
 FAILDIR=$BUILD/test-logs/t_diff.failed
 chmod o+x "$T_TMP"
 
