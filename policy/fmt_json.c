@@ -19,7 +19,7 @@
  *   null; an array under a masked key has each scalar in it masked (null
  *   stays null, nested arrays alike); an object under a masked key, or in
  *   such an array, fails (its keys may be data too), except that redact
- *   makes the whole value "" and drop removes the member;
+ *   makes the whole value "" (null stays null) and drop removes the member;
  * - with drop_unlisted (a grant listed fields, or tag defaults over
  *   declared fields) a key not listed holding a scalar is removed at every
  *   depth; one holding an object or array stays, as the way to the listed
@@ -363,9 +363,14 @@ static int walk(struct jp *j)
 			ret = jscan_value(j, &t);
 			if (ret)
 				return ret;
+			/* filters read the raw value, also of a field the view removes */
+			if (!top && L->slot >= 0 && d->slots[L->slot].filtered &&
+			    (ret = filter_value(j, L->slot, vstart, t)))
+				return ret;
 			if (act == A_DROP) {
 				edit_add(js, dstart, j->i, 0, 0);
-			} else {
+			} else if (t != J_NULL) {
+				/* null stays null, as under every mask */
 				edit_add(js, vstart, j->i, js->rep.len, 2);
 				strbuf_add(&js->rep, "\"\"", 2);
 			}

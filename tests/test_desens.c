@@ -592,6 +592,19 @@ static void test_json_nested_filter(void)
 		       "below the top level");
 	expect_refused(VIEW_JSONL, NULL, false, "name=name", rf_leaf(ROW_EQ, "区县", 1, "宣州区"),
 		       "{\"区县\":\"宣州区\",\" 区县\":\"郎溪县\"}\n", "the field \"区县\" appears twice");
+	/* a filter reads the raw value of a field the view removes or redacts */
+	expect_view2(VIEW_JSONL, NULL, true, "name=name", rf_leaf(ROW_EQ, "区县", 1, "宣州区"),
+		     "{\"区县\":\"宣州区\",\"name\":\"张三\"}\n{\"name\":\"李四\",\"区县\":\"郎溪县\"}\n",
+		     "{\"name\":\"张*\"}\n");
+	expect_view2(VIEW_JSONL, NULL, false, "区县=drop", rf_leaf(ROW_NE, "区县", 1, "郎溪县"),
+		     "{\"区县\":\"宣州区\",\"k\":1}\n{\"区县\":\"郎溪县\",\"k\":2}\n",
+		     "{\"k\":1}\n");
+	expect_view2(VIEW_JSONL, NULL, false, "区县=redact", rf_leaf(ROW_IN, "区县", 2, "宣州区", "x"),
+		     "{\"区县\":\"宣州区\"}\n{\"区县\":\"郎溪县\"}\n{\"区县\":null}\n",
+		     "{\"区县\":\"\"}\n");
+	/* redact leaves null null, as every mask does */
+	expect_view2(VIEW_JSONL, NULL, false, "a=redact", NULL, "{\"a\":null,\"b\":null}\n",
+		     "{\"a\":null,\"b\":null}\n");
 }
 
 /* JSON keys and CSV headers match the rules' names with padding removed, in NFC. */
