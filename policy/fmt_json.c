@@ -19,9 +19,16 @@
  *   null; an array under a masked key has each scalar in it masked (null
  *   stays null, nested arrays alike); an object under a masked key, or in
  *   such an array, fails (its keys may be data too), except that redact
- *   makes the whole value "" and drop removes the member;
- * - with drop_unlisted (a grant listed fields) every key not listed is
- *   removed at every depth, not only at the top;
+ *   makes the whole value "" (null too: which records had none is hidden)
+ *   and drop removes the member;
+ * - with drop_unlisted (a grant listed fields, or tag defaults over
+ *   declared fields) a key not listed holding a scalar is removed at every
+ *   depth; one holding an object or array stays, as the way to the listed
+ *   fields inside it, only if a listed field is kept somewhere inside it
+ *   (one masked drop leads nowhere), else it goes whole; in such an array
+ *   scalars go and containers follow the same rule. The same holds inside
+ *   a listed field's object. Decided when the container closes: its edits
+ *   are then replaced by one removal (walk, struct jlevel cond);
  * - two keys of one object that are the same field once normalized fail:
  *   readers disagree on which one counts;
  * - a filtered field is read from the top level only; a filtered field's
@@ -30,6 +37,8 @@
  * - filters read strings unescaped and numbers and booleans as written;
  *   null, objects, arrays and absent keys match nothing (ne included);
  * - inside a member that is removed nothing is looked at but its syntax;
+ *   a container that drop_unlisted may keep is read like the rest, even
+ *   when it ends removed (fail closed on what it holds);
  * - blank lines in JSON Lines pass through; an empty file stays empty;
  * - in GB18030 files bytes of a character are never taken for '\\' or
  *   '"', and \u escapes decode to GB18030.
@@ -46,8 +55,13 @@
 /* Phases of a JSON document, element by element. */
 enum { P_BEGIN, P_FIRST, P_ELEM, P_AFTER, P_NEXT, P_END };
 
-/* What becomes of a member's value. */
-enum { A_KEEP, A_DROP, A_MASK };
+/*
+ * What becomes of a member's value or an array's element. A_PROJ: an
+ * unlisted key under drop_unlisted (or an element of an array under one);
+ * a scalar there is removed, a container is read and stays only if a
+ * listed field is kept somewhere inside it.
+ */
+enum { A_KEEP, A_DROP, A_MASK, A_PROJ };
 
 /* p[s..e) of the record is written as rep[roff..roff+rlen) of struct json. */
 struct jedit {
@@ -58,11 +72,17 @@ struct jedit {
 struct jlevel {
 	uint8_t kind;			/* '{' or '[' */
 	bool masked;			/* an array under a masked key: mask is its mask */
+	bool proj;			/* an array opened as A_PROJ: elements are A_PROJ */
+	bool cond;			/* opened as A_PROJ: removed on close unless hit */
+	bool hit;			/* a listed field has been kept inside */
 	bool after;			/* a member or element has just ended */
-	bool kept;			/* object: a member has been kept */
+	bool kept;			/* a member or element has been kept */
+	bool pkept;			/* cond: the parent's kept before this began */
 	size_t count;			/* members or elements begun */
-	size_t prev_vend;		/* object: where the last member ended */
+	size_t prev_vend;		/* where the last member or element ended */
 	size_t kbase;			/* object: its fields' slots from here in keys */
+	size_t ned0, rlen0;		/* cond: edits and rep before this began */
+	size_t dstart;			/* cond: where its removal would start */
 	const struct mask_spec *mask;
 	int slot;			/* object: the member being read */
 };
@@ -165,10 +185,11 @@ static int mask_scalar(struct jp *j, size_t s, size_t e, uint8_t type,
 
 /*
  * At a member's key in the object L (depth top): reads the key and the
- * ':' and decides what becomes of the value (*act, *mask).
+ * ':' and decides what becomes of the value (*act, *mask); *kstart is
+ * where the key begins.
  */
 static int member_begin(struct jp *j, int top, struct jlevel *L, int *act,
-			const struct mask_spec **mask)
+			const struct mask_spec **mask, size_t *kstart_out)
 {
 	struct desens *d = j->d;
 	struct json *js = jstate(j);
@@ -178,6 +199,7 @@ static int member_begin(struct jp *j, int top, struct jlevel *L, int *act,
 	bool esc;
 	int ret, slot;
 
+	*kstart_out = kstart;
 	if (j->i >= j->n || j->p[j->i] != '"')
 		return jscan_bad(j, "expected a key");
 	ret = jscan_string(j, &esc);
@@ -206,7 +228,7 @@ static int member_begin(struct jp *j, int top, struct jlevel *L, int *act,
 	}
 	*mask = NULL;
 	if (!sl || !sl->listed) {
-		*act = d->drop_unlisted ? A_DROP : A_KEEP;
+		*act = d->drop_unlisted ? A_PROJ : A_KEEP;
 	} else if (sl->mask.kind == MASK_DROP) {
 		*act = A_DROP;
 	} else if (sl->mask.kind == MASK_NONE) {
@@ -215,15 +237,25 @@ static int member_begin(struct jp *j, int top, struct jlevel *L, int *act,
 		*act = A_MASK;
 		*mask = &sl->mask;
 	}
-	/* a kept member after removed ones: drop what stood between */
-	if (*act != A_DROP && L->count && !L->kept)
-		edit_add(js, L->prev_vend, kstart, 0, 0);
-	if (*act != A_DROP)
-		L->kept = true;
 	L->slot = slot;
-	/* where a removal starts: its own key, or the end of the member before */
-	L->prev_vend = L->count ? L->prev_vend : kstart;
 	return 0;
+}
+
+/*
+ * A member or element of L begins at start (its key, or the element) and
+ * becomes act: keeps the commas of L right. A removal takes the comma
+ * before it; the first one kept after removed ones, what stood between.
+ */
+static void item_begin(struct json *js, struct jlevel *L, size_t start, int act)
+{
+	if (act != A_DROP && L->count && !L->kept)
+		edit_add(js, L->prev_vend, start, 0, 0);
+	if (act != A_DROP)
+		L->kept = true;
+	if (act == A_KEEP || act == A_MASK)
+		L->hit = true;
+	/* where a removal starts: its own start, or the end of the item before */
+	L->prev_vend = L->count ? L->prev_vend : start;
 }
 
 /* Notes a top-level filtered field's scalar p[s..j->i). */
@@ -264,9 +296,10 @@ static int walk(struct jp *j)
 	struct desens *d = j->d;
 	struct json *js = jstate(j);
 	const struct mask_spec *mask = NULL;
-	struct jlevel *L;
+	struct jlevel *L, *C;
 	int top = -1, act = A_KEEP, ret;
-	size_t vstart, dstart;
+	size_t istart, vstart, dstart, ned0, rlen0;
+	bool pkept;
 	uint8_t t;
 
 	js->ned = 0;
@@ -293,23 +326,40 @@ static int walk(struct jp *j)
 			js->nkeys = L->kbase;
 			if (!top)
 				return 0;
+			C = L;
 			L = &js->lv[--top];
+			if (C->cond && !C->hit) {
+				/* it leads to no listed field: removed as A_DROP would */
+				js->ned = C->ned0;
+				strbuf_setlen(&js->rep, C->rlen0);
+				L->kept = C->pkept;
+				edit_add(js, C->dstart, j->i, 0, 0);
+			} else if (C->hit) {
+				L->hit = true;
+			}
 			L->prev_vend = j->i;
 			L->after = true;
 			continue;
 		}
 		if (L->kind == '{') {
-			ret = member_begin(j, top, L, &act, &mask);
+			ret = member_begin(j, top, L, &act, &mask, &istart);
 			if (ret)
 				return ret;
+			jscan_ws(j);
 		} else {
-			act = L->masked ? A_MASK : A_KEEP;
+			istart = j->i;
+			act = L->proj ? A_PROJ : L->masked ? A_MASK : A_KEEP;
 			mask = L->mask;
 		}
+		vstart = j->i;
+		if (act == A_PROJ && (j->i >= j->n || (j->p[j->i] != '{' && j->p[j->i] != '[')))
+			act = A_DROP;
+		ned0 = js->ned;
+		rlen0 = js->rep.len;
+		pkept = L->kept;
+		item_begin(js, L, istart, act);
 		dstart = L->prev_vend;
 		L->count++;
-		jscan_ws(j);
-		vstart = j->i;
 		if (act == A_DROP || (act == A_MASK && mask->kind == MASK_REDACT)) {
 			ret = jscan_value(j, &t);
 			/* filters read raw values: a removed member still decides */
@@ -320,6 +370,7 @@ static int walk(struct jp *j)
 			if (act == A_DROP) {
 				edit_add(js, dstart, j->i, 0, 0);
 			} else {
+				/* null too: a redacted field does not tell which records had none */
 				edit_add(js, vstart, j->i, js->rep.len, 2);
 				strbuf_add(&js->rep, "\"\"", 2);
 			}
@@ -329,6 +380,15 @@ static int walk(struct jp *j)
 			ret = level_open(j, &top, act == A_MASK, mask);
 			if (ret)
 				return ret;
+			if (act == A_PROJ) {
+				C = &js->lv[top];
+				C->proj = C->kind == '[';
+				C->cond = true;
+				C->pkept = pkept;
+				C->ned0 = ned0;
+				C->rlen0 = rlen0;
+				C->dstart = dstart;
+			}
 			continue;
 		} else {
 			ret = jscan_scalar(j, &t);

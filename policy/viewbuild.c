@@ -115,6 +115,17 @@ static enum view_format view_format(const char *format)
 	return VIEW_OTHER;
 }
 
+/*
+ * The revision of the engine's reading of each format (index: enum
+ * view_format). Views and refusals are kept in the store per fingerprint,
+ * so an engine that writes another view of the same content under the
+ * same rules must change the fingerprint, or the old view is served on.
+ * Raise a format's revision with such a change. Revision 1 adds nothing to
+ * the text, so views of formats never revised keep their fingerprints.
+ * JSON 2: drop_unlisted keeps unlisted containers leading to listed fields.
+ */
+static const unsigned int format_rev[] = { 1, 1, 2, 2, 1 };
+
 static int fingerprint(struct policy_view *v)
 {
 	static const char *const formats[] = { "csv", "tsv", "jsonl", "json", "other" };
@@ -126,6 +137,8 @@ static int fingerprint(struct policy_view *v)
 
 	strbuf_addf(&sb, "poolfs-view 1\nformat %s\nencoding %s\ndrop_unlisted %d\n",
 		    formats[r->format], r->encoding, r->drop_unlisted ? 1 : 0);
+	if (format_rev[r->format] > 1)
+		strbuf_addf(&sb, "engine %u\n", format_rev[r->format]);
 	for (size_t i = 0; i < r->nfields; i++) {
 		pol_mask_format(&r->fields[i].mask, mask, sizeof(mask));
 		strbuf_addstr(&sb, "field ");

@@ -519,10 +519,10 @@ static void test_json_nested(void)
 		     " \"g\":{ \"p\":1 , \"q \":2 }, \"h\":[{\"p\":1}]}",
 		     "{\"d\":{\"x\":2}, \"e\":{\"x\":1}, \"f\":{\"x\":1,\"y\":3},"
 		     " \"g\":{  }, \"h\":[{}]}");
-	/* a grant's field list removes unlisted keys at every depth */
+	/* a grant's field list removes unlisted keys at every depth, but the way to a listed one */
 	expect_view2(VIEW_JSONL, NULL, true, "d=none;name=name", NULL,
 		     "{\"x\":1,\"d\":{\"name\":\"张三\",\"id\":\"341802199001011234\",\"e\":[{\"name\":\"李四\",\"k\":1}]},\"y\":2}",
-		     "{\"d\":{\"name\":\"张*\"}}");
+		     "{\"d\":{\"name\":\"张*\",\"e\":[{\"name\":\"李*\"}]}}");
 	/* the same field in two objects of one record is no duplicate */
 	expect_view2(VIEW_JSONL, NULL, false, "name=name", NULL,
 		     "{\"a\":{\"name\":\"张三\"},\"b\":{\"name\":\"李四\"},\"name\":\"王五\"}",
@@ -530,6 +530,75 @@ static void test_json_nested(void)
 	/* a masked object, also inside an array or under a masked array, is refused */
 	expect_refused(VIEW_JSON, NULL, false, "name=name", NULL,
 		       "[{\"data\":[{\"name\":{\"first\":\"三丰\"}}]}]", "an object under a masked key");
+}
+
+#define ENVELOPE_PROJECTED "{\"data\":[{\"id\":\"341802********1234\",\"name\":\"张**\"," \
+		 "\"family\":[{\"id\":\"341802********1234\",\"name\":\"李*\"}]}]}"
+
+/*
+ * With drop_unlisted an unlisted key holding an object or array stays as
+ * the way to the listed fields inside it, and goes whole when there are
+ * none; unlisted scalars go everywhere, with one comma each.
+ */
+static void test_json_projection(void)
+{
+	char *in, *want;
+
+	expect_view2(VIEW_JSON, NULL, true, "id=id_card;name=name;phone=phone", NULL,
+		     ENVELOPE, ENVELOPE_PROJECTED);
+	expect_view2(VIEW_JSON, NULL, true, "id=id_card;name=name", NULL,
+		     "[" ENVELOPE ",\n " ENVELOPE "]",
+		     "[" ENVELOPE_PROJECTED ",\n " ENVELOPE_PROJECTED "]");
+	expect_view2(VIEW_JSONL, NULL, true, "id=id_card;name=name", NULL,
+		     ENVELOPE "\n" ENVELOPE "\r\n", ENVELOPE_PROJECTED "\n" ENVELOPE_PROJECTED "\r\n");
+	in = gb(ENVELOPE);
+	want = gb(ENVELOPE_PROJECTED);
+	expect_view2(VIEW_JSON, "gb18030", true, "id=id_card;name=name", NULL, in, want);
+	free(in);
+	free(want);
+	/* subtrees without a listed field go whole, wherever they stand */
+	expect_view2(VIEW_JSONL, NULL, true, "name=name", NULL,
+		     "{\"meta\":{\"a\":1,\"b\":{\"c\":[1,{\"d\":\"x\"}]}},\"name\":\"张三\","
+		     "\"p\":{\"q\":{\"name\":\"李四\",\"r\":{\"s\":2}}},\"t\":{\"u\":3}}",
+		     "{\"name\":\"张*\",\"p\":{\"q\":{\"name\":\"李*\"}}}");
+	/* arrays of scalars under unlisted keys go, nested ones too */
+	expect_view2(VIEW_JSONL, NULL, true, "name=name", NULL,
+		     "{\"tags\":[\"a\",\"b\"],\"name\":\"张三\",\"n\":[[1,2],[],null]}",
+		     "{\"name\":\"张*\"}");
+	/* mixed arrays: scalars and dead ends go, with their commas */
+	expect_view2(VIEW_JSONL, NULL, true, "name=name", NULL,
+		     "{\"list\":[1,{\"name\":\"张三\",\"k\":2},\"s\",{\"x\":1},"
+		     "[{\"name\":\"李四\"}],null,[3]],\"z\":0}",
+		     "{\"list\":[{\"name\":\"张*\"},[{\"name\":\"李*\"}]]}");
+	expect_view2(VIEW_JSONL, NULL, true, "name=name", NULL,
+		     "{ \"a\" : [ 1 , { \"name\" : \"张三\" } , 2 ] , \"b\" : 1 }",
+		     "{ \"a\" : [ { \"name\" : \"张*\" } ] }");
+	expect_view2(VIEW_JSONL, NULL, true, "name=name", NULL,
+		     "{\"a\":[[], {}, [[{\"name\":\"张三\"}], 1], {\"b\":[{\"name\":\"李四\"}]}, {}]}",
+		     "{\"a\":[[[{\"name\":\"张*\"}]], {\"b\":[{\"name\":\"李*\"}]}]}");
+	/* empty containers lead nowhere */
+	expect_view2(VIEW_JSONL, NULL, true, "name=name", NULL,
+		     "{\"a\":{},\"b\":[],\"c\":{\"d\":{}},\"name\":\"张三\",\"e\":[{}]}",
+		     "{\"name\":\"张*\"}");
+	expect_view2(VIEW_JSON, NULL, true, "name=name", NULL,
+		     "[{\"a\":{\"b\":1}}, {\"code\":0,\"data\":{\"name\":\"张三\"}}, {}]",
+		     "[{}, {\"data\":{\"name\":\"张*\"}}, {}]");
+	/* a listed field that is dropped leads nowhere; one redacted or raw does */
+	expect_view2(VIEW_JSONL, NULL, true, "phone=drop;a=redact;b=none", NULL,
+		     "{\"x\":{\"phone\":\"13812345678\"},\"y\":[{\"a\":{\"k\":1}}],"
+		     "\"z\":{\"b\":{\"k\":1,\"w\":{\"b\":2}}}}",
+		     "{\"y\":[{\"a\":\"\"}],\"z\":{\"b\":{\"w\":{\"b\":2}}}}");
+	/* a masked array inside a kept container is masked as at the top */
+	expect_view2(VIEW_JSONL, NULL, true, "phone=phone", NULL,
+		     "{\"c\":{\"phone\":[\"13812345678\",[\"13912345678\"]],\"q\":[\"13812345678\"]}}",
+		     "{\"c\":{\"phone\":[\"138****5678\",[\"139****5678\"]]}}");
+	/* what a kept container holds is read as strictly as the top */
+	expect_refused(VIEW_JSONL, NULL, true, "name=name", NULL,
+		       "{\"data\":[{\"name\":{\"first\":\"三丰\"}}]}", "an object under a masked key");
+	expect_refused(VIEW_JSONL, NULL, true, "name=name", NULL,
+		       "{\"data\":{\"x\":{\"name\":\"张三\",\" name\":\"李四\"}}}", "appears twice");
+	expect_refused(VIEW_JSONL, NULL, true, "name=name", rf_leaf(ROW_EQ, "区县", 1, "宣州区"),
+		       "{\"区县\":\"宣州区\",\"p\":[{\"区县\":\"郎溪县\"}]}\n", "below the top level");
 }
 
 /* A row filter reads its field at the top level only; anywhere else refuses. */
@@ -546,6 +615,16 @@ static void test_json_nested_filter(void)
 		       "below the top level");
 	expect_refused(VIEW_JSONL, NULL, false, "name=name", rf_leaf(ROW_EQ, "区县", 1, "宣州区"),
 		       "{\"区县\":\"宣州区\",\" 区县\":\"郎溪县\"}\n", "the field \"区县\" appears twice");
+	/* a filter reads the raw value of a field the view removes or redacts */
+	expect_view2(VIEW_JSONL, NULL, true, "name=name", rf_leaf(ROW_EQ, "区县", 1, "宣州区"),
+		     "{\"区县\":\"宣州区\",\"name\":\"张三\"}\n{\"name\":\"李四\",\"区县\":\"郎溪县\"}\n",
+		     "{\"name\":\"张*\"}\n");
+	expect_view2(VIEW_JSONL, NULL, false, "区县=drop", rf_leaf(ROW_NE, "区县", 1, "郎溪县"),
+		     "{\"区县\":\"宣州区\",\"k\":1}\n{\"区县\":\"郎溪县\",\"k\":2}\n",
+		     "{\"k\":1}\n");
+	expect_view2(VIEW_JSONL, NULL, false, "区县=redact", rf_leaf(ROW_IN, "区县", 2, "宣州区", "x"),
+		     "{\"区县\":\"宣州区\"}\n{\"区县\":\"郎溪县\"}\n{\"区县\":null}\n",
+		     "{\"区县\":\"\"}\n");
 }
 
 /*
@@ -688,15 +767,66 @@ static void rand_value(struct strbuf *sb, unsigned *seed, int depth, bool secret
 	}
 }
 
+/* Occurrences of needle in hay. */
+static size_t count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/*
+ * Under drop_unlisted, out (from in) keeps every masked value the view
+ * without it keeps (each under its key), holds no unlisted scalar, and is
+ * its own projection: nothing in it leads nowhere.
+ */
+static void check_projection(const struct strbuf *in, const struct strbuf *out)
+{
+	struct strbuf full = STRBUF_INIT, again = STRBUF_INIT;
+	struct view_rules r;
+	struct perr e = PERR_INIT;
+	int ret;
+
+	rules_init(&r, VIEW_JSONL, NULL, false, "id=name", NULL);
+	ret = run_pieces(&r, in->buf, in->len, 0, &full, &e);
+	rules_release(&r);
+	if (ret) {
+		printf("\n  %s: refused without drop_unlisted only: %s", in->buf, e.msg);
+		CU_FAIL("refusals differ");
+		goto out;
+	}
+	if (count_of(out->buf, "\"S") != count_of(full.buf, "\"S")) {
+		printf("\n  in  %s  out %s  without drop_unlisted %s", in->buf, out->buf, full.buf);
+		CU_FAIL("a listed field lost its way");
+	}
+	if (strstr(out->buf, "ok") || strstr(out->buf, "12") || strstr(out->buf, "\"x\": \"") ||
+	    strstr(out->buf, "\"y\": \"")) {
+		printf("\n  in  %s  out %s", in->buf, out->buf);
+		CU_FAIL("an unlisted scalar left");
+	}
+	rules_init(&r, VIEW_JSONL, NULL, true, "id=name", NULL);
+	if (run_pieces(&r, out->buf, out->len, 0, &again, NULL) || again.len != out->len ||
+	    memcmp(again.buf, out->buf, out->len)) {
+		printf("\n  in  %s  out %s  again %s", in->buf, out->buf, again.buf);
+		CU_FAIL("the projection is not its own projection");
+	}
+	rules_release(&r);
+out:
+	strbuf_release(&full);
+	strbuf_release(&again);
+}
+
 /*
  * Random nested records: a masked field never leaves the engine raw, and
  * what leaves it is JSON the engine reads again. A record is refused only
- * for the reasons the rules give.
+ * for the reasons the rules give. With drop_unlisted as without.
  */
-static void test_json_nested_random(void)
+static void json_nested_random(bool drop)
 {
 	unsigned seed = 20261122;
-	size_t served = 0, refused = 0;
+	size_t served = 0, refused = 0, kept = 0;
 
 	for (int n = 0; n < 3000; n++) {
 		struct strbuf in = STRBUF_INIT, out = STRBUF_INIT, again = STRBUF_INIT;
@@ -712,7 +842,7 @@ static void test_json_nested_random(void)
 				strbuf_addch(&in, ',');
 		}
 		strbuf_addstr(&in, "}\n");
-		rules_init(&r, VIEW_JSONL, NULL, false, "id=name", NULL);
+		rules_init(&r, VIEW_JSONL, NULL, drop, "id=name", NULL);
 		ret = run_pieces(&r, in.buf, in.len, 0, &out, &e);
 		if (ret) {
 			refused++;
@@ -732,6 +862,10 @@ static void test_json_nested_random(void)
 				CU_FAIL("output is not JSON");
 			}
 			rules_release(&plain);
+			if (drop) {
+				check_projection(&in, &out);
+				kept += strstr(out.buf, "{\"k") != NULL;
+			}
 		}
 		rules_release(&r);
 		strbuf_release(&in);
@@ -740,6 +874,18 @@ static void test_json_nested_random(void)
 	}
 	CU_ASSERT(served > 500);
 	CU_ASSERT(refused > 100);
+	/* the envelopes to listed fields were kept, not only checked */
+	CU_ASSERT(!drop || kept > 200);
+}
+
+static void test_json_nested_random(void)
+{
+	json_nested_random(false);
+}
+
+static void test_json_projection_random(void)
+{
+	json_nested_random(true);
 }
 
 /* Nesting past the reader's depth fails cleanly instead of overflowing anything. */
@@ -849,6 +995,8 @@ int main(int argc, char **argv)
 		{ "json: filters and depth", test_json_nested_filter },
 		{ "json: filters read removed members", test_json_filter_removed },
 		{ "json: random nesting", test_json_nested_random },
+		{ "json: projection keeps the way to listed fields", test_json_projection },
+		{ "json: random nesting, drop_unlisted", test_json_projection_random },
 		{ "names normalized", test_names_normalized },
 		{ "rule names normalized", test_rule_names_normalized },
 		{ "filter values normalized", test_filter_normalized },

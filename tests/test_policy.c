@@ -16,8 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "common/strbuf.h"
 #include "policy/desens.h"
+#include "policy/model.h"
 #include "policy/policy.h"
 #include "policy/view.h"
 #include "tests/unit_main.h"
@@ -316,6 +319,57 @@ static void expect_field(const struct view_rules *r, size_t i, const char *name,
 	CU_ASSERT_FATAL(i < r->nfields);
 	CU_ASSERT_STRING_EQUAL(r->fields[i].name, name);
 	CU_ASSERT_EQUAL(r->fields[i].mask.kind, kind);
+}
+
+/*
+ * Whether v's fingerprint is the SHA-256 of the canonical text of its rules
+ * as the first engine of every format wrote it (policy/viewbuild.c).
+ */
+static bool fingerprint_is_rev1(const struct policy_view *v)
+{
+	static const char *const formats[] = { "csv", "tsv", "jsonl", "json", "other" };
+	const struct view_rules *r = policy_view_rules(v);
+	struct strbuf sb = STRBUF_INIT;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char mask[32];
+	bool same;
+
+	strbuf_addf(&sb, "poolfs-view 1\nformat %s\nencoding %s\ndrop_unlisted %d\n",
+		    formats[r->format], r->encoding, r->drop_unlisted ? 1 : 0);
+	for (size_t i = 0; i < r->nfields; i++) {
+		pol_mask_format(&r->fields[i].mask, mask, sizeof(mask));
+		strbuf_addstr(&sb, "field ");
+		pol_quote(&sb, r->fields[i].name);
+		strbuf_addf(&sb, " %s\n", mask);
+	}
+	strbuf_addstr(&sb, "rows ");
+	pol_rows_text(r->rows, &sb);
+	strbuf_addch(&sb, '\n');
+	if (r->hash_dept) {
+		strbuf_addf(&sb, "hash_key %u ", r->hash_key_version);
+		pol_quote(&sb, r->hash_dept);
+		strbuf_addch(&sb, '\n');
+	}
+	CU_ASSERT_FATAL(EVP_Digest(sb.buf, sb.len, md, &mdlen, EVP_sha256(), NULL) == 1);
+	same = mdlen == sizeof(md) && memcmp(md, r->fingerprint, sizeof(md)) == 0;
+	strbuf_release(&sb);
+	return same;
+}
+
+/*
+ * Views are stored per fingerprint: a view the engine now reads otherwise
+ * (JSON, revision 2) gets a new one, views of other formats keep theirs.
+ */
+static void test_view_engine_rev(void)
+{
+	const struct policy_view *csv = view_for(1002, 2002, P1 "/a.csv", NULL);
+	const struct policy_view *jsonl = view_for(1004, 2004, P4 "/a.jsonl", NULL);
+
+	CU_ASSERT_FATAL(csv && jsonl);
+	CU_ASSERT_EQUAL(policy_view_rules(jsonl)->format, VIEW_JSONL);
+	CU_ASSERT(fingerprint_is_rev1(csv));
+	CU_ASSERT(!fingerprint_is_rev1(jsonl));
 }
 
 static void test_views(void)
@@ -934,6 +988,7 @@ int main(void)
 		{ "broken policies", test_bad_policies },
 		{ "broken documents", test_bad_documents },
 		{ "views", test_views },
+		{ "views: fingerprints name the engine revision", test_view_engine_rev },
 		{ "tree", test_tree },
 		{ "roles and allow-all", test_roles },
 		{ "catalog.json", test_catalog },
