@@ -389,25 +389,31 @@ void fs_audit_rec(struct audit_rec *r, const struct fs_who *w, const char *op,
 	}
 }
 
+/* Appends r; a record that cannot be written is EIO for the operation. */
+static int append_or_eio(struct fs *fs, struct audit_rec *r)
+{
+	int err = audit_append(fs->store, r);
+
+	if (err < 0) {
+		log_err("audit record for %s of \"%s\" not written: %s", r->op, r->path,
+			strerror(-err));
+		return -EIO;
+	}
+	return 0;
+}
+
 int fs_audit_view(struct fs *fs, const struct fs_who *w, const char *op,
 		  const char *path, int result, const struct policy_decision *d,
 		  const char *view, uint64_t version, uint64_t bytes)
 {
 	struct audit_rec r;
-	int err;
 
 	fs_audit_rec(&r, w, op, path, result, d);
 	if (view && view[0])
 		r.view = view;
 	r.version = version;
 	r.bytes = bytes;
-	err = audit_append(fs->store, &r);
-	if (err < 0) {
-		log_err("audit record for %s of \"%s\" not written: %s", op, path,
-			strerror(-err));
-		return -EIO;
-	}
-	return 0;
+	return append_or_eio(fs, &r);
 }
 
 int fs_audit_who(struct fs *fs, const struct fs_who *w, const char *op,
@@ -443,7 +449,6 @@ int fs_audit_meta(fuse_req_t req, const char *op, const char *path, int result,
 	struct fs *fs = fs_of(req);
 	struct audit_rec r;
 	struct fs_who w;
-	int err;
 
 	who_init(req, d, &w);
 	fs_audit_rec(&r, &w, op, path, result, d);
@@ -459,13 +464,7 @@ int fs_audit_meta(fuse_req_t req, const char *op, const char *path, int result,
 	if (fs_coalesce_add(fs, &r) == 0)
 		return 0;
 	/* fail closed: what cannot be counted is written at once */
-	err = audit_append(fs->store, &r);
-	if (err < 0) {
-		log_err("audit record for %s of \"%s\" not written: %s", op, path,
-			strerror(-err));
-		return -EIO;
-	}
-	return 0;
+	return append_or_eio(fs, &r);
 }
 
 int fs_audit(fuse_req_t req, const char *op, const char *path, int result,

@@ -490,51 +490,9 @@ static void settle_open(struct audit_log *L)
 
 int audit_append(struct store *s, struct audit_rec *r)
 {
-	struct audit_log *L = audit_log_of(s);
-	struct audit_waiter w = { 0 };
-	uint8_t hash[32];
-	char *value = NULL;
-	size_t len;
-	int ret;
+	size_t done;
 
-	if (!L)
-		return -EIO;
-	if (s->flags & STORE_OPEN_RDONLY)
-		return -EROFS;
-	if (audit_off(L)) {
-		r->seq = 0;
-		r->time_ns = store_now_ns();
-		return 0;
-	}
-	pthread_mutex_lock(&s->lock);
-	pthread_mutex_lock(&L->mu);
-	audit_resolve_open(L, true);
-	/* a record RocksDB lacks would leave a gap under the next one */
-	ret = L->broken ? -EIO : assign(L, r, &value, &len, hash);
-	if (!ret)
-		ret = pend_push(L, r->seq, value, len);
-	if (ret) {
-		free(value);
-	} else {
-		advance(L, r, hash);
-		w.seq = r->seq;
-		w.next = L->waiters;
-		L->waiters = &w;
-	}
-	mirror(L);
-	pthread_mutex_unlock(&s->lock);
-	while (!ret && !w.done) {
-		if (L->open_hi >= w.seq)
-			settle_open(L);
-		else if (!L->writing && L->npend)
-			lead(L);
-		else
-			pthread_cond_wait(&L->cond, &L->mu);
-	}
-	if (!ret)
-		ret = w.err;
-	pthread_mutex_unlock(&L->mu);
-	return ret;
+	return audit_append_many(s, r, 1, &done);
 }
 
 int audit_append_many(struct store *s, struct audit_rec *r, size_t n, size_t *done)

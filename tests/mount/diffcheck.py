@@ -714,10 +714,41 @@ def jmask(a, v):
     return ("mask", a, jtext(v))
 
 
-def jobject(rules, o, top, secrets, fvals):
+def jproj(rules, v, secrets, found):
+    """Under a field list, what an unlisted object or array becomes: the way
+    to the listed fields kept inside it (found[0] set), scalars removed;
+    docs/desensitization.md, "Formats"."""
+    if isinstance(v, dict):
+        return jobject(rules, v, False, secrets, {}, found)
+    out = []
+    for x in v:
+        if isinstance(x, (dict, list)):
+            t = jway(rules, x, secrets)
+            if t is not None:
+                out.append(t)
+                found[0] = True
+        else:
+            secrets |= sensitive(x)
+    return ("arr", out)
+
+
+def jway(rules, v, secrets):
+    """jproj's tree of v, or None when no listed field is kept inside (then
+    all of v is removed)."""
+    inner, found = set(), [False]
+    t = jproj(rules, v, inner, found)
+    if not found[0]:
+        secrets |= sensitive(v)
+        return None
+    secrets |= inner
+    return t
+
+
+def jobject(rules, o, top, secrets, fvals, found=None):
     """The want tree of object o (docs/desensitization.md, "Formats"): a
     field is its key normalized, at any depth; the top-level scalars of
-    filtered fields go to fvals."""
+    filtered fields go to fvals; found[0] is set when a listed field is
+    kept."""
     slots, filt = rules.slots(), rules.filtered_names()
     seen, out = set(), []
     for k, v in o.items():
@@ -731,11 +762,21 @@ def jobject(rules, o, top, secrets, fvals):
             if top and n in filt and v is not None and not isinstance(v, (dict, list)):
                 fvals[n] = jtext(v)
         a = rules.action(n)
+        unlisted = rules.fields is not None and n not in rules.fields
+        if unlisted and isinstance(v, (dict, list)):
+            t = jway(rules, v, secrets)
+            if t is not None:
+                out.append((k, t))
+                if found is not None:
+                    found[0] = True
+            continue
         if a != "none":
             secrets |= sensitive(v)
         # inside a removed or redacted member only the syntax counts
         if a == "drop":
             continue
+        if rules.fields is not None and found is not None:
+            found[0] = True
         if a == "redact":
             out.append((k, ("redact",)))	# null included: the whole value ""
         elif a == "none":
