@@ -513,7 +513,9 @@ static inline struct fs_orphan *fs_file_orphan(const struct fs_file *fh)
 	return __atomic_load_n(&fh->orphan, __ATOMIC_ACQUIRE);
 }
 ssize_t fs_orphan_read(struct fs_orphan *o, void *buf, size_t size, uint64_t off);
-int fs_orphan_write(struct fs_orphan *o, const void *buf, size_t size, uint64_t off);
+/* append: at the end, whatever *off says; *off is where it went */
+int fs_orphan_write(struct fs_orphan *o, const void *buf, size_t size, uint64_t *off,
+		    bool append);
 int fs_orphan_truncate(struct fs_orphan *o, uint64_t size);
 uint64_t fs_orphan_size(struct fs_orphan *o);
 void fs_orphan_get(struct fs_orphan *o);

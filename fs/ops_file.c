@@ -238,9 +238,8 @@ static int truncate_open(struct fs *fs, struct fs_file *fh)
 
 /*
  * Sets what a writer handle may change: one that may not read the file
- * raw writes only past the records it keeps (write_check.h), and its
- * O_APPEND goes to the end of the raw file, which its view's size (what
- * the kernel appends at) does not show.
+ * raw writes only past the records it keeps (write_check.h). Every
+ * O_APPEND handle appends at the stage's end (fs_ll_write).
  */
 static void writer_rules(fuse_req_t req, struct fs_file *fh, const struct fs_view_pick *vp,
 			 int flags)
@@ -502,6 +501,17 @@ void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	free(buf);
 }
 
+/*
+ * Every O_APPEND write goes at the end of the stage, under the node's
+ * lock (POSIX: each one atomically at the end of the file), not at off.
+ * Without writeback cache the kernel sends off = its inode's i_size,
+ * and that size is not always the stage's: the kernel keeps one per
+ * inode for every handle, and an attribute reply for a reader's handle
+ * that keeps an older version (its lseek(SEEK_END), its read past the
+ * end) sets the version's size there; a writer who may not read the
+ * file raw sees its view's size. Appends at off would overwrite the
+ * records written since, or leave a hole of NUL bytes.
+ */
 void fs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		 off_t off, struct fuse_file_info *fi)
 {
@@ -523,14 +533,15 @@ void fs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	}
 	n = fs_file_lock(fh);
 	if (fs_file_orphan(fh)) {
-		err = fs_orphan_write(fs_file_orphan(fh), buf, size, (uint64_t)off);
+		err = fs_orphan_write(fs_file_orphan(fh), buf, size, &at, fh->append);
 		goto unlock;
 	}
 	err = n->stage_err;
 	if (err == 0)
 		err = fs_stage_author(fs, n, &fh->who, &fh->dec, fh->restricted,
 				      fh->path.buf, &committed);
-	if (err == 0 && fh->restricted && fh->append)
+	/* see the comment above fs_ll_write: the end is the stage's, not the kernel's */
+	if (err == 0 && fh->append)
 		at = store_stage_size(n->stage);
 	/* fail closed: it would write over bytes it cannot see (write_check.h) */
 	inplace = err == 0 && fh->restricted && at < n->keep;
@@ -555,6 +566,9 @@ unlock:
 		fuse_reply_err(req, -err);
 		return;
 	}
+	/* the kernel cached the bytes at off and believes the file ends there */
+	if (at != (uint64_t)off && fs_notify_inode(fs, ino) < 0)
+		log_warn("\"%s\": kernel cache of an append not dropped", fh->path.buf);
 	__atomic_add_fetch(&fh->bytes_written, size, __ATOMIC_RELAXED);
 	fuse_reply_write(req, size);
 }

@@ -123,12 +123,15 @@ ssize_t fs_orphan_read(struct fs_orphan *o, void *buf, size_t size, uint64_t off
 	return r;
 }
 
-int fs_orphan_write(struct fs_orphan *o, const void *buf, size_t size, uint64_t off)
+int fs_orphan_write(struct fs_orphan *o, const void *buf, size_t size, uint64_t *off,
+		    bool append)
 {
 	int err;
 
 	pthread_mutex_lock(&o->lock);
-	err = store_stage_write(o->stage, buf, size, off);
+	if (append)
+		*off = store_stage_size(o->stage);
+	err = store_stage_write(o->stage, buf, size, *off);
 	pthread_mutex_unlock(&o->lock);
 	return err;
 }

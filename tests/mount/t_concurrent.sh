@@ -34,14 +34,9 @@ run_round() {
 	check_eq "round $round: every writer exited 0" "$rc" 0
 }
 
-# A lost append was seen once (2026-12-03, not reproduced since): say
-# which versions were committed, so the next failure tells whether the
-# lost records ever reached a commit. FAIL- lines reach the CI summary.
-# Seen again 2026-12-03 (1 in 150 runs): version 1 held writer 0's first
-# 50 records alone, and the others' appends then began at byte 9, the end
-# of its record 0, as if they had a size from before its record 1. The
-# audit trail of the log's first handles tells who created, opened and
-# committed what, in which order.
+# When an append is lost, say which versions were committed and the
+# audit trail of the log's handles (who created, opened and committed
+# what, in which order). FAIL- lines reach the CI summary.
 append_evidence() {
 	printf 'FAIL-INFO: %s: versions of /c/log (version:size): %s\n' "$1" \
 		"$(pctl versions /c/log --json 2>&1 | "$PY" -c '
