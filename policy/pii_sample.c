@@ -6,8 +6,8 @@
  * simpler than the format engines of the desensitization engine and no
  * substitute for them: it must agree with them on where fields start and
  * end, never on bytes to write back. Text is converted to UTF-8 first, so
- * the JSON reader never meets a GB18030 trail byte that looks like '\\'
- * or '}'.
+ * the JSON reader (policy/pii_json.c) never meets a GB18030 trail byte
+ * that looks like '\\' or '}'.
  */
 #include "policy/pii.h"
 
@@ -19,42 +19,9 @@
 
 #include "common/strbuf.h"
 #include "policy/nfc.h"
+#include "policy/pii_scan.h"
 
-#define MORE	1	/* the text ends inside a record: a longer beginning is needed */
-
-/* One value of the record being read: column and bytes in scan.val. */
-struct field {
-	size_t col, off, len;
-};
-
-struct scan {
-	const char *p;			/* UTF-8 text */
-	size_t n, i;
-	bool eof;
-	uint64_t line;			/* of p[i], from 1 */
-	uint64_t max;
-	struct pii_sample *s;
-	struct strbuf val;		/* the values of one record */
-	struct field *f;
-	size_t nf, fcap;
-	size_t ccap;			/* columns allocated in s->cols */
-	size_t hint;			/* JSON: the column the next key likely names */
-	/* JSON: the key path of the value being read */
-	struct strbuf path;		/* "data[].id", the column's name */
-	char **parts;			/* its keys, NULL for an array level */
-	size_t *plen;			/* path.len before each part */
-	size_t nparts, aparts;
-	struct strbuf key;		/* the key being read */
-	/* row filters whose near matches are counted */
-	struct pii_watch *w;
-	size_t nw;
-	struct strbuf *wfold;		/* per watch, its values in the loose form */
-	struct strbuf fold;
-	struct perr *e;
-};
-
-__attribute__((format(printf, 3, 4)))
-static int bad(struct scan *sc, uint64_t line, const char *fmt, ...)
+int pii_scan_bad(struct pii_scan *sc, uint64_t line, const char *fmt, ...)
 {
 	char msg[160];
 	va_list ap;
@@ -75,23 +42,23 @@ static size_t count_nl(const char *p, size_t n)
 	return k;
 }
 
-static void field_add(struct scan *sc, size_t col, size_t off, size_t len)
+void pii_scan_field(struct pii_scan *sc, size_t col, size_t off, size_t len)
 {
 	if (sc->nf == sc->fcap) {
 		size_t cap = sc->fcap ? 2 * sc->fcap : 64;
-		struct field *f = realloc(sc->f, cap * sizeof(*f));
+		struct pii_field *f = realloc(sc->f, cap * sizeof(*f));
 
 		if (!f)
 			abort();	/* as strbuf: out of memory is fatal */
 		sc->f = f;
 		sc->fcap = cap;
 	}
-	sc->f[sc->nf++] = (struct field){ col, off, len };
+	sc->f[sc->nf++] = (struct pii_field){ col, off, len };
 }
 
 /* Adds a column named name[0..len) whose path is parts[0..nparts) (copied). */
-static int col_add(struct scan *sc, const char *name, size_t len, char *const *parts,
-		   size_t nparts)
+int pii_scan_col_add(struct pii_scan *sc, const char *name, size_t len, char *const *parts,
+		     size_t nparts)
 {
 	struct pii_sample *s = sc->s;
 	struct pii_column *c;
@@ -132,7 +99,7 @@ static const char *col_key(const struct pii_column *c)
 }
 
 /* Marks the watches whose field the new column is (its key in the loose form). */
-static int col_watch(struct scan *sc)
+int pii_scan_col_watch(struct pii_scan *sc)
 {
 	struct pii_column *c = &sc->s->cols[sc->s->ncols - 1];
 	const char *key = col_key(c);
@@ -161,7 +128,7 @@ static bool same(const char *v, size_t n, const char *a, size_t alen, bool prefi
  * 1 when v[0..n) matches none of watch w's values byte for byte but one
  * in the loose form, else 0; -ENOMEM.
  */
-static int near_match(struct scan *sc, size_t w, const char *v, size_t n)
+static int near_match(struct pii_scan *sc, size_t w, const char *v, size_t n)
 {
 	const struct pii_watch *pw = &sc->w[w];
 	const struct strbuf *fv = &sc->wfold[w];
@@ -186,7 +153,7 @@ static int near_match(struct scan *sc, size_t w, const char *v, size_t n)
 }
 
 /* Counts the fields of the record just read; a record is counted whole or not at all. */
-static int tally_record(struct scan *sc)
+int pii_scan_tally(struct pii_scan *sc)
 {
 	uint64_t seen = 0, near = 0;
 
@@ -228,7 +195,7 @@ static int tally_record(struct scan *sc)
  * RFC 4180, with records ended by LF, CRLF or a CR alone as Python's csv,
  * pandas and Excel end them; values are unquoted into sc->val.
  */
-static int csv_record(struct scan *sc, char delim)
+static int csv_record(struct pii_scan *sc, char delim)
 {
 	const char *p = sc->p;
 	size_t n = sc->n, i = sc->i, b;
@@ -240,8 +207,8 @@ static int csv_record(struct scan *sc, char delim)
 		if (i < n && p[i] == '"') {
 			for (i++;; i++) {
 				if (i >= n || (p[i] == '"' && i + 1 >= n && !sc->eof))
-					return sc->eof ? bad(sc, sc->line, "unterminated quoted field")
-						       : MORE;
+					return sc->eof ? pii_scan_bad(sc, sc->line, "unterminated quoted field")
+						       : PII_SCAN_MORE;
 				if (p[i] == '"' && (i + 1 >= n || p[i + 1] != '"'))
 					break;
 				i += p[i] == '"';
@@ -249,7 +216,7 @@ static int csv_record(struct scan *sc, char delim)
 			}
 			i++;
 			if (i < n && p[i] != delim && p[i] != '\n' && p[i] != '\r')
-				return bad(sc, sc->line, "unexpected character after a closing quote");
+				return pii_scan_bad(sc, sc->line, "unexpected character after a closing quote");
 		} else {
 			size_t s = i;
 
@@ -258,8 +225,8 @@ static int csv_record(struct scan *sc, char delim)
 			strbuf_add(&sc->val, p + s, i - s);
 		}
 		if (i >= n && !sc->eof)
-			return MORE;
-		field_add(sc, sc->nf, b, sc->val.len - b);
+			return PII_SCAN_MORE;
+		pii_scan_field(sc, sc->nf, b, sc->val.len - b);
 		if (i < n && p[i] == delim) {
 			i++;
 			continue;
@@ -269,7 +236,7 @@ static int csv_record(struct scan *sc, char delim)
 	if (i < n && p[i] == '\r') {
 		/* a CR at the end of what was read may be the first half of a CRLF */
 		if (i + 1 >= n && !sc->eof)
-			return MORE;
+			return PII_SCAN_MORE;
 		i += i + 1 < n && p[i + 1] == '\n' ? 2 : 1;
 	} else if (i < n) {
 		i++;
@@ -279,7 +246,7 @@ static int csv_record(struct scan *sc, char delim)
 	return 0;
 }
 
-static int csv_read(struct scan *sc, char delim)
+static int csv_read(struct pii_scan *sc, char delim)
 {
 	bool header = true;
 	uint64_t line;
@@ -289,21 +256,21 @@ static int csv_read(struct scan *sc, char delim)
 		/* blank lines between records carry no values */
 		while (sc->i < sc->n && (sc->p[sc->i] == '\n' || sc->p[sc->i] == '\r')) {
 			if (sc->p[sc->i] == '\r' && sc->i + 1 >= sc->n && !sc->eof)
-				return MORE;
+				return PII_SCAN_MORE;
 			sc->i += sc->p[sc->i] == '\r' && sc->i + 1 < sc->n &&
 				 sc->p[sc->i + 1] == '\n' ? 2 : 1;
 			sc->line++;
 		}
 		if (sc->i >= sc->n)
-			return sc->eof ? 0 : MORE;
+			return sc->eof ? 0 : PII_SCAN_MORE;
 		line = sc->line;
 		rc = csv_record(sc, delim);
 		if (rc)
 			return rc;
 		if (!header && sc->nf != sc->s->ncols)
-			return bad(sc, line, "%zu fields, the header has %zu", sc->nf, sc->s->ncols);
+			return pii_scan_bad(sc, line, "%zu fields, the header has %zu", sc->nf, sc->s->ncols);
 		if (!header) {
-			rc = tally_record(sc);
+			rc = pii_scan_tally(sc);
 			if (rc)
 				return rc;
 			continue;
@@ -314,357 +281,14 @@ static int csv_read(struct scan *sc, char delim)
 
 			/* the header's name is the column's one key */
 			part[sc->f[k].len] = '\0';
-			rc = col_add(sc, part, sc->f[k].len, &part, 1);
+			rc = pii_scan_col_add(sc, part, sc->f[k].len, &part, 1);
 			part[sc->f[k].len] = save;
 			if (!rc)
-				rc = col_watch(sc);
+				rc = pii_scan_col_watch(sc);
 		}
 		if (rc)
 			return rc;
 		header = false;
-	}
-	return 0;
-}
-
-/*
- * ---- JSON: objects, in an array or one after another; every value at
- * every depth is a column named by its key path ("data[].id") ----
- */
-
-#define JSON_DEPTH_MAX	64
-
-static void json_ws(struct scan *sc)
-{
-	for (; sc->i < sc->n; sc->i++) {
-		char c = sc->p[sc->i];
-
-		if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
-			break;
-		sc->line += c == '\n';
-	}
-}
-
-/* The text ended inside a value. */
-static int json_end(struct scan *sc)
-{
-	return sc->eof ? bad(sc, sc->line, "malformed JSON: the file ends inside a value") : MORE;
-}
-
-static int hex4(const char *s, uint32_t *out)
-{
-	*out = 0;
-	for (int k = 0; k < 4; k++) {
-		char c = s[k];
-		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-			c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-
-		if (v < 0)
-			return -1;
-		*out = *out << 4 | (uint32_t)v;
-	}
-	return 0;
-}
-
-/* \uXXXX at p[i], a surrogate pair included, appended to out; *len is how many bytes it took. */
-static int json_u(struct scan *sc, size_t i, size_t *len, struct strbuf *out)
-{
-	const char *p = sc->p;
-	uint32_t cp, lo;
-
-	if (i + 6 > sc->n)
-		return json_end(sc);
-	if (hex4(p + i + 2, &cp))
-		return bad(sc, sc->line, "malformed JSON: bad \\u escape");
-	*len = 6;
-	if (cp >= 0xD800 && cp <= 0xDBFF && i + 12 > sc->n && !sc->eof)
-		return MORE;
-	if (cp >= 0xD800 && cp <= 0xDBFF && i + 12 <= sc->n && p[i + 6] == '\\' &&
-	    p[i + 7] == 'u' && !hex4(p + i + 8, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
-		cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-		*len = 12;
-	}
-	if (cp >= 0xD800 && cp <= 0xDFFF)
-		cp = 0xFFFD;	/* a lone surrogate: no character of any kind */
-	return text_put_cp(TEXT_UTF8, NULL, cp, out);
-}
-
-/* The string at p[i] == '"', unescaped and appended to out. */
-static int json_string(struct scan *sc, struct strbuf *out)
-{
-	static const char esc[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
-	const char *p = sc->p, *e;
-	size_t i = sc->i + 1, len = 0;
-	int rc;
-
-	for (;;) {
-		if (i >= sc->n)
-			return json_end(sc);
-		if (p[i] == '"')
-			break;
-		if (p[i] == '\n')
-			return bad(sc, sc->line, "malformed JSON: a line break inside a string");
-		if (p[i] != '\\') {
-			strbuf_addch(out, p[i++]);
-			continue;
-		}
-		if (i + 1 >= sc->n)
-			return json_end(sc);
-		if (p[i + 1] == 'u') {
-			rc = json_u(sc, i, &len, out);
-			if (rc)
-				return rc;
-			i += len;
-			continue;
-		}
-		for (e = esc; *e && *e != p[i + 1]; e += 2)
-			;
-		/* the input is never quoted in a message: it may be personal data */
-		if (!*e)
-			return bad(sc, sc->line, "malformed JSON: a bad escape in a string");
-		strbuf_addch(out, e[1]);
-		i += 2;
-	}
-	sc->i = i + 1;
-	return 0;
-}
-
-/* A number, true, false or null, kept as written (null as an empty value). */
-static int json_scalar(struct scan *sc)
-{
-	const char *p = sc->p + sc->i;
-	size_t n = 0;
-
-	while (sc->i + n < sc->n && p[n] != ',' && p[n] != '}' && p[n] != ']' &&
-	       (uint8_t)p[n] > ' ')
-		n++;
-	if (sc->i + n >= sc->n && !sc->eof)
-		return MORE;
-	if (!n || (!strchr("-0123456789", p[0]) && (n != 4 || memcmp(p, "true", 4)) &&
-		   (n != 5 || memcmp(p, "false", 5)) && (n != 4 || memcmp(p, "null", 4))))
-		return bad(sc, sc->line, "malformed JSON: a value that is no string, number, "
-			   "true, false or null");
-	if (n != 4 || memcmp(p, "null", 4))
-		strbuf_add(&sc->val, p, n);
-	sc->i += n;
-	return 0;
-}
-
-/* Enters one level of the key path: key (len bytes), or an array when key is NULL. */
-static int path_push(struct scan *sc, const char *key, size_t len)
-{
-	if (sc->nparts == sc->aparts) {
-		size_t na = sc->aparts ? 2 * sc->aparts : 16;
-		char **p = realloc(sc->parts, na * sizeof(*p));
-		size_t *l = p ? realloc(sc->plen, na * sizeof(*l)) : NULL;
-
-		if (p)
-			sc->parts = p;
-		if (!l)
-			return -ENOMEM;
-		sc->plen = l;
-		sc->aparts = na;
-	}
-	sc->plen[sc->nparts] = sc->path.len;
-	sc->parts[sc->nparts] = key ? strndup(key, len) : NULL;
-	if (key && !sc->parts[sc->nparts])
-		return -ENOMEM;
-	sc->nparts++;
-	if (!key) {
-		strbuf_addstr(&sc->path, "[]");
-		return 0;
-	}
-	if (sc->path.len)
-		strbuf_addch(&sc->path, '.');
-	strbuf_add(&sc->path, key, len);
-	return 0;
-}
-
-static void path_pop(struct scan *sc)
-{
-	sc->nparts--;
-	free(sc->parts[sc->nparts]);
-	strbuf_setlen(&sc->path, sc->plen[sc->nparts]);
-}
-
-/* The column of the key path being read, added when new. */
-static int json_col(struct scan *sc, size_t *col)
-{
-	const struct pii_sample *s = sc->s;
-	int rc;
-
-	for (size_t k = 0; k < s->ncols; k++) {
-		size_t j = (sc->hint + k) % s->ncols;
-
-		if (!strcmp(s->cols[j].name, sc->path.buf)) {
-			*col = j;
-			sc->hint = j + 1;
-			return 0;
-		}
-	}
-	rc = col_add(sc, sc->path.buf, sc->path.len, sc->parts, sc->nparts);
-	if (!rc)
-		rc = col_watch(sc);
-	*col = s->ncols - 1;
-	sc->hint = s->ncols;
-	return rc;
-}
-
-static int json_value(struct scan *sc, int depth);
-
-/* The members of the object at p[i] == '{', each under its key. */
-static int json_members(struct scan *sc, int depth)
-{
-	bool first = true;
-	int rc;
-
-	sc->i++;
-	for (;;) {
-		json_ws(sc);
-		if (sc->i >= sc->n)
-			return json_end(sc);
-		if (sc->p[sc->i] == '}' && first)
-			break;
-		if (sc->p[sc->i] != '"')
-			return bad(sc, sc->line, "malformed JSON: expected a key");
-		strbuf_reset(&sc->key);
-		rc = json_string(sc, &sc->key);
-		if (rc)
-			return rc;
-		json_ws(sc);
-		if (sc->i >= sc->n)
-			return json_end(sc);
-		if (sc->p[sc->i] != ':')
-			return bad(sc, sc->line, "malformed JSON: expected ':' after a key");
-		sc->i++;
-		rc = path_push(sc, sc->key.buf, sc->key.len);
-		if (!rc)
-			rc = json_value(sc, depth + 1);
-		path_pop(sc);
-		if (rc)
-			return rc;
-		first = false;
-		json_ws(sc);
-		if (sc->i >= sc->n)
-			return json_end(sc);
-		if (sc->p[sc->i] == '}')
-			break;
-		if (sc->p[sc->i] != ',')
-			return bad(sc, sc->line, "malformed JSON: expected ',' or '}'");
-		sc->i++;
-	}
-	sc->i++;
-	return 0;
-}
-
-/* The elements of the array at p[i] == '[', all under one "[]" level. */
-static int json_elements(struct scan *sc, int depth)
-{
-	bool first = true;
-	int rc;
-
-	sc->i++;
-	rc = path_push(sc, NULL, 0);
-	while (!rc) {
-		json_ws(sc);
-		if (sc->i >= sc->n) {
-			rc = json_end(sc);
-			break;
-		}
-		if (sc->p[sc->i] == ']' && first)
-			break;
-		rc = json_value(sc, depth + 1);
-		if (rc)
-			break;
-		first = false;
-		json_ws(sc);
-		if (sc->i >= sc->n) {
-			rc = json_end(sc);
-			break;
-		}
-		if (sc->p[sc->i] == ']')
-			break;
-		if (sc->p[sc->i] != ',')
-			rc = bad(sc, sc->line, "malformed JSON: expected ',' or ']'");
-		sc->i++;
-	}
-	path_pop(sc);
-	if (!rc)
-		sc->i++;
-	return rc;
-}
-
-/*
- * The value at p[i]: an object or array is walked, a string or scalar is
- * a value of the column its key path names. A catalog field nested at
- * any depth is looked at like a top-level one (DESIGN.md, Reads).
- */
-static int json_value(struct scan *sc, int depth)
-{
-	size_t mark, col;
-	int rc;
-
-	if (depth > JSON_DEPTH_MAX)
-		return bad(sc, sc->line, "malformed JSON: nested deeper than %d levels",
-			   JSON_DEPTH_MAX);
-	json_ws(sc);
-	if (sc->i >= sc->n)
-		return json_end(sc);
-	if (sc->p[sc->i] == '{')
-		return json_members(sc, depth);
-	if (sc->p[sc->i] == '[')
-		return json_elements(sc, depth);
-	mark = sc->val.len;
-	rc = sc->p[sc->i] == '"' ? json_string(sc, &sc->val) : json_scalar(sc);
-	if (!rc)
-		rc = json_col(sc, &col);
-	if (!rc)
-		field_add(sc, col, mark, sc->val.len - mark);
-	return rc;
-}
-
-/* One record: the object at p[i]. */
-static int json_object(struct scan *sc)
-{
-	int rc;
-
-	strbuf_reset(&sc->val);
-	sc->nf = 0;
-	rc = json_members(sc, 0);
-	return rc ? rc : tally_record(sc);
-}
-
-static int json_read(struct scan *sc)
-{
-	bool array;
-	int rc;
-
-	json_ws(sc);
-	if (sc->i >= sc->n)
-		return sc->eof ? 0 : MORE;
-	array = sc->p[sc->i] == '[';
-	sc->s->format = array ? VIEW_JSON : VIEW_JSONL;
-	sc->i += array;
-	while (sc->s->records < sc->max) {
-		json_ws(sc);
-		if (sc->i >= sc->n)
-			return array ? json_end(sc) : sc->eof ? 0 : MORE;
-		if (array && sc->p[sc->i] == ']' && !sc->s->records)
-			return 0;
-		if (sc->p[sc->i] != '{')
-			return bad(sc, sc->line, "malformed JSON: expected an object");
-		rc = json_object(sc);
-		if (rc)
-			return rc;
-		if (!array || sc->s->records >= sc->max)
-			continue;
-		json_ws(sc);
-		if (sc->i >= sc->n)
-			return json_end(sc);
-		if (sc->p[sc->i] == ']')
-			return 0;
-		if (sc->p[sc->i] != ',')
-			return bad(sc, sc->line, "malformed JSON: expected ',' or ']'");
-		sc->i++;
 	}
 	return 0;
 }
@@ -737,7 +361,7 @@ static int check_text(const uint8_t *p, size_t n, size_t skip, const struct pii_
 }
 
 /* Puts each watch's values in the loose form into sc->wfold; counters to 0. */
-static int watch_prepare(struct scan *sc)
+static int watch_prepare(struct pii_scan *sc)
 {
 	int rc = 0;
 
@@ -779,7 +403,7 @@ int pii_sample_watch(const uint8_t *p, size_t n, bool eof, enum view_format fmt,
 		     enum text_enc enc, uint64_t max_records, struct pii_sample *s,
 		     struct pii_watch *w, size_t nw, struct perr *e)
 {
-	struct scan sc = { .val = STRBUF_INIT, .line = 1, .max = max_records, .s = s, .e = e,
+	struct pii_scan sc = { .val = STRBUF_INIT, .line = 1, .max = max_records, .s = s, .e = e,
 			   .path = STRBUF_INIT, .key = STRBUF_INIT, .fold = STRBUF_INIT,
 			   .w = w, .nw = nw };
 	struct strbuf utf8 = STRBUF_INIT;
@@ -822,8 +446,8 @@ int pii_sample_watch(const uint8_t *p, size_t n, bool eof, enum view_format fmt,
 	if (s->format == VIEW_CSV || s->format == VIEW_TSV)
 		rc = csv_read(&sc, s->format == VIEW_TSV ? '\t' : ',');
 	else
-		rc = json_read(&sc);
-	if (rc == MORE) {
+		rc = pii_json_read(&sc);
+	if (rc == PII_SCAN_MORE) {
 		s->want_more = true;
 		rc = 0;
 	}
@@ -831,13 +455,8 @@ out:
 	text_conv_free(conv);
 	strbuf_release(&utf8);
 	strbuf_release(&sc.val);
-	strbuf_release(&sc.path);
-	strbuf_release(&sc.key);
+	pii_json_release(&sc);
 	strbuf_release(&sc.fold);
-	while (sc.nparts)
-		path_pop(&sc);
-	free(sc.parts);
-	free(sc.plen);
 	for (size_t k = 0; sc.wfold && k < nw; k++)
 		strbuf_release(&sc.wfold[k]);
 	free(sc.wfold);
