@@ -25,7 +25,7 @@ if ! command -v clang > /dev/null; then
 fi
 
 SRC=(common/strbuf.c common/error.c policy/text.c policy/mask.c policy/desens.c
-     policy/fmt_csv.c policy/fmt_json.c policy/json_scan.c)
+     policy/fmt_csv.c policy/fmt_json.c policy/json_scan.c policy/nfc.c)
 CFLAGS=(-std=c11 -D_GNU_SOURCE -g -O1 -I"$ROOT" -include common/banned.h
 	-Wall -Wextra -Werror -Wno-unused-parameter
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
