@@ -79,7 +79,17 @@ try:
     if open("deep", "rb").read() != b"deep\n":
         bad.append("read back at depth 40 differs")
 except OSError as e:
-    bad.append("nesting by chdir stopped at depth %d: %s" % (depth, e))'
+    bad.append("nesting by chdir stopped at depth %d: %s" % (depth, e))
+# the pool keeps paths up to 32 KiB (docs/filesystem.md "Names"): beyond, ENAMETOOLONG
+plen = len(os.getcwd()) - len(sys.argv[1]) + 200
+e = "OK"
+while e == "OK" and plen < 40000:
+    e = err(os.mkdir, "e" * 200)
+    if e == "OK":
+        os.chdir("e" * 200)
+        plen += 201
+if e != "ENAMETOOLONG" or plen < 32600:
+    bad.append("mkdir at %d bytes below the entry: %s, not ENAMETOOLONG past 32 KiB" % (plen, e))'
 
 posix "fstat after unlink: the file lives while open, st_nlink is 0" '
 for flags in (os.O_RDONLY, os.O_RDWR):
