@@ -229,20 +229,69 @@ static void time_of(const struct stat *attr, int to_set, int flag, int now_flag,
 		*out = *given;
 }
 
+/* Whether req's caller has gid as its group or among its groups. */
+static bool caller_in_group(fuse_req_t req, gid_t gid)
+{
+	gid_t groups[256];
+	int n;
+
+	if (fuse_req_ctx(req)->gid == gid)
+		return true;
+	n = fuse_req_getgroups(req, (int)(sizeof(groups) / sizeof(groups[0])), groups);
+	if (n > (int)(sizeof(groups) / sizeof(groups[0])))
+		n = (int)(sizeof(groups) / sizeof(groups[0]));
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/*
+ * The mode bits a chmod by req's caller sets on n: POSIX has a caller
+ * other than root, outside the file's group, lose S_ISGID (the kernel
+ * leaves this to us without default_permissions). Informational only,
+ * like every mode bit here, but tools and pjdfstest expect it.
+ */
+static int chmod_bits(fuse_req_t req, struct fs *fs, const struct fs_inode *n,
+		      const struct stat *attr, int to_set, mode_t *mode)
+{
+	struct store_attr cur;
+	gid_t gid;
+	int err;
+
+	*mode = attr->st_mode & 07777;
+	if (!(*mode & S_ISGID) || fuse_req_ctx(req)->uid == 0)
+		return 0;
+	if (to_set & FUSE_SET_ATTR_GID) {
+		gid = attr->st_gid;
+	} else {
+		err = store_getattr(fs->store, n->key.sino, &cur);
+		if (err < 0)
+			return err;
+		gid = cur.gid;
+	}
+	if (!caller_in_group(req, gid))
+		*mode &= ~(mode_t)S_ISGID;
+	return 0;
+}
+
 /*
  * Records mode, owner and times. Times set on a file being written are
  * also kept on the node, so the commit that ends the writing (which
  * stamps its own mtime) does not undo `cp -p` or `touch -d`.
  */
-static int set_meta(struct fs *fs, struct fs_inode *n, const struct stat *attr,
-		    int to_set)
+static int set_meta(fuse_req_t req, struct fs *fs, struct fs_inode *n,
+		    const struct stat *attr, int to_set)
 {
 	struct store_attr a;
 	unsigned what = 0;
+	int err;
 
 	memset(&a, 0, sizeof(a));
 	if (to_set & FUSE_SET_ATTR_MODE) {
-		a.mode = attr->st_mode & 07777;
+		err = chmod_bits(req, fs, n, attr, to_set, &a.mode);
+		if (err < 0)
+			return err;
 		what |= STORE_SET_MODE;
 	}
 	if (to_set & FUSE_SET_ATTR_UID) {
@@ -314,7 +363,7 @@ void fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
 			err = fs_truncate(req, n, path.buf, (uint64_t)attr->st_size, &d);
 	}
 	if (err == 0)
-		err = set_meta(fs, n, attr, to_set);
+		err = set_meta(req, fs, n, attr, to_set);
 	if (fs_audit(req, "setattr", path.buf, err, &d, 0,
 		     to_set & FUSE_SET_ATTR_SIZE ? (uint64_t)attr->st_size : 0) < 0 && !err)
 		err = -EIO;
