@@ -288,6 +288,8 @@ static int check_new_name(fuse_req_t req, const char *op, const char *path,
 {
 	int err = fs_check_new_name(name);
 
+	if (err == 0 && strlen(path) > STORE_PATH_MAX)
+		err = -ENAMETOOLONG;
 	if (err == -EPERM)
 		err = fs_deny(req, op, path, err, "reserved name");
 	return err;

@@ -78,20 +78,37 @@ void fs_ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *f
 	fuse_reply_none(req);
 }
 
+/* The path an open handle on n was opened under, for a file whose name went away. */
+static int path_of_open(struct fs_inode *n, struct strbuf *path)
+{
+	int err = -ENOENT;
+
+	pthread_mutex_lock(&n->lock);
+	if (n->files) {
+		strbuf_reset(path);
+		strbuf_addstr(path, n->files->path.buf);
+		err = 0;
+	}
+	pthread_mutex_unlock(&n->lock);
+	return err;
+}
+
 /*
  * Pins the node behind ino and appends its pool path. An open file that
- * was unlinked has no path any more; its handle remembers the one it
- * was opened under.
+ * was unlinked has no path any more; its handles remember the one it
+ * was opened under, and *gone tells the caller (its st_nlink is 0).
  */
-static int pin_with_path(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
-			 struct fs_inode **n, struct strbuf *path)
+static int pin_path_gone(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+			 struct fs_inode **n, struct strbuf *path, bool *gone)
 {
 	struct fs *fs = fs_of(req);
 	int err = fs_node_pin(fs, ino, n);
 
+	*gone = false;
 	if (err < 0)
 		return err;
 	err = fs_node_path(fs, *n, path);
+	*gone = err < 0;
 	if (err < 0 && fi && fi->fh) {
 		const struct fs_file *fh = (const struct fs_file *)(uintptr_t)fi->fh;
 
@@ -107,6 +124,9 @@ static int pin_with_path(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 			strbuf_addstr(path, fs_orphan_path(o));
 			fs_orphan_put(o);
 			err = 0;
+		} else if ((*n)->key.kind == FS_REAL) {
+			/* a reader's handle needs no orphan: it keeps its version */
+			err = path_of_open(*n, path) == 0 ? 0 : err;
 		}
 	}
 	if (err < 0) {
@@ -116,6 +136,13 @@ static int pin_with_path(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 	return err;
 }
 
+static int pin_with_path(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+			 struct fs_inode **n, struct strbuf *path)
+{
+	bool gone;
+
+	return pin_path_gone(req, ino, fi, n, path, &gone);
+}
 /*
  * What a handle sees may not be what the name shows: a reader keeps its
  * version, the handles of an unlinked or replaced file keep the old one.
@@ -156,9 +183,10 @@ void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fs_inode *n = NULL;
 	double timeout = fs_cache_timeout(fs);
 	struct stat st;
+	bool gone;
 	int err;
 
-	err = pin_with_path(req, ino, fi, &n, &path);
+	err = pin_path_gone(req, ino, fi, &n, &path, &gone);
 	/* root and system_admin may stat the mount root without any data right */
 	if (err == 0 && ino == FUSE_ROOT_ID)
 		err = fs_decide_root(req, "getattr", &d);
@@ -168,6 +196,8 @@ void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = fs_node_stat(fs, n, &st);
 	if (err == 0)
 		stat_for_handle(fs, ino, n->key.sino, fi, &st);
+	if (err == 0 && gone)
+		st.st_nlink = 0;
 	if (err == 0 && n->key.kind == FS_META_FILE) {
 		err = fs_meta_stat(req, n, fi, &st);
 		timeout = FS_META_TIMEOUT;
@@ -199,20 +229,69 @@ static void time_of(const struct stat *attr, int to_set, int flag, int now_flag,
 		*out = *given;
 }
 
+/* Whether req's caller has gid as its group or among its groups. */
+static bool caller_in_group(fuse_req_t req, gid_t gid)
+{
+	gid_t groups[256];
+	int n;
+
+	if (fuse_req_ctx(req)->gid == gid)
+		return true;
+	n = fuse_req_getgroups(req, (int)(sizeof(groups) / sizeof(groups[0])), groups);
+	if (n > (int)(sizeof(groups) / sizeof(groups[0])))
+		n = (int)(sizeof(groups) / sizeof(groups[0]));
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/*
+ * The mode bits a chmod by req's caller sets on n: POSIX has a caller
+ * other than root, outside the file's group, lose S_ISGID (the kernel
+ * leaves this to us without default_permissions). Informational only,
+ * like every mode bit here, but tools and pjdfstest expect it.
+ */
+static int chmod_bits(fuse_req_t req, struct fs *fs, const struct fs_inode *n,
+		      const struct stat *attr, int to_set, mode_t *mode)
+{
+	struct store_attr cur;
+	gid_t gid;
+	int err;
+
+	*mode = attr->st_mode & 07777;
+	if (!(*mode & S_ISGID) || fuse_req_ctx(req)->uid == 0)
+		return 0;
+	if (to_set & FUSE_SET_ATTR_GID) {
+		gid = attr->st_gid;
+	} else {
+		err = store_getattr(fs->store, n->key.sino, &cur);
+		if (err < 0)
+			return err;
+		gid = cur.gid;
+	}
+	if (!caller_in_group(req, gid))
+		*mode &= ~(mode_t)S_ISGID;
+	return 0;
+}
+
 /*
  * Records mode, owner and times. Times set on a file being written are
  * also kept on the node, so the commit that ends the writing (which
  * stamps its own mtime) does not undo `cp -p` or `touch -d`.
  */
-static int set_meta(struct fs *fs, struct fs_inode *n, const struct stat *attr,
-		    int to_set)
+static int set_meta(fuse_req_t req, struct fs *fs, struct fs_inode *n,
+		    const struct stat *attr, int to_set)
 {
 	struct store_attr a;
 	unsigned what = 0;
+	int err;
 
 	memset(&a, 0, sizeof(a));
 	if (to_set & FUSE_SET_ATTR_MODE) {
-		a.mode = attr->st_mode & 07777;
+		err = chmod_bits(req, fs, n, attr, to_set, &a.mode);
+		if (err < 0)
+			return err;
 		what |= STORE_SET_MODE;
 	}
 	if (to_set & FUSE_SET_ATTR_UID) {
@@ -257,9 +336,10 @@ void fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
 	struct fs_inode *n = NULL;
 	double timeout = fs_cache_timeout(fs);
 	struct stat st;
+	bool gone;
 	int err;
 
-	err = pin_with_path(req, ino, fi, &n, &path);
+	err = pin_path_gone(req, ino, fi, &n, &path, &gone);
 	if (err < 0)
 		goto out;
 	if (fs_node_virtual(n)) {
@@ -283,7 +363,7 @@ void fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
 			err = fs_truncate(req, n, path.buf, (uint64_t)attr->st_size, &d);
 	}
 	if (err == 0)
-		err = set_meta(fs, n, attr, to_set);
+		err = set_meta(req, fs, n, attr, to_set);
 	if (fs_audit(req, "setattr", path.buf, err, &d, 0,
 		     to_set & FUSE_SET_ATTR_SIZE ? (uint64_t)attr->st_size : 0) < 0 && !err)
 		err = -EIO;
@@ -291,6 +371,8 @@ void fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
 		err = fs_node_stat(fs, n, &st);
 	if (err == 0)
 		stat_for_handle(fs, ino, n->key.sino, fi, &st);
+	if (err == 0 && gone)
+		st.st_nlink = 0;
 	if (err == 0)
 		fs_view_attr(req, n, ino, fi && fi->fh ? (struct fs_file *)(uintptr_t)fi->fh : NULL,
 			     path.buf, pol, d.view, &st, &timeout);

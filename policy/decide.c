@@ -24,7 +24,8 @@ static int path_valid(const char *path)
 {
 	size_t len = strlen(path);
 
-	if (path[0] != '/' || len >= 4096)
+	/* no length limit: a caller nests directories by chdir as deep as it likes */
+	if (path[0] != '/')
 		return 0;
 	if (len == 1)
 		return 1;

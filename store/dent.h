@@ -9,7 +9,8 @@
 
 #define DENT_LEN	17
 #define KEY_MAX		(1 + 8 + STORE_NAME_MAX + 8)
-#define DEPTH_MAX	4096
+/* a loop guard: every path within STORE_PATH_MAX, even moved below another, fits */
+#define DEPTH_MAX	STORE_PATH_MAX
 
 /* What a 'd' or 'h' row holds. */
 struct dent {

@@ -33,6 +33,12 @@ struct audit_rec;		/* store/audit.h */
 
 #define STORE_ROOT_INO	1
 #define STORE_NAME_MAX	255
+/*
+ * Longest pool path a new name may get. The store keys entries by parent
+ * and name, so this is no format limit: it bounds what one request
+ * builds, 8x PATH_MAX, since a caller reaches any depth by chdir.
+ */
+#define STORE_PATH_MAX	32768
 
 enum store_ftype { STORE_REG = 1, STORE_DIR = 2, STORE_LNK = 3 };
 

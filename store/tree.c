@@ -309,6 +309,16 @@ static int rename_replace(struct rename_op *op, const struct store_writer *w)
 		ret = version_add_from(op->s, op->b, &op->dst, op->src.attr.ino, w);
 		if (ret)
 			return ret;
+		/*
+		 * The history is the target's, the file is the source's: a
+		 * 0600 temp file renamed over a 0644 one stays 0600, and
+		 * rsync, cp -p and editors find the mtime they set.
+		 */
+		op->dst.attr.mode = op->src.attr.mode;
+		op->dst.attr.uid = op->src.attr.uid;
+		op->dst.attr.gid = op->src.attr.gid;
+		op->dst.attr.atime = op->src.attr.atime;
+		op->dst.attr.mtime = op->src.attr.mtime;
 		touch(&op->dst.attr.ctime, NULL, op->now);
 		inode_put(op->s, op->b, &op->dst);
 		dent_end(op->s, op->b, op->p1, op->n1, &op->ds, op->now);

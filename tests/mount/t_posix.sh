@@ -124,4 +124,25 @@ if head + rest != b"O" * 300000:
 if get("old") != b"N" * 7:
     bad.append("a new open does not see the new content")'
 
+posix "rename over a file: stat right after sees the source mode and mtime (kernel caches)" '
+import stat
+put("keep", b"old\n")
+os.chmod("keep", 0o644)
+os.stat("keep")
+put("keep.tmp", b"new\n")
+os.chmod("keep.tmp", 0o600)
+os.utime("keep.tmp", (1000000000, 1000000000))
+os.rename("keep.tmp", "keep")
+st = os.stat("keep")
+if stat.S_IMODE(st.st_mode) != 0o600 or int(st.st_mtime) != 1000000000:
+    bad.append("mode %o mtime %d after rename, not 600 and 1000000000" % (stat.S_IMODE(st.st_mode), st.st_mtime))
+fd = os.open("keep", os.O_RDONLY)
+os.unlink("keep")
+try:
+    if os.fstat(fd).st_nlink != 0:
+        bad.append("fstat of an unlinked read-only descriptor: st_nlink %d" % os.fstat(fd).st_nlink)
+except OSError as e:
+    bad.append("fstat of an unlinked read-only descriptor: %s" % e)
+os.close(fd)'
+
 daemon_ok "POSIX sequences"
