@@ -169,6 +169,17 @@ static uint64_t crashed_pool(unsigned n, char *path, size_t len)
 	return base;
 }
 
+/* Reopens the pool: its log ends at seq, with no break, and verifies. */
+static void expect_reopened_intact(uint64_t seq)
+{
+	pool_reopen();
+	CU_ASSERT_EQUAL(S->audit_seq, seq);
+	read_last();
+	CU_ASSERT_STRING_NOT_EQUAL(last_op, "audit_break");
+	CU_ASSERT_EQUAL(verify_quiet(), 0);
+	pool_done();
+}
+
 static void test_crash_torn_write(void)
 {
 	char path[600];
@@ -176,22 +187,12 @@ static void test_crash_torn_write(void)
 
 	/* the last group's write, cut short: its caller never got an answer */
 	CU_ASSERT_EQUAL_FATAL(truncate(path, file_size(path) - 30), 0);
-	pool_reopen();
-	CU_ASSERT_EQUAL(S->audit_seq, base + 39);
-	read_last();
-	CU_ASSERT_STRING_NOT_EQUAL(last_op, "audit_break");
-	CU_ASSERT_EQUAL(verify_quiet(), 0);
-	pool_done();
+	expect_reopened_intact(base + 39);
 
 	/* a write whose blocks never came: the file grew, zero-filled */
 	base = crashed_pool(40, path, sizeof(path));
 	CU_ASSERT_EQUAL_FATAL(truncate(path, file_size(path) + 700), 0);
-	pool_reopen();
-	CU_ASSERT_EQUAL(S->audit_seq, base + 40);
-	read_last();
-	CU_ASSERT_STRING_NOT_EQUAL(last_op, "audit_break");
-	CU_ASSERT_EQUAL(verify_quiet(), 0);
-	pool_done();
+	expect_reopened_intact(base + 40);
 }
 
 static void test_crash_edited_frame(void)
@@ -303,12 +304,7 @@ static void test_crash_zero_tail(void)
 	CU_ASSERT_FATAL(fd >= 0);
 	CU_ASSERT_EQUAL_FATAL(pwrite(fd, zeros, (size_t)(size - cut), cut), size - cut);
 	close(fd);
-	pool_reopen();
-	CU_ASSERT_EQUAL(S->audit_seq, base + 39);
-	read_last();
-	CU_ASSERT_STRING_NOT_EQUAL(last_op, "audit_break");
-	CU_ASSERT_EQUAL(verify_quiet(), 0);
-	pool_done();
+	expect_reopened_intact(base + 39);
 }
 
 static void test_files_retired(void)
