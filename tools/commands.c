@@ -7,6 +7,7 @@
  * needs is checked in one place, ctl_run(), for both.
  */
 #include "tools/cmd.h"
+#include "tools/cmd_backup.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,16 @@ static const struct cmd commands[] = {
 	  "print the public key that checks the audit log's signatures" },
 	{ "scan", NULL, "scan", cmd_scan, 0, CTL_ROLE_ADMIN,
 	  "columns of a file that look like personal data, and their tags" },
+	{ "backup", "create", "backup create", cmd_backup_create, 0, CTL_ROLE_SYSTEM,
+	  "back the pool up into DEST, online and incremental" },
+	{ "backup", "list", "backup list", cmd_backup_list, CMD_LOCAL, CTL_ROLE_NONE,
+	  "the backups in DEST: id, time, policy version, audit head, size" },
+	{ "backup", "verify", "backup verify", cmd_backup_verify, CMD_LOCAL, CTL_ROLE_NONE,
+	  "re-read a backup: checksums, audit chain, every version" },
+	{ "backup", "restore", "backup restore", cmd_backup_restore, CMD_LOCAL, CTL_ROLE_NONE,
+	  "restore a backup as a new pool (never overwrites)" },
+	{ "backup", "prune", "backup prune", cmd_backup_prune, CMD_LOCAL, CTL_ROLE_NONE,
+	  "keep only the newest N backups in DEST" },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

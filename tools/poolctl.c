@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tools/cmd_backup.h"
 #include "tools/ctl.h"
 
 struct globals {
@@ -122,6 +123,7 @@ int main(int argc, char **argv)
 {
 	struct globals g = { NULL, 0, STRBUF_INIT, false };
 	struct perr e = PERR_INIT;
+	struct backup_progress *progress = NULL;
 	char **cmd_argv;
 	int cmd_argc, code;
 
@@ -135,6 +137,7 @@ int main(int argc, char **argv)
 		code = CTL_EXIT_USAGE;
 		goto out;
 	}
+	progress = backup_progress_start(cmd_argc, cmd_argv, g.store_dir);
 	if (g.store_dir && !ctl_runs_locally(cmd_argc, cmd_argv)) {
 		code = run_remote(&g, cmd_argc, cmd_argv);
 		if (code >= 0)
@@ -142,6 +145,7 @@ int main(int argc, char **argv)
 	}
 	code = run_local(&g, cmd_argc, cmd_argv);
 out:
+	backup_progress_stop(progress);
 	strbuf_release(&g.input);
 	return code;
 }

@@ -1,0 +1,452 @@
+/*
+ * store/backup_restore.c - restoring a backup as a new pool, and
+ * verifying one by restoring it where nobody mounts it.
+ *
+ * BackupEngine's restore re-reads every file and compares it with the
+ * checksum taken when it was backed up, so a flipped byte in any table,
+ * blob or manifest of the backup fails the restore naming that file.
+ * Verify then opens the restored pool read-only and asks what only poolfs
+ * knows: the audit chain holds and ends at the backup's anchor, and every
+ * version of every file reads back whole.
+ */
+#include "store/backup_int.h"
+#include "store/internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/codec.h"
+
+#define READ_BUF	(1u << 20)
+
+/* dir must be missing (made here, *made set) or an empty directory. */
+static int new_dir(const char *dir, mode_t mode, bool *made, struct perr *e)
+{
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	*made = false;
+	if (!mkdir(dir, mode)) {
+		*made = true;
+		return 0;
+	}
+	if (errno != EEXIST)
+		return perr_set(e, errno, "%s: %s", dir, strerror(errno));
+	d = opendir(dir);
+	if (!d)
+		return perr_set(e, errno, "%s: %s", dir, strerror(errno));
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			ret = perr_set(e, ENOTEMPTY, "%s: exists and is not empty; restore never overwrites",
+				       dir);
+			break;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+/* ---- naming a damaged file ---- */
+
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;	/* Castagnoli */
+		crc_table[i] = c;
+	}
+}
+
+/* CRC-32C of a whole file, as BackupEngine records it. */
+static int file_crc32c(const char *path, uint32_t *out)
+{
+	uint8_t buf[1 << 16];
+	uint32_t c = 0xffffffffu;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	pthread_once(&crc_once, crc_init);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			c = crc_table[(c ^ buf[i]) & 0xff] ^ (c >> 8);
+	if (n < 0)
+		ret = -errno;
+	close(fd);
+	*out = ~c;
+	return ret;
+}
+
+/*
+ * BackupEngine's restore says a checksum failed but not of which file.
+ * Its meta/ID lists each file with the CRC-32C it had when backed up
+ * ("<path> crc32 <decimal>"); the first one that differs now is named
+ * in e (-EBADMSG). 0 when none differs (the caller reports as it can).
+ */
+static int name_damage(struct backup_dest *d, uint32_t id, struct perr *e)
+{
+	struct strbuf path = STRBUF_INIT;
+	char line[4096];
+	FILE *f;
+	int ret = 0;
+
+	strbuf_addf(&path, "%s/meta/%" PRIu32, d->dir, id);
+	f = fopen(path.buf, "re");
+	if (!f)
+		goto out;
+	while (!ret && fgets(line, sizeof(line), f)) {
+		char *sp = strchr(line, ' '), *crc = strstr(line, " crc32 "), *end;
+		unsigned long want;
+		uint32_t got;
+		int rc;
+
+		if (!sp || !crc)
+			continue;
+		*sp = '\0';
+		errno = 0;
+		want = strtoul(crc + 7, &end, 10);
+		if (errno || end == crc + 7)
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", d->dir, line);
+		rc = file_crc32c(path.buf, &got);
+		if (rc)
+			ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": %s: cannot read it: %s", id,
+				       path.buf, strerror(-rc));
+		else if (got != (uint32_t)want)
+			ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": %s: damaged (CRC-32C %08x, recorded %08lx)",
+				       id, path.buf, got, want);
+	}
+	fclose(f);
+out:
+	strbuf_release(&path);
+	return ret;
+}
+
+/*
+ * Lays backup bi of d out as a pool in dir (empty): db/ from BackupEngine
+ * (every file checked against its checksum), keys/ and staging/.
+ */
+static int lay_out(struct backup_dest *d, const struct backup_info *bi, const char *dir,
+		   struct perr *e)
+{
+	struct strbuf db = STRBUF_INIT, keys = STRBUF_INIT, from = STRBUF_INIT;
+	rocksdb_restore_options_t *ro = rocksdb_restore_options_create();
+	char *err = NULL;
+	int ret = 0;
+
+	strbuf_addf(&db, "%s/db", dir);
+	strbuf_addf(&keys, "%s/keys", dir);
+	strbuf_addf(&from, "%s/" BACKUP_META_DIR "/%" PRIu32 "/keys", d->dir, bi->id);
+	if (mkdir(db.buf, 0700)) {
+		ret = perr_set(e, errno, "%s: %s", db.buf, strerror(errno));
+		goto out;
+	}
+	rocksdb_backup_engine_restore_db_from_backup(d->be, db.buf, db.buf, ro, bi->id, &err);
+	if (err) {
+		ret = name_damage(d, bi->id, e);
+		if (!ret)
+			ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": %s", bi->id, err);
+		goto out;
+	}
+	ret = backup_copy_keys(from.buf, keys.buf, e);
+	if (ret)
+		goto out;
+	strbuf_reset(&from);
+	strbuf_addf(&from, "%s/staging", dir);
+	if (mkdir(from.buf, 0700))
+		ret = perr_set(e, errno, "%s: %s", from.buf, strerror(errno));
+out:
+	free(err);
+	rocksdb_restore_options_destroy(ro);
+	strbuf_release(&db);
+	strbuf_release(&keys);
+	strbuf_release(&from);
+	return ret;
+}
+
+static int find(struct backup_dest *d, uint32_t id, struct backup_info *out, struct perr *e)
+{
+	struct backup_info *v;
+	size_t n;
+	int ret;
+
+	ret = backup_dest_list(d, &v, &n, e);
+	if (ret)
+		return ret;
+	ret = -ENOENT;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].id != id)
+			continue;
+		*out = v[i];
+		ret = v[i].complete ? 0 :
+			perr_set(e, EBADMSG, "backup %" PRIu32 ": incomplete, its info and keys are missing from %s/" BACKUP_META_DIR "/%" PRIu32,
+				 id, d->dir, id);
+	}
+	if (ret == -ENOENT)
+		perr_set(e, ENOENT, "%s: no backup %" PRIu32 " (see poolctl backup list)", d->dir, id);
+	free(v);
+	return ret;
+}
+
+int backup_restore(const char *dest, uint32_t id, const char *newstore,
+		   struct audit_rec *rec, struct perr *e)
+{
+	struct backup_dest d;
+	struct backup_info bi;
+	struct store *s = NULL;
+	bool made = false;
+	int ret;
+
+	ret = backup_dest_open(&d, dest, false, false, e);
+	if (ret)
+		return ret;
+	ret = find(&d, id, &bi, e);
+	if (ret)
+		goto out;
+	ret = new_dir(newstore, 0711, &made, e);
+	if (ret)
+		goto out;
+	ret = lay_out(&d, &bi, newstore, e);
+	if (!ret)
+		ret = store_open(newstore, 0, &s, e);
+	if (!ret) {
+		ret = audit_append(s, rec);
+		if (ret)
+			ret = perr_set(e, -ret, "%s: cannot record the restore in the audit log",
+				       newstore);
+	}
+	store_close(s);
+	if (ret) {
+		/* leave nothing that looks like a pool */
+		struct strbuf sub = STRBUF_INIT;
+		static const char *const parts[] = { "db", "keys", "staging", "journal" };
+
+		if (made) {
+			backup_rmtree(newstore);
+		} else {
+			for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+				strbuf_reset(&sub);
+				strbuf_addf(&sub, "%s/%s", newstore, parts[i]);
+				backup_rmtree(sub.buf);
+			}
+		}
+		strbuf_release(&sub);
+	}
+out:
+	backup_dest_close(&d);
+	return ret;
+}
+
+/* ---- verify ---- */
+
+/* Reads every key and value of every family, so every block's checksum is checked. */
+static int read_all(struct store *s, uint32_t id, struct perr *e)
+{
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	char *err = NULL;
+	int ret = 0;
+
+	rocksdb_readoptions_set_verify_checksums(ro, 1);
+	rocksdb_readoptions_set_fill_cache(ro, 0);
+	for (int i = 0; i < CF_COUNT && !ret; i++) {
+		rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[i]);
+		size_t len;
+
+		for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it))
+			(void)rocksdb_iter_value(it, &len);
+		rocksdb_iter_get_error(it, &err);
+		if (err)
+			ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": column family %s: %s", id,
+				       store_cf_names[i], err);
+		rocksdb_iter_destroy(it);
+	}
+	free(err);
+	rocksdb_readoptions_destroy(ro);
+	return ret;
+}
+
+static int read_version(struct store *s, uint64_t ino, uint64_t version, uint8_t *buf,
+			uint64_t *size)
+{
+	struct store_content *c;
+	uint64_t off = 0;
+	ssize_t n;
+	int ret;
+
+	ret = store_content_open(s, ino, version, &c);
+	if (ret)
+		return ret;
+	*size = store_content_size(c);
+	while ((n = store_content_read(c, buf, READ_BUF, off)) > 0)
+		off += (uint64_t)n;
+	ret = n < 0 ? (int)n : off != *size ? -EIO : 0;
+	store_content_close(c);
+	return ret;
+}
+
+/* Every version of every file, dead ones too, read back whole. */
+static int read_versions(struct store *s, uint32_t id, uint64_t *count, struct perr *e)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[CF_VERSIONS]);
+	struct strbuf path = STRBUF_INIT;
+	uint8_t *buf = malloc(READ_BUF);
+	char *err = NULL;
+	int ret = 0;
+
+	*count = 0;
+	if (!buf) {
+		ret = perr_set(e, ENOMEM, "out of memory");
+		goto out;
+	}
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it) && !ret;
+	     rocksdb_iter_next(it)) {
+		size_t klen;
+		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &klen);
+		uint64_t ino, version, size = 0;
+
+		if (klen != 16) {
+			ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": a version key of %zu bytes",
+				       id, klen);
+			break;
+		}
+		ino = get_be64(k);
+		version = get_be64(k + 8);
+		ret = read_version(s, ino, version, buf, &size);
+		if (ret) {
+			strbuf_reset(&path);
+			if (store_path(s, ino, &path))
+				strbuf_addf(&path, "inode %" PRIu64, ino);
+			ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": \"%s\" version %" PRIu64
+				       " does not read back whole (%s)", id, path.buf, version,
+				       strerror(-ret));
+		}
+		(*count)++;
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err && !ret)
+		ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": versions: %s", id, err);
+out:
+	free(err);
+	free(buf);
+	rocksdb_iter_destroy(it);
+	strbuf_release(&path);
+	return ret;
+}
+
+static int check_pool(const char *dir, const struct backup_info *bi, struct perr *e)
+{
+	struct strbuf rec = STRBUF_INIT;
+	struct store *s = NULL;
+	uint64_t bad = 0, versions;
+	int ret;
+
+	ret = store_open(dir, STORE_OPEN_RDONLY, &s, e);
+	if (ret) {
+		ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": the restored pool does not open",
+			       bi->id);
+		goto out;
+	}
+	ret = read_all(s, bi->id, e);
+	if (ret)
+		goto out;
+	ret = audit_verify_anchor(s, &bi->anchor, &bad, e);
+	if (ret == -EBADMSG) {
+		/* e holds verify's message; say whose it is */
+		struct perr inner = *e;
+
+		e->code = 0;
+		ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": audit record %" PRIu64 ": %s",
+			       bi->id, bad, inner.msg);
+		goto out;
+	}
+	if (ret)
+		goto out;
+	if (audit_record(s, bi->anchor.seq + 1, &rec) != -ENOENT) {
+		ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": the audit log goes on past the anchored record %" PRIu64
+			       " (the info belongs to another backup)", bi->id, bi->anchor.seq);
+		goto out;
+	}
+	ret = read_versions(s, bi->id, &versions, e);
+out:
+	store_close(s);
+	strbuf_release(&rec);
+	return ret;
+}
+
+static int verify_one(struct backup_dest *d, const struct backup_info *bi, struct perr *e)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	char *err = NULL;
+	int ret;
+
+	if (!bi->complete)
+		return perr_set(e, EBADMSG, "backup %" PRIu32 ": incomplete, its info and keys are missing from %s/" BACKUP_META_DIR "/%" PRIu32,
+				bi->id, d->dir, bi->id);
+	rocksdb_backup_engine_verify_backup(d->be, bi->id, &err);
+	if (err) {
+		ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": %s", bi->id, err);
+		free(err);
+		return ret;
+	}
+	/* on the backup's disk, which has room for one; never in the pool's */
+	strbuf_addf(&tmp, "%s/" BACKUP_META_DIR "/verify.XXXXXX", d->dir);
+	if (!mkdtemp(tmp.buf)) {
+		ret = perr_set(e, errno, "%s: %s", tmp.buf, strerror(errno));
+		goto out;
+	}
+	ret = lay_out(d, bi, tmp.buf, e);
+	if (!ret)
+		ret = check_pool(tmp.buf, bi, e);
+	backup_rmtree(tmp.buf);
+out:
+	strbuf_release(&tmp);
+	return ret;
+}
+
+int backup_verify(const char *dest, uint32_t id, struct perr *e)
+{
+	struct backup_info *v = NULL;
+	struct backup_dest d;
+	bool found = false;
+	size_t n;
+	int ret;
+
+	ret = backup_dest_open(&d, dest, false, false, e);
+	if (ret)
+		return ret;
+	ret = backup_dest_list(&d, &v, &n, e);
+	if (ret)
+		goto out;
+	if (!n) {
+		ret = perr_set(e, ENOENT, "%s: holds no backups", dest);
+		goto out;
+	}
+	for (size_t i = 0; i < n && !ret; i++) {
+		if (id && v[i].id != id)
+			continue;
+		found = true;
+		ret = verify_one(&d, &v[i], e);
+	}
+	if (!ret && !found)
+		ret = perr_set(e, ENOENT, "%s: no backup %" PRIu32 " (see poolctl backup list)", dest, id);
+out:
+	free(v);
+	backup_dest_close(&d);
+	return ret;
+}
