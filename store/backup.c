@@ -87,7 +87,7 @@ out:
 }
 
 int backup_dest_open(struct backup_dest *d, const char *dest, bool exclusive, bool create,
-		     struct perr *e)
+		     uint64_t rate_limit, struct perr *e)
 {
 	struct strbuf meta = STRBUF_INIT;
 	struct stat st;
@@ -121,6 +121,8 @@ int backup_dest_open(struct backup_dest *d, const char *dest, bool exclusive, bo
 	d->opts = rocksdb_backup_engine_options_create(dest);
 	rocksdb_backup_engine_options_set_share_table_files(d->opts, 1);
 	rocksdb_backup_engine_options_set_sync(d->opts, 1);
+	if (rate_limit)
+		rocksdb_backup_engine_options_set_backup_rate_limit(d->opts, rate_limit);
 	d->be = rocksdb_backup_engine_open_opts(d->opts, d->env, &err);
 	if (err) {
 		ret = perr_set(e, rocks_errno(err), "%s: cannot open the backups: %s", dest, err);
@@ -364,7 +366,7 @@ int backup_list(const char *dest, struct backup_info **out, size_t *n, struct pe
 	struct backup_dest d;
 	int ret;
 
-	ret = backup_dest_open(&d, dest, false, false, e);
+	ret = backup_dest_open(&d, dest, false, false, 0, e);
 	if (ret)
 		return ret;
 	ret = backup_dest_list(&d, out, n, e);
@@ -639,8 +641,8 @@ out:
 	return ret;
 }
 
-int backup_create(struct store *s, const char *dest, struct backup_info *out,
-		  struct perr *e)
+int backup_create(struct store *s, const char *dest, uint64_t rate_limit,
+		  struct backup_info *out, struct perr *e)
 {
 	struct strbuf cpdir = STRBUF_INIT;
 	struct backup_dest d;
@@ -650,7 +652,7 @@ int backup_create(struct store *s, const char *dest, struct backup_info *out,
 	memset(out, 0, sizeof(*out));
 	if (s->flags & STORE_OPEN_RDONLY)
 		return perr_set(e, EROFS, "%s: opened read-only", s->dir);
-	ret = backup_dest_open(&d, dest, true, true, e);
+	ret = backup_dest_open(&d, dest, true, true, rate_limit, e);
 	if (ret)
 		return ret;
 	ret = settle_pending(&d, e);
@@ -712,7 +714,7 @@ int backup_prune(const char *dest, uint32_t keep, struct perr *e)
 
 	if (!keep)
 		return perr_set(e, EINVAL, "--keep must be at least 1");
-	ret = backup_dest_open(&d, dest, true, false, e);
+	ret = backup_dest_open(&d, dest, true, false, 0, e);
 	if (ret)
 		return ret;
 	rocksdb_backup_engine_purge_old_backups(d.be, keep, &err);

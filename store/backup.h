@@ -46,11 +46,12 @@ struct backup_info {
  * the checkpoint, so writers wait for milliseconds, not for the copy.
  * The backup holds exactly what was committed when the lock was taken;
  * its audit log ends at *out's anchor. Files already in dest are not
- * copied again. Returns 0 with *out filled, or a negative errno with a
+ * copied again; rate_limit (bytes a second, 0: none) keeps the copy from
+ * taking the disk from the pool. Returns 0 with *out filled, or a negative errno with a
  * message in e; a failure or a kill leaves earlier backups as they were.
  */
-int backup_create(struct store *s, const char *dest, struct backup_info *out,
-		  struct perr *e);
+int backup_create(struct store *s, const char *dest, uint64_t rate_limit,
+		  struct backup_info *out, struct perr *e);
 
 /*
  * The backups in dest, oldest first, in *out (caller frees) and *n.

@@ -15,7 +15,8 @@
 
 /*
  * Opens BackupEngine on dest, and takes flock(dest/poolfs/lock), shared
- * or exclusive. create makes dest and dest/poolfs (0700) when missing.
+ * or exclusive; rate_limit (bytes a second, 0: none) bounds a backup's
+ * copy. create makes dest and dest/poolfs (0700) when missing.
  */
 struct backup_dest {
 	char *dir;
@@ -26,7 +27,7 @@ struct backup_dest {
 };
 
 int backup_dest_open(struct backup_dest *d, const char *dest, bool exclusive, bool create,
-		     struct perr *e);
+		     uint64_t rate_limit, struct perr *e);
 void backup_dest_close(struct backup_dest *d);
 
 /* Fills *out (allocated) with BackupEngine's backups merged with poolfs's info. */

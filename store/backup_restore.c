@@ -213,7 +213,7 @@ int backup_restore(const char *dest, uint32_t id, const char *newstore,
 	bool made = false;
 	int ret;
 
-	ret = backup_dest_open(&d, dest, false, false, e);
+	ret = backup_dest_open(&d, dest, false, false, 0, e);
 	if (ret)
 		return ret;
 	ret = find(&d, id, &bi, e);
@@ -427,7 +427,7 @@ int backup_verify(const char *dest, uint32_t id, struct perr *e)
 	size_t n;
 	int ret;
 
-	ret = backup_dest_open(&d, dest, false, false, e);
+	ret = backup_dest_open(&d, dest, false, false, 0, e);
 	if (ret)
 		return ret;
 	ret = backup_dest_list(&d, &v, &n, e);

@@ -28,7 +28,7 @@
 #include "store/store.h"
 
 static const char create_usage[] =
-	"usage: poolctl -s STORE backup create [--json] DEST\n"
+	"usage: poolctl -s STORE backup create [--json] [--rate-limit MIB] DEST\n"
 	"\n"
 	"Backs the pool up into directory DEST (made 0700 when missing), online:\n"
 	"a running poolfs takes it on its open store and keeps serving. The\n"
@@ -41,7 +41,9 @@ static const char create_usage[] =
 	"Through a daemon a caller other than root needs a DEST that root owns\n"
 	"and nobody else may write (the daemon writes there as root).\n"
 	"\n"
-	"  --json    print the backup as JSON (as backup list --json)\n";
+	"  --json            print the backup as JSON (as backup list --json)\n"
+	"  --rate-limit MIB  copy at most MIB MiB a second (a standby's disk is\n"
+	"                    the pool's disk's neighbour); default: no limit\n";
 
 static const char list_usage[] =
 	"usage: poolctl backup list [--json] DEST\n"
@@ -171,8 +173,10 @@ static int check_remote_dest(struct ctl_ctx *ctx, const char *dest)
 int cmd_backup_create(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	bool json = false;
+	uint64_t mib = 0;
 	struct cmd_opt opts[] = {
 		{ "--json", CMD_OPT_BOOL, &json, false },
+		{ "--rate-limit", CMD_OPT_U64, &mib, false },
 		CMD_OPT_END
 	};
 	struct strbuf reason = STRBUF_INIT;
@@ -188,6 +192,8 @@ int cmd_backup_create(struct ctl_ctx *ctx, int argc, char **argv)
 	if (n != 1)
 		return cmd_error(ctx, CTL_EXIT_USAGE, "backup create: expected one DEST, got %d", n);
 	dest = argv[0];
+	if (mib > (UINT64_MAX >> 20))
+		return cmd_error(ctx, CTL_EXIT_USAGE, "backup create: --rate-limit %" PRIu64 ": too large", mib);
 	if (ctx->remote) {
 		rc = check_remote_dest(ctx, dest);
 		if (rc)
@@ -196,7 +202,7 @@ int cmd_backup_create(struct ctl_ctx *ctx, int argc, char **argv)
 	rc = cmd_need_store(ctx);
 	if (rc)
 		return rc;
-	ret = backup_create(ctx->store, dest, &bi, &e);
+	ret = backup_create(ctx->store, dest, mib << 20, &bi, &e);
 
 	cmd_audit_init(ctx, &rec, "backup", "/");
 	rec.result = ret;
@@ -478,7 +484,8 @@ struct backup_progress *backup_progress_start(int argc, char **argv, const char 
 	if (argc < 3 || strcmp(argv[0], "backup") || strcmp(argv[1], "create"))
 		return NULL;
 	for (i = 2; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--"); i++)
-		;
+		if (!strcmp(argv[i], "--rate-limit"))
+			i++;	/* its value */
 	if (i < argc && !strcmp(argv[i], "--"))
 		i++;
 	if (i >= argc || !argv[i][0])
