@@ -324,6 +324,10 @@ echo
 echo "== masked read through the mount"
 bash "$(dirname "$0")/views_mount.sh" "$BUILD" "$WORK" || say "views_mount.sh exited $?"
 
+echo
+echo "== backups, restore and the standby's recovery point"
+bash "$(dirname "$0")/backup.sh" "$BUILD" "$WORK" || say "backup.sh exited $?"
+
 # programs of bench/*.c (the engine alone, audit appends) print their own lines
 for b in "$BUILD"/bench/*; do
 	[ -f "$b" ] && [ -x "$b" ] || continue

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# bench/backup.sh BUILD WORK: backups, restore and the standby's recovery
+# point, through a real mount (DESIGN.md "Backup and disaster recovery").
+#
+# A fresh pool gets one CSV of BACKUP_BENCH_MB MiB (256; the issue's
+# figure is 1024) through the mount. Then, with poolfs serving:
+#   full backup       poolctl backup create into an empty DEST, against
+#                     cp -a of the whole store directory (the same bytes
+#                     a naive copy would move), MB/s of the store's db/
+#   one-row change    one row of the CSV rewritten in place and committed,
+#                     then an incremental backup: its time and the bytes
+#                     DEST grew by
+#   restore           poolctl backup restore of the newest backup
+#   recovery point    a timer-like loop backs up every
+#                     BACKUP_BENCH_INTERVAL s (5; the systemd timer's is
+#                     60) while a writer commits a small file every 0.1 s;
+#                     after BACKUP_BENCH_RUN s (20) the daemon is killed
+#                     (-9): the recovery point is the time from the newest
+#                     backup's commit boundary to the kill, and the
+#                     writer's last acknowledged commit missing from it is
+#                     counted too.
+# MB = MiB. Needs root and /dev/fuse; WORK is run.sh's work area.
+set -uo pipefail
+[ $# = 2 ] && [ -n "$2" ] && [ -d "$2" ] ||
+	{ echo "backup bench: ERROR: usage: backup.sh BUILD WORK (an existing directory)"; exit 1; }
+BUILD=$1
+WORK=$2/backup-bench
+case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
+POOLFS=$BUILD/poolfs
+POOLCTL=$BUILD/poolctl
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+GEN=$ROOT/tests/mount/gen.py
+MB=${BACKUP_BENCH_MB:-256}
+INTERVAL=${BACKUP_BENCH_INTERVAL:-5}
+RUN=${BACKUP_BENCH_RUN:-20}
+PY=${PYTHON:-python3}
+
+say() { printf 'backup bench: %s\n' "$*" >&2; }
+fail() { echo "backup bench: ERROR: $*"; exit 1; }
+
+mkdir -p "$WORK" || fail "cannot make $WORK"
+STORE=$WORK/store
+MNT=$WORK/mnt
+DEST=$WORK/dest
+PID=
+cleanup() {
+	[ -n "$PID" ] && kill "$PID" 2> /dev/null
+	fusermount3 -u "$MNT" 2> /dev/null || fusermount3 -uz "$MNT" 2> /dev/null
+	[ -n "${LOOP:-}" ] && kill "$LOOP" 2> /dev/null
+	[ -n "${WRITER:-}" ] && kill "$WRITER" 2> /dev/null
+	wait 2> /dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+mbps() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / 1048576 / s : 0) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f x cp -a", (b > 0 ? a / b : 0) }'; }
+bytes() { du -sb "$1" 2> /dev/null | cut -f1; }
+
+mount_pool() {
+	mkdir -p "$MNT"
+	"$POOLFS" "$STORE" "$MNT" -f -o allow_all > "$WORK/poolfs.log" 2>&1 &
+	PID=$!
+	disown "$PID"	# its kill -9 below is the point, not news
+	for ((i = 0; i < 300; i++)); do
+		awk -v m="$MNT" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo && return 0
+		sleep 0.1
+	done
+	fail "poolfs did not mount"
+}
+
+"$POOLCTL" init "$STORE" > /dev/null || fail "poolctl init failed"
+mount_pool
+say "writing a $MB MiB CSV through the mount"
+"$PY" "$GEN" 7 $((MB << 20)) csv > "$MNT/data.csv" || fail "writing the CSV failed"
+sync
+
+# ---- full backup against cp -a ----
+DB=$(bytes "$STORE/db")
+t0=$(now)
+"$POOLCTL" -s "$STORE" backup create "$DEST" > /dev/null || fail "backup create failed"
+t1=$(now)
+FULL_S=$(secs "$t0" "$t1")
+DEST_FULL=$(bytes "$DEST")
+t0=$(now)
+cp -a "$STORE" "$WORK/copy" || fail "cp -a failed"
+t1=$(now)
+CP_S=$(secs "$t0" "$t1")
+rm -rf "$WORK/copy"
+
+# ---- one-row change, incremental backup ----
+"$PY" - "$MNT/data.csv" << 'EOF' || fail "the one-row change failed"
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+size = os.fstat(fd).st_size
+buf = os.pread(fd, 4096, size // 2)
+nl = buf.index(b"\n") + 1
+end = buf.index(b"\n", nl)
+row = bytearray(buf[nl:end])
+row[: min(8, len(row))] = b"X" * min(8, len(row))
+os.pwrite(fd, bytes(row), size // 2 + nl)
+os.fsync(fd)
+os.close(fd)
+EOF
+t0=$(now)
+"$POOLCTL" -s "$STORE" backup create "$DEST" > /dev/null || fail "incremental backup create failed"
+t1=$(now)
+INC_S=$(secs "$t0" "$t1")
+INC_B=$(($(bytes "$DEST") - DEST_FULL))
+
+# ---- restore ----
+t0=$(now)
+"$POOLCTL" backup restore "$DEST" --id 2 "$WORK/restored" > /dev/null || fail "restore failed"
+t1=$(now)
+REST_S=$(secs "$t0" "$t1")
+VERSIONS=$("$POOLCTL" -s "$WORK/restored" stats --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["versions"])')
+rm -rf "$WORK/restored"
+
+# ---- recovery point under a timer-like loop ----
+mkdir -p "$MNT/rp"
+(
+	k=0
+	while :; do
+		echo "$k" > "$MNT/rp/tick" && sync "$MNT/rp/tick" 2> /dev/null || exit 0
+		echo "$k $(now)" >> "$WORK/acked"
+		k=$((k + 1))
+		sleep 0.1
+	done
+) &
+WRITER=$!
+(
+	while :; do
+		"$POOLCTL" -s "$STORE" backup create "$DEST" > /dev/null 2>> "$WORK/loop.err"
+		sleep "$INTERVAL"
+	done
+) &
+LOOP=$!
+sleep "$RUN"
+kill -9 "$PID"
+DEATH=$(now)
+kill "$LOOP" 2> /dev/null
+wait "$LOOP" 2> /dev/null
+LOOP=
+kill "$WRITER" 2> /dev/null
+wait "$WRITER" 2> /dev/null
+WRITER=
+PID=
+fusermount3 -uz "$MNT" 2> /dev/null
+NEWEST=$("$POOLCTL" backup list --json "$DEST" |
+	"$PY" -c 'import json,sys; b=[x for x in json.load(sys.stdin) if x.get("complete")]; print(b[-1]["id"], b[-1]["time_ns"])')
+NID=${NEWEST% *}
+NT=$(awk -v ns="${NEWEST#* }" 'BEGIN { printf "%.3f", ns / 1e9 }')
+RPO=$(secs "$NT" "$DEATH")
+t0=$(now)
+"$POOLCTL" backup restore "$DEST" --id "$NID" "$WORK/standby" > /dev/null || fail "standby restore failed"
+t1=$(now)
+RTO=$(secs "$t0" "$t1")
+GOT=$("$POOLCTL" -s "$WORK/standby" versions /rp/tick --json 2> /dev/null |
+	"$PY" -c 'import json,sys; d=json.load(sys.stdin); v=d["versions"] if isinstance(d,dict) else d; print(len(v))' 2> /dev/null || echo 0)
+ACKED=$(wc -l < "$WORK/acked")
+
+{
+	echo "what|seconds|MB/s|ratio|note"
+	echo "full backup (poolctl backup create, online)|$FULL_S|$(mbps "$DB" "$FULL_S")|$(ratio "$CP_S" "$FULL_S")|db/ of $((DB >> 20)) MiB; DEST $((DEST_FULL >> 20)) MiB"
+	echo "cp -a of the store directory|$CP_S|$(mbps "$DB" "$CP_S")|1.00|reference (offline-unsafe copy)"
+	echo "incremental backup after a one-row change|$INC_S|-|$(ratio "$CP_S" "$INC_S")|DEST grew by $((INC_B >> 10)) KiB"
+	echo "restore of the newest backup|$REST_S|$(mbps "$DB" "$REST_S")|-|$VERSIONS versions"
+	echo "recovery point (backup every ${INTERVAL} s, kill -9)|$RPO|-|-|newest backup $NID; $GOT of $ACKED acknowledged ticks in it"
+	echo "standby restore after the kill|$RTO|-|-|recovery time"
+} > "$WORK/table"
+echo "backups of a ${MB} MiB CSV pool (MB/s of the store's db/)"
+column -t -s '|' < "$WORK/table"
