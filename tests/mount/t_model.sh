@@ -75,12 +75,12 @@ if [ -n "${CMODEL_ONLY:-}" ]; then
 	run_cmodel "${SEED:-20261123}" "${CMODEL_OPS:-100000}"
 elif [ -n "${SEED:-}" ]; then
 	run_model "$SEED" r0
-	run_cmodel "$SEED" "${CMODEL_OPS:-3000}"
+	run_cmodel "$SEED" "${CMODEL_OPS:-2000}"
 else
 	# one fixed seed (a regression is the same case every run), one new
 	run_model 20261122 r0
 	run_model "$(( $(date +%s) % 1000000 ))" r1
-	run_cmodel 20261123 "${CMODEL_OPS:-3000}"
-	run_cmodel "$(( $(date +%s) % 1000000 + 1 ))" "${CMODEL_OPS:-3000}"
+	run_cmodel 20261123 "${CMODEL_OPS:-2000}"
+	run_cmodel "$(( $(date +%s) % 1000000 + 1 ))" "${CMODEL_OPS:-2000}"
 fi
 daemon_ok "the model runs"
