@@ -87,6 +87,10 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash bench/run.sh
 
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) bash bench/soak.sh
+
 fuzz: deps
 	@bash tests/fuzz/run.sh
 
@@ -98,7 +102,7 @@ install: all
 clean:
 	rm -rf build build-san build-tsan build-fuzz
 
-.PHONY: all deps test san tsan demo bench fuzz install clean
+.PHONY: all deps test san tsan demo bench soak fuzz install clean
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

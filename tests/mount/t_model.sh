@@ -4,7 +4,13 @@
 # files in the pool and, identically, in a tmpfs directory; contents are
 # compared byte for byte periodically and at the end, and once more after
 # a remount (what was committed is what the model holds).
-# The seed is printed; SEED=N reruns one case. MODEL_OPS sets the length.
+# Then cmodel.py: several processes and descriptors at once (concurrent
+# appenders, a writer and a truncater, rename over open files, readers
+# across commits, fsync at random points) and kill -9 of the daemon with a
+# remount at random points, after which every file must be a state the
+# model allows and hold every acknowledged byte.
+# The seed is printed; SEED=N reruns one case. MODEL_OPS sets the length
+# (CMODEL_OPS the concurrent model's; `make soak` runs 100,000).
 # timeout: 300
 . "$(dirname "$0")/../lib.sh"
 t_setup
@@ -31,12 +37,50 @@ run_model() {
 	done < <(cd "$T_TMP/tmpfs/$dir" && find . -type f | sed 's|^\./||')
 }
 
+# CMODEL_FLAGS: known gaps the model looks past until they are fixed
+# (docs/filesystem.md "Known problems"): a read-only descriptor that keeps
+# its version shares the kernel inode (page cache and size) with the
+# writers of the stage; fstat through a descriptor of an unlinked or
+# renamed-over file does not answer that file's size.
+CMODEL_FLAGS=${CMODEL_FLAGS---no-readers --no-gone-fstat}
+
+# run_cmodel SEED OPS: the concurrent model; serves its kill -9 requests
+# (a line on the req fifo) with pool_kill9 and pool_mount, "ok" on ack.
+run_cmodel() {
+	local seed=$1 ops=$2 fifo=$T_TMP/cfifo mpid line rc
+	rm -rf "$fifo"
+	mkdir -p "$fifo" "$MNT/cm" && mkfifo "$fifo/req" "$fifo/ack" || die "mkfifo failed"
+	note "cmodel seed=$seed ops=$ops (rerun: SEED=$seed tests/run.sh mount t_model)"
+	# shellcheck disable=SC2086
+	timeout "${CMODEL_TIMEOUT:-200}" "$PY" "$HELPERS/cmodel.py" --seed "$seed" --ops "$ops" \
+		--crash-fifo "$fifo" $CMODEL_FLAGS "$MNT/cm" > "$T_TMP/cmodel.out" 2>&1 &
+	mpid=$!
+	exec 3<> "$fifo/req"
+	while kill -0 "$mpid" 2> /dev/null; do
+		read -r -t 1 line <&3 || continue
+		pool_kill9
+		pool_mount
+		echo ok > "$fifo/ack"
+	done
+	exec 3<&-
+	wait "$mpid"
+	rc=$?
+	T_CHECKS=$((T_CHECKS + 1))
+	sed 's/^/  /' "$T_TMP/cmodel.out"
+	[ "$rc" = 0 ] || fail "concurrent model check seed $seed: exited $rc"
+}
+
 pool_mount
-if [ -n "${SEED:-}" ]; then
+if [ -n "${CMODEL_ONLY:-}" ]; then
+	run_cmodel "${SEED:-20261123}" "${CMODEL_OPS:-100000}"
+elif [ -n "${SEED:-}" ]; then
 	run_model "$SEED" r0
+	run_cmodel "$SEED" "${CMODEL_OPS:-2000}"
 else
 	# one fixed seed (a regression is the same case every run), one new
 	run_model 20261122 r0
 	run_model "$(( $(date +%s) % 1000000 ))" r1
+	run_cmodel 20261123 "${CMODEL_OPS:-2000}"
+	run_cmodel "$(( $(date +%s) % 1000000 + 1 ))" "${CMODEL_OPS:-2000}"
 fi
 daemon_ok "the model runs"
