@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "common/log.h"
 #include "fs/view.h"
 #include "store/audit.h"
+#include "store/limits.h"
 
 struct fs_opts {
 	char *store;			/* the first non-option argument */
@@ -133,6 +135,53 @@ static void commit_at_exit(struct fs *fs, struct fs_inode *n)
 void fs_ll_destroy(void *userdata)
 {
 	fs_inode_each_staged(userdata, commit_at_exit);
+}
+
+/*
+ * libfuse's handlers only end the loop, which then waits for the
+ * requests in flight: one long commit or view build would hold the
+ * daemon. Ours first tell the store to stop (store/limits.h), so such a
+ * request gives up once the grace period is over.
+ */
+static const int stop_signals[] = { SIGHUP, SIGINT, SIGTERM };
+static struct sigaction fuse_stop_sa[3];	/* libfuse's, chained to */
+
+static void stop_handler(int sig)
+{
+	store_stop_request();
+	for (size_t i = 0; i < 3; i++)
+		if (stop_signals[i] == sig && fuse_stop_sa[i].sa_handler != SIG_DFL &&
+		    fuse_stop_sa[i].sa_handler != SIG_IGN)
+			fuse_stop_sa[i].sa_handler(sig);
+}
+
+static int stop_handlers_set(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = stop_handler;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < 3; i++) {
+		if (sigaction(stop_signals[i], NULL, &fuse_stop_sa[i]) < 0)
+			return -errno;
+		/* a signal ignored when we started stays ignored, as libfuse does */
+		if (fuse_stop_sa[i].sa_handler == SIG_IGN)
+			continue;
+		if (sigaction(stop_signals[i], &sa, NULL) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Puts libfuse's handlers back, so fuse_remove_signal_handlers() finds them. */
+static void stop_handlers_reset(void)
+{
+	struct sigaction cur;
+
+	for (size_t i = 0; i < 3; i++)
+		if (sigaction(stop_signals[i], NULL, &cur) == 0 && cur.sa_handler == stop_handler)
+			sigaction(stop_signals[i], &fuse_stop_sa[i], NULL);
 }
 
 static int fs_opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
@@ -460,7 +509,8 @@ int main(int argc, char *argv[])
 	if (err < 0) {
 		fprintf(stderr, "poolfs: store \"%s\": %s\n", o.store, perr_msg(&e, -err));
 		ret = 2;
-		goto err_out1;
+		fs_release(&fs);
+		goto out;
 	}
 	/* kept in the store: later mounts and poolctl stats see the same budget */
 	if (o.view_budget) {
@@ -484,7 +534,7 @@ int main(int argc, char *argv[])
 	fs.se = se;
 	if (fuse_set_signal_handlers(se) != 0)
 		goto err_out3;
-	if (fuse_session_mount(se, copts.mountpoint) != 0)
+	if (stop_handlers_set() < 0 || fuse_session_mount(se, copts.mountpoint) != 0)
 		goto err_out4;
 	if (fs_notify_start(&fs) < 0)
 		goto err_out5;
@@ -533,15 +583,16 @@ err_out6:
 err_out5:
 	fuse_session_unmount(se);
 err_out4:
+	stop_handlers_reset();
 	fuse_remove_signal_handlers(se);
 err_out3:
 	fuse_session_destroy(se);
 err_out2:
 	if (fs.policy)
 		policy_put(fs.policy);
-	store_close(fs.store);
-err_out1:
+	/* stages and orphans left in the inode table use the store: they go first */
 	fs_release(&fs);
+	store_close(fs.store);
 out:
 	daemon_report(&status_fd, ret);
 	free(store);

@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "fs/view.h"
 #include "policy/write_check.h"
+#include "store/limits.h"
 
 #define CHECK_IO	(1024 * 1024)	/* bytes read per step of a write check */
 
@@ -155,8 +156,8 @@ static int write_check(struct fs *fs, const char *path, uint64_t sino, uint64_t 
 		err = r < 0 ? (int)r : write_check_old(w, buf, (size_t)r);
 	}
 	while (err == 0 && (r = src_read(src, buf, CHECK_IO, off)) != 0) {
-		if (r < 0) {
-			err = (int)r;
+		if (r < 0 || store_stop_due()) {
+			err = r < 0 ? (int)r : -ECANCELED;
 			break;
 		}
 		err = write_check_feed(w, buf, (size_t)r);

@@ -31,6 +31,7 @@
 #include "common/codec.h"
 #include "common/log.h"
 #include "policy/desens.h"
+#include "store/limits.h"
 
 #define VIEW_IO		(1024 * 1024)	/* bytes of raw content per engine feed */
 #define VIEW_KNOWN	512		/* remembered outcomes, direct-mapped */
@@ -171,8 +172,8 @@ static int build(struct fs_views *vs, struct store_content *raw, const struct vi
 	}
 	err = store_view_begin(vs->fs->store, &w);
 	while (err == 0) {
-		/* unmounting: a half-built view is dropped, never committed */
-		if (__atomic_load_n(&vs->stop, __ATOMIC_RELAXED)) {
+		/* unmounting or stopping: a half-built view is dropped, never committed */
+		if (__atomic_load_n(&vs->stop, __ATOMIC_RELAXED) || store_stop_due()) {
 			err = -ECANCELED;
 			break;
 		}

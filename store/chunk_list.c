@@ -1,8 +1,16 @@
 /*
  * store/chunk_list.c - the ordered list of chunks that makes one version,
  * and its cutting into chunk-list pages (format drawn in store/content.c).
+ *
+ * A page is format 1 (sha256[32] be32 len per chunk) unless it lists a
+ * hole; then it is format 2, 40 bytes per entry: sha256[32] be64 len,
+ * where an all-zero sha256 is a hole of len zero bytes. Lists without
+ * holes keep format 1, so their pages, and content ids, are the ones
+ * stores made before holes existed; a binary that predates format 2
+ * refuses such a page (-EIO) rather than misread it.
  */
 #include "store/content.h"
+#include "store/holes.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,16 +23,26 @@
 #include "common/strbuf.h"
 
 #define PAGE_FORMAT	1
+#define PAGE_FORMAT_HOLES 2
 #define REF_BYTES	36
+#define REF_BYTES_HOLES	40
 #define PAGE_MAX_REFS	256
 #define PAGE_END_MASK	63
 
+const uint8_t hole_sha[32];
+
 /* ---- chunk lists ---- */
 
-void chunk_list_add(struct chunk_list *l, const uint8_t sha[32], uint32_t len)
+void chunk_list_add(struct chunk_list *l, const uint8_t sha[32], uint64_t len)
 {
+	bool hole = !memcmp(sha, hole_sha, 32);
 	struct chunk_ref *r;
 
+	if (hole && l->n && l->v[l->n - 1].hole) {
+		l->v[l->n - 1].len += len;
+		l->size += len;
+		return;
+	}
 	if (l->n == l->alloc) {
 		size_t na = l->alloc ? 2 * l->alloc : 64;
 
@@ -40,6 +58,7 @@ void chunk_list_add(struct chunk_list *l, const uint8_t sha[32], uint32_t len)
 	r->off = l->size;
 	r->len = len;
 	memcpy(r->sha, sha, 32);
+	r->hole = hole;
 	l->size += len;
 }
 
@@ -78,33 +97,59 @@ static bool page_ends(const struct chunk_ref *ref, size_t nrefs)
 size_t pages_build(const struct chunk_list *l, struct strbuf *vals, struct strbuf *hashes,
 		   size_t *off)
 {
-	size_t np = 0, nrefs = 0;
-	uint8_t ent[REF_BYTES], sha[32];
+	size_t np = 0, i = 0, j, nrefs;
+	uint8_t ent[REF_BYTES_HOLES], sha[32];
+	bool holes;
 
-	for (size_t i = 0; i < l->n; i++) {
-		if (!nrefs) {
-			off[np] = vals->len;
-			strbuf_addch(vals, PAGE_FORMAT);
+	while (i < l->n) {
+		holes = false;
+		for (j = i, nrefs = 0; j < l->n; j++) {
+			holes |= l->v[j].hole;
+			if (page_ends(&l->v[j], ++nrefs))
+				break;
 		}
-		memcpy(ent, l->v[i].sha, 32);
-		put_be32(ent + 32, l->v[i].len);
-		strbuf_add(vals, ent, sizeof(ent));
-		if (page_ends(&l->v[i], ++nrefs) || i + 1 == l->n) {
-			SHA256((const uint8_t *)vals->buf + off[np], vals->len - off[np], sha);
-			strbuf_add(hashes, sha, 32);
-			np++;
-			nrefs = 0;
+		if (j == l->n)
+			j--;
+		off[np] = vals->len;
+		strbuf_addch(vals, holes ? PAGE_FORMAT_HOLES : PAGE_FORMAT);
+		for (; i <= j; i++) {
+			memcpy(ent, l->v[i].sha, 32);
+			if (holes) {
+				put_be64(ent + 32, l->v[i].len);
+				strbuf_add(vals, ent, REF_BYTES_HOLES);
+			} else {
+				put_be32(ent + 32, (uint32_t)l->v[i].len);
+				strbuf_add(vals, ent, REF_BYTES);
+			}
 		}
+		SHA256((const uint8_t *)vals->buf + off[np], vals->len - off[np], sha);
+		strbuf_add(hashes, sha, 32);
+		np++;
 	}
 	off[np] = vals->len;
 	return np;
 }
 
+/*
+ * Fail closed: an empty hole, a chunk longer than a chunk can be,
+ * a hole in a format 1 page, or a list past 2^63 bytes is a damaged page.
+ */
 int page_decode(const uint8_t *p, size_t len, struct chunk_list *l)
 {
-	if (len < 1 + REF_BYTES || p[0] != PAGE_FORMAT || (len - 1) % REF_BYTES)
+	size_t step = len && p[0] == PAGE_FORMAT_HOLES ? REF_BYTES_HOLES : REF_BYTES;
+	uint64_t n;
+	bool hole;
+
+	if (len < 1 + step || (p[0] != PAGE_FORMAT && p[0] != PAGE_FORMAT_HOLES) ||
+	    (len - 1) % step)
 		return -EIO;
-	for (p++, len--; len; p += REF_BYTES, len -= REF_BYTES)
-		chunk_list_add(l, p, get_be32(p + 32));
+	for (p++, len--; len; p += step, len -= step) {
+		hole = !memcmp(p, hole_sha, 32);
+		n = step == REF_BYTES ? get_be32(p + 32) : get_be64(p + 32);
+		if ((hole && (!n || step == REF_BYTES)) || (!hole && n > UINT32_MAX) ||
+		    n > (uint64_t)INT64_MAX - l->size)
+			return -EIO;
+		chunk_list_add(l, p, n);
+	}
 	return 0;
 }

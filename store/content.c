@@ -15,7 +15,10 @@
  *   --------  -----------------------  --------------------------------------
  *   chunks    'c' sha256(bytes)        the chunk's bytes
  *   chunks    'p' sha256(page)         page: u8 format (1),
- *                                        then per chunk: sha256[32] be32 len
+ *                                        then per chunk: sha256[32] be32 len;
+ *                                      or u8 format (2) when it lists a hole,
+ *                                        then per entry: sha256[32] be64 len,
+ *                                        a zero sha256 for a hole
  *   refs      'c' sha256               be64 refcount, be32 chunk length
  *   refs      'p' sha256               be64 refcount
  *   versions  be64 ino, be64 version   u8 format (1), be64 size,
@@ -31,7 +34,10 @@
  * deletes a row with the page or chunk it names once the count reaches
  * 0. The chunk length in the refs row lets store_stats() sum stored
  * bytes without reading chunks. content id = sha256(the page hashes in
- * order): equal content, equal id.
+ * order): equal content, equal id. A hole (store/holes.h) is a list entry
+ * only: no chunk, no refs row, zeros when read; so the same bytes written
+ * as zeros and left as a hole have different ids, which only costs
+ * sharing.
  */
 #include "store/chunker.h"
 #include "store/content.h"
@@ -49,7 +55,6 @@
 #include "common/log.h"
 
 #define FORMAT			1
-#define REF_BYTES		36
 #define VREC_FIXED		59	/* up to and including the writer length */
 
 struct ref_delta {
@@ -300,6 +305,7 @@ static int cmp_page(const void *a, const void *b, void *hashes)
 static int pages_store(struct store *s, rocksdb_writebatch_t *b, const struct strbuf *vals,
 		       const uint8_t *hashes, const size_t *off, size_t np)
 {
+	struct chunk_list page = CHUNK_LIST_INIT;
 	struct delta_vec d = { 0 };
 	size_t *order = malloc((np ? np : 1) * sizeof(*order));
 	uint8_t key[33];
@@ -312,7 +318,7 @@ static int pages_store(struct store *s, rocksdb_writebatch_t *b, const struct st
 	qsort_r(order, np, sizeof(*order), cmp_page, (void *)hashes);
 	for (size_t k = 0; k < np; k++) {
 		size_t i = order[k];
-		const uint8_t *val = (const uint8_t *)vals->buf + off[i], *end;
+		const uint8_t *val = (const uint8_t *)vals->buf + off[i];
 
 		if (k && !memcmp(hashes + 32 * order[k - 1], hashes + 32 * i, 32))
 			continue;
@@ -324,12 +330,19 @@ static int pages_store(struct store *s, rocksdb_writebatch_t *b, const struct st
 		ref_key(key, 'p', hashes + 32 * i);
 		rocksdb_writebatch_put_cf(b, s->cf[CF_CHUNKS], (const char *)key, sizeof(key),
 					  (const char *)val, off[i + 1] - off[i]);
-		end = (const uint8_t *)vals->buf + off[i + 1];
-		for (val++; val < end; val += REF_BYTES)
-			delta_add(&d, 'c', val, get_be32(val + 32));
+		page.n = 0;
+		page.size = 0;
+		ret = page_decode(val, off[i + 1] - off[i], &page);
+		if (ret)
+			goto out;
+		/* a hole is no stored chunk: nothing to count */
+		for (size_t k2 = 0; k2 < page.n; k2++)
+			if (!page.v[k2].hole)
+				delta_add(&d, 'c', page.v[k2].sha, (uint32_t)page.v[k2].len);
 	}
 	ret = refs_apply(s, b, &d);
 out:
+	chunk_list_release(&page);
 	free(order);
 	free(d.v);
 	return ret;
@@ -588,13 +601,17 @@ void store_content_id(const struct store_content *c, uint8_t id[32])
 static int chunk_read(struct store_content *c, size_t i, size_t skip, uint8_t *dst, size_t n)
 {
 	const struct chunk_ref *ref = &c->list.v[i];
-	rocksdb_pinnableslice_t *ps;
+	rocksdb_pinnableslice_t *ps = NULL;
 	const char *val;
 	uint8_t key[33];
 	char *err = NULL;
 	size_t vlen;
 	int ret = 0;
 
+	if (ref->hole) {
+		memset(dst, 0, n);
+		return 0;
+	}
 	pthread_mutex_lock(&c->lock);
 	if (c->cache_idx == i) {
 		memcpy(dst, c->cache + skip, n);
@@ -616,8 +633,9 @@ static int chunk_read(struct store_content *c, size_t i, size_t skip, uint8_t *d
 	}
 	val = rocksdb_pinnableslice_value(ps, &vlen);
 	if (vlen != ref->len) {
-		log_err("%s: inode %llu: chunk at %llu has %zu bytes, expected %u", c->s->dir,
-			(unsigned long long)c->ino, (unsigned long long)ref->off, vlen, ref->len);
+		log_err("%s: inode %llu: chunk at %llu has %zu bytes, expected %llu", c->s->dir,
+			(unsigned long long)c->ino, (unsigned long long)ref->off, vlen,
+			(unsigned long long)ref->len);
 		ret = -EIO;
 		goto out;
 	}
@@ -658,10 +676,10 @@ ssize_t store_content_read(struct store_content *c, void *buf, size_t len, uint6
 		len = SSIZE_MAX;
 	for (i = chunk_list_find(&c->list, off); done < len; i++) {
 		const struct chunk_ref *ref = &c->list.v[i];
-		size_t skip = (size_t)(off + done - ref->off);
-		size_t n = ref->len - skip < len - done ? ref->len - skip : len - done;
+		uint64_t skip = off + done - ref->off;
+		size_t n = ref->len - skip < len - done ? (size_t)(ref->len - skip) : len - done;
 
-		ret = chunk_read(c, i, skip, (uint8_t *)buf + done, n);
+		ret = chunk_read(c, i, (size_t)skip, (uint8_t *)buf + done, n);
 		if (ret)
 			return ret;
 		done += n;

@@ -19,11 +19,16 @@ struct store_writer;
 struct inode_rec;
 struct strbuf;
 
-/* One chunk of a file version: bytes [off, off + len) have hash sha. */
+/*
+ * One chunk of a file version: bytes [off, off + len) have hash sha. A
+ * hole (store/holes.h) is len zero bytes with no chunk stored; its sha
+ * is all zeros and len may pass 4 GiB.
+ */
 struct chunk_ref {
 	uint64_t off;
-	uint32_t len;
+	uint64_t len;
 	uint8_t sha[32];
+	bool hole;
 };
 
 struct chunk_list {
@@ -34,8 +39,11 @@ struct chunk_list {
 
 #define CHUNK_LIST_INIT { NULL, 0, 0, 0 }
 
-/* Appends a chunk at l->size. Out of memory is fatal, as for strbuf. */
-void chunk_list_add(struct chunk_list *l, const uint8_t sha[32], uint32_t len);
+/*
+ * Appends a chunk at l->size; an all-zero sha appends a hole, joined to
+ * a hole before it. Out of memory is fatal, as for strbuf.
+ */
+void chunk_list_add(struct chunk_list *l, const uint8_t sha[32], uint64_t len);
 /* Index of the chunk holding byte off; off must be below l->size. */
 size_t chunk_list_find(const struct chunk_list *l, uint64_t off);
 void chunk_list_release(struct chunk_list *l);

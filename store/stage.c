@@ -37,7 +37,9 @@
  */
 #include "store/chunker.h"
 #include "store/content.h"
+#include "store/holes.h"
 #include "store/internal.h"
+#include "store/limits.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,7 +53,6 @@
 #include "common/log.h"
 
 #define WINDOW_BYTES		(4u << 20)
-#define STAGE_MAX_SIZE		((uint64_t)INT64_MAX)
 
 struct extent {
 	uint64_t off, end;
@@ -259,7 +260,8 @@ static int stage_cw(struct store_stage *st)
 
 /*
  * Starts a run at the end of the content, which must be the base's bytes
- * (no extents, no zeros past base_valid). The run starts where a commit
+ * (no extents, no zeros past base_valid), unless the content ends in a
+ * hole (st->pipe stays NULL then). The run starts where a commit
  * would start chunking: at the end itself when a base chunk that is not
  * the last ends there (its end is a cut), else at the start of the base
  * chunk holding the end, whose bytes up to the end go down the pipe first.
@@ -275,8 +277,13 @@ static int seq_begin(struct store_stage *st)
 
 	if (end) {
 		i = chunk_list_find(base, end - 1);
+		/* after a hole the spill path writes: it cuts the hole where the data starts */
+		if (base->v[i].hole)
+			return 0;
 		start = base->v[i].off;
-		if (base->v[i].off + base->v[i].len == end && i + 1 < base->n) {
+		/* a chunk cut short by a hole after it ends at no content cut */
+		if (base->v[i].off + base->v[i].len == end && i + 1 < base->n &&
+		    !base->v[i + 1].hole) {
 			start = end;
 			i++;
 		}
@@ -377,7 +384,7 @@ int store_stage_write(struct store_stage *st, const void *buf, size_t len, uint6
 
 	if (!len)
 		return 0;
-	if (off > STAGE_MAX_SIZE || len > STAGE_MAX_SIZE - off)
+	if (off > STORE_MAX_FILE_SIZE || len > STORE_MAX_FILE_SIZE - off)
 		return -EFBIG;
 	if (st->pipe && off != st->size) {
 		ret = seq_end(st);
@@ -472,7 +479,7 @@ int store_stage_truncate(struct store_stage *st, uint64_t size)
 {
 	int ret;
 
-	if (size > STAGE_MAX_SIZE)
+	if (size > STORE_MAX_FILE_SIZE)
 		return -EFBIG;
 	if (size == st->size)
 		return 0;
@@ -537,39 +544,117 @@ static int window_at(struct store_stage *st, struct window *w, uint64_t pos,
 }
 
 /*
+ * The end of the run of unwritten zeros from pos (pos itself when byte
+ * pos holds data): bytes in no extent that are past base_valid or in a
+ * hole of the base. Steps once per base hole or extent it passes.
+ */
+static uint64_t zero_end(const struct store_stage *st, uint64_t pos)
+{
+	const struct chunk_list *base = content_chunks(st->base);
+	const struct chunk_ref *ref;
+	uint64_t e = pos, nx;
+	size_t i;
+
+	while (e < st->size) {
+		i = ext_first_reaching(st, e + 1);
+		if (i < st->n_ext && st->ext[i].off <= e)
+			return e;
+		nx = i < st->n_ext && st->ext[i].off < st->size ? st->ext[i].off : st->size;
+		if (e >= st->base_valid)
+			return nx;
+		ref = &base->v[chunk_list_find(base, e)];
+		if (!ref->hole)
+			return e;
+		if (ref->off + ref->len >= nx)
+			return nx;
+		e = ref->off + ref->len;
+	}
+	return st->size;
+}
+
+/*
+ * Where the first hole of the new content (a zero run of HOLE_MIN or
+ * more) starts in [pos, lim), or lim. A run starts only where data ends:
+ * at pos, an extent's end, a base hole or base_valid.
+ */
+static uint64_t hole_start(const struct store_stage *st, uint64_t pos, uint64_t lim)
+{
+	const struct chunk_list *base = content_chunks(st->base);
+	uint64_t c = pos, next;
+	size_t i;
+
+	while (c < lim) {
+		if (zero_end(st, c) - c >= HOLE_MIN)
+			return c;
+		next = lim;
+		i = ext_first_reaching(st, c + 1);
+		if (i < st->n_ext && st->ext[i].end < next)
+			next = st->ext[i].end;
+		if (c < st->base_valid) {
+			if (st->base_valid < next)
+				next = st->base_valid;
+			for (i = chunk_list_find(base, c) + 1; i < base->n && base->v[i].off < next; i++) {
+				if (base->v[i].hole) {
+					next = base->v[i].off;
+					break;
+				}
+			}
+		}
+		c = next;
+	}
+	return lim;
+}
+
+/*
  * A base chunk may be reused when no dirty extent touches it, it lies
  * below base_valid and the new size, and its end is a content cut: the
- * base's last chunk ends where the file ended, so it counts only when the
- * file still ends there. *ei walks the extents along with the chunks.
+ * base's last chunk ends where the file ended, and a chunk before a hole
+ * where the hole began, so they count only when the file still ends, or
+ * a hole still begins, there. *ei walks the extents along with the chunks.
  */
 static bool reusable(const struct store_stage *st, const struct chunk_list *base,
 		     size_t bi, size_t *ei)
 {
 	uint64_t off = base->v[bi].off, end = off + base->v[bi].len;
 
-	if (end > st->base_valid || end > st->size)
+	if (base->v[bi].hole || end > st->base_valid || end > st->size)
 		return false;
-	if (bi + 1 == base->n && end != st->size)
+	if ((bi + 1 == base->n || base->v[bi + 1].hole) && end != st->size &&
+	    zero_end(st, end) - end < HOLE_MIN)
 		return false;
 	while (*ei < st->n_ext && st->ext[*ei].end <= off)
 		(*ei)++;
 	return !(*ei < st->n_ext && st->ext[*ei].off < end);
 }
 
-/* Builds the chunk list of the stage's content, storing new chunks. */
+/*
+ * Builds the chunk list of the stage's content, storing new chunks. Its
+ * time goes with the bytes written, not the size: holes are one entry.
+ * Gives up with -ECANCELED when the daemon is stopping (store/limits.h).
+ */
 static int stage_chunk(struct store_stage *st, struct chunk_writer *cw, struct chunk_list *out)
 {
 	const struct chunk_list *base = content_chunks(st->base);
 	struct window w = { malloc(WINDOW_BYTES), 0, 0 };
 	size_t bi = 0, ei = 0, avail, c;
 	const uint8_t *p;
-	uint64_t pos = 0;
+	uint64_t pos = 0, z, lim;
 	uint8_t sha[32];
 	int ret = 0;
 
 	if (!w.buf)
 		return -ENOMEM;
 	while (pos < st->size) {
+		if (store_stop_due()) {
+			ret = -ECANCELED;
+			break;
+		}
+		z = zero_end(st, pos);
+		if (z - pos >= HOLE_MIN) {
+			chunk_list_add_hole(out, z - pos);
+			pos = z;
+			continue;
+		}
 		while (bi < base->n && base->v[bi].off < pos)
 			bi++;
 		if (bi < base->n && base->v[bi].off == pos && reusable(st, base, bi, &ei)) {
@@ -580,7 +665,13 @@ static int stage_chunk(struct store_stage *st, struct chunk_writer *cw, struct c
 		ret = window_at(st, &w, pos, &p, &avail);
 		if (ret)
 			break;
-		c = chunker_next(p, avail, pos + avail == st->size);
+		/* the chunk before a hole ends where the hole begins */
+		lim = pos + (avail < CHUNK_MAX ? avail : CHUNK_MAX);
+		z = hole_start(st, pos, lim);
+		if (z < lim)
+			c = chunker_next(p, (size_t)(z - pos), true);
+		else
+			c = chunker_next(p, avail, pos + avail == st->size);
 		ret = chunk_writer_put(cw, p, (uint32_t)c, sha);
 		if (ret)
 			break;

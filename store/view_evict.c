@@ -218,7 +218,8 @@ static int drops_apply(struct store *s, rocksdb_writebatch_t *b, struct drops *d
 			ret = page_decode((const uint8_t *)v.buf, v.len, &l);
 		}
 		for (size_t k = 0; !ret && k < l.n; k++)
-			drop_add(chunks, 'c', l.v[k].sha);
+			if (!l.v[k].hole)
+				drop_add(chunks, 'c', l.v[k].sha);
 		rocksdb_writebatch_delete_cf(b, s->cf[CF_CHUNKS], (const char *)key, 33);
 	}
 	if (ret == -ENOENT)
