@@ -251,17 +251,29 @@ static int link_resolve(struct store *s, const char *dir, const char *target)
 	return err;
 }
 
-/* Whether the link at pool path path, with target, leads out of the pool. */
-static bool link_escapes(struct fs *fs, const char *path, const char *target)
+/*
+ * Whether a walk's result means out of the pool. A loop does not: the
+ * kernel follows at most as many links as the walk did (it counts the
+ * links before this one too), so it ends in ELOOP before reaching
+ * whatever lies past the loop, and every readlink on its way is judged
+ * again. POSIX wants ELOOP there, not EPERM.
+ */
+static bool walk_escapes(int walk)
+{
+	return walk < 0 && walk != -ELOOP;
+}
+
+/* link_resolve() for the link at pool path path, with target. */
+static int link_walk(struct fs *fs, const char *path, const char *target)
 {
 	struct strbuf dir = STRBUF_INIT;
 	const char *slash = strrchr(path, '/');
-	bool escapes;
+	int walk;
 
 	strbuf_add(&dir, path, slash ? (size_t)(slash - path) : 0);
-	escapes = link_resolve(fs->store, dir.buf, target) != 0;
+	walk = link_resolve(fs->store, dir.buf, target);
 	strbuf_release(&dir);
-	return escapes;
+	return walk;
 }
 
 /* Pins parent and fills its pool path; history refuses changes (op). */
@@ -320,7 +332,7 @@ int fs_make_node(fuse_req_t req, fuse_ino_t parent, const char *name, uint32_t t
 		err = -ENOENT;
 		goto out;
 	}
-	if (target && link_resolve(fs->store, dpath.buf, target) != 0) {
+	if (target && walk_escapes(link_resolve(fs->store, dpath.buf, target))) {
 		err = fs_deny(req, op, path->buf, -EPERM, "symlink points out of the pool");
 		goto out;
 	}
@@ -413,7 +425,7 @@ void fs_ll_readlink(fuse_req_t req, fuse_ino_t ino)
 	struct strbuf path = STRBUF_INIT, target = STRBUF_INIT;
 	struct policy_decision d;
 	struct fs_inode *n = NULL;
-	int err;
+	int err, walk = 0;
 
 	err = fs_node_pin(fs, ino, &n);
 	if (err == 0)
@@ -425,10 +437,16 @@ void fs_ll_readlink(fuse_req_t req, fuse_ino_t ino)
 	if (err == 0)
 		err = store_readlink(fs->store, n->key.sino, &target);
 	/* a link may have been moved (or its directory) to where it escapes */
-	if (err == 0 && link_escapes(fs, path.buf, target.buf))
+	if (err == 0)
+		walk = link_walk(fs, path.buf, target.buf);
+	if (err == 0 && walk_escapes(walk)) {
 		err = fs_deny(req, "readlink", path.buf, -EPERM, "symlink points out of the pool");
-	else if (err == 0)
-		err = fs_audit_meta(req, "readlink", path.buf, 0, &d);
+	} else if (err == 0) {
+		/* a loop answers ELOOP, to the path walk that follows it too */
+		err = fs_audit_meta(req, "readlink", path.buf, walk, &d);
+		if (err == 0)
+			err = walk;
+	}
 	if (err < 0)
 		fuse_reply_err(req, -err);
 	else
@@ -670,7 +688,7 @@ static int ready_to_move(fuse_req_t req, uint64_t parent, const char *name,
 	}
 	if (a.type == STORE_LNK &&
 	    store_readlink(fs_of(req)->store, a.ino, &target) == 0 &&
-	    link_escapes(fs_of(req), to, target.buf))
+	    walk_escapes(link_walk(fs_of(req), to, target.buf)))
 		err = fs_deny(req, "rename", path, -EPERM,
 			      "the symlink would point out of the pool");
 	strbuf_release(&target);

@@ -5,7 +5,8 @@
 # its length, no depth limit for directories nested by chdir); fstat of
 # an unlinked file through any descriptor, st_nlink 0; rename over a file
 # takes the source's mode, owner and mtime (the history continues);
-# chmod by a caller outside the file's group clears S_ISGID.
+# chmod by a caller outside the file's group clears S_ISGID; a symlink
+# loop is ELOOP.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 t_setup
@@ -135,5 +136,21 @@ os.chmod("h", 0o2755)
 m = stat.S_IMODE(os.stat("h").st_mode)
 if m != 0o2755:
     bad.append("mode %o after chmod 2755 inside the file group, not 2755" % m)'
+
+posix "a symlink loop is ELOOP, as POSIX has it, not an escape (EPERM)" '
+os.symlink("lb", "la")
+os.symlink("la", "lb")
+for name, f in [("stat", os.stat), ("chmod", lambda p: os.chmod(p, 0o644)),
+                ("open", lambda p: os.close(os.open(p, os.O_RDONLY))),
+                ("stat below", lambda p: os.stat(p + "/x"))]:
+    e = err(f, "la")
+    if e != "ELOOP":
+        bad.append("%s through a loop: %s, not ELOOP" % (name, e))
+e = err(os.symlink, "la/x", "lc")
+if e != "OK":
+    bad.append("symlink to a name through a loop: %s" % e)
+e = err(os.symlink, "../../../../..", "up")
+if e != "EPERM":
+    bad.append("symlink out of the pool: %s, not EPERM" % e)'
 
 check "the daemon still serves" daemon_alive
