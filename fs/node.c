@@ -8,6 +8,7 @@
  * of what it shows, so DIR/.versions/f/2 is decided as DIR/f and
  * /.snapshots/T/a/b as /a/b, under the policy in force now.
  */
+#include "common/alloc.h"
 #include "fs/fs.h"
 
 #include <errno.h>
@@ -475,18 +476,8 @@ out:
 
 int fs_dir_add(struct fs_dir *d, const char *name, uint64_t ino, uint32_t type)
 {
-	if (d->n == d->alloc) {
-		size_t alloc = d->alloc ? d->alloc * 2 : 16;
-		struct fs_dirent *e = realloc(d->ents, alloc * sizeof(*e));
-
-		if (!e)
-			return -ENOMEM;
-		d->ents = e;
-		d->alloc = alloc;
-	}
-	d->ents[d->n].name = strdup(name);
-	if (!d->ents[d->n].name)
-		return -ENOMEM;
+	ALLOC_GROW(d->ents, d->n + 1, d->alloc);
+	d->ents[d->n].name = xstrdup(name);
 	d->ents[d->n].ino = ino;
 	d->ents[d->n].type = type;
 	d->n++;

@@ -13,6 +13,7 @@
  * a name written with padding or a combining accent is still the name, and
  * a value the reader's eye takes for an excluded one is excluded too.
  */
+#include "common/alloc.h"
 #include "policy/desens.h"
 
 #include <errno.h>
@@ -246,10 +247,7 @@ static int slot_add(struct desens *d, const char *name, struct perr *e)
 	uint8_t *norm;
 	size_t n;
 
-	s = realloc(d->slots, (d->nslots + 1) * sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	d->slots = s;
+	d->slots = xreallocarray(d->slots, d->nslots + 1, sizeof(*d->slots));
 	s = &d->slots[d->nslots];
 	memset(s, 0, sizeof(*s));
 	if (norm_rule_text(name, NFC_C, &norm, &n))

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/alloc.h"
 #include "policy/desens_fmt.h"
 
 enum col_action { COL_RAW, COL_MASK, COL_DROP };
@@ -59,21 +60,9 @@ struct csv {
 	size_t nf, fcap;
 };
 
-static void fields_grow(struct csv *c)
-{
-	size_t cap = c->fcap ? 2 * c->fcap : 64;
-	struct csv_field *f = realloc(c->f, cap * sizeof(*f));
-
-	if (!f)
-		abort();	/* as strbuf: out of memory is fatal */
-	c->f = f;
-	c->fcap = cap;
-}
-
 static inline void field_push(struct csv *c, size_t off, size_t end)
 {
-	if (c->nf == c->fcap)
-		fields_grow(c);
+	ALLOC_GROW(c->f, c->nf + 1, c->fcap);
 	c->f[c->nf].off = off;
 	c->f[c->nf].len = end - off;
 	c->f[c->nf].quoted = c->fq;

@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "policy/desens_fmt.h"
 #include "policy/json_scan.h"
 
@@ -113,21 +114,9 @@ static struct json *jstate(struct jp *j)
 	return j->d->fs;
 }
 
-/* A grown array of n + 1 elements of size sz (as strbuf: out of memory is fatal). */
-static void *grow(void *a, size_t *cap, size_t n, size_t sz)
-{
-	if (n < *cap)
-		return a;
-	*cap = *cap ? 2 * *cap : 32;
-	a = realloc(a, *cap * sz);
-	if (!a)
-		abort();
-	return a;
-}
-
 static void edit_add(struct json *js, size_t s, size_t e, size_t roff, size_t rlen)
 {
-	js->ed = grow(js->ed, &js->edcap, js->ned, sizeof(*js->ed));
+	ALLOC_GROW(js->ed, js->ned + 1, js->edcap);
 	js->ed[js->ned++] = (struct jedit){ s, e, roff, rlen };
 }
 
@@ -222,7 +211,7 @@ static int member_begin(struct jp *j, int top, struct jlevel *L, int *act,
 		if (top && d->slots[slot].filtered)
 			return field_bad(j, kstart, slot,
 					 "is filtered on but stands below the top level");
-		js->keys = grow(js->keys, &js->keycap, js->nkeys, sizeof(*js->keys));
+		ALLOC_GROW(js->keys, js->nkeys + 1, js->keycap);
 		js->keys[js->nkeys++] = slot;
 		sl = &d->slots[slot];
 	}

@@ -8,6 +8,7 @@
  * compatibility ideographs) is recognised by the quick check and never
  * decomposed.
  */
+#include "common/alloc.h"
 #include "policy/nfc.h"
 
 #include <errno.h>
@@ -77,11 +78,8 @@ static void cp_push(struct cpbuf *b, uint32_t c)
 {
 	if (b->n == b->cap) {
 		size_t cap = 2 * b->cap;
-		uint32_t *v = b->v == b->local ? malloc(cap * sizeof(*v))
-					       : realloc(b->v, cap * sizeof(*v));
+		uint32_t *v = xreallocarray(b->v == b->local ? NULL : b->v, cap, sizeof(*v));
 
-		if (!v)
-			abort();	/* as strbuf: out of memory is fatal */
 		if (b->v == b->local)
 			memcpy(v, b->local, b->n * sizeof(*v));
 		b->v = v;

@@ -8,6 +8,7 @@
  * becomes a part of the column's path. The text is UTF-8 here: the
  * sampler converts GB18030 before, so no trail byte looks like '\\' or '}'.
  */
+#include "common/alloc.h"
 #include "policy/pii_scan.h"
 
 #include <errno.h>
@@ -139,16 +140,10 @@ static int json_scalar(struct pii_scan *sc)
 static int path_push(struct pii_scan *sc, const char *key, size_t len)
 {
 	if (sc->nparts == sc->aparts) {
-		size_t na = sc->aparts ? 2 * sc->aparts : 16;
-		char **p = realloc(sc->parts, na * sizeof(*p));
-		size_t *l = p ? realloc(sc->plen, na * sizeof(*l)) : NULL;
+		size_t na = sc->aparts;
 
-		if (p)
-			sc->parts = p;
-		if (!l)
-			return -ENOMEM;
-		sc->plen = l;
-		sc->aparts = na;
+		ALLOC_GROW(sc->parts, sc->nparts + 1, na);
+		ALLOC_GROW(sc->plen, sc->nparts + 1, sc->aparts);
 	}
 	sc->plen[sc->nparts] = sc->path.len;
 	sc->parts[sc->nparts] = key ? strndup(key, len) : NULL;

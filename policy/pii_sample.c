@@ -9,6 +9,7 @@
  * the JSON reader (policy/pii_json.c) never meets a GB18030 trail byte
  * that looks like '\\' or '}'.
  */
+#include "common/alloc.h"
 #include "policy/pii.h"
 
 #include <errno.h>
@@ -44,15 +45,7 @@ static size_t count_nl(const char *p, size_t n)
 
 void pii_scan_field(struct pii_scan *sc, size_t col, size_t off, size_t len)
 {
-	if (sc->nf == sc->fcap) {
-		size_t cap = sc->fcap ? 2 * sc->fcap : 64;
-		struct pii_field *f = realloc(sc->f, cap * sizeof(*f));
-
-		if (!f)
-			abort();	/* as strbuf: out of memory is fatal */
-		sc->f = f;
-		sc->fcap = cap;
-	}
+	ALLOC_GROW(sc->f, sc->nf + 1, sc->fcap);
 	sc->f[sc->nf++] = (struct pii_field){ col, off, len };
 }
 
@@ -66,13 +59,7 @@ int pii_scan_col_add(struct pii_scan *sc, const char *name, size_t len, char *co
 	if (s->ncols >= PII_COLUMNS_MAX)
 		return perr_set(sc->e, E2BIG, "line %llu: more than %d columns",
 				(unsigned long long)sc->line, PII_COLUMNS_MAX);
-	if (s->ncols == sc->ccap) {
-		c = realloc(s->cols, (sc->ccap ? 2 * sc->ccap : 16) * sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		s->cols = c;
-		sc->ccap = sc->ccap ? 2 * sc->ccap : 16;
-	}
+	ALLOC_GROW(s->cols, s->ncols + 1, sc->ccap);
 	c = &s->cols[s->ncols];
 	memset(c, 0, sizeof(*c));
 	c->name = strndup(name, len);

@@ -51,6 +51,7 @@
  * Nothing switches recording off, except audit_bench_switch() in builds
  * made with -DPOOL_BENCH_AUDIT_SWITCH, which the daemon's build never is.
  */
+#include "common/alloc.h"
 #include "store/audit_int.h"
 
 #include <errno.h>
@@ -193,21 +194,10 @@ static void advance(struct audit_log *L, const struct audit_rec *r, const uint8_
 	L->time = r->time_ns;
 }
 
-static int pend_push(struct audit_log *L, uint64_t seq, char *value, size_t len)
+static void pend_push(struct audit_log *L, uint64_t seq, char *value, size_t len)
 {
-	struct audit_pending *p;
-
-	if (L->npend == L->apend) {
-		size_t n = L->apend ? 2 * L->apend : 16;
-
-		p = realloc(L->pend, n * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		L->pend = p;
-		L->apend = n;
-	}
+	ALLOC_GROW(L->pend, L->npend + 1, L->apend);
 	L->pend[L->npend++] = (struct audit_pending){ seq, value, len };
-	return 0;
 }
 
 /* Signs the head (and a checkpoint when cp) for record seq. */
@@ -260,37 +250,18 @@ static void put_record(struct audit_log *L, rocksdb_writebatch_t *b, uint64_t se
 }
 
 /* Hands a journaled group to the ingester; caller holds mu. */
-static int ingest_push(struct audit_log *L, struct audit_pending *p, size_t n,
-		       const struct audit_seals *sl)
+static void ingest_push(struct audit_log *L, struct audit_pending *p, size_t n,
+			const struct audit_seals *sl)
 {
-	if (L->njrec + n > L->ajrec) {
-		size_t na = L->ajrec ? 2 * L->ajrec : 64;
-		struct audit_pending *q;
-
-		while (na < L->njrec + n)
-			na *= 2;
-		q = realloc(L->jrec, na * sizeof(*q));
-		if (!q)
-			return -ENOMEM;
-		L->jrec = q;
-		L->ajrec = na;
-	}
-	if (sl->has_cp && L->njcp == L->ajcp) {
-		size_t na = L->ajcp ? 2 * L->ajcp : 4;
-		struct audit_seals *q = realloc(L->jcp, na * sizeof(*q));
-
-		if (!q)
-			return -ENOMEM;
-		L->jcp = q;
-		L->ajcp = na;
-	}
+	ALLOC_GROW(L->jrec, L->njrec + n, L->ajrec);
+	if (sl->has_cp)
+		ALLOC_GROW(L->jcp, L->njcp + 1, L->ajcp);
 	memcpy(L->jrec + L->njrec, p, n * sizeof(*p));
 	L->njrec += n;
 	if (sl->has_cp)
 		L->jcp[L->njcp++] = *sl;
 	L->jhead = *sl;
 	pthread_cond_signal(&L->icond);
-	return 0;
 }
 
 /*
@@ -330,14 +301,7 @@ static void lead(struct audit_log *L)
 		lost(L, ret);
 		return;
 	}
-	if (ingest_push(L, p, n, &sl)) {
-		/* durable in the journal, which the next open replays; RocksDB will lack them */
-		log_err("%s: audit log: records up to %llu cannot reach the store: out of memory",
-			L->s->dir, (unsigned long long)seq);
-		for (size_t i = 0; i < n; i++)
-			free(p[i].value);
-		L->broken = -ENOMEM;
-	}
+	ingest_push(L, p, n, &sl);
 	free(p);
 	if (cp) {
 		L->cp_seq = seq;
@@ -522,12 +486,11 @@ int audit_append_many(struct store *s, struct audit_rec *r, size_t n, size_t *do
 	audit_resolve_open(L, true);
 	for (i = 0; i < n && !ret; i++) {
 		ret = L->broken ? -EIO : assign(L, &r[i], &value, &len, hash);
-		if (!ret)
-			ret = pend_push(L, r[i].seq, value, len);
 		if (ret) {
 			free(value);
 			break;
 		}
+		pend_push(L, r[i].seq, value, len);
 		advance(L, &r[i], hash);
 		/* one group is durable as a whole: waiting for its last record suffices */
 		w.seq = r[i].seq;

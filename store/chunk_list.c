@@ -2,6 +2,7 @@
  * store/chunk_list.c - the ordered list of chunks that makes one version,
  * and its cutting into chunk-list pages (format drawn in store/content.c).
  */
+#include "common/alloc.h"
 #include "store/content.h"
 
 #include <errno.h>
@@ -25,17 +26,7 @@ void chunk_list_add(struct chunk_list *l, const uint8_t sha[32], uint32_t len)
 {
 	struct chunk_ref *r;
 
-	if (l->n == l->alloc) {
-		size_t na = l->alloc ? 2 * l->alloc : 64;
-
-		r = realloc(l->v, na * sizeof(*r));
-		if (!r) {
-			fprintf(stderr, "poolfs: out of memory growing a chunk list\n");
-			abort();
-		}
-		l->v = r;
-		l->alloc = na;
-	}
+	ALLOC_GROW(l->v, l->n + 1, l->alloc);
 	r = &l->v[l->n++];
 	r->off = l->size;
 	r->len = len;

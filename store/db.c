@@ -35,7 +35,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -553,17 +552,18 @@ int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync)
  */
 int64_t store_now_ns(void)
 {
-	static _Atomic int64_t last;
+	static int64_t last;		/* atomic */
 	struct timespec ts;
 	int64_t now, prev;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-	prev = atomic_load(&last);
+	prev = __atomic_load_n(&last, __ATOMIC_SEQ_CST);
 	do {
 		if (now <= prev)
 			now = prev + 1;
-	} while (!atomic_compare_exchange_weak(&last, &prev, now));
+	} while (!__atomic_compare_exchange_n(&last, &prev, now, true, __ATOMIC_SEQ_CST,
+					      __ATOMIC_SEQ_CST));
 	return now;
 }
 

@@ -2,6 +2,7 @@
  * store/dir.c - reading the tree: listings now and as of a past time
  * (for /.snapshots), lookups as of a past time, and path resolution.
  */
+#include "common/alloc.h"
 #include "store/dent.h"
 
 #include <errno.h>
@@ -74,18 +75,8 @@ struct past_list {
 
 static void past_add(struct past_list *l, const char *name, size_t len, const struct dent *d)
 {
-	if (l->n == l->alloc) {
-		size_t alloc = l->alloc ? 2 * l->alloc : 64;
-		struct past_ent *v = realloc(l->v, alloc * sizeof(*v));
-
-		if (!v)
-			abort();	/* as strbuf: out of memory is fatal */
-		l->v = v;
-		l->alloc = alloc;
-	}
-	l->v[l->n].name = strndup(name, len);
-	if (!l->v[l->n].name)
-		abort();
+	ALLOC_GROW(l->v, l->n + 1, l->alloc);
+	l->v[l->n].name = xstrndup(name, len);
 	l->v[l->n++].d = *d;
 }
 
