@@ -657,19 +657,3 @@ int desens_finish(struct desens *d, struct strbuf *out, struct perr *e)
 	d->state = ST_DONE;
 	return 0;
 }
-
-int desens_buffer(const struct view_rules *r, const uint8_t *key, size_t keylen,
-		  const void *in, size_t len, struct strbuf *out, struct perr *e)
-{
-	struct desens *d = NULL;
-	int ret;
-
-	ret = desens_new(r, key, keylen, &d, e);
-	if (ret)
-		return ret;
-	ret = desens_feed(d, in, len, out, e);
-	if (!ret)
-		ret = desens_finish(d, out, e);
-	desens_free(d);
-	return ret;
-}

@@ -53,8 +53,4 @@ void desens_free(struct desens *d);
 /* Records (rows or objects, header excluded) read and written so far. */
 void desens_counts(const struct desens *d, uint64_t *in, uint64_t *out);
 
-/* new + one feed + finish + free: the view of a whole buffer. */
-int desens_buffer(const struct view_rules *r, const uint8_t *key, size_t keylen,
-		  const void *in, size_t len, struct strbuf *out, struct perr *e);
-
 #endif

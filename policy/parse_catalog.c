@@ -112,10 +112,16 @@ static int parse_field(struct pol_ctx *x, json_t *v, struct pol_field *f)
 		return pol_fail(x, "longer than %d bytes", POL_TEXT_MAX);
 	}
 	if (f->tag && pol_tag_default(f->tag, &f->deflt)) {
+		struct strbuf known = STRBUF_INIT;
+		int ret;
+
+		pol_tag_list(&known);
 		pol_jp_key(x, "tag");
-		return pol_fail(x, "unknown tag \"%s\" (known: %s)", f->tag, pol_tag_list());
+		ret = pol_fail(x, "unknown tag \"%s\" (known: %s)", f->tag, known.buf);
+		strbuf_release(&known);
+		return ret;
 	}
-	if (f->mask && pol_mask_parse(f->mask, &f->deflt)) {
+	if (f->mask && mask_spec_parse(f->mask, &f->deflt, NULL)) {
 		pol_jp_key(x, "mask");
 		return pol_fail(x, "unknown mask \"%s\"", f->mask);
 	}

@@ -206,7 +206,7 @@ static int parse_masks(struct pol_ctx *x, const struct pol_entry *en, json_t *ob
 		rc = want_field(x, en, field);
 		if (!rc)
 			rc = pol_str_value(x, v, POL_NONEMPTY, &m->text);
-		if (!rc && pol_mask_parse(m->text, &m->spec))
+		if (!rc && mask_spec_parse(m->text, &m->spec, NULL))
 			rc = pol_fail(x, "unknown mask \"%s\"", m->text);
 		for (j = 0; !rc && g->has_fields && j < g->nfields; j++)
 			if (strcmp(g->fields[j], field) == 0)

@@ -209,9 +209,3 @@ const char *policy_view_fingerprint(const struct policy_view *v)
 	return v ? v->fp_hex : "raw";
 }
 
-int policy_dept_exists(const struct policy *p, const char *id)
-{
-	if (!p || !id)
-		return -EINVAL;
-	return pol_dept_find(p, id) >= 0 ? 0 : -ENOENT;
-}

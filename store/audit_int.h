@@ -208,8 +208,10 @@ void audit_ingest_stop(struct audit_log *L);
 
 /* ---- the journal (audit_journal.c) ---- */
 
-/* Bytes after which a journal file is set aside (8 MiB; tests lower it). */
+#ifdef POOL_TEST
+/* Test builds only: bytes after which a journal file is set aside (8 MiB). */
 extern uint64_t audit_journal_max;
+#endif
 
 /* Opens DIR/journal, creating it; no file is made before the first append. */
 int audit_journal_open(struct audit_log *L);

@@ -58,7 +58,12 @@
 #define REFUSED_PREFIX	"refused."
 
 /* a file is set aside past this size, so its records can leave the journal */
-uint64_t audit_journal_max = 8u << 20;
+#define JOURNAL_MAX	(8u << 20)
+#ifdef POOL_TEST
+uint64_t audit_journal_max = JOURNAL_MAX;	/* tests lower it */
+#else
+#define audit_journal_max JOURNAL_MAX
+#endif
 
 /* ---- appending ---- */
 
