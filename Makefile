@@ -30,7 +30,7 @@ ALL_CFLAGS += -fsanitize=thread -fno-omit-frame-pointer
 LDFLAGS    += -fsanitize=thread
 endif
 
-LIB_SRC   := $(wildcard common/*.c store/*.c policy/*.c) \
+LIB_SRC   := $(wildcard common/*.c store/*.c policy/*.c policy/desens/*.c) \
              $(filter-out tools/poolctl.c,$(wildcard tools/*.c))
 FS_SRC    := $(wildcard fs/*.c)
 TEST_SRC  := $(wildcard tests/test_*.c)

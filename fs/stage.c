@@ -22,7 +22,7 @@
 
 #include "common/log.h"
 #include "fs/view.h"
-#include "policy/write_check.h"
+#include "policy/desens/write_check.h"
 
 #define CHECK_IO	(1024 * 1024)	/* bytes read per step of a write check */
 

@@ -31,7 +31,7 @@
 
 #include "common/codec.h"
 #include "common/log.h"
-#include "policy/desens.h"
+#include "policy/desens/desens.h"
 
 #define VIEW_IO		(1024 * 1024)	/* bytes of raw content per engine feed */
 #define VIEW_KNOWN	512		/* remembered outcomes, direct-mapped */

@@ -166,7 +166,7 @@ void pol_free(struct policy *p);
 long pol_dept_find(const struct policy *p, const char *id);
 long pol_entry_find_code(const struct policy *p, const char *code);
 
-/* tags.c: field tags; mask names are mask_spec_parse()'s (policy/mask.c) */
+/* tags.c: field tags; mask names are mask_spec_parse()'s (policy/desens/mask.c) */
 int pol_tag_default(const char *tag, struct mask_spec *out);
 /* Appends the known tags, comma-separated, for error messages. */
 void pol_tag_list(struct strbuf *out);

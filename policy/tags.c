@@ -2,7 +2,7 @@
  * policy/tags.c - field tags and the masks they imply.
  *
  * Mask names themselves belong to the desensitization engine
- * (mask_spec_parse in policy/mask.c): the policy accepts exactly the
+ * (mask_spec_parse in policy/desens/mask.c): the policy accepts exactly the
  * names the engine can apply, so a grant can never name a mask that
  * would fail only at read time.
  */

@@ -16,7 +16,7 @@
 #include <openssl/evp.h>
 
 #include "common/strbuf.h"
-#include "policy/desens.h"
+#include "policy/desens/desens.h"
 #include "policy/model.h"
 #include "policy/policy.h"
 #include "policy/view.h"

@@ -1,5 +1,5 @@
 /*
- * policy/pii_json.c - the JSON half of the PII sampler (policy/pii_sample.c):
+ * policy/desens/pii_json.c - the JSON half of the PII sampler (policy/desens/pii_sample.c):
  * objects, in an array or one after another; every value at every depth is
  * a column named by its key path ("data[].id").
  *
@@ -9,14 +9,14 @@
  * sampler converts GB18030 before, so no trail byte looks like '\\' or '}'.
  */
 #include "common/alloc.h"
-#include "policy/pii_scan.h"
+#include "policy/desens/pii_scan.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/strbuf.h"
-#include "policy/text.h"
+#include "policy/desens/text.h"
 
 #define JSON_DEPTH_MAX	64
 

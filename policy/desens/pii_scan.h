@@ -1,7 +1,7 @@
 /*
- * policy/pii_scan.h - the reader state the PII sampler shares between its
- * CSV/TSV half (policy/pii_sample.c) and its JSON half (policy/pii_json.c).
- * Private to those two files; policy/pii.h is the public contract.
+ * policy/desens/pii_scan.h - the reader state the PII sampler shares between its
+ * CSV/TSV half (policy/desens/pii_sample.c) and its JSON half (policy/desens/pii_json.c).
+ * Private to those two files; policy/desens/pii.h is the public contract.
  *
  * A reader collects the values of one record into sc->val, names each
  * with pii_scan_field(), and hands the whole record to pii_scan_tally(),
@@ -16,7 +16,7 @@
 
 #include "common/error.h"
 #include "common/strbuf.h"
-#include "policy/pii.h"
+#include "policy/desens/pii.h"
 
 #define PII_SCAN_MORE	1	/* the text ends inside a record: a longer beginning is needed */
 

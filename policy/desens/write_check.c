@@ -1,5 +1,5 @@
 /*
- * policy/write_check.c - the check of a commit by a writer who may not
+ * policy/desens/write_check.c - the check of a commit by a writer who may not
  * read the file raw (see write_check.h).
  *
  * Three things keep the engine reading the previous bytes as it did:
@@ -14,7 +14,7 @@
  * The engine itself (desens with rules that change nothing) is the
  * parser, so "parses" means what it means for every reader.
  */
-#include "policy/write_check.h"
+#include "policy/desens/write_check.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "common/strbuf.h"
-#include "policy/desens.h"
+#include "policy/desens/desens.h"
 
 #define HEAD_MAX	(1u << 20)	/* a header longer than this is refused */
 

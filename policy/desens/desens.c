@@ -1,5 +1,5 @@
 /*
- * policy/desens.c - the streaming desensitization engine: rules compiled
+ * policy/desens/desens.c - the streaming desensitization engine: rules compiled
  * into slots and a filter tree, the input pump, the format table.
  *
  * Input is parsed straight from the caller's buffer; only the tail of a
@@ -14,7 +14,7 @@
  * a value the reader's eye takes for an excluded one is excluded too.
  */
 #include "common/alloc.h"
-#include "policy/desens.h"
+#include "policy/desens/desens.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -24,8 +24,8 @@
 
 #include <openssl/crypto.h>
 
-#include "policy/desens_fmt.h"
-#include "policy/nfc.h"
+#include "policy/desens/desens_fmt.h"
+#include "policy/desens/nfc.h"
 
 #define PUMP_STEP		4096	/* least bytes moved into pending at a time */
 

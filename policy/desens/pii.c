@@ -1,18 +1,18 @@
 /*
- * policy/pii.c - detectors for personal data in single values.
+ * policy/desens/pii.c - detectors for personal data in single values.
  *
  * Each detector wants the value's shape and its internal checks (check
  * digit, Luhn, calendar) to agree, so that a column of order numbers or
  * amounts does not pass for ID or card numbers in bulk.
  */
-#include "policy/pii.h"
+#include "policy/desens/pii.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/strbuf.h"
-#include "policy/nfc.h"
+#include "policy/desens/nfc.h"
 
 #define FOLD_MAX	320	/* longer values are none of the kinds (an email is <= 254) */
 

@@ -1,5 +1,5 @@
 /*
- * policy/nfc.c - NFC and NFKC: decompose (canonically or for
+ * policy/desens/nfc.c - NFC and NFKC: decompose (canonically or for
  * compatibility), put combining marks in canonical order, compose again;
  * Hangul syllables by arithmetic, everything else from nfc_table.h.
  *
@@ -9,13 +9,13 @@
  * decomposed.
  */
 #include "common/alloc.h"
-#include "policy/nfc.h"
+#include "policy/desens/nfc.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/text.h"
+#include "policy/desens/text.h"
 
 struct nfc_range {
 	uint32_t lo, hi;
@@ -39,7 +39,7 @@ struct nfc_fold {
 	uint8_t stride;
 };
 
-#include "policy/nfc_table.h"
+#include "policy/desens/nfc_table.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 

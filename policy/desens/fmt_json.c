@@ -1,5 +1,5 @@
 /*
- * policy/fmt_json.c - JSON Lines and JSON (an array of objects, or one
+ * policy/desens/fmt_json.c - JSON Lines and JSON (an array of objects, or one
  * object) records for the engine.
  *
  * A record is one top-level object. A field the rules name is that field
@@ -48,8 +48,8 @@
 #include <string.h>
 
 #include "common/alloc.h"
-#include "policy/desens_fmt.h"
-#include "policy/json_scan.h"
+#include "policy/desens/desens_fmt.h"
+#include "policy/desens/json_scan.h"
 
 #define SEP_MAX		4096	/* whitespace kept between array elements */
 

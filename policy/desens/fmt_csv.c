@@ -1,5 +1,5 @@
 /*
- * policy/fmt_csv.c - CSV (RFC 4180) and TSV records for the engine.
+ * policy/desens/fmt_csv.c - CSV (RFC 4180) and TSV records for the engine.
  *
  * A field left as it is goes out byte for byte, quotes included; a masked
  * field is unquoted, masked, and quoted again only when it needs to be.
@@ -33,7 +33,7 @@
 #include <strings.h>
 
 #include "common/alloc.h"
-#include "policy/desens_fmt.h"
+#include "policy/desens/desens_fmt.h"
 
 enum col_action { COL_RAW, COL_MASK, COL_DROP };
 

@@ -1,5 +1,5 @@
 /*
- * policy/json_scan.h - the strict JSON reader under fmt_json.c. Private to
+ * policy/desens/json_scan.h - the strict JSON reader under fmt_json.c. Private to
  * policy/.
  *
  * A struct jp is one parse of one record p[0..n): i is the position, and
@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "policy/desens_fmt.h"
+#include "policy/desens/desens_fmt.h"
 
 #define JSON_DEPTH_MAX	512
 

@@ -1,16 +1,16 @@
 /*
- * policy/pii_sample.c - counts what the detectors of policy/pii.c find in
+ * policy/desens/pii_sample.c - counts what the detectors of policy/desens/pii.c find in
  * the first records of a CSV, TSV, JSON Lines or JSON file.
  *
  * The sampler reads only enough of a file to count values, so it is far
  * simpler than the format engines of the desensitization engine and no
  * substitute for them: it must agree with them on where fields start and
  * end, never on bytes to write back. Text is converted to UTF-8 first, so
- * the JSON reader (policy/pii_json.c) never meets a GB18030 trail byte
+ * the JSON reader (policy/desens/pii_json.c) never meets a GB18030 trail byte
  * that looks like '\\' or '}'.
  */
 #include "common/alloc.h"
-#include "policy/pii.h"
+#include "policy/desens/pii.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -19,8 +19,8 @@
 #include <string.h>
 
 #include "common/strbuf.h"
-#include "policy/nfc.h"
-#include "policy/pii_scan.h"
+#include "policy/desens/nfc.h"
+#include "policy/desens/pii_scan.h"
 
 int pii_scan_bad(struct pii_scan *sc, uint64_t line, const char *fmt, ...)
 {

@@ -1,5 +1,5 @@
 /*
- * policy/pii.h - recognizing personal data in a file's values, so that
+ * policy/desens/pii.h - recognizing personal data in a file's values, so that
  * `poolctl scan` can tell an admin which columns hold ID numbers, mobile
  * numbers, bank cards or emails that the catalog leaves untagged (and so
  * unmasked).
@@ -17,7 +17,7 @@
 
 #include "common/error.h"
 #include "common/strbuf.h"
-#include "policy/text.h"
+#include "policy/desens/text.h"
 #include "policy/view.h"
 
 /* Each name is also the catalog tag for such values. */

@@ -1,5 +1,5 @@
 /*
- * policy/mask.h - desensitization masks applied to one value.
+ * policy/desens/mask.h - desensitization masks applied to one value.
  *
  * A value is one field's text, unescaped, in the file's encoding. Masks
  * work on characters: each hidden character becomes one '*', so the
@@ -32,7 +32,7 @@
 #include <stdint.h>
 
 #include "common/strbuf.h"
-#include "policy/text.h"
+#include "policy/desens/text.h"
 #include "policy/view.h"
 
 /* The most bytes a mask writes for a value of len bytes. */

@@ -1,5 +1,5 @@
 /*
- * policy/desens_fmt.h - what a format engine (fmt_*.c) sees of the
+ * policy/desens/desens_fmt.h - what a format engine (fmt_*.c) sees of the
  * desensitization engine. Private to policy/desens*.c and policy/fmt_*.c.
  *
  * The engine hands a format the bytes it holds; the format consumes the
@@ -16,9 +16,9 @@
 
 #include "common/error.h"
 #include "common/strbuf.h"
-#include "policy/desens.h"
-#include "policy/mask.h"
-#include "policy/text.h"
+#include "policy/desens/desens.h"
+#include "policy/desens/mask.h"
+#include "policy/desens/text.h"
 
 struct desens;
 

@@ -1,11 +1,11 @@
 /*
- * policy/mask.c - the mask functions, one table of callbacks by kind.
+ * policy/desens/mask.c - the mask functions, one table of callbacks by kind.
  *
  * Every mask that hides part of a value counts characters first and fails
  * with -EILSEQ on bytes that are not text: a mask must never cut a
  * multi-byte character in half or pass undecodable bytes through.
  */
-#include "policy/mask.h"
+#include "policy/desens/mask.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -1,5 +1,5 @@
 /*
- * policy/write_check.h - whether a commit keeps how the engine reads a
+ * policy/desens/write_check.h - whether a commit keeps how the engine reads a
  * file (DESIGN.md "Reads and views", last paragraph).
  *
  * A writer who may not read a file raw (its view is masked, projected or

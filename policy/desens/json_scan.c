@@ -1,5 +1,5 @@
 /*
- * policy/json_scan.c - a strict RFC 8259 reader for the JSON formats:
+ * policy/desens/json_scan.c - a strict RFC 8259 reader for the JSON formats:
  * strings, numbers, literals and whole nested values, checked but not
  * built into a tree; string unescaping and escaping.
  *
@@ -8,7 +8,7 @@
  * Characters in strings are walked whole, so a GB18030 trail byte is
  * never read as '\\' or '"'.
  */
-#include "policy/json_scan.h"
+#include "policy/desens/json_scan.h"
 
 #include <errno.h>
 #include <string.h>

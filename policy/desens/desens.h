@@ -1,5 +1,5 @@
 /*
- * policy/desens.h - the streaming desensitization engine.
+ * policy/desens/desens.h - the streaming desensitization engine.
  *
  * Turns a file's bytes into one reader's view under struct view_rules:
  * masked fields, removed columns, filtered rows, everything else byte for

@@ -1,12 +1,12 @@
 /*
- * policy/text.c - UTF-8 and GB18030 character iteration and validation.
+ * policy/desens/text.c - UTF-8 and GB18030 character iteration and validation.
  *
  * Validation is structural for GB18030 (the byte ranges of one-, two- and
  * four-byte sequences), strict for UTF-8 (no overlong forms, surrogates or
  * code points past U+10FFFF). Runs of ASCII are checked eight bytes at a
  * time: most of a data file is digits and punctuation.
  */
-#include "policy/text.h"
+#include "policy/desens/text.h"
 
 #include <errno.h>
 #include <iconv.h>

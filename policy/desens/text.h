@@ -1,5 +1,5 @@
 /*
- * policy/text.h - characters of UTF-8 and GB18030 text.
+ * policy/desens/text.h - characters of UTF-8 and GB18030 text.
  *
  * Masks count and keep characters, not bytes, so that a masked value is
  * still valid text in the file's own encoding. GBK and GB2312 are byte
