@@ -444,6 +444,15 @@ int fs_catalog_xattr_names(struct fs *fs, const struct fs_inode *n, const char *
 
 /* ---- files (ops_file.c) ---- */
 
+/*
+ * A new handle for an open of n under path by req's caller with decision
+ * d; takes over the caller's pin on n, even on error (-ENOMEM).
+ */
+int fs_file_new(fuse_req_t req, struct fs_inode *n, const char *path,
+		const struct policy_decision *d, struct fs_file **out);
+/* Frees fh and what it holds (content, view, metadata text), unpins its node. */
+void fs_file_free(struct fs *fs, struct fs_file *fh);
+
 /* ---- stages (stage.c); the caller holds n->lock ---- */
 
 /* Opens n's stage from its current version if it has none. */

@@ -22,13 +22,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/log.h"
 #include "fs/view.h"
 
-static void file_free(struct fs *fs, struct fs_file *fh)
+int fs_file_new(fuse_req_t req, struct fs_inode *n, const char *path,
+		const struct policy_decision *d, struct fs_file **out)
+{
+	struct fs *fs = fs_of(req);
+	struct fs_file *fh = xcalloc(1, sizeof(*fh));
+
+	*out = NULL;
+	if (pthread_mutex_init(&fh->lock, NULL)) {
+		free(fh);
+		fs_inode_put(fs, n);
+		return -ENOMEM;
+	}
+	fh->node = n;
+	strbuf_init(&fh->path, 0);
+	strbuf_addstr(&fh->path, path);
+	fs_who_init(req, d, &fh->who);
+	fh->dec = *d;
+	fh->policy_gen = fs_policy_gen(fs);
+	fh->decided = time(NULL);
+	*out = fh;
+	return 0;
+}
+
+void fs_file_free(struct fs *fs, struct fs_file *fh)
 {
 	if (!fh)
 		return;
+	if (fh->meta) {
+		strbuf_release(fh->meta);
+		free(fh->meta);
+	}
 	if (fh->vcontent)
 		store_content_close(fh->vcontent);
 	if (fh->content)
@@ -93,19 +121,9 @@ static int open_node(fuse_req_t req, struct fs_inode *n, const char *path,
 	int err;
 
 	*out = NULL;
-	fh = calloc(1, sizeof(*fh));
-	if (!fh || pthread_mutex_init(&fh->lock, NULL)) {
-		free(fh);
-		fs_inode_put(fs, n);
-		return -ENOMEM;
-	}
-	fh->node = n;
-	strbuf_init(&fh->path, 0);
-	strbuf_addstr(&fh->path, path);
-	fs_who_init(req, d, &fh->who);
-	fh->dec = *d;
-	fh->policy_gen = fs_policy_gen(fs);
-	fh->decided = time(NULL);
+	err = fs_file_new(req, n, path, d, &fh);
+	if (err < 0)
+		return err;
 	fh->writable = acc != O_RDONLY || (fi->flags & O_TRUNC);
 	fh->private_cache = vp->private_cache;
 	if (vp->view)
@@ -152,7 +170,7 @@ static int open_node(fuse_req_t req, struct fs_inode *n, const char *path,
 	return 0;
 
 err_out:
-	file_free(fs, fh);
+	fs_file_free(fs, fh);
 	return err;
 }
 
@@ -208,7 +226,7 @@ static void close_file(struct fs *fs, struct fs_file *fh, bool opened)
 	if (opened)
 		fs_audit_view(fs, &fh->who, "release", fh->path.buf, err, &fh->dec,
 			      fh->view, version, bytes);
-	file_free(fs, fh);
+	fs_file_free(fs, fh);
 }
 
 static int truncate_open(struct fs *fs, struct fs_file *fh)

@@ -153,5 +153,5 @@ int policy_catalog_json(const struct policy *p, const struct policy_caller *c,
 	/* fail closed: a caller of no department learns nothing, not even the catalog */
 	if (id.dept < 0)
 		return -EACCES;
-	return pol_json_out(catalog(p, &id, now), out);
+	return json_pretty(catalog(p, &id, now), out);
 }

@@ -26,11 +26,9 @@
 #include "store/chunker.h"
 #include "store/content.h"
 #include "store/internal.h"
+#include "tests/store_util.h"
 #include "tests/unit_main.h"
 
-static struct store *S;
-static char tmpdir[4096];
-static char pooldir[4200];
 static const struct store_writer W = { 1000, 2000, 42, "gongan", "zhang" };
 static uint64_t files;
 
@@ -450,30 +448,9 @@ static void test_abandoned_stage(void)
 	free(buf);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static int suite_init(void)
 {
-	const char *base = getenv("STAGE_PERF_DIR");
-
-	if (!base)
-		base = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof(tmpdir), "%s/test_stage_perf.XXXXXX", base ? base : "/tmp");
-	if (!mkdtemp(tmpdir))
-		return -1;
-	snprintf(pooldir, sizeof(pooldir), "%s/pool", tmpdir);
-	if (store_create(pooldir, NULL) || store_open(pooldir, 0, &S, NULL))
-		return -1;
-	return 0;
-}
-
-static int suite_clean(void)
-{
-	store_close(S);
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return store_suite_init_in("stage_perf", getenv("STAGE_PERF_DIR"));
 }
 
 int main(void)
@@ -489,5 +466,5 @@ int main(void)
 		{ "an abandoned stage leaves no chunks", test_abandoned_stage },
 	};
 
-	return unit_tests_run("stage_perf", suite_init, suite_clean, tests, UNIT_COUNT(tests));
+	return unit_tests_run("stage_perf", suite_init, store_suite_clean, tests, UNIT_COUNT(tests));
 }
