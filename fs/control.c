@@ -8,6 +8,11 @@
  * it needs from the mount is here: swap the policy, drop kernel caches.
  */
 #include "fs/fs.h"
+#include "fs/access.h"
+#include "fs/control.h"
+#include "fs/inode.h"
+#include "fs/notify.h"
+#include "fs/stage.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -39,7 +39,9 @@
 #include <openssl/evp.h>
 
 #include "common/log.h"
-#include "fs/view.h"
+#include "fs/inode.h"
+#include "fs/notify.h"
+#include "fs/orphan.h"
 
 #define FS_TABLE_MIN 1024
 

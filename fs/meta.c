@@ -16,6 +16,12 @@
  */
 #include "common/alloc.h"
 #include "fs/fs.h"
+#include "fs/access.h"
+#include "fs/dirbuf.h"
+#include "fs/file.h"
+#include "fs/inode.h"
+#include "fs/meta.h"
+#include "fs/node.h"
 
 #include <errno.h>
 #include <fcntl.h>

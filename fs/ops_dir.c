@@ -9,6 +9,14 @@
  */
 #include "common/alloc.h"
 #include "fs/fs.h"
+#include "fs/access.h"
+#include "fs/dirbuf.h"
+#include "fs/inode.h"
+#include "fs/lookup.h"
+#include "fs/node.h"
+#include "fs/ops_dir.h"
+#include "fs/orphan.h"
+#include "fs/stage.h"
 
 #include <errno.h>
 #include <stdio.h>

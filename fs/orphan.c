@@ -10,6 +10,8 @@
  * writes, shared by them, never committed, discarded at the last close.
  */
 #include "fs/fs.h"
+#include "fs/orphan.h"
+#include "fs/stage.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -22,6 +22,10 @@
 
 #include "common/log.h"
 #include "fs/view.h"
+#include "fs/access.h"
+#include "fs/inode.h"
+#include "fs/notify.h"
+#include "fs/stage.h"
 #include "policy/desens/write_check.h"
 
 #define CHECK_IO	(1024 * 1024)	/* bytes read per step of a write check */

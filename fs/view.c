@@ -21,6 +21,9 @@
  */
 #include "common/alloc.h"
 #include "fs/view.h"
+#include "fs/access.h"
+#include "fs/inode.h"
+#include "fs/node.h"
 
 #include <errno.h>
 #include <stdio.h>
