@@ -30,6 +30,9 @@ ALL_CFLAGS += -fsanitize=thread -fno-omit-frame-pointer
 LDFLAGS    += -fsanitize=thread
 endif
 
+# tools/ is library too but for poolctl.c: the control protocol, server and
+# commands run in poolfs (the server answers on STORE/control.sock) and in
+# poolctl (without a daemon); docs/code.md.
 LIB_SRC   := $(wildcard common/*.c store/*.c policy/*.c policy/desens/*.c) \
              $(filter-out tools/poolctl.c,$(wildcard tools/*.c))
 FS_SRC    := $(wildcard fs/*.c)

@@ -1,23 +1,20 @@
 /*
- * fs/control.h - the daemon's side of the control socket (fs/control.c):
- * the server in tools/ctl_server.c runs in the daemon and reaches it
- * through these.
+ * fs/control.h - the daemon's side of the control socket (fs/control.c).
+ * The server (tools/ctl_server.c, in libpool.a) runs in the daemon and
+ * reaches the mount only through the hooks fs_control_start() gives it.
  */
 #ifndef POOL_FS_CONTROL_H
 #define POOL_FS_CONTROL_H
 
 #include "fs/fs.h"
 
-int fs_control_start(struct fs *fs);
-void fs_control_stop(struct fs *fs);
 /*
- * For the control server: store inode ino has a new current version
- * (restore); the mount shows it at once (fs_changed).
+ * Starts the control server on STORE/control.sock with hooks that reach
+ * fs (restore invalidates the kernel caches, policy apply swaps the
+ * live policy); after mounting. 0 or a negative errno, logged.
  */
-int fs_invalidate_inode(uint64_t ino);
-
-/* Makes p the live policy (taking the caller's reference) and drops every
- * cached page, since views may have changed. */
-int fs_set_policy(struct policy *p);
+int fs_control_start(struct fs *fs);
+/* Stops the server; after the loop ends. */
+void fs_control_stop(struct fs *fs);
 
 #endif

@@ -130,6 +130,7 @@ struct fs {
 	struct fs_notifier *notifier;	/* notify.c; set before the loop starts */
 	struct fs_views *views;		/* view.c; set before the loop starts */
 	struct fs_coalesce *coalesce;	/* coalesce.c; set before the loop starts */
+	struct ctl_server *ctl;		/* control.c; set after mounting */
 };
 
 /* Who a request acts for; copied into handles for later records. */
