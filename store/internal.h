@@ -127,7 +127,7 @@ void audit_unload(struct store *s);
  */
 int audit_drain(struct store *s);
 
-/* pread()/pwrite() of all len bytes at off (store/stage.c); -errno, or -EIO when short. */
+/* pread()/pwrite() of all len bytes at off (store/fileio.c); -errno, or -EIO when short. */
 int store_pread_full(int fd, uint8_t *buf, size_t len, uint64_t off);
 int store_pwrite_full(int fd, const uint8_t *buf, size_t len, uint64_t off);
 /* Flushes family cf's memtable to tables and waits (store/db.c); -ENOSPC or -EIO. */
