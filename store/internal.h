@@ -127,6 +127,12 @@ void audit_unload(struct store *s);
  */
 int audit_drain(struct store *s);
 
+/* store/db.c, for store/open.c: the handle, the database and why it did not open. */
+struct store *store_alloc(const char *dir, unsigned flags);
+void store_free(struct store *s);
+int open_db(struct store *s, const char *path, bool create, char **errp);
+int open_error(const char *dir, const char *err, struct perr *e);
+
 /* pread()/pwrite() of all len bytes at off (store/fileio.c); -errno, or -EIO when short. */
 int store_pread_full(int fd, uint8_t *buf, size_t len, uint64_t off);
 int store_pwrite_full(int fd, const uint8_t *buf, size_t len, uint64_t off);
