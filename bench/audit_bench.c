@@ -150,8 +150,8 @@ static void verify_and_query(void)
 	int n;
 
 	printf("\nverify: %s, %llu records in %.2f s (%.0f records/s)\n",
-	       ret ? perr_msg(&e, ret) : "intact", (unsigned long long)S->audit_seq, dt,
-	       S->audit_seq / dt);
+	       ret ? perr_msg(&e, ret) : "intact", (unsigned long long)audit_last_seq(S), dt,
+	       audit_last_seq(S) / dt);
 	t0 = now();
 	f.since_ns = store_now_ns() - 1500000000LL;
 	f.until_ns = f.since_ns + 1000000;

@@ -69,11 +69,17 @@ struct audit_log *audit_log_of(struct store *s)
 	return s->audit;
 }
 
-/* Keeps the fields internal.h promises in step; caller holds s->lock and mu. */
-static void mirror(struct audit_log *L)
+uint64_t audit_last_seq(struct store *s)
 {
-	L->s->audit_seq = L->seq;
-	memcpy(L->s->audit_prev, L->hash, 32);
+	struct audit_log *L = audit_log_of(s);
+	uint64_t seq;
+
+	if (!L)
+		return 0;
+	pthread_mutex_lock(&L->mu);
+	seq = L->seq;
+	pthread_mutex_unlock(&L->mu);
+	return seq;
 }
 
 /* ---- state changes; caller holds mu ---- */
@@ -448,7 +454,6 @@ static void settle_open(struct audit_log *L)
 	pthread_mutex_lock(&L->s->lock);
 	pthread_mutex_lock(&L->mu);
 	audit_resolve_open(L, true);
-	mirror(L);
 	pthread_mutex_unlock(&L->s->lock);
 }
 
@@ -499,7 +504,6 @@ int audit_append_many(struct store *s, struct audit_rec *r, size_t n, size_t *do
 		w.next = L->waiters;
 		L->waiters = &w;
 	}
-	mirror(L);
 	pthread_mutex_unlock(&s->lock);
 	while (w.seq && !w.done) {
 		if (L->open_hi >= w.seq)
@@ -572,7 +576,6 @@ int audit_add(struct store *s, rocksdb_writebatch_t *b, struct audit_rec *r)
 		L->open_cp_time = r->time_ns;
 	}
 	pthread_cond_broadcast(&L->cond);
-	mirror(L);
 out:
 	pthread_mutex_unlock(&L->mu);
 	free(value);
@@ -589,7 +592,6 @@ void audit_rollback(struct store *s)
 	/* the database is the truth: a batch whose last key is there landed */
 	if (L->open_hi)
 		audit_resolve_open(L, true);
-	mirror(L);
 	pthread_mutex_unlock(&L->mu);
 }
 

@@ -77,8 +77,6 @@ struct store {
 	 */
 	pthread_mutex_t lock;
 	uint64_t next_ino;		/* protected by lock */
-	uint64_t audit_seq;		/* last sequence written; protected by lock */
-	uint8_t audit_prev[32];		/* hash of record audit_seq; protected by lock */
 	struct audit_log *audit;	/* store/audit.c; set by audit_load */
 };
 
@@ -116,7 +114,7 @@ int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync);
  */
 int audit_add(struct store *s, rocksdb_writebatch_t *b, struct audit_rec *r);
 void audit_rollback(struct store *s);
-/* Called by store_open: recovers audit_seq and audit_prev from the log. */
+/* Called by store_open: opens the audit log and recovers its chain. */
 int audit_load(struct store *s);
 /* Called by store_close: flushes pending records and stops audit threads. */
 void audit_unload(struct store *s);

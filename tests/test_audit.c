@@ -30,7 +30,7 @@ static uint64_t count_cps(void)
 {
 	uint64_t n = 0;
 
-	for (uint64_t seq = S->audit_seq + 1; (seq = cp_below(seq)); n++)
+	for (uint64_t seq = audit_last_seq(S) + 1; (seq = cp_below(seq)); n++)
 		;
 	return n;
 }
@@ -51,15 +51,15 @@ static void test_chain(void)
 		snprintf(doc, sizeof(doc), "{\"version\":1,\"n\":%u}", i);
 		CU_ASSERT_EQUAL(store_policy_put(S, doc, strlen(doc), &w, &pr, &v), 0);
 	}
-	CU_ASSERT_EQUAL(S->audit_seq, 3030);
+	CU_ASSERT_EQUAL(audit_last_seq(S), 3030);
 	CU_ASSERT_EQUAL(verify_quiet(), 0);
 	CU_ASSERT(count_cps() >= 3);
 	audit_counters(S, &records, &groups);
 	CU_ASSERT(records >= 3000);
 	pool_reopen();
-	CU_ASSERT_EQUAL(S->audit_seq, 3030);
+	CU_ASSERT_EQUAL(audit_last_seq(S), 3030);
 	CU_ASSERT_EQUAL(fill(5000, 10), 0);
-	CU_ASSERT_EQUAL(S->audit_seq, 3040);
+	CU_ASSERT_EQUAL(audit_last_seq(S), 3040);
 	CU_ASSERT_EQUAL(verify_quiet(), 0);
 	pool_done();
 }
@@ -79,10 +79,10 @@ static void test_rollback(void)
 	CU_ASSERT_EQUAL(audit_add(S, b, &r), 0);	/* two in one batch */
 	CU_ASSERT_EQUAL(r.seq, 7);
 	audit_rollback(S);
-	CU_ASSERT_EQUAL(S->audit_seq, 5);
+	CU_ASSERT_EQUAL(audit_last_seq(S), 5);
 	pthread_mutex_unlock(&S->lock);
 	CU_ASSERT_EQUAL(fill(10, 1), 0);
-	CU_ASSERT_EQUAL(S->audit_seq, 6);
+	CU_ASSERT_EQUAL(audit_last_seq(S), 6);
 	CU_ASSERT_EQUAL(verify_quiet(), 0);
 
 	/* and one that is written counts, two records in one batch */
@@ -93,7 +93,7 @@ static void test_rollback(void)
 	CU_ASSERT_EQUAL(store_write(S, b, true), 0);
 	pthread_mutex_unlock(&S->lock);
 	CU_ASSERT_EQUAL(fill(20, 1), 0);
-	CU_ASSERT_EQUAL(S->audit_seq, 9);
+	CU_ASSERT_EQUAL(audit_last_seq(S), 9);
 	CU_ASSERT_EQUAL(raw_get(8, &v), 0);
 	CU_ASSERT_EQUAL(verify_quiet(), 0);
 	pool_reopen();
@@ -141,7 +141,7 @@ static void test_rdonly(void)
 	CU_ASSERT_EQUAL(fill(0, 10), 0);
 	pool_done();
 	CU_ASSERT_EQUAL_FATAL(store_open(pool_dir, STORE_OPEN_RDONLY, &S, &e), 0);
-	CU_ASSERT_EQUAL(S->audit_seq, 10);
+	CU_ASSERT_EQUAL(audit_last_seq(S), 10);
 	CU_ASSERT_EQUAL(audit_append(S, &r), -EROFS);
 	CU_ASSERT_EQUAL(verify_quiet(), 0);
 	pool_done();
@@ -264,7 +264,7 @@ static void test_threads(void)
 	}
 	CU_ASSERT_EQUAL(dup, 0);
 	CU_ASSERT_EQUAL(wrong, 0);
-	CU_ASSERT_EQUAL(S->audit_seq, total);
+	CU_ASSERT_EQUAL(audit_last_seq(S), total);
 	CU_ASSERT_EQUAL(verify_quiet(), 0);
 	audit_counters(S, &records, &groups);
 	CU_ASSERT_EQUAL(records, total);
@@ -416,7 +416,7 @@ static void test_kill9(void)
 		f.op = "audit_break";
 		CU_ASSERT_EQUAL(audit_query(S, &f, count_cb, NULL), 0);
 		printf("\n    round %d: %zu acknowledged (%d commits), log at %llu ", round, n,
-		       ncommits, (unsigned long long)S->audit_seq);
+		       ncommits, (unsigned long long)audit_last_seq(S));
 		pool_done();
 	}
 	strbuf_release(&commits);
