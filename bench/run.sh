@@ -324,7 +324,7 @@ echo
 echo "== masked read through the mount"
 bash "$(dirname "$0")/views_mount.sh" "$BUILD" "$WORK" || say "views_mount.sh exited $?"
 
-# programs of bench/*.c (the engine alone, audit appends) print their own lines
+# programs of bench/*.c (the engine alone, audit appends, stage writes) print their own lines
 for b in "$BUILD"/bench/*; do
 	[ -f "$b" ] && [ -x "$b" ] || continue
 	case $b in *.o | *.d) continue ;; esac

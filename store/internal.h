@@ -21,7 +21,7 @@
  *   refs      'c' sha256                        be64 reference count, be32 chunk length
  *   refs      'p' sha256                        be64 reference count
  *   versions  be64(ino) be64(version)           version record
- *   views     (reserved for desensitized views)
+ *   views     'v' / 'a' content_id fp, 'b', 't'  the view cache (store/view.c)
  *   audit     be64(seq)                         audit record
  *   policy    be64(version)                     policy document and who applied it
  *

@@ -27,11 +27,11 @@ static inline int store_rm_entry(const char *path, const struct stat *sb, int fl
 	return remove(path);
 }
 
-/* Makes DIR/test_NAME.XXXXXX (DIR: base, else $TMPDIR, else /tmp) and a pool in it. */
-static inline int store_suite_init_in(const char *name, const char *base)
+/* Makes $TMPDIR/test_NAME.XXXXXX (or under /tmp) and a pool in it. */
+static inline int store_suite_init(const char *name)
 {
-	if (!base)
-		base = getenv("TMPDIR");
+	const char *base = getenv("TMPDIR");
+
 	snprintf(tmpdir, sizeof(tmpdir), "%s/test_%s.XXXXXX", base ? base : "/tmp", name);
 	if (!mkdtemp(tmpdir))
 		return -1;
@@ -39,11 +39,6 @@ static inline int store_suite_init_in(const char *name, const char *base)
 	if (store_create(pooldir, NULL) || store_open(pooldir, 0, &S, NULL))
 		return -1;
 	return 0;
-}
-
-static inline int store_suite_init(const char *name)
-{
-	return store_suite_init_in(name, NULL);
 }
 
 static inline int store_suite_clean(void)
