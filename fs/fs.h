@@ -182,6 +182,18 @@ struct fs_file {
 					 * opener (meta.c); NULL for the others */
 };
 
+/* Takes fh off n->files; the caller holds n->lock. */
+static inline void fs_file_unlist(struct fs_inode *n, struct fs_file *fh)
+{
+	if (fh->prev)
+		fh->prev->next = fh->next;
+	else
+		n->files = fh->next;
+	if (fh->next)
+		fh->next->prev = fh->prev;
+	fh->next = fh->prev = NULL;
+}
+
 static inline struct fs *fs_of(fuse_req_t req)
 {
 	return fuse_req_userdata(req);

@@ -157,14 +157,8 @@ static void close_file(struct fs *fs, struct fs_file *fh, bool opened)
 
 	n = fs_file_lock(fh);
 	o = fs_file_orphan(fh);
-	if (!o) {
-		if (fh->prev)
-			fh->prev->next = fh->next;
-		else
-			n->files = fh->next;
-		if (fh->next)
-			fh->next->prev = fh->prev;
-	}
+	if (!o)
+		fs_file_unlist(n, fh);
 	if (o) {
 		/* counted on the orphan since the name went away */
 	} else if (fh->writable) {

@@ -233,24 +233,32 @@ int store_lookup_at(struct store *s, uint64_t parent, const char *name,
 
 /* ---- paths ---- */
 
+/* The next component of path *p into comp, moving *p past it; false at the end. */
+static bool path_next(const char **p, struct strbuf *comp)
+{
+	const char *end;
+
+	while (**p == '/')
+		(*p)++;
+	if (!**p)
+		return false;
+	end = strchrnul(*p, '/');
+	strbuf_reset(comp);
+	strbuf_add(comp, *p, (size_t)(end - *p));
+	*p = end;
+	return true;
+}
+
 int store_resolve(struct store *s, const char *path, struct store_attr *a)
 {
 	struct strbuf comp = STRBUF_INIT;
-	const char *p = path, *end;
+	const char *p = path;
 	int ret;
 
 	if (*p != '/')
 		return -EINVAL;
 	ret = store_getattr(s, STORE_ROOT_INO, a);
-	while (!ret) {
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		end = strchrnul(p, '/');
-		strbuf_reset(&comp);
-		strbuf_add(&comp, p, (size_t)(end - p));
-		p = end;
+	while (!ret && path_next(&p, &comp)) {
 		if (!strcmp(comp.buf, "."))
 			continue;
 		/* fail closed: a pool path never climbs */
@@ -272,22 +280,14 @@ int store_mkdirs(struct store *s, const char *path, uint32_t mode, uint32_t uid,
 {
 	struct strbuf comp = STRBUF_INIT;
 	struct store_attr a;
-	const char *p = path, *end;
+	const char *p = path;
 	uint64_t parent;
 	int ret;
 
 	if (*p != '/')
 		return -EINVAL;
 	ret = store_getattr(s, STORE_ROOT_INO, &a);
-	while (!ret) {
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		end = strchrnul(p, '/');
-		strbuf_reset(&comp);
-		strbuf_add(&comp, p, (size_t)(end - p));
-		p = end;
+	while (!ret && path_next(&p, &comp)) {
 		if (a.type != STORE_DIR) {
 			ret = -ENOTDIR;
 			break;
