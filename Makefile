@@ -30,17 +30,28 @@ ALL_CFLAGS += -fsanitize=thread -fno-omit-frame-pointer
 LDFLAGS    += -fsanitize=thread
 endif
 
-LIB_SRC   := $(wildcard common/*.c store/*.c policy/*.c) \
+# tools/ is library too but for poolctl.c: the control protocol, server and
+# commands run in poolfs (the server answers on STORE/control.sock) and in
+# poolctl (without a daemon); docs/code.md.
+LIB_SRC   := $(wildcard common/*.c store/*.c policy/*.c policy/desens/*.c) \
              $(filter-out tools/poolctl.c,$(wildcard tools/*.c))
 FS_SRC    := $(wildcard fs/*.c)
 TEST_SRC  := $(wildcard tests/test_*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 
+# Files with test hooks (#ifdef POOL_TEST) are compiled a second time with
+# -DPOOL_TEST into the library only the unit tests link: the hooks never
+# reach poolfs, poolctl or the benches.
+TEST_HOOK_SRC := store/audit_journal.c store/chunker.c
+
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_LIB_OBJ := $(filter-out $(TEST_HOOK_SRC:%.c=$(BUILD)/%.o),$(LIB_OBJ)) \
+             $(TEST_HOOK_SRC:%.c=$(BUILD)/test-hooks/%.o)
 FS_OBJ    := $(FS_SRC:%.c=$(BUILD)/%.o)
 TESTS     := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB       := $(BUILD)/libpool.a
+TEST_LIB  := $(BUILD)/libpool-test.a
 
 all: $(BUILD)/poolfs $(BUILD)/poolctl $(TESTS) $(BENCHES)
 
@@ -48,7 +59,19 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DPOOL_TEST -MMD -MP -c -o $@ $<
+
+$(BUILD)/test-hooks/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DPOOL_TEST -MMD -MP -c -o $@ $<
+
 $(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(TEST_LIB): $(TEST_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -58,7 +81,7 @@ $(BUILD)/poolfs: $(FS_OBJ) $(LIB)
 $(BUILD)/poolctl: $(BUILD)/tools/poolctl.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <ftw.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +21,7 @@
 #include "store/audit_int.h"
 
 static struct store *S;
-static _Atomic bool stop;
+static bool stop;			/* atomic */
 
 struct worker {
 	pthread_t th;
@@ -47,7 +46,7 @@ static void *worker_main(void *arg)
 	char path[64];
 	uint64_t v;
 
-	while (!atomic_load(&stop)) {
+	while (!__atomic_load_n(&stop, __ATOMIC_SEQ_CST)) {
 		struct audit_rec r = { .uid = 1000 + k->id, .gid = 2000, .pid = 4242,
 				       .comm = "cat", .dept = "renshe", .user = "张三",
 				       .op = k->commits ? "policy_apply" : "open", .path = path,
@@ -89,7 +88,7 @@ static int run(const char *dir, unsigned threads, bool with_commits, double secs
 
 	memset(w, 0, sizeof(w));
 	memset(row, 0, sizeof(*row));
-	atomic_store(&stop, false);
+	__atomic_store_n(&stop, false, __ATOMIC_SEQ_CST);
 	t0 = now();
 	for (unsigned i = 0; i < n; i++) {
 		w[i].id = i;
@@ -102,7 +101,7 @@ static int run(const char *dir, unsigned threads, bool with_commits, double secs
 
 		nanosleep(&ts, NULL);
 	}
-	atomic_store(&stop, true);
+	__atomic_store_n(&stop, true, __ATOMIC_SEQ_CST);
 	for (unsigned i = 0; i < n; i++) {
 		pthread_join(w[i].th, NULL);
 		if (w[i].fail)
@@ -151,8 +150,8 @@ static void verify_and_query(void)
 	int n;
 
 	printf("\nverify: %s, %llu records in %.2f s (%.0f records/s)\n",
-	       ret ? perr_msg(&e, ret) : "intact", (unsigned long long)S->audit_seq, dt,
-	       S->audit_seq / dt);
+	       ret ? perr_msg(&e, ret) : "intact", (unsigned long long)audit_last_seq(S), dt,
+	       audit_last_seq(S) / dt);
 	t0 = now();
 	f.since_ns = store_now_ns() - 1500000000LL;
 	f.until_ns = f.since_ns + 1000000;

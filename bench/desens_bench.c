@@ -19,8 +19,8 @@
 #include <time.h>
 
 #include "common/strbuf.h"
-#include "policy/desens.h"
-#include "policy/mask.h"
+#include "policy/desens/desens.h"
+#include "policy/desens/mask.h"
 
 #define PIECE	(1u << 20)
 

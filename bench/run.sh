@@ -328,7 +328,7 @@ echo
 echo "== backups, restore and the standby's recovery point"
 bash "$(dirname "$0")/backup.sh" "$BUILD" "$WORK" || say "backup.sh exited $?"
 
-# programs of bench/*.c (the engine alone, audit appends) print their own lines
+# programs of bench/*.c (the engine alone, audit appends, stage writes) print their own lines
 for b in "$BUILD"/bench/*; do
 	[ -f "$b" ] && [ -x "$b" ] || continue
 	case $b in *.o | *.d) continue ;; esac

@@ -14,6 +14,9 @@
  * a count, written within about a second rather than before the reply.
  */
 #include "fs/fs.h"
+#include "fs/access.h"
+#include "fs/coalesce.h"
+#include "fs/dirbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>

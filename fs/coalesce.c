@@ -22,6 +22,7 @@
  * Lock order: fs_coalesce.lock alone; records are written without it.
  */
 #include "fs/fs.h"
+#include "fs/coalesce.h"
 
 #include <errno.h>
 #include <stdlib.h>

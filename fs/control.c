@@ -8,6 +8,11 @@
  * it needs from the mount is here: swap the policy, drop kernel caches.
  */
 #include "fs/fs.h"
+#include "fs/access.h"
+#include "fs/control.h"
+#include "fs/inode.h"
+#include "fs/notify.h"
+#include "fs/stage.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -15,23 +20,53 @@
 #include "common/log.h"
 #include "tools/ctl.h"
 
-/* The mounted filesystem; set before the loop starts, never changed while it runs. */
-static struct fs *live;
-static struct ctl_server *ctl;
-
+/*
+ * Store inode ino has a new current version (restore): the mount shows
+ * it before the command returns.
+ */
 static int hook_invalidate(void *data, uint64_t ino)
 {
-	return fs_invalidate_inode(ino);
+	struct fs *fs = data;
+
+	if (ino & (FS_VIRT_BIT | FS_ALIAS_BIT))
+		fs_notify_inode(fs, ino);
+	else
+		fs_changed(fs, ino);
+	/* the restore returns once the mount shows it */
+	fs_notify_wait(fs);
+	return 0;
 }
 
+/*
+ * Makes p the live policy (taking the caller's reference) and drops
+ * every cached page, since views may have changed.
+ */
 static int hook_set_policy(void *data, struct policy *p)
 {
-	return fs_set_policy(p);
+	struct fs *fs = data;
+	struct policy *old;
+	uint64_t *inos;
+	size_t n;
+	int err;
+
+	old = fs_policy_swap(fs, p);
+	if (old)
+		policy_put(old);
+	/* views and sizes follow the policy: no cached page may outlive it */
+	err = fs_inode_list(fs, &inos, &n);
+	if (err < 0)
+		return err;
+	for (size_t i = 0; i < n; i++)
+		fs_notify_inode(fs, inos[i]);
+	free(inos);
+	fs_notify_wait(fs);
+	return 0;
 }
 
 int fs_control_start(struct fs *fs)
 {
-	static const struct ctl_hooks hooks = {
+	const struct ctl_hooks hooks = {
+		.data = fs,
 		.invalidate_inode = hook_invalidate,
 		.set_policy = hook_set_policy,
 		.authorize = NULL,	/* the built-in gate: root and role holders */
@@ -39,8 +74,7 @@ int fs_control_start(struct fs *fs)
 	struct perr e = PERR_INIT;
 	int err;
 
-	live = fs;
-	err = ctl_server_start(fs->store, &hooks, &ctl, &e);
+	err = ctl_server_start(fs->store, &hooks, &fs->ctl, &e);
 	if (err < 0)
 		log_err("%s", perr_msg(&e, err));
 	return err;
@@ -48,45 +82,6 @@ int fs_control_start(struct fs *fs)
 
 void fs_control_stop(struct fs *fs)
 {
-	ctl_server_stop(ctl);
-	ctl = NULL;
-}
-
-int fs_invalidate_inode(uint64_t ino)
-{
-	if (!live)
-		return -ENODEV;
-	if (ino & (FS_VIRT_BIT | FS_ALIAS_BIT))
-		fs_notify_inode(live, ino);
-	else
-		fs_changed(live, ino);
-	/* the restore returns once the mount shows it */
-	fs_notify_wait(live);
-	return 0;
-}
-
-int fs_set_policy(struct policy *p)
-{
-	struct policy *old;
-	uint64_t *inos;
-	size_t n;
-	int err;
-
-	if (!live) {
-		if (p)
-			policy_put(p);
-		return -ENODEV;
-	}
-	old = fs_policy_swap(live, p);
-	if (old)
-		policy_put(old);
-	/* views and sizes follow the policy: no cached page may outlive it */
-	err = fs_inode_list(live, &inos, &n);
-	if (err < 0)
-		return err;
-	for (size_t i = 0; i < n; i++)
-		fs_notify_inode(live, inos[i]);
-	free(inos);
-	fs_notify_wait(live);
-	return 0;
+	ctl_server_stop(fs->ctl);
+	fs->ctl = NULL;
 }

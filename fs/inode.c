@@ -29,6 +29,7 @@
  * Lock order: fs->table_lock before fs_inode.lock; nothing takes the
  * table lock while holding an inode's lock.
  */
+#include "common/alloc.h"
 #include "fs/fs.h"
 
 #include <errno.h>
@@ -38,7 +39,9 @@
 #include <openssl/evp.h>
 
 #include "common/log.h"
-#include "fs/view.h"
+#include "fs/inode.h"
+#include "fs/notify.h"
+#include "fs/orphan.h"
 
 #define FS_TABLE_MIN 1024
 
@@ -124,7 +127,7 @@ void fs_table_release(struct fs *fs)
 	pthread_mutex_destroy(&fs->table_lock);
 }
 
-/* Doubles the table when it gets crowded; on out of memory keeps it. */
+/* Doubles the table when it gets crowded. */
 static void table_grow(struct fs *fs)
 {
 	size_t nb = fs->nbuckets * 2;
@@ -132,13 +135,8 @@ static void table_grow(struct fs *fs)
 
 	if (fs->count < fs->nbuckets * 2)
 		return;
-	b = calloc(nb, sizeof(*b));
-	vb = calloc(nb, sizeof(*vb));
-	if (!b || !vb) {
-		free(b);
-		free(vb);
-		return;
-	}
+	b = xcalloc(nb, sizeof(*b));
+	vb = xcalloc(nb, sizeof(*vb));
 	for (size_t i = 0; i < fs->nbuckets; i++) {
 		struct fs_inode *n = fs->buckets[i], *next;
 
@@ -550,17 +548,7 @@ uint32_t fs_dept_kid(struct fs *fs, const char *dept)
 		if (!strcmp(fs->depts[i], dept))
 			break;
 	if (i == fs->ndepts) {
-		if (fs->ndepts == fs->adepts) {
-			size_t a = fs->adepts ? fs->adepts * 2 : 8;
-			char (*d)[64] = realloc(fs->depts, a * sizeof(*d));
-
-			if (!d) {
-				pthread_mutex_unlock(&fs->table_lock);
-				return FS_VID_NONE;
-			}
-			fs->depts = d;
-			fs->adepts = a;
-		}
+		ALLOC_GROW(fs->depts, fs->ndepts + 1, fs->adepts);
 		memcpy(fs->depts[fs->ndepts++], dept, strlen(dept) + 1);
 	}
 	pthread_mutex_unlock(&fs->table_lock);

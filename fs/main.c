@@ -25,6 +25,12 @@
 
 #include "common/log.h"
 #include "fs/view.h"
+#include "fs/access.h"
+#include "fs/coalesce.h"
+#include "fs/control.h"
+#include "fs/inode.h"
+#include "fs/notify.h"
+#include "fs/stage.h"
 #include "store/audit.h"
 #include "store/limits.h"
 

@@ -14,7 +14,14 @@
  * Catalog attributes come from the policy in force, never from the store:
  * only a policy apply changes them (setting them is EPERM, ops_entry.c).
  */
+#include "common/alloc.h"
 #include "fs/fs.h"
+#include "fs/access.h"
+#include "fs/dirbuf.h"
+#include "fs/file.h"
+#include "fs/inode.h"
+#include "fs/meta.h"
+#include "fs/node.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -124,20 +131,6 @@ int fs_meta_stat(fuse_req_t req, const struct fs_inode *n,
 	return err;
 }
 
-static void meta_free(struct fs *fs, struct fs_file *fh)
-{
-	if (!fh)
-		return;
-	if (fh->meta) {
-		strbuf_release(fh->meta);
-		free(fh->meta);
-	}
-	fs_inode_put(fs, fh->node);
-	strbuf_release(&fh->path);
-	pthread_mutex_destroy(&fh->lock);
-	free(fh);
-}
-
 /* The handle for an open of n by req's caller, its text made; takes over the pin on n. */
 static int meta_handle(fuse_req_t req, struct fs_inode *n, const char *path,
 		       const struct policy_decision *d, struct fs_file **out)
@@ -147,25 +140,11 @@ static int meta_handle(fuse_req_t req, struct fs_inode *n, const char *path,
 	int err;
 
 	*out = NULL;
-	fh = calloc(1, sizeof(*fh));
-	if (!fh || pthread_mutex_init(&fh->lock, NULL)) {
-		free(fh);
-		fs_inode_put(fs, n);
-		return -ENOMEM;
-	}
-	fh->node = n;
-	strbuf_init(&fh->path, 0);
-	strbuf_addstr(&fh->path, path);
-	fh->meta = malloc(sizeof(*fh->meta));
-	if (!fh->meta) {
-		err = -ENOMEM;
-		goto err_out;
-	}
+	err = fs_file_new(req, n, path, d, &fh);
+	if (err < 0)
+		return err;
+	fh->meta = xmalloc(sizeof(*fh->meta));
 	strbuf_init(fh->meta, 0);
-	fs_who_init(req, d, &fh->who);
-	fh->dec = *d;
-	fh->policy_gen = fs_policy_gen(fs);
-	fh->decided = time(NULL);
 	err = meta_make(req, n, fh->meta);
 	if (err < 0)
 		goto err_out;
@@ -173,7 +152,7 @@ static int meta_handle(fuse_req_t req, struct fs_inode *n, const char *path,
 	return 0;
 
 err_out:
-	meta_free(fs, fh);
+	fs_file_free(fs, fh);
 	return err;
 }
 
@@ -211,7 +190,7 @@ out:
 	if (fh && err == 0)
 		fs_meta_release(fs, fh);
 	else
-		meta_free(fs, fh);
+		fs_file_free(fs, fh);
 	fs_inode_put(fs, n);
 	if (err < 0)
 		fuse_reply_err(req, -err);
@@ -255,7 +234,7 @@ void fs_meta_release(struct fs *fs, struct fs_file *fh)
 	/* release cannot fail; a lost record is in the daemon's log at least */
 	fs_audit_who(fs, &fh->who, "release", fh->path.buf, 0, &fh->dec, 0,
 		     __atomic_load_n(&fh->bytes_read, __ATOMIC_RELAXED));
-	meta_free(fs, fh);
+	fs_file_free(fs, fh);
 }
 
 /* ---- user.catalog.* ---- */

@@ -9,6 +9,7 @@
  * control server, which is no request handler, waits for them to land.
  */
 #include "fs/fs.h"
+#include "fs/notify.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -7,7 +7,16 @@
  * readdir skip or repeat a name. History (virtual directories) is
  * read-only: every change under it gets EROFS.
  */
+#include "common/alloc.h"
 #include "fs/fs.h"
+#include "fs/access.h"
+#include "fs/dirbuf.h"
+#include "fs/inode.h"
+#include "fs/lookup.h"
+#include "fs/node.h"
+#include "fs/ops_dir.h"
+#include "fs/orphan.h"
+#include "fs/stage.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -233,15 +242,7 @@ static int link_resolve(struct store *s, const char *dir, const char *target)
 			p = todo.buf;
 			continue;
 		}
-		if (depth == alloc) {
-			uint64_t *n = realloc(stack, (alloc = alloc ? 2 * alloc : 16) * sizeof(*n));
-
-			if (!n) {
-				err = -ENOMEM;
-				break;
-			}
-			stack = n;
-		}
+		ALLOC_GROW(stack, depth + 1, alloc);
 		stack[depth++] = ino;
 	}
 	free(stack);

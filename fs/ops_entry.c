@@ -20,6 +20,15 @@
 
 #include "common/log.h"
 #include "fs/view.h"
+#include "fs/access.h"
+#include "fs/dirbuf.h"
+#include "fs/file.h"
+#include "fs/inode.h"
+#include "fs/lookup.h"
+#include "fs/meta.h"
+#include "fs/node.h"
+#include "fs/orphan.h"
+#include "fs/stage.h"
 
 static const char version_xattr[] = "user.poolfs.version";
 static const char user_prefix[] = "user.";

@@ -22,22 +22,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/log.h"
 #include "fs/view.h"
-
-static void file_free(struct fs *fs, struct fs_file *fh)
-{
-	if (!fh)
-		return;
-	if (fh->vcontent)
-		store_content_close(fh->vcontent);
-	if (fh->content)
-		store_content_close(fh->content);
-	fs_inode_put(fs, fh->node);
-	strbuf_release(&fh->path);
-	pthread_mutex_destroy(&fh->lock);
-	free(fh);
-}
+#include "fs/access.h"
+#include "fs/file.h"
+#include "fs/inode.h"
+#include "fs/meta.h"
+#include "fs/node.h"
+#include "fs/notify.h"
+#include "fs/ops_dir.h"
+#include "fs/orphan.h"
+#include "fs/stage.h"
 
 /*
  * The one place that decides how the kernel may cache a file's pages;
@@ -93,19 +89,9 @@ static int open_node(fuse_req_t req, struct fs_inode *n, const char *path,
 	int err;
 
 	*out = NULL;
-	fh = calloc(1, sizeof(*fh));
-	if (!fh || pthread_mutex_init(&fh->lock, NULL)) {
-		free(fh);
-		fs_inode_put(fs, n);
-		return -ENOMEM;
-	}
-	fh->node = n;
-	strbuf_init(&fh->path, 0);
-	strbuf_addstr(&fh->path, path);
-	fs_who_init(req, d, &fh->who);
-	fh->dec = *d;
-	fh->policy_gen = fs_policy_gen(fs);
-	fh->decided = time(NULL);
+	err = fs_file_new(req, n, path, d, &fh);
+	if (err < 0)
+		return err;
 	fh->writable = acc != O_RDONLY || (fi->flags & O_TRUNC);
 	fh->private_cache = vp->private_cache;
 	if (vp->view)
@@ -152,7 +138,7 @@ static int open_node(fuse_req_t req, struct fs_inode *n, const char *path,
 	return 0;
 
 err_out:
-	file_free(fs, fh);
+	fs_file_free(fs, fh);
 	return err;
 }
 
@@ -171,14 +157,8 @@ static void close_file(struct fs *fs, struct fs_file *fh, bool opened)
 
 	n = fs_file_lock(fh);
 	o = fs_file_orphan(fh);
-	if (!o) {
-		if (fh->prev)
-			fh->prev->next = fh->next;
-		else
-			n->files = fh->next;
-		if (fh->next)
-			fh->next->prev = fh->prev;
-	}
+	if (!o)
+		fs_file_unlist(n, fh);
 	if (o) {
 		/* counted on the orphan since the name went away */
 	} else if (fh->writable) {
@@ -208,7 +188,7 @@ static void close_file(struct fs *fs, struct fs_file *fh, bool opened)
 	if (opened)
 		fs_audit_view(fs, &fh->who, "release", fh->path.buf, err, &fh->dec,
 			      fh->view, version, bytes);
-	file_free(fs, fh);
+	fs_file_free(fs, fh);
 }
 
 static int truncate_open(struct fs *fs, struct fs_file *fh)
@@ -370,28 +350,6 @@ out:
 	strbuf_release(&path);
 	if (err < 0)
 		fuse_reply_err(req, -err);
-}
-
-void fs_file_stat(struct fs *fs, const struct fs_file *fh, struct stat *st)
-{
-	struct store_version_info vi;
-	struct fs_orphan *o = fs_file_orphan(fh);
-	uint64_t size, v;
-
-	if (o) {
-		size = fs_orphan_size(o);
-		st->st_size = (off_t)size;
-		st->st_blocks = (blkcnt_t)((size + 511) / 512);
-		return;
-	}
-	if (fh->writable || fh->follow_stage || !fh->content || fs_node_virtual(fh->node))
-		return;
-	size = store_content_size(fh->vcontent ? fh->vcontent : fh->content);
-	v = store_content_version(fh->content);
-	st->st_size = (off_t)size;
-	st->st_blocks = (blkcnt_t)((size + 511) / 512);
-	if (v && store_version_get(fs->store, fh->node->key.sino, v, &vi) == 0)
-		st->st_mtim = st->st_ctim = vi.time;
 }
 
 /*

@@ -10,6 +10,8 @@
  * writes, shared by them, never committed, discarded at the last close.
  */
 #include "fs/fs.h"
+#include "fs/orphan.h"
+#include "fs/stage.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -76,25 +78,13 @@ void fs_orphan_detach(struct fs_inode *n, struct fs_orphan *o)
 		return;
 	o->stage = n->stage;
 	n->stage = NULL;
-	n->staged_bytes = 0;
-	n->stage_err = 0;
-	n->pending_set = 0;
-	n->wtime.tv_sec = n->wtime.tv_nsec = 0;
-	free(n->author);
-	n->author = NULL;
-	n->keep = UINT64_MAX;
+	fs_stage_discard(n);
 	n->cache_version = FS_CACHE_UNKNOWN;
 	for (fh = n->files; fh; fh = next) {
 		next = fh->next;
 		if (!needs_orphan(fh))
 			continue;
-		if (fh->prev)
-			fh->prev->next = fh->next;
-		else
-			n->files = fh->next;
-		if (fh->next)
-			fh->next->prev = fh->prev;
-		fh->next = fh->prev = NULL;
+		fs_file_unlist(n, fh);
 		if (fh->writable)
 			n->writers--;
 		else

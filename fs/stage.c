@@ -22,7 +22,11 @@
 
 #include "common/log.h"
 #include "fs/view.h"
-#include "policy/write_check.h"
+#include "fs/access.h"
+#include "fs/inode.h"
+#include "fs/notify.h"
+#include "fs/stage.h"
+#include "policy/desens/write_check.h"
 #include "store/limits.h"
 
 #define CHECK_IO	(1024 * 1024)	/* bytes read per step of a write check */

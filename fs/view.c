@@ -19,7 +19,11 @@
  *
  * Lock order: fs_views.lock is taken alone; builds run without it.
  */
+#include "common/alloc.h"
 #include "fs/view.h"
+#include "fs/access.h"
+#include "fs/inode.h"
+#include "fs/node.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -30,7 +34,7 @@
 
 #include "common/codec.h"
 #include "common/log.h"
-#include "policy/desens.h"
+#include "policy/desens/desens.h"
 #include "store/limits.h"
 
 #define VIEW_IO		(1024 * 1024)	/* bytes of raw content per engine feed */
@@ -443,17 +447,7 @@ uint32_t fs_view_kid(struct fs *fs, struct policy *p, const struct policy_view *
 		if (!memcmp(vs->ids[i], r->fingerprint, 32))
 			break;
 	if (i == vs->nids) {
-		if (vs->nids == vs->aids) {
-			size_t a = vs->aids ? vs->aids * 2 : 8;
-			uint8_t (*ids)[32] = realloc(vs->ids, a * sizeof(*ids));
-
-			if (!ids) {
-				pthread_mutex_unlock(&vs->lock);
-				return FS_VID_NONE;
-			}
-			vs->ids = ids;
-			vs->aids = a;
-		}
+		ALLOC_GROW(vs->ids, vs->nids + 1, vs->aids);
 		memcpy(vs->ids[vs->nids++], r->fingerprint, 32);
 	}
 	pthread_mutex_unlock(&vs->lock);

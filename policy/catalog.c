@@ -20,7 +20,7 @@ static void field_mask_text(const struct policy_view *v, const char *name,
 	if (v) {
 		for (size_t i = 0; i < v->rules.nfields; i++)
 			if (strcmp(v->rules.fields[i].name, name) == 0) {
-				pol_mask_format(&v->rules.fields[i].mask, buf, len);
+				mask_spec_format(&v->rules.fields[i].mask, buf, len);
 				return;
 			}
 		if (v->rules.drop_unlisted) {
@@ -153,5 +153,5 @@ int policy_catalog_json(const struct policy *p, const struct policy_caller *c,
 	/* fail closed: a caller of no department learns nothing, not even the catalog */
 	if (id.dept < 0)
 		return -EACCES;
-	return pol_json_out(catalog(p, &id, now), out);
+	return json_pretty(catalog(p, &id, now), out);
 }

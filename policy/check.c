@@ -137,8 +137,8 @@ int pol_lapse_changes(const struct policy *p, size_t gi, struct strbuf *out)
 
 		if (mask_spec_equal(&mi, &mo))
 			continue;
-		pol_mask_format(&mi, a, sizeof(a));
-		pol_mask_format(&mo, b, sizeof(b));
+		mask_spec_format(&mi, a, sizeof(a));
+		mask_spec_format(&mo, b, sizeof(b));
 		strbuf_addf(out, "%s %s %s (was %s)", n++ ? "," : "", en->fields[i].name, b, a);
 	}
 	if (g->actions & POL_ACT_WRITE)

@@ -139,7 +139,7 @@ static void g_masks(const struct policy *p, const void *obj, struct strbuf *sb)
 
 	strbuf_addch(sb, '{');
 	for (size_t i = 0; i < o->nmasks; i++) {
-		pol_mask_format(&o->masks[i].spec, mask, sizeof(mask));
+		mask_spec_format(&o->masks[i].spec, mask, sizeof(mask));
 		strbuf_addf(sb, "%s%s: %s", i ? ", " : "", o->masks[i].field, mask);
 	}
 	strbuf_addch(sb, '}');

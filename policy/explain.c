@@ -149,7 +149,7 @@ static void view_lines(const struct policy_view *v, struct strbuf *out)
 	for (size_t i = 0; i < r->nfields; i++) {
 		if (r->fields[i].mask.kind == MASK_NONE)
 			continue;
-		pol_mask_format(&r->fields[i].mask, mask, sizeof(mask));
+		mask_spec_format(&r->fields[i].mask, mask, sizeof(mask));
 		strbuf_addf(out, "%s%s %s", n++ ? ", " : "", r->fields[i].name, mask);
 	}
 	strbuf_addstr(out, n ? "\n" : "none\n");

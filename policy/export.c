@@ -242,22 +242,6 @@ static json_t *policy_json(const struct policy *p)
 	return o;
 }
 
-int pol_json_out(json_t *o, struct strbuf *out)
-{
-	char *s;
-
-	if (!o)
-		return -ENOMEM;
-	s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (!s)
-		return -ENOMEM;
-	strbuf_addstr(out, s);
-	strbuf_addch(out, '\n');
-	free(s);
-	return 0;
-}
-
 int policy_export_json(const struct policy *p, struct strbuf *out)
 {
 	if (!p || !out)
@@ -265,5 +249,5 @@ int policy_export_json(const struct policy *p, struct strbuf *out)
 	/* the allow-all policy has no document: refuse rather than invent one */
 	if (p->allow_all)
 		return -ENOENT;
-	return pol_json_out(policy_json(p), out);
+	return json_pretty(policy_json(p), out);
 }

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "common/json.h"
 #include "policy/model.h"
 
 int pol_jset(json_t *o, const char *key, json_t *v);
@@ -17,7 +18,5 @@ json_t *pol_ids_json(const struct pol_idlist *l);
 json_t *pol_rows_json(const struct row_filter *r);
 /* Adds an entry's catalog metadata (path .. fields) to o. */
 int pol_entry_meta_json(const struct policy *p, const struct pol_entry *en, json_t *o);
-/* Dumps o indented into out and drops the reference on o (NULL: -ENOMEM). */
-int pol_json_out(json_t *o, struct strbuf *out);
 
 #endif

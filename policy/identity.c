@@ -8,6 +8,7 @@
  * resolve to none: fail closed rather than pick one by list order.
  * uid 0 is an ordinary uid here; roles never map to a department.
  */
+#include "common/json.h"
 #include "policy/model.h"
 
 #include <errno.h>
@@ -192,9 +193,6 @@ err_out:
 int policy_whoami_json(const struct policy *p, const struct policy_caller *c,
 		       struct strbuf *out)
 {
-	json_t *o;
-	char *s;
-
 	if (!p || !c || !out)
 		return -EINVAL;
 	if (p->allow_all) {
@@ -202,15 +200,5 @@ int policy_whoami_json(const struct policy *p, const struct policy_caller *c,
 			    "\n  \"reason\": \"allow-all policy\"\n}\n", c->uid, c->gid);
 		return 0;
 	}
-	o = whoami(p, c);
-	if (!o)
-		return -ENOMEM;
-	s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (!s)
-		return -ENOMEM;
-	strbuf_addstr(out, s);
-	strbuf_addch(out, '\n');
-	free(s);
-	return 0;
+	return json_pretty(whoami(p, c), out);
 }

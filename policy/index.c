@@ -6,6 +6,7 @@
  * A uid or gid in two departments is rejected here: an identity that
  * could resolve two ways would make a decision depend on list order.
  */
+#include "common/alloc.h"
 #include "policy/model.h"
 
 #include <errno.h>
@@ -136,11 +137,7 @@ static struct pol_node *node_get(struct policy *p, const char *path, size_t len)
 
 static int add_below(struct pol_node *n, size_t ei, int shared)
 {
-	size_t *b = realloc(n->below, (n->nbelow + 1) * sizeof(*b));
-
-	if (!b)
-		return -ENOMEM;
-	n->below = b;
+	n->below = xreallocarray(n->below, n->nbelow + 1, sizeof(*n->below));
 	n->below[n->nbelow++] = ei;
 	n->nshared += shared;
 	return 0;

@@ -166,11 +166,10 @@ void pol_free(struct policy *p);
 long pol_dept_find(const struct policy *p, const char *id);
 long pol_entry_find_code(const struct policy *p, const char *code);
 
-/* tags.c: field tags; mask names are mask_spec_parse()'s (policy/mask.c) */
-int pol_mask_parse(const char *text, struct mask_spec *out);
-void pol_mask_format(const struct mask_spec *m, char *buf, size_t len);
+/* tags.c: field tags; mask names are mask_spec_parse()'s (policy/desens/mask.c) */
 int pol_tag_default(const char *tag, struct mask_spec *out);
-const char *pol_tag_list(void);
+/* Appends the known tags, comma-separated, for error messages. */
+void pol_tag_list(struct strbuf *out);
 
 /* nearmatch.c: what makes a row-filter value a near-match (bits), 0 for none */
 #define POL_NEAR_SPACE	1u	/* surrounding whitespace */

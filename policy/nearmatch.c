@@ -7,7 +7,7 @@
  * characters (full-width ASCII, circled digits, Kangxi radicals: forms
  * NFKC folds but NFC keeps) is a near-match: it still filters, but not
  * always what the admin meant, so `policy check` warns. The answers come
- * from the engine's own normalization (policy/nfc.h), so the warning and
+ * from the engine's own normalization (policy/desens/nfc.h), so the warning and
  * the comparison can never disagree.
  */
 #include "policy/model.h"
@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "common/strbuf.h"
-#include "policy/nfc.h"
+#include "policy/desens/nfc.h"
 
 static bool same(const struct strbuf *a, const uint8_t *b, size_t n)
 {

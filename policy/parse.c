@@ -6,6 +6,7 @@
  * range rejects the whole document with the JSON path of the culprit,
  * because a typo in a sharing policy must never widen access silently.
  */
+#include "common/alloc.h"
 #include "policy/parse.h"
 
 #include <errno.h>
@@ -330,8 +331,9 @@ static int parse_members(struct pol_ctx *x, json_t *m, struct pol_dept *d)
 	return rc;
 }
 
-static int parse_dept(struct pol_ctx *x, json_t *v, struct pol_dept *d)
+static int parse_dept(struct pol_ctx *x, json_t *v, void *out)
 {
+	struct pol_dept *d = out;
 	static const char *const keys[] = { "id", "name", "members", NULL };
 	size_t mark;
 	int rc;
@@ -352,35 +354,54 @@ static int parse_dept(struct pol_ctx *x, json_t *v, struct pol_dept *d)
 	return rc;
 }
 
-static int parse_depts(struct pol_ctx *x, json_t *arr)
+int pol_parse_array(struct pol_ctx *x, json_t *arr, size_t elem, void **vec, size_t *n,
+		    int (*parse)(struct pol_ctx *x, json_t *v, void *out),
+		    int (*check)(struct pol_ctx *x, const void *vec, size_t i))
 {
-	struct policy *p = x->p;
 	size_t mark, i;
 	json_t *v;
 	int rc;
 
+	*vec = NULL;
+	*n = 0;
 	if (!json_is_array(arr))
 		return pol_fail(x, "expected an array");
-	if (json_array_size(arr)) {
-		p->depts = calloc(json_array_size(arr), sizeof(*p->depts));
-		if (!p->depts)
-			return pol_oom(x);
-	}
+	if (json_array_size(arr))
+		*vec = xcalloc(json_array_size(arr), elem);
 	json_array_foreach(arr, i, v) {
 		mark = pol_jp_idx(x, i);
-		rc = parse_dept(x, v, &p->depts[p->ndepts]);
-		p->ndepts++;
+		rc = parse(x, v, (char *)*vec + i * elem);
+		(*n)++;
+		if (!rc && check)
+			rc = check(x, *vec, i);
 		if (rc)
 			return rc;
-		for (size_t j = 0; j + 1 < p->ndepts; j++)
-			if (strcmp(p->depts[j].id, p->depts[i].id) == 0) {
-				pol_jp_key(x, "id");
-				return pol_fail(x, "duplicate department id \"%s\" "
-						"(also departments[%zu])", p->depts[i].id, j);
-			}
 		pol_jp_restore(x, mark);
 	}
 	return 0;
+}
+
+static int dept_unique(struct pol_ctx *x, const void *vec, size_t i)
+{
+	const struct pol_dept *d = vec;
+
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(d[j].id, d[i].id) == 0) {
+			pol_jp_key(x, "id");
+			return pol_fail(x, "duplicate department id \"%s\" "
+					"(also departments[%zu])", d[i].id, j);
+		}
+	return 0;
+}
+
+static int parse_depts(struct pol_ctx *x, json_t *arr)
+{
+	void *v;
+	int rc = pol_parse_array(x, arr, sizeof(*x->p->depts), &v, &x->p->ndepts, parse_dept,
+				 dept_unique);
+
+	x->p->depts = v;
+	return rc;
 }
 
 int pol_parse_doc(struct pol_ctx *x, json_t *root)

@@ -52,6 +52,18 @@ int pol_get_strs(struct pol_ctx *x, json_t *obj, const char *key, unsigned flags
 /* The string value v at the current path, checked like pol_get_str. */
 int pol_str_value(struct pol_ctx *x, json_t *v, unsigned flags, char **out);
 
+/*
+ * Parses the JSON array arr into a new vector of elem-sized elements,
+ * stored in *vec (zeroed, owned by the caller) before the first element
+ * is read: parse fills element i from arr[i], then check (may be NULL)
+ * compares it with elements 0..i-1, e.g. for a duplicate id. *n counts
+ * every element parse was called on, so the caller frees what is there
+ * on error. Stops at and returns the first error; else 0.
+ */
+int pol_parse_array(struct pol_ctx *x, json_t *arr, size_t elem, void **vec, size_t *n,
+		    int (*parse)(struct pol_ctx *x, json_t *v, void *out),
+		    int (*check)(struct pol_ctx *x, const void *vec, size_t i));
+
 /* Parses the whole document into x->p; the caller frees p on error. */
 int pol_parse_doc(struct pol_ctx *x, json_t *root);
 int pol_parse_catalog(struct pol_ctx *x, json_t *arr);

@@ -91,8 +91,9 @@ out:
 	return rc;
 }
 
-static int parse_field(struct pol_ctx *x, json_t *v, struct pol_field *f)
+static int parse_field(struct pol_ctx *x, json_t *v, void *out)
 {
+	struct pol_field *f = out;
 	static const char *const keys[] = { "name", "tag", "mask", NULL };
 	int rc;
 
@@ -112,44 +113,43 @@ static int parse_field(struct pol_ctx *x, json_t *v, struct pol_field *f)
 		return pol_fail(x, "longer than %d bytes", POL_TEXT_MAX);
 	}
 	if (f->tag && pol_tag_default(f->tag, &f->deflt)) {
+		struct strbuf known = STRBUF_INIT;
+		int ret;
+
+		pol_tag_list(&known);
 		pol_jp_key(x, "tag");
-		return pol_fail(x, "unknown tag \"%s\" (known: %s)", f->tag, pol_tag_list());
+		ret = pol_fail(x, "unknown tag \"%s\" (known: %s)", f->tag, known.buf);
+		strbuf_release(&known);
+		return ret;
 	}
-	if (f->mask && pol_mask_parse(f->mask, &f->deflt)) {
+	if (f->mask && mask_spec_parse(f->mask, &f->deflt, NULL)) {
 		pol_jp_key(x, "mask");
 		return pol_fail(x, "unknown mask \"%s\"", f->mask);
 	}
 	return 0;
 }
 
+static int field_unique(struct pol_ctx *x, const void *vec, size_t i)
+{
+	const struct pol_field *f = vec;
+
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(f[j].name, f[i].name) == 0) {
+			pol_jp_key(x, "name");
+			return pol_fail(x, "duplicate field \"%s\" (also fields[%zu])",
+					f[i].name, j);
+		}
+	return 0;
+}
+
 static int parse_fields(struct pol_ctx *x, json_t *arr, struct pol_entry *en)
 {
-	size_t mark, i;
-	json_t *v;
-	int rc;
+	void *v;
+	int rc = pol_parse_array(x, arr, sizeof(*en->fields), &v, &en->nfields, parse_field,
+				 field_unique);
 
-	if (!json_is_array(arr))
-		return pol_fail(x, "expected an array");
-	if (json_array_size(arr)) {
-		en->fields = calloc(json_array_size(arr), sizeof(*en->fields));
-		if (!en->fields)
-			return pol_oom(x);
-	}
-	json_array_foreach(arr, i, v) {
-		mark = pol_jp_idx(x, i);
-		rc = parse_field(x, v, &en->fields[en->nfields]);
-		en->nfields++;
-		if (rc)
-			return rc;
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(en->fields[j].name, en->fields[i].name) == 0) {
-				pol_jp_key(x, "name");
-				return pol_fail(x, "duplicate field \"%s\" (also fields[%zu])",
-						en->fields[i].name, j);
-			}
-		pol_jp_restore(x, mark);
-	}
-	return 0;
+	en->fields = v;
+	return rc;
 }
 
 static int parse_meta(struct pol_ctx *x, json_t *v, struct pol_entry *en)
@@ -197,12 +197,12 @@ static int parse_meta(struct pol_ctx *x, json_t *v, struct pol_entry *en)
 	return rc;
 }
 
-static int check_unique(struct pol_ctx *x, size_t i)
+static int check_unique(struct pol_ctx *x, const void *vec, size_t i)
 {
-	const struct pol_entry *en = &x->p->entries[i], *o;
+	const struct pol_entry *en = (const struct pol_entry *)vec + i, *o;
 
 	for (size_t j = 0; j < i; j++) {
-		o = &x->p->entries[j];
+		o = (const struct pol_entry *)vec + j;
 		if (strcmp(o->code, en->code) == 0) {
 			pol_jp_key(x, "code");
 			return pol_fail(x, "duplicate code \"%s\" (also catalog[%zu])",
@@ -222,8 +222,9 @@ static int check_unique(struct pol_ctx *x, size_t i)
 	return 0;
 }
 
-static int parse_entry(struct pol_ctx *x, json_t *v, struct pol_entry *en)
+static int parse_entry(struct pol_ctx *x, json_t *v, void *out)
 {
+	struct pol_entry *en = out;
 	static const char *const keys[] = {
 		"path", "code", "title", "provider", "share", "open", "level",
 		"update_cycle", "format", "encoding", "fields", NULL,
@@ -270,27 +271,10 @@ static int parse_entry(struct pol_ctx *x, json_t *v, struct pol_entry *en)
 
 int pol_parse_catalog(struct pol_ctx *x, json_t *arr)
 {
-	struct policy *p = x->p;
-	size_t mark, i;
-	json_t *v;
-	int rc;
+	void *v;
+	int rc = pol_parse_array(x, arr, sizeof(*x->p->entries), &v, &x->p->nentries,
+				 parse_entry, check_unique);
 
-	if (!json_is_array(arr))
-		return pol_fail(x, "expected an array");
-	if (json_array_size(arr)) {
-		p->entries = calloc(json_array_size(arr), sizeof(*p->entries));
-		if (!p->entries)
-			return pol_oom(x);
-	}
-	json_array_foreach(arr, i, v) {
-		mark = pol_jp_idx(x, i);
-		rc = parse_entry(x, v, &p->entries[p->nentries]);
-		p->nentries++;
-		if (!rc)
-			rc = check_unique(x, i);
-		if (rc)
-			return rc;
-		pol_jp_restore(x, mark);
-	}
-	return 0;
+	x->p->entries = v;
+	return rc;
 }

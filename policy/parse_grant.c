@@ -206,7 +206,7 @@ static int parse_masks(struct pol_ctx *x, const struct pol_entry *en, json_t *ob
 		rc = want_field(x, en, field);
 		if (!rc)
 			rc = pol_str_value(x, v, POL_NONEMPTY, &m->text);
-		if (!rc && pol_mask_parse(m->text, &m->spec))
+		if (!rc && mask_spec_parse(m->text, &m->spec, NULL))
 			rc = pol_fail(x, "unknown mask \"%s\"", m->text);
 		for (j = 0; !rc && g->has_fields && j < g->nfields; j++)
 			if (strcmp(g->fields[j], field) == 0)
@@ -382,12 +382,13 @@ static int parse_view_parts(struct pol_ctx *x, json_t *v, struct pol_grant *g)
 	return 0;
 }
 
-static int parse_grant(struct pol_ctx *x, json_t *v, struct pol_grant *g)
+static int parse_grant(struct pol_ctx *x, json_t *v, void *out)
 {
 	static const char *const keys[] = {
 		"id", "entry", "department", "actions", "fields", "masks", "rows",
 		"valid_from", "valid_until", "purpose", NULL,
 	};
+	struct pol_grant *g = out;
 	int rc;
 
 	rc = pol_want_object(x, v);
@@ -412,12 +413,12 @@ static int parse_grant(struct pol_ctx *x, json_t *v, struct pol_grant *g)
 	return rc;
 }
 
-static int check_grant(struct pol_ctx *x, size_t i)
+static int check_grant(struct pol_ctx *x, const void *vec, size_t i)
 {
-	const struct pol_grant *g = &x->p->grants[i], *o;
+	const struct pol_grant *g = (const struct pol_grant *)vec + i, *o;
 
 	for (size_t j = 0; j < i; j++) {
-		o = &x->p->grants[j];
+		o = (const struct pol_grant *)vec + j;
 		if (strcmp(o->id, g->id) == 0) {
 			pol_jp_key(x, "id");
 			return pol_fail(x, "duplicate grant id \"%s\" (also grants[%zu])",
@@ -434,27 +435,10 @@ static int check_grant(struct pol_ctx *x, size_t i)
 
 int pol_parse_grants(struct pol_ctx *x, json_t *arr)
 {
-	struct policy *p = x->p;
-	size_t mark, i;
-	json_t *v;
-	int rc;
+	void *v;
+	int rc = pol_parse_array(x, arr, sizeof(*x->p->grants), &v, &x->p->ngrants,
+				 parse_grant, check_grant);
 
-	if (!json_is_array(arr))
-		return pol_fail(x, "expected an array");
-	if (json_array_size(arr)) {
-		p->grants = calloc(json_array_size(arr), sizeof(*p->grants));
-		if (!p->grants)
-			return pol_oom(x);
-	}
-	json_array_foreach(arr, i, v) {
-		mark = pol_jp_idx(x, i);
-		rc = parse_grant(x, v, &p->grants[p->ngrants]);
-		p->ngrants++;
-		if (!rc)
-			rc = check_grant(x, i);
-		if (rc)
-			return rc;
-		pol_jp_restore(x, mark);
-	}
-	return 0;
+	x->p->grants = v;
+	return rc;
 }

@@ -5,6 +5,7 @@
  * Everything a request needs (identity maps, the path index, every view)
  * is computed here once, so policy_decide() only looks things up.
  */
+#include "common/alloc.h"
 #include "policy/parse.h"
 
 #include <errno.h>
@@ -123,11 +124,8 @@ static int link_grants(struct policy *p)
 {
 	for (size_t i = 0; i < p->ngrants; i++) {
 		struct pol_entry *en = &p->entries[p->grants[i].entry];
-		size_t *g = realloc(en->grants, (en->ngrants + 1) * sizeof(*g));
 
-		if (!g)
-			return -ENOMEM;
-		en->grants = g;
+		en->grants = xreallocarray(en->grants, en->ngrants + 1, sizeof(*en->grants));
 		en->grants[en->ngrants++] = i;
 	}
 	return 0;
@@ -211,9 +209,3 @@ const char *policy_view_fingerprint(const struct policy_view *v)
 	return v ? v->fp_hex : "raw";
 }
 
-int policy_dept_exists(const struct policy *p, const char *id)
-{
-	if (!p || !id)
-		return -EINVAL;
-	return pol_dept_find(p, id) >= 0 ? 0 : -ENOENT;
-}

@@ -123,9 +123,6 @@ const char *policy_view_fingerprint(const struct policy_view *v);
 int policy_role_has(const struct policy *p, uint32_t uid, const uint32_t *gids,
 		    int ngids, const char *role);
 
-/* 0 when department id exists (poolfs checks -o dept=ID), else -ENOENT. */
-int policy_dept_exists(const struct policy *p, const char *id);
-
 /*
  * The caller's resolved identity as a JSON object (/.poolfs/whoami):
  * uid, gid, groups, department (null when none), department_name, user,
@@ -147,25 +144,6 @@ enum policy_path_kind {
 };
 
 enum policy_path_kind policy_path_kind(const struct policy *p, const char *path);
-
-/*
- * 1 when the caller may see dir_path/name in a listing of dir_path (the
- * caller may at least LOOKUP it), 0 when it must be filtered out, or a
- * negative errno. readdir calls it for every name it returns.
- */
-int policy_visible_child(const struct policy *p, const struct policy_caller *c,
-			 const char *dir_path, const char *name, time_t now);
-
-/*
- * Calls fn for each directory the catalog implies directly under dir_path
- * (ancestors and entry directories, and ".poolfs" under "/") that the
- * caller may see, so the daemon can show them before anything is stored.
- * Stops at and returns fn's first nonzero result; else 0.
- */
-int policy_list_dir(const struct policy *p, const struct policy_caller *c,
-		    const char *dir_path, time_t now,
-		    int (*fn)(const char *name, enum policy_path_kind kind, void *arg),
-		    void *arg);
 
 struct policy_entry_info {
 	char path[1024];	/* the entry's directory */

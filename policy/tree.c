@@ -1,10 +1,10 @@
 /*
- * policy/tree.c - the directory tree the catalog implies, as each caller
- * may see it: filtering readdir, naming the directories to show before
- * anything is stored, and the entry behind a path for xattrs.
+ * policy/tree.c - the directory tree the catalog implies: the entry
+ * behind a path for xattrs, and every entry's directory for poolctl.
  *
- * Visibility is always the LOOKUP decision on the child, so a listing
- * can never show a name that lookup would then hide or deny.
+ * What a caller sees of the tree is decided elsewhere: the daemon
+ * filters a listing through the LOOKUP decision on each child, so a
+ * listing never shows a name that lookup would then hide or deny.
  */
 #include "policy/model.h"
 
@@ -12,95 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int child_path(const char *dir, const char *name, struct strbuf *out)
-{
-	if (!name[0] || strchr(name, '/') || strcmp(name, ".") == 0 ||
-	    strcmp(name, "..") == 0)
-		return -EINVAL;
-	strbuf_addstr(out, dir);
-	if (strcmp(dir, "/") != 0)
-		strbuf_addch(out, '/');
-	strbuf_addstr(out, name);
-	return 0;
-}
-
-int policy_visible_child(const struct policy *p, const struct policy_caller *c,
-			 const char *dir_path, const char *name, time_t now)
-{
-	struct strbuf path = STRBUF_INIT;
-	struct policy_decision d;
-	int rc;
-
-	if (!p || !c || !dir_path || !name)
-		return -EINVAL;
-	rc = child_path(dir_path, name, &path);
-	if (rc)
-		goto out;
-	rc = policy_decide(p, c, path.buf, POLICY_LOOKUP, now, &d);
-	if (!rc)
-		rc = d.allow;
-out:
-	strbuf_release(&path);
-	return rc;
-}
-
-/* Name of node n if it sits directly under dir (length dlen), else NULL. */
-static const char *direct_child(const struct pol_node *n, const char *dir, size_t dlen)
-{
-	const char *rest;
-
-	if (dlen == 1) {
-		rest = n->path + 1;
-	} else {
-		if (n->len <= dlen || memcmp(n->path, dir, dlen) != 0 || n->path[dlen] != '/')
-			return NULL;
-		rest = n->path + dlen + 1;
-	}
-	return strchr(rest, '/') ? NULL : rest;
-}
-
-int policy_list_dir(const struct policy *p, const struct policy_caller *c,
-		    const char *dir_path, time_t now,
-		    int (*fn)(const char *name, enum policy_path_kind kind, void *arg),
-		    void *arg)
-{
-	struct policy_decision d;
-	const char *name;
-	size_t dlen;
-	int rc;
-
-	if (!p || !c || !dir_path || !fn)
-		return -EINVAL;
-	rc = policy_decide(p, c, dir_path, POLICY_LIST, now, &d);
-	if (rc || !d.allow)
-		return rc ? rc : d.err;
-	if (p->allow_all)
-		return 0;
-	dlen = strlen(dir_path);
-	if (dlen == 1) {
-		rc = fn(".poolfs", POLICY_PATH_META, arg);
-		if (rc)
-			return rc;
-	}
-	for (size_t i = 0; i < p->nnodes; i++) {
-		const struct pol_node *n = &p->nodes[i];
-
-		name = direct_child(n, dir_path, dlen);
-		if (!name)
-			continue;
-		rc = policy_decide(p, c, n->path, POLICY_LOOKUP, now, &d);
-		if (rc)
-			return rc;
-		if (!d.allow)
-			continue;
-		rc = fn(name, n->kind == POL_NODE_ENTRY ? POLICY_PATH_ENTRY :
-			POLICY_PATH_ANCESTOR, arg);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
 
 int policy_entry_for_path(const struct policy *p, const char *path,
 			  struct policy_entry_info *out)

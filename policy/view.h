@@ -1,9 +1,11 @@
 /*
  * policy/view.h - the rules of one reader's view of a file, as plain data.
  *
- * The decision engine (policy.c) builds these from catalog tags and
- * grants; the desensitization engine (desens.c) applies them. A view with
- * no masks, no removed fields and no row filter is never built: the
+ * The contract between the two halves of policy/: the decision engine
+ * (policy/; policy/viewbuild.c builds these from catalog tags and
+ * grants at parse time) and the desensitization engine (policy/desens/,
+ * which applies them and never sees the policy model). A view with no
+ * masks, no removed fields and no row filter is never built: the
  * decision then carries view == NULL, meaning raw content.
  */
 #ifndef POOL_VIEW_H
@@ -57,7 +59,7 @@ enum row_op { ROW_EQ, ROW_NE, ROW_IN, ROW_PREFIX, ROW_ALL, ROW_ANY };
  * The deepest row_filter node the engine accepts (the root is depth 0).
  * The policy parser keeps a grant's own filter one level shallower, so
  * the "all" that joins a department's lapsed grants still fits.
- * policy/desens.c spells the same value: a differing definition there is
+ * policy/desens/desens.c spells the same value: a differing definition there is
  * a compile error, so parser and engine cannot drift apart.
  */
 #define FILTER_DEPTH_MAX	32

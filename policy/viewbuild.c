@@ -140,7 +140,7 @@ static int fingerprint(struct policy_view *v)
 	if (format_rev[r->format] > 1)
 		strbuf_addf(&sb, "engine %u\n", format_rev[r->format]);
 	for (size_t i = 0; i < r->nfields; i++) {
-		pol_mask_format(&r->fields[i].mask, mask, sizeof(mask));
+		mask_spec_format(&r->fields[i].mask, mask, sizeof(mask));
 		strbuf_addstr(&sb, "field ");
 		pol_quote(&sb, r->fields[i].name);
 		strbuf_addf(&sb, " %s\n", mask);

@@ -51,6 +51,7 @@
  * Nothing switches recording off, except audit_bench_switch() in builds
  * made with -DPOOL_BENCH_AUDIT_SWITCH, which the daemon's build never is.
  */
+#include "common/alloc.h"
 #include "store/audit_int.h"
 
 #include <errno.h>
@@ -68,11 +69,17 @@ struct audit_log *audit_log_of(struct store *s)
 	return s->audit;
 }
 
-/* Keeps the fields internal.h promises in step; caller holds s->lock and mu. */
-static void mirror(struct audit_log *L)
+uint64_t audit_last_seq(struct store *s)
 {
-	L->s->audit_seq = L->seq;
-	memcpy(L->s->audit_prev, L->hash, 32);
+	struct audit_log *L = audit_log_of(s);
+	uint64_t seq;
+
+	if (!L)
+		return 0;
+	pthread_mutex_lock(&L->mu);
+	seq = L->seq;
+	pthread_mutex_unlock(&L->mu);
+	return seq;
 }
 
 /* ---- state changes; caller holds mu ---- */
@@ -193,21 +200,10 @@ static void advance(struct audit_log *L, const struct audit_rec *r, const uint8_
 	L->time = r->time_ns;
 }
 
-static int pend_push(struct audit_log *L, uint64_t seq, char *value, size_t len)
+static void pend_push(struct audit_log *L, uint64_t seq, char *value, size_t len)
 {
-	struct audit_pending *p;
-
-	if (L->npend == L->apend) {
-		size_t n = L->apend ? 2 * L->apend : 16;
-
-		p = realloc(L->pend, n * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		L->pend = p;
-		L->apend = n;
-	}
+	ALLOC_GROW(L->pend, L->npend + 1, L->apend);
 	L->pend[L->npend++] = (struct audit_pending){ seq, value, len };
-	return 0;
 }
 
 /* Signs the head (and a checkpoint when cp) for record seq. */
@@ -260,37 +256,18 @@ static void put_record(struct audit_log *L, rocksdb_writebatch_t *b, uint64_t se
 }
 
 /* Hands a journaled group to the ingester; caller holds mu. */
-static int ingest_push(struct audit_log *L, struct audit_pending *p, size_t n,
-		       const struct audit_seals *sl)
+static void ingest_push(struct audit_log *L, struct audit_pending *p, size_t n,
+			const struct audit_seals *sl)
 {
-	if (L->njrec + n > L->ajrec) {
-		size_t na = L->ajrec ? 2 * L->ajrec : 64;
-		struct audit_pending *q;
-
-		while (na < L->njrec + n)
-			na *= 2;
-		q = realloc(L->jrec, na * sizeof(*q));
-		if (!q)
-			return -ENOMEM;
-		L->jrec = q;
-		L->ajrec = na;
-	}
-	if (sl->has_cp && L->njcp == L->ajcp) {
-		size_t na = L->ajcp ? 2 * L->ajcp : 4;
-		struct audit_seals *q = realloc(L->jcp, na * sizeof(*q));
-
-		if (!q)
-			return -ENOMEM;
-		L->jcp = q;
-		L->ajcp = na;
-	}
+	ALLOC_GROW(L->jrec, L->njrec + n, L->ajrec);
+	if (sl->has_cp)
+		ALLOC_GROW(L->jcp, L->njcp + 1, L->ajcp);
 	memcpy(L->jrec + L->njrec, p, n * sizeof(*p));
 	L->njrec += n;
 	if (sl->has_cp)
 		L->jcp[L->njcp++] = *sl;
 	L->jhead = *sl;
 	pthread_cond_signal(&L->icond);
-	return 0;
 }
 
 /*
@@ -330,14 +307,7 @@ static void lead(struct audit_log *L)
 		lost(L, ret);
 		return;
 	}
-	if (ingest_push(L, p, n, &sl)) {
-		/* durable in the journal, which the next open replays; RocksDB will lack them */
-		log_err("%s: audit log: records up to %llu cannot reach the store: out of memory",
-			L->s->dir, (unsigned long long)seq);
-		for (size_t i = 0; i < n; i++)
-			free(p[i].value);
-		L->broken = -ENOMEM;
-	}
+	ingest_push(L, p, n, &sl);
 	free(p);
 	if (cp) {
 		L->cp_seq = seq;
@@ -484,7 +454,6 @@ static void settle_open(struct audit_log *L)
 	pthread_mutex_lock(&L->s->lock);
 	pthread_mutex_lock(&L->mu);
 	audit_resolve_open(L, true);
-	mirror(L);
 	pthread_mutex_unlock(&L->s->lock);
 }
 
@@ -522,12 +491,11 @@ int audit_append_many(struct store *s, struct audit_rec *r, size_t n, size_t *do
 	audit_resolve_open(L, true);
 	for (i = 0; i < n && !ret; i++) {
 		ret = L->broken ? -EIO : assign(L, &r[i], &value, &len, hash);
-		if (!ret)
-			ret = pend_push(L, r[i].seq, value, len);
 		if (ret) {
 			free(value);
 			break;
 		}
+		pend_push(L, r[i].seq, value, len);
 		advance(L, &r[i], hash);
 		/* one group is durable as a whole: waiting for its last record suffices */
 		w.seq = r[i].seq;
@@ -536,7 +504,6 @@ int audit_append_many(struct store *s, struct audit_rec *r, size_t n, size_t *do
 		w.next = L->waiters;
 		L->waiters = &w;
 	}
-	mirror(L);
 	pthread_mutex_unlock(&s->lock);
 	while (w.seq && !w.done) {
 		if (L->open_hi >= w.seq)
@@ -609,7 +576,6 @@ int audit_add(struct store *s, rocksdb_writebatch_t *b, struct audit_rec *r)
 		L->open_cp_time = r->time_ns;
 	}
 	pthread_cond_broadcast(&L->cond);
-	mirror(L);
 out:
 	pthread_mutex_unlock(&L->mu);
 	free(value);
@@ -626,7 +592,6 @@ void audit_rollback(struct store *s)
 	/* the database is the truth: a batch whose last key is there landed */
 	if (L->open_hi)
 		audit_resolve_open(L, true);
-	mirror(L);
 	pthread_mutex_unlock(&L->mu);
 }
 

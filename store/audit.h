@@ -183,10 +183,6 @@ int audit_query(struct store *s, const struct audit_filter *f,
 int audit_format(const char *format, const char *json, const struct audit_rec *r,
 		 struct strbuf *out);
 
-/* Writes every record matching f (NULL = all) to out in format. */
-int audit_export(struct store *s, const char *format, const struct audit_filter *f,
-		 FILE *out);
-
 /* The Ed25519 public key that seals the log, 64 hex digits, for pinning elsewhere. */
 int audit_public_key(struct store *s, char hex[65]);
 

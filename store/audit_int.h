@@ -191,6 +191,8 @@ struct audit_log {
 
 /* The log of s, or NULL before audit_load(). */
 struct audit_log *audit_log_of(struct store *s);
+/* The sequence number of the last record assigned (0: none, or no log). */
+uint64_t audit_last_seq(struct store *s);
 void audit_log_register(struct audit_log *L);
 /* Removes and returns the log of s (NULL when none). */
 struct audit_log *audit_log_unregister(struct store *s);
@@ -208,8 +210,10 @@ void audit_ingest_stop(struct audit_log *L);
 
 /* ---- the journal (audit_journal.c) ---- */
 
-/* Bytes after which a journal file is set aside (8 MiB; tests lower it). */
+#ifdef POOL_TEST
+/* Test builds only: bytes after which a journal file is set aside (8 MiB). */
 extern uint64_t audit_journal_max;
+#endif
 
 /* Opens DIR/journal, creating it; no file is made before the first append. */
 int audit_journal_open(struct audit_log *L);

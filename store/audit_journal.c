@@ -36,6 +36,7 @@
  * record is at or below records of an earlier frame replaces them, as
  * the daemon did when a write failed and the chain resumed.
  */
+#include "common/alloc.h"
 #include "store/audit_int.h"
 
 #include <dirent.h>
@@ -57,7 +58,12 @@
 #define REFUSED_PREFIX	"refused."
 
 /* a file is set aside past this size, so its records can leave the journal */
-uint64_t audit_journal_max = 8u << 20;
+#define JOURNAL_MAX	(8u << 20)
+#ifdef POOL_TEST
+uint64_t audit_journal_max = JOURNAL_MAX;	/* tests lower it */
+#else
+#define audit_journal_max JOURNAL_MAX
+#endif
 
 /* ---- appending ---- */
 
@@ -87,10 +93,10 @@ static int sync_dir(struct audit_journal *j)
 static int list_files(struct audit_journal *j, uint64_t **nums, size_t *n)
 {
 	size_t cap = 0;
-	uint64_t num, *p;
+	uint64_t num;
 	struct dirent *de;
 	DIR *d;
-	int fd, ret = 0;
+	int fd;
 
 	*nums = NULL;
 	*n = 0;
@@ -106,15 +112,7 @@ static int list_files(struct audit_journal *j, uint64_t **nums, size_t *n)
 	while ((de = readdir(d))) {
 		if (!file_num(de->d_name, &num))
 			continue;
-		if (*n == cap) {
-			cap = cap ? 2 * cap : 8;
-			p = realloc(*nums, cap * sizeof(*p));
-			if (!p) {
-				ret = -ENOMEM;
-				break;
-			}
-			*nums = p;
-		}
+		ALLOC_GROW(*nums, *n + 1, cap);
 		/* few files: keep them sorted as they come */
 		size_t i = (*n)++;
 		for (; i > 0 && (*nums)[i - 1] > num; i--)
@@ -122,12 +120,7 @@ static int list_files(struct audit_journal *j, uint64_t **nums, size_t *n)
 		(*nums)[i] = num;
 	}
 	closedir(d);
-	if (ret) {
-		free(*nums);
-		*nums = NULL;
-		*n = 0;
-	}
-	return ret;
+	return 0;
 }
 
 int audit_journal_open(struct audit_log *L)
@@ -157,28 +150,14 @@ fail:
 	return ret;
 }
 
-static int retire_push(struct audit_log *L, uint64_t num, uint64_t last)
+static void retire_push(struct audit_log *L, uint64_t num, uint64_t last)
 {
 	struct audit_journal *j = &L->j;
-	struct audit_retired *p;
-	int ret = 0;
 
 	pthread_mutex_lock(&L->mu);
-	if (j->nretired == j->aretired) {
-		size_t n = j->aretired ? 2 * j->aretired : 4;
-
-		p = realloc(j->retired, n * sizeof(*p));
-		if (!p) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		j->retired = p;
-		j->aretired = n;
-	}
+	ALLOC_GROW(j->retired, j->nretired + 1, j->aretired);
 	j->retired[j->nretired++] = (struct audit_retired){ num, last };
-out:
 	pthread_mutex_unlock(&L->mu);
-	return ret;
 }
 
 /* Sets the current file aside: later groups go to a new one. */
@@ -190,10 +169,7 @@ static void set_aside(struct audit_log *L)
 		return;
 	close(j->fd);
 	j->fd = -1;
-	/* without room to list it the file stays until the next open replays it */
-	if (retire_push(L, j->num, j->last))
-		log_err("%s: audit journal: file %" PRIu64 " kept: out of memory", L->s->dir,
-			j->num);
+	retire_push(L, j->num, j->last);
 }
 
 static int new_file(struct audit_log *L)
@@ -398,15 +374,7 @@ static const char *frame_check(struct replay *rp, const uint8_t *b, size_t blen,
 		if (why)
 			return why;
 		/* staged past the authentic ones until the frame proves itself */
-		if (base + i >= rp->arecs) {
-			size_t na = rp->arecs ? 2 * rp->arecs : 256;
-			struct replay_rec *p = realloc(rp->recs, na * sizeof(*p));
-
-			if (!p)
-				return "out of memory";
-			rp->recs = p;
-			rp->arecs = na;
-		}
+		ALLOC_GROW(rp->recs, base + i + 1, rp->arecs);
 		rp->recs[base + i] = (struct replay_rec){ r.seq, (const char *)b + off + 4, len };
 		memcpy(prev, hash, 32);
 		seq = r.seq;
@@ -444,15 +412,7 @@ static const char *frame_take(struct replay *rp, const uint8_t *b, size_t blen, 
 	rp->head = b + off;
 	rp->head_seq = rp->recs[rp->nrecs - 1].seq;
 	if (has_cp) {
-		if (rp->ncps == rp->acps) {
-			size_t na = rp->acps ? 2 * rp->acps : 16;
-			void *p = realloc(rp->cps, na * sizeof(*rp->cps));
-
-			if (!p)
-				return "out of memory";
-			rp->cps = p;
-			rp->acps = na;
-		}
+		ALLOC_GROW(rp->cps, rp->ncps + 1, rp->acps);
 		rp->cps[rp->ncps].seq = rp->head_seq;
 		rp->cps[rp->ncps++].v = b + off + AUDIT_SEAL_LEN;
 	}

@@ -213,8 +213,6 @@ int audit_load(struct store *s)
 			log_warn("%s: audit log switched off (bench build)", s->dir);
 	}
 #endif
-	s->audit_seq = L->seq;
-	memcpy(s->audit_prev, L->hash, 32);
 	audit_log_register(L);
 	if (ret == 1) {
 		/* "version" carries the first seq that cannot be trusted, for verify */

@@ -327,39 +327,3 @@ int audit_format(const char *format, const char *json, const struct audit_rec *r
 	}
 	return 0;
 }
-
-struct export {
-	const char *format;
-	struct strbuf buf;
-	FILE *out;
-};
-
-static int export_one(void *arg, const char *json, const struct audit_rec *r)
-{
-	struct export *x = arg;
-
-	audit_format(x->format, json, r, &x->buf);
-	if (x->buf.len < 65536)
-		return 0;
-	if (fwrite(x->buf.buf, 1, x->buf.len, x->out) != x->buf.len)
-		return -EIO;
-	strbuf_reset(&x->buf);
-	return 0;
-}
-
-int audit_export(struct store *s, const char *format, const struct audit_filter *f,
-		 FILE *out)
-{
-	struct export x = { format, STRBUF_INIT, out };
-	int ret;
-
-	if (strcmp(format, "jsonl") && strcmp(format, "syslog") && strcmp(format, "text"))
-		return -EINVAL;
-	ret = audit_query(s, f, export_one, &x);
-	if (ret >= 0 && x.buf.len && fwrite(x.buf.buf, 1, x.buf.len, out) != x.buf.len)
-		ret = -EIO;
-	if (ret >= 0 && fflush(out))
-		ret = -EIO;
-	strbuf_release(&x.buf);
-	return ret < 0 ? ret : 0;
-}

@@ -20,6 +20,7 @@
  * (store/audit_anchor.c), kept outside the store, covers that, because
  * it is compared by chain hash, which needs no key.
  */
+#include "common/alloc.h"
 #include "store/audit_int.h"
 
 #include <errno.h>
@@ -65,7 +66,7 @@ static int broken(struct verify *v, uint64_t seq, const char *fmt, ...)
 static int load_cps(struct verify *v)
 {
 	rocksdb_iterator_t *it;
-	struct audit_seal c, *n;
+	struct audit_seal c;
 	const char *k, *val;
 	size_t klen, vlen, alloc = 0;
 	char *err = NULL;
@@ -85,15 +86,7 @@ static int load_cps(struct verify *v)
 				     "a checkpoint record is damaged");
 			goto out;
 		}
-		if (v->ncp == alloc) {
-			alloc = alloc ? 2 * alloc : 64;
-			n = realloc(v->cps, alloc * sizeof(*n));
-			if (!n) {
-				ret = perr_set(v->e, ENOMEM, "audit log: out of memory");
-				goto out;
-			}
-			v->cps = n;
-		}
+		ALLOC_GROW(v->cps, v->ncp + 1, alloc);
 		v->cps[v->ncp++] = c;
 	}
 	rocksdb_iter_get_error(it, &err);

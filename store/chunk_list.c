@@ -9,6 +9,7 @@
  * stores made before holes existed; a binary that predates format 2
  * refuses such a page (-EIO) rather than misread it.
  */
+#include "common/alloc.h"
 #include "store/content.h"
 #include "store/holes.h"
 
@@ -43,17 +44,7 @@ void chunk_list_add(struct chunk_list *l, const uint8_t sha[32], uint64_t len)
 		l->size += len;
 		return;
 	}
-	if (l->n == l->alloc) {
-		size_t na = l->alloc ? 2 * l->alloc : 64;
-
-		r = realloc(l->v, na * sizeof(*r));
-		if (!r) {
-			fprintf(stderr, "poolfs: out of memory growing a chunk list\n");
-			abort();
-		}
-		l->v = r;
-		l->alloc = na;
-	}
+	ALLOC_GROW(l->v, l->n + 1, l->alloc);
 	r = &l->v[l->n++];
 	r->off = l->size;
 	r->len = len;

@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +26,7 @@
 #define PIPE_BLOCKS	4
 #define PIPE_THREADS	8
 
-static atomic_int workers;		/* running in the process */
+static int workers;			/* running in the process; atomic */
 
 struct block {
 	struct block *next;
@@ -133,12 +132,12 @@ static int block_get(struct chunk_pipe *p, struct block **out)
 /* Takes a worker slot and starts the worker; false when none is free. */
 static bool worker_start(struct chunk_pipe *p)
 {
-	if (atomic_fetch_add(&workers, 1) >= PIPE_THREADS) {
-		atomic_fetch_sub(&workers, 1);
+	if (__atomic_fetch_add(&workers, 1, __ATOMIC_SEQ_CST) >= PIPE_THREADS) {
+		__atomic_fetch_sub(&workers, 1, __ATOMIC_SEQ_CST);
 		return false;
 	}
 	if (pthread_create(&p->thread, NULL, worker, p)) {
-		atomic_fetch_sub(&workers, 1);
+		__atomic_fetch_sub(&workers, 1, __ATOMIC_SEQ_CST);
 		return false;
 	}
 	p->started = true;
@@ -267,7 +266,7 @@ void chunk_pipe_free(struct chunk_pipe *p)
 		pthread_cond_broadcast(&p->cond);
 		pthread_mutex_unlock(&p->lock);
 		pthread_join(p->thread, NULL);
-		atomic_fetch_sub(&workers, 1);
+		__atomic_fetch_sub(&workers, 1, __ATOMIC_SEQ_CST);
 	}
 	blocks_free(p->queue);
 	blocks_free(p->free);

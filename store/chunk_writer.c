@@ -9,6 +9,7 @@
  * (store/view_pin.c) until the writer is freed, so view eviction cannot
  * delete a chunk the commit is about to list.
  */
+#include "common/alloc.h"
 #include "store/chunker.h"
 #include "store/content.h"
 #include "store/internal.h"
@@ -58,12 +59,8 @@ static size_t sha_slot(const uint8_t sha[32], size_t cap)
 static void seen_grow(struct chunk_writer *cw)
 {
 	size_t cap = cw->seen_cap ? 2 * cw->seen_cap : 1024, i;
-	uint8_t (*t)[33] = calloc(cap, sizeof(*t));
+	uint8_t (*t)[33] = xcalloc(cap, sizeof(*t));
 
-	if (!t) {
-		fprintf(stderr, "poolfs: out of memory storing chunks\n");
-		abort();
-	}
 	for (size_t k = 0; k < cw->seen_cap; k++) {
 		if (!cw->seen[k][32])
 			continue;

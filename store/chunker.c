@@ -12,7 +12,6 @@
  */
 #include "store/chunker.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,12 +121,14 @@ const uint64_t chunker_gear[256] = {
 	0x489af967aafd1dd7ULL,
 };
 
-static _Atomic uint64_t scanned;
+#ifdef POOL_TEST
+static uint64_t scanned;		/* atomic */
 
 uint64_t chunker_scanned(void)
 {
-	return atomic_load_explicit(&scanned, memory_order_relaxed);
+	return __atomic_load_n(&scanned, __ATOMIC_RELAXED);
 }
+#endif
 
 static size_t cut(const uint8_t *buf, size_t n)
 {
@@ -160,6 +161,8 @@ size_t chunker_next(const uint8_t *buf, size_t len, bool final)
 	if (c == n && !final && len < CHUNK_MAX)
 		c = 0;
 out:
-	atomic_fetch_add_explicit(&scanned, c, memory_order_relaxed);
+#ifdef POOL_TEST
+	__atomic_add_fetch(&scanned, c, __ATOMIC_RELAXED);
+#endif
 	return c;
 }

@@ -34,11 +34,14 @@
  */
 size_t chunker_next(const uint8_t *buf, size_t len, bool final);
 
+#ifdef POOL_TEST
 /*
- * Bytes in the chunks chunker_next returned in this process so far. Lets
- * tests check that a commit re-chunks only around changed bytes.
+ * Test builds only: bytes in the chunks chunker_next returned in this
+ * process so far, so a test can check that a commit re-chunks only
+ * around changed bytes.
  */
 uint64_t chunker_scanned(void);
+#endif
 
 /* The gear table, exposed so a test can check it is the documented one. */
 extern const uint64_t chunker_gear[256];

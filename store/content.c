@@ -39,6 +39,7 @@
  * as zeros and left as a hole have different ids, which only costs
  * sharing.
  */
+#include "common/alloc.h"
 #include "store/chunker.h"
 #include "store/content.h"
 #include "store/internal.h"
@@ -68,24 +69,6 @@ struct delta_vec {
 	size_t n, alloc;
 };
 
-/* Out of memory is fatal in poolfs (see common/strbuf.h). */
-static void *grow(void *p, size_t *alloc, size_t need, size_t elem)
-{
-	size_t na = *alloc ? *alloc : 16;
-
-	if (need <= *alloc)
-		return p;
-	while (na < need)
-		na *= 2;
-	p = realloc(p, na * elem);
-	if (!p) {
-		fprintf(stderr, "poolfs: out of memory counting references\n");
-		abort();
-	}
-	*alloc = na;
-	return p;
-}
-
 /* ---- refcounts ---- */
 
 static void ref_key(uint8_t key[33], char kind, const uint8_t sha[32])
@@ -98,7 +81,7 @@ static void delta_add(struct delta_vec *d, char kind, const uint8_t sha[32], uin
 {
 	struct ref_delta *r;
 
-	d->v = grow(d->v, &d->alloc, d->n + 1, sizeof(*d->v));
+	ALLOC_GROW(d->v, d->n + 1, d->alloc);
 	r = &d->v[d->n++];
 	ref_key(r->key, kind, sha);
 	r->len = len;
@@ -642,20 +625,13 @@ static int chunk_read(struct store_content *c, size_t i, size_t skip, uint8_t *d
 	memcpy(dst, val + skip, n);
 	if (n == vlen)
 		goto out;
-	/* best effort: without memory the next read fetches the chunk again */
 	pthread_mutex_lock(&c->lock);
 	if (c->cache_alloc < vlen) {
-		uint8_t *p = realloc(c->cache, vlen);
-
-		if (p) {
-			c->cache = p;
-			c->cache_alloc = vlen;
-		}
+		c->cache = xreallocarray(c->cache, vlen, 1);
+		c->cache_alloc = vlen;
 	}
-	if (c->cache_alloc >= vlen) {
-		memcpy(c->cache, val, vlen);
-		c->cache_idx = i;
-	}
+	memcpy(c->cache, val, vlen);
+	c->cache_idx = i;
 	pthread_mutex_unlock(&c->lock);
 out:
 	if (ps)

@@ -35,7 +35,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,7 +144,7 @@ static bool err_has(const char *err, const char *what)
  * when this librocksdb lacks LZ4. Leaves the RocksDB message in *errp
  * (caller frees) on failure.
  */
-static int open_db(struct store *s, const char *path, bool create, char **errp)
+int open_db(struct store *s, const char *path, bool create, char **errp)
 {
 	const rocksdb_options_t *cfo[CF_COUNT];
 	int comp[] = { rocksdb_lz4_compression, rocksdb_no_compression };
@@ -174,7 +173,7 @@ static int open_db(struct store *s, const char *path, bool create, char **errp)
 	return -EIO;
 }
 
-static struct store *store_alloc(const char *dir, unsigned flags)
+struct store *store_alloc(const char *dir, unsigned flags)
 {
 	struct store *s = calloc(1, sizeof(*s));
 
@@ -194,7 +193,7 @@ static struct store *store_alloc(const char *dir, unsigned flags)
 	return s;
 }
 
-static void store_free(struct store *s)
+void store_free(struct store *s)
 {
 	if (!s)
 		return;
@@ -212,7 +211,7 @@ static void store_free(struct store *s)
 	free(s);
 }
 
-static int open_error(const char *dir, const char *err, struct perr *e)
+int open_error(const char *dir, const char *err, struct perr *e)
 {
 	if (err_has(err, "lock") || err_has(err, "LOCK"))
 		return perr_set(e, EBUSY, "%s: pool is in use by another process", dir);
@@ -224,97 +223,6 @@ static int open_error(const char *dir, const char *err, struct perr *e)
 		return perr_set(e, EACCES, "%s: permission denied opening the database", dir);
 	return perr_set(e, EIO, "%s: cannot open the database: %s", dir,
 			err ? err : "unknown error");
-}
-
-static int load_meta(struct store *s, struct perr *e)
-{
-	struct strbuf v = STRBUF_INIT;
-	uint32_t fmt;
-	int ret;
-
-	ret = store_get(s, CF_META, "format", 6, &v);
-	if (ret == -ENOENT || (!ret && v.len != 4)) {
-		ret = perr_set(e, EINVAL, "%s: not a poolfs store (no format version)", s->dir);
-		goto out;
-	}
-	if (ret) {
-		ret = perr_set(e, -ret, "%s: cannot read the format version", s->dir);
-		goto out;
-	}
-	fmt = get_be32((const uint8_t *)v.buf);
-	if (fmt > STORE_FORMAT_VERSION || fmt == 0) {
-		ret = perr_set(e, EINVAL, "%s: store format %u is newer than this poolfs understands (%u)",
-			       s->dir, fmt, STORE_FORMAT_VERSION);
-		goto out;
-	}
-	ret = store_get(s, CF_META, "next_ino", 8, &v);
-	if (ret || v.len != 8) {
-		ret = perr_set(e, ret ? -ret : EIO, "%s: cannot read the inode counter", s->dir);
-		goto out;
-	}
-	s->next_ino = get_be64((const uint8_t *)v.buf);
-out:
-	strbuf_release(&v);
-	return ret;
-}
-
-int store_open(const char *dir, unsigned flags, struct store **out, struct perr *e)
-{
-	struct strbuf path = STRBUF_INIT;
-	struct store *s = NULL;
-	struct stat st;
-	char *err = NULL;
-	int ret;
-
-	*out = NULL;
-	strbuf_addf(&path, "%s/db", dir);
-	if (stat(path.buf, &st) || !S_ISDIR(st.st_mode)) {
-		ret = perr_set(e, EINVAL, "%s: not a poolfs store (no db/)", dir);
-		goto out;
-	}
-	/* checked here because RocksDB leaves LOCK and LOG files behind even when it refuses */
-	strbuf_addstr(&path, "/CURRENT");
-	if (stat(path.buf, &st)) {
-		if (errno == EACCES)
-			ret = perr_set(e, EACCES, "%s: permission denied", dir);
-		else
-			ret = perr_set(e, EINVAL, "%s: not a poolfs store (no database in db/)", dir);
-		goto out;
-	}
-	strbuf_setlen(&path, path.len - strlen("/CURRENT"));
-	s = store_alloc(dir, flags);
-	if (!s) {
-		ret = perr_set(e, ENOMEM, "%s: out of memory", dir);
-		goto out;
-	}
-	ret = open_db(s, path.buf, false, &err);
-	if (ret) {
-		ret = open_error(dir, err, e);
-		goto out;
-	}
-	ret = load_meta(s, e);
-	if (ret)
-		goto out;
-	ret = audit_load(s);
-	if (ret) {
-		ret = perr_set(e, -ret, "%s: cannot read the audit log", dir);
-		goto out;
-	}
-	*out = s;
-	s = NULL;
-out:
-	free(err);
-	store_free(s);
-	strbuf_release(&path);
-	return ret;
-}
-
-void store_close(struct store *s)
-{
-	if (!s)
-		return;
-	audit_unload(s);
-	store_free(s);
 }
 
 const char *store_dir(const struct store *s)
@@ -553,17 +461,18 @@ int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync)
  */
 int64_t store_now_ns(void)
 {
-	static _Atomic int64_t last;
+	static int64_t last;		/* atomic */
 	struct timespec ts;
 	int64_t now, prev;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-	prev = atomic_load(&last);
+	prev = __atomic_load_n(&last, __ATOMIC_SEQ_CST);
 	do {
 		if (now <= prev)
 			now = prev + 1;
-	} while (!atomic_compare_exchange_weak(&last, &prev, now));
+	} while (!__atomic_compare_exchange_n(&last, &prev, now, true, __ATOMIC_SEQ_CST,
+					      __ATOMIC_SEQ_CST));
 	return now;
 }
 

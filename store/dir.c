@@ -2,6 +2,7 @@
  * store/dir.c - reading the tree: listings now and as of a past time
  * (for /.snapshots), lookups as of a past time, and path resolution.
  */
+#include "common/alloc.h"
 #include "store/dent.h"
 
 #include <errno.h>
@@ -74,18 +75,8 @@ struct past_list {
 
 static void past_add(struct past_list *l, const char *name, size_t len, const struct dent *d)
 {
-	if (l->n == l->alloc) {
-		size_t alloc = l->alloc ? 2 * l->alloc : 64;
-		struct past_ent *v = realloc(l->v, alloc * sizeof(*v));
-
-		if (!v)
-			abort();	/* as strbuf: out of memory is fatal */
-		l->v = v;
-		l->alloc = alloc;
-	}
-	l->v[l->n].name = strndup(name, len);
-	if (!l->v[l->n].name)
-		abort();
+	ALLOC_GROW(l->v, l->n + 1, l->alloc);
+	l->v[l->n].name = xstrndup(name, len);
 	l->v[l->n++].d = *d;
 }
 
@@ -242,24 +233,32 @@ int store_lookup_at(struct store *s, uint64_t parent, const char *name,
 
 /* ---- paths ---- */
 
+/* The next component of path *p into comp, moving *p past it; false at the end. */
+static bool path_next(const char **p, struct strbuf *comp)
+{
+	const char *end;
+
+	while (**p == '/')
+		(*p)++;
+	if (!**p)
+		return false;
+	end = strchrnul(*p, '/');
+	strbuf_reset(comp);
+	strbuf_add(comp, *p, (size_t)(end - *p));
+	*p = end;
+	return true;
+}
+
 int store_resolve(struct store *s, const char *path, struct store_attr *a)
 {
 	struct strbuf comp = STRBUF_INIT;
-	const char *p = path, *end;
+	const char *p = path;
 	int ret;
 
 	if (*p != '/')
 		return -EINVAL;
 	ret = store_getattr(s, STORE_ROOT_INO, a);
-	while (!ret) {
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		end = strchrnul(p, '/');
-		strbuf_reset(&comp);
-		strbuf_add(&comp, p, (size_t)(end - p));
-		p = end;
+	while (!ret && path_next(&p, &comp)) {
 		if (!strcmp(comp.buf, "."))
 			continue;
 		/* fail closed: a pool path never climbs */
@@ -281,22 +280,14 @@ int store_mkdirs(struct store *s, const char *path, uint32_t mode, uint32_t uid,
 {
 	struct strbuf comp = STRBUF_INIT;
 	struct store_attr a;
-	const char *p = path, *end;
+	const char *p = path;
 	uint64_t parent;
 	int ret;
 
 	if (*p != '/')
 		return -EINVAL;
 	ret = store_getattr(s, STORE_ROOT_INO, &a);
-	while (!ret) {
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		end = strchrnul(p, '/');
-		strbuf_reset(&comp);
-		strbuf_add(&comp, p, (size_t)(end - p));
-		p = end;
+	while (!ret && path_next(&p, &comp)) {
 		if (a.type != STORE_DIR) {
 			ret = -ENOTDIR;
 			break;

@@ -21,7 +21,7 @@
  *   refs      'c' sha256                        be64 reference count, be32 chunk length
  *   refs      'p' sha256                        be64 reference count
  *   versions  be64(ino) be64(version)           version record
- *   views     (reserved for desensitized views)
+ *   views     'v' / 'a' content_id fp, 'b', 't'  the view cache (store/view.c)
  *   audit     be64(seq)                         audit record
  *   policy    be64(version)                     policy document and who applied it
  *
@@ -77,8 +77,6 @@ struct store {
 	 */
 	pthread_mutex_t lock;
 	uint64_t next_ino;		/* protected by lock */
-	uint64_t audit_seq;		/* last sequence written; protected by lock */
-	uint8_t audit_prev[32];		/* hash of record audit_seq; protected by lock */
 	struct audit_log *audit;	/* store/audit.c; set by audit_load */
 };
 
@@ -116,7 +114,7 @@ int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync);
  */
 int audit_add(struct store *s, rocksdb_writebatch_t *b, struct audit_rec *r);
 void audit_rollback(struct store *s);
-/* Called by store_open: recovers audit_seq and audit_prev from the log. */
+/* Called by store_open: opens the audit log and recovers its chain. */
 int audit_load(struct store *s);
 /* Called by store_close: flushes pending records and stops audit threads. */
 void audit_unload(struct store *s);
@@ -127,7 +125,13 @@ void audit_unload(struct store *s);
  */
 int audit_drain(struct store *s);
 
-/* pread()/pwrite() of all len bytes at off (store/stage.c); -errno, or -EIO when short. */
+/* store/db.c, for store/open.c: the handle, the database and why it did not open. */
+struct store *store_alloc(const char *dir, unsigned flags);
+void store_free(struct store *s);
+int open_db(struct store *s, const char *path, bool create, char **errp);
+int open_error(const char *dir, const char *err, struct perr *e);
+
+/* pread()/pwrite() of all len bytes at off (store/fileio.c); -errno, or -EIO when short. */
 int store_pread_full(int fd, uint8_t *buf, size_t len, uint64_t off);
 int store_pwrite_full(int fd, const uint8_t *buf, size_t len, uint64_t off);
 /* Flushes family cf's memtable to tables and waits (store/db.c); -ENOSPC or -EIO. */

@@ -35,6 +35,7 @@
  * before it leaves the file at its old version, and the chunk writer
  * deletes what an abandoned stage stored (store/chunk_writer.c).
  */
+#include "common/alloc.h"
 #include "store/chunker.h"
 #include "store/content.h"
 #include "store/holes.h"
@@ -108,17 +109,7 @@ static void ext_insert(struct store_stage *st, uint64_t off, uint64_t end)
 		memmove(st->ext + i + 1, st->ext + j, (st->n_ext - j) * sizeof(*st->ext));
 		st->n_ext -= j - i - 1;
 	} else {
-		if (st->n_ext == st->ext_alloc) {
-			size_t na = st->ext_alloc ? 2 * st->ext_alloc : 16;
-			struct extent *p = realloc(st->ext, na * sizeof(*p));
-
-			if (!p) {
-				fprintf(stderr, "poolfs: out of memory staging a write\n");
-				abort();
-			}
-			st->ext = p;
-			st->ext_alloc = na;
-		}
+		ALLOC_GROW(st->ext, st->n_ext + 1, st->ext_alloc);
 		memmove(st->ext + i + 1, st->ext + i, (st->n_ext - i) * sizeof(*st->ext));
 		st->n_ext++;
 	}
@@ -165,38 +156,6 @@ out:
 			strerror(-ret));
 	strbuf_release(&path);
 	return ret;
-}
-
-int store_pread_full(int fd, uint8_t *buf, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pread(fd, buf, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		buf += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-int store_pwrite_full(int fd, const uint8_t *buf, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, buf, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		buf += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
 }
 
 /* ---- the stage ---- */

@@ -15,6 +15,7 @@
  * budget, fine for the thousands a 1 GiB budget holds.
  * NEEDSWORK: an index by last use if budgets grow to millions of views.
  */
+#include "common/alloc.h"
 #include "store/content.h"
 #include "store/internal.h"
 
@@ -48,27 +49,9 @@ struct drops {
 	size_t n, alloc;
 };
 
-/* Out of memory is fatal in poolfs (see common/strbuf.h). */
-static void *grow(void *p, size_t *alloc, size_t need, size_t elem)
-{
-	size_t na = *alloc ? *alloc : 64;
-
-	if (need <= *alloc)
-		return p;
-	while (na < need)
-		na *= 2;
-	p = realloc(p, na * elem);
-	if (!p) {
-		fprintf(stderr, "poolfs: out of memory evicting views\n");
-		abort();
-	}
-	*alloc = na;
-	return p;
-}
-
 static void drop_add(struct drops *d, char kind, const uint8_t sha[32])
 {
-	d->v = grow(d->v, &d->alloc, d->n + 1, sizeof(*d->v));
+	ALLOC_GROW(d->v, d->n + 1, d->alloc);
 	d->v[d->n].key[0] = (uint8_t)kind;
 	memcpy(d->v[d->n].key + 1, sha, 32);
 	d->v[d->n++].n = 1;
@@ -122,7 +105,7 @@ static int victims_load(struct store *s, struct victims *vs)
 			ret = -EIO;
 			break;
 		}
-		vs->v = grow(vs->v, &vs->alloc, vs->n + 1, sizeof(*vs->v));
+		ALLOC_GROW(vs->v, vs->n + 1, vs->alloc);
 		x = &vs->v[vs->n++];
 		memcpy(x->key, k, 65);
 		x->used = (int64_t)get_be64(v);

@@ -18,6 +18,7 @@
  * the pins out of struct store. Both are empty whenever nothing is being
  * written or read.
  */
+#include "common/alloc.h"
 #include "store/content.h"
 
 #include <pthread.h>
@@ -61,12 +62,8 @@ static void table_grow(struct pin_table *t)
 	struct pin_table old = *t;
 
 	t->cap = old.cap ? 2 * old.cap : 256;
-	t->key = malloc(t->cap * sizeof(*t->key));
-	t->count = calloc(t->cap, sizeof(*t->count));
-	if (!t->key || !t->count) {
-		fprintf(stderr, "poolfs: out of memory pinning chunks\n");
-		abort();
-	}
+	t->key = xreallocarray(NULL, t->cap, sizeof(*t->key));
+	t->count = xcalloc(t->cap, sizeof(*t->count));
 	for (size_t k = 0; k < old.cap; k++) {
 		size_t i;
 

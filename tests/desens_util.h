@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "common/strbuf.h"
-#include "policy/desens.h"
+#include "policy/desens/desens.h"
 #include "policy/view.h"
 
 #define TEST_KEY	"golden-key"

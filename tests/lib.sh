@@ -12,8 +12,9 @@
 # saying what differed, and the test exits 1 at the end. `die` stops it.
 #
 # Environment: BUILD (default build), KEEP=1 keeps $T_TMP for a post-mortem,
-# POOLFS_OPTS extra -o options for every mount (default allow_all while the
-# policy engine is not in).
+# POOLFS_OPTS extra -o options for every mount (default allow_all, for tests
+# of the filesystem itself; a test of the policy sets POOLFS_OPTS= and
+# applies its own policy).
 
 set -u
 set -o pipefail

@@ -126,14 +126,14 @@ static void test_crash_replayed(void)
 
 	pool_new();
 	CU_ASSERT_EQUAL(fill(0, 20), 0);
-	base = S->audit_seq;
+	base = audit_last_seq(S);
 	crash_after(300);
 	/* the child's records are in the journal and nowhere else durable */
 	journal_file("audit.", path, sizeof(path));
 	CU_ASSERT_FATAL(path[0] != '\0');
 	CU_ASSERT(file_size(path) > 300 * 200);
 	pool_reopen();
-	CU_ASSERT_EQUAL(S->audit_seq, base + 300);
+	CU_ASSERT_EQUAL(audit_last_seq(S), base + 300);
 	read_last();
 	{
 		char rpath[64], reason[32];
@@ -150,7 +150,7 @@ static void test_crash_replayed(void)
 	CU_ASSERT_EQUAL(fill(0, 10), 0);
 	CU_ASSERT_EQUAL(verify_quiet(), 0);
 	pool_reopen();
-	CU_ASSERT_EQUAL(S->audit_seq, base + 310);
+	CU_ASSERT_EQUAL(audit_last_seq(S), base + 310);
 	CU_ASSERT_EQUAL(verify_quiet(), 0);
 	pool_done();
 }
@@ -162,7 +162,7 @@ static uint64_t crashed_pool(unsigned n, char *path, size_t len)
 
 	pool_new();
 	CU_ASSERT_EQUAL_FATAL(append_init(), 0);
-	base = S->audit_seq;
+	base = audit_last_seq(S);
 	crash_after(n);
 	journal_file("audit.", path, len);
 	CU_ASSERT_FATAL(path[0] != '\0');
@@ -173,7 +173,7 @@ static uint64_t crashed_pool(unsigned n, char *path, size_t len)
 static void expect_reopened_intact(uint64_t seq)
 {
 	pool_reopen();
-	CU_ASSERT_EQUAL(S->audit_seq, seq);
+	CU_ASSERT_EQUAL(audit_last_seq(S), seq);
 	read_last();
 	CU_ASSERT_STRING_NOT_EQUAL(last_op, "audit_break");
 	CU_ASSERT_EQUAL(verify_quiet(), 0);
@@ -216,7 +216,7 @@ static void test_crash_edited_frame(void)
 	close(fd);
 	pool_reopen();
 	/* ten groups replayed, then the break in the eleventh's place */
-	CU_ASSERT_EQUAL(S->audit_seq, base + 11);
+	CU_ASSERT_EQUAL(audit_last_seq(S), base + 11);
 	read_last();
 	CU_ASSERT_STRING_EQUAL(last_op, "audit_break");
 	CU_ASSERT_PTR_NOT_NULL(strstr(last_reason, "journal file"));
@@ -226,7 +226,7 @@ static void test_crash_edited_frame(void)
 	journal_file("refused.", refused, sizeof(refused));
 	CU_ASSERT(refused[0] != '\0');
 	pool_reopen();
-	CU_ASSERT_EQUAL(S->audit_seq, base + 11);
+	CU_ASSERT_EQUAL(audit_last_seq(S), base + 11);
 	pool_done();
 }
 
@@ -249,7 +249,7 @@ static void expect_last_refused(uint64_t base, const char *why)
 	char refused[600];
 
 	pool_reopen();
-	CU_ASSERT_EQUAL(S->audit_seq, base + 40);
+	CU_ASSERT_EQUAL(audit_last_seq(S), base + 40);
 	read_last();
 	CU_ASSERT_STRING_EQUAL(last_op, "audit_break");
 	CU_ASSERT_PTR_NOT_NULL(strstr(last_reason, why));
@@ -315,7 +315,7 @@ static void test_files_retired(void)
 
 	audit_journal_max = 64 << 10;
 	pool_new();
-	base = S->audit_seq;
+	base = audit_last_seq(S);
 	/* some 30 files' worth: each goes once the tables hold its records */
 	CU_ASSERT_EQUAL(fill(0, 5000), 0);
 	CU_ASSERT_EQUAL(audit_drain(S), 0);
@@ -328,7 +328,7 @@ static void test_files_retired(void)
 	/* a crash over many files: each is replayed, in order */
 	base = crashed_pool(3000, path, sizeof(path));
 	pool_reopen();
-	CU_ASSERT_EQUAL(S->audit_seq, base + 3000);
+	CU_ASSERT_EQUAL(audit_last_seq(S), base + 3000);
 	CU_ASSERT_EQUAL(verify_quiet(), 0);
 	CU_ASSERT_EQUAL(journal_count("audit."), 0);
 	pool_done();

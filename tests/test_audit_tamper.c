@@ -213,7 +213,7 @@ static void test_tamper_cut(void)
 
 	/* reopening does not launder it: an audit_break record keeps it visible */
 	pool_reopen();
-	CU_ASSERT_EQUAL(S->audit_seq, TAMPER_N - 4);
+	CU_ASSERT_EQUAL(audit_last_seq(S), TAMPER_N - 4);
 	CU_ASSERT_EQUAL(fill(9000, 10), 0);
 	memset(&e, 0, sizeof(e));
 	CU_ASSERT_EQUAL(verify_bad(&e), TAMPER_N - 4);
@@ -251,7 +251,7 @@ static void test_tamper_reopen(void)
 	raw_put_rec(TAMPER_N + 1, v.buf, v.len);
 	forge_from(TAMPER_N + 1, TAMPER_N + 1, 0);
 	pool_reopen();
-	CU_ASSERT_EQUAL(S->audit_seq, TAMPER_N + 2);
+	CU_ASSERT_EQUAL(audit_last_seq(S), TAMPER_N + 2);
 	CU_ASSERT_EQUAL(fill(0, 3), 0);
 	CU_ASSERT_EQUAL(verify_quiet(), TAMPER_N + 1);
 	pool_done();
@@ -268,7 +268,7 @@ static void test_tamper_reopen(void)
 	tamper_pool();
 	raw_put_rec(TAMPER_N, "garbage", 7);
 	pool_reopen();
-	CU_ASSERT_EQUAL(S->audit_seq, TAMPER_N + 1);
+	CU_ASSERT_EQUAL(audit_last_seq(S), TAMPER_N + 1);
 	CU_ASSERT_EQUAL(fill(0, 3), 0);
 	CU_ASSERT_EQUAL(verify_quiet(), TAMPER_N);
 	strbuf_release(&v);
@@ -322,7 +322,7 @@ static void wipe_log(void)
 	uint8_t key[AUDIT_CP_KEY_LEN];
 	uint64_t cp;
 
-	for (uint64_t k = 1; k <= S->audit_seq; k++)
+	for (uint64_t k = 1; k <= audit_last_seq(S); k++)
 		raw_del_rec(k);
 	raw_del(CF_META, AUDIT_META_HEAD, strlen(AUDIT_META_HEAD));
 	while ((cp = cp_below(UINT64_MAX))) {
@@ -360,7 +360,7 @@ static void rollback_with_key(uint64_t last)
 	uint8_t zero[32] = { 0 }, computed[32], enc[AUDIT_SEAL_LEN], key[AUDIT_CP_KEY_LEN];
 	struct audit_keys k;
 	struct audit_seal c = { .seq = last, .time_ns = time_of(last) };
-	uint64_t cp, end = S->audit_seq;
+	uint64_t cp, end = audit_last_seq(S);
 
 	for (uint64_t q = last + 1; q <= end; q++)
 		raw_del_rec(q);

@@ -23,11 +23,9 @@
 #include "store/chunker.h"
 #include "store/content.h"
 #include "store/internal.h"
+#include "tests/store_util.h"
 #include "tests/unit_main.h"
 
-static struct store *S;
-static char tmpdir[] = "/tmp/test_content.XXXXXX";
-static char pooldir[64];
 static const struct store_writer W = { 1000, 2000, 42, "gongan", "zhang" };
 
 /* ---- helpers ---- */
@@ -697,25 +695,9 @@ static void test_crash(void)
 
 /* ---- setup ---- */
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static int suite_init(void)
 {
-	if (!mkdtemp(tmpdir))
-		return -1;
-	snprintf(pooldir, sizeof(pooldir), "%s/pool", tmpdir);
-	if (store_create(pooldir, NULL) || store_open(pooldir, 0, &S, NULL))
-		return -1;
-	return 0;
-}
-
-static int suite_clean(void)
-{
-	store_close(S);
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return store_suite_init("content");
 }
 
 int main(int argc, char **argv)
@@ -737,5 +719,5 @@ int main(int argc, char **argv)
 		snprintf(pooldir, sizeof(pooldir), "%s", argv[2]);
 		return crash_child(strtoull(argv[3], NULL, 10), strtoull(argv[4], NULL, 10));
 	}
-	return unit_tests_run("content", suite_init, suite_clean, tests, UNIT_COUNT(tests));
+	return unit_tests_run("content", suite_init, store_suite_clean, tests, UNIT_COUNT(tests));
 }

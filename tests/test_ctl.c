@@ -150,6 +150,7 @@ static void test_policy_apply(void)
 	char *v2 = policy_edit("\"valid_until\": \"2099-01-01\"", "\"valid_until\": \"2098-01-01\"");
 	char *bad = policy_edit("\"entry\": \"341800-GA-0001\"", "\"entry\": \"341800-X\"");
 	int applies = count_audit("policy.apply");
+	struct policy_decision known;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(v2);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
@@ -172,7 +173,9 @@ static void test_policy_apply(void)
 	CU_ASSERT_EQUAL(__atomic_load_n(&set_policy_calls, __ATOMIC_SEQ_CST), 1);
 	live = __atomic_load_n(&live_policy, __ATOMIC_SEQ_CST);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(live);
-	CU_ASSERT_EQUAL(policy_dept_exists(live, "renshe"), 0);
+	CU_ASSERT_EQUAL(policy_decide(live, &(struct policy_caller){ .mount_dept = "renshe" }, "/",
+				      POLICY_LOOKUP, time(NULL), &known), 0);
+	CU_ASSERT_STRING_EQUAL(known.dept, "renshe");
 	CU_ASSERT_EQUAL(policy_role_has(live, 1500, NULL, 0, "security_admin"), 1);
 	CU_ASSERT_EQUAL(count_audit("policy.apply"), applies + 1);
 

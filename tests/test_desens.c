@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "common/strbuf.h"
-#include "policy/desens.h"
+#include "policy/desens/desens.h"
 #include "tests/desens_util.h"
 #include "tests/unit_main.h"
 

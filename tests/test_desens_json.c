@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "common/strbuf.h"
-#include "policy/desens.h"
-#include "policy/text.h"
+#include "policy/desens/desens.h"
+#include "policy/desens/text.h"
 #include "tests/desens_util.h"
 #include "tests/unit_main.h"
 

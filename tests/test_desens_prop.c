@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policy/text.h"
+#include "policy/desens/text.h"
 #include "tests/desens_util.h"
 #include "tests/unit_main.h"
 

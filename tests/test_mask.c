@@ -15,8 +15,8 @@
 #include <openssl/hmac.h>
 
 #include "common/strbuf.h"
-#include "policy/mask.h"
-#include "policy/text.h"
+#include "policy/desens/mask.h"
+#include "policy/desens/text.h"
 #include "tests/unit_main.h"
 
 static const uint8_t key[] = "test-key-0123456789";

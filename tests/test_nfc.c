@@ -1,5 +1,5 @@
 /*
- * tests/test_nfc.c - policy/nfc.c against Python's unicodedata: every
+ * tests/test_nfc.c - policy/desens/nfc.c against Python's unicodedata: every
  * code point alone, then many random strings built from the characters
  * that decompose, compose, reorder or get trimmed.
  *
@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "common/strbuf.h"
-#include "policy/nfc.h"
-#include "policy/text.h"
+#include "policy/desens/nfc.h"
+#include "policy/desens/text.h"
 #include "tests/unit_main.h"
 
 /*

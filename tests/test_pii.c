@@ -1,6 +1,6 @@
 /*
- * tests/test_pii.c - the detectors of policy/pii.c, value by value, and
- * the sampler of policy/pii_sample.c on CSV, TSV, JSON Lines and JSON in
+ * tests/test_pii.c - the detectors of policy/desens/pii.c, value by value, and
+ * the sampler of policy/desens/pii_sample.c on CSV, TSV, JSON Lines and JSON in
  * UTF-8 and GB18030, whole and cut short.
  *
  * Detector rows are near misses on purpose: a wrong check digit, Feb 30,
@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "common/strbuf.h"
-#include "policy/pii.h"
-#include "policy/text.h"
+#include "policy/desens/pii.h"
+#include "policy/desens/text.h"
 #include "tests/unit_main.h"
 
 struct vcase {

@@ -16,7 +16,7 @@
 #include <openssl/evp.h>
 
 #include "common/strbuf.h"
-#include "policy/desens.h"
+#include "policy/desens/desens.h"
 #include "policy/model.h"
 #include "policy/policy.h"
 #include "policy/view.h"
@@ -61,7 +61,7 @@ static bool fingerprint_is_rev1(const struct policy_view *v)
 	strbuf_addf(&sb, "poolfs-view 1\nformat %s\nencoding %s\ndrop_unlisted %d\n",
 		    formats[r->format], r->encoding, r->drop_unlisted ? 1 : 0);
 	for (size_t i = 0; i < r->nfields; i++) {
-		pol_mask_format(&r->fields[i].mask, mask, sizeof(mask));
+		mask_spec_format(&r->fields[i].mask, mask, sizeof(mask));
 		strbuf_addstr(&sb, "field ");
 		pol_quote(&sb, r->fields[i].name);
 		strbuf_addf(&sb, " %s\n", mask);

@@ -1,16 +1,10 @@
 /*
- * tests/test_stage_perf.c - the sequential write path of a stage: its
- * speed (the store's share of DESIGN.md's "sequential write of 1 GiB
- * incl. commit"), that it stores exactly the chunks the general path
- * stores, and its hand-over to that path on a write out of order, a
- * read, a truncate, an append to an existing file and an abandoned stage.
- *
- * Figures are printed, never asserted: wall time and the CPU time of the
- * whole process (RocksDB's threads included), which a busy machine
- * disturbs less. STAGE_PERF_MB sets the size of the timed file (default
- * 1024, 64 under sanitizers); the pool lives in STAGE_PERF_DIR, else
- * TMPDIR, else /tmp (a tmpfs such as /dev/shm compares with the
- * benchmark's tmpfs references).
+ * tests/test_stage_perf.c - the sequential write path of a stage: that a
+ * file written in order and committed reads back whole, that the path
+ * stores exactly the chunks the general path stores, and its hand-over
+ * to that path on a write out of order, a read, a truncate, an append to
+ * an existing file and an abandoned stage. Its speed is measured by
+ * bench/stage_bench.c (make bench), not here.
  */
 #include <CUnit/Basic.h>
 #include <errno.h>
@@ -18,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include <openssl/sha.h>
@@ -26,11 +19,9 @@
 #include "store/chunker.h"
 #include "store/content.h"
 #include "store/internal.h"
+#include "tests/store_util.h"
 #include "tests/unit_main.h"
 
-static struct store *S;
-static char tmpdir[4096];
-static char pooldir[4200];
 static const struct store_writer W = { 1000, 2000, 42, "gongan", "zhang" };
 static uint64_t files;
 
@@ -65,23 +56,6 @@ static void fill_csv(uint8_t *p, size_t n)
 		off += m;
 		row++;
 	}
-}
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static double cpu_now(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static uint64_t mkfile(void)
@@ -124,16 +98,13 @@ static void content_id(uint64_t ino, uint8_t id[32])
 	store_content_close(c);
 }
 
-/* Writes buf to a new file in req-byte requests, commits, prints figures. */
-static void timed_write(const char *what, const uint8_t *buf, size_t len, size_t req)
+/* Writes buf to a new file in req-byte requests and commits: one version, read back whole. */
+static void seq_write(const uint8_t *buf, size_t len, size_t req)
 {
 	uint64_t ino = mkfile(), v = 0;
 	struct store_stage *st;
-	double t0, t1, t2, c0, c2;
 
 	CU_ASSERT_EQUAL_FATAL(store_stage_open(S, ino, &st), 0);
-	c0 = cpu_now();
-	t0 = now();
 	for (size_t off = 0; off < len; off += req) {
 		size_t n = len - off < req ? len - off : req;
 
@@ -142,56 +113,36 @@ static void timed_write(const char *what, const uint8_t *buf, size_t len, size_t
 			break;
 		}
 	}
-	t1 = now();
 	CU_ASSERT_EQUAL(store_stage_commit(st, &W, NULL, &v), 0);
-	t2 = now();
-	c2 = cpu_now();
 	store_stage_close(st);
-	printf("\n    %s, %zu MiB in %zu KiB writes: writes %.0f MB/s, commit %.3f s,"
-	       " total %.0f MB/s, cpu %.2f s/GiB", what, len >> 20, req >> 10,
-	       (double)len / (t1 - t0) / 1e6, t2 - t1, (double)len / (t2 - t0) / 1e6,
-	       (c2 - c0) * (double)(1u << 30) / (double)len);
 	CU_ASSERT_EQUAL(v, 1);
 	CU_ASSERT(content_is(ino, buf, len));
 }
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define PERF_MB_DEFAULT 64
-#else
-#define PERF_MB_DEFAULT 1024
-#endif
-
-static size_t perf_len(void)
-{
-	const char *e = getenv("STAGE_PERF_MB");
-	unsigned long mb = e ? strtoul(e, NULL, 10) : PERF_MB_DEFAULT;
-
-	return (size_t)(mb ? mb : 1) << 20;
-}
+/* Large enough for a thousand chunks and many 1 MiB requests. */
+#define SEQ_LEN	((size_t)64 << 20)
 
 static void test_sequential_random(void)
 {
-	size_t len = perf_len();
+	size_t len = SEQ_LEN;
 	uint8_t *buf = malloc(len);
 
 	CU_ASSERT_FATAL(buf != NULL);
 	fill(buf, len, 1);
-	timed_write("random bytes", buf, len, 1u << 20);
+	seq_write(buf, len, 1u << 20);
 	fill(buf, len, 2);
-	timed_write("random bytes", buf, len, 128u << 10);
-	printf("\n    ");
+	seq_write(buf, len, 128u << 10);
 	free(buf);
 }
 
 static void test_sequential_csv(void)
 {
-	size_t len = perf_len();
+	size_t len = SEQ_LEN;
 	uint8_t *buf = malloc(len);
 
 	CU_ASSERT_FATAL(buf != NULL);
 	fill_csv(buf, len);
-	timed_write("csv rows", buf, len, 1u << 20);
-	printf("\n    ");
+	seq_write(buf, len, 1u << 20);
 	free(buf);
 }
 
@@ -450,30 +401,9 @@ static void test_abandoned_stage(void)
 	free(buf);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static int suite_init(void)
 {
-	const char *base = getenv("STAGE_PERF_DIR");
-
-	if (!base)
-		base = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof(tmpdir), "%s/test_stage_perf.XXXXXX", base ? base : "/tmp");
-	if (!mkdtemp(tmpdir))
-		return -1;
-	snprintf(pooldir, sizeof(pooldir), "%s/pool", tmpdir);
-	if (store_create(pooldir, NULL) || store_open(pooldir, 0, &S, NULL))
-		return -1;
-	return 0;
-}
-
-static int suite_clean(void)
-{
-	store_close(S);
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return store_suite_init("stage_perf");
 }
 
 int main(void)
@@ -489,5 +419,5 @@ int main(void)
 		{ "an abandoned stage leaves no chunks", test_abandoned_stage },
 	};
 
-	return unit_tests_run("stage_perf", suite_init, suite_clean, tests, UNIT_COUNT(tests));
+	return unit_tests_run("stage_perf", suite_init, store_suite_clean, tests, UNIT_COUNT(tests));
 }

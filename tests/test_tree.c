@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "common/codec.h"
+#include "store/audit_int.h"
 #include "store/internal.h"
 #include "tests/unit_main.h"
 
@@ -585,10 +586,10 @@ static void test_policy(void)
 	CU_ASSERT_EQUAL(store_policy_get(S, 0, &sb, &got), -ENOENT);
 	CU_ASSERT_EQUAL(store_policy_put(S, "{\"version\":1}", 13, &w, &r, &v), 0);
 	CU_ASSERT_EQUAL(v, 1);
-	CU_ASSERT_EQUAL(S->audit_seq, 1);
+	CU_ASSERT_EQUAL(audit_last_seq(S), 1);
 	CU_ASSERT_EQUAL(store_policy_put(S, doc2, strlen(doc2), &w, NULL, &v), 0);
 	CU_ASSERT_EQUAL(v, 2);
-	CU_ASSERT_EQUAL(S->audit_seq, 1);
+	CU_ASSERT_EQUAL(audit_last_seq(S), 1);
 	CU_ASSERT_EQUAL(store_policy_put(S, "\xff\xfe", 2, &w, NULL, &v), -EINVAL);
 	CU_ASSERT_EQUAL(store_policy_put(S, "{}\0", 3, &w, NULL, &v), -EINVAL);
 	pool_reopen();
@@ -658,13 +659,13 @@ static void test_audit_chain(void)
 			       .reason = "no grant" };
 
 	pool_new();
-	CU_ASSERT_EQUAL(S->audit_seq, 0);
+	CU_ASSERT_EQUAL(audit_last_seq(S), 0);
 	for (int i = 0; i < 3; i++)
 		CU_ASSERT_EQUAL(audit_append(S, &r), 0);
 	CU_ASSERT_EQUAL(r.seq, 3);
 	CU_ASSERT(r.time_ns > 0);
 	pool_reopen();
-	CU_ASSERT_EQUAL(S->audit_seq, 3);
+	CU_ASSERT_EQUAL(audit_last_seq(S), 3);
 	CU_ASSERT_EQUAL(audit_append(S, &r), 0);
 	CU_ASSERT_EQUAL(r.seq, 4);
 	CU_ASSERT_EQUAL(verify_chain(), 4);

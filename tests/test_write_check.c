@@ -1,6 +1,6 @@
 /*
  * tests/test_write_check.c - which commits by a writer who may not read
- * a file raw keep how the engine reads it (policy/write_check.h).
+ * a file raw keep how the engine reads it (policy/desens/write_check.h).
  *
  * Each row feeds the previous and the new content, the new one in
  * pieces of every size from 1 byte, so a boundary that depends on where
@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policy/write_check.h"
+#include "policy/desens/write_check.h"
 #include "tests/unit_main.h"
 
 struct wcase {

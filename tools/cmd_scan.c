@@ -24,8 +24,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "policy/nfc.h"
-#include "policy/pii.h"
+#include "policy/desens/nfc.h"
+#include "policy/desens/pii.h"
 #include "policy/policy.h"
 #include "store/audit.h"
 #include "store/store.h"

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/json.h"
 #include "store/audit.h"
 #include "store/store.h"
 
@@ -241,16 +242,7 @@ void cmd_format_time(int64_t sec, char *buf, size_t len)
 
 int cmd_print_json(struct ctl_ctx *ctx, json_t *doc)
 {
-	char *text;
-
-	if (!doc)
-		return cmd_error(ctx, CTL_EXIT_USAGE, "cannot build the JSON output: out of memory");
-	text = json_dumps(doc, JSON_INDENT(2));
-	json_decref(doc);
-	if (!text)
+	if (json_pretty(doc, &ctx->out))
 		return cmd_error(ctx, CTL_EXIT_USAGE, "cannot format the JSON output: out of memory");
-	strbuf_addstr(&ctx->out, text);
-	strbuf_addch(&ctx->out, '\n');
-	free(text);
 	return CTL_EXIT_OK;
 }

@@ -17,6 +17,7 @@
  * it listens: a client that finds STORE/control.sock refusing connections
  * can then trust that no daemon is behind it.
  */
+#include "common/alloc.h"
 #include "tools/ctl.h"
 
 #include <errno.h>
@@ -88,16 +89,10 @@ static void peer_groups(int fd, struct ctl_ctx *ctx)
 	gid_t *g = NULL;
 
 	for (int tries = 0; tries < 3; tries++) {
-		gid_t *ng = realloc(g, len ? len : sizeof(gid_t));
-
-		if (!ng)
-			break;
-		g = ng;
+		g = xreallocarray(g, len ? len : sizeof(gid_t), 1);
 		if (!getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len)) {
 			ctx->ngroups = (int)(len / sizeof(gid_t));
-			ctx->groups = calloc((size_t)ctx->ngroups + 1, sizeof(*ctx->groups));
-			if (!ctx->groups)
-				ctx->ngroups = 0;
+			ctx->groups = xcalloc((size_t)ctx->ngroups + 1, sizeof(*ctx->groups));
 			for (int i = 0; i < ctx->ngroups; i++)
 				ctx->groups[i] = (uint32_t)g[i];
 			break;

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "policy/text.h"
+#include "policy/desens/text.h"
 #include "tests/desens_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -24,8 +24,9 @@ if ! command -v clang > /dev/null; then
 	$SUDO apt-get install -y -qq --no-install-recommends clang > /dev/null
 fi
 
-SRC=(common/strbuf.c common/error.c policy/text.c policy/mask.c policy/desens.c
-     policy/fmt_csv.c policy/fmt_json.c policy/json_scan.c policy/nfc.c)
+SRC=(common/alloc.c common/strbuf.c common/error.c
+     policy/desens/text.c policy/desens/mask.c policy/desens/desens.c policy/desens/fmt_csv.c
+     policy/desens/fmt_json.c policy/desens/json_scan.c policy/desens/nfc.c)
 CFLAGS=(-std=c11 -D_GNU_SOURCE -g -O1 -I"$ROOT" -include common/banned.h
 	-Wall -Wextra -Werror -Wno-unused-parameter
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)

@@ -79,7 +79,7 @@ MASKS = ["none", "redact", "drop", "name", "phone", "id_card", "address",
 
 
 # What the engine trims around names and filter values: Python's
-# str.isspace(), plus U+200B and U+FEFF (policy/nfc_table.h, nfc_space_tab).
+# str.isspace(), plus U+200B and U+FEFF (policy/desens/nfc_table.h, nfc_space_tab).
 # No white space lies above U+3000.
 SPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "\u200b\ufeff"
 

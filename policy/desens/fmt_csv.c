@@ -1,0 +1,657 @@
+/*
+ * policy/desens/fmt_csv.c - CSV (RFC 4180) and TSV records for the engine.
+ *
+ * A field left as it is goes out byte for byte, quotes included; a masked
+ * field is unquoted, masked, and quoted again only when it needs to be.
+ * Line ends are kept per record.
+ *
+ * Record and field boundaries are the ones mainstream readers (Python's
+ * csv, pandas, LibreOffice, Excel) share; where they disagree the input is
+ * refused, since a boundary the engine does not see is a value it does
+ * not mask:
+ * - LF, CRLF and a lone CR all end a record outside quotes (Python with
+ *   newline='', pandas and Excel read old Mac files so);
+ * - a quote opens a quoted field only as its first byte; inside an
+ *   unquoted field it is text, except after nothing but spaces, which
+ *   LibreOffice skips to read a quoted field (refused);
+ * - after a closing quote only a delimiter, a line end or the end may
+ *   follow (refused otherwise: readers glue or split differently);
+ * - the header is the first line; a blank first line or "sep=" is refused;
+ * - an empty line between records passes through; any other record whose
+ *   field count differs from the header's is an error (its columns cannot
+ *   be matched to names).
+ *
+ * TSV has two conventions, quotes as text (cut, awk, PostgreSQL COPY) and
+ * Excel's tab dialect (quotes as in CSV, CR a line end). Only what both
+ * read alike is accepted: a field that starts with a quote (after spaces
+ * or not) and a CR not followed by LF are refused, so a quote is always
+ * text, and a masked value is written unquoted.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/alloc.h"
+#include "policy/desens/desens_fmt.h"
+
+enum col_action { COL_RAW, COL_MASK, COL_DROP };
+
+/* Scan states of a record being read. */
+enum { CS_FRESH, CS_FIELD, CS_UNQUOTED, CS_QUOTED, CS_QUOTE_SEEN };
+
+struct csv_field {
+	size_t off, len;		/* raw bytes, quotes included */
+	uint8_t quoted, dq;		/* dq: holds a doubled quote */
+};
+
+struct csv {
+	uint8_t delim;
+	bool header_done;
+	size_t ncols, nmasked, nkept;
+	uint8_t *action;		/* by column */
+	int *slot;			/* by column: slot or -1 */
+	int *scol;			/* by slot: the column of that field, or -1 */
+	/* the record being read, offsets from its first byte */
+	int st;
+	size_t pos, fstart;
+	uint8_t fq, fdq;
+	struct csv_field *f;
+	size_t nf, fcap;
+};
+
+static inline void field_push(struct csv *c, size_t off, size_t end)
+{
+	ALLOC_GROW(c->f, c->nf + 1, c->fcap);
+	c->f[c->nf].off = off;
+	c->f[c->nf].len = end - off;
+	c->f[c->nf].quoted = c->fq;
+	c->f[c->nf].dq = c->fdq;
+	c->nf++;
+	c->fq = c->fdq = 0;
+}
+
+/* Splits a record line[0..n) holding no quote at the delimiters. */
+static void split_plain(struct csv *c, const uint8_t *line, size_t n)
+{
+	const uint8_t *p = line, *end = line + n, *q;
+
+	while ((q = memchr(p, c->delim, (size_t)(end - p)))) {
+		field_push(c, (size_t)(p - line), (size_t)(q - line));
+		p = q + 1;
+	}
+	field_push(c, (size_t)(p - line), n);
+}
+
+/* Line ends in p[0..n): LF, CRLF and a lone CR count one each (for messages). */
+static size_t count_lines(const uint8_t *p, size_t n)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '\n' || (p[i] == '\r' && (i + 1 == n || p[i + 1] != '\n')))
+			c++;
+	return c;
+}
+
+/* Whether rec[from..to) holds only spaces (a field a quote may follow). */
+static bool all_spaces(const uint8_t *rec, size_t from, size_t to)
+{
+	while (from < to && rec[from] == ' ')
+		from++;
+	return from == to;
+}
+
+/*
+ * Ends the record at the CR or LF at buf[pos]: sets *reclen and *term.
+ * Returns 1, 0 when a CR is the last byte held (its LF may follow), or
+ * -EIO for a lone CR in TSV.
+ */
+static int line_end(struct desens *d, struct csv *c, const uint8_t *buf,
+		    size_t len, bool eof, size_t pos, size_t *reclen, size_t *term,
+		    struct perr *e)
+{
+	if (buf[pos] == '\n') {
+		*term = 1;
+	} else if (pos + 1 < len && buf[pos + 1] == '\n') {
+		*term = 2;
+	} else if (pos + 1 == len && !eof) {
+		return 0;
+	} else if (c->delim == '\t') {
+		/* cut and awk read a lone CR as text, Excel and Python as a line end */
+		return desens_bad(d, e, d->line + count_lines(buf, pos), d->base + pos,
+				  "a CR that is not followed by LF (TSV readers "
+				  "disagree whether it ends a line)");
+	} else {
+		*term = 1;
+	}
+	*reclen = pos + *term;
+	return 1;
+}
+
+/*
+ * Finds the record at buf[0..len). Returns 1 with *reclen (terminator
+ * included) and *term (its length: 0, 1 or 2), 0 when more input is
+ * needed, or -EIO. nl is the first LF at or after buf, or NULL for none
+ * in buf[0..len): the caller keeps it, so that a file whose lines end in
+ * CR alone is not searched for an LF again at every record.
+ */
+static int scan(struct desens *d, struct csv *c, const uint8_t *buf, size_t len,
+		bool eof, const uint8_t *nl, size_t *reclen, size_t *term,
+		struct perr *e)
+{
+	const uint8_t *q, *cr;
+	size_t fe;
+	int ret;
+
+	if (c->st == CS_FRESH) {
+		c->nf = 0;
+		c->pos = c->fstart = 0;
+		c->fq = c->fdq = 0;
+		fe = nl ? (size_t)(nl - buf) : 0;
+		/* the CR first: in a file of lone CRs it is near, the LF far */
+		cr = nl ? memchr(buf, '\r', fe) : NULL;
+		/* the fast path: a line with no quote and no CR but before its LF */
+		if (nl && (!cr || cr == nl - 1) && !memchr(buf, '"', fe)) {
+			*reclen = fe + 1;
+			if (*reclen > DESENS_RECORD_MAX)
+				return desens_too_long(d, e, d->line);
+			*term = 1;
+			if (cr) {
+				fe--;
+				*term = 2;
+			}
+			split_plain(c, buf, fe);
+			return 1;
+		}
+		if (!len && eof)
+			return 0;
+		c->st = CS_FIELD;
+	}
+	for (;;) {
+		if (c->pos > DESENS_RECORD_MAX)
+			return desens_too_long(d, e, d->line);
+		switch (c->st) {
+		case CS_FIELD:
+			if (c->pos == len) {
+				if (!eof)
+					return 0;
+				field_push(c, c->fstart, c->pos);
+				*reclen = len;
+				*term = 0;
+				return 1;
+			}
+			if (buf[c->pos] == '"' && c->delim == '\t')
+				return desens_bad(d, e, d->line + count_lines(buf, c->pos),
+						  d->base + c->pos,
+						  "a TSV field starts with a quote (quote-literal "
+						  "readers and Excel's tab dialect disagree)");
+			if (buf[c->pos] == '"') {
+				c->fq = 1;
+				c->pos++;
+				c->st = CS_QUOTED;
+			} else {
+				c->st = CS_UNQUOTED;
+			}
+			break;
+		case CS_UNQUOTED:
+			while (c->pos < len && buf[c->pos] != c->delim && buf[c->pos] != '\n' &&
+			       buf[c->pos] != '\r' && buf[c->pos] != '"')
+				c->pos++;
+			if (c->pos == len) {
+				if (!eof)
+					return 0;
+				field_push(c, c->fstart, c->pos);
+				*reclen = len;
+				*term = 0;
+				return 1;
+			}
+			if (buf[c->pos] == '"') {
+				/*
+				 * A quote inside a field is text to Python, pandas and
+				 * Excel, but LibreOffice skips blanks before a quote and
+				 * reads a quoted field.
+				 */
+				if (all_spaces(buf, c->fstart, c->pos))
+					return desens_bad(d, e, d->line + count_lines(buf, c->pos),
+							  d->base + c->pos,
+							  "a quote after leading spaces (readers "
+							  "disagree whether it starts a quoted field)");
+				c->pos++;
+				break;
+			}
+			if (buf[c->pos] == c->delim) {
+				field_push(c, c->fstart, c->pos);
+				c->fstart = ++c->pos;
+				c->st = CS_FIELD;
+				break;
+			}
+			ret = line_end(d, c, buf, len, eof, c->pos, reclen, term, e);
+			if (ret <= 0)
+				return ret;
+			field_push(c, c->fstart, c->pos);
+			return 1;
+		case CS_QUOTED:
+			q = memchr(buf + c->pos, '"', len - c->pos);
+			if (!q) {
+				c->pos = len;
+				if (!eof)
+					return 0;
+				return desens_bad(d, e, d->line, d->base + c->fstart,
+						  "quoted field not closed at end of input");
+			}
+			c->pos = (size_t)(q - buf) + 1;
+			c->st = CS_QUOTE_SEEN;
+			break;
+		case CS_QUOTE_SEEN:
+			if (c->pos == len) {
+				if (!eof)
+					return 0;
+				field_push(c, c->fstart, c->pos);
+				*reclen = len;
+				*term = 0;
+				return 1;
+			}
+			if (buf[c->pos] == '"') {
+				c->fdq = 1;
+				c->pos++;
+				c->st = CS_QUOTED;
+				break;
+			}
+			if (buf[c->pos] == c->delim) {
+				field_push(c, c->fstart, c->pos);
+				c->fstart = ++c->pos;
+				c->st = CS_FIELD;
+				break;
+			}
+			if (buf[c->pos] == '\n' || buf[c->pos] == '\r') {
+				ret = line_end(d, c, buf, len, eof, c->pos, reclen, term, e);
+				if (ret <= 0)
+					return ret;
+				field_push(c, c->fstart, c->pos);
+				return 1;
+			}
+			return desens_bad(d, e, d->line + count_lines(buf, c->pos),
+					  d->base + c->pos,
+					  "unexpected character after a closing quote");
+		default:
+			return -EIO;
+		}
+	}
+}
+
+/*
+ * The value of field i: quotes stripped and doubled quotes undone, in
+ * d->scratch when it had any (scratch is sized for the record, so earlier
+ * values stay put).
+ */
+static void field_value(struct desens *d, const struct csv_field *f,
+			const uint8_t *rec, const uint8_t **v, size_t *n)
+{
+	const uint8_t *p = rec + f->off, *end;
+	uint8_t *w;
+
+	if (!f->quoted) {
+		*v = p;
+		*n = f->len;
+		return;
+	}
+	if (!f->dq) {
+		*v = p + 1;
+		*n = f->len - 2;
+		return;
+	}
+	w = (uint8_t *)d->scratch.buf + d->scratch.len;
+	*v = w;
+	end = p + f->len - 1;
+	for (p++; p < end; p++) {
+		*w++ = *p;
+		if (*p == '"')
+			p++;
+	}
+	*n = (size_t)(w - *v);
+	d->scratch.len += *n;
+}
+
+static bool needs_quotes(const uint8_t *v, size_t n, uint8_t delim)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b = v[i];
+
+		if (b == delim || b == '"' || b == '\n' || b == '\r')
+			return true;
+	}
+	return false;
+}
+
+static uint8_t *put_quoted(uint8_t *w, const uint8_t *v, size_t n, uint8_t delim)
+{
+	if (!needs_quotes(v, n, delim)) {
+		memcpy(w, v, n);
+		return w + n;
+	}
+	*w++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		*w++ = v[i];
+		if (v[i] == '"')
+			*w++ = '"';
+	}
+	*w++ = '"';
+	return w;
+}
+
+static int plan_header(struct desens *d, struct csv *c, const uint8_t *rec,
+		       struct perr *e)
+{
+	c->ncols = c->nf;
+	c->action = calloc(c->ncols, 1);
+	c->slot = calloc(c->ncols, sizeof(*c->slot));
+	if (!c->action || !c->slot)
+		return -ENOMEM;
+	for (size_t s = 0; s < d->nslots; s++)
+		c->scol[s] = -1;
+	for (size_t i = 0; i < c->ncols; i++) {
+		const uint8_t *v;
+		size_t n;
+		int s;
+
+		field_value(d, &c->f[i], rec, &v, &n);
+		s = desens_slot_find(d, v, n);
+		/*
+		 * fail closed: of two columns that are one field once
+		 * normalized, which one the rules meant is a guess, and a
+		 * reader of the view may take the other for the field
+		 */
+		if (s >= 0 && c->scol[s] >= 0)
+			return desens_bad(d, e, d->line, d->base,
+					  "the field \"%s\" appears twice in the header",
+					  d->slots[s].label);
+		if (s >= 0)
+			c->scol[s] = (int)i;
+		c->slot[i] = s;
+		if (s < 0 || !d->slots[s].listed) {
+			c->action[i] = d->drop_unlisted ? COL_DROP : COL_RAW;
+		} else if (d->slots[s].mask.kind == MASK_DROP) {
+			c->action[i] = COL_DROP;
+		} else if (d->slots[s].mask.kind == MASK_NONE) {
+			c->action[i] = COL_RAW;
+		} else {
+			c->action[i] = COL_MASK;
+			c->nmasked++;
+		}
+	}
+	for (size_t s = 0; s < d->nslots; s++) {
+		const struct desens_slot *sl = &d->slots[s];
+
+		if (!sl->filtered && (sl->mask.kind == MASK_NONE ||
+				      sl->mask.kind == MASK_DROP))
+			continue;
+		/* fail closed: a rule we cannot place may be meant for data we cannot see */
+		if (c->scol[s] < 0)
+			return desens_bad(d, e, d->line, d->base,
+					  "field \"%s\" is not in the header", sl->label);
+	}
+	return 0;
+}
+
+/*
+ * The first record is the header only if every reader takes it as one:
+ * pandas skips blank and blank-looking lines to find it, and Excel reads
+ * a first line "sep=X" as the delimiter, not as a row.
+ */
+static int header_check(struct desens *d, struct csv *c, const uint8_t *rec,
+			size_t n, struct perr *e)
+{
+	size_t i = 0;
+
+	if (n >= 4 && !strncasecmp((const char *)rec, "sep=", 4))
+		return desens_bad(d, e, d->line, d->base,
+				  "a first line \"sep=\" (Excel reads it as the delimiter)");
+	if (c->nf == 1 && !c->f[0].quoted) {
+		while (i < n && (rec[i] == ' ' || rec[i] == '\t'))
+			i++;
+		if (i == n)
+			return desens_bad(d, e, d->line, d->base,
+					  "a blank line before the header (readers "
+					  "disagree which line is the header)");
+	}
+	return 0;
+}
+
+/*
+ * The header without its dropped columns. Fails when what is left would
+ * not read as a header (blank, or Excel's "sep=" line): the view must be
+ * read as the engine wrote it.
+ */
+static int emit_header(struct desens *d, struct csv *c, const uint8_t *rec,
+		       size_t reclen, size_t term, struct strbuf *out, struct perr *e)
+{
+	size_t start = out->len, n, i = 0;
+	const uint8_t *h;
+	bool first = true;
+
+	strbuf_grow(out, reclen);
+	for (size_t k = 0; k < c->ncols; k++) {
+		if (c->action[k] == COL_DROP)
+			continue;
+		if (!first)
+			strbuf_addch(out, c->delim);
+		strbuf_add(out, rec + c->f[k].off, c->f[k].len);
+		first = false;
+	}
+	h = (const uint8_t *)out->buf + start;
+	n = out->len - start;
+	while (i < n && (h[i] == ' ' || h[i] == '\t'))
+		i++;
+	if (i == n || (n >= 4 && !strncasecmp((const char *)h, "sep=", 4)))
+		return desens_bad(d, e, d->line, d->base,
+				  "the header without its removed columns would read "
+				  "as %s", i == n ? "a blank line" : "a \"sep=\" line");
+	/* at the start of a view without a BOM, a name's U+FEFF would be taken for one */
+	if (!d->base && desens_starts_bom(h, n))
+		return desens_bad(d, e, d->line, d->base,
+				  "the header without its removed columns would start "
+				  "with a byte order mark");
+	strbuf_add(out, rec + reclen - term, term);
+	return 0;
+}
+
+static int emit_row(struct desens *d, struct csv *c, const uint8_t *rec,
+		    size_t reclen, size_t term, struct strbuf *out, struct perr *e)
+{
+	uint8_t *w, *w0;
+	bool first = true;
+	int ret;
+
+	strbuf_grow(out, 2 * reclen + c->nmasked * (2 * MASK_OUT_MAX(0) + 2) + 4);
+	strbuf_grow(&d->mbuf, MASK_OUT_MAX(reclen));
+	w0 = w = (uint8_t *)out->buf + out->len;
+	for (size_t i = 0; i < c->ncols; i++) {
+		const struct csv_field *f = &c->f[i];
+		const uint8_t *v;
+		size_t n, mn;
+
+		if (c->action[i] == COL_DROP)
+			continue;
+		if (!first)
+			*w++ = c->delim;
+		first = false;
+		if (c->action[i] == COL_RAW) {
+			memcpy(w, rec + f->off, f->len);
+			w += f->len;
+			continue;
+		}
+		field_value(d, f, rec, &v, &n);
+		ret = mask_apply_raw(d->mc, &d->slots[c->slot[i]].mask, v, n,
+				     (uint8_t *)d->mbuf.buf, &mn);
+		if (ret)
+			return desens_bad(d, e, d->line, d->base + f->off,
+					  "field \"%s\": cannot mask (%s)",
+					  d->slots[c->slot[i]].label, perr_msg(NULL, ret));
+		/* TSV has no quoting every reader shares: values go out as they are */
+		if (c->delim == '\t' && (memchr(d->mbuf.buf, '\t', mn) ||
+					 memchr(d->mbuf.buf, '\n', mn) ||
+					 memchr(d->mbuf.buf, '\r', mn)))
+			return desens_bad(d, e, d->line, d->base + f->off,
+					  "field \"%s\": masked value holds a tab or line end",
+					  d->slots[c->slot[i]].label);
+		if (c->delim == '\t') {
+			memcpy(w, d->mbuf.buf, mn);
+			w += mn;
+			continue;
+		}
+		w = put_quoted(w, (const uint8_t *)d->mbuf.buf, mn, c->delim);
+	}
+	/* a record of one empty value is no blank line: readers would skip it */
+	if (w == w0 && !first && c->delim == ',') {
+		*w++ = '"';
+		*w++ = '"';
+	}
+	memcpy(w, rec + reclen - term, term);
+	w += term;
+	strbuf_setlen(out, out->len + (size_t)(w - w0));
+	return 0;
+}
+
+static int record(struct desens *d, struct csv *c, const uint8_t *rec,
+		  size_t reclen, size_t term, struct strbuf *out, struct perr *e)
+{
+	int ret;
+
+	ret = desens_check_text(d, e, rec, reclen, d->line, d->base);
+	if (ret)
+		return ret;
+	/* room for every value unescaped twice (filter, then mask): no realloc mid-record */
+	strbuf_reset(&d->scratch);
+	strbuf_grow(&d->scratch, 2 * reclen + 64);
+	if (!c->header_done) {
+		ret = header_check(d, c, rec, reclen - term, e);
+		if (ret)
+			return ret;
+		ret = plan_header(d, c, rec, e);
+		if (ret)
+			return ret;
+		c->header_done = true;
+		for (size_t i = 0; i < c->ncols; i++)
+			c->nkept += c->action[i] != COL_DROP;
+		/* no column left: the view is empty, not lines of nothing */
+		if (!c->nkept)
+			return 0;
+		return emit_header(d, c, rec, reclen, term, out, e);
+	}
+	if (c->nf != c->ncols) {
+		if (c->nf == 1 && c->f[0].len == 0) {
+			if (c->nkept)
+				strbuf_add(out, rec, reclen);
+			return 0;
+		}
+		return desens_bad(d, e, d->line, d->base,
+				  "record has %zu fields, the header has %zu",
+				  c->nf, c->ncols);
+	}
+	d->nin++;
+	if (d->filter) {
+		desens_vals_reset(d);
+		for (size_t s = 0; s < d->nslots; s++) {
+			struct desens_val *v = &d->vals[s];
+
+			if (c->scol[s] < 0 || !d->slots[s].filtered)
+				continue;
+			field_value(d, &c->f[c->scol[s]], rec, &v->p, &v->n);
+			v->set = true;
+		}
+		if (!desens_row_passes(d))
+			return 0;
+	}
+	d->nout++;
+	if (!c->nkept)
+		return 0;
+	return emit_row(d, c, rec, reclen, term, out, e);
+}
+
+static int csv_run(struct desens *d, const uint8_t *buf, size_t len, bool eof,
+		   size_t *used, struct strbuf *out, struct perr *e)
+{
+	struct csv *c = d->fs;
+	size_t off = 0, reclen = 0, term = 0;
+	const uint8_t *nl = NULL;	/* the next LF at or after buf + off */
+	bool nl_known = false;
+	int ret;
+
+	*used = 0;
+	while (off < len || (eof && c->st != CS_FRESH)) {
+		if (!nl_known || (nl && nl < buf + off)) {
+			nl = memchr(buf + off, '\n', len - off);
+			nl_known = true;
+		}
+		ret = scan(d, c, buf + off, len - off, eof, nl, &reclen, &term, e);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			break;
+		ret = record(d, c, buf + off, reclen, term, out, e);
+		if (ret)
+			return ret;
+		/* a record read on the fast path holds one line end, its last */
+		d->line += c->st == CS_FRESH ? 1 : count_lines(buf + off, reclen);
+		d->base += reclen;
+		off += reclen;
+		c->st = CS_FRESH;
+	}
+	*used = off;
+	if (!eof && len - off > DESENS_RECORD_MAX)
+		return desens_too_long(d, e, d->line);
+	return 0;
+}
+
+static int init_delim(struct desens *d, uint8_t delim)
+{
+	struct csv *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->delim = delim;
+	c->scol = calloc(d->nslots ? d->nslots : 1, sizeof(*c->scol));
+	if (!c->scol) {
+		free(c);
+		return -ENOMEM;
+	}
+	d->fs = c;
+	return 0;
+}
+
+static int csv_init(struct desens *d, struct perr *e)
+{
+	return init_delim(d, ',');
+}
+
+static int tsv_init(struct desens *d, struct perr *e)
+{
+	return init_delim(d, '\t');
+}
+
+static void csv_release(struct desens *d)
+{
+	struct csv *c = d->fs;
+
+	free(c->action);
+	free(c->slot);
+	free(c->scol);
+	free(c->f);
+	free(c);
+	d->fs = NULL;
+}
+
+const struct desens_format desens_fmt_csv = {
+	.name = "csv",
+	.init = csv_init,
+	.run = csv_run,
+	.release = csv_release,
+};
+
+const struct desens_format desens_fmt_tsv = {
+	.name = "tsv",
+	.init = tsv_init,
+	.run = csv_run,
+	.release = csv_release,
+};

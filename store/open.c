@@ -1,0 +1,104 @@
+/*
+ * store/open.c - opening a pool and closing it: the database (store/db.c),
+ * its format version and inode counter, then the audit log
+ * (store/audit_open.c), which every open pool has running.
+ */
+#include "store/internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/codec.h"
+
+static int load_meta(struct store *s, struct perr *e)
+{
+	struct strbuf v = STRBUF_INIT;
+	uint32_t fmt;
+	int ret;
+
+	ret = store_get(s, CF_META, "format", 6, &v);
+	if (ret == -ENOENT || (!ret && v.len != 4)) {
+		ret = perr_set(e, EINVAL, "%s: not a poolfs store (no format version)", s->dir);
+		goto out;
+	}
+	if (ret) {
+		ret = perr_set(e, -ret, "%s: cannot read the format version", s->dir);
+		goto out;
+	}
+	fmt = get_be32((const uint8_t *)v.buf);
+	if (fmt > STORE_FORMAT_VERSION || fmt == 0) {
+		ret = perr_set(e, EINVAL, "%s: store format %u is newer than this poolfs understands (%u)",
+			       s->dir, fmt, STORE_FORMAT_VERSION);
+		goto out;
+	}
+	ret = store_get(s, CF_META, "next_ino", 8, &v);
+	if (ret || v.len != 8) {
+		ret = perr_set(e, ret ? -ret : EIO, "%s: cannot read the inode counter", s->dir);
+		goto out;
+	}
+	s->next_ino = get_be64((const uint8_t *)v.buf);
+out:
+	strbuf_release(&v);
+	return ret;
+}
+
+int store_open(const char *dir, unsigned flags, struct store **out, struct perr *e)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct store *s = NULL;
+	struct stat st;
+	char *err = NULL;
+	int ret;
+
+	*out = NULL;
+	strbuf_addf(&path, "%s/db", dir);
+	if (stat(path.buf, &st) || !S_ISDIR(st.st_mode)) {
+		ret = perr_set(e, EINVAL, "%s: not a poolfs store (no db/)", dir);
+		goto out;
+	}
+	/* checked here because RocksDB leaves LOCK and LOG files behind even when it refuses */
+	strbuf_addstr(&path, "/CURRENT");
+	if (stat(path.buf, &st)) {
+		if (errno == EACCES)
+			ret = perr_set(e, EACCES, "%s: permission denied", dir);
+		else
+			ret = perr_set(e, EINVAL, "%s: not a poolfs store (no database in db/)", dir);
+		goto out;
+	}
+	strbuf_setlen(&path, path.len - strlen("/CURRENT"));
+	s = store_alloc(dir, flags);
+	if (!s) {
+		ret = perr_set(e, ENOMEM, "%s: out of memory", dir);
+		goto out;
+	}
+	ret = open_db(s, path.buf, false, &err);
+	if (ret) {
+		ret = open_error(dir, err, e);
+		goto out;
+	}
+	ret = load_meta(s, e);
+	if (ret)
+		goto out;
+	ret = audit_load(s);
+	if (ret) {
+		ret = perr_set(e, -ret, "%s: cannot read the audit log", dir);
+		goto out;
+	}
+	*out = s;
+	s = NULL;
+out:
+	free(err);
+	store_free(s);
+	strbuf_release(&path);
+	return ret;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	audit_unload(s);
+	store_free(s);
+}
