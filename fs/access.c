@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/metrics.h"
 
 #define FS_MAX_GROUPS 256
 
@@ -408,6 +409,9 @@ void fs_audit_rec(struct audit_rec *r, const struct fs_who *w, const char *op,
 	r->op = op;
 	r->path = path;
 	r->result = result;
+	/* every denial gets its record built here, coalesced or not */
+	if (result == -EACCES || result == -EPERM)
+		metric_add(METRIC_DENIALS, 1);
 	if (d) {
 		r->code = d->code;
 		r->grant = d->grant;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "common/log.h"
+#include "fs/service.h"
 #include "tools/ctl.h"
 
 /* The mounted filesystem; set before the loop starts, never changed while it runs. */
@@ -29,12 +30,18 @@ static int hook_set_policy(void *data, struct policy *p)
 	return fs_set_policy(p);
 }
 
+static int hook_mount_info(void *data, struct ctl_mount_info *out)
+{
+	return fs_service_info(out);
+}
+
 int fs_control_start(struct fs *fs)
 {
 	static const struct ctl_hooks hooks = {
 		.invalidate_inode = hook_invalidate,
 		.set_policy = hook_set_policy,
 		.authorize = NULL,	/* the built-in gate: root and role holders */
+		.mount_info = hook_mount_info,
 	};
 	struct perr e = PERR_INIT;
 	int err;
