@@ -566,13 +566,13 @@ int main(int argc, char *argv[])
 	ret = err < 0 ? 1 : 0;
 	fuse_loop_cfg_destroy(loop);
 	fs_service_notify("STOPPING=1");
-	fs_metrics_stop();
 	/* no reader of the log may flush the coalescer while it goes */
 	fs_control_stop(&fs);
 	/* the last second's coalesced records come before the unmount's */
 	fs_coalesce_stop(&fs);
 	audit_mount(&fs, "unmount", copts.mountpoint);
 err_out_metrics:
+	/* after the unmount record: the last snapshot counts it */
 	fs_metrics_stop();
 err_out7:
 	fs_control_stop(&fs);
