@@ -106,7 +106,7 @@ mount --bind "$T_TMP/sbin" /usr/local/sbin || die "cannot bind $T_TMP/sbin on /u
 T_MOUNTS+=("$MNT")
 check "mount -t fuse.poolfs -o dept=gongan with fstab's and systemd's options" \
 	mount -t fuse.poolfs "$STORE" "$MNT" \
-	-o dept=gongan,rw,nosuid,nodev,_netdev,noauto,nofail,x-systemd.automount
+	-o dept=gongan,rw,nosuid,nodev,allow_other,_netdev,noauto,nofail,x-systemd.automount
 PID=$(daemon_of "$STORE")
 [ -n "$PID" ] && [ -n "${POOLFS_RUN_DIR:-}" ] && echo "$PID" >> "$POOLFS_RUN_DIR/pids"
 check_eq "findmnt sees fuse.poolfs from the store" \
