@@ -10,6 +10,9 @@
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 BUILD   ?= build
 CC      ?= gcc
 
@@ -117,10 +120,23 @@ soak: deps
 fuzz: deps
 	@bash tests/fuzz/run.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 755 $(BUILD)/poolfs $(BUILD)/poolctl $(DESTDIR)$(PREFIX)/bin/
-	for m in docs/*.1; do [ -e "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
+# mount -t fuse.poolfs: mount(8) runs /sbin/mount.fuse.poolfs, else
+# /sbin/mount.fuse (fuse3 ships it as a link to mount.fuse3); the link is
+# made only where the latter is missing. mount.fuse3 then finds poolfs in
+# the shell's default PATH, which holds /usr/local/bin and /usr/bin.
+# The unit is made here, not in BUILD: it names BINDIR, which each
+# install may set differently.
+install: $(BUILD)/poolfs $(BUILD)/poolctl
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(PREFIX)/share/doc/poolfs $(DESTDIR)/etc/poolfs/mounts
+	install -m 755 $(BUILD)/poolfs $(BUILD)/poolctl $(DESTDIR)$(BINDIR)/
+	install -m 644 docs/poolfs.8 docs/poolctl.8 $(DESTDIR)$(MANDIR)/man8/
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/poolfs@.service.in > $(DESTDIR)$(UNITDIR)/poolfs@.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/poolfs@.service
+	install -m 644 systemd/mount.conf.example docs/admin-guide.md \
+		$(DESTDIR)$(PREFIX)/share/doc/poolfs/
+	if [ ! -e /sbin/mount.fuse ] && [ ! -e /usr/sbin/mount.fuse ]; then \
+		install -d $(DESTDIR)/sbin && ln -sf mount.fuse3 $(DESTDIR)/sbin/mount.fuse.poolfs; fi
 
 clean:
 	rm -rf build build-san build-tsan build-fuzz

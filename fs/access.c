@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/metrics.h"
 
 #define FS_MAX_GROUPS 256
 
@@ -219,23 +220,51 @@ bool fs_may(fuse_req_t req, const char *path, enum policy_action action)
 	return d.allow;
 }
 
+/*
+ * Whether c runs the mount: root, or a holder of system_admin by uid,
+ * primary gid or any group. A department mount reads no groups for its
+ * decisions (caller_init), so they are read here; a role given to a
+ * group must open df to its members on every mount.
+ */
+static bool runs_mount(fuse_req_t req, const struct policy *p, const struct policy_caller *c)
+{
+	gid_t groups[FS_MAX_GROUPS];
+	uint32_t gid = c->gid;
+	int n;
+
+	if (c->uid == 0)
+		return true;
+	if (!p)
+		return false;
+	if (policy_role_has(p, c->uid, &gid, 1, "system_admin") == 1)
+		return true;
+	if (c->ngroups)
+		return policy_role_has(p, c->uid, c->groups, c->ngroups, "system_admin") == 1;
+	n = fuse_req_getgroups(req, FS_MAX_GROUPS, groups);
+	if (n <= 0)
+		return false;
+	return policy_role_has(p, c->uid, (const uint32_t *)groups,
+			       n > FS_MAX_GROUPS ? FS_MAX_GROUPS : n, "system_admin") == 1;
+}
+
 int fs_decide_root(fuse_req_t req, const char *op, struct policy_decision *d)
 {
 	struct fs *fs = fs_of(req);
 	gid_t groups[FS_MAX_GROUPS];
 	struct policy_caller c;
 	struct policy *p;
-	uint32_t gid;
 
 	caller_init(req, fs, &c, groups);
 	decide(req, fs, &c, "/", POLICY_LOOKUP, d, NULL);
 	if (d->allow)
 		return 0;
+	/*
+	 * Running the mount is no data right: the root's attributes only.
+	 * Root needs no policy for it, so df and mountpoint work on a pool
+	 * that has none yet or whose policy does not load.
+	 */
 	p = policy_ref(fs);
-	gid = c.gid;
-	/* running the mount is no data right: the root's attributes only */
-	if (p && (c.uid == 0 || policy_role_has(p, c.uid, &gid, 1, "system_admin") == 1 ||
-		  policy_role_has(p, c.uid, c.groups, c.ngroups, "system_admin") == 1)) {
+	if (runs_mount(req, p, &c)) {
 		d->allow = 1;
 		d->err = 0;
 		snprintf(d->reason, sizeof(d->reason), "the mount root, for %s",
@@ -383,6 +412,9 @@ void fs_audit_rec(struct audit_rec *r, const struct fs_who *w, const char *op,
 	r->op = op;
 	r->path = path;
 	r->result = result;
+	/* every denial gets its record built here, coalesced or not */
+	if (result == -EACCES || result == -EPERM)
+		metric_add(METRIC_DENIALS, 1);
 	if (d) {
 		r->code = d->code;
 		r->grant = d->grant;

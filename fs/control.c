@@ -18,6 +18,7 @@
 #include <stdlib.h>
 
 #include "common/log.h"
+#include "fs/service.h"
 #include "tools/ctl.h"
 
 /*
@@ -63,6 +64,11 @@ static int hook_set_policy(void *data, struct policy *p)
 	return 0;
 }
 
+static int hook_mount_info(void *data, struct ctl_mount_info *out)
+{
+	return fs_service_info(out);
+}
+
 int fs_control_start(struct fs *fs)
 {
 	const struct ctl_hooks hooks = {
@@ -70,6 +76,7 @@ int fs_control_start(struct fs *fs)
 		.invalidate_inode = hook_invalidate,
 		.set_policy = hook_set_policy,
 		.authorize = NULL,	/* the built-in gate: root and role holders */
+		.mount_info = hook_mount_info,
 	};
 	struct perr e = PERR_INIT;
 	int err;

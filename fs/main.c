@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "fs/service.h"
 #include "fs/view.h"
 #include "fs/access.h"
 #include "fs/coalesce.h"
@@ -38,6 +39,8 @@ struct fs_opts {
 	char *store;			/* the first non-option argument */
 	char *dept;
 	char *view_budget;		/* -o view_budget=SIZE, kept in the store */
+	char *metrics;			/* -o metrics=PATH: Prometheus text file */
+	unsigned metrics_interval;	/* -o metrics_interval=SECONDS */
 	int allow_all;
 	int default_permissions;
 };
@@ -48,6 +51,8 @@ static const struct fuse_opt fs_opt_spec[] = {
 	FS_OPT("dept=%s", dept, 0),
 	FS_OPT("allow_all", allow_all, 1),
 	FS_OPT("view_budget=%s", view_budget, 0),
+	FS_OPT("metrics=%s", metrics, 0),
+	FS_OPT("metrics_interval=%u", metrics_interval, 0),
 	FS_OPT("default_permissions", default_permissions, 1),
 	FUSE_OPT_END
 };
@@ -190,6 +195,24 @@ static void stop_handlers_reset(void)
 			sigaction(stop_signals[i], &fuse_stop_sa[i], NULL);
 }
 
+/*
+ * Options that only tell mount(8), systemd or fstab readers something
+ * (_netdev, noauto, nofail, x-systemd.requires=...): mount.fuse3 drops
+ * most, but a unit or a script may pass them on; they mean nothing here.
+ */
+static bool fstab_only(const char *opt)
+{
+	static const char *const names[] = { "_netdev", "auto", "noauto", "nofail",
+					      "defaults", "user", "nouser", "users" };
+
+	if (!strncmp(opt, "x-", 2) || !strncmp(opt, "comment=", 8))
+		return true;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(opt, names[i]))
+			return true;
+	return false;
+}
+
 static int fs_opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
 	struct fs_opts *o = data;
@@ -198,12 +221,15 @@ static int fs_opt_proc(void *data, const char *arg, int key, struct fuse_args *o
 		o->store = strdup(arg);
 		return o->store ? 0 : -1;
 	}
+	if (key == FUSE_OPT_KEY_OPT && fstab_only(arg))
+		return 0;
 	return 1;
 }
 
 static const char usage_line[] =
 	"poolfs STORE MOUNTPOINT [-f] [-d] [-o dept=ID] [-o allow_all] "
-	"[-o view_budget=SIZE] [-o max_threads=N] [-o FUSE options]";
+	"[-o view_budget=SIZE] [-o metrics=PATH] [-o metrics_interval=SECONDS] "
+	"[-o max_threads=N] [-o FUSE options]";
 
 /* Unescapes mountinfo's octal escapes ("\040" for a space) in place. */
 static void unescape_octal(char *s)
@@ -457,11 +483,12 @@ int main(int argc, char *argv[])
 	struct fuse_session *se;
 	struct fs_opts o;
 	struct fs fs;
-	char *store = NULL;
+	char *store = NULL, *mnt_real = NULL;
 	int status_fd = -1;
 	int ret = 2, err;
 
 	memset(&o, 0, sizeof(o));
+	o.metrics_interval = 5;
 	memset(&copts, 0, sizeof(copts));
 	if (fuse_opt_parse(&args, &o, fs_opt_spec, fs_opt_proc) == -1 ||
 	    fuse_parse_cmdline(&args, &copts) != 0)
@@ -495,10 +522,25 @@ int main(int argc, char *argv[])
 			"number with K, M, G or T)\n", o.view_budget);
 		goto out;
 	}
+	if (o.metrics && o.metrics[0] != '/') {
+		fprintf(stderr, "poolfs: -o metrics=\"%s\": not an absolute path\n", o.metrics);
+		goto out;
+	}
+	if (o.metrics_interval < 1 || o.metrics_interval > 3600) {
+		fprintf(stderr, "poolfs: -o metrics_interval=%u: not between 1 and 3600\n",
+			o.metrics_interval);
+		goto out;
+	}
 	/* RocksDB keeps relative paths, and the daemon leaves the cwd */
 	store = realpath(o.store, NULL);
 	if (!store) {
 		fprintf(stderr, "poolfs: store \"%s\": %s\n", o.store, strerror(errno));
+		goto out;
+	}
+	mnt_real = realpath(copts.mountpoint, NULL);
+	if (!mnt_real) {
+		fprintf(stderr, "poolfs: mountpoint \"%s\": %s\n", copts.mountpoint,
+			strerror(errno));
 		goto out;
 	}
 	if (add_mount_opts(&args, store) != 0)
@@ -534,7 +576,7 @@ int main(int argc, char *argv[])
 		goto err_out2;
 	}
 	fs_policy_load(&fs);
-	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs);
+	se = fuse_session_new(&args, fs_metrics_ops(&fs_ops), sizeof(fs_ops), &fs);
 	if (!se)
 		goto err_out2;
 	fs.se = se;
@@ -548,18 +590,24 @@ int main(int argc, char *argv[])
 		goto err_out6;
 	if (fs_coalesce_start(&fs) < 0)
 		goto err_out_views;
+	fs_service_set_info(mnt_real, &fs, o.metrics);
 	if (fs_control_start(&fs) < 0)
 		goto err_out_coalesce;
-	if (audit_mount(&fs, "mount", copts.mountpoint) < 0)
+	if (o.metrics && fs_metrics_start(o.metrics, o.metrics_interval) < 0) {
+		ret = 2;
 		goto err_out7;
+	}
+	if (audit_mount(&fs, "mount", copts.mountpoint) < 0)
+		goto err_out_metrics;
 	if (status_fd >= 0) {
 		daemon_detach();
 		daemon_report(&status_fd, 0);
 	}
+	fs_service_notify("READY=1");
 
 	loop = fuse_loop_cfg_create();
 	if (!loop)
-		goto err_out7;
+		goto err_out_metrics;
 	fuse_loop_cfg_set_clone_fd(loop, copts.clone_fd);
 	/* unset (-1) keeps libfuse's defaults */
 	if (copts.max_idle_threads != UINT_MAX)
@@ -573,11 +621,15 @@ int main(int argc, char *argv[])
 	/* a positive value is the signal that ended the loop: a clean stop */
 	ret = err < 0 ? 1 : 0;
 	fuse_loop_cfg_destroy(loop);
+	fs_service_notify("STOPPING=1");
 	/* no reader of the log may flush the coalescer while it goes */
 	fs_control_stop(&fs);
 	/* the last second's coalesced records come before the unmount's */
 	fs_coalesce_stop(&fs);
 	audit_mount(&fs, "unmount", copts.mountpoint);
+err_out_metrics:
+	/* after the unmount record: the last snapshot counts it */
+	fs_metrics_stop();
 err_out7:
 	fs_control_stop(&fs);
 err_out_coalesce:
@@ -602,7 +654,9 @@ err_out2:
 out:
 	daemon_report(&status_fd, ret);
 	free(store);
+	free(mnt_real);
 	free(o.store);
+	free(o.metrics);
 	free(o.dept);
 	free(o.view_budget);
 	free(copts.mountpoint);

@@ -24,6 +24,7 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "fs/view.h"
 #include "fs/access.h"
 #include "fs/file.h"
@@ -454,6 +455,7 @@ void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, (int)-r);
 	} else {
 		__atomic_add_fetch(&fh->bytes_read, (uint64_t)r, __ATOMIC_RELAXED);
+		metric_add(METRIC_READ_BYTES, (uint64_t)r);
 		fuse_reply_buf(req, buf, (size_t)r);
 	}
 	free(buf);
@@ -528,6 +530,7 @@ unlock:
 	if (at != (uint64_t)off && fs_notify_inode(fs, ino) < 0)
 		log_warn("\"%s\": kernel cache of an append not dropped", fh->path.buf);
 	__atomic_add_fetch(&fh->bytes_written, size, __ATOMIC_RELAXED);
+	metric_add(METRIC_WRITE_BYTES, size);
 	fuse_reply_write(req, size);
 }
 

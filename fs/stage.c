@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/metrics.h"
 #include "fs/view.h"
 #include "fs/access.h"
 #include "fs/inode.h"
@@ -259,6 +260,7 @@ int fs_commit_locked(struct fs *fs, struct fs_inode *n, const struct fs_who *w,
 		return err;
 	}
 	*committed = true;
+	metric_add(METRIC_COMMITS, 1);
 	n->cache_version = FS_CACHE_UNKNOWN;
 	if (n->pending_set) {
 		err = store_setattr(fs->store, n->key.sino, &n->pending, n->pending_set);

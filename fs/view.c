@@ -34,6 +34,7 @@
 
 #include "common/codec.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "policy/desens/desens.h"
 #include "store/limits.h"
 
@@ -203,6 +204,8 @@ static int build(struct fs_views *vs, struct store_content *raw, const struct vi
 	if (err == 0) {
 		err = store_view_commit(w, cid, r->fingerprint);
 		w = NULL;
+		if (err == 0)
+			metric_add(METRIC_VIEW_BUILDS, 1);
 		if (err == -EFBIG)
 			perr_set(e, EFBIG, "the view (%llu bytes) is larger than the "
 				 "view cache budget (poolfs -o view_budget=SIZE)",

@@ -15,6 +15,7 @@
 
 #include "common/codec.h"
 #include "common/log.h"
+#include "store/status.h"
 
 /* Calls row(arg, key, klen, val, vlen) for every row of cf from the start key on. */
 static int scan(struct store *s, enum store_cf cf, const void *start, size_t slen,
@@ -220,5 +221,17 @@ int store_stats(struct store *s, struct store_stats *st)
 		ret = scan(s, CF_REFS, "c", 1, ref_row, st);
 	if (ret == WALK_END || !ret)
 		ret = scan(s, CF_VIEWS, "a", 1, view_row, st);
+	return ret == WALK_END ? 0 : ret;
+}
+
+int store_view_usage(struct store *s, uint64_t *views, uint64_t *bytes)
+{
+	struct store_stats st;
+	int ret;
+
+	memset(&st, 0, sizeof(st));
+	ret = scan(s, CF_VIEWS, "a", 1, view_row, &st);
+	*views = st.views;
+	*bytes = st.view_bytes;
 	return ret == WALK_END ? 0 : ret;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "tools/cmd_status.h"
 
 static const struct cmd commands[] = {
 	{ "init", NULL, "init", cmd_init, CMD_LOCAL, CTL_ROLE_NONE,
@@ -33,6 +34,8 @@ static const struct cmd commands[] = {
 	  "make an old version current again" },
 	{ "stats", NULL, "stats", cmd_stats, 0, CTL_ROLE_ADMIN,
 	  "files, versions, bytes logical/stored, views" },
+	{ "status", NULL, "status", cmd_status, 0, CTL_ROLE_ADMIN,
+	  "mount, policy, audit head, views, last backup, free space" },
 	{ "audit", "query", "audit query", cmd_audit_query, 0, CTL_ROLE_AUDITOR,
 	  "search the audit log by time, department, uid, path, operation" },
 	{ "audit", "verify", "audit verify", cmd_audit_verify, CMD_INPUT, CTL_ROLE_AUDITOR,

@@ -80,6 +80,16 @@ enum ctl_role {
 int ctl_role_allows(const struct policy *p, uint32_t uid, const uint32_t *gids,
 		    int ngids, enum ctl_role role);
 
+/* What a live mount says about itself to `poolctl status`. */
+struct ctl_mount_info {
+	const char *mountpoint;
+	const char *dept;		/* NULL: a pool mount */
+	bool allow_all;
+	int32_t pid;
+	int64_t started;		/* seconds since the epoch */
+	const char *metrics;		/* the metrics file, NULL: none */
+};
+
 /*
  * What the daemon lets a command reach besides the store. Every pointer
  * may be NULL; data is passed back to each call. Hooks run on the control
@@ -105,6 +115,8 @@ struct ctl_hooks {
 	 * stored policy. Either way each command then checks its own role.
 	 */
 	int (*authorize)(void *data, uint32_t uid, uint32_t gid, int32_t pid);
+	/* Fills out with the mount this daemon serves; strings stay valid. */
+	int (*mount_info)(void *data, struct ctl_mount_info *out);
 };
 
 /* The latest policy stored in the pool, as cmd_load_policy() found it. */
