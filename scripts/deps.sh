@@ -2,7 +2,8 @@
 # Install the Debian packages poolfs needs; silent when all are present.
 set -euo pipefail
 need=(libfuse3-dev fuse3 librocksdb-dev libssl-dev libjansson-dev libcunit1-dev
-      pkg-config python3 rsync attr rocksdb-tools)
+      pkg-config python3 rsync attr rocksdb-tools
+      samba smbclient nfs-ganesha nfs-ganesha-vfs libnfs-utils)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -44,6 +44,8 @@ static const struct cmd commands[] = {
 	  "print the public key that checks the audit log's signatures" },
 	{ "scan", NULL, "scan", cmd_scan, 0, CTL_ROLE_ADMIN,
 	  "columns of a file that look like personal data, and their tags" },
+	{ "share", NULL, "share", cmd_share, 0, CTL_ROLE_SYSTEM,
+	  "Samba or NFS-Ganesha configuration that serves the departments" },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
