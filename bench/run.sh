@@ -324,6 +324,10 @@ echo
 echo "== masked read through the mount"
 bash "$(dirname "$0")/views_mount.sh" "$BUILD" "$WORK" || say "views_mount.sh exited $?"
 
+echo
+echo "== SMB shares through smbclient (Samba on 127.0.0.1)"
+bash "$(dirname "$0")/smb_mount.sh" "$BUILD" "$WORK" || say "smb_mount.sh exited $?"
+
 # programs of bench/*.c (the engine alone, audit appends) print their own lines
 for b in "$BUILD"/bench/*; do
 	[ -f "$b" ] && [ -x "$b" ] || continue
