@@ -328,6 +328,10 @@ echo
 echo "== backups, restore and the standby's recovery point"
 bash "$(dirname "$0")/backup.sh" "$BUILD" "$WORK" || say "backup.sh exited $?"
 
+echo
+echo "== SMB shares through smbclient (Samba on 127.0.0.1)"
+bash "$(dirname "$0")/smb_mount.sh" "$BUILD" "$WORK" || say "smb_mount.sh exited $?"
+
 # programs of bench/*.c (the engine alone, audit appends, stage writes) print their own lines
 for b in "$BUILD"/bench/*; do
 	[ -f "$b" ] && [ -x "$b" ] || continue

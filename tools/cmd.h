@@ -29,6 +29,7 @@ int cmd_policy_export(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_policy_check(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_explain(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_scan(struct ctl_ctx *ctx, int argc, char **argv);
+int cmd_share(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_audit_query(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_audit_verify(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_audit_export(struct ctl_ctx *ctx, int argc, char **argv);

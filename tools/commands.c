@@ -58,6 +58,8 @@ static const struct cmd commands[] = {
 	  "restore a backup as a new pool (never overwrites)" },
 	{ "backup", "prune", "backup prune", cmd_backup_prune, CMD_LOCAL, CTL_ROLE_NONE,
 	  "keep only the newest N backups in DEST" },
+	{ "share", NULL, "share", cmd_share, 0, CTL_ROLE_SYSTEM,
+	  "Samba or NFS-Ganesha configuration that serves the departments" },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# bench/smb_mount.sh BUILD WORK: SMB read and write throughput through
+# smbclient, a poolfs share (what `poolctl share smb` prints, over a pool
+# mount) against a plain Samba share of a directory on WORK, same smbd,
+# same run. The file is BENCH_SMB_MB MiB (256) of random bytes; each
+# figure is the median of BENCH_REPS (3) runs of `put` (the write
+# includes poolfs's commit at close) and `get`.
+#
+# Needs root, samba and smbclient (scripts/deps.sh), setpriv, /dev/fuse.
+# A Unix account of its own (uid 64500+) is made for the run and removed.
+set -uo pipefail
+[ $# = 2 ] && [ -d "$2" ] || { echo "smb bench: ERROR: usage: smb_mount.sh BUILD WORK"; exit 1; }
+BUILD=$1 WORK=$2/smb
+MB=${BENCH_SMB_MB:-256}
+REPS=${BENCH_REPS:-3}
+PW=Bench-pw-1
+U=pfsbench$$ ID=$((64500 + $$ % 400))
+PORT=$((45000 + RANDOM % 400))
+POOLCTL=$BUILD/poolctl
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+for p in smbd smbclient smbpasswd setpriv; do
+	command -v $p > /dev/null || { echo "smb bench: ERROR: $p missing (scripts/deps.sh)"; exit 1; }
+done
+
+SMBD= PFS=
+cleanup() {
+	[ -n "$SMBD" ] && kill "$SMBD" 2> /dev/null && wait "$SMBD" 2> /dev/null
+	fusermount3 -u "$WORK/mnt" 2> /dev/null
+	[ -n "$PFS" ] && wait "$PFS" 2> /dev/null
+	userdel "$U" 2> /dev/null
+	groupdel "$U" 2> /dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+rm -rf "$WORK" && mkdir -p "$WORK"/{mnt,plain,smb/private,smb/lock,smb/state,smb/cache,smb/pid,smb/ncalrpc,smb/log}
+groupadd -g $ID $U && useradd -M -N -u $ID -g $ID -s /usr/sbin/nologin -d /nonexistent $U 2> /dev/null ||
+	{ echo "smb bench: ERROR: cannot make the account $U"; exit 1; }
+chown $ID:$ID "$WORK/plain"
+chmod 0755 "$WORK"
+
+sed -e "s/\[1001\]/[$ID]/; s/\[2001\]/[$ID]/" "$ROOT/tests/mount/policy_basic.json" > "$WORK/policy.json"
+"$POOLCTL" init "$WORK/store" > /dev/null &&
+	"$POOLCTL" -s "$WORK/store" policy apply "$WORK/policy.json" > /dev/null ||
+	{ echo "smb bench: ERROR: cannot make the pool"; exit 1; }
+"$BUILD/poolfs" "$WORK/store" "$WORK/mnt" -f > "$WORK/poolfs.log" 2>&1 &
+PFS=$!
+for ((i = 0; i < 100; i++)); do
+	awk -v m="$WORK/mnt" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo && break
+	sleep 0.1
+done
+"$POOLCTL" -s "$WORK/store" share smb --mount "$WORK/mnt" > "$WORK/smb/poolfs.conf" ||
+	{ echo "smb bench: ERROR: poolctl share smb failed"; exit 1; }
+cat > "$WORK/smb/smb.conf" << EOF
+[global]
+	server role = standalone server
+	smb ports = $PORT
+	interfaces = lo
+	bind interfaces only = yes
+	disable netbios = yes
+	private dir = $WORK/smb/private
+	lock directory = $WORK/smb/lock
+	state directory = $WORK/smb/state
+	cache directory = $WORK/smb/cache
+	pid directory = $WORK/smb/pid
+	ncalrpc dir = $WORK/smb/ncalrpc
+	log file = $WORK/smb/log/%m.log
+	passdb backend = tdbsam:$WORK/smb/private/passdb.tdb
+	load printers = no
+	printing = bsd
+	printcap name = /dev/null
+	disable spoolss = yes
+	include = $WORK/smb/poolfs.conf
+[plain]
+	path = $WORK/plain
+	read only = no
+	valid users = $U
+EOF
+printf '%s\n%s\n' "$PW" "$PW" | smbpasswd -c "$WORK/smb/smb.conf" -s -a $U > /dev/null
+setsid smbd --foreground --no-process-group --configfile="$WORK/smb/smb.conf" > "$WORK/smb/smbd.out" 2>&1 &
+SMBD=$!
+for ((i = 0; i < 100; i++)); do
+	(exec 3<> /dev/tcp/127.0.0.1/$PORT) 2> /dev/null && break
+	sleep 0.1
+done
+head -c $((MB << 20)) /dev/urandom > "$WORK/data" && chmod 0644 "$WORK/data"
+: > "$WORK/client.conf"
+DIR=/基础库/人口/户籍人口
+
+# one SHARE CMD: seconds for one smbclient command, or "ERR"
+one() {
+	local t0 t1 out
+	t0=$(date +%s.%N)
+	out=$(timeout 600 smbclient -s "$WORK/client.conf" "//127.0.0.1/$1" -p $PORT -m SMB3 \
+		-U "$U%$PW" -c "$2" 2>&1) || { echo ERR; return; }
+	grep -q NT_STATUS <<< "$out" && { echo ERR; return; }
+	t1=$(date +%s.%N)
+	echo "$t0 $t1" | awk '{ printf "%.3f\n", $2 - $1 }'
+}
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "ERR" }'; }
+mbs() { [ "$1" = ERR ] && echo ERR || awk -v s="$1" -v mb=$MB 'BEGIN { printf "%.0f", mb / s }'; }
+
+declare -A R
+for share in plain gongan; do
+	cd=""; [ $share = gongan ] && cd="cd \"$DIR\";"
+	R[$share.w]=$(for ((r = 0; r < REPS; r++)); do one $share "$cd put \"$WORK/data\" f$r"; done | median)
+	sync; echo 3 > /proc/sys/vm/drop_caches 2> /dev/null
+	R[$share.r]=$(for ((r = 0; r < REPS; r++)); do one $share "$cd get f$r /dev/null"; done | median)
+done
+if [ "${R[gongan.w]}" != ERR ] && ! cmp -s "$WORK/data" "$WORK/mnt$DIR/f0" 2> /dev/null; then
+	setpriv --reuid $ID --regid $ID --clear-groups cmp -s "$WORK/data" "$WORK/mnt$DIR/f0" ||
+		echo "smb bench: ERROR: the file written over SMB differs from what was sent"
+fi
+printf '%-34s %10s %10s %8s\n' "SMB through smbclient, ${MB} MiB" "plain MB/s" "poolfs" "ratio"
+for k in w r; do
+	p=$(mbs "${R[plain.$k]}") f=$(mbs "${R[gongan.$k]}")
+	ratio=-
+	[ "$p" != ERR ] && [ "$f" != ERR ] && ratio=$(awk -v a="$f" -v b="$p" 'BEGIN { printf "%.2f", a / b }')
+	printf '%-34s %10s %10s %8s\n' "$([ $k = w ] && echo "write (put, incl. commit)" || echo "read (get)")" "$p" "$f" "$ratio"
+done

@@ -1,0 +1,311 @@
+/*
+ * tools/cmd_share.c - "poolctl share smb|nfs": the configuration that
+ * serves the pool to departments on other machines through Samba or
+ * NFS-Ganesha (docs/shares.md says why it looks the way it does).
+ *
+ * Both serve one pool mount and let the server switch to the
+ * authenticated user before each file operation (Samba's become_user,
+ * Ganesha's per-request credentials), so poolfs sees that user's uid and
+ * decides, masks and audits exactly as for a local reader. Nothing here
+ * grants anything: a share only says who may connect; every read is
+ * still decided by the policy in the mount.
+ *
+ * The departments and their members come from the policy in force as it
+ * was applied (the stored document), so the output follows the last
+ * `policy apply`.
+ */
+#include "tools/cmd.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <string.h>
+
+#include "store/store.h"
+
+static const char share_usage[] =
+	"usage: poolctl -s STORE share smb --mount MNT [--full-audit] [--hosts-allow LIST]\n"
+	"       poolctl -s STORE share nfs --mount MNT [--clients LIST] [--sec FLAVORS]\n"
+	"\n"
+	"Prints the configuration that serves the pool mount MNT (a poolfs\n"
+	"mount without -o dept) to the departments of the policy in force.\n"
+	"\n"
+	"smb: smb.conf text to include from the [global] section\n"
+	"     (include = FILE): the settings that keep Samba from caching one\n"
+	"     user's view for another, then one share per department that its\n"
+	"     members may connect to. Members need Unix accounts (the uids and\n"
+	"     gids of the policy) and Samba passwords (smbpasswd -a).\n"
+	"  --full-audit         also log every operation through vfs_full_audit\n"
+	"  --hosts-allow LIST   Samba's hosts allow (default: no restriction)\n"
+	"\n"
+	"nfs: NFS-Ganesha configuration: one NFSv4 export of MNT through\n"
+	"     FSAL_VFS with Ganesha's attribute and directory caches off.\n"
+	"  --clients LIST       who may mount (default 127.0.0.1)\n"
+	"  --sec FLAVORS        Ganesha SecType (default krb5p; sys trusts the\n"
+	"                       client's word for the uid, see docs/shares.md)\n";
+
+/* smb.conf and Ganesha values: refuse what would break out of a quote. */
+static bool conf_safe(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '"' || *s == '\n' || *s == '\r' || *s == '\\' || *s == ';' ||
+		    *s == '{' || *s == '}' || *s == '#')
+			return false;
+	return true;
+}
+
+/* A share name Samba and Windows take: letters, digits, - and _. */
+static bool share_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 80)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return false;
+	return true;
+}
+
+/*
+ * Appends the Samba names of a department's members to sb: user names
+ * for uids, +group for gids. Members without an account here are listed
+ * in *missing (Samba cannot authenticate them).
+ */
+static void smb_members(json_t *members, struct strbuf *sb, struct strbuf *missing)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(members, "uids"), i, v) {
+		struct passwd *pw = getpwuid((uid_t)json_integer_value(v));
+
+		if (pw && conf_safe(pw->pw_name))
+			strbuf_addf(sb, " \"%s\"", pw->pw_name);
+		else
+			strbuf_addf(missing, " uid %" PRId64, (int64_t)json_integer_value(v));
+	}
+	json_array_foreach(json_object_get(members, "gids"), i, v) {
+		struct group *gr = getgrgid((gid_t)json_integer_value(v));
+
+		if (gr && conf_safe(gr->gr_name))
+			strbuf_addf(sb, " \"+%s\"", gr->gr_name);
+		else
+			strbuf_addf(missing, " gid %" PRId64, (int64_t)json_integer_value(v));
+	}
+}
+
+static void smb_global(struct strbuf *out)
+{
+	strbuf_addstr(out,
+		"# Global settings (this text is included from [global]).\n"
+		"# Samba keeps no cache of its own that one user's view could reach\n"
+		"# another through: no stat cache, no leases, and below no oplocks.\n"
+		"\tstat cache = no\n"
+		"\tsmb2 leases = no\n"
+		"\tkernel change notify = no\n"
+		"\n");
+}
+
+static void smb_share(struct strbuf *out, const char *id, const char *name,
+		      const char *mnt, const char *users, bool full_audit,
+		      const char *hosts)
+{
+	strbuf_addf(out, "[%s]\n", id);
+	strbuf_addf(out, "\tcomment = %s\n", name);
+	strbuf_addf(out, "\tpath = %s\n", mnt);
+	strbuf_addf(out, "\tvalid users =%s\n", users);
+	if (hosts)
+		strbuf_addf(out, "\thosts allow = %s\n", hosts);
+	strbuf_addstr(out,
+		/*
+		 * poolfs decides who may read and write. Mode bits it reports
+		 * are informational, so Samba must not judge them first.
+		 */
+		"\tread only = no\n"
+		"\tacl check permissions = no\n"
+		"\tguest ok = no\n"
+		"\tbrowseable = yes\n"
+		/* each user acts as itself: no force user, no admin users */
+		"\toplocks = no\n"
+		"\tlevel2 oplocks = no\n"
+		"\tkernel oplocks = no\n"
+		"\tkernel share modes = no\n"
+		"\tposix locking = no\n"
+		"\tstrict sync = yes\n"
+		/* DOS attributes and ACLs would need xattrs poolfs does not keep */
+		"\tstore dos attributes = no\n"
+		"\tea support = no\n"
+		"\tnt acl support = no\n"
+		"\tmap archive = no\n"
+		"\tmap hidden = no\n"
+		"\tmap system = no\n"
+		"\tmap readonly = no\n");
+	/*
+	 * fake_perms shows every user as the owner with rwx, so Samba's own
+	 * check of mode bits and parent directories always passes and the
+	 * answer comes from poolfs.
+	 */
+	strbuf_addstr(out, full_audit ? "\tvfs objects = fake_perms full_audit\n" :
+					"\tvfs objects = fake_perms\n");
+	if (full_audit)
+		strbuf_addstr(out,
+			"\tfull_audit:prefix = %u|%I|%S\n"
+			"\tfull_audit:success = connect disconnect open close read pread write pwrite"
+			" rename unlinkat mkdirat\n"
+			"\tfull_audit:failure = all\n");
+	strbuf_addstr(out, "\n");
+}
+
+static int share_smb(struct ctl_ctx *ctx, json_t *doc, const char *mnt,
+		     bool full_audit, const char *hosts)
+{
+	struct strbuf users = STRBUF_INIT, missing = STRBUF_INIT;
+	json_t *dept;
+	size_t i;
+	int code = CTL_EXIT_OK;
+
+	strbuf_addf(&ctx->out, "# poolfs shares of the pool mount %s, made by poolctl share smb\n",
+		    mnt);
+	smb_global(&ctx->out);
+	json_array_foreach(json_object_get(doc, "departments"), i, dept) {
+		const char *id = json_string_value(json_object_get(dept, "id"));
+		const char *name = json_string_value(json_object_get(dept, "name"));
+
+		if (!id || !share_name_ok(id)) {
+			code = cmd_error(ctx, CTL_EXIT_USAGE,
+					 "share smb: departments[%zu]: id \"%s\" is no share name "
+					 "(letters, digits, - and _)", i, id ? id : "");
+			goto out;
+		}
+		if (!name || !conf_safe(name))
+			name = id;
+		strbuf_reset(&users);
+		strbuf_reset(&missing);
+		smb_members(json_object_get(dept, "members"), &users, &missing);
+		if (missing.len)
+			strbuf_addf(&ctx->out, "# %s: members without an account here, who cannot "
+				    "connect:%s\n", id, missing.buf);
+		if (!users.len) {
+			strbuf_addf(&ctx->out, "# [%s] left out: none of its members has an account "
+				    "here\n\n", id);
+			continue;
+		}
+		smb_share(&ctx->out, id, name, mnt, users.buf, full_audit, hosts);
+	}
+out:
+	strbuf_release(&users);
+	strbuf_release(&missing);
+	return code;
+}
+
+static int share_nfs(struct ctl_ctx *ctx, const char *mnt, const char *clients,
+		     const char *sec)
+{
+	strbuf_addf(&ctx->out,
+		"# NFS-Ganesha export of the poolfs pool mount %s, made by poolctl share nfs\n"
+		"NFS_CORE_PARAM {\n"
+		"\tProtocols = 4;\n"
+		"\tEnable_NLM = false;\n"
+		"\tEnable_RQUOTA = false;\n"
+		"}\n"
+		"NFSV4 {\n"
+		/* no delegations: a client would cache one user's bytes */
+		"\tDelegations = false;\n"
+		"}\n"
+		"MDCACHE {\n"
+		/* a listing is per user in a pool mount: never share one */
+		"\tDir_Chunk = 0;\n"
+		"}\n"
+		"EXPORT {\n"
+		"\tExport_Id = 1;\n"
+		"\tPath = \"%s\";\n"
+		"\tPseudo = \"/pool\";\n"
+		"\tProtocols = 4;\n"
+		"\tTransports = TCP;\n"
+		"\tAccess_Type = None;\n"
+		/* root gets no data rights by being root; keep it off the wire too */
+		"\tSquash = Root_Squash;\n"
+		"\tSecType = %s;\n"
+		/* sizes and modes differ per reader: never answer from a cache */
+		"\tAttr_Expiration_Time = 0;\n"
+		"\tDisable_ACL = true;\n"
+		"\tCLIENT {\n"
+		"\t\tClients = %s;\n"
+		"\t\tAccess_Type = RW;\n"
+		"\t}\n"
+		"\tFSAL {\n"
+		"\t\tName = VFS;\n"
+		"\t}\n"
+		"}\n", mnt, mnt, sec, clients);
+	return CTL_EXIT_OK;
+}
+
+int cmd_share(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	const char *mnt = NULL, *hosts = NULL, *clients = "127.0.0.1", *sec = "krb5p";
+	bool full_audit = false;
+	struct cmd_opt opts[] = {
+		{ "--mount", CMD_OPT_STRING, &mnt, false },
+		{ "--full-audit", CMD_OPT_BOOL, &full_audit, false },
+		{ "--hosts-allow", CMD_OPT_STRING, &hosts, false },
+		{ "--clients", CMD_OPT_STRING, &clients, false },
+		{ "--sec", CMD_OPT_STRING, &sec, false },
+		CMD_OPT_END
+	};
+	struct strbuf stored = STRBUF_INIT;
+	json_t *doc = NULL;
+	json_error_t jerr;
+	uint64_t version;
+	bool smb;
+	int n, rc, code;
+
+	n = cmd_parse(ctx, share_usage, opts, argc, argv);
+	if (n < 0)
+		return cmd_parse_exit(n);
+	if (n != 1 || (strcmp(argv[0], "smb") && strcmp(argv[0], "nfs")))
+		return cmd_error(ctx, CTL_EXIT_USAGE, "share: say smb or nfs "
+				 "(poolctl share --help)");
+	smb = !strcmp(argv[0], "smb");
+	if (!mnt || mnt[0] != '/')
+		return cmd_error(ctx, CTL_EXIT_USAGE, "share %s: --mount needs the pool mount's "
+				 "absolute path", argv[0]);
+	if (!conf_safe(mnt) || (hosts && !conf_safe(hosts)) || !conf_safe(clients) ||
+	    !conf_safe(sec))
+		return cmd_error(ctx, CTL_EXIT_USAGE, "share %s: an option holds a quote, "
+				 "backslash, brace, ';', '#' or a line break", argv[0]);
+	if (smb && (opts[3].seen || opts[4].seen))
+		return cmd_error(ctx, CTL_EXIT_USAGE, "share smb: --clients and --sec are for nfs");
+	if (!smb && (opts[1].seen || opts[2].seen))
+		return cmd_error(ctx, CTL_EXIT_USAGE, "share nfs: --full-audit and --hosts-allow "
+				 "are for smb");
+	if (!smb)
+		return share_nfs(ctx, mnt, clients, sec);
+
+	rc = cmd_need_store(ctx);
+	if (rc)
+		return rc;
+	rc = store_policy_get(ctx->store, 0, &stored, &version);
+	if (rc == -ENOENT) {
+		code = cmd_error(ctx, CTL_EXIT_USAGE, "share smb: no policy applied, so no "
+				 "departments to share with");
+		goto out;
+	}
+	if (rc) {
+		code = cmd_fail(ctx, rc, NULL, "share smb: the stored policy");
+		goto out;
+	}
+	doc = json_loadb(stored.buf, stored.len, 0, &jerr);
+	if (!doc) {
+		code = cmd_error(ctx, CTL_EXIT_USAGE, "share smb: the stored policy (version %"
+				 PRIu64 ") does not parse: %s", version, jerr.text);
+		goto out;
+	}
+	code = share_smb(ctx, doc, mnt, full_audit, hosts);
+out:
+	json_decref(doc);
+	strbuf_release(&stored);
+	return code;
+}
