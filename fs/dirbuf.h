@@ -6,6 +6,7 @@
 #ifndef POOL_FS_DIRBUF_H
 #define POOL_FS_DIRBUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,8 @@ struct fs_dir {
 	struct strbuf path;
 	struct fs_dirent *ents;		/* ".", "..", then the listing at opendir */
 	size_t n, alloc;
+	bool unlisted;			/* the mount root opened by one who runs the
+					 * mount without a list right: no names */
 };
 
 /* Appends an entry (name copied) to d's listing; returns 0. */

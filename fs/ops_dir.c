@@ -61,6 +61,23 @@ void fs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* .versions/F lists F's versions: a question about F, not a directory */
 	if (dir->node->key.kind == FS_VERSION_LIST)
 		action = POLICY_LOOKUP;
+	if (ino == FUSE_ROOT_ID && !fs_may(req, "/", action)) {
+		/*
+		 * Root and system_admin may open the mount root without a
+		 * list right, and get no names: an NFS server (Ganesha's
+		 * FSAL_VFS) holds this descriptor to resolve file handles
+		 * for its clients, who are then decided one by one.
+		 */
+		err = fs_decide_root(req, "list", &d);
+		if (err < 0)
+			goto err_out;
+		dir->unlisted = true;
+		if (fs_audit_meta(req, "opendir", "/", 0, &d) < 0) {
+			err = -EIO;
+			goto err_out;
+		}
+		goto opened;
+	}
 	err = fs_decide(req, "list", dir->path.buf, action, &d);
 	if (err < 0)
 		goto err_out;
@@ -69,6 +86,7 @@ void fs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = -EIO;
 	if (err < 0)
 		goto err_out;
+opened:
 	fi->fh = (uintptr_t)dir;
 	if (fuse_reply_open(req, fi) == 0)
 		return;
@@ -115,6 +133,13 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (dir->unlisted) {
+		err = fs_deny(req, "list", "/", -EACCES, "the mount root opens for root and "
+			      "system_admin, who list nothing without a data right");
+		free(buf);
+		fuse_reply_err(req, -err);
 		return;
 	}
 	for (size_t i = off < 0 ? 0 : (size_t)off; i < dir->n; i++) {

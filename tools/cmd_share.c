@@ -206,6 +206,9 @@ static int share_nfs(struct ctl_ctx *ctx, const char *mnt, const char *clients,
 {
 	strbuf_addf(&ctx->out,
 		"# NFS-Ganesha export of the poolfs pool mount %s, made by poolctl share nfs\n"
+		"# FSAL_VFS does its file operations as root, not as the client's uid,\n"
+		"# and root has no data rights: this export serves no data until poolfs\n"
+		"# can tell Ganesha's clients apart (docs/shares.md, \"NFSv4\").\n"
 		"NFS_CORE_PARAM {\n"
 		"\tProtocols = 4;\n"
 		"\tEnable_NLM = false;\n"
