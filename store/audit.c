@@ -54,6 +54,7 @@
 #include "store/audit_int.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -237,7 +238,11 @@ void audit_resolve_open(struct audit_log *L, bool over)
 		L->open_hi = 0;
 		L->open_cp = 0;
 	} else if (over) {
-		rejournal(L);
+		/* a batch that never reached RocksDB cannot come back */
+		if (atomic_exchange(&L->s->write_unknown, false))
+			rejournal(L);
+		else
+			lost(L, -EIO);
 	}
 }
 

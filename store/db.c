@@ -575,6 +575,7 @@ int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync)
 	rocksdb_write(s->db, sync ? s->wopt_sync : s->wopt_async, b, &err);
 	if (err) {
 		log_err("%s: write failed: %s", s->dir, err);
+		atomic_store(&s->write_unknown, true);
 		ret = store_fail(s, rocksdb_errno(err), err);
 		rocksdb_free(err);
 	}

@@ -86,6 +86,8 @@ struct store {
 	 * errors, until the store is reopened (docs/storage.md "Disk faults").
 	 */
 	_Atomic int failed;		/* 0 or the negative errno */
+	/* a batch RocksDB failed may still be in its WAL (audit_rollback) */
+	_Atomic bool write_unknown;
 };
 
 /* An inode as stored: the public attributes plus where it hangs. */

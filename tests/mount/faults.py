@@ -68,9 +68,20 @@ def emit(log, *words):
         f.write(" ".join(str(w) for w in words) + "\n")
 
 
+# st_dev of the mount: a daemon that exited leaves a plain directory under
+# MNT, and a write that lands there was not acknowledged by poolfs
+DEV = None
+
+
+def on_mount(fd):
+    if DEV is not None and os.fstat(fd).st_dev != DEV:
+        raise OSError(errno.ENOTCONN, "not on the poolfs mount")
+
+
 def write_file(path, data, sync):
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
+        on_mount(fd)
         off = 0
         while off < len(data):
             off += os.write(fd, data[off:])
@@ -84,10 +95,20 @@ def write_file(path, data, sync):
 
 def read_file(path):
     with open(path, "rb") as f:
+        on_mount(f.fileno())
         return f.read()
 
 
+def mounted(mnt):
+    global DEV
+    DEV = os.stat(mnt).st_dev
+    return DEV != os.stat(os.path.dirname(os.path.abspath(mnt))).st_dev
+
+
 def work(mnt, log, wid, nops):
+    if not mounted(mnt):
+        emit(log, "gone", wid)
+        return
     for i in range(1, nops + 1):
         name = "w%d_%d" % (wid, i % 2)
         mode = MODES[i % 3]
@@ -102,6 +123,8 @@ def work(mnt, log, wid, nops):
                 write_file(tmp, data, False)
                 step = "rename"
                 os.rename(tmp, path)
+                if os.stat(mnt).st_dev != DEV:
+                    raise OSError(errno.ENOTCONN, "the mount went away")
             else:
                 write_file(path, data, mode == "fsync")
             emit(log, "ack", name, wid, v, mode)
@@ -146,6 +169,9 @@ def parse(logs):
 def probe(mnt, log):
     """Reads every acknowledged file, then writes one: prints what each gave."""
     acks, _, _, _ = parse([log])
+    if not mounted(mnt):
+        print("not-mounted")
+        return
     names = sorted({a[0] for a in acks})
     res = {"read_ok": 0, "read_err": 0, "read_bad": 0}
     for n in names:

@@ -12,8 +12,8 @@
 #     acknowledged version is stored byte for byte, `poolctl versions`
 #     lists them, every acknowledged write and every successful open has
 #     its audit record, and `poolctl audit verify` passes.
-# The first point only counts calls; the others are placed by those
-# counts. FAULT_POINTS=N (default 8) tries N points, FAULT_POINTS=all
+# The first point only counts calls, the second fails a WAL sync; the
+# others are placed by the counts. FAULT_POINTS=N (default 8) tries N points, FAULT_POINTS=all
 # the whole grid (make bench); FAULT_SEED picks other N positions.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
@@ -87,6 +87,29 @@ fault_stop() {
 	return 0
 }
 
+# probe_check DESC: judges what faults.py probe said (in $probe); sets how
+probe_check() {
+	local desc=$1
+	case $probe in
+	*read_bad=0*) ;;
+	*) fail "$desc: after the fault a read returned no version: $probe" ;;
+	esac
+	case $probe in
+	*write=OK* | *write=EIO* | *write=ENOSPC*) ;;
+	*) fail "$desc: after the fault a write gave neither success nor EIO/ENOSPC: $probe" ;;
+	esac
+	case $probe in
+	*write=OK*) ;;
+	*) how=read-only ;;
+	esac
+	# a daemon that serves must serve reads (docs/storage.md "Disk faults")
+	case $probe in
+	*read_err=0*) ;;
+	*) fail "$desc: the daemon stayed up but reads fail: $probe"
+	   show_tail "$FPLOG" 6 ;;
+	esac
+}
+
 # point DESC FAULT_VAR=... : one fault point from start to check
 point() {
 	local desc=$1 wid pids=() rc probe how
@@ -119,24 +142,11 @@ point() {
 			probe=$(timeout 60 "$PY" "$HELPERS/faults.py" probe "$MNT" \
 				<(cat "$ACKS"/s$STORE_N.* 2> /dev/null) 2>&1)
 			[ $? = 124 ] && fail "$desc: the probe after the fault hung"
-			case $probe in
-			*read_bad=0*) ;;
-			*) fail "$desc: after the fault a read returned no version: $probe" ;;
-			esac
-			case $probe in
-			*write=OK* | *write=EIO* | *write=ENOSPC*) ;;
-			*) fail "$desc: after the fault a write gave neither success nor EIO/ENOSPC: $probe" ;;
-			esac
-			case $probe in
-			*write=OK*) ;;
-			*) how=read-only ;;
-			esac
-			# a daemon that serves must serve reads (docs/storage.md "Disk faults")
-			case $probe in
-			*read_err=0*) ;;
-			*) fail "$desc: the daemon stayed up but reads fail: $probe"
-			   show_tail "$FPLOG" 6 ;;
-			esac
+			if [ "$probe" = not-mounted ]; then
+				how=stopped
+			else
+				probe_check "$desc"
+			fi
 		else
 			how=stopped
 		fi
@@ -197,6 +207,10 @@ total=$(echo "$grid" | wc -l)
 # the default slice takes each kind first, then the rest in shuffled order
 slice=$( (echo "$grid" | awk '!seen[$1 $5]++'; echo "$grid") | awk '!seen[$0]++')
 [ "$POINTS" = all ] && POINTS=$total
+# always: a commit whose WAL sync fails, then reads (the store goes
+# read-only; the commit's audit records are journaled, reads go on)
+point "fsync#2 on *.log* EIO once" FAULT_OP=fsync FAULT_NTH=2 FAULT_ERRNO=EIO FAULT_MODE=once \
+	FAULT_MATCH=.log
 k=0
 while read -r op n e m where; do
 	[ -n "$op" ] || continue
