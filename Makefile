@@ -55,8 +55,10 @@ TESTS     := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB       := $(BUILD)/libpool.a
 TEST_LIB  := $(BUILD)/libpool-test.a
+# the disk-fault shim of tests/mount/t_faults.sh: LD_PRELOADed, never installed
+FAULT_SHIM := $(BUILD)/tests/libfaultfs.so
 
-all: $(BUILD)/poolfs $(BUILD)/poolctl $(TESTS) $(BENCHES)
+all: $(BUILD)/poolfs $(BUILD)/poolctl $(TESTS) $(BENCHES) $(FAULT_SHIM)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -86,6 +88,11 @@ $(BUILD)/poolctl: $(BUILD)/tools/poolctl.o $(LIB)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# no _FILE_OFFSET_BITS: it defines open() and open64() both, as libc does
+$(FAULT_SHIM): tests/fault/shim.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

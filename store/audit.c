@@ -95,6 +95,20 @@ void audit_pend_clear(struct audit_log *L)
 	L->npend = 0;
 }
 
+void audit_carry_clear(struct audit_log *L)
+{
+	for (size_t i = 0; i < L->ncarry; i++)
+		free(L->carry[i].value);
+	L->ncarry = 0;
+}
+
+/* Keeps a copy of a record an audit_add() batch carries; takes value. */
+static void carry_push(struct audit_log *L, uint64_t seq, char *value, size_t len)
+{
+	ALLOC_GROW(L->carry, L->ncarry + 1, L->acarry);
+	L->carry[L->ncarry++] = (struct audit_pending){ seq, value, len };
+}
+
 static void wake(struct audit_log *L, uint64_t lo, uint64_t hi, int err)
 {
 	struct audit_waiter **pp = &L->waiters, *w;
@@ -126,6 +140,7 @@ static void lost(struct audit_log *L, int err)
 {
 	wake(L, L->dseq + 1, UINT64_MAX, err);
 	audit_pend_clear(L);
+	audit_carry_clear(L);
 	L->open_hi = 0;
 	L->open_cp = 0;
 	L->seq = L->dseq;
@@ -158,16 +173,60 @@ static bool key_landed(struct audit_log *L, uint64_t seq)
 	return found;
 }
 
+static int seal_make(struct audit_log *L, const char *algo, uint64_t seq,
+		     const uint8_t hash[32], int64_t time, bool cp, struct audit_seals *sl);
+static void ingest_push(struct audit_log *L, struct audit_pending *p, size_t n,
+		       const struct audit_seals *sl);
+
+/*
+ * The batch carrying records dseq+1..open_hi failed, yet its bytes may be
+ * in RocksDB's WAL and come back at the next open: a chain resumed below
+ * them would fork there. So the same records are journaled and the chain
+ * goes on from them whichever way the batch went (the log may then name
+ * a commit whose caller got an error: more than happened, never less).
+ * When even that fails nothing more is appended until the store is
+ * reopened. Caller holds s->lock and mu; no leader writes meanwhile, as
+ * assigning a record needs s->lock.
+ */
+static void rejournal(struct audit_log *L)
+{
+	uint64_t first = L->dseq + 1;
+	struct audit_seals sl;
+	int ret = -EIO;
+
+	/* the checkpoint, if the batch had one, is left for a later group */
+	if (L->ncarry && L->carry[0].seq == first && L->carry[L->ncarry - 1].seq == L->open_hi)
+		ret = seal_make(L, L->algo, L->open_hi, L->hash, L->time, false, &sl);
+	if (!ret)
+		ret = audit_journal_append(L, L->carry, L->ncarry, &sl);
+	if (ret) {
+		log_err("%s: audit log: records %llu..%llu of a failed write cannot be journaled "
+			"(%s): no more records until the store is reopened", L->s->dir,
+			(unsigned long long)first, (unsigned long long)L->open_hi, strerror(-ret));
+		lost(L, ret);
+		L->halted = -EIO;
+		return;
+	}
+	log_warn("%s: audit log: records %llu..%llu of a failed write journaled", L->s->dir,
+		 (unsigned long long)first, (unsigned long long)L->open_hi);
+	ingest_push(L, L->carry, L->ncarry, &sl);
+	L->ncarry = 0;
+	durable(L, L->open_hi, L->hash, L->time);
+	L->open_hi = 0;
+	L->open_cp = 0;
+}
+
 /*
  * Settles the batch an audit_add() caller was writing. over: the caller
  * is known to be done with it (we hold s->lock and are not that caller),
- * so a batch that did not land was abandoned.
+ * so a batch that did not land failed or was abandoned.
  */
 void audit_resolve_open(struct audit_log *L, bool over)
 {
 	if (!L->open_hi)
 		return;
 	if (key_landed(L, L->open_hi)) {
+		audit_carry_clear(L);
 		/* nothing is assigned past an unsettled batch: the head is its last record */
 		if (L->open_cp) {
 			L->cp_seq = L->open_cp;
@@ -177,7 +236,11 @@ void audit_resolve_open(struct audit_log *L, bool over)
 		L->open_hi = 0;
 		L->open_cp = 0;
 	} else if (over) {
-		lost(L, -EIO);
+		/* a batch that never reached RocksDB cannot come back */
+		if (__atomic_exchange_n(&L->s->write_unknown, false, __ATOMIC_SEQ_CST))
+			rejournal(L);
+		else
+			lost(L, -EIO);
 	}
 }
 
@@ -365,14 +428,20 @@ static void *ingest_main(void *arg)
 		for (size_t i = 0; i < ncp; i++)
 			put_cp(L, b, &cps[i]);
 		put_head(L, b, &head);
-		rocksdb_write(L->s->db, L->nowal, b, &err);
+		/*
+		 * Once one batch could not go in, none after it may (a gap);
+		 * they stay in the journal, which the next open replays.
+		 */
+		ret = __atomic_load_n(&L->broken, __ATOMIC_RELAXED) ? -EIO : store_failed(L->s);
+		if (!ret)
+			rocksdb_write(L->s->db, L->nowal, b, &err);
 		rocksdb_writebatch_destroy(b);
 		free(p);
 		free(cps);
-		ret = err ? -EIO : 0;
 		if (err) {
 			log_err("%s: audit log: records up to %llu cannot reach the store: %s",
 				L->s->dir, (unsigned long long)head.seq, err);
+			ret = store_fail(L->s, -EIO, err);
 			rocksdb_free(err);
 		}
 		last = head.seq;
@@ -517,7 +586,8 @@ static int append_many(struct store *s, struct audit_rec *r, size_t n, size_t *d
 	pthread_mutex_lock(&L->mu);
 	audit_resolve_open(L, true);
 	for (i = 0; i < n && !ret; i++) {
-		ret = L->broken ? -EIO : assign(L, &r[i], &value, &len, hash);
+		/* a broken ingester leaves records in the journal: appends go on */
+		ret = L->halted ? L->halted : assign(L, &r[i], &value, &len, hash);
 		if (ret) {
 			free(value);
 			break;
@@ -567,6 +637,10 @@ int audit_add(struct store *s, rocksdb_writebatch_t *b, struct audit_rec *r)
 		return 0;
 	}
 	pthread_mutex_lock(&L->mu);
+	if (L->halted) {
+		ret = L->halted;
+		goto out;
+	}
 	/* journaled records go first, or the ingester would move the head back */
 	do {
 		while (L->writing)
@@ -591,11 +665,17 @@ int audit_add(struct store *s, rocksdb_writebatch_t *b, struct audit_rec *r)
 	put_head(L, b, &sl);
 	if (cp)
 		put_cp(L, b, &sl);
+	/* copies to journal should the batch fail (rejournal) */
+	ALLOC_GROW(L->carry, L->ncarry + L->npend + 1, L->acarry);
 	/* nothing fails from here: queued records ride ahead of this one */
-	for (size_t i = 0; i < L->npend; i++)
+	for (size_t i = 0; i < L->npend; i++) {
 		put_record(L, b, L->pend[i].seq, L->pend[i].value, L->pend[i].len);
-	audit_pend_clear(L);
+		carry_push(L, L->pend[i].seq, L->pend[i].value, L->pend[i].len);
+	}
+	L->npend = 0;
 	put_record(L, b, r->seq, value, len);
+	carry_push(L, r->seq, value, len);
+	value = NULL;
 	advance(L, r, hash);
 	L->open_hi = r->seq;
 	if (cp) {

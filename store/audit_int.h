@@ -158,6 +158,9 @@ struct audit_log {
 	uint64_t open_hi;
 	uint64_t open_cp;			/* checkpoint in that batch, 0 = none */
 	int64_t open_cp_time;
+	/* copies of that batch's records, journaled if it fails; mu */
+	struct audit_pending *carry;
+	size_t ncarry, acarry;
 	/* assigned, not yet in any write; mu */
 	struct audit_pending *pend;
 	size_t npend, apend;
@@ -171,6 +174,7 @@ struct audit_log {
 	bool ingesting;				/* the ingester's write is in flight; mu */
 	bool stopping;				/* the ingester is to finish and end; mu */
 	int broken;				/* a durable record cannot reach RocksDB; mu */
+	int halted;				/* the next link is unknown: no appends; mu */
 	pthread_cond_t icond;			/* wakes the ingester */
 	pthread_t ingester;
 	bool has_ingester;
@@ -200,6 +204,7 @@ struct audit_log *audit_log_unregister(struct store *s);
 void audit_resolve_open(struct audit_log *L, bool over);
 /* Frees the queued records; caller holds mu. */
 void audit_pend_clear(struct audit_log *L);
+void audit_carry_clear(struct audit_log *L);
 
 /*
  * Starts the thread that moves journaled records into RocksDB; stops it

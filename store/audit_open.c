@@ -134,6 +134,8 @@ static void log_free(struct audit_log *L)
 {
 	audit_pend_clear(L);
 	free(L->pend);
+	audit_carry_clear(L);
+	free(L->carry);
 	for (size_t i = 0; i < L->njrec; i++)
 		free(L->jrec[i].value);
 	free(L->jrec);

@@ -94,6 +94,7 @@ static int rocks_error(struct store *s, char *err, const char *what)
 	int ret = strstr(err, "No space") || strstr(err, "ENOSPC") ? -ENOSPC : -EIO;
 
 	log_err("%s: %s failed: %s", store_dir(s), what, err);
+	ret = store_fail(s, ret, err);
 	rocksdb_free(err);
 	return ret;
 }
@@ -135,6 +136,8 @@ static int batch_write(struct chunk_writer *cw, bool wal)
 		return ret;
 	if (wal) {
 		ret = store_write(cw->s, cw->batch, false);
+	} else if ((ret = store_failed(cw->s))) {
+		/* the store takes no more writes (store_write) */
 	} else {
 		if (!cw->nowal) {
 			cw->nowal = rocksdb_writeoptions_create();

@@ -422,34 +422,70 @@ int store_get(struct store *s, enum store_cf cf, const void *key, size_t klen,
 	return 0;
 }
 
+int store_failed(struct store *s)
+{
+	return __atomic_load_n(&s->failed, __ATOMIC_ACQUIRE);
+}
+
+int store_fail(struct store *s, int err, const char *msg)
+{
+	int none = 0;
+
+	if (__atomic_compare_exchange_n(&s->failed, &none, err, false, __ATOMIC_SEQ_CST,
+					__ATOMIC_SEQ_CST))
+		log_err("%s: the database failed a write (%s); it takes no more writes, "
+			"reads go on, writes fail with %s until poolfs restarts",
+			s->dir, msg, strerror(-err));
+	return store_failed(s);
+}
+
+static int rocksdb_errno(const char *err)
+{
+	return err_has(err, "No space") || err_has(err, "ENOSPC") ? -ENOSPC : -EIO;
+}
+
 int store_flush(struct store *s, enum store_cf cf)
 {
-	rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+	rocksdb_flushoptions_t *fo;
 	char *err = NULL;
-	int ret = 0;
+	int ret = store_failed(s);
 
+	if (ret)
+		return ret;
+	fo = rocksdb_flushoptions_create();
 	rocksdb_flushoptions_set_wait(fo, 1);
 	rocksdb_flush_cf(s->db, fo, s->cf[cf], &err);
 	rocksdb_flushoptions_destroy(fo);
 	if (err) {
-		ret = err_has(err, "No space") || err_has(err, "ENOSPC") ? -ENOSPC : -EIO;
 		log_err("%s: flush of %s failed: %s", s->dir, store_cf_names[cf], err);
+		ret = store_fail(s, rocksdb_errno(err), err);
 		rocksdb_free(err);
 	}
 	return ret;
 }
 
+/*
+ * After a failed write RocksDB refuses writes until it is reopened (a
+ * background error), or resumes by itself for some: either way the
+ * failed batch may reappear from the WAL at the next open. The store
+ * stops at the first failure so that what follows does not depend on
+ * which: nothing is written after a batch whose fate is unknown.
+ */
 int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync)
 {
 	char *err = NULL;
-	int ret = 0;
+	int ret;
 
 	if (s->flags & STORE_OPEN_RDONLY)
 		return -EROFS;
+	ret = store_failed(s);
+	if (ret)
+		return ret;
 	rocksdb_write(s->db, sync ? s->wopt_sync : s->wopt_async, b, &err);
 	if (err) {
-		ret = err_has(err, "No space") || err_has(err, "ENOSPC") ? -ENOSPC : -EIO;
 		log_err("%s: write failed: %s", s->dir, err);
+		__atomic_store_n(&s->write_unknown, true, __ATOMIC_SEQ_CST);
+		ret = store_fail(s, rocksdb_errno(err), err);
 		rocksdb_free(err);
 	}
 	return ret;

@@ -78,6 +78,14 @@ struct store {
 	pthread_mutex_t lock;
 	uint64_t next_ino;		/* protected by lock */
 	struct audit_log *audit;	/* store/audit.c; set by audit_load */
+	/*
+	 * Set by the first failed write or flush of the database: from then
+	 * on store_write() refuses, as RocksDB itself does after most disk
+	 * errors, until the store is reopened (docs/storage.md "Disk faults").
+	 */
+	int failed;			/* 0 or the negative errno; __atomic builtins */
+	/* a batch RocksDB failed may still be in its WAL (audit_rollback) */
+	bool write_unknown;		/* __atomic builtins */
 };
 
 /* An inode as stored: the public attributes plus where it hangs. */
@@ -102,8 +110,15 @@ int store_get(struct store *s, enum store_cf cf, const void *key, size_t klen,
 /*
  * Writes batch b (synced when sync) and maps RocksDB errors to errno:
  * "No space" to -ENOSPC, anything else to -EIO, logged with the message.
+ * After one failure every later call fails the same way (store_failed).
  */
 int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync);
+/*
+ * 0, or the error of the write that stopped the store's writes. fail
+ * records err (RocksDB's message in msg) as that error, logged once.
+ */
+int store_failed(struct store *s);
+int store_fail(struct store *s, int err, const char *msg);
 
 /*
  * Adds audit record r to batch b as the next link of the chain, filling
