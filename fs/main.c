@@ -25,11 +25,13 @@
 #include "common/log.h"
 #include "fs/view.h"
 #include "store/audit.h"
+#include "store/crypt.h"
 
 struct fs_opts {
 	char *store;			/* the first non-option argument */
 	char *dept;
 	char *view_budget;		/* -o view_budget=SIZE, kept in the store */
+	char *key_file;			/* -o key_file=FILE, instead of the recorded one */
 	int allow_all;
 	int default_permissions;
 };
@@ -40,6 +42,7 @@ static const struct fuse_opt fs_opt_spec[] = {
 	FS_OPT("dept=%s", dept, 0),
 	FS_OPT("allow_all", allow_all, 1),
 	FS_OPT("view_budget=%s", view_budget, 0),
+	FS_OPT("key_file=%s", key_file, 0),
 	FS_OPT("default_permissions", default_permissions, 1),
 	FUSE_OPT_END
 };
@@ -148,7 +151,7 @@ static int fs_opt_proc(void *data, const char *arg, int key, struct fuse_args *o
 
 static const char usage_line[] =
 	"poolfs STORE MOUNTPOINT [-f] [-d] [-o dept=ID] [-o allow_all] "
-	"[-o view_budget=SIZE] [-o max_threads=N] [-o FUSE options]";
+	"[-o view_budget=SIZE] [-o key_file=FILE] [-o max_threads=N] [-o FUSE options]";
 
 /* Unescapes mountinfo's octal escapes ("\040" for a space) in place. */
 static void unescape_octal(char *s)
@@ -446,6 +449,13 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "poolfs: store \"%s\": %s\n", o.store, strerror(errno));
 		goto out;
 	}
+	if (o.key_file) {
+		/* the daemon leaves the cwd before the store opens */
+		char *abs = realpath(o.key_file, NULL);
+
+		store_set_key_file(abs ? abs : o.key_file);
+		free(abs);
+	}
 	if (add_mount_opts(&args, store) != 0)
 		goto out;
 	if (copts.debug)
@@ -548,6 +558,7 @@ out:
 	free(o.store);
 	free(o.dept);
 	free(o.view_budget);
+	free(o.key_file);
 	free(copts.mountpoint);
 	fuse_opt_free_args(&args);
 	return ret;

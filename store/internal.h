@@ -8,7 +8,8 @@
  *   CF        key                               value
  *   --------  --------------------------------  -------------------------------
  *   default   (unused)
- *   meta      "format"                          be32 STORE_FORMAT_VERSION
+ *   meta      "format"                          be32 STORE_FORMAT_VERSION (or _CRYPT)
+ *   meta      "crypt"                           cipher, key file, wrapped keyset (crypt_store.c)
  *   meta      "next_ino"                        be64 next inode number
  *   meta      "audit_hash"                      "sha256" or "sm3" (absent: sha256)
  *   meta      "audit_head"                      latest seq/hash, MAC-sealed (audit_seal.c)
@@ -39,6 +40,7 @@
 #include "store/store.h"
 
 #define STORE_FORMAT_VERSION 1
+#define STORE_FORMAT_CRYPT 2	/* an encrypted pool (store/crypt_store.c) */
 
 enum store_cf {
 	CF_DEFAULT,
@@ -80,6 +82,7 @@ struct store {
 	uint64_t audit_seq;		/* last sequence written; protected by lock */
 	uint8_t audit_prev[32];		/* hash of record audit_seq; protected by lock */
 	struct audit_log *audit;	/* store/audit.c; set by audit_load */
+	struct store_crypt *crypt;	/* store/crypt_store.c; NULL in a plain pool */
 };
 
 /* An inode as stored: the public attributes plus where it hangs. */

@@ -75,7 +75,9 @@ void ctl_usage(struct strbuf *sb)
 {
 	strbuf_addstr(sb,
 		"usage: poolctl [-s STORE] COMMAND [ARGS]\n"
-		"       poolctl init STORE [--audit-hash sha256|sm3]\n"
+		"       poolctl [--key-file FILE] -s STORE COMMAND [ARGS]\n"
+		"       poolctl init STORE [--cipher aes-256-gcm|sm4|none] [--key-file FILE]\n"
+		"                          [--audit-hash sha256|sm3]\n"
 		"       poolctl --help | --version\n"
 		"\n"
 		"commands:\n");
