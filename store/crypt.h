@@ -160,9 +160,11 @@ struct store_crypto_info {
 	char key_file[4096];		/* as recorded in the store */
 	uint32_t key_id;		/* the data key new values get */
 	uint32_t nkeys;
+	char audit_hash[16];		/* the audit chain's hash */
+	char audit_sign[48];		/* what signs its checkpoints and head */
 };
 
-/* What protects s; cipher CRYPT_PLAIN for an unencrypted pool. */
+/* What protects s (cipher CRYPT_PLAIN for an unencrypted pool). */
 void store_crypto_info(struct store *s, struct store_crypto_info *info);
 
 /*

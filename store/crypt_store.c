@@ -16,6 +16,7 @@
  * at open and kept in memory, like the keyset. The master key stays in
  * memory too, for rotation through a running daemon.
  */
+#include "store/audit_int.h"
 #include "store/crypt_store.h"
 
 #include <errno.h>
@@ -255,8 +256,8 @@ int store_seal_to(struct store *s, enum store_cf cf, const void *key, size_t kle
 	return ret;
 }
 
-int store_open_to(struct store *s, enum store_cf cf, const void *key, size_t klen,
-		  const void *v, size_t vlen, uint8_t *out)
+int store_check_to(struct store *s, enum store_cf cf, const void *key, size_t klen,
+		   const void *v, size_t vlen, uint8_t *out)
 {
 	uint8_t buf[128], *heap;
 	size_t adlen;
@@ -264,6 +265,14 @@ int store_open_to(struct store *s, enum store_cf cf, const void *key, size_t kle
 	int ret = crypt_open(s->crypt->k, ad, adlen, v, vlen, out);
 
 	free(heap);
+	return ret;
+}
+
+int store_open_to(struct store *s, enum store_cf cf, const void *key, size_t klen,
+		  const void *v, size_t vlen, uint8_t *out)
+{
+	int ret = store_check_to(s, cf, key, klen, v, vlen, out);
+
 	if (ret) {
 		log_damage(s, cf, key, klen, ret);
 		ret = -EIO;
@@ -378,6 +387,9 @@ int audit_value_open(struct store *s, uint64_t want, const char *v, size_t vlen,
 void store_crypto_info(struct store *s, struct store_crypto_info *info)
 {
 	memset(info, 0, sizeof(*info));
+	if (audit_algo_load(s, NULL, info->audit_hash))
+		snprintf(info->audit_hash, sizeof(info->audit_hash), "unknown");
+	snprintf(info->audit_sign, sizeof(info->audit_sign), "ed25519 checkpoints, hmac-sha512 head");
 	if (!s->crypt)
 		return;
 	info->cipher = crypt_cipher_of(s->crypt->k);

@@ -63,6 +63,9 @@ int store_seal_to(struct store *s, enum store_cf cf, const void *key, size_t kle
 		  const void *data, size_t n, uint8_t *out);
 int store_open_to(struct store *s, enum store_cf cf, const void *key, size_t klen,
 		  const void *v, size_t vlen, uint8_t *out);
+/* store_open_to() that logs nothing: -EBADMSG or -ENOKEY (for scrub). */
+int store_check_to(struct store *s, enum store_cf cf, const void *key, size_t klen,
+		   const void *v, size_t vlen, uint8_t *out);
 
 /*
  * Audit values: seq || envelope in an encrypted pool, the record itself
