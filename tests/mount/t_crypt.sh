@@ -62,6 +62,8 @@ PY
 pool_init "$STORE" --cipher none
 pool_mount
 check "plain: write" cp "$REF/people.csv" "$MNT/people.csv"
+head -c 5000 /dev/urandom > "$REF/small"
+check "plain: write a small file" cp "$REF/small" "$MNT/small"
 spill_check "plain" yes
 S=$STORE
 check "plain: apply a policy" pctl_s policy apply "$HELPERS/policy_basic.json"
@@ -153,3 +155,31 @@ pctl_s audit query --path /t/b --op read > "$T_TMP/q" 2>&1
 T_CHECKS=$((T_CHECKS + 1))
 grep -q "Input/output error" "$T_TMP/q" || fail "no audit record of the swapped read: $(tail -n 3 "$T_TMP/q")"
 
+
+# ---- scrub names the damaged files by path and version ----
+pctl_s scrub > "$T_TMP/scrub" 2>&1
+rc=$?
+check_eq "scrub of the tampered pool exits 1 ($(tail -n 1 "$T_TMP/scrub"))" "$rc" 1
+for f in a b c; do
+	T_CHECKS=$((T_CHECKS + 1))
+	grep -q "^damaged: /t/$f version 1: chunk at offset 0 " "$T_TMP/scrub" ||
+		fail "scrub does not name /t/$f version 1: $(head -n 5 "$T_TMP/scrub")"
+done
+check_eq "scrub reports nothing else" "$(grep -c '^damaged: ' "$T_TMP/scrub")" 3
+T_CHECKS=$((T_CHECKS + 1))
+grep -q "^damaged: /people.csv" "$T_TMP/scrub" && fail "scrub reports an intact file"
+
+# in a plain pool a chunk whose bytes no longer hash to its key
+S=$STORE
+ldb --db="$S/db" --column_family=chunks --hex scan > "$T_TMP/chunks" 2> /dev/null || die "ldb scan failed"
+k=$(awk '$1 ~ /^0x63/ && length($3) == 2 + 2 * 5000 { print $1 }' "$T_TMP/chunks")
+[ -n "$k" ] || die "plain: the chunk of /small not found"
+flipped=$("$PY" -c 'import sys
+v = bytearray.fromhex(sys.argv[1][2:]); v[7] ^= 0x20; print("0x" + v.hex())' "$(val_of "$k")")
+ldb --db="$S/db" --column_family=chunks --hex put "$k" "$flipped" > /dev/null 2>&1 || die "ldb put failed"
+pctl_s scrub > "$T_TMP/scrub" 2>&1
+rc=$?
+check_eq "plain: scrub exits 1" "$rc" 1
+T_CHECKS=$((T_CHECKS + 1))
+grep -q "^damaged: /small version 1: chunk at offset 0 " "$T_TMP/scrub" ||
+	fail "plain: scrub does not name /small: $(head -n 3 "$T_TMP/scrub")"
