@@ -675,7 +675,7 @@ static void test_init_hash(void)
 
 	ctl_ctx_init_local(&ctx, NULL);
 	snprintf(dir, sizeof(dir), "%s/sm3", tmp_root);
-	CU_ASSERT_EQUAL(RUN(&ctx, "init", dir, "--audit-hash", "sm3"), 0);
+	CU_ASSERT_EQUAL(RUN(&ctx, "init", dir, "--audit-hash", "sm3", "--cipher", "none"), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(ctx.out.buf, "(audit hash sm3)"));
 	meta_hash(dir, algo, sizeof(algo));
 	CU_ASSERT_STRING_EQUAL(algo, "sm3");
@@ -702,7 +702,7 @@ static void test_init_hash(void)
 
 	ctl_ctx_init_local(&ctx, NULL);
 	snprintf(dir, sizeof(dir), "%s/sha", tmp_root);
-	CU_ASSERT_EQUAL(RUN(&ctx, "init", dir), 0);
+	CU_ASSERT_EQUAL(RUN(&ctx, "init", dir, "--cipher", "none"), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(ctx.out.buf, "(audit hash sha256)"));
 	meta_hash(dir, algo, sizeof(algo));
 	CU_ASSERT_TRUE(!strcmp(algo, "sha256") || !strcmp(algo, "(absent)"));

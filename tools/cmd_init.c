@@ -68,6 +68,20 @@ out:
 	return rc;
 }
 
+/* Says where the master key is: without it the pool does not open. */
+static void print_key(struct ctl_ctx *ctx, const char *dir, enum crypt_cipher c)
+{
+	struct store_crypto_info info;
+	struct store *s;
+
+	if (store_open(dir, STORE_OPEN_RDONLY, &s, NULL))
+		return;
+	store_crypto_info(s, &info);
+	strbuf_addf(&ctx->out, "encrypted with %s; master key \"%s\" (keep it, and keep it "
+		    "off this disk)\n", crypt_cipher_name(c), info.key_file);
+	store_close(s);
+}
+
 int cmd_init(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	const char *algo = "sha256", *cipher = "aes-256-gcm", *key_file = NULL;
@@ -112,8 +126,11 @@ int cmd_init(struct ctl_ctx *ctx, int argc, char **argv)
 	rc = set_audit_hash(ctx, dir, algo);
 	if (rc)
 		goto out;
-	strbuf_addf(&ctx->out, "created pool \"%s\" (cipher %s, audit hash %s)\n", dir,
-		    crypt_cipher_name(co.cipher), algo);
+	strbuf_addf(&ctx->out, "created pool \"%s\" (audit hash %s)\n", dir, algo);
+	if (co.cipher != CRYPT_PLAIN)
+		print_key(ctx, dir, co.cipher);
+	else
+		strbuf_addstr(&ctx->out, "not encrypted (--cipher none)\n");
 out:
 	strbuf_release(&subject);
 	return rc;
