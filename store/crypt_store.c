@@ -389,7 +389,16 @@ void store_crypto_info(struct store *s, struct store_crypto_info *info)
 	memset(info, 0, sizeof(*info));
 	if (audit_algo_load(s, NULL, info->audit_hash))
 		snprintf(info->audit_hash, sizeof(info->audit_hash), "unknown");
-	snprintf(info->audit_sign, sizeof(info->audit_sign), "ed25519 checkpoints, hmac-sha512 head");
+	{
+		struct strbuf v = STRBUF_INIT;
+		bool sm2 = !store_get(s, CF_META, AUDIT_META_SIGN, strlen(AUDIT_META_SIGN), &v) &&
+			   v.len == 3 && !memcmp(v.buf, "sm2", 3);
+
+		snprintf(info->audit_sign, sizeof(info->audit_sign), "%s",
+			 sm2 ? "sm2 checkpoints, hmac-sm3 head" :
+			       "ed25519 checkpoints, hmac-sha512 head");
+		strbuf_release(&v);
+	}
 	if (!s->crypt)
 		return;
 	info->cipher = crypt_cipher_of(s->crypt->k);

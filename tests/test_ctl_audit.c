@@ -483,11 +483,12 @@ static void test_verify_intact(void)
 
 static void test_pubkey(void)
 {
-	char hex[65], want[80];
+	char hex[AUDIT_PUBKEY_HEX], want[AUDIT_PUBKEY_HEX + 16];
+	const char *algo;
 	json_t *doc;
 	int before = count_records(pool, "audit.pubkey");
 
-	CU_ASSERT_EQUAL_FATAL(audit_public_key(pool, hex), 0);
+	CU_ASSERT_EQUAL_FATAL(audit_public_key(pool, hex, &algo), 0);
 	snprintf(want, sizeof(want), "%s\n", hex);
 	CU_ASSERT_EQUAL(CALL("audit", "pubkey"), 0);
 	CU_ASSERT_STRING_EQUAL(reply.out.buf, want);
