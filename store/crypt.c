@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,31 @@ const char *crypt_cipher_name(enum crypt_cipher c)
 	default:
 		return "none";
 	}
+}
+
+/*
+ * Ciphers fetched once: EVP_aes_256_gcm() and friends fetch the
+ * provider's implementation again on every init, a lock and a lookup per
+ * sealed value.
+ */
+static EVP_CIPHER *gcm, *sm4ctr, *aesctr;
+static pthread_once_t fetched = PTHREAD_ONCE_INIT;
+
+static void fetch_ciphers(void)
+{
+	gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	sm4ctr = EVP_CIPHER_fetch(NULL, "SM4-CTR", NULL);
+	aesctr = EVP_CIPHER_fetch(NULL, "AES-256-CTR", NULL);
+}
+
+static const EVP_CIPHER *cipher_of(const char *name)
+{
+	pthread_once(&fetched, fetch_ciphers);
+	if (!strcmp(name, "gcm"))
+		return gcm ? gcm : EVP_aes_256_gcm();
+	if (!strcmp(name, "sm4"))
+		return sm4ctr ? sm4ctr : EVP_sm4_ctr();
+	return aesctr ? aesctr : EVP_aes_256_ctr();
 }
 
 static const char *md_name(enum crypt_cipher c)
@@ -302,7 +328,7 @@ static int aes_seal(const struct dkey *d, const void *ad, size_t adlen, const ui
 		return -ENOMEM;
 	put_be32(alen, (uint32_t)adlen);
 	if (!open) {
-		ok = EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, d->enc, out + 5) &&
+		ok = EVP_EncryptInit_ex(ctx, cipher_of("gcm"), NULL, d->enc, out + 5) &&
 		     EVP_EncryptUpdate(ctx, NULL, &n, alen, 4) &&
 		     (!adlen || EVP_EncryptUpdate(ctx, NULL, &n, ad, (int)adlen)) &&
 		     EVP_EncryptUpdate(ctx, NULL, &n, out, 5) &&
@@ -313,7 +339,7 @@ static int aes_seal(const struct dkey *d, const void *ad, size_t adlen, const ui
 		EVP_CIPHER_CTX_free(ctx);
 		return ok ? 0 : -EIO;
 	}
-	ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, d->enc, in + 5) &&
+	ok = EVP_DecryptInit_ex(ctx, cipher_of("gcm"), NULL, d->enc, in + 5) &&
 	     EVP_DecryptUpdate(ctx, NULL, &n, alen, 4) &&
 	     (!adlen || EVP_DecryptUpdate(ctx, NULL, &n, ad, (int)adlen)) &&
 	     EVP_DecryptUpdate(ctx, NULL, &n, in, 5) &&
@@ -336,7 +362,7 @@ static int sm4_ctr(const struct dkey *d, const uint8_t nonce[NONCE_LEN], const u
 	if (!ctx)
 		return -ENOMEM;
 	memcpy(iv, nonce, NONCE_LEN);
-	ok = EVP_EncryptInit_ex(ctx, EVP_sm4_ctr(), NULL, d->enc, iv) &&
+	ok = EVP_EncryptInit_ex(ctx, cipher_of("sm4"), NULL, d->enc, iv) &&
 	     (!len || EVP_EncryptUpdate(ctx, dst, &n, src, (int)len)) &&
 	     EVP_EncryptFinal_ex(ctx, dst + len, &n);
 	EVP_CIPHER_CTX_free(ctx);
@@ -640,7 +666,7 @@ int crypt_scratch_xor(struct crypt_scratch *x, uint8_t *buf, size_t len, uint64_
 		return -ENOMEM;
 	/* the counter block of byte off: offsets are below 2^63, so no wrap */
 	put_be64(iv + 8, off / 16);
-	ok = EVP_EncryptInit_ex(ctx, x->cipher == CRYPT_SM4 ? EVP_sm4_ctr() : EVP_aes_256_ctr(),
+	ok = EVP_EncryptInit_ex(ctx, cipher_of(x->cipher == CRYPT_SM4 ? "sm4" : "aes"),
 				NULL, x->key, iv);
 	memset(skip, 0, sizeof(skip));
 	/* CTR keeps its place within a block: spend the lead bytes first */
