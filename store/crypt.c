@@ -561,8 +561,7 @@ int crypt_unwrap(enum crypt_cipher c, const uint8_t *blob, size_t len,
 	int ret;
 
 	*out = NULL;
-	if (len < CRYPT_OVERHEAD || crypt_key_of(blob, len) != WRAP_KEY_ID + 0 ||
-	    blob[0] != ENVELOPE_FMT)
+	if (len < CRYPT_OVERHEAD || blob[0] != ENVELOPE_FMT || get_be32(blob + 1) != WRAP_KEY_ID)
 		return -EBADMSG;
 	plain = malloc(len);
 	if (!plain)
