@@ -26,7 +26,7 @@ for mode in on off; do
 	store=$WORK/audit_$mode.store mnt=$WORK/audit_$mode.mnt
 	rm -rf "$store" "$mnt"
 	mkdir -p "$mnt"
-	"$ABUILD/poolctl" init "$store" > /dev/null || exit 1
+	"$ABUILD/poolctl" init "$store" --cipher none > /dev/null || exit 1
 	# its own session, as when it daemonizes (no -f); -f keeps its pid here
 	POOLFS_BENCH_AUDIT=$mode setsid "$ABUILD/poolfs" "$store" "$mnt" -f -o allow_all \
 		2> "$WORK/audit_$mode.log" &

@@ -161,7 +161,8 @@ cold() {
 declare -A FAILED=()
 declare -A RES=()
 CSV_FAILED=0
-"$POOLCTL" init "$WORK/store" > "$WORK/init.log" 2>&1 || { say "poolctl init failed: $(cat "$WORK/init.log")"; FAILED[pf]=1; }
+# unencrypted: the reference for the encrypted pools in crypt_mount.sh
+"$POOLCTL" init "$WORK/store" --cipher none > "$WORK/init.log" 2>&1 || { say "poolctl init failed: $(cat "$WORK/init.log")"; FAILED[pf]=1; }
 if [ $HAVE_GC = 1 ]; then
 	gocryptfs -q -init -extpass "echo bench" -scryptn 10 "$WORK/gc_cipher" > /dev/null 2>&1 ||
 		{ say "gocryptfs -init failed: column left out"; HAVE_GC=0; FSLIST=(native pt pf); }
@@ -319,6 +320,10 @@ column -t -s '|' < "$WORK/table"
 echo
 echo "== audit on/off through the mount (store on the same filesystem as above)"
 bash "$(dirname "$0")/audit_mount.sh" "$BUILD" "$WORK" || say "audit_mount.sh exited $?"
+
+echo
+echo "== encryption at rest: aes-256-gcm and sm4 pools against an unencrypted one"
+bash "$(dirname "$0")/crypt_mount.sh" "$BUILD" "$WORK" || say "crypt_mount.sh exited $?"
 
 echo
 echo "== masked read through the mount"

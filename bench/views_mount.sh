@@ -107,7 +107,7 @@ cold() { sync; [ $CAN_DROP = 1 ] && echo 3 > /proc/sys/vm/drop_caches; }
 . "$(dirname "$0")/lib.sh"	# median
 
 # ---- the store and its policy ----
-"$POOLCTL" init "$STORE" > "$D/init.log" 2>&1 || { err "poolctl init: $(cat "$D/init.log")"; exit 1; }
+"$POOLCTL" init "$STORE" --cipher none > "$D/init.log" 2>&1 || { err "poolctl init: $(cat "$D/init.log")"; exit 1; }
 cat > "$D/policy.json" <<EOF
 {
   "version": 1,

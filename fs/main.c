@@ -34,6 +34,7 @@
 #include "fs/stage.h"
 #include "store/audit.h"
 #include "store/limits.h"
+#include "store/crypt.h"
 
 struct fs_opts {
 	char *store;			/* the first non-option argument */
@@ -41,6 +42,7 @@ struct fs_opts {
 	char *view_budget;		/* -o view_budget=SIZE, kept in the store */
 	char *metrics;			/* -o metrics=PATH: Prometheus text file */
 	unsigned metrics_interval;	/* -o metrics_interval=SECONDS */
+	char *key_file;			/* -o key_file=FILE, instead of the recorded one */
 	int allow_all;
 	int default_permissions;
 };
@@ -53,6 +55,7 @@ static const struct fuse_opt fs_opt_spec[] = {
 	FS_OPT("view_budget=%s", view_budget, 0),
 	FS_OPT("metrics=%s", metrics, 0),
 	FS_OPT("metrics_interval=%u", metrics_interval, 0),
+	FS_OPT("key_file=%s", key_file, 0),
 	FS_OPT("default_permissions", default_permissions, 1),
 	FUSE_OPT_END
 };
@@ -228,7 +231,7 @@ static int fs_opt_proc(void *data, const char *arg, int key, struct fuse_args *o
 
 static const char usage_line[] =
 	"poolfs STORE MOUNTPOINT [-f] [-d] [-o dept=ID] [-o allow_all] "
-	"[-o view_budget=SIZE] [-o metrics=PATH] [-o metrics_interval=SECONDS] "
+	"[-o view_budget=SIZE] [-o key_file=FILE] [-o metrics=PATH] [-o metrics_interval=SECONDS] "
 	"[-o max_threads=N] [-o FUSE options]";
 
 /* Unescapes mountinfo's octal escapes ("\040" for a space) in place. */
@@ -543,6 +546,13 @@ int main(int argc, char *argv[])
 			strerror(errno));
 		goto out;
 	}
+	if (o.key_file) {
+		/* the daemon leaves the cwd before the store opens */
+		char *abs = realpath(o.key_file, NULL);
+
+		store_set_key_file(abs ? abs : o.key_file);
+		free(abs);
+	}
 	if (add_mount_opts(&args, store) != 0)
 		goto out;
 	if (copts.debug)
@@ -659,6 +669,7 @@ out:
 	free(o.metrics);
 	free(o.dept);
 	free(o.view_budget);
+	free(o.key_file);
 	free(copts.mountpoint);
 	fuse_opt_free_args(&args);
 	return ret;

@@ -451,6 +451,10 @@ void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		r = read_following(fs, fh, buf, size, (uint64_t)off);
 	else if (fh->content)
 		r = store_content_read(fh->content, buf, size, (uint64_t)off);
+	/* stored bytes that fail their check (a flipped byte, a moved value) */
+	if (r == -EIO)
+		fs_audit_view(fs, &fh->who, "read", fh->path.buf, (int)r, &fh->dec, fh->view,
+			      fh->version, 0);
 	if (r < 0) {
 		fuse_reply_err(req, (int)-r);
 	} else {

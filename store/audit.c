@@ -53,6 +53,7 @@
  */
 #include "common/alloc.h"
 #include "store/audit_int.h"
+#include "store/crypt_store.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -255,9 +256,20 @@ static int assign(struct audit_log *L, struct audit_rec *r, char **value, size_t
 {
 	int64_t now = store_now_ns();
 
+	int ret;
+
 	r->seq = L->seq + 1;
 	r->time_ns = now > L->time ? now : L->time + 1;
-	return audit_encode(r, L->hash, L->md, value, len, hash);
+	ret = audit_encode(r, L->hash, L->md, value, len, hash);
+	/* sealed here, so the journal and the audit family hold the same bytes */
+	if (!ret) {
+		ret = audit_value_seal(L->s, r->seq, value, len);
+		if (ret) {
+			free(*value);
+			*value = NULL;
+		}
+	}
+	return ret;
 }
 
 static void advance(struct audit_log *L, const struct audit_rec *r, const uint8_t hash[32])

@@ -183,8 +183,20 @@ int audit_query(struct store *s, const struct audit_filter *f,
 int audit_format(const char *format, const char *json, const struct audit_rec *r,
 		 struct strbuf *out);
 
-/* The Ed25519 public key that seals the log, 64 hex digits, for pinning elsewhere. */
-int audit_public_key(struct store *s, char hex[65]);
+/*
+ * The public key that checks the log's checkpoints, in hex, for pinning
+ * elsewhere: Ed25519 (64 digits) or SM2 (the uncompressed point, 130
+ * digits). hex has AUDIT_PUBKEY_HEX bytes; *algo gets "ed25519" or "sm2".
+ */
+#define AUDIT_PUBKEY_HEX	131
+int audit_public_key(struct store *s, char *hex, const char **algo);
+
+/*
+ * The checkpoint signatures of a new pool: "ed25519" (the default) or
+ * "sm2" (SM2 with SM3, and HMAC-SM3 for the head). Only while the log is
+ * empty (-EEXIST after); -EINVAL for another name.
+ */
+int audit_sign_set(struct store *s, const char *sign);
 
 #ifdef POOL_BENCH_AUDIT_SWITCH
 /*

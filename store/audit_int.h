@@ -14,6 +14,7 @@
 
 /* meta column family keys (the table is in store/audit.c) */
 #define AUDIT_META_HASH		"audit_hash"
+#define AUDIT_META_SIGN		"audit_sign"	/* "sm2"; absent: ed25519 */
 #define AUDIT_META_HEAD		"audit_head"
 #define AUDIT_META_CP		"audit_cp"
 #define AUDIT_CP_PREFIX_LEN	8
@@ -72,8 +73,9 @@ struct audit_seal {
 enum audit_seal_kind { AUDIT_SEAL_HEAD, AUDIT_SEAL_CP, AUDIT_SEAL_ANCHOR };
 
 struct audit_keys {
-	EVP_PKEY *sign;			/* Ed25519, for checkpoints */
-	EVP_MAC_CTX *mac;		/* HMAC-SHA512 keyed for the head, reset per seal */
+	EVP_PKEY *sign;			/* Ed25519 (or SM2), for checkpoints */
+	EVP_MAC_CTX *mac;		/* HMAC-SHA512 (or HMAC-SM3) keyed for the head */
+	bool sm2;			/* the 国密 profile: SM2 and HMAC-SM3 */
 };
 
 /* Derives both keys from keys/sign.key; audit_keys_release() frees them. */

@@ -38,6 +38,7 @@
  */
 #include "common/alloc.h"
 #include "store/audit_int.h"
+#include "store/crypt_store.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -332,6 +333,7 @@ struct replay {
 	uint64_t head_seq;
 	struct { uint64_t seq; const uint8_t *v; } *cps;
 	size_t ncps, acps;
+	struct strbuf plain;			/* a record being checked, opened */
 };
 
 /*
@@ -356,19 +358,23 @@ static const char *frame_check(struct replay *rp, const uint8_t *b, size_t blen,
 		char prev_hex[65];
 		const char *why = NULL;
 		json_t *o;
+		const char *pv;
+		size_t plen;
 		uint32_t len;
 
 		if (blen - off < 4 || (len = get_be32(b + off), blen - off - 4 < len))
 			return "a record runs past the frame";
 		*at = off + 4 + len;
-		if (audit_decode((const char *)b + off + 4, len, &o, &r, prev_hex))
+		if (audit_value_open(L->s, 0, (const char *)b + off + 4, len, &rp->plain, &pv, &plen))
+			return "a record does not open with the pool's keys";
+		if (audit_decode(pv, plen, &o, &r, prev_hex))
 			return "a record is not a record";
 		json_decref(o);
 		if (i == 0 && hex_decode(prev_hex, prev, 32))
 			why = "the first record's prev is not a hash";
 		else if (i > 0 && r.seq != seq + 1)
 			why = "the records are not consecutive";
-		else if (audit_hash_value((const char *)b + off + 4, len, prev, L->md, hash, stored) ||
+		else if (audit_hash_value(pv, plen, prev, L->md, hash, stored) ||
 			 memcmp(hash, stored, 32))
 			why = "a record does not match its hash";
 		if (why)
@@ -557,7 +563,7 @@ static void refuse_files(struct audit_log *L, const uint64_t *nums, size_t n, si
 
 int audit_journal_replay(struct audit_log *L, struct strbuf *why)
 {
-	struct replay rp = { .L = L };
+	struct replay rp = { .L = L, .plain = STRBUF_INIT };
 	uint64_t *nums = NULL;
 	uint8_t **bufs = NULL;
 	size_t n = 0, refused = SIZE_MAX, len;
@@ -641,5 +647,6 @@ out:
 	free(nums);
 	free(rp.recs);
 	free(rp.cps);
+	strbuf_release(&rp.plain);
 	return ret;
 }

@@ -8,6 +8,7 @@
  * records. Other filters are applied to each record read.
  */
 #include "store/audit_int.h"
+#include "store/crypt_store.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -18,13 +19,14 @@
 #include "common/codec.h"
 
 /* Time of the first record at or after seq; false when there is none. */
-static bool time_at(rocksdb_iterator_t *it, uint64_t seq, int64_t *time)
+static bool time_at(struct store *s, rocksdb_iterator_t *it, uint64_t seq, int64_t *time)
 {
+	struct strbuf plain = STRBUF_INIT;
 	struct audit_rec r;
 	uint8_t key[8];
 	const char *v;
 	size_t vlen;
-	json_t *o;
+	json_t *o = NULL;
 
 	put_be64(key, seq);
 	rocksdb_iter_seek(it, (const char *)key, sizeof(key));
@@ -32,8 +34,10 @@ static bool time_at(rocksdb_iterator_t *it, uint64_t seq, int64_t *time)
 		return false;
 	v = rocksdb_iter_value(it, &vlen);
 	/* a damaged record counts as early: the walk then reads and skips it */
-	*time = audit_decode(v, vlen, &o, &r, NULL) ? INT64_MIN : r.time_ns;
+	*time = audit_value_open(s, 0, v, vlen, &plain, &v, &vlen) ||
+		audit_decode(v, vlen, &o, &r, NULL) ? INT64_MIN : r.time_ns;
 	json_decref(o);
+	strbuf_release(&plain);
 	return true;
 }
 
@@ -46,7 +50,8 @@ static uint64_t key_seq(rocksdb_iterator_t *it)
 }
 
 /* The lowest seq whose record is at or after since, by binary search. */
-static uint64_t seek_time(rocksdb_iterator_t *it, int64_t since, uint64_t *probes)
+static uint64_t seek_time(struct store *s, rocksdb_iterator_t *it, int64_t since,
+			  uint64_t *probes)
 {
 	uint64_t lo, hi, mid;
 	int64_t t;
@@ -60,7 +65,7 @@ static uint64_t seek_time(rocksdb_iterator_t *it, int64_t since, uint64_t *probe
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		(*probes)++;
-		if (!time_at(it, mid, &t) || t >= since)
+		if (!time_at(s, it, mid, &t) || t >= since)
 			hi = mid;
 		else
 			lo = mid + 1;
@@ -97,7 +102,7 @@ int audit_query_scan(struct store *s, const struct audit_filter *f,
 		     void *arg, uint64_t *scanned)
 {
 	static const struct audit_filter all = AUDIT_FILTER_INIT;
-	struct strbuf line = STRBUF_INIT;
+	struct strbuf line = STRBUF_INIT, plain = STRBUF_INIT;
 	rocksdb_iterator_t *it;
 	struct audit_rec r;
 	uint8_t key[8];
@@ -114,12 +119,13 @@ int audit_query_scan(struct store *s, const struct audit_filter *f,
 		return ret;
 	/* one iterator: it reads one consistent view for the search and the walk */
 	it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[CF_AUDIT]);
-	put_be64(key, f->since_ns > 0 ? seek_time(it, f->since_ns, scanned) : 0);
+	put_be64(key, f->since_ns > 0 ? seek_time(s, it, f->since_ns, scanned) : 0);
 	for (rocksdb_iter_seek(it, (const char *)key, sizeof(key)); rocksdb_iter_valid(it);
 	     rocksdb_iter_next(it)) {
 		v = rocksdb_iter_value(it, &vlen);
 		(*scanned)++;
-		if (audit_decode(v, vlen, &o, &r, NULL))
+		if (audit_value_open(s, 0, v, vlen, &plain, &v, &vlen) ||
+		    audit_decode(v, vlen, &o, &r, NULL))
 			continue;	/* damaged: audit_verify() reports it */
 		if (f->until_ns && r.time_ns > f->until_ns) {
 			json_decref(o);
@@ -142,6 +148,7 @@ int audit_query_scan(struct store *s, const struct audit_filter *f,
 	rocksdb_free(err);
 	rocksdb_iter_destroy(it);
 	strbuf_release(&line);
+	strbuf_release(&plain);
 	return ret;
 }
 
@@ -156,17 +163,23 @@ int audit_query(struct store *s, const struct audit_filter *f,
 
 int audit_record(struct store *s, uint64_t seq, struct strbuf *out)
 {
-	struct strbuf v = STRBUF_INIT;
+	struct strbuf v = STRBUF_INIT, plain = STRBUF_INIT;
 	uint8_t key[8];
 	int ret;
 
 	put_be64(key, seq);
+	const char *p;
+	size_t len;
+
 	ret = audit_drain(s);
 	if (!ret)
 		ret = store_get(s, CF_AUDIT, key, sizeof(key), &v);
+	if (!ret && audit_value_open(s, seq, v.buf, v.len, &plain, &p, &len))
+		ret = -EIO;
 	if (!ret)
-		strbuf_add(out, v.buf, v.len);
+		strbuf_add(out, p, len);
 	strbuf_release(&v);
+	strbuf_release(&plain);
 	return ret;
 }
 

@@ -22,6 +22,7 @@
  */
 #include "common/alloc.h"
 #include "store/audit_int.h"
+#include "store/crypt_store.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -126,9 +127,15 @@ static int check_record(struct verify *v, uint64_t seq, const char *val, size_t 
 	struct audit_rec r;
 	uint8_t stored[32];
 	char prev_hex[65], want_hex[65];
+	struct strbuf plain = STRBUF_INIT;
 	json_t *o = NULL;
 	int ret = 0;
 
+	if (audit_value_open(v->s, seq, val, vlen, &plain, &val, &vlen)) {
+		ret = broken(v, seq, "record %llu fails its check (damaged, or moved from "
+			     "another key)", ULL(seq));
+		goto out;
+	}
 	if (audit_decode(val, vlen, &o, &r, prev_hex) ||
 	    audit_hash_value(val, vlen, prev, v->md, hash, stored)) {
 		ret = broken(v, seq, "record %llu is not a valid record", ULL(seq));
@@ -166,6 +173,7 @@ static int check_record(struct verify *v, uint64_t seq, const char *val, size_t 
 	}
 	*time = r.time_ns;
 out:
+	strbuf_release(&plain);
 	json_decref(o);
 	return ret;
 }

@@ -12,6 +12,7 @@
 #include "common/alloc.h"
 #include "store/chunker.h"
 #include "store/content.h"
+#include "store/crypt_store.h"
 #include "store/internal.h"
 
 #include <errno.h>
@@ -35,6 +36,7 @@ struct chunk_writer {
 	rocksdb_writeoptions_t *nowal;	/* set once the writer skips the WAL */
 	uint8_t (*seen)[33];		/* hashes met, each pinned; [32] = slot used */
 	size_t seen_n, seen_cap;
+	uint8_t *sealed;		/* a chunk's sealed bytes, encrypted pools */
 };
 
 struct chunk_writer *chunk_writer_new(struct store *s)
@@ -191,7 +193,14 @@ int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
 	uint8_t key[33];
 	int ret;
 
-	SHA256(data, len, sha);
+	if (cw->s->crypt) {
+		/* keyed: the id says nothing about which known file the pool holds */
+		ret = crypt_chunk_id(cw->s->crypt->k, data, len, sha);
+		if (ret)
+			return ret;
+	} else {
+		SHA256(data, len, sha);
+	}
 	if (!seen_add(cw, sha))
 		return 0;
 	/* pinned before the refs row is read: see store/view_pin.c */
@@ -207,8 +216,21 @@ int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
 	strbuf_release(&v);
 	if (ret != -ENOENT)
 		return ret;
-	rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)key,
-				  sizeof(key), (const char *)data, len);
+	if (cw->s->crypt) {
+		if (!cw->sealed && !(cw->sealed = malloc(CHUNK_MAX + CRYPT_OVERHEAD)))
+			return -ENOMEM;
+		if (len > CHUNK_MAX)
+			return -EINVAL;
+		ret = store_seal_to(cw->s, CF_CHUNKS, key, sizeof(key), data, len, cw->sealed);
+		if (ret)
+			return ret;
+		rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)key,
+					  sizeof(key), (const char *)cw->sealed,
+					  len + CRYPT_OVERHEAD);
+	} else {
+		rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)key,
+					  sizeof(key), (const char *)data, len);
+	}
 	cw->pending += len;
 	if (cw->pending >= CHUNK_BATCH_BYTES)
 		return chunk_writer_flush(cw);
@@ -259,6 +281,7 @@ void chunk_writer_free(struct chunk_writer *cw, bool committed)
 	if (cw->nowal)
 		rocksdb_writeoptions_destroy(cw->nowal);
 	free(cw->seen);
+	free(cw->sealed);
 	free(cw);
 }
 

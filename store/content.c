@@ -42,6 +42,7 @@
 #include "common/alloc.h"
 #include "store/chunker.h"
 #include "store/content.h"
+#include "store/crypt_store.h"
 #include "store/internal.h"
 
 #include <errno.h>
@@ -192,7 +193,7 @@ int version_load(struct store *s, uint64_t ino, uint64_t version,
 	int ret;
 
 	version_key(key, ino, version);
-	ret = store_get(s, CF_VERSIONS, key, sizeof(key), raw);
+	ret = store_get_value(s, CF_VERSIONS, key, sizeof(key), raw);
 	if (ret)
 		return ret;
 	ret = version_decode((const uint8_t *)raw->buf, raw->len, vr);
@@ -261,8 +262,7 @@ static int version_link(struct store *s, rocksdb_writebatch_t *b, struct inode_r
 	r->attr.mtime.tv_nsec = now % 1000000000;
 	r->attr.ctime = r->attr.mtime;
 	version_key(key, r->attr.ino, r->attr.version);
-	rocksdb_writebatch_put_cf(b, s->cf[CF_VERSIONS], (const char *)key, sizeof(key),
-				  v.buf, v.len);
+	store_put_value(s, b, CF_VERSIONS, key, sizeof(key), v.buf, v.len);
 	inode_put(s, b, r);
 	if (id)
 		memcpy(id, cid, 32);
@@ -311,8 +311,7 @@ static int pages_store(struct store *s, rocksdb_writebatch_t *b, const struct st
 		if (ret != -ENOENT)
 			goto out;
 		ref_key(key, 'p', hashes + 32 * i);
-		rocksdb_writebatch_put_cf(b, s->cf[CF_CHUNKS], (const char *)key, sizeof(key),
-					  (const char *)val, off[i + 1] - off[i]);
+		store_put_value(s, b, CF_CHUNKS, key, sizeof(key), val, off[i + 1] - off[i]);
 		page.n = 0;
 		page.size = 0;
 		ret = page_decode(val, off[i + 1] - off[i], &page);
@@ -512,7 +511,7 @@ int pages_load(struct store *s, const uint8_t *pages, uint32_t np, uint64_t size
 
 	for (uint32_t i = 0; i < np && !ret; i++) {
 		ref_key(key, 'p', pages + 32 * i);
-		ret = store_get(s, CF_CHUNKS, key, sizeof(key), &v);
+		ret = store_get_value(s, CF_CHUNKS, key, sizeof(key), &v);
 		if (!ret)
 			ret = page_decode((const uint8_t *)v.buf, v.len, l);
 		if (ret == -ENOENT)
@@ -585,10 +584,11 @@ static int chunk_read(struct store_content *c, size_t i, size_t skip, uint8_t *d
 {
 	const struct chunk_ref *ref = &c->list.v[i];
 	rocksdb_pinnableslice_t *ps = NULL;
+	const uint8_t *plain;
+	uint8_t key[33], *tmp = NULL;
 	const char *val;
-	uint8_t key[33];
 	char *err = NULL;
-	size_t vlen;
+	size_t vlen, plen;
 	int ret = 0;
 
 	if (ref->hole) {
@@ -615,25 +615,44 @@ static int chunk_read(struct store_content *c, size_t i, size_t skip, uint8_t *d
 		goto out;
 	}
 	val = rocksdb_pinnableslice_value(ps, &vlen);
-	if (vlen != ref->len) {
+	plen = !c->s->crypt ? vlen : vlen >= CRYPT_OVERHEAD ? vlen - CRYPT_OVERHEAD : SIZE_MAX;
+	if (plen != ref->len) {
 		log_err("%s: inode %llu: chunk at %llu has %zu bytes, expected %llu", c->s->dir,
 			(unsigned long long)c->ino, (unsigned long long)ref->off, vlen,
 			(unsigned long long)ref->len);
 		ret = -EIO;
 		goto out;
 	}
-	memcpy(dst, val + skip, n);
-	if (n == vlen)
-		goto out;
-	pthread_mutex_lock(&c->lock);
-	if (c->cache_alloc < vlen) {
-		c->cache = xreallocarray(c->cache, vlen, 1);
-		c->cache_alloc = vlen;
+	if (!c->s->crypt) {
+		memcpy(dst, val + skip, n);
+		if (n == vlen)
+			goto out;
+		plain = (const uint8_t *)val;
+	} else {
+		/* the tag covers the whole chunk: open it all, even for a few bytes */
+		tmp = n == plen ? NULL : xmalloc(plen);
+		ret = store_open_to(c->s, CF_CHUNKS, key, sizeof(key), val, vlen, tmp ? tmp : dst);
+		if (ret) {
+			log_err("%s: inode %llu version %llu: chunk at %llu fails its check",
+				c->s->dir, (unsigned long long)c->ino,
+				(unsigned long long)c->version, (unsigned long long)ref->off);
+			goto out;
+		}
+		if (!tmp)
+			goto out;
+		memcpy(dst, tmp + skip, n);
+		plain = tmp;
 	}
-	memcpy(c->cache, val, vlen);
+	pthread_mutex_lock(&c->lock);
+	if (c->cache_alloc < plen) {
+		c->cache = xreallocarray(c->cache, plen, 1);
+		c->cache_alloc = plen;
+	}
+	memcpy(c->cache, plain, plen);
 	c->cache_idx = i;
 	pthread_mutex_unlock(&c->lock);
 out:
+	free(tmp);
 	if (ps)
 		rocksdb_pinnableslice_destroy(ps);
 	return ret;

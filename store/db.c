@@ -30,6 +30,7 @@
  *   - create_if_missing only in store_create: opening a wrong path must
  *     fail, never create an empty pool.
  */
+#include "store/crypt_store.h"
 #include "store/internal.h"
 
 #include <dirent.h>
@@ -41,6 +42,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "common/codec.h"
@@ -203,6 +205,7 @@ void store_free(struct store *s)
 	if (s->db)
 		rocksdb_close(s->db);
 	free_options(s);
+	crypt_store_free(s->crypt);
 	rocksdb_writeoptions_destroy(s->wopt_sync);
 	rocksdb_writeoptions_destroy(s->wopt_async);
 	rocksdb_readoptions_destroy(s->ropt);
@@ -274,10 +277,13 @@ static int make_dir(const char *dir, const char *sub, mode_t mode, struct perr *
 	return ret;
 }
 
-static int make_secret(const char *dir, const char *name, struct perr *e)
+/* In an encrypted pool (c set) the file holds the secret sealed with the master key. */
+static int make_secret(const char *dir, const char *name, const struct store_crypt *c,
+		       struct perr *e)
 {
-	struct strbuf path = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT, val = STRBUF_INIT;
 	uint8_t key[SECRET_LEN];
+	char label[128];
 	int fd = -1, ret = 0;
 
 	strbuf_addf(&path, "%s/keys/%s.key", dir, name);
@@ -285,9 +291,20 @@ static int make_secret(const char *dir, const char *name, struct perr *e)
 		ret = perr_set(e, EIO, "%s: no random bytes for a key", path.buf);
 		goto out;
 	}
+	if (c) {
+		crypt_secret_label(c, name, label, sizeof(label));
+		ret = crypt_wrap_secret(crypt_cipher_of(c->k), c->master, label, key, sizeof(key),
+					&val);
+		if (ret) {
+			ret = perr_set(e, -ret, "%s: cannot seal the key", path.buf);
+			goto out;
+		}
+	} else {
+		strbuf_add(&val, key, sizeof(key));
+	}
 	errno = 0;
 	fd = open(path.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) ||
+	if (fd < 0 || write(fd, val.buf, val.len) != (ssize_t)val.len ||
 	    fsync(fd)) {
 		ret = perr_set(e, errno ? errno : EIO, "%s: %s", path.buf, strerror(errno));
 		goto out;
@@ -295,22 +312,31 @@ static int make_secret(const char *dir, const char *name, struct perr *e)
 out:
 	if (fd >= 0 && close(fd) && !ret)
 		ret = perr_set(e, errno, "%s: %s", path.buf, strerror(errno));
-	memset(key, 0, sizeof(key));
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(val.buf, val.len);
+	strbuf_release(&val);
 	strbuf_release(&path);
 	return ret;
 }
 
-/* Writes the format, the inode counter and the root directory. */
-static int init_db(struct store *s)
+/* Writes the format, the key record, the inode counter and the root directory. */
+static int init_db(struct store *s, const struct store_crypt *c)
 {
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	struct strbuf meta = STRBUF_INIT;
 	struct inode_rec root;
 	uint8_t v[8];
 	int64_t now = store_now_ns();
 	int ret;
 
-	put_be32(v, STORE_FORMAT_VERSION);
+	put_be32(v, c ? STORE_FORMAT_CRYPT : STORE_FORMAT_VERSION);
 	rocksdb_writebatch_put_cf(b, s->cf[CF_META], "format", 6, (const char *)v, 4);
+	if (c) {
+		ret = crypt_store_meta(c, &meta);
+		if (ret)
+			goto out;
+		rocksdb_writebatch_put_cf(b, s->cf[CF_META], "crypt", 5, meta.buf, meta.len);
+	}
 	put_be64(v, STORE_ROOT_INO + 1);
 	rocksdb_writebatch_put_cf(b, s->cf[CF_META], "next_ino", 8, (const char *)v, 8);
 
@@ -326,13 +352,84 @@ static int init_db(struct store *s)
 	inode_rec_release(&root);
 
 	ret = store_write(s, b, true);
+out:
+	strbuf_release(&meta);
 	rocksdb_writebatch_destroy(b);
 	return ret;
 }
 
 int store_create(const char *dir, struct perr *e)
 {
+	return store_create_opts(dir, NULL, e);
+}
+
+/* An absolute path for the key file (poolfs leaves the cwd), or the default one. */
+static int key_path(const struct store_crypt_opts *o, const char *pool_id, struct strbuf *out,
+		    struct perr *e)
+{
+	char cwd[4096];
+
+	if (!o->key_file) {
+		strbuf_addf(out, "/etc/poolfs/keys/%s.key", pool_id);
+		return 0;
+	}
+	if (!o->key_file[0])
+		return perr_set(e, EINVAL, "--key-file: empty path");
+	if (o->key_file[0] != '/') {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return perr_set(e, errno, "--key-file: %s", strerror(errno));
+		strbuf_addf(out, "%s/", cwd);
+	}
+	strbuf_addstr(out, o->key_file);
+	return 0;
+}
+
+/*
+ * The keys of a new encrypted pool: a pool id, the master key (the
+ * file's when it exists, else a new file) and a fresh keyset.
+ */
+static int crypt_prepare(const struct store_crypt_opts *o, struct store_crypt **out,
+			 struct perr *e)
+{
 	struct strbuf path = STRBUF_INIT;
+	struct store_crypt *c = calloc(1, sizeof(*c));
+	uint8_t id[16];
+	int ret;
+
+	*out = NULL;
+	if (!c)
+		return perr_set(e, ENOMEM, "out of memory");
+	if (RAND_bytes(id, sizeof(id)) != 1) {
+		ret = perr_set(e, EIO, "no random bytes for a pool id");
+		goto out;
+	}
+	hex_encode(id, sizeof(id), c->pool_id);
+	ret = key_path(o, c->pool_id, &path, e);
+	if (ret)
+		goto out;
+	ret = crypt_master_create(path.buf, c->master, e);
+	if (ret == -EEXIST)
+		ret = crypt_master_load(path.buf, c->master, e);
+	if (ret)
+		goto out;
+	ret = crypt_new(o->cipher, &c->k);
+	if (ret) {
+		ret = perr_set(e, -ret, "cannot make the pool's keys");
+		goto out;
+	}
+	c->key_file = strbuf_detach(&path, NULL);
+	*out = c;
+	c = NULL;
+out:
+	crypt_store_free(c);
+	strbuf_release(&path);
+	return ret;
+}
+
+int store_create_opts(const char *dir, const struct store_crypt_opts *o, struct perr *e)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct store_crypt *c = NULL;
 	struct store *s = NULL;
 	char *err = NULL;
 	int ret;
@@ -342,11 +439,13 @@ int store_create(const char *dir, struct perr *e)
 		goto out;
 	}
 	ret = check_empty(dir, e);
+	if (!ret && o && o->cipher != CRYPT_PLAIN)
+		ret = crypt_prepare(o, &c, e);
 	if (ret)
 		goto out;
 	ret = make_dir(dir, "keys", 0700, e);
 	for (size_t i = 0; !ret && i < sizeof(secret_names) / sizeof(secret_names[0]); i++)
-		ret = make_secret(dir, secret_names[i], e);
+		ret = make_secret(dir, secret_names[i], c, e);
 	if (!ret)
 		ret = make_dir(dir, "staging", 0700, e);
 	/* made before RocksDB so it never exists with a looser mode */
@@ -366,10 +465,11 @@ int store_create(const char *dir, struct perr *e)
 		ret = open_error(dir, err, e);
 		goto out;
 	}
-	ret = init_db(s);
+	ret = init_db(s, c);
 	if (ret)
 		ret = perr_set(e, -ret, "%s: cannot initialize the database", dir);
 out:
+	crypt_store_free(c);
 	free(err);
 	store_free(s);
 	strbuf_release(&path);
@@ -385,6 +485,17 @@ ssize_t store_secret(struct store *s, const char *name, uint8_t *buf, size_t len
 	/* the name becomes a path: only plain lower-case words */
 	if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyz") != strlen(name))
 		goto out;
+	if (s->crypt) {
+		const uint8_t *k = !strcmp(name, "hash") ? s->crypt->hash_key :
+				   !strcmp(name, "sign") ? s->crypt->sign_key : NULL;
+
+		n = -ENOENT;
+		if (k) {
+			n = len < 32 ? (ssize_t)len : 32;
+			memcpy(buf, k, (size_t)n);
+		}
+		goto out;
+	}
 	strbuf_addf(&path, "%s/keys/%s.key", s->dir, name);
 	fd = open(path.buf, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {

@@ -8,7 +8,8 @@
  *   CF        key                               value
  *   --------  --------------------------------  -------------------------------
  *   default   (unused)
- *   meta      "format"                          be32 STORE_FORMAT_VERSION
+ *   meta      "format"                          be32 STORE_FORMAT_VERSION (or _CRYPT)
+ *   meta      "crypt"                           cipher, key file, wrapped keyset (crypt_store.c)
  *   meta      "next_ino"                        be64 next inode number
  *   meta      "audit_hash"                      "sha256" or "sm3" (absent: sha256)
  *   meta      "audit_head"                      latest seq/hash, MAC-sealed (audit_seal.c)
@@ -39,6 +40,7 @@
 #include "store/store.h"
 
 #define STORE_FORMAT_VERSION 1
+#define STORE_FORMAT_CRYPT 2	/* an encrypted pool (store/crypt_store.c) */
 
 enum store_cf {
 	CF_DEFAULT,
@@ -86,6 +88,7 @@ struct store {
 	int failed;			/* 0 or the negative errno; __atomic builtins */
 	/* a batch RocksDB failed may still be in its WAL (audit_rollback) */
 	bool write_unknown;		/* __atomic builtins */
+	struct store_crypt *crypt;	/* store/crypt_store.c; NULL in a plain pool */
 };
 
 /* An inode as stored: the public attributes plus where it hangs. */

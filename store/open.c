@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "common/codec.h"
+#include "store/crypt_store.h"
 
 static int load_meta(struct store *s, struct perr *e)
 {
@@ -28,10 +29,16 @@ static int load_meta(struct store *s, struct perr *e)
 		goto out;
 	}
 	fmt = get_be32((const uint8_t *)v.buf);
-	if (fmt > STORE_FORMAT_VERSION || fmt == 0) {
+	if (fmt > STORE_FORMAT_CRYPT || fmt == 0) {
 		ret = perr_set(e, EINVAL, "%s: store format %u is newer than this poolfs understands (%u)",
-			       s->dir, fmt, STORE_FORMAT_VERSION);
+			       s->dir, fmt, STORE_FORMAT_CRYPT);
 		goto out;
+	}
+	/* before anything reads a sealed value: the audit log is next */
+	if (fmt == STORE_FORMAT_CRYPT) {
+		ret = crypt_store_load(s, e);
+		if (ret)
+			goto out;
 	}
 	ret = store_get(s, CF_META, "next_ino", 8, &v);
 	if (ret || v.len != 8) {

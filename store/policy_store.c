@@ -11,6 +11,7 @@
  * so `policy export` gives back what the admin wrote. Versions are never
  * rewritten; the latest key is the policy in force.
  */
+#include "store/crypt_store.h"
 #include "store/internal.h"
 
 #include <errno.h>
@@ -97,8 +98,7 @@ int store_policy_put(struct store *s, const char *json, size_t len,
 		goto out;
 	b = rocksdb_writebatch_create();
 	put_be64(key, last + 1);
-	rocksdb_writebatch_put_cf(b, s->cf[CF_POLICY], (const char *)key, sizeof(key),
-				  value, strlen(value));
+	store_put_value(s, b, CF_POLICY, key, sizeof(key), value, strlen(value));
 	if (audit) {
 		rec = *audit;
 		if (!rec.version)
@@ -140,7 +140,7 @@ int store_policy_get(struct store *s, uint64_t version, struct strbuf *out,
 			goto out;
 	}
 	put_be64(key, version);
-	ret = store_get(s, CF_POLICY, key, sizeof(key), &v);
+	ret = store_get_value(s, CF_POLICY, key, sizeof(key), &v);
 	if (ret)
 		goto out;
 	o = json_loadb(v.buf, v.len, 0, &jerr);

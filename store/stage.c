@@ -38,6 +38,7 @@
 #include "common/alloc.h"
 #include "store/chunker.h"
 #include "store/content.h"
+#include "store/crypt_store.h"
 #include "store/holes.h"
 #include "store/internal.h"
 #include "store/limits.h"
@@ -68,6 +69,7 @@ struct store_stage {
 	struct extent *ext;		/* sorted, disjoint and not touching */
 	size_t n_ext, ext_alloc;
 	int fd;				/* spill file; -1 until the first write */
+	struct crypt_scratch *scratch;	/* its key, encrypted pools; only in memory */
 	bool dirty;
 	struct chunk_writer *cw;	/* chunks stored ahead of the commit, or NULL */
 
@@ -150,11 +152,53 @@ static int spill_open(struct store_stage *st)
 	}
 	if (st->fd < 0)
 		ret = -errno;
+	/*
+	 * A key per stage that never leaves memory: the file dies with the
+	 * handle (O_TMPFILE) and is noise after a crash. Counter mode at the
+	 * byte's offset keeps writes at any offset in place.
+	 */
+	if (!ret && st->s->crypt && !st->scratch)
+		ret = crypt_scratch_new(crypt_cipher_of(st->s->crypt->k), &st->scratch);
 out:
 	if (ret)
 		log_err("%s/staging: cannot make a spill file: %s", store_dir(st->s),
 			strerror(-ret));
 	strbuf_release(&path);
+	return ret;
+}
+
+#define SPILL_PIECE	(1u << 20)
+
+/* store_pwrite_full() to the spill file, through its key when it has one. */
+static int spill_write(struct store_stage *st, const uint8_t *buf, size_t len, uint64_t off)
+{
+	uint8_t *tmp;
+	int ret = 0;
+
+	if (!st->scratch)
+		return store_pwrite_full(st->fd, buf, len, off);
+	tmp = xmalloc(len < SPILL_PIECE ? len : SPILL_PIECE);
+	while (len && !ret) {
+		size_t n = len < SPILL_PIECE ? len : SPILL_PIECE;
+
+		memcpy(tmp, buf, n);
+		ret = crypt_scratch_xor(st->scratch, tmp, n, off);
+		if (!ret)
+			ret = store_pwrite_full(st->fd, tmp, n, off);
+		buf += n;
+		off += n;
+		len -= n;
+	}
+	free(tmp);
+	return ret;
+}
+
+static int spill_read(struct store_stage *st, uint8_t *buf, size_t len, uint64_t off)
+{
+	int ret = store_pread_full(st->fd, buf, len, off);
+
+	if (!ret && st->scratch)
+		ret = crypt_scratch_xor(st->scratch, buf, len, off);
 	return ret;
 }
 
@@ -193,6 +237,7 @@ void store_stage_close(struct store_stage *st)
 	chunk_writer_free(st->cw, false);
 	if (st->fd >= 0)
 		close(st->fd);
+	crypt_scratch_free(st->scratch);
 	store_content_close(st->base);
 	free(st->ext);
 	free(st);
@@ -316,7 +361,7 @@ static int seq_end(struct store_stage *st)
 		goto out;
 	seq_list(st, &l);
 	if (tail->len) {
-		ret = store_pwrite_full(st->fd, tail->buf, tail->len, l.size);
+		ret = spill_write(st, tail->buf, tail->len, l.size);
 		if (ret)
 			goto out;
 	}
@@ -368,7 +413,7 @@ int store_stage_write(struct store_stage *st, const void *buf, size_t len, uint6
 		if (ret)
 			return ret;
 	}
-	ret = store_pwrite_full(st->fd, buf, len, off);
+	ret = spill_write(st, buf, len, off);
 	if (ret)
 		return ret;
 	ext_insert(st, off, off + len);
@@ -391,7 +436,7 @@ static int stage_read_at(struct store_stage *st, uint8_t *buf, size_t len, uint6
 
 		if (i < st->n_ext && st->ext[i].off <= pos) {
 			e = st->ext[i].end < stop ? st->ext[i].end : stop;
-			ret = store_pread_full(st->fd, dst, (size_t)(e - pos), pos);
+			ret = spill_read(st, dst, (size_t)(e - pos), pos);
 			if (ret)
 				return ret;
 			pos = e;
@@ -731,6 +776,14 @@ int store_stage_commit(struct store_stage *st, const struct store_writer *w,
 	if (st->fd >= 0 && ftruncate(st->fd, 0))
 		log_warn("%s/staging: cannot empty a spill file: %s", store_dir(st->s),
 			 strerror(errno));
+	/* the next bytes at the same offsets get a key stream of their own */
+	crypt_scratch_free(st->scratch);
+	st->scratch = NULL;
+	if (st->fd >= 0 && st->s->crypt &&
+	    crypt_scratch_new(crypt_cipher_of(st->s->crypt->k), &st->scratch)) {
+		close(st->fd);
+		st->fd = -1;
+	}
 out:
 	chunk_list_release(&l);
 	return ret;

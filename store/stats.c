@@ -7,6 +7,7 @@
  */
 #include "store/chunker.h"
 #include "store/content.h"
+#include "store/crypt_store.h"
 #include "store/internal.h"
 
 #include <errno.h>
@@ -23,6 +24,7 @@ static int scan(struct store *s, enum store_cf cf, const void *start, size_t sle
 			   const uint8_t *v, size_t vlen), void *arg)
 {
 	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[cf]);
+	struct strbuf plain = STRBUF_INIT;
 	char *err = NULL;
 	int ret = 0;
 
@@ -35,6 +37,13 @@ static int scan(struct store *s, enum store_cf cf, const void *start, size_t sle
 		const char *k = rocksdb_iter_key(it, &klen);
 		const char *v = rocksdb_iter_value(it, &vlen);
 
+		if (store_sealed(s, cf, k, klen)) {
+			ret = store_open_value(s, cf, k, klen, v, vlen, &plain);
+			if (ret)
+				break;
+			v = plain.buf;
+			vlen = plain.len;
+		}
 		ret = row(arg, (const uint8_t *)k, klen, (const uint8_t *)v, vlen);
 	}
 	rocksdb_iter_get_error(it, &err);
@@ -44,6 +53,7 @@ static int scan(struct store *s, enum store_cf cf, const void *start, size_t sle
 		ret = -EIO;
 	}
 	rocksdb_iter_destroy(it);
+	strbuf_release(&plain);
 	return ret;
 }
 

@@ -30,6 +30,7 @@
  */
 #include "store/chunker.h"
 #include "store/content.h"
+#include "store/crypt_store.h"
 #include "store/internal.h"
 
 #include <errno.h>
@@ -163,7 +164,7 @@ int store_view_open(struct store *s, const uint8_t content_id[32], const uint8_t
 	view_key(key, 'v', content_id, fp);
 	/* pinned before the record is read, so eviction leaves it be (view_pin.c) */
 	view_pin(key + 1);
-	ret = store_get(s, CF_VIEWS, key, sizeof(key), &raw);
+	ret = store_get_value(s, CF_VIEWS, key, sizeof(key), &raw);
 	if (!ret)
 		ret = view_decode((const uint8_t *)raw.buf, raw.len, &vr);
 	if (ret == -EIO)
@@ -262,7 +263,7 @@ static int view_link(struct store *s, const uint8_t key[65], const struct chunk_
 
 	*added = false;
 	pthread_mutex_lock(&s->lock);
-	ret = store_get(s, CF_VIEWS, key, 65, &v);
+	ret = store_get_value(s, CF_VIEWS, key, 65, &v);
 	if (ret != -ENOENT)
 		goto out;		/* there already (a concurrent builder won), or an error */
 	ret = store_view_budget(s, &budget);
@@ -286,7 +287,7 @@ static int view_link(struct store *s, const uint8_t key[65], const struct chunk_
 	strbuf_reset(&v);
 	strbuf_add(&v, hdr, sizeof(hdr));
 	strbuf_add(&v, hashes.buf, hashes.len);
-	rocksdb_writebatch_put_cf(b, s->cf[CF_VIEWS], (const char *)key, 65, v.buf, v.len);
+	store_put_value(s, b, CF_VIEWS, key, 65, v.buf, v.len);
 	used_put(s, b, key, now, l->size);
 	view_totals_put(s, b, views + 1, bytes + l->size);
 	ret = store_write(s, b, true);

@@ -17,6 +17,7 @@
  */
 #include "common/alloc.h"
 #include "store/content.h"
+#include "store/crypt_store.h"
 #include "store/internal.h"
 
 #include <errno.h>
@@ -134,7 +135,7 @@ static int view_drop(struct store *s, rocksdb_writebatch_t *b, const uint8_t ake
 
 	memcpy(vkey, akey, sizeof(vkey));
 	vkey[0] = 'v';
-	ret = store_get(s, CF_VIEWS, vkey, sizeof(vkey), &raw);
+	ret = store_get_value(s, CF_VIEWS, vkey, sizeof(vkey), &raw);
 	if (!ret)
 		ret = view_decode((const uint8_t *)raw.buf, raw.len, &vr);
 	if (ret == -ENOENT) {
@@ -195,7 +196,7 @@ static int drops_apply(struct store *s, rocksdb_writebatch_t *b, struct drops *d
 				rocksdb_writebatch_delete_cf(b, s->cf[CF_CHUNKS], (const char *)key, 33);
 			continue;
 		}
-		ret = store_get(s, CF_CHUNKS, key, 33, &v);
+		ret = store_get_value(s, CF_CHUNKS, key, 33, &v);
 		if (!ret) {
 			chunk_list_release(&l);
 			ret = page_decode((const uint8_t *)v.buf, v.len, &l);

@@ -133,10 +133,14 @@ fuse_abort() {
 		echo 1 > /sys/fs/fuse/connections/"$minor"/abort 2>/dev/null || true
 }
 
-# pool_init STORE: creates a pool with poolctl init; dies when it fails.
+# pool_init [STORE [init args...]]: creates a pool with poolctl init; dies
+# when it fails. Pools are encrypted (the default cipher) with a master key
+# in $T_TMP/master.key unless the args say otherwise.
 pool_init() {
 	local store=${1:-$STORE}
-	"$POOLCTL" init "$store" > "$T_TMP/init.out" 2>&1 ||
+	[ $# -gt 0 ] && shift
+	[ $# -eq 0 ] && set -- --key-file "$T_TMP/master.key"
+	"$POOLCTL" init "$store" "$@" > "$T_TMP/init.out" 2>&1 ||
 		die "poolctl init $store failed (exit $?): $(head -c 300 "$T_TMP/init.out")"
 }
 

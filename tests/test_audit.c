@@ -591,11 +591,13 @@ static void test_query(void)
 
 static void test_public_key(void)
 {
-	char hex[65] = "";
+	char hex[AUDIT_PUBKEY_HEX] = "";
+	const char *algo = NULL;
 
 	pool_new();
-	CU_ASSERT_EQUAL(audit_public_key(S, hex), 0);
+	CU_ASSERT_EQUAL(audit_public_key(S, hex, &algo), 0);
 	CU_ASSERT_EQUAL(strlen(hex), 64);
+	CU_ASSERT_STRING_EQUAL(algo, "ed25519");
 	pool_done();
 }
 

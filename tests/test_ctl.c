@@ -388,7 +388,7 @@ static void test_policy_local(void)
 
 	snprintf(dir, sizeof(dir), "%s/nopolicy", tmp_root);
 	ctl_ctx_init_local(&ctx, NULL);
-	CU_ASSERT_EQUAL_FATAL(RUN(&ctx, "init", dir), 0);
+	CU_ASSERT_EQUAL_FATAL(RUN(&ctx, "init", dir, "--cipher", "none"), 0);
 	ctl_ctx_release(&ctx);
 	ctl_ctx_init_local(&ctx, dir);
 	CU_ASSERT_EQUAL(RUN(&ctx, "policy", "export"), 2);

@@ -483,11 +483,12 @@ static void test_verify_intact(void)
 
 static void test_pubkey(void)
 {
-	char hex[65], want[80];
+	char hex[AUDIT_PUBKEY_HEX], want[AUDIT_PUBKEY_HEX + 16];
+	const char *algo;
 	json_t *doc;
 	int before = count_records(pool, "audit.pubkey");
 
-	CU_ASSERT_EQUAL_FATAL(audit_public_key(pool, hex), 0);
+	CU_ASSERT_EQUAL_FATAL(audit_public_key(pool, hex, &algo), 0);
 	snprintf(want, sizeof(want), "%s\n", hex);
 	CU_ASSERT_EQUAL(CALL("audit", "pubkey"), 0);
 	CU_ASSERT_STRING_EQUAL(reply.out.buf, want);
@@ -675,7 +676,7 @@ static void test_init_hash(void)
 
 	ctl_ctx_init_local(&ctx, NULL);
 	snprintf(dir, sizeof(dir), "%s/sm3", tmp_root);
-	CU_ASSERT_EQUAL(RUN(&ctx, "init", dir, "--audit-hash", "sm3"), 0);
+	CU_ASSERT_EQUAL(RUN(&ctx, "init", dir, "--audit-hash", "sm3", "--cipher", "none"), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(ctx.out.buf, "(audit hash sm3)"));
 	meta_hash(dir, algo, sizeof(algo));
 	CU_ASSERT_STRING_EQUAL(algo, "sm3");
@@ -702,7 +703,7 @@ static void test_init_hash(void)
 
 	ctl_ctx_init_local(&ctx, NULL);
 	snprintf(dir, sizeof(dir), "%s/sha", tmp_root);
-	CU_ASSERT_EQUAL(RUN(&ctx, "init", dir), 0);
+	CU_ASSERT_EQUAL(RUN(&ctx, "init", dir, "--cipher", "none"), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(ctx.out.buf, "(audit hash sha256)"));
 	meta_hash(dir, algo, sizeof(algo));
 	CU_ASSERT_TRUE(!strcmp(algo, "sha256") || !strcmp(algo, "(absent)"));

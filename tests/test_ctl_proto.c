@@ -326,7 +326,7 @@ static void test_local(void)
 
 	snprintf(dir, sizeof(dir), "%s/local", tmp_root);
 	ctl_ctx_init_local(&ctx, NULL);
-	CU_ASSERT_EQUAL(RUN(&ctx, "init", dir), 0);
+	CU_ASSERT_EQUAL(RUN(&ctx, "init", dir, "--cipher", "none"), 0);
 	CU_ASSERT_EQUAL(RUN(&ctx, "init", dir), 2);
 	CU_ASSERT_EQUAL(RUN(&ctx, "stats"), 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(ctx.err.buf, "no pool given"));

@@ -210,7 +210,7 @@ static void test_format(void)
 
 	CU_ASSERT_EQUAL(store_open(pool_dir, 0, &S, &e), -EINVAL);
 	CU_ASSERT_PTR_NULL(S);
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "store format 7 is newer than this poolfs understands (1)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "store format 7 is newer than this poolfs understands (2)"));
 }
 
 /* ---- the tree ---- */

@@ -105,7 +105,7 @@ static const char anchor_usage[] =
 static const char pubkey_usage[] =
 	"usage: poolctl -s STORE audit pubkey [--json]\n"
 	"\n"
-	"Prints the Ed25519 public key (64 hex digits) that checks the log's\n"
+	"Prints the Ed25519 public key (64 hex digits; SM2: 130) that checks the log's\n"
 	"signed checkpoints. Keep a copy outside the pool: with it, a copy of\n"
 	"the log can be checked without trusting the pool's own keys.\n"
 	"\n"
@@ -559,7 +559,8 @@ int cmd_audit_pubkey(struct ctl_ctx *ctx, int argc, char **argv)
 		{ "--json", CMD_OPT_BOOL, &json, false },
 		CMD_OPT_END
 	};
-	char hex[65], why[128];
+	char hex[AUDIT_PUBKEY_HEX], why[128];
+	const char *algo = "ed25519";
 	int n, rc, code;
 
 	n = cmd_parse(ctx, pubkey_usage, opts, argc, argv);
@@ -572,17 +573,17 @@ int cmd_audit_pubkey(struct ctl_ctx *ctx, int argc, char **argv)
 	if (code)
 		return code;
 
-	rc = audit_public_key(ctx->store, hex);
+	rc = audit_public_key(ctx->store, hex, &algo);
 	if (rc) {
 		ctl_strerror(rc, why, sizeof(why));
 		code = cmd_error(ctx, CTL_EXIT_USAGE, "\"%s/keys/sign.key\": cannot derive the "
 				 "public key: %s", ctx->store_dir, why);
 	} else if (json) {
-		code = cmd_print_json(ctx, json_pack("{s:s, s:s}", "algorithm", "ed25519",
+		code = cmd_print_json(ctx, json_pack("{s:s, s:s}", "algorithm", algo,
 						     "public_key", hex));
 	} else {
 		strbuf_addf(&ctx->out, "%s\n", hex);
 	}
-	return audit_self(ctx, "audit.pubkey", rc, 0, rc ? "failed" : "ed25519 public key",
-			  code);
+	return audit_self(ctx, "audit.pubkey", rc, 0, rc ? "failed" : !strcmp(algo, "sm2") ?
+			  "sm2 public key" : "ed25519 public key", code);
 }

@@ -7,30 +7,42 @@
  */
 #include "tools/cmd.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "store/audit.h"
+#include "store/crypt.h"
 #include "store/store.h"
 
 static const char init_usage[] =
-	"usage: poolctl init STORE [--audit-hash sha256|sm3]\n"
+	"usage: poolctl init STORE [--cipher aes-256-gcm|sm4|none] [--key-file FILE]\n"
+	"                          [--audit-hash sha256|sm3] [--sign ed25519|sm2]\n"
 	"\n"
 	"Creates a pool in the directory STORE (created if missing, must be\n"
 	"empty): the database, its format version and fresh secrets.\n"
 	"\n"
+	"  --cipher C       encryption at rest: aes-256-gcm (the default), sm4\n"
+	"                   (SM4-CTR + HMAC-SM3), or none (an unencrypted pool)\n"
+	"  --key-file FILE  the master key: FILE when it exists (32 bytes), else\n"
+	"                   a new FILE (mode 0400); default\n"
+	"                   /etc/poolfs/keys/POOL-ID.key. Keep it off the store's disk\n"
 	"  --audit-hash H   the hash of the audit chain: sha256 (the default) or\n"
-	"                   sm3 (GB/T 32905); fixed for the life of the pool\n";
+	"                   sm3 (GB/T 32905); fixed for the life of the pool\n"
+	"  --sign S         the audit checkpoints' signatures: ed25519 (the default,\n"
+	"                   head MAC HMAC-SHA512) or sm2 (GB/T 32918 with SM3, head\n"
+	"                   MAC HMAC-SM3); fixed for the life of the pool\n";
 
 /*
  * The chain's algorithm can only be chosen while the log is empty, so it
  * is set right after creation, before anything can write a record.
  */
-static int set_audit_hash(struct ctl_ctx *ctx, const char *dir, const char *algo)
+static int set_audit_hash(struct ctl_ctx *ctx, const char *dir, const char *algo,
+			  const char *sign)
 {
 	struct perr e = PERR_INIT;
 	struct strbuf subject = STRBUF_INIT;
 	struct store *s;
-	char why[128];
+	char why[128], reason[128];
 	int rc;
 
 	rc = store_open(dir, 0, &s, &e);
@@ -40,34 +52,55 @@ static int set_audit_hash(struct ctl_ctx *ctx, const char *dir, const char *algo
 		goto out;
 	}
 	rc = audit_init_store(s, algo);
+	if (!rc)
+		rc = audit_sign_set(s, sign);
 	if (!rc) {
 		struct audit_rec r;
 
 		/* the keys were made by store_create: the first record says so */
 		cmd_audit_init(ctx, &r, "init", "");
-		r.reason = strcmp(algo, "sm3") ? "pool created; keys generated; audit hash sha256"
-					       : "pool created; keys generated; audit hash sm3";
+		snprintf(reason, sizeof(reason), "pool created; keys generated; audit hash %s; "
+			 "audit signatures %s", algo, sign);
+		r.reason = reason;
 		rc = audit_append(s, &r);
 	}
 	store_close(s);
 	if (rc) {
 		ctl_strerror(rc, why, sizeof(why));
 		rc = cmd_error(ctx, CTL_EXIT_USAGE, "\"%s\": pool created, but its audit hash "
-			       "cannot be set to %s: %s (remove the pool and try again)",
-			       dir, algo, why);
+			       "and signatures cannot be set to %s and %s: %s (remove the pool "
+			       "and try again)", dir, algo, sign, why);
 	}
 out:
 	strbuf_release(&subject);
 	return rc;
 }
 
+/* Says where the master key is: without it the pool does not open. */
+static void print_key(struct ctl_ctx *ctx, const char *dir, enum crypt_cipher c)
+{
+	struct store_crypto_info info;
+	struct store *s;
+
+	if (store_open(dir, STORE_OPEN_RDONLY, &s, NULL))
+		return;
+	store_crypto_info(s, &info);
+	strbuf_addf(&ctx->out, "encrypted with %s; master key \"%s\" (keep it, and keep it "
+		    "off this disk)\n", crypt_cipher_name(c), info.key_file);
+	store_close(s);
+}
+
 int cmd_init(struct ctl_ctx *ctx, int argc, char **argv)
 {
-	const char *algo = "sha256";
+	const char *algo = "sha256", *cipher = "aes-256-gcm", *key_file = NULL, *sign = "ed25519";
 	struct cmd_opt opts[] = {
 		{ "--audit-hash", CMD_OPT_STRING, &algo, false },
+		{ "--sign", CMD_OPT_STRING, &sign, false },
+		{ "--cipher", CMD_OPT_STRING, &cipher, false },
+		{ "--key-file", CMD_OPT_STRING, &key_file, false },
 		CMD_OPT_END
 	};
+	struct store_crypt_opts co = { CRYPT_PLAIN, NULL };
 	struct perr e = PERR_INIT;
 	struct strbuf subject = STRBUF_INIT;
 	const char *dir;
@@ -85,17 +118,31 @@ int cmd_init(struct ctl_ctx *ctx, int argc, char **argv)
 	if (strcmp(algo, "sha256") && strcmp(algo, "sm3"))
 		return cmd_error(ctx, CTL_EXIT_USAGE, "init: --audit-hash \"%s\": expected sha256 "
 				 "or sm3", algo);
+	if (strcmp(sign, "ed25519") && strcmp(sign, "sm2"))
+		return cmd_error(ctx, CTL_EXIT_USAGE, "init: --sign \"%s\": expected ed25519 or sm2",
+				 sign);
+	if (crypt_cipher_parse(cipher, &co.cipher))
+		return cmd_error(ctx, CTL_EXIT_USAGE, "init: --cipher \"%s\": expected "
+				 "aes-256-gcm, sm4 or none", cipher);
+	if (co.cipher == CRYPT_PLAIN && key_file)
+		return cmd_error(ctx, CTL_EXIT_USAGE, "init: --key-file with --cipher none: an "
+				 "unencrypted pool has no key");
+	co.key_file = key_file;
 
-	rc = store_create(dir, &e);
+	rc = store_create_opts(dir, &co, &e);
 	if (rc) {
 		strbuf_addf(&subject, "\"%s\"", dir);
 		rc = cmd_fail(ctx, rc, &e, subject.buf);
 		goto out;
 	}
-	rc = set_audit_hash(ctx, dir, algo);
+	rc = set_audit_hash(ctx, dir, algo, sign);
 	if (rc)
 		goto out;
 	strbuf_addf(&ctx->out, "created pool \"%s\" (audit hash %s)\n", dir, algo);
+	if (co.cipher != CRYPT_PLAIN)
+		print_key(ctx, dir, co.cipher);
+	else
+		strbuf_addstr(&ctx->out, "not encrypted (--cipher none)\n");
 out:
 	strbuf_release(&subject);
 	return rc;

@@ -16,6 +16,7 @@
 
 #include "store/store.h"
 #include "tools/cmd_status.h"
+#include "tools/cmd_crypt.h"
 
 static const struct cmd commands[] = {
 	{ "init", NULL, "init", cmd_init, CMD_LOCAL, CTL_ROLE_NONE,
@@ -46,6 +47,12 @@ static const struct cmd commands[] = {
 	  "write audit records as JSON lines or RFC 5424 syslog" },
 	{ "audit", "pubkey", "audit pubkey", cmd_audit_pubkey, 0, CTL_ROLE_AUDITOR,
 	  "print the public key that checks the audit log's signatures" },
+	{ "key", "rotate", "key rotate", cmd_key_rotate, 0, CTL_ROLE_SYSTEM,
+	  "make a new data key for new writes (old values keep theirs)" },
+	{ "scrub", NULL, "scrub", cmd_scrub, 0, CTL_ROLE_SYSTEM,
+	  "read back every chunk, view and audit record; report damage" },
+	{ "crypto", NULL, "crypto", cmd_crypto, 0, CTL_ROLE_ADMIN,
+	  "which algorithms protect the pool, and where its key is" },
 	{ "scan", NULL, "scan", cmd_scan, 0, CTL_ROLE_ADMIN,
 	  "columns of a file that look like personal data, and their tags" },
 	{ "backup", "create", "backup create", cmd_backup_create, 0, CTL_ROLE_SYSTEM,
@@ -91,7 +98,9 @@ void ctl_usage(struct strbuf *sb)
 {
 	strbuf_addstr(sb,
 		"usage: poolctl [-s STORE] COMMAND [ARGS]\n"
-		"       poolctl init STORE [--audit-hash sha256|sm3]\n"
+		"       poolctl [--key-file FILE] -s STORE COMMAND [ARGS]\n"
+		"       poolctl init STORE [--cipher aes-256-gcm|sm4|none] [--key-file FILE]\n"
+		"                          [--audit-hash sha256|sm3] [--sign ed25519|sm2]\n"
 		"       poolctl --help | --version\n"
 		"\n"
 		"commands:\n");

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "store/crypt.h"
 #include "tools/cmd_backup.h"
 #include "tools/ctl.h"
 
@@ -46,6 +47,13 @@ static int parse_globals(int argc, char **argv, struct globals *g)
 			g->store_dir = a + 8;
 		} else if (!strncmp(a, "-s", 2)) {
 			g->store_dir = a + 2;
+		} else if (!strcmp(a, "--key-file")) {
+			/* for a store this process opens; a running daemon has its key */
+			if (++i >= argc || !argv[i][0])
+				return usage_error("\"%s\" needs a FILE", a);
+			store_set_key_file(argv[i]);
+		} else if (!strncmp(a, "--key-file=", 11) && a[11]) {
+			store_set_key_file(a + 11);
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			ctl_usage(&sb);
 			fputs(sb.buf, stdout);

@@ -31,7 +31,8 @@ printf '身份证号,姓名,区县,备注\n341802199001011234,张三丰,宣州�
 	> "$PUB/c.csv"
 chmod 0644 "$PUB"/*.csv
 
-pool_init
+# unencrypted: the expected tokens come from keys/hash.key read raw
+pool_init "$STORE" --cipher none
 check "apply the fixture" pctl policy apply "$HELPERS/policy_leaks.json"
 POOLFS_OPTS=
 pool_mount

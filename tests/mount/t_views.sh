@@ -63,7 +63,8 @@ PY
 	chmod 0644 "$PUB/$1.csv" "$PUB/$1.B"
 }
 
-pool_init
+# unencrypted: the expected tokens come from keys/hash.key read raw
+pool_init "$STORE" --cipher none
 check "apply the fixture" pctl policy apply "$FIX"
 POOLFS_OPTS=
 pool_mount

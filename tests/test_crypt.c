@@ -1,0 +1,260 @@
+/*
+ * tests/test_crypt.c - store/crypt.c: sealed values round trip under both
+ * ciphers; a flipped bit anywhere, another associated data or a foreign
+ * key is refused; nonces do not repeat over 10^5 seals; rotation keeps
+ * old values readable; the keyset opens only with its master key and
+ * pool id; scratch encryption is position-exact.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/strbuf.h"
+#include "store/crypt.h"
+#include "tests/unit_main.h"
+
+static const enum crypt_cipher ciphers[] = { CRYPT_AES_GCM, CRYPT_SM4 };
+#define NCIPHERS (sizeof(ciphers) / sizeof(ciphers[0]))
+
+static uint8_t *pattern(size_t len, unsigned seed)
+{
+	uint8_t *p = malloc(len ? len : 1);
+
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 31 + seed);
+	return p;
+}
+
+static void test_round_trip(void)
+{
+	static const size_t lens[] = { 0, 1, 15, 16, 17, 4096, 65536 + 3 };
+
+	for (size_t c = 0; c < NCIPHERS; c++) {
+		struct crypt *k;
+
+		CU_ASSERT_EQUAL_FATAL(crypt_new(ciphers[c], &k), 0);
+		for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+			size_t n = lens[i];
+			uint8_t *p = pattern(n, (unsigned)i), *s = malloc(n + CRYPT_OVERHEAD);
+			uint8_t *o = malloc(n + 1);
+
+			CU_ASSERT_EQUAL(crypt_seal(k, "ad", 2, p, n, s), 0);
+			CU_ASSERT_EQUAL(crypt_key_of(s, n + CRYPT_OVERHEAD), 1);
+			/* ciphertext is not the plaintext */
+			if (n >= 16)
+				CU_ASSERT_NOT_EQUAL(memcmp(s + CRYPT_HDR_LEN, p, n), 0);
+			CU_ASSERT_EQUAL(crypt_open(k, "ad", 2, s, n + CRYPT_OVERHEAD, o), 0);
+			CU_ASSERT_EQUAL(memcmp(o, p, n), 0);
+			free(p);
+			free(s);
+			free(o);
+		}
+		crypt_free(k);
+	}
+}
+
+static void test_tamper(void)
+{
+	for (size_t c = 0; c < NCIPHERS; c++) {
+		size_t n = 300, slen = n + CRYPT_OVERHEAD;
+		uint8_t *p = pattern(n, 7), s[300 + CRYPT_OVERHEAD], o[300];
+		struct crypt *k;
+		int bad = 0;
+
+		CU_ASSERT_EQUAL_FATAL(crypt_new(ciphers[c], &k), 0);
+		CU_ASSERT_EQUAL_FATAL(crypt_seal(k, "chunks\0k1", 9, p, n, s), 0);
+		/* every bit of the value: header, nonce, ciphertext, tag */
+		for (size_t i = 0; i < slen; i++) {
+			for (int b = 0; b < 8; b++) {
+				s[i] ^= (uint8_t)(1u << b);
+				if (!crypt_open(k, "chunks\0k1", 9, s, slen, o))
+					bad++;
+				s[i] ^= (uint8_t)(1u << b);
+			}
+		}
+		CU_ASSERT_EQUAL(bad, 0);
+		/* cut short, or grown */
+		CU_ASSERT_NOT_EQUAL(crypt_open(k, "chunks\0k1", 9, s, slen - 1, o), 0);
+		CU_ASSERT_NOT_EQUAL(crypt_open(k, "chunks\0k1", 9, s, CRYPT_OVERHEAD - 1, o), 0);
+		CU_ASSERT_EQUAL(crypt_open(k, "chunks\0k1", 9, s, slen, o), 0);
+		free(p);
+		crypt_free(k);
+	}
+}
+
+static void test_wrong_ad(void)
+{
+	for (size_t c = 0; c < NCIPHERS; c++) {
+		uint8_t p[64] = "a value", s[64 + CRYPT_OVERHEAD], o[64];
+		struct crypt *k, *other;
+
+		CU_ASSERT_EQUAL_FATAL(crypt_new(ciphers[c], &k), 0);
+		CU_ASSERT_EQUAL_FATAL(crypt_new(ciphers[c], &other), 0);
+		CU_ASSERT_EQUAL_FATAL(crypt_seal(k, "chunks\0A", 8, p, sizeof(p), s), 0);
+		CU_ASSERT_EQUAL(crypt_open(k, "chunks\0B", 8, s, sizeof(s), o), -EBADMSG);
+		CU_ASSERT_EQUAL(crypt_open(k, "views\0A", 7, s, sizeof(s), o), -EBADMSG);
+		CU_ASSERT_EQUAL(crypt_open(k, "chunks\0A\0", 9, s, sizeof(s), o), -EBADMSG);
+		CU_ASSERT_EQUAL(crypt_open(k, NULL, 0, s, sizeof(s), o), -EBADMSG);
+		/* another pool's key 1 */
+		CU_ASSERT_EQUAL(crypt_open(other, "chunks\0A", 8, s, sizeof(s), o), -EBADMSG);
+		CU_ASSERT_EQUAL(crypt_open(k, "chunks\0A", 8, s, sizeof(s), o), 0);
+		crypt_free(k);
+		crypt_free(other);
+	}
+}
+
+static int cmp12(const void *a, const void *b)
+{
+	return memcmp(a, b, 12);
+}
+
+static void test_nonces(void)
+{
+	enum { N = 100000 };
+	uint8_t *nonces = malloc((size_t)N * 12), s[8 + CRYPT_OVERHEAD];
+	struct crypt *k;
+	int dups = 0;
+
+	CU_ASSERT_EQUAL_FATAL(crypt_new(CRYPT_AES_GCM, &k), 0);
+	for (int i = 0; i < N; i++) {
+		CU_ASSERT_EQUAL_FATAL(crypt_seal(k, "x", 1, "same val", 8, s), 0);
+		memcpy(nonces + (size_t)i * 12, s + 5, 12);
+	}
+	qsort(nonces, N, 12, cmp12);
+	for (int i = 1; i < N; i++)
+		dups += !memcmp(nonces + (size_t)(i - 1) * 12, nonces + (size_t)i * 12, 12);
+	CU_ASSERT_EQUAL(dups, 0);
+	free(nonces);
+	crypt_free(k);
+}
+
+static void test_rotate(void)
+{
+	for (size_t c = 0; c < NCIPHERS; c++) {
+		uint8_t m[CRYPT_KEY_LEN], s1[4 + CRYPT_OVERHEAD], s2[4 + CRYPT_OVERHEAD], o[4];
+		struct strbuf w = STRBUF_INIT;
+		struct crypt *k, *back;
+
+		memset(m, 0x5a, sizeof(m));
+		CU_ASSERT_EQUAL_FATAL(crypt_new(ciphers[c], &k), 0);
+		CU_ASSERT_EQUAL(crypt_seal(k, "a", 1, "old!", 4, s1), 0);
+		CU_ASSERT_EQUAL(crypt_stage_key(k), 0);
+		/* staged: not used yet, but already in what is wrapped */
+		CU_ASSERT_EQUAL(crypt_current(k), 1);
+		CU_ASSERT_EQUAL(crypt_wrap(k, m, "pool", &w), 0);
+		crypt_commit_key(k);
+		CU_ASSERT_EQUAL(crypt_current(k), 2);
+		CU_ASSERT_EQUAL(crypt_seal(k, "a", 1, "new!", 4, s2), 0);
+		CU_ASSERT_EQUAL(crypt_key_of(s2, sizeof(s2)), 2);
+
+		CU_ASSERT_EQUAL_FATAL(crypt_unwrap(ciphers[c], (const uint8_t *)w.buf, w.len, m,
+						   "pool", &back), 0);
+		CU_ASSERT_EQUAL(crypt_current(back), 2);
+		CU_ASSERT_EQUAL(crypt_open(back, "a", 1, s1, sizeof(s1), o), 0);
+		CU_ASSERT_EQUAL(memcmp(o, "old!", 4), 0);
+		CU_ASSERT_EQUAL(crypt_open(back, "a", 1, s2, sizeof(s2), o), 0);
+		CU_ASSERT_EQUAL(memcmp(o, "new!", 4), 0);
+		crypt_free(back);
+
+		/* a keyset without key 2 cannot open what key 2 sealed */
+		CU_ASSERT_EQUAL_FATAL(crypt_new(ciphers[c], &back), 0);
+		CU_ASSERT_EQUAL(crypt_open(back, "a", 1, s2, sizeof(s2), o), -ENOKEY);
+		crypt_free(back);
+
+		/* a dropped stage changes nothing */
+		CU_ASSERT_EQUAL(crypt_stage_key(k), 0);
+		crypt_drop_staged(k);
+		CU_ASSERT_EQUAL(crypt_current(k), 2);
+		CU_ASSERT_EQUAL(crypt_nkeys(k), 2);
+		strbuf_release(&w);
+		crypt_free(k);
+	}
+}
+
+static void test_wrap(void)
+{
+	for (size_t c = 0; c < NCIPHERS; c++) {
+		uint8_t m[CRYPT_KEY_LEN], m2[CRYPT_KEY_LEN], sec[32], out[32];
+		struct strbuf w = STRBUF_INIT, ws = STRBUF_INIT;
+		struct crypt *k, *back = NULL;
+
+		memset(m, 1, sizeof(m));
+		memset(m2, 2, sizeof(m2));
+		memset(sec, 9, sizeof(sec));
+		CU_ASSERT_EQUAL_FATAL(crypt_new(ciphers[c], &k), 0);
+		CU_ASSERT_EQUAL(crypt_wrap(k, m, "pool-a", &w), 0);
+		CU_ASSERT_EQUAL(crypt_unwrap(ciphers[c], (const uint8_t *)w.buf, w.len, m2,
+					     "pool-a", &back), -EKEYREJECTED);
+		CU_ASSERT_EQUAL(crypt_unwrap(ciphers[c], (const uint8_t *)w.buf, w.len, m,
+					     "pool-b", &back), -EKEYREJECTED);
+		CU_ASSERT_PTR_NULL(back);
+		CU_ASSERT_EQUAL(crypt_wrap_secret(ciphers[c], m, "hash.key", sec, 32, &ws), 0);
+		CU_ASSERT_EQUAL(crypt_unwrap_secret(ciphers[c], m, "hash.key",
+						    (const uint8_t *)ws.buf, ws.len, out, 32), 32);
+		CU_ASSERT_EQUAL(memcmp(out, sec, 32), 0);
+		CU_ASSERT_EQUAL(crypt_unwrap_secret(ciphers[c], m2, "hash.key",
+						    (const uint8_t *)ws.buf, ws.len, out, 32),
+				-EKEYREJECTED);
+		CU_ASSERT_EQUAL(crypt_unwrap_secret(ciphers[c], m, "sign.key",
+						    (const uint8_t *)ws.buf, ws.len, out, 32),
+				-EKEYREJECTED);
+		strbuf_release(&w);
+		strbuf_release(&ws);
+		crypt_free(k);
+	}
+}
+
+static void test_chunk_ids(void)
+{
+	uint8_t a[32], b[32], c2[32];
+	struct crypt *k, *other;
+
+	CU_ASSERT_EQUAL_FATAL(crypt_new(CRYPT_SM4, &k), 0);
+	CU_ASSERT_EQUAL_FATAL(crypt_new(CRYPT_SM4, &other), 0);
+	CU_ASSERT_EQUAL(crypt_chunk_id(k, "content", 7, a), 0);
+	CU_ASSERT_EQUAL(crypt_chunk_id(k, "content", 7, b), 0);
+	CU_ASSERT_EQUAL(memcmp(a, b, 32), 0);		/* dedup still works */
+	CU_ASSERT_EQUAL(crypt_chunk_id(other, "content", 7, c2), 0);
+	CU_ASSERT_NOT_EQUAL(memcmp(a, c2, 32), 0);	/* keyed: per pool */
+	crypt_free(k);
+	crypt_free(other);
+}
+
+static void test_scratch(void)
+{
+	for (size_t c = 0; c < NCIPHERS; c++) {
+		struct crypt_scratch *x;
+		uint8_t *p = pattern(1000, 3), *q = pattern(1000, 3), *r = pattern(1000, 3);
+
+		CU_ASSERT_EQUAL_FATAL(crypt_scratch_new(ciphers[c], &x), 0);
+		/* the whole range at once, and in odd pieces, agree */
+		CU_ASSERT_EQUAL(crypt_scratch_xor(x, p, 1000, 12345), 0);
+		CU_ASSERT_EQUAL(crypt_scratch_xor(x, q, 7, 12345), 0);
+		CU_ASSERT_EQUAL(crypt_scratch_xor(x, q + 7, 500, 12345 + 7), 0);
+		CU_ASSERT_EQUAL(crypt_scratch_xor(x, q + 507, 493, 12345 + 507), 0);
+		CU_ASSERT_EQUAL(memcmp(p, q, 1000), 0);
+		CU_ASSERT_NOT_EQUAL(memcmp(p, r, 1000), 0);
+		CU_ASSERT_EQUAL(crypt_scratch_xor(x, p, 1000, 12345), 0);
+		CU_ASSERT_EQUAL(memcmp(p, r, 1000), 0);
+		crypt_scratch_free(x);
+		free(p);
+		free(q);
+		free(r);
+	}
+}
+
+int main(void)
+{
+	static const struct unit_test tests[] = {
+		{ "round trip", test_round_trip },
+		{ "tamper", test_tamper },
+		{ "wrong associated data", test_wrong_ad },
+		{ "nonces do not repeat", test_nonces },
+		{ "rotate", test_rotate },
+		{ "wrap", test_wrap },
+		{ "chunk ids", test_chunk_ids },
+		{ "scratch", test_scratch },
+	};
+
+	return unit_tests_run("crypt", NULL, NULL, tests, UNIT_COUNT(tests));
+}
