@@ -74,6 +74,9 @@ struct fs_inode {
 	struct fs_orphan *orphan;	/* that file's open handles; table lock */
 	uint64_t kversion;		/* the version it shows its readers, 0:
 					 * the current one; table lock */
+	bool kept;			/* shows kversion (0: empty) to readers who
+					 * keep it, not the name (kinode.h); table lock */
+	bool gone;			/* its file lost the name: st_nlink 0; table lock */
 
 	/* immutable after creation */
 	struct fs_vkey key;		/* FS_REAL: key.sino is the store inode it
@@ -88,6 +91,9 @@ struct fs_inode {
 					 * atomic */
 	unsigned writers, readers;	/* open handles; protected by lock */
 	uint64_t cache_version;		/* version the page cache may hold; lock */
+	uint64_t cache_kino;		/* ... of this kernel inode; lock */
+	bool writing_soon;		/* a writer or truncate is on its way in:
+					 * readers follow the stage; lock */
 	struct timespec wtime;		/* last write into stage; protected by lock */
 	uint64_t staged_bytes;		/* written since the last commit; lock */
 	int stage_err;			/* a write or commit failed: the stage is
@@ -164,7 +170,9 @@ struct fs_file {
 	bool restricted;		/* a writer who may not read the file raw
 					 * (DESIGN.md "Reads and views"); set at open */
 	bool append;			/* O_APPEND; set at open */
-	bool follow_stage;		/* opened while written: reads see the stage */
+	bool follow_stage;		/* opened while written: reads see the stage;
+					 * cleared once under node's lock (kinode.h) */
+	uint64_t kino;			/* the kernel inode opened; immutable */
 	struct strbuf path;		/* pool path at open */
 	struct fs_who who;		/* the opener */
 	struct policy_decision dec;	/* at open; dec.view is never kept */
@@ -244,17 +252,14 @@ double fs_cache_timeout(const struct fs *fs);
 /* The view kernel inode ino shows (its key's vid), 0 when none or unknown. */
 uint32_t fs_inode_vid(struct fs *fs, uint64_t ino);
 /*
- * Marks every kernel inode of store inode sino as standing for the file
- * that just lost its name (o: its open handles, may be NULL).
+ * Marks the kernel inodes of store inode sino as standing for the file
+ * that just lost its name (version: the one it had): those its handles
+ * that o took over were opened on answer o's size, the others keep the
+ * version they showed. A kernel inode marked before stays as it was.
  */
-void fs_inode_orphaned(struct fs *fs, uint64_t sino, struct fs_orphan *o);
-/*
- * Marks the kernel inodes of store inode sino as showing version to the
- * readers that keep them; the name gets a new kernel inode at its next
- * lookup. Returns the number marked.
- */
-size_t fs_inode_split(struct fs *fs, uint64_t sino, uint64_t version);
-/* The version kernel inode ino shows (fs_inode_split), 0 if the current. */
+void fs_inode_orphaned(struct fs *fs, uint64_t sino, struct fs_orphan *o,
+			uint64_t version);
+/* The version kernel inode ino keeps (kinode.h), 0 if the current. */
 uint64_t fs_inode_kversion(struct fs *fs, uint64_t ino);
 /* The orphan of kernel inode ino with a reference, or NULL. */
 struct fs_orphan *fs_inode_orphan(struct fs *fs, uint64_t ino);
