@@ -76,6 +76,11 @@ struct fs_inode {
 					 * the current one; table lock */
 	bool kept;			/* shows kversion (0: empty) to readers who
 					 * keep it, not the name (kinode.h); table lock */
+	struct fs_kept_attr {		/* when kept: what it shows; table lock */
+		uint64_t sino;		/* the store inode of kversion */
+		uint64_t size;
+		struct timespec mtime;
+	} kattr;
 	bool gone;			/* its file lost the name: st_nlink 0; table lock */
 
 	/* immutable after creation */
@@ -253,12 +258,12 @@ double fs_cache_timeout(const struct fs *fs);
 uint32_t fs_inode_vid(struct fs *fs, uint64_t ino);
 /*
  * Marks the kernel inodes of store inode sino as standing for the file
- * that just lost its name (version: the one it had): those its handles
+ * that just lost its name (a: its attributes then): those its handles
  * that o took over were opened on answer o's size, the others keep the
  * version they showed. A kernel inode marked before stays as it was.
  */
 void fs_inode_orphaned(struct fs *fs, uint64_t sino, struct fs_orphan *o,
-			uint64_t version);
+			const struct store_attr *a);
 /* The version kernel inode ino keeps (kinode.h), 0 if the current. */
 uint64_t fs_inode_kversion(struct fs *fs, uint64_t ino);
 /* The orphan of kernel inode ino with a reference, or NULL. */

@@ -310,7 +310,7 @@ struct fs_inode *fs_inode_get_view(struct fs *fs, uint64_t sino, uint32_t vid,
  * Caller holds the table lock. A kernel inode that stands for an
  * earlier life of the file already (a rename over it before) keeps it.
  */
-static void mark_gone(struct fs_inode *k, struct fs_orphan *o, uint64_t version)
+static void mark_gone(struct fs_inode *k, struct fs_orphan *o, const struct store_attr *a)
 {
 	if (k->gone)
 		return;
@@ -322,22 +322,25 @@ static void mark_gone(struct fs_inode *k, struct fs_orphan *o, uint64_t version)
 	} else if (!k->kept) {
 		/* readers there keep what it showed */
 		k->kept = true;
-		k->kversion = version;
+		k->kversion = a->version;
+		k->kattr.sino = a->ino;
+		k->kattr.size = a->size;
+		k->kattr.mtime = a->mtime;
 	}
 }
 
 void fs_inode_orphaned(struct fs *fs, uint64_t sino, struct fs_orphan *o,
-		       uint64_t version)
+		       const struct store_attr *a)
 {
 	struct fs_inode *n;
 
 	pthread_mutex_lock(&fs->table_lock);
 	n = table_find(fs, sino);
 	if (n)
-		mark_gone(n, o, version);
+		mark_gone(n, o, a);
 	for (n = fs->redirected; n; n = n->rnext)
 		if (n->redirect == sino)
-			mark_gone(n, o, version);
+			mark_gone(n, o, a);
 	pthread_mutex_unlock(&fs->table_lock);
 }
 
@@ -347,12 +350,15 @@ static bool live_raw(const struct fs_inode *k)
 	return k && k->key.kind == FS_REAL && !k->orphaned && !k->key.vid && !k->key.dept;
 }
 
-/* Caller holds the table lock. */
-static void keep_kinode(struct fs_inode *k, uint64_t version)
+/* Caller holds the table lock; a: the attributes of the version kept. */
+static void keep_kinode(struct fs_inode *k, const struct store_attr *a)
 {
 	k->orphaned = true;
 	k->kept = true;
-	k->kversion = version;
+	k->kversion = a->version;
+	k->kattr.sino = a->ino;
+	k->kattr.size = a->size;
+	k->kattr.mtime = a->mtime;
 }
 
 /* A handle that reads the raw file by itself (not a view, not an orphan). */
@@ -382,7 +388,7 @@ int fs_kinode_claim(struct fs *fs, struct fs_inode *n, uint64_t kino)
 	for (fh = n->files; fh && err == 0; fh = fh->next) {
 		k = raw_reader(fh) ? table_find(fs, fh->kino) : NULL;
 		if (live_raw(k)) {
-			keep_kinode(k, a.version);
+			keep_kinode(k, &a);
 			split = true;
 		}
 	}
@@ -400,7 +406,8 @@ out:
 	return err;
 }
 
-bool fs_kinode_reader(struct fs *fs, struct fs_inode *n, uint64_t kino, uint64_t *version)
+bool fs_kinode_reader(struct fs *fs, struct fs_inode *n, uint64_t kino, uint64_t *sino,
+		      uint64_t *version)
 {
 	struct fs_inode *k;
 	bool kept;
@@ -409,6 +416,7 @@ bool fs_kinode_reader(struct fs *fs, struct fs_inode *n, uint64_t kino, uint64_t
 	k = table_find(fs, kino);
 	kept = k && k->kept;
 	*version = kept ? k->kversion : 0;
+	*sino = kept ? k->kattr.sino : n->key.sino;
 	/* held from here: no claim can make kino kept before the reader is counted */
 	pthread_mutex_lock(&n->lock);
 	pthread_mutex_unlock(&fs->table_lock);
@@ -417,11 +425,11 @@ bool fs_kinode_reader(struct fs *fs, struct fs_inode *n, uint64_t kino, uint64_t
 
 size_t fs_kinode_changed(struct fs *fs, uint64_t sino)
 {
+	struct store_version_info vi;
 	struct fs_inode *n, *k;
+	struct store_attr a, old;
 	struct fs_file *fh;
-	struct store_attr a;
 	size_t count = 0;
-	uint64_t v;
 
 	pthread_mutex_lock(&fs->table_lock);
 	n = table_find(fs, sino);
@@ -435,10 +443,14 @@ size_t fs_kinode_changed(struct fs *fs, uint64_t sino)
 	for (fh = n->files; fh; fh = fh->next) {
 		if (!raw_reader(fh) || fs_file_follows(fh) || !fh->content)
 			continue;
-		v = store_content_version(fh->content);
+		old = a;
+		old.version = store_content_version(fh->content);
+		old.size = store_content_size(fh->content);
+		if (store_version_get(fs->store, sino, old.version, &vi) == 0)
+			old.mtime = vi.time;
 		k = table_find(fs, fh->kino);
-		if (v != a.version && live_raw(k)) {
-			keep_kinode(k, v);
+		if (old.version != a.version && live_raw(k)) {
+			keep_kinode(k, &old);
 			count++;
 		}
 	}
@@ -466,6 +478,8 @@ void fs_kinode_state(struct fs *fs, uint64_t ino, struct fs_kinode_state *st)
 	st->kept = k && k->kept;
 	st->gone = k && k->gone;
 	st->version = k ? k->kversion : 0;
+	if (st->kept)
+		st->attr = k->kattr;
 	pthread_mutex_unlock(&fs->table_lock);
 }
 

@@ -30,9 +30,11 @@
 int fs_kinode_claim(struct fs *fs, struct fs_inode *n, uint64_t kino);
 /*
  * For a read-only open of n on kernel inode kino: locks n (returned
- * locked) and says whether kino is kept (*version: its version).
+ * locked) and says whether kino is kept (*sino, *version: what it keeps;
+ * after a rename the store inode may be another than n's).
  */
-bool fs_kinode_reader(struct fs *fs, struct fs_inode *n, uint64_t kino, uint64_t *version);
+bool fs_kinode_reader(struct fs *fs, struct fs_inode *n, uint64_t kino, uint64_t *sino,
+		      uint64_t *version);
 /*
  * After store inode sino got a new current version no writer made
  * (restore): live kernel inodes whose readers keep an older one become
@@ -44,7 +46,8 @@ size_t fs_kinode_changed(struct fs *fs, uint64_t sino);
 struct fs_kinode_state {
 	bool kept;
 	bool gone;
-	uint64_t version;	/* when kept; 0: empty */
+	uint64_t version;		/* when kept; 0: empty */
+	struct fs_kept_attr attr;	/* when kept */
 };
 void fs_kinode_state(struct fs *fs, uint64_t ino, struct fs_kinode_state *st);
 

@@ -576,7 +576,7 @@ out:
 	}
 	/* the kernel inodes of the name now stand for the old file (table lock first) */
 	if (err == 0)
-		fs_inode_orphaned(fs, a.ino, o, a.version);
+		fs_inode_orphaned(fs, a.ino, o, &a);
 	if (err == 0 && o)
 		fs_orphan_put(o);
 	return err;

@@ -153,7 +153,6 @@ static int pin_with_path(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 static void stat_for_handle(struct fs *fs, fuse_ino_t ino, uint64_t sino,
 			    struct fuse_file_info *fi, struct stat *st)
 {
-	struct store_version_info vi;
 	struct fs_kinode_state ks;
 	struct fs_orphan *o;
 
@@ -174,14 +173,9 @@ static void stat_for_handle(struct fs *fs, fuse_ino_t ino, uint64_t sino,
 	}
 	if (!ks.kept)
 		return;
-	if (!ks.version) {
-		st->st_size = 0;
-		st->st_blocks = 0;
-	} else if (store_version_get(fs->store, sino, ks.version, &vi) == 0) {
-		st->st_size = (off_t)vi.size;
-		st->st_blocks = (blkcnt_t)((vi.size + 511) / 512);
-		st->st_mtim = st->st_ctim = vi.time;
-	}
+	st->st_size = (off_t)ks.attr.size;
+	st->st_blocks = (blkcnt_t)((ks.attr.size + 511) / 512);
+	st->st_mtim = st->st_ctim = ks.attr.mtime;
 }
 
 void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

@@ -128,11 +128,11 @@ static int open_node(fuse_req_t req, struct fs_inode *n, uint64_t kino, const ch
 			n->writing_soon = false;
 		}
 	} else if (!fs_node_virtual(n) && !fh->view[0]) {
-		uint64_t kept;
+		uint64_t ksino, kept;
 
-		if (fs_kinode_reader(fs, n, kino, &kept)) {
+		if (fs_kinode_reader(fs, n, kino, &ksino, &kept)) {
 			/* a kernel inode that keeps a version for its readers */
-			err = store_content_open(fs->store, n->key.sino, kept, &fh->content);
+			err = store_content_open(fs->store, ksino, kept, &fh->content);
 			*version = kept;
 		} else if (n->stage || n->writers || n->writing_soon) {
 			/* opened while written: reads see the stage, not a version */
