@@ -4,6 +4,7 @@
  * fs/ops_file.c's.
  */
 #include "fs/file.h"
+#include "fs/kinode.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -68,7 +69,7 @@ void fs_file_stat(struct fs *fs, const struct fs_file *fh, struct stat *st)
 		st->st_blocks = (blkcnt_t)((size + 511) / 512);
 		return;
 	}
-	if (fh->writable || fh->follow_stage || !fh->content || fs_node_virtual(fh->node))
+	if (fh->writable || fs_file_follows(fh) || !fh->content || fs_node_virtual(fh->node))
 		return;
 	size = store_content_size(fh->vcontent ? fh->vcontent : fh->content);
 	v = store_content_version(fh->content);

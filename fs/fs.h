@@ -77,6 +77,14 @@ struct fs_inode {
 	struct fs_orphan *orphan;	/* that file's open handles; table lock */
 	uint64_t kversion;		/* the version it shows its readers, 0:
 					 * the current one; table lock */
+	bool kept;			/* shows kversion (0: empty) to readers who
+					 * keep it, not the name (kinode.h); table lock */
+	struct fs_kept_attr {		/* when kept: what it shows; table lock */
+		uint64_t sino;		/* the store inode of kversion */
+		uint64_t size;
+		struct timespec mtime;
+	} kattr;
+	bool gone;			/* its file lost the name: st_nlink 0; table lock */
 
 	/* immutable after creation */
 	struct fs_vkey key;		/* FS_REAL: key.sino is the store inode it
@@ -91,6 +99,9 @@ struct fs_inode {
 					 * atomic */
 	unsigned writers, readers;	/* open handles; protected by lock */
 	uint64_t cache_version;		/* version the page cache may hold; lock */
+	uint64_t cache_kino;		/* ... of this kernel inode; lock */
+	bool writing_soon;		/* a writer or truncate is on its way in:
+					 * readers follow the stage; lock */
 	struct timespec wtime;		/* last write into stage; protected by lock */
 	uint64_t staged_bytes;		/* written since the last commit; lock */
 	int stage_err;			/* a write or commit failed: the stage is
@@ -168,7 +179,9 @@ struct fs_file {
 	bool restricted;		/* a writer who may not read the file raw
 					 * (DESIGN.md "Reads and views"); set at open */
 	bool append;			/* O_APPEND; set at open */
-	bool follow_stage;		/* opened while written: reads see the stage */
+	bool follow_stage;		/* opened while written: reads see the stage;
+					 * cleared once under node's lock (kinode.h) */
+	uint64_t kino;			/* the kernel inode opened; immutable */
 	struct strbuf path;		/* pool path at open */
 	struct fs_who who;		/* the opener */
 	struct policy_decision dec;	/* at open; dec.view is never kept */

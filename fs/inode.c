@@ -26,6 +26,9 @@
  * order, and a prober's two creates must not tell it how many files were
  * made in between by others.
  *
+ * Which of a file's kernel inodes shows the name and which keep a
+ * version for their readers: kinode.h.
+ *
  * Lock order: fs->table_lock before fs_inode.lock; nothing takes the
  * table lock while holding an inode's lock.
  */
@@ -40,8 +43,10 @@
 
 #include "common/log.h"
 #include "fs/inode.h"
+#include "fs/kinode.h"
 #include "fs/notify.h"
 #include "fs/orphan.h"
+#include "fs/view.h"
 
 #define FS_TABLE_MIN 1024
 
@@ -300,52 +305,181 @@ struct fs_inode *fs_inode_get_view(struct fs *fs, uint64_t sino, uint32_t vid,
 	return n;
 }
 
-/* Caller holds the table lock. */
-static void mark_orphaned(struct fs_inode *n, struct fs_orphan *o)
+/*
+ * Caller holds the table lock. A kernel inode that stands for an
+ * earlier life of the file already (a rename over it before) keeps it.
+ */
+static void mark_gone(struct fs_inode *k, struct fs_orphan *o, const struct store_attr *a)
 {
-	n->orphaned = true;
-	if (n->orphan)
-		fs_orphan_put(n->orphan);
-	n->orphan = o;
-	if (o)
+	if (k->gone)
+		return;
+	k->gone = true;
+	k->orphaned = true;
+	if (o && fs_orphan_serves(o, k->ino)) {
+		k->orphan = o;
 		fs_orphan_get(o);
+	} else if (!k->kept) {
+		/* readers there keep what it showed */
+		k->kept = true;
+		k->kversion = a->version;
+		k->kattr.sino = a->ino;
+		k->kattr.size = a->size;
+		k->kattr.mtime = a->mtime;
+	}
 }
 
-void fs_inode_orphaned(struct fs *fs, uint64_t sino, struct fs_orphan *o)
+void fs_inode_orphaned(struct fs *fs, uint64_t sino, struct fs_orphan *o,
+		       const struct store_attr *a)
 {
 	struct fs_inode *n;
 
 	pthread_mutex_lock(&fs->table_lock);
 	n = table_find(fs, sino);
 	if (n)
-		mark_orphaned(n, o);
+		mark_gone(n, o, a);
 	for (n = fs->redirected; n; n = n->rnext)
 		if (n->redirect == sino)
-			mark_orphaned(n, o);
+			mark_gone(n, o, a);
 	pthread_mutex_unlock(&fs->table_lock);
 }
 
-size_t fs_inode_split(struct fs *fs, uint64_t sino, uint64_t version)
+/* A file's kernel inode that shows the name, raw; caller holds the table lock. */
+static bool live_raw(const struct fs_inode *k)
 {
-	struct fs_inode *n;
-	size_t k = 0;
+	return k && k->key.kind == FS_REAL && !k->orphaned && !k->key.vid && !k->key.dept;
+}
+
+/* Caller holds the table lock; a: the attributes of the version kept. */
+static void keep_kinode(struct fs_inode *k, const struct store_attr *a)
+{
+	k->orphaned = true;
+	k->kept = true;
+	k->kversion = a->version;
+	k->kattr.sino = a->ino;
+	k->kattr.size = a->size;
+	k->kattr.mtime = a->mtime;
+}
+
+/* A handle that reads the raw file by itself (not a view, not an orphan). */
+static bool raw_reader(const struct fs_file *fh)
+{
+	return !fh->writable && !fs_file_orphan(fh) && !fh->view[0];
+}
+
+int fs_kinode_claim(struct fs *fs, struct fs_inode *n, uint64_t kino)
+{
+	struct fs_inode *k;
+	struct fs_file *fh;
+	struct store_attr a;
+	bool split = false;
+	int err = 0;
+
+	pthread_mutex_lock(&fs->table_lock);
+	pthread_mutex_lock(&n->lock);
+	/* readers that opened while the file was written follow that writing */
+	if (n->writers || n->stage || n->key.kind != FS_REAL)
+		goto out;
+	err = store_getattr(fs->store, n->key.sino, &a);
+	/* a new writing begins: every reader of a live kernel inode keeps what it sees */
+	for (fh = n->files; fh && err == 0; fh = fh->next)
+		if (raw_reader(fh) && live_raw(table_find(fs, fh->kino)))
+			err = fs_file_keep(fs, n, fh, a.version);
+	for (fh = n->files; fh && err == 0; fh = fh->next) {
+		k = raw_reader(fh) ? table_find(fs, fh->kino) : NULL;
+		if (live_raw(k)) {
+			keep_kinode(k, &a);
+			split = true;
+		}
+	}
+	if (split)
+		n->cache_version = FS_CACHE_UNKNOWN;
+out:
+	if (err == 0)
+		n->writing_soon = true;
+	k = table_find(fs, kino);
+	/* the name has another kernel inode now: the kernel retries there */
+	if (err == 0 && k && k->kept && !k->gone)
+		err = -ESTALE;
+	pthread_mutex_unlock(&n->lock);
+	pthread_mutex_unlock(&fs->table_lock);
+	return err;
+}
+
+bool fs_kinode_reader(struct fs *fs, struct fs_inode *n, uint64_t kino, uint64_t *sino,
+		      uint64_t *version)
+{
+	struct fs_inode *k;
+	bool kept;
+
+	pthread_mutex_lock(&fs->table_lock);
+	k = table_find(fs, kino);
+	kept = k && k->kept;
+	*version = kept ? k->kversion : 0;
+	*sino = kept ? k->kattr.sino : n->key.sino;
+	/* held from here: no claim can make kino kept before the reader is counted */
+	pthread_mutex_lock(&n->lock);
+	pthread_mutex_unlock(&fs->table_lock);
+	return kept;
+}
+
+size_t fs_kinode_changed(struct fs *fs, uint64_t sino)
+{
+	struct store_version_info vi;
+	struct fs_inode *n, *k;
+	struct store_attr a, old;
+	struct fs_file *fh;
+	size_t count = 0;
 
 	pthread_mutex_lock(&fs->table_lock);
 	n = table_find(fs, sino);
-	if (n && !n->orphaned) {
-		n->orphaned = true;
-		n->kversion = version;
-		k++;
+	if (!n || n->key.kind != FS_REAL) {
+		pthread_mutex_unlock(&fs->table_lock);
+		return 0;
 	}
-	for (n = fs->redirected; n; n = n->rnext) {
-		if (n->redirect == sino && !n->orphaned) {
-			n->orphaned = true;
-			n->kversion = version;
-			k++;
+	pthread_mutex_lock(&n->lock);
+	if (store_getattr(fs->store, sino, &a) < 0)
+		goto out;
+	for (fh = n->files; fh; fh = fh->next) {
+		if (!raw_reader(fh) || fs_file_follows(fh) || !fh->content)
+			continue;
+		old = a;
+		old.version = store_content_version(fh->content);
+		old.size = store_content_size(fh->content);
+		if (store_version_get(fs->store, sino, old.version, &vi) == 0)
+			old.mtime = vi.time;
+		k = table_find(fs, fh->kino);
+		if (old.version != a.version && live_raw(k)) {
+			keep_kinode(k, &old);
+			count++;
 		}
 	}
+	/* readers that followed there keep what they saw; fail closed: EIO */
+	for (fh = n->files; fh && count; fh = fh->next) {
+		k = raw_reader(fh) && fs_file_follows(fh) ? table_find(fs, fh->kino) : NULL;
+		if (k && k->kept && fs_file_keep(fs, n, fh, k->kversion) < 0)
+			log_err("inode %llu: a reader could not keep its version",
+				(unsigned long long)sino);
+	}
+	if (count)
+		n->cache_version = FS_CACHE_UNKNOWN;
+out:
+	pthread_mutex_unlock(&n->lock);
 	pthread_mutex_unlock(&fs->table_lock);
-	return k;
+	return count;
+}
+
+void fs_kinode_state(struct fs *fs, uint64_t ino, struct fs_kinode_state *st)
+{
+	struct fs_inode *k;
+
+	pthread_mutex_lock(&fs->table_lock);
+	k = table_find(fs, ino);
+	st->kept = k && k->kept;
+	st->gone = k && k->gone;
+	st->version = k ? k->kversion : 0;
+	if (st->kept)
+		st->attr = k->kattr;
+	pthread_mutex_unlock(&fs->table_lock);
 }
 
 uint32_t fs_inode_vid(struct fs *fs, uint64_t ino)

@@ -54,17 +54,14 @@ double fs_cache_timeout(const struct fs *fs);
 /* The view kernel inode ino shows (its key's vid), 0 when none or unknown. */
 uint32_t fs_inode_vid(struct fs *fs, uint64_t ino);
 /*
- * Marks every kernel inode of store inode sino as standing for the file
- * that just lost its name (o: its open handles, may be NULL).
+ * Marks the kernel inodes of store inode sino as standing for the file
+ * that just lost its name (a: its attributes then): those its handles
+ * that o took over were opened on answer o's size, the others keep the
+ * version they showed. A kernel inode marked before stays as it was.
  */
-void fs_inode_orphaned(struct fs *fs, uint64_t sino, struct fs_orphan *o);
-/*
- * Marks the kernel inodes of store inode sino as showing version to the
- * readers that keep them; the name gets a new kernel inode at its next
- * lookup. Returns the number marked.
- */
-size_t fs_inode_split(struct fs *fs, uint64_t sino, uint64_t version);
-/* The version kernel inode ino shows (fs_inode_split), 0 if the current. */
+void fs_inode_orphaned(struct fs *fs, uint64_t sino, struct fs_orphan *o,
+			const struct store_attr *a);
+/* The version kernel inode ino keeps (kinode.h), 0 if the current. */
 uint64_t fs_inode_kversion(struct fs *fs, uint64_t ino);
 /* The orphan of kernel inode ino with a reference, or NULL. */
 struct fs_orphan *fs_inode_orphan(struct fs *fs, uint64_t ino);

@@ -613,15 +613,16 @@ static int orphaning(fuse_req_t req, uint64_t parent, const char *name, const ch
 	}
 	if (n)
 		fs_orphan_detach(n, o);
-	/* the kernel inodes of the name now stand for the old file */
-	fs_inode_orphaned(fs, a.ino, o);
-	if (o)
-		fs_orphan_put(o);
 out:
 	if (n) {
 		pthread_mutex_unlock(&n->lock);
 		fs_inode_put(fs, n);
 	}
+	/* the kernel inodes of the name now stand for the old file (table lock first) */
+	if (err == 0)
+		fs_inode_orphaned(fs, a.ino, o, &a);
+	if (err == 0 && o)
+		fs_orphan_put(o);
 	return err;
 }
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "fs/kinode.h"
 #include "fs/view.h"
 #include "fs/access.h"
 #include "fs/dirbuf.h"
@@ -155,15 +156,19 @@ static int pin_with_path(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 /*
  * What a handle sees may not be what the name shows: a reader keeps its
  * version, the handles of an unlinked or replaced file keep the old one.
- * fstat() comes without a handle, so then the kernel inode says whose.
+ * fstat() comes without a handle, so then the kernel inode says whose
+ * (kinode.h); its handles all see the same.
  */
 static void stat_for_handle(struct fs *fs, fuse_ino_t ino, uint64_t sino,
 			    struct fuse_file_info *fi, struct stat *st)
 {
-	struct store_version_info vi;
+	struct fs_kinode_state ks;
 	struct fs_orphan *o;
-	uint64_t kv;
 
+	fs_kinode_state(fs, ino, &ks);
+	/* POSIX: the file lives on while open, with no name */
+	if (ks.gone)
+		st->st_nlink = 0;
 	if (fi && fi->fh) {
 		fs_file_stat(fs, (const struct fs_file *)(uintptr_t)fi->fh, st);
 		return;
@@ -175,12 +180,11 @@ static void stat_for_handle(struct fs *fs, fuse_ino_t ino, uint64_t sino,
 		fs_orphan_put(o);
 		return;
 	}
-	kv = fs_inode_kversion(fs, ino);
-	if (kv && store_version_get(fs->store, sino, kv, &vi) == 0) {
-		st->st_size = (off_t)vi.size;
-		st->st_blocks = (blkcnt_t)((vi.size + 511) / 512);
-		st->st_mtim = st->st_ctim = vi.time;
-	}
+	if (!ks.kept)
+		return;
+	st->st_size = (off_t)ks.attr.size;
+	st->st_blocks = (blkcnt_t)((ks.attr.size + 511) / 512);
+	st->st_mtim = st->st_ctim = ks.attr.mtime;
 }
 
 void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -359,17 +363,25 @@ void fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
 	if (err < 0)
 		goto out;
 	if (to_set & FUSE_SET_ATTR_SIZE) {
+		struct fs_file *fh = fi && fi->fh ? (struct fs_file *)(uintptr_t)fi->fh : NULL;
 		uint32_t type = fs_node_type(fs, n);
 
-		if (type != STORE_REG)
+		if (type != STORE_REG) {
 			err = type == STORE_DIR ? -EISDIR : -EINVAL;
-		else if (attr->st_size < 0)
+		} else if (attr->st_size < 0) {
 			err = -EINVAL;
-		else if (fi && fi->fh && fs_file_orphan((struct fs_file *)(uintptr_t)fi->fh))
-			err = fs_orphan_truncate(fs_file_orphan((struct fs_file *)(uintptr_t)fi->fh),
-						 (uint64_t)attr->st_size);
-		else
-			err = fs_truncate(req, n, path.buf, (uint64_t)attr->st_size, &d);
+		} else if (fh && fs_file_orphan(fh)) {
+			err = fs_orphan_truncate(fs_file_orphan(fh), (uint64_t)attr->st_size);
+		} else {
+			/* by path: readers of the version keep it on a kernel inode of theirs */
+			if (!fh)
+				err = fs_kinode_claim(fs, n, ino);
+			if (err == 0)
+				err = fs_truncate(req, n, path.buf, (uint64_t)attr->st_size, &d);
+		}
+		/* the kernel looks the name up again and retries: nothing happened */
+		if (err == -ESTALE)
+			goto out;
 	}
 	if (err == 0)
 		err = set_meta(req, fs, n, attr, to_set);

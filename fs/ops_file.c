@@ -13,7 +13,7 @@
  *
  * A reader that opened before the writing began keeps the version it
  * opened; a reader that opened during it reads through the stage, as a
- * writer does.
+ * writer does, until a new writing begins after it (kinode.h).
  */
 #include "fs/fs.h"
 
@@ -25,6 +25,7 @@
 #include "common/alloc.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "fs/kinode.h"
 #include "fs/view.h"
 #include "fs/access.h"
 #include "fs/file.h"
@@ -70,17 +71,20 @@ static void fs_open_flags(struct fs_inode *n, const struct fs_file *fh, uint64_t
 		n->cache_version = FS_CACHE_UNKNOWN;
 		return;
 	}
-	if (n->cache_version == version)
+	/* the page cache is the kernel inode's, and a file has several */
+	if (n->cache_version == version && n->cache_kino == fh->kino)
 		fi->keep_cache = 1;
 	n->cache_version = version;
+	n->cache_kino = fh->kino;
 }
 
 /*
- * Makes the handle for an open of n under path with decision d and the
- * caller's view vp, sets fi and returns in *version the version opened.
- * Takes over the caller's pin on n, even on error.
+ * Makes the handle for an open of n through kernel inode kino under path
+ * with decision d and the caller's view vp, sets fi and returns in
+ * *version the version opened. Takes over the caller's pin on n, even
+ * on error.
  */
-static int open_node(fuse_req_t req, struct fs_inode *n, const char *path,
+static int open_node(fuse_req_t req, struct fs_inode *n, uint64_t kino, const char *path,
 		     const struct policy_decision *d, const struct fs_view_pick *vp,
 		     struct fuse_file_info *fi, struct fs_file **out, uint64_t *version)
 {
@@ -93,6 +97,7 @@ static int open_node(fuse_req_t req, struct fs_inode *n, const char *path,
 	err = fs_file_new(req, n, path, d, &fh);
 	if (err < 0)
 		return err;
+	fh->kino = kino;
 	fh->writable = acc != O_RDONLY || (fi->flags & O_TRUNC);
 	fh->private_cache = vp->private_cache;
 	if (vp->view)
@@ -102,16 +107,32 @@ static int open_node(fuse_req_t req, struct fs_inode *n, const char *path,
 	if (err < 0)
 		goto err_out;
 	/* under the lock: a commit in progress decides which version this is */
-	pthread_mutex_lock(&n->lock);
 	if (fh->writable) {
+		pthread_mutex_lock(&n->lock);
 		err = fs_stage_ensure(fs, n);
-		if (err == 0)
+		if (err == 0) {
 			n->writers++;
-	} else if (n->stage && !fs_node_virtual(n) && !fh->view[0]) {
-		/* opened while written: reads see the stage, not a version */
-		fh->follow_stage = true;
-		n->readers++;
+			n->writing_soon = false;
+		}
+	} else if (!fs_node_virtual(n) && !fh->view[0]) {
+		uint64_t ksino, kept;
+
+		if (fs_kinode_reader(fs, n, kino, &ksino, &kept)) {
+			/* a kernel inode that keeps a version for its readers */
+			err = store_content_open(fs->store, ksino, kept, &fh->content);
+			*version = kept;
+		} else if (n->stage || n->writers || n->writing_soon) {
+			/* opened while written: reads see the stage, not a version */
+			fh->follow_stage = true;
+		} else {
+			err = store_content_open(fs->store, n->key.sino, 0, &fh->content);
+			if (err == 0)
+				*version = store_content_version(fh->content);
+		}
+		if (err == 0)
+			n->readers++;
 	} else {
+		pthread_mutex_lock(&n->lock);
 		/* a snapshot of a file not yet written reads as empty: no content */
 		if (*version || !fs_node_virtual(n))
 			err = store_content_open(fs->store, n->key.sino,
@@ -275,9 +296,12 @@ void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = -ENOMEM;
 	else if (err == 0 && fs_inode_vid(fs, ino) != vp.vid)
 		err = -ESTALE;
+	/* before it changes the file, readers of the version get their own kernel inode */
+	if (err == 0 && wr && !fs_node_virtual(n))
+		err = fs_kinode_claim(fs, n, ino);
 	if (err < 0)
 		goto out;
-	err = open_node(req, n, path.buf, &d, &vp, fi, &fh, &version);
+	err = open_node(req, n, ino, path.buf, &d, &vp, fi, &fh, &version);
 	n = NULL;
 	if (err == 0)
 		writer_rules(req, fh, &vp, fi->flags);
@@ -333,7 +357,7 @@ void fs_ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (vp.private_cache)
 		e.attr_timeout = 0;
 	n = fs_inode_find(fs, e.ino);
-	err = n ? open_node(req, n, path.buf, &d, &vp, fi, &fh, &version) : -ENOMEM;
+	err = n ? open_node(req, n, e.ino, path.buf, &d, &vp, fi, &fh, &version) : -ENOMEM;
 	if (err < 0) {
 		fs_inode_forget(fs, e.ino, 1);
 		goto out;
@@ -388,14 +412,36 @@ static int recheck(fuse_req_t req, struct fs_file *fh, const char *op,
 	return 0;
 }
 
+int fs_file_keep(struct fs *fs, struct fs_inode *n, struct fs_file *fh, uint64_t version)
+{
+	struct store_content *c;
+	int err;
+
+	if (!fs_file_follows(fh))
+		return 0;
+	if (!fh->content || store_content_version(fh->content) != version) {
+		err = store_content_open(fs->store, n->key.sino, version, &c);
+		if (err < 0)
+			return err;
+		if (fh->content)
+			store_content_close(fh->content);
+		fh->content = c;
+	}
+	/* fs_ll_read() reads fh->content without the lock once this is seen */
+	__atomic_store_n(&fh->follow_stage, false, __ATOMIC_RELEASE);
+	return 0;
+}
+
 /*
- * Reads for a handle that sees the stage: through it while the file is
- * being written, then from the version the writing made.
+ * Reads for a handle that sees what the name shows: the stage while the
+ * file is being written, else the current version. Under the node's
+ * lock: a follower's content changes with the commits.
  */
 static ssize_t read_following(struct fs *fs, struct fs_file *fh, void *buf,
 			      size_t size, uint64_t off)
 {
-	struct store_content *c = NULL;
+	struct store_content *c;
+	struct store_attr a;
 	struct fs_inode *n;
 	ssize_t r = 0;
 
@@ -406,16 +452,26 @@ static ssize_t read_following(struct fs *fs, struct fs_file *fh, void *buf,
 	}
 	if (fh->writable)
 		r = fs_stage_ensure(fs, n);
-	if (r == 0 && n->stage) {
+	if (r == 0 && n->stage && (fh->writable || fs_file_follows(fh))) {
 		r = store_stage_read(n->stage, buf, size, off);
-	} else if (r == 0) {
-		if (!fh->content)
-			r = store_content_open(fs->store, n->key.sino, 0, &fh->content);
-		c = fh->content;
+		goto out;
 	}
+	if (r == 0 && fs_file_follows(fh)) {
+		r = store_getattr(fs->store, n->key.sino, &a);
+		if (r == 0 && (!fh->content || store_content_version(fh->content) != a.version)) {
+			r = store_content_open(fs->store, n->key.sino, 0, &c);
+			if (r == 0) {
+				if (fh->content)
+					store_content_close(fh->content);
+				fh->content = c;
+			}
+		}
+	}
+	/* else it keeps a version since it began (fs_file_keep) */
+	if (r == 0 && fh->content)
+		r = store_content_read(fh->content, buf, size, off);
+out:
 	pthread_mutex_unlock(&n->lock);
-	if (c)
-		r = store_content_read(c, buf, size, off);
 	return r;
 }
 
@@ -447,7 +503,7 @@ void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		r = fs_view_read(req, fh, buf, size, (uint64_t)off);
 	else if (fs_file_orphan(fh))
 		r = fs_orphan_read(fs_file_orphan(fh), buf, size, (uint64_t)off);
-	else if (fh->writable || fh->follow_stage)
+	else if (fh->writable || fs_file_follows(fh))
 		r = read_following(fs, fh, buf, size, (uint64_t)off);
 	else if (fh->content)
 		r = store_content_read(fh->content, buf, size, (uint64_t)off);

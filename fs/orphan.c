@@ -12,6 +12,7 @@
 #include "fs/fs.h"
 #include "fs/orphan.h"
 #include "fs/stage.h"
+#include "fs/kinode.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -22,6 +23,9 @@ struct fs_orphan {
 	struct store_stage *stage;	/* protected by lock */
 	unsigned refs;			/* handles and kernel inodes; lock */
 	char *path;			/* where the file was; immutable */
+	uint64_t *kinos;		/* kernel inodes its handles were opened
+					 * on; set by fs_orphan_detach() */
+	size_t nkinos;
 };
 
 const char *fs_orphan_path(const struct fs_orphan *o)
@@ -32,7 +36,15 @@ const char *fs_orphan_path(const struct fs_orphan *o)
 /* Handles that read or write the stage; plain readers keep their version. */
 static bool needs_orphan(const struct fs_file *fh)
 {
-	return fh->writable || (fh->follow_stage && !fh->content);
+	return fh->writable || fs_file_follows(fh);
+}
+
+bool fs_orphan_serves(struct fs_orphan *o, uint64_t kino)
+{
+	for (size_t i = 0; i < o->nkinos; i++)
+		if (o->kinos[i] == kino)
+			return true;
+	return false;
 }
 
 int fs_orphan_prepare(struct fs *fs, struct fs_inode *n, const char *path,
@@ -73,9 +85,14 @@ int fs_orphan_prepare(struct fs *fs, struct fs_inode *n, const char *path,
 void fs_orphan_detach(struct fs_inode *n, struct fs_orphan *o)
 {
 	struct fs_file *fh, *next;
+	size_t count = 0;
 
 	if (!o)
 		return;
+	for (fh = n->files; fh; fh = fh->next)
+		count++;
+	/* out of memory: fstat() through them answers the name's file, no worse */
+	o->kinos = calloc(count ? count : 1, sizeof(*o->kinos));
 	o->stage = n->stage;
 	n->stage = NULL;
 	fs_stage_discard(n);
@@ -90,6 +107,8 @@ void fs_orphan_detach(struct fs_inode *n, struct fs_orphan *o)
 		else
 			n->readers--;
 		o->refs++;
+		if (o->kinos && !fs_orphan_serves(o, fh->kino))
+			o->kinos[o->nkinos++] = fh->kino;
 		__atomic_store_n(&fh->orphan, o, __ATOMIC_RELEASE);
 	}
 }
@@ -99,6 +118,7 @@ void fs_orphan_abort(struct fs_orphan *o)
 	if (!o)
 		return;
 	pthread_mutex_destroy(&o->lock);
+	free(o->kinos);
 	free(o->path);
 	free(o);
 }

@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "fs/kinode.h"
 #include "fs/view.h"
 #include "fs/access.h"
 #include "fs/inode.h"
@@ -412,6 +413,8 @@ int fs_truncate(fuse_req_t req, struct fs_inode *n, const char *path, uint64_t s
 	} else if (!cut) {
 		fs_stage_failed(n, err);
 	}
+	/* fs_kinode_claim() made way for this truncate */
+	n->writing_soon = false;
 	/* with nobody writing, nobody would ever commit or drop it */
 	if (n->writers == 0) {
 		if (err == 0)
@@ -426,35 +429,6 @@ int fs_truncate(fuse_req_t req, struct fs_inode *n, const char *path, uint64_t s
 		err = fs_deny(req, "truncate", path, -EACCES, "a writer who may not read "
 			      "the file raw truncates only to 0 or past the records it keeps");
 	return err;
-}
-
-/*
- * Which version readers of sino hold that is not the current one; 0 when
- * none does, or when writers are still at it (they share the kernel
- * inode with the readers and must see the file as it is).
- */
-static uint64_t older_readers(struct fs *fs, uint64_t sino)
-{
-	struct fs_inode *n = fs_inode_find(fs, sino);
-	const struct fs_file *fh;
-	struct store_attr a;
-	uint64_t old = 0, v;
-
-	if (!n)
-		return 0;
-	if (store_getattr(fs->store, sino, &a) == 0) {
-		pthread_mutex_lock(&n->lock);
-		for (fh = n->files; fh && !n->writers; fh = fh->next) {
-			if (fh->writable || !fh->content)
-				continue;
-			v = store_content_version(fh->content);
-			if (v != a.version)
-				old = v;
-		}
-		pthread_mutex_unlock(&n->lock);
-	}
-	fs_inode_put(fs, n);
-	return old;
 }
 
 /* Makes the kernel look the name of sino up again. */
@@ -478,13 +452,11 @@ out:
 
 void fs_changed(struct fs *fs, uint64_t sino)
 {
-	uint64_t old = older_readers(fs, sino);
-
 	/*
-	 * The kernel keeps one size and one page cache per inode: readers
-	 * of the old version keep theirs, the name gets a new one.
+	 * A writer's claim gave readers of older versions their own kernel
+	 * inodes (kinode.h); a restore did not: the name gets a new one.
 	 */
-	if (old && fs_inode_split(fs, sino, old))
+	if (fs_kinode_changed(fs, sino))
 		relookup(fs, sino);
 	fs_invalidate_sino(fs, sino);
 	/* masked reads of the new version should cost what plain ones do */

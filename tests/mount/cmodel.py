@@ -22,10 +22,12 @@ What is modelled (DESIGN.md "Writes and versions", docs/filesystem.md
   candidates  every later stage content (a commit the caller was not told
               of may have made any of them durable).
 Descriptors: a writable one reads and writes the stage; a read-only one
-opened while there is no stage keeps the version it opened, whatever is
+opened while nobody writes keeps the version it opened, whatever is
 written, committed, renamed over or unlinked later; one opened while the
-file is written follows the stage (filesystem.md). After rename over or
-unlink the old file's descriptors keep it privately.
+file is open for writing follows it (the stage, then each commit) until a
+new writing begins after all writers closed, and from then keeps what it
+saw (filesystem.md, fs/kinode.h). After rename over or unlink the old
+file's descriptors keep it privately.
 
 Steps: open (r, w, rw, O_APPEND, O_TRUNC), pwrite, append, pread, fstat,
 ftruncate, fsync and close on descriptors; create, pwrite, truncate,
@@ -295,31 +297,40 @@ class MHandle:
         self.mode = mode
         self.version = None
         self.follow = False
-        self.pinned = None
+        self.alts = []
+        self.maybe_follow = False
         if not self.writable:
             self.version = f.committed
+            # opened while the file is open for writing: it follows the writing
+            self.follow = f.stage is not None or f.writers > 0
             # a writer's release may still be on its way: then it follows
-            self.follow = f.stage is not None
             self.maybe_follow = recent
+
+    def keep(self, recent):
+        """A new writing begins: a reader that followed keeps what it sees
+        (fs/kinode.h); unless the daemon has not had the last writer's
+        release yet, and it follows on."""
+        if self.writable:
+            return
+        if self.follow:
+            self.follow = False
+            self.version = self.f.committed
+            self.maybe_follow = recent
+        elif self.maybe_follow:
+            # it may have been following until now
+            self.alts.append(self.f.committed)
 
     def view(self):
         f = self.f
-        if self.writable:
+        if self.writable or self.follow:
             return f.content()
-        if self.follow:
-            if f.stage is not None:
-                return bytes(f.stage)
-            if self.pinned is None:
-                self.pinned = f.committed
-            return self.pinned
         return self.version
 
     def views(self):
         """What a read may see: its version, or what a follower sees."""
-        v = [self.view()]
+        v = [self.view()] + self.alts
         if not self.writable and not self.follow and self.maybe_follow:
-            f = self.f
-            v.append(bytes(f.stage) if f.stage is not None else f.committed)
+            v.append(self.f.content())
         return v
 
 
@@ -393,6 +404,16 @@ class Model:
             return max(0, (r.randrange(0, size + 4096) // 4096) * 4096 + r.choice((-1, 0, 1)))
         return r.randrange(0, size + 70000)
 
+    def new_writing(self, f):
+        """A writer opens f, or a truncate by path: when nobody writes it,
+        readers that followed the last writing keep what they see."""
+        if f is None or f.writers:
+            return
+        recent = self.recent.get(f.id, -99) >= self.step_no - 3
+        for hd in self.handles.values():
+            if hd.f is f:
+                hd.keep(recent)
+
     def free_slot(self, w):
         free = [s for s in range(SLOTS) if (w, s) not in self.handles]
         return self.r.choice(free) if free else None
@@ -437,13 +458,13 @@ class Model:
             return self.s_close(r.choice([k for k in self.handles if k[0] == w]))
         name = r.choice(self.names)
         mode = r.choice(("r", "r", "r", "w", "rw", "rw", "a", "t"))
-        if mode == "r" and self.a.no_readers:
-            mode = "rw"
         f = self.files.get(name)
         op = ("open", slot, name, FLAGS[mode])
         if f is None and mode == "r":
             self.expect(w, op, ("err", "ENOENT"))
             return "open"
+        if mode != "r":
+            self.new_writing(f)
         self.expect(w, op, ("ok", 0))
         if f is None:
             f = self.files[name] = MFile()
@@ -487,8 +508,6 @@ class Model:
                 f.commit(True)
             return "h-fsync"
         if k < 0.72:
-            if f.gone and self.a.no_gone_fstat:
-                return "h-fstat-skipped"
             got = self.run(w, ("fstat", slot))
             want = [("ok", len(v)) for v in hd.views()]
             if got not in want:
@@ -548,6 +567,7 @@ class Model:
         d = self.data()
         size = len(f.content()) if f else 0
         off = min(self.offset(size), MAXSIZE - len(d))
+        self.new_writing(f)
         self.expect(self.any_w(), ("ppwrite", name, d, off), ("ok", len(d)))
         if f is None:
             f = self.files[name] = MFile()
@@ -566,6 +586,7 @@ class Model:
             return "truncate"
         s = len(f.content())
         n = min(MAXSIZE, self.r.choice((0, s // 2, max(0, s - 1), s + 1, s + self.r.randrange(1, 90000))))
+        self.new_writing(f)
         self.expect(self.any_w(), ("truncate", name, n), ("ok", None))
         f.truncate(n)
         if f.writers == 0:
@@ -659,6 +680,7 @@ class Model:
             for i in range(r.randrange(1, 6)):
                 body = r.randbytes(r.randrange(0, 3000))
                 recs[w].append(b"<rec %d/%d/%d %d>" % (self.step_no, w, i, len(body)) + body + b"\n")
+        self.new_writing(f)
         for w in ws:
             self.workers[w].start(("appender", name, recs[w]))
         for w in ws:
@@ -710,6 +732,7 @@ class Model:
         writes = [("pwrite", sa, r.randbytes(r.randrange(1, 4096)), r.randrange(0, len(base) + 8192))
                   for _ in range(r.randrange(1, 4))]
         truncs = [("ftruncate", sb, r.randrange(0, len(base) + 8192)) for _ in range(r.randrange(1, 4))]
+        self.new_writing(f)
         self.expect(wa, ("open", sa, name, FLAGS["rw"]), ("ok", 0))
         self.expect(wb, ("open", sb, name, FLAGS["w"]), ("ok", 0))
         if f is None:
@@ -841,10 +864,6 @@ def main():
     ap.add_argument("--crash-fifo", default=None)
     ap.add_argument("--crash-every", type=int, default=400,
                     help="a kill -9 on average every this many steps")
-    ap.add_argument("--no-readers", action="store_true",
-                    help="hold no read-only descriptors (to look past a known reader bug)")
-    ap.add_argument("--no-gone-fstat", action="store_true",
-                    help="no fstat through descriptors of unlinked or renamed-over files")
     ap.add_argument("--trace", action="store_true", help="print every step")
     ap.add_argument("target")
     a = ap.parse_args()

@@ -37,12 +37,8 @@ run_model() {
 	done < <(cd "$T_TMP/tmpfs/$dir" && find . -type f | sed 's|^\./||')
 }
 
-# CMODEL_FLAGS: known gaps the model looks past until they are fixed
-# (docs/filesystem.md "Known problems"): a read-only descriptor that keeps
-# its version shares the kernel inode (page cache and size) with the
-# writers of the stage; fstat through a descriptor of an unlinked or
-# renamed-over file does not answer that file's size.
-CMODEL_FLAGS=${CMODEL_FLAGS---no-readers --no-gone-fstat}
+# CMODEL_FLAGS: more cmodel.py options (--trace, --procs N, ...)
+CMODEL_FLAGS=${CMODEL_FLAGS-}
 
 # run_cmodel SEED OPS: the concurrent model; serves its kill -9 requests
 # (a line on the req fifo) with pool_kill9 and pool_mount, "ok" on ack.
