@@ -23,6 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "common/log.h"
 #include "fs/service.h"
 #include "fs/view.h"
@@ -43,6 +45,7 @@ struct fs_opts {
 	char *metrics;			/* -o metrics=PATH: Prometheus text file */
 	unsigned metrics_interval;	/* -o metrics_interval=SECONDS */
 	char *key_file;			/* -o key_file=FILE, instead of the recorded one */
+	char *passphrase_file;		/* -o passphrase_file=FILE ("-": stdin) */
 	int allow_all;
 	int default_permissions;
 };
@@ -56,6 +59,7 @@ static const struct fuse_opt fs_opt_spec[] = {
 	FS_OPT("metrics=%s", metrics, 0),
 	FS_OPT("metrics_interval=%u", metrics_interval, 0),
 	FS_OPT("key_file=%s", key_file, 0),
+	FS_OPT("passphrase_file=%s", passphrase_file, 0),
 	FS_OPT("default_permissions", default_permissions, 1),
 	FUSE_OPT_END
 };
@@ -231,8 +235,25 @@ static int fs_opt_proc(void *data, const char *arg, int key, struct fuse_args *o
 
 static const char usage_line[] =
 	"poolfs STORE MOUNTPOINT [-f] [-d] [-o dept=ID] [-o allow_all] "
-	"[-o view_budget=SIZE] [-o key_file=FILE] [-o metrics=PATH] [-o metrics_interval=SECONDS] "
+	"[-o view_budget=SIZE] [-o key_file=FILE] [-o passphrase_file=FILE] [-o metrics=PATH] [-o metrics_interval=SECONDS] "
 	"[-o max_threads=N] [-o FUSE options]";
+
+/* Reads the passphrase now, before the daemon leaves the cwd and stdin. */
+static int set_passphrase(const char *path)
+{
+	struct strbuf pass = STRBUF_INIT;
+	struct perr e = PERR_INIT;
+	int ret;
+
+	ret = crypt_passphrase_read(path, &pass, &e);
+	if (ret)
+		fprintf(stderr, "poolfs: %s\n", e.msg);
+	else
+		store_set_passphrase(&pass);
+	OPENSSL_cleanse(pass.buf, pass.alloc);
+	strbuf_release(&pass);
+	return ret;
+}
 
 /* Unescapes mountinfo's octal escapes ("\040" for a space) in place. */
 static void unescape_octal(char *s)
@@ -553,6 +574,8 @@ int main(int argc, char *argv[])
 		store_set_key_file(abs ? abs : o.key_file);
 		free(abs);
 	}
+	if (o.passphrase_file && set_passphrase(o.passphrase_file))
+		goto out;
 	if (add_mount_opts(&args, store) != 0)
 		goto out;
 	if (copts.debug)
@@ -670,6 +693,7 @@ out:
 	free(o.dept);
 	free(o.view_budget);
 	free(o.key_file);
+	free(o.passphrase_file);
 	free(copts.mountpoint);
 	fuse_opt_free_args(&args);
 	return ret;

@@ -131,6 +131,36 @@ int crypt_master_create(const char *path, uint8_t master[CRYPT_KEY_LEN], struct 
 
 #endif
 
+/*
+ * Passphrase master keys: scrypt (OpenSSL's EVP_KDF "SCRYPT") of the
+ * passphrase with a random salt; the salt and the cost are kept in the
+ * store (meta "crypt") so the same passphrase derives the same key.
+ */
+struct crypt_kdf {
+	uint8_t salt[16];
+	uint64_t n;			/* CPU/memory cost, a power of 2 */
+	uint32_t r, p;
+};
+
+#define CRYPT_SCRYPT_N		(1u << 15)	/* 32 MiB with r = 8 */
+#define CRYPT_SCRYPT_R		8
+#define CRYPT_SCRYPT_P		1
+
+/* A random salt and the default cost. */
+int crypt_kdf_new(struct crypt_kdf *k);
+/*
+ * The master key for pass under k. -EINVAL when the cost is out of the
+ * range this poolfs accepts (a damaged or hostile record must not make
+ * an open eat the host's memory), -EIO when OpenSSL fails.
+ */
+int crypt_kdf_derive(const struct crypt_kdf *k, const void *pass, size_t len,
+		     uint8_t master[CRYPT_KEY_LEN]);
+/*
+ * Reads a passphrase from path ("-": standard input) into out: the
+ * file's bytes without one trailing newline; an empty one is -EINVAL.
+ */
+int crypt_passphrase_read(const char *path, struct strbuf *out, struct perr *e);
+
 /* ---- a pool's encryption (store/crypt_store.c) ---- */
 
 struct store;
@@ -138,6 +168,7 @@ struct store;
 struct store_crypt_opts {
 	enum crypt_cipher cipher;	/* CRYPT_PLAIN: an unencrypted pool */
 	const char *key_file;		/* NULL: /etc/poolfs/keys/POOL-ID.key */
+	const struct strbuf *passphrase;	/* instead of a key file (scrypt) */
 };
 
 /*
@@ -153,11 +184,18 @@ int store_create_opts(const char *dir, const struct store_crypt_opts *o, struct 
  * one. Process-wide; set before opening.
  */
 void store_set_key_file(const char *path);
+/*
+ * The passphrase store_open() derives the master key from, for a pool
+ * made with one (poolfs -o passphrase_file, poolctl --passphrase-file);
+ * copied, process-wide, NULL clears it. Set before opening.
+ */
+void store_set_passphrase(const struct strbuf *pass);
 
 struct store_crypto_info {
 	enum crypt_cipher cipher;
 	char pool_id[33];
-	char key_file[4096];		/* as recorded in the store */
+	char key_file[4096];		/* as recorded in the store; "" with a passphrase */
+	char kdf[64];			/* "scrypt N=32768 r=8 p=1", or "" */
 	uint32_t key_id;		/* the data key new values get */
 	uint32_t nkeys;
 	char audit_hash[16];		/* the audit chain's hash */

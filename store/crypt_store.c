@@ -5,7 +5,9 @@
  *   CF    key      value
  *   ----  -------  ----------------------------------------------------
  *   meta  "crypt"  JSON {"cipher", "pool_id", "key_file", "keyset": hex
- *                  of the keyset sealed with the master key}
+ *                  of the keyset sealed with the master key}; a pool
+ *                  keyed by a passphrase has key_file "" and "kdf":
+ *                  {"name": "scrypt", "salt": hex, "n", "r", "p"}
  *
  * meta "format" is 2 in an encrypted pool, so a poolfs that predates
  * encryption refuses it instead of reading ciphertext as records; a
@@ -35,6 +37,18 @@
 #define META_CRYPT	"crypt"
 
 static char *key_file_override;
+static struct strbuf passphrase = STRBUF_INIT;
+static bool have_passphrase;
+
+void store_set_passphrase(const struct strbuf *pass)
+{
+	if (passphrase.alloc)
+		OPENSSL_cleanse(passphrase.buf, passphrase.alloc);
+	strbuf_reset(&passphrase);
+	have_passphrase = pass != NULL;
+	if (pass)
+		strbuf_add(&passphrase, pass->buf, pass->len);
+}
 
 void store_set_key_file(const char *path)
 {
@@ -76,6 +90,19 @@ int crypt_store_meta(const struct store_crypt *c, struct strbuf *out)
 	hex_encode((const uint8_t *)blob.buf, blob.len, hex);
 	o = json_pack("{s:s, s:s, s:s, s:s}", "cipher", crypt_cipher_name(crypt_cipher_of(c->k)),
 		      "pool_id", c->pool_id, "key_file", c->key_file, "keyset", hex);
+	if (o && c->has_kdf) {
+		char salt[2 * sizeof(c->kdf.salt) + 1];
+
+		hex_encode(c->kdf.salt, sizeof(c->kdf.salt), salt);
+		if (json_object_set_new(o, "kdf", json_pack("{s:s, s:s, s:I, s:I, s:I}",
+							   "name", "scrypt", "salt", salt,
+							   "n", (json_int_t)c->kdf.n,
+							   "r", (json_int_t)c->kdf.r,
+							   "p", (json_int_t)c->kdf.p))) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
 	txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	if (!txt) {
 		ret = -ENOMEM;
@@ -122,12 +149,42 @@ out:
 	return ret;
 }
 
+/* The master key from the process's passphrase and the pool's kdf record. */
+static int passphrase_master(struct store *s, struct store_crypt *c, json_t *kdf,
+			     struct perr *e)
+{
+	const char *name = NULL, *salt = NULL;
+	json_int_t n = 0, r = 0, p = 0;
+	int ret;
+
+	if (json_unpack(kdf, "{s:s, s:s, s:I, s:I, s:I}", "name", &name, "salt", &salt,
+			"n", &n, "r", &r, "p", &p) || strcmp(name, "scrypt") ||
+	    strlen(salt) != 2 * sizeof(c->kdf.salt) ||
+	    hex_decode(salt, c->kdf.salt, sizeof(c->kdf.salt)) || n <= 0 || r <= 0 || p <= 0 ||
+	    r > UINT32_MAX || p > UINT32_MAX)
+		return perr_set(e, EINVAL, "%s: the pool's key record is damaged (kdf)", s->dir);
+	c->has_kdf = true;
+	c->kdf.n = (uint64_t)n;
+	c->kdf.r = (uint32_t)r;
+	c->kdf.p = (uint32_t)p;
+	if (!have_passphrase)
+		return perr_set(e, ENOKEY, "%s: encrypted pool keyed by a passphrase: give it "
+				"with --passphrase-file or -o passphrase_file", s->dir);
+	ret = crypt_kdf_derive(&c->kdf, passphrase.buf, passphrase.len, c->master);
+	if (ret == -EINVAL)
+		return perr_set(e, EINVAL, "%s: the pool's key record is damaged (scrypt cost "
+				"out of range)", s->dir);
+	if (ret)
+		return perr_set(e, -ret, "%s: scrypt failed", s->dir);
+	return 0;
+}
+
 int crypt_store_load(struct store *s, struct perr *e)
 {
 	struct strbuf v = STRBUF_INIT;
 	struct store_crypt *c = NULL;
 	json_error_t jerr;
-	json_t *o = NULL;
+	json_t *o = NULL, *kdf;
 	const char *cipher = NULL, *pool_id = NULL, *key_file = NULL, *keyset = NULL, *path;
 	enum crypt_cipher ci;
 	uint8_t *blob = NULL;
@@ -160,18 +217,33 @@ int crypt_store_load(struct store *s, struct perr *e)
 		ret = perr_set(e, EINVAL, "%s: the pool's key record is damaged", s->dir);
 		goto out;
 	}
-	path = key_file_override ? key_file_override : key_file;
-	ret = crypt_master_load(path, c->master, NULL);
-	if (ret) {
-		ret = perr_set(e, -ret, "%s: encrypted pool: key file \"%s\": %s (give the key "
-			       "with --key-file or -o key_file)", s->dir, path, strerror(-ret));
-		goto out;
-	}
-	ret = crypt_unwrap(ci, blob, blen, c->master, c->pool_id, &c->k);
-	if (ret == -EKEYREJECTED) {
-		ret = perr_set(e, EKEYREJECTED, "%s: key file \"%s\" does not open this pool "
-			       "(wrong key)", s->dir, path);
-		goto out;
+	kdf = json_object_get(o, "kdf");
+	if (kdf) {
+		ret = passphrase_master(s, c, kdf, e);
+		if (ret)
+			goto out;
+		path = "the passphrase";
+		ret = crypt_unwrap(ci, blob, blen, c->master, c->pool_id, &c->k);
+		if (ret == -EKEYREJECTED) {
+			ret = perr_set(e, EKEYREJECTED, "%s: the passphrase does not open this "
+				       "pool (wrong passphrase)", s->dir);
+			goto out;
+		}
+	} else {
+		path = key_file_override ? key_file_override : key_file;
+		ret = crypt_master_load(path, c->master, NULL);
+		if (ret) {
+			ret = perr_set(e, -ret, "%s: encrypted pool: key file \"%s\": %s (give the "
+				       "key with --key-file or -o key_file)", s->dir, path,
+				       strerror(-ret));
+			goto out;
+		}
+		ret = crypt_unwrap(ci, blob, blen, c->master, c->pool_id, &c->k);
+		if (ret == -EKEYREJECTED) {
+			ret = perr_set(e, EKEYREJECTED, "%s: key file \"%s\" does not open this "
+				       "pool (wrong key)", s->dir, path);
+			goto out;
+		}
 	}
 	if (ret) {
 		ret = perr_set(e, -ret, "%s: the pool's keyset is damaged", s->dir);
@@ -404,6 +476,9 @@ void store_crypto_info(struct store *s, struct store_crypto_info *info)
 	info->cipher = crypt_cipher_of(s->crypt->k);
 	memcpy(info->pool_id, s->crypt->pool_id, sizeof(info->pool_id));
 	snprintf(info->key_file, sizeof(info->key_file), "%s", s->crypt->key_file);
+	if (s->crypt->has_kdf)
+		snprintf(info->kdf, sizeof(info->kdf), "scrypt N=%llu r=%u p=%u",
+			 (unsigned long long)s->crypt->kdf.n, s->crypt->kdf.r, s->crypt->kdf.p);
 	info->key_id = crypt_current(s->crypt->k);
 	info->nkeys = crypt_nkeys(s->crypt->k);
 }

@@ -25,7 +25,9 @@
 struct store_crypt {
 	struct crypt *k;
 	char pool_id[33];
-	char *key_file;			/* as recorded */
+	char *key_file;			/* as recorded; "" with a passphrase */
+	bool has_kdf;			/* master key from a passphrase by kdf */
+	struct crypt_kdf kdf;
 	uint8_t master[CRYPT_KEY_LEN];	/* rewraps the keyset at rotation */
 	uint8_t hash_key[32], sign_key[32];
 };

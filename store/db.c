@@ -404,12 +404,21 @@ static int crypt_prepare(const struct store_crypt_opts *o, struct store_crypt **
 		goto out;
 	}
 	hex_encode(id, sizeof(id), c->pool_id);
-	ret = key_path(o, c->pool_id, &path, e);
-	if (ret)
-		goto out;
-	ret = crypt_master_create(path.buf, c->master, e);
-	if (ret == -EEXIST)
-		ret = crypt_master_load(path.buf, c->master, e);
+	if (o->passphrase) {
+		c->has_kdf = true;
+		ret = crypt_kdf_new(&c->kdf);
+		if (!ret)
+			ret = crypt_kdf_derive(&c->kdf, o->passphrase->buf, o->passphrase->len,
+					       c->master);
+		if (ret)
+			ret = perr_set(e, -ret, "cannot derive the master key (scrypt)");
+	} else {
+		ret = key_path(o, c->pool_id, &path, e);
+		if (!ret)
+			ret = crypt_master_create(path.buf, c->master, e);
+		if (ret == -EEXIST)
+			ret = crypt_master_load(path.buf, c->master, e);
+	}
 	if (ret)
 		goto out;
 	ret = crypt_new(o->cipher, &c->k);
@@ -417,6 +426,7 @@ static int crypt_prepare(const struct store_crypt_opts *o, struct store_crypt **
 		ret = perr_set(e, -ret, "cannot make the pool's keys");
 		goto out;
 	}
+	/* "" for a passphrase: the record's field stays a string */
 	c->key_file = strbuf_detach(&path, NULL);
 	*out = c;
 	c = NULL;

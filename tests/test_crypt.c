@@ -3,11 +3,15 @@
  * ciphers; a flipped bit anywhere, another associated data or a foreign
  * key is refused; nonces do not repeat over 10^5 seals; rotation keeps
  * old values readable; the keyset opens only with its master key and
- * pool id; scratch encryption is position-exact.
+ * pool id; scratch encryption is position-exact; a passphrase derives
+ * the same master key for the same salt and cost and a wrong one does
+ * not open the keyset.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/strbuf.h"
 #include "store/crypt.h"
@@ -243,6 +247,91 @@ static void test_scratch(void)
 	}
 }
 
+static void test_passphrase(void)
+{
+	static const char pass[] = "correct horse battery staple";
+	struct crypt_kdf kdf, other;
+	uint8_t m1[CRYPT_KEY_LEN], m2[CRYPT_KEY_LEN], bad[CRYPT_KEY_LEN];
+	struct strbuf blob = STRBUF_INIT;
+	struct crypt *k, *back = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(crypt_kdf_new(&kdf), 0);
+	CU_ASSERT_EQUAL(kdf.n, CRYPT_SCRYPT_N);
+	CU_ASSERT_EQUAL(kdf.r, CRYPT_SCRYPT_R);
+	CU_ASSERT_EQUAL(kdf.p, CRYPT_SCRYPT_P);
+	CU_ASSERT_EQUAL_FATAL(crypt_kdf_new(&other), 0);
+	CU_ASSERT_NOT_EQUAL(memcmp(kdf.salt, other.salt, sizeof(kdf.salt)), 0);
+	kdf.n = 1024;			/* cheap for the test; the cost is a parameter */
+
+	/* deterministic for one salt and cost */
+	CU_ASSERT_EQUAL_FATAL(crypt_kdf_derive(&kdf, pass, strlen(pass), m1), 0);
+	CU_ASSERT_EQUAL_FATAL(crypt_kdf_derive(&kdf, pass, strlen(pass), m2), 0);
+	CU_ASSERT_EQUAL(memcmp(m1, m2, sizeof(m1)), 0);
+	/* and a function of each: passphrase, salt, cost */
+	CU_ASSERT_EQUAL(crypt_kdf_derive(&kdf, pass, strlen(pass) - 1, bad), 0);
+	CU_ASSERT_NOT_EQUAL(memcmp(m1, bad, sizeof(m1)), 0);
+	other.n = 1024;
+	CU_ASSERT_EQUAL(crypt_kdf_derive(&other, pass, strlen(pass), m2), 0);
+	CU_ASSERT_NOT_EQUAL(memcmp(m1, m2, sizeof(m1)), 0);
+	other = kdf;
+	other.n = 2048;
+	CU_ASSERT_EQUAL(crypt_kdf_derive(&other, pass, strlen(pass), m2), 0);
+	CU_ASSERT_NOT_EQUAL(memcmp(m1, m2, sizeof(m1)), 0);
+	other.n = 2048;
+	other.r = 4;
+	CU_ASSERT_EQUAL(crypt_kdf_derive(&other, pass, strlen(pass), bad), 0);
+	CU_ASSERT_NOT_EQUAL(memcmp(m2, bad, sizeof(m2)), 0);
+
+	/* a cost no pool is made with is refused before any memory is taken */
+	other = kdf;
+	other.n = 1000;
+	CU_ASSERT_EQUAL(crypt_kdf_derive(&other, pass, strlen(pass), m2), -EINVAL);
+	other.n = 1ull << 40;
+	CU_ASSERT_EQUAL(crypt_kdf_derive(&other, pass, strlen(pass), m2), -EINVAL);
+	other = kdf;
+	other.p = 0;
+	CU_ASSERT_EQUAL(crypt_kdf_derive(&other, pass, strlen(pass), m2), -EINVAL);
+
+	/* the keyset wrapped under the derived key opens with it only */
+	for (size_t c = 0; c < NCIPHERS; c++) {
+		strbuf_reset(&blob);
+		CU_ASSERT_EQUAL_FATAL(crypt_new(ciphers[c], &k), 0);
+		CU_ASSERT_EQUAL_FATAL(crypt_wrap(k, m1, "pool", &blob), 0);
+		CU_ASSERT_EQUAL(crypt_kdf_derive(&kdf, "correct horse battery stapl", 27, bad), 0);
+		CU_ASSERT_EQUAL(crypt_unwrap(ciphers[c], (const uint8_t *)blob.buf, blob.len, bad,
+					     "pool", &back), -EKEYREJECTED);
+		CU_ASSERT_PTR_NULL(back);
+		CU_ASSERT_EQUAL(crypt_kdf_derive(&kdf, pass, strlen(pass), m2), 0);
+		CU_ASSERT_EQUAL(crypt_unwrap(ciphers[c], (const uint8_t *)blob.buf, blob.len, m2,
+					     "pool", &back), 0);
+		crypt_free(back);
+		back = NULL;
+		crypt_free(k);
+	}
+	strbuf_release(&blob);
+}
+
+/* One trailing newline is the file's, not the passphrase's; empty is refused. */
+static void test_passphrase_read(void)
+{
+	char path[] = "/tmp/test_crypt_passXXXXXX";
+	struct strbuf pass = STRBUF_INIT;
+	int fd = mkstemp(path);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, "a b\n\n", 5), 5);
+	CU_ASSERT_EQUAL(crypt_passphrase_read(path, &pass, NULL), 0);
+	CU_ASSERT_EQUAL(pass.len, 4);
+	CU_ASSERT_EQUAL(memcmp(pass.buf, "a b\n", 4), 0);
+	CU_ASSERT_EQUAL(ftruncate(fd, 0), 0);
+	CU_ASSERT_EQUAL(pwrite(fd, "\n", 1, 0), 1);
+	CU_ASSERT_EQUAL(crypt_passphrase_read(path, &pass, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(crypt_passphrase_read("/nonexistent/pass", &pass, NULL), -ENOENT);
+	close(fd);
+	unlink(path);
+	strbuf_release(&pass);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -254,6 +343,8 @@ int main(void)
 		{ "wrap", test_wrap },
 		{ "chunk ids", test_chunk_ids },
 		{ "scratch", test_scratch },
+		{ "passphrase", test_passphrase },
+		{ "passphrase file", test_passphrase_read },
 	};
 
 	return unit_tests_run("crypt", NULL, NULL, tests, UNIT_COUNT(tests));

@@ -106,7 +106,7 @@ static const char crypto_usage[] =
 	"\n"
 	"Which algorithms protect the pool: the cipher of its values, its\n"
 	"chunk ids, the audit chain's hash and signatures, and where its\n"
-	"master key file is recorded.\n";
+	"master key file is recorded (or the scrypt cost of its passphrase).\n";
 
 int cmd_crypto(struct ctl_ctx *ctx, int argc, char **argv)
 {
@@ -133,16 +133,20 @@ int cmd_crypto(struct ctl_ctx *ctx, int argc, char **argv)
 	ids = in.cipher == CRYPT_AES_GCM ? "hmac-sha256" :
 	      in.cipher == CRYPT_SM4 ? "hmac-sm3" : "sha256";
 	if (json)
-		return cmd_print_json(ctx, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
+		return cmd_print_json(ctx, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
 			"cipher", cipher, "chunk_ids", ids, "audit_hash", in.audit_hash,
-			"audit_sign", in.audit_sign, "key_file", in.key_file, "pool_id", in.pool_id,
-			"key_id", (json_int_t)in.key_id, "keys", (json_int_t)in.nkeys));
+			"audit_sign", in.audit_sign, "key_file", in.key_file, "kdf", in.kdf,
+			"pool_id", in.pool_id, "key_id", (json_int_t)in.key_id,
+			"keys", (json_int_t)in.nkeys));
 	strbuf_addf(&ctx->out, "%-12s %s\n", "cipher", cipher);
 	strbuf_addf(&ctx->out, "%-12s %s\n", "chunk ids", ids);
 	strbuf_addf(&ctx->out, "%-12s %s\n", "audit hash", in.audit_hash);
 	strbuf_addf(&ctx->out, "%-12s %s\n", "audit sign", in.audit_sign);
 	if (in.cipher != CRYPT_PLAIN) {
-		strbuf_addf(&ctx->out, "%-12s %s\n", "key file", in.key_file);
+		if (in.kdf[0])
+			strbuf_addf(&ctx->out, "%-12s passphrase, %s\n", "master key", in.kdf);
+		else
+			strbuf_addf(&ctx->out, "%-12s %s\n", "key file", in.key_file);
 		strbuf_addf(&ctx->out, "%-12s %" PRIu32 " of %" PRIu32 "\n", "data key",
 			    in.key_id, in.nkeys);
 		strbuf_addf(&ctx->out, "%-12s %s\n", "pool id", in.pool_id);

@@ -10,12 +10,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "store/audit.h"
 #include "store/crypt.h"
 #include "store/store.h"
 
 static const char init_usage[] =
-	"usage: poolctl init STORE [--cipher aes-256-gcm|sm4|none] [--key-file FILE]\n"
+	"usage: poolctl init STORE [--cipher aes-256-gcm|sm4|none]\n"
+	"                          [--key-file FILE | --passphrase-file FILE]\n"
 	"                          [--audit-hash sha256|sm3] [--sign ed25519|sm2]\n"
 	"\n"
 	"Creates a pool in the directory STORE (created if missing, must be\n"
@@ -26,6 +29,10 @@ static const char init_usage[] =
 	"  --key-file FILE  the master key: FILE when it exists (32 bytes), else\n"
 	"                   a new FILE (mode 0400); default\n"
 	"                   /etc/poolfs/keys/POOL-ID.key. Keep it off the store's disk\n"
+	"  --passphrase-file FILE  the master key from a passphrase, the content of\n"
+	"                   FILE (\"-\": standard input; one trailing newline is\n"
+	"                   dropped) through scrypt with a random salt; the salt and\n"
+	"                   the cost are kept in the store. Never on the command line\n"
 	"  --audit-hash H   the hash of the audit chain: sha256 (the default) or\n"
 	"                   sm3 (GB/T 32905); fixed for the life of the pool\n"
 	"  --sign S         the audit checkpoints' signatures: ed25519 (the default,\n"
@@ -85,22 +92,30 @@ static void print_key(struct ctl_ctx *ctx, const char *dir, enum crypt_cipher c)
 	if (store_open(dir, STORE_OPEN_RDONLY, &s, NULL))
 		return;
 	store_crypto_info(s, &info);
-	strbuf_addf(&ctx->out, "encrypted with %s; master key \"%s\" (keep it, and keep it "
-		    "off this disk)\n", crypt_cipher_name(c), info.key_file);
+	if (info.kdf[0])
+		strbuf_addf(&ctx->out, "encrypted with %s; master key from the passphrase (%s); "
+			    "without the passphrase the pool does not open\n",
+			    crypt_cipher_name(c), info.kdf);
+	else
+		strbuf_addf(&ctx->out, "encrypted with %s; master key \"%s\" (keep it, and keep "
+			    "it off this disk)\n", crypt_cipher_name(c), info.key_file);
 	store_close(s);
 }
 
 int cmd_init(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	const char *algo = "sha256", *cipher = "aes-256-gcm", *key_file = NULL, *sign = "ed25519";
+	const char *pass_file = NULL;
+	struct strbuf pass = STRBUF_INIT;
 	struct cmd_opt opts[] = {
 		{ "--audit-hash", CMD_OPT_STRING, &algo, false },
 		{ "--sign", CMD_OPT_STRING, &sign, false },
 		{ "--cipher", CMD_OPT_STRING, &cipher, false },
 		{ "--key-file", CMD_OPT_STRING, &key_file, false },
+		{ "--passphrase-file", CMD_OPT_STRING, &pass_file, false },
 		CMD_OPT_END
 	};
-	struct store_crypt_opts co = { CRYPT_PLAIN, NULL };
+	struct store_crypt_opts co = { CRYPT_PLAIN, NULL, NULL };
 	struct perr e = PERR_INIT;
 	struct strbuf subject = STRBUF_INIT;
 	const char *dir;
@@ -127,7 +142,21 @@ int cmd_init(struct ctl_ctx *ctx, int argc, char **argv)
 	if (co.cipher == CRYPT_PLAIN && key_file)
 		return cmd_error(ctx, CTL_EXIT_USAGE, "init: --key-file with --cipher none: an "
 				 "unencrypted pool has no key");
+	if (pass_file && (co.cipher == CRYPT_PLAIN || key_file))
+		return cmd_error(ctx, CTL_EXIT_USAGE, "init: --passphrase-file with %s",
+				 key_file ? "--key-file: give one of them" :
+					    "--cipher none: an unencrypted pool has no key");
 	co.key_file = key_file;
+	if (pass_file) {
+		rc = crypt_passphrase_read(pass_file, &pass, &e);
+		if (rc) {
+			rc = cmd_fail(ctx, rc, &e, "init");
+			goto out;
+		}
+		co.passphrase = &pass;
+		/* the opens below (audit setup, the summary) need it too */
+		store_set_passphrase(&pass);
+	}
 
 	rc = store_create_opts(dir, &co, &e);
 	if (rc) {
@@ -144,6 +173,8 @@ int cmd_init(struct ctl_ctx *ctx, int argc, char **argv)
 	else
 		strbuf_addstr(&ctx->out, "not encrypted (--cipher none)\n");
 out:
+	OPENSSL_cleanse(pass.buf, pass.alloc);
+	strbuf_release(&pass);
 	strbuf_release(&subject);
 	return rc;
 }

@@ -98,8 +98,9 @@ void ctl_usage(struct strbuf *sb)
 {
 	strbuf_addstr(sb,
 		"usage: poolctl [-s STORE] COMMAND [ARGS]\n"
-		"       poolctl [--key-file FILE] -s STORE COMMAND [ARGS]\n"
-		"       poolctl init STORE [--cipher aes-256-gcm|sm4|none] [--key-file FILE]\n"
+		"       poolctl [--key-file FILE | --passphrase-file FILE] -s STORE COMMAND [ARGS]\n"
+		"       poolctl init STORE [--cipher aes-256-gcm|sm4|none]\n"
+		"                          [--key-file FILE | --passphrase-file FILE]\n"
 		"                          [--audit-hash sha256|sm3] [--sign ed25519|sm2]\n"
 		"       poolctl --help | --version\n"
 		"\n"

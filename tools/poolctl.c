@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "common/error.h"
 #include "store/crypt.h"
 #include "tools/cmd_backup.h"
 #include "tools/ctl.h"
@@ -28,6 +31,23 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fputc('\n', stderr);
 	return CTL_EXIT_USAGE;
+}
+
+/* Reads the passphrase in path for the store this process opens. */
+static int set_passphrase(const char *path)
+{
+	struct strbuf pass = STRBUF_INIT;
+	struct perr e = PERR_INIT;
+	int ret;
+
+	ret = crypt_passphrase_read(path, &pass, &e);
+	if (ret)
+		fprintf(stderr, "poolctl: %s\n", e.msg);
+	else
+		store_set_passphrase(&pass);
+	OPENSSL_cleanse(pass.buf, pass.alloc);
+	strbuf_release(&pass);
+	return ret;
 }
 
 /* Returns -1 to go on, else the exit code (after --help, --version, errors). */
@@ -54,6 +74,15 @@ static int parse_globals(int argc, char **argv, struct globals *g)
 			store_set_key_file(argv[i]);
 		} else if (!strncmp(a, "--key-file=", 11) && a[11]) {
 			store_set_key_file(a + 11);
+		} else if (!strcmp(a, "--passphrase-file") ||
+			   (!strncmp(a, "--passphrase-file=", 18) && a[18])) {
+			/* read now, as the caller; "-" is standard input */
+			const char *f = a[17] == '=' ? a + 18 : (++i < argc ? argv[i] : "");
+
+			if (!f[0])
+				return usage_error("\"%s\" needs a FILE", a);
+			if (set_passphrase(f))
+				return CTL_EXIT_USAGE;
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			ctl_usage(&sb);
 			fputs(sb.buf, stdout);

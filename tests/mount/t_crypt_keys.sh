@@ -3,8 +3,10 @@
 # rotate" (through the daemon) new chunks carry the new key id, old ones
 # keep theirs, and both versions read back, also after a remount; a
 # poolctl killed with SIGKILL while rotating leaves a pool that opens and
-# reads with whichever keyset it holds; poolctl crypto names the algorithms.
-# timeout: 90
+# reads with whichever keyset it holds; poolctl crypto names the algorithms;
+# a pool keyed by a passphrase (scrypt) mounts with it, also after a key
+# rotation, and refuses a wrong or missing one in one line, exit 2.
+# timeout: 120
 . "$(dirname "$0")/../lib.sh"
 t_setup
 
@@ -82,3 +84,50 @@ ldb --db="$SM/db" --column_family=meta --hex put "$cpk" "$bad" > /dev/null 2>&1 
 "$POOLCTL" -s "$SM" audit verify > "$T_TMP/v.out" 2>&1
 rc=$?
 check_eq "a forged sm2 checkpoint fails verify ($(head -c 200 "$T_TMP/v.out"))" "$rc" 1
+
+# ---- a master key from a passphrase (scrypt, salt and cost in the store) ----
+PP=$T_TMP/pp
+printf 'correct horse battery staple\n' > "$T_TMP/pass"
+printf 'correct horse battery stapler\n' > "$T_TMP/wrong.pass"
+printf 'correct horse battery staple\n' |
+	"$POOLCTL" init "$PP" --passphrase-file - > "$T_TMP/init.out" 2>&1 ||
+	die "poolctl init --passphrase-file - failed: $(head -c 300 "$T_TMP/init.out")"
+check "init names the scrypt cost" grep -q "scrypt N=32768 r=8 p=1" "$T_TMP/init.out"
+ppctl() { timeout 120 "$POOLCTL" --passphrase-file "$T_TMP/pass" -s "$PP" "$@"; }
+check_eq "passphrase pool: crypto says so" "$(ppctl crypto | awk '/^master key/ { print $3 " " $4 }')" \
+	"passphrase, scrypt"
+check_eq "passphrase pool: the cost is in the store" \
+	"$(ppctl crypto --json | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["kdf"])')" \
+	"scrypt N=32768 r=8 p=1"
+pool_mount "$PP" "$MNT" -o passphrase_file="$T_TMP/pass"
+check "passphrase pool: write" cp "$REF/v1" "$MNT/f"
+pool_umount
+check "passphrase pool: key rotate" ppctl key rotate
+pool_mount "$PP" "$MNT" -o passphrase_file="$T_TMP/pass"
+check "passphrase pool: write after the rotation" cp "$REF/v2" "$MNT/f"
+check_same "passphrase pool: version 1" "$MNT/.versions/f/1" "$REF/v1"
+check_same "passphrase pool: version 2" "$MNT/.versions/f/2" "$REF/v2"
+pool_umount
+check_eq "passphrase pool: chunks have a new key" "$(ppctl crypto | awk '/^data key/ { print $3 }')" 2
+# refused: one line, exit 2, naming the passphrase
+pp_refused() {
+	local desc=$1 rc
+	shift
+	"$@" > "$T_TMP/o.out" 2> "$T_TMP/o.err" < /dev/null
+	rc=$?
+	check_eq "$desc: exit" "$rc" 2
+	check_eq "$desc: one line ($(head -c 200 "$T_TMP/o.err"))" "$(wc -l < "$T_TMP/o.err")" 1
+	check "$desc: names the passphrase" grep -q "passphrase" "$T_TMP/o.err"
+}
+pp_refused "poolctl, wrong passphrase" "$POOLCTL" --passphrase-file "$T_TMP/wrong.pass" -s "$PP" stats
+pp_refused "poolctl, no passphrase" "$POOLCTL" -s "$PP" stats
+pp_refused "poolctl, a key file instead" "$POOLCTL" --key-file "$T_TMP/master.key" -s "$PP" stats
+pp_refused "poolfs, wrong passphrase" "$POOLFS" "$PP" "$MNT" -f -o passphrase_file="$T_TMP/wrong.pass"
+pp_refused "poolfs, no passphrase" "$POOLFS" "$PP" "$MNT" -f
+is_mounted "$MNT" && die "a refused poolfs left a mount"
+check "passphrase pool: audit verify" ppctl audit verify
+ppctl stats < /dev/null > /dev/null 2>&1 || fail "passphrase pool: stats"
+# the passphrase is not in the store
+check "the passphrase is nowhere in the store" bash -c "! grep -rqa 'correct horse' '$PP'"
+check "init refuses a passphrase with a key file" bash -c "! '$POOLCTL' init '$T_TMP/pp2' \
+	--passphrase-file '$T_TMP/pass' --key-file '$T_TMP/k2' 2> /dev/null"
