@@ -2,6 +2,7 @@
  * common/strbuf.c - growable byte buffer.
  */
 #include "common/strbuf.h"
+#include "common/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,11 +53,8 @@ void strbuf_grow(struct strbuf *sb, size_t extra)
 		want = sb->alloc * 2;
 	if (want < 64)
 		want = 64;
-	p = realloc(sb->alloc ? sb->buf : NULL, want);
-	if (!p) {
-		fprintf(stderr, "poolfs: out of memory growing a buffer to %zu\n", want);
-		abort();
-	}
+	p = xreallocarray(sb->alloc ? sb->buf : NULL, want, 1);
+
 	if (!sb->alloc)
 		p[0] = '\0';
 	sb->buf = p;

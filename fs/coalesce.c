@@ -23,6 +23,8 @@
  */
 #include "fs/fs.h"
 #include "fs/coalesce.h"
+#include "common/alloc.h"
+
 
 #include <errno.h>
 #include <stdlib.h>
@@ -126,9 +128,7 @@ static struct co_ent *ent_new(const struct audit_rec *r, uint64_t h)
 
 	for (size_t i = 0; i < 9; i++)
 		len += strlen(str(s[i])) + 1;
-	e = malloc(sizeof(*e) + len);
-	if (!e)
-		return NULL;
+	e = xmalloc(sizeof(*e) + len);
 	e->r = *r;
 	e->hash = h;
 	e->count = 1;
@@ -176,8 +176,6 @@ int fs_coalesce_add(struct fs *fs, const struct audit_rec *r)
 	if (!co)
 		return -ENODEV;
 	fresh = ent_new(r, h);
-	if (!fresh)
-		return -ENOMEM;
 	pthread_mutex_lock(&co->lock);
 	e = find(co, r, h);
 	if (e) {
@@ -290,11 +288,9 @@ static void flush_hook(void *arg)
 
 int fs_coalesce_start(struct fs *fs)
 {
-	struct fs_coalesce *co = calloc(1, sizeof(*co));
+	struct fs_coalesce *co = xcalloc(1, sizeof(*co));
 	int err;
 
-	if (!co)
-		return -ENOMEM;
 	co->fs = fs;
 	pthread_mutex_init(&co->lock, NULL);
 	pthread_mutex_init(&co->write_lock, NULL);

@@ -48,16 +48,15 @@ static int hook_set_policy(void *data, struct policy *p)
 	struct policy *old;
 	uint64_t *inos;
 	size_t n;
-	int err;
+
 
 	old = fs_policy_swap(fs, p);
 	if (old)
 		policy_put(old);
 	/* views and sizes follow the policy: no cached page may outlive it */
-	err = fs_inode_list(fs, &inos, &n);
-	if (err < 0)
-		return err;
-	for (size_t i = 0; i < n; i++)
+	fs_inode_list(fs, &inos, &n);
+	for
+ (size_t i = 0; i < n; i++)
 		fs_notify_inode(fs, inos[i]);
 	free(inos);
 	fs_notify_wait(fs);

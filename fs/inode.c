@@ -87,14 +87,8 @@ int fs_table_init(struct fs *fs)
 	fs->count = 0;
 	fs->next_vino = FS_VIRT_BIT | 1;
 	fs->next_alias = FS_ALIAS_BIT | 1;
-	fs->buckets = calloc(fs->nbuckets, sizeof(*fs->buckets));
-	fs->vbuckets = calloc(fs->nbuckets, sizeof(*fs->vbuckets));
-	if (!fs->buckets || !fs->vbuckets) {
-		free(fs->buckets);
-		free(fs->vbuckets);
-		pthread_mutex_destroy(&fs->table_lock);
-		return -ENOMEM;
-	}
+	fs->buckets = xcalloc(fs->nbuckets, sizeof(*fs->buckets));
+	fs->vbuckets = xcalloc(fs->nbuckets, sizeof(*fs->vbuckets));
 	return 0;
 }
 
@@ -177,16 +171,13 @@ static struct fs_inode *table_find(struct fs *fs, uint64_t ino)
 static struct fs_inode *table_add(struct fs *fs, uint64_t ino,
 				  const struct fs_vkey *key, const char *vpath)
 {
-	struct fs_inode *n = calloc(1, sizeof(*n));
+	struct fs_inode *n = xcalloc(1, sizeof(*n));
 	size_t h;
 
-	if (!n)
-		return NULL;
-	if (vpath && !(n->vpath = strdup(vpath))) {
-		free(n);
-		return NULL;
-	}
-	if (pthread_mutex_init(&n->lock, NULL)) {
+	if (vpath)
+		n->vpath = xstrdup(vpath);
+	if (pthread_mutex_init
+(&n->lock, NULL)) {
 		free(n->vpath);
 		free(n);
 		return NULL;
@@ -605,7 +596,7 @@ void fs_inode_redirect(struct fs *fs, uint64_t ino, uint64_t to)
 	pthread_mutex_unlock(&fs->table_lock);
 }
 
-int fs_inode_views(struct fs *fs, uint64_t sino, uint64_t **out, size_t *count)
+void fs_inode_views(struct fs *fs, uint64_t sino, uint64_t **out, size_t *count)
 {
 	struct fs_inode *n;
 	uint64_t *v;
@@ -614,17 +605,14 @@ int fs_inode_views(struct fs *fs, uint64_t sino, uint64_t **out, size_t *count)
 	pthread_mutex_lock(&fs->table_lock);
 	for (n = fs->redirected; n; n = n->rnext)
 		max++;
-	v = malloc(max * sizeof(*v));
-	if (v) {
-		v[k++] = sino;
-		for (n = fs->redirected; n; n = n->rnext)
-			if (n->redirect == sino)
-				v[k++] = n->ino;
-	}
+	v = xreallocarray(NULL, max, sizeof(*v));
+	v[k++] = sino;
+	for (n = fs->redirected; n; n = n->rnext)
+		if (n->redirect == sino)
+			v[k++] = n->ino;
 	pthread_mutex_unlock(&fs->table_lock);
 	*out = v;
 	*count = k;
-	return v ? 0 : -ENOMEM;
 }
 
 void fs_invalidate_sino(struct fs *fs, uint64_t sino)
@@ -632,31 +620,25 @@ void fs_invalidate_sino(struct fs *fs, uint64_t sino)
 	uint64_t *inos;
 	size_t n;
 
-	if (fs_inode_views(fs, sino, &inos, &n) < 0) {
-		fs_notify_inode(fs, sino);
-		return;
-	}
+	fs_inode_views(fs, sino, &inos, &n);
 	for (size_t i = 0; i < n; i++)
 		fs_notify_inode(fs, inos[i]);
 	free(inos);
 }
 
-int fs_inode_list(struct fs *fs, uint64_t **out, size_t *count)
+void fs_inode_list(struct fs *fs, uint64_t **out, size_t *count)
 {
 	uint64_t *v;
 	size_t k = 0;
 
 	pthread_mutex_lock(&fs->table_lock);
-	v = malloc((fs->count + 1) * sizeof(*v));
-	if (v) {
-		for (size_t i = 0; i < fs->nbuckets; i++)
-			for (struct fs_inode *n = fs->buckets[i]; n; n = n->next)
-				v[k++] = n->ino;
-	}
+	v = xreallocarray(NULL, fs->count + 1, sizeof(*v));
+	for (size_t i = 0; i < fs->nbuckets; i++)
+		for (struct fs_inode *n = fs->buckets[i]; n; n = n->next)
+			v[k++] = n->ino;
 	pthread_mutex_unlock(&fs->table_lock);
 	*out = v;
 	*count = k;
-	return v ? 0 : -ENOMEM;
 }
 
 void fs_inode_each_staged(struct fs *fs, void (*fn)(struct fs *, struct fs_inode *))

@@ -78,11 +78,12 @@ void fs_inode_redirect(struct fs *fs, uint64_t ino, uint64_t to);
  * The kernel node ids showing store inode sino (its own and aliases);
  * *out is malloc'd, caller frees.
  */
-int fs_inode_views(struct fs *fs, uint64_t sino, uint64_t **out, size_t *n);
+void fs_inode_views(struct fs *fs, uint64_t sino, uint64_t **out, size_t *n);
 /* Drops the kernel caches of every kernel inode showing store inode sino. */
 void fs_invalidate_sino(struct fs *fs, uint64_t sino);
 /* The kernel node ids in the table; *out is malloc'd, caller frees. */
-int fs_inode_list(struct fs *fs, uint64_t **out, size_t *n);
+void fs_inode_list(struct fs *fs, uint64_t **out, size_t *n);
+
 /* Calls fn on every entry with a stage; the table lock is held. */
 void fs_inode_each_staged(struct fs *fs, void (*fn)(struct fs *, struct fs_inode *));
 

@@ -12,6 +12,8 @@
  * mountpoint, with one line on stderr saying what and where.
  */
 #include "fs/fs.h"
+#include "common/alloc.h"
+
 
 #include <errno.h>
 #include <fcntl.h>
@@ -225,8 +227,8 @@ static int fs_opt_proc(void *data, const char *arg, int key, struct fuse_args *o
 	struct fs_opts *o = data;
 
 	if (key == FUSE_OPT_KEY_NONOPT && !o->store) {
-		o->store = strdup(arg);
-		return o->store ? 0 : -1;
+		o->store = xstrdup(arg);
+		return 0;
 	}
 	if (key == FUSE_OPT_KEY_OPT && fstab_only(arg))
 		return 0;

@@ -10,6 +10,8 @@
  */
 #include "fs/fs.h"
 #include "fs/notify.h"
+#include "common/alloc.h"
+
 
 #include <errno.h>
 #include <stdlib.h>
@@ -78,11 +80,9 @@ static void *notifier_main(void *arg)
 
 int fs_notify_start(struct fs *fs)
 {
-	struct fs_notifier *q = calloc(1, sizeof(*q));
+	struct fs_notifier *q = xcalloc(1, sizeof(*q));
 	int err;
 
-	if (!q)
-		return -ENOMEM;
 	q->tail = &q->head;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->wake, NULL);
@@ -126,9 +126,7 @@ static int enqueue(struct fs *fs, uint64_t ino, uint64_t parent, const char *nam
 
 	if (!q)
 		return -ENODEV;
-	n = malloc(sizeof(*n) + len + 1);
-	if (!n)
-		return -ENOMEM;
+	n = xmalloc(sizeof(*n) + len + 1);
 	n->next = NULL;
 	n->ino = ino;
 	n->parent = parent;

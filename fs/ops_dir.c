@@ -43,11 +43,7 @@ void fs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	enum policy_action action = POLICY_LIST;
 	int err;
 
-	dir = calloc(1, sizeof(*dir));
-	if (!dir) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
+	dir = xcalloc(1, sizeof(*dir));
 	strbuf_init(&dir->path, 0);
 	err = fs_node_pin(fs, ino, &dir->node);
 	if (err == 0)
@@ -127,15 +123,12 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 		       struct fuse_file_info *fi, bool plus)
 {
 	struct fs_dir *dir = (struct fs_dir *)(uintptr_t)fi->fh;
-	char *buf = malloc(size);
+	char *buf = xmalloc(size);
 	size_t used = 0;
 	int err;
 
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	if (dir->unlisted) {
+	if
+ (dir->unlisted) {
 		err = fs_deny(req, "list", "/", -EACCES, "the mount root opens for root and "
 			      "system_admin, who list nothing without a data right");
 		free(buf);

@@ -493,11 +493,8 @@ void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, -err);
 		return;
 	}
-	buf = malloc(size ? size : 1);
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
+	buf = xmalloc(size);
+
 	/* a view is immutable: its reader keeps it whatever happens to the name */
 	if (fh->view[0])
 		r = fs_view_read(req, fh, buf, size, (uint64_t)off);

@@ -11,6 +11,8 @@
  */
 #include "fs/fs.h"
 #include "fs/orphan.h"
+#include "common/alloc.h"
+
 #include "fs/stage.h"
 #include "fs/kinode.h"
 
@@ -59,11 +61,9 @@ int fs_orphan_prepare(struct fs *fs, struct fs_inode *n, const char *path,
 		;
 	if (!fh)
 		return 0;
-	o = calloc(1, sizeof(*o));
-	if (!o)
-		return -ENOMEM;
-	o->path = strdup(path);
-	err = o->path ? pthread_mutex_init(&o->lock, NULL) : ENOMEM;
+	o = xcalloc(1, sizeof(*o));
+	o->path = xstrdup(path);
+	err = pthread_mutex_init(&o->lock, NULL);
 	if (err) {
 		free(o->path);
 		free(o);
@@ -91,8 +91,7 @@ void fs_orphan_detach(struct fs_inode *n, struct fs_orphan *o)
 		return;
 	for (fh = n->files; fh; fh = fh->next)
 		count++;
-	/* out of memory: fstat() through them answers the name's file, no worse */
-	o->kinos = calloc(count ? count : 1, sizeof(*o->kinos));
+	o->kinos = xcalloc(count, sizeof(*o->kinos));
 	o->stage = n->stage;
 	n->stage = NULL;
 	fs_stage_discard(n);
@@ -107,7 +106,7 @@ void fs_orphan_detach(struct fs_inode *n, struct fs_orphan *o)
 		else
 			n->readers--;
 		o->refs++;
-		if (o->kinos && !fs_orphan_serves(o, fh->kino))
+		if (!fs_orphan_serves(o, fh->kino))
 			o->kinos[o->nkinos++] = fh->kino;
 		__atomic_store_n(&fh->orphan, o, __ATOMIC_RELEASE);
 	}

@@ -10,6 +10,8 @@
  * thread, so a slow disk under it never holds a request.
  */
 #include "fs/service.h"
+#include "common/alloc.h"
+
 
 #include <errno.h>
 #include <fcntl.h>
@@ -268,7 +270,7 @@ int fs_metrics_start(const char *path, unsigned interval)
 		fprintf(stderr, "poolfs: -o metrics=\"%s\": not an absolute path\n", path);
 		return -EINVAL;
 	}
-	mx.path = strdup(path);
+	mx.path = xstrdup(path);
 	strbuf_addf(&tmp, "%s.tmp", path);
 	mx.tmp = strbuf_detach(&tmp, NULL);
 	mx.interval = interval;
@@ -278,10 +280,7 @@ int fs_metrics_start(const char *path, unsigned interval)
 	strbuf_addstr(&mx.labels, "\",dept=\"");
 	metrics_escape(&mx.labels, info.dept ? info.dept : "");
 	strbuf_addch(&mx.labels, '"');
-	if (!mx.path) {
-		err = -ENOMEM;
-		goto fail;
-	}
+
 	/* a path that cannot be written is said at start, where the admin looks */
 	err = metrics_write(1);
 	if (err < 0) {

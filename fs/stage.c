@@ -14,6 +14,8 @@
  * author who may not read the file raw is checked (write_check.h).
  */
 #include "fs/fs.h"
+#include "common/alloc.h"
+
 
 #include <errno.h>
 #include <stdio.h>
@@ -148,10 +150,8 @@ static int write_check(struct fs *fs, const char *path, uint64_t sino, uint64_t 
 		err = perr_set(e, EACCES, "no catalog entry holds the file");
 		goto out;
 	}
-	buf = malloc(CHECK_IO);
-	err = buf ? 0 : -ENOMEM;
-	if (err == 0)
-		err = store_content_open(fs->store, sino, 0, &old);
+	buf = xmalloc(CHECK_IO);
+	err = store_content_open(fs->store, sino, 0, &old);
 	if (err == 0 && keep > store_content_size(old))
 		keep = store_content_size(old);
 	if (err == 0)
@@ -333,9 +333,7 @@ int fs_stage_author(struct fs *fs, struct fs_inode *n, const struct fs_who *w,
 	err = fs_stage_ensure(fs, n);
 	if (err < 0 || n->author)
 		return err;
-	n->author = calloc(1, sizeof(*n->author));
-	if (!n->author)
-		return -ENOMEM;
+	n->author = xcalloc(1, sizeof(*n->author));
 	n->author->who = *w;
 	if (d)
 		n->author->dec = *d;

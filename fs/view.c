@@ -170,11 +170,7 @@ static int build(struct fs_views *vs, struct store_content *raw, const struct vi
 		*engine = true;
 		goto out;
 	}
-	buf = malloc(VIEW_IO);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
+	buf = xmalloc(VIEW_IO);
 	err = store_view_begin(vs->fs->store, &w);
 	while (err == 0) {
 		/* unmounting or stopping: a half-built view is dropped, never committed */
@@ -304,8 +300,9 @@ static int build_shared(struct fs_views *vs, struct store_content *raw,
 		pthread_mutex_unlock(&vs->lock);
 		return err;
 	}
-	b = calloc(1, sizeof(*b));
-	if (!b || pthread_cond_init(&b->cond, NULL)) {
+	b = xcalloc(1, sizeof(*b));
+	if (pthread_cond_init(&b->cond, NULL)) {
+
 		pthread_mutex_unlock(&vs->lock);
 		free(b);
 		return -ENOMEM;
@@ -662,14 +659,13 @@ void fs_view_committed(struct fs *fs, uint64_t sino)
 
 int fs_views_start(struct fs *fs)
 {
-	struct fs_views *vs = calloc(1, sizeof(*vs));
+	struct fs_views *vs = xcalloc(1, sizeof(*vs));
 	uint8_t probe[64];
 	ssize_t len;
 	int err;
 
-	if (!vs)
-		return -ENOMEM;
-	vs->fs = fs;
+	vs->fs
+ = fs;
 	/* views with a hash mask fail closed at build without it; the others work */
 	len = store_secret(fs->store, "hash", probe, sizeof(probe));
 	OPENSSL_cleanse(probe, sizeof(probe));

@@ -48,12 +48,8 @@ static int build_map(struct policy *p, int gids, struct pol_idmap **out,
 		cap += gids ? p->depts[i].gids.n : p->depts[i].uids.n + p->depts[i].nusers;
 	if (!cap)
 		return 0;
-	m = calloc(cap, sizeof(*m));
-	*out = calloc(cap, sizeof(**out));
-	if (!m || !*out) {
-		rc = -ENOMEM;
-		goto out;
-	}
+	m = xcalloc(cap, sizeof(*m));
+	*out = xcalloc(cap, sizeof(**out));
 	for (i = 0; i < p->ndepts; i++) {
 		const struct pol_dept *d = &p->depts[i];
 		const struct pol_idlist *l = gids ? &d->gids : &d->uids;
@@ -126,28 +122,24 @@ static struct pol_node *node_get(struct policy *p, const char *path, size_t len)
 			return n;
 	}
 	n = &p->nodes[p->nnodes];
-	n->path = strndup(path, len);
-	if (!n->path)
-		return NULL;
+	n->path = xstrndup(path, len);
 	n->len = len;
 	n->kind = POL_NODE_ANCESTOR;
 	p->slots[i] = (uint32_t)++p->nnodes;
 	return n;
 }
 
-static int add_below(struct pol_node *n, size_t ei, int shared)
+static void add_below(struct pol_node *n, size_t ei, int shared)
 {
 	n->below = xreallocarray(n->below, n->nbelow + 1, sizeof(*n->below));
 	n->below[n->nbelow++] = ei;
 	n->nshared += shared;
-	return 0;
 }
 
 static int build_paths(struct policy *p)
 {
 	size_t max = 0, i, k;
 	struct pol_node *n;
-	int rc;
 
 	for (i = 0; i < p->nentries; i++)
 		for (const char *c = p->entries[i].path; *c; c++)
@@ -156,28 +148,21 @@ static int build_paths(struct policy *p)
 		return 0;
 	for (p->nslots = 8; p->nslots < 2 * max; p->nslots *= 2)
 		;
-	p->nodes = calloc(max, sizeof(*p->nodes));
-	p->slots = calloc(p->nslots, sizeof(*p->slots));
-	if (!p->nodes || !p->slots)
-		return -ENOMEM;
+	p->nodes = xcalloc(max, sizeof(*p->nodes));
+	p->slots = xcalloc(p->nslots, sizeof(*p->slots));
 	for (i = 0; i < p->nentries; i++) {
 		const struct pol_entry *en = &p->entries[i];
 		size_t len = strlen(en->path);
 
 		n = node_get(p, en->path, len);
-		if (!n)
-			return -ENOMEM;
 		n->kind = POL_NODE_ENTRY;
 		n->entry = i;
 		for (k = len - 1; k > 0; k--) {
 			if (en->path[k] != '/')
 				continue;
 			n = node_get(p, en->path, k);
-			if (!n)
-				return -ENOMEM;
-			rc = add_below(n, i, en->share != POL_SHARE_NONE);
-			if (rc)
-				return rc;
+			add_below(n, i, en->share != POL_SHARE_NONE);
+
 		}
 	}
 	return 0;

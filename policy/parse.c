@@ -59,10 +59,6 @@ int pol_fail(struct pol_ctx *x, const char *fmt, ...)
 	return perr_set(x->e, EINVAL, "%s: %s", x->plen ? x->path : "policy", msg);
 }
 
-int pol_oom(struct pol_ctx *x)
-{
-	return perr_set(x->e, ENOMEM, "%s: out of memory", x->plen ? x->path : "policy");
-}
 
 int pol_want_object(struct pol_ctx *x, json_t *v)
 {
@@ -126,8 +122,8 @@ int pol_str_value(struct pol_ctx *x, json_t *v, unsigned flags, char **out)
 	rc = check_text(x, s, len, flags);
 	if (rc)
 		return rc;
-	*out = strdup(s);
-	return *out ? 0 : pol_oom(x);
+	*out = xstrdup(s);
+	return 0;
 }
 
 int pol_get_str(struct pol_ctx *x, json_t *obj, const char *key, unsigned flags,
@@ -180,11 +176,8 @@ int pol_get_ids(struct pol_ctx *x, json_t *obj, const char *key,
 	mark = pol_jp_key(x, key);
 	if (!json_is_array(arr))
 		return pol_fail(x, "expected an array");
-	if (json_array_size(arr)) {
-		out->v = calloc(json_array_size(arr), sizeof(*out->v));
-		if (!out->v)
-			return pol_oom(x);
-	}
+	if (json_array_size(arr))
+		out->v = xcalloc(json_array_size(arr), sizeof(*out->v));
 	json_array_foreach(arr, i, v) {
 		mark2 = pol_jp_idx(x, i);
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
@@ -211,11 +204,8 @@ int pol_get_strs(struct pol_ctx *x, json_t *obj, const char *key, unsigned flags
 	if (!json_is_array(arr))
 		return pol_fail(x, "expected an array");
 	*present = 1;
-	if (json_array_size(arr)) {
-		*out = calloc(json_array_size(arr), sizeof(**out));
-		if (!*out)
-			return pol_oom(x);
-	}
+	if (json_array_size(arr))
+		*out = xcalloc(json_array_size(arr), sizeof(**out));
 	json_array_foreach(arr, i, v) {
 		mark2 = pol_jp_idx(x, i);
 		rc = pol_str_value(x, v, flags | POL_NONEMPTY, &(*out)[*n]);
@@ -284,11 +274,9 @@ static int parse_users(struct pol_ctx *x, json_t *arr, struct pol_dept *d)
 
 	if (!json_is_array(arr))
 		return pol_fail(x, "expected an array");
-	if (json_array_size(arr)) {
-		d->users = calloc(json_array_size(arr), sizeof(*d->users));
-		if (!d->users)
-			return pol_oom(x);
-	}
+	if (json_array_size(arr))
+		d->users = xcalloc(json_array_size(arr), sizeof(*d->users));
+
 	json_array_foreach(arr, i, v) {
 		struct pol_user *u = &d->users[d->nusers];
 

@@ -27,10 +27,10 @@ size_t pol_jp_key(struct pol_ctx *x, const char *key);
 size_t pol_jp_idx(struct pol_ctx *x, size_t i);
 void pol_jp_restore(struct pol_ctx *x, size_t len);
 
-/* "<path>: <message>" into x->e; returns -EINVAL (-ENOMEM for pol_oom). */
+/* "<path>: <message>" into x->e; returns -EINVAL. */
 int pol_fail(struct pol_ctx *x, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int pol_oom(struct pol_ctx *x);
+
 
 /* fail closed: any key of obj not in allowed (NULL-terminated) is an error */
 int pol_check_keys(struct pol_ctx *x, json_t *obj, const char *const *allowed);

@@ -6,6 +6,7 @@
  * Entry paths never nest: everything below an entry belongs to it, so a
  * path inside two entries would have two providers and two sharing rules.
  */
+#include "common/alloc.h"
 #include "policy/parse.h"
 
 #include <errno.h>
@@ -184,10 +185,9 @@ static int parse_meta(struct pol_ctx *x, json_t *v, struct pol_entry *en)
 	en->share = (enum pol_share)share;
 	en->open = (enum pol_open)open;
 	en->level = present ? (int)level : 0;
-	en->format = strdup(formats[fmt]);
-	en->encoding = strdup(encodings[enc]);
-	if (!en->format || !en->encoding)
-		return pol_oom(x);
+	en->format = xstrdup(formats[fmt]);
+	en->encoding = xstrdup(encodings[enc]);
+
 	if (json_object_get(v, "fields")) {
 		mark = pol_jp_key(x, "fields");
 		rc = parse_fields(x, json_object_get(v, "fields"), en);

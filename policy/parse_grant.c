@@ -6,6 +6,7 @@
  * time: with one grant in force at any moment the view is never a guess
  * between two sets of fields and masks. Renewals follow one another.
  */
+#include "common/alloc.h"
 #include "policy/parse.h"
 
 #include <errno.h>
@@ -24,11 +25,10 @@ static int want_field(struct pol_ctx *x, const struct pol_entry *en, const char 
 static int parse_cond(struct pol_ctx *x, const struct pol_entry *en, json_t *v,
 		      struct row_filter *out);
 
-static int alloc_subs(struct pol_ctx *x, struct row_filter *r, enum row_op op, size_t n)
+static void alloc_subs(struct row_filter *r, enum row_op op, size_t n)
 {
 	r->op = op;
-	r->subs = calloc(n, sizeof(*r->subs));
-	return r->subs ? 0 : pol_oom(x);
+	r->subs = xcalloc(n, sizeof(*r->subs));
 }
 
 /* {"all": [cond, ...]} or {"any": [...]} */
@@ -41,9 +41,7 @@ static int parse_combo(struct pol_ctx *x, const struct pol_entry *en, enum row_o
 
 	if (!json_is_array(arr) || json_array_size(arr) == 0)
 		return pol_fail(x, "expected a non-empty array of conditions");
-	rc = alloc_subs(x, out, op, json_array_size(arr));
-	if (rc)
-		return rc;
+	alloc_subs(out, op, json_array_size(arr));
 	json_array_foreach(arr, i, v) {
 		mark = pol_jp_idx(x, i);
 		rc = parse_cond(x, en, v, &out->subs[out->nsubs++]);
@@ -82,16 +80,12 @@ static int parse_leaf(struct pol_ctx *x, const char *field, const char *op,
 
 	out->op = strcmp(op, "eq") == 0 ? ROW_EQ : strcmp(op, "ne") == 0 ? ROW_NE :
 		  strcmp(op, "in") == 0 ? ROW_IN : ROW_PREFIX;
-	out->field = strdup(field);
-	if (!out->field)
-		return pol_oom(x);
+	out->field = xstrdup(field);
 	if (out->op == ROW_IN && (!json_is_array(v) || n == 0))
 		return pol_fail(x, "expected a non-empty array of strings");
 	if (out->op != ROW_IN && !json_is_string(v))
 		return pol_fail(x, "expected a string");
-	out->values = calloc(n, sizeof(*out->values));
-	if (!out->values)
-		return pol_oom(x);
+	out->values = xcalloc(n, sizeof(*out->values));
 	if (!json_is_array(v)) {
 		rc = pol_str_value(x, v, 0, &out->values[out->nvalues++]);
 		if (!rc)
@@ -128,10 +122,10 @@ static int parse_field_cond(struct pol_ctx *x, const struct pol_entry *en,
 		rc = pol_check_keys(x, v, ops);
 	if (!rc && json_object_size(v) == 0)
 		rc = pol_fail(x, "expected one of eq, ne, in, prefix");
-	if (!rc && json_object_size(v) > 1)
-		rc = alloc_subs(x, out, ROW_ALL, json_object_size(v));
 	if (rc)
 		return rc;
+	if (json_object_size(v) > 1)
+		alloc_subs(out, ROW_ALL, json_object_size(v));
 	json_object_foreach(v, op, arg) {
 		if (json_object_size(v) > 1)
 			leaf = &out->subs[out->nsubs++];
@@ -159,11 +153,8 @@ static int parse_cond(struct pol_ctx *x, const struct pol_entry *en, json_t *v,
 
 	if (!json_is_object(v) || json_object_size(v) == 0)
 		return pol_fail(x, "expected a non-empty object of conditions");
-	if (json_object_size(v) > 1) {
-		rc = alloc_subs(x, out, ROW_ALL, json_object_size(v));
-		if (rc)
-			return rc;
-	}
+	if (json_object_size(v) > 1)
+		alloc_subs(out, ROW_ALL, json_object_size(v));
 	json_object_foreach(v, key, arg) {
 		if (json_object_size(v) > 1)
 			node = &out->subs[out->nsubs++];
@@ -190,19 +181,14 @@ static int parse_masks(struct pol_ctx *x, const struct pol_entry *en, json_t *ob
 	rc = pol_want_object(x, obj);
 	if (rc)
 		return rc;
-	if (json_object_size(obj)) {
-		g->masks = calloc(json_object_size(obj), sizeof(*g->masks));
-		if (!g->masks)
-			return pol_oom(x);
-	}
+	if (json_object_size(obj))
+		g->masks = xcalloc(json_object_size(obj), sizeof(*g->masks));
 	json_object_foreach(obj, field, v) {
 		struct pol_mask *m = &g->masks[g->nmasks++];
 		size_t j;
 
 		mark = pol_jp_key(x, field);
-		m->field = strdup(field);
-		if (!m->field)
-			return pol_oom(x);
+		m->field = xstrdup(field);
 		rc = want_field(x, en, field);
 		if (!rc)
 			rc = pol_str_value(x, v, POL_NONEMPTY, &m->text);
@@ -367,9 +353,8 @@ static int parse_view_parts(struct pol_ctx *x, json_t *v, struct pol_grant *g)
 	}
 	if (json_object_get(v, "rows")) {
 		mark = pol_jp_key(x, "rows");
-		g->rows = calloc(1, sizeof(*g->rows));
-		if (!g->rows)
-			return pol_oom(x);
+		g->rows = xcalloc(1, sizeof(*g->rows));
+
 		rc = parse_cond(x, en, json_object_get(v, "rows"), g->rows);
 		if (rc)
 			return rc;

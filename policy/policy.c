@@ -144,11 +144,8 @@ int policy_parse(const char *json, size_t len, struct policy **out, struct perr 
 	if (!root)
 		return perr_set(e, EINVAL, "line %d, column %d: %s", jerr.line,
 				jerr.column, jerr.text);
-	x.p = calloc(1, sizeof(*x.p));
-	if (!x.p) {
-		rc = perr_set(e, ENOMEM, "policy: out of memory");
-		goto out;
-	}
+	x.p = xcalloc(1, sizeof(*x.p));
+
 	x.p->refs = 1;
 	strbuf_init(&x.p->warnings, 0);
 	rc = pol_parse_doc(&x, root);
@@ -164,8 +161,8 @@ int policy_parse(const char *json, size_t len, struct policy **out, struct perr 
 		pol_lapse_warnings(x.p);
 	if (rc) {
 		/* first message wins: this only fills in when no part said why */
-		perr_set(e, -rc, "policy: %s", rc == -ENOMEM ? "out of memory" :
-			 "cannot build the views of the policy");
+		perr_set(e, -rc, "policy: cannot build the views of the policy");
+
 		pol_free(x.p);
 		goto out;
 	}

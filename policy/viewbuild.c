@@ -15,7 +15,9 @@
 
 #include <openssl/evp.h>
 
+#include "common/alloc.h"
 #include "common/codec.h"
+
 
 void pol_quote(struct strbuf *out, const char *s)
 {
@@ -236,7 +238,7 @@ static bool src_drops(const struct view_src *s)
 }
 
 /* The rows every grant of s keeps: NULL, one borrowed filter, or an "all" of them. */
-static int src_rows(const struct view_src *s, struct policy_view *v)
+static void src_rows(const struct view_src *s, struct policy_view *v)
 {
 	size_t n = 0;
 
@@ -247,19 +249,14 @@ static int src_rows(const struct view_src *s, struct policy_view *v)
 		}
 	}
 	if (n < 2)
-		return 0;
-	v->own_rows = calloc(1, sizeof(*v->own_rows));
-	if (!v->own_rows)
-		return -ENOMEM;
+		return;
+	v->own_rows = xcalloc(1, sizeof(*v->own_rows));
 	v->own_rows->op = ROW_ALL;
-	v->own_rows->subs = calloc(n, sizeof(*v->own_rows->subs));
-	if (!v->own_rows->subs)
-		return -ENOMEM;
+	v->own_rows->subs = xcalloc(n, sizeof(*v->own_rows->subs));
 	for (size_t i = 0; i < s->ng; i++)
 		if (s->gs[i]->rows)
 			v->own_rows->subs[v->own_rows->nsubs++] = *s->gs[i]->rows;
 	v->rules.rows = v->own_rows;
-	return 0;
 }
 
 /* *out = NULL when the rules leave the content raw. */
@@ -272,16 +269,9 @@ static int build_view(const struct view_src *s, struct policy_view **out)
 	int rc;
 
 	*out = NULL;
-	v = calloc(1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (en->nfields) {
-		v->rules.fields = calloc(en->nfields, sizeof(*v->rules.fields));
-		if (!v->rules.fields) {
-			rc = -ENOMEM;
-			goto err_out;
-		}
-	}
+	v = xcalloc(1, sizeof(*v));
+	if (en->nfields)
+		v->rules.fields = xcalloc(en->nfields, sizeof(*v->rules.fields));
 	for (size_t i = 0; i < en->nfields; i++) {
 		if (!src_lists(s, en->fields[i].name))
 			continue;
@@ -291,9 +281,7 @@ static int build_view(const struct view_src *s, struct policy_view **out)
 		v->rules.fields[v->rules.nfields].name = en->fields[i].name;
 		v->rules.fields[v->rules.nfields++].mask = m;
 	}
-	rc = src_rows(s, v);
-	if (rc)
-		goto err_out;
+	src_rows(s, v);
 	if (!drop && !v->rules.nfields && !v->rules.rows) {
 		rc = 0;
 		goto err_out;
@@ -306,11 +294,7 @@ static int build_view(const struct view_src *s, struct policy_view **out)
 		v->rules.hash_key_version = s->dept ? VIEW_HASH_KEY_VERSION : 0;
 	}
 	/* GB18030 is a superset of GBK: one decoder reads both */
-	v->rules.encoding = strdup(strcmp(en->encoding, "utf-8") == 0 ? "utf-8" : "gb18030");
-	if (!v->rules.encoding) {
-		rc = -ENOMEM;
-		goto err_out;
-	}
+	v->rules.encoding = xstrdup(strcmp(en->encoding, "utf-8") == 0 ? "utf-8" : "gb18030");
 	rc = fingerprint(v);
 	if (rc)
 		goto err_out;
@@ -336,13 +320,10 @@ static int build_fallbacks(struct policy *p, struct pol_entry *en)
 	en->deflt_hashes = pol_view_hashes(en->deflt_view);
 	if (rc || !p->ndepts)
 		return rc;
-	en->fallback = calloc(p->ndepts, sizeof(*en->fallback));
-	gs = calloc(en->ngrants + 1, sizeof(*gs));
-	if (!en->fallback || !gs) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (size_t d = 0; !rc && d < p->ndepts; d++) {
+	en->fallback = xcalloc(p->ndepts, sizeof(*en->fallback));
+	gs = xcalloc(en->ngrants + 1, sizeof(*gs));
+	for
+ (size_t d = 0; !rc && d < p->ndepts; d++) {
 		if (d == en->provider)
 			continue;
 		s.ng = 0;
@@ -355,7 +336,6 @@ static int build_fallbacks(struct policy *p, struct pol_entry *en)
 		s.dept = p->depts[d].id;
 		rc = build_view(&s, &en->fallback[d]);
 	}
-out:
 	free(gs);
 	return rc;
 }

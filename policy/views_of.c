@@ -6,7 +6,9 @@
  * are any at all: a file whose bytes and size depend on who reads it
  * must never share the kernel's page cache between callers.
  */
+#include "common/alloc.h"
 #include "policy/model.h"
+
 
 #include <errno.h>
 #include <stdlib.h>
@@ -90,9 +92,7 @@ int policy_entry_views(const struct policy *p, const char *path, time_t now,
 	/* the provider alone reads it, raw */
 	if (en->share == POL_SHARE_NONE)
 		return 0;
-	w.seen = calloc(en->ngrants + p->ndepts + 1, sizeof(*w.seen));
-	if (!w.seen)
-		return -ENOMEM;
+	w.seen = xcalloc(en->ngrants + p->ndepts + 1, sizeof(*w.seen));
 	if (en->share == POL_SHARE_UNCONDITIONAL) {
 		/* a hashing default is only ever read through a department's own */
 		if (!en->deflt_hashes)

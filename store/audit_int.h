@@ -40,7 +40,7 @@ int audit_algo_load(struct store *s, const rocksdb_readoptions_t *ro,
 /*
  * Encodes r (seq and time_ns set) as the record following a record whose
  * hash is prev: *value (malloc'd, caller frees) gets the stored JSON and
- * hash its chain hash. -ENOMEM or -EIO.
+ * hash its chain hash. -EIO when the digest fails.
  */
 int audit_encode(const struct audit_rec *r, const uint8_t prev[32], const EVP_MD *md,
 		 char **value, size_t *len, uint8_t hash[32]);

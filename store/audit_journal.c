@@ -209,9 +209,7 @@ int audit_journal_append(struct audit_log *L, const struct audit_pending *p, siz
 		body += 4 + p[i].len;
 	if (body > UINT32_MAX || n > UINT32_MAX)
 		return -EFBIG;
-	f = malloc(FRAME_HDR + body);
-	if (!f)
-		return -ENOMEM;
+	f = xmalloc(FRAME_HDR + body);
 	memcpy(f, FRAME_MAGIC, 4);
 	put_be32(f + 4, (uint32_t)body);
 	put_be32(f + 8, (uint32_t)n);
@@ -460,8 +458,7 @@ static const char *frame_read(struct replay *rp, const uint8_t *buf, size_t len,
 	bad = frame_check(rp, f + FRAME_HDR, body, get_be32(f + 8), f[12], &at);
 	if (!bad)
 		return frame_take(rp, f + FRAME_HDR, body, get_be32(f + 8), f[12]);
-	if (strcmp(bad, "out of memory"))
-		*torn = off + FRAME_HDR + at > zero_tail(buf, len, off);
+	*torn = off + FRAME_HDR + at > zero_tail(buf, len, off);
 	return bad;
 }
 
@@ -484,11 +481,7 @@ static int read_file(struct audit_journal *j, uint64_t num, uint8_t **buf, size_
 		ret = -errno;
 		goto out;
 	}
-	*buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!*buf) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	*buf = xmalloc((size_t)st.st_size);
 	ret = store_pread_full(fd, *buf, (size_t)st.st_size, 0);
 	if (!ret)
 		*len = (size_t)st.st_size;
@@ -572,11 +565,8 @@ int audit_journal_replay(struct audit_log *L, struct strbuf *why)
 	ret = list_files(&L->j, &nums, &n);
 	if (ret || !n)
 		goto out;
-	bufs = calloc(n, sizeof(*bufs));
-	if (!bufs) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	bufs = xcalloc(n, sizeof(*bufs));
+
 	for (size_t i = 0; i < n && refused == SIZE_MAX; i++) {
 		size_t off = 0;
 
@@ -609,10 +599,7 @@ int audit_journal_replay(struct audit_log *L, struct strbuf *why)
 			} else {
 				bad = frame_read(&rp, bufs[i], len, off, body, &torn);
 			}
-			if (bad && !strcmp(bad, "out of memory")) {
-				ret = -ENOMEM;
-				goto out;
-			}
+
 			if (bad && torn) {
 				/* zeros where the write never landed: its caller got no answer */
 				log_warn("%s: audit journal: file %" PRIu64 " ends in a zero-filled unfinished write (%s); dropped",

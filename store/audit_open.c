@@ -2,6 +2,7 @@
  * store/audit_open.c - the audit log at open and close: finding the end
  * of the chain, checking it against the signed head, choosing the hash.
  */
+#include "common/alloc.h"
 #include "store/audit_int.h"
 #include "store/crypt_store.h"
 
@@ -156,14 +157,13 @@ static void log_free(struct audit_log *L)
 int audit_load(struct store *s)
 {
 	struct strbuf why = STRBUF_INIT;
-	struct audit_log *L = calloc(1, sizeof(*L));
+	struct audit_log *L = xcalloc(1, sizeof(*L));
 	uint64_t first_bad = 0;
 	bool rw = !(s->flags & STORE_OPEN_RDONLY), journal_bad = false;
-	int ret = -ENOMEM;
+	int ret;
 
-	if (!L)
-		goto out;
 	L->s = s;
+
 	L->j.dirfd = L->j.fd = -1;
 	pthread_mutex_init(&L->mu, NULL);
 	pthread_cond_init(&L->cond, NULL);

@@ -23,8 +23,10 @@
  * backup when that one has none (verify then checks they belong
  * together: the restored log must end at the anchor).
  */
+#include "common/alloc.h"
 #include "store/audit_int.h"
 #include "store/backup_int.h"
+
 
 #include <dirent.h>
 #include <errno.h>
@@ -96,9 +98,7 @@ int backup_dest_open(struct backup_dest *d, const char *dest, bool exclusive, bo
 
 	memset(d, 0, sizeof(*d));
 	d->lockfd = -1;
-	d->dir = strdup(dest);
-	if (!d->dir)
-		return perr_set(e, ENOMEM, "%s: out of memory", dest);
+	d->dir = xstrdup(dest);
 	strbuf_addf(&meta, "%s/" BACKUP_META_DIR, dest);
 	if (create) {
 		ret = make_dir(dest, e);
@@ -338,13 +338,8 @@ int backup_dest_list(struct backup_dest *d, struct backup_info **out, size_t *n,
 	*n = 0;
 	info = rocksdb_backup_engine_get_backup_info(d->be);
 	count = rocksdb_backup_engine_info_count(info);
-	if (count > 0) {
-		v = calloc((size_t)count, sizeof(*v));
-		if (!v) {
-			rocksdb_backup_engine_info_destroy(info);
-			return perr_set(e, ENOMEM, "%s: out of memory", d->dir);
-		}
-	}
+	if (count > 0)
+		v = xcalloc((size_t)count, sizeof(*v));
 	for (int i = 0; i < count; i++) {
 		struct backup_info *bi = &v[i];
 

@@ -9,7 +9,9 @@
  * knows: the audit chain holds and ends at the backup's anchor, and every
  * version of every file reads back whole.
  */
+#include "common/alloc.h"
 #include "store/backup_int.h"
+
 #include "store/internal.h"
 
 #include <dirent.h>
@@ -305,15 +307,11 @@ static int read_versions(struct store *s, uint32_t id, uint64_t *count, struct p
 {
 	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[CF_VERSIONS]);
 	struct strbuf path = STRBUF_INIT;
-	uint8_t *buf = malloc(READ_BUF);
+	uint8_t *buf = xmalloc(READ_BUF);
 	char *err = NULL;
 	int ret = 0;
 
 	*count = 0;
-	if (!buf) {
-		ret = perr_set(e, ENOMEM, "out of memory");
-		goto out;
-	}
 	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it) && !ret;
 	     rocksdb_iter_next(it)) {
 		size_t klen;
@@ -341,9 +339,9 @@ static int read_versions(struct store *s, uint32_t id, uint64_t *count, struct p
 	rocksdb_iter_get_error(it, &err);
 	if (err && !ret)
 		ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": versions: %s", id, err);
-out:
 	free(err);
 	free(buf);
+
 	rocksdb_iter_destroy(it);
 	strbuf_release(&path);
 	return ret;

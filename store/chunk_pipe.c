@@ -15,7 +15,9 @@
  * thread, straight from the caller's buffers, so a hundred files written
  * at once cost neither a hundred threads nor their blocks.
  */
+#include "common/alloc.h"
 #include "store/content.h"
+
 
 #include <errno.h>
 #include <pthread.h>
@@ -53,10 +55,8 @@ struct chunk_pipe {
 
 struct chunk_pipe *chunk_pipe_new(struct chunk_writer *cw, struct chunk_list *out)
 {
-	struct chunk_pipe *p = calloc(1, sizeof(*p));
+	struct chunk_pipe *p = xcalloc(1, sizeof(*p));
 
-	if (!p)
-		return NULL;
 	chunk_stream_init(&p->cs, cw, out);
 	p->tail = &p->queue;
 	pthread_mutex_init(&p->lock, NULL);
@@ -114,11 +114,8 @@ static int block_get(struct chunk_pipe *p, struct block **out)
 		b = p->free;
 		p->free = b->next;
 	} else if (!ret) {
-		b = malloc(sizeof(*b) + PIPE_BLOCK);
-		if (b)
-			p->blocks++;
-		else
-			ret = -ENOMEM;
+		b = xmalloc(sizeof(*b) + PIPE_BLOCK);
+		p->blocks++;
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (b) {

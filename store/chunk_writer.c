@@ -41,11 +41,10 @@ struct chunk_writer {
 
 struct chunk_writer *chunk_writer_new(struct store *s)
 {
-	struct chunk_writer *cw = calloc(1, sizeof(*cw));
+	struct chunk_writer *cw = xcalloc(1, sizeof(*cw));
 
-	if (!cw)
-		return NULL;
 	cw->s = s;
+
 	cw->batch = rocksdb_writebatch_create();
 	return cw;
 }
@@ -217,8 +216,8 @@ int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
 	if (ret != -ENOENT)
 		return ret;
 	if (cw->s->crypt) {
-		if (!cw->sealed && !(cw->sealed = malloc(CHUNK_MAX + CRYPT_OVERHEAD)))
-			return -ENOMEM;
+		if (!cw->sealed)
+			cw->sealed = xmalloc(CHUNK_MAX + CRYPT_OVERHEAD);
 		if (len > CHUNK_MAX)
 			return -EINVAL;
 		ret = store_seal_to(cw->s, CF_CHUNKS, key, sizeof(key), data, len, cw->sealed);
@@ -323,11 +322,9 @@ int chunk_stream_add(struct chunk_stream *cs, const uint8_t *p, size_t n)
 	size_t c, k;
 	int ret;
 
-	if (!cs->buf) {
-		cs->buf = malloc(STREAM_BUF);
-		if (!cs->buf)
-			return -ENOMEM;
-	}
+	if (!cs->buf)
+		cs->buf = xmalloc(STREAM_BUF);
+
 	while (n) {
 		if (!cs->len) {
 			c = chunker_next(p, n, false);

@@ -290,12 +290,10 @@ static int pages_store(struct store *s, rocksdb_writebatch_t *b, const struct st
 {
 	struct chunk_list page = CHUNK_LIST_INIT;
 	struct delta_vec d = { 0 };
-	size_t *order = malloc((np ? np : 1) * sizeof(*order));
+	size_t *order = xreallocarray(NULL, np, sizeof(*order));
 	uint8_t key[33];
 	int ret = 0;
 
-	if (!order)
-		return -ENOMEM;
 	for (size_t i = 0; i < np; i++)
 		order[i] = i;
 	qsort_r(order, np, sizeof(*order), cmp_page, (void *)hashes);
@@ -335,19 +333,14 @@ static int pages_add(struct store *s, rocksdb_writebatch_t *b, const struct chun
 		     struct strbuf *hashes, bool ref)
 {
 	struct strbuf vals = STRBUF_INIT;
-	size_t *off = calloc(l->n + 2, sizeof(*off)), np;
+	size_t *off = xcalloc(l->n + 2, sizeof(*off)), np;
 	int ret;
 
 	strbuf_reset(hashes);
-	if (!off) {
-		ret = -ENOMEM;
-		goto out;
-	}
 	np = pages_build(l, &vals, hashes, off);
 	ret = pages_store(s, b, &vals, (const uint8_t *)hashes->buf, off, np);
 	if (!ret && ref)
 		ret = pages_ref(s, b, (const uint8_t *)hashes->buf, np);
-out:
 	free(off);
 	strbuf_release(&vals);
 	return ret;
@@ -467,10 +460,8 @@ struct store_content {
 struct store_content *content_from_list(struct store *s, uint64_t ino, uint64_t version,
 					struct chunk_list *l, const uint8_t id[32])
 {
-	struct store_content *c = calloc(1, sizeof(*c));
+	struct store_content *c = xcalloc(1, sizeof(*c));
 
-	if (!c)
-		return NULL;
 	c->s = s;
 	c->ino = ino;
 	c->version = version;
@@ -555,9 +546,8 @@ int store_content_open(struct store *s, uint64_t ino, uint64_t version,
 		SHA256((const uint8_t *)"", 0, vr.id);
 	}
 	*out = content_from_list(s, ino, version, &l, vr.id);
-	if (!*out)
-		ret = -ENOMEM;
 out:
+
 	chunk_list_release(&l);
 	strbuf_release(&raw);
 	inode_rec_release(&r);

@@ -52,7 +52,6 @@ void chunk_list_release(struct chunk_list *l);
 
 struct chunk_writer;		/* opaque; not thread-safe */
 
-/* NULL when out of memory. */
 struct chunk_writer *chunk_writer_new(struct store *s);
 /*
  * Hashes len bytes of data into sha and stores them unless they are
@@ -102,8 +101,8 @@ void chunk_stream_release(struct chunk_stream *cs);
  */
 struct chunk_pipe;		/* opaque */
 
-/* NULL when out of memory. */
 struct chunk_pipe *chunk_pipe_new(struct chunk_writer *cw, struct chunk_list *out);
+
 /* Queues a copy of buf; may wait for the worker. Returns the worker's error, if any. */
 int chunk_pipe_write(struct chunk_pipe *p, const void *buf, size_t len);
 /* Waits until every byte written is chunked (the tail held in the stream). */

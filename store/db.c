@@ -30,7 +30,9 @@
  *   - create_if_missing only in store_create: opening a wrong path must
  *     fail, never create an empty pool.
  */
+#include "common/alloc.h"
 #include "store/crypt_store.h"
+
 #include "store/internal.h"
 
 #include <dirent.h>
@@ -177,15 +179,9 @@ int open_db(struct store *s, const char *path, bool create, char **errp)
 
 struct store *store_alloc(const char *dir, unsigned flags)
 {
-	struct store *s = calloc(1, sizeof(*s));
+	struct store *s = xcalloc(1, sizeof(*s));
 
-	if (!s)
-		return NULL;
-	s->dir = strdup(dir);
-	if (!s->dir) {
-		free(s);
-		return NULL;
-	}
+	s->dir = xstrdup(dir);
 	s->flags = flags;
 	pthread_mutex_init(&s->lock, NULL);
 	s->wopt_sync = rocksdb_writeoptions_create();
@@ -392,13 +388,11 @@ static int crypt_prepare(const struct store_crypt_opts *o, struct store_crypt **
 			 struct perr *e)
 {
 	struct strbuf path = STRBUF_INIT;
-	struct store_crypt *c = calloc(1, sizeof(*c));
+	struct store_crypt *c = xcalloc(1, sizeof(*c));
 	uint8_t id[16];
 	int ret;
 
 	*out = NULL;
-	if (!c)
-		return perr_set(e, ENOMEM, "out of memory");
 	if (RAND_bytes(id, sizeof(id)) != 1) {
 		ret = perr_set(e, EIO, "no random bytes for a pool id");
 		goto out;
@@ -465,10 +459,6 @@ int store_create_opts(const char *dir, const struct store_crypt_opts *o, struct 
 		goto out;
 
 	s = store_alloc(dir, 0);
-	if (!s) {
-		ret = perr_set(e, ENOMEM, "%s: out of memory", dir);
-		goto out;
-	}
 	strbuf_addf(&path, "%s/db", dir);
 	ret = open_db(s, path.buf, true, &err);
 	if (ret) {

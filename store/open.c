@@ -76,10 +76,7 @@ int store_open(const char *dir, unsigned flags, struct store **out, struct perr 
 	}
 	strbuf_setlen(&path, path.len - strlen("/CURRENT"));
 	s = store_alloc(dir, flags);
-	if (!s) {
-		ret = perr_set(e, ENOMEM, "%s: out of memory", dir);
-		goto out;
-	}
+
 	ret = open_db(s, path.buf, false, &err);
 	if (ret) {
 		ret = open_error(dir, err, e);

@@ -18,7 +18,9 @@
 
 #include <openssl/sha.h>
 
+#include "common/alloc.h"
 #include "common/codec.h"
+
 #include "store/audit_int.h"
 #include "store/chunker.h"
 #include "store/content.h"
@@ -68,10 +70,8 @@ static uint8_t *seen_find(struct scrub *sc, const uint8_t id[32])
 
 	if (2 * (sc->nseen + 1) > sc->cap) {
 		size_t cap = sc->cap ? 2 * sc->cap : 4096;
-		uint8_t (*t)[33] = calloc(cap, sizeof(*t));
+		uint8_t (*t)[33] = xcalloc(cap, sizeof(*t));
 
-		if (!t)
-			return NULL;
 		for (size_t k = 0; k < sc->cap; k++) {
 			if (!sc->seen[k][32])
 				continue;
@@ -98,8 +98,6 @@ static int chunk_verdict(struct scrub *sc, const uint8_t id[32], uint32_t len)
 	size_t want;
 	int ret;
 
-	if (!e)
-		return -ENOMEM;
 	if (e[32])
 		return e[32];
 	key[0] = 'c';
@@ -264,12 +262,8 @@ static int version_row(struct scrub *sc, const uint8_t *k, size_t klen)
 	/* vr.pages points into plain, which content_check reuses: copy */
 	{
 		size_t n = (size_t)vr.npages * 32;
-		uint8_t *pages = malloc(n ? n : 1);
+		uint8_t *pages = xmalloc(n);
 
-		if (!pages) {
-			ret = -ENOMEM;
-			goto out;
-		}
 		memcpy(pages, vr.pages, n);
 		ret = content_check(sc, what.buf, pages, vr.npages, vr.size);
 		free(pages);
@@ -300,9 +294,7 @@ static int view_row(struct scrub *sc, const uint8_t *k, size_t klen)
 		return 0;
 	}
 	n = (size_t)vr.npages * 32;
-	pages = malloc(n ? n : 1);
-	if (!pages)
-		return -ENOMEM;
+	pages = xmalloc(n);
 	memcpy(pages, vr.pages, n);
 	ret = content_check(sc, what, pages, vr.npages, vr.size);
 	free(pages);
@@ -357,9 +349,7 @@ int store_scrub(struct store *s, void (*damage)(void *arg, const char *line),
 	int ret;
 
 	memset(c, 0, sizeof(*c));
-	sc.buf = malloc(CHUNK_MAX + CRYPT_OVERHEAD);
-	if (!sc.buf)
-		return -ENOMEM;
+	sc.buf = xmalloc(CHUNK_MAX + CRYPT_OVERHEAD);
 	/* journaled audit records first into the audit family, where the walk reads */
 	ret = audit_drain(s);
 	if (!ret)

@@ -24,7 +24,7 @@ struct store_scrub_counts {
  * the view, audit record or policy version; a chunk shared by several
  * versions is reported for each. progress, when not NULL, is called
  * every 1024 versions. Returns 0 when it could read everything (damage
- * or not), or -EIO / -ENOMEM when the walk itself failed.
+ * or not), or -EIO when the walk itself failed.
  */
 int store_scrub(struct store *s, void (*damage)(void *arg, const char *line),
 		void (*progress)(void *arg, const struct store_scrub_counts *c), void *arg,

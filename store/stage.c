@@ -212,9 +212,7 @@ int store_stage_open(struct store *s, uint64_t ino, struct store_stage **out)
 	*out = NULL;
 	if (s->flags & STORE_OPEN_RDONLY)
 		return -EROFS;
-	st = calloc(1, sizeof(*st));
-	if (!st)
-		return -ENOMEM;
+	st = xcalloc(1, sizeof(*st));
 	ret = store_content_open(s, ino, 0, &st->base);
 	if (ret) {
 		free(st);
@@ -255,11 +253,10 @@ bool store_stage_dirty(const struct store_stage *st)
 
 /* ---- the sequential run ---- */
 
-static int stage_cw(struct store_stage *st)
+static void stage_cw(struct store_stage *st)
 {
 	if (!st->cw)
 		st->cw = chunk_writer_new(st->s);
-	return st->cw ? 0 : -ENOMEM;
 }
 
 /*
@@ -292,25 +289,16 @@ static int seq_begin(struct store_stage *st)
 			i++;
 		}
 	}
-	ret = stage_cw(st);
-	if (ret)
-		return ret;
+	stage_cw(st);
 	st->pipe = chunk_pipe_new(st->cw, &st->seq_done);
-	if (!st->pipe)
-		return -ENOMEM;
 	st->seq_base = i;
 	if (start == end)
 		return 0;
-	head = malloc((size_t)(end - start));
-	if (!head) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	head = xmalloc((size_t)(end - start));
 	n = store_content_read(st->base, head, (size_t)(end - start), start);
 	ret = n < 0 ? (int)n : (uint64_t)n != end - start ? -EIO : 0;
 	if (!ret)
 		ret = chunk_pipe_write(st->pipe, head, (size_t)(end - start));
-out:
 	if (ret) {
 		chunk_pipe_free(st->pipe);
 		st->pipe = NULL;
@@ -367,10 +355,6 @@ static int seq_end(struct store_stage *st)
 	}
 	store_content_id(st->base, id);
 	nb = content_from_list(st->s, st->ino, store_content_version(st->base), &l, id);
-	if (!nb) {
-		ret = -ENOMEM;
-		goto out;
-	}
 	store_content_close(st->base);
 	st->base = nb;
 	st->base_valid = store_content_size(nb);
@@ -639,15 +623,13 @@ static bool reusable(const struct store_stage *st, const struct chunk_list *base
 static int stage_chunk(struct store_stage *st, struct chunk_writer *cw, struct chunk_list *out)
 {
 	const struct chunk_list *base = content_chunks(st->base);
-	struct window w = { malloc(WINDOW_BYTES), 0, 0 };
+	struct window w = { xmalloc(WINDOW_BYTES), 0, 0 };
 	size_t bi = 0, ei = 0, avail, c;
 	const uint8_t *p;
 	uint64_t pos = 0, z, lim;
 	uint8_t sha[32];
 	int ret = 0;
 
-	if (!w.buf)
-		return -ENOMEM;
 	while (pos < st->size) {
 		if (store_stop_due()) {
 			ret = -ECANCELED;
@@ -736,10 +718,9 @@ int store_stage_commit(struct store_stage *st, const struct store_writer *w,
 		*version = store_content_version(st->base);
 		return 0;
 	}
-	ret = stage_cw(st);
-	if (ret)
-		return ret;
+	stage_cw(st);
 	if (st->pipe) {
+
 		ret = chunk_pipe_drain(st->pipe);
 		if (!ret) {
 			seq_list(st, &l);
@@ -761,10 +742,7 @@ int store_stage_commit(struct store_stage *st, const struct store_writer *w,
 		goto out;
 
 	nb = content_from_list(st->s, st->ino, *version, &l, id);
-	if (!nb) {
-		fprintf(stderr, "poolfs: out of memory after a commit\n");
-		abort();
-	}
+
 	store_content_close(st->base);
 	st->base = nb;
 	st->base_valid = st->size;

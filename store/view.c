@@ -28,7 +28,9 @@
  * commit would take the total over it, least recently used views go
  * until the new one fits (store/view_evict.c).
  */
+#include "common/alloc.h"
 #include "store/chunker.h"
+
 #include "store/content.h"
 #include "store/crypt_store.h"
 #include "store/internal.h"
@@ -175,10 +177,7 @@ int store_view_open(struct store *s, const uint8_t content_id[32], const uint8_t
 		goto out;
 	SHA256(vr.npages ? vr.pages : (const uint8_t *)"", 32 * (size_t)vr.npages, id);
 	*out = content_from_list(s, 0, 0, &l, id);
-	if (!*out) {
-		ret = -ENOMEM;
-		goto out;
-	}
+
 	content_hold_view(*out, key + 1);
 	if (!(s->flags & STORE_OPEN_RDONLY)) {
 		/* best effort: a lost bump only makes the view look older */
@@ -206,18 +205,10 @@ int store_view_begin(struct store *s, struct store_view_writer **out)
 	*out = NULL;
 	if (s->flags & STORE_OPEN_RDONLY)
 		return -EROFS;
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return -ENOMEM;
+	w = xcalloc(1, sizeof(*w));
 	w->s = s;
 	w->cw = chunk_writer_new(s);
-	if (w->cw)
-		w->pipe = chunk_pipe_new(w->cw, &w->done);
-	if (!w->pipe) {
-		chunk_writer_free(w->cw, false);
-		free(w);
-		return -ENOMEM;
-	}
+	w->pipe = chunk_pipe_new(w->cw, &w->done);
 	*out = w;
 	return 0;
 }

@@ -8,6 +8,7 @@
  * DEST's permissions, never of the daemon's.
  */
 #include "tools/cmd.h"
+#include "common/alloc.h"
 #include "tools/cmd_backup.h"
 
 #include <errno.h>
@@ -466,10 +467,10 @@ static char *absolute(const char *path)
 	char *cwd;
 
 	if (path[0] == '/')
-		return strdup(path);
+		return xstrdup(path);
 	cwd = getcwd(NULL, 0);
 	if (!cwd)
-		return strdup(path);
+		return xstrdup(path);
 	strbuf_addf(&sb, "%s/%s", cwd, path);
 	free(cwd);
 	return strbuf_detach(&sb, NULL);
@@ -490,14 +491,9 @@ struct backup_progress *backup_progress_start(int argc, char **argv, const char 
 		i++;
 	if (i >= argc || !argv[i][0])
 		return NULL;
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return NULL;
+	p = xcalloc(1, sizeof(*p));
 	p->dest = absolute(argv[i]);
-	if (!p->dest) {
-		free(p);
-		return NULL;
-	}
+
 	argv[i] = p->dest;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cond, NULL);

@@ -8,6 +8,7 @@
  * the reader's account on this machine supplies them, as a login would.
  */
 #include "tools/cmd.h"
+#include "common/alloc.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -76,9 +77,7 @@ static int parse_groups(const char *s, struct reader *r)
 	char *e;
 	unsigned long long v;
 
-	r->groups = calloc(strlen(s) / 2 + 1, sizeof(*r->groups));
-	if (!r->groups)
-		return -ENOMEM;
+	r->groups = xcalloc(strlen(s) / 2 + 1, sizeof(*r->groups));
 	while (*p) {
 		errno = 0;
 		v = strtoull(p, &e, 10);
@@ -107,15 +106,16 @@ static void account_defaults(struct reader *r, bool want_gid, bool want_groups)
 		r->gid = (uint32_t)pw.pw_gid;
 	if (!want_groups)
 		return;
-	g = calloc((size_t)n, sizeof(*g));
-	if (g && getgrouplist(pw.pw_name, pw.pw_gid, g, &n) < 0 && n > 64) {
+	g = xcalloc((size_t)n, sizeof(*g));
+	if (getgrouplist(pw.pw_name, pw.pw_gid, g, &n) < 0 && n > 64) {
 		free(g);
-		g = calloc((size_t)n, sizeof(*g));
-		if (g && getgrouplist(pw.pw_name, pw.pw_gid, g, &n) < 0)
+		g = xcalloc((size_t)n, sizeof(*g));
+		if (getgrouplist(pw.pw_name, pw.pw_gid, g, &n) < 0)
 			n = 0;
 	}
-	r->groups = g ? calloc((size_t)n + 1, sizeof(*r->groups)) : NULL;
-	for (int i = 0; r->groups && i < n; i++)
+	r->groups = xcalloc((size_t)n + 1, sizeof(*r->groups));
+	for (int i = 0; i < n; i++)
+
 		if ((uint32_t)g[i] != r->gid)	/* getgrouplist repeats the primary */
 			r->groups[r->ngroups++] = (uint32_t)g[i];
 	free(g);

@@ -9,6 +9,7 @@
  * show metadata, decisions and history, never desensitized content.
  */
 #include "tools/cmd.h"
+#include "common/alloc.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -137,9 +138,8 @@ int cmd_caller_has_role(const struct ctl_ctx *ctx, enum ctl_role role)
 	uint32_t *gids;
 	int ok;
 
-	gids = calloc((size_t)ctx->ngroups + 1, sizeof(*gids));
-	if (!gids)
-		return -ENOMEM;
+	gids = xcalloc((size_t)ctx->ngroups + 1, sizeof(*gids));
+
 	gids[0] = ctx->gid;
 	if (ctx->ngroups)
 		memcpy(gids + 1, ctx->groups, (size_t)ctx->ngroups * sizeof(*gids));

@@ -18,6 +18,7 @@
  * audited like any read.
  */
 #include "tools/cmd.h"
+#include "common/alloc.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -110,9 +111,8 @@ static int watch_leaf(struct scan_job *j, const char *grant, const char *field, 
 
 		if (j->nw == PII_WATCH_MAX)
 			return 0;	/* so many filters: the first ones are compared */
-		vals = calloc(n ? n : 1, sizeof(*vals));
-		if (!vals)
-			return -ENOMEM;
+		vals = xcalloc(n, sizeof(*vals));
+
 		*w = (struct pii_watch){ .field = field, .values = vals,
 					 .prefix = !strcmp(op, "prefix") };
 		if (!json_is_array(arg) && json_string_value(arg))

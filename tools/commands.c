@@ -7,6 +7,7 @@
  * needs is checked in one place, ctl_run(), for both.
  */
 #include "tools/cmd.h"
+#include "common/alloc.h"
 #include "tools/cmd_backup.h"
 
 #include <stdio.h>
@@ -210,9 +211,10 @@ static void local_groups(struct ctl_ctx *ctx)
 	n = getgroups(0, NULL);
 	if (n <= 0)
 		return;
-	g = calloc((size_t)n, sizeof(*g));
-	ctx->groups = calloc((size_t)n, sizeof(*ctx->groups));
-	n = g && ctx->groups ? getgroups(n, g) : -1;
+	g = xcalloc((size_t)n, sizeof(*g));
+	ctx->groups = xcalloc((size_t)n, sizeof(*ctx->groups));
+	n = getgroups(n, g);
+
 	/* no groups known means fewer roles, never more */
 	for (int i = 0; i < n; i++)
 		ctx->groups[i] = (uint32_t)g[i];

@@ -2,6 +2,7 @@
  * tools/ctl_proto.c - framing and byte encoding of the control protocol.
  */
 #include "tools/ctl_proto.h"
+#include "common/alloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -26,9 +27,8 @@ json_t *ctl_json_bytes(const char *buf, size_t len)
 	/* jansson refuses invalid UTF-8; keep such bytes exact, not replaced */
 	if (len > (SIZE_MAX - 1) / 2)
 		return NULL;
-	hex = malloc(2 * len + 1);
-	if (!hex)
-		return NULL;
+	hex = xmalloc(2 * len + 1);
+
 	hex_encode((const uint8_t *)buf, len, hex);
 	v = json_pack("{s:s}", "hex", hex);
 	free(hex);

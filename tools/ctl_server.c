@@ -128,9 +128,7 @@ static int decode_request(struct ctl_ctx *ctx, const json_t *req,
 	if (!n || n > CTL_MAX_ARGS)
 		return cmd_error(ctx, CTL_EXIT_USAGE, "request.argv: expected 1 to %d arguments, got %zu",
 				 CTL_MAX_ARGS, n);
-	*args = calloc(n, sizeof(**args));
-	if (!*args)
-		return cmd_error(ctx, CTL_EXIT_USAGE, "request: out of memory");
+	*args = xcalloc(n, sizeof(**args));
 	for (i = 0; i < n; i++) {
 		struct strbuf *a = &(*args)[i];
 
@@ -167,11 +165,7 @@ static int run_request(struct ctl_ctx *ctx, const struct strbuf *body)
 	rc = decode_request(ctx, req, &args, &nargs);
 	if (rc)
 		goto out;
-	argv = calloc(nargs + 1, sizeof(*argv));
-	if (!argv) {
-		rc = cmd_error(ctx, CTL_EXIT_USAGE, "request: out of memory");
-		goto out;
-	}
+	argv = xcalloc(nargs + 1, sizeof(*argv));
 	/* commands permute argv; args keeps the storage to free */
 	for (i = 0; i < nargs; i++)
 		argv[i] = args[i].buf;
@@ -358,9 +352,8 @@ int ctl_server_start(struct store *s, const struct ctl_hooks *hooks,
 	int rc;
 
 	*out = NULL;
-	srv = calloc(1, sizeof(*srv));
-	if (!srv)
-		return perr_set(e, ENOMEM, "control socket: out of memory");
+	srv = xcalloc(1, sizeof(*srv));
+
 	srv->store = s;
 	if (hooks)
 		srv->hooks = *hooks;

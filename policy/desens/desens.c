@@ -252,11 +252,7 @@ static int slot_add(struct desens *d, const char *name, struct perr *e)
 	memset(s, 0, sizeof(*s));
 	if (norm_rule_text(name, NFC_C, &norm, &n))
 		return perr_set(e, EINVAL, "field \"%s\": not valid utf-8", name);
-	s->label = strdup(name);
-	if (!s->label) {
-		free(norm);
-		return -ENOMEM;
-	}
+	s->label = xstrdup(name);
 	s->name = norm;
 	s->namelen = n;
 	d->nslots++;
@@ -336,9 +332,7 @@ static int compile_filter(struct desens *d, const struct row_filter *rf,
 	if (rf->op == ROW_ALL || rf->op == ROW_ANY) {
 		if (rf->nsubs && !rf->subs)
 			return perr_set(e, EINVAL, "row filter: missing terms");
-		f->subs = calloc(rf->nsubs ? rf->nsubs : 1, sizeof(*f->subs));
-		if (!f->subs)
-			return -ENOMEM;
+		f->subs = xcalloc(rf->nsubs, sizeof(*f->subs));
 		for (size_t i = 0; i < rf->nsubs; i++) {
 			f->nsubs = i + 1;
 			ret = compile_filter(d, &rf->subs[i], &f->subs[i], depth + 1, e);
@@ -364,9 +358,7 @@ static int compile_filter(struct desens *d, const struct row_filter *rf,
 		f->slot = (int)d->nslots - 1;
 	}
 	d->slots[f->slot].filtered = true;
-	f->values = calloc(rf->nvalues, sizeof(*f->values));
-	if (!f->values)
-		return -ENOMEM;
+	f->values = xcalloc(rf->nvalues, sizeof(*f->values));
 	for (size_t i = 0; i < rf->nvalues; i++) {
 		if (!rf->values[i])
 			return perr_set(e, EINVAL, "row filter on \"%s\": null value",
@@ -411,9 +403,7 @@ int desens_new(const struct view_rules *r, const uint8_t *key, size_t keylen,
 		/* fail closed: never raw bytes when rules exist */
 		return perr_set(e, EIO, "this file format cannot be desensitized "
 				"(csv, tsv, json lines and json only)");
-	d = calloc(1, sizeof(*d));
-	if (!d)
-		return -ENOMEM;
+	d = xcalloc(1, sizeof(*d));
 	d->fmt = formats[r->format];
 	d->drop_unlisted = r->drop_unlisted;
 	d->line = 1;
@@ -428,11 +418,7 @@ int desens_new(const struct view_rules *r, const uint8_t *key, size_t keylen,
 		goto err_out;
 	}
 	if (key && keylen) {
-		d->key = malloc(keylen);
-		if (!d->key) {
-			ret = -ENOMEM;
-			goto err_out;
-		}
+		d->key = xmalloc(keylen);
 		memcpy(d->key, key, keylen);
 		d->keylen = keylen;
 	}
@@ -440,21 +426,14 @@ int desens_new(const struct view_rules *r, const uint8_t *key, size_t keylen,
 	if (ret)
 		goto err_out;
 	if (r->rows) {
-		d->filter = calloc(1, sizeof(*d->filter));
-		if (!d->filter) {
-			ret = -ENOMEM;
-			goto err_out;
-		}
+		d->filter = xcalloc(1, sizeof(*d->filter));
 		ret = compile_filter(d, r->rows, d->filter, 0, e);
 		if (ret)
 			goto err_out;
 	}
-	d->vals = calloc(d->nslots ? d->nslots : 1, sizeof(*d->vals));
-	if (!d->vals) {
-		ret = -ENOMEM;
-		goto err_out;
-	}
+	d->vals = xcalloc(d->nslots, sizeof(*d->vals));
 	*out = d;
+
 	return 0;
 
 err_out:

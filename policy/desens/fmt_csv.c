@@ -344,10 +344,8 @@ static int plan_header(struct desens *d, struct csv *c, const uint8_t *rec,
 		       struct perr *e)
 {
 	c->ncols = c->nf;
-	c->action = calloc(c->ncols, 1);
-	c->slot = calloc(c->ncols, sizeof(*c->slot));
-	if (!c->action || !c->slot)
-		return -ENOMEM;
+	c->action = xcalloc(c->ncols, 1);
+	c->slot = xcalloc(c->ncols, sizeof(*c->slot));
 	for (size_t s = 0; s < d->nslots; s++)
 		c->scol[s] = -1;
 	for (size_t i = 0; i < c->ncols; i++) {
@@ -606,17 +604,12 @@ static int csv_run(struct desens *d, const uint8_t *buf, size_t len, bool eof,
 
 static int init_delim(struct desens *d, uint8_t delim)
 {
-	struct csv *c = calloc(1, sizeof(*c));
+	struct csv *c = xcalloc(1, sizeof(*c));
 
-	if (!c)
-		return -ENOMEM;
 	c->delim = delim;
-	c->scol = calloc(d->nslots ? d->nslots : 1, sizeof(*c->scol));
-	if (!c->scol) {
-		free(c);
-		return -ENOMEM;
-	}
+	c->scol = xcalloc(d->nslots, sizeof(*c->scol));
 	d->fs = c;
+
 	return 0;
 }
 

@@ -687,11 +687,10 @@ static int json_run(struct desens *d, const uint8_t *buf, size_t len, bool eof,
 
 static int json_init(struct desens *d, struct perr *e)
 {
-	struct json *js = calloc(1, sizeof(*js));
+	struct json *js = xcalloc(1, sizeof(*js));
 
-	if (!js)
-		return -ENOMEM;
-	strbuf_init(&js->sep, 0);
+	strbuf_init
+(&js->sep, 0);
 	strbuf_init(&js->rep, 0);
 	d->fs = js;
 	return 0;

@@ -5,7 +5,9 @@
  * with -EILSEQ on bytes that are not text: a mask must never cut a
  * multi-byte character in half or pass undecodable bytes through.
  */
+#include "common/alloc.h"
 #include "policy/desens/mask.h"
+
 
 #include <errno.h>
 #include <stdbool.h>
@@ -516,10 +518,9 @@ int mask_ctx_new(enum text_enc enc, const uint8_t *key, size_t keylen,
 	int ret = 0;
 
 	*out = NULL;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
+	c = xcalloc(1, sizeof(*c));
 	c->enc = enc;
+
 	strbuf_init(&c->u8, 0);
 	if (key && keylen) {
 		ret = hmac_prepare(c, key, keylen);

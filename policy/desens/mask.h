@@ -43,9 +43,10 @@ struct mask_ctx;		/* opaque; one per engine, not thread-safe */
 /*
  * A context for values in encoding enc. key (copied; may be NULL) is the
  * reading department's hash key; without one, hash fails with -ENOKEY.
- * Returns 0 or -ENOMEM.
+ * Returns 0, or -ENOMEM / -EIO when OpenSSL cannot set up the hash.
  */
-int mask_ctx_new(enum text_enc enc, const uint8_t *key, size_t keylen,
+int mask_ctx_new(
+enum text_enc enc, const uint8_t *key, size_t keylen,
 		 struct mask_ctx **out);
 void mask_ctx_free(struct mask_ctx *c);
 

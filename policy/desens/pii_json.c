@@ -146,9 +146,7 @@ static int path_push(struct pii_scan *sc, const char *key, size_t len)
 		ALLOC_GROW(sc->plen, sc->nparts + 1, sc->aparts);
 	}
 	sc->plen[sc->nparts] = sc->path.len;
-	sc->parts[sc->nparts] = key ? strndup(key, len) : NULL;
-	if (key && !sc->parts[sc->nparts])
-		return -ENOMEM;
+	sc->parts[sc->nparts] = key ? xstrndup(key, len) : NULL;
 	sc->nparts++;
 	if (!key) {
 		strbuf_addstr(&sc->path, "[]");
@@ -184,7 +182,7 @@ static int json_col(struct pii_scan *sc, size_t *col)
 	}
 	rc = pii_scan_col_add(sc, sc->path.buf, sc->path.len, sc->parts, sc->nparts);
 	if (!rc)
-		rc = pii_scan_col_watch(sc);
+		pii_scan_col_watch(sc);
 	*col = s->ncols - 1;
 	sc->hint = s->ncols;
 	return rc;
@@ -311,7 +309,10 @@ static int json_object(struct pii_scan *sc)
 	strbuf_reset(&sc->val);
 	sc->nf = 0;
 	rc = json_members(sc, 0);
-	return rc ? rc : pii_scan_tally(sc);
+	if (!rc)
+		pii_scan_tally(sc);
+	return rc;
+
 }
 
 int pii_json_read(struct pii_scan *sc)

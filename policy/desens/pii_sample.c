@@ -62,16 +62,12 @@ int pii_scan_col_add(struct pii_scan *sc, const char *name, size_t len, char *co
 	ALLOC_GROW(s->cols, s->ncols + 1, sc->ccap);
 	c = &s->cols[s->ncols];
 	memset(c, 0, sizeof(*c));
-	c->name = strndup(name, len);
-	c->parts = calloc(nparts ? nparts : 1, sizeof(*c->parts));
-	s->ncols++;		/* counted now, so that release frees what is there */
-	if (!c->name || !c->parts)
-		return -ENOMEM;
-	for (size_t k = 0; k < nparts; k++) {
-		if (parts[k] && !(c->parts[k] = strdup(parts[k])))
-			return -ENOMEM;
-		c->nparts = k + 1;
-	}
+	c->name = xstrndup(name, len);
+	c->parts = xcalloc(nparts, sizeof(*c->parts));
+	s->ncols++;
+	for (size_t k = 0; k < nparts; k++)
+		if (parts[k])
+			c->parts[k] = xstrdup(parts[k]);
 	c->nparts = nparts;
 	return 0;
 }
@@ -86,7 +82,7 @@ static const char *col_key(const struct pii_column *c)
 }
 
 /* Marks the watches whose field the new column is (its key in the loose form). */
-int pii_scan_col_watch(struct pii_scan *sc)
+void pii_scan_col_watch(struct pii_scan *sc)
 {
 	struct pii_column *c = &sc->s->cols[sc->s->ncols - 1];
 	const char *key = col_key(c);
@@ -94,7 +90,8 @@ int pii_scan_col_watch(struct pii_scan *sc)
 	int rc = 0;
 
 	if (!key || !sc->nw)
-		return 0;
+		return;
+	/* a key or field that is no text marks no watch */
 	rc = pii_fold(key, strlen(key), &sc->fold);
 	for (size_t w = 0; !rc && w < sc->nw; w++) {
 		rc = pii_fold(sc->w[w].field, strlen(sc->w[w].field), &f);
@@ -102,7 +99,6 @@ int pii_scan_col_watch(struct pii_scan *sc)
 			c->watch |= 1ull << w;
 	}
 	strbuf_release(&f);
-	return rc == -ENOMEM ? rc : 0;
 }
 
 /* Whether v equals (or, for a prefix filter, starts with) a in a.len bytes. */
@@ -112,35 +108,34 @@ static bool same(const char *v, size_t n, const char *a, size_t alen, bool prefi
 }
 
 /*
- * 1 when v[0..n) matches none of watch w's values byte for byte but one
- * in the loose form, else 0; -ENOMEM.
+ * Whether v[0..n) matches none of watch w's values byte for byte but one
+ * in the loose form.
  */
-static int near_match(struct pii_scan *sc, size_t w, const char *v, size_t n)
+static bool near_match(struct pii_scan *sc, size_t w, const char *v, size_t n)
 {
 	const struct pii_watch *pw = &sc->w[w];
 	const struct strbuf *fv = &sc->wfold[w];
 	size_t off = 0;
-	int rc;
 
 	for (size_t k = 0; k < pw->nvalues; k++)
 		if (same(v, n, pw->values[k], strlen(pw->values[k]), pw->prefix))
-			return 0;
-	rc = pii_fold(v, n, &sc->fold);
-	if (rc)
-		return rc == -ENOMEM ? rc : 0;
+			return false;
+	/* a value that is no text is near nothing */
+	if (pii_fold(v, n, &sc->fold))
+		return false;
 	/* wfold holds the folded values back to back, each ended by a NUL */
 	for (size_t k = 0; k < pw->nvalues; k++) {
 		size_t len = strlen(fv->buf + off);
 
 		if (same(sc->fold.buf, sc->fold.len, fv->buf + off, len, pw->prefix))
-			return 1;
+			return true;
 		off += len + 1;
 	}
-	return 0;
+	return false;
 }
 
 /* Counts the fields of the record just read; a record is counted whole or not at all. */
-int pii_scan_tally(struct pii_scan *sc)
+void pii_scan_tally(struct pii_scan *sc)
 {
 	uint64_t seen = 0, near = 0;
 
@@ -159,15 +154,11 @@ int pii_scan_tally(struct pii_scan *sc)
 		for (int kind = 0; kind < PII_NKINDS; kind++)
 			c->hits[kind] += (bits >> kind) & 1;
 		for (size_t w = 0; c->watch && w < sc->nw; w++) {
-			int rc;
-
 			if (!(c->watch >> w & 1))
 				continue;
 			seen |= 1ull << w;
-			rc = near_match(sc, w, sc->val.buf + sc->f[k].off, sc->f[k].len);
-			if (rc < 0)
-				return rc;
-			near |= (uint64_t)rc << w;
+			if (near_match(sc, w, sc->val.buf + sc->f[k].off, sc->f[k].len))
+				near |= 1ull << w;
 		}
 	}
 	for (size_t w = 0; w < sc->nw; w++) {
@@ -175,7 +166,6 @@ int pii_scan_tally(struct pii_scan *sc)
 		sc->w[w].near += near >> w & 1;
 	}
 	sc->s->records++;
-	return 0;
 }
 
 /*
@@ -257,9 +247,7 @@ static int csv_read(struct pii_scan *sc, char delim)
 		if (!header && sc->nf != sc->s->ncols)
 			return pii_scan_bad(sc, line, "%zu fields, the header has %zu", sc->nf, sc->s->ncols);
 		if (!header) {
-			rc = pii_scan_tally(sc);
-			if (rc)
-				return rc;
+			pii_scan_tally(sc);
 			continue;
 		}
 		for (size_t k = 0; !rc && k < sc->nf; k++) {
@@ -271,7 +259,7 @@ static int csv_read(struct pii_scan *sc, char delim)
 			rc = pii_scan_col_add(sc, part, sc->f[k].len, &part, 1);
 			part[sc->f[k].len] = save;
 			if (!rc)
-				rc = pii_scan_col_watch(sc);
+				pii_scan_col_watch(sc);
 		}
 		if (rc)
 			return rc;
@@ -357,9 +345,8 @@ static int watch_prepare(struct pii_scan *sc)
 	if (sc->nw > PII_WATCH_MAX)
 		return perr_set(sc->e, E2BIG, "more than %d row filters to compare with",
 				PII_WATCH_MAX);
-	sc->wfold = calloc(sc->nw, sizeof(*sc->wfold));
-	if (!sc->wfold)
-		return -ENOMEM;
+	sc->wfold = xcalloc(sc->nw, sizeof(*sc->wfold));
+
 	for (size_t w = 0; !rc && w < sc->nw; w++) {
 		sc->w[w].near = sc->w[w].seen = 0;
 		for (size_t k = 0; !rc && k < sc->w[w].nvalues; k++) {

@@ -60,16 +60,17 @@ void pii_scan_field(struct pii_scan *sc, size_t col, size_t off, size_t len);
 
 /*
  * Adds a column named name[0..len) whose path is parts[0..nparts) (copied).
- * 0, -E2BIG (too many columns, said in sc->e) or -ENOMEM.
+ * 0 or -E2BIG (too many columns, said in sc->e).
  */
 int pii_scan_col_add(struct pii_scan *sc, const char *name, size_t len, char *const *parts,
 		     size_t nparts);
 
-/* Marks the watches whose field the column just added is. 0 or -ENOMEM. */
-int pii_scan_col_watch(struct pii_scan *sc);
+/* Marks the watches whose field the column just added is. */
+void pii_scan_col_watch(struct pii_scan *sc);
 
-/* Counts the fields of the record just read. 0 or -ENOMEM. */
-int pii_scan_tally(struct pii_scan *sc);
+/* Counts the fields of the record just read. */
+void pii_scan_tally(struct pii_scan *sc);
+
 
 /*
  * Reads JSON (an array of objects, or objects one after another) from

@@ -6,7 +6,9 @@
  * code points past U+10FFFF). Runs of ASCII are checked eight bytes at a
  * time: most of a data file is digits and punctuation.
  */
+#include "common/alloc.h"
 #include "policy/desens/text.h"
+
 
 #include <errno.h>
 #include <iconv.h>
@@ -247,9 +249,7 @@ int text_conv_new(enum text_enc from, enum text_enc to, struct text_conv **out)
 	struct text_conv *c;
 
 	*out = NULL;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
+	c = xcalloc(1, sizeof(*c));
 	c->cd = iconv_open(to == TEXT_GB18030 ? "GB18030" : "UTF-8",
 			   from == TEXT_GB18030 ? "GB18030" : "UTF-8");
 	if (c->cd == (iconv_t)-1) {

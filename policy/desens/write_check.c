@@ -14,7 +14,9 @@
  * The engine itself (desens with rules that change nothing) is the
  * parser, so "parses" means what it means for every reader.
  */
+#include "common/alloc.h"
 #include "policy/desens/write_check.h"
+
 
 #include <errno.h>
 #include <stdbool.h>
@@ -57,20 +59,14 @@ int write_check_new(const char *format, const char *encoding, uint64_t keep,
 	int err = 0;
 
 	*out = NULL;
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return -ENOMEM;
+	w = xcalloc(1, sizeof(*w));
 	w->format = format_of(format);
 	w->keep = keep;
 	strbuf_init(&w->old_head, 0);
 	strbuf_init(&w->new_head, 0);
 	strbuf_init(&w->sink, 0);
 	w->rules.format = w->format;
-	w->rules.encoding = strdup(encoding && encoding[0] ? encoding : "utf-8");
-	if (!w->rules.encoding) {
-		err = -ENOMEM;
-		goto err_out;
-	}
+	w->rules.encoding = xstrdup(encoding && encoding[0] ? encoding : "utf-8");
 	if (w->format != VIEW_OTHER) {
 		err = desens_new(&w->rules, NULL, 0, &w->whole, e);
 		if (err == 0 && keep)

@@ -26,8 +26,9 @@ struct write_check;		/* opaque; one per commit checked */
  * "jsonl", "json", anything else: a format the engine does not read) and
  * encoding. keep: how many leading bytes of the previous content the new
  * one may still hold unchanged (those the writer neither overwrote nor
- * truncated away); the writer's own bytes come after them. Returns 0 or
- * -ENOMEM, -EINVAL (unknown encoding) with e set.
+ * truncated away); the writer's own bytes come after them. Returns 0, or
+ * desens_new()'s error (-EINVAL for an unknown encoding) with e set.
+
  */
 int write_check_new(const char *format, const char *encoding, uint64_t keep,
 		    struct write_check **out, struct perr *e);
