@@ -237,23 +237,17 @@ static int fs_opt_proc(void *data, const char *arg, int key, struct fuse_args *o
 
 static const char usage_line[] =
 	"poolfs STORE MOUNTPOINT [-f] [-d] [-o dept=ID] [-o allow_all] "
-	"[-o view_budget=SIZE] [-o key_file=FILE] [-o passphrase_file=FILE] [-o metrics=PATH] [-o metrics_interval=SECONDS] "
-	"[-o max_threads=N] [-o FUSE options]";
+	"[-o view_budget=SIZE] [-o key_file=FILE] [-o passphrase_file=FILE] "
+	"[-o metrics=PATH] [-o metrics_interval=SECONDS] [-o max_threads=N] [-o FUSE options]";
 
 /* Reads the passphrase now, before the daemon leaves the cwd and stdin. */
 static int set_passphrase(const char *path)
 {
-	struct strbuf pass = STRBUF_INIT;
 	struct perr e = PERR_INIT;
-	int ret;
+	int ret = store_set_passphrase_file(path, &e);
 
-	ret = crypt_passphrase_read(path, &pass, &e);
 	if (ret)
 		fprintf(stderr, "poolfs: %s\n", e.msg);
-	else
-		store_set_passphrase(&pass);
-	OPENSSL_cleanse(pass.buf, pass.alloc);
-	strbuf_release(&pass);
 	return ret;
 }
 

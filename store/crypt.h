@@ -190,6 +190,12 @@ void store_set_key_file(const char *path);
  * copied, process-wide, NULL clears it. Set before opening.
  */
 void store_set_passphrase(const struct strbuf *pass);
+/*
+ * Reads the passphrase in path ("-": standard input, crypt_passphrase_read)
+ * and sets it as store_set_passphrase() does; the copy read is wiped.
+ * 0, or a negative errno with the one-line reason in e.
+ */
+int store_set_passphrase_file(const char *path, struct perr *e);
 
 struct store_crypto_info {
 	enum crypt_cipher cipher;

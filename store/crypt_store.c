@@ -50,6 +50,19 @@ void store_set_passphrase(const struct strbuf *pass)
 		strbuf_add(&passphrase, pass->buf, pass->len);
 }
 
+int store_set_passphrase_file(const char *path, struct perr *e)
+{
+	struct strbuf pass = STRBUF_INIT;
+	int ret;
+
+	ret = crypt_passphrase_read(path, &pass, e);
+	if (!ret)
+		store_set_passphrase(&pass);
+	OPENSSL_cleanse(pass.buf, pass.alloc);
+	strbuf_release(&pass);
+	return ret;
+}
+
 void store_set_key_file(const char *path)
 {
 	free(key_file_override);

@@ -36,17 +36,11 @@ static int usage_error(const char *fmt, const char *arg)
 /* Reads the passphrase in path for the store this process opens. */
 static int set_passphrase(const char *path)
 {
-	struct strbuf pass = STRBUF_INIT;
 	struct perr e = PERR_INIT;
-	int ret;
+	int ret = store_set_passphrase_file(path, &e);
 
-	ret = crypt_passphrase_read(path, &pass, &e);
 	if (ret)
 		fprintf(stderr, "poolctl: %s\n", e.msg);
-	else
-		store_set_passphrase(&pass);
-	OPENSSL_cleanse(pass.buf, pass.alloc);
-	strbuf_release(&pass);
 	return ret;
 }
 
