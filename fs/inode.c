@@ -319,19 +319,45 @@ static void mark_gone(struct fs_inode *k, struct fs_orphan *o, const struct stor
 	}
 }
 
-void fs_inode_orphaned(struct fs *fs, uint64_t sino, struct fs_orphan *o,
-		       const struct store_attr *a)
+int fs_inode_end_name(struct fs *fs, const struct store_attr *a, const char *path,
+		      int (*op)(struct fs *, uint64_t, const char *, void *),
+		      uint64_t parent, const char *name, void *arg)
 {
-	struct fs_inode *n;
+	struct fs_orphan *o = NULL;
+	struct fs_inode *n, *k;
+	int err = 0;
 
 	pthread_mutex_lock(&fs->table_lock);
-	n = table_find(fs, sino);
-	if (n)
-		mark_gone(n, o, a);
-	for (n = fs->redirected; n; n = n->rnext)
-		if (n->redirect == sino)
+	n = table_find(fs, a->ino);
+	if (n) {
+		n->pins++;
+		pthread_mutex_lock(&n->lock);
+		err = fs_orphan_prepare(fs, n, path, &o);
+	}
+	if (err == 0)
+		err = op(fs, parent, name, arg);
+	if (err < 0) {
+		fs_orphan_abort(o);
+		o = NULL;
+	} else if (n) {
+		fs_orphan_detach(n, o);
+	}
+	if (err == 0) {
+		/* the kernel inodes of the name now stand for the old file */
+		if (n)
 			mark_gone(n, o, a);
+		for (k = fs->redirected; k; k = k->rnext)
+			if (k->redirect == a->ino)
+				mark_gone(k, o, a);
+	}
+	if (n)
+		pthread_mutex_unlock(&n->lock);
 	pthread_mutex_unlock(&fs->table_lock);
+	if (n)
+		fs_inode_put(fs, n);
+	if (o)
+		fs_orphan_put(o);
+	return err;
 }
 
 /* A file's kernel inode that shows the name, raw; caller holds the table lock. */

@@ -19,7 +19,7 @@ struct fs_inode *fs_inode_get(struct fs *fs, uint64_t ino, bool lookup);
 /*
  * The kernel inode to show for store inode sino, with one kernel
  * reference: its own, unless that one stands for the file's previous
- * life (orphaned); then one that redirects to it (see fs_inode_orphaned).
+ * life (orphaned); then one that redirects to it (see fs_inode_end_name).
  */
 struct fs_inode *fs_inode_get_live(struct fs *fs, uint64_t sino);
 /*
@@ -54,13 +54,21 @@ double fs_cache_timeout(const struct fs *fs);
 /* The view kernel inode ino shows (its key's vid), 0 when none or unknown. */
 uint32_t fs_inode_vid(struct fs *fs, uint64_t ino);
 /*
- * Marks the kernel inodes of store inode sino as standing for the file
- * that just lost its name (a: its attributes then): those its handles
- * that o took over were opened on answer o's size, the others keep the
- * version they showed. A kernel inode marked before stays as it was.
+ * Runs op(fs, parent, name, arg), a store operation that ends the name
+ * parent/name of regular file a->ino (path: its pool path; a: its
+ * attributes before), so that handles still open on the file keep it
+ * to themselves (orphan.c), and marks the file's kernel inodes: those
+ * the orphan took handles over from answer its size, the others keep
+ * the version they showed; one marked before (a rename over it before)
+ * stays as it was. The table lock is held from before op until they are
+ * marked: a read-only open decides between what its kernel inode keeps
+ * and the current version under that lock (fs_kinode_reader), so none
+ * can open the name's new file on a kernel inode that stands for the
+ * old one and still has its size.
  */
-void fs_inode_orphaned(struct fs *fs, uint64_t sino, struct fs_orphan *o,
-			const struct store_attr *a);
+int fs_inode_end_name(struct fs *fs, const struct store_attr *a, const char *path,
+		      int (*op)(struct fs *, uint64_t, const char *, void *),
+		      uint64_t parent, const char *name, void *arg);
 /* The version kernel inode ino keeps (kinode.h), 0 if the current. */
 uint64_t fs_inode_kversion(struct fs *fs, uint64_t ino);
 /* The orphan of kernel inode ino with a reference, or NULL. */

@@ -585,38 +585,11 @@ static int orphaning(fuse_req_t req, uint64_t parent, const char *name, const ch
 		     int (*op)(struct fs *, uint64_t, const char *, void *), void *arg)
 {
 	struct fs *fs = fs_of(req);
-	struct fs_orphan *o = NULL;
-	struct fs_inode *n = NULL;
 	struct store_attr a;
-	int err;
 
 	if (store_lookup(fs->store, parent, name, &a) < 0 || a.type != STORE_REG)
 		return op(fs, parent, name, arg);
-	n = fs_inode_find(fs, a.ino);
-	if (n) {
-		pthread_mutex_lock(&n->lock);
-		err = fs_orphan_prepare(fs, n, path, &o);
-		if (err < 0)
-			goto out;
-	}
-	err = op(fs, parent, name, arg);
-	if (err < 0) {
-		fs_orphan_abort(o);
-		goto out;
-	}
-	if (n)
-		fs_orphan_detach(n, o);
-out:
-	if (n) {
-		pthread_mutex_unlock(&n->lock);
-		fs_inode_put(fs, n);
-	}
-	/* the kernel inodes of the name now stand for the old file (table lock first) */
-	if (err == 0)
-		fs_inode_orphaned(fs, a.ino, o, &a);
-	if (err == 0 && o)
-		fs_orphan_put(o);
-	return err;
+	return fs_inode_end_name(fs, &a, path, op, parent, name, arg);
 }
 
 static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,

@@ -208,6 +208,50 @@ def gone_twice(d):
     os.close(w2)
 
 
+def rename_reader(d):
+    """readers of a name that temp-then-rename keeps replacing read whole files
+
+    A reader that reached the old file's kernel inode just before a
+    rename over it must read the old file (or the new one) whole, never
+    the new file's bytes cut to the old one's size. The window is between
+    the store's rename and the marking of the old kernel inodes, so this
+    case repeats the race: with the window open, hundreds of reads miss.
+    """
+    p = os.path.join(d, "f")
+    files = (pat(b"big!", 300037), pat(b"s", 5035))
+    put(p, files[0])
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            for i in range(400):
+                tmp = os.path.join(d, ".tmp.%d" % i)
+                with open(tmp, "wb") as f:
+                    f.write(files[(i + 1) % 2])
+                os.rename(tmp, p)
+        except OSError as e:
+            print("FAIL: writer: %s" % e)
+            code = 1
+        os._exit(code)
+    reads = bad = 0
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        with open(p, "rb") as f:
+            got = f.read()
+        reads += 1
+        if got not in files:
+            bad += 1
+            if bad <= 3:
+                same("read %d of the renamed-over name" % reads, got,
+                     files[0] if got[:1] == b"b" else files[1])
+        if done:
+            break
+    if status != 0:
+        fail("the renaming writer failed")
+    if bad:
+        fail("%d of %d reads were not one whole file" % (bad, reads))
+
+
 CASES = {
     "reader-pages": reader_pages,
     "reader-size": reader_size,
@@ -215,6 +259,7 @@ CASES = {
     "gone-unlink": gone_unlink,
     "gone-rename": gone_rename,
     "gone-twice": gone_twice,
+    "rename-reader": rename_reader,
 }
 
 
