@@ -22,20 +22,25 @@
 #include "tools/ctl.h"
 
 /*
- * Store inode ino has a new current version (restore): the mount shows
- * it before the command returns.
+ * op gives store inode ino a new current version (restore): the mount
+ * shows it before the command returns.
  */
-static int hook_invalidate(void *data, uint64_t ino)
+static int hook_change(void *data, uint64_t ino, int (*op)(void *arg), void *arg)
 {
 	struct fs *fs = data;
+	int err;
 
-	if (ino & (FS_VIRT_BIT | FS_ALIAS_BIT))
-		fs_notify_inode(fs, ino);
-	else
-		fs_changed(fs, ino);
+	if (ino & (FS_VIRT_BIT | FS_ALIAS_BIT)) {
+		err = op(arg);
+		if (err == 0)
+			fs_notify_inode(fs, ino);
+	} else {
+		err = fs_changed_by(fs, ino, op, arg);
+	}
 	/* the restore returns once the mount shows it */
-	fs_notify_wait(fs);
-	return 0;
+	if (err == 0)
+		fs_notify_wait(fs);
+	return err;
 }
 
 /*
@@ -72,7 +77,7 @@ int fs_control_start(struct fs *fs)
 {
 	const struct ctl_hooks hooks = {
 		.data = fs,
-		.invalidate_inode = hook_invalidate,
+		.change_inode = hook_change,
 		.set_policy = hook_set_policy,
 		.authorize = NULL,	/* the built-in gate: root and role holders */
 		.mount_info = hook_mount_info,

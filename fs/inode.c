@@ -439,23 +439,22 @@ bool fs_kinode_reader(struct fs *fs, struct fs_inode *n, uint64_t kino, uint64_t
 	return kept;
 }
 
-size_t fs_kinode_changed(struct fs *fs, uint64_t sino)
+/*
+ * After node n (locked, as the table) got a new current version: live
+ * kernel inodes whose readers keep an older one become kept; with before
+ * (the attributes the kernel inodes showed), every live one does.
+ */
+static size_t changed_locked(struct fs *fs, struct fs_inode *n, const struct store_attr *before)
 {
 	struct store_version_info vi;
-	struct fs_inode *n, *k;
+	uint64_t sino = n->key.sino;
 	struct store_attr a, old;
+	struct fs_inode *k;
 	struct fs_file *fh;
 	size_t count = 0;
 
-	pthread_mutex_lock(&fs->table_lock);
-	n = table_find(fs, sino);
-	if (!n || n->key.kind != FS_REAL) {
-		pthread_mutex_unlock(&fs->table_lock);
-		return 0;
-	}
-	pthread_mutex_lock(&n->lock);
 	if (store_getattr(fs->store, sino, &a) < 0)
-		goto out;
+		return 0;
 	for (fh = n->files; fh; fh = fh->next) {
 		if (!raw_reader(fh) || fs_file_follows(fh) || !fh->content)
 			continue;
@@ -470,6 +469,22 @@ size_t fs_kinode_changed(struct fs *fs, uint64_t sino)
 			count++;
 		}
 	}
+	/*
+	 * An open through a kernel inode the kernel still gives the old size
+	 * must not get the new version: it keeps what it shows. Readers that
+	 * follow a writing read the stage, which the change did not touch.
+	 */
+	if (before && before->version != a.version && !n->writers && !n->stage) {
+		if (live_raw(n)) {
+			keep_kinode(n, before);
+			count++;
+		}
+		for (k = fs->redirected; k; k = k->rnext)
+			if (k->redirect == sino && live_raw(k)) {
+				keep_kinode(k, before);
+				count++;
+			}
+	}
 	/* readers that followed there keep what they saw; fail closed: EIO */
 	for (fh = n->files; fh && count; fh = fh->next) {
 		k = raw_reader(fh) && fs_file_follows(fh) ? table_find(fs, fh->kino) : NULL;
@@ -479,10 +494,49 @@ size_t fs_kinode_changed(struct fs *fs, uint64_t sino)
 	}
 	if (count)
 		n->cache_version = FS_CACHE_UNKNOWN;
-out:
-	pthread_mutex_unlock(&n->lock);
+	return count;
+}
+
+size_t fs_kinode_changed(struct fs *fs, uint64_t sino)
+{
+	struct fs_inode *n;
+	size_t count = 0;
+
+	pthread_mutex_lock(&fs->table_lock);
+	n = table_find(fs, sino);
+	if (n && n->key.kind == FS_REAL) {
+		pthread_mutex_lock(&n->lock);
+		count = changed_locked(fs, n, NULL);
+		pthread_mutex_unlock(&n->lock);
+	}
 	pthread_mutex_unlock(&fs->table_lock);
 	return count;
+}
+
+int fs_kinode_change(struct fs *fs, uint64_t sino, int (*op)(void *), void *arg,
+		     size_t *count)
+{
+	struct store_attr before;
+	struct fs_inode *n;
+	int err = 0;
+
+	*count = 0;
+	pthread_mutex_lock(&fs->table_lock);
+	n = table_find(fs, sino);
+	if (n && n->key.kind != FS_REAL)
+		n = NULL;
+	if (n) {
+		pthread_mutex_lock(&n->lock);
+		err = store_getattr(fs->store, sino, &before);
+	}
+	if (err == 0)
+		err = op(arg);
+	if (err == 0 && n)
+		*count = changed_locked(fs, n, &before);
+	if (n)
+		pthread_mutex_unlock(&n->lock);
+	pthread_mutex_unlock(&fs->table_lock);
+	return err;
 }
 
 void fs_kinode_state(struct fs *fs, uint64_t ino, struct fs_kinode_state *st)

@@ -41,6 +41,18 @@ bool fs_kinode_reader(struct fs *fs, struct fs_inode *n, uint64_t kino, uint64_t
  * kept. Returns the number that did.
  */
 size_t fs_kinode_changed(struct fs *fs, uint64_t sino);
+/*
+ * Runs op(arg), a store operation that gives store inode sino a new
+ * current version no writer made (restore), and in the same step under
+ * the table lock makes every live kernel inode of sino kept with what it
+ * showed (unless a writing is under way: its readers follow the stage).
+ * A read-only open decides between kept and current under that lock
+ * (fs_kinode_reader), so none gets the new version on a kernel inode
+ * whose size the kernel has from the old one. *count: how many became
+ * kept (the name needs a new lookup then). Returns op's result.
+ */
+int fs_kinode_change(struct fs *fs, uint64_t sino, int (*op)(void *), void *arg,
+		     size_t *count);
 
 /* What kernel inode ino shows (no handle named): see fs_inode. */
 struct fs_kinode_state {

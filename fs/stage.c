@@ -448,15 +448,31 @@ out:
 	strbuf_release(&path);
 }
 
-void fs_changed(struct fs *fs, uint64_t sino)
+/* count: how many of sino's kernel inodes became kept. */
+static void changed(struct fs *fs, uint64_t sino, size_t count)
 {
 	/*
 	 * A writer's claim gave readers of older versions their own kernel
 	 * inodes (kinode.h); a restore did not: the name gets a new one.
 	 */
-	if (fs_kinode_changed(fs, sino))
+	if (count)
 		relookup(fs, sino);
 	fs_invalidate_sino(fs, sino);
 	/* masked reads of the new version should cost what plain ones do */
 	fs_view_committed(fs, sino);
+}
+
+void fs_changed(struct fs *fs, uint64_t sino)
+{
+	changed(fs, sino, fs_kinode_changed(fs, sino));
+}
+
+int fs_changed_by(struct fs *fs, uint64_t sino, int (*op)(void *), void *arg)
+{
+	size_t count;
+	int err = fs_kinode_change(fs, sino, op, arg, &count);
+
+	if (err == 0)
+		changed(fs, sino, count);
+	return err;
 }

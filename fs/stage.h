@@ -32,6 +32,13 @@ int fs_commit_locked(struct fs *fs, struct fs_inode *n, const struct fs_who *w,
  * no lock held.
  */
 void fs_changed(struct fs *fs, uint64_t sino);
+/*
+ * Runs op(arg), which gives store inode sino a new current version from
+ * outside any handle (restore), as one step with the marking of its
+ * kernel inodes (fs_kinode_change), then does what fs_changed does.
+ * Returns op's result. Call with no lock held.
+ */
+int fs_changed_by(struct fs *fs, uint64_t sino, int (*op)(void *), void *arg);
 /* Commits any open stage of store inode sino (before a rename moves it). */
 int fs_commit_ino(fuse_req_t req, uint64_t sino, const char *path);
 /*

@@ -38,7 +38,7 @@ static struct store *pool;
 static struct ctl_server *server;
 /* set by the server thread's hooks, read by the tests: atomics */
 static int deny_all;			/* authorize hook answer */
-static int invalidated;			/* invalidate_inode calls */
+static int invalidated;			/* change_inode calls */
 static uint64_t invalidated_ino;
 
 static inline int test_authorize(void *data, uint32_t uid, uint32_t gid, int32_t pid)
@@ -46,11 +46,11 @@ static inline int test_authorize(void *data, uint32_t uid, uint32_t gid, int32_t
 	return __atomic_load_n(&deny_all, __ATOMIC_SEQ_CST) ? -EACCES : 0;
 }
 
-static inline int test_invalidate(void *data, uint64_t ino)
+static inline int test_change(void *data, uint64_t ino, int (*op)(void *arg), void *arg)
 {
 	__atomic_add_fetch(&invalidated, 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&invalidated_ino, ino, __ATOMIC_SEQ_CST);
-	return 0;
+	return op(arg);
 }
 
 /* What the "daemon" was handed by policy apply; atomics, like the above. */
@@ -74,7 +74,7 @@ static inline int test_set_policy(void *data, struct policy *p)
 }
 
 static const struct ctl_hooks test_hooks = {
-	.invalidate_inode = test_invalidate,
+	.change_inode = test_change,
 	.set_policy = test_set_policy,
 	.authorize = test_authorize,
 };

@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "store/audit.h"
@@ -24,22 +26,42 @@ static const char restore_usage[] =
 	"  --version N   the version to restore (see poolctl versions PATH)\n"
 	"  --json        print {\"path\", \"restored\", \"version\"} instead\n";
 
-static void tell_daemon(struct ctl_ctx *ctx, uint64_t ino)
-{
-	int rc;
+struct restore_op {
+	struct ctl_ctx *ctx;
+	uint64_t ino, version, new_version;
+	struct store_writer *w;
+	struct audit_rec *rec;
+};
 
-	if (!ctx->hooks || !ctx->hooks->invalidate_inode)
-		return;
-	rc = ctx->hooks->invalidate_inode(ctx->hooks->data, ino);
-	/* the version is committed; a stale kernel cache is the daemon's to log */
-	if (rc)
-		log_warn("restore: invalidating inode %" PRIu64 ": error %d", ino, rc);
+/*
+ * POOLFS_TEST_RESTORE_PAUSE_MS (tests only): a pause after the store's
+ * change, inside the step the mount makes of it, so that a test can
+ * open the file there (tests/mount/readers.py restore-reader).
+ */
+static void test_pause(void)
+{
+	const char *env = getenv("POOLFS_TEST_RESTORE_PAUSE_MS");
+	long ms = env ? strtol(env, NULL, 10) : 0;
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	if (ms > 0 && ms < 10000)
+		nanosleep(&ts, NULL);
+}
+
+static int restore_op(void *arg)
+{
+	struct restore_op *r = arg;
+	int rc = store_restore(r->ctx->store, r->ino, r->version, r->w, r->rec, &r->new_version);
+
+	if (rc == 0)
+		test_pause();
+	return rc;
 }
 
 int cmd_restore(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	bool json = false;
-	uint64_t version = 0, new_version = 0, ino;
+	uint64_t version = 0, ino;
 	struct cmd_opt opts[] = {
 		{ "--json", CMD_OPT_BOOL, &json, false },
 		{ "--version", CMD_OPT_U64, &version, false },
@@ -48,6 +70,7 @@ int cmd_restore(struct ctl_ctx *ctx, int argc, char **argv)
 	struct store_writer w = { 0 };
 	struct strbuf subject = STRBUF_INIT;
 	struct audit_rec rec;
+	struct restore_op r;
 	const char *path;
 	int n, rc;
 
@@ -71,7 +94,12 @@ int cmd_restore(struct ctl_ctx *ctx, int argc, char **argv)
 	w.pid = (uint32_t)ctx->pid;
 	cmd_audit_init(ctx, &rec, "restore", path);
 	rec.version = version;
-	rc = store_restore(ctx->store, ino, version, &w, &rec, &new_version);
+	r = (struct restore_op){ .ctx = ctx, .ino = ino, .version = version, .w = &w, .rec = &rec };
+	/* a live mount marks its kernel inodes in the same step (ctl.h) */
+	if (ctx->hooks && ctx->hooks->change_inode)
+		rc = ctx->hooks->change_inode(ctx->hooks->data, ino, restore_op, &r);
+	else
+		rc = restore_op(&r);
 	if (rc == -ENOENT) {
 		rc = cmd_error(ctx, CTL_EXIT_USAGE, "\"%s\": no version %" PRIu64
 			       " (see poolctl versions)", path, version);
@@ -82,14 +110,13 @@ int cmd_restore(struct ctl_ctx *ctx, int argc, char **argv)
 		rc = cmd_fail(ctx, rc, NULL, subject.buf);
 		goto out;
 	}
-	tell_daemon(ctx, ino);
 	if (json)
 		rc = cmd_print_json(ctx, json_pack("{s:o, s:I, s:I}",
 						   "path", ctl_json_bytes(path, strlen(path)),
 						   "restored", (json_int_t)version,
-						   "version", (json_int_t)new_version));
+						   "version", (json_int_t)r.new_version));
 	else
-		strbuf_addf(&ctx->out, "%" PRIu64 "\n", new_version);
+		strbuf_addf(&ctx->out, "%" PRIu64 "\n", r.new_version);
 out:
 	strbuf_release(&subject);
 	return rc;

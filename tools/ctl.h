@@ -99,8 +99,14 @@ struct ctl_mount_info {
  */
 struct ctl_hooks {
 	void *data;
-	/* Drop kernel caches of ino so the mount shows a new version at once. */
-	int (*invalidate_inode)(void *data, uint64_t ino);
+	/*
+	 * Runs op(arg), which gives file ino a new current version (restore),
+	 * and makes the mount show it at once: the mount marks its kernel
+	 * inodes in the same step, so no reader opens the new version under
+	 * the old one's size. Returns op's result, or another negative errno
+	 * when op did not run.
+	 */
+	int (*change_inode)(void *data, uint64_t ino, int (*op)(void *arg), void *arg);
 	/*
 	 * Makes p the live policy of the mount, consuming the caller's
 	 * reference (also on error). Called by policy apply after the new

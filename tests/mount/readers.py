@@ -252,6 +252,54 @@ def rename_reader(d):
         fail("%d of %d reads were not one whole file" % (bad, reads))
 
 
+def restore_reader(d):
+    """readers of a name that restore keeps switching read one version whole
+
+    A reader that opens through the name's kernel inode while a restore
+    makes another version current must read the version that kernel
+    inode's size describes, or the restored one whole: never the restored
+    bytes cut to (or padded out to) the old size. The window is between
+    the store's restore and the marking of the kernel inodes, which the
+    daemon holds open (POOLFS_TEST_RESTORE_PAUSE_MS) where the store's
+    restore is done. RESTORE_CTL: a poolctl command prefix, DIR's
+    pool path in RESTORE_PATH.
+    """
+    p = os.path.join(d, "f")
+    ctl = os.environ["RESTORE_CTL"].split()
+    pool = os.environ["RESTORE_PATH"] + "/f"
+    files = (pat(b"big!", 300037), pat(b"s", 5035))
+    put(p, files[0])
+    put(p, files[1])
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        for i in range(40):
+            argv = ctl + ["restore", pool, "--version", str(1 + i % 2)]
+            rc = os.spawnvp(os.P_WAIT, argv[0], argv)
+            if rc != 0:
+                print("FAIL: restore %d exited %d" % (i, rc))
+                code = 1
+                break
+        os._exit(code)
+    reads = bad = 0
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        with open(p, "rb") as f:
+            got = f.read()
+        reads += 1
+        if got not in files:
+            bad += 1
+            if bad <= 3:
+                same("read %d of the restored name" % reads, got,
+                     files[0] if got[:1] == b"b" else files[1])
+        if done:
+            break
+    if status != 0:
+        fail("the restoring process failed")
+    if bad:
+        fail("%d of %d reads were not one whole version" % (bad, reads))
+
+
 CASES = {
     "reader-pages": reader_pages,
     "reader-size": reader_size,
@@ -260,6 +308,7 @@ CASES = {
     "gone-rename": gone_rename,
     "gone-twice": gone_twice,
     "rename-reader": rename_reader,
+    "restore-reader": restore_reader,
 }
 
 
