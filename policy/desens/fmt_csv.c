@@ -130,6 +130,21 @@ static int line_end(struct desens *d, struct csv *c, const uint8_t *buf,
 }
 
 /*
+ * The scan reached the end of the bytes held at buf[len]: at eof the
+ * field open there is the record's last, with no terminator (returns 1);
+ * otherwise more input is needed (returns 0).
+ */
+static int input_end(struct csv *c, size_t len, bool eof, size_t *reclen, size_t *term)
+{
+	if (!eof)
+		return 0;
+	field_push(c, c->fstart, len);
+	*reclen = len;
+	*term = 0;
+	return 1;
+}
+
+/*
  * Finds the record at buf[0..len). Returns 1 with *reclen (terminator
  * included) and *term (its length: 0, 1 or 2), 0 when more input is
  * needed, or -EIO. nl is the first LF at or after buf, or NULL for none
@@ -173,14 +188,8 @@ static int scan(struct desens *d, struct csv *c, const uint8_t *buf, size_t len,
 			return desens_too_long(d, e, d->line);
 		switch (c->st) {
 		case CS_FIELD:
-			if (c->pos == len) {
-				if (!eof)
-					return 0;
-				field_push(c, c->fstart, c->pos);
-				*reclen = len;
-				*term = 0;
-				return 1;
-			}
+			if (c->pos == len)
+				return input_end(c, len, eof, reclen, term);
 			if (buf[c->pos] == '"' && c->delim == '\t')
 				return desens_bad(d, e, d->line + count_lines(buf, c->pos),
 						  d->base + c->pos,
@@ -198,14 +207,8 @@ static int scan(struct desens *d, struct csv *c, const uint8_t *buf, size_t len,
 			while (c->pos < len && buf[c->pos] != c->delim && buf[c->pos] != '\n' &&
 			       buf[c->pos] != '\r' && buf[c->pos] != '"')
 				c->pos++;
-			if (c->pos == len) {
-				if (!eof)
-					return 0;
-				field_push(c, c->fstart, c->pos);
-				*reclen = len;
-				*term = 0;
-				return 1;
-			}
+			if (c->pos == len)
+				return input_end(c, len, eof, reclen, term);
 			if (buf[c->pos] == '"') {
 				/*
 				 * A quote inside a field is text to Python, pandas and
@@ -244,14 +247,8 @@ static int scan(struct desens *d, struct csv *c, const uint8_t *buf, size_t len,
 			c->st = CS_QUOTE_SEEN;
 			break;
 		case CS_QUOTE_SEEN:
-			if (c->pos == len) {
-				if (!eof)
-					return 0;
-				field_push(c, c->fstart, c->pos);
-				*reclen = len;
-				*term = 0;
-				return 1;
-			}
+			if (c->pos == len)
+				return input_end(c, len, eof, reclen, term);
 			if (buf[c->pos] == '"') {
 				c->fdq = 1;
 				c->pos++;
