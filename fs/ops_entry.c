@@ -187,6 +187,20 @@ static void stat_for_handle(struct fs *fs, fuse_ino_t ino, uint64_t sino,
 	st->st_mtim = st->st_ctim = ks.attr.mtime;
 }
 
+/* n's attributes as fi (or the kernel inode ino) sees them; gone: no name left */
+static int handle_stat(struct fs *fs, struct fs_inode *n, fuse_ino_t ino,
+		       struct fuse_file_info *fi, bool gone, struct stat *st)
+{
+	int err = fs_node_stat(fs, n, st);
+
+	if (err)
+		return err;
+	stat_for_handle(fs, ino, n->key.sino, fi, st);
+	if (gone)
+		st->st_nlink = 0;
+	return 0;
+}
+
 void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
@@ -206,11 +220,7 @@ void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	else if (err == 0)
 		err = fs_decide_keep(req, "getattr", path.buf, POLICY_LOOKUP, &d, &pol);
 	if (err == 0)
-		err = fs_node_stat(fs, n, &st);
-	if (err == 0)
-		stat_for_handle(fs, ino, n->key.sino, fi, &st);
-	if (err == 0 && gone)
-		st.st_nlink = 0;
+		err = handle_stat(fs, n, ino, fi, gone, &st);
 	if (err == 0 && n->key.kind == FS_META_FILE) {
 		err = fs_meta_stat(req, n, fi, &st);
 		timeout = FS_META_TIMEOUT;
@@ -389,11 +399,7 @@ void fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
 		     to_set & FUSE_SET_ATTR_SIZE ? (uint64_t)attr->st_size : 0) < 0 && !err)
 		err = -EIO;
 	if (err == 0)
-		err = fs_node_stat(fs, n, &st);
-	if (err == 0)
-		stat_for_handle(fs, ino, n->key.sino, fi, &st);
-	if (err == 0 && gone)
-		st.st_nlink = 0;
+		err = handle_stat(fs, n, ino, fi, gone, &st);
 	if (err == 0)
 		fs_view_attr(req, n, ino, fi && fi->fh ? (struct fs_file *)(uintptr_t)fi->fh : NULL,
 			     path.buf, pol, d.view, &st, &timeout);

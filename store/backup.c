@@ -369,13 +369,14 @@ int backup_list(const char *dest, struct backup_info **out, size_t *n, struct pe
 	return ret;
 }
 
-int backup_get(const char *dest, uint32_t id, struct backup_info *out, struct perr *e)
+int backup_dest_find(struct backup_dest *d, uint32_t id, struct backup_info *out,
+		     struct perr *e)
 {
 	struct backup_info *v;
 	size_t n;
 	int ret;
 
-	ret = backup_list(dest, &v, &n, e);
+	ret = backup_dest_list(d, &v, &n, e);
 	if (ret)
 		return ret;
 	ret = -ENOENT;
@@ -386,8 +387,21 @@ int backup_get(const char *dest, uint32_t id, struct backup_info *out, struct pe
 		}
 	}
 	if (ret)
-		perr_set(e, ENOENT, "%s: no backup %" PRIu32 " (see poolctl backup list)", dest, id);
+		perr_set(e, ENOENT, "%s: no backup %" PRIu32 " (see poolctl backup list)", d->dir, id);
 	free(v);
+	return ret;
+}
+
+int backup_get(const char *dest, uint32_t id, struct backup_info *out, struct perr *e)
+{
+	struct backup_dest d;
+	int ret;
+
+	ret = backup_dest_open(&d, dest, false, false, 0, e);
+	if (ret)
+		return ret;
+	ret = backup_dest_find(&d, id, out, e);
+	backup_dest_close(&d);
 	return ret;
 }
 

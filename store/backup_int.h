@@ -34,6 +34,10 @@ void backup_dest_close(struct backup_dest *d);
 int backup_dest_list(struct backup_dest *d, struct backup_info **out, size_t *n,
 		     struct perr *e);
 
+/* The backup id in d into *out; -ENOENT (said in e) when d has none. */
+int backup_dest_find(struct backup_dest *d, uint32_t id, struct backup_info *out,
+		     struct perr *e);
+
 /* Removes path and everything under it, not following symlinks. */
 int backup_rmtree(const char *path);
 

@@ -184,25 +184,11 @@ out:
 
 static int find(struct backup_dest *d, uint32_t id, struct backup_info *out, struct perr *e)
 {
-	struct backup_info *v;
-	size_t n;
-	int ret;
+	int ret = backup_dest_find(d, id, out, e);
 
-	ret = backup_dest_list(d, &v, &n, e);
-	if (ret)
-		return ret;
-	ret = -ENOENT;
-	for (size_t i = 0; i < n; i++) {
-		if (v[i].id != id)
-			continue;
-		*out = v[i];
-		ret = v[i].complete ? 0 :
-			perr_set(e, EBADMSG, "backup %" PRIu32 ": incomplete, its info and keys are missing from %s/" BACKUP_META_DIR "/%" PRIu32,
-				 id, d->dir, id);
-	}
-	if (ret == -ENOENT)
-		perr_set(e, ENOENT, "%s: no backup %" PRIu32 " (see poolctl backup list)", d->dir, id);
-	free(v);
+	if (ret == 0 && !out->complete)
+		ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": incomplete, its info and keys are missing from %s/" BACKUP_META_DIR "/%" PRIu32,
+			       id, d->dir, id);
 	return ret;
 }
 

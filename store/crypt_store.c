@@ -329,28 +329,30 @@ static void log_damage(struct store *s, enum store_cf cf, const void *key, size_
 		"damaged, or moved from another key");
 }
 
-int store_seal_to(struct store *s, enum store_cf cf, const void *key, size_t klen,
-		  const void *data, size_t n, uint8_t *out)
+/* Seals (seal true) or opens in[0..n) into out, bound to family cf and key. */
+static int with_ad(struct store *s, enum store_cf cf, const void *key, size_t klen,
+		   bool seal, const void *in, size_t n, uint8_t *out)
 {
 	uint8_t buf[128], *heap;
 	size_t adlen;
 	const uint8_t *ad = make_ad(cf, key, klen, buf, sizeof(buf), &heap, &adlen);
-	int ret = crypt_seal(s->crypt->k, ad, adlen, data, n, out);
+	int ret = seal ? crypt_seal(s->crypt->k, ad, adlen, in, n, out) :
+			 crypt_open(s->crypt->k, ad, adlen, in, n, out);
 
 	free(heap);
 	return ret;
 }
 
+int store_seal_to(struct store *s, enum store_cf cf, const void *key, size_t klen,
+		  const void *data, size_t n, uint8_t *out)
+{
+	return with_ad(s, cf, key, klen, true, data, n, out);
+}
+
 int store_check_to(struct store *s, enum store_cf cf, const void *key, size_t klen,
 		   const void *v, size_t vlen, uint8_t *out)
 {
-	uint8_t buf[128], *heap;
-	size_t adlen;
-	const uint8_t *ad = make_ad(cf, key, klen, buf, sizeof(buf), &heap, &adlen);
-	int ret = crypt_open(s->crypt->k, ad, adlen, v, vlen, out);
-
-	free(heap);
-	return ret;
+	return with_ad(s, cf, key, klen, false, v, vlen, out);
 }
 
 int store_open_to(struct store *s, enum store_cf cf, const void *key, size_t klen,

@@ -103,14 +103,16 @@ static bool all_spaces(const uint8_t *rec, size_t from, size_t to)
 }
 
 /*
- * Ends the record at the CR or LF at buf[pos]: sets *reclen and *term.
- * Returns 1, 0 when a CR is the last byte held (its LF may follow), or
- * -EIO for a lone CR in TSV.
+ * Ends the record at the CR or LF at buf[c->pos]: pushes its last field
+ * and sets *reclen and *term. Returns 1, 0 when a CR is the last byte held
+ * (its LF may follow), or -EIO for a lone CR in TSV.
  */
 static int line_end(struct desens *d, struct csv *c, const uint8_t *buf,
-		    size_t len, bool eof, size_t pos, size_t *reclen, size_t *term,
+		    size_t len, bool eof, size_t *reclen, size_t *term,
 		    struct perr *e)
 {
+	size_t pos = c->pos;
+
 	if (buf[pos] == '\n') {
 		*term = 1;
 	} else if (pos + 1 < len && buf[pos + 1] == '\n') {
@@ -126,6 +128,30 @@ static int line_end(struct desens *d, struct csv *c, const uint8_t *buf,
 		*term = 1;
 	}
 	*reclen = pos + *term;
+	field_push(c, c->fstart, pos);
+	return 1;
+}
+
+/* The delimiter at c->pos ends the field open; the next starts after it. */
+static void field_next(struct csv *c)
+{
+	field_push(c, c->fstart, c->pos);
+	c->fstart = ++c->pos;
+	c->st = CS_FIELD;
+}
+
+/*
+ * The scan reached the end of the bytes held at buf[len]: at eof the
+ * field open there is the record's last, with no terminator (returns 1);
+ * otherwise more input is needed (returns 0).
+ */
+static int input_end(struct csv *c, size_t len, bool eof, size_t *reclen, size_t *term)
+{
+	if (!eof)
+		return 0;
+	field_push(c, c->fstart, len);
+	*reclen = len;
+	*term = 0;
 	return 1;
 }
 
@@ -142,7 +168,6 @@ static int scan(struct desens *d, struct csv *c, const uint8_t *buf, size_t len,
 {
 	const uint8_t *q, *cr;
 	size_t fe;
-	int ret;
 
 	if (c->st == CS_FRESH) {
 		c->nf = 0;
@@ -173,14 +198,8 @@ static int scan(struct desens *d, struct csv *c, const uint8_t *buf, size_t len,
 			return desens_too_long(d, e, d->line);
 		switch (c->st) {
 		case CS_FIELD:
-			if (c->pos == len) {
-				if (!eof)
-					return 0;
-				field_push(c, c->fstart, c->pos);
-				*reclen = len;
-				*term = 0;
-				return 1;
-			}
+			if (c->pos == len)
+				return input_end(c, len, eof, reclen, term);
 			if (buf[c->pos] == '"' && c->delim == '\t')
 				return desens_bad(d, e, d->line + count_lines(buf, c->pos),
 						  d->base + c->pos,
@@ -198,14 +217,8 @@ static int scan(struct desens *d, struct csv *c, const uint8_t *buf, size_t len,
 			while (c->pos < len && buf[c->pos] != c->delim && buf[c->pos] != '\n' &&
 			       buf[c->pos] != '\r' && buf[c->pos] != '"')
 				c->pos++;
-			if (c->pos == len) {
-				if (!eof)
-					return 0;
-				field_push(c, c->fstart, c->pos);
-				*reclen = len;
-				*term = 0;
-				return 1;
-			}
+			if (c->pos == len)
+				return input_end(c, len, eof, reclen, term);
 			if (buf[c->pos] == '"') {
 				/*
 				 * A quote inside a field is text to Python, pandas and
@@ -221,16 +234,10 @@ static int scan(struct desens *d, struct csv *c, const uint8_t *buf, size_t len,
 				break;
 			}
 			if (buf[c->pos] == c->delim) {
-				field_push(c, c->fstart, c->pos);
-				c->fstart = ++c->pos;
-				c->st = CS_FIELD;
+				field_next(c);
 				break;
 			}
-			ret = line_end(d, c, buf, len, eof, c->pos, reclen, term, e);
-			if (ret <= 0)
-				return ret;
-			field_push(c, c->fstart, c->pos);
-			return 1;
+			return line_end(d, c, buf, len, eof, reclen, term, e);
 		case CS_QUOTED:
 			q = memchr(buf + c->pos, '"', len - c->pos);
 			if (!q) {
@@ -244,14 +251,8 @@ static int scan(struct desens *d, struct csv *c, const uint8_t *buf, size_t len,
 			c->st = CS_QUOTE_SEEN;
 			break;
 		case CS_QUOTE_SEEN:
-			if (c->pos == len) {
-				if (!eof)
-					return 0;
-				field_push(c, c->fstart, c->pos);
-				*reclen = len;
-				*term = 0;
-				return 1;
-			}
+			if (c->pos == len)
+				return input_end(c, len, eof, reclen, term);
 			if (buf[c->pos] == '"') {
 				c->fdq = 1;
 				c->pos++;
@@ -259,18 +260,11 @@ static int scan(struct desens *d, struct csv *c, const uint8_t *buf, size_t len,
 				break;
 			}
 			if (buf[c->pos] == c->delim) {
-				field_push(c, c->fstart, c->pos);
-				c->fstart = ++c->pos;
-				c->st = CS_FIELD;
+				field_next(c);
 				break;
 			}
-			if (buf[c->pos] == '\n' || buf[c->pos] == '\r') {
-				ret = line_end(d, c, buf, len, eof, c->pos, reclen, term, e);
-				if (ret <= 0)
-					return ret;
-				field_push(c, c->fstart, c->pos);
-				return 1;
-			}
+			if (buf[c->pos] == '\n' || buf[c->pos] == '\r')
+				return line_end(d, c, buf, len, eof, reclen, term, e);
 			return desens_bad(d, e, d->line + count_lines(buf, c->pos),
 					  d->base + c->pos,
 					  "unexpected character after a closing quote");
