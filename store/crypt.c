@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,7 @@
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
+#include "common/alloc.h"
 #include "common/codec.h"
 #include "common/error.h"
 #include "common/strbuf.h"
@@ -51,8 +51,8 @@ struct crypt {
 	uint8_t idkey[CRYPT_KEY_LEN];
 	EVP_MAC_CTX *idmac;		/* HMAC keyed with idkey, duplicated per use */
 	struct dkey keys[CRYPT_MAX_KEYS];
-	_Atomic uint32_t nkeys;		/* keys[0..nkeys) are published */
-	_Atomic uint32_t current;	/* index into keys */
+	uint32_t nkeys;			/* keys[0..nkeys) are published; atomic */
+	uint32_t current;		/* index into keys; atomic */
 	bool staged;			/* keys[nkeys] is made, not published */
 };
 
@@ -197,9 +197,7 @@ static struct crypt *crypt_alloc(enum crypt_cipher c, const uint8_t idkey[32])
 
 	if (c != CRYPT_AES_GCM && c != CRYPT_SM4)
 		return NULL;
-	k = calloc(1, sizeof(*k));
-	if (!k)
-		return NULL;
+	k = xcalloc(1, sizeof(*k));
 	k->cipher = c;
 	memcpy(k->idkey, idkey, CRYPT_KEY_LEN);
 	k->idmac = mac_new(c, idkey, CRYPT_KEY_LEN);
@@ -239,7 +237,7 @@ int crypt_new(enum crypt_cipher c, struct crypt **out)
 	ret = dkey_set(c, &k->keys[0], 1, raw);
 	if (ret)
 		goto out;
-	atomic_store(&k->nkeys, 1);
+	__atomic_store_n(&k->nkeys, 1, __ATOMIC_SEQ_CST);
 	*out = k;
 	k = NULL;
 out:
@@ -256,17 +254,17 @@ enum crypt_cipher crypt_cipher_of(const struct crypt *k)
 
 uint32_t crypt_current(const struct crypt *k)
 {
-	return k->keys[atomic_load(&k->current)].id;
+	return k->keys[__atomic_load_n(&k->current, __ATOMIC_SEQ_CST)].id;
 }
 
 uint32_t crypt_nkeys(const struct crypt *k)
 {
-	return atomic_load(&k->nkeys);
+	return __atomic_load_n(&k->nkeys, __ATOMIC_SEQ_CST);
 }
 
 int crypt_stage_key(struct crypt *k)
 {
-	uint32_t n = atomic_load(&k->nkeys);
+	uint32_t n = __atomic_load_n(&k->nkeys, __ATOMIC_SEQ_CST);
 	uint8_t raw[32];
 	int ret;
 
@@ -285,26 +283,26 @@ int crypt_stage_key(struct crypt *k)
 
 void crypt_commit_key(struct crypt *k)
 {
-	uint32_t n = atomic_load(&k->nkeys);
+	uint32_t n = __atomic_load_n(&k->nkeys, __ATOMIC_SEQ_CST);
 
 	if (!k->staged)
 		return;
 	k->staged = false;
-	atomic_store_explicit(&k->nkeys, n + 1, memory_order_release);
-	atomic_store_explicit(&k->current, n, memory_order_release);
+	__atomic_store_n(&k->nkeys, n + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&k->current, n, __ATOMIC_RELEASE);
 }
 
 void crypt_drop_staged(struct crypt *k)
 {
 	if (!k->staged)
 		return;
-	dkey_clear(&k->keys[atomic_load(&k->nkeys)]);
+	dkey_clear(&k->keys[__atomic_load_n(&k->nkeys, __ATOMIC_SEQ_CST)]);
 	k->staged = false;
 }
 
 static const struct dkey *key_by_id(const struct crypt *k, uint32_t id)
 {
-	uint32_t n = atomic_load_explicit(&k->nkeys, memory_order_acquire);
+	uint32_t n = __atomic_load_n(&k->nkeys, __ATOMIC_ACQUIRE);
 
 	/* ids are dense from 1 in a keyset this code made; search in case not */
 	if (id >= 1 && id <= n && k->keys[id - 1].id == id)
@@ -433,7 +431,7 @@ static int open_with(enum crypt_cipher c, const struct dkey *d, const void *ad, 
 int crypt_seal(const struct crypt *k, const void *ad, size_t adlen,
 	       const void *plain, size_t len, uint8_t *out)
 {
-	uint32_t cur = atomic_load_explicit(&k->current, memory_order_acquire);
+	uint32_t cur = __atomic_load_n(&k->current, __ATOMIC_ACQUIRE);
 
 	return seal_with(k->cipher, &k->keys[cur], ad, adlen, plain, len, out);
 }
@@ -477,7 +475,7 @@ static int master_key(enum crypt_cipher c, const uint8_t master[32], struct dkey
 int crypt_wrap(const struct crypt *k, const uint8_t master[CRYPT_KEY_LEN], const char *pool_id,
 	       struct strbuf *out)
 {
-	uint32_t n = atomic_load(&k->nkeys), cur = atomic_load(&k->current);
+	uint32_t n = __atomic_load_n(&k->nkeys, __ATOMIC_SEQ_CST), cur = __atomic_load_n(&k->current, __ATOMIC_SEQ_CST);
 	struct strbuf plain = STRBUF_INIT, ad = STRBUF_INIT;
 	struct dkey mk;
 	uint8_t h[10];
@@ -539,13 +537,13 @@ static int keyset_decode(enum crypt_cipher c, const uint8_t *p, size_t len, stru
 
 		ret = get_be32(e) ? dkey_set(c, &k->keys[i], get_be32(e), e + 4) : -EBADMSG;
 		if (!ret && get_be32(e) == cur)
-			atomic_store(&k->current, i);
+			__atomic_store_n(&k->current, i, __ATOMIC_SEQ_CST);
 	}
-	if (!ret && k->keys[atomic_load(&k->current)].id != cur)
+	if (!ret && k->keys[__atomic_load_n(&k->current, __ATOMIC_SEQ_CST)].id != cur)
 		ret = -EBADMSG;
 	if (ret)
 		goto out;
-	atomic_store(&k->nkeys, n);
+	__atomic_store_n(&k->nkeys, n, __ATOMIC_SEQ_CST);
 	*out = k;
 	k = NULL;
 out:
@@ -564,9 +562,7 @@ int crypt_unwrap(enum crypt_cipher c, const uint8_t *blob, size_t len,
 	*out = NULL;
 	if (len < CRYPT_OVERHEAD || blob[0] != ENVELOPE_FMT || get_be32(blob + 1) != WRAP_KEY_ID)
 		return -EBADMSG;
-	plain = malloc(len);
-	if (!plain)
-		return -ENOMEM;
+	plain = xmalloc(len);
 	strbuf_addf(&ad, "poolfs keyset %s", pool_id);
 	ret = master_key(c, master, &mk);
 	if (!ret) {
@@ -612,9 +608,7 @@ ssize_t crypt_unwrap_secret(enum crypt_cipher c, const uint8_t master[CRYPT_KEY_
 		return -EKEYREJECTED;
 	if (len - CRYPT_OVERHEAD > cap)
 		return -ENOSPC;
-	tmp = malloc(len);
-	if (!tmp)
-		return -ENOMEM;
+	tmp = xmalloc(len);
 	ret = master_key(c, master, &mk);
 	if (!ret) {
 		ret = open_with(c, &mk, label, strlen(label), in, len, tmp);
@@ -638,11 +632,9 @@ struct crypt_scratch {
 
 int crypt_scratch_new(enum crypt_cipher c, struct crypt_scratch **out)
 {
-	struct crypt_scratch *x = calloc(1, sizeof(*x));
+	struct crypt_scratch *x = xcalloc(1, sizeof(*x));
 
 	*out = NULL;
-	if (!x)
-		return -ENOMEM;
 	x->cipher = c;
 	if (RAND_bytes(x->key, sizeof(x->key)) != 1) {
 		free(x);

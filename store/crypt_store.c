@@ -31,6 +31,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "common/alloc.h"
 #include "common/codec.h"
 #include "common/log.h"
 
@@ -66,7 +67,7 @@ int store_set_passphrase_file(const char *path, struct perr *e)
 void store_set_key_file(const char *path)
 {
 	free(key_file_override);
-	key_file_override = path ? strdup(path) : NULL;
+	key_file_override = path ? xstrdup(path) : NULL;
 }
 
 void crypt_store_free(struct store_crypt *c)
@@ -95,11 +96,7 @@ int crypt_store_meta(const struct store_crypt *c, struct strbuf *out)
 	ret = crypt_wrap(c->k, c->master, c->pool_id, &blob);
 	if (ret)
 		goto out;
-	hex = malloc(2 * blob.len + 1);
-	if (!hex) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	hex = xmalloc(2 * blob.len + 1);
 	hex_encode((const uint8_t *)blob.buf, blob.len, hex);
 	o = json_pack("{s:s, s:s, s:s, s:s}", "cipher", crypt_cipher_name(crypt_cipher_of(c->k)),
 		      "pool_id", c->pool_id, "key_file", c->key_file, "keyset", hex);
@@ -218,13 +215,10 @@ int crypt_store_load(struct store *s, struct perr *e)
 		ret = perr_set(e, EINVAL, "%s: the pool's key record is damaged", s->dir);
 		goto out;
 	}
-	c = calloc(1, sizeof(*c));
+	c = xcalloc(1, sizeof(*c));
 	blen = strlen(keyset) / 2;
-	blob = malloc(blen ? blen : 1);
-	if (!c || !blob || !(c->key_file = strdup(key_file))) {
-		ret = perr_set(e, ENOMEM, "%s: out of memory", s->dir);
-		goto out;
-	}
+	blob = xmalloc(blen ? blen : 1);
+	c->key_file = xstrdup(key_file);
 	memcpy(c->pool_id, pool_id, 33);
 	if (hex_decode(keyset, blob, blen)) {
 		ret = perr_set(e, EINVAL, "%s: the pool's key record is damaged", s->dir);
@@ -305,11 +299,7 @@ static const uint8_t *make_ad(enum store_cf cf, const void *key, size_t klen, ui
 
 	*heap = NULL;
 	if (len > cap) {
-		p = *heap = malloc(len);
-		if (!p) {
-			fprintf(stderr, "poolfs: out of memory sealing a value\n");
-			abort();
-		}
+		p = *heap = xmalloc(len);
 	}
 	memcpy(p, "poolfs", 7);
 	memcpy(p + 7, name, nlen + 1);
@@ -431,9 +421,7 @@ int audit_value_seal(struct store *s, uint64_t seq, char **value, size_t *len)
 
 	if (!s->crypt)
 		return 0;
-	out = malloc(8 + *len + CRYPT_OVERHEAD);
-	if (!out)
-		return -ENOMEM;
+	out = xmalloc(8 + *len + CRYPT_OVERHEAD);
 	put_be64(key, seq);
 	memcpy(out, key, 8);
 	ret = store_seal_to(s, CF_AUDIT, key, 8, *value, *len, out + 8);
