@@ -75,6 +75,8 @@ uint64_t fs_inode_kversion(struct fs *fs, uint64_t ino);
 struct fs_orphan *fs_inode_orphan(struct fs *fs, uint64_t ino);
 /* The entry of ino pinned, or NULL when the table has none. */
 struct fs_inode *fs_inode_find(struct fs *fs, uint64_t ino);
+/* The entry of kernel inode ino, or NULL; caller holds fs->table_lock. */
+struct fs_inode *fs_table_find(struct fs *fs, uint64_t ino);
 /* The virtual inode for key (path: its pool path), as fs_inode_get. */
 struct fs_inode *fs_vnode_get(struct fs *fs, const struct fs_vkey *key,
 			      const char *path, bool lookup);
