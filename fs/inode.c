@@ -42,6 +42,7 @@
 #include <openssl/evp.h>
 
 #include "common/log.h"
+#include "fs/file.h"
 #include "fs/inode.h"
 #include "fs/kinode.h"
 #include "fs/notify.h"
@@ -94,6 +95,18 @@ int fs_table_init(struct fs *fs)
 
 static void inode_free(struct fs_inode *n)
 {
+	/*
+	 * Handles the kernel never released: the mount ended with files
+	 * open. The whole table goes, so they pin nothing any more.
+	 */
+	while (n->files) {
+		struct fs_file *fh = n->files;
+
+		n->files = fh->next;
+		fh->node = NULL;
+		fs_file_free(NULL, fh);
+	}
+	free(n->author);
 	if (n->orphan)
 		fs_orphan_put(n->orphan);
 	if (n->stage) {
