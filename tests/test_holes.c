@@ -23,30 +23,15 @@
 #include "store/holes.h"
 #include "store/internal.h"
 #include "store/limits.h"
+#include "tests/fill_util.h"
+#include "tests/store_util.h"
 #include "tests/unit_main.h"
 
 #define TIB		((uint64_t)1 << 40)
 
-static struct store *S;
-static char tmpdir[] = "/tmp/test_holes.XXXXXX";
-static char pooldir[64];
 static const struct store_writer W = { 1000, 2000, 42, "gongan", "zhang" };
 
 /* ---- helpers ---- */
-
-static void fill(uint8_t *p, size_t n, uint64_t seed)
-{
-	uint64_t x = (seed + 1) << 40;
-
-	for (size_t i = 0; i < n; i += 8) {
-		uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-		z ^= z >> 31;
-		memcpy(p + i, &z, n - i < 8 ? n - i : 8);
-	}
-}
 
 static uint64_t mkfile(const char *name)
 {
@@ -100,11 +85,6 @@ static size_t holes_in(const struct chunk_list *l)
 	for (size_t i = 0; i < l->n; i++)
 		n += l->v[i].hole;
 	return n;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
 }
 
 /* ---- the encoding ---- */
@@ -366,18 +346,7 @@ static void test_stop_cancels_commit(void)
 
 static int suite_init(void)
 {
-	if (!mkdtemp(tmpdir))
-		return -1;
-	snprintf(pooldir, sizeof(pooldir), "%s/pool", tmpdir);
-	if (store_create(pooldir, NULL) || store_open(pooldir, 0, &S, NULL))
-		return -1;
-	return 0;
-}
-
-static int suite_clean(void)
-{
-	store_close(S);
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return store_suite_init("holes");
 }
 
 int main(void)
@@ -392,5 +361,5 @@ int main(void)
 		{ "a stop cancels a long commit", test_stop_cancels_commit },
 	};
 
-	return unit_tests_run("holes", suite_init, suite_clean, tests, UNIT_COUNT(tests));
+	return unit_tests_run("holes", suite_init, store_suite_clean, tests, UNIT_COUNT(tests));
 }

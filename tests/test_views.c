@@ -25,26 +25,12 @@
 #include "store/content.h"
 #include "store/internal.h"
 #include "tests/store_util.h"
+#include "tests/fill_util.h"
 #include "tests/unit_main.h"
 
 static const struct store_writer W = { 1000, 2000, 42, "gongan", "zhang" };
 
 /* ---- helpers ---- */
-
-/* splitmix64; seeds 2^40 steps apart so no two buffers share bytes */
-static void fill(uint8_t *p, size_t n, uint64_t seed)
-{
-	uint64_t x = (seed + 1) << 40;
-
-	for (size_t i = 0; i < n; i += 8) {
-		uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-		z ^= z >> 31;
-		memcpy(p + i, &z, n - i < 8 ? n - i : 8);
-	}
-}
 
 static uint8_t *random_buf(size_t n, uint64_t seed)
 {
