@@ -18,6 +18,7 @@ U=pfsbench$$ ID=$((64500 + $$ % 400))
 PORT=$((45000 + RANDOM % 400))
 POOLCTL=$BUILD/poolctl
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/tests/mount/smbconf.sh"
 for p in smbd smbclient smbpasswd setpriv; do
 	command -v $p > /dev/null || { echo "smb bench: ERROR: $p missing (scripts/deps.sh)"; exit 1; }
 done
@@ -32,7 +33,7 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-rm -rf "$WORK" && mkdir -p "$WORK"/{mnt,plain,smb/private,smb/lock,smb/state,smb/cache,smb/pid,smb/ncalrpc,smb/log}
+rm -rf "$WORK" && mkdir -p "$WORK"/{mnt,plain,smb}
 groupadd -g $ID $U && useradd -M -N -u $ID -g $ID -s /usr/sbin/nologin -d /nonexistent $U 2> /dev/null ||
 	{ echo "smb bench: ERROR: cannot make the account $U"; exit 1; }
 chown $ID:$ID "$WORK/plain"
@@ -50,31 +51,15 @@ for ((i = 0; i < 100; i++)); do
 done
 "$POOLCTL" -s "$WORK/store" share smb --mount "$WORK/mnt" > "$WORK/smb/poolfs.conf" ||
 	{ echo "smb bench: ERROR: poolctl share smb failed"; exit 1; }
-cat > "$WORK/smb/smb.conf" << EOF
-[global]
-	server role = standalone server
-	smb ports = $PORT
-	interfaces = lo
-	bind interfaces only = yes
-	disable netbios = yes
-	private dir = $WORK/smb/private
-	lock directory = $WORK/smb/lock
-	state directory = $WORK/smb/state
-	cache directory = $WORK/smb/cache
-	pid directory = $WORK/smb/pid
-	ncalrpc dir = $WORK/smb/ncalrpc
-	log file = $WORK/smb/log/%m.log
-	passdb backend = tdbsam:$WORK/smb/private/passdb.tdb
-	load printers = no
-	printing = bsd
-	printcap name = /dev/null
-	disable spoolss = yes
-	include = $WORK/smb/poolfs.conf
+{
+	smb_private_conf "$WORK/smb" "$PORT"
+	cat << EOF
 [plain]
 	path = $WORK/plain
 	read only = no
 	valid users = $U
 EOF
+} > "$WORK/smb/smb.conf"
 printf '%s\n%s\n' "$PW" "$PW" | smbpasswd -c "$WORK/smb/smb.conf" -s -a $U > /dev/null
 setsid smbd --foreground --no-process-group --configfile="$WORK/smb/smb.conf" > "$WORK/smb/smbd.out" 2>&1 &
 SMBD=$!

@@ -132,52 +132,45 @@ def reader_then_truncate(d):
     os.close(r)
 
 
-def gone_unlink(d):
-    """fstat of a writer's descriptor after unlink: its file, st_nlink 0"""
-    p = os.path.join(d, "f")
-    put(p, pat(b"old-", 3000))
-    w = os.open(p, os.O_RDWR)
-    os.pwrite(w, pat(b"w", 7000), 0)
-    os.unlink(p)
-    put(p, pat(b"other", 12345))        # a new file under the name
-    for k in range(2):
-        try:
-            st = os.fstat(w)
-        except OSError as e:
-            fail("fstat after unlink (%d): %s" % (k, e))
-            break
-        want = 7000 + 500 * k
-        if st.st_size != want or st.st_nlink != 0:
-            fail("fstat after unlink (%d): size %d nlink %d, want %d and 0"
-                 % (k, st.st_size, st.st_nlink, want))
-        os.pwrite(w, b"x" * 500, want)
-    same("the unlinked file reads back", read_all(w), pat(b"w", 7000) + b"x" * 1000)
-    os.close(w)
-    same("the new file is untouched", open(p, "rb").read(), pat(b"other", 12345))
-
-
-def gone_rename(d):
-    """fstat of a writer's descriptor after a rename over its file"""
+def gone_check(d, how):
+    """fstat of a writer's descriptor after its file lost the name (how:
+    unlink, or a rename over it): its own size, st_nlink 0, writable"""
     p, q = os.path.join(d, "f"), os.path.join(d, "g")
     put(p, pat(b"old-", 3000))
     w = os.open(p, os.O_RDWR)
     os.pwrite(w, pat(b"w", 7000), 0)
-    put(q, pat(b"other", 12345))
-    os.rename(q, p)
+    if how == "unlink":
+        os.unlink(p)
+        put(p, pat(b"other", 12345))    # a new file under the name
+    else:
+        put(q, pat(b"other", 12345))
+        os.rename(q, p)
     for k in range(2):
         try:
             st = os.fstat(w)
         except OSError as e:
-            fail("fstat after rename over (%d): %s" % (k, e))
+            fail("fstat after %s (%d): %s" % (how, k, e))
             break
         want = 7000 + 500 * k
         if st.st_size != want or st.st_nlink != 0:
-            fail("fstat after rename over (%d): size %d nlink %d, want %d and 0"
-                 % (k, st.st_size, st.st_nlink, want))
+            fail("fstat after %s (%d): size %d nlink %d, want %d and 0"
+                 % (how, k, st.st_size, st.st_nlink, want))
         os.pwrite(w, b"x" * 500, want)
-    same("the old file reads back", read_all(w), pat(b"w", 7000) + b"x" * 1000)
+    same("the old file reads back after %s" % how, read_all(w),
+         pat(b"w", 7000) + b"x" * 1000)
     os.close(w)
-    same("the name has the renamed file", open(p, "rb").read(), pat(b"other", 12345))
+    same("the name has the other file after %s" % how, open(p, "rb").read(),
+         pat(b"other", 12345))
+
+
+def gone_unlink(d):
+    """fstat of a writer's descriptor after unlink: its file, st_nlink 0"""
+    gone_check(d, "unlink")
+
+
+def gone_rename(d):
+    """fstat of a writer's descriptor after a rename over its file"""
+    gone_check(d, "rename over")
 
 
 def gone_twice(d):
@@ -208,6 +201,27 @@ def gone_twice(d):
     os.close(w2)
 
 
+def read_while(p, pid, files, what, who):
+    """reads p whole until child pid exits: every read must be one of files"""
+    reads = bad = 0
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        with open(p, "rb") as f:
+            got = f.read()
+        reads += 1
+        if got not in files:
+            bad += 1
+            if bad <= 3:
+                same("read %d of %s" % (reads, what), got,
+                     files[0] if got[:1] == b"b" else files[1])
+        if done:
+            break
+    if status != 0:
+        fail("%s failed" % who)
+    if bad:
+        fail("%d of %d reads were not one whole file" % (bad, reads))
+
+
 def rename_reader(d):
     """readers of a name that temp-then-rename keeps replacing read whole files
 
@@ -233,23 +247,7 @@ def rename_reader(d):
             print("FAIL: writer: %s" % e)
             code = 1
         os._exit(code)
-    reads = bad = 0
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        with open(p, "rb") as f:
-            got = f.read()
-        reads += 1
-        if got not in files:
-            bad += 1
-            if bad <= 3:
-                same("read %d of the renamed-over name" % reads, got,
-                     files[0] if got[:1] == b"b" else files[1])
-        if done:
-            break
-    if status != 0:
-        fail("the renaming writer failed")
-    if bad:
-        fail("%d of %d reads were not one whole file" % (bad, reads))
+    read_while(p, pid, files, "the renamed-over name", "the renaming writer")
 
 
 def restore_reader(d):
@@ -281,23 +279,7 @@ def restore_reader(d):
                 code = 1
                 break
         os._exit(code)
-    reads = bad = 0
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        with open(p, "rb") as f:
-            got = f.read()
-        reads += 1
-        if got not in files:
-            bad += 1
-            if bad <= 3:
-                same("read %d of the restored name" % reads, got,
-                     files[0] if got[:1] == b"b" else files[1])
-        if done:
-            break
-    if status != 0:
-        fail("the restoring process failed")
-    if bad:
-        fail("%d of %d reads were not one whole version" % (bad, reads))
+    read_while(p, pid, files, "the restored name", "the restoring process")
 
 
 CASES = {

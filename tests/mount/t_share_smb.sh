@@ -8,6 +8,7 @@
 # share, and a department cannot open what it has no grant for.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
+. "$HELPERS/smbconf.sh"
 t_setup
 
 for p in smbd smbclient smbpasswd testparm setpriv useradd groupadd; do
@@ -52,7 +53,7 @@ pool_mount
 chmod o+x "$T_TMP"
 
 # ---- the configuration poolctl prints ----
-mkdir -p "$SMB"/{private,lock,state,cache,pid,ncalrpc,log}
+mkdir -p "$SMB"
 check "poolctl share smb" sh -c '"$0" -s "$1" share smb --mount "$2" > "$3"' \
 	"$POOLCTL" "$STORE" "$MNT" "$SMB/poolfs.conf"
 check_eq "one share per department with an account" \
@@ -65,7 +66,7 @@ check_fails "share smb without --mount is refused" pctl share smb
 check_rc "a relative mount path is a usage error" 2 pctl share smb --mount rel/path
 check_rc "an option with a quote is a usage error" 2 pctl share smb --mount '/a"b'
 
-cat > "$SMB/smb.conf" << EOF
+smb_private_conf "$SMB" "$PORT" > "$SMB/smb.conf"
 [global]
 	server role = standalone server
 	smb ports = $PORT
