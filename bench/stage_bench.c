@@ -58,7 +58,7 @@ static int timed_write(const char *what, const uint8_t *buf, size_t len, size_t 
 	int ret;
 
 	snprintf(name, sizeof(name), "f%llu", (unsigned long long)files++);
-	ret = store_mknode(S, STORE_ROOT_INO, name, STORE_REG, 0644, 1000, 2000, NULL, &a);
+	ret = store_mknode(S, STORE_ROOT_INO, name, STORE_REG, 0644, 1000, 2000, NULL, &a, NULL);
 	if (!ret)
 		ret = store_stage_open(S, a.ino, &st);
 	if (ret)

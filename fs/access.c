@@ -511,6 +511,27 @@ int fs_audit(fuse_req_t req, const char *op, const char *path, int result,
 	return fs_audit_who(fs_of(req), &w, op, path, result, d, version, bytes);
 }
 
+void fs_change_init(fuse_req_t req, const char *op, const char *path,
+		    const struct policy_decision *d, struct fs_change *c)
+{
+	fs_who_init(req, d, &c->who);
+	c->d = d;
+	fs_audit_rec(&c->rec, &c->who, op, path, 0, d);
+}
+
+int fs_change_end(struct fs *fs, struct fs_change *c, int err)
+{
+	struct audit_rec r;
+
+	if (err == 0)
+		return 0;
+	fs_audit_rec(&r, &c->who, c->rec.op, c->rec.path, err, c->d);
+	r.version = c->rec.version;
+	r.bytes = c->rec.bytes;
+	append_or_eio(fs, &r);
+	return err;
+}
+
 int fs_check_name(const char *name)
 {
 	return strlen(name) > STORE_NAME_MAX ? -ENAMETOOLONG : 0;

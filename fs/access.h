@@ -81,6 +81,22 @@ int fs_audit_view(struct fs *fs, const struct fs_who *w, const char *op,
 int fs_audit(fuse_req_t req, const char *op, const char *path, int result,
 	     const struct policy_decision *d, uint64_t version, uint64_t bytes);
 
+/*
+ * The record of a tree change (create, mkdir, unlink, rename, chmod...):
+ * made before the change, handed to the store as &c->rec so that it is
+ * written in the change's own batch, then ended. A change that failed
+ * wrote nothing; fs_change_end() records the failure separately.
+ */
+struct fs_change {
+	struct fs_who who;
+	const struct policy_decision *d;
+	struct audit_rec rec;		/* points into who: do not copy the struct */
+};
+void fs_change_init(fuse_req_t req, const char *op, const char *path,
+		    const struct policy_decision *d, struct fs_change *c);
+/* err is the change's result: 0 means c->rec was written with it. Returns err. */
+int fs_change_end(struct fs *fs, struct fs_change *c, int err);
+
 /* -ENAMETOOLONG, -EPERM for a reserved name, else 0. */
 int fs_check_new_name(const char *name);
 int fs_check_name(const char *name);

@@ -335,6 +335,7 @@ int fs_make_node(fuse_req_t req, fuse_ino_t parent, const char *name, uint32_t t
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct strbuf dpath = STRBUF_INIT;
 	struct fs_inode *dir = NULL, *n;
+	struct fs_change ch;
 	struct store_attr a;
 	uint32_t dept;
 	int err;
@@ -358,10 +359,10 @@ int fs_make_node(fuse_req_t req, fuse_ino_t parent, const char *name, uint32_t t
 	err = fs_decide(req, op, path->buf, POLICY_CREATE, d);
 	if (err < 0)
 		goto out;
+	fs_change_init(req, op, path->buf, d, &ch);
 	err = store_mknode(fs->store, dir->key.sino, name, type, mode & 07777,
-			   ctx->uid, ctx->gid, target, &a);
-	if (fs_audit(req, op, path->buf, err, d, 0, 0) < 0 && err == 0)
-		err = -EIO;
+			   ctx->uid, ctx->gid, target, &a, &ch.rec);
+	err = fs_change_end(fs, &ch, err);
 	if (err < 0)
 		goto out;
 	/* a new directory is its maker's department's, as at a lookup */
@@ -561,12 +562,14 @@ struct rename_args {
 	const char *n1, *n2;
 	unsigned flags;
 	const struct store_writer *w;
+	const struct audit_rec *audit;
 	uint64_t target;
 };
 
+/* arg: the unlink's audit record */
 static int unlink_op(struct fs *fs, uint64_t parent, const char *name, void *arg)
 {
-	return store_unlink(fs->store, parent, name);
+	return store_unlink(fs->store, parent, name, arg);
 }
 
 static int rename_op(struct fs *fs, uint64_t parent, const char *name, void *arg)
@@ -574,7 +577,7 @@ static int rename_op(struct fs *fs, uint64_t parent, const char *name, void *arg
 	struct rename_args *r = arg;
 
 	return store_rename(fs->store, r->p1, r->n1, r->p2, r->n2, r->flags, r->w,
-			    &r->target);
+			    &r->target, r->audit);
 }
 
 /*
@@ -599,6 +602,7 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct strbuf dpath = STRBUF_INIT, path = STRBUF_INIT;
 	struct policy_decision d;
 	struct fs_inode *pn = NULL;
+	struct fs_change ch;
 	int err;
 
 	err = fs_check_name(name);
@@ -610,12 +614,12 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 	err = fs_decide(req, op, path.buf, POLICY_DELETE, &d);
 	if (err < 0)
 		goto out;
+	fs_change_init(req, op, path.buf, &d, &ch);
 	if (dir)
-		err = store_rmdir(fs->store, pn->key.sino, name);
+		err = store_rmdir(fs->store, pn->key.sino, name, &ch.rec);
 	else
-		err = orphaning(req, pn->key.sino, name, path.buf, unlink_op, NULL);
-	if (fs_audit(req, op, path.buf, err, &d, 0, 0) < 0 && err == 0)
-		err = -EIO;
+		err = orphaning(req, pn->key.sino, name, path.buf, unlink_op, &ch.rec);
+	err = fs_change_end(fs, &ch, err);
 out:
 	fs_inode_put(fs, pn);
 	strbuf_release(&dpath);
@@ -718,7 +722,7 @@ void fs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct policy_decision d;
 	struct rename_args ra;
 	struct store_writer sw;
-	struct fs_who who;
+	struct fs_change ch;
 	uint64_t src = 0, dst = 0, target = 0;
 	int err;
 
@@ -749,23 +753,23 @@ void fs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 				    to.buf, flags);
 	if (err < 0)
 		goto out;
-	fs_who_init(req, &d, &who);
-	fs_who_writer(&who, &sw);
+	snprintf(d.reason, sizeof(d.reason), "to %s", to.buf);
+	fs_change_init(req, "rename", from.buf, &d, &ch);
+	fs_who_writer(&ch.who, &sw);
 	ra.p1 = p1->key.sino;
 	ra.n1 = name;
 	ra.p2 = p2->key.sino;
 	ra.n2 = newname;
 	ra.flags = flags;
 	ra.w = &sw;
+	ra.audit = &ch.rec;
 	/* a file renamed over is gone for its open handles too; an exchange keeps both */
 	if (flags & STORE_RENAME_EXCHANGE)
 		err = rename_op(fs, 0, NULL, &ra);
 	else
 		err = orphaning(req, p2->key.sino, newname, to.buf, rename_op, &ra);
 	target = ra.target;
-	snprintf(d.reason, sizeof(d.reason), "to %s", to.buf);
-	if (fs_audit_who(fs, &who, "rename", from.buf, err, &d, 0, 0) < 0 && err == 0)
-		err = -EIO;
+	err = fs_change_end(fs, &ch, err);
 	/*
 	 * The file now lives on in the target's inode: the kernel still
 	 * knows it by its own, and its open handles go on writing it.

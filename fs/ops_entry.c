@@ -298,13 +298,17 @@ static int chmod_bits(fuse_req_t req, struct fs *fs, const struct fs_inode *n,
 	return 0;
 }
 
+#define META_ATTRS (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID | \
+		    FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW | \
+		    FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW)
+
 /*
- * Records mode, owner and times. Times set on a file being written are
+ * Records mode, owner and times with audit in the same batch. Times set on a file being written are
  * also kept on the node, so the commit that ends the writing (which
  * stamps its own mtime) does not undo `cp -p` or `touch -d`.
  */
 static int set_meta(fuse_req_t req, struct fs *fs, struct fs_inode *n,
-		    const struct stat *attr, int to_set)
+		    const struct stat *attr, int to_set, const struct audit_rec *audit)
 {
 	struct store_attr a;
 	unsigned what = 0;
@@ -346,7 +350,7 @@ static int set_meta(fuse_req_t req, struct fs *fs, struct fs_inode *n,
 			n->pending.mtime = n->wtime = a.mtime;
 	}
 	pthread_mutex_unlock(&n->lock);
-	return store_setattr(fs->store, n->key.sino, &a, what);
+	return store_setattr(fs->store, n->key.sino, &a, what, audit);
 }
 
 void fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
@@ -358,6 +362,7 @@ void fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
 	struct policy *pol = NULL;	/* keeps d.view valid */
 	struct fs_inode *n = NULL;
 	double timeout = fs_cache_timeout(fs);
+	struct fs_change ch;
 	struct stat st;
 	bool gone;
 	int err;
@@ -393,11 +398,13 @@ void fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
 		if (err == -ESTALE)
 			goto out;
 	}
-	if (err == 0)
-		err = set_meta(req, fs, n, attr, to_set);
-	if (fs_audit(req, "setattr", path.buf, err, &d, 0,
-		     to_set & FUSE_SET_ATTR_SIZE ? (uint64_t)attr->st_size : 0) < 0 && !err)
-		err = -EIO;
+	fs_change_init(req, "setattr", path.buf, &d, &ch);
+	if (to_set & FUSE_SET_ATTR_SIZE)
+		ch.rec.bytes = (uint64_t)attr->st_size;
+	if (err == 0 && (to_set & META_ATTRS))
+		err = fs_change_end(fs, &ch, set_meta(req, fs, n, attr, to_set, &ch.rec));
+	else if (fs_audit(req, "setattr", path.buf, err, &d, 0, ch.rec.bytes) < 0 && !err)
+		err = -EIO;	/* a truncate's version was recorded by its commit */
 	if (err == 0)
 		err = handle_stat(fs, n, ino, fi, gone, &st);
 	if (err == 0)

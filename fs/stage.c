@@ -264,7 +264,7 @@ int fs_commit_locked(struct fs *fs, struct fs_inode *n, const struct fs_who *w,
 	metric_add(METRIC_COMMITS, 1);
 	n->cache_version = FS_CACHE_UNKNOWN;
 	if (n->pending_set) {
-		err = store_setattr(fs->store, n->key.sino, &n->pending, n->pending_set);
+		err = store_setattr(fs->store, n->key.sino, &n->pending, n->pending_set, NULL);
 		if (err < 0)
 			log_warn("\"%s\": times set while writing were lost: %s", path,
 				 strerror(-err));

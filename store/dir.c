@@ -295,7 +295,7 @@ int store_mkdirs(struct store *s, const char *path, uint32_t mode, uint32_t uid,
 		parent = a.ino;
 		ret = store_lookup(s, parent, comp.buf, &a);
 		if (ret == -ENOENT)
-			ret = store_mknode(s, parent, comp.buf, STORE_DIR, mode, uid, gid, NULL, &a);
+			ret = store_mknode(s, parent, comp.buf, STORE_DIR, mode, uid, gid, NULL, &a, NULL);
 	}
 	if (!ret && a.type != STORE_DIR)
 		ret = -ENOTDIR;

@@ -107,13 +107,19 @@ int store_getattr(struct store *s, uint64_t ino, struct store_attr *a);
 int store_lookup(struct store *s, uint64_t parent, const char *name, struct store_attr *a);
 
 /*
+ * The tree changes below take an optional audit record (NULL: none) that
+ * is written in the change's own synced batch: a change is never on disk
+ * without its record, nor its record without it. A failed change writes
+ * no record; the caller records the failure.
+ *
  * Creates a file, directory or symlink (target for STORE_LNK, else NULL)
  * under parent. -EEXIST, -ENOTDIR, -ENAMETOOLONG, -EINVAL for "", ".",
  * "..", or a name holding '/' or NUL. A new regular file has version 0.
  */
 int store_mknode(struct store *s, uint64_t parent, const char *name,
 		 uint32_t type, uint32_t mode, uint32_t uid, uint32_t gid,
-		 const char *link_target, struct store_attr *out);
+		 const char *link_target, struct store_attr *out,
+		 const struct audit_rec *audit);
 
 /*
  * Creates the directory at absolute pool path and any missing parents
@@ -123,9 +129,11 @@ int store_mknode(struct store *s, uint64_t parent, const char *name,
 int store_mkdirs(struct store *s, const char *path, uint32_t mode, uint32_t uid, uint32_t gid);
 
 /* Removes a non-directory entry; history is kept. -EISDIR for a dir. */
-int store_unlink(struct store *s, uint64_t parent, const char *name);
+int store_unlink(struct store *s, uint64_t parent, const char *name,
+		 const struct audit_rec *audit);
 /* Removes an empty directory. -ENOTEMPTY, -ENOTDIR. */
-int store_rmdir(struct store *s, uint64_t parent, const char *name);
+int store_rmdir(struct store *s, uint64_t parent, const char *name,
+		const struct audit_rec *audit);
 
 #define STORE_RENAME_NOREPLACE	0x1	/* same values as RENAME_* in linux/fs.h */
 #define STORE_RENAME_EXCHANGE	0x2
@@ -140,7 +148,8 @@ int store_rmdir(struct store *s, uint64_t parent, const char *name);
  */
 int store_rename(struct store *s, uint64_t p1, const char *n1,
 		 uint64_t p2, const char *n2, unsigned flags,
-		 const struct store_writer *w, uint64_t *target_ino);
+		 const struct store_writer *w, uint64_t *target_ino,
+		 const struct audit_rec *audit);
 
 int store_readlink(struct store *s, uint64_t ino, struct strbuf *out);
 
@@ -150,7 +159,8 @@ int store_readlink(struct store *s, uint64_t ino, struct strbuf *out);
 #define STORE_SET_ATIME	0x08
 #define STORE_SET_MTIME	0x10
 /* Records mode, owner and times (size changes go through a stage). */
-int store_setattr(struct store *s, uint64_t ino, const struct store_attr *a, unsigned what);
+int store_setattr(struct store *s, uint64_t ino, const struct store_attr *a, unsigned what,
+		  const struct audit_rec *audit);
 
 struct store_dirent {
 	const char *name;		/* valid during the callback only */

@@ -8,8 +8,9 @@
  * inode record stays, marked dead, because its versions are still there.
  *
  * Every mutation runs under s->lock, reads what it needs, and writes all
- * its rows in one synced batch: a crash leaves the tree before or after
- * the operation, never between. Reads take no lock.
+ * its rows in one synced batch, with the operation's audit record when
+ * the caller gives one: a crash leaves the tree before or after the
+ * operation and its record, never between. Reads take no lock.
  *
  * There are no hard links, so an inode has exactly one parent and its
  * record says which; store_path and the rename loop check walk up that.
@@ -43,6 +44,27 @@ static void touch(struct timespec *a, struct timespec *b, int64_t now)
 	*a = ns_to_timespec(now);
 	if (b)
 		*b = *a;
+}
+
+/*
+ * Writes b synced with audit (may be NULL) in it; caller holds s->lock.
+ * The record is a copy: audit_add() stamps its sequence and time.
+ */
+static int write_audited(struct store *s, rocksdb_writebatch_t *b, const struct audit_rec *audit)
+{
+	struct audit_rec a;
+	int ret;
+
+	if (audit) {
+		a = *audit;
+		ret = audit_add(s, b, &a);
+		if (ret)
+			return ret;
+	}
+	ret = store_write(s, b, true);
+	if (ret && audit)
+		audit_rollback(s);
+	return ret;
 }
 
 int store_getattr(struct store *s, uint64_t ino, struct store_attr *a)
@@ -84,7 +106,8 @@ int store_lookup(struct store *s, uint64_t parent, const char *name, struct stor
 
 int store_mknode(struct store *s, uint64_t parent, const char *name,
 		 uint32_t type, uint32_t mode, uint32_t uid, uint32_t gid,
-		 const char *link_target, struct store_attr *out)
+		 const char *link_target, struct store_attr *out,
+		 const struct audit_rec *audit)
 {
 	rocksdb_writebatch_t *b = NULL;
 	struct inode_rec dir, node;
@@ -144,7 +167,7 @@ int store_mknode(struct store *s, uint64_t parent, const char *name,
 	if (type == STORE_DIR)
 		dir.attr.nlink++;
 	inode_put(s, b, &dir);
-	ret = store_write(s, b, true);
+	ret = write_audited(s, b, audit);
 	if (ret)
 		goto out;
 	s->next_ino++;
@@ -160,7 +183,8 @@ out:
 }
 
 /* unlink (want_dir false) and rmdir (want_dir true) */
-static int remove_entry(struct store *s, uint64_t parent, const char *name, bool want_dir)
+static int remove_entry(struct store *s, uint64_t parent, const char *name, bool want_dir,
+			const struct audit_rec *audit)
 {
 	rocksdb_writebatch_t *b = NULL;
 	struct inode_rec dir, node;
@@ -201,7 +225,7 @@ static int remove_entry(struct store *s, uint64_t parent, const char *name, bool
 	if (want_dir)
 		dir.attr.nlink--;
 	inode_put(s, b, &dir);
-	ret = store_write(s, b, true);
+	ret = write_audited(s, b, audit);
 out:
 	pthread_mutex_unlock(&s->lock);
 	if (b)
@@ -211,14 +235,16 @@ out:
 	return ret;
 }
 
-int store_unlink(struct store *s, uint64_t parent, const char *name)
+int store_unlink(struct store *s, uint64_t parent, const char *name,
+		 const struct audit_rec *audit)
 {
-	return remove_entry(s, parent, name, false);
+	return remove_entry(s, parent, name, false, audit);
 }
 
-int store_rmdir(struct store *s, uint64_t parent, const char *name)
+int store_rmdir(struct store *s, uint64_t parent, const char *name,
+		const struct audit_rec *audit)
 {
-	return remove_entry(s, parent, name, true);
+	return remove_entry(s, parent, name, true, audit);
 }
 
 /* ---- rename ---- */
@@ -391,7 +417,8 @@ static int rename_prepare(struct rename_op *op, unsigned flags)
 
 int store_rename(struct store *s, uint64_t p1, const char *n1,
 		 uint64_t p2, const char *n2, unsigned flags,
-		 const struct store_writer *w, uint64_t *target_ino)
+		 const struct store_writer *w, uint64_t *target_ino,
+		 const struct audit_rec *audit)
 {
 	struct rename_op op = { .s = s, .p1 = p1, .p2 = p2, .n1 = n1, .n2 = n2 };
 	int ret;
@@ -413,8 +440,13 @@ int store_rename(struct store *s, uint64_t p1, const char *n1,
 	pthread_mutex_lock(&s->lock);
 	ret = rename_prepare(&op, flags);
 	if (ret == 1) {
+		/* a name renamed onto itself: nothing moves, the record still goes */
 		ret = 0;
-		if (target_ino)
+		if (audit) {
+			op.b = rocksdb_writebatch_create();
+			ret = write_audited(s, op.b, audit);
+		}
+		if (!ret && target_ino)
 			*target_ino = op.ds.child;
 		goto out;
 	}
@@ -437,7 +469,7 @@ int store_rename(struct store *s, uint64_t p1, const char *n1,
 		touch(&op.dir2.attr.mtime, &op.dir2.attr.ctime, op.now);
 		inode_put(s, op.b, &op.dir2);
 	}
-	ret = store_write(s, op.b, true);
+	ret = write_audited(s, op.b, audit);
 	if (!ret && target_ino)
 		*target_ino = op.kept_dst ? op.dst.attr.ino : op.src.attr.ino;
 out:
@@ -468,7 +500,8 @@ int store_readlink(struct store *s, uint64_t ino, struct strbuf *out)
 	return ret;
 }
 
-int store_setattr(struct store *s, uint64_t ino, const struct store_attr *a, unsigned what)
+int store_setattr(struct store *s, uint64_t ino, const struct store_attr *a, unsigned what,
+		  const struct audit_rec *audit)
 {
 	rocksdb_writebatch_t *b = NULL;
 	struct inode_rec r;
@@ -493,7 +526,7 @@ int store_setattr(struct store *s, uint64_t ino, const struct store_attr *a, uns
 	touch(&r.attr.ctime, NULL, store_now_ns());
 	b = rocksdb_writebatch_create();
 	inode_put(s, b, &r);
-	ret = store_write(s, b, true);
+	ret = write_audited(s, b, audit);
 out:
 	pthread_mutex_unlock(&s->lock);
 	if (b)

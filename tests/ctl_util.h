@@ -125,7 +125,7 @@ static inline int put_version(const char *name, const char *data)
 
 	rc = store_lookup(pool, STORE_ROOT_INO, name, &a);
 	if (rc == -ENOENT)
-		rc = store_mknode(pool, STORE_ROOT_INO, name, STORE_REG, 0644, 0, 0, NULL, &a);
+		rc = store_mknode(pool, STORE_ROOT_INO, name, STORE_REG, 0644, 0, 0, NULL, &a, NULL);
 	if (rc)
 		return rc;
 	rc = store_stage_open(pool, a.ino, &st);
@@ -154,7 +154,7 @@ static inline int suite_init(void)
 	if (put_version("a.csv", "id,name\n1,one\n") ||
 	    put_version("a.csv", "id,name\n1,one\n2,two\n") ||
 	    store_mknode(pool, STORE_ROOT_INO, "dir", STORE_DIR, 0755, 0, 0, NULL,
-			 &(struct store_attr){ 0 }))
+			 &(struct store_attr){ 0 }, NULL))
 		return -1;
 	if (ctl_server_start(pool, &test_hooks, &server, &e)) {
 		fprintf(stderr, "test_ctl: %s\n", perr_msg(&e, EIO));

@@ -43,7 +43,7 @@ static uint8_t *random_buf(size_t n, uint64_t seed)
 static uint64_t mkfile(const char *name)
 {
 	struct store_attr a;
-	int ret = store_mknode(S, STORE_ROOT_INO, name, STORE_REG, 0644, 1000, 2000, NULL, &a);
+	int ret = store_mknode(S, STORE_ROOT_INO, name, STORE_REG, 0644, 1000, 2000, NULL, &a, NULL);
 
 	CU_ASSERT_EQUAL_FATAL(ret, 0);
 	return a.ino;
@@ -521,7 +521,7 @@ static void test_rename_over(void)
 	write_file(src, a, 300000);
 	write_file(dst, b, 1000);
 	CU_ASSERT_EQUAL(store_rename(S, STORE_ROOT_INO, "tmp.csv", STORE_ROOT_INO, "final.csv",
-				     0, &W, &got), 0);
+				     0, &W, &got, NULL), 0);
 	CU_ASSERT_EQUAL(got, dst);
 	CU_ASSERT_EQUAL(store_getattr(S, dst, &attr), 0);
 	CU_ASSERT_EQUAL(attr.version, 2);

@@ -33,7 +33,7 @@ static uint64_t mkfile(void)
 
 	snprintf(name, sizeof(name), "f%llu", (unsigned long long)files++);
 	CU_ASSERT_EQUAL_FATAL(store_mknode(S, STORE_ROOT_INO, name, STORE_REG, 0644,
-					   1000, 2000, NULL, &a), 0);
+					   1000, 2000, NULL, &a, NULL), 0);
 	return a.ino;
 }
 

@@ -72,7 +72,7 @@ static uint64_t mk(uint64_t parent, const char *name, uint32_t type)
 {
 	struct store_attr a;
 	int ret = store_mknode(S, parent, name, type, type == STORE_DIR ? 0755 : 0644,
-			       1000, 1000, type == STORE_LNK ? "target" : NULL, &a);
+			       1000, 1000, type == STORE_LNK ? "target" : NULL, &a, NULL);
 
 	CU_ASSERT_EQUAL_FATAL(ret, 0);
 	return a.ino;
@@ -146,7 +146,7 @@ static void test_create_open(void)
 	CU_ASSERT_EQUAL(store_open(pool_dir, STORE_OPEN_RDONLY, &s2, &e), 0);
 	if (s2) {
 		CU_ASSERT_EQUAL(store_mknode(s2, STORE_ROOT_INO, "x", STORE_REG, 0644,
-					     0, 0, NULL, NULL), -EROFS);
+					     0, 0, NULL, NULL, NULL), -EROFS);
 		store_close(s2);
 	}
 
@@ -246,19 +246,19 @@ static void test_mknode(void)
 	CU_ASSERT_EQUAL(store_readlink(S, f, &sb), -EINVAL);
 	strbuf_release(&sb);
 
-	CU_ASSERT_EQUAL(store_mknode(S, d, "人口.csv", STORE_REG, 0644, 0, 0, NULL, NULL), -EEXIST);
-	CU_ASSERT_EQUAL(store_mknode(S, f, "x", STORE_REG, 0644, 0, 0, NULL, NULL), -ENOTDIR);
-	CU_ASSERT_EQUAL(store_mknode(S, 999, "x", STORE_REG, 0644, 0, 0, NULL, NULL), -ENOENT);
-	CU_ASSERT_EQUAL(store_mknode(S, d, "l2", STORE_LNK, 0777, 0, 0, "", NULL), -EINVAL);
+	CU_ASSERT_EQUAL(store_mknode(S, d, "人口.csv", STORE_REG, 0644, 0, 0, NULL, NULL, NULL), -EEXIST);
+	CU_ASSERT_EQUAL(store_mknode(S, f, "x", STORE_REG, 0644, 0, 0, NULL, NULL, NULL), -ENOTDIR);
+	CU_ASSERT_EQUAL(store_mknode(S, 999, "x", STORE_REG, 0644, 0, 0, NULL, NULL, NULL), -ENOENT);
+	CU_ASSERT_EQUAL(store_mknode(S, d, "l2", STORE_LNK, 0777, 0, 0, "", NULL, NULL), -EINVAL);
 	CU_ASSERT_EQUAL(store_lookup(S, d, "missing", &a), -ENOENT);
 	CU_ASSERT_EQUAL(store_lookup(S, f, "x", &a), -ENOTDIR);
 
 	memset(long_name, 'a', sizeof(long_name) - 1);
 	long_name[sizeof(long_name) - 1] = '\0';
-	CU_ASSERT_EQUAL(store_mknode(S, d, long_name, STORE_REG, 0644, 0, 0, NULL, NULL),
+	CU_ASSERT_EQUAL(store_mknode(S, d, long_name, STORE_REG, 0644, 0, 0, NULL, NULL, NULL),
 			-ENAMETOOLONG);
 	long_name[STORE_NAME_MAX] = '\0';
-	CU_ASSERT_EQUAL(store_mknode(S, d, long_name, STORE_REG, 0644, 0, 0, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(store_mknode(S, d, long_name, STORE_REG, 0644, 0, 0, NULL, NULL, NULL), 0);
 	pool_done();
 }
 
@@ -273,15 +273,15 @@ static void test_names(void)
 	pool_new();
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int ret = store_mknode(S, STORE_ROOT_INO, cases[i].name, STORE_REG,
-				       0644, 0, 0, NULL, NULL);
+				       0644, 0, 0, NULL, NULL, NULL);
 
 		CU_ASSERT_EQUAL(ret, cases[i].err);
 		if (ret != cases[i].err)
 			fprintf(stderr, "name \"%s\": got %d\n", cases[i].name, ret);
 	}
 	CU_ASSERT_EQUAL(store_rename(S, STORE_ROOT_INO, "...", STORE_ROOT_INO, "..",
-				     0, NULL, NULL), -EINVAL);
-	CU_ASSERT_EQUAL(store_unlink(S, STORE_ROOT_INO, "."), -EINVAL);
+				     0, NULL, NULL, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(store_unlink(S, STORE_ROOT_INO, ".", NULL), -EINVAL);
 	pool_done();
 }
 
@@ -315,20 +315,20 @@ static void test_unlink_rmdir(void)
 	d = mk(STORE_ROOT_INO, "d", STORE_DIR);
 	sub = mk(d, "sub", STORE_DIR);
 	f = mk(sub, "f", STORE_REG);
-	CU_ASSERT_EQUAL(store_unlink(S, d, "sub"), -EISDIR);
-	CU_ASSERT_EQUAL(store_rmdir(S, sub, "f"), -ENOTDIR);
-	CU_ASSERT_EQUAL(store_rmdir(S, d, "sub"), -ENOTEMPTY);
-	CU_ASSERT_EQUAL(store_unlink(S, sub, "nope"), -ENOENT);
-	CU_ASSERT_EQUAL(store_unlink(S, sub, "f"), 0);
+	CU_ASSERT_EQUAL(store_unlink(S, d, "sub", NULL), -EISDIR);
+	CU_ASSERT_EQUAL(store_rmdir(S, sub, "f", NULL), -ENOTDIR);
+	CU_ASSERT_EQUAL(store_rmdir(S, d, "sub", NULL), -ENOTEMPTY);
+	CU_ASSERT_EQUAL(store_unlink(S, sub, "nope", NULL), -ENOENT);
+	CU_ASSERT_EQUAL(store_unlink(S, sub, "f", NULL), 0);
 	CU_ASSERT_EQUAL(store_lookup(S, sub, "f", &a), -ENOENT);
 	CU_ASSERT_EQUAL(store_getattr(S, f, &a), 0);	/* open handles still stat */
 	CU_ASSERT_EQUAL(a.nlink, 0);
 	CU_ASSERT_EQUAL(store_getattr(S, d, &a), 0);
 	CU_ASSERT_EQUAL(a.nlink, 3);
-	CU_ASSERT_EQUAL(store_rmdir(S, d, "sub"), 0);
+	CU_ASSERT_EQUAL(store_rmdir(S, d, "sub", NULL), 0);
 	CU_ASSERT_EQUAL(store_getattr(S, d, &a), 0);
 	CU_ASSERT_EQUAL(a.nlink, 2);
-	CU_ASSERT_EQUAL(store_mknode(S, sub, "g", STORE_REG, 0644, 0, 0, NULL, NULL), -ENOENT);
+	CU_ASSERT_EQUAL(store_mknode(S, sub, "g", STORE_REG, 0644, 0, 0, NULL, NULL, NULL), -ENOENT);
 	/* the name is free again */
 	CU_ASSERT(mk(d, "sub", STORE_REG) > f);
 	pool_done();
@@ -345,30 +345,30 @@ static void test_rename(void)
 	f = mk(d1, "f", STORE_REG);
 	g = mk(d2, "g", STORE_REG);
 
-	CU_ASSERT_EQUAL(store_rename(S, d1, "f", d1, "f", 0, NULL, &t), 0);
+	CU_ASSERT_EQUAL(store_rename(S, d1, "f", d1, "f", 0, NULL, &t, NULL), 0);
 	CU_ASSERT_EQUAL(t, f);
-	CU_ASSERT_EQUAL(store_rename(S, d1, "f", d1, "f2", 0, NULL, &t), 0);
+	CU_ASSERT_EQUAL(store_rename(S, d1, "f", d1, "f2", 0, NULL, &t, NULL), 0);
 	CU_ASSERT_EQUAL(t, f);
 	CU_ASSERT_STRING_EQUAL(ls(d1, NULL), "f2");
-	CU_ASSERT_EQUAL(store_rename(S, d1, "f2", d2, "g", STORE_RENAME_NOREPLACE, NULL, NULL),
+	CU_ASSERT_EQUAL(store_rename(S, d1, "f2", d2, "g", STORE_RENAME_NOREPLACE, NULL, NULL, NULL),
 			-EEXIST);
-	CU_ASSERT_EQUAL(store_rename(S, d1, "f2", d2, "x", STORE_RENAME_EXCHANGE, NULL, NULL),
+	CU_ASSERT_EQUAL(store_rename(S, d1, "f2", d2, "x", STORE_RENAME_EXCHANGE, NULL, NULL, NULL),
 			-ENOENT);
-	CU_ASSERT_EQUAL(store_rename(S, d1, "nope", d2, "x", 0, NULL, NULL), -ENOENT);
-	CU_ASSERT_EQUAL(store_rename(S, d1, "f2", d2, "x", 3, NULL, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(store_rename(S, d1, "nope", d2, "x", 0, NULL, NULL, NULL), -ENOENT);
+	CU_ASSERT_EQUAL(store_rename(S, d1, "f2", d2, "x", 3, NULL, NULL, NULL), -EINVAL);
 
-	CU_ASSERT_EQUAL(store_rename(S, d1, "f2", d2, "g", STORE_RENAME_EXCHANGE, NULL, &t), 0);
+	CU_ASSERT_EQUAL(store_rename(S, d1, "f2", d2, "g", STORE_RENAME_EXCHANGE, NULL, &t, NULL), 0);
 	CU_ASSERT_EQUAL(t, f);
 	CU_ASSERT_EQUAL(ino_of(d1, "f2"), g);
 	CU_ASSERT_EQUAL(ino_of(d2, "g"), f);
 
 	/* directories: nlink follows, no moving below itself */
 	e = mk(d1, "empty", STORE_DIR);
-	CU_ASSERT_EQUAL(store_rename(S, STORE_ROOT_INO, "d1", d1, "x", 0, NULL, NULL), -EINVAL);
-	CU_ASSERT_EQUAL(store_rename(S, STORE_ROOT_INO, "d1", e, "x", 0, NULL, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(store_rename(S, STORE_ROOT_INO, "d1", d1, "x", 0, NULL, NULL, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(store_rename(S, STORE_ROOT_INO, "d1", e, "x", 0, NULL, NULL, NULL), -EINVAL);
 	CU_ASSERT_EQUAL(store_rename(S, d1, "empty", STORE_ROOT_INO, "d1",
-				     STORE_RENAME_EXCHANGE, NULL, NULL), -EINVAL);
-	CU_ASSERT_EQUAL(store_rename(S, d1, "empty", d2, "e", 0, NULL, NULL), 0);
+				     STORE_RENAME_EXCHANGE, NULL, NULL, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(store_rename(S, d1, "empty", d2, "e", 0, NULL, NULL, NULL), 0);
 	CU_ASSERT_EQUAL(store_getattr(S, d1, &a), 0);
 	CU_ASSERT_EQUAL(a.nlink, 2);
 	CU_ASSERT_EQUAL(store_getattr(S, d2, &a), 0);
@@ -377,12 +377,12 @@ static void test_rename(void)
 	CU_ASSERT_EQUAL(a.ino, e);
 
 	/* over a dir: only an empty one, and only by a dir */
-	CU_ASSERT_EQUAL(store_rename(S, d2, "g", d2, "e", 0, NULL, NULL), -EISDIR);
-	CU_ASSERT_EQUAL(store_rename(S, d2, "e", d2, "g", 0, NULL, NULL), -ENOTDIR);
+	CU_ASSERT_EQUAL(store_rename(S, d2, "g", d2, "e", 0, NULL, NULL, NULL), -EISDIR);
+	CU_ASSERT_EQUAL(store_rename(S, d2, "e", d2, "g", 0, NULL, NULL, NULL), -ENOTDIR);
 	mk(e, "inner", STORE_REG);
-	CU_ASSERT_EQUAL(store_rename(S, STORE_ROOT_INO, "d1", d2, "e", 0, NULL, NULL), -ENOTEMPTY);
-	CU_ASSERT_EQUAL(store_unlink(S, e, "inner"), 0);
-	CU_ASSERT_EQUAL(store_rename(S, STORE_ROOT_INO, "d1", d2, "e", 0, NULL, &t), 0);
+	CU_ASSERT_EQUAL(store_rename(S, STORE_ROOT_INO, "d1", d2, "e", 0, NULL, NULL, NULL), -ENOTEMPTY);
+	CU_ASSERT_EQUAL(store_unlink(S, e, "inner", NULL), 0);
+	CU_ASSERT_EQUAL(store_rename(S, STORE_ROOT_INO, "d1", d2, "e", 0, NULL, &t, NULL), 0);
 	CU_ASSERT_EQUAL(t, d1);
 	CU_ASSERT_EQUAL(store_getattr(S, e, &a), 0);
 	CU_ASSERT_EQUAL(a.nlink, 0);
@@ -395,7 +395,7 @@ static void test_rename(void)
 
 	/* a symlink over a file replaces the entry: the file's inode ends */
 	t = mk(d2, "l", STORE_LNK);
-	CU_ASSERT_EQUAL(store_rename(S, d2, "l", d2, "g", 0, NULL, &t), 0);
+	CU_ASSERT_EQUAL(store_rename(S, d2, "l", d2, "g", 0, NULL, &t, NULL), 0);
 	CU_ASSERT_EQUAL(store_getattr(S, f, &a), 0);
 	CU_ASSERT_EQUAL(a.nlink, 0);
 	CU_ASSERT_EQUAL(store_lookup(S, d2, "g", &a), 0);
@@ -448,7 +448,7 @@ static void test_rename_over_file(void)
 	write_file(dst, "id,name\n1,old\n");
 	write_file(src, "id,name\n1,new\n");
 	CU_ASSERT_EQUAL(store_rename(S, STORE_ROOT_INO, ".data.csv.tmp", STORE_ROOT_INO,
-				     "data.csv", 0, &w, &t), 0);
+				     "data.csv", 0, &w, &t, NULL), 0);
 	CU_ASSERT_EQUAL(t, dst);
 	CU_ASSERT_EQUAL(ino_of(STORE_ROOT_INO, "data.csv"), dst);
 	CU_ASSERT_EQUAL(ino_of(STORE_ROOT_INO, ".data.csv.tmp"), 0);
@@ -478,11 +478,11 @@ static void test_as_of(void)
 	fa = mk(d, "a", STORE_REG);
 	fb = mk(d, "b", STORE_REG);
 	t0 = now_ts();
-	CU_ASSERT_EQUAL(store_unlink(S, d, "a"), 0);
-	CU_ASSERT_EQUAL(store_rename(S, d, "b", d, "c", 0, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(store_unlink(S, d, "a", NULL), 0);
+	CU_ASSERT_EQUAL(store_rename(S, d, "b", d, "c", 0, NULL, NULL, NULL), 0);
 	mk(d, "a", STORE_DIR);
 	t1 = now_ts();
-	CU_ASSERT_EQUAL(store_rename(S, d, "c", STORE_ROOT_INO, "moved", 0, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(store_rename(S, d, "c", STORE_ROOT_INO, "moved", 0, NULL, NULL, NULL), 0);
 
 	CU_ASSERT_STRING_EQUAL(ls(d, NULL), "a");
 	CU_ASSERT_STRING_EQUAL(ls(d, &t0), "a,b");
@@ -535,11 +535,11 @@ static void test_paths(void)
 	CU_ASSERT_EQUAL(store_resolve(S, "/基础库/人口/户籍.csv/x", &a), -ENOTDIR);
 	CU_ASSERT_EQUAL(store_resolve(S, "/nope", &a), -ENOENT);
 
-	CU_ASSERT_EQUAL(store_rename(S, d2, "户籍.csv", d1, "r.csv", 0, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(store_rename(S, d2, "户籍.csv", d1, "r.csv", 0, NULL, NULL, NULL), 0);
 	strbuf_reset(&sb);
 	CU_ASSERT_EQUAL(store_path(S, f, &sb), 0);
 	CU_ASSERT_STRING_EQUAL(sb.buf, "/基础库/r.csv");
-	CU_ASSERT_EQUAL(store_unlink(S, d1, "r.csv"), 0);
+	CU_ASSERT_EQUAL(store_unlink(S, d1, "r.csv", NULL), 0);
 	CU_ASSERT_EQUAL(store_path(S, f, &sb), -ENOENT);
 	strbuf_release(&sb);
 	pool_done();
@@ -556,7 +556,7 @@ static void test_setattr_persist(void)
 	a.mtime.tv_nsec = 42;
 	a.atime.tv_sec = -1;	/* before 1970 */
 	CU_ASSERT_EQUAL(store_setattr(S, f, &a, STORE_SET_MODE | STORE_SET_UID |
-				      STORE_SET_ATIME | STORE_SET_MTIME), 0);
+				      STORE_SET_ATIME | STORE_SET_MTIME, NULL), 0);
 	pool_reopen();
 	CU_ASSERT_EQUAL(store_getattr(S, f, &a), 0);
 	CU_ASSERT_EQUAL(a.mode, 0600);
@@ -565,7 +565,7 @@ static void test_setattr_persist(void)
 	CU_ASSERT_EQUAL(a.mtime.tv_sec, 1234567890);
 	CU_ASSERT_EQUAL(a.mtime.tv_nsec, 42);
 	CU_ASSERT_EQUAL(a.atime.tv_sec, -1);
-	CU_ASSERT_EQUAL(store_setattr(S, 999, &a, STORE_SET_MODE), -ENOENT);
+	CU_ASSERT_EQUAL(store_setattr(S, 999, &a, STORE_SET_MODE, NULL), -ENOENT);
 	/* the inode counter survives a reopen */
 	g = mk(STORE_ROOT_INO, "g", STORE_REG);
 	CU_ASSERT(g > f);
@@ -699,7 +699,7 @@ static void *worker(void *arg)
 
 	for (int i = 0; i < PER_THREAD; i++) {
 		snprintf(name, sizeof(name), "t%ld-%03d", id, i);
-		bad += store_mknode(S, STORE_ROOT_INO, name, STORE_REG, 0644, 0, 0, NULL, NULL) != 0;
+		bad += store_mknode(S, STORE_ROOT_INO, name, STORE_REG, 0644, 0, 0, NULL, NULL, NULL) != 0;
 		bad += audit_append(S, &r) != 0;
 	}
 	return (void *)bad;
