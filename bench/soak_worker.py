@@ -17,6 +17,7 @@ another worker renamed or unlinked between listing and opening is
 ENOENT, which is expected there and counted as "raced", not as an error.
 """
 import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -100,7 +101,13 @@ def main():
                     f.write(content(r, r.choice((10, 5000, 70000, 300000))))
                 os.rename(tmp, name)
             elif k < 0.35:
-                with open(name, "wb") as f:
+                # two writers of one file mix their bytes, in poolfs as in
+                # any POSIX filesystem: in the shared directory they take
+                # the lock a cooperating legacy program would take
+                with open(name, "ab") as f:
+                    if d == shared:
+                        fcntl.flock(f, fcntl.LOCK_EX)
+                    f.truncate(0)
                     f.write(content(r, r.randrange(0, 100000)))
                     if r.random() < 0.3:
                         f.flush()

@@ -12,7 +12,10 @@
  *
  * RocksDB tuning, and why:
  *   - One LRU block cache (64 MiB) shared by every column family, so a
- *     busy family cannot grow memory beyond a fixed budget.
+ *     busy family cannot grow memory beyond a fixed budget; and one
+ *     memtable budget (64 MiB) for all of them: at RocksDB's default of
+ *     64 MiB per memtable, nine families let a long-running daemon grow
+ *     towards a gigabyte (the audit family alone fills one in minutes).
  *   - Block-based tables with 10-bit bloom filters on tree, refs and
  *     versions: lookup() of a missing name and the dedup check of a chunk
  *     are point reads that usually miss, and the filter answers those
@@ -63,6 +66,7 @@ const char *const store_cf_names[CF_COUNT] = {
 };
 
 #define BLOCK_CACHE_BYTES	(64u << 20)
+#define MEMTABLE_BYTES		(64u << 20)	/* all families' memtables together */
 #define BLOOM_BITS		10
 #define MIN_BLOB_SIZE		4096
 #define SECRET_LEN		32
@@ -118,6 +122,7 @@ static void build_options(struct store *s, bool create, int compression)
 	rocksdb_options_set_max_background_jobs(s->db_opts, 2);
 	rocksdb_options_set_info_log_level(s->db_opts, 3 /* ERROR */);
 	rocksdb_options_set_keep_log_file_num(s->db_opts, 2);
+	rocksdb_options_set_db_write_buffer_size(s->db_opts, MEMTABLE_BYTES);
 
 	for (int i = 0; i < CF_COUNT; i++) {
 		rocksdb_options_t *o = rocksdb_options_create_copy(s->db_opts);
