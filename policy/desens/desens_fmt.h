@@ -94,6 +94,14 @@ struct desens {
 	uint64_t base;			/* stream offset of the next unconsumed byte */
 	uint64_t line;			/* line number where that byte lies */
 	uint64_t nin, nout;		/* records read, written */
+	/*
+	 * Set by a format whose view can be cut at record boundaries
+	 * (desens_cut.h): the view of a record then depends only on the
+	 * record and on what precedes body (the BOM and a CSV header).
+	 */
+	bool cuttable;
+	bool body_known;
+	uint64_t body;
 	struct strbuf pending;		/* the record begun, not yet whole */
 	struct strbuf mbuf;		/* one masked value */
 	struct strbuf scratch;		/* unescaped values of one record */

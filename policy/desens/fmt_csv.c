@@ -524,6 +524,9 @@ static int record(struct desens *d, struct csv *c, const uint8_t *rec,
 		if (ret)
 			return ret;
 		c->header_done = true;
+		/* rows depend on nothing before them but this header */
+		d->body_known = true;
+		d->body = d->base + reclen;
 		for (size_t i = 0; i < c->ncols; i++)
 			c->nkept += c->action[i] != COL_DROP;
 		/* no column left: the view is empty, not lines of nothing */
@@ -601,6 +604,7 @@ static int init_delim(struct desens *d, uint8_t delim)
 	struct csv *c = xcalloc(1, sizeof(*c));
 
 	c->delim = delim;
+	d->cuttable = true;
 	c->scol = xcalloc(d->nslots, sizeof(*c->scol));
 	d->fs = c;
 

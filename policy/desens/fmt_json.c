@@ -693,6 +693,16 @@ static int json_init(struct desens *d, struct perr *e)
 (&js->sep, 0);
 	strbuf_init(&js->rep, 0);
 	d->fs = js;
+	/*
+	 * A JSON Lines record stands alone; the elements of a document are
+	 * joined by separators that depend on which ones the filter kept,
+	 * so a document is never cut.
+	 */
+	if (d->fmt == &desens_fmt_jsonl) {
+		d->cuttable = true;
+		d->body_known = true;
+		d->body = d->base;
+	}
 	return 0;
 }
 
