@@ -642,7 +642,7 @@ int desens_finish(struct desens *d, struct strbuf *out, struct perr *e)
 
 bool desens_cuttable(const struct desens *d)
 {
-	return d->cuttable;
+	return d->fmt->cuttable;
 }
 
 int desens_body(const struct desens *d, uint64_t *off)
@@ -674,7 +674,7 @@ int desens_cut(struct desens *d, struct strbuf *out, struct perr *e)
 		if (ret)
 			return fail(d, ret, e);
 	}
-	if (!d->cuttable)
+	if (!d->fmt->cuttable)
 		return fail(d, perr_set(&d->perr, EIO, "a %s view cannot be cut into "
 					"segments", d->fmt->name), e);
 	ret = d->fmt->run(d, (const uint8_t *)d->pending.buf, d->pending.len, true,

@@ -604,7 +604,6 @@ static int init_delim(struct desens *d, uint8_t delim)
 	struct csv *c = xcalloc(1, sizeof(*c));
 
 	c->delim = delim;
-	d->cuttable = true;
 	c->scol = xcalloc(d->nslots, sizeof(*c->scol));
 	d->fs = c;
 
@@ -638,6 +637,7 @@ const struct desens_format desens_fmt_csv = {
 	.init = csv_init,
 	.run = csv_run,
 	.release = csv_release,
+	.cuttable = true,
 };
 
 const struct desens_format desens_fmt_tsv = {
@@ -645,4 +645,5 @@ const struct desens_format desens_fmt_tsv = {
 	.init = tsv_init,
 	.run = csv_run,
 	.release = csv_release,
+	.cuttable = true,
 };

@@ -698,8 +698,7 @@ static int json_init(struct desens *d, struct perr *e)
 	 * joined by separators that depend on which ones the filter kept,
 	 * so a document is never cut.
 	 */
-	if (d->fmt == &desens_fmt_jsonl) {
-		d->cuttable = true;
+	if (d->fmt->cuttable) {
 		d->body_known = true;
 		d->body = d->base;
 	}
@@ -724,6 +723,7 @@ const struct desens_format desens_fmt_jsonl = {
 	.init = json_init,
 	.run = jsonl_run,
 	.release = json_release,
+	.cuttable = true,
 };
 
 const struct desens_format desens_fmt_json = {
