@@ -49,6 +49,8 @@
 #define FEED_MIN	(16u << 10)
 #define FEED_MAX	(1u << 20)
 #define VSEG_CACHE	(64ULL << 20)	/* produced segments kept, at most */
+#define AHEAD		2		/* segments made ahead of an in-order reader */
+#define QUEUE		4		/* read-ahead requests waiting, at most */
 
 struct fs_vseg {
 	struct fs *fs;
@@ -83,10 +85,14 @@ static struct {
 	struct seg *head, *tail;
 	uint64_t bytes;			/* of listed segments */
 	uint64_t cap;
-	pthread_t worker;
+	pthread_t worker[AHEAD];
+	int nworkers;
 	bool started, stop;
-	struct fs_vseg *ahead;		/* queued read-ahead, holding a ref */
-	size_t ahead_idx;
+	struct {
+		struct fs_vseg *v;	/* holding a ref */
+		size_t idx;
+	} q[QUEUE];			/* read-ahead requests, oldest first */
+	size_t nq;
 } cache = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.made = PTHREAD_COND_INITIALIZER,
@@ -445,13 +451,13 @@ static void *worker_main(void *arg)
 
 	pthread_mutex_lock(&cache.lock);
 	for (;;) {
-		while (!cache.ahead && !cache.stop)
+		while (!cache.nq && !cache.stop)
 			pthread_cond_wait(&cache.wake, &cache.lock);
 		if (cache.stop)
 			break;
-		v = cache.ahead;
-		k = cache.ahead_idx;
-		cache.ahead = NULL;
+		v = cache.q[0].v;
+		k = cache.q[0].idx;
+		memmove(cache.q, cache.q + 1, --cache.nq * sizeof(cache.q[0]));
 		pthread_mutex_unlock(&cache.lock);
 		/* a failure is the reader's to report when it gets there */
 		if (seg_get(v, k, &s, &e) == 0)
@@ -463,34 +469,61 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* Has the worker make segment k of v unless it is cached or being made. */
+/* Starts the workers; false when there are none. Caller holds lock. */
+static bool workers_locked(void)
+{
+	if (cache.started)
+		return true;
+	for (int i = 0; i < AHEAD; i++) {
+		if (pthread_create(&cache.worker[i], NULL, worker_main, NULL)) {
+			/* the ones started stop with the rest */
+			if (!i) {
+				log_warn("no view read-ahead worker: segments are made as read");
+				return false;
+			}
+			log_warn("%d view read-ahead workers of %d", i, AHEAD);
+			break;
+		}
+		cache.nworkers++;
+	}
+	cache.started = true;
+	return true;
+}
+
+/* Has the workers make segments k to k + AHEAD - 1 of v unless cached or being made. */
 static void read_ahead(struct fs_vseg *v, size_t k)
 {
 	struct fs_vseg *old = NULL;
 	struct seg *s;
 
 	pthread_mutex_lock(&cache.lock);
-	for (s = cache.head; s; s = s->next)
-		if (s->idx == k && !memcmp(s->cid, v->cid, 32) &&
-		    !memcmp(s->fp, v->r->fingerprint, 32))
-			break;
-	if (s || cache.stop)
+	if (cache.stop || !workers_locked())
 		goto out;
-	if (!cache.started) {
-		if (pthread_create(&cache.worker, NULL, worker_main, NULL)) {
-			log_warn("no view read-ahead worker: segments are made as read");
-			goto out;
+	for (size_t j = k; j < k + AHEAD && j < v->n; j++) {
+		bool queued = false;
+
+		for (s = cache.head; s; s = s->next)
+			if (s->idx == j && !memcmp(s->cid, v->cid, 32) &&
+			    !memcmp(s->fp, v->r->fingerprint, 32))
+				break;
+		for (size_t i = 0; i < cache.nq && !queued; i++)
+			queued = cache.q[i].v == v && cache.q[i].idx == j;
+		if (s || queued)
+			continue;
+		/* full: the oldest request is for a read gone further or elsewhere */
+		if (cache.nq == QUEUE) {
+			if (old)
+				break;
+			old = cache.q[0].v;
+			memmove(cache.q, cache.q + 1, --cache.nq * sizeof(cache.q[0]));
 		}
-		cache.started = true;
+		pthread_mutex_lock(&v->lock);
+		v->refs++;
+		pthread_mutex_unlock(&v->lock);
+		cache.q[cache.nq].v = v;
+		cache.q[cache.nq++].idx = j;
+		pthread_cond_signal(&cache.wake);
 	}
-	/* the newest request wins: an older one is for a read gone elsewhere */
-	old = cache.ahead;
-	pthread_mutex_lock(&v->lock);
-	v->refs++;
-	pthread_mutex_unlock(&v->lock);
-	cache.ahead = v;
-	cache.ahead_idx = k;
-	pthread_cond_signal(&cache.wake);
 out:
 	pthread_mutex_unlock(&cache.lock);
 	if (old)
@@ -499,21 +532,20 @@ out:
 
 void fs_vsegs_stop(void)
 {
-	struct fs_vseg *old;
-	bool started;
-
 	pthread_mutex_lock(&cache.lock);
 	cache.stop = true;
-	started = cache.started;
-	old = cache.ahead;
-	cache.ahead = NULL;
-	pthread_cond_signal(&cache.wake);
+	pthread_cond_broadcast(&cache.wake);
 	pthread_mutex_unlock(&cache.lock);
-	if (started)
-		pthread_join(cache.worker, NULL);
-	if (old)
-		vseg_put(old);
+	for (int i = 0; i < cache.nworkers; i++)
+		pthread_join(cache.worker[i], NULL);
 	pthread_mutex_lock(&cache.lock);
+	while (cache.nq) {
+		struct fs_vseg *v = cache.q[--cache.nq].v;
+
+		/* vseg_put() takes no cache lock */
+		vseg_put(v);
+	}
+	cache.nworkers = 0;
 	cache.started = false;
 	/* segments still held go at their last put */
 	cache.cap = 0;
