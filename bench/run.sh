@@ -330,6 +330,10 @@ echo "== masked read through the mount"
 bash "$(dirname "$0")/views_mount.sh" "$BUILD" "$WORK" || say "views_mount.sh exited $?"
 
 echo
+echo "== masked read of a view larger than the view cache (BIGVIEW_MB=10240 for 10 GiB)"
+bash "$(dirname "$0")/bigview_mount.sh" "$BUILD" "$WORK" || say "bigview_mount.sh exited $?"
+
+echo
 echo "== backups, restore and the standby's recovery point"
 bash "$(dirname "$0")/backup.sh" "$BUILD" "$WORK" || say "backup.sh exited $?"
 

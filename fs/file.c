@@ -15,6 +15,7 @@
 #include "fs/inode.h"
 #include "fs/node.h"
 #include "fs/orphan.h"
+#include "fs/vseg.h"
 
 int fs_file_new(fuse_req_t req, struct fs_inode *n, const char *path,
 		const struct policy_decision *d, struct fs_file **out)
@@ -49,6 +50,7 @@ void fs_file_free(struct fs *fs, struct fs_file *fh)
 	}
 	if (fh->vcontent)
 		store_content_close(fh->vcontent);
+	fs_vseg_close(fh->vseg);
 	if (fh->content)
 		store_content_close(fh->content);
 	fs_inode_put(fs, fh->node);
@@ -71,7 +73,8 @@ void fs_file_stat(struct fs *fs, const struct fs_file *fh, struct stat *st)
 	}
 	if (fh->writable || fs_file_follows(fh) || !fh->content || fs_node_virtual(fh->node))
 		return;
-	size = store_content_size(fh->vcontent ? fh->vcontent : fh->content);
+	size = fh->vseg ? fs_vseg_size(fh->vseg) :
+	       store_content_size(fh->vcontent ? fh->vcontent : fh->content);
 	v = store_content_version(fh->content);
 	st->st_size = (off_t)size;
 	st->st_blocks = (blkcnt_t)((size + 511) / 512);

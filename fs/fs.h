@@ -160,6 +160,7 @@ struct fs_author {
 };
 
 struct fs_orphan;			/* orphan.c */
+struct fs_vseg;				/* vseg.c */
 
 struct fs_file {
 	struct fs_inode *node;		/* pinned; where the open went (the node
@@ -171,6 +172,8 @@ struct fs_file {
 	struct store_content *vcontent;	/* the opener's view of content, which
 					 * its reads serve (view.c); NULL: raw,
 					 * or nothing to read; set at open */
+	struct fs_vseg *vseg;		/* else that view in segments, when too
+					 * large to cache (vseg.c); set at open */
 	char view[65];			/* fingerprint of the opener's view, ""
 					 * raw; immutable after open */
 	bool private_cache;		/* who reads decides the bytes: no page

@@ -24,6 +24,7 @@
 #include "fs/access.h"
 #include "fs/inode.h"
 #include "fs/node.h"
+#include "fs/vseg.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -37,8 +38,8 @@
 #include "common/metrics.h"
 #include "policy/desens/desens.h"
 #include "store/limits.h"
+#include "store/view_map.h"
 
-#define VIEW_IO		(1024 * 1024)	/* bytes of raw content per engine feed */
 #define VIEW_KNOWN	512		/* remembered outcomes, direct-mapped */
 #define VIEW_QUEUE	64		/* files waiting for the precompute worker */
 #define VIEW_TRIES	3		/* builds of a view evicted before it opened */
@@ -125,12 +126,14 @@ static void known_put(struct fs_views *vs, const uint8_t cid[32], const uint8_t 
 
 /* ---- building ---- */
 
+/* w NULL: the view passed the budget, and only its size and map are kept */
 static int flush_out(struct store_view_writer *w, struct strbuf *out, uint64_t *size)
 {
 	int err = 0;
 
 	if (out->len) {
-		err = store_view_write(w, out->buf, out->len);
+		if (w)
+			err = store_view_write(w, out->buf, out->len);
 		*size += out->len;
 		strbuf_reset(out);
 	}
@@ -138,17 +141,22 @@ static int flush_out(struct store_view_writer *w, struct strbuf *out, uint64_t *
 }
 
 /*
- * Streams raw through the engine into the view cache. *engine tells an
- * error of the engine (the same at every try) from one of the store.
+ * Streams raw through the engine into the view cache. A view that passes
+ * the budget is not stored: the pass goes on for its size and segment
+ * map (fs/vseg.c), which is stored instead. *engine tells an error of
+ * the engine (the same at every try) from one of the store.
  */
 static int build(struct fs_views *vs, struct store_content *raw, const struct view_rules *r,
 		 const uint8_t cid[32], uint64_t *size, bool *engine, struct perr *e)
 {
 	struct store_view_writer *w = NULL;
-	struct strbuf out = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT, map = STRBUF_INIT;
 	uint8_t key[STORE_HASH_KEY_LEN];
+	struct vseg_builder mb = { 0 };
 	struct desens *d = NULL;
-	uint64_t off = 0;
+	uint64_t off = 0, budget;
+	bool over = false;
+	size_t step;
 	char *buf = NULL;
 	ssize_t n;
 	int err;
@@ -165,12 +173,19 @@ static int build(struct fs_views *vs, struct store_content *raw, const struct vi
 			goto out;
 		}
 	}
+	err = store_view_budget(vs->fs->store, &budget);
+	if (err < 0) {
+		perr_set(e, -err, "cannot read the view cache budget");
+		goto out;
+	}
 	err = desens_new(r, r->hash_dept ? key : NULL, r->hash_dept ? sizeof(key) : 0, &d, e);
 	if (err < 0) {
 		*engine = true;
 		goto out;
 	}
-	buf = xmalloc(VIEW_IO);
+	vseg_builder_init(&mb, budget);
+	step = vseg_builder_feed(&mb);
+	buf = xmalloc(step);
 	err = store_view_begin(vs->fs->store, &w);
 	while (err == 0) {
 		/* unmounting or stopping: a half-built view is dropped, never committed */
@@ -178,26 +193,49 @@ static int build(struct fs_views *vs, struct store_content *raw, const struct vi
 			err = -ECANCELED;
 			break;
 		}
-		n = store_content_read(raw, buf, VIEW_IO, off);
+		n = store_content_read(raw, buf, step, off);
 		if (n <= 0) {
 			err = (int)n;
 			break;
 		}
 		off += (uint64_t)n;
 		err = desens_feed(d, buf, (size_t)n, &out, e);
-		if (err < 0)
+		if (err < 0) {
 			*engine = true;
-		else
-			err = flush_out(w, &out, size);
+			break;
+		}
+		if (!over && *size + out.len > budget) {
+			store_view_abort(w);
+			w = NULL;
+			over = true;
+		}
+		err = flush_out(w, &out, size);
+		vseg_builder_note(&mb, d, *size);
 	}
 	if (err == 0) {
 		err = desens_finish(d, &out, e);
 		if (err < 0)
 			*engine = true;
 	}
+	if (err == 0 && !over && *size + out.len > budget) {
+		store_view_abort(w);
+		w = NULL;
+		over = true;
+	}
 	if (err == 0)
 		err = flush_out(w, &out, size);
-	if (err == 0) {
+	if (err == 0 && over) {
+		err = vseg_builder_finish(&mb, d, off, *size, &map, e);
+		if (err == 0)
+			err = store_view_map_put(vs->fs->store, cid, r->fingerprint, map.buf,
+						 map.len);
+		if (err == 0)
+			metric_add(METRIC_VIEW_BUILDS, 1);
+		if (err == -EFBIG)
+			perr_set(e, EFBIG, "the view's segment map (%zu bytes) is larger "
+				 "than the view cache budget (poolfs -o view_budget=SIZE)",
+				 map.len);
+	} else if (err == 0) {
 		err = store_view_commit(w, cid, r->fingerprint);
 		w = NULL;
 		if (err == 0)
@@ -213,6 +251,8 @@ out:
 	if (d)
 		desens_free(d);
 	free(buf);
+	vseg_builder_release(&mb);
+	strbuf_release(&map);
 	strbuf_release(&out);
 	OPENSSL_cleanse(key, sizeof(key));
 	/* the engine's own codes: unparsable input is EIO, rules it refuses deny */
@@ -338,8 +378,29 @@ static int build_shared(struct fs_views *vs, struct store_content *raw,
 	return err;
 }
 
+/* The segment map of a view too large to cache, its size remembered; -ENOENT: none. */
+static int map_open(struct fs_views *vs, const uint8_t cid[32], const uint8_t fp[32],
+		    struct strbuf *map)
+{
+	uint64_t size;
+	int err;
+
+	err = store_view_map_get(vs->fs->store, cid, fp, map);
+	if (err == 0 && vseg_map_size(map->buf, map->len, &size) < 0) {
+		log_err("corrupt segment map of a view");
+		err = -EIO;
+	}
+	if (err == 0) {
+		pthread_mutex_lock(&vs->lock);
+		known_put(vs, cid, fp, 0, size, NULL);
+		pthread_mutex_unlock(&vs->lock);
+	}
+	return err;
+}
+
 int fs_view_open(struct fs *fs, struct store_content *raw, const struct policy_view *v,
-		 const char *path, struct store_content **out, struct perr *e)
+		 const char *path, struct store_content **out, struct strbuf *map,
+		 struct perr *e)
 {
 	struct fs_views *vs = fs->views;
 	const struct view_rules *r = policy_view_rules(v);
@@ -348,6 +409,7 @@ int fs_view_open(struct fs *fs, struct store_content *raw, const struct policy_v
 	int err = -ENOENT;
 
 	*out = NULL;
+	strbuf_reset(map);
 	if (!vs || !r)
 		return perr_set(e, EIO, "views are not available");
 	store_content_id(raw, cid);
@@ -360,6 +422,8 @@ int fs_view_open(struct fs *fs, struct store_content *raw, const struct policy_v
 			break;
 		}
 		err = store_view_open(fs->store, cid, r->fingerprint, out);
+		if (err == -ENOENT)
+			err = map_open(vs, cid, r->fingerprint, map);
 		if (err != -ENOENT || i == VIEW_TRIES)
 			break;
 		err = build_shared(vs, raw, r, cid, path, e);
@@ -382,6 +446,7 @@ static uint64_t view_size(struct fs *fs, uint64_t sino, uint64_t version,
 {
 	const struct view_rules *r = policy_view_rules(v);
 	struct store_content *raw = NULL, *c = NULL;
+	struct strbuf map = STRBUF_INIT;
 	struct store_version_info vi;
 	struct perr e = PERR_INIT;
 	struct view_known k;
@@ -397,10 +462,12 @@ static uint64_t view_size(struct fs *fs, uint64_t sino, uint64_t version,
 		return k.err ? 0 : k.size;
 	err = store_content_open(fs->store, sino, version, &raw);
 	if (err == 0)
-		err = fs_view_open(fs, raw, v, path, &c, &e);
-	if (err == 0)
+		err = fs_view_open(fs, raw, v, path, &c, &map, &e);
+	if (err == 0 && c)
 		size = store_content_size(c);
-	else
+	else if (err == 0)
+		err = vseg_map_size(map.buf, map.len, &size);
+	if (err < 0)
 		log_warn("\"%s\" version %llu: view %.12s: %s: its size shows as 0", path,
 			 (unsigned long long)version, policy_view_fingerprint(v),
 			 perr_msg(&e, -err));
@@ -408,6 +475,7 @@ static uint64_t view_size(struct fs *fs, uint64_t sino, uint64_t version,
 		store_content_close(c);
 	if (raw)
 		store_content_close(raw);
+	strbuf_release(&map);
 	return size;
 }
 
@@ -481,13 +549,24 @@ int fs_view_attach(fuse_req_t req, struct fs_file *fh, const struct fs_view_pick
 {
 	struct fs *fs = fs_of(req);
 	struct policy_decision failed;
+	struct strbuf map = STRBUF_INIT;
 	struct perr e = PERR_INIT;
+	uint8_t cid[32];
 	int err;
 
 	/* a snapshot from before the file's first version reads as empty */
 	if (!vp->view || !fh->content)
 		return 0;
-	err = fs_view_open(fs, fh->content, vp->view, fh->path.buf, &fh->vcontent, &e);
+	err = fs_view_open(fs, fh->content, vp->view, fh->path.buf, &fh->vcontent, &map, &e);
+	if (err == 0 && !fh->vcontent) {
+		store_content_id(fh->content, cid);
+		err = fs_vseg_open(fs, vp->policy, policy_view_rules(vp->view),
+				   fh->node->key.sino, store_content_version(fh->content), cid,
+				   &map, &fh->vseg, &e);
+		if (err < 0)
+			err = -EIO;
+	}
+	strbuf_release(&map);
 	if (err == 0)
 		return 0;
 	failed = *d;
@@ -500,9 +579,31 @@ int fs_view_attach(fuse_req_t req, struct fs_file *fh, const struct fs_view_pick
 	return err;
 }
 
+/* Reads a view served in segments; a failure is audited with its reason. */
+static ssize_t vseg_read(fuse_req_t req, struct fs_file *fh, void *buf, size_t size,
+			 uint64_t off)
+{
+	struct policy_decision failed;
+	struct perr e = PERR_INIT;
+	ssize_t r;
+
+	r = fs_vseg_read(fh->vseg, buf, size, off, &e);
+	if (r >= 0)
+		return r;
+	failed = fh->dec;
+	snprintf(failed.reason, sizeof(failed.reason), "view segment not made: %s",
+		 perr_msg(&e, (int)-r));
+	log_warn("\"%s\": %s", fh->path.buf, failed.reason);
+	fs_audit_view(fs_of(req), &fh->who, "read", fh->path.buf, -EIO, &failed, fh->view,
+		      fh->version, 0);
+	return -EIO;
+}
+
 ssize_t fs_view_read(fuse_req_t req, struct fs_file *fh, void *buf, size_t size,
 		     uint64_t off)
 {
+	if (fh->vseg)
+		return vseg_read(req, fh, buf, size, off);
 	/* a writer's O_RDWR handle reads the view of the version it opened */
 	if (!fh->writable || fh->vcontent)
 		return fh->vcontent ? store_content_read(fh->vcontent, buf, size, off) : 0;
@@ -526,7 +627,8 @@ void fs_view_attr(fuse_req_t req, struct fs_inode *n, uint64_t ino,
 	if (!view)
 		return;
 	if (fh && fh->view[0] && !fh->writable) {
-		size = fh->vcontent ? store_content_size(fh->vcontent) : 0;
+		size = fh->vcontent ? store_content_size(fh->vcontent) :
+		       fh->vseg ? fs_vseg_size(fh->vseg) : 0;
 	} else {
 		version = fs_inode_kversion(fs, ino);
 		if (!version && fs_node_version(fs, n, &version) < 0)
@@ -576,11 +678,13 @@ static int precompute_one(const struct policy_view *v, void *arg)
 {
 	struct precompute *pc = arg;
 	struct store_content *c = NULL;
+	struct strbuf map = STRBUF_INIT;
 	struct perr e = PERR_INIT;
 
 	/* a build, or its failure, is recorded by the build itself */
-	if (fs_view_open(pc->fs, pc->raw, v, pc->path, &c, &e) == 0)
+	if (fs_view_open(pc->fs, pc->raw, v, pc->path, &c, &map, &e) == 0 && c)
 		store_content_close(c);
+	strbuf_release(&map);
 	/* only an unmount stops the walk */
 	return __atomic_load_n(&pc->fs->views->stop, __ATOMIC_RELAXED) ? -ECANCELED : 0;
 }
@@ -701,6 +805,7 @@ void fs_views_stop(struct fs *fs)
 	pthread_cond_signal(&vs->wake);
 	pthread_mutex_unlock(&vs->lock);
 	pthread_join(vs->worker, NULL);
+	fs_vsegs_stop();
 	fs->views = NULL;
 	pthread_cond_destroy(&vs->wake);
 	pthread_mutex_destroy(&vs->lock);

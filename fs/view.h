@@ -58,12 +58,15 @@ uint32_t fs_view_kid(struct fs *fs, struct policy *p, const struct policy_view *
 /*
  * Opens view v of raw version raw (of pool path path), building it when
  * the cache has none (an audit record, op view.build, names path);
- * store_content_close() *out. Returns 0, -EIO (input the engine cannot
- * parse, or a store error) or -EACCES (rules the engine refuses), with a
- * one-line reason in e (not NULL).
+ * store_content_close() *out. A view larger than the view cache budget
+ * leaves *out NULL and its segment map in map instead (fs/vseg.h).
+ * Returns 0, -EIO (input the engine cannot parse, or a store error) or
+ * -EACCES (rules the engine refuses), with a one-line reason in e (not
+ * NULL).
  */
 int fs_view_open(struct fs *fs, struct store_content *raw, const struct policy_view *v,
-		 const char *path, struct store_content **out, struct perr *e);
+		 const char *path, struct store_content **out, struct strbuf *map,
+		 struct perr *e);
 
 /*
  * Gives reader fh, opened under decision d with vp, its view. When that

@@ -15,6 +15,7 @@
  *   views  'a' content_id[32] fp[32] be64 last use (ns), be64 size
  *   views  'b'                       be64 budget in bytes
  *   views  't'                       be64 views, be64 bytes (sums of sizes)
+ *   views  'm' content_id[32] fp[32] a segment map (store/view_map.c)
  *
  * A view's record, its pages' refcounts, its 'a' row and the totals
  * change in one batch, under s->lock like every refcount. The 'a' row is

@@ -139,8 +139,11 @@ static int view_drop(struct store *s, rocksdb_writebatch_t *b, const uint8_t ake
 	if (!ret)
 		ret = view_decode((const uint8_t *)raw.buf, raw.len, &vr);
 	if (ret == -ENOENT) {
-		/* an 'a' row whose view is gone: drop it alone */
-		log_warn("%s: view use record without a view", s->dir);
+		/* a segment map's 'a' row (store/view_map.c), or one whose view is gone */
+		vkey[0] = 'm';
+		if (store_get(s, CF_VIEWS, vkey, sizeof(vkey), &raw) == -ENOENT)
+			log_warn("%s: view use record without a view", s->dir);
+		vkey[0] = 'v';
 		vr.npages = 0;
 		ret = 0;
 	}
@@ -148,6 +151,8 @@ static int view_drop(struct store *s, rocksdb_writebatch_t *b, const uint8_t ake
 		goto out;
 	for (uint32_t i = 0; i < vr.npages; i++)
 		drop_add(pages, 'p', vr.pages + 32 * i);
+	rocksdb_writebatch_delete_cf(b, s->cf[CF_VIEWS], (const char *)vkey, sizeof(vkey));
+	vkey[0] = 'm';
 	rocksdb_writebatch_delete_cf(b, s->cf[CF_VIEWS], (const char *)vkey, sizeof(vkey));
 	rocksdb_writebatch_delete_cf(b, s->cf[CF_VIEWS], (const char *)akey, 65);
 out:

@@ -24,6 +24,7 @@
 
 #include <openssl/crypto.h>
 
+#include "policy/desens/desens_cut.h"
 #include "policy/desens/desens_fmt.h"
 #include "policy/desens/nfc.h"
 
@@ -634,5 +635,64 @@ int desens_finish(struct desens *d, struct strbuf *out, struct perr *e)
 					d->pending.len - used), e);
 	strbuf_reset(&d->pending);
 	d->state = ST_DONE;
+	return 0;
+}
+
+/* ---- cutting at record boundaries (desens_cut.h) ---- */
+
+bool desens_cuttable(const struct desens *d)
+{
+	return d->fmt->cuttable;
+}
+
+int desens_body(const struct desens *d, uint64_t *off)
+{
+	if (!d->body_known)
+		return 0;
+	*off = d->body;
+	return 1;
+}
+
+void desens_at(const struct desens *d, uint64_t *off, uint64_t *line)
+{
+	*off = d->base;
+	*line = d->line;
+}
+
+int desens_cut(struct desens *d, struct strbuf *out, struct perr *e)
+{
+	const uint8_t *p = NULL;
+	size_t len = 0, used = 0;
+	int ret;
+
+	if (d->err)
+		return fail(d, d->err, e);
+	if (d->state == ST_DONE)
+		return fail(d, perr_set(&d->perr, EINVAL, "input cut after its end"), e);
+	if (d->state == ST_START) {
+		ret = prologue(d, &p, &len, true, out, &d->perr);
+		if (ret)
+			return fail(d, ret, e);
+	}
+	if (!d->fmt->cuttable)
+		return fail(d, perr_set(&d->perr, EIO, "a %s view cannot be cut into "
+					"segments", d->fmt->name), e);
+	ret = d->fmt->run(d, (const uint8_t *)d->pending.buf, d->pending.len, true,
+			  &used, out, &d->perr);
+	if (ret)
+		return fail(d, ret, e);
+	if (used != d->pending.len)
+		return fail(d, perr_set(&d->perr, EIO, "segment cut inside a record at "
+					"byte %llu", (unsigned long long)d->base), e);
+	strbuf_reset(&d->pending);
+	return 0;
+}
+
+int desens_resume(struct desens *d, uint64_t off, uint64_t line)
+{
+	if (d->err || d->state != ST_RUN || d->pending.len)
+		return -EINVAL;
+	d->base = off;
+	d->line = line;
 	return 0;
 }

@@ -34,6 +34,12 @@ struct desens_format {
 	int (*run)(struct desens *d, const uint8_t *buf, size_t len, bool eof,
 		   size_t *used, struct strbuf *out, struct perr *e);
 	void (*release)(struct desens *d);
+	/*
+	 * The view can be cut at record boundaries (desens_cut.h): the view
+	 * of a record depends only on the record and on what precedes
+	 * d->body (the BOM and a CSV header).
+	 */
+	bool cuttable;
 };
 
 extern const struct desens_format desens_fmt_csv, desens_fmt_tsv;
@@ -94,6 +100,9 @@ struct desens {
 	uint64_t base;			/* stream offset of the next unconsumed byte */
 	uint64_t line;			/* line number where that byte lies */
 	uint64_t nin, nout;		/* records read, written */
+	/* set by a cuttable format once it knows where the records begin */
+	bool body_known;
+	uint64_t body;
 	struct strbuf pending;		/* the record begun, not yet whole */
 	struct strbuf mbuf;		/* one masked value */
 	struct strbuf scratch;		/* unescaped values of one record */

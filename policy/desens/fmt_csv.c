@@ -524,6 +524,9 @@ static int record(struct desens *d, struct csv *c, const uint8_t *rec,
 		if (ret)
 			return ret;
 		c->header_done = true;
+		/* rows depend on nothing before them but this header */
+		d->body_known = true;
+		d->body = d->base + reclen;
 		for (size_t i = 0; i < c->ncols; i++)
 			c->nkept += c->action[i] != COL_DROP;
 		/* no column left: the view is empty, not lines of nothing */
@@ -634,6 +637,7 @@ const struct desens_format desens_fmt_csv = {
 	.init = csv_init,
 	.run = csv_run,
 	.release = csv_release,
+	.cuttable = true,
 };
 
 const struct desens_format desens_fmt_tsv = {
@@ -641,4 +645,5 @@ const struct desens_format desens_fmt_tsv = {
 	.init = tsv_init,
 	.run = csv_run,
 	.release = csv_release,
+	.cuttable = true,
 };

@@ -693,6 +693,15 @@ static int json_init(struct desens *d, struct perr *e)
 (&js->sep, 0);
 	strbuf_init(&js->rep, 0);
 	d->fs = js;
+	/*
+	 * A JSON Lines record stands alone; the elements of a document are
+	 * joined by separators that depend on which ones the filter kept,
+	 * so a document is never cut.
+	 */
+	if (d->fmt->cuttable) {
+		d->body_known = true;
+		d->body = d->base;
+	}
 	return 0;
 }
 
@@ -714,6 +723,7 @@ const struct desens_format desens_fmt_jsonl = {
 	.init = json_init,
 	.run = jsonl_run,
 	.release = json_release,
+	.cuttable = true,
 };
 
 const struct desens_format desens_fmt_json = {

@@ -258,7 +258,8 @@ check_same "a shared mmap works there" \
 check_same "a second read (page cache) is the view" <(as 1002 2002 cat "$F") "$PUB/people2.B"
 pool_umount
 
-# ---- the view cache budget: a view larger than it is refused, not served raw ----
+# ---- the view cache budget: a view larger than it is served in segments,
+# one whose segment map does not fit either is refused, never served raw ----
 "$POOLFS" "$STORE" "$MNT" -f -o view_budget=lots > "$T_TMP/budget.out" 2>&1
 rc=$?
 check_eq "-o view_budget=lots exits 2" "$rc" 2
@@ -266,7 +267,11 @@ check_eq "with one line naming the option" \
 	"$(grep -c 'view_budget="lots": not a size' "$T_TMP/budget.out")/$(wc -l < "$T_TMP/budget.out")" 1/1
 POOLFS_OPTS=view_budget=64
 pool_mount
-check_eq "a 64-byte budget: renshe gets EIO" \
+check_same "a 64-byte budget: renshe reads its view in segments" <(asB cat "$F") "$PUB/people2.B"
+pool_umount
+POOLFS_OPTS=view_budget=16
+pool_mount
+check_eq "a 16-byte budget (no room for a segment map): renshe gets EIO" \
 	"$(as 1002 2002 "$UPY" "$HELPERS/sysop.py" read "$F" 2>&1)" EIO
 check_same "gongan still reads raw" <(asA cat "$F") "$PUB/people2.csv"
 check_eq "the audit log names the budget" \

@@ -1,0 +1,669 @@
+/*
+ * fs/vseg.c - views larger than the view cache budget, produced segment
+ * by segment from the source version (docs/desensitization.md "Views in
+ * segments").
+ *
+ * A map holds, for each segment, where it starts in the source and in
+ * the view (and the source line there, for messages); the view's size
+ * is its last figure, so stat() never runs the engine. Segment k is
+ * made by a fresh engine fed the source's prefix (BOM, CSV header),
+ * cut, resumed at the segment's source offset, fed the segment and cut
+ * (the last one finished): policy/desens/desens_cut.h says why that is
+ * byte for byte the full view's. Its length must be what the map says.
+ *
+ * Produced segments sit in one cache for the process, keyed by (content
+ * id, fingerprint, index), least recently used going first once the
+ * unused ones pass min(view cache budget, VSEG_CACHE). A segment being
+ * made is in the cache too, so a reader and the read-ahead worker never
+ * make one twice: the second waits. A reader going through a view in
+ * order has the next segment made by the worker while it copies this
+ * one, so the engine and the copies run on two cores.
+ *
+ *   map (integers big-endian): u8 format (1), be64 source size, be64
+ *   view size, be64 body (where the records begin), be32 N, then N x
+ *   (be64 source off, be64 view off, be64 line); the first is (0, 0, 1)
+ *
+ * Lock order: cache.lock, then a vseg's lock; never the other way.
+ */
+#include "common/alloc.h"
+#include "fs/vseg.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "common/codec.h"
+#include "common/log.h"
+#include "fs/fs.h"
+#include "policy/desens/desens_cut.h"
+
+#define MAP_FORMAT	1
+#define MAP_FIXED	29		/* format, sizes, body, count */
+#define MAP_ENTRY	24
+#define SEG_MIN		(64u << 10)	/* source bytes per segment, at least */
+#define SEG_MAX		(4u << 20)	/* and at most (a record may add to it) */
+#define FEED_MIN	(16u << 10)
+#define FEED_MAX	(1u << 20)
+#define VSEG_CACHE	(64ULL << 20)	/* produced segments kept, at most */
+#define AHEAD		2		/* segments made ahead of an in-order reader */
+#define QUEUE		4		/* read-ahead requests waiting, at most */
+
+struct fs_vseg {
+	struct fs *fs;
+	struct policy *p;		/* holds r */
+	const struct view_rules *r;
+	struct store_content *raw;	/* our own handle: the worker may outlive a reader */
+	uint8_t cid[32];
+	uint64_t src_size, view_size, body;
+	uint64_t *b;			/* n boundaries, 3 figures each */
+	size_t n;
+	pthread_mutex_t lock;
+	unsigned refs;			/* opener, queued read-ahead; lock */
+	uint64_t next_off;		/* where an in-order read goes on; lock */
+};
+
+struct seg {
+	struct seg *prev, *next;	/* in cache.lru, most recent first; lock */
+	uint8_t cid[32], fp[32];
+	size_t idx;
+	unsigned refs;			/* lock */
+	bool ready;			/* made or failed; lock */
+	bool listed;			/* in cache.lru; lock */
+	int err;			/* lock */
+	struct perr perr;		/* when err */
+	struct strbuf data;		/* immutable once ready */
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t made;		/* a segment became ready */
+	pthread_cond_t wake;		/* read-ahead queued, or stop */
+	struct seg *head, *tail;
+	uint64_t bytes;			/* of listed segments */
+	uint64_t cap;
+	pthread_t worker[AHEAD];
+	int nworkers;
+	bool started, stop;
+	struct {
+		struct fs_vseg *v;	/* holding a ref */
+		size_t idx;
+	} q[QUEUE];			/* read-ahead requests, oldest first */
+	size_t nq;
+} cache = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.made = PTHREAD_COND_INITIALIZER,
+	.wake = PTHREAD_COND_INITIALIZER,
+	.cap = VSEG_CACHE,
+};
+
+#define SRC(v, k)	((v)->b[3 * (k)])
+#define VIEW(v, k)	((v)->b[3 * (k) + 1])
+#define LINE(v, k)	((v)->b[3 * (k) + 2])
+#define SRC_END(v, k)	((k) + 1 < (v)->n ? SRC(v, (k) + 1) : (v)->src_size)
+#define VIEW_END(v, k)	((k) + 1 < (v)->n ? VIEW(v, (k) + 1) : (v)->view_size)
+
+/* ---- maps ---- */
+
+void vseg_builder_init(struct vseg_builder *m, uint64_t budget)
+{
+	uint64_t step = budget / 16;
+
+	memset(m, 0, sizeof(*m));
+	m->step = step < SEG_MIN ? SEG_MIN : step > SEG_MAX ? SEG_MAX : step;
+	ALLOC_GROW(m->b, 3, m->alloc);
+	m->b[0] = 0;
+	m->b[1] = 0;
+	m->b[2] = 1;
+	m->n = 1;
+}
+
+size_t vseg_builder_feed(const struct vseg_builder *m)
+{
+	uint64_t f = m->step / 4;
+
+	return (size_t)(f < FEED_MIN ? FEED_MIN : f > FEED_MAX ? FEED_MAX : f);
+}
+
+void vseg_builder_note(struct vseg_builder *m, const struct desens *d, uint64_t view_off)
+{
+	uint64_t at, line, body;
+
+	desens_at(d, &at, &line);
+	if (!desens_cuttable(d) || !desens_body(d, &body) || at < body ||
+	    at < m->b[3 * (m->n - 1)] + m->step)
+		return;
+	ALLOC_GROW(m->b, 3 * (m->n + 1), m->alloc);
+	m->b[3 * m->n] = at;
+	m->b[3 * m->n + 1] = view_off;
+	m->b[3 * m->n + 2] = line;
+	m->n++;
+}
+
+int vseg_builder_finish(struct vseg_builder *m, const struct desens *d, uint64_t src_size,
+			uint64_t view_size, struct strbuf *out, struct perr *e)
+{
+	uint8_t hdr[MAP_FIXED], ent[MAP_ENTRY];
+	uint64_t body = 0;
+
+	if (!desens_cuttable(d) || !desens_body(d, &body))
+		return perr_set(e, EFBIG, "the view (%llu bytes) is larger than the view "
+				"cache budget (poolfs -o view_budget=SIZE), and %s",
+				(unsigned long long)view_size, desens_cuttable(d) ?
+				"the file has no header to serve it in segments from" :
+				"a whole JSON document cannot be served in segments");
+	/* a boundary at the very end would start an empty last segment */
+	while (m->n > 1 && m->b[3 * (m->n - 1)] >= src_size)
+		m->n--;
+	strbuf_reset(out);
+	hdr[0] = MAP_FORMAT;
+	put_be64(hdr + 1, src_size);
+	put_be64(hdr + 9, view_size);
+	put_be64(hdr + 17, body);
+	put_be32(hdr + 25, (uint32_t)m->n);
+	strbuf_add(out, hdr, sizeof(hdr));
+	for (size_t k = 0; k < m->n; k++) {
+		put_be64(ent, m->b[3 * k]);
+		put_be64(ent + 8, m->b[3 * k + 1]);
+		put_be64(ent + 16, m->b[3 * k + 2]);
+		strbuf_add(out, ent, sizeof(ent));
+	}
+	return 0;
+}
+
+void vseg_builder_release(struct vseg_builder *m)
+{
+	free(m->b);
+	memset(m, 0, sizeof(*m));
+}
+
+int vseg_map_size(const void *map, size_t len, uint64_t *size)
+{
+	const uint8_t *p = map;
+
+	if (len < MAP_FIXED || p[0] != MAP_FORMAT)
+		return -EIO;
+	*size = get_be64(p + 9);
+	return 0;
+}
+
+/* Fills v's figures from map; -EIO unless every figure fits the others. */
+static int map_load(struct fs_vseg *v, const struct strbuf *map)
+{
+	const uint8_t *p = (const uint8_t *)map->buf;
+	uint32_t n;
+
+	if (map->len < MAP_FIXED || p[0] != MAP_FORMAT)
+		return -EIO;
+	v->src_size = get_be64(p + 1);
+	v->view_size = get_be64(p + 9);
+	v->body = get_be64(p + 17);
+	n = get_be32(p + 25);
+	if (!n || map->len - MAP_FIXED != (size_t)n * MAP_ENTRY)
+		return -EIO;
+	v->b = xcalloc((size_t)n * 3, sizeof(*v->b));
+	v->n = n;
+	for (size_t k = 0; k < n; k++) {
+		const uint8_t *q = p + MAP_FIXED + k * MAP_ENTRY;
+
+		v->b[3 * k] = get_be64(q);
+		v->b[3 * k + 1] = get_be64(q + 8);
+		v->b[3 * k + 2] = get_be64(q + 16);
+		/* strictly rising in the source, rising in the view, after the header */
+		if (k ? SRC(v, k) <= SRC(v, k - 1) || VIEW(v, k) < VIEW(v, k - 1) ||
+			SRC(v, k) < v->body : SRC(v, k) || VIEW(v, k))
+			return -EIO;
+	}
+	if (SRC(v, n - 1) >= v->src_size && n > 1)
+		return -EIO;
+	if (VIEW(v, n - 1) > v->view_size || v->body > v->src_size)
+		return -EIO;
+	return 0;
+}
+
+/* ---- producing a segment ---- */
+
+/* Feeds source [from, to) to d, its output onto out (reset after each feed when junk). */
+static int feed(struct fs_vseg *v, struct desens *d, char *buf, uint64_t from, uint64_t to,
+		struct strbuf *out, bool junk, struct perr *e)
+{
+	ssize_t n;
+	int err;
+
+	while (from < to) {
+		size_t want = to - from < FEED_MAX ? (size_t)(to - from) : FEED_MAX;
+
+		n = store_content_read(v->raw, buf, want, from);
+		if (n <= 0)
+			return perr_set(e, EIO, "source read at byte %llu: %s",
+					(unsigned long long)from,
+					n ? strerror((int)-n) : "short file");
+		err = desens_feed(d, buf, (size_t)n, out, e);
+		if (err)
+			return err;
+		if (junk)
+			strbuf_reset(out);
+		from += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int produce(struct fs_vseg *v, size_t k, struct strbuf *out, struct perr *e)
+{
+	const struct view_rules *r = v->r;
+	struct strbuf junk = STRBUF_INIT;
+	uint8_t key[STORE_HASH_KEY_LEN];
+	struct desens *d = NULL;
+	char *buf = NULL;
+	uint64_t want = VIEW_END(v, k) - VIEW(v, k);
+	int err = 0;
+
+	/* the reader's department key, derived per segment: no key sits in the daemon */
+	if (r->hash_dept) {
+		err = store_hash_key(v->fs->store, r->hash_dept, r->hash_key_version, key);
+		if (err < 0) {
+			perr_set(e, -err, "no hash key v%u for department \"%s\"",
+				 r->hash_key_version, r->hash_dept);
+			goto out;
+		}
+	}
+	err = desens_new(r, r->hash_dept ? key : NULL, r->hash_dept ? sizeof(key) : 0, &d, e);
+	if (err)
+		goto out;
+	buf = xmalloc(FEED_MAX);
+	strbuf_grow(out, (size_t)want);
+	if (k) {
+		err = feed(v, d, buf, 0, v->body, &junk, true, e);
+		if (!err)
+			err = desens_cut(d, &junk, e);
+		if (!err && desens_resume(d, SRC(v, k), LINE(v, k)))
+			err = perr_set(e, EIO, "the header did not end where the map says");
+	}
+	if (!err)
+		err = feed(v, d, buf, SRC(v, k), SRC_END(v, k), out, false, e);
+	if (!err)
+		err = k + 1 == v->n ? desens_finish(d, out, e) : desens_cut(d, out, e);
+	if (!err && out->len != want)
+		err = perr_set(e, EIO, "segment %zu came out %zu bytes, its map says %llu",
+			       k, out->len, (unsigned long long)want);
+out:
+	OPENSSL_cleanse(key, sizeof(key));
+	desens_free(d);
+	free(buf);
+	strbuf_release(&junk);
+	/* fail closed whatever went wrong: the open's build read this file fine */
+	return err ? -EIO : 0;
+}
+
+/* ---- the cache ---- */
+
+static void seg_unlist(struct seg *s)
+{
+	if (!s->listed)
+		return;
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		cache.head = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	else
+		cache.tail = s->prev;
+	s->prev = s->next = NULL;
+	s->listed = false;
+	cache.bytes -= s->data.len;
+}
+
+static void seg_list_head(struct seg *s)
+{
+	s->prev = NULL;
+	s->next = cache.head;
+	if (cache.head)
+		cache.head->prev = s;
+	cache.head = s;
+	if (!cache.tail)
+		cache.tail = s;
+	s->listed = true;
+	cache.bytes += s->data.len;
+}
+
+static void seg_free(struct seg *s)
+{
+	strbuf_release(&s->data);
+	free(s);
+}
+
+/* Drops unused segments, oldest first, down to the cap. Caller holds lock. */
+static void trim_locked(void)
+{
+	struct seg *s = cache.tail, *prev;
+
+	for (; s && cache.bytes > cache.cap; s = prev) {
+		prev = s->prev;
+		if (s->refs || !s->ready)
+			continue;
+		seg_unlist(s);
+		seg_free(s);
+	}
+}
+
+static void seg_put(struct seg *s)
+{
+	pthread_mutex_lock(&cache.lock);
+	if (!--s->refs && !s->listed)
+		seg_free(s);
+	else
+		trim_locked();
+	pthread_mutex_unlock(&cache.lock);
+}
+
+/* Segment k of v, made unless cached or being made; seg_put() it. */
+static int seg_get(struct fs_vseg *v, size_t k, struct seg **out, struct perr *e)
+{
+	struct seg *s;
+	int err;
+
+	*out = NULL;
+	pthread_mutex_lock(&cache.lock);
+	for (s = cache.head; s; s = s->next)
+		if (s->idx == k && !memcmp(s->cid, v->cid, 32) &&
+		    !memcmp(s->fp, v->r->fingerprint, 32))
+			break;
+	if (s) {
+		s->refs++;
+		while (!s->ready)
+			pthread_cond_wait(&cache.made, &cache.lock);
+		/* most recent first */
+		if (s->listed && s != cache.head) {
+			seg_unlist(s);
+			seg_list_head(s);
+		}
+		err = s->err;
+		if (err)
+			*e = s->perr;
+		pthread_mutex_unlock(&cache.lock);
+		if (err) {
+			seg_put(s);
+			return err;
+		}
+		*out = s;
+		return 0;
+	}
+	s = xcalloc(1, sizeof(*s));
+	memcpy(s->cid, v->cid, 32);
+	memcpy(s->fp, v->r->fingerprint, 32);
+	s->idx = k;
+	s->refs = 1;
+	strbuf_init(&s->data, 0);
+	seg_list_head(s);
+	pthread_mutex_unlock(&cache.lock);
+
+	err = produce(v, k, &s->data, &s->perr);
+
+	pthread_mutex_lock(&cache.lock);
+	s->ready = true;
+	s->err = err;
+	if (err) {
+		/* waiters see the failure; the next reader tries again */
+		strbuf_release(&s->data);	/* listed at 0 bytes */
+		seg_unlist(s);
+		*e = s->perr;
+	} else {
+		cache.bytes += s->data.len;
+	}
+	pthread_cond_broadcast(&cache.made);
+	pthread_mutex_unlock(&cache.lock);
+	if (err) {
+		seg_put(s);
+		return err;
+	}
+	*out = s;
+	return 0;
+}
+
+/* ---- read-ahead ---- */
+
+static void vseg_put(struct fs_vseg *v)
+{
+	unsigned left;
+
+	pthread_mutex_lock(&v->lock);
+	left = --v->refs;
+	pthread_mutex_unlock(&v->lock);
+	if (left)
+		return;
+	store_content_close(v->raw);
+	policy_put(v->p);
+	pthread_mutex_destroy(&v->lock);
+	free(v->b);
+	free(v);
+}
+
+static void *worker_main(void *arg)
+{
+	struct fs_vseg *v;
+	struct perr e = PERR_INIT;
+	struct seg *s;
+	size_t k;
+
+	pthread_mutex_lock(&cache.lock);
+	for (;;) {
+		while (!cache.nq && !cache.stop)
+			pthread_cond_wait(&cache.wake, &cache.lock);
+		if (cache.stop)
+			break;
+		v = cache.q[0].v;
+		k = cache.q[0].idx;
+		memmove(cache.q, cache.q + 1, --cache.nq * sizeof(cache.q[0]));
+		pthread_mutex_unlock(&cache.lock);
+		/* a failure is the reader's to report when it gets there */
+		if (seg_get(v, k, &s, &e) == 0)
+			seg_put(s);
+		vseg_put(v);
+		pthread_mutex_lock(&cache.lock);
+	}
+	pthread_mutex_unlock(&cache.lock);
+	return NULL;
+}
+
+/* Starts the workers; false when there are none. Caller holds lock. */
+static bool workers_locked(void)
+{
+	if (cache.started)
+		return true;
+	for (int i = 0; i < AHEAD; i++) {
+		if (pthread_create(&cache.worker[i], NULL, worker_main, NULL)) {
+			/* the ones started stop with the rest */
+			if (!i) {
+				log_warn("no view read-ahead worker: segments are made as read");
+				return false;
+			}
+			log_warn("%d view read-ahead workers of %d", i, AHEAD);
+			break;
+		}
+		cache.nworkers++;
+	}
+	cache.started = true;
+	return true;
+}
+
+/* Has the workers make segments k to k + AHEAD - 1 of v unless cached or being made. */
+static void read_ahead(struct fs_vseg *v, size_t k)
+{
+	struct fs_vseg *old = NULL;
+	struct seg *s;
+
+	pthread_mutex_lock(&cache.lock);
+	if (cache.stop || !workers_locked())
+		goto out;
+	for (size_t j = k; j < k + AHEAD && j < v->n; j++) {
+		bool queued = false;
+
+		for (s = cache.head; s; s = s->next)
+			if (s->idx == j && !memcmp(s->cid, v->cid, 32) &&
+			    !memcmp(s->fp, v->r->fingerprint, 32))
+				break;
+		for (size_t i = 0; i < cache.nq && !queued; i++)
+			queued = cache.q[i].v == v && cache.q[i].idx == j;
+		if (s || queued)
+			continue;
+		/* full: the oldest request is for a read gone further or elsewhere */
+		if (cache.nq == QUEUE) {
+			if (old)
+				break;
+			old = cache.q[0].v;
+			memmove(cache.q, cache.q + 1, --cache.nq * sizeof(cache.q[0]));
+		}
+		pthread_mutex_lock(&v->lock);
+		v->refs++;
+		pthread_mutex_unlock(&v->lock);
+		cache.q[cache.nq].v = v;
+		cache.q[cache.nq++].idx = j;
+		pthread_cond_signal(&cache.wake);
+	}
+out:
+	pthread_mutex_unlock(&cache.lock);
+	if (old)
+		vseg_put(old);
+}
+
+void fs_vsegs_stop(void)
+{
+	pthread_mutex_lock(&cache.lock);
+	cache.stop = true;
+	pthread_cond_broadcast(&cache.wake);
+	pthread_mutex_unlock(&cache.lock);
+	for (int i = 0; i < cache.nworkers; i++)
+		pthread_join(cache.worker[i], NULL);
+	pthread_mutex_lock(&cache.lock);
+	while (cache.nq) {
+		struct fs_vseg *v = cache.q[--cache.nq].v;
+
+		/* vseg_put() takes no cache lock */
+		vseg_put(v);
+	}
+	cache.nworkers = 0;
+	cache.started = false;
+	/* segments still held go at their last put */
+	cache.cap = 0;
+	trim_locked();
+	pthread_mutex_unlock(&cache.lock);
+}
+
+/* ---- reading ---- */
+
+int fs_vseg_open(struct fs *fs, struct policy *p, const struct view_rules *r, uint64_t sino,
+		 uint64_t version, const uint8_t cid[32], const struct strbuf *map,
+		 struct fs_vseg **out, struct perr *e)
+{
+	struct fs_vseg *v = xcalloc(1, sizeof(*v));
+	uint64_t budget;
+	int err;
+
+	*out = NULL;
+	v->fs = fs;
+	memcpy(v->cid, cid, 32);
+	err = pthread_mutex_init(&v->lock, NULL);
+	if (err) {
+		free(v);
+		return perr_set(e, err, "cannot open the view");
+	}
+	v->refs = 1;
+	v->p = policy_get(p);
+	v->r = r;
+	err = map_load(v, map);
+	if (err) {
+		perr_set(e, EIO, "the view's segment map is corrupt");
+		goto err_out;
+	}
+	err = store_content_open(fs->store, sino, version, &v->raw);
+	if (err) {
+		perr_set(e, -err, "cannot open the source version: %s", strerror(-err));
+		goto err_out;
+	}
+	if (store_content_size(v->raw) != v->src_size) {
+		err = perr_set(e, EIO, "the view's segment map is of another source (%llu "
+			       "bytes, the version has %llu)",
+			       (unsigned long long)v->src_size,
+			       (unsigned long long)store_content_size(v->raw));
+		goto err_out;
+	}
+	/* segments kept count against the view cache budget, as the views do */
+	if (store_view_budget(fs->store, &budget) == 0) {
+		pthread_mutex_lock(&cache.lock);
+		if (!cache.stop)
+			cache.cap = budget < VSEG_CACHE ? budget : VSEG_CACHE;
+		pthread_mutex_unlock(&cache.lock);
+	}
+	*out = v;
+	return 0;
+err_out:
+	vseg_put(v);
+	return err < 0 ? err : -err;
+}
+
+uint64_t fs_vseg_size(const struct fs_vseg *v)
+{
+	return v->view_size;
+}
+
+/* The segment holding view byte off (< view_size): the last starting at or before it. */
+static size_t seg_of(const struct fs_vseg *v, uint64_t off)
+{
+	size_t lo = 0, hi = v->n;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (VIEW(v, mid) <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+ssize_t fs_vseg_read(struct fs_vseg *v, void *buf, size_t size, uint64_t off, struct perr *e)
+{
+	size_t done = 0, k = 0, skip, n;
+	bool in_order;
+	struct seg *s;
+	int err;
+
+	if (off >= v->view_size)
+		return 0;
+	if (size > v->view_size - off)
+		size = (size_t)(v->view_size - off);
+	pthread_mutex_lock(&v->lock);
+	in_order = off == v->next_off || !off;
+	v->next_off = off + size;
+	pthread_mutex_unlock(&v->lock);
+	while (done < size) {
+		k = seg_of(v, off + done);
+		err = seg_get(v, k, &s, e);
+		if (err)
+			return err;
+		skip = (size_t)(off + done - VIEW(v, k));
+		if (skip >= s->data.len) {
+			seg_put(s);
+			return perr_set(e, EIO, "view byte %llu is not in its segment",
+					(unsigned long long)(off + done));
+		}
+		n = s->data.len - skip < size - done ? s->data.len - skip : size - done;
+		memcpy((char *)buf + done, s->data.buf + skip, n);
+		done += n;
+		seg_put(s);
+	}
+	if (in_order && k + 1 < v->n)
+		read_ahead(v, k + 1);
+	return (ssize_t)done;
+}
+
+void fs_vseg_close(struct fs_vseg *v)
+{
+	if (v)
+		vseg_put(v);
+}
