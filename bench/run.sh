@@ -341,6 +341,10 @@ echo
 echo "== SMB shares through smbclient (Samba on 127.0.0.1)"
 bash "$(dirname "$0")/smb_mount.sh" "$BUILD" "$WORK" || say "smb_mount.sh exited $?"
 
+echo
+echo "== NFSv4 exports through nfs-cp (NFS-Ganesha on 127.0.0.1, as the department's account)"
+bash "$(dirname "$0")/nfs_mount.sh" "$BUILD" "$WORK" || say "nfs_mount.sh exited $?"
+
 # programs of bench/*.c (the engine alone, audit appends, stage writes) print their own lines
 for b in "$BUILD"/bench/*; do
 	[ -f "$b" ] && [ -x "$b" ] || continue

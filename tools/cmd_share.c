@@ -3,12 +3,13 @@
  * serves the pool to departments on other machines through Samba or
  * NFS-Ganesha (docs/shares.md says why it looks the way it does).
  *
- * Both serve one pool mount and let the server switch to the
- * authenticated user before each file operation (Samba's become_user,
- * Ganesha's per-request credentials), so poolfs sees that user's uid and
- * decides, masks and audits exactly as for a local reader. Nothing here
- * grants anything: a share only says who may connect; every read is
- * still decided by the policy in the mount.
+ * Both serve the one pool mount. Samba switches to the authenticated
+ * user before each file operation (become_user); NFS-Ganesha cannot, so
+ * each department gets a Ganesha that runs as its account
+ * (tools/cmd_share_nfs.c). Either way poolfs sees the uid it decides,
+ * masks and audits for, as for a local reader. Nothing here grants
+ * anything: a share only says who may connect; every read is still
+ * decided by the policy in the mount.
  *
  * The departments and their members come from the policy in force as it
  * was applied (the stored document), so the output follows the last
@@ -23,10 +24,13 @@
 #include <string.h>
 
 #include "store/store.h"
+#include "tools/cmd_share_nfs.h"
 
 static const char share_usage[] =
 	"usage: poolctl -s STORE share smb --mount MNT [--full-audit] [--hosts-allow LIST]\n"
-	"       poolctl -s STORE share nfs --mount MNT [--clients LIST] [--sec FLAVORS]\n"
+	"       poolctl -s STORE share nfs --mount MNT [--dept ID [--account USER] [--port N]\n"
+	"               [--bind ADDR] [--state DIR] [--conf FILE] [--unit]]\n"
+	"               [--clients LIST] [--sec FLAVORS]\n"
 	"\n"
 	"Prints the configuration that serves the pool mount MNT (a poolfs\n"
 	"mount without -o dept) to the departments of the policy in force.\n"
@@ -39,14 +43,26 @@ static const char share_usage[] =
 	"  --full-audit         also log every operation through vfs_full_audit\n"
 	"  --hosts-allow LIST   Samba's hosts allow (default: no restriction)\n"
 	"\n"
-	"nfs: NFS-Ganesha configuration: one NFSv4 export of MNT through\n"
-	"     FSAL_VFS with Ganesha's attribute and directory caches off.\n"
-	"  --clients LIST       who may mount (default 127.0.0.1)\n"
-	"  --sec FLAVORS        Ganesha SecType (default krb5p; sys trusts the\n"
-	"                       client's word for the uid, see docs/shares.md)\n";
+	"nfs: one NFS-Ganesha per department, running as the department's\n"
+	"     account, every client squashed to it. Without --dept: each\n"
+	"     department, its account and the commands to install it. With\n"
+	"     --dept ID: that department's Ganesha configuration (its first\n"
+	"     lines say how to run it), or with --unit its systemd unit.\n"
+	"  --account USER       the account Ganesha runs as (default: the first\n"
+	"                       member uid with an account here); the policy must\n"
+	"                       map it to ID\n"
+	"  --port N             NFS_Port (default 2049)\n"
+	"  --bind ADDR          Bind_Addr (default every address)\n"
+	"  --state DIR          Ganesha's own files (default /var/lib/poolfs-nfs/ID)\n"
+	"  --conf FILE          where the configuration is kept, for the command\n"
+	"                       and unit (default /etc/ganesha/poolfs-ID.conf)\n"
+	"  --clients LIST       the hosts that may mount (default 127.0.0.1)\n"
+	"  --sec FLAVORS        Ganesha SecType (default krb5p; with sys any\n"
+	"                       allowed host acts as the department, see\n"
+	"                       docs/shares.md)\n";
 
 /* smb.conf and Ganesha values: refuse what would break out of a quote. */
-static bool conf_safe(const char *s)
+bool share_conf_safe(const char *s)
 {
 	for (; *s; s++)
 		if (*s == '"' || *s == '\n' || *s == '\r' || *s == '\\' || *s == ';' ||
@@ -55,8 +71,7 @@ static bool conf_safe(const char *s)
 	return true;
 }
 
-/* A share name Samba and Windows take: letters, digits, - and _. */
-static bool share_name_ok(const char *s)
+bool share_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -82,7 +97,7 @@ static void smb_members(json_t *members, struct strbuf *sb, struct strbuf *missi
 	json_array_foreach(json_object_get(members, "uids"), i, v) {
 		struct passwd *pw = getpwuid((uid_t)json_integer_value(v));
 
-		if (pw && conf_safe(pw->pw_name))
+		if (pw && share_conf_safe(pw->pw_name))
 			strbuf_addf(sb, " \"%s\"", pw->pw_name);
 		else
 			strbuf_addf(missing, " uid %" PRId64, (int64_t)json_integer_value(v));
@@ -90,7 +105,7 @@ static void smb_members(json_t *members, struct strbuf *sb, struct strbuf *missi
 	json_array_foreach(json_object_get(members, "gids"), i, v) {
 		struct group *gr = getgrgid((gid_t)json_integer_value(v));
 
-		if (gr && conf_safe(gr->gr_name))
+		if (gr && share_conf_safe(gr->gr_name))
 			strbuf_addf(sb, " \"+%s\"", gr->gr_name);
 		else
 			strbuf_addf(missing, " gid %" PRId64, (int64_t)json_integer_value(v));
@@ -180,7 +195,7 @@ static int share_smb(struct ctl_ctx *ctx, json_t *doc, const char *mnt,
 					 "(letters, digits, - and _)", i, id ? id : "");
 			goto out;
 		}
-		if (!name || !conf_safe(name))
+		if (!name || !share_conf_safe(name))
 			name = id;
 		strbuf_reset(&users);
 		strbuf_reset(&missing);
@@ -201,61 +216,24 @@ out:
 	return code;
 }
 
-static int share_nfs(struct ctl_ctx *ctx, const char *mnt, const char *clients,
-		     const char *sec)
-{
-	strbuf_addf(&ctx->out,
-		"# NFS-Ganesha export of the poolfs pool mount %s, made by poolctl share nfs\n"
-		"# FSAL_VFS does its file operations as root, not as the client's uid,\n"
-		"# and root has no data rights: this export serves no data until poolfs\n"
-		"# can tell Ganesha's clients apart (docs/shares.md, \"NFSv4\").\n"
-		"NFS_CORE_PARAM {\n"
-		"\tProtocols = 4;\n"
-		"\tEnable_NLM = false;\n"
-		"\tEnable_RQUOTA = false;\n"
-		"}\n"
-		"NFSV4 {\n"
-		/* no delegations: a client would cache one user's bytes */
-		"\tDelegations = false;\n"
-		"}\n"
-		"MDCACHE {\n"
-		/* a listing is per user in a pool mount: never share one */
-		"\tDir_Chunk = 0;\n"
-		"}\n"
-		"EXPORT {\n"
-		"\tExport_Id = 1;\n"
-		"\tPath = \"%s\";\n"
-		"\tPseudo = \"/pool\";\n"
-		"\tProtocols = 4;\n"
-		"\tTransports = TCP;\n"
-		"\tAccess_Type = None;\n"
-		/* root gets no data rights by being root; keep it off the wire too */
-		"\tSquash = Root_Squash;\n"
-		"\tSecType = %s;\n"
-		/* sizes and modes differ per reader: never answer from a cache */
-		"\tAttr_Expiration_Time = 0;\n"
-		"\tDisable_ACL = true;\n"
-		"\tCLIENT {\n"
-		"\t\tClients = %s;\n"
-		"\t\tAccess_Type = RW;\n"
-		"\t}\n"
-		"\tFSAL {\n"
-		"\t\tName = VFS;\n"
-		"\t}\n"
-		"}\n", mnt, mnt, sec, clients);
-	return CTL_EXIT_OK;
-}
-
 int cmd_share(struct ctl_ctx *ctx, int argc, char **argv)
 {
-	const char *mnt = NULL, *hosts = NULL, *clients = "127.0.0.1", *sec = "krb5p";
+	const char *mnt = NULL, *hosts = NULL;
+	struct share_nfs_opts nfs = { .clients = "127.0.0.1", .sec = "krb5p" };
 	bool full_audit = false;
 	struct cmd_opt opts[] = {
 		{ "--mount", CMD_OPT_STRING, &mnt, false },
 		{ "--full-audit", CMD_OPT_BOOL, &full_audit, false },
 		{ "--hosts-allow", CMD_OPT_STRING, &hosts, false },
-		{ "--clients", CMD_OPT_STRING, &clients, false },
-		{ "--sec", CMD_OPT_STRING, &sec, false },
+		{ "--clients", CMD_OPT_STRING, &nfs.clients, false },
+		{ "--sec", CMD_OPT_STRING, &nfs.sec, false },
+		{ "--dept", CMD_OPT_STRING, &nfs.dept, false },
+		{ "--account", CMD_OPT_STRING, &nfs.account, false },
+		{ "--port", CMD_OPT_U64, &nfs.port, false },
+		{ "--bind", CMD_OPT_STRING, &nfs.bind, false },
+		{ "--state", CMD_OPT_STRING, &nfs.state, false },
+		{ "--conf", CMD_OPT_STRING, &nfs.conf, false },
+		{ "--unit", CMD_OPT_BOOL, &nfs.unit, false },
 		CMD_OPT_END
 	};
 	struct strbuf stored = STRBUF_INIT;
@@ -272,41 +250,46 @@ int cmd_share(struct ctl_ctx *ctx, int argc, char **argv)
 		return cmd_error(ctx, CTL_EXIT_USAGE, "share: say smb or nfs "
 				 "(poolctl share --help)");
 	smb = !strcmp(argv[0], "smb");
+	nfs.mnt = mnt;
+	nfs.port_seen = opts[7].seen;
 	if (!mnt || mnt[0] != '/')
 		return cmd_error(ctx, CTL_EXIT_USAGE, "share %s: --mount needs the pool mount's "
 				 "absolute path", argv[0]);
-	if (!conf_safe(mnt) || (hosts && !conf_safe(hosts)) || !conf_safe(clients) ||
-	    !conf_safe(sec))
+	if (!share_conf_safe(mnt) || (hosts && !share_conf_safe(hosts)) ||
+	    !share_conf_safe(nfs.clients) || !share_conf_safe(nfs.sec))
 		return cmd_error(ctx, CTL_EXIT_USAGE, "share %s: an option holds a quote, "
 				 "backslash, brace, ';', '#' or a line break", argv[0]);
-	if (smb && (opts[3].seen || opts[4].seen))
-		return cmd_error(ctx, CTL_EXIT_USAGE, "share smb: --clients and --sec are for nfs");
-	if (!smb && (opts[1].seen || opts[2].seen))
+	if (smb) {
+		for (int i = 3; opts[i].name; i++)
+			if (opts[i].seen)
+				return cmd_error(ctx, CTL_EXIT_USAGE, "share smb: %s is for nfs",
+						 opts[i].name);
+	} else if (opts[1].seen || opts[2].seen) {
 		return cmd_error(ctx, CTL_EXIT_USAGE, "share nfs: --full-audit and --hosts-allow "
 				 "are for smb");
-	if (!smb)
-		return share_nfs(ctx, mnt, clients, sec);
+	}
 
 	rc = cmd_need_store(ctx);
 	if (rc)
 		return rc;
 	rc = store_policy_get(ctx->store, 0, &stored, &version);
 	if (rc == -ENOENT) {
-		code = cmd_error(ctx, CTL_EXIT_USAGE, "share smb: no policy applied, so no "
-				 "departments to share with");
+		code = cmd_error(ctx, CTL_EXIT_USAGE, "share %s: no policy applied, so no "
+				 "departments to share with", argv[0]);
 		goto out;
 	}
 	if (rc) {
-		code = cmd_fail(ctx, rc, NULL, "share smb: the stored policy");
+		code = cmd_fail(ctx, rc, NULL, smb ? "share smb: the stored policy" :
+				"share nfs: the stored policy");
 		goto out;
 	}
 	doc = json_loadb(stored.buf, stored.len, 0, &jerr);
 	if (!doc) {
-		code = cmd_error(ctx, CTL_EXIT_USAGE, "share smb: the stored policy (version %"
-				 PRIu64 ") does not parse: %s", version, jerr.text);
+		code = cmd_error(ctx, CTL_EXIT_USAGE, "share %s: the stored policy (version %"
+				 PRIu64 ") does not parse: %s", argv[0], version, jerr.text);
 		goto out;
 	}
-	code = share_smb(ctx, doc, mnt, full_audit, hosts);
+	code = smb ? share_smb(ctx, doc, mnt, full_audit, hosts) : share_nfs(ctx, doc, &nfs);
 out:
 	json_decref(doc);
 	strbuf_release(&stored);
