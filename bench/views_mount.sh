@@ -27,8 +27,8 @@
 # seconds, with MB = MiB as in run.sh. renshe's read must not contain a
 # raw ID of the source, and its map must be its read(); else ERROR, exit 1.
 #
-# Environment: BENCH_MB (1024), BENCH_REPS (3). Needs root, setpriv and
-# /dev/fuse; WORK is run.sh's work area (a tmpfs when memory allows).
+# Environment: BENCH_MB (1024), BENCH_REPS (3), UPY (/usr/bin/python3,
+# which the readers' uids may run). Needs root, setpriv and /dev/fuse; WORK is run.sh's work area (a tmpfs when memory allows).
 set -uo pipefail
 [ $# = 2 ] && [ -n "$2" ] && [ -d "$2" ] ||
 	{ echo "views bench: ERROR: usage: views_mount.sh BUILD WORK (an existing directory)"; exit 1; }
@@ -43,6 +43,7 @@ JSONQ=$ROOT/tests/mount/jsonq.py
 MB=${BENCH_MB:-1024}
 REPS=${BENCH_REPS:-3}
 PY=${PYTHON:-python3}
+UPY=${UPY:-/usr/bin/python3}	# one every uid may run
 
 err() { printf 'views bench: ERROR: %s\n' "$*"; }
 say() { printf 'views bench: %s\n' "$*" >&2; }
@@ -245,7 +246,7 @@ say "(b) renshe reads its view"
 T[b]=$(median read_secs "$F" 1002 2002) || { err "renshe's read failed"; exit 1; }
 say "(b') renshe maps its view MAP_SHARED"
 map_secs() {
-	setpriv --reuid 1002 --regid 2002 --clear-groups "$PY" -c '
+	setpriv --reuid 1002 --regid 2002 --clear-groups "$UPY" -c '
 import hashlib, mmap, os, sys, time
 t = time.monotonic()
 fd = os.open(sys.argv[1], os.O_RDONLY)
@@ -253,7 +254,7 @@ m = mmap.mmap(fd, 0, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ)
 h = hashlib.sha256()
 for i in range(0, len(m), 1 << 20):
     h.update(m[i:i + (1 << 20)])
-print(time.monotonic() - t, h.hexdigest())' "$1"
+print("%.6f %s" % (time.monotonic() - t, h.hexdigest()))' "$1"
 }
 cold
 read -r T[m] MAP_SUM <<< "$(map_secs "$F" 2> "$D/map.err")" ||
@@ -261,7 +262,7 @@ read -r T[m] MAP_SUM <<< "$(map_secs "$F" 2> "$D/map.err")" ||
 READ_SUM=$(asB cat "$F" | sha256sum | cut -d' ' -f1)
 BYTES[m]=${BYTES[b]}
 SAME=$([ "$MAP_SUM" = "$READ_SUM" ] && echo yes || echo NO)
-[ "$SAME" = yes ] || { err "renshe's MAP_SHARED map is not its read() ($MAP_SUM, $READ_SUM)"; exit 1; }
+[ "$SAME" = yes ] || { err "renshe's MAP_SHARED map is not its read() ($MAP_SUM, $READ_SUM; $(tail -n2 "$D/map.err"))"; exit 1; }
 say "(c) gongan reads the unshared copy"
 T[c]=$(median read_secs "$MNT$PRIV/$FILE" 1001 2001) || { err "gongan's read of the copy failed"; exit 1; }
 stop_daemon
