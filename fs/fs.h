@@ -176,8 +176,9 @@ struct fs_file {
 					 * large to cache (vseg.c); set at open */
 	char view[65];			/* fingerprint of the opener's view, ""
 					 * raw; immutable after open */
-	bool private_cache;		/* who reads decides the bytes: no page
-					 * cache (fs_open_flags); set at open */
+	bool private_cache;		/* who reads decides the bytes: the stage
+					 * is read with direct I/O (fs_open_flags);
+					 * set at open */
 	bool writable;			/* holds a writer count on node */
 	bool restricted;		/* a writer who may not read the file raw
 					 * (DESIGN.md "Reads and views"); set at open */

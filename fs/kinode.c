@@ -103,6 +103,18 @@ static bool raw_reader(const struct fs_file *fh)
 	return !fh->writable && !fs_file_orphan(fh) && !fh->view[0];
 }
 
+/* A handle that reads its view of one version (a masked O_RDWR writer's too). */
+static bool view_reader(const struct fs_file *fh)
+{
+	return fh->view[0] && fh->content && !fs_file_orphan(fh);
+}
+
+/* A file's kernel inode that shows the name, through any view. */
+static bool live_file(const struct fs_inode *k)
+{
+	return k && k->key.kind == FS_REAL && !k->orphaned && !k->key.dept;
+}
+
 int fs_kinode_claim(struct fs *fs, struct fs_inode *n, uint64_t kino)
 {
 	struct fs_inode *k;
@@ -188,6 +200,25 @@ static size_t changed_locked(struct fs *fs, struct fs_inode *n, const struct sto
 			keep_kinode(k, &old);
 			count++;
 		}
+	}
+	/*
+	 * A view's kernel inode holds the pages and size of one version of
+	 * it (its readers may map it shared): one with readers of an older
+	 * version keeps that, and the name gets another.
+	 */
+	for (fh = n->files; fh; fh = fh->next) {
+		if (!view_reader(fh) || store_content_version(fh->content) == a.version)
+			continue;
+		k = fs_table_find(fs, fh->kino);
+		if (!live_file(k))
+			continue;
+		old = a;
+		old.version = store_content_version(fh->content);
+		old.size = store_content_size(fh->content);
+		if (store_version_get(fs->store, sino, old.version, &vi) == 0)
+			old.mtime = vi.time;
+		keep_kinode(k, &old);
+		count++;
 	}
 	/*
 	 * An open through a kernel inode the kernel still gives the old size

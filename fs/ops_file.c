@@ -42,32 +42,27 @@
  * caller holds n->lock. History never changes, so its pages stay; a
  * reader keeps the page cache when it opens the version that filled it.
  *
- * The page cache is the inode's, shared by every caller. In a pool mount
- * a file some caller reads through a view (fh->private_cache) is served
- * with direct I/O to everyone, the provider too, and its cache is
- * dropped at every open (no keep_cache): one caller's bytes never serve
- * another's read() (DESIGN.md "Reads and views"). The kernel still
- * fills the cache for MAP_PRIVATE maps, through the mapper's handle, so
- * such a file also has a kernel inode per view (fs_view_kid): those
- * pages are the mapper's own view. MAP_SHARED is ENODEV (libfuse 3.14
- * cannot ask for FUSE_DIRECT_IO_ALLOW_MMAP). A department mount has one
- * view per file and keeps the cache.
+ * The page cache is the kernel inode's. In a pool mount a file whose
+ * bytes depend on the caller (fh->private_cache) has a kernel inode per
+ * view (fs_view_kid), and an open through another view's is ESTALE: the
+ * pages and the size of one are those of one view (raw, for the
+ * store inode's own) of one version (kinode.h), so its readers use the
+ * page cache, mmap(MAP_SHARED) and readahead like any reader
+ * (docs/filesystem.md "Views and the page cache"). What reads the stage
+ * there (writers, readers that follow a writing) stays direct I/O, as a
+ * writer on a view's kernel inode must not fill pages its readers use.
  */
 static void fs_open_flags(struct fs_inode *n, const struct fs_file *fh, uint64_t version,
 			  struct fuse_file_info *fi)
 {
 	fi->direct_io = 0;
 	fi->keep_cache = 0;
-	if (fh->private_cache) {
-		fi->direct_io = 1;
-		n->cache_version = FS_CACHE_UNKNOWN;
-		return;
-	}
 	if (fs_node_virtual(n)) {
 		fi->keep_cache = 1;
 		return;
 	}
 	if (fh->writable || fh->follow_stage) {
+		fi->direct_io = fh->private_cache;
 		n->cache_version = FS_CACHE_UNKNOWN;
 		return;
 	}
@@ -114,14 +109,14 @@ static int open_node(fuse_req_t req, struct fs_inode *n, uint64_t kino, const ch
 			n->writers++;
 			n->writing_soon = false;
 		}
-	} else if (!fs_node_virtual(n) && !fh->view[0]) {
+	} else if (!fs_node_virtual(n)) {
 		uint64_t ksino, kept;
 
 		if (fs_kinode_reader(fs, n, kino, &ksino, &kept)) {
 			/* a kernel inode that keeps a version for its readers */
 			err = store_content_open(fs->store, ksino, kept, &fh->content);
 			*version = kept;
-		} else if (n->stage || n->writers || n->writing_soon) {
+		} else if (!fh->view[0] && (n->stage || n->writers || n->writing_soon)) {
 			/* opened while written: reads see the stage, not a version */
 			fh->follow_stage = true;
 		} else {
@@ -134,10 +129,8 @@ static int open_node(fuse_req_t req, struct fs_inode *n, uint64_t kino, const ch
 	} else {
 		pthread_mutex_lock(&n->lock);
 		/* a snapshot of a file not yet written reads as empty: no content */
-		if (*version || !fs_node_virtual(n))
-			err = store_content_open(fs->store, n->key.sino,
-						 fs_node_virtual(n) ? *version : 0,
-						 &fh->content);
+		if (*version)
+			err = store_content_open(fs->store, n->key.sino, *version, &fh->content);
 		if (err == 0 && fh->content)
 			*version = store_content_version(fh->content);
 		if (err == 0)

@@ -13,9 +13,9 @@
  *
  * In a pool mount the kernel keeps one page cache and one size per
  * inode for every caller, so a file whose bytes depend on the caller
- * gets a kernel inode per view (fs_view_kid), besides being served with
- * direct I/O: the pages a private mmap() faults in, and the size it
- * faults against, are then those of the mapper's own view.
+ * gets a kernel inode per view (fs_view_kid): its pages, filled only
+ * through handles opened on it, and its size are that view's, and its
+ * readers use the page cache (shared maps, readahead) as raw ones do.
  *
  * Lock order: fs_views.lock is taken alone; builds run without it.
  */
