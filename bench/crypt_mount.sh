@@ -5,7 +5,8 @@
 # and sm4. Repeats alternate between the pools so drift of the machine
 # reaches them alike; medians are shown with the ratio to the unencrypted
 # pool. DESIGN.md's target: aes-256-gcm >= 0.9 x unencrypted, both ways.
-# Environment: BENCH_CRYPT_MB (512), BENCH_REPS (3).
+# Environment: BENCH_CRYPT_MB (512), BENCH_REPS (3), BENCH_CRYPT_CIPHERS
+# ("none aes-256-gcm sm4"; none must be first).
 set -uo pipefail
 BUILD=$1
 WORK=$2
@@ -13,7 +14,7 @@ MB=${BENCH_CRYPT_MB:-512}
 REPS=${BENCH_REPS:-3}
 PY=${PYTHON:-python3}
 META=$(cd "$(dirname "$0")" && pwd)/meta.py
-CIPHERS=(none aes-256-gcm sm4)
+read -r -a CIPHERS <<< "${BENCH_CRYPT_CIPHERS:-none aes-256-gcm sm4}"
 declare -A PID W R
 
 mount_pool() {	# cipher

@@ -42,6 +42,7 @@
 #include "common/alloc.h"
 #include "store/chunker.h"
 #include "store/content.h"
+#include "store/convert_int.h"
 #include "store/crypt_store.h"
 #include "store/internal.h"
 
@@ -203,6 +204,32 @@ int version_load(struct store *s, uint64_t ino, uint64_t version,
 	return ret;
 }
 
+/* The version record for np page hashes into v; cid gets the content id. */
+static void version_encode(struct strbuf *v, uint64_t size, int64_t time_ns, uint32_t uid,
+			   uint32_t gid, const char *writer, const uint8_t *pages, size_t np,
+			   uint8_t cid[32])
+{
+	uint8_t hdr[VREC_FIXED], cnt[4];
+	size_t wlen = strlen(writer);
+
+	SHA256(np ? pages : (const uint8_t *)"", 32 * np, cid);
+	hdr[0] = FORMAT;
+	put_be64(hdr + 1, size);
+	put_be64(hdr + 9, (uint64_t)time_ns);
+	put_be32(hdr + 17, uid);
+	put_be32(hdr + 21, gid);
+	memcpy(hdr + 25, cid, 32);
+	hdr[57] = (uint8_t)(wlen >> 8);
+	hdr[58] = (uint8_t)wlen;
+	put_be32(cnt, (uint32_t)np);
+	strbuf_reset(v);
+	strbuf_add(v, hdr, sizeof(hdr));
+	strbuf_add(v, writer, wlen);
+	strbuf_add(v, cnt, sizeof(cnt));
+	if (np)
+		strbuf_add(v, pages, 32 * np);
+}
+
 /* Counts a reference to each of np stored pages, once per listing. */
 static int pages_ref(struct store *s, rocksdb_writebatch_t *b, const uint8_t *pages, size_t np)
 {
@@ -226,9 +253,8 @@ static int version_link(struct store *s, rocksdb_writebatch_t *b, struct inode_r
 {
 	static const struct store_writer nobody;
 	struct strbuf v = STRBUF_INIT;
-	uint8_t key[16], hdr[VREC_FIXED], cnt[4], cid[32];
+	uint8_t key[16], cid[32];
 	char writer[128];
-	size_t wlen;
 	int64_t now = store_now_ns();
 	int ret;
 
@@ -236,25 +262,10 @@ static int version_link(struct store *s, rocksdb_writebatch_t *b, struct inode_r
 	if (ret)
 		goto out;
 
-	SHA256(np ? pages : (const uint8_t *)"", 32 * np, cid);
 	if (!w)
 		w = &nobody;
 	writer_name(w, writer, sizeof(writer));
-	wlen = strlen(writer);
-	hdr[0] = FORMAT;
-	put_be64(hdr + 1, size);
-	put_be64(hdr + 9, (uint64_t)now);
-	put_be32(hdr + 17, w->uid);
-	put_be32(hdr + 21, w->gid);
-	memcpy(hdr + 25, cid, 32);
-	hdr[57] = (uint8_t)(wlen >> 8);
-	hdr[58] = (uint8_t)wlen;
-	put_be32(cnt, (uint32_t)np);
-	strbuf_add(&v, hdr, sizeof(hdr));
-	strbuf_add(&v, writer, wlen);
-	strbuf_add(&v, cnt, sizeof(cnt));
-	if (np)
-		strbuf_add(&v, pages, 32 * np);
+	version_encode(&v, size, now, w->uid, w->gid, writer, pages, np, cid);
 
 	r->attr.version++;
 	r->attr.size = size;
@@ -361,6 +372,24 @@ int version_add(struct store *s, rocksdb_writebatch_t *b, struct inode_rec *r,
 	if (!ret)
 		ret = version_link(s, b, r, (const uint8_t *)hashes.buf, hashes.len / 32, l->size,
 				   w, id);
+	strbuf_release(&hashes);
+	return ret;
+}
+
+int version_put_copy(struct store *s, rocksdb_writebatch_t *b, uint64_t ino, uint64_t version,
+		     const struct version_rec *vr, const struct chunk_list *l)
+{
+	struct strbuf hashes = STRBUF_INIT, v = STRBUF_INIT;
+	uint8_t key[16], cid[32];
+	int ret = pages_add(s, b, l, &hashes, true);
+
+	if (!ret) {
+		version_encode(&v, l->size, vr->time_ns, vr->uid, vr->gid, vr->writer,
+			       (const uint8_t *)hashes.buf, hashes.len / 32, cid);
+		version_key(key, ino, version);
+		store_put_value(s, b, CF_VERSIONS, key, sizeof(key), v.buf, v.len);
+	}
+	strbuf_release(&v);
 	strbuf_release(&hashes);
 	return ret;
 }

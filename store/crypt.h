@@ -121,6 +121,21 @@ int crypt_scratch_new(enum crypt_cipher c, struct crypt_scratch **out);
 int crypt_scratch_xor(struct crypt_scratch *x, uint8_t *buf, size_t len, uint64_t off);
 void crypt_scratch_free(struct crypt_scratch *x);
 
+/*
+ * Authenticated blocks of a scratch file (the staging spill file): each
+ * CRYPT_SCRATCH_BLOCK-byte block is sealed on its own, its tag and write
+ * count kept in x (memory only). seal encrypts block blk in place (in
+ * the plain profile, CRYPT_PLAIN, it stays plain and only gets a GMAC
+ * tag); open checks and decrypts it: 0, 1 when the block was never
+ * written (buf untouched; it reads as zeros), -EBADMSG when it was
+ * changed, moved or is an older write of the block. forget drops the
+ * blocks from block number from on (a truncate).
+ */
+#define CRYPT_SCRATCH_BLOCK	4096
+int crypt_scratch_seal(struct crypt_scratch *x, uint64_t blk, uint8_t *buf);
+int crypt_scratch_open(struct crypt_scratch *x, uint64_t blk, uint8_t *buf);
+void crypt_scratch_forget(struct crypt_scratch *x, uint64_t from);
+
 /* Reads a 32-byte master key file; -errno with a one-line message in e. */
 int crypt_master_load(const char *path, uint8_t master[CRYPT_KEY_LEN], struct perr *e);
 /*

@@ -34,6 +34,7 @@
  *     fail, never create an empty pool.
  */
 #include "common/alloc.h"
+#include "store/convert_int.h"
 #include "store/crypt_store.h"
 
 #include "store/internal.h"
@@ -389,8 +390,7 @@ static int key_path(const struct store_crypt_opts *o, const char *pool_id, struc
  * The keys of a new encrypted pool: a pool id, the master key (the
  * file's when it exists, else a new file) and a fresh keyset.
  */
-static int crypt_prepare(const struct store_crypt_opts *o, struct store_crypt **out,
-			 struct perr *e)
+int crypt_prepare(const struct store_crypt_opts *o, struct store_crypt **out, struct perr *e)
 {
 	struct strbuf path = STRBUF_INIT;
 	struct store_crypt *c = xcalloc(1, sizeof(*c));

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/codec.h"
+#include "store/convert.h"
 #include "store/crypt_store.h"
 
 static int load_meta(struct store *s, struct perr *e)
@@ -57,9 +59,15 @@ int store_open(const char *dir, unsigned flags, struct store **out, struct perr 
 	struct store *s = NULL;
 	struct stat st;
 	char *err = NULL;
+	bool recovered;
 	int ret;
 
 	*out = NULL;
+	/* a conversion to an encrypted pool cut short during its swap */
+	ret = store_convert_recover(dir, e);
+	if (ret < 0)
+		goto out;
+	recovered = ret > 0;
 	strbuf_addf(&path, "%s/db", dir);
 	if (stat(path.buf, &st) || !S_ISDIR(st.st_mode)) {
 		ret = perr_set(e, EINVAL, "%s: not a poolfs store (no db/)", dir);
@@ -89,6 +97,17 @@ int store_open(const char *dir, unsigned flags, struct store **out, struct perr 
 	if (ret) {
 		ret = perr_set(e, -ret, "%s: cannot read the audit log", dir);
 		goto out;
+	}
+	if (recovered && !(flags & STORE_OPEN_RDONLY)) {
+		struct audit_rec r = { .uid = getuid(), .gid = getgid(), .pid = (uint32_t)getpid(),
+				       .op = "store.encrypt",
+				       .reason = "conversion to an encrypted pool completed at open" };
+
+		ret = audit_append(s, &r);
+		if (ret) {
+			ret = perr_set(e, -ret, "%s: cannot record the end of the conversion", dir);
+			goto out;
+		}
 	}
 	*out = s;
 	s = NULL;

@@ -69,7 +69,7 @@ struct store_stage {
 	struct extent *ext;		/* sorted, disjoint and not touching */
 	size_t n_ext, ext_alloc;
 	int fd;				/* spill file; -1 until the first write */
-	struct crypt_scratch *scratch;	/* its key, encrypted pools; only in memory */
+	struct crypt_scratch *scratch;	/* its key and block tags; only in memory */
 	bool dirty;
 	struct chunk_writer *cw;	/* chunks stored ahead of the commit, or NULL */
 
@@ -129,6 +129,12 @@ static void ext_cut(struct store_stage *st, uint64_t size)
 
 /* ---- the spill file ---- */
 
+/* The spill file's sealing: the pool's cipher, or tags only in a plain pool. */
+static enum crypt_cipher spill_cipher(const struct store_stage *st)
+{
+	return st->s->crypt ? crypt_cipher_of(st->s->crypt->k) : CRYPT_PLAIN;
+}
+
 static int spill_open(struct store_stage *st)
 {
 	struct strbuf path = STRBUF_INIT;
@@ -154,11 +160,14 @@ static int spill_open(struct store_stage *st)
 		ret = -errno;
 	/*
 	 * A key per stage that never leaves memory: the file dies with the
-	 * handle (O_TMPFILE) and is noise after a crash. Counter mode at the
-	 * byte's offset keeps writes at any offset in place.
+	 * handle (O_TMPFILE) and is noise after a crash. Each 4 KiB block is
+	 * sealed on its own, its tag kept in memory (crypt_scratch_seal), so
+	 * a byte changed in the file while the writer works is EIO to it,
+	 * never a wrong byte in the commit; a plain pool's file stays plain
+	 * and gets the tags only.
 	 */
-	if (!ret && st->s->crypt && !st->scratch)
-		ret = crypt_scratch_new(crypt_cipher_of(st->s->crypt->k), &st->scratch);
+	if (!ret && !st->scratch)
+		ret = crypt_scratch_new(spill_cipher(st), &st->scratch);
 out:
 	if (ret)
 		log_err("%s/staging: cannot make a spill file: %s", store_dir(st->s),
@@ -167,24 +176,69 @@ out:
 	return ret;
 }
 
-#define SPILL_PIECE	(1u << 20)
+#define SPILL_BLOCK	CRYPT_SCRATCH_BLOCK
+#define SPILL_PIECE	(1u << 20)	/* a multiple of SPILL_BLOCK */
 
-/* store_pwrite_full() to the spill file, through its key when it has one. */
+/*
+ * Blocks [b, b + n) of the spill file into buf, checked and opened; a
+ * block never written reads as zeros (past the file's end, or a hole).
+ */
+static int spill_blocks_read(struct store_stage *st, uint8_t *buf, uint64_t b, size_t n)
+{
+	size_t len = n * SPILL_BLOCK, got = 0;
+	ssize_t r;
+	int ret;
+
+	while (got < len) {
+		r = pread(st->fd, buf + got, len - got, (off_t)(b * SPILL_BLOCK + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (!r)
+			break;
+		got += (size_t)r;
+	}
+	memset(buf + got, 0, len - got);
+	for (size_t i = 0; i < n; i++) {
+		ret = crypt_scratch_open(st->scratch, b + i, buf + i * SPILL_BLOCK);
+		if (ret == 1) {
+			memset(buf + i * SPILL_BLOCK, 0, SPILL_BLOCK);
+		} else if (ret) {
+			log_err("%s/staging: inode %llu: spill block at %llu fails its check "
+				"(changed on disk)", store_dir(st->s), (unsigned long long)st->ino,
+				(unsigned long long)((b + i) * SPILL_BLOCK));
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+/* Writes len bytes at off to the spill file, sealing whole blocks (partial ones read first). */
 static int spill_write(struct store_stage *st, const uint8_t *buf, size_t len, uint64_t off)
 {
 	uint8_t *tmp;
 	int ret = 0;
 
-	if (!st->scratch)
-		return store_pwrite_full(st->fd, buf, len, off);
-	tmp = xmalloc(len < SPILL_PIECE ? len : SPILL_PIECE);
+	if (!len)
+		return 0;
+	tmp = xmalloc(SPILL_PIECE);
 	while (len && !ret) {
-		size_t n = len < SPILL_PIECE ? len : SPILL_PIECE;
+		uint64_t b = off / SPILL_BLOCK, skip = off % SPILL_BLOCK;
+		size_t n = len < SPILL_PIECE - skip ? len : (size_t)(SPILL_PIECE - skip);
+		size_t nb = (size_t)((skip + n + SPILL_BLOCK - 1) / SPILL_BLOCK);
 
-		memcpy(tmp, buf, n);
-		ret = crypt_scratch_xor(st->scratch, tmp, n, off);
+		if (skip)
+			ret = spill_blocks_read(st, tmp, b, 1);
+		if (!ret && (skip + n) % SPILL_BLOCK && (nb > 1 || !skip))
+			ret = spill_blocks_read(st, tmp + (nb - 1) * SPILL_BLOCK, b + nb - 1, 1);
+		if (ret)
+			break;
+		memcpy(tmp + skip, buf, n);
+		for (size_t i = 0; i < nb && !ret; i++)
+			ret = crypt_scratch_seal(st->scratch, b + i, tmp + i * SPILL_BLOCK);
 		if (!ret)
-			ret = store_pwrite_full(st->fd, tmp, n, off);
+			ret = store_pwrite_full(st->fd, tmp, nb * SPILL_BLOCK, b * SPILL_BLOCK);
 		buf += n;
 		off += n;
 		len -= n;
@@ -195,11 +249,36 @@ static int spill_write(struct store_stage *st, const uint8_t *buf, size_t len, u
 
 static int spill_read(struct store_stage *st, uint8_t *buf, size_t len, uint64_t off)
 {
-	int ret = store_pread_full(st->fd, buf, len, off);
+	uint8_t *tmp;
+	int ret = 0;
 
-	if (!ret && st->scratch)
-		ret = crypt_scratch_xor(st->scratch, buf, len, off);
+	if (!len)
+		return 0;
+	tmp = xmalloc(SPILL_PIECE);
+	while (len && !ret) {
+		uint64_t b = off / SPILL_BLOCK, skip = off % SPILL_BLOCK;
+		size_t n = len < SPILL_PIECE - skip ? len : (size_t)(SPILL_PIECE - skip);
+
+		ret = spill_blocks_read(st, tmp, b, (size_t)((skip + n + SPILL_BLOCK - 1) /
+							    SPILL_BLOCK));
+		if (!ret)
+			memcpy(buf, tmp + skip, n);
+		buf += n;
+		off += n;
+		len -= n;
+	}
+	free(tmp);
 	return ret;
+}
+
+/* Ends the spill file at size (whole blocks: the one holding size keeps its tag). */
+static int spill_truncate(struct store_stage *st, uint64_t size)
+{
+	uint64_t nb = (size + SPILL_BLOCK - 1) / SPILL_BLOCK;
+
+	if (st->scratch)
+		crypt_scratch_forget(st->scratch, nb);
+	return ftruncate(st->fd, (off_t)(nb * SPILL_BLOCK)) ? -errno : 0;
 }
 
 /* ---- the stage ---- */
@@ -478,8 +557,11 @@ int store_stage_truncate(struct store_stage *st, uint64_t size)
 	}
 	if (size < st->size) {
 		/* gives the spill file's blocks back; the extents say what is valid */
-		if (st->fd >= 0 && ftruncate(st->fd, (off_t)size))
-			return -errno;
+		if (st->fd >= 0) {
+			ret = spill_truncate(st, size);
+			if (ret)
+				return ret;
+		}
 		ext_cut(st, size);
 		if (st->base_valid > size)
 			st->base_valid = size;
@@ -757,8 +839,7 @@ int store_stage_commit(struct store_stage *st, const struct store_writer *w,
 	/* the next bytes at the same offsets get a key stream of their own */
 	crypt_scratch_free(st->scratch);
 	st->scratch = NULL;
-	if (st->fd >= 0 && st->s->crypt &&
-	    crypt_scratch_new(crypt_cipher_of(st->s->crypt->k), &st->scratch)) {
+	if (st->fd >= 0 && crypt_scratch_new(spill_cipher(st), &st->scratch)) {
 		close(st->fd);
 		st->fd = -1;
 	}

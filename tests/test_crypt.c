@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/alloc.h"
 #include "common/strbuf.h"
 #include "store/crypt.h"
 #include "tests/unit_main.h"
@@ -247,6 +248,50 @@ static void test_scratch(void)
 	}
 }
 
+/* Sealed blocks: round trip, and a flipped byte, a moved block or an older write fail. */
+static void test_scratch_blocks(void)
+{
+	static const enum crypt_cipher all[] = { CRYPT_PLAIN, CRYPT_AES_GCM, CRYPT_SM4 };
+
+	for (size_t c = 0; c < sizeof(all) / sizeof(all[0]); c++) {
+		enum { B = CRYPT_SCRATCH_BLOCK };
+		struct crypt_scratch *x;
+		uint8_t *p = pattern(B, 5), *a = xmalloc(B), *old = xmalloc(B), *b = xmalloc(B);
+
+		CU_ASSERT_EQUAL_FATAL(crypt_scratch_new(all[c], &x), 0);
+		CU_ASSERT_EQUAL(crypt_scratch_open(x, 7, a), 1);	/* never written */
+		memcpy(a, p, B);
+		CU_ASSERT_EQUAL(crypt_scratch_seal(x, 7, a), 0);
+		/* encrypted, except in the plain profile (tags only) */
+		CU_ASSERT_EQUAL(memcmp(a, p, B) == 0, all[c] == CRYPT_PLAIN);
+		memcpy(old, a, B);
+		memcpy(b, a, B);
+		CU_ASSERT_EQUAL(crypt_scratch_open(x, 7, b), 0);
+		CU_ASSERT_EQUAL(memcmp(b, p, B), 0);
+		memcpy(b, a, B);
+		b[100] ^= 1;
+		CU_ASSERT_EQUAL(crypt_scratch_open(x, 7, b), -EBADMSG);
+		memset(b, 0x5a, B);
+		CU_ASSERT_EQUAL(crypt_scratch_seal(x, 8, b), 0);
+		memcpy(b, a, B);
+		CU_ASSERT_EQUAL(crypt_scratch_open(x, 8, b), -EBADMSG);	/* moved */
+		/* the block written again: its earlier bytes are a replay */
+		memset(a, 0xa5, B);
+		CU_ASSERT_EQUAL(crypt_scratch_seal(x, 7, a), 0);
+		memcpy(b, old, B);
+		CU_ASSERT_EQUAL(crypt_scratch_open(x, 7, b), -EBADMSG);
+		memcpy(b, a, B);
+		CU_ASSERT_EQUAL(crypt_scratch_open(x, 7, b), 0);
+		crypt_scratch_forget(x, 7);
+		CU_ASSERT_EQUAL(crypt_scratch_open(x, 7, b), 1);
+		crypt_scratch_free(x);
+		free(p);
+		free(a);
+		free(old);
+		free(b);
+	}
+}
+
 static void test_passphrase(void)
 {
 	static const char pass[] = "correct horse battery staple";
@@ -343,6 +388,7 @@ int main(void)
 		{ "wrap", test_wrap },
 		{ "chunk ids", test_chunk_ids },
 		{ "scratch", test_scratch },
+		{ "scratch blocks", test_scratch_blocks },
 		{ "passphrase", test_passphrase },
 		{ "passphrase file", test_passphrase_read },
 	};

@@ -4,6 +4,7 @@
  * and which algorithms protect it (docs/encryption.md).
  */
 #include "tools/cmd.h"
+#include "tools/cmd_convert.h"
 #include "tools/cmd_crypt.h"
 
 #include <inttypes.h>
@@ -16,18 +17,22 @@
 #include "store/store.h"
 
 static const char rotate_usage[] =
-	"usage: poolctl -s STORE key rotate [--json]\n"
+	"usage: poolctl -s STORE key rotate [--reencrypt] [--json]\n"
 	"\n"
 	"Makes a new data key for everything written from now on. Values\n"
 	"written before keep the key they were sealed with (each names its\n"
 	"key), so nothing is rewritten. The new keyset is durable before the\n"
-	"key seals anything: a crash leaves the old keyset or the new one.\n";
+	"key seals anything: a crash leaves the old keyset or the new one.\n"
+	"\n"
+	"  --reencrypt      then re-seal the old values under the new key, as\n"
+	"                   poolctl key reencrypt does (offline only)\n";
 
 int cmd_key_rotate(struct ctl_ctx *ctx, int argc, char **argv)
 {
-	bool json = false;
+	bool json = false, again = false;
 	struct cmd_opt opts[] = {
 		{ "--json", CMD_OPT_BOOL, &json, false },
+		{ "--reencrypt", CMD_OPT_BOOL, &again, false },
 		CMD_OPT_END
 	};
 	struct perr e = PERR_INIT;
@@ -42,6 +47,8 @@ int cmd_key_rotate(struct ctl_ctx *ctx, int argc, char **argv)
 	if (n)
 		return cmd_error(ctx, CTL_EXIT_USAGE, "key rotate: unexpected argument \"%s\"",
 				 argv[0]);
+	if (again && ctx->remote)
+		return cmd_key_rotate_reencrypt(ctx);
 	rc = cmd_need_store(ctx);
 	if (rc)
 		return rc;
@@ -58,7 +65,7 @@ int cmd_key_rotate(struct ctl_ctx *ctx, int argc, char **argv)
 	if (json)
 		return cmd_print_json(ctx, json_pack("{s:I}", "key_id", (json_int_t)id));
 	strbuf_addf(&ctx->out, "data key %" PRIu32 " seals new writes\n", id);
-	return CTL_EXIT_OK;
+	return again ? cmd_key_rotate_reencrypt(ctx) : CTL_EXIT_OK;
 }
 
 static const char scrub_usage[] =

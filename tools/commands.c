@@ -17,6 +17,7 @@
 
 #include "store/store.h"
 #include "tools/cmd_status.h"
+#include "tools/cmd_convert.h"
 #include "tools/cmd_crypt.h"
 
 static const struct cmd commands[] = {
@@ -50,6 +51,10 @@ static const struct cmd commands[] = {
 	  "print the public key that checks the audit log's signatures" },
 	{ "key", "rotate", "key rotate", cmd_key_rotate, 0, CTL_ROLE_SYSTEM,
 	  "make a new data key for new writes (old values keep theirs)" },
+	{ "key", "reencrypt", "key reencrypt", cmd_key_reencrypt, CMD_LOCAL, CTL_ROLE_NONE,
+	  "offline: re-seal values of older data keys under the current one" },
+	{ "encrypt", NULL, "encrypt", cmd_encrypt, CMD_LOCAL, CTL_ROLE_NONE,
+	  "offline: convert an unencrypted pool into an encrypted one" },
 	{ "scrub", NULL, "scrub", cmd_scrub, 0, CTL_ROLE_SYSTEM,
 	  "read back every chunk, view and audit record; report damage" },
 	{ "crypto", NULL, "crypto", cmd_crypto, 0, CTL_ROLE_ADMIN,

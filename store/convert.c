@@ -1,0 +1,1015 @@
+/*
+ * store/convert.c - offline conversions of a whole pool: encrypting an
+ * unencrypted one, and re-sealing old values under the current data key
+ * (docs/encryption.md).
+ *
+ * Encrypting changes every chunk id (plain SHA-256 to the keyed HMAC),
+ * hence every page that lists one, the page boundaries (they depend on
+ * the ids) and every content id. So the new database is built beside the
+ * old one and swapped in whole, never edited in place:
+ *
+ *   STORE/convert/db/        the new database, sealed from the first byte
+ *   STORE/convert/keys/      hash.key and sign.key (the pool's old secrets,
+ *                            so masks and audit signatures stay the same)
+ *                            wrapped with the new master key
+ *   STORE/convert/READY      written once the new database is complete
+ *
+ *   meta  "convert_pos"          the last version record converted (resume)
+ *   meta  "cmap" HMAC(old id)    the new id of a converted chunk (keyed,
+ *                                so it names no plain hash; dropped at the end)
+ *   meta  "encrypted_at"         be64: the last audit record of the plain
+ *                                pool; kept, it says where the log changed
+ *
+ * Versions are converted one batch each (chunks first, in earlier
+ * batches, then pages, references, the record and "convert_pos"), so a
+ * run killed at any point goes on at the next version. Refs are counted
+ * from scratch by the code that writes them for commits; views are
+ * dropped (rebuilt on demand: their keys are content ids). Tree, policy,
+ * audit and meta rows are copied (sealed where store_sealed() says) at
+ * the end of every run, so they are those of the pool as it is. Until
+ * READY exists the old pool is untouched and mounts as before; a run
+ * that finds it changed since (a later last audit record) starts over.
+ * After READY, store_convert_recover() renames the new database and
+ * keys into place; it is idempotent and store_open() runs it, so a crash
+ * during the swap leaves a pool that the next open completes.
+ */
+#include "store/convert.h"
+#include "store/convert_int.h"
+
+#include "common/alloc.h"
+#include "store/content.h"
+#include "store/crypt_store.h"
+#include "store/holes.h"
+#include "store/internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "common/codec.h"
+#include "common/log.h"
+
+#define META_POS	"convert_pos"
+#define META_SRC	"encrypted_at"
+#define MAP_PREFIX	"cmap"
+#define BATCH_BYTES	(8u << 20)
+
+static const char *const secret_names[] = { "hash", "sign" };
+
+/* ---- files ---- */
+
+/* POOLFS_TEST_ENCRYPT_KILL=STEP: SIGKILL at STEP, for tests/mount/t_crypt_convert.sh */
+static void test_kill(const char *step)
+{
+	const char *env = getenv("POOLFS_TEST_ENCRYPT_KILL");
+
+	if (env && !strcmp(env, step))
+		raise(SIGKILL);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(path) && errno != ENOENT ? -1 : 0;
+}
+
+static int rm_rf(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) ? -errno : 0;
+}
+
+static int fsync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return !lstat(path, &st);
+}
+
+int store_convert_recover(const char *dir, struct perr *e)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	int ret = 0, done = 0;
+
+	strbuf_addf(&a, "%s/convert/READY", dir);
+	if (!exists(a.buf))
+		goto out;
+	done = 1;
+	/* each step is idempotent: a crash anywhere here is finished by the next open */
+	strbuf_reset(&a);
+	strbuf_addf(&a, "%s/convert/db", dir);
+	if (exists(a.buf)) {
+		strbuf_addf(&b, "%s/db", dir);
+		if (exists(b.buf)) {
+			struct strbuf old = STRBUF_INIT;
+
+			strbuf_addf(&old, "%s/db.plain", dir);
+			ret = rename(b.buf, old.buf) ? -errno : 0;
+			strbuf_release(&old);
+			if (ret)
+				goto fail;
+			test_kill("swap");
+		}
+		if (rename(a.buf, b.buf)) {
+			ret = -errno;
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < sizeof(secret_names) / sizeof(secret_names[0]); i++) {
+		strbuf_reset(&a);
+		strbuf_reset(&b);
+		strbuf_addf(&a, "%s/convert/keys/%s.key", dir, secret_names[i]);
+		strbuf_addf(&b, "%s/keys/%s.key", dir, secret_names[i]);
+		if (exists(a.buf) && rename(a.buf, b.buf)) {
+			ret = -errno;
+			goto fail;
+		}
+	}
+	strbuf_reset(&b);
+	strbuf_addf(&b, "%s/keys", dir);
+	if (fsync_path(b.buf) || fsync_path(dir)) {
+		ret = -EIO;
+		goto fail;
+	}
+	/* the plain database goes; its blocks stay on the disk until reused */
+	strbuf_reset(&b);
+	strbuf_addf(&b, "%s/db.plain", dir);
+	ret = rm_rf(b.buf);
+	if (ret)
+		goto fail;
+	strbuf_reset(&a);
+	strbuf_addf(&a, "%s/convert/READY", dir);
+	if (unlink(a.buf) && errno != ENOENT) {
+		ret = -errno;
+		goto fail;
+	}
+	strbuf_reset(&a);
+	strbuf_addf(&a, "%s/convert", dir);
+	ret = rm_rf(a.buf);
+	if (!ret)
+		ret = fsync_path(dir);
+	if (!ret) {
+		ret = done;
+		goto out;
+	}
+fail:
+	ret = perr_set(e, -ret, "%s: cannot finish the conversion to an encrypted pool: %s",
+		       dir, strerror(-ret));
+out:
+	strbuf_release(&a);
+	strbuf_release(&b);
+	return ret;
+}
+
+/* ---- the new database ---- */
+
+static int last_audit_seq(struct store *s, uint64_t *seq)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[CF_AUDIT]);
+	char *err = NULL;
+	size_t klen;
+	const char *k;
+
+	*seq = 0;
+	rocksdb_iter_seek_to_last(it);
+	if (rocksdb_iter_valid(it)) {
+		k = rocksdb_iter_key(it, &klen);
+		if (klen == 8)
+			*seq = get_be64((const uint8_t *)k);
+	}
+	rocksdb_iter_get_error(it, &err);
+	rocksdb_iter_destroy(it);
+	if (err) {
+		rocksdb_free(err);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int open_new(const char *cdir, bool create, struct store **out)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct store *s = store_alloc(cdir, 0);
+	char *err = NULL;
+	int ret;
+
+	strbuf_addf(&path, "%s/db", cdir);
+	ret = open_db(s, path.buf, create, &err);
+	if (ret) {
+		log_err("%s: %s", path.buf, err ? err : "cannot open");
+		store_free(s);
+		s = NULL;
+	}
+	free(err);
+	strbuf_release(&path);
+	*out = s;
+	return ret;
+}
+
+/* keys/NAME.key of old, sealed with c's master key, into cdir/keys/NAME.key. */
+static int wrap_secret(struct store *old, const struct store_crypt *c, const char *cdir,
+		       const char *name, uint8_t out[32], struct perr *e)
+{
+	struct strbuf path = STRBUF_INIT, val = STRBUF_INIT;
+	char label[128];
+	ssize_t n;
+	int fd = -1, ret;
+
+	n = store_secret(old, name, out, 32);
+	if (n != 32) {
+		ret = perr_set(e, EINVAL, "%s: keys/%s.key is not a 32-byte key", old->dir, name);
+		goto out;
+	}
+	crypt_secret_label(c, name, label, sizeof(label));
+	ret = crypt_wrap_secret(crypt_cipher_of(c->k), c->master, label, out, 32, &val);
+	if (ret) {
+		ret = perr_set(e, -ret, "cannot seal keys/%s.key", name);
+		goto out;
+	}
+	strbuf_addf(&path, "%s/keys/%s.key", cdir, name);
+	errno = 0;
+	fd = open(path.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, val.buf, val.len) != (ssize_t)val.len || fsync(fd))
+		ret = perr_set(e, errno ? errno : EIO, "%s: %s", path.buf,
+			       strerror(errno ? errno : EIO));
+out:
+	if (fd >= 0)
+		close(fd);
+	OPENSSL_cleanse(val.buf, val.alloc);
+	strbuf_release(&val);
+	strbuf_release(&path);
+	return ret;
+}
+
+/* A new dir/convert for old: keys, the new database with its key record. */
+static int start_fresh(struct store *old, const char *cdir, const struct store_crypt_opts *o,
+		       struct audit_rec *start, struct store **out, struct perr *e)
+{
+	rocksdb_writebatch_t *b = NULL;
+	struct strbuf path = STRBUF_INIT, meta = STRBUF_INIT;
+	struct store_crypt *c = NULL;
+	struct store *s = NULL;
+	uint64_t seq;
+	uint8_t v[8];
+	int ret;
+
+	*out = NULL;
+	ret = rm_rf(cdir);
+	if (ret) {
+		ret = perr_set(e, -ret, "%s: cannot remove an earlier attempt", cdir);
+		goto out;
+	}
+	if (start) {
+		ret = audit_append(old, start);
+		if (!ret)
+			ret = audit_drain(old);
+		if (ret) {
+			ret = perr_set(e, -ret, "%s: cannot write the audit record", old->dir);
+			goto out;
+		}
+	}
+	ret = last_audit_seq(old, &seq);
+	if (ret) {
+		ret = perr_set(e, -ret, "%s: cannot read the audit log", old->dir);
+		goto out;
+	}
+	ret = crypt_prepare(o, &c, e);
+	if (ret)
+		goto out;
+	strbuf_addf(&path, "%s/keys", cdir);
+	if (mkdir(cdir, 0700) || mkdir(path.buf, 0700)) {
+		ret = perr_set(e, errno, "%s: %s", cdir, strerror(errno));
+		goto out;
+	}
+	ret = wrap_secret(old, c, cdir, "hash", c->hash_key, e);
+	if (!ret)
+		ret = wrap_secret(old, c, cdir, "sign", c->sign_key, e);
+	if (ret)
+		goto out;
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/db", cdir);
+	if (mkdir(path.buf, 0700)) {
+		ret = perr_set(e, errno, "%s: %s", path.buf, strerror(errno));
+		goto out;
+	}
+	ret = open_new(cdir, true, &s);
+	if (ret) {
+		ret = perr_set(e, EIO, "%s: cannot create the new database", cdir);
+		goto out;
+	}
+	ret = crypt_store_meta(c, &meta);
+	if (ret) {
+		ret = perr_set(e, -ret, "cannot wrap the new keyset");
+		goto out;
+	}
+	b = rocksdb_writebatch_create();
+	rocksdb_writebatch_put_cf(b, s->cf[CF_META], "crypt", 5, meta.buf, meta.len);
+	put_be64(v, seq);
+	rocksdb_writebatch_put_cf(b, s->cf[CF_META], META_SRC, strlen(META_SRC),
+				  (const char *)v, 8);
+	ret = store_write(s, b, true);
+	if (ret) {
+		ret = perr_set(e, -ret, "%s: cannot write the new database", cdir);
+		goto out;
+	}
+	s->crypt = c;
+	c = NULL;
+	*out = s;
+	s = NULL;
+out:
+	if (b)
+		rocksdb_writebatch_destroy(b);
+	crypt_store_free(c);
+	store_free(s);
+	strbuf_release(&meta);
+	strbuf_release(&path);
+	return ret;
+}
+
+/*
+ * The conversion dir/convert holds, when it is one to go on with: made
+ * from old as it is now, to o's cipher. *out NULL: start afresh.
+ */
+static int try_resume(struct store *old, const char *cdir, const struct store_crypt_opts *o,
+		      struct store **out, struct perr *e)
+{
+	struct strbuf v = STRBUF_INIT;
+	struct perr le = PERR_INIT;
+	struct store *s = NULL;
+	uint64_t seq;
+	int ret;
+
+	*out = NULL;
+	if (!exists(cdir) || open_new(cdir, false, &s))
+		return 0;
+	ret = crypt_store_load(s, &le);
+	if (ret == -EKEYREJECTED || ret == -ENOKEY) {
+		ret = perr_set(e, -ret, "%s (a conversion begun with another key: give that one, "
+			       "or remove %s to start over)", le.msg, cdir);
+		goto out;
+	}
+	ret = 0;
+	if (!s->crypt || store_get(s, CF_META, META_SRC, strlen(META_SRC), &v) || v.len != 8 ||
+	    last_audit_seq(old, &seq) || get_be64((const uint8_t *)v.buf) != seq)
+		goto out;		/* half made, or the pool changed since: start over */
+	if (crypt_cipher_of(s->crypt->k) != o->cipher) {
+		ret = perr_set(e, EINVAL, "%s: a conversion to %s is under way; run it with "
+			       "--cipher %s, or remove %s to start over", old->dir,
+			       crypt_cipher_name(crypt_cipher_of(s->crypt->k)),
+			       crypt_cipher_name(crypt_cipher_of(s->crypt->k)), cdir);
+		goto out;
+	}
+	*out = s;
+	s = NULL;
+out:
+	store_free(s);
+	strbuf_release(&v);
+	return ret;
+}
+
+/* ---- versions ---- */
+
+struct conv {
+	struct store *old, *s;
+	store_progress_fn fn;
+	void *arg;
+	struct store_convert_counts *c;
+	rocksdb_writebatch_t *b;
+	size_t pending;
+	struct strbuf val, sealed;
+	time_t shown;
+};
+
+static void progress(struct conv *cv, const char *phase, uint64_t done, uint64_t total,
+		     bool force)
+{
+	time_t now = time(NULL);
+
+	if (!cv->fn || (!force && now == cv->shown))
+		return;
+	cv->shown = now;
+	cv->fn(cv->arg, phase, done, total);
+}
+
+static void map_key(struct conv *cv, const uint8_t old[32], uint8_t key[36])
+{
+	memcpy(key, MAP_PREFIX, 4);
+	/* a keyed name: the map never shows which plain hash a pool held */
+	if (crypt_chunk_id(cv->s->crypt->k, old, 32, key + 4)) {
+		fprintf(stderr, "poolfs: HMAC failed\n");
+		abort();
+	}
+}
+
+static int flush_batch(struct conv *cv, bool sync)
+{
+	int ret = store_write(cv->s, cv->b, sync);
+
+	rocksdb_writebatch_clear(cv->b);
+	cv->pending = 0;
+	return ret;
+}
+
+/* The new id of the chunk old id sha (len bytes), converting it when it is not yet. */
+static int chunk_convert(struct conv *cv, const uint8_t sha[32], uint64_t len, uint8_t id[32])
+{
+	uint8_t mkey[36], key[33];
+	int ret;
+
+	map_key(cv, sha, mkey);
+	ret = store_get(cv->s, CF_META, mkey, sizeof(mkey), &cv->val);
+	if (!ret && cv->val.len == 32) {
+		memcpy(id, cv->val.buf, 32);
+		return 0;
+	}
+	if (ret && ret != -ENOENT)
+		return ret;
+	key[0] = 'c';
+	memcpy(key + 1, sha, 32);
+	ret = store_get(cv->old, CF_CHUNKS, key, sizeof(key), &cv->val);
+	if (ret || cv->val.len != len) {
+		log_err("%s: a chunk of %llu bytes is %s: run poolctl scrub", cv->old->dir,
+			(unsigned long long)len, ret ? "missing" : "of another length");
+		return -EIO;
+	}
+	ret = crypt_chunk_id(cv->s->crypt->k, cv->val.buf, cv->val.len, id);
+	if (ret)
+		return ret;
+	memcpy(key + 1, id, 32);
+	strbuf_reset(&cv->sealed);
+	strbuf_grow(&cv->sealed, cv->val.len + CRYPT_OVERHEAD);
+	ret = store_seal_to(cv->s, CF_CHUNKS, key, sizeof(key), cv->val.buf, cv->val.len,
+			    (uint8_t *)cv->sealed.buf);
+	if (ret)
+		return ret;
+	/* chunks before their map entries: an entry proves its chunk is stored */
+	rocksdb_writebatch_put_cf(cv->b, cv->s->cf[CF_CHUNKS], (const char *)key, sizeof(key),
+				  cv->sealed.buf, cv->val.len + CRYPT_OVERHEAD);
+	rocksdb_writebatch_put_cf(cv->b, cv->s->cf[CF_META], (const char *)mkey, sizeof(mkey),
+				  (const char *)id, 32);
+	cv->c->chunks++;
+	cv->c->bytes += len;
+	cv->pending += cv->val.len;
+	if (cv->pending >= BATCH_BYTES)
+		return flush_batch(cv, false);
+	return 0;
+}
+
+static int version_convert(struct conv *cv, const uint8_t *k, const uint8_t *v, size_t vlen)
+{
+	struct chunk_list lo = CHUNK_LIST_INIT, ln = CHUNK_LIST_INIT;
+	struct version_rec vr;
+	uint8_t id[32];
+	int ret;
+
+	ret = version_decode(v, vlen, &vr);
+	if (!ret)
+		ret = pages_load(cv->old, vr.pages, vr.npages, vr.size, &lo);
+	for (size_t i = 0; !ret && i < lo.n; i++) {
+		if (lo.v[i].hole) {
+			chunk_list_add(&ln, hole_sha, lo.v[i].len);
+			continue;
+		}
+		ret = chunk_convert(cv, lo.v[i].sha, lo.v[i].len, id);
+		if (!ret)
+			chunk_list_add(&ln, id, lo.v[i].len);
+	}
+	/* the chunks first: version_put_copy() reads refs rows the batch would hold */
+	if (!ret && cv->pending)
+		ret = flush_batch(cv, false);
+	if (!ret)
+		ret = version_put_copy(cv->s, cv->b, get_be64(k), get_be64(k + 8), &vr, &ln);
+	if (!ret) {
+		rocksdb_writebatch_put_cf(cv->b, cv->s->cf[CF_META], META_POS, strlen(META_POS),
+					  (const char *)k, 16);
+		ret = flush_batch(cv, false);
+	}
+	if (ret)
+		log_err("%s: inode %llu version %llu cannot be converted", cv->old->dir,
+			(unsigned long long)get_be64(k), (unsigned long long)get_be64(k + 8));
+	chunk_list_release(&lo);
+	chunk_list_release(&ln);
+	return ret;
+}
+
+static int versions_convert(struct conv *cv)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(cv->old->db, cv->old->ropt,
+							   cv->old->cf[CF_VERSIONS]);
+	struct strbuf pos = STRBUF_INIT, key = STRBUF_INIT, val = STRBUF_INIT;
+	uint64_t total = 0, done = 0;
+	char *err = NULL;
+	int ret = 0;
+
+	if (!store_get(cv->s, CF_META, META_POS, strlen(META_POS), &pos) && pos.len == 16)
+		cv->c->resumed = 1;
+	else
+		strbuf_reset(&pos);
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t klen;
+		const char *k = rocksdb_iter_key(it, &klen);
+
+		total++;
+		if (pos.len && (klen != 16 || memcmp(k, pos.buf, 16) <= 0))
+			done++;
+	}
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it) && !ret;
+	     rocksdb_iter_next(it)) {
+		size_t klen, vlen;
+		const char *k = rocksdb_iter_key(it, &klen);
+		const char *v = rocksdb_iter_value(it, &vlen);
+
+		if (klen != 16) {
+			log_err("%s: a versions row with a %zu-byte key", cv->old->dir, klen);
+			ret = -EIO;
+			break;
+		}
+		if (pos.len && memcmp(k, pos.buf, 16) <= 0)
+			continue;
+		strbuf_reset(&key);
+		strbuf_add(&key, k, klen);
+		strbuf_reset(&val);
+		strbuf_add(&val, v, vlen);
+		ret = version_convert(cv, (const uint8_t *)key.buf, (const uint8_t *)val.buf,
+				      val.len);
+		if (++cv->c->versions == 2)
+			test_kill("versions");
+		progress(cv, "versions", ++done, total, false);
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err) {
+		log_err("%s: versions: %s", cv->old->dir, err);
+		rocksdb_free(err);
+		ret = -EIO;
+	}
+	if (!ret)
+		progress(cv, "versions", done, total, true);
+	rocksdb_iter_destroy(it);
+	strbuf_release(&pos);
+	strbuf_release(&key);
+	strbuf_release(&val);
+	return ret;
+}
+
+/* ---- the other families ---- */
+
+static bool meta_skipped(const char *k, size_t klen)
+{
+	static const char *const names[] = { "format", "crypt", META_POS, META_SRC };
+
+	if (klen >= 4 && !memcmp(k, MAP_PREFIX, 4))
+		return true;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (klen == strlen(names[i]) && !memcmp(k, names[i], klen))
+			return true;
+	return false;
+}
+
+/* One row of cf, as the new pool keeps it. */
+static int row_copy(struct conv *cv, enum store_cf cf, const char *k, size_t klen,
+		    const char *v, size_t vlen)
+{
+	char *sealed;
+	size_t len;
+	int ret;
+
+	switch (cf) {
+	case CF_META:
+		if (meta_skipped(k, klen))
+			return 0;
+		break;
+	case CF_VIEWS:
+		/* views are dropped (keyed by content ids, which change); the budget stays */
+		if (klen != 1 || k[0] != 'b')
+			return 0;
+		break;
+	case CF_POLICY:
+		store_put_value(cv->s, cv->b, cf, k, klen, v, vlen);
+		cv->pending += vlen;
+		return 0;
+	case CF_AUDIT:
+		if (klen != 8) {
+			log_err("%s: an audit row with a %zu-byte key", cv->old->dir, klen);
+			return -EIO;
+		}
+		len = vlen;
+		sealed = xmalloc(vlen ? vlen : 1);
+		memcpy(sealed, v, vlen);
+		ret = audit_value_seal(cv->s, get_be64((const uint8_t *)k), &sealed, &len);
+		if (!ret)
+			rocksdb_writebatch_put_cf(cv->b, cv->s->cf[cf], k, klen, sealed, len);
+		free(sealed);
+		cv->pending += len;
+		cv->c->records++;
+		return ret;
+	default:
+		break;
+	}
+	rocksdb_writebatch_put_cf(cv->b, cv->s->cf[cf], k, klen, v, vlen);
+	cv->pending += klen + vlen;
+	return 0;
+}
+
+static int family_copy(struct conv *cv, enum store_cf cf)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(cv->old->db, cv->old->ropt,
+							   cv->old->cf[cf]);
+	char *err = NULL;
+	int ret = 0;
+
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it) && !ret;
+	     rocksdb_iter_next(it)) {
+		size_t klen, vlen;
+		const char *k = rocksdb_iter_key(it, &klen);
+		const char *v = rocksdb_iter_value(it, &vlen);
+
+		ret = row_copy(cv, cf, k, klen, v, vlen);
+		if (!ret && cv->pending >= BATCH_BYTES)
+			ret = flush_batch(cv, false);
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err) {
+		log_err("%s: %s: %s", cv->old->dir, store_cf_names[cf], err);
+		rocksdb_free(err);
+		ret = -EIO;
+	}
+	rocksdb_iter_destroy(it);
+	return ret;
+}
+
+/* Flushes and compacts every family; all_blobs: blob GC over every blob file. */
+static int compact_all(struct store *s, bool all_blobs)
+{
+	const char *key[] = { "blob_garbage_collection_age_cutoff" };
+	const char *one[] = { "1.0" }, *usual[] = { "0.25" };
+	char *err = NULL;
+	int ret = 0;
+
+	if (all_blobs) {
+		rocksdb_set_options_cf(s->db, s->cf[CF_CHUNKS], 1, key, one, &err);
+		if (err) {
+			log_err("%s: cannot widen blob GC: %s", s->dir, err);
+			rocksdb_free(err);
+			return -EIO;
+		}
+	}
+	for (int cf = 0; !ret && cf < CF_COUNT; cf++) {
+		ret = store_flush(s, (enum store_cf)cf);
+		if (!ret)
+			rocksdb_compact_range_cf(s->db, s->cf[cf], NULL, 0, NULL, 0);
+	}
+	if (all_blobs) {
+		rocksdb_set_options_cf(s->db, s->cf[CF_CHUNKS], 1, key, usual, &err);
+		rocksdb_free(err);
+	}
+	return ret;
+}
+
+static int finish_db(struct conv *cv)
+{
+	static const enum store_cf copied[] = { CF_DEFAULT, CF_TREE, CF_POLICY, CF_AUDIT,
+						CF_VIEWS, CF_META };
+	uint8_t v[4];
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < sizeof(copied) / sizeof(copied[0]); i++) {
+		progress(cv, "tree, policy, audit", i, sizeof(copied) / sizeof(copied[0]), true);
+		ret = family_copy(cv, copied[i]);
+	}
+	if (ret)
+		return ret;
+	view_totals_put(cv->s, cv->b, 0, 0);
+	rocksdb_writebatch_delete_range_cf(cv->b, cv->s->cf[CF_META], MAP_PREFIX, 4,
+					   MAP_PREFIX "\xff", 5);
+	rocksdb_writebatch_delete_cf(cv->b, cv->s->cf[CF_META], META_POS, strlen(META_POS));
+	/* last: until it is there the new database is no pool */
+	put_be32(v, STORE_FORMAT_CRYPT);
+	rocksdb_writebatch_put_cf(cv->b, cv->s->cf[CF_META], "format", 6, (const char *)v, 4);
+	ret = flush_batch(cv, true);
+	test_kill("rest");
+	progress(cv, "compacting", 0, 1, true);
+	if (!ret)
+		ret = compact_all(cv->s, false);
+	progress(cv, "compacting", 1, 1, true);
+	return ret;
+}
+
+/* ---- encrypting a pool ---- */
+
+/* Holds db/LOCK as RocksDB does, so no poolfs opens the pool while it is swapped. */
+static int lock_db(const char *dir)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int fd;
+
+	strbuf_addf(&path, "%s/db/LOCK", dir);
+	fd = open(path.buf, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 && fcntl(fd, F_SETLK, &fl)) {
+		close(fd);
+		fd = -EBUSY;
+	} else if (fd < 0) {
+		fd = -errno;
+	}
+	strbuf_release(&path);
+	return fd;
+}
+
+static int journal_empty(const char *dir)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	strbuf_addf(&path, "%s/journal", dir);
+	d = opendir(path.buf);
+	if (!d) {
+		ret = errno == ENOENT ? 0 : -errno;
+		goto out;
+	}
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			ret = -EBUSY;
+	closedir(d);
+out:
+	strbuf_release(&path);
+	return ret;
+}
+
+static int write_ready(const char *cdir)
+{
+	struct strbuf path = STRBUF_INIT;
+	int fd, ret = 0;
+
+	strbuf_addf(&path, "%s/READY", cdir);
+	fd = open(path.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || fsync(fd))
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (!ret)
+		ret = fsync_path(cdir);
+	strbuf_release(&path);
+	return ret;
+}
+
+int store_encrypt(const char *dir, const struct store_crypt_opts *o, struct audit_rec *start,
+		  store_progress_fn fn, void *arg, struct store_convert_counts *c,
+		  struct perr *e)
+{
+	struct conv cv = { .fn = fn, .arg = arg, .c = c, .val = STRBUF_INIT,
+			   .sealed = STRBUF_INIT };
+	struct strbuf cdir = STRBUF_INIT;
+	int lock = -1, ret;
+
+	memset(c, 0, sizeof(*c));
+	if (!o || o->cipher == CRYPT_PLAIN)
+		return perr_set(e, EINVAL, "encrypt: needs a cipher");
+	/* a run killed during its swap: finishing that is the whole job */
+	ret = store_convert_recover(dir, e);
+	if (ret) {
+		c->resumed = ret > 0;
+		return ret < 0 ? ret : 0;
+	}
+	ret = store_open(dir, 0, &cv.old, e);
+	if (ret)
+		goto out;
+	if (cv.old->crypt) {
+		ret = perr_set(e, EEXIST, "%s: the pool is encrypted already", dir);
+		goto out;
+	}
+	strbuf_addf(&cdir, "%s/convert", dir);
+	ret = try_resume(cv.old, cdir.buf, o, &cv.s, e);
+	if (!ret && !cv.s)
+		ret = start_fresh(cv.old, cdir.buf, o, start, &cv.s, e);
+	if (ret)
+		goto out;
+	cv.b = rocksdb_writebatch_create();
+	ret = versions_convert(&cv);
+	if (!ret)
+		ret = finish_db(&cv);
+	if (ret) {
+		ret = perr_set(e, -ret, "%s: the conversion stopped (%s); the pool is unchanged, "
+			       "and a new run goes on from here", dir, strerror(-ret));
+		goto out;
+	}
+	store_free(cv.s);
+	cv.s = NULL;
+	/* a clean close moves every audit record into RocksDB and empties the journal */
+	store_close(cv.old);
+	cv.old = NULL;
+	lock = lock_db(dir);
+	if (lock < 0) {
+		ret = perr_set(e, -lock, "%s: the pool was opened during the conversion; run "
+			       "it again", dir);
+		goto out;
+	}
+	ret = journal_empty(dir);
+	if (!ret)
+		ret = write_ready(cdir.buf);
+	if (ret) {
+		ret = perr_set(e, -ret, "%s: cannot complete the conversion: %s", dir,
+			       strerror(-ret));
+		goto out;
+	}
+	test_kill("ready");
+	ret = store_convert_recover(dir, e);
+	if (ret > 0)
+		ret = 0;
+out:
+	if (lock >= 0)
+		close(lock);
+	if (cv.b)
+		rocksdb_writebatch_destroy(cv.b);
+	store_free(cv.s);
+	store_close(cv.old);
+	strbuf_release(&cv.val);
+	strbuf_release(&cv.sealed);
+	strbuf_release(&cdir);
+	return ret;
+}
+
+/* ---- re-sealing under the current key ---- */
+
+struct reseal {
+	struct conv cv;
+	uint32_t cur;
+	uint64_t rate;
+	struct timespec t0;
+};
+
+static void throttle(struct reseal *r)
+{
+	struct timespec now, ts;
+	double want, have;
+
+	if (!r->rate)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	want = (double)r->cv.c->bytes / (double)r->rate;
+	have = (double)(now.tv_sec - r->t0.tv_sec) + (now.tv_nsec - r->t0.tv_nsec) / 1e9;
+	if (want <= have)
+		return;
+	want -= have;
+	ts.tv_sec = (time_t)want;
+	ts.tv_nsec = (long)((want - (double)ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL);
+}
+
+static int reseal_row(struct reseal *r, enum store_cf cf, const char *k, size_t klen,
+		      const char *v, size_t vlen)
+{
+	struct store *s = r->cv.s;
+	const char *p;
+	char *val;
+	size_t len;
+	int ret;
+
+	if (cf == CF_AUDIT) {
+		if (klen != 8 || vlen < 8 || crypt_key_of((const uint8_t *)v + 8, vlen - 8) == r->cur)
+			return 0;
+		ret = audit_value_open(s, get_be64((const uint8_t *)k), v, vlen, &r->cv.val, &p,
+				       &len);
+		if (ret)
+			return -EIO;
+		val = xmalloc(len ? len : 1);
+		memcpy(val, p, len);
+		ret = audit_value_seal(s, get_be64((const uint8_t *)k), &val, &len);
+		if (!ret)
+			rocksdb_writebatch_put_cf(r->cv.b, s->cf[cf], k, klen, val, len);
+		free(val);
+	} else {
+		if (!store_sealed(s, cf, k, klen) || crypt_key_of((const uint8_t *)v, vlen) == r->cur)
+			return 0;
+		ret = store_open_value(s, cf, k, klen, v, vlen, &r->cv.val);
+		if (ret)
+			return ret;
+		store_put_value(s, r->cv.b, cf, k, klen, r->cv.val.buf, r->cv.val.len);
+		len = r->cv.val.len;
+	}
+	if (ret)
+		return ret;
+	r->cv.c->records++;
+	r->cv.c->bytes += len;
+	r->cv.pending += len;
+	if (r->cv.pending >= (r->rate && r->rate < BATCH_BYTES ? 1u << 20 : BATCH_BYTES)) {
+		ret = flush_batch(&r->cv, false);
+		throttle(r);
+	}
+	return ret;
+}
+
+static int reseal_family(struct reseal *r, enum store_cf cf, uint64_t *done, uint64_t total)
+{
+	struct store *s = r->cv.s;
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	rocksdb_iterator_t *it;
+	char *err = NULL;
+	int ret = 0;
+
+	/* a snapshot: the iterator never meets the values this pass rewrites */
+	rocksdb_readoptions_set_fill_cache(ro, 0);
+	it = rocksdb_create_iterator_cf(s->db, ro, s->cf[cf]);
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it) && !ret;
+	     rocksdb_iter_next(it)) {
+		size_t klen, vlen;
+		const char *k = rocksdb_iter_key(it, &klen);
+		const char *v = rocksdb_iter_value(it, &vlen);
+
+		ret = reseal_row(r, cf, k, klen, v, vlen);
+		progress(&r->cv, "values", ++*done, total, false);
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err) {
+		log_err("%s: %s: %s", s->dir, store_cf_names[cf], err);
+		rocksdb_free(err);
+		ret = -EIO;
+	}
+	rocksdb_iter_destroy(it);
+	rocksdb_readoptions_destroy(ro);
+	return ret;
+}
+
+static uint64_t family_rows(struct store *s, enum store_cf cf)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[cf]);
+	uint64_t n = 0;
+
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it))
+		n++;
+	rocksdb_iter_destroy(it);
+	return n;
+}
+
+int store_reencrypt(struct store *s, uint64_t rate, store_progress_fn fn, void *arg,
+		    struct store_convert_counts *c, struct perr *e)
+{
+	static const enum store_cf sealed[] = { CF_CHUNKS, CF_VERSIONS, CF_POLICY, CF_VIEWS,
+						CF_AUDIT };
+	struct reseal r = { .cv = { .s = s, .fn = fn, .arg = arg, .c = c, .val = STRBUF_INIT,
+				    .sealed = STRBUF_INIT }, .rate = rate };
+	uint64_t total = 0, done = 0;
+	int ret = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (!s->crypt)
+		return perr_set(e, EINVAL, "%s: the pool is not encrypted", s->dir);
+	if (s->flags & STORE_OPEN_RDONLY)
+		return perr_set(e, EROFS, "%s: opened read-only", s->dir);
+	r.cur = crypt_current(s->crypt->k);
+	clock_gettime(CLOCK_MONOTONIC, &r.t0);
+	ret = audit_drain(s);
+	for (size_t i = 0; !ret && i < sizeof(sealed) / sizeof(sealed[0]); i++)
+		total += family_rows(s, sealed[i]);
+	r.cv.b = rocksdb_writebatch_create();
+	/* s->lock: nothing else in this process writes meanwhile (audit appends take it too) */
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; !ret && i < sizeof(sealed) / sizeof(sealed[0]); i++)
+		ret = reseal_family(&r, sealed[i], &done, total);
+	if (!ret)
+		ret = flush_batch(&r.cv, true);
+	pthread_mutex_unlock(&s->lock);
+	progress(&r.cv, "values", done, total, true);
+	/*
+	 * The old ciphertexts stay in older tables and blob files until
+	 * compacted; blob GC normally rewrites only the oldest quarter of the
+	 * blob files, so for this compaction it takes them all.
+	 */
+	if (!ret)
+		ret = compact_all(s, true);
+	if (ret)
+		ret = perr_set(e, -ret, "%s: re-encryption stopped (%s); a new run goes on",
+			       s->dir, strerror(-ret));
+	rocksdb_writebatch_destroy(r.cv.b);
+	strbuf_release(&r.cv.val);
+	strbuf_release(&r.cv.sealed);
+	return ret;
+}
