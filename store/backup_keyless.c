@@ -215,6 +215,7 @@ static int check_versions(struct kl *k)
 		size_t klen, vlen;
 		const uint8_t *key = (const uint8_t *)rocksdb_iter_key(ti, &klen);
 		uint64_t ino, n = 0, want;
+		bool gap = false;
 
 		if (klen != 9 || key[0] != 'i')
 			break;
@@ -229,8 +230,11 @@ static int check_versions(struct kl *k)
 					       k->bi->id, get_be64(vk + 8), get_be64(vk));
 				break;
 			}
-			if (get_be64(vk + 8) != ++n)
+			if (get_be64(vk + 8) != n + 1) {
+				gap = true;
 				break;
+			}
+			n++;
 		}
 		if (ret)
 			break;
@@ -243,7 +247,7 @@ static int check_versions(struct kl *k)
 			break;
 		}
 		want = r.attr.type == STORE_REG ? r.attr.version : n;
-		if (n != want) {
+		if (gap || n != want) {
 			name_ino(k, ino, &name);
 			ret = perr_set(k->e, EBADMSG, "backup %" PRIu32 ": \"%s\" version %" PRIu64 " is missing (it has %" PRIu64 " versions)",
 				       k->bi->id, name.buf, n + 1 > want ? want : n + 1, want);
