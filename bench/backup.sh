@@ -19,6 +19,16 @@
 #                     backup's commit boundary to the kill, and the
 #                     writer's last acknowledged commit missing from it is
 #                     counted too.
+#   verify            backup verify of the newest backup with the key,
+#                     and without it (the checks that need no plaintext)
+#
+# BACKUP_BIG=1 is the recovery-time case instead: a pool of
+# BACKUP_BIG_MB MiB (10240) of CSV and BACKUP_BIG_VERSIONS (1000000)
+# small versions, filled store-side by build/bench/backup_fill (with
+# fsync made a no-op for the fill only: it is setup, not measured), then
+# a full backup, and a restore timed as the recovery time, with the
+# restored pool's first audit verify. It needs about three times the
+# pool's size free in WORK.
 # MB = MiB. Needs root and /dev/fuse; WORK is run.sh's work area.
 set -uo pipefail
 [ $# = 2 ] && [ -n "$2" ] && [ -d "$2" ] ||
@@ -71,6 +81,50 @@ mount_pool() {
 	fail "poolfs did not mount"
 }
 
+big_case() {
+	local mb=${BACKUP_BIG_MB:-10240} nv=${BACKUP_BIG_VERSIONS:-1000000} t0 t1 fill_s
+	local full_s rest_s ver_s db dst
+	cat > "$WORK/nosync.c" << 'EOF2'
+int fsync(int fd) { (void)fd; return 0; }
+int fdatasync(int fd) { (void)fd; return 0; }
+EOF2
+	cc -shared -fPIC -O2 -o "$WORK/nosync.so" "$WORK/nosync.c" || fail "cannot build the fill's shim"
+	head -c 32 /dev/urandom > "$WORK/master.key"
+	"$POOLCTL" init "$STORE" --key-file "$WORK/master.key" > /dev/null || fail "poolctl init failed"
+	say "filling $mb MiB and $nv versions store-side"
+	t0=$(now)
+	LD_PRELOAD=$WORK/nosync.so "$BUILD/bench/backup_fill" "$STORE" "$mb" "$nv" ||
+		fail "backup_fill failed"
+	t1=$(now)
+	fill_s=$(secs "$t0" "$t1")
+	sync
+	db=$(bytes "$STORE/db")
+	t0=$(now)
+	"$POOLCTL" -s "$STORE" backup create "$DEST" > /dev/null || fail "backup create failed"
+	t1=$(now)
+	full_s=$(secs "$t0" "$t1")
+	dst=$(bytes "$DEST")
+	t0=$(now)
+	"$POOLCTL" backup restore "$DEST" --id 1 "$WORK/restored" > /dev/null || fail "restore failed"
+	t1=$(now)
+	rest_s=$(secs "$t0" "$t1")
+	t0=$(now)
+	"$POOLCTL" -s "$WORK/restored" audit verify > /dev/null || fail "audit verify of the restored pool failed"
+	t1=$(now)
+	ver_s=$(secs "$t0" "$t1")
+	{
+		echo "what|seconds|MB/s|note"
+		echo "store-side fill (not a figure)|$fill_s|-|$mb MiB CSV, $nv versions, fsync off"
+		echo "full backup|$full_s|$(mbps "$db" "$full_s")|db/ $((db >> 20)) MiB, DEST $((dst >> 20)) MiB"
+		echo "restore (recovery time)|$rest_s|$(mbps "$db" "$rest_s")|a pool that mounts"
+		echo "audit verify of the restored pool|$ver_s|-|every record"
+	} > "$WORK/table"
+	echo "recovery of a ${mb} MiB pool with ${nv} versions (MB/s of the store's db/)"
+	column -t -s '|' < "$WORK/table"
+	exit 0
+}
+[ "${BACKUP_BIG:-0}" = 1 ] && big_case
+
 "$POOLCTL" init "$STORE" > /dev/null || fail "poolctl init failed"
 mount_pool
 say "writing a $MB MiB CSV through the mount"
@@ -109,6 +163,23 @@ t0=$(now)
 t1=$(now)
 INC_S=$(secs "$t0" "$t1")
 INC_B=$(($(bytes "$DEST") - DEST_FULL))
+
+# ---- verify, with the key and without ----
+t0=$(now)
+"$POOLCTL" backup verify "$DEST" --id 2 > /dev/null || fail "backup verify failed"
+t1=$(now)
+VER_S=$(secs "$t0" "$t1")
+KEYFILE=$("$POOLCTL" -s "$STORE" crypto 2>/dev/null | awk '/key file/ { print $NF }')
+VERK_S=-
+if [ -n "$KEYFILE" ] && [ -f "$KEYFILE" ] && mv "$KEYFILE" "$KEYFILE.away"; then
+	t0=$(now)
+	"$POOLCTL" backup verify "$DEST" --id 2 > "$WORK/keyless.out" 2>&1
+	rc=$?
+	t1=$(now)
+	mv "$KEYFILE.away" "$KEYFILE"
+	[ $rc = 0 ] || fail "keyless backup verify failed: $(cat "$WORK/keyless.out")"
+	VERK_S=$(secs "$t0" "$t1")
+fi
 
 # ---- restore ----
 t0=$(now)
@@ -167,6 +238,8 @@ ACKED=$(wc -l < "$WORK/acked")
 	echo "cp -a of the store directory|$CP_S|$(mbps "$DB" "$CP_S")|1.00|reference (offline-unsafe copy)"
 	echo "incremental backup after a one-row change|$INC_S|-|$(ratio "$CP_S" "$INC_S")|DEST grew by $((INC_B >> 10)) KiB"
 	echo "restore of the newest backup|$REST_S|$(mbps "$DB" "$REST_S")|-|$VERSIONS versions"
+	echo "backup verify with the key|$VER_S|$(mbps "$DB" "$VER_S")|-|every check"
+	echo "backup verify without the key|$VERK_S|$([ "$VERK_S" = - ] && echo - || mbps "$DB" "$VERK_S")|-|no plaintext read"
 	echo "recovery point (backup every ${INTERVAL} s, kill -9)|$RPO|-|-|newest backup $NID; $GOT of $ACKED acknowledged ticks in it"
 	echo "standby restore after the kill|$RTO|-|-|recovery time"
 } > "$WORK/table"

@@ -69,8 +69,11 @@ struct audit_seal {
 	uint8_t sig[64];
 };
 
-/* HEAD and ANCHOR are HMAC-SHA512, CP Ed25519 */
-enum audit_seal_kind { AUDIT_SEAL_HEAD, AUDIT_SEAL_CP, AUDIT_SEAL_ANCHOR };
+/*
+ * HEAD and ANCHOR are HMAC-SHA512, CP Ed25519; BACKUP (store/backup_seal.c)
+ * is Ed25519 too, so a backup is checked with the public key alone
+ */
+enum audit_seal_kind { AUDIT_SEAL_HEAD, AUDIT_SEAL_CP, AUDIT_SEAL_ANCHOR, AUDIT_SEAL_BACKUP };
 
 struct audit_keys {
 	EVP_PKEY *sign;			/* Ed25519 (or SM2), for checkpoints */
@@ -80,6 +83,13 @@ struct audit_keys {
 
 /* Derives both keys from keys/sign.key; audit_keys_release() frees them. */
 int audit_keys_load(struct store *s, struct audit_keys *k);
+/*
+ * Keys that only check signatures (CP, BACKUP): from the raw public key,
+ * Ed25519 (32 bytes) or SM2 (the 65-byte point). -EINVAL when it is not one.
+ */
+int audit_keys_public(bool sm2, const uint8_t *pub, size_t len, struct audit_keys *k);
+/* The raw public key of k into pub, its length into *len. */
+int audit_keys_pub_raw(const struct audit_keys *k, uint8_t pub[65], size_t *len);
 void audit_keys_release(struct audit_keys *k);
 /*
  * Seals c with k. The head MAC context in k is reused, so seals with the

@@ -59,7 +59,14 @@ static const char *const domains[] = {
 	[AUDIT_SEAL_HEAD] = "poolfs audit head v1",
 	[AUDIT_SEAL_CP] = "poolfs audit checkpoint v1",
 	[AUDIT_SEAL_ANCHOR] = "poolfs audit anchor v1",
+	[AUDIT_SEAL_BACKUP] = "poolfs audit backup v1",
 };
+
+/* Which kinds are MACs (the head key); the others are signatures. */
+static bool is_mac(enum audit_seal_kind kind)
+{
+	return kind == AUDIT_SEAL_HEAD || kind == AUDIT_SEAL_ANCHOR;
+}
 
 static int derive(const uint8_t *secret, size_t len, const char *info, uint8_t out[32])
 {
@@ -238,22 +245,62 @@ void audit_keys_release(struct audit_keys *k)
 	memset(k, 0, sizeof(*k));
 }
 
+int audit_keys_pub_raw(const struct audit_keys *k, uint8_t pub[65], size_t *len)
+{
+	size_t n = k->sm2 ? 65 : 32;
+
+	if (k->sm2 ? EVP_PKEY_get_octet_string_param(k->sign, OSSL_PKEY_PARAM_PUB_KEY, pub,
+						     65, &n) != 1 || n != 65 :
+		     EVP_PKEY_get_raw_public_key(k->sign, pub, &n) != 1 || n != 32)
+		return -EIO;
+	*len = n;
+	return 0;
+}
+
+int audit_keys_public(bool sm2, const uint8_t *pub, size_t len, struct audit_keys *k)
+{
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *pc = NULL;
+	char group[] = "SM2";
+
+	memset(k, 0, sizeof(*k));
+	k->sm2 = sm2;
+	if (!sm2) {
+		if (len != 32)
+			return -EINVAL;
+		k->sign = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, len);
+		return k->sign ? 0 : -EINVAL;
+	}
+	if (len != 65)
+		return -EINVAL;
+	bld = OSSL_PARAM_BLD_new();
+	if (bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) &&
+	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, len) &&
+	    (params = OSSL_PARAM_BLD_to_param(bld)) &&
+	    (pc = EVP_PKEY_CTX_new_from_name(NULL, "SM2", NULL)) &&
+	    EVP_PKEY_fromdata_init(pc) == 1)
+		if (EVP_PKEY_fromdata(pc, &k->sign, EVP_PKEY_PUBLIC_KEY, params) != 1)
+			k->sign = NULL;
+	EVP_PKEY_CTX_free(pc);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	return k->sign ? 0 : -EINVAL;
+}
+
 int audit_public_key(struct store *s, char *hex, const char **algo)
 {
 	struct audit_keys k;
 	uint8_t pub[65];
-	size_t n = 32;
+	size_t n;
 	int ret;
 
 	ret = audit_keys_load(s, &k);
 	if (ret)
 		return ret;
 	*algo = k.sm2 ? "sm2" : "ed25519";
-	if (k.sm2 ? EVP_PKEY_get_octet_string_param(k.sign, OSSL_PKEY_PARAM_PUB_KEY, pub,
-						    sizeof(pub), &n) != 1 || n != 65 :
-		    EVP_PKEY_get_raw_public_key(k.sign, pub, &n) != 1 || n != 32)
-		ret = -EIO;
-	else
+	ret = audit_keys_pub_raw(&k, pub, &n);
+	if (!ret)
 		hex_encode(pub, n, hex);
 	audit_keys_release(&k);
 	return ret;
@@ -405,7 +452,7 @@ int audit_seal_sign(const struct audit_keys *k, const char *algo, enum audit_sea
 
 	if (!len)
 		return -EINVAL;
-	if (kind != AUDIT_SEAL_CP)
+	if (is_mac(kind))
 		return head_mac(k, msg, len, c->sig);
 	if (k->sm2) {
 		uint8_t der[80];
@@ -436,7 +483,7 @@ int audit_seal_check(const struct audit_keys *k, const char *algo, enum audit_se
 
 	if (!len)
 		return -EINVAL;
-	if (kind != AUDIT_SEAL_CP) {
+	if (is_mac(kind)) {
 		ret = head_mac(k, msg, len, mac);
 		if (!ret && CRYPTO_memcmp(mac, c->sig, 64))
 			ret = -EBADMSG;

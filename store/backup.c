@@ -26,6 +26,7 @@
 #include "common/alloc.h"
 #include "store/audit_int.h"
 #include "store/backup_int.h"
+#include "store/crypt_store.h"
 
 
 #include <dirent.h>
@@ -258,7 +259,8 @@ int backup_copy_keys(const char *from, const char *to, struct perr *e)
 
 /* ---- poolfs's part of a backup ---- */
 
-static int write_info(const char *dir, const struct backup_info *bi, struct perr *e)
+static int write_info(struct store *s, const char *dir, const struct backup_info *bi,
+		      const struct backup_seal *seal, struct perr *e)
 {
 	struct strbuf path = STRBUF_INIT, line = STRBUF_INIT;
 	json_t *doc;
@@ -266,12 +268,16 @@ static int write_info(const char *dir, const struct backup_info *bi, struct perr
 	int ret;
 
 	audit_anchor_format(&bi->anchor, &line);
-	doc = json_pack("{s:I, s:I, s:s, s:s, s:I}",
+	/* what restore needs to refuse early, before it copies anything, without a key */
+	doc = json_pack("{s:I, s:I, s:s, s:s, s:I, s:b, s:s, s:b}",
 			"format", (json_int_t)1,
 			"time_ns", (json_int_t)bi->time_ns,
 			"source", bi->source,
 			"anchor", line.buf,
-			"policy_version", (json_int_t)bi->policy_version);
+			"policy_version", (json_int_t)bi->policy_version,
+			"encrypted", s->crypt != NULL,
+			"key_file", s->crypt ? s->crypt->key_file : "",
+			"passphrase", s->crypt && s->crypt->has_kdf);
 	text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
 	if (!text) {
 		ret = perr_set(e, ENOMEM, "%s: cannot encode the backup's info", dir);
@@ -283,6 +289,14 @@ static int write_info(const char *dir, const struct backup_info *bi, struct perr
 		goto out;
 	strbuf_reset(&path);
 	strbuf_addf(&path, "%s/anchor", dir);
+	strbuf_addch(&line, '\n');
+	ret = write_file(path.buf, line.buf, line.len, e);
+	if (ret)
+		goto out;
+	strbuf_reset(&path);
+	strbuf_reset(&line);
+	strbuf_addf(&path, "%s/" BACKUP_SEAL_FILE, dir);
+	backup_seal_format(seal, &line);
 	strbuf_addch(&line, '\n');
 	ret = write_file(path.buf, line.buf, line.len, e);
 out:
@@ -317,6 +331,11 @@ static bool read_info(const char *dest, struct backup_info *bi)
 	if (audit_anchor_parse(json_string_value(anchor), json_string_length(anchor),
 			       &bi->anchor, NULL))
 		goto out;
+	bi->encrypted = json_is_true(json_object_get(doc, "encrypted"));
+	bi->passphrase = json_is_true(json_object_get(doc, "passphrase"));
+	if (json_is_string(json_object_get(doc, "key_file")))
+		snprintf(bi->key_file, sizeof(bi->key_file), "%s",
+			 json_string_value(json_object_get(doc, "key_file")));
 	bi->time_ns = json_integer_value(t);
 	bi->policy_version = (uint64_t)json_integer_value(pv);
 	snprintf(bi->source, sizeof(bi->source), "%s", json_string_value(src));
@@ -567,34 +586,8 @@ static rocksdb_t *open_checkpoint(struct store *s, const char *cpdir,
 	return db;
 }
 
-static int copy_checkpoint(struct store *s, struct backup_dest *d, const char *cpdir,
-			   struct perr *e)
-{
-	rocksdb_column_family_handle_t *cf[CF_COUNT] = { 0 };
-	rocksdb_t *db;
-	char *err = NULL;
-	int ret = 0;
-
-	db = open_checkpoint(s, cpdir, cf, &err);
-	if (err) {
-		ret = perr_set(e, rocks_errno(err), "%s: cannot open the checkpoint: %s", cpdir, err);
-		goto out;
-	}
-	rocksdb_backup_engine_create_new_backup_flush(d->be, db, 0, &err);
-	if (err)
-		ret = perr_set(e, rocks_errno(err), "%s: backup failed: %s", d->dir, err);
-out:
-	for (int i = 0; i < CF_COUNT; i++)
-		if (cf[i])
-			rocksdb_column_family_handle_destroy(cf[i]);
-	if (db)
-		rocksdb_close(db);
-	free(err);
-	return ret;
-}
-
 static int write_pending(struct store *s, struct backup_dest *d, const struct backup_info *bi,
-			 struct perr *e)
+			 const struct backup_seal *seal, struct perr *e)
 {
 	struct strbuf pend = STRBUF_INIT, keys = STRBUF_INIT, from = STRBUF_INIT;
 	int ret;
@@ -606,12 +599,58 @@ static int write_pending(struct store *s, struct backup_dest *d, const struct ba
 	if (!ret)
 		ret = backup_copy_keys(from.buf, keys.buf, e);
 	if (!ret)
-		ret = write_info(pend.buf, bi, e);
+		ret = write_info(s, pend.buf, bi, seal, e);
 	if (!ret && sync_path(pend.buf))
 		ret = perr_set(e, errno, "%s: %s", pend.buf, strerror(errno));
 	strbuf_release(&pend);
 	strbuf_release(&keys);
 	strbuf_release(&from);
+	return ret;
+}
+
+/*
+ * Seals the checkpoint's audit log (store/backup_seal.c), writes poolfs's
+ * part to pending, and lets BackupEngine copy the checkpoint.
+ */
+static int copy_checkpoint(struct store *s, struct backup_dest *d, const char *cpdir,
+			   const struct backup_info *bi, struct perr *e)
+{
+	rocksdb_column_family_handle_t *cf[CF_COUNT] = { 0 };
+	struct backup_seal seal;
+	uint8_t chain[32];
+	uint64_t last = 0;
+	rocksdb_t *db;
+	char *err = NULL;
+	int ret = 0;
+
+	db = open_checkpoint(s, cpdir, cf, &err);
+	if (err) {
+		ret = perr_set(e, rocks_errno(err), "%s: cannot open the checkpoint: %s", cpdir, err);
+		goto out;
+	}
+	ret = backup_stored_chain(db, cf[CF_AUDIT], bi->anchor.algo, &last, chain);
+	if (!ret && last != bi->anchor.seq)
+		ret = -EBADMSG;
+	if (ret) {
+		ret = perr_set(e, EIO, "%s: the checkpoint's audit log does not end at the anchored record %" PRIu64,
+			       cpdir, bi->anchor.seq);
+		goto out;
+	}
+	ret = backup_seal_make(s, &bi->anchor, chain, &seal, e);
+	if (!ret)
+		ret = write_pending(s, d, bi, &seal, e);
+	if (ret)
+		goto out;
+	rocksdb_backup_engine_create_new_backup_flush(d->be, db, 0, &err);
+	if (err)
+		ret = perr_set(e, rocks_errno(err), "%s: backup failed: %s", d->dir, err);
+out:
+	for (int i = 0; i < CF_COUNT; i++)
+		if (cf[i])
+			rocksdb_column_family_handle_destroy(cf[i]);
+	if (db)
+		rocksdb_close(db);
+	free(err);
 	return ret;
 }
 
@@ -679,9 +718,7 @@ int backup_create(struct store *s, const char *dest, uint64_t rate_limit,
 	if (!ret)
 		ret = sign_anchor(s, &bi.anchor, e);
 	if (!ret)
-		ret = write_pending(s, &d, &bi, e);
-	if (!ret)
-		ret = copy_checkpoint(s, &d, cpdir.buf, e);
+		ret = copy_checkpoint(s, &d, cpdir.buf, &bi, e);
 	if (!ret)
 		ret = name_pending(&d, &bi, e);
 	if (!ret)

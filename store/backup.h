@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "common/strbuf.h"
 #include "store/audit.h"
 
 struct store;
@@ -37,6 +38,9 @@ struct backup_info {
 	uint64_t policy_version;	/* 0: no policy was applied */
 	struct audit_anchor anchor;	/* the audit head it holds */
 	char source[256];		/* the store it was taken from */
+	bool encrypted;			/* the pool was (unknown: false) */
+	bool passphrase;		/* its master key comes from a passphrase */
+	char key_file[256];		/* else from this file, as the pool records it */
 };
 
 /*
@@ -62,13 +66,20 @@ int backup_list(const char *dest, struct backup_info **out, size_t *n, struct pe
 /*
  * Checks backup id (0: every backup): BackupEngine's check of its files,
  * then a restore into a private directory under dest/poolfs that
- * re-reads every file against its checksum, then the restored pool:
- * its audit chain up to the backup's anchor (and no further), and every
- * version of every file read back in full. Returns 0 when all holds,
- * -EBADMSG with the first problem in e (naming the file or record), or
- * another negative errno when the check could not run.
+ * re-reads every file against its checksum, then what needs no key
+ * (store/backup_keyless.c): every block, the audit values as stored
+ * against the backup's signed seal (pin: the hex public key it must
+ * carry, or NULL), the checkpoints' signatures, every version and chunk
+ * present. Then, when the pool opens (plain, or its key at hand), the
+ * audit chain up to the anchor and no further, and every version read
+ * back whole. Appends one line per backup to report, saying for an
+ * encrypted backup checked without its key what was skipped. Returns 0
+ * when all holds, -EBADMSG with the first problem in e (naming the file
+ * or record), or another negative errno when the check could not run
+ * (a key given that does not open the backup, too).
  */
-int backup_verify(const char *dest, uint32_t id, struct perr *e);
+int backup_verify(const char *dest, uint32_t id, const char *pin, struct strbuf *report,
+		  struct perr *e);
 
 /*
  * Restores backup id of dest as a new pool in newstore, which must not

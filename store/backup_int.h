@@ -47,4 +47,59 @@ int backup_rmtree(const char *path);
  */
 int backup_copy_keys(const char *from, const char *to, struct perr *e);
 
+/* ---- the seal (store/backup_seal.c) ---- */
+
+struct audit_keys;
+
+struct backup_seal {
+	uint64_t seq;			/* the anchor's */
+	int64_t time_ns;
+	char algo[16];
+	uint8_t chain[32];		/* over the stored audit values 1..seq */
+	bool sm2;			/* else Ed25519 */
+	uint8_t pub[65];
+	size_t publen;
+	uint8_t sig[64];
+};
+
+#define BACKUP_SEAL_FILE	"seal"
+
+/*
+ * The chain over the audit family's values as stored (seal file comment),
+ * from record 1 up: *last gets the last seq. -EBADMSG when the keys are
+ * not 1, 2, ..., -EIO when the family cannot be read.
+ */
+int backup_stored_chain(rocksdb_t *db, rocksdb_column_family_handle_t *audit,
+			const char *algo, uint64_t *last, uint8_t chain[32]);
+/* Signs the seal of anchor a and chain with s's audit key, into *b. */
+int backup_seal_make(struct store *s, const struct audit_anchor *a, const uint8_t chain[32],
+		     struct backup_seal *b, struct perr *e);
+void backup_seal_format(const struct backup_seal *b, struct strbuf *out);
+/* -EINVAL when line is not a seal line. */
+int backup_seal_parse(const char *line, struct backup_seal *b);
+/* 0 when b is anchor a's and its signature holds under pub; else -EBADMSG. */
+int backup_seal_check(const struct backup_seal *b, const struct audit_anchor *a,
+		      struct audit_keys *pub);
+
+/* ---- checks that need no key (store/backup_keyless.c) ---- */
+
+struct backup_keyless {
+	bool encrypted;
+	bool sealed;			/* the backup has a seal and it held */
+	char pubkey[131];		/* hex, of the seal */
+	uint64_t records, checkpoints, files, versions, chunks;
+};
+
+/*
+ * Checks the pool laid out in dir (backup bi) without opening a sealed
+ * value: every block's checksum, the stored audit chain against the seal
+ * (pin: hex public key it must carry, or NULL), every checkpoint's
+ * signature, the head against the anchor, every version the tree names
+ * and every chunk and page the refs name present, chunks of the length
+ * counted. 0 with *r filled, -EBADMSG naming the first problem in e, or
+ * another negative errno when the check could not run.
+ */
+int backup_keyless_check(const char *dest, const char *dir, const struct backup_info *bi,
+			 const char *pin, struct backup_keyless *r, struct perr *e);
+
 #endif

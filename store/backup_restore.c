@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/codec.h"
+#include "store/crypt.h"
 
 #define READ_BUF	(1u << 20)
 
@@ -192,6 +193,24 @@ static int find(struct backup_dest *d, uint32_t id, struct backup_info *out, str
 	return ret;
 }
 
+/*
+ * Restore needs the master key of an encrypted backup: refused before a
+ * byte is copied when none was given and the recorded key file cannot
+ * be read. Whether the key is the right one store_open() tells after.
+ */
+static int key_at_hand(const struct backup_info *bi, struct perr *e)
+{
+	if (!bi->encrypted || store_key_given())
+		return 0;
+	if (bi->passphrase)
+		return perr_set(e, ENOKEY, "backup %" PRIu32 " is encrypted with a passphrase; restore needs it: give --passphrase-file",
+				bi->id);
+	if (access(bi->key_file, R_OK))
+		return perr_set(e, ENOKEY, "backup %" PRIu32 " is encrypted and its master key file \"%s\" cannot be read (%s); restore needs the key: give --key-file",
+				bi->id, bi->key_file, strerror(errno));
+	return 0;
+}
+
 int backup_restore(const char *dest, uint32_t id, const char *newstore,
 		   struct audit_rec *rec, struct perr *e)
 {
@@ -205,6 +224,8 @@ int backup_restore(const char *dest, uint32_t id, const char *newstore,
 	if (ret)
 		return ret;
 	ret = find(&d, id, &bi, e);
+	if (!ret)
+		ret = key_at_hand(&bi, e);
 	if (ret)
 		goto out;
 	ret = new_dir(newstore, 0711, &made, e);
@@ -242,32 +263,6 @@ out:
 }
 
 /* ---- verify ---- */
-
-/* Reads every key and value of every family, so every block's checksum is checked. */
-static int read_all(struct store *s, uint32_t id, struct perr *e)
-{
-	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-	char *err = NULL;
-	int ret = 0;
-
-	rocksdb_readoptions_set_verify_checksums(ro, 1);
-	rocksdb_readoptions_set_fill_cache(ro, 0);
-	for (int i = 0; i < CF_COUNT && !ret; i++) {
-		rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[i]);
-		size_t len;
-
-		for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it))
-			(void)rocksdb_iter_value(it, &len);
-		rocksdb_iter_get_error(it, &err);
-		if (err)
-			ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": column family %s: %s", id,
-				       store_cf_names[i], err);
-		rocksdb_iter_destroy(it);
-	}
-	free(err);
-	rocksdb_readoptions_destroy(ro);
-	return ret;
-}
 
 static int read_version(struct store *s, uint64_t ino, uint64_t version, uint8_t *buf,
 			uint64_t *size)
@@ -333,22 +328,14 @@ static int read_versions(struct store *s, uint32_t id, uint64_t *count, struct p
 	return ret;
 }
 
-static int check_pool(const char *dir, const struct backup_info *bi, struct perr *e)
+/* With the key: the audit chain over the records and every version read back. */
+static int check_pool(struct store *s, const struct backup_info *bi, uint64_t *versions,
+		      struct perr *e)
 {
 	struct strbuf rec = STRBUF_INIT;
-	struct store *s = NULL;
-	uint64_t bad = 0, versions;
+	uint64_t bad = 0;
 	int ret;
 
-	ret = store_open(dir, STORE_OPEN_RDONLY, &s, e);
-	if (ret) {
-		ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": the restored pool does not open",
-			       bi->id);
-		goto out;
-	}
-	ret = read_all(s, bi->id, e);
-	if (ret)
-		goto out;
 	ret = audit_verify_anchor(s, &bi->anchor, &bad, e);
 	if (ret == -EBADMSG) {
 		/* e holds verify's message; say whose it is */
@@ -366,16 +353,43 @@ static int check_pool(const char *dir, const struct backup_info *bi, struct perr
 			       " (the info belongs to another backup)", bi->id, bi->anchor.seq);
 		goto out;
 	}
-	ret = read_versions(s, bi->id, &versions, e);
+	ret = read_versions(s, bi->id, versions, e);
 out:
-	store_close(s);
 	strbuf_release(&rec);
 	return ret;
 }
 
-static int verify_one(struct backup_dest *d, const struct backup_info *bi, struct perr *e)
+/* A store_open() error that means only that no key was at hand. */
+static bool no_key(int err)
+{
+	return err == -ENOENT || err == -EACCES || err == -ENOKEY;
+}
+
+static void say_keyless(struct strbuf *out, const struct backup_info *bi,
+			const struct backup_keyless *k)
+{
+	strbuf_addf(out, "backup %" PRIu32 ": ok without the master key: checked every file's checksum and every block, ",
+		    bi->id);
+	if (k->sealed)
+		strbuf_addf(out, "%" PRIu64 " audit records as stored against the signed seal (public key %.16s...), ",
+			    k->records, k->pubkey);
+	strbuf_addf(out, "%" PRIu64 " checkpoint signatures, %" PRIu64 " versions of %" PRIu64
+		    " files and %" PRIu64 " chunks present; skipped: ", k->checkpoints, k->versions,
+		    k->files, k->chunks);
+	if (!k->sealed)
+		strbuf_addstr(out, "the seal (the backup has none), ");
+	strbuf_addstr(out, "the records' contents and the chain over them, the head and anchor MACs, "
+		      "reading back each version (give --key-file or --passphrase-file)\n");
+}
+
+static int verify_one(struct backup_dest *d, const struct backup_info *bi, const char *pin,
+		      struct strbuf *report, struct perr *e)
 {
 	struct strbuf tmp = STRBUF_INIT;
+	struct perr oe = PERR_INIT;
+	struct backup_keyless k;
+	struct store *s = NULL;
+	uint64_t versions = 0;
 	char *err = NULL;
 	int ret;
 
@@ -396,14 +410,36 @@ static int verify_one(struct backup_dest *d, const struct backup_info *bi, struc
 	}
 	ret = lay_out(d, bi, tmp.buf, e);
 	if (!ret)
-		ret = check_pool(tmp.buf, bi, e);
+		ret = backup_keyless_check(d->dir, tmp.buf, bi, pin, &k, e);
+	if (ret)
+		goto rm;
+	ret = store_open(tmp.buf, STORE_OPEN_RDONLY, &s, &oe);
+	if (ret && k.encrypted && no_key(ret) && !store_key_given()) {
+		say_keyless(report, bi, &k);
+		ret = 0;
+	} else if (ret && k.encrypted && (store_key_given() || no_key(ret) ||
+					  ret == -EKEYREJECTED)) {
+		/* its blocks read back above: what fails is the key */
+		ret = perr_set(e, -ret, "backup %" PRIu32 ": %s", bi->id, perr_msg(&oe, -ret));
+	} else if (ret) {
+		ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": the restored pool does not open: %s",
+			       bi->id, perr_msg(&oe, -ret));
+	} else {
+		ret = check_pool(s, bi, &versions, e);
+		if (!ret)
+			strbuf_addf(report, "backup %" PRIu32 ": ok (%" PRIu64 " audit records, %" PRIu64
+				    " versions read back)\n", bi->id, k.records, versions);
+	}
+	store_close(s);
+rm:
 	backup_rmtree(tmp.buf);
 out:
 	strbuf_release(&tmp);
 	return ret;
 }
 
-int backup_verify(const char *dest, uint32_t id, struct perr *e)
+int backup_verify(const char *dest, uint32_t id, const char *pin, struct strbuf *report,
+		  struct perr *e)
 {
 	struct backup_info *v = NULL;
 	struct backup_dest d;
@@ -425,7 +461,7 @@ int backup_verify(const char *dest, uint32_t id, struct perr *e)
 		if (id && v[i].id != id)
 			continue;
 		found = true;
-		ret = verify_one(&d, &v[i], e);
+		ret = verify_one(&d, &v[i], pin, report, e);
 	}
 	if (!ret && !found)
 		ret = perr_set(e, ENOENT, "%s: no backup %" PRIu32 " (see poolctl backup list)", dest, id);

@@ -211,6 +211,8 @@ void store_set_passphrase(const struct strbuf *pass);
  * 0, or a negative errno with the one-line reason in e.
  */
 int store_set_passphrase_file(const char *path, struct perr *e);
+/* Whether a key file or a passphrase was given by one of the two above. */
+bool store_key_given(void);
 
 struct store_crypto_info {
 	enum crypt_cipher cipher;

@@ -70,6 +70,11 @@ void store_set_key_file(const char *path)
 	key_file_override = path ? xstrdup(path) : NULL;
 }
 
+bool store_key_given(void)
+{
+	return key_file_override || have_passphrase;
+}
+
 void crypt_store_free(struct store_crypt *c)
 {
 	if (!c)

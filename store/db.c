@@ -132,8 +132,13 @@ static void build_options(struct store *s, bool create, int compression)
 			has_bloom(i) ? s->table_opts : plain);
 		if (i == CF_CHUNKS) {
 			rocksdb_options_set_enable_blob_files(o, 1);
-			/* evicted views drop chunks; GC reclaims their blob space */
-			rocksdb_options_set_enable_blob_gc(o, 1);
+			/*
+			 * no relocation in compactions: it rewrites blob files
+			 * whether they hold garbage or not, and every backup
+			 * after it copies them again; store/blob_gc.c
+			 * reclaims evicted views' space when it is worth it
+			 */
+			rocksdb_options_set_enable_blob_gc(o, 0);
 			rocksdb_options_set_min_blob_size(o, MIN_BLOB_SIZE);
 			rocksdb_options_set_blob_compression_type(o, compression);
 		}

@@ -30,6 +30,7 @@
  * until the new one fits (store/view_evict.c).
  */
 #include "common/alloc.h"
+#include "store/blob_gc.h"
 #include "store/chunker.h"
 
 #include "store/content.h"
@@ -133,6 +134,19 @@ int store_view_budget(struct store *s, uint64_t *bytes)
 	return ret;
 }
 
+/*
+ * Eviction is what leaves garbage in blob files: reclaimed here, outside
+ * the lock, once there is enough of it (store/blob_gc.h).
+ */
+static void blob_gc_after_evict(struct store *s)
+{
+	struct blob_gc_stats st;
+
+	if (store_blob_gc(s, false, &st))
+		log_warn("%s: blob GC failed; the space of evicted views waits for the next try",
+			 s->dir);
+}
+
 int store_view_set_budget(struct store *s, uint64_t bytes)
 {
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
@@ -148,6 +162,8 @@ int store_view_set_budget(struct store *s, uint64_t bytes)
 		ret = store_write(s, b, true);
 	pthread_mutex_unlock(&s->lock);
 	rocksdb_writebatch_destroy(b);
+	if (!ret)
+		blob_gc_after_evict(s);
 	return ret;
 }
 
@@ -296,6 +312,7 @@ int store_view_commit(struct store_view_writer *w, const uint8_t content_id[32],
 		      const uint8_t fp[32])
 {
 	struct chunk_list l = CHUNK_LIST_INIT;
+	struct store *s = w->s;
 	uint8_t key[65];
 	bool added = false;
 	int ret = w->err;
@@ -315,5 +332,7 @@ int store_view_commit(struct store_view_writer *w, const uint8_t content_id[32],
 	}
 	writer_free(w, added);
 	chunk_list_release(&l);
+	if (added)
+		blob_gc_after_evict(s);
 	return ret;
 }
