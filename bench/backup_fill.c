@@ -99,7 +99,7 @@ static int big_files(uint64_t mib, uint64_t *x)
 
 		snprintf(name, sizeof(name), "big%03" PRIu64 ".csv", f);
 		r.path = name;
-		ret = store_mknode(S, STORE_ROOT_INO, name, STORE_REG, 0644, 0, 0, NULL, &a);
+		ret = store_mknode(S, STORE_ROOT_INO, name, STORE_REG, 0644, 0, 0, NULL, &a, NULL);
 		if (!ret)
 			ret = store_stage_open(S, a.ino, &st);
 		while (!ret && off < size) {
@@ -133,7 +133,7 @@ static int small_versions(uint64_t versions, uint64_t *x)
 		char name[32];
 
 		snprintf(name, sizeof(name), "v%04d.csv", i);
-		ret = store_mknode(S, STORE_ROOT_INO, name, STORE_REG, 0644, 0, 0, NULL, &a);
+		ret = store_mknode(S, STORE_ROOT_INO, name, STORE_REG, 0644, 0, 0, NULL, &a, NULL);
 		ino[i] = a.ino;
 	}
 	for (uint64_t k = 0; k < versions && !ret; k++) {
