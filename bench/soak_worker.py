@@ -101,9 +101,11 @@ def main():
                     f.write(content(r, r.choice((10, 5000, 70000, 300000))))
                 os.rename(tmp, name)
             elif k < 0.35:
-                # two writers of one file mix their bytes, in poolfs as in
-                # any POSIX filesystem: in the shared directory they take
-                # the lock a cooperating legacy program would take
+                # a file rewritten in place is half-written for a while, and
+                # two writers mix their bytes, in poolfs as in any POSIX
+                # filesystem (a reader that opens during the writing follows
+                # it, docs/filesystem.md): in the shared directory writers
+                # and readers take the locks cooperating programs take
                 with open(name, "ab") as f:
                     if d == shared:
                         fcntl.flock(f, fcntl.LOCK_EX)
@@ -130,6 +132,8 @@ def main():
                     if n.startswith(".tmp."):
                         continue
                     with open(os.path.join(d, n), "rb") as f:
+                        if d == shared:
+                            fcntl.flock(f, fcntl.LOCK_SH)
                         data = f.read()
                     ok = check_log(data) if n.startswith("log") else check_file(data)
                     if not ok:
@@ -144,6 +148,8 @@ def main():
             else:
                 # a descriptor held across another process's commits
                 with open(name, "rb") as f:
+                    if d == shared:
+                        fcntl.flock(f, fcntl.LOCK_SH)
                     a = f.read()
                     time.sleep(0.01)
                     f.seek(0)
