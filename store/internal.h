@@ -89,6 +89,7 @@ struct store {
 	/* a batch RocksDB failed may still be in its WAL (audit_rollback) */
 	bool write_unknown;		/* __atomic builtins */
 	struct store_crypt *crypt;	/* store/crypt_store.c; NULL in a plain pool */
+	bool blob_gc;			/* store_blob_gc_on() ran; __atomic builtins */
 };
 
 /* An inode as stored: the public attributes plus where it hangs. */
@@ -154,6 +155,8 @@ int store_pread_full(int fd, uint8_t *buf, size_t len, uint64_t off);
 int store_pwrite_full(int fd, const uint8_t *buf, size_t len, uint64_t off);
 /* Flushes family cf's memtable to tables and waits (store/db.c); -ENOSPC or -EIO. */
 int store_flush(struct store *s, enum store_cf cf);
+/* Turns blob GC on for chunks once something deleted chunks (store/db.c). */
+void store_blob_gc_on(struct store *s);
 
 /*
  * Adds to batch b a new version of dst whose content is src's current

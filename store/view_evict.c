@@ -247,6 +247,8 @@ int view_evict_locked(struct store *s, uint64_t budget)
 		goto out;
 	view_totals_put(s, b, views, bytes);
 	ret = store_write(s, b, false);
+	if (!ret)
+		store_blob_gc_on(s);
 out:
 	if (locked)
 		pins_unlock();
