@@ -498,8 +498,8 @@ static int add_mount_opts(struct fuse_args *args, const char *store)
  * RocksDB allocates each memtable in 8 MiB blocks and frees them after
  * the flush. glibc would hand those back to the kernel (munmap, or a
  * trim of the heap top) and fault fresh zeroed pages in for the next
- * memtable: a sixth of the daemon's CPU in a 1 GiB write went to those
- * page faults. With these, freed blocks stay in the heap for the next
+ * memtable: about a tenth of the daemon's CPU in a large write went to
+ * those page faults. With these, freed blocks stay in the heap for the next
  * memtable; what is kept is bounded by what was in use before.
  */
 static void malloc_keep(void)
