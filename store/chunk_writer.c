@@ -34,6 +34,7 @@ struct chunk_writer {
 	rocksdb_writebatch_t *batch;
 	size_t pending;			/* chunk bytes in batch */
 	rocksdb_writeoptions_t *nowal;	/* set once the writer skips the WAL */
+	size_t room;			/* direct puts left before room_for() again */
 	uint8_t (*seen)[33];		/* hashes met, each pinned; [32] = slot used */
 	size_t seen_n, seen_cap;
 	uint8_t *sealed;		/* a chunk's sealed bytes, encrypted pools */
@@ -185,6 +186,35 @@ int chunk_writer_finish(struct chunk_writer *cw)
 	return store_flush(cw->s, CF_CHUNKS);
 }
 
+/*
+ * Once the writer skips the WAL (a commit bigger than one batch), a
+ * chunk goes straight into the memtable: through a batch it would be
+ * copied twice, into the batch and then into the memtable, and the copy
+ * is the largest cost of storing a chunk after hashing it. The free-space
+ * check keeps the batch's granularity.
+ */
+static int direct_put(struct chunk_writer *cw, const uint8_t key[33], const uint8_t *data,
+		      uint32_t len)
+{
+	char *err = NULL;
+	int ret;
+
+	if (cw->room < len) {
+		ret = room_for(cw, CHUNK_BATCH_BYTES);
+		if (!ret)
+			ret = store_failed(cw->s);
+		if (ret)
+			return ret;
+		cw->room = CHUNK_BATCH_BYTES;
+	}
+	rocksdb_put_cf(cw->s->db, cw->nowal, cw->s->cf[CF_CHUNKS], (const char *)key, 33,
+		       (const char *)data, len, &err);
+	if (err)
+		return rocks_error(cw->s, err, "writing chunks");
+	cw->room -= len;
+	return 0;
+}
+
 int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
 		     uint8_t sha[32])
 {
@@ -223,13 +253,13 @@ int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
 		ret = store_seal_to(cw->s, CF_CHUNKS, key, sizeof(key), data, len, cw->sealed);
 		if (ret)
 			return ret;
-		rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)key,
-					  sizeof(key), (const char *)cw->sealed,
-					  len + CRYPT_OVERHEAD);
-	} else {
-		rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)key,
-					  sizeof(key), (const char *)data, len);
+		data = cw->sealed;
+		len += CRYPT_OVERHEAD;
 	}
+	if (cw->nowal)
+		return direct_put(cw, key, data, len);
+	rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)key,
+				  sizeof(key), (const char *)data, len);
 	cw->pending += len;
 	if (cw->pending >= CHUNK_BATCH_BYTES)
 		return chunk_writer_flush(cw);

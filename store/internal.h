@@ -154,6 +154,7 @@ int store_pread_full(int fd, uint8_t *buf, size_t len, uint64_t off);
 int store_pwrite_full(int fd, const uint8_t *buf, size_t len, uint64_t off);
 /* Flushes family cf's memtable to tables and waits (store/db.c); -ENOSPC or -EIO. */
 int store_flush(struct store *s, enum store_cf cf);
+/* Turns blob GC on for chunks once something deleted chunks (store/db.c). */
 
 /*
  * Adds to batch b a new version of dst whose content is src's current

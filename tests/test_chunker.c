@@ -164,6 +164,54 @@ static void test_insertion_is_local(void)
 	free(eb);
 }
 
+/* The definition, a byte at a time: chunker_next() must cut exactly here. */
+static size_t ref_next(const uint8_t *buf, size_t len, bool final)
+{
+	size_t n = len < CHUNK_MAX ? len : CHUNK_MAX, i = CHUNK_MIN;
+	uint64_t fp = 0;
+
+	if (n <= CHUNK_MIN)
+		return final ? n : 0;
+	for (; i < n; i++) {
+		fp = (fp << 1) + chunker_gear[buf[i]];
+		if (!(fp & (i < CHUNK_AVG ? ~0ULL << (64 - 17) : ~0ULL << (64 - 14))))
+			break;
+	}
+	i = i < n ? i + 1 : n;
+	/* a cut at n is forced, not found, unless the data ends there */
+	return i == n && !final && len < CHUNK_MAX ? 0 : i;
+}
+
+static void test_matches_definition(void)
+{
+	size_t len = 4u << 20, pos, bad = 0, cuts = 0;
+	uint8_t *buf = malloc(len);
+
+	CU_ASSERT_FATAL(buf != NULL);
+	for (uint64_t seed = 1; seed <= 4; seed++) {
+		fill_random(buf, len, seed);
+		/* runs of one byte value: only forced cuts, at odd and even lengths */
+		if (seed == 4)
+			memset(buf + len / 2, 'a', len / 4);
+		for (pos = 0; pos < len; cuts++) {
+			size_t c = chunker_next(buf + pos, len - pos, true);
+
+			bad += c != ref_next(buf + pos, len - pos, true);
+			/* every length near the bounds, and odd ones, not final */
+			for (size_t l = CHUNK_MIN - 1; l < CHUNK_MIN + 3; l++)
+				bad += pos + l <= len &&
+				       chunker_next(buf + pos, l, false) != ref_next(buf + pos, l, false);
+			for (size_t l = c - 1; l <= c + 1 && l >= CHUNK_MIN; l++)
+				bad += pos + l <= len &&
+				       chunker_next(buf + pos, l, false) != ref_next(buf + pos, l, false);
+			pos += c ? c : len - pos;
+		}
+	}
+	printf("\n    %zu cuts compared with the definition\n    ", cuts);
+	CU_ASSERT_EQUAL(bad, 0);
+	free(buf);
+}
+
 static void test_throughput(void)
 {
 	size_t len = 64u << 20, pos = 0, n = 0;
@@ -194,6 +242,7 @@ int main(void)
 		{ "incomplete input", test_incomplete_input },
 		{ "streaming matches whole", test_streaming_matches_whole },
 		{ "insertion is local", test_insertion_is_local },
+		{ "cuts match the byte-at-a-time definition", test_matches_definition },
 		{ "throughput", test_throughput },
 	};
 

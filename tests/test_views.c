@@ -9,6 +9,7 @@
  * the pages of view records as well as of version records.
  */
 #include <CUnit/Basic.h>
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <pthread.h>
@@ -391,6 +392,69 @@ static void test_abort_leaves_nothing(void)
 	free(buf);
 }
 
+/*
+ * enable_blob_garbage_collection of the chunks family as RocksDB last
+ * wrote its options (OPTIONS-N, the highest N): 1, 0, or -1 if not found.
+ */
+static int chunks_blob_gc(void)
+{
+	char path[sizeof(pooldir) + 300], line[512], best[256] = "";
+	unsigned long n, top = 0;
+	bool in_chunks = false;
+	struct dirent *de;
+	int ret = -1;
+	FILE *f;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/db", pooldir);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (sscanf(de->d_name, "OPTIONS-%lu", &n) == 1 && n >= top) {
+			top = n;
+			snprintf(best, sizeof(best), "%s", de->d_name);
+		}
+	closedir(d);
+	snprintf(path, sizeof(path), "%s/db/%s", pooldir, best);
+	f = best[0] ? fopen(path, "r") : NULL;
+	while (f && fgets(line, sizeof(line), f)) {
+		if (line[0] == '[')
+			in_chunks = strstr(line, "CFOptions \"chunks\"") != NULL;
+		else if (in_chunks && strstr(line, " enable_blob_garbage_collection="))
+			ret = strstr(line, "=true") != NULL;
+	}
+	if (f)
+		fclose(f);
+	return ret;
+}
+
+/*
+ * A write past one batch goes straight to the memtable and reads back;
+ * compactions' blob GC stays off through it (age-based GC rewrites live
+ * chunks) and after an eviction that deletes chunks (store/blob_gc.c
+ * reclaims their space on purpose).
+ */
+static void test_blob_gc_stays_off(void)
+{
+	size_t len = 12u << 20;
+	uint8_t *file = random_buf(len, 900), *view = random_buf(1u << 20, 901);
+	uint64_t ino = mkfile("big");
+
+	CU_ASSERT_FATAL(file && view);
+	CU_ASSERT_EQUAL(write_file(ino, file, len), 0);
+	CU_ASSERT(file_is(ino, file, len));
+	CU_ASSERT_EQUAL(chunks_blob_gc(), 0);
+	CU_ASSERT_EQUAL(build(90, 1, view, 1u << 20, 100000), 0);
+	CU_ASSERT_EQUAL(store_view_set_budget(S, 0), 0);
+	CU_ASSERT(!view_cached(90, 1));
+	CU_ASSERT_EQUAL(chunks_blob_gc(), 0);
+	CU_ASSERT(refs_consistent());
+	CU_ASSERT_EQUAL(store_view_set_budget(S, STORE_VIEW_BUDGET_DEFAULT), 0);
+	free(file);
+	free(view);
+}
+
 static void test_eviction(void)
 {
 	size_t len = 1u << 20;
@@ -645,6 +709,7 @@ int main(int argc, char **argv)
 {
 	static const struct unit_test tests[] = {
 		{ "build, open and read back", test_build_and_read },
+		{ "compactions never run blob GC", test_blob_gc_stays_off },
 		{ "identical views and files share chunks", test_dedupe },
 		{ "concurrent builders of one view", test_concurrent_builders },
 		{ "an aborted view leaves nothing", test_abort_leaves_nothing },
