@@ -34,6 +34,7 @@
 #include "fs/coalesce.h"
 #include "fs/control.h"
 #include "fs/inode.h"
+#include "fs/mountinfo.h"
 #include "fs/notify.h"
 #include "fs/stage.h"
 #include "store/audit.h"
@@ -48,6 +49,7 @@ struct fs_opts {
 	unsigned metrics_interval;	/* -o metrics_interval=SECONDS */
 	char *key_file;			/* -o key_file=FILE, instead of the recorded one */
 	char *passphrase_file;		/* -o passphrase_file=FILE ("-": stdin) */
+	unsigned read_ahead_kb;		/* -o read_ahead_kb=N (mountinfo.h) */
 	int allow_all;
 	int default_permissions;
 };
@@ -63,6 +65,7 @@ static const struct fuse_opt fs_opt_spec[] = {
 	FS_OPT("key_file=%s", key_file, 0),
 	FS_OPT("passphrase_file=%s", passphrase_file, 0),
 	FS_OPT("default_permissions", default_permissions, 1),
+	FS_OPT("read_ahead_kb=%u", read_ahead_kb, 0),
 	FUSE_OPT_END
 };
 
@@ -238,7 +241,8 @@ static int fs_opt_proc(void *data, const char *arg, int key, struct fuse_args *o
 static const char usage_line[] =
 	"poolfs STORE MOUNTPOINT [-f] [-d] [-o dept=ID] [-o allow_all] "
 	"[-o view_budget=SIZE] [-o key_file=FILE] [-o passphrase_file=FILE] "
-	"[-o metrics=PATH] [-o metrics_interval=SECONDS] [-o max_threads=N] [-o FUSE options]";
+	"[-o metrics=PATH] [-o metrics_interval=SECONDS] [-o max_threads=N] "
+	"[-o read_ahead_kb=N] [-o FUSE options]";
 
 /* Reads the passphrase now, before the daemon leaves the cwd and stdin. */
 static int set_passphrase(const char *path)
@@ -249,52 +253,6 @@ static int set_passphrase(const char *path)
 	if (ret)
 		fprintf(stderr, "poolfs: %s\n", e.msg);
 	return ret;
-}
-
-/* Unescapes mountinfo's octal escapes ("\040" for a space) in place. */
-static void unescape_octal(char *s)
-{
-	char *w = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
-		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*w++ = *s;
-		}
-	}
-	*w = '\0';
-}
-
-static bool is_mounted(const char *path)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char *line = NULL;
-	size_t cap = 0;
-	bool found = false;
-
-	if (!f)
-		return false;
-	while (!found && getline(&line, &cap, f) > 0) {
-		/* id parent major:minor root MOUNTPOINT options ... */
-		char *p = line;
-
-		for (int i = 0; i < 4 && p; i++) {
-			p = strchr(p, ' ');
-			if (p)
-				p++;
-		}
-		if (!p)
-			continue;
-		p[strcspn(p, " ")] = '\0';
-		unescape_octal(p);
-		found = !strcmp(p, path);
-	}
-	free(line);
-	fclose(f);
-	return found;
 }
 
 /* A mountpoint that is missing, not a directory or already in use. */
@@ -321,7 +279,7 @@ static int check_mountpoint(const char *mp)
 		fprintf(stderr, "poolfs: mountpoint \"%s\": %s\n", mp, strerror(errno));
 		return -1;
 	}
-	if (is_mounted(real)) {
+	if (fs_mount_find(real, NULL, NULL, NULL) == 0) {
 		fprintf(stderr, "poolfs: mountpoint \"%s\": already in use\n", mp);
 		err = -1;
 	}
@@ -509,6 +467,7 @@ int main(int argc, char *argv[])
 
 	memset(&o, 0, sizeof(o));
 	o.metrics_interval = 5;
+	o.read_ahead_kb = FS_READ_AHEAD_KB;
 	memset(&copts, 0, sizeof(copts));
 	if (fuse_opt_parse(&args, &o, fs_opt_spec, fs_opt_proc) == -1 ||
 	    fuse_parse_cmdline(&args, &copts) != 0)
@@ -633,6 +592,7 @@ int main(int argc, char *argv[])
 		daemon_report(&status_fd, 0);
 	}
 	fs_service_notify("READY=1");
+	fs_readahead_init(mnt_real, o.read_ahead_kb);
 
 	loop = fuse_loop_cfg_create();
 	if (!loop)
@@ -650,6 +610,7 @@ int main(int argc, char *argv[])
 	/* a positive value is the signal that ended the loop: a clean stop */
 	ret = err < 0 ? 1 : 0;
 	fuse_loop_cfg_destroy(loop);
+	fs_readahead_init(NULL, 0);
 	fs_service_notify("STOPPING=1");
 	/* no reader of the log may flush the coalescer while it goes */
 	fs_control_stop(&fs);

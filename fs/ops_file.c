@@ -31,6 +31,7 @@
 #include "fs/file.h"
 #include "fs/inode.h"
 #include "fs/meta.h"
+#include "fs/mountinfo.h"
 #include "fs/node.h"
 #include "fs/notify.h"
 #include "fs/ops_dir.h"
@@ -267,6 +268,7 @@ void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	uint64_t version = 0;
 	int err;
 
+	fs_readahead_apply();
 	err = fs_node_pin(fs, ino, &n);
 	if (err == 0)
 		err = fs_node_path(fs, n, &path);
