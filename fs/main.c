@@ -510,6 +510,11 @@ int main(int argc, char *argv[])
 			o.metrics_interval);
 		goto out;
 	}
+	if (o.read_ahead_kb > 65536) {
+		fprintf(stderr, "poolfs: -o read_ahead_kb=%u: more than 65536 (64 MiB)\n",
+			o.read_ahead_kb);
+		goto out;
+	}
 	/* RocksDB keeps relative paths, and the daemon leaves the cwd */
 	store = realpath(o.store, NULL);
 	if (!store) {
