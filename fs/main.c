@@ -35,6 +35,7 @@
 #include "fs/coalesce.h"
 #include "fs/control.h"
 #include "fs/inode.h"
+#include "fs/mountinfo.h"
 #include "fs/notify.h"
 #include "fs/stage.h"
 #include "store/audit.h"
@@ -49,6 +50,7 @@ struct fs_opts {
 	unsigned metrics_interval;	/* -o metrics_interval=SECONDS */
 	char *key_file;			/* -o key_file=FILE, instead of the recorded one */
 	char *passphrase_file;		/* -o passphrase_file=FILE ("-": stdin) */
+	unsigned read_ahead_kb;		/* -o read_ahead_kb=N (mountinfo.h) */
 	int allow_all;
 	int default_permissions;
 };
@@ -64,6 +66,7 @@ static const struct fuse_opt fs_opt_spec[] = {
 	FS_OPT("key_file=%s", key_file, 0),
 	FS_OPT("passphrase_file=%s", passphrase_file, 0),
 	FS_OPT("default_permissions", default_permissions, 1),
+	FS_OPT("read_ahead_kb=%u", read_ahead_kb, 0),
 	FUSE_OPT_END
 };
 
@@ -239,7 +242,8 @@ static int fs_opt_proc(void *data, const char *arg, int key, struct fuse_args *o
 static const char usage_line[] =
 	"poolfs STORE MOUNTPOINT [-f] [-d] [-o dept=ID] [-o allow_all] "
 	"[-o view_budget=SIZE] [-o key_file=FILE] [-o passphrase_file=FILE] "
-	"[-o metrics=PATH] [-o metrics_interval=SECONDS] [-o max_threads=N] [-o FUSE options]";
+	"[-o metrics=PATH] [-o metrics_interval=SECONDS] [-o max_threads=N] "
+	"[-o read_ahead_kb=N] [-o FUSE options]";
 
 /* Reads the passphrase now, before the daemon leaves the cwd and stdin. */
 static int set_passphrase(const char *path)
@@ -250,52 +254,6 @@ static int set_passphrase(const char *path)
 	if (ret)
 		fprintf(stderr, "poolfs: %s\n", e.msg);
 	return ret;
-}
-
-/* Unescapes mountinfo's octal escapes ("\040" for a space) in place. */
-static void unescape_octal(char *s)
-{
-	char *w = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
-		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*w++ = *s;
-		}
-	}
-	*w = '\0';
-}
-
-static bool is_mounted(const char *path)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char *line = NULL;
-	size_t cap = 0;
-	bool found = false;
-
-	if (!f)
-		return false;
-	while (!found && getline(&line, &cap, f) > 0) {
-		/* id parent major:minor root MOUNTPOINT options ... */
-		char *p = line;
-
-		for (int i = 0; i < 4 && p; i++) {
-			p = strchr(p, ' ');
-			if (p)
-				p++;
-		}
-		if (!p)
-			continue;
-		p[strcspn(p, " ")] = '\0';
-		unescape_octal(p);
-		found = !strcmp(p, path);
-	}
-	free(line);
-	fclose(f);
-	return found;
 }
 
 /* A mountpoint that is missing, not a directory or already in use. */
@@ -322,7 +280,7 @@ static int check_mountpoint(const char *mp)
 		fprintf(stderr, "poolfs: mountpoint \"%s\": %s\n", mp, strerror(errno));
 		return -1;
 	}
-	if (is_mounted(real)) {
+	if (fs_mount_find(real, NULL, NULL, NULL) == 0) {
 		fprintf(stderr, "poolfs: mountpoint \"%s\": already in use\n", mp);
 		err = -1;
 	}
@@ -525,6 +483,7 @@ int main(int argc, char *argv[])
 	malloc_keep();
 	memset(&o, 0, sizeof(o));
 	o.metrics_interval = 5;
+	o.read_ahead_kb = FS_READ_AHEAD_KB;
 	memset(&copts, 0, sizeof(copts));
 	if (fuse_opt_parse(&args, &o, fs_opt_spec, fs_opt_proc) == -1 ||
 	    fuse_parse_cmdline(&args, &copts) != 0)
@@ -565,6 +524,11 @@ int main(int argc, char *argv[])
 	if (o.metrics_interval < 1 || o.metrics_interval > 3600) {
 		fprintf(stderr, "poolfs: -o metrics_interval=%u: not between 1 and 3600\n",
 			o.metrics_interval);
+		goto out;
+	}
+	if (o.read_ahead_kb > 65536) {
+		fprintf(stderr, "poolfs: -o read_ahead_kb=%u: more than 65536 (64 MiB)\n",
+			o.read_ahead_kb);
 		goto out;
 	}
 	/* RocksDB keeps relative paths, and the daemon leaves the cwd */
@@ -649,6 +613,7 @@ int main(int argc, char *argv[])
 		daemon_report(&status_fd, 0);
 	}
 	fs_service_notify("READY=1");
+	fs_readahead_init(mnt_real, o.read_ahead_kb);
 
 	loop = fuse_loop_cfg_create();
 	if (!loop)
@@ -666,6 +631,7 @@ int main(int argc, char *argv[])
 	/* a positive value is the signal that ended the loop: a clean stop */
 	ret = err < 0 ? 1 : 0;
 	fuse_loop_cfg_destroy(loop);
+	fs_readahead_init(NULL, 0);
 	fs_service_notify("STOPPING=1");
 	/* no reader of the log may flush the coalescer while it goes */
 	fs_control_stop(&fs);

@@ -31,11 +31,13 @@
 #include "fs/file.h"
 #include "fs/inode.h"
 #include "fs/meta.h"
+#include "fs/mountinfo.h"
 #include "fs/node.h"
 #include "fs/notify.h"
 #include "fs/ops_dir.h"
 #include "fs/orphan.h"
 #include "fs/stage.h"
+#include "store/rdvec.h"
 
 /*
  * The one place that decides how the kernel may cache a file's pages;
@@ -260,6 +262,7 @@ void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	uint64_t version = 0;
 	int err;
 
+	fs_readahead_apply();
 	err = fs_node_pin(fs, ino, &n);
 	if (err == 0)
 		err = fs_node_path(fs, n, &path);
@@ -472,9 +475,10 @@ void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		struct fuse_file_info *fi)
 {
 	struct fs_file *fh = (struct fs_file *)(uintptr_t)fi->fh;
+	struct store_rdvec v = STORE_RDVEC_INIT;
 	struct fs *fs = fs_of(req);
 	ssize_t r = 0;
-	char *buf;
+	char *buf = NULL;
 	int err;
 
 	if (fs_file_is_meta(fh)) {
@@ -486,17 +490,17 @@ void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, -err);
 		return;
 	}
-	buf = xmalloc(size);
 
 	/* a view is immutable: its reader keeps it whatever happens to the name */
 	if (fh->view[0])
-		r = fs_view_read(req, fh, buf, size, (uint64_t)off);
+		r = fs_view_read(req, fh, buf = xmalloc(size), size, (uint64_t)off);
 	else if (fs_file_orphan(fh))
-		r = fs_orphan_read(fs_file_orphan(fh), buf, size, (uint64_t)off);
+		r = fs_orphan_read(fs_file_orphan(fh), buf = xmalloc(size), size, (uint64_t)off);
 	else if (fh->writable || fs_file_follows(fh))
-		r = read_following(fs, fh, buf, size, (uint64_t)off);
+		r = read_following(fs, fh, buf = xmalloc(size), size, (uint64_t)off);
+	/* a version's bytes go out from RocksDB's buffers, not copied once more */
 	else if (fh->content)
-		r = store_content_read(fh->content, buf, size, (uint64_t)off);
+		r = store_content_readv(fh->content, &v, size, (uint64_t)off);
 	/* stored bytes that fail their check (a flipped byte, a moved value) */
 	if (r == -EIO)
 		fs_audit_view(fs, &fh->who, "read", fh->path.buf, (int)r, &fh->dec, fh->view,
@@ -506,8 +510,12 @@ void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	} else {
 		__atomic_add_fetch(&fh->bytes_read, (uint64_t)r, __ATOMIC_RELAXED);
 		metric_add(METRIC_READ_BYTES, (uint64_t)r);
-		fuse_reply_buf(req, buf, (size_t)r);
+		if (buf)
+			fuse_reply_buf(req, buf, (size_t)r);
+		else
+			fuse_reply_iov(req, v.iov, (int)v.n);
 	}
+	store_rdvec_release(&v);
 	free(buf);
 }
 

@@ -45,6 +45,7 @@
 #include "store/convert_int.h"
 #include "store/crypt_store.h"
 #include "store/internal.h"
+#include "store/rdvec.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -598,6 +599,39 @@ void store_content_id(const struct store_content *c, uint8_t id[32])
 	memcpy(id, c->id, 32);
 }
 
+/*
+ * Gets chunk i's stored value into *ps (the caller destroys it) and its
+ * bytes in *val, *vlen; -EIO when it is missing or not its length.
+ */
+static int chunk_get(struct store_content *c, size_t i, rocksdb_pinnableslice_t **ps,
+		     const char **val, size_t *vlen)
+{
+	const struct chunk_ref *ref = &c->list.v[i];
+	uint8_t key[33];
+	char *err = NULL;
+	size_t plen;
+
+	ref_key(key, 'c', ref->sha);
+	*ps = rocksdb_get_pinned_cf(c->s->db, c->ropt, c->s->cf[CF_CHUNKS],
+				    (const char *)key, sizeof(key), &err);
+	if (err || !*ps) {
+		log_err("%s: inode %llu: chunk at %llu %s: %s", c->s->dir,
+			(unsigned long long)c->ino, (unsigned long long)ref->off,
+			err ? "unreadable" : "missing", err ? err : "no such key");
+		rocksdb_free(err);
+		return -EIO;
+	}
+	*val = rocksdb_pinnableslice_value(*ps, vlen);
+	plen = !c->s->crypt ? *vlen : *vlen >= CRYPT_OVERHEAD ? *vlen - CRYPT_OVERHEAD : SIZE_MAX;
+	if (plen != ref->len) {
+		log_err("%s: inode %llu: chunk at %llu has %zu bytes, expected %llu", c->s->dir,
+			(unsigned long long)c->ino, (unsigned long long)ref->off, *vlen,
+			(unsigned long long)ref->len);
+		return -EIO;
+	}
+	return 0;
+}
+
 /* Copies n bytes at skip of chunk i into dst. */
 static int chunk_read(struct store_content *c, size_t i, size_t skip, uint8_t *dst, size_t n)
 {
@@ -606,8 +640,7 @@ static int chunk_read(struct store_content *c, size_t i, size_t skip, uint8_t *d
 	const uint8_t *plain;
 	uint8_t key[33], *tmp = NULL;
 	const char *val;
-	char *err = NULL;
-	size_t vlen, plen;
+	size_t vlen, plen = (size_t)ref->len;
 	int ret = 0;
 
 	if (ref->hole) {
@@ -622,26 +655,9 @@ static int chunk_read(struct store_content *c, size_t i, size_t skip, uint8_t *d
 	}
 	pthread_mutex_unlock(&c->lock);
 
-	ref_key(key, 'c', ref->sha);
-	ps = rocksdb_get_pinned_cf(c->s->db, c->ropt, c->s->cf[CF_CHUNKS],
-				   (const char *)key, sizeof(key), &err);
-	if (err || !ps) {
-		log_err("%s: inode %llu: chunk at %llu %s: %s", c->s->dir,
-			(unsigned long long)c->ino, (unsigned long long)ref->off,
-			err ? "unreadable" : "missing", err ? err : "no such key");
-		rocksdb_free(err);
-		ret = -EIO;
+	ret = chunk_get(c, i, &ps, &val, &vlen);
+	if (ret)
 		goto out;
-	}
-	val = rocksdb_pinnableslice_value(ps, &vlen);
-	plen = !c->s->crypt ? vlen : vlen >= CRYPT_OVERHEAD ? vlen - CRYPT_OVERHEAD : SIZE_MAX;
-	if (plen != ref->len) {
-		log_err("%s: inode %llu: chunk at %llu has %zu bytes, expected %llu", c->s->dir,
-			(unsigned long long)c->ino, (unsigned long long)ref->off, vlen,
-			(unsigned long long)ref->len);
-		ret = -EIO;
-		goto out;
-	}
 	if (!c->s->crypt) {
 		memcpy(dst, val + skip, n);
 		if (n == vlen)
@@ -649,6 +665,7 @@ static int chunk_read(struct store_content *c, size_t i, size_t skip, uint8_t *d
 		plain = (const uint8_t *)val;
 	} else {
 		/* the tag covers the whole chunk: open it all, even for a few bytes */
+		ref_key(key, 'c', ref->sha);
 		tmp = n == plen ? NULL : xmalloc(plen);
 		ret = store_open_to(c->s, CF_CHUNKS, key, sizeof(key), val, vlen, tmp ? tmp : dst);
 		if (ret) {
@@ -677,18 +694,23 @@ out:
 	return ret;
 }
 
+/* Clamps a read of len bytes at off to the version's end and to SSIZE_MAX. */
+static size_t read_len(const struct store_content *c, size_t len, uint64_t off)
+{
+	if (off >= c->list.size)
+		return 0;
+	if (len > c->list.size - off)
+		len = (size_t)(c->list.size - off);
+	return len > SSIZE_MAX ? SSIZE_MAX : len;
+}
+
 ssize_t store_content_read(struct store_content *c, void *buf, size_t len, uint64_t off)
 {
 	size_t done = 0, i;
 	int ret;
 
-	if (off >= c->list.size)
-		return 0;
-	if (len > c->list.size - off)
-		len = (size_t)(c->list.size - off);
-	if (len > SSIZE_MAX)
-		len = SSIZE_MAX;
-	for (i = chunk_list_find(&c->list, off); done < len; i++) {
+	len = read_len(c, len, off);
+	for (i = len ? chunk_list_find(&c->list, off) : 0; done < len; i++) {
 		const struct chunk_ref *ref = &c->list.v[i];
 		uint64_t skip = off + done - ref->off;
 		size_t n = ref->len - skip < len - done ? (size_t)(ref->len - skip) : len - done;
@@ -699,6 +721,71 @@ ssize_t store_content_read(struct store_content *c, void *buf, size_t len, uint6
 		done += n;
 	}
 	return (ssize_t)done;
+}
+
+static void rdvec_add(struct store_rdvec *v, const void *base, size_t len)
+{
+	ALLOC_GROW(v->iov, v->n + 1, v->alloc);
+	v->iov[v->n].iov_base = (void *)base;
+	v->iov[v->n].iov_len = len;
+	v->n++;
+}
+
+/*
+ * The plain pool's bytes are the pinned values themselves; an encrypted
+ * pool's are opened into one buffer, as store_content_read() would,
+ * since opening a chunk writes its plain bytes somewhere anyway.
+ */
+ssize_t store_content_readv(struct store_content *c, struct store_rdvec *v, size_t len,
+			    uint64_t off)
+{
+	static const uint8_t zeros[64 * 1024];
+	rocksdb_pinnableslice_t *ps;
+	size_t done = 0, vlen, i;
+	const char *val;
+	ssize_t r;
+	int ret;
+
+	len = read_len(c, len, off);
+	if (c->s->crypt) {
+		v->buf = xmalloc(len ? len : 1);
+		r = store_content_read(c, v->buf, len, off);
+		if (r > 0)
+			rdvec_add(v, v->buf, (size_t)r);
+		return r;
+	}
+	for (i = len ? chunk_list_find(&c->list, off) : 0; done < len; i++) {
+		const struct chunk_ref *ref = &c->list.v[i];
+		uint64_t skip = off + done - ref->off;
+		size_t n = ref->len - skip < len - done ? (size_t)(ref->len - skip) : len - done;
+
+		if (ref->hole) {
+			for (size_t k = 0; k < n; k += sizeof(zeros))
+				rdvec_add(v, zeros, n - k < sizeof(zeros) ? n - k : sizeof(zeros));
+			done += n;
+			continue;
+		}
+		ret = chunk_get(c, i, &ps, &val, &vlen);
+		if (ps) {
+			ALLOC_GROW(v->pins, v->npins + 1, v->apins);
+			v->pins[v->npins++] = ps;
+		}
+		if (ret)
+			return ret;
+		rdvec_add(v, val + skip, n);
+		done += n;
+	}
+	return (ssize_t)done;
+}
+
+void store_rdvec_release(struct store_rdvec *v)
+{
+	for (size_t i = 0; i < v->npins; i++)
+		rocksdb_pinnableslice_destroy(v->pins[i]);
+	free(v->pins);
+	free(v->iov);
+	free(v->buf);
+	memset(v, 0, sizeof(*v));
 }
 
 void store_content_close(struct store_content *c)
