@@ -28,7 +28,7 @@ static uint64_t mkfile(struct store *s, const char *name)
 	struct store_attr a;
 
 	CU_ASSERT_EQUAL_FATAL(store_mknode(s, STORE_ROOT_INO, name, STORE_REG, 0644, 1000, 2000,
-					   NULL, &a), 0);
+					   NULL, &a, NULL), 0);
 	return a.ino;
 }
 
