@@ -48,7 +48,12 @@ die() { printf 'city: error: %s\n' "$*" >&2; exit 1; }
 [ -x "$PT" ] || die "$PT missing (bench/run.sh builds it)"
 (sync; echo 3 > /proc/sys/vm/drop_caches) 2> /dev/null || die "cannot drop caches"
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/poolfs-city.XXXXXX") || die mktemp
+if [ -n "${CITY_REUSE:-}" ]; then
+	W=$CITY_REUSE	# a kept work directory: its tree and store are reused
+	[ -d "$W/store" ] && [ -d "$W/native" ] || die "$W: no kept city"
+else
+	W=$(mktemp -d "${TMPDIR:-/tmp}/poolfs-city.XXXXXX") || die mktemp
+fi
 PFPID= PTPID=
 cleanup() {
 	for m in "$W/mnt_pf" "$W/mnt_pt"; do
@@ -61,6 +66,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$W/native" "$W/mnt_pf" "$W/mnt_pt"
+chmod 755 "$W"	# the reader is no root
 
 gcc -O2 -shared -fPIC -x c -o "$W/nosync.so" - <<'EOF' || die "cannot build the fill's fsync stub"
 int fsync(int fd) { (void)fd; return 0; }
@@ -109,19 +115,28 @@ fill() {
 	for p in "${pids[@]}"; do wait "$p" || rc=1; done
 	return $rc
 }
-say "native: filling"
-fill "$W/native" || die "native fill failed"
-"$BUILD/poolctl" init "$W/store" --cipher none > "$W/init.log" 2>&1 || die "poolctl init: $(cat "$W/init.log")"
-say "poolfs: filling (allow_all, fsync stubbed)"
-pf_mount LD_PRELOAD="$W/nosync.so" -- -o allow_all
-fill "$W/mnt_pf" || die "poolfs fill failed"
-pf_umount
-sync
-say "filled in $((SECONDS - t0)) s"
+if [ -z "${CITY_REUSE:-}" ]; then
+	say "native: filling"
+	fill "$W/native" || die "native fill failed"
+	"$BUILD/poolctl" init "$W/store" --cipher none > "$W/init.log" 2>&1 ||
+		die "poolctl init: $(cat "$W/init.log")"
+	say "poolfs: filling (allow_all, fsync stubbed)"
+	pf_mount LD_PRELOAD="$W/nosync.so" -- -o allow_all
+	fill "$W/mnt_pf" || die "poolfs fill failed"
+	pf_umount
+	sync
+	say "filled in $((SECONDS - t0)) s"
+fi
 
 # ---- policy apply on the live mount ----
 pf_mount --
 read -r RES[rss0] RES[hwm0] <<< "$(rss)"
+if [ -n "${CITY_REUSE:-}" ]; then
+	# the whole policy is applied over one of its departments alone
+	python3 "$GEN" bare "$W/policy.json" > "$W/policy0.json" &&
+		"$BUILD/poolctl" -s "$W/store" policy apply "$W/policy0.json" > /dev/null 2>&1 ||
+		die "cannot apply the bare policy"
+fi
 apply() {
 	local t
 	t=$(python3 "$GEN" time "$BUILD/poolctl" -s "$W/store" policy apply "$1") ||
@@ -133,8 +148,9 @@ read -r RES[rss_apply] RES[hwm_apply] <<< "$(rss)"
 RES[apply1]=$(apply "$W/policy2.json") || die "policy apply (one grant) failed"
 read -r RES[rss_apply1] RES[hwm_apply1] <<< "$(rss)"
 
-# passthrough_ll keeps a descriptor open per inode the kernel knows
-(ulimit -n "$(cat /proc/sys/fs/nr_open)" && exec "$PT" -f -o source="$W/native" "$W/mnt_pt") 2> "$W/pt.log" &
+# passthrough_ll keeps a descriptor open per inode the kernel knows: past
+# the hard limit of open files it fails (EMFILE), and its cell says so
+(ulimit -n "$(ulimit -Hn)" && exec "$PT" -f -o source="$W/native" "$W/mnt_pt") 2> "$W/pt.log" &
 PTPID=$!
 wait_mounted "$W/mnt_pt" || die "passthrough_ll did not mount: $(tail -n3 "$W/pt.log")"
 
@@ -148,8 +164,14 @@ measure() {
 	[ "${RES[$key,pf]:-}" = error ] || { RES[$key,pf]=${out% *}; RES[$key,pfn]=${out#* }; }
 	read -r RES[rss_$key] RES[hwm_$key] <<< "$(rss)"
 	cold
-	out=$(python3 "$GEN" "${@//ROOT/$W/mnt_pt}") || { say "passthrough_ll: $key failed"; RES[$key,pt]=error; }
-	[ "${RES[$key,pt]:-}" = error ] || { RES[$key,pt]=${out% *}; RES[$key,ptn]=${out#* }; }
+	out=$(python3 "$GEN" "${@//ROOT/$W/mnt_pt}" 2> "$W/pt.err") || {
+		say "passthrough_ll: $key failed: $(tail -n1 "$W/pt.err")"
+		RES[$key,pt]=error
+		grep -q "Too many open files" "$W/pt.err" "$W/pt.log" && RES[$key,pt]="EMFILE"
+	}
+	[[ ${RES[$key,pt]:-} =~ ^[A-Z]|error ]] || { RES[$key,pt]=${out% *}; RES[$key,ptn]=${out#* }; }
+	cold
+	out=$(python3 "$GEN" "${@//ROOT/$W/native}") && RES[$key,nat]=${out% *}
 }
 say "ls -R"; measure lsr time ls -R ROOT
 say "find"; measure find time find ROOT
@@ -170,12 +192,12 @@ RES[native]=$(du -sm "$W/native" | cut -f1)
 
 # ---- the table ----
 {
-	echo "what|unit|poolfs|passthrough_ll|ratio|target|poolfs VmRSS/VmHWM MiB after"
+	echo "what|unit|native|passthrough_ll|poolfs|poolfs/passthrough_ll|target|poolfs VmRSS/VmHWM MiB after"
 	row() {	# key label unit target
 		local pf=${RES[$1,pf]:-error} pt=${RES[$1,pt]:-error} r=-
 		[[ $pf =~ ^[0-9.]+$ ]] && [[ $pt =~ ^[0-9.]+$ ]] &&
 			r=$(awk -v a="$pf" -v b="$pt" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-		printf '%s|%s|%s|%s|%s|%s|%s/%s\n' "$2" "$3" "$pf" "$pt" "$r" "$4" \
+		printf '%s|%s|%s|%s|%s|%s|%s|%s/%s\n' "$2" "$3" "${RES[$1,nat]:--}" "$pt" "$pf" "$r" "$4" \
 			"${RES[rss_$1]:--}" "${RES[hwm_$1]:--}"
 	}
 	row lsr "ls -R (${RES[lsr,pfn]:-?} / ${RES[lsr,ptn]:-?} lines)" s -
@@ -183,15 +205,15 @@ RES[native]=$(du -sm "$W/native" | cut -f1)
 	row stat "stat of $NSTAT random files" s "<= 2 x passthrough_ll"
 	row read "open+read+close of $NREAD files, views built" s -
 	row read2 "open+read+close of $NREAD files, views stored" s -
-	printf 'policy apply, whole policy, live mount|s|%s|-|-|-|%s/%s\n' "${RES[apply]}" \
+	printf 'policy apply, whole policy, live mount|s|-|-|%s|-|-|%s/%s\n' "${RES[apply]}" \
 		"${RES[rss_apply]}" "${RES[hwm_apply]}"
-	printf 'policy apply, one grant changed|s|%s|-|-|-|%s/%s\n' "${RES[apply1]}" \
+	printf 'policy apply, one grant changed|s|-|-|%s|-|-|%s/%s\n' "${RES[apply1]}" \
 		"${RES[rss_apply1]}" "${RES[hwm_apply1]}"
-	printf 'policy apply, one grant, every inode cached|s|%s|-|-|-|%s/%s\n' "${RES[apply2]}" \
+	printf 'policy apply, one grant, every inode cached|s|-|-|%s|-|-|%s/%s\n' "${RES[apply2]}" \
 		"${RES[rss_apply2]}" "${RES[hwm_apply2]}"
-	printf 'daemon after find, tree cached|MiB|-|-|-|-|%s/%s\n' "${RES[rss_cached]}" "${RES[hwm_cached]}"
-	printf 'daemon at mount, before the policy|MiB|-|-|-|-|%s/%s\n' "${RES[rss0]}" "${RES[hwm0]}"
-	printf 'store size / native tree|MiB|%s|%s|%s|-|-\n' "${RES[store]}" "${RES[native]}" \
+	printf 'daemon after find, tree cached|MiB|-|-|-|-|-|%s/%s\n' "${RES[rss_cached]}" "${RES[hwm_cached]}"
+	printf 'daemon at mount, before the policy|MiB|-|-|-|-|-|%s/%s\n' "${RES[rss0]}" "${RES[hwm0]}"
+	printf 'store size / native tree|MiB|%s|-|%s|%s|-|-\n' "${RES[native]}" "${RES[store]}" \
 		"$(awk -v a="${RES[store]}" -v b="${RES[native]}" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')"
 } > "$W/table"
 echo "city: $FILES files in $DIRS directories, $ENTRIES entries, $GRANTS grants," \

@@ -4,6 +4,7 @@
     city_gen.py policy DEPTS ENTRIES GRANTS > policy.json
     city_gen.py fill ROOT DIRS FILES [PART NPARTS]
     city_gen.py change policy.json > policy2.json
+    city_gen.py bare policy.json > policy0.json   its departments alone
     city_gen.py stat ROOT DIRS FILES N     stat() N files drawn at random,
                                            prints seconds
     city_gen.py read ROOT DIRS FILES N     open+read+close of N files drawn
@@ -266,6 +267,13 @@ def timed_cmd(cmd):
     return time.perf_counter() - t, lines
 
 
+def bare(path):
+    with open(path, encoding="utf-8") as f:
+        p = json.load(f)
+    p["catalog"], p["grants"] = [], []
+    return p
+
+
 def change(path):
     with open(path, encoding="utf-8") as f:
         p = json.load(f)
@@ -291,6 +299,8 @@ def main(a):
         print("%.6f" % timed_read(sample(a[1], int(a[2]), int(a[3]), int(a[4]), 2)))
     elif a[0] == "time":
         print("%.6f %d" % timed_cmd(a[1:]))
+    elif a[0] == "bare":
+        json.dump(bare(a[1]), sys.stdout, ensure_ascii=False)
     elif a[0] == "change":
         json.dump(change(a[1]), sys.stdout, ensure_ascii=False)
     else:
