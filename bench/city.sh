@@ -214,7 +214,7 @@ RES[native]=$(du -sm "$W/native" | cut -f1)
 	printf 'daemon after find, tree cached|MiB|-|-|-|-|-|%s/%s\n' "${RES[rss_cached]}" "${RES[hwm_cached]}"
 	printf 'daemon at mount, before the policy|MiB|-|-|-|-|-|%s/%s\n' "${RES[rss0]}" "${RES[hwm0]}"
 	printf 'store size / native tree|MiB|%s|-|%s|%s|-|-\n' "${RES[native]}" "${RES[store]}" \
-		"$(awk -v a="${RES[store]}" -v b="${RES[native]}" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')"
+		"$(awk -v a="${RES[store]}" -v b="${RES[native]}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
 } > "$W/table"
 echo "city: $FILES files in $DIRS directories, $ENTRIES entries, $GRANTS grants," \
 	"$(nproc) cores, caches dropped, run $((SECONDS - t0)) s"
