@@ -20,11 +20,14 @@
 # fill, not what it measures, the length of the run; nothing measured
 # runs without sync.
 #
-# Environment: CITY_FILES (200000; the full case is 1000000, about 40
-# minutes here, most of it the fill), CITY_DIRS (2000), CITY_ENTRIES
-# (2000), CITY_GRANTS (10000), CITY_STAT (10000), CITY_READ (10000),
-# CITY_KEEP=1 keeps the work directory. Exits 1 when poolfs could not be
-# measured.
+# Environment: CITY_FILES (200000; the full case, 1000000, took 21 min
+# of fill here and its first listing, which builds a view per file,
+# about an hour more: bench/RESULTS.md "City"), CITY_DIRS (2000),
+# CITY_ENTRIES (2000), CITY_GRANTS (10000), CITY_STAT (10000), CITY_READ
+# (10000), CITY_KEEP=1 keeps the work directory, CITY_REUSE=DIR measures
+# a kept one again without filling it. passthrough_ll needs a descriptor
+# per inode: past `ulimit -Hn` its cells say EMFILE. Exits 1 when poolfs
+# could not be measured.
 set -uo pipefail
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
