@@ -16,7 +16,8 @@
 # --json`, stored_bytes before and after). Targets are DESIGN.md's.
 #
 # Environment: BUILD (build), BENCH_MB (1024), BENCH_FILES (10000),
-# BENCH_REPS (3; the median is shown), BENCH_NO_GOCRYPTFS=1.
+# BENCH_REPS (3; the median is shown), BENCH_NO_GOCRYPTFS=1; CITY_* for
+# bench/city.sh, which runs last.
 # Exits 1 when poolfs could not be measured.
 set -u
 set -o pipefail
@@ -353,4 +354,8 @@ for b in "$BUILD"/bench/*; do
 	echo "== $(basename "$b")"
 	timeout 300 "$b" || say "$(basename "$b") exited $?"
 done
+
+echo
+echo "== a city: 46 departments, 10 000 grants, CITY_FILES small files (bench/city.sh)"
+bash "$(dirname "$0")/city.sh" "$BUILD" || say "city.sh exited $?"
 [ -z "${FAILED[pf]:-}" ] && [ "${CSV_FAILED:-0}" = 0 ]

@@ -96,25 +96,33 @@ static void caller_init(fuse_req_t req, struct fs *fs, struct policy_caller *c,
 			gid_t *groups)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	int n = 0;
 
 	memset(c, 0, sizeof(*c));
 	c->uid = ctx->uid;
 	c->gid = ctx->gid;
 	c->pid = ctx->pid;
 	c->mount_dept = fs->dept;
-	/*
-	 * Groups cost a read of /proc and only a pool mount maps callers to
-	 * departments by group. Missing groups can only take rights away.
-	 */
-	if (!fs->dept && !fs->allow_all) {
-		n = fuse_req_getgroups(req, FS_MAX_GROUPS, groups);
-		if (n < 0)
-			n = 0;
-		else if (n > FS_MAX_GROUPS)
-			n = FS_MAX_GROUPS;
-	}
-	c->groups = (const uint32_t *)groups;
+	c->groups = (const uint32_t *)groups;	/* read by caller_groups */
+}
+
+/*
+ * Reads the caller's supplementary groups into the array caller_init
+ * gave c. Groups cost a read of /proc and only a pool mount maps callers
+ * to departments by group, after uid and gid: decide() reads them only
+ * when those two settle nothing (policy_groups_moot), not at every
+ * lookup of a listing. Missing groups can only take rights away.
+ */
+static void caller_groups(fuse_req_t req, struct fs *fs, struct policy_caller *c)
+{
+	int n;
+
+	if (fs->dept || fs->allow_all || c->ngroups || !req)
+		return;
+	n = fuse_req_getgroups(req, FS_MAX_GROUPS, (gid_t *)c->groups);
+	if (n < 0)
+		n = 0;
+	else if (n > FS_MAX_GROUPS)
+		n = FS_MAX_GROUPS;
 	c->ngroups = n;
 }
 
@@ -158,13 +166,15 @@ static bool mount_serves(fuse_req_t req, const struct policy *p,
  * d->view is kept only for a caller that holds the policy it points
  * into: with keep, an allowed decision hands the reference over in *keep.
  */
-static void decide(fuse_req_t req, struct fs *fs, const struct policy_caller *c,
+static void decide(fuse_req_t req, struct fs *fs, struct policy_caller *c,
 		   const char *path, enum policy_action action,
 		   struct policy_decision *d, struct policy **keep)
 {
 	struct policy *p = policy_ref(fs);
 	int err;
 
+	if (p && !policy_groups_moot(p, c->uid, c->gid))
+		caller_groups(req, fs, c);
 	memset(d, 0, sizeof(*d));
 	if (keep)
 		*keep = NULL;
@@ -300,6 +310,7 @@ int fs_policy_call(fuse_req_t req, fs_policy_fn *fn, void *arg)
 	if (!p)
 		return -EACCES;
 	caller_init(req, fs_of(req), &c, groups);
+	caller_groups(req, fs_of(req), &c);
 	err = fn(p, &c, arg);
 	policy_put(p);
 	return err;

@@ -71,7 +71,9 @@ struct fs_inode {
 	uint64_t redirect;		/* store inode that replaced this one by
 					 * rename, 0 if none; atomic, written under
 					 * the table lock */
-	struct fs_inode *rnext;		/* in fs->redirected; table lock */
+	struct fs_inode *rnext;		/* in fs->rbuckets; table lock */
+	uint64_t rseq;			/* when it joined them: the newest
+					 * alias of a view wins; table lock */
 	bool orphaned;			/* its file lost the name, or readers of an
 					 * older version keep it; table lock */
 	struct fs_orphan *orphan;	/* that file's open handles; table lock */
@@ -129,7 +131,10 @@ struct fs {
 	struct fs_inode **buckets;	/* protected by table_lock */
 	struct fs_inode **vbuckets;	/* protected by table_lock */
 	size_t nbuckets, count;		/* protected by table_lock */
-	struct fs_inode *redirected;	/* entries with a redirect; table_lock */
+	struct fs_inode **rbuckets;	/* entries with a redirect, hashed by
+					 * where it points (fs_redirects);
+					 * nbuckets of them; table_lock */
+	uint64_t next_rseq;		/* table_lock */
 	uint64_t next_vino;		/* protected by table_lock */
 	uint64_t next_alias;		/* protected by table_lock */
 	char (*depts)[64];		/* fs_dept_kid() - 1 to department ids;

@@ -90,6 +90,7 @@ int fs_table_init(struct fs *fs)
 	fs->next_alias = FS_ALIAS_BIT | 1;
 	fs->buckets = xcalloc(fs->nbuckets, sizeof(*fs->buckets));
 	fs->vbuckets = xcalloc(fs->nbuckets, sizeof(*fs->vbuckets));
+	fs->rbuckets = xcalloc(fs->nbuckets, sizeof(*fs->rbuckets));
 	return 0;
 }
 
@@ -133,7 +134,8 @@ void fs_table_release(struct fs *fs)
 	}
 	free(fs->buckets);
 	free(fs->vbuckets);
-	fs->buckets = fs->vbuckets = NULL;
+	free(fs->rbuckets);
+	fs->buckets = fs->vbuckets = fs->rbuckets = NULL;
 	free(fs->depts);
 	fs->depts = NULL;
 	pthread_mutex_destroy(&fs->table_lock);
@@ -143,12 +145,24 @@ void fs_table_release(struct fs *fs)
 static void table_grow(struct fs *fs)
 {
 	size_t nb = fs->nbuckets * 2;
-	struct fs_inode **b, **vb;
+	struct fs_inode **b, **vb, **rb;
 
 	if (fs->count < fs->nbuckets * 2)
 		return;
 	b = xcalloc(nb, sizeof(*b));
 	vb = xcalloc(nb, sizeof(*vb));
+	rb = xcalloc(nb, sizeof(*rb));
+	for (size_t i = 0; i < fs->nbuckets; i++) {
+		struct fs_inode *n = fs->rbuckets[i], *next;
+
+		for (; n; n = next) {
+			size_t h = hash_u64(n->redirect) % nb;
+
+			next = n->rnext;
+			n->rnext = rb[h];
+			rb[h] = n;
+		}
+	}
 	for (size_t i = 0; i < fs->nbuckets; i++) {
 		struct fs_inode *n = fs->buckets[i], *next;
 
@@ -167,9 +181,35 @@ static void table_grow(struct fs *fs)
 	}
 	free(fs->buckets);
 	free(fs->vbuckets);
+	free(fs->rbuckets);
 	fs->buckets = b;
 	fs->vbuckets = vb;
+	fs->rbuckets = rb;
 	fs->nbuckets = nb;
+}
+
+struct fs_inode *fs_redirects(struct fs *fs, uint64_t sino)
+{
+	return fs->rbuckets[hash_u64(sino) % fs->nbuckets];
+}
+
+/* n joins the entries that redirect to to. */
+static void redirect_link(struct fs *fs, struct fs_inode *n, uint64_t to)
+{
+	size_t h = hash_u64(to) % fs->nbuckets;
+
+	__atomic_store_n(&n->redirect, to, __ATOMIC_RELEASE);
+	n->rnext = fs->rbuckets[h];
+	fs->rbuckets[h] = n;
+}
+
+static void redirect_unlink(struct fs *fs, struct fs_inode *n)
+{
+	struct fs_inode **p = &fs->rbuckets[hash_u64(n->redirect) % fs->nbuckets];
+
+	while (*p != n)
+		p = &(*p)->rnext;
+	*p = n->rnext;
 }
 
 struct fs_inode *fs_table_find(struct fs *fs, uint64_t ino)
@@ -238,17 +278,12 @@ static void take_ref(struct fs_inode *n, bool lookup)
 /* Caller holds the table lock. */
 static void maybe_free(struct fs *fs, struct fs_inode *n)
 {
-	struct fs_inode **p;
-
 	struct fs_inode *fwd;
 
 	if (n->nlookup || n->pins)
 		return;
-	if (n->redirect) {
-		for (p = &fs->redirected; *p != n; p = &(*p)->rnext)
-			;
-		*p = n->rnext;
-	}
+	if (n->redirect)
+		redirect_unlink(fs, n);
 	fwd = n->forward;
 	table_unlink(fs, n);
 	inode_free(n);
@@ -288,16 +323,19 @@ struct fs_inode *fs_inode_get_view(struct fs *fs, uint64_t sino, uint32_t vid,
 	n = fs_table_find(fs, sino);
 	/* the store inode's own kernel inode shows it raw, to everyone */
 	if ((n && n->orphaned) || vid || dept) {
-		for (n = fs->redirected; n; n = n->rnext)
-			if (n->redirect == sino && !n->orphaned && n->key.vid == vid &&
-			    n->key.dept == dept)
-				break;
+		struct fs_inode *k;
+
+		/* the newest match, as when they were one list, newest first */
+		n = NULL;
+		for (k = fs_redirects(fs, sino); k; k = k->rnext)
+			if (k->redirect == sino && !k->orphaned && k->key.vid == vid &&
+			    k->key.dept == dept && (!n || k->rseq > n->rseq))
+				n = k;
 		if (!n) {
 			n = table_add(fs, fs->next_alias++, &key, NULL);
 			if (n) {
-				n->redirect = sino;
-				n->rnext = fs->redirected;
-				fs->redirected = n;
+				n->rseq = ++fs->next_rseq;
+				redirect_link(fs, n, sino);
 			}
 		}
 	} else if (!n) {
@@ -415,19 +453,28 @@ void fs_inode_forget(struct fs *fs, uint64_t ino, uint64_t nlookup)
  */
 void fs_inode_redirect(struct fs *fs, uint64_t ino, uint64_t to)
 {
-	struct fs_inode *n;
+	struct fs_inode *n, *next, *moved = NULL;
 
 	pthread_mutex_lock(&fs->table_lock);
-	for (n = fs->redirected; n; n = n->rnext)
-		if (n->redirect == ino)
-			__atomic_store_n(&n->redirect, to, __ATOMIC_RELEASE);
+	for (n = fs_redirects(fs, ino); n; n = next) {
+		next = n->rnext;
+		if (n->redirect == ino) {
+			redirect_unlink(fs, n);
+			n->rnext = moved;
+			moved = n;
+		}
+	}
+	for (; moved; moved = next) {
+		next = moved->rnext;
+		redirect_link(fs, moved, to);
+	}
 	n = fs_table_find(fs, ino);
 	if (n && n->key.kind == FS_REAL) {
-		if (!n->redirect) {
-			n->rnext = fs->redirected;
-			fs->redirected = n;
-		}
-		__atomic_store_n(&n->redirect, to, __ATOMIC_RELEASE);
+		if (n->redirect)
+			redirect_unlink(fs, n);
+		else
+			n->rseq = ++fs->next_rseq;
+		redirect_link(fs, n, to);
 	}
 	pthread_mutex_unlock(&fs->table_lock);
 }
@@ -439,11 +486,11 @@ void fs_inode_views(struct fs *fs, uint64_t sino, uint64_t **out, size_t *count)
 	size_t k = 0, max = 1;
 
 	pthread_mutex_lock(&fs->table_lock);
-	for (n = fs->redirected; n; n = n->rnext)
+	for (n = fs_redirects(fs, sino); n; n = n->rnext)
 		max++;
 	v = xreallocarray(NULL, max, sizeof(*v));
 	v[k++] = sino;
-	for (n = fs->redirected; n; n = n->rnext)
+	for (n = fs_redirects(fs, sino); n; n = n->rnext)
 		if (n->redirect == sino)
 			v[k++] = n->ino;
 	pthread_mutex_unlock(&fs->table_lock);

@@ -77,6 +77,13 @@ struct fs_orphan *fs_inode_orphan(struct fs *fs, uint64_t ino);
 struct fs_inode *fs_inode_find(struct fs *fs, uint64_t ino);
 /* The entry of kernel inode ino, or NULL; caller holds fs->table_lock. */
 struct fs_inode *fs_table_find(struct fs *fs, uint64_t ino);
+/*
+ * The rnext chain that holds every table entry redirecting to sino (with
+ * others: check k->redirect == sino). One chain per target, not one list
+ * of all, so a lookup of a masked file (an alias per view) costs the
+ * file's own aliases, not every alias the mount made. Table lock held.
+ */
+struct fs_inode *fs_redirects(struct fs *fs, uint64_t sino);
 /* The virtual inode for key (path: its pool path), as fs_inode_get. */
 struct fs_inode *fs_vnode_get(struct fs *fs, const struct fs_vkey *key,
 			      const char *path, bool lookup);

@@ -66,7 +66,7 @@ int fs_inode_end_name(struct fs *fs, const struct store_attr *a, const char *pat
 		/* the kernel inodes of the name now stand for the old file */
 		if (n)
 			mark_gone(n, o, a);
-		for (k = fs->redirected; k; k = k->rnext)
+		for (k = fs_redirects(fs, a->ino); k; k = k->rnext)
 			if (k->redirect == a->ino)
 				mark_gone(k, o, a);
 	}
@@ -230,7 +230,7 @@ static size_t changed_locked(struct fs *fs, struct fs_inode *n, const struct sto
 			keep_kinode(n, before);
 			count++;
 		}
-		for (k = fs->redirected; k; k = k->rnext)
+		for (k = fs_redirects(fs, sino); k; k = k->rnext)
 			if (k->redirect == sino && live_raw(k)) {
 				keep_kinode(k, before);
 				count++;

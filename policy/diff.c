@@ -252,14 +252,6 @@ static void diff_entries(const struct policy *o, const struct policy *n,
 	}
 }
 
-static long grant_find(const struct policy *p, const char *id)
-{
-	for (size_t i = 0; i < p->ngrants; i++)
-		if (strcmp(p->grants[i].id, id) == 0)
-			return (long)i;
-	return -1;
-}
-
 static void diff_grants(const struct policy *o, const struct policy *n,
 			struct strbuf *out, int *lines)
 {
@@ -267,14 +259,14 @@ static void diff_grants(const struct policy *o, const struct policy *n,
 	long j;
 
 	for (size_t i = 0; i < o->ngrants; i++)
-		if (grant_find(n, o->grants[i].id) < 0) {
+		if (pol_grant_find(n, o->grants[i].id) < 0) {
 			strbuf_addf(out, "- grant %s\n", o->grants[i].id);
 			(*lines)++;
 		}
 	for (size_t i = 0; i < n->ngrants; i++) {
 		const struct pol_grant *g = &n->grants[i];
 
-		j = grant_find(o, g->id);
+		j = pol_grant_find(o, g->id);
 		if (j < 0) {
 			strbuf_addf(out, "+ grant %s (%s on %s)\n", g->id,
 				    n->depts[g->dept].id, n->entries[g->entry].code);

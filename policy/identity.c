@@ -67,6 +67,14 @@ static void by_groups(const struct policy *p, const struct policy_caller *c,
 	}
 }
 
+bool policy_groups_moot(const struct policy *p, uint32_t uid, uint32_t gid)
+{
+	if (!p || p->allow_all)
+		return p != NULL;
+	return idmap_find(p->uidmap, p->nuidmap, uid) ||
+	       idmap_find(p->gidmap, p->ngidmap, gid);
+}
+
 void pol_identify(const struct policy *p, const struct policy_caller *c,
 		  struct pol_ident *id)
 {

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "common/strbuf.h"
+#include "policy/names.h"
 #include "policy/policy.h"
 #include "policy/view.h"
 
@@ -159,12 +160,15 @@ struct policy {
 	size_t nslots;
 
 	struct strbuf warnings;	/* "warning: ..." lines for `policy check` */
+	/* filled while parsing: ids and codes to their indices */
+	struct pol_names dept_ids, entry_codes, grant_ids;
 };
 
 /* policy.c */
 void pol_free(struct policy *p);
 long pol_dept_find(const struct policy *p, const char *id);
 long pol_entry_find_code(const struct policy *p, const char *code);
+long pol_grant_find(const struct policy *p, const char *id);
 
 /* tags.c: field tags; mask names are mask_spec_parse()'s (policy/desens/mask.c) */
 int pol_tag_default(const char *tag, struct mask_spec *out);

@@ -372,21 +372,24 @@ int pol_parse_array(struct pol_ctx *x, json_t *arr, size_t elem, void **vec, siz
 static int dept_unique(struct pol_ctx *x, const void *vec, size_t i)
 {
 	const struct pol_dept *d = vec;
+	long j = pol_names_put(&x->p->dept_ids, d[i].id, i);
 
-	for (size_t j = 0; j < i; j++)
-		if (strcmp(d[j].id, d[i].id) == 0) {
-			pol_jp_key(x, "id");
-			return pol_fail(x, "duplicate department id \"%s\" "
-					"(also departments[%zu])", d[i].id, j);
-		}
+	if (j >= 0) {
+		pol_jp_key(x, "id");
+		return pol_fail(x, "duplicate department id \"%s\" "
+				"(also departments[%ld])", d[i].id, j);
+	}
 	return 0;
 }
 
 static int parse_depts(struct pol_ctx *x, json_t *arr)
 {
 	void *v;
-	int rc = pol_parse_array(x, arr, sizeof(*x->p->depts), &v, &x->p->ndepts, parse_dept,
-				 dept_unique);
+	int rc;
+
+	pol_names_init(&x->p->dept_ids, json_is_array(arr) ? json_array_size(arr) : 0);
+	rc = pol_parse_array(x, arr, sizeof(*x->p->depts), &v, &x->p->ndepts, parse_dept,
+			     dept_unique);
 
 	x->p->depts = v;
 	return rc;

@@ -200,10 +200,11 @@ static int parse_meta(struct pol_ctx *x, json_t *v, struct pol_entry *en)
 static int check_unique(struct pol_ctx *x, const void *vec, size_t i)
 {
 	const struct pol_entry *en = (const struct pol_entry *)vec + i, *o;
+	long same = pol_names_put(&x->p->entry_codes, en->code, i);
 
 	for (size_t j = 0; j < i; j++) {
 		o = (const struct pol_entry *)vec + j;
-		if (strcmp(o->code, en->code) == 0) {
+		if ((long)j == same) {
 			pol_jp_key(x, "code");
 			return pol_fail(x, "duplicate code \"%s\" (also catalog[%zu])",
 					en->code, j);
@@ -272,8 +273,11 @@ static int parse_entry(struct pol_ctx *x, json_t *v, void *out)
 int pol_parse_catalog(struct pol_ctx *x, json_t *arr)
 {
 	void *v;
-	int rc = pol_parse_array(x, arr, sizeof(*x->p->entries), &v, &x->p->nentries,
-				 parse_entry, check_unique);
+	int rc;
+
+	pol_names_init(&x->p->entry_codes, json_is_array(arr) ? json_array_size(arr) : 0);
+	rc = pol_parse_array(x, arr, sizeof(*x->p->entries), &v, &x->p->nentries,
+			     parse_entry, check_unique);
 
 	x->p->entries = v;
 	return rc;

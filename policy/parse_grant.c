@@ -398,31 +398,44 @@ static int parse_grant(struct pol_ctx *x, json_t *v, void *out)
 	return rc;
 }
 
+/*
+ * A grant's id is unique and its window overlaps no other of the same
+ * department on the same entry; the error names the first earlier grant
+ * in document order that breaks either (the id first when one breaks
+ * both). The earlier grants of the entry are its list so far, so a check
+ * costs the entry's grants, not the policy's. Then the grant joins that
+ * list: each entry lists its grants, so a decision scans only those.
+ */
 static int check_grant(struct pol_ctx *x, const void *vec, size_t i)
 {
 	const struct pol_grant *g = (const struct pol_grant *)vec + i, *o;
+	struct pol_entry *en = &x->p->entries[g->entry];
+	long dup = pol_names_put(&x->p->grant_ids, g->id, i);
 
-	for (size_t j = 0; j < i; j++) {
-		o = (const struct pol_grant *)vec + j;
-		if (strcmp(o->id, g->id) == 0) {
-			pol_jp_key(x, "id");
-			return pol_fail(x, "duplicate grant id \"%s\" (also grants[%zu])",
-					g->id, j);
-		}
-		if (o->entry == g->entry && o->dept == g->dept &&
-		    o->from < g->until && g->from < o->until)
+	for (size_t k = 0; k < en->ngrants && (dup < 0 || en->grants[k] < (size_t)dup); k++) {
+		o = (const struct pol_grant *)vec + en->grants[k];
+		if (o->dept == g->dept && o->from < g->until && g->from < o->until)
 			return pol_fail(x, "overlaps grants[%zu] \"%s\" in time for "
-					"department \"%s\" on \"%s\"", j, o->id,
-					x->p->depts[g->dept].id, x->p->entries[g->entry].code);
+					"department \"%s\" on \"%s\"", en->grants[k], o->id,
+					x->p->depts[g->dept].id, en->code);
 	}
+	if (dup >= 0) {
+		pol_jp_key(x, "id");
+		return pol_fail(x, "duplicate grant id \"%s\" (also grants[%ld])", g->id, dup);
+	}
+	en->grants = xreallocarray(en->grants, en->ngrants + 1, sizeof(*en->grants));
+	en->grants[en->ngrants++] = i;
 	return 0;
 }
 
 int pol_parse_grants(struct pol_ctx *x, json_t *arr)
 {
 	void *v;
-	int rc = pol_parse_array(x, arr, sizeof(*x->p->grants), &v, &x->p->ngrants,
-				 parse_grant, check_grant);
+	int rc;
+
+	pol_names_init(&x->p->grant_ids, json_is_array(arr) ? json_array_size(arr) : 0);
+	rc = pol_parse_array(x, arr, sizeof(*x->p->grants), &v, &x->p->ngrants,
+			     parse_grant, check_grant);
 
 	x->p->grants = v;
 	return rc;

@@ -23,18 +23,17 @@ static struct policy allow_all_policy = { .refs = 1, .allow_all = true, .version
 
 long pol_dept_find(const struct policy *p, const char *id)
 {
-	for (size_t i = 0; i < p->ndepts; i++)
-		if (strcmp(p->depts[i].id, id) == 0)
-			return (long)i;
-	return -1;
+	return pol_names_get(&p->dept_ids, id);
 }
 
 long pol_entry_find_code(const struct policy *p, const char *code)
 {
-	for (size_t i = 0; i < p->nentries; i++)
-		if (strcmp(p->entries[i].code, code) == 0)
-			return (long)i;
-	return -1;
+	return pol_names_get(&p->entry_codes, code);
+}
+
+long pol_grant_find(const struct policy *p, const char *id)
+{
+	return pol_names_get(&p->grant_ids, id);
 }
 
 static void free_dept(struct pol_dept *d)
@@ -116,19 +115,10 @@ void pol_free(struct policy *p)
 	free(p->nodes);
 	free(p->slots);
 	strbuf_release(&p->warnings);
+	pol_names_free(&p->dept_ids);
+	pol_names_free(&p->entry_codes);
+	pol_names_free(&p->grant_ids);
 	free(p);
-}
-
-/* Each entry lists its grants, so a decision scans only those. */
-static int link_grants(struct policy *p)
-{
-	for (size_t i = 0; i < p->ngrants; i++) {
-		struct pol_entry *en = &p->entries[p->grants[i].entry];
-
-		en->grants = xreallocarray(en->grants, en->ngrants + 1, sizeof(*en->grants));
-		en->grants[en->ngrants++] = i;
-	}
-	return 0;
 }
 
 int policy_parse(const char *json, size_t len, struct policy **out, struct perr *e)
@@ -149,8 +139,6 @@ int policy_parse(const char *json, size_t len, struct policy **out, struct perr 
 	x.p->refs = 1;
 	strbuf_init(&x.p->warnings, 0);
 	rc = pol_parse_doc(&x, root);
-	if (!rc)
-		rc = link_grants(x.p);
 	if (!rc)
 		rc = pol_index_build(x.p, e);
 	if (!rc)

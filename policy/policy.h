@@ -9,6 +9,7 @@
 #ifndef POOL_POLICY_H
 #define POOL_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -81,6 +82,13 @@ struct policy_decision {
 int policy_decide(const struct policy *p, const struct policy_caller *c,
 		  const char *path, enum policy_action action, time_t now,
 		  struct policy_decision *d);
+
+/*
+ * Whether uid or gid alone settles the caller's department (or the
+ * policy allows all): then its supplementary groups change no decision,
+ * and a daemon need not read them.
+ */
+bool policy_groups_moot(const struct policy *p, uint32_t uid, uint32_t gid);
 
 /*
  * What policy_decide() answers, in short (policy/decide.c has the why):

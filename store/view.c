@@ -298,7 +298,14 @@ static int view_link(struct store *s, const uint8_t key[65], const struct chunk_
 	store_put_value(s, b, CF_VIEWS, key, 65, v.buf, v.len);
 	used_put(s, b, key, now, l->size);
 	view_totals_put(s, b, views + 1, bytes + l->size);
-	ret = store_write(s, b, true);
+	/*
+	 * Not synced: a view is a cache, rebuilt from its file version. The
+	 * WAL keeps this batch after the chunks it points to and before any
+	 * later synced write, so a crash loses at most whole views, never
+	 * their consistency; syncing cost an fdatasync per file at the
+	 * first listing of a masked tree (each stat needs the view's size).
+	 */
+	ret = store_write(s, b, false);
 	*added = !ret;
 out:
 	pthread_mutex_unlock(&s->lock);

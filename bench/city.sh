@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# bench/city.sh BUILD: the city-sized case. A policy of 46 departments,
+# CITY_ENTRIES catalog entries and CITY_GRANTS grants (bench/city_gen.py),
+# CITY_FILES small CSV files in CITY_DIRS entry directories, served by
+# poolfs (a pool mount, read by a member of 数据资源局, which sees the
+# whole tree: masked views of the unconditional entries, its grants' views
+# of the conditional ones, its own share-none entries raw) and by
+# libfuse's passthrough_ll over the same tree on the native filesystem.
+#
+# Measured, each cold (caches dropped): ls -R and find | wc -l of the
+# mount, stat() of CITY_STAT files drawn at random, open+read+close of
+# CITY_READ small files (first use builds their views; again once the
+# views are in the store), `poolctl policy apply` of the whole policy on
+# the live mount and of a one-grant change, the daemon's VmRSS/VmHWM
+# after each phase, and the store's size.
+#
+# The tree is filled through an allow_all mount whose daemon runs with
+# fsync and fdatasync stubbed out (LD_PRELOAD), then unmounted and synced:
+# every commit of a real daemon is a synced write, which would make the
+# fill, not what it measures, the length of the run; nothing measured
+# runs without sync.
+#
+# Environment: CITY_FILES (200000; the full case, 1000000, took 21 min
+# of fill here and its first listing, which builds a view per file,
+# about an hour more: bench/RESULTS.md "City"), CITY_DIRS (2000),
+# CITY_ENTRIES (2000), CITY_GRANTS (10000), CITY_STAT (10000), CITY_READ
+# (10000), CITY_KEEP=1 keeps the work directory, CITY_REUSE=DIR measures
+# a kept one again without filling it. passthrough_ll needs a descriptor
+# per inode: past `ulimit -Hn` its cells say EMFILE. Exits 1 when poolfs
+# could not be measured.
+set -uo pipefail
+BUILD=${1:-build}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+GEN=$ROOT/bench/city_gen.py
+FILES=${CITY_FILES:-200000}
+DIRS=${CITY_DIRS:-2000}
+ENTRIES=${CITY_ENTRIES:-2000}
+GRANTS=${CITY_GRANTS:-10000}
+NSTAT=${CITY_STAT:-10000}
+NREAD=${CITY_READ:-10000}
+READER_UID=10000	# shuju, the first department of city_gen.py
+READER_GID=20000
+PT=$BUILD/bench-ref/passthrough_ll
+
+say() { printf 'city: %s\n' "$*" >&2; }
+die() { printf 'city: error: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "needs root"
+[ "$DIRS" -le "$ENTRIES" ] || die "CITY_DIRS ($DIRS) > CITY_ENTRIES ($ENTRIES)"
+[ -x "$PT" ] || die "$PT missing (bench/run.sh builds it)"
+(sync; echo 3 > /proc/sys/vm/drop_caches) 2> /dev/null || die "cannot drop caches"
+
+if [ -n "${CITY_REUSE:-}" ]; then
+	W=$CITY_REUSE	# a kept work directory: its tree and store are reused
+	[ -d "$W/store" ] && [ -d "$W/native" ] || die "$W: no kept city"
+else
+	W=$(mktemp -d "${TMPDIR:-/tmp}/poolfs-city.XXXXXX") || die mktemp
+fi
+PFPID= PTPID=
+cleanup() {
+	for m in "$W/mnt_pf" "$W/mnt_pt"; do
+		fusermount3 -u "$m" 2> /dev/null || fusermount3 -uz "$m" 2> /dev/null
+	done
+	for p in $PFPID $PTPID; do kill "$p" 2> /dev/null; done
+	[ "${CITY_KEEP:-0}" = 1 ] && { say "kept $W"; return; }
+	rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+mkdir -p "$W/native" "$W/mnt_pf" "$W/mnt_pt"
+chmod 755 "$W"	# the reader is no root
+
+gcc -O2 -shared -fPIC -x c -o "$W/nosync.so" - <<'EOF' || die "cannot build the fill's fsync stub"
+int fsync(int fd) { (void)fd; return 0; }
+int fdatasync(int fd) { (void)fd; return 0; }
+EOF
+
+is_mounted() { awk -v m="$1" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo; }
+wait_mounted() {
+	for ((i = 0; i < 300; i++)); do is_mounted "$1" && return 0; sleep 0.1; done
+	return 1
+}
+# pf_mount [ENV=VALUE...] -- [poolfs options]
+pf_mount() {
+	local envs=()
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	env "${envs[@]}" "$BUILD/poolfs" "$W/store" "$W/mnt_pf" -f "$@" 2>> "$W/pf.log" &
+	PFPID=$!
+	wait_mounted "$W/mnt_pf" || die "poolfs did not mount: $(tail -n3 "$W/pf.log")"
+}
+pf_umount() {
+	fusermount3 -u "$W/mnt_pf"
+	wait "$PFPID"
+	PFPID=
+}
+rss() {	# VmRSS VmHWM of the poolfs daemon, MiB
+	awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 }
+		END { printf "%.0f %.0f", r / 1024, h / 1024 }' "/proc/$PFPID/status"
+}
+cold() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+as_reader() { setpriv --reuid=$READER_UID --regid=$READER_GID --clear-groups "$@"; }
+# the reader's python: a per-user shim (pyenv) is not the reader's to run
+RPY=/usr/bin/python3
+[ -x $RPY ] || RPY=python3
+
+declare -A RES=()
+t0=$SECONDS
+say "policy: 46 departments, $ENTRIES entries, $GRANTS grants; $FILES files in $DIRS directories; work in $W"
+python3 "$GEN" policy 46 "$ENTRIES" "$GRANTS" > "$W/policy.json" || die "policy generator failed"
+python3 "$GEN" change "$W/policy.json" > "$W/policy2.json" || die "policy generator failed"
+
+# fill ROOT: two processes (the daemon is not theirs to wait for)
+fill() {
+	local p pids=() rc=0
+	for p in 0 1; do python3 "$GEN" fill "$1" "$DIRS" "$FILES" $p 2 & pids+=($!); done
+	for p in "${pids[@]}"; do wait "$p" || rc=1; done
+	return $rc
+}
+if [ -z "${CITY_REUSE:-}" ]; then
+	say "native: filling"
+	fill "$W/native" || die "native fill failed"
+	"$BUILD/poolctl" init "$W/store" --cipher none > "$W/init.log" 2>&1 ||
+		die "poolctl init: $(cat "$W/init.log")"
+	say "poolfs: filling (allow_all, fsync stubbed)"
+	pf_mount LD_PRELOAD="$W/nosync.so" -- -o allow_all
+	fill "$W/mnt_pf" || die "poolfs fill failed"
+	pf_umount
+	sync
+	say "filled in $((SECONDS - t0)) s"
+fi
+
+# ---- policy apply on the live mount ----
+pf_mount --
+read -r RES[rss0] RES[hwm0] <<< "$(rss)"
+if [ -n "${CITY_REUSE:-}" ]; then
+	# the whole policy is applied over one of its departments alone
+	python3 "$GEN" bare "$W/policy.json" > "$W/policy0.json" &&
+		"$BUILD/poolctl" -s "$W/store" policy apply "$W/policy0.json" > /dev/null 2>&1 ||
+		die "cannot apply the bare policy"
+fi
+apply() {
+	local t
+	t=$(python3 "$GEN" time "$BUILD/poolctl" -s "$W/store" policy apply "$1") ||
+		{ say "policy apply $1 failed: $("$BUILD/poolctl" -s "$W/store" policy apply "$1" 2>&1 | tail -n2)"; return 1; }
+	echo "${t% *}"
+}
+RES[apply]=$(apply "$W/policy.json") || die "policy apply failed"
+read -r RES[rss_apply] RES[hwm_apply] <<< "$(rss)"
+RES[apply1]=$(apply "$W/policy2.json") || die "policy apply (one grant) failed"
+read -r RES[rss_apply1] RES[hwm_apply1] <<< "$(rss)"
+
+# passthrough_ll keeps a descriptor open per inode the kernel knows: past
+# the hard limit of open files it fails (EMFILE), and its cell says so
+(ulimit -n "$(ulimit -Hn)" && exec "$PT" -f -o source="$W/native" "$W/mnt_pt") 2> "$W/pt.log" &
+PTPID=$!
+wait_mounted "$W/mnt_pt" || die "passthrough_ll did not mount: $(tail -n3 "$W/pt.log")"
+
+# measure KEY ARGS...: city_gen.py ARGS with ROOT for the mount; seconds
+# (and lines, for listings) into RES[KEY,pf|pt]
+measure() {
+	local key=$1 out
+	shift
+	cold
+	out=$(as_reader $RPY "$GEN" "${@//ROOT/$W/mnt_pf}") || { say "poolfs: $key failed"; RES[$key,pf]=error; }
+	[ "${RES[$key,pf]:-}" = error ] || { RES[$key,pf]=${out% *}; RES[$key,pfn]=${out#* }; }
+	read -r RES[rss_$key] RES[hwm_$key] <<< "$(rss)"
+	cold
+	out=$(python3 "$GEN" "${@//ROOT/$W/mnt_pt}" 2> "$W/pt.err") || {
+		say "passthrough_ll: $key failed: $(tail -n1 "$W/pt.err")"
+		RES[$key,pt]=error
+		grep -q "Too many open files" "$W/pt.err" "$W/pt.log" && RES[$key,pt]="EMFILE"
+	}
+	[[ ${RES[$key,pt]:-} =~ ^[A-Z]|error ]] || { RES[$key,pt]=${out% *}; RES[$key,ptn]=${out#* }; }
+	cold
+	out=$(python3 "$GEN" "${@//ROOT/$W/native}") && RES[$key,nat]=${out% *}
+}
+say "ls -R"; measure lsr time ls -R ROOT
+say "find"; measure find time find ROOT
+say "stat"; measure stat stat ROOT "$DIRS" "$FILES" "$NSTAT"
+say "open+read+close (views built)"; measure read read ROOT "$DIRS" "$FILES" "$NREAD"
+say "open+read+close (views stored)"; measure read2 read ROOT "$DIRS" "$FILES" "$NREAD"
+# a policy change while the kernel knows every inode of the tree: the
+# mount invalidates what the kernel caches of each
+say "policy apply with the tree cached"
+cold
+as_reader find "$W/mnt_pf" > /dev/null 2>&1
+read -r RES[rss_cached] RES[hwm_cached] <<< "$(rss)"
+RES[apply2]=$(apply "$W/policy.json") || die "policy apply (tree cached) failed"
+read -r RES[rss_apply2] RES[hwm_apply2] <<< "$(rss)"
+pf_umount
+RES[store]=$(du -sm "$W/store" | cut -f1)
+RES[native]=$(du -sm "$W/native" | cut -f1)
+
+# ---- the table ----
+{
+	echo "what|unit|native|passthrough_ll|poolfs|poolfs/passthrough_ll|target|poolfs VmRSS/VmHWM MiB after"
+	row() {	# key label unit target
+		local pf=${RES[$1,pf]:-error} pt=${RES[$1,pt]:-error} r=-
+		[[ $pf =~ ^[0-9.]+$ ]] && [[ $pt =~ ^[0-9.]+$ ]] &&
+			r=$(awk -v a="$pf" -v b="$pt" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+		printf '%s|%s|%s|%s|%s|%s|%s|%s/%s\n' "$2" "$3" "${RES[$1,nat]:--}" "$pt" "$pf" "$r" "$4" \
+			"${RES[rss_$1]:--}" "${RES[hwm_$1]:--}"
+	}
+	row lsr "ls -R (${RES[lsr,pfn]:-?} / ${RES[lsr,ptn]:-?} lines)" s -
+	row find "find, names (${RES[find,pfn]:-?} / ${RES[find,ptn]:-?})" s -
+	row stat "stat of $NSTAT random files" s "<= 2 x passthrough_ll"
+	row read "open+read+close of $NREAD files, views built" s -
+	row read2 "open+read+close of $NREAD files, views stored" s -
+	printf 'policy apply, whole policy, live mount|s|-|-|%s|-|-|%s/%s\n' "${RES[apply]}" \
+		"${RES[rss_apply]}" "${RES[hwm_apply]}"
+	printf 'policy apply, one grant changed|s|-|-|%s|-|-|%s/%s\n' "${RES[apply1]}" \
+		"${RES[rss_apply1]}" "${RES[hwm_apply1]}"
+	printf 'policy apply, one grant, every inode cached|s|-|-|%s|-|-|%s/%s\n' "${RES[apply2]}" \
+		"${RES[rss_apply2]}" "${RES[hwm_apply2]}"
+	printf 'daemon after find, tree cached|MiB|-|-|-|-|-|%s/%s\n' "${RES[rss_cached]}" "${RES[hwm_cached]}"
+	printf 'daemon at mount, before the policy|MiB|-|-|-|-|-|%s/%s\n' "${RES[rss0]}" "${RES[hwm0]}"
+	printf 'store size / native tree|MiB|%s|-|%s|%s|-|-\n' "${RES[native]}" "${RES[store]}" \
+		"$(awk -v a="${RES[store]}" -v b="${RES[native]}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+} > "$W/table"
+echo "city: $FILES files in $DIRS directories, $ENTRIES entries, $GRANTS grants," \
+	"$(nproc) cores, caches dropped, run $((SECONDS - t0)) s"
+column -t -s '|' < "$W/table"
+[[ ${RES[stat,pf]:-} =~ ^[0-9.]+$ ]]
