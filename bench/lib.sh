@@ -177,3 +177,36 @@ print(n, found)' "$@") || { err "$rdr could not read $path"; return 1; }
 	[ "$found" = 0 ] || { err "$rdr's read of $path contains a raw ID ($*)"; return 1; }
 	[ "$n" = "$(size "$rdr" "$path")" ] || { err "$rdr read $n bytes of $path, stat says $(size "$rdr" "$path")"; return 1; }
 }
+
+# ---- the share benches (nfs_mount.sh, smb_mount.sh) ----
+# share_pool TAG: the account U (uid and gid ID) that owns WORK/plain, and
+# a pool of tests/mount/policy_basic.json with U as gongan, mounted at
+# WORK/mnt in the background (PFS); ERROR as "TAG bench" and exit 1.
+# Uses the sourcing script's BUILD, POOLCTL, ROOT, WORK, U, ID.
+share_pool() {
+	local i
+	groupadd -g $ID $U && useradd -M -N -u $ID -g $ID -s /usr/sbin/nologin -d /nonexistent $U 2> /dev/null ||
+		{ echo "$1 bench: ERROR: cannot make the account $U"; exit 1; }
+	chown $ID:$ID "$WORK/plain"
+	chmod 0755 "$WORK"
+
+	sed -e "s/\[1001\]/[$ID]/; s/\[2001\]/[$ID]/" "$ROOT/tests/mount/policy_basic.json" > "$WORK/policy.json"
+	"$POOLCTL" init "$WORK/store" > /dev/null &&
+		"$POOLCTL" -s "$WORK/store" policy apply "$WORK/policy.json" > /dev/null ||
+		{ echo "$1 bench: ERROR: cannot make the pool"; exit 1; }
+	"$BUILD/poolfs" "$WORK/store" "$WORK/mnt" -f > "$WORK/poolfs.log" 2>&1 &
+	PFS=$!
+	for ((i = 0; i < 100; i++)); do
+		awk -v m="$WORK/mnt" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo && break
+		sleep 0.1
+	done
+}
+
+# share_cleanup: undo share_pool, once the caller has stopped its server
+share_cleanup() {
+	fusermount3 -u "$WORK/mnt" 2> /dev/null
+	[ -n "$PFS" ] && wait "$PFS" 2> /dev/null
+	userdel "$U" 2> /dev/null
+	groupdel "$U" 2> /dev/null
+	rm -rf "$WORK"
+}
