@@ -23,6 +23,7 @@ U=pfsnfsb$$ ID=$((64000 + $$ % 400))
 PORT=$((21000 + RANDOM % 400))
 POOLCTL=$BUILD/poolctl
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"	# share_pool, share_cleanup
 for p in ganesha.nfsd nfs-cp setpriv; do
 	command -v $p > /dev/null || { echo "nfs bench: ERROR: $p missing (scripts/deps.sh)"; exit 1; }
 done
@@ -30,29 +31,11 @@ done
 GANESHA= PFS=
 cleanup() {
 	[ -n "$GANESHA" ] && kill "$GANESHA" 2> /dev/null && wait "$GANESHA" 2> /dev/null
-	fusermount3 -u "$WORK/mnt" 2> /dev/null
-	[ -n "$PFS" ] && wait "$PFS" 2> /dev/null
-	userdel "$U" 2> /dev/null
-	groupdel "$U" 2> /dev/null
-	rm -rf "$WORK"
+	share_cleanup
 }
 trap cleanup EXIT
 rm -rf "$WORK" && mkdir -p "$WORK"/{mnt,plain}
-groupadd -g $ID $U && useradd -M -N -u $ID -g $ID -s /usr/sbin/nologin -d /nonexistent $U 2> /dev/null ||
-	{ echo "nfs bench: ERROR: cannot make the account $U"; exit 1; }
-chown $ID:$ID "$WORK/plain"
-chmod 0755 "$WORK"
-
-sed -e "s/\[1001\]/[$ID]/; s/\[2001\]/[$ID]/" "$ROOT/tests/mount/policy_basic.json" > "$WORK/policy.json"
-"$POOLCTL" init "$WORK/store" > /dev/null &&
-	"$POOLCTL" -s "$WORK/store" policy apply "$WORK/policy.json" > /dev/null ||
-	{ echo "nfs bench: ERROR: cannot make the pool"; exit 1; }
-"$BUILD/poolfs" "$WORK/store" "$WORK/mnt" -f > "$WORK/poolfs.log" 2>&1 &
-PFS=$!
-for ((i = 0; i < 100; i++)); do
-	awk -v m="$WORK/mnt" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo && break
-	sleep 0.1
-done
+share_pool nfs
 DIR=/基础库/人口/户籍人口
 # Ganesha checks mode bits for the account first (docs/shares.md)
 setpriv --reuid $ID --regid $ID --clear-groups chmod 0777 "$WORK/mnt$DIR" ||

@@ -18,6 +18,7 @@ U=pfsbench$$ ID=$((64500 + $$ % 400))
 PORT=$((45000 + RANDOM % 400))
 POOLCTL=$BUILD/poolctl
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"	# share_pool, share_cleanup
 . "$ROOT/tests/mount/smbconf.sh"
 for p in smbd smbclient smbpasswd setpriv; do
 	command -v $p > /dev/null || { echo "smb bench: ERROR: $p missing (scripts/deps.sh)"; exit 1; }
@@ -26,29 +27,11 @@ done
 SMBD= PFS=
 cleanup() {
 	[ -n "$SMBD" ] && kill "$SMBD" 2> /dev/null && wait "$SMBD" 2> /dev/null
-	fusermount3 -u "$WORK/mnt" 2> /dev/null
-	[ -n "$PFS" ] && wait "$PFS" 2> /dev/null
-	userdel "$U" 2> /dev/null
-	groupdel "$U" 2> /dev/null
-	rm -rf "$WORK"
+	share_cleanup
 }
 trap cleanup EXIT
 rm -rf "$WORK" && mkdir -p "$WORK"/{mnt,plain,smb}
-groupadd -g $ID $U && useradd -M -N -u $ID -g $ID -s /usr/sbin/nologin -d /nonexistent $U 2> /dev/null ||
-	{ echo "smb bench: ERROR: cannot make the account $U"; exit 1; }
-chown $ID:$ID "$WORK/plain"
-chmod 0755 "$WORK"
-
-sed -e "s/\[1001\]/[$ID]/; s/\[2001\]/[$ID]/" "$ROOT/tests/mount/policy_basic.json" > "$WORK/policy.json"
-"$POOLCTL" init "$WORK/store" > /dev/null &&
-	"$POOLCTL" -s "$WORK/store" policy apply "$WORK/policy.json" > /dev/null ||
-	{ echo "smb bench: ERROR: cannot make the pool"; exit 1; }
-"$BUILD/poolfs" "$WORK/store" "$WORK/mnt" -f > "$WORK/poolfs.log" 2>&1 &
-PFS=$!
-for ((i = 0; i < 100; i++)); do
-	awk -v m="$WORK/mnt" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo && break
-	sleep 0.1
-done
+share_pool smb
 "$POOLCTL" -s "$WORK/store" share smb --mount "$WORK/mnt" > "$WORK/smb/poolfs.conf" ||
 	{ echo "smb bench: ERROR: poolctl share smb failed"; exit 1; }
 {

@@ -171,6 +171,19 @@ bool fs_kinode_reader(struct fs *fs, struct fs_inode *n, uint64_t kino, uint64_t
 	return kept;
 }
 
+/* cur as of the version fh reads: its size, and its time when known */
+static void attr_as_read(struct fs *fs, uint64_t sino, const struct store_attr *cur,
+			 const struct fs_file *fh, struct store_attr *old)
+{
+	struct store_version_info vi;
+
+	*old = *cur;
+	old->version = store_content_version(fh->content);
+	old->size = store_content_size(fh->content);
+	if (store_version_get(fs->store, sino, old->version, &vi) == 0)
+		old->mtime = vi.time;
+}
+
 /*
  * After node n (locked, as the table) got a new current version: live
  * kernel inodes whose readers keep an older one become kept; with before
@@ -178,7 +191,6 @@ bool fs_kinode_reader(struct fs *fs, struct fs_inode *n, uint64_t kino, uint64_t
  */
 static size_t changed_locked(struct fs *fs, struct fs_inode *n, const struct store_attr *before)
 {
-	struct store_version_info vi;
 	uint64_t sino = n->key.sino;
 	struct store_attr a, old;
 	struct fs_inode *k;
@@ -190,11 +202,7 @@ static size_t changed_locked(struct fs *fs, struct fs_inode *n, const struct sto
 	for (fh = n->files; fh; fh = fh->next) {
 		if (!raw_reader(fh) || fs_file_follows(fh) || !fh->content)
 			continue;
-		old = a;
-		old.version = store_content_version(fh->content);
-		old.size = store_content_size(fh->content);
-		if (store_version_get(fs->store, sino, old.version, &vi) == 0)
-			old.mtime = vi.time;
+		attr_as_read(fs, sino, &a, fh, &old);
 		k = fs_table_find(fs, fh->kino);
 		if (old.version != a.version && live_raw(k)) {
 			keep_kinode(k, &old);
@@ -212,11 +220,7 @@ static size_t changed_locked(struct fs *fs, struct fs_inode *n, const struct sto
 		k = fs_table_find(fs, fh->kino);
 		if (!live_file(k))
 			continue;
-		old = a;
-		old.version = store_content_version(fh->content);
-		old.size = store_content_size(fh->content);
-		if (store_version_get(fs->store, sino, old.version, &vi) == 0)
-			old.mtime = vi.time;
+		attr_as_read(fs, sino, &a, fh, &old);
 		keep_kinode(k, &old);
 		count++;
 	}

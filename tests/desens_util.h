@@ -24,6 +24,16 @@
 
 #define TEST_KEY	"golden-key"
 
+/* splitmix64: the generated-data tests' seeded, reproducible stream. */
+static inline uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
 static inline char *xstrdup(const char *s)
 {
 	char *p = strdup(s);

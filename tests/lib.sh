@@ -112,6 +112,18 @@ t_setup() {
 	note "$T_NAME: tmp $T_TMP, build $BUILD"
 }
 
+# t_readers: for a test that reads as other uids through setpriv (after
+# t_setup): UPY, a python3 every uid may run; T_TMP searchable by them;
+# PUB, a sticky directory in it every uid may write
+t_readers() {
+	command -v setpriv > /dev/null || die "setpriv not found (util-linux)"
+	UPY=${UPY:-/usr/bin/python3}
+	[ -x "$UPY" ] || die "$UPY not found: set UPY to a python3 every uid may run"
+	chmod o+x "$T_TMP"
+	PUB=$T_TMP/pub
+	mkdir -p "$PUB" && chmod 1777 "$PUB" || die "cannot make $PUB"
+}
+
 # ---- mounts -------------------------------------------------------------
 
 # True when path is a mountpoint; reads mountinfo so that it never touches

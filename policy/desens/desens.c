@@ -611,10 +611,35 @@ int desens_feed(struct desens *d, const void *in, size_t len,
 	return ret ? fail(d, ret, e) : 0;
 }
 
+/*
+ * Runs the format over all that is pending as at the end of the input.
+ * A rest it leaves is the caller's error: at a cut, the cut fell inside a
+ * record; at the end, a format that did not consume its final input.
+ */
+static int run_pending(struct desens *d, struct strbuf *out, bool at_cut)
+{
+	size_t used = 0;
+	int ret;
+
+	ret = d->fmt->run(d, (const uint8_t *)d->pending.buf, d->pending.len, true,
+			  &used, out, &d->perr);
+	if (ret)
+		return ret;
+	if (used != d->pending.len) {
+		if (at_cut)
+			return perr_set(&d->perr, EIO, "segment cut inside a record at "
+					"byte %llu", (unsigned long long)d->base);
+		return perr_set(&d->perr, EIO, "internal error: %zu bytes left at end",
+				d->pending.len - used);
+	}
+	strbuf_reset(&d->pending);
+	return 0;
+}
+
 int desens_finish(struct desens *d, struct strbuf *out, struct perr *e)
 {
 	const uint8_t *p = NULL;
-	size_t len = 0, used = 0;
+	size_t len = 0;
 	int ret;
 
 	if (d->err)
@@ -626,14 +651,9 @@ int desens_finish(struct desens *d, struct strbuf *out, struct perr *e)
 		if (ret)
 			return fail(d, ret, e);
 	}
-	ret = d->fmt->run(d, (const uint8_t *)d->pending.buf, d->pending.len, true,
-			  &used, out, &d->perr);
+	ret = run_pending(d, out, false);
 	if (ret)
 		return fail(d, ret, e);
-	if (used != d->pending.len)
-		return fail(d, perr_set(&d->perr, EIO, "internal error: %zu bytes left at end",
-					d->pending.len - used), e);
-	strbuf_reset(&d->pending);
 	d->state = ST_DONE;
 	return 0;
 }
@@ -662,7 +682,7 @@ void desens_at(const struct desens *d, uint64_t *off, uint64_t *line)
 int desens_cut(struct desens *d, struct strbuf *out, struct perr *e)
 {
 	const uint8_t *p = NULL;
-	size_t len = 0, used = 0;
+	size_t len = 0;
 	int ret;
 
 	if (d->err)
@@ -677,15 +697,8 @@ int desens_cut(struct desens *d, struct strbuf *out, struct perr *e)
 	if (!d->fmt->cuttable)
 		return fail(d, perr_set(&d->perr, EIO, "a %s view cannot be cut into "
 					"segments", d->fmt->name), e);
-	ret = d->fmt->run(d, (const uint8_t *)d->pending.buf, d->pending.len, true,
-			  &used, out, &d->perr);
-	if (ret)
-		return fail(d, ret, e);
-	if (used != d->pending.len)
-		return fail(d, perr_set(&d->perr, EIO, "segment cut inside a record at "
-					"byte %llu", (unsigned long long)d->base), e);
-	strbuf_reset(&d->pending);
-	return 0;
+	ret = run_pending(d, out, true);
+	return ret ? fail(d, ret, e) : 0;
 }
 
 int desens_resume(struct desens *d, uint64_t off, uint64_t line)

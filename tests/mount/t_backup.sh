@@ -8,6 +8,7 @@
 # never writes into a non-empty directory.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/backup_lib.sh"	# check_flipped_backup
 t_setup
 
 DEST=$T_TMP/backups
@@ -102,20 +103,7 @@ check_eq "a backup after the killed one" "$(pctl backup create "$DEST" 2>&1)" 3
 check "and every backup verifies" "$POOLCTL" backup verify "$DEST"
 
 # ---- a flipped byte is reported naming the file ----
-cp -a "$DEST" "$T_TMP/bad"
-victim=$(ls -S "$T_TMP/bad/shared_checksum" | head -n1)
-"$PY" -c '
-import sys
-f = sys.argv[1]
-b = bytearray(open(f, "rb").read())
-b[len(b) // 2] ^= 0x40
-open(f, "wb").write(b)' "$T_TMP/bad/shared_checksum/$victim"
-out=$("$POOLCTL" backup verify "$T_TMP/bad" --id 3 2>&1)
-rc=$?
-check_eq "verify of a damaged backup exits 1 ($out)" "$rc" 1
-T_CHECKS=$((T_CHECKS + 1))
-grep -q "$victim" <<< "$out" || fail "verify does not name the damaged file $victim: $out"
-check_eq "one line" "$(wc -l <<< "$out")" 1
+check_flipped_backup "$DEST" 3 "verify of a damaged backup"
 
 # ---- prune ----
 check "prune to one backup" "$POOLCTL" backup prune "$DEST" --keep 1

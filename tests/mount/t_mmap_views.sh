@@ -14,12 +14,7 @@
 t_setup
 
 GA=/基础库/人口/户籍人口		# gongan provides; renshe (g1) and weijian (g3) read
-command -v setpriv > /dev/null || die "setpriv not found (util-linux)"
-UPY=${UPY:-/usr/bin/python3}
-[ -x "$UPY" ] || die "$UPY not found: set UPY to a python3 every uid may run"
-chmod o+x "$T_TMP"
-PUB=$T_TMP/pub
-mkdir -p "$PUB" && chmod 1777 "$PUB" || die "cannot make $PUB"
+t_readers
 
 as() { local u=$1 g=$2; shift 2; timeout 60 setpriv --reuid "$u" --regid "$g" --clear-groups "$@"; }
 asA() { as 1001 2001 "$@"; }	# gongan: raw
