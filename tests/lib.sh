@@ -112,10 +112,10 @@ t_setup() {
 	note "$T_NAME: tmp $T_TMP, build $BUILD"
 }
 
-# t_readers: for a test that reads as other uids through setpriv (after
+# t_setup_readers: for a test that reads as other uids through setpriv (after
 # t_setup): UPY, a python3 every uid may run; T_TMP searchable by them;
 # PUB, a sticky directory in it every uid may write
-t_readers() {
+t_setup_readers() {
 	command -v setpriv > /dev/null || die "setpriv not found (util-linux)"
 	UPY=${UPY:-/usr/bin/python3}
 	[ -x "$UPY" ] || die "$UPY not found: set UPY to a python3 every uid may run"

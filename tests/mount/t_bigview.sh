@@ -16,7 +16,7 @@ FIX=$HELPERS/policy_bigview.json
 GA=/基础库/人口/户籍人口		# CSV; renshe reads through g1 (row filter)
 JL=/基础库/人口/居住登记		# JSON Lines; g3, tag defaults
 JD=/基础库/人口/居住汇总		# a JSON document; g4
-t_readers
+t_setup_readers
 
 as() { local u=$1 g=$2; shift 2; timeout 120 setpriv --reuid "$u" --regid "$g" --clear-groups "$@"; }
 asA() { as 1001 2001 "$@"; }

@@ -16,7 +16,7 @@ FIX=$HELPERS/policy_json_nested.json
 API=/基础库/人口/人员接口	# json, unconditional: id, name, phone tagged
 REC=/基础库/人口/人员记录	# jsonl, unconditional: 身份证号, 姓名 tagged
 CASE=/基础库/人口/案件		# jsonl, conditional: renshe reads 密级 ne 涉密
-t_readers
+t_setup_readers
 
 as() { local u=$1 g=$2; shift 2; timeout 60 setpriv --reuid "$u" --regid "$g" --clear-groups "$@"; }
 asA() { as 1001 2001 "$@"; }	# gongan, the provider

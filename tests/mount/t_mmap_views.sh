@@ -14,7 +14,7 @@
 t_setup
 
 GA=/基础库/人口/户籍人口		# gongan provides; renshe (g1) and weijian (g3) read
-t_readers
+t_setup_readers
 
 as() { local u=$1 g=$2; shift 2; timeout 60 setpriv --reuid "$u" --regid "$g" --clear-groups "$@"; }
 asA() { as 1001 2001 "$@"; }	# gongan: raw
