@@ -124,6 +124,11 @@ t_setup_readers() {
 	mkdir -p "$PUB" && chmod 1777 "$PUB" || die "cannot make $PUB"
 }
 
+# True when poolfs is built with AddressSanitizer (make san): its
+# allocator keeps freed memory in quarantine, so memory bounds mean
+# nothing there.
+t_sanitized() { grep -q __asan_init "$POOLFS" 2> /dev/null; }
+
 # ---- mounts -------------------------------------------------------------
 
 # True when path is a mountpoint; reads mountinfo so that it never touches
