@@ -203,6 +203,7 @@ void fs_meta_read(fuse_req_t req, struct fs_file *fh, size_t size, off_t off)
 	struct policy_decision d;
 	bool fresh;
 	size_t len = fh->meta->len;
+	char *copy;
 	int err;
 
 	/* a policy that dropped the caller's department stops reads of an open file too */
@@ -226,7 +227,16 @@ void fs_meta_read(fuse_req_t req, struct fs_file *fh, size_t size, off_t off)
 	if (size > len - (size_t)off)
 		size = len - (size_t)off;
 	__atomic_add_fetch(&fh->bytes_read, (uint64_t)size, __ATOMIC_RELAXED);
-	fuse_reply_buf(req, fh->meta->buf + off, size);
+	/*
+	 * Replied from a copy: once the kernel has the bytes, the reader may
+	 * close and the release free fh while fuse_reply_buf() is still
+	 * returning (AddressSanitizer's writev() check reads the buffer
+	 * after the call, and caught exactly that).
+	 */
+	copy = xmalloc(size);
+	memcpy(copy, fh->meta->buf + off, size);
+	fuse_reply_buf(req, copy, size);
+	free(copy);
 }
 
 void fs_meta_release(struct fs *fs, struct fs_file *fh)

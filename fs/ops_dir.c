@@ -127,8 +127,7 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 	size_t used = 0;
 	int err;
 
-	if
- (dir->unlisted) {
+	if (dir->unlisted) {
 		err = fs_deny(req, "list", "/", -EACCES, "the mount root opens for root and "
 			      "system_admin, who list nothing without a data right");
 		free(buf);
