@@ -16,10 +16,6 @@
  *     memtable budget (64 MiB) for all of them: at RocksDB's default of
  *     64 MiB per memtable, nine families let a long-running daemon grow
  *     towards a gigabyte (the audit family alone fills one in minutes).
- *     Index and filter blocks live in the block cache too (L0's pinned,
- *     as they are read at every lookup): held by each open table file
- *     instead, they grew the daemon by about half a MiB per file, 75 MiB
- *     over a 10-minute soak.
  *   - Block-based tables with 10-bit bloom filters on tree, refs and
  *     versions: lookup() of a missing name and the dedup check of a chunk
  *     are point reads that usually miss, and the filter answers those
@@ -124,12 +120,6 @@ static void build_options(struct store *s, bool create, int compression)
 		rocksdb_filterpolicy_create_bloom_full(BLOOM_BITS));
 	plain = rocksdb_block_based_options_create();
 	rocksdb_block_based_options_set_block_cache(plain, s->block_cache);
-	for (int i = 0; i < 2; i++) {
-		rocksdb_block_based_table_options_t *t = i ? plain : s->table_opts;
-
-		rocksdb_block_based_options_set_cache_index_and_filter_blocks(t, 1);
-		rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(t, 1);
-	}
 
 	s->db_opts = rocksdb_options_create();
 	rocksdb_options_set_create_if_missing(s->db_opts, create);
