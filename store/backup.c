@@ -172,18 +172,6 @@ int backup_rmtree(const char *path)
 	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static int sync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static int write_file(const char *path, const void *buf, size_t len, struct perr *e)
 {
 	int fd, ret = 0;
@@ -248,7 +236,7 @@ int backup_copy_keys(const char *from, const char *to, struct perr *e)
 		ret = write_file(dst.buf, data.buf, data.len, e);
 	}
 	closedir(d);
-	if (!ret && sync_path(to))
+	if (!ret && store_fsync_path(to))
 		ret = perr_set(e, errno, "%s: %s", to, strerror(errno));
 	memset(data.buf, 0, data.len);
 	strbuf_release(&data);
@@ -600,7 +588,7 @@ static int write_pending(struct store *s, struct backup_dest *d, const struct ba
 		ret = backup_copy_keys(from.buf, keys.buf, e);
 	if (!ret)
 		ret = write_info(s, pend.buf, bi, seal, e);
-	if (!ret && sync_path(pend.buf))
+	if (!ret && store_fsync_path(pend.buf))
 		ret = perr_set(e, errno, "%s: %s", pend.buf, strerror(errno));
 	strbuf_release(&pend);
 	strbuf_release(&keys);
@@ -673,7 +661,7 @@ static int name_pending(struct backup_dest *d, struct backup_info *bi, struct pe
 	strbuf_addf(&pend, "%s/" BACKUP_PENDING, meta.buf);
 	strbuf_addf(&dst, "%s/%" PRIu32, meta.buf, v[n - 1].id);
 	backup_rmtree(dst.buf);
-	if (rename(pend.buf, dst.buf) || sync_path(meta.buf)) {
+	if (rename(pend.buf, dst.buf) || store_fsync_path(meta.buf)) {
 		ret = perr_set(e, errno, "%s: %s", dst.buf, strerror(errno));
 		goto out;
 	}

@@ -94,18 +94,6 @@ static int rm_rf(const char *path)
 	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) ? -errno : 0;
 }
 
-static int fsync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static bool exists(const char *path)
 {
 	struct stat st;
@@ -154,7 +142,7 @@ int store_convert_recover(const char *dir, struct perr *e)
 	}
 	strbuf_reset(&b);
 	strbuf_addf(&b, "%s/keys", dir);
-	if (fsync_path(b.buf) || fsync_path(dir)) {
+	if (store_fsync_path(b.buf) || store_fsync_path(dir)) {
 		ret = -EIO;
 		goto fail;
 	}
@@ -174,7 +162,7 @@ int store_convert_recover(const char *dir, struct perr *e)
 	strbuf_addf(&a, "%s/convert", dir);
 	ret = rm_rf(a.buf);
 	if (!ret)
-		ret = fsync_path(dir);
+		ret = store_fsync_path(dir);
 	if (!ret) {
 		ret = done;
 		goto out;
@@ -776,7 +764,7 @@ static int write_ready(const char *cdir)
 	if (fd >= 0)
 		close(fd);
 	if (!ret)
-		ret = fsync_path(cdir);
+		ret = store_fsync_path(cdir);
 	strbuf_release(&path);
 	return ret;
 }

@@ -152,6 +152,8 @@ int open_error(const char *dir, const char *err, struct perr *e);
 /* pread()/pwrite() of all len bytes at off (store/fileio.c); -errno, or -EIO when short. */
 int store_pread_full(int fd, uint8_t *buf, size_t len, uint64_t off);
 int store_pwrite_full(int fd, const uint8_t *buf, size_t len, uint64_t off);
+/* fsync() of a file or directory by path (a rename or a new file made durable). */
+int store_fsync_path(const char *path);
 /* Flushes family cf's memtable to tables and waits (store/db.c); -ENOSPC or -EIO. */
 int store_flush(struct store *s, enum store_cf cf);
 /* Turns blob GC on for chunks once something deleted chunks (store/db.c). */
