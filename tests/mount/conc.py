@@ -12,6 +12,11 @@
     conc.py verify-own DIR ID SIZE
     conc.py verify-append FILE NWRITERS COUNT
     conc.py verify-stripes FILE NSTRIPES STRIPE
+    conc.py round DIR NOWN SIZE NWRITERS COUNT NSTRIPES STRIPE
+                                   one round of all three in DIR (DIR/own-*,
+                                   DIR/log, DIR/striped), each writer a
+                                   forked child, started together; exit 1
+                                   when any writer failed
     conc.py verify-all DIR NOWN SIZE NWRITERS COUNT NSTRIPES STRIPE
                                    all three of DIR's files in one process
                                    (a start of python costs ~0.3 s of CPU
@@ -136,6 +141,44 @@ def verify_stripes(path, nstripes, sz):
     return 0
 
 
+def run_round(d, nown, size, nw, count, nstripes, sz):
+    """Forked, not started: a start of python costs ~0.3 s of CPU here."""
+    log, striped = os.path.join(d, "log"), os.path.join(d, "striped")
+    for go in ("go", "log.go", "striped.go"):
+        try:
+            os.unlink(os.path.join(d, go))
+        except FileNotFoundError:
+            pass
+    work = [(own, (d, w, size)) for w in range(nown)]
+    work += [(append, (log, w, count)) for w in range(nw)]
+    work += [(stripe, (striped, w, nstripes, sz)) for w in range(nstripes)]
+    pids = []
+    for fn, args in work:
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                fn(*args)
+                code = 0
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else 1
+            except BaseException as e:
+                print("FAIL: %s%r: %s" % (fn.__name__, args, e))
+            sys.stdout.flush()
+            os._exit(code)
+        pids.append((pid, fn.__name__))
+    time.sleep(0.5)
+    for go in ("go", "log.go", "striped.go"):
+        open(os.path.join(d, go), "w").close()
+    rc = 0
+    for pid, name in pids:
+        _, status = os.waitpid(pid, 0)
+        if status:
+            print("FAIL: %s writer %d exited with status %#x" % (name, pid, status))
+            rc = 1
+    return rc
+
+
 def verify_all(d, nown, size, nw, count, nstripes, sz):
     checks = [(1, verify_own, (d, wid, size)) for wid in range(nown)]
     checks += [(2, verify_append, (os.path.join(d, "log"), nw, count)),
@@ -166,6 +209,8 @@ def main(a):
         return verify_append(a[1], int(a[2]), int(a[3]))
     elif op == "verify-stripes":
         return verify_stripes(a[1], int(a[2]), int(a[3]))
+    elif op == "round":
+        return run_round(a[1], *map(int, a[2:8]))
     elif op == "verify-all":
         return verify_all(a[1], *map(int, a[2:8]))
     else:

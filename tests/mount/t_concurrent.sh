@@ -15,23 +15,8 @@ pool_mount
 mkdir -p "$MNT/c" || die "mkdir failed"
 
 run_round() {
-	local round=$1 pids=() i p rc=0
-	rm -f "$MNT/c/go" "$MNT/c/log.go" "$MNT/c/striped.go"
-	for ((i = 0; i < NOWN; i++)); do
-		"$PY" "$C" own "$MNT/c" $i $OWNSIZE & pids+=($!)
-	done
-	for ((i = 0; i < NAPP; i++)); do
-		"$PY" "$C" append "$MNT/c/log" $i $COUNT & pids+=($!)
-	done
-	for ((i = 0; i < NSTRIPE; i++)); do
-		"$PY" "$C" stripe "$MNT/c/striped" $i $NSTRIPE $STRIPE & pids+=($!)
-	done
-	sleep 0.5
-	touch "$MNT/c/go" "$MNT/c/log.go" "$MNT/c/striped.go"
-	for p in "${pids[@]}"; do
-		wait "$p" || rc=1
-	done
-	check_eq "round $round: every writer exited 0" "$rc" 0
+	check_run "round $1: every writer exited 0" \
+		"$PY" "$C" round "$MNT/c" $NOWN $OWNSIZE $NAPP $COUNT $NSTRIPE $STRIPE
 }
 
 # When an append is lost, say which versions were committed and the
