@@ -117,7 +117,7 @@ EOF2
 		echo "what|seconds|MB/s|note"
 		echo "store-side fill (not a figure)|$fill_s|-|$mb MiB CSV, $nv versions, fsync off"
 		echo "full backup|$full_s|$(mbps "$db" "$full_s")|db/ $((db >> 20)) MiB, DEST $((dst >> 20)) MiB"
-		echo "restore (recovery time)|$rest_s|$(mbps "$db" "$rest_s")|a pool that mounts"
+		echo "restore (recovery time)|$rest_s|$(mbps "$db" "$rest_s")|NEWSTORE from backup 1"
 		echo "audit verify of the restored pool|$ver_s|-|every record"
 	} > "$WORK/table"
 	echo "recovery of a ${mb} MiB pool with ${nv} versions (MB/s of the store's db/)"
