@@ -83,7 +83,7 @@ mount_pool() {
 
 big_case() {
 	local mb=${BACKUP_BIG_MB:-10240} nv=${BACKUP_BIG_VERSIONS:-1000000} t0 t1 fill_s
-	local full_s rest_s ver_s db dst
+	local full_s rest_s ver_s db dst load0
 	cat > "$WORK/nosync.c" << 'EOF2'
 int fsync(int fd) { (void)fd; return 0; }
 int fdatasync(int fd) { (void)fd; return 0; }
@@ -91,6 +91,7 @@ EOF2
 	cc -shared -fPIC -O2 -o "$WORK/nosync.so" "$WORK/nosync.c" || fail "cannot build the fill's shim"
 	head -c 32 /dev/urandom > "$WORK/master.key"
 	"$POOLCTL" init "$STORE" --key-file "$WORK/master.key" > /dev/null || fail "poolctl init failed"
+	load0=$(cut -d' ' -f1-3 /proc/loadavg)
 	say "filling $mb MiB and $nv versions store-side"
 	t0=$(now)
 	LD_PRELOAD=$WORK/nosync.so "$BUILD/bench/backup_fill" "$STORE" "$mb" "$nv" ||
@@ -116,10 +117,11 @@ EOF2
 		echo "what|seconds|MB/s|note"
 		echo "store-side fill (not a figure)|$fill_s|-|$mb MiB CSV, $nv versions, fsync off"
 		echo "full backup|$full_s|$(mbps "$db" "$full_s")|db/ $((db >> 20)) MiB, DEST $((dst >> 20)) MiB"
-		echo "restore (recovery time)|$rest_s|$(mbps "$db" "$rest_s")|a pool that mounts"
+		echo "restore (recovery time)|$rest_s|$(mbps "$db" "$rest_s")|NEWSTORE from backup 1"
 		echo "audit verify of the restored pool|$ver_s|-|every record"
 	} > "$WORK/table"
 	echo "recovery of a ${mb} MiB pool with ${nv} versions (MB/s of the store's db/)"
+	echo "load average at the start: $load0; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	column -t -s '|' < "$WORK/table"
 	exit 0
 }

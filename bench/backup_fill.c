@@ -1,10 +1,17 @@
 /*
  * bench/backup_fill.c - fills a pool store-side for bench/backup.sh's big
  * case: MIB MiB of CSV in 256 MiB files, then VERSIONS small versions
- * (a row appended and committed, with its audit record, as a write
- * through the mount commits) spread over 1000 files. Through the mount a
- * million commits take hours of FUSE round trips; here each costs about
- * one synced RocksDB write.
+ * (a row appended and committed, with its op=write audit record, as a write
+ * through the mount commits) spread over one file per VERSIONS_PER_FILE
+ * versions, each file created with its audit record as the daemon's
+ * create writes it. Through the mount a million commits take hours of
+ * FUSE round trips; here each costs about one synced RocksDB write.
+ *
+ * Why so many files: a file under one chunk (docs/storage.md) is stored
+ * whole at each version, so N appends to one file store ~N^2/2 rows.
+ * Spread over 1000 files a million versions (1000 each, up to 46 KB)
+ * stored 19.6 GiB of chunks, twice the pool's 10 GiB of data; 100 each
+ * store ~2.3 KB a version, 2.2 GiB for a million.
  *
  *   backup_fill STORE MIB VERSIONS
  *
@@ -22,7 +29,7 @@
 #include "store/store.h"
 
 #define FILE_MIB	256
-#define SMALL_FILES	1000
+#define VERSIONS_PER_FILE	100
 
 static const struct store_writer W = { 0, 0, 1, "bench", "fill" };
 static struct store *S;
@@ -64,10 +71,13 @@ static size_t rows(char *buf, size_t len, uint64_t *x)
 	}
 }
 
-static int commit(uint64_t ino, const char *name, const char *data, size_t len, uint64_t off)
+/* The record names the version the commit makes, as fs/stage.c's does. */
+static int commit(uint64_t ino, uint64_t version, const char *name, const char *data,
+		  size_t len, uint64_t off)
 {
 	struct store_stage *st = NULL;
-	struct audit_rec r = { .uid = 0, .op = "commit", .path = name, .comm = "backup_fill",
+	struct audit_rec r = { .uid = 0, .op = "write", .path = name, .comm = "backup_fill",
+			       .dept = W.dept, .user = W.user, .version = version,
 			       .bytes = len };
 	uint64_t v;
 	int ret;
@@ -94,7 +104,8 @@ static int big_files(uint64_t mib, uint64_t *x)
 		uint64_t size = (mib - f * FILE_MIB < FILE_MIB ? mib - f * FILE_MIB : FILE_MIB) << 20;
 		uint64_t off = 0, v;
 		char name[32];
-		struct audit_rec r = { .op = "commit", .comm = "backup_fill" };
+		struct audit_rec r = { .op = "write", .comm = "backup_fill", .dept = W.dept,
+				       .user = W.user, .version = 1 };
 		double t0 = now();
 
 		snprintf(name, sizeof(name), "big%03" PRIu64 ".csv", f);
@@ -124,30 +135,37 @@ static int big_files(uint64_t mib, uint64_t *x)
 
 static int small_versions(uint64_t versions, uint64_t *x)
 {
-	uint64_t ino[SMALL_FILES], size[SMALL_FILES] = { 0 };
+	uint64_t files = (versions + VERSIONS_PER_FILE - 1) / VERSIONS_PER_FILE;
+	uint64_t *ino = calloc(files ? files : 1, sizeof(*ino));
+	uint64_t *size = calloc(files ? files : 1, sizeof(*size));
 	double t0 = now();
-	int ret = 0;
+	int ret = ino && size ? 0 : -ENOMEM;
 
-	for (int i = 0; i < SMALL_FILES && !ret && versions; i++) {
+	for (uint64_t i = 0; i < files && !ret; i++) {
 		struct store_attr a;
 		char name[32];
+		struct audit_rec r = { .uid = 0, .op = "create", .path = name,
+					 .comm = "backup_fill", .dept = W.dept,
+					 .user = W.user };
 
-		snprintf(name, sizeof(name), "v%04d.csv", i);
-		ret = store_mknode(S, STORE_ROOT_INO, name, STORE_REG, 0644, 0, 0, NULL, &a, NULL);
+		snprintf(name, sizeof(name), "/v%06" PRIu64 ".csv", i);
+		ret = store_mknode(S, STORE_ROOT_INO, name + 1, STORE_REG, 0644, 0, 0, NULL, &a, &r);
 		ino[i] = a.ino;
 	}
 	for (uint64_t k = 0; k < versions && !ret; k++) {
-		int i = (int)(k % SMALL_FILES);
+		uint64_t i = k % files;
 		char name[32], row[128];
 		size_t n = rows(row, 60, x);
 
-		snprintf(name, sizeof(name), "/v%04d.csv", i);
-		ret = commit(ino[i], name, row, n, size[i]);
+		snprintf(name, sizeof(name), "/v%06" PRIu64 ".csv", i);
+		ret = commit(ino[i], k / files + 1, name, row, n, size[i]);
 		size[i] += n;
 		if ((k + 1) % 100000 == 0)
 			fprintf(stderr, "backup_fill: %" PRIu64 " versions, %.0f/s\n", k + 1,
 				(double)(k + 1) / (now() - t0));
 	}
+	free(ino);
+	free(size);
 	return ret;
 }
 
