@@ -12,6 +12,12 @@ alias pins the store inode's own entry again; a later lookup of the name
 must still lead to the alias the writer uses, not to a second live
 kernel inode: the kernel keeps pages and a size per kernel inode, and a
 reader there read pages the writer's in-place writes never reached.
+
+Then an open through the kernel inode of a file unlinked or renamed over
+while a writer had it (/proc/self/fd/N of the writer's descriptor, as a
+path looked up just before the unlink would reach it): a reader there
+reads the old file with its writers, whose pages it shares, never the
+name's new file, and the writer's own reads stay its own.
 Prints FAIL: lines and exits 1.
 """
 import os
@@ -74,11 +80,52 @@ def case(d, i):
     os.close(w2)
 
 
+def case_orphan(d, how):
+    c, b = os.path.join(d, "c_" + how), os.path.join(d, "b_" + how)
+    with open(c, "wb") as f:
+        f.write(b"x" * 20000)
+    with open(b, "wb") as f:
+        f.write(b"y" * 30000)
+    w = os.open(c, os.O_RDWR)
+    os.pwrite(w, b"w" * 100, 0)
+    want = b"w" * 100 + b"x" * 19900
+    if how == "rename":
+        os.rename(b, c)
+    else:
+        os.unlink(c)
+    try:
+        r = os.open("/proc/self/fd/%d" % w, os.O_RDONLY)
+    except OSError as e:
+        fail("%s: open through the writer's kernel inode: %s" % (how, e))
+        os.close(w)
+        return
+    got = read_all(r)
+    if got != want:
+        fail("%s: a reader through the writer's kernel inode read %d bytes %r..., want the"
+             " old file's %r..." % (how, len(got), got[:3], want[:3]))
+    got = read_all(w)
+    if got != want:
+        fail("%s: the writer read %d bytes %r... after that open, want its own %r..."
+             % (how, len(got), got[:3], want[:3]))
+    os.pwrite(w, b"z" * 50, 200)
+    want = want[:200] + b"z" * 50 + want[250:]
+    got = read_all(r)
+    if got != want:
+        fail("%s: the reader missed the writer's later write (%d bytes, %r at 200)"
+             % (how, len(got), got[200:203]))
+    if os.fstat(r).st_size != len(want):
+        fail("%s: fstat of the reader: %d, want %d" % (how, os.fstat(r).st_size, len(want)))
+    os.close(r)
+    os.close(w)
+
+
 def main():
     d = sys.argv[1]
     os.makedirs(d, exist_ok=True)
     for i in range(3):
         case(d, i)
+    for how in ("rename", "unlink"):
+        case_orphan(d, how)
     sys.exit(1 if FAILS else 0)
 
 
