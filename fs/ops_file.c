@@ -634,18 +634,21 @@ void fs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fs *fs = fs_of(req);
 	bool committed = false;
 	struct fs_inode *n;
+	uint64_t sino;
 	int err = 0;
 
 	/* see the top of the file: only a last writer that wrote commits here */
 	n = fs_file_lock(fh);
+	sino = n->key.sino;
 	if (fh->writable && !fs_file_orphan(fh) && n->writers == 1 &&
 	    (n->staged_bytes || n->stage_err))
 		err = fs_commit_locked(fs, n, &fh->who, "write", fh->path.buf, 0,
 				       &fh->dec, &committed);
 	pthread_mutex_unlock(&n->lock);
 	fuse_reply_err(req, -err);
+	/* after the reply the close may have released fh and freed n */
 	if (committed)
-		fs_changed(fs, n->key.sino);
+		fs_changed(fs, sino);
 }
 
 void fs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -666,6 +669,7 @@ void fs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	struct fs *fs = fs_of(req);
 	bool committed = false;
 	struct fs_inode *n;
+	uint64_t sino;
 	int err;
 
 	/*
@@ -678,12 +682,14 @@ void fs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		return;
 	}
 	n = fs_file_lock(fh);
+	sino = n->key.sino;
 	/* the old file of an orphan is never committed: nothing to sync */
 	err = fs_file_orphan(fh) ? 0 :
 	      fs_commit_locked(fs, n, &fh->who, "write", fh->path.buf, 0, &fh->dec,
 			       &committed);
 	pthread_mutex_unlock(&n->lock);
 	fuse_reply_err(req, -err);
+	/* after the reply a close may have released fh and freed n */
 	if (committed)
-		fs_changed(fs, n->key.sino);
+		fs_changed(fs, sino);
 }
