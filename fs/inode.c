@@ -221,6 +221,27 @@ struct fs_inode *fs_table_find(struct fs *fs, uint64_t ino)
 	return n;
 }
 
+/*
+ * The newest alias of store inode sino that shows the name (not
+ * orphaned) in view vid to department dept, or NULL. Caller holds the
+ * table lock. A file has at most one such kernel inode per view: the
+ * kernel keeps a page cache and an i_size per kernel inode, and a
+ * writer's bytes reach only those of the one it writes through, so a
+ * reader that follows the writing through another would read stale
+ * pages and stop short at a stale size (kinode.h).
+ */
+static struct fs_inode *live_alias(struct fs *fs, uint64_t sino, uint32_t vid, uint32_t dept)
+{
+	struct fs_inode *k, *n = NULL;
+
+	/* the newest match, as when they were one list, newest first */
+	for (k = fs_redirects(fs, sino); k; k = k->rnext)
+		if (k->redirect == sino && !k->orphaned && k->key.kind == FS_REAL &&
+		    k->key.vid == vid && k->key.dept == dept && (!n || k->rseq > n->rseq))
+			n = k;
+	return n;
+}
+
 static struct fs_inode *table_add(struct fs *fs, uint64_t ino,
 				  const struct fs_vkey *key, const char *vpath)
 {
@@ -248,6 +269,13 @@ static struct fs_inode *table_add(struct fs *fs, uint64_t ino,
 		fs->vbuckets[h] = n;
 	}
 	fs->count++;
+	/*
+	 * A store inode's own entry made again (a handle's pin, a lookup)
+	 * after the kernel forgot it, while an alias shows the name: the
+	 * alias stays the name's one live kernel inode (see live_alias).
+	 */
+	if (key->kind == FS_REAL && ino == key->sino && live_alias(fs, ino, 0, 0))
+		n->orphaned = true;
 	return n;
 }
 
@@ -321,16 +349,14 @@ struct fs_inode *fs_inode_get_view(struct fs *fs, uint64_t sino, uint32_t vid,
 
 	pthread_mutex_lock(&fs->table_lock);
 	n = fs_table_find(fs, sino);
-	/* the store inode's own kernel inode shows it raw, to everyone */
+	/*
+	 * The store inode's own kernel inode shows it raw, to everyone,
+	 * unless an alias took the name over while it was forgotten.
+	 */
+	if (!n && !vid && !dept)
+		n = live_alias(fs, sino, 0, 0);
 	if ((n && n->orphaned) || vid || dept) {
-		struct fs_inode *k;
-
-		/* the newest match, as when they were one list, newest first */
-		n = NULL;
-		for (k = fs_redirects(fs, sino); k; k = k->rnext)
-			if (k->redirect == sino && !k->orphaned && k->key.vid == vid &&
-			    k->key.dept == dept && (!n || k->rseq > n->rseq))
-				n = k;
+		n = live_alias(fs, sino, vid, dept);
 		if (!n) {
 			n = table_add(fs, fs->next_alias++, &key, NULL);
 			if (n) {

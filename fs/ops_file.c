@@ -63,7 +63,7 @@ static void fs_open_flags(struct fs_inode *n, const struct fs_file *fh, uint64_t
 		fi->keep_cache = 1;
 		return;
 	}
-	if (fh->writable || fh->follow_stage) {
+	if (fh->writable || fh->follow_stage || fs_file_orphan(fh)) {
 		fi->direct_io = fh->private_cache;
 		n->cache_version = FS_CACHE_UNKNOWN;
 		return;
@@ -79,11 +79,13 @@ static void fs_open_flags(struct fs_inode *n, const struct fs_file *fh, uint64_t
  * Makes the handle for an open of n through kernel inode kino under path
  * with decision d and the caller's view vp, sets fi and returns in
  * *version the version opened. Takes over the caller's pin on n, even
- * on error.
+ * on error, and its reference to o: the old file whose writers kino
+ * serves (read-only opens only), which the handle then reads too.
  */
 static int open_node(fuse_req_t req, struct fs_inode *n, uint64_t kino, const char *path,
 		     const struct policy_decision *d, const struct fs_view_pick *vp,
-		     struct fuse_file_info *fi, struct fs_file **out, uint64_t *version)
+		     struct fs_orphan *o, struct fuse_file_info *fi, struct fs_file **out,
+		     uint64_t *version)
 {
 	struct fs *fs = fs_of(req);
 	int acc = fi->flags & O_ACCMODE;
@@ -92,14 +94,30 @@ static int open_node(fuse_req_t req, struct fs_inode *n, uint64_t kino, const ch
 
 	*out = NULL;
 	err = fs_file_new(req, n, path, d, &fh);
-	if (err < 0)
+	if (err < 0) {
+		if (o)
+			fs_orphan_put(o);
 		return err;
+	}
 	fh->kino = kino;
 	fh->writable = acc != O_RDONLY || (fi->flags & O_TRUNC);
 	fh->private_cache = vp->private_cache;
 	if (vp->view)
 		snprintf(fh->view, sizeof(fh->view), "%s", policy_view_fingerprint(vp->view));
 
+	/*
+	 * The kernel inode's pages and size are the old file's, which its
+	 * writers still write: the reader reads that file with them, not
+	 * whatever the name (if any) shows now (orphan.c).
+	 */
+	if (o) {
+		*version = 0;
+		fh->version = 0;
+		__atomic_store_n(&fh->orphan, o, __ATOMIC_RELEASE);
+		fs_open_flags(n, fh, 0, fi);
+		*out = fh;
+		return 0;
+	}
 	err = fs_node_version(fs, n, version);
 	if (err < 0)
 		goto err_out;
@@ -257,6 +275,7 @@ void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fs_view_pick vp = { NULL, NULL, false, 0 };
 	struct fs_inode *n = NULL;
 	struct fs_file *fh = NULL;
+	struct fs_orphan *o = NULL;
 	int acc = fi->flags & O_ACCMODE;
 	bool wr = acc != O_RDONLY || (fi->flags & O_TRUNC);
 	uint64_t version = 0;
@@ -264,7 +283,13 @@ void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	fs_readahead_apply();
 	err = fs_node_pin(fs, ino, &n);
-	if (err == 0)
+	/* a kernel inode whose old file's writers went on privately (orphan.c) */
+	if (err == 0 && n->key.kind == FS_REAL)
+		o = fs_inode_orphan(fs, ino);
+	/* the path that file had decides, as for its other handles */
+	if (err == 0 && o)
+		strbuf_addstr(&path, fs_orphan_path(o));
+	else if (err == 0)
 		err = fs_node_path(fs, n, &path);
 	if (err < 0)
 		goto out;
@@ -292,13 +317,21 @@ void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = -ENOMEM;
 	else if (err == 0 && fs_inode_vid(fs, ino) != vp.vid)
 		err = -ESTALE;
+	/*
+	 * Through an orphan's kernel inode only a raw reader joins its
+	 * writers; a writer would write the name's file through the old
+	 * one's pages: ESTALE, as through a kept kernel inode (kinode.h).
+	 */
+	if (err == 0 && o && (wr || vp.view))
+		err = -ESTALE;
 	/* before it changes the file, readers of the version get their own kernel inode */
 	if (err == 0 && wr && !fs_node_virtual(n))
 		err = fs_kinode_claim(fs, n, ino);
 	if (err < 0)
 		goto out;
-	err = open_node(req, n, ino, path.buf, &d, &vp, fi, &fh, &version);
+	err = open_node(req, n, ino, path.buf, &d, &vp, o, fi, &fh, &version);
 	n = NULL;
+	o = NULL;
 	if (err == 0)
 		writer_rules(req, fh, &vp, fi->flags);
 	/* a masked O_RDWR handle reads its view of the version it opened, not the stage */
@@ -325,6 +358,8 @@ void fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 out:
 	if (fh)
 		close_file(fs, fh, err == 0);
+	if (o)
+		fs_orphan_put(o);
 	fs_view_pick_release(&vp);
 	fs_inode_put(fs, n);
 	strbuf_release(&path);
@@ -353,7 +388,8 @@ void fs_ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (vp.private_cache)
 		e.attr_timeout = 0;
 	n = fs_inode_find(fs, e.ino);
-	err = n ? open_node(req, n, e.ino, path.buf, &d, &vp, fi, &fh, &version) : -ENOMEM;
+	err = n ? open_node(req, n, e.ino, path.buf, &d, &vp, NULL, fi, &fh, &version) :
+		  -ENOMEM;
 	if (err < 0) {
 		fs_inode_forget(fs, e.ino, 1);
 		goto out;
@@ -598,18 +634,21 @@ void fs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fs *fs = fs_of(req);
 	bool committed = false;
 	struct fs_inode *n;
+	uint64_t sino;
 	int err = 0;
 
 	/* see the top of the file: only a last writer that wrote commits here */
 	n = fs_file_lock(fh);
+	sino = n->key.sino;
 	if (fh->writable && !fs_file_orphan(fh) && n->writers == 1 &&
 	    (n->staged_bytes || n->stage_err))
 		err = fs_commit_locked(fs, n, &fh->who, "write", fh->path.buf, 0,
 				       &fh->dec, &committed);
 	pthread_mutex_unlock(&n->lock);
 	fuse_reply_err(req, -err);
+	/* after the reply the close may have released fh and freed n */
 	if (committed)
-		fs_changed(fs, n->key.sino);
+		fs_changed(fs, sino);
 }
 
 void fs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -630,6 +669,7 @@ void fs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	struct fs *fs = fs_of(req);
 	bool committed = false;
 	struct fs_inode *n;
+	uint64_t sino;
 	int err;
 
 	/*
@@ -642,12 +682,14 @@ void fs_ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		return;
 	}
 	n = fs_file_lock(fh);
+	sino = n->key.sino;
 	/* the old file of an orphan is never committed: nothing to sync */
 	err = fs_file_orphan(fh) ? 0 :
 	      fs_commit_locked(fs, n, &fh->who, "write", fh->path.buf, 0, &fh->dec,
 			       &committed);
 	pthread_mutex_unlock(&n->lock);
 	fuse_reply_err(req, -err);
+	/* after the reply a close may have released fh and freed n */
 	if (committed)
-		fs_changed(fs, n->key.sino);
+		fs_changed(fs, sino);
 }
