@@ -149,6 +149,9 @@ clean:
 	rm -rf build build-san build-tsan build-fuzz
 
 .PHONY: all deps test san tsan demo bench soak fuzz install clean
-.SECONDARY:
+# keep the objects of the test and bench programs (made through pattern
+# rules, so make would delete them); a bare .SECONDARY: would make every
+# target intermediate, and a deleted libpool.a was then never rebuilt
+.SECONDARY: $(TESTS:%=%.o) $(BENCHES:%=%.o)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
