@@ -795,8 +795,15 @@ static void precompute(struct fs *fs, uint64_t sino)
 	err = store_content_open(fs->store, sino, 0, &pc.raw);
 	if (err < 0)
 		goto out;
-	if (store_content_version(pc.raw))
+	if (store_content_version(pc.raw)) {
+		struct fs_view_defer df;
+
+		/* a file's views, one per grant on its entry: their records in one write */
+		fs_view_defer_begin(&df);
 		policy_entry_views(pc.p, path.buf, now, precompute_one, &pc);
+		/* records_write() logged a failure; nobody waits on the worker */
+		(void)fs_view_defer_end(fs, &df);
+	}
 out:
 	if (pc.raw)
 		store_content_close(pc.raw);
