@@ -17,6 +17,7 @@
 #include "fs/ops_dir.h"
 #include "fs/orphan.h"
 #include "fs/stage.h"
+#include "fs/view_defer.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -96,7 +97,7 @@ err_out:
 
 /* Adds entry i of dir to buf; returns its size, more than room if it did not fit. */
 static size_t add_entry(fuse_req_t req, struct fs_dir *dir, size_t i, bool plus,
-			char *buf, size_t room, int *err)
+			char *buf, size_t room, uint64_t *ino, int *err)
 {
 	struct fs_dirent *ent = &dir->ents[i];
 	struct fuse_entry_param e;
@@ -116,6 +117,8 @@ static size_t add_entry(fuse_req_t req, struct fs_dir *dir, size_t i, bool plus,
 	n = fuse_add_direntry_plus(req, buf, room, ent->name, &e, (off_t)i + 1);
 	if (n > room && e.ino)
 		fs_inode_forget(fs_of(req), e.ino, 1);
+	if (n <= room)
+		*ino = e.ino;
 	return n;
 }
 
@@ -123,6 +126,9 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 		       struct fuse_file_info *fi, bool plus)
 {
 	struct fs_dir *dir = (struct fs_dir *)(uintptr_t)fi->fh;
+	struct fs_view_defer df;
+	uint64_t *inos = NULL;		/* entries given a lookup count in buf */
+	size_t ninos = 0, ainos = 0;
 	char *buf = xmalloc(size);
 	size_t used = 0;
 	int err;
@@ -134,8 +140,12 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 		fuse_reply_err(req, -err);
 		return;
 	}
+	/* the sizes of a reply's masked files: their view builds' records in one write */
+	if (plus)
+		fs_view_defer_begin(&df);
 	for (size_t i = off < 0 ? 0 : (size_t)off; i < dir->n; i++) {
-		size_t n = add_entry(req, dir, i, plus, buf + used, size - used, &err);
+		uint64_t ino = 0;
+		size_t n = add_entry(req, dir, i, plus, buf + used, size - used, &ino, &err);
 
 		/* a name gone or hidden since opendir is left out, not an error */
 		if (err < 0)
@@ -143,7 +153,21 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 		if (n > size - used)
 			break;
 		used += n;
+		if (ino) {
+			ALLOC_GROW(inos, ninos + 1, ainos);
+			inos[ninos++] = ino;
+		}
 	}
+	if (plus && fs_view_defer_end(fs_of(req), &df) < 0) {
+		/* fail closed: no size of a build the log does not hold */
+		for (size_t i = 0; i < ninos; i++)
+			fs_inode_forget(fs_of(req), inos[i], 1);
+		free(inos);
+		free(buf);
+		fuse_reply_err(req, EIO);
+		return;
+	}
+	free(inos);
 	fuse_reply_buf(req, buf, used);
 	free(buf);
 }

@@ -21,6 +21,7 @@
  */
 #include "common/alloc.h"
 #include "fs/view.h"
+#include "fs/view_defer.h"
 #include "fs/access.h"
 #include "fs/inode.h"
 #include "fs/node.h"
@@ -50,6 +51,7 @@ struct view_build {
 	unsigned refs;			/* builder and waiters; lock */
 	bool done;			/* lock */
 	int err;			/* the build's result; lock */
+	uint64_t size;			/* the view's, when err is 0; lock */
 	char reason[256];		/* lock */
 	pthread_cond_t cond;		/* done */
 };
@@ -269,47 +271,112 @@ static void build_put(struct view_build *b)
 	free(b);
 }
 
+/* A view.build record, its strings owned, until it is written. */
+struct view_defer_rec {
+	char *path;
+	struct policy_decision d;
+	char fp[65];
+	int err;
+	uint64_t version, bytes;
+};
+
+static __thread struct fs_view_defer *defer_cur;
+
+void fs_view_defer_begin(struct fs_view_defer *df)
+{
+	memset(df, 0, sizeof(*df));
+	df->prev = defer_cur;
+	defer_cur = df;
+}
+
+/* Writes recs as one group: one synced journal write for all of them. */
+static int records_write(struct fs *fs, const struct view_defer_rec *recs, size_t n)
+{
+	struct audit_rec *r;
+	struct fs_who w;
+	size_t done = 0;
+	int err;
+
+	if (!n)
+		return 0;
+	memset(&w, 0, sizeof(w));
+	snprintf(w.comm, sizeof(w.comm), "poolfs");
+	r = xcalloc(n, sizeof(*r));
+	for (size_t i = 0; i < n; i++) {
+		fs_audit_rec(&r[i], &w, "view.build", recs[i].path, recs[i].err, &recs[i].d);
+		r[i].view = recs[i].fp;
+		r[i].version = recs[i].version;
+		r[i].bytes = recs[i].bytes;
+	}
+	err = audit_append_many(fs->store, r, n, &done);
+	if (err < 0)
+		log_err("audit records of %zu view builds (\"%s\" first) not written: %s",
+			n - done, recs[done < n ? done : 0].path, strerror(-err));
+	free(r);
+	return err < 0 ? -EIO : 0;
+}
+
+int fs_view_defer_end(struct fs *fs, struct fs_view_defer *df)
+{
+	int err = records_write(fs, df->v, df->n);
+
+	for (size_t i = 0; i < df->n; i++)
+		free(df->v[i].path);
+	free(df->v);
+	defer_cur = df->prev;
+	memset(df, 0, sizeof(*df));
+	return err;
+}
+
 /*
  * Records a build: the daemon read raw content on its own account, which
  * the log shows like any read (bytes: the view's size), whether a commit
  * or a reader's open or stat asked for it. A file the engine refused is
  * logged with the engine's reason, at commit time before any reader asks.
- * Returns 0 or -EIO when the record was not written.
+ * Under a deferral (fs/view_defer.h) the record is queued for the end of
+ * the request. Returns 0 or -EIO when the record was not written.
  */
 static int build_record(struct fs *fs, const char *path, const struct store_content *raw,
 			 const struct view_rules *r, int err, const char *reason,
 			 uint64_t bytes)
 {
 	struct policy_entry_info info;
-	struct policy_decision d;
+	struct view_defer_rec rec, *q;
 	struct policy *p = fs_policy_get(fs);
-	char fp[65];
-	struct fs_who w;
+	struct policy_decision *d = &rec.d;
 
-	memset(&w, 0, sizeof(w));
-	memset(&d, 0, sizeof(d));
-	snprintf(w.comm, sizeof(w.comm), "poolfs");
+	memset(&rec, 0, sizeof(rec));
 	if (p && policy_entry_for_path(p, path, &info) == 0)
-		snprintf(d.code, sizeof(d.code), "%s", info.code);
+		snprintf(d->code, sizeof(d->code), "%s", info.code);
 	if (p)
 		policy_put(p);
-	d.err = err;
-	d.allow = err == 0;
+	d->err = err;
+	d->allow = err == 0;
 	if (err < 0) {
-		snprintf(d.reason, sizeof(d.reason), "view not built: %s", reason);
-		log_warn("\"%s\": %s", path, d.reason);
+		snprintf(d->reason, sizeof(d->reason), "view not built: %s", reason);
+		log_warn("\"%s\": %s", path, d->reason);
 	} else {
-		snprintf(d.reason, sizeof(d.reason), "view built");
+		snprintf(d->reason, sizeof(d->reason), "view built");
 	}
 	if (r->hash_dept) {
-		size_t n = strlen(d.reason);
+		size_t n = strlen(d->reason);
 
-		snprintf(d.reason + n, sizeof(d.reason) - n, "; hash key v%u of \"%s\"",
+		snprintf(d->reason + n, sizeof(d->reason) - n, "; hash key v%u of \"%s\"",
 			 r->hash_key_version, r->hash_dept);
 	}
-	hex_encode(r->fingerprint, sizeof(r->fingerprint), fp);
-	return fs_audit_view(fs, &w, "view.build", path, err, &d, fp,
-			     store_content_version(raw), bytes);
+	hex_encode(r->fingerprint, sizeof(r->fingerprint), rec.fp);
+	rec.err = err;
+	rec.version = store_content_version(raw);
+	rec.bytes = bytes;
+	if (!defer_cur) {
+		rec.path = (char *)path;
+		return records_write(fs, &rec, 1);
+	}
+	ALLOC_GROW(defer_cur->v, defer_cur->n + 1, defer_cur->alloc);
+	q = &defer_cur->v[defer_cur->n++];
+	*q = rec;
+	q->path = xstrdup(path);
+	return 0;
 }
 
 /*
@@ -318,7 +385,7 @@ static int build_record(struct fs *fs, const char *path, const struct store_cont
  */
 static int build_shared(struct fs_views *vs, struct store_content *raw,
 			const struct view_rules *r, const uint8_t cid[32], const char *path,
-			struct perr *e)
+			uint64_t *size_out, struct perr *e)
 {
 	struct view_build *b, **p;
 	uint64_t size = 0;
@@ -336,6 +403,8 @@ static int build_shared(struct fs_views *vs, struct store_content *raw,
 		err = b->err;
 		if (err < 0)
 			perr_set(e, -err, "%s", b->reason);
+		if (size_out)
+			*size_out = b->size;
 		build_put(b);
 		pthread_mutex_unlock(&vs->lock);
 		return err;
@@ -362,6 +431,7 @@ static int build_shared(struct fs_views *vs, struct store_content *raw,
 	*p = b->next;
 	b->done = true;
 	b->err = err;
+	b->size = size;
 	if (err < 0)
 		snprintf(b->reason, sizeof(b->reason), "%s", perr_msg(e, -err));
 	/* the budget only changes at mount, so a view too large stays so */
@@ -375,6 +445,8 @@ static int build_shared(struct fs_views *vs, struct store_content *raw,
 	    build_record(vs->fs, path, raw, r, err, perr_msg(e, -err), size) < 0 && err == 0)
 		err = perr_set(e, EIO, "%s: the audit record of its view build was not written",
 			       path);
+	if (size_out)
+		*size_out = size;
 	return err;
 }
 
@@ -426,7 +498,7 @@ int fs_view_open(struct fs *fs, struct store_content *raw, const struct policy_v
 			err = map_open(vs, cid, r->fingerprint, map);
 		if (err != -ENOENT || i == VIEW_TRIES)
 			break;
-		err = build_shared(vs, raw, r, cid, path, e);
+		err = build_shared(vs, raw, r, cid, path, NULL, e);
 		if (err < 0)
 			break;
 	}
@@ -440,12 +512,17 @@ int fs_view_open(struct fs *fs, struct store_content *raw, const struct policy_v
 	return err;
 }
 
-/* The size of view v of version (0: none) of store inode sino; 0 when it cannot be built. */
+/*
+ * The size of view v of version (0: none) of store inode sino; 0 when it
+ * cannot be built. A stat only needs the size: it reads the view's
+ * record, or takes it from the build, never opening the view's content.
+ */
 static uint64_t view_size(struct fs *fs, uint64_t sino, uint64_t version,
 			  const struct policy_view *v, const char *path)
 {
 	const struct view_rules *r = policy_view_rules(v);
-	struct store_content *raw = NULL, *c = NULL;
+	struct fs_views *vs = fs->views;
+	struct store_content *raw = NULL;
 	struct strbuf map = STRBUF_INIT;
 	struct store_version_info vi;
 	struct perr e = PERR_INIT;
@@ -453,26 +530,37 @@ static uint64_t view_size(struct fs *fs, uint64_t sino, uint64_t version,
 	uint64_t size = 0;
 	int hit, err;
 
-	if (!version || store_version_get(fs->store, sino, version, &vi) < 0)
+	if (!vs || !r || !version || store_version_get(fs->store, sino, version, &vi) < 0)
 		return 0;
-	pthread_mutex_lock(&fs->views->lock);
-	hit = known_get(fs->views, vi.content_id, r->fingerprint, &k);
-	pthread_mutex_unlock(&fs->views->lock);
+	pthread_mutex_lock(&vs->lock);
+	hit = known_get(vs, vi.content_id, r->fingerprint, &k);
+	pthread_mutex_unlock(&vs->lock);
 	if (hit)
 		return k.err ? 0 : k.size;
-	err = store_content_open(fs->store, sino, version, &raw);
-	if (err == 0)
-		err = fs_view_open(fs, raw, v, path, &c, &map, &e);
-	if (err == 0 && c)
-		size = store_content_size(c);
-	else if (err == 0)
-		err = vseg_map_size(map.buf, map.len, &size);
-	if (err < 0)
+	err = store_view_size(fs->store, vi.content_id, r->fingerprint, &size);
+	if (err == 0) {
+		pthread_mutex_lock(&vs->lock);
+		known_put(vs, vi.content_id, r->fingerprint, 0, size, NULL);
+		pthread_mutex_unlock(&vs->lock);
+	}
+	if (err == -ENOENT) {
+		err = map_open(vs, vi.content_id, r->fingerprint, &map);
+		if (err == 0)
+			err = vseg_map_size(map.buf, map.len, &size);
+	}
+	if (err == -ENOENT) {
+		err = store_content_open(fs->store, sino, version, &raw);
+		if (err < 0)
+			perr_set(&e, -err, "cannot open the version: %s", strerror(-err));
+		else
+			err = build_shared(vs, raw, r, vi.content_id, path, &size, &e);
+	}
+	if (err < 0) {
+		size = 0;
 		log_warn("\"%s\" version %llu: view %.12s: %s: its size shows as 0", path,
 			 (unsigned long long)version, policy_view_fingerprint(v),
 			 perr_msg(&e, -err));
-	if (c)
-		store_content_close(c);
+	}
 	if (raw)
 		store_content_close(raw);
 	strbuf_release(&map);
@@ -707,8 +795,15 @@ static void precompute(struct fs *fs, uint64_t sino)
 	err = store_content_open(fs->store, sino, 0, &pc.raw);
 	if (err < 0)
 		goto out;
-	if (store_content_version(pc.raw))
+	if (store_content_version(pc.raw)) {
+		struct fs_view_defer df;
+
+		/* a file's views, one per grant on its entry: their records in one write */
+		fs_view_defer_begin(&df);
 		policy_entry_views(pc.p, path.buf, now, precompute_one, &pc);
+		/* records_write() logged a failure; nobody waits on the worker */
+		(void)fs_view_defer_end(fs, &df);
+	}
 out:
 	if (pc.raw)
 		store_content_close(pc.raw);

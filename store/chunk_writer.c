@@ -28,6 +28,8 @@
 #define CHUNK_BATCH_BYTES	(8u << 20)
 #define SPACE_MARGIN		(8u << 20)	/* for WAL, SSTs, MANIFEST and logs */
 #define STREAM_BUF		(2 * CHUNK_MAX)
+/* first size of the table of hashes met: most views and files are a chunk or two */
+#define SEEN_MIN		16
 
 struct chunk_writer {
 	struct store *s;
@@ -60,7 +62,7 @@ static size_t sha_slot(const uint8_t sha[32], size_t cap)
 
 static void seen_grow(struct chunk_writer *cw)
 {
-	size_t cap = cw->seen_cap ? 2 * cw->seen_cap : 1024, i;
+	size_t cap = cw->seen_cap ? 2 * cw->seen_cap : SEEN_MIN, i;
 	uint8_t (*t)[33] = xcalloc(cap, sizeof(*t));
 
 	for (size_t k = 0; k < cw->seen_cap; k++) {

@@ -281,6 +281,9 @@ struct store_view_writer;	/* opaque: a view being built; not thread-safe */
  */
 int store_view_open(struct store *s, const uint8_t content_id[32], const uint8_t fp[32],
 		    struct store_content **out);
+/* The cached view's size, read from its record alone; -ENOENT when there is none. */
+int store_view_size(struct store *s, const uint8_t content_id[32], const uint8_t fp[32],
+		    uint64_t *size);
 
 /*
  * Builds a view from a stream of writes: content is chunked and stored as

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #define KEY_MAX 64
+#define TABLE_MIN 256	/* slots of a table's first size */
 
 /* Open addressing on the key's first bytes (hashes, so uniform). */
 struct pin_table {
@@ -61,7 +62,7 @@ static void table_grow(struct pin_table *t)
 {
 	struct pin_table old = *t;
 
-	t->cap = old.cap ? 2 * old.cap : 256;
+	t->cap = old.cap ? 2 * old.cap : TABLE_MIN;
 	t->key = xreallocarray(NULL, t->cap, sizeof(*t->key));
 	t->count = xcalloc(t->cap, sizeof(*t->count));
 	for (size_t k = 0; k < old.cap; k++) {
@@ -112,7 +113,12 @@ static void table_unpin(struct pin_table *t, const uint8_t *key)
 			i = j;
 		}
 	}
-	if (!t->n) {
+	/*
+	 * Emptied: a big table goes, the first size stays, so that a view
+	 * built at a time (each stat of a masked file at a first listing)
+	 * does not allocate and clear a table for its one pin.
+	 */
+	if (!t->n && t->cap > TABLE_MIN) {
 		free(t->key);
 		free(t->count);
 		t->key = NULL;
