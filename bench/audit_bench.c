@@ -49,7 +49,7 @@ static void *worker_main(void *arg)
 	while (!__atomic_load_n(&stop, __ATOMIC_SEQ_CST)) {
 		struct audit_rec r = { .uid = 1000 + k->id, .gid = 2000, .pid = 4242,
 				       .comm = "cat", .dept = "renshe", .user = "张三",
-				       .op = k->commits ? "policy_apply" : "open", .path = path,
+				       .op = k->commits ? "policy.apply" : "open", .path = path,
 				       .code = "341800-GA-0001", .grant = "g1",
 				       .view = "5d41402abc4b2a76b9719d911017c592" };
 		double t0 = now();

@@ -19,7 +19,12 @@
 
 #include "common/log.h"
 #include "fs/service.h"
+#include "policy/window.h"
 #include "tools/ctl.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
 
 /*
  * op gives store inode ino a new current version (restore): the mount
@@ -43,6 +48,97 @@ static int hook_change(void *data, uint64_t ino, int (*op)(void *arg), void *arg
 	return err;
 }
 
+/* Drops every kernel inode's pages and attributes; returns when done. */
+static void drop_all(struct fs *fs)
+{
+	uint64_t *inos;
+	size_t n;
+
+	fs_inode_list(fs, &inos, &n);
+	for (size_t i = 0; i < n; i++)
+		fs_notify_inode(fs, inos[i]);
+	free(inos);
+	fs_notify_wait(fs);
+}
+
+/*
+ * A grant's window that opens or closes changes views as an apply does,
+ * but nobody applies anything: without a drop then, handles opened
+ * before a grant ended (and maps) would read on what the kernel cached
+ * under it. One thread sleeps until the next such instant of the live
+ * policy and drops every page then; an apply wakes it to look again.
+ */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;		/* CLOCK_MONOTONIC: an apply, or stop */
+	pthread_t th;
+	bool started, stop, changed;	/* mu */
+} lapse = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static void *lapse_main(void *arg)
+{
+	struct fs *fs = arg;
+	struct policy *p;
+	struct timespec at;
+	int64_t next, now;
+
+	pthread_mutex_lock(&lapse.mu);
+	while (!lapse.stop) {
+		lapse.changed = false;
+		p = fs_policy_get(fs);
+		next = policy_next_window_change(p, (int64_t)time(NULL));
+		if (p)
+			policy_put(p);
+		/* wall clock instants, slept in monotonic steps of at most a minute */
+		while (!lapse.stop && !lapse.changed && (now = (int64_t)time(NULL)) < next) {
+			clock_gettime(CLOCK_MONOTONIC, &at);
+			at.tv_sec += next - now < 60 ? (time_t)(next - now) : 60;
+			pthread_cond_timedwait(&lapse.cv, &lapse.mu, &at);
+		}
+		if (lapse.stop || lapse.changed)
+			continue;
+		pthread_mutex_unlock(&lapse.mu);
+		log_info("a grant's validity window opened or closed: dropping cached pages");
+		drop_all(fs);
+		pthread_mutex_lock(&lapse.mu);
+	}
+	pthread_mutex_unlock(&lapse.mu);
+	return NULL;
+}
+
+static int lapse_start(struct fs *fs)
+{
+	pthread_condattr_t ca;
+	int err;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&lapse.cv, &ca);
+	pthread_condattr_destroy(&ca);
+	lapse.stop = false;
+	err = pthread_create(&lapse.th, NULL, lapse_main, fs);
+	if (err) {
+		log_err("cannot start the grant window thread: %s", strerror(err));
+		pthread_cond_destroy(&lapse.cv);
+		return -err;
+	}
+	lapse.started = true;
+	return 0;
+}
+
+static void lapse_stop(void)
+{
+	if (!lapse.started)
+		return;
+	pthread_mutex_lock(&lapse.mu);
+	lapse.stop = true;
+	pthread_cond_signal(&lapse.cv);
+	pthread_mutex_unlock(&lapse.mu);
+	pthread_join(lapse.th, NULL);
+	pthread_cond_destroy(&lapse.cv);
+	lapse.started = false;
+}
+
 /*
  * Makes p the live policy (taking the caller's reference) and drops
  * every cached page, since views may have changed.
@@ -51,20 +147,18 @@ static int hook_set_policy(void *data, struct policy *p)
 {
 	struct fs *fs = data;
 	struct policy *old;
-	uint64_t *inos;
-	size_t n;
-
 
 	old = fs_policy_swap(fs, p);
 	if (old)
 		policy_put(old);
 	/* views and sizes follow the policy: no cached page may outlive it */
-	fs_inode_list(fs, &inos, &n);
-	for
- (size_t i = 0; i < n; i++)
-		fs_notify_inode(fs, inos[i]);
-	free(inos);
-	fs_notify_wait(fs);
+	drop_all(fs);
+	/* its windows are others */
+	pthread_mutex_lock(&lapse.mu);
+	lapse.changed = true;
+	if (lapse.started)
+		pthread_cond_signal(&lapse.cv);
+	pthread_mutex_unlock(&lapse.mu);
 	return 0;
 }
 
@@ -86,8 +180,15 @@ int fs_control_start(struct fs *fs)
 	int err;
 
 	err = ctl_server_start(fs->store, &hooks, &fs->ctl, &e);
-	if (err < 0)
+	if (err < 0) {
 		log_err("%s", perr_msg(&e, err));
+		return err;
+	}
+	err = lapse_start(fs);
+	if (err < 0) {
+		ctl_server_stop(fs->ctl);
+		fs->ctl = NULL;
+	}
 	return err;
 }
 
@@ -95,4 +196,5 @@ void fs_control_stop(struct fs *fs)
 {
 	ctl_server_stop(fs->ctl);
 	fs->ctl = NULL;
+	lapse_stop();
 }

@@ -537,8 +537,8 @@ void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	/* a version's bytes go out from RocksDB's buffers, not copied once more */
 	else if (fh->content)
 		r = store_content_readv(fh->content, &v, size, (uint64_t)off);
-	/* stored bytes that fail their check (a flipped byte, a moved value) */
-	if (r == -EIO)
+	/* stored bytes that fail their check; fs_view_read() records its own */
+	if (r == -EIO && !fh->view[0])
 		fs_audit_view(fs, &fh->who, "read", fh->path.buf, (int)r, &fh->dec, fh->view,
 			      fh->version, 0);
 	if (r < 0) {

@@ -687,14 +687,26 @@ static ssize_t vseg_read(fuse_req_t req, struct fs_file *fh, void *buf, size_t s
 	return -EIO;
 }
 
+/*
+ * Every failure is recorded here, once: the caller records none for a
+ * handle with a view.
+ */
 ssize_t fs_view_read(fuse_req_t req, struct fs_file *fh, void *buf, size_t size,
 		     uint64_t off)
 {
+	ssize_t r;
+
 	if (fh->vseg)
 		return vseg_read(req, fh, buf, size, off);
 	/* a writer's O_RDWR handle reads the view of the version it opened */
-	if (!fh->writable || fh->vcontent)
-		return fh->vcontent ? store_content_read(fh->vcontent, buf, size, off) : 0;
+	if (!fh->writable || fh->vcontent) {
+		r = fh->vcontent ? store_content_read(fh->vcontent, buf, size, off) : 0;
+		/* stored bytes that fail their check (a flipped byte, a moved value) */
+		if (r == -EIO)
+			fs_audit_view(fs_of(req), &fh->who, "read", fh->path.buf, -EIO, &fh->dec,
+				      fh->view, fh->version, 0);
+		return r;
+	}
 	/* fail closed: else a writer's handle reads the stage, which is raw */
 	return fs_deny(req, "read", fh->path.buf, -EACCES, "the caller's view is "
 		       "desensitized: a handle open for writing cannot read");

@@ -44,6 +44,8 @@ struct verify {
 	uint64_t *bad;
 	struct perr *e;
 	const struct audit_anchor *want;	/* the log must reach it; NULL: none */
+	uint64_t policy_applied;	/* the version the last policy.apply made */
+	uint64_t policy_seq;		/* and its record; 0: none */
 };
 
 #define ULL(x) ((unsigned long long)(x))
@@ -165,6 +167,10 @@ static int check_record(struct verify *v, uint64_t seq, const char *val, size_t 
 		ret = broken(v, seq, "record 1 is not the pool's init record (the log was replaced or rebuilt)");
 		goto out;
 	}
+	if (!strcmp(r.op, "policy.apply") && r.result == 0 && r.version) {
+		v->policy_applied = r.version;
+		v->policy_seq = seq;
+	}
 	if (!strcmp(r.op, "audit_break")) {
 		ret = broken(v, r.version && r.version < seq ? r.version : seq,
 			     "record %llu notes damage found when the store was opened: %s",
@@ -283,6 +289,46 @@ out:
 	return ret;
 }
 
+/*
+ * The policy history against the log: a version is stored in the batch of
+ * its policy.apply record, so versions 1..N are there, N being the last
+ * record's. Whoever holds the store could otherwise delete the newest
+ * versions (ldb) and put an older, wider policy in force, or add one,
+ * without a changed record.
+ */
+static int check_policy(struct verify *v)
+{
+	rocksdb_iterator_t *it;
+	uint64_t expect = 1, ver;
+	const char *k;
+	size_t klen;
+	char *err = NULL;
+	int ret = 0;
+
+	it = rocksdb_create_iterator_cf(v->s->db, v->ro, v->s->cf[CF_POLICY]);
+	for (rocksdb_iter_seek_to_first(it); !ret && rocksdb_iter_valid(it);
+	     rocksdb_iter_next(it), expect++) {
+		k = rocksdb_iter_key(it, &klen);
+		ver = klen == 8 ? get_be64((const uint8_t *)k) : 0;
+		if (ver > v->policy_applied)
+			ret = broken(v, v->policy_seq ? v->policy_seq : 1,
+				     "policy version %llu is stored, but the log's last policy.apply made version %llu (a version added outside poolctl)",
+				     ULL(ver), ULL(v->policy_applied));
+		else if (ver != expect)
+			ret = broken(v, v->policy_seq, "policy version %llu is missing from the policy history (deleted)",
+				     ULL(expect));
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err && !ret)
+		ret = perr_set(v->e, EIO, "policy history: %s", err);
+	if (!ret && expect - 1 < v->policy_applied)
+		ret = broken(v, v->policy_seq, "policy version %llu, the one record %llu applied, is missing: the policy in force is version %llu (rolled back)",
+			     ULL(v->policy_applied), ULL(v->policy_seq), ULL(expect - 1));
+	rocksdb_free(err);
+	rocksdb_iter_destroy(it);
+	return ret;
+}
+
 /* What an anchor adds once the log itself holds: reaching it, and its MAC. */
 static int check_reach(struct verify *v, uint64_t last)
 {
@@ -344,6 +390,8 @@ static int verify_run(struct store *s, const struct audit_anchor *want, struct a
 		ret = walk(&v, &last, hash, &time);
 	if (!ret)
 		ret = check_head(&v, last, hash);
+	if (!ret)
+		ret = check_policy(&v);
 	if (!ret && want)
 		ret = check_reach(&v, last);
 	if (!ret && got) {

@@ -288,7 +288,9 @@ bool store_sealed(const struct store *s, enum store_cf cf, const void *key, size
 	case CF_POLICY:
 		return true;
 	case CF_VIEWS:
-		return klen > 0 && ((const uint8_t *)key)[0] == 'v';
+		/* views, and segment maps: their offsets and line numbers are the content's */
+		return klen > 0 && (((const uint8_t *)key)[0] == 'v' ||
+				    ((const uint8_t *)key)[0] == 'm');
 	default:
 		return false;
 	}

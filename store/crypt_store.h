@@ -8,7 +8,7 @@
  *
  *   chunks    every value (chunks and chunk-list pages)
  *   versions  every value (version records: writer, page list)
- *   views     'v' rows (view records)
+ *   views     'v' rows (view records), 'm' rows (segment maps)
  *   policy    every value
  *   audit     be64 seq || envelope (the journal holds the same bytes;
  *             the seq in front lets a journal frame be opened)

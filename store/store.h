@@ -314,7 +314,12 @@ int store_view_budget(struct store *s, uint64_t *bytes);
 
 /* ---- policy versions ---- */
 
-/* Stores json as the next policy version; *version gets its number. */
+/*
+ * Stores json as the next policy version with audit (its version 0: the
+ * new one) in one batch; *version gets its number. audit verify holds
+ * the versions stored to the policy.apply records: a version stored
+ * without one (audit NULL, another op) makes the pool fail it.
+ */
 int store_policy_put(struct store *s, const char *json, size_t len,
 		     const struct store_writer *w, const struct audit_rec *audit,
 		     uint64_t *version);

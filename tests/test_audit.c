@@ -39,7 +39,7 @@ static uint64_t count_cps(void)
 static void test_chain(void)
 {
 	struct store_writer w = { .uid = 0, .dept = "admin", .user = "root" };
-	struct audit_rec pr = { .op = "policy_apply", .path = "/" };
+	struct audit_rec pr = { .op = "policy.apply", .path = "/" };
 	char doc[64];
 	uint64_t v, records, groups;
 
@@ -219,7 +219,7 @@ static void *appender_main(void *arg)
 static void *committer_main(void *arg)
 {
 	struct store_writer w = { .uid = 0, .dept = "admin" };
-	struct audit_rec r = { .op = "policy_apply", .path = "/", .reason = "commit" };
+	struct audit_rec r = { .op = "policy.apply", .path = "/", .reason = "commit" };
 	int *bad = arg;
 	uint64_t v;
 
@@ -311,7 +311,7 @@ static void *crash_appender(void *arg)
 	for (;; rep.i++) {
 		snprintf(reason, sizeof(reason), "k%u-%u", rep.thread, rep.i);
 		r = (struct audit_rec){ .uid = rep.thread, .path = "/k", .reason = reason,
-					.op = rep.thread ? "open" : "policy_apply" };
+					.op = rep.thread ? "open" : "policy.apply" };
 		/* thread 0 commits data batches, the others append */
 		if (rep.thread == 0 ? store_policy_put(S, "{}", 2, &w, &r, &v) : audit_append(S, &r))
 			_exit(3);
@@ -402,7 +402,7 @@ static void test_kill9(void)
 		CU_ASSERT_EQUAL(verify_quiet(), 0);
 		missing = ncommits = 0;
 		strbuf_reset(&commits);
-		f.op = "policy_apply";
+		f.op = "policy.apply";
 		CU_ASSERT(audit_query(S, &f, reason_cb, &commits) >= 0);
 		for (size_t i = 0; i < n; i++) {
 			snprintf(want, sizeof(want), "\"reason\":\"k%u-%u\"", reps[i].thread, reps[i].i);

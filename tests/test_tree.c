@@ -577,7 +577,7 @@ static void test_setattr_persist(void)
 static void test_policy(void)
 {
 	struct store_writer w = { .uid = 0, .dept = "admin", .user = "root" };
-	struct audit_rec r = { .op = "policy_apply", .path = "/" };
+	struct audit_rec r = { .op = "policy.apply", .path = "/" };
 	static const char doc2[] = "{\"version\": 2, \"名\": \"x\"}";
 	struct strbuf sb = STRBUF_INIT;
 	uint64_t v = 0, got = 0;
