@@ -1,7 +1,7 @@
 /*
- * store/convert.c - offline conversions of a whole pool: encrypting an
- * unencrypted one, and re-sealing old values under the current data key
- * (docs/encryption.md).
+ * store/convert.c - encrypting an unencrypted pool, offline (`poolctl
+ * encrypt`, docs/encryption.md); re-sealing under a new data key is
+ * store/reencrypt.c.
  *
  * Encrypting changes every chunk id (plain SHA-256 to the keyed HMAC),
  * hence every page that lists one, the page boundaries (they depend on
@@ -62,7 +62,6 @@
 #define META_POS	"convert_pos"
 #define META_SRC	"encrypted_at"
 #define MAP_PREFIX	"cmap"
-#define BATCH_BYTES	(8u << 20)
 
 static const char *const secret_names[] = { "hash", "sign" };
 
@@ -384,18 +383,7 @@ out:
 
 /* ---- versions ---- */
 
-struct conv {
-	struct store *old, *s;
-	store_progress_fn fn;
-	void *arg;
-	struct store_convert_counts *c;
-	rocksdb_writebatch_t *b;
-	size_t pending;
-	struct strbuf val, sealed;
-	time_t shown;
-};
-
-static void progress(struct conv *cv, const char *phase, uint64_t done, uint64_t total,
+void conv_progress(struct conv *cv, const char *phase, uint64_t done, uint64_t total,
 		     bool force)
 {
 	time_t now = time(NULL);
@@ -416,7 +404,7 @@ static void map_key(struct conv *cv, const uint8_t old[32], uint8_t key[36])
 	}
 }
 
-static int flush_batch(struct conv *cv, bool sync)
+int conv_flush_batch(struct conv *cv, bool sync)
 {
 	int ret = store_write(cv->s, cv->b, sync);
 
@@ -465,8 +453,8 @@ static int chunk_convert(struct conv *cv, const uint8_t sha[32], uint64_t len, u
 	cv->c->chunks++;
 	cv->c->bytes += len;
 	cv->pending += cv->val.len;
-	if (cv->pending >= BATCH_BYTES)
-		return flush_batch(cv, false);
+	if (cv->pending >= CONV_BATCH_BYTES)
+		return conv_flush_batch(cv, false);
 	return 0;
 }
 
@@ -491,13 +479,13 @@ static int version_convert(struct conv *cv, const uint8_t *k, const uint8_t *v, 
 	}
 	/* the chunks first: version_put_copy() reads refs rows the batch would hold */
 	if (!ret && cv->pending)
-		ret = flush_batch(cv, false);
+		ret = conv_flush_batch(cv, false);
 	if (!ret)
 		ret = version_put_copy(cv->s, cv->b, get_be64(k), get_be64(k + 8), &vr, &ln);
 	if (!ret) {
 		rocksdb_writebatch_put_cf(cv->b, cv->s->cf[CF_META], META_POS, strlen(META_POS),
 					  (const char *)k, 16);
-		ret = flush_batch(cv, false);
+		ret = conv_flush_batch(cv, false);
 	}
 	if (ret)
 		log_err("%s: inode %llu version %llu cannot be converted", cv->old->dir,
@@ -549,7 +537,7 @@ static int versions_convert(struct conv *cv)
 				      val.len);
 		if (++cv->c->versions == 2)
 			test_kill("versions");
-		progress(cv, "versions", ++done, total, false);
+		conv_progress(cv, "versions", ++done, total, false);
 	}
 	rocksdb_iter_get_error(it, &err);
 	if (err) {
@@ -558,7 +546,7 @@ static int versions_convert(struct conv *cv)
 		ret = -EIO;
 	}
 	if (!ret)
-		progress(cv, "versions", done, total, true);
+		conv_progress(cv, "versions", done, total, true);
 	rocksdb_iter_destroy(it);
 	strbuf_release(&pos);
 	strbuf_release(&key);
@@ -639,8 +627,8 @@ static int family_copy(struct conv *cv, enum store_cf cf)
 		const char *v = rocksdb_iter_value(it, &vlen);
 
 		ret = row_copy(cv, cf, k, klen, v, vlen);
-		if (!ret && cv->pending >= BATCH_BYTES)
-			ret = flush_batch(cv, false);
+		if (!ret && cv->pending >= CONV_BATCH_BYTES)
+			ret = conv_flush_batch(cv, false);
 	}
 	rocksdb_iter_get_error(it, &err);
 	if (err) {
@@ -652,8 +640,7 @@ static int family_copy(struct conv *cv, enum store_cf cf)
 	return ret;
 }
 
-/* Flushes and compacts every family; all_blobs: blob GC over every blob file. */
-static int compact_all(struct store *s, bool all_blobs)
+int store_compact_all(struct store *s, bool all_blobs)
 {
 	const char *key[] = { "blob_garbage_collection_age_cutoff" };
 	const char *one[] = { "1.0" }, *usual[] = { "0.25" };
@@ -688,7 +675,7 @@ static int finish_db(struct conv *cv)
 	int ret = 0;
 
 	for (size_t i = 0; !ret && i < sizeof(copied) / sizeof(copied[0]); i++) {
-		progress(cv, "tree, policy, audit", i, sizeof(copied) / sizeof(copied[0]), true);
+		conv_progress(cv, "tree, policy, audit", i, sizeof(copied) / sizeof(copied[0]), true);
 		ret = family_copy(cv, copied[i]);
 	}
 	if (ret)
@@ -700,12 +687,12 @@ static int finish_db(struct conv *cv)
 	/* last: until it is there the new database is no pool */
 	put_be32(v, STORE_FORMAT_CRYPT);
 	rocksdb_writebatch_put_cf(cv->b, cv->s->cf[CF_META], "format", 6, (const char *)v, 4);
-	ret = flush_batch(cv, true);
+	ret = conv_flush_batch(cv, true);
 	test_kill("rest");
-	progress(cv, "compacting", 0, 1, true);
+	conv_progress(cv, "compacting", 0, 1, true);
 	if (!ret)
-		ret = compact_all(cv->s, false);
-	progress(cv, "compacting", 1, 1, true);
+		ret = store_compact_all(cv->s, false);
+	conv_progress(cv, "compacting", 1, 1, true);
 	return ret;
 }
 
@@ -842,162 +829,5 @@ out:
 	strbuf_release(&cv.val);
 	strbuf_release(&cv.sealed);
 	strbuf_release(&cdir);
-	return ret;
-}
-
-/* ---- re-sealing under the current key ---- */
-
-struct reseal {
-	struct conv cv;
-	uint32_t cur;
-	uint64_t rate;
-	struct timespec t0;
-};
-
-static void throttle(struct reseal *r)
-{
-	struct timespec now, ts;
-	double want, have;
-
-	if (!r->rate)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	want = (double)r->cv.c->bytes / (double)r->rate;
-	have = (double)(now.tv_sec - r->t0.tv_sec) + (now.tv_nsec - r->t0.tv_nsec) / 1e9;
-	if (want <= have)
-		return;
-	want -= have;
-	ts.tv_sec = (time_t)want;
-	ts.tv_nsec = (long)((want - (double)ts.tv_sec) * 1e9);
-	nanosleep(&ts, NULL);
-}
-
-static int reseal_row(struct reseal *r, enum store_cf cf, const char *k, size_t klen,
-		      const char *v, size_t vlen)
-{
-	struct store *s = r->cv.s;
-	const char *p;
-	char *val;
-	size_t len;
-	int ret;
-
-	if (cf == CF_AUDIT) {
-		if (klen != 8 || vlen < 8 || crypt_key_of((const uint8_t *)v + 8, vlen - 8) == r->cur)
-			return 0;
-		ret = audit_value_open(s, get_be64((const uint8_t *)k), v, vlen, &r->cv.val, &p,
-				       &len);
-		if (ret)
-			return -EIO;
-		val = xmalloc(len ? len : 1);
-		memcpy(val, p, len);
-		ret = audit_value_seal(s, get_be64((const uint8_t *)k), &val, &len);
-		if (!ret)
-			rocksdb_writebatch_put_cf(r->cv.b, s->cf[cf], k, klen, val, len);
-		free(val);
-	} else {
-		if (!store_sealed(s, cf, k, klen) || crypt_key_of((const uint8_t *)v, vlen) == r->cur)
-			return 0;
-		ret = store_open_value(s, cf, k, klen, v, vlen, &r->cv.val);
-		if (ret)
-			return ret;
-		store_put_value(s, r->cv.b, cf, k, klen, r->cv.val.buf, r->cv.val.len);
-		len = r->cv.val.len;
-	}
-	if (ret)
-		return ret;
-	r->cv.c->records++;
-	r->cv.c->bytes += len;
-	r->cv.pending += len;
-	if (r->cv.pending >= (r->rate && r->rate < BATCH_BYTES ? 1u << 20 : BATCH_BYTES)) {
-		ret = flush_batch(&r->cv, false);
-		throttle(r);
-	}
-	return ret;
-}
-
-static int reseal_family(struct reseal *r, enum store_cf cf, uint64_t *done, uint64_t total)
-{
-	struct store *s = r->cv.s;
-	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-	rocksdb_iterator_t *it;
-	char *err = NULL;
-	int ret = 0;
-
-	/* a snapshot: the iterator never meets the values this pass rewrites */
-	rocksdb_readoptions_set_fill_cache(ro, 0);
-	it = rocksdb_create_iterator_cf(s->db, ro, s->cf[cf]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it) && !ret;
-	     rocksdb_iter_next(it)) {
-		size_t klen, vlen;
-		const char *k = rocksdb_iter_key(it, &klen);
-		const char *v = rocksdb_iter_value(it, &vlen);
-
-		ret = reseal_row(r, cf, k, klen, v, vlen);
-		progress(&r->cv, "values", ++*done, total, false);
-	}
-	rocksdb_iter_get_error(it, &err);
-	if (err) {
-		log_err("%s: %s: %s", s->dir, store_cf_names[cf], err);
-		rocksdb_free(err);
-		ret = -EIO;
-	}
-	rocksdb_iter_destroy(it);
-	rocksdb_readoptions_destroy(ro);
-	return ret;
-}
-
-static uint64_t family_rows(struct store *s, enum store_cf cf)
-{
-	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[cf]);
-	uint64_t n = 0;
-
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it))
-		n++;
-	rocksdb_iter_destroy(it);
-	return n;
-}
-
-int store_reencrypt(struct store *s, uint64_t rate, store_progress_fn fn, void *arg,
-		    struct store_convert_counts *c, struct perr *e)
-{
-	static const enum store_cf sealed[] = { CF_CHUNKS, CF_VERSIONS, CF_POLICY, CF_VIEWS,
-						CF_AUDIT };
-	struct reseal r = { .cv = { .s = s, .fn = fn, .arg = arg, .c = c, .val = STRBUF_INIT,
-				    .sealed = STRBUF_INIT }, .rate = rate };
-	uint64_t total = 0, done = 0;
-	int ret = 0;
-
-	memset(c, 0, sizeof(*c));
-	if (!s->crypt)
-		return perr_set(e, EINVAL, "%s: the pool is not encrypted", s->dir);
-	if (s->flags & STORE_OPEN_RDONLY)
-		return perr_set(e, EROFS, "%s: opened read-only", s->dir);
-	r.cur = crypt_current(s->crypt->k);
-	clock_gettime(CLOCK_MONOTONIC, &r.t0);
-	ret = audit_drain(s);
-	for (size_t i = 0; !ret && i < sizeof(sealed) / sizeof(sealed[0]); i++)
-		total += family_rows(s, sealed[i]);
-	r.cv.b = rocksdb_writebatch_create();
-	/* s->lock: nothing else in this process writes meanwhile (audit appends take it too) */
-	pthread_mutex_lock(&s->lock);
-	for (size_t i = 0; !ret && i < sizeof(sealed) / sizeof(sealed[0]); i++)
-		ret = reseal_family(&r, sealed[i], &done, total);
-	if (!ret)
-		ret = flush_batch(&r.cv, true);
-	pthread_mutex_unlock(&s->lock);
-	progress(&r.cv, "values", done, total, true);
-	/*
-	 * The old ciphertexts stay in older tables and blob files until
-	 * compacted; blob GC normally rewrites only the oldest quarter of the
-	 * blob files, so for this compaction it takes them all.
-	 */
-	if (!ret)
-		ret = compact_all(s, true);
-	if (ret)
-		ret = perr_set(e, -ret, "%s: re-encryption stopped (%s); a new run goes on",
-			       s->dir, strerror(-ret));
-	rocksdb_writebatch_destroy(r.cv.b);
-	strbuf_release(&r.cv.val);
-	strbuf_release(&r.cv.sealed);
 	return ret;
 }

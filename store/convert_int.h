@@ -6,7 +6,12 @@
 #define POOL_STORE_CONVERT_INT_H
 
 #include <rocksdb/c.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
+
+#include "common/strbuf.h"
+#include "store/convert.h"
 
 struct store;
 struct store_crypt;
@@ -30,5 +35,33 @@ int crypt_prepare(const struct store_crypt_opts *o, struct store_crypt **out, st
  */
 int version_put_copy(struct store *s, rocksdb_writebatch_t *b, uint64_t ino, uint64_t version,
 		     const struct version_rec *vr, const struct chunk_list *l);
+
+/*
+ * A conversion or re-sealing run (store/convert.c, store/reencrypt.c):
+ * the store written (s) and, for a conversion, the one read (old); the
+ * batch being filled and its bytes; progress reporting.
+ */
+#define CONV_BATCH_BYTES	(8u << 20)
+
+struct conv {
+	struct store *old, *s;
+	store_progress_fn fn;
+	void *arg;
+	struct store_convert_counts *c;
+	rocksdb_writebatch_t *b;
+	size_t pending;
+	struct strbuf val, sealed;
+	time_t shown;
+};
+
+/* Reports phase done/total to cv->fn, at most once a second unless force. */
+void conv_progress(struct conv *cv, const char *phase, uint64_t done, uint64_t total,
+		   bool force);
+
+/* Writes cv's batch (synced when sync) and empties it. */
+int conv_flush_batch(struct conv *cv, bool sync);
+
+/* Flushes and compacts every family; all_blobs: blob GC over every blob file. */
+int store_compact_all(struct store *s, bool all_blobs);
 
 #endif
