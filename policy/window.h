@@ -1,7 +1,7 @@
 /*
  * policy/window.h - when the grants' validity windows next change what
  * some caller may do, so the daemon can drop what the kernel cached
- * under the old answer (fs/lapse.c).
+ * under the old answer (fs/control.c).
  */
 #ifndef POOL_POLICY_WINDOW_H
 #define POOL_POLICY_WINDOW_H
