@@ -124,6 +124,15 @@ t_setup_readers() {
 	mkdir -p "$PUB" && chmod 1777 "$PUB" || die "cannot make $PUB"
 }
 
+# as UID GID CMD...: CMD as that user and group with no supplementary
+# groups, killed after AS_TIMEOUT (60) seconds. asA, asB and asC are the
+# fixtures' first three departments (gongan 1001:2001, renshe
+# 1002:2002, weijian 1003:2003; tests/mount/policy_*.json).
+as() { local u=$1 g=$2; shift 2; timeout "${AS_TIMEOUT:-60}" setpriv --reuid "$u" --regid "$g" --clear-groups "$@"; }
+asA() { as 1001 2001 "$@"; }
+asB() { as 1002 2002 "$@"; }
+asC() { as 1003 2003 "$@"; }
+
 # True when poolfs is built with AddressSanitizer (make san): its
 # allocator keeps freed memory in quarantine, so memory bounds mean
 # nothing there.

@@ -10,7 +10,7 @@ t_setup
 
 command -v setpriv > /dev/null || die "setpriv not found (util-linux): callers cannot be checked"
 chmod o+x "$T_TMP"	# other uids reach the mount, STORE/control.sock and files here
-as() { local u=$1 g=$2; shift 2; timeout 20 setpriv --reuid "$u" --regid "$g" --clear-groups "$@"; }
+AS_TIMEOUT=20
 
 # jl KEY...: for each JSON line on stdin, the values of KEY... on one line
 jl() {

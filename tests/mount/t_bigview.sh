@@ -18,9 +18,7 @@ JL=/基础库/人口/居住登记		# JSON Lines; g3, tag defaults
 JD=/基础库/人口/居住汇总		# a JSON document; g4
 t_setup_readers
 
-as() { local u=$1 g=$2; shift 2; timeout 120 setpriv --reuid "$u" --regid "$g" --clear-groups "$@"; }
-asA() { as 1001 2001 "$@"; }
-asB() { as 1002 2002 "$@"; }
+AS_TIMEOUT=120
 
 pool_init "$STORE" --cipher none
 check "apply the fixture" pctl policy apply "$FIX"

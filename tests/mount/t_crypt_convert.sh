@@ -16,7 +16,6 @@ UPY=${UPY:-/usr/bin/python3}
 chmod o+x "$T_TMP"
 PUB=$T_TMP/pub
 mkdir -p "$PUB" && chmod 1777 "$PUB" || die "cannot make $PUB"
-as() { local u=$1 g=$2; shift 2; timeout 60 setpriv --reuid "$u" --regid "$g" --clear-groups "$@"; }
 
 NAME=ZHAOLIUCONVERT_PLAIN
 GA=/基础库/人口/户籍人口

@@ -13,7 +13,7 @@ FIX=$HELPERS/policy_access.json
 GA=/基础库/人口/户籍人口		# gongan, conditional; renshe holds g1
 SECRET=/基础库/人口/在逃人员		# gongan, share none
 KC() { timeout 60 "$PY" "$HELPERS/kcache.py" "$@" 2>&1; }
-as() { local u=$1 g=$2; shift 2; timeout 20 setpriv --reuid "$u" --regid "$g" --clear-groups "$@"; }
+AS_TIMEOUT=20
 UPY=${UPY:-/usr/bin/python3}
 sysop_as() { local u=$1 g=$2; shift 2; as "$u" "$g" "$UPY" "$HELPERS/sysop.py" "$@" 2>&1; }
 chmod o+x "$T_TMP"

@@ -12,9 +12,6 @@ t_setup
 t_setup_readers
 
 GA=/基础库/人口/户籍人口
-as() { local u=$1 g=$2; shift 2; timeout 60 setpriv --reuid "$u" --regid "$g" --clear-groups "$@"; }
-asA() { as 1001 2001 "$@"; }
-asB() { as 1002 2002 "$@"; }
 
 pool_init
 UNTIL=$(( $(date +%s) + 12 ))

@@ -18,9 +18,6 @@ REC=/基础库/人口/人员记录	# jsonl, unconditional: 身份证号, 姓名 
 CASE=/基础库/人口/案件		# jsonl, conditional: renshe reads 密级 ne 涉密
 t_setup_readers
 
-as() { local u=$1 g=$2; shift 2; timeout 60 setpriv --reuid "$u" --regid "$g" --clear-groups "$@"; }
-asA() { as 1001 2001 "$@"; }	# gongan, the provider
-asB() { as 1002 2002 "$@"; }	# renshe, a masked reader
 
 # put NAME TEXT: PUB/NAME holds TEXT (printf format, so \n and \t work)
 put() { printf "$2" > "$PUB/$1" && chmod 0644 "$PUB/$1" || die "cannot write $PUB/$1"; }

@@ -16,10 +16,6 @@ t_setup
 GA=/基础库/人口/户籍人口		# gongan provides; renshe (g1) and weijian (g3) read
 t_setup_readers
 
-as() { local u=$1 g=$2; shift 2; timeout 60 setpriv --reuid "$u" --regid "$g" --clear-groups "$@"; }
-asA() { as 1001 2001 "$@"; }	# gongan: raw
-asB() { as 1002 2002 "$@"; }	# renshe: g1 (ID hashed, rows of 宣州区)
-asC() { as 1003 2003 "$@"; }	# weijian: g3 (no ID, every row)
 mr() { "$UPY" "$HELPERS/mapread.py" "$@"; }
 
 # policies: the fixture plus g3 for weijian and g4 for shuju (root, gid 0);

@@ -23,7 +23,7 @@ mkdir -p "$PUB" && chmod 1777 "$PUB" || die "cannot make $PUB"
 printf '身份证号,姓名,区县\n%s,张三丰,宣州区\n' "$ID" > "$PUB/people.csv"
 chmod 0644 "$PUB/people.csv"
 
-as() { local u=$1 g=$2; shift 2; timeout 20 setpriv --reuid "$u" --regid "$g" --clear-groups "$@"; }
+AS_TIMEOUT=20
 sysop_as() { local u=$1 g=$2; shift 2; as "$u" "$g" "$UPY" "$HELPERS/sysop.py" "$@" 2>&1; }
 GAU=(1001 2001); RSU=(1002 2002); WJU=(1003 2003)
 

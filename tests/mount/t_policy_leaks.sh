@@ -16,7 +16,6 @@ GA=/基础库/人口/户籍人口	# gongan; renshe (r1) and weijian (w1) read ID
 SB=/主题库/社保/参保人员	# gongan; renshe (r2) reads IDs hashed
 WJ=/主题库/医疗/接种		# weijian, unconditional; renshe's grant "lapsed" expired in 2021
 command -v setpriv > /dev/null || die "setpriv not found (util-linux)"
-as() { local u=$1 g=$2; shift 2; timeout 60 setpriv --reuid "$u" --regid "$g" --clear-groups "$@"; }
 asGA() { as 1001 2001 "$@"; }
 asRS() { as 1002 2002 "$@"; }
 asWJ() { as 1003 2003 "$@"; }

@@ -14,9 +14,6 @@ t_setup_readers
 
 FIX=$HELPERS/policy_basic.json
 GA=/基础库/人口/户籍人口
-as() { local u=$1 g=$2; shift 2; timeout 60 setpriv --reuid "$u" --regid "$g" --clear-groups "$@"; }
-asA() { as 1001 2001 "$@"; }
-asB() { as 1002 2002 "$@"; }
 
 pool_init
 check "apply version 1 (renshe holds g1)" pctl policy apply "$FIX"

@@ -15,7 +15,6 @@ FIX=$HELPERS/policy_write.json
 GA=/基础库/人口/户籍人口		# gongan's entry
 command -v setpriv > /dev/null || die "setpriv not found (util-linux)"
 UPY=${UPY:-/usr/bin/python3}
-as() { local u=$1 g=$2; shift 2; timeout 60 setpriv --reuid "$u" --regid "$g" --clear-groups "$@"; }
 GAU=(1001 2001)
 
 pool_init

@@ -13,7 +13,6 @@ t_setup
 FIX=$HELPERS/policy_service.json	# renshe reads gongan's entry with a hash mask
 GA=/基础库/人口/户籍人口
 N=40
-as() { local u=$1 g=$2; shift 2; timeout 60 setpriv --reuid "$u" --regid "$g" --clear-groups "$@"; }
 chmod o+x "$T_TMP"
 DIR=$T_TMP/textfile
 PROM=$DIR/poolfs.prom

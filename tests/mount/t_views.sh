@@ -25,9 +25,6 @@ chmod o+x "$T_TMP"
 PUB=$T_TMP/pub
 mkdir -p "$PUB" && chmod 1777 "$PUB" || die "cannot make $PUB"
 
-as() { local u=$1 g=$2; shift 2; timeout "${AS_TIMEOUT:-60}" setpriv --reuid "$u" --regid "$g" --clear-groups "$@"; }
-asA() { as 1001 2001 "$@"; }
-asB() { as 1002 2002 "$@"; }
 vread() { "$UPY" "$HELPERS/viewread.py" "$@"; }
 
 # gen_csv NAME ROWS: PUB/NAME.csv (raw) and PUB/NAME.B (renshe's view under
