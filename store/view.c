@@ -169,6 +169,19 @@ int store_view_set_budget(struct store *s, uint64_t bytes)
 
 /* ---- reading ---- */
 
+/* The record of view key into *vr, which points into raw. */
+static int view_rec_load(struct store *s, const uint8_t key[65], struct strbuf *raw,
+			 struct view_rec *vr)
+{
+	int ret = store_get_value(s, CF_VIEWS, key, 65, raw);
+
+	if (!ret)
+		ret = view_decode((const uint8_t *)raw->buf, raw->len, vr);
+	if (ret == -EIO)
+		log_err("%s: corrupt view record", s->dir);
+	return ret;
+}
+
 int store_view_open(struct store *s, const uint8_t content_id[32], const uint8_t fp[32],
 		    struct store_content **out)
 {
@@ -183,11 +196,7 @@ int store_view_open(struct store *s, const uint8_t content_id[32], const uint8_t
 	view_key(key, 'v', content_id, fp);
 	/* pinned before the record is read, so eviction leaves it be (view_pin.c) */
 	view_pin(key + 1);
-	ret = store_get_value(s, CF_VIEWS, key, sizeof(key), &raw);
-	if (!ret)
-		ret = view_decode((const uint8_t *)raw.buf, raw.len, &vr);
-	if (ret == -EIO)
-		log_err("%s: corrupt view record", s->dir);
+	ret = view_rec_load(s, key, &raw, &vr);
 	if (!ret)
 		ret = pages_load(s, vr.pages, vr.npages, vr.size, &l);
 	if (ret)
@@ -223,11 +232,7 @@ int store_view_size(struct store *s, const uint8_t content_id[32], const uint8_t
 	int ret;
 
 	view_key(key, 'v', content_id, fp);
-	ret = store_get_value(s, CF_VIEWS, key, sizeof(key), &raw);
-	if (!ret)
-		ret = view_decode((const uint8_t *)raw.buf, raw.len, &vr);
-	if (ret == -EIO)
-		log_err("%s: corrupt view record", s->dir);
+	ret = view_rec_load(s, key, &raw, &vr);
 	if (!ret)
 		*size = vr.size;
 	strbuf_release(&raw);
