@@ -16,7 +16,14 @@
 
 #include "fs/fs.h"
 
-struct view_defer_rec;
+/* A view.build record; queued, it owns a copy of path. */
+struct view_defer_rec {
+	char *path;
+	struct policy_decision d;
+	char fp[65];			/* the view's fingerprint, hex */
+	int err;
+	uint64_t version, bytes;
+};
 
 struct fs_view_defer {
 	struct view_defer_rec *v;
@@ -27,5 +34,12 @@ struct fs_view_defer {
 void fs_view_defer_begin(struct fs_view_defer *df);
 /* Writes the queued records and ends the deferral; 0 or -EIO (logged). */
 int fs_view_defer_end(struct fs *fs, struct fs_view_defer *df);
+
+/*
+ * For fs/view.c's builds: queues rec (copying its path) under this
+ * thread's deferral, or writes it now when there is none. 0 or -EIO
+ * (logged) when a record written now was not.
+ */
+int fs_view_defer_record(struct fs *fs, const struct view_defer_rec *rec);
 
 #endif
