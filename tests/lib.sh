@@ -124,6 +124,17 @@ t_setup_readers() {
 	mkdir -p "$PUB" && chmod 1777 "$PUB" || die "cannot make $PUB"
 }
 
+# t_fixture_people FILE [wide]: FILE, readable by every uid, holding the
+# fixtures' one person (张三丰) as a CSV of 身份证号,姓名,区县, or with
+# "wide" of 身份证号,姓名,手机号,住址,区县 (tests/mount/policy_*.json).
+t_fixture_people() {
+	if [ "${2:-}" = wide ]; then
+		printf '身份证号,姓名,手机号,住址,区县\n341802199001011234,张三丰,13812345678,宣城市某路1号,宣州区\n'
+	else
+		printf '身份证号,姓名,区县\n341802199001011234,张三丰,宣州区\n'
+	fi > "$1" && chmod 0644 "$1" || die "cannot write $1"
+}
+
 # as UID GID CMD...: CMD as that user and group with no supplementary
 # groups, killed after AS_TIMEOUT (60) seconds. asA, asB and asC are the
 # fixtures' first three departments (gongan 1001:2001, renshe
@@ -132,6 +143,29 @@ as() { local u=$1 g=$2; shift 2; timeout "${AS_TIMEOUT:-60}" setpriv --reuid "$u
 asA() { as 1001 2001 "$@"; }
 asB() { as 1002 2002 "$@"; }
 asC() { as 1003 2003 "$@"; }
+
+# t_setup_metrics: PROM, a path for -o metrics="$PROM", in PROM_DIR, with
+# T_TMP searchable by other uids (the callers whose requests are counted).
+t_setup_metrics() {
+	chmod o+x "$T_TMP"
+	PROM_DIR=$T_TMP/textfile
+	PROM=$PROM_DIR/poolfs.prom
+	mkdir -p "$PROM_DIR" || die "cannot make $PROM_DIR"
+}
+
+# prom SAMPLE...: the values, one a line, of samples of the mount $MNT in
+# $PROM (0 when absent; fails when the file is not well formed). A
+# sample's labels get mountpoint="$MNT" added.
+prom() {
+	local s args=()
+	for s in "$@"; do
+		case $s in
+		*'}') args+=("${s%\}},mountpoint=\"$MNT\"}") ;;
+		*) args+=("$s{mountpoint=\"$MNT\"}") ;;
+		esac
+	done
+	"$PY" "$HELPERS/promcheck.py" "$PROM" "${args[@]}"
+}
 
 # True when poolfs is built with AddressSanitizer (make san): its
 # allocator keeps freed memory in quarantine, so memory bounds mean

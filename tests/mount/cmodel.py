@@ -55,6 +55,8 @@ import struct
 import sys
 import time
 
+from testutil import first_diff
+
 DIRS = ("", "sub")
 SLOTS = 4
 MAXSIZE = 600000
@@ -821,11 +823,6 @@ def orders(na, nb):
         for p in pos:
             o[p] = 1
         yield o
-
-
-def first_diff(a, b):
-    n = min(len(a), len(b))
-    return next((i for i in range(n) if a[i] != b[i]), n)
 
 
 def diffnote(got, want, off, whole):

@@ -24,21 +24,14 @@ import os
 import sys
 import time
 
+from testutil import read_all
+
 FAILS = []
 
 
 def fail(msg):
     FAILS.append(msg)
     print("FAIL: %s" % msg)
-
-
-def read_all(fd):
-    out = b""
-    while True:
-        b = os.pread(fd, 1 << 20, len(out))
-        if not b:
-            return out
-        out += b
 
 
 def case(d, i):

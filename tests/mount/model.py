@@ -29,6 +29,8 @@ import shutil
 import sys
 import time
 
+from testutil import first_diff
+
 DIRS = ("", "sub")
 NSLOTS = 3
 
@@ -44,11 +46,6 @@ def show(r):
         return "(%s, %d bytes sha256:%s head %r)" % (
             kind, len(v), hashlib.sha256(v).hexdigest()[:12], bytes(v[:16]))
     return repr(r)
-
-
-def first_diff(a, b):
-    n = min(len(a), len(b))
-    return next((i for i in range(n) if a[i] != b[i]), n)
 
 
 def describe(op):

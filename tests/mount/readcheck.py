@@ -14,13 +14,7 @@ import os
 import random
 import sys
 
-
-def first_diff(a, b):
-    n = min(len(a), len(b))
-    for i in range(n):
-        if a[i] != b[i]:
-            return i
-    return n
+from testutil import first_diff
 
 
 def main():

@@ -15,6 +15,8 @@ import os
 import sys
 import time
 
+from testutil import first_diff, read_all
+
 FAILS = []
 
 
@@ -40,20 +42,10 @@ def put(path, data):
     fail("%s: never read back what was written" % path)
 
 
-def read_all(fd):
-    out = b""
-    while True:
-        b = os.pread(fd, 1 << 20, len(out))
-        if not b:
-            return out
-        out += b
-
-
 def same(what, got, want):
     if got != want:
-        i = next((k for k in range(min(len(got), len(want))) if got[k] != want[k]),
-                 min(len(got), len(want)))
-        fail("%s: %d bytes, want %d; first difference at %d" % (what, len(got), len(want), i))
+        fail("%s: %d bytes, want %d; first difference at %d"
+             % (what, len(got), len(want), first_diff(got, want)))
 
 
 def eventually(what, fn, want):

@@ -12,14 +12,8 @@ FIX=$HELPERS/policy_access.json
 GA=/基础库/人口/户籍人口		# gongan, conditional; renshe g1, weijian expired
 SECRET=/基础库/人口/在逃人员		# gongan, share none
 WJ=/主题库/医疗/机构			# weijian, conditional, untagged; renshe g-wj
-command -v setpriv > /dev/null || die "setpriv not found (util-linux)"
-UPY=${UPY:-/usr/bin/python3}
-[ -x "$UPY" ] || die "$UPY not found: set UPY to a python3 every uid may run"
-chmod o+x "$T_TMP"
-PUB=$T_TMP/pub
-mkdir -p "$PUB" && chmod 1777 "$PUB" || die "cannot make $PUB"
-printf '身份证号,姓名,区县\n341802199001011234,张三丰,宣州区\n' > "$PUB/people.csv"
-chmod 0644 "$PUB/people.csv"
+t_setup_readers
+t_fixture_people "$PUB/people.csv"
 
 AS_TIMEOUT=20
 sysop_as() { local u=$1 g=$2; shift 2; as "$u" "$g" "$UPY" "$HELPERS/sysop.py" "$@" 2>&1; }

@@ -12,13 +12,7 @@ FIX=$HELPERS/policy_catalog.json
 GA=/基础库/人口/户籍人口		# gongan, conditional, renshe holds grant g1
 SECRET=/基础库/人口/在逃人员		# gongan, share none
 RS=/主题库/社保/参保人员		# renshe, unconditional
-command -v setpriv > /dev/null || die "setpriv not found (util-linux): callers cannot be checked"
-# other uids cannot run root's python (a pyenv shim under /root, say)
-UPY=${UPY:-/usr/bin/python3}
-[ -x "$UPY" ] || die "$UPY not found: set UPY to a python3 every uid may run"
-chmod o+x "$T_TMP"
-PUB=$T_TMP/pub
-mkdir -p "$PUB" && chmod 1777 "$PUB" || die "cannot make $PUB"
+t_setup_readers
 
 # xa.py OP PATH [NAME]: the xattr and read questions below; an error prints its errno name
 cat > "$T_TMP/xa.py" <<'PY' || die "cannot write xa.py"

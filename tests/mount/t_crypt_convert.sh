@@ -11,11 +11,7 @@
 . "$(dirname "$0")/../lib.sh"
 t_setup
 
-command -v setpriv > /dev/null || die "setpriv not found (util-linux)"
-UPY=${UPY:-/usr/bin/python3}
-chmod o+x "$T_TMP"
-PUB=$T_TMP/pub
-mkdir -p "$PUB" && chmod 1777 "$PUB" || die "cannot make $PUB"
+t_setup_readers
 
 NAME=ZHAOLIUCONVERT_PLAIN
 GA=/基础库/人口/户籍人口

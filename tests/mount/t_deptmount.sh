@@ -14,13 +14,9 @@ GA=/基础库/人口/户籍人口		# gongan, conditional; renshe holds g1
 SECRET=/基础库/人口/在逃人员		# gongan, share none
 KC() { timeout 60 "$PY" "$HELPERS/kcache.py" "$@" 2>&1; }
 AS_TIMEOUT=20
-UPY=${UPY:-/usr/bin/python3}
 sysop_as() { local u=$1 g=$2; shift 2; as "$u" "$g" "$UPY" "$HELPERS/sysop.py" "$@" 2>&1; }
-chmod o+x "$T_TMP"
-PUB=$T_TMP/pub
-mkdir -p "$PUB" && chmod 1777 "$PUB" || die "cannot make $PUB"
-printf '身份证号,姓名,区县\n341802199001011234,张三丰,宣州区\n' > "$PUB/people.csv"
-chmod 0644 "$PUB/people.csv"
+t_setup_readers
+t_fixture_people "$PUB/people.csv"
 
 pool_init
 check "apply the fixture" pctl policy apply "$FIX"

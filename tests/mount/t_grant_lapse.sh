@@ -24,9 +24,7 @@ g["valid_until"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(sys.argv[
 json.dump(d, open(sys.argv[2], "w"), ensure_ascii=False)
 PY
 check "apply a policy whose g1 ends in a few seconds" pctl policy apply "$T_TMP/p.json"
-printf '身份证号,姓名,手机号,住址,区县\n341802199001011234,张三丰,13812345678,宣城市某路1号,宣州区\n' \
-	> "$PUB/a.csv"
-chmod 0644 "$PUB/a.csv"
+t_fixture_people "$PUB/a.csv" wide
 POOLFS_OPTS=
 pool_mount
 check "gongan publishes" asA cp "$PUB/a.csv" "$MNT$GA/a.csv"

@@ -21,11 +21,7 @@ GA2=/基础库/人口/流动人口	# gongan; renshe rw, rows 区县 in 宣州区
 JL=/基础库/人口/记录		# gongan, jsonl; renshe rw as GA
 ID=341802199001011234
 ID2=341802199202022345
-command -v setpriv > /dev/null || die "setpriv not found (util-linux)"
-UPY=${UPY:-/usr/bin/python3}
-chmod o+x "$T_TMP"
-PUB=$T_TMP/pub
-mkdir -p "$PUB" && chmod 1777 "$PUB" || die "cannot make $PUB"
+t_setup_readers
 printf '身份证号,姓名,区县\n%s,张三丰,宣州区\n%s,李四,郎溪县\n' "$ID" "$ID2" > "$PUB/people.csv"
 chmod 0644 "$PUB/people.csv"
 

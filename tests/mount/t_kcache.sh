@@ -13,9 +13,7 @@ GA=/基础库/人口/户籍人口		# gongan, conditional; renshe g1, weijian exp
 SECRET=/基础库/人口/在逃人员		# gongan, share none
 WJ=/主题库/医疗/机构			# weijian, conditional
 KC() { timeout 60 "$PY" "$HELPERS/kcache.py" "$@" 2>&1; }
-chmod o+x "$T_TMP"
-PUB=$T_TMP/pub
-mkdir -p "$PUB" && chmod 1777 "$PUB" || die "cannot make $PUB"
+t_setup_readers
 
 pool_init
 check "apply the fixture" pctl policy apply "$FIX"

@@ -12,11 +12,8 @@ FIX=$HELPERS/policy_access.json
 GA=/基础库/人口/户籍人口		# gongan, conditional; renshe holds g1
 KC() { timeout 60 "$PY" "$HELPERS/kcache.py" "$@" 2>&1; }
 AS_TIMEOUT=20
-chmod o+x "$T_TMP"
-PUB=$T_TMP/pub
-mkdir -p "$PUB" && chmod 1777 "$PUB" || die "cannot make $PUB"
-printf '身份证号,姓名,区县\n341802199001011234,张三丰,宣州区\n' > "$PUB/people.csv"
-chmod 0644 "$PUB/people.csv"
+t_setup_readers
+t_fixture_people "$PUB/people.csv"
 
 # sum OP PATH [UID]: the operations the log records, counts summed, and its records
 sum() {

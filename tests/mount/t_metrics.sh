@@ -13,27 +13,12 @@ t_setup
 FIX=$HELPERS/policy_service.json	# renshe reads gongan's entry with a hash mask
 GA=/基础库/人口/户籍人口
 AS_TIMEOUT=20
-chmod o+x "$T_TMP"
-DIR=$T_TMP/textfile
-PROM=$DIR/poolfs.prom
-mkdir -p "$DIR"
+t_setup_metrics
 printf '身份证号,姓名,区县\n341802199001011234,张三丰,宣州区\n341802199202023456,李四,郎溪县\n' \
 	> "$T_TMP/people.csv"
 chmod 0644 "$T_TMP/people.csv"
 SIZE=$(stat -c %s "$T_TMP/people.csv")
 
-# m SAMPLE...: the values of samples of this mount (0 when absent); the
-# file must be well formed
-m() {
-	local s args=()
-	for s in "$@"; do
-		case $s in
-		*'}') args+=("${s%\}},mountpoint=\"$MNT\"}") ;;
-		*) args+=("$s{mountpoint=\"$MNT\"}") ;;
-		esac
-	done
-	"$PY" "$HELPERS/promcheck.py" "$PROM" "${args[@]}"
-}
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 
 pool_init
@@ -50,7 +35,7 @@ check_fails "and nothing mounted" is_mounted "$MNT"
 POOLFS_OPTS=
 pool_mount "$STORE" "$MNT" -o metrics="$PROM",metrics_interval=1
 check "the file is there once the mount is" test -f "$PROM"
-read -r up audit0 writes0 < <(m poolfs_up poolfs_audit_records_total \
+read -r up audit0 writes0 < <(prom poolfs_up poolfs_audit_records_total \
 	'poolfs_requests_total{op="write"}' | paste -s)
 check_eq "it is well formed and says poolfs_up 1, labelled with the mountpoint" "$up" 1
 
@@ -75,7 +60,7 @@ wait_for 15 sh -c '[ "$("$0" "$1" "$2" "poolfs_commits_total{mountpoint=\"$3\"}"
 	fail "the metrics file did not show the commit within 15 s: $(grep commits "$PROM")"
 # one run of promcheck.py (python starts slowly on a loaded machine)
 OPS=(lookup getattr create open read flush release)
-mapfile -t v < <(m poolfs_commits_total poolfs_written_bytes_total poolfs_read_bytes_total \
+mapfile -t v < <(prom poolfs_commits_total poolfs_written_bytes_total poolfs_read_bytes_total \
 	poolfs_view_builds_total poolfs_denials_total 'poolfs_requests_total{op="write"}' \
 	poolfs_audit_records_total poolfs_audit_append_seconds_count \
 	'poolfs_audit_append_seconds_bucket{le="+Inf"}' \
@@ -98,5 +83,5 @@ check_eq "a pool mount's dept label is empty" \
 
 pool_umount
 check_eq "after a clean stop the file is well formed, says poolfs_up 0 and keeps the counts" \
-	"$(m poolfs_up poolfs_commits_total | paste -sd' ')" "0 1"
-check_eq "no temporary file is left" "$(ls "$DIR")" poolfs.prom
+	"$(prom poolfs_up poolfs_commits_total | paste -sd' ')" "0 1"
+check_eq "no temporary file is left" "$(ls "$PROM_DIR")" poolfs.prom

@@ -15,13 +15,8 @@ GA2=/基础库/人口/流动人口	# gongan
 RS=/基础库/社保/参保		# renshe
 WJ=/主题库/医疗/机构		# weijian
 ID=341802199001011234
-command -v setpriv > /dev/null || die "setpriv not found (util-linux)"
-UPY=${UPY:-/usr/bin/python3}
-chmod o+x "$T_TMP"
-PUB=$T_TMP/pub
-mkdir -p "$PUB" && chmod 1777 "$PUB" || die "cannot make $PUB"
-printf '身份证号,姓名,区县\n%s,张三丰,宣州区\n' "$ID" > "$PUB/people.csv"
-chmod 0644 "$PUB/people.csv"
+t_setup_readers
+t_fixture_people "$PUB/people.csv"
 
 AS_TIMEOUT=20
 sysop_as() { local u=$1 g=$2; shift 2; as "$u" "$g" "$UPY" "$HELPERS/sysop.py" "$@" 2>&1; }

@@ -16,9 +16,6 @@ GA=/基础库/人口/户籍人口	# gongan; renshe (r1) and weijian (w1) read ID
 SB=/主题库/社保/参保人员	# gongan; renshe (r2) reads IDs hashed
 WJ=/主题库/医疗/接种		# weijian, unconditional; renshe's grant "lapsed" expired in 2021
 command -v setpriv > /dev/null || die "setpriv not found (util-linux)"
-asGA() { as 1001 2001 "$@"; }
-asRS() { as 1002 2002 "$@"; }
-asWJ() { as 1003 2003 "$@"; }
 chmod o+x "$T_TMP"
 PUB=$T_TMP/pub
 mkdir -p "$PUB" && chmod 0755 "$PUB" || die "cannot make $PUB"
@@ -35,15 +32,15 @@ pool_init "$STORE" --cipher none
 check "apply the fixture" pctl policy apply "$HELPERS/policy_leaks.json"
 POOLFS_OPTS=
 pool_mount
-check "gongan publishes a.csv" asGA cp "$PUB/a.csv" "$MNT$GA/a.csv"
-check "gongan publishes b.csv" asGA cp "$PUB/b.csv" "$MNT$SB/b.csv"
-check "weijian publishes c.csv" asWJ cp "$PUB/c.csv" "$MNT$WJ/c.csv"
+check "gongan publishes a.csv" asA cp "$PUB/a.csv" "$MNT$GA/a.csv"
+check "gongan publishes b.csv" asA cp "$PUB/b.csv" "$MNT$SB/b.csv"
+check "weijian publishes c.csv" asC cp "$PUB/c.csv" "$MNT$WJ/c.csv"
 
 # ---- hash tokens: per reading department ----
 tok() { sed -n 2p | cut -d, -f1; }
-RS_A=$(asRS cat "$MNT$GA/a.csv" | tok)
-WJ_A=$(asWJ cat "$MNT$GA/a.csv" | tok)
-RS_B=$(asRS cat "$MNT$SB/b.csv" | tok)
+RS_A=$(asB cat "$MNT$GA/a.csv" | tok)
+WJ_A=$(asC cat "$MNT$GA/a.csv" | tok)
+RS_B=$(asB cat "$MNT$SB/b.csv" | tok)
 check_eq "renshe's token is 64 hex digits" "$(echo "$RS_A" | grep -cE '^[0-9a-f]{64}$')" 1
 check_eq "weijian's token is 64 hex digits" "$(echo "$WJ_A" | grep -cE '^[0-9a-f]{64}$')" 1
 check_eq "two departments get unrelated tokens for one value" \
@@ -80,7 +77,7 @@ check_eq "the policy in force is unchanged" \
 	"['read']"
 
 # ---- a lapsed grant narrows, never widens ----
-asRS cat "$MNT$WJ/c.csv" > "$T_TMP/rs_c.out" 2> "$T_TMP/rs_c.err"
+asB cat "$MNT$WJ/c.csv" > "$T_TMP/rs_c.out" 2> "$T_TMP/rs_c.err"
 rc=$?	# (a $(...) in check_eq's arguments would overwrite $?)
 check_eq "renshe reads c.csv ($(head -c 200 "$T_TMP/rs_c.err"))" "$rc" 0
 check_eq "the lapsed grant's projection stays, undeclared 备注 is gone" \
@@ -91,7 +88,7 @@ check_eq "the lifted name mask is lost: 姓名 masked again" \
 check_eq "the ID has the tag default mask" \
 	"$(sed -n 2p "$T_TMP/rs_c.out" | cut -d, -f1)" "341802********1234"
 check_eq "rows: header and one" "$(wc -l < "$T_TMP/rs_c.out")" 2
-asGA cat "$MNT$WJ/c.csv" > "$T_TMP/ga_c.out" 2>&1
+asA cat "$MNT$WJ/c.csv" > "$T_TMP/ga_c.out" 2>&1
 check_eq "gongan (no grant) reads the tag defaults: the undeclared column is dropped" \
 	"$(head -n1 "$T_TMP/ga_c.out")" "身份证号,姓名,区县"
 check_eq "gongan sees every row" "$(wc -l < "$T_TMP/ga_c.out")" 3

@@ -23,9 +23,7 @@ d = json.load(open(sys.argv[1]))
 d["grants"] = []
 json.dump(d, open(sys.argv[2], "w"), ensure_ascii=False)
 PY
-printf '身份证号,姓名,手机号,住址,区县\n341802199001011234,张三丰,13812345678,宣城市某路1号,宣州区\n' \
-	> "$PUB/a.csv"
-chmod 0644 "$PUB/a.csv"
+t_fixture_people "$PUB/a.csv" wide
 POOLFS_OPTS=
 pool_mount
 check "gongan publishes" asA cp "$PUB/a.csv" "$MNT$GA/a.csv"

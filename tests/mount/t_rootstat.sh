@@ -47,8 +47,7 @@ nobody() {
 }
 
 chmod o+x "$T_TMP"
-printf '身份证号,姓名,区县\n341802199001011234,张三丰,宣州区\n' > "$T_TMP/people.csv"
-chmod 0644 "$T_TMP/people.csv"
+t_fixture_people "$T_TMP/people.csv"
 printf '%s %s fuse.poolfs dept=gongan,_netdev 0 0\n' "$STORE" "$MNT" > "$FSTAB"
 
 # mount_root [-o dept=ID]: like pool_mount, but ready once the mount is in

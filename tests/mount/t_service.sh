@@ -24,8 +24,7 @@ GA=/基础库/人口/户籍人口
 AS_TIMEOUT=20
 SVC="$PY $HELPERS/svcutil.py"
 chmod o+x "$T_TMP"
-printf '身份证号,姓名,区县\n341802199001011234,张三丰,宣州区\n' > "$T_TMP/people.csv"
-chmod 0644 "$T_TMP/people.csv"
+t_fixture_people "$T_TMP/people.csv"
 
 # unmounts(OP): how many audit records of OP the pool holds
 records() { pctl audit query --op "$1" --json 2> /dev/null | grep -c '"op"'; }

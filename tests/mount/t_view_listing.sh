@@ -13,11 +13,7 @@ t_setup
 FIX=$HELPERS/policy_service.json	# renshe reads gongan's entry with a hash mask
 GA=/基础库/人口/户籍人口
 N=40
-chmod o+x "$T_TMP"
-DIR=$T_TMP/textfile
-PROM=$DIR/poolfs.prom
-mkdir -p "$DIR"
-m() { "$PY" "$HELPERS/promcheck.py" "$PROM" "$@"; }
+t_setup_metrics
 
 # filled with no policy in force, so no commit built a view ahead
 pool_init "$STORE" --cipher none
@@ -33,16 +29,16 @@ check "apply the policy" pctl policy apply "$FIX"
 
 POOLFS_OPTS=
 pool_mount "$STORE" "$MNT" -o metrics="$PROM",metrics_interval=1
-read -r builds0 appends0 < <(m "poolfs_view_builds_total{mountpoint=\"$MNT\"}" \
-	"poolfs_audit_append_seconds_count{mountpoint=\"$MNT\"}" | paste -s)
+read -r builds0 appends0 < <(prom poolfs_view_builds_total poolfs_audit_append_seconds_count |
+	paste -s)
 note "renshe lists the directory"
 as 1002 2002 ls -l "$MNT$GA" > "$T_TMP/ls.out" 2> "$T_TMP/ls.err"
 check_eq "renshe lists the $N files" "$(grep -c ' f[0-9]*\.csv$' "$T_TMP/ls.out")" "$N"
 # the file is rewritten every second
 for ((i = 0; i < 20; i++)); do
 	sleep 1
-	read -r builds1 appends1 < <(m "poolfs_view_builds_total{mountpoint=\"$MNT\"}" \
-		"poolfs_audit_append_seconds_count{mountpoint=\"$MNT\"}" | paste -s)
+	read -r builds1 appends1 < <(prom poolfs_view_builds_total poolfs_audit_append_seconds_count |
+		paste -s)
 	[ "${builds1:-0}" -ge $((builds0 + N)) ] && break
 done
 note "views built $builds0 -> $builds1, audit appends $appends0 -> $appends1"

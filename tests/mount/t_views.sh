@@ -18,12 +18,7 @@ t_setup
 FIX=$HELPERS/policy_views.json
 GA=/基础库/人口/户籍人口		# gongan provides; renshe reads through g1
 WJ=/主题库/医疗/医疗机构		# weijian provides; unconditional, tag defaults
-command -v setpriv > /dev/null || die "setpriv not found (util-linux)"
-UPY=${UPY:-/usr/bin/python3}
-[ -x "$UPY" ] || die "$UPY not found: set UPY to a python3 every uid may run"
-chmod o+x "$T_TMP"
-PUB=$T_TMP/pub
-mkdir -p "$PUB" && chmod 1777 "$PUB" || die "cannot make $PUB"
+t_setup_readers
 
 vread() { "$UPY" "$HELPERS/viewread.py" "$@"; }
 
