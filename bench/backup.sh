@@ -47,6 +47,7 @@ PY=${PYTHON:-python3}
 
 say() { printf 'backup bench: %s\n' "$*" >&2; }
 fail() { echo "backup bench: ERROR: $*"; exit 1; }
+. "$ROOT/bench/lib.sh"	# wait_mounted
 
 mkdir -p "$WORK" || fail "cannot make $WORK"
 STORE=$WORK/store
@@ -74,10 +75,7 @@ mount_pool() {
 	"$POOLFS" "$STORE" "$MNT" -f -o allow_all > "$WORK/poolfs.log" 2>&1 &
 	PID=$!
 	disown "$PID"	# its kill -9 below is the point, not news
-	for ((i = 0; i < 300; i++)); do
-		awk -v m="$MNT" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo && return 0
-		sleep 0.1
-	done
+	wait_mounted "$MNT" "$PID" && return 0
 	fail "poolfs did not mount"
 }
 

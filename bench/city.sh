@@ -77,11 +77,7 @@ int fsync(int fd) { (void)fd; return 0; }
 int fdatasync(int fd) { (void)fd; return 0; }
 EOF
 
-is_mounted() { awk -v m="$1" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo; }
-wait_mounted() {
-	for ((i = 0; i < 300; i++)); do is_mounted "$1" && return 0; sleep 0.1; done
-	return 1
-}
+. "$(dirname "$0")/lib.sh"	# is_mounted, wait_mounted
 # pf_mount [ENV=VALUE...] -- [poolfs options]
 pf_mount() {
 	local envs=()

@@ -12,6 +12,22 @@ median() {
 	printf '%s\n' "${out[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
 }
 
+# is_mounted MNT: MNT is in mountinfo (read, not stat(): a hung FUSE
+# mount would hang the caller)
+is_mounted() { awk -v m="$1" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo; }
+
+# wait_mounted MNT [PID]: true once MNT is mounted, within 30 s; false
+# after them, or once PID (the daemon meant to mount it) has exited
+wait_mounted() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		is_mounted "$1" && return 0
+		[ -z "${2:-}" ] || kill -0 "$2" 2> /dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 # ---- the mounted view benches (views_mount.sh, bigview_mount.sh) ----
 # They share a store of one 10-column CSV entry that gongan (uid 1001)
 # provides and renshe (uid 1002) reads through grant g1 with 3 columns
@@ -34,14 +50,9 @@ stop_daemon() {
 
 # mount_pf OPTS...: poolfs on STORE at MNT in the background (PID)
 mount_pf() {
-	local i
 	"$POOLFS" "$STORE" "$MNT" -f "$@" >> "$D/poolfs.log" 2>&1 &
 	PID=$!
-	for ((i = 0; i < 300; i++)); do
-		awk -v m="$MNT" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo && return 0
-		kill -0 "$PID" 2> /dev/null || break
-		sleep 0.1
-	done
+	wait_mounted "$MNT" "$PID" && return 0
 	err "poolfs $* did not mount: $(tail -n3 "$D/poolfs.log")"
 	exit 1
 }
@@ -184,7 +195,6 @@ print(n, found)' "$@") || { err "$rdr could not read $path"; return 1; }
 # WORK/mnt in the background (PFS); ERROR as "TAG bench" and exit 1.
 # Uses the sourcing script's BUILD, POOLCTL, ROOT, WORK, U, ID.
 share_pool() {
-	local i
 	groupadd -g $ID $U && useradd -M -N -u $ID -g $ID -s /usr/sbin/nologin -d /nonexistent $U 2> /dev/null ||
 		{ echo "$1 bench: ERROR: cannot make the account $U"; exit 1; }
 	chown $ID:$ID "$WORK/plain"
@@ -196,10 +206,8 @@ share_pool() {
 		{ echo "$1 bench: ERROR: cannot make the pool"; exit 1; }
 	"$BUILD/poolfs" "$WORK/store" "$WORK/mnt" -f > "$WORK/poolfs.log" 2>&1 &
 	PFS=$!
-	for ((i = 0; i < 100; i++)); do
-		awk -v m="$WORK/mnt" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo && break
-		sleep 0.1
-	done
+	wait_mounted "$WORK/mnt" "$PFS" ||
+		{ echo "$1 bench: ERROR: poolfs did not mount: $(tail -n3 "$WORK/poolfs.log")"; exit 1; }
 }
 
 # share_cleanup: undo share_pool, once the caller has stopped its server

@@ -95,15 +95,7 @@ say "work area $WORK on $NATIVE_KIND"
 CAN_DROP=0
 (sync; echo 3 > /proc/sys/vm/drop_caches) 2> /dev/null && CAN_DROP=1
 
-is_mounted() { awk -v m="$1" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo; }
-wait_mounted() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		is_mounted "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+. "$(dirname "$0")/lib.sh"	# median, is_mounted, wait_mounted
 
 # ---- the filesystems under test ----
 mkdir -p "$WORK/native" "$WORK/mnt_pt" "$WORK/gc_cipher" "$WORK/mnt_gc" "$WORK/mnt_pf"
@@ -172,8 +164,6 @@ for f in "${FSLIST[@]}"; do
 	[ -n "${FAILED[$f]:-}" ] && continue
 	mount_fs "$f" || FAILED[$f]=1
 done
-
-. "$(dirname "$0")/lib.sh"	# median
 
 # One source per repeat: poolfs dedupes, so writing the same bytes again
 # would measure a rewrite that stores nothing, not a write of new data.

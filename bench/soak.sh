@@ -44,6 +44,7 @@ MODEL_OPS=${SOAK_MODEL_OPS:-100000}
 
 say() { printf 'soak: %s\n' "$*"; }
 die() { printf 'soak: error: %s\n' "$*" >&2; exit 2; }
+. "$ROOT/bench/lib.sh"	# is_mounted, wait_mounted
 
 [ "$(id -u)" = 0 ] || die "needs root (mounts)"
 [ -c /dev/fuse ] || die "/dev/fuse is missing"
@@ -55,7 +56,7 @@ mkdir -p "$MNT" "$W/stats"
 chmod 0755 "$W" && chmod 0777 "$W/stats"
 PID=
 cleanup() {
-	if awk -v m="$MNT" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo; then
+	if is_mounted "$MNT"; then
 		fusermount3 -u "$MNT" 2> /dev/null || fusermount3 -uz "$MNT" 2> /dev/null
 	fi
 	[ -n "$PID" ] && kill -KILL "$PID" 2> /dev/null
@@ -85,10 +86,7 @@ EOF
 	die "the first policy apply failed: $(tail -n 3 "$W/apply.out")"
 "$POOLFS" "$STORE" "$MNT" -f > "$W/poolfs.log" 2>&1 &
 PID=$!
-for ((i = 0; i < 100; i++)); do
-	awk -v m="$MNT" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo && break
-	sleep 0.1
-done
+wait_mounted "$MNT" "$PID"
 stat "$MNT" > /dev/null 2>&1 || die "poolfs did not mount: $(tail -n 5 "$W/poolfs.log")"
 
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$PID/status" 2> /dev/null; }
