@@ -124,12 +124,15 @@ t_setup_readers() {
 	mkdir -p "$PUB" && chmod 1777 "$PUB" || die "cannot make $PUB"
 }
 
-# t_fixture_people FILE [wide]: FILE, readable by every uid, holding the
-# fixtures' one person (张三丰) as a CSV of 身份证号,姓名,区县, or with
-# "wide" of 身份证号,姓名,手机号,住址,区县 (tests/mount/policy_*.json).
+# t_fixture_people FILE [wide]: FILE, readable by every uid, a CSV of the
+# fixtures' people (tests/mount/policy_*.json): 张三丰 in 身份证号,姓名,区县;
+# "wide": 张三丰, 李四 and 王小明 in 身份证号,姓名,手机号,住址,区县.
 t_fixture_people() {
 	if [ "${2:-}" = wide ]; then
-		printf '身份证号,姓名,手机号,住址,区县\n341802199001011234,张三丰,13812345678,宣城市某路1号,宣州区\n'
+		printf '%s\n' 身份证号,姓名,手机号,住址,区县 \
+			341802199001011234,张三丰,13812345678,宣城市宣州区某路1号,宣州区 \
+			341802199202022345,李四,13987654321,宣城市郎溪县某路2号,郎溪县 \
+			341802198503033456,王小明,13700001111,宣城市宣州区某路3号,宣州区
 	else
 		printf '身份证号,姓名,区县\n341802199001011234,张三丰,宣州区\n'
 	fi > "$1" && chmod 0644 "$1" || die "cannot write $1"

@@ -77,15 +77,7 @@ POOLFS_OPTS=
 pool_mount
 chmod o+x "$T_TMP"
 
-"$PY" - "$T_TMP/people.csv" << 'PY' || die "cannot write people.csv"
-import sys
-rows = ["身份证号,姓名,手机号,住址,区县",
-        "341802199001011234,张三丰,13812345678,宣城市宣州区某路1号,宣州区",
-        "341802199202022345,李四,13987654321,宣城市郎溪县某路2号,郎溪县",
-        "341802198503033456,王小明,13700001111,宣城市宣州区某路3号,宣州区"]
-open(sys.argv[1], "w").write("\n".join(rows) + "\n")
-PY
-chmod 0644 "$T_TMP/people.csv"
+t_fixture_people "$T_TMP/people.csv" wide
 check "gongan publishes locally" as $ID_GA cp "$T_TMP/people.csv" "$MNT$GA/people.csv"
 # Ganesha judges mode bits for its account before poolfs is asked
 # (docs/shares.md): the provider opens its entry's directory to it

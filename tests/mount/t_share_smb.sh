@@ -67,26 +67,6 @@ check_rc "a relative mount path is a usage error" 2 pctl share smb --mount rel/p
 check_rc "an option with a quote is a usage error" 2 pctl share smb --mount '/a"b'
 
 smb_private_conf "$SMB" "$PORT" > "$SMB/smb.conf"
-[global]
-	server role = standalone server
-	smb ports = $PORT
-	interfaces = lo
-	bind interfaces only = yes
-	disable netbios = yes
-	private dir = $SMB/private
-	lock directory = $SMB/lock
-	state directory = $SMB/state
-	cache directory = $SMB/cache
-	pid directory = $SMB/pid
-	ncalrpc dir = $SMB/ncalrpc
-	log file = $SMB/log/%m.log
-	passdb backend = tdbsam:$SMB/private/passdb.tdb
-	load printers = no
-	printing = bsd
-	printcap name = /dev/null
-	disable spoolss = yes
-	include = $SMB/poolfs.conf
-EOF
 check "testparm accepts the configuration" testparm -s --debuglevel=1 "$SMB/smb.conf"
 testparm -s "$SMB/smb.conf" 2> "$SMB/testparm.err" > /dev/null
 check_eq "testparm has no complaint" "$(grep -ciE 'unknown parameter|invalid|ignoring' "$SMB/testparm.err")" 0
@@ -111,15 +91,7 @@ smbc() {
 }
 
 # ---- the provider writes and reads raw over SMB ----
-"$PY" - "$T_TMP/people.csv" << 'PY' || die "cannot write people.csv"
-import sys
-rows = ["身份证号,姓名,手机号,住址,区县",
-        "341802199001011234,张三丰,13812345678,宣城市宣州区某路1号,宣州区",
-        "341802199202022345,李四,13987654321,宣城市郎溪县某路2号,郎溪县",
-        "341802198503033456,王小明,13700001111,宣城市宣州区某路3号,宣州区"]
-open(sys.argv[1], "w").write("\n".join(rows) + "\n")
-PY
-chmod 0644 "$T_TMP/people.csv"
+t_fixture_people "$T_TMP/people.csv" wide
 out=$(smbc "$U_GA" gongan "cd \"$GA\"; put \"$T_TMP/people.csv\" people.csv")
 check_eq "gongan puts a file over SMB" "$(grep -c NT_STATUS <<< "$out")" 0 || note "$out"
 check_same "the pool holds the bytes gongan sent" <(as "$ID_GA" cat "$MNT$GA/people.csv") \
