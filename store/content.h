@@ -146,6 +146,8 @@ int pages_put(struct store *s, rocksdb_writebatch_t *b, const struct chunk_list 
  */
 size_t pages_build(const struct chunk_list *l, struct strbuf *vals, struct strbuf *hashes,
 		   size_t *off);
+/* The number of entries a page built by pages_build() lists. */
+size_t page_entries(const uint8_t *p, size_t len);
 /* Parses a stored page onto the end of l. -EIO when p is not a page. */
 int page_decode(const uint8_t *p, size_t len, struct chunk_list *l);
 /* Loads np pages onto the end of l; -EIO unless they hold size bytes. */
@@ -186,6 +188,7 @@ struct version_rec {
 	char writer[128];
 	uint32_t npages;
 	const uint8_t *pages;		/* npages x 32-byte page hashes, in the raw record */
+	const uint8_t *ends;		/* npages x be64 page end, in it; NULL: format 1 */
 };
 
 /* -EIO when p is not a version record. */
@@ -203,8 +206,14 @@ int version_load(struct store *s, uint64_t ino, uint64_t version,
 int version_add(struct store *s, rocksdb_writebatch_t *b, struct inode_rec *r,
 		const struct chunk_list *l, const struct store_writer *w, uint8_t id[32]);
 
-/* The chunks of an open version; owned by c. */
-const struct chunk_list *content_chunks(const struct store_content *c);
+/*
+ * The chunks of an open version; owned by c. A handle from
+ * store_content_open() may load its pages first: NULL when one cannot be
+ * read. content_open_whole()'s never fails here.
+ */
+const struct chunk_list *content_chunks(struct store_content *c);
+/* The newest version of ino with its whole chunk list loaded now (a stage's base). */
+int content_open_whole(struct store *s, uint64_t ino, struct store_content **out);
 /* A read handle over version of ino with chunks l, which it takes over. */
 struct store_content *content_from_list(struct store *s, uint64_t ino, uint64_t version,
 					struct chunk_list *l, const uint8_t id[32]);
