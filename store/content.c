@@ -401,9 +401,9 @@ static int pages_add(struct store *s, rocksdb_writebatch_t *b, const struct chun
 }
 
 int pages_put(struct store *s, rocksdb_writebatch_t *b, const struct chunk_list *l,
-	      struct strbuf *hashes)
+	      struct strbuf *hashes, struct strbuf *ends)
 {
-	return pages_add(s, b, l, hashes, NULL, true);
+	return pages_add(s, b, l, hashes, ends, true);
 }
 
 int version_add(struct store *s, rocksdb_writebatch_t *b, struct inode_rec *r,
@@ -589,27 +589,25 @@ struct store_content *content_from_list(struct store *s, uint64_t ino, uint64_t 
 	return c;
 }
 
-/*
- * A paged handle over version vr of ino; -EIO when its page ends do not
- * rise from 0 to its size. Loads nothing yet.
- */
-static int content_paged(struct store *s, uint64_t ino, uint64_t version,
-			 const struct version_rec *vr, struct store_content **out)
+int content_from_pages(struct store *s, uint64_t ino, uint64_t version, const uint8_t id[32],
+		       uint64_t size, const uint8_t *pages, const uint8_t *ends, uint32_t np,
+		       struct store_content **out)
 {
 	struct store_content *c;
 	uint64_t prev = 0;
 
-	c = content_new(s, ino, version, vr->id, vr->size, vr->npages);
-	c->pages = xreallocarray(NULL, vr->npages, 32);
-	memcpy(c->pages, vr->pages, (size_t)vr->npages * 32);
+	*out = NULL;
+	c = content_new(s, ino, version, id, size, np);
+	c->pages = xreallocarray(NULL, np, 32);
+	memcpy(c->pages, pages, (size_t)np * 32);
 	for (size_t p = 0; p < c->np; p++) {
-		c->end[p] = get_be64(vr->ends + 8 * p);
+		c->end[p] = get_be64(ends + 8 * p);
 		if (c->end[p] <= prev)
 			break;
 		prev = c->end[p];
 	}
-	if (!c->np || prev != vr->size) {
-		log_err("%s: inode %llu version %llu: corrupt page ends in its version record",
+	if (!c->np || prev != size) {
+		log_err("%s: inode %llu version %llu: corrupt page ends in its record",
 			s->dir, (unsigned long long)ino, (unsigned long long)version);
 		store_content_close(c);
 		return -EIO;
@@ -760,7 +758,8 @@ static int content_open(struct store *s, uint64_t ino, uint64_t version, bool pa
 		if (ret)
 			goto out;
 		if (paged && vr.ends && vr.npages) {
-			ret = content_paged(s, ino, version, &vr, out);
+			ret = content_from_pages(s, ino, version, vr.id, vr.size, vr.pages, vr.ends,
+						 vr.npages, out);
 			goto out;
 		}
 		ret = pages_load(s, vr.pages, vr.npages, vr.size, &l);

@@ -134,11 +134,11 @@ bool view_pinned_locked(const uint8_t key[64]);
 /*
  * Adds to b the pages of l that are new (with a reference to each chunk
  * they list) and a reference to each page l uses; hashes gets the page
- * hashes in order. Caller holds s->lock. For views; versions use
- * version_add().
+ * hashes in order, ends each page's byte end (be64). Caller holds
+ * s->lock. For views; versions use version_add().
  */
 int pages_put(struct store *s, rocksdb_writebatch_t *b, const struct chunk_list *l,
-	      struct strbuf *hashes);
+	      struct strbuf *hashes, struct strbuf *ends);
 /*
  * Cuts l into pages (store/chunk_list.c): page i is vals[off[i] ..
  * off[i+1]) and its hash is hashes[32 i ..]; off gets np + 1 entries.
@@ -162,6 +162,7 @@ struct view_rec {
 	int64_t created_ns;
 	uint32_t npages;
 	const uint8_t *pages;		/* npages x 32-byte page hashes, in the raw record */
+	const uint8_t *ends;		/* npages x be64 page end, in it; NULL: format 1 */
 };
 
 /* key = kind ('v' record, 'a' last use) || content id || rule fingerprint */
@@ -217,6 +218,14 @@ int content_open_whole(struct store *s, uint64_t ino, struct store_content **out
 /* A read handle over version of ino with chunks l, which it takes over. */
 struct store_content *content_from_list(struct store *s, uint64_t ino, uint64_t version,
 					struct chunk_list *l, const uint8_t id[32]);
+/*
+ * A read handle over the np pages (hashes pages, be64 ends) of size
+ * bytes, loading each page when a read first reaches it; -EIO when the
+ * ends do not rise to size. The pages must stay stored until it closes.
+ */
+int content_from_pages(struct store *s, uint64_t ino, uint64_t version, const uint8_t id[32],
+		       uint64_t size, const uint8_t *pages, const uint8_t *ends, uint32_t np,
+		       struct store_content **out);
 /*
  * Makes c a view's handle: closing it unpins key (content id || rule
  * fingerprint), which the caller has pinned.
