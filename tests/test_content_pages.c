@@ -4,8 +4,9 @@
  * record says where each page ends, opening it reads no page, reads at
  * scattered offsets from several threads sharing the handle get the
  * right bytes while pages load under them, a page that cannot be read
- * fails the reads that reach it (-EIO, nothing else), and a record
- * written before page ends (format 1) still reads.
+ * fails the reads that reach it (-EIO, nothing else), a record written
+ * before page ends (format 1) still reads, and a cached view's record
+ * holds its page ends the same way.
  */
 #include <CUnit/Basic.h>
 #include <errno.h>
@@ -322,6 +323,58 @@ static void test_old_and_corrupt_records(void)
 	strbuf_release(&raw);
 }
 
+/*
+ * A cached view's record holds page ends too: its handle reads without
+ * its pages loaded at open, and a missing page fails only the reads
+ * reaching it.
+ */
+static void test_view_pages(void)
+{
+	struct store_view_writer *w;
+	struct strbuf raw = STRBUF_INIT;
+	struct store_content *c;
+	struct view_rec vr;
+	uint8_t cid[32], fp[32], key[65], pkey[33] = { 'p' };
+	uint8_t *buf = data(BIG / 2, 4);
+	uint64_t lo, hi;
+	char *err = NULL;
+	bool same;
+
+	memset(cid, 0xc1, sizeof(cid));
+	memset(fp, 0xf1, sizeof(fp));
+	CU_ASSERT_EQUAL_FATAL(store_view_begin(S, &w), 0);
+	for (size_t off = 0; off < BIG / 2; off += 1u << 20)
+		CU_ASSERT_EQUAL_FATAL(store_view_write(w, buf + off, 1u << 20), 0);
+	CU_ASSERT_EQUAL_FATAL(store_view_commit(w, cid, fp), 0);
+
+	view_key(key, 'v', cid, fp);
+	CU_ASSERT_EQUAL_FATAL(store_get_value(S, CF_VIEWS, key, sizeof(key), &raw), 0);
+	CU_ASSERT_EQUAL_FATAL(view_decode((const uint8_t *)raw.buf, raw.len, &vr), 0);
+	CU_ASSERT_FATAL(vr.ends != NULL && vr.npages >= 3);
+	CU_ASSERT_EQUAL(get_be64(vr.ends + 8 * (vr.npages - 1)), BIG / 2);
+
+	CU_ASSERT_EQUAL_FATAL(store_view_open(S, cid, fp, &c), 0);
+	CU_ASSERT_EQUAL(read_cmp(c, buf, BIG / 2, 0, &same), BIG / 2);
+	CU_ASSERT(same);
+	store_content_close(c);
+
+	lo = get_be64(vr.ends + 8 * (vr.npages / 2 - 1));
+	hi = get_be64(vr.ends + 8 * (vr.npages / 2));
+	memcpy(pkey + 1, vr.pages + 32 * (vr.npages / 2), 32);
+	rocksdb_delete_cf(S->db, S->wopt_sync, S->cf[CF_CHUNKS], (const char *)pkey,
+			  sizeof(pkey), &err);
+	CU_ASSERT_FATAL(err == NULL);
+	CU_ASSERT_EQUAL_FATAL(store_view_open(S, cid, fp, &c), 0);
+	CU_ASSERT_EQUAL(read_cmp(c, buf, 4096, 0, &same), 4096);
+	CU_ASSERT(same);
+	CU_ASSERT_EQUAL(read_cmp(c, buf, 4096, lo + (hi - lo) / 2, &same), -EIO);
+	CU_ASSERT_EQUAL(read_cmp(c, buf, 4096, hi, &same), 4096);
+	CU_ASSERT(same);
+	store_content_close(c);
+	free(buf);
+	strbuf_release(&raw);
+}
+
 /* ---- setup ---- */
 
 static int suite_init(void)
@@ -342,6 +395,7 @@ int main(void)
 		{ "scattered reads from threads sharing a handle", test_scattered_threads },
 		{ "a missing page fails only the reads reaching it", test_missing_page },
 		{ "format 1 records read, corrupt ends refused", test_old_and_corrupt_records },
+		{ "a cached view's pages load as reads reach them", test_view_pages },
 	};
 
 	return unit_tests_run("content_pages", suite_init, suite_clean, tests, UNIT_COUNT(tests));
