@@ -175,9 +175,7 @@ static void writer_name(const struct store_writer *w, char *out, size_t len)
 
 int version_decode(const uint8_t *p, size_t len, struct version_rec *vr)
 {
-	size_t wlen;
-
-	size_t per;
+	size_t wlen, per;
 
 	if (len < VREC_FIXED || (p[0] != FORMAT && p[0] != FORMAT_ENDS))
 		return -EIO;
@@ -218,8 +216,10 @@ int version_load(struct store *s, uint64_t ino, uint64_t version,
 	return ret;
 }
 
-/* The version record for np page hashes into v; cid gets the content id. */
-/* ends (np x be64) NULL: a format 1 record, for a copy of one */
+/*
+ * The version record for np page hashes and their ends (np x be64; NULL
+ * for a format 1 record, a copy of one) into v; cid gets the content id.
+ */
 static void version_encode(struct strbuf *v, uint64_t size, int64_t time_ns, uint32_t uid,
 			   uint32_t gid, const char *writer, const uint8_t *pages,
 			   const uint8_t *ends, size_t np, uint8_t cid[32])
