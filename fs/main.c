@@ -33,6 +33,7 @@
 #include "fs/view.h"
 #include "fs/access.h"
 #include "fs/coalesce.h"
+#include "fs/heap.h"
 #include "fs/control.h"
 #include "fs/inode.h"
 #include "fs/mountinfo.h"
@@ -625,6 +626,7 @@ int main(int argc, char *argv[])
 	}
 	fs_service_notify("READY=1");
 	fs_readahead_init(mnt_real, o.read_ahead_kb);
+	fs_heap_start();
 
 	loop = fuse_loop_cfg_create();
 	if (!loop)
@@ -643,6 +645,7 @@ int main(int argc, char *argv[])
 	ret = err < 0 ? 1 : 0;
 	fuse_loop_cfg_destroy(loop);
 	fs_readahead_init(NULL, 0);
+	fs_heap_stop();
 	fs_service_notify("STOPPING=1");
 	/* no reader of the log may flush the coalescer while it goes */
 	fs_control_stop(&fs);

@@ -121,6 +121,11 @@ size_t pages_build(const struct chunk_list *l, struct strbuf *vals, struct strbu
 	return np;
 }
 
+size_t page_entries(const uint8_t *p, size_t len)
+{
+	return len ? (len - 1) / (p[0] == PAGE_FORMAT_HOLES ? REF_BYTES_HOLES : REF_BYTES) : 0;
+}
+
 /*
  * Fail closed: an empty hole, a chunk longer than a chunk can be,
  * a hole in a format 1 page, or a list past 2^63 bytes is a damaged page.

@@ -11,6 +11,12 @@
  * chunk, one or two pages (~2.3 KiB each) and a version record of 32
  * bytes per page (~8 KiB for 1 GiB).
  *
+ * A format 2 version record also holds where each page ends in the file,
+ * so a read handle loads only the pages its reads reach: the first byte
+ * of a 10 GiB file costs one page, not the ~2,500 of its whole list
+ * (store_content_open). A format 1 record (written before) has no ends;
+ * its handle loads the whole list at open, as it always did.
+ *
  *   CF        key                      value (integers big-endian)
  *   --------  -----------------------  --------------------------------------
  *   chunks    'c' sha256(bytes)        the chunk's bytes
@@ -25,7 +31,9 @@
  *                                      be64 commit time (ns), be32 uid,
  *                                      be32 gid, 32 content id, be16 W,
  *                                      W bytes writer ("dept/user"),
- *                                      be32 P, P x 32 page hashes
+ *                                      be32 P, P x 32 page hashes;
+ *                                      or u8 format (2), the same fields,
+ *                                        then P x be64 byte end of each page
  *
  * A chunk's refcount counts the stored pages that list it, a page's the
  * versions and cached views (store/view.c) that list it, and a refs row
@@ -59,6 +67,7 @@
 #include "common/log.h"
 
 #define FORMAT			1
+#define FORMAT_ENDS		2	/* with each page's end */
 #define VREC_FIXED		59	/* up to and including the writer length */
 
 struct ref_delta {
@@ -166,10 +175,11 @@ static void writer_name(const struct store_writer *w, char *out, size_t len)
 
 int version_decode(const uint8_t *p, size_t len, struct version_rec *vr)
 {
-	size_t wlen;
+	size_t wlen, per;
 
-	if (len < VREC_FIXED || p[0] != FORMAT)
+	if (len < VREC_FIXED || (p[0] != FORMAT && p[0] != FORMAT_ENDS))
 		return -EIO;
+	per = p[0] == FORMAT_ENDS ? 40 : 32;
 	vr->size = get_be64(p + 1);
 	vr->time_ns = (int64_t)get_be64(p + 9);
 	vr->uid = get_be32(p + 17);
@@ -182,9 +192,10 @@ int version_decode(const uint8_t *p, size_t len, struct version_rec *vr)
 	p += VREC_FIXED + wlen;
 	len -= VREC_FIXED + wlen;
 	vr->npages = get_be32(p);
-	if (len - 4 != (size_t)vr->npages * 32)
+	if (len - 4 != (size_t)vr->npages * per)
 		return -EIO;
 	vr->pages = p + 4;
+	vr->ends = per == 40 ? p + 4 + (size_t)vr->npages * 32 : NULL;
 	return 0;
 }
 
@@ -205,16 +216,19 @@ int version_load(struct store *s, uint64_t ino, uint64_t version,
 	return ret;
 }
 
-/* The version record for np page hashes into v; cid gets the content id. */
+/*
+ * The version record for np page hashes and their ends (np x be64; NULL
+ * for a format 1 record, a copy of one) into v; cid gets the content id.
+ */
 static void version_encode(struct strbuf *v, uint64_t size, int64_t time_ns, uint32_t uid,
-			   uint32_t gid, const char *writer, const uint8_t *pages, size_t np,
-			   uint8_t cid[32])
+			   uint32_t gid, const char *writer, const uint8_t *pages,
+			   const uint8_t *ends, size_t np, uint8_t cid[32])
 {
 	uint8_t hdr[VREC_FIXED], cnt[4];
 	size_t wlen = strlen(writer);
 
 	SHA256(np ? pages : (const uint8_t *)"", 32 * np, cid);
-	hdr[0] = FORMAT;
+	hdr[0] = ends ? FORMAT_ENDS : FORMAT;
 	put_be64(hdr + 1, size);
 	put_be64(hdr + 9, (uint64_t)time_ns);
 	put_be32(hdr + 17, uid);
@@ -229,6 +243,8 @@ static void version_encode(struct strbuf *v, uint64_t size, int64_t time_ns, uin
 	strbuf_add(v, cnt, sizeof(cnt));
 	if (np)
 		strbuf_add(v, pages, 32 * np);
+	if (np && ends)
+		strbuf_add(v, ends, 8 * np);
 }
 
 /* Counts a reference to each of np stored pages, once per listing. */
@@ -245,11 +261,12 @@ static int pages_ref(struct store *s, rocksdb_writebatch_t *b, const uint8_t *pa
 }
 
 /*
- * Adds the version record for pages (np page hashes, all stored) as the
- * next version of r, counts a reference to each page and puts r.
+ * Adds the version record for pages (np page hashes, all stored; ends
+ * where each ends, or NULL) as the next version of r, counts a
+ * reference to each page and puts r.
  */
 static int version_link(struct store *s, rocksdb_writebatch_t *b, struct inode_rec *r,
-			const uint8_t *pages, size_t np, uint64_t size,
+			const uint8_t *pages, const uint8_t *ends, size_t np, uint64_t size,
 			const struct store_writer *w, uint8_t id[32])
 {
 	static const struct store_writer nobody;
@@ -266,7 +283,7 @@ static int version_link(struct store *s, rocksdb_writebatch_t *b, struct inode_r
 	if (!w)
 		w = &nobody;
 	writer_name(w, writer, sizeof(writer));
-	version_encode(&v, size, now, w->uid, w->gid, writer, pages, np, cid);
+	version_encode(&v, size, now, w->uid, w->gid, writer, pages, ends, np, cid);
 
 	r->attr.version++;
 	r->attr.size = size;
@@ -340,9 +357,30 @@ out:
 	return ret;
 }
 
-/* Stores l's new pages; counts a reference to each page of l when ref. */
+/*
+ * The byte end of each of the np pages of l (page i is vals[off[i] ..
+ * off[i + 1])) as be64s onto ends. A page lists one entry per ref of l,
+ * in order: its end is where the ref after its last one starts.
+ */
+static void pages_ends(const struct chunk_list *l, const struct strbuf *vals,
+		       const size_t *off, size_t np, struct strbuf *ends)
+{
+	uint8_t be[8];
+	size_t k = 0;
+
+	for (size_t i = 0; i < np; i++) {
+		k += page_entries((const uint8_t *)vals->buf + off[i], off[i + 1] - off[i]);
+		put_be64(be, k < l->n ? l->v[k].off : l->size);
+		strbuf_add(ends, be, sizeof(be));
+	}
+}
+
+/*
+ * Stores l's new pages; counts a reference to each page of l when ref.
+ * ends, when not NULL, gets where each page ends (pages_ends).
+ */
 static int pages_add(struct store *s, rocksdb_writebatch_t *b, const struct chunk_list *l,
-		     struct strbuf *hashes, bool ref)
+		     struct strbuf *hashes, struct strbuf *ends, bool ref)
 {
 	struct strbuf vals = STRBUF_INIT;
 	size_t *off = xcalloc(l->n + 2, sizeof(*off)), np;
@@ -350,6 +388,10 @@ static int pages_add(struct store *s, rocksdb_writebatch_t *b, const struct chun
 
 	strbuf_reset(hashes);
 	np = pages_build(l, &vals, hashes, off);
+	if (ends) {
+		strbuf_reset(ends);
+		pages_ends(l, &vals, off, np, ends);
+	}
 	ret = pages_store(s, b, &vals, (const uint8_t *)hashes->buf, off, np);
 	if (!ret && ref)
 		ret = pages_ref(s, b, (const uint8_t *)hashes->buf, np);
@@ -359,20 +401,21 @@ static int pages_add(struct store *s, rocksdb_writebatch_t *b, const struct chun
 }
 
 int pages_put(struct store *s, rocksdb_writebatch_t *b, const struct chunk_list *l,
-	      struct strbuf *hashes)
+	      struct strbuf *hashes, struct strbuf *ends)
 {
-	return pages_add(s, b, l, hashes, true);
+	return pages_add(s, b, l, hashes, ends, true);
 }
 
 int version_add(struct store *s, rocksdb_writebatch_t *b, struct inode_rec *r,
 		const struct chunk_list *l, const struct store_writer *w, uint8_t id[32])
 {
-	struct strbuf hashes = STRBUF_INIT;
-	int ret = pages_add(s, b, l, &hashes, false);
+	struct strbuf hashes = STRBUF_INIT, ends = STRBUF_INIT;
+	int ret = pages_add(s, b, l, &hashes, &ends, false);
 
 	if (!ret)
-		ret = version_link(s, b, r, (const uint8_t *)hashes.buf, hashes.len / 32, l->size,
-				   w, id);
+		ret = version_link(s, b, r, (const uint8_t *)hashes.buf, (const uint8_t *)ends.buf,
+				   hashes.len / 32, l->size, w, id);
+	strbuf_release(&ends);
 	strbuf_release(&hashes);
 	return ret;
 }
@@ -380,17 +423,19 @@ int version_add(struct store *s, rocksdb_writebatch_t *b, struct inode_rec *r,
 int version_put_copy(struct store *s, rocksdb_writebatch_t *b, uint64_t ino, uint64_t version,
 		     const struct version_rec *vr, const struct chunk_list *l)
 {
-	struct strbuf hashes = STRBUF_INIT, v = STRBUF_INIT;
+	struct strbuf hashes = STRBUF_INIT, ends = STRBUF_INIT, v = STRBUF_INIT;
 	uint8_t key[16], cid[32];
-	int ret = pages_add(s, b, l, &hashes, true);
+	int ret = pages_add(s, b, l, &hashes, &ends, true);
 
 	if (!ret) {
 		version_encode(&v, l->size, vr->time_ns, vr->uid, vr->gid, vr->writer,
-			       (const uint8_t *)hashes.buf, hashes.len / 32, cid);
+			       (const uint8_t *)hashes.buf, (const uint8_t *)ends.buf,
+			       hashes.len / 32, cid);
 		version_key(key, ino, version);
 		store_put_value(s, b, CF_VERSIONS, key, sizeof(key), v.buf, v.len);
 	}
 	strbuf_release(&v);
+	strbuf_release(&ends);
 	strbuf_release(&hashes);
 	return ret;
 }
@@ -412,7 +457,7 @@ int version_add_from(struct store *s, rocksdb_writebatch_t *b, struct inode_rec 
 		if (ret)
 			goto out;
 	}
-	ret = version_link(s, b, dst, vr.pages, vr.npages, vr.size, w, NULL);
+	ret = version_link(s, b, dst, vr.pages, vr.ends, vr.npages, vr.size, w, NULL);
 out:
 	strbuf_release(&raw);
 	inode_rec_release(&src);
@@ -443,7 +488,7 @@ int store_restore(struct store *s, uint64_t ino, uint64_t version,
 	ret = version ? version_load(s, ino, version, &vr, &raw) : -ENOENT;
 	if (ret)
 		goto out;
-	ret = version_link(s, b, &r, vr.pages, vr.npages, vr.size, w, NULL);
+	ret = version_link(s, b, &r, vr.pages, vr.ends, vr.npages, vr.size, w, NULL);
 	if (ret)
 		goto out;
 	if (audit) {
@@ -470,11 +515,29 @@ out:
 
 /* ---- reading ---- */
 
+/*
+ * A handle holds its chunk list in np pieces, piece p covering bytes
+ * [end[p - 1], end[p]) (end[-1] = 0), its refs' offsets in the file. A
+ * paged handle (a format 2 version's, from store_content_open) has a
+ * piece per page, loaded by the first read that reaches it. Readers share
+ * a handle (an open file's), so a load runs under load_lock and is
+ * published by loaded[p] (release), which readers check without the lock
+ * (acquire); a loaded piece never changes until close, so a reader may
+ * hold pointers into it. Every other handle has one piece, loaded at open.
+ */
 struct store_content {
 	struct store *s;
 	uint64_t ino, version;
 	uint8_t id[32];
-	struct chunk_list list;		/* immutable after open */
+	uint64_t size;
+	size_t np;
+	uint64_t *end;			/* np */
+	uint8_t *pages;			/* np x 32 page hashes; NULL: not paged */
+	struct chunk_list *piece;	/* np */
+	uint8_t *loaded;		/* np, atomic; piece p immutable once set */
+	pthread_mutex_t load_lock;
+	struct chunk_list all;		/* content_chunks() of a paged handle; load_lock */
+	bool all_done;			/* load_lock */
 	rocksdb_readoptions_t *ropt;	/* chunk reads */
 
 	bool view;			/* a cached view: close unpins view_key */
@@ -482,13 +545,13 @@ struct store_content {
 
 	/* the last chunk a partial read fetched, for the next small read */
 	pthread_mutex_t lock;
-	size_t cache_idx;		/* protected by lock; SIZE_MAX when none */
+	const struct chunk_ref *cache_ref;	/* protected by lock; NULL when none */
 	uint8_t *cache;			/* protected by lock */
 	size_t cache_alloc;		/* protected by lock */
 };
 
-struct store_content *content_from_list(struct store *s, uint64_t ino, uint64_t version,
-					struct chunk_list *l, const uint8_t id[32])
+static struct store_content *content_new(struct store *s, uint64_t ino, uint64_t version,
+					 const uint8_t id[32], uint64_t size, size_t np)
 {
 	struct store_content *c = xcalloc(1, sizeof(*c));
 
@@ -496,6 +559,11 @@ struct store_content *content_from_list(struct store *s, uint64_t ino, uint64_t 
 	c->ino = ino;
 	c->version = version;
 	memcpy(c->id, id, 32);
+	c->size = size;
+	c->np = np;
+	c->end = xcalloc(np, sizeof(*c->end));
+	c->piece = xcalloc(np, sizeof(*c->piece));
+	c->loaded = xcalloc(np, sizeof(*c->loaded));
 	/*
 	 * Debian's librocksdb checks blob CRCs in software: 1 GB/s of 1 MiB
 	 * reads with the check, 6 GB/s without. chunk_read() checks the
@@ -504,11 +572,110 @@ struct store_content *content_from_list(struct store *s, uint64_t ino, uint64_t 
 	 */
 	c->ropt = rocksdb_readoptions_create();
 	rocksdb_readoptions_set_verify_checksums(c->ropt, 0);
-	c->list = *l;
-	memset(l, 0, sizeof(*l));
+	pthread_mutex_init(&c->load_lock, NULL);
 	pthread_mutex_init(&c->lock, NULL);
-	c->cache_idx = SIZE_MAX;
 	return c;
+}
+
+struct store_content *content_from_list(struct store *s, uint64_t ino, uint64_t version,
+					struct chunk_list *l, const uint8_t id[32])
+{
+	struct store_content *c = content_new(s, ino, version, id, l->size, 1);
+
+	c->end[0] = l->size;
+	c->piece[0] = *l;
+	c->loaded[0] = 1;
+	memset(l, 0, sizeof(*l));
+	return c;
+}
+
+int content_from_pages(struct store *s, uint64_t ino, uint64_t version, const uint8_t id[32],
+		       uint64_t size, const uint8_t *pages, const uint8_t *ends, uint32_t np,
+		       struct store_content **out)
+{
+	struct store_content *c;
+	uint64_t prev = 0;
+
+	*out = NULL;
+	c = content_new(s, ino, version, id, size, np);
+	c->pages = xreallocarray(NULL, np, 32);
+	memcpy(c->pages, pages, (size_t)np * 32);
+	for (size_t p = 0; p < c->np; p++) {
+		c->end[p] = get_be64(ends + 8 * p);
+		if (c->end[p] <= prev)
+			break;
+		prev = c->end[p];
+	}
+	if (!c->np || prev != size) {
+		log_err("%s: inode %llu version %llu: corrupt page ends in its record",
+			s->dir, (unsigned long long)ino, (unsigned long long)version);
+		store_content_close(c);
+		return -EIO;
+	}
+	*out = c;
+	return 0;
+}
+
+/* Loads piece p of a paged handle. Caller holds load_lock. */
+static int piece_load_locked(struct store_content *c, size_t p)
+{
+	struct chunk_list *l = &c->piece[p];
+	struct strbuf v = STRBUF_INIT;
+	uint8_t key[33];
+	int ret;
+
+	ref_key(key, 'p', c->pages + 32 * p);
+	ret = store_get_value(c->s, CF_CHUNKS, key, sizeof(key), &v);
+	/* refs start at the page's place in the file */
+	l->size = p ? c->end[p - 1] : 0;
+	if (!ret)
+		ret = page_decode((const uint8_t *)v.buf, v.len, l);
+	if (!ret && (!l->n || l->size != c->end[p]))
+		ret = -EIO;
+	if (ret) {
+		log_err("%s: inode %llu version %llu: chunk-list page %zu of %zu is %s",
+			c->s->dir, (unsigned long long)c->ino, (unsigned long long)c->version,
+			p, c->np, ret == -ENOENT ? "missing" : "unreadable");
+		chunk_list_release(l);
+		ret = -EIO;
+	} else {
+		__atomic_store_n(&c->loaded[p], 1, __ATOMIC_RELEASE);
+	}
+	strbuf_release(&v);
+	return ret;
+}
+
+/* Piece p, loaded unless it is; -EIO when its page cannot be read. */
+static int piece_get(struct store_content *c, size_t p, const struct chunk_list **out)
+{
+	int ret = 0;
+
+	if (!__atomic_load_n(&c->loaded[p], __ATOMIC_ACQUIRE)) {
+		pthread_mutex_lock(&c->load_lock);
+		if (!c->loaded[p])
+			ret = piece_load_locked(c, p);
+		pthread_mutex_unlock(&c->load_lock);
+		if (ret)
+			return ret;
+	}
+	*out = &c->piece[p];
+	return 0;
+}
+
+/* The piece holding byte off; off must be below c->size. */
+static size_t piece_of(const struct store_content *c, uint64_t off)
+{
+	size_t lo = 0, hi = c->np - 1;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->end[mid] > off)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
 }
 
 void content_hold_view(struct store_content *c, const uint8_t key[64])
@@ -517,9 +684,28 @@ void content_hold_view(struct store_content *c, const uint8_t key[64])
 	memcpy(c->view_key, key, 64);
 }
 
-const struct chunk_list *content_chunks(const struct store_content *c)
+const struct chunk_list *content_chunks(struct store_content *c)
 {
-	return &c->list;
+	const struct chunk_list *l = NULL;
+	int ret = 0;
+
+	if (!c->pages)
+		return &c->piece[0];
+	pthread_mutex_lock(&c->load_lock);
+	for (size_t p = 0; p < c->np && !c->all_done && !ret; p++) {
+		if (!c->loaded[p])
+			ret = piece_load_locked(c, p);
+		for (size_t i = 0; !ret && i < c->piece[p].n; i++)
+			chunk_list_add(&c->all, c->piece[p].v[i].sha, c->piece[p].v[i].len);
+	}
+	if (ret)
+		chunk_list_release(&c->all);
+	else
+		c->all_done = true;
+	if (c->all_done)
+		l = &c->all;
+	pthread_mutex_unlock(&c->load_lock);
+	return l;
 }
 
 int pages_load(struct store *s, const uint8_t *pages, uint32_t np, uint64_t size,
@@ -547,8 +733,9 @@ int pages_load(struct store *s, const uint8_t *pages, uint32_t np, uint64_t size
 	return ret;
 }
 
-int store_content_open(struct store *s, uint64_t ino, uint64_t version,
-		       struct store_content **out)
+/* A handle over version (0: the newest) of ino; paged when it may be and can. */
+static int content_open(struct store *s, uint64_t ino, uint64_t version, bool paged,
+			struct store_content **out)
 {
 	struct chunk_list l = CHUNK_LIST_INIT;
 	struct strbuf raw = STRBUF_INIT;
@@ -568,8 +755,14 @@ int store_content_open(struct store *s, uint64_t ino, uint64_t version,
 	}
 	if (version) {
 		ret = version_load(s, ino, version, &vr, &raw);
-		if (!ret)
-			ret = pages_load(s, vr.pages, vr.npages, vr.size, &l);
+		if (ret)
+			goto out;
+		if (paged && vr.ends && vr.npages) {
+			ret = content_from_pages(s, ino, version, vr.id, vr.size, vr.pages, vr.ends,
+						 vr.npages, out);
+			goto out;
+		}
+		ret = pages_load(s, vr.pages, vr.npages, vr.size, &l);
 		if (ret)
 			goto out;
 	} else {
@@ -577,16 +770,26 @@ int store_content_open(struct store *s, uint64_t ino, uint64_t version,
 	}
 	*out = content_from_list(s, ino, version, &l, vr.id);
 out:
-
 	chunk_list_release(&l);
 	strbuf_release(&raw);
 	inode_rec_release(&r);
 	return ret;
 }
 
+int store_content_open(struct store *s, uint64_t ino, uint64_t version,
+		       struct store_content **out)
+{
+	return content_open(s, ino, version, true, out);
+}
+
+int content_open_whole(struct store *s, uint64_t ino, struct store_content **out)
+{
+	return content_open(s, ino, 0, false, out);
+}
+
 uint64_t store_content_size(const struct store_content *c)
 {
-	return c->list.size;
+	return c->size;
 }
 
 uint64_t store_content_version(const struct store_content *c)
@@ -600,13 +803,12 @@ void store_content_id(const struct store_content *c, uint8_t id[32])
 }
 
 /*
- * Gets chunk i's stored value into *ps (the caller destroys it) and its
+ * Gets ref's stored value into *ps (the caller destroys it) and its
  * bytes in *val, *vlen; -EIO when it is missing or not its length.
  */
-static int chunk_get(struct store_content *c, size_t i, rocksdb_pinnableslice_t **ps,
-		     const char **val, size_t *vlen)
+static int chunk_get(struct store_content *c, const struct chunk_ref *ref,
+		     rocksdb_pinnableslice_t **ps, const char **val, size_t *vlen)
 {
-	const struct chunk_ref *ref = &c->list.v[i];
 	uint8_t key[33];
 	char *err = NULL;
 	size_t plen;
@@ -632,10 +834,10 @@ static int chunk_get(struct store_content *c, size_t i, rocksdb_pinnableslice_t 
 	return 0;
 }
 
-/* Copies n bytes at skip of chunk i into dst. */
-static int chunk_read(struct store_content *c, size_t i, size_t skip, uint8_t *dst, size_t n)
+/* Copies n bytes at skip of chunk ref (in a loaded piece of c) into dst. */
+static int chunk_read(struct store_content *c, const struct chunk_ref *ref, size_t skip,
+		      uint8_t *dst, size_t n)
 {
-	const struct chunk_ref *ref = &c->list.v[i];
 	rocksdb_pinnableslice_t *ps = NULL;
 	const uint8_t *plain;
 	uint8_t key[33], *tmp = NULL;
@@ -648,14 +850,14 @@ static int chunk_read(struct store_content *c, size_t i, size_t skip, uint8_t *d
 		return 0;
 	}
 	pthread_mutex_lock(&c->lock);
-	if (c->cache_idx == i) {
+	if (c->cache_ref == ref) {
 		memcpy(dst, c->cache + skip, n);
 		pthread_mutex_unlock(&c->lock);
 		return 0;
 	}
 	pthread_mutex_unlock(&c->lock);
 
-	ret = chunk_get(c, i, &ps, &val, &vlen);
+	ret = chunk_get(c, ref, &ps, &val, &vlen);
 	if (ret)
 		goto out;
 	if (!c->s->crypt) {
@@ -685,7 +887,7 @@ static int chunk_read(struct store_content *c, size_t i, size_t skip, uint8_t *d
 		c->cache_alloc = plen;
 	}
 	memcpy(c->cache, plain, plen);
-	c->cache_idx = i;
+	c->cache_ref = ref;
 	pthread_mutex_unlock(&c->lock);
 out:
 	free(tmp);
@@ -697,25 +899,66 @@ out:
 /* Clamps a read of len bytes at off to the version's end and to SSIZE_MAX. */
 static size_t read_len(const struct store_content *c, size_t len, uint64_t off)
 {
-	if (off >= c->list.size)
+	if (off >= c->size)
 		return 0;
-	if (len > c->list.size - off)
-		len = (size_t)(c->list.size - off);
+	if (len > c->size - off)
+		len = (size_t)(c->size - off);
 	return len > SSIZE_MAX ? SSIZE_MAX : len;
+}
+
+/* Where a read is in c's pieces; zeroed before its first ref_next(). */
+struct cursor {
+	const struct chunk_list *l;
+	size_t p, i;
+};
+
+/*
+ * The ref holding byte at (below c->size): the one after the cursor's, or
+ * the piece's first, or on the first call the one found by offset.
+ * -EIO when a page cannot be loaded or does not go on where the last ended.
+ */
+static int ref_next(struct store_content *c, uint64_t at, struct cursor *cur,
+		    const struct chunk_ref **out)
+{
+	const struct chunk_ref *ref;
+	size_t p;
+	int ret;
+
+	if (!cur->l || ++cur->i == cur->l->n) {
+		p = cur->l ? cur->p + 1 : piece_of(c, at);
+		if (p >= c->np)
+			return -EIO;
+		ret = piece_get(c, p, &cur->l);
+		if (ret)
+			return ret;
+		cur->p = p;
+		cur->i = chunk_list_find(cur->l, at);
+	}
+	ref = &cur->l->v[cur->i];
+	if (at < ref->off || at - ref->off > ref->len)
+		return -EIO;
+	*out = ref;
+	return 0;
 }
 
 ssize_t store_content_read(struct store_content *c, void *buf, size_t len, uint64_t off)
 {
-	size_t done = 0, i;
+	struct cursor cur = { 0 };
+	const struct chunk_ref *ref;
+	size_t done = 0;
 	int ret;
 
 	len = read_len(c, len, off);
-	for (i = len ? chunk_list_find(&c->list, off) : 0; done < len; i++) {
-		const struct chunk_ref *ref = &c->list.v[i];
-		uint64_t skip = off + done - ref->off;
-		size_t n = ref->len - skip < len - done ? (size_t)(ref->len - skip) : len - done;
+	while (done < len) {
+		uint64_t skip;
+		size_t n;
 
-		ret = chunk_read(c, i, (size_t)skip, (uint8_t *)buf + done, n);
+		ret = ref_next(c, off + done, &cur, &ref);
+		if (ret)
+			return ret;
+		skip = off + done - ref->off;
+		n = ref->len - skip < len - done ? (size_t)(ref->len - skip) : len - done;
+		ret = chunk_read(c, ref, (size_t)skip, (uint8_t *)buf + done, n);
 		if (ret)
 			return ret;
 		done += n;
@@ -741,7 +984,9 @@ ssize_t store_content_readv(struct store_content *c, struct store_rdvec *v, size
 {
 	static const uint8_t zeros[64 * 1024];
 	rocksdb_pinnableslice_t *ps;
-	size_t done = 0, vlen, i;
+	struct cursor cur = { 0 };
+	const struct chunk_ref *ref;
+	size_t done = 0, vlen;
 	const char *val;
 	ssize_t r;
 	int ret;
@@ -754,18 +999,22 @@ ssize_t store_content_readv(struct store_content *c, struct store_rdvec *v, size
 			rdvec_add(v, v->buf, (size_t)r);
 		return r;
 	}
-	for (i = len ? chunk_list_find(&c->list, off) : 0; done < len; i++) {
-		const struct chunk_ref *ref = &c->list.v[i];
-		uint64_t skip = off + done - ref->off;
-		size_t n = ref->len - skip < len - done ? (size_t)(ref->len - skip) : len - done;
+	while (done < len) {
+		uint64_t skip;
+		size_t n;
 
+		ret = ref_next(c, off + done, &cur, &ref);
+		if (ret)
+			return ret;
+		skip = off + done - ref->off;
+		n = ref->len - skip < len - done ? (size_t)(ref->len - skip) : len - done;
 		if (ref->hole) {
 			for (size_t k = 0; k < n; k += sizeof(zeros))
 				rdvec_add(v, zeros, n - k < sizeof(zeros) ? n - k : sizeof(zeros));
 			done += n;
 			continue;
 		}
-		ret = chunk_get(c, i, &ps, &val, &vlen);
+		ret = chunk_get(c, ref, &ps, &val, &vlen);
 		if (ps) {
 			ALLOC_GROW(v->pins, v->npins + 1, v->apins);
 			v->pins[v->npins++] = ps;
@@ -795,8 +1044,15 @@ void store_content_close(struct store_content *c)
 	if (c->view)
 		view_unpin(c->view_key);
 	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->load_lock);
 	rocksdb_readoptions_destroy(c->ropt);
-	chunk_list_release(&c->list);
+	for (size_t p = 0; p < c->np; p++)
+		chunk_list_release(&c->piece[p]);
+	chunk_list_release(&c->all);
+	free(c->piece);
+	free(c->loaded);
+	free(c->end);
+	free(c->pages);
 	free(c->cache);
 	free(c);
 }

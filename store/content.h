@@ -134,11 +134,11 @@ bool view_pinned_locked(const uint8_t key[64]);
 /*
  * Adds to b the pages of l that are new (with a reference to each chunk
  * they list) and a reference to each page l uses; hashes gets the page
- * hashes in order. Caller holds s->lock. For views; versions use
- * version_add().
+ * hashes in order, ends each page's byte end (be64). Caller holds
+ * s->lock. For views; versions use version_add().
  */
 int pages_put(struct store *s, rocksdb_writebatch_t *b, const struct chunk_list *l,
-	      struct strbuf *hashes);
+	      struct strbuf *hashes, struct strbuf *ends);
 /*
  * Cuts l into pages (store/chunk_list.c): page i is vals[off[i] ..
  * off[i+1]) and its hash is hashes[32 i ..]; off gets np + 1 entries.
@@ -146,6 +146,8 @@ int pages_put(struct store *s, rocksdb_writebatch_t *b, const struct chunk_list 
  */
 size_t pages_build(const struct chunk_list *l, struct strbuf *vals, struct strbuf *hashes,
 		   size_t *off);
+/* The number of entries a page built by pages_build() lists. */
+size_t page_entries(const uint8_t *p, size_t len);
 /* Parses a stored page onto the end of l. -EIO when p is not a page. */
 int page_decode(const uint8_t *p, size_t len, struct chunk_list *l);
 /* Loads np pages onto the end of l; -EIO unless they hold size bytes. */
@@ -160,6 +162,7 @@ struct view_rec {
 	int64_t created_ns;
 	uint32_t npages;
 	const uint8_t *pages;		/* npages x 32-byte page hashes, in the raw record */
+	const uint8_t *ends;		/* npages x be64 page end, in it; NULL: format 1 */
 };
 
 /* key = kind ('v' record, 'a' last use) || content id || rule fingerprint */
@@ -186,6 +189,7 @@ struct version_rec {
 	char writer[128];
 	uint32_t npages;
 	const uint8_t *pages;		/* npages x 32-byte page hashes, in the raw record */
+	const uint8_t *ends;		/* npages x be64 page end, in it; NULL: format 1 */
 };
 
 /* -EIO when p is not a version record. */
@@ -203,11 +207,25 @@ int version_load(struct store *s, uint64_t ino, uint64_t version,
 int version_add(struct store *s, rocksdb_writebatch_t *b, struct inode_rec *r,
 		const struct chunk_list *l, const struct store_writer *w, uint8_t id[32]);
 
-/* The chunks of an open version; owned by c. */
-const struct chunk_list *content_chunks(const struct store_content *c);
+/*
+ * The chunks of an open version; owned by c. A handle from
+ * store_content_open() may load its pages first: NULL when one cannot be
+ * read. content_open_whole()'s never fails here.
+ */
+const struct chunk_list *content_chunks(struct store_content *c);
+/* The newest version of ino with its whole chunk list loaded now (a stage's base). */
+int content_open_whole(struct store *s, uint64_t ino, struct store_content **out);
 /* A read handle over version of ino with chunks l, which it takes over. */
 struct store_content *content_from_list(struct store *s, uint64_t ino, uint64_t version,
 					struct chunk_list *l, const uint8_t id[32]);
+/*
+ * A read handle over the np pages (hashes pages, be64 ends) of size
+ * bytes, loading each page when a read first reaches it; -EIO when the
+ * ends do not rise to size. The pages must stay stored until it closes.
+ */
+int content_from_pages(struct store *s, uint64_t ino, uint64_t version, const uint8_t id[32],
+		       uint64_t size, const uint8_t *pages, const uint8_t *ends, uint32_t np,
+		       struct store_content **out);
 /*
  * Makes c a view's handle: closing it unpins key (content id || rule
  * fingerprint), which the caller has pinned.

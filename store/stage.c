@@ -292,7 +292,8 @@ int store_stage_open(struct store *s, uint64_t ino, struct store_stage **out)
 	if (s->flags & STORE_OPEN_RDONLY)
 		return -EROFS;
 	st = xcalloc(1, sizeof(*st));
-	ret = store_content_open(s, ino, 0, &st->base);
+	/* a commit joins the base's list to the new chunks: all of it, at once */
+	ret = content_open_whole(s, ino, &st->base);
 	if (ret) {
 		free(st);
 		return ret;

@@ -11,7 +11,9 @@
  *   CF     key                       value (integers big-endian)
  *   -----  ------------------------  ---------------------------------------
  *   views  'v' content_id[32] fp[32] u8 format (1), be64 size, be64 created
- *                                    (ns), be32 P, P x 32 page hashes
+ *                                    (ns), be32 P, P x 32 page hashes; or u8
+ *                                    format (2), the same, then P x be64
+ *                                    byte end of each page
  *   views  'a' content_id[32] fp[32] be64 last use (ns), be64 size
  *   views  'b'                       be64 budget in bytes
  *   views  't'                       be64 views, be64 bytes (sums of sizes)
@@ -28,6 +30,10 @@
  * under an admin's feet; store_view_set_budget() keeps another. Before a
  * commit would take the total over it, least recently used views go
  * until the new one fits (store/view_evict.c).
+ *
+ * A format 2 record's page ends let a reader load only the pages its
+ * reads reach, as for a file version (store/content.c); a format 1
+ * record (written before) loads its whole list at open.
  */
 #include "common/alloc.h"
 #include "store/blob_gc.h"
@@ -48,6 +54,7 @@
 #include "common/log.h"
 
 #define VIEW_FORMAT	1
+#define VIEW_FORMAT_ENDS 2		/* with each page's end */
 #define VREC_FIXED	21	/* format, size, created, page count */
 
 struct store_view_writer {
@@ -67,14 +74,18 @@ void view_key(uint8_t key[65], char kind, const uint8_t cid[32], const uint8_t f
 
 int view_decode(const uint8_t *p, size_t len, struct view_rec *vr)
 {
-	if (len < VREC_FIXED || p[0] != VIEW_FORMAT)
+	size_t per;
+
+	if (len < VREC_FIXED || (p[0] != VIEW_FORMAT && p[0] != VIEW_FORMAT_ENDS))
 		return -EIO;
+	per = p[0] == VIEW_FORMAT_ENDS ? 40 : 32;
 	vr->size = get_be64(p + 1);
 	vr->created_ns = (int64_t)get_be64(p + 9);
 	vr->npages = get_be32(p + 17);
-	if (len - VREC_FIXED != (size_t)vr->npages * 32)
+	if (len - VREC_FIXED != (size_t)vr->npages * per)
 		return -EIO;
 	vr->pages = p + VREC_FIXED;
+	vr->ends = per == 40 ? vr->pages + (size_t)vr->npages * 32 : NULL;
 	return 0;
 }
 
@@ -197,12 +208,19 @@ int store_view_open(struct store *s, const uint8_t content_id[32], const uint8_t
 	/* pinned before the record is read, so eviction leaves it be (view_pin.c) */
 	view_pin(key + 1);
 	ret = view_rec_load(s, key, &raw, &vr);
-	if (!ret)
-		ret = pages_load(s, vr.pages, vr.npages, vr.size, &l);
 	if (ret)
 		goto out;
 	SHA256(vr.npages ? vr.pages : (const uint8_t *)"", 32 * (size_t)vr.npages, id);
-	*out = content_from_list(s, 0, 0, &l, id);
+	/* the pin keeps the pages stored while the handle loads them */
+	if (vr.ends && vr.npages) {
+		ret = content_from_pages(s, 0, 0, id, vr.size, vr.pages, vr.ends, vr.npages, out);
+	} else {
+		ret = pages_load(s, vr.pages, vr.npages, vr.size, &l);
+		if (!ret)
+			*out = content_from_list(s, 0, 0, &l, id);
+	}
+	if (ret)
+		goto out;
 
 	content_hold_view(*out, key + 1);
 	if (!(s->flags & STORE_OPEN_RDONLY)) {
@@ -289,7 +307,7 @@ static int view_link(struct store *s, const uint8_t key[65], const struct chunk_
 		     bool *added)
 {
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
-	struct strbuf hashes = STRBUF_INIT, v = STRBUF_INIT;
+	struct strbuf hashes = STRBUF_INIT, ends = STRBUF_INIT, v = STRBUF_INIT;
 	uint64_t budget, views, bytes;
 	uint8_t hdr[VREC_FIXED];
 	int64_t now = store_now_ns();
@@ -311,16 +329,17 @@ static int view_link(struct store *s, const uint8_t key[65], const struct chunk_
 			ret = view_totals(s, &views, &bytes);
 	}
 	if (!ret)
-		ret = pages_put(s, b, l, &hashes);
+		ret = pages_put(s, b, l, &hashes, &ends);
 	if (ret)
 		goto out;
-	hdr[0] = VIEW_FORMAT;
+	hdr[0] = VIEW_FORMAT_ENDS;
 	put_be64(hdr + 1, l->size);
 	put_be64(hdr + 9, (uint64_t)now);
 	put_be32(hdr + 17, (uint32_t)(hashes.len / 32));
 	strbuf_reset(&v);
 	strbuf_add(&v, hdr, sizeof(hdr));
 	strbuf_add(&v, hashes.buf, hashes.len);
+	strbuf_add(&v, ends.buf, ends.len);
 	store_put_value(s, b, CF_VIEWS, key, 65, v.buf, v.len);
 	used_put(s, b, key, now, l->size);
 	view_totals_put(s, b, views + 1, bytes + l->size);
@@ -335,6 +354,7 @@ static int view_link(struct store *s, const uint8_t key[65], const struct chunk_
 	*added = !ret;
 out:
 	pthread_mutex_unlock(&s->lock);
+	strbuf_release(&ends);
 	strbuf_release(&hashes);
 	strbuf_release(&v);
 	rocksdb_writebatch_destroy(b);
