@@ -14,6 +14,7 @@
 #include "store/content.h"
 #include "store/crypt_store.h"
 #include "store/internal.h"
+#include "store/pack.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -38,6 +39,8 @@ struct chunk_writer {
 	uint8_t (*seen)[33];		/* hashes met, each pinned; [32] = slot used */
 	size_t seen_n, seen_cap;
 	uint8_t *sealed;		/* a chunk's sealed bytes, encrypted pools */
+	bool packing;			/* past one batch, in a pool with packs on */
+	uint32_t pack_from;		/* first pack appended to; 0 none */
 };
 
 struct chunk_writer *chunk_writer_new(struct store *s)
@@ -136,8 +139,11 @@ static int batch_write(struct chunk_writer *cw, bool wal)
 
 	if (ret)
 		return ret;
-	if (wal) {
+	if (wal || pack_enabled(cw->s)) {
+		/* with packs, what a batch still holds inline goes through the WAL once */
 		ret = store_write(cw->s, cw->batch, false);
+		if (!wal)
+			cw->packing = true;
 	} else if ((ret = store_failed(cw->s))) {
 		/* the store takes no more writes (store_write) */
 	} else {
@@ -166,6 +172,10 @@ static int batch_write(struct chunk_writer *cw, bool wal)
  * before the commit leaves chunks no refs row counts, never a version
  * naming a missing chunk, and an abandoned writer's chunks never reached
  * the disk or are deleted (chunk_writer_clean) before they do.
+ *
+ * In a pool with packs on (store/pack.h) a commit past one batch appends
+ * its chunks to a pack instead and logs only their locators, and
+ * chunk_writer_finish() syncs the pack before them.
  */
 int chunk_writer_flush(struct chunk_writer *cw)
 {
@@ -176,6 +186,18 @@ int chunk_writer_finish(struct chunk_writer *cw)
 {
 	int ret;
 
+	if (cw->packing) {
+		/*
+		 * Pack bytes are durable before the locators that name them are
+		 * even logged; the locators are in the WAL ahead of the commit's
+		 * synced batch, which syncs them with it. No flush of the chunks
+		 * family: RocksDB never holds these bytes.
+		 */
+		ret = cw->pack_from ? pack_sync(cw->s, cw->pack_from) : 0;
+		if (!ret && cw->pending)
+			ret = batch_write(cw, true);
+		return ret;
+	}
 	if (!cw->nowal)
 		return cw->pending ? batch_write(cw, true) : 0;
 	ret = chunk_writer_flush(cw);
@@ -184,6 +206,38 @@ int chunk_writer_finish(struct chunk_writer *cw)
 	if (ret)
 		return ret;
 	return store_flush(cw->s, CF_CHUNKS);
+}
+
+/*
+ * A chunk of a large commit in a pool with packs: its bytes appended to
+ * a pack, its locator into the batch, which goes through the WAL.
+ */
+static int pack_put(struct chunk_writer *cw, const uint8_t key[33], const uint8_t *data,
+		    uint32_t len)
+{
+	uint8_t loc[PACK_LOC_LEN];
+	struct pack_loc l;
+	int ret;
+
+	if (cw->room < len) {
+		ret = room_for(cw, CHUNK_BATCH_BYTES);
+		if (!ret)
+			ret = store_failed(cw->s);
+		if (ret)
+			return ret;
+		cw->room = CHUNK_BATCH_BYTES;
+	}
+	ret = pack_append(cw->s, key, data, len, &l);
+	if (ret)
+		return ret;
+	cw->room -= len;
+	if (!cw->pack_from)
+		cw->pack_from = l.pack;
+	pack_loc_encode(&l, loc);
+	rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)key, 33,
+				  (const char *)loc, sizeof(loc));
+	cw->pending += sizeof(loc);
+	return cw->pending >= CHUNK_BATCH_BYTES ? batch_write(cw, true) : 0;
 }
 
 /*
@@ -256,6 +310,8 @@ int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
 		data = cw->sealed;
 		len += CRYPT_OVERHEAD;
 	}
+	if (cw->packing && len >= PACK_MIN_STORED)
+		return pack_put(cw, key, data, len);
 	if (cw->nowal)
 		return direct_put(cw, key, data, len);
 	rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)key,
@@ -304,6 +360,10 @@ void chunk_writer_free(struct chunk_writer *cw, bool committed)
 	rocksdb_writebatch_clear(cw->batch);
 	if (!committed && cw->seen_n && !(cw->s->flags & STORE_OPEN_RDONLY))
 		chunk_writer_clean(cw);
+	/* what the commit did not count is garbage in its pack, never live bytes */
+	for (size_t i = 0; cw->pack_from && i < cw->seen_cap; i++)
+		if (cw->seen[i][32])
+			pack_forget(cw->s, cw->seen[i]);
 	if (cw->seen_n)
 		chunk_unpin_many((const uint8_t (*)[33])cw->seen, cw->seen_cap);
 	rocksdb_writebatch_destroy(cw->batch);

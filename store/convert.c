@@ -41,6 +41,7 @@
 #include "store/crypt_store.h"
 #include "store/holes.h"
 #include "store/internal.h"
+#include "store/pack.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -150,6 +151,11 @@ int store_convert_recover(const char *dir, struct perr *e)
 	strbuf_reset(&b);
 	strbuf_addf(&b, "%s/db.plain", dir);
 	ret = rm_rf(b.buf);
+	/* and its packs, which no locator of the new database names */
+	strbuf_reset(&b);
+	strbuf_addf(&b, "%s/packs", dir);
+	if (!ret && exists(b.buf))
+		ret = rm_rf(b.buf);
 	if (ret)
 		goto fail;
 	strbuf_reset(&a);
@@ -441,7 +447,7 @@ static int chunk_convert(struct conv *cv, const uint8_t sha[32], uint64_t len, u
 		return ret;
 	key[0] = 'c';
 	memcpy(key + 1, sha, 32);
-	ret = store_get(cv->old, CF_CHUNKS, key, sizeof(key), &cv->val);
+	ret = pack_chunk_get(cv->old, key, (size_t)len, &cv->val);
 	if (ret || cv->val.len != len) {
 		log_err("%s: a chunk of %llu bytes is %s: run poolctl scrub", cv->old->dir,
 			(unsigned long long)len, ret ? "missing" : "of another length");
@@ -972,6 +978,10 @@ int store_reencrypt(struct store *s, uint64_t rate, store_progress_fn fn, void *
 		return perr_set(e, EINVAL, "%s: the pool is not encrypted", s->dir);
 	if (s->flags & STORE_OPEN_RDONLY)
 		return perr_set(e, EROFS, "%s: opened read-only", s->dir);
+	/* re-sealing a locator would destroy it, and pack bytes would keep the old key */
+	if (pack_any(s))
+		return perr_set(e, ENOTSUP, "%s: re-encrypting a pool with pack files is not done yet",
+				s->dir);
 	r.cur = crypt_current(s->crypt->k);
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
 	ret = audit_drain(s);

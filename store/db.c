@@ -6,6 +6,7 @@
  *   DIR/db/            the RocksDB database (mode 0700: raw data lives here)
  *   DIR/keys/          0700; hash.key and sign.key, 32 random bytes, 0600
  *   DIR/staging/       0700; spill files of uncommitted writes
+ *   DIR/packs/         0700; chunk bytes of large commits (store/pack.c)
  *
  * A directory created by store_create is 0711 so that a control socket
  * inside it can be reached while its contents cannot be listed.
@@ -43,6 +44,7 @@
 #include "store/crypt_store.h"
 
 #include "store/internal.h"
+#include "store/pack.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -204,6 +206,8 @@ struct store *store_alloc(const char *dir, unsigned flags)
 	rocksdb_writeoptions_set_sync(s->wopt_sync, 1);
 	s->wopt_async = rocksdb_writeoptions_create();
 	s->ropt = rocksdb_readoptions_create();
+	/* a pack directory it cannot list shows as a missing pack when read */
+	(void)pack_open(s);
 	return s;
 }
 
@@ -218,6 +222,7 @@ void store_free(struct store *s)
 		rocksdb_close(s->db);
 	free_options(s);
 	crypt_store_free(s->crypt);
+	pack_close(s);
 	rocksdb_writeoptions_destroy(s->wopt_sync);
 	rocksdb_writeoptions_destroy(s->wopt_async);
 	rocksdb_readoptions_destroy(s->ropt);
