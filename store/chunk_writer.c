@@ -17,6 +17,7 @@
 #include "store/pack.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,11 @@ int chunk_writer_finish(struct chunk_writer *cw)
 		ret = cw->pack_from ? pack_sync(cw->s, cw->pack_from) : 0;
 		if (!ret && cw->pending)
 			ret = batch_write(cw, true);
+#ifdef POOL_TEST
+		/* tests/test_pack.c: a crash with all of it on disk but the commit */
+		if (getenv("POOLFS_TEST_PACK_KILL"))
+			raise(SIGKILL);
+#endif
 		return ret;
 	}
 	if (!cw->nowal)
