@@ -27,6 +27,7 @@
 #include "store/audit_int.h"
 #include "store/backup_int.h"
 #include "store/crypt_store.h"
+#include "store/pack.h"
 
 
 #include <dirent.h>
@@ -680,7 +681,7 @@ out:
 int backup_create(struct store *s, const char *dest, uint64_t rate_limit,
 		  struct backup_info *out, struct perr *e)
 {
-	struct strbuf cpdir = STRBUF_INIT;
+	struct strbuf cpdir = STRBUF_INIT, pend = STRBUF_INIT;
 	struct backup_dest d;
 	struct backup_info bi = { 0 };
 	int ret;
@@ -707,6 +708,12 @@ int backup_create(struct store *s, const char *dest, uint64_t rate_limit,
 		ret = sign_anchor(s, &bi.anchor, e);
 	if (!ret)
 		ret = copy_checkpoint(s, &d, cpdir.buf, &bi, e);
+	if (!ret) {
+		/* BackupEngine copies the database only: the packs into pending too */
+		strbuf_reset(&pend);
+		strbuf_addf(&pend, "%s/" BACKUP_META_DIR "/" BACKUP_PENDING, d.dir);
+		ret = backup_packs_copy(s, pend.buf, e);
+	}
 	if (!ret)
 		ret = name_pending(&d, &bi, e);
 	if (!ret)
@@ -714,6 +721,7 @@ int backup_create(struct store *s, const char *dest, uint64_t rate_limit,
 out:
 	backup_rmtree(cpdir.buf);
 	strbuf_release(&cpdir);
+	strbuf_release(&pend);
 	backup_dest_close(&d);
 	return ret;
 }

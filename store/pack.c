@@ -98,9 +98,9 @@ static uint32_t crc_hw(uint32_t c, const uint8_t *p, size_t n)
 #endif
 
 /* CRC-32C: the instruction where there is one (RocksDB's was 18 % of a write in software). */
-static uint32_t crc32c(const uint8_t *p, size_t n)
+uint32_t pack_crc32c(const uint8_t *p, size_t n, uint32_t prev)
 {
-	uint32_t c = 0xffffffffu;
+	uint32_t c = ~prev;
 
 	pthread_once(&crc_once, crc_init);
 #if defined(__x86_64__)
@@ -148,8 +148,7 @@ static void pack_name(const struct pack_set *ps, uint32_t n, struct strbuf *out)
 	strbuf_addf(out, "%s/%08u.pack", ps->dir, n);
 }
 
-/* The number of a pack file's name, 0 when it is none. */
-static uint32_t name_number(const char *name)
+uint32_t pack_file_number(const char *name)
 {
 	char *end;
 	unsigned long n;
@@ -175,7 +174,7 @@ int pack_list(const char *dir, uint32_t *max)
 		goto out;
 	}
 	while ((de = readdir(d))) {
-		uint32_t n = name_number(de->d_name);
+		uint32_t n = pack_file_number(de->d_name);
 
 		if (n > *max)
 			*max = n;
@@ -435,7 +434,7 @@ int pack_append(struct store *s, const uint8_t key[33], const uint8_t *data, uin
 		return -EINVAL;
 	memcpy(hdr, key, 33);
 	put_be32(hdr + 33, len);
-	l->crc = crc32c(data, len);
+	l->crc = pack_crc32c(data, len, 0);
 	/* appends are in place order under the lock: a sync after one covers it */
 	pthread_mutex_lock(&ps->lock);
 	if (ps->cur_fd >= 0 && ps->cur_size + PACK_REC_HDR + len > PACK_MAX)
@@ -532,7 +531,7 @@ int pack_read(struct store *s, const struct pack_loc *l, uint8_t *dst)
 	if (ret)
 		return -EIO;
 	ret = store_pread_full(fd, dst, l->len, l->off);
-	if (!ret && crc32c(dst, l->len) != l->crc)
+	if (!ret && pack_crc32c(dst, l->len, 0) != l->crc)
 		ret = -EIO;
 	if (ret)
 		log_err("%s: pack %u: %u bytes at %llu are %s", s->packs->dir, l->pack, l->len,

@@ -101,5 +101,18 @@ int pack_open(struct store *s);
 void pack_close(struct store *s);
 /* Pack numbers 1..*max exist or may (0: none); for backups. */
 int pack_list(const char *dir, uint32_t *max);
+/* The number of a pack file's name ("00000001.pack"), 0 when it is none. */
+uint32_t pack_file_number(const char *name);
+/* CRC-32C of p[0..n) going on from prev (0 to start). */
+uint32_t pack_crc32c(const uint8_t *p, size_t n, uint32_t prev);
+
+/*
+ * Backups (store/backup_pack.c): every pack of s copied whole into
+ * to/packs with a MANIFEST of sizes and CRCs; and from/packs laid out
+ * into dir/packs, each file checked against the MANIFEST (-EBADMSG).
+ */
+struct perr;
+int backup_packs_copy(struct store *s, const char *to, struct perr *e);
+int backup_packs_restore(const char *from, const char *dir, struct perr *e);
 
 #endif
