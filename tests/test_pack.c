@@ -19,6 +19,7 @@
 
 #include "store/internal.h"
 #include "store/pack.h"
+#include "store/rdvec.h"
 #include "store/scrub.h"
 #include "tests/fill_util.h"
 #include "tests/store_util.h"
@@ -109,6 +110,27 @@ static uint64_t scrub_damaged(void)
 	return c.damaged;
 }
 
+/* Whether store_content_readv() of len bytes at off of ino gives want's. */
+static bool readv_is(uint64_t ino, const uint8_t *want, size_t len, uint64_t off)
+{
+	struct store_rdvec v = STORE_RDVEC_INIT;
+	struct store_content *c;
+	size_t at = 0;
+	bool ok;
+
+	if (store_content_open(S, ino, 0, &c))
+		return false;
+	ok = store_content_readv(c, &v, len, off) == (ssize_t)len;
+	for (size_t i = 0; ok && i < v.n; i++) {
+		ok = at + v.iov[i].iov_len <= len &&
+		     !memcmp(v.iov[i].iov_base, want + off + at, v.iov[i].iov_len);
+		at += v.iov[i].iov_len;
+	}
+	store_rdvec_release(&v);
+	store_content_close(c);
+	return ok && at == len;
+}
+
 /* ---- tests ---- */
 
 static void test_locator(void)
@@ -145,6 +167,9 @@ static void test_big_commit(void)
 	/* past the first batch (8 MiB through the WAL) the bytes are in pack 1 */
 	CU_ASSERT(before > (off_t)(BIG - (10u << 20)));
 	CU_ASSERT(content_is(f, 0, big, BIG));
+	/* readv hands out pinned values inline; packed bytes are copied */
+	CU_ASSERT(readv_is(f, big, 3u << 20, (8u << 20) - 100000));
+	CU_ASSERT(readv_is(f, big, 1u << 20, BIG - (1u << 20) - 12345));
 	CU_ASSERT_EQUAL(pack_live(S, 1, &live), 0);
 	CU_ASSERT(live > 0 && live <= (uint64_t)before - 16);
 	printf("\n    pack 1: %lld bytes, %llu live\n", (long long)before,
