@@ -2,17 +2,20 @@
  * store/backup_pack.c - pack files in backups (docs/storage.md "Packs").
  *
  * BackupEngine copies the database only, so a backup copies the pool's
- * packs itself, into poolfs's part of the destination
- * (DEST/poolfs/ID/packs/), with a MANIFEST line "NAME SIZE CRC32C" for
- * each. It copies them after the checkpoint: packs are only appended
- * to, and every byte a locator in the checkpoint names was appended (and
- * synced) before the commit that made it count, so a file as it is
- * later holds all of them; what it holds beyond is garbage nothing in
- * the backup names. Restore and verify lay the packs out beside the
- * database and check each file against its MANIFEST line.
+ * packs itself. Copies are shared between backups like BackupEngine's
+ * tables: DEST/poolfs/packs/NNNNNNNN.SIZE.pack holds the first SIZE
+ * bytes of pack N, and a backup's part lists the copies it needs in
+ * DEST/poolfs/ID/packs/MANIFEST, a line "NNNNNNNN.pack SIZE CRC32C"
+ * each. A pack is only ever appended to, so its first SIZE bytes never
+ * change: a pack that has not grown since an earlier backup is read (for
+ * its CRC) but not copied again; one that grew is copied whole under
+ * its new size. Prune deletes the copies no MANIFEST lists.
  *
- * NEEDSWORK: every backup copies every pack whole; an incremental backup
- * would link the packs an earlier backup holds and copy only the tails.
+ * Packs are copied after the checkpoint: every byte a locator in the
+ * checkpoint names was appended (and synced) before the commit that made
+ * it count, so a file as it is later holds all of them; what it holds
+ * beyond is garbage nothing in the backup names. Restore and verify lay
+ * the packs out beside the database and check each against its line.
  */
 #include "common/alloc.h"
 #include "common/error.h"
@@ -32,8 +35,8 @@
 #define COPY_BUF	(1u << 20)
 
 /*
- * Copies len bytes of src into the new file dst (synced), with their
- * CRC-32C in *crc. -errno; -EIO when src is shorter than len.
+ * Copies len bytes of src into the new file dst (synced; NULL: only
+ * reads), with their CRC-32C in *crc. -errno; -EIO when src is shorter.
  */
 static int copy_file(const char *src, const char *dst, uint64_t len, uint32_t *crc)
 {
@@ -46,8 +49,8 @@ static int copy_file(const char *src, const char *dst, uint64_t len, uint32_t *c
 		ret = -errno;
 		goto out;
 	}
-	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (out < 0) {
+	out = dst ? open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
+	if (dst && out < 0) {
 		ret = -errno;
 		goto out;
 	}
@@ -55,13 +58,13 @@ static int copy_file(const char *src, const char *dst, uint64_t len, uint32_t *c
 		size_t n = len - off < COPY_BUF ? (size_t)(len - off) : COPY_BUF;
 
 		ret = store_pread_full(in, buf, n, off);
-		if (!ret)
+		if (!ret && dst)
 			ret = store_pwrite_full(out, buf, n, off);
 		if (!ret)
 			*crc = pack_crc32c(buf, n, *crc);
 		off += n;
 	}
-	if (!ret && fsync(out))
+	if (!ret && dst && fsync(out))
 		ret = -errno;
 out:
 	if (in >= 0)
@@ -92,41 +95,68 @@ out:
 	return ret;
 }
 
-int backup_packs_copy(struct store *s, const char *to, struct perr *e)
+static void shared_name(struct strbuf *out, const char *meta, uint32_t n, uint64_t size)
 {
-	struct strbuf from = STRBUF_INIT, dir = STRBUF_INIT, src = STRBUF_INIT,
-		      dst = STRBUF_INIT, m = STRBUF_INIT;
+	strbuf_reset(out);
+	strbuf_addf(out, "%s/packs/%08" PRIu32 ".%" PRIu64 ".pack", meta, n, size);
+}
+
+/* Pack src's first size bytes as the shared copy dst (kept when there): their CRC in *crc. */
+static int share_one(const char *src, const char *dst, uint64_t size, uint32_t *crc)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	struct stat st;
+	int ret;
+
+	if (!stat(dst, &st) && (uint64_t)st.st_size == size)
+		return copy_file(src, NULL, size, crc);
+	strbuf_addf(&tmp, "%s.tmp", dst);
+	unlink(tmp.buf);
+	ret = copy_file(src, tmp.buf, size, crc);
+	if (!ret && rename(tmp.buf, dst))
+		ret = -errno;
+	if (ret)
+		unlink(tmp.buf);
+	strbuf_release(&tmp);
+	return ret;
+}
+
+int backup_packs_copy(struct store *s, const char *meta, const char *to, struct perr *e)
+{
+	struct strbuf from = STRBUF_INIT, dir = STRBUF_INIT, shared = STRBUF_INIT,
+		      src = STRBUF_INIT, dst = STRBUF_INIT, m = STRBUF_INIT;
 	struct dirent *de;
 	struct stat st;
 	DIR *d = NULL;
-	uint32_t crc;
+	uint32_t crc, n;
 	int ret = 0;
 
 	strbuf_addf(&from, "%s/packs", s->dir);
 	strbuf_addf(&dir, "%s/packs", to);
+	strbuf_addf(&shared, "%s/packs", meta);
 	d = opendir(from.buf);
 	if (!d) {
 		if (errno != ENOENT)
 			ret = perr_set(e, errno, "%s: %s", from.buf, strerror(errno));
 		goto out;
 	}
-	if (mkdir(dir.buf, 0700)) {
+	if (mkdir(dir.buf, 0700) || (mkdir(shared.buf, 0700) && errno != EEXIST)) {
 		ret = perr_set(e, errno, "%s: %s", dir.buf, strerror(errno));
 		goto out;
 	}
 	while (!ret && (de = readdir(d))) {
-		if (!pack_file_number(de->d_name))
+		n = pack_file_number(de->d_name);
+		if (!n)
 			continue;
 		strbuf_reset(&src);
-		strbuf_reset(&dst);
 		strbuf_addf(&src, "%s/%s", from.buf, de->d_name);
-		strbuf_addf(&dst, "%s/%s", dir.buf, de->d_name);
 		/* the size now covers every byte the checkpoint names (see above) */
 		if (stat(src.buf, &st)) {
 			ret = perr_set(e, errno, "%s: %s", src.buf, strerror(errno));
 			break;
 		}
-		ret = copy_file(src.buf, dst.buf, (uint64_t)st.st_size, &crc);
+		shared_name(&dst, meta, n, (uint64_t)st.st_size);
+		ret = share_one(src.buf, dst.buf, (uint64_t)st.st_size, &crc);
 		if (ret) {
 			ret = perr_set(e, -ret, "%s: cannot copy to %s: %s", src.buf, dst.buf,
 				       strerror(-ret));
@@ -136,7 +166,9 @@ int backup_packs_copy(struct store *s, const char *to, struct perr *e)
 			    crc);
 	}
 	if (!ret) {
-		ret = write_manifest(dir.buf, &m);
+		ret = store_fsync_path(shared.buf);
+		if (!ret)
+			ret = write_manifest(dir.buf, &m);
 		if (!ret)
 			ret = store_fsync_path(dir.buf);
 		if (!ret)
@@ -149,6 +181,7 @@ out:
 		closedir(d);
 	strbuf_release(&from);
 	strbuf_release(&dir);
+	strbuf_release(&shared);
 	strbuf_release(&src);
 	strbuf_release(&dst);
 	strbuf_release(&m);
@@ -201,7 +234,7 @@ static bool parse_line(const char **p, char name[16], uint64_t *size, uint32_t *
 	return true;
 }
 
-int backup_packs_restore(const char *from, const char *dir, struct perr *e)
+int backup_packs_restore(const char *meta, uint32_t id, const char *dir, struct perr *e)
 {
 	struct strbuf path = STRBUF_INIT, m = STRBUF_INIT, src = STRBUF_INIT,
 		      dst = STRBUF_INIT, packs = STRBUF_INIT;
@@ -212,12 +245,12 @@ int backup_packs_restore(const char *from, const char *dir, struct perr *e)
 	struct stat st;
 	int ret;
 
-	strbuf_addf(&path, "%s/packs/MANIFEST", from);
+	strbuf_addf(&path, "%s/%" PRIu32 "/packs/MANIFEST", meta, id);
 	ret = read_manifest(path.buf, &m);
 	if (ret == -ENOENT) {
 		/* a backup of a pool without packs, or from before them */
 		strbuf_reset(&path);
-		strbuf_addf(&path, "%s/packs", from);
+		strbuf_addf(&path, "%s/%" PRIu32 "/packs", meta, id);
 		ret = lstat(path.buf, &st) ? 0 :
 		      perr_set(e, EBADMSG, "%s: pack files without a MANIFEST", path.buf);
 		goto out;
@@ -236,9 +269,8 @@ int backup_packs_restore(const char *from, const char *dir, struct perr *e)
 			ret = perr_set(e, EBADMSG, "%s: a line is malformed", path.buf);
 			break;
 		}
-		strbuf_reset(&src);
 		strbuf_reset(&dst);
-		strbuf_addf(&src, "%s/packs/%s", from, name);
+		shared_name(&src, meta, pack_file_number(name), size);
 		strbuf_addf(&dst, "%s/%s", packs.buf, name);
 		if (stat(src.buf, &st) || (uint64_t)st.st_size != size) {
 			ret = perr_set(e, EBADMSG, "%s: missing or not of its %" PRIu64 " bytes",
@@ -261,5 +293,88 @@ out:
 	strbuf_release(&src);
 	strbuf_release(&dst);
 	strbuf_release(&packs);
+	return ret;
+}
+
+/* Adds the shared copies dir/packs/MANIFEST lists to keep ("NNNNNNNN.SIZE.pack" lines). */
+static int keep_listed(const char *dir, struct strbuf *keep)
+{
+	struct strbuf path = STRBUF_INIT, m = STRBUF_INIT;
+	const char *p;
+	char name[16];
+	uint64_t size;
+	uint32_t crc;
+	int ret;
+
+	strbuf_addf(&path, "%s/packs/MANIFEST", dir);
+	ret = read_manifest(path.buf, &m);
+	if (ret == -ENOENT || ret == -ENOTDIR)
+		ret = 0;
+	for (p = m.buf; !ret && p < m.buf + m.len; ) {
+		if (!parse_line(&p, name, &size, &crc)) {
+			/* keep everything rather than lose what a damaged list names */
+			ret = -EBADMSG;
+			break;
+		}
+		strbuf_addf(keep, "/%08" PRIu32 ".%" PRIu64 ".pack/", pack_file_number(name), size);
+	}
+	strbuf_release(&path);
+	strbuf_release(&m);
+	return ret;
+}
+
+int backup_packs_sweep(const char *meta, struct perr *e)
+{
+	struct strbuf keep = STRBUF_INIT, path = STRBUF_INIT, want = STRBUF_INIT;
+	struct dirent *de;
+	DIR *d = NULL;
+	int ret = 0;
+
+	/* every backup's part, and pending: what a later create may still name */
+	d = opendir(meta);
+	if (!d) {
+		ret = perr_set(e, errno, "%s: %s", meta, strerror(errno));
+		goto out;
+	}
+	strbuf_addstr(&keep, "/");
+	while (!ret && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, "packs"))
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", meta, de->d_name);
+		ret = keep_listed(path.buf, &keep);
+	}
+	closedir(d);
+	d = NULL;
+	if (ret) {
+		ret = perr_set(e, -ret, "%s: a pack MANIFEST is unreadable; no pack copy removed",
+			       meta);
+		goto out;
+	}
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/packs", meta);
+	d = opendir(path.buf);
+	if (!d)
+		goto out;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		strbuf_reset(&want);
+		strbuf_addf(&want, "/%s/", de->d_name);
+		if (strstr(keep.buf, want.buf))
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/packs/%s", meta, de->d_name);
+		if (unlink(path.buf) && errno != ENOENT) {
+			ret = perr_set(e, errno, "%s: %s", path.buf, strerror(errno));
+			break;
+		}
+	}
+out:
+	if (d)
+		closedir(d);
+	strbuf_release(&keep);
+	strbuf_release(&path);
+	strbuf_release(&want);
 	return ret;
 }

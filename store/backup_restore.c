@@ -173,8 +173,8 @@ static int lay_out(struct backup_dest *d, const struct backup_info *bi, const ch
 	if (ret)
 		goto out;
 	strbuf_reset(&from);
-	strbuf_addf(&from, "%s/" BACKUP_META_DIR "/%" PRIu32, d->dir, bi->id);
-	ret = backup_packs_restore(from.buf, dir, e);
+	strbuf_addf(&from, "%s/" BACKUP_META_DIR, d->dir);
+	ret = backup_packs_restore(from.buf, bi->id, dir, e);
 	if (ret)
 		goto out;
 	strbuf_reset(&from);

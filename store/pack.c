@@ -159,20 +159,16 @@ uint32_t pack_file_number(const char *name)
 	return end == name + 8 && n < PACK_NUM_MAX ? (uint32_t)n : 0;
 }
 
-int pack_list(const char *dir, uint32_t *max)
+/* The highest pack number in directory packs (0: none). */
+static int pack_list_dir(const char *packs, uint32_t *max)
 {
-	struct strbuf path = STRBUF_INIT;
 	struct dirent *de;
 	DIR *d;
-	int ret = 0;
 
 	*max = 0;
-	strbuf_addf(&path, "%s/packs", dir);
-	d = opendir(path.buf);
-	if (!d) {
-		ret = errno == ENOENT ? 0 : -errno;
-		goto out;
-	}
+	d = opendir(packs);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d))) {
 		uint32_t n = pack_file_number(de->d_name);
 
@@ -180,7 +176,16 @@ int pack_list(const char *dir, uint32_t *max)
 			*max = n;
 	}
 	closedir(d);
-out:
+	return 0;
+}
+
+int pack_list(const char *dir, uint32_t *max)
+{
+	struct strbuf path = STRBUF_INIT;
+	int ret;
+
+	strbuf_addf(&path, "%s/packs", dir);
+	ret = pack_list_dir(path.buf, max);
 	strbuf_release(&path);
 	return ret;
 }
@@ -499,6 +504,19 @@ static int read_fd(struct pack_set *ps, uint32_t n, int *fd)
 	int ret = 0;
 
 	pthread_mutex_lock(&ps->lock);
+	if (n > ps->max) {
+		/* another process (the daemon, for a poolctl) may have started it since */
+		uint32_t max;
+
+		if (!pack_list_dir(ps->dir, &max) && max > ps->max)
+			ps->max = max;
+		if (n > ps->max) {
+			strbuf_addf(&path, "pack %u, which a locator names", n);
+			ret = -ENOENT;
+			*fd = -1;
+			goto out;
+		}
+	}
 	if (n >= ps->rfd_n) {
 		size_t old = ps->rfd_n, cap = n + 16;
 
@@ -514,6 +532,7 @@ static int read_fd(struct pack_set *ps, uint32_t n, int *fd)
 			ret = -errno;
 	}
 	*fd = ps->rfd[n];
+out:
 	pthread_mutex_unlock(&ps->lock);
 	if (ret)
 		log_err("%s: %s: %s", ps->dir, path.buf, strerror(-ret));

@@ -107,12 +107,15 @@ uint32_t pack_file_number(const char *name);
 uint32_t pack_crc32c(const uint8_t *p, size_t n, uint32_t prev);
 
 /*
- * Backups (store/backup_pack.c): every pack of s copied whole into
- * to/packs with a MANIFEST of sizes and CRCs; and from/packs laid out
- * into dir/packs, each file checked against the MANIFEST (-EBADMSG).
+ * Backups (store/backup_pack.c), meta being DEST/poolfs: every pack of s
+ * into the shared copies meta/packs/ (copied only when new or grown) and
+ * listed in to/packs/MANIFEST; backup id's packs laid out into
+ * dir/packs, each checked against its MANIFEST line (-EBADMSG); and the
+ * shared copies no MANIFEST lists deleted (prune).
  */
 struct perr;
-int backup_packs_copy(struct store *s, const char *to, struct perr *e);
-int backup_packs_restore(const char *from, const char *dir, struct perr *e);
+int backup_packs_copy(struct store *s, const char *meta, const char *to, struct perr *e);
+int backup_packs_restore(const char *meta, uint32_t id, const char *dir, struct perr *e);
+int backup_packs_sweep(const char *meta, struct perr *e);
 
 #endif

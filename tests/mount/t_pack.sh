@@ -5,7 +5,8 @@
 # after kill -9 in the middle of another large write; scrub finds nothing
 # damaged; a backup carries the packs: verify, restore and a mount of the
 # restored pool read the files back; a flipped pack byte in the backup is
-# reported by verify and refused by restore.
+# reported by verify and refused by restore; a backup after a small
+# change copies no pack again, and prune drops only unlisted copies.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 t_setup
@@ -52,10 +53,29 @@ check_same "the restored big file" "$M2/big" "$REF/big"
 check_same "the restored third file" "$M2/third" "$REF/other"
 pool_umount "$M2"
 
-P=$(ls "$DEST"/poolfs/1/packs/*.pack | head -n1)
+# incremental: a small change copies no pack again; a grown pack is copied anew
+NPACKS=$(ls "$DEST"/poolfs/packs | wc -l)
+echo small > "$MNT/small"
+check "a second backup after a small change" pctl backup create "$DEST"
+check_eq "it shares every pack copy" "$(ls "$DEST"/poolfs/packs | wc -l)" "$NPACKS"
+check "a fourth large write" dd if="$REF/big" of="$MNT/fourth" bs=1M count=24 conv=fsync
+head -c $((24 << 20)) "$REF/big" > "$REF/fourth"
+check "a third backup after it" pctl backup create "$DEST"
+check "prune to the newest" "$POOLCTL" backup prune "$DEST" --keep 1
+check_eq "prune dropped the copies only older backups named" \
+	"$(ls "$DEST"/poolfs/packs | wc -l)" "$(grep -c . "$DEST"/poolfs/3/packs/MANIFEST)"
+check "the kept backup verifies" "$POOLCTL" backup verify "$DEST"
+R3=$T_TMP/restored3
+check "restore of it" "$POOLCTL" backup restore "$DEST" --id 3 "$R3"
+pool_mount "$R3" "$M2"
+check_same "its fourth file" "$M2/fourth" "$REF/fourth"
+check_same "its big file" "$M2/big" "$REF/big"
+pool_umount "$M2"
+
+P=$(ls "$DEST"/poolfs/packs/*.pack | head -n1)
 printf '\x55' | dd of="$P" bs=1 seek=$(( $(stat -c %s "$P") / 2 )) conv=notrunc 2> /dev/null
 check_fails "verify of a backup with a flipped pack byte" "$POOLCTL" backup verify "$DEST"
 T_CHECKS=$((T_CHECKS + 1))
 grep -q "packs/" "$T_TMP/check.out" || fail "verify does not name the pack: $(head -c 300 "$T_TMP/check.out")"
-check_fails "restore of it" "$POOLCTL" backup restore "$DEST" --id 1 "$T_TMP/r2"
+check_fails "restore of it" "$POOLCTL" backup restore "$DEST" --id 3 "$T_TMP/r2"
 daemon_ok "packs"
