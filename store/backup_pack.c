@@ -3,10 +3,10 @@
  *
  * BackupEngine copies the database only, so a backup copies the pool's
  * packs itself. Copies are shared between backups like BackupEngine's
- * tables: DEST/poolfs/packs/NNNNNNNN.SIZE.pack holds the first SIZE
- * bytes of pack N, and a backup's part lists the copies it needs in
- * DEST/poolfs/ID/packs/MANIFEST, a line "NNNNNNNN.pack SIZE CRC32C"
- * each. A pack is only ever appended to, so its first SIZE bytes never
+ * tables: DEST/poolfs/packs/NNNNNNNN.SIZE.CRC.pack holds the first
+ * SIZE bytes of pack N (CRC-32C in hex), and a backup's part lists the
+ * copies it needs in DEST/poolfs/ID/packs/MANIFEST, a line
+ * "NNNNNNNN.pack SIZE CRC32C" each. A pack is only ever appended to, so its first SIZE bytes never
  * change: a pack that has not grown since an earlier backup is read (for
  * its CRC) but not copied again; one that grew is copied whole under
  * its new size. Prune deletes the copies no MANIFEST lists.
@@ -95,28 +95,43 @@ out:
 	return ret;
 }
 
-static void shared_name(struct strbuf *out, const char *meta, uint32_t n, uint64_t size)
+static void shared_name(struct strbuf *out, const char *meta, uint32_t n, uint64_t size,
+			uint32_t crc)
 {
 	strbuf_reset(out);
-	strbuf_addf(out, "%s/packs/%08" PRIu32 ".%" PRIu64 ".pack", meta, n, size);
+	strbuf_addf(out, "%s/packs/%08" PRIu32 ".%" PRIu64 ".%08" PRIx32 ".pack", meta, n, size,
+		    crc);
 }
 
-/* Pack src's first size bytes as the shared copy dst (kept when there): their CRC in *crc. */
-static int share_one(const char *src, const char *dst, uint64_t size, uint32_t *crc)
+/*
+ * The first size bytes of pack n (src) as a shared copy, named into dst,
+ * their CRC in *crc: read once for the CRC, copied only when no copy of
+ * that name is there yet.
+ */
+static int share_one(const char *meta, uint32_t n, const char *src, uint64_t size,
+		     struct strbuf *dst, uint32_t *crc)
 {
 	struct strbuf tmp = STRBUF_INIT;
 	struct stat st;
-	int ret;
+	uint32_t again;
+	int ret = copy_file(src, NULL, size, crc);
 
-	if (!stat(dst, &st) && (uint64_t)st.st_size == size)
-		return copy_file(src, NULL, size, crc);
-	strbuf_addf(&tmp, "%s.tmp", dst);
+	if (ret)
+		goto out;
+	shared_name(dst, meta, n, size, *crc);
+	if (!stat(dst->buf, &st) && (uint64_t)st.st_size == size)
+		goto out;
+	strbuf_addf(&tmp, "%s.tmp", dst->buf);
 	unlink(tmp.buf);
-	ret = copy_file(src, tmp.buf, size, crc);
-	if (!ret && rename(tmp.buf, dst))
+	ret = copy_file(src, tmp.buf, size, &again);
+	/* a pack's first bytes never change: a difference is damage under us */
+	if (!ret && again != *crc)
+		ret = -EIO;
+	if (!ret && rename(tmp.buf, dst->buf))
 		ret = -errno;
 	if (ret)
 		unlink(tmp.buf);
+out:
 	strbuf_release(&tmp);
 	return ret;
 }
@@ -155,10 +170,9 @@ int backup_packs_copy(struct store *s, const char *meta, const char *to, struct 
 			ret = perr_set(e, errno, "%s: %s", src.buf, strerror(errno));
 			break;
 		}
-		shared_name(&dst, meta, n, (uint64_t)st.st_size);
-		ret = share_one(src.buf, dst.buf, (uint64_t)st.st_size, &crc);
+		ret = share_one(meta, n, src.buf, (uint64_t)st.st_size, &dst, &crc);
 		if (ret) {
-			ret = perr_set(e, -ret, "%s: cannot copy to %s: %s", src.buf, dst.buf,
+			ret = perr_set(e, -ret, "%s: cannot copy to %s/packs: %s", src.buf, meta,
 				       strerror(-ret));
 			break;
 		}
@@ -270,7 +284,7 @@ int backup_packs_restore(const char *meta, uint32_t id, const char *dir, struct 
 			break;
 		}
 		strbuf_reset(&dst);
-		shared_name(&src, meta, pack_file_number(name), size);
+		shared_name(&src, meta, pack_file_number(name), size, want);
 		strbuf_addf(&dst, "%s/%s", packs.buf, name);
 		if (stat(src.buf, &st) || (uint64_t)st.st_size != size) {
 			ret = perr_set(e, EBADMSG, "%s: missing or not of its %" PRIu64 " bytes",
@@ -296,7 +310,7 @@ out:
 	return ret;
 }
 
-/* Adds the shared copies dir/packs/MANIFEST lists to keep ("NNNNNNNN.SIZE.pack" lines). */
+/* Adds the names of the shared copies dir/packs/MANIFEST lists to keep, each in slashes. */
 static int keep_listed(const char *dir, struct strbuf *keep)
 {
 	struct strbuf path = STRBUF_INIT, m = STRBUF_INIT;
@@ -316,7 +330,8 @@ static int keep_listed(const char *dir, struct strbuf *keep)
 			ret = -EBADMSG;
 			break;
 		}
-		strbuf_addf(keep, "/%08" PRIu32 ".%" PRIu64 ".pack/", pack_file_number(name), size);
+		strbuf_addf(keep, "/%08" PRIu32 ".%" PRIu64 ".%08" PRIx32 ".pack/",
+			    pack_file_number(name), size, crc);
 	}
 	strbuf_release(&path);
 	strbuf_release(&m);
