@@ -15,6 +15,7 @@
 #include "store/crypt_store.h"
 #include "store/internal.h"
 #include "store/pack.h"
+#include "store/pack_gc.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -41,7 +42,7 @@ struct chunk_writer {
 	size_t seen_n, seen_cap;
 	uint8_t *sealed;		/* a chunk's sealed bytes, encrypted pools */
 	bool packing;			/* past one batch, in a pool with packs on */
-	uint32_t pack_from;		/* first pack appended to; 0 none */
+	uint32_t pack_from;		/* first pack it may append to (pack_hold); 0 none */
 };
 
 struct chunk_writer *chunk_writer_new(struct store *s)
@@ -233,12 +234,13 @@ static int pack_put(struct chunk_writer *cw, const uint8_t key[33], const uint8_
 			return ret;
 		cw->room = CHUNK_BATCH_BYTES;
 	}
+	/* held before the first append: pack GC leaves this pack and later ones alone */
+	if (!cw->pack_from)
+		cw->pack_from = pack_hold(cw->s);
 	ret = pack_append(cw->s, key, data, len, &l);
 	if (ret)
 		return ret;
 	cw->room -= len;
-	if (!cw->pack_from)
-		cw->pack_from = l.pack;
 	pack_loc_encode(&l, loc);
 	rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)key, 33,
 				  (const char *)loc, sizeof(loc));
@@ -372,6 +374,8 @@ void chunk_writer_free(struct chunk_writer *cw, bool committed)
 			pack_forget(cw->s, cw->seen[i]);
 	if (cw->seen_n)
 		chunk_unpin_many((const uint8_t (*)[33])cw->seen, cw->seen_cap);
+	if (cw->pack_from)
+		pack_unhold(cw->s, cw->pack_from);
 	rocksdb_writebatch_destroy(cw->batch);
 	if (cw->nowal)
 		rocksdb_writeoptions_destroy(cw->nowal);

@@ -669,10 +669,22 @@ static int chunk_read(struct store_content *c, size_t i, size_t skip, uint8_t *d
 	}
 	pthread_mutex_unlock(&c->lock);
 
+	ref_key(key, 'c', ref->sha);
 	ret = chunk_get(c, i, &ps, &val, &vlen, &loc);
 	if (ret == 1) {
 		packed = xmalloc(loc.len);
-		ret = pack_read(c->s, &loc, packed);
+		ret = pack_read(c->s, key, &loc, packed);
+		if (ret) {
+			struct pack_loc was = loc;
+
+			/* pack GC may have moved the chunk and dropped the pack meanwhile */
+			ret = chunk_get(c, i, &ps, &val, &vlen, &loc);
+			if (ret == 1 && (loc.pack != was.pack || loc.off != was.off) &&
+			    loc.len == was.len)
+				ret = pack_read(c->s, key, &loc, packed);
+			else if (ret >= 0)
+				ret = -EIO;
+		}
 		val = (const char *)packed;
 		vlen = loc.len;
 	}
@@ -685,7 +697,6 @@ static int chunk_read(struct store_content *c, size_t i, size_t skip, uint8_t *d
 		plain = (const uint8_t *)val;
 	} else {
 		/* the tag covers the whole chunk: open it all, even for a few bytes */
-		ref_key(key, 'c', ref->sha);
 		tmp = n == plen ? NULL : xmalloc(plen);
 		ret = store_open_to(c->s, CF_CHUNKS, key, sizeof(key), val, vlen, tmp ? tmp : dst);
 		if (ret) {

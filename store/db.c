@@ -45,6 +45,7 @@
 
 #include "store/internal.h"
 #include "store/pack.h"
+#include "store/pack_gc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -215,6 +216,7 @@ void store_free(struct store *s)
 {
 	if (!s)
 		return;
+	pack_gc_stop(s);
 	for (int i = 0; i < CF_COUNT; i++)
 		if (s->cf[i])
 			rocksdb_column_family_handle_destroy(s->cf[i]);

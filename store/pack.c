@@ -18,6 +18,7 @@
 #include "store/crypt.h"
 #include "store/internal.h"
 #include "store/pack.h"
+#include "store/pack_gc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -55,6 +57,17 @@ struct pack_set {
 	size_t rfd_n;
 	struct pend *pend;
 	size_t pend_n, pend_cap;
+	/*
+	 * GC (store/pack_gc.c): readers hold rd shared from taking a read
+	 * descriptor until their pread is done, so GC closes one (rd
+	 * exclusive) only between reads. holds: the lowest pack each writer
+	 * in flight may have appended to, whose locators may still be in its
+	 * unwritten batch; GC leaves those packs and later ones alone.
+	 */
+	pthread_rwlock_t rd;
+	uint32_t *holds;
+	size_t holds_n, holds_alloc;
+	struct pack_gc_bg *bg;
 };
 
 /* ---- CRC-32C ---- */
@@ -198,6 +211,7 @@ int pack_open(struct store *s)
 	int ret;
 
 	pthread_mutex_init(&ps->lock, NULL);
+	pthread_rwlock_init(&ps->rd, NULL);
 	strbuf_addf(&path, "%s/packs", s->dir);
 	ps->dir = strbuf_detach(&path, NULL);
 	ps->cur_fd = -1;
@@ -223,7 +237,9 @@ void pack_close(struct store *s)
 			close(ps->rfd[i]);
 	free(ps->rfd);
 	free(ps->pend);
+	free(ps->holds);
 	free(ps->dir);
+	pthread_rwlock_destroy(&ps->rd);
 	pthread_mutex_destroy(&ps->lock);
 	free(ps);
 	s->packs = NULL;
@@ -427,15 +443,16 @@ void pack_forget(struct store *s, const uint8_t sha[32])
 
 /* ---- writing and reading ---- */
 
-int pack_append(struct store *s, const uint8_t key[33], const uint8_t *data, uint32_t len,
-		struct pack_loc *l)
+/* pend: a writer's chunk, claimed by its commit; GC's moves are counted by GC. */
+static int append_rec(struct store *s, const uint8_t key[33], const uint8_t *data, uint32_t len,
+		      struct pack_loc *l, bool pend)
 {
 	struct pack_set *ps = s->packs;
 	uint8_t hdr[PACK_REC_HDR];
 	uint64_t off;
 	int ret = 0;
 
-	if (!pack_enabled(s) || len < PACK_MIN_STORED)
+	if (len < PACK_MIN_STORED)
 		return -EINVAL;
 	memcpy(hdr, key, 33);
 	put_be32(hdr + 33, len);
@@ -461,12 +478,29 @@ int pack_append(struct store *s, const uint8_t key[33], const uint8_t *data, uin
 	l->pack = ps->cur;
 	l->off = off + PACK_REC_HDR;
 	l->len = len;
-	pend_put(ps, key + 1, l->pack, PACK_REC_HDR + len);
+	if (pend)
+		pend_put(ps, key + 1, l->pack, PACK_REC_HDR + len);
 out:
 	pthread_mutex_unlock(&ps->lock);
 	if (ret)
 		log_err("%s: cannot append to a pack: %s", ps->dir, strerror(-ret));
 	return ret;
+}
+
+int pack_append(struct store *s, const uint8_t key[33], const uint8_t *data, uint32_t len,
+		struct pack_loc *l)
+{
+	if (!pack_enabled(s))
+		return -EINVAL;
+	return append_rec(s, key, data, len, l, true);
+}
+
+int pack_move_append(struct store *s, const uint8_t key[33], const uint8_t *data, uint32_t len,
+		     struct pack_loc *l)
+{
+	if (!s->packs || (s->flags & STORE_OPEN_RDONLY))
+		return -EROFS;
+	return append_rec(s, key, data, len, l, false);
 }
 
 int pack_sync(struct store *s, uint32_t from)
@@ -540,43 +574,143 @@ out:
 	return ret;
 }
 
-int pack_read(struct store *s, const struct pack_loc *l, uint8_t *dst)
+/*
+ * The record header in front of the bytes is read with them and must
+ * name key and the locator's length: a locator edited (or misplaced) to
+ * point at another chunk's record is refused, never read as this one.
+ */
+int pack_read(struct store *s, const uint8_t key[33], const struct pack_loc *l, uint8_t *dst)
 {
+	struct pack_set *ps = s->packs;
+	uint8_t hdr[PACK_REC_HDR];
+	struct iovec iov[2] = { { hdr, sizeof(hdr) }, { dst, l->len } };
+	const char *why = "damaged or missing";
+	ssize_t n;
 	int fd, ret;
 
-	if (!s->packs || !l->pack || l->pack >= PACK_NUM_MAX)
+	if (!ps || !l->pack || l->pack >= PACK_NUM_MAX || l->off < PACK_HDR + PACK_REC_HDR)
 		return -EIO;
-	ret = read_fd(s->packs, l->pack, &fd);
-	if (ret)
-		return -EIO;
-	ret = store_pread_full(fd, dst, l->len, l->off);
+	pthread_rwlock_rdlock(&ps->rd);
+	ret = read_fd(ps, l->pack, &fd);
+	if (!ret) {
+		/* one call: records are small enough that a short read is damage */
+		n = preadv(fd, iov, 2, (off_t)(l->off - PACK_REC_HDR));
+		if (n != (ssize_t)(sizeof(hdr) + l->len))
+			ret = -EIO;
+	}
+	pthread_rwlock_unlock(&ps->rd);
+	if (!ret && (memcmp(hdr, key, 33) || get_be32(hdr + 33) != l->len)) {
+		why = "another chunk's record";
+		ret = -EIO;
+	}
 	if (!ret && pack_crc32c(dst, l->len, 0) != l->crc)
 		ret = -EIO;
 	if (ret)
-		log_err("%s: pack %u: %u bytes at %llu are %s", s->packs->dir, l->pack, l->len,
-			(unsigned long long)l->off, ret == -EIO ? "damaged or missing" :
-			strerror(-ret));
+		log_err("%s: pack %u: %u bytes at %llu are %s", ps->dir, l->pack, l->len,
+			(unsigned long long)l->off, why);
 	return ret ? -EIO : 0;
 }
 
 int pack_chunk_get(struct store *s, const uint8_t key[33], size_t want, struct strbuf *out)
 {
-	struct pack_loc l;
-	int ret = store_get(s, CF_CHUNKS, key, 33, out);
+	struct pack_loc l, again;
+	int ret;
 
-	if (ret)
-		return ret;
-	ret = pack_loc_decode(out->buf, out->len, want, &l);
-	if (ret < 0)
-		return ret;
-	if (ret == 1)
-		return 0;
+	for (int tries = 0;; tries++) {
+		ret = store_get(s, CF_CHUNKS, key, 33, out);
+		if (ret)
+			return ret;
+		ret = pack_loc_decode(out->buf, out->len, want, &l);
+		if (ret < 0)
+			return ret;
+		if (ret == 1)
+			return 0;
+		if (tries && l.pack == again.pack && l.off == again.off && l.len == again.len &&
+		    l.crc == again.crc)
+			break;
+		strbuf_reset(out);
+		strbuf_grow(out, l.len);
+		ret = pack_read(s, key, &l, (uint8_t *)out->buf);
+		if (!ret) {
+			strbuf_setlen(out, l.len);
+			return 0;
+		}
+		/* GC may have moved it and dropped the pack since its locator was read */
+		if (tries)
+			break;
+		again = l;
+	}
 	strbuf_reset(out);
-	strbuf_grow(out, l.len);
-	ret = pack_read(s, &l, (uint8_t *)out->buf);
-	if (!ret)
-		strbuf_setlen(out, l.len);
-	return ret;
+	return -EIO;
+}
+
+/* ---- GC's view of the set (store/pack_gc.c) ---- */
+
+uint32_t pack_hold(struct store *s)
+{
+	struct pack_set *ps = s->packs;
+	uint32_t n;
+
+	pthread_mutex_lock(&ps->lock);
+	/* every later append goes to this pack or a later one */
+	n = ps->cur ? ps->cur : ps->max + 1;
+	ALLOC_GROW(ps->holds, ps->holds_n + 1, ps->holds_alloc);
+	ps->holds[ps->holds_n++] = n;
+	pthread_mutex_unlock(&ps->lock);
+	return n;
+}
+
+void pack_unhold(struct store *s, uint32_t n)
+{
+	struct pack_set *ps = s->packs;
+
+	pthread_mutex_lock(&ps->lock);
+	for (size_t i = 0; i < ps->holds_n; i++)
+		if (ps->holds[i] == n) {
+			ps->holds[i] = ps->holds[--ps->holds_n];
+			break;
+		}
+	pthread_mutex_unlock(&ps->lock);
+}
+
+uint32_t pack_gc_bound(struct store *s, uint32_t *max)
+{
+	struct pack_set *ps = s->packs;
+	uint32_t b;
+
+	pthread_mutex_lock(&ps->lock);
+	b = ps->cur ? ps->cur : ps->max + 1;
+	for (size_t i = 0; i < ps->holds_n; i++)
+		if (ps->holds[i] < b)
+			b = ps->holds[i];
+	*max = ps->max;
+	pthread_mutex_unlock(&ps->lock);
+	return b;
+}
+
+void pack_retire(struct store *s, uint32_t n)
+{
+	struct pack_set *ps = s->packs;
+
+	/* no reader is between read_fd() and its pread while rd is held */
+	pthread_rwlock_wrlock(&ps->rd);
+	pthread_mutex_lock(&ps->lock);
+	if (n < ps->rfd_n && ps->rfd[n] >= 0) {
+		close(ps->rfd[n]);
+		ps->rfd[n] = -1;
+	}
+	pthread_mutex_unlock(&ps->lock);
+	pthread_rwlock_unlock(&ps->rd);
+}
+
+const char *pack_dir(struct store *s)
+{
+	return s->packs->dir;
+}
+
+struct pack_gc_bg **pack_gc_bg_of(struct store *s)
+{
+	return &s->packs->bg;
 }
 
 /* ---- live bytes ---- */

@@ -57,12 +57,16 @@ int pack_append(struct store *s, const uint8_t key[33], const uint8_t *data, uin
 		struct pack_loc *l);
 /* Makes every pack byte appended so far to packs >= from durable. */
 int pack_sync(struct store *s, uint32_t from);
-/* Reads locator l's bytes into dst (l->len bytes) and checks their CRC; -EIO if bad. */
-int pack_read(struct store *s, const struct pack_loc *l, uint8_t *dst);
+/*
+ * Reads locator l's bytes (chunk key's) into dst (l->len bytes) and checks
+ * their CRC and that the record in front names key; -EIO if not.
+ */
+int pack_read(struct store *s, const uint8_t key[33], const struct pack_loc *l, uint8_t *dst);
 
 /*
  * The stored value of chunk key (want stored bytes) into out, inline or
- * from its pack: -ENOENT when absent, -EIO when damaged.
+ * from its pack (its locator read again once if the read fails: GC may
+ * have moved it): -ENOENT when absent, -EIO when damaged.
  */
 int pack_chunk_get(struct store *s, const uint8_t key[33], size_t want, struct strbuf *out);
 

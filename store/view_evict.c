@@ -20,6 +20,7 @@
 #include "store/crypt_store.h"
 #include "store/internal.h"
 #include "store/pack.h"
+#include "store/pack_gc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -264,6 +265,9 @@ int view_evict_locked(struct store *s, uint64_t budget)
 		goto out;
 	view_totals_put(s, b, views, bytes);
 	ret = store_write(s, b, false);
+	/* what eviction made dead in packs is reclaimed in the background */
+	if (!ret)
+		pack_gc_kick(s);
 out:
 	if (locked)
 		pins_unlock();
