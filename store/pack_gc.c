@@ -468,7 +468,10 @@ int store_pack_gc(struct store *s, bool reseal, struct pack_gc_stats *st)
 		return 0;
 	if (reseal && !s->crypt)
 		return -EINVAL;
-	if (pthread_mutex_trylock(&gc_mu))
+	/* re-sealing must not be skipped because a background pass runs: it waits */
+	if (reseal)
+		pthread_mutex_lock(&gc_mu);
+	else if (pthread_mutex_trylock(&gc_mu))
 		return 0;
 	bound = pack_gc_bound(s, &max);
 	d = opendir(pack_dir(s));

@@ -27,8 +27,9 @@ struct pack_gc_stats {
  * half its size (all: every pack below the bound) is rewritten and
  * deleted. reseal: an encrypted pool's records are opened and sealed
  * anew under the current key as they move, and a pack is chosen when any
- * record in it is under another key. One pass at a time (a second
- * caller gets 0 and does nothing). 0 or -errno; a pack left in place
+ * record in it is under another key. One pass at a time: a second
+ * caller gets 0 and does nothing (with reseal, it waits its turn). 0 or
+ * -errno; a pack left in place
  * (a backup running, a damaged record, a chunk a writer is storing
  * again) is counted in st->kept and is not an error.
  */

@@ -5,7 +5,8 @@
  * the background after an eviction; kill -9 after the new pack is synced
  * and after the locators are swapped loses nothing; a locator edited to
  * point at another chunk's record reads EIO and GC never gives it those
- * bytes; re-encryption re-seals every pack record under the new key.
+ * bytes; re-encryption re-seals every pack record under the new key, and
+ * conversion of a plain pool with packs writes every chunk inline.
  */
 #include <CUnit/Basic.h>
 #include <errno.h>
@@ -484,6 +485,40 @@ static void test_reencrypt(void)
 	free(buf);
 }
 
+/* "Conversion to an encrypted pool": packed chunks read and written inline, packs/ gone. */
+static void test_convert(void)
+{
+	struct store_crypt_opts o = { .cipher = CRYPT_AES_GCM };
+	struct store_convert_counts cc;
+	struct perr e = PERR_INIT;
+	char keyf[4300], path[4400];
+	uint8_t *buf = malloc(FILE_LEN);
+	struct stat sb;
+	uint64_t ino;
+
+	CU_ASSERT_FATAL(buf != NULL);
+	reopen();
+	ino = mkfile("converted");
+	fill(buf, FILE_LEN, 21);
+	CU_ASSERT_EQUAL_FATAL(write_in(ino, buf, FILE_LEN), 0);
+	CU_ASSERT(pack_max() > 0);
+	store_close(S);
+	S = NULL;
+	snprintf(keyf, sizeof(keyf), "%s/convert.key", tmpdir);
+	o.key_file = keyf;
+	CU_ASSERT_EQUAL(store_encrypt(pooldir, &o, NULL, NULL, NULL, &cc, &e), 0);
+	if (e.msg[0])
+		printf("\n    encrypt: %s\n", e.msg);
+	snprintf(path, sizeof(path), "%s/packs", pooldir);
+	CU_ASSERT_NOT_EQUAL(stat(path, &sb), 0);
+	store_set_key_file(keyf);
+	CU_ASSERT_EQUAL_FATAL(store_open(pooldir, 0, &S, NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(S->crypt);
+	CU_ASSERT_EQUAL(content_check(ino, buf, FILE_LEN), 0);
+	CU_ASSERT_EQUAL(scrub_damaged(), 0);
+	free(buf);
+}
+
 /* ---- setup ---- */
 
 static int suite_init(void)
@@ -502,6 +537,7 @@ int main(int argc, char **argv)
 		{ "kill -9 after the locators are swapped", test_crash_swapped },
 		{ "a locator edited to another record: EIO, never moved", test_swapped_locator },
 		{ "re-encryption re-seals every pack record", test_reencrypt },
+		{ "conversion to an encrypted pool with packs", test_convert },
 	};
 
 	if (argc == 4 && !strcmp(argv[1], "--crash-child")) {
