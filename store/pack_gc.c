@@ -373,6 +373,31 @@ static int pack_drop(struct gc *g)
 	return ret;
 }
 
+/*
+ * A file shorter than its header is a pack whose creation a crash cut
+ * short (nothing was ever appended); one whose header is not its own
+ * is left alone.
+ */
+static int check_header(struct gc *g)
+{
+	uint8_t hdr[FILE_HDR];
+	int ret;
+
+	if (g->size < FILE_HDR) {
+		g->end = true;
+		return 0;
+	}
+	ret = store_pread_full(g->fd, hdr, sizeof(hdr), 0);
+	if (ret)
+		return ret;
+	if (memcmp(hdr, "poolfspk", 8) || get_be32(hdr + 8) != 1 || get_be32(hdr + 12) != g->n) {
+		log_err("%s: pack %u: not a pack header; the file stays", pack_dir(g->s), g->n);
+		g->keep = true;
+		g->end = true;
+	}
+	return 0;
+}
+
 static int gc_pack(struct store *s, uint32_t n, int fd, uint64_t size, bool reseal,
 		   struct pack_gc_stats *st)
 {
@@ -382,6 +407,7 @@ static int gc_pack(struct store *s, uint32_t n, int fd, uint64_t size, bool rese
 
 	if (reseal)
 		g.cur_key = crypt_current(s->crypt->k);
+	ret = check_header(&g);
 	while (!ret && !g.end) {
 		ret = scan_group(&g);
 		if (!ret && g.nv)
@@ -423,7 +449,7 @@ static int needs_reseal(int fd, uint64_t size, uint32_t cur, bool *yes)
 	int ret;
 
 	*yes = false;
-	while (size - pos >= sizeof(hdr)) {
+	while (size >= pos && size - pos >= sizeof(hdr)) {
 		uint32_t len;
 
 		ret = store_pread_full(fd, hdr, sizeof(hdr), pos);
@@ -440,7 +466,7 @@ static int needs_reseal(int fd, uint64_t size, uint32_t cur, bool *yes)
 		pos += PACK_REC_HDR + len;
 	}
 	/* a damaged or torn tail: rewrite, and let the scan decide what stays */
-	if (size - pos >= PACK_REC_HDR && !*yes)
+	if (size >= pos && size - pos >= PACK_REC_HDR && !*yes)
 		*yes = true;
 	return 0;
 }

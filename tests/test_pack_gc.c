@@ -295,6 +295,53 @@ static void test_crash_swapped(void)
 	crash_at("swapped");
 }
 
+/* A backup checkpoint in the pool: records move, the pack stays until it is gone. */
+static void test_backup_checkpoint(void)
+{
+	uint8_t *buf = malloc(FILE_LEN);
+	struct pack_gc_stats st;
+	char cp[4400];
+	uint64_t ino;
+	uint32_t n;
+
+	CU_ASSERT_FATAL(buf != NULL);
+	n = half_dead_pack("checkpoint", 9, buf, &ino);
+	snprintf(cp, sizeof(cp), "%s/backup.checkpoint", pooldir);
+	CU_ASSERT_EQUAL_FATAL(mkdir(cp, 0700), 0);
+	CU_ASSERT_EQUAL(store_pack_gc(S, false, &st), 0);
+	CU_ASSERT(st.moved > 0);
+	CU_ASSERT_EQUAL(st.kept, 1);
+	CU_ASSERT(pack_size(n) > 0);
+	CU_ASSERT_EQUAL(content_check(ino, buf, FILE_LEN), 0);
+	CU_ASSERT_EQUAL(rmdir(cp), 0);
+	/* nothing left in it to move: the next pass only deletes it */
+	CU_ASSERT_EQUAL(store_pack_gc(S, false, &st), 0);
+	CU_ASSERT_EQUAL(st.moved, 0);
+	CU_ASSERT_EQUAL(pack_size(n), -1);
+	CU_ASSERT_EQUAL(content_check(ino, buf, FILE_LEN), 0);
+	free(buf);
+}
+
+/* A pack file a crash left shorter than its header is deleted, nothing else touched. */
+static void test_stub_pack(void)
+{
+	struct pack_gc_stats st;
+	char path[4400];
+	uint32_t n;
+	int fd;
+
+	reopen();
+	n = pack_max() + 1;
+	snprintf(path, sizeof(path), "%s/packs/%08u.pack", pooldir, n);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, "poolfs", 6), 6);
+	close(fd);
+	reopen();
+	CU_ASSERT_EQUAL(store_pack_gc(S, false, &st), 0);
+	CU_ASSERT_EQUAL(pack_size(n), -1);
+}
+
 /* The key and value of the chunk at byte off of ino's current version, its length in *len. */
 static void locator_at(uint64_t ino, uint64_t off, uint8_t key[33], struct strbuf *val,
 		       uint32_t *len)
@@ -536,6 +583,8 @@ int main(int argc, char **argv)
 		{ "kill -9 after the new pack is synced", test_crash_synced },
 		{ "kill -9 after the locators are swapped", test_crash_swapped },
 		{ "a locator edited to another record: EIO, never moved", test_swapped_locator },
+		{ "a backup's checkpoint keeps the pack", test_backup_checkpoint },
+		{ "a pack cut short at its creation", test_stub_pack },
 		{ "re-encryption re-seals every pack record", test_reencrypt },
 		{ "conversion to an encrypted pool with packs", test_convert },
 	};
