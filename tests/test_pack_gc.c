@@ -5,7 +5,9 @@
  * the background after an eviction; kill -9 after the new pack is synced
  * and after the locators are swapped loses nothing; a locator edited to
  * point at another chunk's record reads EIO and GC never gives it those
- * bytes; re-encryption re-seals every pack record under the new key, and
+ * bytes, and so does a record whose key was edited (its pack stays); a
+ * backup's checkpoint keeps the pack; a pack cut short at creation goes;
+ * re-encryption re-seals every pack record under the new key, and
  * conversion of a plain pool with packs writes every chunk inline.
  */
 #include <CUnit/Basic.h>
@@ -293,6 +295,49 @@ static void test_crash_synced(void)
 static void test_crash_swapped(void)
 {
 	crash_at("swapped");
+}
+
+static void locator_at(uint64_t ino, uint64_t off, uint8_t key[33], struct strbuf *val,
+		       uint32_t *len);
+
+/* A byte of a record's key edited on the disk: its chunk reads EIO, and GC keeps the pack. */
+static void test_edited_key(void)
+{
+	uint8_t *buf = malloc(FILE_LEN), ka[33], byte;
+	struct strbuf va = STRBUF_INIT;
+	struct pack_gc_stats st;
+	struct pack_loc la;
+	char path[4400];
+	uint32_t n, lena;
+	uint64_t ino;
+	off_t at;
+	int fd;
+
+	CU_ASSERT_FATAL(buf != NULL);
+	n = half_dead_pack("edited", 13, buf, &ino);
+	locator_at(ino, 12u << 20, ka, &va, &lena);
+	CU_ASSERT_EQUAL_FATAL(pack_loc_decode(va.buf, va.len, lena, &la), 0);
+	snprintf(path, sizeof(path), "%s/packs/%08u.pack", pooldir, n);
+	fd = open(path, O_RDWR);
+	CU_ASSERT_FATAL(fd >= 0);
+	at = (off_t)la.off - PACK_REC_HDR + 9;
+	CU_ASSERT_EQUAL(pread(fd, &byte, 1, at), 1);
+	byte ^= 0x10;
+	CU_ASSERT_EQUAL(pwrite(fd, &byte, 1, at), 1);
+	CU_ASSERT_EQUAL(content_check(ino, buf, FILE_LEN), -EIO);
+	/* the record is nobody's now, but its chunk is still counted: the pack stays */
+	CU_ASSERT_EQUAL(store_pack_gc(S, false, &st), 0);
+	CU_ASSERT_EQUAL(st.kept, 1);
+	CU_ASSERT(pack_size(n) > 0);
+	byte ^= 0x10;
+	CU_ASSERT_EQUAL(pwrite(fd, &byte, 1, at), 1);
+	close(fd);
+	CU_ASSERT_EQUAL(content_check(ino, buf, FILE_LEN), 0);
+	CU_ASSERT_EQUAL(store_pack_gc(S, false, &st), 0);
+	CU_ASSERT_EQUAL(pack_size(n), -1);
+	CU_ASSERT_EQUAL(content_check(ino, buf, FILE_LEN), 0);
+	strbuf_release(&va);
+	free(buf);
 }
 
 /* A backup checkpoint in the pool: records move, the pack stays until it is gone. */
@@ -583,6 +628,7 @@ int main(int argc, char **argv)
 		{ "kill -9 after the new pack is synced", test_crash_synced },
 		{ "kill -9 after the locators are swapped", test_crash_swapped },
 		{ "a locator edited to another record: EIO, never moved", test_swapped_locator },
+		{ "a record's key edited: EIO, and the pack stays", test_edited_key },
 		{ "a backup's checkpoint keeps the pack", test_backup_checkpoint },
 		{ "a pack cut short at its creation", test_stub_pack },
 		{ "re-encryption re-seals every pack record", test_reencrypt },
