@@ -688,6 +688,21 @@ uint32_t pack_gc_bound(struct store *s, uint32_t *max)
 	return b;
 }
 
+int pack_start_after(struct store *s, uint32_t n)
+{
+	struct pack_set *ps = s->packs;
+	int ret = 0;
+
+	pthread_mutex_lock(&ps->lock);
+	if (ps->max <= n) {
+		ret = pack_seal(s);
+		if (!ret)
+			ret = pack_new(s);
+	}
+	pthread_mutex_unlock(&ps->lock);
+	return ret;
+}
+
 void pack_retire(struct store *s, uint32_t n)
 {
 	struct pack_set *ps = s->packs;

@@ -344,6 +344,9 @@ static int pack_drop(struct gc *g)
 		g->st->kept++;
 		return 0;
 	}
+	ret = pack_start_after(g->s, g->n);
+	if (ret)
+		return ret;
 	memcpy(key, "pack", 4);
 	put_be32(key + 4, g->n);
 	b = rocksdb_writebatch_create();
@@ -531,6 +534,8 @@ int store_pack_gc(struct store *s, bool reseal, struct pack_gc_stats *st)
 		} else if (reseal) {
 			ret = needs_reseal(fd, (uint64_t)sb.st_size, crypt_current(s->crypt->k),
 					   &chosen);
+		} else if (sb.st_size == FILE_HDR && nums[i] == max) {
+			/* an empty highest pack: it keeps the numbers going up (pack_start_after) */
 		} else {
 			ret = pack_live(s, nums[i], &live);
 			chosen = 2 * live < (uint64_t)sb.st_size;

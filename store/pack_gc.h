@@ -58,6 +58,12 @@ uint32_t pack_gc_bound(struct store *s, uint32_t *max);
 struct pack_loc;
 int pack_move_append(struct store *s, const uint8_t key[33], const uint8_t *data, uint32_t len,
 		     struct pack_loc *l);
+/*
+ * Starts a new pack unless one numbered above n exists: a pack's number
+ * is never used twice, even when GC deletes the highest one (the next
+ * open numbers from the highest file in packs/).
+ */
+int pack_start_after(struct store *s, uint32_t n);
 /* Closes the read descriptor of deleted pack n, once no read is using it. */
 void pack_retire(struct store *s, uint32_t n);
 const char *pack_dir(struct store *s);

@@ -367,7 +367,10 @@ static void test_backup_checkpoint(void)
 	free(buf);
 }
 
-/* A pack file a crash left shorter than its header is deleted, nothing else touched. */
+/*
+ * A pack file a crash left shorter than its header is deleted, and the
+ * number of a deleted pack is never used again.
+ */
 static void test_stub_pack(void)
 {
 	struct pack_gc_stats st;
@@ -385,6 +388,12 @@ static void test_stub_pack(void)
 	reopen();
 	CU_ASSERT_EQUAL(store_pack_gc(S, false, &st), 0);
 	CU_ASSERT_EQUAL(pack_size(n), -1);
+	/* the highest pack deleted: an empty one after it keeps its number from coming back */
+	CU_ASSERT_EQUAL(pack_max(), n + 1);
+	CU_ASSERT_EQUAL(pack_size(n + 1), 16);
+	reopen();
+	CU_ASSERT_EQUAL(store_pack_gc(S, false, &st), 0);
+	CU_ASSERT_EQUAL(pack_size(n + 1), 16);
 }
 
 /* The key and value of the chunk at byte off of ino's current version, its length in *len. */
