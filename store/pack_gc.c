@@ -67,6 +67,7 @@ struct gc {
 	uint64_t size, pos;
 	bool end;			/* scanned to the end */
 	bool keep;			/* the pack must stay */
+	bool damaged;			/* ... until someone mends it */
 	struct rec *v, *drop;
 	size_t nv, av, nd, ad;
 	struct strbuf buf, val;
@@ -74,6 +75,11 @@ struct gc {
 };
 
 static pthread_mutex_t gc_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* The background pass's memory (below); nothing when there is none. */
+static bool stopping(struct store *s);
+static bool known_bad(struct store *s, uint32_t n, uint64_t live, uint64_t size);
+static void note_bad(struct store *s, uint32_t n, uint64_t size);
 
 #ifdef POOL_TEST
 /* POOLFS_TEST_PACK_GC_KILL=STEP: SIGKILL there, for tests/test_pack_gc.c */
@@ -124,7 +130,7 @@ static int scan_group(struct gc *g)
 		if (hdr[0] != 'c' || len < PACK_MIN_STORED || len > CHUNK_MAX + CRYPT_OVERHEAD) {
 			log_err("%s: pack %u: the record header at %llu is damaged; the pack stays",
 				pack_dir(g->s), g->n, (unsigned long long)g->pos);
-			g->keep = true;
+			g->keep = g->damaged = true;
 			g->end = true;
 			break;
 		}
@@ -255,7 +261,7 @@ static int move_group(struct gc *g)
 			log_err("%s: pack %u: the %u bytes at %llu fail their CRC; the pack stays "
 				"(poolctl scrub names the file)", pack_dir(g->s), g->n, r->len,
 				(unsigned long long)r->off);
-			g->keep = true;
+			g->keep = g->damaged = true;
 			continue;
 		}
 		ret = store_get(g->s, CF_REFS, r->key, 33, &refs);
@@ -269,7 +275,7 @@ static int move_group(struct gc *g)
 			ret = rec_bytes(g, r, &data, &len);
 		if (ret == -EIO || ret == -EBADMSG || ret == -ENOKEY) {
 			/* a record it cannot open is not re-sealed, nor is its pack dropped */
-			g->keep = true;
+			g->keep = g->damaged = true;
 			ret = 0;
 			continue;
 		}
@@ -395,7 +401,7 @@ static int check_header(struct gc *g)
 		return ret;
 	if (memcmp(hdr, "poolfspk", 8) || get_be32(hdr + 8) != 1 || get_be32(hdr + 12) != g->n) {
 		log_err("%s: pack %u: not a pack header; the file stays", pack_dir(g->s), g->n);
-		g->keep = true;
+		g->keep = g->damaged = true;
 		g->end = true;
 	}
 	return 0;
@@ -428,9 +434,11 @@ static int gc_pack(struct store *s, uint32_t n, int fd, uint64_t size, bool rese
 		if (!ret && live) {
 			log_err("%s: pack %u: %llu live bytes not found by its scan; the pack stays",
 				pack_dir(s), n, (unsigned long long)live);
-			g.keep = true;
+			g.keep = g.damaged = true;
 		}
 	}
+	if (!ret && g.damaged)
+		note_bad(s, n, size);
 	if (!ret && g.keep)
 		st->kept++;
 	else if (!ret)
@@ -474,7 +482,6 @@ static int needs_reseal(int fd, uint64_t size, uint32_t cur, bool *yes)
 	return 0;
 }
 
-static bool stopping(struct store *s);
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -538,7 +545,8 @@ int store_pack_gc(struct store *s, bool reseal, struct pack_gc_stats *st)
 			/* an empty highest pack: it keeps the numbers going up (pack_start_after) */
 		} else {
 			ret = pack_live(s, nums[i], &live);
-			chosen = 2 * live < (uint64_t)sb.st_size;
+			chosen = 2 * live < (uint64_t)sb.st_size &&
+				 !known_bad(s, nums[i], live, (uint64_t)sb.st_size);
 		}
 		if (!ret && chosen)
 			ret = gc_pack(s, nums[i], fd, (uint64_t)sb.st_size, reseal, st);
@@ -566,7 +574,43 @@ struct pack_gc_bg {
 	bool running, again;
 	bool stop;			/* pack_gc_stop(): no more packs this pass */
 	struct store *s;
+	/*
+	 * Packs a pass kept for damage, with their live count and size then:
+	 * not read again by every eviction's pass until one of them changes
+	 * (a restart forgets them). Used under gc_mu.
+	 */
+	struct { uint32_t n; uint64_t live, size; } *bad;
+	size_t nbad, abad;
 };
+
+static bool known_bad(struct store *s, uint32_t n, uint64_t live, uint64_t size)
+{
+	struct pack_gc_bg *bg = *pack_gc_bg_of(s);
+
+	for (size_t i = 0; bg && i < bg->nbad; i++)
+		if (bg->bad[i].n == n)
+			return bg->bad[i].live == live && bg->bad[i].size == size;
+	return false;
+}
+
+static void note_bad(struct store *s, uint32_t n, uint64_t size)
+{
+	struct pack_gc_bg *bg = *pack_gc_bg_of(s);
+	uint64_t live;
+	size_t i;
+
+	if (!bg || pack_live(s, n, &live))
+		return;
+	for (i = 0; i < bg->nbad && bg->bad[i].n != n; i++)
+		;
+	if (i == bg->nbad) {
+		ALLOC_GROW(bg->bad, bg->nbad + 1, bg->abad);
+		bg->nbad++;
+	}
+	bg->bad[i].n = n;
+	bg->bad[i].live = live;
+	bg->bad[i].size = size;
+}
 
 static bool stopping(struct store *s)
 {
@@ -651,6 +695,7 @@ void pack_gc_stop(struct store *s)
 	if (bg->started)
 		pthread_join(bg->thread, NULL);
 	pthread_mutex_destroy(&bg->mu);
+	free(bg->bad);
 	free(bg);
 	*slot = NULL;
 }
