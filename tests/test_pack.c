@@ -4,7 +4,8 @@
  * (also after a reopen, and by scrub), live-byte counts, a damaged pack
  * byte refused, and kill -9 after the pack is synced but before the
  * commit: the pool reopens with the old version, the tail is never named
- * and later writes go to a new pack.
+ * and later writes go to a new pack; and the pool's setting (packs by
+ * default, --packs off, none in an old pool: inline).
  */
 #include <CUnit/Basic.h>
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "store/crypt.h"
 #include "store/internal.h"
 #include "store/pack.h"
 #include "store/rdvec.h"
@@ -296,11 +298,64 @@ static void test_crash(void)
 	free(b);
 }
 
+/* Whether a BIG commit into a pool in tmpdir/name leaves pack files; mk creates the pool. */
+static bool writes_packs(const char *name, bool packs, bool drop_setting)
+{
+	uint8_t *big = malloc(BIG);
+	char dir[4400], path[4500];
+	struct store *s = NULL;
+	struct stat st;
+	uint64_t ino;
+	struct store_attr a;
+	bool any;
+
+	CU_ASSERT_FATAL(big != NULL);
+	fill(big, BIG, 9);
+	snprintf(dir, sizeof(dir), "%s/%s", tmpdir, name);
+	CU_ASSERT_FATAL(store_create_packs(dir, NULL, packs, NULL) == 0);
+	if (drop_setting) {
+		/* a pool made before the setting existed has no row */
+		char *err = NULL;
+
+		CU_ASSERT_FATAL(store_open(dir, 0, &s, NULL) == 0);
+		rocksdb_delete_cf(s->db, s->wopt_sync, s->cf[CF_META], "write_packs", 11, &err);
+		CU_ASSERT_FATAL(err == NULL);
+		store_close(s);
+	}
+	CU_ASSERT_FATAL(store_open(dir, 0, &s, NULL) == 0);
+	CU_ASSERT_FATAL(store_mknode(s, STORE_ROOT_INO, "f", STORE_REG, 0644, 1000, 2000, NULL,
+				     &a, NULL) == 0);
+	ino = a.ino;
+	CU_ASSERT_EQUAL(write_in(s, ino, big, BIG), 0);
+	store_close(s);
+	snprintf(path, sizeof(path), "%s/packs/00000001.pack", dir);
+	any = !stat(path, &st);
+	/* and it reads back either way */
+	CU_ASSERT_FATAL(store_open(dir, STORE_OPEN_RDONLY, &s, NULL) == 0);
+	{
+		struct store *keep = S;
+
+		S = s;
+		CU_ASSERT(content_is(ino, 0, big, BIG));
+		S = keep;
+	}
+	store_close(s);
+	free(big);
+	return any;
+}
+
+static void test_setting(void)
+{
+	/* the suite's pool (store_create) writes packs: test_big_commit */
+	CU_ASSERT(writes_packs("on", true, false));
+	CU_ASSERT(!writes_packs("off", false, false));
+	CU_ASSERT(!writes_packs("old", true, true));
+}
+
 /* ---- setup ---- */
 
 static int suite_init(void)
 {
-	setenv("POOLFS_PACKS", "1", 1);
 	return store_suite_init("pack");
 }
 
@@ -311,10 +366,10 @@ int main(int argc, char **argv)
 		{ "big commit in a pack, small inline", test_big_commit },
 		{ "a damaged pack byte is refused", test_damage },
 		{ "kill -9 between pack sync and commit", test_crash },
+		{ "the pool's setting: on, off, absent (old pool)", test_setting },
 	};
 
 	if (argc == 4 && !strcmp(argv[1], "--crash-child")) {
-		setenv("POOLFS_PACKS", "1", 1);
 		snprintf(pooldir, sizeof(pooldir), "%s", argv[2]);
 		return crash_child(strtoull(argv[3], NULL, 10));
 	}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t_pack.sh - pack files (POOLFS_PACKS=1, docs/storage.md "Packs") with the
+# t_pack.sh - pack files (the default of a new pool, docs/storage.md "Packs") with the
 # real poolfs and poolctl in an encrypted pool: a large write lands in a
 # pack that holds no plaintext and reads back, also after a remount and
 # after kill -9 in the middle of another large write; scrub finds nothing
@@ -11,7 +11,6 @@
 . "$(dirname "$0")/../lib.sh"
 t_setup
 
-export POOLFS_PACKS=1
 DEST=$T_TMP/backups
 
 pool_init
