@@ -237,7 +237,8 @@ static int batch_write(struct chunk_writer *cw, bool wal)
  *
  * In a pool with packs on (store/pack.h) a commit past one batch appends
  * its chunks to a pack instead and logs only their locators, and
- * chunk_writer_finish() syncs the pack before them.
+ * chunk_writer_finish() syncs the pack before them. Its first batch is
+ * held back (held_release) until the writer knows which it is.
  */
 int chunk_writer_flush(struct chunk_writer *cw)
 {
