@@ -10,11 +10,13 @@
  * delete a chunk the commit is about to list.
  */
 #include "common/alloc.h"
+#include "common/codec.h"
 #include "store/chunker.h"
 #include "store/content.h"
 #include "store/crypt_store.h"
 #include "store/internal.h"
 #include "store/pack.h"
+#include "store/pack_abandon.h"
 #include "store/pack_gc.h"
 
 #include <errno.h>
@@ -43,6 +45,10 @@ struct chunk_writer {
 	uint8_t *sealed;		/* a chunk's sealed bytes, encrypted pools */
 	bool packing;			/* past one batch, in a pool with packs on */
 	uint32_t pack_from;		/* first pack it may append to (pack_hold); 0 none */
+	struct pack_extents appended;	/* its records, for an abandoned write */
+	struct strbuf held;		/* packs on, not yet packing: key, be32
+					 * length, stored bytes of each chunk */
+	size_t held_bytes;		/* their stored bytes (in pending too) */
 };
 
 struct chunk_writer *chunk_writer_new(struct store *s)
@@ -52,6 +58,7 @@ struct chunk_writer *chunk_writer_new(struct store *s)
 	cw->s = s;
 
 	cw->batch = rocksdb_writebatch_create();
+	strbuf_init(&cw->held, 0);
 	return cw;
 }
 
@@ -96,6 +103,19 @@ static bool seen_add(struct chunk_writer *cw, const uint8_t sha[32])
 	return true;
 }
 
+#define SEEN_PACKED	2		/* seen[i][32]: its bytes went to a pack */
+
+/* Marks sha (seen) as stored in a pack by this writer. */
+static void seen_packed(struct chunk_writer *cw, const uint8_t sha[32])
+{
+	for (size_t i = sha_slot(sha, cw->seen_cap); cw->seen[i][32];
+	     i = (i + 1) & (cw->seen_cap - 1))
+		if (!memcmp(cw->seen[i], sha, 32)) {
+			cw->seen[i][32] = SEEN_PACKED;
+			return;
+		}
+}
+
 static int rocks_error(struct store *s, char *err, const char *what)
 {
 	int ret = strstr(err, "No space") || strstr(err, "ENOSPC") ? -ENOSPC : -EIO;
@@ -134,11 +154,52 @@ static int room_for(struct chunk_writer *cw, uint64_t bytes)
 	return -ENOSPC;
 }
 
+static int pack_put(struct chunk_writer *cw, const uint8_t key[33], const uint8_t *data,
+		    uint32_t len);
+
+/*
+ * The chunks held back in a pool with packs: into packs once they fill a
+ * batch (a large commit; the writer packs from then on), else into the
+ * batch, which goes through the WAL (a small commit, or chunks wanted
+ * readable early). So a large commit logs no chunk bytes to the WAL,
+ * where an abandoned one's would stay until the next flush.
+ */
+static int held_release(struct chunk_writer *cw)
+{
+	struct strbuf h = cw->held;
+	const uint8_t *p = (const uint8_t *)h.buf, *end = p + h.len;
+	bool pack = cw->held_bytes >= CHUNK_BATCH_BYTES;
+	int ret = 0;
+
+	/* detached: pack_put may write a batch, which comes back here */
+	strbuf_init(&cw->held, 0);
+	cw->pending -= cw->held_bytes;
+	cw->held_bytes = 0;
+	if (pack)
+		cw->packing = true;
+	while (!ret && p < end) {
+		uint32_t len = get_be32(p + 33);
+
+		if (pack) {
+			ret = pack_put(cw, p, p + 37, len);
+		} else {
+			rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)p,
+						  33, (const char *)p + 37, len);
+			cw->pending += len;
+		}
+		p += 37 + len;
+	}
+	strbuf_release(&h);
+	return ret;
+}
+
 static int batch_write(struct chunk_writer *cw, bool wal)
 {
 	char *err = NULL;
-	int ret = room_for(cw, cw->pending);
+	int ret = cw->held.len ? held_release(cw) : 0;
 
+	if (!ret)
+		ret = room_for(cw, cw->pending);
 	if (ret)
 		return ret;
 	if (wal || pack_enabled(cw->s)) {
@@ -177,7 +238,8 @@ static int batch_write(struct chunk_writer *cw, bool wal)
  *
  * In a pool with packs on (store/pack.h) a commit past one batch appends
  * its chunks to a pack instead and logs only their locators, and
- * chunk_writer_finish() syncs the pack before them.
+ * chunk_writer_finish() syncs the pack before them. Its first batch is
+ * held back (held_release) until the writer knows which it is.
  */
 int chunk_writer_flush(struct chunk_writer *cw)
 {
@@ -241,6 +303,8 @@ static int pack_put(struct chunk_writer *cw, const uint8_t key[33], const uint8_
 	if (ret)
 		return ret;
 	cw->room -= len;
+	pack_extent_add(&cw->appended, l.pack, l.off - PACK_REC_HDR, PACK_REC_HDR + (uint64_t)len);
+	seen_packed(cw, key + 1);
 	pack_loc_encode(&l, loc);
 	rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)key, 33,
 				  (const char *)loc, sizeof(loc));
@@ -320,6 +384,17 @@ int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
 	}
 	if (cw->packing && len >= PACK_MIN_STORED)
 		return pack_put(cw, key, data, len);
+	if (!cw->packing && len >= PACK_MIN_STORED && pack_enabled(cw->s)) {
+		uint8_t be[4];
+
+		put_be32(be, len);
+		strbuf_add(&cw->held, key, 33);
+		strbuf_add(&cw->held, be, 4);
+		strbuf_add(&cw->held, data, len);
+		cw->held_bytes += len;
+		cw->pending += len;
+		return cw->pending >= CHUNK_BATCH_BYTES ? chunk_writer_flush(cw) : 0;
+	}
 	if (cw->nowal)
 		return direct_put(cw, key, data, len);
 	rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)key,
@@ -334,10 +409,12 @@ int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
  * Deletes the chunks this writer met that nothing counts and no other
  * writer has pinned: what an abandoned write would otherwise leave behind
  * for good. Best effort; a chunk left over costs space, never
- * correctness.
+ * correctness. True when every chunk it put in a pack was deleted, so
+ * no one can name those records any more.
  */
-static void chunk_writer_clean(struct chunk_writer *cw)
+static bool chunk_writer_clean(struct chunk_writer *cw)
 {
+	bool all_packed = true;
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	struct strbuf v = STRBUF_INIT;
 	uint8_t key[33] = { 'c' };
@@ -345,20 +422,32 @@ static void chunk_writer_clean(struct chunk_writer *cw)
 
 	pins_lock();
 	for (size_t i = 0; i < cw->seen_cap; i++) {
-		if (!cw->seen[i][32] || chunk_pins_locked(cw->seen[i]) != 1)
+		if (!cw->seen[i][32])
 			continue;
+		if (chunk_pins_locked(cw->seen[i]) != 1) {
+			all_packed = all_packed && cw->seen[i][32] != SEEN_PACKED;
+			continue;
+		}
 		memcpy(key + 1, cw->seen[i], 32);
-		if (store_get(cw->s, CF_REFS, key, sizeof(key), &v) != -ENOENT)
+		if (store_get(cw->s, CF_REFS, key, sizeof(key), &v) != -ENOENT) {
+			all_packed = all_packed && cw->seen[i][32] != SEEN_PACKED;
 			continue;
+		}
 		rocksdb_writebatch_delete_cf(b, cw->s->cf[CF_CHUNKS], (const char *)key,
 					     sizeof(key));
 		dropped++;
 	}
-	if (dropped && store_write(cw->s, b, false))
+	if (dropped && store_write(cw->s, b, false)) {
 		log_warn("%s: %zu unused chunks left behind", store_dir(cw->s), dropped);
+		all_packed = false;
+	}
+	/* under the pins: a writer meeting one of them now stores it anew */
+	if (all_packed && cw->appended.n)
+		pack_extents_punch(cw->s, &cw->appended);
 	pins_unlock();
 	strbuf_release(&v);
 	rocksdb_writebatch_destroy(b);
+	return all_packed;
 }
 
 void chunk_writer_free(struct chunk_writer *cw, bool committed)
@@ -367,7 +456,8 @@ void chunk_writer_free(struct chunk_writer *cw, bool committed)
 		return;
 	rocksdb_writebatch_clear(cw->batch);
 	if (!committed && cw->seen_n && !(cw->s->flags & STORE_OPEN_RDONLY))
-		chunk_writer_clean(cw);
+		(void)chunk_writer_clean(cw);
+	pack_extents_release(&cw->appended);
 	/* what the commit did not count is garbage in its pack, never live bytes */
 	for (size_t i = 0; cw->pack_from && i < cw->seen_cap; i++)
 		if (cw->seen[i][32])
@@ -377,6 +467,7 @@ void chunk_writer_free(struct chunk_writer *cw, bool committed)
 	if (cw->pack_from)
 		pack_unhold(cw->s, cw->pack_from);
 	rocksdb_writebatch_destroy(cw->batch);
+	strbuf_release(&cw->held);
 	if (cw->nowal)
 		rocksdb_writeoptions_destroy(cw->nowal);
 	free(cw->seen);

@@ -581,6 +581,9 @@ static bool meta_skipped(const char *k, size_t klen)
 
 	if (klen >= 4 && !memcmp(k, MAP_PREFIX, 4))
 		return true;
+	/* packs' live bytes: the new pool holds every chunk inline and no pack */
+	if (klen == 8 && !memcmp(k, "pack", 4))
+		return true;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (klen == strlen(names[i]) && !memcmp(k, names[i], klen))
 			return true;

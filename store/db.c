@@ -46,6 +46,7 @@
 #include "store/internal.h"
 #include "store/pack.h"
 #include "store/pack_gc.h"
+#include "store/pack_mode.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -338,8 +339,11 @@ out:
 	return ret;
 }
 
-/* Writes the format, the key record, the inode counter and the root directory. */
-static int init_db(struct store *s, const struct store_crypt *c)
+/*
+ * Writes the format, the key record, the pack setting, the inode counter
+ * and the root directory.
+ */
+static int init_db(struct store *s, const struct store_crypt *c, bool packs)
 {
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	struct strbuf meta = STRBUF_INIT;
@@ -356,6 +360,7 @@ static int init_db(struct store *s, const struct store_crypt *c)
 			goto out;
 		rocksdb_writebatch_put_cf(b, s->cf[CF_META], "crypt", 5, meta.buf, meta.len);
 	}
+	pack_mode_put(s, b, packs);
 	put_be64(v, STORE_ROOT_INO + 1);
 	rocksdb_writebatch_put_cf(b, s->cf[CF_META], "next_ino", 8, (const char *)v, 8);
 
@@ -454,6 +459,12 @@ out:
 
 int store_create_opts(const char *dir, const struct store_crypt_opts *o, struct perr *e)
 {
+	return store_create_packs(dir, o, true, e);
+}
+
+int store_create_packs(const char *dir, const struct store_crypt_opts *o, bool packs,
+		       struct perr *e)
+{
 	struct strbuf path = STRBUF_INIT;
 	struct store_crypt *c = NULL;
 	struct store *s = NULL;
@@ -487,7 +498,7 @@ int store_create_opts(const char *dir, const struct store_crypt_opts *o, struct 
 		ret = open_error(dir, err, e);
 		goto out;
 	}
-	ret = init_db(s, c);
+	ret = init_db(s, c, packs);
 	if (ret)
 		ret = perr_set(e, -ret, "%s: cannot initialize the database", dir);
 out:

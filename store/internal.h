@@ -12,6 +12,8 @@
  *   meta      "crypt"                           cipher, key file, wrapped keyset (crypt_store.c)
  *   meta      "next_ino"                        be64 next inode number
  *   meta      "pack" be32(n)                    be64 live bytes of pack n (store/pack.c)
+ *   meta      "write_packs"                     u8 1: large commits go to packs, 0 or
+ *                                               absent: inline (store/pack_mode.c)
  *   meta      "audit_hash"                      "sha256" or "sm3" (absent: sha256)
  *   meta      "audit_head"                      latest seq/hash, MAC-sealed (audit_seal.c)
  *   meta      "audit_cp" be64(seq)              Ed25519-signed checkpoint

@@ -207,7 +207,6 @@ int pack_open(struct store *s)
 {
 	struct pack_set *ps = xcalloc(1, sizeof(*ps));
 	struct strbuf path = STRBUF_INIT;
-	const char *env = getenv("POOLFS_PACKS");
 	int ret;
 
 	pthread_mutex_init(&ps->lock, NULL);
@@ -215,7 +214,8 @@ int pack_open(struct store *s)
 	strbuf_addf(&path, "%s/packs", s->dir);
 	ps->dir = strbuf_detach(&path, NULL);
 	ps->cur_fd = -1;
-	ps->enabled = env && !strcmp(env, "1") && !(s->flags & STORE_OPEN_RDONLY);
+	/* off until the pool's setting is read (store/pack_mode.c) */
+	ps->enabled = false;
 	ret = pack_list(s->dir, &ps->max);
 	if (ret)
 		log_err("%s: cannot list: %s", ps->dir, strerror(-ret));
@@ -243,6 +243,12 @@ void pack_close(struct store *s)
 	pthread_mutex_destroy(&ps->lock);
 	free(ps);
 	s->packs = NULL;
+}
+
+void pack_set_writing(struct store *s, bool on)
+{
+	if (s->packs)
+		s->packs->enabled = on && !(s->flags & STORE_OPEN_RDONLY);
 }
 
 bool pack_enabled(struct store *s)

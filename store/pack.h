@@ -43,8 +43,10 @@ void pack_loc_encode(const struct pack_loc *l, uint8_t out[PACK_LOC_LEN]);
  */
 int pack_loc_decode(const void *val, size_t vlen, size_t want, struct pack_loc *l);
 
-/* Whether this store writes large commits' chunks to packs (POOLFS_PACKS=1). */
+/* Whether this store writes large commits' chunks to packs (the pool's setting). */
 bool pack_enabled(struct store *s);
+/* Sets that, once at open (never for a read-only open). */
+void pack_set_writing(struct store *s, bool on);
 /* Whether the pool holds any pack file (so deletions must account). */
 bool pack_any(struct store *s);
 

@@ -104,6 +104,41 @@ static void pack_path(struct store *s, uint32_t n, struct strbuf *out)
 }
 
 /*
+ * *pos is at a zero byte where a record header would start: a hole an
+ * abandoned write punched (store/pack_abandon.c; a key starts with 'c',
+ * never 0). Moves *pos to the next byte that is not zero, or to size.
+ */
+static int skip_punched(int fd, uint64_t size, uint64_t *pos)
+{
+	uint8_t blk[4096];
+
+	while (*pos < size) {
+		off_t data = lseek(fd, (off_t)*pos, SEEK_DATA);
+		size_t n, i;
+		int ret;
+
+		if (data < 0) {
+			if (errno != ENXIO)
+				return -errno;
+			*pos = size;	/* a hole to the end */
+			break;
+		}
+		if ((uint64_t)data > *pos)
+			*pos = (uint64_t)data;
+		n = size - *pos < sizeof(blk) ? (size_t)(size - *pos) : sizeof(blk);
+		ret = store_pread_full(fd, blk, n, *pos);
+		if (ret)
+			return ret;
+		for (i = 0; i < n && !blk[i]; i++)
+			;
+		*pos += i;
+		if (i < n)
+			break;
+	}
+	return 0;
+}
+
+/*
  * The next group of records from g->pos. A tail too short for its record
  * is a crash's torn append (never named); any other bad header is
  * damage, after which nothing can be told apart: the pack stays.
@@ -126,6 +161,12 @@ static int scan_group(struct gc *g)
 		ret = store_pread_full(g->fd, hdr, sizeof(hdr), g->pos);
 		if (ret)
 			return ret;
+		if (!hdr[0]) {
+			ret = skip_punched(g->fd, g->size, &g->pos);
+			if (ret)
+				return ret;
+			continue;
+		}
 		len = get_be32(hdr + 33);
 		if (hdr[0] != 'c' || len < PACK_MIN_STORED || len > CHUNK_MAX + CRYPT_OVERHEAD) {
 			log_err("%s: pack %u: the record header at %llu is damaged; the pack stays",
@@ -466,6 +507,12 @@ static int needs_reseal(int fd, uint64_t size, uint32_t cur, bool *yes)
 		ret = store_pread_full(fd, hdr, sizeof(hdr), pos);
 		if (ret)
 			return ret;
+		if (!hdr[0]) {
+			ret = skip_punched(fd, size, &pos);
+			if (ret)
+				return ret;
+			continue;
+		}
 		len = get_be32(hdr + 33);
 		if (len < CRYPT_OVERHEAD || size - pos - PACK_REC_HDR < len)
 			break;

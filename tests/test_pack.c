@@ -4,7 +4,9 @@
  * (also after a reopen, and by scrub), live-byte counts, a damaged pack
  * byte refused, and kill -9 after the pack is synced but before the
  * commit: the pool reopens with the old version, the tail is never named
- * and later writes go to a new pack.
+ * and later writes go to a new pack; an abandoned write's records
+ * punched out; and the pool's setting (packs by
+ * default, --packs off, none in an old pool: inline).
  */
 #include <CUnit/Basic.h>
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "store/crypt.h"
 #include "store/internal.h"
 #include "store/pack.h"
 #include "store/rdvec.h"
@@ -164,8 +167,8 @@ static void test_big_commit(void)
 	fill(small, SMALL, 2);
 	CU_ASSERT_EQUAL_FATAL(write_in(S, f, big, BIG), 0);
 	before = pack_size(1);
-	/* past the first batch (8 MiB through the WAL) the bytes are in pack 1 */
-	CU_ASSERT(before > (off_t)(BIG - (10u << 20)));
+	/* all of it in pack 1: the first batch is held back, not logged to the WAL */
+	CU_ASSERT(before > (off_t)(BIG - (1u << 20)));
 	CU_ASSERT(content_is(f, 0, big, BIG));
 	/* readv hands out pinned values inline; packed bytes are copied */
 	CU_ASSERT(readv_is(f, big, 3u << 20, (8u << 20) - 100000));
@@ -296,11 +299,108 @@ static void test_crash(void)
 	free(b);
 }
 
+/* The highest pack's path into path. */
+static void last_pack(char *path, size_t size)
+{
+	uint32_t max = 0;
+
+	CU_ASSERT_EQUAL_FATAL(pack_list(pooldir, &max), 0);
+	CU_ASSERT_FATAL(max > 0);
+	snprintf(path, size, "%s/packs/%08u.pack", pooldir, max);
+}
+
+static void test_abandoned(void)
+{
+	uint8_t *big = malloc(BIG);
+	uint64_t f = mkfile("abandoned");
+	struct store_stage *st;
+	char path[4400];
+	struct stat sb;
+	int ret = 0;
+
+	CU_ASSERT_FATAL(big != NULL);
+	fill(big, BIG, 11);
+	/* a new pack, so the file holds only this write's records */
+	reopen();
+	CU_ASSERT_EQUAL_FATAL(store_stage_open(S, f, &st), 0);
+	for (size_t done = 0; !ret && done < BIG; done += 1u << 20)
+		ret = store_stage_write(st, big + done, 1u << 20, done);
+	CU_ASSERT_EQUAL(ret, 0);
+	store_stage_close(st);
+	last_pack(path, sizeof(path));
+	CU_ASSERT_EQUAL_FATAL(stat(path, &sb), 0);
+	printf("\n    abandoned: pack of %lld bytes, %lld on disk\n", (long long)sb.st_size,
+	       (long long)sb.st_blocks * 512);
+	/* the records are a hole now; the size (and every offset) stays */
+	CU_ASSERT(sb.st_size > (off_t)(BIG / 2));
+	CU_ASSERT((long long)sb.st_blocks * 512 < (1ll << 20));
+	/* the same bytes committed later are stored anew and read back */
+	CU_ASSERT_EQUAL(write_in(S, f, big, BIG), 0);
+	CU_ASSERT(content_is(f, 0, big, BIG));
+	reopen();
+	CU_ASSERT(content_is(f, 0, big, BIG));
+	CU_ASSERT_EQUAL(scrub_damaged(), 0);
+	free(big);
+}
+
+/* Whether a BIG commit into a pool in tmpdir/name leaves pack files; mk creates the pool. */
+static bool writes_packs(const char *name, bool packs, bool drop_setting)
+{
+	uint8_t *big = malloc(BIG);
+	char dir[4400], path[4500];
+	struct store *s = NULL;
+	struct stat st;
+	uint64_t ino;
+	struct store_attr a;
+	bool any;
+
+	CU_ASSERT_FATAL(big != NULL);
+	fill(big, BIG, 9);
+	snprintf(dir, sizeof(dir), "%s/%s", tmpdir, name);
+	CU_ASSERT_FATAL(store_create_packs(dir, NULL, packs, NULL) == 0);
+	if (drop_setting) {
+		/* a pool made before the setting existed has no row */
+		char *err = NULL;
+
+		CU_ASSERT_FATAL(store_open(dir, 0, &s, NULL) == 0);
+		rocksdb_delete_cf(s->db, s->wopt_sync, s->cf[CF_META], "write_packs", 11, &err);
+		CU_ASSERT_FATAL(err == NULL);
+		store_close(s);
+	}
+	CU_ASSERT_FATAL(store_open(dir, 0, &s, NULL) == 0);
+	CU_ASSERT_FATAL(store_mknode(s, STORE_ROOT_INO, "f", STORE_REG, 0644, 1000, 2000, NULL,
+				     &a, NULL) == 0);
+	ino = a.ino;
+	CU_ASSERT_EQUAL(write_in(s, ino, big, BIG), 0);
+	store_close(s);
+	snprintf(path, sizeof(path), "%s/packs/00000001.pack", dir);
+	any = !stat(path, &st);
+	/* and it reads back either way */
+	CU_ASSERT_FATAL(store_open(dir, STORE_OPEN_RDONLY, &s, NULL) == 0);
+	{
+		struct store *keep = S;
+
+		S = s;
+		CU_ASSERT(content_is(ino, 0, big, BIG));
+		S = keep;
+	}
+	store_close(s);
+	free(big);
+	return any;
+}
+
+static void test_setting(void)
+{
+	/* the suite's pool (store_create) writes packs: test_big_commit */
+	CU_ASSERT(writes_packs("on", true, false));
+	CU_ASSERT(!writes_packs("off", false, false));
+	CU_ASSERT(!writes_packs("old", true, true));
+}
+
 /* ---- setup ---- */
 
 static int suite_init(void)
 {
-	setenv("POOLFS_PACKS", "1", 1);
 	return store_suite_init("pack");
 }
 
@@ -311,10 +411,11 @@ int main(int argc, char **argv)
 		{ "big commit in a pack, small inline", test_big_commit },
 		{ "a damaged pack byte is refused", test_damage },
 		{ "kill -9 between pack sync and commit", test_crash },
+		{ "the pool's setting: on, off, absent (old pool)", test_setting },
+		{ "an abandoned large write gives its pack bytes back", test_abandoned },
 	};
 
 	if (argc == 4 && !strcmp(argv[1], "--crash-child")) {
-		setenv("POOLFS_PACKS", "1", 1);
 		snprintf(pooldir, sizeof(pooldir), "%s", argv[2]);
 		return crash_child(strtoull(argv[3], NULL, 10));
 	}

@@ -181,6 +181,50 @@ static uint32_t half_dead_pack(const char *name, uint64_t seed, uint8_t *buf, ui
 
 /* ---- tests ---- */
 
+/*
+ * An abandoned write's records are a hole (store/pack_abandon.c) between
+ * live ones: the scan skips it instead of taking the zeros for a damaged
+ * header, moves the live records after it and deletes the pack.
+ */
+static void test_punched(void)
+{
+	uint8_t *a = malloc(FILE_LEN), *dead = malloc(VIEW_LEN), *c = malloc(FILE_LEN);
+	struct store_stage *st;
+	struct pack_gc_stats gs;
+	uint64_t fa, fc;
+	uint32_t n;
+	int ret = 0;
+
+	CU_ASSERT_FATAL(a && dead && c);
+	fill(a, FILE_LEN, 71);
+	fill(dead, VIEW_LEN, 72);
+	fill(c, FILE_LEN, 73);
+	reopen();	/* a pack of this test's own */
+	fa = mkfile("punched-a");
+	fc = mkfile("punched-c");
+	CU_ASSERT_EQUAL_FATAL(write_in(fa, a, FILE_LEN), 0);
+	n = pack_max();
+	CU_ASSERT_EQUAL_FATAL(store_stage_open(S, fc, &st), 0);
+	for (size_t done = 0; !ret && done < VIEW_LEN; done += 1u << 20)
+		ret = store_stage_write(st, dead + done, 1u << 20, done);
+	CU_ASSERT_EQUAL(ret, 0);
+	store_stage_close(st);	/* abandoned: its records become a hole */
+	CU_ASSERT_EQUAL_FATAL(write_in(fc, c, FILE_LEN), 0);
+	CU_ASSERT_EQUAL_FATAL(pack_max(), n);
+	reopen();	/* the pack is no longer appended to */
+	CU_ASSERT_EQUAL(store_pack_gc(S, false, &gs), 0);
+	printf("\n    pack %u: %u deleted, %u kept, %llu records moved\n", n, gs.packs, gs.kept,
+	       (unsigned long long)gs.moved);
+	CU_ASSERT_EQUAL(pack_size(n), -1);
+	CU_ASSERT_EQUAL(gs.kept, 0);
+	CU_ASSERT_EQUAL(content_check(fa, a, FILE_LEN), 0);
+	CU_ASSERT_EQUAL(content_check(fc, c, FILE_LEN), 0);
+	CU_ASSERT_EQUAL(scrub_damaged(), 0);
+	free(a);
+	free(dead);
+	free(c);
+}
+
 static void test_compact(void)
 {
 	uint8_t *buf = malloc(FILE_LEN);
@@ -640,6 +684,7 @@ int main(int argc, char **argv)
 		{ "a record's key edited: EIO, and the pack stays", test_edited_key },
 		{ "a backup's checkpoint keeps the pack", test_backup_checkpoint },
 		{ "a pack cut short at its creation", test_stub_pack },
+		{ "an abandoned write's hole is skipped", test_punched },
 		{ "re-encryption re-seals every pack record", test_reencrypt },
 		{ "conversion to an encrypted pool with packs", test_convert },
 	};

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t_pack.sh - pack files (POOLFS_PACKS=1, docs/storage.md "Packs") with the
+# t_pack.sh - pack files (the default of a new pool, docs/storage.md "Packs") with the
 # real poolfs and poolctl in an encrypted pool: a large write lands in a
 # pack that holds no plaintext and reads back, also after a remount and
 # after kill -9 in the middle of another large write; scrub finds nothing
@@ -11,7 +11,6 @@
 . "$(dirname "$0")/../lib.sh"
 t_setup
 
-export POOLFS_PACKS=1
 DEST=$T_TMP/backups
 
 pool_init
@@ -35,6 +34,13 @@ pool_kill9
 wait $DD 2> /dev/null
 pool_mount
 check_same "the big file after kill -9 and a remount" "$MNT/big" "$REF/big"
+# the killed write's bytes are garbage: stats adds up to the packs on disk
+on_disk=$(find "$STORE/packs" -name '*.pack' -printf '%s\n' | awk '{s += $1} END {print s}')
+npk=$(stats_field packs)
+check_eq "stats: pack bytes are the files'" "$(stats_field pack_bytes)" "$on_disk"
+check_eq "stats: live + garbage + headers = pack bytes" \
+	"$(( $(stats_field pack_live_bytes) + $(stats_field pack_garbage_bytes) + 16 * npk ))" "$on_disk"
+[ "$(stats_field pack_garbage_bytes)" -gt 0 ] || note "no garbage after kill -9 (the write had not reached a pack)"
 check "a third write after the crash" dd if="$REF/other" of="$MNT/third" bs=1M conv=fsync
 check_same "the third file reads back" "$MNT/third" "$REF/other"
 check_eq "scrub finds nothing damaged" \
@@ -53,7 +59,7 @@ check_same "the restored big file" "$M2/big" "$REF/big"
 check_same "the restored third file" "$M2/third" "$REF/other"
 pool_umount "$M2"
 
-# incremental: a small change copies no pack again; a grown pack is copied anew
+# incremental: a small change copies no pack again; a grown pack adds a piece
 NPACKS=$(ls "$DEST"/poolfs/packs | wc -l)
 echo small > "$MNT/small"
 check "a second backup after a small change" pctl backup create "$DEST"
@@ -72,7 +78,7 @@ check_same "its fourth file" "$M2/fourth" "$REF/fourth"
 check_same "its big file" "$M2/big" "$REF/big"
 pool_umount "$M2"
 
-P=$(ls "$DEST"/poolfs/packs/*.pack | head -n1)
+P=$(ls "$DEST"/poolfs/packs/*.piece | head -n1)
 printf '\x55' | dd of="$P" bs=1 seek=$(( $(stat -c %s "$P") / 2 )) conv=notrunc 2> /dev/null
 check_fails "verify of a backup with a flipped pack byte" "$POOLCTL" backup verify "$DEST"
 T_CHECKS=$((T_CHECKS + 1))
