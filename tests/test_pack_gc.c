@@ -186,9 +186,10 @@ static uint32_t half_dead_pack(const char *name, uint64_t seed, uint8_t *buf, ui
  * live ones: the scan skips it instead of taking the zeros for a damaged
  * header, moves the live records after it and deletes the pack.
  */
+#define DEAD_LEN	(3 * FILE_LEN)	/* the pack under half live */
 static void test_punched(void)
 {
-	uint8_t *a = malloc(FILE_LEN), *dead = malloc(VIEW_LEN), *c = malloc(FILE_LEN);
+	uint8_t *a = malloc(FILE_LEN), *dead = malloc(DEAD_LEN), *c = malloc(FILE_LEN);
 	struct store_stage *st;
 	struct pack_gc_stats gs;
 	uint64_t fa, fc;
@@ -197,7 +198,7 @@ static void test_punched(void)
 
 	CU_ASSERT_FATAL(a && dead && c);
 	fill(a, FILE_LEN, 71);
-	fill(dead, VIEW_LEN, 72);
+	fill(dead, DEAD_LEN, 72);
 	fill(c, FILE_LEN, 73);
 	reopen();	/* a pack of this test's own */
 	fa = mkfile("punched-a");
@@ -205,7 +206,7 @@ static void test_punched(void)
 	CU_ASSERT_EQUAL_FATAL(write_in(fa, a, FILE_LEN), 0);
 	n = pack_max();
 	CU_ASSERT_EQUAL_FATAL(store_stage_open(S, fc, &st), 0);
-	for (size_t done = 0; !ret && done < VIEW_LEN; done += 1u << 20)
+	for (size_t done = 0; !ret && done < DEAD_LEN; done += 1u << 20)
 		ret = store_stage_write(st, dead + done, 1u << 20, done);
 	CU_ASSERT_EQUAL(ret, 0);
 	store_stage_close(st);	/* abandoned: its records become a hole */
