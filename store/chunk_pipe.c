@@ -1,21 +1,36 @@
 /*
- * store/chunk_pipe.c - chunking, hashing and storing a byte stream on a
- * second thread while the writer goes on writing.
+ * store/chunk_pipe.c - chunking, hashing and storing a byte stream on
+ * other threads while the writer goes on writing.
  *
  * A daemon thread serving one sequential writer (cp, dd, an ETL job)
  * gets the next request only after it replies to the last, so work done
- * inline adds to every request's latency; SHA-256 and RocksDB's puts are
- * most of it. The pipe copies each request into a block and returns; a
- * worker started with the first full block chunks the blocks in order.
- * At most PIPE_BLOCKS blocks exist, so a writer faster than the worker
- * waits for it instead of queueing the file in memory. A stream that
- * never fills a block (a small file) is chunked by the caller of
- * chunk_pipe_drain() and starts no thread. At most PIPE_THREADS workers
- * run in the process: a pipe that finds none free chunks in its caller's
- * thread, straight from the caller's buffers, so a hundred files written
- * at once cost neither a hundred threads nor their blocks.
+ * inline adds to every request's latency; SHA-256 and storing are most
+ * of it. The pipe copies each request into a block and returns; workers
+ * started with the first full block take the blocks in order. At most
+ * PIPE_BLOCKS blocks exist, so a writer faster than the workers waits
+ * for them instead of queueing the file in memory. A stream that never
+ * fills a block (a small file) is chunked by the caller of
+ * chunk_pipe_drain() and starts no thread. At most PIPE_THREADS pipes
+ * run workers in the process: a pipe that finds none free chunks in its
+ * caller's thread, straight from the caller's buffers, so a hundred
+ * files written at once cost neither hundreds of threads nor their
+ * blocks.
+ *
+ * The workers of a pipe: one cutter, which finds the cuts (FastCDC) and
+ * posts each chunk as a job, numbered in order, and PIPE_HASHERS
+ * hashers, each taking the next job, computing its id, then waiting for
+ * its turn (every job before it stored) to store it and append it to the
+ * list. Hashing, the largest cost, runs on two cores; storing (the pack
+ * append, the refs lookup, sealing) and the list stay in the order of
+ * the bytes, so the list, the cuts and the ids are those of
+ * chunk_stream_add() on the same bytes, and a failure stops every job
+ * after it. A job points into its block, which lives until its last job
+ * is stored (refs): the bytes after a block's last cut (the carry) are
+ * copied in front of the next block's data, into room kept for them, so
+ * every chunk is one run of memory without a copy of the chunk itself.
  */
 #include "common/alloc.h"
+#include "store/chunker.h"
 #include "store/content.h"
 
 
@@ -25,19 +40,33 @@
 #include <string.h>
 
 #define PIPE_BLOCK	(1u << 20)
-#define PIPE_BLOCKS	4
+#define PIPE_BLOCKS	4		/* >= 3: the caller's, the carry's, one more */
 #define PIPE_THREADS	8
+#define PIPE_HASHERS	2
+/* more than the chunks of PIPE_BLOCKS blocks: the cutter never waits for a slot */
+#define PIPE_JOBS	512
+#define STREAM_BUF	(2 * CHUNK_MAX)	/* as chunk_stream_add() allocates it */
 
-static int workers;			/* running in the process; atomic */
+static int workers;			/* pipes running workers in the process; atomic */
 
 struct block {
 	struct block *next;
 	size_t len;
-	uint8_t data[];
+	unsigned refs;			/* the cutter's, one per job; protected by lock */
+	uint8_t mem[];			/* CHUNK_MAX of room for a carry, PIPE_BLOCK of data */
+};
+
+#define BLOCK_DATA(b)	((b)->mem + CHUNK_MAX)
+
+struct job {
+	const uint8_t *p;		/* into b */
+	uint32_t len;
+	struct block *b;
+	uint8_t sha[32];
 };
 
 struct chunk_pipe {
-	struct chunk_stream cs;		/* the worker's while it runs, else the caller's */
+	struct chunk_stream cs;		/* the workers' while they run, else the caller's */
 	struct block *cur;		/* being filled by the caller; caller only */
 
 	pthread_mutex_t lock;
@@ -45,12 +74,22 @@ struct chunk_pipe {
 	struct block *queue, **tail;	/* full blocks in order; protected by lock */
 	struct block *free;		/* protected by lock */
 	size_t blocks;			/* allocated; protected by lock */
-	bool busy;			/* worker holds a block; protected by lock */
+	bool busy;			/* the cutter holds a block; protected by lock */
 	bool stop;			/* protected by lock */
 	int err;			/* the first failure; protected by lock */
-	bool started;			/* a worker runs */
+	bool started;			/* workers run */
 	bool inline_only;		/* no worker was free: the caller chunks */
-	pthread_t thread;
+	pthread_t cutter, hashers[PIPE_HASHERS];
+	int nhashers;
+
+	/* jobs [store_seq, cut_seq) are live, [take_seq, cut_seq) not taken yet */
+	struct job jobs[PIPE_JOBS];	/* protected by lock, but a taken job's by its hasher */
+	uint64_t cut_seq, take_seq, store_seq;
+
+	/* the bytes after the last cut; the cutter's while workers run */
+	const uint8_t *carry;		/* into carry_b, or cs.buf when carry_b is NULL */
+	size_t carry_len;
+	struct block *carry_b;		/* holds the cutter's ref */
 };
 
 struct chunk_pipe *chunk_pipe_new(struct chunk_writer *cw, struct chunk_list *out)
@@ -64,12 +103,73 @@ struct chunk_pipe *chunk_pipe_new(struct chunk_writer *cw, struct chunk_list *ou
 	return p;
 }
 
-static void *worker(void *arg)
+/* Drops a ref on b, which goes back to the free list with the last one. Holds lock. */
+static void block_put(struct chunk_pipe *p, struct block *b)
+{
+	if (--b->refs)
+		return;
+	b->next = p->free;
+	p->free = b;
+	pthread_cond_broadcast(&p->cond);
+}
+
+/* Posts chunk [q, q + c) of b as the next job; false once the pipe failed. */
+static bool job_post(struct chunk_pipe *p, const uint8_t *q, size_t c, struct block *b)
+{
+	struct job *j;
+	bool ok;
+
+	pthread_mutex_lock(&p->lock);
+	while (p->cut_seq - p->store_seq >= PIPE_JOBS && !p->err)
+		pthread_cond_wait(&p->cond, &p->lock);
+	ok = !p->err;
+	if (ok) {
+		j = &p->jobs[p->cut_seq % PIPE_JOBS];
+		j->p = q;
+		j->len = (uint32_t)c;
+		j->b = b;
+		b->refs++;
+		p->cut_seq++;
+		pthread_cond_broadcast(&p->cond);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return ok;
+}
+
+/*
+ * Cuts the carry and b's bytes, posting a job per chunk; what follows the
+ * last cut becomes the carry, and b keeps the cutter's ref for it.
+ */
+static void cut_block(struct chunk_pipe *p, struct block *b)
+{
+	uint8_t *d = BLOCK_DATA(b);
+	const uint8_t *q = d - p->carry_len;
+	size_t n = p->carry_len + b->len, c;
+
+	/* no cut was found in the carry, so it is shorter than CHUNK_MAX: it fits */
+	if (p->carry_len)
+		memcpy(d - p->carry_len, p->carry, p->carry_len);
+	if (p->carry_b) {
+		pthread_mutex_lock(&p->lock);
+		block_put(p, p->carry_b);
+		pthread_mutex_unlock(&p->lock);
+	}
+	while ((c = chunker_next(q, n, false))) {
+		if (!job_post(p, q, c, b))
+			break;
+		q += c;
+		n -= c;
+	}
+	p->carry = q;
+	p->carry_len = n;
+	p->carry_b = b;
+}
+
+static void *cutter(void *arg)
 {
 	struct chunk_pipe *p = arg;
 	struct block *b;
 	bool failed;
-	int ret;
 
 	pthread_setname_np(pthread_self(), "poolfs-chunk");
 	pthread_mutex_lock(&p->lock);
@@ -84,15 +184,14 @@ static void *worker(void *arg)
 			p->tail = &p->queue;
 		p->busy = true;
 		failed = p->err != 0;
+		if (failed)
+			block_put(p, b);
 		pthread_mutex_unlock(&p->lock);
 
-		ret = failed ? 0 : chunk_stream_add(&p->cs, b->data, b->len);
+		if (!failed)
+			cut_block(p, b);
 
 		pthread_mutex_lock(&p->lock);
-		if (ret && !p->err)
-			p->err = ret;
-		b->next = p->free;
-		p->free = b;
 		p->busy = false;
 		pthread_cond_broadcast(&p->cond);
 	}
@@ -100,7 +199,50 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* A free block, waiting for the worker to give one back when all are in use. */
+static void *hasher(void *arg)
+{
+	struct chunk_pipe *p = arg;
+	struct job *j;
+	uint64_t seq;
+	int ret;
+
+	pthread_setname_np(pthread_self(), "poolfs-hash");
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (p->take_seq == p->cut_seq && !p->stop)
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (p->take_seq == p->cut_seq)
+			break;
+		seq = p->take_seq++;
+		j = &p->jobs[seq % PIPE_JOBS];
+		ret = p->err;
+		pthread_mutex_unlock(&p->lock);
+
+		if (!ret)
+			ret = chunk_writer_id(p->cs.cw, j->p, j->len, j->sha);
+
+		pthread_mutex_lock(&p->lock);
+		while (p->store_seq != seq)
+			pthread_cond_wait(&p->cond, &p->lock);
+		/* its turn: every job before it is stored, or failed */
+		if (!ret && !p->err) {
+			pthread_mutex_unlock(&p->lock);
+			ret = chunk_writer_store(p->cs.cw, j->p, j->len, j->sha);
+			if (!ret)
+				chunk_list_add(p->cs.out, j->sha, j->len);
+			pthread_mutex_lock(&p->lock);
+		}
+		if (ret && !p->err)
+			p->err = ret;
+		block_put(p, j->b);
+		p->store_seq++;
+		pthread_cond_broadcast(&p->cond);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/* A free block, waiting for the workers to give one back when all are in use. */
 static int block_get(struct chunk_pipe *p, struct block **out)
 {
 	struct block *b = NULL;
@@ -114,47 +256,81 @@ static int block_get(struct chunk_pipe *p, struct block **out)
 		b = p->free;
 		p->free = b->next;
 	} else if (!ret) {
-		b = xmalloc(sizeof(*b) + PIPE_BLOCK);
+		b = xmalloc(sizeof(*b) + CHUNK_MAX + PIPE_BLOCK);
 		p->blocks++;
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (b) {
 		b->len = 0;
+		b->refs = 0;
 		b->next = NULL;
 	}
 	*out = b;
 	return ret;
 }
 
-/* Takes a worker slot and starts the worker; false when none is free. */
+/* Stops and joins the workers started so far. */
+static void workers_stop(struct chunk_pipe *p, bool cutter_runs)
+{
+	pthread_mutex_lock(&p->lock);
+	p->stop = true;
+	/* bytes still queued are dropped: the caller drained what it wanted */
+	if (!p->err)
+		p->err = -ECANCELED;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	if (cutter_runs)
+		pthread_join(p->cutter, NULL);
+	for (int i = 0; i < p->nhashers; i++)
+		pthread_join(p->hashers[i], NULL);
+	p->nhashers = 0;
+}
+
+/* Takes a worker slot and starts the workers; false when none is free. */
 static bool worker_start(struct chunk_pipe *p)
 {
-	if (__atomic_fetch_add(&workers, 1, __ATOMIC_SEQ_CST) >= PIPE_THREADS) {
-		__atomic_fetch_sub(&workers, 1, __ATOMIC_SEQ_CST);
-		return false;
+	if (__atomic_fetch_add(&workers, 1, __ATOMIC_SEQ_CST) >= PIPE_THREADS)
+		goto fail;
+	/* the carry the caller's chunking left, if any */
+	p->carry = p->cs.buf;
+	p->carry_len = p->cs.len;
+	p->carry_b = NULL;
+	for (int i = 0; i < PIPE_HASHERS; i++) {
+		if (pthread_create(&p->hashers[p->nhashers], NULL, hasher, p))
+			break;
+		p->nhashers++;
 	}
-	if (pthread_create(&p->thread, NULL, worker, p)) {
-		__atomic_fetch_sub(&workers, 1, __ATOMIC_SEQ_CST);
-		return false;
+	if (!p->nhashers)
+		goto fail;
+	if (pthread_create(&p->cutter, NULL, cutter, p)) {
+		workers_stop(p, false);
+		/* nothing was queued: the pipe is as it was */
+		p->stop = false;
+		p->err = 0;
+		goto fail;
 	}
 	p->started = true;
 	return true;
+fail:
+	__atomic_fetch_sub(&workers, 1, __ATOMIC_SEQ_CST);
+	return false;
 }
 
-/* Hands the full block to the worker, or chunks it here when there is none. */
+/* Hands the full block to the workers, or chunks it here when there are none. */
 static int block_queue(struct chunk_pipe *p)
 {
 	int ret = 0;
 
 	if (!p->started && !worker_start(p)) {
 		p->inline_only = true;
-		ret = chunk_stream_add(&p->cs, p->cur->data, p->cur->len);
+		ret = chunk_stream_add(&p->cs, BLOCK_DATA(p->cur), p->cur->len);
 		free(p->cur);
 	}
 	pthread_mutex_lock(&p->lock);
 	if (p->inline_only) {
 		p->blocks--;
 	} else {
+		p->cur->refs = 1;
 		*p->tail = p->cur;
 		p->tail = &p->cur->next;
 		pthread_cond_broadcast(&p->cond);
@@ -205,7 +381,7 @@ int chunk_pipe_write(struct chunk_pipe *p, const void *buf, size_t len)
 				break;
 		}
 		n = PIPE_BLOCK - p->cur->len < len ? PIPE_BLOCK - p->cur->len : len;
-		memcpy(p->cur->data + p->cur->len, src, n);
+		memcpy(BLOCK_DATA(p->cur) + p->cur->len, src, n);
 		p->cur->len += n;
 		src += n;
 		len -= n;
@@ -215,22 +391,41 @@ int chunk_pipe_write(struct chunk_pipe *p, const void *buf, size_t len)
 	return ret ? pipe_fail(p, ret) : 0;
 }
 
+/* The workers are idle: the carry goes back to the stream, which is the caller's again. */
+static void carry_return(struct chunk_pipe *p)
+{
+	if (p->carry_b) {
+		if (!p->cs.buf)
+			p->cs.buf = xmalloc(STREAM_BUF);
+		memcpy(p->cs.buf, p->carry, p->carry_len);
+		pthread_mutex_lock(&p->lock);
+		block_put(p, p->carry_b);
+		pthread_mutex_unlock(&p->lock);
+		p->carry_b = NULL;
+	}
+	p->carry = p->cs.buf;
+	p->cs.len = p->carry_len;
+}
+
 int chunk_pipe_drain(struct chunk_pipe *p)
 {
 	int ret = pipe_err(p);
 
 	if (!ret && !p->started && p->cur) {
-		ret = chunk_stream_add(&p->cs, p->cur->data, p->cur->len);
+		ret = chunk_stream_add(&p->cs, BLOCK_DATA(p->cur), p->cur->len);
 		p->cur->len = 0;
 	} else if (!ret && p->started) {
 		if (p->cur && p->cur->len)
 			ret = block_queue(p);
+		/* even after a failure: no worker may still be using what becomes the caller's */
 		pthread_mutex_lock(&p->lock);
-		while (!ret && !p->err && (p->queue || p->busy))
+		while (p->queue || p->busy || p->store_seq != p->cut_seq)
 			pthread_cond_wait(&p->cond, &p->lock);
 		if (!ret)
 			ret = p->err;
 		pthread_mutex_unlock(&p->lock);
+		if (!ret)
+			carry_return(p);
 	}
 	return ret ? pipe_fail(p, ret) : 0;
 }
@@ -255,16 +450,11 @@ void chunk_pipe_free(struct chunk_pipe *p)
 	if (!p)
 		return;
 	if (p->started) {
-		pthread_mutex_lock(&p->lock);
-		p->stop = true;
-		/* bytes still queued are dropped: the caller drained what it wanted */
-		if (!p->err)
-			p->err = -ECANCELED;
-		pthread_cond_broadcast(&p->cond);
-		pthread_mutex_unlock(&p->lock);
-		pthread_join(p->thread, NULL);
+		workers_stop(p, true);
 		__atomic_fetch_sub(&workers, 1, __ATOMIC_SEQ_CST);
 	}
+	/* every job is done: the carry's is the only block with a ref left */
+	free(p->carry_b);
 	blocks_free(p->queue);
 	blocks_free(p->free);
 	free(p->cur);

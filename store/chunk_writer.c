@@ -275,21 +275,31 @@ static int direct_put(struct chunk_writer *cw, const uint8_t key[33], const uint
 	return 0;
 }
 
+int chunk_writer_id(const struct chunk_writer *cw, const uint8_t *data, uint32_t len,
+		    uint8_t sha[32])
+{
+	/* keyed: the id says nothing about which known file the pool holds */
+	if (cw->s->crypt)
+		return crypt_chunk_id(cw->s->crypt->k, data, len, sha);
+	SHA256(data, len, sha);
+	return 0;
+}
+
 int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
 		     uint8_t sha[32])
+{
+	int ret = chunk_writer_id(cw, data, len, sha);
+
+	return ret ? ret : chunk_writer_store(cw, data, len, sha);
+}
+
+int chunk_writer_store(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
+		       const uint8_t sha[32])
 {
 	struct strbuf v = STRBUF_INIT;
 	uint8_t key[33];
 	int ret;
 
-	if (cw->s->crypt) {
-		/* keyed: the id says nothing about which known file the pool holds */
-		ret = crypt_chunk_id(cw->s->crypt->k, data, len, sha);
-		if (ret)
-			return ret;
-	} else {
-		SHA256(data, len, sha);
-	}
 	if (!seen_add(cw, sha))
 		return 0;
 	/* pinned before the refs row is read: see store/view_pin.c */

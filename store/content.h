@@ -62,6 +62,14 @@ struct chunk_writer *chunk_writer_new(struct store *s);
  */
 int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
 		     uint8_t sha[32]);
+/*
+ * chunk_writer_put() in two: the id alone, which may run on any thread
+ * at any time while cw lives, and the rest, given that id.
+ */
+int chunk_writer_id(const struct chunk_writer *cw, const uint8_t *data, uint32_t len,
+		    uint8_t sha[32]);
+int chunk_writer_store(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
+		       const uint8_t sha[32]);
 /* Writes what is batched (skipping the WAL), so reads see every chunk put so far. */
 int chunk_writer_flush(struct chunk_writer *cw);
 /* Makes every chunk put so far durable once the commit batch is synced. */
