@@ -70,7 +70,15 @@ struct chunk_pipe {
 	struct block *cur;		/* being filled by the caller; caller only */
 
 	pthread_mutex_t lock;
-	pthread_cond_t cond;		/* any change below */
+	/*
+	 * Three, so that a change wakes only who waits for it: a thread
+	 * woken for nothing costs a context switch, and there are several
+	 * a chunk.
+	 */
+	pthread_cond_t cond;		/* blocks, queue, idle: the caller and the cutter */
+	pthread_cond_t job_cond;	/* a job posted: hashers */
+	pthread_cond_t turn_cond;	/* store_seq moved: a hasher waiting for its turn */
+	bool store_wait;		/* someone on cond waits for store_seq; protected by lock */
 	struct block *queue, **tail;	/* full blocks in order; protected by lock */
 	struct block *free;		/* protected by lock */
 	size_t blocks;			/* allocated; protected by lock */
@@ -100,6 +108,8 @@ struct chunk_pipe *chunk_pipe_new(struct chunk_writer *cw, struct chunk_list *ou
 	p->tail = &p->queue;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
+	pthread_cond_init(&p->job_cond, NULL);
+	pthread_cond_init(&p->turn_cond, NULL);
 	return p;
 }
 
@@ -120,8 +130,10 @@ static bool job_post(struct chunk_pipe *p, const uint8_t *q, size_t c, struct bl
 	bool ok;
 
 	pthread_mutex_lock(&p->lock);
-	while (p->cut_seq - p->store_seq >= PIPE_JOBS && !p->err)
+	while (p->cut_seq - p->store_seq >= PIPE_JOBS && !p->err) {
+		p->store_wait = true;
 		pthread_cond_wait(&p->cond, &p->lock);
+	}
 	ok = !p->err;
 	if (ok) {
 		j = &p->jobs[p->cut_seq % PIPE_JOBS];
@@ -130,7 +142,7 @@ static bool job_post(struct chunk_pipe *p, const uint8_t *q, size_t c, struct bl
 		j->b = b;
 		b->refs++;
 		p->cut_seq++;
-		pthread_cond_broadcast(&p->cond);
+		pthread_cond_signal(&p->job_cond);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return ok;
@@ -210,7 +222,7 @@ static void *hasher(void *arg)
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		while (p->take_seq == p->cut_seq && !p->stop)
-			pthread_cond_wait(&p->cond, &p->lock);
+			pthread_cond_wait(&p->job_cond, &p->lock);
 		if (p->take_seq == p->cut_seq)
 			break;
 		seq = p->take_seq++;
@@ -223,7 +235,7 @@ static void *hasher(void *arg)
 
 		pthread_mutex_lock(&p->lock);
 		while (p->store_seq != seq)
-			pthread_cond_wait(&p->cond, &p->lock);
+			pthread_cond_wait(&p->turn_cond, &p->lock);
 		/* its turn: every job before it is stored, or failed */
 		if (!ret && !p->err) {
 			pthread_mutex_unlock(&p->lock);
@@ -236,7 +248,12 @@ static void *hasher(void *arg)
 			p->err = ret;
 		block_put(p, j->b);
 		p->store_seq++;
-		pthread_cond_broadcast(&p->cond);
+		if (p->nhashers > 1)
+			pthread_cond_broadcast(&p->turn_cond);
+		if (p->store_wait) {
+			p->store_wait = false;
+			pthread_cond_broadcast(&p->cond);
+		}
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
@@ -278,6 +295,8 @@ static void workers_stop(struct chunk_pipe *p, bool cutter_runs)
 	if (!p->err)
 		p->err = -ECANCELED;
 	pthread_cond_broadcast(&p->cond);
+	pthread_cond_broadcast(&p->job_cond);
+	pthread_cond_broadcast(&p->turn_cond);
 	pthread_mutex_unlock(&p->lock);
 	if (cutter_runs)
 		pthread_join(p->cutter, NULL);
@@ -419,8 +438,10 @@ int chunk_pipe_drain(struct chunk_pipe *p)
 			ret = block_queue(p);
 		/* even after a failure: no worker may still be using what becomes the caller's */
 		pthread_mutex_lock(&p->lock);
-		while (p->queue || p->busy || p->store_seq != p->cut_seq)
+		while (p->queue || p->busy || p->store_seq != p->cut_seq) {
+			p->store_wait = true;
 			pthread_cond_wait(&p->cond, &p->lock);
+		}
 		if (!ret)
 			ret = p->err;
 		pthread_mutex_unlock(&p->lock);
@@ -460,6 +481,8 @@ void chunk_pipe_free(struct chunk_pipe *p)
 	free(p->cur);
 	chunk_stream_release(&p->cs);
 	pthread_cond_destroy(&p->cond);
+	pthread_cond_destroy(&p->job_cond);
+	pthread_cond_destroy(&p->turn_cond);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
