@@ -20,10 +20,11 @@
  * posts each chunk as a job, numbered in order, and PIPE_HASHERS
  * hashers, each taking the next job, computing its id, then waiting for
  * its turn (every job before it stored) to store it and append it to the
- * list. Hashing, the largest cost, runs on two cores; storing (the pack
- * append, the refs lookup, sealing) and the list stay in the order of
- * the bytes, so the list, the cuts and the ids are those of
- * chunk_stream_add() on the same bytes, and a failure stops every job
+ * list. Hashing (and sealing, in an encrypted pool), the largest cost,
+ * runs on two cores; storing (the refs lookup, the pack append) and the
+ * list stay in the order of the bytes, so the list, the cuts and the ids
+ * are those of chunk_stream_add() on the same bytes, and a failure stops
+ * every job
  * after it. A job points into its block, which lives until its last job
  * is stored (refs): the bytes after a block's last cut (the carry) are
  * copied in front of the next block's data, into room kept for them, so
@@ -214,6 +215,8 @@ static void *cutter(void *arg)
 static void *hasher(void *arg)
 {
 	struct chunk_pipe *p = arg;
+	/* an encrypted pool's chunk is sealed here too, ahead of its turn */
+	uint8_t *sealed = chunk_writer_seal_buf(p->cs.cw);
 	struct job *j;
 	uint64_t seq;
 	int ret;
@@ -232,6 +235,8 @@ static void *hasher(void *arg)
 
 		if (!ret)
 			ret = chunk_writer_id(p->cs.cw, j->p, j->len, j->sha);
+		if (!ret && sealed)
+			ret = chunk_writer_seal(p->cs.cw, j->p, j->len, j->sha, sealed);
 
 		pthread_mutex_lock(&p->lock);
 		while (p->store_seq != seq)
@@ -239,7 +244,7 @@ static void *hasher(void *arg)
 		/* its turn: every job before it is stored, or failed */
 		if (!ret && !p->err) {
 			pthread_mutex_unlock(&p->lock);
-			ret = chunk_writer_store(p->cs.cw, j->p, j->len, j->sha);
+			ret = chunk_writer_store(p->cs.cw, j->p, j->len, j->sha, sealed);
 			if (!ret)
 				chunk_list_add(p->cs.out, j->sha, j->len);
 			pthread_mutex_lock(&p->lock);
@@ -256,6 +261,7 @@ static void *hasher(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&p->lock);
+	free(sealed);
 	return NULL;
 }
 

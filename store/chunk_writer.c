@@ -290,11 +290,28 @@ int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
 {
 	int ret = chunk_writer_id(cw, data, len, sha);
 
-	return ret ? ret : chunk_writer_store(cw, data, len, sha);
+	return ret ? ret : chunk_writer_store(cw, data, len, sha, NULL);
+}
+
+uint8_t *chunk_writer_seal_buf(const struct chunk_writer *cw)
+{
+	return cw->s->crypt ? xmalloc(CHUNK_MAX + CRYPT_OVERHEAD) : NULL;
+}
+
+int chunk_writer_seal(const struct chunk_writer *cw, const uint8_t *data, uint32_t len,
+		      const uint8_t sha[32], uint8_t *out)
+{
+	uint8_t key[33];
+
+	if (len > CHUNK_MAX)
+		return -EINVAL;
+	key[0] = 'c';
+	memcpy(key + 1, sha, 32);
+	return store_seal_to(cw->s, CF_CHUNKS, key, sizeof(key), data, len, out);
 }
 
 int chunk_writer_store(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
-		       const uint8_t sha[32])
+		       const uint8_t sha[32], const uint8_t *sealed)
 {
 	struct strbuf v = STRBUF_INIT;
 	uint8_t key[33];
@@ -315,15 +332,16 @@ int chunk_writer_store(struct chunk_writer *cw, const uint8_t *data, uint32_t le
 	strbuf_release(&v);
 	if (ret != -ENOENT)
 		return ret;
-	if (cw->s->crypt) {
+	if (cw->s->crypt && !sealed) {
 		if (!cw->sealed)
-			cw->sealed = xmalloc(CHUNK_MAX + CRYPT_OVERHEAD);
-		if (len > CHUNK_MAX)
-			return -EINVAL;
-		ret = store_seal_to(cw->s, CF_CHUNKS, key, sizeof(key), data, len, cw->sealed);
+			cw->sealed = chunk_writer_seal_buf(cw);
+		ret = chunk_writer_seal(cw, data, len, sha, cw->sealed);
 		if (ret)
 			return ret;
-		data = cw->sealed;
+		sealed = cw->sealed;
+	}
+	if (cw->s->crypt) {
+		data = sealed;
 		len += CRYPT_OVERHEAD;
 	}
 	if (cw->packing && len >= PACK_MIN_STORED)

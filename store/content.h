@@ -68,8 +68,18 @@ int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
  */
 int chunk_writer_id(const struct chunk_writer *cw, const uint8_t *data, uint32_t len,
 		    uint8_t sha[32]);
+/*
+ * In an encrypted pool a chunk is stored sealed: chunk_writer_seal()
+ * seals it into a buffer from chunk_writer_seal_buf() (NULL, and no
+ * sealing, in a plain pool; free() it), thread-safe like the id, and
+ * chunk_writer_store() takes those bytes (NULL: it seals them itself if
+ * it must). Sealing ahead is wasted on a chunk that turns out stored.
+ */
+uint8_t *chunk_writer_seal_buf(const struct chunk_writer *cw);
+int chunk_writer_seal(const struct chunk_writer *cw, const uint8_t *data, uint32_t len,
+		      const uint8_t sha[32], uint8_t *out);
 int chunk_writer_store(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
-		       const uint8_t sha[32]);
+		       const uint8_t sha[32], const uint8_t *sealed);
 /* Writes what is batched (skipping the WAL), so reads see every chunk put so far. */
 int chunk_writer_flush(struct chunk_writer *cw);
 /* Makes every chunk put so far durable once the commit batch is synced. */

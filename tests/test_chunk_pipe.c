@@ -3,7 +3,8 @@
  * cut on one worker and hashed and stored by two come out in the order
  * of the bytes, with the cuts and ids of chunk_stream_add() on the same
  * bytes, across odd write sizes, a drain in the middle and duplicate
- * chunks; a store failure in a worker surfaces at drain.
+ * chunks, and read back (an encrypted pool with packs: chunks sealed
+ * ahead of their turn); a store failure in a worker surfaces at drain.
  */
 #include <CUnit/Basic.h>
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "store/content.h"
+#include "store/crypt.h"
 #include "store/internal.h"
 #include "tests/fill_util.h"
 #include "tests/store_util.h"
@@ -46,6 +48,26 @@ static void reference(struct store *s, const uint8_t *d, struct chunk_list *l)
 
 static const size_t sizes[] = { 1, 4095, 65536, 1u << 20, 3u << 20, 777777, 131075, 17 };
 
+/* Whether the chunks of l read back as d (before the writer is freed, which drops them). */
+static bool reads_back(struct store *s, struct chunk_writer *cw, const struct chunk_list *l,
+		       const uint8_t *d)
+{
+	struct chunk_list copy = CHUNK_LIST_INIT;
+	struct store_content *c;
+	uint8_t id[32] = { 0 }, *got = malloc(1u << 20);
+	bool ok = got && !chunk_writer_flush(cw);
+
+	for (size_t i = 0; i < l->n; i++)
+		chunk_list_add(&copy, l->v[i].sha, l->v[i].len);
+	c = content_from_list(s, 1, 1, &copy, id);
+	for (size_t off = 0; ok && off < LEN; off += 1u << 20)
+		ok = store_content_read(c, got, 1u << 20, off) == 1 << 20 &&
+		     !memcmp(got, d + off, 1u << 20);
+	store_content_close(c);
+	free(got);
+	return ok;
+}
+
 /*
  * Writes d through a pipe in odd sizes, draining once at mid (where the
  * stream's tail must be whole again), then finishes into l.
@@ -78,22 +100,24 @@ static int through_pipe(struct store *s, const uint8_t *d, struct chunk_list *l)
 			chunk_list_add(l, done.v[i].sha, done.v[i].len);
 		ret = chunk_stream_finish(chunk_pipe_stream(p), l);
 	}
+	if (!ret)
+		CU_ASSERT(reads_back(s, cw, l, d));
 	chunk_pipe_free(p);
 	chunk_writer_free(cw, false);
 	chunk_list_release(&done);
 	return ret;
 }
 
-static void test_order(void)
+static void order_in(struct store *s)
 {
 	struct chunk_list want = CHUNK_LIST_INIT, got = CHUNK_LIST_INIT;
 	uint8_t *d = make_data(7);
 	bool same;
 
-	reference(S, d, &want);
+	reference(s, d, &want);
 	CU_ASSERT_EQUAL(want.size, LEN);
 	CU_ASSERT(want.n > 300);
-	CU_ASSERT_EQUAL(through_pipe(S, d, &got), 0);
+	CU_ASSERT_EQUAL(through_pipe(s, d, &got), 0);
 	CU_ASSERT_EQUAL(got.n, want.n);
 	CU_ASSERT_EQUAL(got.size, want.size);
 	same = got.n == want.n;
@@ -104,6 +128,28 @@ static void test_order(void)
 	chunk_list_release(&want);
 	chunk_list_release(&got);
 	free(d);
+}
+
+static void test_order(void)
+{
+	order_in(S);
+}
+
+static void test_order_sealed(void)
+{
+	struct store_crypt_opts o = { CRYPT_AES_GCM, NULL, NULL };
+	char dir[4300], key[4300];
+	struct store *s;
+
+	snprintf(dir, sizeof(dir), "%s/sealed", tmpdir);
+	snprintf(key, sizeof(key), "%s/sealed.key", tmpdir);
+	o.key_file = key;
+	setenv("POOLFS_PACKS", "1", 1);
+	CU_ASSERT_EQUAL_FATAL(store_create_opts(dir, &o, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(dir, 0, &s, NULL), 0);
+	unsetenv("POOLFS_PACKS");
+	order_in(s);
+	store_close(s);
 }
 
 /* A store that takes no more writes fails a worker's put; drain says so and free returns. */
@@ -133,6 +179,7 @@ int main(void)
 {
 	static const struct unit_test tests[] = {
 		{ "chunks in order, as the single-thread chunker cuts them", test_order },
+		{ "the same in an encrypted pool with packs", test_order_sealed },
 		{ "a worker's failure surfaces at drain", test_error },
 	};
 
