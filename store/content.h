@@ -112,8 +112,8 @@ int chunk_stream_finish(struct chunk_stream *cs, struct chunk_list *out);
 void chunk_stream_release(struct chunk_stream *cs);
 
 /*
- * A chunk stream whose chunking runs on a worker thread (store/chunk_pipe.c).
- * Between chunk_pipe_write() calls the worker owns cw, out and the stream;
+ * A chunk stream whose chunking runs on worker threads (store/chunk_pipe.c).
+ * Between chunk_pipe_write() calls the workers own cw, out and the stream;
  * after chunk_pipe_drain() returns they are the caller's until the next
  * write. Not thread-safe otherwise.
  */
