@@ -16,11 +16,12 @@
  * files written at once cost neither hundreds of threads nor their
  * blocks.
  *
- * The workers of a pipe: one cutter, which finds the cuts (FastCDC) and
- * posts each chunk as a job, numbered in order, and PIPE_HASHERS
- * hashers, each taking the next job, computing its id, then waiting for
- * its turn (every job before it stored) to store it and append it to the
- * list. Hashing (and sealing, in an encrypted pool), the largest cost,
+ * The workers of a pipe: one cutter, which finds a block's cuts (FastCDC)
+ * and posts each chunk as a job, numbered in order, and PIPE_HASHERS
+ * hashers, each taking the next few jobs (a batch), computing their ids,
+ * then waiting for its turn (every job before them stored) to store them
+ * and append them to the list. Threads meet once a block or a batch, not
+ * once a chunk: in a VM a wakeup costs as much as hashing kilobytes. Hashing (and sealing, in an encrypted pool), the largest cost,
  * runs on two cores; storing (the refs lookup, the pack append) and the
  * list stay in the order of the bytes, so the list, the cuts and the ids
  * are those of chunk_stream_add() on the same bytes, and a failure stops
@@ -33,6 +34,7 @@
 #include "common/alloc.h"
 #include "store/chunker.h"
 #include "store/content.h"
+#include "store/crypt.h"
 
 
 #include <errno.h>
@@ -47,6 +49,9 @@
 /* more than the chunks of PIPE_BLOCKS blocks: the cutter never waits for a slot */
 #define PIPE_JOBS	512
 #define STREAM_BUF	(2 * CHUNK_MAX)	/* as chunk_stream_add() allocates it */
+/* a hasher's batch: up to this many chunks, stopping once past this many bytes */
+#define PIPE_BATCH	16
+#define PIPE_BATCH_BYTES (512u << 10)
 
 static int workers;			/* pipes running workers in the process; atomic */
 
@@ -114,6 +119,30 @@ struct chunk_pipe *chunk_pipe_new(struct chunk_writer *cw, struct chunk_list *ou
 	return p;
 }
 
+static int pipe_err(struct chunk_pipe *p)
+{
+	int err;
+
+	pthread_mutex_lock(&p->lock);
+	err = p->err;
+	pthread_mutex_unlock(&p->lock);
+	return err;
+}
+
+/*
+ * Records err as the pipe's failure and returns the first one: a failed
+ * write may have queued part of its bytes, so nothing may follow it.
+ */
+static int pipe_fail(struct chunk_pipe *p, int err)
+{
+	pthread_mutex_lock(&p->lock);
+	if (!p->err)
+		p->err = err;
+	err = p->err;
+	pthread_mutex_unlock(&p->lock);
+	return err;
+}
+
 /* Drops a ref on b, which goes back to the free list with the last one. Holds lock. */
 static void block_put(struct chunk_pipe *p, struct block *b)
 {
@@ -124,27 +153,33 @@ static void block_put(struct chunk_pipe *p, struct block *b)
 	pthread_cond_broadcast(&p->cond);
 }
 
-/* Posts chunk [q, q + c) of b as the next job; false once the pipe failed. */
-static bool job_post(struct chunk_pipe *p, const uint8_t *q, size_t c, struct block *b)
+/*
+ * Posts the n chunks at q (lengths c[]) of b as the next jobs, all at
+ * once: a hasher woken once takes several. False once the pipe failed.
+ */
+static bool jobs_post(struct chunk_pipe *p, const uint8_t *q, const uint32_t *c, size_t n,
+		      struct block *b)
 {
 	struct job *j;
 	bool ok;
 
 	pthread_mutex_lock(&p->lock);
-	while (p->cut_seq - p->store_seq >= PIPE_JOBS && !p->err) {
+	while (p->cut_seq + n - p->store_seq > PIPE_JOBS && !p->err) {
 		p->store_wait = true;
 		pthread_cond_wait(&p->cond, &p->lock);
 	}
 	ok = !p->err;
-	if (ok) {
+	for (size_t i = 0; ok && i < n; i++) {
 		j = &p->jobs[p->cut_seq % PIPE_JOBS];
 		j->p = q;
-		j->len = (uint32_t)c;
+		j->len = c[i];
 		j->b = b;
 		b->refs++;
 		p->cut_seq++;
-		pthread_cond_signal(&p->job_cond);
+		q += c[i];
 	}
+	if (ok && n)
+		pthread_cond_broadcast(&p->job_cond);
 	pthread_mutex_unlock(&p->lock);
 	return ok;
 }
@@ -156,8 +191,9 @@ static bool job_post(struct chunk_pipe *p, const uint8_t *q, size_t c, struct bl
 static void cut_block(struct chunk_pipe *p, struct block *b)
 {
 	uint8_t *d = BLOCK_DATA(b);
-	const uint8_t *q = d - p->carry_len;
-	size_t n = p->carry_len + b->len, c;
+	const uint8_t *q = d - p->carry_len, *first;
+	size_t n = p->carry_len + b->len, c, k = 0;
+	uint32_t cuts[(CHUNK_MAX + PIPE_BLOCK) / CHUNK_MIN + 1];
 
 	/* no cut was found in the carry, so it is shorter than CHUNK_MAX: it fits */
 	if (p->carry_len)
@@ -167,12 +203,21 @@ static void cut_block(struct chunk_pipe *p, struct block *b)
 		block_put(p, p->carry_b);
 		pthread_mutex_unlock(&p->lock);
 	}
+	first = q;
+	/* cuts are at least CHUNK_MIN apart: cuts[] holds them all but is checked */
 	while ((c = chunker_next(q, n, false))) {
-		if (!job_post(p, q, c, b))
-			break;
+		cuts[k++] = (uint32_t)c;
 		q += c;
 		n -= c;
+		if (k == sizeof(cuts) / sizeof(cuts[0])) {
+			if (!jobs_post(p, first, cuts, k, b))
+				break;
+			first = q;
+			k = 0;
+		}
 	}
+	if (k)
+		jobs_post(p, first, cuts, k, b);
 	p->carry = q;
 	p->carry_len = n;
 	p->carry_b = b;
@@ -215,11 +260,14 @@ static void *cutter(void *arg)
 static void *hasher(void *arg)
 {
 	struct chunk_pipe *p = arg;
-	/* an encrypted pool's chunk is sealed here too, ahead of its turn */
-	uint8_t *sealed = chunk_writer_seal_buf(p->cs.cw);
+	/* an encrypted pool's chunks are sealed here too, ahead of their turn */
+	uint8_t *arena = chunk_writer_seal_buf(p->cs.cw, PIPE_BATCH_BYTES + CHUNK_MAX, PIPE_BATCH);
+	uint8_t *sealed[PIPE_BATCH];
+	int rets[PIPE_BATCH];
+	size_t k, bytes;
 	struct job *j;
 	uint64_t seq;
-	int ret;
+	int err;
 
 	pthread_setname_np(pthread_self(), "poolfs-hash");
 	pthread_mutex_lock(&p->lock);
@@ -228,31 +276,44 @@ static void *hasher(void *arg)
 			pthread_cond_wait(&p->job_cond, &p->lock);
 		if (p->take_seq == p->cut_seq)
 			break;
-		seq = p->take_seq++;
-		j = &p->jobs[seq % PIPE_JOBS];
-		ret = p->err;
+		/* a batch: one wait for the turn per batch, not per chunk */
+		seq = p->take_seq;
+		for (k = 0, bytes = 0; k < PIPE_BATCH && bytes < PIPE_BATCH_BYTES &&
+		     p->take_seq != p->cut_seq; k++, p->take_seq++)
+			bytes += p->jobs[p->take_seq % PIPE_JOBS].len;
+		err = p->err;
 		pthread_mutex_unlock(&p->lock);
 
-		if (!ret)
-			ret = chunk_writer_id(p->cs.cw, j->p, j->len, j->sha);
-		if (!ret && sealed)
-			ret = chunk_writer_seal(p->cs.cw, j->p, j->len, j->sha, sealed);
+		for (size_t i = 0, at = 0; i < k; i++) {
+			j = &p->jobs[(seq + i) % PIPE_JOBS];
+			sealed[i] = arena ? arena + at : NULL;
+			rets[i] = err ? err : chunk_writer_id(p->cs.cw, j->p, j->len, j->sha);
+			if (!rets[i] && arena)
+				rets[i] = chunk_writer_seal(p->cs.cw, j->p, j->len, j->sha,
+							    sealed[i]);
+			at += j->len + CRYPT_OVERHEAD;
+		}
 
 		pthread_mutex_lock(&p->lock);
 		while (p->store_seq != seq)
 			pthread_cond_wait(&p->turn_cond, &p->lock);
-		/* its turn: every job before it is stored, or failed */
-		if (!ret && !p->err) {
-			pthread_mutex_unlock(&p->lock);
-			ret = chunk_writer_store(p->cs.cw, j->p, j->len, j->sha, sealed);
-			if (!ret)
-				chunk_list_add(p->cs.out, j->sha, j->len);
-			pthread_mutex_lock(&p->lock);
+		/* its turn: every job before the batch is stored, or failed */
+		pthread_mutex_unlock(&p->lock);
+		for (size_t i = 0; i < k; i++) {
+			j = &p->jobs[(seq + i) % PIPE_JOBS];
+			if (!rets[i] && !pipe_err(p)) {
+				rets[i] = chunk_writer_store(p->cs.cw, j->p, j->len, j->sha,
+							     sealed[i]);
+				if (!rets[i])
+					chunk_list_add(p->cs.out, j->sha, j->len);
+			}
+			if (rets[i])
+				pipe_fail(p, rets[i]);
 		}
-		if (ret && !p->err)
-			p->err = ret;
-		block_put(p, j->b);
-		p->store_seq++;
+		pthread_mutex_lock(&p->lock);
+		for (size_t i = 0; i < k; i++)
+			block_put(p, p->jobs[(seq + i) % PIPE_JOBS].b);
+		p->store_seq = seq + k;
 		if (p->nhashers > 1)
 			pthread_cond_broadcast(&p->turn_cond);
 		if (p->store_wait) {
@@ -261,7 +322,7 @@ static void *hasher(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&p->lock);
-	free(sealed);
+	free(arena);
 	return NULL;
 }
 
@@ -363,30 +424,6 @@ static int block_queue(struct chunk_pipe *p)
 	pthread_mutex_unlock(&p->lock);
 	p->cur = NULL;
 	return ret;
-}
-
-static int pipe_err(struct chunk_pipe *p)
-{
-	int err;
-
-	pthread_mutex_lock(&p->lock);
-	err = p->err;
-	pthread_mutex_unlock(&p->lock);
-	return err;
-}
-
-/*
- * Records err as the pipe's failure and returns the first one: a failed
- * write may have queued part of its bytes, so nothing may follow it.
- */
-static int pipe_fail(struct chunk_pipe *p, int err)
-{
-	pthread_mutex_lock(&p->lock);
-	if (!p->err)
-		p->err = err;
-	err = p->err;
-	pthread_mutex_unlock(&p->lock);
-	return err;
 }
 
 int chunk_pipe_write(struct chunk_pipe *p, const void *buf, size_t len)

@@ -293,9 +293,9 @@ int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
 	return ret ? ret : chunk_writer_store(cw, data, len, sha, NULL);
 }
 
-uint8_t *chunk_writer_seal_buf(const struct chunk_writer *cw)
+uint8_t *chunk_writer_seal_buf(const struct chunk_writer *cw, size_t bytes, size_t chunks)
 {
-	return cw->s->crypt ? xmalloc(CHUNK_MAX + CRYPT_OVERHEAD) : NULL;
+	return cw->s->crypt ? xmalloc(bytes + chunks * CRYPT_OVERHEAD) : NULL;
 }
 
 int chunk_writer_seal(const struct chunk_writer *cw, const uint8_t *data, uint32_t len,
@@ -334,7 +334,7 @@ int chunk_writer_store(struct chunk_writer *cw, const uint8_t *data, uint32_t le
 		return ret;
 	if (cw->s->crypt && !sealed) {
 		if (!cw->sealed)
-			cw->sealed = chunk_writer_seal_buf(cw);
+			cw->sealed = chunk_writer_seal_buf(cw, CHUNK_MAX, 1);
 		ret = chunk_writer_seal(cw, data, len, sha, cw->sealed);
 		if (ret)
 			return ret;

@@ -70,12 +70,13 @@ int chunk_writer_id(const struct chunk_writer *cw, const uint8_t *data, uint32_t
 		    uint8_t sha[32]);
 /*
  * In an encrypted pool a chunk is stored sealed: chunk_writer_seal()
- * seals it into a buffer from chunk_writer_seal_buf() (NULL, and no
- * sealing, in a plain pool; free() it), thread-safe like the id, and
+ * seals it into a buffer from chunk_writer_seal_buf() (room for chunks
+ * chunks of bytes bytes in all; NULL, and no sealing, in a plain pool;
+ * free() it), thread-safe like the id, and
  * chunk_writer_store() takes those bytes (NULL: it seals them itself if
  * it must). Sealing ahead is wasted on a chunk that turns out stored.
  */
-uint8_t *chunk_writer_seal_buf(const struct chunk_writer *cw);
+uint8_t *chunk_writer_seal_buf(const struct chunk_writer *cw, size_t bytes, size_t chunks);
 int chunk_writer_seal(const struct chunk_writer *cw, const uint8_t *data, uint32_t len,
 		      const uint8_t sha[32], uint8_t *out);
 int chunk_writer_store(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
