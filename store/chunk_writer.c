@@ -341,21 +341,48 @@ static int direct_put(struct chunk_writer *cw, const uint8_t key[33], const uint
 	return 0;
 }
 
+int chunk_writer_id(const struct chunk_writer *cw, const uint8_t *data, uint32_t len,
+		    uint8_t sha[32])
+{
+	/* keyed: the id says nothing about which known file the pool holds */
+	if (cw->s->crypt)
+		return crypt_chunk_id(cw->s->crypt->k, data, len, sha);
+	SHA256(data, len, sha);
+	return 0;
+}
+
 int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
 		     uint8_t sha[32])
+{
+	int ret = chunk_writer_id(cw, data, len, sha);
+
+	return ret ? ret : chunk_writer_store(cw, data, len, sha, NULL);
+}
+
+uint8_t *chunk_writer_seal_buf(const struct chunk_writer *cw, size_t bytes, size_t chunks)
+{
+	return cw->s->crypt ? xmalloc(bytes + chunks * CRYPT_OVERHEAD) : NULL;
+}
+
+int chunk_writer_seal(const struct chunk_writer *cw, const uint8_t *data, uint32_t len,
+		      const uint8_t sha[32], uint8_t *out)
+{
+	uint8_t key[33];
+
+	if (len > CHUNK_MAX)
+		return -EINVAL;
+	key[0] = 'c';
+	memcpy(key + 1, sha, 32);
+	return store_seal_to(cw->s, CF_CHUNKS, key, sizeof(key), data, len, out);
+}
+
+int chunk_writer_store(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
+		       const uint8_t sha[32], const uint8_t *sealed)
 {
 	struct strbuf v = STRBUF_INIT;
 	uint8_t key[33];
 	int ret;
 
-	if (cw->s->crypt) {
-		/* keyed: the id says nothing about which known file the pool holds */
-		ret = crypt_chunk_id(cw->s->crypt->k, data, len, sha);
-		if (ret)
-			return ret;
-	} else {
-		SHA256(data, len, sha);
-	}
 	if (!seen_add(cw, sha))
 		return 0;
 	/* pinned before the refs row is read: see store/view_pin.c */
@@ -371,15 +398,16 @@ int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
 	strbuf_release(&v);
 	if (ret != -ENOENT)
 		return ret;
-	if (cw->s->crypt) {
+	if (cw->s->crypt && !sealed) {
 		if (!cw->sealed)
-			cw->sealed = xmalloc(CHUNK_MAX + CRYPT_OVERHEAD);
-		if (len > CHUNK_MAX)
-			return -EINVAL;
-		ret = store_seal_to(cw->s, CF_CHUNKS, key, sizeof(key), data, len, cw->sealed);
+			cw->sealed = chunk_writer_seal_buf(cw, CHUNK_MAX, 1);
+		ret = chunk_writer_seal(cw, data, len, sha, cw->sealed);
 		if (ret)
 			return ret;
-		data = cw->sealed;
+		sealed = cw->sealed;
+	}
+	if (cw->s->crypt) {
+		data = sealed;
 		len += CRYPT_OVERHEAD;
 	}
 	if (cw->packing && len >= PACK_MIN_STORED)
