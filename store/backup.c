@@ -27,6 +27,7 @@
 #include "store/audit_int.h"
 #include "store/backup_int.h"
 #include "store/crypt_store.h"
+#include "store/pack.h"
 
 
 #include <dirent.h>
@@ -680,7 +681,7 @@ out:
 int backup_create(struct store *s, const char *dest, uint64_t rate_limit,
 		  struct backup_info *out, struct perr *e)
 {
-	struct strbuf cpdir = STRBUF_INIT;
+	struct strbuf cpdir = STRBUF_INIT, pend = STRBUF_INIT, pdir = STRBUF_INIT;
 	struct backup_dest d;
 	struct backup_info bi = { 0 };
 	int ret;
@@ -707,6 +708,13 @@ int backup_create(struct store *s, const char *dest, uint64_t rate_limit,
 		ret = sign_anchor(s, &bi.anchor, e);
 	if (!ret)
 		ret = copy_checkpoint(s, &d, cpdir.buf, &bi, e);
+	if (!ret) {
+		/* BackupEngine copies the database only: the packs into pending too */
+		strbuf_reset(&pend);
+		strbuf_addf(&pend, "%s/" BACKUP_META_DIR, d.dir);
+		strbuf_addf(&pdir, "%s/" BACKUP_PENDING, pend.buf);
+		ret = backup_packs_copy(s, pend.buf, pdir.buf, e);
+	}
 	if (!ret)
 		ret = name_pending(&d, &bi, e);
 	if (!ret)
@@ -714,6 +722,8 @@ int backup_create(struct store *s, const char *dest, uint64_t rate_limit,
 out:
 	backup_rmtree(cpdir.buf);
 	strbuf_release(&cpdir);
+	strbuf_release(&pend);
+	strbuf_release(&pdir);
 	backup_dest_close(&d);
 	return ret;
 }
@@ -776,6 +786,9 @@ int backup_prune(const char *dest, uint32_t keep, struct perr *e)
 			break;
 		}
 	}
+	/* then the pack copies only the pruned backups named */
+	if (!ret)
+		ret = backup_packs_sweep(meta.buf, e);
 out:
 	if (dir)
 		closedir(dir);

@@ -18,6 +18,7 @@
 #include "store/audit_int.h"
 #include "store/backup_int.h"
 #include "store/crypt.h"
+#include "store/pack.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -295,8 +296,11 @@ static int check_chunks(struct kl *k)
 			break;
 		}
 		if (key[0] == 'c' && vlen == 12) {
-			(void)rocksdb_iter_value(ci, &cvlen);
-			if (cvlen != get_be32((const uint8_t *)val + 8) + over)
+			const char *cv = rocksdb_iter_value(ci, &cvlen);
+			struct pack_loc l;
+
+			if (pack_loc_decode(cv, cvlen, get_be32((const uint8_t *)val + 8) + over,
+					    &l) < 0)
 				ret = perr_set(k->e, EBADMSG, "backup %" PRIu32 ": chunk %s... holds %zu bytes, %" PRIu32 " counted",
 					       k->bi->id, hex, cvlen,
 					       get_be32((const uint8_t *)val + 8));

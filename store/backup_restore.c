@@ -13,6 +13,7 @@
 #include "store/backup_int.h"
 
 #include "store/internal.h"
+#include "store/pack.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -143,7 +144,8 @@ out:
 
 /*
  * Lays backup bi of d out as a pool in dir (empty): db/ from BackupEngine
- * (every file checked against its checksum), keys/ and staging/.
+ * (every file checked against its checksum), keys/, packs/ (each checked
+ * against the backup's MANIFEST) and staging/.
  */
 static int lay_out(struct backup_dest *d, const struct backup_info *bi, const char *dir,
 		   struct perr *e)
@@ -168,6 +170,11 @@ static int lay_out(struct backup_dest *d, const struct backup_info *bi, const ch
 		goto out;
 	}
 	ret = backup_copy_keys(from.buf, keys.buf, e);
+	if (ret)
+		goto out;
+	strbuf_reset(&from);
+	strbuf_addf(&from, "%s/" BACKUP_META_DIR, d->dir);
+	ret = backup_packs_restore(from.buf, bi->id, dir, e);
 	if (ret)
 		goto out;
 	strbuf_reset(&from);
@@ -244,7 +251,7 @@ int backup_restore(const char *dest, uint32_t id, const char *newstore,
 	if (ret) {
 		/* leave nothing that looks like a pool */
 		struct strbuf sub = STRBUF_INIT;
-		static const char *const parts[] = { "db", "keys", "staging", "journal" };
+		static const char *const parts[] = { "db", "keys", "staging", "journal", "packs" };
 
 		if (made) {
 			backup_rmtree(newstore);

@@ -10,12 +10,17 @@
  * delete a chunk the commit is about to list.
  */
 #include "common/alloc.h"
+#include "common/codec.h"
 #include "store/chunker.h"
 #include "store/content.h"
 #include "store/crypt_store.h"
 #include "store/internal.h"
+#include "store/pack.h"
+#include "store/pack_abandon.h"
+#include "store/pack_gc.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +45,12 @@ struct chunk_writer {
 	uint8_t (*seen)[33];		/* hashes met, each pinned; [32] = slot used */
 	size_t seen_n, seen_cap;
 	uint8_t *sealed;		/* a chunk's sealed bytes, encrypted pools */
+	bool packing;			/* past one batch, in a pool with packs on */
+	uint32_t pack_from;		/* first pack it may append to (pack_hold); 0 none */
+	struct pack_extents appended;	/* its records, for an abandoned write */
+	struct strbuf held;		/* packs on, not yet packing: key, be32
+					 * length, stored bytes of each chunk */
+	size_t held_bytes;		/* their stored bytes (in pending too) */
 };
 
 struct chunk_writer *chunk_writer_new(struct store *s)
@@ -49,6 +60,7 @@ struct chunk_writer *chunk_writer_new(struct store *s)
 	cw->s = s;
 
 	cw->batch = rocksdb_writebatch_create();
+	strbuf_init(&cw->held, 0);
 	return cw;
 }
 
@@ -93,6 +105,19 @@ static bool seen_add(struct chunk_writer *cw, const uint8_t sha[32])
 	return true;
 }
 
+#define SEEN_PACKED	2		/* seen[i][32]: its bytes went to a pack */
+
+/* Marks sha (seen) as stored in a pack by this writer. */
+static void seen_packed(struct chunk_writer *cw, const uint8_t sha[32])
+{
+	for (size_t i = sha_slot(sha, cw->seen_cap); cw->seen[i][32];
+	     i = (i + 1) & (cw->seen_cap - 1))
+		if (!memcmp(cw->seen[i], sha, 32)) {
+			cw->seen[i][32] = SEEN_PACKED;
+			return;
+		}
+}
+
 static int rocks_error(struct store *s, char *err, const char *what)
 {
 	int ret = strstr(err, "No space") || strstr(err, "ENOSPC") ? -ENOSPC : -EIO;
@@ -131,15 +156,59 @@ static int room_for(struct chunk_writer *cw, uint64_t bytes)
 	return -ENOSPC;
 }
 
+static int pack_put(struct chunk_writer *cw, const uint8_t key[33], const uint8_t *data,
+		    uint32_t len);
+
+/*
+ * The chunks held back in a pool with packs: into packs once they fill a
+ * batch (a large commit; the writer packs from then on), else into the
+ * batch, which goes through the WAL (a small commit, or chunks wanted
+ * readable early). So a large commit logs no chunk bytes to the WAL,
+ * where an abandoned one's would stay until the next flush.
+ */
+static int held_release(struct chunk_writer *cw)
+{
+	struct strbuf h = cw->held;
+	const uint8_t *p = (const uint8_t *)h.buf, *end = p + h.len;
+	bool pack = cw->held_bytes >= CHUNK_BATCH_BYTES;
+	int ret = 0;
+
+	/* detached: pack_put may write a batch, which comes back here */
+	strbuf_init(&cw->held, 0);
+	cw->pending -= cw->held_bytes;
+	cw->held_bytes = 0;
+	if (pack)
+		cw->packing = true;
+	while (!ret && p < end) {
+		uint32_t len = get_be32(p + 33);
+
+		if (pack) {
+			ret = pack_put(cw, p, p + 37, len);
+		} else {
+			rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)p,
+						  33, (const char *)p + 37, len);
+			cw->pending += len;
+		}
+		p += 37 + len;
+	}
+	strbuf_release(&h);
+	return ret;
+}
+
 static int batch_write(struct chunk_writer *cw, bool wal)
 {
 	char *err = NULL;
-	int ret = room_for(cw, cw->pending);
+	int ret = cw->held.len ? held_release(cw) : 0;
 
+	if (!ret)
+		ret = room_for(cw, cw->pending);
 	if (ret)
 		return ret;
-	if (wal) {
+	if (wal || pack_enabled(cw->s)) {
+		/* with packs, what a batch still holds inline goes through the WAL once */
 		ret = store_write(cw->s, cw->batch, false);
+		if (!wal)
+			cw->packing = true;
 	} else if ((ret = store_failed(cw->s))) {
 		/* the store takes no more writes (store_write) */
 	} else {
@@ -168,6 +237,11 @@ static int batch_write(struct chunk_writer *cw, bool wal)
  * before the commit leaves chunks no refs row counts, never a version
  * naming a missing chunk, and an abandoned writer's chunks never reached
  * the disk or are deleted (chunk_writer_clean) before they do.
+ *
+ * In a pool with packs on (store/pack.h) a commit past one batch appends
+ * its chunks to a pack instead and logs only their locators, and
+ * chunk_writer_finish() syncs the pack before them. Its first batch is
+ * held back (held_release) until the writer knows which it is.
  */
 int chunk_writer_flush(struct chunk_writer *cw)
 {
@@ -178,6 +252,23 @@ int chunk_writer_finish(struct chunk_writer *cw)
 {
 	int ret;
 
+	if (cw->packing) {
+		/*
+		 * Pack bytes are durable before the locators that name them are
+		 * even logged; the locators are in the WAL ahead of the commit's
+		 * synced batch, which syncs them with it. No flush of the chunks
+		 * family: RocksDB never holds these bytes.
+		 */
+		ret = cw->pack_from ? pack_sync(cw->s, cw->pack_from) : 0;
+		if (!ret && cw->pending)
+			ret = batch_write(cw, true);
+#ifdef POOL_TEST
+		/* tests/test_pack.c: a crash with all of it on disk but the commit */
+		if (getenv("POOLFS_TEST_PACK_KILL"))
+			raise(SIGKILL);
+#endif
+		return ret;
+	}
 	if (!cw->nowal)
 		return cw->pending ? batch_write(cw, true) : 0;
 	ret = chunk_writer_flush(cw);
@@ -186,6 +277,41 @@ int chunk_writer_finish(struct chunk_writer *cw)
 	if (ret)
 		return ret;
 	return store_flush(cw->s, CF_CHUNKS);
+}
+
+/*
+ * A chunk of a large commit in a pool with packs: its bytes appended to
+ * a pack, its locator into the batch, which goes through the WAL.
+ */
+static int pack_put(struct chunk_writer *cw, const uint8_t key[33], const uint8_t *data,
+		    uint32_t len)
+{
+	uint8_t loc[PACK_LOC_LEN];
+	struct pack_loc l;
+	int ret;
+
+	if (cw->room < len) {
+		ret = room_for(cw, CHUNK_BATCH_BYTES);
+		if (!ret)
+			ret = store_failed(cw->s);
+		if (ret)
+			return ret;
+		cw->room = CHUNK_BATCH_BYTES;
+	}
+	/* held before the first append: pack GC leaves this pack and later ones alone */
+	if (!cw->pack_from)
+		cw->pack_from = pack_hold(cw->s);
+	ret = pack_append(cw->s, key, data, len, &l);
+	if (ret)
+		return ret;
+	cw->room -= len;
+	pack_extent_add(&cw->appended, l.pack, l.off - PACK_REC_HDR, PACK_REC_HDR + (uint64_t)len);
+	seen_packed(cw, key + 1);
+	pack_loc_encode(&l, loc);
+	rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)key, 33,
+				  (const char *)loc, sizeof(loc));
+	cw->pending += sizeof(loc);
+	return cw->pending >= CHUNK_BATCH_BYTES ? batch_write(cw, true) : 0;
 }
 
 /*
@@ -217,21 +343,48 @@ static int direct_put(struct chunk_writer *cw, const uint8_t key[33], const uint
 	return 0;
 }
 
+int chunk_writer_id(const struct chunk_writer *cw, const uint8_t *data, uint32_t len,
+		    uint8_t sha[32])
+{
+	/* keyed: the id says nothing about which known file the pool holds */
+	if (cw->s->crypt)
+		return crypt_chunk_id(cw->s->crypt->k, data, len, sha);
+	SHA256(data, len, sha);
+	return 0;
+}
+
 int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
 		     uint8_t sha[32])
+{
+	int ret = chunk_writer_id(cw, data, len, sha);
+
+	return ret ? ret : chunk_writer_store(cw, data, len, sha, NULL);
+}
+
+uint8_t *chunk_writer_seal_buf(const struct chunk_writer *cw, size_t bytes, size_t chunks)
+{
+	return cw->s->crypt ? xmalloc(bytes + chunks * CRYPT_OVERHEAD) : NULL;
+}
+
+int chunk_writer_seal(const struct chunk_writer *cw, const uint8_t *data, uint32_t len,
+		      const uint8_t sha[32], uint8_t *out)
+{
+	uint8_t key[33];
+
+	if (len > CHUNK_MAX)
+		return -EINVAL;
+	key[0] = 'c';
+	memcpy(key + 1, sha, 32);
+	return store_seal_to(cw->s, CF_CHUNKS, key, sizeof(key), data, len, out);
+}
+
+int chunk_writer_store(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
+		       const uint8_t sha[32], const uint8_t *sealed)
 {
 	struct strbuf v = STRBUF_INIT;
 	uint8_t key[33];
 	int ret;
 
-	if (cw->s->crypt) {
-		/* keyed: the id says nothing about which known file the pool holds */
-		ret = crypt_chunk_id(cw->s->crypt->k, data, len, sha);
-		if (ret)
-			return ret;
-	} else {
-		SHA256(data, len, sha);
-	}
 	if (!seen_add(cw, sha))
 		return 0;
 	/* pinned before the refs row is read: see store/view_pin.c */
@@ -247,16 +400,30 @@ int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
 	strbuf_release(&v);
 	if (ret != -ENOENT)
 		return ret;
-	if (cw->s->crypt) {
+	if (cw->s->crypt && !sealed) {
 		if (!cw->sealed)
-			cw->sealed = xmalloc(CHUNK_MAX + CRYPT_OVERHEAD);
-		if (len > CHUNK_MAX)
-			return -EINVAL;
-		ret = store_seal_to(cw->s, CF_CHUNKS, key, sizeof(key), data, len, cw->sealed);
+			cw->sealed = chunk_writer_seal_buf(cw, CHUNK_MAX, 1);
+		ret = chunk_writer_seal(cw, data, len, sha, cw->sealed);
 		if (ret)
 			return ret;
-		data = cw->sealed;
+		sealed = cw->sealed;
+	}
+	if (cw->s->crypt) {
+		data = sealed;
 		len += CRYPT_OVERHEAD;
+	}
+	if (cw->packing && len >= PACK_MIN_STORED)
+		return pack_put(cw, key, data, len);
+	if (!cw->packing && len >= PACK_MIN_STORED && pack_enabled(cw->s)) {
+		uint8_t be[4];
+
+		put_be32(be, len);
+		strbuf_add(&cw->held, key, 33);
+		strbuf_add(&cw->held, be, 4);
+		strbuf_add(&cw->held, data, len);
+		cw->held_bytes += len;
+		cw->pending += len;
+		return cw->pending >= CHUNK_BATCH_BYTES ? chunk_writer_flush(cw) : 0;
 	}
 	if (cw->nowal)
 		return direct_put(cw, key, data, len);
@@ -272,10 +439,12 @@ int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
  * Deletes the chunks this writer met that nothing counts and no other
  * writer has pinned: what an abandoned write would otherwise leave behind
  * for good. Best effort; a chunk left over costs space, never
- * correctness.
+ * correctness. True when every chunk it put in a pack was deleted, so
+ * no one can name those records any more.
  */
-static void chunk_writer_clean(struct chunk_writer *cw)
+static bool chunk_writer_clean(struct chunk_writer *cw)
 {
+	bool all_packed = true;
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	struct strbuf v = STRBUF_INIT;
 	uint8_t key[33] = { 'c' };
@@ -283,20 +452,32 @@ static void chunk_writer_clean(struct chunk_writer *cw)
 
 	pins_lock();
 	for (size_t i = 0; i < cw->seen_cap; i++) {
-		if (!cw->seen[i][32] || chunk_pins_locked(cw->seen[i]) != 1)
+		if (!cw->seen[i][32])
 			continue;
+		if (chunk_pins_locked(cw->seen[i]) != 1) {
+			all_packed = all_packed && cw->seen[i][32] != SEEN_PACKED;
+			continue;
+		}
 		memcpy(key + 1, cw->seen[i], 32);
-		if (store_get(cw->s, CF_REFS, key, sizeof(key), &v) != -ENOENT)
+		if (store_get(cw->s, CF_REFS, key, sizeof(key), &v) != -ENOENT) {
+			all_packed = all_packed && cw->seen[i][32] != SEEN_PACKED;
 			continue;
+		}
 		rocksdb_writebatch_delete_cf(b, cw->s->cf[CF_CHUNKS], (const char *)key,
 					     sizeof(key));
 		dropped++;
 	}
-	if (dropped && store_write(cw->s, b, false))
+	if (dropped && store_write(cw->s, b, false)) {
 		log_warn("%s: %zu unused chunks left behind", store_dir(cw->s), dropped);
+		all_packed = false;
+	}
+	/* under the pins: a writer meeting one of them now stores it anew */
+	if (all_packed && cw->appended.n)
+		pack_extents_punch(cw->s, &cw->appended);
 	pins_unlock();
 	strbuf_release(&v);
 	rocksdb_writebatch_destroy(b);
+	return all_packed;
 }
 
 void chunk_writer_free(struct chunk_writer *cw, bool committed)
@@ -305,10 +486,18 @@ void chunk_writer_free(struct chunk_writer *cw, bool committed)
 		return;
 	rocksdb_writebatch_clear(cw->batch);
 	if (!committed && cw->seen_n && !(cw->s->flags & STORE_OPEN_RDONLY))
-		chunk_writer_clean(cw);
+		(void)chunk_writer_clean(cw);
+	pack_extents_release(&cw->appended);
+	/* what the commit did not count is garbage in its pack, never live bytes */
+	for (size_t i = 0; cw->pack_from && i < cw->seen_cap; i++)
+		if (cw->seen[i][32])
+			pack_forget(cw->s, cw->seen[i]);
 	if (cw->seen_n)
 		chunk_unpin_many((const uint8_t (*)[33])cw->seen, cw->seen_cap);
+	if (cw->pack_from)
+		pack_unhold(cw->s, cw->pack_from);
 	rocksdb_writebatch_destroy(cw->batch);
+	strbuf_release(&cw->held);
 	if (cw->nowal)
 		rocksdb_writeoptions_destroy(cw->nowal);
 	free(cw->seen);

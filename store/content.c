@@ -53,6 +53,7 @@
 #include "store/convert_int.h"
 #include "store/crypt_store.h"
 #include "store/internal.h"
+#include "store/pack.h"
 #include "store/rdvec.h"
 
 #include <errno.h>
@@ -112,6 +113,7 @@ static int cmp_delta(const void *a, const void *b)
  */
 static int refs_apply(struct store *s, rocksdb_writebatch_t *b, struct delta_vec *d)
 {
+	struct pack_tally t = { 0 };
 	struct strbuf v = STRBUF_INIT;
 	uint8_t val[12];
 	int ret = 0;
@@ -124,6 +126,8 @@ static int refs_apply(struct store *s, rocksdb_writebatch_t *b, struct delta_vec
 		for (j = i; j < d->n && !memcmp(d->v[j].key, d->v[i].key, 33); j++)
 			count += d->v[j].delta;
 		ret = store_get(s, CF_REFS, d->v[i].key, 33, &v);
+		if (ret == -ENOENT && d->v[i].key[0] == 'c')
+			(void)pack_claim(s, d->v[i].key + 1, &t);	/* now live */
 		if (ret == -ENOENT)
 			ret = 0;
 		else if (!ret && v.len < 8)
@@ -137,7 +141,9 @@ static int refs_apply(struct store *s, rocksdb_writebatch_t *b, struct delta_vec
 		rocksdb_writebatch_put_cf(b, s->cf[CF_REFS], (const char *)d->v[i].key, 33,
 					  (const char *)val, d->v[i].key[0] == 'c' ? 12 : 8);
 	}
+	ret = pack_tally_apply(s, b, &t);
 out:
+	pack_tally_release(&t);
 	strbuf_release(&v);
 	return ret;
 }
@@ -804,14 +810,18 @@ void store_content_id(const struct store_content *c, uint8_t id[32])
 
 /*
  * Gets ref's stored value into *ps (the caller destroys it) and its
- * bytes in *val, *vlen; -EIO when it is missing or not its length.
+ * bytes in *val, *vlen: 0. 1 when the value is a pack locator, in *loc
+ * (*ps then NULL). -EIO when it is missing, or neither its length nor a
+ * locator of it.
  */
 static int chunk_get(struct store_content *c, const struct chunk_ref *ref,
-		     rocksdb_pinnableslice_t **ps, const char **val, size_t *vlen)
+		     rocksdb_pinnableslice_t **ps, const char **val, size_t *vlen,
+		     struct pack_loc *loc)
 {
 	uint8_t key[33];
 	char *err = NULL;
-	size_t plen;
+	size_t want = (size_t)ref->len + (c->s->crypt ? CRYPT_OVERHEAD : 0);
+	int ret;
 
 	ref_key(key, 'c', ref->sha);
 	*ps = rocksdb_get_pinned_cf(c->s->db, c->ropt, c->s->cf[CF_CHUNKS],
@@ -824,14 +834,18 @@ static int chunk_get(struct store_content *c, const struct chunk_ref *ref,
 		return -EIO;
 	}
 	*val = rocksdb_pinnableslice_value(*ps, vlen);
-	plen = !c->s->crypt ? *vlen : *vlen >= CRYPT_OVERHEAD ? *vlen - CRYPT_OVERHEAD : SIZE_MAX;
-	if (plen != ref->len) {
+	ret = pack_loc_decode(*val, *vlen, want, loc);
+	if (ret < 0) {
 		log_err("%s: inode %llu: chunk at %llu has %zu bytes, expected %llu", c->s->dir,
 			(unsigned long long)c->ino, (unsigned long long)ref->off, *vlen,
 			(unsigned long long)ref->len);
 		return -EIO;
 	}
-	return 0;
+	if (ret == 1)
+		return 0;
+	rocksdb_pinnableslice_destroy(*ps);
+	*ps = NULL;
+	return 1;
 }
 
 /* Copies n bytes at skip of chunk ref (in a loaded piece of c) into dst. */
@@ -840,7 +854,8 @@ static int chunk_read(struct store_content *c, const struct chunk_ref *ref, size
 {
 	rocksdb_pinnableslice_t *ps = NULL;
 	const uint8_t *plain;
-	uint8_t key[33], *tmp = NULL;
+	uint8_t key[33], *tmp = NULL, *packed = NULL;
+	struct pack_loc loc;
 	const char *val;
 	size_t vlen, plen = (size_t)ref->len;
 	int ret = 0;
@@ -857,7 +872,25 @@ static int chunk_read(struct store_content *c, const struct chunk_ref *ref, size
 	}
 	pthread_mutex_unlock(&c->lock);
 
-	ret = chunk_get(c, ref, &ps, &val, &vlen);
+	ref_key(key, 'c', ref->sha);
+	ret = chunk_get(c, ref, &ps, &val, &vlen, &loc);
+	if (ret == 1) {
+		packed = xmalloc(loc.len);
+		ret = pack_read(c->s, key, &loc, packed);
+		if (ret) {
+			struct pack_loc was = loc;
+
+			/* pack GC may have moved the chunk and dropped the pack meanwhile */
+			ret = chunk_get(c, ref, &ps, &val, &vlen, &loc);
+			if (ret == 1 && (loc.pack != was.pack || loc.off != was.off) &&
+			    loc.len == was.len)
+				ret = pack_read(c->s, key, &loc, packed);
+			else if (ret >= 0)
+				ret = -EIO;
+		}
+		val = (const char *)packed;
+		vlen = loc.len;
+	}
 	if (ret)
 		goto out;
 	if (!c->s->crypt) {
@@ -867,7 +900,6 @@ static int chunk_read(struct store_content *c, const struct chunk_ref *ref, size
 		plain = (const uint8_t *)val;
 	} else {
 		/* the tag covers the whole chunk: open it all, even for a few bytes */
-		ref_key(key, 'c', ref->sha);
 		tmp = n == plen ? NULL : xmalloc(plen);
 		ret = store_open_to(c->s, CF_CHUNKS, key, sizeof(key), val, vlen, tmp ? tmp : dst);
 		if (ret) {
@@ -891,6 +923,7 @@ static int chunk_read(struct store_content *c, const struct chunk_ref *ref, size
 	pthread_mutex_unlock(&c->lock);
 out:
 	free(tmp);
+	free(packed);
 	if (ps)
 		rocksdb_pinnableslice_destroy(ps);
 	return ret;
@@ -986,6 +1019,7 @@ ssize_t store_content_readv(struct store_content *c, struct store_rdvec *v, size
 	rocksdb_pinnableslice_t *ps;
 	struct cursor cur = { 0 };
 	const struct chunk_ref *ref;
+	struct pack_loc loc;
 	size_t done = 0, vlen;
 	const char *val;
 	ssize_t r;
@@ -993,6 +1027,7 @@ ssize_t store_content_readv(struct store_content *c, struct store_rdvec *v, size
 
 	len = read_len(c, len, off);
 	if (c->s->crypt) {
+copy:
 		v->buf = xmalloc(len ? len : 1);
 		r = store_content_read(c, v->buf, len, off);
 		if (r > 0)
@@ -1014,7 +1049,12 @@ ssize_t store_content_readv(struct store_content *c, struct store_rdvec *v, size
 			done += n;
 			continue;
 		}
-		ret = chunk_get(c, ref, &ps, &val, &vlen);
+		ret = chunk_get(c, ref, &ps, &val, &vlen, &loc);
+		if (ret == 1) {
+			/* no pinned value to point at: the range is copied instead */
+			store_rdvec_release(v);
+			goto copy;
+		}
 		if (ps) {
 			ALLOC_GROW(v->pins, v->npins + 1, v->apins);
 			v->pins[v->npins++] = ps;

@@ -62,6 +62,25 @@ struct chunk_writer *chunk_writer_new(struct store *s);
  */
 int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
 		     uint8_t sha[32]);
+/*
+ * chunk_writer_put() in two: the id alone, which may run on any thread
+ * at any time while cw lives, and the rest, given that id.
+ */
+int chunk_writer_id(const struct chunk_writer *cw, const uint8_t *data, uint32_t len,
+		    uint8_t sha[32]);
+/*
+ * In an encrypted pool a chunk is stored sealed: chunk_writer_seal()
+ * seals it into a buffer from chunk_writer_seal_buf() (room for chunks
+ * chunks of bytes bytes in all; NULL, and no sealing, in a plain pool;
+ * free() it), thread-safe like the id, and
+ * chunk_writer_store() takes those bytes (NULL: it seals them itself if
+ * it must). Sealing ahead is wasted on a chunk that turns out stored.
+ */
+uint8_t *chunk_writer_seal_buf(const struct chunk_writer *cw, size_t bytes, size_t chunks);
+int chunk_writer_seal(const struct chunk_writer *cw, const uint8_t *data, uint32_t len,
+		      const uint8_t sha[32], uint8_t *out);
+int chunk_writer_store(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
+		       const uint8_t sha[32], const uint8_t *sealed);
 /* Writes what is batched (skipping the WAL), so reads see every chunk put so far. */
 int chunk_writer_flush(struct chunk_writer *cw);
 /* Makes every chunk put so far durable once the commit batch is synced. */
@@ -94,8 +113,8 @@ int chunk_stream_finish(struct chunk_stream *cs, struct chunk_list *out);
 void chunk_stream_release(struct chunk_stream *cs);
 
 /*
- * A chunk stream whose chunking runs on a worker thread (store/chunk_pipe.c).
- * Between chunk_pipe_write() calls the worker owns cw, out and the stream;
+ * A chunk stream whose chunking runs on worker threads (store/chunk_pipe.c).
+ * Between chunk_pipe_write() calls the workers own cw, out and the stream;
  * after chunk_pipe_drain() returns they are the caller's until the next
  * write. Not thread-safe otherwise.
  */

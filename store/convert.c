@@ -41,6 +41,7 @@
 #include "store/crypt_store.h"
 #include "store/holes.h"
 #include "store/internal.h"
+#include "store/pack.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -149,6 +150,11 @@ int store_convert_recover(const char *dir, struct perr *e)
 	strbuf_reset(&b);
 	strbuf_addf(&b, "%s/db.plain", dir);
 	ret = rm_rf(b.buf);
+	/* and its packs, which no locator of the new database names */
+	strbuf_reset(&b);
+	strbuf_addf(&b, "%s/packs", dir);
+	if (!ret && exists(b.buf))
+		ret = rm_rf(b.buf);
 	if (ret)
 		goto fail;
 	strbuf_reset(&a);
@@ -429,7 +435,7 @@ static int chunk_convert(struct conv *cv, const uint8_t sha[32], uint64_t len, u
 		return ret;
 	key[0] = 'c';
 	memcpy(key + 1, sha, 32);
-	ret = store_get(cv->old, CF_CHUNKS, key, sizeof(key), &cv->val);
+	ret = pack_chunk_get(cv->old, key, (size_t)len, &cv->val);
 	if (ret || cv->val.len != len) {
 		log_err("%s: a chunk of %llu bytes is %s: run poolctl scrub", cv->old->dir,
 			(unsigned long long)len, ret ? "missing" : "of another length");
@@ -561,6 +567,9 @@ static bool meta_skipped(const char *k, size_t klen)
 	static const char *const names[] = { "format", "crypt", META_POS, META_SRC };
 
 	if (klen >= 4 && !memcmp(k, MAP_PREFIX, 4))
+		return true;
+	/* packs' live bytes: the new pool holds every chunk inline and no pack */
+	if (klen == 8 && !memcmp(k, "pack", 4))
 		return true;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (klen == strlen(names[i]) && !memcmp(k, names[i], klen))

@@ -192,6 +192,12 @@ struct store_crypt_opts {
  * cipher, the pool id and the key file's absolute path in the store.
  */
 int store_create_opts(const char *dir, const struct store_crypt_opts *o, struct perr *e);
+/*
+ * store_create_opts() choosing whether the pool writes packs (the
+ * default, true) or keeps every chunk inline (poolctl init --packs off).
+ */
+int store_create_packs(const char *dir, const struct store_crypt_opts *o, bool packs,
+		       struct perr *e);
 
 /*
  * The master key file store_open() uses instead of the one the store

@@ -6,6 +6,7 @@
  *   DIR/db/            the RocksDB database (mode 0700: raw data lives here)
  *   DIR/keys/          0700; hash.key and sign.key, 32 random bytes, 0600
  *   DIR/staging/       0700; spill files of uncommitted writes
+ *   DIR/packs/         0700; chunk bytes of large commits (store/pack.c)
  *
  * A directory created by store_create is 0711 so that a control socket
  * inside it can be reached while its contents cannot be listed.
@@ -43,6 +44,9 @@
 #include "store/crypt_store.h"
 
 #include "store/internal.h"
+#include "store/pack.h"
+#include "store/pack_gc.h"
+#include "store/pack_mode.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -204,6 +208,8 @@ struct store *store_alloc(const char *dir, unsigned flags)
 	rocksdb_writeoptions_set_sync(s->wopt_sync, 1);
 	s->wopt_async = rocksdb_writeoptions_create();
 	s->ropt = rocksdb_readoptions_create();
+	/* a pack directory it cannot list shows as a missing pack when read */
+	(void)pack_open(s);
 	return s;
 }
 
@@ -211,6 +217,7 @@ void store_free(struct store *s)
 {
 	if (!s)
 		return;
+	pack_gc_stop(s);
 	for (int i = 0; i < CF_COUNT; i++)
 		if (s->cf[i])
 			rocksdb_column_family_handle_destroy(s->cf[i]);
@@ -218,6 +225,7 @@ void store_free(struct store *s)
 		rocksdb_close(s->db);
 	free_options(s);
 	crypt_store_free(s->crypt);
+	pack_close(s);
 	rocksdb_writeoptions_destroy(s->wopt_sync);
 	rocksdb_writeoptions_destroy(s->wopt_async);
 	rocksdb_readoptions_destroy(s->ropt);
@@ -331,8 +339,11 @@ out:
 	return ret;
 }
 
-/* Writes the format, the key record, the inode counter and the root directory. */
-static int init_db(struct store *s, const struct store_crypt *c)
+/*
+ * Writes the format, the key record, the pack setting, the inode counter
+ * and the root directory.
+ */
+static int init_db(struct store *s, const struct store_crypt *c, bool packs)
 {
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	struct strbuf meta = STRBUF_INIT;
@@ -349,6 +360,7 @@ static int init_db(struct store *s, const struct store_crypt *c)
 			goto out;
 		rocksdb_writebatch_put_cf(b, s->cf[CF_META], "crypt", 5, meta.buf, meta.len);
 	}
+	pack_mode_put(s, b, packs);
 	put_be64(v, STORE_ROOT_INO + 1);
 	rocksdb_writebatch_put_cf(b, s->cf[CF_META], "next_ino", 8, (const char *)v, 8);
 
@@ -447,6 +459,12 @@ out:
 
 int store_create_opts(const char *dir, const struct store_crypt_opts *o, struct perr *e)
 {
+	return store_create_packs(dir, o, true, e);
+}
+
+int store_create_packs(const char *dir, const struct store_crypt_opts *o, bool packs,
+		       struct perr *e)
+{
 	struct strbuf path = STRBUF_INIT;
 	struct store_crypt *c = NULL;
 	struct store *s = NULL;
@@ -480,7 +498,7 @@ int store_create_opts(const char *dir, const struct store_crypt_opts *o, struct 
 		ret = open_error(dir, err, e);
 		goto out;
 	}
-	ret = init_db(s, c);
+	ret = init_db(s, c, packs);
 	if (ret)
 		ret = perr_set(e, -ret, "%s: cannot initialize the database", dir);
 out:

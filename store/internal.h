@@ -11,13 +11,17 @@
  *   meta      "format"                          be32 STORE_FORMAT_VERSION (or _CRYPT)
  *   meta      "crypt"                           cipher, key file, wrapped keyset (crypt_store.c)
  *   meta      "next_ino"                        be64 next inode number
+ *   meta      "pack" be32(n)                    be64 live bytes of pack n (store/pack.c)
+ *   meta      "write_packs"                     u8 1: large commits go to packs, 0 or
+ *                                               absent: inline (store/pack_mode.c)
  *   meta      "audit_hash"                      "sha256" or "sm3" (absent: sha256)
  *   meta      "audit_head"                      latest seq/hash, MAC-sealed (audit_seal.c)
  *   meta      "audit_cp" be64(seq)              Ed25519-signed checkpoint
  *   tree      'i' be64(ino)                     inode record (inode_encode)
  *   tree      'd' be64(parent) name             be64(child) u8(type) be64(born_ns)
  *   tree      'h' be64(parent) name be64(died)  be64(child) u8(type) be64(born_ns)
- *   chunks    'c' sha256                        chunk bytes (BlobDB value)
+ *   chunks    'c' sha256                        chunk bytes (BlobDB value), or a
+ *                                               pack locator (store/pack.h)
  *   chunks    'p' sha256                        chunk-list page
  *   refs      'c' sha256                        be64 reference count, be32 chunk length
  *   refs      'p' sha256                        be64 reference count
@@ -89,6 +93,7 @@ struct store {
 	/* a batch RocksDB failed may still be in its WAL (audit_rollback) */
 	bool write_unknown;		/* __atomic builtins */
 	struct store_crypt *crypt;	/* store/crypt_store.c; NULL in a plain pool */
+	struct pack_set *packs;		/* store/pack.c */
 };
 
 /* An inode as stored: the public attributes plus where it hangs. */

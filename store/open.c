@@ -14,6 +14,7 @@
 #include "common/codec.h"
 #include "store/convert.h"
 #include "store/crypt_store.h"
+#include "store/pack_mode.h"
 
 static int load_meta(struct store *s, struct perr *e)
 {
@@ -48,6 +49,9 @@ static int load_meta(struct store *s, struct perr *e)
 		goto out;
 	}
 	s->next_ino = get_be64((const uint8_t *)v.buf);
+	ret = pack_mode_load(s);
+	if (ret)
+		ret = perr_set(e, -ret, "%s: cannot read the pack setting", s->dir);
 out:
 	strbuf_release(&v);
 	return ret;

@@ -25,6 +25,7 @@
 #include "store/chunker.h"
 #include "store/content.h"
 #include "store/crypt_store.h"
+#include "store/pack.h"
 
 enum { UNSEEN, GOOD, BAD };
 
@@ -102,7 +103,9 @@ static int chunk_verdict(struct scrub *sc, const uint8_t id[32], uint32_t len)
 		return e[32];
 	key[0] = 'c';
 	memcpy(key + 1, id, 32);
-	ret = store_get(sc->s, CF_CHUNKS, key, sizeof(key), &sc->val);
+	want = sc->s->crypt ? (size_t)len + CRYPT_OVERHEAD : len;
+	/* inline, or from its pack with the pack's CRC checked */
+	ret = pack_chunk_get(sc->s, key, want, &sc->val);
 	e[32] = BAD;
 	if (ret && ret != -ENOENT && ret != -EIO)
 		return ret;
@@ -110,7 +113,6 @@ static int chunk_verdict(struct scrub *sc, const uint8_t id[32], uint32_t len)
 		return BAD;
 	sc->c->chunks++;
 	sc->c->bytes += len;
-	want = sc->s->crypt ? (size_t)len + CRYPT_OVERHEAD : len;
 	if (sc->val.len != want)
 		return BAD;
 	if (sc->s->crypt) {

@@ -9,6 +9,7 @@
 #include "store/content.h"
 #include "store/crypt_store.h"
 #include "store/internal.h"
+#include "store/pack_mode.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -231,6 +232,8 @@ int store_stats(struct store *s, struct store_stats *st)
 		ret = scan(s, CF_REFS, "c", 1, ref_row, st);
 	if (ret == WALK_END || !ret)
 		ret = scan(s, CF_VIEWS, "a", 1, view_row, st);
+	if (ret == WALK_END || !ret)
+		ret = pack_stats(s, st);
 	return ret == WALK_END ? 0 : ret;
 }
 

@@ -338,6 +338,11 @@ struct store_stats {
 	uint64_t chunks;		/* unique chunks */
 	uint64_t views;			/* cached desensitized views */
 	uint64_t view_bytes;
+	bool writes_packs;		/* the pool's setting (docs/storage.md "Packs") */
+	uint64_t packs;			/* pack files */
+	uint64_t pack_bytes;		/* their size on disk */
+	uint64_t pack_live;		/* of which refs rows count (records) */
+	uint64_t pack_garbage;		/* the rest, but for the packs' headers */
 };
 
 int store_stats(struct store *s, struct store_stats *st);

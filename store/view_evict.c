@@ -19,6 +19,8 @@
 #include "store/content.h"
 #include "store/crypt_store.h"
 #include "store/internal.h"
+#include "store/pack.h"
+#include "store/pack_gc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -169,7 +171,9 @@ static int drops_apply(struct store *s, rocksdb_writebatch_t *b, struct drops *d
 		       struct drops *chunks)
 {
 	struct chunk_list l = CHUNK_LIST_INIT;
+	struct pack_tally t = { 0 };
 	struct strbuf v = STRBUF_INIT;
+	bool packs = pack_any(s);
 	uint8_t val[12];
 	int ret = 0;
 
@@ -196,6 +200,12 @@ static int drops_apply(struct store *s, rocksdb_writebatch_t *b, struct drops *d
 			log_err("%s: refcount below the views that hold it; deleting anyway",
 				s->dir);
 		rocksdb_writebatch_delete_cf(b, s->cf[CF_REFS], (const char *)key, 33);
+		if (!page && packs) {
+			/* dead even if a writer has it pinned: it will store it anew */
+			ret = pack_dead(s, key, get_be32((const uint8_t *)v.buf + 8), &t, &v);
+			if (ret)
+				break;
+		}
 		if (!page) {
 			if (!chunk_pins_locked(key + 1))
 				rocksdb_writebatch_delete_cf(b, s->cf[CF_CHUNKS], (const char *)key, 33);
@@ -211,8 +221,11 @@ static int drops_apply(struct store *s, rocksdb_writebatch_t *b, struct drops *d
 				drop_add(chunks, 'c', l.v[k].sha);
 		rocksdb_writebatch_delete_cf(b, s->cf[CF_CHUNKS], (const char *)key, 33);
 	}
+	if (!ret)
+		ret = pack_tally_apply(s, b, &t);
 	if (ret == -ENOENT)
 		ret = -EIO;
+	pack_tally_release(&t);
 	chunk_list_release(&l);
 	strbuf_release(&v);
 	return ret;
@@ -252,6 +265,9 @@ int view_evict_locked(struct store *s, uint64_t budget)
 		goto out;
 	view_totals_put(s, b, views, bytes);
 	ret = store_write(s, b, false);
+	/* what eviction made dead in packs is reclaimed in the background */
+	if (!ret)
+		pack_gc_kick(s);
 out:
 	if (locked)
 		pins_unlock();

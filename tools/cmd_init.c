@@ -20,6 +20,7 @@ static const char init_usage[] =
 	"usage: poolctl init STORE [--cipher aes-256-gcm|sm4|none]\n"
 	"                          [--key-file FILE | --passphrase-file FILE]\n"
 	"                          [--audit-hash sha256|sm3] [--sign ed25519|sm2]\n"
+	"                          [--packs on|off]\n"
 	"\n"
 	"Creates a pool in the directory STORE (created if missing, must be\n"
 	"empty): the database, its format version and fresh secrets.\n"
@@ -37,7 +38,11 @@ static const char init_usage[] =
 	"                   sm3 (GB/T 32905); fixed for the life of the pool\n"
 	"  --sign S         the audit checkpoints' signatures: ed25519 (the default,\n"
 	"                   head MAC HMAC-SHA512) or sm2 (GB/T 32918 with SM3, head\n"
-	"                   MAC HMAC-SM3); fixed for the life of the pool\n";
+	"                   MAC HMAC-SM3); fixed for the life of the pool\n"
+	"  --packs on|off   on (the default): the chunks of large writes go to pack\n"
+	"                   files beside the database (STORE/packs), the fast path;\n"
+	"                   off: every chunk inside the database, as pools made\n"
+	"                   before packs existed\n";
 
 /*
  * The chain's algorithm can only be chosen while the log is empty, so it
@@ -105,7 +110,7 @@ static void print_key(struct ctl_ctx *ctx, const char *dir, enum crypt_cipher c)
 int cmd_init(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	const char *algo = "sha256", *cipher = "aes-256-gcm", *key_file = NULL, *sign = "ed25519";
-	const char *pass_file = NULL;
+	const char *pass_file = NULL, *packs = "on";
 	struct strbuf pass = STRBUF_INIT;
 	struct cmd_opt opts[] = {
 		{ "--audit-hash", CMD_OPT_STRING, &algo, false },
@@ -113,6 +118,7 @@ int cmd_init(struct ctl_ctx *ctx, int argc, char **argv)
 		{ "--cipher", CMD_OPT_STRING, &cipher, false },
 		{ "--key-file", CMD_OPT_STRING, &key_file, false },
 		{ "--passphrase-file", CMD_OPT_STRING, &pass_file, false },
+		{ "--packs", CMD_OPT_STRING, &packs, false },
 		CMD_OPT_END
 	};
 	struct store_crypt_opts co = { CRYPT_PLAIN, NULL, NULL };
@@ -136,6 +142,9 @@ int cmd_init(struct ctl_ctx *ctx, int argc, char **argv)
 	if (strcmp(sign, "ed25519") && strcmp(sign, "sm2"))
 		return cmd_error(ctx, CTL_EXIT_USAGE, "init: --sign \"%s\": expected ed25519 or sm2",
 				 sign);
+	if (strcmp(packs, "on") && strcmp(packs, "off"))
+		return cmd_error(ctx, CTL_EXIT_USAGE, "init: --packs \"%s\": expected on or off",
+				 packs);
 	if (crypt_cipher_parse(cipher, &co.cipher))
 		return cmd_error(ctx, CTL_EXIT_USAGE, "init: --cipher \"%s\": expected "
 				 "aes-256-gcm, sm4 or none", cipher);
@@ -158,7 +167,7 @@ int cmd_init(struct ctl_ctx *ctx, int argc, char **argv)
 		store_set_passphrase(&pass);
 	}
 
-	rc = store_create_opts(dir, &co, &e);
+	rc = store_create_packs(dir, &co, !strcmp(packs, "on"), &e);
 	if (rc) {
 		strbuf_addf(&subject, "\"%s\"", dir);
 		rc = cmd_fail(ctx, rc, &e, subject.buf);
@@ -172,6 +181,8 @@ int cmd_init(struct ctl_ctx *ctx, int argc, char **argv)
 		print_key(ctx, dir, co.cipher);
 	else
 		strbuf_addstr(&ctx->out, "not encrypted (--cipher none)\n");
+	if (strcmp(packs, "on"))
+		strbuf_addstr(&ctx->out, "no pack files: every chunk in the database (--packs off)\n");
 out:
 	OPENSSL_cleanse(pass.buf, pass.alloc);
 	strbuf_release(&pass);

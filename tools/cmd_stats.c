@@ -13,13 +13,15 @@ static const char stats_usage[] =
 	"\n"
 	"Prints live files and directories, versions ever committed, logical\n"
 	"bytes (all versions) against stored bytes (unique chunks), the\n"
-	"dedupe ratio and the cached desensitized views.\n"
+	"dedupe ratio, the cached desensitized views, and the pack files\n"
+	"(whether the pool writes them, how many, their bytes on disk, the\n"
+	"bytes still in use and the garbage, which pack GC reclaims).\n"
 	"\n"
 	"  --json    one JSON document instead of the table\n";
 
 static json_t *stats_json(const struct store_stats *st, double ratio)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:b, s:I, s:I, s:I, s:I}",
 			 "files", (json_int_t)st->files,
 			 "dirs", (json_int_t)st->dirs,
 			 "versions", (json_int_t)st->versions,
@@ -28,7 +30,12 @@ static json_t *stats_json(const struct store_stats *st, double ratio)
 			 "chunks", (json_int_t)st->chunks,
 			 "dedupe_ratio", st->stored_bytes ? json_real(ratio) : json_null(),
 			 "views", (json_int_t)st->views,
-			 "view_bytes", (json_int_t)st->view_bytes);
+			 "view_bytes", (json_int_t)st->view_bytes,
+			 "writes_packs", st->writes_packs,
+			 "packs", (json_int_t)st->packs,
+			 "pack_bytes", (json_int_t)st->pack_bytes,
+			 "pack_live_bytes", (json_int_t)st->pack_live,
+			 "pack_garbage_bytes", (json_int_t)st->pack_garbage);
 }
 
 static void stats_table(struct strbuf *out, const struct store_stats *st, double ratio)
@@ -45,6 +52,11 @@ static void stats_table(struct strbuf *out, const struct store_stats *st, double
 		strbuf_addf(out, "%-15s -\n", "dedupe ratio");
 	strbuf_addf(out, "%-15s %" PRIu64 "\n", "views", st->views);
 	strbuf_addf(out, "%-15s %" PRIu64 "\n", "view bytes", st->view_bytes);
+	strbuf_addf(out, "%-15s %s\n", "writes packs", st->writes_packs ? "yes" : "no");
+	strbuf_addf(out, "%-15s %" PRIu64 "\n", "packs", st->packs);
+	strbuf_addf(out, "%-15s %" PRIu64 "\n", "pack bytes", st->pack_bytes);
+	strbuf_addf(out, "%-15s %" PRIu64 "\n", "pack live", st->pack_live);
+	strbuf_addf(out, "%-15s %" PRIu64 "\n", "pack garbage", st->pack_garbage);
 }
 
 int cmd_stats(struct ctl_ctx *ctx, int argc, char **argv)

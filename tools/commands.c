@@ -108,6 +108,7 @@ void ctl_usage(struct strbuf *sb)
 		"       poolctl init STORE [--cipher aes-256-gcm|sm4|none]\n"
 		"                          [--key-file FILE | --passphrase-file FILE]\n"
 		"                          [--audit-hash sha256|sm3] [--sign ed25519|sm2]\n"
+		"                          [--packs on|off]\n"
 		"       poolctl --help | --version\n"
 		"\n"
 		"commands:\n");

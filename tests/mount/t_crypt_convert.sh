@@ -38,6 +38,9 @@ check "a second file with v1's content" cp "$REF/v1" "$MNT/g"
 f = open(sys.argv[1], 'wb'); f.write(b'head $NAME'); f.seek(3 << 20); f.write(b'tail'); f.close()" "$MNT/holes" ||
 	die "cannot write the file with a hole"
 cp "$MNT/holes" "$REF/holes" || die "cannot read the file with a hole"
+# a large file: its chunks in a pack, which the conversion writes inline
+head -c $((12 << 20)) /dev/urandom > "$REF/big"
+check "a 12 MiB file" dd if="$REF/big" of="$MNT/big" bs=1M conv=fsync
 pool_umount
 # the departments' mount: the provider writes, renshe reads through its masks
 POOLFS_OPTS='' pool_mount
@@ -95,6 +98,10 @@ done
 check_same "the current version" "$MNT/f" "$REF/v3"
 check_same "the second file" "$MNT/g" "$REF/v1"
 check_same "the file with a hole" "$MNT/holes" "$REF/holes"
+check_same "the large file" "$MNT/big" "$REF/big"
+# the plain pool's pack counts went with its packs
+check_eq "stats: no live pack bytes left" "$(stats_field pack_live_bytes)" "0"
+check_eq "stats: the pool still writes packs" "$(stats_field writes_packs)" "True"
 check "a write after the conversion" cp "$REF/v2" "$MNT/f"
 check_same "version 4" "$MNT/.versions/f/4" "$REF/v2"
 pool_umount

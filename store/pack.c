@@ -1,0 +1,912 @@
+/*
+ * store/pack.c - pack files (docs/storage.md "Packs").
+ *
+ * DIR/packs/NNNNNNNN.pack (decimal, 8 digits) is a 16-byte header,
+ * "poolfspk" be32(1) be32(N), then records: the chunk's 33-byte key,
+ * be32 length, its stored bytes. A locator points at the bytes; the
+ * key in front lets a scan of the pack alone (GC, a repair) tell whose
+ * bytes they are, and a locator in the chunks family tells whether they
+ * are still the chunk's.
+ *
+ * A process appends only to packs it created: after a reopen the next
+ * append starts a new pack, so whatever a crash left after the last
+ * synced commit (bytes no locator that counts names) is never read and
+ * never written over; it is garbage like a deleted chunk's bytes.
+ */
+#include "common/alloc.h"
+#include "common/codec.h"
+#include "store/crypt.h"
+#include "store/internal.h"
+#include "store/pack.h"
+#include "store/pack_gc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+#define PACK_MAGIC	"poolfspk"
+#define PACK_HDR	16
+#define PACK_MAX	(256ull << 20)	/* a new pack past this size */
+#define PACK_NUM_MAX	(1u << 24)
+
+struct pend {
+	uint8_t sha[32];
+	uint32_t pack;
+	uint32_t len;			/* record bytes, header included */
+	bool used;
+};
+
+struct pack_set {
+	pthread_mutex_t lock;
+	char *dir;			/* DIR/packs */
+	bool enabled;
+	bool any;
+	uint32_t max;			/* highest pack number seen */
+	uint32_t cur;			/* pack being appended to; 0 none */
+	int cur_fd;
+	uint64_t cur_size;
+	int *rfd;			/* read descriptors by pack number, -1 closed */
+	size_t rfd_n;
+	struct pend *pend;
+	size_t pend_n, pend_cap;
+	/*
+	 * GC (store/pack_gc.c): readers hold rd shared from taking a read
+	 * descriptor until their pread is done, so GC closes one (rd
+	 * exclusive) only between reads. holds: the lowest pack each writer
+	 * in flight may have appended to, whose locators may still be in its
+	 * unwritten batch; GC leaves those packs and later ones alone.
+	 */
+	pthread_rwlock_t rd;
+	uint32_t *holds;
+	size_t holds_n, holds_alloc;
+	struct pack_gc_bg *bg;
+};
+
+/* ---- CRC-32C ---- */
+
+/*
+ * The crc32 instruction takes three cycles and can start one a cycle, so
+ * one chain of it runs at a third of its speed: crc_hw3 runs three
+ * chains over three CRC_LANE-byte lanes and joins them. Joining is
+ * linear algebra: the CRC register after lane B is that of the bytes of
+ * B from zero, XOR the register before B run over CRC_LANE zero bytes,
+ * which is a fixed linear map of its 32 bits (crc_shift, a table per
+ * byte of the register).
+ */
+#define CRC_LANE	1024
+
+static uint32_t crc_table[256];
+static uint32_t crc_shift[4][256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+static bool crc_hw_ok;
+
+static void crc_init(void)
+{
+	uint32_t img[32];
+
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+		crc_table[i] = c;
+	}
+	for (int i = 0; i < 32; i++) {
+		uint32_t c = 1u << i;
+
+		for (int k = 0; k < CRC_LANE; k++)
+			c = crc_table[c & 0xff] ^ (c >> 8);
+		img[i] = c;
+	}
+	for (int j = 0; j < 4; j++)
+		for (uint32_t b = 0; b < 256; b++) {
+			uint32_t c = 0;
+
+			for (int k = 0; k < 8; k++)
+				if (b & (1u << k))
+					c ^= img[8 * j + k];
+			crc_shift[j][b] = c;
+		}
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	crc_hw_ok = __builtin_cpu_supports("sse4.2");
+#endif
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2")))
+static uint32_t crc_hw(uint32_t c, const uint8_t *p, size_t n)
+{
+	uint64_t c64 = c;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		uint64_t v;
+
+		memcpy(&v, p, 8);
+		c64 = __builtin_ia32_crc32di(c64, v);
+	}
+	c = (uint32_t)c64;
+	for (; n; n--)
+		c = __builtin_ia32_crc32qi(c, *p++);
+	return c;
+}
+
+/* The register c run over CRC_LANE zero bytes. */
+static uint32_t crc_lane_shift(uint32_t c)
+{
+	return crc_shift[0][c & 0xff] ^ crc_shift[1][(c >> 8) & 0xff] ^
+	       crc_shift[2][(c >> 16) & 0xff] ^ crc_shift[3][c >> 24];
+}
+
+__attribute__((target("sse4.2")))
+static uint32_t crc_hw3(uint32_t c, const uint8_t *p, size_t n)
+{
+	for (; n >= 3 * CRC_LANE; p += 3 * CRC_LANE, n -= 3 * CRC_LANE) {
+		uint64_t a = c, b = 0, d = 0;
+
+		for (size_t i = 0; i < CRC_LANE; i += 8) {
+			uint64_t va, vb, vd;
+
+			memcpy(&va, p + i, 8);
+			memcpy(&vb, p + CRC_LANE + i, 8);
+			memcpy(&vd, p + 2 * CRC_LANE + i, 8);
+			a = __builtin_ia32_crc32di(a, va);
+			b = __builtin_ia32_crc32di(b, vb);
+			d = __builtin_ia32_crc32di(d, vd);
+		}
+		c = crc_lane_shift((uint32_t)a) ^ (uint32_t)b;
+		c = crc_lane_shift(c) ^ (uint32_t)d;
+	}
+	return crc_hw(c, p, n);
+}
+#endif
+
+/* CRC-32C: the instruction where there is one (RocksDB's was 18 % of a write in software). */
+uint32_t pack_crc32c(const uint8_t *p, size_t n, uint32_t prev)
+{
+	uint32_t c = ~prev;
+
+	pthread_once(&crc_once, crc_init);
+#if defined(__x86_64__)
+	if (crc_hw_ok)
+		return ~crc_hw3(c, p, n);
+#endif
+	for (; n; n--)
+		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+	return ~c;
+}
+
+/* ---- locators ---- */
+
+void pack_loc_encode(const struct pack_loc *l, uint8_t out[PACK_LOC_LEN])
+{
+	out[0] = PACK_LOC_V1;
+	put_be32(out + 1, l->pack);
+	put_be64(out + 5, l->off);
+	put_be32(out + 13, l->len);
+	put_be32(out + 17, l->crc);
+}
+
+int pack_loc_decode(const void *val, size_t vlen, size_t want, struct pack_loc *l)
+{
+	const uint8_t *p = val;
+
+	if (vlen == want)
+		return 1;
+	if (vlen != PACK_LOC_LEN || p[0] != PACK_LOC_V1 || want < PACK_MIN_STORED)
+		return -EIO;
+	l->pack = get_be32(p + 1);
+	l->off = get_be64(p + 5);
+	l->len = get_be32(p + 13);
+	l->crc = get_be32(p + 17);
+	if (l->len != want || !l->pack || l->pack >= PACK_NUM_MAX)
+		return -EIO;
+	return 0;
+}
+
+/* ---- the set ---- */
+
+static void pack_name(const struct pack_set *ps, uint32_t n, struct strbuf *out)
+{
+	strbuf_reset(out);
+	strbuf_addf(out, "%s/%08u.pack", ps->dir, n);
+}
+
+uint32_t pack_file_number(const char *name)
+{
+	char *end;
+	unsigned long n;
+
+	if (strlen(name) != 13 || strcmp(name + 8, ".pack"))
+		return 0;
+	n = strtoul(name, &end, 10);
+	return end == name + 8 && n < PACK_NUM_MAX ? (uint32_t)n : 0;
+}
+
+/* The highest pack number in directory packs (0: none). */
+static int pack_list_dir(const char *packs, uint32_t *max)
+{
+	struct dirent *de;
+	DIR *d;
+
+	*max = 0;
+	d = opendir(packs);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		uint32_t n = pack_file_number(de->d_name);
+
+		if (n > *max)
+			*max = n;
+	}
+	closedir(d);
+	return 0;
+}
+
+int pack_list(const char *dir, uint32_t *max)
+{
+	struct strbuf path = STRBUF_INIT;
+	int ret;
+
+	strbuf_addf(&path, "%s/packs", dir);
+	ret = pack_list_dir(path.buf, max);
+	strbuf_release(&path);
+	return ret;
+}
+
+int pack_open(struct store *s)
+{
+	struct pack_set *ps = xcalloc(1, sizeof(*ps));
+	struct strbuf path = STRBUF_INIT;
+	int ret;
+
+	pthread_mutex_init(&ps->lock, NULL);
+	pthread_rwlock_init(&ps->rd, NULL);
+	strbuf_addf(&path, "%s/packs", s->dir);
+	ps->dir = strbuf_detach(&path, NULL);
+	ps->cur_fd = -1;
+	/* off until the pool's setting is read (store/pack_mode.c) */
+	ps->enabled = false;
+	ret = pack_list(s->dir, &ps->max);
+	if (ret)
+		log_err("%s: cannot list: %s", ps->dir, strerror(-ret));
+	ps->any = ps->max > 0;
+	s->packs = ps;
+	return ret;
+}
+
+void pack_close(struct store *s)
+{
+	struct pack_set *ps = s->packs;
+
+	if (!ps)
+		return;
+	if (ps->cur_fd >= 0)
+		close(ps->cur_fd);
+	for (size_t i = 0; i < ps->rfd_n; i++)
+		if (ps->rfd[i] >= 0)
+			close(ps->rfd[i]);
+	free(ps->rfd);
+	free(ps->pend);
+	free(ps->holds);
+	free(ps->dir);
+	pthread_rwlock_destroy(&ps->rd);
+	pthread_mutex_destroy(&ps->lock);
+	free(ps);
+	s->packs = NULL;
+}
+
+void pack_set_writing(struct store *s, bool on)
+{
+	if (s->packs)
+		s->packs->enabled = on && !(s->flags & STORE_OPEN_RDONLY);
+}
+
+bool pack_enabled(struct store *s)
+{
+	return s->packs && s->packs->enabled;
+}
+
+bool pack_any(struct store *s)
+{
+	bool any;
+
+	if (!s->packs)
+		return false;
+	pthread_mutex_lock(&s->packs->lock);
+	any = s->packs->any;
+	pthread_mutex_unlock(&s->packs->lock);
+	return any;
+}
+
+/*
+ * Starts pack max+1: the directory made durable if new, the file created
+ * with its header and its name synced into the directory, so that a
+ * commit's fdatasync of its bytes is all it still needs. Holds ps->lock.
+ */
+static int pack_new(struct store *s)
+{
+	struct pack_set *ps = s->packs;
+	struct strbuf path = STRBUF_INIT;
+	uint8_t hdr[PACK_HDR];
+	uint32_t n = ps->max + 1;
+	int fd = -1, ret = 0;
+
+	if (n >= PACK_NUM_MAX)
+		return -ENOSPC;
+	if (!mkdir(ps->dir, 0700)) {
+		ret = store_fsync_path(s->dir);
+		if (ret)
+			goto out;
+	} else if (errno != EEXIST) {
+		ret = -errno;
+		goto out;
+	}
+	pack_name(ps, n, &path);
+	fd = open(path.buf, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	memcpy(hdr, PACK_MAGIC, 8);
+	put_be32(hdr + 8, 1);
+	put_be32(hdr + 12, n);
+	ret = store_pwrite_full(fd, hdr, sizeof(hdr), 0);
+	if (!ret)
+		ret = store_fsync_path(ps->dir);
+	if (ret) {
+		close(fd);
+		unlink(path.buf);
+		goto out;
+	}
+	ps->max = n;
+	ps->any = true;
+	ps->cur = n;
+	ps->cur_fd = fd;
+	ps->cur_size = PACK_HDR;
+out:
+	if (ret)
+		log_err("%s: cannot start pack %u: %s", ps->dir, n, strerror(-ret));
+	strbuf_release(&path);
+	return ret;
+}
+
+/* Syncs and closes the current pack (holds ps->lock). */
+static int pack_seal(struct store *s)
+{
+	struct pack_set *ps = s->packs;
+	int ret = 0;
+
+	if (ps->cur_fd < 0)
+		return 0;
+	if (fdatasync(ps->cur_fd))
+		ret = -errno;
+	close(ps->cur_fd);
+	ps->cur_fd = -1;
+	ps->cur = 0;
+	return ret;
+}
+
+/* ---- chunks appended, not yet counted ---- */
+
+static size_t pend_slot(const uint8_t sha[32], size_t cap)
+{
+	uint64_t h;
+
+	memcpy(&h, sha, sizeof(h));
+	return (size_t)(h & (cap - 1));
+}
+
+static struct pend *pend_find(struct pack_set *ps, const uint8_t sha[32])
+{
+	if (!ps->pend_cap)
+		return NULL;
+	for (size_t i = pend_slot(sha, ps->pend_cap); ps->pend[i].used;
+	     i = (i + 1) & (ps->pend_cap - 1))
+		if (!memcmp(ps->pend[i].sha, sha, 32))
+			return &ps->pend[i];
+	return NULL;
+}
+
+static void pend_put(struct pack_set *ps, const uint8_t sha[32], uint32_t pack, uint32_t len)
+{
+	struct pend *e = pend_find(ps, sha);
+	size_t i;
+
+	if (!e && 2 * (ps->pend_n + 1) > ps->pend_cap) {
+		size_t cap = ps->pend_cap ? 2 * ps->pend_cap : 1024;
+		struct pend *t = xcalloc(cap, sizeof(*t));
+
+		for (size_t k = 0; k < ps->pend_cap; k++) {
+			if (!ps->pend[k].used)
+				continue;
+			for (i = pend_slot(ps->pend[k].sha, cap); t[i].used; i = (i + 1) & (cap - 1))
+				;
+			t[i] = ps->pend[k];
+		}
+		free(ps->pend);
+		ps->pend = t;
+		ps->pend_cap = cap;
+	}
+	if (!e) {
+		for (i = pend_slot(sha, ps->pend_cap); ps->pend[i].used;
+		     i = (i + 1) & (ps->pend_cap - 1))
+			;
+		e = &ps->pend[i];
+		memcpy(e->sha, sha, 32);
+		e->used = true;
+		ps->pend_n++;
+	}
+	/* the later append's locator is the one the chunks family keeps */
+	e->pack = pack;
+	e->len = len;
+}
+
+/* Backward-shift deletion keeps every probe chain unbroken. */
+static void pend_del(struct pack_set *ps, struct pend *e)
+{
+	size_t cap = ps->pend_cap, i = (size_t)(e - ps->pend), j = i;
+
+	ps->pend[i].used = false;
+	ps->pend_n--;
+	for (;;) {
+		size_t k;
+
+		j = (j + 1) & (cap - 1);
+		if (!ps->pend[j].used)
+			return;
+		k = pend_slot(ps->pend[j].sha, cap);
+		/* j's entry may move to the hole at i unless its home lies in (i, j] */
+		if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		ps->pend[i] = ps->pend[j];
+		ps->pend[j].used = false;
+		i = j;
+	}
+}
+
+bool pack_claim(struct store *s, const uint8_t sha[32], struct pack_tally *t)
+{
+	struct pack_set *ps = s->packs;
+	struct pend *e;
+	bool found = false;
+
+	if (!ps)
+		return false;
+	pthread_mutex_lock(&ps->lock);
+	e = pend_find(ps, sha);
+	if (e) {
+		pack_tally_add(t, e->pack, e->len);
+		pend_del(ps, e);
+		found = true;
+	}
+	pthread_mutex_unlock(&ps->lock);
+	return found;
+}
+
+void pack_forget(struct store *s, const uint8_t sha[32])
+{
+	struct pack_set *ps = s->packs;
+	struct pend *e;
+
+	if (!ps)
+		return;
+	pthread_mutex_lock(&ps->lock);
+	e = pend_find(ps, sha);
+	if (e)
+		pend_del(ps, e);
+	pthread_mutex_unlock(&ps->lock);
+}
+
+/* ---- writing and reading ---- */
+
+/* Header and bytes in one call, the bytes from the caller's buffer. */
+static int rec_write(int fd, const uint8_t hdr[PACK_REC_HDR], const uint8_t *data, uint32_t len,
+		     uint64_t off)
+{
+	struct iovec iov[2] = {
+		{ (void *)hdr, PACK_REC_HDR },
+		{ (void *)data, len },
+	};
+	ssize_t n = pwritev(fd, iov, 2, (off_t)off);
+
+	if (n == (ssize_t)(PACK_REC_HDR + len))
+		return 0;
+	if (n < 0 && errno != EINTR)
+		return -errno;
+	/* short or interrupted: the rest the plain way */
+	if (n < 0)
+		n = 0;
+	if ((size_t)n < PACK_REC_HDR) {
+		int ret = store_pwrite_full(fd, hdr + n, PACK_REC_HDR - (size_t)n, off + (size_t)n);
+
+		if (ret)
+			return ret;
+		n = PACK_REC_HDR;
+	}
+	return store_pwrite_full(fd, data + (n - PACK_REC_HDR), len - (size_t)(n - PACK_REC_HDR),
+				 off + (size_t)n);
+}
+
+/* pend: a writer's chunk, claimed by its commit; GC's moves are counted by GC. */
+static int append_rec(struct store *s, const uint8_t key[33], const uint8_t *data, uint32_t len,
+		      struct pack_loc *l, bool pend)
+{
+	struct pack_set *ps = s->packs;
+	uint8_t hdr[PACK_REC_HDR];
+	uint64_t off;
+	int ret = 0;
+
+	if (len < PACK_MIN_STORED)
+		return -EINVAL;
+	memcpy(hdr, key, 33);
+	put_be32(hdr + 33, len);
+	l->crc = pack_crc32c(data, len, 0);
+	/* appends are in place order under the lock: a sync after one covers it */
+	pthread_mutex_lock(&ps->lock);
+	if (ps->cur_fd >= 0 && ps->cur_size + PACK_REC_HDR + len > PACK_MAX)
+		ret = pack_seal(s);
+	if (!ret && ps->cur_fd < 0)
+		ret = pack_new(s);
+	if (ret)
+		goto out;
+	off = ps->cur_size;
+	ret = rec_write(ps->cur_fd, hdr, data, len, off);
+	if (ret) {
+		/* whatever part landed is never named; the next append starts a new pack */
+		pack_seal(s);
+		goto out;
+	}
+	ps->cur_size = off + PACK_REC_HDR + len;
+	l->pack = ps->cur;
+	l->off = off + PACK_REC_HDR;
+	l->len = len;
+	if (pend)
+		pend_put(ps, key + 1, l->pack, PACK_REC_HDR + len);
+out:
+	pthread_mutex_unlock(&ps->lock);
+	if (ret)
+		log_err("%s: cannot append to a pack: %s", ps->dir, strerror(-ret));
+	return ret;
+}
+
+int pack_append(struct store *s, const uint8_t key[33], const uint8_t *data, uint32_t len,
+		struct pack_loc *l)
+{
+	if (!pack_enabled(s))
+		return -EINVAL;
+	return append_rec(s, key, data, len, l, true);
+}
+
+int pack_move_append(struct store *s, const uint8_t key[33], const uint8_t *data, uint32_t len,
+		     struct pack_loc *l)
+{
+	if (!s->packs || (s->flags & STORE_OPEN_RDONLY))
+		return -EROFS;
+	return append_rec(s, key, data, len, l, false);
+}
+
+int pack_sync(struct store *s, uint32_t from)
+{
+	struct pack_set *ps = s->packs;
+	int fd = -1, ret = 0;
+
+	if (!ps)
+		return 0;
+	pthread_mutex_lock(&ps->lock);
+	/* packs before the current one were synced when it started */
+	if (ps->cur_fd >= 0 && ps->cur >= from) {
+		fd = dup(ps->cur_fd);
+		if (fd < 0)
+			ret = -errno;
+	}
+	pthread_mutex_unlock(&ps->lock);
+	if (fd >= 0) {
+		if (fdatasync(fd))
+			ret = -errno;
+		close(fd);
+	}
+	if (ret) {
+		log_err("%s: cannot sync pack %u: %s", ps->dir, from, strerror(-ret));
+		/* pages a failed sync dropped may be gone: no more commits trust them */
+		ret = store_fail(s, -EIO, "pack sync failed");
+	}
+	return ret;
+}
+
+/* A descriptor to read pack n (owned by the set). */
+static int read_fd(struct pack_set *ps, uint32_t n, int *fd)
+{
+	struct strbuf path = STRBUF_INIT;
+	int ret = 0;
+
+	pthread_mutex_lock(&ps->lock);
+	if (n > ps->max) {
+		/* another process (the daemon, for a poolctl) may have started it since */
+		uint32_t max;
+
+		if (!pack_list_dir(ps->dir, &max) && max > ps->max)
+			ps->max = max;
+		if (n > ps->max) {
+			strbuf_addf(&path, "pack %u, which a locator names", n);
+			ret = -ENOENT;
+			*fd = -1;
+			goto out;
+		}
+	}
+	if (n >= ps->rfd_n) {
+		size_t old = ps->rfd_n, cap = n + 16;
+
+		ps->rfd = xreallocarray(ps->rfd, cap, sizeof(*ps->rfd));
+		for (size_t i = old; i < cap; i++)
+			ps->rfd[i] = -1;
+		ps->rfd_n = cap;
+	}
+	if (ps->rfd[n] < 0) {
+		pack_name(ps, n, &path);
+		ps->rfd[n] = open(path.buf, O_RDONLY | O_CLOEXEC);
+		if (ps->rfd[n] < 0)
+			ret = -errno;
+	}
+	*fd = ps->rfd[n];
+out:
+	pthread_mutex_unlock(&ps->lock);
+	if (ret)
+		log_err("%s: %s: %s", ps->dir, path.buf, strerror(-ret));
+	strbuf_release(&path);
+	return ret;
+}
+
+/*
+ * The record header in front of the bytes is read with them and must
+ * name key and the locator's length: a locator edited (or misplaced) to
+ * point at another chunk's record is refused, never read as this one.
+ */
+int pack_read(struct store *s, const uint8_t key[33], const struct pack_loc *l, uint8_t *dst)
+{
+	struct pack_set *ps = s->packs;
+	uint8_t hdr[PACK_REC_HDR];
+	struct iovec iov[2] = { { hdr, sizeof(hdr) }, { dst, l->len } };
+	const char *why = "damaged or missing";
+	ssize_t n;
+	int fd, ret;
+
+	if (!ps || !l->pack || l->pack >= PACK_NUM_MAX || l->off < PACK_HDR + PACK_REC_HDR)
+		return -EIO;
+	pthread_rwlock_rdlock(&ps->rd);
+	ret = read_fd(ps, l->pack, &fd);
+	if (!ret) {
+		/* one call: records are small enough that a short read is damage */
+		n = preadv(fd, iov, 2, (off_t)(l->off - PACK_REC_HDR));
+		if (n != (ssize_t)(sizeof(hdr) + l->len))
+			ret = -EIO;
+	}
+	pthread_rwlock_unlock(&ps->rd);
+	if (!ret && (memcmp(hdr, key, 33) || get_be32(hdr + 33) != l->len)) {
+		why = "another chunk's record";
+		ret = -EIO;
+	}
+	if (!ret && pack_crc32c(dst, l->len, 0) != l->crc)
+		ret = -EIO;
+	if (ret)
+		log_err("%s: pack %u: %u bytes at %llu are %s", ps->dir, l->pack, l->len,
+			(unsigned long long)l->off, why);
+	return ret ? -EIO : 0;
+}
+
+int pack_chunk_get(struct store *s, const uint8_t key[33], size_t want, struct strbuf *out)
+{
+	struct pack_loc l, again;
+	int ret;
+
+	for (int tries = 0;; tries++) {
+		ret = store_get(s, CF_CHUNKS, key, 33, out);
+		if (ret)
+			return ret;
+		ret = pack_loc_decode(out->buf, out->len, want, &l);
+		if (ret < 0)
+			return ret;
+		if (ret == 1)
+			return 0;
+		if (tries && l.pack == again.pack && l.off == again.off && l.len == again.len &&
+		    l.crc == again.crc)
+			break;
+		strbuf_reset(out);
+		strbuf_grow(out, l.len);
+		ret = pack_read(s, key, &l, (uint8_t *)out->buf);
+		if (!ret) {
+			strbuf_setlen(out, l.len);
+			return 0;
+		}
+		/* GC may have moved it and dropped the pack since its locator was read */
+		if (tries)
+			break;
+		again = l;
+	}
+	strbuf_reset(out);
+	return -EIO;
+}
+
+/* ---- GC's view of the set (store/pack_gc.c) ---- */
+
+uint32_t pack_hold(struct store *s)
+{
+	struct pack_set *ps = s->packs;
+	uint32_t n;
+
+	pthread_mutex_lock(&ps->lock);
+	/* every later append goes to this pack or a later one */
+	n = ps->cur ? ps->cur : ps->max + 1;
+	ALLOC_GROW(ps->holds, ps->holds_n + 1, ps->holds_alloc);
+	ps->holds[ps->holds_n++] = n;
+	pthread_mutex_unlock(&ps->lock);
+	return n;
+}
+
+void pack_unhold(struct store *s, uint32_t n)
+{
+	struct pack_set *ps = s->packs;
+
+	pthread_mutex_lock(&ps->lock);
+	for (size_t i = 0; i < ps->holds_n; i++)
+		if (ps->holds[i] == n) {
+			ps->holds[i] = ps->holds[--ps->holds_n];
+			break;
+		}
+	pthread_mutex_unlock(&ps->lock);
+}
+
+uint32_t pack_gc_bound(struct store *s, uint32_t *max)
+{
+	struct pack_set *ps = s->packs;
+	uint32_t b;
+
+	pthread_mutex_lock(&ps->lock);
+	b = ps->cur ? ps->cur : ps->max + 1;
+	for (size_t i = 0; i < ps->holds_n; i++)
+		if (ps->holds[i] < b)
+			b = ps->holds[i];
+	*max = ps->max;
+	pthread_mutex_unlock(&ps->lock);
+	return b;
+}
+
+int pack_start_after(struct store *s, uint32_t n)
+{
+	struct pack_set *ps = s->packs;
+	int ret = 0;
+
+	pthread_mutex_lock(&ps->lock);
+	if (ps->max <= n) {
+		ret = pack_seal(s);
+		if (!ret)
+			ret = pack_new(s);
+	}
+	pthread_mutex_unlock(&ps->lock);
+	return ret;
+}
+
+void pack_retire(struct store *s, uint32_t n)
+{
+	struct pack_set *ps = s->packs;
+
+	/* no reader is between read_fd() and its pread while rd is held */
+	pthread_rwlock_wrlock(&ps->rd);
+	pthread_mutex_lock(&ps->lock);
+	if (n < ps->rfd_n && ps->rfd[n] >= 0) {
+		close(ps->rfd[n]);
+		ps->rfd[n] = -1;
+	}
+	pthread_mutex_unlock(&ps->lock);
+	pthread_rwlock_unlock(&ps->rd);
+}
+
+const char *pack_dir(struct store *s)
+{
+	return s->packs->dir;
+}
+
+struct pack_gc_bg **pack_gc_bg_of(struct store *s)
+{
+	return &s->packs->bg;
+}
+
+/* ---- live bytes ---- */
+
+void pack_tally_add(struct pack_tally *t, uint32_t pack, int64_t delta)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].pack == pack) {
+			t->v[i].delta += delta;
+			return;
+		}
+	ALLOC_GROW(t->v, t->n + 1, t->alloc);
+	t->v[t->n].pack = pack;
+	t->v[t->n].delta = delta;
+	t->n++;
+}
+
+static void live_key(uint8_t key[8], uint32_t n)
+{
+	memcpy(key, "pack", 4);
+	put_be32(key + 4, n);
+}
+
+int pack_live(struct store *s, uint32_t n, uint64_t *live)
+{
+	struct strbuf v = STRBUF_INIT;
+	uint8_t key[8];
+	int ret;
+
+	live_key(key, n);
+	*live = 0;
+	ret = store_get(s, CF_META, key, sizeof(key), &v);
+	if (ret == -ENOENT)
+		ret = 0;
+	else if (!ret && v.len != 8)
+		ret = -EIO;
+	else if (!ret)
+		*live = get_be64((const uint8_t *)v.buf);
+	strbuf_release(&v);
+	return ret;
+}
+
+int pack_dead(struct store *s, const uint8_t key[33], uint32_t len, struct pack_tally *t,
+	      struct strbuf *tmp)
+{
+	size_t want = (size_t)len + (s->crypt ? CRYPT_OVERHEAD : 0);
+	struct pack_loc l;
+	int ret;
+
+	/* a locator is never as long as a packed chunk: an inline value is read whole */
+	ret = store_get(s, CF_CHUNKS, key, 33, tmp);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		return ret;
+	if (pack_loc_decode(tmp->buf, tmp->len, want, &l) == 0)
+		pack_tally_add(t, l.pack, -(int64_t)(PACK_REC_HDR + l.len));
+	return 0;
+}
+
+int pack_tally_apply(struct store *s, rocksdb_writebatch_t *b, struct pack_tally *t)
+{
+	uint8_t key[8], val[8];
+	uint64_t live;
+	int ret = 0;
+
+	for (size_t i = 0; i < t->n && !ret; i++) {
+		if (!t->v[i].delta)
+			continue;
+		ret = pack_live(s, t->v[i].pack, &live);
+		if (ret)
+			break;
+		if (t->v[i].delta < 0 && (uint64_t)-t->v[i].delta > live) {
+			log_err("%s: pack %u: more bytes dead than were live", store_dir(s),
+				t->v[i].pack);
+			live = 0;
+		} else {
+			live += (uint64_t)t->v[i].delta;
+		}
+		live_key(key, t->v[i].pack);
+		put_be64(val, live);
+		rocksdb_writebatch_put_cf(b, s->cf[CF_META], (const char *)key, sizeof(key),
+					  (const char *)val, sizeof(val));
+	}
+	t->n = 0;
+	return ret;
+}
+
+void pack_tally_release(struct pack_tally *t)
+{
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}

@@ -1,0 +1,188 @@
+/*
+ * tests/test_chunk_pipe.c - the chunk pipe (store/chunk_pipe.c): chunks
+ * cut on one worker and hashed and stored by two come out in the order
+ * of the bytes, with the cuts and ids of chunk_stream_add() on the same
+ * bytes, across odd write sizes, a drain in the middle and duplicate
+ * chunks, and read back (an encrypted pool with packs: chunks sealed
+ * ahead of their turn); a store failure in a worker surfaces at drain.
+ */
+#include <CUnit/Basic.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/content.h"
+#include "store/crypt.h"
+#include "store/internal.h"
+#include "tests/fill_util.h"
+#include "tests/store_util.h"
+#include "tests/unit_main.h"
+
+#define LEN	(40u << 20)
+
+/* Random bytes with a run of zeros and a repeat: duplicate chunks in one stream. */
+static uint8_t *make_data(uint64_t seed)
+{
+	uint8_t *d = malloc(LEN);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	fill(d, LEN, seed);
+	memset(d + (9u << 20) + 12345, 0, 3u << 20);
+	memcpy(d + (20u << 20) + 999, d + (1u << 20), 2u << 20);
+	return d;
+}
+
+/* The list chunk_stream_add() and _finish() make of d in one piece. */
+static void reference(struct store *s, const uint8_t *d, struct chunk_list *l)
+{
+	struct chunk_writer *cw = chunk_writer_new(s);
+	struct chunk_stream cs;
+
+	chunk_stream_init(&cs, cw, l);
+	CU_ASSERT_EQUAL(chunk_stream_add(&cs, d, LEN), 0);
+	CU_ASSERT_EQUAL(chunk_stream_finish(&cs, l), 0);
+	chunk_stream_release(&cs);
+	chunk_writer_free(cw, false);
+}
+
+static const size_t sizes[] = { 1, 4095, 65536, 1u << 20, 3u << 20, 777777, 131075, 17 };
+
+/* Whether the chunks of l read back as d (before the writer is freed, which drops them). */
+static bool reads_back(struct store *s, struct chunk_writer *cw, const struct chunk_list *l,
+		       const uint8_t *d)
+{
+	struct chunk_list copy = CHUNK_LIST_INIT;
+	struct store_content *c;
+	uint8_t id[32] = { 0 }, *got = malloc(1u << 20);
+	bool ok = got && !chunk_writer_flush(cw);
+
+	for (size_t i = 0; i < l->n; i++)
+		chunk_list_add(&copy, l->v[i].sha, l->v[i].len);
+	c = content_from_list(s, 1, 1, &copy, id);
+	for (size_t off = 0; ok && off < LEN; off += 1u << 20)
+		ok = store_content_read(c, got, 1u << 20, off) == 1 << 20 &&
+		     !memcmp(got, d + off, 1u << 20);
+	store_content_close(c);
+	free(got);
+	return ok;
+}
+
+/*
+ * Writes d through a pipe in odd sizes, draining once at mid (where the
+ * stream's tail must be whole again), then finishes into l.
+ */
+static int through_pipe(struct store *s, const uint8_t *d, struct chunk_list *l)
+{
+	struct chunk_writer *cw = chunk_writer_new(s);
+	struct chunk_list done = CHUNK_LIST_INIT;
+	struct chunk_pipe *p = chunk_pipe_new(cw, &done);
+	size_t off = 0, k = 0, n;
+	bool drained = false;
+	int ret = 0;
+
+	while (!ret && off < LEN) {
+		n = sizes[k++ % (sizeof(sizes) / sizeof(sizes[0]))];
+		n = n < LEN - off ? n : LEN - off;
+		ret = chunk_pipe_write(p, d + off, n);
+		off += n;
+		if (!ret && !drained && off > (13u << 20)) {
+			ret = chunk_pipe_drain(p);
+			drained = true;
+			if (!ret)
+				CU_ASSERT_EQUAL(done.size + chunk_pipe_stream(p)->len, off);
+		}
+	}
+	if (!ret)
+		ret = chunk_pipe_drain(p);
+	if (!ret) {
+		for (size_t i = 0; i < done.n; i++)
+			chunk_list_add(l, done.v[i].sha, done.v[i].len);
+		ret = chunk_stream_finish(chunk_pipe_stream(p), l);
+	}
+	if (!ret)
+		CU_ASSERT(reads_back(s, cw, l, d));
+	chunk_pipe_free(p);
+	chunk_writer_free(cw, false);
+	chunk_list_release(&done);
+	return ret;
+}
+
+static void order_in(struct store *s)
+{
+	struct chunk_list want = CHUNK_LIST_INIT, got = CHUNK_LIST_INIT;
+	uint8_t *d = make_data(7);
+	bool same;
+
+	reference(s, d, &want);
+	CU_ASSERT_EQUAL(want.size, LEN);
+	CU_ASSERT(want.n > 300);
+	CU_ASSERT_EQUAL(through_pipe(s, d, &got), 0);
+	CU_ASSERT_EQUAL(got.n, want.n);
+	CU_ASSERT_EQUAL(got.size, want.size);
+	same = got.n == want.n;
+	for (size_t i = 0; same && i < want.n; i++)
+		same = got.v[i].off == want.v[i].off && got.v[i].len == want.v[i].len &&
+		       !memcmp(got.v[i].sha, want.v[i].sha, 32);
+	CU_ASSERT(same);
+	chunk_list_release(&want);
+	chunk_list_release(&got);
+	free(d);
+}
+
+static void test_order(void)
+{
+	order_in(S);
+}
+
+static void test_order_sealed(void)
+{
+	struct store_crypt_opts o = { CRYPT_AES_GCM, NULL, NULL };
+	char dir[4300], key[4300];
+	struct store *s;
+
+	snprintf(dir, sizeof(dir), "%s/sealed", tmpdir);
+	snprintf(key, sizeof(key), "%s/sealed.key", tmpdir);
+	o.key_file = key;
+	setenv("POOLFS_PACKS", "1", 1);
+	CU_ASSERT_EQUAL_FATAL(store_create_opts(dir, &o, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(dir, 0, &s, NULL), 0);
+	unsetenv("POOLFS_PACKS");
+	order_in(s);
+	store_close(s);
+}
+
+/* A store that takes no more writes fails a worker's put; drain says so and free returns. */
+static void test_error(void)
+{
+	struct chunk_list got = CHUNK_LIST_INIT;
+	char dir[4300];
+	struct store *s;
+	uint8_t *d = make_data(8);
+
+	snprintf(dir, sizeof(dir), "%s/failing", tmpdir);
+	CU_ASSERT_EQUAL_FATAL(store_create(dir, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(dir, 0, &s, NULL), 0);
+	store_fail(s, -EIO, "test: the disk went away");
+	CU_ASSERT_EQUAL(through_pipe(s, d, &got), -EIO);
+	store_close(s);
+	chunk_list_release(&got);
+	free(d);
+}
+
+static int suite_init(void)
+{
+	return store_suite_init("chunk_pipe");
+}
+
+int main(void)
+{
+	static const struct unit_test tests[] = {
+		{ "chunks in order, as the single-thread chunker cuts them", test_order },
+		{ "the same in an encrypted pool with packs", test_order_sealed },
+		{ "a worker's failure surfaces at drain", test_error },
+	};
+
+	return unit_tests_run("chunk_pipe", suite_init, store_suite_clean, tests,
+			      UNIT_COUNT(tests));
+}
