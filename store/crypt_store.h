@@ -30,6 +30,7 @@ struct store_crypt {
 	struct crypt_kdf kdf;
 	uint8_t master[CRYPT_KEY_LEN];	/* rewraps the keyset at rotation */
 	uint8_t hash_key[32], sign_key[32];
+	bool tree_tag;			/* "tree": "tag", bound into the keyset's wrap */
 };
 
 /* The label keys/NAME.key is sealed under. */

@@ -32,7 +32,9 @@ size_t dent_prefix(uint8_t *k, char tag, uint64_t parent);
 size_t dent_key(uint8_t *k, uint64_t parent, const char *name);
 size_t dent_hist_key(uint8_t *k, uint64_t parent, const char *name, int64_t died);
 void dent_encode(uint8_t v[DENT_LEN], const struct dent *d);
-int dent_decode(const char *v, size_t len, struct dent *d);
+/* A row read under key: its tag checked (store/tree_tag.c), then decoded. */
+int dent_decode(struct store *s, const void *key, size_t klen, const char *v, size_t len,
+		struct dent *d);
 int dent_get(struct store *s, uint64_t parent, const char *name, struct dent *d);
 void dent_add(struct store *s, rocksdb_writebatch_t *b, uint64_t parent, const char *name, const struct dent *d);
 void dent_end(struct store *s, rocksdb_writebatch_t *b, uint64_t parent, const char *name, const struct dent *d, int64_t died);

@@ -45,7 +45,7 @@ static int readdir_live(struct store *s, uint64_t dir,
 	for (; rocksdb_iter_valid(sc.it); rocksdb_iter_next(sc.it)) {
 		k = rocksdb_iter_key(sc.it, &klen);
 		v = rocksdb_iter_value(sc.it, &vlen);
-		if (klen <= 9 || dent_decode(v, vlen, &d)) {
+		if (klen <= 9 || dent_decode(s, k, klen, v, vlen, &d)) {
 			ret = -EIO;
 			break;
 		}
@@ -111,7 +111,7 @@ static int collect_past(struct store *s, uint64_t dir, int64_t t, struct past_li
 		for (; rocksdb_iter_valid(sc.it); rocksdb_iter_next(sc.it)) {
 			k = rocksdb_iter_key(sc.it, &klen);
 			v = rocksdb_iter_value(sc.it, &vlen);
-			if (klen <= 9 + tail || dent_decode(v, vlen, &d)) {
+			if (klen <= 9 + tail || dent_decode(s, k, klen, v, vlen, &d)) {
 				ret = -EIO;
 				break;
 			}
@@ -194,7 +194,7 @@ static int dent_get_at(struct store *s, uint64_t parent, const char *name, int64
 		if (klen != plen + 8)
 			continue;
 		v = rocksdb_iter_value(sc.it, &vlen);
-		if (dent_decode(v, vlen, &d)) {
+		if (dent_decode(s, k, klen, v, vlen, &d)) {
 			ret = -EIO;
 			break;
 		}

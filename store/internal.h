@@ -89,6 +89,7 @@ struct store {
 	/* a batch RocksDB failed may still be in its WAL (audit_rollback) */
 	bool write_unknown;		/* __atomic builtins */
 	struct store_crypt *crypt;	/* store/crypt_store.c; NULL in a plain pool */
+	bool tree_tag;			/* tree rows end in a tag (store/tree_tag.c) */
 };
 
 /* An inode as stored: the public attributes plus where it hangs. */
