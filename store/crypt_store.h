@@ -13,8 +13,10 @@
  *   audit     be64 seq || envelope (the journal holds the same bytes;
  *             the seq in front lets a journal frame be opened)
  *
- * Plain: tree (names, sizes, times), refs (counts, chunk lengths), meta
- * (counters, seals, the wrapped keyset), views 't', 'b' and 'a' rows.
+ * Plain: tree (names, sizes, times; tagged against edits in pools whose
+ * meta "crypt" says "tree": "tag", store/tree_tag.c), refs (counts, chunk
+ * lengths), meta (counters, seals, the wrapped keyset), views 't', 'b'
+ * and 'a' rows.
  */
 #ifndef POOL_STORE_CRYPT_STORE_H
 #define POOL_STORE_CRYPT_STORE_H

@@ -130,6 +130,48 @@ void dent_end(struct store *s, rocksdb_writebatch_t *b, uint64_t parent,
 	tree_put(s, b, key, dent_hist_key(key, parent, name, died), v, sizeof(v));
 }
 
+int dent_child_check(struct store *s, uint64_t parent, const char *name, const struct dent *d,
+		     const struct inode_rec *r)
+{
+	if (!r->dead && r->parent == parent && r->name.len == strlen(name) &&
+	    !memcmp(r->name.buf, name, r->name.len) && r->attr.type == d->type)
+		return 0;
+	log_err("%s: entry \"%s\" of directory %llu leads to inode %llu, which is not that "
+		"entry's (edited, or an inode number used again)", s->dir, name,
+		(unsigned long long)parent, (unsigned long long)d->child);
+	return -EIO;
+}
+
+int dent_resolve(struct store *s, uint64_t parent, const char *name, struct dent *d,
+		 struct inode_rec *r)
+{
+	struct dent again;
+	int ret;
+
+	/* the two reads are not one snapshot: a rename between them is retried */
+	for (int i = 0; i < 3; i++) {
+		ret = dent_get(s, parent, name, d);
+		if (ret)
+			return ret;
+		ret = inode_load(s, d->child, r);
+		if (ret == -ENOENT)
+			ret = -EIO;	/* an entry without its inode */
+		if (ret)
+			return ret;
+		if (!r->dead && r->parent == parent && r->name.len == strlen(name) &&
+		    !memcmp(r->name.buf, name, r->name.len) && r->attr.type == d->type)
+			return 0;
+		ret = dent_get(s, parent, name, &again);
+		if (ret && ret != -ENOENT)
+			return ret;
+		if (!ret && again.child == d->child && again.type == d->type &&
+		    again.born == d->born)
+			break;
+	}
+	/* the same entry twice, or renamed three times in a row: refused */
+	return dent_child_check(s, parent, name, d, r);
+}
+
 /* ---- prefix scans ---- */
 
 

@@ -34,12 +34,15 @@ static int readdir_live(struct store *s, uint64_t dir,
 {
 	struct strbuf name = STRBUF_INIT;
 	struct store_dirent de;
+	struct inode_rec r;
 	struct tree_scan sc;
 	struct dent d;
 	uint8_t prefix[9];
 	const char *k, *v;
 	size_t klen, vlen;
 	int ret = 0, err;
+
+	inode_rec_init(&r);
 
 	tree_scan_start(s, &sc, prefix, dent_prefix(prefix, 'd', dir));
 	for (; rocksdb_iter_valid(sc.it); rocksdb_iter_next(sc.it)) {
@@ -51,6 +54,18 @@ static int readdir_live(struct store *s, uint64_t dir,
 		}
 		strbuf_reset(&name);
 		strbuf_add(&name, k + 9, klen - 9);
+		/* a listed name must lead to its own file, as a lookup's does */
+		if (s->tree_tag) {
+			inode_rec_release(&r);
+			inode_rec_init(&r);
+			ret = dent_resolve(s, dir, name.buf, &d, &r);
+			if (ret == -ENOENT) {
+				ret = 0;	/* gone since the scan began */
+				continue;
+			}
+			if (ret)
+				break;
+		}
 		de.name = name.buf;
 		de.ino = d.child;
 		de.type = d.type;
@@ -60,6 +75,7 @@ static int readdir_live(struct store *s, uint64_t dir,
 	}
 	err = tree_scan_end(s, &sc);
 	strbuf_release(&name);
+	inode_rec_release(&r);
 	return ret ? ret : err;
 }
 

@@ -27,7 +27,8 @@
  *   policy    be64(version)                     policy document and who applied it
  *
  * 'h' rows are ended directory entries, kept so /.snapshots can list a
- * directory as it was at any time.
+ * directory as it was at any time. In a pool that tags them, every tree
+ * value is followed by its tag (store/tree_tag.c).
  */
 #ifndef POOL_STORE_INTERNAL_H
 #define POOL_STORE_INTERNAL_H
