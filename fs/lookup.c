@@ -194,8 +194,12 @@ int fs_lookup_child(fuse_req_t req, struct fs_inode *dir, const char *dpath,
 
 	if (dir->key.kind == FS_REAL && !vpath) {
 		err = fs_decide_keep(req, "lookup", cpath.buf, POLICY_LOOKUP, &d, &pol);
-		if (err == 0)
+		if (err == 0) {
 			err = store_lookup(fs->store, dir->key.sino, name, &a);
+			/* a row that fails its check is tampering: on the record, not only EIO */
+			if (err == -EIO)
+				(void)fs_audit_meta(req, "lookup", cpath.buf, err, &d);
+		}
 		if (err < 0)
 			goto out;
 		uint32_t vid = a.type != STORE_REG ? 0 :

@@ -41,6 +41,7 @@
 #include "fs/stage.h"
 #include "store/audit.h"
 #include "store/limits.h"
+#include "store/policy_check.h"
 #include "store/crypt.h"
 
 struct fs_opts {
@@ -580,6 +581,14 @@ int main(int argc, char *argv[])
 		ret = 2;
 		fs_release(&fs);
 		goto out;
+	}
+	/* fail closed: never serve a policy older or newer than the log applied */
+	err = store_policy_check(fs.store, &e);
+	if (err < 0) {
+		fprintf(stderr, "poolfs: store \"%s\": not serving: %s\n", o.store,
+			perr_msg(&e, -err));
+		ret = 2;
+		goto err_out2;
 	}
 	/* kept in the store: later mounts and poolctl stats see the same budget */
 	if (o.view_budget) {

@@ -219,8 +219,12 @@ void fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = fs_decide_root(req, "getattr", &d);
 	else if (err == 0)
 		err = fs_decide_keep(req, "getattr", path.buf, POLICY_LOOKUP, &d, &pol);
-	if (err == 0)
+	if (err == 0) {
 		err = handle_stat(fs, n, ino, fi, gone, &st);
+		/* a row that fails its check is tampering: on the record, not only EIO */
+		if (err == -EIO)
+			(void)fs_audit_meta(req, "getattr", path.buf, err, &d);
+	}
 	if (err == 0 && n->key.kind == FS_META_FILE) {
 		err = fs_meta_stat(req, n, fi, &st);
 		timeout = FS_META_TIMEOUT;

@@ -146,6 +146,11 @@ static void lost(struct audit_log *L, int err)
 	L->open_cp = 0;
 	L->seq = L->dseq;
 	memcpy(L->hash, L->dhash, 32);
+	/* a policy.apply is assigned only under s->lock, after the one before settled */
+	if (L->pol_seq > L->dseq) {
+		L->pol = L->pol_prev;
+		L->pol_seq = 0;
+	}
 	/* L->time stays: times keep rising even across a lost record */
 }
 
@@ -260,6 +265,9 @@ static int assign(struct audit_log *L, struct audit_rec *r, char **value, size_t
 
 	r->seq = L->seq + 1;
 	r->time_ns = now > L->time ? now : L->time + 1;
+	/* as audit verify counts it: the version the last successful policy.apply made */
+	r->policy = r->op && !strcmp(r->op, "policy.apply") && !r->result && r->version ?
+		    r->version : L->pol;
 	ret = audit_encode(r, L->hash, L->md, value, len, hash);
 	/* sealed here, so the journal and the audit family hold the same bytes */
 	if (!ret) {
@@ -277,6 +285,11 @@ static void advance(struct audit_log *L, const struct audit_rec *r, const uint8_
 	L->seq = r->seq;
 	memcpy(L->hash, hash, 32);
 	L->time = r->time_ns;
+	if (r->policy != L->pol) {
+		L->pol_prev = L->pol;
+		L->pol_seq = r->seq;
+		L->pol = r->policy;
+	}
 }
 
 static void pend_push(struct audit_log *L, uint64_t seq, char *value, size_t len)

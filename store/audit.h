@@ -46,7 +46,15 @@ struct audit_rec {
 	/* filled by the store */
 	uint64_t seq;
 	int64_t time_ns;
+	/*
+	 * the policy version in force once this record is in the chain (the
+	 * last successful policy.apply's); 0: none, and no "policy" member;
+	 * AUDIT_POLICY_UNKNOWN after a break at open (store/audit_open.c)
+	 */
+	uint64_t policy;
 };
+
+#define AUDIT_POLICY_UNKNOWN	UINT64_MAX
 
 #define AUDIT_CP_RECORDS	1000	/* a signed checkpoint at least this often ... */
 #define AUDIT_CP_SECONDS	60	/* ... or after this long with new records */

@@ -160,6 +160,12 @@ struct audit_log {
 	uint64_t seq;
 	uint8_t hash[32];
 	int64_t time;
+	/*
+	 * the policy version in force at seq (struct audit_rec policy), and
+	 * what it was before the record pol_seq changed it, for lost(); mu
+	 */
+	uint64_t pol, pol_prev, pol_seq;
+	bool pol_known;				/* the chain's tail named it at open */
 	/* the last record known durable; protected by mu */
 	uint64_t dseq;
 	uint8_t dhash[32];

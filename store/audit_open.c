@@ -5,6 +5,7 @@
 #include "common/alloc.h"
 #include "store/audit_int.h"
 #include "store/crypt_store.h"
+#include "store/policy_check.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -20,7 +21,8 @@
  * over its bytes): the head will not match it, so open records the damage
  * and goes on, and verify names the record. Only a read error fails.
  */
-static int last_record(struct audit_log *L, uint64_t *seq, uint8_t hash[32], int64_t *time)
+static int last_record(struct audit_log *L, uint64_t *seq, uint8_t hash[32], int64_t *time,
+		       uint64_t *policy)
 {
 	rocksdb_iterator_t *it;
 	struct audit_rec r;
@@ -34,6 +36,7 @@ static int last_record(struct audit_log *L, uint64_t *seq, uint8_t hash[32], int
 
 	*seq = 0;
 	*time = 0;
+	*policy = 0;
 	memset(hash, 0, 32);
 	it = rocksdb_create_iterator_cf(L->s->db, L->s->ropt, L->s->cf[CF_AUDIT]);
 	put_be64(key, UINT64_MAX);
@@ -59,8 +62,10 @@ static int last_record(struct audit_log *L, uint64_t *seq, uint8_t hash[32], int
 		EVP_Digest(v, vlen, hash, NULL, L->md, NULL);
 	else if (audit_hash_value(v, vlen, zero, L->md, computed, hash))
 		EVP_Digest(v, vlen, hash, NULL, L->md, NULL);
-	if (!audit_decode(v, vlen, &o, &r, NULL))
+	if (!audit_decode(v, vlen, &o, &r, NULL)) {
 		*time = r.time_ns;
+		*policy = r.policy;
+	}
 out:
 	json_decref(o);
 	rocksdb_free(err);
@@ -186,9 +191,19 @@ int audit_load(struct store *s)
 			goto out;
 		journal_bad = ret == 1;
 	}
-	ret = last_record(L, &L->seq, L->hash, &L->time);
+	ret = last_record(L, &L->seq, L->hash, &L->time, &L->pol);
 	if (ret)
 		goto out;
+	/*
+	 * A log from before records named the policy in force vouches for
+	 * none: the history is taken as it is, once (docs/audit.md).
+	 */
+	L->pol_known = L->pol != 0;
+	if (!L->pol_known) {
+		ret = store_policy_last(s, &L->pol);
+		if (ret)
+			goto out;
+	}
 	L->dseq = L->seq;
 	memcpy(L->dhash, L->hash, 32);
 	L->dtime = L->time;
@@ -223,6 +238,13 @@ int audit_load(struct store *s)
 #endif
 	audit_log_register(L);
 	if (ret == 1) {
+		/*
+		 * Past a break the tail that named the policy in force may be
+		 * gone with the policy versions it applied: the daemon serves
+		 * no policy until one is applied again (store_policy_check).
+		 */
+		L->pol = AUDIT_POLICY_UNKNOWN;
+		L->pol_known = true;
 		/* "version" carries the first seq that cannot be trusted, for verify */
 		struct audit_rec r = { .pid = (uint32_t)getpid(), .comm = "poolfs",
 				       .op = "audit_break", .path = "/", .version = first_bad,

@@ -226,6 +226,9 @@ static void audit_body(struct strbuf *sb, const struct audit_rec *r, const uint8
 	str_member(sb, ",\"op\":", r->op);
 	str_member(sb, ",\"path\":", r->path);
 	int_member(sb, ",\"pid\":", r->pid);
+	/* absent while no policy was applied, so older records stay as they were */
+	if (r->policy)
+		int_member(sb, ",\"policy\":", (int64_t)r->policy);
 	str_member(sb, ",\"prev\":", hex);
 	str_member(sb, ",\"reason\":", r->reason);
 	int_member(sb, ",\"result\":", r->result);
@@ -318,7 +321,7 @@ static const char *get_str(json_t *o, const char *key, int *bad)
 int audit_decode(const char *value, size_t len, json_t **o, struct audit_rec *r,
 		 char prev_hex[65])
 {
-	json_int_t seq, t, uid, gid, pid, ver, bytes, res, count = 1;
+	json_int_t seq, t, uid, gid, pid, ver, bytes, res, count = 1, pol = 0;
 	const char *prev;
 	int bad = 0;
 
@@ -345,6 +348,9 @@ int audit_decode(const char *value, size_t len, json_t **o, struct audit_rec *r,
 		goto bad;
 	else if (json_object_get(*o, "count"))
 		r->count = (uint64_t)count;
+	if (json_object_get(*o, "policy") && (get_int(*o, "policy", &pol) || !pol))
+		goto bad;
+	r->policy = (uint64_t)pol;
 	r->comm = get_str(*o, "comm", &bad);
 	r->dept = get_str(*o, "dept", &bad);
 	r->user = get_str(*o, "user", &bad);

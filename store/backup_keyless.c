@@ -16,6 +16,7 @@
  * here, by the files using it only with the key.
  */
 #include "store/audit_int.h"
+#include "store/tree_tag.h"
 #include "store/backup_int.h"
 #include "store/crypt.h"
 #include "store/pack.h"
@@ -327,6 +328,14 @@ int backup_keyless_check(const char *dest, const char *dir, const struct backup_
 		ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": the restored database does not open: %s",
 			       bi->id, err ? err : "unknown error");
 		goto out;
+	}
+	{
+		struct strbuf meta = STRBUF_INIT;
+
+		/* no keys here: tree rows' tags are dropped unchecked */
+		if (!store_get(k.s, CF_META, "crypt", 5, &meta))
+			tree_tag_from_meta(k.s, meta.buf, meta.len);
+		strbuf_release(&meta);
 	}
 	k.ro = rocksdb_readoptions_create();
 	rocksdb_readoptions_set_verify_checksums(k.ro, 1);

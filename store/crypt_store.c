@@ -20,6 +20,7 @@
  */
 #include "store/audit_int.h"
 #include "store/crypt_store.h"
+#include "store/tree_tag.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -90,21 +91,36 @@ void crypt_secret_label(const struct store_crypt *c, const char *name, char *out
 	snprintf(out, len, "poolfs secret %s %s", c->pool_id, name);
 }
 
+/*
+ * What the keyset's wrap is bound to: the pool id, and the tree flag, so
+ * a record whose "tree" was deleted no longer opens (store/tree_tag.c).
+ */
+static void wrap_label(const struct store_crypt *c, char *out, size_t len)
+{
+	snprintf(out, len, "%s%s", c->pool_id, c->tree_tag ? " tree-tag" : "");
+}
+
 /* The meta "crypt" record for c's keyset (staged key included). */
 int crypt_store_meta(const struct store_crypt *c, struct strbuf *out)
 {
 	struct strbuf blob = STRBUF_INIT;
 	json_t *o = NULL;
 	char *hex = NULL, *txt = NULL;
+	char label[64];
 	int ret;
 
-	ret = crypt_wrap(c->k, c->master, c->pool_id, &blob);
+	wrap_label(c, label, sizeof(label));
+	ret = crypt_wrap(c->k, c->master, label, &blob);
 	if (ret)
 		goto out;
 	hex = xmalloc(2 * blob.len + 1);
 	hex_encode((const uint8_t *)blob.buf, blob.len, hex);
 	o = json_pack("{s:s, s:s, s:s, s:s}", "cipher", crypt_cipher_name(crypt_cipher_of(c->k)),
 		      "pool_id", c->pool_id, "key_file", c->key_file, "keyset", hex);
+	if (o && c->tree_tag && json_object_set_new(o, "tree", json_string("tag"))) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (o && c->has_kdf) {
 		char salt[2 * sizeof(c->kdf.salt) + 1];
 
@@ -199,11 +215,12 @@ int crypt_store_load(struct store *s, struct perr *e)
 	struct strbuf v = STRBUF_INIT;
 	struct store_crypt *c = NULL;
 	json_error_t jerr;
-	json_t *o = NULL, *kdf;
+	json_t *o = NULL, *kdf, *tree;
 	const char *cipher = NULL, *pool_id = NULL, *key_file = NULL, *keyset = NULL, *path;
 	enum crypt_cipher ci;
 	uint8_t *blob = NULL;
 	size_t blen;
+	char label[64];
 	int ret;
 
 	ret = store_get(s, CF_META, META_CRYPT, strlen(META_CRYPT), &v);
@@ -229,13 +246,20 @@ int crypt_store_load(struct store *s, struct perr *e)
 		ret = perr_set(e, EINVAL, "%s: the pool's key record is damaged", s->dir);
 		goto out;
 	}
+	tree = json_object_get(o, "tree");
+	c->tree_tag = tree != NULL;
+	if (tree && (!json_is_string(tree) || strcmp(json_string_value(tree), "tag"))) {
+		ret = perr_set(e, EINVAL, "%s: the pool's key record is damaged (tree)", s->dir);
+		goto out;
+	}
+	wrap_label(c, label, sizeof(label));
 	kdf = json_object_get(o, "kdf");
 	if (kdf) {
 		ret = passphrase_master(s, c, kdf, e);
 		if (ret)
 			goto out;
 		path = "the passphrase";
-		ret = crypt_unwrap(ci, blob, blen, c->master, c->pool_id, &c->k);
+		ret = crypt_unwrap(ci, blob, blen, c->master, label, &c->k);
 		if (ret == -EKEYREJECTED) {
 			ret = perr_set(e, EKEYREJECTED, "%s: the passphrase does not open this "
 				       "pool (wrong passphrase)", s->dir);
@@ -250,7 +274,7 @@ int crypt_store_load(struct store *s, struct perr *e)
 				       strerror(-ret));
 			goto out;
 		}
-		ret = crypt_unwrap(ci, blob, blen, c->master, c->pool_id, &c->k);
+		ret = crypt_unwrap(ci, blob, blen, c->master, label, &c->k);
 		if (ret == -EKEYREJECTED) {
 			ret = perr_set(e, EKEYREJECTED, "%s: key file \"%s\" does not open this "
 				       "pool (wrong key)", s->dir, path);
@@ -266,6 +290,7 @@ int crypt_store_load(struct store *s, struct perr *e)
 		ret = secret_load(s, c, "sign", c->sign_key, e);
 	if (ret)
 		goto out;
+	s->tree_tag = c->tree_tag;
 	s->crypt = c;
 	c = NULL;
 out:

@@ -13,8 +13,10 @@
  *   audit     be64 seq || envelope (the journal holds the same bytes;
  *             the seq in front lets a journal frame be opened)
  *
- * Plain: tree (names, sizes, times), refs (counts, chunk lengths), meta
- * (counters, seals, the wrapped keyset), views 't', 'b' and 'a' rows.
+ * Plain: tree (names, sizes, times; tagged against edits in pools whose
+ * meta "crypt" says "tree": "tag", store/tree_tag.c), refs (counts, chunk
+ * lengths), meta (counters, seals, the wrapped keyset), views 't', 'b'
+ * and 'a' rows.
  */
 #ifndef POOL_STORE_CRYPT_STORE_H
 #define POOL_STORE_CRYPT_STORE_H
@@ -30,6 +32,7 @@ struct store_crypt {
 	struct crypt_kdf kdf;
 	uint8_t master[CRYPT_KEY_LEN];	/* rewraps the keyset at rotation */
 	uint8_t hash_key[32], sign_key[32];
+	bool tree_tag;			/* "tree": "tag", bound into the keyset's wrap */
 };
 
 /* The label keys/NAME.key is sealed under. */

@@ -42,6 +42,7 @@
 #include "common/alloc.h"
 #include "store/convert_int.h"
 #include "store/crypt_store.h"
+#include "store/tree_tag.h"
 
 #include "store/internal.h"
 #include "store/pack.h"
@@ -498,7 +499,15 @@ int store_create_packs(const char *dir, const struct store_crypt_opts *o, bool p
 		ret = open_error(dir, err, e);
 		goto out;
 	}
+	/* a new encrypted pool tags its tree rows from the root on */
+	if (c) {
+		c->tree_tag = true;
+		s->tree_tag = true;
+		s->crypt = c;
+	}
 	ret = init_db(s, c, packs);
+	s->crypt = NULL;
+	s->tree_tag = false;
 	if (ret)
 		ret = perr_set(e, -ret, "%s: cannot initialize the database", dir);
 out:
@@ -750,8 +759,7 @@ void inode_put(struct store *s, rocksdb_writebatch_t *b, const struct inode_rec 
 	strbuf_setlen(&v, (size_t)(p - (uint8_t *)v.buf));
 
 	inode_key(key, r->attr.ino);
-	rocksdb_writebatch_put_cf(b, s->cf[CF_TREE], (const char *)key, sizeof(key),
-				  v.buf, v.len);
+	tree_put(s, b, key, sizeof(key), v.buf, v.len);
 	strbuf_release(&v);
 }
 
@@ -789,10 +797,38 @@ static int inode_decode(const uint8_t *p, size_t len, struct inode_rec *r)
 	return 0;
 }
 
+/*
+ * -EIO when file ino has a version after the one its record names: an
+ * inode record put back from an older copy (it carries a valid tag) would
+ * serve older content as current. A point read the bloom filter mostly
+ * answers; only an encrypted pool claims this (docs/threat-model.md).
+ */
+static int check_newest(struct store *s, uint64_t ino, uint64_t version)
+{
+	uint8_t key[16];
+	char *err = NULL, *v;
+	size_t vlen;
+	int ret = 0;
+
+	put_be64(key, ino);
+	put_be64(key + 8, version + 1);
+	v = rocksdb_get_cf(s->db, s->ropt, s->cf[CF_VERSIONS], (const char *)key, sizeof(key),
+			   &vlen, &err);
+	if (err || v) {
+		log_err("%s: inode %llu: %s", s->dir, (unsigned long long)ino,
+			err ? err : "its record names an older version than its newest (rolled back)");
+		ret = -EIO;
+	}
+	rocksdb_free(err);
+	rocksdb_free(v);
+	return ret;
+}
+
 int inode_load(struct store *s, uint64_t ino, struct inode_rec *r)
 {
 	struct strbuf v = STRBUF_INIT;
 	uint8_t key[9];
+	size_t vlen;
 	int ret;
 
 	strbuf_reset(&r->name);
@@ -801,10 +837,19 @@ int inode_load(struct store *s, uint64_t ino, struct inode_rec *r)
 	ret = store_get(s, CF_TREE, key, sizeof(key), &v);
 	if (ret)
 		goto out;
-	ret = inode_decode((const uint8_t *)v.buf, v.len, r);
+	vlen = v.len;
+	ret = tree_open(s, key, sizeof(key), v.buf, &vlen);
+	if (ret)
+		goto out;
+	ret = inode_decode((const uint8_t *)v.buf, vlen, r);
 	if (ret) {
 		log_err("%s: inode %llu: corrupt record", s->dir, (unsigned long long)ino);
 		goto out;
+	}
+	if (s->crypt && r->attr.type == STORE_REG) {
+		ret = check_newest(s, ino, r->attr.version);
+		if (ret)
+			goto out;
 	}
 	r->attr.ino = ino;
 out:

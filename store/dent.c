@@ -4,6 +4,7 @@
  * (dir.c). internal.h draws the key layout.
  */
 #include "store/dent.h"
+#include "store/tree_tag.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -76,10 +77,13 @@ void dent_encode(uint8_t v[DENT_LEN], const struct dent *d)
 	put_be64(v + 9, (uint64_t)d->born);
 }
 
-int dent_decode(const char *v, size_t len, struct dent *d)
+int dent_decode(struct store *s, const void *key, size_t klen, const char *v, size_t len,
+		struct dent *d)
 {
 	const uint8_t *p = (const uint8_t *)v;
 
+	if (tree_open(s, key, klen, v, &len))
+		return -EIO;
 	if (len != DENT_LEN)
 		return -EIO;
 	d->child = get_be64(p);
@@ -92,13 +96,15 @@ int dent_get(struct store *s, uint64_t parent, const char *name, struct dent *d)
 {
 	struct strbuf v = STRBUF_INIT;
 	uint8_t key[KEY_MAX];
+	size_t klen;
 	int ret;
 
 	if (strlen(name) > STORE_NAME_MAX)
 		return -ENAMETOOLONG;
-	ret = store_get(s, CF_TREE, key, dent_key(key, parent, name), &v);
+	klen = dent_key(key, parent, name);
+	ret = store_get(s, CF_TREE, key, klen, &v);
 	if (!ret)
-		ret = dent_decode(v.buf, v.len, d);
+		ret = dent_decode(s, key, klen, v.buf, v.len, d);
 	strbuf_release(&v);
 	return ret;
 }
@@ -109,8 +115,7 @@ void dent_add(struct store *s, rocksdb_writebatch_t *b, uint64_t parent,
 	uint8_t key[KEY_MAX], v[DENT_LEN];
 
 	dent_encode(v, d);
-	rocksdb_writebatch_put_cf(b, s->cf[CF_TREE], (const char *)key,
-				  dent_key(key, parent, name), (const char *)v, sizeof(v));
+	tree_put(s, b, key, dent_key(key, parent, name), v, sizeof(v));
 }
 
 /* Turns the live row of parent/name into history that died at died. */
@@ -122,8 +127,49 @@ void dent_end(struct store *s, rocksdb_writebatch_t *b, uint64_t parent,
 	rocksdb_writebatch_delete_cf(b, s->cf[CF_TREE], (const char *)key,
 				     dent_key(key, parent, name));
 	dent_encode(v, d);
-	rocksdb_writebatch_put_cf(b, s->cf[CF_TREE], (const char *)key,
-				  dent_hist_key(key, parent, name, died), (const char *)v, sizeof(v));
+	tree_put(s, b, key, dent_hist_key(key, parent, name, died), v, sizeof(v));
+}
+
+int dent_child_check(struct store *s, uint64_t parent, const char *name, const struct dent *d,
+		     const struct inode_rec *r)
+{
+	if (!r->dead && r->parent == parent && r->name.len == strlen(name) &&
+	    !memcmp(r->name.buf, name, r->name.len) && r->attr.type == d->type)
+		return 0;
+	log_err("%s: entry \"%s\" of directory %llu leads to inode %llu, which is not that "
+		"entry's (edited, or an inode number used again)", s->dir, name,
+		(unsigned long long)parent, (unsigned long long)d->child);
+	return -EIO;
+}
+
+int dent_resolve(struct store *s, uint64_t parent, const char *name, struct dent *d,
+		 struct inode_rec *r)
+{
+	struct dent again;
+	int ret;
+
+	/* the two reads are not one snapshot: a rename between them is retried */
+	for (int i = 0; i < 3; i++) {
+		ret = dent_get(s, parent, name, d);
+		if (ret)
+			return ret;
+		ret = inode_load(s, d->child, r);
+		if (ret == -ENOENT)
+			ret = -EIO;	/* an entry without its inode */
+		if (ret)
+			return ret;
+		if (!r->dead && r->parent == parent && r->name.len == strlen(name) &&
+		    !memcmp(r->name.buf, name, r->name.len) && r->attr.type == d->type)
+			return 0;
+		ret = dent_get(s, parent, name, &again);
+		if (ret && ret != -ENOENT)
+			return ret;
+		if (!ret && again.child == d->child && again.type == d->type &&
+		    again.born == d->born)
+			break;
+	}
+	/* the same entry twice, or renamed three times in a row: refused */
+	return dent_child_check(s, parent, name, d, r);
 }
 
 /* ---- prefix scans ---- */

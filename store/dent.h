@@ -32,7 +32,22 @@ size_t dent_prefix(uint8_t *k, char tag, uint64_t parent);
 size_t dent_key(uint8_t *k, uint64_t parent, const char *name);
 size_t dent_hist_key(uint8_t *k, uint64_t parent, const char *name, int64_t died);
 void dent_encode(uint8_t v[DENT_LEN], const struct dent *d);
-int dent_decode(const char *v, size_t len, struct dent *d);
+/*
+ * 0 when r, the inode record entry d of parent/name leads to, says it is
+ * that entry (live, that parent, that name, that type); else -EIO,
+ * logged: an entry pointed at another inode, or a number used again.
+ */
+int dent_child_check(struct store *s, uint64_t parent, const char *name, const struct dent *d,
+		     const struct inode_rec *r);
+/*
+ * The live entry parent/name and the inode record it leads to, checked
+ * as dent_child_check() does. -ENOENT when there is no such entry.
+ */
+int dent_resolve(struct store *s, uint64_t parent, const char *name, struct dent *d,
+		 struct inode_rec *r);
+/* A row read under key: its tag checked (store/tree_tag.c), then decoded. */
+int dent_decode(struct store *s, const void *key, size_t klen, const char *v, size_t len,
+		struct dent *d);
 int dent_get(struct store *s, uint64_t parent, const char *name, struct dent *d);
 void dent_add(struct store *s, rocksdb_writebatch_t *b, uint64_t parent, const char *name, const struct dent *d);
 void dent_end(struct store *s, rocksdb_writebatch_t *b, uint64_t parent, const char *name, const struct dent *d, int64_t died);

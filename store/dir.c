@@ -34,6 +34,7 @@ static int readdir_live(struct store *s, uint64_t dir,
 {
 	struct strbuf name = STRBUF_INIT;
 	struct store_dirent de;
+	struct inode_rec r;
 	struct tree_scan sc;
 	struct dent d;
 	uint8_t prefix[9];
@@ -41,16 +42,30 @@ static int readdir_live(struct store *s, uint64_t dir,
 	size_t klen, vlen;
 	int ret = 0, err;
 
+	inode_rec_init(&r);
+
 	tree_scan_start(s, &sc, prefix, dent_prefix(prefix, 'd', dir));
 	for (; rocksdb_iter_valid(sc.it); rocksdb_iter_next(sc.it)) {
 		k = rocksdb_iter_key(sc.it, &klen);
 		v = rocksdb_iter_value(sc.it, &vlen);
-		if (klen <= 9 || dent_decode(v, vlen, &d)) {
+		if (klen <= 9 || dent_decode(s, k, klen, v, vlen, &d)) {
 			ret = -EIO;
 			break;
 		}
 		strbuf_reset(&name);
 		strbuf_add(&name, k + 9, klen - 9);
+		/* a listed name must lead to its own file, as a lookup's does */
+		if (s->tree_tag) {
+			inode_rec_release(&r);
+			inode_rec_init(&r);
+			ret = dent_resolve(s, dir, name.buf, &d, &r);
+			if (ret == -ENOENT) {
+				ret = 0;	/* gone since the scan began */
+				continue;
+			}
+			if (ret)
+				break;
+		}
 		de.name = name.buf;
 		de.ino = d.child;
 		de.type = d.type;
@@ -60,6 +75,7 @@ static int readdir_live(struct store *s, uint64_t dir,
 	}
 	err = tree_scan_end(s, &sc);
 	strbuf_release(&name);
+	inode_rec_release(&r);
 	return ret ? ret : err;
 }
 
@@ -111,7 +127,7 @@ static int collect_past(struct store *s, uint64_t dir, int64_t t, struct past_li
 		for (; rocksdb_iter_valid(sc.it); rocksdb_iter_next(sc.it)) {
 			k = rocksdb_iter_key(sc.it, &klen);
 			v = rocksdb_iter_value(sc.it, &vlen);
-			if (klen <= 9 + tail || dent_decode(v, vlen, &d)) {
+			if (klen <= 9 + tail || dent_decode(s, k, klen, v, vlen, &d)) {
 				ret = -EIO;
 				break;
 			}
@@ -194,7 +210,7 @@ static int dent_get_at(struct store *s, uint64_t parent, const char *name, int64
 		if (klen != plen + 8)
 			continue;
 		v = rocksdb_iter_value(sc.it, &vlen);
-		if (dent_decode(v, vlen, &d)) {
+		if (dent_decode(s, k, klen, v, vlen, &d)) {
 			ret = -EIO;
 			break;
 		}

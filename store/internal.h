@@ -31,7 +31,8 @@
  *   policy    be64(version)                     policy document and who applied it
  *
  * 'h' rows are ended directory entries, kept so /.snapshots can list a
- * directory as it was at any time.
+ * directory as it was at any time. In a pool that tags them, every tree
+ * value is followed by its tag (store/tree_tag.c).
  */
 #ifndef POOL_STORE_INTERNAL_H
 #define POOL_STORE_INTERNAL_H
@@ -94,6 +95,7 @@ struct store {
 	bool write_unknown;		/* __atomic builtins */
 	struct store_crypt *crypt;	/* store/crypt_store.c; NULL in a plain pool */
 	struct pack_set *packs;		/* store/pack.c */
+	bool tree_tag;			/* tree rows end in a tag (store/tree_tag.c) */
 };
 
 /* An inode as stored: the public attributes plus where it hangs. */

@@ -12,9 +12,52 @@
 #include <unistd.h>
 
 #include "common/codec.h"
+#include "common/log.h"
 #include "store/convert.h"
 #include "store/crypt_store.h"
 #include "store/pack_mode.h"
+
+/*
+ * The highest inode number the tree or the versions use, when the inode
+ * counter in meta (a plain row) is not past it: a counter set back would
+ * give a new file the number of an existing one, whose entries and
+ * versions would then lead to it. Two seeks at open.
+ */
+static void past_used(struct store *s)
+{
+	static const enum store_cf cfs[] = { CF_TREE, CF_VERSIONS };
+	uint8_t last[9] = { 'i', 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint64_t hi = 0, ino;
+
+	for (size_t i = 0; i < sizeof(cfs) / sizeof(cfs[0]); i++) {
+		rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[cfs[i]]);
+		const uint8_t *k;
+		size_t klen;
+
+		if (cfs[i] == CF_TREE)
+			rocksdb_iter_seek_for_prev(it, (const char *)last, sizeof(last));
+		else
+			rocksdb_iter_seek_to_last(it);
+		if (rocksdb_iter_valid(it)) {
+			k = (const uint8_t *)rocksdb_iter_key(it, &klen);
+			if (cfs[i] == CF_TREE && klen == 9 && k[0] == 'i')
+				ino = get_be64(k + 1);
+			else if (cfs[i] == CF_VERSIONS && klen == 16)
+				ino = get_be64(k);
+			else
+				ino = 0;
+			if (ino > hi)
+				hi = ino;
+		}
+		rocksdb_iter_destroy(it);
+	}
+	if (hi >= s->next_ino) {
+		log_err("%s: the inode counter (%llu) is not past inode %llu, which is in use: "
+			"counting from %llu", s->dir, (unsigned long long)s->next_ino,
+			(unsigned long long)hi, (unsigned long long)hi + 1);
+		s->next_ino = hi + 1;
+	}
+}
 
 static int load_meta(struct store *s, struct perr *e)
 {
@@ -52,6 +95,8 @@ static int load_meta(struct store *s, struct perr *e)
 	ret = pack_mode_load(s);
 	if (ret)
 		ret = perr_set(e, -ret, "%s: cannot read the pack setting", s->dir);
+	if (!ret)
+		past_used(s);
 out:
 	strbuf_release(&v);
 	return ret;

@@ -11,20 +11,25 @@
  * so `policy export` gives back what the admin wrote. Versions are never
  * rewritten; the latest key is the policy in force.
  */
+#include "store/audit_int.h"
 #include "store/crypt_store.h"
 #include "store/internal.h"
+#include "store/policy_check.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "common/codec.h"
 #include "common/log.h"
 
-/* The highest version stored, 0 when none; caller holds s->lock for a put. */
-static int policy_last(struct store *s, uint64_t *version)
+#define ULL(x) ((unsigned long long)(x))
+
+/* caller holds s->lock for a put */
+int store_policy_last(struct store *s, uint64_t *version)
 {
 	rocksdb_iterator_t *it;
 	const char *k;
@@ -93,7 +98,7 @@ int store_policy_put(struct store *s, const char *json, size_t len,
 		return -EINVAL;
 
 	pthread_mutex_lock(&s->lock);
-	ret = policy_last(s, &last);
+	ret = store_policy_last(s, &last);
 	if (ret)
 		goto out;
 	b = rocksdb_writebatch_create();
@@ -133,7 +138,7 @@ int store_policy_get(struct store *s, uint64_t version, struct strbuf *out,
 	int ret;
 
 	if (!version) {
-		ret = policy_last(s, &version);
+		ret = store_policy_last(s, &version);
 		if (!ret && !version)
 			ret = -ENOENT;
 		if (ret)
@@ -158,5 +163,46 @@ int store_policy_get(struct store *s, uint64_t version, struct strbuf *out,
 out:
 	json_decref(o);
 	strbuf_release(&v);
+	return ret;
+}
+
+int store_policy_check(struct store *s, struct perr *e)
+{
+	struct audit_log *L = audit_log_of(s);
+	struct strbuf why = STRBUF_INIT;
+	struct audit_rec r = { .pid = (uint32_t)getpid(), .comm = "poolfs", .op = "policy.check",
+			       .path = "/", .result = -EBADMSG };
+	uint64_t stored, in_force;
+	bool known;
+	int ret;
+
+	if (!L)
+		return perr_set(e, EIO, "%s: the audit log is not open", s->dir);
+	pthread_mutex_lock(&L->mu);
+	in_force = L->pol;
+	known = L->pol_known;
+	pthread_mutex_unlock(&L->mu);
+	ret = store_policy_last(s, &stored);
+	if (ret)
+		return perr_set(e, -ret, "%s: cannot read the policy history", s->dir);
+	if (!known || stored == in_force ||
+	    (in_force == AUDIT_POLICY_UNKNOWN && !stored))
+		return 0;
+	if (in_force == AUDIT_POLICY_UNKNOWN)
+		strbuf_addf(&why, "the audit log was found broken at open, so it no longer says "
+			    "which policy version is in force (the newest stored is %llu): "
+			    "apply the policy again (poolctl policy apply)", ULL(stored));
+	else
+		strbuf_addf(&why, "the newest policy version stored is %llu but the audit log "
+			    "says version %llu is in force: the policy history was rolled back or "
+			    "added to outside poolctl (see poolctl audit verify; poolctl policy "
+			    "apply makes them agree)", ULL(stored), ULL(in_force));
+	r.version = stored;
+	r.reason = why.buf;
+	/* the refusal is recorded even when the record is all that can be done */
+	if (audit_append(s, &r))
+		log_err("%s: cannot record the policy check", s->dir);
+	ret = perr_set(e, EBADMSG, "%s", why.buf);
+	strbuf_release(&why);
 	return ret;
 }

@@ -87,12 +87,8 @@ int store_lookup(struct store *s, uint64_t parent, const char *name, struct stor
 	int ret;
 
 	inode_rec_init(&r);
-	ret = dent_get(s, parent, name, &d);
-	if (!ret) {
-		ret = inode_load(s, d.child, &r);
-		if (ret == -ENOENT)
-			ret = -EIO;	/* an entry without its inode */
-	} else if (ret == -ENOENT) {
+	ret = dent_resolve(s, parent, name, &d, &r);
+	if (ret == -ENOENT) {
 		/* only a miss pays for telling ENOENT from ENOTDIR */
 		ret = load_dir(s, parent, &r);
 		if (!ret)

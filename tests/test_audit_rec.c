@@ -242,6 +242,46 @@ static void test_encode_exact(void)
 	free(value);
 }
 
+/*
+ * The policy in force rides in every record once one was applied: after
+ * "pid" in key order, read back, absent at 0, and a record claiming 0
+ * (which no encoder writes) is no record; -1 stands for unknown.
+ */
+static void test_policy_member(void)
+{
+	struct audit_rec r = { .op = "read", .path = "/a", .seq = 3, .time_ns = 9, .policy = 7 };
+	uint8_t prev[32] = { 0 }, hash[32];
+	struct audit_rec back;
+	json_t *o;
+	char *value, *edited, *at;
+	size_t len;
+
+	CU_ASSERT_EQUAL_FATAL(audit_encode(&r, prev, audit_md("sha256"), &value, &len, hash), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(value, "\"pid\":0,\"policy\":7,\"prev\":"));
+	CU_ASSERT_EQUAL(audit_decode(value, len, &o, &back, NULL), 0);
+	CU_ASSERT_EQUAL(back.policy, 7);
+	json_decref(o);
+	edited = strdup(value);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(edited);
+	at = strstr(edited, "\"policy\":7");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+	at[9] = '0';
+	CU_ASSERT_EQUAL(audit_decode(edited, len, &o, &back, NULL), -EBADMSG);
+	free(edited);
+	free(value);
+	r.policy = AUDIT_POLICY_UNKNOWN;
+	CU_ASSERT_EQUAL_FATAL(audit_encode(&r, prev, audit_md("sha256"), &value, &len, hash), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(value, "\"policy\":-1,"));
+	CU_ASSERT_EQUAL(audit_decode(value, len, &o, &back, NULL), 0);
+	CU_ASSERT_EQUAL(back.policy, AUDIT_POLICY_UNKNOWN);
+	json_decref(o);
+	free(value);
+	r.policy = 0;
+	CU_ASSERT_EQUAL_FATAL(audit_encode(&r, prev, audit_md("sha256"), &value, &len, hash), 0);
+	CU_ASSERT_PTR_NULL(strstr(value, "\"policy\""));
+	free(value);
+}
+
 /* ---- the head seal ---- */
 
 static void test_head_seal_unchanged(void)
@@ -291,6 +331,7 @@ int main(void)
 		{ "encoder matches jansson on 20000 random records", test_encode_matches_jansson },
 		{ "encoder exact bytes", test_encode_exact },
 		{ "head seal unchanged", test_head_seal_unchanged },
+		{ "policy in force member", test_policy_member },
 	};
 
 	return unit_tests_run("audit_rec", suite_init, suite_clean, tests, UNIT_COUNT(tests));
