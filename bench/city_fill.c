@@ -1,11 +1,11 @@
 /*
- * bench/city_fill.c - fills a pool store-side with a copy of a native
- * tree, for bench/city.sh: the pool a daemon would hold after a writer
- * copied SRC into an allow_all mount. Per directory a node and its
- * "mkdir" record; per file a node and its "create" record, version 1 of
- * its bytes committed with its "write" record, and the "release" record
- * of the handle that wrote it: the store calls and records fs/ops_dir.c,
- * fs/stage.c and fs/ops_file.c make, in that order.
+ * bench/city_fill.c - fills a pool store-side for bench/city.sh: the pool
+ * a daemon would hold after a writer made the same tree in an allow_all
+ * mount. Per directory a node and its "mkdir" record; per file a node
+ * and its "create" record, version 1 of its bytes committed with its
+ * "write" record, and the "release" record of the handle that wrote it:
+ * the store calls and records fs/ops_dir.c, fs/stage.c and
+ * fs/ops_file.c make.
  *
  * Through the mount a million files took 21 minutes of FUSE round trips
  * (bench/RESULTS.md "City"). Here each file costs its store writes; run
@@ -15,17 +15,20 @@
  * (one journal write each; audit_append_many), after the commits they
  * follow, as the daemon's journal groups records that arrive together.
  *
- *   city_fill STORE SRC
+ *   city_gen.py fill NATIVE DIRS FILES 0 1 tee | city_fill STORE
  *
- * STORE is made by poolctl init beforehand. Directories and files of
- * SRC are copied in name order with their mode, owner and bytes;
- * anything else (symlinks, devices) is refused. Prints the counts and
- * rate to stderr; exits 1 on any error.
+ * reads the tree from stdin as `city_gen.py fill ... tee` writes it while
+ * it fills the native tree (so both are written once, at the same time,
+ * and the native files are never read back): "d MODE 0 PATH\n" makes
+ * directory PATH and its missing parents, "f MODE LEN PATH\n" and LEN
+ * bytes the file PATH in a directory made before; MODE is octal, PATH
+ * absolute in the pool, owner the caller's. STORE is made by poolctl
+ * init beforehand. Prints the counts and rate to stderr; exits 1 on any
+ * error, naming the record.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,37 +91,7 @@ static int flush_releases(struct fill *f)
 	return ret;
 }
 
-static int read_all(const char *path, char *buf, size_t max, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t off = 0;
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n = read(fd, buf + off, max - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		off += (size_t)n;
-		if (off == max) {
-			ret = -EFBIG;
-			break;
-		}
-	}
-	close(fd);
-	*len = off;
-	return ret;
-}
-
-static int copy_file(struct fill *f, uint64_t parent, const char *name, const char *src,
+static int copy_file(struct fill *f, uint64_t parent, const char *name, size_t len,
 		     const char *path, const struct stat *st)
 {
 	struct store_writer w = { st->st_uid, st->st_gid, (uint32_t)getpid(), NULL, NULL };
@@ -126,12 +99,8 @@ static int copy_file(struct fill *f, uint64_t parent, const char *name, const ch
 	struct store_attr a;
 	struct audit_rec r;
 	uint64_t version;
-	size_t len = 0;
 	int ret;
 
-	ret = read_all(src, f->buf, FILE_MAX, &len);
-	if (ret < 0)
-		return ret;
 	rec(&r, "create", path, st);
 	ret = store_mknode(f->s, parent, name, STORE_REG, st->st_mode & 07777, st->st_uid,
 			   st->st_gid, NULL, &a, &r);
@@ -165,67 +134,127 @@ static int copy_file(struct fill *f, uint64_t parent, const char *name, const ch
 	return f->nrel == RELEASE_GROUP ? flush_releases(f) : 0;
 }
 
-static int by_name(const struct dirent **a, const struct dirent **b)
+/*
+ * The inode of directory path, made with its missing parents (mode) when
+ * make; directories recently used are remembered (a few fill processes
+ * write one directory each at a time).
+ */
+#define DIR_CACHE	8
+struct dir_cache {
+	char *path[DIR_CACHE];
+	uint64_t ino[DIR_CACHE];
+	unsigned next;
+};
+
+static int dir_ino(struct fill *f, struct dir_cache *c, const char *path, bool make,
+		   uint32_t mode, uint64_t *ino)
 {
-	return strcmp((*a)->d_name, (*b)->d_name);
+	struct stat st = { .st_uid = getuid(), .st_gid = getgid() };
+	struct strbuf sofar = STRBUF_INIT;
+	const char *p = path;
+	uint64_t cur = STORE_ROOT_INO;
+	int ret = 0;
+
+	for (unsigned i = 0; i < DIR_CACHE; i++) {
+		if (c->path[i] && !strcmp(c->path[i], path)) {
+			*ino = c->ino[i];
+			return 0;
+		}
+	}
+	if (path[0] != '/')
+		return -EINVAL;
+	while (!ret && *p) {
+		const char *end;
+		struct store_attr a;
+		struct audit_rec r;
+
+		while (*p == '/')
+			p++;
+		end = strchrnul(p, '/');
+		if (end == p)
+			break;
+		strbuf_addch(&sofar, '/');
+		strbuf_add(&sofar, p, (size_t)(end - p));
+		ret = store_lookup(f->s, cur, sofar.buf + sofar.len - (size_t)(end - p), &a);
+		if (ret == -ENOENT && make) {
+			rec(&r, "mkdir", sofar.buf, &st);
+			ret = store_mknode(f->s, cur, sofar.buf + sofar.len - (size_t)(end - p),
+					   STORE_DIR, mode & 07777, st.st_uid, st.st_gid, NULL, &a,
+					   &r);
+			if (!ret)
+				f->dirs++;
+		}
+		if (!ret && a.type != STORE_DIR)
+			ret = -ENOTDIR;
+		if (!ret)
+			cur = a.ino;
+		p = end;
+	}
+	strbuf_release(&sofar);
+	if (ret < 0)
+		return ret;
+	free(c->path[c->next]);
+	c->path[c->next] = xstrdup(path);
+	c->ino[c->next] = cur;
+	c->next = (c->next + 1) % DIR_CACHE;
+	*ino = cur;
+	return 0;
 }
 
-/* Copies the entries of directory src (pool path path, inode ino). */
-static int copy_dir(struct fill *f, uint64_t ino, const char *src, const char *path)
+/* One record of the stream: 1 done, 0 at its end, or -errno. */
+static int one_record(struct fill *f, struct dir_cache *c, FILE *in, char **line,
+		      size_t *cap)
 {
-	struct dirent **ents = NULL;
-	int n = scandir(src, &ents, NULL, by_name), ret = 0;
+	struct stat st = { .st_uid = getuid(), .st_gid = getgid() };
+	ssize_t n = getline(line, cap, in);
+	char kind, *path, *slash;
+	unsigned mode;
+	size_t len;
+	uint64_t dir;
+	int at = 0, ret;
 
 	if (n < 0)
-		return -errno;
-	for (int i = 0; i < n; i++) {
-		const char *name = ents[i]->d_name;
-		struct strbuf s = STRBUF_INIT, p = STRBUF_INIT;
-		struct audit_rec r;
-		struct store_attr a;
-		struct stat st;
-
-		if (ret < 0 || !strcmp(name, ".") || !strcmp(name, ".."))
-			goto next;
-		strbuf_addf(&s, "%s/%s", src, name);
-		strbuf_addf(&p, "%s/%s", ino == STORE_ROOT_INO ? "" : path, name);
-		if (lstat(s.buf, &st)) {
-			ret = -errno;
-		} else if (S_ISREG(st.st_mode)) {
-			ret = copy_file(f, ino, name, s.buf, p.buf, &st);
-		} else if (S_ISDIR(st.st_mode)) {
-			rec(&r, "mkdir", p.buf, &st);
-			ret = store_mknode(f->s, ino, name, STORE_DIR, st.st_mode & 07777,
-					   st.st_uid, st.st_gid, NULL, &a, &r);
-			if (!ret) {
-				f->dirs++;
-				ret = copy_dir(f, a.ino, s.buf, p.buf);
-			}
-		} else {
-			ret = -EINVAL;
-		}
-		if (ret < 0)
-			fprintf(stderr, "city_fill: %s: %s\n", s.buf, strerror(-ret));
-		strbuf_release(&s);
-		strbuf_release(&p);
-next:
-		free(ents[i]);
+		return feof(in) ? 0 : -EIO;
+	if (n == 0 || (*line)[n - 1] != '\n')
+		return -EINVAL;
+	(*line)[n - 1] = 0;
+	if (sscanf(*line, "%c %o %zu %n", &kind, &mode, &len, &at) != 3 || !at ||
+	    (*line)[at] != '/' || mode > 07777 || len > FILE_MAX)
+		return -EINVAL;
+	path = *line + at;
+	if (kind == 'd') {
+		ret = len ? -EINVAL : dir_ino(f, c, path, true, mode, &dir);
+		return ret < 0 ? ret : 1;
 	}
-	free(ents);
-	return ret;
+	if (kind != 'f')
+		return -EINVAL;
+	if (fread(f->buf, 1, len, in) != len)
+		return -EIO;
+	slash = strrchr(path, '/');
+	*slash = 0;
+	ret = dir_ino(f, c, slash == path ? "/" : path, false, 0, &dir);
+	*slash = '/';
+	st.st_mode = mode;
+	if (!ret)
+		ret = copy_file(f, dir, slash + 1, len, path, &st);
+	return ret < 0 ? ret : 1;
 }
 
 int main(int argc, char **argv)
 {
 	struct perr e = PERR_INIT;
+	struct dir_cache c;
 	struct fill f;
+	char *line = NULL;
+	size_t cap = 0;
 	int ret;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: city_fill STORE SRC\n");
+	if (argc != 2) {
+		fprintf(stderr, "usage: city_fill STORE < stream (bench/city_gen.py fill ... tee)\n");
 		return 2;
 	}
 	memset(&f, 0, sizeof(f));
+	memset(&c, 0, sizeof(c));
 	ret = store_open(argv[1], 0, &f.s, &e);
 	if (ret) {
 		fprintf(stderr, "city_fill: %s\n", perr_msg(&e, -ret));
@@ -233,7 +262,11 @@ int main(int argc, char **argv)
 	}
 	f.buf = xmalloc(FILE_MAX);
 	f.t0 = now();
-	ret = copy_dir(&f, STORE_ROOT_INO, argv[2], "/");
+	while ((ret = one_record(&f, &c, stdin, &line, &cap)) > 0)
+		;
+	if (ret < 0)
+		fprintf(stderr, "city_fill: record \"%s\": %s\n", line ? line : "",
+			strerror(-ret));
 	if (!ret)
 		ret = flush_releases(&f);
 	else
@@ -243,6 +276,9 @@ int main(int argc, char **argv)
 	else
 		fprintf(stderr, "city_fill: %" PRIu64 " directories, %" PRIu64 " files, %" PRIu64
 			" bytes in %.1f s\n", f.dirs, f.files, f.bytes, now() - f.t0);
+	for (unsigned i = 0; i < DIR_CACHE; i++)
+		free(c.path[i]);
+	free(line);
 	free(f.buf);
 	store_close(f.s);
 	return ret ? 1 : 0;
