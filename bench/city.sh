@@ -26,8 +26,12 @@
 #
 # Environment: CITY_FILES (1000000), CITY_DIRS (2000), CITY_ENTRIES
 # (2000), CITY_GRANTS (10000), CITY_STAT (10000), CITY_READ (10000),
-# CITY_KEEP=1 keeps the work directory, CITY_REUSE=DIR measures a kept
-# one again without filling it. passthrough_ll needs a descriptor per
+# CITY_KEEP=1 keeps the work directory (and its tmpfs mounted),
+# CITY_REUSE=DIR measures a kept one again without filling it,
+# CITY_NATIVE=disk puts the native tree on the disk, not on the tmpfs
+# it is on when memory allows (there its cells and passthrough_ll's are
+# warm: dropping caches does not empty a tmpfs; the poolfs ratios are if
+# anything pessimistic). passthrough_ll needs a descriptor per
 # inode: it runs with its limit of open files raised to
 # /proc/sys/fs/nr_open, and past that its cells say EMFILE. Timings:
 # bench/RESULTS.md "City". Exits 1 when poolfs could not be measured.
@@ -62,19 +66,31 @@ if [ -n "${CITY_REUSE:-}" ]; then
 else
 	W=$(mktemp -d "${TMPDIR:-/tmp}/poolfs-city.XXXXXX") || die mktemp
 fi
-PFPID= PTPID=
+PFPID= PTPID= TMPFS=0
 cleanup() {
 	for m in "$W/mnt_pf" "$W/mnt_pt"; do
 		fusermount3 -u "$m" 2> /dev/null || fusermount3 -uz "$m" 2> /dev/null
 	done
 	for p in $PFPID $PTPID; do kill "$p" 2> /dev/null; done
 	[ "${CITY_KEEP:-0}" = 1 ] && { say "kept $W"; return; }
+	[ "$TMPFS" = 1 ] && umount "$W/native"
 	rm -rf "$W"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$W/native" "$W/mnt_pf" "$W/mnt_pt"
 chmod 755 "$W"	# the reader is no root
+# the native tree on a tmpfs when memory allows (as bench/run.sh's): a
+# million small files on a shared disk take longer to remove than to
+# measure. Each file holds a page, and its inode and dentry ~1 KiB more.
+NATIVE_KIND=disk
+need_mb=$(((FILES + DIRS * 2) * 4 / 1024 + 64))
+avail_mb=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+if [ -z "${CITY_REUSE:-}" ] && [ "${CITY_NATIVE:-tmpfs}" = tmpfs ] &&
+	[ "$avail_mb" -gt $((need_mb * 2 + 2048)) ] &&
+	mount -t tmpfs -o "size=${need_mb}m,nr_inodes=0,mode=755" tmpfs "$W/native"; then
+	TMPFS=1 NATIVE_KIND=tmpfs
+fi
 
 gcc -O2 -shared -fPIC -x c -o "$W/nosync.so" - <<'EOF' || die "cannot build the fill's fsync stub"
 int fsync(int fd) { (void)fd; return 0; }
@@ -233,6 +249,7 @@ RES[native]=$(du -sm "$W/native" | cut -f1)
 		"$(awk -v a="${RES[store]}" -v b="${RES[native]}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
 } > "$W/table"
 echo "city: $FILES files in $DIRS directories, $ENTRIES entries, $GRANTS grants," \
-	"$(nproc) cores, caches dropped, run $((SECONDS - t0)) s"
+	"$(nproc) cores, caches dropped, native tree on $NATIVE_KIND, load $(cut -d' ' -f1-3 /proc/loadavg)," \
+	"run $((SECONDS - t0)) s"
 column -t -s '|' < "$W/table"
 [[ ${RES[stat,pf]:-} =~ ^[0-9.]+$ ]]
