@@ -70,14 +70,15 @@ if [ -n "${CITY_REUSE:-}" ]; then
 else
 	W=$(mktemp -d "${TMPDIR:-/tmp}/poolfs-city.XXXXXX") || die mktemp
 fi
-PFPID= PTPID= TMPFS=0
+PFPID= PTPID=
 cleanup() {
 	for m in "$W/mnt_pf" "$W/mnt_pt"; do
 		fusermount3 -u "$m" 2> /dev/null || fusermount3 -uz "$m" 2> /dev/null
 	done
 	for p in $PFPID $PTPID; do kill "$p" 2> /dev/null; done
 	[ "${CITY_KEEP:-0}" = 1 ] && { say "kept $W"; return; }
-	[ "$TMPFS" = 1 ] && umount "$W/native"
+	# the tmpfs of this run, or of the kept one it reused
+	mountpoint -q "$W/native" && umount "$W/native"
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -87,14 +88,14 @@ chmod 755 "$W"	# the reader is no root
 # the native tree on a tmpfs when memory allows (as bench/run.sh's): a
 # million small files on a shared disk take longer to remove than to
 # measure. Each file holds a page, and its inode and dentry ~1 KiB more.
-NATIVE_KIND=disk
 need_mb=$(((FILES + DIRS * 2) * 4 / 1024 + 64))
 avail_mb=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
 if [ -z "${CITY_REUSE:-}" ] && [ "${CITY_NATIVE:-tmpfs}" = tmpfs ] &&
 	[ "$avail_mb" -gt $((need_mb * 2 + 2048)) ] &&
-	mount -t tmpfs -o "size=${need_mb}m,nr_inodes=0,mode=755" tmpfs "$W/native"; then
-	TMPFS=1 NATIVE_KIND=tmpfs
+	! mount -t tmpfs -o "size=${need_mb}m,nr_inodes=0,mode=755" tmpfs "$W/native"; then
+	say "the native tree goes on the disk"
 fi
+NATIVE_KIND=$(stat -f -c %T "$W/native")
 
 gcc -O2 -shared -fPIC -x c -o "$W/nosync.so" - <<'EOF' || die "cannot build the fill's fsync stub"
 int fsync(int fd) { (void)fd; return 0; }
