@@ -14,21 +14,33 @@
 # the live mount and of a one-grant change, the daemon's VmRSS/VmHWM
 # after each phase, and the store's size.
 #
-# The tree is filled through an allow_all mount whose daemon runs with
-# fsync and fdatasync stubbed out (LD_PRELOAD), then unmounted and synced:
-# every commit of a real daemon is a synced write, which would make the
-# fill, not what it measures, the length of the run; nothing measured
-# runs without sync.
+# The fill is set-up, not a figure: city_gen.py (two processes) writes
+# the native tree and streams the same tree to bench/city_fill, which
+# fills the pool store-side with the nodes, versions and audit records
+# (mkdir, create, write, release) a daemon writes when a writer makes the
+# tree in an allow_all mount, run with fsync and fdatasync stubbed out
+# (LD_PRELOAD) and one sync after: through the mount a million files
+# took 21 min. `poolctl audit verify` and the pool's file count are
+# checked before anything is measured; nothing measured runs without
+# sync.
 #
-# Environment: CITY_FILES (200000; the full case, 1000000, took 21 min
-# of fill here; its first listing, which builds a view per file, took
-# about an hour, and ~0.4 ms of daemon CPU per file since the build
-# records are grouped: bench/RESULTS.md "City"), CITY_DIRS (2000),
-# CITY_ENTRIES (2000), CITY_GRANTS (10000), CITY_STAT (10000), CITY_READ
-# (10000), CITY_KEEP=1 keeps the work directory, CITY_REUSE=DIR measures
-# a kept one again without filling it. passthrough_ll needs a descriptor
-# per inode: past `ulimit -Hn` its cells say EMFILE. Exits 1 when poolfs
-# could not be measured.
+# Environment: CITY_FILES (200000; the full case is 1000000, which runs
+# for well over 25 minutes here: its fill took 14 min at load 10-16 on
+# 2 vCPUs, 708 s of it city_fill at ~1 400 files/s, and its first
+# listing builds ~900 000 views, each reading its file's chunk from a
+# cold store: bench/RESULTS.md "City"), CITY_DIRS (2000), CITY_ENTRIES
+# (2000), CITY_GRANTS (10000), CITY_STAT (10000), CITY_READ (10000),
+# CITY_KEEP=1 keeps the work directory (and its tmpfs mounted),
+# CITY_REUSE=DIR measures a kept one again without filling it,
+# CITY_NATIVE=disk puts the native tree on the disk, not on the tmpfs
+# it is on when memory allows (there its cells and passthrough_ll's are
+# warm: dropping caches does not empty a tmpfs; the poolfs ratios are if
+# anything pessimistic). passthrough_ll needs a descriptor per
+# inode: it runs with its limit of open files raised to
+# /proc/sys/fs/nr_open where root may (CAP_SYS_RESOURCE: not in the
+# helpers' sandbox, whose hard limit is 20 000), and past that its
+# cells say EMFILE or error. Timings:
+# bench/RESULTS.md "City". Exits 1 when poolfs could not be measured.
 set -uo pipefail
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,6 +55,7 @@ NREAD=${CITY_READ:-10000}
 READER_UID=10000	# shuju, the first department of city_gen.py
 READER_GID=20000
 PT=$BUILD/bench-ref/passthrough_ll
+FILL=$BUILD/bench/city_fill
 
 say() { printf 'city: %s\n' "$*" >&2; }
 die() { printf 'city: error: %s\n' "$*" >&2; exit 1; }
@@ -50,6 +63,7 @@ die() { printf 'city: error: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root"
 [ "$DIRS" -le "$ENTRIES" ] || die "CITY_DIRS ($DIRS) > CITY_ENTRIES ($ENTRIES)"
 [ -x "$PT" ] || die "$PT missing (bench/run.sh builds it)"
+[ -x "$FILL" ] || die "$FILL missing (make all builds it)"
 (sync; echo 3 > /proc/sys/vm/drop_caches) 2> /dev/null || die "cannot drop caches"
 
 if [ -n "${CITY_REUSE:-}" ]; then
@@ -65,12 +79,25 @@ cleanup() {
 	done
 	for p in $PFPID $PTPID; do kill "$p" 2> /dev/null; done
 	[ "${CITY_KEEP:-0}" = 1 ] && { say "kept $W"; return; }
+	# the tmpfs of this run, or of the kept one it reused
+	mountpoint -q "$W/native" && umount "$W/native"
 	rm -rf "$W"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$W/native" "$W/mnt_pf" "$W/mnt_pt"
 chmod 755 "$W"	# the reader is no root
+# the native tree on a tmpfs when memory allows (as bench/run.sh's): a
+# million small files on a shared disk take longer to remove than to
+# measure. Each file holds a page, and its inode and dentry ~1 KiB more.
+need_mb=$(((FILES + DIRS * 2) * 4 / 1024 + 64))
+avail_mb=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+if [ -z "${CITY_REUSE:-}" ] && [ "${CITY_NATIVE:-tmpfs}" = tmpfs ] &&
+	[ "$avail_mb" -gt $((need_mb * 2 + 2048)) ] &&
+	! mount -t tmpfs -o "size=${need_mb}m,nr_inodes=0,mode=755" tmpfs "$W/native"; then
+	say "the native tree goes on the disk"
+fi
+NATIVE_KIND=$(stat -f -c %T "$W/native")
 
 gcc -O2 -shared -fPIC -x c -o "$W/nosync.so" - <<'EOF' || die "cannot build the fill's fsync stub"
 int fsync(int fd) { (void)fd; return 0; }
@@ -108,24 +135,25 @@ say "policy: 46 departments, $ENTRIES entries, $GRANTS grants; $FILES files in $
 python3 "$GEN" policy 46 "$ENTRIES" "$GRANTS" > "$W/policy.json" || die "policy generator failed"
 python3 "$GEN" change "$W/policy.json" > "$W/policy2.json" || die "policy generator failed"
 
-# fill ROOT: two processes (the daemon is not theirs to wait for)
+# fill ROOT [tee]: two processes (the daemon is not theirs to wait for)
 fill() {
 	local p pids=() rc=0
-	for p in 0 1; do python3 "$GEN" fill "$1" "$DIRS" "$FILES" $p 2 & pids+=($!); done
+	for p in 0 1; do python3 "$GEN" fill "$1" "$DIRS" "$FILES" $p 2 ${2:-} & pids+=($!); done
 	for p in "${pids[@]}"; do wait "$p" || rc=1; done
 	return $rc
 }
 if [ -z "${CITY_REUSE:-}" ]; then
-	say "native: filling"
-	fill "$W/native" || die "native fill failed"
 	"$BUILD/poolctl" init "$W/store" --cipher none > "$W/init.log" 2>&1 ||
 		die "poolctl init: $(cat "$W/init.log")"
-	say "poolfs: filling (allow_all, fsync stubbed)"
-	pf_mount LD_PRELOAD="$W/nosync.so" -- -o allow_all
-	fill "$W/mnt_pf" || die "poolfs fill failed"
-	pf_umount
+	say "filling the native tree and, store-side, the pool (city_fill, fsync stubbed)"
+	fill "$W/native" tee | LD_PRELOAD="$W/nosync.so" "$FILL" "$W/store" 2> "$W/fill.log" ||
+		die "fill failed: $(tail -n3 "$W/fill.log")"
 	sync
-	say "filled in $((SECONDS - t0)) s"
+	"$BUILD/poolctl" -s "$W/store" audit verify > "$W/verify.log" 2>&1 ||
+		die "the filled pool fails audit verify: $(tail -n3 "$W/verify.log")"
+	n=$("$BUILD/poolctl" -s "$W/store" stats | awk '$1 == "files" { print $2 }')
+	[ "$n" = "$FILES" ] || die "the filled pool holds ${n:-?} files, not $FILES"
+	say "filled and verified in $((SECONDS - t0)) s ($(tail -n1 "$W/fill.log"))"
 fi
 
 # ---- policy apply on the live mount ----
@@ -148,9 +176,14 @@ read -r RES[rss_apply] RES[hwm_apply] <<< "$(rss)"
 RES[apply1]=$(apply "$W/policy2.json") || die "policy apply (one grant) failed"
 read -r RES[rss_apply1] RES[hwm_apply1] <<< "$(rss)"
 
-# passthrough_ll keeps a descriptor open per inode the kernel knows: past
-# the hard limit of open files it fails (EMFILE), and its cell says so
-(ulimit -n "$(ulimit -Hn)" && exec "$PT" -f -o source="$W/native" "$W/mnt_pt") 2> "$W/pt.log" &
+# passthrough_ll keeps a descriptor open per inode the kernel knows: its
+# limit is raised as far as the kernel allows (root may); past that it
+# fails (EMFILE), and its cell says so
+NOFILE=$(cat /proc/sys/fs/nr_open 2> /dev/null || ulimit -Hn)
+(ulimit -n "$NOFILE" 2> /dev/null) ||
+	say "passthrough_ll keeps the hard limit of $(ulimit -Hn) open files (raising it needs CAP_SYS_RESOURCE)"
+(ulimit -n "$NOFILE" 2> /dev/null || ulimit -n "$(ulimit -Hn)"
+ exec "$PT" -f -o source="$W/native" "$W/mnt_pt") 2> "$W/pt.log" &
 PTPID=$!
 wait_mounted "$W/mnt_pt" || die "passthrough_ll did not mount: $(tail -n3 "$W/pt.log")"
 
@@ -171,10 +204,14 @@ measure() {
 	}
 	[[ ${RES[$key,pt]:-} =~ ^[A-Z]|error ]] || { RES[$key,pt]=${out% *}; RES[$key,ptn]=${out#* }; }
 	cold
-	out=$(python3 "$GEN" "${@//ROOT/$W/native}") && RES[$key,nat]=${out% *}
+	out=$(python3 "$GEN" "${@//ROOT/$W/native}") && { RES[$key,nat]=${out% *}; RES[$key,natn]=${out#* }; }
 }
 say "ls -R"; measure lsr time ls -R ROOT
 say "find"; measure find time find ROOT
+# the reader sees the whole tree: as many names as the native one (when
+# every entry has its directory: the catalog shows the others too)
+[ "$DIRS" != "$ENTRIES" ] || [ "${RES[find,pfn]:-}" = "${RES[find,natn]:-}" ] ||
+	say "warning: poolfs lists ${RES[find,pfn]:-?} names, the native tree ${RES[find,natn]:-?}"
 say "stat"; measure stat stat ROOT "$DIRS" "$FILES" "$NSTAT"
 say "open+read+close (views built)"; measure read read ROOT "$DIRS" "$FILES" "$NREAD"
 say "open+read+close (views stored)"; measure read2 read ROOT "$DIRS" "$FILES" "$NREAD"
@@ -217,6 +254,7 @@ RES[native]=$(du -sm "$W/native" | cut -f1)
 		"$(awk -v a="${RES[store]}" -v b="${RES[native]}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
 } > "$W/table"
 echo "city: $FILES files in $DIRS directories, $ENTRIES entries, $GRANTS grants," \
-	"$(nproc) cores, caches dropped, run $((SECONDS - t0)) s"
+	"$(nproc) cores, caches dropped, native tree on $NATIVE_KIND, load $(cut -d' ' -f1-3 /proc/loadavg)," \
+	"run $((SECONDS - t0)) s"
 column -t -s '|' < "$W/table"
 [[ ${RES[stat,pf]:-} =~ ^[0-9.]+$ ]]

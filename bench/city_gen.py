@@ -2,7 +2,7 @@
 """bench/city_gen.py - a city-sized policy and the small files of its tree.
 
     city_gen.py policy DEPTS ENTRIES GRANTS > policy.json
-    city_gen.py fill ROOT DIRS FILES [PART NPARTS]
+    city_gen.py fill ROOT DIRS FILES [PART NPARTS] [tee]
     city_gen.py change policy.json > policy2.json
     city_gen.py bare policy.json > policy0.json   its departments alone
     city_gen.py stat ROOT DIRS FILES N     stat() N files drawn at random,
@@ -29,7 +29,10 @@ Writers never hash (the oracle rule of docs/policy.md).
 fill: FILES small CSV files (~300 bytes) spread evenly over the first
 DIRS entry directories under ROOT (DIRS <= the policy's ENTRIES), rows over the entry's
 fields; PART/NPARTS writes every NPARTS-th directory from PART, so several
-processes can fill one tree.
+processes can fill one tree. With tee, each directory and file written
+is also a record on stdout for bench/city_fill, which fills a pool with
+the same tree: "d MODE 0 PATH\n" or "f MODE LEN PATH\n" and LEN bytes
+(MODE octal, PATH from the tree's root).
 
 change: the same policy with one grant's validity moved (a one-grant diff).
 """
@@ -211,19 +214,38 @@ def files_in(i, ndirs, nfiles):
     return nfiles // ndirs + (1 if i < nfiles % ndirs else 0)
 
 
-def fill(root, ndirs, nfiles, part=0, nparts=1):
+def fill(root, ndirs, nfiles, part=0, nparts=1, tee=False):
     ents = entries(ndirs)
+    umask = os.umask(0)
+    os.umask(umask)
     for i in range(part, ndirs, nparts):
         path, _, _, fields = ents[i]
         d = root + path
         os.makedirs(d, exist_ok=True)
+        if tee:
+            record(b"d", 0o777 & ~umask, path, b"")
         r = random.Random(i)
         head = ",".join(f for f, _ in fields) + "\n"
         for k in range(files_in(i, ndirs, nfiles)):
-            body = head + "\n".join(row(r, fields) for _ in range(2)) + "\n"
-            fd = os.open("%s/r%04d.csv" % (d, k), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            os.write(fd, body.encode())
+            body = (head + "\n".join(row(r, fields) for _ in range(2)) + "\n").encode()
+            name = "r%04d.csv" % k
+            fd = os.open("%s/%s" % (d, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.write(fd, body)
             os.close(fd)
+            if tee:
+                record(b"f", 0o644 & ~umask, "%s/%s" % (path, name), body)
+
+
+def record(kind, mode, path, body):
+    """One record of the fill's stream for bench/city_fill on stdout, in
+    one write: below PIPE_BUF, so the records of several fill processes
+    sharing the pipe never interleave."""
+    rec = b"%s %o %d %s\n" % (kind, mode, len(body), path.encode()) + body
+    if len(rec) > 4096:
+        raise ValueError("%s: a record past PIPE_BUF" % path)
+    n = os.write(1, rec)
+    if n != len(rec):
+        raise OSError("short write of the fill stream")
 
 
 def sample(root, ndirs, nfiles, n, seed):
@@ -292,7 +314,8 @@ def main(a):
     if a[0] == "policy":
         json.dump(policy(int(a[1]), int(a[2]), int(a[3])), sys.stdout, ensure_ascii=False)
     elif a[0] == "fill":
-        fill(a[1], int(a[2]), int(a[3]), *(int(x) for x in a[4:6]))
+        tee = a[-1] == "tee"
+        fill(a[1], int(a[2]), int(a[3]), *(int(x) for x in a[4:6] if x != "tee"), tee=tee)
     elif a[0] == "stat":
         print("%.6f" % timed_stat(sample(a[1], int(a[2]), int(a[3]), int(a[4]), 1)))
     elif a[0] == "read":
