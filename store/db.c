@@ -814,19 +814,19 @@ static int check_newest(struct store *s, uint64_t ino, uint64_t version)
 	put_be64(key + 8, version + 1);
 	v = rocksdb_get_cf(s->db, s->ropt, s->cf[CF_VERSIONS], (const char *)key, sizeof(key),
 			   &vlen, &err);
-	if (err || v) {
-		log_err("%s: inode %llu: %s", s->dir, (unsigned long long)ino,
-			err ? err : "its record names an older version than its newest (rolled back)");
+	if (err) {
+		log_err("%s: inode %llu: %s", s->dir, (unsigned long long)ino, err);
 		ret = -EIO;
+	} else if (v) {
+		ret = -EAGAIN;	/* rolled back, or a commit after the record was read */
 	}
 	rocksdb_free(err);
 	rocksdb_free(v);
 	return ret;
 }
 
-int inode_load(struct store *s, uint64_t ino, struct inode_rec *r)
+static int inode_read(struct store *s, uint64_t ino, struct inode_rec *r, struct strbuf *v)
 {
-	struct strbuf v = STRBUF_INIT;
 	uint8_t key[9];
 	size_t vlen;
 	int ret;
@@ -834,25 +834,48 @@ int inode_load(struct store *s, uint64_t ino, struct inode_rec *r)
 	strbuf_reset(&r->name);
 	strbuf_reset(&r->target);
 	inode_key(key, ino);
-	ret = store_get(s, CF_TREE, key, sizeof(key), &v);
+	ret = store_get(s, CF_TREE, key, sizeof(key), v);
 	if (ret)
-		goto out;
-	vlen = v.len;
-	ret = tree_open(s, key, sizeof(key), v.buf, &vlen);
+		return ret;
+	vlen = v->len;
+	ret = tree_open(s, key, sizeof(key), v->buf, &vlen);
 	if (ret)
-		goto out;
-	ret = inode_decode((const uint8_t *)v.buf, vlen, r);
-	if (ret) {
+		return ret;
+	ret = inode_decode((const uint8_t *)v->buf, vlen, r);
+	if (ret)
 		log_err("%s: inode %llu: corrupt record", s->dir, (unsigned long long)ino);
-		goto out;
-	}
-	if (s->crypt && r->attr.type == STORE_REG) {
+	return ret;
+}
+
+int inode_load(struct store *s, uint64_t ino, struct inode_rec *r)
+{
+	struct strbuf v = STRBUF_INIT;
+	uint64_t seen = UINT64_MAX;
+	int ret;
+
+	/*
+	 * The record and the version rows are two reads, not one snapshot: a
+	 * commit between them (it writes both in one batch) shows a newer
+	 * version than the record read just before. Read again; only a
+	 * record that still names the same older version was put back.
+	 */
+	for (;;) {
+		ret = inode_read(s, ino, r, &v);
+		if (ret || !s->crypt || r->attr.type != STORE_REG)
+			break;
 		ret = check_newest(s, ino, r->attr.version);
-		if (ret)
-			goto out;
+		if (ret != -EAGAIN)
+			break;
+		if (r->attr.version == seen) {
+			log_err("%s: inode %llu: its record names an older version than its newest "
+				"(rolled back)", s->dir, (unsigned long long)ino);
+			ret = -EIO;
+			break;
+		}
+		seen = r->attr.version;
 	}
-	r->attr.ino = ino;
-out:
+	if (!ret)
+		r->attr.ino = ino;
 	strbuf_release(&v);
 	return ret;
 }

@@ -20,6 +20,7 @@
 
 #include "common/codec.h"
 #include "store/audit_int.h"
+#include "store/crypt.h"
 #include "store/internal.h"
 #include "tests/unit_main.h"
 
@@ -735,6 +736,75 @@ static void test_threads(void)
 	pool_done();
 }
 
+/*
+ * Commits while another thread stats the file, in an encrypted pool,
+ * where a load checks that the record names the newest version: a commit
+ * landing between the record's read and that check is not a rollback.
+ */
+struct committer {
+	uint64_t ino;
+	int done, errors;
+};
+
+static void *commit_loop(void *arg)
+{
+	struct committer *c = arg;
+	struct store_writer w = { .uid = 1000, .dept = "gongan", .user = "etl" };
+	char line[64];
+
+	for (int i = 0; i < 400; i++) {
+		struct store_stage *st = NULL;
+		uint64_t v;
+		int len = snprintf(line, sizeof(line), "row %d\n", i);
+		int ret = store_stage_open(S, c->ino, &st);
+
+		if (!ret)
+			ret = store_stage_write(st, line, (size_t)len, (uint64_t)i * 16);
+		if (!ret)
+			ret = store_stage_commit(st, &w, NULL, &v);
+		if (st)
+			store_stage_close(st);
+		if (ret)
+			c->errors++;
+	}
+	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void test_commit_race(void)
+{
+	struct store_crypt_opts o = { .cipher = CRYPT_AES_GCM };
+	struct committer c = { 0 };
+	struct store_attr a;
+	char keyf[300];
+	pthread_t th;
+	long loads = 0, eio = 0;
+
+	snprintf(pool_dir, sizeof(pool_dir), "%s/pool%d", tmp_root, ++pool_no);
+	snprintf(keyf, sizeof(keyf), "%s.key", pool_dir);
+	o.key_file = keyf;
+	CU_ASSERT_EQUAL_FATAL(store_create_opts(pool_dir, &o, NULL), 0);
+	store_set_key_file(keyf);
+	CU_ASSERT_EQUAL_FATAL(store_open(pool_dir, 0, &S, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(store_mknode(S, STORE_ROOT_INO, "f", STORE_REG, 0644, 1000, 1000,
+					   NULL, &a, NULL), 0);
+	c.ino = a.ino;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, commit_loop, &c), 0);
+	while (!__atomic_load_n(&c.done, __ATOMIC_ACQUIRE)) {
+		if (store_getattr(S, c.ino, &a) == -EIO)
+			eio++;
+		loads++;
+	}
+	pthread_join(th, NULL);
+	printf("\n    %ld loads during 400 commits, %ld EIO\n", loads, eio);
+	CU_ASSERT_EQUAL(c.errors, 0);
+	CU_ASSERT_EQUAL(eio, 0);
+	CU_ASSERT_EQUAL(store_getattr(S, c.ino, &a), 0);
+	CU_ASSERT_EQUAL(a.version, 400);
+	pool_done();
+	store_set_key_file(NULL);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -753,6 +823,7 @@ int main(void)
 		{ "policy versions", test_policy },
 		{ "audit chain", test_audit_chain },
 		{ "threads", test_threads },
+		{ "stat during commits, encrypted pool", test_commit_race },
 	};
 
 	return unit_tests_run("tree", suite_init, suite_clean, tests, UNIT_COUNT(tests));
