@@ -183,6 +183,16 @@ int audit_query(struct store *s, const struct audit_filter *f,
 		void *arg);
 
 /*
+ * audit_query() newest first: the same matches in reverse order, for a
+ * caller that wants the last match (limit 1) without reading the log up
+ * to it. With op set, a record is parsed only when its stored bytes hold
+ * that op, so a walk over many other records costs their reads only.
+ */
+int audit_query_newest(struct store *s, const struct audit_filter *f,
+		       int (*cb)(void *arg, const char *json, const struct audit_rec *r),
+		       void *arg);
+
+/*
  * Appends one record to out in format: "jsonl" (the stored JSON and a
  * newline), "syslog" (an RFC 5424 line, facility log-audit, the fields as
  * structured data) or "text" (one line for people). -EINVAL for another

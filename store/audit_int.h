@@ -275,4 +275,9 @@ int audit_query_scan(struct store *s, const struct audit_filter *f,
 		     int (*cb)(void *arg, const char *json, const struct audit_rec *r),
 		     void *arg, uint64_t *scanned);
 
+/* audit_query_newest() that also counts the records it parsed (*decoded). */
+int audit_query_newest_scan(struct store *s, const struct audit_filter *f,
+			    int (*cb)(void *arg, const char *json, const struct audit_rec *r),
+			    void *arg, uint64_t *decoded);
+
 #endif

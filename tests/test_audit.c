@@ -589,6 +589,119 @@ static void test_query(void)
 	pool_done();
 }
 
+/* ---- newest first ---- */
+
+#define NEWEST_FILL 200000
+
+struct newest {
+	uint64_t n;
+	int64_t time;
+	char reason[64];
+	int bad;
+};
+
+static int newest_cb(void *arg, const char *json, const struct audit_rec *r)
+{
+	struct newest *w = arg;
+
+	/* each match older than the one before */
+	w->bad += w->n && r->time_ns >= w->time;
+	if (!w->n)
+		snprintf(w->reason, sizeof(w->reason), "%s", r->reason);
+	w->n++;
+	w->time = r->time_ns;
+	return 0;
+}
+
+static void append_op(const char *op, const char *path, const char *reason, int result)
+{
+	struct audit_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.comm = "poolctl";
+	r.op = op;
+	r.path = path;
+	r.reason = reason;
+	r.result = result;
+	CU_ASSERT_EQUAL_FATAL(audit_append(S, &r), 0);
+}
+
+/* The newest match of f, its reason in w; *decoded gets the records parsed. */
+static int newest(const struct audit_filter *f, struct newest *w, uint64_t *decoded)
+{
+	memset(w, 0, sizeof(*w));
+	return audit_query_newest_scan(S, f, newest_cb, w, decoded);
+}
+
+/*
+ * What "poolctl status" asks: the last "backup" record since a time, with
+ * many records after it. The walk goes back from the head and parses only
+ * records that name the op, so it parses a handful, not the log: the old
+ * oldest-first scan parsed all NEWEST_FILL of them.
+ */
+static void test_query_newest(void)
+{
+	struct audit_filter f = AUDIT_FILTER_INIT;
+	static struct audit_rec r[1000];
+	struct newest w;
+	uint64_t decoded;
+	int64_t t1, t2, t3;
+	size_t done;
+
+	pool_new();
+	append_op("backup", "/", "backup 1", 0);
+	t1 = store_now_ns();
+	append_op("backup", "/", "backup 2", -EIO);
+	append_op("read", "/\"op\":\"backup\"", "op \"backup\" in a path", 0);
+	append_op("backup", "/", "backup 3", 0);
+	t2 = store_now_ns();
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].comm = "cat";
+		r[i].dept = "gongan";
+		r[i].op = i % 2 ? "read" : "backupx";	/* near misses of the needle */
+		r[i].path = "/backup/data.csv";
+		r[i].reason = "backup";
+	}
+	for (size_t k = 0; k < NEWEST_FILL / 1000; k++) {
+		CU_ASSERT_EQUAL_FATAL(audit_append_many(S, r, 1000, &done), 0);
+		CU_ASSERT_EQUAL_FATAL(done, 1000);
+	}
+	t3 = store_now_ns();
+	append_op("restore", "/", "not a backup", 0);
+
+	f.op = "backup";
+	f.limit = 1;
+	f.since_ns = t1;
+	CU_ASSERT_EQUAL(newest(&f, &w, &decoded), 1);
+	CU_ASSERT_STRING_EQUAL(w.reason, "backup 3");
+	CU_ASSERT(decoded < 100);
+	/* all matches, newest first: the same set as the oldest-first query */
+	f.limit = 0;
+	CU_ASSERT_EQUAL(newest(&f, &w, &decoded), 2);
+	CU_ASSERT_STRING_EQUAL(w.reason, "backup 3");
+	CU_ASSERT_EQUAL(w.bad, 0);
+	CU_ASSERT_EQUAL(audit_query(S, &f, newest_cb, &w), 2);
+	/* the last backup before the window is not reported */
+	f.since_ns = t2;
+	CU_ASSERT_EQUAL(newest(&f, &w, &decoded), 0);
+	CU_ASSERT(decoded < 100);
+	/* until bounds the other end: backup 1 is the newest up to t1 */
+	f.since_ns = 0;
+	f.until_ns = t1;
+	f.limit = 1;
+	CU_ASSERT_EQUAL(newest(&f, &w, &decoded), 1);
+	CU_ASSERT_STRING_EQUAL(w.reason, "backup 1");
+	f.until_ns = -1;		/* before every record */
+	CU_ASSERT_EQUAL(newest(&f, &w, &decoded), 0);
+	/* without an op every record is parsed, and the bounds still hold */
+	f = (struct audit_filter)AUDIT_FILTER_INIT;
+	f.since_ns = t3;
+	CU_ASSERT_EQUAL(newest(&f, &w, &decoded), 1);
+	CU_ASSERT_STRING_EQUAL(w.reason, "not a backup");
+	pool_done();
+}
+
 static void test_public_key(void)
 {
 	char hex[AUDIT_PUBKEY_HEX] = "";
@@ -612,6 +725,7 @@ int main(int argc, char **argv)
 		{ "group commit from threads", test_threads },
 		{ "kill -9 while appending", test_kill9 },
 		{ "query and export", test_query },
+		{ "last match, newest first", test_query_newest },
 		{ "public key", test_public_key },
 	};
 

@@ -7,9 +7,12 @@
  * the store itself, which it can only do when no daemon holds it), the
  * audit head from memory, the views from their use rows. The last backup
  * is the newest "backup" record of the audit log in the last
- * STATUS_BACKUP_DAYS days, so that lookup is bounded by the log's recent
- * part, not its length; an older backup shows as none, which is what an
- * operator with a daily timer needs to hear.
+ * STATUS_BACKUP_DAYS days, found walking back from the head and stopping
+ * at the first one, so the lookup reads the records since that backup,
+ * not the 30 days; an older backup shows as none, which is what an
+ * operator with a daily timer needs to hear. It is read from the
+ * authenticated records (audit verify covers them), not kept in a meta
+ * row a holder of the disk could rewrite unnoticed.
  */
 #include "tools/cmd_status.h"
 
@@ -61,7 +64,8 @@ static int find_last_backup(struct store *s, struct last_backup *b)
 	memset(b, 0, sizeof(*b));
 	f.since_ns = cmd_now_ns() - (int64_t)STATUS_BACKUP_DAYS * 86400 * 1000000000;
 	f.op = "backup";
-	ret = audit_query(s, &f, backup_row, b);
+	f.limit = 1;
+	ret = audit_query_newest(s, &f, backup_row, b);
 	return ret < 0 ? ret : 0;
 }
 
