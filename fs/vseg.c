@@ -51,6 +51,13 @@
 #define VSEG_CACHE	(64ULL << 20)	/* produced segments kept, at most */
 #define AHEAD		2		/* segments made ahead of an in-order reader */
 #define QUEUE		4		/* read-ahead requests waiting, at most */
+#define SPARES		(AHEAD + 1)	/* freed segment buffers kept for the next */
+/*
+ * Room past a segment's length: the engine reserves room for a whole
+ * record's worst case before writing it, so a buffer of exactly the
+ * segment's length is reallocated (and copied) at its last records.
+ */
+#define SEG_SLACK	(64u << 10)
 
 struct fs_vseg {
 	struct fs *fs;
@@ -83,7 +90,16 @@ static struct {
 	pthread_cond_t made;		/* a segment became ready */
 	pthread_cond_t wake;		/* read-ahead queued, or stop */
 	struct seg *head, *tail;
-	uint64_t bytes;			/* of listed segments */
+	uint64_t bytes;			/* of listed segments, and of spares */
+	/*
+	 * Buffers of segments dropped, for the next segment made: a fresh
+	 * buffer of megabytes is page-faulted in as the engine writes it,
+	 * which cost as much CPU as a third of the engine. A spare's bytes
+	 * are another view's: a segment made in it is written from its
+	 * start and only its len is ever served.
+	 */
+	struct strbuf spare[SPARES];
+	size_t nspare;
 	uint64_t cap;
 	pthread_t worker[AHEAD];
 	int nworkers;
@@ -226,6 +242,8 @@ static int map_load(struct fs_vseg *v, const struct strbuf *map)
 
 /* ---- producing a segment ---- */
 
+static void spare_take(struct strbuf *sb, size_t want);
+
 /* Feeds source [from, to) to d, its output onto out (reset after each feed when junk). */
 static int feed(struct fs_vseg *v, struct desens *d, char *buf, uint64_t from, uint64_t to,
 		struct strbuf *out, bool junk, struct perr *e)
@@ -274,7 +292,9 @@ static int produce(struct fs_vseg *v, size_t k, struct strbuf *out, struct perr 
 	if (err)
 		goto out;
 	buf = xmalloc(FEED_MAX);
-	strbuf_grow(out, (size_t)want);
+	if (want + SEG_SLACK + 1 > out->alloc)
+		spare_take(out, (size_t)want + SEG_SLACK + 1);
+	strbuf_grow(out, (size_t)want + SEG_SLACK);
 	if (k) {
 		err = feed(v, d, buf, 0, v->body, &junk, true, e);
 		if (!err)
@@ -330,13 +350,40 @@ static void seg_list_head(struct seg *s)
 	cache.bytes += s->data.len;
 }
 
+/* Keeps s's buffer as a spare when there is room, else frees it. Caller holds lock. */
 static void seg_free(struct seg *s)
 {
-	strbuf_release(&s->data);
+	if (s->data.alloc && cache.nspare < SPARES && !cache.stop &&
+	    s->data.alloc <= cache.cap / (SPARES + 1)) {
+		cache.spare[cache.nspare++] = s->data;
+		cache.bytes += s->data.alloc;
+	} else {
+		strbuf_release(&s->data);
+	}
 	free(s);
 }
 
-/* Drops unused segments, oldest first, down to the cap. Caller holds lock. */
+/* A spare buffer of at least want bytes into sb (empty), if there is one. */
+static void spare_take(struct strbuf *sb, size_t want)
+{
+	pthread_mutex_lock(&cache.lock);
+	for (size_t i = 0; i < cache.nspare; i++) {
+		if (cache.spare[i].alloc < want)
+			continue;
+		*sb = cache.spare[i];
+		cache.bytes -= sb->alloc;
+		cache.spare[i] = cache.spare[--cache.nspare];
+		strbuf_reset(sb);
+		break;
+	}
+	pthread_mutex_unlock(&cache.lock);
+}
+
+/*
+ * Drops unused segments oldest first, then spares, down to the cap: an
+ * in-order reader's oldest segments are worth less than a spare, and
+ * the spares are a small part of the cap. Caller holds lock.
+ */
 static void trim_locked(void)
 {
 	struct seg *s = cache.tail, *prev;
@@ -348,6 +395,12 @@ static void trim_locked(void)
 		seg_unlist(s);
 		seg_free(s);
 	}
+	while (cache.nspare && cache.bytes > cache.cap) {
+		struct strbuf *sb = &cache.spare[--cache.nspare];
+
+		cache.bytes -= sb->alloc;
+		strbuf_release(sb);
+	}
 }
 
 static void seg_put(struct seg *s)
@@ -355,8 +408,7 @@ static void seg_put(struct seg *s)
 	pthread_mutex_lock(&cache.lock);
 	if (!--s->refs && !s->listed)
 		seg_free(s);
-	else
-		trim_locked();
+	trim_locked();
 	pthread_mutex_unlock(&cache.lock);
 }
 
@@ -626,7 +678,14 @@ static size_t seg_of(const struct fs_vseg *v, uint64_t off)
 	return lo;
 }
 
-ssize_t fs_vseg_read(struct fs_vseg *v, void *buf, size_t size, uint64_t off, struct perr *e)
+/*
+ * The segments under view bytes [off, off + size) into rv, each held
+ * until fs_vseg_iov_release(), so a reply goes out of the segments
+ * themselves: a copy into a reply buffer (fresh pages per request) cost
+ * a tenth of a masked read's CPU.
+ */
+ssize_t fs_vseg_readv(struct fs_vseg *v, struct fs_vseg_iov *rv, size_t size, uint64_t off,
+		      struct perr *e)
 {
 	size_t done = 0, k = 0, skip, n;
 	bool in_order;
@@ -653,13 +712,39 @@ ssize_t fs_vseg_read(struct fs_vseg *v, void *buf, size_t size, uint64_t off, st
 					(unsigned long long)(off + done));
 		}
 		n = s->data.len - skip < size - done ? s->data.len - skip : size - done;
-		memcpy((char *)buf + done, s->data.buf + skip, n);
+		ALLOC_GROW(rv->segs, rv->n + 1, rv->alloc);
+		ALLOC_GROW(rv->iov, rv->n + 1, rv->ialloc);
+		rv->segs[rv->n] = s;
+		rv->iov[rv->n].iov_base = s->data.buf + skip;
+		rv->iov[rv->n++].iov_len = n;
 		done += n;
-		seg_put(s);
 	}
 	if (in_order && k + 1 < v->n)
 		read_ahead(v, k + 1);
 	return (ssize_t)done;
+}
+
+void fs_vseg_iov_release(struct fs_vseg_iov *rv)
+{
+	for (size_t i = 0; i < rv->n; i++)
+		seg_put(rv->segs[i]);
+	free(rv->segs);
+	free(rv->iov);
+	memset(rv, 0, sizeof(*rv));
+}
+
+ssize_t fs_vseg_read(struct fs_vseg *v, void *buf, size_t size, uint64_t off, struct perr *e)
+{
+	struct fs_vseg_iov rv = FS_VSEG_IOV_INIT;
+	ssize_t r = fs_vseg_readv(v, &rv, size, off, e);
+	size_t done = 0;
+
+	for (size_t i = 0; r > 0 && i < rv.n; i++) {
+		memcpy((char *)buf + done, rv.iov[i].iov_base, rv.iov[i].iov_len);
+		done += rv.iov[i].iov_len;
+	}
+	fs_vseg_iov_release(&rv);
+	return r;
 }
 
 void fs_vseg_close(struct fs_vseg *v)
