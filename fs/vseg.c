@@ -49,15 +49,16 @@
 #define FEED_MIN	(16u << 10)
 #define FEED_MAX	(1u << 20)
 #define VSEG_CACHE	(64ULL << 20)	/* produced segments kept, at most */
-#define AHEAD		2		/* segments made ahead of an in-order reader */
-#define QUEUE		4		/* read-ahead requests waiting, at most */
+#define AHEAD		4		/* segments made ahead of an in-order reader */
+#define QUEUE		8		/* read-ahead requests waiting, at most */
 #define SPARES		(AHEAD + 1)	/* freed segment buffers kept for the next */
 /*
  * Room past a segment's length: the engine reserves room for a whole
  * record's worst case before writing it, so a buffer of exactly the
  * segment's length is reallocated (and copied) at its last records.
+ * A longer record than this allows costs that copy, nothing else.
  */
-#define SEG_SLACK	(64u << 10)
+#define SEG_SLACK(want)	((want) / 16 < (60u << 10) ? (want) / 16 + (4u << 10) : (64u << 10))
 
 struct fs_vseg {
 	struct fs *fs;
@@ -100,6 +101,7 @@ static struct {
 	 */
 	struct strbuf spare[SPARES];
 	size_t nspare;
+	uint64_t spare_bytes;		/* at most a quarter of cap */
 	uint64_t cap;
 	pthread_t worker[AHEAD];
 	int nworkers;
@@ -292,9 +294,9 @@ static int produce(struct fs_vseg *v, size_t k, struct strbuf *out, struct perr 
 	if (err)
 		goto out;
 	buf = xmalloc(FEED_MAX);
-	if (want + SEG_SLACK + 1 > out->alloc)
-		spare_take(out, (size_t)want + SEG_SLACK + 1);
-	strbuf_grow(out, (size_t)want + SEG_SLACK);
+	if (want + SEG_SLACK(want) + 1 > out->alloc)
+		spare_take(out, (size_t)(want + SEG_SLACK(want) + 1));
+	strbuf_grow(out, (size_t)(want + SEG_SLACK(want)));
 	if (k) {
 		err = feed(v, d, buf, 0, v->body, &junk, true, e);
 		if (!err)
@@ -354,29 +356,41 @@ static void seg_list_head(struct seg *s)
 static void seg_free(struct seg *s)
 {
 	if (s->data.alloc && cache.nspare < SPARES && !cache.stop &&
-	    s->data.alloc <= cache.cap / (SPARES + 1)) {
+	    cache.spare_bytes + s->data.alloc <= cache.cap / 4) {
 		cache.spare[cache.nspare++] = s->data;
 		cache.bytes += s->data.alloc;
+		cache.spare_bytes += s->data.alloc;
 	} else {
 		strbuf_release(&s->data);
 	}
 	free(s);
 }
 
-/* A spare buffer of at least want bytes into sb (empty), if there is one. */
+/*
+ * The largest spare into sb (empty), if there is one; freed instead
+ * when under want bytes (realloc would copy it), so the spares follow
+ * the segments' sizes.
+ */
 static void spare_take(struct strbuf *sb, size_t want)
 {
+	size_t best = 0;
+
 	pthread_mutex_lock(&cache.lock);
-	for (size_t i = 0; i < cache.nspare; i++) {
-		if (cache.spare[i].alloc < want)
-			continue;
-		*sb = cache.spare[i];
-		cache.bytes -= sb->alloc;
-		cache.spare[i] = cache.spare[--cache.nspare];
-		strbuf_reset(sb);
-		break;
+	if (!cache.nspare) {
+		pthread_mutex_unlock(&cache.lock);
+		return;
 	}
+	for (size_t i = 1; i < cache.nspare; i++)
+		if (cache.spare[i].alloc > cache.spare[best].alloc)
+			best = i;
+	*sb = cache.spare[best];
+	cache.bytes -= sb->alloc;
+	cache.spare_bytes -= sb->alloc;
+	cache.spare[best] = cache.spare[--cache.nspare];
 	pthread_mutex_unlock(&cache.lock);
+	strbuf_reset(sb);
+	if (sb->alloc < want)
+		strbuf_release(sb);
 }
 
 /*
@@ -399,6 +413,7 @@ static void trim_locked(void)
 		struct strbuf *sb = &cache.spare[--cache.nspare];
 
 		cache.bytes -= sb->alloc;
+		cache.spare_bytes -= sb->alloc;
 		strbuf_release(sb);
 	}
 }
