@@ -106,18 +106,25 @@ stop_daemon
 
 if [ -n "${BIGVIEW_CMP:-}" ]; then
 	say "same-run comparison: $BIGVIEW_CMP against $POOLFS"
+	HZ=$(getconf CLK_TCK)
+	# the daemon's user + system CPU time, in clock ticks
+	cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$PID/stat"; }
 	CMP_OUT=$(trap stop_daemon EXIT
 		for ((i = 1; i <= REPS; i++)); do
 		for bin in $BIGVIEW_CMP "$POOLFS"; do
 			POOLFS=$bin mount_pf -o view_budget="$BUDGET"
 			cold
+			c0=$(cpu_ticks)
 			ta=$(read_secs "$F" 1001 2001) || { err "gongan's read failed"; exit 1; }
 			cold
+			c1=$(cpu_ticks)
 			tc=$(read_secs "$F" 1002 2002) || { err "renshe's read failed"; exit 1; }
+			c2=$(cpu_ticks)
 			stop_daemon
 			awk -v r="$i" -v b="$bin" -v a="$RAW" -v c="$VIEW" -v ta="$ta" -v tc="$tc" \
-				'BEGIN { printf "%d|%s|%.0f|%.0f|%.2f\n", r, b, a / 1048576 / ta,
-					 c / 1048576 / tc, (c / tc) / (a / ta) }'
+				-v ca=$((c1 - c0)) -v cc=$((c2 - c1)) -v hz="$HZ" \
+				'BEGIN { printf "%d|%s|%.0f|%.0f|%.2f|%.2f|%.2f\n", r, b, a / 1048576 / ta,
+					 c / 1048576 / tc, (c / tc) / (a / ta), ca / hz, cc / hz }'
 		done
 	done) || exit 1
 fi
@@ -140,5 +147,6 @@ echo "publish (streamed write, incl. commit): ${T_CP} s; segment map precomputed
 	"view cache holds ${VB:-?} bytes; daemon peak RSS over (c) $(( (peak - rss0) / 1024 )) MiB above $((rss0 / 1024)) MiB"
 if [ -n "${BIGVIEW_CMP:-}" ]; then
 	echo "same-run comparison, caches dropped before each read:"
-	{ echo "round|poolfs|(a) MB/s|(c) MB/s|(c) / (a)"; echo "$CMP_OUT"; } | column -t -s '|'
+	{ echo "round|poolfs|(a) MB/s|(c) MB/s|(c) / (a)|daemon CPU s (a)|(c)"; echo "$CMP_OUT"; } |
+		column -t -s '|'
 fi

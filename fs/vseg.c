@@ -14,10 +14,11 @@
  * Produced segments sit in one cache for the process, keyed by (content
  * id, fingerprint, index), least recently used going first once the
  * unused ones pass min(view cache budget, VSEG_CACHE). A segment being
- * made is in the cache too, so a reader and the read-ahead worker never
+ * made is in the cache too, so a reader and the read-ahead workers never
  * make one twice: the second waits. A reader going through a view in
- * order has the next segment made by the worker while it copies this
- * one, so the engine and the copies run on two cores.
+ * order has the next AHEAD segments made by the workers while it reads
+ * this one: the engine runs beside the reader, and the workers' source
+ * reads (synchronous, a chunk at a time) overlap.
  *
  *   map (integers big-endian): u8 format (1), be64 source size, be64
  *   view size, be64 body (where the records begin), be32 N, then N x
@@ -49,7 +50,7 @@
 #define FEED_MIN	(16u << 10)
 #define FEED_MAX	(1u << 20)
 #define VSEG_CACHE	(64ULL << 20)	/* produced segments kept, at most */
-#define AHEAD		4		/* segments made ahead of an in-order reader */
+#define AHEAD		4		/* segments made ahead of an in-order reader, and workers */
 #define QUEUE		8		/* read-ahead requests waiting, at most */
 #define SPARES		(AHEAD + 1)	/* freed segment buffers kept for the next */
 /*
