@@ -18,7 +18,7 @@
  * make one twice: the second waits. A reader going through a view in
  * order has the next AHEAD segments made by the workers while it reads
  * this one: the engine runs beside the reader, and the workers' source
- * reads (synchronous, a chunk at a time) overlap.
+ * reads (synchronous, a chunk at a time) overlap the others' engines.
  *
  *   map (integers big-endian): u8 format (1), be64 source size, be64
  *   view size, be64 body (where the records begin), be32 N, then N x
