@@ -19,8 +19,11 @@
 # ID of the source in renshe's read is an ERROR (exit 1).
 #
 # Environment: BIGVIEW_MB (1024; 10240 for the 10 GiB figure),
-# BIGVIEW_BUDGET (64M), BENCH_REPS (3). Needs root, setpriv and
-# /dev/fuse; WORK is run.sh's work area.
+# BIGVIEW_BUDGET (64M), BENCH_REPS (3). BIGVIEW_CMP="PATH..." (other
+# poolfs binaries, e.g. builds of older commits): then, on the same
+# store, BENCH_REPS rounds remount each and this build in turn and time
+# (a) and (c) under each, so a change is compared within one run's load.
+# Needs root, setpriv and /dev/fuse; WORK is run.sh's work area.
 set -uo pipefail
 [ $# = 2 ] && [ -n "$2" ] && [ -d "$2" ] ||
 	{ echo "bigview bench: ERROR: usage: bigview_mount.sh BUILD WORK (an existing directory)"; exit 1; }
@@ -101,6 +104,31 @@ TC=$(median read_secs "$F" 1002 2002) || { err "renshe's read failed"; exit 1; }
 peak=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$PID/status")
 stop_daemon
 
+if [ -n "${BIGVIEW_CMP:-}" ]; then
+	say "same-run comparison: $BIGVIEW_CMP against $POOLFS"
+	HZ=$(getconf CLK_TCK)
+	# the daemon's user + system CPU time, in clock ticks
+	cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$PID/stat"; }
+	CMP_OUT=$(trap stop_daemon EXIT
+		for ((i = 1; i <= REPS; i++)); do
+		for bin in $BIGVIEW_CMP "$POOLFS"; do
+			POOLFS=$bin mount_pf -o view_budget="$BUDGET"
+			cold
+			c0=$(cpu_ticks)
+			ta=$(read_secs "$F" 1001 2001) || { err "gongan's read failed"; exit 1; }
+			cold
+			c1=$(cpu_ticks)
+			tc=$(read_secs "$F" 1002 2002) || { err "renshe's read failed"; exit 1; }
+			c2=$(cpu_ticks)
+			stop_daemon
+			awk -v r="$i" -v b="$bin" -v a="$RAW" -v c="$VIEW" -v ta="$ta" -v tc="$tc" \
+				-v ca=$((c1 - c0)) -v cc=$((c2 - c1)) -v hz="$HZ" \
+				'BEGIN { printf "%d|%s|%.0f|%.0f|%.2f|%.2f|%.2f\n", r, b, a / 1048576 / ta,
+					 c / 1048576 / tc, (c / tc) / (a / ta), ca / hz, cc / hz }'
+		done
+	done) || exit 1
+fi
+
 RA=$(awk -v b="$RAW" -v t="$TA" 'BEGIN { printf "%.0f", b / 1048576 / t }')
 RC=$(awk -v b="$VIEW" -v t="$TC" 'BEGIN { printf "%.0f", b / 1048576 / t }')
 ratio=$(awk -v x="$RC" -v y="$RA" 'BEGIN { if (y > 0) printf "%.2f", x / y; else print "-" }')
@@ -117,3 +145,8 @@ echo "masked read of a ${MB} MiB CSV whose view ($(awk -v b="$VIEW" 'BEGIN { pri
 } | column -t -s '|'
 echo "publish (streamed write, incl. commit): ${T_CP} s; segment map precomputed ${T_MAP} s after;" \
 	"view cache holds ${VB:-?} bytes; daemon peak RSS over (c) $(( (peak - rss0) / 1024 )) MiB above $((rss0 / 1024)) MiB"
+if [ -n "${BIGVIEW_CMP:-}" ]; then
+	echo "same-run comparison, caches dropped before each read:"
+	{ echo "round|poolfs|(a) MB/s|(c) MB/s|(c) / (a)|daemon CPU s (a)|(c)"; echo "$CMP_OUT"; } |
+		column -t -s '|'
+fi

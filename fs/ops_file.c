@@ -37,6 +37,7 @@
 #include "fs/ops_dir.h"
 #include "fs/orphan.h"
 #include "fs/stage.h"
+#include "fs/vseg.h"
 #include "store/rdvec.h"
 
 /*
@@ -512,6 +513,7 @@ void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct fs_file *fh = (struct fs_file *)(uintptr_t)fi->fh;
 	struct store_rdvec v = STORE_RDVEC_INIT;
+	struct fs_vseg_iov sv = FS_VSEG_IOV_INIT;
 	struct fs *fs = fs_of(req);
 	ssize_t r = 0;
 	char *buf = NULL;
@@ -528,7 +530,9 @@ void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 
 	/* a view is immutable: its reader keeps it whatever happens to the name */
-	if (fh->view[0])
+	if (fh->vseg)
+		r = fs_view_readv(req, fh, &sv, size, (uint64_t)off);
+	else if (fh->view[0])
 		r = fs_view_read(req, fh, buf = xmalloc(size), size, (uint64_t)off);
 	else if (fs_file_orphan(fh))
 		r = fs_orphan_read(fs_file_orphan(fh), buf = xmalloc(size), size, (uint64_t)off);
@@ -548,9 +552,12 @@ void fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		metric_add(METRIC_READ_BYTES, (uint64_t)r);
 		if (buf)
 			fuse_reply_buf(req, buf, (size_t)r);
+		else if (sv.n)
+			fuse_reply_iov(req, sv.iov, (int)sv.n);
 		else
 			fuse_reply_iov(req, v.iov, (int)v.n);
 	}
+	fs_vseg_iov_release(&sv);
 	store_rdvec_release(&v);
 	free(buf);
 }

@@ -603,17 +603,13 @@ int fs_view_attach(fuse_req_t req, struct fs_file *fh, const struct fs_view_pick
 	return err;
 }
 
-/* Reads a view served in segments; a failure is audited with its reason. */
-static ssize_t vseg_read(fuse_req_t req, struct fs_file *fh, void *buf, size_t size,
-			 uint64_t off)
+/* Audits a failed read of a view served in segments, with its reason. */
+static ssize_t vseg_failed(fuse_req_t req, struct fs_file *fh, const struct perr *pe,
+			   ssize_t r)
 {
 	struct policy_decision failed;
-	struct perr e = PERR_INIT;
-	ssize_t r;
+	struct perr e = *pe;
 
-	r = fs_vseg_read(fh->vseg, buf, size, off, &e);
-	if (r >= 0)
-		return r;
 	failed = fh->dec;
 	snprintf(failed.reason, sizeof(failed.reason), "view segment not made: %s",
 		 perr_msg(&e, (int)-r));
@@ -621,6 +617,24 @@ static ssize_t vseg_read(fuse_req_t req, struct fs_file *fh, void *buf, size_t s
 	fs_audit_view(fs_of(req), &fh->who, "read", fh->path.buf, -EIO, &failed, fh->view,
 		      fh->version, 0);
 	return -EIO;
+}
+
+static ssize_t vseg_read(fuse_req_t req, struct fs_file *fh, void *buf, size_t size,
+			 uint64_t off)
+{
+	struct perr e = PERR_INIT;
+	ssize_t r = fs_vseg_read(fh->vseg, buf, size, off, &e);
+
+	return r >= 0 ? r : vseg_failed(req, fh, &e, r);
+}
+
+ssize_t fs_view_readv(fuse_req_t req, struct fs_file *fh, struct fs_vseg_iov *rv,
+		      size_t size, uint64_t off)
+{
+	struct perr e = PERR_INIT;
+	ssize_t r = fs_vseg_readv(fh->vseg, rv, size, off, &e);
+
+	return r >= 0 ? r : vseg_failed(req, fh, &e, r);
 }
 
 /*

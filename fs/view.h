@@ -82,6 +82,10 @@ int fs_view_attach(fuse_req_t req, struct fs_file *fh, const struct fs_view_pick
  */
 ssize_t fs_view_read(fuse_req_t req, struct fs_file *fh, void *buf, size_t size,
 		     uint64_t off);
+/* The same for a view served in segments (fh->vseg), into rv without a copy. */
+struct fs_vseg_iov;
+ssize_t fs_view_readv(fuse_req_t req, struct fs_file *fh, struct fs_vseg_iov *rv,
+		      size_t size, uint64_t off);
 
 /*
  * Makes st, the attributes of node n (kernel inode ino, through handle

@@ -14,10 +14,11 @@
  * Produced segments sit in one cache for the process, keyed by (content
  * id, fingerprint, index), least recently used going first once the
  * unused ones pass min(view cache budget, VSEG_CACHE). A segment being
- * made is in the cache too, so a reader and the read-ahead worker never
+ * made is in the cache too, so a reader and the read-ahead workers never
  * make one twice: the second waits. A reader going through a view in
- * order has the next segment made by the worker while it copies this
- * one, so the engine and the copies run on two cores.
+ * order has the next AHEAD segments made by the workers while it reads
+ * this one: the engine runs beside the reader, and the workers' source
+ * reads (synchronous, a chunk at a time) overlap the others' engines.
  *
  *   map (integers big-endian): u8 format (1), be64 source size, be64
  *   view size, be64 body (where the records begin), be32 N, then N x
@@ -49,8 +50,16 @@
 #define FEED_MIN	(16u << 10)
 #define FEED_MAX	(1u << 20)
 #define VSEG_CACHE	(64ULL << 20)	/* produced segments kept, at most */
-#define AHEAD		2		/* segments made ahead of an in-order reader */
-#define QUEUE		4		/* read-ahead requests waiting, at most */
+#define AHEAD		4		/* segments made ahead of an in-order reader, and workers */
+#define QUEUE		8		/* read-ahead requests waiting, at most */
+#define SPARES		(AHEAD + 1)	/* freed segment buffers kept for the next */
+/*
+ * Room past a segment's length: the engine reserves room for a whole
+ * record's worst case before writing it, so a buffer of exactly the
+ * segment's length is reallocated (and copied) at its last records.
+ * A longer record than this allows costs that copy, nothing else.
+ */
+#define SEG_SLACK(want)	((want) / 16 < (60u << 10) ? (want) / 16 + (4u << 10) : (64u << 10))
 
 struct fs_vseg {
 	struct fs *fs;
@@ -83,7 +92,17 @@ static struct {
 	pthread_cond_t made;		/* a segment became ready */
 	pthread_cond_t wake;		/* read-ahead queued, or stop */
 	struct seg *head, *tail;
-	uint64_t bytes;			/* of listed segments */
+	uint64_t bytes;			/* of listed segments, and of spares */
+	/*
+	 * Buffers of segments dropped, for the next segment made: a fresh
+	 * buffer of megabytes is page-faulted in as the engine writes it,
+	 * which cost as much CPU as a third of the engine. A spare's bytes
+	 * are another view's: a segment made in it is written from its
+	 * start and only its len is ever served.
+	 */
+	struct strbuf spare[SPARES];
+	size_t nspare;
+	uint64_t spare_bytes;		/* at most a quarter of cap */
 	uint64_t cap;
 	pthread_t worker[AHEAD];
 	int nworkers;
@@ -226,6 +245,8 @@ static int map_load(struct fs_vseg *v, const struct strbuf *map)
 
 /* ---- producing a segment ---- */
 
+static void spare_take(struct strbuf *sb, size_t want);
+
 /* Feeds source [from, to) to d, its output onto out (reset after each feed when junk). */
 static int feed(struct fs_vseg *v, struct desens *d, char *buf, uint64_t from, uint64_t to,
 		struct strbuf *out, bool junk, struct perr *e)
@@ -274,7 +295,9 @@ static int produce(struct fs_vseg *v, size_t k, struct strbuf *out, struct perr 
 	if (err)
 		goto out;
 	buf = xmalloc(FEED_MAX);
-	strbuf_grow(out, (size_t)want);
+	if (want + SEG_SLACK(want) + 1 > out->alloc)
+		spare_take(out, (size_t)(want + SEG_SLACK(want) + 1));
+	strbuf_grow(out, (size_t)(want + SEG_SLACK(want)));
 	if (k) {
 		err = feed(v, d, buf, 0, v->body, &junk, true, e);
 		if (!err)
@@ -330,13 +353,52 @@ static void seg_list_head(struct seg *s)
 	cache.bytes += s->data.len;
 }
 
+/* Keeps s's buffer as a spare when there is room, else frees it. Caller holds lock. */
 static void seg_free(struct seg *s)
 {
-	strbuf_release(&s->data);
+	if (s->data.alloc && cache.nspare < SPARES && !cache.stop &&
+	    cache.spare_bytes + s->data.alloc <= cache.cap / 4) {
+		cache.spare[cache.nspare++] = s->data;
+		cache.bytes += s->data.alloc;
+		cache.spare_bytes += s->data.alloc;
+	} else {
+		strbuf_release(&s->data);
+	}
 	free(s);
 }
 
-/* Drops unused segments, oldest first, down to the cap. Caller holds lock. */
+/*
+ * The largest spare into sb (empty), if there is one; freed instead
+ * when under want bytes (realloc would copy it), so the spares follow
+ * the segments' sizes.
+ */
+static void spare_take(struct strbuf *sb, size_t want)
+{
+	size_t best = 0;
+
+	pthread_mutex_lock(&cache.lock);
+	if (!cache.nspare) {
+		pthread_mutex_unlock(&cache.lock);
+		return;
+	}
+	for (size_t i = 1; i < cache.nspare; i++)
+		if (cache.spare[i].alloc > cache.spare[best].alloc)
+			best = i;
+	*sb = cache.spare[best];
+	cache.bytes -= sb->alloc;
+	cache.spare_bytes -= sb->alloc;
+	cache.spare[best] = cache.spare[--cache.nspare];
+	pthread_mutex_unlock(&cache.lock);
+	strbuf_reset(sb);
+	if (sb->alloc < want)
+		strbuf_release(sb);
+}
+
+/*
+ * Drops unused segments oldest first, then spares, down to the cap: an
+ * in-order reader's oldest segments are worth less than a spare, and
+ * the spares are a small part of the cap. Caller holds lock.
+ */
 static void trim_locked(void)
 {
 	struct seg *s = cache.tail, *prev;
@@ -348,6 +410,13 @@ static void trim_locked(void)
 		seg_unlist(s);
 		seg_free(s);
 	}
+	while (cache.nspare && cache.bytes > cache.cap) {
+		struct strbuf *sb = &cache.spare[--cache.nspare];
+
+		cache.bytes -= sb->alloc;
+		cache.spare_bytes -= sb->alloc;
+		strbuf_release(sb);
+	}
 }
 
 static void seg_put(struct seg *s)
@@ -355,8 +424,7 @@ static void seg_put(struct seg *s)
 	pthread_mutex_lock(&cache.lock);
 	if (!--s->refs && !s->listed)
 		seg_free(s);
-	else
-		trim_locked();
+	trim_locked();
 	pthread_mutex_unlock(&cache.lock);
 }
 
@@ -626,7 +694,14 @@ static size_t seg_of(const struct fs_vseg *v, uint64_t off)
 	return lo;
 }
 
-ssize_t fs_vseg_read(struct fs_vseg *v, void *buf, size_t size, uint64_t off, struct perr *e)
+/*
+ * The segments under view bytes [off, off + size) into rv, each held
+ * until fs_vseg_iov_release(), so a reply goes out of the segments
+ * themselves: a copy into a reply buffer (fresh pages per request) cost
+ * a tenth of a masked read's CPU.
+ */
+ssize_t fs_vseg_readv(struct fs_vseg *v, struct fs_vseg_iov *rv, size_t size, uint64_t off,
+		      struct perr *e)
 {
 	size_t done = 0, k = 0, skip, n;
 	bool in_order;
@@ -653,13 +728,39 @@ ssize_t fs_vseg_read(struct fs_vseg *v, void *buf, size_t size, uint64_t off, st
 					(unsigned long long)(off + done));
 		}
 		n = s->data.len - skip < size - done ? s->data.len - skip : size - done;
-		memcpy((char *)buf + done, s->data.buf + skip, n);
+		ALLOC_GROW(rv->segs, rv->n + 1, rv->alloc);
+		ALLOC_GROW(rv->iov, rv->n + 1, rv->ialloc);
+		rv->segs[rv->n] = s;
+		rv->iov[rv->n].iov_base = s->data.buf + skip;
+		rv->iov[rv->n++].iov_len = n;
 		done += n;
-		seg_put(s);
 	}
 	if (in_order && k + 1 < v->n)
 		read_ahead(v, k + 1);
 	return (ssize_t)done;
+}
+
+void fs_vseg_iov_release(struct fs_vseg_iov *rv)
+{
+	for (size_t i = 0; i < rv->n; i++)
+		seg_put(rv->segs[i]);
+	free(rv->segs);
+	free(rv->iov);
+	memset(rv, 0, sizeof(*rv));
+}
+
+ssize_t fs_vseg_read(struct fs_vseg *v, void *buf, size_t size, uint64_t off, struct perr *e)
+{
+	struct fs_vseg_iov rv = FS_VSEG_IOV_INIT;
+	ssize_t r = fs_vseg_readv(v, &rv, size, off, e);
+	size_t done = 0;
+
+	for (size_t i = 0; r > 0 && i < rv.n; i++) {
+		memcpy((char *)buf + done, rv.iov[i].iov_base, rv.iov[i].iov_len);
+		done += rv.iov[i].iov_len;
+	}
+	fs_vseg_iov_release(&rv);
+	return r;
 }
 
 void fs_vseg_close(struct fs_vseg *v)

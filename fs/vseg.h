@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "common/error.h"
 #include "common/strbuf.h"
@@ -63,6 +64,23 @@ int fs_vseg_open(struct fs *fs, struct policy *p, const struct view_rules *r, ui
 uint64_t fs_vseg_size(const struct fs_vseg *v);
 /* pread() of the view: bytes read, or -EIO with the reason in e. */
 ssize_t fs_vseg_read(struct fs_vseg *v, void *buf, size_t size, uint64_t off, struct perr *e);
+
+/* The bytes of one read, in order, in the segments themselves (read-only). */
+struct fs_vseg_iov {
+	struct iovec *iov;
+	void **segs;			/* held, one per iov */
+	size_t n, alloc, ialloc;
+};
+
+#define FS_VSEG_IOV_INIT { NULL, NULL, 0, 0, 0 }
+
+/*
+ * As fs_vseg_read(), into rv (empty) without copying: the count (0 at
+ * the end) or -EIO. Release rv in either case.
+ */
+ssize_t fs_vseg_readv(struct fs_vseg *v, struct fs_vseg_iov *rv, size_t size, uint64_t off,
+		      struct perr *e);
+void fs_vseg_iov_release(struct fs_vseg_iov *rv);
 void fs_vseg_close(struct fs_vseg *v);
 
 /* Stops the read-ahead worker and frees cached segments; at unmount. */
