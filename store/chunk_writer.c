@@ -280,6 +280,24 @@ int chunk_writer_finish(struct chunk_writer *cw)
 }
 
 /*
+ * Room for len more bytes written past the batches: checked against the
+ * free space once per batch's worth, not per chunk.
+ */
+static int room_take(struct chunk_writer *cw, uint32_t len)
+{
+	int ret;
+
+	if (cw->room >= len)
+		return 0;
+	ret = room_for(cw, CHUNK_BATCH_BYTES);
+	if (!ret)
+		ret = store_failed(cw->s);
+	if (!ret)
+		cw->room = CHUNK_BATCH_BYTES;
+	return ret;
+}
+
+/*
  * A chunk of a large commit in a pool with packs: its bytes appended to
  * a pack, its locator into the batch, which goes through the WAL.
  */
@@ -290,14 +308,9 @@ static int pack_put(struct chunk_writer *cw, const uint8_t key[33], const uint8_
 	struct pack_loc l;
 	int ret;
 
-	if (cw->room < len) {
-		ret = room_for(cw, CHUNK_BATCH_BYTES);
-		if (!ret)
-			ret = store_failed(cw->s);
-		if (ret)
-			return ret;
-		cw->room = CHUNK_BATCH_BYTES;
-	}
+	ret = room_take(cw, len);
+	if (ret)
+		return ret;
 	/* held before the first append: pack GC leaves this pack and later ones alone */
 	if (!cw->pack_from)
 		cw->pack_from = pack_hold(cw->s);
@@ -327,14 +340,9 @@ static int direct_put(struct chunk_writer *cw, const uint8_t key[33], const uint
 	char *err = NULL;
 	int ret;
 
-	if (cw->room < len) {
-		ret = room_for(cw, CHUNK_BATCH_BYTES);
-		if (!ret)
-			ret = store_failed(cw->s);
-		if (ret)
-			return ret;
-		cw->room = CHUNK_BATCH_BYTES;
-	}
+	ret = room_take(cw, len);
+	if (ret)
+		return ret;
 	rocksdb_put_cf(cw->s->db, cw->nowal, cw->s->cf[CF_CHUNKS], (const char *)key, 33,
 		       (const char *)data, len, &err);
 	if (err)

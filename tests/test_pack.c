@@ -25,6 +25,7 @@
 #include "store/rdvec.h"
 #include "store/scrub.h"
 #include "tests/fill_util.h"
+#include "tests/pack_util.h"
 #include "tests/store_util.h"
 #include "tests/unit_main.h"
 
@@ -82,35 +83,6 @@ static bool content_is(uint64_t ino, uint64_t version, const uint8_t *want, size
 	store_content_close(c);
 	free(got);
 	return ok;
-}
-
-static off_t pack_size(uint32_t n)
-{
-	char path[4400];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/packs/%08u.pack", pooldir, n);
-	return stat(path, &st) ? -1 : st.st_size;
-}
-
-static void reopen(void)
-{
-	store_close(S);
-	S = NULL;
-	CU_ASSERT_EQUAL_FATAL(store_open(pooldir, 0, &S, NULL), 0);
-}
-
-static void say(void *arg, const char *line)
-{
-	printf("\n    scrub: %s", line);
-}
-
-static uint64_t scrub_damaged(void)
-{
-	struct store_scrub_counts c;
-
-	CU_ASSERT_EQUAL(store_scrub(S, say, NULL, NULL, &c), 0);
-	return c.damaged;
 }
 
 /* Whether store_content_readv() of len bytes at off of ino gives want's. */

@@ -31,6 +31,7 @@
 #include "store/pack_gc.h"
 #include "store/scrub.h"
 #include "tests/fill_util.h"
+#include "tests/pack_util.h"
 #include "tests/store_util.h"
 #include "tests/unit_main.h"
 
@@ -95,41 +96,12 @@ static int content_check(uint64_t ino, const uint8_t *want, size_t len)
 	return ret;
 }
 
-static off_t pack_size(uint32_t n)
-{
-	char path[4400];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/packs/%08u.pack", pooldir, n);
-	return stat(path, &st) ? -1 : st.st_size;
-}
-
 static uint32_t pack_max(void)
 {
 	uint32_t max = 0;
 
 	CU_ASSERT_EQUAL(pack_list(pooldir, &max), 0);
 	return max;
-}
-
-static void reopen(void)
-{
-	store_close(S);
-	S = NULL;
-	CU_ASSERT_EQUAL_FATAL(store_open(pooldir, 0, &S, NULL), 0);
-}
-
-static void say(void *arg, const char *line)
-{
-	printf("\n    scrub: %s", line);
-}
-
-static uint64_t scrub_damaged(void)
-{
-	struct store_scrub_counts c;
-
-	CU_ASSERT_EQUAL(store_scrub(S, say, NULL, NULL, &c), 0);
-	return c.damaged;
 }
 
 /* A view of len bytes of seed's, then evicted: its pack records are dead. */
