@@ -190,6 +190,8 @@ static const struct badcase bad[] = {
 	B(VIEW_TSV, "a=name", "a\tb\r1\t2\n", "line 1, byte 3: a CR that is not followed by LF"),
 	B(VIEW_TSV, "a=name", "a\tb\n1\t2\r", "line 2, byte 7: a CR that is not followed by LF"),
 	B(VIEW_TSV, "a=name", "a\tb\n1\rx\t2\r\n", "a CR that is not followed by LF"),
+	/* one empty value left: a blank line to Python, "" two quotes to cut */
+	B(VIEW_TSV, "a=drop", "a\tb\n1\t\n", "line 2, byte 4: a record left with one empty value"),
 	B(VIEW_CSV, "a=name", "a,b\n1,2,3\n", "line 2, byte 4: record has 3 fields"),
 	B(VIEW_CSV, "a=name", "a,b\n1\n", "record has 1 fields"),
 	B(VIEW_CSV, "a=name", "a,b\n1,2\n3,4\0\n", "line 3, byte 11: NUL byte"),

@@ -494,8 +494,17 @@ static int emit_row(struct desens *d, struct csv *c, const uint8_t *rec,
 		}
 		w = put_quoted(w, (const uint8_t *)d->mbuf.buf, mn, c->delim);
 	}
-	/* a record of one empty value is no blank line: readers would skip it */
-	if (w == w0 && !first && c->delim == ',') {
+	/*
+	 * A record of one empty value is no blank line: Python's csv and
+	 * pandas would skip it (a blank line of the input, which they skip
+	 * too, stays blank). CSV quotes it; TSV has no spelling every reader
+	 * reads as a record ("" is two quotes to cut and awk), so it is refused.
+	 */
+	if (w == w0 && !first && reclen > term) {
+		if (c->delim == '\t')
+			return desens_bad(d, e, d->line, d->base,
+					  "a record left with one empty value (TSV cannot write "
+					  "it so that every reader reads a record)");
 		*w++ = '"';
 		*w++ = '"';
 	}
