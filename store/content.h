@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct store;
 struct store_content;
@@ -200,6 +201,13 @@ void view_totals_put(struct store *s, rocksdb_writebatch_t *b, uint64_t views, u
 int view_evict_locked(struct store *s, uint64_t budget);
 
 /* A decoded version record (format drawn in store/content.c). */
+/* The key of a chunk ('c') or a page ('p') in the chunks and refs families. */
+static inline void ref_key(uint8_t key[33], char kind, const uint8_t sha[32])
+{
+	key[0] = (uint8_t)kind;
+	memcpy(key + 1, sha, 32);
+}
+
 struct version_rec {
 	uint64_t size;
 	int64_t time_ns;		/* commit time */
