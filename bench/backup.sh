@@ -6,7 +6,7 @@
 # figure is 1024) through the mount. Then, with poolfs serving:
 #   full backup       poolctl backup create into an empty DEST, against
 #                     cp -a of the whole store directory (the same bytes
-#                     a naive copy would move), MB/s of the store's db/
+#                     a naive copy would move), MB/s of the store's db/ and packs/
 #   one-row change    one row of the CSV rewritten in place and committed,
 #                     then an incremental backup: its time and the bytes
 #                     DEST grew by
@@ -69,6 +69,8 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 mbps() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / 1048576 / s : 0) }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f x cp -a", (b > 0 ? a / b : 0) }'; }
 bytes() { du -sb "$1" 2> /dev/null | cut -f1; }
+# what a backup copies: the database and, in a pool with packs, the pack files
+store_data() { echo $(($(bytes "$1/db") + $( [ -d "$1/packs" ] && bytes "$1/packs" || echo 0))); }
 
 mount_pool() {
 	mkdir -p "$MNT"
@@ -97,7 +99,7 @@ EOF2
 	t1=$(now)
 	fill_s=$(secs "$t0" "$t1")
 	sync
-	db=$(bytes "$STORE/db")
+	db=$(store_data "$STORE")
 	t0=$(now)
 	"$POOLCTL" -s "$STORE" backup create "$DEST" > /dev/null || fail "backup create failed"
 	t1=$(now)
@@ -114,11 +116,11 @@ EOF2
 	{
 		echo "what|seconds|MB/s|note"
 		echo "store-side fill (not a figure)|$fill_s|-|$mb MiB CSV, $nv versions, fsync off"
-		echo "full backup|$full_s|$(mbps "$db" "$full_s")|db/ $((db >> 20)) MiB, DEST $((dst >> 20)) MiB"
+		echo "full backup|$full_s|$(mbps "$db" "$full_s")|db/+packs/ $((db >> 20)) MiB, DEST $((dst >> 20)) MiB"
 		echo "restore (recovery time)|$rest_s|$(mbps "$db" "$rest_s")|NEWSTORE from backup 1"
 		echo "audit verify of the restored pool|$ver_s|-|every record"
 	} > "$WORK/table"
-	echo "recovery of a ${mb} MiB pool with ${nv} versions (MB/s of the store's db/)"
+	echo "recovery of a ${mb} MiB pool with ${nv} versions (MB/s of the store's db/ and packs/)"
 	echo "load average at the start: $load0; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	column -t -s '|' < "$WORK/table"
 	exit 0
@@ -132,7 +134,7 @@ say "writing a $MB MiB CSV through the mount"
 sync
 
 # ---- full backup against cp -a ----
-DB=$(bytes "$STORE/db")
+DB=$(store_data "$STORE")
 t0=$(now)
 "$POOLCTL" -s "$STORE" backup create "$DEST" > /dev/null || fail "backup create failed"
 t1=$(now)
@@ -194,7 +196,7 @@ mkdir -p "$MNT/rp"
 (
 	k=0
 	while :; do
-		echo "$k" > "$MNT/rp/tick" && sync "$MNT/rp/tick" 2> /dev/null || exit 0
+		{ echo "$k" > "$MNT/rp/tick"; } 2> /dev/null && sync "$MNT/rp/tick" 2> /dev/null || exit 0
 		echo "$k $(now)" >> "$WORK/acked"
 		k=$((k + 1))
 		sleep 0.1
@@ -234,7 +236,7 @@ ACKED=$(wc -l < "$WORK/acked")
 
 {
 	echo "what|seconds|MB/s|ratio|note"
-	echo "full backup (poolctl backup create, online)|$FULL_S|$(mbps "$DB" "$FULL_S")|$(ratio "$CP_S" "$FULL_S")|db/ of $((DB >> 20)) MiB; DEST $((DEST_FULL >> 20)) MiB"
+	echo "full backup (poolctl backup create, online)|$FULL_S|$(mbps "$DB" "$FULL_S")|$(ratio "$CP_S" "$FULL_S")|db/+packs/ of $((DB >> 20)) MiB; DEST $((DEST_FULL >> 20)) MiB"
 	echo "cp -a of the store directory|$CP_S|$(mbps "$DB" "$CP_S")|1.00|reference (offline-unsafe copy)"
 	echo "incremental backup after a one-row change|$INC_S|-|$(ratio "$CP_S" "$INC_S")|DEST grew by $((INC_B >> 10)) KiB"
 	echo "restore of the newest backup|$REST_S|$(mbps "$DB" "$REST_S")|-|$VERSIONS versions"
@@ -243,5 +245,5 @@ ACKED=$(wc -l < "$WORK/acked")
 	echo "recovery point (backup every ${INTERVAL} s, kill -9)|$RPO|-|-|newest backup $NID; $GOT of $ACKED acknowledged ticks in it"
 	echo "standby restore after the kill|$RTO|-|-|recovery time"
 } > "$WORK/table"
-echo "backups of a ${MB} MiB CSV pool (MB/s of the store's db/)"
+echo "backups of a ${MB} MiB CSV pool (MB/s of the store's db/ and packs/)"
 column -t -s '|' < "$WORK/table"
