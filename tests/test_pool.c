@@ -18,6 +18,7 @@
 #include "common/codec.h"
 #include "store/audit_int.h"
 #include "store/internal.h"
+#define POOL_TEST_NAME "test_pool"
 #include "tests/tree_util.h"
 #include "tests/unit_main.h"
 
@@ -185,5 +186,5 @@ int main(void)
 		{ "audit chain", test_audit_chain },
 	};
 
-	return unit_tests_run("pool", tree_suite_init, tree_suite_clean, tests, UNIT_COUNT(tests));
+	return unit_tests_run("pool", suite_init, suite_clean, tests, UNIT_COUNT(tests));
 }

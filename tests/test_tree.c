@@ -16,6 +16,7 @@
 #include "store/audit_int.h"
 #include "store/crypt.h"
 #include "store/internal.h"
+#define POOL_TEST_NAME "test_tree"
 #include "tests/tree_util.h"
 #include "tests/unit_main.h"
 
@@ -570,5 +571,5 @@ int main(void)
 		{ "stat during commits, encrypted pool", test_commit_race },
 	};
 
-	return unit_tests_run("tree", tree_suite_init, tree_suite_clean, tests, UNIT_COUNT(tests));
+	return unit_tests_run("tree", suite_init, suite_clean, tests, UNIT_COUNT(tests));
 }

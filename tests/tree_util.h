@@ -1,14 +1,13 @@
 /*
- * tests/tree_util.h - the fixture of tests/test_tree.c and
- * tests/test_pool.c: a temp directory per run, a fresh pool in it for
- * each test that wants one (S, at pool_dir), reopened or closed; and
- * the audit chain recomputed from its first record.
+ * tests/tree_util.h - what tests/test_tree.c and tests/test_pool.c
+ * share: a fresh pool per test (tests/pool_util.h) and the audit chain
+ * recomputed from its first record. Define POOL_TEST_NAME before
+ * including.
  */
 #ifndef POOL_TEST_TREE_UTIL_H
 #define POOL_TEST_TREE_UTIL_H
 
 #include <CUnit/Basic.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -20,51 +19,7 @@
 #include "store/audit_int.h"
 #include "store/internal.h"
 
-static char tmp_root[] = "/tmp/test_tree.XXXXXX";
-static int pool_no;
-static char pool_dir[256];
-static struct store *S;
-
-static inline int tree_rm_entry(const char *path, const struct stat *st, int flag,
-				struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static inline int tree_suite_init(void)
-{
-	return mkdtemp(tmp_root) ? 0 : -1;
-}
-
-static inline int tree_suite_clean(void)
-{
-	return nftw(tmp_root, tree_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* A fresh pool for each test that wants one. */
-static inline void pool_new(void)
-{
-	struct perr e = PERR_INIT;
-
-	snprintf(pool_dir, sizeof(pool_dir), "%s/pool%d", tmp_root, ++pool_no);
-	CU_ASSERT_EQUAL_FATAL(store_create(pool_dir, &e), 0);
-	CU_ASSERT_EQUAL_FATAL(store_open(pool_dir, 0, &S, &e), 0);
-}
-
-static inline void pool_reopen(void)
-{
-	struct perr e = PERR_INIT;
-
-	store_close(S);
-	S = NULL;
-	CU_ASSERT_EQUAL_FATAL(store_open(pool_dir, 0, &S, &e), 0);
-}
-
-static inline void pool_done(void)
-{
-	store_close(S);
-	S = NULL;
-}
+#include "tests/pool_util.h"
 
 /* Recomputes the chain from record 1; returns the last seq or 0 on a break. */
 static inline uint64_t verify_chain(void)
