@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -640,8 +641,14 @@ static size_t crash_view(uint64_t i, uint8_t *buf)
 	return len;
 }
 
-/* Runs in a fresh exec of this binary: see main(). */
-static int crash_child(void)
+/*
+ * Runs in a fresh exec of this binary (see main()): builds views until
+ * killed, writing one byte to fd after each view committed, so that the
+ * parent kills it at a point of its own work, not at a point of the
+ * clock (on a loaded machine the exec and the store's open alone can
+ * outlast any fixed delay).
+ */
+static int crash_child(int fd)
 {
 	uint8_t *buf = malloc(crash_view(0, NULL) + 3000000);
 
@@ -653,7 +660,24 @@ static int crash_child(void)
 
 		if (ret && ret != -EFBIG)
 			_exit(3);
+		if (!ret && write(fd, "c", 1) != 1)
+			_exit(5);
 	}
+}
+
+/*
+ * Waits until the child has reported n views committed; false when it
+ * ended first (or reported nothing for two minutes: it hangs).
+ */
+static bool crash_wait(int fd, int n)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	for (; n > 0; n--)
+		if (poll(&p, 1, 120000) != 1 || read(fd, &c, 1) != 1)
+			return false;
+	return true;
 }
 
 static void test_crash(void)
@@ -665,21 +689,30 @@ static void test_crash(void)
 	CU_ASSERT_FATAL(buf != NULL);
 	CU_ASSERT_EQUAL(store_view_set_budget(S, 8u << 20), 0);
 	for (int round = 0; round < 6; round++) {
-		int status;
+		char fdarg[16];
+		int status, fds[2];
 		pid_t pid;
 
 		store_close(S);
 		S = NULL;
+		CU_ASSERT_FATAL(pipe(fds) == 0);
+		snprintf(fdarg, sizeof(fdarg), "%d", fds[1]);
 		pid = fork();
 		CU_ASSERT_FATAL(pid >= 0);
 		if (pid == 0) {
 			/* exec, not just fork: RocksDB's threads do not survive fork() */
-			execl("/proc/self/exe", "test_views", "--crash-child", pooldir, (char *)NULL);
+			close(fds[0]);
+			execl("/proc/self/exe", "test_views", "--crash-child", pooldir, fdarg,
+			      (char *)NULL);
 			_exit(4);
 		}
-		usleep(100000 + (useconds_t)(rand_r(&seed) % 600000));
+		close(fds[1]);
+		/* after 1 to 8 views: somewhere in building, committing or evicting the next */
+		CU_ASSERT(crash_wait(fds[0], 1 + (int)(rand_r(&seed) % 8)));
+		usleep((useconds_t)(rand_r(&seed) % 200000));
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
+		close(fds[0]);
 		CU_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 		CU_ASSERT_EQUAL_FATAL(store_open(pooldir, 0, &S, NULL), 0);
 		/* every view still cached reads back whole; counts are exact */
@@ -719,9 +752,9 @@ int main(int argc, char **argv)
 		{ "kill -9 while building and evicting", test_crash },
 	};
 
-	if (argc == 3 && !strcmp(argv[1], "--crash-child")) {
+	if (argc == 4 && !strcmp(argv[1], "--crash-child")) {
 		snprintf(pooldir, sizeof(pooldir), "%s", argv[2]);
-		return crash_child();
+		return crash_child(atoi(argv[3]));
 	}
 	return unit_tests_run("views", suite_init, store_suite_clean, tests, UNIT_COUNT(tests));
 }
