@@ -25,6 +25,7 @@
 #include "store/internal.h"
 #include "tests/store_util.h"
 #include "tests/fill_util.h"
+#include "tests/refs_util.h"
 #include "tests/unit_main.h"
 
 static const struct store_writer W = { 1000, 2000, 42, "gongan", "zhang" };
@@ -140,91 +141,13 @@ static uint64_t refcount(char kind, const uint8_t sha[32])
 	return n;
 }
 
-struct expect {
-	struct ref_count {
-		uint8_t key[33];
-		uint64_t n;
-	} *v;
-	size_t n, alloc;
-};
-
-static void expect_add(struct expect *e, char kind, const uint8_t *sha)
-{
-	if (e->n == e->alloc) {
-		e->alloc = e->alloc ? 2 * e->alloc : 1024;
-		e->v = realloc(e->v, e->alloc * sizeof(*e->v));
-		CU_ASSERT_FATAL(e->v != NULL);
-	}
-	e->v[e->n].key[0] = (uint8_t)kind;
-	memcpy(e->v[e->n].key + 1, sha, 32);
-	e->v[e->n++].n = 1;
-}
-
-static int cmp_count(const void *a, const void *b)
-{
-	return memcmp(((const struct ref_count *)a)->key, ((const struct ref_count *)b)->key, 33);
-}
-
-/*
- * The refcount invariant, checked from scratch: a chunk's count is the
- * times stored pages list it, a page's the times version records list it,
- * and no refs row exists for anything else.
- */
+/* The refcount invariant, checked from scratch (tests/refs_util.h). */
 static bool refs_consistent(void)
 {
-	rocksdb_iterator_t *it;
-	struct expect e = { 0 };
-	struct version_rec vr;
-	size_t m = 0, i = 0;
-	bool ok = true;
+	struct ref_expect e = { 0 };
 
-	it = rocksdb_create_iterator_cf(S->db, S->ropt, S->cf[CF_CHUNKS]);
-	for (rocksdb_iter_seek(it, "p", 1); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		size_t klen, vlen;
-		const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
-
-		struct chunk_list l = CHUNK_LIST_INIT;
-
-		if (rocksdb_iter_key(it, &klen)[0] != 'p')
-			break;
-		CU_ASSERT_FATAL(page_decode(v, vlen, &l) == 0);
-		/* a hole is no chunk and holds no reference */
-		for (size_t k = 0; k < l.n; k++)
-			if (!l.v[k].hole)
-				expect_add(&e, 'c', l.v[k].sha);
-		chunk_list_release(&l);
-	}
-	rocksdb_iter_destroy(it);
-	it = rocksdb_create_iterator_cf(S->db, S->ropt, S->cf[CF_VERSIONS]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		size_t vlen;
-		const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
-
-		CU_ASSERT_FATAL(version_decode(v, vlen, &vr) == 0);
-		for (uint32_t p = 0; p < vr.npages; p++)
-			expect_add(&e, 'p', vr.pages + 32 * p);
-	}
-	rocksdb_iter_destroy(it);
-
-	qsort(e.v, e.n, sizeof(*e.v), cmp_count);
-	for (size_t k = 0; k < e.n; k++) {
-		if (m && !memcmp(e.v[m - 1].key, e.v[k].key, 33))
-			e.v[m - 1].n++;
-		else
-			e.v[m++] = e.v[k];
-	}
-	it = rocksdb_create_iterator_cf(S->db, S->ropt, S->cf[CF_REFS]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it), i++) {
-		size_t klen, vlen;
-		const char *k = rocksdb_iter_key(it, &klen);
-		const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
-
-		ok = ok && i < m && klen == 33 && !memcmp(k, e.v[i].key, 33) &&
-		     vlen >= 8 && get_be64(v) == e.v[i].n;
-	}
-	rocksdb_iter_destroy(it);
-	free(e.v);
-	return ok && i == m;
+	ref_expect_build(&e, false);
+	return ref_rows_match(&e, false, NULL);
 }
 
 /* ---- tests ---- */

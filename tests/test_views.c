@@ -28,6 +28,7 @@
 #include "store/internal.h"
 #include "tests/store_util.h"
 #include "tests/fill_util.h"
+#include "tests/refs_util.h"
 #include "tests/unit_main.h"
 
 static const struct store_writer W = { 1000, 2000, 42, "gongan", "zhang" };
@@ -163,115 +164,32 @@ static struct store_stats stats(void)
 
 /* ---- the refcount invariant, views included ---- */
 
-struct counts {
-	struct cnt {
-		uint8_t key[33];
-		uint64_t n;
-	} *v;
-	size_t n, alloc;
-};
-
-static void count_add(struct counts *e, char kind, const uint8_t *sha)
-{
-	if (e->n == e->alloc) {
-		e->alloc = e->alloc ? 2 * e->alloc : 1024;
-		e->v = realloc(e->v, e->alloc * sizeof(*e->v));
-		CU_ASSERT_FATAL(e->v != NULL);
-	}
-	e->v[e->n].key[0] = (uint8_t)kind;
-	memcpy(e->v[e->n].key + 1, sha, 32);
-	e->v[e->n++].n = 1;
-}
-
-static int cmp_cnt(const void *a, const void *b)
-{
-	return memcmp(((const struct cnt *)a)->key, ((const struct cnt *)b)->key, 33);
-}
-
-static bool has_key(enum store_cf cf, const uint8_t *key, size_t klen)
-{
-	struct strbuf v = STRBUF_INIT;
-	int ret = store_get(S, cf, key, klen, &v);
-
-	strbuf_release(&v);
-	return ret == 0;
-}
-
 /*
- * A chunk's count is the times stored pages list it, a page's the times
- * version and view records list it; every refs row names stored bytes,
- * and no stored chunk lacks a row (no orphans after a clean run).
+ * The refcount invariant (tests/refs_util.h) with view records counted;
+ * every refs row names stored bytes, and no stored chunk lacks a row (no
+ * orphans after a clean run).
  */
 static bool refs_consistent_but(bool orphans_ok)
 {
+	struct ref_expect e = { 0 };
+	size_t chunk_keys = 0, chunk_rows = 0;
 	rocksdb_iterator_t *it;
-	struct counts e = { 0 };
-	struct version_rec vr;
-	struct view_rec wr;
-	size_t m = 0, i = 0, chunk_keys = 0, chunk_rows = 0;
-	bool ok = true;
+	bool ok;
 
 	it = rocksdb_create_iterator_cf(S->db, S->ropt, S->cf[CF_CHUNKS]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		size_t klen, vlen;
-		const char *k = rocksdb_iter_key(it, &klen);
-		const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
+	for (rocksdb_iter_seek(it, "c", 1); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t klen;
 
-		if (k[0] == 'c') {
-			chunk_keys++;
-			continue;
-		}
-		for (size_t off = 1; off + 36 <= vlen; off += 36)
-			count_add(&e, 'c', v + off);
-	}
-	rocksdb_iter_destroy(it);
-	it = rocksdb_create_iterator_cf(S->db, S->ropt, S->cf[CF_VERSIONS]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		size_t vlen;
-		const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
-
-		CU_ASSERT_FATAL(version_decode(v, vlen, &vr) == 0);
-		for (uint32_t p = 0; p < vr.npages; p++)
-			count_add(&e, 'p', vr.pages + 32 * p);
-	}
-	rocksdb_iter_destroy(it);
-	it = rocksdb_create_iterator_cf(S->db, S->ropt, S->cf[CF_VIEWS]);
-	for (rocksdb_iter_seek(it, "v", 1); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		size_t klen, vlen;
-		const char *k = rocksdb_iter_key(it, &klen);
-		const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
-
-		if (k[0] != 'v')
+		if (rocksdb_iter_key(it, &klen)[0] != 'c')
 			break;
-		CU_ASSERT_FATAL(view_decode(v, vlen, &wr) == 0);
-		for (uint32_t p = 0; p < wr.npages; p++)
-			count_add(&e, 'p', wr.pages + 32 * p);
+		chunk_keys++;
 	}
 	rocksdb_iter_destroy(it);
-
-	if (e.n)
-		qsort(e.v, e.n, sizeof(*e.v), cmp_cnt);
-	for (size_t k = 0; k < e.n; k++) {
-		if (m && !memcmp(e.v[m - 1].key, e.v[k].key, 33))
-			e.v[m - 1].n++;
-		else
-			e.v[m++] = e.v[k];
-	}
-	it = rocksdb_create_iterator_cf(S->db, S->ropt, S->cf[CF_REFS]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it), i++) {
-		size_t klen, vlen;
-		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &klen);
-		const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
-
-		ok = ok && i < m && klen == 33 && !memcmp(k, e.v[i].key, 33) &&
-		     vlen >= 8 && get_be64(v) == e.v[i].n && has_key(CF_CHUNKS, k, 33);
-		chunk_rows += k[0] == 'c';
-	}
-	rocksdb_iter_destroy(it);
-	free(e.v);
+	ref_expect_build(&e, true);
+	ok = ref_rows_match(&e, true, &chunk_rows);
 	if (chunk_keys != chunk_rows && !orphans_ok)
 		printf("\n    %zu stored chunks, %zu counted\n", chunk_keys, chunk_rows);
-	return ok && i == m && (orphans_ok || chunk_keys == chunk_rows);
+	return ok && (orphans_ok || chunk_keys == chunk_rows);
 }
 
 static bool refs_consistent(void)
