@@ -24,6 +24,7 @@
 #include "store/content.h"
 #include "store/internal.h"
 #include "tests/store_util.h"
+#include "tests/crash_util.h"
 #include "tests/fill_util.h"
 #include "tests/refs_util.h"
 #include "tests/unit_main.h"
@@ -521,8 +522,11 @@ static size_t crash_content(uint64_t i, uint8_t *buf)
 	return len;
 }
 
-/* Runs in a fresh exec of this binary: see main(). */
-static int crash_child(uint64_t ino, uint64_t first)
+/*
+ * Runs in a fresh exec of this binary (see main()): commits versions
+ * until killed, writing one byte to fd after each (tests/crash_util.h).
+ */
+static int crash_child(uint64_t ino, uint64_t first, int fd)
 {
 	struct store *s;
 	uint8_t *buf = malloc(CRASH_MAX);
@@ -540,6 +544,8 @@ static int crash_child(uint64_t ino, uint64_t first)
 		    store_stage_commit(st, &W, &audit, &v))
 			_exit(3);
 		store_stage_close(st);
+		if (write(fd, "c", 1) != 1)
+			_exit(5);
 	}
 }
 
@@ -554,11 +560,12 @@ static void test_crash(void)
 		struct store_content *c;
 		struct store_attr attr;
 		uint8_t head[8];
-		int status;
+		int status, fds[2], k;
 		pid_t pid;
 
 		store_close(S);
 		S = NULL;
+		CU_ASSERT_FATAL(pipe(fds) == 0);
 		pid = fork();
 		CU_ASSERT_FATAL(pid >= 0);
 		if (pid == 0) {
@@ -567,30 +574,37 @@ static void test_crash(void)
 			 * in a process-wide Env and do not survive fork(), so a
 			 * forked child's flush would wait for them forever.
 			 */
-			char a1[32], a2[32];
+			char a1[32], a2[32], a3[16];
 
+			close(fds[0]);
 			snprintf(a1, sizeof(a1), "%llu", (unsigned long long)ino);
 			snprintf(a2, sizeof(a2), "%llu", (unsigned long long)next);
+			snprintf(a3, sizeof(a3), "%d", fds[1]);
 			execl("/proc/self/exe", "test_content", "--crash-child", pooldir, a1, a2,
-			      (char *)NULL);
+			      a3, (char *)NULL);
 			_exit(4);
 		}
-		usleep(50000 + (useconds_t)(rand_r(&seed) % 700000));
+		close(fds[1]);
+		/* after 1 to 3 commits: somewhere in the next (every third is 20 MiB) */
+		k = 1 + (int)(rand_r(&seed) % 3);
+		CU_ASSERT(crash_wait(fds[0], k));
+		usleep((useconds_t)(rand_r(&seed) % 300000));
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
+		close(fds[0]);
 		/* anything but our SIGKILL (a crash, an exit) is a failure */
 		CU_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 		CU_ASSERT_EQUAL_FATAL(store_open(pooldir, 0, &S, NULL), 0);
 
 		/* the file is exactly one committed version, and the newest one */
 		CU_ASSERT_EQUAL_FATAL(store_getattr(S, ino, &attr), 0);
-		if (!attr.version)
-			continue;
+		CU_ASSERT_FATAL(attr.version > 0);
 		CU_ASSERT_EQUAL_FATAL(store_content_open(S, ino, 0, &c), 0);
 		CU_ASSERT_EQUAL(store_content_read(c, head, 8, 0), 8);
 		store_content_close(c);
 		commits = get_be64(head);
-		CU_ASSERT(commits + 1 >= next);
+		/* the k commits the child reported done survived */
+		CU_ASSERT(commits + 1 >= next + (uint64_t)k);
 		CU_ASSERT_EQUAL(attr.version, commits + 1);
 		CU_ASSERT(content_is(ino, 0, want, crash_content(commits, want), 65536));
 		CU_ASSERT_EQUAL(attr.size, crash_content(commits, want));
@@ -624,9 +638,10 @@ int main(int argc, char **argv)
 		{ "kill -9 during commits", test_crash },
 	};
 
-	if (argc == 5 && !strcmp(argv[1], "--crash-child")) {
+	if (argc == 6 && !strcmp(argv[1], "--crash-child")) {
 		snprintf(pooldir, sizeof(pooldir), "%s", argv[2]);
-		return crash_child(strtoull(argv[3], NULL, 10), strtoull(argv[4], NULL, 10));
+		return crash_child(strtoull(argv[3], NULL, 10), strtoull(argv[4], NULL, 10),
+				   atoi(argv[5]));
 	}
 	return unit_tests_run("content", suite_init, store_suite_clean, tests, UNIT_COUNT(tests));
 }

@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include "store/content.h"
 #include "store/internal.h"
 #include "tests/store_util.h"
+#include "tests/crash_util.h"
 #include "tests/fill_util.h"
 #include "tests/refs_util.h"
 #include "tests/unit_main.h"
@@ -561,10 +561,8 @@ static size_t crash_view(uint64_t i, uint8_t *buf)
 
 /*
  * Runs in a fresh exec of this binary (see main()): builds views until
- * killed, writing one byte to fd after each view committed, so that the
- * parent kills it at a point of its own work, not at a point of the
- * clock (on a loaded machine the exec and the store's open alone can
- * outlast any fixed delay).
+ * killed, writing one byte to fd after each view committed
+ * (tests/crash_util.h).
  */
 static int crash_child(int fd)
 {
@@ -581,21 +579,6 @@ static int crash_child(int fd)
 		if (!ret && write(fd, "c", 1) != 1)
 			_exit(5);
 	}
-}
-
-/*
- * Waits until the child has reported n views committed; false when it
- * ended first (or reported nothing for two minutes: it hangs).
- */
-static bool crash_wait(int fd, int n)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char c;
-
-	for (; n > 0; n--)
-		if (poll(&p, 1, 120000) != 1 || read(fd, &c, 1) != 1)
-			return false;
-	return true;
 }
 
 static void test_crash(void)
