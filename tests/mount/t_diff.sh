@@ -31,9 +31,7 @@
 . "$(dirname "$0")/../lib.sh"
 t_setup
 
-command -v setpriv > /dev/null || die "setpriv not found (util-linux)"
-UPY=${UPY:-/usr/bin/python3}
-[ -x "$UPY" ] || die "$UPY not found: set UPY to a python3 every uid may run"
+t_setup_readers
 DC=$HELPERS/diffcheck.py
 SECS=${DIFF_SECS:-40}
 SEED=${DIFF_SEED:-$(( $(date +%s) % 1000000 ))}
@@ -42,7 +40,6 @@ FIXED_SEEDS=(455008)
 NAMES=()
 [ "${DIFF_NAMES:-1}" = 1 ] && NAMES=(--names)
 FAILDIR=$BUILD/test-logs/t_diff.failed
-chmod o+x "$T_TMP"
 
 AS_TIMEOUT=120
 
