@@ -97,59 +97,101 @@ static bool matches(const struct audit_filter *f, const struct audit_rec *r)
 	return !f->path || path_under(r->path, f->path);
 }
 
+/* One walk of the log: the filter, the callback and what it has handed out. */
+struct walk {
+	const struct audit_filter *f;
+	int (*cb)(void *arg, const char *json, const struct audit_rec *r);
+	void *arg;
+	rocksdb_iterator_t *it;
+	struct strbuf line, plain;
+	int ret, count;
+};
+
+/* Drains the journal first, so that the walk sees every record written. */
+static int walk_begin(struct walk *w, struct store *s, const struct audit_filter *f,
+		      int (*cb)(void *arg, const char *json, const struct audit_rec *r),
+		      void *arg)
+{
+	static const struct audit_filter all = AUDIT_FILTER_INIT;
+	int ret;
+
+	memset(w, 0, sizeof(*w));
+	strbuf_init(&w->line, 0);
+	strbuf_init(&w->plain, 0);
+	w->f = f ? f : &all;
+	w->cb = cb;
+	w->arg = arg;
+	ret = audit_drain(s);
+	if (ret)
+		return ret;
+	/* one iterator: it reads one consistent view for the search and the walk */
+	w->it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[CF_AUDIT]);
+	return 0;
+}
+
+/* Hands matching record r (its JSON v) to the callback; true when the walk stops. */
+static bool walk_emit(struct walk *w, const char *v, size_t vlen, const struct audit_rec *r)
+{
+	strbuf_reset(&w->line);
+	strbuf_add(&w->line, v, vlen);
+	w->ret = w->cb(w->arg, w->line.buf, r);
+	w->count++;
+	return w->ret || (w->f->limit && (uint64_t)w->count >= w->f->limit);
+}
+
+/* The records handed out, the callback's error, or -EIO when the iterator failed. */
+static int walk_end(struct walk *w)
+{
+	char *err = NULL;
+	int ret = w->ret;
+
+	if (!ret) {
+		rocksdb_iter_get_error(w->it, &err);
+		ret = err ? -EIO : w->count;
+	}
+	rocksdb_free(err);
+	rocksdb_iter_destroy(w->it);
+	strbuf_release(&w->line);
+	strbuf_release(&w->plain);
+	return ret;
+}
+
 int audit_query_scan(struct store *s, const struct audit_filter *f,
 		     int (*cb)(void *arg, const char *json, const struct audit_rec *r),
 		     void *arg, uint64_t *scanned)
 {
-	static const struct audit_filter all = AUDIT_FILTER_INIT;
-	struct strbuf line = STRBUF_INIT, plain = STRBUF_INIT;
-	rocksdb_iterator_t *it;
+	struct walk w;
 	struct audit_rec r;
 	uint8_t key[8];
 	const char *v;
 	size_t vlen;
 	json_t *o;
-	char *err = NULL;
-	int ret = 0, count = 0;
+	bool stop;
+	int ret;
 
 	*scanned = 0;
-	f = f ? f : &all;
-	ret = audit_drain(s);
+	ret = walk_begin(&w, s, f, cb, arg);
 	if (ret)
 		return ret;
-	/* one iterator: it reads one consistent view for the search and the walk */
-	it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[CF_AUDIT]);
-	put_be64(key, f->since_ns > 0 ? seek_time(s, it, f->since_ns, scanned) : 0);
-	for (rocksdb_iter_seek(it, (const char *)key, sizeof(key)); rocksdb_iter_valid(it);
-	     rocksdb_iter_next(it)) {
-		v = rocksdb_iter_value(it, &vlen);
+	f = w.f;
+	put_be64(key, f->since_ns > 0 ? seek_time(s, w.it, f->since_ns, scanned) : 0);
+	for (rocksdb_iter_seek(w.it, (const char *)key, sizeof(key)); rocksdb_iter_valid(w.it);
+	     rocksdb_iter_next(w.it)) {
+		v = rocksdb_iter_value(w.it, &vlen);
 		(*scanned)++;
-		if (audit_value_open(s, 0, v, vlen, &plain, &v, &vlen) ||
+		if (audit_value_open(s, 0, v, vlen, &w.plain, &v, &vlen) ||
 		    audit_decode(v, vlen, &o, &r, NULL))
 			continue;	/* damaged: audit_verify() reports it */
 		if (f->until_ns && r.time_ns > f->until_ns) {
 			json_decref(o);
 			break;
 		}
-		if (matches(f, &r)) {
-			strbuf_reset(&line);
-			strbuf_add(&line, v, vlen);
-			ret = cb(arg, line.buf, &r);
-			count++;
-		}
+		stop = matches(f, &r) && walk_emit(&w, v, vlen, &r);
 		json_decref(o);
-		if (ret || (f->limit && (uint64_t)count >= f->limit))
+		if (stop)
 			break;
 	}
-	if (!ret) {
-		rocksdb_iter_get_error(it, &err);
-		ret = err ? -EIO : count;
-	}
-	rocksdb_free(err);
-	rocksdb_iter_destroy(it);
-	strbuf_release(&line);
-	strbuf_release(&plain);
-	return ret;
+	return walk_end(&w);
 }
 
 /*
@@ -173,70 +215,56 @@ int audit_query_newest_scan(struct store *s, const struct audit_filter *f,
 			    int (*cb)(void *arg, const char *json, const struct audit_rec *r),
 			    void *arg, uint64_t *decoded)
 {
-	static const struct audit_filter all = AUDIT_FILTER_INIT;
-	struct strbuf line = STRBUF_INIT, plain = STRBUF_INIT, needle = STRBUF_INIT;
-	rocksdb_iterator_t *it;
+	struct strbuf needle = STRBUF_INIT;
+	struct walk w;
 	struct audit_rec r;
 	uint64_t lo = 0, hi = 0;
 	uint8_t key[8];
 	const char *v;
 	size_t vlen;
 	json_t *o;
-	char *err = NULL;
-	int ret = 0, count = 0;
+	bool stop;
+	int ret;
 
 	*decoded = 0;
-	f = f ? f : &all;
-	ret = audit_drain(s);
+	ret = walk_begin(&w, s, f, cb, arg);
 	if (ret)
 		return ret;
+	f = w.f;
 	op_needle(f->op, &needle);
 	/* the same bounds as the oldest-first walk: a binary search per end */
-	it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[CF_AUDIT]);
 	if (f->since_ns > 0)
-		lo = seek_time(s, it, f->since_ns, decoded);
+		lo = seek_time(s, w.it, f->since_ns, decoded);
 	if (f->until_ns && f->until_ns < INT64_MAX)
-		hi = seek_time(s, it, f->until_ns + 1, decoded);
+		hi = seek_time(s, w.it, f->until_ns + 1, decoded);
 	if (hi) {
 		put_be64(key, hi);
-		rocksdb_iter_seek_for_prev(it, (const char *)key, sizeof(key));
-		if (rocksdb_iter_valid(it) && key_seq(it) >= hi)
-			rocksdb_iter_prev(it);
+		rocksdb_iter_seek_for_prev(w.it, (const char *)key, sizeof(key));
+		if (rocksdb_iter_valid(w.it) && key_seq(w.it) >= hi)
+			rocksdb_iter_prev(w.it);
 	} else if (!f->until_ns || f->until_ns == INT64_MAX) {
-		rocksdb_iter_seek_to_last(it);
+		rocksdb_iter_seek_to_last(w.it);
 	} else {
 		goto done;		/* nothing at or before until */
 	}
-	for (; rocksdb_iter_valid(it) && key_seq(it) >= lo; rocksdb_iter_prev(it)) {
-		v = rocksdb_iter_value(it, &vlen);
-		if (audit_value_open(s, 0, v, vlen, &plain, &v, &vlen))
+	for (; rocksdb_iter_valid(w.it) && key_seq(w.it) >= lo; rocksdb_iter_prev(w.it)) {
+		v = rocksdb_iter_value(w.it, &vlen);
+		if (audit_value_open(s, 0, v, vlen, &w.plain, &v, &vlen))
 			continue;	/* damaged: audit_verify() reports it */
 		if (needle.len && !memmem(v, vlen, needle.buf, needle.len))
 			continue;
 		(*decoded)++;
 		if (audit_decode(v, vlen, &o, &r, NULL))
 			continue;
-		if (matches(f, &r) && (!f->until_ns || r.time_ns <= f->until_ns)) {
-			strbuf_reset(&line);
-			strbuf_add(&line, v, vlen);
-			ret = cb(arg, line.buf, &r);
-			count++;
-		}
+		stop = matches(f, &r) && (!f->until_ns || r.time_ns <= f->until_ns) &&
+		       walk_emit(&w, v, vlen, &r);
 		json_decref(o);
-		if (ret || (f->limit && (uint64_t)count >= f->limit))
+		if (stop)
 			break;
 	}
 done:
-	if (!ret) {
-		rocksdb_iter_get_error(it, &err);
-		ret = err ? -EIO : count;
-	}
-	rocksdb_free(err);
-	rocksdb_iter_destroy(it);
-	strbuf_release(&line);
-	strbuf_release(&plain);
 	strbuf_release(&needle);
-	return ret;
+	return walk_end(&w);
 }
 
 int audit_query_newest(struct store *s, const struct audit_filter *f,

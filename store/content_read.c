@@ -475,14 +475,22 @@ static int ref_next(struct store_content *c, uint64_t at, struct cursor *cur,
 	return 0;
 }
 
-ssize_t store_content_read(struct store_content *c, void *buf, size_t len, uint64_t off)
+/*
+ * Calls fn for each ref a read of len bytes at off (len already clamped by
+ * read_len) takes bytes from: skip bytes into the ref, n of them, landing
+ * at done in the read. 0 when every byte was walked, else the first
+ * nonzero return of ref_next() or fn (negative errno, or fn's own stop).
+ */
+static int refs_walk(struct store_content *c, size_t len, uint64_t off,
+		     int (*fn)(struct store_content *c, const struct chunk_ref *ref, size_t skip,
+			       size_t n, size_t done, void *arg),
+		     void *arg)
 {
 	struct cursor cur = { 0 };
 	const struct chunk_ref *ref;
 	size_t done = 0;
 	int ret;
 
-	len = read_len(c, len, off);
 	while (done < len) {
 		uint64_t skip;
 		size_t n;
@@ -492,12 +500,27 @@ ssize_t store_content_read(struct store_content *c, void *buf, size_t len, uint6
 			return ret;
 		skip = off + done - ref->off;
 		n = ref->len - skip < len - done ? (size_t)(ref->len - skip) : len - done;
-		ret = chunk_read(c, ref, (size_t)skip, (uint8_t *)buf + done, n);
+		ret = fn(c, ref, (size_t)skip, n, done, arg);
 		if (ret)
 			return ret;
 		done += n;
 	}
-	return (ssize_t)done;
+	return 0;
+}
+
+static int read_ref(struct store_content *c, const struct chunk_ref *ref, size_t skip, size_t n,
+		    size_t done, void *buf)
+{
+	return chunk_read(c, ref, skip, (uint8_t *)buf + done, n);
+}
+
+ssize_t store_content_read(struct store_content *c, void *buf, size_t len, uint64_t off)
+{
+	int ret;
+
+	len = read_len(c, len, off);
+	ret = refs_walk(c, len, off, read_ref, buf);
+	return ret ? ret : (ssize_t)len;
 }
 
 static void rdvec_add(struct store_rdvec *v, const void *base, size_t len)
@@ -508,6 +531,36 @@ static void rdvec_add(struct store_rdvec *v, const void *base, size_t len)
 	v->n++;
 }
 
+/* A ref's bytes into the vector; 1 when it has no pinned value to point at. */
+static int readv_ref(struct store_content *c, const struct chunk_ref *ref, size_t skip, size_t n,
+		     size_t done, void *arg)
+{
+	static const uint8_t zeros[64 * 1024];
+	struct store_rdvec *v = arg;
+	rocksdb_pinnableslice_t *ps;
+	struct pack_loc loc;
+	const char *val;
+	size_t vlen;
+	int ret;
+
+	if (ref->hole) {
+		for (size_t k = 0; k < n; k += sizeof(zeros))
+			rdvec_add(v, zeros, n - k < sizeof(zeros) ? n - k : sizeof(zeros));
+		return 0;
+	}
+	ret = chunk_get(c, ref, &ps, &val, &vlen, &loc);
+	if (ret == 1)
+		return 1;
+	if (ps) {
+		ALLOC_GROW(v->pins, v->npins + 1, v->apins);
+		v->pins[v->npins++] = ps;
+	}
+	if (ret)
+		return ret;
+	rdvec_add(v, val + skip, n);
+	return 0;
+}
+
 /*
  * The plain pool's bytes are the pinned values themselves; an encrypted
  * pool's are opened into one buffer, as store_content_read() would,
@@ -516,56 +569,22 @@ static void rdvec_add(struct store_rdvec *v, const void *base, size_t len)
 ssize_t store_content_readv(struct store_content *c, struct store_rdvec *v, size_t len,
 			    uint64_t off)
 {
-	static const uint8_t zeros[64 * 1024];
-	rocksdb_pinnableslice_t *ps;
-	struct cursor cur = { 0 };
-	const struct chunk_ref *ref;
-	struct pack_loc loc;
-	size_t done = 0, vlen;
-	const char *val;
 	ssize_t r;
 	int ret;
 
 	len = read_len(c, len, off);
-	if (c->s->crypt) {
-copy:
-		v->buf = xmalloc(len ? len : 1);
-		r = store_content_read(c, v->buf, len, off);
-		if (r > 0)
-			rdvec_add(v, v->buf, (size_t)r);
-		return r;
+	if (!c->s->crypt) {
+		ret = refs_walk(c, len, off, readv_ref, v);
+		if (ret != 1)
+			return ret ? ret : (ssize_t)len;
+		/* no pinned value to point at: the range is copied instead */
+		store_rdvec_release(v);
 	}
-	while (done < len) {
-		uint64_t skip;
-		size_t n;
-
-		ret = ref_next(c, off + done, &cur, &ref);
-		if (ret)
-			return ret;
-		skip = off + done - ref->off;
-		n = ref->len - skip < len - done ? (size_t)(ref->len - skip) : len - done;
-		if (ref->hole) {
-			for (size_t k = 0; k < n; k += sizeof(zeros))
-				rdvec_add(v, zeros, n - k < sizeof(zeros) ? n - k : sizeof(zeros));
-			done += n;
-			continue;
-		}
-		ret = chunk_get(c, ref, &ps, &val, &vlen, &loc);
-		if (ret == 1) {
-			/* no pinned value to point at: the range is copied instead */
-			store_rdvec_release(v);
-			goto copy;
-		}
-		if (ps) {
-			ALLOC_GROW(v->pins, v->npins + 1, v->apins);
-			v->pins[v->npins++] = ps;
-		}
-		if (ret)
-			return ret;
-		rdvec_add(v, val + skip, n);
-		done += n;
-	}
-	return (ssize_t)done;
+	v->buf = xmalloc(len ? len : 1);
+	r = store_content_read(c, v->buf, len, off);
+	if (r > 0)
+		rdvec_add(v, v->buf, (size_t)r);
+	return r;
 }
 
 void store_rdvec_release(struct store_rdvec *v)

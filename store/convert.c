@@ -29,9 +29,10 @@
  * the end of every run, so they are those of the pool as it is. Until
  * READY exists the old pool is untouched and mounts as before; a run
  * that finds it changed since (a later last audit record) starts over.
- * After READY, store_convert_recover() renames the new database and
- * keys into place; it is idempotent and store_open() runs it, so a crash
- * during the swap leaves a pool that the next open completes.
+ * After READY, store_convert_recover() (store/convert_recover.c) renames
+ * the new database and keys into place; it is idempotent and
+ * store_open() runs it, so a crash during the swap leaves a pool that the
+ * next open completes.
  */
 #include "store/convert.h"
 #include "store/convert_int.h"
@@ -63,123 +64,6 @@
 #define META_POS	"convert_pos"
 #define META_SRC	"encrypted_at"
 #define MAP_PREFIX	"cmap"
-
-static const char *const secret_names[] = { "hash", "sign" };
-
-/* ---- files ---- */
-
-/* POOLFS_TEST_ENCRYPT_KILL=STEP: SIGKILL at STEP, for tests/mount/t_crypt_convert.sh */
-static void test_kill(const char *step)
-{
-	const char *env = getenv("POOLFS_TEST_ENCRYPT_KILL");
-
-	if (env && !strcmp(env, step))
-		raise(SIGKILL);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(path) && errno != ENOENT ? -1 : 0;
-}
-
-static int rm_rf(const char *path)
-{
-	struct stat st;
-
-	if (lstat(path, &st))
-		return errno == ENOENT ? 0 : -errno;
-	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) ? -errno : 0;
-}
-
-static bool exists(const char *path)
-{
-	struct stat st;
-
-	return !lstat(path, &st);
-}
-
-int store_convert_recover(const char *dir, struct perr *e)
-{
-	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
-	int ret = 0, done = 0;
-
-	strbuf_addf(&a, "%s/convert/READY", dir);
-	if (!exists(a.buf))
-		goto out;
-	done = 1;
-	/* each step is idempotent: a crash anywhere here is finished by the next open */
-	strbuf_reset(&a);
-	strbuf_addf(&a, "%s/convert/db", dir);
-	if (exists(a.buf)) {
-		strbuf_addf(&b, "%s/db", dir);
-		if (exists(b.buf)) {
-			struct strbuf old = STRBUF_INIT;
-
-			strbuf_addf(&old, "%s/db.plain", dir);
-			ret = rename(b.buf, old.buf) ? -errno : 0;
-			strbuf_release(&old);
-			if (ret)
-				goto fail;
-			test_kill("swap");
-		}
-		if (rename(a.buf, b.buf)) {
-			ret = -errno;
-			goto fail;
-		}
-	}
-	for (size_t i = 0; i < sizeof(secret_names) / sizeof(secret_names[0]); i++) {
-		strbuf_reset(&a);
-		strbuf_reset(&b);
-		strbuf_addf(&a, "%s/convert/keys/%s.key", dir, secret_names[i]);
-		strbuf_addf(&b, "%s/keys/%s.key", dir, secret_names[i]);
-		if (exists(a.buf) && rename(a.buf, b.buf)) {
-			ret = -errno;
-			goto fail;
-		}
-	}
-	strbuf_reset(&b);
-	strbuf_addf(&b, "%s/keys", dir);
-	if (store_fsync_path(b.buf) || store_fsync_path(dir)) {
-		ret = -EIO;
-		goto fail;
-	}
-	/* the plain database goes; its blocks stay on the disk until reused */
-	strbuf_reset(&b);
-	strbuf_addf(&b, "%s/db.plain", dir);
-	ret = rm_rf(b.buf);
-	/* and its packs, which no locator of the new database names */
-	strbuf_reset(&b);
-	strbuf_addf(&b, "%s/packs", dir);
-	if (!ret && exists(b.buf))
-		ret = rm_rf(b.buf);
-	if (ret)
-		goto fail;
-	strbuf_reset(&a);
-	strbuf_addf(&a, "%s/convert/READY", dir);
-	if (unlink(a.buf) && errno != ENOENT) {
-		ret = -errno;
-		goto fail;
-	}
-	strbuf_reset(&a);
-	strbuf_addf(&a, "%s/convert", dir);
-	ret = rm_rf(a.buf);
-	if (!ret)
-		ret = store_fsync_path(dir);
-	if (!ret) {
-		ret = done;
-		goto out;
-	}
-fail:
-	ret = perr_set(e, -ret, "%s: cannot finish the conversion to an encrypted pool: %s",
-		       dir, strerror(-ret));
-out:
-	strbuf_release(&a);
-	strbuf_release(&b);
-	return ret;
-}
 
 /* ---- the new database ---- */
 
@@ -274,7 +158,7 @@ static int start_fresh(struct store *old, const char *cdir, const struct store_c
 	int ret;
 
 	*out = NULL;
-	ret = rm_rf(cdir);
+	ret = conv_rm_rf(cdir);
 	if (ret) {
 		ret = perr_set(e, -ret, "%s: cannot remove an earlier attempt", cdir);
 		goto out;
@@ -360,7 +244,7 @@ static int try_resume(struct store *old, const char *cdir, const struct store_cr
 	int ret;
 
 	*out = NULL;
-	if (!exists(cdir) || open_new(cdir, false, &s))
+	if (!conv_exists(cdir) || open_new(cdir, false, &s))
 		return 0;
 	ret = crypt_store_load(s, &le);
 	if (ret == -EKEYREJECTED || ret == -ENOKEY) {
@@ -542,7 +426,7 @@ static int versions_convert(struct conv *cv)
 		ret = version_convert(cv, (const uint8_t *)key.buf, (const uint8_t *)val.buf,
 				      val.len);
 		if (++cv->c->versions == 2)
-			test_kill("versions");
+			conv_test_kill("versions");
 		conv_progress(cv, "versions", ++done, total, false);
 	}
 	rocksdb_iter_get_error(it, &err);
@@ -697,7 +581,7 @@ static int finish_db(struct conv *cv)
 	put_be32(v, STORE_FORMAT_CRYPT);
 	rocksdb_writebatch_put_cf(cv->b, cv->s->cf[CF_META], "format", 6, (const char *)v, 4);
 	ret = conv_flush_batch(cv, true);
-	test_kill("rest");
+	conv_test_kill("rest");
 	conv_progress(cv, "compacting", 0, 1, true);
 	if (!ret)
 		ret = store_compact_all(cv->s, false);
@@ -824,7 +708,7 @@ int store_encrypt(const char *dir, const struct store_crypt_opts *o, struct audi
 			       strerror(-ret));
 		goto out;
 	}
-	test_kill("ready");
+	conv_test_kill("ready");
 	ret = store_convert_recover(dir, e);
 	if (ret > 0)
 		ret = 0;

@@ -1,6 +1,6 @@
 /*
  * store/convert_int.h - what store/convert.c borrows from the store's
- * other files. Internal to store/.
+ * other files, and shares with store/convert_recover.c. Internal to store/.
  */
 #ifndef POOL_STORE_CONVERT_INT_H
 #define POOL_STORE_CONVERT_INT_H
@@ -60,6 +60,15 @@ void conv_progress(struct conv *cv, const char *phase, uint64_t done, uint64_t t
 
 /* Writes cv's batch (synced when sync) and empties it. */
 int conv_flush_batch(struct conv *cv, bool sync);
+
+/* POOLFS_TEST_ENCRYPT_KILL=STEP: SIGKILL at STEP, for tests/mount/t_crypt_convert.sh */
+void conv_test_kill(const char *step);
+
+/* Removes path and all below it; 0 when it was not there. */
+int conv_rm_rf(const char *path);
+
+/* Whether path exists (a dangling link does). */
+bool conv_exists(const char *path);
 
 /* Flushes and compacts every family; all_blobs: blob GC over every blob file. */
 int store_compact_all(struct store *s, bool all_blobs);

@@ -42,6 +42,7 @@
 #include <stdbool.h>
 
 #include "store/audit.h"
+#include "store/inode_rec.h"
 #include "store/store.h"
 
 #define STORE_FORMAT_VERSION 1
@@ -97,21 +98,6 @@ struct store {
 	struct pack_set *packs;		/* store/pack.c */
 	bool tree_tag;			/* tree rows end in a tag (store/tree_tag.c) */
 };
-
-/* An inode as stored: the public attributes plus where it hangs. */
-struct inode_rec {
-	struct store_attr attr;
-	uint64_t parent;		/* 0 for the root */
-	bool dead;			/* unlinked or replaced; kept for history */
-	struct strbuf name;		/* name in parent */
-	struct strbuf target;		/* symlink target */
-};
-
-void inode_rec_init(struct inode_rec *r);
-void inode_rec_release(struct inode_rec *r);
-/* -ENOENT when ino has no record. */
-int inode_load(struct store *s, uint64_t ino, struct inode_rec *r);
-void inode_put(struct store *s, rocksdb_writebatch_t *b, const struct inode_rec *r);
 
 /* Reads one value into val (reset first). -ENOENT when absent, -EIO on error. */
 int store_get(struct store *s, enum store_cf cf, const void *key, size_t klen,

@@ -1,7 +1,7 @@
 /*
  * tests/audit_util.h - what the audit tests share: a pool in a temporary
- * directory (one per binary), the test log's records, raw reads and
- * writes of the database, and audit_verify's answer.
+ * directory (one per binary, tests/pool_util.h), the test log's records,
+ * raw reads and writes of the database, and audit_verify's answer.
  *
  * Header-only (static inline) because the Makefile links each
  * tests/test_*.c on its own against libpool.a. Define AUDIT_TEST_NAME
@@ -28,63 +28,20 @@
 #include "store/audit_int.h"
 #include "tests/unit_main.h"
 
-static char tmp_root[] = "/tmp/" AUDIT_TEST_NAME ".XXXXXX";
-static int pool_no;
-static char pool_dir[256];
-static struct store *S;
+#define POOL_TEST_NAME AUDIT_TEST_NAME
+#include "tests/pool_util.h"
 
-static inline int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static inline int suite_init(void)
-{
-	return mkdtemp(tmp_root) ? 0 : -1;
-}
-
-static inline int suite_clean(void)
-{
-	return nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* The pool's first record, as poolctl init writes it: the chain starts there. */
+/*
+ * The pool's first record, as poolctl init writes it: the chain starts
+ * there. A new pool (pool_new()) has an empty log: its first record must
+ * be this one (or fill() from 0) for verify to find the log intact.
+ */
 static inline int append_init(void)
 {
 	struct audit_rec r = { .comm = "poolctl", .op = "init", .path = "", .view = "",
 			       .reason = "pool created" };
 
 	return audit_append(S, &r);
-}
-
-/*
- * A new pool with an empty log, as store_create() leaves it: its first
- * record must be an init record (append_init(), or fill() from 0) for
- * verify to find the log intact.
- */
-static inline void pool_new(void)
-{
-	struct perr e = PERR_INIT;
-
-	snprintf(pool_dir, sizeof(pool_dir), "%s/pool%d", tmp_root, ++pool_no);
-	CU_ASSERT_EQUAL_FATAL(store_create(pool_dir, &e), 0);
-	CU_ASSERT_EQUAL_FATAL(store_open(pool_dir, 0, &S, &e), 0);
-}
-
-/* Opens pool_dir again, closing S first if it is open. */
-static inline void pool_reopen(void)
-{
-	struct perr e = PERR_INIT;
-
-	store_close(S);
-	S = NULL;
-	CU_ASSERT_EQUAL_FATAL(store_open(pool_dir, 0, &S, &e), 0);
-}
-
-static inline void pool_done(void)
-{
-	store_close(S);
-	S = NULL;
 }
 
 /*

@@ -138,6 +138,36 @@ t_fixture_people() {
 	fi > "$1" && chmod 0644 "$1" || die "cannot write $1"
 }
 
+# t_bigview_pool BUDGET MINBYTES: for a test of views served in segments
+# (after t_setup_readers): an unencrypted pool under the big-view fixture
+# (FIX; GA, the CSV directory renshe reads through g1, ID hashed), where
+# gongan published PUB/big.csv (40000 rows); renshe's view of it, read
+# whole into T_TMP/view, is over MINBYTES; then mounted again with -o
+# view_budget=BUDGET, so that no segment of the view is made yet.
+t_bigview_pool() {
+	FIX=$HELPERS/policy_bigview.json
+	GA=/基础库/人口/户籍人口
+	pool_init "$STORE" --cipher none
+	check "apply the fixture" pctl policy apply "$FIX"
+	"$PY" - "$PUB/big.csv" <<'PY' || die "cannot generate the data"
+import random, sys
+r = random.Random(3)
+rows = ["身份证号,姓名,手机号,住址,区县"]
+for i in range(40000):
+    rows.append("3418%014d,张%d,139%08d,宣城市某路%d号,宣州区" % (r.randrange(10**14), i, i, i))
+open(sys.argv[1], "w").write("\n".join(rows) + "\n")
+PY
+	chmod 0644 "$PUB/big.csv"
+	POOLFS_OPTS=
+	pool_mount "$STORE" "$MNT" -o view_budget="$1"
+	check "gongan publishes" asA cp "$PUB/big.csv" "$MNT$GA/big.csv"
+	asB cat "$MNT$GA/big.csv" > "$T_TMP/view" || fail "renshe cannot read its view"
+	check "the view is over $2 bytes" test "$(stat -c %s "$T_TMP/view")" -gt "$2"
+	# segments made are the daemon's: a new mount has none, the map stays in the store
+	pool_umount
+	pool_mount "$STORE" "$MNT" -o view_budget="$1"
+}
+
 # as UID GID CMD...: CMD as that user and group with no supplementary
 # groups, killed after AS_TIMEOUT (60) seconds. asA, asB and asC are the
 # fixtures' first three departments (gongan 1001:2001, renshe

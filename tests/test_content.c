@@ -24,7 +24,9 @@
 #include "store/content.h"
 #include "store/internal.h"
 #include "tests/store_util.h"
+#include "tests/crash_util.h"
 #include "tests/fill_util.h"
+#include "tests/refs_util.h"
 #include "tests/unit_main.h"
 
 static const struct store_writer W = { 1000, 2000, 42, "gongan", "zhang" };
@@ -140,91 +142,13 @@ static uint64_t refcount(char kind, const uint8_t sha[32])
 	return n;
 }
 
-struct expect {
-	struct ref_count {
-		uint8_t key[33];
-		uint64_t n;
-	} *v;
-	size_t n, alloc;
-};
-
-static void expect_add(struct expect *e, char kind, const uint8_t *sha)
-{
-	if (e->n == e->alloc) {
-		e->alloc = e->alloc ? 2 * e->alloc : 1024;
-		e->v = realloc(e->v, e->alloc * sizeof(*e->v));
-		CU_ASSERT_FATAL(e->v != NULL);
-	}
-	e->v[e->n].key[0] = (uint8_t)kind;
-	memcpy(e->v[e->n].key + 1, sha, 32);
-	e->v[e->n++].n = 1;
-}
-
-static int cmp_count(const void *a, const void *b)
-{
-	return memcmp(((const struct ref_count *)a)->key, ((const struct ref_count *)b)->key, 33);
-}
-
-/*
- * The refcount invariant, checked from scratch: a chunk's count is the
- * times stored pages list it, a page's the times version records list it,
- * and no refs row exists for anything else.
- */
+/* The refcount invariant, checked from scratch (tests/refs_util.h). */
 static bool refs_consistent(void)
 {
-	rocksdb_iterator_t *it;
-	struct expect e = { 0 };
-	struct version_rec vr;
-	size_t m = 0, i = 0;
-	bool ok = true;
+	struct ref_expect e = { 0 };
 
-	it = rocksdb_create_iterator_cf(S->db, S->ropt, S->cf[CF_CHUNKS]);
-	for (rocksdb_iter_seek(it, "p", 1); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		size_t klen, vlen;
-		const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
-
-		struct chunk_list l = CHUNK_LIST_INIT;
-
-		if (rocksdb_iter_key(it, &klen)[0] != 'p')
-			break;
-		CU_ASSERT_FATAL(page_decode(v, vlen, &l) == 0);
-		/* a hole is no chunk and holds no reference */
-		for (size_t k = 0; k < l.n; k++)
-			if (!l.v[k].hole)
-				expect_add(&e, 'c', l.v[k].sha);
-		chunk_list_release(&l);
-	}
-	rocksdb_iter_destroy(it);
-	it = rocksdb_create_iterator_cf(S->db, S->ropt, S->cf[CF_VERSIONS]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		size_t vlen;
-		const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
-
-		CU_ASSERT_FATAL(version_decode(v, vlen, &vr) == 0);
-		for (uint32_t p = 0; p < vr.npages; p++)
-			expect_add(&e, 'p', vr.pages + 32 * p);
-	}
-	rocksdb_iter_destroy(it);
-
-	qsort(e.v, e.n, sizeof(*e.v), cmp_count);
-	for (size_t k = 0; k < e.n; k++) {
-		if (m && !memcmp(e.v[m - 1].key, e.v[k].key, 33))
-			e.v[m - 1].n++;
-		else
-			e.v[m++] = e.v[k];
-	}
-	it = rocksdb_create_iterator_cf(S->db, S->ropt, S->cf[CF_REFS]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it), i++) {
-		size_t klen, vlen;
-		const char *k = rocksdb_iter_key(it, &klen);
-		const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
-
-		ok = ok && i < m && klen == 33 && !memcmp(k, e.v[i].key, 33) &&
-		     vlen >= 8 && get_be64(v) == e.v[i].n;
-	}
-	rocksdb_iter_destroy(it);
-	free(e.v);
-	return ok && i == m;
+	ref_expect_build(&e, false);
+	return ref_rows_match(&e, false, NULL);
 }
 
 /* ---- tests ---- */
@@ -598,8 +522,11 @@ static size_t crash_content(uint64_t i, uint8_t *buf)
 	return len;
 }
 
-/* Runs in a fresh exec of this binary: see main(). */
-static int crash_child(uint64_t ino, uint64_t first)
+/*
+ * Runs in a fresh exec of this binary (see main()): commits versions
+ * until killed, writing one byte to fd after each (tests/crash_util.h).
+ */
+static int crash_child(uint64_t ino, uint64_t first, int fd)
 {
 	struct store *s;
 	uint8_t *buf = malloc(CRASH_MAX);
@@ -617,6 +544,8 @@ static int crash_child(uint64_t ino, uint64_t first)
 		    store_stage_commit(st, &W, &audit, &v))
 			_exit(3);
 		store_stage_close(st);
+		if (write(fd, "c", 1) != 1)
+			_exit(5);
 	}
 }
 
@@ -631,11 +560,12 @@ static void test_crash(void)
 		struct store_content *c;
 		struct store_attr attr;
 		uint8_t head[8];
-		int status;
+		int status, fds[2], k;
 		pid_t pid;
 
 		store_close(S);
 		S = NULL;
+		CU_ASSERT_FATAL(pipe(fds) == 0);
 		pid = fork();
 		CU_ASSERT_FATAL(pid >= 0);
 		if (pid == 0) {
@@ -644,30 +574,37 @@ static void test_crash(void)
 			 * in a process-wide Env and do not survive fork(), so a
 			 * forked child's flush would wait for them forever.
 			 */
-			char a1[32], a2[32];
+			char a1[32], a2[32], a3[16];
 
+			close(fds[0]);
 			snprintf(a1, sizeof(a1), "%llu", (unsigned long long)ino);
 			snprintf(a2, sizeof(a2), "%llu", (unsigned long long)next);
+			snprintf(a3, sizeof(a3), "%d", fds[1]);
 			execl("/proc/self/exe", "test_content", "--crash-child", pooldir, a1, a2,
-			      (char *)NULL);
+			      a3, (char *)NULL);
 			_exit(4);
 		}
-		usleep(50000 + (useconds_t)(rand_r(&seed) % 700000));
+		close(fds[1]);
+		/* after 1 to 3 commits: somewhere in the next (every third is 20 MiB) */
+		k = 1 + (int)(rand_r(&seed) % 3);
+		CU_ASSERT(crash_wait(fds[0], k));
+		usleep((useconds_t)(rand_r(&seed) % 300000));
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
+		close(fds[0]);
 		/* anything but our SIGKILL (a crash, an exit) is a failure */
 		CU_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 		CU_ASSERT_EQUAL_FATAL(store_open(pooldir, 0, &S, NULL), 0);
 
 		/* the file is exactly one committed version, and the newest one */
 		CU_ASSERT_EQUAL_FATAL(store_getattr(S, ino, &attr), 0);
-		if (!attr.version)
-			continue;
+		CU_ASSERT_FATAL(attr.version > 0);
 		CU_ASSERT_EQUAL_FATAL(store_content_open(S, ino, 0, &c), 0);
 		CU_ASSERT_EQUAL(store_content_read(c, head, 8, 0), 8);
 		store_content_close(c);
 		commits = get_be64(head);
-		CU_ASSERT(commits + 1 >= next);
+		/* the k commits the child reported done survived */
+		CU_ASSERT(commits + 1 >= next + (uint64_t)k);
 		CU_ASSERT_EQUAL(attr.version, commits + 1);
 		CU_ASSERT(content_is(ino, 0, want, crash_content(commits, want), 65536));
 		CU_ASSERT_EQUAL(attr.size, crash_content(commits, want));
@@ -701,9 +638,10 @@ int main(int argc, char **argv)
 		{ "kill -9 during commits", test_crash },
 	};
 
-	if (argc == 5 && !strcmp(argv[1], "--crash-child")) {
+	if (argc == 6 && !strcmp(argv[1], "--crash-child")) {
 		snprintf(pooldir, sizeof(pooldir), "%s", argv[2]);
-		return crash_child(strtoull(argv[3], NULL, 10), strtoull(argv[4], NULL, 10));
+		return crash_child(strtoull(argv[3], NULL, 10), strtoull(argv[4], NULL, 10),
+				   atoi(argv[5]));
 	}
 	return unit_tests_run("content", suite_init, store_suite_clean, tests, UNIT_COUNT(tests));
 }

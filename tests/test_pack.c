@@ -32,36 +32,6 @@
 #define BIG	(24u << 20)
 #define SMALL	100000u
 
-static const struct store_writer W = { 1000, 2000, 42, "gongan", "zhang" };
-
-static uint64_t mkfile(const char *name)
-{
-	struct store_attr a;
-	int ret = store_mknode(S, STORE_ROOT_INO, name, STORE_REG, 0644, 1000, 2000, NULL, &a,
-			       NULL);
-
-	CU_ASSERT_EQUAL_FATAL(ret, 0);
-	return a.ino;
-}
-
-static int write_in(struct store *s, uint64_t ino, const uint8_t *buf, size_t len)
-{
-	struct store_stage *st;
-	uint64_t v;
-	int ret = store_stage_open(s, ino, &st);
-
-	if (ret)
-		return ret;
-	ret = store_stage_truncate(st, 0);
-	for (size_t done = 0; !ret && done < len; done += 1u << 20)
-		ret = store_stage_write(st, buf + done, len - done < (1u << 20) ? len - done :
-					(1u << 20), done);
-	if (!ret)
-		ret = store_stage_commit(st, &W, NULL, &v);
-	store_stage_close(st);
-	return ret;
-}
-
 /* Whether version (0: current) of ino reads back as want[0..len), in 64 KiB steps. */
 static bool content_is(uint64_t ino, uint64_t version, const uint8_t *want, size_t len)
 {

@@ -38,36 +38,6 @@
 #define FILE_LEN	(16u << 20)	/* 8 MiB of it in a pack */
 #define VIEW_LEN	(32u << 20)	/* 24 MiB of it in a pack */
 
-static const struct store_writer W = { 1000, 2000, 42, "gongan", "zhang" };
-
-static uint64_t mkfile(const char *name)
-{
-	struct store_attr a;
-	int ret = store_mknode(S, STORE_ROOT_INO, name, STORE_REG, 0644, 1000, 2000, NULL, &a,
-			       NULL);
-
-	CU_ASSERT_EQUAL_FATAL(ret, 0);
-	return a.ino;
-}
-
-static int write_in(uint64_t ino, const uint8_t *buf, size_t len)
-{
-	struct store_stage *st;
-	uint64_t v;
-	int ret = store_stage_open(S, ino, &st);
-
-	if (ret)
-		return ret;
-	ret = store_stage_truncate(st, 0);
-	for (size_t done = 0; !ret && done < len; done += 1u << 20)
-		ret = store_stage_write(st, buf + done, len - done < (1u << 20) ? len - done :
-					(1u << 20), done);
-	if (!ret)
-		ret = store_stage_commit(st, &W, NULL, &v);
-	store_stage_close(st);
-	return ret;
-}
-
 /* The first read error of ino's current version, or 0 when it reads back as want. */
 static int content_check(uint64_t ino, const uint8_t *want, size_t len)
 {
@@ -141,7 +111,7 @@ static uint32_t half_dead_pack(const char *name, uint64_t seed, uint8_t *buf, ui
 	n = pack_max() + 1;
 	*ino = mkfile(name);
 	fill(buf, FILE_LEN, seed);
-	CU_ASSERT_EQUAL_FATAL(write_in(*ino, buf, FILE_LEN), 0);
+	CU_ASSERT_EQUAL_FATAL(write_in(S, *ino, buf, FILE_LEN), 0);
 	dead_view(seed + 1000, VIEW_LEN);
 	CU_ASSERT_EQUAL(pack_max(), n);
 	reopen();
@@ -175,14 +145,14 @@ static void test_punched(void)
 	reopen();	/* a pack of this test's own */
 	fa = mkfile("punched-a");
 	fc = mkfile("punched-c");
-	CU_ASSERT_EQUAL_FATAL(write_in(fa, a, FILE_LEN), 0);
+	CU_ASSERT_EQUAL_FATAL(write_in(S, fa, a, FILE_LEN), 0);
 	n = pack_max();
 	CU_ASSERT_EQUAL_FATAL(store_stage_open(S, fc, &st), 0);
 	for (size_t done = 0; !ret && done < DEAD_LEN; done += 1u << 20)
 		ret = store_stage_write(st, dead + done, 1u << 20, done);
 	CU_ASSERT_EQUAL(ret, 0);
 	store_stage_close(st);	/* abandoned: its records become a hole */
-	CU_ASSERT_EQUAL_FATAL(write_in(fc, c, FILE_LEN), 0);
+	CU_ASSERT_EQUAL_FATAL(write_in(S, fc, c, FILE_LEN), 0);
 	CU_ASSERT_EQUAL_FATAL(pack_max(), n);
 	reopen();	/* the pack is no longer appended to */
 	CU_ASSERT_EQUAL(store_pack_gc(S, false, &gs), 0);
@@ -574,7 +544,7 @@ static void test_reencrypt(void)
 
 		CU_ASSERT_FATAL(b2 != NULL);
 		fill(b2, FILE_LEN, 12);
-		CU_ASSERT_EQUAL(write_in(g, b2, FILE_LEN), 0);
+		CU_ASSERT_EQUAL(write_in(S, g, b2, FILE_LEN), 0);
 		reopen();
 		CU_ASSERT(pack_size(n + 1) > 0);
 		CU_ASSERT_EQUAL(store_key_rotate(S, &id, &e), 0);
@@ -618,7 +588,7 @@ static void test_convert(void)
 	reopen();
 	ino = mkfile("converted");
 	fill(buf, FILE_LEN, 21);
-	CU_ASSERT_EQUAL_FATAL(write_in(ino, buf, FILE_LEN), 0);
+	CU_ASSERT_EQUAL_FATAL(write_in(S, ino, buf, FILE_LEN), 0);
 	CU_ASSERT(pack_max() > 0);
 	store_close(S);
 	S = NULL;

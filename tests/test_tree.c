@@ -1,13 +1,11 @@
 /*
- * tests/test_tree.c - the pool directory, the tree, policy versions and
- * the audit chain, each test on a private pool in a temp directory.
- *
- * White-box where the contract is about what lands on disk (the format
- * version, the audit chain), so it includes store/internal.h.
+ * tests/test_tree.c - the tree: names, directories, renames, lookups as
+ * of a time, attributes, and concurrent users, each test on a private
+ * pool in a temp directory (tests/tree_util.h). The pool directory,
+ * policy versions and the audit chain are tests/test_pool.c.
  */
 #include <CUnit/Basic.h>
 #include <errno.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,59 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
-#include <openssl/evp.h>
-
-#include "common/codec.h"
 #include "store/audit_int.h"
 #include "store/crypt.h"
 #include "store/internal.h"
+#define POOL_TEST_NAME "test_tree"
+#include "tests/tree_util.h"
 #include "tests/unit_main.h"
-
-static char tmp_root[] = "/tmp/test_tree.XXXXXX";
-static int pool_no;
-static char pool_dir[256];
-static struct store *S;
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static int suite_init(void)
-{
-	return mkdtemp(tmp_root) ? 0 : -1;
-}
-
-static int suite_clean(void)
-{
-	return nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* A fresh pool for each test that wants one. */
-static void pool_new(void)
-{
-	struct perr e = PERR_INIT;
-
-	snprintf(pool_dir, sizeof(pool_dir), "%s/pool%d", tmp_root, ++pool_no);
-	CU_ASSERT_EQUAL_FATAL(store_create(pool_dir, &e), 0);
-	CU_ASSERT_EQUAL_FATAL(store_open(pool_dir, 0, &S, &e), 0);
-}
-
-static void pool_reopen(void)
-{
-	struct perr e = PERR_INIT;
-
-	store_close(S);
-	S = NULL;
-	CU_ASSERT_EQUAL_FATAL(store_open(pool_dir, 0, &S, &e), 0);
-}
-
-static void pool_done(void)
-{
-	store_close(S);
-	S = NULL;
-}
 
 static uint64_t mk(uint64_t parent, const char *name, uint32_t type)
 {
@@ -126,92 +77,6 @@ static struct timespec now_ts(void)
 	struct timespec t = { ns / 1000000000, ns % 1000000000 };
 
 	return t;
-}
-
-/* ---- pool lifetime ---- */
-
-static void test_create_open(void)
-{
-	struct perr e = PERR_INIT;
-	struct store *s2 = NULL;
-	struct stat st;
-	char path[512];
-	uint8_t key[64];
-
-	pool_new();
-	CU_ASSERT_EQUAL(store_create(pool_dir, &e), -EEXIST);
-	e.code = 0;
-	CU_ASSERT_EQUAL(store_open(pool_dir, 0, &s2, &e), -EBUSY);
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "in use"));
-	e.code = 0;
-	CU_ASSERT_EQUAL(store_open(pool_dir, STORE_OPEN_RDONLY, &s2, &e), 0);
-	if (s2) {
-		CU_ASSERT_EQUAL(store_mknode(s2, STORE_ROOT_INO, "x", STORE_REG, 0644,
-					     0, 0, NULL, NULL, NULL), -EROFS);
-		store_close(s2);
-	}
-
-	snprintf(path, sizeof(path), "%s/keys/hash.key", pool_dir);
-	CU_ASSERT_EQUAL(stat(path, &st), 0);
-	CU_ASSERT_EQUAL(st.st_mode & 07777, 0600);
-	CU_ASSERT_EQUAL(st.st_size, 32);
-	snprintf(path, sizeof(path), "%s/keys", pool_dir);
-	CU_ASSERT_EQUAL(stat(path, &st), 0);
-	CU_ASSERT_EQUAL(st.st_mode & 07777, 0700);
-	snprintf(path, sizeof(path), "%s/staging", pool_dir);
-	CU_ASSERT_EQUAL(stat(path, &st), 0);
-	CU_ASSERT_EQUAL(store_secret(S, "sign", key, sizeof(key)), 32);
-	CU_ASSERT_EQUAL(store_secret(S, "../keys/hash", key, sizeof(key)), -EINVAL);
-	CU_ASSERT_EQUAL(store_secret(S, "nope", key, sizeof(key)), -ENOENT);
-	CU_ASSERT_STRING_EQUAL(store_dir(S), pool_dir);
-	pool_done();
-}
-
-static void test_refuse(void)
-{
-	struct perr e = PERR_INIT;
-	struct store *s = NULL;
-	char dir[512], file[600];
-	FILE *f;
-
-	snprintf(dir, sizeof(dir), "%s/plain", tmp_root);
-	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0700), 0);
-	CU_ASSERT_EQUAL(store_open(dir, 0, &s, &e), -EINVAL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "not a poolfs store (no db/)"));
-
-	snprintf(file, sizeof(file), "%s/db", dir);
-	CU_ASSERT_EQUAL_FATAL(mkdir(file, 0700), 0);
-	e.code = 0;
-	CU_ASSERT_EQUAL(store_open(dir, 0, &s, &e), -EINVAL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "not a poolfs store"));
-	CU_ASSERT_EQUAL(rmdir(file), 0);
-
-	snprintf(file, sizeof(file), "%s/data.csv", dir);
-	f = fopen(file, "w");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	fclose(f);
-	e.code = 0;
-	CU_ASSERT_EQUAL(store_create(dir, &e), -ENOTEMPTY);
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "not empty"));
-}
-
-static void test_format(void)
-{
-	struct perr e = PERR_INIT;
-	rocksdb_writebatch_t *b;
-	uint8_t v[4];
-
-	pool_new();
-	b = rocksdb_writebatch_create();
-	put_be32(v, 7);
-	rocksdb_writebatch_put_cf(b, S->cf[CF_META], "format", 6, (const char *)v, 4);
-	CU_ASSERT_EQUAL(store_write(S, b, true), 0);
-	rocksdb_writebatch_destroy(b);
-	pool_done();
-
-	CU_ASSERT_EQUAL(store_open(pool_dir, 0, &S, &e), -EINVAL);
-	CU_ASSERT_PTR_NULL(S);
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "store format 7 is newer than this poolfs understands (2)"));
 }
 
 /* ---- the tree ---- */
@@ -573,121 +438,6 @@ static void test_setattr_persist(void)
 	pool_done();
 }
 
-/* ---- policy and audit ---- */
-
-static void test_policy(void)
-{
-	struct store_writer w = { .uid = 0, .dept = "admin", .user = "root" };
-	struct audit_rec r = { .op = "policy.apply", .path = "/" };
-	static const char doc2[] = "{\"version\": 2, \"名\": \"x\"}";
-	struct strbuf sb = STRBUF_INIT;
-	uint64_t v = 0, got = 0;
-
-	pool_new();
-	CU_ASSERT_EQUAL(store_policy_get(S, 0, &sb, &got), -ENOENT);
-	CU_ASSERT_EQUAL(store_policy_put(S, "{\"version\":1}", 13, &w, &r, &v), 0);
-	CU_ASSERT_EQUAL(v, 1);
-	CU_ASSERT_EQUAL(audit_last_seq(S), 1);
-	CU_ASSERT_EQUAL(store_policy_put(S, doc2, strlen(doc2), &w, NULL, &v), 0);
-	CU_ASSERT_EQUAL(v, 2);
-	CU_ASSERT_EQUAL(audit_last_seq(S), 1);
-	CU_ASSERT_EQUAL(store_policy_put(S, "\xff\xfe", 2, &w, NULL, &v), -EINVAL);
-	CU_ASSERT_EQUAL(store_policy_put(S, "{}\0", 3, &w, NULL, &v), -EINVAL);
-	pool_reopen();
-	CU_ASSERT_EQUAL(store_policy_get(S, 0, &sb, &got), 0);
-	CU_ASSERT_EQUAL(got, 2);
-	CU_ASSERT_STRING_EQUAL(sb.buf, doc2);
-	CU_ASSERT_EQUAL(store_policy_get(S, 1, &sb, &got), 0);
-	CU_ASSERT_EQUAL(got, 1);
-	CU_ASSERT_STRING_EQUAL(sb.buf, "{\"version\":1}");
-	CU_ASSERT_EQUAL(store_policy_get(S, 3, &sb, &got), -ENOENT);
-	strbuf_release(&sb);
-	pool_done();
-}
-
-/* Recomputes the chain from record 1; returns the last seq or 0 on a break. */
-static uint64_t verify_chain(void)
-{
-	rocksdb_iterator_t *it;
-
-	CU_ASSERT_EQUAL_FATAL(audit_drain(S), 0);
-	it = rocksdb_create_iterator_cf(S->db, S->ropt, S->cf[CF_AUDIT]);
-	uint8_t prev[32] = { 0 }, hash[32], want[32];
-	uint64_t seq = 0;
-
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		size_t klen, vlen;
-		const char *k = rocksdb_iter_key(it, &klen);
-		const char *v = rocksdb_iter_value(it, &vlen);
-		json_t *o = json_loadb(v, vlen, 0, NULL);
-		char prevhex[65], *body;
-		int ok;
-
-		hex_encode(prev, 32, prevhex);
-		ok = o && klen == 8 && get_be64((const uint8_t *)k) == seq + 1 &&
-		     json_integer_value(json_object_get(o, "seq")) == (json_int_t)seq + 1 &&
-		     !strcmp(json_string_value(json_object_get(o, "prev")), prevhex) &&
-		     !hex_decode(json_string_value(json_object_get(o, "hash")), want, 32);
-		if (ok) {
-			json_object_del(o, "hash");
-			body = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-			EVP_MD_CTX *c = EVP_MD_CTX_new();
-			EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-			EVP_DigestUpdate(c, prev, 32);
-			EVP_DigestUpdate(c, body, strlen(body));
-			EVP_DigestFinal_ex(c, hash, NULL);
-			EVP_MD_CTX_free(c);
-			free(body);
-			ok = !memcmp(hash, want, 32);
-		}
-		json_decref(o);
-		if (!ok) {
-			seq = 0;
-			break;
-		}
-		memcpy(prev, hash, 32);
-		seq++;
-	}
-	rocksdb_iter_destroy(it);
-	return seq;
-}
-
-static void test_audit_chain(void)
-{
-	struct audit_rec r = { .uid = 1001, .gid = 2001, .pid = 7, .comm = "cat",
-			       .dept = "renshe", .op = "open",
-			       .path = "/基础库/bad\xff\xfe名", .result = -EACCES,
-			       .reason = "no grant" };
-
-	pool_new();
-	CU_ASSERT_EQUAL(audit_last_seq(S), 0);
-	for (int i = 0; i < 3; i++)
-		CU_ASSERT_EQUAL(audit_append(S, &r), 0);
-	CU_ASSERT_EQUAL(r.seq, 3);
-	CU_ASSERT(r.time_ns > 0);
-	pool_reopen();
-	CU_ASSERT_EQUAL(audit_last_seq(S), 3);
-	CU_ASSERT_EQUAL(audit_append(S, &r), 0);
-	CU_ASSERT_EQUAL(r.seq, 4);
-	CU_ASSERT_EQUAL(verify_chain(), 4);
-
-	/* a rolled-back record leaves no gap */
-	{
-		rocksdb_writebatch_t *b = rocksdb_writebatch_create();
-
-		pthread_mutex_lock(&S->lock);
-		CU_ASSERT_EQUAL(audit_add(S, b, &r), 0);
-		CU_ASSERT_EQUAL(r.seq, 5);
-		audit_rollback(S);
-		pthread_mutex_unlock(&S->lock);
-		rocksdb_writebatch_destroy(b);
-	}
-	CU_ASSERT_EQUAL(audit_append(S, &r), 0);
-	CU_ASSERT_EQUAL(r.seq, 5);
-	CU_ASSERT_EQUAL(verify_chain(), 5);
-	pool_done();
-}
-
 #define THREADS		4
 #define PER_THREAD	100
 
@@ -808,9 +558,6 @@ static void test_commit_race(void)
 int main(void)
 {
 	static const struct unit_test tests[] = {
-		{ "create and open", test_create_open },
-		{ "refuse a non-pool", test_refuse },
-		{ "refuse a newer format", test_format },
 		{ "mknode and lookup", test_mknode },
 		{ "name validation", test_names },
 		{ "readdir", test_readdir },
@@ -820,8 +567,6 @@ int main(void)
 		{ "readdir and lookup as of", test_as_of },
 		{ "path and resolve", test_paths },
 		{ "setattr and reopen", test_setattr_persist },
-		{ "policy versions", test_policy },
-		{ "audit chain", test_audit_chain },
 		{ "threads", test_threads },
 		{ "stat during commits, encrypted pool", test_commit_race },
 	};

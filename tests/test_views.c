@@ -26,7 +26,9 @@
 #include "store/content.h"
 #include "store/internal.h"
 #include "tests/store_util.h"
+#include "tests/crash_util.h"
 #include "tests/fill_util.h"
+#include "tests/refs_util.h"
 #include "tests/unit_main.h"
 
 static const struct store_writer W = { 1000, 2000, 42, "gongan", "zhang" };
@@ -162,115 +164,32 @@ static struct store_stats stats(void)
 
 /* ---- the refcount invariant, views included ---- */
 
-struct counts {
-	struct cnt {
-		uint8_t key[33];
-		uint64_t n;
-	} *v;
-	size_t n, alloc;
-};
-
-static void count_add(struct counts *e, char kind, const uint8_t *sha)
-{
-	if (e->n == e->alloc) {
-		e->alloc = e->alloc ? 2 * e->alloc : 1024;
-		e->v = realloc(e->v, e->alloc * sizeof(*e->v));
-		CU_ASSERT_FATAL(e->v != NULL);
-	}
-	e->v[e->n].key[0] = (uint8_t)kind;
-	memcpy(e->v[e->n].key + 1, sha, 32);
-	e->v[e->n++].n = 1;
-}
-
-static int cmp_cnt(const void *a, const void *b)
-{
-	return memcmp(((const struct cnt *)a)->key, ((const struct cnt *)b)->key, 33);
-}
-
-static bool has_key(enum store_cf cf, const uint8_t *key, size_t klen)
-{
-	struct strbuf v = STRBUF_INIT;
-	int ret = store_get(S, cf, key, klen, &v);
-
-	strbuf_release(&v);
-	return ret == 0;
-}
-
 /*
- * A chunk's count is the times stored pages list it, a page's the times
- * version and view records list it; every refs row names stored bytes,
- * and no stored chunk lacks a row (no orphans after a clean run).
+ * The refcount invariant (tests/refs_util.h) with view records counted;
+ * every refs row names stored bytes, and no stored chunk lacks a row (no
+ * orphans after a clean run).
  */
 static bool refs_consistent_but(bool orphans_ok)
 {
+	struct ref_expect e = { 0 };
+	size_t chunk_keys = 0, chunk_rows = 0;
 	rocksdb_iterator_t *it;
-	struct counts e = { 0 };
-	struct version_rec vr;
-	struct view_rec wr;
-	size_t m = 0, i = 0, chunk_keys = 0, chunk_rows = 0;
-	bool ok = true;
+	bool ok;
 
 	it = rocksdb_create_iterator_cf(S->db, S->ropt, S->cf[CF_CHUNKS]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		size_t klen, vlen;
-		const char *k = rocksdb_iter_key(it, &klen);
-		const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
+	for (rocksdb_iter_seek(it, "c", 1); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t klen;
 
-		if (k[0] == 'c') {
-			chunk_keys++;
-			continue;
-		}
-		for (size_t off = 1; off + 36 <= vlen; off += 36)
-			count_add(&e, 'c', v + off);
-	}
-	rocksdb_iter_destroy(it);
-	it = rocksdb_create_iterator_cf(S->db, S->ropt, S->cf[CF_VERSIONS]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		size_t vlen;
-		const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
-
-		CU_ASSERT_FATAL(version_decode(v, vlen, &vr) == 0);
-		for (uint32_t p = 0; p < vr.npages; p++)
-			count_add(&e, 'p', vr.pages + 32 * p);
-	}
-	rocksdb_iter_destroy(it);
-	it = rocksdb_create_iterator_cf(S->db, S->ropt, S->cf[CF_VIEWS]);
-	for (rocksdb_iter_seek(it, "v", 1); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		size_t klen, vlen;
-		const char *k = rocksdb_iter_key(it, &klen);
-		const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
-
-		if (k[0] != 'v')
+		if (rocksdb_iter_key(it, &klen)[0] != 'c')
 			break;
-		CU_ASSERT_FATAL(view_decode(v, vlen, &wr) == 0);
-		for (uint32_t p = 0; p < wr.npages; p++)
-			count_add(&e, 'p', wr.pages + 32 * p);
+		chunk_keys++;
 	}
 	rocksdb_iter_destroy(it);
-
-	if (e.n)
-		qsort(e.v, e.n, sizeof(*e.v), cmp_cnt);
-	for (size_t k = 0; k < e.n; k++) {
-		if (m && !memcmp(e.v[m - 1].key, e.v[k].key, 33))
-			e.v[m - 1].n++;
-		else
-			e.v[m++] = e.v[k];
-	}
-	it = rocksdb_create_iterator_cf(S->db, S->ropt, S->cf[CF_REFS]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it), i++) {
-		size_t klen, vlen;
-		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &klen);
-		const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
-
-		ok = ok && i < m && klen == 33 && !memcmp(k, e.v[i].key, 33) &&
-		     vlen >= 8 && get_be64(v) == e.v[i].n && has_key(CF_CHUNKS, k, 33);
-		chunk_rows += k[0] == 'c';
-	}
-	rocksdb_iter_destroy(it);
-	free(e.v);
+	ref_expect_build(&e, true);
+	ok = ref_rows_match(&e, true, &chunk_rows);
 	if (chunk_keys != chunk_rows && !orphans_ok)
 		printf("\n    %zu stored chunks, %zu counted\n", chunk_keys, chunk_rows);
-	return ok && i == m && (orphans_ok || chunk_keys == chunk_rows);
+	return ok && (orphans_ok || chunk_keys == chunk_rows);
 }
 
 static bool refs_consistent(void)
@@ -640,8 +559,12 @@ static size_t crash_view(uint64_t i, uint8_t *buf)
 	return len;
 }
 
-/* Runs in a fresh exec of this binary: see main(). */
-static int crash_child(void)
+/*
+ * Runs in a fresh exec of this binary (see main()): builds views until
+ * killed, writing one byte to fd after each view committed
+ * (tests/crash_util.h).
+ */
+static int crash_child(int fd)
 {
 	uint8_t *buf = malloc(crash_view(0, NULL) + 3000000);
 
@@ -653,6 +576,8 @@ static int crash_child(void)
 
 		if (ret && ret != -EFBIG)
 			_exit(3);
+		if (!ret && write(fd, "c", 1) != 1)
+			_exit(5);
 	}
 }
 
@@ -665,21 +590,30 @@ static void test_crash(void)
 	CU_ASSERT_FATAL(buf != NULL);
 	CU_ASSERT_EQUAL(store_view_set_budget(S, 8u << 20), 0);
 	for (int round = 0; round < 6; round++) {
-		int status;
+		char fdarg[16];
+		int status, fds[2];
 		pid_t pid;
 
 		store_close(S);
 		S = NULL;
+		CU_ASSERT_FATAL(pipe(fds) == 0);
+		snprintf(fdarg, sizeof(fdarg), "%d", fds[1]);
 		pid = fork();
 		CU_ASSERT_FATAL(pid >= 0);
 		if (pid == 0) {
 			/* exec, not just fork: RocksDB's threads do not survive fork() */
-			execl("/proc/self/exe", "test_views", "--crash-child", pooldir, (char *)NULL);
+			close(fds[0]);
+			execl("/proc/self/exe", "test_views", "--crash-child", pooldir, fdarg,
+			      (char *)NULL);
 			_exit(4);
 		}
-		usleep(100000 + (useconds_t)(rand_r(&seed) % 600000));
+		close(fds[1]);
+		/* after 1 to 8 views: somewhere in building, committing or evicting the next */
+		CU_ASSERT(crash_wait(fds[0], 1 + (int)(rand_r(&seed) % 8)));
+		usleep((useconds_t)(rand_r(&seed) % 200000));
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
+		close(fds[0]);
 		CU_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 		CU_ASSERT_EQUAL_FATAL(store_open(pooldir, 0, &S, NULL), 0);
 		/* every view still cached reads back whole; counts are exact */
@@ -719,9 +653,9 @@ int main(int argc, char **argv)
 		{ "kill -9 while building and evicting", test_crash },
 	};
 
-	if (argc == 3 && !strcmp(argv[1], "--crash-child")) {
+	if (argc == 4 && !strcmp(argv[1], "--crash-child")) {
 		snprintf(pooldir, sizeof(pooldir), "%s", argv[2]);
-		return crash_child();
+		return crash_child(atoi(argv[3]));
 	}
 	return unit_tests_run("views", suite_init, store_suite_clean, tests, UNIT_COUNT(tests));
 }

@@ -7,33 +7,8 @@
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 t_setup
-
-FIX=$HELPERS/policy_bigview.json
-GA=/基础库/人口/户籍人口		# CSV; renshe reads through g1 (ID hashed)
 t_setup_readers
-
-
-pool_init "$STORE" --cipher none
-check "apply the fixture" pctl policy apply "$FIX"
-"$PY" - "$PUB/big.csv" <<'PY' || die "cannot generate the data"
-import random, sys
-r = random.Random(3)
-rows = ["身份证号,姓名,手机号,住址,区县"]
-for i in range(40000):
-    rows.append("3418%014d,张%d,139%08d,宣城市某路%d号,宣州区" % (r.randrange(10**14), i, i, i))
-open(sys.argv[1], "w").write("\n".join(rows) + "\n")
-PY
-chmod 0644 "$PUB/big.csv"
-
-POOLFS_OPTS=
-pool_mount "$STORE" "$MNT" -o view_budget=256K
-check "gongan publishes" asA cp "$PUB/big.csv" "$MNT$GA/big.csv"
-asB cat "$MNT$GA/big.csv" > "$T_TMP/view" || fail "renshe cannot read its view"
-check "the view is larger than the budget" test "$(stat -c %s "$T_TMP/view")" -gt 1000000
-# segments are made per process lifetime of the daemon's cache: a new
-# mount forgets the ones made, the map stays in the store
-pool_umount
-pool_mount "$STORE" "$MNT" -o view_budget=256K
+t_bigview_pool 256K 1000000
 
 # the reader opens (the map is read), then the key goes away and a far
 # segment must be made for its next read
