@@ -64,6 +64,54 @@ static int make_dir(const char *path, struct perr *e)
 	return 0;
 }
 
+/*
+ * BackupEngine makes its directories 0755 and its files 0644 (the
+ * process umask), and DEST may be a directory others can search: the
+ * database's tables and blobs (a plain pool's content, every pool's
+ * names) would be readable by every local user. Its directories are
+ * made 0700 before it runs, and ones an older create left open are
+ * closed, so nothing below them is reachable but by their owner.
+ */
+static int engine_dirs_private(const char *dest, struct perr *e)
+{
+	static const char *const names[] = { "meta", "private", "shared_checksum", "shared" };
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	int fd = -1, ret = 0;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !ret; i++) {
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", dest, names[i]);
+		/* "shared" is made only by engines that do not name by checksum */
+		if (strcmp(names[i], "shared")) {
+			if (!mkdir(path.buf, 0700))
+				continue;
+			if (errno != EEXIST) {
+				ret = perr_set(e, errno, "%s: %s", path.buf, strerror(errno));
+				break;
+			}
+		}
+		fd = open(path.buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno != ENOENT)
+				ret = perr_set(e, errno, "%s: %s", path.buf, strerror(errno));
+			continue;
+		}
+		if (fstat(fd, &st))
+			ret = perr_set(e, errno, "%s: %s", path.buf, strerror(errno));
+		else if (st.st_uid != geteuid())
+			ret = perr_set(e, EACCES, "%s: owned by uid %u, not by this user: the backup's files would be open to it",
+				       path.buf, (unsigned)st.st_uid);
+		else if ((st.st_mode & 077) && fchmod(fd, 0700))
+			ret = perr_set(e, errno, "%s: cannot make it private: %s", path.buf,
+				       strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	strbuf_release(&path);
+	return ret;
+}
+
 static int take_lock(struct backup_dest *d, bool exclusive, struct perr *e)
 {
 	struct strbuf path = STRBUF_INIT;
@@ -106,6 +154,8 @@ int backup_dest_open(struct backup_dest *d, const char *dest, bool exclusive, bo
 		ret = make_dir(dest, e);
 		if (!ret)
 			ret = make_dir(meta.buf, e);
+		if (!ret)
+			ret = engine_dirs_private(dest, e);
 		if (ret)
 			goto out;
 	} else if (stat(dest, &st)) {
