@@ -4,8 +4,11 @@
 # else may write it), and BackupEngine makes its directories 0755 and its
 # files 0644. A user in no department must read nothing of a plain pool's
 # backup (its content) nor of an encrypted one's (its names); a DEST an
-# older create left open is closed by the next create.
-# timeout: 60
+# older create left open is closed by the next create. The same for the
+# checkpoint a create makes inside STORE (0711, for the control socket):
+# hard links to the database's own 0644 files, there for the whole copy
+# (hours under --rate-limit) and after a killed create.
+# timeout: 120
 . "$(dirname "$0")/../lib.sh"
 t_setup
 t_setup_readers
@@ -49,3 +52,38 @@ for cipher in none aes-256-gcm; do
 	check "$cipher: the backups verify" "$POOLCTL" "${keyarg[@]}" backup verify "$D"
 done
 
+
+# ---- the checkpoint in STORE, during a slow create and after a kill ----
+S=$T_TMP/store-none
+pool_umount "$T_TMP/mnt-none"
+pool_mount "$S" "$T_TMP/mnt-none"
+for i in 1 2 3; do
+	"$PY" -c 'import os, sys; sys.stdout.write(os.urandom(2000000).hex())' \
+		> "$T_TMP/mnt-none/d/fill$i.csv" || die "write on the mount failed"
+done
+pool_umount "$T_TMP/mnt-none"
+# an older build's stale checkpoint, where it used to be and open to all
+mkdir -m 0755 "$S/backup.checkpoint" && echo "$MARK" > "$S/backup.checkpoint/CURRENT" &&
+	chmod 0644 "$S/backup.checkpoint/CURRENT" || die "cannot plant an old checkpoint"
+"$POOLCTL" -s "$S" backup create --rate-limit 1 "$T_TMP/dest-slow" > /dev/null 2>&1 &
+BK=$!
+wait_for 30 test -e "$S/backup/checkpoint/CURRENT" ||
+	fail "no checkpoint in $S/backup while a rate-limited create runs"
+check_fails "the old checkpoint is gone" test -e "$S/backup.checkpoint"
+# the database's file names are in CURRENT and its MANIFEST: try them all
+n=0
+for f in "$S"/backup/checkpoint/*; do
+	as 65534 65534 cat "$f" > /dev/null 2>&1 && n=$((n + 1))
+	as 65534 65534 cat "$S/backup.checkpoint/${f##*/}" > /dev/null 2>&1 && n=$((n + 1))
+done
+check_eq "checkpoint files a user in no department reads during a create" "$n" 0
+kill "$BK" 2> /dev/null
+wait "$BK" 2> /dev/null
+n=0
+for f in "$S"/backup/checkpoint/*; do
+	as 65534 65534 cat "$f" > /dev/null 2>&1 && n=$((n + 1))
+done
+check_eq "files of a killed create's checkpoint a user in no department reads" "$n" 0
+check "a create after the killed one" "$POOLCTL" -s "$S" backup create "$T_TMP/dest-slow"
+check_fails "the checkpoint is gone after it" test -e "$S/backup/checkpoint"
+check "it verifies" "$POOLCTL" backup verify "$T_TMP/dest-slow"
