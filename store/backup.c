@@ -102,15 +102,22 @@ static int private_dir(const char *path, bool make, struct perr *e)
  * made 0700 before it runs, and ones an older create left open are
  * closed, so nothing below them is reachable but by their owner.
  */
-static int engine_dirs_private(const char *dest, struct perr *e)
+static int engine_dirs_private(const char *dest, bool fresh, struct perr *e)
 {
 	static const char *const names[] = { "meta", "private", "shared_checksum", "shared" };
 	struct strbuf path = STRBUF_INIT;
+	struct stat st;
 	int ret = 0;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !ret; i++) {
 		strbuf_reset(&path);
 		strbuf_addf(&path, "%s/%s", dest, names[i]);
+		/* a directory that is no backup's is not ours to close, nor to fill */
+		if (fresh && !lstat(path.buf, &st)) {
+			ret = perr_set(e, EEXIST, "%s: exists, and %s holds no poolfs backups",
+				       path.buf, dest);
+			break;
+		}
 		/* "shared" is made only by engines that do not name by checksum */
 		ret = private_dir(path.buf, strcmp(names[i], "shared") != 0, e);
 		if (ret == -ENOENT)
@@ -152,6 +159,7 @@ int backup_dest_open(struct backup_dest *d, const char *dest, bool exclusive, bo
 	struct strbuf meta = STRBUF_INIT;
 	struct stat st;
 	char *err = NULL;
+	bool fresh;
 	int ret;
 
 	memset(d, 0, sizeof(*d));
@@ -159,11 +167,12 @@ int backup_dest_open(struct backup_dest *d, const char *dest, bool exclusive, bo
 	d->dir = xstrdup(dest);
 	strbuf_addf(&meta, "%s/" BACKUP_META_DIR, dest);
 	if (create) {
+		fresh = lstat(meta.buf, &st) != 0;
 		ret = make_dir(dest, e);
 		if (!ret)
 			ret = make_dir(meta.buf, e);
 		if (!ret)
-			ret = engine_dirs_private(dest, e);
+			ret = engine_dirs_private(dest, fresh, e);
 		if (ret)
 			goto out;
 	} else if (stat(dest, &st)) {

@@ -87,3 +87,10 @@ check_eq "files of a killed create's checkpoint a user in no department reads" "
 check "a create after the killed one" "$POOLCTL" -s "$S" backup create "$T_TMP/dest-slow"
 check_fails "the checkpoint is gone after it" test -e "$S/backup/checkpoint"
 check "it verifies" "$POOLCTL" backup verify "$T_TMP/dest-slow"
+
+# a directory that holds no backups keeps its own "private": not closed, not filled
+mkdir -p -m 0755 "$T_TMP/other/private" || die "mkdir"
+check_rc "create into a directory with a private/ of its own is refused" 2 \
+	"$POOLCTL" -s "$S" backup create "$T_TMP/other"
+check_eq "its private/ keeps its mode" "$(stat -c %a "$T_TMP/other/private")" 755
+check_eq "and stays empty" "$(ls -A "$T_TMP/other/private" | wc -l)" 0
