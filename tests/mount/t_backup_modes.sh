@@ -94,3 +94,20 @@ check_rc "create into a directory with a private/ of its own is refused" 2 \
 	"$POOLCTL" -s "$S" backup create "$T_TMP/other"
 check_eq "its private/ keeps its mode" "$(stat -c %a "$T_TMP/other/private")" 755
 check_eq "and stays empty" "$(ls -A "$T_TMP/other/private" | wc -l)" 0
+
+# ---- a system_admin who is not root: DEST below a directory it owns ----
+# (it could swap DEST for a directory of its own between the daemon's
+# check and the copy, and read the pool's tables there)
+S=$T_TMP/store-aes-256-gcm
+check "apply a policy with a system_admin by uid (3000)" env PSTORE="$S" \
+	"$POOLCTL" -s "$S" policy apply "$HELPERS/policy_service.json"
+mkdir -m 0755 "$T_TMP/adm" && chown 3000:3000 "$T_TMP/adm" &&
+	mkdir -m 0755 "$T_TMP/adm/bk" "$T_TMP/rootbk" || die "mkdir"
+check_rc "DEST root's, in a directory the admin owns: refused" 1 \
+	as 3000 3000 "$POOLCTL" -s "$S" backup create "$T_TMP/adm/bk"
+check_eq "nothing written there" "$(ls -A "$T_TMP/adm/bk" | wc -l)" 0
+as 3000 3000 ln -s "$T_TMP/rootbk" "$T_TMP/adm/link" || die "ln -s"
+check "DEST through the admin's link to a directory of root's: taken, as resolved" \
+	as 3000 3000 "$POOLCTL" -s "$S" backup create "$T_TMP/adm/link/."
+check "the backup went to the link's target" test -d "$T_TMP/rootbk/poolfs/1"
+unreadable "the admin's backup" "$T_TMP/rootbk"
