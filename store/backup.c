@@ -44,7 +44,8 @@
 
 #include "common/log.h"
 
-#define CHECKPOINT_NAME	"backup.checkpoint"
+/* where builds before STORE_BACKUP_DIR made it, open to every uid */
+#define CHECKPOINT_OLD	"backup.checkpoint"
 
 static int rocks_errno(const char *err)
 {
@@ -62,6 +63,68 @@ static int make_dir(const char *path, struct perr *e)
 	if (mkdir(path, 0700) && errno != EEXIST)
 		return perr_set(e, errno, "%s: %s", path, strerror(errno));
 	return 0;
+}
+
+/*
+ * PATH a directory of this user that no one else may enter: made 0700
+ * when missing (make), closed when it is open to others; a link, or
+ * another user's directory, is refused. -ENOENT when !make and missing.
+ */
+static int private_dir(const char *path, bool make, struct perr *e)
+{
+	struct stat st;
+	int fd, ret = 0;
+
+	if (make && !mkdir(path, 0700))
+		return 0;
+	if (make && errno != EEXIST)
+		return perr_set(e, errno, "%s: %s", path, strerror(errno));
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT && !make ? -ENOENT :
+		       perr_set(e, errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st))
+		ret = perr_set(e, errno, "%s: %s", path, strerror(errno));
+	else if (st.st_uid != geteuid())
+		ret = perr_set(e, EACCES, "%s: owned by uid %u, not by this user: what is below it would be open to that user",
+			       path, (unsigned)st.st_uid);
+	else if ((st.st_mode & 077) && fchmod(fd, 0700))
+		ret = perr_set(e, errno, "%s: cannot make it private: %s", path, strerror(errno));
+	close(fd);
+	return ret;
+}
+
+/*
+ * BackupEngine makes its directories 0755 and its files 0644 (the
+ * process umask), and DEST may be a directory others can search: the
+ * database's tables and blobs (a plain pool's content, every pool's
+ * names) would be readable by every local user. Its directories are
+ * made 0700 before it runs, and ones an older create left open are
+ * closed, so nothing below them is reachable but by their owner.
+ */
+static int engine_dirs_private(const char *dest, bool fresh, struct perr *e)
+{
+	static const char *const names[] = { "meta", "private", "shared_checksum", "shared" };
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	int ret = 0;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !ret; i++) {
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", dest, names[i]);
+		/* a directory that is no backup's is not ours to close, nor to fill */
+		if (fresh && !lstat(path.buf, &st)) {
+			ret = perr_set(e, EEXIST, "%s: exists, and %s holds no poolfs backups",
+				       path.buf, dest);
+			break;
+		}
+		/* "shared" is made only by engines that do not name by checksum */
+		ret = private_dir(path.buf, strcmp(names[i], "shared") != 0, e);
+		if (ret == -ENOENT)
+			ret = 0;
+	}
+	strbuf_release(&path);
+	return ret;
 }
 
 static int take_lock(struct backup_dest *d, bool exclusive, struct perr *e)
@@ -96,6 +159,7 @@ int backup_dest_open(struct backup_dest *d, const char *dest, bool exclusive, bo
 	struct strbuf meta = STRBUF_INIT;
 	struct stat st;
 	char *err = NULL;
+	bool fresh;
 	int ret;
 
 	memset(d, 0, sizeof(*d));
@@ -103,9 +167,12 @@ int backup_dest_open(struct backup_dest *d, const char *dest, bool exclusive, bo
 	d->dir = xstrdup(dest);
 	strbuf_addf(&meta, "%s/" BACKUP_META_DIR, dest);
 	if (create) {
+		fresh = lstat(meta.buf, &st) != 0;
 		ret = make_dir(dest, e);
 		if (!ret)
 			ret = make_dir(meta.buf, e);
+		if (!ret)
+			ret = engine_dirs_private(dest, fresh, e);
 		if (ret)
 			goto out;
 	} else if (stat(dest, &st)) {
@@ -697,7 +764,19 @@ int backup_create(struct store *s, const char *dest, uint64_t rate_limit,
 		goto out;
 	snprintf(bi.source, sizeof(bi.source), "%s", s->dir);
 	/* inside the store: on its file system, so the checkpoint is hard links */
-	strbuf_addf(&cpdir, "%s/" CHECKPOINT_NAME, s->dir);
+	strbuf_addf(&cpdir, "%s/" CHECKPOINT_OLD, s->dir);
+	ret = backup_rmtree(cpdir.buf);
+	strbuf_reset(&cpdir);
+	strbuf_addf(&cpdir, "%s/" STORE_BACKUP_DIR, s->dir);
+	if (!ret)
+		ret = private_dir(cpdir.buf, true, e);
+	else
+		ret = perr_set(e, -ret, "%s/" CHECKPOINT_OLD ": cannot remove a stale checkpoint",
+			       s->dir);
+	if (ret)
+		goto out;
+	strbuf_reset(&cpdir);
+	strbuf_addf(&cpdir, "%s/" STORE_BACKUP_CHECKPOINT, s->dir);
 	ret = backup_rmtree(cpdir.buf);
 	if (ret) {
 		ret = perr_set(e, -ret, "%s: cannot remove a stale checkpoint", cpdir.buf);

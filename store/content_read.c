@@ -102,18 +102,19 @@ int content_from_pages(struct store *s, uint64_t ino, uint64_t version, const ui
 {
 	struct store_content *c;
 	uint64_t prev = 0;
+	bool rising = true;
 
 	*out = NULL;
 	c = content_new(s, ino, version, id, size, np);
 	c->pages = xreallocarray(NULL, np, 32);
 	memcpy(c->pages, pages, (size_t)np * 32);
-	for (size_t p = 0; p < c->np; p++) {
+	/* every end above the last: piece_of() searches them, reads trust them */
+	for (size_t p = 0; p < c->np && rising; p++) {
 		c->end[p] = get_be64(ends + 8 * p);
-		if (c->end[p] <= prev)
-			break;
+		rising = c->end[p] > prev;
 		prev = c->end[p];
 	}
-	if (!c->np || prev != size) {
+	if (!c->np || !rising || prev != size) {
 		log_err("%s: inode %llu version %llu: corrupt page ends in its record",
 			s->dir, (unsigned long long)ino, (unsigned long long)version);
 		store_content_close(c);

@@ -47,6 +47,14 @@
 
 #define STORE_FORMAT_VERSION 1
 #define STORE_FORMAT_CRYPT 2	/* an encrypted pool (store/crypt_store.c) */
+/*
+ * backup create's checkpoint of the database (store/backup.c), and
+ * RocksDB's ".tmp" while it is made; pack GC keeps packs while either
+ * is there. In a 0700 directory: its hard links are the database's own
+ * 0644 files, and STORE is 0711 (every uid reaches the control socket).
+ */
+#define STORE_BACKUP_DIR	"backup"
+#define STORE_BACKUP_CHECKPOINT	STORE_BACKUP_DIR "/checkpoint"
 
 enum store_cf {
 	CF_DEFAULT,

@@ -47,8 +47,6 @@
 
 #define GROUP_BYTES	(8u << 20)
 #define FILE_HDR	16
-/* store/backup.c's checkpoint (and RocksDB's .tmp while it is made) */
-#define BACKUP_CHECKPOINT	"backup.checkpoint"
 
 struct rec {
 	uint8_t key[33];
@@ -364,7 +362,7 @@ static bool backup_running(struct store *s)
 	struct stat st;
 	bool yes;
 
-	strbuf_addf(&path, "%s/" BACKUP_CHECKPOINT, s->dir);
+	strbuf_addf(&path, "%s/" STORE_BACKUP_CHECKPOINT, s->dir);
 	yes = !lstat(path.buf, &st);
 	strbuf_addstr(&path, ".tmp");
 	yes = yes || !lstat(path.buf, &st);

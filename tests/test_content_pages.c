@@ -274,7 +274,8 @@ static void test_missing_page(void)
 
 /*
  * A format 1 record (no page ends, as stores wrote before) reads whole;
- * page ends that do not rise to the size are a corrupt record: -EIO.
+ * page ends that do not rise to the size, each above the last, are a
+ * corrupt record: -EIO.
  */
 static void test_old_and_corrupt_records(void)
 {
@@ -302,6 +303,14 @@ static void test_old_and_corrupt_records(void)
 	strbuf_add(&copy, raw.buf, raw.len);
 	ends = (uint8_t *)copy.buf + copy.len - 8 * (size_t)vr.npages;
 	put_be64(ends + 8, get_be64(ends) - 1);
+	record_put(ino, &copy);
+	CU_ASSERT_EQUAL(store_content_open(S, ino, 1, &c), -EIO);
+
+	/* the size reached a page early: the last page's end falls back to it */
+	strbuf_reset(&copy);
+	strbuf_add(&copy, raw.buf, raw.len);
+	ends = (uint8_t *)copy.buf + copy.len - 16;
+	put_be64(ends, get_be64(ends + 8));
 	record_put(ino, &copy);
 	CU_ASSERT_EQUAL(store_content_open(S, ino, 1, &c), -EIO);
 

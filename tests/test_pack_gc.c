@@ -338,7 +338,9 @@ static void test_backup_checkpoint(void)
 
 	CU_ASSERT_FATAL(buf != NULL);
 	n = half_dead_pack("checkpoint", 9, buf, &ino);
-	snprintf(cp, sizeof(cp), "%s/backup.checkpoint", pooldir);
+	snprintf(cp, sizeof(cp), "%s/backup", pooldir);
+	CU_ASSERT_FATAL(mkdir(cp, 0700) == 0 || errno == EEXIST);
+	snprintf(cp, sizeof(cp), "%s/backup/checkpoint", pooldir);
 	CU_ASSERT_EQUAL_FATAL(mkdir(cp, 0700), 0);
 	CU_ASSERT_EQUAL(store_pack_gc(S, false, &st), 0);
 	CU_ASSERT(st.moved > 0);

@@ -40,7 +40,8 @@ static const char create_usage[] =
 	"stderr when it is a terminal. Prints the new backup's id.\n"
 	"\n"
 	"Through a daemon a caller other than root needs a DEST that root owns\n"
-	"and nobody else may write (the daemon writes there as root).\n"
+	"and nobody else may write, reached through directories that only root\n"
+	"may change (the daemon writes there as root).\n"
 	"\n"
 	"  --json            print the backup as JSON (as backup list --json)\n"
 	"  --rate-limit MIB  copy at most MIB MiB a second (a standby's disk is\n"
@@ -159,23 +160,61 @@ static void info_line(struct strbuf *out, const struct backup_info *bi)
 /*
  * A daemon writes DEST as root. A caller who is not root gets that only
  * for a directory root prepared: owned by root, writable by nobody else,
- * so no link planted in it can send root's writes elsewhere.
+ * and reached through directories only root may change (or sticky ones,
+ * where nobody else may move root's entry), so that no directory or link
+ * the caller owns on the way can be swapped, after this check, for one
+ * that sends root's writes (the pool's tables) where the caller reads
+ * them. The daemon then writes the path as resolved here. *real: the
+ * path to use (the caller frees it).
  */
-static int check_remote_dest(struct ctl_ctx *ctx, const char *dest)
+static int check_remote_dest(struct ctl_ctx *ctx, const char *dest, char **real)
 {
 	struct stat st;
+	char *r, *w, *slash;
+	bool last = true;
 
+	*real = NULL;
 	if (dest[0] != '/')
 		return cmd_error(ctx, CTL_EXIT_USAGE, "backup create: \"%s\": the daemon needs an absolute DEST",
 				 dest);
-	if (ctx->uid == 0)
+	if (ctx->uid == 0) {
+		*real = xstrdup(dest);
 		return 0;
-	if (lstat(dest, &st))
+	}
+	r = realpath(dest, NULL);
+	if (!r)
 		return cmd_error(ctx, CTL_EXIT_USAGE, "backup create: \"%s\": %s", dest,
 				 strerror(errno));
-	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
-		return cmd_error(ctx, CTL_EXIT_NO, "backup create: \"%s\": must be a directory owned by root and writable by no one else",
-				 dest);
+	w = xstrdup(r);
+	for (;;) {
+		if (lstat(w[0] ? w : "/", &st)) {
+			int err = errno;
+
+			free(w);
+			free(r);
+			return cmd_error(ctx, CTL_EXIT_USAGE, "backup create: \"%s\": %s", dest,
+					 strerror(err));
+		}
+		if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+		    ((st.st_mode & 022) && (last || !(st.st_mode & S_ISVTX)))) {
+			int rc = cmd_error(ctx, CTL_EXIT_NO, last ?
+					   "backup create: \"%s\": must be a directory owned by root and writable by no one else" :
+					   "backup create: \"%s\": %s on the way to it may be changed by others than root",
+					   dest, w[0] ? w : "/");
+
+			free(w);
+			free(r);
+			return rc;
+		}
+		if (!w[0])
+			break;
+		last = false;
+		/* the parent: cut at the last slash ("" stands for "/") */
+		slash = strrchr(w, '/');
+		*slash = '\0';
+	}
+	free(w);
+	*real = r;
 	return 0;
 }
 
@@ -193,6 +232,7 @@ int cmd_backup_create(struct ctl_ctx *ctx, int argc, char **argv)
 	struct backup_info bi;
 	struct audit_rec rec;
 	const char *dest;
+	char *real = NULL;
 	int n, rc, ret;
 
 	n = cmd_parse(ctx, create_usage, opts, argc, argv);
@@ -204,13 +244,14 @@ int cmd_backup_create(struct ctl_ctx *ctx, int argc, char **argv)
 	if (mib > (UINT64_MAX >> 20))
 		return cmd_error(ctx, CTL_EXIT_USAGE, "backup create: --rate-limit %" PRIu64 ": too large", mib);
 	if (ctx->remote) {
-		rc = check_remote_dest(ctx, dest);
+		rc = check_remote_dest(ctx, dest, &real);
 		if (rc)
 			return rc;
+		dest = real;
 	}
 	rc = cmd_need_store(ctx);
 	if (rc)
-		return rc;
+		goto out;
 	ret = backup_create(ctx->store, dest, mib << 20, &bi, &e);
 
 	cmd_audit_init(ctx, &rec, "backup", "/");
@@ -239,6 +280,7 @@ int cmd_backup_create(struct ctl_ctx *ctx, int argc, char **argv)
 	else
 		strbuf_addf(&ctx->out, "%" PRIu32 "\n", bi.id);
 out:
+	free(real);
 	strbuf_release(&reason);
 	return rc;
 }
