@@ -48,8 +48,10 @@ struct csv_field {
 struct csv {
 	uint8_t delim;
 	bool header_done;
+	bool special[256];		/* the delimiter, quote, CR and LF */
 	size_t ncols, nmasked, nkept;
 	uint8_t *action;		/* by column */
+	size_t *run_end;		/* by column: the last of the kept raw columns from it on */
 	int *slot;			/* by column: slot or -1 */
 	int *scol;			/* by slot: the column of that field, or -1 */
 	/* the record being read, offsets from its first byte */
@@ -88,6 +90,9 @@ static size_t count_lines(const uint8_t *p, size_t n)
 {
 	size_t c = 0;
 
+	/* most records hold no CR: their line ends are their LFs */
+	if (!memchr(p, '\r', n))
+		return desens_count_nl(p, n);
 	for (size_t i = 0; i < n; i++)
 		if (p[i] == '\n' || (p[i] == '\r' && (i + 1 == n || p[i + 1] != '\n')))
 			c++;
@@ -214,8 +219,7 @@ static int scan(struct desens *d, struct csv *c, const uint8_t *buf, size_t len,
 			}
 			break;
 		case CS_UNQUOTED:
-			while (c->pos < len && buf[c->pos] != c->delim && buf[c->pos] != '\n' &&
-			       buf[c->pos] != '\r' && buf[c->pos] != '"')
+			while (c->pos < len && !c->special[buf[c->pos]])
 				c->pos++;
 			if (c->pos == len)
 				return input_end(c, len, eof, reclen, term);
@@ -307,20 +311,17 @@ static void field_value(struct desens *d, const struct csv_field *f,
 	d->scratch.len += *n;
 }
 
-static bool needs_quotes(const uint8_t *v, size_t n, uint8_t delim)
+static bool needs_quotes(const struct csv *c, const uint8_t *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		uint8_t b = v[i];
-
-		if (b == delim || b == '"' || b == '\n' || b == '\r')
+	for (size_t i = 0; i < n; i++)
+		if (c->special[v[i]])
 			return true;
-	}
 	return false;
 }
 
-static uint8_t *put_quoted(uint8_t *w, const uint8_t *v, size_t n, uint8_t delim)
+static uint8_t *put_quoted(const struct csv *c, uint8_t *w, const uint8_t *v, size_t n)
 {
-	if (!needs_quotes(v, n, delim)) {
+	if (!needs_quotes(c, v, n)) {
 		memcpy(w, v, n);
 		return w + n;
 	}
@@ -372,6 +373,10 @@ static int plan_header(struct desens *d, struct csv *c, const uint8_t *rec,
 			c->nmasked++;
 		}
 	}
+	c->run_end = xcalloc(c->ncols, sizeof(*c->run_end));
+	for (size_t i = c->ncols; i--;)
+		c->run_end[i] = i + 1 < c->ncols && c->action[i] == COL_RAW &&
+				c->action[i + 1] == COL_RAW ? c->run_end[i + 1] : i;
 	for (size_t s = 0; s < d->nslots; s++) {
 		const struct desens_slot *sl = &d->slots[s];
 
@@ -469,8 +474,12 @@ static int emit_row(struct desens *d, struct csv *c, const uint8_t *rec,
 			*w++ = c->delim;
 		first = false;
 		if (c->action[i] == COL_RAW) {
-			memcpy(w, rec + f->off, f->len);
-			w += f->len;
+			/* kept raw columns side by side are one span of the record, delimiters and all */
+			const struct csv_field *l = &c->f[c->run_end[i]];
+
+			memcpy(w, rec + f->off, l->off + l->len - f->off);
+			w += l->off + l->len - f->off;
+			i = c->run_end[i];
 			continue;
 		}
 		field_value(d, f, rec, &v, &n);
@@ -492,7 +501,7 @@ static int emit_row(struct desens *d, struct csv *c, const uint8_t *rec,
 			w += mn;
 			continue;
 		}
-		w = put_quoted(w, (const uint8_t *)d->mbuf.buf, mn, c->delim);
+		w = put_quoted(c, w, (const uint8_t *)d->mbuf.buf, mn);
 	}
 	/*
 	 * A record of one empty value is no blank line: Python's csv and
@@ -613,6 +622,7 @@ static int init_delim(struct desens *d, uint8_t delim)
 	struct csv *c = xcalloc(1, sizeof(*c));
 
 	c->delim = delim;
+	c->special[delim] = c->special['"'] = c->special['\n'] = c->special['\r'] = true;
 	c->scol = xcalloc(d->nslots, sizeof(*c->scol));
 	d->fs = c;
 
@@ -634,6 +644,7 @@ static void csv_release(struct desens *d)
 	struct csv *c = d->fs;
 
 	free(c->action);
+	free(c->run_end);
 	free(c->slot);
 	free(c->scol);
 	free(c->f);

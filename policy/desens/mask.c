@@ -50,13 +50,28 @@ static int hide_all(struct mask_ctx *c, const uint8_t *in, size_t len,
 	return 0;
 }
 
-static int keep_chars(struct mask_ctx *c, const uint8_t *in, size_t len,
-		      size_t first, size_t last, uint8_t *dst, size_t *outlen)
+/* The offset of the character that starts last characters before the end of valid text. */
+static size_t tail_at(enum text_enc enc, const uint8_t *in, size_t len, size_t n, size_t last)
 {
-	size_t n, head, tail, hidden;
+	size_t i = len;
 
-	if (text_count(c->enc, in, len, &n))
-		return -EILSEQ;
+	if (enc != TEXT_UTF8)
+		return text_offset(enc, in, len, n - last);
+	/* UTF-8 is self-synchronizing: a character starts at a byte that is no 10xxxxxx */
+	while (last--) {
+		i--;
+		while ((in[i] & 0xC0) == 0x80)
+			i--;
+	}
+	return i;
+}
+
+/* keep_chars() for in of n characters (counted, so valid text). */
+static int keep_counted(struct mask_ctx *c, const uint8_t *in, size_t len, size_t n,
+			size_t first, size_t last, uint8_t *dst, size_t *outlen)
+{
+	size_t head, tail, hidden;
+
 	/* fail closed: a value too short to hide anything is hidden whole */
 	if (first + last >= n)
 		first = last = 0;
@@ -66,13 +81,23 @@ static int keep_chars(struct mask_ctx *c, const uint8_t *in, size_t len,
 		tail = len - last;
 	} else {
 		head = text_offset(c->enc, in, len, first);
-		tail = head + text_offset(c->enc, in + head, len - head, hidden);
+		tail = tail_at(c->enc, in, len, n, last);
 	}
 	memcpy(dst, in, head);
 	memset(dst + head, '*', hidden);
 	memcpy(dst + head + hidden, in + tail, len - tail);
 	*outlen = head + hidden + (len - tail);
 	return 0;
+}
+
+static int keep_chars(struct mask_ctx *c, const uint8_t *in, size_t len,
+		      size_t first, size_t last, uint8_t *dst, size_t *outlen)
+{
+	size_t n;
+
+	if (text_count(c->enc, in, len, &n))
+		return -EILSEQ;
+	return keep_counted(c, in, len, n, first, last, dst, outlen);
 }
 
 static int mask_none(struct mask_ctx *c, const struct mask_spec *m,
@@ -110,11 +135,13 @@ static int mask_id_card(struct mask_ctx *c, const struct mask_spec *m,
 	if (text_count(c->enc, in, len, &n))
 		return -EILSEQ;
 	if (n == 18)
-		return keep_chars(c, in, len, 6, 4, dst, outlen);
+		return keep_counted(c, in, len, n, 6, 4, dst, outlen);
 	if (n == 15)
-		return keep_chars(c, in, len, 6, 3, dst, outlen);
+		return keep_counted(c, in, len, n, 6, 3, dst, outlen);
 	/* fail closed: an ID of unknown shape may put anything anywhere */
-	return hide_all(c, in, len, dst, outlen);
+	memset(dst, '*', n);
+	*outlen = n;
+	return 0;
 }
 
 static int mask_email(struct mask_ctx *c, const struct mask_spec *m,
