@@ -340,7 +340,10 @@ int text_count(enum text_enc enc, const uint8_t *p, size_t n, size_t *nchars)
 			c += 8;
 			continue;
 		}
-		if (enc == TEXT_UTF8 && cjk3(p + i, n - i))
+		/* NUL counts here: only text_check() refuses it */
+		if (p[i] < 0x80)
+			l = 1;
+		else if (enc == TEXT_UTF8 && cjk3(p + i, n - i))
 			l = 3;
 		else if ((l = text_char_len(enc, p + i, n - i)) <= 0)
 			return -EILSEQ;
