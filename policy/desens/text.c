@@ -140,12 +140,7 @@ static inline int word_plain(const uint8_t *p)
 	return !(((w - ONES) & ~w & HIGHS) | (w & HIGHS));
 }
 
-/* Continuation bytes at p[1] and p[2] of a three-byte character led by E1..EC or EE..EF. */
-static inline int cjk3(const uint8_t *p, size_t n)
-{
-	return n >= 3 && ((p[0] >= 0xE1 && p[0] <= 0xEC) || p[0] >= 0xEE) && p[0] <= 0xEF &&
-	       (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80;
-}
+#define cjk3 text_utf8_cjk3
 
 #ifdef HAVE_UTF8_AVX2
 /* The error classes of a byte pair (first byte's high and low nibble, second's high). */
