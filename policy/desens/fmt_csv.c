@@ -56,6 +56,7 @@ struct csv {
 	size_t ncols, nmasked, nkept;
 	uint8_t *action;		/* by column */
 	size_t *run_end;		/* by column: the last of the kept raw columns from it on */
+	bool *own;			/* by column: masked with a mask_own_bytes() kind */
 	int *slot;			/* by column: slot or -1 */
 	int *scol;			/* by slot: the column of that field, or -1 */
 	/* the input of this run known to be valid text, up to here (or NULL) */
@@ -416,6 +417,10 @@ static int plan_header(struct desens *d, struct csv *c, const uint8_t *rec,
 		}
 	}
 	c->run_end = xcalloc(c->ncols, sizeof(*c->run_end));
+	c->own = xcalloc(c->ncols, sizeof(*c->own));
+	for (size_t i = 0; i < c->ncols; i++)
+		c->own[i] = c->action[i] == COL_MASK &&
+			    mask_own_bytes(d->slots[c->slot[i]].mask.kind);
 	for (size_t i = c->ncols; i--;)
 		c->run_end[i] = i + 1 < c->ncols && c->action[i] == COL_RAW &&
 				c->action[i + 1] == COL_RAW ? c->run_end[i + 1] : i;
@@ -500,6 +505,8 @@ static int emit_row(struct desens *d, struct csv *c, const uint8_t *rec,
 {
 	uint8_t *w, *w0;
 	bool first = true;
+	/* read on the fast path: no field holds a quote, CR, LF or delimiter */
+	bool plain = c->st == CS_FRESH;
 	int ret;
 
 	strbuf_grow(out, 2 * reclen + c->nmasked * (2 * MASK_OUT_MAX(0) + 2) + 4);
@@ -537,7 +544,7 @@ static int emit_row(struct desens *d, struct csv *c, const uint8_t *rec,
 			return desens_bad(d, e, d->line, d->base + f->off,
 					  "field \"%s\": masked value holds a tab or line end",
 					  d->slots[c->slot[i]].label);
-		if (c->delim == '\t' || !needs_quotes(c, w, mn)) {
+		if (c->delim == '\t' || (plain && c->own[i]) || !needs_quotes(c, w, mn)) {
 			w += mn;
 			continue;
 		}
@@ -702,6 +709,7 @@ static void csv_release(struct desens *d)
 
 	free(c->action);
 	free(c->run_end);
+	free(c->own);
 	free(c->slot);
 	free(c->scol);
 	free(c->f);
