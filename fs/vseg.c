@@ -13,7 +13,8 @@
  *
  * Produced segments sit in one cache for the process, keyed by (content
  * id, fingerprint, index), least recently used going first once the
- * unused ones pass min(view cache budget, VSEG_CACHE). A segment being
+ * unused ones pass three quarters of min(view cache budget, VSEG_CACHE),
+ * the last quarter being buffers kept to make the next ones in. A segment being
  * made is in the cache too, so a reader and the read-ahead workers never
  * make one twice: the second waits. A reader going through a view in
  * order has the next AHEAD segments made by the workers while it reads
@@ -60,6 +61,14 @@
  * A longer record than this allows costs that copy, nothing else.
  */
 #define SEG_SLACK(want)	((want) / 16 < (60u << 10) ? (want) / 16 + (4u << 10) : (64u << 10))
+/*
+ * A segment's buffer is its length and slack rounded up to this: the
+ * segments of a view differ by a few records, and a spare a byte short
+ * of the next segment is no spare (two in three segments were made in
+ * fresh pages, their page faults a tenth of a masked read's CPU).
+ */
+#define SEG_ROUND	(256u << 10)
+#define SEG_ALLOC(want)	(((want) + SEG_SLACK(want) + SEG_ROUND) / SEG_ROUND * SEG_ROUND)
 
 struct fs_vseg {
 	struct fs *fs;
@@ -103,6 +112,8 @@ static struct {
 	struct strbuf spare[SPARES];
 	size_t nspare;
 	uint64_t spare_bytes;		/* at most a quarter of cap */
+	char *feedbuf[SPARES];		/* FEED_MAX source buffers, for the same reason */
+	size_t nfeedbuf;
 	uint64_t cap;
 	pthread_t worker[AHEAD];
 	int nworkers;
@@ -247,6 +258,28 @@ static int map_load(struct fs_vseg *v, const struct strbuf *map)
 
 static void spare_take(struct strbuf *sb, size_t want);
 
+static char *feedbuf_take(void)
+{
+	char *buf = NULL;
+
+	pthread_mutex_lock(&cache.lock);
+	if (cache.nfeedbuf)
+		buf = cache.feedbuf[--cache.nfeedbuf];
+	pthread_mutex_unlock(&cache.lock);
+	return buf ? buf : xmalloc(FEED_MAX);
+}
+
+static void feedbuf_put(char *buf)
+{
+	pthread_mutex_lock(&cache.lock);
+	if (buf && !cache.stop && cache.nfeedbuf < SPARES) {
+		cache.feedbuf[cache.nfeedbuf++] = buf;
+		buf = NULL;
+	}
+	pthread_mutex_unlock(&cache.lock);
+	free(buf);
+}
+
 /* Feeds source [from, to) to d, its output onto out (reset after each feed when junk). */
 static int feed(struct fs_vseg *v, struct desens *d, char *buf, uint64_t from, uint64_t to,
 		struct strbuf *out, bool junk, struct perr *e)
@@ -294,10 +327,10 @@ static int produce(struct fs_vseg *v, size_t k, struct strbuf *out, struct perr 
 	err = desens_new(r, r->hash_dept ? key : NULL, r->hash_dept ? sizeof(key) : 0, &d, e);
 	if (err)
 		goto out;
-	buf = xmalloc(FEED_MAX);
-	if (want + SEG_SLACK(want) + 1 > out->alloc)
-		spare_take(out, (size_t)(want + SEG_SLACK(want) + 1));
-	strbuf_grow(out, (size_t)(want + SEG_SLACK(want)));
+	buf = feedbuf_take();
+	if (SEG_ALLOC(want) > out->alloc)
+		spare_take(out, (size_t)SEG_ALLOC(want));
+	strbuf_grow(out, (size_t)SEG_ALLOC(want) - 1);
 	if (k) {
 		err = feed(v, d, buf, 0, v->body, &junk, true, e);
 		if (!err)
@@ -315,7 +348,7 @@ static int produce(struct fs_vseg *v, size_t k, struct strbuf *out, struct perr 
 out:
 	OPENSSL_cleanse(key, sizeof(key));
 	desens_free(d);
-	free(buf);
+	feedbuf_put(buf);
 	strbuf_release(&junk);
 	/* fail closed whatever went wrong: the open's build read this file fine */
 	return err ? -EIO : 0;
@@ -395,15 +428,17 @@ static void spare_take(struct strbuf *sb, size_t want)
 }
 
 /*
- * Drops unused segments oldest first, then spares, down to the cap: an
- * in-order reader's oldest segments are worth less than a spare, and
- * the spares are a small part of the cap. Caller holds lock.
+ * Drops unused segments oldest first while the segments pass three
+ * quarters of the cap, then spares down to the cap: an in-order
+ * reader's oldest segments are worth less than a spare, and a segment
+ * made in a spare leaves the total as it was, so a trim at the cap alone
+ * would never turn an old segment into the next spare. Caller holds lock.
  */
 static void trim_locked(void)
 {
 	struct seg *s = cache.tail, *prev;
 
-	for (; s && cache.bytes > cache.cap; s = prev) {
+	for (; s && cache.bytes - cache.spare_bytes > cache.cap - cache.cap / 4; s = prev) {
 		prev = s->prev;
 		if (s->refs || !s->ready)
 			continue;
@@ -615,6 +650,8 @@ void fs_vsegs_stop(void)
 	}
 	cache.nworkers = 0;
 	cache.started = false;
+	while (cache.nfeedbuf)
+		free(cache.feedbuf[--cache.nfeedbuf]);
 	/* segments still held go at their last put */
 	cache.cap = 0;
 	trim_locked();

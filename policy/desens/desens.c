@@ -136,7 +136,7 @@ static int slot_find_norm(const struct desens *d, const uint8_t *name, size_t n)
 	return -1;
 }
 
-int desens_slot_find(struct desens *d, const uint8_t *name, size_t n)
+static int slot_find_raw(struct desens *d, const uint8_t *name, size_t n)
 {
 	/* most names are already normalized: compare them where they lie */
 	if ((d->enc == TEXT_UTF8 || all_ascii(name, n)) && nfc_quick(name, n))
@@ -145,6 +145,22 @@ int desens_slot_find(struct desens *d, const uint8_t *name, size_t n)
 	if (norm_text(d, name, n, NFC_C, &d->knorm))
 		return -1;
 	return slot_find_norm(d, (const uint8_t *)d->knorm.buf, d->knorm.len);
+}
+
+int desens_slot_find(struct desens *d, const uint8_t *name, size_t n)
+{
+	unsigned h;
+
+	/* the same bytes in the same encoding always find the same slot */
+	if (!n || n > DESENS_MEMO_LEN)
+		return slot_find_raw(d, name, n);
+	h = ((unsigned)n * 31u + name[0] * 7u + name[n - 1] + name[n / 2] * 3u) % DESENS_MEMO;
+	if (d->memo[h].n == n && !memcmp(d->memo[h].b, name, n))
+		return d->memo[h].slot;
+	d->memo[h].slot = slot_find_raw(d, name, n);
+	d->memo[h].n = (uint8_t)n;
+	memcpy(d->memo[h].b, name, n);
+	return d->memo[h].slot;
 }
 
 void desens_vals_reset(struct desens *d)

@@ -85,6 +85,9 @@ struct desens_val {
 	size_t noff[2], nlen[2];	/* in d->vnorm */
 };
 
+#define DESENS_MEMO	32
+#define DESENS_MEMO_LEN	47
+
 struct desens {
 	const struct desens_format *fmt;
 	void *fs;			/* the format's own state */
@@ -109,6 +112,16 @@ struct desens {
 	struct text_conv *to_utf8;	/* GB18030 files: names and values to compare */
 	struct strbuf vnorm;		/* normalized filter values of one record */
 	struct strbuf knorm, conv;	/* one normalized name; one converted text */
+	/*
+	 * Names found lately and their slots, by a hash of their bytes: a
+	 * JSON Lines file repeats its keys in every record, and normalizing
+	 * each again cost a fifth of the engine's time on such a file.
+	 */
+	struct {
+		uint8_t n;		/* 0: empty */
+		uint8_t b[DESENS_MEMO_LEN];
+		int slot;
+	} memo[DESENS_MEMO];
 	int state;			/* enum in desens.c */
 	int err;			/* the first error, replayed */
 	struct perr perr;

@@ -92,6 +92,10 @@ int jscan_string(struct jp *j, bool *esc)
 			continue;
 		}
 		if (c >= 0x80) {
+			if (enc == TEXT_UTF8 && text_utf8_cjk3(j->p + j->i, j->n - j->i)) {
+				j->i += 3;
+				continue;
+			}
 			l = text_char_len(enc, j->p + j->i, j->n - j->i);
 			if (l <= 0)
 				return desens_bad(j->d, j->e,

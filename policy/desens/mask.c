@@ -35,7 +35,55 @@ struct mask_type {
 	const char *name;
 	mask_fn apply;
 	int first, last;		/* fixed keep(F,L) of the kind */
+	bool own_bytes;			/* writes only bytes of its input and '*' */
 };
+
+/*
+ * Short copies inline: a value is mostly under 16 bytes, where the calls
+ * into memcpy() and memset() cost more than the bytes (a third of a
+ * keep mask). The 8- and 4-byte moves may overlap; dst and src do not.
+ */
+static inline void copy_short(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	uint64_t a, b;
+	uint32_t x, y;
+
+	if (n > 16) {
+		memcpy(dst, src, n);
+	} else if (n >= 8) {
+		memcpy(&a, src, 8);
+		memcpy(&b, src + n - 8, 8);
+		memcpy(dst, &a, 8);
+		memcpy(dst + n - 8, &b, 8);
+	} else if (n >= 4) {
+		memcpy(&x, src, 4);
+		memcpy(&y, src + n - 4, 4);
+		memcpy(dst, &x, 4);
+		memcpy(dst + n - 4, &y, 4);
+	} else if (n) {
+		dst[0] = src[0];
+		dst[n / 2] = src[n / 2];
+		dst[n - 1] = src[n - 1];
+	}
+}
+
+static inline void stars_short(uint8_t *dst, size_t n)
+{
+	const uint64_t a = 0x2a2a2a2a2a2a2a2aULL;
+	const uint32_t x = 0x2a2a2a2a;
+
+	if (n > 16) {
+		memset(dst, '*', n);
+	} else if (n >= 8) {
+		memcpy(dst, &a, 8);
+		memcpy(dst + n - 8, &a, 8);
+	} else if (n >= 4) {
+		memcpy(dst, &x, 4);
+		memcpy(dst + n - 4, &x, 4);
+	} else if (n) {
+		dst[0] = dst[n / 2] = dst[n - 1] = '*';
+	}
+}
 
 /* Writes every character of in as '*'. */
 static int hide_all(struct mask_ctx *c, const uint8_t *in, size_t len,
@@ -50,13 +98,28 @@ static int hide_all(struct mask_ctx *c, const uint8_t *in, size_t len,
 	return 0;
 }
 
-static int keep_chars(struct mask_ctx *c, const uint8_t *in, size_t len,
-		      size_t first, size_t last, uint8_t *dst, size_t *outlen)
+/* The offset of the character that starts last characters before the end of valid text. */
+static size_t tail_at(enum text_enc enc, const uint8_t *in, size_t len, size_t n, size_t last)
 {
-	size_t n, head, tail, hidden;
+	size_t i = len;
 
-	if (text_count(c->enc, in, len, &n))
-		return -EILSEQ;
+	if (enc != TEXT_UTF8)
+		return text_offset(enc, in, len, n - last);
+	/* UTF-8 is self-synchronizing: a character starts at a byte that is no 10xxxxxx */
+	while (last--) {
+		i--;
+		while ((in[i] & 0xC0) == 0x80)
+			i--;
+	}
+	return i;
+}
+
+/* keep_chars() for in of n characters (counted, so valid text). */
+static int keep_counted(struct mask_ctx *c, const uint8_t *in, size_t len, size_t n,
+			size_t first, size_t last, uint8_t *dst, size_t *outlen)
+{
+	size_t head, tail, hidden;
+
 	/* fail closed: a value too short to hide anything is hidden whole */
 	if (first + last >= n)
 		first = last = 0;
@@ -66,13 +129,23 @@ static int keep_chars(struct mask_ctx *c, const uint8_t *in, size_t len,
 		tail = len - last;
 	} else {
 		head = text_offset(c->enc, in, len, first);
-		tail = head + text_offset(c->enc, in + head, len - head, hidden);
+		tail = tail_at(c->enc, in, len, n, last);
 	}
-	memcpy(dst, in, head);
-	memset(dst + head, '*', hidden);
-	memcpy(dst + head + hidden, in + tail, len - tail);
+	copy_short(dst, in, head);
+	stars_short(dst + head, hidden);
+	copy_short(dst + head + hidden, in + tail, len - tail);
 	*outlen = head + hidden + (len - tail);
 	return 0;
+}
+
+static int keep_chars(struct mask_ctx *c, const uint8_t *in, size_t len,
+		      size_t first, size_t last, uint8_t *dst, size_t *outlen)
+{
+	size_t n;
+
+	if (text_count(c->enc, in, len, &n))
+		return -EILSEQ;
+	return keep_counted(c, in, len, n, first, last, dst, outlen);
 }
 
 static int mask_none(struct mask_ctx *c, const struct mask_spec *m,
@@ -110,11 +183,13 @@ static int mask_id_card(struct mask_ctx *c, const struct mask_spec *m,
 	if (text_count(c->enc, in, len, &n))
 		return -EILSEQ;
 	if (n == 18)
-		return keep_chars(c, in, len, 6, 4, dst, outlen);
+		return keep_counted(c, in, len, n, 6, 4, dst, outlen);
 	if (n == 15)
-		return keep_chars(c, in, len, 6, 3, dst, outlen);
+		return keep_counted(c, in, len, n, 6, 3, dst, outlen);
 	/* fail closed: an ID of unknown shape may put anything anywhere */
-	return hide_all(c, in, len, dst, outlen);
+	memset(dst, '*', n);
+	*outlen = n;
+	return 0;
 }
 
 static int mask_email(struct mask_ctx *c, const struct mask_spec *m,
@@ -417,18 +492,18 @@ static int mask_hash(struct mask_ctx *c, const struct mask_spec *m,
 }
 
 static const struct mask_type mask_types[] = {
-	[MASK_NONE]	 = { "none",      mask_none,    0, 0 },
-	[MASK_KEEP]	 = { "keep",      mask_keep,    0, 0 },
-	[MASK_ID_CARD]	 = { "id_card",   mask_id_card, 6, 4 },
-	[MASK_PHONE]	 = { "phone",     mask_fixed,   3, 4 },
-	[MASK_NAME]	 = { "name",      mask_fixed,   1, 0 },
-	[MASK_BANK_CARD] = { "bank_card", mask_fixed,   6, 4 },
-	[MASK_ADDRESS]	 = { "address",   mask_fixed,   6, 0 },
-	[MASK_EMAIL]	 = { "email",     mask_email,   0, 0 },
-	[MASK_HASH]	 = { "hash",      mask_hash,    0, 0 },
-	[MASK_YEAR]	 = { "year",      mask_year,    0, 0 },
-	[MASK_REDACT]	 = { "redact",    mask_empty,   0, 0 },
-	[MASK_DROP]	 = { "drop",      mask_empty,   0, 0 },
+	[MASK_NONE]	 = { "none",      mask_none,    0, 0, true },
+	[MASK_KEEP]	 = { "keep",      mask_keep,    0, 0, true },
+	[MASK_ID_CARD]	 = { "id_card",   mask_id_card, 6, 4, true },
+	[MASK_PHONE]	 = { "phone",     mask_fixed,   3, 4, true },
+	[MASK_NAME]	 = { "name",      mask_fixed,   1, 0, true },
+	[MASK_BANK_CARD] = { "bank_card", mask_fixed,   6, 4, true },
+	[MASK_ADDRESS]	 = { "address",   mask_fixed,   6, 0, true },
+	[MASK_EMAIL]	 = { "email",     mask_email,   0, 0, true },
+	[MASK_HASH]	 = { "hash",      mask_hash,    0, 0, false },
+	[MASK_YEAR]	 = { "year",      mask_year,    0, 0, false },
+	[MASK_REDACT]	 = { "redact",    mask_empty,   0, 0, true },
+	[MASK_DROP]	 = { "drop",      mask_empty,   0, 0, true },
 };
 
 #define NTYPES (sizeof(mask_types) / sizeof(mask_types[0]))
@@ -439,6 +514,11 @@ static int mask_fixed(struct mask_ctx *c, const struct mask_spec *m,
 	const struct mask_type *t = &mask_types[m->kind];
 
 	return keep_chars(c, in, len, (size_t)t->first, (size_t)t->last, dst, outlen);
+}
+
+bool mask_own_bytes(enum mask_kind kind)
+{
+	return (size_t)kind < NTYPES && mask_types[kind].own_bytes;
 }
 
 const char *mask_kind_name(enum mask_kind kind)

@@ -64,6 +64,13 @@ int mask_apply(struct mask_ctx *c, const struct mask_spec *m,
 	       const void *in, size_t len, struct strbuf *out);
 
 /* The name of a kind ("id_card"), or "?" for none known. */
+/*
+ * Whether kind writes only bytes of its input and '*' (true of the keep
+ * masks, email, redact and drop; not of hash or year, which write digits
+ * of their own): a value a CSV need not quote needs no quotes masked.
+ */
+bool mask_own_bytes(enum mask_kind kind);
+
 const char *mask_kind_name(enum mask_kind kind);
 
 #endif

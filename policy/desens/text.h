@@ -41,6 +41,17 @@ int text_char_len(enum text_enc enc, const uint8_t *p, size_t n);
  */
 int text_check(enum text_enc enc, const uint8_t *p, size_t n, size_t *bad);
 
+/*
+ * Whether p[0..n) starts with a three-byte UTF-8 character led by E1..EC
+ * or EE..EF (no overlong form or surrogate can be one): most Chinese
+ * text, checked without the general walk.
+ */
+static inline int text_utf8_cjk3(const uint8_t *p, size_t n)
+{
+	return n >= 3 && ((p[0] >= 0xE1 && p[0] <= 0xEC) || p[0] >= 0xEE) && p[0] <= 0xEF &&
+	       (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80;
+}
+
 /* Counts the characters of p[0..n). Returns 0 or -EILSEQ. */
 int text_count(enum text_enc enc, const uint8_t *p, size_t n, size_t *nchars);
 
