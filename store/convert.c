@@ -20,6 +20,10 @@
  *   meta  "encrypted_at"         be64: the last audit record of the plain
  *                                pool; kept, it says where the log changed
  *
+ * The tree's rows are copied tagged (store/tree_tag.c); a conversion
+ * begun by a release before tags copies them untagged, and the pool's
+ * first open tags them.
+ *
  * Versions are converted one batch each (chunks first, in earlier
  * batches, then pages, references, the record and "convert_pos"), so a
  * run killed at any point goes on at the next version. Refs are counted
@@ -42,6 +46,7 @@
 #include "store/holes.h"
 #include "store/internal.h"
 #include "store/pack.h"
+#include "store/tree_tag.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -296,6 +301,8 @@ static int start_fresh(struct store *old, const char *cdir, const struct store_c
 	ret = crypt_prepare(o, &c, e);
 	if (ret)
 		goto out;
+	/* the tree is copied tagged, as a new pool's is made (store/tree_tag.c) */
+	c->tree_tag = true;
 	strbuf_addf(&path, "%s/keys", cdir);
 	if (mkdir(cdir, 0700) || mkdir(path.buf, 0700)) {
 		ret = perr_set(e, errno, "%s: %s", cdir, strerror(errno));
@@ -333,6 +340,7 @@ static int start_fresh(struct store *old, const char *cdir, const struct store_c
 		goto out;
 	}
 	s->crypt = c;
+	s->tree_tag = true;
 	c = NULL;
 	*out = s;
 	s = NULL;
@@ -595,6 +603,10 @@ static int row_copy(struct conv *cv, enum store_cf cf, const char *k, size_t kle
 		if (klen != 1 || k[0] != 'b')
 			return 0;
 		break;
+	case CF_TREE:
+		tree_put(cv->s, cv->b, k, klen, v, vlen);
+		cv->pending += klen + vlen + CRYPT_OVERHEAD;
+		return 0;
 	case CF_POLICY:
 		store_put_value(cv->s, cv->b, cf, k, klen, v, vlen);
 		cv->pending += vlen;

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# t_tree_retag.sh - an encrypted pool made before tree tags (its tree rows
+# untagged, made here with POOLFS_TEST_UNTAGGED, the older path) is tagged
+# at its first read-write open: every row gets its tag, meta "crypt" says
+# "tree": "tag" and a store.retag record says how many. From then on the
+# disk holder's edits are EIO, as in a pool made tagged: a directory entry
+# pointed at another file's inode, an untagged (older) inode record put
+# back. A plain pool converted by `poolctl encrypt` comes out tagged.
+# timeout: 120
+. "$(dirname "$0")/../lib.sh"
+t_setup
+command -v ldb > /dev/null || die "ldb not found (Debian rocksdb-tools; scripts/deps.sh installs it)"
+
+row() { ldb --db="$STORE/db" --column_family=tree --key_hex --value_hex get "0x$1" 2> /dev/null | sed 's/^0x//'; }
+put() {
+	ldb --db="$STORE/db" --column_family=tree --key_hex --value_hex put "0x$1" "0x$2" \
+		> "$T_TMP/ldb.out" 2>&1 || die "ldb put failed: $(cat "$T_TMP/ldb.out")"
+}
+dkey() {
+	local parent=$ROOT_INO
+	[ -n "$1" ] && parent=$(row "$(dkey "" "$1")" | cut -c1-16)
+	printf '64%s%s' "$parent" "$(printf '%s' "$2" | od -An -tx1 | tr -d ' \n')"
+}
+ikey() { printf '69%s' "$(row "$(dkey "$1" "$2")" | cut -c1-16)"; }
+meta_crypt() { ldb --db="$STORE/db" --column_family=meta get crypt 2> /dev/null; }
+ROOT_INO=$(printf '%016x' 1)
+
+# attacked DESC PATH SECRET: reading PATH fails, does not give SECRET, is audited
+attacked() {
+	local desc=$1 path=$2 secret=$3 out
+	pool_mount
+	out=$(cat "$MNT$path" 2>&1)
+	check_fails "$desc: reading $path fails" cat "$MNT$path"
+	check_eq "$desc: $secret is not served" "$(grep -c -- "$secret" <<< "$out")" 0
+	pool_umount
+	check "$desc: the failure is in the audit log" \
+		test "$(pctl audit query --json --path "$path" | grep -c '"result":-5')" -gt 0
+	rm -rf "$STORE"
+	cp -a "$T_TMP/store.intact" "$STORE" || die "cannot put the intact store back"
+}
+
+# ---- a pool as made and used before tags ----
+export POOLFS_TEST_UNTAGGED=1
+pool_init
+pool_mount
+mkdir "$MNT/x" "$MNT/y" || die "mkdir failed"
+printf 'old,1\n' > "$MNT/x/f.csv"
+printf 'aaaa,secret-of-a\n' > "$MNT/x/a.csv"
+printf 'bbbb,b\n' > "$MNT/y/b.csv"
+pool_umount
+cp -a "$STORE" "$T_TMP/store.v1" || die "cp -a failed"
+pool_mount
+printf 'new,2\n' > "$MNT/x/f.csv"
+pool_umount
+unset POOLFS_TEST_UNTAGGED
+check_eq "the old pool's key record has no tree flag" "$(meta_crypt | grep -c '"tree"')" 0
+fkey=$(ikey x f.csv)
+[ ${#fkey} = 18 ] || die "no inode row for x/f.csv ($fkey)"
+before=$(row "$fkey")
+
+# ---- the first open tags it ----
+pool_mount
+check_eq "f.csv reads its new version" "$(cat "$MNT/x/f.csv")" "new,2"
+check_eq "b.csv reads" "$(cat "$MNT/y/b.csv")" "bbbb,b"
+pool_umount
+check_eq "the key record now says tree: tag" "$(meta_crypt | grep -c '"tree":"tag"')" 1
+after=$(row "$fkey")
+check_eq "f.csv's inode row got its tag (33 bytes)" "$(( (${#after} - ${#before}) / 2 ))" 33
+check_eq "the tagging is recorded" "$(pctl audit query --json --op store.retag | grep -c '"result":0')" 1
+cp -a "$STORE" "$T_TMP/store.intact" || die "cp -a failed"
+pool_mount
+pool_umount
+check_eq "and done once" "$(pctl audit query --json --op store.retag | grep -c '"result":0')" 1
+
+# ---- the disk holder's edits now fail ----
+put "$(dkey y b.csv)" "$(row "$(dkey x a.csv)")"
+attacked "entry swapped after tagging" /y/b.csv "secret-of-a"
+
+old=$(STORE=$T_TMP/store.v1 row "$fkey")
+[ -n "$old" ] || die "no older inode record"
+put "$fkey" "$old"
+attacked "older untagged inode record put back" /x/f.csv "old,1"
+
+cur=$(row "$fkey")
+put "$fkey" "${cur:0:$(( ${#cur} - 66 ))}"
+attacked "its tag stripped" /x/f.csv "new,2"
+
+# ---- a plain pool converted by poolctl encrypt comes out tagged ----
+rm -rf "$STORE"
+pool_init "$STORE" --cipher none
+pool_mount
+mkdir "$MNT/x" "$MNT/y" || die "mkdir failed"
+printf 'aaaa,secret-of-a\n' > "$MNT/x/a.csv"
+printf 'bbbb,b\n' > "$MNT/y/b.csv"
+pool_umount
+check "poolctl encrypt" pctl encrypt --key-file "$T_TMP/conv.key"
+check_eq "the converted pool's key record says tree: tag" "$(meta_crypt | grep -c '"tree":"tag"')" 1
+cp -a "$STORE" "$T_TMP/store.intact" || die "cp -a failed"
+POOLFS_OPTS=allow_all,key_file=$T_TMP/conv.key
+pool_mount
+check_eq "the converted pool reads b.csv" "$(cat "$MNT/y/b.csv")" "bbbb,b"
+pool_umount
+check_eq "and needed no tagging at open" "$(pctl audit query --json --op store.retag | grep -c .)" 0
+put "$(dkey y b.csv)" "$(row "$(dkey x a.csv)")"
+attacked "entry swapped in a converted pool" /y/b.csv "secret-of-a"
