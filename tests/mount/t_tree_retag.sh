@@ -5,7 +5,10 @@
 # "tree": "tag" and a store.retag record says how many. From then on the
 # disk holder's edits are EIO, as in a pool made tagged: a directory entry
 # pointed at another file's inode, an untagged (older) inode record put
-# back. A plain pool converted by `poolctl encrypt` comes out tagged.
+# back. The swap is made whole: the entry y/b.csv pointed at x/a.csv's
+# inode and that inode's record edited to name y/b.csv, which the
+# entry-names-its-inode check alone lets through in an untagged pool.
+# A plain pool converted by `poolctl encrypt` comes out tagged.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 t_setup
@@ -24,6 +27,16 @@ dkey() {
 ikey() { printf '69%s' "$(row "$(dkey "$1" "$2")" | cut -c1-16)"; }
 meta_crypt() { ldb --db="$STORE/db" --column_family=meta get crypt 2> /dev/null; }
 ROOT_INO=$(printf '%016x' 1)
+# swap: y/b.csv's entry to x/a.csv's inode, whose record (parent at byte
+# 35, name at byte 93, "a.csv" and "b.csv" of one length) now names it
+swap() {
+	local akey aval yino
+	akey=$(ikey x a.csv)
+	aval=$(row "$akey")
+	yino=$(row "$(dkey "" y)" | cut -c1-16)
+	put "$(dkey y b.csv)" "$(row "$(dkey x a.csv)")"
+	put "$akey" "${aval:0:70}$yino${aval:86:100}$(printf b.csv | od -An -tx1 | tr -d ' \n')${aval:196}"
+}
 
 # attacked DESC PATH SECRET: reading PATH fails, does not give SECRET, is audited
 attacked() {
@@ -73,8 +86,8 @@ pool_umount
 check_eq "and done once" "$(pctl audit query --json --op store.retag | grep -c '"result":0')" 1
 
 # ---- the disk holder's edits now fail ----
-put "$(dkey y b.csv)" "$(row "$(dkey x a.csv)")"
-attacked "entry swapped after tagging" /y/b.csv "secret-of-a"
+swap
+attacked "entry and inode record swapped after tagging" /y/b.csv "secret-of-a"
 
 old=$(STORE=$T_TMP/store.v1 row "$fkey")
 [ -n "$old" ] || die "no older inode record"
@@ -101,5 +114,5 @@ pool_mount
 check_eq "the converted pool reads b.csv" "$(cat "$MNT/y/b.csv")" "bbbb,b"
 pool_umount
 check_eq "and needed no tagging at open" "$(pctl audit query --json --op store.retag | grep -c .)" 0
-put "$(dkey y b.csv)" "$(row "$(dkey x a.csv)")"
-attacked "entry swapped in a converted pool" /y/b.csv "secret-of-a"
+swap
+attacked "entry and inode record swapped in a converted pool" /y/b.csv "secret-of-a"
