@@ -106,6 +106,34 @@ static bool exists(const char *path)
 	return !lstat(path, &st);
 }
 
+static int open_new(const char *cdir, bool create, struct store **out);
+
+/*
+ * Whether cdir/db is an encrypted pool's database: READY and the
+ * database are files whoever holds the disk can put there, and the swap
+ * would put a plain one in place of the pool (and delete the pool's).
+ */
+static int ready_encrypted(const char *dir, const char *cdir, struct perr *e)
+{
+	struct strbuf v = STRBUF_INIT;
+	struct store *s = NULL;
+	bool ok;
+
+	if (open_new(cdir, false, &s))
+		return perr_set(e, EIO, "%s: convert/READY is there but convert/db does not open; "
+				"nothing swapped", dir);
+	ok = !store_get(s, CF_META, "format", 6, &v) && v.len == 4 &&
+	     get_be32((const uint8_t *)v.buf) == STORE_FORMAT_CRYPT &&
+	     !store_get(s, CF_META, "crypt", 5, &v);
+	store_free(s);
+	strbuf_release(&v);
+	if (!ok)
+		return perr_set(e, EKEYREJECTED, "%s: refused: convert/READY is there but convert/db "
+				"is not an encrypted pool's database (put there by hand?); nothing "
+				"swapped", dir);
+	return 0;
+}
+
 int store_convert_recover(const char *dir, struct perr *e)
 {
 	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
@@ -119,6 +147,11 @@ int store_convert_recover(const char *dir, struct perr *e)
 	strbuf_reset(&a);
 	strbuf_addf(&a, "%s/convert/db", dir);
 	if (exists(a.buf)) {
+		strbuf_addf(&b, "%s/convert", dir);
+		ret = ready_encrypted(dir, b.buf, e);
+		if (ret)
+			goto out;
+		strbuf_reset(&b);
 		strbuf_addf(&b, "%s/db", dir);
 		if (exists(b.buf)) {
 			struct strbuf old = STRBUF_INIT;
