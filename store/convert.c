@@ -66,7 +66,6 @@
 #include "common/log.h"
 
 #define META_POS	"convert_pos"
-#define META_SRC	"encrypted_at"
 #define MAP_PREFIX	"cmap"
 
 static const char *const secret_names[] = { "hash", "sign" };

@@ -20,6 +20,9 @@ struct perr;
 struct version_rec;
 struct chunk_list;
 
+/* meta row: be64, the last audit record of the plain pool a conversion read */
+#define META_SRC	"encrypted_at"
+
 /*
  * The keys of a new encrypted pool (store/db.c): a pool id, the master
  * key (o->key_file's when it exists, else a new file, or scrypt of
