@@ -10,12 +10,9 @@
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
 t_setup
-command -v ldb > /dev/null || die "ldb not found (Debian rocksdb-tools; scripts/deps.sh installs it)"
-
-row() { ldb --db="$STORE/db" --column_family=tree --key_hex --value_hex get "0x$1" 2> /dev/null | sed 's/^0x//'; }
+. "$(dirname "$0")/tree_lib.sh"	# row
 ldb_do() { ldb --db="$STORE/db" "$@" > "$T_TMP/ldb.out" 2>&1 || die "ldb $* failed: $(cat "$T_TMP/ldb.out")"; }
 vrow() { ldb --db="$STORE/db" --column_family=versions --key_hex --value_hex get "0x$1" 2> /dev/null | sed 's/^0x//'; }
-ROOT_INO=$(printf '%016x' 1)
 FKEY=64${ROOT_INO}$(printf f.csv | od -An -tx1 | tr -d ' \n')
 
 # make_pool [init args]: f.csv with versions 1 and 2; store.v1 holds the store after 1
