@@ -577,10 +577,24 @@ int main(int argc, char *argv[])
 
 	err = store_open(store, 0, &fs.store, &e);
 	if (err < 0) {
-		fprintf(stderr, "poolfs: store \"%s\": %s\n", o.store, perr_msg(&e, -err));
+		fprintf(stderr, "poolfs: store \"%s\": not serving: %s\n", o.store,
+			perr_msg(&e, -err));
 		ret = 2;
 		fs_release(&fs);
 		goto out;
+	}
+	/* a key given is the operator saying the pool is encrypted: a plain one is forged */
+	if (store_key_given()) {
+		struct store_crypto_info ci;
+
+		store_crypto_info(fs.store, &ci);
+		if (ci.cipher == CRYPT_PLAIN) {
+			fprintf(stderr, "poolfs: store \"%s\": not serving: a key was given "
+				"(key_file or passphrase_file) but the pool is not encrypted: "
+				"its meta was edited, or the wrong store was named\n", o.store);
+			ret = 2;
+			goto err_out2;
+		}
 	}
 	/* fail closed: never serve a policy older or newer than the log applied */
 	err = store_policy_check(fs.store, &e);

@@ -43,6 +43,12 @@ struct audit_rec {
 	uint64_t count;			/* operations the record stands for when
 					 * repeats were coalesced; 0 or 1: one
 					 * (and the record has no "count") */
+	/*
+	 * a commit's: the inode and the mark of the version it made
+	 * (store/commit_mark.c); 0 and NULL elsewhere (no "ino", "content")
+	 */
+	uint64_t ino;
+	const char *content;
 	/* filled by the store */
 	uint64_t seq;
 	int64_t time_ns;

@@ -217,12 +217,17 @@ static void audit_body(struct strbuf *sb, const struct audit_rec *r, const uint8
 	int_member(sb, "{\"bytes\":", (int64_t)r->bytes);
 	str_member(sb, ",\"code\":", r->code);
 	str_member(sb, ",\"comm\":", r->comm);
+	/* a commit's only, so other records stay as they were */
+	if (r->content && r->content[0])
+		str_member(sb, ",\"content\":", r->content);
 	/* absent for one operation, so records from before counts stay as they were */
 	if (r->count > 1)
 		int_member(sb, ",\"count\":", (int64_t)r->count);
 	str_member(sb, ",\"dept\":", r->dept);
 	int_member(sb, ",\"gid\":", r->gid);
 	str_member(sb, ",\"grant\":", r->grant);
+	if (r->ino)
+		int_member(sb, ",\"ino\":", (int64_t)r->ino);
 	str_member(sb, ",\"op\":", r->op);
 	str_member(sb, ",\"path\":", r->path);
 	int_member(sb, ",\"pid\":", r->pid);
@@ -321,7 +326,7 @@ static const char *get_str(json_t *o, const char *key, int *bad)
 int audit_decode(const char *value, size_t len, json_t **o, struct audit_rec *r,
 		 char prev_hex[65])
 {
-	json_int_t seq, t, uid, gid, pid, ver, bytes, res, count = 1, pol = 0;
+	json_int_t seq, t, uid, gid, pid, ver, bytes, res, count = 1, pol = 0, ino = 0;
 	const char *prev;
 	int bad = 0;
 
@@ -351,6 +356,11 @@ int audit_decode(const char *value, size_t len, json_t **o, struct audit_rec *r,
 	if (json_object_get(*o, "policy") && (get_int(*o, "policy", &pol) || !pol))
 		goto bad;
 	r->policy = (uint64_t)pol;
+	if (json_object_get(*o, "ino") && (get_int(*o, "ino", &ino) || ino <= 0))
+		goto bad;
+	r->ino = (uint64_t)ino;
+	if (json_object_get(*o, "content"))
+		r->content = get_str(*o, "content", &bad);
 	r->comm = get_str(*o, "comm", &bad);
 	r->dept = get_str(*o, "dept", &bad);
 	r->user = get_str(*o, "user", &bad);

@@ -13,6 +13,8 @@
  *   - the head: a signed (seq, hash) of the last record, rewritten with
  *     every write. A tail cut off, or records added after it, no longer
  *     match.
+ * And the store against the log: a commit's record names the version it
+ * made, which must still be stored with that content (store/commit_mark.c).
  * The chain starts at the pool's "init" record, so a log wiped with its
  * head is not an intact empty log. What no signature made with a key in
  * the store can show is a log rebuilt with that key, or replaced by an
@@ -22,6 +24,7 @@
  */
 #include "common/alloc.h"
 #include "store/audit_int.h"
+#include "store/commit_mark.h"
 #include "store/crypt_store.h"
 
 #include <errno.h>
@@ -46,6 +49,7 @@ struct verify {
 	const struct audit_anchor *want;	/* the log must reach it; NULL: none */
 	uint64_t policy_applied;	/* the version the last policy.apply made */
 	uint64_t policy_seq;		/* and its record; 0: none */
+	uint64_t plain_until;		/* the last record of a pool before encryption */
 };
 
 #define ULL(x) ((unsigned long long)(x))
@@ -170,6 +174,19 @@ static int check_record(struct verify *v, uint64_t seq, const char *val, size_t 
 	if (!strcmp(r.op, "policy.apply") && r.result == 0 && r.version) {
 		v->policy_applied = r.version;
 		v->policy_seq = seq;
+	}
+	/* the version a commit made is still in the store, with its content */
+	if (r.ino) {
+		char msg[400];
+
+		ret = commit_mark_check(v->s, &r, seq > v->plain_until, msg, sizeof(msg));
+		if (ret == -EBADMSG)
+			ret = broken(v, seq, "%s", msg);
+		else if (ret)
+			ret = perr_set(v->e, -ret, "cannot read version %llu of inode %llu: %s",
+				       ULL(r.version), ULL(r.ino), strerror(-ret));
+		if (ret)
+			goto out;
 	}
 	if (!strcmp(r.op, "audit_break")) {
 		ret = broken(v, r.version && r.version < seq ? r.version : seq,
@@ -379,6 +396,7 @@ static int verify_run(struct store *s, const struct audit_anchor *want, struct a
 		goto out;
 	}
 	v.md = audit_md(v.algo);
+	v.plain_until = commit_mark_plain_until(s);
 	ret = audit_keys_load(s, &v.keys);
 	if (ret) {
 		ret = perr_set(e, -ret, "%s/keys/sign.key: cannot read the signing key: %s",

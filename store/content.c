@@ -49,6 +49,7 @@
  */
 #include "common/alloc.h"
 #include "store/chunker.h"
+#include "store/commit_mark.h"
 #include "store/content.h"
 #include "store/convert_int.h"
 #include "store/crypt_store.h"
@@ -472,6 +473,8 @@ int store_restore(struct store *s, uint64_t ino, uint64_t version,
 	struct version_rec vr;
 	struct strbuf raw = STRBUF_INIT;
 	struct audit_rec a;
+	char mark[COMMIT_MARK_HEX + 1];
+	uint8_t cid[32];
 	bool audited = false;
 	int ret;
 
@@ -487,14 +490,16 @@ int store_restore(struct store *s, uint64_t ino, uint64_t version,
 	ret = version ? version_load(s, ino, version, &vr, &raw) : -ENOENT;
 	if (ret)
 		goto out;
-	ret = version_link(s, b, &r, vr.pages, vr.ends, vr.npages, vr.size, w, NULL);
+	ret = version_link(s, b, &r, vr.pages, vr.ends, vr.npages, vr.size, w, cid);
 	if (ret)
 		goto out;
 	if (audit) {
 		a = *audit;
 		if (!a.version)
 			a.version = r.attr.version;
-		ret = audit_add(s, b, &a);
+		ret = commit_audit_mark(s, &a, &r, cid, mark);
+		if (!ret)
+			ret = audit_add(s, b, &a);
 		if (ret)
 			goto out;
 		audited = true;

@@ -20,6 +20,10 @@
  *   meta  "encrypted_at"         be64: the last audit record of the plain
  *                                pool; kept, it says where the log changed
  *
+ * The tree's rows are copied tagged (store/tree_tag.c); a conversion
+ * begun by a release before tags copies them untagged, and the pool's
+ * first open tags them.
+ *
  * Versions are converted one batch each (chunks first, in earlier
  * batches, then pages, references, the record and "convert_pos"), so a
  * run killed at any point goes on at the next version. Refs are counted
@@ -43,6 +47,7 @@
 #include "store/holes.h"
 #include "store/internal.h"
 #include "store/pack.h"
+#include "store/tree_tag.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -62,7 +67,6 @@
 #include "common/log.h"
 
 #define META_POS	"convert_pos"
-#define META_SRC	"encrypted_at"
 #define MAP_PREFIX	"cmap"
 
 /* ---- the new database ---- */
@@ -108,6 +112,32 @@ static int open_new(const char *cdir, bool create, struct store **out)
 	strbuf_release(&path);
 	*out = s;
 	return ret;
+}
+
+/*
+ * Whether cdir/db is an encrypted pool's database: READY and the
+ * database are files whoever holds the disk can put there, and the swap
+ * would put a plain one in place of the pool (and delete the pool's).
+ */
+int conv_ready_encrypted(const char *dir, const char *cdir, struct perr *e)
+{
+	struct strbuf v = STRBUF_INIT;
+	struct store *s = NULL;
+	bool ok;
+
+	if (open_new(cdir, false, &s))
+		return perr_set(e, EIO, "%s: convert/READY is there but convert/db does not open; "
+				"nothing swapped", dir);
+	ok = !store_get(s, CF_META, "format", 6, &v) && v.len == 4 &&
+	     get_be32((const uint8_t *)v.buf) == STORE_FORMAT_CRYPT &&
+	     !store_get(s, CF_META, "crypt", 5, &v);
+	store_free(s);
+	strbuf_release(&v);
+	if (!ok)
+		return perr_set(e, EKEYREJECTED, "%s: refused: convert/READY is there but convert/db "
+				"is not an encrypted pool's database (put there by hand?); nothing "
+				"swapped", dir);
+	return 0;
 }
 
 /* keys/NAME.key of old, sealed with c's master key, into cdir/keys/NAME.key. */
@@ -180,6 +210,8 @@ static int start_fresh(struct store *old, const char *cdir, const struct store_c
 	ret = crypt_prepare(o, &c, e);
 	if (ret)
 		goto out;
+	/* the tree is copied tagged, as a new pool's is made (store/tree_tag.c) */
+	c->tree_tag = true;
 	strbuf_addf(&path, "%s/keys", cdir);
 	if (mkdir(cdir, 0700) || mkdir(path.buf, 0700)) {
 		ret = perr_set(e, errno, "%s: %s", cdir, strerror(errno));
@@ -217,6 +249,7 @@ static int start_fresh(struct store *old, const char *cdir, const struct store_c
 		goto out;
 	}
 	s->crypt = c;
+	s->tree_tag = true;
 	c = NULL;
 	*out = s;
 	s = NULL;
@@ -479,6 +512,10 @@ static int row_copy(struct conv *cv, enum store_cf cf, const char *k, size_t kle
 		if (klen != 1 || k[0] != 'b')
 			return 0;
 		break;
+	case CF_TREE:
+		tree_put(cv->s, cv->b, k, klen, v, vlen);
+		cv->pending += klen + vlen + CRYPT_OVERHEAD;
+		return 0;
 	case CF_POLICY:
 		store_put_value(cv->s, cv->b, cf, k, klen, v, vlen);
 		cv->pending += vlen;

@@ -20,6 +20,9 @@ struct perr;
 struct version_rec;
 struct chunk_list;
 
+/* meta row: be64, the last audit record of the plain pool a conversion read */
+#define META_SRC	"encrypted_at"
+
 /*
  * The keys of a new encrypted pool (store/db.c): a pool id, the master
  * key (o->key_file's when it exists, else a new file, or scrypt of
@@ -69,6 +72,9 @@ int conv_rm_rf(const char *path);
 
 /* Whether path exists (a dangling link does). */
 bool conv_exists(const char *path);
+
+/* Refuses (EKEYREJECTED) a convert/db in cdir that is not an encrypted pool's database. */
+int conv_ready_encrypted(const char *dir, const char *cdir, struct perr *e);
 
 /* Flushes and compacts every family; all_blobs: blob GC over every blob file. */
 int store_compact_all(struct store *s, bool all_blobs);

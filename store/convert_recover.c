@@ -67,6 +67,11 @@ int store_convert_recover(const char *dir, struct perr *e)
 	strbuf_reset(&a);
 	strbuf_addf(&a, "%s/convert/db", dir);
 	if (conv_exists(a.buf)) {
+		strbuf_addf(&b, "%s/convert", dir);
+		ret = conv_ready_encrypted(dir, b.buf, e);
+		if (ret)
+			goto out;
+		strbuf_reset(&b);
 		strbuf_addf(&b, "%s/db", dir);
 		if (conv_exists(b.buf)) {
 			struct strbuf old = STRBUF_INIT;

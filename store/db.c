@@ -500,8 +500,12 @@ int store_create_packs(const char *dir, const struct store_crypt_opts *o, bool p
 		ret = open_error(dir, err, e);
 		goto out;
 	}
-	/* a new encrypted pool tags its tree rows from the root on */
-	if (c) {
+	/*
+	 * a new encrypted pool tags its tree rows from the root on;
+	 * POOLFS_TEST_UNTAGGED makes one as releases before tags did, for
+	 * tests/mount/t_tree_retag.sh
+	 */
+	if (c && !getenv("POOLFS_TEST_UNTAGGED")) {
 		c->tree_tag = true;
 		s->tree_tag = true;
 		s->crypt = c;

@@ -14,8 +14,10 @@
 #include "common/codec.h"
 #include "common/log.h"
 #include "store/convert.h"
+#include "store/crypt_bind.h"
 #include "store/crypt_store.h"
 #include "store/pack_mode.h"
+#include "store/tree_tag.h"
 
 /*
  * The highest inode number the tree or the versions use, when the inode
@@ -85,6 +87,10 @@ static int load_meta(struct store *s, struct perr *e)
 		ret = crypt_store_load(s, e);
 		if (ret)
 			goto out;
+	} else {
+		ret = crypt_bind_plain(s, e);
+		if (ret)
+			goto out;
 	}
 	ret = store_get(s, CF_META, "next_ino", 8, &v);
 	if (ret || v.len != 8) {
@@ -108,6 +114,8 @@ int store_open(const char *dir, unsigned flags, struct store **out, struct perr 
 	struct store *s = NULL;
 	struct stat st;
 	char *err = NULL;
+	char note[96];
+	uint64_t tagged;
 	bool recovered;
 	int ret;
 
@@ -142,6 +150,12 @@ int store_open(const char *dir, unsigned flags, struct store **out, struct perr 
 	ret = load_meta(s, e);
 	if (ret)
 		goto out;
+	/* a swapped-in database that is not encrypted is no finished conversion */
+	if (recovered && !s->crypt) {
+		ret = perr_set(e, EKEYREJECTED, "%s: refused: the conversion swapped in a "
+			       "database that is not encrypted (convert/db replaced?)", dir);
+		goto out;
+	}
 	ret = audit_load(s);
 	if (ret) {
 		ret = perr_set(e, -ret, "%s: cannot read the audit log", dir);
@@ -155,6 +169,22 @@ int store_open(const char *dir, unsigned flags, struct store **out, struct perr 
 		ret = audit_append(s, &r);
 		if (ret) {
 			ret = perr_set(e, -ret, "%s: cannot record the end of the conversion", dir);
+			goto out;
+		}
+	}
+	/* before anything reads the tree: from here an untagged row is refused */
+	ret = tree_retag(s, &tagged, e);
+	if (ret)
+		goto out;
+	if (tagged) {
+		struct audit_rec r = { .uid = getuid(), .gid = getgid(), .pid = (uint32_t)getpid(),
+				       .op = "store.retag", .reason = note };
+
+		snprintf(note, sizeof(note), "%llu tree rows tagged: the pool's tree is "
+			 "authenticated from here on", (unsigned long long)tagged);
+		ret = audit_append(s, &r);
+		if (ret) {
+			ret = perr_set(e, -ret, "%s: cannot record the tagging of the tree", dir);
 			goto out;
 		}
 	}

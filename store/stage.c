@@ -37,6 +37,7 @@
  */
 #include "common/alloc.h"
 #include "store/chunker.h"
+#include "store/commit_mark.h"
 #include "store/content.h"
 #include "store/crypt_store.h"
 #include "store/holes.h"
@@ -760,6 +761,8 @@ static int stage_link(struct store_stage *st, const struct chunk_list *l,
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	struct inode_rec r;
 	struct audit_rec a;
+	char mark[COMMIT_MARK_HEX + 1];
+	uint8_t cid[32];
 	bool audited = false;
 	int ret;
 
@@ -769,12 +772,16 @@ static int stage_link(struct store_stage *st, const struct chunk_list *l,
 	if (!ret && r.attr.type != STORE_REG)
 		ret = -EINVAL;
 	if (!ret)
-		ret = version_add(s, b, &r, l, w, id);
+		ret = version_add(s, b, &r, l, w, cid);
+	if (!ret && id)
+		memcpy(id, cid, 32);
 	if (!ret && audit) {
 		a = *audit;
 		if (!a.version)
 			a.version = r.attr.version;
-		ret = audit_add(s, b, &a);
+		ret = commit_audit_mark(s, &a, &r, cid, mark);
+		if (!ret)
+			ret = audit_add(s, b, &a);
 		audited = !ret;
 	}
 	if (!ret)

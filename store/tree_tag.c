@@ -17,8 +17,13 @@
  * log line, as a sealed value does. Whether a pool tags is in meta
  * "crypt" ("tree": "tag"), and that record's keyset is wrapped with the
  * flag in its associated data, so deleting the flag does not open the
- * pool. Pools made before tags, and pools converted by `poolctl
- * encrypt`, keep untagged rows (docs/encryption.md).
+ * pool. Pools made before tags, and pools converted by an older
+ * `poolctl encrypt`, are tagged at their first read-write open
+ * (tree_retag()); until then they hold untagged rows that nothing checks.
+ *
+ *   meta  "tree_retag"  present while a re-tagging is under way: the rows
+ *                       are partly tagged but meta "crypt" does not say
+ *                       so yet, and a read-only open must not read them
  */
 #include "store/tree_tag.h"
 #include "store/crypt_store.h"
@@ -32,6 +37,9 @@
 #include "common/alloc.h"
 #include "common/codec.h"
 #include "common/log.h"
+
+#define META_RETAG	"tree_retag"
+#define RETAG_BATCH	(4u << 20)
 
 /* be16 key length || key || value: the "key" make_ad() binds. */
 static uint8_t *tag_ad(const void *key, size_t klen, const void *v, size_t vlen, size_t *len)
@@ -105,6 +113,113 @@ bad:
 			"edited, or moved from another key");
 	}
 	return -EIO;
+}
+
+/* Whether v, read under key, ends in a tag that holds (put by a run cut short). */
+static bool tag_holds(struct store *s, const void *key, size_t klen, const char *v, size_t vlen)
+{
+	uint8_t *ad, none;
+	size_t adlen, n;
+	int ret;
+
+	if (vlen < CRYPT_OVERHEAD)
+		return false;
+	n = vlen - CRYPT_OVERHEAD;
+	ad = tag_ad(key, klen, v, n, &adlen);
+	ret = store_check_to(s, CF_TREE, ad, adlen, (const uint8_t *)v + n, CRYPT_OVERHEAD, &none);
+	free(ad);
+	return !ret;
+}
+
+/* Tags every row not tagged yet, a batch at a time, each naming the run. */
+static int retag_rows(struct store *s, uint64_t *n)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[CF_TREE]);
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	size_t pending = 0;
+	char *err = NULL;
+	int ret = 0;
+
+	for (rocksdb_iter_seek_to_first(it); !ret && rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t klen, vlen;
+		const char *k = rocksdb_iter_key(it, &klen);
+		const char *v = rocksdb_iter_value(it, &vlen);
+
+		if (tag_holds(s, k, klen, v, vlen))
+			continue;
+		if (!pending)
+			rocksdb_writebatch_put_cf(b, s->cf[CF_META], META_RETAG, strlen(META_RETAG),
+						  "", 0);
+		tree_put(s, b, k, klen, v, vlen);
+		pending += klen + vlen + CRYPT_OVERHEAD;
+		(*n)++;
+		if (pending >= RETAG_BATCH) {
+			ret = store_write(s, b, false);
+			rocksdb_writebatch_clear(b);
+			pending = 0;
+		}
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err && !ret) {
+		log_err("%s: tree: %s", s->dir, err);
+		ret = -EIO;
+	}
+	if (!ret && pending)
+		ret = store_write(s, b, false);
+	rocksdb_free(err);
+	rocksdb_writebatch_destroy(b);
+	rocksdb_iter_destroy(it);
+	return ret;
+}
+
+int tree_retag(struct store *s, uint64_t *n, struct perr *e)
+{
+	rocksdb_writebatch_t *b = NULL;
+	struct strbuf meta = STRBUF_INIT;
+	int ret;
+
+	*n = 0;
+	/* POOLFS_TEST_UNTAGGED: an untagged pool used as releases before tags did */
+	if (!s->crypt || s->tree_tag || getenv("POOLFS_TEST_UNTAGGED"))
+		return 0;
+	if (s->flags & STORE_OPEN_RDONLY) {
+		ret = store_get(s, CF_META, META_RETAG, strlen(META_RETAG), &meta);
+		strbuf_release(&meta);
+		if (ret == -ENOENT)
+			return 0;
+		return perr_set(e, ret ? -ret : EAGAIN, "%s: the tagging of the tree's rows was "
+				"cut short; open the pool read-write once (poolfs, or a poolctl "
+				"command that records) to finish it", s->dir);
+	}
+	/* tree_put() tags while the flag is up; meta "crypt" says so only at the end */
+	s->tree_tag = true;
+	ret = retag_rows(s, n);
+	if (ret) {
+		ret = perr_set(e, -ret, "%s: cannot tag the tree's rows: %s", s->dir,
+			       strerror(-ret));
+		goto out;
+	}
+	s->crypt->tree_tag = true;
+	ret = crypt_store_meta(s->crypt, &meta);
+	if (ret) {
+		ret = perr_set(e, -ret, "%s: cannot rewrap the keyset for tagged tree rows", s->dir);
+		goto out;
+	}
+	b = rocksdb_writebatch_create();
+	rocksdb_writebatch_put_cf(b, s->cf[CF_META], "crypt", 5, meta.buf, meta.len);
+	rocksdb_writebatch_delete_cf(b, s->cf[CF_META], META_RETAG, strlen(META_RETAG));
+	ret = store_write(s, b, true);
+	if (ret)
+		ret = perr_set(e, -ret, "%s: cannot record that the tree's rows are tagged", s->dir);
+out:
+	if (ret) {
+		s->tree_tag = false;
+		s->crypt->tree_tag = false;
+	}
+	if (b)
+		rocksdb_writebatch_destroy(b);
+	strbuf_release(&meta);
+	return ret;
 }
 
 void tree_tag_from_meta(struct store *s, const char *json, size_t len)

@@ -10,52 +10,12 @@
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
 t_setup
-command -v ldb > /dev/null || die "ldb not found (Debian rocksdb-tools; scripts/deps.sh installs it)"
+. "$(dirname "$0")/tree_lib.sh"	# row, put, dkey, ikey, attacked, tree_fixture
 
-# row KEYHEX: the tree row's value (hex, no 0x), empty when absent
-row() { ldb --db="$STORE/db" --column_family=tree --key_hex --value_hex get "0x$1" 2> /dev/null | sed 's/^0x//'; }
-put() {
-	ldb --db="$STORE/db" --column_family=tree --key_hex --value_hex put "0x$1" "0x$2" \
-		> "$T_TMP/ldb.out" 2>&1 || die "ldb put failed: $(cat "$T_TMP/ldb.out")"
-}
-# dkey DIRNAME NAME: the key (hex) of the live entry NAME in /DIRNAME
-dkey() {
-	local parent=$ROOT_INO
-	[ -n "$1" ] && parent=$(row "$(dkey "" "$1")" | cut -c1-16)
-	printf '64%s%s' "$parent" "$(printf '%s' "$2" | od -An -tx1 | tr -d ' \n')"
-}
-ikey() { printf '69%s' "$(row "$(dkey "$1" "$2")" | cut -c1-16)"; }
-ROOT_INO=$(printf '%016x' 1)
-
-pool_init
-pool_mount
-mkdir "$MNT/x" "$MNT/y" || die "mkdir failed"
-printf 'old,1\n' > "$MNT/x/f.csv"
-printf 'aaaa,secret-of-a\n' > "$MNT/x/a.csv"
-printf 'bbbb,b\n' > "$MNT/y/b.csv"
-pool_umount
-cp -a "$STORE" "$T_TMP/store.v1" || die "cp -a failed"
-pool_mount
-printf 'new,2\n' > "$MNT/x/f.csv"
-check_eq "f.csv reads its new version" "$(cat "$MNT/x/f.csv")" "new,2"
-pool_umount
+tree_fixture
 cp -a "$STORE" "$T_TMP/store.intact" || die "cp -a failed"
 fkey=$(ikey x f.csv)
 [ ${#fkey} = 18 ] || die "no inode row for x/f.csv ($fkey)"
-
-# attacked DESC PATH SECRET: reading PATH fails and does not give SECRET
-attacked() {
-	local desc=$1 path=$2 secret=$3 out
-	pool_mount
-	out=$(cat "$MNT$path" 2>&1)
-	check_fails "$desc: reading $path fails" cat "$MNT$path"
-	check_eq "$desc: $secret is not served" "$(grep -c -- "$secret" <<< "$out")" 0
-	pool_umount
-	check "$desc: the failure is in the audit log" \
-		test "$(pctl audit query --json --path "$path" | grep -c '"result":-5')" -gt 0
-	rm -rf "$STORE"
-	cp -a "$T_TMP/store.intact" "$STORE" || die "cannot put the intact store back"
-}
 
 # ---- the inode record put back from the older copy ----
 old=$(STORE=$T_TMP/store.v1 row "$fkey")

@@ -1,0 +1,54 @@
+# tests/mount/tree_lib.sh - sourced by the tests that edit a stopped
+# pool's tree family with RocksDB's ldb, as its disk holder (after
+# tests/lib.sh): t_tree_rollback.sh, t_tree_retag.sh, t_commit_rollback.sh.
+command -v ldb > /dev/null || die "ldb not found (Debian rocksdb-tools; scripts/deps.sh installs it)"
+
+ROOT_INO=$(printf '%016x' 1)
+# row KEYHEX: the tree row's value (hex, no 0x), empty when absent
+row() { ldb --db="$STORE/db" --column_family=tree --key_hex --value_hex get "0x$1" 2> /dev/null | sed 's/^0x//'; }
+put() {
+	ldb --db="$STORE/db" --column_family=tree --key_hex --value_hex put "0x$1" "0x$2" \
+		> "$T_TMP/ldb.out" 2>&1 || die "ldb put failed: $(cat "$T_TMP/ldb.out")"
+}
+# dkey DIRNAME NAME: the key (hex) of the live entry NAME in /DIRNAME
+dkey() {
+	local parent=$ROOT_INO
+	[ -n "$1" ] && parent=$(row "$(dkey "" "$1")" | cut -c1-16)
+	printf '64%s%s' "$parent" "$(printf '%s' "$2" | od -An -tx1 | tr -d ' \n')"
+}
+# ikey DIRNAME NAME: the key (hex) of that entry's inode record
+ikey() { printf '69%s' "$(row "$(dkey "$1" "$2")" | cut -c1-16)"; }
+
+# attacked DESC PATH SECRET: reading PATH fails and does not give SECRET,
+# the failure is in the audit log; then the store is put back from
+# $T_TMP/store.intact
+attacked() {
+	local desc=$1 path=$2 secret=$3 out
+	pool_mount
+	out=$(cat "$MNT$path" 2>&1)
+	check_fails "$desc: reading $path fails" cat "$MNT$path"
+	check_eq "$desc: $secret is not served" "$(grep -c -- "$secret" <<< "$out")" 0
+	pool_umount
+	check "$desc: the failure is in the audit log" \
+		test "$(pctl audit query --json --path "$path" | grep -c '"result":-5')" -gt 0
+	rm -rf "$STORE"
+	cp -a "$T_TMP/store.intact" "$STORE" || die "cannot put the intact store back"
+}
+
+# tree_fixture: a pool with x/f.csv (version 1 "old,1", version 2
+# "new,2"), x/a.csv and y/b.csv; $T_TMP/store.v1 is the store before
+# f.csv's version 2
+tree_fixture() {
+	pool_init
+	pool_mount
+	mkdir "$MNT/x" "$MNT/y" || die "mkdir failed"
+	printf 'old,1\n' > "$MNT/x/f.csv"
+	printf 'aaaa,secret-of-a\n' > "$MNT/x/a.csv"
+	printf 'bbbb,b\n' > "$MNT/y/b.csv"
+	pool_umount
+	cp -a "$STORE" "$T_TMP/store.v1" || die "cp -a failed"
+	pool_mount
+	printf 'new,2\n' > "$MNT/x/f.csv"
+	check_eq "f.csv reads its new version" "$(cat "$MNT/x/f.csv")" "new,2"
+	pool_umount
+}
