@@ -84,7 +84,9 @@ struct chunk_pipe {
 	pthread_cond_t cond;		/* blocks, queue, idle: the caller and the cutter */
 	pthread_cond_t job_cond;	/* a job posted: hashers */
 	pthread_cond_t turn_cond;	/* store_seq moved: a hasher waiting for its turn */
-	bool store_wait;		/* someone on cond waits for store_seq; protected by lock */
+	bool store_wait;		/* someone on cond waits for store_seq or the cutter
+					 * to go idle; protected by lock */
+	bool free_wait;			/* the caller on cond waits for a free block; protected by lock */
 	struct block *queue, **tail;	/* full blocks in order; protected by lock */
 	struct block *free;		/* protected by lock */
 	size_t blocks;			/* allocated; protected by lock */
@@ -136,11 +138,27 @@ static int pipe_err(struct chunk_pipe *p)
 static int pipe_fail(struct chunk_pipe *p, int err)
 {
 	pthread_mutex_lock(&p->lock);
-	if (!p->err)
+	if (!p->err) {
 		p->err = err;
+		/* whoever waits on cond for a block or a store gives up now */
+		pthread_cond_broadcast(&p->cond);
+	}
 	err = p->err;
 	pthread_mutex_unlock(&p->lock);
 	return err;
+}
+
+/*
+ * Wakes the threads on cond that wait for what they flagged, only those:
+ * the cutter sleeps on cond too, and a wakeup for nothing costs it two
+ * context switches (a VM's dearest kernel path). Holds lock.
+ */
+static void wake_flagged(struct chunk_pipe *p, bool *flag)
+{
+	if (!*flag)
+		return;
+	*flag = false;
+	pthread_cond_broadcast(&p->cond);
 }
 
 /* Drops a ref on b, which goes back to the free list with the last one. Holds lock. */
@@ -150,7 +168,7 @@ static void block_put(struct chunk_pipe *p, struct block *b)
 		return;
 	b->next = p->free;
 	p->free = b;
-	pthread_cond_broadcast(&p->cond);
+	wake_flagged(p, &p->free_wait);
 }
 
 /*
@@ -251,7 +269,7 @@ static void *cutter(void *arg)
 
 		pthread_mutex_lock(&p->lock);
 		p->busy = false;
-		pthread_cond_broadcast(&p->cond);
+		wake_flagged(p, &p->store_wait);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
@@ -316,10 +334,7 @@ static void *hasher(void *arg)
 		p->store_seq = seq + k;
 		if (p->nhashers > 1)
 			pthread_cond_broadcast(&p->turn_cond);
-		if (p->store_wait) {
-			p->store_wait = false;
-			pthread_cond_broadcast(&p->cond);
-		}
+		wake_flagged(p, &p->store_wait);
 	}
 	pthread_mutex_unlock(&p->lock);
 	free(arena);
@@ -333,8 +348,10 @@ static int block_get(struct chunk_pipe *p, struct block **out)
 	int ret;
 
 	pthread_mutex_lock(&p->lock);
-	while (!p->free && p->blocks == PIPE_BLOCKS && !p->err)
+	while (!p->free && p->blocks == PIPE_BLOCKS && !p->err) {
+		p->free_wait = true;
 		pthread_cond_wait(&p->cond, &p->lock);
+	}
 	ret = p->err;
 	if (!ret && p->free) {
 		b = p->free;

@@ -4,7 +4,8 @@
  * of the bytes, with the cuts and ids of chunk_stream_add() on the same
  * bytes, across odd write sizes, a drain in the middle and duplicate
  * chunks, and read back (an encrypted pool with packs: chunks sealed
- * ahead of their turn); a store failure in a worker surfaces at drain.
+ * ahead of their turn); a store failure in a worker surfaces at drain;
+ * a drain that finds the cutter busy on a block without a cut returns.
  */
 #include <CUnit/Basic.h>
 #include <errno.h>
@@ -170,6 +171,32 @@ static void test_error(void)
 	free(d);
 }
 
+/*
+ * A drain whose last block holds no cut: the cutter posts no job, so
+ * only its going idle can wake the drain (a lost wakeup hangs here).
+ * Many rounds, since the drain must catch the cutter still busy.
+ */
+static void test_drain_no_cut(void)
+{
+	uint8_t *d = make_data(9);
+
+	for (int round = 0; round < 200; round++) {
+		struct chunk_writer *cw = chunk_writer_new(S);
+		struct chunk_list done = CHUNK_LIST_INIT;
+		struct chunk_pipe *p = chunk_pipe_new(cw, &done);
+		const uint8_t *src = d + (size_t)round * 4099;
+		size_t n = (1u << 20) + 10;
+
+		CU_ASSERT_EQUAL(chunk_pipe_write(p, src, n), 0);
+		CU_ASSERT_EQUAL(chunk_pipe_drain(p), 0);
+		CU_ASSERT_EQUAL(done.size + chunk_pipe_stream(p)->len, n);
+		chunk_pipe_free(p);
+		chunk_writer_free(cw, false);
+		chunk_list_release(&done);
+	}
+	free(d);
+}
+
 static int suite_init(void)
 {
 	return store_suite_init("chunk_pipe");
@@ -181,6 +208,7 @@ int main(void)
 		{ "chunks in order, as the single-thread chunker cuts them", test_order },
 		{ "the same in an encrypted pool with packs", test_order_sealed },
 		{ "a worker's failure surfaces at drain", test_error },
+		{ "a drain after a block without a cut returns", test_drain_no_cut },
 	};
 
 	return unit_tests_run("chunk_pipe", suite_init, store_suite_clean, tests,
