@@ -2,8 +2,9 @@
 # bench/write_mount.sh [BUILD]: sequential write (dd bs=1M conv=fsync, so
 # the commit is in) through passthrough_ll, gocryptfs and poolfs (an
 # unencrypted and an aes-256-gcm pool) mounted side by side over one
-# tmpfs, the filesystems taken in turn in every round so the machine's
-# drift reaches them alike. Prints the medians, the ratios against
+# tmpfs, the filesystems taken in turn in every round (starting one
+# further each round) so the machine's drift reaches them alike, caches
+# dropped before each write as in bench/run.sh. Prints the medians, the ratios against
 # passthrough_ll and gocryptfs, and each daemon's CPU seconds per write
 # (user+system from /proc/PID/stat), which shows where a slow write
 # waits. Not part of `make bench`: bench/run.sh has the write row; this is
@@ -74,7 +75,14 @@ TCK=$(getconf CLK_TCK)
 for ((i = 0; i < REPS; i++)); do
 	# new bytes each round: a pool would dedupe a repeat to nothing
 	head -c $((MB << 20)) /dev/urandom > "$WORK/src.$i" || exit 1
-	for f in "${FSL[@]}"; do
+	# each round starts one further along the list, so no filesystem is
+	# always the first after a new source (bench/RESULTS.md: the first
+	# one's samples were the ones that went astray)
+	for ((k = 0; k < ${#FSL[@]}; k++)); do
+		f=${FSL[$(((k + i) % ${#FSL[@]}))]}
+		# as bench/run.sh does before every write (bench/lib.sh median)
+		sync
+		echo 3 > /proc/sys/vm/drop_caches
 		c0=$(cpu "${PID[$f]}")
 		if [ -n "${BENCH_PERF:-}" ] && [ $f = pf ] && [ $i = 0 ]; then
 			perf record -g -o "$BENCH_PERF" -p "${PID[$f]}" 2> /dev/null &

@@ -55,6 +55,18 @@
 
 static int workers;			/* pipes running workers in the process; atomic */
 
+/*
+ * Blocks of finished pipes, kept for the next: a fresh block's 320 pages
+ * each fault in on first touch, and in this VM a fault costs 30-50 us
+ * against well under one to write a page already mapped (docs/storage.md
+ * "Write path"); glibc hands a freed 1.25 MiB block back to the kernel
+ * often enough that every large file paid them. At most PIPE_CACHE.
+ */
+#define PIPE_CACHE	PIPE_BLOCKS
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct block *cache;		/* protected by cache_lock */
+static unsigned cache_n;		/* protected by cache_lock */
+
 struct block {
 	struct block *next;
 	size_t len;
@@ -63,6 +75,38 @@ struct block {
 };
 
 #define BLOCK_DATA(b)	((b)->mem + CHUNK_MAX)
+#define BLOCK_SIZE	(sizeof(struct block) + CHUNK_MAX + PIPE_BLOCK)
+
+/* A block from the cache, else a new one. */
+static struct block *block_new(void)
+{
+	struct block *b;
+
+	pthread_mutex_lock(&cache_lock);
+	b = cache;
+	if (b) {
+		cache = b->next;
+		cache_n--;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return b ? b : xmalloc(BLOCK_SIZE);
+}
+
+/* Frees b, no pipe's any more, or keeps it in the cache. */
+static void block_free(struct block *b)
+{
+	if (!b)
+		return;
+	pthread_mutex_lock(&cache_lock);
+	if (cache_n < PIPE_CACHE) {
+		b->next = cache;
+		cache = b;
+		cache_n++;
+		b = NULL;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	free(b);
+}
 
 struct job {
 	const uint8_t *p;		/* into b */
@@ -84,7 +128,9 @@ struct chunk_pipe {
 	pthread_cond_t cond;		/* blocks, queue, idle: the caller and the cutter */
 	pthread_cond_t job_cond;	/* a job posted: hashers */
 	pthread_cond_t turn_cond;	/* store_seq moved: a hasher waiting for its turn */
-	bool store_wait;		/* someone on cond waits for store_seq; protected by lock */
+	bool store_wait;		/* someone on cond waits for store_seq or the cutter
+					 * to go idle; protected by lock */
+	bool free_wait;			/* the caller on cond waits for a free block; protected by lock */
 	struct block *queue, **tail;	/* full blocks in order; protected by lock */
 	struct block *free;		/* protected by lock */
 	size_t blocks;			/* allocated; protected by lock */
@@ -136,11 +182,27 @@ static int pipe_err(struct chunk_pipe *p)
 static int pipe_fail(struct chunk_pipe *p, int err)
 {
 	pthread_mutex_lock(&p->lock);
-	if (!p->err)
+	if (!p->err) {
 		p->err = err;
+		/* whoever waits on cond for a block or a store gives up now */
+		pthread_cond_broadcast(&p->cond);
+	}
 	err = p->err;
 	pthread_mutex_unlock(&p->lock);
 	return err;
+}
+
+/*
+ * Wakes the threads on cond that wait for what they flagged, only those:
+ * the cutter sleeps on cond too, and a wakeup for nothing costs it two
+ * context switches (a VM's dearest kernel path). Holds lock.
+ */
+static void wake_flagged(struct chunk_pipe *p, bool *flag)
+{
+	if (!*flag)
+		return;
+	*flag = false;
+	pthread_cond_broadcast(&p->cond);
 }
 
 /* Drops a ref on b, which goes back to the free list with the last one. Holds lock. */
@@ -150,7 +212,7 @@ static void block_put(struct chunk_pipe *p, struct block *b)
 		return;
 	b->next = p->free;
 	p->free = b;
-	pthread_cond_broadcast(&p->cond);
+	wake_flagged(p, &p->free_wait);
 }
 
 /*
@@ -251,7 +313,7 @@ static void *cutter(void *arg)
 
 		pthread_mutex_lock(&p->lock);
 		p->busy = false;
-		pthread_cond_broadcast(&p->cond);
+		wake_flagged(p, &p->store_wait);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
@@ -316,10 +378,7 @@ static void *hasher(void *arg)
 		p->store_seq = seq + k;
 		if (p->nhashers > 1)
 			pthread_cond_broadcast(&p->turn_cond);
-		if (p->store_wait) {
-			p->store_wait = false;
-			pthread_cond_broadcast(&p->cond);
-		}
+		wake_flagged(p, &p->store_wait);
 	}
 	pthread_mutex_unlock(&p->lock);
 	free(arena);
@@ -333,14 +392,16 @@ static int block_get(struct chunk_pipe *p, struct block **out)
 	int ret;
 
 	pthread_mutex_lock(&p->lock);
-	while (!p->free && p->blocks == PIPE_BLOCKS && !p->err)
+	while (!p->free && p->blocks == PIPE_BLOCKS && !p->err) {
+		p->free_wait = true;
 		pthread_cond_wait(&p->cond, &p->lock);
+	}
 	ret = p->err;
 	if (!ret && p->free) {
 		b = p->free;
 		p->free = b->next;
 	} else if (!ret) {
-		b = xmalloc(sizeof(*b) + CHUNK_MAX + PIPE_BLOCK);
+		b = block_new();
 		p->blocks++;
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -410,7 +471,7 @@ static int block_queue(struct chunk_pipe *p)
 	if (!p->started && !worker_start(p)) {
 		p->inline_only = true;
 		ret = chunk_stream_add(&p->cs, BLOCK_DATA(p->cur), p->cur->len);
-		free(p->cur);
+		block_free(p->cur);
 	}
 	pthread_mutex_lock(&p->lock);
 	if (p->inline_only) {
@@ -504,7 +565,7 @@ static void blocks_free(struct block *b)
 	while (b) {
 		struct block *next = b->next;
 
-		free(b);
+		block_free(b);
 		b = next;
 	}
 }
@@ -518,10 +579,10 @@ void chunk_pipe_free(struct chunk_pipe *p)
 		__atomic_fetch_sub(&workers, 1, __ATOMIC_SEQ_CST);
 	}
 	/* every job is done: the carry's is the only block with a ref left */
-	free(p->carry_b);
+	block_free(p->carry_b);
 	blocks_free(p->queue);
 	blocks_free(p->free);
-	free(p->cur);
+	block_free(p->cur);
 	chunk_stream_release(&p->cs);
 	pthread_cond_destroy(&p->cond);
 	pthread_cond_destroy(&p->job_cond);

@@ -160,6 +160,39 @@ static int pack_put(struct chunk_writer *cw, const uint8_t key[33], const uint8_
 		    uint32_t len);
 
 /*
+ * The buffer of the last batch held back, kept for the next writer: its
+ * 8 MiB (2 000 pages) faulted in afresh for every large file cost more
+ * than the copy itself in this VM (store/chunk_pipe.c, PIPE_CACHE). One
+ * is kept; more writers at once allocate their own.
+ */
+static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct strbuf held_spare = STRBUF_INIT;	/* protected by held_lock */
+
+/* An empty held buffer for cw: the spare when there is one. */
+static void held_take(struct chunk_writer *cw)
+{
+	pthread_mutex_lock(&held_lock);
+	if (held_spare.alloc) {
+		cw->held = held_spare;
+		strbuf_init(&held_spare, 0);
+	}
+	pthread_mutex_unlock(&held_lock);
+}
+
+/* Gives h back as the spare, or frees it when there is one already. */
+static void held_give(struct strbuf *h)
+{
+	strbuf_setlen(h, 0);
+	pthread_mutex_lock(&held_lock);
+	if (!held_spare.alloc && h->alloc) {
+		held_spare = *h;
+		strbuf_init(h, 0);
+	}
+	pthread_mutex_unlock(&held_lock);
+	strbuf_release(h);
+}
+
+/*
  * The chunks held back in a pool with packs: into packs once they fill a
  * batch (a large commit; the writer packs from then on), else into the
  * batch, which goes through the WAL (a small commit, or chunks wanted
@@ -191,7 +224,7 @@ static int held_release(struct chunk_writer *cw)
 		}
 		p += 37 + len;
 	}
-	strbuf_release(&h);
+	held_give(&h);
 	return ret;
 }
 
@@ -425,6 +458,8 @@ int chunk_writer_store(struct chunk_writer *cw, const uint8_t *data, uint32_t le
 	if (!cw->packing && len >= PACK_MIN_STORED && pack_enabled(cw->s)) {
 		uint8_t be[4];
 
+		if (!cw->held.alloc)
+			held_take(cw);
 		put_be32(be, len);
 		strbuf_add(&cw->held, key, 33);
 		strbuf_add(&cw->held, be, 4);
@@ -505,7 +540,7 @@ void chunk_writer_free(struct chunk_writer *cw, bool committed)
 	if (cw->pack_from)
 		pack_unhold(cw->s, cw->pack_from);
 	rocksdb_writebatch_destroy(cw->batch);
-	strbuf_release(&cw->held);
+	held_give(&cw->held);
 	if (cw->nowal)
 		rocksdb_writeoptions_destroy(cw->nowal);
 	free(cw->seen);
