@@ -546,6 +546,49 @@ static void test_paths(void)
 	pool_done();
 }
 
+/* A path read once is remembered (store/path_cache.c): a move must show at once. */
+static void test_paths_moved(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	uint64_t d1, d2, d3, f, e;
+
+	pool_new();
+	d1 = mk(STORE_ROOT_INO, "a", STORE_DIR);
+	d2 = mk(d1, "b", STORE_DIR);
+	d3 = mk(d2, "c", STORE_DIR);
+	f = mk(d3, "f.csv", STORE_REG);
+	e = mk(d1, "empty", STORE_DIR);
+	CU_ASSERT_EQUAL(store_path(S, f, &sb), 0);
+	CU_ASSERT_STRING_EQUAL(sb.buf, "/a/b/c/f.csv");
+	strbuf_reset(&sb);
+	CU_ASSERT_EQUAL(store_path(S, e, &sb), 0);
+	CU_ASSERT_STRING_EQUAL(sb.buf, "/a/empty");
+
+	/* a directory above the file moves: the file's path and its own follow */
+	CU_ASSERT_EQUAL(store_rename(S, d1, "b", STORE_ROOT_INO, "B", 0, NULL, NULL, NULL), 0);
+	strbuf_reset(&sb);
+	CU_ASSERT_EQUAL(store_path(S, f, &sb), 0);
+	CU_ASSERT_STRING_EQUAL(sb.buf, "/B/c/f.csv");
+	strbuf_reset(&sb);
+	CU_ASSERT_EQUAL(store_path(S, d3, &sb), 0);
+	CU_ASSERT_STRING_EQUAL(sb.buf, "/B/c");
+	/* and one exchanged with another */
+	CU_ASSERT_EQUAL(store_rename(S, STORE_ROOT_INO, "B", d1, "empty",
+				     STORE_RENAME_EXCHANGE, NULL, NULL, NULL), 0);
+	strbuf_reset(&sb);
+	CU_ASSERT_EQUAL(store_path(S, d3, &sb), 0);
+	CU_ASSERT_STRING_EQUAL(sb.buf, "/a/empty/c");
+	strbuf_reset(&sb);
+	CU_ASSERT_EQUAL(store_path(S, e, &sb), 0);
+	CU_ASSERT_STRING_EQUAL(sb.buf, "/B");
+	/* a removed directory has no path */
+	CU_ASSERT_EQUAL(store_rmdir(S, STORE_ROOT_INO, "B", NULL), 0);
+	strbuf_reset(&sb);
+	CU_ASSERT_EQUAL(store_path(S, e, &sb), -ENOENT);
+	strbuf_release(&sb);
+	pool_done();
+}
+
 static void test_setattr_persist(void)
 {
 	struct store_attr a = { .mode = 0600, .uid = 5, .gid = 6 };
@@ -819,6 +862,7 @@ int main(void)
 		{ "rename over a file", test_rename_over_file },
 		{ "readdir and lookup as of", test_as_of },
 		{ "path and resolve", test_paths },
+		{ "paths after moves", test_paths_moved },
 		{ "setattr and reopen", test_setattr_persist },
 		{ "policy versions", test_policy },
 		{ "audit chain", test_audit_chain },
