@@ -48,6 +48,7 @@
 #include "store/pack.h"
 #include "store/pack_gc.h"
 #include "store/pack_mode.h"
+#include "store/inode_cache.h"
 #include "store/path_cache.h"
 
 #include <dirent.h>
@@ -211,6 +212,7 @@ struct store *store_alloc(const char *dir, unsigned flags)
 	s->wopt_async = rocksdb_writeoptions_create();
 	s->ropt = rocksdb_readoptions_create();
 	s->paths = path_cache_new();
+	s->inodes = inode_cache_new();
 	/* a pack directory it cannot list shows as a missing pack when read */
 	(void)pack_open(s);
 	return s;
@@ -234,6 +236,7 @@ void store_free(struct store *s)
 	rocksdb_readoptions_destroy(s->ropt);
 	pthread_mutex_destroy(&s->lock);
 	path_cache_free(s->paths);
+	inode_cache_free(s->inodes);
 	free(s->dir);
 	free(s);
 }
@@ -627,7 +630,7 @@ int store_flush(struct store *s, enum store_cf cf)
  * stops at the first failure so that what follows does not depend on
  * which: nothing is written after a batch whose fate is unknown.
  */
-int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync)
+static int write_batch(struct store *s, rocksdb_writebatch_t *b, bool sync, bool tree)
 {
 	char *err = NULL;
 	int ret;
@@ -638,6 +641,9 @@ int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync)
 	if (ret)
 		return ret;
 	rocksdb_write(s->db, sync ? s->wopt_sync : s->wopt_async, b, &err);
+	/* written or not (RocksDB may have applied it): kept records may be old */
+	if (tree)
+		inode_cache_wrote(s->inodes);
 	if (err) {
 		log_err("%s: write failed: %s", s->dir, err);
 		__atomic_store_n(&s->write_unknown, true, __ATOMIC_SEQ_CST);
@@ -645,6 +651,16 @@ int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync)
 		rocksdb_free(err);
 	}
 	return ret;
+}
+
+int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync)
+{
+	return write_batch(s, b, sync, true);
+}
+
+int store_write_untree(struct store *s, rocksdb_writebatch_t *b, bool sync)
+{
+	return write_batch(s, b, sync, false);
 }
 
 /*
@@ -854,8 +870,11 @@ int inode_load(struct store *s, uint64_t ino, struct inode_rec *r)
 {
 	struct strbuf v = STRBUF_INIT;
 	uint64_t seen = UINT64_MAX;
+	uint64_t gen = inode_cache_gen(s->inodes);
 	int ret;
 
+	if (inode_cache_get(s->inodes, ino, r))
+		return 0;
 	/*
 	 * The record and the version rows are two reads, not one snapshot: a
 	 * commit between them (it writes both in one batch) shows a newer
@@ -877,8 +896,10 @@ int inode_load(struct store *s, uint64_t ino, struct inode_rec *r)
 		}
 		seen = r->attr.version;
 	}
-	if (!ret)
+	if (!ret) {
 		r->attr.ino = ino;
+		inode_cache_put(s->inodes, gen, r);
+	}
 	strbuf_release(&v);
 	return ret;
 }

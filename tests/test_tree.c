@@ -589,6 +589,41 @@ static void test_paths_moved(void)
 	pool_done();
 }
 
+/* Records and entries read once are kept (store/inode_cache.c): every write must show at once. */
+static void test_reads_after_writes(void)
+{
+	struct store_attr a, b;
+	uint64_t d, f, g;
+
+	pool_new();
+	d = mk(STORE_ROOT_INO, "d", STORE_DIR);
+	f = mk(d, "f.csv", STORE_REG);
+	CU_ASSERT_EQUAL(store_getattr(S, f, &a), 0);
+	CU_ASSERT_EQUAL(store_lookup(S, d, "f.csv", &a), 0);
+	CU_ASSERT_EQUAL(a.ino, f);
+
+	memset(&b, 0, sizeof(b));
+	b.mode = 0600;
+	CU_ASSERT_EQUAL(store_setattr(S, f, &b, STORE_SET_MODE, NULL), 0);
+	CU_ASSERT_EQUAL(store_getattr(S, f, &a), 0);
+	CU_ASSERT_EQUAL(a.mode & 07777, 0600);
+	CU_ASSERT_EQUAL(store_lookup(S, d, "f.csv", &a), 0);
+	CU_ASSERT_EQUAL(a.mode & 07777, 0600);
+
+	CU_ASSERT_EQUAL(store_unlink(S, d, "f.csv", NULL), 0);
+	CU_ASSERT_EQUAL(store_lookup(S, d, "f.csv", &a), -ENOENT);
+	g = mk(d, "f.csv", STORE_REG);
+	CU_ASSERT_NOT_EQUAL(g, f);
+	CU_ASSERT_EQUAL(store_lookup(S, d, "f.csv", &a), 0);
+	CU_ASSERT_EQUAL(a.ino, g);
+	CU_ASSERT_EQUAL(store_rename(S, d, "f.csv", STORE_ROOT_INO, "g.csv", 0, NULL, NULL,
+				     NULL), 0);
+	CU_ASSERT_EQUAL(store_lookup(S, d, "f.csv", &a), -ENOENT);
+	CU_ASSERT_EQUAL(store_lookup(S, STORE_ROOT_INO, "g.csv", &a), 0);
+	CU_ASSERT_EQUAL(a.ino, g);
+	pool_done();
+}
+
 static void test_setattr_persist(void)
 {
 	struct store_attr a = { .mode = 0600, .uid = 5, .gid = 6 };
@@ -863,6 +898,7 @@ int main(void)
 		{ "readdir and lookup as of", test_as_of },
 		{ "path and resolve", test_paths },
 		{ "paths after moves", test_paths_moved },
+		{ "reads after writes", test_reads_after_writes },
 		{ "setattr and reopen", test_setattr_persist },
 		{ "policy versions", test_policy },
 		{ "audit chain", test_audit_chain },
