@@ -49,7 +49,6 @@
 #include "store/pack_gc.h"
 #include "store/pack_mode.h"
 #include "store/inode_cache.h"
-#include "store/path_cache.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -211,7 +210,6 @@ struct store *store_alloc(const char *dir, unsigned flags)
 	rocksdb_writeoptions_set_sync(s->wopt_sync, 1);
 	s->wopt_async = rocksdb_writeoptions_create();
 	s->ropt = rocksdb_readoptions_create();
-	s->paths = path_cache_new();
 	s->inodes = inode_cache_new();
 	/* a pack directory it cannot list shows as a missing pack when read */
 	(void)pack_open(s);
@@ -235,7 +233,6 @@ void store_free(struct store *s)
 	rocksdb_writeoptions_destroy(s->wopt_async);
 	rocksdb_readoptions_destroy(s->ropt);
 	pthread_mutex_destroy(&s->lock);
-	path_cache_free(s->paths);
 	inode_cache_free(s->inodes);
 	free(s->dir);
 	free(s);

@@ -4,7 +4,6 @@
  */
 #include "common/alloc.h"
 #include "store/dent.h"
-#include "store/path_cache.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -320,25 +319,15 @@ int store_mkdirs(struct store *s, const char *path, uint32_t mode, uint32_t uid,
 	return ret;
 }
 
-/* A place on the way from a node up to the first directory whose path is known. */
-struct path_step {
-	uint64_t ino;
-	bool dir;
-	size_t name_off, name_len;	/* in the walk's names */
-};
-
 int store_path(struct store *s, uint64_t ino, struct strbuf *out)
 {
-	struct strbuf names = STRBUF_INIT, path = STRBUF_INIT;
-	struct path_step *steps = NULL;
-	size_t nsteps = 0, asteps = 0;
+	struct strbuf path = STRBUF_INIT, tmp = STRBUF_INIT;
 	struct inode_rec r;
-	uint64_t gen = path_cache_gen(s->paths);
-	int ret = 0;
+	int depth = 0, ret = 0;
 
 	inode_rec_init(&r);
-	while (ino != STORE_ROOT_INO && !path_cache_get(s->paths, ino, &path)) {
-		if (nsteps >= DEPTH_MAX) {
+	while (ino != STORE_ROOT_INO) {
+		if (++depth > DEPTH_MAX) {
 			ret = -ELOOP;
 			break;
 		}
@@ -347,24 +336,18 @@ int store_path(struct store *s, uint64_t ino, struct strbuf *out)
 			ret = -ENOENT;
 		if (ret)
 			break;
-		ALLOC_GROW(steps, nsteps + 1, asteps);
-		steps[nsteps++] = (struct path_step){ ino, r.attr.type == STORE_DIR,
-						      names.len, r.name.len };
-		strbuf_add(&names, r.name.buf, r.name.len);
+		strbuf_reset(&tmp);
+		strbuf_addch(&tmp, '/');
+		strbuf_add(&tmp, r.name.buf, r.name.len);
+		strbuf_add(&tmp, path.buf, path.len);
+		strbuf_reset(&path);
+		strbuf_add(&path, tmp.buf, tmp.len);
 		ino = r.parent;
-	}
-	/* down from the known directory, remembering the directories passed */
-	while (!ret && nsteps--) {
-		strbuf_addch(&path, '/');
-		strbuf_add(&path, names.buf + steps[nsteps].name_off, steps[nsteps].name_len);
-		if (steps[nsteps].dir)
-			path_cache_put(s->paths, gen, steps[nsteps].ino, path.buf, path.len);
 	}
 	if (!ret)
 		strbuf_addstr(out, path.len ? path.buf : "/");
 	inode_rec_release(&r);
-	free(steps);
-	strbuf_release(&names);
+	strbuf_release(&tmp);
 	strbuf_release(&path);
 	return ret;
 }

@@ -96,7 +96,6 @@ struct store {
 	struct store_crypt *crypt;	/* store/crypt_store.c; NULL in a plain pool */
 	struct pack_set *packs;		/* store/pack.c */
 	bool tree_tag;			/* tree rows end in a tag (store/tree_tag.c) */
-	struct path_cache *paths;	/* store/path_cache.h */
 	struct inode_cache *inodes;	/* store/inode_cache.h */
 };
 

@@ -16,7 +16,6 @@
  * record says which; store_path and the rename loop check walk up that.
  */
 #include "store/dent.h"
-#include "store/path_cache.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -223,9 +222,6 @@ static int remove_entry(struct store *s, uint64_t parent, const char *name, bool
 		dir.attr.nlink--;
 	inode_put(s, b, &dir);
 	ret = write_audited(s, b, audit);
-	/* after the write, even a failed one: RocksDB may have applied it */
-	if (want_dir)
-		path_cache_moved(s->paths);
 out:
 	pthread_mutex_unlock(&s->lock);
 	if (b)
@@ -470,8 +466,6 @@ int store_rename(struct store *s, uint64_t p1, const char *n1,
 		inode_put(s, op.b, &op.dir2);
 	}
 	ret = write_audited(s, op.b, audit);
-	/* after the write, even a failed one: RocksDB may have applied it */
-	path_cache_moved(s->paths);
 	if (!ret && target_ino)
 		*target_ino = op.kept_dst ? op.dst.attr.ino : op.src.attr.ino;
 out:

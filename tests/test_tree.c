@@ -546,7 +546,7 @@ static void test_paths(void)
 	pool_done();
 }
 
-/* A path read once is remembered (store/path_cache.c): a move must show at once. */
+/* Records read once are kept (store/inode_cache.c): a move must show in paths at once. */
 static void test_paths_moved(void)
 {
 	struct strbuf sb = STRBUF_INIT;
