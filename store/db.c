@@ -49,6 +49,7 @@
 #include "store/pack.h"
 #include "store/pack_gc.h"
 #include "store/pack_mode.h"
+#include "store/inode_cache.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -210,6 +211,7 @@ struct store *store_alloc(const char *dir, unsigned flags)
 	rocksdb_writeoptions_set_sync(s->wopt_sync, 1);
 	s->wopt_async = rocksdb_writeoptions_create();
 	s->ropt = rocksdb_readoptions_create();
+	s->inodes = inode_cache_new();
 	/* a pack directory it cannot list shows as a missing pack when read */
 	(void)pack_open(s);
 	return s;
@@ -232,6 +234,7 @@ void store_free(struct store *s)
 	rocksdb_writeoptions_destroy(s->wopt_async);
 	rocksdb_readoptions_destroy(s->ropt);
 	pthread_mutex_destroy(&s->lock);
+	inode_cache_free(s->inodes);
 	free(s->dir);
 	free(s);
 }
@@ -629,7 +632,7 @@ int store_flush(struct store *s, enum store_cf cf)
  * stops at the first failure so that what follows does not depend on
  * which: nothing is written after a batch whose fate is unknown.
  */
-int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync)
+static int write_batch(struct store *s, rocksdb_writebatch_t *b, bool sync, bool tree)
 {
 	char *err = NULL;
 	int ret;
@@ -640,6 +643,9 @@ int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync)
 	if (ret)
 		return ret;
 	rocksdb_write(s->db, sync ? s->wopt_sync : s->wopt_async, b, &err);
+	/* written or not (RocksDB may have applied it): kept records may be old */
+	if (tree)
+		inode_cache_wrote(s->inodes);
 	if (err) {
 		log_err("%s: write failed: %s", s->dir, err);
 		__atomic_store_n(&s->write_unknown, true, __ATOMIC_SEQ_CST);
@@ -647,6 +653,16 @@ int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync)
 		rocksdb_free(err);
 	}
 	return ret;
+}
+
+int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync)
+{
+	return write_batch(s, b, sync, true);
+}
+
+int store_write_untree(struct store *s, rocksdb_writebatch_t *b, bool sync)
+{
+	return write_batch(s, b, sync, false);
 }
 
 /*

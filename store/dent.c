@@ -4,6 +4,7 @@
  * (dir.c). internal.h draws the key layout.
  */
 #include "store/dent.h"
+#include "store/inode_cache.h"
 #include "store/tree_tag.h"
 
 #include <errno.h>
@@ -96,15 +97,21 @@ int dent_get(struct store *s, uint64_t parent, const char *name, struct dent *d)
 {
 	struct strbuf v = STRBUF_INIT;
 	uint8_t key[KEY_MAX];
+	uint64_t gen;
 	size_t klen;
 	int ret;
 
 	if (strlen(name) > STORE_NAME_MAX)
 		return -ENAMETOOLONG;
+	gen = inode_cache_gen(s->inodes);
+	if (inode_cache_dent_get(s->inodes, parent, name, d))
+		return 0;
 	klen = dent_key(key, parent, name);
 	ret = store_get(s, CF_TREE, key, klen, &v);
 	if (!ret)
 		ret = dent_decode(s, key, klen, v.buf, v.len, d);
+	if (!ret)
+		inode_cache_dent_put(s->inodes, gen, parent, name, d);
 	strbuf_release(&v);
 	return ret;
 }

@@ -3,6 +3,7 @@
  * and their load, which in an encrypted pool refuses a record put back
  * from an older copy.
  */
+#include "store/inode_cache.h"
 #include "store/internal.h"
 #include "store/tree_tag.h"
 
@@ -196,8 +197,11 @@ int inode_load(struct store *s, uint64_t ino, struct inode_rec *r)
 {
 	struct strbuf v = STRBUF_INIT;
 	uint64_t seen = UINT64_MAX;
+	uint64_t gen = inode_cache_gen(s->inodes);
 	int ret;
 
+	if (inode_cache_get(s->inodes, ino, r))
+		return 0;
 	/*
 	 * The record and the version rows are two reads, not one snapshot: a
 	 * commit between them (it writes both in one batch) shows a newer
@@ -219,8 +223,10 @@ int inode_load(struct store *s, uint64_t ino, struct inode_rec *r)
 		}
 		seen = r->attr.version;
 	}
-	if (!ret)
+	if (!ret) {
 		r->attr.ino = ino;
+		inode_cache_put(s->inodes, gen, r);
+	}
 	strbuf_release(&v);
 	return ret;
 }

@@ -105,6 +105,7 @@ struct store {
 	struct store_crypt *crypt;	/* store/crypt_store.c; NULL in a plain pool */
 	struct pack_set *packs;		/* store/pack.c */
 	bool tree_tag;			/* tree rows end in a tag (store/tree_tag.c) */
+	struct inode_cache *inodes;	/* store/inode_cache.h */
 };
 
 /* Reads one value into val (reset first). -ENOENT when absent, -EIO on error. */
@@ -117,6 +118,12 @@ int store_get(struct store *s, enum store_cf cf, const void *key, size_t klen,
  * After one failure every later call fails the same way (store_failed).
  */
 int store_write(struct store *s, rocksdb_writebatch_t *b, bool sync);
+/*
+ * store_write() of a batch with no tree row (tree_put, dent_end): the
+ * inode records and entries read lately stay kept (store/inode_cache.h).
+ * For the bumps every read of a view writes.
+ */
+int store_write_untree(struct store *s, rocksdb_writebatch_t *b, bool sync);
 /*
  * 0, or the error of the write that stopped the store's writes. fail
  * records err (RocksDB's message in msg) as that error, logged once.

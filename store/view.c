@@ -227,7 +227,7 @@ int store_view_open(struct store *s, const uint8_t content_id[32], const uint8_t
 		/* best effort: a lost bump only makes the view look older */
 		b = rocksdb_writebatch_create();
 		used_put(s, b, key, store_now_ns(), vr.size);
-		if (store_write(s, b, false))
+		if (store_write_untree(s, b, false))
 			log_warn("%s: could not mark a view used", s->dir);
 	}
 out:

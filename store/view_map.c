@@ -93,7 +93,7 @@ int store_view_map_get(struct store *s, const uint8_t content_id[32], const uint
 	/* best effort, as for a view: a lost bump only makes the map look older */
 	b = rocksdb_writebatch_create();
 	used_row(s, b, key, out->len);
-	if (store_write(s, b, false))
+	if (store_write_untree(s, b, false))
 		log_warn("%s: could not mark a view map used", s->dir);
 	rocksdb_writebatch_destroy(b);
 	return 0;

@@ -411,6 +411,84 @@ static void test_paths(void)
 	pool_done();
 }
 
+/* Records read once are kept (store/inode_cache.c): a move must show in paths at once. */
+static void test_paths_moved(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	uint64_t d1, d2, d3, f, e;
+
+	pool_new();
+	d1 = mk(STORE_ROOT_INO, "a", STORE_DIR);
+	d2 = mk(d1, "b", STORE_DIR);
+	d3 = mk(d2, "c", STORE_DIR);
+	f = mk(d3, "f.csv", STORE_REG);
+	e = mk(d1, "empty", STORE_DIR);
+	CU_ASSERT_EQUAL(store_path(S, f, &sb), 0);
+	CU_ASSERT_STRING_EQUAL(sb.buf, "/a/b/c/f.csv");
+	strbuf_reset(&sb);
+	CU_ASSERT_EQUAL(store_path(S, e, &sb), 0);
+	CU_ASSERT_STRING_EQUAL(sb.buf, "/a/empty");
+
+	/* a directory above the file moves: the file's path and its own follow */
+	CU_ASSERT_EQUAL(store_rename(S, d1, "b", STORE_ROOT_INO, "B", 0, NULL, NULL, NULL), 0);
+	strbuf_reset(&sb);
+	CU_ASSERT_EQUAL(store_path(S, f, &sb), 0);
+	CU_ASSERT_STRING_EQUAL(sb.buf, "/B/c/f.csv");
+	strbuf_reset(&sb);
+	CU_ASSERT_EQUAL(store_path(S, d3, &sb), 0);
+	CU_ASSERT_STRING_EQUAL(sb.buf, "/B/c");
+	/* and one exchanged with another */
+	CU_ASSERT_EQUAL(store_rename(S, STORE_ROOT_INO, "B", d1, "empty",
+				     STORE_RENAME_EXCHANGE, NULL, NULL, NULL), 0);
+	strbuf_reset(&sb);
+	CU_ASSERT_EQUAL(store_path(S, d3, &sb), 0);
+	CU_ASSERT_STRING_EQUAL(sb.buf, "/a/empty/c");
+	strbuf_reset(&sb);
+	CU_ASSERT_EQUAL(store_path(S, e, &sb), 0);
+	CU_ASSERT_STRING_EQUAL(sb.buf, "/B");
+	/* a removed directory has no path */
+	CU_ASSERT_EQUAL(store_rmdir(S, STORE_ROOT_INO, "B", NULL), 0);
+	strbuf_reset(&sb);
+	CU_ASSERT_EQUAL(store_path(S, e, &sb), -ENOENT);
+	strbuf_release(&sb);
+	pool_done();
+}
+
+/* Records and entries read once are kept (store/inode_cache.c): every write must show at once. */
+static void test_reads_after_writes(void)
+{
+	struct store_attr a, b;
+	uint64_t d, f, g;
+
+	pool_new();
+	d = mk(STORE_ROOT_INO, "d", STORE_DIR);
+	f = mk(d, "f.csv", STORE_REG);
+	CU_ASSERT_EQUAL(store_getattr(S, f, &a), 0);
+	CU_ASSERT_EQUAL(store_lookup(S, d, "f.csv", &a), 0);
+	CU_ASSERT_EQUAL(a.ino, f);
+
+	memset(&b, 0, sizeof(b));
+	b.mode = 0600;
+	CU_ASSERT_EQUAL(store_setattr(S, f, &b, STORE_SET_MODE, NULL), 0);
+	CU_ASSERT_EQUAL(store_getattr(S, f, &a), 0);
+	CU_ASSERT_EQUAL(a.mode & 07777, 0600);
+	CU_ASSERT_EQUAL(store_lookup(S, d, "f.csv", &a), 0);
+	CU_ASSERT_EQUAL(a.mode & 07777, 0600);
+
+	CU_ASSERT_EQUAL(store_unlink(S, d, "f.csv", NULL), 0);
+	CU_ASSERT_EQUAL(store_lookup(S, d, "f.csv", &a), -ENOENT);
+	g = mk(d, "f.csv", STORE_REG);
+	CU_ASSERT_NOT_EQUAL(g, f);
+	CU_ASSERT_EQUAL(store_lookup(S, d, "f.csv", &a), 0);
+	CU_ASSERT_EQUAL(a.ino, g);
+	CU_ASSERT_EQUAL(store_rename(S, d, "f.csv", STORE_ROOT_INO, "g.csv", 0, NULL, NULL,
+				     NULL), 0);
+	CU_ASSERT_EQUAL(store_lookup(S, d, "f.csv", &a), -ENOENT);
+	CU_ASSERT_EQUAL(store_lookup(S, STORE_ROOT_INO, "g.csv", &a), 0);
+	CU_ASSERT_EQUAL(a.ino, g);
+	pool_done();
+}
+
 static void test_setattr_persist(void)
 {
 	struct store_attr a = { .mode = 0600, .uid = 5, .gid = 6 };
@@ -566,6 +644,8 @@ int main(void)
 		{ "rename over a file", test_rename_over_file },
 		{ "readdir and lookup as of", test_as_of },
 		{ "path and resolve", test_paths },
+		{ "paths after moves", test_paths_moved },
+		{ "reads after writes", test_reads_after_writes },
 		{ "setattr and reopen", test_setattr_persist },
 		{ "threads", test_threads },
 		{ "stat during commits, encrypted pool", test_commit_race },
