@@ -69,6 +69,14 @@
 
 #define CP_NS ((int64_t)AUDIT_CP_SECONDS * 1000000000)
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 struct audit_log *audit_log_of(struct store *s)
 {
 	return s->audit;
@@ -347,6 +355,11 @@ static void put_record(struct audit_log *L, rocksdb_writebatch_t *b, uint64_t se
 				  value, len);
 }
 
+static bool ingest_due(const struct audit_log *L)
+{
+	return L->njrec > 0;
+}
+
 /* Hands a journaled group to the ingester; caller holds mu. */
 static void ingest_push(struct audit_log *L, struct audit_pending *p, size_t n,
 			const struct audit_seals *sl)
@@ -354,12 +367,26 @@ static void ingest_push(struct audit_log *L, struct audit_pending *p, size_t n,
 	ALLOC_GROW(L->jrec, L->njrec + n, L->ajrec);
 	if (sl->has_cp)
 		ALLOC_GROW(L->jcp, L->njcp + 1, L->ajcp);
+	if (!L->njrec)
+		L->jsince = mono_ns();
 	memcpy(L->jrec + L->njrec, p, n * sizeof(*p));
 	L->njrec += n;
 	if (sl->has_cp)
 		L->jcp[L->njcp++] = *sl;
 	L->jhead = *sl;
-	pthread_cond_signal(&L->icond);
+	/*
+	 * A wakeup per group cost an audited open more than its RocksDB
+	 * write: the ingester hears of the first group (and sets its timer),
+	 * of a full batch, and of a drainer, not of every group.
+	 */
+	if (L->njrec == n || L->njrec >= AUDIT_INGEST_BATCH || L->drainers)
+		pthread_cond_signal(&L->icond);
+}
+
+void audit_ingest_kick(struct audit_log *L)
+{
+	if (ingest_due(L))
+		pthread_cond_signal(&L->icond);
 }
 
 /*
@@ -410,11 +437,6 @@ static void lead(struct audit_log *L)
 
 /* ---- the ingester: journaled records into RocksDB ---- */
 
-static bool ingest_due(const struct audit_log *L)
-{
-	return L->njrec > 0;
-}
-
 static void *ingest_main(void *arg)
 {
 	struct audit_log *L = arg;
@@ -426,8 +448,20 @@ static void *ingest_main(void *arg)
 
 	pthread_mutex_lock(&L->mu);
 	for (;;) {
-		while (!ingest_due(L) && !L->stopping)
-			pthread_cond_wait(&L->icond, &L->mu);
+		/* a batch waits for more until it is full, old or wanted */
+		while (!L->stopping && !(ingest_due(L) &&
+					 (L->njrec >= AUDIT_INGEST_BATCH || L->drainers))) {
+			uint64_t due = L->jsince + AUDIT_INGEST_NS;
+			struct timespec ts = { (time_t)(due / 1000000000u),
+					       (long)(due % 1000000000u) };
+
+			if (!ingest_due(L))
+				pthread_cond_wait(&L->icond, &L->mu);
+			else if (mono_ns() >= due)
+				break;
+			else
+				pthread_cond_timedwait(&L->icond, &L->mu, &ts);
+		}
 		if (!ingest_due(L))
 			break;
 		p = L->jrec;
@@ -518,8 +552,11 @@ void audit_ingest_stop(struct audit_log *L)
 /* Caller holds mu. */
 static int drained(struct audit_log *L)
 {
+	L->drainers++;
+	audit_ingest_kick(L);
 	while (!L->broken && (ingest_due(L) || L->ingesting))
 		pthread_cond_wait(&L->cond, &L->mu);
+	L->drainers--;
 	return L->broken ? -EIO : 0;
 }
 
@@ -560,14 +597,6 @@ int audit_append(struct store *s, struct audit_rec *r)
 	size_t done;
 
 	return audit_append_many(s, r, 1, &done);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static int append_many(struct store *s, struct audit_rec *r, size_t n, size_t *done);
