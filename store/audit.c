@@ -376,10 +376,10 @@ static void ingest_push(struct audit_log *L, struct audit_pending *p, size_t n,
 	L->jhead = *sl;
 	/*
 	 * A wakeup per group cost an audited open more than its RocksDB
-	 * write: the ingester hears of the first group (and sets its timer),
-	 * of a full batch, and of a drainer, not of every group.
+	 * write: the ingester hears of the first group (and sets its timer)
+	 * and of a full batch, not of every group.
 	 */
-	if (L->njrec == n || L->njrec >= AUDIT_INGEST_BATCH || L->drainers)
+	if (L->njrec == n || L->njrec >= AUDIT_INGEST_BATCH)
 		pthread_cond_signal(&L->icond);
 }
 
@@ -437,14 +437,65 @@ static void lead(struct audit_log *L)
 
 /* ---- the ingester: journaled records into RocksDB ---- */
 
+/*
+ * Writes the journaled records, checkpoints and head into RocksDB as one
+ * batch without the WAL (the journal keeps them until the tables do).
+ * Called with mu held, records due and no ingest in flight; drops mu for
+ * the write. Returns the last seq written.
+ */
+static uint64_t ingest_batch(struct audit_log *L)
+{
+	struct audit_pending *p = L->jrec;
+	size_t n = L->njrec, ncp = L->njcp;
+	struct audit_seals *cps = L->jcp, head = L->jhead;
+	rocksdb_writebatch_t *b;
+	char *err = NULL;
+	int ret;
+
+	L->jrec = NULL;
+	L->njrec = L->ajrec = 0;
+	L->jcp = NULL;
+	L->njcp = L->ajcp = 0;
+	L->ingesting = true;
+	pthread_mutex_unlock(&L->mu);
+
+	b = rocksdb_writebatch_create();
+	for (size_t i = 0; i < n; i++) {
+		put_record(L, b, p[i].seq, p[i].value, p[i].len);
+		free(p[i].value);
+	}
+	for (size_t i = 0; i < ncp; i++)
+		put_cp(L, b, &cps[i]);
+	put_head(L, b, &head);
+	/*
+	 * Once one batch could not go in, none after it may (a gap);
+	 * they stay in the journal, which the next open replays.
+	 */
+	ret = __atomic_load_n(&L->broken, __ATOMIC_RELAXED) ? -EIO : store_failed(L->s);
+	if (!ret)
+		rocksdb_write(L->s->db, L->nowal, b, &err);
+	rocksdb_writebatch_destroy(b);
+	free(p);
+	free(cps);
+	if (err) {
+		log_err("%s: audit log: records up to %llu cannot reach the store: %s",
+			L->s->dir, (unsigned long long)head.seq, err);
+		ret = store_fail(L->s, -EIO, err);
+		rocksdb_free(err);
+	}
+
+	pthread_mutex_lock(&L->mu);
+	L->ingesting = false;
+	if (ret)
+		L->broken = ret;
+	pthread_cond_broadcast(&L->cond);
+	return head.seq;
+}
+
 static void *ingest_main(void *arg)
 {
 	struct audit_log *L = arg;
-	struct audit_pending *p;
-	struct audit_seals *cps, head;
-	size_t n, ncp;
 	uint64_t last;
-	int ret;
 
 	pthread_mutex_lock(&L->mu);
 	for (;;) {
@@ -464,52 +515,12 @@ static void *ingest_main(void *arg)
 		}
 		if (!ingest_due(L))
 			break;
-		p = L->jrec;
-		n = L->njrec;
-		cps = L->jcp;
-		ncp = L->njcp;
-		head = L->jhead;
-		L->jrec = NULL;
-		L->njrec = L->ajrec = 0;
-		L->jcp = NULL;
-		L->njcp = L->ajcp = 0;
-		L->ingesting = true;
-		pthread_mutex_unlock(&L->mu);
-
-		/* one batch without the WAL: the journal keeps it until the tables do */
-		rocksdb_writebatch_t *b = rocksdb_writebatch_create();
-		char *err = NULL;
-
-		for (size_t i = 0; i < n; i++) {
-			put_record(L, b, p[i].seq, p[i].value, p[i].len);
-			free(p[i].value);
+		/* a drainer may have taken the batch while this thread woke */
+		if (L->ingesting) {
+			pthread_cond_wait(&L->cond, &L->mu);
+			continue;
 		}
-		for (size_t i = 0; i < ncp; i++)
-			put_cp(L, b, &cps[i]);
-		put_head(L, b, &head);
-		/*
-		 * Once one batch could not go in, none after it may (a gap);
-		 * they stay in the journal, which the next open replays.
-		 */
-		ret = __atomic_load_n(&L->broken, __ATOMIC_RELAXED) ? -EIO : store_failed(L->s);
-		if (!ret)
-			rocksdb_write(L->s->db, L->nowal, b, &err);
-		rocksdb_writebatch_destroy(b);
-		free(p);
-		free(cps);
-		if (err) {
-			log_err("%s: audit log: records up to %llu cannot reach the store: %s",
-				L->s->dir, (unsigned long long)head.seq, err);
-			ret = store_fail(L->s, -EIO, err);
-			rocksdb_free(err);
-		}
-		last = head.seq;
-
-		pthread_mutex_lock(&L->mu);
-		L->ingesting = false;
-		if (ret)
-			L->broken = ret;
-		pthread_cond_broadcast(&L->cond);
+		last = ingest_batch(L);
 		/* once a batch failed, a file may hold records only the journal has */
 		if (!L->broken) {
 			pthread_mutex_unlock(&L->mu);
@@ -549,13 +560,21 @@ void audit_ingest_stop(struct audit_log *L)
 	L->nowal = NULL;
 }
 
-/* Caller holds mu. */
+/*
+ * Caller holds mu. A drainer (a commit, a query) writes what is due
+ * itself rather than wake the ingester and wait for it: one thread
+ * switch less in front of every commit. Files are left for the
+ * ingester's next batch to retire.
+ */
 static int drained(struct audit_log *L)
 {
 	L->drainers++;
-	audit_ingest_kick(L);
-	while (!L->broken && (ingest_due(L) || L->ingesting))
-		pthread_cond_wait(&L->cond, &L->mu);
+	while (!L->broken && (ingest_due(L) || L->ingesting)) {
+		if (L->ingesting || !L->has_ingester)
+			pthread_cond_wait(&L->cond, &L->mu);
+		else
+			ingest_batch(L);
+	}
 	L->drainers--;
 	return L->broken ? -EIO : 0;
 }

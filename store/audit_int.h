@@ -235,7 +235,8 @@ void audit_ingest_stop(struct audit_log *L);
 /*
  * The ingester writes a batch once AUDIT_INGEST_BATCH records wait, once
  * the oldest has waited AUDIT_INGEST_NS, or at once while anyone waits
- * for it: a drainer counts itself in drainers and calls audit_ingest_kick()
+ * for it: audit_drain() writes what is due itself; a caller that waits
+ * otherwise counts itself in drainers and calls audit_ingest_kick()
  * (caller holds mu).
  */
 #define AUDIT_INGEST_BATCH	256
