@@ -208,26 +208,25 @@ static bool no_dsync;
  */
 static int write_synced(int fd, const uint8_t *buf, size_t len, uint64_t off)
 {
+	struct iovec v = { (void *)buf, len };
+	ssize_t n = -1;
 	int ret;
 
-	while (len && !__atomic_load_n(&no_dsync, __ATOMIC_RELAXED)) {
-		struct iovec v = { (void *)buf, len };
-		ssize_t n = pwritev2(fd, &v, 1, (off_t)off, RWF_DSYNC);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL)) {
+	if (!__atomic_load_n(&no_dsync, __ATOMIC_RELAXED)) {
+		n = pwritev2(fd, &v, 1, (off_t)off, RWF_DSYNC);
+		if (n < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL))
 			__atomic_store_n(&no_dsync, true, __ATOMIC_RELAXED);
-			break;
-		}
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
+		else if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n == (ssize_t)len)
+			return 0;
+	}
+	/* all of it without RWF_DSYNC, or the rest of a short write */
+	if (n > 0) {
 		buf += n;
 		len -= (size_t)n;
 		off += (uint64_t)n;
 	}
-	if (!len)
-		return 0;
 	ret = store_pwrite_full(fd, buf, len, off);
 	if (!ret && fdatasync(fd))
 		ret = -errno;
