@@ -69,6 +69,14 @@
 
 #define CP_NS ((int64_t)AUDIT_CP_SECONDS * 1000000000)
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 struct audit_log *audit_log_of(struct store *s)
 {
 	return s->audit;
@@ -347,6 +355,11 @@ static void put_record(struct audit_log *L, rocksdb_writebatch_t *b, uint64_t se
 				  value, len);
 }
 
+static bool ingest_due(const struct audit_log *L)
+{
+	return L->njrec > 0;
+}
+
 /* Hands a journaled group to the ingester; caller holds mu. */
 static void ingest_push(struct audit_log *L, struct audit_pending *p, size_t n,
 			const struct audit_seals *sl)
@@ -354,12 +367,26 @@ static void ingest_push(struct audit_log *L, struct audit_pending *p, size_t n,
 	ALLOC_GROW(L->jrec, L->njrec + n, L->ajrec);
 	if (sl->has_cp)
 		ALLOC_GROW(L->jcp, L->njcp + 1, L->ajcp);
+	if (!L->njrec)
+		L->jsince = mono_ns();
 	memcpy(L->jrec + L->njrec, p, n * sizeof(*p));
 	L->njrec += n;
 	if (sl->has_cp)
 		L->jcp[L->njcp++] = *sl;
 	L->jhead = *sl;
-	pthread_cond_signal(&L->icond);
+	/*
+	 * A wakeup per group cost an audited open more than its RocksDB
+	 * write: the ingester hears of the first group (and sets its timer)
+	 * and of a full batch, not of every group.
+	 */
+	if (L->njrec == n || L->njrec >= AUDIT_INGEST_BATCH)
+		pthread_cond_signal(&L->icond);
+}
+
+void audit_ingest_kick(struct audit_log *L)
+{
+	if (ingest_due(L))
+		pthread_cond_signal(&L->icond);
 }
 
 /*
@@ -410,72 +437,90 @@ static void lead(struct audit_log *L)
 
 /* ---- the ingester: journaled records into RocksDB ---- */
 
-static bool ingest_due(const struct audit_log *L)
+/*
+ * Writes the journaled records, checkpoints and head into RocksDB as one
+ * batch without the WAL (the journal keeps them until the tables do).
+ * Called with mu held, records due and no ingest in flight; drops mu for
+ * the write. Returns the last seq written.
+ */
+static uint64_t ingest_batch(struct audit_log *L)
 {
-	return L->njrec > 0;
+	struct audit_pending *p = L->jrec;
+	size_t n = L->njrec, ncp = L->njcp;
+	struct audit_seals *cps = L->jcp, head = L->jhead;
+	rocksdb_writebatch_t *b;
+	char *err = NULL;
+	int ret;
+
+	L->jrec = NULL;
+	L->njrec = L->ajrec = 0;
+	L->jcp = NULL;
+	L->njcp = L->ajcp = 0;
+	L->ingesting = true;
+	pthread_mutex_unlock(&L->mu);
+
+	b = rocksdb_writebatch_create();
+	for (size_t i = 0; i < n; i++) {
+		put_record(L, b, p[i].seq, p[i].value, p[i].len);
+		free(p[i].value);
+	}
+	for (size_t i = 0; i < ncp; i++)
+		put_cp(L, b, &cps[i]);
+	put_head(L, b, &head);
+	/*
+	 * Once one batch could not go in, none after it may (a gap);
+	 * they stay in the journal, which the next open replays.
+	 */
+	ret = __atomic_load_n(&L->broken, __ATOMIC_RELAXED) ? -EIO : store_failed(L->s);
+	if (!ret)
+		rocksdb_write(L->s->db, L->nowal, b, &err);
+	rocksdb_writebatch_destroy(b);
+	free(p);
+	free(cps);
+	if (err) {
+		log_err("%s: audit log: records up to %llu cannot reach the store: %s",
+			L->s->dir, (unsigned long long)head.seq, err);
+		ret = store_fail(L->s, -EIO, err);
+		rocksdb_free(err);
+	}
+
+	pthread_mutex_lock(&L->mu);
+	L->ingesting = false;
+	if (ret)
+		L->broken = ret;
+	pthread_cond_broadcast(&L->cond);
+	return head.seq;
 }
 
 static void *ingest_main(void *arg)
 {
 	struct audit_log *L = arg;
-	struct audit_pending *p;
-	struct audit_seals *cps, head;
-	size_t n, ncp;
 	uint64_t last;
-	int ret;
 
 	pthread_mutex_lock(&L->mu);
 	for (;;) {
-		while (!ingest_due(L) && !L->stopping)
-			pthread_cond_wait(&L->icond, &L->mu);
+		/* a batch waits for more until it is full, old or wanted */
+		while (!L->stopping && !(ingest_due(L) &&
+					 (L->njrec >= AUDIT_INGEST_BATCH || L->drainers))) {
+			uint64_t due = L->jsince + AUDIT_INGEST_NS;
+			struct timespec ts = { (time_t)(due / 1000000000u),
+					       (long)(due % 1000000000u) };
+
+			if (!ingest_due(L))
+				pthread_cond_wait(&L->icond, &L->mu);
+			else if (mono_ns() >= due)
+				break;
+			else
+				pthread_cond_timedwait(&L->icond, &L->mu, &ts);
+		}
 		if (!ingest_due(L))
 			break;
-		p = L->jrec;
-		n = L->njrec;
-		cps = L->jcp;
-		ncp = L->njcp;
-		head = L->jhead;
-		L->jrec = NULL;
-		L->njrec = L->ajrec = 0;
-		L->jcp = NULL;
-		L->njcp = L->ajcp = 0;
-		L->ingesting = true;
-		pthread_mutex_unlock(&L->mu);
-
-		/* one batch without the WAL: the journal keeps it until the tables do */
-		rocksdb_writebatch_t *b = rocksdb_writebatch_create();
-		char *err = NULL;
-
-		for (size_t i = 0; i < n; i++) {
-			put_record(L, b, p[i].seq, p[i].value, p[i].len);
-			free(p[i].value);
+		/* a drainer may have taken the batch while this thread woke */
+		if (L->ingesting) {
+			pthread_cond_wait(&L->cond, &L->mu);
+			continue;
 		}
-		for (size_t i = 0; i < ncp; i++)
-			put_cp(L, b, &cps[i]);
-		put_head(L, b, &head);
-		/*
-		 * Once one batch could not go in, none after it may (a gap);
-		 * they stay in the journal, which the next open replays.
-		 */
-		ret = __atomic_load_n(&L->broken, __ATOMIC_RELAXED) ? -EIO : store_failed(L->s);
-		if (!ret)
-			rocksdb_write(L->s->db, L->nowal, b, &err);
-		rocksdb_writebatch_destroy(b);
-		free(p);
-		free(cps);
-		if (err) {
-			log_err("%s: audit log: records up to %llu cannot reach the store: %s",
-				L->s->dir, (unsigned long long)head.seq, err);
-			ret = store_fail(L->s, -EIO, err);
-			rocksdb_free(err);
-		}
-		last = head.seq;
-
-		pthread_mutex_lock(&L->mu);
-		L->ingesting = false;
-		if (ret)
-			L->broken = ret;
-		pthread_cond_broadcast(&L->cond);
+		last = ingest_batch(L);
 		/* once a batch failed, a file may hold records only the journal has */
 		if (!L->broken) {
 			pthread_mutex_unlock(&L->mu);
@@ -515,11 +560,22 @@ void audit_ingest_stop(struct audit_log *L)
 	L->nowal = NULL;
 }
 
-/* Caller holds mu. */
+/*
+ * Caller holds mu. A drainer (a commit, a query) writes what is due
+ * itself rather than wake the ingester and wait for it: one thread
+ * switch less in front of every commit. Files are left for the
+ * ingester's next batch to retire.
+ */
 static int drained(struct audit_log *L)
 {
-	while (!L->broken && (ingest_due(L) || L->ingesting))
-		pthread_cond_wait(&L->cond, &L->mu);
+	L->drainers++;
+	while (!L->broken && (ingest_due(L) || L->ingesting)) {
+		if (L->ingesting || !L->has_ingester)
+			pthread_cond_wait(&L->cond, &L->mu);
+		else
+			ingest_batch(L);
+	}
+	L->drainers--;
 	return L->broken ? -EIO : 0;
 }
 
@@ -560,14 +616,6 @@ int audit_append(struct store *s, struct audit_rec *r)
 	size_t done;
 
 	return audit_append_many(s, r, 1, &done);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static int append_many(struct store *s, struct audit_rec *r, size_t n, size_t *done);

@@ -189,6 +189,8 @@ struct audit_log {
 	struct audit_seals *jcp;
 	size_t njcp, ajcp;
 	struct audit_seals jhead;		/* valid while njrec > 0 */
+	uint64_t jsince;			/* monotonic ns the oldest of them came; mu */
+	unsigned drainers;			/* waiting for the ingester to catch up; mu */
 	bool ingesting;				/* the ingester's write is in flight; mu */
 	bool stopping;				/* the ingester is to finish and end; mu */
 	int broken;				/* a durable record cannot reach RocksDB; mu */
@@ -230,6 +232,16 @@ void audit_carry_clear(struct audit_log *L);
  */
 int audit_ingest_start(struct audit_log *L);
 void audit_ingest_stop(struct audit_log *L);
+/*
+ * The ingester writes a batch once AUDIT_INGEST_BATCH records wait, once
+ * the oldest has waited AUDIT_INGEST_NS, or at once while anyone waits
+ * for it: audit_drain() writes what is due itself; a caller that waits
+ * otherwise counts itself in drainers and calls audit_ingest_kick()
+ * (caller holds mu).
+ */
+#define AUDIT_INGEST_BATCH	256
+#define AUDIT_INGEST_NS		(10 * 1000000)
+void audit_ingest_kick(struct audit_log *L);
 
 /* ---- the journal (audit_journal.c) ---- */
 

@@ -48,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/codec.h"
@@ -197,6 +198,41 @@ static int new_file(struct audit_log *L)
 	return ret;
 }
 
+/* set once pwritev2() turns RWF_DSYNC down (a kernel before 4.7) */
+static bool no_dsync;
+
+/*
+ * Writes buf at off and makes it durable as fdatasync() would. One
+ * pwritev2(RWF_DSYNC) call instead of a write and a sync: two syscalls
+ * per group were a tenth of an audited open's daemon CPU on a tmpfs.
+ */
+static int write_synced(int fd, const uint8_t *buf, size_t len, uint64_t off)
+{
+	struct iovec v = { (void *)buf, len };
+	ssize_t n = -1;
+	int ret;
+
+	if (!__atomic_load_n(&no_dsync, __ATOMIC_RELAXED)) {
+		n = pwritev2(fd, &v, 1, (off_t)off, RWF_DSYNC);
+		if (n < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL))
+			__atomic_store_n(&no_dsync, true, __ATOMIC_RELAXED);
+		else if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n == (ssize_t)len)
+			return 0;
+	}
+	/* all of it without RWF_DSYNC, or the rest of a short write */
+	if (n > 0) {
+		buf += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	ret = store_pwrite_full(fd, buf, len, off);
+	if (!ret && fdatasync(fd))
+		ret = -errno;
+	return ret;
+}
+
 int audit_journal_append(struct audit_log *L, const struct audit_pending *p, size_t n,
 			 const struct audit_seals *sl)
 {
@@ -228,9 +264,7 @@ int audit_journal_append(struct audit_log *L, const struct audit_pending *p, siz
 	if (j->fd < 0 || j->size >= audit_journal_max)
 		ret = new_file(L);
 	if (!ret)
-		ret = store_pwrite_full(j->fd, f, FRAME_HDR + body, j->size);
-	if (!ret && fdatasync(j->fd))
-		ret = -errno;
+		ret = write_synced(j->fd, f, FRAME_HDR + body, j->size);
 	free(f);
 	if (ret) {
 		log_err("%s: audit journal: file %" PRIu64 ": %s", L->s->dir, j->num,

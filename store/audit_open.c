@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/codec.h"
@@ -159,6 +160,17 @@ static void log_free(struct audit_log *L)
 	free(L);
 }
 
+/* The ingester's timer (audit.c) counts on the monotonic clock. */
+static void icond_init(pthread_cond_t *c)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
 int audit_load(struct store *s)
 {
 	struct strbuf why = STRBUF_INIT;
@@ -172,7 +184,7 @@ int audit_load(struct store *s)
 	L->j.dirfd = L->j.fd = -1;
 	pthread_mutex_init(&L->mu, NULL);
 	pthread_cond_init(&L->cond, NULL);
-	pthread_cond_init(&L->icond, NULL);
+	icond_init(&L->icond);
 	ret = audit_algo_load(s, NULL, L->algo);
 	/* a read-only store only reads: verify reports a bad algorithm name */
 	if (ret == -EINVAL && !rw)

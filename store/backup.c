@@ -536,8 +536,11 @@ static int settle_audit(struct store *s, struct audit_anchor *a)
 	if (!L)
 		return -EIO;
 	pthread_mutex_lock(&L->mu);
+	L->drainers++;
+	audit_ingest_kick(L);
 	while (!L->broken && (L->writing || L->npend || L->njrec || L->ingesting))
 		pthread_cond_wait(&L->cond, &L->mu);
+	L->drainers--;
 	if (L->broken) {
 		ret = -EIO;
 	} else {

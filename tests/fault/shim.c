@@ -18,7 +18,8 @@
  *                       process) and the counts of every kind at exit
  *
  * The kinds are what RocksDB 7 and the store call (strace -f of a commit):
- * write()/pwrite() for the WAL, blob, table and journal files, fdatasync()
+ * write()/pwrite() for the WAL, blob, table and journal files (the
+ * journal's pwritev2(RWF_DSYNC) is a write and then an fsync), fdatasync()
  * and fsync() for files and directories, fallocate() and ftruncate() on
  * WAL and MANIFEST, rename() for CURRENT and OPTIONS, pread() for tables,
  * fread_unlocked() when replaying the WAL and MANIFEST at open.
@@ -80,6 +81,8 @@ static ssize_t (*real_pwrite64)(int, const void *, size_t, off_t);
 static ssize_t (*real_writev)(int, const struct iovec *, int);
 static ssize_t (*real_pwritev)(int, const struct iovec *, int, off_t);
 static ssize_t (*real_pwritev64)(int, const struct iovec *, int, off_t);
+static ssize_t (*real_pwritev2)(int, const struct iovec *, int, off_t, int);
+static ssize_t (*real_pwritev64v2)(int, const struct iovec *, int, off_t, int);
 static ssize_t (*real_read)(int, void *, size_t);
 static ssize_t (*real_pread)(int, void *, size_t, off_t);
 static ssize_t (*real_pread64)(int, void *, size_t, off_t);
@@ -117,7 +120,7 @@ __attribute__((constructor)) static void shim_init(void)
 	RESOLVE(open); RESOLVE(open64); RESOLVE(openat); RESOLVE(openat64);
 	RESOLVE(fopen); RESOLVE(fopen64); RESOLVE(fclose); RESOLVE(close);
 	RESOLVE(write); RESOLVE(pwrite); RESOLVE(pwrite64); RESOLVE(writev);
-	RESOLVE(pwritev); RESOLVE(pwritev64);
+	RESOLVE(pwritev); RESOLVE(pwritev64); RESOLVE(pwritev2); RESOLVE(pwritev64v2);
 	RESOLVE(read); RESOLVE(pread); RESOLVE(pread64); RESOLVE(fread);
 	RESOLVE(fread_unlocked);
 	RESOLVE(fsync); RESOLVE(fdatasync); RESOLVE(ftruncate); RESOLVE(ftruncate64);
@@ -457,6 +460,40 @@ ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
 ssize_t pwritev64(int fd, const struct iovec *iov, int cnt, off_t off)
 {
 	return do_pwritev(real_pwritev64, fd, iov, cnt, off);
+}
+
+/* RWF_DSYNC writes and syncs: a failed sync still leaves the bytes written */
+static ssize_t do_pwritev2(ssize_t (*fn)(int, const struct iovec *, int, off_t, int), int fd,
+			   const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	int r = FD_DECIDE(K_WRITE, fd);
+	struct iovec one;
+	ssize_t n;
+
+	if (r == SHORT_IO) {
+		cnt = short_iov(iov, cnt, &one);
+		iov = &one;
+	} else if (r) {
+		return fail_with(r);
+	}
+	if (!(flags & RWF_DSYNC))
+		return fn(fd, iov, cnt, off, flags);
+	r = FD_DECIDE(K_FSYNC, fd);
+	if (!r)
+		return fn(fd, iov, cnt, off, flags);
+	n = fn(fd, iov, cnt, off, flags & ~RWF_DSYNC);
+	return n < 0 ? n : fail_with(r);
+}
+
+ssize_t pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	return do_pwritev2(real_pwritev2, fd, iov, cnt, off, flags);
+}
+
+/* what pwritev2() is with -D_FILE_OFFSET_BITS=64, as the store is built */
+ssize_t pwritev64v2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	return do_pwritev2(real_pwritev64v2, fd, iov, cnt, off, flags);
 }
 
 /* ---- reads ---- */
