@@ -15,6 +15,7 @@
  */
 #include "common/alloc.h"
 #include "common/codec.h"
+#include "store/chunker.h"
 #include "store/crypt.h"
 #include "store/internal.h"
 #include "store/pack.h"
@@ -201,7 +202,12 @@ int pack_loc_decode(const void *val, size_t vlen, size_t want, struct pack_loc *
 
 	if (vlen == want)
 		return 1;
-	if (vlen != PACK_LOC_LEN || p[0] != PACK_LOC_V1 || want < PACK_MIN_STORED)
+	/*
+	 * No stored chunk is longer than the chunker's largest, sealed: a
+	 * longer want is a forged list, refused before it sizes a buffer.
+	 */
+	if (vlen != PACK_LOC_LEN || p[0] != PACK_LOC_V1 || want < PACK_MIN_STORED ||
+	    want > CHUNK_MAX + CRYPT_OVERHEAD)
 		return -EIO;
 	l->pack = get_be32(p + 1);
 	l->off = get_be64(p + 5);

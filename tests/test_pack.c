@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "store/chunker.h"
 #include "store/crypt.h"
 #include "store/internal.h"
 #include "store/pack.h"
@@ -132,6 +133,13 @@ static void test_locator(void)
 	CU_ASSERT_EQUAL(pack_loc_decode(inl, sizeof(inl), 70000, &m), -EIO);
 	CU_ASSERT_EQUAL(pack_loc_decode(v, sizeof(v), PACK_MIN_STORED - 1, &m), -EIO);
 	CU_ASSERT_EQUAL(pack_loc_decode(v, sizeof(v) - 1, 70000, &m), -EIO);
+	/* a length no chunk has (a forged chunk list): refused before a read sizes a buffer */
+	l.len = 0x80000000u;
+	pack_loc_encode(&l, v);
+	CU_ASSERT_EQUAL(pack_loc_decode(v, sizeof(v), 0x80000000u, &m), -EIO);
+	l.len = CHUNK_MAX + CRYPT_OVERHEAD;
+	pack_loc_encode(&l, v);
+	CU_ASSERT_EQUAL(pack_loc_decode(v, sizeof(v), CHUNK_MAX + CRYPT_OVERHEAD, &m), 0);
 }
 
 static void test_big_commit(void)
