@@ -3,14 +3,18 @@
  * ciphers; a flipped bit anywhere, another associated data or a foreign
  * key is refused; nonces do not repeat over 10^5 seals; rotation keeps
  * old values readable; the keyset opens only with its master key and
- * pool id; scratch encryption is position-exact; a passphrase derives
+ * pool id; kept (reused) OpenSSL contexts give the bytes fresh ones
+ * give, follow a rotation and never share a nonce across threads or a
+ * fork; scratch encryption is position-exact; a passphrase derives
  * the same master key for the same salt and cost and a wrong one does
  * not open the keyset.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
@@ -131,6 +135,215 @@ static void test_nonces(void)
 	CU_ASSERT_EQUAL(dups, 0);
 	free(nonces);
 	crypt_free(k);
+}
+
+/* A keyset with the same keys and none of k's kept contexts. */
+static struct crypt *twin(struct crypt *k, enum crypt_cipher c)
+{
+	uint8_t m[CRYPT_KEY_LEN];
+	struct strbuf w = STRBUF_INIT;
+	struct crypt *back = NULL;
+
+	memset(m, 0x33, sizeof(m));
+	CU_ASSERT_EQUAL(crypt_wrap(k, m, "twin", &w), 0);
+	CU_ASSERT_EQUAL(crypt_unwrap(c, (const uint8_t *)w.buf, w.len, m, "twin", &back), 0);
+	strbuf_release(&w);
+	return back;
+}
+
+/*
+ * Values of odd lengths sealed one after another with k's kept contexts
+ * open in another order with fresh ones (a CTR position or GCM state
+ * left over from the last value would not); a failed open does not spoil
+ * the context for the next; a kept HMAC gives the fresh one's ids.
+ */
+static void test_kept_contexts(void)
+{
+	enum { N = 24 };
+
+	for (size_t c = 0; c < NCIPHERS; c++) {
+		uint8_t *val[N], *sealed[N], out[4096], ida[32], idb[32], id2[32];
+		struct crypt *k, *back;
+		size_t len[N];
+
+		CU_ASSERT_EQUAL_FATAL(crypt_new(ciphers[c], &k), 0);
+		for (int i = 0; i < N; i++) {
+			len[i] = (size_t)(i * 97 + 5) % 3000;
+			val[i] = pattern(len[i], (unsigned)i);
+			sealed[i] = malloc(len[i] + CRYPT_OVERHEAD);
+			CU_ASSERT_EQUAL(crypt_seal(k, "ad", 2, val[i], len[i], sealed[i]), 0);
+		}
+		back = twin(k, ciphers[c]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(back);
+		for (int i = N - 1; i >= 0; i--) {
+			size_t sl = len[i] + CRYPT_OVERHEAD;
+
+			CU_ASSERT_EQUAL(crypt_open(back, "ad", 2, sealed[i], sl, out), 0);
+			CU_ASSERT_EQUAL(memcmp(out, val[i], len[i]), 0);
+			/* a failed open in between */
+			sealed[i][CRYPT_HDR_LEN] ^= 1;
+			CU_ASSERT_EQUAL(crypt_open(k, "ad", 2, sealed[i], sl, out), -EBADMSG);
+			sealed[i][CRYPT_HDR_LEN] ^= 1;
+			CU_ASSERT_EQUAL(crypt_open(k, "ad", 2, sealed[i], sl, out), 0);
+			CU_ASSERT_EQUAL(memcmp(out, val[i], len[i]), 0);
+		}
+		CU_ASSERT_EQUAL(crypt_chunk_id(k, val[5], len[5], ida), 0);
+		CU_ASSERT_EQUAL(crypt_chunk_id(k, val[6], len[6], idb), 0);
+		CU_ASSERT_EQUAL(crypt_chunk_id(k, val[5], len[5], id2), 0);
+		CU_ASSERT_EQUAL(memcmp(ida, id2, 32), 0);
+		CU_ASSERT_NOT_EQUAL(memcmp(ida, idb, 32), 0);
+		CU_ASSERT_EQUAL(crypt_chunk_id(back, val[5], len[5], id2), 0);
+		CU_ASSERT_EQUAL(memcmp(ida, id2, 32), 0);
+		for (int i = 0; i < N; i++) {
+			free(val[i]);
+			free(sealed[i]);
+		}
+		crypt_free(back);
+		crypt_free(k);
+	}
+}
+
+enum { SEALER_N = 20000 };
+
+struct sealer {
+	struct crypt *k;
+	int *gate;			/* rotation test: wait at GATE_AT until set */
+	int n;				/* values sealed; atomic */
+	uint8_t (*sealed)[16 + CRYPT_OVERHEAD];
+	int fails;
+};
+
+#define GATE_AT	300
+
+static void *sealer_run(void *arg)
+{
+	struct sealer *s = arg;
+	uint8_t v[16];
+
+	for (int n = 0; n < SEALER_N; n++) {
+		while (s->gate && n == GATE_AT && !__atomic_load_n(s->gate, __ATOMIC_ACQUIRE))
+			usleep(100);
+		memset(v, n & 0xff, sizeof(v));
+		if (crypt_seal(s->k, "ad", 2, v, sizeof(v), s->sealed[n]))
+			s->fails++;
+		__atomic_store_n(&s->n, n + 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/* Two threads sealing at once: no nonce twice among them. */
+static void test_nonces_threads(void)
+{
+	struct sealer s[2];
+	pthread_t t[2];
+	uint8_t *nonces = malloc((size_t)2 * SEALER_N * 12);
+	struct crypt *k;
+	int dups = 0, n = 0;
+
+	CU_ASSERT_EQUAL_FATAL(crypt_new(CRYPT_AES_GCM, &k), 0);
+	for (int i = 0; i < 2; i++) {
+		memset(&s[i], 0, sizeof(s[i]));
+		s[i].k = k;
+		s[i].sealed = malloc(sizeof(*s[i].sealed) * SEALER_N);
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, sealer_run, &s[i]), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		CU_ASSERT_EQUAL(s[i].fails, 0);
+		for (int j = 0; j < s[i].n; j++)
+			memcpy(nonces + (size_t)n++ * 12, s[i].sealed[j] + 5, 12);
+		free(s[i].sealed);
+	}
+	qsort(nonces, (size_t)n, 12, cmp12);
+	for (int i = 1; i < n; i++)
+		dups += !memcmp(nonces + (size_t)(i - 1) * 12, nonces + (size_t)i * 12, 12);
+	CU_ASSERT_EQUAL(n, 2 * SEALER_N);
+	CU_ASSERT_EQUAL(dups, 0);
+	free(nonces);
+	crypt_free(k);
+}
+
+/* A forked child's next nonce is not its parent's next one. */
+static void test_nonces_fork(void)
+{
+	uint8_t a[4 + CRYPT_OVERHEAD], b[4 + CRYPT_OVERHEAD];
+	struct crypt *k;
+	int fd[2], st = 0;
+	pid_t pid;
+
+	CU_ASSERT_EQUAL_FATAL(crypt_new(CRYPT_AES_GCM, &k), 0);
+	/* the parent has nonces in stock when it forks */
+	CU_ASSERT_EQUAL(crypt_seal(k, "x", 1, "prep", 4, a), 0);
+	CU_ASSERT_EQUAL_FATAL(pipe(fd), 0);
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (!pid) {
+		int ok = !crypt_seal(k, "x", 1, "kid!", 4, b) && write(fd[1], b + 5, 12) == 12;
+
+		_exit(ok ? 0 : 1);
+	}
+	close(fd[1]);
+	CU_ASSERT_EQUAL(crypt_seal(k, "x", 1, "dad!", 4, a), 0);
+	CU_ASSERT_EQUAL(read(fd[0], b, 12), 12);
+	close(fd[0]);
+	CU_ASSERT_EQUAL(waitpid(pid, &st, 0), pid);
+	CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CU_ASSERT_NOT_EQUAL(memcmp(a + 5, b, 12), 0);
+	crypt_free(k);
+}
+
+/*
+ * A rotation while two threads seal (each has kept contexts of key 1):
+ * every value before the commit names key 1, every one after it key 2,
+ * and a fresh keyset opens each with the key it names.
+ */
+static void test_rotate_while_sealing(void)
+{
+	for (size_t c = 0; c < NCIPHERS; c++) {
+		struct sealer s[2];
+		pthread_t t[2];
+		int gate = 0;
+		struct crypt *k, *back;
+		uint8_t out[16];
+		int bad = 0, wrong_key = 0;
+
+		CU_ASSERT_EQUAL_FATAL(crypt_new(ciphers[c], &k), 0);
+		for (int i = 0; i < 2; i++) {
+			memset(&s[i], 0, sizeof(s[i]));
+			s[i].k = k;
+			s[i].gate = &gate;
+			s[i].sealed = malloc(sizeof(*s[i].sealed) * SEALER_N);
+			CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, sealer_run, &s[i]), 0);
+		}
+		while (__atomic_load_n(&s[0].n, __ATOMIC_ACQUIRE) < GATE_AT ||
+		       __atomic_load_n(&s[1].n, __ATOMIC_ACQUIRE) < GATE_AT)
+			usleep(100);
+		CU_ASSERT_EQUAL(crypt_stage_key(k), 0);
+		crypt_commit_key(k);
+		__atomic_store_n(&gate, 1, __ATOMIC_RELEASE);
+		for (int i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		back = twin(k, ciphers[c]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(back);
+		for (int i = 0; i < 2; i++) {
+			CU_ASSERT_EQUAL(s[i].fails, 0);
+			for (int j = 0; j < s[i].n; j++) {
+				const uint8_t *v = s[i].sealed[j];
+
+				memset(out, 0, sizeof(out));
+				if (crypt_open(back, "ad", 2, v, 16 + CRYPT_OVERHEAD, out) ||
+				    out[0] != (j & 0xff))
+					bad++;
+				wrong_key += crypt_key_of(v, 16 + CRYPT_OVERHEAD) !=
+					     (j < GATE_AT ? 1u : 2u);
+			}
+			free(s[i].sealed);
+		}
+		CU_ASSERT_EQUAL(bad, 0);
+		CU_ASSERT_EQUAL(wrong_key, 0);
+		crypt_free(back);
+		crypt_free(k);
+	}
 }
 
 static void test_rotate(void)
@@ -384,6 +597,10 @@ int main(void)
 		{ "tamper", test_tamper },
 		{ "wrong associated data", test_wrong_ad },
 		{ "nonces do not repeat", test_nonces },
+		{ "kept contexts", test_kept_contexts },
+		{ "nonces across threads", test_nonces_threads },
+		{ "nonces across a fork", test_nonces_fork },
+		{ "rotation while sealing", test_rotate_while_sealing },
 		{ "rotate", test_rotate },
 		{ "wrap", test_wrap },
 		{ "chunk ids", test_chunk_ids },
