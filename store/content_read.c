@@ -377,8 +377,12 @@ static int chunk_read(struct store_content *c, const struct chunk_ref *ref, size
 	ref_key(key, 'c', ref->sha);
 	ret = chunk_get(c, ref, &ps, &val, &vlen, &loc);
 	if (ret == 1) {
+		/* an encrypted pool's bytes are opened below, their tag checked */
+		int (*rd)(struct store *, const uint8_t *, const struct pack_loc *, uint8_t *) =
+			c->s->crypt ? pack_read_sealed : pack_read;
+
 		packed = xmalloc(loc.len);
-		ret = pack_read(c->s, key, &loc, packed);
+		ret = rd(c->s, key, &loc, packed);
 		if (ret) {
 			struct pack_loc was = loc;
 
@@ -386,7 +390,7 @@ static int chunk_read(struct store_content *c, const struct chunk_ref *ref, size
 			ret = chunk_get(c, ref, &ps, &val, &vlen, &loc);
 			if (ret == 1 && (loc.pack != was.pack || loc.off != was.off) &&
 			    loc.len == was.len)
-				ret = pack_read(c->s, key, &loc, packed);
+				ret = rd(c->s, key, &loc, packed);
 			else if (ret >= 0)
 				ret = -EIO;
 		}

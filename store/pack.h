@@ -64,6 +64,12 @@ int pack_sync(struct store *s, uint32_t from);
  * their CRC and that the record in front names key; -EIO if not.
  */
 int pack_read(struct store *s, const uint8_t key[33], const struct pack_loc *l, uint8_t *dst);
+/*
+ * pack_read() without the CRC, for sealed bytes the caller opens before
+ * any use: their AEAD tag refuses every changed byte the CRC would.
+ */
+int pack_read_sealed(struct store *s, const uint8_t key[33], const struct pack_loc *l,
+		     uint8_t *dst);
 
 /*
  * The stored value of chunk key (want stored bytes) into out, inline or

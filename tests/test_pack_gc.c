@@ -516,28 +516,48 @@ static bool packs_all_under(const char *dir, uint32_t id, uint64_t *recs)
 	return ok;
 }
 
-static void test_reencrypt(void)
+/*
+ * The suite's pool kept aside (its dir in plain) for a new aes-256-gcm
+ * pool tmpdir/name as S; crypt_pool_leave() goes back.
+ */
+static void crypt_pool_enter(const char *name, char plain[4200])
 {
 	struct store_crypt_opts o = { .cipher = CRYPT_AES_GCM };
+	char keyf[4300];
+
+	store_close(S);
+	S = NULL;
+	snprintf(plain, 4200, "%s", pooldir);
+	snprintf(pooldir, sizeof(pooldir), "%s/%s", tmpdir, name);
+	snprintf(keyf, sizeof(keyf), "%s/%s.key", tmpdir, name);
+	o.key_file = keyf;
+	CU_ASSERT_EQUAL_FATAL(store_create_opts(pooldir, &o, NULL), 0);
+	store_set_key_file(keyf);
+	CU_ASSERT_EQUAL_FATAL(store_open(pooldir, 0, &S, NULL), 0);
+}
+
+static void crypt_pool_leave(const char *plain)
+{
+	store_close(S);
+	S = NULL;
+	store_set_key_file(NULL);
+	snprintf(pooldir, sizeof(pooldir), "%s", plain);
+	CU_ASSERT_EQUAL_FATAL(store_open(pooldir, 0, &S, NULL), 0);
+}
+
+static void test_reencrypt(void)
+{
 	struct store_convert_counts cc;
 	struct store_crypto_info info;
 	struct perr e = PERR_INIT;
-	char plain[4200], keyf[4300];
+	char plain[4200];
 	uint8_t *buf = malloc(FILE_LEN);
 	uint32_t id = 0, n;
 	uint64_t ino, recs = 0;
 
 	CU_ASSERT_FATAL(buf != NULL);
 	/* the rest of the suite's pool, kept aside: this test has its own */
-	store_close(S);
-	S = NULL;
-	snprintf(plain, sizeof(plain), "%s", pooldir);
-	snprintf(pooldir, sizeof(pooldir), "%s/crypt", tmpdir);
-	snprintf(keyf, sizeof(keyf), "%s/crypt.key", tmpdir);
-	o.key_file = keyf;
-	CU_ASSERT_EQUAL_FATAL(store_create_opts(pooldir, &o, NULL), 0);
-	store_set_key_file(keyf);
-	CU_ASSERT_EQUAL_FATAL(store_open(pooldir, 0, &S, NULL), 0);
+	crypt_pool_enter("crypt", plain);
 	n = half_dead_pack("sealed", 11, buf, &ino);
 	/* a second pack under the first key, all of it live */
 	{
@@ -567,11 +587,56 @@ static void test_reencrypt(void)
 	reopen();
 	CU_ASSERT_EQUAL(content_check(ino, buf, FILE_LEN), 0);
 	CU_ASSERT_EQUAL(scrub_damaged(), 0);
-	store_close(S);
-	S = NULL;
-	store_set_key_file(NULL);
-	snprintf(pooldir, sizeof(pooldir), "%s", plain);
-	CU_ASSERT_EQUAL_FATAL(store_open(pooldir, 0, &S, NULL), 0);
+	crypt_pool_leave(plain);
+	free(buf);
+}
+
+/*
+ * An encrypted pool's packed chunk is checked by its tag alone: a
+ * locator whose CRC no longer matches still reads (the tag vouches for
+ * every byte; no CRC pass on the read), a changed byte does not.
+ */
+static void test_sealed_no_crc(void)
+{
+	uint8_t *buf = malloc(FILE_LEN), key[33], forged[PACK_LOC_LEN], byte;
+	struct strbuf val = STRBUF_INIT;
+	struct pack_loc l;
+	char plain[4200], path[4400];
+	uint32_t len;
+	uint64_t ino;
+	int fd;
+
+	CU_ASSERT_FATAL(buf != NULL);
+	crypt_pool_enter("crypt_crc", plain);
+	ino = mkfile("sealed");
+	fill(buf, FILE_LEN, 13);
+	CU_ASSERT_EQUAL_FATAL(write_in(S, ino, buf, FILE_LEN), 0);
+	reopen();
+	locator_at(ino, 12u << 20, key, &val, &len);
+	/* the stored bytes: the plain chunk sealed */
+	CU_ASSERT_EQUAL_FATAL(pack_loc_decode(val.buf, val.len, len + CRYPT_OVERHEAD, &l), 0);
+	l.crc ^= 1;
+	pack_loc_encode(&l, forged);
+	put_raw(key, forged, sizeof(forged));
+	reopen();
+	CU_ASSERT_EQUAL(content_check(ino, buf, FILE_LEN), 0);
+	/* a byte of the sealed chunk changed: its tag refuses it */
+	snprintf(path, sizeof(path), "%s/packs/%08u.pack", pooldir, l.pack);
+	fd = open(path, O_RDWR);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(pread(fd, &byte, 1, (off_t)l.off + 100), 1);
+	byte ^= 0x40;
+	CU_ASSERT_EQUAL(pwrite(fd, &byte, 1, (off_t)l.off + 100), 1);
+	reopen();
+	CU_ASSERT_EQUAL(content_check(ino, buf, FILE_LEN), -EIO);
+	byte ^= 0x40;
+	CU_ASSERT_EQUAL(pwrite(fd, &byte, 1, (off_t)l.off + 100), 1);
+	close(fd);
+	put_raw(key, val.buf, val.len);
+	reopen();
+	CU_ASSERT_EQUAL(content_check(ino, buf, FILE_LEN), 0);
+	crypt_pool_leave(plain);
+	strbuf_release(&val);
 	free(buf);
 }
 
@@ -631,6 +696,7 @@ int main(int argc, char **argv)
 		{ "a pack cut short at its creation", test_stub_pack },
 		{ "an abandoned write's hole is skipped", test_punched },
 		{ "re-encryption re-seals every pack record", test_reencrypt },
+		{ "an encrypted pool's packed chunk: its tag, no CRC", test_sealed_no_crc },
 		{ "conversion to an encrypted pool with packs", test_convert },
 	};
 
