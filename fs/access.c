@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/strcopy.h"
 #include "common/metrics.h"
 
 #define FS_MAX_GROUPS 256
@@ -388,11 +389,11 @@ static void who_init(fuse_req_t req, const struct policy_decision *d, struct fs_
 	w->gid = ctx->gid;
 	w->pid = ctx->pid;
 	if (d && d->dept[0])
-		snprintf(w->dept, sizeof(w->dept), "%s", d->dept);
+		str_copy(w->dept, sizeof(w->dept), d->dept);
 	else if (fs->dept)
-		snprintf(w->dept, sizeof(w->dept), "%s", fs->dept);
+		str_copy(w->dept, sizeof(w->dept), fs->dept);
 	if (d)
-		snprintf(w->user, sizeof(w->user), "%s", d->user);
+		str_copy(w->user, sizeof(w->user), d->user);
 }
 
 void fs_who_init(fuse_req_t req, const struct policy_decision *d, struct fs_who *w)

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/strcopy.h"
+
 static const char *const meta_files[] = { "/.poolfs", "/.poolfs/catalog.json",
 					  "/.poolfs/whoami" };
 
@@ -178,7 +180,7 @@ void pol_decide_entry(const struct policy *p, const struct pol_ident *id,
 
 	*grant = -1;
 	d->err = -EACCES;
-	snprintf(d->code, sizeof(d->code), "%s", en->code);
+	str_copy(d->code, sizeof(d->code), en->code);
 	if ((size_t)id->dept == en->provider) {
 		if (is_root && action == POLICY_DELETE) {
 			snprintf(d->reason, sizeof(d->reason), "the directory of entry "
@@ -210,7 +212,7 @@ void pol_decide_entry(const struct policy *p, const struct pol_ident *id,
 		allow(d, !(p->grants[gi].actions & POL_ACT_READ) &&
 		      en->share == POL_SHARE_UNCONDITIONAL ?
 		      pol_fallback_view(en, (size_t)id->dept) : p->grants[gi].view);
-		snprintf(d->grant, sizeof(d->grant), "%s", p->grants[gi].id);
+		str_copy(d->grant, sizeof(d->grant), p->grants[gi].id);
 		window_text(&p->grants[gi], win, sizeof(win));
 		snprintf(d->reason, sizeof(d->reason), "grant \"%s\" (%s)",
 			 p->grants[gi].id, win);
@@ -300,8 +302,8 @@ int pol_decide(const struct policy *p, const struct policy_caller *c,
 		snprintf(d->reason, sizeof(d->reason), "%s", t->ident.why);
 		return 0;
 	}
-	snprintf(d->dept, sizeof(d->dept), "%s", p->depts[t->ident.dept].id);
-	snprintf(d->user, sizeof(d->user), "%s", t->ident.user ? t->ident.user : "");
+	str_copy(d->dept, sizeof(d->dept), p->depts[t->ident.dept].id);
+	str_copy(d->user, sizeof(d->user), t->ident.user ? t->ident.user : "");
 	if (kind != POLICY_PATH_ENTRY && kind != POLICY_PATH_INSIDE) {
 		decide_outside(p, kind, n, t->ident.dept, action, d);
 		return 0;

@@ -142,36 +142,57 @@ static void put_control(struct strbuf *sb, unsigned char c)
 	strbuf_add(sb, esc, 2);
 }
 
+/* Bytes copied as they are: printable ASCII but '"' and '\\' (0x7f too). */
+static const unsigned char verbatim[256] = {
+	[0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7f] = 1,
+};
+
 /*
  * Appends s as a JSON string, byte for byte what json_dumps() writes for
  * it (no ASCII-only or slash escapes): '"', '\\' and control characters
  * escaped, valid UTF-8 as is. A byte that is not part of valid UTF-8 is
  * written as the four characters \xNN, escaped like any backslash.
+ * Verbatim bytes and valid multi-byte sequences are gathered into runs and
+ * copied whole: a record is written on every audited operation and a
+ * path is mostly such bytes.
  */
 static void put_string(struct strbuf *sb, const char *s)
 {
+	static const char hexdig[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t left = strlen((const char *)p), n;
-	char esc[8];
+	const unsigned char *end = p + strlen((const char *)p), *run;
+	char esc[5] = { '\\', '\\', 'x' };
+	size_t n;
 
 	strbuf_addch(sb, '"');
-	while (left) {
-		n = utf8_seq(p, left);
-		if (!n) {
-			snprintf(esc, sizeof(esc), "\\\\x%02x", *p);
-			strbuf_addstr(sb, esc);
-			n = 1;
+	while (p < end) {
+		run = p;
+		for (;;) {
+			while (verbatim[*p])
+				p++;
+			if (*p < 0x80)
+				break;
+			n = utf8_seq(p, (size_t)(end - p));
+			if (!n)
+				break;
+			p += n;
+		}
+		if (p > run)
+			strbuf_add(sb, run, (size_t)(p - run));
+		if (p == end)
+			break;
+		if (*p >= 0x80) {
+			esc[3] = hexdig[*p >> 4];
+			esc[4] = hexdig[*p & 15];
+			strbuf_add(sb, esc, 5);
 		} else if (*p == '"' || *p == '\\') {
-			esc[0] = '\\';
 			esc[1] = (char)*p;
 			strbuf_add(sb, esc, 2);
-		} else if (*p < 0x20) {
-			put_control(sb, *p);
+			esc[1] = '\\';
 		} else {
-			strbuf_add(sb, p, n);
+			put_control(sb, *p);
 		}
-		p += n;
-		left -= n;
+		p++;
 	}
 	strbuf_addch(sb, '"');
 }

@@ -31,11 +31,18 @@ struct dent_slot {
 	struct dent d;
 };
 
+struct ver_slot {
+	uint64_t gen;
+	uint64_t ino;		/* 0: empty */
+	struct store_version_info v;
+};
+
 struct inode_cache {
 	pthread_mutex_t lock;
 	uint64_t gen;		/* under lock */
 	struct inode_slot slot[INODE_SLOTS];
 	struct dent_slot dent[INODE_SLOTS];
+	struct ver_slot ver[INODE_SLOTS];
 };
 
 static struct inode_slot *slot_of(struct inode_cache *c, uint64_t ino)
@@ -51,6 +58,13 @@ static struct dent_slot *dent_slot_of(struct inode_cache *c, uint64_t parent,
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
 		h = (h ^ *p) * 1099511628211ull;
 	return &c->dent[(h * 0x9e3779b97f4a7c15ull) >> 50 & (INODE_SLOTS - 1)];
+}
+
+static struct ver_slot *ver_slot_of(struct inode_cache *c, uint64_t ino, uint64_t version)
+{
+	uint64_t h = (ino ^ version * 0xff51afd7ed558ccdull) * 0x9e3779b97f4a7c15ull;
+
+	return &c->ver[h >> 50 & (INODE_SLOTS - 1)];
 }
 
 struct inode_cache *inode_cache_new(void)
@@ -168,5 +182,34 @@ void inode_cache_wrote(struct inode_cache *c)
 {
 	pthread_mutex_lock(&c->lock);
 	c->gen++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+bool inode_cache_version_get(struct inode_cache *c, uint64_t ino, uint64_t version,
+			     struct store_version_info *v)
+{
+	struct ver_slot *s = ver_slot_of(c, ino, version);
+	bool hit;
+
+	pthread_mutex_lock(&c->lock);
+	hit = ino && s->ino == ino && s->v.version == version && s->gen == c->gen;
+	if (hit)
+		*v = s->v;
+	pthread_mutex_unlock(&c->lock);
+	return hit;
+}
+
+void inode_cache_version_put(struct inode_cache *c, uint64_t gen, uint64_t ino,
+			     const struct store_version_info *v)
+{
+	struct ver_slot *s = ver_slot_of(c, ino, v->version);
+
+	pthread_mutex_lock(&c->lock);
+	/* read across a write: the record may be the old one */
+	if (ino && gen == c->gen) {
+		s->gen = gen;
+		s->ino = ino;
+		s->v = *v;
+	}
 	pthread_mutex_unlock(&c->lock);
 }

@@ -8,6 +8,7 @@
 #include "store/chunker.h"
 #include "store/content.h"
 #include "store/crypt_store.h"
+#include "store/inode_cache.h"
 #include "store/internal.h"
 #include "store/pack_mode.h"
 
@@ -114,11 +115,17 @@ int store_version_get(struct store *s, uint64_t ino, uint64_t version,
 		      struct store_version_info *v)
 {
 	struct strbuf raw = STRBUF_INIT;
+	uint64_t gen = inode_cache_gen(s->inodes);
 	struct version_rec vr;
-	int ret = version_load(s, ino, version, &vr, &raw);
+	int ret;
 
-	if (!ret)
+	if (inode_cache_version_get(s->inodes, ino, version, v))
+		return 0;
+	ret = version_load(s, ino, version, &vr, &raw);
+	if (!ret) {
 		version_info(&vr, version, v);
+		inode_cache_version_put(s->inodes, gen, ino, v);
+	}
 	strbuf_release(&raw);
 	return ret;
 }

@@ -243,6 +243,51 @@ static void test_encode_exact(void)
 }
 
 /*
+ * Strings whose escapes sit at the ends of long verbatim runs (the writer
+ * copies runs whole): their bytes as the byte-at-a-time writer stored
+ * them, captured as fixtures, so old logs keep verifying.
+ */
+static const char *const runs_in[] = {
+	"\"abcdefghijklmnopqrstuvwxyz0123456789/abcdefghijklmnopqrstuvwxyz\\",
+	"\x7f~ \xff\xfe\xc3\xa9\xe6\x88\xb7\xe7\xb1\x8d/\x1f\x01" "\xed\xa0\x80" "end",
+	"/pool/city/\xe4\xba\xba\xe5\x8f\xa3/r\t\n\r\b\f\"q\"\\\xf0\x9f\x98\x80\xf4\x90\x80\x80",
+	"\xe2\x82",
+	"",
+	"plain-ascii-only-with-no-escape-at-all-0123456789.csv",
+};
+static const char *const runs_want[] = {
+	"\"\\\"abcdefghijklmnopqrstuvwxyz0123456789/abcdefghijklmnopqrstuvwxyz\\\\\"",
+	"\"\x7f~ \\\\xff\\\\xfe\xc3\xa9\xe6\x88\xb7\xe7\xb1\x8d/\\u001F\\u0001\\\\xed\\\\xa0\\\\x80end\"",
+	"\"/pool/city/\xe4\xba\xba\xe5\x8f\xa3/r\\t\\n\\r\\b\\f\\\"q\\\"\\\\\xf0\x9f\x98\x80\\\\xf4\\\\x90\\\\x80\\\\x80\"",
+	"\"\\\\xe2\\\\x82\"",
+	"\"\"",
+	"\"plain-ascii-only-with-no-escape-at-all-0123456789.csv\"",
+};
+
+static void test_encode_runs_fixture(void)
+{
+	for (size_t i = 0; i < sizeof(runs_in) / sizeof(runs_in[0]); i++) {
+		struct audit_rec r = { .path = runs_in[i], .seq = 1 };
+		uint8_t prev[32] = { 0 }, hash[32];
+		char *value, *at, *end;
+		size_t len;
+
+		CU_ASSERT_EQUAL_FATAL(audit_encode(&r, prev, audit_md("sha256"), &value,
+						   &len, hash), 0);
+		at = strstr(value, ",\"path\":");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+		at += strlen(",\"path\":");
+		end = strstr(at, ",\"pid\":");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+		*end = '\0';
+		if (getenv("AUDIT_REC_PRINT"))
+			fprintf(stderr, "W%zu=%s\n", i, at);
+		CU_ASSERT_STRING_EQUAL(at, runs_want[i]);
+		free(value);
+	}
+}
+
+/*
  * The policy in force rides in every record once one was applied: after
  * "pid" in key order, read back, absent at 0, and a record claiming 0
  * (which no encoder writes) is no record; -1 stands for unknown.
@@ -330,6 +375,7 @@ int main(void)
 	static const struct unit_test tests[] = {
 		{ "encoder matches jansson on 20000 random records", test_encode_matches_jansson },
 		{ "encoder exact bytes", test_encode_exact },
+		{ "encoder runs against fixtures", test_encode_runs_fixture },
 		{ "head seal unchanged", test_head_seal_unchanged },
 		{ "policy in force member", test_policy_member },
 	};

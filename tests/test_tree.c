@@ -489,6 +489,37 @@ static void test_reads_after_writes(void)
 	pool_done();
 }
 
+/*
+ * Version records read once are kept too (a view's size is found by the
+ * version's content id): each is its own, by inode and by version.
+ */
+static void test_versions_kept(void)
+{
+	struct store_version_info v1, v2, g1, again;
+	uint64_t f, g;
+
+	pool_new();
+	f = mk(STORE_ROOT_INO, "f.csv", STORE_REG);
+	g = mk(STORE_ROOT_INO, "g.csv", STORE_REG);
+	write_file(f, "a");
+	CU_ASSERT_EQUAL_FATAL(store_version_get(S, f, 1, &v1), 0);
+	CU_ASSERT_EQUAL(v1.size, 1);
+	CU_ASSERT_EQUAL(store_version_get(S, f, 2, &v2), -ENOENT);
+	write_file(f, "bb");
+	write_file(g, "ccc");
+	CU_ASSERT_EQUAL_FATAL(store_version_get(S, f, 2, &v2), 0);
+	CU_ASSERT_EQUAL_FATAL(store_version_get(S, g, 1, &g1), 0);
+	CU_ASSERT_EQUAL_FATAL(store_version_get(S, f, 1, &again), 0);
+	CU_ASSERT_EQUAL(v2.size, 2);
+	CU_ASSERT_EQUAL(g1.size, 3);
+	CU_ASSERT_EQUAL(again.size, 1);
+	CU_ASSERT_EQUAL(memcmp(again.content_id, v1.content_id, 32), 0);
+	CU_ASSERT_NOT_EQUAL(memcmp(v2.content_id, v1.content_id, 32), 0);
+	CU_ASSERT_NOT_EQUAL(memcmp(g1.content_id, v1.content_id, 32), 0);
+	CU_ASSERT_EQUAL(store_version_get(S, g, 2, &again), -ENOENT);
+	pool_done();
+}
+
 static void test_setattr_persist(void)
 {
 	struct store_attr a = { .mode = 0600, .uid = 5, .gid = 6 };
@@ -646,6 +677,7 @@ int main(void)
 		{ "path and resolve", test_paths },
 		{ "paths after moves", test_paths_moved },
 		{ "reads after writes", test_reads_after_writes },
+		{ "version records kept", test_versions_kept },
 		{ "setattr and reopen", test_setattr_persist },
 		{ "threads", test_threads },
 		{ "stat during commits, encrypted pool", test_commit_race },
