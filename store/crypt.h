@@ -144,8 +144,6 @@ int crypt_master_load(const char *path, uint8_t master[CRYPT_KEY_LEN], struct pe
  */
 int crypt_master_create(const char *path, uint8_t master[CRYPT_KEY_LEN], struct perr *e);
 
-#endif
-
 /*
  * Passphrase master keys: scrypt (OpenSSL's EVP_KDF "SCRYPT") of the
  * passphrase with a random salt; the salt and the cost are kept in the
@@ -239,3 +237,5 @@ void store_crypto_info(struct store *s, struct store_crypto_info *info);
  * in one synced write before any value uses it. -EINVAL on a plain pool.
  */
 int store_key_rotate(struct store *s, uint32_t *key_id, struct perr *e);
+
+#endif
