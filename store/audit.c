@@ -488,8 +488,16 @@ static uint64_t ingest_batch(struct audit_log *L)
 	L->ingesting = false;
 	if (ret)
 		L->broken = ret;
+	else
+		L->ingested = head.seq;
 	pthread_cond_broadcast(&L->cond);
 	return head.seq;
+}
+
+/* Files a batch emptied wait for the ingester; caller holds mu. */
+static bool retire_due(const struct audit_log *L)
+{
+	return !L->broken && audit_journal_retirable(L, L->ingested);
 }
 
 static void *ingest_main(void *arg)
@@ -500,8 +508,8 @@ static void *ingest_main(void *arg)
 	pthread_mutex_lock(&L->mu);
 	for (;;) {
 		/* a batch waits for more until it is full, old or wanted */
-		while (!L->stopping && !(ingest_due(L) &&
-					 (L->njrec >= AUDIT_INGEST_BATCH || L->drainers))) {
+		while (!L->stopping && !retire_due(L) &&
+		       !(ingest_due(L) && (L->njrec >= AUDIT_INGEST_BATCH || L->drainers))) {
 			uint64_t due = L->jsince + AUDIT_INGEST_NS;
 			struct timespec ts = { (time_t)(due / 1000000000u),
 					       (long)(due % 1000000000u) };
@@ -513,14 +521,18 @@ static void *ingest_main(void *arg)
 			else
 				pthread_cond_timedwait(&L->icond, &L->mu, &ts);
 		}
-		if (!ingest_due(L))
-			break;
-		/* a drainer may have taken the batch while this thread woke */
-		if (L->ingesting) {
+		if (!ingest_due(L)) {
+			/* drainers wrote every batch: the files they emptied go from here */
+			if (L->stopping || !retire_due(L))
+				break;
+			last = L->ingested;
+		} else if (L->ingesting) {
+			/* a drainer may have taken the batch while this thread woke */
 			pthread_cond_wait(&L->cond, &L->mu);
 			continue;
+		} else {
+			last = ingest_batch(L);
 		}
-		last = ingest_batch(L);
 		/* once a batch failed, a file may hold records only the journal has */
 		if (!L->broken) {
 			pthread_mutex_unlock(&L->mu);
@@ -576,6 +588,9 @@ static int drained(struct audit_log *L)
 			ingest_batch(L);
 	}
 	L->drainers--;
+	/* files are retired by the ingester, off the drainer's path */
+	if (retire_due(L))
+		pthread_cond_signal(&L->icond);
 	return L->broken ? -EIO : 0;
 }
 

@@ -192,6 +192,7 @@ struct audit_log {
 	uint64_t jsince;			/* monotonic ns the oldest of them came; mu */
 	unsigned drainers;			/* waiting for the ingester to catch up; mu */
 	bool ingesting;				/* the ingester's write is in flight; mu */
+	uint64_t ingested;			/* the last seq a batch wrote; mu */
 	bool stopping;				/* the ingester is to finish and end; mu */
 	int broken;				/* a durable record cannot reach RocksDB; mu */
 	int halted;				/* the next link is unknown: no appends; mu */
@@ -265,6 +266,8 @@ int audit_journal_append(struct audit_log *L, const struct audit_pending *p, siz
  * flushing the audit and meta families to tables. Called by the ingester.
  */
 void audit_journal_retire(struct audit_log *L, uint64_t ingested);
+/* Whether a retired file holds records at or below ingested only; caller holds mu. */
+bool audit_journal_retirable(const struct audit_log *L, uint64_t ingested);
 /* At close, everything ingested: flush, delete every file, close. */
 void audit_journal_close(struct audit_log *L, bool ingested);
 /*

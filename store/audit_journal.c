@@ -296,6 +296,14 @@ static void unlink_file(struct audit_log *L, uint64_t num)
 			strerror(errno));
 }
 
+bool audit_journal_retirable(const struct audit_log *L, uint64_t ingested)
+{
+	for (size_t i = 0; i < L->j.nretired; i++)
+		if (L->j.retired[i].last <= ingested)
+			return true;
+	return false;
+}
+
 void audit_journal_retire(struct audit_log *L, uint64_t ingested)
 {
 	struct audit_journal *j = &L->j;

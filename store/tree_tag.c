@@ -37,6 +37,7 @@
 #include "common/alloc.h"
 #include "common/codec.h"
 #include "common/log.h"
+#include "store/audit.h"
 
 #define META_RETAG	"tree_retag"
 #define RETAG_BATCH	(4u << 20)
@@ -131,6 +132,43 @@ static bool tag_holds(struct store *s, const void *key, size_t klen, const char 
 	return !ret;
 }
 
+static int retag_seen(void *arg, const char *json, const struct audit_rec *r)
+{
+	(void)json;
+	if (r->result)
+		return 0;
+	*(uint64_t *)arg = r->seq;
+	return 1;
+}
+
+/*
+ * A pool is tagged once: its log's store.retag record says so for good.
+ * Meta "crypt" is a row the disk holder may put back as it was before the
+ * tagging (from a backup, wrapped with the same master key); a tagging
+ * run then would tag whatever rows they edited meanwhile. The log cannot
+ * be rolled back past the auditor's anchor, so it is the one to believe.
+ */
+static int retag_done_before(struct store *s, struct perr *e)
+{
+	struct audit_filter f = AUDIT_FILTER_INIT;
+	uint64_t seq = 0;
+	int ret;
+
+	f.op = "store.retag";
+	f.limit = 1;
+	ret = audit_query_newest(s, &f, retag_seen, &seq);
+	if (ret < 0)
+		return perr_set(e, -ret, "%s: cannot read the audit log for an earlier tagging "
+				"of the tree: %s", s->dir, strerror(-ret));
+	if (!seq)
+		return 0;
+	log_err("%s: meta \"crypt\" says the tree is not tagged, but audit record %llu "
+		"recorded its tagging", s->dir, (unsigned long long)seq);
+	return perr_set(e, EKEYREJECTED, "%s: refused: the tree was tagged (audit record %llu) "
+			"but meta \"crypt\" says it is not: the key record was put back from "
+			"before the tagging", s->dir, (unsigned long long)seq);
+}
+
 /* Tags every row not tagged yet, a batch at a time, each naming the run. */
 static int retag_rows(struct store *s, uint64_t *n)
 {
@@ -182,6 +220,9 @@ int tree_retag(struct store *s, uint64_t *n, struct perr *e)
 	/* POOLFS_TEST_UNTAGGED: an untagged pool used as releases before tags did */
 	if (!s->crypt || s->tree_tag || getenv("POOLFS_TEST_UNTAGGED"))
 		return 0;
+	ret = retag_done_before(s, e);
+	if (ret)
+		return ret;
 	if (s->flags & STORE_OPEN_RDONLY) {
 		ret = store_get(s, CF_META, META_RETAG, strlen(META_RETAG), &meta);
 		strbuf_release(&meta);

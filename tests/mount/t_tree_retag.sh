@@ -8,12 +8,17 @@
 # back. The swap is made whole: the entry y/b.csv pointed at x/a.csv's
 # inode and that inode's record edited to name y/b.csv, which the
 # entry-names-its-inode check alone lets through in an untagged pool.
-# A plain pool converted by `poolctl encrypt` comes out tagged.
+# A plain pool converted by `poolctl encrypt` comes out tagged. The key
+# record put back as it was before the tagging (from a backup or an
+# older copy of the disk, wrapped with the same master key), with the
+# swap made and its rows' stale tags cut off, is refused: the log says
+# the pool was tagged, and a second tagging would tag the swap.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 t_setup
 . "$(dirname "$0")/tree_lib.sh"	# row, put, dkey, ikey, attacked, tree_fixture
 meta_crypt() { ldb --db="$STORE/db" --column_family=meta get crypt 2> /dev/null; }
+meta_crypt_hex() { ldb --db="$STORE/db" --column_family=meta --value_hex get crypt 2> /dev/null | sed 's/^0x//'; }
 # swap: y/b.csv's entry to x/a.csv's inode, whose record (parent at byte
 # 35, name at byte 93, "a.csv" and "b.csv" of one length) now names it
 swap() {
@@ -30,6 +35,7 @@ export POOLFS_TEST_UNTAGGED=1
 tree_fixture
 unset POOLFS_TEST_UNTAGGED
 check_eq "the old pool's key record has no tree flag" "$(meta_crypt | grep -c '"tree"')" 0
+untagged_crypt=$(meta_crypt_hex)
 fkey=$(ikey x f.csv)
 [ ${#fkey} = 18 ] || die "no inode row for x/f.csv ($fkey)"
 before=$(row "$fkey")
@@ -51,6 +57,35 @@ check_eq "and done once" "$(pctl audit query --json --op store.retag | grep -c '
 # ---- the disk holder's edits now fail ----
 swap
 attacked "entry and inode record swapped after tagging" /y/b.csv "secret-of-a"
+
+# ---- the key record put back as before the tagging, the swap untagged ----
+ldb --db="$STORE/db" --column_family=meta --value_hex put crypt "0x$untagged_crypt" \
+	> "$T_TMP/ldb.out" 2>&1 || die "ldb put failed: $(cat "$T_TMP/ldb.out")"
+swap
+for k in "$(dkey y b.csv)" "$(ikey y b.csv)"; do
+	v=$(row "$k")
+	put "$k" "${v:0:$(( ${#v} - 66 ))}"
+done
+"$POOLFS" "$STORE" "$MNT" -f -o allow_all > "$T_TMP/rolledback.log" 2>&1 &
+pid=$!
+for ((i = 0; i < 300; i++)); do
+	is_mounted "$MNT" || kill -0 "$pid" 2> /dev/null || break
+	is_mounted "$MNT" && break
+	sleep 0.1
+done
+if is_mounted "$MNT"; then
+	check_eq "the rolled-back key record: b.csv does not serve a.csv" \
+		"$(grep -c secret-of-a "$MNT/y/b.csv" 2> /dev/null)" 0
+	fusermount3 -u "$MNT" 2> /dev/null || umount -l "$MNT"
+fi
+wait_pid "$pid" 30
+rc=$?
+check_eq "the rolled-back key record: poolfs refuses to serve ($(tail -n1 "$T_TMP/rolledback.log"))" "$rc" 2
+check_eq "the rolled-back key record: one line saying why" \
+	"$(tail -n1 "$T_TMP/rolledback.log" | grep -c 'not serving.*tagged')" 1
+check_fails "the rolled-back key record: poolctl refuses it too" pctl status
+rm -rf "$STORE"
+cp -a "$T_TMP/store.intact" "$STORE" || die "cannot put the intact store back"
 
 old=$(STORE=$T_TMP/store.v1 row "$fkey")
 [ -n "$old" ] || die "no older inode record"
