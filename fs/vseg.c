@@ -42,6 +42,7 @@
 #include "common/log.h"
 #include "fs/fs.h"
 #include "policy/desens/desens_cut.h"
+#include "store/rdcut.h"
 
 #define MAP_FORMAT	1
 #define MAP_FIXED	29		/* format, sizes, body, count */
@@ -50,6 +51,7 @@
 #define SEG_MAX		(4u << 20)	/* and at most (a record may add to it) */
 #define FEED_MIN	(16u << 10)
 #define FEED_MAX	(1u << 20)
+#define HEAD_MAX	(64u << 10)	/* a prefix (BOM, CSV header) kept in memory, at most */
 #define VSEG_CACHE	(64ULL << 20)	/* produced segments kept, at most */
 #define AHEAD		4		/* segments made ahead of an in-order reader, and workers */
 #define QUEUE		8		/* read-ahead requests waiting, at most */
@@ -82,6 +84,12 @@ struct fs_vseg {
 	pthread_mutex_t lock;
 	unsigned refs;			/* opener, queued read-ahead; lock */
 	uint64_t next_off;		/* where an in-order read goes on; lock */
+	/*
+	 * The source's prefix, read once for every segment's engine: read
+	 * from the source, it was a partial read of the first chunk per
+	 * segment (its CRC checked again each time). Set once, under lock.
+	 */
+	char *head;			/* body bytes; NULL until read */
 };
 
 struct seg {
@@ -280,7 +288,12 @@ static void feedbuf_put(char *buf)
 	free(buf);
 }
 
-/* Feeds source [from, to) to d, its output onto out (reset after each feed when junk). */
+/*
+ * Feeds source [from, to) to d, its output onto out (reset after each
+ * feed when junk). Each read but the last ends where a chunk ends: one
+ * ending inside a chunk read that chunk again for the next (the handle's
+ * one-chunk cache is shared by the workers, so it rarely still held it).
+ */
 static int feed(struct fs_vseg *v, struct desens *d, char *buf, uint64_t from, uint64_t to,
 		struct strbuf *out, bool junk, struct perr *e)
 {
@@ -290,6 +303,8 @@ static int feed(struct fs_vseg *v, struct desens *d, char *buf, uint64_t from, u
 	while (from < to) {
 		size_t want = to - from < FEED_MAX ? (size_t)(to - from) : FEED_MAX;
 
+		if (want < to - from)
+			want = (size_t)(store_content_cut(v->raw, from, from + want) - from);
 		n = store_content_read(v->raw, buf, want, from);
 		if (n <= 0)
 			return perr_set(e, EIO, "source read at byte %llu: %s",
@@ -305,8 +320,36 @@ static int feed(struct fs_vseg *v, struct desens *d, char *buf, uint64_t from, u
 	return 0;
 }
 
+/* The source's first v->body bytes, read once; NULL when too long to keep or unreadable. */
+static const char *head_get(struct fs_vseg *v)
+{
+	char *head;
+
+	pthread_mutex_lock(&v->lock);
+	head = v->head;
+	pthread_mutex_unlock(&v->lock);
+	if (head || !v->body || v->body > HEAD_MAX)
+		return head;
+	head = xmalloc((size_t)v->body);
+	if (store_content_read(v->raw, head, (size_t)v->body, 0) != (ssize_t)v->body) {
+		free(head);
+		return NULL;
+	}
+	pthread_mutex_lock(&v->lock);
+	if (v->head) {
+		/* another worker read it meanwhile */
+		free(head);
+		head = v->head;
+	} else {
+		v->head = head;
+	}
+	pthread_mutex_unlock(&v->lock);
+	return head;
+}
+
 static int produce(struct fs_vseg *v, size_t k, struct strbuf *out, struct perr *e)
 {
+	const char *head;
 	const struct view_rules *r = v->r;
 	struct strbuf junk = STRBUF_INIT;
 	uint8_t key[STORE_HASH_KEY_LEN];
@@ -332,7 +375,9 @@ static int produce(struct fs_vseg *v, size_t k, struct strbuf *out, struct perr 
 		spare_take(out, (size_t)SEG_ALLOC(want));
 	strbuf_grow(out, (size_t)SEG_ALLOC(want) - 1);
 	if (k) {
-		err = feed(v, d, buf, 0, v->body, &junk, true, e);
+		head = head_get(v);
+		err = head ? desens_feed(d, head, (size_t)v->body, &junk, e) :
+			feed(v, d, buf, 0, v->body, &junk, true, e);
 		if (!err)
 			err = desens_cut(d, &junk, e);
 		if (!err && desens_resume(d, SRC(v, k), LINE(v, k)))
@@ -541,6 +586,7 @@ static void vseg_put(struct fs_vseg *v)
 	store_content_close(v->raw);
 	policy_put(v->p);
 	pthread_mutex_destroy(&v->lock);
+	free(v->head);
 	free(v->b);
 	free(v);
 }
