@@ -35,6 +35,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -42,14 +44,16 @@
 #include "common/log.h"
 #include "fs/fs.h"
 #include "policy/desens/desens_cut.h"
+#include "store/rdcut.h"
 
 #define MAP_FORMAT	1
-#define MAP_FIXED	29		/* format, sizes, body, count */
+#define MAP_HEAD	29		/* format, sizes, body, count */
 #define MAP_ENTRY	24
 #define SEG_MIN		(64u << 10)	/* source bytes per segment, at least */
 #define SEG_MAX		(4u << 20)	/* and at most (a record may add to it) */
 #define FEED_MIN	(16u << 10)
 #define FEED_MAX	(1u << 20)
+#define HEAD_MAX	(64u << 10)	/* a prefix (BOM, CSV header) kept in memory, at most */
 #define VSEG_CACHE	(64ULL << 20)	/* produced segments kept, at most */
 #define AHEAD		4		/* segments made ahead of an in-order reader, and workers */
 #define QUEUE		8		/* read-ahead requests waiting, at most */
@@ -82,6 +86,12 @@ struct fs_vseg {
 	pthread_mutex_t lock;
 	unsigned refs;			/* opener, queued read-ahead; lock */
 	uint64_t next_off;		/* where an in-order read goes on; lock */
+	/*
+	 * The source's prefix, read once for every segment's engine: read
+	 * from the source, it was a partial read of the first chunk per
+	 * segment (its CRC checked again each time). Set once, under lock.
+	 */
+	char *head;			/* body bytes; NULL until read */
 };
 
 struct seg {
@@ -176,7 +186,7 @@ void vseg_builder_note(struct vseg_builder *m, const struct desens *d, uint64_t 
 int vseg_builder_finish(struct vseg_builder *m, const struct desens *d, uint64_t src_size,
 			uint64_t view_size, struct strbuf *out, struct perr *e)
 {
-	uint8_t hdr[MAP_FIXED], ent[MAP_ENTRY];
+	uint8_t hdr[MAP_HEAD], ent[MAP_ENTRY];
 	uint64_t body = 0;
 
 	if (!desens_cuttable(d) || !desens_body(d, &body))
@@ -214,7 +224,7 @@ int vseg_map_size(const void *map, size_t len, uint64_t *size)
 {
 	const uint8_t *p = map;
 
-	if (len < MAP_FIXED || p[0] != MAP_FORMAT)
+	if (len < MAP_HEAD || p[0] != MAP_FORMAT)
 		return -EIO;
 	*size = get_be64(p + 9);
 	return 0;
@@ -226,18 +236,18 @@ static int map_load(struct fs_vseg *v, const struct strbuf *map)
 	const uint8_t *p = (const uint8_t *)map->buf;
 	uint32_t n;
 
-	if (map->len < MAP_FIXED || p[0] != MAP_FORMAT)
+	if (map->len < MAP_HEAD || p[0] != MAP_FORMAT)
 		return -EIO;
 	v->src_size = get_be64(p + 1);
 	v->view_size = get_be64(p + 9);
 	v->body = get_be64(p + 17);
 	n = get_be32(p + 25);
-	if (!n || map->len - MAP_FIXED != (size_t)n * MAP_ENTRY)
+	if (!n || map->len - MAP_HEAD != (size_t)n * MAP_ENTRY)
 		return -EIO;
 	v->b = xcalloc((size_t)n * 3, sizeof(*v->b));
 	v->n = n;
 	for (size_t k = 0; k < n; k++) {
-		const uint8_t *q = p + MAP_FIXED + k * MAP_ENTRY;
+		const uint8_t *q = p + MAP_HEAD + k * MAP_ENTRY;
 
 		v->b[3 * k] = get_be64(q);
 		v->b[3 * k + 1] = get_be64(q + 8);
@@ -280,7 +290,12 @@ static void feedbuf_put(char *buf)
 	free(buf);
 }
 
-/* Feeds source [from, to) to d, its output onto out (reset after each feed when junk). */
+/*
+ * Feeds source [from, to) to d, its output onto out (reset after each
+ * feed when junk). Each read but the last ends where a chunk ends: one
+ * ending inside a chunk read that chunk again for the next (the handle's
+ * one-chunk cache is shared by the workers, so it rarely still held it).
+ */
 static int feed(struct fs_vseg *v, struct desens *d, char *buf, uint64_t from, uint64_t to,
 		struct strbuf *out, bool junk, struct perr *e)
 {
@@ -290,6 +305,8 @@ static int feed(struct fs_vseg *v, struct desens *d, char *buf, uint64_t from, u
 	while (from < to) {
 		size_t want = to - from < FEED_MAX ? (size_t)(to - from) : FEED_MAX;
 
+		if (want < to - from)
+			want = (size_t)(store_content_cut(v->raw, from, from + want) - from);
 		n = store_content_read(v->raw, buf, want, from);
 		if (n <= 0)
 			return perr_set(e, EIO, "source read at byte %llu: %s",
@@ -305,8 +322,52 @@ static int feed(struct fs_vseg *v, struct desens *d, char *buf, uint64_t from, u
 	return 0;
 }
 
+/* The source's first v->body bytes, read once; NULL when too long to keep or unreadable. */
+static const char *head_get(struct fs_vseg *v)
+{
+	char *head;
+
+	pthread_mutex_lock(&v->lock);
+	head = v->head;
+	pthread_mutex_unlock(&v->lock);
+	if (head || !v->body || v->body > HEAD_MAX)
+		return head;
+	head = xmalloc((size_t)v->body);
+	if (store_content_read(v->raw, head, (size_t)v->body, 0) != (ssize_t)v->body) {
+		free(head);
+		return NULL;
+	}
+	pthread_mutex_lock(&v->lock);
+	if (v->head) {
+		/* another worker read it meanwhile */
+		free(head);
+		head = v->head;
+	} else {
+		v->head = head;
+	}
+	pthread_mutex_unlock(&v->lock);
+	return head;
+}
+
+/*
+ * Maps a fresh buffer's pages in one call: the engine writing into it
+ * took a page fault per 4 KiB, a tenth of the CPU of a masked read
+ * until the spares came round (and a fault costs more in a guest). A
+ * kernel without MADV_POPULATE_WRITE (before 5.14) faults as before.
+ */
+static void prefault(void *buf, size_t len)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t from = ((uintptr_t)buf + page - 1) & ~(page - 1);
+	uintptr_t to = ((uintptr_t)buf + len) & ~(page - 1);
+
+	if (to > from)
+		(void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+}
+
 static int produce(struct fs_vseg *v, size_t k, struct strbuf *out, struct perr *e)
 {
+	const char *head;
 	const struct view_rules *r = v->r;
 	struct strbuf junk = STRBUF_INIT;
 	uint8_t key[STORE_HASH_KEY_LEN];
@@ -330,9 +391,15 @@ static int produce(struct fs_vseg *v, size_t k, struct strbuf *out, struct perr 
 	buf = feedbuf_take();
 	if (SEG_ALLOC(want) > out->alloc)
 		spare_take(out, (size_t)SEG_ALLOC(want));
+	if (!out->alloc) {
+		strbuf_grow(out, (size_t)SEG_ALLOC(want) - 1);
+		prefault(out->buf, out->alloc);
+	}
 	strbuf_grow(out, (size_t)SEG_ALLOC(want) - 1);
 	if (k) {
-		err = feed(v, d, buf, 0, v->body, &junk, true, e);
+		head = head_get(v);
+		err = head ? desens_feed(d, head, (size_t)v->body, &junk, e) :
+			feed(v, d, buf, 0, v->body, &junk, true, e);
 		if (!err)
 			err = desens_cut(d, &junk, e);
 		if (!err && desens_resume(d, SRC(v, k), LINE(v, k)))
@@ -541,6 +608,7 @@ static void vseg_put(struct fs_vseg *v)
 	store_content_close(v->raw);
 	policy_put(v->p);
 	pthread_mutex_destroy(&v->lock);
+	free(v->head);
 	free(v->b);
 	free(v);
 }

@@ -9,6 +9,7 @@
 #include "store/crypt_store.h"
 #include "store/internal.h"
 #include "store/pack.h"
+#include "store/rdcut.h"
 #include "store/rdvec.h"
 
 #include <errno.h>
@@ -380,9 +381,14 @@ static int chunk_read(struct store_content *c, const struct chunk_ref *ref, size
 		/* an encrypted pool's bytes are opened below, their tag checked */
 		int (*rd)(struct store *, const uint8_t *, const struct pack_loc *, uint8_t *) =
 			c->s->crypt ? pack_read_sealed : pack_read;
+		/*
+		 * A whole plain chunk is read where it goes (a segment's feed):
+		 * through a buffer of its own it was copied twice and the
+		 * buffer's fresh pages faulted in.
+		 */
+		uint8_t *to = !c->s->crypt && n == loc.len ? dst : (packed = xmalloc(loc.len));
 
-		packed = xmalloc(loc.len);
-		ret = rd(c->s, key, &loc, packed);
+		ret = rd(c->s, key, &loc, to);
 		if (ret) {
 			struct pack_loc was = loc;
 
@@ -390,17 +396,18 @@ static int chunk_read(struct store_content *c, const struct chunk_ref *ref, size
 			ret = chunk_get(c, ref, &ps, &val, &vlen, &loc);
 			if (ret == 1 && (loc.pack != was.pack || loc.off != was.off) &&
 			    loc.len == was.len)
-				ret = rd(c->s, key, &loc, packed);
+				ret = rd(c->s, key, &loc, to);
 			else if (ret >= 0)
 				ret = -EIO;
 		}
-		val = (const char *)packed;
+		val = (const char *)to;
 		vlen = loc.len;
 	}
 	if (ret)
 		goto out;
 	if (!c->s->crypt) {
-		memcpy(dst, val + skip, n);
+		if (val != (const char *)dst)
+			memcpy(dst, val + skip, n);
 		if (n == vlen)
 			goto out;
 		plain = (const uint8_t *)val;
@@ -620,4 +627,17 @@ void store_content_close(struct store_content *c)
 	free(c->pages);
 	free(c->cache);
 	free(c);
+}
+
+uint64_t store_content_cut(struct store_content *c, uint64_t from, uint64_t to)
+{
+	const struct chunk_list *l;
+	const struct chunk_ref *ref;
+
+	if (from >= to || to > c->size || piece_get(c, piece_of(c, to - 1), &l))
+		return to;
+	ref = &l->v[chunk_list_find(l, to - 1)];
+	if (ref->off + ref->len == to)
+		return to;
+	return ref->off > from && ref->off < to ? ref->off : to;
 }

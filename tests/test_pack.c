@@ -20,9 +20,11 @@
 #include <unistd.h>
 
 #include "store/chunker.h"
+#include "store/content.h"
 #include "store/crypt.h"
 #include "store/internal.h"
 #include "store/pack.h"
+#include "store/rdcut.h"
 #include "store/rdvec.h"
 #include "store/scrub.h"
 #include "tests/fill_util.h"
@@ -329,6 +331,113 @@ static void test_abandoned(void)
 	free(big);
 }
 
+/* Flips bit 0x40 of byte at of the pack record of chunk ref (its bytes, not its header). */
+static void flip_packed(const struct chunk_ref *ref, uint32_t at)
+{
+	struct strbuf v = STRBUF_INIT;
+	struct pack_loc l;
+	uint8_t key[33], byte;
+	char path[4400];
+	int fd;
+
+	ref_key(key, 'c', ref->sha);
+	CU_ASSERT_EQUAL_FATAL(store_get(S, CF_CHUNKS, key, sizeof(key), &v), 0);
+	CU_ASSERT_EQUAL_FATAL(pack_loc_decode(v.buf, v.len, (size_t)ref->len, &l), 0);
+	CU_ASSERT_FATAL(at < l.len);
+	snprintf(path, sizeof(path), "%s/packs/%08u.pack", pooldir, l.pack);
+	fd = open(path, O_RDWR);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(pread(fd, &byte, 1, (off_t)(l.off + at)), 1);
+	byte ^= 0x40;
+	CU_ASSERT_EQUAL(pwrite(fd, &byte, 1, (off_t)(l.off + at)), 1);
+	close(fd);
+	strbuf_release(&v);
+}
+
+/*
+ * A packed chunk read whole goes straight into the caller's buffer
+ * (store/content_read.c): its CRC is checked all the same, and a
+ * partial read of it too.
+ */
+static void test_whole_chunk(void)
+{
+	uint8_t *big = malloc(BIG), *got = malloc(CHUNK_MAX);
+	uint64_t f = mkfile("whole");
+	const struct chunk_list *l;
+	struct store_content *c;
+	struct chunk_ref ref;
+
+	CU_ASSERT_FATAL(big && got);
+	fill(big, BIG, 13);
+	CU_ASSERT_EQUAL_FATAL(write_in(S, f, big, BIG), 0);
+	CU_ASSERT_EQUAL_FATAL(store_content_open(S, f, 0, &c), 0);
+	l = content_chunks(c);
+	CU_ASSERT_FATAL(l != NULL && l->n > 10);
+	ref = l->v[l->n / 2];
+	/* whole and intact: the bytes */
+	CU_ASSERT_EQUAL(store_content_read(c, got, (size_t)ref.len, ref.off), (ssize_t)ref.len);
+	CU_ASSERT(!memcmp(got, big + ref.off, (size_t)ref.len));
+	store_content_close(c);
+
+	flip_packed(&ref, (uint32_t)ref.len - 7);
+	/* a fresh handle: none holds the chunk cached */
+	CU_ASSERT_EQUAL_FATAL(store_content_open(S, f, 0, &c), 0);
+	CU_ASSERT_EQUAL(store_content_read(c, got, (size_t)ref.len, ref.off), -EIO);
+	CU_ASSERT_EQUAL(store_content_read(c, got, 100, ref.off + 10), -EIO);
+	store_content_close(c);
+	flip_packed(&ref, (uint32_t)ref.len - 7);
+	CU_ASSERT(content_is(f, 0, big, BIG));
+	free(big);
+	free(got);
+}
+
+/* store_content_cut(): the last chunk end in (from, to], else to. */
+static void test_cut(void)
+{
+	uint8_t *big = malloc(BIG);
+	uint64_t f = mkfile("cut"), r = 7;
+	const struct chunk_list *l;
+	struct store_content *c;
+	int cut_inside = 0;
+
+	CU_ASSERT_FATAL(big != NULL);
+	fill(big, BIG, 17);
+	CU_ASSERT_EQUAL_FATAL(write_in(S, f, big, BIG), 0);
+	CU_ASSERT_EQUAL_FATAL(store_content_open(S, f, 0, &c), 0);
+	l = content_chunks(c);
+	CU_ASSERT_FATAL(l != NULL && l->n > 10);
+	for (int t = 0; t < 2000; t++) {
+		uint64_t from, to, got, want;
+
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		from = (r >> 11) % BIG;
+		to = from + 1 + (r >> 40) % (t % 2 ? (1u << 20) : (CHUNK_MAX / 2));
+		if (to > BIG)
+			to = BIG;
+		/* the largest chunk end in (from, to], to when none */
+		want = 0;
+		for (size_t i = 0; i < l->n; i++) {
+			uint64_t end = l->v[i].off + l->v[i].len;
+
+			if (end > from && end <= to)
+				want = end;
+		}
+		if (!want)
+			want = to;
+		got = store_content_cut(c, from, to);
+		CU_ASSERT_EQUAL(got, want);
+		cut_inside += got < to;
+	}
+	/* most ranges hold a chunk end short of to */
+	CU_ASSERT(cut_inside > 500);
+	CU_ASSERT_EQUAL(store_content_cut(c, 5, 5), 5);
+	CU_ASSERT_EQUAL(store_content_cut(c, 0, BIG), BIG);
+	CU_ASSERT_EQUAL(store_content_cut(c, 0, l->v[0].len), l->v[0].len);
+	CU_ASSERT_EQUAL(store_content_cut(c, 0, l->v[0].len + 1), l->v[0].len);
+	store_content_close(c);
+	free(big);
+}
+
 /* Whether a BIG commit into a pool in tmpdir/name leaves pack files; mk creates the pool. */
 static bool writes_packs(const char *name, bool packs, bool drop_setting)
 {
@@ -400,6 +509,8 @@ int main(int argc, char **argv)
 		{ "kill -9 between pack sync and commit", test_crash },
 		{ "the pool's setting: on, off, absent (old pool)", test_setting },
 		{ "an abandoned large write gives its pack bytes back", test_abandoned },
+		{ "a packed chunk read whole into the caller's buffer is checked", test_whole_chunk },
+		{ "reads cut where chunks end", test_cut },
 	};
 
 	if (argc == 4 && !strcmp(argv[1], "--crash-child")) {
