@@ -687,6 +687,18 @@ static void test_sealed_gc_check(void)
 	free(buf);
 }
 
+/* A file of FILE_LEN bytes of seed written after a reopen; its inode. */
+static uint64_t written_file(const char *name, uint64_t seed, uint8_t *buf)
+{
+	uint64_t ino;
+
+	reopen();
+	ino = mkfile(name);
+	fill(buf, FILE_LEN, seed);
+	CU_ASSERT_EQUAL_FATAL(write_in(S, ino, buf, FILE_LEN), 0);
+	return ino;
+}
+
 /* A plain pool writes no sealed locator: one forged there reads EIO, never unchecked bytes. */
 static void test_plain_sealed_locator(void)
 {
@@ -698,10 +710,7 @@ static void test_plain_sealed_locator(void)
 	uint64_t ino;
 
 	CU_ASSERT_FATAL(buf != NULL);
-	reopen();
-	ino = mkfile("plain_sealed");
-	fill(buf, FILE_LEN, 41);
-	CU_ASSERT_EQUAL_FATAL(write_in(S, ino, buf, FILE_LEN), 0);
+	ino = written_file("plain_sealed", 41, buf);
 	locator_at(ino, 12u << 20, key, &val, &len);
 	CU_ASSERT_EQUAL((uint8_t)val.buf[0], PACK_LOC_V1);
 	CU_ASSERT_EQUAL_FATAL(pack_loc_decode(val.buf, val.len, len, &l), 0);
@@ -729,10 +738,7 @@ static void test_convert(void)
 	uint64_t ino;
 
 	CU_ASSERT_FATAL(buf != NULL);
-	reopen();
-	ino = mkfile("converted");
-	fill(buf, FILE_LEN, 21);
-	CU_ASSERT_EQUAL_FATAL(write_in(S, ino, buf, FILE_LEN), 0);
+	ino = written_file("converted", 21, buf);
 	CU_ASSERT(pack_max() > 0);
 	store_close(S);
 	S = NULL;
