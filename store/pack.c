@@ -189,11 +189,11 @@ uint32_t pack_crc32c(const uint8_t *p, size_t n, uint32_t prev)
 
 void pack_loc_encode(const struct pack_loc *l, uint8_t out[PACK_LOC_LEN])
 {
-	out[0] = PACK_LOC_V1;
+	out[0] = l->sealed ? PACK_LOC_SEALED : PACK_LOC_V1;
 	put_be32(out + 1, l->pack);
 	put_be64(out + 5, l->off);
 	put_be32(out + 13, l->len);
-	put_be32(out + 17, l->crc);
+	put_be32(out + 17, l->sealed ? 0 : l->crc);
 }
 
 int pack_loc_decode(const void *val, size_t vlen, size_t want, struct pack_loc *l)
@@ -206,9 +206,10 @@ int pack_loc_decode(const void *val, size_t vlen, size_t want, struct pack_loc *
 	 * No stored chunk is longer than the chunker's largest, sealed: a
 	 * longer want is a forged list, refused before it sizes a buffer.
 	 */
-	if (vlen != PACK_LOC_LEN || p[0] != PACK_LOC_V1 || want < PACK_MIN_STORED ||
-	    want > CHUNK_MAX + CRYPT_OVERHEAD)
+	if (vlen != PACK_LOC_LEN || (p[0] != PACK_LOC_V1 && p[0] != PACK_LOC_SEALED) ||
+	    want < PACK_MIN_STORED || want > CHUNK_MAX + CRYPT_OVERHEAD)
 		return -EIO;
+	l->sealed = p[0] == PACK_LOC_SEALED;
 	l->pack = get_be32(p + 1);
 	l->off = get_be64(p + 5);
 	l->len = get_be32(p + 13);
@@ -555,7 +556,9 @@ static int append_rec(struct store *s, const uint8_t key[33], const uint8_t *dat
 		return -EINVAL;
 	memcpy(hdr, key, 33);
 	put_be32(hdr + 33, len);
-	l->crc = pack_crc32c(data, len, 0);
+	/* an encrypted pool's chunks are sealed: the tag checks them, a CRC pass would not add */
+	l->sealed = s->crypt != NULL;
+	l->crc = l->sealed ? 0 : pack_crc32c(data, len, 0);
 	/* appends are in place order under the lock: a sync after one covers it */
 	pthread_mutex_lock(&ps->lock);
 	if (ps->cur_fd >= 0 && ps->cur_size + PACK_REC_HDR + len > PACK_MAX)
@@ -691,6 +694,12 @@ static int read_rec(struct store *s, const uint8_t key[33], const struct pack_lo
 
 	if (!ps || !l->pack || l->pack >= PACK_NUM_MAX || l->off < PACK_HDR + PACK_REC_HDR)
 		return -EIO;
+	/* a plain pool never writes a locator without a CRC: a forged one is refused */
+	if (l->sealed && !s->crypt) {
+		log_err("%s: pack %u: a sealed record's locator in an unencrypted pool", ps->dir,
+			l->pack);
+		return -EIO;
+	}
 	pthread_rwlock_rdlock(&ps->rd);
 	ret = read_fd(ps, l->pack, &fd);
 	if (!ret) {
@@ -704,7 +713,7 @@ static int read_rec(struct store *s, const uint8_t key[33], const struct pack_lo
 		why = "another chunk's record";
 		ret = -EIO;
 	}
-	if (!ret && crc && pack_crc32c(dst, l->len, 0) != l->crc)
+	if (!ret && crc && !l->sealed && pack_crc32c(dst, l->len, 0) != l->crc)
 		ret = -EIO;
 	if (ret)
 		log_err("%s: pack %u: %u bytes at %llu are %s", ps->dir, l->pack, l->len,

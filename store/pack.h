@@ -17,7 +17,10 @@ struct store;
 
 /*
  * A locator value: u8 PACK_LOC_V1, be32 pack, be64 offset of the bytes,
- * be32 length, be32 CRC-32C of the bytes. Only chunks whose stored value
+ * be32 length, be32 CRC-32C of the bytes. An encrypted pool writes
+ * PACK_LOC_SEALED instead, its CRC field 0: its bytes are sealed and
+ * their AEAD tag checks every one, so no CRC pass is spent on them when
+ * written (a plain pool refuses such a locator). Only chunks whose stored value
  * (sealed, in an encrypted pool) has PACK_MIN_STORED bytes or more go to
  * packs, so a value is never both: of the chunk's stored length it is
  * the inline chunk, of PACK_LOC_LEN bytes starting with the version byte
@@ -25,6 +28,7 @@ struct store;
  */
 #define PACK_LOC_LEN		21
 #define PACK_LOC_V1		0xa1
+#define PACK_LOC_SEALED		0xa2
 #define PACK_MIN_STORED		4096u
 #define PACK_REC_HDR		37	/* a record's key and be32 length */
 
@@ -32,7 +36,8 @@ struct pack_loc {
 	uint32_t pack;
 	uint64_t off;
 	uint32_t len;
-	uint32_t crc;
+	uint32_t crc;			/* 0 when sealed */
+	bool sealed;			/* PACK_LOC_SEALED: the tag checks, no CRC */
 };
 
 void pack_loc_encode(const struct pack_loc *l, uint8_t out[PACK_LOC_LEN]);
@@ -61,7 +66,8 @@ int pack_append(struct store *s, const uint8_t key[33], const uint8_t *data, uin
 int pack_sync(struct store *s, uint32_t from);
 /*
  * Reads locator l's bytes (chunk key's) into dst (l->len bytes) and checks
- * their CRC and that the record in front names key; -EIO if not.
+ * their CRC (a sealed locator's bytes: none, the caller opens them) and
+ * that the record in front names key; -EIO if not.
  */
 int pack_read(struct store *s, const uint8_t key[33], const struct pack_loc *l, uint8_t *dst);
 /*

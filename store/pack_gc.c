@@ -193,10 +193,9 @@ static int scan_group(struct gc *g)
 	return 0;
 }
 
-/* Whether chunk key's value is the locator of record r of pack n; its CRC in *crc. */
-static int names_rec(struct gc *g, const struct rec *r, uint32_t *crc)
+/* Whether chunk key's value is the locator of record r of pack n, decoded into *l. */
+static int names_rec(struct gc *g, const struct rec *r, struct pack_loc *l)
 {
-	struct pack_loc l;
 	int ret = store_get(g->s, CF_CHUNKS, r->key, 33, &g->val);
 
 	if (ret == -ENOENT)
@@ -204,10 +203,33 @@ static int names_rec(struct gc *g, const struct rec *r, uint32_t *crc)
 	if (ret)
 		return ret;
 	/* an inline value (the chunk stored again) or anything else: not this record */
-	if (pack_loc_decode(g->val.buf, g->val.len, r->len, &l) != 0)
+	if (pack_loc_decode(g->val.buf, g->val.len, r->len, l) != 0)
 		return 0;
-	*crc = l.crc;
-	return l.pack == g->n && l.off == r->off;
+	return l->pack == g->n && l->off == r->off;
+}
+
+static void gc_bufs(struct gc *g)
+{
+	if (!g->plain) {
+		g->plain = xmalloc(CHUNK_MAX + CRYPT_OVERHEAD);
+		g->sealed = xmalloc(CHUNK_MAX + CRYPT_OVERHEAD);
+	}
+}
+
+/*
+ * Whether r's bytes are what l wrote: their CRC, or for a sealed record
+ * (no CRC kept) its tag, so GC never moves damage into a new pack.
+ */
+static bool rec_intact(struct gc *g, const struct rec *r, const struct pack_loc *l)
+{
+	const uint8_t *data = (const uint8_t *)g->buf.buf + r->at;
+
+	if (!l->sealed)
+		return pack_crc32c(data, r->len, 0) == l->crc;
+	if (!g->s->crypt)
+		return false;
+	gc_bufs(g);
+	return !store_check_to(g->s, CF_CHUNKS, r->key, 33, data, r->len, g->plain);
 }
 
 /* The bytes r moves with: as they are, or opened and sealed under the current key. */
@@ -220,10 +242,7 @@ static int rec_bytes(struct gc *g, const struct rec *r, const uint8_t **out, uin
 	*len = r->len;
 	if (!g->reseal || crypt_key_of(data, r->len) == g->cur_key)
 		return 0;
-	if (!g->plain) {
-		g->plain = xmalloc(CHUNK_MAX + CRYPT_OVERHEAD);
-		g->sealed = xmalloc(CHUNK_MAX + CRYPT_OVERHEAD);
-	}
+	gc_bufs(g);
 	ret = store_open_to(g->s, CF_CHUNKS, r->key, 33, data, r->len, g->plain);
 	if (!ret)
 		ret = store_seal_to(g->s, CF_CHUNKS, r->key, 33, g->plain, r->len - CRYPT_OVERHEAD,
@@ -244,7 +263,7 @@ static int drop_unreferenced(struct gc *g)
 {
 	rocksdb_writebatch_t *b;
 	uint64_t dropped = 0;
-	uint32_t crc;
+	struct pack_loc l;
 	int ret = 0;
 
 	if (!g->nd)
@@ -254,7 +273,7 @@ static int drop_unreferenced(struct gc *g)
 	for (size_t i = 0; i < g->nd && !ret; i++) {
 		const struct rec *r = &g->drop[i];
 
-		ret = names_rec(g, r, &crc);
+		ret = names_rec(g, r, &l);
 		if (ret <= 0)
 			continue;
 		ret = 0;
@@ -282,7 +301,8 @@ static int move_group(struct gc *g)
 	struct strbuf refs = STRBUF_INIT;
 	uint8_t loc[PACK_LOC_LEN];
 	uint64_t moved = 0, bytes = 0;
-	uint32_t first = 0, crc;
+	uint32_t first = 0;
+	struct pack_loc l;
 	int ret = 0;
 
 	pthread_mutex_lock(&g->s->lock);
@@ -292,12 +312,12 @@ static int move_group(struct gc *g)
 		struct pack_loc nl;
 		uint32_t len;
 
-		ret = names_rec(g, r, &crc);
+		ret = names_rec(g, r, &l);
 		if (ret <= 0)
 			continue;
 		ret = 0;
-		if (pack_crc32c((const uint8_t *)g->buf.buf + r->at, r->len, 0) != crc) {
-			log_err("%s: pack %u: the %u bytes at %llu fail their CRC; the pack stays "
+		if (!rec_intact(g, r, &l)) {
+			log_err("%s: pack %u: the %u bytes at %llu fail their check; the pack stays "
 				"(poolctl scrub names the file)", pack_dir(g->s), g->n, r->len,
 				(unsigned long long)r->off);
 			g->keep = g->damaged = true;

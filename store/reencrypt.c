@@ -76,7 +76,7 @@ static int reseal_row(struct reseal *r, enum store_cf cf, const char *k, size_t 
 		if (!store_sealed(s, cf, k, klen) || crypt_key_of((const uint8_t *)v, vlen) == r->cur)
 			return 0;
 		/* a pack locator (never as short as a sealed value): its record moved above */
-		if (cf == CF_CHUNKS && vlen == PACK_LOC_LEN && (uint8_t)v[0] == PACK_LOC_V1)
+		if (cf == CF_CHUNKS && vlen == PACK_LOC_LEN && ((uint8_t)v[0] == PACK_LOC_V1 || (uint8_t)v[0] == PACK_LOC_SEALED))
 			return 0;
 		ret = store_open_value(s, cf, k, klen, v, vlen, &r->cv.val);
 		if (ret)

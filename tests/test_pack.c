@@ -125,6 +125,14 @@ static void test_locator(void)
 	pack_loc_encode(&l, v);
 	CU_ASSERT_EQUAL(pack_loc_decode(v, sizeof(v), 70000, &m), 0);
 	CU_ASSERT(m.pack == 7 && m.off == 1234567 && m.len == 70000 && m.crc == 0xdeadbeef);
+	CU_ASSERT(!m.sealed);
+	/* sealed bytes (an encrypted pool's): no CRC kept, the tag checks them */
+	l.sealed = true;
+	pack_loc_encode(&l, inl);
+	CU_ASSERT_EQUAL(inl[0], PACK_LOC_SEALED);
+	CU_ASSERT_EQUAL(pack_loc_decode(inl, sizeof(inl), 70000, &m), 0);
+	CU_ASSERT(m.sealed && m.crc == 0 && m.pack == 7 && m.off == 1234567);
+	l.sealed = false;
 	/* the chunk's own length is its inline bytes, whatever they hold */
 	CU_ASSERT_EQUAL(pack_loc_decode(v, sizeof(v), sizeof(v), &m), 1);
 	CU_ASSERT_EQUAL(pack_loc_decode(v, 70000, 70000, &m), 1);

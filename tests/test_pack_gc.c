@@ -592,9 +592,10 @@ static void test_reencrypt(void)
 }
 
 /*
- * An encrypted pool's packed chunk is checked by its tag alone: a
- * locator whose CRC no longer matches still reads (the tag vouches for
- * every byte; no CRC pass on the read), a changed byte does not.
+ * An encrypted pool's packed chunk is checked by its tag alone: its
+ * locator is written sealed (no CRC computed on the write), and one of
+ * an older release whose CRC no longer matches still reads (the tag
+ * vouches for every byte; no CRC pass on the read); a changed byte does not.
  */
 static void test_sealed_no_crc(void)
 {
@@ -613,14 +614,19 @@ static void test_sealed_no_crc(void)
 	CU_ASSERT_EQUAL_FATAL(write_in(S, ino, buf, FILE_LEN), 0);
 	reopen();
 	locator_at(ino, 12u << 20, key, &val, &len);
+	CU_ASSERT_EQUAL((uint8_t)val.buf[0], PACK_LOC_SEALED);
 	/* the stored bytes: the plain chunk sealed */
 	CU_ASSERT_EQUAL_FATAL(pack_loc_decode(val.buf, val.len, len + CRYPT_OVERHEAD, &l), 0);
-	l.crc ^= 1;
+	CU_ASSERT(l.sealed && l.crc == 0);
+	/* an older locator (with a CRC), its CRC wrong */
+	l.sealed = false;
+	l.crc = 0xdeadbeef;
 	pack_loc_encode(&l, forged);
 	put_raw(key, forged, sizeof(forged));
 	reopen();
 	CU_ASSERT_EQUAL(content_check(ino, buf, FILE_LEN), 0);
 	/* a byte of the sealed chunk changed: its tag refuses it */
+	put_raw(key, val.buf, val.len);
 	snprintf(path, sizeof(path), "%s/packs/%08u.pack", pooldir, l.pack);
 	fd = open(path, O_RDWR);
 	CU_ASSERT_FATAL(fd >= 0);
@@ -632,10 +638,90 @@ static void test_sealed_no_crc(void)
 	byte ^= 0x40;
 	CU_ASSERT_EQUAL(pwrite(fd, &byte, 1, (off_t)l.off + 100), 1);
 	close(fd);
+	reopen();
+	CU_ASSERT_EQUAL(content_check(ino, buf, FILE_LEN), 0);
+	CU_ASSERT_EQUAL(scrub_damaged(), 0);
+	crypt_pool_leave(plain);
+	strbuf_release(&val);
+	free(buf);
+}
+
+/*
+ * GC checks a sealed record by its tag before moving it (there is no
+ * CRC): a changed byte keeps the pack, and moves once put back.
+ */
+static void test_sealed_gc_check(void)
+{
+	uint8_t *buf = malloc(FILE_LEN), key[33], byte;
+	struct strbuf val = STRBUF_INIT;
+	struct pack_gc_stats st;
+	struct pack_loc l;
+	char plain[4200], path[4400];
+	uint32_t n, len;
+	uint64_t ino;
+	int fd;
+
+	CU_ASSERT_FATAL(buf != NULL);
+	crypt_pool_enter("crypt_gc", plain);
+	n = half_dead_pack("sealed_gc", 31, buf, &ino);
+	locator_at(ino, 12u << 20, key, &val, &len);
+	CU_ASSERT_EQUAL_FATAL(pack_loc_decode(val.buf, val.len, len + CRYPT_OVERHEAD, &l), 0);
+	CU_ASSERT_EQUAL_FATAL(l.pack, n);
+	snprintf(path, sizeof(path), "%s/packs/%08u.pack", pooldir, n);
+	fd = open(path, O_RDWR);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(pread(fd, &byte, 1, (off_t)l.off + 100), 1);
+	byte ^= 0x02;
+	CU_ASSERT_EQUAL(pwrite(fd, &byte, 1, (off_t)l.off + 100), 1);
+	CU_ASSERT_EQUAL(store_pack_gc(S, false, &st), 0);
+	CU_ASSERT_EQUAL(st.kept, 1);
+	CU_ASSERT(pack_size(n) > 0);
+	byte ^= 0x02;
+	CU_ASSERT_EQUAL(pwrite(fd, &byte, 1, (off_t)l.off + 100), 1);
+	close(fd);
+	CU_ASSERT_EQUAL(store_pack_gc(S, false, &st), 0);
+	CU_ASSERT_EQUAL(pack_size(n), -1);
+	CU_ASSERT_EQUAL(content_check(ino, buf, FILE_LEN), 0);
+	crypt_pool_leave(plain);
+	strbuf_release(&val);
+	free(buf);
+}
+
+/* A file of FILE_LEN bytes of seed written after a reopen; its inode. */
+static uint64_t written_file(const char *name, uint64_t seed, uint8_t *buf)
+{
+	uint64_t ino;
+
+	reopen();
+	ino = mkfile(name);
+	fill(buf, FILE_LEN, seed);
+	CU_ASSERT_EQUAL_FATAL(write_in(S, ino, buf, FILE_LEN), 0);
+	return ino;
+}
+
+/* A plain pool writes no sealed locator: one forged there reads EIO, never unchecked bytes. */
+static void test_plain_sealed_locator(void)
+{
+	uint8_t *buf = malloc(FILE_LEN), key[33];
+	struct strbuf val = STRBUF_INIT;
+	struct pack_loc l;
+	uint8_t forged[PACK_LOC_LEN];
+	uint32_t len;
+	uint64_t ino;
+
+	CU_ASSERT_FATAL(buf != NULL);
+	ino = written_file("plain_sealed", 41, buf);
+	locator_at(ino, 12u << 20, key, &val, &len);
+	CU_ASSERT_EQUAL((uint8_t)val.buf[0], PACK_LOC_V1);
+	CU_ASSERT_EQUAL_FATAL(pack_loc_decode(val.buf, val.len, len, &l), 0);
+	l.sealed = true;
+	pack_loc_encode(&l, forged);
+	put_raw(key, forged, sizeof(forged));
+	reopen();
+	CU_ASSERT_EQUAL(content_check(ino, buf, FILE_LEN), -EIO);
 	put_raw(key, val.buf, val.len);
 	reopen();
 	CU_ASSERT_EQUAL(content_check(ino, buf, FILE_LEN), 0);
-	crypt_pool_leave(plain);
 	strbuf_release(&val);
 	free(buf);
 }
@@ -652,10 +738,7 @@ static void test_convert(void)
 	uint64_t ino;
 
 	CU_ASSERT_FATAL(buf != NULL);
-	reopen();
-	ino = mkfile("converted");
-	fill(buf, FILE_LEN, 21);
-	CU_ASSERT_EQUAL_FATAL(write_in(S, ino, buf, FILE_LEN), 0);
+	ino = written_file("converted", 21, buf);
 	CU_ASSERT(pack_max() > 0);
 	store_close(S);
 	S = NULL;
@@ -697,6 +780,8 @@ int main(int argc, char **argv)
 		{ "an abandoned write's hole is skipped", test_punched },
 		{ "re-encryption re-seals every pack record", test_reencrypt },
 		{ "an encrypted pool's packed chunk: its tag, no CRC", test_sealed_no_crc },
+		{ "GC checks a sealed record by its tag", test_sealed_gc_check },
+		{ "a sealed locator in a plain pool: EIO", test_plain_sealed_locator },
 		{ "conversion to an encrypted pool with packs", test_convert },
 	};
 
