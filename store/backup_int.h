@@ -16,7 +16,9 @@
 /*
  * Opens BackupEngine on dest, and takes flock(dest/poolfs/lock), shared
  * or exclusive; rate_limit (bytes a second, 0: none) bounds a backup's
- * copy. create makes dest and dest/poolfs (0700) when missing.
+ * copy. create (the pool backing up; NULL: none) makes dest and
+ * dest/poolfs (0700) when missing, and claims dest for that pool
+ * (backup_dest_claim) before anything else is written.
  */
 struct backup_dest {
 	char *dir;
@@ -26,8 +28,15 @@ struct backup_dest {
 	rocksdb_backup_engine_t *be;
 };
 
-int backup_dest_open(struct backup_dest *d, const char *dest, bool exclusive, bool create,
-		     uint64_t rate_limit, struct perr *e);
+int backup_dest_open(struct backup_dest *d, const char *dest, bool exclusive,
+		     struct store *create, uint64_t rate_limit, struct perr *e);
+
+/*
+ * dest's backups are s's (store/backup_owner.c): 0, recording s as
+ * dest's pool when none is; -EEXIST (said in e) when they are another
+ * pool's; another negative errno when it cannot tell.
+ */
+int backup_dest_claim(const char *dest, struct store *s, struct perr *e);
 void backup_dest_close(struct backup_dest *d);
 
 /* Fills *out (allocated) with BackupEngine's backups merged with poolfs's info. */
