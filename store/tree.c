@@ -15,6 +15,7 @@
  * There are no hard links, so an inode has exactly one parent and its
  * record says which; store_path and the rename loop check walk up that.
  */
+#include "store/commit_mark.h"
 #include "store/dent.h"
 
 #include <errno.h>
@@ -257,6 +258,7 @@ struct rename_op {
 	struct dent ds, dd;
 	bool have_dst;
 	bool kept_dst;			/* a file replaced a file: dst stays */
+	uint8_t cid[32];		/* and the content id of the version it got */
 };
 
 /* -EINVAL when dir is anc or lies below it. */
@@ -328,7 +330,7 @@ static int rename_replace(struct rename_op *op, const struct store_writer *w)
 	}
 	if (op->ds.type == STORE_REG && op->dd.type == STORE_REG) {
 		/* the target keeps its inode and history; the source ends */
-		ret = version_add_from(op->s, op->b, &op->dst, op->src.attr.ino, w);
+		ret = version_add_from(op->s, op->b, &op->dst, op->src.attr.ino, w, op->cid);
 		if (ret)
 			return ret;
 		/*
@@ -417,6 +419,8 @@ int store_rename(struct store *s, uint64_t p1, const char *n1,
 		 const struct audit_rec *audit)
 {
 	struct rename_op op = { .s = s, .p1 = p1, .p2 = p2, .n1 = n1, .n2 = n2 };
+	struct audit_rec a;
+	char mark[COMMIT_MARK_HEX + 1];
 	int ret;
 
 	if ((flags & ~(STORE_RENAME_NOREPLACE | STORE_RENAME_EXCHANGE)) ||
@@ -465,7 +469,15 @@ int store_rename(struct store *s, uint64_t p1, const char *n1,
 		touch(&op.dir2.attr.mtime, &op.dir2.attr.ctime, op.now);
 		inode_put(s, op.b, &op.dir2);
 	}
-	ret = write_audited(s, op.b, audit);
+	if (audit && op.kept_dst) {
+		/* the target's new version is a commit: its record names it, marked */
+		a = *audit;
+		a.version = op.dst.attr.version;
+		ret = commit_audit_mark(s, &a, &op.dst, op.cid, mark);
+		audit = &a;
+	}
+	if (!ret)
+		ret = write_audited(s, op.b, audit);
 	if (!ret && target_ino)
 		*target_ino = op.kept_dst ? op.dst.attr.ino : op.src.attr.ino;
 out:
