@@ -259,7 +259,7 @@ static int write_file(const char *path, const void *buf, size_t len, struct perr
 	return ret;
 }
 
-static int read_small(const char *path, struct strbuf *out)
+int backup_read_small(const char *path, struct strbuf *out)
 {
 	char buf[4096];
 	ssize_t n;
@@ -296,7 +296,7 @@ int backup_copy_keys(const char *from, const char *to, struct perr *e)
 		if (de->d_name[0] == '.' || lstat(src.buf, &st) || !S_ISREG(st.st_mode))
 			continue;
 		strbuf_reset(&data);
-		ret = read_small(src.buf, &data);
+		ret = backup_read_small(src.buf, &data);
 		if (ret) {
 			ret = perr_set(e, -ret, "%s: %s", src.buf, strerror(-ret));
 			break;

@@ -47,6 +47,9 @@ int backup_dest_list(struct backup_dest *d, struct backup_info **out, size_t *n,
 int backup_dest_find(struct backup_dest *d, uint32_t id, struct backup_info *out,
 		     struct perr *e);
 
+/* Appends the file at path (not followed when a symlink) to out; -errno. */
+int backup_read_small(const char *path, struct strbuf *out);
+
 /* Removes path and everything under it, not following symlinks. */
 int backup_rmtree(const char *path);
 

@@ -37,22 +37,6 @@
 #define OWNER_FILE	"pool"
 #define OWNER_TAG	"poolfs-backup-pool v1 "
 
-static int read_text(const char *path, struct strbuf *out)
-{
-	char buf[1024];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	while ((n = read(fd, buf, sizeof(buf))) > 0 && out->len < 8192)
-		strbuf_add(out, buf, (size_t)n);
-	if (n < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* The value of " name=" in line (up to a blank or the end) into out; false: absent. */
 static bool field(const char *line, const char *name, struct strbuf *out)
 {
@@ -77,7 +61,7 @@ static bool seal_key(const char *meta, const char *name, struct strbuf *key)
 	bool ok;
 
 	strbuf_addf(&path, "%s/%s/" BACKUP_SEAL_FILE, meta, name);
-	ok = !read_text(path.buf, &text) && field(text.buf, "pubkey", key);
+	ok = !backup_read_small(path.buf, &text) && field(text.buf, "pubkey", key);
 	strbuf_release(&text);
 	strbuf_release(&path);
 	return ok;
@@ -142,7 +126,7 @@ int backup_dest_claim(const char *dest, struct store *s, struct perr *e)
 	}
 	strbuf_addf(&meta, "%s/" BACKUP_META_DIR, dest);
 	strbuf_addf(&path, "%s/" OWNER_FILE, meta.buf);
-	ret = read_text(path.buf, &text);
+	ret = backup_read_small(path.buf, &text);
 	if (!ret) {
 		if (strncmp(text.buf, OWNER_TAG, strlen(OWNER_TAG)) ||
 		    !field(text.buf, "pubkey", &other) || !field(text.buf, "source", &from)) {
