@@ -49,6 +49,11 @@ struct audit_rec {
 	 */
 	uint64_t ino;
 	const char *content;
+	/*
+	 * a tree change's: the entries it made or ended and their mark
+	 * (store/tree_mark.c); NULL elsewhere (no "tree")
+	 */
+	const char *tree;
 	/* filled by the store */
 	uint64_t seq;
 	int64_t time_ns;

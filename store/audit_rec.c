@@ -260,6 +260,9 @@ static void audit_body(struct strbuf *sb, const struct audit_rec *r, const uint8
 	int_member(sb, ",\"result\":", r->result);
 	int_member(sb, ",\"seq\":", (int64_t)r->seq);
 	int_member(sb, ",\"time\":", r->time_ns);
+	/* a tree change's only, so other records stay as they were */
+	if (r->tree && r->tree[0])
+		str_member(sb, ",\"tree\":", r->tree);
 	int_member(sb, ",\"uid\":", r->uid);
 	str_member(sb, ",\"user\":", r->user);
 	int_member(sb, ",\"version\":", (int64_t)r->version);
@@ -382,6 +385,8 @@ int audit_decode(const char *value, size_t len, json_t **o, struct audit_rec *r,
 	r->ino = (uint64_t)ino;
 	if (json_object_get(*o, "content"))
 		r->content = get_str(*o, "content", &bad);
+	if (json_object_get(*o, "tree"))
+		r->tree = get_str(*o, "tree", &bad);
 	r->comm = get_str(*o, "comm", &bad);
 	r->dept = get_str(*o, "dept", &bad);
 	r->user = get_str(*o, "user", &bad);

@@ -14,7 +14,9 @@
  *     every write. A tail cut off, or records added after it, no longer
  *     match.
  * And the store against the log: a commit's record names the version it
- * made, which must still be stored with that content (store/commit_mark.c).
+ * made, which must still be stored with that content (store/commit_mark.c),
+ * and a tree change's the entries it made and ended, whose last word must
+ * be the tree's (store/tree_mark.c).
  * The chain starts at the pool's "init" record, so a log wiped with its
  * head is not an intact empty log. What no signature made with a key in
  * the store can show is a log rebuilt with that key, or replaced by an
@@ -26,6 +28,7 @@
 #include "store/audit_int.h"
 #include "store/commit_mark.h"
 #include "store/crypt_store.h"
+#include "store/tree_mark.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -50,6 +53,7 @@ struct verify {
 	uint64_t policy_applied;	/* the version the last policy.apply made */
 	uint64_t policy_seq;		/* and its record; 0: none */
 	uint64_t plain_until;		/* the last record of a pool before encryption */
+	struct tree_log tree;		/* what the tree changes' records say */
 };
 
 #define ULL(x) ((unsigned long long)(x))
@@ -185,6 +189,18 @@ static int check_record(struct verify *v, uint64_t seq, const char *val, size_t 
 		else if (ret)
 			ret = perr_set(v->e, -ret, "cannot read version %llu of inode %llu: %s",
 				       ULL(r.version), ULL(r.ino), strerror(-ret));
+		if (ret)
+			goto out;
+	}
+	/* what a tree change did, held to the tree once the log is read */
+	if (r.tree && !r.result) {
+		char msg[400];
+
+		ret = tree_log_add(v->s, &v->tree, &r, msg, sizeof(msg));
+		if (ret == -EBADMSG)
+			ret = broken(v, seq, "%s", msg);
+		else if (ret)
+			ret = perr_set(v->e, -ret, "cannot read the audit key: %s", strerror(-ret));
 		if (ret)
 			goto out;
 	}
@@ -346,6 +362,20 @@ static int check_policy(struct verify *v)
 	return ret;
 }
 
+/* The tree, read from the log's snapshot, against the last word of the log on each entry. */
+static int check_tree(struct verify *v)
+{
+	char msg[400];
+	uint64_t seq = 0;
+	int ret = tree_log_check(v->s, v->ro, &v->tree, &seq, msg, sizeof(msg));
+
+	if (ret == -EBADMSG)
+		return broken(v, seq, "%s", msg);
+	if (ret)
+		return perr_set(v->e, -ret, "cannot read the tree: %s", strerror(-ret));
+	return 0;
+}
+
 /* What an anchor adds once the log itself holds: reaching it, and its MAC. */
 static int check_reach(struct verify *v, uint64_t last)
 {
@@ -410,6 +440,8 @@ static int verify_run(struct store *s, const struct audit_anchor *want, struct a
 		ret = check_head(&v, last, hash);
 	if (!ret)
 		ret = check_policy(&v);
+	if (!ret)
+		ret = check_tree(&v);
 	if (!ret && want)
 		ret = check_reach(&v, last);
 	if (!ret && got) {
@@ -430,6 +462,7 @@ static int verify_run(struct store *s, const struct audit_anchor *want, struct a
 	}
 out:
 	audit_keys_release(&v.keys);
+	tree_log_release(&v.tree);
 	free(v.cps);
 	rocksdb_readoptions_destroy(v.ro);
 	rocksdb_release_snapshot(s->db, snap);

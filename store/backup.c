@@ -153,8 +153,8 @@ out:
 	return ret;
 }
 
-int backup_dest_open(struct backup_dest *d, const char *dest, bool exclusive, bool create,
-		     uint64_t rate_limit, struct perr *e)
+int backup_dest_open(struct backup_dest *d, const char *dest, bool exclusive,
+		     struct store *create, uint64_t rate_limit, struct perr *e)
 {
 	struct strbuf meta = STRBUF_INIT;
 	struct stat st;
@@ -184,6 +184,8 @@ int backup_dest_open(struct backup_dest *d, const char *dest, bool exclusive, bo
 		goto out;
 	}
 	ret = take_lock(d, exclusive, e);
+	if (!ret && create)
+		ret = backup_dest_claim(dest, create, e);
 	if (ret)
 		goto out;
 	d->env = rocksdb_create_default_env();
@@ -257,7 +259,7 @@ static int write_file(const char *path, const void *buf, size_t len, struct perr
 	return ret;
 }
 
-static int read_small(const char *path, struct strbuf *out)
+int backup_read_small(const char *path, struct strbuf *out)
 {
 	char buf[4096];
 	ssize_t n;
@@ -294,7 +296,7 @@ int backup_copy_keys(const char *from, const char *to, struct perr *e)
 		if (de->d_name[0] == '.' || lstat(src.buf, &st) || !S_ISREG(st.st_mode))
 			continue;
 		strbuf_reset(&data);
-		ret = read_small(src.buf, &data);
+		ret = backup_read_small(src.buf, &data);
 		if (ret) {
 			ret = perr_set(e, -ret, "%s: %s", src.buf, strerror(-ret));
 			break;
@@ -436,7 +438,7 @@ int backup_list(const char *dest, struct backup_info **out, size_t *n, struct pe
 	struct backup_dest d;
 	int ret;
 
-	ret = backup_dest_open(&d, dest, false, false, 0, e);
+	ret = backup_dest_open(&d, dest, false, NULL, 0, e);
 	if (ret)
 		return ret;
 	ret = backup_dest_list(&d, out, n, e);
@@ -472,7 +474,7 @@ int backup_get(const char *dest, uint32_t id, struct backup_info *out, struct pe
 	struct backup_dest d;
 	int ret;
 
-	ret = backup_dest_open(&d, dest, false, false, 0, e);
+	ret = backup_dest_open(&d, dest, false, NULL, 0, e);
 	if (ret)
 		return ret;
 	ret = backup_dest_find(&d, id, out, e);
@@ -759,7 +761,7 @@ int backup_create(struct store *s, const char *dest, uint64_t rate_limit,
 	memset(out, 0, sizeof(*out));
 	if (s->flags & STORE_OPEN_RDONLY)
 		return perr_set(e, EROFS, "%s: opened read-only", s->dir);
-	ret = backup_dest_open(&d, dest, true, true, rate_limit, e);
+	ret = backup_dest_open(&d, dest, true, s, rate_limit, e);
 	if (ret)
 		return ret;
 	ret = settle_pending(&d, e);
@@ -840,7 +842,7 @@ int backup_prune(const char *dest, uint32_t keep, struct perr *e)
 
 	if (!keep)
 		return perr_set(e, EINVAL, "--keep must be at least 1");
-	ret = backup_dest_open(&d, dest, true, false, 0, e);
+	ret = backup_dest_open(&d, dest, true, NULL, 0, e);
 	if (ret)
 		return ret;
 	rocksdb_backup_engine_purge_old_backups(d.be, keep, &err);

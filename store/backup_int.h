@@ -16,7 +16,9 @@
 /*
  * Opens BackupEngine on dest, and takes flock(dest/poolfs/lock), shared
  * or exclusive; rate_limit (bytes a second, 0: none) bounds a backup's
- * copy. create makes dest and dest/poolfs (0700) when missing.
+ * copy. create (the pool backing up; NULL: none) makes dest and
+ * dest/poolfs (0700) when missing, and claims dest for that pool
+ * (backup_dest_claim) before anything else is written.
  */
 struct backup_dest {
 	char *dir;
@@ -26,8 +28,15 @@ struct backup_dest {
 	rocksdb_backup_engine_t *be;
 };
 
-int backup_dest_open(struct backup_dest *d, const char *dest, bool exclusive, bool create,
-		     uint64_t rate_limit, struct perr *e);
+int backup_dest_open(struct backup_dest *d, const char *dest, bool exclusive,
+		     struct store *create, uint64_t rate_limit, struct perr *e);
+
+/*
+ * dest's backups are s's (store/backup_owner.c): 0, recording s as
+ * dest's pool when none is; -EEXIST (said in e) when they are another
+ * pool's; another negative errno when it cannot tell.
+ */
+int backup_dest_claim(const char *dest, struct store *s, struct perr *e);
 void backup_dest_close(struct backup_dest *d);
 
 /* Fills *out (allocated) with BackupEngine's backups merged with poolfs's info. */
@@ -37,6 +46,9 @@ int backup_dest_list(struct backup_dest *d, struct backup_info **out, size_t *n,
 /* The backup id in d into *out; -ENOENT (said in e) when d has none. */
 int backup_dest_find(struct backup_dest *d, uint32_t id, struct backup_info *out,
 		     struct perr *e);
+
+/* Appends the file at path (not followed when a symlink) to out; -errno. */
+int backup_read_small(const char *path, struct strbuf *out);
 
 /* Removes path and everything under it, not following symlinks. */
 int backup_rmtree(const char *path);

@@ -227,7 +227,7 @@ int backup_restore(const char *dest, uint32_t id, const char *newstore,
 	bool made = false;
 	int ret;
 
-	ret = backup_dest_open(&d, dest, false, false, 0, e);
+	ret = backup_dest_open(&d, dest, false, NULL, 0, e);
 	if (ret)
 		return ret;
 	ret = find(&d, id, &bi, e);
@@ -454,7 +454,7 @@ int backup_verify(const char *dest, uint32_t id, const char *pin, struct strbuf 
 	size_t n;
 	int ret;
 
-	ret = backup_dest_open(&d, dest, false, false, 0, e);
+	ret = backup_dest_open(&d, dest, false, NULL, 0, e);
 	if (ret)
 		return ret;
 	ret = backup_dest_list(&d, &v, &n, e);

@@ -27,11 +27,9 @@
 #include "store/convert_int.h"
 #include "store/internal.h"
 
-int commit_mark(struct store *s, uint64_t ino, uint64_t version, const uint8_t cid[32],
-		char hex[COMMIT_MARK_HEX + 1])
+int store_mark(struct store *s, const void *msg, size_t len, char hex[COMMIT_MARK_HEX + 1])
 {
-	static const char label[] = "poolfs commit mark";
-	uint8_t key[32], msg[sizeof(label) + 16 + 32], mac[EVP_MAX_MD_SIZE];
+	uint8_t key[32], mac[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 	ssize_t klen = store_secret(s, "sign", key, sizeof(key));
 	int ret = 0;
@@ -40,11 +38,7 @@ int commit_mark(struct store *s, uint64_t ino, uint64_t version, const uint8_t c
 		ret = klen < 0 ? (int)klen : -EIO;
 		goto out;
 	}
-	memcpy(msg, label, sizeof(label));
-	put_be64(msg + sizeof(label), ino);
-	put_be64(msg + sizeof(label) + 8, version);
-	memcpy(msg + sizeof(label) + 16, cid, 32);
-	if (!HMAC(EVP_sha256(), key, sizeof(key), msg, sizeof(msg), mac, &n) || n < 16) {
+	if (!HMAC(EVP_sha256(), key, sizeof(key), msg, len, mac, &n) || n < 16) {
 		ret = -EIO;
 		goto out;
 	}
@@ -52,6 +46,19 @@ int commit_mark(struct store *s, uint64_t ino, uint64_t version, const uint8_t c
 out:
 	OPENSSL_cleanse(key, sizeof(key));
 	return ret;
+}
+
+int commit_mark(struct store *s, uint64_t ino, uint64_t version, const uint8_t cid[32],
+		char hex[COMMIT_MARK_HEX + 1])
+{
+	static const char label[] = "poolfs commit mark";
+	uint8_t msg[sizeof(label) + 16 + 32];
+
+	memcpy(msg, label, sizeof(label));
+	put_be64(msg + sizeof(label), ino);
+	put_be64(msg + sizeof(label) + 8, version);
+	memcpy(msg + sizeof(label) + 16, cid, 32);
+	return store_mark(s, msg, sizeof(msg), hex);
 }
 
 int commit_audit_mark(struct store *s, struct audit_rec *a, const struct inode_rec *r,

@@ -16,6 +16,13 @@
 #define COMMIT_MARK_HEX	32	/* hex digits of a mark */
 
 /*
+ * HMAC-SHA256 of msg (which starts with a label of its use) under a key
+ * derived from keys/sign.key, its first 16 bytes in hex: the marks the
+ * log carries of what an operation did (commits; store/tree_mark.c).
+ */
+int store_mark(struct store *s, const void *msg, size_t len, char hex[COMMIT_MARK_HEX + 1]);
+
+/*
  * The mark of version of ino with content id cid into hex (NUL-ended):
  * a MAC under the pool's audit key, so the log, which auditors read,
  * does not name the content id (equal content, equal id) of a plain pool.

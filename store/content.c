@@ -57,6 +57,7 @@
 #include "store/pack.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -441,7 +442,7 @@ int version_put_copy(struct store *s, rocksdb_writebatch_t *b, uint64_t ino, uin
 }
 
 int version_add_from(struct store *s, rocksdb_writebatch_t *b, struct inode_rec *dst,
-		     uint64_t src_ino, const struct store_writer *w)
+		     uint64_t src_ino, const struct store_writer *w, uint8_t id[32])
 {
 	struct inode_rec src;
 	struct version_rec vr = { 0 };
@@ -457,7 +458,7 @@ int version_add_from(struct store *s, rocksdb_writebatch_t *b, struct inode_rec 
 		if (ret)
 			goto out;
 	}
-	ret = version_link(s, b, dst, vr.pages, vr.ends, vr.npages, vr.size, w, NULL);
+	ret = version_link(s, b, dst, vr.pages, vr.ends, vr.npages, vr.size, w, id);
 out:
 	strbuf_release(&raw);
 	inode_rec_release(&src);
@@ -473,7 +474,7 @@ int store_restore(struct store *s, uint64_t ino, uint64_t version,
 	struct version_rec vr;
 	struct strbuf raw = STRBUF_INIT;
 	struct audit_rec a;
-	char mark[COMMIT_MARK_HEX + 1];
+	char mark[COMMIT_MARK_HEX + 1], note[256];
 	uint8_t cid[32];
 	bool audited = false;
 	int ret;
@@ -494,9 +495,15 @@ int store_restore(struct store *s, uint64_t ino, uint64_t version,
 	if (ret)
 		goto out;
 	if (audit) {
+		/*
+		 * The record names the version it made, with its mark, as a
+		 * write's does; the version restored goes into the note.
+		 */
 		a = *audit;
-		if (!a.version)
-			a.version = r.attr.version;
+		a.version = r.attr.version;
+		snprintf(note, sizeof(note), "%s%srestored from version %" PRIu64,
+			 a.reason ? a.reason : "", a.reason && a.reason[0] ? ": " : "", version);
+		a.reason = note;
 		ret = commit_audit_mark(s, &a, &r, cid, mark);
 		if (!ret)
 			ret = audit_add(s, b, &a);

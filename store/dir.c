@@ -292,9 +292,11 @@ int store_resolve(struct store *s, const char *path, struct store_attr *a)
 	return ret;
 }
 
-int store_mkdirs(struct store *s, const char *path, uint32_t mode, uint32_t uid, uint32_t gid)
+int store_mkdirs(struct store *s, const char *path, uint32_t mode, uint32_t uid, uint32_t gid,
+		 const struct audit_rec *audit)
 {
-	struct strbuf comp = STRBUF_INIT;
+	struct strbuf comp = STRBUF_INIT, sofar = STRBUF_INIT;
+	struct audit_rec rec;
 	struct store_attr a;
 	const char *p = path;
 	uint64_t parent;
@@ -309,12 +311,21 @@ int store_mkdirs(struct store *s, const char *path, uint32_t mode, uint32_t uid,
 			break;
 		}
 		parent = a.ino;
+		strbuf_addf(&sofar, "/%s", comp.buf);
 		ret = store_lookup(s, parent, comp.buf, &a);
-		if (ret == -ENOENT)
-			ret = store_mknode(s, parent, comp.buf, STORE_DIR, mode, uid, gid, NULL, &a, NULL);
+		if (ret != -ENOENT)
+			continue;
+		if (audit) {
+			rec = *audit;
+			rec.op = "mkdir";
+			rec.path = sofar.buf;
+		}
+		ret = store_mknode(s, parent, comp.buf, STORE_DIR, mode, uid, gid, NULL, &a,
+				   audit ? &rec : NULL);
 	}
 	if (!ret && a.type != STORE_DIR)
 		ret = -ENOTDIR;
+	strbuf_release(&sofar);
 	strbuf_release(&comp);
 	return ret;
 }

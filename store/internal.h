@@ -169,10 +169,11 @@ int store_flush(struct store *s, enum store_cf cf);
 /*
  * Adds to batch b a new version of dst whose content is src's current
  * content (rename of a file over a file), updating dst's record in
- * place (version, size, mtime, ctime). Caller holds s->lock.
+ * place (version, size, mtime, ctime); the new version's content id into
+ * id, for its commit mark. Caller holds s->lock.
  */
 int version_add_from(struct store *s, rocksdb_writebatch_t *b, struct inode_rec *dst,
-		     uint64_t src_ino, const struct store_writer *w);
+		     uint64_t src_ino, const struct store_writer *w, uint8_t id[32]);
 
 /* Current time as nanoseconds since the epoch (CLOCK_REALTIME). */
 int64_t store_now_ns(void);

@@ -124,9 +124,13 @@ int store_mknode(struct store *s, uint64_t parent, const char *name,
 /*
  * Creates the directory at absolute pool path and any missing parents
  * (mode, uid, gid for the new ones), like mkdir -p. Existing directories
- * are left alone; a non-directory in the way is -ENOTDIR.
+ * are left alone; a non-directory in the way is -ENOTDIR. Each directory
+ * made is an "mkdir" record like audit, with its own path: a tree change
+ * without its record would look undone to `audit verify` once the name
+ * had a record before (store/tree_mark.c).
  */
-int store_mkdirs(struct store *s, const char *path, uint32_t mode, uint32_t uid, uint32_t gid);
+int store_mkdirs(struct store *s, const char *path, uint32_t mode, uint32_t uid, uint32_t gid,
+		 const struct audit_rec *audit);
 
 /* Removes a non-directory entry; history is kept. -EISDIR for a dir. */
 int store_unlink(struct store *s, uint64_t parent, const char *name,

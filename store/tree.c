@@ -15,7 +15,9 @@
  * There are no hard links, so an inode has exactly one parent and its
  * record says which; store_path and the rename loop check walk up that.
  */
+#include "store/commit_mark.h"
 #include "store/dent.h"
+#include "store/tree_mark.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -67,6 +69,23 @@ static int write_audited(struct store *s, rocksdb_writebatch_t *b, const struct 
 	return ret;
 }
 
+/* write_audited() with the record naming the entries t holds, marked (store/tree_mark.c) */
+static int write_audited_tree(struct store *s, rocksdb_writebatch_t *b,
+			      const struct audit_rec *audit, struct strbuf *t)
+{
+	struct audit_rec a;
+	int ret;
+
+	if (!audit)
+		return write_audited(s, b, NULL);
+	ret = tree_mark_seal(s, t);
+	if (ret)
+		return ret;
+	a = *audit;
+	a.tree = t->buf;
+	return write_audited(s, b, &a);
+}
+
 int store_getattr(struct store *s, uint64_t ino, struct store_attr *a)
 {
 	struct inode_rec r;
@@ -107,6 +126,7 @@ int store_mknode(struct store *s, uint64_t parent, const char *name,
 {
 	rocksdb_writebatch_t *b = NULL;
 	struct inode_rec dir, node;
+	struct strbuf t = STRBUF_INIT;
 	struct dent d;
 	uint8_t next[8];
 	int64_t now;
@@ -163,7 +183,8 @@ int store_mknode(struct store *s, uint64_t parent, const char *name,
 	if (type == STORE_DIR)
 		dir.attr.nlink++;
 	inode_put(s, b, &dir);
-	ret = write_audited(s, b, audit);
+	tree_mark_entry(&t, true, parent, name, node.attr.ino);
+	ret = write_audited_tree(s, b, audit, &t);
 	if (ret)
 		goto out;
 	s->next_ino++;
@@ -173,6 +194,7 @@ out:
 	pthread_mutex_unlock(&s->lock);
 	if (b)
 		rocksdb_writebatch_destroy(b);
+	strbuf_release(&t);
 	inode_rec_release(&node);
 	inode_rec_release(&dir);
 	return ret;
@@ -184,6 +206,7 @@ static int remove_entry(struct store *s, uint64_t parent, const char *name, bool
 {
 	rocksdb_writebatch_t *b = NULL;
 	struct inode_rec dir, node;
+	struct strbuf t = STRBUF_INIT;
 	struct dent d;
 	int64_t now;
 	int ret;
@@ -221,11 +244,13 @@ static int remove_entry(struct store *s, uint64_t parent, const char *name, bool
 	if (want_dir)
 		dir.attr.nlink--;
 	inode_put(s, b, &dir);
-	ret = write_audited(s, b, audit);
+	tree_mark_entry(&t, false, parent, name, d.child);
+	ret = write_audited_tree(s, b, audit, &t);
 out:
 	pthread_mutex_unlock(&s->lock);
 	if (b)
 		rocksdb_writebatch_destroy(b);
+	strbuf_release(&t);
 	inode_rec_release(&node);
 	inode_rec_release(&dir);
 	return ret;
@@ -257,6 +282,7 @@ struct rename_op {
 	struct dent ds, dd;
 	bool have_dst;
 	bool kept_dst;			/* a file replaced a file: dst stays */
+	uint8_t cid[32];		/* and the content id of the version it got */
 };
 
 /* -EINVAL when dir is anc or lies below it. */
@@ -328,7 +354,7 @@ static int rename_replace(struct rename_op *op, const struct store_writer *w)
 	}
 	if (op->ds.type == STORE_REG && op->dd.type == STORE_REG) {
 		/* the target keeps its inode and history; the source ends */
-		ret = version_add_from(op->s, op->b, &op->dst, op->src.attr.ino, w);
+		ret = version_add_from(op->s, op->b, &op->dst, op->src.attr.ino, w, op->cid);
 		if (ret)
 			return ret;
 		/*
@@ -417,6 +443,9 @@ int store_rename(struct store *s, uint64_t p1, const char *n1,
 		 const struct audit_rec *audit)
 {
 	struct rename_op op = { .s = s, .p1 = p1, .p2 = p2, .n1 = n1, .n2 = n2 };
+	struct strbuf t = STRBUF_INIT;
+	struct audit_rec a;
+	char mark[COMMIT_MARK_HEX + 1];
 	int ret;
 
 	if ((flags & ~(STORE_RENAME_NOREPLACE | STORE_RENAME_EXCHANGE)) ||
@@ -465,13 +494,28 @@ int store_rename(struct store *s, uint64_t p1, const char *n1,
 		touch(&op.dir2.attr.mtime, &op.dir2.attr.ctime, op.now);
 		inode_put(s, op.b, &op.dir2);
 	}
-	ret = write_audited(s, op.b, audit);
+	if (audit && op.kept_dst) {
+		/* the target's new version is a commit: its record names it, marked */
+		a = *audit;
+		a.version = op.dst.attr.version;
+		ret = commit_audit_mark(s, &a, &op.dst, op.cid, mark);
+		audit = &a;
+	}
+	/* what each name leads to now */
+	if (flags & STORE_RENAME_EXCHANGE)
+		tree_mark_entry(&t, true, p1, n1, op.dst.attr.ino);
+	else
+		tree_mark_entry(&t, false, p1, n1, op.src.attr.ino);
+	tree_mark_entry(&t, true, p2, n2, op.kept_dst ? op.dst.attr.ino : op.src.attr.ino);
+	if (!ret)
+		ret = write_audited_tree(s, op.b, audit, &t);
 	if (!ret && target_ino)
 		*target_ino = op.kept_dst ? op.dst.attr.ino : op.src.attr.ino;
 out:
 	pthread_mutex_unlock(&s->lock);
 	if (op.b)
 		rocksdb_writebatch_destroy(op.b);
+	strbuf_release(&t);
 	inode_rec_release(&op.dst);
 	inode_rec_release(&op.src);
 	inode_rec_release(&op.dir2);

@@ -281,7 +281,13 @@ static int apply_json(struct ctl_ctx *ctx, bool dry_run, const struct apply_resu
 static int mkdir_entry(const char *path, void *arg)
 {
 	struct ctl_ctx *ctx = arg;
-	int rc = store_mkdirs(ctx->store, path, 0755, 0, 0);
+	struct audit_rec rec;
+	int rc;
+
+	/* each directory made has its record, as a mkdir through the mount has */
+	cmd_audit_init(ctx, &rec, "mkdir", path);
+	rec.reason = "a catalog entry of the policy";
+	rc = store_mkdirs(ctx->store, path, 0755, 0, 0, &rec);
 
 	if (rc)
 		strbuf_addf(&ctx->err, "poolctl: catalog entry \"%s\": cannot create its "

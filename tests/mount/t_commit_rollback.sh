@@ -10,34 +10,14 @@
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
 t_setup
-. "$(dirname "$0")/tree_lib.sh"	# row
-ldb_do() { ldb --db="$STORE/db" "$@" > "$T_TMP/ldb.out" 2>&1 || die "ldb $* failed: $(cat "$T_TMP/ldb.out")"; }
-vrow() { ldb --db="$STORE/db" --column_family=versions --key_hex --value_hex get "0x$1" 2> /dev/null | sed 's/^0x//'; }
-FKEY=64${ROOT_INO}$(printf f.csv | od -An -tx1 | tr -d ' \n')
+. "$(dirname "$0")/tree_lib.sh"	# row, ldb_do, vrow, restore, caught
 
 # make_pool [init args]: f.csv with versions 1 and 2; store.v1 holds the store after 1
 make_pool() {
-	rm -rf "$STORE" "$T_TMP/store.v1" "$T_TMP/store.intact"
-	pool_init "$STORE" "$@"
-	pool_mount
-	printf 'old,1\n' > "$MNT/f.csv" || die "cannot write f.csv"
-	pool_umount
-	cp -a "$STORE" "$T_TMP/store.v1" || die "cp -a failed"
-	pool_mount
+	f_v1 "$@"
 	printf 'new,2\n' > "$MNT/f.csv" || die "cannot write f.csv"
 	pool_umount
-	check_rc "the intact pool ($*) verifies" 0 pctl audit verify
-	cp -a "$STORE" "$T_TMP/store.intact" || die "cp -a failed"
-	INO=$(row "$FKEY" | cut -c1-16)
-	[ ${#INO} = 16 ] || die "no entry for f.csv"
-}
-restore() { rm -rf "$STORE"; cp -a "$T_TMP/store.intact" "$STORE" || die "cannot put the intact store back"; }
-# caught DESC PATTERN: audit verify exits 1 and says PATTERN
-caught() {
-	local out
-	out=$(pctl audit verify 2>&1)
-	check_eq "$1: audit verify fails ($out)" "$?" 1
-	check_eq "$1: it says so" "$(grep -c -- "$2" <<< "$out")" 1
+	f_intact "$*"
 }
 
 # ---- encrypted: version 2 deleted, the older inode record put back ----

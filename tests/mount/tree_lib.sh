@@ -1,6 +1,7 @@
 # tests/mount/tree_lib.sh - sourced by the tests that edit a stopped
 # pool's tree family with RocksDB's ldb, as its disk holder (after
-# tests/lib.sh): t_tree_rollback.sh, t_tree_retag.sh, t_commit_rollback.sh.
+# tests/lib.sh): t_tree_rollback.sh, t_tree_retag.sh, t_commit_rollback.sh,
+# t_copy_rollback.sh, t_tree_history.sh.
 command -v ldb > /dev/null || die "ldb not found (Debian rocksdb-tools; scripts/deps.sh installs it)"
 
 ROOT_INO=$(printf '%016x' 1)
@@ -18,6 +19,36 @@ dkey() {
 }
 # ikey DIRNAME NAME: the key (hex) of that entry's inode record
 ikey() { printf '69%s' "$(row "$(dkey "$1" "$2")" | cut -c1-16)"; }
+ldb_do() { ldb --db="$STORE/db" "$@" > "$T_TMP/ldb.out" 2>&1 || die "ldb $* failed: $(cat "$T_TMP/ldb.out")"; }
+# vrow KEYHEX: the version row's value (hex, no 0x)
+vrow() { ldb --db="$STORE/db" --column_family=versions --key_hex --value_hex get "0x$1" 2> /dev/null | sed 's/^0x//'; }
+restore() { rm -rf "$STORE"; cp -a "$T_TMP/store.intact" "$STORE" || die "cannot put the intact store back"; }
+FKEY=64${ROOT_INO}$(printf f.csv | od -An -tx1 | tr -d ' \n')
+# f_v1 [init args]: a new pool whose /f.csv is at version 1 ("old,1"),
+# saved as store.v1, mounted again
+f_v1() {
+	rm -rf "$STORE" "$T_TMP"/store.v[0-9] "$T_TMP/store.intact"
+	pool_init "$STORE" "$@"
+	pool_mount
+	printf 'old,1\n' > "$MNT/f.csv" || die "cannot write f.csv"
+	pool_umount
+	cp -a "$STORE" "$T_TMP/store.v1" || die "cp -a failed"
+	pool_mount
+}
+# f_intact DESC: the stopped pool verifies, is saved as store.intact; INO is f.csv's inode (hex)
+f_intact() {
+	check_rc "the intact pool ($1) verifies" 0 pctl audit verify
+	cp -a "$STORE" "$T_TMP/store.intact" || die "cp -a failed"
+	INO=$(row "$FKEY" | cut -c1-16)
+	[ ${#INO} = 16 ] || die "no entry for f.csv"
+}
+# caught DESC PATTERN: audit verify exits 1 and says PATTERN once
+caught() {
+	local out
+	out=$(pctl audit verify 2>&1)
+	check_eq "$1: audit verify fails ($out)" "$?" 1
+	check_eq "$1: it says so" "$(grep -c -- "$2" <<< "$out")" 1
+}
 
 # attacked DESC PATH SECRET: reading PATH fails and does not give SECRET,
 # the failure is in the audit log; then the store is put back from

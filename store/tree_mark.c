@@ -1,0 +1,264 @@
+/*
+ * store/tree_mark.c - a tree change's record says which entries it made
+ * and ended; `audit verify` holds the tree to the last word on each.
+ *
+ * Whoever holds the disk can put an unlinked entry back (its 'd' row
+ * from an older copy of the store, tag and all) or undo a rename: each
+ * row is one the pool wrote, so nothing at read time can tell. The log
+ * can: every create, mkdir, symlink, unlink, rmdir and rename made since
+ * this check carries a member
+ *
+ *   "tree": "+PARENT:INO:NAMEHEX -PARENT:INO:NAMEHEX mark=HEX"
+ *
+ * one entry per name the change made to lead to inode INO (+) or ended
+ * (-, INO the inode it led to), PARENT the directory's inode, NAMEHEX
+ * the name's bytes, and a mark over the entries (HMAC under the audit
+ * key, store_mark()). verify reads every such record, keeps the last
+ * entry for each (parent, name) and requires the tree, read from the
+ * same snapshot, to agree: a live entry leading to that inode, or none.
+ * Records written before carry no member; an entry whose last change
+ * was such a record is not checked.
+ */
+#include "store/tree_mark.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/codec.h"
+#include "store/commit_mark.h"
+#include "store/dent.h"
+
+#define MARK_TAG	" mark="
+
+static const char label[] = "poolfs tree mark";
+
+struct tree_want {
+	uint64_t parent, ino, seq;
+	char *name;
+	unsigned at;			/* its place in the record */
+	bool present;
+	char op[12];
+};
+
+void tree_mark_entry(struct strbuf *t, bool present, uint64_t parent, const char *name,
+		     uint64_t ino)
+{
+	size_t n = strlen(name);
+
+	if (t->len)
+		strbuf_addch(t, ' ');
+	strbuf_addf(t, "%c%" PRIu64 ":%" PRIu64 ":", present ? '+' : '-', parent, ino);
+	strbuf_grow(t, 2 * n + 1);
+	hex_encode((const uint8_t *)name, n, t->buf + t->len);
+	strbuf_setlen(t, t->len + 2 * n);
+}
+
+/* The mark of entries (len bytes of text) into hex. */
+static int mark_of(struct store *s, const char *entries, size_t len,
+		   char hex[COMMIT_MARK_HEX + 1])
+{
+	struct strbuf msg = STRBUF_INIT;
+	int ret;
+
+	strbuf_add(&msg, label, sizeof(label));
+	strbuf_add(&msg, entries, len);
+	ret = store_mark(s, msg.buf, msg.len, hex);
+	strbuf_release(&msg);
+	return ret;
+}
+
+int tree_mark_seal(struct store *s, struct strbuf *t)
+{
+	char hex[COMMIT_MARK_HEX + 1];
+	int ret = mark_of(s, t->buf, t->len, hex);
+
+	if (!ret)
+		strbuf_addf(t, MARK_TAG "%s", hex);
+	return ret;
+}
+
+/* One entry "+P:I:HEX" of len bytes at p into w; false when it is none. */
+static bool parse_entry(const char *p, size_t len, struct tree_want *w)
+{
+	const char *end = p + len, *q;
+	char *e, *hex;
+	size_t hn;
+	bool bad;
+
+	if (len < 6 || (p[0] != '+' && p[0] != '-'))
+		return false;
+	w->present = p[0] == '+';
+	errno = 0;
+	w->parent = strtoull(p + 1, &e, 10);
+	if (errno || e == p + 1 || *e != ':')
+		return false;
+	q = e + 1;
+	w->ino = strtoull(q, &e, 10);
+	if (errno || e == q || *e != ':' || !w->parent || !w->ino)
+		return false;
+	q = e + 1;
+	hn = (size_t)(end - q);
+	if (!hn || hn % 2 || hn / 2 > STORE_NAME_MAX)
+		return false;
+	hex = xstrndup(q, hn);	/* hex_decode wants the digits alone */
+	w->name = xcalloc(1, hn / 2 + 1);
+	bad = hex_decode(hex, (uint8_t *)w->name, hn / 2) || memchr(w->name, 0, hn / 2);
+	free(hex);
+	if (bad) {
+		free(w->name);
+		w->name = NULL;
+		return false;
+	}
+	return true;
+}
+
+int tree_log_add(struct store *s, struct tree_log *l, const struct audit_rec *r, char *msg,
+		 size_t len)
+{
+	const char *t = r->tree, *m = strstr(t, MARK_TAG), *p, *sp;
+	char want[COMMIT_MARK_HEX + 1];
+	size_t first = l->n;
+	unsigned at = 0;
+	int ret;
+
+	if (!m || m == t || strlen(m + strlen(MARK_TAG)) != COMMIT_MARK_HEX) {
+		ret = -EBADMSG;
+		goto bad;
+	}
+	ret = mark_of(s, t, (size_t)(m - t), want);
+	if (ret)
+		return ret;
+	if (strcmp(want, m + strlen(MARK_TAG))) {
+		ret = -EBADMSG;
+		goto bad;
+	}
+	for (p = t; p < m; p = sp + 1) {
+		struct tree_want w = { .seq = r->seq, .at = at++ };
+
+		sp = memchr(p, ' ', (size_t)(m - p));
+		if (!sp)
+			sp = m;
+		if (!parse_entry(p, (size_t)(sp - p), &w)) {
+			ret = -EBADMSG;
+			goto bad;
+		}
+		snprintf(w.op, sizeof(w.op), "%s", r->op);
+		ALLOC_GROW(l->v, l->n + 1, l->alloc);
+		l->v[l->n++] = w;
+	}
+	return 0;
+bad:
+	while (l->n > first)
+		free(l->v[--l->n].name);
+	snprintf(msg, len, "record %" PRIu64 " (%s %s): its tree entries do not carry this "
+		 "pool's mark (edited)", r->seq, r->op, r->path);
+	return ret;
+}
+
+static int want_cmp(const void *a, const void *b)
+{
+	const struct tree_want *x = a, *y = b;
+	int c;
+
+	if (x->parent != y->parent)
+		return x->parent < y->parent ? -1 : 1;
+	c = strcmp(x->name, y->name);
+	if (c)
+		return c;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* name fit for a one-line message */
+static void show_name(const char *name, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; name[i] && i + 1 < len; i++)
+		out[i] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
+	out[i] = 0;
+}
+
+/* The tree's word on w: 0 when it agrees, else -EBADMSG with msg; another errno: unread. */
+static int check_one(struct store *s, rocksdb_readoptions_t *ro, const struct tree_want *w,
+		     char *msg, size_t len)
+{
+	uint8_t key[KEY_MAX];
+	size_t klen = dent_key(key, w->parent, w->name), vlen = 0;
+	char *err = NULL, *v, name[STORE_NAME_MAX + 1];
+	struct dent d;
+	int ret = 0;
+
+	v = rocksdb_get_cf(s->db, ro, s->cf[CF_TREE], (const char *)key, klen, &vlen, &err);
+	if (err) {
+		rocksdb_free(err);
+		return -EIO;
+	}
+	show_name(w->name, name, sizeof(name));
+	if (v && dent_decode(s, key, klen, v, vlen, &d)) {
+		snprintf(msg, len, "the entry \"%s\" in directory inode %" PRIu64 ", last changed "
+			 "by record %" PRIu64 " (%s), fails its check in the store (edited)", name,
+			 w->parent, w->seq, w->op);
+		ret = -EBADMSG;
+	} else if (v && !w->present) {
+		snprintf(msg, len, "the entry \"%s\" in directory inode %" PRIu64 ", ended by record "
+			 "%" PRIu64 " (%s), is in the store again (brought back)", name, w->parent,
+			 w->seq, w->op);
+		ret = -EBADMSG;
+	} else if (!v && w->present) {
+		snprintf(msg, len, "the entry \"%s\" in directory inode %" PRIu64 ", which record "
+			 "%" PRIu64 " (%s) made lead to inode %" PRIu64 ", is missing from the store "
+			 "(the change undone)", name, w->parent, w->seq, w->op, w->ino);
+		ret = -EBADMSG;
+	} else if (v && d.child != w->ino) {
+		snprintf(msg, len, "the entry \"%s\" in directory inode %" PRIu64 " leads to inode "
+			 "%" PRIu64 ", but record %" PRIu64 " (%s) made it lead to inode %" PRIu64
+			 " (changed)", name, w->parent, d.child, w->seq, w->op, w->ino);
+		ret = -EBADMSG;
+	}
+	rocksdb_free(v);
+	return ret;
+}
+
+int tree_log_check(struct store *s, rocksdb_readoptions_t *ro, struct tree_log *l,
+		   uint64_t *seq, char *msg, size_t len)
+{
+	char one[400];
+	int ret = 0, r;
+
+	*seq = 0;
+	if (l->n)
+		qsort(l->v, l->n, sizeof(l->v[0]), want_cmp);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct tree_want *w = &l->v[i];
+
+		/* the last word on each entry */
+		if (i + 1 < l->n && l->v[i + 1].parent == w->parent &&
+		    !strcmp(l->v[i + 1].name, w->name))
+			continue;
+		if (*seq && w->seq >= *seq)
+			continue;
+		r = check_one(s, ro, w, one, sizeof(one));
+		if (r == -EBADMSG) {
+			*seq = w->seq;
+			snprintf(msg, len, "%s", one);
+			ret = r;
+		} else if (r) {
+			return r;
+		}
+	}
+	return ret;
+}
+
+void tree_log_release(struct tree_log *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
