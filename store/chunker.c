@@ -246,6 +246,13 @@ static bool scan(const uint8_t *buf, size_t *i, size_t end, uint64_t *fp, uint64
 	return scan1(buf, i, end, fp, mask);
 }
 
+#ifdef POOL_TEST
+bool chunker_scan_test(const uint8_t *buf, size_t *i, size_t end, uint64_t *fp, uint64_t mask)
+{
+	return scan(buf, i, end, fp, mask);
+}
+#endif
+
 static size_t cut(const uint8_t *buf, size_t n)
 {
 	size_t i = CHUNK_MIN, barrier = n < CHUNK_AVG ? n : CHUNK_AVG;
