@@ -33,6 +33,9 @@
 /* a WRITE's header: its payload follows, at the receive buffer's data */
 #define RX_HEAD	(sizeof(struct fuse_in_header) + sizeof(struct fuse_write_in))
 
+/* the kernel refuses a read with less room than a header and max_write */
+_Static_assert(FS_MAX_WRITE <= CHUNK_RX_DATA, "a receive buffer holds the largest write");
+
 struct loop {
 	struct fuse_session *se;
 	int fd;
