@@ -388,26 +388,40 @@ static void *hasher(void *arg)
 	return NULL;
 }
 
-/* A free block, waiting for the workers to give one back when all are in use. */
-static int block_get(struct chunk_pipe *p, struct block **out)
+/*
+ * Room for one more block, waiting for the workers to give one back when
+ * all are in use: a free block (*out), else one more counted (*out NULL).
+ * Holds lock.
+ */
+static int slot_take(struct chunk_pipe *p, struct block **out)
 {
-	struct block *b = NULL;
-	int ret;
-
-	pthread_mutex_lock(&p->lock);
+	*out = NULL;
 	while (!p->free && p->blocks == PIPE_BLOCKS && !p->err) {
 		p->free_wait = true;
 		pthread_cond_wait(&p->cond, &p->lock);
 	}
-	ret = p->err;
-	if (!ret && p->free) {
-		b = p->free;
-		p->free = b->next;
-	} else if (!ret) {
-		b = block_new();
+	if (p->err)
+		return p->err;
+	if (p->free) {
+		*out = p->free;
+		p->free = (*out)->next;
+	} else {
 		p->blocks++;
 	}
+	return 0;
+}
+
+/* A free block, waiting for the workers to give one back when all are in use. */
+static int block_get(struct chunk_pipe *p, struct block **out)
+{
+	struct block *b;
+	int ret;
+
+	pthread_mutex_lock(&p->lock);
+	ret = slot_take(p, &b);
 	pthread_mutex_unlock(&p->lock);
+	if (!ret && !b)
+		b = block_new();
 	if (b) {
 		b->len = 0;
 		b->refs = 0;
@@ -529,7 +543,7 @@ bool chunk_rx_back(void)
  */
 static int adopt(struct chunk_pipe *p, size_t len)
 {
-	struct block *b = lent, *spare = NULL;
+	struct block *b = lent, *spare;
 	int ret = 0;
 
 	if (p->cur && p->cur->len)
@@ -542,17 +556,7 @@ static int adopt(struct chunk_pipe *p, size_t len)
 		p->free = p->cur;
 		p->cur = NULL;
 	}
-	while (!p->free && p->blocks == PIPE_BLOCKS && !p->err) {
-		p->free_wait = true;
-		pthread_cond_wait(&p->cond, &p->lock);
-	}
-	ret = p->err;
-	if (!ret && p->free) {
-		spare = p->free;
-		p->free = spare->next;
-	} else if (!ret) {
-		p->blocks++;
-	}
+	ret = slot_take(p, &spare);
 	pthread_mutex_unlock(&p->lock);
 	if (ret)
 		return ret;
