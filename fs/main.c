@@ -34,6 +34,7 @@
 #include "fs/access.h"
 #include "fs/coalesce.h"
 #include "fs/heap.h"
+#include "fs/loop.h"
 #include "fs/control.h"
 #include "fs/inode.h"
 #include "fs/mountinfo.h"
@@ -660,10 +661,14 @@ int main(int argc, char *argv[])
 		fuse_loop_cfg_set_idle_threads(loop, copts.max_idle_threads);
 	if (copts.max_threads != UINT_MAX)
 		fuse_loop_cfg_set_max_threads(loop, copts.max_threads);
+	/* ours receives into buffers a sequential write hands its chunk pipe (fs/loop.c) */
 	if (copts.singlethread)
 		err = fuse_session_loop(se);
-	else
+	else if (copts.clone_fd)
 		err = fuse_session_loop_mt(se, loop);
+	else
+		err = fs_loop_run(se, copts.max_threads != UINT_MAX ? copts.max_threads :
+				  FS_LOOP_THREADS);
 	/* a positive value is the signal that ended the loop: a clean stop */
 	ret = err < 0 ? 1 : 0;
 	fuse_loop_cfg_destroy(loop);

@@ -32,6 +32,7 @@
  * every chunk is one run of memory without a copy of the chunk itself.
  */
 #include "common/alloc.h"
+#include "store/chunk_rx.h"
 #include "store/chunker.h"
 #include "store/content.h"
 #include "store/crypt.h"
@@ -76,6 +77,8 @@ struct block {
 
 #define BLOCK_DATA(b)	((b)->mem + CHUNK_MAX)
 #define BLOCK_SIZE	(sizeof(struct block) + CHUNK_MAX + PIPE_BLOCK)
+
+_Static_assert(CHUNK_RX_DATA == PIPE_BLOCK, "a receive buffer is a block");
 
 /* A block from the cache, else a new one. */
 static struct block *block_new(void)
@@ -385,26 +388,40 @@ static void *hasher(void *arg)
 	return NULL;
 }
 
-/* A free block, waiting for the workers to give one back when all are in use. */
-static int block_get(struct chunk_pipe *p, struct block **out)
+/*
+ * Room for one more block, waiting for the workers to give one back when
+ * all are in use: a free block (*out), else one more counted (*out NULL).
+ * Holds lock.
+ */
+static int slot_take(struct chunk_pipe *p, struct block **out)
 {
-	struct block *b = NULL;
-	int ret;
-
-	pthread_mutex_lock(&p->lock);
+	*out = NULL;
 	while (!p->free && p->blocks == PIPE_BLOCKS && !p->err) {
 		p->free_wait = true;
 		pthread_cond_wait(&p->cond, &p->lock);
 	}
-	ret = p->err;
-	if (!ret && p->free) {
-		b = p->free;
-		p->free = b->next;
-	} else if (!ret) {
-		b = block_new();
+	if (p->err)
+		return p->err;
+	if (p->free) {
+		*out = p->free;
+		p->free = (*out)->next;
+	} else {
 		p->blocks++;
 	}
+	return 0;
+}
+
+/* A free block, waiting for the workers to give one back when all are in use. */
+static int block_get(struct chunk_pipe *p, struct block **out)
+{
+	struct block *b;
+	int ret;
+
+	pthread_mutex_lock(&p->lock);
+	ret = slot_take(p, &b);
 	pthread_mutex_unlock(&p->lock);
+	if (!ret && !b)
+		b = block_new();
 	if (b) {
 		b->len = 0;
 		b->refs = 0;
@@ -487,12 +504,80 @@ static int block_queue(struct chunk_pipe *p)
 	return ret;
 }
 
+/* The receive buffer lent to this thread's pipe writes (store/chunk_rx.h), or NULL. */
+static __thread struct block *lent;
+
+struct chunk_rx *chunk_rx_new(void)
+{
+	return (struct chunk_rx *)block_new();
+}
+
+void chunk_rx_free(struct chunk_rx *rx)
+{
+	block_free((struct block *)rx);
+}
+
+uint8_t *chunk_rx_area(struct chunk_rx *rx, size_t head)
+{
+	return BLOCK_DATA((struct block *)rx) - head;
+}
+
+void chunk_rx_lend(struct chunk_rx *rx)
+{
+	lent = (struct block *)rx;
+}
+
+bool chunk_rx_back(void)
+{
+	bool ours = lent != NULL;
+
+	lent = NULL;
+	return ours;
+}
+
+/*
+ * Takes the lent receive buffer as the next block instead of copying
+ * it: what the caller filled goes first, and the pipe still holds at
+ * most PIPE_BLOCKS blocks (a free one goes back to the cache for the
+ * lender's next buffer).
+ */
+static int adopt(struct chunk_pipe *p, size_t len)
+{
+	struct block *b = lent, *spare;
+	int ret = 0;
+
+	if (p->cur && p->cur->len)
+		ret = block_queue(p);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&p->lock);
+	if (p->cur) {
+		p->cur->next = p->free;
+		p->free = p->cur;
+		p->cur = NULL;
+	}
+	ret = slot_take(p, &spare);
+	pthread_mutex_unlock(&p->lock);
+	if (ret)
+		return ret;
+	block_free(spare);
+	/* the pipe's now: the lender must not receive into it again */
+	lent = NULL;
+	b->len = len;
+	b->refs = 0;
+	b->next = NULL;
+	p->cur = b;
+	return block_queue(p);
+}
+
 int chunk_pipe_write(struct chunk_pipe *p, const void *buf, size_t len)
 {
 	const uint8_t *src = buf;
 	size_t n;
 	int ret = pipe_err(p);
 
+	if (!ret && lent && src == BLOCK_DATA(lent) && len == PIPE_BLOCK && !p->inline_only)
+		return (ret = adopt(p, len)) ? pipe_fail(p, ret) : 0;
 	while (!ret && len) {
 		if (p->inline_only) {
 			ret = chunk_stream_add(&p->cs, src, len);

@@ -138,7 +138,7 @@ uint64_t chunker_scanned(void)
  * computed beside it. Same cuts as a byte at a time (the wrap-around of
  * the shifts is the same), a third less time on this loop.
  */
-static bool scan(const uint8_t *buf, size_t *i, size_t end, uint64_t *fp, uint64_t mask)
+static bool scan1(const uint8_t *buf, size_t *i, size_t end, uint64_t *fp, uint64_t mask)
 {
 	size_t k = *i;
 	uint64_t f = *fp, f1;
@@ -168,6 +168,90 @@ static bool scan(const uint8_t *buf, size_t *i, size_t end, uint64_t *fp, uint64
 	*fp = f;
 	return false;
 }
+
+/*
+ * One chain of shifts and adds is bound by its own latency and by the
+ * test after every byte, so a long range is scanned as LANES chains side
+ * by side, each over its own segment of a window. fp forgets a byte
+ * after 64 steps (fp << 64 is 0), so a lane's fp at its segment's start
+ * is exact after the 64 bytes before it, whatever came earlier: the
+ * lanes see the fp of a scan from the front, and the first cut of the
+ * window is the first lane's first hit. About 1.5 times a lone chain's
+ * rate here; the warm-ups and the rest of the window past a cut cost a
+ * few per cent of it.
+ */
+#define LANES		4
+#define LANE_SEG	2048		/* a lane's bytes per window */
+#define LANE_MIN	256		/* shorter lanes: the warm-ups would cost more than they save */
+#define FORGET		64
+
+static uint64_t warm(const uint8_t *p)
+{
+	uint64_t f = 0;
+
+	for (size_t k = 0; k < FORGET; k++)
+		f = (f << 1) + chunker_gear[p[k]];
+	return f;
+}
+
+/*
+ * Lane l stopped after step t, lanes before it with no hit so far: each
+ * lane before l scans the rest of its segment first, since any cut in it
+ * comes before l's.
+ */
+static size_t resolve(const uint8_t *buf, const size_t *s, uint64_t *f, size_t seg, size_t t,
+		      uint64_t mask)
+{
+	size_t l, k;
+
+	for (l = 0;; l++) {
+		if (!(f[l] & mask))
+			return s[l] + t + 1;
+		k = s[l] + t + 1;
+		if (scan1(buf, &k, s[l] + seg, &f[l], mask))
+			return k;
+	}
+}
+
+static bool scan(const uint8_t *buf, size_t *i, size_t end, uint64_t *fp, uint64_t mask)
+{
+	size_t k = *i, seg;
+
+	while ((end - k) / LANES >= LANE_MIN) {
+		seg = (end - k) / LANES < LANE_SEG ? (end - k) / LANES : LANE_SEG;
+		/* the lanes' chains as locals: in an array they would live in memory */
+		const uint8_t *b0 = buf + k, *b1 = b0 + seg, *b2 = b1 + seg, *b3 = b2 + seg;
+		/* b1 - FORGET >= b0, at or after the chunk's first scanned byte */
+		uint64_t f0 = *fp, f1 = warm(b1 - FORGET), f2 = warm(b2 - FORGET),
+			 f3 = warm(b3 - FORGET);
+
+		for (size_t t = 0; t < seg; t++) {
+			f0 = (f0 << 1) + chunker_gear[b0[t]];
+			f1 = (f1 << 1) + chunker_gear[b1[t]];
+			f2 = (f2 << 1) + chunker_gear[b2[t]];
+			f3 = (f3 << 1) + chunker_gear[b3[t]];
+			if (__builtin_expect(!((f0 & mask) && (f1 & mask) && (f2 & mask) &&
+					       (f3 & mask)), 0)) {
+				size_t s[LANES] = { k, k + seg, k + 2 * seg, k + 3 * seg };
+				uint64_t f[LANES] = { f0, f1, f2, f3 };
+
+				*i = resolve(buf, s, f, seg, t, mask);
+				return true;
+			}
+		}
+		k += LANES * seg;
+		*fp = f3;
+	}
+	*i = k;
+	return scan1(buf, i, end, fp, mask);
+}
+
+#ifdef POOL_TEST
+bool chunker_scan_test(const uint8_t *buf, size_t *i, size_t end, uint64_t *fp, uint64_t mask)
+{
+	return scan(buf, i, end, fp, mask);
+}
+#endif
 
 static size_t cut(const uint8_t *buf, size_t n)
 {

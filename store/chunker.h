@@ -41,6 +41,13 @@ size_t chunker_next(const uint8_t *buf, size_t len, bool final);
  * around changed bytes.
  */
 uint64_t chunker_scanned(void);
+/*
+ * Test builds only: the scan chunker_next() runs, under any mask, from
+ * *i with fp *fp up to end: true with *i just past the first position
+ * whose fp has no bit of mask, else false with *i = end and *fp the fp
+ * there. A mask of few bits puts many cuts in one of its windows.
+ */
+bool chunker_scan_test(const uint8_t *buf, size_t *i, size_t end, uint64_t *fp, uint64_t mask);
 #endif
 
 /* The gear table, exposed so a test can check it is the documented one. */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/chunk_rx.h"
 #include "store/content.h"
 #include "store/crypt.h"
 #include "store/internal.h"
@@ -201,6 +202,115 @@ static void test_drain_no_cut(void)
 	free(d);
 }
 
+#define RX_HEAD	80		/* a WRITE's header, as fs/loop.c reads it */
+
+/*
+ * Writes d through p in receive buffers lent as the session loop lends
+ * them (store/chunk_rx.h): mostly whole blocks, which the pipe takes,
+ * now and then an odd size, which it copies. A taken buffer is the
+ * pipe's: the writer goes on with a fresh one. Returns the first error;
+ * *taken counts the buffers the pipe took.
+ */
+static int through_lent(struct chunk_pipe *p, const uint8_t *d, size_t *taken)
+{
+	struct chunk_rx *rx = chunk_rx_new();
+	size_t off = 0, k = 0, n;
+	uint8_t *data;
+	int ret = 0;
+
+	*taken = 0;
+	while (!ret && off < LEN) {
+		n = k++ % 5 == 3 ? 4095 + k : CHUNK_RX_DATA;
+		n = n < LEN - off ? n : LEN - off;
+		data = chunk_rx_area(rx, RX_HEAD) + RX_HEAD;
+		memcpy(data, d + off, n);
+		chunk_rx_lend(rx);
+		ret = chunk_pipe_write(p, data, n);
+		if (!chunk_rx_back()) {
+			(*taken)++;
+			rx = chunk_rx_new();
+		}
+		off += n;
+	}
+	chunk_rx_free(rx);
+	return ret;
+}
+
+/*
+ * Whole blocks written from lent receive buffers are taken, not copied,
+ * and the list is the single thread's and reads back: a writer that
+ * went on receiving into a taken buffer would change bytes the workers
+ * still cut and hash.
+ */
+static void test_lent_buffers(void)
+{
+	struct chunk_list want = CHUNK_LIST_INIT, got = CHUNK_LIST_INIT, done = CHUNK_LIST_INIT;
+	struct chunk_writer *cw = chunk_writer_new(S);
+	struct chunk_pipe *p = chunk_pipe_new(cw, &done);
+	uint8_t *d = make_data(21);
+	size_t taken = 0;
+	bool same;
+
+	reference(S, d, &want);
+	CU_ASSERT_EQUAL(through_lent(p, d, &taken), 0);
+	CU_ASSERT_EQUAL(chunk_pipe_drain(p), 0);
+	for (size_t i = 0; i < done.n; i++)
+		chunk_list_add(&got, done.v[i].sha, done.v[i].len);
+	CU_ASSERT_EQUAL(chunk_stream_finish(chunk_pipe_stream(p), &got), 0);
+	printf("\n    %zu of %u MiB taken without a copy\n    ", taken, LEN >> 20);
+	CU_ASSERT(taken >= LEN / CHUNK_RX_DATA / 2);
+	same = got.n == want.n && got.size == want.size;
+	for (size_t i = 0; same && i < want.n; i++)
+		same = got.v[i].len == want.v[i].len && !memcmp(got.v[i].sha, want.v[i].sha, 32);
+	CU_ASSERT(same);
+	CU_ASSERT(reads_back(S, cw, &got, d));
+	chunk_pipe_free(p);
+	chunk_writer_free(cw, false);
+	chunk_list_release(&want);
+	chunk_list_release(&got);
+	chunk_list_release(&done);
+	free(d);
+}
+
+/*
+ * A pipe that failed takes no more buffers: the write returns the error
+ * and the lent buffer stays the lender's, bytes unchanged, to receive the
+ * next request into (a pipe that took it anyway would leave the lender
+ * reading into a block it frees).
+ */
+static void test_lent_after_failure(void)
+{
+	struct chunk_list done = CHUNK_LIST_INIT;
+	struct chunk_writer *cw;
+	struct chunk_pipe *p;
+	struct chunk_rx *rx;
+	uint8_t *d = make_data(22), *data;
+	struct store *s;
+	size_t taken = 0;
+	char dir[4300];
+
+	snprintf(dir, sizeof(dir), "%s/lent_failing", tmpdir);
+	CU_ASSERT_EQUAL_FATAL(store_create(dir, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(dir, 0, &s, NULL), 0);
+	cw = chunk_writer_new(s);
+	p = chunk_pipe_new(cw, &done);
+	store_fail(s, -EIO, "test: the disk went away");
+	CU_ASSERT_EQUAL(through_lent(p, d, &taken), -EIO);
+	rx = chunk_rx_new();
+	data = chunk_rx_area(rx, RX_HEAD) + RX_HEAD;
+	memcpy(data, d, CHUNK_RX_DATA);
+	chunk_rx_lend(rx);
+	CU_ASSERT_EQUAL(chunk_pipe_write(p, data, CHUNK_RX_DATA), -EIO);
+	CU_ASSERT(chunk_rx_back());
+	CU_ASSERT(!memcmp(data, d, CHUNK_RX_DATA));
+	chunk_rx_free(rx);
+	chunk_pipe_free(p);
+	chunk_writer_free(cw, false);
+	store_close(s);
+	chunk_list_release(&done);
+	free(d);
+}
+
 struct pipe_run {
 	struct store *s;
 	uint64_t seed;
@@ -259,6 +369,8 @@ int main(void)
 		{ "a worker's failure surfaces at drain", test_error },
 		{ "a drain after a block without a cut returns", test_drain_no_cut },
 		{ "blocks and held buffers reused by pipes in turn and at once", test_reuse },
+		{ "whole blocks in lent receive buffers taken, the list unchanged", test_lent_buffers },
+		{ "a failed pipe takes no lent buffer", test_lent_after_failure },
 	};
 
 	return unit_tests_run("chunk_pipe", suite_init, store_suite_clean, tests,

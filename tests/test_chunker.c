@@ -212,6 +212,47 @@ static void test_matches_definition(void)
 	free(buf);
 }
 
+/*
+ * The scan's lanes (store/chunker.c) against one chain a byte at a time,
+ * under masks of 4 to 16 bits: many cuts to a window, in several lanes
+ * at once, at and around the lanes' edges, with an fp carried in and
+ * ranges from a few bytes to several windows.
+ */
+static void test_lanes_match_one_chain(void)
+{
+	size_t len = 1u << 20, bad = 0, runs = 0, hits = 0;
+	uint8_t *buf = malloc(len);
+
+	CU_ASSERT_FATAL(buf != NULL);
+	fill_random(buf, len, 11);
+	rng_state = 5;
+	for (int r = 0; r < 4000; r++) {
+		unsigned bits = 4 + (unsigned)(rng() % 13);
+		uint64_t mask = ~0ULL << (64 - bits), fp = rng(), f = fp, got_fp = fp;
+		size_t from = 64 + (size_t)(rng() % (len / 2)), end, k, got_i = from;
+		bool want = false, got;
+
+		end = from + (size_t)(rng() % (r % 4 ? 40000 : 300));
+		/* the first scanned byte of a chunk has 64 bytes before it here too */
+		for (k = from; k < end; k++) {
+			f = (f << 1) + chunker_gear[buf[k]];
+			if (!(f & mask)) {
+				want = true;
+				k++;
+				break;
+			}
+		}
+		got = chunker_scan_test(buf, &got_i, end, &got_fp, mask);
+		bad += got != want || got_i != k || (!want && got_fp != f);
+		hits += want;
+		runs++;
+	}
+	printf("\n    %zu ranges, %zu with a cut\n    ", runs, hits);
+	CU_ASSERT(hits > runs / 2);
+	CU_ASSERT_EQUAL(bad, 0);
+	free(buf);
+}
+
 static void test_throughput(void)
 {
 	size_t len = 64u << 20, pos = 0, n = 0;
@@ -243,6 +284,7 @@ int main(void)
 		{ "streaming matches whole", test_streaming_matches_whole },
 		{ "insertion is local", test_insertion_is_local },
 		{ "cuts match the byte-at-a-time definition", test_matches_definition },
+		{ "the scan's lanes find one chain's first cut", test_lanes_match_one_chain },
 		{ "throughput", test_throughput },
 	};
 
