@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,8 @@ static int read_small(const char *path, struct strbuf *out)
 	if (n < 0)
 		ret = -errno;
 	close(fd);
+	/* key files pass through here: no copy stays behind */
+	OPENSSL_cleanse(buf, sizeof(buf));
 	return ret;
 }
 
@@ -256,12 +259,16 @@ int backup_copy_keys(const char *from, const char *to, struct perr *e)
 	d = opendir(from);
 	if (!d)
 		return perr_set(e, errno, "%s: %s", from, strerror(errno));
+	/* room for any key file, so no reallocation leaves a copy of one behind */
+	strbuf_grow(&data, 16384);
 	while (!ret && (de = readdir(d))) {
 		strbuf_reset(&src);
 		strbuf_addf(&src, "%s/%s", from, de->d_name);
 		/* regular files only: a symlink must not carry a file from elsewhere */
 		if (de->d_name[0] == '.' || lstat(src.buf, &st) || !S_ISREG(st.st_mode))
 			continue;
+		/* a shorter key after a longer one would leave the longer one's tail */
+		OPENSSL_cleanse(data.buf, data.alloc);
 		strbuf_reset(&data);
 		ret = read_small(src.buf, &data);
 		if (ret) {
@@ -275,7 +282,7 @@ int backup_copy_keys(const char *from, const char *to, struct perr *e)
 	closedir(d);
 	if (!ret && store_fsync_path(to))
 		ret = perr_set(e, errno, "%s: %s", to, strerror(errno));
-	memset(data.buf, 0, data.len);
+	OPENSSL_cleanse(data.buf, data.alloc);
 	strbuf_release(&data);
 	strbuf_release(&src);
 	strbuf_release(&dst);
