@@ -212,16 +212,16 @@ int backup_rmtree(const char *path)
 
 int backup_write_file(const char *path, const void *buf, size_t len, struct perr *e)
 {
-	int fd, ret = 0;
-	ssize_t n;
+	int fd, ret;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return perr_set(e, errno, "%s: %s", path, strerror(errno));
-	n = write(fd, buf, len);
-	if (n != (ssize_t)len || fsync(fd))
-		ret = perr_set(e, n < 0 || n == (ssize_t)len ? errno : EIO, "%s: %s", path,
-			       strerror(n < 0 || n == (ssize_t)len ? errno : EIO));
+	ret = store_pwrite_full(fd, buf, len, 0);
+	if (!ret && fsync(fd))
+		ret = -errno;
+	if (ret)
+		ret = perr_set(e, -ret, "%s: %s", path, strerror(-ret));
 	if (close(fd) && !ret)
 		ret = perr_set(e, errno, "%s: %s", path, strerror(errno));
 	return ret;
