@@ -106,7 +106,7 @@ test: deps
 
 san: deps
 	@$(MAKE) --no-print-directory BUILD=build-san SAN=1 CFLAGS="-O1 -g" all
-	@BUILD=build-san bash tests/run.sh
+	@T_SLOW=2 TEST_BUDGET=5400 BUILD=build-san bash tests/run.sh
 
 tsan: deps
 	@$(MAKE) --no-print-directory BUILD=build-tsan SAN=thread CFLAGS="-O1 -g" all

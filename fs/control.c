@@ -79,8 +79,8 @@ static void *lapse_main(void *arg)
 {
 	struct fs *fs = arg;
 	struct policy *p;
-	struct timespec at;
-	int64_t next, now;
+	struct timespec at, wall;
+	int64_t next, left;
 
 	pthread_mutex_lock(&lapse.mu);
 	while (!lapse.stop) {
@@ -89,10 +89,23 @@ static void *lapse_main(void *arg)
 		next = policy_next_window_change(p, (int64_t)time(NULL));
 		if (p)
 			policy_put(p);
-		/* wall clock instants, slept in monotonic steps of at most a minute */
-		while (!lapse.stop && !lapse.changed && (now = (int64_t)time(NULL)) < next) {
+		/*
+		 * Wall clock instants, slept in monotonic steps of at most a
+		 * minute, to the nanosecond: from the instant on, a read the
+		 * daemon refuses would still be served from pages the kernel
+		 * keeps, so a wake rounded to whole seconds (up to one late)
+		 * left a lapsed grant's maps readable for that long.
+		 */
+		while (!lapse.stop && !lapse.changed) {
+			clock_gettime(CLOCK_REALTIME, &wall);
+			if (wall.tv_sec >= next)
+				break;
+			left = next - wall.tv_sec > 60 ? (int64_t)60 * 1000000000 :
+			       (next - wall.tv_sec) * 1000000000 - wall.tv_nsec;
 			clock_gettime(CLOCK_MONOTONIC, &at);
-			at.tv_sec += next - now < 60 ? (time_t)(next - now) : 60;
+			left += at.tv_nsec;
+			at.tv_sec += (time_t)(left / 1000000000);
+			at.tv_nsec = (long)(left % 1000000000);
 			pthread_cond_timedwait(&lapse.cv, &lapse.mu, &at);
 		}
 		if (lapse.stop || lapse.changed)

@@ -1,8 +1,8 @@
 /*
  * store/audit_int.h - what the files of the audit log share: record
  * encoding and hashing (audit_rec.c), seals (audit_seal.c), the chain and
- * group commit (audit.c), verification (audit_verify.c) and queries
- * (audit_query.c). Never included outside store/ and white-box tests.
+ * group commit (audit.c), the ingester (audit_ingest.c), verification
+ * (audit_verify.c) and queries (audit_query.c). Never included outside store/ and white-box tests.
  */
 #ifndef POOL_AUDIT_INT_H
 #define POOL_AUDIT_INT_H
@@ -228,8 +228,9 @@ void audit_pend_clear(struct audit_log *L);
 void audit_carry_clear(struct audit_log *L);
 
 /*
- * Starts the thread that moves journaled records into RocksDB; stops it
- * once everything journaled is in (audit_ingest_stop()).
+ * The ingester (audit_ingest.c). Starts the thread that moves journaled
+ * records into RocksDB; stops it once everything journaled is in
+ * (audit_ingest_stop()).
  */
 int audit_ingest_start(struct audit_log *L);
 void audit_ingest_stop(struct audit_log *L);
@@ -243,6 +244,21 @@ void audit_ingest_stop(struct audit_log *L);
 #define AUDIT_INGEST_BATCH	256
 #define AUDIT_INGEST_NS		(10 * 1000000)
 void audit_ingest_kick(struct audit_log *L);
+/* Hands a journaled group to the ingester (it takes p's values); caller holds mu. */
+void audit_ingest_push(struct audit_log *L, struct audit_pending *p, size_t n,
+		       const struct audit_seals *sl);
+/*
+ * Caller holds mu: writes what is journaled and not yet in RocksDB (or
+ * waits for the ingester's write in flight). -EIO once a write failed.
+ */
+int audit_drained(struct audit_log *L);
+/* Puts a record, the checkpoint of sl, or sl's head into b, as stored. */
+void audit_put_record(struct audit_log *L, rocksdb_writebatch_t *b, uint64_t seq,
+		      const char *value, size_t len);
+void audit_put_cp(struct audit_log *L, rocksdb_writebatch_t *b, const struct audit_seals *sl);
+void audit_put_head(struct audit_log *L, rocksdb_writebatch_t *b, const struct audit_seals *sl);
+/* CLOCK_MONOTONIC in ns. */
+uint64_t audit_mono_ns(void);
 
 /* ---- the journal (audit_journal.c) ---- */
 

@@ -1,5 +1,6 @@
 /*
- * store/backup.c - backups on RocksDB's BackupEngine: create, list, prune.
+ * store/backup.c - backups on RocksDB's BackupEngine: create, prune. The
+ * destination and the list are store/backup_dest.c's.
  *
  * Consistency. A commit is one synced batch, but audit records of reads
  * travel through the journal and reach RocksDB without the WAL
@@ -33,7 +34,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,274 +46,6 @@
 
 /* where builds before STORE_BACKUP_DIR made it, open to every uid */
 #define CHECKPOINT_OLD	"backup.checkpoint"
-
-static int rocks_errno(const char *err)
-{
-	if (strstr(err, "No space") || strstr(err, "ENOSPC"))
-		return ENOSPC;
-	if (strstr(err, "ermission denied"))
-		return EACCES;
-	return EIO;
-}
-
-/* ---- the destination ---- */
-
-static int make_dir(const char *path, struct perr *e)
-{
-	if (mkdir(path, 0700) && errno != EEXIST)
-		return perr_set(e, errno, "%s: %s", path, strerror(errno));
-	return 0;
-}
-
-/*
- * PATH a directory of this user that no one else may enter: made 0700
- * when missing (make), closed when it is open to others; a link, or
- * another user's directory, is refused. -ENOENT when !make and missing.
- */
-static int private_dir(const char *path, bool make, struct perr *e)
-{
-	struct stat st;
-	int fd, ret = 0;
-
-	if (make && !mkdir(path, 0700))
-		return 0;
-	if (make && errno != EEXIST)
-		return perr_set(e, errno, "%s: %s", path, strerror(errno));
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT && !make ? -ENOENT :
-		       perr_set(e, errno, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st))
-		ret = perr_set(e, errno, "%s: %s", path, strerror(errno));
-	else if (st.st_uid != geteuid())
-		ret = perr_set(e, EACCES, "%s: owned by uid %u, not by this user: what is below it would be open to that user",
-			       path, (unsigned)st.st_uid);
-	else if ((st.st_mode & 077) && fchmod(fd, 0700))
-		ret = perr_set(e, errno, "%s: cannot make it private: %s", path, strerror(errno));
-	close(fd);
-	return ret;
-}
-
-/*
- * BackupEngine makes its directories 0755 and its files 0644 (the
- * process umask), and DEST may be a directory others can search: the
- * database's tables and blobs (a plain pool's content, every pool's
- * names) would be readable by every local user. Its directories are
- * made 0700 before it runs, and ones an older create left open are
- * closed, so nothing below them is reachable but by their owner.
- */
-static int engine_dirs_private(const char *dest, bool fresh, struct perr *e)
-{
-	static const char *const names[] = { "meta", "private", "shared_checksum", "shared" };
-	struct strbuf path = STRBUF_INIT;
-	struct stat st;
-	int ret = 0;
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !ret; i++) {
-		strbuf_reset(&path);
-		strbuf_addf(&path, "%s/%s", dest, names[i]);
-		/* a directory that is no backup's is not ours to close, nor to fill */
-		if (fresh && !lstat(path.buf, &st)) {
-			ret = perr_set(e, EEXIST, "%s: exists, and %s holds no poolfs backups",
-				       path.buf, dest);
-			break;
-		}
-		/* "shared" is made only by engines that do not name by checksum */
-		ret = private_dir(path.buf, strcmp(names[i], "shared") != 0, e);
-		if (ret == -ENOENT)
-			ret = 0;
-	}
-	strbuf_release(&path);
-	return ret;
-}
-
-static int take_lock(struct backup_dest *d, bool exclusive, struct perr *e)
-{
-	struct strbuf path = STRBUF_INIT;
-	int ret = 0;
-
-	strbuf_addf(&path, "%s/" BACKUP_META_DIR "/lock", d->dir);
-	d->lockfd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	/* a reader may not own the directory: a shared lock needs no write */
-	if (d->lockfd < 0 && !exclusive)
-		d->lockfd = open(path.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (d->lockfd < 0) {
-		ret = perr_set(e, errno, "%s: %s", path.buf, strerror(errno));
-		goto out;
-	}
-	if (flock(d->lockfd, exclusive ? LOCK_EX | LOCK_NB : LOCK_SH)) {
-		if (errno == EWOULDBLOCK)
-			ret = perr_set(e, EBUSY, "%s: another backup or prune is running on it",
-				       d->dir);
-		else
-			ret = perr_set(e, errno, "%s: %s", path.buf, strerror(errno));
-	}
-out:
-	strbuf_release(&path);
-	return ret;
-}
-
-int backup_dest_open(struct backup_dest *d, const char *dest, bool exclusive,
-		     struct store *create, uint64_t rate_limit, struct perr *e)
-{
-	struct strbuf meta = STRBUF_INIT;
-	struct stat st;
-	char *err = NULL;
-	bool fresh;
-	int ret;
-
-	memset(d, 0, sizeof(*d));
-	d->lockfd = -1;
-	d->dir = xstrdup(dest);
-	strbuf_addf(&meta, "%s/" BACKUP_META_DIR, dest);
-	if (create) {
-		fresh = lstat(meta.buf, &st) != 0;
-		ret = make_dir(dest, e);
-		if (!ret)
-			ret = make_dir(meta.buf, e);
-		if (!ret)
-			ret = engine_dirs_private(dest, fresh, e);
-		if (ret)
-			goto out;
-	} else if (stat(dest, &st)) {
-		ret = perr_set(e, errno, "%s: %s", dest, strerror(errno));
-		goto out;
-	} else if (stat(meta.buf, &st) || !S_ISDIR(st.st_mode)) {
-		ret = perr_set(e, ENOENT, "%s: not a poolfs backup directory (no %s/)", dest,
-			       BACKUP_META_DIR);
-		goto out;
-	}
-	ret = take_lock(d, exclusive, e);
-	if (!ret && create)
-		ret = backup_dest_claim(dest, create, e);
-	if (ret)
-		goto out;
-	d->env = rocksdb_create_default_env();
-	d->opts = rocksdb_backup_engine_options_create(dest);
-	rocksdb_backup_engine_options_set_share_table_files(d->opts, 1);
-	rocksdb_backup_engine_options_set_sync(d->opts, 1);
-	if (rate_limit)
-		rocksdb_backup_engine_options_set_backup_rate_limit(d->opts, rate_limit);
-	d->be = rocksdb_backup_engine_open_opts(d->opts, d->env, &err);
-	if (err) {
-		ret = perr_set(e, rocks_errno(err), "%s: cannot open the backups: %s", dest, err);
-		goto out;
-	}
-out:
-	free(err);
-	strbuf_release(&meta);
-	if (ret)
-		backup_dest_close(d);
-	return ret;
-}
-
-void backup_dest_close(struct backup_dest *d)
-{
-	if (d->be)
-		rocksdb_backup_engine_close(d->be);
-	if (d->opts)
-		rocksdb_backup_engine_options_destroy(d->opts);
-	if (d->env)
-		rocksdb_env_destroy(d->env);
-	if (d->lockfd >= 0)
-		close(d->lockfd);
-	free(d->dir);
-	memset(d, 0, sizeof(*d));
-	d->lockfd = -1;
-}
-
-/* ---- files ---- */
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
-int backup_rmtree(const char *path)
-{
-	struct stat st;
-
-	if (lstat(path, &st))
-		return errno == ENOENT ? 0 : -errno;
-	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int write_file(const char *path, const void *buf, size_t len, struct perr *e)
-{
-	int fd, ret = 0;
-	ssize_t n;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return perr_set(e, errno, "%s: %s", path, strerror(errno));
-	n = write(fd, buf, len);
-	if (n != (ssize_t)len || fsync(fd))
-		ret = perr_set(e, n < 0 || n == (ssize_t)len ? errno : EIO, "%s: %s", path,
-			       strerror(n < 0 || n == (ssize_t)len ? errno : EIO));
-	if (close(fd) && !ret)
-		ret = perr_set(e, errno, "%s: %s", path, strerror(errno));
-	return ret;
-}
-
-int backup_read_small(const char *path, struct strbuf *out)
-{
-	char buf[4096];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		strbuf_add(out, buf, (size_t)n);
-	if (n < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-int backup_copy_keys(const char *from, const char *to, struct perr *e)
-{
-	struct strbuf src = STRBUF_INIT, dst = STRBUF_INIT, data = STRBUF_INIT;
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	int ret;
-
-	ret = make_dir(to, e);
-	if (ret)
-		return ret;
-	d = opendir(from);
-	if (!d)
-		return perr_set(e, errno, "%s: %s", from, strerror(errno));
-	while (!ret && (de = readdir(d))) {
-		strbuf_reset(&src);
-		strbuf_addf(&src, "%s/%s", from, de->d_name);
-		/* regular files only: a symlink must not carry a file from elsewhere */
-		if (de->d_name[0] == '.' || lstat(src.buf, &st) || !S_ISREG(st.st_mode))
-			continue;
-		strbuf_reset(&data);
-		ret = backup_read_small(src.buf, &data);
-		if (ret) {
-			ret = perr_set(e, -ret, "%s: %s", src.buf, strerror(-ret));
-			break;
-		}
-		strbuf_reset(&dst);
-		strbuf_addf(&dst, "%s/%s", to, de->d_name);
-		ret = write_file(dst.buf, data.buf, data.len, e);
-	}
-	closedir(d);
-	if (!ret && store_fsync_path(to))
-		ret = perr_set(e, errno, "%s: %s", to, strerror(errno));
-	memset(data.buf, 0, data.len);
-	strbuf_release(&data);
-	strbuf_release(&src);
-	strbuf_release(&dst);
-	return ret;
-}
 
 /* ---- poolfs's part of a backup ---- */
 
@@ -342,13 +74,13 @@ static int write_info(struct store *s, const char *dir, const struct backup_info
 		goto out;
 	}
 	strbuf_addf(&path, "%s/info.json", dir);
-	ret = write_file(path.buf, text, strlen(text), e);
+	ret = backup_write_file(path.buf, text, strlen(text), e);
 	if (ret)
 		goto out;
 	strbuf_reset(&path);
 	strbuf_addf(&path, "%s/anchor", dir);
 	strbuf_addch(&line, '\n');
-	ret = write_file(path.buf, line.buf, line.len, e);
+	ret = backup_write_file(path.buf, line.buf, line.len, e);
 	if (ret)
 		goto out;
 	strbuf_reset(&path);
@@ -356,129 +88,12 @@ static int write_info(struct store *s, const char *dir, const struct backup_info
 	strbuf_addf(&path, "%s/" BACKUP_SEAL_FILE, dir);
 	backup_seal_format(seal, &line);
 	strbuf_addch(&line, '\n');
-	ret = write_file(path.buf, line.buf, line.len, e);
+	ret = backup_write_file(path.buf, line.buf, line.len, e);
 out:
 	free(text);
 	json_decref(doc);
 	strbuf_release(&line);
 	strbuf_release(&path);
-	return ret;
-}
-
-/* Reads dest/poolfs/<id>/info.json into bi; false when it is not all there. */
-static bool read_info(const char *dest, struct backup_info *bi)
-{
-	struct strbuf path = STRBUF_INIT;
-	json_t *doc = NULL, *t, *src, *anchor, *pv;
-	struct stat st;
-	bool ok = false;
-
-	strbuf_addf(&path, "%s/" BACKUP_META_DIR "/%" PRIu32 "/keys", dest, bi->id);
-	if (stat(path.buf, &st) || !S_ISDIR(st.st_mode))
-		goto out;
-	strbuf_reset(&path);
-	strbuf_addf(&path, "%s/" BACKUP_META_DIR "/%" PRIu32 "/info.json", dest, bi->id);
-	doc = json_load_file(path.buf, 0, NULL);
-	t = json_object_get(doc, "time_ns");
-	src = json_object_get(doc, "source");
-	anchor = json_object_get(doc, "anchor");
-	pv = json_object_get(doc, "policy_version");
-	if (!json_is_integer(t) || !json_is_string(src) || !json_is_string(anchor) ||
-	    !json_is_integer(pv))
-		goto out;
-	if (audit_anchor_parse(json_string_value(anchor), json_string_length(anchor),
-			       &bi->anchor, NULL))
-		goto out;
-	bi->encrypted = json_is_true(json_object_get(doc, "encrypted"));
-	bi->passphrase = json_is_true(json_object_get(doc, "passphrase"));
-	if (json_is_string(json_object_get(doc, "key_file")))
-		snprintf(bi->key_file, sizeof(bi->key_file), "%s",
-			 json_string_value(json_object_get(doc, "key_file")));
-	bi->time_ns = json_integer_value(t);
-	bi->policy_version = (uint64_t)json_integer_value(pv);
-	snprintf(bi->source, sizeof(bi->source), "%s", json_string_value(src));
-	ok = true;
-out:
-	json_decref(doc);
-	strbuf_release(&path);
-	return ok;
-}
-
-int backup_dest_list(struct backup_dest *d, struct backup_info **out, size_t *n,
-		     struct perr *e)
-{
-	const rocksdb_backup_engine_info_t *info;
-	struct backup_info *v = NULL;
-	int count;
-
-	*out = NULL;
-	*n = 0;
-	info = rocksdb_backup_engine_get_backup_info(d->be);
-	count = rocksdb_backup_engine_info_count(info);
-	if (count > 0)
-		v = xcalloc((size_t)count, sizeof(*v));
-	for (int i = 0; i < count; i++) {
-		struct backup_info *bi = &v[i];
-
-		bi->id = rocksdb_backup_engine_info_backup_id(info, i);
-		bi->time_ns = rocksdb_backup_engine_info_timestamp(info, i) * 1000000000;
-		bi->size = rocksdb_backup_engine_info_size(info, i);
-		bi->files = rocksdb_backup_engine_info_number_files(info, i);
-		bi->complete = read_info(d->dir, bi);
-	}
-	rocksdb_backup_engine_info_destroy(info);
-	/* BackupEngine lists in id order, which is the order they were taken */
-	*out = v;
-	*n = (size_t)count;
-	return 0;
-}
-
-int backup_list(const char *dest, struct backup_info **out, size_t *n, struct perr *e)
-{
-	struct backup_dest d;
-	int ret;
-
-	ret = backup_dest_open(&d, dest, false, NULL, 0, e);
-	if (ret)
-		return ret;
-	ret = backup_dest_list(&d, out, n, e);
-	backup_dest_close(&d);
-	return ret;
-}
-
-int backup_dest_find(struct backup_dest *d, uint32_t id, struct backup_info *out,
-		     struct perr *e)
-{
-	struct backup_info *v;
-	size_t n;
-	int ret;
-
-	ret = backup_dest_list(d, &v, &n, e);
-	if (ret)
-		return ret;
-	ret = -ENOENT;
-	for (size_t i = 0; i < n; i++) {
-		if (v[i].id == id) {
-			*out = v[i];
-			ret = 0;
-		}
-	}
-	if (ret)
-		perr_set(e, ENOENT, "%s: no backup %" PRIu32 " (see poolctl backup list)", d->dir, id);
-	free(v);
-	return ret;
-}
-
-int backup_get(const char *dest, uint32_t id, struct backup_info *out, struct perr *e)
-{
-	struct backup_dest d;
-	int ret;
-
-	ret = backup_dest_open(&d, dest, false, NULL, 0, e);
-	if (ret)
-		return ret;
-	ret = backup_dest_find(&d, id, out, e);
-	backup_dest_close(&d);
 	return ret;
 }
 
@@ -610,7 +225,7 @@ static int take_checkpoint(struct store *s, const char *cpdir, struct backup_inf
 	if (!err)
 		rocksdb_checkpoint_create(cp, cpdir, 0, &err);
 	if (err)
-		ret = perr_set(e, rocks_errno(err), "%s: cannot make a checkpoint: %s", cpdir, err);
+		ret = perr_set(e, backup_rocks_errno(err), "%s: cannot make a checkpoint: %s", cpdir, err);
 out:
 	pthread_mutex_unlock(&s->lock);
 	if (cp)
@@ -656,7 +271,7 @@ static int write_pending(struct store *s, struct backup_dest *d, const struct ba
 	strbuf_addf(&pend, "%s/" BACKUP_META_DIR "/" BACKUP_PENDING, d->dir);
 	strbuf_addf(&keys, "%s/keys", pend.buf);
 	strbuf_addf(&from, "%s/keys", store_dir(s));
-	ret = make_dir(pend.buf, e);
+	ret = backup_make_dir(pend.buf, e);
 	if (!ret)
 		ret = backup_copy_keys(from.buf, keys.buf, e);
 	if (!ret)
@@ -686,7 +301,7 @@ static int copy_checkpoint(struct store *s, struct backup_dest *d, const char *c
 
 	db = open_checkpoint(s, cpdir, cf, &err);
 	if (err) {
-		ret = perr_set(e, rocks_errno(err), "%s: cannot open the checkpoint: %s", cpdir, err);
+		ret = perr_set(e, backup_rocks_errno(err), "%s: cannot open the checkpoint: %s", cpdir, err);
 		goto out;
 	}
 	ret = backup_stored_chain(db, cf[CF_AUDIT], bi->anchor.algo, &last, chain);
@@ -704,7 +319,7 @@ static int copy_checkpoint(struct store *s, struct backup_dest *d, const char *c
 		goto out;
 	rocksdb_backup_engine_create_new_backup_flush(d->be, db, 0, &err);
 	if (err)
-		ret = perr_set(e, rocks_errno(err), "%s: backup failed: %s", d->dir, err);
+		ret = perr_set(e, backup_rocks_errno(err), "%s: backup failed: %s", d->dir, err);
 out:
 	for (int i = 0; i < CF_COUNT; i++)
 		if (cf[i])
@@ -774,7 +389,7 @@ int backup_create(struct store *s, const char *dest, uint64_t rate_limit,
 	strbuf_reset(&cpdir);
 	strbuf_addf(&cpdir, "%s/" STORE_BACKUP_DIR, s->dir);
 	if (!ret)
-		ret = private_dir(cpdir.buf, true, e);
+		ret = backup_private_dir(cpdir.buf, true, e);
 	else
 		ret = perr_set(e, -ret, "%s/" CHECKPOINT_OLD ": cannot remove a stale checkpoint",
 			       s->dir);
@@ -847,7 +462,7 @@ int backup_prune(const char *dest, uint32_t keep, struct perr *e)
 		return ret;
 	rocksdb_backup_engine_purge_old_backups(d.be, keep, &err);
 	if (err) {
-		ret = perr_set(e, rocks_errno(err), "%s: prune failed: %s", dest, err);
+		ret = perr_set(e, backup_rocks_errno(err), "%s: prune failed: %s", dest, err);
 		goto out;
 	}
 	ret = backup_dest_list(&d, &v, &n, e);

@@ -1,7 +1,7 @@
 /*
- * store/backup_int.h - what store/backup.c (create, list, prune) and
- * store/backup_restore.c (restore, verify) share. Never included outside
- * store/.
+ * store/backup_int.h - what store/backup_dest.c (the destination, list),
+ * store/backup.c (create, prune) and store/backup_restore.c (restore,
+ * verify) share. Never included outside store/.
  */
 #ifndef POOL_BACKUP_INT_H
 #define POOL_BACKUP_INT_H
@@ -52,6 +52,19 @@ int backup_read_small(const char *path, struct strbuf *out);
 
 /* Removes path and everything under it, not following symlinks. */
 int backup_rmtree(const char *path);
+
+/* The errno a RocksDB error message stands for: ENOSPC, EACCES, else EIO. */
+int backup_rocks_errno(const char *err);
+/* mkdir 0700; one that exists is fine. */
+int backup_make_dir(const char *path, struct perr *e);
+/*
+ * PATH a directory of this user that no one else may enter: made 0700
+ * when missing (make), closed when it is open to others; a link, or
+ * another user's directory, is refused. -ENOENT when !make and missing.
+ */
+int backup_private_dir(const char *path, bool make, struct perr *e);
+/* Writes path (0600, not through a symlink) whole and syncs it. */
+int backup_write_file(const char *path, const void *buf, size_t len, struct perr *e);
 
 /*
  * Copies the regular files of directory from into to (made 0700), each

@@ -8,8 +8,8 @@
 # mount: every tests/mount/t_*.sh, each under timeout(1); a test sets its
 #        own limit with a "# timeout: SECONDS" line (default 300).
 # NAME... runs only the tests whose name contains one of the words.
-# T_SLOW=N (make tsan sets it) multiplies each mounted test's limit by N and
-# is passed on: tests that wait for progress wait N times longer.
+# T_SLOW=N (make san and make tsan set it) multiplies each test's limit by N
+# and is passed on: tests that wait for progress wait N times longer.
 #
 # The whole run has a budget (TEST_BUDGET seconds, default 1500 = 25 min on
 # 2 cores): a test gets at most what is left of it, and tests that cannot
@@ -131,7 +131,7 @@ if [ "$MODE" != mount ]; then
 		found=1
 		name=$(basename "$t")
 		selected "$name" || continue
-		run_one unit "$name" "${UNIT_TIMEOUT:-300}" "$t"
+		run_one unit "$name" "${UNIT_TIMEOUT:-$((300 * ${T_SLOW:-1}))}" "$t"
 	done
 	if [ $found = 0 ] && [ -n "$(ls "$ROOT"/tests/test_*.c 2> /dev/null)" ]; then
 		printf 'FAIL %-28s no test binaries in %s (build first)\n' "unit" "$BUILD/tests"

@@ -15,7 +15,7 @@
 # The first point only counts calls, the second fails a WAL sync; the
 # others are placed by the counts. FAULT_POINTS=N (default 8) tries N points, FAULT_POINTS=all
 # the whole grid (make bench); FAULT_SEED picks other N positions.
-# timeout: 120
+# timeout: 480
 . "$(dirname "$0")/../lib.sh"
 t_setup
 
