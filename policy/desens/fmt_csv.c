@@ -749,20 +749,8 @@ static int csv_run(struct desens *d, const uint8_t *buf, size_t len, bool eof,
 	int ret;
 
 	*used = 0;
-	/*
-	 * The text up to the last LF checked in one go, not a record at a
-	 * time: per record the check's set-up cost as much as its scan. A
-	 * line end is ASCII, so no character straddles it. On a failure
-	 * each record is checked, so the first bad one is named as before.
-	 */
-	c->text_ok = NULL;
-	if (len) {
-		const uint8_t *last = memrchr(buf, '\n', len);
-		size_t bad;
-
-		if (last && !text_check(d->enc, buf, (size_t)(last - buf) + 1, &bad))
-			c->text_ok = last + 1;
-	}
+	/* on a failure each record is checked, so the first bad one is named */
+	c->text_ok = desens_text_ok(d, buf, len);
 	while (off < len || (eof && c->st != CS_FRESH)) {
 		ret = scan(d, c, buf + off, len - off, eof, &reclen, &term, e);
 		if (ret < 0)
