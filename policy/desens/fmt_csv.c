@@ -141,7 +141,8 @@ static bool split_fast(struct csv *c, const uint8_t *p, size_t len, size_t *recl
 		      vr = _mm_set1_epi8('\r'), vn = _mm_set1_epi8('\n');
 #endif
 
-	for (; i < len; i += 32) {
+	/* a record too long is left to the byte-wise reader, which refuses it */
+	for (; i < len && i <= DESENS_RECORD_MAX; i += 32) {
 		/* room for a field per byte of the block: no check per field */
 		if (nf + 32 > cap) {
 			ALLOC_GROW(c->f, nf + 32, c->fcap);
