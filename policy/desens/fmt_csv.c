@@ -67,6 +67,7 @@ struct csv {
 	uint8_t delim;
 	bool header_done;
 	bool special[256];		/* the delimiter, quote, CR and LF */
+	uint8_t vdelim[16];		/* the delimiter 16 times, for split_fast() */
 	size_t ncols, nmasked, nkept;
 	uint8_t *action;		/* by column */
 	size_t *run_end;		/* by column: the last of the kept raw columns from it on */
@@ -137,7 +138,8 @@ static bool split_fast(struct csv *c, const uint8_t *p, size_t len, size_t *recl
 	uint8_t inq = 0, fq = 0, dq = 0, b;
 	uint32_t m, dm, om;
 #ifdef __SSE2__
-	const __m128i vd = _mm_set1_epi8((char)delim), vq = _mm_set1_epi8('"'),
+	/* not _mm_set1_epi8(delim): a byte stored and read back as a word stalled every record */
+	const __m128i vd = _mm_loadu_si128((const __m128i *)c->vdelim), vq = _mm_set1_epi8('"'),
 		      vr = _mm_set1_epi8('\r'), vn = _mm_set1_epi8('\n');
 #endif
 
@@ -778,6 +780,7 @@ static int init_delim(struct desens *d, uint8_t delim)
 	struct csv *c = xcalloc(1, sizeof(*c));
 
 	c->delim = delim;
+	memset(c->vdelim, delim, sizeof(c->vdelim));
 	c->special[delim] = c->special['"'] = c->special['\n'] = c->special['\r'] = true;
 	c->scol = xcalloc(d->nslots, sizeof(*c->scol));
 	d->fs = c;
