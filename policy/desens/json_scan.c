@@ -88,13 +88,31 @@ static size_t string_stop(const uint8_t *p, size_t i, size_t n)
 }
 
 /*
+ * At the backslash j->p[j->i] of a string: checks its escape and moves
+ * past it. Returns 0, 1 when the string ends there, or -EIO.
+ */
+static int string_escape(struct jp *j, bool *esc)
+{
+	uint32_t cp;
+
+	*esc = true;
+	if (j->i + 1 >= j->n)
+		return 1;
+	if (j->p[j->i + 1] == 'u')
+		return read_u(j, &cp);
+	if (!memchr("\"\\/bfnrt", j->p[j->i + 1], 8))
+		return jscan_bad(j, "bad escape");
+	j->i += 2;
+	return 0;
+}
+
+/*
  * jscan_string() of text known to be valid UTF-8 without NUL (j->valid):
  * only a quote, a backslash or a control byte stops it. Walking the
  * characters again was a third of a JSON Lines record's cost.
  */
 static int string_valid(struct jp *j, bool *esc)
 {
-	uint32_t cp;
 	int ret;
 
 	for (;;) {
@@ -107,18 +125,11 @@ static int string_valid(struct jp *j, bool *esc)
 		}
 		if (j->p[j->i] < 0x20)
 			return jscan_bad(j, "control character in a string");
-		*esc = true;
-		if (j->i + 1 >= j->n)
+		ret = string_escape(j, esc);
+		if (ret < 0)
+			return ret;
+		if (ret)
 			break;
-		if (j->p[j->i + 1] == 'u') {
-			ret = read_u(j, &cp);
-			if (ret)
-				return ret;
-			continue;
-		}
-		if (!memchr("\"\\/bfnrt", j->p[j->i + 1], 8))
-			return jscan_bad(j, "bad escape");
-		j->i += 2;
 	}
 	return jscan_bad(j, "string not closed");
 }
@@ -127,7 +138,6 @@ static int string_valid(struct jp *j, bool *esc)
 int jscan_string(struct jp *j, bool *esc)
 {
 	enum text_enc enc = j->d->enc;
-	uint32_t cp;
 	int l, ret;
 
 	*esc = false;
@@ -161,18 +171,11 @@ int jscan_string(struct jp *j, bool *esc)
 			j->i += (size_t)l;
 			continue;
 		}
-		*esc = true;
-		if (j->i + 1 >= j->n)
+		ret = string_escape(j, esc);
+		if (ret < 0)
+			return ret;
+		if (ret)
 			break;
-		if (j->p[j->i + 1] == 'u') {
-			ret = read_u(j, &cp);
-			if (ret)
-				return ret;
-			continue;
-		}
-		if (!memchr("\"\\/bfnrt", j->p[j->i + 1], 8))
-			return jscan_bad(j, "bad escape");
-		j->i += 2;
 	}
 	return jscan_bad(j, "string not closed");
 }

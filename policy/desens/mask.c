@@ -52,43 +52,19 @@ static int hide_all(struct mask_ctx *c, const uint8_t *in, size_t len,
 	return 0;
 }
 
-/* The offset of the character that starts last characters before the end of valid text. */
-static size_t tail_at(enum text_enc enc, const uint8_t *in, size_t len, size_t n, size_t last)
-{
-	size_t i = len;
-
-	if (enc != TEXT_UTF8)
-		return text_offset(enc, in, len, n - last);
-	/* UTF-8 is self-synchronizing: a character starts at a byte that is no 10xxxxxx */
-	while (last--) {
-		i--;
-		while ((in[i] & 0xC0) == 0x80)
-			i--;
-	}
-	return i;
-}
-
 /* keep_chars() for in of n characters (counted, so valid text). */
 static int keep_counted(struct mask_ctx *c, const uint8_t *in, size_t len, size_t n,
 			size_t first, size_t last, uint8_t *dst, size_t *outlen)
 {
-	size_t head, tail, hidden;
-
+	if (c->enc == TEXT_UTF8) {
+		*outlen = mask_keep_utf8_n(in, len, n, first, last, dst);
+		return 0;
+	}
 	/* fail closed: a value too short to hide anything is hidden whole */
 	if (first + last >= n)
 		first = last = 0;
-	hidden = n - first - last;
-	if (n == len) {
-		head = first;
-		tail = len - last;
-	} else {
-		head = text_offset(c->enc, in, len, first);
-		tail = tail_at(c->enc, in, len, n, last);
-	}
-	mask_copy_short(dst, in, head);
-	mask_stars_short(dst + head, hidden);
-	mask_copy_short(dst + head + hidden, in + tail, len - tail);
-	*outlen = head + hidden + (len - tail);
+	*outlen = mask_keep_out(in, len, text_offset(c->enc, in, len, first), n - first - last,
+				text_offset(c->enc, in, len, n - last), dst);
 	return 0;
 }
 

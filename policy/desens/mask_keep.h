@@ -100,25 +100,25 @@ static inline size_t mask_utf8_chars(const uint8_t *p, size_t n)
 	return n - cont;
 }
 
-/*
- * keep(first, last) (by the length for id_card) of the valid UTF-8
- * in[0..len), len > 0, into dst (room for len bytes); returns the length
- * written. The same bytes as mask_apply_raw().
- */
-static inline size_t mask_keep_utf8(const uint8_t *in, size_t len, size_t first,
-				    size_t last, bool id_card, uint8_t *dst)
+/* Writes in[0..head), hidden '*' and in[tail..len) to dst; returns the length. */
+static inline size_t mask_keep_out(const uint8_t *in, size_t len, size_t head,
+				   size_t hidden, size_t tail, uint8_t *dst)
 {
-	size_t n = mask_utf8_chars(in, len), head, tail, hidden, k;
+	mask_copy_short(dst, in, head);
+	mask_stars_short(dst + head, hidden);
+	mask_copy_short(dst + head + hidden, in + tail, len - tail);
+	return head + hidden + (len - tail);
+}
 
-	if (id_card) {
-		/* 18 and 15 characters are IDs; any other length is hidden whole */
-		first = n == 18 || n == 15 ? 6 : 0;
-		last = n == 18 ? 4 : n == 15 ? 3 : 0;
-	}
+/* keep(first, last) of the valid UTF-8 in[0..len) of n characters, into dst. */
+static inline size_t mask_keep_utf8_n(const uint8_t *in, size_t len, size_t n,
+				      size_t first, size_t last, uint8_t *dst)
+{
+	size_t head, tail, k;
+
 	/* fail closed: a value too short to hide anything is hidden whole */
 	if (first + last >= n)
 		first = last = 0;
-	hidden = n - first - last;
 	if (n == len) {
 		head = first;
 		tail = len - last;
@@ -131,10 +131,25 @@ static inline size_t mask_keep_utf8(const uint8_t *in, size_t len, size_t first,
 			while ((in[--tail] & 0xC0) == 0x80)
 				;
 	}
-	mask_copy_short(dst, in, head);
-	mask_stars_short(dst + head, hidden);
-	mask_copy_short(dst + head + hidden, in + tail, len - tail);
-	return head + hidden + (len - tail);
+	return mask_keep_out(in, len, head, n - first - last, tail, dst);
+}
+
+/*
+ * keep(first, last) (by the length for id_card) of the valid UTF-8
+ * in[0..len), len > 0, into dst (room for len bytes); returns the length
+ * written. The same bytes as mask_apply_raw().
+ */
+static inline size_t mask_keep_utf8(const uint8_t *in, size_t len, size_t first,
+				    size_t last, bool id_card, uint8_t *dst)
+{
+	size_t n = mask_utf8_chars(in, len);
+
+	if (id_card) {
+		/* 18 and 15 characters are IDs; any other length is hidden whole */
+		first = n == 18 || n == 15 ? 6 : 0;
+		last = n == 18 ? 4 : n == 15 ? 3 : 0;
+	}
+	return mask_keep_utf8_n(in, len, n, first, last, dst);
 }
 
 #endif
