@@ -17,6 +17,7 @@
 #include "common/strbuf.h"
 #include "policy/desens/mask.h"
 #include "policy/desens/text.h"
+#include "tests/desens_util.h"
 #include "tests/unit_main.h"
 
 static const uint8_t key[] = "test-key-0123456789";
@@ -129,6 +130,16 @@ static void run_case(struct mask_ctx *c, const struct mcase *t, const char *in,
 		printf("\n  %s %s(\"%s\"): got \"%.*s\" (%d), want \"%s\"", enc, t->mask,
 		       t->in, (int)out.len, out.buf, ret, t->want);
 		CU_FAIL("mask result");
+	}
+	/* the same through the path for text already checked */
+	strbuf_reset(&out);
+	strbuf_grow(&out, MASK_OUT_MAX(inlen));
+	ret = mask_apply_valid(c, &m, (const uint8_t *)in, inlen, (uint8_t *)out.buf, &out.len);
+	CU_ASSERT_EQUAL(ret, 0);
+	if (ret || out.len != wantlen || memcmp(out.buf, want, wantlen)) {
+		printf("\n  %s %s(\"%s\") on checked text: got \"%.*s\" (%d), want \"%s\"",
+		       enc, t->mask, t->in, (int)out.len, out.buf, ret, t->want);
+		CU_FAIL("mask result on checked text");
 	}
 	strbuf_release(&out);
 }
@@ -371,6 +382,57 @@ static void test_meet(void)
 	}
 }
 
+/*
+ * mask_apply_valid() against mask_apply_raw() on random valid UTF-8: one
+ * to four bytes a character, lengths across the word-at-a-time count's
+ * 8-byte steps, NUL included (a masked JSON value may hold one), every
+ * kind and keep(F,L) shape.
+ */
+static void test_valid_path(void)
+{
+	static const char *const chars[] = { "a", "7", "@", "\xc3\xa9", "张", "\xef\xbc\x91",
+					     "\xf0\xa0\x80\x80", "*", " " };
+	static const int nul_kinds[] = { MASK_KEEP, MASK_ID_CARD, MASK_PHONE, MASK_NAME,
+					 MASK_BANK_CARD, MASK_ADDRESS };
+	struct mask_ctx *c = ctx(TEXT_UTF8);
+	struct strbuf v = STRBUF_INIT;
+	uint8_t a[256], b[256];
+	uint64_t rs = 0x76616c6964ULL;
+	unsigned bad = 0;
+
+	for (int i = 0; i < 20000; i++) {
+		struct mask_spec m = { (enum mask_kind)(splitmix64(&rs) % (MASK_DROP + 1)),
+				       (int)(splitmix64(&rs) % 6), (int)(splitmix64(&rs) % 6) };
+		size_t nc = splitmix64(&rs) % 26, na = 0, nb = 0;
+		int ra, rb;
+
+		strbuf_reset(&v);
+		for (size_t k = 0; k < nc; k++) {
+			uint64_t r = splitmix64(&rs);
+
+			/* mostly one kind of character, as in a real column */
+			strbuf_addstr(&v, chars[r % 4 ? (uint64_t)(i % 9) : (r >> 8) % 9]);
+		}
+		/* a NUL only where no check would refuse it: the keep masks count it */
+		if (nc && splitmix64(&rs) % 10 == 0)
+			for (size_t k = 0; k < sizeof(nul_kinds) / sizeof(nul_kinds[0]); k++)
+				if (m.kind == (enum mask_kind)nul_kinds[k])
+					v.buf[v.len / 2] = (v.buf[v.len / 2] & 0x80) ? v.buf[v.len / 2] : 0;
+		ra = mask_apply_raw(c, &m, (const uint8_t *)v.buf, v.len, a, &na);
+		rb = mask_apply_valid(c, &m, (const uint8_t *)v.buf, v.len, b, &nb);
+		if (ra != rb || na != nb || memcmp(a, b, na)) {
+			if (bad++ < 5)
+				printf("\n  kind %d keep(%d,%d) on %zu bytes: raw %d \"%.*s\", "
+				       "checked %d \"%.*s\"", (int)m.kind, m.keep_first,
+				       m.keep_last, v.len, ra, (int)na, (const char *)a, rb,
+				       (int)nb, (const char *)b);
+		}
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	strbuf_release(&v);
+	mask_ctx_free(c);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -382,6 +444,7 @@ int main(void)
 		{ "mask names", test_spec_parse },
 		{ "text layer", test_text },
 		{ "meet of two masks", test_meet },
+		{ "checked text: the same as the checking path", test_valid_path },
 	};
 
 	return unit_tests_run("mask", NULL, NULL, tests, UNIT_COUNT(tests));

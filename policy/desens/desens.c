@@ -88,6 +88,16 @@ int desens_check_text(struct desens *d, struct perr *e, const uint8_t *rec,
 			  text_enc_name(d->enc));
 }
 
+const uint8_t *desens_text_ok(struct desens *d, const uint8_t *buf, size_t len)
+{
+	const uint8_t *last = len ? memrchr(buf, '\n', len) : NULL;
+	size_t bad;
+
+	if (last && !text_check(d->enc, buf, (size_t)(last - buf) + 1, &bad))
+		return last + 1;
+	return NULL;
+}
+
 static bool all_ascii(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -147,18 +157,54 @@ static int slot_find_raw(struct desens *d, const uint8_t *name, size_t n)
 	return slot_find_norm(d, (const uint8_t *)d->knorm.buf, d->knorm.len);
 }
 
+/*
+ * The bytes of name[0..n), 0 < n: its first and last eight (four for
+ * n < 8; the first, middle and last for n < 4), overlapping. Up to 16
+ * bytes they are the whole name, so (n, *x, *y) is the name itself.
+ */
+static inline void memo_words(const uint8_t *name, size_t n, uint64_t *x, uint64_t *y)
+{
+	uint32_t a, b;
+
+	if (n >= 8) {
+		memcpy(x, name, 8);
+		memcpy(y, name + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(&a, name, 4);
+		memcpy(&b, name + n - 4, 4);
+		*x = a;
+		*y = b;
+	} else {
+		*x = name[0] | (uint64_t)name[n / 2] << 8 | (uint64_t)name[n - 1] << 16;
+		*y = 0;
+	}
+}
+
 int desens_slot_find(struct desens *d, const uint8_t *name, size_t n)
 {
-	unsigned h;
+	uint64_t x, y;
+	unsigned h0, h = 0;
 
 	/* the same bytes in the same encoding always find the same slot */
 	if (!n || n > DESENS_MEMO_LEN)
 		return slot_find_raw(d, name, n);
-	h = ((unsigned)n * 31u + name[0] * 7u + name[n - 1] + name[n / 2] * 3u) % DESENS_MEMO;
-	if (d->memo[h].n == n && !memcmp(d->memo[h].b, name, n))
-		return d->memo[h].slot;
+	memo_words(name, n, &x, &y);
+	h0 = (unsigned)((((x * 0x9E3779B97F4A7C15ULL) ^ y ^ n) * 0xBF58476D1CE4E5B9ULL) >> 59);
+	/* four places a name may stand: a file's dozen keys fit without evicting each other */
+	for (unsigned k = 0; k < DESENS_MEMO_WAYS; k++) {
+		h = (h0 + k) % DESENS_MEMO;
+		if (d->memo[h].n == n && d->memo[h].x == x && d->memo[h].y == y &&
+		    (n <= 16 || !memcmp(d->memo[h].b, name, n)))
+			return d->memo[h].slot;
+		if (!d->memo[h].n)
+			break;
+	}
+	if (d->memo[h].n)
+		h = h0 % DESENS_MEMO;
 	d->memo[h].slot = slot_find_raw(d, name, n);
 	d->memo[h].n = (uint8_t)n;
+	d->memo[h].x = x;
+	d->memo[h].y = y;
 	memcpy(d->memo[h].b, name, n);
 	return d->memo[h].slot;
 }

@@ -86,6 +86,7 @@ struct desens_val {
 };
 
 #define DESENS_MEMO	32
+#define DESENS_MEMO_WAYS	4
 #define DESENS_MEMO_LEN	47
 
 struct desens {
@@ -120,6 +121,7 @@ struct desens {
 	struct {
 		uint8_t n;		/* 0: empty */
 		uint8_t b[DESENS_MEMO_LEN];
+		uint64_t x, y;		/* desens.c memo_words() */
 		int slot;
 	} memo[DESENS_MEMO];
 	int state;			/* enum in desens.c */
@@ -161,6 +163,15 @@ int desens_too_long(struct desens *d, struct perr *e, uint64_t line);
  */
 int desens_check_text(struct desens *d, struct perr *e, const uint8_t *rec,
 		      size_t n, uint64_t line, uint64_t off);
+
+/*
+ * The end of the longest prefix of buf[0..len) that ends in an LF and is
+ * valid text without NUL (checked in one go), or NULL. Per record the
+ * check's set-up cost as much as its scan; a line end is ASCII, so no
+ * character straddles it. A format reads the records past it, or all
+ * when the check fails, as before, so the first bad one is named.
+ */
+const uint8_t *desens_text_ok(struct desens *d, const uint8_t *buf, size_t len);
 
 /* Lines feeds in p[0..n). */
 size_t desens_count_nl(const uint8_t *p, size_t n);

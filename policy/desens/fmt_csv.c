@@ -38,6 +38,7 @@
 
 #include "common/alloc.h"
 #include "policy/desens/desens_fmt.h"
+#include "policy/desens/mask_keep.h"
 
 enum col_action { COL_RAW, COL_MASK, COL_DROP };
 
@@ -49,19 +50,37 @@ struct csv_field {
 	uint8_t quoted, dq;		/* dq: holds a doubled quote */
 };
 
+/*
+ * One step of writing a row: a masked column, or kept raw columns col to
+ * last side by side, copied as one span of the record, delimiters and all.
+ */
+struct csv_op {
+	size_t col, last;
+	const struct mask_spec *mask;	/* NULL: raw */
+	const char *label;
+	bool own;			/* the mask is a mask_own_bytes() kind */
+	bool keep, id_card;		/* UTF-8 keep(first, last) (mask_keep.h) */
+	size_t first, last_chars;
+};
+
 struct csv {
 	uint8_t delim;
 	bool header_done;
 	bool special[256];		/* the delimiter, quote, CR and LF */
+	uint8_t vdelim[16];		/* the delimiter 16 times, for split_fast() */
 	size_t ncols, nmasked, nkept;
 	uint8_t *action;		/* by column */
 	size_t *run_end;		/* by column: the last of the kept raw columns from it on */
 	bool *own;			/* by column: masked with a mask_own_bytes() kind */
 	int *slot;			/* by column: slot or -1 */
 	int *scol;			/* by slot: the column of that field, or -1 */
+	/* the columns a row is written from, in order (plan_header) */
+	struct csv_op *ops;
+	size_t nops;
 	/* the input of this run known to be valid text, up to here (or NULL) */
 	const uint8_t *text_ok;
 	/* the record being read, offsets from its first byte */
+	bool fast;			/* read by split_fast(): one line, no CR inside */
 	int st;
 	size_t pos, fstart;
 	uint8_t fq, fdq;
@@ -81,58 +100,136 @@ static inline void field_push(struct csv *c, size_t off, size_t end)
 }
 
 /*
- * Splits line[0..n) at the delimiters when it holds no quote and no CR
- * but as its last byte (*cr then says so, and the last field ends
- * before it). Returns false, with no field kept, for any other line.
- * One pass of 16 bytes at a time: a memchr() per field cost a tenth of
- * a masked read, its set-up more than its scan on fields this short.
+ * Bit k of *dm set when p[k] (k < n, k < 32) is the delimiter, of *om when
+ * it is a quote, a CR or an LF.
  */
-static bool split_plain(struct csv *c, const uint8_t *line, size_t n, bool *cr)
+static inline void special_tail(const struct csv *c, const uint8_t *p, size_t n,
+				uint32_t *dm, uint32_t *om)
 {
-	size_t i = 0, start = 0, odd = n;	/* odd: where the first quote or CR is */
+	*dm = *om = 0;
+	for (size_t k = 0; k < n && k < 32; k++) {
+		*dm |= (uint32_t)(p[k] == c->delim) << k;
+		*om |= (uint32_t)(p[k] != c->delim && c->special[p[k]]) << k;
+	}
+}
 
-	c->nf = 0;
+/*
+ * Reads the record at p[0..len) when it is one line ending in LF or CRLF,
+ * holds no other CR, and quotes only whole fields that close on the line
+ * (in TSV: no quote at all). Returns true with the fields, *reclen and
+ * *term; false, with no field kept, for any other record, which the
+ * byte-wise state machine then reads (or refuses).
+ *
+ * One pass of 32 bytes at a time over the delimiters, quotes, CRs and LFs
+ * alone: a memchr() per field cost a tenth of a masked read, its set-up
+ * more than its scan on fields this short, and a byte loop over a record
+ * with one quoted field cost five times the pass. A quote inside a quoted
+ * field closes it; one right after a closing quote opens it again (a
+ * doubled quote); anything but a delimiter or line end right after a
+ * closing quote goes to the byte-wise reader.
+ */
+static bool split_fast(struct csv *c, const uint8_t *p, size_t len, size_t *reclen,
+		       size_t *term)
+{
+	struct csv_field *f = c->f;
+	size_t nf = 0, cap = c->fcap, start = 0, closed = 0, t = 0, i = 0;
+	const uint8_t delim = c->delim;
+	const bool quotes = delim != '\t';
+	uint8_t inq = 0, fq = 0, dq = 0, b;
+	uint32_t m, dm, om;
 #ifdef __SSE2__
-	{
-		const __m128i dl = _mm_set1_epi8((char)c->delim), qt = _mm_set1_epi8('"'),
-			      cret = _mm_set1_epi8('\r');
+	/* not _mm_set1_epi8(delim): a byte stored and read back as a word stalled every record */
+	const __m128i vd = _mm_loadu_si128((const __m128i *)c->vdelim), vq = _mm_set1_epi8('"'),
+		      vr = _mm_set1_epi8('\r'), vn = _mm_set1_epi8('\n');
+#endif
 
-		for (; i + 16 <= n; i += 16) {
-			__m128i x = _mm_loadu_si128((const __m128i *)(line + i));
-			unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, dl));
-			unsigned o = (unsigned)_mm_movemask_epi8(
-				_mm_or_si128(_mm_cmpeq_epi8(x, qt), _mm_cmpeq_epi8(x, cret)));
+	/* a record too long is left to the byte-wise reader, which refuses it */
+	for (; i < len && i <= DESENS_RECORD_MAX; i += 32) {
+		/* room for a field per byte of the block: no check per field */
+		if (nf + 32 > cap) {
+			ALLOC_GROW(c->f, nf + 32, c->fcap);
+			f = c->f;
+			cap = c->fcap;
+		}
+#ifdef __SSE2__
+		/* two 16-byte halves: the set-up and the loop cost less per byte than one */
+		if (i + 32 <= len) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(p + i)),
+				y = _mm_loadu_si128((const __m128i *)(p + i + 16));
 
-			if (o) {
-				odd = i + (size_t)__builtin_ctz(o);
-				m &= (1u << __builtin_ctz(o)) - 1;
-			}
-			for (; m; m &= m - 1) {
-				size_t q = i + (size_t)__builtin_ctz(m);
+			dm = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vd)) |
+			     (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(y, vd)) << 16;
+			om = (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, vq),
+				_mm_or_si128(_mm_cmpeq_epi8(x, vr), _mm_cmpeq_epi8(x, vn)))) |
+			     (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(y, vq),
+				_mm_or_si128(_mm_cmpeq_epi8(y, vr), _mm_cmpeq_epi8(y, vn)))) << 16;
+		} else
+#endif
+			special_tail(c, p + i, len - i, &dm, &om);
+		m = dm | om;
+		/* outside quotes, the delimiters before the block's first quote, CR or LF */
+		if (!(inq | fq)) {
+			uint32_t plain = om ? dm & ((om & -om) - 1) : dm;
 
-				field_push(c, start, q);
+			for (m &= ~plain; plain; plain &= plain - 1) {
+				size_t q = i + (size_t)__builtin_ctz(plain);
+
+				f[nf].off = start;
+				f[nf].len = q - start;
+				f[nf].quoted = f[nf].dq = 0;
+				nf++;
 				start = q + 1;
 			}
-			if (o)
-				break;
+		}
+		for (; m; m &= m - 1) {
+			size_t q = i + (size_t)__builtin_ctz(m);
+
+			b = p[q];
+			if (inq) {
+				if (b == '"') {
+					inq = 0;
+					closed = q;
+				} else if (b != delim) {
+					goto slow;	/* a line end inside quotes */
+				}
+				continue;
+			}
+			/* after a closing quote: a delimiter, a line end or a doubled quote */
+			if (fq && q != closed + 1)
+				goto slow;
+			if (b == '"') {
+				if (!quotes || (q != start && !fq))
+					goto slow;
+				dq |= fq;
+				fq = inq = 1;
+				continue;
+			}
+			if (b == delim)
+				t = 0;
+			else if (b == '\n')
+				t = 1;
+			else if (q + 1 < len && p[q + 1] == '\n')
+				t = 2;
+			else
+				goto slow;	/* a lone CR, or a CR last in the buffer */
+			f[nf].off = start;
+			f[nf].len = q - start;
+			f[nf].quoted = fq;
+			f[nf].dq = dq;
+			nf++;
+			if (t) {
+				c->nf = nf;
+				*term = t;
+				*reclen = q + t;
+				return true;
+			}
+			start = q + 1;
+			fq = dq = 0;
 		}
 	}
-#endif
-	for (; i < n && odd == n; i++) {
-		if (line[i] == '"' || line[i] == '\r') {
-			odd = i;
-		} else if (line[i] == c->delim) {
-			field_push(c, start, i);
-			start = i + 1;
-		}
-	}
-	*cr = odd == n - 1 && n && line[odd] == '\r';
-	if (odd < n && !*cr) {
-		c->nf = 0;
-		return false;
-	}
-	field_push(c, start, *cr ? n - 1 : n);
-	return true;
+slow:
+	c->nf = 0;
+	return false;
 }
 
 /* Line ends in p[0..n): LF, CRLF and a lone CR count one each (for messages). */
@@ -213,33 +310,22 @@ static int input_end(struct csv *c, size_t len, bool eof, size_t *reclen, size_t
 /*
  * Finds the record at buf[0..len). Returns 1 with *reclen (terminator
  * included) and *term (its length: 0, 1 or 2), 0 when more input is
- * needed, or -EIO. nl is the first LF at or after buf, or NULL for none
- * in buf[0..len): the caller keeps it, so that a file whose lines end in
- * CR alone is not searched for an LF again at every record.
+ * needed, or -EIO.
  */
 static int scan(struct desens *d, struct csv *c, const uint8_t *buf, size_t len,
-		bool eof, const uint8_t *nl, size_t *reclen, size_t *term,
-		struct perr *e)
+		bool eof, size_t *reclen, size_t *term, struct perr *e)
 {
 	const uint8_t *q;
-	size_t fe;
 
 	if (c->st == CS_FRESH) {
 		c->nf = 0;
 		c->pos = c->fstart = 0;
 		c->fq = c->fdq = 0;
-		/* the fast path: a line with no quote and no CR but before its LF */
-		if (nl) {
-			bool cr;
-
-			fe = (size_t)(nl - buf);
-			if (split_plain(c, buf, fe, &cr)) {
-				*reclen = fe + 1;
-				if (*reclen > DESENS_RECORD_MAX)
-					return desens_too_long(d, e, d->line);
-				*term = cr ? 2 : 1;
-				return 1;
-			}
+		c->fast = split_fast(c, buf, len, reclen, term);
+		if (c->fast) {
+			if (*reclen > DESENS_RECORD_MAX)
+				return desens_too_long(d, e, d->line);
+			return 1;
 		}
 		if (!len && eof)
 			return 0;
@@ -330,7 +416,7 @@ static int scan(struct desens *d, struct csv *c, const uint8_t *buf, size_t len,
  * d->scratch when it had any (scratch is sized for the record, so earlier
  * values stay put).
  */
-static void field_value(struct desens *d, const struct csv_field *f,
+static inline void field_value(struct desens *d, const struct csv_field *f,
 			const uint8_t *rec, const uint8_t **v, size_t *n)
 {
 	const uint8_t *p = rec + f->off, *end;
@@ -424,6 +510,26 @@ static int plan_header(struct desens *d, struct csv *c, const uint8_t *rec,
 	for (size_t i = c->ncols; i--;)
 		c->run_end[i] = i + 1 < c->ncols && c->action[i] == COL_RAW &&
 				c->action[i + 1] == COL_RAW ? c->run_end[i + 1] : i;
+	c->ops = xcalloc(c->ncols, sizeof(*c->ops));
+	for (size_t i = 0; i < c->ncols; i++) {
+		struct csv_op *op = &c->ops[c->nops];
+
+		if (c->action[i] == COL_DROP)
+			continue;
+		c->nops++;
+		op->col = i;
+		op->last = i;
+		if (c->action[i] == COL_RAW) {
+			op->last = c->run_end[i];
+			i = op->last;
+			continue;
+		}
+		op->mask = &d->slots[c->slot[i]].mask;
+		op->label = d->slots[c->slot[i]].label;
+		op->own = c->own[i];
+		op->keep = d->enc == TEXT_UTF8 &&
+			   mask_keep_shape(op->mask, &op->first, &op->last_chars, &op->id_card);
+	}
 	for (size_t s = 0; s < d->nslots; s++) {
 		const struct desens_slot *sl = &d->slots[s];
 
@@ -503,51 +609,56 @@ static int emit_header(struct desens *d, struct csv *c, const uint8_t *rec,
 static int emit_row(struct desens *d, struct csv *c, const uint8_t *rec,
 		    size_t reclen, size_t term, struct strbuf *out, struct perr *e)
 {
+	size_t room = 2 * reclen + c->nmasked * (2 * MASK_OUT_MAX(0) + 2) + 4;
 	uint8_t *w, *w0;
-	bool first = true;
-	/* read on the fast path: no field holds a quote, CR, LF or delimiter */
-	bool plain = c->st == CS_FRESH;
 	int ret;
 
-	strbuf_grow(out, 2 * reclen + c->nmasked * (2 * MASK_OUT_MAX(0) + 2) + 4);
-	strbuf_grow(&d->mbuf, MASK_OUT_MAX(reclen));
+	if (room >= out->alloc - out->len)
+		strbuf_grow(out, room);
 	w0 = w = (uint8_t *)out->buf + out->len;
-	for (size_t i = 0; i < c->ncols; i++) {
-		const struct csv_field *f = &c->f[i];
+	for (size_t k = 0; k < c->nops; k++) {
+		const struct csv_op *op = &c->ops[k];
+		const struct csv_field *f = &c->f[op->col];
 		const uint8_t *v;
 		size_t n, mn;
 
-		if (c->action[i] == COL_DROP)
-			continue;
-		if (!first)
+		if (k)
 			*w++ = c->delim;
-		first = false;
-		if (c->action[i] == COL_RAW) {
-			/* kept raw columns side by side are one span of the record, delimiters and all */
-			const struct csv_field *l = &c->f[c->run_end[i]];
+		if (!op->mask) {
+			const struct csv_field *l = &c->f[op->last];
 
-			memcpy(w, rec + f->off, l->off + l->len - f->off);
-			w += l->off + l->len - f->off;
-			i = c->run_end[i];
+			n = l->off + l->len - f->off;
+			memcpy(w, rec + f->off, n);
+			w += n;
 			continue;
 		}
 		field_value(d, f, rec, &v, &n);
 		/* straight into the output: quotes, when it needs them, are rare */
-		ret = mask_apply_raw(d->mc, &d->slots[c->slot[i]].mask, v, n, w, &mn);
+		if (op->keep && n) {
+			mn = mask_keep_utf8(v, n, op->first, op->last_chars, op->id_card, w);
+			ret = 0;
+		} else {
+			ret = mask_apply_valid(d->mc, op->mask, v, n, w, &mn);
+		}
 		if (ret)
 			return desens_bad(d, e, d->line, d->base + f->off,
 					  "field \"%s\": cannot mask (%s)",
-					  d->slots[c->slot[i]].label, perr_msg(NULL, ret));
+					  op->label, perr_msg(NULL, ret));
 		/* TSV has no quoting every reader shares: values go out as they are */
-		if (c->delim == '\t' && (memchr(w, '\t', mn) || memchr(w, '\n', mn) ||
-					 memchr(w, '\r', mn)))
-			return desens_bad(d, e, d->line, d->base + f->off,
-					  "field \"%s\": masked value holds a tab or line end",
-					  d->slots[c->slot[i]].label);
-		if (c->delim == '\t' || (plain && c->own[i]) || !needs_quotes(c, w, mn)) {
+		if (c->delim == '\t') {
+			if (memchr(w, '\t', mn) || memchr(w, '\n', mn) || memchr(w, '\r', mn))
+				return desens_bad(d, e, d->line, d->base + f->off,
+						  "field \"%s\": masked value holds a tab or line end",
+						  op->label);
 			w += mn;
 			continue;
 		}
+		/* a field split_fast() read unquoted held no byte that needs quotes */
+		if ((c->fast && !f->quoted && op->own) || !needs_quotes(c, w, mn)) {
+			w += mn;
+			continue;
+		}
+		strbuf_grow(&d->mbuf, mn);
 		memcpy(d->mbuf.buf, w, mn);
 		w = put_quoted(w, (const uint8_t *)d->mbuf.buf, mn);
 	}
@@ -557,7 +668,7 @@ static int emit_row(struct desens *d, struct csv *c, const uint8_t *rec,
 	 * too, stays blank). CSV quotes it; TSV has no spelling every reader
 	 * reads as a record ("" is two quotes to cut and awk), so it is refused.
 	 */
-	if (w == w0 && !first && reclen > term) {
+	if (w == w0 && c->nops && reclen > term) {
 		if (c->delim == '\t')
 			return desens_bad(d, e, d->line, d->base,
 					  "a record left with one empty value (TSV cannot write "
@@ -565,8 +676,8 @@ static int emit_row(struct desens *d, struct csv *c, const uint8_t *rec,
 		*w++ = '"';
 		*w++ = '"';
 	}
-	memcpy(w, rec + reclen - term, term);
-	w += term;
+	for (size_t k = reclen - term; k < reclen; k++)
+		*w++ = rec[k];
 	strbuf_setlen(out, out->len + (size_t)(w - w0));
 	return 0;
 }
@@ -582,8 +693,9 @@ static int record(struct desens *d, struct csv *c, const uint8_t *rec,
 			return ret;
 	}
 	/* room for every value unescaped twice (filter, then mask): no realloc mid-record */
-	strbuf_reset(&d->scratch);
-	strbuf_grow(&d->scratch, 2 * reclen + 64);
+	d->scratch.len = 0;
+	if (2 * reclen + 64 >= d->scratch.alloc)
+		strbuf_grow(&d->scratch, 2 * reclen + 64);
 	if (!c->header_done) {
 		ret = header_check(d, c, rec, reclen - term, e);
 		if (ret)
@@ -637,31 +749,13 @@ static int csv_run(struct desens *d, const uint8_t *buf, size_t len, bool eof,
 {
 	struct csv *c = d->fs;
 	size_t off = 0, reclen = 0, term = 0;
-	const uint8_t *nl = NULL;	/* the next LF at or after buf + off */
-	bool nl_known = false;
 	int ret;
 
 	*used = 0;
-	/*
-	 * The text up to the last LF checked in one go, not a record at a
-	 * time: per record the check's set-up cost as much as its scan. A
-	 * line end is ASCII, so no character straddles it. On a failure
-	 * each record is checked, so the first bad one is named as before.
-	 */
-	c->text_ok = NULL;
-	if (len) {
-		const uint8_t *last = memrchr(buf, '\n', len);
-		size_t bad;
-
-		if (last && !text_check(d->enc, buf, (size_t)(last - buf) + 1, &bad))
-			c->text_ok = last + 1;
-	}
+	/* on a failure each record is checked, so the first bad one is named */
+	c->text_ok = desens_text_ok(d, buf, len);
 	while (off < len || (eof && c->st != CS_FRESH)) {
-		if (!nl_known || (nl && nl < buf + off)) {
-			nl = memchr(buf + off, '\n', len - off);
-			nl_known = true;
-		}
-		ret = scan(d, c, buf + off, len - off, eof, nl, &reclen, &term, e);
+		ret = scan(d, c, buf + off, len - off, eof, &reclen, &term, e);
 		if (ret < 0)
 			return ret;
 		if (!ret)
@@ -670,7 +764,7 @@ static int csv_run(struct desens *d, const uint8_t *buf, size_t len, bool eof,
 		if (ret)
 			return ret;
 		/* a record read on the fast path holds one line end, its last */
-		d->line += c->st == CS_FRESH ? 1 : count_lines(buf + off, reclen);
+		d->line += c->fast ? 1 : count_lines(buf + off, reclen);
 		d->base += reclen;
 		off += reclen;
 		c->st = CS_FRESH;
@@ -686,6 +780,7 @@ static int init_delim(struct desens *d, uint8_t delim)
 	struct csv *c = xcalloc(1, sizeof(*c));
 
 	c->delim = delim;
+	memset(c->vdelim, delim, sizeof(c->vdelim));
 	c->special[delim] = c->special['"'] = c->special['\n'] = c->special['\r'] = true;
 	c->scol = xcalloc(d->nslots, sizeof(*c->scol));
 	d->fs = c;
@@ -710,6 +805,7 @@ static void csv_release(struct desens *d)
 	free(c->action);
 	free(c->run_end);
 	free(c->own);
+	free(c->ops);
 	free(c->slot);
 	free(c->scol);
 	free(c->f);

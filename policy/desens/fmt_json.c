@@ -96,6 +96,8 @@ struct json {
 	int *keys;			/* slots of the fields met in each open object */
 	size_t nkeys, keycap;
 	struct jlevel lv[JSON_DEPTH_MAX];
+	/* the input of this run known to be valid UTF-8 text, up to here (or NULL) */
+	const uint8_t *text_ok;
 	/* the record being read, from its first byte */
 	size_t scanned;			/* JSON Lines: bytes known to hold no '\n' */
 	size_t epos;			/* JSON: element scan position */
@@ -127,12 +129,17 @@ static int field_bad(struct jp *j, size_t at, int slot, const char *what)
 			  "the field \"%s\" %s", j->d->slots[slot].label, what);
 }
 
-/* The scalar p[s..e) as text for a filter or mask: strings unescaped. */
+/*
+ * The scalar p[s..e) as text for a filter or mask: strings unescaped
+ * (*decoded, when not NULL, says whether it had to be).
+ */
 static int scalar_text(struct jp *j, size_t s, size_t e, uint8_t type,
-		       const uint8_t **v, size_t *n)
+		       const uint8_t **v, size_t *n, bool *decoded)
 {
 	const uint8_t *p = j->p + s;
 
+	if (decoded)
+		*decoded = false;
 	if (type != J_STR) {
 		*v = p;
 		*n = e - s;
@@ -143,6 +150,8 @@ static int scalar_text(struct jp *j, size_t s, size_t e, uint8_t type,
 		*n = e - s - 2;
 		return 0;
 	}
+	if (decoded)
+		*decoded = true;
 	return jscan_decode(j, s, e, v, n);
 }
 
@@ -154,13 +163,33 @@ static int mask_scalar(struct jp *j, size_t s, size_t e, uint8_t type,
 	struct json *js = jstate(j);
 	const uint8_t *v;
 	size_t n, roff = js->rep.len;
+	bool decoded;
 	int ret;
 
 	if (type == J_NULL)
 		return 0;
-	ret = scalar_text(j, s, e, type, &v, &n);
+	ret = scalar_text(j, s, e, type, &v, &n, &decoded);
 	if (ret)
 		return ret;
+	/*
+	 * Read where it stands (no escape), a value holds no quote,
+	 * backslash or control byte, nor does what such a mask makes of it:
+	 * straight into the record's replacements, no escaping pass.
+	 */
+	if (!decoded && mask_own_bytes(mask->kind)) {
+		uint8_t *w;
+		size_t mn;
+
+		strbuf_grow(&js->rep, MASK_OUT_MAX(n) + 2);
+		w = (uint8_t *)js->rep.buf + roff;
+		ret = mask_apply_valid(d->mc, mask, v, n, w + 1, &mn);
+		if (!ret) {
+			w[0] = w[mn + 1] = '"';
+			strbuf_setlen(&js->rep, roff + mn + 2);
+			edit_add(js, s, e, roff, mn + 2);
+			return 0;
+		}
+	}
 	strbuf_reset(&d->mbuf);
 	ret = mask_apply(d->mc, mask, v, n, &d->mbuf);
 	if (ret) {
@@ -255,7 +284,7 @@ static int filter_value(struct jp *j, int slot, size_t s, uint8_t type)
 	if (type > J_FALSE)
 		return 0;
 	v->set = true;
-	return scalar_text(j, s, j->i, type, &v->p, &v->n);
+	return scalar_text(j, s, j->i, type, &v->p, &v->n, NULL);
 }
 
 /* Opens the object or array at j->i as level top + 1. */
@@ -397,15 +426,26 @@ static int walk(struct jp *j)
 static void emit_record(struct jp *j, size_t s, size_t e, struct strbuf *out)
 {
 	struct json *js = jstate(j);
+	size_t room = e - s;
+	char *w;
 
+	/* one growth for the record, not two calls per edit */
+	for (size_t k = 0; k < js->ned; k++)
+		room += js->ed[k].rlen;
+	strbuf_grow(out, room);
+	w = out->buf + out->len;
 	for (size_t k = 0; k < js->ned; k++) {
 		const struct jedit *ed = &js->ed[k];
 
-		strbuf_add(out, j->p + s, ed->s - s);
-		strbuf_add(out, js->rep.buf + ed->roff, ed->rlen);
+		memcpy(w, j->p + s, ed->s - s);
+		w += ed->s - s;
+		memcpy(w, js->rep.buf + ed->roff, ed->rlen);
+		w += ed->rlen;
 		s = ed->e;
 	}
-	strbuf_add(out, j->p + s, e - s);
+	memcpy(w, j->p + s, e - s);
+	w += e - s;
+	strbuf_setlen(out, (size_t)(w - out->buf));
 }
 
 /*
@@ -437,7 +477,8 @@ static int lines_record(struct desens *d, struct json *js, const uint8_t *rec,
 			size_t n, struct strbuf *out, struct perr *e)
 {
 	struct jp j = { .d = d, .p = rec, .n = n, .line = d->line, .off = d->base,
-			.e = e, .stack = js->stack, .to_enc = &js->to_enc };
+			.e = e, .stack = js->stack, .to_enc = &js->to_enc,
+			.valid = d->enc == TEXT_UTF8 && js->text_ok && rec + n <= js->text_ok };
 	size_t s, end;
 	int ret;
 
@@ -469,6 +510,7 @@ static int jsonl_run(struct desens *d, const uint8_t *buf, size_t len, bool eof,
 	const uint8_t *nl;
 	int ret;
 
+	js->text_ok = d->enc == TEXT_UTF8 ? desens_text_ok(d, buf, len) : NULL;
 	while (off < len) {
 		nl = memchr(buf + off + js->scanned, '\n', len - off - js->scanned);
 		if (!nl && !eof) {
@@ -554,7 +596,8 @@ static int element(struct desens *d, struct json *js, const uint8_t *buf,
 		   size_t elen, struct strbuf *out, struct perr *e)
 {
 	struct jp j = { .d = d, .p = buf, .n = elen, .line = d->line, .off = d->base,
-			.e = e, .stack = js->stack, .to_enc = &js->to_enc };
+			.e = e, .stack = js->stack, .to_enc = &js->to_enc,
+			.valid = d->enc == TEXT_UTF8 && js->text_ok && buf + elen <= js->text_ok };
 	size_t end;
 	int ret;
 
@@ -648,6 +691,7 @@ static int json_run(struct desens *d, const uint8_t *buf, size_t len, bool eof,
 	int ret;
 
 	*used = 0;
+	js->text_ok = d->enc == TEXT_UTF8 ? desens_text_ok(d, buf, len) : NULL;
 	while (off < len) {
 		if (js->phase != P_ELEM) {
 			ret = between(d, js, buf[off], out, e);

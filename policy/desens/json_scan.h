@@ -27,11 +27,22 @@ struct jp {
 	struct perr *e;
 	uint8_t *stack;			/* JSON_DEPTH_MAX bytes of scratch */
 	struct text_conv **to_enc;	/* UTF-8 to GB18030, made on first need */
+	bool valid;			/* p[0..n) is valid UTF-8 without NUL */
 };
 
 /* -EIO: "line L, byte B: malformed JSON: what" at j->i. */
 int jscan_bad(struct jp *j, const char *what);
-void jscan_ws(struct jp *j);
+/* Skips whitespace; inline: called between every two tokens, mostly finding none. */
+static inline void jscan_ws(struct jp *j)
+{
+	while (j->i < j->n) {
+		uint8_t c = j->p[j->i];
+
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			return;
+		j->i++;
+	}
+}
 /* At '"'; *esc tells whether the string holds escapes. */
 int jscan_string(struct jp *j, bool *esc);
 /* One string, number or literal at j->i; *type is its enum jtype. */

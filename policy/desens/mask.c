@@ -7,6 +7,7 @@
  */
 #include "common/alloc.h"
 #include "policy/desens/mask.h"
+#include "policy/desens/mask_keep.h"
 
 
 #include <errno.h>
@@ -38,53 +39,6 @@ struct mask_type {
 	bool own_bytes;			/* writes only bytes of its input and '*' */
 };
 
-/*
- * Short copies inline: a value is mostly under 16 bytes, where the calls
- * into memcpy() and memset() cost more than the bytes (a third of a
- * keep mask). The 8- and 4-byte moves may overlap; dst and src do not.
- */
-static inline void copy_short(uint8_t *dst, const uint8_t *src, size_t n)
-{
-	uint64_t a, b;
-	uint32_t x, y;
-
-	if (n > 16) {
-		memcpy(dst, src, n);
-	} else if (n >= 8) {
-		memcpy(&a, src, 8);
-		memcpy(&b, src + n - 8, 8);
-		memcpy(dst, &a, 8);
-		memcpy(dst + n - 8, &b, 8);
-	} else if (n >= 4) {
-		memcpy(&x, src, 4);
-		memcpy(&y, src + n - 4, 4);
-		memcpy(dst, &x, 4);
-		memcpy(dst + n - 4, &y, 4);
-	} else if (n) {
-		dst[0] = src[0];
-		dst[n / 2] = src[n / 2];
-		dst[n - 1] = src[n - 1];
-	}
-}
-
-static inline void stars_short(uint8_t *dst, size_t n)
-{
-	const uint64_t a = 0x2a2a2a2a2a2a2a2aULL;
-	const uint32_t x = 0x2a2a2a2a;
-
-	if (n > 16) {
-		memset(dst, '*', n);
-	} else if (n >= 8) {
-		memcpy(dst, &a, 8);
-		memcpy(dst + n - 8, &a, 8);
-	} else if (n >= 4) {
-		memcpy(dst, &x, 4);
-		memcpy(dst + n - 4, &x, 4);
-	} else if (n) {
-		dst[0] = dst[n / 2] = dst[n - 1] = '*';
-	}
-}
-
 /* Writes every character of in as '*'. */
 static int hide_all(struct mask_ctx *c, const uint8_t *in, size_t len,
 		    uint8_t *dst, size_t *outlen)
@@ -98,43 +52,19 @@ static int hide_all(struct mask_ctx *c, const uint8_t *in, size_t len,
 	return 0;
 }
 
-/* The offset of the character that starts last characters before the end of valid text. */
-static size_t tail_at(enum text_enc enc, const uint8_t *in, size_t len, size_t n, size_t last)
-{
-	size_t i = len;
-
-	if (enc != TEXT_UTF8)
-		return text_offset(enc, in, len, n - last);
-	/* UTF-8 is self-synchronizing: a character starts at a byte that is no 10xxxxxx */
-	while (last--) {
-		i--;
-		while ((in[i] & 0xC0) == 0x80)
-			i--;
-	}
-	return i;
-}
-
 /* keep_chars() for in of n characters (counted, so valid text). */
 static int keep_counted(struct mask_ctx *c, const uint8_t *in, size_t len, size_t n,
 			size_t first, size_t last, uint8_t *dst, size_t *outlen)
 {
-	size_t head, tail, hidden;
-
+	if (c->enc == TEXT_UTF8) {
+		*outlen = mask_keep_utf8_n(in, len, n, first, last, dst);
+		return 0;
+	}
 	/* fail closed: a value too short to hide anything is hidden whole */
 	if (first + last >= n)
 		first = last = 0;
-	hidden = n - first - last;
-	if (n == len) {
-		head = first;
-		tail = len - last;
-	} else {
-		head = text_offset(c->enc, in, len, first);
-		tail = tail_at(c->enc, in, len, n, last);
-	}
-	copy_short(dst, in, head);
-	stars_short(dst + head, hidden);
-	copy_short(dst + head + hidden, in + tail, len - tail);
-	*outlen = head + hidden + (len - tail);
+	*outlen = mask_keep_out(in, len, text_offset(c->enc, in, len, first), n - first - last,
+				text_offset(c->enc, in, len, n - last), dst);
 	return 0;
 }
 
@@ -537,6 +467,39 @@ int mask_apply_raw(struct mask_ctx *c, const struct mask_spec *m,
 	if (!len && m->kind != MASK_NONE)
 		return 0;
 	return mask_types[m->kind].apply(c, m, in, len, dst, outlen);
+}
+
+bool mask_keep_shape(const struct mask_spec *m, size_t *first, size_t *last,
+		     bool *id_card)
+{
+	*id_card = m->kind == MASK_ID_CARD;
+	*first = *last = 0;
+	if (m->kind == MASK_KEEP) {
+		if (m->keep_first < 0 || m->keep_last < 0)
+			return false;
+		*first = (size_t)m->keep_first;
+		*last = (size_t)m->keep_last;
+		return true;
+	}
+	if (m->kind == MASK_PHONE || m->kind == MASK_NAME || m->kind == MASK_BANK_CARD ||
+	    m->kind == MASK_ADDRESS) {
+		*first = (size_t)mask_types[m->kind].first;
+		*last = (size_t)mask_types[m->kind].last;
+		return true;
+	}
+	return *id_card;
+}
+
+int mask_apply_valid(struct mask_ctx *c, const struct mask_spec *m,
+		     const uint8_t *in, size_t len, uint8_t *dst, size_t *outlen)
+{
+	size_t first, last;
+	bool id_card;
+
+	if (c->enc != TEXT_UTF8 || !len || !mask_keep_shape(m, &first, &last, &id_card))
+		return mask_apply_raw(c, m, in, len, dst, outlen);
+	*outlen = mask_keep_utf8(in, len, first, last, id_card, dst);
+	return 0;
 }
 
 int mask_apply(struct mask_ctx *c, const struct mask_spec *m,

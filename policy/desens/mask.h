@@ -59,6 +59,14 @@ void mask_ctx_free(struct mask_ctx *c);
 int mask_apply_raw(struct mask_ctx *c, const struct mask_spec *m,
 		   const uint8_t *in, size_t len, uint8_t *dst, size_t *outlen);
 
+/*
+ * As mask_apply_raw for in[0..len) known to be valid text in c's encoding
+ * holding no NUL (a record text_check() passed): the same output without
+ * checking the text again.
+ */
+int mask_apply_valid(struct mask_ctx *c, const struct mask_spec *m,
+		     const uint8_t *in, size_t len, uint8_t *dst, size_t *outlen);
+
 /* As mask_apply_raw, appending to out. */
 int mask_apply(struct mask_ctx *c, const struct mask_spec *m,
 	       const void *in, size_t len, struct strbuf *out);
