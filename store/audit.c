@@ -213,7 +213,8 @@ static void rejournal(struct audit_log *L)
 {
 	uint64_t first = L->dseq + 1;
 	char reason[96];
-	struct audit_rec r = { .comm = "poolfs", .op = "store.write_failed", .path = "",
+	struct audit_rec r = { .pid = (uint32_t)getpid(), .comm = "poolfs",
+			       .op = "store.write_failed", .path = "",
 			       .version = first, .result = -EIO, .reason = reason };
 	struct audit_seals sl;
 	uint8_t hash[32];
