@@ -181,13 +181,20 @@ static bool key_landed(struct audit_log *L, uint64_t seq)
 
 static int seal_make(struct audit_log *L, const char *algo, uint64_t seq,
 		     const uint8_t hash[32], int64_t time, bool cp, struct audit_seals *sl);
+static int assign(struct audit_log *L, struct audit_rec *r, char **value, size_t *len,
+		  uint8_t hash[32]);
+static void advance(struct audit_log *L, const struct audit_rec *r, const uint8_t hash[32]);
 
 /*
  * The batch carrying records dseq+1..open_hi failed, yet its bytes may be
  * in RocksDB's WAL and come back at the next open: a chain resumed below
  * them would fork there. So the same records are journaled and the chain
- * goes on from them whichever way the batch went (the log may then name
- * a commit whose caller got an error: more than happened, never less).
+ * goes on from them whichever way the batch went. The log then names
+ * commits whose callers got an error, so one more record in the same
+ * frame says so: op "store.write_failed", version = the first seq of the
+ * batch, covering it up to the record before; audit verify excuses a
+ * version such a commit names from being missing (it may never have
+ * landed), and only those (docs/audit.md "A failed write").
  * When even that fails nothing more is appended until the store is
  * reopened. Caller holds s->lock and mu; no leader writes meanwhile, as
  * assigning a record needs s->lock.
@@ -195,12 +202,35 @@ static int seal_make(struct audit_log *L, const char *algo, uint64_t seq,
 static void rejournal(struct audit_log *L)
 {
 	uint64_t first = L->dseq + 1;
+	char reason[96];
+	struct audit_rec r = { .pid = (uint32_t)getpid(), .comm = "poolfs",
+			       .op = "store.write_failed", .path = "",
+			       .version = first, .result = -EIO, .reason = reason };
 	struct audit_seals sl;
+	uint8_t hash[32];
+	char *value = NULL;
+	size_t len;
 	int ret = -EIO;
 
+	snprintf(reason, sizeof(reason), "the write carrying records %llu..%llu failed: "
+		 "their commits may not have landed", (unsigned long long)first,
+		 (unsigned long long)L->open_hi);
+	/*
+	 * A policy.apply in it may or may not have landed: which policy is in
+	 * force is unknown from here, as after a break at open (the next
+	 * start asks for the policy to be applied again, audit_open.c).
+	 */
+	if (L->pol_seq >= first && L->pol_seq <= L->open_hi)
+		L->pol = AUDIT_POLICY_UNKNOWN;
 	/* the checkpoint, if the batch had one, is left for a later group */
-	if (L->ncarry && L->carry[0].seq == first && L->carry[L->ncarry - 1].seq == L->open_hi)
-		ret = seal_make(L, L->algo, L->open_hi, L->hash, L->time, false, &sl);
+	if (L->ncarry && L->carry[0].seq == first && L->carry[L->ncarry - 1].seq == L->open_hi &&
+	    L->seq == L->open_hi)
+		ret = assign(L, &r, &value, &len, hash);
+	if (!ret) {
+		carry_push(L, r.seq, value, len);
+		advance(L, &r, hash);
+		ret = seal_make(L, L->algo, r.seq, L->hash, L->time, false, &sl);
+	}
 	if (!ret)
 		ret = audit_journal_append(L, L->carry, L->ncarry, &sl);
 	if (ret) {
@@ -215,7 +245,7 @@ static void rejournal(struct audit_log *L)
 		 (unsigned long long)first, (unsigned long long)L->open_hi);
 	audit_ingest_push(L, L->carry, L->ncarry, &sl);
 	L->ncarry = 0;
-	durable(L, L->open_hi, L->hash, L->time);
+	durable(L, L->seq, L->hash, L->time);
 	L->open_hi = 0;
 	L->open_cp = 0;
 }

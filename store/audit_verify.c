@@ -52,8 +52,19 @@ struct verify {
 	const struct audit_anchor *want;	/* the log must reach it; NULL: none */
 	uint64_t policy_applied;	/* the version the last policy.apply made */
 	uint64_t policy_seq;		/* and its record; 0: none */
+	uint64_t policy_prev, policy_prev_seq;	/* the same before that record */
+	uint64_t policy_maybe;		/* an apply whose write failed; 0: none */
 	uint64_t plain_until;		/* the last record of a pool before encryption */
 	struct tree_log tree;		/* what the tree changes' records say */
+	/*
+	 * commits whose version is missing, in seq order, until a later
+	 * store.write_failed record names them (store/audit.c rejournal())
+	 */
+	struct unlanded {
+		uint64_t seq;
+		char *msg;
+	} *unl;
+	size_t nunl, aunl;
 };
 
 #define ULL(x) ((unsigned long long)(x))
@@ -61,12 +72,21 @@ struct verify {
 static int broken(struct verify *v, uint64_t seq, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Records the first bad seq and why; returns -EBADMSG. */
+/*
+ * Records the first bad seq and why; returns -EBADMSG. A commit before it
+ * still waiting for its excuse is the earlier problem: the record that
+ * would excuse it is not reached.
+ */
 static int broken(struct verify *v, uint64_t seq, const char *fmt, ...)
 {
 	char msg[400];
 	va_list ap;
 
+	if (v->nunl && v->unl[0].seq < seq) {
+		*v->bad = v->unl[0].seq;
+		return perr_set(v->e, EBADMSG, "audit log broken at seq %llu: %s",
+				ULL(v->unl[0].seq), v->unl[0].msg);
+	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -176,15 +196,25 @@ static int check_record(struct verify *v, uint64_t seq, const char *val, size_t 
 		goto out;
 	}
 	if (!strcmp(r.op, "policy.apply") && r.result == 0 && r.version) {
+		v->policy_prev = v->policy_applied;
+		v->policy_prev_seq = v->policy_seq;
+		v->policy_maybe = 0;
 		v->policy_applied = r.version;
 		v->policy_seq = seq;
 	}
 	/* the version a commit made is still in the store, with its content */
 	if (r.ino) {
 		char msg[400];
+		bool unlanded;
 
-		ret = commit_mark_check(v->s, &r, seq > v->plain_until, msg, sizeof(msg));
-		if (ret == -EBADMSG)
+		ret = commit_mark_check(v->s, &r, seq > v->plain_until, msg, sizeof(msg),
+					&unlanded);
+		if (ret == -EBADMSG && unlanded) {
+			/* deleted, unless a later record says its write failed */
+			ALLOC_GROW(v->unl, v->nunl + 1, v->aunl);
+			v->unl[v->nunl++] = (struct unlanded){ seq, xstrdup(msg) };
+			ret = 0;
+		} else if (ret == -EBADMSG)
 			ret = broken(v, seq, "%s", msg);
 		else if (ret)
 			ret = perr_set(v->e, -ret, "cannot read version %llu of inode %llu: %s",
@@ -203,6 +233,17 @@ static int check_record(struct verify *v, uint64_t seq, const char *val, size_t 
 			ret = perr_set(v->e, -ret, "cannot read the audit key: %s", strerror(-ret));
 		if (ret)
 			goto out;
+	}
+	/* version..seq-1 were in a write that failed: those commits may not have landed */
+	if (!strcmp(r.op, "store.write_failed") && r.result && r.version && r.version < seq) {
+		while (v->nunl && v->unl[v->nunl - 1].seq >= r.version)
+			free(v->unl[--v->nunl].msg);
+		tree_log_unsure(&v->tree, r.version, seq - 1);
+		if (v->policy_seq >= r.version) {
+			v->policy_maybe = v->policy_applied;
+			v->policy_applied = v->policy_prev;
+			v->policy_seq = v->policy_prev_seq;
+		}
 	}
 	if (!strcmp(r.op, "audit_break")) {
 		ret = broken(v, r.version && r.version < seq ? r.version : seq,
@@ -274,7 +315,9 @@ static int walk(struct verify *v, uint64_t *last, uint8_t hash[32], int64_t *las
 	*last = expect - 1;
 	*last_time = prev_time;
 	memcpy(hash, prev, 32);
-	if (!*last)
+	if (v->nunl)
+		ret = broken(v, v->unl[0].seq, "%s", v->unl[0].msg);
+	else if (!*last)
 		ret = broken(v, 1, "the log has no records, not even the pool's init record (wiped)");
 	else if (ci < v->ncp)
 		ret = broken(v, expect, "records %llu..%llu are missing (cut off; a signed checkpoint names the last)",
@@ -343,7 +386,8 @@ static int check_policy(struct verify *v)
 	     rocksdb_iter_next(it), expect++) {
 		k = rocksdb_iter_key(it, &klen);
 		ver = klen == 8 ? get_be64((const uint8_t *)k) : 0;
-		if (ver > v->policy_applied)
+		/* an apply whose write failed may have landed */
+		if (ver > v->policy_applied && ver != v->policy_maybe)
 			ret = broken(v, v->policy_seq ? v->policy_seq : 1,
 				     "policy version %llu is stored, but the log's last policy.apply made version %llu (a version added outside poolctl)",
 				     ULL(ver), ULL(v->policy_applied));
@@ -464,6 +508,9 @@ out:
 	audit_keys_release(&v.keys);
 	tree_log_release(&v.tree);
 	free(v.cps);
+	for (size_t i = 0; i < v.nunl; i++)
+		free(v.unl[i].msg);
+	free(v.unl);
 	rocksdb_readoptions_destroy(v.ro);
 	rocksdb_release_snapshot(s->db, snap);
 	return ret;

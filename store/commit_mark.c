@@ -77,13 +77,14 @@ int commit_audit_mark(struct store *s, struct audit_rec *a, const struct inode_r
 }
 
 int commit_mark_check(struct store *s, const struct audit_rec *r, bool check_mark, char *msg,
-		      size_t len)
+		      size_t len, bool *unlanded)
 {
 	struct strbuf raw = STRBUF_INIT;
 	struct version_rec vr;
 	char want[COMMIT_MARK_HEX + 1];
 	int ret;
 
+	*unlanded = false;
 	if (!r->ino || r->result || !r->version)
 		return 0;
 	ret = version_load(s, r->ino, r->version, &vr, &raw);
@@ -92,6 +93,7 @@ int commit_mark_check(struct store *s, const struct audit_rec *r, bool check_mar
 			 "record %" PRIu64 ", is missing from the store (deleted: the file rolled "
 			 "back)", r->version, r->ino, r->path, r->seq);
 		ret = -EBADMSG;
+		*unlanded = true;
 		goto out;
 	}
 	if (ret == -EIO) {
@@ -109,6 +111,8 @@ int commit_mark_check(struct store *s, const struct audit_rec *r, bool check_mar
 			 "not the content record %" PRIu64 " committed (replaced)", r->version,
 			 r->ino, r->path, r->seq);
 		ret = -EBADMSG;
+		/* a commit that never landed left its number to the next one */
+		*unlanded = true;
 	}
 out:
 	strbuf_release(&raw);

@@ -42,11 +42,13 @@ int commit_audit_mark(struct store *s, struct audit_rec *a, const struct inode_r
  * Holds the version row a commit record r (seq) names to it: present, and
  * with its mark unless check_mark is false (a record from before the pool
  * was encrypted: the conversion changed every content id). 0 when it
- * holds or r names none; -EBADMSG with one line in msg; another negative
- * errno when the row cannot be read.
+ * holds or r names none; -EBADMSG with one line in msg, and *unlanded
+ * true when a commit that never landed explains it (the version missing,
+ * or holding another commit's content); another negative errno when the
+ * row cannot be read.
  */
 int commit_mark_check(struct store *s, const struct audit_rec *r, bool check_mark, char *msg,
-		      size_t len);
+		      size_t len, bool *unlanded);
 
 /* The last audit record of the plain pool an encrypted one was made from; 0: none. */
 uint64_t commit_mark_plain_until(struct store *s);

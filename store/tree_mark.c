@@ -41,6 +41,7 @@ struct tree_want {
 	char *name;
 	unsigned at;			/* its place in the record */
 	bool present;
+	bool unsure;			/* in a write that failed: it may not have landed */
 	char op[12];
 };
 
@@ -241,7 +242,7 @@ int tree_log_check(struct store *s, rocksdb_readoptions_t *ro, struct tree_log *
 		if (i + 1 < l->n && l->v[i + 1].parent == w->parent &&
 		    !strcmp(l->v[i + 1].name, w->name))
 			continue;
-		if (*seq && w->seq >= *seq)
+		if ((*seq && w->seq >= *seq) || w->unsure)
 			continue;
 		r = check_one(s, ro, w, one, sizeof(one));
 		if (r == -EBADMSG) {
@@ -253,6 +254,13 @@ int tree_log_check(struct store *s, rocksdb_readoptions_t *ro, struct tree_log *
 		}
 	}
 	return ret;
+}
+
+void tree_log_unsure(struct tree_log *l, uint64_t from, uint64_t to)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].seq >= from && l->v[i].seq <= to)
+			l->v[i].unsure = true;
 }
 
 void tree_log_release(struct tree_log *l)

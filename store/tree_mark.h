@@ -44,6 +44,13 @@ int tree_log_add(struct store *s, struct tree_log *l, const struct audit_rec *r,
 int tree_log_check(struct store *s, rocksdb_readoptions_t *ro, struct tree_log *l,
 		   uint64_t *seq, char *msg, size_t len);
 
+/*
+ * Records from..to were in a write that failed (a store.write_failed
+ * record names them): their changes may or may not have landed, so an
+ * entry whose last word is one of them is not held to the tree.
+ */
+void tree_log_unsure(struct tree_log *l, uint64_t from, uint64_t to);
+
 void tree_log_release(struct tree_log *l);
 
 #endif

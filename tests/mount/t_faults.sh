@@ -12,9 +12,11 @@
 #     acknowledged version is stored byte for byte, `poolctl versions`
 #     lists them, every acknowledged write and every successful open has
 #     its audit record, and `poolctl audit verify` passes.
-# The first point only counts calls, the second fails a WAL sync; the
-# others are placed by the counts. FAULT_POINTS=N (default 8) tries N points, FAULT_POINTS=all
+# The first point only counts calls, the second fails a WAL sync, the
+# third WAL writes from a commit on; the others are placed by the counts. FAULT_POINTS=N (default 8) tries N points, FAULT_POINTS=all
 # the whole grid (make bench); FAULT_SEED picks other N positions.
+# FAULT_ONLY="OP N ERRNO MODE [MATCH]" (e.g. "write 3 EIO sticky .log")
+# runs that one point alone, FAULT_REPEAT=N times (default 1).
 # timeout: 480
 . "$(dirname "$0")/../lib.sh"
 t_setup
@@ -176,6 +178,15 @@ point() {
 }
 
 new_store
+if [ -n "${FAULT_ONLY:-}" ]; then
+	read -r op n e m where <<< "$FAULT_ONLY"
+	for ((k = 0; k < ${FAULT_REPEAT:-1}; k++)); do
+		new_store
+		point "$op#$n${where:+ on *$where*} $e $m" FAULT_OP=$op FAULT_NTH=$n FAULT_ERRNO=$e \
+			FAULT_MODE=$m FAULT_MATCH="$where"
+	done
+	exit 0
+fi
 # a point that fails nothing: how many calls of each kind the work makes
 point "count" FAULT_NTH=0
 counts=$(grep '^counts ' "$T_TMP/flog.1" | sort -t= -k4 -n | tail -n1)
@@ -210,6 +221,11 @@ slice=$( (echo "$grid" | awk '!seen[$1 $5]++'; echo "$grid") | awk '!seen[$0]++'
 # always: a commit whose WAL sync fails, then reads (the store goes
 # read-only; the commit's audit records are journaled, reads go on)
 point "fsync#2 on *.log* EIO once" FAULT_OP=fsync FAULT_NTH=2 FAULT_ERRNO=EIO FAULT_MODE=once \
+	FAULT_MATCH=.log
+# always: a commit whose WAL write fails for good: its outcome unknown, its
+# records are journaled with a store.write_failed record, and verify must
+# not take the version that never landed for a rollback
+point "write#3 on *.log* EIO sticky" FAULT_OP=write FAULT_NTH=3 FAULT_ERRNO=EIO FAULT_MODE=sticky \
 	FAULT_MATCH=.log
 k=0
 while read -r op n e m where; do
