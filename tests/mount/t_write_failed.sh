@@ -4,7 +4,8 @@
 # records are journaled anyway with a store.write_failed record naming
 # their range. After a clean restart `poolctl audit verify` passes: the
 # commit's version and the policy version that never landed are not taken
-# for a rollback (docs/audit.md "A failed write"). A policy.apply in such
+# for a rollback, nor is the entry an unlink in such a write ended (docs/audit.md
+# "A failed write"). A policy.apply in such
 # a write leaves the policy in force unknown: poolfs refuses to serve
 # until it is applied again.
 # timeout: 90
@@ -58,6 +59,20 @@ check "a write after the restart" sh -c "echo again > '$MNT/lost'"
 pool_umount
 out=$(pctl audit verify 2>&1)
 check_eq "audit verify passes once the version number is reused ($out)" "$?" 0
+
+# ---- a tree change whose WAL write fails: the entry it ends stays ----
+rm -f "$T_TMP/flog"
+faulted_mount 1
+check "a file to unlink" sh -c "echo gone > '$MNT/gone'"
+rm -f "$CLEAR"
+check_fails "the unlink under the fault fails" rm "$MNT/gone"
+touch "$CLEAR"
+check_eq "the fault fired" "$(grep -c '^fault ' "$T_TMP/flog" 2> /dev/null)" 1
+pool_umount
+out=$(pctl audit verify 2>&1)
+check_eq "audit verify passes after the failed unlink ($out)" "$?" 0
+check_eq "the log names both failed writes" \
+	"$(pctl audit query --json --op store.write_failed | grep -c '"result":-5')" 2
 
 # ---- a policy.apply whose WAL write fails ----
 "$PY" - "$FIX" "$T_TMP/revoked.json" <<'PY' || die "cannot write the revoking policy"
