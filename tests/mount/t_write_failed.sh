@@ -32,6 +32,15 @@ faulted_mount() {
 	touch "$CLEAR"
 	WF_NTH=$1 POOLFS=$FAULTED pool_mount
 }
+# verified_after WHAT: the disk well again, the fault fired once, and
+# after an unmount `poolctl audit verify` passes
+verified_after() {
+	touch "$CLEAR"
+	check_eq "the fault fired" "$(grep -c '^fault ' "$T_TMP/flog" 2> /dev/null)" 1
+	pool_umount
+	out=$(pctl audit verify 2>&1)
+	check_eq "audit verify passes after $1 ($out)" "$?" 0
+}
 
 pool_init
 check "apply policy version 1" pctl policy apply "$FIX"
@@ -46,11 +55,7 @@ f = open(sys.argv[1], "w"); f.write("kept\n"); f.flush(); os.fsync(f.fileno()); 
 check_fails "the commit under the fault fails" "$PY" -c 'import os, sys
 f = open(sys.argv[1], "w"); f.write("lost\n"); f.flush(); os.remove(sys.argv[2])
 os.fsync(f.fileno()); f.close()' "$MNT/lost" "$CLEAR"
-touch "$CLEAR"
-check_eq "the fault fired" "$(grep -c '^fault ' "$T_TMP/flog" 2> /dev/null)" 1
-pool_umount
-out=$(pctl audit verify 2>&1)
-check_eq "audit verify passes after the failed commit ($out)" "$?" 0
+verified_after "the failed commit"
 check_eq "the log names the failed write" \
 	"$(pctl audit query --json --op store.write_failed | grep -c '"result":-5')" 1
 pool_mount
@@ -66,11 +71,7 @@ faulted_mount 1
 check "a file to unlink" sh -c "echo gone > '$MNT/gone'"
 rm -f "$CLEAR"
 check_fails "the unlink under the fault fails" rm "$MNT/gone"
-touch "$CLEAR"
-check_eq "the fault fired" "$(grep -c '^fault ' "$T_TMP/flog" 2> /dev/null)" 1
-pool_umount
-out=$(pctl audit verify 2>&1)
-check_eq "audit verify passes after the failed unlink ($out)" "$?" 0
+verified_after "the failed unlink"
 check_eq "the log names both failed writes" \
 	"$(pctl audit query --json --op store.write_failed | grep -c '"result":-5')" 2
 
@@ -85,11 +86,7 @@ rm -f "$T_TMP/flog"
 faulted_mount 1
 rm -f "$CLEAR"
 check_fails "policy apply under the fault fails" pctl policy apply "$T_TMP/revoked.json"
-touch "$CLEAR"
-check_eq "the fault fired" "$(grep -c '^fault ' "$T_TMP/flog" 2> /dev/null)" 1
-pool_umount
-out=$(pctl audit verify 2>&1)
-check_eq "audit verify passes after the failed policy.apply ($out)" "$?" 0
+verified_after "the failed policy.apply"
 out=$(timeout 30 "$POOLFS" "$STORE" "$MNT" -f 2>&1)
 rc=$?
 is_mounted "$MNT" && { fusermount3 -u "$MNT" 2> /dev/null || umount -l "$MNT"; }
