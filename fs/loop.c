@@ -32,6 +32,8 @@
 
 /* a WRITE's header: its payload follows, at the receive buffer's data */
 #define RX_HEAD	(sizeof(struct fuse_in_header) + sizeof(struct fuse_write_in))
+/* the receive buffer's data is 16-aligned: so is the header in front of it */
+_Static_assert(RX_HEAD % 16 == 0, "a request's structs are read aligned");
 
 /* the kernel refuses a read with less room than a header and max_write */
 _Static_assert(FS_MAX_WRITE <= CHUNK_RX_DATA, "a receive buffer holds the largest write");
@@ -115,7 +117,7 @@ int fs_loop_run(struct fuse_session *se, unsigned threads)
 	struct loop lp = { .se = se, .fd = fuse_session_fd(se) };
 	pthread_t *t = xcalloc(threads, sizeof(*t));
 	unsigned started = 0;
-	int ret;
+	int ret = 0;
 
 	if (sem_init(&lp.done, 0, 0) < 0) {
 		ret = -errno;

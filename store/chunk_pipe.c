@@ -72,13 +72,19 @@ struct block {
 	struct block *next;
 	size_t len;
 	unsigned refs;			/* the cutter's, one per job; protected by lock */
-	uint8_t mem[];			/* CHUNK_MAX of room for a carry, PIPE_BLOCK of data */
+	/*
+	 * CHUNK_MAX of room for a carry, PIPE_BLOCK of data. Aligned as
+	 * malloc aligns: a receive buffer's request header (chunk_rx_area)
+	 * sits in front of the data and is read as the kernel's structs.
+	 */
+	_Alignas(16) uint8_t mem[];
 };
 
 #define BLOCK_DATA(b)	((b)->mem + CHUNK_MAX)
 #define BLOCK_SIZE	(sizeof(struct block) + CHUNK_MAX + PIPE_BLOCK)
 
 _Static_assert(CHUNK_RX_DATA == PIPE_BLOCK, "a receive buffer is a block");
+_Static_assert(CHUNK_MAX % 16 == 0, "a block's data is aligned as its memory is");
 
 /* A block from the cache, else a new one. */
 static struct block *block_new(void)

@@ -105,6 +105,8 @@ int pack_dead(struct store *s, const uint8_t key[33], uint32_t len, struct pack_
 	      struct strbuf *tmp);
 /* Live bytes recorded for pack n (0 when none). */
 int pack_live(struct store *s, uint32_t n, uint64_t *live);
+/* meta's key of pack n's live bytes: "pack" be32(n). */
+void pack_live_key(uint8_t key[8], uint32_t n);
 
 /*
  * Chunks appended but not yet counted by a refs row: pack_append notes

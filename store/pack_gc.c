@@ -412,8 +412,7 @@ static int pack_drop(struct gc *g)
 	ret = pack_start_after(g->s, g->n);
 	if (ret)
 		return ret;
-	memcpy(key, "pack", 4);
-	put_be32(key + 4, g->n);
+	pack_live_key(key, g->n);
 	b = rocksdb_writebatch_create();
 	rocksdb_writebatch_delete_cf(b, g->s->cf[CF_META], (const char *)key, sizeof(key));
 	pthread_mutex_lock(&g->s->lock);
