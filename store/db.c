@@ -593,6 +593,23 @@ int store_get(struct store *s, enum store_cf cf, const void *key, size_t klen,
 	return 0;
 }
 
+int store_get_be64(struct store *s, enum store_cf cf, const void *key, size_t klen,
+		   uint64_t dflt, uint64_t *out)
+{
+	struct strbuf v = STRBUF_INIT;
+	int ret = store_get(s, cf, key, klen, &v);
+
+	*out = dflt;
+	if (ret == -ENOENT)
+		ret = 0;
+	else if (!ret && v.len != 8)
+		ret = -EIO;
+	else if (!ret)
+		*out = get_be64((const uint8_t *)v.buf);
+	strbuf_release(&v);
+	return ret;
+}
+
 int store_failed(struct store *s)
 {
 	return __atomic_load_n(&s->failed, __ATOMIC_ACQUIRE);

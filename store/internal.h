@@ -111,6 +111,9 @@ struct store {
 /* Reads one value into val (reset first). -ENOENT when absent, -EIO on error. */
 int store_get(struct store *s, enum store_cf cf, const void *key, size_t klen,
 	      struct strbuf *val);
+/* A be64 value into *out; dflt when absent; -EIO when it is not 8 bytes. */
+int store_get_be64(struct store *s, enum store_cf cf, const void *key, size_t klen,
+		   uint64_t dflt, uint64_t *out);
 
 /*
  * Writes batch b (synced when sync) and maps RocksDB errors to errno:

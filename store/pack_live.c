@@ -37,21 +37,10 @@ void pack_live_key(uint8_t key[8], uint32_t n)
 
 int pack_live(struct store *s, uint32_t n, uint64_t *live)
 {
-	struct strbuf v = STRBUF_INIT;
 	uint8_t key[8];
-	int ret;
 
 	pack_live_key(key, n);
-	*live = 0;
-	ret = store_get(s, CF_META, key, sizeof(key), &v);
-	if (ret == -ENOENT)
-		ret = 0;
-	else if (!ret && v.len != 8)
-		ret = -EIO;
-	else if (!ret)
-		*live = get_be64((const uint8_t *)v.buf);
-	strbuf_release(&v);
-	return ret;
+	return store_get_be64(s, CF_META, key, sizeof(key), 0, live);
 }
 
 int pack_dead(struct store *s, const uint8_t key[33], uint32_t len, struct pack_tally *t,

@@ -131,18 +131,7 @@ static void used_put(struct store *s, rocksdb_writebatch_t *b, const uint8_t key
 
 int store_view_budget(struct store *s, uint64_t *bytes)
 {
-	struct strbuf v = STRBUF_INIT;
-	int ret = store_get(s, CF_VIEWS, "b", 1, &v);
-
-	*bytes = STORE_VIEW_BUDGET_DEFAULT;
-	if (ret == -ENOENT)
-		ret = 0;
-	else if (!ret && v.len != 8)
-		ret = -EIO;
-	else if (!ret)
-		*bytes = get_be64((const uint8_t *)v.buf);
-	strbuf_release(&v);
-	return ret;
+	return store_get_be64(s, CF_VIEWS, "b", 1, STORE_VIEW_BUDGET_DEFAULT, bytes);
 }
 
 /*
