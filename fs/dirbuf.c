@@ -22,6 +22,7 @@ int fs_dir_add(struct fs_dir *d, const char *name, uint64_t ino, uint32_t type)
 	d->ents[d->n].name = xstrdup(name);
 	d->ents[d->n].ino = ino;
 	d->ents[d->n].type = type;
+	d->ents[d->n].hidden = false;
 	d->n++;
 	return 0;
 }

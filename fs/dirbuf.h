@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "common/strbuf.h"
 
@@ -18,6 +19,7 @@ struct fs_dirent {
 	char *name;
 	uint64_t ino;			/* 0 when only a lookup can tell */
 	uint32_t type;			/* enum store_ftype */
+	bool hidden;			/* no longer the caller's to look up */
 };
 
 struct fs_dir {
@@ -27,6 +29,9 @@ struct fs_dir {
 	size_t n, alloc;
 	bool unlisted;			/* the mount root opened by one who runs the
 					 * mount without a list right: no names */
+	int action;			/* enum policy_action opendir decided */
+	unsigned long policy_gen;	/* the policy the names were decided on */
+	time_t decided;			/* the second of the last list decision */
 };
 
 /* Appends an entry (name copied) to d's listing; returns 0. */

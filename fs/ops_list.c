@@ -4,7 +4,8 @@
  *
  * A listing is taken whole at opendir and served from the handle, so the
  * offset of an entry is its index and a concurrent change never makes
- * readdir skip or repeat a name.
+ * readdir skip or repeat a name. The right to its names is not taken
+ * with it: each readdir is decided again (dir_recheck).
  */
 #include "common/alloc.h"
 #include "fs/fs.h"
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static mode_t type_mode(uint32_t type)
 {
@@ -68,6 +70,9 @@ void fs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		}
 		goto opened;
 	}
+	dir->action = (int)action;
+	dir->policy_gen = fs_policy_gen(fs);
+	dir->decided = time(NULL);
 	err = fs_decide(req, "list", dir->path.buf, action, &d);
 	if (err < 0)
 		goto err_out;
@@ -115,6 +120,51 @@ static size_t add_entry(fuse_req_t req, struct fs_dir *dir, size_t i, bool plus,
 	return n;
 }
 
+/*
+ * A grant revoked or lapsed since opendir must stop the next readdir of
+ * a handle held across it, as it stops the next read of an open file
+ * (ops_file.c, recheck): the list right is asked again when the policy
+ * changed and once a second, and after a policy change each name the
+ * caller may no longer look up is left out (offsets stay indices).
+ */
+static int dir_recheck(fuse_req_t req, struct fs_dir *dir)
+{
+	struct fs *fs = fs_of(req);
+	unsigned long gen = fs_policy_gen(fs);
+	struct strbuf path = STRBUF_INIT, cpath = STRBUF_INIT, tmp;
+	struct policy_decision d;
+	time_t now = time(NULL);
+	int err;
+
+	if (dir->policy_gen == gen && dir->decided == now)
+		return 0;
+	err = fs_node_path(fs, dir->node, &path);
+	if (err < 0)
+		goto out;
+	err = fs_decide(req, "list", path.buf, (enum policy_action)dir->action, &d);
+	if (err < 0)
+		goto out;
+	/* a directory renamed since opendir: its names are joined to where it is */
+	tmp = dir->path;
+	dir->path = path;
+	path = tmp;
+	if (dir->policy_gen != gen) {
+		for (size_t i = 0; i < dir->n; i++) {
+			if (dir->ents[i].hidden || is_dot(dir->ents[i].name))
+				continue;
+			strbuf_reset(&cpath);
+			fs_path_join(&cpath, dir->path.buf, dir->ents[i].name);
+			dir->ents[i].hidden = !fs_may(req, cpath.buf, POLICY_LOOKUP);
+		}
+	}
+	dir->policy_gen = gen;
+	dir->decided = now;
+out:
+	strbuf_release(&cpath);
+	strbuf_release(&path);
+	return err;
+}
+
 static void do_readdir(fuse_req_t req, size_t size, off_t off,
 		       struct fuse_file_info *fi, bool plus)
 {
@@ -133,12 +183,22 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 		fuse_reply_err(req, -err);
 		return;
 	}
+	err = dir_recheck(req, dir);
+	if (err < 0) {
+		free(buf);
+		fuse_reply_err(req, -err);
+		return;
+	}
 	/* the sizes of a reply's masked files: their view builds' records in one write */
 	if (plus)
 		fs_view_defer_begin(&df);
 	for (size_t i = off < 0 ? 0 : (size_t)off; i < dir->n; i++) {
 		uint64_t ino = 0;
-		size_t n = add_entry(req, dir, i, plus, buf + used, size - used, &ino, &err);
+		size_t n;
+
+		if (dir->ents[i].hidden)
+			continue;
+		n = add_entry(req, dir, i, plus, buf + used, size - used, &ino, &err);
 
 		/* a name gone or hidden since opendir is left out, not an error */
 		if (err < 0)
