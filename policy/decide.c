@@ -85,6 +85,18 @@ enum policy_path_kind policy_path_kind(const struct policy *p, const char *path)
 	return pol_classify(p, path, &n);
 }
 
+/*
+ * What a path that is hidden from the caller answers: the same as a name
+ * that is not there at all, for every action. Outside every entry a
+ * lookup finds nothing (ENOENT) and a create is refused (EACCES: nothing
+ * is made above entries); a share-none entry or an ancestor leading only
+ * to hidden entries answering ENOENT to mkdir would name itself.
+ */
+static int absent_err(enum policy_action action)
+{
+	return action == POLICY_CREATE ? -EACCES : -ENOENT;
+}
+
 static int ancestor_visible(const struct policy *p, const struct pol_node *n, long dept)
 {
 	if (n->nshared)
@@ -193,7 +205,7 @@ void pol_decide_entry(const struct policy *p, const struct pol_ident *id,
 	}
 	if (en->share == POL_SHARE_NONE) {
 		/* fail closed: not even its existence is shown to others */
-		d->err = -ENOENT;
+		d->err = absent_err(action);
 		snprintf(d->reason, sizeof(d->reason), "entry \"%s\" is not shared", en->code);
 		return;
 	}
@@ -250,12 +262,11 @@ static void decide_outside(const struct policy *p, enum policy_path_kind kind,
 
 	d->err = -EACCES;
 	if (kind == POLICY_PATH_ANCESTOR && !ancestor_visible(p, n, dept)) {
-		d->err = -ENOENT;
+		d->err = absent_err(action);
 		snprintf(d->reason, sizeof(d->reason), "no entry visible to \"%s\" below",
 			 p->depts[dept].id);
 	} else if (kind == POLICY_PATH_OUTSIDE) {
-		if (action != POLICY_CREATE)
-			d->err = -ENOENT;
+		d->err = absent_err(action);
 		snprintf(d->reason, sizeof(d->reason), "outside every catalog entry");
 	} else if (readlike) {
 		allow(d, NULL);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t_access.sh - the policy enforced on a pool mount (no allow_all) for real
 # uids: the provider writes and reads raw, a non-provider may not write, an
-# expired grant is refused, a share-none entry is invisible, a caller of no
+# expired grant is refused, a share-none entry is invisible (mkdir or
+# create of its name answers as of a missing name), a caller of no
 # department sees nothing, a department mount serves its department only, and a
 # policy change stops the next read() of a file already open.
 # timeout: 180
@@ -46,6 +47,13 @@ check_eq "renshe never reads the raw ID" \
 check_eq "weijian's expired grant is refused" "$(sysop_as 1003 2003 read "$MNT$GA/people.csv")" EACCES
 check_eq "the share-none entry is invisible to renshe" "$(sysop_as 1002 2002 stat "$MNT$SECRET")" ENOENT
 check_eq "renshe's listing leaves it out" "$(as 1002 2002 ls "$MNT/基础库/人口" | grep -c 在逃人员)" 0
+# every call answers for the hidden name as for a name that is not there
+for op in mkdir create symlink; do
+	arg=; [ $op = symlink ] && arg=x
+	check_eq "$op of the share-none entry's name answers as of a missing name" \
+		"$(sysop_as 1002 2002 $op ${arg:+$arg} "$MNT$SECRET")" \
+		"$(sysop_as 1002 2002 $op ${arg:+$arg} "$MNT/基础库/人口/无此目录")"
+done
 check_eq "nothing can be created outside an entry" "$(sysop_as 1001 2001 mkdir "$MNT/基础库/x")" EACCES
 # (a stat of a directory above the entries may be answered from the
 # kernel's entry cache: those names are public within the pool)
