@@ -138,9 +138,11 @@ static int dir_recheck(fuse_req_t req, struct fs_dir *dir)
 
 	if (dir->policy_gen == gen && dir->decided == now)
 		return 0;
-	err = fs_node_path(fs, dir->node, &path);
-	if (err < 0)
-		goto out;
+	/* a directory removed since opendir is decided where it was */
+	if (fs_node_path(fs, dir->node, &path) < 0) {
+		strbuf_reset(&path);
+		strbuf_addstr(&path, dir->path.buf);
+	}
 	err = fs_decide(req, "list", path.buf, (enum policy_action)dir->action, &d);
 	if (err < 0)
 		goto out;
