@@ -4,8 +4,8 @@
 # its masked view while g1 holds, reads it whole (the pages are cached),
 # keeps the handle and a shared map; once g1's valid_until passes, a read
 # of the same bytes through that handle is refused (EACCES) instead of
-# served from the page cache, and the map gets SIGBUS, as after an apply
-# that revokes g1.
+# served from the page cache, a directory handle held as well lists no
+# name, and the map gets SIGBUS, as after an apply that revokes g1.
 # The window must outlast the setup (apply, mount, publish, renshe's
 # open and read), which under a sanitizer on a loaded machine can take
 # longer than any fixed guess: an attempt whose hold came too late to
@@ -29,10 +29,13 @@ t_fixture_people "$PUB/a.csv" wide
 HOLD='
 import mmap, os, signal, sys, time
 until, budget = float(sys.argv[2]), float(sys.argv[3])
+sys.path.insert(0, sys.argv[4])
+from testutil import dir_names
 def late():
     print("late", flush=True)
     sys.exit(0)
 try:
+    dfd = os.open(os.path.dirname(sys.argv[1]), os.O_RDONLY | os.O_DIRECTORY)
     fd = os.open(sys.argv[1], os.O_RDONLY)
     first = os.read(fd, 1 << 20)
     m = mmap.mmap(fd, len(first), mmap.MAP_SHARED, mmap.PROT_READ)
@@ -60,6 +63,11 @@ while True:
         print("read", "same" if again == first else "other")
         break
     time.sleep(0.2)
+# the directory handle held across the end: no name of the entry either
+try:
+    print("list", len(dir_names(dfd)), "names")
+except OSError as e:
+    print("list", os.strerror(e.errno))
 sys.stdout.flush()
 # and the map, whose pages only the daemon dropping them takes away
 while True:
@@ -93,7 +101,7 @@ PY
 	POOLFS_OPTS=
 	pool_mount
 	[ $attempt = 1 ] && check "gongan publishes" asA cp "$PUB/a.csv" "$MNT$GA/a.csv"
-	asB "$UPY" -c "$HOLD" "$MNT$GA/a.csv" "$UNTIL" "$BUDGET" > "$T_TMP/hold.out" 2>&1 &
+	asB "$UPY" -c "$HOLD" "$MNT$GA/a.csv" "$UNTIL" "$BUDGET" "$HELPERS" > "$T_TMP/hold.out" 2>&1 &
 	hpid=$!
 	wait_for $((WINDOW + 30)) hold_said
 	if grep -q '^held' "$T_TMP/hold.out"; then
@@ -116,6 +124,8 @@ wait "$hpid"
 note "$(tr '\n' ' ' < "$T_TMP/hold.out")"
 check_eq "after g1 ended, the held handle's read is refused" \
 	"$(grep '^read' "$T_TMP/hold.out")" "read Permission denied"
+check_eq "the held directory handle lists no name" \
+	"$(grep '^list' "$T_TMP/hold.out")" "list Permission denied"
 check_eq "and the held map faults instead of reading the cache" \
 	"$(grep '^map' "$T_TMP/hold.out")" "map signal SIGBUS"
 check_fails "a new open is refused" asB cat "$MNT$GA/a.csv"

@@ -37,25 +37,10 @@ check "gongan publishes" asA cp "$PUB/people.csv" "$MNT$GA/people-张三丰.csv"
 # renshe opens the three directories, then lists each after the apply
 rm -f "$PUB/ready" "$PUB/go"
 asB "$UPY" - "$MNT$GA" "$MNT$GA/.versions/people-张三丰.csv" "$MNT$UP" \
-	"$PUB/ready" "$PUB/go" > "$T_TMP/held.out" 2>&1 <<'PY' &
-import ctypes, errno, os, struct, sys, time
-libc = ctypes.CDLL(None, use_errno=True)
-
-def names(fd):
-    # getdents64 itself: libc's readdir would fstat the handle first
-    os.lseek(fd, 0, os.SEEK_SET)
-    buf, out = ctypes.create_string_buffer(65536), []
-    while True:
-        n = libc.syscall(217, fd, buf, len(buf))
-        if n < 0:
-            raise OSError(ctypes.get_errno(), "getdents64")
-        if n == 0:
-            return [x for x in out if x not in (".", "..")]
-        off = 0
-        while off < n:
-            reclen = struct.unpack_from("H", buf.raw, off + 16)[0]
-            out.append(buf.raw[off + 19:off + reclen].split(b"\0")[0].decode())
-            off += reclen
+	"$PUB/ready" "$PUB/go" "$HELPERS" > "$T_TMP/held.out" 2>&1 <<'PY' &
+import errno, os, sys, time
+sys.path.insert(0, sys.argv[6])
+from testutil import dir_names
 
 dirs = sys.argv[1:4]
 fds = [os.open(d, os.O_RDONLY | os.O_DIRECTORY) for d in dirs]
@@ -64,7 +49,7 @@ while not os.path.exists(sys.argv[5]):
     time.sleep(0.05)
 for d, fd in zip(dirs, fds):
     try:
-        print(os.path.basename(d), ",".join(sorted(names(fd))))
+        print(os.path.basename(d), ",".join(sorted(dir_names(fd))))
     except OSError as e:
         print(os.path.basename(d), errno.errorcode[e.errno])
 PY
