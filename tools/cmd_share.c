@@ -117,10 +117,18 @@ static void smb_global(struct strbuf *out)
 	strbuf_addstr(out,
 		"# Global settings (this text is included from [global]).\n"
 		"# Samba keeps no cache of its own that one user's view could reach\n"
-		"# another through: no stat cache, no leases, and below no oplocks.\n"
+		"# another through: no stat cache, no leases, and below no oplocks;\n"
+		"# nor does it tell one user the names another changes.\n"
 		"\tstat cache = no\n"
 		"\tsmb2 leases = no\n"
 		"\tkernel change notify = no\n"
+		/*
+		 * notifyd tells every watcher of a directory (recursively) the
+		 * names changed under it without asking whether the watcher may
+		 * list them: a department watching /基础库 would hear the names
+		 * another department makes inside an entry it cannot list
+		 */
+		"\tchange notify = no\n"
 		"\n");
 }
 
