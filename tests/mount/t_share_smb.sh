@@ -7,7 +7,7 @@
 # (and its own size); a user of no department cannot connect to either
 # share, a department cannot open what it has no grant for, and one that
 # may not list an entry hears no name made in it (SMB change notify).
-# timeout: 120
+# timeout: 150
 . "$(dirname "$0")/../lib.sh"
 . "$HELPERS/smbconf.sh"
 t_setup
@@ -25,12 +25,14 @@ PORT=$((44500 + RANDOM % 400))
 U_GA=pfsga$$ U_RS=pfsrs$$ U_NO=pfsno$$ U_WJ=pfswj$$
 ID_GA=$((61000 + $$ % 900)) ID_RS=$((62000 + $$ % 900)) ID_NO=$((63000 + $$ % 900))
 ID_WJ=$((64000 + $$ % 900))
+# a member whose account name Samba would expand (%U: the connecting user)
+U_PC="pfspc%U$$" ID_PC=$((65000 + $$ % 900))
 
 share_cleanup() {
 	local rc=$?
 	[ -f "$SMB/smbd.pid" ] && kill "$(cat "$SMB/smbd.pid")" 2> /dev/null
 	[ -n "${SMBD:-}" ] && kill "$SMBD" 2> /dev/null && wait "$SMBD" 2> /dev/null
-	for u in $U_GA $U_RS $U_NO $U_WJ; do userdel "$u" 2> /dev/null; groupdel "$u" 2> /dev/null; done
+	for u in "$U_PC" $U_GA $U_RS $U_NO $U_WJ; do userdel "$u" 2> /dev/null; groupdel "$u" 2> /dev/null; done
 	(exit $rc)	# t_cleanup judges the test by the status it exited with
 	t_cleanup
 }
@@ -42,12 +44,14 @@ for pair in "$U_GA:$ID_GA" "$U_RS:$ID_RS" "$U_NO:$ID_NO" "$U_WJ:$ID_WJ"; do
 	useradd -M -N -u "$id" -g "$id" -s /usr/sbin/nologin -d /nonexistent "$u" ||
 		die "useradd $u failed"
 done
+useradd --badname -M -N -u "$ID_PC" -g "$ID_RS" -s /usr/sbin/nologin -d /nonexistent "$U_PC" ||
+	die "useradd $U_PC failed"
 
 as() { local u=$1; shift; timeout 60 setpriv --reuid "$u" --regid "$u" --clear-groups "$@"; }
 
 # the basic fixture with our accounts as the two departments' members,
 # and weijian, a department with no grant on the entry
-sed -e "s/\[1001\]/[$ID_GA]/; s/\[2001\]/[$ID_GA]/; s/\[1002\]/[$ID_RS]/; s/\[2002\]/[$ID_RS]/" \
+sed -e "s/\[1001\]/[$ID_GA]/; s/\[2001\]/[$ID_GA]/; s/\[1002\]/[$ID_RS, $ID_PC]/; s/\[2002\]/[$ID_RS]/" \
 	-e "s/^\(    {\"id\": \"renshe\".*\)$/\1,\n    {\"id\": \"weijian\", \"name\": \"市卫健委\", \"members\": {\"uids\": [$ID_WJ]}}/" \
 	"$HELPERS/policy_basic.json" > "$T_TMP/policy.json"
 pool_init
@@ -65,6 +69,11 @@ check_eq "one share per department with an account" \
 check_eq "gongan's share admits its member only" \
 	"$(sed -n '/^\[gongan\]/,/^$/p' "$SMB/poolfs.conf" | grep 'valid users')" \
 	"	valid users = \"$U_GA\" \"+$U_GA\""
+check_eq "renshe's share names its member, not the one Samba would expand" \
+	"$(sed -n '/^\[renshe\]/,/^$/p' "$SMB/poolfs.conf" | grep 'valid users')" \
+	"	valid users = \"$U_RS\" \"+$U_RS\""
+check "and says why the other is left out" grep -q "^# renshe: members .* uid $ID_PC$" "$SMB/poolfs.conf"
+check_rc "a mount path with a % is a usage error" 2 pctl share smb --mount '/srv/%U'
 check_eq "no share forces a user" "$(grep -cE 'force user|admin users|guest ok = yes' "$SMB/poolfs.conf")" 0
 check_fails "share smb without --mount is refused" pctl share smb
 check_rc "a relative mount path is a usage error" 2 pctl share smb --mount rel/path
