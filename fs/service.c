@@ -219,8 +219,20 @@ static int metrics_write(int up)
 	int fd, err;
 
 	format_all(&sb, up);
-	/* O_NOFOLLOW: a link planted at the temporary name is refused, not followed */
-	fd = open(mx.tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/*
+	 * The directory is node_exporter's, which others may write. Whatever
+	 * was planted at the temporary name goes, and the file is made anew
+	 * (O_EXCL): a FIFO there would block this open, and with it the
+	 * start (the mount would hang unanswered) or the stop; a hard link
+	 * there would have us truncate the file it names. O_EXCL follows no
+	 * symbolic link either.
+	 */
+	if (unlink(mx.tmp) < 0 && errno != ENOENT) {
+		err = -errno;
+		goto out;
+	}
+	fd = open(mx.tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+		  0644);
 	if (fd < 0) {
 		err = -errno;
 		goto out;

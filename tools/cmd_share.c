@@ -85,9 +85,19 @@ bool share_name_ok(const char *s)
 }
 
 /*
+ * A name Samba takes literally in valid users: it substitutes %U, %G, %S
+ * and the like there, so a member account named "%U" would admit every
+ * authenticated user.
+ */
+static bool smb_name_ok(const char *s)
+{
+	return share_conf_safe(s) && !strchr(s, '%');
+}
+
+/*
  * Appends the Samba names of a department's members to sb: user names
- * for uids, +group for gids. Members without an account here are listed
- * in *missing (Samba cannot authenticate them).
+ * for uids, +group for gids. Members without an account here, or with
+ * a name Samba would not take literally, are listed in *missing.
  */
 static void smb_members(json_t *members, struct strbuf *sb, struct strbuf *missing)
 {
@@ -97,7 +107,7 @@ static void smb_members(json_t *members, struct strbuf *sb, struct strbuf *missi
 	json_array_foreach(json_object_get(members, "uids"), i, v) {
 		struct passwd *pw = getpwuid((uid_t)json_integer_value(v));
 
-		if (pw && share_conf_safe(pw->pw_name))
+		if (pw && smb_name_ok(pw->pw_name))
 			strbuf_addf(sb, " \"%s\"", pw->pw_name);
 		else
 			strbuf_addf(missing, " uid %" PRId64, (int64_t)json_integer_value(v));
@@ -105,7 +115,7 @@ static void smb_members(json_t *members, struct strbuf *sb, struct strbuf *missi
 	json_array_foreach(json_object_get(members, "gids"), i, v) {
 		struct group *gr = getgrgid((gid_t)json_integer_value(v));
 
-		if (gr && share_conf_safe(gr->gr_name))
+		if (gr && smb_name_ok(gr->gr_name))
 			strbuf_addf(sb, " \"+%s\"", gr->gr_name);
 		else
 			strbuf_addf(missing, " gid %" PRId64, (int64_t)json_integer_value(v));
@@ -117,10 +127,18 @@ static void smb_global(struct strbuf *out)
 	strbuf_addstr(out,
 		"# Global settings (this text is included from [global]).\n"
 		"# Samba keeps no cache of its own that one user's view could reach\n"
-		"# another through: no stat cache, no leases, and below no oplocks.\n"
+		"# another through: no stat cache, no leases, and below no oplocks;\n"
+		"# nor does it tell one user the names another changes.\n"
 		"\tstat cache = no\n"
 		"\tsmb2 leases = no\n"
 		"\tkernel change notify = no\n"
+		/*
+		 * notifyd tells every watcher of a directory (recursively) the
+		 * names changed under it without asking whether the watcher may
+		 * list them: a department watching /基础库 would hear the names
+		 * another department makes inside an entry it cannot list
+		 */
+		"\tchange notify = no\n"
 		"\n");
 }
 
@@ -255,10 +273,12 @@ int cmd_share(struct ctl_ctx *ctx, int argc, char **argv)
 	if (!mnt || mnt[0] != '/')
 		return cmd_error(ctx, CTL_EXIT_USAGE, "share %s: --mount needs the pool mount's "
 				 "absolute path", argv[0]);
-	if (!share_conf_safe(mnt) || (hosts && !share_conf_safe(hosts)) ||
+	/* Samba would substitute a % in path or hosts allow (path = /srv/%U) */
+	if ((smb && (strchr(mnt, '%') || (hosts && strchr(hosts, '%')))) ||
+	    !share_conf_safe(mnt) || (hosts && !share_conf_safe(hosts)) ||
 	    !share_conf_safe(nfs.clients) || !share_conf_safe(nfs.sec))
 		return cmd_error(ctx, CTL_EXIT_USAGE, "share %s: an option holds a quote, "
-				 "backslash, brace, ';', '#' or a line break", argv[0]);
+				 "backslash, brace, ';', '#', a line break or (smb) a '%%'", argv[0]);
 	if (smb) {
 		for (int i = 3; opts[i].name; i++)
 			if (opts[i].seen)

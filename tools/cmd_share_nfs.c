@@ -275,11 +275,17 @@ static void nfs_unit(struct strbuf *out, struct ctl_ctx *ctx, const char *id,
 		"ExecStart=/usr/bin/ganesha.nfsd -F -f %s -p %s/ganesha.pid -L STDERR\n"
 		/*
 		 * CAP_DAC_READ_SEARCH reads any file it can reach: show it
-		 * nothing of the store, the keys or home directories
+		 * nothing of the store, the keys, home directories or any
+		 * password hash: shadow's backup copies (shadow-, made by
+		 * useradd; /var/backups), SSSD's cache, and Samba's passdb and
+		 * secrets (NT hashes connect as any SMB user, so as another
+		 * department) and lock directory (the paths of open files)
 		 */
 		"ProtectSystem=strict\n"
 		"ReadWritePaths=%s\n"
-		"InaccessiblePaths=-/etc/poolfs -/etc/shadow -/etc/gshadow -/etc/ssh",
+		"InaccessiblePaths=-/etc/poolfs -/etc/shadow -/etc/gshadow -/etc/shadow- "
+		"-/etc/gshadow- -/var/backups -/etc/ssh -/var/lib/sss -/var/lib/samba "
+		"-/run/samba -/var/cache/samba",
 		id, id, a->name, id, o->mnt, a->name, a->gid, caps, caps,
 		a->name, a->gid, state, conf, state, state);
 	if (ctx->store_dir && word_ok(ctx->store_dir))

@@ -5,7 +5,8 @@
 # do: requests by operation, bytes written and read, a commit, a view
 # build, denials, audit records and the audit latency histogram. A clean
 # stop leaves poolfs_up 0 and no temporary file; a relative or
-# unwritable PATH is refused at start with exit 2.
+# unwritable PATH is refused at start with exit 2; a hard link or FIFO
+# planted at the temporary name is neither written through nor waited on.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
 t_setup
@@ -80,6 +81,23 @@ for i in "${!OPS[@]}"; do
 done
 check_eq "a pool mount's dept label is empty" \
 	"$(grep -c '^poolfs_up{mountpoint="'"$MNT"'",dept=""} 1$' "$PROM")" 1
+
+note "what others plant at the temporary name (the textfile directory is node_exporter's)"
+printf 'keep me\n' > "$T_TMP/victim"
+# a hard link, as protected_hardlinks lets anyone make to a file of its own
+ln -f "$T_TMP/victim" "$PROM.tmp" || fail "cannot link $PROM.tmp"
+T_CHECKS=$((T_CHECKS + 1))
+wait_for 15 sh -c '! [ "$0" -ef "$1" ]' "$PROM.tmp" "$T_TMP/victim" ||
+	fail "the hard link at $PROM.tmp stayed 15 s"
+check_eq "a hard link planted there is not written through" "$(cat "$T_TMP/victim")" "keep me"
+rm -f "$PROM.tmp"
+mkfifo "$PROM.tmp" || fail "cannot make a FIFO at $PROM.tmp"
+T_CHECKS=$((T_CHECKS + 1))
+wait_for 15 sh -c '! [ -p "$0" ]' "$PROM.tmp" ||
+	fail "a FIFO planted there blocks the metrics thread (and so the stop)"
+# unblock a writer stuck in open, so that the stop below can end
+[ -p "$PROM.tmp" ] && timeout 5 cat "$PROM.tmp" > /dev/null
+check "the file is still well formed" prom poolfs_up
 
 pool_umount
 check_eq "after a clean stop the file is well formed, says poolfs_up 0 and keeps the counts" \

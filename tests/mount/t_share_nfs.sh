@@ -104,6 +104,12 @@ pctl share nfs --mount "$MNT" --dept renshe --unit > "$NFS/poolfs-nfs-renshe.ser
 check "the unit runs Ganesha as the account" grep -qx "User=$U_RS" "$NFS/poolfs-nfs-renshe.service"
 check "with CAP_DAC_READ_SEARCH alone" grep -qx "CapabilityBoundingSet=CAP_DAC_READ_SEARCH" \
 	"$NFS/poolfs-nfs-renshe.service"
+# CAP_DAC_READ_SEARCH reads what it reaches: no password hash may be in reach
+hidden=$(sed -n 's/^InaccessiblePaths=//p' "$NFS/poolfs-nfs-renshe.service")
+for p in /etc/shadow /etc/shadow- /etc/gshadow- /var/backups /var/lib/samba /run/samba \
+	/var/lib/sss /etc/poolfs "$STORE"; do
+	check "the unit hides $p" grep -qE "(^| )-$p( |$)" <<< "$hidden"
+done
 if command -v systemd-analyze > /dev/null; then
 	check "systemd-analyze verify takes the unit" \
 		timeout 60 systemd-analyze verify "$NFS/poolfs-nfs-renshe.service"

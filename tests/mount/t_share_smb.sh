@@ -5,8 +5,9 @@
 # audit records carry its uid; as a member of the granted department it
 # gets exactly the masked bytes a local reader of that department gets
 # (and its own size); a user of no department cannot connect to either
-# share, and a department cannot open what it has no grant for.
-# timeout: 120
+# share, a department cannot open what it has no grant for, and one that
+# may not list an entry hears no name made in it (SMB change notify).
+# timeout: 150
 . "$(dirname "$0")/../lib.sh"
 . "$HELPERS/smbconf.sh"
 t_setup
@@ -21,30 +22,37 @@ PW=Pool-test-pw1
 PORT=$((44500 + RANDOM % 400))
 # uids and gids of our own, made here and removed at exit: Samba
 # authenticates Unix accounts and switches to their uid, which poolfs sees
-U_GA=pfsga$$ U_RS=pfsrs$$ U_NO=pfsno$$
+U_GA=pfsga$$ U_RS=pfsrs$$ U_NO=pfsno$$ U_WJ=pfswj$$
 ID_GA=$((61000 + $$ % 900)) ID_RS=$((62000 + $$ % 900)) ID_NO=$((63000 + $$ % 900))
+ID_WJ=$((64000 + $$ % 900))
+# a member whose account name Samba would expand (%U: the connecting user)
+U_PC="pfspc%U$$" ID_PC=$((65000 + $$ % 900))
 
 share_cleanup() {
 	local rc=$?
 	[ -f "$SMB/smbd.pid" ] && kill "$(cat "$SMB/smbd.pid")" 2> /dev/null
 	[ -n "${SMBD:-}" ] && kill "$SMBD" 2> /dev/null && wait "$SMBD" 2> /dev/null
-	for u in $U_GA $U_RS $U_NO; do userdel "$u" 2> /dev/null; groupdel "$u" 2> /dev/null; done
+	for u in "$U_PC" $U_GA $U_RS $U_NO $U_WJ; do userdel "$u" 2> /dev/null; groupdel "$u" 2> /dev/null; done
 	(exit $rc)	# t_cleanup judges the test by the status it exited with
 	t_cleanup
 }
 trap share_cleanup EXIT
 
-for pair in "$U_GA:$ID_GA" "$U_RS:$ID_RS" "$U_NO:$ID_NO"; do
+for pair in "$U_GA:$ID_GA" "$U_RS:$ID_RS" "$U_NO:$ID_NO" "$U_WJ:$ID_WJ"; do
 	u=${pair%:*} id=${pair#*:}
 	groupadd -g "$id" "$u" || die "groupadd $u failed"
 	useradd -M -N -u "$id" -g "$id" -s /usr/sbin/nologin -d /nonexistent "$u" ||
 		die "useradd $u failed"
 done
+useradd --badname -M -N -u "$ID_PC" -g "$ID_RS" -s /usr/sbin/nologin -d /nonexistent "$U_PC" ||
+	die "useradd $U_PC failed"
 
 as() { local u=$1; shift; timeout 60 setpriv --reuid "$u" --regid "$u" --clear-groups "$@"; }
 
-# the basic fixture with our accounts as the two departments' members
-sed -e "s/\[1001\]/[$ID_GA]/; s/\[2001\]/[$ID_GA]/; s/\[1002\]/[$ID_RS]/; s/\[2002\]/[$ID_RS]/" \
+# the basic fixture with our accounts as the two departments' members,
+# and weijian, a department with no grant on the entry
+sed -e "s/\[1001\]/[$ID_GA]/; s/\[2001\]/[$ID_GA]/; s/\[1002\]/[$ID_RS, $ID_PC]/; s/\[2002\]/[$ID_RS]/" \
+	-e "s/^\(    {\"id\": \"renshe\".*\)$/\1,\n    {\"id\": \"weijian\", \"name\": \"市卫健委\", \"members\": {\"uids\": [$ID_WJ]}}/" \
 	"$HELPERS/policy_basic.json" > "$T_TMP/policy.json"
 pool_init
 check "apply the policy" pctl policy apply "$T_TMP/policy.json"
@@ -57,10 +65,15 @@ mkdir -p "$SMB"
 check "poolctl share smb" sh -c '"$0" -s "$1" share smb --mount "$2" > "$3"' \
 	"$POOLCTL" "$STORE" "$MNT" "$SMB/poolfs.conf"
 check_eq "one share per department with an account" \
-	"$(grep -cE '^\[(gongan|renshe)\]$' "$SMB/poolfs.conf")" 2
+	"$(grep -cE '^\[(gongan|renshe|weijian)\]$' "$SMB/poolfs.conf")" 3
 check_eq "gongan's share admits its member only" \
 	"$(sed -n '/^\[gongan\]/,/^$/p' "$SMB/poolfs.conf" | grep 'valid users')" \
 	"	valid users = \"$U_GA\" \"+$U_GA\""
+check_eq "renshe's share names its member, not the one Samba would expand" \
+	"$(sed -n '/^\[renshe\]/,/^$/p' "$SMB/poolfs.conf" | grep 'valid users')" \
+	"	valid users = \"$U_RS\" \"+$U_RS\""
+check "and says why the other is left out" grep -q "^# renshe: members .* uid $ID_PC$" "$SMB/poolfs.conf"
+check_rc "a mount path with a % is a usage error" 2 pctl share smb --mount '/srv/%U'
 check_eq "no share forces a user" "$(grep -cE 'force user|admin users|guest ok = yes' "$SMB/poolfs.conf")" 0
 check_fails "share smb without --mount is refused" pctl share smb
 check_rc "a relative mount path is a usage error" 2 pctl share smb --mount rel/path
@@ -69,8 +82,8 @@ check_rc "an option with a quote is a usage error" 2 pctl share smb --mount '/a"
 smb_private_conf "$SMB" "$PORT" > "$SMB/smb.conf"
 check "testparm accepts the configuration" testparm -s --debuglevel=1 "$SMB/smb.conf"
 testparm -s "$SMB/smb.conf" 2> "$SMB/testparm.err" > /dev/null
-check_eq "testparm has no complaint" "$(grep -ciE 'unknown parameter|invalid|ignoring' "$SMB/testparm.err")" 0
-for u in $U_GA $U_RS $U_NO; do
+check_eq "testparm has no complaint" "$(grep -ciE 'unknown parameter|invalid|ignoring|found in service section' "$SMB/testparm.err")" 0
+for u in $U_GA $U_RS $U_NO $U_WJ; do
 	printf '%s\n%s\n' "$PW" "$PW" | smbpasswd -c "$SMB/smb.conf" -s -a "$u" > /dev/null ||
 		die "smbpasswd -a $u failed"
 done
@@ -92,6 +105,20 @@ smbc() {
 
 # ---- the provider writes and reads raw over SMB ----
 t_fixture_people "$T_TMP/people.csv" wide
+check_fails "weijian may not list gongan's entry" as "$ID_WJ" ls "$MNT$GA"
+# weijian watches the catalog above the entry (smbclient's notify is
+# recursive) while gongan makes a file there; stdbuf: what it heard is
+# printed before timeout ends it
+(timeout 12 stdbuf -o0 smbclient -s "$SMB/client.conf" //127.0.0.1/weijian -p "$PORT" -m SMB3 \
+	-U "$U_WJ%$PW" -c "notify 基础库" > "$T_TMP/notify.out" 2>&1) &
+WATCH=$!
+sleep 3
+out=$(smbc "$U_GA" gongan "cd \"$GA\"; put \"$T_TMP/people.csv\" 张三丰.csv")
+check_eq "gongan puts a file named after a person" "$(grep -c NT_STATUS <<< "$out")" 0 || note "$out"
+wait "$WATCH"
+check_eq "weijian hears no name made inside the entry" "$(grep -c 张三丰 "$T_TMP/notify.out")" 0 ||
+	note "notify: $(head -c 300 "$T_TMP/notify.out")"
+out=$(smbc "$U_GA" gongan "cd \"$GA\"; del 张三丰.csv")
 out=$(smbc "$U_GA" gongan "cd \"$GA\"; put \"$T_TMP/people.csv\" people.csv")
 check_eq "gongan puts a file over SMB" "$(grep -c NT_STATUS <<< "$out")" 0 || note "$out"
 check_same "the pool holds the bytes gongan sent" <(as "$ID_GA" cat "$MNT$GA/people.csv") \
