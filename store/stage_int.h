@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/search.h"
 #include "store/content.h"
 
 struct extent {
@@ -38,17 +39,8 @@ struct store_stage {
 /* First extent whose end is at or after off (so touching ones merge). */
 static inline size_t ext_first_reaching(const struct store_stage *st, uint64_t off)
 {
-	size_t lo = 0, hi = st->n_ext;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (st->ext[mid].end < off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return search_u64_first(st->ext, st->n_ext, sizeof(*st->ext),
+				offsetof(struct extent, end), off);
 }
 /* Reads exactly len bytes at off, which lie below st->size. */
 int stage_read_at(struct store_stage *st, uint8_t *buf, size_t len, uint64_t off);
