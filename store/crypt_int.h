@@ -53,7 +53,7 @@ struct crypt {
 void dkey_clear(struct dkey *d);
 /* Makes d key id from raw: its derived keys and contexts; d cleared on failure. */
 int dkey_set(enum crypt_cipher c, struct dkey *d, uint32_t id, const uint8_t raw[32]);
-/* A keyset with chunk-id key idkey and no data key yet; NULL for a plain pool's cipher or no MAC. */
+/* A keyset with chunk-id key idkey and no data key yet; NULL for CRYPT_PLAIN or no MAC. */
 struct crypt *crypt_alloc(enum crypt_cipher c, const uint8_t idkey[32]);
 /* crypt_seal() and crypt_open() (store/crypt.h) with key d. */
 int seal_with(enum crypt_cipher c, const struct dkey *d, const void *ad, size_t adlen,
