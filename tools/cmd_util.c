@@ -217,9 +217,10 @@ int cmd_need_input(struct ctl_ctx *ctx, const char *name)
 	return 0;
 }
 
-void cmd_audit_init(const struct ctl_ctx *ctx, struct audit_rec *r,
+void cmd_audit_init(struct ctl_ctx *ctx, struct audit_rec *r,
 		    const char *op, const char *path)
 {
+	ctx->audited = true;
 	memset(r, 0, sizeof(*r));
 	r->uid = ctx->uid;
 	r->gid = ctx->gid;
