@@ -198,9 +198,10 @@ static int audit_command(struct ctl_ctx *ctx, const struct cmd *c, const char *w
 			op.buf[i] = '.';
 	cmd_audit_init(ctx, &rec, op.buf, "");
 	strbuf_addf(&why, "%s: %s; exit %d", rec.reason, words, code);
+	/* its message is one line (cmd_error) */
 	if (code && ctx->err.len) {
 		nl = strcspn(ctx->err.buf, "\n");
-		strbuf_addf(&why, ": %.*s", (int)(nl < 200 ? nl : 200), ctx->err.buf);
+		strbuf_addf(&why, ": %.*s", (int)(nl < 300 ? nl : 300), ctx->err.buf);
 	}
 	rec.result = code == CTL_EXIT_USAGE ? -EINVAL : 0;
 	rec.reason = why.buf;

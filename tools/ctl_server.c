@@ -272,6 +272,22 @@ static void send_reply(int fd, int code, struct ctl_ctx *ctx, bool refused)
 	json_decref(reply);
 }
 
+static void record_bad_request(struct ctl_server *srv, struct ctl_ctx *ctx)
+{
+	struct strbuf why = STRBUF_INIT;
+	struct audit_rec rec;
+	size_t nl = strcspn(ctx->err.buf, "\n");
+
+	cmd_audit_init(ctx, &rec, "admin.request", "");
+	strbuf_addf(&why, "%s: %.*s", rec.reason, (int)(nl < 300 ? nl : 300), ctx->err.buf);
+	rec.result = -EINVAL;
+	rec.reason = why.buf;
+	/* the refusal stands even if it cannot be recorded */
+	if (audit_append(srv->store, &rec))
+		log_err("control: cannot audit a bad request of uid %u", ctx->uid);
+	strbuf_release(&why);
+}
+
 static void serve_conn(struct ctl_server *srv, int fd)
 {
 	struct ucred cred;
@@ -316,6 +332,9 @@ static void serve_conn(struct ctl_server *srv, int fd)
 	default:
 		goto out;		/* the peer left: nobody to answer */
 	}
+	/* a request that named no command it could run is an admin's try too */
+	if (!ctx.audited && code)
+		record_bad_request(srv, &ctx);
 reply:
 	send_reply(fd, code, &ctx, refused);
 out:

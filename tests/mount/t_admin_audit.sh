@@ -71,6 +71,25 @@ check_rc "an auditor may not apply" 1 ua 1501 policy apply "$FIX"
 check_eq "the refusal is in the log" "$(recs admin.denied 1501 | cut -d'|' -f2)" \
 	"policy apply needs the security_admin role"
 
+# ---- odd words: one line back, recorded ----
+out=$(ua 1501 versions "$(printf '/a\nforged: ok\e[2J')" 2>&1)
+check_eq "a path with a newline and an escape: exit 2, one line" "$?|$(wc -l <<< "$out")" "2|1"
+check_eq "its control bytes shown, not sent" "$out" \
+	'poolctl: "/a\x0aforged: ok\x1b[2J": no such file or directory'
+as 1501 1501 "$UPY" - "$STORE/control.sock" <<'PY' > "$T_TMP/bad.out" || fail "the bad request did not run"
+import json, socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+b = json.dumps({"v": 2, "argv": ["status"]}).encode()
+s.sendall(struct.pack(">I", len(b)) + b)
+n = struct.unpack(">I", s.recv(4, socket.MSG_WAITALL))[0]
+print(json.loads(s.recv(n, socket.MSG_WAITALL))["stderr"], end="")
+PY
+check_eq "a request of an unknown protocol: one line" "$(cat "$T_TMP/bad.out")" \
+	"poolctl: request.v: only protocol version 1 is known"
+check_eq "it is in the log" "$(recs admin.request 1501)" \
+	"-22|poolctl via control socket: poolctl: request.v: only protocol version 1 is known"
+
 # ---- a local user in no role hammers the socket ----
 TRIES=400
 as 1234 1234 "$UPY" - "$STORE/control.sock" "$TRIES" <<'PY' || fail "the flood did not run"
