@@ -7,7 +7,7 @@
 # unknown option); a local user in no role hammering the socket adds a
 # couple of coalesced records whose counts sum to every try, and the
 # daemon keeps serving.
-# timeout: 120
+# timeout: 240
 . "$(dirname "$0")/../lib.sh"
 t_setup
 t_setup_readers
@@ -76,6 +76,12 @@ out=$(ua 1501 versions "$(printf '/a\nforged: ok\e[2J')" 2>&1)
 check_eq "a path with a newline and an escape: exit 2, one line" "$?|$(wc -l <<< "$out")" "2|1"
 check_eq "its control bytes shown, not sent" "$out" \
 	'poolctl: "/a\x0aforged: ok\x1b[2J": no such file or directory'
+# poolctl's own messages (a FILE it reads, an option) are one line too
+out=$(ua 1500 policy check "$(printf '%s/no\nforged: ok' "$T_TMP")" 2>&1)
+check_eq "a FILE with a newline: exit 2, one line" "$?|$(wc -l <<< "$out")" "2|1"
+out=$("$POOLCTL" "$(printf -- '--x\nforged: ok')" status 2>&1)
+check_eq "an option with a newline: exit 2, one line" "$?|$out" \
+	'2|poolctl: unknown option "--x\x0aforged: ok" (see poolctl --help)'
 as 1501 1501 "$UPY" - "$STORE/control.sock" <<'PY' > "$T_TMP/bad.out" || fail "the bad request did not run"
 import json, socket, struct, sys
 s = socket.socket(socket.AF_UNIX)
