@@ -1,7 +1,8 @@
 /*
  * fs/view.c - desensitized views: built through policy/desens into the
- * store's view cache, opened for readers, sized for stat(), and built
- * ahead of reads by one worker after each commit.
+ * store's view cache, opened, sized for stat(), and built ahead of reads
+ * by one worker after each commit; a reader's handle and its view are
+ * fs/view_handle.c.
  *
  * The store tolerates two builders committing one view, but a second
  * build of a large file is wasted work, so builds in flight are kept in
@@ -505,22 +506,6 @@ static uint64_t view_size(struct fs *fs, uint64_t sino, uint64_t version,
 
 /* ---- the daemon's side ---- */
 
-int fs_view_decide(fuse_req_t req, const char *op, const char *path,
-		   enum policy_action action, struct policy_decision *d,
-		   struct fs_view_pick *vp)
-{
-	int err;
-
-	memset(vp, 0, sizeof(*vp));
-	err = fs_decide_keep(req, op, path, action, d, &vp->policy);
-	if (err < 0)
-		return err;
-	vp->view = d->view;
-	d->view = NULL;
-	vp->vid = fs_view_kid(fs_of(req), vp->policy, vp->view, path, &vp->private_cache);
-	return 0;
-}
-
 uint32_t fs_view_kid(struct fs *fs, struct policy *p, const struct policy_view *v,
 		     const char *path, bool *private)
 {
@@ -546,13 +531,6 @@ uint32_t fs_view_kid(struct fs *fs, struct policy *p, const struct policy_view *
 	return (uint32_t)i + 1;
 }
 
-void fs_view_pick_release(struct fs_view_pick *vp)
-{
-	if (vp->policy)
-		policy_put(vp->policy);
-	memset(vp, 0, sizeof(*vp));
-}
-
 bool fs_view_private(struct fs *fs, const char *path)
 {
 	struct policy *p;
@@ -566,100 +544,6 @@ bool fs_view_private(struct fs *fs, const char *path)
 	if (p)
 		policy_put(p);
 	return private;
-}
-
-int fs_view_attach(fuse_req_t req, struct fs_file *fh, const struct fs_view_pick *vp,
-		   const struct policy_decision *d)
-{
-	struct fs *fs = fs_of(req);
-	struct policy_decision failed;
-	struct strbuf map = STRBUF_INIT;
-	struct perr e = PERR_INIT;
-	uint8_t cid[32];
-	int err;
-
-	/* a snapshot from before the file's first version reads as empty */
-	if (!vp->view || !fh->content)
-		return 0;
-	err = fs_view_open(fs, fh->content, vp->view, fh->path.buf, &fh->vcontent, &map, &e);
-	if (err == 0 && !fh->vcontent) {
-		store_content_id(fh->content, cid);
-		err = fs_vseg_open(fs, vp->policy, policy_view_rules(vp->view),
-				   fh->node->key.sino, store_content_version(fh->content), cid,
-				   &map, &fh->vseg, &e);
-		if (err < 0)
-			err = -EIO;
-	}
-	strbuf_release(&map);
-	if (err == 0)
-		return 0;
-	failed = *d;
-	snprintf(failed.reason, sizeof(failed.reason), "view not built: %s",
-		 perr_msg(&e, -err));
-	log_warn("\"%s\": %s", fh->path.buf, failed.reason);
-	if (fs_audit_view(fs, &fh->who, "open", fh->path.buf, err, &failed, fh->view,
-			  fh->version, 0) < 0)
-		return -EIO;
-	return err;
-}
-
-/* Audits a failed read of a view served in segments, with its reason. */
-static ssize_t vseg_failed(fuse_req_t req, struct fs_file *fh, const struct perr *pe,
-			   ssize_t r)
-{
-	struct policy_decision failed;
-	struct perr e = *pe;
-
-	failed = fh->dec;
-	snprintf(failed.reason, sizeof(failed.reason), "view segment not made: %s",
-		 perr_msg(&e, (int)-r));
-	log_warn("\"%s\": %s", fh->path.buf, failed.reason);
-	fs_audit_view(fs_of(req), &fh->who, "read", fh->path.buf, -EIO, &failed, fh->view,
-		      fh->version, 0);
-	return -EIO;
-}
-
-static ssize_t vseg_read(fuse_req_t req, struct fs_file *fh, void *buf, size_t size,
-			 uint64_t off)
-{
-	struct perr e = PERR_INIT;
-	ssize_t r = fs_vseg_read(fh->vseg, buf, size, off, &e);
-
-	return r >= 0 ? r : vseg_failed(req, fh, &e, r);
-}
-
-ssize_t fs_view_readv(fuse_req_t req, struct fs_file *fh, struct fs_vseg_iov *rv,
-		      size_t size, uint64_t off)
-{
-	struct perr e = PERR_INIT;
-	ssize_t r = fs_vseg_readv(fh->vseg, rv, size, off, &e);
-
-	return r >= 0 ? r : vseg_failed(req, fh, &e, r);
-}
-
-/*
- * Every failure is recorded here, once: the caller records none for a
- * handle with a view.
- */
-ssize_t fs_view_read(fuse_req_t req, struct fs_file *fh, void *buf, size_t size,
-		     uint64_t off)
-{
-	ssize_t r;
-
-	if (fh->vseg)
-		return vseg_read(req, fh, buf, size, off);
-	/* a writer's O_RDWR handle reads the view of the version it opened */
-	if (!fh->writable || fh->vcontent) {
-		r = fh->vcontent ? store_content_read(fh->vcontent, buf, size, off) : 0;
-		/* stored bytes that fail their check (a flipped byte, a moved value) */
-		if (r == -EIO)
-			fs_audit_view(fs_of(req), &fh->who, "read", fh->path.buf, -EIO, &fh->dec,
-				      fh->view, fh->version, 0);
-		return r;
-	}
-	/* fail closed: else a writer's handle reads the stage, which is raw */
-	return fs_deny(req, "read", fh->path.buf, -EACCES, "the caller's view is "
-		       "desensitized: a handle open for writing cannot read");
 }
 
 void fs_view_attr(fuse_req_t req, struct fs_inode *n, uint64_t ino,
@@ -687,32 +571,6 @@ void fs_view_attr(fuse_req_t req, struct fs_inode *n, uint64_t ino,
 	}
 	st->st_size = (off_t)size;
 	st->st_blocks = (blkcnt_t)((size + 511) / 512);
-}
-
-int fs_view_recheck(fuse_req_t req, const struct fs_file *fh, const char *op,
-		    const char *path, enum policy_action action)
-{
-	struct policy_decision d;
-	struct fs_view_pick vp;
-	const char *now;
-	int err;
-
-	err = fs_view_decide(req, op, path, action, &d, &vp);
-	if (err == 0 && action == POLICY_READ) {
-		now = vp.view ? policy_view_fingerprint(vp.view) : "";
-		/* the handle serves the old view: the caller must open the file again */
-		if (strcmp(now, fh->view)) {
-			snprintf(d.reason, sizeof(d.reason), "the reader's view changed "
-				 "since open (%.12s to %.12s)", fh->view[0] ? fh->view : "raw",
-				 now[0] ? now : "raw");
-			d.allow = 0;
-			d.err = -EACCES;
-			err = fs_audit(req, op, path, -EACCES, &d, fh->version, 0) < 0 ?
-			      -EIO : -EACCES;
-		}
-	}
-	fs_view_pick_release(&vp);
-	return err;
 }
 
 /* ---- building ahead of reads ---- */

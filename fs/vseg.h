@@ -24,7 +24,7 @@
 struct fs;
 struct policy;
 
-/* ---- building a map, during a build's full pass (fs/view.c) ---- */
+/* ---- the map, made during a build's full pass (fs/view.c; fs/vseg_map.c) ---- */
 
 struct vseg_builder {
 	uint64_t step;			/* least source bytes per segment */
@@ -48,6 +48,14 @@ void vseg_builder_release(struct vseg_builder *m);
 
 /* The view size a map records; -EIO when map is not one. */
 int vseg_map_size(const void *map, size_t len, uint64_t *size);
+/*
+ * The figures of map: its source and view sizes, its body, and its *np
+ * boundaries, three figures each (source off, view off, line), in *bp
+ * (left as it was until they are read; free() it, whatever the result).
+ * -EIO unless every figure fits the others.
+ */
+int vseg_map_load(const struct strbuf *map, uint64_t *src_size, uint64_t *view_size,
+		  uint64_t *body, uint64_t **bp, size_t *np);
 
 /* ---- reading ---- */
 

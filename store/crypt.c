@@ -1,7 +1,8 @@
 /*
  * store/crypt.c - keysets, sealed values and keyed chunk ids (formats
- * drawn in store/crypt.h), with OpenSSL 3 EVP only. Master key files and
- * passphrases are store/crypt_master.c.
+ * drawn in store/crypt.h), with OpenSSL 3 EVP only. Wrapping keysets and
+ * secrets with the master key is store/crypt_wrap.c, master key files
+ * and passphrases store/crypt_master.c.
  *
  * Why these choices:
  *   - Random 96-bit nonces, never counters: a counter kept in the store
@@ -45,10 +46,7 @@
 #include "common/error.h"
 #include "common/strbuf.h"
 
-#define ENVELOPE_FMT	1
 #define NONCE_LEN	12
-#define KEYSET_FMT	1
-#define WRAP_KEY_ID	0		/* the id sealed values of the master key carry */
 
 /*
  * Contexts keyed for one key, free for the next caller: taken and given
@@ -61,26 +59,6 @@ struct ctx_pool {
 	pthread_mutex_t lock;
 	int n;
 	void *ctx[CTX_KEEP];
-};
-
-struct dkey {
-	uint32_t id;
-	uint8_t raw[CRYPT_KEY_LEN];
-	uint8_t enc[CRYPT_KEY_LEN];	/* AES key, or SM4 key in the first 16 bytes */
-	EVP_MAC_CTX *mac;		/* sm4: HMAC-SM3 keyed, the template of macs */
-	struct ctx_pool *ciphers;	/* EVP_CIPHER_CTX keyed with enc (GCM or SM4-CTR) */
-	struct ctx_pool *macs;		/* sm4: EVP_MAC_CTX copies of mac */
-};
-
-struct crypt {
-	enum crypt_cipher cipher;
-	uint8_t idkey[CRYPT_KEY_LEN];
-	EVP_MAC_CTX *idmac;		/* HMAC keyed with idkey, the template of idmacs */
-	struct ctx_pool *idmacs;
-	struct dkey keys[CRYPT_MAX_KEYS];
-	uint32_t nkeys;			/* keys[0..nkeys) are published; atomic */
-	uint32_t current;		/* index into keys; atomic */
-	bool staged;			/* keys[nkeys] is made, not published */
 };
 
 int crypt_cipher_parse(const char *name, enum crypt_cipher *c)
@@ -326,7 +304,7 @@ static int derive(enum crypt_cipher c, const uint8_t raw[CRYPT_KEY_LEN], const c
 
 /* ---- data keys ---- */
 
-static void dkey_clear(struct dkey *d)
+void dkey_clear(struct dkey *d)
 {
 	pool_free(d->ciphers, cipher_release);
 	pool_free(d->macs, mac_release);
@@ -334,7 +312,7 @@ static void dkey_clear(struct dkey *d)
 	OPENSSL_cleanse(d, sizeof(*d));
 }
 
-static int dkey_set(enum crypt_cipher c, struct dkey *d, uint32_t id, const uint8_t raw[32])
+int dkey_set(enum crypt_cipher c, struct dkey *d, uint32_t id, const uint8_t raw[32])
 {
 	uint8_t mk[32];
 	int ret;
@@ -356,7 +334,7 @@ static int dkey_set(enum crypt_cipher c, struct dkey *d, uint32_t id, const uint
 	return ret;
 }
 
-static struct crypt *crypt_alloc(enum crypt_cipher c, const uint8_t idkey[32])
+struct crypt *crypt_alloc(enum crypt_cipher c, const uint8_t idkey[32])
 {
 	struct crypt *k;
 
@@ -571,8 +549,8 @@ static int sm4_tag(const struct dkey *d, const void *ad, size_t adlen, const uin
 	return mac_pooled(d->macs, d->mac, alen, 4, ad, adlen, env, CRYPT_HDR_LEN + len, tag);
 }
 
-static int seal_with(enum crypt_cipher c, const struct dkey *d, const void *ad, size_t adlen,
-		     const void *plain, size_t len, uint8_t *out)
+int seal_with(enum crypt_cipher c, const struct dkey *d, const void *ad, size_t adlen,
+	      const void *plain, size_t len, uint8_t *out)
 {
 	uint8_t tag[32];
 	int ret;
@@ -593,8 +571,8 @@ static int seal_with(enum crypt_cipher c, const struct dkey *d, const void *ad, 
 	return ret;
 }
 
-static int open_with(enum crypt_cipher c, const struct dkey *d, const void *ad, size_t adlen,
-		     const uint8_t *in, size_t len, uint8_t *out)
+int open_with(enum crypt_cipher c, const struct dkey *d, const void *ad, size_t adlen,
+	      const uint8_t *in, size_t len, uint8_t *out)
 {
 	size_t plen = len - CRYPT_OVERHEAD;
 	uint8_t tag[32];
@@ -642,166 +620,4 @@ int crypt_open(const struct crypt *k, const void *ad, size_t adlen,
 int crypt_chunk_id(const struct crypt *k, const void *data, size_t len, uint8_t id[32])
 {
 	return mac_pooled(k->idmacs, k->idmac, data, len, NULL, 0, NULL, 0, id);
-}
-
-/* ---- wrapping with the master key ---- */
-
-static int master_key(enum crypt_cipher c, const uint8_t master[32], struct dkey *d)
-{
-	return dkey_set(c, d, WRAP_KEY_ID, master);
-}
-
-/*
- * Keyset, before wrapping: u8 format (1), u8 cipher, be32 current key id,
- * 32 chunk-id key, be32 n, n x (be32 id, 32 raw key).
- */
-int crypt_wrap(const struct crypt *k, const uint8_t master[CRYPT_KEY_LEN], const char *pool_id,
-	       struct strbuf *out)
-{
-	uint32_t n = __atomic_load_n(&k->nkeys, __ATOMIC_SEQ_CST), cur = __atomic_load_n(&k->current, __ATOMIC_SEQ_CST);
-	struct strbuf plain = STRBUF_INIT, ad = STRBUF_INIT;
-	struct dkey mk;
-	uint8_t h[10];
-	int ret;
-
-	if (k->staged) {
-		cur = n;
-		n++;
-	}
-	h[0] = KEYSET_FMT;
-	h[1] = (uint8_t)k->cipher;
-	put_be32(h + 2, k->keys[cur].id);
-	strbuf_add(&plain, h, 6);
-	strbuf_add(&plain, k->idkey, CRYPT_KEY_LEN);
-	put_be32(h, n);
-	strbuf_add(&plain, h, 4);
-	for (uint32_t i = 0; i < n; i++) {
-		put_be32(h, k->keys[i].id);
-		strbuf_add(&plain, h, 4);
-		strbuf_add(&plain, k->keys[i].raw, CRYPT_KEY_LEN);
-	}
-	strbuf_addf(&ad, "poolfs keyset %s", pool_id);
-	ret = master_key(k->cipher, master, &mk);
-	if (ret)
-		goto out;
-	strbuf_grow(out, plain.len + CRYPT_OVERHEAD);
-	ret = seal_with(k->cipher, &mk, ad.buf, ad.len, plain.buf, plain.len,
-			(uint8_t *)out->buf + out->len);
-	if (!ret)
-		strbuf_setlen(out, out->len + plain.len + CRYPT_OVERHEAD);
-	dkey_clear(&mk);
-out:
-	OPENSSL_cleanse(plain.buf, plain.len);
-	strbuf_release(&plain);
-	strbuf_release(&ad);
-	return ret;
-}
-
-static int keyset_decode(enum crypt_cipher c, const uint8_t *p, size_t len, struct crypt **out)
-{
-	struct crypt *k = NULL;
-	uint32_t n, cur;
-	int ret = -EBADMSG;
-
-	if (len < 42 || p[0] != KEYSET_FMT || p[1] != (uint8_t)c)
-		goto out;
-	cur = get_be32(p + 2);
-	n = get_be32(p + 38);
-	if (n == 0 || n > CRYPT_MAX_KEYS || len != 42 + (size_t)n * 36)
-		goto out;
-	k = crypt_alloc(c, p + 6);
-	if (!k) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	ret = 0;
-	for (uint32_t i = 0; i < n && !ret; i++) {
-		const uint8_t *e = p + 42 + (size_t)i * 36;
-
-		ret = get_be32(e) ? dkey_set(c, &k->keys[i], get_be32(e), e + 4) : -EBADMSG;
-		if (!ret && get_be32(e) == cur)
-			__atomic_store_n(&k->current, i, __ATOMIC_SEQ_CST);
-	}
-	if (!ret && k->keys[__atomic_load_n(&k->current, __ATOMIC_SEQ_CST)].id != cur)
-		ret = -EBADMSG;
-	if (ret)
-		goto out;
-	__atomic_store_n(&k->nkeys, n, __ATOMIC_SEQ_CST);
-	*out = k;
-	k = NULL;
-out:
-	crypt_free(k);
-	return ret;
-}
-
-int crypt_unwrap(enum crypt_cipher c, const uint8_t *blob, size_t len,
-		 const uint8_t master[CRYPT_KEY_LEN], const char *pool_id, struct crypt **out)
-{
-	struct strbuf ad = STRBUF_INIT;
-	uint8_t *plain = NULL;
-	struct dkey mk;
-	int ret;
-
-	*out = NULL;
-	if (len < CRYPT_OVERHEAD || blob[0] != ENVELOPE_FMT || get_be32(blob + 1) != WRAP_KEY_ID)
-		return -EBADMSG;
-	plain = xmalloc(len);
-	strbuf_addf(&ad, "poolfs keyset %s", pool_id);
-	ret = master_key(c, master, &mk);
-	if (!ret) {
-		ret = open_with(c, &mk, ad.buf, ad.len, blob, len, plain);
-		dkey_clear(&mk);
-	}
-	if (ret == -EBADMSG)
-		ret = -EKEYREJECTED;
-	if (!ret)
-		ret = keyset_decode(c, plain, len - CRYPT_OVERHEAD, out);
-	OPENSSL_cleanse(plain, len);
-	free(plain);
-	strbuf_release(&ad);
-	return ret;
-}
-
-int crypt_wrap_secret(enum crypt_cipher c, const uint8_t master[CRYPT_KEY_LEN],
-		      const char *label, const uint8_t *secret, size_t len, struct strbuf *out)
-{
-	struct dkey mk;
-	int ret = master_key(c, master, &mk);
-
-	if (ret)
-		return ret;
-	strbuf_grow(out, len + CRYPT_OVERHEAD);
-	ret = seal_with(c, &mk, label, strlen(label), secret, len,
-			(uint8_t *)out->buf + out->len);
-	if (!ret)
-		strbuf_setlen(out, out->len + len + CRYPT_OVERHEAD);
-	dkey_clear(&mk);
-	return ret;
-}
-
-ssize_t crypt_unwrap_secret(enum crypt_cipher c, const uint8_t master[CRYPT_KEY_LEN],
-			    const char *label, const uint8_t *in, size_t len,
-			    uint8_t *out, size_t cap)
-{
-	struct dkey mk;
-	uint8_t *tmp;
-	int ret;
-
-	if (len < CRYPT_OVERHEAD || in[0] != ENVELOPE_FMT || get_be32(in + 1) != WRAP_KEY_ID)
-		return -EKEYREJECTED;
-	if (len - CRYPT_OVERHEAD > cap)
-		return -ENOSPC;
-	tmp = xmalloc(len);
-	ret = master_key(c, master, &mk);
-	if (!ret) {
-		ret = open_with(c, &mk, label, strlen(label), in, len, tmp);
-		dkey_clear(&mk);
-	}
-	if (ret == -EBADMSG)
-		ret = -EKEYREJECTED;
-	if (!ret)
-		memcpy(out, tmp, len - CRYPT_OVERHEAD);
-	OPENSSL_cleanse(tmp, len);
-	free(tmp);
-	return ret ? ret : (ssize_t)(len - CRYPT_OVERHEAD);
 }

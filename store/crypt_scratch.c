@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@
 
 #include "common/alloc.h"
 #include "common/codec.h"
+#include "common/search.h"
 
 /* ---- scratch files ---- */
 
@@ -80,16 +82,9 @@ int crypt_scratch_new(enum crypt_cipher c, struct crypt_scratch **out)
 static struct scratch_ent *scratch_ent(struct crypt_scratch *x, uint64_t blk, bool make)
 {
 	uint64_t idx = blk / SCRATCH_PAGE;
-	size_t lo = 0, hi = x->npages;
+	size_t lo = search_u64_first(x->pages, x->npages, sizeof(*x->pages),
+				     offsetof(struct scratch_page, index), idx);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (x->pages[mid].index < idx)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (lo < x->npages && x->pages[lo].index == idx)
 		return &x->pages[lo].ent[blk % SCRATCH_PAGE];
 	if (!make)

@@ -76,7 +76,8 @@ static void test_status_no_mount(void)
 				STORE_VIEW_BUDGET_DEFAULT);
 		head = json_object_get(doc, "audit_head");
 		CU_ASSERT_EQUAL_FATAL(store_audit_head(pool, &h), 0);
-		CU_ASSERT_EQUAL(json_integer_value(json_object_get(head, "seq")), (json_int_t)h.seq);
+		/* the head it saw, before status's own record (commands.c) */
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(head, "seq")), (json_int_t)h.seq - 1);
 		CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(head, "algo")), "sha256");
 		CU_ASSERT_EQUAL(strlen(json_string_value(json_object_get(head, "hash"))), 64);
 		json_decref(doc);
@@ -108,7 +109,7 @@ static void test_status_mount_and_backup(void)
 		CU_ASSERT_EQUAL_FATAL(store_audit_head(pool, &h), 0);
 		CU_ASSERT_TRUE(h.seq >= 3);
 		CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(doc, "audit_head"),
-								   "seq")), (json_int_t)h.seq);
+								   "seq")), (json_int_t)h.seq - 1);
 		json_decref(doc);
 	}
 	ctl_ctx_release(&ctx);

@@ -148,8 +148,12 @@ int cmd_resolve_file(struct ctl_ctx *ctx, const char *path, uint64_t *ino);
  */
 int cmd_need_input(struct ctl_ctx *ctx, const char *name);
 
-/* Fills the who-part of an audit record from the caller in ctx. */
-void cmd_audit_init(const struct ctl_ctx *ctx, struct audit_rec *r,
+/*
+ * Fills the who-part of an audit record from the caller in ctx, and
+ * marks ctx as recording its own command (else ctl_run() records it):
+ * a command whose record is then not written clears ctx->audited.
+ */
+void cmd_audit_init(struct ctl_ctx *ctx, struct audit_rec *r,
 		    const char *op, const char *path);
 
 /*

@@ -324,10 +324,13 @@ static int store_input(struct ctl_ctx *ctx, const char *name, struct apply_resul
 	rec.version = a->previous + 1;
 	rec.reason = why.buf;
 	rc = store_policy_put(ctx->store, ctx->input.buf, ctx->input.len, &w, &rec, &a->version);
-	if (rc)
+	if (rc) {
+		/* rec goes in with the version only */
+		ctx->audited = false;
 		rc = cmd_fail(ctx, rc, NULL, name);
-	else
+	} else {
 		a->applied = true;
+	}
 	strbuf_release(&why);
 	return rc;
 }

@@ -100,6 +100,9 @@ int cmd_restore(struct ctl_ctx *ctx, int argc, char **argv)
 		rc = ctx->hooks->change_inode(ctx->hooks->data, ino, restore_op, &r);
 	else
 		rc = restore_op(&r);
+	/* the store writes rec only with the restored version */
+	if (rc)
+		ctx->audited = false;
 	if (rc == -ENOENT) {
 		rc = cmd_error(ctx, CTL_EXIT_USAGE, "\"%s\": no version %" PRIu64
 			       " (see poolctl versions)", path, version);

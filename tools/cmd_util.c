@@ -116,13 +116,28 @@ int cmd_parse_exit(int n)
 
 int cmd_error(struct ctl_ctx *ctx, int code, const char *fmt, ...)
 {
+	struct strbuf msg = STRBUF_INIT;
 	va_list ap;
 
-	strbuf_addstr(&ctx->err, "poolctl: ");
 	va_start(ap, fmt);
-	strbuf_vaddf(&ctx->err, fmt, ap);
+	strbuf_vaddf(&msg, fmt, ap);
 	va_end(ap);
+	/*
+	 * One line, whatever the caller gave: a path or value that holds a
+	 * newline or an escape sequence would otherwise print a second,
+	 * forged line (or move the cursor) on the admin's terminal.
+	 */
+	strbuf_addstr(&ctx->err, "poolctl: ");
+	for (size_t i = 0; i < msg.len; i++) {
+		unsigned char ch = (unsigned char)msg.buf[i];
+
+		if (ch < 0x20 || ch == 0x7f)
+			strbuf_addf(&ctx->err, "\\x%02x", ch);
+		else
+			strbuf_addch(&ctx->err, (char)ch);
+	}
 	strbuf_addch(&ctx->err, '\n');
+	strbuf_release(&msg);
 	return code;
 }
 
@@ -217,9 +232,10 @@ int cmd_need_input(struct ctl_ctx *ctx, const char *name)
 	return 0;
 }
 
-void cmd_audit_init(const struct ctl_ctx *ctx, struct audit_rec *r,
+void cmd_audit_init(struct ctl_ctx *ctx, struct audit_rec *r,
 		    const char *op, const char *path)
 {
+	ctx->audited = true;
 	memset(r, 0, sizeof(*r));
 	r->uid = ctx->uid;
 	r->gid = ctx->gid;

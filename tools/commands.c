@@ -10,11 +10,13 @@
 #include "common/alloc.h"
 #include "tools/cmd_backup.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "store/audit.h"
 #include "store/store.h"
 #include "tools/cmd_status.h"
 #include "tools/cmd_convert.h"
@@ -74,6 +76,9 @@ static const struct cmd commands[] = {
 	{ "share", NULL, "share", cmd_share, 0, CTL_ROLE_SYSTEM,
 	  "Samba or NFS-Ganesha configuration that serves the departments" },
 };
+
+/* the words of a command kept in its record; a path fits, a flood does not */
+#define AUDIT_CMD_WORDS_MAX	512
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -164,8 +169,54 @@ void ctl_refusal_message(int argc, char **argv, struct strbuf *out)
 			    cmd_role_text(CTL_ROLE_ADMIN));
 }
 
+/*
+ * The record of a command that wrote none itself (status, stats, crypto,
+ * share, scrub, policy check, and every command that failed before its
+ * own record): each admin action is in the log, allowed or not, with
+ * who, the words given and how it ended. Like the commands' own records
+ * it is written before the answer, and an answer the log does not show
+ * is withheld.
+ */
+static int audit_command(struct ctl_ctx *ctx, const struct cmd *c, const char *words,
+			 int code)
+{
+	struct strbuf why = STRBUF_INIT, op = STRBUF_INIT;
+	struct audit_rec rec;
+	size_t nl;
+	int rc;
+
+	/* root's own poolctl that never opened the pool touched nothing */
+	if (!ctx->store)
+		return code;
+	/*
+	 * "admin.restore", never "restore": verify and status read meaning
+	 * into a command's own ops (a restore's commit, the policy in force)
+	 */
+	strbuf_addf(&op, "admin.%s", c->full);
+	for (size_t i = 0; i < op.len; i++)
+		if (op.buf[i] == ' ')
+			op.buf[i] = '.';
+	cmd_audit_init(ctx, &rec, op.buf, "");
+	strbuf_addf(&why, "%s: %s; exit %d", rec.reason, words, code);
+	/* its message is one line (cmd_error) */
+	if (code && ctx->err.len) {
+		nl = strcspn(ctx->err.buf, "\n");
+		strbuf_addf(&why, ": %.*s", (int)(nl < 300 ? nl : 300), ctx->err.buf);
+	}
+	rec.result = code == CTL_EXIT_USAGE ? -EINVAL : 0;
+	rec.reason = why.buf;
+	rc = audit_append(ctx->store, &rec);
+	strbuf_release(&why);
+	strbuf_release(&op);
+	if (!rc)
+		return code;
+	strbuf_reset(&ctx->out);
+	return cmd_error(ctx, CTL_EXIT_USAGE, "%s: cannot write the audit record", c->full);
+}
+
 int ctl_run(struct ctl_ctx *ctx, int argc, char **argv)
 {
+	struct strbuf words = STRBUF_INIT;
 	const struct cmd *c;
 	bool group;
 	int shift, rc;
@@ -193,12 +244,21 @@ int ctl_run(struct ctl_ctx *ctx, int argc, char **argv)
 				 "\"%s\": not available over the control socket", c->full);
 	ctx->cmd = c->full;
 	/* --help touches no pool, so it needs no role */
-	if (!has_help(argc - shift + 1, argv + shift - 1)) {
-		rc = cmd_check_role(ctx, c);
-		if (rc)
-			return rc;
-	}
-	return c->fn(ctx, argc - shift + 1, argv + shift - 1);
+	if (has_help(argc - shift + 1, argv + shift - 1))
+		return c->fn(ctx, argc - shift + 1, argv + shift - 1);
+	rc = cmd_check_role(ctx, c);
+	if (rc)
+		return rc;
+	/* the command permutes argv: its words as given, for the record */
+	for (int i = 0; i < argc && words.len < AUDIT_CMD_WORDS_MAX; i++)
+		strbuf_addf(&words, "%s%.*s", i ? " " : "",
+			    (int)(AUDIT_CMD_WORDS_MAX - words.len), argv[i]);
+	ctx->audited = false;
+	rc = c->fn(ctx, argc - shift + 1, argv + shift - 1);
+	if (!ctx->audited)
+		rc = audit_command(ctx, c, words.buf, rc);
+	strbuf_release(&words);
+	return rc;
 }
 
 static void ctx_init_common(struct ctl_ctx *ctx)

@@ -149,6 +149,7 @@ struct ctl_ctx {
 	const char *cmd;		/* "policy apply": for messages, set by ctl_run */
 	struct strbuf input;		/* the FILE argument's content, read by poolctl */
 	bool has_input;
+	bool audited;			/* the command wrote its own audit record */
 	struct ctl_stored_policy stored;	/* roles and explain; see cmd_load_policy() */
 	struct strbuf out, err;		/* what the caller prints */
 };

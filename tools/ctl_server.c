@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -41,6 +42,24 @@
 
 #define CTL_MAX_ARGS	4096
 #define CTL_BACKLOG	16
+#define CTL_DENY_KEYS	64	/* callers refused in one second, coalesced */
+
+/*
+ * A refusal at the gate: its first in a second of the wall clock is
+ * recorded at once, its repeats in that second are counted and written
+ * as one record with the count once the second is over, so a local user
+ * in a connect() loop adds two records a second, not one per try, and
+ * the counts summed are still every try (as fs/coalesce.c does for the
+ * mount's denials).
+ */
+struct ctl_denied {
+	uint32_t uid, gid;
+	int32_t pid;
+	int result;
+	char comm[32];
+	int64_t sec;
+	uint64_t repeats;
+};
 
 struct ctl_server {
 	struct store *store;
@@ -52,6 +71,8 @@ struct ctl_server {
 	dev_t sock_dev;			/* the socket file we made, so stop */
 	ino_t sock_ino;			/* never unlinks a successor's */
 	struct ctl_stored_policy stored;	/* the server thread's only */
+	struct ctl_denied denied[CTL_DENY_KEYS];	/* the server thread's only */
+	size_t ndenied;
 };
 
 static int authorize(struct ctl_server *srv, struct ctl_ctx *ctx)
@@ -68,16 +89,60 @@ static int authorize(struct ctl_server *srv, struct ctl_ctx *ctx)
 	return ok == 1 ? 0 : ok < 0 ? ok : -EACCES;
 }
 
-static int deny(struct ctl_server *srv, struct ctl_ctx *ctx, int err)
+static void deny_record(struct ctl_server *srv, const struct ctl_denied *d, uint64_t count)
 {
-	struct audit_rec rec;
+	struct audit_rec rec = {
+		.uid = d->uid, .gid = d->gid, .pid = (uint32_t)d->pid, .comm = d->comm,
+		.op = "admin.denied", .path = "", .view = "", .result = d->result,
+		.reason = "control socket: caller holds no admin role", .count = count,
+	};
 
-	cmd_audit_init(ctx, &rec, "admin.denied", "");
-	rec.result = err;
-	rec.reason = "control socket: caller holds no admin role";
 	/* the denial stands even if it cannot be recorded */
 	if (audit_append(srv->store, &rec))
-		log_err("control: cannot audit the denial of uid %u", ctx->uid);
+		log_err("control: cannot audit the denial of uid %u", d->uid);
+}
+
+/*
+ * Writes the counted repeats of the seconds before now (of every second
+ * when now is INT64_MAX) and forgets those callers.
+ */
+static void deny_flush(struct ctl_server *srv, int64_t now)
+{
+	size_t i = 0;
+
+	while (i < srv->ndenied) {
+		struct ctl_denied *d = &srv->denied[i];
+
+		if (d->sec >= now) {
+			i++;
+			continue;
+		}
+		if (d->repeats)
+			deny_record(srv, d, d->repeats);
+		*d = srv->denied[--srv->ndenied];
+	}
+}
+
+static int deny(struct ctl_server *srv, struct ctl_ctx *ctx, int err)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct ctl_denied *d = NULL;
+
+	deny_flush(srv, now);
+	for (size_t i = 0; i < srv->ndenied; i++)
+		if (srv->denied[i].uid == ctx->uid && srv->denied[i].gid == ctx->gid)
+			d = &srv->denied[i];
+	if (d) {
+		d->repeats++;
+	} else {
+		if (srv->ndenied == CTL_DENY_KEYS)
+			deny_flush(srv, INT64_MAX);
+		d = &srv->denied[srv->ndenied++];
+		*d = (struct ctl_denied){ .uid = ctx->uid, .gid = ctx->gid, .pid = ctx->pid,
+					  .result = err, .sec = now };
+		snprintf(d->comm, sizeof(d->comm), "%s", ctx->comm);
+		deny_record(srv, d, 1);
+	}
 	return cmd_error(ctx, CTL_EXIT_NO, "permission denied: uid %u holds no admin role "
 			 "(security_admin, auditor or system_admin)", ctx->uid);
 }
@@ -207,6 +272,22 @@ static void send_reply(int fd, int code, struct ctl_ctx *ctx, bool refused)
 	json_decref(reply);
 }
 
+static void record_bad_request(struct ctl_server *srv, struct ctl_ctx *ctx)
+{
+	struct strbuf why = STRBUF_INIT;
+	struct audit_rec rec;
+	size_t nl = strcspn(ctx->err.buf, "\n");
+
+	cmd_audit_init(ctx, &rec, "admin.request", "");
+	strbuf_addf(&why, "%s: %.*s", rec.reason, (int)(nl < 300 ? nl : 300), ctx->err.buf);
+	rec.result = -EINVAL;
+	rec.reason = why.buf;
+	/* the refusal stands even if it cannot be recorded */
+	if (audit_append(srv->store, &rec))
+		log_err("control: cannot audit a bad request of uid %u", ctx->uid);
+	strbuf_release(&why);
+}
+
 static void serve_conn(struct ctl_server *srv, int fd)
 {
 	struct ucred cred;
@@ -230,6 +311,8 @@ static void serve_conn(struct ctl_server *srv, int fd)
 		refused = true;
 		goto reply;
 	}
+	/* an auditor's query then sees every refusal so far */
+	deny_flush(srv, INT64_MAX);
 	rc = ctl_recv_frame(fd, CTL_MAX_REQUEST, deadline, &body, &announced);
 	switch (rc) {
 	case 0:
@@ -249,6 +332,9 @@ static void serve_conn(struct ctl_server *srv, int fd)
 	default:
 		goto out;		/* the peer left: nobody to answer */
 	}
+	/* a request that named no command it could run is an admin's try too */
+	if (!ctx.audited && code)
+		record_bad_request(srv, &ctx);
 reply:
 	send_reply(fd, code, &ctx, refused);
 out:
@@ -274,7 +360,8 @@ static void *serve_loop(void *arg)
 	int fd;
 
 	for (;;) {
-		if (poll(p, 2, -1) < 0) {
+		/* counted repeats are written once their second is over */
+		if (poll(p, 2, srv->ndenied ? 1000 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("control: poll: %s; control socket disabled", strerror(errno));
@@ -282,6 +369,7 @@ static void *serve_loop(void *arg)
 		}
 		if (p[1].revents)
 			break;
+		deny_flush(srv, (int64_t)time(NULL));
 		if (!p[0].revents)
 			continue;
 		fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -295,6 +383,7 @@ static void *serve_loop(void *arg)
 		serve_conn(srv, fd);
 		close(fd);
 	}
+	deny_flush(srv, INT64_MAX);
 	return NULL;
 }
 

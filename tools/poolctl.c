@@ -25,11 +25,30 @@ struct globals {
 	bool has_input;
 };
 
-static int usage_error(const char *fmt, const char *arg)
+/*
+ * "poolctl: MSG" on one line, as cmd_error() writes the commands' own:
+ * a path or name given here that holds a newline or an escape sequence
+ * is shown with its control bytes as \xNN, never sent to the terminal.
+ */
+static void print_error(const char *msg)
 {
 	fputs("poolctl: ", stderr);
-	fprintf(stderr, fmt, arg);
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			fputc(*p, stderr);
+	}
 	fputc('\n', stderr);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, fmt, arg);
+	print_error(sb.buf);
+	strbuf_release(&sb);
 	return CTL_EXIT_USAGE;
 }
 
@@ -40,7 +59,7 @@ static int set_passphrase(const char *path)
 	int ret = store_set_passphrase_file(path, &e);
 
 	if (ret)
-		fprintf(stderr, "poolctl: %s\n", e.msg);
+		print_error(e.msg);
 	return ret;
 }
 
@@ -137,7 +156,7 @@ static int run_remote(const struct globals *g, int argc, char **argv)
 	if (rc == -ENOENT || rc == -ECONNREFUSED) {
 		rc = -1;
 	} else if (rc) {
-		fprintf(stderr, "poolctl: %s\n", perr_msg(&e, rc));
+		print_error(perr_msg(&e, rc));
 		rc = CTL_EXIT_USAGE;
 	} else {
 		if (r.refused) {
@@ -164,7 +183,7 @@ int main(int argc, char **argv)
 	cmd_argc = argc - g.cmd_index;
 	cmd_argv = argv + g.cmd_index;
 	if (ctl_read_input(cmd_argc, cmd_argv, &g.input, &g.has_input, &e)) {
-		fprintf(stderr, "poolctl: %s\n", e.msg);
+		print_error(e.msg);
 		code = CTL_EXIT_USAGE;
 		goto out;
 	}

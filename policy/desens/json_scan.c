@@ -89,7 +89,7 @@ static size_t string_stop(const uint8_t *p, size_t i, size_t n)
 
 /*
  * At the backslash j->p[j->i] of a string: checks its escape and moves
- * past it. Returns 0, 1 when the string ends there, or -EIO.
+ * past it. Returns 0, or -EIO (a string that ends there is not closed).
  */
 static int string_escape(struct jp *j, bool *esc)
 {
@@ -97,7 +97,7 @@ static int string_escape(struct jp *j, bool *esc)
 
 	*esc = true;
 	if (j->i + 1 >= j->n)
-		return 1;
+		return jscan_bad(j, "string not closed");
 	if (j->p[j->i + 1] == 'u')
 		return read_u(j, &cp);
 	if (!memchr("\"\\/bfnrt", j->p[j->i + 1], 8))
@@ -126,10 +126,8 @@ static int string_valid(struct jp *j, bool *esc)
 		if (j->p[j->i] < 0x20)
 			return jscan_bad(j, "control character in a string");
 		ret = string_escape(j, esc);
-		if (ret < 0)
-			return ret;
 		if (ret)
-			break;
+			return ret;
 	}
 	return jscan_bad(j, "string not closed");
 }
@@ -172,10 +170,8 @@ int jscan_string(struct jp *j, bool *esc)
 			continue;
 		}
 		ret = string_escape(j, esc);
-		if (ret < 0)
-			return ret;
 		if (ret)
-			break;
+			return ret;
 	}
 	return jscan_bad(j, "string not closed");
 }

@@ -26,7 +26,8 @@ fi
 
 SRC=(common/alloc.c common/strbuf.c common/error.c
      policy/desens/text.c policy/desens/mask.c policy/desens/desens.c policy/desens/fmt_csv.c
-     policy/desens/fmt_json.c policy/desens/json_scan.c policy/desens/nfc.c)
+     policy/desens/csv_scan.c policy/desens/fmt_json.c policy/desens/json_scan.c
+     policy/desens/nfc.c)
 CFLAGS=(-std=c11 -D_GNU_SOURCE -g -O1 -I"$ROOT" -include common/banned.h
 	-Wall -Wextra -Werror -Wno-unused-parameter
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)

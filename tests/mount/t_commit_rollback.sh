@@ -8,9 +8,7 @@
 # another (moved in an encrypted pool, rewritten in a plain one) is named
 # too. The intact pools verify.
 # timeout: 90
-. "$(dirname "$0")/../lib.sh"
-t_setup
-. "$(dirname "$0")/tree_lib.sh"	# row, ldb_do, vrow, restore, caught
+. "$(dirname "$0")/tree_lib.sh"	# row, ldb_do, vrow, restore, caught, rolled_back
 
 # make_pool [init args]: f.csv with versions 1 and 2; store.v1 holds the store after 1
 make_pool() {
@@ -22,8 +20,7 @@ make_pool() {
 
 # ---- encrypted: version 2 deleted, the older inode record put back ----
 make_pool
-ldb_do --column_family=versions --key_hex delete "0x${INO}0000000000000002"
-ldb_do --column_family=tree --key_hex --value_hex put "0x69$INO" "0x$(STORE=$T_TMP/store.v1 row "69$INO")"
+rolled_back 2 v1
 pool_mount
 check_eq "the daemon serves the older state (it cannot tell)" "$(cat "$MNT/f.csv" 2>&1)" "old,1"
 pool_umount

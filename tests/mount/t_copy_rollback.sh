@@ -8,9 +8,7 @@
 # inode record put back from before, or rewrites its row with another
 # version's content, fails `audit verify` naming that version.
 # timeout: 120
-. "$(dirname "$0")/../lib.sh"
-t_setup
-. "$(dirname "$0")/tree_lib.sh"	# row, ldb_do, vrow, restore, caught
+. "$(dirname "$0")/tree_lib.sh"	# row, ldb_do, vrow, restore, caught, rolled_back
 
 # make_pool [init args]: f.csv at version 1 ("old,1"), version 2 by a
 # rename over it ("new,2"), version 3 by poolctl restore of version 1;
@@ -26,16 +24,6 @@ make_pool() {
 	check_eq "the restore record names version 3 and the one restored" \
 		"$(pctl audit query --op restore --json | grep -c '"version":3.*restored from version 1\|restored from version 1.*"version":3')" 1
 	f_intact "$*"
-}
-# rolled_back N FROM: versions N.. deleted, the inode record put back from store.FROM
-rolled_back() {
-	local v
-	restore
-	for ((v = $1; v <= 3; v++)); do
-		ldb_do --column_family=versions --key_hex delete "0x${INO}$(printf '%016x' $v)"
-	done
-	ldb_do --column_family=tree --key_hex --value_hex put "0x69$INO" \
-		"0x$(STORE=$T_TMP/store.$2 row "69$INO")"
 }
 
 # ---- encrypted ----

@@ -10,8 +10,6 @@
 # unlink, renames (into another directory, over a file, of a directory)
 # verifies.
 # timeout: 120
-. "$(dirname "$0")/../lib.sh"
-t_setup
 . "$(dirname "$0")/tree_lib.sh"	# row, put, dkey, ikey, ldb_do, restore, caught
 old() { STORE=$T_TMP/store.v1 row "$1"; }
 

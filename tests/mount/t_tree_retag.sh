@@ -14,8 +14,6 @@
 # swap made and its rows' stale tags cut off, is refused: the log says
 # the pool was tagged, and a second tagging would tag the swap.
 # timeout: 120
-. "$(dirname "$0")/../lib.sh"
-t_setup
 . "$(dirname "$0")/tree_lib.sh"	# row, put, dkey, ikey, attacked, tree_fixture
 meta_crypt() { ldb --db="$STORE/db" --column_family=meta get crypt 2> /dev/null; }
 meta_crypt_hex() { ldb --db="$STORE/db" --column_family=meta --value_hex get crypt 2> /dev/null | sed 's/^0x//'; }

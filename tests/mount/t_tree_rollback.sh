@@ -8,8 +8,6 @@
 # Each is EIO to the reader, never the other bytes, and the failed access
 # is in the audit log. The untouched pool still reads.
 # timeout: 90
-. "$(dirname "$0")/../lib.sh"
-t_setup
 . "$(dirname "$0")/tree_lib.sh"	# row, put, dkey, ikey, attacked, tree_fixture
 
 tree_fixture

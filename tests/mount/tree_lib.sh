@@ -1,7 +1,10 @@
-# tests/mount/tree_lib.sh - sourced by the tests that edit a stopped
-# pool's tree family with RocksDB's ldb, as its disk holder (after
-# tests/lib.sh): t_tree_rollback.sh, t_tree_retag.sh, t_commit_rollback.sh,
-# t_copy_rollback.sh, t_tree_history.sh.
+# tests/mount/tree_lib.sh - sourced, in place of tests/lib.sh, by the
+# tests that edit a stopped pool's tree family with RocksDB's ldb, as its
+# disk holder: t_tree_rollback.sh, t_tree_retag.sh, t_commit_rollback.sh,
+# t_copy_rollback.sh, t_tree_history.sh. Loads tests/lib.sh and sets the
+# test up (t_setup).
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+t_setup
 command -v ldb > /dev/null || die "ldb not found (Debian rocksdb-tools; scripts/deps.sh installs it)"
 
 ROOT_INO=$(printf '%016x' 1)
@@ -41,6 +44,18 @@ f_intact() {
 	cp -a "$STORE" "$T_TMP/store.intact" || die "cp -a failed"
 	INO=$(row "$FKEY" | cut -c1-16)
 	[ ${#INO} = 16 ] || die "no entry for f.csv"
+}
+# rolled_back N FROM: the intact store with f.csv's versions N to 3
+# deleted and its inode record put back from store.FROM (a consistent
+# older state of the file)
+rolled_back() {
+	local v
+	restore
+	for ((v = $1; v <= 3; v++)); do
+		ldb_do --column_family=versions --key_hex delete "0x${INO}$(printf '%016x' $v)"
+	done
+	ldb_do --column_family=tree --key_hex --value_hex put "0x69$INO" \
+		"0x$(STORE=$T_TMP/store.$2 row "69$INO")"
 }
 # caught DESC PATTERN: audit verify exits 1 and says PATTERN once
 caught() {
