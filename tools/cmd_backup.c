@@ -159,20 +159,11 @@ static void info_line(struct strbuf *out, const struct backup_info *bi)
 
 /*
  * A daemon writes DEST as root. A caller who is not root gets that only
- * for a directory root prepared: owned by root, writable by nobody else,
- * and reached through directories only root may change (or sticky ones,
- * where nobody else may move root's entry), so that no directory or link
- * the caller owns on the way can be swapped, after this check, for one
- * that sends root's writes (the pool's tables) where the caller reads
- * them. The daemon then writes the path as resolved here. *real: the
+ * for a directory root prepared (tools/cmd_backup_dest.c). *real: the
  * path to use (the caller frees it).
  */
 static int check_remote_dest(struct ctl_ctx *ctx, const char *dest, char **real)
 {
-	struct stat st;
-	char *r, *w, *slash;
-	bool last = true;
-
 	*real = NULL;
 	if (dest[0] != '/')
 		return cmd_error(ctx, CTL_EXIT_USAGE, "backup create: \"%s\": the daemon needs an absolute DEST",
@@ -181,41 +172,7 @@ static int check_remote_dest(struct ctl_ctx *ctx, const char *dest, char **real)
 		*real = xstrdup(dest);
 		return 0;
 	}
-	r = realpath(dest, NULL);
-	if (!r)
-		return cmd_error(ctx, CTL_EXIT_USAGE, "backup create: \"%s\": %s", dest,
-				 strerror(errno));
-	w = xstrdup(r);
-	for (;;) {
-		if (lstat(w[0] ? w : "/", &st)) {
-			int err = errno;
-
-			free(w);
-			free(r);
-			return cmd_error(ctx, CTL_EXIT_USAGE, "backup create: \"%s\": %s", dest,
-					 strerror(err));
-		}
-		if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
-		    ((st.st_mode & 022) && (last || !(st.st_mode & S_ISVTX)))) {
-			int rc = cmd_error(ctx, CTL_EXIT_NO, last ?
-					   "backup create: \"%s\": must be a directory owned by root and writable by no one else" :
-					   "backup create: \"%s\": %s on the way to it may be changed by others than root",
-					   dest, w[0] ? w : "/");
-
-			free(w);
-			free(r);
-			return rc;
-		}
-		if (!w[0])
-			break;
-		last = false;
-		/* the parent: cut at the last slash ("" stands for "/") */
-		slash = strrchr(w, '/');
-		*slash = '\0';
-	}
-	free(w);
-	*real = r;
-	return 0;
+	return backup_remote_dest(ctx, dest, real);
 }
 
 int cmd_backup_create(struct ctl_ctx *ctx, int argc, char **argv)
