@@ -13,6 +13,7 @@
 #include "store/backup_int.h"
 
 #include "store/internal.h"
+#include "store/newdir.h"
 #include "store/pack.h"
 
 #include <dirent.h>
@@ -31,6 +32,8 @@
 
 #define READ_BUF	(1u << 20)
 
+static int check_log(struct store *s, const struct backup_info *bi, struct perr *e);
+
 /* dir must be missing (made here, *made set) or an empty directory. */
 static int new_dir(const char *dir, mode_t mode, bool *made, struct perr *e)
 {
@@ -39,12 +42,17 @@ static int new_dir(const char *dir, mode_t mode, bool *made, struct perr *e)
 	int ret = 0;
 
 	*made = false;
-	if (!mkdir(dir, mode)) {
+	if (!mkdir(dir, mode))
 		*made = true;
-		return 0;
-	}
-	if (errno != EEXIST)
+	else if (errno != EEXIST)
 		return perr_set(e, errno, "%s: %s", dir, strerror(errno));
+	ret = store_newdir_check(dir, e);
+	if (ret && *made) {
+		rmdir(dir);
+		*made = false;
+	}
+	if (ret || *made)
+		return ret;
 	d = opendir(dir);
 	if (!d)
 		return perr_set(e, errno, "%s: %s", dir, strerror(errno));
@@ -218,9 +226,10 @@ static int key_at_hand(const struct backup_info *bi, struct perr *e)
 	return 0;
 }
 
-int backup_restore(const char *dest, uint32_t id, const char *newstore,
+int backup_restore(const char *dest, uint32_t id, const char *newstore, const char *pin,
 		   struct audit_rec *rec, struct perr *e)
 {
+	struct backup_keyless k;
 	struct backup_dest d;
 	struct backup_info bi;
 	struct store *s = NULL;
@@ -239,8 +248,18 @@ int backup_restore(const char *dest, uint32_t id, const char *newstore,
 	if (ret)
 		goto out;
 	ret = lay_out(&d, &bi, newstore, e);
+	/*
+	 * BackupEngine's checksums say each file is as backed up, not that
+	 * the files, info, anchor and seal are one backup's: whoever holds
+	 * DEST can name an older database as a newer backup. What verify
+	 * checks of the log is checked before the pool is handed over.
+	 */
+	if (!ret)
+		ret = backup_keyless_check(d.dir, newstore, &bi, pin, &k, e);
 	if (!ret)
 		ret = store_open(newstore, 0, &s, e);
+	if (!ret)
+		ret = check_log(s, &bi, e);
 	if (!ret) {
 		ret = audit_append(s, rec);
 		if (ret)
@@ -335,9 +354,8 @@ static int read_versions(struct store *s, uint32_t id, uint64_t *count, struct p
 	return ret;
 }
 
-/* With the key: the audit chain over the records and every version read back. */
-static int check_pool(struct store *s, const struct backup_info *bi, uint64_t *versions,
-		      struct perr *e)
+/* With the key: the audit chain holds up to the anchor and ends there. */
+static int check_log(struct store *s, const struct backup_info *bi, struct perr *e)
 {
 	struct strbuf rec = STRBUF_INIT;
 	uint64_t bad = 0;
@@ -355,12 +373,9 @@ static int check_pool(struct store *s, const struct backup_info *bi, uint64_t *v
 	}
 	if (ret)
 		goto out;
-	if (audit_record(s, bi->anchor.seq + 1, &rec) != -ENOENT) {
+	if (audit_record(s, bi->anchor.seq + 1, &rec) != -ENOENT)
 		ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": the audit log goes on past the anchored record %" PRIu64
 			       " (the info belongs to another backup)", bi->id, bi->anchor.seq);
-		goto out;
-	}
-	ret = read_versions(s, bi->id, versions, e);
 out:
 	strbuf_release(&rec);
 	return ret;
@@ -432,7 +447,9 @@ static int verify_one(struct backup_dest *d, const struct backup_info *bi, const
 		ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": the restored pool does not open: %s",
 			       bi->id, perr_msg(&oe, -ret));
 	} else {
-		ret = check_pool(s, bi, &versions, e);
+		ret = check_log(s, bi, e);
+		if (!ret)
+			ret = read_versions(s, bi->id, &versions, e);
 		if (!ret)
 			strbuf_addf(report, "backup %" PRIu32 ": ok (%" PRIu64 " audit records, %" PRIu64
 				    " versions read back)\n", bi->id, k.records, versions);

@@ -77,14 +77,17 @@ static const char verify_usage[] =
 	"                pubkey, kept elsewhere); default: the backup's own\n";
 
 static const char restore_usage[] =
-	"usage: poolctl backup restore DEST --id N NEWSTORE\n"
+	"usage: poolctl backup restore DEST --id N [--pubkey HEX] NEWSTORE\n"
 	"\n"
 	"Restores backup N of DEST as a new pool in NEWSTORE, which must not\n"
 	"exist or be empty: restore never overwrites. The new pool's first new\n"
 	"audit record (op backup_restore) names the backup, its time and anchor,\n"
-	"so a rollback shows in the log. Mount it with poolfs NEWSTORE MNT.\n"
+	"so a rollback shows in the log. Before that the log is checked as verify\n"
+	"checks it (seal, chain, ending at the anchor): a backup whose pieces do not\n"
+	"belong together is refused, exit 1. Mount it with poolfs NEWSTORE MNT.\n"
 	"\n"
-	"  --id N    the backup to restore (see poolctl backup list)\n";
+	"  --id N        the backup to restore (see poolctl backup list)\n"
+	"  --pubkey HEX  the audit public key the seal must carry (as for verify)\n";
 
 static const char prune_usage[] =
 	"usage: poolctl backup prune DEST --keep N\n"
@@ -329,8 +332,10 @@ int cmd_backup_verify(struct ctl_ctx *ctx, int argc, char **argv)
 int cmd_backup_restore(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	uint64_t id = 0;
+	const char *pin = NULL;
 	struct cmd_opt opts[] = {
 		{ "--id", CMD_OPT_U64, &id, false },
+		{ "--pubkey", CMD_OPT_STRING, &pin, false },
 		CMD_OPT_END
 	};
 	struct strbuf reason = STRBUF_INIT, anchor = STRBUF_INIT;
@@ -352,6 +357,8 @@ int cmd_backup_restore(struct ctl_ctx *ctx, int argc, char **argv)
 	rc = parse_id(ctx, id, &bid);
 	if (rc)
 		return rc;
+	if (pin && strlen(pin) != 64 && strlen(pin) != 130)
+		return cmd_error(ctx, CTL_EXIT_USAGE, "backup restore: --pubkey: 64 or 130 hex digits (poolctl audit pubkey)");
 	rc = backup_get(argv[0], bid, &bi, &e);
 	if (rc)
 		return cmd_fail(ctx, rc, &e, argv[0]);
@@ -365,8 +372,10 @@ int cmd_backup_restore(struct ctl_ctx *ctx, int argc, char **argv)
 	cmd_audit_init(ctx, &rec, "backup_restore", "/");
 	rec.version = bid;
 	rec.reason = reason.buf;
-	rc = backup_restore(argv[0], bid, argv[1], &rec, &e);
-	if (rc)
+	rc = backup_restore(argv[0], bid, argv[1], pin, &rec, &e);
+	if (rc == -EBADMSG)
+		rc = cmd_error(ctx, CTL_EXIT_NO, "%s: %s", argv[0], perr_msg(&e, -rc));
+	else if (rc)
 		rc = cmd_fail(ctx, rc, &e, argv[1]);
 	else
 		strbuf_addf(&ctx->out, "restored backup %" PRIu32 " (%s) into %s\n", bid, when,
