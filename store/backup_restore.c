@@ -46,7 +46,7 @@ static int new_dir(const char *dir, mode_t mode, bool *made, struct perr *e)
 		*made = true;
 	else if (errno != EEXIST)
 		return perr_set(e, errno, "%s: %s", dir, strerror(errno));
-	ret = store_newdir_check(dir, e);
+	ret = store_newdir_check(dir, "the new pool's directory", e);
 	if (ret && *made) {
 		rmdir(dir);
 		*made = false;

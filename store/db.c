@@ -493,7 +493,7 @@ int store_create_packs(const char *dir, const struct store_crypt_opts *o, bool p
 		ret = perr_set(e, errno, "%s: %s", dir, strerror(errno));
 		goto out;
 	}
-	ret = store_newdir_check(dir, e);
+	ret = store_newdir_check(dir, "the new pool's directory", e);
 	if (ret && made)
 		rmdir(dir);
 	if (!ret)

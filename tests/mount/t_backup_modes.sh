@@ -135,3 +135,14 @@ if mount --bind "$T_TMP/medium" "$T_TMP/medium" 2> /dev/null; then
 	fi
 	umount "$T_TMP/medium"
 fi
+
+# ---- a DEST another user may change, for root's own create ----
+# (they could swap meta/ or shared_checksum/, checked private, for a
+# directory of theirs while BackupEngine writes its 0644 tables there)
+mkdir -m 0777 "$T_TMP/anyone" && mkdir -m 0755 "$T_TMP/users" "$T_TMP/inusers" &&
+	chown 65534:65534 "$T_TMP/users" "$T_TMP/inusers" &&
+	mkdir -m 0755 "$T_TMP/inusers/bk" || die "mkdir"
+for d in anyone users inusers/bk; do
+	check_rc "root's create into $d: refused" 2 "$POOLCTL" -s "$S" backup create "$T_TMP/$d"
+	check_eq "nothing written in $d" "$(ls -A "$T_TMP/$d" | wc -l)" 0
+done
