@@ -267,6 +267,8 @@ int backup_restore(const char *dest, uint32_t id, const char *newstore, const ch
 				       newstore);
 	}
 	store_close(s);
+	/* a failed restore returns while BackupEngine's threads still copy: closing it waits */
+	backup_dest_close(&d);
 	if (ret) {
 		/* leave nothing that looks like a pool */
 		struct strbuf sub = STRBUF_INIT;
@@ -404,10 +406,10 @@ static void say_keyless(struct strbuf *out, const struct backup_info *bi,
 		      "reading back each version (give --key-file or --passphrase-file)\n");
 }
 
+/* tmp: where it lays bi out, removed again, and once more by the caller after d is closed */
 static int verify_one(struct backup_dest *d, const struct backup_info *bi, const char *pin,
-		      struct strbuf *report, struct perr *e)
+		      struct strbuf *tmp, struct strbuf *report, struct perr *e)
 {
-	struct strbuf tmp = STRBUF_INIT;
 	struct perr oe = PERR_INIT;
 	struct backup_keyless k;
 	struct store *s = NULL;
@@ -425,17 +427,19 @@ static int verify_one(struct backup_dest *d, const struct backup_info *bi, const
 		return ret;
 	}
 	/* on the backup's disk, which has room for one; never in the pool's */
-	strbuf_addf(&tmp, "%s/" BACKUP_META_DIR "/verify.XXXXXX", d->dir);
-	if (!mkdtemp(tmp.buf)) {
-		ret = perr_set(e, errno, "%s: %s", tmp.buf, strerror(errno));
+	strbuf_reset(tmp);
+	strbuf_addf(tmp, "%s/" BACKUP_META_DIR "/verify.XXXXXX", d->dir);
+	if (!mkdtemp(tmp->buf)) {
+		ret = perr_set(e, errno, "%s: %s", tmp->buf, strerror(errno));
+		strbuf_reset(tmp);
 		goto out;
 	}
-	ret = lay_out(d, bi, tmp.buf, e);
+	ret = lay_out(d, bi, tmp->buf, e);
 	if (!ret)
-		ret = backup_keyless_check(d->dir, tmp.buf, bi, pin, &k, e);
+		ret = backup_keyless_check(d->dir, tmp->buf, bi, pin, &k, e);
 	if (ret)
 		goto rm;
-	ret = store_open(tmp.buf, STORE_OPEN_RDONLY, &s, &oe);
+	ret = store_open(tmp->buf, STORE_OPEN_RDONLY, &s, &oe);
 	if (ret && k.encrypted && no_key(ret) && !store_key_given()) {
 		say_keyless(report, bi, &k);
 		ret = 0;
@@ -456,15 +460,15 @@ static int verify_one(struct backup_dest *d, const struct backup_info *bi, const
 	}
 	store_close(s);
 rm:
-	backup_rmtree(tmp.buf);
+	backup_rmtree(tmp->buf);
 out:
-	strbuf_release(&tmp);
 	return ret;
 }
 
 int backup_verify(const char *dest, uint32_t id, const char *pin, struct strbuf *report,
 		  struct perr *e)
 {
+	struct strbuf tmp = STRBUF_INIT;
 	struct backup_info *v = NULL;
 	struct backup_dest d;
 	bool found = false;
@@ -485,12 +489,16 @@ int backup_verify(const char *dest, uint32_t id, const char *pin, struct strbuf 
 		if (id && v[i].id != id)
 			continue;
 		found = true;
-		ret = verify_one(&d, &v[i], pin, report, e);
+		ret = verify_one(&d, &v[i], pin, &tmp, report, e);
 	}
 	if (!ret && !found)
 		ret = perr_set(e, ENOENT, "%s: no backup %" PRIu32 " (see poolctl backup list)", dest, id);
 out:
 	free(v);
 	backup_dest_close(&d);
+	/* what BackupEngine's threads wrote after a failed restore returned */
+	if (ret && tmp.len)
+		backup_rmtree(tmp.buf);
+	strbuf_release(&tmp);
 	return ret;
 }

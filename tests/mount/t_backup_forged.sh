@@ -5,7 +5,8 @@
 # anchor), or backup 1's info, anchor and seal put on backup 2. Each
 # file's checksum still holds, so only what poolfs knows tells: restore
 # must refuse in one line, exit 1, and leave nothing that looks like a
-# pool, as verify does; an untouched backup still restores.
+# pool, as verify does; an untouched backup still restores. A piece cut
+# short is one line too, and neither restore nor verify leaves files.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
 t_setup
@@ -37,8 +38,10 @@ refused() {
 	note "$1: $out"
 	check_eq "$1: restore refused, exit 1 ($out)" "$rc" 1
 	check_eq "$1: one line" "$(wc -l <<< "$out")" 1
-	check_fails "$1: no pool left" test -e "$T_TMP/new-$1/db"
+	check_fails "$1: nothing left" test -e "$T_TMP/new-$1"
 	check_rc "$1: verify says so too" 1 "$POOLCTL" backup verify "$2" --id 2
+	check_eq "$1: verify leaves nothing in DEST/poolfs" \
+		"$(find "$2/poolfs" -maxdepth 1 -name 'verify.*' | wc -l)" 0
 }
 
 older_db() {
@@ -50,6 +53,12 @@ refused "backup 2 holding backup 1's database" "$T_TMP/older-db"
 
 forged older-info cp poolfs/1/info.json poolfs/1/anchor poolfs/1/seal poolfs/2/
 refused "backup 2 carrying backup 1's info, anchor and seal" "$T_TMP/older-info"
+
+# a piece cut short: BackupEngine's restore fails while its other
+# threads still copy; what they write after must not stay behind either
+truncated() { f=$(ls -S shared_checksum | head -n1) && truncate -s 100 "shared_checksum/$f"; }
+forged truncated truncated
+refused "backup 2 with a file cut short" "$T_TMP/truncated"
 
 check "the untouched backup 2 restores" "$POOLCTL" backup restore "$DEST" --id 2 "$T_TMP/good"
 check "its log verifies" "$POOLCTL" -s "$T_TMP/good" audit verify
