@@ -83,12 +83,16 @@ int backup_verify(const char *dest, uint32_t id, const char *pin, struct strbuf 
 
 /*
  * Restores backup id of dest as a new pool in newstore, which must not
- * exist or be an empty directory (-EEXIST / -ENOTEMPTY). Then appends
- * rec (the caller fills who; reason says where the pool came from) as
- * the restored pool's first new audit record. On failure newstore is
- * removed again when this call made it.
+ * exist or be an empty directory of this user's that no one else may
+ * write (-EEXIST / -ENOTEMPTY / -EACCES). Before the pool is handed
+ * over, verify's checks of the log: the seal (pin as in backup_verify),
+ * the head against the anchor, the chain up to the anchor and no
+ * further (-EBADMSG naming what failed). Then appends rec (the caller
+ * fills who; reason says where the pool came from) as the restored
+ * pool's first new audit record. On failure nothing that looks like a
+ * pool is left in newstore.
  */
-int backup_restore(const char *dest, uint32_t id, const char *newstore,
+int backup_restore(const char *dest, uint32_t id, const char *newstore, const char *pin,
 		   struct audit_rec *rec, struct perr *e);
 
 /* Deletes all but the newest keep backups (keep >= 1) and their files. */

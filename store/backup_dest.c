@@ -8,6 +8,7 @@
 #include "common/alloc.h"
 #include "store/audit_int.h"
 #include "store/backup_int.h"
+#include "store/newdir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -139,8 +140,11 @@ int backup_dest_open(struct backup_dest *d, const char *dest, bool exclusive,
 	if (create) {
 		fresh = lstat(meta.buf, &st) != 0;
 		ret = backup_make_dir(dest, e);
+		/* the directories below are checked private: none may be swapped after */
 		if (!ret)
-			ret = backup_make_dir(meta.buf, e);
+			ret = store_newdir_check(dest, "the backup directory", e);
+		if (!ret)
+			ret = backup_private_dir(meta.buf, true, e);
 		if (!ret)
 			ret = engine_dirs_private(dest, fresh, e);
 		if (ret)

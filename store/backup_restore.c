@@ -13,6 +13,7 @@
 #include "store/backup_int.h"
 
 #include "store/internal.h"
+#include "store/newdir.h"
 #include "store/pack.h"
 
 #include <dirent.h>
@@ -31,6 +32,8 @@
 
 #define READ_BUF	(1u << 20)
 
+static int check_log(struct store *s, const struct backup_info *bi, struct perr *e);
+
 /* dir must be missing (made here, *made set) or an empty directory. */
 static int new_dir(const char *dir, mode_t mode, bool *made, struct perr *e)
 {
@@ -39,12 +42,17 @@ static int new_dir(const char *dir, mode_t mode, bool *made, struct perr *e)
 	int ret = 0;
 
 	*made = false;
-	if (!mkdir(dir, mode)) {
+	if (!mkdir(dir, mode))
 		*made = true;
-		return 0;
-	}
-	if (errno != EEXIST)
+	else if (errno != EEXIST)
 		return perr_set(e, errno, "%s: %s", dir, strerror(errno));
+	ret = store_newdir_check(dir, "the new pool's directory", e);
+	if (ret && *made) {
+		rmdir(dir);
+		*made = false;
+	}
+	if (ret || *made)
+		return ret;
 	d = opendir(dir);
 	if (!d)
 		return perr_set(e, errno, "%s: %s", dir, strerror(errno));
@@ -218,9 +226,10 @@ static int key_at_hand(const struct backup_info *bi, struct perr *e)
 	return 0;
 }
 
-int backup_restore(const char *dest, uint32_t id, const char *newstore,
+int backup_restore(const char *dest, uint32_t id, const char *newstore, const char *pin,
 		   struct audit_rec *rec, struct perr *e)
 {
+	struct backup_keyless k;
 	struct backup_dest d;
 	struct backup_info bi;
 	struct store *s = NULL;
@@ -239,8 +248,18 @@ int backup_restore(const char *dest, uint32_t id, const char *newstore,
 	if (ret)
 		goto out;
 	ret = lay_out(&d, &bi, newstore, e);
+	/*
+	 * BackupEngine's checksums say each file is as backed up, not that
+	 * the files, info, anchor and seal are one backup's: whoever holds
+	 * DEST can name an older database as a newer backup. What verify
+	 * checks of the log is checked before the pool is handed over.
+	 */
+	if (!ret)
+		ret = backup_keyless_check(d.dir, newstore, &bi, pin, &k, e);
 	if (!ret)
 		ret = store_open(newstore, 0, &s, e);
+	if (!ret)
+		ret = check_log(s, &bi, e);
 	if (!ret) {
 		ret = audit_append(s, rec);
 		if (ret)
@@ -248,6 +267,8 @@ int backup_restore(const char *dest, uint32_t id, const char *newstore,
 				       newstore);
 	}
 	store_close(s);
+	/* a failed restore returns while BackupEngine's threads still copy: closing it waits */
+	backup_dest_close(&d);
 	if (ret) {
 		/* leave nothing that looks like a pool */
 		struct strbuf sub = STRBUF_INIT;
@@ -335,9 +356,8 @@ static int read_versions(struct store *s, uint32_t id, uint64_t *count, struct p
 	return ret;
 }
 
-/* With the key: the audit chain over the records and every version read back. */
-static int check_pool(struct store *s, const struct backup_info *bi, uint64_t *versions,
-		      struct perr *e)
+/* With the key: the audit chain holds up to the anchor and ends there. */
+static int check_log(struct store *s, const struct backup_info *bi, struct perr *e)
 {
 	struct strbuf rec = STRBUF_INIT;
 	uint64_t bad = 0;
@@ -355,12 +375,9 @@ static int check_pool(struct store *s, const struct backup_info *bi, uint64_t *v
 	}
 	if (ret)
 		goto out;
-	if (audit_record(s, bi->anchor.seq + 1, &rec) != -ENOENT) {
+	if (audit_record(s, bi->anchor.seq + 1, &rec) != -ENOENT)
 		ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": the audit log goes on past the anchored record %" PRIu64
 			       " (the info belongs to another backup)", bi->id, bi->anchor.seq);
-		goto out;
-	}
-	ret = read_versions(s, bi->id, versions, e);
 out:
 	strbuf_release(&rec);
 	return ret;
@@ -389,10 +406,10 @@ static void say_keyless(struct strbuf *out, const struct backup_info *bi,
 		      "reading back each version (give --key-file or --passphrase-file)\n");
 }
 
+/* tmp: where it lays bi out, removed again, and once more by the caller after d is closed */
 static int verify_one(struct backup_dest *d, const struct backup_info *bi, const char *pin,
-		      struct strbuf *report, struct perr *e)
+		      struct strbuf *tmp, struct strbuf *report, struct perr *e)
 {
-	struct strbuf tmp = STRBUF_INIT;
 	struct perr oe = PERR_INIT;
 	struct backup_keyless k;
 	struct store *s = NULL;
@@ -410,17 +427,19 @@ static int verify_one(struct backup_dest *d, const struct backup_info *bi, const
 		return ret;
 	}
 	/* on the backup's disk, which has room for one; never in the pool's */
-	strbuf_addf(&tmp, "%s/" BACKUP_META_DIR "/verify.XXXXXX", d->dir);
-	if (!mkdtemp(tmp.buf)) {
-		ret = perr_set(e, errno, "%s: %s", tmp.buf, strerror(errno));
+	strbuf_reset(tmp);
+	strbuf_addf(tmp, "%s/" BACKUP_META_DIR "/verify.XXXXXX", d->dir);
+	if (!mkdtemp(tmp->buf)) {
+		ret = perr_set(e, errno, "%s: %s", tmp->buf, strerror(errno));
+		strbuf_reset(tmp);
 		goto out;
 	}
-	ret = lay_out(d, bi, tmp.buf, e);
+	ret = lay_out(d, bi, tmp->buf, e);
 	if (!ret)
-		ret = backup_keyless_check(d->dir, tmp.buf, bi, pin, &k, e);
+		ret = backup_keyless_check(d->dir, tmp->buf, bi, pin, &k, e);
 	if (ret)
 		goto rm;
-	ret = store_open(tmp.buf, STORE_OPEN_RDONLY, &s, &oe);
+	ret = store_open(tmp->buf, STORE_OPEN_RDONLY, &s, &oe);
 	if (ret && k.encrypted && no_key(ret) && !store_key_given()) {
 		say_keyless(report, bi, &k);
 		ret = 0;
@@ -432,22 +451,24 @@ static int verify_one(struct backup_dest *d, const struct backup_info *bi, const
 		ret = perr_set(e, EBADMSG, "backup %" PRIu32 ": the restored pool does not open: %s",
 			       bi->id, perr_msg(&oe, -ret));
 	} else {
-		ret = check_pool(s, bi, &versions, e);
+		ret = check_log(s, bi, e);
+		if (!ret)
+			ret = read_versions(s, bi->id, &versions, e);
 		if (!ret)
 			strbuf_addf(report, "backup %" PRIu32 ": ok (%" PRIu64 " audit records, %" PRIu64
 				    " versions read back)\n", bi->id, k.records, versions);
 	}
 	store_close(s);
 rm:
-	backup_rmtree(tmp.buf);
+	backup_rmtree(tmp->buf);
 out:
-	strbuf_release(&tmp);
 	return ret;
 }
 
 int backup_verify(const char *dest, uint32_t id, const char *pin, struct strbuf *report,
 		  struct perr *e)
 {
+	struct strbuf tmp = STRBUF_INIT;
 	struct backup_info *v = NULL;
 	struct backup_dest d;
 	bool found = false;
@@ -468,12 +489,16 @@ int backup_verify(const char *dest, uint32_t id, const char *pin, struct strbuf 
 		if (id && v[i].id != id)
 			continue;
 		found = true;
-		ret = verify_one(&d, &v[i], pin, report, e);
+		ret = verify_one(&d, &v[i], pin, &tmp, report, e);
 	}
 	if (!ret && !found)
 		ret = perr_set(e, ENOENT, "%s: no backup %" PRIu32 " (see poolctl backup list)", dest, id);
 out:
 	free(v);
 	backup_dest_close(&d);
+	/* what BackupEngine's threads wrote after a failed restore returned */
+	if (ret && tmp.len)
+		backup_rmtree(tmp.buf);
+	strbuf_release(&tmp);
 	return ret;
 }

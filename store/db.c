@@ -46,6 +46,7 @@
 #include "store/tree_tag.h"
 
 #include "store/internal.h"
+#include "store/newdir.h"
 #include "store/pack.h"
 #include "store/pack_gc.h"
 #include "store/pack_mode.h"
@@ -484,13 +485,19 @@ int store_create_packs(const char *dir, const struct store_crypt_opts *o, bool p
 	struct store_crypt *c = NULL;
 	struct store *s = NULL;
 	char *err = NULL;
+	bool made;
 	int ret;
 
-	if (mkdir(dir, 0711) && errno != EEXIST) {
+	made = !mkdir(dir, 0711);
+	if (!made && errno != EEXIST) {
 		ret = perr_set(e, errno, "%s: %s", dir, strerror(errno));
 		goto out;
 	}
-	ret = check_empty(dir, e);
+	ret = store_newdir_check(dir, "the new pool's directory", e);
+	if (ret && made)
+		rmdir(dir);
+	if (!ret)
+		ret = check_empty(dir, e);
 	if (!ret && o && o->cipher != CRYPT_PLAIN)
 		ret = crypt_prepare(o, &c, e);
 	if (ret)

@@ -77,14 +77,17 @@ static const char verify_usage[] =
 	"                pubkey, kept elsewhere); default: the backup's own\n";
 
 static const char restore_usage[] =
-	"usage: poolctl backup restore DEST --id N NEWSTORE\n"
+	"usage: poolctl backup restore DEST --id N [--pubkey HEX] NEWSTORE\n"
 	"\n"
 	"Restores backup N of DEST as a new pool in NEWSTORE, which must not\n"
 	"exist or be empty: restore never overwrites. The new pool's first new\n"
 	"audit record (op backup_restore) names the backup, its time and anchor,\n"
-	"so a rollback shows in the log. Mount it with poolfs NEWSTORE MNT.\n"
+	"so a rollback shows in the log. Before that the log is checked as verify\n"
+	"checks it (seal, chain, ending at the anchor): a backup whose pieces do not\n"
+	"belong together is refused, exit 1. Mount it with poolfs NEWSTORE MNT.\n"
 	"\n"
-	"  --id N    the backup to restore (see poolctl backup list)\n";
+	"  --id N        the backup to restore (see poolctl backup list)\n"
+	"  --pubkey HEX  the audit public key the seal must carry (as for verify)\n";
 
 static const char prune_usage[] =
 	"usage: poolctl backup prune DEST --keep N\n"
@@ -159,20 +162,11 @@ static void info_line(struct strbuf *out, const struct backup_info *bi)
 
 /*
  * A daemon writes DEST as root. A caller who is not root gets that only
- * for a directory root prepared: owned by root, writable by nobody else,
- * and reached through directories only root may change (or sticky ones,
- * where nobody else may move root's entry), so that no directory or link
- * the caller owns on the way can be swapped, after this check, for one
- * that sends root's writes (the pool's tables) where the caller reads
- * them. The daemon then writes the path as resolved here. *real: the
+ * for a directory root prepared (tools/cmd_backup_dest.c). *real: the
  * path to use (the caller frees it).
  */
 static int check_remote_dest(struct ctl_ctx *ctx, const char *dest, char **real)
 {
-	struct stat st;
-	char *r, *w, *slash;
-	bool last = true;
-
 	*real = NULL;
 	if (dest[0] != '/')
 		return cmd_error(ctx, CTL_EXIT_USAGE, "backup create: \"%s\": the daemon needs an absolute DEST",
@@ -181,41 +175,7 @@ static int check_remote_dest(struct ctl_ctx *ctx, const char *dest, char **real)
 		*real = xstrdup(dest);
 		return 0;
 	}
-	r = realpath(dest, NULL);
-	if (!r)
-		return cmd_error(ctx, CTL_EXIT_USAGE, "backup create: \"%s\": %s", dest,
-				 strerror(errno));
-	w = xstrdup(r);
-	for (;;) {
-		if (lstat(w[0] ? w : "/", &st)) {
-			int err = errno;
-
-			free(w);
-			free(r);
-			return cmd_error(ctx, CTL_EXIT_USAGE, "backup create: \"%s\": %s", dest,
-					 strerror(err));
-		}
-		if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
-		    ((st.st_mode & 022) && (last || !(st.st_mode & S_ISVTX)))) {
-			int rc = cmd_error(ctx, CTL_EXIT_NO, last ?
-					   "backup create: \"%s\": must be a directory owned by root and writable by no one else" :
-					   "backup create: \"%s\": %s on the way to it may be changed by others than root",
-					   dest, w[0] ? w : "/");
-
-			free(w);
-			free(r);
-			return rc;
-		}
-		if (!w[0])
-			break;
-		last = false;
-		/* the parent: cut at the last slash ("" stands for "/") */
-		slash = strrchr(w, '/');
-		*slash = '\0';
-	}
-	free(w);
-	*real = r;
-	return 0;
+	return backup_remote_dest(ctx, dest, real);
 }
 
 int cmd_backup_create(struct ctl_ctx *ctx, int argc, char **argv)
@@ -372,8 +332,10 @@ int cmd_backup_verify(struct ctl_ctx *ctx, int argc, char **argv)
 int cmd_backup_restore(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	uint64_t id = 0;
+	const char *pin = NULL;
 	struct cmd_opt opts[] = {
 		{ "--id", CMD_OPT_U64, &id, false },
+		{ "--pubkey", CMD_OPT_STRING, &pin, false },
 		CMD_OPT_END
 	};
 	struct strbuf reason = STRBUF_INIT, anchor = STRBUF_INIT;
@@ -395,6 +357,8 @@ int cmd_backup_restore(struct ctl_ctx *ctx, int argc, char **argv)
 	rc = parse_id(ctx, id, &bid);
 	if (rc)
 		return rc;
+	if (pin && strlen(pin) != 64 && strlen(pin) != 130)
+		return cmd_error(ctx, CTL_EXIT_USAGE, "backup restore: --pubkey: 64 or 130 hex digits (poolctl audit pubkey)");
 	rc = backup_get(argv[0], bid, &bi, &e);
 	if (rc)
 		return cmd_fail(ctx, rc, &e, argv[0]);
@@ -408,8 +372,10 @@ int cmd_backup_restore(struct ctl_ctx *ctx, int argc, char **argv)
 	cmd_audit_init(ctx, &rec, "backup_restore", "/");
 	rec.version = bid;
 	rec.reason = reason.buf;
-	rc = backup_restore(argv[0], bid, argv[1], &rec, &e);
-	if (rc)
+	rc = backup_restore(argv[0], bid, argv[1], pin, &rec, &e);
+	if (rc == -EBADMSG)
+		rc = cmd_error(ctx, CTL_EXIT_NO, "%s: %s", argv[0], perr_msg(&e, -rc));
+	else if (rc)
 		rc = cmd_fail(ctx, rc, &e, argv[1]);
 	else
 		strbuf_addf(&ctx->out, "restored backup %" PRIu32 " (%s) into %s\n", bid, when,

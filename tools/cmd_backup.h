@@ -13,6 +13,16 @@ int cmd_backup_verify(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_backup_restore(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_backup_prune(struct ctl_ctx *ctx, int argc, char **argv);
 
+/*
+ * For a caller who is not root, through the daemon (which writes as
+ * root): DEST must resolve to a directory owned by root that nobody else
+ * may write, reached through directories only root may change (sticky
+ * ones allowed), none on a FUSE file system or a medium a user brought
+ * (tools/cmd_backup_dest.c). 0 with *real the resolved path (caller
+ * frees), else the exit code of the error said in ctx.
+ */
+int backup_remote_dest(struct ctl_ctx *ctx, const char *dest, char **real);
+
 struct backup_progress;		/* opaque */
 
 /*

@@ -111,3 +111,38 @@ check "DEST through the admin's link to a directory of root's: taken, as resolve
 	as 3000 3000 "$POOLCTL" -s "$S" backup create "$T_TMP/adm/link/."
 check "the backup went to the link's target" test -d "$T_TMP/rootbk/poolfs/1"
 unreadable "the admin's backup" "$T_TMP/rootbk"
+
+# ---- DEST on a file system whose owners are what its mounter says ----
+# (a user with user_allow_other mounts a FUSE file system that calls every
+# directory root's 0755 on a directory of theirs in a sticky /tmp; here a
+# poolfs mount stands for it: root's directories in it say root too)
+pool_mount "$T_TMP/store-none" "$T_TMP/mnt-none"
+mkdir -m 0755 "$T_TMP/mnt-none/bk" && chmod 0755 "$T_TMP/mnt-none" ||
+	die "mkdir on the mount failed"
+check_eq "the FUSE directory says root's, 0755" \
+	"$(stat -c %u:%a "$T_TMP/mnt-none/bk")" 0:755
+out=$(as 3000 3000 "$POOLCTL" -s "$S" backup create "$T_TMP/mnt-none/bk" 2>&1)
+check_eq "DEST on a FUSE file system: refused ($out)" "$?" 1
+check_eq "nothing written there" "$(ls -A "$T_TMP/mnt-none/bk" | wc -l)" 0
+pool_umount "$T_TMP/mnt-none"
+# a mount nosuid,nodev (as udisks and fstab's "user" mount a user's medium)
+mkdir -m 0755 "$T_TMP/medium" "$T_TMP/medium/bk" || die "mkdir"
+if mount --bind "$T_TMP/medium" "$T_TMP/medium" 2> /dev/null; then
+	if mount -o remount,bind,nosuid,nodev "$T_TMP/medium"; then
+		out=$(as 3000 3000 "$POOLCTL" -s "$S" backup create "$T_TMP/medium/bk" 2>&1)
+		check_eq "DEST on a nosuid,nodev mount: refused ($out)" "$?" 1
+		check_eq "nothing written there" "$(ls -A "$T_TMP/medium/bk" | wc -l)" 0
+	fi
+	umount "$T_TMP/medium"
+fi
+
+# ---- a DEST another user may change, for root's own create ----
+# (they could swap meta/ or shared_checksum/, checked private, for a
+# directory of theirs while BackupEngine writes its 0644 tables there)
+mkdir -m 0777 "$T_TMP/anyone" && mkdir -m 0755 "$T_TMP/users" "$T_TMP/inusers" &&
+	chown 65534:65534 "$T_TMP/users" "$T_TMP/inusers" &&
+	mkdir -m 0755 "$T_TMP/inusers/bk" || die "mkdir"
+for d in anyone users inusers/bk; do
+	check_rc "root's create into $d: refused" 2 "$POOLCTL" -s "$S" backup create "$T_TMP/$d"
+	check_eq "nothing written in $d" "$(ls -A "$T_TMP/$d" | wc -l)" 0
+done
