@@ -17,7 +17,10 @@
  * entry for each (parent, name) and requires the tree, read from the
  * same snapshot, to agree: a live entry leading to that inode, or none.
  * Records written before carry no member; an entry whose last change
- * was such a record is not checked.
+ * was such a record is not checked. Every end the log names must also
+ * have left its history row ('h', what `.snapshots` lists) leading to
+ * the inode that ended: a disk holder who deletes one hides an old
+ * entry, one who rewrites it (a plain pool) points it elsewhere.
  *
  * The same member holds an inode's mode and owner: create, mkdir,
  * symlink, a rename of a file over a file (the target takes the
@@ -336,30 +339,125 @@ out:
 	return ret;
 }
 
+/* Every child the history rows of parent/name lead to, as ro sees them (rows failing their tag: none). */
+static int hist_children(struct store *s, rocksdb_readoptions_t *ro, uint64_t parent,
+			 const char *name, uint64_t **kids, size_t *n)
+{
+	uint8_t prefix[KEY_MAX];
+	size_t plen = dent_prefix(prefix, 'h', parent), nlen = strlen(name), alloc = 0;
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[CF_TREE]);
+	char *err = NULL;
+	int ret = 0;
+
+	memcpy(prefix + plen, name, nlen);
+	plen += nlen;
+	*n = 0;
+	for (rocksdb_iter_seek(it, (const char *)prefix, plen); rocksdb_iter_valid(it);
+	     rocksdb_iter_next(it)) {
+		size_t klen, vlen;
+		const char *k = rocksdb_iter_key(it, &klen), *v = rocksdb_iter_value(it, &vlen);
+		struct dent d;
+
+		if (klen < plen || memcmp(k, prefix, plen))
+			break;
+		/* longer names share the prefix; ours is exactly name + died */
+		if (klen != plen + 8 || dent_decode(s, k, klen, v, vlen, &d))
+			continue;
+		ALLOC_GROW(*kids, *n + 1, alloc);
+		(*kids)[(*n)++] = d.child;
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err) {
+		rocksdb_free(err);
+		ret = -EIO;
+	}
+	rocksdb_iter_destroy(it);
+	return ret;
+}
+
+/*
+ * The history of one entry (its words v[0..n), in log order) against its
+ * 'h' rows: every end the log made (a '-', or a '+' over a name that led
+ * to another inode) left a row leading to the inode that ended, which is
+ * what `.snapshots` lists. -EBADMSG with *seq and msg for the first end
+ * without its row.
+ */
+static int check_hist(struct store *s, rocksdb_readoptions_t *ro, const struct tree_want *v,
+		      size_t n, uint64_t *seq, char *msg, size_t len)
+{
+	uint64_t prev = 0, *kids = NULL, ended;
+	char name[128];			/* a long name shown cut: the message fits a line */
+	size_t nkids = 0, k;
+	bool read = false;
+	int ret = 0;
+
+	for (size_t i = 0; i < n && !ret; i++) {
+		const struct tree_want *w = &v[i];
+
+		/* an end in a failed write may not have landed; after it, what led where is unknown */
+		ended = w->unsure ? 0 : !w->present ? w->ino : prev != w->ino ? prev : 0;
+		prev = w->present && !w->unsure ? w->ino : 0;
+		if (!ended)
+			continue;
+		if (!read) {
+			ret = hist_children(s, ro, w->parent, w->name, &kids, &nkids);
+			read = true;
+		}
+		for (k = 0; k < nkids && kids[k] != ended; k++)
+			;
+		if (k < nkids) {
+			kids[k] = 0;	/* each row stands for one end */
+			continue;
+		}
+		if (ret)
+			break;
+		show_name(w->name, name, sizeof(name));
+		snprintf(msg, len, "the entry \"%s\" in directory inode %" PRIu64 ", which led to "
+			 "inode %" PRIu64 " until record %" PRIu64 " (%s), is missing from its "
+			 "history (hidden from .snapshots, or changed)", name, w->parent, ended,
+			 w->seq, w->op);
+		*seq = w->seq;
+		ret = -EBADMSG;
+	}
+	free(kids);
+	return ret;
+}
+
 int tree_log_check(struct store *s, rocksdb_readoptions_t *ro, struct tree_log *l,
 		   uint64_t *seq, char *msg, size_t len)
 {
 	char one[400];
+	uint64_t hseq = 0;
 	int ret = 0, r;
+	size_t j;
 
 	*seq = 0;
 	if (l->n)
 		qsort(l->v, l->n, sizeof(l->v[0]), want_cmp);
-	for (size_t i = 0; i < l->n; i++) {
-		const struct tree_want *w = &l->v[i];
+	for (size_t i = 0; i < l->n; i = j) {
+		const struct tree_want *w;
 
+		for (j = i + 1; j < l->n && l->v[j].parent == l->v[i].parent &&
+		     !strcmp(l->v[j].name, l->v[i].name); j++)
+			;
 		/* the last word on each entry */
-		if (i + 1 < l->n && l->v[i + 1].parent == w->parent &&
-		    !strcmp(l->v[i + 1].name, w->name))
-			continue;
-		if ((*seq && w->seq >= *seq) || w->unsure)
-			continue;
-		r = check_one(s, ro, w, one, sizeof(one));
-		if (r == -EBADMSG) {
-			*seq = w->seq;
+		w = &l->v[j - 1];
+		if (!(*seq && w->seq >= *seq) && !w->unsure) {
+			r = check_one(s, ro, w, one, sizeof(one));
+			if (r == -EBADMSG) {
+				*seq = w->seq;
+				snprintf(msg, len, "%s", one);
+				ret = r;
+			} else if (r) {
+				return r;
+			}
+		}
+		r = check_hist(s, ro, l->v + i, j - i, &hseq, one, sizeof(one));
+		if (r == -EBADMSG && (!*seq || hseq < *seq)) {
+			*seq = hseq;
 			snprintf(msg, len, "%s", one);
 			ret = r;
-		} else if (r) {
+		} else if (r && r != -EBADMSG) {
 			return r;
 		}
 	}
