@@ -94,7 +94,7 @@ static bool matches(const struct audit_filter *f, const struct audit_rec *r)
 		return false;
 	if (f->denied && r->result != -EACCES && r->result != -EPERM)
 		return false;
-	if (f->path && r->esc) {
+	if (f->path && r->esc && !path_under(r->path, f->path)) {
 		/* such a record's path is text: the filter's bytes written the same way */
 		struct strbuf t = STRBUF_INIT;
 		bool under;
