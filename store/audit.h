@@ -63,7 +63,16 @@ struct audit_rec {
 	 * AUDIT_POLICY_UNKNOWN after a break at open (store/audit_open.c)
 	 */
 	uint64_t policy;
+	/*
+	 * set when read back from a record with "esc": 1: its strings write
+	 * a backslash as two and a byte that is not UTF-8 as \xNN; records
+	 * without it hold neither, or are from before (docs/audit.md)
+	 */
+	bool esc;
 };
+
+/* s as a record with "esc" holds it: a backslash doubled, a byte not in UTF-8 as \xNN. */
+void audit_text(const char *s, struct strbuf *out);
 
 #define AUDIT_POLICY_UNKNOWN	UINT64_MAX
 

@@ -94,6 +94,16 @@ static bool matches(const struct audit_filter *f, const struct audit_rec *r)
 		return false;
 	if (f->denied && r->result != -EACCES && r->result != -EPERM)
 		return false;
+	if (f->path && r->esc && !path_under(r->path, f->path)) {
+		/* such a record's path is text: the filter's bytes written the same way */
+		struct strbuf t = STRBUF_INIT;
+		bool under;
+
+		audit_text(f->path, &t);
+		under = path_under(r->path, t.len ? t.buf : "");
+		strbuf_release(&t);
+		return under;
+	}
 	return !f->path || path_under(r->path, f->path);
 }
 

@@ -149,19 +149,23 @@ static const unsigned char verbatim[256] = {
 
 /*
  * Appends s as a JSON string, byte for byte what json_dumps() writes for
- * it (no ASCII-only or slash escapes): '"', '\\' and control characters
- * escaped, valid UTF-8 as is. A byte that is not part of valid UTF-8 is
- * written as the four characters \xNN, escaped like any backslash.
+ * the record's text of it (no ASCII-only or slash escapes): '"' and
+ * control characters escaped, valid UTF-8 as is. A byte that is not part
+ * of valid UTF-8 is the four characters \xNN of text, and so that a
+ * path holding those four characters is not the same text, a backslash
+ * is two of text; either sets *esc, and the record then says "esc": 1
+ * (records without it hold neither, or are from before, where \xNN was
+ * either; docs/audit.md).
  * Verbatim bytes and valid multi-byte sequences are gathered into runs and
  * copied whole: a record is written on every audited operation and a
  * path is mostly such bytes.
  */
-static void put_string(struct strbuf *sb, const char *s)
+static void put_string(struct strbuf *sb, const char *s, bool *esc)
 {
 	static const char hexdig[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	const unsigned char *end = p + strlen((const char *)p), *run;
-	char esc[5] = { '\\', '\\', 'x' };
+	char bs[5] = { '\\', '\\', 'x' };
 	size_t n;
 
 	strbuf_addch(sb, '"');
@@ -182,19 +186,41 @@ static void put_string(struct strbuf *sb, const char *s)
 		if (p == end)
 			break;
 		if (*p >= 0x80) {
-			esc[3] = hexdig[*p >> 4];
-			esc[4] = hexdig[*p & 15];
-			strbuf_add(sb, esc, 5);
-		} else if (*p == '"' || *p == '\\') {
-			esc[1] = (char)*p;
-			strbuf_add(sb, esc, 2);
-			esc[1] = '\\';
+			bs[3] = hexdig[*p >> 4];
+			bs[4] = hexdig[*p & 15];
+			strbuf_add(sb, bs, 5);
+			*esc = true;
+		} else if (*p == '\\') {
+			strbuf_add(sb, "\\\\\\\\", 4);
+			*esc = true;
+		} else if (*p == '"') {
+			strbuf_add(sb, "\\\"", 2);
 		} else {
 			put_control(sb, *p);
 		}
 		p++;
 	}
 	strbuf_addch(sb, '"');
+}
+
+void audit_text(const char *s, struct strbuf *out)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+	size_t n;
+
+	while (p < end) {
+		n = *p == '\\' ? 0 : utf8_seq(p, (size_t)(end - p));
+		if (n) {
+			strbuf_add(out, p, n);
+			p += n;
+			continue;
+		}
+		if (*p == '\\')
+			strbuf_add(out, "\\\\", 2);
+		else
+			strbuf_addf(out, "\\x%02x", *p);
+		p++;
+	}
 }
 
 static void put_int(struct strbuf *sb, int64_t v)
@@ -212,10 +238,10 @@ static void put_int(struct strbuf *sb, int64_t v)
 }
 
 /* key is the member's text up to its value: ,"name": (or {"name": for the first) */
-static void str_member(struct strbuf *sb, const char *key, const char *v)
+static void str_member(struct strbuf *sb, const char *key, const char *v, bool *esc)
 {
 	strbuf_addstr(sb, key);
-	put_string(sb, v);
+	put_string(sb, v, esc);
 }
 
 static void int_member(struct strbuf *sb, const char *key, int64_t v)
@@ -232,41 +258,51 @@ static void int_member(struct strbuf *sb, const char *key, int64_t v)
  */
 static void audit_body(struct strbuf *sb, const struct audit_rec *r, const uint8_t prev[32])
 {
+	static const char mark[] = ",\"esc\":1";
 	char hex[65];
+	bool esc = false;
+	size_t at;
 
 	hex_encode(prev, 32, hex);
 	int_member(sb, "{\"bytes\":", (int64_t)r->bytes);
-	str_member(sb, ",\"code\":", r->code);
-	str_member(sb, ",\"comm\":", r->comm);
+	str_member(sb, ",\"code\":", r->code, &esc);
+	str_member(sb, ",\"comm\":", r->comm, &esc);
 	/* a commit's only, so other records stay as they were */
 	if (r->content && r->content[0])
-		str_member(sb, ",\"content\":", r->content);
+		str_member(sb, ",\"content\":", r->content, &esc);
 	/* absent for one operation, so records from before counts stay as they were */
 	if (r->count > 1)
 		int_member(sb, ",\"count\":", (int64_t)r->count);
-	str_member(sb, ",\"dept\":", r->dept);
+	str_member(sb, ",\"dept\":", r->dept, &esc);
+	at = sb->len;		/* "esc" sorts here, known once every string is written */
 	int_member(sb, ",\"gid\":", r->gid);
-	str_member(sb, ",\"grant\":", r->grant);
+	str_member(sb, ",\"grant\":", r->grant, &esc);
 	if (r->ino)
 		int_member(sb, ",\"ino\":", (int64_t)r->ino);
-	str_member(sb, ",\"op\":", r->op);
-	str_member(sb, ",\"path\":", r->path);
+	str_member(sb, ",\"op\":", r->op, &esc);
+	str_member(sb, ",\"path\":", r->path, &esc);
 	int_member(sb, ",\"pid\":", r->pid);
 	/* absent while no policy was applied, so older records stay as they were */
 	if (r->policy)
 		int_member(sb, ",\"policy\":", (int64_t)r->policy);
-	str_member(sb, ",\"prev\":", hex);
-	str_member(sb, ",\"reason\":", r->reason);
+	str_member(sb, ",\"prev\":", hex, &esc);
+	str_member(sb, ",\"reason\":", r->reason, &esc);
 	int_member(sb, ",\"result\":", r->result);
 	int_member(sb, ",\"seq\":", (int64_t)r->seq);
 	int_member(sb, ",\"time\":", r->time_ns);
 	/* a tree change's only, so other records stay as they were */
 	if (r->tree && r->tree[0])
-		str_member(sb, ",\"tree\":", r->tree);
+		str_member(sb, ",\"tree\":", r->tree, &esc);
 	int_member(sb, ",\"uid\":", r->uid);
-	str_member(sb, ",\"user\":", r->user);
+	str_member(sb, ",\"user\":", r->user, &esc);
 	int_member(sb, ",\"version\":", (int64_t)r->version);
-	str_member(sb, ",\"view\":", r->view);
+	str_member(sb, ",\"view\":", r->view, &esc);
+	if (esc) {
+		strbuf_grow(sb, sizeof(mark) - 1);
+		memmove(sb->buf + at + sizeof(mark) - 1, sb->buf + at, sb->len - at);
+		memcpy(sb->buf + at, mark, sizeof(mark) - 1);
+		strbuf_setlen(sb, sb->len + sizeof(mark) - 1);
+	}
 }
 
 static int digest(const EVP_MD *md, const uint8_t prev[32], const char *body, size_t len,
@@ -350,7 +386,7 @@ static const char *get_str(json_t *o, const char *key, int *bad)
 int audit_decode(const char *value, size_t len, json_t **o, struct audit_rec *r,
 		 char prev_hex[65])
 {
-	json_int_t seq, t, uid, gid, pid, ver, bytes, res, count = 1, pol = 0, ino = 0;
+	json_int_t seq, t, uid, gid, pid, ver, bytes, res, count = 1, pol = 0, ino = 0, esc = 0;
 	const char *prev;
 	int bad = 0;
 
@@ -396,6 +432,9 @@ int audit_decode(const char *value, size_t len, json_t **o, struct audit_rec *r,
 	r->grant = get_str(*o, "grant", &bad);
 	r->view = get_str(*o, "view", &bad);
 	r->reason = get_str(*o, "reason", &bad);
+	if (json_object_get(*o, "esc") && (get_int(*o, "esc", &esc) || esc != 1))
+		goto bad;
+	r->esc = esc == 1;
 	prev = get_str(*o, "prev", &bad);
 	if (bad || strlen(prev) != 64)
 		goto bad;

@@ -115,14 +115,19 @@ static int open_new(const char *cdir, bool create, struct store **out)
 }
 
 /*
- * Whether cdir/db is an encrypted pool's database: READY and the
- * database are files whoever holds the disk can put there, and the swap
- * would put a plain one in place of the pool (and delete the pool's).
+ * Whether cdir/db is an encrypted pool's database that the key opens:
+ * READY and the database are files whoever holds the disk can put there,
+ * and the swap puts it in place of the pool and deletes the pool's. A
+ * meta "format" and a "crypt" row are only its look: its key record and
+ * secrets must open with the key the open after the swap will use,
+ * before anything is swapped.
  */
 int conv_ready_encrypted(const char *dir, const char *cdir, struct perr *e)
 {
 	struct strbuf v = STRBUF_INIT;
+	struct perr le = PERR_INIT;
 	struct store *s = NULL;
+	int ret = 0;
 	bool ok;
 
 	if (open_new(cdir, false, &s))
@@ -131,13 +136,16 @@ int conv_ready_encrypted(const char *dir, const char *cdir, struct perr *e)
 	ok = !store_get(s, CF_META, "format", 6, &v) && v.len == 4 &&
 	     get_be32((const uint8_t *)v.buf) == STORE_FORMAT_CRYPT &&
 	     !store_get(s, CF_META, "crypt", 5, &v);
+	if (!ok)
+		ret = perr_set(e, EKEYREJECTED, "%s: refused: convert/READY is there but convert/db "
+			       "is not an encrypted pool's database (put there by hand?); nothing "
+			       "swapped", dir);
+	else if (crypt_store_load(s, &le))
+		ret = perr_set(e, EKEYREJECTED, "%s: refused: convert/READY is there but the key "
+			       "does not open convert/db (%s); nothing swapped", dir, le.msg);
 	store_free(s);
 	strbuf_release(&v);
-	if (!ok)
-		return perr_set(e, EKEYREJECTED, "%s: refused: convert/READY is there but convert/db "
-				"is not an encrypted pool's database (put there by hand?); nothing "
-				"swapped", dir);
-	return 0;
+	return ret;
 }
 
 /* keys/NAME.key of old, sealed with c's master key, into cdir/keys/NAME.key. */

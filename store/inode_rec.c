@@ -230,3 +230,30 @@ int inode_load(struct store *s, uint64_t ino, struct inode_rec *r)
 	strbuf_release(&v);
 	return ret;
 }
+
+int inode_read_at(struct store *s, rocksdb_readoptions_t *ro, uint64_t ino,
+		  struct inode_rec *r)
+{
+	uint8_t key[9];
+	char *err = NULL, *v;
+	size_t vlen = 0;
+	int ret;
+
+	strbuf_reset(&r->name);
+	strbuf_reset(&r->target);
+	inode_key(key, ino);
+	v = rocksdb_get_cf(s->db, ro, s->cf[CF_TREE], (const char *)key, sizeof(key), &vlen, &err);
+	if (err) {
+		log_err("%s: inode %llu: %s", s->dir, (unsigned long long)ino, err);
+		rocksdb_free(err);
+		return -EIO;
+	}
+	if (!v)
+		return -ENOENT;
+	ret = tree_open(s, key, sizeof(key), v, &vlen) ||
+	      inode_decode((const uint8_t *)v, vlen, r) ? -EBADMSG : 0;
+	if (!ret)
+		r->attr.ino = ino;
+	rocksdb_free(v);
+	return ret;
+}

@@ -25,6 +25,13 @@ void inode_rec_init(struct inode_rec *r);
 void inode_rec_release(struct inode_rec *r);
 /* -ENOENT when ino has no record. */
 int inode_load(struct store *s, uint64_t ino, struct inode_rec *r);
+/*
+ * Reads inode ino's record as ro sees it, bypassing the cache (audit
+ * verify reads one snapshot): -ENOENT when absent, -EBADMSG when it
+ * fails its tag or does not decode, -EIO when unread.
+ */
+int inode_read_at(struct store *s, rocksdb_readoptions_t *ro, uint64_t ino,
+		  struct inode_rec *r);
 void inode_put(struct store *s, rocksdb_writebatch_t *b, const struct inode_rec *r);
 
 #endif

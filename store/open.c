@@ -17,6 +17,7 @@
 #include "store/crypt_bind.h"
 #include "store/crypt_store.h"
 #include "store/pack_mode.h"
+#include "store/key_log.h"
 #include "store/tree_tag.h"
 
 /*
@@ -172,6 +173,10 @@ int store_open(const char *dir, unsigned flags, struct store **out, struct perr 
 			goto out;
 		}
 	}
+	/* before anything is sealed: an old key record must not make new writes use a retired key */
+	ret = key_log_check(s, e);
+	if (ret)
+		goto out;
 	/* before anything reads the tree: from here an untagged row is refused */
 	ret = tree_retag(s, &tagged, e);
 	if (ret)

@@ -17,7 +17,17 @@
  * entry for each (parent, name) and requires the tree, read from the
  * same snapshot, to agree: a live entry leading to that inode, or none.
  * Records written before carry no member; an entry whose last change
- * was such a record is not checked.
+ * was such a record is not checked. Every end the log names must also
+ * have left its history row ('h', what `.snapshots` lists) leading to
+ * the inode that ended: a disk holder who deletes one hides an old
+ * entry, one who rewrites it (a plain pool) points it elsewhere.
+ *
+ * The same member holds an inode's mode and owner: create, mkdir,
+ * symlink, a rename of a file over a file (the target takes the
+ * source's) and every setattr add "=INO:MODE:UID:GID" (mode in octal),
+ * the inode's whole triple after the change, under the same mark, and
+ * verify requires each inode's record to carry its last word. Times are
+ * not held (docs/audit.md).
  */
 #include "store/tree_mark.h"
 
@@ -31,6 +41,7 @@
 #include "common/codec.h"
 #include "store/commit_mark.h"
 #include "store/dent.h"
+#include "store/inode_rec.h"
 
 #define MARK_TAG	" mark="
 
@@ -45,6 +56,14 @@ struct tree_want {
 	char op[12];
 };
 
+struct attr_want {
+	uint64_t ino, seq;
+	uint32_t mode, uid, gid;
+	unsigned at;
+	bool unsure;
+	char op[12];
+};
+
 void tree_mark_entry(struct strbuf *t, bool present, uint64_t parent, const char *name,
 		     uint64_t ino)
 {
@@ -56,6 +75,14 @@ void tree_mark_entry(struct strbuf *t, bool present, uint64_t parent, const char
 	strbuf_grow(t, 2 * n + 1);
 	hex_encode((const uint8_t *)name, n, t->buf + t->len);
 	strbuf_setlen(t, t->len + 2 * n);
+}
+
+void tree_mark_attr(struct strbuf *t, const struct store_attr *a)
+{
+	if (t->len)
+		strbuf_addch(t, ' ');
+	strbuf_addf(t, "=%" PRIu64 ":%o:%u:%u", a->ino, (unsigned)a->mode, (unsigned)a->uid,
+		    (unsigned)a->gid);
 }
 
 /* The mark of entries (len bytes of text) into hex. */
@@ -117,12 +144,48 @@ static bool parse_entry(const char *p, size_t len, struct tree_want *w)
 	return true;
 }
 
+/* a uint32 in base at p, ended by stop; false when it is none */
+static bool parse_u32(const char **p, int base, char stop, uint32_t *out)
+{
+	unsigned long long v;
+	char *e;
+
+	if (**p < '0' || **p > '9')
+		return false;
+	errno = 0;
+	v = strtoull(*p, &e, base);
+	if (errno || e == *p || *e != stop || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	*p = e + 1;
+	return true;
+}
+
+/* One attribute word "=INO:MODE:UID:GID" of len bytes at p into w. */
+static bool parse_attr(const char *p, size_t len, struct attr_want *w)
+{
+	char buf[80], *e;
+	const char *q;
+
+	if (len < 8 || len >= sizeof(buf) || p[0] != '=')
+		return false;
+	memcpy(buf, p, len);
+	buf[len] = 0;
+	errno = 0;
+	w->ino = strtoull(buf + 1, &e, 10);
+	if (errno || e == buf + 1 || *e != ':' || !w->ino || buf[1] < '0' || buf[1] > '9')
+		return false;
+	q = e + 1;
+	return parse_u32(&q, 8, ':', &w->mode) && w->mode <= 07777 &&
+	       parse_u32(&q, 10, ':', &w->uid) && parse_u32(&q, 10, 0, &w->gid);
+}
+
 int tree_log_add(struct store *s, struct tree_log *l, const struct audit_rec *r, char *msg,
 		 size_t len)
 {
 	const char *t = r->tree, *m = strstr(t, MARK_TAG), *p, *sp;
 	char want[COMMIT_MARK_HEX + 1];
-	size_t first = l->n;
+	size_t first = l->n, first_a = l->na;
 	unsigned at = 0;
 	int ret;
 
@@ -143,6 +206,18 @@ int tree_log_add(struct store *s, struct tree_log *l, const struct audit_rec *r,
 		sp = memchr(p, ' ', (size_t)(m - p));
 		if (!sp)
 			sp = m;
+		if (*p == '=') {
+			struct attr_want a = { .seq = r->seq, .at = w.at };
+
+			if (!parse_attr(p, (size_t)(sp - p), &a)) {
+				ret = -EBADMSG;
+				goto bad;
+			}
+			snprintf(a.op, sizeof(a.op), "%s", r->op);
+			ALLOC_GROW(l->a, l->na + 1, l->aalloc);
+			l->a[l->na++] = a;
+			continue;
+		}
 		if (!parse_entry(p, (size_t)(sp - p), &w)) {
 			ret = -EBADMSG;
 			goto bad;
@@ -155,6 +230,7 @@ int tree_log_add(struct store *s, struct tree_log *l, const struct audit_rec *r,
 bad:
 	while (l->n > first)
 		free(l->v[--l->n].name);
+	l->na = first_a;
 	snprintf(msg, len, "record %" PRIu64 " (%s %s): its tree entries do not carry this "
 		 "pool's mark (edited)", r->seq, r->op, r->path);
 	return ret;
@@ -170,6 +246,17 @@ static int want_cmp(const void *a, const void *b)
 	c = strcmp(x->name, y->name);
 	if (c)
 		return c;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+static int attr_cmp(const void *a, const void *b)
+{
+	const struct attr_want *x = a, *y = b;
+
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
 	if (x->seq != y->seq)
 		return x->seq < y->seq ? -1 : 1;
 	return x->at < y->at ? -1 : x->at > y->at;
@@ -226,25 +313,164 @@ static int check_one(struct store *s, rocksdb_readoptions_t *ro, const struct tr
 	return ret;
 }
 
+/* Inode w->ino's record against w: 0 when it agrees, else as check_one(). */
+static int check_attr(struct store *s, rocksdb_readoptions_t *ro, const struct attr_want *w,
+		      char *msg, size_t len)
+{
+	struct inode_rec r;
+	int ret;
+
+	inode_rec_init(&r);
+	ret = inode_read_at(s, ro, w->ino, &r);
+	if (ret == -ENOENT || ret == -EBADMSG)
+		snprintf(msg, len, "inode %" PRIu64 ", whose mode and owner record %" PRIu64
+			 " (%s) set, %s in the store (edited)", w->ino, w->seq, w->op,
+			 ret == -ENOENT ? "is missing" : "fails its check");
+	else if (!ret && (r.attr.mode != w->mode || r.attr.uid != w->uid || r.attr.gid != w->gid))
+		snprintf(msg, len, "inode %" PRIu64 " has mode %04o, uid %u, gid %u, but record %"
+			 PRIu64 " (%s) made them mode %04o, uid %u, gid %u (attributes changed)",
+			 w->ino, (unsigned)r.attr.mode, (unsigned)r.attr.uid, (unsigned)r.attr.gid,
+			 w->seq, w->op, (unsigned)w->mode, (unsigned)w->uid, (unsigned)w->gid);
+	else
+		goto out;
+	ret = -EBADMSG;
+out:
+	inode_rec_release(&r);
+	return ret;
+}
+
+/* Every child the history rows of parent/name lead to, as ro sees them (rows failing their tag: none). */
+static int hist_children(struct store *s, rocksdb_readoptions_t *ro, uint64_t parent,
+			 const char *name, uint64_t **kids, size_t *n)
+{
+	uint8_t prefix[KEY_MAX];
+	size_t plen = dent_prefix(prefix, 'h', parent), nlen = strlen(name), alloc = 0;
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[CF_TREE]);
+	char *err = NULL;
+	int ret = 0;
+
+	memcpy(prefix + plen, name, nlen);
+	plen += nlen;
+	*n = 0;
+	for (rocksdb_iter_seek(it, (const char *)prefix, plen); rocksdb_iter_valid(it);
+	     rocksdb_iter_next(it)) {
+		size_t klen, vlen;
+		const char *k = rocksdb_iter_key(it, &klen), *v = rocksdb_iter_value(it, &vlen);
+		struct dent d;
+
+		if (klen < plen || memcmp(k, prefix, plen))
+			break;
+		/* longer names share the prefix; ours is exactly name + died */
+		if (klen != plen + 8 || dent_decode(s, k, klen, v, vlen, &d))
+			continue;
+		ALLOC_GROW(*kids, *n + 1, alloc);
+		(*kids)[(*n)++] = d.child;
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err) {
+		rocksdb_free(err);
+		ret = -EIO;
+	}
+	rocksdb_iter_destroy(it);
+	return ret;
+}
+
+/*
+ * The history of one entry (its words v[0..n), in log order) against its
+ * 'h' rows: every end the log made (a '-', or a '+' over a name that led
+ * to another inode) left a row leading to the inode that ended, which is
+ * what `.snapshots` lists. -EBADMSG with *seq and msg for the first end
+ * without its row.
+ */
+static int check_hist(struct store *s, rocksdb_readoptions_t *ro, const struct tree_want *v,
+		      size_t n, uint64_t *seq, char *msg, size_t len)
+{
+	uint64_t prev = 0, *kids = NULL, ended;
+	char name[128];			/* a long name shown cut: the message fits a line */
+	size_t nkids = 0, k;
+	bool read = false;
+	int ret = 0;
+
+	for (size_t i = 0; i < n && !ret; i++) {
+		const struct tree_want *w = &v[i];
+
+		/* an end in a failed write may not have landed; after it, what led where is unknown */
+		ended = w->unsure ? 0 : !w->present ? w->ino : prev != w->ino ? prev : 0;
+		prev = w->present && !w->unsure ? w->ino : 0;
+		if (!ended)
+			continue;
+		if (!read) {
+			ret = hist_children(s, ro, w->parent, w->name, &kids, &nkids);
+			read = true;
+		}
+		for (k = 0; k < nkids && kids[k] != ended; k++)
+			;
+		if (k < nkids) {
+			kids[k] = 0;	/* each row stands for one end */
+			continue;
+		}
+		if (ret)
+			break;
+		show_name(w->name, name, sizeof(name));
+		snprintf(msg, len, "the entry \"%s\" in directory inode %" PRIu64 ", which led to "
+			 "inode %" PRIu64 " until record %" PRIu64 " (%s), is missing from its "
+			 "history (hidden from .snapshots, or changed)", name, w->parent, ended,
+			 w->seq, w->op);
+		*seq = w->seq;
+		ret = -EBADMSG;
+	}
+	free(kids);
+	return ret;
+}
+
 int tree_log_check(struct store *s, rocksdb_readoptions_t *ro, struct tree_log *l,
 		   uint64_t *seq, char *msg, size_t len)
 {
 	char one[400];
+	uint64_t hseq = 0;
 	int ret = 0, r;
+	size_t j;
 
 	*seq = 0;
 	if (l->n)
 		qsort(l->v, l->n, sizeof(l->v[0]), want_cmp);
-	for (size_t i = 0; i < l->n; i++) {
-		const struct tree_want *w = &l->v[i];
+	for (size_t i = 0; i < l->n; i = j) {
+		const struct tree_want *w;
 
+		for (j = i + 1; j < l->n && l->v[j].parent == l->v[i].parent &&
+		     !strcmp(l->v[j].name, l->v[i].name); j++)
+			;
 		/* the last word on each entry */
-		if (i + 1 < l->n && l->v[i + 1].parent == w->parent &&
-		    !strcmp(l->v[i + 1].name, w->name))
+		w = &l->v[j - 1];
+		if (!(*seq && w->seq >= *seq) && !w->unsure) {
+			r = check_one(s, ro, w, one, sizeof(one));
+			if (r == -EBADMSG) {
+				*seq = w->seq;
+				snprintf(msg, len, "%s", one);
+				ret = r;
+			} else if (r) {
+				return r;
+			}
+		}
+		r = check_hist(s, ro, l->v + i, j - i, &hseq, one, sizeof(one));
+		if (r == -EBADMSG && (!*seq || hseq < *seq)) {
+			*seq = hseq;
+			snprintf(msg, len, "%s", one);
+			ret = r;
+		} else if (r && r != -EBADMSG) {
+			return r;
+		}
+	}
+	if (l->na)
+		qsort(l->a, l->na, sizeof(l->a[0]), attr_cmp);
+	for (size_t i = 0; i < l->na; i++) {
+		const struct attr_want *w = &l->a[i];
+
+		if (i + 1 < l->na && l->a[i + 1].ino == w->ino)
 			continue;
 		if ((*seq && w->seq >= *seq) || w->unsure)
 			continue;
-		r = check_one(s, ro, w, one, sizeof(one));
+		r = check_attr(s, ro, w, one, sizeof(one));
 		if (r == -EBADMSG) {
 			*seq = w->seq;
 			snprintf(msg, len, "%s", one);
@@ -261,6 +487,9 @@ void tree_log_unsure(struct tree_log *l, uint64_t from, uint64_t to)
 	for (size_t i = 0; i < l->n; i++)
 		if (l->v[i].seq >= from && l->v[i].seq <= to)
 			l->v[i].unsure = true;
+	for (size_t i = 0; i < l->na; i++)
+		if (l->a[i].seq >= from && l->a[i].seq <= to)
+			l->a[i].unsure = true;
 }
 
 void tree_log_release(struct tree_log *l)
@@ -268,5 +497,6 @@ void tree_log_release(struct tree_log *l)
 	for (size_t i = 0; i < l->n; i++)
 		free(l->v[i].name);
 	free(l->v);
+	free(l->a);
 	memset(l, 0, sizeof(*l));
 }

@@ -18,6 +18,12 @@
 void tree_mark_entry(struct strbuf *t, bool present, uint64_t parent, const char *name,
 		     uint64_t ino);
 
+/*
+ * Adds to t: inode a->ino now has a's mode, uid and gid ("=INO:MODE:UID:GID",
+ * mode in octal). Times are not held (docs/audit.md).
+ */
+void tree_mark_attr(struct strbuf *t, const struct store_attr *a);
+
 /* Ends t with the mark of its entries; -errno when the audit key cannot be read. */
 int tree_mark_seal(struct store *s, struct strbuf *t);
 
@@ -25,6 +31,8 @@ int tree_mark_seal(struct store *s, struct strbuf *t);
 struct tree_log {
 	struct tree_want *v;
 	size_t n, alloc;
+	struct attr_want *a;		/* what the log says each inode's mode and owner are */
+	size_t na, aalloc;
 };
 
 /*
@@ -36,8 +44,8 @@ int tree_log_add(struct store *s, struct tree_log *l, const struct audit_rec *r,
 		 size_t len);
 
 /*
- * The tree as read with ro against the last record of each entry l
- * holds. 0 when they agree; -EBADMSG with *seq the record of the first
+ * The tree as read with ro against the last record of each entry and
+ * of each inode's attributes l holds. 0 when they agree; -EBADMSG with *seq the record of the first
  * disagreement (by seq) and one line in msg; another negative errno
  * when the tree cannot be read.
  */

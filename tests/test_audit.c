@@ -570,7 +570,9 @@ static void test_query(void)
 		for (; (nl = strchr(line, '\n')); line = nl + 1, lines++) {
 			json_t *j = json_loadb(line, (size_t)(nl - line), 0, NULL);
 
-			good += json_is_object(j) && json_object_size(j) == 19;
+			/* "esc" in the records whose path has bytes not in UTF-8 */
+			good += json_is_object(j) &&
+				json_object_size(j) == 19 + !!json_object_get(j, "esc");
 			json_decref(j);
 		}
 		CU_ASSERT_EQUAL(lines, QUERY_N);

@@ -37,26 +37,27 @@ static size_t ref_utf8(const unsigned char *p, size_t left)
 	return 0;
 }
 
-static json_t *ref_string(const char *s)
+/* The record's text of s (a backslash doubled, a byte not in UTF-8 as \xNN), as JSON; *esc when it differs. */
+static json_t *ref_string(const char *s, bool *esc)
 {
 	struct strbuf sb = STRBUF_INIT;
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	size_t left = strlen((const char *)p), n;
-	json_t *j = json_stringn((const char *)p, left);
+	json_t *j;
 
-	if (j)
-		return j;
 	while (left) {
-		n = ref_utf8(p, left);
-		if (n)
+		n = *p == '\\' ? 0 : ref_utf8(p, left);
+		if (n) {
 			strbuf_add(&sb, p, n);
-		else
-			strbuf_addf(&sb, "\\x%02x", *p);
+		} else {
+			strbuf_addf(&sb, *p == '\\' ? "\\\\" : "\\x%02x", *p);
+			*esc = true;
+		}
 		n = n ? n : 1;
 		p += n;
 		left -= n;
 	}
-	j = json_stringn(sb.buf, sb.len);
+	j = json_stringn(sb.buf ? sb.buf : "", sb.len);
 	strbuf_release(&sb);
 	return j;
 }
@@ -65,6 +66,7 @@ static char *ref_dump(const struct audit_rec *r, const uint8_t prev[32])
 {
 	json_t *o = json_object();
 	char hex[65], *out;
+	bool esc = false;
 
 	hex_encode(prev, 32, hex);
 	json_object_set_new(o, "seq", json_integer((json_int_t)r->seq));
@@ -72,19 +74,21 @@ static char *ref_dump(const struct audit_rec *r, const uint8_t prev[32])
 	json_object_set_new(o, "uid", json_integer(r->uid));
 	json_object_set_new(o, "gid", json_integer(r->gid));
 	json_object_set_new(o, "pid", json_integer(r->pid));
-	json_object_set_new(o, "comm", ref_string(r->comm));
-	json_object_set_new(o, "dept", ref_string(r->dept));
-	json_object_set_new(o, "user", ref_string(r->user));
-	json_object_set_new(o, "op", ref_string(r->op));
-	json_object_set_new(o, "path", ref_string(r->path));
-	json_object_set_new(o, "code", ref_string(r->code));
+	json_object_set_new(o, "comm", ref_string(r->comm, &esc));
+	json_object_set_new(o, "dept", ref_string(r->dept, &esc));
+	json_object_set_new(o, "user", ref_string(r->user, &esc));
+	json_object_set_new(o, "op", ref_string(r->op, &esc));
+	json_object_set_new(o, "path", ref_string(r->path, &esc));
+	json_object_set_new(o, "code", ref_string(r->code, &esc));
 	json_object_set_new(o, "version", json_integer((json_int_t)r->version));
 	json_object_set_new(o, "bytes", json_integer((json_int_t)r->bytes));
 	json_object_set_new(o, "result", json_integer(r->result));
-	json_object_set_new(o, "grant", ref_string(r->grant));
-	json_object_set_new(o, "view", ref_string(r->view));
-	json_object_set_new(o, "reason", ref_string(r->reason));
+	json_object_set_new(o, "grant", ref_string(r->grant, &esc));
+	json_object_set_new(o, "view", ref_string(r->view, &esc));
+	json_object_set_new(o, "reason", ref_string(r->reason, &esc));
 	json_object_set_new(o, "prev", json_string(hex));
+	if (esc)
+		json_object_set_new(o, "esc", json_integer(1));
 	out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
 	return out;
@@ -216,8 +220,8 @@ static void test_encode_matches_jansson(void)
 static void test_encode_exact(void)
 {
 	static const char want[] =
-		"{\"bytes\":9223372036854775807,\"code\":\"\",\"comm\":\"c\\\"a\\\\t\","
-		"\"dept\":\"\\u0001\\u001F\\b\\f\\n\\r\\t\",\"gid\":0,\"grant\":\"\","
+		"{\"bytes\":9223372036854775807,\"code\":\"\",\"comm\":\"c\\\"a\\\\\\\\t\","
+		"\"dept\":\"\\u0001\\u001F\\b\\f\\n\\r\\t\",\"esc\":1,\"gid\":0,\"grant\":\"\","
 		"\"op\":\"open\",\"path\":\"/户籍/a\\\\xff\\\\xc0b\",\"pid\":7,"
 		"\"prev\":\"0000000000000000000000000000000000000000000000000000000000000000\","
 		"\"reason\":\"\",\"result\":-13,\"seq\":1,\"time\":5,\"uid\":4294967295,"
@@ -245,7 +249,9 @@ static void test_encode_exact(void)
 /*
  * Strings whose escapes sit at the ends of long verbatim runs (the writer
  * copies runs whole): their bytes as the byte-at-a-time writer stored
- * them, captured as fixtures, so old logs keep verifying.
+ * them, captured as fixtures, but for a backslash, which is two of text
+ * since records say "esc" (a stored record is verified by its stored
+ * bytes, so old logs verify unchanged).
  */
 static const char *const runs_in[] = {
 	"\"abcdefghijklmnopqrstuvwxyz0123456789/abcdefghijklmnopqrstuvwxyz\\",
@@ -256,9 +262,9 @@ static const char *const runs_in[] = {
 	"plain-ascii-only-with-no-escape-at-all-0123456789.csv",
 };
 static const char *const runs_want[] = {
-	"\"\\\"abcdefghijklmnopqrstuvwxyz0123456789/abcdefghijklmnopqrstuvwxyz\\\\\"",
+	"\"\\\"abcdefghijklmnopqrstuvwxyz0123456789/abcdefghijklmnopqrstuvwxyz\\\\\\\\\"",
 	"\"\x7f~ \\\\xff\\\\xfe\xc3\xa9\xe6\x88\xb7\xe7\xb1\x8d/\\u001F\\u0001\\\\xed\\\\xa0\\\\x80end\"",
-	"\"/pool/city/\xe4\xba\xba\xe5\x8f\xa3/r\\t\\n\\r\\b\\f\\\"q\\\"\\\\\xf0\x9f\x98\x80\\\\xf4\\\\x90\\\\x80\\\\x80\"",
+	"\"/pool/city/\xe4\xba\xba\xe5\x8f\xa3/r\\t\\n\\r\\b\\f\\\"q\\\"\\\\\\\\\xf0\x9f\x98\x80\\\\xf4\\\\x90\\\\x80\\\\x80\"",
 	"\"\\\\xe2\\\\x82\"",
 	"\"\"",
 	"\"plain-ascii-only-with-no-escape-at-all-0123456789.csv\"",
@@ -284,6 +290,43 @@ static void test_encode_runs_fixture(void)
 			fprintf(stderr, "W%zu=%s\n", i, at);
 		CU_ASSERT_STRING_EQUAL(at, runs_want[i]);
 		free(value);
+	}
+}
+
+/*
+ * A path holding the four characters \xff and one holding the byte 0xff
+ * are different texts, both records say "esc", and the query's path
+ * filter finds each by its own bytes; a path with neither has no "esc".
+ */
+static void test_backslash_unambiguous(void)
+{
+	static const char *const paths[] = { "/a\\xff", "/a\xff", "/a/b" };
+	char *value[3], prev_hex[65];
+	struct audit_rec back[3];
+	json_t *o[3];
+	uint8_t prev[32] = { 0 }, hash[32];
+	size_t len;
+
+	for (int i = 0; i < 3; i++) {
+		struct audit_rec r = { .path = paths[i], .seq = 1, .op = "open" };
+
+		CU_ASSERT_EQUAL_FATAL(audit_encode(&r, prev, audit_md("sha256"), &value[i], &len,
+						   hash), 0);
+		CU_ASSERT_EQUAL_FATAL(audit_decode(value[i], len, &o[i], &back[i], prev_hex), 0);
+	}
+	CU_ASSERT_STRING_NOT_EQUAL(back[0].path, back[1].path);
+	CU_ASSERT_STRING_EQUAL(back[0].path, "/a\\\\xff");
+	CU_ASSERT_STRING_EQUAL(back[1].path, "/a\\xff");
+	CU_ASSERT(back[0].esc && back[1].esc && !back[2].esc);
+	CU_ASSERT_PTR_NULL(strstr(value[2], "\"esc\""));
+	for (int i = 0; i < 3; i++) {
+		struct strbuf t = STRBUF_INIT;
+
+		audit_text(paths[i], &t);
+		CU_ASSERT_STRING_EQUAL(t.buf, back[i].path);
+		strbuf_release(&t);
+		json_decref(o[i]);
+		free(value[i]);
 	}
 }
 
@@ -376,6 +419,7 @@ int main(void)
 		{ "encoder matches jansson on 20000 random records", test_encode_matches_jansson },
 		{ "encoder exact bytes", test_encode_exact },
 		{ "encoder runs against fixtures", test_encode_runs_fixture },
+		{ "a literal \\xff is not a raw byte", test_backslash_unambiguous },
 		{ "head seal unchanged", test_head_seal_unchanged },
 		{ "policy in force member", test_policy_member },
 	};
