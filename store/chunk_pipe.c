@@ -333,7 +333,9 @@ static void *hasher(void *arg)
 	struct chunk_pipe *p = arg;
 	/* an encrypted pool's chunks are sealed here too, ahead of their turn */
 	uint8_t *arena = chunk_writer_seal_buf(p->cs.cw, PIPE_BATCH_BYTES + CHUNK_MAX, PIPE_BATCH);
-	uint8_t *sealed[PIPE_BATCH];
+	uint8_t *sealed[PIPE_BATCH], ids[PIPE_BATCH][32];
+	const uint8_t *data[PIPE_BATCH];
+	size_t lens[PIPE_BATCH];
 	int rets[PIPE_BATCH];
 	size_t k, bytes;
 	struct job *j;
@@ -355,10 +357,19 @@ static void *hasher(void *arg)
 		err = p->err;
 		pthread_mutex_unlock(&p->lock);
 
+		for (size_t i = 0; i < k; i++) {
+			j = &p->jobs[(seq + i) % PIPE_JOBS];
+			data[i] = j->p;
+			lens[i] = j->len;
+			rets[i] = err;
+		}
+		/* the batch's ids in one call: a plain pool hashes them side by side */
+		if (!err)
+			chunk_writer_ids(p->cs.cw, k, data, lens, ids, rets);
 		for (size_t i = 0, at = 0; i < k; i++) {
 			j = &p->jobs[(seq + i) % PIPE_JOBS];
 			sealed[i] = arena ? arena + at : NULL;
-			rets[i] = err ? err : chunk_writer_id(p->cs.cw, j->p, j->len, j->sha);
+			memcpy(j->sha, ids[i], 32);
 			if (!rets[i] && arena)
 				rets[i] = chunk_writer_seal(p->cs.cw, j->p, j->len, j->sha,
 							    sealed[i]);

@@ -18,6 +18,7 @@
 #include "store/pack.h"
 #include "store/pack_abandon.h"
 #include "store/pack_gc.h"
+#include "store/sha256_multi.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -392,6 +393,19 @@ int chunk_writer_id(const struct chunk_writer *cw, const uint8_t *data, uint32_t
 		return crypt_chunk_id(cw->s->crypt->k, data, len, sha);
 	SHA256(data, len, sha);
 	return 0;
+}
+
+void chunk_writer_ids(const struct chunk_writer *cw, size_t n, const uint8_t *const data[],
+		      const size_t len[], uint8_t sha[][32], int ret[])
+{
+	if (cw->s->crypt) {
+		for (size_t i = 0; i < n; i++)
+			ret[i] = crypt_chunk_id(cw->s->crypt->k, data[i], len[i], sha[i]);
+		return;
+	}
+	sha256_multi(n, data, len, sha);
+	for (size_t i = 0; i < n; i++)
+		ret[i] = 0;
 }
 
 int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
