@@ -73,7 +73,7 @@ static size_t rand_len(void)
 /* n buffers at random places of pool (odd addresses too): every digest is SHA256()'s. */
 static unsigned check_set(size_t n, const size_t *len)
 {
-	const uint8_t *data[MAX_N];
+	const uint8_t *data[MAX_N] = { NULL };
 	uint8_t got[MAX_N][32], want[32];
 	unsigned bad = 0;
 
