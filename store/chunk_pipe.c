@@ -50,9 +50,13 @@
 /* more than the chunks of PIPE_BLOCKS blocks: the cutter never waits for a slot */
 #define PIPE_JOBS	512
 #define STREAM_BUF	(2 * CHUNK_MAX)	/* as chunk_stream_add() allocates it */
-/* a hasher's batch: up to this many chunks, stopping once past this many bytes */
-#define PIPE_BATCH	16
-#define PIPE_BATCH_BYTES (512u << 10)
+/*
+ * a hasher's batch: up to this many chunks, stopping once past this many
+ * bytes; a block's worth (about 15 chunks), since a plain pool hashes a
+ * batch side by side and 16 lanes want as many chunks as they can get
+ */
+#define PIPE_BATCH	32
+#define PIPE_BATCH_BYTES (1024u << 10)
 
 static int workers;			/* pipes running workers in the process; atomic */
 

@@ -7,9 +7,11 @@
  * a few lanes for as many blocks as the shortest of them has left in one
  * run of memory; a lane that ends gives its slot to the next buffer.
  * AVX-512 runs 16 lanes, each one sixteenth as fast, so once too few are
- * left to fill it, the rest go on in SHA-NI, up to 4 interleaved: on the
- * EPYC (Zen 4) we run on, 64 KiB buffers hash at about 4 GB/s a core in
- * 16 lanes and 2.2 in 4 SHA-NI streams, against 1.6 for OpenSSL's one.
+ * left to fill it, the rest go on in SHA-NI, up to 4 interleaved. On the
+ * EPYC (Zen 4) we run on, one core hashes 64 KiB buffers at about 4 GB/s
+ * in 16 full lanes and 2.2 in 4 SHA-NI streams, against 1.6 for
+ * OpenSSL's one; a chunk pipe's batches (about 15 chunks of 16-256 KiB,
+ * so lanes run empty at the end) at 2.5 (tests/test_sha256_multi.c).
  * The kernels are compiled for their instructions alone and chosen at
  * run time, so any x86-64 (and valgrind, which hides both) gets SHA256().
  */

@@ -157,7 +157,7 @@ static double cpu_now(void)
 }
 
 /*
- * The pipe's batches (store/chunk_pipe.c: 16 chunks or past 512 KiB) of
+ * The pipe's batches (store/chunk_pipe.c: 32 chunks or past 1 MiB) of
  * the chunks of 32 MiB of random bytes, hashed by each kernel.
  */
 static void test_throughput(void)
@@ -181,7 +181,7 @@ static void test_throughput(void)
 			continue;
 		t = cpu_now();
 		for (i = 0; i < n; i += k) {
-			for (k = 0, bytes = 0; k < 16 && bytes < (512u << 10) && i + k < n; k++)
+			for (k = 0, bytes = 0; k < 32 && bytes < (1024u << 10) && i + k < n; k++)
 				bytes += len[i + k];
 			sha256_multi(k, data + i, len + i, out + i);
 		}
