@@ -18,6 +18,8 @@
 
 #include "store/chunker.h"
 #include "store/sha256_multi.h"
+#include "tests/desens_util.h"
+#include "tests/fill_util.h"
 #include "tests/unit_main.h"
 
 #define POOL_LEN	(600u << 10)
@@ -28,23 +30,17 @@ static uint64_t rng_state;
 
 static uint64_t rng(void)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return splitmix64(&rng_state);
 }
 
 static uint8_t *pool;
 
 static int suite_init(void)
 {
-	rng_state = 42;
 	pool = malloc(POOL_LEN);
 	if (!pool)
 		return 1;
-	for (size_t i = 0; i < POOL_LEN; i++)
-		pool[i] = (uint8_t)(rng() >> 56);
+	fill(pool, POOL_LEN, 42);
 	return 0;
 }
 
@@ -169,9 +165,7 @@ static void test_throughput(void)
 	double t;
 
 	CU_ASSERT_FATAL(buf && out && data && len);
-	rng_state = 7;
-	for (i = 0; i < total; i++)
-		buf[i] = (uint8_t)(rng() >> 56);
+	fill(buf, total, 7);
 	for (size_t off = 0; off < total; off += len[n++]) {
 		data[n] = buf + off;
 		len[n] = chunker_next(buf + off, total - off, true);
