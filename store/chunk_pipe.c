@@ -373,7 +373,8 @@ static void *hasher(void *arg)
 		for (size_t i = 0, at = 0; i < k; i++) {
 			j = &p->jobs[(seq + i) % PIPE_JOBS];
 			sealed[i] = arena ? arena + at : NULL;
-			memcpy(j->sha, ids[i], 32);
+			if (!rets[i])
+				memcpy(j->sha, ids[i], 32);
 			if (!rets[i] && arena)
 				rets[i] = chunk_writer_seal(p->cs.cw, j->p, j->len, j->sha,
 							    sealed[i]);
