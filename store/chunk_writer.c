@@ -35,6 +35,19 @@
 #define LOC_BATCH_BYTES		(16u << 10)
 #define SPACE_MARGIN		(8u << 20)	/* for WAL, SSTs, MANIFEST and logs */
 #define STREAM_BUF		(2 * CHUNK_MAX)
+/* POOLFS_TEST_PACK_KILL=STEP: SIGKILL there, for tests/test_pack.c */
+static bool pack_kill_at(const char *step)
+{
+#ifdef POOL_TEST
+	const char *env = getenv("POOLFS_TEST_PACK_KILL");
+
+	return env && !strcmp(env, step);
+#else
+	(void)step;
+	return false;
+#endif
+}
+
 /* first size of the table of hashes met: most views and files are a chunk or two */
 #define SEEN_MIN		16
 
@@ -297,11 +310,9 @@ int chunk_writer_finish(struct chunk_writer *cw)
 		ret = cw->pack_from ? pack_sync(cw->s, cw->pack_from) : 0;
 		if (!ret && cw->pending)
 			ret = batch_write(cw, true);
-#ifdef POOL_TEST
 		/* tests/test_pack.c: a crash with all of it on disk but the commit */
-		if (getenv("POOLFS_TEST_PACK_KILL"))
+		if (pack_kill_at("commit"))
 			raise(SIGKILL);
-#endif
 		return ret;
 	}
 	if (!cw->nowal)
@@ -336,6 +347,18 @@ static int room_take(struct chunk_writer *cw, uint32_t len)
  * A chunk of a large commit in a pool with packs: its bytes appended to
  * a pack, its locator into the batch, which goes through the WAL.
  */
+static size_t loc_batch_bytes(void)
+{
+#ifdef POOL_TEST
+	/* tests/test_pack.c: lots small enough for its writes to log several */
+	const char *env = getenv("POOLFS_TEST_LOC_BATCH");
+
+	if (env)
+		return strtoul(env, NULL, 10);
+#endif
+	return LOC_BATCH_BYTES;
+}
+
 static int pack_put(struct chunk_writer *cw, const uint8_t key[33], const uint8_t *data,
 		    uint32_t len)
 {
@@ -365,10 +388,15 @@ static int pack_put(struct chunk_writer *cw, const uint8_t key[33], const uint8_
 	 * 16 000 of them were one batch written after its last byte, in the
 	 * serial tail where the write's other threads have nothing to do.
 	 */
-	if (cw->pending < LOC_BATCH_BYTES)
+	if (cw->pending < loc_batch_bytes())
 		return 0;
 	ret = pack_sync(cw->s, cw->pack_from);
-	return ret ? ret : batch_write(cw, true);
+	if (!ret)
+		ret = batch_write(cw, true);
+	/* tests/test_pack.c: a crash in the middle of a write, a lot logged */
+	if (!ret && pack_kill_at("lot"))
+		raise(SIGKILL);
+	return ret;
 }
 
 /*
