@@ -50,9 +50,13 @@
 /* more than the chunks of PIPE_BLOCKS blocks: the cutter never waits for a slot */
 #define PIPE_JOBS	512
 #define STREAM_BUF	(2 * CHUNK_MAX)	/* as chunk_stream_add() allocates it */
-/* a hasher's batch: up to this many chunks, stopping once past this many bytes */
-#define PIPE_BATCH	16
-#define PIPE_BATCH_BYTES (512u << 10)
+/*
+ * a hasher's batch: up to this many chunks, stopping once past this many
+ * bytes; a block's worth (about 15 chunks), since a plain pool hashes a
+ * batch side by side and 16 lanes want as many chunks as they can get
+ */
+#define PIPE_BATCH	32
+#define PIPE_BATCH_BYTES (1024u << 10)
 
 static int workers;			/* pipes running workers in the process; atomic */
 
@@ -333,7 +337,9 @@ static void *hasher(void *arg)
 	struct chunk_pipe *p = arg;
 	/* an encrypted pool's chunks are sealed here too, ahead of their turn */
 	uint8_t *arena = chunk_writer_seal_buf(p->cs.cw, PIPE_BATCH_BYTES + CHUNK_MAX, PIPE_BATCH);
-	uint8_t *sealed[PIPE_BATCH];
+	uint8_t *sealed[PIPE_BATCH], ids[PIPE_BATCH][32];
+	const uint8_t *data[PIPE_BATCH];
+	size_t lens[PIPE_BATCH];
 	int rets[PIPE_BATCH];
 	size_t k, bytes;
 	struct job *j;
@@ -355,10 +361,20 @@ static void *hasher(void *arg)
 		err = p->err;
 		pthread_mutex_unlock(&p->lock);
 
+		for (size_t i = 0; i < k; i++) {
+			j = &p->jobs[(seq + i) % PIPE_JOBS];
+			data[i] = j->p;
+			lens[i] = j->len;
+			rets[i] = err;
+		}
+		/* the batch's ids in one call: a plain pool hashes them side by side */
+		if (!err)
+			chunk_writer_ids(p->cs.cw, k, data, lens, ids, rets);
 		for (size_t i = 0, at = 0; i < k; i++) {
 			j = &p->jobs[(seq + i) % PIPE_JOBS];
 			sealed[i] = arena ? arena + at : NULL;
-			rets[i] = err ? err : chunk_writer_id(p->cs.cw, j->p, j->len, j->sha);
+			if (!rets[i])
+				memcpy(j->sha, ids[i], 32);
 			if (!rets[i] && arena)
 				rets[i] = chunk_writer_seal(p->cs.cw, j->p, j->len, j->sha,
 							    sealed[i]);

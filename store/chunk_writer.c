@@ -18,6 +18,7 @@
 #include "store/pack.h"
 #include "store/pack_abandon.h"
 #include "store/pack_gc.h"
+#include "store/sha256_multi.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -31,8 +32,23 @@
 #include "common/log.h"
 
 #define CHUNK_BATCH_BYTES	(8u << 20)
+/* a packing writer's locators per batch: about 750, naming ~50 MiB of chunks */
+#define LOC_BATCH_BYTES		(16u << 10)
 #define SPACE_MARGIN		(8u << 20)	/* for WAL, SSTs, MANIFEST and logs */
 #define STREAM_BUF		(2 * CHUNK_MAX)
+/* POOLFS_TEST_PACK_KILL=STEP: SIGKILL there, for tests/test_pack.c */
+static bool pack_kill_at(const char *step)
+{
+#ifdef POOL_TEST
+	const char *env = getenv("POOLFS_TEST_PACK_KILL");
+
+	return env && !strcmp(env, step);
+#else
+	(void)step;
+	return false;
+#endif
+}
+
 /* first size of the table of hashes met: most views and files are a chunk or two */
 #define SEEN_MIN		16
 
@@ -295,11 +311,9 @@ int chunk_writer_finish(struct chunk_writer *cw)
 		ret = cw->pack_from ? pack_sync(cw->s, cw->pack_from) : 0;
 		if (!ret && cw->pending)
 			ret = batch_write(cw, true);
-#ifdef POOL_TEST
 		/* tests/test_pack.c: a crash with all of it on disk but the commit */
-		if (getenv("POOLFS_TEST_PACK_KILL"))
+		if (pack_kill_at("commit"))
 			raise(SIGKILL);
-#endif
 		return ret;
 	}
 	if (!cw->nowal)
@@ -334,6 +348,18 @@ static int room_take(struct chunk_writer *cw, uint32_t len)
  * A chunk of a large commit in a pool with packs: its bytes appended to
  * a pack, its locator into the batch, which goes through the WAL.
  */
+static size_t loc_batch_bytes(void)
+{
+#ifdef POOL_TEST
+	/* tests/test_pack.c: lots small enough for its writes to log several */
+	const char *env = getenv("POOLFS_TEST_LOC_BATCH");
+
+	if (env)
+		return strtoul(env, NULL, 10);
+#endif
+	return LOC_BATCH_BYTES;
+}
+
 static int pack_put(struct chunk_writer *cw, const uint8_t key[33], const uint8_t *data,
 		    uint32_t len)
 {
@@ -357,7 +383,21 @@ static int pack_put(struct chunk_writer *cw, const uint8_t key[33], const uint8_
 	rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)key, 33,
 				  (const char *)loc, sizeof(loc));
 	cw->pending += sizeof(loc);
-	return cw->pending >= CHUNK_BATCH_BYTES ? batch_write(cw, true) : 0;
+	/*
+	 * Locators are logged as the pack grows, each lot once the pack
+	 * bytes it names are synced. Left to the commit, a 1 GiB file's
+	 * 16 000 of them were one batch written after its last byte, in the
+	 * serial tail where the write's other threads have nothing to do.
+	 */
+	if (cw->pending < loc_batch_bytes())
+		return 0;
+	ret = pack_sync(cw->s, cw->pack_from);
+	if (!ret)
+		ret = batch_write(cw, true);
+	/* tests/test_pack.c: a crash in the middle of a write, a lot logged */
+	if (!ret && pack_kill_at("lot"))
+		raise(SIGKILL);
+	return ret;
 }
 
 /*
@@ -392,6 +432,19 @@ int chunk_writer_id(const struct chunk_writer *cw, const uint8_t *data, uint32_t
 		return crypt_chunk_id(cw->s->crypt->k, data, len, sha);
 	SHA256(data, len, sha);
 	return 0;
+}
+
+void chunk_writer_ids(const struct chunk_writer *cw, size_t n, const uint8_t *const data[],
+		      const size_t len[], uint8_t sha[][32], int ret[])
+{
+	if (cw->s->crypt) {
+		for (size_t i = 0; i < n; i++)
+			ret[i] = crypt_chunk_id(cw->s->crypt->k, data[i], len[i], sha[i]);
+		return;
+	}
+	sha256_multi(n, data, len, sha);
+	for (size_t i = 0; i < n; i++)
+		ret[i] = 0;
 }
 
 int chunk_writer_put(struct chunk_writer *cw, const uint8_t *data, uint32_t len,

@@ -222,24 +222,31 @@ static void test_damage(void)
 	free(big);
 }
 
-/* Runs in a fresh exec of this binary: one big commit, killed before it is written. */
-static int crash_child(uint64_t ino)
+/*
+ * Runs in a fresh exec of this binary: one big commit, killed at step
+ * (chunk_writer.c): "commit", all of it on disk but the commit; "lot",
+ * in the middle of the write, the first lot of locators logged.
+ */
+static int crash_child(uint64_t ino, const char *step, int seed)
 {
 	struct store *s;
 	uint8_t *buf = malloc(BIG);
 
-	setenv("POOLFS_TEST_PACK_KILL", "1", 1);
+	setenv("POOLFS_TEST_PACK_KILL", step, 1);
+	/* ~48 locators a lot: a 24 MiB write logs several */
+	setenv("POOLFS_TEST_LOC_BATCH", "1024", 1);
 	if (!buf || store_open(pooldir, 0, &s, NULL))
 		_exit(2);
-	fill(buf, BIG, 5);
+	fill(buf, BIG, seed);
 	write_in(s, ino, buf, BIG);
 	_exit(3);
 }
 
-static void test_crash(void)
+/* seed: bytes no earlier test stored, or the child's write would store nothing new */
+static void crash_at(const char *step, int seed)
 {
 	uint8_t *a = malloc(BIG), *b = malloc(BIG);
-	uint64_t f = mkfile("crash");
+	uint64_t f = mkfile(step);
 	struct store_attr attr;
 	uint32_t max;
 	off_t tail;
@@ -247,8 +254,8 @@ static void test_crash(void)
 	pid_t pid;
 
 	CU_ASSERT_FATAL(a && b);
-	fill(a, BIG, 4);
-	fill(b, BIG, 5);
+	fill(a, BIG, seed);
+	fill(b, BIG, seed + 1);
 	CU_ASSERT_EQUAL_FATAL(write_in(S, f, a, BIG), 0);
 	CU_ASSERT_EQUAL(pack_list(pooldir, &max), 0);
 	store_close(S);
@@ -256,18 +263,20 @@ static void test_crash(void)
 	pid = fork();
 	CU_ASSERT_FATAL(pid >= 0);
 	if (pid == 0) {
-		char a1[32];
+		char a1[32], a2[16];
 
 		/* exec: RocksDB's threads do not survive fork() (tests/test_content.c) */
 		snprintf(a1, sizeof(a1), "%llu", (unsigned long long)f);
-		execl("/proc/self/exe", "test_pack", "--crash-child", pooldir, a1, (char *)NULL);
+		snprintf(a2, sizeof(a2), "%d", seed + 1);
+		execl("/proc/self/exe", "test_pack", "--crash-child", pooldir, a1, step, a2,
+		      (char *)NULL);
 		_exit(4);
 	}
 	waitpid(pid, &status, 0);
 	CU_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-	/* the child started pack max+1 and synced its bytes there */
+	/* the child started pack max+1 and synced its bytes there: all, or a lot's */
 	tail = pack_size(max + 1);
-	CU_ASSERT(tail > (off_t)(8u << 20));
+	CU_ASSERT(tail > (off_t)(!strcmp(step, "commit") ? 8u << 20 : 512u << 10));
 
 	CU_ASSERT_EQUAL_FATAL(store_open(pooldir, 0, &S, NULL), 0);
 	CU_ASSERT_EQUAL(store_getattr(S, f, &attr), 0);
@@ -295,6 +304,16 @@ static void test_crash(void)
 	free(b);
 }
 
+static void test_crash(void)
+{
+	crash_at("commit", 4);
+}
+
+static void test_crash_lot(void)
+{
+	crash_at("lot", 40);
+}
+
 /* The highest pack's path into path. */
 static void last_pack(char *path, size_t size)
 {
@@ -318,11 +337,14 @@ static void test_abandoned(void)
 	fill(big, BIG, 11);
 	/* a new pack, so the file holds only this write's records */
 	reopen();
+	/* locators logged in lots as the write goes: the abandoned writer deletes them */
+	setenv("POOLFS_TEST_LOC_BATCH", "1024", 1);
 	CU_ASSERT_EQUAL_FATAL(store_stage_open(S, f, &st), 0);
 	for (size_t done = 0; !ret && done < BIG; done += 1u << 20)
 		ret = store_stage_write(st, big + done, 1u << 20, done);
 	CU_ASSERT_EQUAL(ret, 0);
 	store_stage_close(st);
+	unsetenv("POOLFS_TEST_LOC_BATCH");
 	last_pack(path, sizeof(path));
 	CU_ASSERT_EQUAL_FATAL(stat(path, &sb), 0);
 	printf("\n    abandoned: pack of %lld bytes, %lld on disk\n", (long long)sb.st_size,
@@ -515,15 +537,16 @@ int main(int argc, char **argv)
 		{ "big commit in a pack, small inline", test_big_commit },
 		{ "a damaged pack byte is refused", test_damage },
 		{ "kill -9 between pack sync and commit", test_crash },
+		{ "kill -9 with a lot of locators logged, mid-write", test_crash_lot },
 		{ "the pool's setting: on, off, absent (old pool)", test_setting },
 		{ "an abandoned large write gives its pack bytes back", test_abandoned },
 		{ "a packed chunk read whole into the caller's buffer is checked", test_whole_chunk },
 		{ "reads cut where chunks end", test_cut },
 	};
 
-	if (argc == 4 && !strcmp(argv[1], "--crash-child")) {
+	if (argc == 6 && !strcmp(argv[1], "--crash-child")) {
 		snprintf(pooldir, sizeof(pooldir), "%s", argv[2]);
-		return crash_child(strtoull(argv[3], NULL, 10));
+		return crash_child(strtoull(argv[3], NULL, 10), argv[4], atoi(argv[5]));
 	}
 	return unit_tests_run("pack", suite_init, store_suite_clean, tests, UNIT_COUNT(tests));
 }
