@@ -42,6 +42,7 @@
 #include "store/convert_int.h"
 
 #include "common/alloc.h"
+#include "store/audit_int.h"
 #include "store/content.h"
 #include "store/crypt_store.h"
 #include "store/holes.h"
@@ -71,22 +72,52 @@
 
 /* ---- the new database ---- */
 
+/*
+ * True when v is the record of an admin command that changed nothing
+ * (op "admin.*": status, stats, a refused or failed command; a command
+ * that changes the pool writes a record of its own). A record that does
+ * not open or parse counts as a change.
+ */
+static bool changes_nothing(struct store *s, const char *v, size_t vlen, struct strbuf *tmp)
+{
+	struct audit_rec r;
+	json_t *o;
+	bool admin;
+
+	if (audit_value_open(s, 0, v, vlen, tmp, &v, &vlen) || audit_decode(v, vlen, &o, &r, NULL))
+		return false;
+	admin = r.op && !strncmp(r.op, "admin.", 6);
+	json_decref(o);
+	return admin;
+}
+
+/*
+ * The seq of the last audit record that may stand for a change to the
+ * pool; 0 when none. A run killed and run again must find the pool as it
+ * left it, and the checks an admin makes in between (poolctl stats, say)
+ * write admin records of their own.
+ */
 static int last_audit_seq(struct store *s, uint64_t *seq)
 {
 	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[CF_AUDIT]);
+	struct strbuf tmp = STRBUF_INIT;
 	char *err = NULL;
-	size_t klen;
-	const char *k;
+	size_t klen, vlen;
+	const char *k, *v;
 
 	*seq = 0;
-	rocksdb_iter_seek_to_last(it);
-	if (rocksdb_iter_valid(it)) {
+	for (rocksdb_iter_seek_to_last(it); rocksdb_iter_valid(it); rocksdb_iter_prev(it)) {
 		k = rocksdb_iter_key(it, &klen);
+		v = rocksdb_iter_value(it, &vlen);
+		if (klen == 8 && changes_nothing(s, v, vlen, &tmp))
+			continue;
 		if (klen == 8)
 			*seq = get_be64((const uint8_t *)k);
+		break;
 	}
 	rocksdb_iter_get_error(it, &err);
 	rocksdb_iter_destroy(it);
+	strbuf_release(&tmp);
 	if (err) {
 		rocksdb_free(err);
 		return -EIO;
