@@ -131,7 +131,8 @@ static void caller_groups(fuse_req_t req, struct fs *fs, struct policy_caller *c
  * Whether the caller of req (c, on a department mount) is one the mount
  * serves: its own uid, gid or groups map it to the mount's department.
  * Else fills d's reason. Groups are read only when uid and gid do not
- * map (they come last in the policy's order anyway).
+ * map (they come last in the policy's order anyway) or a role is held by
+ * group (it takes the department away).
  */
 static bool mount_serves(fuse_req_t req, const struct policy *p,
 			 const struct policy_caller *c, struct policy_decision *d)
@@ -145,7 +146,8 @@ static bool mount_serves(fuse_req_t req, const struct policy *p,
 	own.mount_dept = NULL;
 	if (policy_decide(p, &own, "/", POLICY_LOOKUP, now, &who) < 0)
 		who.dept[0] = '\0';
-	if (!who.dept[0] && own.ngroups == 0 && req) {
+	if ((!who.dept[0] || !policy_groups_moot(p, own.uid, own.gid)) && own.ngroups == 0 &&
+	    req) {
 		n = fuse_req_getgroups(req, FS_MAX_GROUPS, groups);
 		if (n > 0) {
 			own.groups = (const uint32_t *)groups;

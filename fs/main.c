@@ -496,15 +496,22 @@ static void malloc_keep(void)
 static void malloc_huge(char *argv[])
 {
 	const char *t = getenv("GLIBC_TUNABLES");
+	char self[PATH_MAX];
+	ssize_t n;
 
 	if (t) {
 		if (!strcmp(t, HEAP_TUNABLES))
 			unsetenv("GLIBC_TUNABLES");
 		return;
 	}
+	/* by its own name: executed as /proc/self/exe its comm would be "exe" */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0 || (size_t)n >= sizeof(self) - 1)
+		return;
+	self[n] = '\0';
 	if (setenv("GLIBC_TUNABLES", HEAP_TUNABLES, 1))
 		return;
-	execv("/proc/self/exe", argv);
+	execv(self, argv);
 	log_debug("cannot execute itself again (%s): the heap keeps 4 KiB pages", strerror(errno));
 	unsetenv("GLIBC_TUNABLES");
 }

@@ -1,7 +1,14 @@
 /*
  * policy/check.c - rules over the whole policy, checked once its views
- * are built: the hash oracle (an error) and grants whose lapse changes a
- * view (a warning).
+ * are built: separation of duties and the hash oracle (errors) and grants
+ * whose lapse changes a view (a warning).
+ *
+ * Separation of duties (三员分立): an admin role never reads data, so no
+ * uid or gid a role names may be a department member. Only what the
+ * document says counts (role uids against member uids and users, role
+ * gids against member gids): which groups a uid is in lives in the host's
+ * group database, which can differ between the host that checks and the
+ * one that serves, so the daemon settles that per caller (identity.c).
  *
  * The hash oracle: a department's hash tokens are comparable in every
  * file it reads (its key is per department, so its joins work). If it
@@ -95,6 +102,45 @@ int pol_check_oracles(struct pol_ctx *x)
 		f = dept_hashes(p, &p->entries[g->entry], g->dept);
 		if (f)
 			return oracle_fail(x, i, f);
+	}
+	return 0;
+}
+
+/* ---- separation of duties ---- */
+
+static int duty_fail(struct pol_ctx *x, size_t di, const char *list, size_t j,
+		     const char *kind, uint32_t id, long role)
+{
+	pol_jp_restore(x, 0);
+	pol_jp_key(x, "departments");
+	pol_jp_idx(x, di);
+	pol_jp_key(x, "members");
+	pol_jp_key(x, list);
+	pol_jp_idx(x, j);
+	if (!strcmp(list, "users"))
+		pol_jp_key(x, "uid");
+	return pol_fail(x, "%s %u holds the %s role and may not be a member of department "
+			"\"%s\" (separation of duties: admin roles read no data)", kind, id,
+			pol_role_names[role], x->p->depts[di].id);
+}
+
+int pol_check_duties(struct pol_ctx *x)
+{
+	const struct policy *p = x->p;
+	long r;
+
+	for (size_t i = 0; i < p->ndepts; i++) {
+		const struct pol_dept *d = &p->depts[i];
+
+		for (size_t j = 0; j < d->uids.n; j++)
+			if ((r = pol_role_named(p, 0, d->uids.v[j])) >= 0)
+				return duty_fail(x, i, "uids", j, "uid", d->uids.v[j], r);
+		for (size_t j = 0; j < d->nusers; j++)
+			if ((r = pol_role_named(p, 0, d->users[j].uid)) >= 0)
+				return duty_fail(x, i, "users", j, "uid", d->users[j].uid, r);
+		for (size_t j = 0; j < d->gids.n; j++)
+			if ((r = pol_role_named(p, 1, d->gids.v[j])) >= 0)
+				return duty_fail(x, i, "gids", j, "gid", d->gids.v[j], r);
 	}
 	return 0;
 }

@@ -7,6 +7,12 @@
  * groups. Supplementary groups that point at two different departments
  * resolve to none: fail closed rather than pick one by list order.
  * uid 0 is an ordinary uid here; roles never map to a department.
+ *
+ * Separation of duties: a caller that holds an admin role by its uid,
+ * gid or groups maps to no department, whatever the policy lists. The
+ * checker refuses a policy whose own lists overlap (check.c); this
+ * covers what only the caller's credentials show, e.g. a role holder
+ * whose primary group is a department's gid.
  */
 #include "common/json.h"
 #include "policy/model.h"
@@ -67,10 +73,56 @@ static void by_groups(const struct policy *p, const struct policy_caller *c,
 	}
 }
 
+static int in_list(const struct pol_idlist *l, uint32_t id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i] == id)
+			return 1;
+	return 0;
+}
+
+long pol_role_named(const struct policy *p, int gids, uint32_t id)
+{
+	for (int r = 0; r < POL_NROLES; r++)
+		if (in_list(gids ? &p->roles[r].gids : &p->roles[r].uids, id))
+			return r;
+	return -1;
+}
+
+/* Fills id->why and returns true when c holds an admin role. */
+static bool holds_role(const struct policy *p, const struct policy_caller *c,
+		       struct pol_ident *id)
+{
+	const char *kind = "uid";
+	uint32_t via = c->uid;
+	long r = pol_role_named(p, 0, c->uid);
+
+	if (r < 0) {
+		kind = "gid";
+		via = c->gid;
+		r = pol_role_named(p, 1, c->gid);
+	}
+	for (int i = 0; r < 0 && c->groups && i < c->ngroups; i++) {
+		kind = "group";
+		via = c->groups[i];
+		r = pol_role_named(p, 1, c->groups[i]);
+	}
+	if (r < 0)
+		return false;
+	snprintf(id->why, sizeof(id->why), "uid %u holds the %s role (by %s %u): admin "
+		 "roles read no data (separation of duties)", c->uid, pol_role_names[r],
+		 kind, via);
+	return true;
+}
+
 bool policy_groups_moot(const struct policy *p, uint32_t uid, uint32_t gid)
 {
 	if (!p || p->allow_all)
 		return p != NULL;
+	/* a role held by a group takes the department away: groups decide */
+	for (int r = 0; r < POL_NROLES; r++)
+		if (p->roles[r].gids.n)
+			return false;
 	return idmap_find(p->uidmap, p->nuidmap, uid) ||
 	       idmap_find(p->gidmap, p->ngidmap, gid);
 }
@@ -96,6 +148,9 @@ void pol_identify(const struct policy *p, const struct policy_caller *c,
 		id->via = POL_VIA_MOUNT;
 		return;
 	}
+	/* a department mount serves only callers this maps (fs/access.c) */
+	if (holds_role(p, c, id))
+		return;
 	if (m) {
 		id->dept = m->dept;
 		id->via = POL_VIA_UID;
@@ -113,14 +168,6 @@ void pol_identify(const struct policy *p, const struct policy_caller *c,
 	if (id->dept < 0 && !id->why[0])
 		snprintf(id->why, sizeof(id->why), "uid %u gid %u belongs to no "
 			 "department", c->uid, c->gid);
-}
-
-static int in_list(const struct pol_idlist *l, uint32_t id)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i] == id)
-			return 1;
-	return 0;
 }
 
 int policy_role_has(const struct policy *p, uint32_t uid, const uint32_t *gids,

@@ -183,6 +183,7 @@ unsigned pol_near_match(const char *value);
 
 /* check.c: rules over the whole parsed policy, after its views are built */
 struct pol_ctx;
+int pol_check_duties(struct pol_ctx *x);
 int pol_check_oracles(struct pol_ctx *x);
 void pol_lapse_warnings(struct policy *p);
 /*
@@ -223,6 +224,8 @@ struct pol_ident {
 void pol_identify(const struct policy *p, const struct policy_caller *c,
 		  struct pol_ident *id);
 const char *pol_via_name(enum pol_via via);
+/* The first role whose uids (gids: 1, its gids) name id, or -1. */
+long pol_role_named(const struct policy *p, int gids, uint32_t id);
 
 /* decide.c; *node is the entry's node for ENTRY and INSIDE, the node for ANCESTOR */
 enum policy_path_kind pol_classify(const struct policy *p, const char *path,

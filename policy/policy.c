@@ -144,6 +144,8 @@ int policy_parse(const char *json, size_t len, struct policy **out, struct perr 
 	if (!rc)
 		rc = pol_views_build(x.p);
 	if (!rc)
+		rc = pol_check_duties(&x);
+	if (!rc)
 		rc = pol_check_oracles(&x);
 	if (!rc)
 		pol_lapse_warnings(x.p);

@@ -86,7 +86,7 @@ int policy_decide(const struct policy *p, const struct policy_caller *c,
 /*
  * Whether uid or gid alone settles the caller's department (or the
  * policy allows all): then its supplementary groups change no decision,
- * and a daemon need not read them.
+ * and a daemon need not read them. Never when a role names gids.
  */
 bool policy_groups_moot(const struct policy *p, uint32_t uid, uint32_t gid);
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/codec.h"
+#include "common/esc.h"
 
 /* Time of the first record at or after seq; false when there is none. */
 static bool time_at(struct store *s, rocksdb_iterator_t *it, uint64_t seq, int64_t *time)
@@ -330,14 +331,26 @@ static void add_time(struct strbuf *out, int64_t ns)
 	strbuf_addf(out, "%s.%06lldZ", buf, (long long)(ns % 1000000000 / 1000));
 }
 
-/* An RFC 5424 PARAM-VALUE: '"', '\' and ']' escaped. */
+/*
+ * An RFC 5424 PARAM-VALUE: '"', '\' and ']' escaped, and control
+ * characters as \xNN (the '\' then stays literal): a name holding a
+ * newline would end the line, and what follows would be taken for
+ * another record by whatever reads the export line by line.
+ */
 static void add_sd(struct strbuf *out, const char *name, const char *value)
 {
+	size_t n;
+
 	strbuf_addf(out, " %s=\"", name);
-	for (; *value; value++) {
+	while (*value) {
+		if ((n = esc_control_len(value))) {
+			for (; n; n--)
+				strbuf_addf(out, "\\x%02x", (unsigned char)*value++);
+			continue;
+		}
 		if (*value == '"' || *value == '\\' || *value == ']')
 			strbuf_addch(out, '\\');
-		strbuf_addch(out, *value);
+		strbuf_addch(out, *value++);
 	}
 	strbuf_addch(out, '"');
 }
@@ -398,8 +411,11 @@ static void format_syslog(const char *json, const struct audit_rec *r, struct st
 		hex[64] = '\0';
 		add_sd(out, "hash", hex);
 	}
-	strbuf_addf(out, "] %s %s %s\n", r->op, r->path,
-		    r->result ? (is_denied(r) ? "denied" : "failed") : "ok");
+	strbuf_addstr(out, "] ");
+	esc_add(out, r->op);
+	strbuf_addch(out, ' ');
+	esc_add(out, r->path);
+	strbuf_addf(out, " %s\n", r->result ? (is_denied(r) ? "denied" : "failed") : "ok");
 }
 
 /* A value for people: bare when it has no space, quote or control, else quoted. */
@@ -408,7 +424,7 @@ static void add_word(struct strbuf *out, const char *name, const char *v)
 	bool plain = *v;
 
 	for (const char *p = v; *p && plain; p++)
-		plain = (unsigned char)*p > ' ' && *p != '"' && *p != '\\';
+		plain = (unsigned char)*p > ' ' && *p != '"' && *p != '\\' && !esc_control_len(p);
 	strbuf_addf(out, " %s=", name);
 	if (plain) {
 		strbuf_addstr(out, v);
@@ -418,7 +434,8 @@ static void add_word(struct strbuf *out, const char *name, const char *v)
 	for (; *v; v++) {
 		if (*v == '"' || *v == '\\')
 			strbuf_addch(out, '\\');
-		if ((unsigned char)*v < ' ')
+		/* C0, DEL and C1 (common/esc.h): a name never moves the cursor */
+		if (esc_control_len(v))
 			strbuf_addf(out, "\\x%02x", (unsigned char)*v);
 		else
 			strbuf_addch(out, *v);

@@ -128,6 +128,15 @@ static void test_status_mount_and_backup(void)
 	CU_ASSERT_EQUAL(RUN(&ctx, "status"), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(ctx.out.buf, " failed: backup to /backup failed: disk full\n"));
 	ctl_ctx_release(&ctx);
+
+	/* a reason naming a file whoever holds DEST named: one line, no escape sent */
+	CU_ASSERT_EQUAL_FATAL(append_backup_record(-EIO, "backup to /b failed: /b/x\n"
+						   "\x1b[2Jforged \xc2\x9b" "2J"), 0);
+	ctl_ctx_init_remote(&ctx, pool, &mount_hooks, 0, 0, getpid());
+	CU_ASSERT_EQUAL(RUN(&ctx, "status"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(ctx.out.buf, " failed: backup to /b failed: /b/x\\x0a"
+				      "\\x1b[2Jforged \\xc2\\x9b2J\n"));
+	ctl_ctx_release(&ctx);
 }
 
 /*

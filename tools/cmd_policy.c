@@ -245,6 +245,27 @@ static int tell_daemon(struct ctl_ctx *ctx, struct policy *p, uint64_t version)
 			 version, why);
 }
 
+/*
+ * Separation of duties for the applier itself: a security_admin that
+ * drops its own role and joins a department in one apply (or joins by a
+ * group only the host knows) would grant itself data; the checker sees
+ * neither, the caller's credentials show both. Root is outside the
+ * roles' claim (it holds the daemon's memory, docs/threat-model.md).
+ */
+static int applier_joins(struct ctl_ctx *ctx, const char *name, const struct policy *np)
+{
+	struct policy_caller c = { ctx->uid, ctx->gid, ctx->groups, ctx->ngroups, 0, NULL };
+	struct policy_decision d;
+
+	if (ctx->uid == 0)
+		return 0;
+	if (policy_decide(np, &c, "/", POLICY_LOOKUP, time(NULL), &d) < 0 || !d.dept[0])
+		return 0;
+	return cmd_error(ctx, CTL_EXIT_USAGE, "%s: the applying uid %u would be a member of "
+			 "department \"%.64s\" (separation of duties: an admin never grants "
+			 "itself data)", name, ctx->uid, d.dept);
+}
+
 struct apply_result {
 	bool applied;
 	uint64_t previous, version;
@@ -360,7 +381,9 @@ int cmd_policy_apply(struct ctl_ctx *ctx, int argc, char **argv)
 	rc = parse_input(ctx, name, &np);
 	if (rc)
 		return rc;
-	rc = cmd_need_store(ctx);
+	rc = applier_joins(ctx, name, np);
+	if (!rc)
+		rc = cmd_need_store(ctx);
 	if (rc)
 		goto out;
 	rc = current_policy(ctx, &cur, &a.previous, &old, &notes);

@@ -18,6 +18,7 @@
  * audited like any read.
  */
 #include "tools/cmd.h"
+#include "common/esc.h"
 #include "common/alloc.h"
 
 #include <errno.h>
@@ -482,8 +483,13 @@ static void put_cell(struct strbuf *out, const char *s, size_t width)
 {
 	size_t w = display_width(s);
 
-	for (; *s; s++)
-		strbuf_addch(out, (uint8_t)*s < 0x20 || *s == 0x7F ? '?' : *s);
+	/* a header is the file writer's: no control character reaches the terminal */
+	while (*s) {
+		size_t n = esc_control_len(s);
+
+		strbuf_addch(out, n ? '?' : *s);
+		s += n ? n : 1;
+	}
 	do
 		strbuf_addch(out, ' ');
 	while (++w < width);

@@ -213,7 +213,8 @@ static int share_smb(struct ctl_ctx *ctx, json_t *doc, const char *mnt,
 					 "(letters, digits, - and _)", i, id ? id : "");
 			goto out;
 		}
-		if (!name || !share_conf_safe(name))
+		/* Samba expands a % in a comment as well: %$(VAR) shows its environment */
+		if (!name || !smb_name_ok(name))
 			name = id;
 		strbuf_reset(&users);
 		strbuf_reset(&missing);

@@ -19,11 +19,13 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "common/alloc.h"
 #include "policy/policy.h"
+#include "store/crypt.h"
 #include "tools/cmd.h"
 
 #define NFS_PORT_SUGGESTED	20490	/* the overview's first department */
@@ -249,7 +251,7 @@ static bool under(const char *path, const char *dir)
 	return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
 }
 
-static void nfs_unit(struct strbuf *out, struct ctl_ctx *ctx, const char *id,
+static void nfs_unit(struct strbuf *out, const char *store, const char *key, const char *id,
 		     const struct nfs_account *a, const struct share_nfs_opts *o,
 		     const char *conf, const char *state)
 {
@@ -285,11 +287,11 @@ static void nfs_unit(struct strbuf *out, struct ctl_ctx *ctx, const char *id,
 		"ReadWritePaths=%s\n"
 		"InaccessiblePaths=-/etc/poolfs -/etc/shadow -/etc/gshadow -/etc/shadow- "
 		"-/etc/gshadow- -/var/backups -/etc/ssh -/var/lib/sss -/var/lib/samba "
-		"-/run/samba -/var/cache/samba",
+		"-/run/samba -/var/cache/samba -%s",
 		id, id, a->name, id, o->mnt, a->name, a->gid, caps, caps,
-		a->name, a->gid, state, conf, state, state);
-	if (ctx->store_dir && word_ok(ctx->store_dir))
-		strbuf_addf(out, " -%s", ctx->store_dir);
+		a->name, a->gid, state, conf, state, state, store);
+	if (key)
+		strbuf_addf(out, " -%s", key);
 	/* unless the pool mount is there, which it must see */
 	if (!under(o->mnt, "/home") && !under(o->mnt, "/root") && !under(o->mnt, "/run/user"))
 		strbuf_addstr(out, "\nProtectHome=tmpfs");
@@ -347,6 +349,8 @@ int share_nfs(struct ctl_ctx *ctx, json_t *doc, const struct share_nfs_opts *o)
 	struct strbuf conf = STRBUF_INIT, state = STRBUF_INIT;
 	struct share_nfs_opts opt = *o;
 	struct nfs_account a = { .groups = NULL };
+	struct store_crypto_info ci = { .key_file = "" };
+	char *store = NULL, *key = NULL;
 	json_t *dept;
 	size_t index;
 	int code, rc;
@@ -404,12 +408,39 @@ int share_nfs(struct ctl_ctx *ctx, json_t *doc, const struct share_nfs_opts *o)
 		strbuf_addstr(&state, opt.state);
 	else
 		strbuf_addf(&state, "/var/lib/poolfs-nfs/%s", opt.dept);
-	if (opt.unit)
-		nfs_unit(&ctx->out, ctx, opt.dept, &a, &opt, conf.buf, state.buf);
+	if (opt.unit) {
+		/*
+		 * The store is hidden from CAP_DAC_READ_SEARCH by its absolute
+		 * path: one the unit cannot name (relative to poolctl's working
+		 * directory, or holding a space) is refused, not left out
+		 */
+		store = ctx->store_dir ? realpath(ctx->store_dir, NULL) : NULL;
+		if (!store || !word_ok(store)) {
+			code = cmd_error(ctx, CTL_EXIT_USAGE, "share nfs --unit: the store \"%s\": "
+					 "InaccessiblePaths takes one absolute word, and "
+					 "Ganesha would read the store", store ? store :
+					 ctx->store_dir ? ctx->store_dir : "(no -s)");
+			goto out;
+		}
+		/* and so is the master key file the pool records, wherever it is */
+		if (ctx->store)
+			store_crypto_info(ctx->store, &ci);
+		if (ci.key_file[0] && !(key = realpath(ci.key_file, NULL)))
+			key = xstrdup(ci.key_file);
+		if (key && (key[0] != '/' || !word_ok(key))) {
+			code = cmd_error(ctx, CTL_EXIT_USAGE, "share nfs --unit: the master key file "
+					 "\"%s\": InaccessiblePaths takes one absolute word, and "
+					 "Ganesha would read the key", key);
+			goto out;
+		}
+		nfs_unit(&ctx->out, store, key, opt.dept, &a, &opt, conf.buf, state.buf);
+	}
 	else
 		nfs_config(&ctx->out, opt.dept, &a, &opt, conf.buf, state.buf);
 	code = CTL_EXIT_OK;
 out:
+	free(store);
+	free(key);
 	nfs_account_release(&a);
 	strbuf_release(&conf);
 	strbuf_release(&state);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "common/esc.h"
 #include "store/audit.h"
 #include "store/status.h"
 #include "store/store.h"
@@ -149,13 +150,17 @@ static void status_table(struct strbuf *out, const struct status *st)
 	} else {
 		strbuf_addf(out, "%-13s none (no poolfs serves this pool)\n", "mount");
 	}
-	if (st->policy_problem)
-		strbuf_addf(out, "%-13s version %" PRIu64 ", does not load: %s\n", "policy",
-			    st->policy_version, st->policy_problem);
-	else if (st->policy_version)
+	/* the problem quotes the policy's text, a backup's reason DEST's files: one line */
+	if (st->policy_problem) {
+		strbuf_addf(out, "%-13s version %" PRIu64 ", does not load: ", "policy",
+			    st->policy_version);
+		esc_add(out, st->policy_problem);
+		strbuf_addch(out, '\n');
+	} else if (st->policy_version) {
 		strbuf_addf(out, "%-13s version %" PRIu64 "\n", "policy", st->policy_version);
-	else
+	} else {
 		strbuf_addf(out, "%-13s none applied\n", "policy");
+	}
 	hex32(st->head.hash, hash);
 	if (st->head.seq) {
 		cmd_format_time(st->head.time_ns / 1000000000, when, sizeof(when));
@@ -168,8 +173,10 @@ static void status_table(struct strbuf *out, const struct status *st)
 		    "view cache", st->views, st->view_bytes, st->view_budget);
 	if (st->backup.found) {
 		cmd_format_time(st->backup.time_ns / 1000000000, when, sizeof(when));
-		strbuf_addf(out, "%-13s %s %s: %s\n", "last backup", when,
-			    st->backup.result ? "failed" : "ok", st->backup.reason);
+		strbuf_addf(out, "%-13s %s %s: ", "last backup", when,
+			    st->backup.result ? "failed" : "ok");
+		esc_add(out, st->backup.reason);
+		strbuf_addch(out, '\n');
 	} else {
 		strbuf_addf(out, "%-13s none\n", "last backup");
 	}

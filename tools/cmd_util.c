@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/esc.h"
 #include "common/json.h"
 #include "store/audit.h"
 #include "store/store.h"
@@ -128,14 +129,7 @@ int cmd_error(struct ctl_ctx *ctx, int code, const char *fmt, ...)
 	 * forged line (or move the cursor) on the admin's terminal.
 	 */
 	strbuf_addstr(&ctx->err, "poolctl: ");
-	for (size_t i = 0; i < msg.len; i++) {
-		unsigned char ch = (unsigned char)msg.buf[i];
-
-		if (ch < 0x20 || ch == 0x7f)
-			strbuf_addf(&ctx->err, "\\x%02x", ch);
-		else
-			strbuf_addch(&ctx->err, (char)ch);
-	}
+	esc_add(&ctx->err, msg.buf);
 	strbuf_addch(&ctx->err, '\n');
 	strbuf_release(&msg);
 	return code;

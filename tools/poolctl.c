@@ -14,6 +14,8 @@
 #include <openssl/crypto.h>
 
 #include "common/error.h"
+#include "common/esc.h"
+#include "common/strbuf.h"
 #include "store/crypt.h"
 #include "tools/cmd_backup.h"
 #include "tools/ctl.h"
@@ -32,14 +34,13 @@ struct globals {
  */
 static void print_error(const char *msg)
 {
-	fputs("poolctl: ", stderr);
-	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			fprintf(stderr, "\\x%02x", *p);
-		else
-			fputc(*p, stderr);
-	}
-	fputc('\n', stderr);
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addstr(&sb, "poolctl: ");
+	esc_add(&sb, msg);
+	strbuf_addch(&sb, '\n');
+	fputs(sb.buf, stderr);
+	strbuf_release(&sb);
 }
 
 static int usage_error(const char *fmt, const char *arg)

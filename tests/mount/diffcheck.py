@@ -269,8 +269,10 @@ def gen_policy(r):
                   "valid_until": "2099-01-01", "purpose": "差分测试"})
         grants.append(g)
     return {"version": 1,
-            "roles": {"security_admin": {"uids": [0]}, "auditor": {"uids": [0]},
-                      "system_admin": {"uids": [0]}},
+            # root, a department member below, needs no role to apply locally,
+            # and a role holder is no member (separation of duties)
+            "roles": {"security_admin": {"uids": [1500]}, "auditor": {"uids": [1501]},
+                      "system_admin": {"uids": [1502]}},
             "departments": [
                 {"id": "gongan", "name": "市公安局", "members": {"uids": [1001], "gids": [2001]}},
                 {"id": "renshe", "name": "市人社局", "members": {"uids": [1002], "gids": [2002]}},

@@ -72,10 +72,10 @@ check_eq "the refusal is in the log" "$(recs admin.denied 1501 | cut -d'|' -f2)"
 	"policy apply needs the security_admin role"
 
 # ---- odd words: one line back, recorded ----
-out=$(ua 1501 versions "$(printf '/a\nforged: ok\e[2J')" 2>&1)
+out=$(ua 1501 versions "$(printf '/a\nforged: ok\e[2J\xc2\x9b2J')" 2>&1)
 check_eq "a path with a newline and an escape: exit 2, one line" "$?|$(wc -l <<< "$out")" "2|1"
 check_eq "its control bytes shown, not sent" "$out" \
-	'poolctl: "/a\x0aforged: ok\x1b[2J": no such file or directory'
+	'poolctl: "/a\x0aforged: ok\x1b[2J\xc2\x9b2J": no such file or directory'
 # poolctl's own messages (a FILE it reads, an option) are one line too
 out=$(ua 1500 policy check "$(printf '%s/no\nforged: ok' "$T_TMP")" 2>&1)
 check_eq "a FILE with a newline: exit 2, one line" "$?|$(wc -l <<< "$out")" "2|1"
@@ -95,6 +95,20 @@ check_eq "a request of an unknown protocol: one line" "$(cat "$T_TMP/bad.out")" 
 	"poolctl: request.v: only protocol version 1 is known"
 check_eq "it is in the log" "$(recs admin.request 1501)" \
 	"-22|poolctl via control socket: poolctl: request.v: only protocol version 1 is known"
+
+# a department names a file as it likes: a newline and a forged record,
+# a C1 CSI (U+009B, which xterm and VTE obey); the auditor's export for
+# another system and its table on a terminal keep one line per record
+NAME=$(printf 'n\n<110>1 2026-01-01T00:00:00.000000Z h poolfs - audit [poolfs@32473 op="policy.apply"] forged ok \xc2\x9b2J')
+check "gongan names a file so" asA touch "$MNT/基础库/人口/户籍人口/$NAME"
+nrec=$(ua 1501 audit query --json --op create --uid 1001 | wc -l)
+for f in "export --format syslog" "query"; do
+	out=$(ua 1501 audit $f --op create --uid 1001 2>&1)
+	check_eq "audit $f: one line a record (the name's newline escaped)" \
+		"$(wc -l <<< "$out")" "$nrec"
+	check_eq "audit $f: no C1 control sent" "$(grep -c $'\xc2\x9b' <<< "$out")" 0
+	check_eq "audit $f: the name shown" "$(grep -c 'n\\x0a<110>1 2026' <<< "$out")" 1
+done
 
 # ---- a local user in no role hammers the socket ----
 TRIES=400

@@ -69,10 +69,15 @@ check "its log verifies" "$POOLCTL" -s "$T_TMP/good" audit verify
 mkdir -m 0755 "$T_TMP/theirs" "$T_TMP/open" "$T_TMP/upper" "$T_TMP/target" &&
 	chown 65534:65534 "$T_TMP/theirs" "$T_TMP/upper" && chmod 0777 "$T_TMP/open" &&
 	ln -s "$T_TMP/target" "$T_TMP/link" || die "mkdir"
-for d in theirs open upper/new link; do
+# (and any directory on the way, not only the parent: who may rename p in
+# deeper/ swaps deeper/p whole; a link's way is walked as the kernel does)
+mkdir -m 0755 "$T_TMP/deeper" "$T_TMP/deeper/p" "$T_TMP/via" "$T_TMP/open2" &&
+	chown 65534:65534 "$T_TMP/deeper" && chmod 0777 "$T_TMP/open2" &&
+	mkdir -m 0755 "$T_TMP/open2/x" && ln -s "$T_TMP/open2/x" "$T_TMP/via/lnk" || die "mkdir"
+for d in theirs open upper/new link deeper/p/new via/lnk/new; do
 	check_rc "restore into $d: refused" 2 \
 		"$POOLCTL" backup restore "$DEST" --id 2 "$T_TMP/$d"
 	check_rc "init in $d: refused" 2 "$POOLCTL" init "$T_TMP/$d" --cipher none
 done
 check_eq "nothing left in them" "$(find "$T_TMP/theirs" "$T_TMP/open" "$T_TMP/upper" \
-	"$T_TMP/target" -mindepth 1 | wc -l)" 0
+	"$T_TMP/target" "$T_TMP/deeper/p" "$T_TMP/open2/x" -mindepth 1 | wc -l)" 0

@@ -3,7 +3,8 @@
 # good file and on broken ones (exit 2, one line naming the JSON path),
 # apply then export gives back the same bytes, explain for an allowed and
 # a denied reader, the live mount following an apply and a revocation,
-# and callers without an admin role refused (exit 1) by the daemon.
+# callers without an admin role refused (exit 1) by the daemon, and a
+# security_admin that would make itself a department member refused (exit 2).
 # timeout: 180
 . "$(dirname "$0")/../lib.sh"
 t_setup
@@ -129,6 +130,39 @@ check_rc "auditor 1501 may not apply" 1 as_uid 1501 "$POOLCTL" -s "$STORE" polic
 check_eq "the auditor's refusal names the role" "$(cat "$T_TMP/check.out")" \
 	"poolctl: permission denied: policy apply needs the security_admin role"
 check_rc "auditor 1501 may export" 0 as_uid 1501 "$POOLCTL" -s "$STORE" policy export
+
+# ---- separation of duties: a security_admin never makes itself a reader ----
+bad sod_uid 'd["departments"][1]["members"]["uids"].append(1500)'
+bad sod_drop 'd["roles"]["security_admin"]["uids"] = [0]; d["departments"][1]["members"]["uids"].append(1500)'
+chmod 644 "$T_TMP/sod_uid.json" "$T_TMP/sod_drop.json"
+check_rc "policy check refuses a role holder in a department" 2 \
+	"$POOLCTL" policy check "$T_TMP/sod_uid.json"
+sod_msg="departments[1].members.uids[1]: uid 1500 holds the security_admin role and may not be a member of department \"renshe\" (separation of duties: admin roles read no data)"
+check_eq "one line naming the uid, the role and the department" "$(cat "$T_TMP/check.out")" \
+	"poolctl: $T_TMP/sod_uid.json: $sod_msg"
+check_rc "security_admin 1500 may not apply itself into renshe" 2 \
+	as_uid 1500 "$POOLCTL" -s "$STORE" policy apply "$T_TMP/sod_uid.json"
+check_eq "its message" "$(cat "$T_TMP/check.out")" "poolctl: $T_TMP/sod_uid.json: $sod_msg"
+check_rc "nor drop its role and join renshe in one apply" 2 \
+	as_uid 1500 "$POOLCTL" -s "$STORE" policy apply "$T_TMP/sod_drop.json"
+check_eq "that message names the applier" "$(cat "$T_TMP/check.out")" \
+	"poolctl: $T_TMP/sod_drop.json: the applying uid 1500 would be a member of department \"renshe\" (separation of duties: an admin never grants itself data)"
+check_same "the policy in force is still the fixture" <(pctl policy export) "$FIX"
+check_eq "the live mount still serves it: renshe lists the entry" "$(reader_ls 2>&1)" "a.csv"
+check_fails "the security_admin reads nothing" as_uid 1500 cat "$MNT$CSV"
+# a role holder whose group is a department's: only its credentials show it
+check_fails "not even with renshe's gid as its primary group" \
+	timeout 20 setpriv --reuid 1500 --regid 2002 --clear-groups cat "$MNT$CSV"
+pctl audit query --json --op admin.policy.apply --uid 1500 > "$T_TMP/sod.audit" ||
+	fail "cannot query the audit log"
+check_eq "both refusals are in the audit log, failed, with the reason" "$("$PY" -c '
+import json, sys
+n = 0
+for l in open(sys.argv[1]):
+    if l.strip():
+        d = json.loads(l)
+        n += d["result"] == -22 and "separation of duties" in d.get("reason", "")
+print(n)' "$T_TMP/sod.audit")" 2
 
 # ---- a revocation reaches the live mount at once ----
 bad revoked 'd["grants"] = []'

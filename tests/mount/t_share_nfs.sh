@@ -107,9 +107,19 @@ check "with CAP_DAC_READ_SEARCH alone" grep -qx "CapabilityBoundingSet=CAP_DAC_R
 # CAP_DAC_READ_SEARCH reads what it reaches: no password hash may be in reach
 hidden=$(sed -n 's/^InaccessiblePaths=//p' "$NFS/poolfs-nfs-renshe.service")
 for p in /etc/shadow /etc/shadow- /etc/gshadow- /var/backups /var/lib/samba /run/samba \
-	/var/lib/sss /etc/poolfs "$STORE"; do
+	/var/lib/sss /etc/poolfs "$STORE" "$T_TMP/master.key"; do
 	check "the unit hides $p" grep -qE "(^| )-$p( |$)" <<< "$hidden"
 done
+# a store named relative to poolctl's directory, or by a path with a
+# space, is hidden by its absolute path or the unit is refused: never left out
+pool_init "$T_TMP/s2" --cipher none
+check "apply the policy to a second store" "$POOLCTL" -s "$T_TMP/s2" policy apply "$T_TMP/policy.json"
+(cd "$T_TMP" && "$POOLCTL" -s s2 share nfs --mount "$MNT" --dept renshe --unit) > "$NFS/rel.service"
+check "a relative -s: the unit hides the store's absolute path" \
+	grep -qE "^InaccessiblePaths=.* -$T_TMP/s2( |\$)" "$NFS/rel.service"
+mv "$T_TMP/s2" "$T_TMP/s 2" || die "mv"
+check_rc "a store path with a space: the unit is refused" 2 \
+	"$POOLCTL" -s "$T_TMP/s 2" share nfs --mount "$MNT" --dept renshe --unit
 if command -v systemd-analyze > /dev/null; then
 	check "systemd-analyze verify takes the unit" \
 		timeout 60 systemd-analyze verify "$NFS/poolfs-nfs-renshe.service"

@@ -52,7 +52,7 @@ as() { local u=$1; shift; timeout 60 setpriv --reuid "$u" --regid "$u" --clear-g
 # the basic fixture with our accounts as the two departments' members,
 # and weijian, a department with no grant on the entry
 sed -e "s/\[1001\]/[$ID_GA]/; s/\[2001\]/[$ID_GA]/; s/\[1002\]/[$ID_RS, $ID_PC]/; s/\[2002\]/[$ID_RS]/" \
-	-e "s/^\(    {\"id\": \"renshe\".*\)$/\1,\n    {\"id\": \"weijian\", \"name\": \"市卫健委\", \"members\": {\"uids\": [$ID_WJ]}}/" \
+	-e "s/^\(    {\"id\": \"renshe\".*\)$/\1,\n    {\"id\": \"weijian\", \"name\": \"市卫健委%\$(HOME)\", \"members\": {\"uids\": [$ID_WJ]}}/" \
 	"$HELPERS/policy_basic.json" > "$T_TMP/policy.json"
 pool_init
 check "apply the policy" pctl policy apply "$T_TMP/policy.json"
@@ -74,6 +74,9 @@ check_eq "renshe's share names its member, not the one Samba would expand" \
 	"	valid users = \"$U_RS\" \"+$U_RS\""
 check "and says why the other is left out" grep -q "^# renshe: members .* uid $ID_PC$" "$SMB/poolfs.conf"
 check_rc "a mount path with a % is a usage error" 2 pctl share smb --mount '/srv/%U'
+# Samba expands a comment too (%$(VAR): smbd's environment, to every browser)
+check_eq "a department name with a % is not the comment" \
+	"$(sed -n '/^\[weijian\]/,/^$/p' "$SMB/poolfs.conf" | grep 'comment')" "	comment = weijian"
 check_eq "no share forces a user" "$(grep -cE 'force user|admin users|guest ok = yes' "$SMB/poolfs.conf")" 0
 check_fails "share smb without --mount is refused" pctl share smb
 check_rc "a relative mount path is a usage error" 2 pctl share smb --mount rel/path
