@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -504,6 +505,9 @@ static void malloc_huge(char *argv[])
 			unsetenv("GLIBC_TUNABLES");
 		return;
 	}
+	/* setuid or the like: glibc drops GLIBC_TUNABLES, and the exec would loop */
+	if (getauxval(AT_SECURE))
+		return;
 	/* by its own name: executed as /proc/self/exe its comm would be "exe" */
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0 || (size_t)n >= sizeof(self) - 1)
