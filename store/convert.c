@@ -73,10 +73,8 @@
 /* ---- the new database ---- */
 
 /*
- * True when v is the record of an admin command that changed nothing
- * (op "admin.*": status, stats, a refused or failed command; a command
- * that changes the pool writes a record of its own). A record that does
- * not open or parse counts as a change.
+ * True for the record of an admin command (op "admin.*": status, stats,
+ * a refused command): one that changes the pool writes its own record.
  */
 static bool changes_nothing(struct store *s, const char *v, size_t vlen, struct strbuf *tmp)
 {
@@ -93,9 +91,7 @@ static bool changes_nothing(struct store *s, const char *v, size_t vlen, struct 
 
 /*
  * The seq of the last audit record that may stand for a change to the
- * pool; 0 when none. A run killed and run again must find the pool as it
- * left it, and the checks an admin makes in between (poolctl stats, say)
- * write admin records of their own.
+ * pool (0: none): an admin's checks between two runs write records too.
  */
 static int last_audit_seq(struct store *s, uint64_t *seq)
 {
