@@ -97,7 +97,6 @@ static int last_audit_seq(struct store *s, uint64_t *seq)
 {
 	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[CF_AUDIT]);
 	struct strbuf tmp = STRBUF_INIT;
-	char *err = NULL;
 	size_t klen, vlen;
 	const char *k, *v;
 
@@ -111,14 +110,8 @@ static int last_audit_seq(struct store *s, uint64_t *seq)
 			*seq = get_be64((const uint8_t *)k);
 		break;
 	}
-	rocksdb_iter_get_error(it, &err);
-	rocksdb_iter_destroy(it);
 	strbuf_release(&tmp);
-	if (err) {
-		rocksdb_free(err);
-		return -EIO;
-	}
-	return 0;
+	return store_iter_end(s, it, "audit log", 0);
 }
 
 static int open_new(const char *cdir, bool create, struct store **out)

@@ -46,7 +46,6 @@ static int secret_plain(struct store *s, const char *name, struct perr *e)
 static int first_row(struct store *s, enum store_cf cf, struct strbuf *k, struct strbuf *v)
 {
 	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[cf]);
-	char *err = NULL;
 	int ret = -ENOENT;
 
 	rocksdb_iter_seek_to_first(it);
@@ -61,13 +60,7 @@ static int first_row(struct store *s, enum store_cf cf, struct strbuf *k, struct
 		strbuf_add(v, val, vlen);
 		ret = 0;
 	}
-	rocksdb_iter_get_error(it, &err);
-	if (err) {
-		rocksdb_free(err);
-		ret = -EIO;
-	}
-	rocksdb_iter_destroy(it);
-	return ret;
+	return store_iter_end(s, it, store_cf_names[cf], ret);
 }
 
 int crypt_bind_plain(struct store *s, struct perr *e)

@@ -617,6 +617,19 @@ int store_get_be64(struct store *s, enum store_cf cf, const void *key, size_t kl
 	return ret;
 }
 
+int store_iter_end(struct store *s, rocksdb_iterator_t *it, const char *what, int ret)
+{
+	char *err = NULL;
+
+	rocksdb_iter_get_error(it, &err);
+	rocksdb_iter_destroy(it);
+	if (!err)
+		return ret;
+	log_err("%s: %s: %s", s->dir, what, err);
+	rocksdb_free(err);
+	return -EIO;
+}
+
 int store_failed(struct store *s)
 {
 	return __atomic_load_n(&s->failed, __ATOMIC_ACQUIRE);

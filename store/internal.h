@@ -111,6 +111,12 @@ struct store {
 /* Reads one value into val (reset first). -ENOENT when absent, -EIO on error. */
 int store_get(struct store *s, enum store_cf cf, const void *key, size_t klen,
 	      struct strbuf *val);
+/*
+ * Ends an iteration over it and destroys it: ret, or -EIO (logged with
+ * what) when the iterator met an error on the way.
+ */
+int store_iter_end(struct store *s, rocksdb_iterator_t *it, const char *what, int ret);
+
 /* A be64 value into *out; dflt when absent; -EIO when it is not 8 bytes. */
 int store_get_be64(struct store *s, enum store_cf cf, const void *key, size_t klen,
 		   uint64_t dflt, uint64_t *out);

@@ -98,8 +98,6 @@ static void seen_store(struct store *s, const struct key_walk *w)
 static int walk_log(struct store *s, struct key_walk *w)
 {
 	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[CF_AUDIT]);
-	char *err = NULL;
-	int ret = 0;
 
 	for (rocksdb_iter_seek_to_last(it); rocksdb_iter_valid(it); rocksdb_iter_prev(it)) {
 		size_t klen, vlen;
@@ -120,14 +118,7 @@ static int walk_log(struct store *s, struct key_walk *w)
 			w->key_seq = seq;
 		}
 	}
-	rocksdb_iter_get_error(it, &err);
-	if (err) {
-		log_err("%s: audit log: %s", s->dir, err);
-		rocksdb_free(err);
-		ret = -EIO;
-	}
-	rocksdb_iter_destroy(it);
-	return ret;
+	return store_iter_end(s, it, "audit log", 0);
 }
 
 int key_log_check(struct store *s, struct perr *e)

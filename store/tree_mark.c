@@ -346,8 +346,6 @@ static int hist_children(struct store *s, rocksdb_readoptions_t *ro, uint64_t pa
 	uint8_t prefix[KEY_MAX];
 	size_t plen = dent_prefix(prefix, 'h', parent), nlen = strlen(name), alloc = 0;
 	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[CF_TREE]);
-	char *err = NULL;
-	int ret = 0;
 
 	memcpy(prefix + plen, name, nlen);
 	plen += nlen;
@@ -366,13 +364,7 @@ static int hist_children(struct store *s, rocksdb_readoptions_t *ro, uint64_t pa
 		ALLOC_GROW(*kids, *n + 1, alloc);
 		(*kids)[(*n)++] = d.child;
 	}
-	rocksdb_iter_get_error(it, &err);
-	if (err) {
-		rocksdb_free(err);
-		ret = -EIO;
-	}
-	rocksdb_iter_destroy(it);
-	return ret;
+	return store_iter_end(s, it, "tree history", 0);
 }
 
 /*
