@@ -45,7 +45,8 @@ BENCH_SRC := $(wildcard bench/*.c)
 # Files with test hooks (#ifdef POOL_TEST) are compiled a second time with
 # -DPOOL_TEST into the library only the unit tests link: the hooks never
 # reach poolfs, poolctl or the benches.
-TEST_HOOK_SRC := store/audit_journal.c store/chunker.c store/chunk_writer.c store/pack_gc.c
+TEST_HOOK_SRC := store/audit_journal.c store/chunker.c store/chunk_writer.c store/pack.c \
+		 store/pack_gc.c
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_LIB_OBJ := $(filter-out $(TEST_HOOK_SRC:%.c=$(BUILD)/%.o),$(LIB_OBJ)) \

@@ -386,16 +386,19 @@ static void *hasher(void *arg)
 			pthread_cond_wait(&p->turn_cond, &p->lock);
 		/* its turn: every job before the batch is stored, or failed */
 		pthread_mutex_unlock(&p->lock);
+		err = pipe_err(p);
+		for (size_t i = 0; err && i < k; i++)
+			rets[i] = err;
+		chunk_writer_store_many(p->cs.cw, k, data, lens, ids, (const uint8_t *const *)sealed,
+					rets);
 		for (size_t i = 0; i < k; i++) {
 			j = &p->jobs[(seq + i) % PIPE_JOBS];
-			if (!rets[i] && !pipe_err(p)) {
-				rets[i] = chunk_writer_store(p->cs.cw, j->p, j->len, j->sha,
-							     sealed[i]);
-				if (!rets[i])
-					chunk_list_add(p->cs.out, j->sha, j->len);
-			}
-			if (rets[i])
+			if (rets[i]) {
+				/* the list stops at the first failure: the write fails */
 				pipe_fail(p, rets[i]);
+				break;
+			}
+			chunk_list_add(p->cs.out, j->sha, j->len);
 		}
 		pthread_mutex_lock(&p->lock);
 		for (size_t i = 0; i < k; i++)

@@ -330,7 +330,7 @@ int chunk_writer_finish(struct chunk_writer *cw)
  * Room for len more bytes written past the batches: checked against the
  * free space once per batch's worth, not per chunk.
  */
-static int room_take(struct chunk_writer *cw, uint32_t len)
+static int room_take(struct chunk_writer *cw, uint64_t len)
 {
 	int ret;
 
@@ -360,29 +360,27 @@ static size_t loc_batch_bytes(void)
 	return LOC_BATCH_BYTES;
 }
 
-static int pack_put(struct chunk_writer *cw, const uint8_t key[33], const uint8_t *data,
-		    uint32_t len)
+/*
+ * The locators of pack records r just appended, into the batch, which
+ * goes through the WAL.
+ */
+static int locs_log(struct chunk_writer *cw, const struct pack_recs *r)
 {
 	uint8_t loc[PACK_LOC_LEN];
-	struct pack_loc l;
 	int ret;
 
-	ret = room_take(cw, len);
-	if (ret)
-		return ret;
-	/* held before the first append: pack GC leaves this pack and later ones alone */
-	if (!cw->pack_from)
-		cw->pack_from = pack_hold(cw->s);
-	ret = pack_append(cw->s, key, data, len, &l);
-	if (ret)
-		return ret;
-	cw->room -= len;
-	pack_extent_add(&cw->appended, l.pack, l.off - PACK_REC_HDR, PACK_REC_HDR + (uint64_t)len);
-	seen_packed(cw, key + 1);
-	pack_loc_encode(&l, loc);
-	rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)key, 33,
-				  (const char *)loc, sizeof(loc));
-	cw->pending += sizeof(loc);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct pack_loc *l = &r->loc[i];
+
+		cw->room -= r->len[i];
+		pack_extent_add(&cw->appended, l->pack, l->off - PACK_REC_HDR,
+				PACK_REC_HDR + (uint64_t)r->len[i]);
+		seen_packed(cw, r->key[i] + 1);
+		pack_loc_encode(l, loc);
+		rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)r->key[i],
+					  33, (const char *)loc, sizeof(loc));
+		cw->pending += sizeof(loc);
+	}
 	/*
 	 * Locators are logged as the pack grows, each lot once the pack
 	 * bytes it names are synced. Left to the commit, a 1 GiB file's
@@ -398,6 +396,33 @@ static int pack_put(struct chunk_writer *cw, const uint8_t key[33], const uint8_
 	if (!ret && pack_kill_at("lot"))
 		raise(SIGKILL);
 	return ret;
+}
+
+/* A packing writer's new chunks r (stored bytes), appended in one go. */
+static int pack_put_many(struct chunk_writer *cw, const struct pack_recs *r)
+{
+	uint64_t bytes = 0;
+	int ret;
+
+	for (size_t i = 0; i < r->n; i++)
+		bytes += r->len[i];
+	ret = room_take(cw, bytes);
+	if (ret)
+		return ret;
+	/* held before the first append: pack GC leaves this pack and later ones alone */
+	if (!cw->pack_from)
+		cw->pack_from = pack_hold(cw->s);
+	ret = pack_append_many(cw->s, r);
+	return ret ? ret : locs_log(cw, r);
+}
+
+static int pack_put(struct chunk_writer *cw, const uint8_t key[33], const uint8_t *data,
+		    uint32_t len)
+{
+	struct pack_loc l;
+	const struct pack_recs r = { 1, &key, &data, &len, &l };
+
+	return pack_put_many(cw, &r);
 }
 
 /*
@@ -472,11 +497,13 @@ int chunk_writer_seal(const struct chunk_writer *cw, const uint8_t *data, uint32
 	return store_seal_to(cw->s, CF_CHUNKS, key, sizeof(key), data, len, out);
 }
 
-int chunk_writer_store(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
-		       const uint8_t sha[32], const uint8_t *sealed)
+/*
+ * 1 when sha's chunk must be stored (new to this writer and to the
+ * pool; key filled), 0 when it is stored already, else a negative errno.
+ */
+static int store_wanted(struct chunk_writer *cw, const uint8_t sha[32], uint8_t key[33])
 {
 	struct strbuf v = STRBUF_INIT;
-	uint8_t key[33];
 	int ret;
 
 	if (!seen_add(cw, sha))
@@ -490,22 +517,15 @@ int chunk_writer_store(struct chunk_writer *cw, const uint8_t *data, uint32_t le
 	 * that makes the usual miss cheap. A chunk a crashed commit left
 	 * without a row is written again: same key, same bytes.
 	 */
-	ret = store_get(cw->s, CF_REFS, key, sizeof(key), &v);
+	ret = store_get(cw->s, CF_REFS, key, 33, &v);
 	strbuf_release(&v);
-	if (ret != -ENOENT)
-		return ret;
-	if (cw->s->crypt && !sealed) {
-		if (!cw->sealed)
-			cw->sealed = chunk_writer_seal_buf(cw, CHUNK_MAX, 1);
-		ret = chunk_writer_seal(cw, data, len, sha, cw->sealed);
-		if (ret)
-			return ret;
-		sealed = cw->sealed;
-	}
-	if (cw->s->crypt) {
-		data = sealed;
-		len += CRYPT_OVERHEAD;
-	}
+	return ret == -ENOENT ? 1 : ret;
+}
+
+/* Stores chunk key, new: data is its stored form (sealed, in an encrypted pool). */
+static int store_new(struct chunk_writer *cw, const uint8_t key[33], const uint8_t *data,
+		     uint32_t len)
+{
 	if (cw->packing && len >= PACK_MIN_STORED)
 		return pack_put(cw, key, data, len);
 	if (!cw->packing && len >= PACK_MIN_STORED && pack_enabled(cw->s)) {
@@ -523,12 +543,76 @@ int chunk_writer_store(struct chunk_writer *cw, const uint8_t *data, uint32_t le
 	}
 	if (cw->nowal)
 		return direct_put(cw, key, data, len);
-	rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)key,
-				  sizeof(key), (const char *)data, len);
+	rocksdb_writebatch_put_cf(cw->batch, cw->s->cf[CF_CHUNKS], (const char *)key, 33,
+				  (const char *)data, len);
 	cw->pending += len;
 	if (cw->pending >= CHUNK_BATCH_BYTES)
 		return chunk_writer_flush(cw);
 	return 0;
+}
+
+int chunk_writer_store(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
+		       const uint8_t sha[32], const uint8_t *sealed)
+{
+	uint8_t key[33];
+	int ret = store_wanted(cw, sha, key);
+
+	if (ret <= 0)
+		return ret;
+	if (cw->s->crypt && !sealed) {
+		if (!cw->sealed)
+			cw->sealed = chunk_writer_seal_buf(cw, CHUNK_MAX, 1);
+		ret = chunk_writer_seal(cw, data, len, sha, cw->sealed);
+		if (ret)
+			return ret;
+		sealed = cw->sealed;
+	}
+	if (cw->s->crypt) {
+		data = sealed;
+		len += CRYPT_OVERHEAD;
+	}
+	return store_new(cw, key, data, len);
+}
+
+void chunk_writer_store_many(struct chunk_writer *cw, size_t n, const uint8_t *const data[],
+			     const size_t len[], const uint8_t sha[][32],
+			     const uint8_t *const sealed[], int rets[])
+{
+	uint8_t keys[PACK_APPEND_MAX][33];
+	const uint8_t *key[PACK_APPEND_MAX], *bytes[PACK_APPEND_MAX];
+	uint32_t stored[PACK_APPEND_MAX];
+	struct pack_loc loc[PACK_APPEND_MAX];
+	size_t which[PACK_APPEND_MAX], m = 0;
+	struct pack_recs r = { 0, key, bytes, stored, loc };
+	int ret;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t slen = (uint32_t)len[i] + (cw->s->crypt ? CRYPT_OVERHEAD : 0);
+
+		if (rets[i])
+			continue;
+		/* a packing writer's new chunks wait for one append; the rest go one by one */
+		if (!cw->packing || slen < PACK_MIN_STORED || (cw->s->crypt && !sealed[i]) ||
+		    m == PACK_APPEND_MAX) {
+			rets[i] = chunk_writer_store(cw, data[i], (uint32_t)len[i], sha[i], sealed[i]);
+			continue;
+		}
+		ret = store_wanted(cw, sha[i], keys[m]);
+		if (ret <= 0) {
+			rets[i] = ret;
+			continue;
+		}
+		key[m] = keys[m];
+		bytes[m] = cw->s->crypt ? sealed[i] : data[i];
+		stored[m] = slen;
+		which[m++] = i;
+	}
+	if (!m)
+		return;
+	r.n = m;
+	ret = pack_put_many(cw, &r);
+	for (size_t k = 0; k < m; k++)
+		rets[which[k]] = ret;
 }
 
 /*

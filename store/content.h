@@ -88,6 +88,14 @@ int chunk_writer_seal(const struct chunk_writer *cw, const uint8_t *data, uint32
 		      const uint8_t sha[32], uint8_t *out);
 int chunk_writer_store(struct chunk_writer *cw, const uint8_t *data, uint32_t len,
 		       const uint8_t sha[32], const uint8_t *sealed);
+/*
+ * chunk_writer_store() of n chunks in their order (a pipe's batch), each
+ * one's result into rets[i]; a chunk whose rets[i] is already set is
+ * skipped. A packing writer appends the new ones in one write.
+ */
+void chunk_writer_store_many(struct chunk_writer *cw, size_t n, const uint8_t *const data[],
+			     const size_t len[], const uint8_t sha[][32],
+			     const uint8_t *const sealed[], int rets[]);
 /* Writes what is batched (skipping the WAL), so reads see every chunk put so far. */
 int chunk_writer_flush(struct chunk_writer *cw);
 /* Makes every chunk put so far durable once the commit batch is synced. */

@@ -40,6 +40,7 @@
 #include <pthread.h>
 #include <rocksdb/c.h>
 #include <stdbool.h>
+#include <sys/uio.h>
 
 #include "store/audit.h"
 #include "store/inode_rec.h"
@@ -169,6 +170,8 @@ int open_error(const char *dir, const char *err, struct perr *e);
 /* pread()/pwrite() of all len bytes at off (store/fileio.c); -errno, or -EIO when short. */
 int store_pread_full(int fd, uint8_t *buf, size_t len, uint64_t off);
 int store_pwrite_full(int fd, const uint8_t *buf, size_t len, uint64_t off);
+/* All of iov[0..cnt) at off, in as few calls as the kernel allows; iov is used up. */
+int store_pwritev_full(int fd, struct iovec *iov, int cnt, uint64_t off);
 /* fsync() of a file or directory by path (a rename or a new file made durable). */
 int store_fsync_path(const char *path);
 /* Flushes family cf's memtable to tables and waits (store/db.c); -ENOSPC or -EIO. */

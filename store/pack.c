@@ -401,92 +401,114 @@ void pack_forget(struct store *s, const uint8_t sha[32])
 
 /* ---- writing and reading ---- */
 
-/* Header and bytes in one call, the bytes from the caller's buffer. */
-static int rec_write(int fd, const uint8_t hdr[PACK_REC_HDR], const uint8_t *data, uint32_t len,
-		     uint64_t off)
+static uint64_t pack_max(void)
 {
-	struct iovec iov[2] = {
-		{ (void *)hdr, PACK_REC_HDR },
-		{ (void *)data, len },
-	};
-	ssize_t n = pwritev(fd, iov, 2, (off_t)off);
+#ifdef POOL_TEST
+	/* tests/test_pack.c: packs small enough for one write to end several */
+	const char *env = getenv("POOLFS_TEST_PACK_MAX");
 
-	if (n == (ssize_t)(PACK_REC_HDR + len))
-		return 0;
-	if (n < 0 && errno != EINTR)
-		return -errno;
-	/* short or interrupted: the rest the plain way */
-	if (n < 0)
-		n = 0;
-	if ((size_t)n < PACK_REC_HDR) {
-		int ret = store_pwrite_full(fd, hdr + n, PACK_REC_HDR - (size_t)n, off + (size_t)n);
-
-		if (ret)
-			return ret;
-		n = PACK_REC_HDR;
-	}
-	return store_pwrite_full(fd, data + (n - PACK_REC_HDR), len - (size_t)(n - PACK_REC_HDR),
-				 off + (size_t)n);
+	if (env)
+		return strtoull(env, NULL, 10);
+#endif
+	return PACK_MAX;
 }
 
-/* pend: a writer's chunk, claimed by its commit; GC's moves are counted by GC. */
-static int append_rec(struct store *s, const uint8_t key[33], const uint8_t *data, uint32_t len,
-		      struct pack_loc *l, bool pend)
+/*
+ * Appends records i.. of the batch to the current pack, as many as fit
+ * under PACK_MAX (at least one: a pack holds any record), headers and
+ * bytes in one call from the caller's buffers, and fills their
+ * locators. Returns the next record's index, or a negative errno.
+ * Called with ps->lock held.
+ */
+static int append_run(struct store *s, const struct pack_recs *r, size_t i, bool pend)
 {
 	struct pack_set *ps = s->packs;
-	uint8_t hdr[PACK_REC_HDR];
-	uint64_t off;
-	int ret = 0;
+	struct iovec iov[2 * PACK_APPEND_MAX];
+	uint8_t hdr[PACK_APPEND_MAX][PACK_REC_HDR];
+	uint64_t off, at;
+	size_t first = i;
+	int cnt = 0, ret = 0;
 
-	if (len < PACK_MIN_STORED)
-		return -EINVAL;
-	memcpy(hdr, key, 33);
-	put_be32(hdr + 33, len);
-	/* an encrypted pool's chunks are sealed: the tag checks them, a CRC pass would not add */
-	l->sealed = s->crypt != NULL;
-	l->crc = l->sealed ? 0 : pack_crc32c(data, len, 0);
-	/* appends are in place order under the lock: a sync after one covers it */
-	pthread_mutex_lock(&ps->lock);
-	if (ps->cur_fd >= 0 && ps->cur_size + PACK_REC_HDR + len > PACK_MAX)
+	uint64_t max = pack_max();
+
+	if (ps->cur_fd >= 0 && ps->cur_size + PACK_REC_HDR + r->len[i] > max)
 		ret = pack_seal(s);
 	if (!ret && ps->cur_fd < 0)
 		ret = pack_new(s);
 	if (ret)
-		goto out;
-	off = ps->cur_size;
-	ret = rec_write(ps->cur_fd, hdr, data, len, off);
+		return ret;
+	off = at = ps->cur_size;
+	do {
+		memcpy(hdr[i], r->key[i], 33);
+		put_be32(hdr[i] + 33, r->len[i]);
+		iov[cnt++] = (struct iovec){ hdr[i], PACK_REC_HDR };
+		iov[cnt++] = (struct iovec){ (void *)r->data[i], r->len[i] };
+		r->loc[i].pack = ps->cur;
+		r->loc[i].off = at + PACK_REC_HDR;
+		r->loc[i].len = r->len[i];
+		at += PACK_REC_HDR + r->len[i];
+		i++;
+	} while (i < r->n && at + PACK_REC_HDR + r->len[i] <= max);
+	ret = store_pwritev_full(ps->cur_fd, iov, cnt, off);
 	if (ret) {
 		/* whatever part landed is never named; the next append starts a new pack */
 		pack_seal(s);
-		goto out;
+		return ret;
 	}
-	ps->cur_size = off + PACK_REC_HDR + len;
-	l->pack = ps->cur;
-	l->off = off + PACK_REC_HDR;
-	l->len = len;
-	if (pend)
-		pend_put(ps, key + 1, l->pack, PACK_REC_HDR + len);
-out:
+	ps->cur_size = at;
+	for (size_t k = first; pend && k < i; k++)
+		pend_put(ps, r->key[k] + 1, ps->cur, PACK_REC_HDR + r->len[k]);
+	return (int)i;
+}
+
+/* pend: a writer's chunks, claimed by its commit; GC's moves are counted by GC. */
+static int append_recs(struct store *s, const struct pack_recs *r, bool pend)
+{
+	struct pack_set *ps = s->packs;
+	int ret = 0;
+
+	if (r->n > PACK_APPEND_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->len[i] < PACK_MIN_STORED)
+			return -EINVAL;
+		/* an encrypted pool's chunks are sealed: the tag checks them, a CRC pass would not add */
+		r->loc[i].sealed = s->crypt != NULL;
+		r->loc[i].crc = r->loc[i].sealed ? 0 : pack_crc32c(r->data[i], r->len[i], 0);
+	}
+	/* appends are in place order under the lock: a sync after one covers it */
+	pthread_mutex_lock(&ps->lock);
+	for (size_t i = 0; i < r->n && ret >= 0; i = (size_t)ret)
+		ret = append_run(s, r, i, pend);
 	pthread_mutex_unlock(&ps->lock);
-	if (ret)
+	if (ret < 0)
 		log_err("%s: cannot append to a pack: %s", ps->dir, strerror(-ret));
-	return ret;
+	return ret < 0 ? ret : 0;
 }
 
 int pack_append(struct store *s, const uint8_t key[33], const uint8_t *data, uint32_t len,
 		struct pack_loc *l)
 {
+	const struct pack_recs r = { 1, &key, &data, &len, l };
+
+	return pack_append_many(s, &r);
+}
+
+int pack_append_many(struct store *s, const struct pack_recs *r)
+{
 	if (!pack_enabled(s))
 		return -EINVAL;
-	return append_rec(s, key, data, len, l, true);
+	return append_recs(s, r, true);
 }
 
 int pack_move_append(struct store *s, const uint8_t key[33], const uint8_t *data, uint32_t len,
 		     struct pack_loc *l)
 {
+	const struct pack_recs r = { 1, &key, &data, &len, l };
+
 	if (!s->packs || (s->flags & STORE_OPEN_RDONLY))
 		return -EROFS;
-	return append_rec(s, key, data, len, l, false);
+	return append_recs(s, &r, false);
 }
 
 int pack_sync(struct store *s, uint32_t from)

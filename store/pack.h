@@ -62,6 +62,22 @@ bool pack_any(struct store *s);
  */
 int pack_append(struct store *s, const uint8_t key[33], const uint8_t *data, uint32_t len,
 		struct pack_loc *l);
+
+/* A batch of records to append: n of them, loc[] filled by the append. */
+#define PACK_APPEND_MAX		32
+struct pack_recs {
+	size_t n;			/* <= PACK_APPEND_MAX */
+	const uint8_t *const *key;	/* 33 bytes each */
+	const uint8_t *const *data;
+	const uint32_t *len;
+	struct pack_loc *loc;
+};
+/*
+ * pack_append() of a batch, in order, in as few writes as pack ends
+ * allow (a 1 GiB write made 16 000 pwritev calls, one a chunk; now
+ * about 1 000). On failure no locator of the batch may be used.
+ */
+int pack_append_many(struct store *s, const struct pack_recs *r);
 /* Makes every pack byte appended so far to packs >= from durable. */
 int pack_sync(struct store *s, uint32_t from);
 /*

@@ -223,6 +223,34 @@ static void test_damage(void)
 }
 
 /*
+ * Packs of 1.5 MiB: nearly every batch the pipe appends in one write
+ * ends a pack part way, and the rest goes to the next.
+ */
+static void test_pack_ends(void)
+{
+	uint8_t *big = malloc(BIG);
+	uint64_t f = mkfile("ends");
+	uint32_t first, last;
+
+	CU_ASSERT_FATAL(big != NULL);
+	fill(big, BIG, 101);
+	CU_ASSERT_EQUAL_FATAL(pack_list(pooldir, &first), 0);
+	setenv("POOLFS_TEST_PACK_MAX", "1572864", 1);
+	CU_ASSERT_EQUAL(write_in(S, f, big, BIG), 0);
+	unsetenv("POOLFS_TEST_PACK_MAX");
+	CU_ASSERT_EQUAL_FATAL(pack_list(pooldir, &last), 0);
+	/* 24 MiB, the first 8 held back and packed one by one, in packs of 1.5 */
+	CU_ASSERT(last - first >= 14);
+	for (uint32_t n = first + 1; n < last; n++)
+		CU_ASSERT(pack_size(n) <= 1572864);
+	CU_ASSERT(content_is(f, 0, big, BIG));
+	reopen();
+	CU_ASSERT(content_is(f, 0, big, BIG));
+	CU_ASSERT_EQUAL(scrub_damaged(), 0);
+	free(big);
+}
+
+/*
  * Runs in a fresh exec of this binary: one big commit, killed at step
  * (chunk_writer.c): "commit", all of it on disk but the commit; "lot",
  * in the middle of the write, the first lot of locators logged.
@@ -542,6 +570,7 @@ int main(int argc, char **argv)
 		{ "an abandoned large write gives its pack bytes back", test_abandoned },
 		{ "a packed chunk read whole into the caller's buffer is checked", test_whole_chunk },
 		{ "reads cut where chunks end", test_cut },
+		{ "a batch of appends across a pack's end", test_pack_ends },
 	};
 
 	if (argc == 6 && !strcmp(argv[1], "--crash-child")) {
