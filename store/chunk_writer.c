@@ -463,8 +463,7 @@ void chunk_writer_ids(const struct chunk_writer *cw, size_t n, const uint8_t *co
 		      const size_t len[], uint8_t sha[][32], int ret[])
 {
 	if (cw->s->crypt) {
-		for (size_t i = 0; i < n; i++)
-			ret[i] = crypt_chunk_id(cw->s->crypt->k, data[i], len[i], sha[i]);
+		crypt_chunk_ids(cw->s->crypt->k, n, data, len, sha, ret);
 		return;
 	}
 	sha256_multi(n, data, len, sha);

@@ -349,6 +349,11 @@ struct crypt *crypt_alloc(enum crypt_cipher c, const uint8_t idkey[32])
 		return NULL;
 	}
 	k->idmacs = pool_new();
+	/* the aes profile's id is HMAC-SHA256, which a batch runs side by side */
+	if (c == CRYPT_AES_GCM && hmac_sha256_multi_key(&k->idhm, idkey, CRYPT_KEY_LEN)) {
+		crypt_free(k);
+		return NULL;
+	}
 	return k;
 }
 
@@ -620,4 +625,17 @@ int crypt_open(const struct crypt *k, const void *ad, size_t adlen,
 int crypt_chunk_id(const struct crypt *k, const void *data, size_t len, uint8_t id[32])
 {
 	return mac_pooled(k->idmacs, k->idmac, data, len, NULL, 0, NULL, 0, id);
+}
+
+void crypt_chunk_ids(const struct crypt *k, size_t n, const uint8_t *const data[],
+		     const size_t len[], uint8_t id[][32], int ret[])
+{
+	if (k->cipher == CRYPT_AES_GCM) {
+		hmac_sha256_multi(&k->idhm, n, data, len, id);
+		for (size_t i = 0; i < n; i++)
+			ret[i] = 0;
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		ret[i] = crypt_chunk_id(k, data[i], len[i], id[i]);
 }

@@ -110,6 +110,9 @@ uint32_t crypt_key_of(const uint8_t *in, size_t len);
 
 /* The keyed id of a chunk: HMAC of its bytes with the chunk-id key. */
 int crypt_chunk_id(const struct crypt *k, const void *data, size_t len, uint8_t id[32]);
+/* crypt_chunk_id() of n buffers, each one's result in ret[i]; side by side where the hash allows. */
+void crypt_chunk_ids(const struct crypt *k, size_t n, const uint8_t *const data[],
+		     const size_t len[], uint8_t id[][32], int ret[]);
 
 /*
  * A stream cipher for scratch files whose key lives only in memory (the

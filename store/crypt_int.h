@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "store/crypt.h"
+#include "store/sha256_multi.h"
 
 /* The fetched cipher: "gcm" (AES-256-GCM), "sm4" (SM4-CTR), else AES-256-CTR. */
 const EVP_CIPHER *crypt_evp_cipher(const char *name);
@@ -43,6 +44,7 @@ struct crypt {
 	uint8_t idkey[CRYPT_KEY_LEN];
 	EVP_MAC_CTX *idmac;		/* HMAC keyed with idkey, the template of idmacs */
 	struct ctx_pool *idmacs;
+	struct hmac_sha256_multi idhm;	/* aes: the same HMAC for batches of chunks */
 	struct dkey keys[CRYPT_MAX_KEYS];
 	uint32_t nkeys;			/* keys[0..nkeys) are published; atomic */
 	uint32_t current;		/* index into keys; atomic */

@@ -17,9 +17,13 @@
  */
 #include "store/sha256_multi.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -33,6 +37,8 @@
 #define NI_HANDOFF	8
 /* buffers ordered at a time */
 #define GROUP		64
+/* an HMAC's buffers at a time: their inner digests on the stack */
+#define GROUP_HMAC	32
 
 static const uint32_t sha_k[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -91,10 +97,11 @@ struct lane {
 	uint8_t tail[128];		/* the last partial block, padded */
 };
 
-static void lane_start(struct lane *l, size_t idx, const uint8_t *data, size_t len)
+static void lane_start(struct lane *l, const struct sha256_mid *m, size_t idx,
+		       const uint8_t *data, size_t len)
 {
 	size_t r = len % 64;
-	uint64_t bits = (uint64_t)len * 8;
+	uint64_t bits = (m->bytes + len) * 8;
 
 	l->idx = idx;
 	l->p = data;
@@ -107,7 +114,7 @@ static void lane_start(struct lane *l, size_t idx, const uint8_t *data, size_t l
 	for (int i = 0; i < 8; i++)
 		l->tail[64 * l->ntail - 1 - i] = (uint8_t)(bits >> (8 * i));
 	l->tp = l->tail;
-	memcpy(l->h, sha_h0, sizeof(l->h));
+	memcpy(l->h, m->h, sizeof(l->h));
 }
 
 /* The lane's next run of blocks in one piece of memory: *p and their count. */
@@ -207,8 +214,9 @@ NI_N(4)
  * Runs the started lanes ls[0..nls) and then the buffers from *next on,
  * NI_WAYS at a time, to the end.
  */
-static void ni_run(struct lane *ls, size_t nls, size_t *next, size_t n, const size_t *order,
-		   const uint8_t *const data[], const size_t len[], uint8_t out[][32])
+static void ni_run(struct lane *ls, size_t nls, const struct sha256_mid *m, size_t *next,
+		   size_t n, const size_t *order, const uint8_t *const data[], const size_t len[],
+		   uint8_t out[][32])
 {
 	static void (*const ni[NI_WAYS + 1])(uint32_t *const *, const uint8_t *const *, size_t) = {
 		NULL, ni_1, ni_2, ni_3, ni_4,
@@ -236,7 +244,7 @@ static void ni_run(struct lane *ls, size_t nls, size_t *next, size_t n, const si
 				if (!busy && (i >= nls || i < given))
 					l = &ls[i];
 			}
-			lane_start(l, order[*next], data[order[*next]], len[order[*next]]);
+			lane_start(l, m, order[*next], data[order[*next]], len[order[*next]]);
 			(*next)++;
 			act[na++] = l;
 		}
@@ -363,9 +371,9 @@ static const uint8_t idle_block[64];
  * Runs the buffers from *next on in 16 lanes until at most handoff are
  * left and none waits; those lanes go to ls[0..return) with their state.
  */
-static size_t x16_run(struct lane ls[LANES], size_t handoff, size_t *next, size_t n,
-		      const size_t *order, const uint8_t *const data[], const size_t len[],
-		      uint8_t out[][32])
+static size_t x16_run(struct lane ls[LANES], const struct sha256_mid *m, size_t handoff,
+		      size_t *next, size_t n, const size_t *order, const uint8_t *const data[],
+		      const size_t len[], uint8_t out[][32])
 {
 	uint32_t hv[8][LANES];
 	const uint8_t *p[LANES];
@@ -376,10 +384,10 @@ static size_t x16_run(struct lane ls[LANES], size_t handoff, size_t *next, size_
 		for (int i = 0; i < LANES && *next < n; i++) {
 			if (live[i])
 				continue;
-			lane_start(&ls[i], order[*next], data[order[*next]], len[order[*next]]);
+			lane_start(&ls[i], m, order[*next], data[order[*next]], len[order[*next]]);
 			(*next)++;
 			for (int j = 0; j < 8; j++)
-				hv[j][i] = sha_h0[j];
+				hv[j][i] = m->h[j];
 			live[i] = true;
 			na++;
 		}
@@ -441,11 +449,15 @@ static void order_by_len(size_t n, const size_t len[], size_t order[])
 
 #endif /* HAVE_KERNELS */
 
-void sha256_multi(size_t n, const uint8_t *const data[], const size_t len[],
-		  uint8_t out[][32])
+/*
+ * The buffers hashed on from m in the kernels the CPU has; returns how
+ * many it left (the last ones) for the caller's fallback.
+ */
+static size_t multi_from(const struct sha256_mid *m, size_t n, const uint8_t *const data[],
+			 const size_t len[], uint8_t out[][32])
 {
-	enum sha256_multi_kind kind = kind_now();
 #ifdef HAVE_KERNELS
+	enum sha256_multi_kind kind = kind_now();
 	struct lane ls[LANES];
 	size_t order[GROUP], next, nls, g;
 
@@ -454,10 +466,100 @@ void sha256_multi(size_t n, const uint8_t *const data[], const size_t len[],
 		order_by_len(g, len, order);
 		next = nls = 0;
 		if (kind == SHA256_MULTI_AVX512)
-			nls = x16_run(ls, NI_HANDOFF, &next, g, order, data, len, out);
-		ni_run(ls, nls, &next, g, order, data, len, out);
+			nls = x16_run(ls, m, NI_HANDOFF, &next, g, order, data, len, out);
+		ni_run(ls, nls, m, &next, g, order, data, len, out);
 	}
+#else
+	(void)m, (void)data, (void)len, (void)out;
 #endif
-	for (size_t i = 0; i < n; i++)
+	return n;
+}
+
+void sha256_multi(size_t n, const uint8_t *const data[], const size_t len[],
+		  uint8_t out[][32])
+{
+	static const struct sha256_mid iv = {
+		{ 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+		  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 }, 0
+	};
+	size_t left = multi_from(&iv, n, data, len, out), i = n - left;
+
+	for (; i < n; i++)
 		SHA256(len[i] ? data[i] : (const uint8_t *)"", len[i], out[i]);
+}
+
+/* ---- HMAC-SHA256: both hashes start from a key's midstate ---- */
+
+#define RORS(x, n)	(((x) >> (n)) | ((x) << (32 - (n))))
+
+/* One block into h, the plain way: two a key, when the key is set. */
+static void block_scalar(uint32_t h[8], const uint8_t p[64])
+{
+	uint32_t w[64], v[8], t1, t2;
+
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (int i = 16; i < 64; i++)
+		w[i] = (RORS(w[i - 2], 17) ^ RORS(w[i - 2], 19) ^ (w[i - 2] >> 10)) + w[i - 7] +
+		       (RORS(w[i - 15], 7) ^ RORS(w[i - 15], 18) ^ (w[i - 15] >> 3)) + w[i - 16];
+	memcpy(v, h, sizeof(v));
+	for (int i = 0; i < 64; i++) {
+		t1 = v[7] + (RORS(v[4], 6) ^ RORS(v[4], 11) ^ RORS(v[4], 25)) +
+		     ((v[4] & v[5]) ^ (~v[4] & v[6])) + sha_k[i] + w[i];
+		t2 = (RORS(v[0], 2) ^ RORS(v[0], 13) ^ RORS(v[0], 22)) +
+		     ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
+		memmove(v + 1, v, 7 * sizeof(v[0]));
+		v[4] += t1;
+		v[0] = t1 + t2;
+	}
+	for (int i = 0; i < 8; i++)
+		h[i] += v[i];
+}
+
+int hmac_sha256_multi_key(struct hmac_sha256_multi *k, const uint8_t *key, size_t len)
+{
+	uint8_t pad[64];
+
+	if (len > sizeof(k->key))
+		return -EINVAL;
+	memset(k, 0, sizeof(*k));
+	memcpy(k->key, key, len);
+	k->key_len = len;
+	for (int i = 0; i < 64; i++)
+		pad[i] = k->key[i] ^ 0x36;
+	memcpy(k->in.h, sha_h0, sizeof(k->in.h));
+	block_scalar(k->in.h, pad);
+	k->in.bytes = 64;
+	for (int i = 0; i < 64; i++)
+		pad[i] = k->key[i] ^ 0x5c;
+	memcpy(k->out.h, sha_h0, sizeof(k->out.h));
+	block_scalar(k->out.h, pad);
+	k->out.bytes = 64;
+	OPENSSL_cleanse(pad, sizeof(pad));
+	return 0;
+}
+
+void hmac_sha256_multi(const struct hmac_sha256_multi *k, size_t n, const uint8_t *const data[],
+		       const size_t len[], uint8_t out[][32])
+{
+	const uint8_t *inner[GROUP_HMAC];
+	size_t ilen[GROUP_HMAC], g, left, i;
+	uint8_t ih[GROUP_HMAC][32];
+
+	for (; n; n -= g, data += g, len += g, out += g) {
+		g = n < GROUP_HMAC ? n : GROUP_HMAC;
+		left = multi_from(&k->in, g, data, len, ih);
+		for (i = 0; i < g; i++) {
+			inner[i] = ih[i];
+			ilen[i] = 32;
+		}
+		/* what the kernels left (none, or all without them): OpenSSL's HMAC() */
+		if (!left)
+			left = multi_from(&k->out, g, inner, ilen, out);
+		for (i = g - left; i < g; i++)
+			HMAC(EVP_sha256(), k->key, (int)k->key_len, len[i] ? data[i] :
+			     (const uint8_t *)"", len[i], out[i], NULL);
+	}
+	OPENSSL_cleanse(ih, sizeof(ih));
 }

@@ -20,6 +20,30 @@
 void sha256_multi(size_t n, const uint8_t *const data[], const size_t len[],
 		  uint8_t out[][32]);
 
+/* A SHA-256 state after whole 64-byte blocks, bytes of them. */
+struct sha256_mid {
+	uint32_t h[8];
+	uint64_t bytes;
+};
+
+/*
+ * HMAC-SHA256 with one key for many buffers: its inner and outer hashes
+ * start from the key's midstates, so both run side by side as
+ * sha256_multi() does. The key (at most 64 bytes, as the pool's 32-byte
+ * keys are) is kept for the fallback; the struct is secret, clear it
+ * with OPENSSL_cleanse().
+ */
+struct hmac_sha256_multi {
+	uint8_t key[64];
+	size_t key_len;
+	struct sha256_mid in, out;
+};
+/* Sets k for key; -EINVAL for a key longer than 64 bytes. */
+int hmac_sha256_multi_key(struct hmac_sha256_multi *k, const uint8_t *key, size_t len);
+/* out[i] = HMAC-SHA256(k, the len[i] bytes at data[i]), for i < n; thread-safe. */
+void hmac_sha256_multi(const struct hmac_sha256_multi *k, size_t n, const uint8_t *const data[],
+		       const size_t len[], uint8_t out[][32]);
+
 /* The kernels, best last; what sha256_multi() uses is the best the CPU has. */
 enum sha256_multi_kind {
 	SHA256_MULTI_OPENSSL,		/* SHA256() per buffer */

@@ -438,6 +438,33 @@ static void test_chunk_ids(void)
 	crypt_free(other);
 }
 
+/* A batch's ids (side by side in the aes profile) are each chunk's own id. */
+static void test_chunk_ids_batch(void)
+{
+	static const size_t lens[] = { 0, 1, 55, 64, 119, 4096, 16384, 65536 + 3, 262144, 77777 };
+	enum { N = sizeof(lens) / sizeof(lens[0]) };
+
+	for (size_t c = 0; c < NCIPHERS; c++) {
+		uint8_t *p[N], ids[N][32], one[32];
+		const uint8_t *data[N];
+		int ret[N];
+		struct crypt *k;
+
+		CU_ASSERT_EQUAL_FATAL(crypt_new(ciphers[c], &k), 0);
+		for (size_t i = 0; i < N; i++)
+			data[i] = p[i] = pattern(lens[i], (unsigned)(i + 7 * c));
+		memset(ret, 0x55, sizeof(ret));
+		crypt_chunk_ids(k, N, data, lens, ids, ret);
+		for (size_t i = 0; i < N; i++) {
+			CU_ASSERT_EQUAL(ret[i], 0);
+			CU_ASSERT_EQUAL(crypt_chunk_id(k, data[i], lens[i], one), 0);
+			CU_ASSERT_EQUAL(memcmp(ids[i], one, 32), 0);
+			free(p[i]);
+		}
+		crypt_free(k);
+	}
+}
+
 static void test_scratch(void)
 {
 	for (size_t c = 0; c < NCIPHERS; c++) {
@@ -604,6 +631,7 @@ int main(void)
 		{ "rotate", test_rotate },
 		{ "wrap", test_wrap },
 		{ "chunk ids", test_chunk_ids },
+		{ "chunk ids of a batch", test_chunk_ids_batch },
 		{ "scratch", test_scratch },
 		{ "scratch blocks", test_scratch_blocks },
 		{ "passphrase", test_passphrase },

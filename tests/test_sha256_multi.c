@@ -5,15 +5,20 @@
  * at the padding's edges (55/56, 63/64, 119/120 bytes past whole
  * blocks), empty buffers, sets of 1 to 17 (a kernel's lanes end and
  * refill at different blocks) and a batch of chunks as the pipe hashes.
+ * hmac_sha256_multi() the same against HMAC(), with keys of 0 to 64
+ * bytes (a key block's edge).
  *
  * Prints the throughput of each kernel; it is never asserted.
  */
 #include <CUnit/Basic.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include "store/chunker.h"
@@ -66,7 +71,36 @@ static size_t rand_len(void)
 	}
 }
 
-/* n buffers at random places of pool (odd addresses too): every digest is SHA256()'s. */
+/* The same buffers with a key of 0 to 64 bytes: every MAC is HMAC()'s. */
+static unsigned check_hmac(size_t n, const uint8_t *const data[], const size_t len[])
+{
+	static const size_t key_lens[] = { 0, 1, 31, 32, 33, 63, 64 };
+	size_t klen = key_lens[rng() % (sizeof(key_lens) / sizeof(key_lens[0]))];
+	const uint8_t *key = pool + rng() % (POOL_LEN - 64);
+	struct hmac_sha256_multi k;
+	uint8_t got[MAX_N][32], want[32];
+	unsigned bad = 0;
+
+	CU_ASSERT_EQUAL_FATAL(hmac_sha256_multi_key(&k, key, klen), 0);
+	memset(got, 0, sizeof(got));
+	hmac_sha256_multi(&k, n, data, len, got);
+	for (size_t i = 0; i < n; i++) {
+		HMAC(EVP_sha256(), key, (int)klen, len[i] ? data[i] : (const uint8_t *)"", len[i],
+		     want, NULL);
+		if (memcmp(got[i], want, 32)) {
+			if (!bad)
+				fprintf(stderr, "\n  HMAC mismatch: n %zu, buffer %zu of %zu bytes, "
+					"key of %zu\n", n, i, len[i], klen);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/*
+ * n buffers at random places of pool (odd addresses too): every digest
+ * is SHA256()'s, and every MAC HMAC()'s.
+ */
 static unsigned check_set(size_t n, const size_t *len)
 {
 	const uint8_t *data[MAX_N] = { NULL };
@@ -86,7 +120,7 @@ static unsigned check_set(size_t n, const size_t *len)
 			bad++;
 		}
 	}
-	return bad;
+	return bad + check_hmac(n, data, len);
 }
 
 static void check_kind(enum sha256_multi_kind kind)
@@ -137,11 +171,17 @@ static void test_avx512(void)
 
 static void test_none(void)
 {
-	uint8_t out[1][32] = { { 7 } };
+	uint8_t out[1][32] = { { 7 } }, key[65] = { 0 };
+	struct hmac_sha256_multi k;
 
 	/* nothing to hash writes nothing */
 	sha256_multi(0, NULL, NULL, out);
 	CU_ASSERT_EQUAL(out[0][0], 7);
+	CU_ASSERT_EQUAL(hmac_sha256_multi_key(&k, key, 64), 0);
+	hmac_sha256_multi(&k, 0, NULL, NULL, out);
+	CU_ASSERT_EQUAL(out[0][0], 7);
+	/* a longer key would be hashed first; no pool key is */
+	CU_ASSERT_EQUAL(hmac_sha256_multi_key(&k, key, 65), -EINVAL);
 }
 
 static double cpu_now(void)
@@ -162,10 +202,12 @@ static void test_throughput(void)
 	uint8_t *buf = malloc(total), (*out)[32] = malloc(most * 32);
 	const uint8_t **data = malloc(most * sizeof(*data));
 	size_t *len = malloc(most * sizeof(*len)), n = 0, i, k, bytes;
+	struct hmac_sha256_multi hk;
 	double t;
 
 	CU_ASSERT_FATAL(buf && out && data && len);
 	fill(buf, total, 7);
+	CU_ASSERT_EQUAL_FATAL(hmac_sha256_multi_key(&hk, buf, 32), 0);
 	for (size_t off = 0; off < total; off += len[n++]) {
 		data[n] = buf + off;
 		len[n] = chunker_next(buf + off, total - off, true);
@@ -181,6 +223,14 @@ static void test_throughput(void)
 		}
 		t = cpu_now() - t;
 		printf("\n  kernel %d: %.2f GB/s", kind, (double)total / t / 1e9);
+		t = cpu_now();
+		for (i = 0; i < n; i += k) {
+			for (k = 0, bytes = 0; k < 32 && bytes < (1024u << 10) && i + k < n; k++)
+				bytes += len[i + k];
+			hmac_sha256_multi(&hk, k, data + i, len + i, out + i);
+		}
+		t = cpu_now() - t;
+		printf(", HMAC %.2f GB/s", (double)total / t / 1e9);
 	}
 	sha256_multi_cap(SHA256_MULTI_AVX512);
 	free(len);
