@@ -17,6 +17,7 @@ if [ "${T_SERVICE_NS:-}" != 1 ]; then
 fi
 . "$(dirname "$0")/../lib.sh"
 t_setup
+t_setup_readers
 
 command -v systemd-analyze > /dev/null || die "systemd-analyze not found (apt-get install systemd)"
 FIX=$HELPERS/policy_service.json
@@ -148,7 +149,24 @@ check "the refusal is in poolfs's log, the name escaped" \
 	grep -q '^<4>poolfs: warning: .*x\\x0a<0>poolfs: error: FORGED' "$log"
 check_eq "no line of poolfs's log starts with the name's text" \
 	"$(grep -c '^<0>\|^poolfs: error: FORGED' "$log")" 0
-pool_umount
+
+note "a stop while a file is open (a Samba or Ganesha holds its clients' files)"
+# the kernel sends no release for it: the log must still end the session
+as 1001 2001 "$UPY" -c 'import sys, time
+f = open(sys.argv[1], "rb"); f.read(); print("held", flush=True); time.sleep(30)' \
+	"$MNT$GA/people.csv" > "$T_TMP/held.out" &
+HOLDER=$!
+wait_for 20 grep -qx held "$T_TMP/held.out" || fail "the reader did not open the file"
+kill -TERM "$POOLFS_PID"
+wait_pid "$POOLFS_PID" 30
+check_eq "SIGTERM with a file open ends poolfs with 0" "$?" 0
+T_PID[$MNT]=
+kill "$HOLDER" 2> /dev/null
+wait "$HOLDER" 2> /dev/null
+size=$(stat -c %s "$T_TMP/people.csv")
+check_eq "its session's end is in the audit log, with the bytes read" \
+	"$(pctl audit query --op release --uid 1001 --path "$GA/people.csv" |
+	   grep -c "comm=python3 .*bytes=$size .*still open when the mount went away")" 1
 
 check "the audit chain is intact" pctl audit verify
 check "and the second pool's" env PSTORE="$STORE2" bash -c '"$0" -s "$PSTORE" audit verify' "$POOLCTL"
