@@ -1,7 +1,7 @@
 /*
- * fs/file.c - open-file handles: making and freeing one, and what
- * fstat() through one shows (see fs/file.h). The operations on them are
- * fs/ops_file.c's.
+ * fs/file.c - open-file handles: making and freeing one, what fstat()
+ * through one shows, and the end of those still open at unmount (see
+ * fs/file.h). The operations on them are fs/ops_file.c's.
  */
 #include "fs/file.h"
 #include "fs/kinode.h"

@@ -1,6 +1,7 @@
 /*
  * fs/file.h - open-file handles (fs/file.c): making and freeing one,
- * and what fstat() through one shows.
+ * what fstat() through one shows, and the end of those still open at
+ * unmount.
  */
 #ifndef POOL_FS_FILE_H
 #define POOL_FS_FILE_H

@@ -152,9 +152,10 @@ static int dest_resolve(struct ctl_ctx *ctx, const char *dest, char **real)
 		}
 		if (S_ISLNK(sx.stx_mode)) {
 			/* the link's own file system is not FUSE: reading it is safe */
-			len = readlinkat(nfd, "", link, sizeof(link) - 1);
-			if (len <= 0 || ++links > DEST_MAX_LINKS) {
-				err = len < 0 ? errno : len == 0 ? ENOENT : ELOOP;
+			len = readlinkat(nfd, "", link, sizeof(link));
+			if (len <= 0 || (size_t)len == sizeof(link) || ++links > DEST_MAX_LINKS) {
+				err = len < 0 ? errno : len == 0 ? ENOENT :
+				      (size_t)len == sizeof(link) ? ENAMETOOLONG : ELOOP;
 				break;
 			}
 			link[len] = '\0';
