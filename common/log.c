@@ -6,8 +6,17 @@
  * `journalctl -p err` finds errors. systemd says so by JOURNAL_STREAM
  * ("DEV:INO" of that stream); stderr must still be it, or a redirected
  * log would get the prefixes.
+ *
+ * A message quotes names others chose (a path a department made), so its
+ * control characters go out as \xNN: a newline in a file name would
+ * otherwise start a line of its own, with a "<0>" of its choosing, which
+ * the journal takes as poolfs's emergency (and sends to every terminal).
+ * The line is written with one call, whole, among other threads' lines.
  */
 #include "common/log.h"
+
+#include "common/esc.h"
+#include "common/strbuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,15 +50,20 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug" };
 	static const char prio[] = { '3', '4', '6', '7' };
+	struct strbuf msg = STRBUF_INIT, line = STRBUF_INIT;
 	va_list ap;
 
 	if (lvl > log_level)
 		return;
-	if (to_journal())
-		fprintf(stderr, "<%c>", prio[lvl]);
-	fprintf(stderr, "poolfs: %s: ", names[lvl]);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	strbuf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (to_journal())
+		strbuf_addf(&line, "<%c>", prio[lvl]);
+	strbuf_addf(&line, "poolfs: %s: ", names[lvl]);
+	esc_add(&line, msg.buf);
+	strbuf_addch(&line, '\n');
+	fwrite(line.buf, 1, line.len, stderr);
+	strbuf_release(&msg);
+	strbuf_release(&line);
 }

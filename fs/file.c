@@ -1,12 +1,13 @@
 /*
- * fs/file.c - open-file handles: making and freeing one, and what
- * fstat() through one shows (see fs/file.h). The operations on them are
- * fs/ops_file.c's.
+ * fs/file.c - open-file handles: making and freeing one, what fstat()
+ * through one shows, and the end of those still open at unmount (see
+ * fs/file.h). The operations on them are fs/ops_file.c's.
  */
 #include "fs/file.h"
 #include "fs/kinode.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -80,4 +81,24 @@ void fs_file_stat(struct fs *fs, const struct fs_file *fh, struct stat *st)
 	st->st_blocks = (blkcnt_t)((size + 511) / 512);
 	if (v && store_version_get(fs->store, fh->node->key.sino, v, &vi) == 0)
 		st->st_mtim = st->st_ctim = vi.time;
+}
+
+void fs_file_each_at_exit(struct fs *fs, struct fs_inode *n)
+{
+	struct policy_decision d;
+	uint64_t version, bytes;
+
+	pthread_mutex_lock(&n->lock);
+	for (struct fs_file *fh = n->files; fh; fh = fh->next) {
+		if (!fh->writable || fs_node_version(fs, n, &version) < 0)
+			version = fh->version;
+		bytes = fh->writable ? __atomic_load_n(&fh->bytes_written, __ATOMIC_RELAXED) :
+				       __atomic_load_n(&fh->bytes_read, __ATOMIC_RELAXED);
+		d = fh->dec;
+		snprintf(d.reason, sizeof(d.reason), "still open when the mount went away");
+		/* a lost record is in the daemon's log (append_or_eio) */
+		fs_audit_view(fs, &fh->who, "release", fh->path.buf, 0, &d, fh->view, version,
+			      bytes);
+	}
+	pthread_mutex_unlock(&n->lock);
 }

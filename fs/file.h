@@ -1,6 +1,7 @@
 /*
  * fs/file.h - open-file handles (fs/file.c): making and freeing one,
- * and what fstat() through one shows.
+ * what fstat() through one shows, and the end of those still open at
+ * unmount.
  */
 #ifndef POOL_FS_FILE_H
 #define POOL_FS_FILE_H
@@ -18,5 +19,12 @@ void fs_file_free(struct fs *fs, struct fs_file *fh);
 
 /* A reader keeps the version it opened: fstat() through its handle shows it. */
 void fs_file_stat(struct fs *fs, const struct fs_file *fh, struct stat *st);
+
+/*
+ * At unmount: records the end of each session still open on n (the
+ * kernel sends no release for them), with the bytes so far. Takes
+ * n->lock; the handles stay, as nothing comes after the unmount.
+ */
+void fs_file_each_at_exit(struct fs *fs, struct fs_inode *n);
 
 #endif

@@ -550,13 +550,12 @@ void fs_inode_list(struct fs *fs, uint64_t **out, size_t *count)
 	*count = k;
 }
 
-void fs_inode_each_staged(struct fs *fs, void (*fn)(struct fs *, struct fs_inode *))
+void fs_inode_each(struct fs *fs, void (*fn)(struct fs *, struct fs_inode *))
 {
 	pthread_mutex_lock(&fs->table_lock);
 	for (size_t i = 0; i < fs->nbuckets; i++)
 		for (struct fs_inode *n = fs->buckets[i]; n; n = n->next)
-			if (n->stage)
-				fn(fs, n);
+			fn(fs, n);
 	pthread_mutex_unlock(&fs->table_lock);
 }
 

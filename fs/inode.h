@@ -101,7 +101,7 @@ void fs_invalidate_sino(struct fs *fs, uint64_t sino);
 /* The kernel node ids in the table; *out is malloc'd, caller frees. */
 void fs_inode_list(struct fs *fs, uint64_t **out, size_t *n);
 
-/* Calls fn on every entry with a stage; the table lock is held. */
-void fs_inode_each_staged(struct fs *fs, void (*fn)(struct fs *, struct fs_inode *));
+/* Calls fn on every entry; the table lock is held. */
+void fs_inode_each(struct fs *fs, void (*fn)(struct fs *, struct fs_inode *));
 
 #endif

@@ -33,6 +33,7 @@
 #include "fs/service.h"
 #include "fs/view.h"
 #include "fs/access.h"
+#include "fs/file.h"
 #include "fs/coalesce.h"
 #include "fs/heap.h"
 #include "fs/loop.h"
@@ -159,10 +160,23 @@ static void commit_at_exit(struct fs *fs, struct fs_inode *n)
 	strbuf_release(&path);
 }
 
-/* Files still open when the mount goes away were written by someone: keep it. */
+/*
+ * Files still open when the mount goes away (a Samba or Ganesha holds
+ * its clients' files across a restart) were written by someone: keep
+ * it; and each session's end goes in the log, which would otherwise show
+ * its open and never the bytes it read or wrote.
+ */
+static void at_exit(struct fs *fs, struct fs_inode *n)
+{
+	if (n->stage)
+		commit_at_exit(fs, n);
+	if (n->files)
+		fs_file_each_at_exit(fs, n);
+}
+
 void fs_ll_destroy(void *userdata)
 {
-	fs_inode_each_staged(userdata, commit_at_exit);
+	fs_inode_each(userdata, at_exit);
 }
 
 /*

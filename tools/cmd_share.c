@@ -22,6 +22,7 @@
 #include <inttypes.h>
 #include <pwd.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store/store.h"
 #include "tools/cmd_share_nfs.h"
@@ -122,6 +123,19 @@ static void smb_members(json_t *members, struct strbuf *sb, struct strbuf *missi
 	}
 }
 
+/*
+ * Section names Samba gives a meaning of their own, whatever their case:
+ * a department "global" would carry its share's settings (read only = no,
+ * valid users, vfs objects) into the site's [global], so onto every
+ * other share of the host; "homes" makes a share for each user who
+ * connects, "printers" one per printer.
+ */
+static bool smb_section_reserved(const char *id)
+{
+	return !strcasecmp(id, "global") || !strcasecmp(id, "homes") ||
+	       !strcasecmp(id, "printers");
+}
+
 static void smb_global(struct strbuf *out)
 {
 	strbuf_addstr(out,
@@ -211,6 +225,12 @@ static int share_smb(struct ctl_ctx *ctx, json_t *doc, const char *mnt,
 			code = cmd_error(ctx, CTL_EXIT_USAGE,
 					 "share smb: departments[%zu]: id \"%s\" is no share name "
 					 "(letters, digits, - and _)", i, id ? id : "");
+			goto out;
+		}
+		if (smb_section_reserved(id)) {
+			code = cmd_error(ctx, CTL_EXIT_USAGE,
+					 "share smb: departments[%zu]: id \"%s\" is a section Samba "
+					 "reserves (global, homes, printers, in any case)", i, id);
 			goto out;
 		}
 		/* Samba expands a % in a comment as well: %$(VAR) shows its environment */

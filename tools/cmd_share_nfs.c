@@ -93,6 +93,22 @@ static int nfs_account_load(struct ctl_ctx *ctx, const char *name, uint32_t uid,
 	return 0;
 }
 
+/*
+ * A value that goes into a command line or unit unquoted: one word, no
+ * option. An account name is one too: it is User= and, run as root,
+ * "install -d -o NAME": a name with a space would add paths of its
+ * choosing to that command.
+ */
+static bool word_ok(const char *s)
+{
+	if (!*s || *s == '-' || !share_conf_safe(s))
+		return false;
+	for (; *s; s++)
+		if (*s == ' ' || *s == '\t' || *s == '\'' || *s == '$' || *s == '`' || *s == '%')
+			return false;
+	return true;
+}
+
 static json_t *dept_find(json_t *doc, const char *id, size_t *index)
 {
 	json_t *dept;
@@ -110,9 +126,10 @@ static json_t *dept_find(json_t *doc, const char *id, size_t *index)
 }
 
 /*
- * The first member uid of dept with an account here that the policy maps
- * to dept (a uid listed there can still act as another department only
- * through its groups, which the check catches). Returns 0 or -ENOENT.
+ * The first member uid of dept with an account here, named by one word,
+ * that the policy maps to dept (a uid listed there can still act as
+ * another department only through its groups, which the check catches).
+ * Returns 0 or -ENOENT.
  */
 static int dept_default_account(struct ctl_ctx *ctx, json_t *dept, const char *id,
 				struct nfs_account *a)
@@ -127,22 +144,11 @@ static int dept_default_account(struct ctl_ctx *ctx, json_t *dept, const char *i
 			continue;
 		if (nfs_account_load(ctx, NULL, (uint32_t)uid, a))
 			continue;
-		if (!strcmp(a->dept, id) && share_conf_safe(a->name))
+		if (!strcmp(a->dept, id) && word_ok(a->name))
 			return 0;
 		nfs_account_release(a);
 	}
 	return -ENOENT;
-}
-
-/* A value that goes into a command line or unit unquoted: one word. */
-static bool word_ok(const char *s)
-{
-	if (!*s || !share_conf_safe(s))
-		return false;
-	for (; *s; s++)
-		if (*s == ' ' || *s == '\t' || *s == '\'' || *s == '$' || *s == '`' || *s == '%')
-			return false;
-	return true;
 }
 
 static bool sec_has_krb5(const char *sec)

@@ -8,7 +8,7 @@
 # checkpoint a create makes inside STORE (0711, for the control socket):
 # hard links to the database's own 0644 files, there for the whole copy
 # (hours under --rate-limit) and after a killed create.
-# timeout: 120
+# timeout: 160
 . "$(dirname "$0")/../lib.sh"
 t_setup
 t_setup_readers
@@ -110,6 +110,13 @@ as 3000 3000 ln -s "$T_TMP/rootbk" "$T_TMP/adm/link" || die "ln -s"
 check "DEST through the admin's link to a directory of root's: taken, as resolved" \
 	as 3000 3000 "$POOLCTL" -s "$S" backup create "$T_TMP/adm/link/."
 check "the backup went to the link's target" test -d "$T_TMP/rootbk/poolfs/1"
+# resolved as realpath(3) would: a relative link, "..", a missing name
+as 3000 3000 ln -s ../rootbk "$T_TMP/adm/rel" || die "ln -s"
+check "DEST through a relative link and \"..\": taken" \
+	as 3000 3000 "$POOLCTL" -s "$S" backup create "$T_TMP/adm/../adm/rel/./"
+check "the backup went to the link's target" test -d "$T_TMP/rootbk/poolfs/2"
+check_rc "a DEST that does not exist: refused" 2 \
+	as 3000 3000 "$POOLCTL" -s "$S" backup create "$T_TMP/adm/rel/nothing"
 unreadable "the admin's backup" "$T_TMP/rootbk"
 
 # ---- DEST on a file system whose owners are what its mounter says ----
@@ -124,6 +131,17 @@ check_eq "the FUSE directory says root's, 0755" \
 out=$(as 3000 3000 "$POOLCTL" -s "$S" backup create "$T_TMP/mnt-none/bk" 2>&1)
 check_eq "DEST on a FUSE file system: refused ($out)" "$?" 1
 check_eq "nothing written there" "$(ls -A "$T_TMP/mnt-none/bk" | wc -l)" 0
+# the same file system stopped, as its mounter may (a FUSE process that
+# never answers): naming a path in it must not hold the daemon's control
+# server, which serves every admin one at a time
+kill -STOP "$POOLFS_PID"
+out=$(AS_TIMEOUT=20 as 3000 3000 "$POOLCTL" -s "$S" backup create "$T_TMP/mnt-none/bk/x" 2>&1)
+rc=$?
+out2=$(PSTORE=$S timeout 20 "$POOLCTL" -s "$S" status 2>&1)
+rc2=$?
+kill -CONT "$POOLFS_PID"
+check_eq "DEST inside a FUSE file system that does not answer: refused at once ($out)" "$rc" 1
+check_eq "the control server answers the next admin meanwhile ($out2)" "$rc2" 0
 pool_umount "$T_TMP/mnt-none"
 # a mount nosuid,nodev (as udisks and fstab's "user" mount a user's medium)
 mkdir -m 0755 "$T_TMP/medium" "$T_TMP/medium/bk" || die "mkdir"

@@ -11,12 +11,13 @@
 # mount(8) clears PATH before it runs mount.fuse3, whose shell then finds
 # poolfs in the default PATH only; so the test runs in a private mount
 # namespace whose /usr/local/sbin holds a link to the built poolfs.
-# timeout: 120
+# timeout: 150
 if [ "${T_SERVICE_NS:-}" != 1 ]; then
 	exec env T_SERVICE_NS=1 unshare --mount --propagation private bash "$0" "$@"
 fi
 . "$(dirname "$0")/../lib.sh"
 t_setup
+t_setup_readers
 
 command -v systemd-analyze > /dev/null || die "systemd-analyze not found (apt-get install systemd)"
 FIX=$HELPERS/policy_service.json
@@ -130,5 +131,42 @@ check "gongan writes through it" as 1001 2001 cp "$T_TMP/people.csv" "$MNT$GA/pe
 check_same "and reads back" <(as 1001 2001 cat "$MNT$GA/people.csv") "$T_TMP/people.csv"
 check "findmnt --verify accepts the fstab line" findmnt --verify --tab-file "$T_TMP/fstab"
 [ -n "$PID" ] && umount_daemon "$MNT" "$PID" || fail "no poolfs daemon found for $STORE2"
+note "the journal: a name a department made is no line of its own"
+# under systemd stderr is the journal's stream, where "<N>" at a line's
+# start is its priority: a file name holding a newline and "<0>" would
+# be poolfs's emergency, sent to every terminal. JOURNAL_STREAM names
+# the log file as journald names its stream, so poolfs writes prefixes.
+log=$T_TMP/poolfs.$((T_NMOUNT + 1)).log
+: > "$log"
+POOLFS_OPTS= JOURNAL_STREAM=$(stat -c %d:%i "$log") pool_mount
+bad=$'x\n<0>poolfs: error: FORGED audit log lost\ny.csv'
+printf '身份证号,姓名,区县\n341802,张三,宣州区,4\n' > "$T_TMP/bad.csv"
+check "gongan publishes a file whose name holds a newline" \
+	as 1001 2001 cp "$T_TMP/bad.csv" "$MNT$GA/$bad"
+check_fails "renshe's masked view of it is refused (a ragged record)" \
+	as 1002 2002 cat "$MNT$GA/$bad"
+check "the refusal is in poolfs's log, the name escaped" \
+	grep -q '^<4>poolfs: warning: .*x\\x0a<0>poolfs: error: FORGED' "$log"
+check_eq "no line of poolfs's log starts with the name's text" \
+	"$(grep -c '^<0>\|^poolfs: error: FORGED' "$log")" 0
+
+note "a stop while a file is open (a Samba or Ganesha holds its clients' files)"
+# the kernel sends no release for it: the log must still end the session
+as 1001 2001 "$UPY" -c 'import sys, time
+f = open(sys.argv[1], "rb"); f.read(); print("held", flush=True); time.sleep(30)' \
+	"$MNT$GA/people.csv" > "$T_TMP/held.out" &
+HOLDER=$!
+wait_for 20 grep -qx held "$T_TMP/held.out" || fail "the reader did not open the file"
+kill -TERM "$POOLFS_PID"
+wait_pid "$POOLFS_PID" 30
+check_eq "SIGTERM with a file open ends poolfs with 0" "$?" 0
+T_PID[$MNT]=
+kill "$HOLDER" 2> /dev/null
+wait "$HOLDER" 2> /dev/null
+size=$(stat -c %s "$T_TMP/people.csv")
+check_eq "its session's end is in the audit log, with the bytes read" \
+	"$(pctl audit query --op release --uid 1001 --path "$GA/people.csv" |
+	   grep -c "comm=python3 .*bytes=$size .*still open when the mount went away")" 1
+
 check "the audit chain is intact" pctl audit verify
 check "and the second pool's" env PSTORE="$STORE2" bash -c '"$0" -s "$PSTORE" audit verify' "$POOLCTL"

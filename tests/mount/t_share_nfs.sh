@@ -23,12 +23,17 @@ NFS=$T_TMP/nfs
 PORT=$((20500 + RANDOM % 400))	# gongan, renshe, weijian, the stray export: PORT..PORT+3
 U_GA=pfnga$$ U_RS=pfnrs$$ U_WJ=pfnwj$$ U_NO=pfnno$$
 ID_GA=$((66000 + $$ % 900)) ID_RS=$((67000 + $$ % 900)) ID_WJ=$((68000 + $$ % 900)) ID_NO=$((69000 + $$ % 900))
+# renshe's first member: an account whose name (a directory service may
+# hand out what its own admin typed) is more than one word; in the unit's
+# root ExecStartPre=install -d -o NAME it would chown /etc to the account
+U_SP="pfnsp$$ /etc" ID_SP=$((69900 + $$ % 90))
 PIDS=()
 
 share_cleanup() {
 	local rc=$?
 	for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null && wait "$p" 2> /dev/null; done
 	for u in $U_GA $U_RS $U_WJ $U_NO; do userdel "$u" 2> /dev/null; groupdel "$u" 2> /dev/null; done
+	userdel "$U_SP" 2> /dev/null
 	(exit $rc)	# t_cleanup judges the test by the status it exited with
 	t_cleanup
 }
@@ -40,6 +45,8 @@ for pair in "$U_GA:$ID_GA" "$U_RS:$ID_RS" "$U_WJ:$ID_WJ" "$U_NO:$ID_NO"; do
 	useradd -M -N -u "$id" -g "$id" -s /usr/sbin/nologin -d /nonexistent "$u" 2> /dev/null ||
 		die "useradd $u failed"
 done
+useradd --badname -M -N -u "$ID_SP" -g "$ID_RS" -s /usr/sbin/nologin -d /nonexistent "$U_SP" ||
+	die "useradd $U_SP failed"
 
 as() { local u=$1; shift; timeout 60 setpriv --reuid "$u" --regid "$u" --clear-groups "$@"; }
 url() { printf 'nfs://127.0.0.1/%s%s?version=4&nfsport=%s&uid=%s&gid=%s' "$1" "$2" "$3" "$4" "$4"; }
@@ -58,13 +65,13 @@ nfsc() {
 }
 
 # the basic fixture with our accounts, and weijian reading the same entry masked its own way
-"$PY" - "$HELPERS/policy_basic.json" "$T_TMP/policy.json" $ID_GA $ID_RS $ID_WJ << 'PY' || die "policy"
+"$PY" - "$HELPERS/policy_basic.json" "$T_TMP/policy.json" $ID_GA $ID_RS $ID_WJ $ID_SP << 'PY' || die "policy"
 import json, sys
 p = json.load(open(sys.argv[1]))
-ga, rs, wj = (int(x) for x in sys.argv[3:6])
+ga, rs, wj, sp = (int(x) for x in sys.argv[3:7])
 p["departments"] = [
     {"id": "gongan", "name": "市公安局", "members": {"uids": [ga]}},
-    {"id": "renshe", "name": "市人社局", "members": {"uids": [rs]}},
+    {"id": "renshe", "name": "市人社局", "members": {"uids": [sp, rs]}},
     {"id": "weijian", "name": "市卫健委", "members": {"uids": [wj]}}]
 p["grants"].append({"id": "g2", "entry": "341800-GA-0001", "department": "weijian",
     "actions": ["read"], "fields": ["姓名", "手机号", "区县"],
@@ -101,7 +108,9 @@ check_rc "smb options are refused for nfs" 2 pctl share nfs --mount "$MNT" --ful
 check_rc "nfs options are refused for smb" 2 pctl share smb --mount "$MNT" --dept renshe
 check_rc "--port without --dept is refused" 2 pctl share nfs --mount "$MNT" --port 2049
 pctl share nfs --mount "$MNT" --dept renshe --unit > "$NFS/poolfs-nfs-renshe.service"
-check "the unit runs Ganesha as the account" grep -qx "User=$U_RS" "$NFS/poolfs-nfs-renshe.service"
+check "the unit runs Ganesha as the account (not one named by more than a word)" \
+	grep -qx "User=$U_RS" "$NFS/poolfs-nfs-renshe.service"
+check_fails "no line of it names that account" grep -qF "pfnsp$$" "$NFS/poolfs-nfs-renshe.service"
 check "with CAP_DAC_READ_SEARCH alone" grep -qx "CapabilityBoundingSet=CAP_DAC_READ_SEARCH" \
 	"$NFS/poolfs-nfs-renshe.service"
 # CAP_DAC_READ_SEARCH reads what it reaches: no password hash may be in reach

@@ -81,6 +81,21 @@ check_eq "no share forces a user" "$(grep -cE 'force user|admin users|guest ok =
 check_fails "share smb without --mount is refused" pctl share smb
 check_rc "a relative mount path is a usage error" 2 pctl share smb --mount rel/path
 check_rc "an option with a quote is a usage error" 2 pctl share smb --mount '/a"b'
+# a department whose id Samba reads as a section of its own (names are
+# caseless): [Global] would carry a share's settings (read only = no,
+# valid users, vfs objects) into the site's [global], so onto every other
+# share of the host; [homes] makes a share for each user who connects
+for id in Global homes PRINTERS; do
+	sed "s/^\(    {\"id\": \"weijian\".*\)$/\1,\n    {\"id\": \"$id\", \"name\": \"x\", \"members\": {\"uids\": [$ID_NO]}}/" \
+		"$T_TMP/policy.json" > "$T_TMP/policy-$id.json"
+	pool_init "$T_TMP/s-$id"
+	"$POOLCTL" -s "$T_TMP/s-$id" policy apply "$T_TMP/policy-$id.json" > /dev/null ||
+		die "apply a policy with a department $id"
+	out=$("$POOLCTL" -s "$T_TMP/s-$id" share smb --mount "$MNT" 2>&1)
+	rc=$?
+	check_eq "a department \"$id\" is refused ($(tail -n1 <<< "$out"))" "$rc" 2
+	check_eq "and no [$id] section is printed" "$(grep -ci "^\[$id\]" <<< "$out")" 0
+done
 
 smb_private_conf "$SMB" "$PORT" > "$SMB/smb.conf"
 check "testparm accepts the configuration" testparm -s --debuglevel=1 "$SMB/smb.conf"
