@@ -167,6 +167,13 @@ const char *policy_warnings(const struct policy *p)
 	return p && !p->allow_all && p->warnings.buf ? p->warnings.buf : "";
 }
 
+void policy_counts(const struct policy *p, size_t *depts, size_t *entries, size_t *grants)
+{
+	*depts = p->ndepts;
+	*entries = p->nentries;
+	*grants = p->ngrants;
+}
+
 struct policy *policy_allow_all(void)
 {
 	return &allow_all_policy;

@@ -42,6 +42,9 @@ struct policy *policy_allow_all(void);
  */
 const char *policy_warnings(const struct policy *p);
 
+/* How many departments, catalog entries and grants p holds (0 for allow-all). */
+void policy_counts(const struct policy *p, size_t *depts, size_t *entries, size_t *grants);
+
 struct policy *policy_get(struct policy *p);	/* takes a reference */
 void policy_put(struct policy *p);		/* drops one; frees at zero */
 

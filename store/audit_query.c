@@ -151,17 +151,12 @@ static bool walk_emit(struct walk *w, const char *v, size_t vlen, const struct a
 }
 
 /* The records handed out, the callback's error, or -EIO when the iterator failed. */
-static int walk_end(struct walk *w)
+static int walk_end(struct walk *w, struct store *s)
 {
-	char *err = NULL;
-	int ret = w->ret;
+	int ret = store_iter_end(s, w->it, "audit log", w->count);
 
-	if (!ret) {
-		rocksdb_iter_get_error(w->it, &err);
-		ret = err ? -EIO : w->count;
-	}
-	rocksdb_free(err);
-	rocksdb_iter_destroy(w->it);
+	if (w->ret)
+		ret = w->ret;
 	strbuf_release(&w->line);
 	strbuf_release(&w->plain);
 	return ret;
@@ -202,7 +197,7 @@ int audit_query_scan(struct store *s, const struct audit_filter *f,
 		if (stop)
 			break;
 	}
-	return walk_end(&w);
+	return walk_end(&w, s);
 }
 
 /*
@@ -275,7 +270,7 @@ int audit_query_newest_scan(struct store *s, const struct audit_filter *f,
 	}
 done:
 	strbuf_release(&needle);
-	return walk_end(&w);
+	return walk_end(&w, s);
 }
 
 int audit_query_newest(struct store *s, const struct audit_filter *f,

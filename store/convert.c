@@ -452,7 +452,6 @@ static int versions_convert(struct conv *cv)
 							   cv->old->cf[CF_VERSIONS]);
 	struct strbuf pos = STRBUF_INIT, key = STRBUF_INIT, val = STRBUF_INIT;
 	uint64_t total = 0, done = 0;
-	char *err = NULL;
 	int ret = 0;
 
 	if (!store_get(cv->s, CF_META, META_POS, strlen(META_POS), &pos) && pos.len == 16)
@@ -490,15 +489,9 @@ static int versions_convert(struct conv *cv)
 			conv_test_kill("versions");
 		conv_progress(cv, "versions", ++done, total, false);
 	}
-	rocksdb_iter_get_error(it, &err);
-	if (err) {
-		log_err("%s: versions: %s", cv->old->dir, err);
-		rocksdb_free(err);
-		ret = -EIO;
-	}
+	ret = store_iter_end(cv->old, it, "versions", ret);
 	if (!ret)
 		conv_progress(cv, "versions", done, total, true);
-	rocksdb_iter_destroy(it);
 	strbuf_release(&pos);
 	strbuf_release(&key);
 	strbuf_release(&val);
@@ -575,7 +568,6 @@ static int family_copy(struct conv *cv, enum store_cf cf)
 {
 	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(cv->old->db, cv->old->ropt,
 							   cv->old->cf[cf]);
-	char *err = NULL;
 	int ret = 0;
 
 	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it) && !ret;
@@ -588,14 +580,7 @@ static int family_copy(struct conv *cv, enum store_cf cf)
 		if (!ret && cv->pending >= CONV_BATCH_BYTES)
 			ret = conv_flush_batch(cv, false);
 	}
-	rocksdb_iter_get_error(it, &err);
-	if (err) {
-		log_err("%s: %s: %s", cv->old->dir, store_cf_names[cf], err);
-		rocksdb_free(err);
-		ret = -EIO;
-	}
-	rocksdb_iter_destroy(it);
-	return ret;
+	return store_iter_end(cv->old, it, store_cf_names[cf], ret);
 }
 
 int store_compact_all(struct store *s, bool all_blobs)

@@ -201,16 +201,8 @@ void tree_scan_start(struct store *s, struct tree_scan *sc, const uint8_t *prefi
 
 int tree_scan_end(struct store *s, struct tree_scan *sc)
 {
-	char *err = NULL;
-	int ret = 0;
+	int ret = store_iter_end(s, sc->it, "tree scan failed", 0);
 
-	rocksdb_iter_get_error(sc->it, &err);
-	if (err) {
-		log_err("%s: tree scan failed: %s", s->dir, err);
-		rocksdb_free(err);
-		ret = -EIO;
-	}
-	rocksdb_iter_destroy(sc->it);
 	rocksdb_readoptions_destroy(sc->ro);
 	return ret;
 }

@@ -63,7 +63,6 @@ static int mode_get(struct store *s, bool *on)
 static int live_sum(struct store *s, uint64_t *live)
 {
 	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[CF_META]);
-	char *err = NULL;
 	int ret = 0;
 
 	*live = 0;
@@ -82,14 +81,7 @@ static int live_sum(struct store *s, uint64_t *live)
 		}
 		*live += get_be64((const uint8_t *)v);
 	}
-	rocksdb_iter_get_error(it, &err);
-	if (err) {
-		log_err("%s: scanning meta failed: %s", store_dir(s), err);
-		rocksdb_free(err);
-		ret = -EIO;
-	}
-	rocksdb_iter_destroy(it);
-	return ret;
+	return store_iter_end(s, it, "scanning meta failed", ret);
 }
 
 int pack_stats(struct store *s, struct store_stats *st)

@@ -34,7 +34,6 @@ int store_policy_last(struct store *s, uint64_t *version)
 	rocksdb_iterator_t *it;
 	const char *k;
 	size_t klen;
-	char *err = NULL;
 	int ret = 0;
 
 	*version = 0;
@@ -47,14 +46,7 @@ int store_policy_last(struct store *s, uint64_t *version)
 		else
 			ret = -EIO;
 	}
-	rocksdb_iter_get_error(it, &err);
-	if (err) {
-		log_err("%s: policy versions: %s", s->dir, err);
-		rocksdb_free(err);
-		ret = -EIO;
-	}
-	rocksdb_iter_destroy(it);
-	return ret;
+	return store_iter_end(s, it, "policy versions", ret);
 }
 
 static char *policy_record(const char *json, size_t len, const struct store_writer *w)

@@ -101,7 +101,6 @@ static int reseal_family(struct reseal *r, enum store_cf cf, uint64_t *done, uin
 	struct store *s = r->cv.s;
 	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
 	rocksdb_iterator_t *it;
-	char *err = NULL;
 	int ret = 0;
 
 	/* a snapshot: the iterator never meets the values this pass rewrites */
@@ -116,13 +115,7 @@ static int reseal_family(struct reseal *r, enum store_cf cf, uint64_t *done, uin
 		ret = reseal_row(r, cf, k, klen, v, vlen);
 		conv_progress(&r->cv, "values", ++*done, total, false);
 	}
-	rocksdb_iter_get_error(it, &err);
-	if (err) {
-		log_err("%s: %s: %s", s->dir, store_cf_names[cf], err);
-		rocksdb_free(err);
-		ret = -EIO;
-	}
-	rocksdb_iter_destroy(it);
+	ret = store_iter_end(s, it, store_cf_names[cf], ret);
 	rocksdb_readoptions_destroy(ro);
 	return ret;
 }

@@ -27,7 +27,6 @@ static int scan(struct store *s, enum store_cf cf, const void *start, size_t sle
 {
 	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[cf]);
 	struct strbuf plain = STRBUF_INIT;
-	char *err = NULL;
 	int ret = 0;
 
 	if (slen)
@@ -48,15 +47,8 @@ static int scan(struct store *s, enum store_cf cf, const void *start, size_t sle
 		}
 		ret = row(arg, (const uint8_t *)k, klen, (const uint8_t *)v, vlen);
 	}
-	rocksdb_iter_get_error(it, &err);
-	if (err) {
-		log_err("%s: scanning %s failed: %s", s->dir, store_cf_names[cf], err);
-		rocksdb_free(err);
-		ret = -EIO;
-	}
-	rocksdb_iter_destroy(it);
 	strbuf_release(&plain);
-	return ret;
+	return store_iter_end(s, it, store_cf_names[cf], ret);
 }
 
 /* ---- versions ---- */

@@ -175,8 +175,7 @@ static int retag_rows(struct store *s, uint64_t *n)
 	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[CF_TREE]);
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	size_t pending = 0;
-	char *err = NULL;
-	int ret = 0;
+	int ret = 0, iret;
 
 	for (rocksdb_iter_seek_to_first(it); !ret && rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
 		size_t klen, vlen;
@@ -197,16 +196,12 @@ static int retag_rows(struct store *s, uint64_t *n)
 			pending = 0;
 		}
 	}
-	rocksdb_iter_get_error(it, &err);
-	if (err && !ret) {
-		log_err("%s: tree: %s", s->dir, err);
-		ret = -EIO;
-	}
+	iret = store_iter_end(s, it, "tree", 0);
+	if (!ret)
+		ret = iret;
 	if (!ret && pending)
 		ret = store_write(s, b, false);
-	rocksdb_free(err);
 	rocksdb_writebatch_destroy(b);
-	rocksdb_iter_destroy(it);
 	return ret;
 }
 

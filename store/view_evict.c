@@ -93,7 +93,6 @@ static int cmp_victim(const void *a, const void *b)
 static int victims_load(struct store *s, struct victims *vs)
 {
 	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[CF_VIEWS]);
-	char *err = NULL;
 	int ret = 0;
 
 	for (rocksdb_iter_seek(it, "a", 1); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
@@ -114,13 +113,7 @@ static int victims_load(struct store *s, struct victims *vs)
 		x->used = (int64_t)get_be64(v);
 		x->size = get_be64(v + 8);
 	}
-	rocksdb_iter_get_error(it, &err);
-	if (err) {
-		log_err("%s: scanning views failed: %s", s->dir, err);
-		rocksdb_free(err);
-		ret = -EIO;
-	}
-	rocksdb_iter_destroy(it);
+	ret = store_iter_end(s, it, "scanning views failed", ret);
 	if (!ret && vs->n)
 		qsort(vs->v, vs->n, sizeof(*vs->v), cmp_victim);
 	return ret;

@@ -295,6 +295,15 @@ static int parse_id(struct ctl_ctx *ctx, uint64_t id, uint32_t *out)
 	return 0;
 }
 
+/* A --pubkey pin is an ed25519 (64 hex digits) or SM2 (130) public key. */
+static int check_pin(struct ctl_ctx *ctx, const char *pin)
+{
+	if (pin && strlen(pin) != 64 && strlen(pin) != 130)
+		return cmd_error(ctx, CTL_EXIT_USAGE, "%s: --pubkey: 64 or 130 hex digits (poolctl "
+				 "audit pubkey)", ctx->cmd);
+	return 0;
+}
+
 int cmd_backup_verify(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	uint64_t id = 0;
@@ -314,10 +323,8 @@ int cmd_backup_verify(struct ctl_ctx *ctx, int argc, char **argv)
 		return cmd_parse_exit(n);
 	if (n != 1)
 		return cmd_error(ctx, CTL_EXIT_USAGE, "backup verify: expected one DEST, got %d", n);
-	if (opts[0].seen && (rc = parse_id(ctx, id, &bid)))
+	if ((opts[0].seen && (rc = parse_id(ctx, id, &bid))) || (rc = check_pin(ctx, pin)))
 		return rc;
-	if (pin && strlen(pin) != 64 && strlen(pin) != 130)
-		return cmd_error(ctx, CTL_EXIT_USAGE, "backup verify: --pubkey: 64 or 130 hex digits (poolctl audit pubkey)");
 	rc = backup_verify(argv[0], bid, pin, &report, &e);
 	if (rc == -EBADMSG)
 		rc = cmd_error(ctx, CTL_EXIT_NO, "%s: %s", argv[0], perr_msg(&e, -rc));
@@ -355,10 +362,10 @@ int cmd_backup_restore(struct ctl_ctx *ctx, int argc, char **argv)
 	if (!opts[0].seen)
 		return cmd_error(ctx, CTL_EXIT_USAGE, "backup restore: \"--id N\" is required (see poolctl backup list)");
 	rc = parse_id(ctx, id, &bid);
+	if (!rc)
+		rc = check_pin(ctx, pin);
 	if (rc)
 		return rc;
-	if (pin && strlen(pin) != 64 && strlen(pin) != 130)
-		return cmd_error(ctx, CTL_EXIT_USAGE, "backup restore: --pubkey: 64 or 130 hex digits (poolctl audit pubkey)");
 	rc = backup_get(argv[0], bid, &bi, &e);
 	if (rc)
 		return cmd_fail(ctx, rc, &e, argv[0]);
