@@ -4,7 +4,9 @@
 # others own exit 0 and keep modes and times to the nanosecond, tar keeps
 # them to the second, make rebuilds by mtime. A chown by anyone but root
 # is POSIX's restricted one (docs/filesystem.md "Mode bits"): a file given
-# away made cp -a's ACL copy fail in the kernel (EPERM, exit 1). `ls -l`
+# away made cp -a's ACL copy fail in the kernel (EPERM, exit 1). A
+# truncate to the size a file has marks it modified (make's `: > stamp`
+# ran again and again). `ls -l`
 # sizes, raw and masked, and mtimes are the same after a remount.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
@@ -73,6 +75,18 @@ check_eq "make: nothing to do after a build" \
 as "${GAU[@]}" sh -c 'echo 2 > "$1/in"' sh "$MNT$GA/mk"
 check_eq "make: the newer input is rebuilt" \
 	"$(as "${GAU[@]}" make -C "$MNT$GA/mk" --no-print-directory 2>&1)" "cp in out"
+
+# a truncate that keeps the size is a change: make's `: > stamp` idiom
+as "${GAU[@]}" sh -c 'cd "$1" && printf "stamp: in\n\t: > stamp\n" > Makefile.s &&
+	make -s -f Makefile.s && touch -d 2020-01-01 stamp && make -s -f Makefile.s' sh "$MNT$GA/mk" \
+	> /dev/null 2>&1 || fail "make of an empty stamp failed"
+check_eq "make: \`: > stamp\` of an empty stamp makes it new" \
+	"$(as "${GAU[@]}" make -C "$MNT$GA/mk" -f Makefile.s --no-print-directory 2>&1)" \
+	"make: 'stamp' is up to date."
+as "${GAU[@]}" sh -c 'echo abc > "$1" && touch -d 2020-01-01 "$1" && truncate -s 4 "$1"' sh \
+	"$MNT$GA/mk/t" || fail "truncate -s 4 failed"
+check "truncate to the same size marks the file modified" \
+	test "$(as "${GAU[@]}" stat -c %Y "$MNT$GA/mk/t")" -gt 1577836800
 
 # sizes across a remount: renshe's view of GA2 leaves 郎溪县's row out
 printf '身份证号,姓名,区县\n341802199001011234,张三丰,宣州区\n341802199202022345,李四,郎溪县\n' |
