@@ -302,6 +302,36 @@ static int chmod_bits(fuse_req_t req, struct fs *fs, const struct fs_inode *n,
 	return 0;
 }
 
+/*
+ * 0 when req's caller may make the owner change attr and to_set ask of
+ * n, else -EPERM: POSIX's restricted chown for every caller but root.
+ * The owner keeps the file and may move it to a group of its own; nobody
+ * else changes owner or group. Ownership grants nothing here ("Mode
+ * bits"), but a file given away makes the kernel refuse its old owner
+ * the calls it checks by owner itself (an ACL set, which `cp -a` and
+ * `cp -p` make after their chown: they ignore the chown's EPERM, not
+ * that one).
+ */
+static int chown_allowed(fuse_req_t req, struct fs *fs, const struct fs_inode *n,
+			 const struct stat *attr, int to_set)
+{
+	uid_t uid = fuse_req_ctx(req)->uid;
+	struct store_attr cur;
+	int err;
+
+	if (!(to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) || uid == 0)
+		return 0;
+	err = store_getattr(fs->store, n->key.sino, &cur);
+	if (err < 0)
+		return err;
+	if (uid != cur.uid || ((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != cur.uid))
+		return -EPERM;
+	if ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != cur.gid &&
+	    !caller_in_group(req, attr->st_gid))
+		return -EPERM;
+	return 0;
+}
+
 #define META_ATTRS (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID | \
 		    FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW | \
 		    FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW)
@@ -379,6 +409,13 @@ void fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
 		goto out;
 	}
 	err = fs_decide_keep(req, "setattr", path.buf, POLICY_WRITE, &d, &pol);
+	if (err < 0)
+		goto out;
+	err = chown_allowed(req, fs, n, attr, to_set);
+	if (err == -EPERM)
+		err = fs_deny(req, "setattr", path.buf, err,
+			      "chown: only root gives a file away or changes another's; "
+			      "the owner may change the group to one of its own");
 	if (err < 0)
 		goto out;
 	if (to_set & FUSE_SET_ATTR_SIZE) {

@@ -203,6 +203,29 @@ static int refused(struct fs *fs, const struct fs_who *w, const char *op, const 
 	return err;
 }
 
+/*
+ * A truncate to the size the file has (`: > f` of an empty f, O_TRUNC
+ * or truncate(1) to the same length) changes no byte, so the stage ends
+ * without a version, but POSIX and Linux mark the file modified: make's
+ * `: > stamp` idiom needs the new mtime. Stamps the truncate's time
+ * (n->wtime, the stage's last change) on the inode; the open or setattr
+ * that truncated has its audit record. Called with n->lock held.
+ */
+static int keep_truncate_time(struct fs *fs, struct fs_inode *n, const char *path)
+{
+	struct store_attr a;
+	int err;
+
+	if (!n->wtime.tv_sec)
+		return 0;
+	memset(&a, 0, sizeof(a));
+	a.mtime = n->wtime;
+	err = store_setattr(fs->store, n->key.sino, &a, STORE_SET_MTIME, NULL);
+	if (err < 0)
+		log_err("\"%s\": the time of a truncate was lost: %s", path, strerror(-err));
+	return err;
+}
+
 int fs_commit_locked(struct fs *fs, struct fs_inode *n, const struct fs_who *w,
 		     const char *op, const char *path, uint64_t bytes,
 		     const struct policy_decision *d, bool *committed)
@@ -222,8 +245,9 @@ int fs_commit_locked(struct fs *fs, struct fs_inode *n, const struct fs_who *w,
 	if (n->stage_err)
 		return n->stage_err;
 	if (!store_stage_dirty(n->stage)) {
+		err = keep_truncate_time(fs, n, path);
 		fs_stage_discard(n);
-		return 0;
+		return err;
 	}
 	/* the version is its author's, whoever ends the stage */
 	if (n->author) {

@@ -15,10 +15,14 @@ MODE inplace  open O_WRONLY without O_TRUNC, pwrite the whole content
      fsync    the same plus fsync before close; the version is appended
               to ACKDIR/ack-ID after fsync returned (it must survive);
      rename   write DIR/.wID.tmp (O_CREAT|O_TRUNC, variable size), close,
-              rename over DIR/wID.
+              rename over DIR/wID;
+     mmap     open O_RDWR, ftruncate to the fixed size, write the whole
+              content through MAP_SHARED, msync(MS_SYNC); acknowledged
+              (ACKDIR/ack-ID) once msync returned.
 ACKDIR/try-ID gets each version before it is written.
 """
 import hashlib
+import mmap
 import os
 import random
 import re
@@ -58,6 +62,16 @@ def write(d, ackdir, wid, mode, base):
         flags = os.O_WRONLY | os.O_CREAT
         if mode == "rename":
             flags |= os.O_TRUNC
+        if mode == "mmap":
+            fd = os.open(target, os.O_RDWR | os.O_CREAT, 0o644)
+            os.ftruncate(fd, size)
+            m = mmap.mmap(fd, size)
+            m[:] = data
+            m.flush()           # msync(MS_SYNC): the version must survive
+            m.close()
+            append_line(os.path.join(ackdir, "ack-%d" % wid), str(v))
+            os.close(fd)
+            continue
         fd = os.open(target, flags, 0o644)
         for off in range(0, size, 65536):
             os.pwrite(fd, data[off:off + 65536], off)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # t_crash.sh - kill -9 of the daemon while writers run, then remount, three
 # times. Writers write whole self-describing versions (in place, in place
-# with fsync, temp-then-rename). After each crash every file, and every
+# with fsync, temp-then-rename, through MAP_SHARED with msync). After each crash every file, and every
 # version in its .versions, is exactly one version that was written, never
-# torn; a version whose fsync returned is never lost.
+# torn; a version whose fsync or msync returned is never lost.
 # timeout: 300
 . "$(dirname "$0")/../lib.sh"
 t_setup
@@ -13,7 +13,7 @@ ACK=$T_TMP/ack
 mkdir -p "$ACK"
 pool_init
 
-modes=(inplace inplace fsync fsync rename rename)
+modes=(inplace inplace fsync fsync rename rename mmap)
 for cycle in 1 2 3; do
 	pool_mount
 	mkdir -p "$MNT/w"
