@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/log.h"
@@ -482,6 +483,33 @@ static void *sweeper(void *arg)
 	return NULL;
 }
 
+/*
+ * A lease (F_SETLEASE) is the kernel's alone: FUSE sends no request, and
+ * one is broken by any open of its kernel inode, which callers of one
+ * view share across departments. Its holder (the file's owner) is told
+ * of each such open and delays it by fs.lease-break-time. Only the host
+ * can turn leases off; a pool mount, where departments share kernel
+ * inodes, says so at start (docs/filesystem.md "Locks").
+ */
+static void leases_check(const struct fs *fs)
+{
+	char on = '0';
+	int fd;
+
+	if (fs->dept || fs->allow_all)
+		return;
+	fd = open("/proc/sys/fs/leases-enable", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (read(fd, &on, 1) != 1)
+		on = '0';
+	close(fd);
+	if (on != '0')
+		log_warn("file leases are on (sysctl fs.leases-enable=1): a file's owner "
+			 "learns when other departments open the file and delays them "
+			 "by fs.lease-break-time; set fs.leases-enable=0 on a pool host");
+}
+
 int fs_locks_start(struct fs *fs)
 {
 	struct fs_locks *lk = xcalloc(1, sizeof(*lk));
@@ -497,6 +525,7 @@ int fs_locks_start(struct fs *fs)
 	if (err)
 		goto err_out_cond;
 	fs->locks = lk;
+	leases_check(fs);
 	return 0;
 
 err_out_cond:

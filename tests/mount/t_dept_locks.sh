@@ -4,7 +4,8 @@
 # the file (F_GETLK names the holder's pid) nor blocks its locks, also
 # when both reach one kernel inode (raw readers and writers; one masked
 # view); within a department locks work as POSIX and Linux have them,
-# waits included, and a waiter killed while it waits does not hang
+# waits included, and a waiter killed while it waits does not hang; a
+# pool mount warns when the host lets file owners take leases
 # (docs/filesystem.md "Locks").
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
@@ -97,6 +98,10 @@ check "a waiter killed while it waits ends" test $? = 137
 unhold
 check_eq "the killed waiters hold nothing" "$(lkA try "$F" wr)" got
 check "flock of an entry directory works" asA flock -n "$MNT$RAW" true
+# leases are the kernel's (FUSE asks nothing): only the host can turn them off
+if [ "$(cat /proc/sys/fs/leases-enable 2> /dev/null)" = 1 ]; then
+	check "the pool mount says that leases are on" grep -q "fs.leases-enable=1" "${T_LOG[$MNT]}"
+fi
 check "the daemon still serves" asA cat "$F"
 pool_umount
 check "the audit chain is intact" pctl audit verify
