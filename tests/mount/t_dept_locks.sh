@@ -52,6 +52,11 @@ check_eq "renshe's write lock is not blocked by gongan's" "$(lkB try "$F" wr)" g
 check_eq "another gongan process is blocked" "$(lkA try "$F" wr)" busy
 pid=$(lkA getlk "$F")
 check "gongan's F_GETLK names its holder" test "${pid#pid=}" -gt 0
+# /proc/locks is every local user's: it named the holder and the inode
+dev=$(awk -v m="$MNT" '$5 == m { split($3, d, ":"); printf "%02x:%02x:", d[1], d[2] }' \
+	/proc/self/mountinfo)
+check_eq "/proc/locks shows no lock of the pool to anyone" \
+	"$(as 4242 4242 grep -c " $dev" /proc/locks)" 0
 unhold
 for kind in flock rd; do
 	hold 1003 2003 "$F" "$kind"
