@@ -211,26 +211,37 @@ static int apply(struct lk_space *sp, const struct lk *want)
 	return 0;
 }
 
+/* Takes the wait at *pp off sp's queue; its request is to be answered err. */
+static void unqueue(struct fs_locks *lk, struct lk_space *sp, struct lk_wait **pp, int err,
+		    struct lk_reply **out)
+{
+	struct lk_wait *w = *pp;
+	struct lk_reply *r = xmalloc(sizeof(*r));
+
+	*pp = w->next;
+	sp->dept->n--;
+	lk->nwaiting--;
+	r->req = w->req;
+	r->err = err;
+	r->next = *out;
+	*out = r;
+	free(w);
+}
+
 /* Lets in the waiters sp's last change allows, queueing their answers. */
 static void wake(struct fs_locks *lk, struct lk_space *sp, struct lk_reply **out)
 {
-	struct lk_wait **pp = &sp->waiters, *w;
-	struct lk_reply *r;
+	struct lk_wait **pp = &sp->waiters;
+	struct lk want;
 
-	while ((w = *pp)) {
-		if (first_conflict(sp, &w->want)) {
-			pp = &w->next;
+	while (*pp) {
+		if (first_conflict(sp, &(*pp)->want)) {
+			pp = &(*pp)->next;
 			continue;
 		}
-		*pp = w->next;
-		sp->dept->n--;
-		lk->nwaiting--;
-		r = xmalloc(sizeof(*r));
-		r->req = w->req;
-		r->err = apply(sp, &w->want);
-		r->next = *out;
-		*out = r;
-		free(w);
+		want = (*pp)->want;
+		unqueue(lk, sp, pp, 0, out);
+		(*out)->err = apply(sp, &want);
 		/* a new lock may block the waiters behind it: look again from the top */
 		pp = &sp->waiters;
 	}
@@ -428,26 +439,16 @@ void fs_ll_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int 
 static void sweep(struct fs_locks *lk, struct lk_reply **out)
 {
 	struct lk_space *sp, *next;
-	struct lk_wait **pp, *w;
-	struct lk_reply *r;
+	struct lk_wait **pp;
 
 	for (size_t b = 0; b < LK_BUCKETS; b++)
 		for (sp = lk->buckets[b]; sp; sp = next) {
 			next = sp->next;
-			for (pp = &sp->waiters; (w = *pp);) {
-				if (!lk->stop && !fuse_req_interrupted(w->req)) {
-					pp = &w->next;
-					continue;
-				}
-				*pp = w->next;
-				sp->dept->n--;
-				lk->nwaiting--;
-				r = xmalloc(sizeof(*r));
-				r->req = w->req;
-				r->err = -EINTR;
-				r->next = *out;
-				*out = r;
-				free(w);
+			for (pp = &sp->waiters; *pp;) {
+				if (lk->stop || fuse_req_interrupted((*pp)->req))
+					unqueue(lk, sp, pp, -EINTR, out);
+				else
+					pp = &(*pp)->next;
 			}
 			space_tidy(lk, sp);
 		}
