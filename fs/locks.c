@@ -275,6 +275,15 @@ static void lock_set(fuse_req_t req, const struct fs_file *fh, struct lk *want, 
 	if (!sp)
 		goto out;	/* nothing held there: an unlock has nothing to do */
 	if (want->type != F_UNLCK && first_conflict(sp, want)) {
+		/* a flock converted goes first, as on Linux: else two holders
+		 * upgrading to LOCK_EX would wait on each other */
+		if (want->flock) {
+			struct lk old = *want;
+
+			old.type = F_UNLCK;
+			(void)apply(sp, &old);
+			wake(lk, sp, &replies);
+		}
 		if (!wait) {
 			err = -EAGAIN;
 		} else if (sp->dept->n + 1 > LK_DEPT_MAX) {
@@ -292,6 +301,7 @@ static void lock_set(fuse_req_t req, const struct fs_file *fh, struct lk *want, 
 			lk->nwaiting++;
 			pthread_cond_signal(&lk->cond);
 			pthread_mutex_unlock(&lk->lock);
+			send_replies(replies);
 			return;
 		}
 	} else {

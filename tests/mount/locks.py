@@ -10,6 +10,8 @@ run as the caller (setpriv), each step one process.
                                  (read-only): "unlocked" or "pid=N"
     locks.py try PATH KIND       takes KIND without waiting: "got" or "busy"
     locks.py wait PATH KIND      takes KIND waiting for it: "got"
+    locks.py upgrade PATH READY GO   flock LOCK_SH, makes READY, waits for
+        the file GO, then LOCK_EX waiting for it: "got"
 """
 import fcntl
 import os
@@ -53,6 +55,14 @@ def main():
             print("busy")
     elif op == "wait":
         take(path, sys.argv[3], True)
+        print("got")
+    elif op == "upgrade":
+        fd = os.open(path, os.O_RDONLY)
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        open(sys.argv[3], "w").close()
+        while not os.path.exists(sys.argv[4]):
+            time.sleep(0.05)
+        fcntl.flock(fd, fcntl.LOCK_EX)
         print("got")
     else:
         sys.exit("locks.py: unknown step %r" % op)

@@ -92,6 +92,19 @@ for kind in wr flock ofd; do
 	wait_pid "$waiter" 20
 	check_eq "and gets it once the holder lets go" "$(cat "$T_TMP/wait.out")" got
 done
+# two holders of LOCK_SH upgrading at once: each gives its old lock up first
+rm -f "$PUB/up1" "$PUB/up2" "$PUB/go"
+lkA upgrade "$F" "$PUB/up1" "$PUB/go" > "$T_TMP/up1" &
+up1=$!
+lkA upgrade "$F" "$PUB/up2" "$PUB/go" > "$T_TMP/up2" &
+up2=$!
+wait_for 20 test -e "$PUB/up1" -a -e "$PUB/up2" || fail "the upgraders did not start"
+touch "$PUB/go"
+wait_pid "$up1" 20
+wait_pid "$up2" 20
+check_eq "two flock upgrades do not wait on each other" "$(cat "$T_TMP/up1" "$T_TMP/up2")" \
+	"got
+got"
 hold 1001 2001 "$F" wr
 AS_TIMEOUT=1 lkA wait "$F" wr > /dev/null
 check "a waiter whose wait is cut short by a signal is answered" test $? = 124
