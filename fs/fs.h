@@ -4,7 +4,7 @@
  * main.c puts in the ops table. Each module's functions are in its own
  * header: inode.h, node.h, lookup.h, dirbuf.h, access.h (the policy and
  * audit seams), meta.h, file.h, ops_dir.h, stage.h, orphan.h, view.h,
- * coalesce.h, notify.h, control.h.
+ * coalesce.h, notify.h, control.h, locks.h.
  *
  * fs/ is the FUSE edge: it translates store/ and policy/ results into
  * replies and never touches RocksDB. Helpers return 0 or a negative
@@ -146,6 +146,7 @@ struct fs {
 	struct fs_notifier *notifier;	/* notify.c; set before the loop starts */
 	struct fs_views *views;		/* view.c; set before the loop starts */
 	struct fs_coalesce *coalesce;	/* coalesce.c; set before the loop starts */
+	struct fs_locks *locks;		/* locks.c; set before the loop starts */
 	struct ctl_server *ctl;		/* control.c; set after mounting */
 };
 
@@ -165,6 +166,7 @@ struct fs_author {
 };
 
 struct fs_orphan;			/* orphan.c */
+struct fs_locks;			/* locks.c */
 struct fs_vseg;				/* vseg.c */
 
 struct fs_file {

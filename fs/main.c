@@ -36,6 +36,7 @@
 #include "fs/file.h"
 #include "fs/coalesce.h"
 #include "fs/heap.h"
+#include "fs/locks.h"
 #include "fs/loop.h"
 #include "fs/control.h"
 #include "fs/inode.h"
@@ -109,6 +110,9 @@ static const struct fuse_lowlevel_ops fs_ops = {
 	.flush		= fs_ll_flush,
 	.release	= fs_ll_release,
 	.fsync		= fs_ll_fsync,
+	.getlk		= fs_ll_getlk,
+	.setlk		= fs_ll_setlk,
+	.flock		= fs_ll_flock,
 };
 
 void fs_ll_init(void *userdata, struct fuse_conn_info *conn)
@@ -680,7 +684,7 @@ int main(int argc, char *argv[])
 	if (!se)
 		goto err_out2;
 	fs.se = se;
-	if (fuse_set_signal_handlers(se) != 0)
+	if (fs_locks_start(&fs) < 0 || fuse_set_signal_handlers(se) != 0)
 		goto err_out3;
 	if (stop_handlers_set() < 0 || fuse_session_mount(se, copts.mountpoint) != 0)
 		goto err_out4;
@@ -752,6 +756,8 @@ err_out4:
 	stop_handlers_reset();
 	fuse_remove_signal_handlers(se);
 err_out3:
+	/* waiting lock requests are answered while the session can still take it */
+	fs_locks_stop(&fs);
 	fuse_session_destroy(se);
 err_out2:
 	if (fs.policy)

@@ -30,6 +30,7 @@
 #include "fs/access.h"
 #include "fs/file.h"
 #include "fs/inode.h"
+#include "fs/locks.h"
 #include "fs/meta.h"
 #include "fs/mountinfo.h"
 #include "fs/node.h"
@@ -652,6 +653,8 @@ void fs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = fs_commit_locked(fs, n, &fh->who, "write", fh->path.buf, 0,
 				       &fh->dec, &committed);
 	pthread_mutex_unlock(&n->lock);
+	/* after the commit: whoever waited for the writer's lock reads its version */
+	fs_locks_flush(fs, fh, fi->lock_owner);
 	fuse_reply_err(req, -err);
 	/* after the reply the close may have released fh and freed n */
 	if (committed)
@@ -662,6 +665,7 @@ void fs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs_file *fh = (struct fs_file *)(uintptr_t)fi->fh;
 
+	fs_locks_release(fs_of(req), fh);
 	if (fs_file_is_meta(fh))
 		fs_meta_release(fs_of(req), fh);
 	else

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""tests/mount/locks.py - advisory locks on one file, for t_dept_locks.sh;
+run as the caller (setpriv), each step one process.
+
+    locks.py hold PATH KIND READY STOP   takes a lock and keeps it until
+        the file STOP exists; READY is made once it is held. KIND: flock
+        (LOCK_EX on a read-only descriptor), rd (F_RDLCK, read-only), wr
+        (F_WRLCK, read-write), ofd (F_OFD_SETLK write lock, read-write)
+    locks.py getlk PATH          F_GETLK of a write lock on the whole file
+                                 (read-only): "unlocked" or "pid=N"
+    locks.py try PATH KIND       takes KIND without waiting: "got" or "busy"
+    locks.py wait PATH KIND      takes KIND waiting for it: "got"
+    locks.py upgrade PATH READY GO   flock LOCK_SH, makes READY, waits for
+        the file GO, then LOCK_EX waiting for it: "got"
+"""
+import fcntl
+import os
+import struct
+import sys
+import time
+
+F_OFD_SETLK, F_OFD_SETLKW = 37, 38
+
+
+def take(path, kind, wait):
+    fd = os.open(path, os.O_RDONLY if kind in ("flock", "rd") else os.O_RDWR)
+    if kind == "flock":
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    elif kind == "ofd":
+        fcntl.fcntl(fd, F_OFD_SETLKW if wait else F_OFD_SETLK, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0))
+    else:
+        how = fcntl.LOCK_SH if kind == "rd" else fcntl.LOCK_EX
+        fcntl.lockf(fd, how | (0 if wait else fcntl.LOCK_NB))
+    return fd
+
+
+def main():
+    op, path = sys.argv[1], sys.argv[2]
+    if op == "hold":
+        fd = take(path, sys.argv[3], False)
+        open(sys.argv[4], "w").close()
+        while not os.path.exists(sys.argv[5]):
+            time.sleep(0.05)
+        os.close(fd)
+    elif op == "getlk":
+        fd = os.open(path, os.O_RDONLY)
+        got = fcntl.fcntl(fd, fcntl.F_GETLK, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0))
+        kind, _, _, _, pid = struct.unpack("hhqqi", got)
+        print("unlocked" if kind == fcntl.F_UNLCK else "pid=%d" % pid)
+    elif op == "try":
+        try:
+            take(path, sys.argv[3], False)
+            print("got")
+        except (BlockingIOError, PermissionError):
+            print("busy")
+    elif op == "wait":
+        take(path, sys.argv[3], True)
+        print("got")
+    elif op == "upgrade":
+        fd = os.open(path, os.O_RDONLY)
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        open(sys.argv[3], "w").close()
+        while not os.path.exists(sys.argv[4]):
+            time.sleep(0.05)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        print("got")
+    else:
+        sys.exit("locks.py: unknown step %r" % op)
+
+
+main()
