@@ -101,18 +101,25 @@ void tree_mark_entry(struct strbuf *t, bool present, uint64_t parent, const char
 static const char type_letter[] = "?fdl";	/* by enum store_ftype */
 static const char link_label[] = "poolfs link target";
 
-/* The mark of a symlink's target (len bytes) into hex. */
-static int target_mark(struct store *s, const char *target, size_t len,
-		       char hex[COMMIT_MARK_HEX + 1])
+/* The mark of text (len bytes) under lab (a label, its NUL included) into hex. */
+static int mark_of(struct store *s, const char *lab, size_t lablen, const char *text,
+		   size_t len, char hex[COMMIT_MARK_HEX + 1])
 {
 	struct strbuf msg = STRBUF_INIT;
 	int ret;
 
-	strbuf_add(&msg, link_label, sizeof(link_label));
-	strbuf_add(&msg, target, len);
+	strbuf_add(&msg, lab, lablen);
+	strbuf_add(&msg, text, len);
 	ret = store_mark(s, msg.buf, msg.len, hex);
 	strbuf_release(&msg);
 	return ret;
+}
+
+/* The mark of a symlink's target (len bytes) into hex. */
+static int target_mark(struct store *s, const char *target, size_t len,
+		       char hex[COMMIT_MARK_HEX + 1])
+{
+	return mark_of(s, link_label, sizeof(link_label), target, len, hex);
 }
 
 int tree_mark_attr(struct store *s, struct strbuf *t, const struct inode_rec *r)
@@ -135,24 +142,10 @@ int tree_mark_attr(struct store *s, struct strbuf *t, const struct inode_rec *r)
 	return ret;
 }
 
-/* The mark of entries (len bytes of text) into hex. */
-static int mark_of(struct store *s, const char *entries, size_t len,
-		   char hex[COMMIT_MARK_HEX + 1])
-{
-	struct strbuf msg = STRBUF_INIT;
-	int ret;
-
-	strbuf_add(&msg, label, sizeof(label));
-	strbuf_add(&msg, entries, len);
-	ret = store_mark(s, msg.buf, msg.len, hex);
-	strbuf_release(&msg);
-	return ret;
-}
-
 int tree_mark_seal(struct store *s, struct strbuf *t)
 {
 	char hex[COMMIT_MARK_HEX + 1];
-	int ret = mark_of(s, t->buf, t->len, hex);
+	int ret = mark_of(s, label, sizeof(label), t->buf, t->len, hex);
 
 	if (!ret)
 		strbuf_addf(t, MARK_TAG "%s", hex);
@@ -265,7 +258,7 @@ int tree_log_add(struct store *s, struct tree_log *l, const struct audit_rec *r,
 		ret = -EBADMSG;
 		goto bad;
 	}
-	ret = mark_of(s, t, (size_t)(m - t), want);
+	ret = mark_of(s, label, sizeof(label), t, (size_t)(m - t), want);
 	if (ret)
 		return ret;
 	if (strcmp(want, m + strlen(MARK_TAG))) {
