@@ -30,7 +30,8 @@ chmod 0666 "$T_TMP/fifo"
 job=$!
 pc=
 for ((i = 0; i < 100; i++)); do
-	pc=$(pgrep -u 65534 -x poolctl | head -1)
+	# this test's poolctl: others' tests may run one as 65534 too
+	pc=$(pgrep -u 65534 -f "^$POOLCTL -s $STORE policy check $T_TMP/fifo" | head -1)
 	[ -n "$pc" ] && break
 	sleep 0.1
 done
