@@ -30,6 +30,7 @@
 #include <openssl/crypto.h>
 
 #include "common/log.h"
+#include "common/nocore.h"
 #include "fs/service.h"
 #include "fs/view.h"
 #include "fs/access.h"
@@ -553,6 +554,9 @@ int main(int argc, char *argv[])
 	int ret = 2, err;
 
 	malloc_huge(argv);
+	/* after the exec, which makes the image dumpable again */
+	if (nocore())
+		goto out;
 	malloc_keep();
 	memset(&o, 0, sizeof(o));
 	o.metrics_interval = 5;

@@ -28,6 +28,7 @@
 #include "store/audit_int.h"
 #include "store/commit_mark.h"
 #include "store/crypt_store.h"
+#include "store/log_tail.h"
 #include "store/tree_mark.h"
 
 #include <errno.h>
@@ -56,6 +57,7 @@ struct verify {
 	uint64_t policy_maybe;		/* an apply whose write failed; 0: none */
 	uint64_t plain_until;		/* the last record of a pool before encryption */
 	struct tree_log tree;		/* what the tree changes' records say */
+	struct log_tail tail;		/* the versions the commits' records made */
 	/*
 	 * commits whose version is missing, in seq order, until a later
 	 * store.write_failed record names them (store/audit.c rejournal())
@@ -209,6 +211,8 @@ static int check_record(struct verify *v, uint64_t seq, const char *val, size_t 
 
 		ret = commit_mark_check(v->s, &r, seq > v->plain_until, msg, sizeof(msg),
 					&unlanded);
+		if (!ret || unlanded)
+			log_tail_commit(&v->tail, r.ino, r.version);
 		if (ret == -EBADMSG && unlanded) {
 			/* deleted, unless a later record says its write failed */
 			ALLOC_GROW(v->unl, v->nunl + 1, v->aunl);
@@ -420,6 +424,21 @@ static int check_tree(struct verify *v)
 	return 0;
 }
 
+/* Nothing the store holds was made after the log's last record (store/log_tail.c). */
+static int check_tail(struct verify *v, uint64_t last)
+{
+	char msg[400];
+	int ret;
+
+	v->tail.max_ino = v->tree.max_ino;
+	ret = log_tail_check(v->s, v->ro, &v->tail, msg, sizeof(msg));
+	if (ret == -EBADMSG)
+		return broken(v, last + 1, "%s", msg);
+	if (ret)
+		return perr_set(v->e, -ret, "cannot read the store: %s", strerror(-ret));
+	return 0;
+}
+
 /* What an anchor adds once the log itself holds: reaching it, and its MAC. */
 static int check_reach(struct verify *v, uint64_t last)
 {
@@ -486,6 +505,8 @@ static int verify_run(struct store *s, const struct audit_anchor *want, struct a
 		ret = check_policy(&v);
 	if (!ret)
 		ret = check_tree(&v);
+	if (!ret)
+		ret = check_tail(&v, last);
 	if (!ret && want)
 		ret = check_reach(&v, last);
 	if (!ret && got) {
@@ -507,6 +528,7 @@ static int verify_run(struct store *s, const struct audit_anchor *want, struct a
 out:
 	audit_keys_release(&v.keys);
 	tree_log_release(&v.tree);
+	log_tail_release(&v.tail);
 	free(v.cps);
 	for (size_t i = 0; i < v.nunl; i++)
 		free(v.unl[i].msg);

@@ -184,8 +184,9 @@ int store_mknode(struct store *s, uint64_t parent, const char *name,
 		dir.attr.nlink++;
 	inode_put(s, b, &dir);
 	tree_mark_entry(&t, true, parent, name, node.attr.ino);
-	tree_mark_attr(&t, &node.attr);
-	ret = write_audited_tree(s, b, audit, &t);
+	ret = tree_mark_attr(s, &t, &node);
+	if (!ret)
+		ret = write_audited_tree(s, b, audit, &t);
 	if (ret)
 		goto out;
 	s->next_ino++;
@@ -508,8 +509,8 @@ int store_rename(struct store *s, uint64_t p1, const char *n1,
 	else
 		tree_mark_entry(&t, false, p1, n1, op.src.attr.ino);
 	tree_mark_entry(&t, true, p2, n2, op.kept_dst ? op.dst.attr.ino : op.src.attr.ino);
-	if (op.kept_dst)
-		tree_mark_attr(&t, &op.dst.attr);	/* the source's mode and owner */
+	if (!ret && op.kept_dst)
+		ret = tree_mark_attr(s, &t, &op.dst);	/* the source's mode and owner */
 	if (!ret)
 		ret = write_audited_tree(s, op.b, audit, &t);
 	if (!ret && target_ino)
@@ -571,8 +572,9 @@ int store_setattr(struct store *s, uint64_t ino, const struct store_attr *a, uns
 	b = rocksdb_writebatch_create();
 	inode_put(s, b, &r);
 	/* mode and owner are held to the log; times are not (docs/audit.md) */
-	tree_mark_attr(&t, &r.attr);
-	ret = write_audited_tree(s, b, audit, &t);
+	ret = tree_mark_attr(s, &t, &r);
+	if (!ret)
+		ret = write_audited_tree(s, b, audit, &t);
 out:
 	pthread_mutex_unlock(&s->lock);
 	if (b)

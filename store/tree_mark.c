@@ -22,12 +22,17 @@
  * the inode that ended: a disk holder who deletes one hides an old
  * entry, one who rewrites it (a plain pool) points it elsewhere.
  *
- * The same member holds an inode's mode and owner: create, mkdir,
- * symlink, a rename of a file over a file (the target takes the
- * source's) and every setattr add "=INO:MODE:UID:GID" (mode in octal),
- * the inode's whole triple after the change, under the same mark, and
- * verify requires each inode's record to carry its last word. Times are
- * not held (docs/audit.md).
+ * The same member holds what an inode is: create, mkdir, symlink, a
+ * rename of a file over a file (the target takes the source's) and every
+ * setattr add "=INO:MODE:UID:GID:T[:MARK]" (mode in octal, T the type
+ * f, d or l, MARK a mark of a symlink's target), the inode's state after
+ * the change, under the same mark, and verify requires each inode's
+ * record to carry its last word; a word written before types were held
+ * ends at GID and holds mode and owner only. Where an inode is (its
+ * directory, its name, whether it is dead) is what the entry words say
+ * of it last, so it needs no word of its own: a record pointed into
+ * another directory, or an unlinked one made live again, disagrees.
+ * Times are not held (docs/audit.md).
  */
 #include "store/tree_mark.h"
 
@@ -60,8 +65,24 @@ struct attr_want {
 	uint64_t ino, seq;
 	uint32_t mode, uid, gid;
 	unsigned at;
+	uint8_t type;			/* enum store_ftype; 0: a word from before types were held */
 	bool unsure;
 	char op[12];
+	char target[COMMIT_MARK_HEX + 1];	/* a symlink's: the mark of its target */
+};
+
+/*
+ * Where the log last put an inode: made the entry w leads to (present),
+ * or ended by w (an unlink, a rename away or over it). An end is
+ * implicit when w made the name lead to another inode: the inode that
+ * led there before was replaced (a rename over a directory or a link);
+ * a later word of the same record may still place it elsewhere (an
+ * exchange), so implicit ends sort before a record's words.
+ */
+struct place_want {
+	uint64_t ino;
+	const struct tree_want *w;
+	bool present, implicit, unsure;
 };
 
 void tree_mark_entry(struct strbuf *t, bool present, uint64_t parent, const char *name,
@@ -77,32 +98,54 @@ void tree_mark_entry(struct strbuf *t, bool present, uint64_t parent, const char
 	strbuf_setlen(t, t->len + 2 * n);
 }
 
-void tree_mark_attr(struct strbuf *t, const struct store_attr *a)
-{
-	if (t->len)
-		strbuf_addch(t, ' ');
-	strbuf_addf(t, "=%" PRIu64 ":%o:%u:%u", a->ino, (unsigned)a->mode, (unsigned)a->uid,
-		    (unsigned)a->gid);
-}
+static const char type_letter[] = "?fdl";	/* by enum store_ftype */
+static const char link_label[] = "poolfs link target";
 
-/* The mark of entries (len bytes of text) into hex. */
-static int mark_of(struct store *s, const char *entries, size_t len,
-		   char hex[COMMIT_MARK_HEX + 1])
+/* The mark of text (len bytes) under lab (a label, its NUL included) into hex. */
+static int mark_of(struct store *s, const char *lab, size_t lablen, const char *text,
+		   size_t len, char hex[COMMIT_MARK_HEX + 1])
 {
 	struct strbuf msg = STRBUF_INIT;
 	int ret;
 
-	strbuf_add(&msg, label, sizeof(label));
-	strbuf_add(&msg, entries, len);
+	strbuf_add(&msg, lab, lablen);
+	strbuf_add(&msg, text, len);
 	ret = store_mark(s, msg.buf, msg.len, hex);
 	strbuf_release(&msg);
+	return ret;
+}
+
+/* The mark of a symlink's target (len bytes) into hex. */
+static int target_mark(struct store *s, const char *target, size_t len,
+		       char hex[COMMIT_MARK_HEX + 1])
+{
+	return mark_of(s, link_label, sizeof(link_label), target, len, hex);
+}
+
+int tree_mark_attr(struct store *s, struct strbuf *t, const struct inode_rec *r)
+{
+	const struct store_attr *a = &r->attr;
+	char hex[COMMIT_MARK_HEX + 1];
+	int ret;
+
+	if (a->type < STORE_REG || a->type > STORE_LNK)
+		return -EINVAL;
+	if (t->len)
+		strbuf_addch(t, ' ');
+	strbuf_addf(t, "=%" PRIu64 ":%o:%u:%u:%c", a->ino, (unsigned)a->mode, (unsigned)a->uid,
+		    (unsigned)a->gid, type_letter[a->type]);
+	if (a->type != STORE_LNK)
+		return 0;
+	ret = target_mark(s, r->target.buf, r->target.len, hex);
+	if (!ret)
+		strbuf_addf(t, ":%s", hex);
 	return ret;
 }
 
 int tree_mark_seal(struct store *s, struct strbuf *t)
 {
 	char hex[COMMIT_MARK_HEX + 1];
-	int ret = mark_of(s, t->buf, t->len, hex);
+	int ret = mark_of(s, label, sizeof(label), t->buf, t->len, hex);
 
 	if (!ret)
 		strbuf_addf(t, MARK_TAG "%s", hex);
@@ -161,10 +204,14 @@ static bool parse_u32(const char **p, int base, char stop, uint32_t *out)
 	return true;
 }
 
-/* One attribute word "=INO:MODE:UID:GID" of len bytes at p into w. */
+/*
+ * One attribute word "=INO:MODE:UID:GID[:T[:TARGETMARK]]" of len bytes
+ * at p into w (T and the mark are absent from words written before they
+ * were held: type 0).
+ */
 static bool parse_attr(const char *p, size_t len, struct attr_want *w)
 {
-	char buf[80], *e;
+	char buf[128], *e, *tail;
 	const char *q;
 
 	if (len < 8 || len >= sizeof(buf) || p[0] != '=')
@@ -176,8 +223,26 @@ static bool parse_attr(const char *p, size_t len, struct attr_want *w)
 	if (errno || e == buf + 1 || *e != ':' || !w->ino || buf[1] < '0' || buf[1] > '9')
 		return false;
 	q = e + 1;
-	return parse_u32(&q, 8, ':', &w->mode) && w->mode <= 07777 &&
-	       parse_u32(&q, 10, ':', &w->uid) && parse_u32(&q, 10, 0, &w->gid);
+	if (!parse_u32(&q, 8, ':', &w->mode) || w->mode > 07777 || !parse_u32(&q, 10, ':', &w->uid))
+		return false;
+	tail = strchr(q, ':');
+	if (tail)
+		*tail++ = 0;
+	if (!parse_u32(&q, 10, 0, &w->gid))
+		return false;
+	if (!tail)
+		return true;
+	q = tail[0] ? strchr(type_letter + 1, tail[0]) : NULL;
+	if (!q)
+		return false;
+	w->type = (uint8_t)(q - type_letter);
+	if (w->type != STORE_LNK)
+		return !tail[1];
+	if (tail[1] != ':' || strlen(tail + 2) != COMMIT_MARK_HEX ||
+	    strspn(tail + 2, "0123456789abcdef") != COMMIT_MARK_HEX)
+		return false;
+	memcpy(w->target, tail + 2, COMMIT_MARK_HEX + 1);
+	return true;
 }
 
 int tree_log_add(struct store *s, struct tree_log *l, const struct audit_rec *r, char *msg,
@@ -193,7 +258,7 @@ int tree_log_add(struct store *s, struct tree_log *l, const struct audit_rec *r,
 		ret = -EBADMSG;
 		goto bad;
 	}
-	ret = mark_of(s, t, (size_t)(m - t), want);
+	ret = mark_of(s, label, sizeof(label), t, (size_t)(m - t), want);
 	if (ret)
 		return ret;
 	if (strcmp(want, m + strlen(MARK_TAG))) {
@@ -214,6 +279,8 @@ int tree_log_add(struct store *s, struct tree_log *l, const struct audit_rec *r,
 				goto bad;
 			}
 			snprintf(a.op, sizeof(a.op), "%s", r->op);
+			if (a.ino > l->max_ino)
+				l->max_ino = a.ino;
 			ALLOC_GROW(l->a, l->na + 1, l->aalloc);
 			l->a[l->na++] = a;
 			continue;
@@ -223,6 +290,8 @@ int tree_log_add(struct store *s, struct tree_log *l, const struct audit_rec *r,
 			goto bad;
 		}
 		snprintf(w.op, sizeof(w.op), "%s", r->op);
+		if (w.ino > l->max_ino)
+			l->max_ino = w.ino;
 		ALLOC_GROW(l->v, l->n + 1, l->alloc);
 		l->v[l->n++] = w;
 	}
@@ -313,27 +382,124 @@ static int check_one(struct store *s, rocksdb_readoptions_t *ro, const struct tr
 	return ret;
 }
 
-/* Inode w->ino's record against w: 0 when it agrees, else as check_one(). */
-static int check_attr(struct store *s, rocksdb_readoptions_t *ro, const struct attr_want *w,
-		      char *msg, size_t len)
+static const char *type_name(unsigned type)
 {
-	struct inode_rec r;
+	return type == STORE_REG ? "a file" : type == STORE_DIR ? "a directory" :
+	       type == STORE_LNK ? "a symlink" : "of an unknown type";
+}
+
+/* Where inode r (live or dead) is against the log's last word p on it: 0, or 1 with msg. */
+static int place_differs(const struct inode_rec *r, const struct place_want *p, char *msg,
+			 size_t len)
+{
+	const struct tree_want *w = p->w;
+	char name[128], want[128];	/* a long name shown cut: the message fits a line */
+	uint64_t ino = r->attr.ino;
+
+	if (!p->present) {
+		if (r->dead)
+			return 0;
+		snprintf(msg, len, "inode %" PRIu64 ", which record %" PRIu64 " (%s) ended, is live "
+			 "in the store (brought back)", ino, w->seq, w->op);
+		return 1;
+	}
+	show_name(w->name, want, sizeof(want));
+	if (r->dead) {
+		snprintf(msg, len, "inode %" PRIu64 " is dead in the store, but record %" PRIu64
+			 " (%s) made it \"%s\" in directory inode %" PRIu64 " (ended)", ino, w->seq,
+			 w->op, want, w->parent);
+		return 1;
+	}
+	if (r->parent == w->parent && r->name.len == strlen(w->name) &&
+	    !memcmp(r->name.buf, w->name, r->name.len))
+		return 0;
+	show_name(r->name.buf, name, sizeof(name));
+	snprintf(msg, len, "inode %" PRIu64 " is \"%s\" in directory inode %" PRIu64 ", but "
+		 "record %" PRIu64 " (%s) made it \"%s\" in directory inode %" PRIu64 " (moved)",
+		 ino, name, r->parent, w->seq, w->op, want, w->parent);
+	return 1;
+}
+
+/* Inode r's type, target, mode and owner against the log's last word w on them: 0, or 1 with msg. */
+static int attr_differs(struct store *s, const struct inode_rec *r, const struct attr_want *w,
+			char *msg, size_t len)
+{
+	char hex[COMMIT_MARK_HEX + 1];
 	int ret;
 
+	if (w->type && r->attr.type != w->type) {
+		snprintf(msg, len, "inode %" PRIu64 " is %s, but record %" PRIu64 " (%s) made it %s "
+			 "(type changed)", w->ino, type_name(r->attr.type), w->seq, w->op,
+			 type_name(w->type));
+		return 1;
+	}
+	if (w->type == STORE_LNK) {
+		ret = target_mark(s, r->target.buf, r->target.len, hex);
+		if (ret)
+			return ret;
+		if (strcmp(hex, w->target)) {
+			snprintf(msg, len, "symlink inode %" PRIu64 " does not lead where record %"
+				 PRIu64 " (%s) made it lead (target changed)", w->ino, w->seq, w->op);
+			return 1;
+		}
+	}
+	if (r->attr.mode == w->mode && r->attr.uid == w->uid && r->attr.gid == w->gid)
+		return 0;
+	snprintf(msg, len, "inode %" PRIu64 " has mode %04o, uid %u, gid %u, but record %" PRIu64
+		 " (%s) made them mode %04o, uid %u, gid %u (attributes changed)", w->ino,
+		 (unsigned)r->attr.mode, (unsigned)r->attr.uid, (unsigned)r->attr.gid, w->seq, w->op,
+		 (unsigned)w->mode, (unsigned)w->uid, (unsigned)w->gid);
+	return 1;
+}
+
+/*
+ * Inode ino's record against the log's last words on it: where it is (p)
+ * and what it is (a); either may be NULL, or skipped when its seq is not
+ * before *seq. 0 when they agree; -EBADMSG with *seq and msg set to the
+ * earlier word that disagrees; another errno when the record is unread.
+ */
+static int check_inode(struct store *s, rocksdb_readoptions_t *ro, uint64_t ino,
+		       const struct place_want *p, const struct attr_want *a, uint64_t *seq,
+		       char *msg, size_t len)
+{
+	uint64_t pseq = p ? p->w->seq : UINT64_MAX, aseq = a ? a->seq : UINT64_MAX;
+	uint64_t first = pseq < aseq ? pseq : aseq;
+	struct inode_rec r;
+	char one[400];
+	int ret;
+
+	if (*seq && first >= *seq)
+		return 0;
 	inode_rec_init(&r);
-	ret = inode_read_at(s, ro, w->ino, &r);
-	if (ret == -ENOENT || ret == -EBADMSG)
-		snprintf(msg, len, "inode %" PRIu64 ", whose mode and owner record %" PRIu64
-			 " (%s) set, %s in the store (edited)", w->ino, w->seq, w->op,
+	ret = inode_read_at(s, ro, ino, &r);
+	if (ret == -ENOENT || ret == -EBADMSG) {
+		snprintf(msg, len, "inode %" PRIu64 ", which record %" PRIu64 " (%s) made or changed, "
+			 "%s in the store (edited)", ino, first, pseq < aseq ? p->w->op : a->op,
 			 ret == -ENOENT ? "is missing" : "fails its check");
-	else if (!ret && (r.attr.mode != w->mode || r.attr.uid != w->uid || r.attr.gid != w->gid))
-		snprintf(msg, len, "inode %" PRIu64 " has mode %04o, uid %u, gid %u, but record %"
-			 PRIu64 " (%s) made them mode %04o, uid %u, gid %u (attributes changed)",
-			 w->ino, (unsigned)r.attr.mode, (unsigned)r.attr.uid, (unsigned)r.attr.gid,
-			 w->seq, w->op, (unsigned)w->mode, (unsigned)w->uid, (unsigned)w->gid);
-	else
+		*seq = first;
+		ret = -EBADMSG;
 		goto out;
-	ret = -EBADMSG;
+	}
+	if (ret)
+		goto out;
+	/* the earlier disagreeing word names the problem */
+	for (int pass = 0; pass < 2; pass++) {
+		bool place = (pass == 0) == (pseq <= aseq);
+
+		ret = 0;
+		if (place && p && (!*seq || pseq < *seq))
+			ret = place_differs(&r, p, one, sizeof(one));
+		else if (!place && a && (!*seq || aseq < *seq))
+			ret = attr_differs(s, &r, a, one, sizeof(one));
+		if (ret < 0)
+			goto out;
+		if (ret) {
+			*seq = place ? pseq : aseq;
+			snprintf(msg, len, "%s", one);
+			ret = -EBADMSG;
+			goto out;
+		}
+	}
 out:
 	inode_rec_release(&r);
 	return ret;
@@ -415,9 +581,87 @@ static int check_hist(struct store *s, rocksdb_readoptions_t *ro, const struct t
 	return ret;
 }
 
+/*
+ * Where the words v[0..n) on one entry, in log order, put inodes: each
+ * word places or ends its inode, and a word that makes the name lead to
+ * another inode ends the one it led to (as check_hist() reads them).
+ */
+static void add_places(const struct tree_want *v, size_t n, struct place_want **p,
+		       size_t *np, size_t *alloc)
+{
+	uint64_t prev = 0;
+	bool prev_unsure = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct tree_want *w = &v[i];
+
+		ALLOC_GROW(*p, *np + 2, *alloc);
+		if (w->present && prev && prev != w->ino)
+			(*p)[(*np)++] = (struct place_want){ prev, w, false, true,
+							     w->unsure || prev_unsure };
+		(*p)[(*np)++] = (struct place_want){ w->ino, w, w->present, false, w->unsure };
+		prev = w->present ? w->ino : 0;
+		prev_unsure = w->unsure;
+	}
+}
+
+static int place_cmp(const void *a, const void *b)
+{
+	const struct place_want *x = a, *y = b;
+
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	if (x->w->seq != y->w->seq)
+		return x->w->seq < y->w->seq ? -1 : 1;
+	if (x->implicit != y->implicit)
+		return x->implicit ? -1 : 1;
+	return x->w->at < y->w->at ? -1 : x->w->at > y->w->at;
+}
+
+/*
+ * Every inode the log names against its last words: where it is (p,
+ * sorted by place_cmp) and what it is (l->a), one record read each.
+ */
+static int check_inodes(struct store *s, rocksdb_readoptions_t *ro, struct tree_log *l,
+			const struct place_want *p, size_t np, uint64_t *seq, char *msg,
+			size_t len)
+{
+	size_t i = 0, k = 0;
+	int ret = 0, r;
+
+	if (l->na)
+		qsort(l->a, l->na, sizeof(l->a[0]), attr_cmp);
+	while (i < np || k < l->na) {
+		uint64_t ino = k == l->na || (i < np && p[i].ino < l->a[k].ino) ? p[i].ino :
+			       l->a[k].ino;
+		const struct place_want *pw = NULL;
+		const struct attr_want *aw = NULL;
+
+		/* the last word of each kind on ino */
+		for (; i < np && p[i].ino == ino; i++)
+			pw = &p[i];
+		for (; k < l->na && l->a[k].ino == ino; k++)
+			aw = &l->a[k];
+		if (pw && pw->unsure)
+			pw = NULL;
+		if (aw && aw->unsure)
+			aw = NULL;
+		if (!pw && !aw)
+			continue;
+		r = check_inode(s, ro, ino, pw, aw, seq, msg, len);
+		if (r && r != -EBADMSG)
+			return r;
+		if (r)
+			ret = r;
+	}
+	return ret;
+}
+
 int tree_log_check(struct store *s, rocksdb_readoptions_t *ro, struct tree_log *l,
 		   uint64_t *seq, char *msg, size_t len)
 {
+	struct place_want *places = NULL;
+	size_t np = 0, palloc = 0;
 	char one[400];
 	uint64_t hseq = 0;
 	int ret = 0, r;
@@ -432,6 +676,7 @@ int tree_log_check(struct store *s, rocksdb_readoptions_t *ro, struct tree_log *
 		for (j = i + 1; j < l->n && l->v[j].parent == l->v[i].parent &&
 		     !strcmp(l->v[j].name, l->v[i].name); j++)
 			;
+		add_places(l->v + i, j - i, &places, &np, &palloc);
 		/* the last word on each entry */
 		w = &l->v[j - 1];
 		if (!(*seq && w->seq >= *seq) && !w->unsure) {
@@ -441,7 +686,7 @@ int tree_log_check(struct store *s, rocksdb_readoptions_t *ro, struct tree_log *
 				snprintf(msg, len, "%s", one);
 				ret = r;
 			} else if (r) {
-				return r;
+				goto out;
 			}
 		}
 		r = check_hist(s, ro, l->v + i, j - i, &hseq, one, sizeof(one));
@@ -450,28 +695,17 @@ int tree_log_check(struct store *s, rocksdb_readoptions_t *ro, struct tree_log *
 			snprintf(msg, len, "%s", one);
 			ret = r;
 		} else if (r && r != -EBADMSG) {
-			return r;
+			goto out;
 		}
 	}
-	if (l->na)
-		qsort(l->a, l->na, sizeof(l->a[0]), attr_cmp);
-	for (size_t i = 0; i < l->na; i++) {
-		const struct attr_want *w = &l->a[i];
-
-		if (i + 1 < l->na && l->a[i + 1].ino == w->ino)
-			continue;
-		if ((*seq && w->seq >= *seq) || w->unsure)
-			continue;
-		r = check_attr(s, ro, w, one, sizeof(one));
-		if (r == -EBADMSG) {
-			*seq = w->seq;
-			snprintf(msg, len, "%s", one);
-			ret = r;
-		} else if (r) {
-			return r;
-		}
-	}
-	return ret;
+	if (np)
+		qsort(places, np, sizeof(places[0]), place_cmp);
+	r = check_inodes(s, ro, l, places, np, seq, msg, len);
+	if (!r || r == -EBADMSG)
+		r = r ? r : ret;
+out:
+	free(places);
+	return r;
 }
 
 void tree_log_unsure(struct tree_log *l, uint64_t from, uint64_t to)

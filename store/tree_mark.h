@@ -12,6 +12,7 @@
 
 #include "common/strbuf.h"
 #include "store/audit.h"
+#include "store/inode_rec.h"
 #include "store/internal.h"
 
 /* Adds to t: the entry parent/name now leads to ino (present) or ended (it led to ino). */
@@ -19,10 +20,12 @@ void tree_mark_entry(struct strbuf *t, bool present, uint64_t parent, const char
 		     uint64_t ino);
 
 /*
- * Adds to t: inode a->ino now has a's mode, uid and gid ("=INO:MODE:UID:GID",
- * mode in octal). Times are not held (docs/audit.md).
+ * Adds to t: inode r now has r's mode, uid, gid, type and, a symlink,
+ * target ("=INO:MODE:UID:GID:T[:MARK]", mode in octal, T one of f d l,
+ * MARK a mark of the target). Times are not held (docs/audit.md).
+ * -errno when the audit key cannot be read.
  */
-void tree_mark_attr(struct strbuf *t, const struct store_attr *a);
+int tree_mark_attr(struct store *s, struct strbuf *t, const struct inode_rec *r);
 
 /* Ends t with the mark of its entries; -errno when the audit key cannot be read. */
 int tree_mark_seal(struct store *s, struct strbuf *t);
@@ -33,6 +36,7 @@ struct tree_log {
 	size_t n, alloc;
 	struct attr_want *a;		/* what the log says each inode's mode and owner are */
 	size_t na, aalloc;
+	uint64_t max_ino;		/* the highest inode a word names */
 };
 
 /*

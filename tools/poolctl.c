@@ -15,6 +15,7 @@
 
 #include "common/error.h"
 #include "common/esc.h"
+#include "common/nocore.h"
 #include "common/strbuf.h"
 #include "store/crypt.h"
 #include "tools/cmd_backup.h"
@@ -178,6 +179,9 @@ int main(int argc, char **argv)
 	char **cmd_argv;
 	int cmd_argc, code;
 
+	/* it opens stores with their keys when no daemon runs */
+	if (nocore())
+		return CTL_EXIT_USAGE;
 	code = parse_globals(argc, argv, &g);
 	if (code >= 0)
 		return code;
