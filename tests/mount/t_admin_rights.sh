@@ -80,3 +80,30 @@ import json, sys
 print([json.loads(l)["reason"] for l in sys.stdin if l.strip()][-1])')" \
 	"control socket: caller holds no admin role, or more than one"
 check_eq "versions are 2: no restore by the two-role caller" "$(ua 1501 versions --json "$CSV" | ids | wc -w)" 2
+
+# ---- a system_admin's backup is root's alone ----
+check "uid 1502 is system_admin again" pctl policy apply "$FIX"
+DEST=$T_TMP/dest
+mkdir -m 0755 "$DEST" || die "mkdir $DEST"
+check "system_admin backs the pool up through the daemon" ua 1502 backup create "$DEST"
+check_eq "files of the backup the system_admin may read" \
+	"$(as 1502 1502 find "$DEST" -type f -readable 2> /dev/null | wc -l)" 0
+check_fails "nor holds a value for it" as 1502 1502 grep -rq 341802199001011234 "$DEST"
+check_fails "it cannot restore the backup where it is a member" \
+	as 1502 1502 "$POOLCTL" backup restore "$DEST" --id 1 "$PUB/mine"
+check_fails "nor prune it" as 1502 1502 "$POOLCTL" backup prune "$DEST" --keep 0
+[ -e "$PUB/mine" ] && fail "a failed restore left $PUB/mine"
+
+# ---- a pool put back from an older backup: the auditor is told ----
+check "a newer version after the backup" ua 1502 restore "$CSV" --version 1
+pctl audit anchor > "$T_TMP/anchor" || die "audit anchor"
+pool_umount "$MNT"
+check "root restores the backup" "$POOLCTL" backup restore "$DEST" --id 1 "$T_TMP/old"
+mv "$STORE" "$T_TMP/newer" && mv "$T_TMP/old" "$STORE" || die "cannot swap the store"
+out=$(pctl audit verify)
+check_eq "verify: the chain is intact" "$?" 0
+check_eq "verify names the rollback and the backup" \
+	"$(sed -n 2p <<< "$out" | sed "s/ (.*): restored / restored /" | cut -d" " -f1-12)" \
+	"rolled back at seq $(pctl audit query --json --op backup_restore | "$PY" -c 'import json,sys; print(json.loads(sys.stdin.readline())["seq"])') restored from backup 1 of $DEST taken"
+check_eq "and in JSON" "$(pctl audit verify --json | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["restores"]))')" 1
+check_rc "the anchor kept from before says no" 1 pctl audit verify --anchor "$T_TMP/anchor"
