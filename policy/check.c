@@ -124,10 +124,43 @@ static int duty_fail(struct pol_ctx *x, size_t di, const char *list, size_t j,
 			pol_role_names[role], x->p->depts[di].id);
 }
 
+/*
+ * One id (but root's) in two roles: its holder could make a change and
+ * be the one who checks it (apply a policy and audit it, restore a file
+ * and audit that), which is what separating the roles is for.
+ */
+static int roles_apart(struct pol_ctx *x, int gids)
+{
+	const struct policy *p = x->p;
+
+	for (int r = 0; r < POL_NROLES; r++) {
+		const struct pol_idlist *l = gids ? &p->roles[r].gids : &p->roles[r].uids;
+
+		for (size_t j = 0; j < l->n; j++) {
+			long other = pol_role_named(p, gids, l->v[j]);
+
+			if (l->v[j] == 0 || other == r)
+				continue;
+			pol_jp_restore(x, 0);
+			pol_jp_key(x, "roles");
+			pol_jp_key(x, pol_role_names[r]);
+			pol_jp_key(x, gids ? "gids" : "uids");
+			pol_jp_idx(x, j);
+			return pol_fail(x, "%s %u holds the %s role too (separation of duties: "
+					"each admin holds one role)", gids ? "gid" : "uid", l->v[j],
+					pol_role_names[other]);
+		}
+	}
+	return 0;
+}
+
 int pol_check_duties(struct pol_ctx *x)
 {
 	const struct policy *p = x->p;
 	long r;
+
+	if ((r = roles_apart(x, 0)) || (r = roles_apart(x, 1)))
+		return (int)r;
 
 	for (size_t i = 0; i < p->ndepts; i++) {
 		const struct pol_dept *d = &p->depts[i];

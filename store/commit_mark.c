@@ -61,6 +61,18 @@ int commit_mark(struct store *s, uint64_t ino, uint64_t version, const uint8_t c
 	return store_mark(s, msg, sizeof(msg), hex);
 }
 
+int store_content_tag(struct store *s, const uint8_t cid[32],
+		      char hex[STORE_CONTENT_TAG_HEX + 1])
+{
+	static const char label[] = "poolfs content tag";
+	_Static_assert(STORE_CONTENT_TAG_HEX == COMMIT_MARK_HEX, "a tag is a mark");
+	uint8_t msg[sizeof(label) + 32];
+
+	memcpy(msg, label, sizeof(label));
+	memcpy(msg + sizeof(label), cid, 32);
+	return store_mark(s, msg, sizeof(msg), hex);
+}
+
 int commit_audit_mark(struct store *s, struct audit_rec *a, const struct inode_rec *r,
 		      const uint8_t cid[32], char mark[COMMIT_MARK_HEX + 1])
 {

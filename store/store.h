@@ -204,6 +204,18 @@ struct store_version_info {
 	uint8_t content_id[32];		/* SHA-256 over the chunk list: equal content, equal id */
 };
 
+#define STORE_CONTENT_TAG_HEX	32	/* hex digits of a content tag */
+
+/*
+ * What an admin is shown of a content id: a MAC of it under the pool's
+ * audit key (16 bytes in hex), equal for equal content in this pool. In
+ * a plain pool the content id itself is a hash of the bytes anyone can
+ * compute, so printing it would let an admin without data rights
+ * confirm a guess of a file's content.
+ */
+int store_content_tag(struct store *s, const uint8_t cid[32],
+		      char hex[STORE_CONTENT_TAG_HEX + 1]);
+
 /* Calls cb for each version of ino, oldest first. */
 int store_versions(struct store *s, uint64_t ino,
 		   int (*cb)(void *arg, const struct store_version_info *v), void *arg);

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "common/codec.h"
+#include "common/esc.h"
 #include "store/audit.h"
 
 #define NS_PER_SEC	1000000000LL
@@ -421,6 +422,50 @@ static int load_anchor(struct ctl_ctx *ctx, const char *name, struct audit_ancho
 	return 0;
 }
 
+/*
+ * The backup restores the log holds. A pool put back from a backup has a
+ * chain intact from its init record through the restore's own record, so
+ * "intact" alone would hide that whatever the source logged after the
+ * backup is gone: each restore is named with its reason (the backup, its
+ * time, the source and its anchor) for the auditor to hold against the
+ * anchors kept outside.
+ */
+struct restores {
+	struct strbuf *out;
+	json_t *list;		/* NULL for text */
+	uint64_t n, last;
+};
+
+static int restore_row(void *arg, const char *json, const struct audit_rec *r)
+{
+	struct restores *w = arg;
+	const char *why = r->reason ? r->reason : "";
+	char when[32];
+
+	(void)json;
+	w->n++;
+	w->last = r->seq;
+	if (w->list)
+		return json_array_append_new(w->list, json_pack("{s:I, s:I, s:o}",
+						"seq", (json_int_t)r->seq, "time_ns", (json_int_t)r->time_ns,
+						"reason", ctl_json_bytes(why, strlen(why)))) ? -ENOMEM : 0;
+	cmd_format_time(r->time_ns / NS_PER_SEC, when, sizeof(when));
+	strbuf_addf(w->out, "rolled back at seq %" PRIu64 " (%s): ", r->seq, when);
+	esc_add(w->out, why);
+	strbuf_addch(w->out, '\n');
+	return 0;
+}
+
+static int find_restores(struct ctl_ctx *ctx, struct restores *w)
+{
+	struct audit_filter f = AUDIT_FILTER_INIT;
+	int rc;
+
+	f.op = "backup_restore";
+	rc = audit_query(ctx->store, &f, restore_row, w);
+	return rc < 0 ? rc : 0;
+}
+
 int cmd_audit_verify(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	bool json = false;
@@ -432,6 +477,8 @@ int cmd_audit_verify(struct ctl_ctx *ctx, int argc, char **argv)
 	};
 	struct perr e = PERR_INIT;
 	struct strbuf what = STRBUF_INIT;
+	struct strbuf rolled = STRBUF_INIT;
+	struct restores back = { &rolled, NULL, 0, 0 };
 	struct audit_anchor want;
 	uint64_t last = 0, bad = 0;
 	char why[128];
@@ -461,17 +508,25 @@ int cmd_audit_verify(struct ctl_ctx *ctx, int argc, char **argv)
 	if (!rc)
 		rc = anchor ? audit_verify_anchor(ctx->store, &want, &bad, &e)
 			    : audit_verify(ctx->store, &bad, &e);
+	if (!rc && json && !(back.list = json_array()))
+		rc = -ENOMEM;
+	if (!rc)
+		rc = find_restores(ctx, &back);
 	if (!rc) {
 		strbuf_addf(&what, "intact through seq %" PRIu64, last);
 		if (anchor)
 			strbuf_addf(&what, ", reaching the anchor at seq %" PRIu64, want.seq);
+		if (back.n)
+			strbuf_addf(&what, "; rolled back to a backup %" PRIu64 " time%s, last at seq %"
+				    PRIu64, back.n, back.n == 1 ? "" : "s", back.last);
 		if (json)
-			code = cmd_print_json(ctx, json_pack("{s:b, s:I, s:I}", "intact", 1,
+			code = cmd_print_json(ctx, json_pack("{s:b, s:I, s:I, s:O}", "intact", 1,
 							     "records", (json_int_t)last,
-							     "last_seq", (json_int_t)last));
+							     "last_seq", (json_int_t)last,
+							     "restores", back.list));
 		else
 			strbuf_addf(&ctx->out, "audit log intact: %" PRIu64 " record%s, last seq %"
-				    PRIu64 "\n", last, last == 1 ? "" : "s", last);
+				    PRIu64 "\n%s", last, last == 1 ? "" : "s", last, rolled.buf);
 	} else if (rc == -EBADMSG && anchor && !json) {
 		/* against an anchor the answer is one line: the first problem */
 		strbuf_addstr(&what, e.msg);
@@ -488,6 +543,8 @@ int cmd_audit_verify(struct ctl_ctx *ctx, int argc, char **argv)
 		code = cmd_error(ctx, CTL_EXIT_USAGE, "%s", e.msg);
 	}
 	code = audit_self(ctx, "audit.verify", rc, 0, what.buf, code);
+	json_decref(back.list);
+	strbuf_release(&rolled);
 	strbuf_release(&what);
 	return code;
 }

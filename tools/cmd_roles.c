@@ -42,6 +42,16 @@ const char *cmd_role_text(enum ctl_role role)
 	return "an admin role (security_admin, auditor or system_admin)";
 }
 
+/* How many of the three roles uid or one of gids holds. */
+static int roles_held(const struct policy *p, uint32_t uid, const uint32_t *gids, int ngids)
+{
+	int n = 0;
+
+	for (int r = CTL_ROLE_SECURITY; r <= CTL_ROLE_SYSTEM; r++)
+		n += policy_role_has(p, uid, gids, ngids, role_names[r]) == 1;
+	return n;
+}
+
 int ctl_role_allows(const struct policy *p, uint32_t uid, const uint32_t *gids,
 		    int ngids, enum ctl_role role)
 {
@@ -50,12 +60,16 @@ int ctl_role_allows(const struct policy *p, uint32_t uid, const uint32_t *gids,
 	/* fail closed: without a usable policy nobody but root holds a role */
 	if (!p)
 		return 0;
+	/*
+	 * Separation of duties: policy check refuses one id in two roles,
+	 * but a uid in one and a group of its in another only meet here.
+	 * Such a caller acts in none: it could approve its own change.
+	 */
+	if (roles_held(p, uid, gids, ngids) != 1)
+		return 0;
 	if (role != CTL_ROLE_ADMIN)
 		return policy_role_has(p, uid, gids, ngids, role_names[role]) == 1;
-	for (int r = CTL_ROLE_SECURITY; r <= CTL_ROLE_SYSTEM; r++)
-		if (policy_role_has(p, uid, gids, ngids, role_names[r]) == 1)
-			return 1;
-	return 0;
+	return 1;
 }
 
 void cmd_stored_policy_load(struct store *s, struct ctl_stored_policy *sp)

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <inttypes.h>
 
-#include "common/codec.h"
 #include "store/audit.h"
 #include "store/store.h"
 
@@ -21,15 +20,14 @@ static const char versions_usage[] =
 	"  --json    one JSON document instead of the table\n";
 
 struct versions_walk {
+	struct store *s;
 	struct strbuf *out;
 	json_t *list;		/* NULL for the table */
 };
 
-static json_t *version_json(const struct store_version_info *v, const char *when)
+static json_t *version_json(const struct store_version_info *v, const char *when,
+			   const char *tag)
 {
-	char id[2 * sizeof(v->content_id) + 1];
-
-	hex_encode(v->content_id, sizeof(v->content_id), id);
 	return json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:o, s:s}",
 			 "version", (json_int_t)v->version,
 			 "time", when,
@@ -38,17 +36,23 @@ static json_t *version_json(const struct store_version_info *v, const char *when
 			 "uid", (json_int_t)v->uid,
 			 "gid", (json_int_t)v->gid,
 			 "writer", ctl_json_bytes(v->writer, strnlen(v->writer, sizeof(v->writer))),
-			 "content_id", id);
+			 "content_id", tag);
 }
 
 static int add_version(void *arg, const struct store_version_info *v)
 {
 	struct versions_walk *w = arg;
-	char when[32];
+	char when[32], tag[STORE_CONTENT_TAG_HEX + 1];
+	int rc;
 
 	cmd_format_time(v->time.tv_sec, when, sizeof(when));
-	if (w->list)
-		return json_array_append_new(w->list, version_json(v, when)) ? -ENOMEM : 0;
+	if (w->list) {
+		/* never the content id itself: a plain pool's is a hash of the bytes */
+		rc = store_content_tag(w->s, v->content_id, tag);
+		if (rc)
+			return rc;
+		return json_array_append_new(w->list, version_json(v, when, tag)) ? -ENOMEM : 0;
+	}
 	strbuf_addf(w->out, "%-8" PRIu64 "  %-20s  %12" PRIu64 "  %.*s\n",
 		    v->version, when, v->size, (int)sizeof(v->writer), v->writer);
 	return 0;
@@ -57,7 +61,7 @@ static int add_version(void *arg, const struct store_version_info *v)
 static int list_versions(struct ctl_ctx *ctx, const char *path, uint64_t ino, bool json)
 {
 	struct strbuf table = STRBUF_INIT;
-	struct versions_walk w = { &table, NULL };
+	struct versions_walk w = { ctx->store, &table, NULL };
 	struct strbuf subject = STRBUF_INIT;
 	int rc;
 

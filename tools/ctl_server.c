@@ -94,7 +94,7 @@ static void deny_record(struct ctl_server *srv, const struct ctl_denied *d, uint
 	struct audit_rec rec = {
 		.uid = d->uid, .gid = d->gid, .pid = (uint32_t)d->pid, .comm = d->comm,
 		.op = "admin.denied", .path = "", .view = "", .result = d->result,
-		.reason = "control socket: caller holds no admin role", .count = count,
+		.reason = "control socket: caller holds no admin role, or more than one", .count = count,
 	};
 
 	/* the denial stands even if it cannot be recorded */
