@@ -10,6 +10,9 @@
 # sizes, raw and masked, and mtimes are the same after a remount.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
+# run under `make test`, make would inherit its level: the messages
+# compared below are a top-level make's
+unset MAKELEVEL MAKEFLAGS MFLAGS
 t_setup
 t_setup_readers
 
