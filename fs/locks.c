@@ -165,17 +165,32 @@ static const struct lk *first_conflict(const struct lk_space *sp, const struct l
 	return NULL;
 }
 
+/* Whether want falls inside one of its owner's locks, cutting it in two. */
+static bool splits(const struct lk_space *sp, const struct lk *want)
+{
+	const struct lk *l;
+
+	/* an owner's locks of one kind never overlap: at most one is cut */
+	for (l = sp->held; l; l = l->next)
+		if (l->owner == want->owner && l->flock == want->flock &&
+		    l->start < want->start && l->end > want->end)
+			return true;
+	return false;
+}
+
 /*
  * Makes want's range of want's owner and kind hold want (F_UNLCK:
  * nothing), splitting the owner's locks it cuts. Conflicts are the
- * caller's to have checked. -ENOLCK when a new lock would pass the
- * department's cap; an unlock always goes through.
+ * caller's to have checked. -ENOLCK, nothing changed, when the pieces
+ * would pass the department's cap: an unlock that cuts a lock in two
+ * too (POSIX allows it), else unlocking every other byte of one lock
+ * grew the daemon without bound. An unlock that cuts none goes through.
  */
 static int apply(struct lk_space *sp, const struct lk *want)
 {
 	struct lk **pp = &sp->held, *l, *r;
 
-	if (want->type != F_UNLCK && sp->dept->n + 2 > LK_DEPT_MAX)
+	if (sp->dept->n + (want->type != F_UNLCK) + splits(sp, want) > LK_DEPT_MAX)
 		return -ENOLCK;
 	while ((l = *pp)) {
 		if (l->owner != want->owner || l->flock != want->flock ||

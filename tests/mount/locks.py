@@ -12,7 +12,12 @@ run as the caller (setpriv), each step one process.
     locks.py wait PATH KIND      takes KIND waiting for it: "got"
     locks.py upgrade PATH READY GO   flock LOCK_SH, makes READY, waits for
         the file GO, then LOCK_EX waiting for it: "got"
+    locks.py split PATH N        write-locks the whole file, then unlocks
+        every other byte, cutting the lock into N pieces: "split N", or
+        "enolck" at the first unlock refused; then "unlocked" once the
+        whole file's unlock went through
 """
+import errno
 import fcntl
 import os
 import struct
@@ -64,6 +69,19 @@ def main():
             time.sleep(0.05)
         fcntl.flock(fd, fcntl.LOCK_EX)
         print("got")
+    elif op == "split":
+        fd = take(path, "wr", False)
+        n = int(sys.argv[3])
+        try:
+            for i in range(n):
+                fcntl.lockf(fd, fcntl.LOCK_UN, 1, 2 * i + 1)
+            print("split %d" % n)
+        except OSError as e:
+            if e.errno != errno.ENOLCK:
+                raise
+            print("enolck")
+        fcntl.lockf(fd, fcntl.LOCK_UN)
+        print("unlocked")
     else:
         sys.exit("locks.py: unknown step %r" % op)
 
