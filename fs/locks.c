@@ -35,6 +35,13 @@
 #define LK_BUCKETS	256
 /* locks held and waits queued per department; past it ENOLCK */
 #define LK_DEPT_MAX	4096
+/*
+ * waits queued per department; past it ENOLCK. Each change in a space
+ * looks at its waiters again after every one it lets in, against every
+ * lock held there: with thousands of both, one unlock held the table
+ * (and so every close on the mount, of every department) for seconds.
+ */
+#define LK_DEPT_WAITS	64
 #define LK_SWEEP_MS	100
 #define LK_EOF		((uint64_t)LLONG_MAX)	/* the kernel's OFFSET_MAX */
 
@@ -58,6 +65,7 @@ struct lk_dept {
 	struct lk_dept *next;
 	char id[64];
 	unsigned n;			/* its locks and waits, all spaces */
+	unsigned waits;			/* its waits, all spaces */
 };
 
 struct lk_space {
@@ -235,6 +243,7 @@ static void unqueue(struct fs_locks *lk, struct lk_space *sp, struct lk_wait **p
 
 	*pp = w->next;
 	sp->dept->n--;
+	sp->dept->waits--;
 	lk->nwaiting--;
 	r->req = w->req;
 	r->err = err;
@@ -301,7 +310,7 @@ static void lock_set(fuse_req_t req, const struct fs_file *fh, struct lk *want, 
 		}
 		if (!wait) {
 			err = -EAGAIN;
-		} else if (sp->dept->n + 1 > LK_DEPT_MAX) {
+		} else if (sp->dept->n + 1 > LK_DEPT_MAX || sp->dept->waits >= LK_DEPT_WAITS) {
 			err = -ENOLCK;
 		} else {
 			w = xcalloc(1, sizeof(*w));
@@ -313,6 +322,7 @@ static void lock_set(fuse_req_t req, const struct fs_file *fh, struct lk *want, 
 					break;
 				}
 			sp->dept->n++;
+			sp->dept->waits++;
 			lk->nwaiting++;
 			pthread_cond_signal(&lk->cond);
 			pthread_mutex_unlock(&lk->lock);
