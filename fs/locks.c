@@ -35,6 +35,13 @@
 #define LK_BUCKETS	256
 /* locks held and waits queued per department; past it ENOLCK */
 #define LK_DEPT_MAX	4096
+/*
+ * waits queued per department; past it ENOLCK. Each change in a space
+ * looks at its waiters again after every one it lets in, against every
+ * lock held there: with thousands of both, one unlock held the table
+ * (and so every close on the mount, of every department) for seconds.
+ */
+#define LK_DEPT_WAITS	64
 #define LK_SWEEP_MS	100
 #define LK_EOF		((uint64_t)LLONG_MAX)	/* the kernel's OFFSET_MAX */
 
@@ -58,6 +65,7 @@ struct lk_dept {
 	struct lk_dept *next;
 	char id[64];
 	unsigned n;			/* its locks and waits, all spaces */
+	unsigned waits;			/* its waits, all spaces */
 };
 
 struct lk_space {
@@ -165,17 +173,32 @@ static const struct lk *first_conflict(const struct lk_space *sp, const struct l
 	return NULL;
 }
 
+/* Whether want falls inside one of its owner's locks, cutting it in two. */
+static bool splits(const struct lk_space *sp, const struct lk *want)
+{
+	const struct lk *l;
+
+	/* an owner's locks of one kind never overlap: at most one is cut */
+	for (l = sp->held; l; l = l->next)
+		if (l->owner == want->owner && l->flock == want->flock &&
+		    l->start < want->start && l->end > want->end)
+			return true;
+	return false;
+}
+
 /*
  * Makes want's range of want's owner and kind hold want (F_UNLCK:
  * nothing), splitting the owner's locks it cuts. Conflicts are the
- * caller's to have checked. -ENOLCK when a new lock would pass the
- * department's cap; an unlock always goes through.
+ * caller's to have checked. -ENOLCK, nothing changed, when the pieces
+ * would pass the department's cap: an unlock that cuts a lock in two
+ * too (POSIX allows it), else unlocking every other byte of one lock
+ * grew the daemon without bound. An unlock that cuts none goes through.
  */
 static int apply(struct lk_space *sp, const struct lk *want)
 {
 	struct lk **pp = &sp->held, *l, *r;
 
-	if (want->type != F_UNLCK && sp->dept->n + 2 > LK_DEPT_MAX)
+	if (sp->dept->n + (want->type != F_UNLCK) + splits(sp, want) > LK_DEPT_MAX)
 		return -ENOLCK;
 	while ((l = *pp)) {
 		if (l->owner != want->owner || l->flock != want->flock ||
@@ -220,6 +243,7 @@ static void unqueue(struct fs_locks *lk, struct lk_space *sp, struct lk_wait **p
 
 	*pp = w->next;
 	sp->dept->n--;
+	sp->dept->waits--;
 	lk->nwaiting--;
 	r->req = w->req;
 	r->err = err;
@@ -286,7 +310,7 @@ static void lock_set(fuse_req_t req, const struct fs_file *fh, struct lk *want, 
 		}
 		if (!wait) {
 			err = -EAGAIN;
-		} else if (sp->dept->n + 1 > LK_DEPT_MAX) {
+		} else if (sp->dept->n + 1 > LK_DEPT_MAX || sp->dept->waits >= LK_DEPT_WAITS) {
 			err = -ENOLCK;
 		} else {
 			w = xcalloc(1, sizeof(*w));
@@ -298,6 +322,7 @@ static void lock_set(fuse_req_t req, const struct fs_file *fh, struct lk *want, 
 					break;
 				}
 			sp->dept->n++;
+			sp->dept->waits++;
 			lk->nwaiting++;
 			pthread_cond_signal(&lk->cond);
 			pthread_mutex_unlock(&lk->lock);

@@ -12,11 +12,20 @@ run as the caller (setpriv), each step one process.
     locks.py wait PATH KIND      takes KIND waiting for it: "got"
     locks.py upgrade PATH READY GO   flock LOCK_SH, makes READY, waits for
         the file GO, then LOCK_EX waiting for it: "got"
+    locks.py split PATH N        write-locks the whole file, then unlocks
+        every other byte, cutting the lock into N pieces: "split N", or
+        "enolck" at the first unlock refused; then "unlocked" once the
+        whole file's unlock went through
+    locks.py crowd PATH N STOP   N threads each flock LOCK_EX waiting, on
+        descriptors of their own; once N-64 were refused (ENOLCK), or 10 s
+        passed, makes STOP and counts: "enolck=R got=G"
 """
+import errno
 import fcntl
 import os
 import struct
 import sys
+import threading
 import time
 
 F_OFD_SETLK, F_OFD_SETLKW = 37, 38
@@ -64,6 +73,47 @@ def main():
             time.sleep(0.05)
         fcntl.flock(fd, fcntl.LOCK_EX)
         print("got")
+    elif op == "split":
+        fd = take(path, "wr", False)
+        n = int(sys.argv[3])
+        try:
+            for i in range(n):
+                fcntl.lockf(fd, fcntl.LOCK_UN, 1, 2 * i + 1)
+            print("split %d" % n)
+        except OSError as e:
+            if e.errno != errno.ENOLCK:
+                raise
+            print("enolck")
+        fcntl.lockf(fd, fcntl.LOCK_UN)
+        print("unlocked")
+    elif op == "crowd":
+        n = int(sys.argv[3])
+        done = {"enolck": 0, "got": 0}
+        mutex = threading.Lock()
+
+        def one():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                what = "got"
+            except OSError as e:
+                if e.errno != errno.ENOLCK:
+                    raise
+                what = "enolck"
+            os.close(fd)
+            with mutex:
+                done[what] += 1
+
+        crowd = [threading.Thread(target=one) for _ in range(n)]
+        for t in crowd:
+            t.start()
+        end = time.monotonic() + 10
+        while done["enolck"] < n - 64 and time.monotonic() < end:
+            time.sleep(0.05)
+        open(sys.argv[4], "w").close()
+        for t in crowd:
+            t.join()
+        print("enolck=%d got=%d" % (done["enolck"], done["got"]))
     else:
         sys.exit("locks.py: unknown step %r" % op)
 

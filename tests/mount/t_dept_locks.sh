@@ -115,6 +115,18 @@ wait_pid "$killed" 20
 check "a waiter killed while it waits ends" test $? = 137
 unhold
 check_eq "the killed waiters hold nothing" "$(lkA try "$F" wr)" got
+# an unlock inside a lock cuts it in two: past the cap it is refused, as
+# POSIX allows (ENOLCK), or one process grew the daemon without bound
+check_eq "unlocks that cut a lock stop at the department's cap" \
+	"$(lkA split "$F" 5000)" "enolck
+unlocked"
+check_eq "and the department locks again" "$(lkA try "$F" wr)" got
+# each change looks at every waiter again per one let in: their number is
+# bounded, or one department's crowd held every close on the mount
+hold 1001 2001 "$F" flock
+check_eq "a department queues at most 64 waits" "$(lkA crowd "$F" 70 "$PUB/stop.$H")" \
+	"enolck=6 got=64"
+wait "$HOLDER"
 check "flock of an entry directory works" asA flock -n "$MNT$RAW" true
 # leases are the kernel's (FUSE asks nothing): only the host can turn them off
 if [ "$(cat /proc/sys/fs/leases-enable 2> /dev/null)" = 1 ]; then
