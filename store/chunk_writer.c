@@ -344,20 +344,10 @@ static int room_take(struct chunk_writer *cw, uint64_t len)
 	return ret;
 }
 
-/*
- * A chunk of a large commit in a pool with packs: its bytes appended to
- * a pack, its locator into the batch, which goes through the WAL.
- */
+/* tests/test_pack.c: lots small enough for its writes to log several */
 static size_t loc_batch_bytes(void)
 {
-#ifdef POOL_TEST
-	/* tests/test_pack.c: lots small enough for its writes to log several */
-	const char *env = getenv("POOLFS_TEST_LOC_BATCH");
-
-	if (env)
-		return strtoul(env, NULL, 10);
-#endif
-	return LOC_BATCH_BYTES;
+	return (size_t)store_test_size("POOLFS_TEST_LOC_BATCH", LOC_BATCH_BYTES);
 }
 
 /*
@@ -398,7 +388,11 @@ static int locs_log(struct chunk_writer *cw, const struct pack_recs *r)
 	return ret;
 }
 
-/* A packing writer's new chunks r (stored bytes), appended in one go. */
+/*
+ * Chunks r (their stored bytes) of a large commit in a pool with packs:
+ * appended to a pack in one go, their locators into the batch, which
+ * goes through the WAL.
+ */
 static int pack_put_many(struct chunk_writer *cw, const struct pack_recs *r)
 {
 	uint64_t bytes = 0;

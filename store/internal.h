@@ -40,6 +40,7 @@
 #include <pthread.h>
 #include <rocksdb/c.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <sys/uio.h>
 
 #include "store/audit.h"
@@ -172,6 +173,20 @@ int store_pread_full(int fd, uint8_t *buf, size_t len, uint64_t off);
 int store_pwrite_full(int fd, const uint8_t *buf, size_t len, uint64_t off);
 /* All of iov[0..cnt) at off, in as few calls as the kernel allows; iov is used up. */
 int store_pwritev_full(int fd, struct iovec *iov, int cnt, uint64_t off);
+
+/* A size a test sets in the environment (name), in test builds only; else dflt. */
+static inline uint64_t store_test_size(const char *name, uint64_t dflt)
+{
+#ifdef POOL_TEST
+	const char *env = getenv(name);
+
+	if (env)
+		return strtoull(env, NULL, 10);
+#else
+	(void)name;
+#endif
+	return dflt;
+}
 /* fsync() of a file or directory by path (a rename or a new file made durable). */
 int store_fsync_path(const char *path);
 /* Flushes family cf's memtable to tables and waits (store/db.c); -ENOSPC or -EIO. */

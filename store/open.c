@@ -26,13 +26,14 @@
  * give a new file the number of an existing one, whose entries and
  * versions would then lead to it. Two seeks at open.
  */
-static void past_used(struct store *s)
+static int past_used(struct store *s)
 {
 	static const enum store_cf cfs[] = { CF_TREE, CF_VERSIONS };
 	uint8_t last[9] = { 'i', 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	uint64_t hi = 0, ino;
+	int ret = 0;
 
-	for (size_t i = 0; i < sizeof(cfs) / sizeof(cfs[0]); i++) {
+	for (size_t i = 0; !ret && i < sizeof(cfs) / sizeof(cfs[0]); i++) {
 		rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[cfs[i]]);
 		const uint8_t *k;
 		size_t klen;
@@ -52,14 +53,16 @@ static void past_used(struct store *s)
 			if (ino > hi)
 				hi = ino;
 		}
-		rocksdb_iter_destroy(it);
+		/* fail closed: a seek that could not read may have missed the inode in use */
+		ret = store_iter_end(s, it, "finding the highest inode in use", 0);
 	}
-	if (hi >= s->next_ino) {
+	if (!ret && hi >= s->next_ino) {
 		log_err("%s: the inode counter (%llu) is not past inode %llu, which is in use: "
 			"counting from %llu", s->dir, (unsigned long long)s->next_ino,
 			(unsigned long long)hi, (unsigned long long)hi + 1);
 		s->next_ino = hi + 1;
 	}
+	return ret;
 }
 
 static int load_meta(struct store *s, struct perr *e)
@@ -102,8 +105,8 @@ static int load_meta(struct store *s, struct perr *e)
 	ret = pack_mode_load(s);
 	if (ret)
 		ret = perr_set(e, -ret, "%s: cannot read the pack setting", s->dir);
-	if (!ret)
-		past_used(s);
+	if (!ret && (ret = past_used(s)))
+		ret = perr_set(e, -ret, "%s: cannot find the highest inode in use", s->dir);
 out:
 	strbuf_release(&v);
 	return ret;

@@ -401,16 +401,10 @@ void pack_forget(struct store *s, const uint8_t sha[32])
 
 /* ---- writing and reading ---- */
 
+/* a new pack past this size; tests/test_pack.c makes it small enough for one write to end several */
 static uint64_t pack_max(void)
 {
-#ifdef POOL_TEST
-	/* tests/test_pack.c: packs small enough for one write to end several */
-	const char *env = getenv("POOLFS_TEST_PACK_MAX");
-
-	if (env)
-		return strtoull(env, NULL, 10);
-#endif
-	return PACK_MAX;
+	return store_test_size("POOLFS_TEST_PACK_MAX", PACK_MAX);
 }
 
 /*
