@@ -9,7 +9,10 @@
 # left out if it cannot be had).
 #
 # Measured: 1 GiB sequential read and write (dd bs=1M; the write includes
-# the commit through conv=fsync), stat() of 10 000 files and `ls -l` of a
+# the commit through conv=fsync; each filesystem writes new files and
+# keeps them, as a pool keeps versions, and a second row rewrites one
+# name, where the others reuse the pages they free), stat() of 10 000
+# files and `ls -l` of a
 # 10 000-file directory, each cold (caches dropped, or every mount
 # remounted where dropping is not allowed); and, for poolfs only, the new
 # stored bytes of a one-row change in a 1 GiB CSV (from `poolctl stats
