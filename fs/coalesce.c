@@ -19,6 +19,13 @@
  * Operations that read, write or list data are never coalesced; their
  * records stay durable before the reply (docs/audit.md).
  *
+ * A caller refused on many different names (a user in no department
+ * asking for random paths) would still make one record per name. Past
+ * CO_NAMES refused names of one caller (uid and gid) in a second, the
+ * rest are counted under one record per key with the path left out and
+ * the reason saying so: the log grows by a bounded number of records a
+ * second per caller, and the counts still add up to every operation.
+ *
  * Lock order: fs_coalesce.lock alone; records are written without it.
  */
 #include "fs/fs.h"
@@ -27,6 +34,7 @@
 
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,6 +44,16 @@
 #define CO_BUCKETS	4096
 #define CO_MAX		65536	/* keys in a second before it is written early */
 #define CO_BATCH	1024	/* records per synced write */
+#define CO_NAMES	64	/* refused names a caller gets recorded a second */
+#define CO_CALLER_BUCKETS 256
+#define CO_FOLDED	" (path not recorded: over 64 names refused this second)"
+
+/* A caller's refused names this second, for CO_NAMES. */
+struct co_caller {
+	struct co_caller *next;
+	uint32_t uid, gid;
+	unsigned names;
+};
 
 struct co_ent {
 	struct co_ent *next;		/* in a bucket, then in a flush list */
@@ -52,6 +70,7 @@ struct fs_coalesce {
 	pthread_cond_t wake;		/* full, or stop */
 	struct co_ent *tab[CO_BUCKETS];	/* this second's records; lock */
 	size_t n;			/* keys in tab; lock */
+	struct co_caller *callers[CO_CALLER_BUCKETS];	/* this second's; lock */
 	bool stop;			/* lock */
 	pthread_mutex_t write_lock;	/* one writer at a time: records keep
 					 * the order their seconds had */
@@ -167,29 +186,73 @@ int fs_coalesce_bump(struct fs *fs, const struct audit_rec *r)
 	return e ? 0 : -ENOENT;
 }
 
+/* The caller's count of refused names this second, made at 0; caller holds lock. */
+static struct co_caller *caller_get(struct fs_coalesce *co, uint32_t uid, uint32_t gid)
+{
+	size_t b = (uid * UINT32_C(2654435761) ^ gid) % CO_CALLER_BUCKETS;
+	struct co_caller *c;
+
+	for (c = co->callers[b]; c; c = c->next)
+		if (c->uid == uid && c->gid == gid)
+			return c;
+	c = xcalloc(1, sizeof(*c));
+	c->uid = uid;
+	c->gid = gid;
+	c->next = co->callers[b];
+	co->callers[b] = c;
+	return c;
+}
+
+/*
+ * r itself, or, once its caller has had CO_NAMES refused names recorded
+ * this second, r without its path and with a reason that says so (in
+ * *folded, whose reason is in reason[len]); caller holds lock.
+ */
+static const struct audit_rec *fold(struct fs_coalesce *co, const struct audit_rec *r,
+				    struct audit_rec *folded, char *reason, size_t len)
+{
+	struct co_caller *c;
+
+	if (r->result == 0)
+		return r;
+	c = caller_get(co, r->uid, r->gid);
+	if (c->names < CO_NAMES) {
+		c->names++;
+		return r;
+	}
+	*folded = *r;
+	folded->path = "";
+	snprintf(reason, len, "%s%s", str(r->reason), CO_FOLDED);
+	folded->reason = reason;
+	return folded;
+}
+
 int fs_coalesce_add(struct fs *fs, const struct audit_rec *r)
 {
 	struct fs_coalesce *co = fs->coalesce;
-	uint64_t h = key_hash(r);
-	struct co_ent *e, *fresh;
+	struct co_ent *e, *fresh = NULL;
+	struct audit_rec folded;
+	char reason[512];
+	uint64_t h;
 
 	if (!co)
 		return -ENODEV;
-	fresh = ent_new(r, h);
 	pthread_mutex_lock(&co->lock);
+	r = fold(co, r, &folded, reason, sizeof(reason));
+	h = key_hash(r);
 	e = find(co, r, h);
 	if (e) {
-		/* another thread made it since the caller looked */
+		/* another thread made it since the caller looked, or a folded one */
 		e->count++;
 	} else {
+		/* under the lock: fold() may have counted this name already */
+		fresh = ent_new(r, h);
 		fresh->next = co->tab[h % CO_BUCKETS];
 		co->tab[h % CO_BUCKETS] = fresh;
-		fresh = NULL;
 		if (++co->n >= CO_MAX)
 			pthread_cond_signal(&co->wake);
 	}
 	pthread_mutex_unlock(&co->lock);
-	free(fresh);
 	return 0;
 }
 
@@ -207,6 +270,13 @@ static struct co_ent *take_all(struct fs_coalesce *co)
 		co->tab[i] = NULL;
 	}
 	co->n = 0;
+	for (size_t i = 0; i < CO_CALLER_BUCKETS; i++)
+		while (co->callers[i]) {
+			struct co_caller *c = co->callers[i];
+
+			co->callers[i] = c->next;
+			free(c);
+		}
 	return list;
 }
 

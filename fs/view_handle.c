@@ -142,15 +142,20 @@ int fs_view_recheck(fuse_req_t req, const struct fs_file *fh, const char *op,
 	err = fs_view_decide(req, op, path, action, &d, &vp);
 	if (err == 0 && action == POLICY_READ) {
 		now = vp.view ? policy_view_fingerprint(vp.view) : "";
-		/* the handle serves the old view: the caller must open the file again */
+		/*
+		 * The handle serves the old view: the caller must open the
+		 * file again. Coalesced like every denial: a reader that goes
+		 * on reading the stale handle must not write one synced
+		 * record per read for every other department to wait behind.
+		 */
 		if (strcmp(now, fh->view)) {
-			snprintf(d.reason, sizeof(d.reason), "the reader's view changed "
-				 "since open (%.12s to %.12s)", fh->view[0] ? fh->view : "raw",
+			snprintf(d.reason, sizeof(d.reason), "the reader's view of version "
+				 "%llu changed since open (%.12s to %.12s)",
+				 (unsigned long long)fh->version, fh->view[0] ? fh->view : "raw",
 				 now[0] ? now : "raw");
 			d.allow = 0;
 			d.err = -EACCES;
-			err = fs_audit(req, op, path, -EACCES, &d, fh->version, 0) < 0 ?
-			      -EIO : -EACCES;
+			err = fs_audit_meta(req, op, path, -EACCES, &d) < 0 ? -EIO : -EACCES;
 		}
 	}
 	fs_view_pick_release(&vp);
