@@ -383,13 +383,6 @@ out:
 }
 
 /*
- * The policy history against the log: a version is stored in the batch of
- * its policy.apply record, so versions 1..N are there, N being the last
- * record's. Whoever holds the store could otherwise delete the newest
- * versions (ldb) and put an older, wider policy in force, or add one,
- * without a changed record.
- */
-/*
  * A stored policy version against the mark of the last policy.apply that
  * made it: the document edited or put back from an older version (the
  * numbers whole) is named. Records from before marks vouch for nothing.
@@ -415,6 +408,13 @@ static int check_policy_doc(struct verify *v, uint64_t ver, rocksdb_iterator_t *
 	return 0;
 }
 
+/*
+ * The policy history against the log: a version is stored in the batch of
+ * its policy.apply record, so versions 1..N are there, N being the last
+ * record's. Whoever holds the store could otherwise delete the newest
+ * versions (ldb) and put an older, wider policy in force, or add one,
+ * without a changed record.
+ */
 static int check_policy(struct verify *v)
 {
 	rocksdb_iterator_t *it;
