@@ -365,7 +365,8 @@ static int watch_prepare(struct pii_scan *sc)
 			 * count the file's plainly spelled values, an oracle for
 			 * whoever writes filters (a full-width prefix "３" counts
 			 * the IDs starting with 3). `policy check` warns about
-			 * it. 0xff is in no folded text, so it matches nothing.
+			 * its blanks and forms, not capitals (eq "ABC" is what
+			 * it says). 0xff is in no folded text: it matches nothing.
 			 */
 			if (!rc && strcmp(sc->fold.buf, v)) {
 				strbuf_reset(&sc->fold);
