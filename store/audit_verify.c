@@ -29,6 +29,7 @@
 #include "store/commit_mark.h"
 #include "store/crypt_store.h"
 #include "store/log_tail.h"
+#include "store/policy_check.h"
 #include "store/tree_mark.h"
 
 #include <errno.h>
@@ -55,6 +56,12 @@ struct verify {
 	uint64_t policy_seq;		/* and its record; 0: none */
 	uint64_t policy_prev, policy_prev_seq;	/* the same before that record */
 	uint64_t policy_maybe;		/* an apply whose write failed; 0: none */
+	/* the document marks the policy.apply records carry, in seq order */
+	struct pmark {
+		uint64_t version, seq;
+		char mark[COMMIT_MARK_HEX + 1];
+	} *pm;
+	size_t npm, apm;
 	uint64_t plain_until;		/* the last record of a pool before encryption */
 	struct tree_log tree;		/* what the tree changes' records say */
 	struct log_tail tail;		/* the versions the commits' records made */
@@ -203,6 +210,12 @@ static int check_record(struct verify *v, uint64_t seq, const char *val, size_t 
 		v->policy_maybe = 0;
 		v->policy_applied = r.version;
 		v->policy_seq = seq;
+		if (r.content && strlen(r.content) == COMMIT_MARK_HEX) {
+			ALLOC_GROW(v->pm, v->npm + 1, v->apm);
+			v->pm[v->npm].version = r.version;
+			v->pm[v->npm].seq = seq;
+			memcpy(v->pm[v->npm++].mark, r.content, COMMIT_MARK_HEX + 1);
+		}
 	}
 	/* the version a commit made is still in the store, with its content */
 	if (r.ino) {
@@ -370,6 +383,32 @@ out:
 }
 
 /*
+ * A stored policy version against the mark of the last policy.apply that
+ * made it: the document edited or put back from an older version (the
+ * numbers whole) is named. Records from before marks vouch for nothing.
+ */
+static int check_policy_doc(struct verify *v, uint64_t ver, rocksdb_iterator_t *it)
+{
+	const char *val;
+	size_t vlen, i = v->npm;
+	int ret;
+
+	while (i > 0 && v->pm[i - 1].version != ver)
+		i--;
+	if (!i)
+		return 0;
+	val = rocksdb_iter_value(it, &vlen);
+	ret = policy_mark_check(v->s, ver, val, vlen, v->pm[i - 1].mark);
+	if (ret == -EBADMSG)
+		return broken(v, v->pm[i - 1].seq, "policy version %llu is not the document record %llu applied (edited or put back)",
+			      ULL(ver), ULL(v->pm[i - 1].seq));
+	if (ret)
+		return perr_set(v->e, -ret, "policy version %llu: cannot check its mark: %s",
+				ULL(ver), strerror(-ret));
+	return 0;
+}
+
+/*
  * The policy history against the log: a version is stored in the batch of
  * its policy.apply record, so versions 1..N are there, N being the last
  * record's. Whoever holds the store could otherwise delete the newest
@@ -398,6 +437,8 @@ static int check_policy(struct verify *v)
 		else if (ver != expect)
 			ret = broken(v, v->policy_seq, "policy version %llu is missing from the policy history (deleted)",
 				     ULL(expect));
+		else
+			ret = check_policy_doc(v, ver, it);
 	}
 	rocksdb_iter_get_error(it, &err);
 	if (err && !ret)
@@ -533,6 +574,7 @@ out:
 	for (size_t i = 0; i < v.nunl; i++)
 		free(v.unl[i].msg);
 	free(v.unl);
+	free(v.pm);
 	rocksdb_readoptions_destroy(v.ro);
 	rocksdb_release_snapshot(s->db, snap);
 	return ret;

@@ -25,4 +25,13 @@ int store_policy_last(struct store *s, uint64_t *version);
  */
 int store_policy_check(struct store *s, struct perr *e);
 
+/*
+ * Holds policy version's stored value raw[0..rawlen) (as read: sealed in
+ * an encrypted pool) to mark, the "content" of the policy.apply record
+ * that made it (for audit verify): 0 when they agree, -EBADMSG when not
+ * or the value does not open, another -errno when the key cannot be read.
+ */
+int policy_mark_check(struct store *s, uint64_t version, const void *raw, size_t rawlen,
+		      const char *mark);
+
 #endif

@@ -12,6 +12,7 @@
  * rewritten; the latest key is the policy in force.
  */
 #include "store/audit_int.h"
+#include "store/commit_mark.h"
 #include "store/crypt_store.h"
 #include "store/internal.h"
 #include "store/policy_check.h"
@@ -71,12 +72,53 @@ out:
 	return value;
 }
 
+/* The mark of policy version's record value[0..len) (opened, as applied) into hex. */
+static int policy_mark(struct store *s, uint64_t version, const char *value, size_t len,
+		       char hex[COMMIT_MARK_HEX + 1])
+{
+	static const char label[] = "poolfs policy mark";
+	struct strbuf msg = STRBUF_INIT;
+	uint8_t be[8];
+	int ret;
+
+	put_be64(be, version);
+	strbuf_add(&msg, label, sizeof(label));
+	strbuf_add(&msg, be, sizeof(be));
+	strbuf_add(&msg, value, len);
+	ret = store_mark(s, msg.buf, msg.len, hex);
+	strbuf_release(&msg);
+	return ret;
+}
+
+int policy_mark_check(struct store *s, uint64_t version, const void *raw, size_t rawlen,
+		      const char *mark)
+{
+	struct strbuf v = STRBUF_INIT;
+	char hex[COMMIT_MARK_HEX + 1];
+	uint8_t key[8];
+	int ret;
+
+	put_be64(key, version);
+	ret = store_open_value(s, CF_POLICY, key, sizeof(key), raw, rawlen, &v);
+	if (ret) {
+		ret = -EBADMSG;
+		goto out;
+	}
+	ret = policy_mark(s, version, v.buf, v.len, hex);
+	if (!ret && strcmp(hex, mark))
+		ret = -EBADMSG;
+out:
+	strbuf_release(&v);
+	return ret;
+}
+
 int store_policy_put(struct store *s, const char *json, size_t len,
 		     const struct store_writer *w, const struct audit_rec *audit,
 		     uint64_t *version)
 {
 	rocksdb_writebatch_t *b = NULL;
 	struct audit_rec rec;
+	char mark[COMMIT_MARK_HEX + 1];
 	char *value;
 	uint8_t key[8];
 	uint64_t last;
@@ -100,6 +142,13 @@ int store_policy_put(struct store *s, const char *json, size_t len,
 		rec = *audit;
 		if (!rec.version)
 			rec.version = last + 1;
+		/* the document's mark: audit verify holds the stored one to it */
+		if (rec.version == last + 1) {
+			ret = policy_mark(s, last + 1, value, strlen(value), mark);
+			if (ret)
+				goto out;
+			rec.content = mark;
+		}
 		ret = audit_add(s, b, &rec);
 		if (ret)
 			goto out;

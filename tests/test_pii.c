@@ -423,6 +423,37 @@ static void test_near(void)
 	strbuf_release(&f);
 }
 
+/*
+ * A filter value not in the loose form is no oracle: a security_admin
+ * writing the full-width prefix "３", or " 3", or capitals, would learn
+ * from the count how many of the plainly spelled IDs start with 3.
+ */
+static void test_near_no_oracle(void)
+{
+	static const char csv[] = "id\n341802199001011234\nabc\n";
+	static const char *const wide[] = { "\xef\xbc\x93" };	/* U+FF13 */
+	static const char *const blank[] = { " 3" };
+	static const char *const caps[] = { "ABC" };
+	static const char *const plain[] = { "3", "abc " };
+	struct pii_watch w[4] = {
+		{ .field = "id", .values = wide, .nvalues = 1, .prefix = true },
+		{ .field = "id", .values = blank, .nvalues = 1, .prefix = true },
+		{ .field = "id", .values = caps, .nvalues = 1 },
+		{ .field = "id", .values = plain, .nvalues = 2, .prefix = true },
+	};
+	struct pii_sample s;
+	struct perr e = PERR_INIT;
+
+	CU_ASSERT_EQUAL_FATAL(pii_sample_watch((const uint8_t *)csv, strlen(csv), true, VIEW_CSV,
+					       TEXT_UTF8, 100, &s, w, 4, &e), 0);
+	CU_ASSERT_EQUAL(w[0].near, 0);
+	CU_ASSERT_EQUAL(w[1].near, 0);
+	CU_ASSERT_EQUAL(w[2].near, 0);
+	CU_ASSERT_EQUAL(w[3].near, 0);	/* "3" matches byte for byte; "abc " is blank */
+	CU_ASSERT_EQUAL(w[0].seen, 2);
+	pii_sample_release(&s);
+}
+
 struct bad_case {
 	enum view_format fmt;
 	const char *in;
@@ -495,6 +526,7 @@ int main(void)
 		{ "json at every depth", test_nested },
 		{ "csv with CR line ends", test_cr_only },
 		{ "near matches of row filters", test_near },
+		{ "near: no oracle for filter writers", test_near_no_oracle },
 	};
 
 	return unit_tests_run("pii", NULL, NULL, tests, UNIT_COUNT(tests));

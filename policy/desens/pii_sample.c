@@ -359,6 +359,19 @@ static int watch_prepare(struct pii_scan *sc)
 				strbuf_addstr(&sc->fold, v);
 				rc = 0;
 			}
+			/*
+			 * A value not in the loose form itself (blanks, full
+			 * width, capitals) is compared with nothing: it would
+			 * count the file's plainly spelled values, an oracle for
+			 * whoever writes filters (a full-width prefix "３" counts
+			 * the IDs starting with 3). `policy check` warns about
+			 * its blanks and forms, not capitals (eq "ABC" is what
+			 * it says). 0xff is in no folded text: it matches nothing.
+			 */
+			if (!rc && strcmp(sc->fold.buf, v)) {
+				strbuf_reset(&sc->fold);
+				strbuf_addch(&sc->fold, '\xff');
+			}
 			strbuf_add(&sc->wfold[w], sc->fold.buf, sc->fold.len);
 			strbuf_addch(&sc->wfold[w], '\0');
 		}
