@@ -12,11 +12,11 @@
 # the commit through conv=fsync; each filesystem writes new files and
 # keeps them, as a pool keeps versions, and a second row rewrites one
 # name, where the others reuse the pages they free), stat() of 10 000
-# files and `ls -l` of a
-# 10 000-file directory, each cold (caches dropped, or every mount
-# remounted where dropping is not allowed); and, for poolfs only, the new
-# stored bytes of a one-row change in a 1 GiB CSV (from `poolctl stats
-# --json`, stored_bytes before and after). Targets are DESIGN.md's.
+# files and `ls -l` of a 10 000-file directory, each cold (caches
+# dropped, or every mount remounted where dropping is not allowed); and,
+# for poolfs only, the new stored bytes of a one-row change in a 1 GiB
+# CSV (from `poolctl stats --json`, stored_bytes before and after).
+# Targets are DESIGN.md's.
 #
 # Environment: BUILD (build), BENCH_MB (1024), BENCH_FILES (10000),
 # BENCH_REPS (3; the median is shown), BENCH_NO_GOCRYPTFS=1; CITY_* for
@@ -213,8 +213,9 @@ done
 for f in "${LIVE[@]}"; do rm -f "${DIR[$f]}"/seq_"$f".*.bin; done
 
 # The rewrite: REPS writes of new bytes over one name, one filesystem
-# after the other (the way this cell measured the write until 2026-12-05);
-# new sources, since the pool holds the old ones' chunks now
+# after the other (how the write row was measured before: bench/RESULTS.md
+# "The write's memory"); new sources, since the pool holds the old ones'
+# chunks now
 for ((i = 0; i < REPS; i++)); do
 	head -c $((MB << 20)) /dev/urandom > "$WORK/src.$i.bin" || die "cannot write the source file"
 done
