@@ -46,7 +46,6 @@
 #define CO_BATCH	1024	/* records per synced write */
 #define CO_NAMES	64	/* refused names a caller gets recorded a second */
 #define CO_CALLER_BUCKETS 256
-#define CO_FOLDED	" (path not recorded: over 64 names refused this second)"
 
 /* A caller's refused names this second, for CO_NAMES. */
 struct co_caller {
@@ -222,7 +221,8 @@ static const struct audit_rec *fold(struct fs_coalesce *co, const struct audit_r
 	}
 	*folded = *r;
 	folded->path = "";
-	snprintf(reason, len, "%s%s", str(r->reason), CO_FOLDED);
+	snprintf(reason, len, "%s (path not recorded: over %d names refused this second)",
+		 str(r->reason), CO_NAMES);
 	folded->reason = reason;
 	return folded;
 }
@@ -230,7 +230,7 @@ static const struct audit_rec *fold(struct fs_coalesce *co, const struct audit_r
 int fs_coalesce_add(struct fs *fs, const struct audit_rec *r)
 {
 	struct fs_coalesce *co = fs->coalesce;
-	struct co_ent *e, *fresh = NULL;
+	struct co_ent *e, *fresh;
 	struct audit_rec folded;
 	char reason[512];
 	uint64_t h;
@@ -238,14 +238,20 @@ int fs_coalesce_add(struct fs *fs, const struct audit_rec *r)
 	if (!co)
 		return -ENODEV;
 	pthread_mutex_lock(&co->lock);
-	r = fold(co, r, &folded, reason, sizeof(reason));
 	h = key_hash(r);
 	e = find(co, r, h);
+	if (!e) {
+		/* a new name: past its caller's share it counts in the folded record */
+		r = fold(co, r, &folded, reason, sizeof(reason));
+		if (r == &folded) {
+			h = key_hash(r);
+			e = find(co, r, h);
+		}
+	}
 	if (e) {
-		/* another thread made it since the caller looked, or a folded one */
+		/* another thread made it since the caller looked, or the folded one */
 		e->count++;
 	} else {
-		/* under the lock: fold() may have counted this name already */
 		fresh = ent_new(r, h);
 		fresh->next = co->tab[h % CO_BUCKETS];
 		co->tab[h % CO_BUCKETS] = fresh;
